@@ -1,0 +1,8 @@
+//! Send and receive buffers: fixed-capacity byte rings, so steady-state transfer never
+//! allocates, plus the bounded out-of-order assembler the receive side needs.
+
+mod assembler;
+mod ring;
+
+pub use assembler::Assembler;
+pub use ring::Ring;

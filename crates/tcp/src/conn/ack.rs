@@ -1,0 +1,212 @@
+//! ACK processing: advancing SND.UNA, RTT samples (RFC 6298 / RFC 7323 section 4), the
+//! send-window update (RFC 9293 3.10.7.4 "fifth"), duplicate-ACK and SACK loss detection
+//! with fast retransmit and recovery (RFC 5681 3.2, RFC 6582, RFC 6675), and the
+//! retransmission timeout (RFC 6298 section 5).
+
+use super::{Connection, Fin, RecoveryKind};
+use crate::error::Error;
+use crate::event::Readiness;
+use crate::seq::Seq;
+use crate::state::State;
+use crate::stats::Stats;
+use crate::time::Instant;
+use crate::wire::{Flags, Segment};
+
+/// Duplicate ACKs that signal a loss (RFC 5681 section 3.2: DupThresh = 3).
+const DUP_THRESH: u32 = 3;
+/// RTT samples above this are treated as bogus (e.g. a corrupted TSecr).
+const MAX_RTT_SAMPLE_MS: u32 = 60_000;
+
+impl Connection {
+    /// Takes an RTT sample from the echoed timestamp, or from the timed segment.
+    pub(super) fn sample_rtt(&mut self, now: Instant, seg: &Segment<'_>) {
+        let h = &seg.header;
+        if self.ts.is_some() {
+            if let Some((_, ecr)) = h.options.timestamp {
+                let ms = self.tsval(now).wrapping_sub(ecr);
+                if ecr != 0 && ms <= MAX_RTT_SAMPLE_MS {
+                    self.rtt.sample(core::time::Duration::from_millis(u64::from(ms)));
+                }
+            }
+        } else if let Some((seq, at)) = self.timed {
+            if h.ack >= seq {
+                self.rtt.sample(now.saturating_since(at));
+                self.timed = None;
+            }
+        }
+    }
+
+    /// Bytes believed to be in the network (RFC 6675 "pipe", approximated: everything
+    /// outstanding, less what was SACKed, less what is deemed lost and not yet resent).
+    pub(super) fn pipe(&self) -> u32 {
+        let outstanding = self.snd_nxt.since(self.snd_una);
+        let lost = if self.rtx_ptr < self.rtx_end {
+            self.scoreboard.unsacked_in(self.rtx_ptr.max(self.snd_una), self.rtx_end)
+        } else {
+            0
+        };
+        outstanding.saturating_sub(self.scoreboard.sacked_bytes()).saturating_sub(lost).saturating_sub(self.dupack_credit)
+    }
+
+    /// End of the data (not counting FIN) in sequence space.
+    pub(super) fn data_end(&self) -> Seq {
+        self.snd_base + self.sendbuf.len() as u32
+    }
+
+    /// Processes the ACK field and SACK blocks. Returns true when this ACK covered our FIN.
+    pub(super) fn process_ack(&mut self, now: Instant, seg: &Segment<'_>, stats: &mut Stats) -> bool {
+        let h = &seg.header;
+        let ack = h.ack;
+        let mut new_sack = false;
+        if self.sack_ok {
+            for &(l, r) in h.options.sack.as_slice() {
+                if r > self.snd_una && r <= self.snd_nxt && l < r {
+                    let before = self.scoreboard.sacked_bytes();
+                    self.scoreboard.insert(l.max(self.snd_una), r);
+                    new_sack |= self.scoreboard.sacked_bytes() != before;
+                }
+            }
+        }
+        let wnd = u32::from(h.window) << self.snd_wscale;
+        let window_changed = wnd != self.snd_wnd;
+        let mut fin_acked = false;
+
+        if ack > self.snd_una {
+            let data_end = self.data_end();
+            if ack > self.snd_base {
+                let data_acked = ack.min(data_end).since(self.snd_base);
+                self.sendbuf.consume(data_acked as usize);
+                self.snd_base += data_acked;
+                if data_acked > 0 {
+                    self.events |= Readiness::WRITABLE;
+                }
+            }
+            fin_acked = self.fin == Fin::Sent && ack == data_end + 1;
+            let acked = ack.since(self.snd_una);
+            self.snd_una = ack;
+            self.sample_rtt(now, seg);
+            self.retries = 0;
+            self.rtx_ptr = self.rtx_ptr.max(ack);
+            self.scoreboard.prune(ack);
+            self.rto_at = if self.snd_una == self.snd_nxt { None } else { Some(now + self.rtt.rto()) };
+            match self.recovery {
+                Some((_, recover)) if ack >= recover => {
+                    // Full ACK: recovery is over (RFC 6582 3.2 step 3).
+                    self.recovery = None;
+                    self.rtx_end = self.rtx_ptr;
+                    self.dupack_credit = 0;
+                }
+                Some((RecoveryKind::Fast, _)) => {
+                    // Partial ACK (RFC 6582 3.2 step 5): without SACK, the next hole starts
+                    // at the new SND.UNA; resend it at once.
+                    if !self.sack_ok {
+                        self.rtx_ptr = self.snd_una;
+                        self.rtx_end = self.rtx_end.max(self.snd_una + self.send_mss).min(self.snd_nxt);
+                        self.force_rtx = true;
+                    }
+                    self.dupack_credit = 0;
+                }
+                Some((RecoveryKind::Timeout, _)) | None => {
+                    self.cc.on_ack(acked, now, self.rtt.srtt());
+                }
+            }
+            self.dupacks = 0;
+        } else if ack == self.snd_una
+            && seg.payload.is_empty()
+            && !h.flags.contains(Flags::SYN)
+            && !h.flags.contains(Flags::FIN)
+            && self.snd_nxt != self.snd_una
+            && (!window_changed || new_sack)
+        {
+            // RFC 5681 section 2 "DUPLICATE ACKNOWLEDGMENT".
+            self.dupacks += 1;
+            if matches!(self.recovery, Some((RecoveryKind::Fast, _))) && !self.sack_ok {
+                self.dupack_credit += self.send_mss;
+            }
+        }
+
+        // Send-window update (RFC 9293 3.10.7.4, SND.WL1/SND.WL2 rule).
+        if self.snd_wl1 < h.seq || (self.snd_wl1 == h.seq && self.snd_wl2 <= ack) {
+            self.snd_wnd = wnd;
+            self.snd_wl1 = h.seq;
+            self.snd_wl2 = ack;
+            self.max_snd_wnd = self.max_snd_wnd.max(wnd);
+            if wnd > 0 {
+                self.persist_at = None;
+                self.persist_backoff = 0;
+            }
+        }
+
+        self.detect_loss(stats);
+        fin_acked
+    }
+
+    /// Enters fast recovery on DupThresh duplicate ACKs or when SACK shows a loss, and
+    /// extends the retransmission range as SACK information arrives.
+    fn detect_loss(&mut self, stats: &mut Stats) {
+        if self.snd_nxt == self.snd_una {
+            return;
+        }
+        let threshold = DUP_THRESH * self.send_mss;
+        let sack_lost = if self.sack_ok { self.scoreboard.lost_boundary(threshold) } else { None };
+        match self.recovery {
+            None if (self.dupacks >= DUP_THRESH || sack_lost.is_some()) && self.snd_una > self.last_recover => {
+                stats.fast_recoveries += 1;
+                let flight = self.snd_nxt.since(self.snd_una);
+                self.cc.on_congestion(flight);
+                self.recovery = Some((RecoveryKind::Fast, self.snd_nxt));
+                self.last_recover = self.snd_nxt;
+                self.rtx_ptr = self.snd_una;
+                self.rtx_end = sack_lost.unwrap_or(self.snd_una).max(self.snd_una + self.send_mss).min(self.snd_nxt);
+                self.force_rtx = true;
+                self.dupack_credit = 0;
+            }
+            Some((RecoveryKind::Fast, _)) => {
+                if let Some(b) = sack_lost {
+                    self.rtx_end = self.rtx_end.max(b).min(self.snd_nxt);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Retransmission timeout (RFC 6298 section 5.4-5.7, RFC 5681 section 3.1).
+    pub(super) fn on_rto(&mut self, stats: &mut Stats) {
+        self.rto_at = None;
+        match self.state {
+            State::SynSent | State::SynReceived => {
+                self.retries += 1;
+                if self.retries > self.cfg.syn_retries {
+                    self.terminate(Some(Error::TimedOut));
+                } else {
+                    stats.timeouts += 1;
+                    self.rtt.backoff();
+                    self.timed = None;
+                    self.syn_pending = true;
+                }
+            }
+            _ if self.snd_nxt != self.snd_una => {
+                self.retries += 1;
+                if self.retries > self.cfg.max_retransmits {
+                    self.terminate(Some(Error::TimedOut));
+                    return;
+                }
+                stats.timeouts += 1;
+                self.rtt.backoff();
+                let flight = self.snd_nxt.since(self.snd_una);
+                self.cc.on_rto(flight);
+                // RFC 2018 section 8: the receiver may have reneged; start from scratch.
+                self.scoreboard.clear();
+                self.dupacks = 0;
+                self.dupack_credit = 0;
+                self.recovery = Some((RecoveryKind::Timeout, self.snd_nxt));
+                self.last_recover = self.snd_nxt;
+                self.rtx_ptr = self.snd_una;
+                self.rtx_end = self.snd_nxt;
+                self.force_rtx = true;
+                self.timed = None;
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,408 @@
+//! One TCP connection: the RFC 9293 state machine with its send and receive sequence
+//! spaces, buffers, options, loss recovery and timers.
+//!
+//! The connection never does I/O. The [`Endpoint`](crate::Endpoint) hands it parsed
+//! segments ([`input`](Connection)), asks it for the next segment to send (`output`), fires
+//! its timers (`timers`) and relays the application's `send`/`recv`/`close` calls.
+//! Files: `input.rs` (segment arrival, RFC 9293 3.10.7), `ack.rs` (ACK processing, loss
+//! recovery, RTT), `output.rs` (what to send next, window advertisement), `timers.rs`.
+
+mod ack;
+mod input;
+mod output;
+mod timers;
+
+use crate::buffer::{Assembler, Ring};
+use crate::config::Config;
+use crate::congestion::Congestion;
+use crate::error::Error;
+use crate::event::Readiness;
+use crate::rtt::RttEstimator;
+use crate::scoreboard::Scoreboard;
+use crate::seq::Seq;
+use crate::state::State;
+use crate::table::FourTuple;
+use crate::time::Instant;
+use crate::wire::{Options, SegmentHeader};
+
+pub(crate) use input::{InputCtx, Reply};
+
+/// Bytes the timestamp option takes in every segment (2 NOPs + 10).
+const TS_OPTION_LEN: u32 = 12;
+/// RFC 9293 3.7.1: MSS assumed when the peer sends none.
+const DEFAULT_MSS: u32 = 536;
+/// Sizes below this are ignored as a defence against tiny-MSS resource exhaustion.
+const MIN_MSS: u32 = 64;
+
+/// Where our FIN is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fin {
+    /// The application may still send.
+    None,
+    /// Closed by the application; FIN goes after the buffered data.
+    Queued,
+    /// FIN sent (its sequence number is the end of the send buffer).
+    Sent,
+}
+
+/// Why retransmissions are running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RecoveryKind {
+    /// Fast recovery after duplicate ACKs or SACK (RFC 5681 3.2, RFC 6582, RFC 6675).
+    Fast,
+    /// After a retransmission timeout (RFC 6298 5.4-5.6, RFC 5681 3.1).
+    Timeout,
+}
+
+/// Negotiated timestamp state (RFC 7323 section 4.3).
+#[derive(Debug, Clone, Copy)]
+struct Timestamps {
+    /// TS.Recent.
+    recent: u32,
+    /// When TS.Recent was last updated (for the 24-day PAWS rule).
+    recent_at: Instant,
+}
+
+/// A connection. See the module docs.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    pub(crate) tuple: FourTuple,
+    pub(crate) state: State,
+    cfg: Config,
+
+    // Send sequence space (RFC 9293 3.3.1). `snd_nxt` is the highest sequence number
+    // sent plus one; retransmissions run from `rtx_ptr` up to `rtx_end` instead of
+    // pulling `snd_nxt` back.
+    iss: Seq,
+    snd_una: Seq,
+    snd_nxt: Seq,
+    /// Sequence number of the first byte in `sendbuf`.
+    snd_base: Seq,
+    snd_wnd: u32,
+    max_snd_wnd: u32,
+    snd_wl1: Seq,
+    snd_wl2: Seq,
+    snd_wscale: u8,
+    /// Largest segment (payload plus options beyond the fixed header) the peer accepts.
+    peer_mss: u32,
+    /// Payload per full segment (peer MSS less the timestamp option).
+    send_mss: u32,
+    sendbuf: Ring,
+    fin: Fin,
+
+    // Receive sequence space.
+    irs: Seq,
+    rcv_nxt: Seq,
+    /// Right edge of the window last advertised.
+    rcv_adv: Seq,
+    rcv_wscale: u8,
+    /// Largest payload seen from the peer (for "ACK every second full segment").
+    rcv_mss: u32,
+    recvbuf: Ring,
+    asm: Assembler,
+    /// Sequence number of the peer's FIN once seen (possibly ahead of `rcv_nxt`).
+    fin_at: Option<Seq>,
+    fin_received: bool,
+
+    // Options.
+    ts: Option<Timestamps>,
+    ts_offset: u32,
+    sack_ok: bool,
+
+    // RTT, congestion, loss recovery.
+    rtt: RttEstimator,
+    /// The one timed segment when timestamps are off (Karn: cleared on retransmit).
+    timed: Option<(Seq, Instant)>,
+    cc: Congestion,
+    dupacks: u32,
+    recovery: Option<(RecoveryKind, Seq)>,
+    /// RFC 6582 `recover`: no new fast recovery until the ACK passes it.
+    last_recover: Seq,
+    rtx_ptr: Seq,
+    rtx_end: Seq,
+    /// Send one retransmission even if the congestion window is full (fast retransmit).
+    force_rtx: bool,
+    /// Without SACK, each duplicate ACK in recovery means a segment left the network.
+    dupack_credit: u32,
+    scoreboard: Scoreboard,
+    retries: u32,
+
+    // Acknowledgements.
+    ack_now: bool,
+    unacked_bytes: u32,
+    last_ack_sent: Seq,
+    /// Send a segment with SEQ = SND.UNA − 1 (zero-window or keepalive probe).
+    probe_now: bool,
+    /// Send (or resend) our SYN or SYN-ACK.
+    syn_pending: bool,
+    nodelay: bool,
+
+    // Timers (absolute deadlines).
+    rto_at: Option<Instant>,
+    delack_at: Option<Instant>,
+    persist_at: Option<Instant>,
+    persist_backoff: u32,
+    keepalive_at: Option<Instant>,
+    keepalive_sent: u32,
+    /// TIME-WAIT end or FIN-WAIT-2 timeout.
+    close_at: Option<Instant>,
+
+    pub(crate) error: Option<Error>,
+    pub(crate) events: Readiness,
+    /// The application released its handle; the connection finishes on its own.
+    pub(crate) orphaned: bool,
+}
+
+/// Window-scale shift that lets `buffer` bytes be advertised (RFC 7323 section 2.3).
+fn wscale_for(buffer: usize) -> u8 {
+    let mut s = 0u8;
+    while s < crate::wire::MAX_WSCALE && (buffer >> s) > 0xffff {
+        s += 1;
+    }
+    s
+}
+
+impl Connection {
+    fn new(cfg: &Config, tuple: FourTuple, iss: u32, ts_offset: u32, now: Instant, state: State) -> Connection {
+        let iss = Seq(iss);
+        let mss = u32::from(cfg.mss).max(MIN_MSS);
+        Connection {
+            tuple,
+            state,
+            iss,
+            snd_una: iss,
+            snd_nxt: iss,
+            snd_base: iss + 1,
+            snd_wnd: 0,
+            max_snd_wnd: 0,
+            snd_wl1: Seq(0),
+            snd_wl2: iss,
+            snd_wscale: 0,
+            peer_mss: DEFAULT_MSS,
+            send_mss: DEFAULT_MSS,
+            sendbuf: Ring::new(cfg.send_buffer.max(1)),
+            fin: Fin::None,
+            irs: Seq(0),
+            rcv_nxt: Seq(0),
+            rcv_adv: Seq(0),
+            rcv_wscale: if cfg.window_scaling { wscale_for(cfg.recv_buffer) } else { 0 },
+            rcv_mss: DEFAULT_MSS.min(mss),
+            recvbuf: Ring::new(cfg.recv_buffer.max(1)),
+            asm: Assembler::new(cfg.max_ooo_ranges),
+            fin_at: None,
+            fin_received: false,
+            ts: None,
+            ts_offset,
+            sack_ok: false,
+            rtt: RttEstimator::new(cfg.initial_rto, cfg.min_rto, cfg.max_rto),
+            timed: None,
+            cc: Congestion::new(cfg.congestion, DEFAULT_MSS, cfg.initial_window_segments),
+            dupacks: 0,
+            recovery: None,
+            last_recover: iss,
+            rtx_ptr: iss,
+            rtx_end: iss,
+            force_rtx: false,
+            dupack_credit: 0,
+            scoreboard: Scoreboard::new(cfg.max_ooo_ranges),
+            retries: 0,
+            ack_now: false,
+            unacked_bytes: 0,
+            last_ack_sent: Seq(0),
+            probe_now: false,
+            syn_pending: true,
+            nodelay: cfg.nodelay,
+            rto_at: None,
+            delack_at: None,
+            persist_at: None,
+            persist_backoff: 0,
+            keepalive_at: cfg.keepalive.map(|k| now + k.idle),
+            keepalive_sent: 0,
+            close_at: None,
+            error: None,
+            events: Readiness::empty(),
+            orphaned: false,
+            cfg: cfg.clone(),
+        }
+    }
+
+    /// Active open (RFC 9293 3.10.1): a connection in SYN-SENT with its SYN pending.
+    pub(crate) fn connect(cfg: &Config, tuple: FourTuple, iss: u32, ts_offset: u32, now: Instant) -> Connection {
+        Connection::new(cfg, tuple, iss, ts_offset, now, State::SynSent)
+    }
+
+    /// Passive open (RFC 9293 3.10.7.2): a connection in SYN-RECEIVED answering `syn`.
+    pub(crate) fn accept_syn(
+        cfg: &Config,
+        tuple: FourTuple,
+        iss: u32,
+        ts_offset: u32,
+        now: Instant,
+        syn: &SegmentHeader,
+    ) -> Connection {
+        let mut c = Connection::new(cfg, tuple, iss, ts_offset, now, State::SynReceived);
+        c.irs = syn.seq;
+        c.rcv_nxt = syn.seq + 1;
+        c.rcv_adv = c.rcv_nxt;
+        c.last_ack_sent = c.rcv_nxt;
+        c.negotiate(&syn.options, now);
+        c.snd_wnd = u32::from(syn.window);
+        c.max_snd_wnd = c.snd_wnd;
+        c.snd_wl1 = syn.seq;
+        c
+    }
+
+    /// Applies the options of the peer's SYN (RFC 9293 3.7.1, RFC 7323 2.2 / 3.2,
+    /// RFC 2018 section 2).
+    fn negotiate(&mut self, o: &Options, now: Instant) {
+        let ours = u32::from(self.cfg.mss).max(MIN_MSS);
+        self.peer_mss = u32::from(o.mss.unwrap_or(DEFAULT_MSS as u16)).clamp(MIN_MSS, ours);
+        match o.wscale {
+            Some(s) if self.cfg.window_scaling => self.snd_wscale = s,
+            _ => {
+                self.snd_wscale = 0;
+                self.rcv_wscale = 0;
+            }
+        }
+        self.ts = match o.timestamp {
+            Some((val, _)) if self.cfg.timestamps => Some(Timestamps { recent: val, recent_at: now }),
+            _ => None,
+        };
+        self.sack_ok = self.cfg.sack && o.sack_permitted;
+        self.send_mss = self.peer_mss - if self.ts.is_some() { TS_OPTION_LEN } else { 0 };
+        self.cc = Congestion::new(self.cfg.congestion, self.send_mss, self.cfg.initial_window_segments);
+    }
+
+    /// True once nothing more will happen on this connection.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    /// Ends the connection with `error` (None for an orderly end).
+    pub(crate) fn terminate(&mut self, error: Option<Error>) {
+        self.state = State::Closed;
+        if self.error.is_none() {
+            self.error = error;
+        }
+        self.rto_at = None;
+        self.delack_at = None;
+        self.persist_at = None;
+        self.keepalive_at = None;
+        self.close_at = None;
+        self.ack_now = false;
+        self.probe_now = false;
+        self.syn_pending = false;
+        self.asm.clear();
+        self.events |= Readiness::CLOSED | Readiness::READABLE | Readiness::WRITABLE;
+    }
+
+    /// Copies application data into the send buffer (RFC 9293 3.10.2 SEND).
+    pub(crate) fn send(&mut self, data: &[u8]) -> Result<usize, Error> {
+        match self.state {
+            State::SynSent | State::SynReceived | State::Established | State::CloseWait if self.fin == Fin::None => {
+                if data.is_empty() {
+                    return Ok(0);
+                }
+                match self.sendbuf.push(data) {
+                    0 => Err(Error::WouldBlock),
+                    n => Ok(n),
+                }
+            }
+            State::Closed => Err(self.error.unwrap_or(Error::InvalidState)),
+            _ => Err(Error::InvalidState),
+        }
+    }
+
+    /// Moves received in-order data to `buf` (RFC 9293 3.10.3 RECEIVE). `Ok(0)` means the
+    /// peer closed its direction and everything was read.
+    pub(crate) fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if !self.recvbuf.is_empty() {
+            let n = self.recvbuf.pop(buf);
+            self.maybe_window_update();
+            return Ok(n);
+        }
+        if self.fin_received {
+            return Ok(0);
+        }
+        match self.state {
+            State::Closed => match self.error {
+                Some(e) => Err(e),
+                None => Ok(0),
+            },
+            _ => Err(Error::WouldBlock),
+        }
+    }
+
+    /// Bytes ready for `recv`.
+    pub(crate) fn recv_queue(&self) -> usize {
+        self.recvbuf.len()
+    }
+
+    /// Room in the send buffer.
+    pub(crate) fn send_space(&self) -> usize {
+        if self.fin == Fin::None { self.sendbuf.free() } else { 0 }
+    }
+
+    /// Bytes sent or queued but not yet acknowledged.
+    pub(crate) fn send_queue(&self) -> usize {
+        self.sendbuf.len()
+    }
+
+    /// Graceful close of our direction (RFC 9293 3.10.4 CLOSE).
+    pub(crate) fn close(&mut self) {
+        match self.state {
+            State::SynSent | State::Listen => self.terminate(None),
+            State::SynReceived if self.fin == Fin::None => self.fin = Fin::Queued,
+            State::Established => {
+                self.fin = Fin::Queued;
+                self.state = State::FinWait1;
+            }
+            State::CloseWait => {
+                self.fin = Fin::Queued;
+                self.state = State::LastAck;
+            }
+            _ => {}
+        }
+    }
+
+    /// Sets TCP_NODELAY.
+    pub(crate) fn set_nodelay(&mut self, on: bool) {
+        self.nodelay = on;
+    }
+
+    /// Sequence number for a RST that aborts the connection (RFC 9293 3.10.5 ABORT), if
+    /// the state calls for sending one.
+    pub(crate) fn abort_rst(&self) -> Option<Seq> {
+        matches!(
+            self.state,
+            State::SynReceived | State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait
+        )
+        .then_some(self.snd_nxt)
+    }
+
+    /// RFC 6191-style check: may a new SYN with `seq`/`tsval` reuse this TIME-WAIT tuple?
+    pub(crate) fn time_wait_allows_reuse(&self, seq: Seq, tsval: Option<u32>) -> bool {
+        if self.state != State::TimeWait {
+            return false;
+        }
+        match (self.ts, tsval) {
+            (Some(ts), Some(v)) => (v.wrapping_sub(ts.recent) as i32) > 0,
+            _ => seq > self.rcv_nxt,
+        }
+    }
+
+    /// The TSval we send now.
+    fn tsval(&self, now: Instant) -> u32 {
+        (now.millis() as u32).wrapping_add(self.ts_offset)
+    }
+
+    /// The smoothed RTT, once measured.
+    pub(crate) fn srtt(&self) -> Option<core::time::Duration> {
+        self.rtt.srtt()
+    }
+
+    /// Current congestion window.
+    pub(crate) fn cwnd(&self) -> u32 {
+        self.cc.cwnd()
+    }
+}

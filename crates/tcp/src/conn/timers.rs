@@ -1,0 +1,56 @@
+//! The connection's timers: retransmission (RFC 6298), delayed ACK (RFC 9293 3.8.6.3),
+//! persist / zero-window probe (RFC 9293 3.8.6.1), keepalive (RFC 9293 3.8.4), TIME-WAIT
+//! (2·MSL) and the FIN-WAIT-2 timeout for orphaned connections.
+
+use super::Connection;
+use crate::error::Error;
+use crate::state::State;
+use crate::stats::Stats;
+use crate::time::Instant;
+
+impl Connection {
+    /// The earliest pending deadline.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        [self.rto_at, self.delack_at, self.persist_at, self.keepalive_at, self.close_at]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Fires every timer due at `now`.
+    pub(crate) fn on_timer(&mut self, now: Instant, stats: &mut Stats) {
+        if self.close_at.is_some_and(|t| t <= now) {
+            // TIME-WAIT ends normally; FIN-WAIT-2 for an orphan ends by timeout.
+            let err = if self.state == State::TimeWait { None } else { Some(Error::TimedOut) };
+            self.terminate(err);
+            return;
+        }
+        if self.rto_at.is_some_and(|t| t <= now) {
+            self.on_rto(stats);
+            if self.is_closed() {
+                return;
+            }
+        }
+        if self.delack_at.is_some_and(|t| t <= now) {
+            self.delack_at = None;
+            self.ack_now = true;
+        }
+        if self.persist_at.is_some_and(|t| t <= now) {
+            self.probe_now = true;
+            self.persist_backoff += 1;
+            let d = self.rtt.rto() * (1u32 << self.persist_backoff.min(6));
+            self.persist_at = Some(now + d.min(self.cfg.max_rto));
+        }
+        if let (Some(t), Some(k)) = (self.keepalive_at, self.cfg.keepalive) {
+            if t <= now {
+                if self.keepalive_sent >= k.probes {
+                    self.terminate(Some(Error::TimedOut));
+                    return;
+                }
+                self.keepalive_sent += 1;
+                self.probe_now = true;
+                self.keepalive_at = Some(now + k.interval);
+            }
+        }
+    }
+}

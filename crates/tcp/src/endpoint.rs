@@ -1,0 +1,653 @@
+//! The endpoint: every connection and listener of one host, the keyed 4-tuple table,
+//! timers, and the sans-I/O entry points (`receive`, `poll_transmit`, `handle_timeout`,
+//! `poll_timeout`, `poll_event`) plus the socket-style calls on connection handles.
+
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::net::{Ipv4Addr, SocketAddrV4};
+
+use hashbrown::HashMap;
+
+use crate::challenge::ChallengeLimiter;
+use crate::config::Config;
+use crate::conn::{Connection, InputCtx, Reply};
+use crate::error::Error;
+use crate::event::{Event, Readiness};
+use crate::isn::IsnGenerator;
+use crate::listener::Listener;
+use crate::ports::PortAllocator;
+use crate::seq::Seq;
+use crate::siphash::{siphash, SipKey};
+use crate::state::State;
+use crate::stats::Stats;
+use crate::table::{ConnTable, FourTuple};
+use crate::time::Instant;
+use crate::timer_queue::TimerQueue;
+use crate::wire::{Flags, Options, Segment, SegmentHeader, MAX_OPTIONS_LEN, HEADER_LEN};
+
+/// Smallest buffer [`Endpoint::poll_transmit`] accepts: a header with full options. Give
+/// it `MAX_HEADER + mss` bytes to send full-sized segments.
+pub const MAX_HEADER: usize = HEADER_LEN + MAX_OPTIONS_LEN;
+
+/// Handle of a connection. Stale handles (of freed connections) are detected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnId {
+    index: u32,
+    generation: u32,
+}
+
+/// Handle of a listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ListenerId(u32);
+
+/// A segment written by [`Endpoint::poll_transmit`]: `len` bytes of TCP (header and
+/// payload, checksummed) to be sent in an IPv4 packet from `src` to `dst`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transmit {
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub len: usize,
+}
+
+/// Summary of a connection for diagnostics and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnInfo {
+    pub state: State,
+    pub local: SocketAddrV4,
+    pub remote: SocketAddrV4,
+    pub srtt: Option<core::time::Duration>,
+    pub cwnd: u32,
+    pub error: Option<Error>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RstReply {
+    local: SocketAddrV4,
+    remote: SocketAddrV4,
+    seq: Seq,
+    ack: Option<Seq>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Pending {
+    Conn(u32),
+    Listener(u32),
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    generation: u32,
+    conn: Option<Box<Connection>>,
+    /// Deadline last pushed to the timer queue.
+    scheduled: Option<Instant>,
+    in_tx: bool,
+    in_events: bool,
+    /// The application holds a handle (connected, or accepted).
+    owned: bool,
+    listener: Option<u32>,
+    in_syn_queue: bool,
+    in_accept_queue: bool,
+}
+
+/// All TCP state of one host. See the crate docs for the calling pattern.
+#[derive(Debug)]
+pub struct Endpoint {
+    cfg: Config,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    live: usize,
+    table: ConnTable,
+    listeners: Vec<Option<Listener>>,
+    listen_map: HashMap<SocketAddrV4, u32, SipKey>,
+    isn: IsnGenerator,
+    ports: PortAllocator,
+    timers: TimerQueue,
+    tx: VecDeque<u32>,
+    events: VecDeque<Pending>,
+    rsts: VecDeque<RstReply>,
+    challenge: ChallengeLimiter,
+    stats: Stats,
+}
+
+fn derive_key(secret: &SipKey, label: u8) -> SipKey {
+    let a = siphash(secret, &[label, 0]).to_le_bytes();
+    let b = siphash(secret, &[label, 1]).to_le_bytes();
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(&a);
+    k[8..].copy_from_slice(&b);
+    SipKey(k)
+}
+
+impl Endpoint {
+    /// A new endpoint. `secret` keys the ISN generator, the ephemeral-port offsets and the
+    /// connection-table hash: take it from a good random source at boot.
+    pub fn new(cfg: Config, secret: [u8; 16]) -> Endpoint {
+        let secret = SipKey(secret);
+        let (lo, hi) = cfg.ephemeral_ports;
+        Endpoint {
+            slots: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            table: ConnTable::new(derive_key(&secret, 1)),
+            listeners: Vec::new(),
+            listen_map: HashMap::with_hasher(derive_key(&secret, 4)),
+            isn: IsnGenerator::new(derive_key(&secret, 2)),
+            ports: PortAllocator::new(derive_key(&secret, 3), lo, hi),
+            timers: TimerQueue::default(),
+            tx: VecDeque::new(),
+            events: VecDeque::new(),
+            rsts: VecDeque::new(),
+            challenge: ChallengeLimiter::new(cfg.challenge_ack_limit),
+            stats: Stats::default(),
+            cfg,
+        }
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Connections held in any state (including TIME-WAIT and unreleased closed ones).
+    pub fn connection_count(&self) -> usize {
+        self.live
+    }
+
+    // ----- listeners -------------------------------------------------------------------
+
+    /// Starts listening on `addr` (IP 0.0.0.0 listens on every local address).
+    pub fn listen(&mut self, addr: SocketAddrV4) -> Result<ListenerId, Error> {
+        if self.listen_map.contains_key(&addr) {
+            return Err(Error::AddrInUse);
+        }
+        let idx = self.listeners.len() as u32;
+        self.listeners.push(Some(Listener::new(addr, self.cfg.accept_backlog)));
+        self.listen_map.insert(addr, idx);
+        Ok(ListenerId(idx))
+    }
+
+    /// Stops listening; connections waiting in its accept queue are reset.
+    pub fn unlisten(&mut self, now: Instant, id: ListenerId) -> Result<(), Error> {
+        let l = self.listeners.get_mut(id.0 as usize).and_then(Option::take).ok_or(Error::InvalidHandle)?;
+        self.listen_map.remove(&l.addr);
+        for idx in l.accept_queue {
+            self.slots[idx as usize].in_accept_queue = false;
+            self.abort_slot(now, idx);
+        }
+        Ok(())
+    }
+
+    /// Takes the next established connection from the listener's accept queue.
+    pub fn accept(&mut self, id: ListenerId) -> Option<ConnId> {
+        let l = self.listeners.get_mut(id.0 as usize)?.as_mut()?;
+        let idx = l.accept_queue.pop_front()?;
+        let slot = &mut self.slots[idx as usize];
+        slot.in_accept_queue = false;
+        slot.owned = true;
+        let id = ConnId { index: idx, generation: slot.generation };
+        if slot.conn.as_ref().is_some_and(|c| !c.events.is_empty()) && !slot.in_events {
+            slot.in_events = true;
+            self.events.push_back(Pending::Conn(idx));
+        }
+        Some(id)
+    }
+
+    fn find_listener(&self, addr: SocketAddrV4) -> Option<u32> {
+        self.listen_map
+            .get(&addr)
+            .or_else(|| self.listen_map.get(&SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, addr.port())))
+            .copied()
+    }
+
+    // ----- connections -----------------------------------------------------------------
+
+    /// Active open from `local_ip` (an ephemeral port is chosen, RFC 6056) to `remote`.
+    pub fn connect(&mut self, now: Instant, local_ip: Ipv4Addr, remote: SocketAddrV4) -> Result<ConnId, Error> {
+        let table = &self.table;
+        let port = self
+            .ports
+            .pick(local_ip, remote, |p| table.contains(&FourTuple { local: SocketAddrV4::new(local_ip, p), remote }))
+            .ok_or(Error::NoPorts)?;
+        self.connect_from(now, SocketAddrV4::new(local_ip, port), remote)
+    }
+
+    /// Active open from an explicit local address and port.
+    pub fn connect_from(&mut self, now: Instant, local: SocketAddrV4, remote: SocketAddrV4) -> Result<ConnId, Error> {
+        let tuple = FourTuple { local, remote };
+        if self.table.contains(&tuple) {
+            return Err(Error::AddrInUse);
+        }
+        if self.live >= self.cfg.max_connections {
+            return Err(Error::TooManyConnections);
+        }
+        let conn = Connection::connect(&self.cfg, tuple, self.isn.isn(&tuple, now), self.isn.ts_offset(&tuple), now);
+        let idx = self.alloc(conn);
+        self.slots[idx as usize].owned = true;
+        self.touch(now, idx);
+        Ok(ConnId { index: idx, generation: self.slots[idx as usize].generation })
+    }
+
+    fn alloc(&mut self, conn: Connection) -> u32 {
+        let tuple = conn.tuple;
+        let idx = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(Slot::default());
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let slot = &mut self.slots[idx as usize];
+        slot.conn = Some(Box::new(conn));
+        slot.owned = false;
+        slot.listener = None;
+        slot.in_syn_queue = false;
+        slot.in_accept_queue = false;
+        self.table.insert(tuple, idx);
+        self.live += 1;
+        idx
+    }
+
+    fn free_slot(&mut self, idx: u32) {
+        let slot = &mut self.slots[idx as usize];
+        if let Some(c) = slot.conn.take() {
+            if self.table.get(&c.tuple) == Some(idx) {
+                self.table.remove(&c.tuple);
+            }
+            slot.generation = slot.generation.wrapping_add(1);
+            slot.scheduled = None;
+            slot.owned = false;
+            self.free.push(idx);
+            self.live -= 1;
+        }
+    }
+
+    fn conn_mut(&mut self, id: ConnId) -> Result<&mut Connection, Error> {
+        match self.slots.get_mut(id.index as usize) {
+            Some(s) if s.generation == id.generation && s.owned => s.conn.as_deref_mut().ok_or(Error::InvalidHandle),
+            _ => Err(Error::InvalidHandle),
+        }
+    }
+
+    fn conn_ref(&self, id: ConnId) -> Result<&Connection, Error> {
+        match self.slots.get(id.index as usize) {
+            Some(s) if s.generation == id.generation && s.owned => s.conn.as_deref().ok_or(Error::InvalidHandle),
+            _ => Err(Error::InvalidHandle),
+        }
+    }
+
+    /// Queues data for sending; returns how many bytes the send buffer took.
+    pub fn send(&mut self, now: Instant, id: ConnId, data: &[u8]) -> Result<usize, Error> {
+        let r = self.conn_mut(id)?.send(data);
+        self.touch(now, id.index);
+        r
+    }
+
+    /// Reads received data. `Ok(0)` is end of stream (the peer closed its direction).
+    pub fn recv(&mut self, now: Instant, id: ConnId, buf: &mut [u8]) -> Result<usize, Error> {
+        let r = self.conn_mut(id)?.recv(buf);
+        self.touch(now, id.index);
+        r
+    }
+
+    /// Closes our sending direction (half-close; the peer may keep sending).
+    pub fn close(&mut self, now: Instant, id: ConnId) -> Result<(), Error> {
+        self.conn_mut(id)?.close();
+        self.touch(now, id.index);
+        Ok(())
+    }
+
+    /// Resets the connection (RFC 9293 ABORT).
+    pub fn abort(&mut self, now: Instant, id: ConnId) -> Result<(), Error> {
+        self.conn_ref(id)?;
+        self.abort_slot(now, id.index);
+        Ok(())
+    }
+
+    fn abort_slot(&mut self, now: Instant, idx: u32) {
+        let Some(c) = self.slots[idx as usize].conn.as_deref_mut() else { return };
+        if let Some(seq) = c.abort_rst() {
+            let (local, remote) = (c.tuple.local, c.tuple.remote);
+            c.terminate(Some(Error::Aborted));
+            self.queue_rst(RstReply { local, remote, seq, ack: None });
+        } else {
+            c.terminate(Some(Error::Aborted));
+        }
+        self.touch(now, idx);
+    }
+
+    /// Gives the handle back. The connection finishes on its own: a graceful close if all
+    /// received data was read, otherwise a reset (data would be lost). The handle becomes
+    /// invalid.
+    pub fn release(&mut self, now: Instant, id: ConnId) -> Result<(), Error> {
+        let c = self.conn_mut(id)?;
+        c.orphaned = true;
+        let unread = c.recv_queue() > 0;
+        self.slots[id.index as usize].owned = false;
+        if unread {
+            self.abort_slot(now, id.index);
+        } else {
+            if let Some(c) = self.slots[id.index as usize].conn.as_deref_mut() {
+                c.close();
+            }
+            self.touch(now, id.index);
+        }
+        Ok(())
+    }
+
+    /// The connection's state.
+    pub fn state(&self, id: ConnId) -> Result<State, Error> {
+        Ok(self.conn_ref(id)?.state)
+    }
+
+    /// Diagnostics for one connection.
+    pub fn info(&self, id: ConnId) -> Result<ConnInfo, Error> {
+        let c = self.conn_ref(id)?;
+        Ok(ConnInfo {
+            state: c.state,
+            local: c.tuple.local,
+            remote: c.tuple.remote,
+            srtt: c.srtt(),
+            cwnd: c.cwnd(),
+            error: c.error,
+        })
+    }
+
+    /// Bytes waiting to be read.
+    pub fn recv_queue(&self, id: ConnId) -> Result<usize, Error> {
+        Ok(self.conn_ref(id)?.recv_queue())
+    }
+
+    /// Free space in the send buffer.
+    pub fn send_space(&self, id: ConnId) -> Result<usize, Error> {
+        Ok(self.conn_ref(id)?.send_space())
+    }
+
+    /// Bytes in the send buffer (unsent or unacknowledged).
+    pub fn send_queue(&self, id: ConnId) -> Result<usize, Error> {
+        Ok(self.conn_ref(id)?.send_queue())
+    }
+
+    /// Turns Nagle's algorithm off (`true`) or on.
+    pub fn set_nodelay(&mut self, id: ConnId, on: bool) -> Result<(), Error> {
+        self.conn_mut(id)?.set_nodelay(on);
+        Ok(())
+    }
+
+    // ----- sans-I/O entry points -------------------------------------------------------
+
+    /// Hands in one received TCP segment (the IPv4 payload) that arrived from `src` to
+    /// `dst`. Malformed segments are counted in [`Stats`] and dropped.
+    pub fn receive(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, data: &[u8]) {
+        self.stats.segments_in += 1;
+        let seg = match Segment::parse(data, src, dst) {
+            Ok(s) => s,
+            Err(e) => {
+                self.stats.count_wire_error(e);
+                return;
+            }
+        };
+        let h = &seg.header;
+        let tuple = FourTuple { local: SocketAddrV4::new(dst, h.dst_port), remote: SocketAddrV4::new(src, h.src_port) };
+        if let Some(idx) = self.table.get(&tuple) {
+            let Some(conn) = self.slots[idx as usize].conn.as_deref_mut() else { return };
+            let fresh_syn = h.flags.contains(Flags::SYN) && !h.flags.contains(Flags::ACK);
+            if fresh_syn && conn.time_wait_allows_reuse(h.seq, h.options.timestamp.map(|t| t.0)) {
+                // RFC 9293 3.10.7.4 / RFC 6191: a new incarnation may take over TIME-WAIT.
+                conn.terminate(None);
+                self.touch(now, idx);
+            } else {
+                let mut ctx = InputCtx { stats: &mut self.stats, challenge: &mut self.challenge };
+                let reply = conn.input(now, &seg, &mut ctx);
+                if let Reply::Rst { seq } = reply {
+                    self.queue_rst(RstReply { local: tuple.local, remote: tuple.remote, seq, ack: None });
+                }
+                self.touch(now, idx);
+                return;
+            }
+        }
+        match self.find_listener(tuple.local) {
+            Some(lid) => self.listen_input(now, lid, tuple, &seg),
+            None => {
+                self.stats.drop_no_connection += 1;
+                self.reply_closed(tuple, &seg);
+            }
+        }
+    }
+
+    /// RFC 9293 3.10.7.1: the reply to a segment for no connection.
+    fn reply_closed(&mut self, tuple: FourTuple, seg: &Segment<'_>) {
+        let h = &seg.header;
+        if h.flags.contains(Flags::RST) {
+            return;
+        }
+        let r = if h.flags.contains(Flags::ACK) {
+            RstReply { local: tuple.local, remote: tuple.remote, seq: h.ack, ack: None }
+        } else {
+            RstReply { local: tuple.local, remote: tuple.remote, seq: Seq(0), ack: Some(h.seq + seg.seq_len()) }
+        };
+        self.queue_rst(r);
+    }
+
+    fn queue_rst(&mut self, r: RstReply) {
+        if self.rsts.len() >= self.cfg.rst_queue {
+            self.stats.rst_replies_dropped += 1;
+        } else {
+            self.rsts.push_back(r);
+        }
+    }
+
+    /// RFC 9293 3.10.7.2: a segment for a listener.
+    fn listen_input(&mut self, now: Instant, lid: u32, tuple: FourTuple, seg: &Segment<'_>) {
+        let h = &seg.header;
+        if h.flags.contains(Flags::RST) {
+            self.stats.drop_listen_invalid += 1;
+            return;
+        }
+        if h.flags.contains(Flags::ACK) {
+            self.stats.drop_listen_invalid += 1;
+            self.reply_closed(tuple, seg);
+            return;
+        }
+        if !h.flags.contains(Flags::SYN) {
+            self.stats.drop_listen_invalid += 1;
+            return;
+        }
+        let Some(l) = self.listeners[lid as usize].as_mut() else { return };
+        if l.syn_count >= self.cfg.syn_backlog
+            || l.accept_queue.len() >= self.cfg.accept_backlog
+            || self.live >= self.cfg.max_connections
+        {
+            self.stats.drop_syn_queue_full += 1;
+            return;
+        }
+        l.syn_count += 1;
+        let conn = Connection::accept_syn(&self.cfg, tuple, self.isn.isn(&tuple, now), self.isn.ts_offset(&tuple), now, h);
+        let idx = self.alloc(conn);
+        let slot = &mut self.slots[idx as usize];
+        slot.listener = Some(lid);
+        slot.in_syn_queue = true;
+        self.touch(now, idx);
+    }
+
+    /// Bookkeeping after anything touched connection `idx`: listener queues, table removal
+    /// and freeing when closed, events, the transmit queue and the timer heap.
+    fn touch(&mut self, now: Instant, idx: u32) {
+        let slot = &mut self.slots[idx as usize];
+        let Some(conn) = slot.conn.as_deref_mut() else { return };
+        if slot.in_syn_queue && conn.state != State::SynReceived {
+            slot.in_syn_queue = false;
+            let lid = slot.listener.unwrap_or(u32::MAX);
+            match self.listeners.get_mut(lid as usize).and_then(Option::as_mut) {
+                Some(l) => {
+                    l.syn_count -= 1;
+                    if conn.state.is_synchronized() {
+                        if l.accept_queue.len() < self.cfg.accept_backlog {
+                            l.accept_queue.push_back(idx);
+                            slot.in_accept_queue = true;
+                            if !l.notified {
+                                l.notified = true;
+                                self.events.push_back(Pending::Listener(lid));
+                            }
+                        } else {
+                            self.stats.drop_syn_queue_full += 1;
+                            self.abort_slot(now, idx);
+                            return;
+                        }
+                    }
+                }
+                None if conn.state.is_synchronized() => {
+                    self.abort_slot(now, idx);
+                    return;
+                }
+                None => {}
+            }
+        }
+        let slot = &mut self.slots[idx as usize];
+        let Some(conn) = slot.conn.as_deref_mut() else { return };
+        if conn.is_closed() {
+            if self.table.get(&conn.tuple) == Some(idx) {
+                self.table.remove(&conn.tuple);
+            }
+            if slot.in_accept_queue {
+                slot.in_accept_queue = false;
+                if let Some(l) = slot.listener.and_then(|l| self.listeners.get_mut(l as usize)).and_then(Option::as_mut) {
+                    l.accept_queue.retain(|&i| i != idx);
+                }
+            }
+            if !slot.owned {
+                self.free_slot(idx);
+                return;
+            }
+        }
+        if slot.owned && !conn.events.is_empty() && !slot.in_events {
+            slot.in_events = true;
+            self.events.push_back(Pending::Conn(idx));
+        }
+        if !slot.in_tx {
+            slot.in_tx = true;
+            self.tx.push_back(idx);
+        }
+        let d = conn.next_deadline();
+        if d != slot.scheduled {
+            slot.scheduled = d;
+            if let Some(d) = d {
+                self.timers.push(d, idx);
+            }
+        }
+        if self.timers.len() > 2 * self.live + 64 {
+            self.rebuild_timers();
+        }
+    }
+
+    fn rebuild_timers(&mut self) {
+        self.timers.clear();
+        for (i, s) in self.slots.iter().enumerate() {
+            if let (Some(d), Some(_)) = (s.scheduled, &s.conn) {
+                self.timers.push(d, i as u32);
+            }
+        }
+    }
+
+    /// Writes the next segment to send into `buf` (at least [`MAX_HEADER`] bytes; give
+    /// `MAX_HEADER + mss`). Call until it returns `None` after every other call.
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
+        if buf.len() < MAX_HEADER {
+            return None;
+        }
+        if let Some(r) = self.rsts.pop_front() {
+            self.stats.segments_out += 1;
+            return Some(self.emit_rst(&r, buf));
+        }
+        while let Some(&idx) = self.tx.front() {
+            if let Some(conn) = self.slots[idx as usize].conn.as_deref_mut() {
+                if let Some(len) = conn.output(now, buf, &mut self.stats) {
+                    let t = Transmit { src: *conn.tuple.local.ip(), dst: *conn.tuple.remote.ip(), len };
+                    self.stats.segments_out += 1;
+                    self.touch(now, idx);
+                    return Some(t);
+                }
+            }
+            self.tx.pop_front();
+            self.slots[idx as usize].in_tx = false;
+        }
+        None
+    }
+
+    fn emit_rst(&self, r: &RstReply, buf: &mut [u8]) -> Transmit {
+        let h = SegmentHeader {
+            src_port: r.local.port(),
+            dst_port: r.remote.port(),
+            seq: r.seq,
+            ack: r.ack.unwrap_or(Seq(0)),
+            flags: if r.ack.is_some() { Flags::RST | Flags::ACK } else { Flags::RST },
+            window: 0,
+            urgent: 0,
+            options: Options::default(),
+        };
+        let len = h.emit(buf, 0, *r.local.ip(), *r.remote.ip());
+        Transmit { src: *r.local.ip(), dst: *r.remote.ip(), len }
+    }
+
+    /// The earliest timer deadline, if any timer is pending.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        while let Some((at, idx)) = self.timers.peek() {
+            if self.slots[idx as usize].scheduled == Some(at) {
+                return Some(at);
+            }
+            self.timers.pop();
+        }
+        None
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some((at, idx)) = self.timers.peek() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            let slot = &mut self.slots[idx as usize];
+            if slot.scheduled != Some(at) {
+                continue;
+            }
+            slot.scheduled = None;
+            if let Some(c) = slot.conn.as_deref_mut() {
+                c.on_timer(now, &mut self.stats);
+                self.touch(now, idx);
+            }
+        }
+    }
+
+    /// The next socket event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        while let Some(p) = self.events.pop_front() {
+            match p {
+                Pending::Listener(lid) => {
+                    if let Some(l) = self.listeners.get_mut(lid as usize).and_then(Option::as_mut) {
+                        l.notified = false;
+                        if !l.accept_queue.is_empty() {
+                            return Some(Event::Acceptable(ListenerId(lid)));
+                        }
+                    }
+                }
+                Pending::Conn(idx) => {
+                    let slot = &mut self.slots[idx as usize];
+                    slot.in_events = false;
+                    if let (true, Some(c)) = (slot.owned, slot.conn.as_deref_mut()) {
+                        let ev = core::mem::replace(&mut c.events, Readiness::empty());
+                        if !ev.is_empty() {
+                            return Some(Event::Conn(ConnId { index: idx, generation: slot.generation }, ev));
+                        }
+                    }
+                }
+            }
+        }
+        None
+    }
+}

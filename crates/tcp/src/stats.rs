@@ -1,0 +1,92 @@
+//! Counters. Every dropped or rejected segment increments exactly one reason counter, so
+//! "where did my packets go" is answerable without a debugger.
+
+use crate::wire::WireError;
+
+/// Endpoint-wide counters (monotonic).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Segments handed to [`Endpoint::receive`](crate::Endpoint::receive).
+    pub segments_in: u64,
+    /// Segments produced by [`Endpoint::poll_transmit`](crate::Endpoint::poll_transmit).
+    pub segments_out: u64,
+    /// Malformed: shorter than a header.
+    pub drop_truncated: u64,
+    /// Malformed: impossible data offset.
+    pub drop_bad_offset: u64,
+    /// Malformed: checksum mismatch.
+    pub drop_bad_checksum: u64,
+    /// Malformed: bad option length.
+    pub drop_bad_option: u64,
+    /// Malformed: port zero or impossible flag combination.
+    pub drop_bad_flags: u64,
+    /// Segment for no connection and no listener (answered with RST unless it was one).
+    pub drop_no_connection: u64,
+    /// SYN refused because the listener's SYN queue or accept queue, or the endpoint's
+    /// connection limit, was full.
+    pub drop_syn_queue_full: u64,
+    /// Non-SYN segment to a listener, or SYN with data we do not accept.
+    pub drop_listen_invalid: u64,
+    /// Segment outside the receive window (answered with an ACK).
+    pub drop_out_of_window: u64,
+    /// Rejected by PAWS (RFC 7323 section 5).
+    pub drop_paws: u64,
+    /// Out-of-order data dropped because the reassembly range limit was reached.
+    pub drop_ooo_limit: u64,
+    /// ACK of data never sent, or too old (RFC 5961 section 5.2).
+    pub drop_bad_ack: u64,
+    /// RST not exactly at RCV.NXT (RFC 5961 section 3.2; a challenge ACK may follow).
+    pub drop_rst_not_exact: u64,
+    /// SYN on a synchronized connection (RFC 5961 section 4.2).
+    pub drop_syn_in_window: u64,
+    /// Segment without ACK on a synchronized connection, or otherwise unusable.
+    pub drop_other: u64,
+    /// Challenge ACKs sent.
+    pub challenge_acks: u64,
+    /// Challenge ACKs suppressed by the rate limit (RFC 5961 section 7).
+    pub challenge_acks_limited: u64,
+    /// RST replies not queued because the reply queue was full.
+    pub rst_replies_dropped: u64,
+    /// Segments retransmitted (any reason).
+    pub retransmits: u64,
+    /// Fast-recovery entries (RFC 5681 / RFC 6675).
+    pub fast_recoveries: u64,
+    /// Retransmission timeouts.
+    pub timeouts: u64,
+    /// Connections that reached ESTABLISHED.
+    pub established: u64,
+    /// Connections reset by the peer.
+    pub resets_received: u64,
+}
+
+impl Stats {
+    /// Counts one malformed segment under its reason.
+    pub fn count_wire_error(&mut self, e: WireError) {
+        match e {
+            WireError::Truncated => self.drop_truncated += 1,
+            WireError::BadDataOffset => self.drop_bad_offset += 1,
+            WireError::BadChecksum => self.drop_bad_checksum += 1,
+            WireError::BadOption => self.drop_bad_option += 1,
+            WireError::BadFlagsOrPorts => self.drop_bad_flags += 1,
+        }
+    }
+
+    /// Sum of every drop counter.
+    pub fn total_dropped(&self) -> u64 {
+        self.drop_truncated
+            + self.drop_bad_offset
+            + self.drop_bad_checksum
+            + self.drop_bad_option
+            + self.drop_bad_flags
+            + self.drop_no_connection
+            + self.drop_syn_queue_full
+            + self.drop_listen_invalid
+            + self.drop_out_of_window
+            + self.drop_paws
+            + self.drop_ooo_limit
+            + self.drop_bad_ack
+            + self.drop_rst_not_exact
+            + self.drop_syn_in_window
+            + self.drop_other
+    }
+}
