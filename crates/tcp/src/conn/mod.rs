@@ -348,11 +348,14 @@ impl Connection {
         self.sendbuf.len()
     }
 
-    /// Graceful close of our direction (RFC 9293 3.10.4 CLOSE).
+    /// Graceful close of our direction (RFC 9293 3.10.4 CLOSE). Before the handshake
+    /// completes, data already queued is kept and the FIN follows it once established;
+    /// with nothing queued a SYN-SENT connection is simply deleted, as the RFC says.
     pub(crate) fn close(&mut self) {
         match self.state {
-            State::SynSent | State::Listen => self.terminate(None),
-            State::SynReceived if self.fin == Fin::None => self.fin = Fin::Queued,
+            State::SynSent if self.sendbuf.is_empty() => self.terminate(None),
+            State::Listen => self.terminate(None),
+            State::SynSent | State::SynReceived if self.fin == Fin::None => self.fin = Fin::Queued,
             State::Established => {
                 self.fin = Fin::Queued;
                 self.state = State::FinWait1;
