@@ -98,7 +98,9 @@ impl Ring {
     pub fn consume(&mut self, n: usize) {
         let n = n.min(self.len);
         self.len -= n;
-        self.head = if self.len == 0 { 0 } else { (self.head + n) % self.capacity };
+        // The head is not reset when the ring empties: out-of-order bytes may already sit
+        // at positions relative to it.
+        self.head = (self.head + n) % self.capacity;
     }
 
     /// Moves committed bytes out into `dst`; returns the bytes moved.

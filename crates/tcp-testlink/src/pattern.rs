@@ -1,0 +1,86 @@
+//! The bytes a test transfers: a position-dependent keyed stream, so a receiver can verify
+//! every byte without storing the data, and any duplication, reordering, corruption or
+//! truncation shows up as a mismatch at a known offset.
+
+use crate::rng::splitmix;
+
+/// Fills `buf` with the stream `seed` starting at byte `offset`.
+pub fn fill(seed: u64, offset: u64, buf: &mut [u8]) {
+    for (i, b) in buf.iter_mut().enumerate() {
+        let pos = offset + i as u64;
+        let word = splitmix(seed ^ (pos / 8).wrapping_mul(0x2545_f491_4f6c_dd1d));
+        *b = (word >> (8 * (pos % 8))) as u8;
+    }
+}
+
+/// Reusable buffer for outgoing chunks (not shown in debug output).
+#[derive(Clone, Default)]
+pub struct Scratch(Vec<u8>);
+
+impl std::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("..")
+    }
+}
+
+/// Sending and receiving side of one application stream, with verification.
+#[derive(Debug, Clone, Default)]
+pub struct Stream {
+    /// Seed of what we send, and how much.
+    pub send_seed: u64,
+    pub send_total: u64,
+    pub sent: u64,
+    /// We closed our direction after sending everything.
+    pub closed: bool,
+    /// Seed of what we expect to receive, and how much.
+    pub recv_seed: u64,
+    pub recv_expect: u64,
+    pub received: u64,
+    /// End of stream seen.
+    pub eof: bool,
+    /// First offset where received data differed from the expected stream.
+    pub mismatch: Option<u64>,
+    #[doc(hidden)]
+    pub scratch: Scratch,
+}
+
+impl Stream {
+    pub fn new(send_seed: u64, send_total: u64, recv_seed: u64, recv_expect: u64) -> Stream {
+        Stream { send_seed, send_total, recv_seed, recv_expect, ..Stream::default() }
+    }
+
+    /// The next bytes to send (at most `max`).
+    pub fn next_chunk(&mut self, max: usize) -> &[u8] {
+        let n = (self.send_total - self.sent).min(max as u64) as usize;
+        self.scratch.0.resize(n, 0);
+        fill(self.send_seed, self.sent, &mut self.scratch.0);
+        &self.scratch.0
+    }
+
+    /// Records that `n` bytes of the last chunk were accepted.
+    pub fn advance(&mut self, n: usize) {
+        self.sent += n as u64;
+    }
+
+    /// True when everything was handed to the transport.
+    pub fn all_sent(&self) -> bool {
+        self.sent == self.send_total
+    }
+
+    /// Verifies received bytes.
+    pub fn on_data(&mut self, data: &[u8]) {
+        if self.mismatch.is_none() {
+            let mut expect = vec![0u8; data.len()];
+            fill(self.recv_seed, self.received, &mut expect);
+            if let Some(i) = data.iter().zip(&expect).position(|(a, b)| a != b) {
+                self.mismatch = Some(self.received + i as u64);
+            }
+        }
+        self.received += data.len() as u64;
+    }
+
+    /// True when everything expected arrived intact, followed by end of stream.
+    pub fn complete(&self) -> bool {
+        self.eof && self.mismatch.is_none() && self.received == self.recv_expect
+    }
+}
