@@ -533,6 +533,13 @@ impl Endpoint {
             slot.in_tx = true;
             self.tx.push_back(idx);
         }
+        self.reschedule(idx);
+    }
+
+    /// Pushes the connection's current deadline to the timer heap if it changed.
+    fn reschedule(&mut self, idx: u32) {
+        let slot = &mut self.slots[idx as usize];
+        let Some(conn) = slot.conn.as_deref() else { return };
         let d = conn.next_deadline();
         if d != slot.scheduled {
             slot.scheduled = d;
@@ -575,6 +582,8 @@ impl Endpoint {
             }
             self.tx.pop_front();
             self.slots[idx as usize].in_tx = false;
+            // Deciding not to send may have armed a timer (persist, Nagle hold).
+            self.reschedule(idx);
         }
         None
     }

@@ -3,8 +3,16 @@
 
 mod common;
 
+use core::net::SocketAddrV4;
+use std::time::Duration;
+
 use common::*;
-use halyard_tcp::State;
+use halyard_tcp::wire::{Flags, Options};
+use halyard_tcp::{Config, Error, Keepalive, State, MAX_HEADER};
+
+fn port_of(p: &Pair, c: halyard_tcp::ConnId) -> u16 {
+    p.a.info(c).unwrap().local.port()
+}
 
 /// RFC 9293 3.5 (three-way handshake) and 3.10.7: data both ways.
 #[test]
@@ -19,4 +27,457 @@ fn rfc9293_3_5_handshake_and_data() {
     p.b.send(p.now, s, b"world").unwrap();
     p.flush();
     assert_eq!(p.read_all(true, c).0, b"world");
+}
+
+/// RFC 9293 3.5 figure 8: simultaneous open (SYNs cross, then SYN-ACKs cross).
+#[test]
+fn simultaneous_open() {
+    let mut p = Pair::default_pair();
+    let (pa, pb) = (SocketAddrV4::new(A_IP, 1000), SocketAddrV4::new(B_IP, PORT));
+    let ca = p.a.connect_from(p.now, pa, pb).unwrap();
+    let cb = p.b.connect_from(p.now, pb, pa).unwrap();
+    let mut buf = vec![0u8; MAX_HEADER + 1500];
+    for _ in 0..2 {
+        let ta = p.a.poll_transmit(p.now, &mut buf).unwrap();
+        let syn_a = buf[..ta.len].to_vec();
+        let tb = p.b.poll_transmit(p.now, &mut buf).unwrap();
+        let syn_b = buf[..tb.len].to_vec();
+        p.b.receive(p.now, A_IP, B_IP, &syn_a);
+        p.a.receive(p.now, B_IP, A_IP, &syn_b);
+        assert_eq!(p.a.state(ca).unwrap() == State::SynReceived, p.b.state(cb).unwrap() == State::SynReceived);
+    }
+    p.flush();
+    assert_eq!(p.a.state(ca).unwrap(), State::Established);
+    assert_eq!(p.b.state(cb).unwrap(), State::Established);
+    p.a.send(p.now, ca, b"x").unwrap();
+    p.flush();
+    assert_eq!(p.read_all(false, cb).0, b"x");
+}
+
+/// RFC 9293 3.6 figure 13: simultaneous close goes through CLOSING to TIME-WAIT on both
+/// sides, and TIME-WAIT lasts 2·MSL (section 3.4.2).
+#[test]
+fn simultaneous_close_and_time_wait() {
+    let mut p = Pair::default_pair();
+    let (c, _l, s) = p.connect();
+    p.a.close(p.now, c).unwrap();
+    p.b.close(p.now, s).unwrap();
+    let mut buf = vec![0u8; MAX_HEADER + 1500];
+    let ta = p.a.poll_transmit(p.now, &mut buf).unwrap();
+    let fin_a = buf[..ta.len].to_vec();
+    let tb = p.b.poll_transmit(p.now, &mut buf).unwrap();
+    let fin_b = buf[..tb.len].to_vec();
+    p.b.receive(p.now, A_IP, B_IP, &fin_a);
+    p.a.receive(p.now, B_IP, A_IP, &fin_b);
+    assert_eq!(p.a.state(c).unwrap(), State::Closing);
+    assert_eq!(p.b.state(s).unwrap(), State::Closing);
+    p.flush();
+    assert_eq!(p.a.state(c).unwrap(), State::TimeWait);
+    assert_eq!(p.b.state(s).unwrap(), State::TimeWait);
+    p.advance(59_999);
+    assert_eq!(p.a.state(c).unwrap(), State::TimeWait);
+    p.advance(2);
+    assert_eq!(p.a.state(c).unwrap(), State::Closed);
+    assert_eq!(p.a.info(c).unwrap().error, None);
+}
+
+/// RFC 9293 3.6 (half-close): after A closes, B keeps sending and A keeps receiving;
+/// A ends in TIME-WAIT, B (LAST-ACK) in CLOSED.
+#[test]
+fn half_close() {
+    let mut p = Pair::default_pair();
+    let (c, _l, s) = p.connect();
+    p.a.close(p.now, c).unwrap();
+    p.flush();
+    assert_eq!(p.a.state(c).unwrap(), State::FinWait2);
+    assert_eq!(p.b.state(s).unwrap(), State::CloseWait);
+    assert_eq!(p.read_all(false, s), (vec![], true), "B sees end of stream");
+    let data: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+    let mut off = 0;
+    let mut got = Vec::new();
+    while got.len() < data.len() {
+        off += p.b.send(p.now, s, &data[off..]).unwrap_or(0);
+        p.advance(1);
+        got.extend(p.read_all(true, c).0);
+    }
+    assert_eq!(got, data);
+    p.b.close(p.now, s).unwrap();
+    p.flush();
+    assert_eq!(p.a.state(c).unwrap(), State::TimeWait);
+    assert_eq!(p.b.state(s).unwrap(), State::Closed);
+    assert_eq!(p.a.send(p.now, c, b"late"), Err(Error::InvalidState));
+}
+
+/// RFC 9293 3.10.7.1: a SYN to a port nobody listens on is answered with RST, and the
+/// connecting side reports the refusal.
+#[test]
+fn rst_from_closed_port_refuses() {
+    let mut p = Pair::default_pair();
+    let c = p.a.connect(p.now, A_IP, SocketAddrV4::new(B_IP, 9)).unwrap();
+    p.flush();
+    assert_eq!(p.a.info(c).unwrap().error, Some(Error::Refused));
+    assert_eq!(p.b.stats().drop_no_connection, 1);
+}
+
+/// RFC 5961 section 3.2: a RST inside the window but not at RCV.NXT only draws a
+/// (challenge) ACK; a RST exactly at RCV.NXT resets.
+#[test]
+fn rfc5961_3_2_rst_must_be_exact() {
+    let mut p = Pair::default_pair();
+    let (c, _l, s) = p.connect();
+    let port = port_of(&p, c);
+    let (nxt, ack) = p.last_seq_ack(Dir::AtoB);
+    let before = p.log.len();
+    p.inject(Dir::AtoB, Pair::header(Dir::AtoB, port, nxt + 100, ack, Flags::RST), b"");
+    p.flush();
+    assert_eq!(p.b.state(s).unwrap(), State::Established);
+    assert_eq!(p.b.stats().drop_rst_not_exact, 1);
+    assert_eq!(p.b.stats().challenge_acks, 1);
+    assert!(p.log[before..].iter().any(|(d, _, _)| *d == Dir::BtoA), "challenge ACK sent");
+    p.inject(Dir::AtoB, Pair::header(Dir::AtoB, port, nxt, ack, Flags::RST), b"");
+    assert_eq!(p.b.info(s).unwrap().error, Some(Error::Reset));
+    assert_eq!(p.b.state(s).unwrap(), State::Closed);
+}
+
+/// RFC 5961 section 4.2: a SYN on an established connection draws a challenge ACK and
+/// changes nothing.
+#[test]
+fn rfc5961_4_2_syn_in_window_challenged() {
+    let mut p = Pair::default_pair();
+    let (c, _l, s) = p.connect();
+    let port = port_of(&p, c);
+    let (nxt, _) = p.last_seq_ack(Dir::AtoB);
+    p.inject(Dir::AtoB, Pair::header(Dir::AtoB, port, nxt + 5, halyard_tcp::seq::Seq(0), Flags::SYN), b"");
+    assert_eq!(p.b.state(s).unwrap(), State::Established);
+    assert_eq!(p.b.stats().drop_syn_in_window, 1);
+    assert_eq!(p.b.stats().challenge_acks, 1);
+}
+
+/// RFC 5961 section 5.2: an ACK for data never sent is dropped (with an ACK) and its
+/// payload is not accepted.
+#[test]
+fn rfc5961_5_2_ack_of_unsent_data_dropped() {
+    let mut p = Pair::default_pair();
+    let (c, _l, s) = p.connect();
+    let port = port_of(&p, c);
+    let (nxt, ack) = p.last_seq_ack(Dir::AtoB);
+    p.inject(Dir::AtoB, Pair::header(Dir::AtoB, port, nxt, ack + 100_000, Flags::ACK), b"evil");
+    assert_eq!(p.b.stats().drop_bad_ack, 1);
+    assert_eq!(p.b.recv_queue(s).unwrap(), 0);
+}
+
+/// Bounded SYN queue: a flood of SYNs from many ports never holds more half-open
+/// connections than the backlog, and they expire after the SYN-ACK retries.
+#[test]
+fn syn_flood_is_bounded() {
+    let cfg = Config { syn_backlog: 8, syn_retries: 2, ..Config::default() };
+    let mut p = Pair::new(Config::default(), cfg);
+    let l = p.b.listen(SocketAddrV4::new(B_IP, PORT)).unwrap();
+    for port in 1000..2000u16 {
+        p.inject(Dir::AtoB, Pair::header(Dir::AtoB, port, halyard_tcp::seq::Seq(7), halyard_tcp::seq::Seq(0), Flags::SYN), b"");
+    }
+    assert_eq!(p.b.connection_count(), 8);
+    assert_eq!(p.b.stats().drop_syn_queue_full, 992);
+    // SYN-ACKs go to A, which has no such connections and answers RST: B frees them.
+    p.flush();
+    assert_eq!(p.b.connection_count(), 0);
+    // Without anyone answering, half-open entries expire after the retries.
+    for port in 3000..3008u16 {
+        p.inject(Dir::AtoB, Pair::header(Dir::AtoB, port, halyard_tcp::seq::Seq(7), halyard_tcp::seq::Seq(0), Flags::SYN), b"");
+    }
+    let mut drop_all = |_: Dir, _: &halyard_tcp::wire::Segment<'_>| false;
+    for _ in 0..50 {
+        p.step_timers(10_000, &mut drop_all);
+    }
+    assert_eq!(p.b.connection_count(), 0);
+    assert!(p.b.accept(l).is_none());
+    // A real client still gets in afterwards.
+    let c = p.a.connect(p.now, A_IP, SocketAddrV4::new(B_IP, PORT)).unwrap();
+    p.flush();
+    assert_eq!(p.a.state(c).unwrap(), State::Established);
+    assert!(p.b.accept(l).is_some());
+}
+
+/// RFC 7323 section 5.3: a segment with an older timestamp (an old duplicate) is dropped
+/// by PAWS and answered with an ACK.
+#[test]
+fn rfc7323_5_3_paws_drops_old_duplicate() {
+    let mut p = Pair::default_pair();
+    let (c, _l, s) = p.connect();
+    p.a.send(p.now, c, b"first").unwrap();
+    p.flush();
+    let old = p.log.iter().rev().find(|(d, _, b)| *d == Dir::AtoB && b.len() > 32).unwrap().2.clone();
+    p.advance(1000);
+    p.a.send(p.now, c, b"second").unwrap();
+    p.flush();
+    assert_eq!(p.read_all(false, s).0, b"firstsecond");
+    p.b.receive(p.now, A_IP, B_IP, &old);
+    assert_eq!(p.b.stats().drop_paws, 1);
+    assert_eq!(p.b.recv_queue(s).unwrap(), 0);
+}
+
+/// RFC 7323 sections 2.2-2.3: window scaling is negotiated on SYN, the SYN's window is
+/// unscaled, and later windows beyond 64 KiB are expressed with the shift.
+#[test]
+fn rfc7323_2_window_scaling() {
+    let cfg = Config { recv_buffer: 1 << 20, ..Config::default() };
+    let mut p = Pair::new(cfg.clone(), cfg);
+    let (c, _l, _s) = p.connect();
+    p.a.send(p.now, c, &[5u8; 3000]).unwrap();
+    p.flush();
+    let segs = p.segs(Dir::BtoA);
+    let synack = &segs[0].1.header;
+    assert!(synack.flags.contains(Flags::SYN | Flags::ACK));
+    let ws = synack.options.wscale.expect("window scale echoed");
+    assert_eq!(ws, 5, "1 MiB needs a shift of 5");
+    assert_eq!(synack.window, 0xffff);
+    let later = &segs.last().unwrap().1.header;
+    assert!(!later.flags.contains(Flags::SYN));
+    assert!(u32::from(later.window) << ws > 65535 * 8);
+}
+
+/// RFC 6298 sections 5.5-5.6: each unanswered retransmission doubles the RTO, and the
+/// connection fails after the retry limit.
+#[test]
+fn rfc6298_rto_backoff() {
+    let cfg = Config { max_retransmits: 5, ..Config::default() };
+    let mut p = Pair::new(cfg, Config::default());
+    let (c, _l, _s) = p.connect();
+    p.a.send(p.now, c, b"lost forever").unwrap();
+    let mut drop_data = |d: Dir, s: &halyard_tcp::wire::Segment<'_>| !(d == Dir::AtoB && !s.payload.is_empty());
+    p.flush_with(&mut drop_data);
+    for _ in 0..20 {
+        p.step_timers(200_000, &mut drop_data);
+    }
+    let times: Vec<u64> = p.segs(Dir::AtoB).iter().filter(|(_, s)| !s.payload.is_empty()).map(|(t, _)| t.micros()).collect();
+    assert_eq!(times.len(), 6, "original plus 5 retransmissions");
+    let gaps: Vec<u64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    for w in gaps.windows(2) {
+        assert_eq!(w[1], 2 * w[0], "backoff doubles: {gaps:?}");
+    }
+    assert_eq!(p.a.info(c).unwrap().error, Some(Error::TimedOut));
+}
+
+/// RFC 5681 section 3.2 / RFC 6675: one lost segment in a window is repaired by fast
+/// retransmit after duplicate ACKs (SACK), well before any RTO.
+#[test]
+fn rfc5681_3_2_fast_retransmit() {
+    for sack in [true, false] {
+        let cfg = Config { sack, ..Config::default() };
+        let mut p = Pair::new(cfg.clone(), cfg);
+        let (c, _l, s) = p.connect();
+        let data = vec![7u8; 20 * 1448];
+        p.a.send(p.now, c, &data).unwrap();
+        let mut n = 0;
+        let mut drop_second = |d: Dir, seg: &halyard_tcp::wire::Segment<'_>| {
+            if d == Dir::AtoB && !seg.payload.is_empty() {
+                n += 1;
+                return n != 2;
+            }
+            true
+        };
+        p.flush_with(&mut drop_second);
+        for _ in 0..10 {
+            p.step_timers(5, &mut drop_second);
+        }
+        assert_eq!(p.read_all(false, s).0.len(), data.len(), "sack={sack}");
+        assert_eq!(p.a.stats().fast_recoveries, 1, "sack={sack}");
+        assert_eq!(p.a.stats().timeouts, 0, "sack={sack}");
+    }
+}
+
+/// RFC 5681 section 4.2 / RFC 9293 3.8.6.3: the receiver ACKs at least every second
+/// full-sized segment at once, and a lone segment after the delayed-ACK timeout.
+#[test]
+fn rfc5681_4_2_delayed_ack() {
+    let mut p = Pair::default_pair();
+    let (c, _l, _s) = p.connect();
+    p.a.send(p.now, c, &vec![1u8; 10 * 1448]).unwrap();
+    // Deliver one segment at a time and see which ones B acknowledges at once.
+    let mut buf = vec![0u8; MAX_HEADER + 1500];
+    let mut acks = 0;
+    for _ in 0..10 {
+        let t = p.a.poll_transmit(p.now, &mut buf).unwrap();
+        let seg = buf[..t.len].to_vec();
+        p.b.receive(p.now, A_IP, B_IP, &seg);
+        while let Some(t) = p.b.poll_transmit(p.now, &mut buf) {
+            acks += 1;
+            let ack = buf[..t.len].to_vec();
+            p.a.receive(p.now, B_IP, A_IP, &ack);
+        }
+    }
+    assert_eq!(acks, 5, "one ACK per two full segments");
+    p.flush();
+    let mark = p.log.len();
+    p.a.send(p.now, c, b"tiny").unwrap();
+    p.flush();
+    assert_eq!(p.log[mark..].iter().filter(|(d, _, _)| *d == Dir::BtoA).count(), 0, "ACK delayed");
+    p.advance(39);
+    assert_eq!(p.log[mark..].iter().filter(|(d, _, _)| *d == Dir::BtoA).count(), 0);
+    p.advance(1);
+    assert_eq!(p.log[mark..].iter().filter(|(d, _, _)| *d == Dir::BtoA).count(), 1, "ACK at 40 ms");
+}
+
+/// RFC 9293 3.7.4 (Nagle): small writes are held while data is unacknowledged; with
+/// no-delay they go out at once.
+#[test]
+fn rfc9293_3_7_4_nagle_and_nodelay() {
+    for nodelay in [false, true] {
+        let mut p = Pair::default_pair();
+        let (c, _l, _s) = p.connect();
+        p.a.set_nodelay(c, nodelay).unwrap();
+        let mut buf = vec![0u8; MAX_HEADER + 1500];
+        let mut sent = 0;
+        for _ in 0..3 {
+            p.a.send(p.now, c, b"x").unwrap();
+            while p.a.poll_transmit(p.now, &mut buf).is_some() {
+                sent += 1;
+            }
+        }
+        assert_eq!(sent, if nodelay { 3 } else { 1 }, "nodelay={nodelay}");
+    }
+}
+
+/// RFC 9293 3.8.6.2.2 (receiver SWS avoidance) and the "window update that matters":
+/// a full receiver does not reopen its window for a small read, but does at once (not
+/// on a timer) when the application frees a useful amount.
+#[test]
+fn rfc9293_3_8_6_receiver_sws_and_window_update() {
+    let cfg = Config { recv_buffer: 16 * 1024, ..Config::default() };
+    let mut p = Pair::new(Config::default(), cfg);
+    let (c, _l, s) = p.connect();
+    p.a.send(p.now, c, &vec![3u8; 64 * 1024]).unwrap();
+    p.flush();
+    // Sender SWS avoidance holds back the 456-byte tail that would fit (16384 = 11·1448
+    // + 456) until the window opens usefully or the override timer fires.
+    let q0 = p.b.recv_queue(s).unwrap();
+    assert_eq!(q0, 11 * 1448);
+    let mark = p.log.len();
+    let mut small = [0u8; 100];
+    p.b.recv(p.now, s, &mut small).unwrap();
+    p.flush();
+    assert!(p.segs(Dir::BtoA).iter().skip(mark).all(|(_, s)| s.header.window == 0));
+    assert_eq!(p.log.len(), mark, "no update for 100 bytes");
+    let mut big = vec![0u8; 8 * 1024];
+    p.b.recv(p.now, s, &mut big).unwrap();
+    p.flush();
+    assert!(p.segs(Dir::BtoA).len() > 0 && p.log.len() > mark, "window update sent at once");
+    assert!(p.b.recv_queue(s).unwrap() > q0 - 100 - 8 * 1024, "data flows again without a timer");
+}
+
+/// RFC 9293 3.8.6.1: with a zero window the sender probes (persist timer, backing off)
+/// and resumes when the window opens.
+#[test]
+fn zero_window_probe() {
+    let cfg = Config { recv_buffer: 4096, ..Config::default() };
+    let mut p = Pair::new(Config::default(), cfg);
+    let (c, _l, s) = p.connect();
+    let data: Vec<u8> = (0..20_000u32).map(|i| (i * 7) as u8).collect();
+    let n = p.a.send(p.now, c, &data).unwrap();
+    assert_eq!(n, data.len());
+    p.flush();
+    let mark = p.log.len();
+    for _ in 0..8 {
+        p.step_timers(120_000, &mut |_, _| true);
+    }
+    let probe_times: Vec<u64> =
+        p.segs(Dir::AtoB).iter().skip(mark).filter(|(_, s)| s.payload.is_empty()).map(|(t, _)| t.micros()).collect();
+    assert!(probe_times.len() >= 3, "persist probes sent: {probe_times:?}");
+    let gaps: Vec<u64> = probe_times.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps.windows(2).all(|g| g[1] >= g[0]), "probe interval backs off: {gaps:?}");
+    assert_eq!(p.a.state(c).unwrap(), State::Established, "probing never times out");
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        got.extend(p.read_all(false, s).0);
+        p.advance(1);
+    }
+    assert_eq!(got, data);
+}
+
+/// RFC 9293 3.8.4 / RFC 1122 4.2.3.6: keepalive probes keep a live idle connection up
+/// and kill one whose peer vanished.
+#[test]
+fn keepalive_detects_dead_peer() {
+    let ka = Keepalive { idle: Duration::from_secs(10), interval: Duration::from_secs(1), probes: 3 };
+    let cfg = Config { keepalive: Some(ka), ..Config::default() };
+    let mut p = Pair::new(cfg, Config::default());
+    let (c, _l, _s) = p.connect();
+    for _ in 0..10 {
+        p.step_timers(100_000, &mut |_, _| true);
+    }
+    assert_eq!(p.a.state(c).unwrap(), State::Established, "answered probes keep it alive");
+    assert!(p.now.millis() > 30_000);
+    let mut drop_b = |d: Dir, _: &halyard_tcp::wire::Segment<'_>| d == Dir::AtoB;
+    for _ in 0..10 {
+        p.step_timers(100_000, &mut drop_b);
+    }
+    assert_eq!(p.a.info(c).unwrap().error, Some(Error::TimedOut));
+}
+
+/// RFC 9293 3.10.7.4 / RFC 6191: a new SYN with a newer timestamp may take over a
+/// TIME-WAIT tuple.
+#[test]
+fn time_wait_safe_reuse() {
+    let mut p = Pair::default_pair();
+    let (pa, pb) = (SocketAddrV4::new(A_IP, 1234), SocketAddrV4::new(B_IP, PORT));
+    let l = p.b.listen(pb).unwrap();
+    let c = p.a.connect_from(p.now, pa, pb).unwrap();
+    p.flush();
+    let s = p.b.accept(l).unwrap();
+    // The server closes first and holds TIME-WAIT.
+    p.b.close(p.now, s).unwrap();
+    p.flush();
+    p.a.close(p.now, c).unwrap();
+    p.flush();
+    assert_eq!(p.b.state(s).unwrap(), State::TimeWait);
+    p.a.release(p.now, c).unwrap();
+    p.advance(1000);
+    let c2 = p.a.connect_from(p.now, pa, pb).unwrap();
+    p.flush();
+    assert_eq!(p.a.state(c2).unwrap(), State::Established);
+    assert!(p.b.accept(l).is_some());
+    assert_eq!(p.b.state(s).unwrap(), State::Closed);
+}
+
+/// An orphaned connection (handle released) stuck in FIN-WAIT-2 because the peer never
+/// closes is freed after the FIN-WAIT-2 timeout.
+#[test]
+fn fin_wait_2_timeout() {
+    let mut p = Pair::default_pair();
+    let (c, _l, _s) = p.connect();
+    p.a.release(p.now, c).unwrap();
+    p.flush();
+    assert_eq!(p.a.connection_count(), 1);
+    p.advance(59_000);
+    assert_eq!(p.a.connection_count(), 1);
+    p.advance(2_000);
+    assert_eq!(p.a.connection_count(), 0);
+    assert_eq!(p.a.state(c), Err(Error::InvalidHandle));
+}
+
+/// RFC 2018 sections 3-4: out-of-order data is reported in SACK blocks, most recent
+/// first.
+#[test]
+fn rfc2018_sack_blocks_reported() {
+    let mut p = Pair::default_pair();
+    let (c, _l, _s) = p.connect();
+    p.a.set_nodelay(c, true).unwrap();
+    p.a.send(p.now, c, &vec![9u8; 6 * 1448]).unwrap();
+    let mut n = 0;
+    let mut drop_1_and_3 = |d: Dir, s: &halyard_tcp::wire::Segment<'_>| {
+        if d == Dir::AtoB && !s.payload.is_empty() {
+            n += 1;
+            return n != 1 && n != 3;
+        }
+        true
+    };
+    p.flush_with(&mut drop_1_and_3);
+    let sacks: Vec<Options> = p.segs(Dir::BtoA).iter().map(|(_, s)| s.header.options).filter(|o| !o.sack.is_empty()).collect();
+    assert!(!sacks.is_empty());
+    // Segments 2 and 4-6 arrived: two blocks, the one holding the latest segment first.
+    let blocks = sacks[0].sack.as_slice();
+    assert_eq!(blocks.len(), 2, "two holes, two blocks");
+    assert_eq!(blocks[0].1.since(blocks[0].0), 3 * 1448);
+    assert_eq!(blocks[1].1.since(blocks[1].0), 1448);
+    assert!(blocks[1].1 < blocks[0].0);
 }

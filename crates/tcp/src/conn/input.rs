@@ -299,7 +299,7 @@ impl Connection {
         if seq < self.rcv_nxt {
             let skip = self.rcv_nxt.since(seq) as usize;
             if skip >= data.len() {
-                self.ack_now = true; // Pure duplicate: the earlier ACK was lost.
+                self.owe_dup_ack(); // Pure duplicate: the earlier ACK was lost.
                 return;
             }
             data = &data[skip..];
@@ -338,7 +338,13 @@ impl Connection {
             }
             // RFC 5681 section 4.2: an out-of-order segment triggers an immediate
             // duplicate ACK (carrying SACK blocks when negotiated).
-            self.ack_now = true;
+            self.owe_dup_ack();
         }
+    }
+
+    /// Asks for one more immediate ACK (bounded, so a flood cannot queue unbounded work).
+    fn owe_dup_ack(&mut self) {
+        self.ack_now = true;
+        self.dup_acks_owed = self.dup_acks_owed.saturating_add(1).min(64);
     }
 }

@@ -129,6 +129,9 @@ pub(crate) struct Connection {
 
     // Acknowledgements.
     ack_now: bool,
+    /// Extra ACKs owed, one per out-of-order or duplicate segment, so a sender without
+    /// SACK sees every duplicate ACK even when segments arrive in a batch (RFC 5681 4.2).
+    dup_acks_owed: u8,
     unacked_bytes: u32,
     last_ack_sent: Seq,
     /// Send a segment with SEQ = SND.UNA − 1 (zero-window or keepalive probe).
@@ -207,6 +210,7 @@ impl Connection {
             scoreboard: Scoreboard::new(cfg.max_ooo_ranges),
             retries: 0,
             ack_now: false,
+            dup_acks_owed: 0,
             unacked_bytes: 0,
             last_ack_sent: Seq(0),
             probe_now: false,
@@ -290,6 +294,7 @@ impl Connection {
         self.keepalive_at = None;
         self.close_at = None;
         self.ack_now = false;
+        self.dup_acks_owed = 0;
         self.probe_now = false;
         self.syn_pending = false;
         self.asm.clear();

@@ -133,7 +133,8 @@ impl Connection {
             self.sendbuf.peek_at(off, &mut buf[hl..hl + len as usize]);
         }
         let n = h.emit(buf, len as usize, *self.tuple.local.ip(), *self.tuple.remote.ip());
-        self.ack_now = false;
+        self.dup_acks_owed = self.dup_acks_owed.saturating_sub(1);
+        self.ack_now = self.dup_acks_owed > 0;
         self.delack_at = None;
         self.unacked_bytes = 0;
         self.last_ack_sent = self.rcv_nxt;
@@ -198,11 +199,17 @@ impl Connection {
         let len = unsent.min(mss).min(wnd_avail).min(cwnd_avail);
         let in_flight = self.snd_nxt != self.snd_una;
         let fin_now = fin_queued && len == unsent;
+        // The persist timer doubles as the SWS override timer (RFC 9293 3.8.6.2.1): when
+        // it fires and some window is open, send what fits instead of probing.
+        let override_sws = self.probe_now && len > 0;
+        if override_sws {
+            self.probe_now = false;
+        }
         if len == 0 && !fin_now {
             self.arm_persist(now, unsent, wnd_avail, in_flight);
             return None;
         }
-        if len < mss && !fin_now {
+        if len < mss && !fin_now && !override_sws {
             // Nagle (RFC 9293 3.7.4) and sender SWS avoidance (RFC 9293 3.8.6.2.1): send
             // a short segment only if it empties the buffer with nothing in flight (or
             // with no-delay), or it is at least half the largest window seen.

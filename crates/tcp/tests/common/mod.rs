@@ -2,7 +2,8 @@
 #![allow(dead_code)]
 
 use core::net::{Ipv4Addr, SocketAddrV4};
-use halyard_tcp::wire::Segment;
+use halyard_tcp::seq::Seq;
+use halyard_tcp::wire::{Flags, Options, Segment, SegmentHeader};
 use halyard_tcp::{Config, ConnId, Endpoint, Instant, ListenerId, MAX_HEADER};
 
 pub const A_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
@@ -21,7 +22,7 @@ pub struct Pair {
     pub b: Endpoint,
     pub now: Instant,
     /// Every segment sent, with its direction (raw bytes).
-    pub log: Vec<(Dir, Vec<u8>)>,
+    pub log: Vec<(Dir, Instant, Vec<u8>)>,
     buf: Vec<u8>,
 }
 
@@ -48,7 +49,7 @@ impl Pair {
                 moved = true;
                 let bytes = self.buf[..t.len].to_vec();
                 let seg = Segment::parse(&bytes, t.src, t.dst).expect("engine emits valid segments");
-                self.log.push((Dir::AtoB, bytes.clone()));
+                self.log.push((Dir::AtoB, self.now, bytes.clone()));
                 if keep(Dir::AtoB, &seg) {
                     self.b.receive(self.now, t.src, t.dst, &bytes);
                 }
@@ -57,7 +58,7 @@ impl Pair {
                 moved = true;
                 let bytes = self.buf[..t.len].to_vec();
                 let seg = Segment::parse(&bytes, t.src, t.dst).expect("engine emits valid segments");
-                self.log.push((Dir::BtoA, bytes.clone()));
+                self.log.push((Dir::BtoA, self.now, bytes.clone()));
                 if keep(Dir::BtoA, &seg) {
                     self.a.receive(self.now, t.src, t.dst, &bytes);
                 }
@@ -114,14 +115,42 @@ impl Pair {
         }
     }
 
-    pub fn segs(&self, dir: Dir) -> Vec<Segment<'_>> {
+    /// Segments logged in direction `dir`, with their send time.
+    pub fn segs(&self, dir: Dir) -> Vec<(Instant, Segment<'_>)> {
         self.log
             .iter()
-            .filter(|(d, _)| *d == dir)
-            .map(|(d, b)| {
-                let (s, t) = if *d == Dir::AtoB { (A_IP, B_IP) } else { (B_IP, A_IP) };
-                Segment::parse(b, s, t).unwrap()
+            .filter(|(d, _, _)| *d == dir)
+            .map(|(d, t, b)| {
+                let (s, r) = if *d == Dir::AtoB { (A_IP, B_IP) } else { (B_IP, A_IP) };
+                (*t, Segment::parse(b, s, r).unwrap())
             })
             .collect()
+    }
+
+    /// (next sequence number, acknowledgement) of the last segment sent in `dir`.
+    pub fn last_seq_ack(&self, dir: Dir) -> (Seq, Seq) {
+        let segs = self.segs(dir);
+        let (_, s) = segs.last().expect("a segment was sent");
+        (s.header.seq + s.seq_len(), s.header.ack)
+    }
+
+    /// Hands a crafted segment to the receiving endpoint of `dir`.
+    pub fn inject(&mut self, dir: Dir, h: SegmentHeader, payload: &[u8]) {
+        let (src, dst) = if dir == Dir::AtoB { (A_IP, B_IP) } else { (B_IP, A_IP) };
+        let mut buf = vec![0u8; MAX_HEADER + payload.len()];
+        let hl = h.len();
+        buf[hl..hl + payload.len()].copy_from_slice(payload);
+        let n = h.emit(&mut buf, payload.len(), src, dst);
+        if dir == Dir::AtoB {
+            self.b.receive(self.now, src, dst, &buf[..n]);
+        } else {
+            self.a.receive(self.now, src, dst, &buf[..n]);
+        }
+    }
+
+    /// A header between the ports of the client (A, `a_port`) and server (B, PORT).
+    pub fn header(dir: Dir, a_port: u16, seq: Seq, ack: Seq, flags: Flags) -> SegmentHeader {
+        let (src_port, dst_port) = if dir == Dir::AtoB { (a_port, PORT) } else { (PORT, a_port) };
+        SegmentHeader { src_port, dst_port, seq, ack, flags, window: 1000, urgent: 0, options: Options::default() }
     }
 }
