@@ -21,6 +21,10 @@ pub mod rng;
 pub mod scenario;
 pub mod sim;
 pub mod smol_host;
+#[cfg(target_os = "linux")]
+pub mod tun;
+#[cfg(target_os = "linux")]
+pub mod tun_driver;
 
 pub use halyard_host::HalyardHost;
 pub use host::{Host, HostSpec, Outcome, Role};

@@ -1,0 +1,85 @@
+//! `cargo run --release -p tcp-bench`: bulk-transfer goodput of Halyard↔Halyard and
+//! smoltcp↔smoltcp over the same simulated link in the same run, clean and with loss.
+//!
+//! Throughput is measured in simulated time (bytes delivered per simulated second over a
+//! link with fixed bandwidth and latency), so the numbers are deterministic and do not
+//! depend on the machine. CPU time per MB (this thread's CPU time for the whole
+//! simulation, both endpoints and the link model, divided by MB moved) is reported too;
+//! it does depend on the machine.
+
+use std::time::Duration;
+
+use halyard_tcp::Config;
+use tcp_testlink::link::{Faults, LinkConfig};
+use tcp_testlink::scenario::{Impl, Scenario};
+use tcp_testlink::sim::End;
+
+/// Socket buffers on both implementations.
+const BUFFER: usize = 256 * 1024;
+
+struct Result {
+    goodput_mbit: f64,
+    cpu_ms_per_mb: f64,
+}
+
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: valid timespec pointer; CLOCK_THREAD_CPUTIME_ID is always supported on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+fn measure(make: &dyn Fn() -> Impl, bytes: u64, link: LinkConfig, seeds: &[u64]) -> Result {
+    let (mut sim_secs, mut cpu) = (0.0, Duration::ZERO);
+    for &seed in seeds {
+        let s = Scenario {
+            client: make(),
+            server: make(),
+            upload: bytes,
+            download: 0,
+            link: LinkConfig { ..link },
+            seed,
+            limit: Duration::from_secs(3600),
+        };
+        let c0 = thread_cpu();
+        let (r, c, sv) = s.run();
+        cpu += thread_cpu() - c0;
+        assert_eq!(r.end, End::Done, "seed {seed}: {r:?} {:?} {:?}", c.stream(), sv.stream());
+        sim_secs += r.data_done.expect("data delivered").as_secs_f64();
+    }
+    let total = bytes as f64 * seeds.len() as f64;
+    Result { goodput_mbit: total * 8.0 / sim_secs / 1e6, cpu_ms_per_mb: cpu.as_secs_f64() * 1e3 / (total / 1e6) }
+}
+
+fn main() {
+    let base = LinkConfig::default();
+    let lossy = |loss| LinkConfig { faults: Faults { loss, ..Faults::default() }, ..base };
+    let halyard = || Impl::Halyard(Config { send_buffer: BUFFER, recv_buffer: BUFFER, ..Config::default() });
+    let smol = || Impl::Smol(BUFFER);
+    let rows: [(&str, u64, LinkConfig, &[u64]); 3] = [
+        ("clean", 40 << 20, base, &[1]),
+        ("1% loss", 8 << 20, lossy(0.01), &[1, 2, 3]),
+        ("5% loss", 2 << 20, lossy(0.05), &[1, 2, 3]),
+    ];
+    println!(
+        "Link: {} Mbit/s each way, {} ms one-way latency, {}-packet bottleneck queue; {} KiB socket buffers.\n",
+        base.bandwidth * 8 / 1_000_000,
+        base.latency.as_millis(),
+        base.queue_packets,
+        BUFFER / 1024
+    );
+    println!("| scenario | Halyard goodput (Mbit/s) | smoltcp goodput (Mbit/s) | ratio | Halyard CPU (ms/MB) | smoltcp CPU (ms/MB) |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (name, bytes, link, seeds) in rows {
+        let h = measure(&halyard, bytes, link, seeds);
+        let s = measure(&smol, bytes, link, seeds);
+        println!(
+            "| {name} | {:.1} | {:.1} | {:.2}x | {:.1} | {:.1} |",
+            h.goodput_mbit,
+            s.goodput_mbit,
+            h.goodput_mbit / s.goodput_mbit,
+            h.cpu_ms_per_mb,
+            s.cpu_ms_per_mb
+        );
+    }
+}

@@ -1,0 +1,134 @@
+//! Moves packets between a TUN device and a [`Host`] in real time, applying loss, delay,
+//! jitter, reordering and duplication itself (these hosts have no netem).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::{Duration, Instant as StdInstant};
+
+use halyard_tcp::Instant;
+
+use crate::host::Host;
+use crate::rng::Rng;
+use crate::tun::TunNetns;
+
+/// Impairment applied to each direction.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Impair {
+    pub loss: f64,
+    pub delay: Duration,
+    pub jitter: Duration,
+    /// Chance a packet is held back an extra `reorder_delay`.
+    pub reorder: f64,
+    pub reorder_delay: Duration,
+    pub duplicate: f64,
+}
+
+struct Queued {
+    at: StdInstant,
+    order: u64,
+    to_engine: bool,
+    data: Vec<u8>,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.order) == (o.at, o.order)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.at, self.order).cmp(&(o.at, o.order))
+    }
+}
+
+/// The real-time loop.
+pub struct Driver<'a> {
+    tun: &'a TunNetns,
+    impair: Impair,
+    rng: Rng,
+    start: StdInstant,
+    queue: BinaryHeap<Reverse<Queued>>,
+    order: u64,
+    /// Packets dropped on purpose.
+    pub dropped: u64,
+}
+
+impl<'a> Driver<'a> {
+    pub fn new(tun: &'a TunNetns, impair: Impair, seed: u64) -> Driver<'a> {
+        Driver { tun, impair, rng: Rng::new(seed), start: StdInstant::now(), queue: BinaryHeap::new(), order: 0, dropped: 0 }
+    }
+
+    /// The engine clock (microseconds since the driver started, plus one second).
+    pub fn engine_now(&self) -> Instant {
+        Instant::from_micros(self.start.elapsed().as_micros() as u64 + 1_000_000)
+    }
+
+    fn enqueue(&mut self, to_engine: bool, data: Vec<u8>) {
+        let i = self.impair;
+        if self.rng.chance(i.loss) {
+            self.dropped += 1;
+            return;
+        }
+        let mut at = StdInstant::now() + i.delay;
+        if i.jitter > Duration::ZERO {
+            at += Duration::from_micros(self.rng.below(i.jitter.as_micros() as u64));
+        }
+        if self.rng.chance(i.reorder) {
+            at += i.reorder_delay;
+        }
+        let copies = if self.rng.chance(i.duplicate) { 2 } else { 1 };
+        for _ in 0..copies {
+            self.order += 1;
+            self.queue.push(Reverse(Queued { at, order: self.order, to_engine, data: data.clone() }));
+        }
+    }
+
+    /// Runs until `done(host)` or `limit` of wall time; returns whether `done` held.
+    pub fn run(&mut self, host: &mut dyn Host, limit: Duration, done: &mut dyn FnMut(&dyn Host) -> bool) -> bool {
+        let mut buf = vec![0u8; 65536];
+        let mut out = Vec::new();
+        let deadline = StdInstant::now() + limit;
+        while StdInstant::now() < deadline {
+            while let Ok(Some(n)) = self.tun.read(&mut buf) {
+                self.enqueue(true, buf[..n].to_vec());
+            }
+            let wall = StdInstant::now();
+            while self.queue.peek().is_some_and(|q| q.0.at <= wall) {
+                let q = self.queue.pop().map(|r| r.0);
+                if let Some(q) = q {
+                    if q.to_engine {
+                        host.receive(self.engine_now(), &q.data);
+                    } else {
+                        let _ = self.tun.write(&q.data);
+                    }
+                }
+            }
+            let now = self.engine_now();
+            host.poll(now, &mut out);
+            for p in out.drain(..) {
+                self.enqueue(false, p);
+            }
+            if done(host) {
+                return true;
+            }
+            // Sleep until a packet, a queued delivery, or the engine's next timer.
+            let mut wait = Duration::from_millis(5);
+            if let Some(q) = self.queue.peek() {
+                wait = wait.min(q.0.at.saturating_duration_since(StdInstant::now()));
+            }
+            if let Some(t) = host.poll_at(now) {
+                wait = wait.min(Duration::from_micros(t.micros().saturating_sub(now.micros())));
+            }
+            if !wait.is_zero() {
+                self.tun.wait(wait.as_millis().max(1) as i32);
+            }
+        }
+        false
+    }
+}
