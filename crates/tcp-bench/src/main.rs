@@ -56,6 +56,7 @@ fn main() {
     let lossy = |loss| LinkConfig { faults: Faults { loss, ..Faults::default() }, ..base };
     let halyard = || Impl::Halyard(Config { send_buffer: BUFFER, recv_buffer: BUFFER, ..Config::default() });
     let smol = || Impl::Smol(BUFFER);
+    let smol_no_cc = || Impl::SmolNoCc(BUFFER);
     let rows: [(&str, u64, LinkConfig, &[u64]); 3] = [
         ("clean", 40 << 20, base, &[1]),
         ("1% loss", 8 << 20, lossy(0.01), &[1, 2, 3]),
@@ -68,16 +69,19 @@ fn main() {
         base.queue_packets,
         BUFFER / 1024
     );
-    println!("| scenario | Halyard goodput (Mbit/s) | smoltcp goodput (Mbit/s) | ratio | Halyard CPU (ms/MB) | smoltcp CPU (ms/MB) |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("| scenario | Halyard (Mbit/s) | smoltcp CUBIC (Mbit/s) | ratio | smoltcp no-CC (Mbit/s) | ratio | Halyard CPU (ms/MB) | smoltcp CPU (ms/MB) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (name, bytes, link, seeds) in rows {
         let h = measure(&halyard, bytes, link, seeds);
         let s = measure(&smol, bytes, link, seeds);
+        let n = measure(&smol_no_cc, bytes, link, seeds);
         println!(
-            "| {name} | {:.1} | {:.1} | {:.2}x | {:.1} | {:.1} |",
+            "| {name} | {:.1} | {:.1} | {:.2}x | {:.1} | {:.2}x | {:.1} | {:.1} |",
             h.goodput_mbit,
             s.goodput_mbit,
             h.goodput_mbit / s.goodput_mbit,
+            n.goodput_mbit,
+            h.goodput_mbit / n.goodput_mbit,
             h.cpu_ms_per_mb,
             s.cpu_ms_per_mb
         );

@@ -21,8 +21,10 @@ pub const SERVER: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 5
 #[derive(Debug, Clone)]
 pub enum Impl {
     Halyard(Config),
-    /// smoltcp with this socket buffer size.
+    /// smoltcp (with its CUBIC) and this socket buffer size.
     Smol(usize),
+    /// smoltcp without congestion control.
+    SmolNoCc(usize),
 }
 
 /// A transfer to simulate.
@@ -47,7 +49,8 @@ fn host(i: &Impl, spec: HostSpec, stream: Stream, seed: u64) -> Box<dyn Host> {
             secret[8] = spec.role as u8;
             Box::new(HalyardHost::new(cfg.clone(), secret, spec, stream))
         }
-        Impl::Smol(buf) => Box::new(SmolHost::new(spec, stream, *buf, seed ^ spec.role as u64)),
+        Impl::Smol(buf) => Box::new(SmolHost::new(spec, stream, *buf, true, seed ^ spec.role as u64)),
+        Impl::SmolNoCc(buf) => Box::new(SmolHost::new(spec, stream, *buf, false, seed ^ spec.role as u64)),
     }
 }
 

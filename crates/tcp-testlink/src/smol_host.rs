@@ -76,7 +76,9 @@ pub struct SmolHost {
 }
 
 impl SmolHost {
-    pub fn new(spec: HostSpec, stream: Stream, buffer: usize, seed: u64) -> SmolHost {
+    /// smoltcp with `buffer`-byte socket buffers; `congestion_control` false turns its
+    /// congestion control off (smoltcp's default when built without a CC feature).
+    pub fn new(spec: HostSpec, stream: Stream, buffer: usize, congestion_control: bool, seed: u64) -> SmolHost {
         let mut dev = Queues::default();
         let mut cfg = Config::new(HardwareAddress::Ip);
         cfg.random_seed = seed;
@@ -84,7 +86,10 @@ impl SmolHost {
         iface.update_ip_addrs(|a| {
             a.push(IpCidr::new(IpAddress::Ipv4(spec.ip()), 24)).expect("address");
         });
-        let sock = tcp::Socket::new(tcp::SocketBuffer::new(vec![0; buffer]), tcp::SocketBuffer::new(vec![0; buffer]));
+        let mut sock = tcp::Socket::new(tcp::SocketBuffer::new(vec![0; buffer]), tcp::SocketBuffer::new(vec![0; buffer]));
+        if !congestion_control {
+            sock.set_congestion_control(tcp::CongestionControl::None);
+        }
         let mut sockets = SocketSet::new(Vec::new());
         let handle = sockets.add(sock);
         SmolHost { dev, iface, sockets, handle, spec, stream, started: false, was_open: false, read_buf: vec![0; 64 * 1024] }
