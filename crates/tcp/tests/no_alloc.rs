@@ -1,0 +1,86 @@
+//! Efficiency: once a transfer is in steady state, moving segments allocates nothing
+//! (buffers are fixed rings, reassembly and SACK state are bounded and pre-reserved,
+//! segments are parsed in place and emitted into the caller's buffer).
+
+use core::net::{Ipv4Addr, SocketAddrV4};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use halyard_tcp::{Config, Endpoint, Instant, MAX_HEADER};
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards to the system allocator, only counting calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn steady_state_transfer_does_not_allocate() {
+    let (a_ip, b_ip) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
+    let mut a = Endpoint::new(Config::default(), [1; 16]);
+    let mut b = Endpoint::new(Config::default(), [2; 16]);
+    let l = b.listen(SocketAddrV4::new(b_ip, 80)).unwrap();
+    let mut now = Instant::from_millis(1);
+    let c = a.connect(now, a_ip, SocketAddrV4::new(b_ip, 80)).unwrap();
+    let mut buf = vec![0u8; MAX_HEADER + 1500];
+    let data = vec![0xabu8; 64 * 1024];
+    let mut sink = vec![0u8; 64 * 1024];
+    let mut s = None;
+    let mut moved = 0usize;
+    let mut round = |a: &mut Endpoint, b: &mut Endpoint, now: Instant, s: &mut Option<_>, moved: &mut usize| {
+        a.handle_timeout(now);
+        b.handle_timeout(now);
+        let _ = a.send(now, c, &data);
+        while let Some(t) = a.poll_transmit(now, &mut buf) {
+            b.receive(now, t.src, t.dst, &buf[..t.len]);
+        }
+        if s.is_none() {
+            *s = b.accept(l);
+        }
+        if let Some(s) = *s {
+            while let Ok(n) = b.recv(now, s, &mut sink) {
+                if n == 0 {
+                    break;
+                }
+                *moved += n;
+            }
+        }
+        while let Some(t) = b.poll_transmit(now, &mut buf) {
+            a.receive(now, t.src, t.dst, &buf[..t.len]);
+        }
+        while a.poll_event().is_some() {}
+        while b.poll_event().is_some() {}
+    };
+    for _ in 0..2000 {
+        now = Instant::from_micros(now.micros() + 500);
+        round(&mut a, &mut b, now, &mut s, &mut moved);
+    }
+    let warm = moved;
+    let before = ALLOCS.load(Ordering::Relaxed);
+    for _ in 0..2000 {
+        now = Instant::from_micros(now.micros() + 500);
+        round(&mut a, &mut b, now, &mut s, &mut moved);
+    }
+    let allocs = ALLOCS.load(Ordering::Relaxed) - before;
+    assert!(moved - warm > 50_000_000, "steady state moved data: {}", moved - warm);
+    assert_eq!(allocs, 0, "allocations during steady-state transfer");
+}
