@@ -18,7 +18,20 @@ static LAPIC_TICKS_PER_MS: AtomicU64 = AtomicU64::new(0);
 static TICK_HOOK: AtomicU64 = AtomicU64::new(0);
 
 /// The rate of the periodic LAPIC tick on every CPU.
-pub const DEFAULT_TICK_HZ: u64 = 1000;
+static TICK_HZ: AtomicU64 = AtomicU64::new(1000);
+
+/// The tick rate CPUs use (in-kernel tests raise it).
+pub fn tick_hz() -> u64 {
+    TICK_HZ.load(Ordering::Relaxed)
+}
+
+/// Busy-waits at least `us` microseconds (boot-time delays, before any scheduler).
+pub fn busy_wait_us(us: u64) {
+    let end = now_ns() + us * 1000;
+    while now_ns() < end {
+        core::hint::spin_loop();
+    }
+}
 
 /// Marks the TSC value that reads as time zero. First thing at boot.
 pub fn mark_boot() {
@@ -56,8 +69,9 @@ pub fn calibrate() -> (u64, u64) {
     (tsc_hz, lapic_elapsed * 1_000_000_000 / ns * 16)
 }
 
-/// Starts the calling CPU's periodic tick at `hz`.
+/// Starts the calling CPU's periodic tick at `hz` (which becomes the rate later CPUs use).
 pub fn start_tick(hz: u64) {
+    TICK_HZ.store(hz, Ordering::Relaxed);
     let per_ms = LAPIC_TICKS_PER_MS.load(Ordering::Relaxed);
     let ticks = (per_ms * 1000 / hz.max(1)).clamp(1, u64::from(u32::MAX)) as u32;
     lapic::timer_periodic(interrupts::TIMER_VECTOR, ticks);
