@@ -54,7 +54,7 @@ impl<'a> FrameAllocator<'a> {
         span_bytes: u64,
         usable: &[Range<u64>],
     ) -> Result<Self, FrameError> {
-        if base % FRAME_SIZE != 0 {
+        if !base.is_multiple_of(FRAME_SIZE) {
             return Err(FrameError::NotAligned(base));
         }
         let base_frame = base / FRAME_SIZE;
@@ -205,7 +205,7 @@ impl<'a> FrameAllocator<'a> {
 
     /// The bitmap indices of `count` frames from `paddr`, if aligned and in the span.
     fn checked_frames(&self, paddr: u64, count: u64) -> Result<Range<u64>, FrameError> {
-        if paddr % FRAME_SIZE != 0 {
+        if !paddr.is_multiple_of(FRAME_SIZE) {
             return Err(FrameError::NotAligned(paddr));
         }
         let first = paddr
