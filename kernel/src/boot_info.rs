@@ -8,11 +8,14 @@ use crate::mm;
 
 /// Most memory-map entries the kernel keeps.
 pub const MAX_REGIONS: usize = 128;
+/// Firmware tables are expected below 4 GiB; anything above is refused, not mapped.
+const MAX_FIRMWARE_ADDRESS: u64 = 1 << 32;
 /// Longest kernel command line accepted.
 const CMDLINE_MAX: usize = 1024;
 
-/// Reads physical memory through the direct map, refusing addresses the direct map does
-/// not cover yet.
+/// Reads physical memory through the direct map. Before the kernel's page tables exist it
+/// refuses what the boot direct map does not cover; after, it maps firmware areas
+/// outside RAM (ACPI tables, the BIOS area) read-only on first use.
 pub struct DirectMap;
 
 impl PhysRead for DirectMap {
@@ -21,7 +24,10 @@ impl PhysRead for DirectMap {
         let out_of_range = FwError::OutOfRange { paddr, len: buf.len() };
         let end = paddr.checked_add(len).ok_or(out_of_range)?;
         if !mm::is_kernel_readable(mm::phys_to_virt(paddr), end - paddr) {
-            return Err(out_of_range);
+            if !mm::address_space::is_live() || end > MAX_FIRMWARE_ADDRESS {
+                return Err(out_of_range);
+            }
+            mm::address_space::map_firmware(paddr, end - paddr);
         }
         // SAFETY: the range was just checked to be mapped in the direct map.
         let src = unsafe { core::slice::from_raw_parts(mm::phys_to_virt(paddr) as *const u8, buf.len()) };

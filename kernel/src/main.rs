@@ -69,6 +69,7 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     time::start_tick(1000);
     // SAFETY: IDT, LAPIC and IOAPIC are set up and this thread holds no locks.
     unsafe { arch::cpu::enable_interrupts() };
+    arch::percpu::current().online.store(true, core::sync::atomic::Ordering::Release);
     info!("TSC {} MHz, LAPIC timer {} MHz", tsc_hz / 1_000_000, lapic_hz / 1_000_000);
     stage_done("timer");
 

@@ -63,6 +63,15 @@ fn cpus(_: &str) {
             c.interrupts.load(Ordering::Relaxed),
         );
     }
+    interrupts_summary();
+}
+
+fn interrupts_summary() {
+    println!(
+        "unexpected interrupts: {}, console input bytes dropped: {}",
+        crate::arch::interrupts::unexpected_count(),
+        input::dropped()
+    );
 }
 
 fn poweroff(_: &str) {

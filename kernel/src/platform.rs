@@ -1,7 +1,7 @@
 //! The machine's topology from ACPI: CPUs, interrupt controllers, overrides.
 use alloc::vec::Vec;
 
-use firmware::acpi::{madt, AcpiTables};
+use firmware::acpi::{self as madt, AcpiTables};
 
 use crate::boot_info::{BootInfo, DirectMap};
 

@@ -11,7 +11,6 @@ use crate::arch::{cpu, entry::InterruptFrame, interrupts, lapic, percpu, pit};
 static TSC_AT_BOOT: AtomicU64 = AtomicU64::new(0);
 /// Nanoseconds per TSC tick as a 32.32 fixed-point number; 0 until calibrated.
 static NS_PER_TSC_32: AtomicU64 = AtomicU64::new(0);
-static TSC_HZ: AtomicU64 = AtomicU64::new(0);
 /// LAPIC timer ticks (divide-by-16) per millisecond.
 static LAPIC_TICKS_PER_MS: AtomicU64 = AtomicU64::new(0);
 /// Per-tick hook for in-kernel tests (a plain fn; 0 = none).
@@ -45,11 +44,6 @@ pub fn now_ns() -> u64 {
     ((u128::from(delta) * u128::from(scale)) >> 32) as u64
 }
 
-/// TSC frequency in Hz (0 before calibration).
-pub fn tsc_hz() -> u64 {
-    TSC_HZ.load(Ordering::Relaxed)
-}
-
 /// Measures the TSC and LAPIC timer rates against 20 ms of PIT. Boot CPU, interrupts off.
 pub fn calibrate() -> (u64, u64) {
     const PIT_TICKS: u16 = 23_864; // 20 ms
@@ -63,7 +57,6 @@ pub fn calibrate() -> (u64, u64) {
     lapic::timer_stop();
     let ns = u64::from(PIT_TICKS) * 1_000_000_000 / pit::FREQUENCY_HZ;
     let tsc_hz = (tsc1 - tsc0) * 1_000_000_000 / ns;
-    TSC_HZ.store(tsc_hz, Ordering::Relaxed);
     NS_PER_TSC_32.store((1_000_000_000u128 << 32).div_ceil(u128::from(tsc_hz.max(1))) as u64, Ordering::Relaxed);
     LAPIC_TICKS_PER_MS.store((lapic_elapsed * 1_000_000 / ns).max(1), Ordering::Relaxed);
     (tsc_hz, lapic_elapsed * 1_000_000_000 / ns * 16)

@@ -150,7 +150,7 @@ pub fn start_aps(apic_ids: &[u32]) -> usize {
         unsafe {
             set_slot(&ap_slot_cr3, cpu::cr3());
             set_slot(&ap_slot_stack, KernelStack::new(AP_STACK_SIZE).leak_top());
-            set_slot(&ap_slot_entry, ap_entry as usize as u64);
+            set_slot(&ap_slot_entry, ap_entry as *const () as u64);
             set_slot(&ap_slot_arg, block as *mut PerCpu as u64);
         }
         lapic::send_ipi(Destination::Apic(apic_id), Delivery::Init);

@@ -57,7 +57,7 @@ extern "C" {
 fn library_work(i: u64) -> String {
     let big = u128::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
     let mut s = String::new();
-    let _ = write!(s, "{big} {} {:.6} {:x}", big / 1_000_000_007, (i as f64).sqrt() * 1.5, big % 0xffff_fffb);
+    let _ = write!(s, "{big} {} {:.6} {:x}", big / 1_000_000_007, (i as f64) * 1.5 / 7.0, big % 0xffff_fffb);
     s
 }
 

@@ -54,7 +54,7 @@ fn sym(s: &u8) -> u64 {
 /// Builds the kernel's page tables and switches to them. Boot CPU, once.
 pub fn build_and_switch(ram: &[core::ops::Range<u64>], guard_pages: &[u64]) {
     let root = frames::alloc_zeroed().expect("no frame for the kernel's top-level table");
-    let mut mapper = Mapper::new(root);
+    let mapper = Mapper::new(root);
     let direct = F::PRESENT | F::WRITABLE | F::NO_EXECUTE | F::GLOBAL;
     for r in ram {
         let start = r.start / PAGE_SIZE * PAGE_SIZE;
@@ -118,9 +118,18 @@ pub fn translate(va: u64) -> Option<(u64, F)> {
 /// Maps device registers at `paddr..paddr + len` uncached into the direct-map range and
 /// returns their virtual address. Idempotent for pages already mapped there.
 pub fn map_mmio(paddr: u64, len: u64) -> u64 {
+    map_physical(paddr, len, F::PRESENT | F::WRITABLE | F::NO_CACHE | F::WRITE_THROUGH | F::NO_EXECUTE)
+}
+
+/// Maps firmware data outside RAM (ACPI tables in reserved regions, the BIOS area)
+/// read-only into the direct-map range; returns its virtual address.
+pub fn map_firmware(paddr: u64, len: u64) -> u64 {
+    map_physical(paddr, len, F::PRESENT | F::NO_EXECUTE)
+}
+
+fn map_physical(paddr: u64, len: u64, flags: F) -> u64 {
     let first = paddr / PAGE_SIZE * PAGE_SIZE;
     let end = (paddr + len).next_multiple_of(PAGE_SIZE);
-    let flags = F::PRESENT | F::WRITABLE | F::NO_CACHE | F::WRITE_THROUGH | F::NO_EXECUTE;
     for pa in (first..end).step_by(PAGE_SIZE as usize) {
         let va = phys_to_virt(pa);
         match translate(va) {

@@ -2,7 +2,8 @@
 //! allocator behind an interrupt-safe lock, with its bitmap carved out of RAM at boot.
 use core::ops::Range;
 
-use frames::{FrameAllocator, FrameStats};
+use frames::FrameAllocator;
+pub use frames::FrameStats;
 
 use super::{phys_to_virt, PAGE_SIZE};
 use crate::sync::IrqSpinLock;
