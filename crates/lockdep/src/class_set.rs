@@ -9,7 +9,7 @@ pub const MAX_CLASSES: usize = 256;
 const WORDS: usize = MAX_CLASSES / 64;
 
 /// A set of [`ClassId`]s below [`MAX_CLASSES`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ClassSet([u64; WORDS]);
 
 impl ClassSet {

@@ -26,7 +26,7 @@ use crate::context::Acquisition;
 /// One edge with the acquisition that first created it.
 pub(crate) type EdgeRecord = (ClassId, ClassId, Acquisition);
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct OrderGraph {
     direct: Vec<ClassSet>,
     descendants: Vec<ClassSet>,
@@ -35,6 +35,15 @@ pub(crate) struct OrderGraph {
 }
 
 impl OrderGraph {
+    pub(crate) const fn new() -> Self {
+        OrderGraph {
+            direct: Vec::new(),
+            descendants: Vec::new(),
+            ancestors: Vec::new(),
+            first_acquisition: BTreeMap::new(),
+        }
+    }
+
     /// Makes room for the class with the next index.
     pub(crate) fn add_class(&mut self) {
         self.direct.push(ClassSet::EMPTY);
@@ -123,7 +132,7 @@ mod tests {
     use crate::context::{AcquireContext, AcquireSite};
 
     fn graph(n: usize) -> OrderGraph {
-        let mut g = OrderGraph::default();
+        let mut g = OrderGraph::new();
         (0..n).for_each(|_| g.add_class());
         g
     }

@@ -68,8 +68,9 @@ struct ClassState {
 ///
 /// Limits: at most [`MAX_CLASSES`] classes (registration fails beyond, see
 /// [`CapacityError`]); the graph's bit matrices grow with the classes up to 24 KiB; one
-/// recorded acquisition per ordered class pair and per usage state.
-#[derive(Debug, Default)]
+/// recorded acquisition per ordered class pair and per usage state; the queue of reports not
+/// yet taken holds at most one entry per distinct problem.
+#[derive(Debug)]
 pub struct Validator {
     classes: Vec<ClassState>,
     graph: OrderGraph,
@@ -85,8 +86,19 @@ pub struct Validator {
 }
 
 impl Validator {
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty validator; `const` so the kernel can keep it in a `static`.
+    pub const fn new() -> Self {
+        Validator {
+            classes: Vec::new(),
+            graph: OrderGraph::new(),
+            used_in: [ClassSet::EMPTY; 2],
+            enabled: [ClassSet::EMPTY; 2],
+            reported: BTreeSet::new(),
+            pending: VecDeque::new(),
+            acquisitions: 0,
+            unknown_classes: 0,
+            violations: 0,
+        }
     }
 
     /// Registers `class` (idempotent: the same `static` gives the same id). Call once per
@@ -293,5 +305,11 @@ impl Validator {
                 acquisition,
             })
             .collect()
+    }
+}
+
+impl Default for Validator {
+    fn default() -> Self {
+        Self::new()
     }
 }

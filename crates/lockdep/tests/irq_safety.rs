@@ -1,47 +1,85 @@
 //! Irq-safety: the seed kernel's bug class, its hardirq analogue, and correct usage.
 
-use lockdep::{AcquireContext, AcquireSite, IrqKind, LockClass, Validator, Violation};
+use lockdep::{
+    AcquireContext, AcquireSite, Acquisition, ClassId, IrqKind, LockClass, Validator, Violation,
+};
 
 static TCP_CONNECTIONS: LockClass = LockClass::new("tcp_connections");
 static RX_RING: LockClass = LockClass::new("rx_ring");
 static SOCKET: LockClass = LockClass::new("socket");
 
+/// A fresh validator in which `class` is taken in context `first`, then in `second`; returns
+/// the validator, the class id, the two sites and the fields of the inconsistency report.
+fn two_uses(
+    class: &'static LockClass,
+    first: AcquireContext,
+    second: AcquireContext,
+) -> (
+    Validator,
+    ClassId,
+    [AcquireSite; 2],
+    (IrqKind, Acquisition, Acquisition),
+) {
+    let mut v = Validator::new();
+    let id = v.register(class).unwrap();
+    let sites = [
+        AcquireSite::here().with_return_address(0xffff_8000_0010_2030),
+        AcquireSite::here(),
+    ];
+    assert_eq!(v.acquire(id, first, sites[0], &[]), Ok(()));
+    let report = match v.acquire(id, second, sites[1], &[]) {
+        Err(Violation::IrqInconsistent {
+            kind,
+            class: reported,
+            used_in,
+            enabled,
+        }) => {
+            assert_eq!(reported, class);
+            (kind, used_in, enabled)
+        }
+        other => panic!("expected an irq inconsistency, got {other:?}"),
+    };
+    (v, id, sites, report)
+}
+
 /// The seed: NET_RX softirq takes the TCP lock; later a syscall takes it with softirqs
 /// enabled. The report names the class, both sites and both contexts.
 #[test]
 fn seed_softirq_then_process_with_bh_enabled() {
-    let mut v = Validator::new();
-    let tcp = v.register(&TCP_CONNECTIONS).unwrap();
-    let in_softirq = AcquireSite::here().with_return_address(0xffff_8000_0010_2030);
-    assert_eq!(
-        v.acquire(tcp, AcquireContext::SOFTIRQ, in_softirq, &[]),
-        Ok(())
+    let (v, tcp, [in_softirq, in_syscall], (kind, used_in, enabled)) = two_uses(
+        &TCP_CONNECTIONS,
+        AcquireContext::SOFTIRQ,
+        AcquireContext::PROCESS,
     );
-    let in_syscall = AcquireSite::here();
-    let violation = v
-        .acquire(tcp, AcquireContext::PROCESS, in_syscall, &[])
-        .unwrap_err();
-    match &violation {
-        Violation::IrqInconsistent {
-            kind,
-            class,
-            used_in,
-            enabled,
-        } => {
-            assert_eq!(*kind, IrqKind::Softirq);
-            assert_eq!(class.name(), "tcp_connections");
-            assert_eq!(used_in.site, in_softirq);
-            assert_eq!(used_in.context, AcquireContext::SOFTIRQ);
-            assert_eq!(enabled.site, in_syscall);
-            assert_eq!(enabled.context, AcquireContext::PROCESS);
+    assert_eq!(kind, IrqKind::Softirq);
+    assert_eq!(
+        used_in,
+        Acquisition {
+            site: in_softirq,
+            context: AcquireContext::SOFTIRQ
         }
-        other => panic!("unexpected {other:?}"),
+    );
+    assert_eq!(
+        enabled,
+        Acquisition {
+            site: in_syscall,
+            context: AcquireContext::PROCESS
+        }
+    );
+    assert_eq!(v.class(tcp), Some(&TCP_CONNECTIONS));
+    assert_eq!(v.stats().violations, 1);
+
+    let text = Violation::IrqInconsistent {
+        kind,
+        class: &TCP_CONNECTIONS,
+        used_in,
+        enabled,
     }
-    let text = violation.to_string();
+    .to_string();
     println!("{text}");
     for needle in [
         "inconsistent SOFTIRQ lock usage",
-        "`tcp_connections` (defined at crates/lockdep/tests/irq_safety.rs:5:",
+        "`tcp_connections` (defined at crates/lockdep/tests/irq_safety.rs:",
         "is taken in softirq context:",
         &format!(
             "at {} [ret 0xffff800000102030] (softirq context, hardirqs on, softirqs off)",
@@ -56,74 +94,48 @@ fn seed_softirq_then_process_with_bh_enabled() {
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
-    assert_eq!(v.stats().violations, 1);
 }
 
 /// The same bug discovered in the other order: the syscall path ran first.
 #[test]
 fn seed_process_first_then_softirq() {
-    let mut v = Validator::new();
-    let tcp = v.register(&TCP_CONNECTIONS).unwrap();
-    let in_syscall = AcquireSite::here();
-    assert_eq!(
-        v.acquire(tcp, AcquireContext::PROCESS, in_syscall, &[]),
-        Ok(())
+    let (_, _, [in_syscall, in_softirq], (kind, used_in, enabled)) = two_uses(
+        &TCP_CONNECTIONS,
+        AcquireContext::PROCESS,
+        AcquireContext::SOFTIRQ,
     );
-    let in_softirq = AcquireSite::here();
-    let Err(Violation::IrqInconsistent {
-        kind: IrqKind::Softirq,
-        used_in,
-        enabled,
-        ..
-    }) = v.acquire(tcp, AcquireContext::SOFTIRQ, in_softirq, &[])
-    else {
-        panic!("expected a softirq inconsistency");
-    };
+    assert_eq!(kind, IrqKind::Softirq);
     assert_eq!((used_in.site, enabled.site), (in_softirq, in_syscall));
 }
 
+/// A lock taken in a hardirq handler and, elsewhere, with only bottom halves disabled: BH-off
+/// is not enough against a hardirq. Reported once.
 #[test]
 fn hardirq_analogue() {
-    let mut v = Validator::new();
-    let ring = v.register(&RX_RING).unwrap();
-    let in_irq = AcquireSite::here();
-    assert_eq!(
-        v.acquire(ring, AcquireContext::HARDIRQ, in_irq, &[]),
-        Ok(())
+    let (mut v, ring, [in_irq, bh_off], (kind, used_in, enabled)) = two_uses(
+        &RX_RING,
+        AcquireContext::HARDIRQ,
+        AcquireContext::PROCESS_BH_OFF,
     );
-    // BH-off is not enough against a hardirq.
-    let bh_off = AcquireSite::here();
-    let Err(Violation::IrqInconsistent {
-        kind: IrqKind::Hardirq,
-        used_in,
-        enabled,
-        ..
-    }) = v.acquire(ring, AcquireContext::PROCESS_BH_OFF, bh_off, &[])
-    else {
-        panic!("expected a hardirq inconsistency");
-    };
+    assert_eq!(kind, IrqKind::Hardirq);
     assert_eq!((used_in.site, enabled.site), (in_irq, bh_off));
-    assert!(
-        v.acquire(ring, AcquireContext::PROCESS_BH_OFF, bh_off, &[])
-            .is_ok(),
-        "reported once"
-    );
+    assert!(v
+        .acquire(ring, AcquireContext::PROCESS_BH_OFF, bh_off, &[])
+        .is_ok());
+    assert_eq!(v.stats().violations, 1);
 }
 
+/// A softirq handler runs with interrupts on: a lock it shares with a hardirq handler is
+/// hardirq-unsafe there.
 #[test]
 fn softirq_with_interrupts_on_is_a_hardirq_inconsistency() {
-    let mut v = Validator::new();
-    let ring = v.register(&RX_RING).unwrap();
-    assert!(v
-        .acquire(ring, AcquireContext::SOFTIRQ, AcquireSite::here(), &[])
-        .is_ok());
-    assert!(matches!(
-        v.acquire(ring, AcquireContext::HARDIRQ, AcquireSite::here(), &[]),
-        Err(Violation::IrqInconsistent {
-            kind: IrqKind::Hardirq,
-            ..
-        })
-    ));
+    let (_, _, _, (kind, used_in, enabled)) =
+        two_uses(&RX_RING, AcquireContext::SOFTIRQ, AcquireContext::HARDIRQ);
+    assert_eq!(kind, IrqKind::Hardirq);
+    assert_eq!(
+        (used_in.context, enabled.context),
+        (AcquireContext::HARDIRQ, AcquireContext::SOFTIRQ)
+    );
 }
 
 /// The fix: a BH-off lock in process context, plain in softirq context. And an IRQ-off lock
@@ -173,99 +185,80 @@ fn consistent_usage_is_silent() {
     assert_eq!(v.stats().acquisitions, 15);
 }
 
+/// Replays acquisitions of `[TCP_CONNECTIONS, SOCKET]` given as (class index, context,
+/// held class indices); each site carries its step number as return address. Returns every
+/// step's result and the reports left pending.
+fn replay(
+    steps: &[(usize, AcquireContext, &[usize])],
+) -> (Vec<Result<(), Violation>>, Option<Violation>) {
+    let mut v = Validator::new();
+    let ids = [&TCP_CONNECTIONS, &SOCKET].map(|c| v.register(c).unwrap());
+    let results = steps
+        .iter()
+        .enumerate()
+        .map(|(step, &(class, ctx, held))| {
+            let held: Vec<ClassId> = held.iter().map(|&h| ids[h]).collect();
+            v.acquire(
+                ids[class],
+                ctx,
+                AcquireSite::here().with_return_address(step),
+                &held,
+            )
+        })
+        .collect();
+    (results, v.take_pending())
+}
+
 /// A softirq-safe lock held while taking a softirq-unsafe one: found whichever comes first,
-/// the usage or the nesting.
+/// the usage or the nesting (the nesting itself runs with BH off, so neither class is
+/// inconsistent on its own).
 #[test]
 fn softirq_safe_to_unsafe_dependency_in_both_discovery_orders() {
-    let check = |violation: Violation, unsafe_site: AcquireSite| match violation {
-        Violation::IrqUnsafeDependency {
+    const TCP: usize = 0;
+    const SOCK: usize = 1;
+    use AcquireContext as Ctx;
+    let usage_first = [
+        (SOCK, Ctx::PROCESS, &[][..]),
+        (TCP, Ctx::SOFTIRQ, &[]),
+        (TCP, Ctx::PROCESS_BH_OFF, &[]),
+        (SOCK, Ctx::PROCESS_BH_OFF, &[TCP]),
+    ];
+    let nesting_first = [
+        (TCP, Ctx::SOFTIRQ, &[][..]),
+        (TCP, Ctx::PROCESS_BH_OFF, &[]),
+        (SOCK, Ctx::PROCESS_BH_OFF, &[TCP]),
+        (SOCK, Ctx::PROCESS, &[]),
+    ];
+    for (steps, unsafe_step) in [(usage_first, 0), (nesting_first, 3)] {
+        let (mut results, pending) = replay(&steps);
+        assert_eq!(pending, None);
+        let last = results.pop().unwrap();
+        assert!(results.iter().all(Result::is_ok));
+        let violation = last.unwrap_err();
+        let text = violation.to_string();
+        println!("{text}");
+        assert!(
+            text.contains("SOFTIRQ-safe -> SOFTIRQ-unsafe lock order"),
+            "{text}"
+        );
+        let Violation::IrqUnsafeDependency {
             kind,
             safe,
             unsafe_class,
             enabled,
             chain,
             ..
-        } => {
-            assert_eq!(kind, IrqKind::Softirq);
-            assert_eq!(
-                (safe.name(), unsafe_class.name()),
-                ("tcp_connections", "socket")
-            );
-            assert_eq!(enabled.site, unsafe_site);
-            assert_eq!(chain.len(), 1);
-            assert_eq!(
-                (chain[0].held.name(), chain[0].acquired.name()),
-                ("tcp_connections", "socket")
-            );
-        }
-        other => panic!("unexpected {other:?}"),
-    };
-
-    // Usage first, then the nesting (in process context with BH off: no usage conflict of
-    // either class on its own).
-    let mut v = Validator::new();
-    let tcp = v.register(&TCP_CONNECTIONS).unwrap();
-    let sock = v.register(&SOCKET).unwrap();
-    let unsafe_site = AcquireSite::here();
-    assert!(v
-        .acquire(sock, AcquireContext::PROCESS, unsafe_site, &[])
-        .is_ok());
-    assert!(v
-        .acquire(tcp, AcquireContext::SOFTIRQ, AcquireSite::here(), &[])
-        .is_ok());
-    assert!(v
-        .acquire(
-            tcp,
-            AcquireContext::PROCESS_BH_OFF,
-            AcquireSite::here(),
-            &[]
-        )
-        .is_ok());
-    let violation = v
-        .acquire(
-            sock,
-            AcquireContext::PROCESS_BH_OFF,
-            AcquireSite::here(),
-            &[tcp],
-        )
-        .unwrap_err();
-    let text = violation.to_string();
-    println!("{text}");
-    assert!(
-        text.contains("SOFTIRQ-safe -> SOFTIRQ-unsafe lock order"),
-        "{text}"
-    );
-    check(violation, unsafe_site);
-    assert_eq!(v.take_pending(), None);
-
-    // Nesting first (BH-off, fine so far), then the unsafe usage.
-    let mut v = Validator::new();
-    let tcp = v.register(&TCP_CONNECTIONS).unwrap();
-    let sock = v.register(&SOCKET).unwrap();
-    assert!(v
-        .acquire(tcp, AcquireContext::SOFTIRQ, AcquireSite::here(), &[])
-        .is_ok());
-    assert!(v
-        .acquire(
-            tcp,
-            AcquireContext::PROCESS_BH_OFF,
-            AcquireSite::here(),
-            &[]
-        )
-        .is_ok());
-    assert!(v
-        .acquire(
-            sock,
-            AcquireContext::PROCESS_BH_OFF,
-            AcquireSite::here(),
-            &[tcp]
-        )
-        .is_ok());
-    let unsafe_site = AcquireSite::here();
-    check(
-        v.acquire(sock, AcquireContext::PROCESS, unsafe_site, &[])
-            .unwrap_err(),
-        unsafe_site,
-    );
-    assert_eq!(v.stats().violations, 1);
+        } = violation
+        else {
+            panic!("unexpected {violation:?}");
+        };
+        assert_eq!(kind, IrqKind::Softirq);
+        assert_eq!((safe, unsafe_class), (&TCP_CONNECTIONS, &SOCKET));
+        assert_eq!(enabled.site.return_address, Some(unsafe_step));
+        let hops: Vec<_> = chain
+            .iter()
+            .map(|s| (s.held.name(), s.acquired.name()))
+            .collect();
+        assert_eq!(hops, [("tcp_connections", "socket")]);
+    }
 }

@@ -1,7 +1,6 @@
 //! Which execution context is this CPU in, and when do bottom halves run?
 //!
-//! Halyard's locking rule (see `docs`/design notes: "Execution contexts and the locking rule")
-//! depends on every piece of code knowing whether it runs in NMI, hardirq, softirq or process
+//! Halyard's locking rule (design notes, "Execution contexts and the locking rule") depends on every piece of code knowing whether it runs in NMI, hardirq, softirq or process
 //! context, and whether bottom halves are disabled. Linux answers that with one per-CPU word,
 //! `preempt_count`, and this crate gives Halyard the same word as a plain value type
 //! ([`PreemptCount`]) so the rules can be tested on the host, plus the softirq machinery's

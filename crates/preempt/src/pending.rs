@@ -1,5 +1,8 @@
 //! The per-CPU word of raised-but-not-yet-served softirqs.
 //!
+//! Raising and taking go through [`SoftirqCpu`](crate::SoftirqCpu) and the run loop, which
+//! count them; other code may only look.
+//!
 //! Linux keeps this word non-atomic and touches it only with interrupts disabled. Halyard
 //! uses an atomic word instead: raising is a single `fetch_or` and taking is a single `swap`,
 //! so both are safe from any context (NMI included) without masking interrupts, and the run
@@ -26,7 +29,7 @@ impl PendingSoftirqs {
 
     /// Marks `softirq` pending. May be called from any context (hardirq, softirq, NMI,
     /// process); lock-free and wait-free. Returns `true` if it was not already pending.
-    pub fn raise(&self, softirq: Softirq) -> bool {
+    pub(crate) fn raise(&self, softirq: Softirq) -> bool {
         self.0.fetch_or(softirq.bit(), Ordering::Relaxed) & softirq.bit() == 0
     }
 
@@ -42,7 +45,7 @@ impl PendingSoftirqs {
 
     /// Takes and clears everything pending. Called by the softirq run loop (softirq context
     /// or `ksoftirqd`) on the owning CPU; lock-free and wait-free.
-    pub fn take_all(&self) -> SoftirqSet {
+    pub(crate) fn take_all(&self) -> SoftirqSet {
         SoftirqSet::from_bits_truncate(self.0.swap(0, Ordering::Relaxed))
     }
 }

@@ -39,18 +39,19 @@ fn enqueued(w: Wake) -> usize {
     usize::from(w == Wake::Enqueued)
 }
 
+/// Another CPU signals `item` once; joining gives 1 if its wake enqueued.
+fn spawn_waker(item: &Arc<Item>, queue: &Arc<WakeQueue<Item>>) -> thread::JoinHandle<usize> {
+    let (item, queue) = (item.clone(), queue.clone());
+    thread::spawn(move || enqueued(item.signal(&queue)))
+}
+
 /// Two CPUs wake the same thread while its scheduler drains.
 #[test]
 fn two_wakers_same_item_with_concurrent_drain() {
     model(|| {
         let item = Arc::new(Item::new(0));
         let queue = Arc::new(WakeQueue::new());
-        let wakers: Vec<_> = (0..2)
-            .map(|_| {
-                let (item, queue) = (item.clone(), queue.clone());
-                thread::spawn(move || enqueued(item.signal(&queue)))
-            })
-            .collect();
+        let wakers: Vec<_> = (0..2).map(|_| spawn_waker(&item, &queue)).collect();
         drain_ids(&queue);
         let enq: usize = wakers.into_iter().map(|t| t.join().unwrap()).sum();
         drain_ids(&queue);
@@ -67,10 +68,7 @@ fn wake_racing_with_delivery_is_not_lost() {
         let item = Arc::new(Item::new(0));
         let queue = Arc::new(WakeQueue::new());
         let first = enqueued(item.signal(&queue));
-        let waker = {
-            let (item, queue) = (item.clone(), queue.clone());
-            thread::spawn(move || enqueued(item.signal(&queue)))
-        };
+        let waker = spawn_waker(&item, &queue);
         drain_ids(&queue);
         let second = waker.join().unwrap();
         drain_ids(&queue);
@@ -85,16 +83,14 @@ fn two_items_pushed_concurrently_each_delivered_once() {
     model(|| {
         let items = [Arc::new(Item::new(0)), Arc::new(Item::new(1))];
         let queue = Arc::new(WakeQueue::new());
-        let wakers: Vec<_> = items
-            .iter()
-            .map(|item| {
-                let (item, queue) = (item.clone(), queue.clone());
-                thread::spawn(move || item.signal(&queue))
-            })
-            .collect();
+        let wakers: Vec<_> = items.iter().map(|item| spawn_waker(item, &queue)).collect();
         let mut ids = drain_ids(&queue);
         for t in wakers {
-            assert_eq!(t.join().unwrap(), Wake::Enqueued);
+            assert_eq!(
+                t.join().unwrap(),
+                1,
+                "a different item each: always enqueued"
+            );
         }
         ids.extend(drain_ids(&queue));
         ids.sort_unstable();
@@ -112,17 +108,12 @@ fn three_wakers_two_items_with_drain() {
         let items = [Arc::new(Item::new(0)), Arc::new(Item::new(1))];
         let queue = Arc::new(WakeQueue::new());
         let wakers: Vec<_> = [0, 0, 1]
-            .into_iter()
-            .map(|i| {
-                let (item, queue) = (items[i].clone(), queue.clone());
-                thread::spawn(move || (i, enqueued(item.signal(&queue))))
-            })
-            .collect();
+            .map(|i| (i, spawn_waker(&items[i], &queue)))
+            .into();
         drain_ids(&queue);
         let mut enq = [0; 2];
-        for t in wakers {
-            let (i, e) = t.join().unwrap();
-            enq[i] += e;
+        for (i, t) in wakers {
+            enq[i] += t.join().unwrap();
         }
         drain_ids(&queue);
         for (item, e) in items.iter().zip(enq) {
@@ -139,10 +130,7 @@ fn concurrent_drains_take_disjoint_batches() {
         let item = Arc::new(Item::new(0));
         let queue = Arc::new(WakeQueue::new());
         let first = enqueued(item.signal(&queue));
-        let waker = {
-            let (item, queue) = (item.clone(), queue.clone());
-            thread::spawn(move || enqueued(item.signal(&queue)))
-        };
+        let waker = spawn_waker(&item, &queue);
         let drainer = {
             let queue = queue.clone();
             thread::spawn(move || drain_ids(&queue).len())
