@@ -16,6 +16,12 @@
 //!   after A was taken while holding B, directly or through a chain of classes;
 //! - **recursive acquisition** ([`Violation::Recursive`]): a class taken while held.
 //!
+//! Use in the kernel: declare a `static LockClass` next to each lock definition, register
+//! it once (the lock caches the [`ClassId`]), and on every acquisition call
+//! [`Validator::acquire`] with the context from `preempt_count` and the interrupt flag, the
+//! `#[track_caller]` site, and the current context's held-lock stack; print any
+//! [`Violation`] (its `Display` is a multi-line console report).
+//!
 //! Modules: [`class`](LockClass) (classes and ids), [`context`](AcquireContext) (where and
 //! in which context), `usage` (the irq-safety states and their rule), `order_graph` (the
 //! nesting order with its transitive closure), [`violation`](Violation) (the report), and

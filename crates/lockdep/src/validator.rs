@@ -132,6 +132,10 @@ impl Validator {
     /// later acquisitions that repeat it return `Ok`. Unknown class ids are counted in
     /// [`ValidatorStats::unknown_classes`] and ignored.
     ///
+    /// `held` lists the locks held *by the current context*: an interrupt handler passes its
+    /// own held locks, not those of the thread it interrupted (the handler does not wait for
+    /// them to be released, so they impose no order; the irq-safety states cover that case).
+    ///
     /// Call it before spinning on the lock, so an inversion is reported even if the
     /// acquisition then deadlocks.
     pub fn acquire(

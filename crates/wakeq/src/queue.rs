@@ -50,6 +50,12 @@ impl<T: Wakeable> WakeQueue<T> {
     /// succeeded) and never allocates, blocks or fails. Everything the caller wrote before
     /// the call happens-before the delivery of `item` that covers this wake.
     ///
+    /// The queue does not notify its consumer: after an [`Wake::Enqueued`] result on another
+    /// CPU's queue, the caller sends that CPU a reschedule IPI if it may be idle (its idle
+    /// loop checks [`WakeQueue::is_empty`] with interrupts disabled, then `sti; hlt`, so
+    /// the IPI cannot slip in between). A [`Wake::Coalesced`] result needs no IPI: the wake
+    /// that enqueued the object sends it.
+    ///
     /// # Safety
     ///
     /// `item` must stay valid at its address (it is pinned; it must not be freed either)
