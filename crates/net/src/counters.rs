@@ -69,6 +69,8 @@ named_enum! {
         ReassemblyOverflow => "drop_reassembly_overflow",
         /// Fragment overlapping another one: the whole datagram is discarded (RFC 5722).
         ReassemblyOverlap => "drop_reassembly_overlap",
+        /// Exact duplicate of a fragment already held (ignored, the datagram survives).
+        ReassemblyDuplicate => "drop_reassembly_duplicate",
         /// ICMP message type or code we do not handle.
         IcmpUnsupported => "drop_icmp_unsupported",
         /// Echo request sent to a broadcast address (smurf protection).

@@ -4,7 +4,11 @@ extern crate alloc;
 #[macro_use]
 extern crate std;
 
+pub mod arp_cache;
+pub mod config;
 pub mod counters;
+pub mod reassembly;
+pub mod route;
 pub mod time;
 pub mod wire;
 
