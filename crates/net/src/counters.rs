@@ -90,6 +90,22 @@ named_enum! {
     }
 }
 
+impl DropReason {
+    /// True for reasons that are the outcome of a received frame; false for the drops that
+    /// happen later or on the send side (queued packets, timers, full queues), which are
+    /// counted in addition to the outcome of whatever frame triggered them.
+    pub const fn is_receive_outcome(self) -> bool {
+        !matches!(
+            self,
+            DropReason::ArpPendingOverflow
+                | DropReason::ArpUnresolved
+                | DropReason::ReassemblyTimeout
+                | DropReason::TxQueueFull
+                | DropReason::EventQueueFull
+        )
+    }
+}
+
 named_enum! {
     /// What happened to a received frame that was *not* dropped.
     pub enum Delivery {

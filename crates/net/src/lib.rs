@@ -8,6 +8,10 @@ pub mod arp_cache;
 pub mod config;
 pub mod counters;
 pub mod dhcp_client;
+pub mod event;
+pub mod fuzz;
+pub mod iface;
+pub mod ping;
 pub mod rate_limit;
 pub mod reassembly;
 pub mod route;
@@ -17,3 +21,7 @@ pub mod wire;
 
 pub use counters::{Counters, Delivery, DropReason, Layer, LayerCounters};
 pub use time::Instant;
+pub use config::{ConfigError, IfaceConfig};
+pub use event::{Event, Rx, TcpSegment};
+pub use iface::{Interface, InterfaceOptions, SendError};
+pub use wire::ethernet::EthernetAddress;
