@@ -118,7 +118,7 @@ impl ArpCache {
             }
         }
         if self.cfg.max_entries > 0 {
-            self.entries.insert(ip, Entry { mac, expires: now.add(self.cfg.entry_lifetime) });
+            self.entries.insert(ip, Entry { mac, expires: (now + self.cfg.entry_lifetime) });
         }
         self.resolving.remove(&ip);
         let (ready, waiting): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|p| p.next_hop == ip);
@@ -133,7 +133,7 @@ impl ArpCache {
             out.evicted = self.pending.pop_front();
         }
         if !self.resolving.contains_key(&pkt.next_hop) {
-            self.resolving.insert(pkt.next_hop, Resolving { sent: 1, next_at: now.add(self.cfg.retry_interval) });
+            self.resolving.insert(pkt.next_hop, Resolving { sent: 1, next_at: (now + self.cfg.retry_interval) });
             out.send_request = true;
         }
         if self.cfg.max_pending > 0 {
@@ -159,7 +159,7 @@ impl ArpCache {
                 given_up.push(*ip);
             } else {
                 r.sent += 1;
-                r.next_at = now.add(self.cfg.retry_interval);
+                r.next_at = now + self.cfg.retry_interval;
                 out.requests.push(*ip);
             }
         }

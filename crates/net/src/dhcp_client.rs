@@ -185,14 +185,14 @@ impl DhcpClient {
                 }
                 let mut m = self.message(MessageType::Discover, now);
                 m.broadcast = true;
-                (m, None, now.add(wait))
+                (m, None, (now + wait))
             }
             (State::Requesting { addr, server }, _) => {
                 let mut m = self.message(MessageType::Request, now);
                 m.broadcast = true;
                 m.requested_ip = Some(addr);
                 m.server_id = Some(server);
-                (m, None, now.add(wait))
+                (m, None, (now + wait))
             }
             (State::Renewing, Some(l)) | (State::Rebinding, Some(l)) => {
                 let renewing = self.state == State::Renewing;
@@ -203,11 +203,11 @@ impl DhcpClient {
                 let mut m = self.message(MessageType::Request, now);
                 m.client_ip = l.config.addr;
                 let boundary = if renewing { l.t2 } else { l.expires };
-                let next = now.add((boundary.since(now) / 2).max(MIN_RENEW_WAIT));
+                let next = now + (boundary.since(now) / 2).max(MIN_RENEW_WAIT);
                 (m, renewing.then_some(l.server), next)
             }
             // Bound, or a renewal state without a lease (never constructed): nothing to do.
-            (_, _) => (self.message(MessageType::Discover, now), None, now.add(wait)),
+            (_, _) => (self.message(MessageType::Discover, now), None, (now + wait)),
         };
         self.retries += 1;
         self.next_tx = next;
@@ -250,7 +250,7 @@ impl DhcpClient {
             (_, Some(s)) => s,
             (_, None) => self.lease.as_ref().map_or(Ipv4Addr::UNSPECIFIED, |l| l.server),
         };
-        let secs = |s: u32| now.add(Duration::from_secs(u64::from(s)));
+        let secs = |s: u32| now + Duration::from_secs(u64::from(s));
         let expires = secs(lease_secs);
         let t2 = secs(msg.rebinding_time.unwrap_or((u64::from(lease_secs) * 7 / 8) as u32)).min(expires);
         let t1 = secs(msg.renewal_time.unwrap_or(lease_secs / 2)).min(t2);

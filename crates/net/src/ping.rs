@@ -49,7 +49,7 @@ impl PingTracker {
     /// Removes and returns requests older than the timeout.
     pub fn expire(&mut self, now: Instant) -> Vec<Outstanding> {
         let mut out = Vec::new();
-        while self.outstanding.front().is_some_and(|o| o.sent.add(self.timeout) <= now) {
+        while self.outstanding.front().is_some_and(|o| (o.sent + self.timeout) <= now) {
             out.extend(self.outstanding.pop_front());
         }
         out
@@ -57,7 +57,7 @@ impl PingTracker {
 
     /// When the oldest request times out.
     pub fn poll_at(&self) -> Option<Instant> {
-        self.outstanding.front().map(|o| o.sent.add(self.timeout))
+        self.outstanding.front().map(|o| o.sent + self.timeout)
     }
 }
 

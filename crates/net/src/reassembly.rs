@@ -107,7 +107,7 @@ impl Reassembler {
                 if self.datagrams.len() >= self.cfg.max_datagrams {
                     return Err(DropReason::ReassemblyOverflow);
                 }
-                let expires = now.add(self.cfg.timeout);
+                let expires = now + self.cfg.timeout;
                 self.datagrams.push(Datagram { key, expires, fragments: Vec::new(), total_len: None, charged: 0 });
                 self.datagrams.len() - 1
             }

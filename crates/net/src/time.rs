@@ -29,15 +29,20 @@ impl Instant {
         self.0
     }
 
-    /// `self + d`, saturating at the end of time.
-    pub fn add(self, d: Duration) -> Instant {
-        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-        Instant(self.0.saturating_add(ns))
-    }
 
     /// Time elapsed since `earlier` (zero if `earlier` is in the future).
     pub fn since(self, earlier: Instant) -> Duration {
         Duration::from_nanos(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl core::ops::Add<Duration> for Instant {
+    type Output = Instant;
+
+    /// `self + d`, saturating at the end of time.
+    fn add(self, d: Duration) -> Instant {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        Instant(self.0.saturating_add(ns))
     }
 }
 
@@ -57,8 +62,8 @@ mod tests {
     #[test]
     fn arithmetic_saturates() {
         let t = Instant::from_secs(2);
-        assert_eq!(t.add(Duration::from_millis(500)), Instant::from_millis(2500));
-        assert_eq!(Instant::from_nanos(u64::MAX - 1).add(Duration::from_secs(1)).as_nanos(), u64::MAX);
+        assert_eq!(t + Duration::from_millis(500), Instant::from_millis(2500));
+        assert_eq!((Instant::from_nanos(u64::MAX - 1) + Duration::from_secs(1)).as_nanos(), u64::MAX);
         assert_eq!(Instant::from_secs(1).since(t), Duration::ZERO);
         assert_eq!(t.since(Instant::from_secs(1)), Duration::from_secs(1));
         assert_eq!(earliest(Some(t), None), Some(t));
