@@ -37,7 +37,7 @@ impl RingMemory {
     /// and must be accessed by nothing but `RingMemory` views and the device.
     pub unsafe fn new(base: *mut u8, layout: RingLayout) -> Option<RingMemory> {
         let base = NonNull::new(base)?;
-        (base.as_ptr() as usize % 16 == 0).then_some(RingMemory { base, layout })
+        (base.as_ptr() as usize).is_multiple_of(16).then_some(RingMemory { base, layout })
     }
 
     pub fn layout(&self) -> &RingLayout {
@@ -49,7 +49,7 @@ impl RingMemory {
     }
 
     fn u16_at(&self, off: usize) -> &AtomicU16 {
-        debug_assert!(off + 2 <= self.layout.total_size() && off % 2 == 0);
+        debug_assert!(off + 2 <= self.layout.total_size() && off.is_multiple_of(2));
         // SAFETY: `off` lies inside the region (every caller derives it from the layout)
         // and is 2-byte aligned because the base is 16-byte aligned; the region outlives
         // `self` and is only accessed atomically (contract of `new`).
@@ -57,13 +57,13 @@ impl RingMemory {
     }
 
     fn u32_at(&self, off: usize) -> &AtomicU32 {
-        debug_assert!(off + 4 <= self.layout.total_size() && off % 4 == 0);
+        debug_assert!(off + 4 <= self.layout.total_size() && off.is_multiple_of(4));
         // SAFETY: as in `u16_at`, with 4-byte alignment (used ring offsets are multiples of 4).
         unsafe { &*(self.base.as_ptr().add(off) as *const AtomicU32) }
     }
 
     fn u64_at(&self, off: usize) -> &AtomicU64 {
-        debug_assert!(off + 8 <= self.layout.total_size() && off % 8 == 0);
+        debug_assert!(off + 8 <= self.layout.total_size() && off.is_multiple_of(8));
         // SAFETY: as in `u16_at`, with 8-byte alignment (descriptors are 16-byte aligned).
         unsafe { &*(self.base.as_ptr().add(off) as *const AtomicU64) }
     }

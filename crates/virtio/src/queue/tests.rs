@@ -87,16 +87,12 @@ fn forged_used_ids_are_counted_and_never_return_a_buffer_twice() {
 #[test]
 fn indices_wrap_at_two_to_the_sixteen() {
     let (_r, mut q, mut d) = pair(4, true);
-    let mut next_token = 0u32;
-    let mut expected = 0u32;
-    for _ in 0..70_000 {
-        q.add(&[rx(u64::from(next_token))], next_token).unwrap();
-        next_token += 1;
+    for expected in 0..70_000u32 {
+        q.add(&[rx(u64::from(expected))], expected).unwrap();
         let c = d.pop_avail().unwrap();
         assert_eq!(c.descs[0].addr, u64::from(expected));
         d.push_used(u32::from(c.head), 1);
         assert_eq!(q.pop_used().map(|u| u.token), Some(expected));
-        expected += 1;
     }
     assert_eq!(q.avail_idx(), (70_000u32 % 65_536) as u16);
     assert_eq!(q.last_used_idx(), q.device_used_idx());
@@ -310,7 +306,7 @@ proptest! {
                         }
                     }
                 }
-                1 => if polling {
+                1 if polling => {
                     // A budgeted poll: at most n, then re-enable only when under budget.
                     let mut done = 0;
                     while done < n {
