@@ -26,6 +26,8 @@ const COMMANDS: &[Command] = &[
     Command { name: "uptime", help: "time since boot", run: uptime },
     Command { name: "mem", help: "physical memory and heap usage", run: mem },
     Command { name: "cpus", help: "CPUs and their interrupt counts", run: cpus },
+    Command { name: "pci", help: "PCI functions, BARs and MSI-X", run: crate::drivers::pci::monitor_list },
+    Command { name: "counters", help: "network driver counters (NAME=VALUE)", run: crate::drivers::virtio_net::monitor_counters },
     Command { name: "poweroff", help: "leave QEMU with status 0", run: poweroff },
 ];
 

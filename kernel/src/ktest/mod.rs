@@ -5,6 +5,7 @@
 mod faults;
 mod redzone;
 mod sse;
+mod virtio_net;
 
 use crate::arch::qemu;
 use crate::println;
@@ -18,6 +19,7 @@ const TESTS: &[(&str, fn() -> Verdict)] = &[
     ("pagefault", faults::page_fault),
     ("divide", faults::divide_error),
     ("panic", faults::panic),
+    ("virtio-net", virtio_net::run),
 ];
 
 /// Runs test `name` and leaves QEMU with its verdict.
