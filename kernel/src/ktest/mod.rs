@@ -3,6 +3,7 @@
 //! leaves QEMU with the matching status; the fault tests end in an exception report
 //! instead (the xtask checks it). The xtask's test table lists which it runs.
 mod faults;
+mod pci;
 mod redzone;
 mod sse;
 mod virtio_net;
@@ -19,6 +20,7 @@ const TESTS: &[(&str, fn() -> Verdict)] = &[
     ("pagefault", faults::page_fault),
     ("divide", faults::divide_error),
     ("panic", faults::panic),
+    ("pci", pci::run),
     ("virtio-net", virtio_net::run),
 ];
 

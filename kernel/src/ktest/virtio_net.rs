@@ -1,6 +1,7 @@
 //! virtio-net end to end against QEMU's user networking (slirp): bring the device up,
 //! get an address by DHCP with the `halyard-net` stack, ping the gateway (10.0.2.2), and
-//! check the driver's books balance.
+//! check the driver's books balance. A burst of pings with more replies in flight than the
+//! poll budget then cycles the receive ring several times over.
 //!
 //! The loop is a miniature of the NET_RX softirq: a budgeted `poll_rx`, then
 //! `enable_rx_interrupts` when under budget, then halt until the RX interrupt's notifier
@@ -25,6 +26,11 @@ const BUDGET: usize = 64;
 const DHCP_TIMEOUT: Duration = Duration::from_secs(15);
 const PING_TIMEOUT: Duration = Duration::from_secs(5);
 const PING_IDENT: u16 = 0x4859;
+/// The burst phase: echo requests in total, kept in flight at once (more than the poll
+/// budget, so budget exhaustion and ring refill are exercised), and its time limit.
+const BURST_PINGS: u16 = 2000;
+const BURST_WINDOW: u16 = 128;
+const BURST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Calls of the RX notifier (what NET_RX raising will be).
 static RX_WAKEUPS: AtomicU64 = AtomicU64::new(0);
@@ -104,7 +110,8 @@ pub fn run() -> Verdict {
     if !link {
         return Err(String::from("link is down"));
     }
-    let mut h = Harness { dev, iface: Interface::new(EthernetAddress(mac), InterfaceOptions::default()), tx_refused: 0 };
+    let opts = InterfaceOptions { max_pings: usize::from(BURST_WINDOW), ..InterfaceOptions::default() };
+    let mut h = Harness { dev, iface: Interface::new(EthernetAddress(mac), opts), tx_refused: 0 };
 
     let start = now();
     h.iface.start_dhcp(cpu::rdtsc() as u32, start);
@@ -128,6 +135,8 @@ pub fn run() -> Verdict {
         .ok_or_else(|| format!("no echo reply from {gateway} within {} s", PING_TIMEOUT.as_secs()))??;
     crate::info!("virtio-net test: echo reply from {gateway}, rtt {} us", rtt.as_micros());
 
+    burst(&mut h, gateway)?;
+
     // Drain whatever is still in flight, then the books must balance.
     for _ in 0..10 {
         h.step();
@@ -143,8 +152,12 @@ pub fn run() -> Verdict {
     if drops + c(&COUNTERS.rx_drop_bad_used) + c(&COUNTERS.rx_refill_failed) + h.tx_refused != 0 {
         return Err(format!("driver dropped frames ({drops} received, {} refused to send)", h.tx_refused));
     }
-    if c(&COUNTERS.rx_packets) < 3 || c(&COUNTERS.tx_packets) < 3 {
-        return Err(String::from("fewer packets than DHCP and ping need"));
+    let min = u64::from(BURST_PINGS) + 3;
+    if c(&COUNTERS.rx_packets) < min || c(&COUNTERS.tx_packets) < min {
+        return Err(String::from("fewer packets than DHCP and the pings need"));
+    }
+    if c(&COUNTERS.rx_budget_exhausted) == 0 {
+        return Err(String::from("the burst never filled a poll budget"));
     }
     if mode != InterruptMode::Polling {
         if c(&COUNTERS.rx_irqs) == 0 || RX_WAKEUPS.load(Ordering::Relaxed) == 0 {
@@ -156,5 +169,36 @@ pub fn run() -> Verdict {
             return Err(format!("{} TX interrupts despite suppression", c(&COUNTERS.tx_irqs)));
         }
     }
+    Ok(())
+}
+
+/// Sends `BURST_PINGS` echo requests, `BURST_WINDOW` in flight, and waits for every reply.
+fn burst(h: &mut Harness, gateway: Ipv4Addr) -> Verdict {
+    let start = now();
+    let deadline = start + BURST_TIMEOUT;
+    let (mut sent, mut replies) = (0u16, 0u16);
+    while replies < BURST_PINGS {
+        if now() >= deadline {
+            return Err(format!("burst: {replies} of {BURST_PINGS} replies within {} s", BURST_TIMEOUT.as_secs()));
+        }
+        while sent < BURST_PINGS && sent - replies < BURST_WINDOW {
+            let seq_no = 2 + sent;
+            h.iface.ping(gateway, PING_IDENT, seq_no, &[seq_no as u8; 56], now()).map_err(|e| format!("burst ping: {e:?}"))?;
+            sent += 1;
+        }
+        h.step();
+        while let Some(e) = h.iface.next_event() {
+            match e {
+                Event::EchoReply { ident: PING_IDENT, seq_no, len: 56, .. } if seq_no >= 2 => replies += 1,
+                other => return Err(format!("burst: unexpected event {other:?}")),
+            }
+        }
+    }
+    let us = now().since(start).as_micros().max(1);
+    crate::info!(
+        "virtio-net test: {BURST_PINGS} echo round trips in {} ms ({} per s, {BURST_WINDOW} in flight)",
+        us / 1000,
+        u128::from(BURST_PINGS) * 1_000_000 / us
+    );
     Ok(())
 }
