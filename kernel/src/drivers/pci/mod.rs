@@ -20,7 +20,7 @@ use spin::Once;
 pub use bar::Bar;
 pub use capability::Capability;
 pub use config::Address;
-pub use msix::{Msix, MsixError, MsixInfo};
+pub use msix::{Msix, MsixInfo};
 
 use crate::println;
 

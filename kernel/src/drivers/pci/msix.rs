@@ -57,6 +57,16 @@ pub enum MsixError {
     TableOutsideBar,
 }
 
+impl core::fmt::Display for MsixError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            MsixError::NoCapability => f.write_str("no MSI-X capability"),
+            MsixError::BadTableBar(bar) => write!(f, "MSI-X table in unusable BAR{bar}"),
+            MsixError::TableOutsideBar => f.write_str("MSI-X table outside its BAR"),
+        }
+    }
+}
+
 /// A function's mapped MSI-X table.
 pub struct Msix {
     addr: Address,

@@ -24,7 +24,7 @@ use virtio::{net_hdr, negotiate, Buffer, NetHeader, RingLayout, RingMemory, Spli
 use super::counters::{add, COUNTERS};
 use super::dma::DmaRegion;
 use super::transport::{self, Transport, TransportError, NO_VECTOR};
-use crate::drivers::pci::{Device, Msix, MsixError};
+use crate::drivers::pci::{Device, Msix};
 
 /// Receive and transmit buffer size.
 pub const BUFFER_SIZE: usize = 2048;
@@ -171,7 +171,7 @@ impl VirtioNet {
             [0x02, 0, 0, 0, 0, 1] // locally administered
         };
         let tx_free = (0..tx.queue.size()).rev().collect();
-        let mut net = VirtioNet { transport, mac, features, rx, rx_skip: 0, tx, tx_free, interrupts, msix: msix };
+        let mut net = VirtioNet { transport, mac, features, rx, rx_skip: 0, tx, tx_free, interrupts, msix };
         net.tx.queue.disable_interrupts();
         for slot in 0..net.rx.queue.size() {
             net.post_rx(slot);
@@ -260,7 +260,10 @@ impl VirtioNet {
         }
         // SAFETY: the device returned this buffer (it is not reposted yet).
         let head = unsafe { self.rx.buffers.slice(usize::from(slot) * BUFFER_SIZE, net_hdr::LEN) };
-        let header = NetHeader::parse(head)?;
+        let Some(header) = NetHeader::parse(head) else {
+            add(&COUNTERS.rx_drop_short, 1);
+            return None;
+        };
         if self.features.has(features::NET_MRG_RXBUF) && header.num_buffers > 1 {
             self.rx_skip = header.num_buffers - 1;
             add(&COUNTERS.rx_drop_merged, 1);
@@ -377,13 +380,4 @@ fn setup_queue(t: &Transport, index: u16, entry: u16, event_idx: bool) -> Result
     let notify = t.queue_notify_address().ok_or(InitError::BadQueue(index))?;
     t.enable_queue();
     Ok(Ring { queue, notify, index, buffers })
-}
-
-/// Why MSI-X is not used (for the log).
-pub fn msix_unavailable(e: MsixError) -> &'static str {
-    match e {
-        MsixError::NoCapability => "no MSI-X capability",
-        MsixError::BadTableBar(_) => "MSI-X table BAR unusable",
-        MsixError::TableOutsideBar => "MSI-X table outside its BAR",
-    }
 }

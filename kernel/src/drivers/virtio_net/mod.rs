@@ -89,7 +89,7 @@ fn setup_msix(dev: &pci::Device) -> Option<(Msix, InterruptMode)> {
     let table = match Msix::map(dev) {
         Ok(t) => t,
         Err(e) => {
-            crate::info!("virtio-net {}: {}, polling", dev.addr, device::msix_unavailable(e));
+            crate::info!("virtio-net {}: {e}, polling", dev.addr);
             return None;
         }
     };
