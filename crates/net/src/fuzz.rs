@@ -77,10 +77,20 @@ pub fn connected_pair(now: Instant) -> (Interface, Interface) {
 pub fn seed_frames() -> Vec<Vec<u8>> {
     let now = Instant::ZERO;
     let mut frames = Vec::new();
-    let take = |peer: &mut Interface, frames: &mut Vec<Vec<u8>>| frames.extend(core::iter::from_fn(|| peer.dequeue_tx()));
+    let take = |peer: &mut Interface, frames: &mut Vec<Vec<u8>>| {
+        frames.extend(core::iter::from_fn(|| peer.dequeue_tx()))
+    };
     // A peer that does not know us yet: its gratuitous ARP, then an ARP request for us.
     let mut fresh = Interface::new(PEER_MAC, InterfaceOptions::default());
-    fresh.configure(IfaceConfig { addr: PEER_ADDR, prefix_len: 24, gateway: None, dns: Vec::new() }, now);
+    fresh.configure(
+        IfaceConfig {
+            addr: PEER_ADDR,
+            prefix_len: 24,
+            gateway: None,
+            dns: Vec::new(),
+        },
+        now,
+    );
     let _ = fresh.ping(OUR_ADDR, 1, 1, &[], now);
     take(&mut fresh, &mut frames);
     let (mut us, mut peer) = connected_pair(now);
@@ -91,8 +101,13 @@ pub fn seed_frames() -> Vec<Vec<u8>> {
     }
     take(&mut peer, &mut frames);
     // Short, truncated or odd transport payloads are useful seeds too.
-    let sends: [(u8, &[u8]); 5] =
-        [(protocol::TCP, b"tcp segment"), (99, b"unknown protocol"), (protocol::UDP, &[0; 8]), (protocol::ICMP, &[3, 3, 0, 0]), (protocol::TCP, &[0x5a; 3000])];
+    let sends: [(u8, &[u8]); 5] = [
+        (protocol::TCP, b"tcp segment"),
+        (99, b"unknown protocol"),
+        (protocol::UDP, &[0; 8]),
+        (protocol::ICMP, &[3, 3, 0, 0]),
+        (protocol::TCP, &[0x5a; 3000]),
+    ];
     for (proto, payload) in sends {
         let _ = peer.send_ipv4(OUR_ADDR, proto, payload, now);
         take(&mut peer, &mut frames);
@@ -100,7 +115,13 @@ pub fn seed_frames() -> Vec<Vec<u8>> {
     let _ = peer.ping(OUR_ADDR, 0x4242, 1, b"ping payload", now);
     let _ = peer.udp_send_to(BOUND_PORT, OUR_ADDR, BOUND_PORT, b"to a bound port", now);
     let _ = peer.udp_send_to(BOUND_PORT, OUR_ADDR, 9, b"to a closed port", now);
-    let _ = peer.udp_send_to(BOUND_PORT, Ipv4Addr::BROADCAST, BOUND_PORT, b"broadcast", now);
+    let _ = peer.udp_send_to(
+        BOUND_PORT,
+        Ipv4Addr::BROADCAST,
+        BOUND_PORT,
+        b"broadcast",
+        now,
+    );
     let _ = peer.udp_send_to(BOUND_PORT, OUR_ADDR, BOUND_PORT, &[0x33; 4000], now);
     take(&mut peer, &mut frames);
     frames
@@ -108,8 +129,13 @@ pub fn seed_frames() -> Vec<Vec<u8>> {
 
 /// The receive-outcome counters, for before/after comparison.
 fn outcomes(c: &Counters) -> Vec<u64> {
-    let drops = DropReason::ALL.iter().filter(|r| r.is_receive_outcome()).map(|r| c.dropped(*r));
-    drops.chain(Delivery::ALL.iter().map(|d| c.delivered(*d))).collect()
+    let drops = DropReason::ALL
+        .iter()
+        .filter(|r| r.is_receive_outcome())
+        .map(|r| c.dropped(*r));
+    drops
+        .chain(Delivery::ALL.iter().map(|d| c.delivered(*d)))
+        .collect()
 }
 
 /// Feeds one frame and checks that exactly one outcome counter moved, by one, and that it
@@ -118,15 +144,28 @@ pub fn receive_checked(iface: &mut Interface, frame: &[u8], now: Instant) -> &'s
     let before = outcomes(iface.counters());
     let rx = iface.receive(frame, now);
     let after = outcomes(iface.counters());
-    let changed: Vec<usize> = (0..before.len()).filter(|i| before[*i] != after[*i]).collect();
+    let changed: Vec<usize> = (0..before.len())
+        .filter(|i| before[*i] != after[*i])
+        .collect();
     let name = match &rx {
         Rx::Dropped(r) => r.name(),
         Rx::Delivered(d) => d.name(),
         Rx::Tcp(_) => Delivery::Tcp.name(),
     };
-    assert!(changed.len() == 1 && after[changed[0]] == before[changed[0]] + 1, "outcome counters moved {changed:?}");
-    let value = iface.counters().iter().find(|(n, _)| *n == name).map(|(_, v)| v);
-    assert_eq!(value, Some(after[changed[0]]), "returned outcome {name} is not the one counted");
+    assert!(
+        changed.len() == 1 && after[changed[0]] == before[changed[0]] + 1,
+        "outcome counters moved {changed:?}"
+    );
+    let value = iface
+        .counters()
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v);
+    assert_eq!(
+        value,
+        Some(after[changed[0]]),
+        "returned outcome {name} is not the one counted"
+    );
     name
 }
 
@@ -172,8 +211,20 @@ mod tests {
             let (mut us, _) = connected_pair(Instant::ZERO);
             names.insert(receive_checked(&mut us, &f, Instant::ZERO));
         }
-        for expected in ["rx_arp_handled", "rx_tcp_handed_up", "drop_unknown_protocol", "rx_udp_delivered", "drop_udp_no_socket", "rx_icmp_echo_request", "rx_fragment_held", "rx_icmp_unreachable"] {
-            assert!(names.contains(expected), "{expected} missing from {names:?}");
+        for expected in [
+            "rx_arp_handled",
+            "rx_tcp_handed_up",
+            "drop_unknown_protocol",
+            "rx_udp_delivered",
+            "drop_udp_no_socket",
+            "rx_icmp_echo_request",
+            "rx_fragment_held",
+            "rx_icmp_unreachable",
+        ] {
+            assert!(
+                names.contains(expected),
+                "{expected} missing from {names:?}"
+            );
         }
     }
 }
