@@ -630,6 +630,10 @@ impl Interface {
     /// Destination unreachable about datagram `ip` (whose payload is `payload`),
     /// subject to the rate limit.
     fn send_icmp_error(&mut self, code: u8, ip: &ipv4::Repr, payload: &[u8], now: Instant) {
+        // RFC 1122 3.2.2: never about a datagram whose source does not name one host.
+        if ip.src.is_unspecified() {
+            return;
+        }
         if !self.icmp_errors.try_take(now) {
             self.counters.icmp_errors_rate_limited += 1;
             return;

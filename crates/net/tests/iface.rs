@@ -345,6 +345,18 @@ fn udp_bind_rules() {
 }
 
 #[test]
+fn no_icmp_error_to_an_unspecified_source() {
+    let (mut us, mut peer) = connected_pair(T0);
+    peer.udp_send_to(BOUND_PORT, OUR_ADDR, 9, b"", T0).unwrap();
+    let mut f = drain_tx(&mut peer).remove(0);
+    f[26..30].copy_from_slice(&[0, 0, 0, 0]);
+    f[40..42].copy_from_slice(&[0, 0]); // no UDP checksum
+    reseal_ip(&mut f);
+    assert_eq!(us.receive(&f, T0), Rx::Dropped(DropReason::UdpNoSocket));
+    assert!(drain_tx(&mut us).is_empty());
+}
+
+#[test]
 fn protocol_unreachable_for_unknown_protocols() {
     let (mut us, mut peer) = connected_pair(T0);
     peer.send_ipv4(OUR_ADDR, 132, b"sctp?", T0).unwrap();
