@@ -26,14 +26,14 @@ pub const BOUND_PORT: u16 = 7;
 
 /// A configured interface (10.0.0.2/24 via 10.0.0.1) with [`BOUND_PORT`] bound and its
 /// transmit queue empty.
-pub fn interface(now: Instant) -> Interface {
-    interface_with(OUR_MAC, "ip=10.0.0.2/24 gw=10.0.0.1", now)
+pub fn interface() -> Interface {
+    interface_with(OUR_MAC, "ip=10.0.0.2/24 gw=10.0.0.1")
 }
 
-fn interface_with(mac: EthernetAddress, cfg: &str, now: Instant) -> Interface {
+fn interface_with(mac: EthernetAddress, cfg: &str) -> Interface {
     let mut i = Interface::new(mac, InterfaceOptions::default());
     if let Ok(cfg) = IfaceConfig::parse(cfg) {
-        i.configure(cfg, now);
+        i.configure(cfg);
     }
     // BOUND_PORT is free on a new interface, so this cannot fail.
     let _ = i.udp_bind(BOUND_PORT);
@@ -61,8 +61,8 @@ pub fn exchange(a: &mut Interface, b: &mut Interface, now: Instant) {
 
 /// The interface under test and its peer, with each other's MAC already resolved.
 pub fn connected_pair(now: Instant) -> (Interface, Interface) {
-    let mut us = interface(now);
-    let mut peer = interface_with(PEER_MAC, "ip=10.0.0.1/24", now);
+    let mut us = interface();
+    let mut peer = interface_with(PEER_MAC, "ip=10.0.0.1/24");
     // A ping each way makes both sides resolve the other.
     let _ = peer.ping(OUR_ADDR, 0, 0, &[], now);
     exchange(&mut peer, &mut us, now);
@@ -82,15 +82,12 @@ pub fn seed_frames() -> Vec<Vec<u8>> {
     };
     // A peer that does not know us yet: its gratuitous ARP, then an ARP request for us.
     let mut fresh = Interface::new(PEER_MAC, InterfaceOptions::default());
-    fresh.configure(
-        IfaceConfig {
-            addr: PEER_ADDR,
-            prefix_len: 24,
-            gateway: None,
-            dns: Vec::new(),
-        },
-        now,
-    );
+    fresh.configure(IfaceConfig {
+        addr: PEER_ADDR,
+        prefix_len: 24,
+        gateway: None,
+        dns: Vec::new(),
+    });
     let _ = fresh.ping(OUR_ADDR, 1, 1, &[], now);
     take(&mut fresh, &mut frames);
     let (mut us, mut peer) = connected_pair(now);
@@ -171,7 +168,7 @@ pub fn receive_checked(iface: &mut Interface, frame: &[u8], now: Instant) -> &'s
 
 /// Fuzz entry: one frame into a fresh configured interface, then its timers far ahead.
 pub fn receive_frame(data: &[u8]) {
-    let mut iface = interface(Instant::ZERO);
+    let mut iface = interface();
     receive_checked(&mut iface, data, Instant::ZERO);
     iface.poll(Instant::from_secs(3600));
     drain(&mut iface);
@@ -181,7 +178,7 @@ pub fn receive_frame(data: &[u8]) {
 /// into one interface whose clock advances by the first byte of each frame (in 100 ms), so
 /// state (ARP, fragments, timers) carries over between frames.
 pub fn receive_sequence(mut data: &[u8]) {
-    let mut iface = interface(Instant::ZERO);
+    let mut iface = interface();
     let mut now = Instant::ZERO;
     while data.len() >= 2 {
         let len = usize::from(u16::from_be_bytes([data[0], data[1]])).min(data.len() - 2);

@@ -151,7 +151,7 @@ impl Interface {
 
     /// Sets a static configuration, rebuilds the routes and announces the address with a
     /// gratuitous ARP.
-    pub fn configure(&mut self, cfg: IfaceConfig, _now: Instant) {
+    pub fn configure(&mut self, cfg: IfaceConfig) {
         self.routes = RouteTable::from_config(&cfg);
         let addr = cfg.addr;
         self.config = Some(cfg);
@@ -470,7 +470,7 @@ impl Interface {
         let msg = dhcp::Repr::parse(&dhcp::Packet::new_checked(bytes)?)?;
         let client = self.dhcp.as_mut().ok_or(DropReason::DhcpIgnored)?;
         let event = client.handle(&msg, now)?;
-        self.apply_dhcp(event, now);
+        self.apply_dhcp(event);
         // An OFFER is answered by a REQUEST right away.
         self.poll_dhcp(now);
         Ok(Rx::Delivered(Delivery::Dhcp))
@@ -481,16 +481,16 @@ impl Interface {
             return;
         };
         let due = client.poll(now);
-        self.apply_dhcp(due.event, now);
+        self.apply_dhcp(due.event);
         if let Some(out) = due.send {
             self.send_dhcp(out, now);
         }
     }
 
-    fn apply_dhcp(&mut self, event: Option<DhcpEvent>, now: Instant) {
+    fn apply_dhcp(&mut self, event: Option<DhcpEvent>) {
         match event {
             Some(DhcpEvent::Configured(cfg)) => {
-                self.configure(cfg.clone(), now);
+                self.configure(cfg.clone());
                 self.push_event(Event::Configured(cfg));
             }
             Some(DhcpEvent::Deconfigured) => {

@@ -50,7 +50,10 @@ fn arp_frame(
 }
 
 fn assert_held(us: &mut Interface, fragment: &[u8]) {
-    assert_eq!(us.receive(fragment, T0), Rx::Delivered(Delivery::FragmentHeld));
+    assert_eq!(
+        us.receive(fragment, T0),
+        Rx::Delivered(Delivery::FragmentHeld)
+    );
 }
 
 fn arp_of(frame: &[u8]) -> arp::Repr {
@@ -60,7 +63,7 @@ fn arp_of(frame: &[u8]) -> arp::Repr {
 #[test]
 fn gratuitous_arp_on_configuration() {
     let mut i = Interface::new(OUR_MAC, InterfaceOptions::default());
-    i.configure(IfaceConfig::parse("ip=10.0.0.2/24").unwrap(), T0);
+    i.configure(IfaceConfig::parse("ip=10.0.0.2/24").unwrap());
     let tx = drain_tx(&mut i);
     assert_eq!(tx.len(), 1);
     assert_eq!(&tx[0][..6], &[0xff; 6]);
@@ -75,7 +78,7 @@ fn gratuitous_arp_on_configuration() {
 
 #[test]
 fn arp_request_answered_and_sender_learned() {
-    let mut us = interface(T0);
+    let mut us = interface();
     let req = arp_frame(
         arp::Operation::Request,
         STRANGER_MAC,
@@ -128,7 +131,7 @@ fn arp_request_answered_and_sender_learned() {
 
 #[test]
 fn arp_retries_then_reports_host_unreachable() {
-    let mut us = interface(T0);
+    let mut us = interface();
     us.send_ipv4(STRANGER, 6, b"segment", T0).unwrap();
     let requests_at = |us: &mut Interface| {
         drain_tx(us)
@@ -166,7 +169,7 @@ fn arp_retries_then_reports_host_unreachable() {
 
 #[test]
 fn pending_queue_drops_oldest_and_flushes_on_reply() {
-    let mut us = interface(T0);
+    let mut us = interface();
     for n in 0..20u8 {
         us.send_ipv4(STRANGER, 6, &[n], T0).unwrap();
     }
@@ -315,7 +318,7 @@ fn udp_delivery_queue_limit_and_port_unreachable() {
 
 #[test]
 fn udp_bind_rules() {
-    let mut us = interface(T0);
+    let mut us = interface();
     assert_eq!(
         us.udp_bind(BOUND_PORT),
         Err(halyard_net::udp_socket::BindError::InUse)
@@ -333,7 +336,7 @@ fn udp_bind_rules() {
         Err(halyard_net::SendError::NotConfigured)
     );
     let mut no_gw = Interface::new(OUR_MAC, InterfaceOptions::default());
-    no_gw.configure(IfaceConfig::parse("ip=10.0.0.2/24").unwrap(), T0);
+    no_gw.configure(IfaceConfig::parse("ip=10.0.0.2/24").unwrap());
     assert_eq!(
         no_gw.send_ipv4(Ipv4Addr::new(1, 1, 1, 1), 6, b"", T0),
         Err(halyard_net::SendError::NoRoute)
