@@ -14,6 +14,7 @@
 //! - [`cmdline`]: `key=value` kernel command-line parsing.
 //! - [`acpi`]: RSDP/RSDT/XSDT walking and the MADT, HPET and MCFG tables.
 #![no_std]
+#![warn(missing_docs)]
 
 extern crate alloc;
 

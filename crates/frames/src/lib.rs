@@ -9,6 +9,7 @@
 //! Everything outside the usable ranges given at initialisation starts (and stays) in use,
 //! so firmware, MMIO holes and the kernel image can never be handed out.
 #![no_std]
+#![warn(missing_docs)]
 
 mod allocator;
 mod bitmap;

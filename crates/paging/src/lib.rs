@@ -10,6 +10,7 @@
 //! and on which CPUs, and flushes (`invlpg` or a CR3 reload) after `unmap` and
 //! `update_flags`.
 #![no_std]
+#![warn(missing_docs)]
 
 mod access;
 mod addr;

@@ -68,7 +68,6 @@ impl Mapper {
     /// Maps `len` bytes from `va` to `pa`, using for each step the largest page size that
     /// both addresses' alignment and the remaining length allow. All of `va`, `pa` and
     /// `len` must be 4 KiB aligned. On failure, pages this call mapped are unmapped again.
-    #[allow(clippy::too_many_arguments)]
     pub fn map_range<A: TableAccess, F: FrameSource>(
         &self,
         va: u64,
