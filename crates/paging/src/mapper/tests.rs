@@ -369,6 +369,34 @@ fn map_range_rolls_back_on_conflict() {
     assert_eq!(m.translate(0x5000, &mut mem), Some((0x5000, RW)));
 }
 
+#[test]
+fn map_range_at_the_edges_of_the_address_space() {
+    let (m, mut mem, mut frames) = setup();
+    let top = 0xffff_ffff_ffe0_0000;
+    m.map_range(top, 0x20_0000, 2 << 20, RW, &mut mem, &mut frames)
+        .unwrap();
+    assert_eq!(
+        m.translate(u64::MAX, &mut mem),
+        Some((0x3f_ffff, RW | F::HUGE))
+    );
+    assert_eq!(
+        m.map_range(top, 0, 4 << 20, RW, &mut mem, &mut frames),
+        Err(MapError::NonCanonical)
+    );
+    assert_eq!(
+        m.map_range(0x1000, u64::MAX - 0xfff, 0x2000, RW, &mut mem, &mut frames),
+        Err(MapError::PhysAddrTooLarge)
+    );
+    // Running from the lower half into the non-canonical hole: rolled back.
+    let below_hole = 0x0000_7fff_ffff_e000;
+    assert_eq!(
+        m.map_range(below_hole, 0x1000, 0x4000, RW, &mut mem, &mut frames),
+        Err(MapError::NonCanonical)
+    );
+    assert_eq!(m.translate(below_hole, &mut mem), None);
+    assert_eq!(m.translate(below_hole + 0x1000, &mut mem), None);
+}
+
 /// Virtual pages in the property test: a few slots per level so that sizes collide.
 fn arb_page() -> impl Strategy<Value = (u64, PageSize)> {
     let size = prop_oneof![4 => Just(PageSize::Size4K), 2 => Just(PageSize::Size2M), 1 => Just(PageSize::Size1G)];
