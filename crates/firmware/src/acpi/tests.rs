@@ -6,7 +6,7 @@ use super::*;
 use std::vec;
 use std::vec::Vec;
 
-const RSDP_AT: u64 = 0xe0000;
+const RSDP_AT: u64 = 0xe0040;
 const ROOT_AT: u64 = 0xe1000;
 const FIRST_TABLE_AT: u64 = 0xe2000;
 
@@ -461,4 +461,26 @@ fn every_single_byte_corruption_of_the_madt_is_handled() {
     }
     // Most flips land in field values and still parse.
     assert!(ok > len, "{ok} of {} parsed", len * 3);
+}
+
+#[test]
+fn finds_rsdp_in_bios_area_and_ebda() {
+    let mut mem = qemu_like(2);
+    // A decoy with the right signature but a bad checksum comes first and is skipped.
+    mem[0xe0010..0xe0018].copy_from_slice(b"RSD PTR ");
+    assert_eq!(find_rsdp(&mem[..]), Some(RSDP_AT));
+    let acpi = AcpiTables::from_rsdp(&mem[..], find_rsdp(&mem[..]).unwrap()).unwrap();
+    assert_eq!(acpi.tables().len(), 4);
+
+    // An RSDP in the EBDA (segment pointer at 0x40e) is preferred.
+    let rsdp: Vec<u8> = mem[RSDP_AT as usize..RSDP_AT as usize + 36].to_vec();
+    mem[0x9fc00..0x9fc00 + 36].copy_from_slice(&rsdp);
+    mem[0x40e..0x410].copy_from_slice(&0x9fc0u16.to_le_bytes());
+    assert_eq!(find_rsdp(&mem[..]), Some(0x9fc00));
+
+    // Nothing valid anywhere.
+    let blank = vec![0u8; 1 << 20];
+    assert_eq!(find_rsdp(&blank[..]), None);
+    // Memory smaller than the BIOS area: reads fail, no panic.
+    assert_eq!(find_rsdp(&blank[..0x1000]), None);
 }
