@@ -24,6 +24,8 @@ mod error;
 pub mod memmap;
 mod phys;
 pub mod pvh;
+#[cfg(test)]
+mod testing;
 mod wire;
 
 pub use error::FwError;

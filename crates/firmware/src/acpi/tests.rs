@@ -484,3 +484,37 @@ fn finds_rsdp_in_bios_area_and_ebda() {
     // Memory smaller than the BIOS area: reads fail, no panic.
     assert_eq!(find_rsdp(&blank[..0x1000]), None);
 }
+
+proptest::proptest! {
+    #![proptest_config(crate::testing::proptest_config(1024, 0x6163_7069))]
+
+    /// Arbitrary table bodies (after a valid header) give a result or an error.
+    #[test]
+    fn arbitrary_table_bytes_never_panic(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+        let table = sdt(b"APIC", &body);
+        if let Ok(madt) = Madt::parse(&table) {
+            // Every parsed entry consumed at least two bytes.
+            let entries = madt.cpus.len() + madt.ioapics.len() + madt.overrides.len()
+                + madt.nmi_sources.len() + madt.local_nmis.len() + madt.skipped_entries as usize;
+            proptest::prop_assert!(entries * 2 <= table.len().saturating_sub(44));
+        }
+        let _ = Hpet::parse(&table);
+        let _ = mcfg::parse(&table);
+    }
+
+    /// Arbitrary memory behind a correct RSDP signature: no panic anywhere on the path.
+    #[test]
+    fn arbitrary_memory_never_panics(
+        junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 64),
+        at in 0usize..64,
+    ) {
+        let mut mem = qemu_like(2);
+        let start = RSDP_AT as usize + at;
+        mem[start..start + 64].copy_from_slice(&junk);
+        if let Ok(acpi) = AcpiTables::from_rsdp(&mem[..], RSDP_AT) {
+            let _ = acpi.madt(&mem[..]);
+            let _ = acpi.hpet(&mem[..]);
+            let _ = acpi.mcfg(&mem[..]);
+        }
+    }
+}

@@ -138,12 +138,7 @@ fn render(out: &mut std::string::String, piece: &str, is_key: bool) {
 }
 
 proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig {
-        cases: 512,
-        rng_seed: proptest::test_runner::RngSeed::Fixed(0x636d_646c),
-        failure_persistence: None,
-        ..proptest::prelude::ProptestConfig::default()
-    })]
+    #![proptest_config(crate::testing::proptest_config(512, 0x636d_646c))]
 
     #[test]
     fn rendered_words_parse_back(

@@ -183,3 +183,22 @@ fn cmdline_errors() {
     };
     assert_eq!(none.cmdline(&mem[..], &mut buf), Ok(""));
 }
+
+proptest::proptest! {
+    #![proptest_config(crate::testing::proptest_config(512, 0x0070_7668))]
+
+    /// Arbitrary field values after a valid magic: reading and walking every list ends
+    /// with values or errors, never a panic or an endless loop.
+    #[test]
+    fn arbitrary_start_info_never_panics(fields in proptest::collection::vec(proptest::prelude::any::<u8>(), 52)) {
+        let mut mem = sample();
+        put(&mut mem, INFO + 4, &fields);
+        if let Ok(info) = StartInfo::read(&mem[..], INFO as u64) {
+            // Reads past the 0x5000-byte memory fail, so at most that many entries.
+            proptest::prop_assert!(info.memory_map(&mem[..]).take(0x5000).count() < 0x5000);
+            proptest::prop_assert!(info.modules(&mem[..]).take(0x5000).count() < 0x5000);
+            let mut buf = [0u8; 128];
+            let _ = info.cmdline(&mem[..], &mut buf);
+        }
+    }
+}
