@@ -28,6 +28,8 @@ pub enum CmdlineError {
     },
 }
 
+impl core::error::Error for CmdlineError {}
+
 impl fmt::Display for CmdlineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
