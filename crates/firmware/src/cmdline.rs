@@ -48,8 +48,8 @@ pub struct Arg<'a> {
     pub value: Option<&'a str>,
 }
 
-/// A validated command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A validated command line (the default is the empty line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Cmdline<'a> {
     text: &'a str,
 }

@@ -25,6 +25,7 @@ fn words_values_and_flags() {
     );
     assert!(args("").is_empty());
     assert!(args(" \t ").is_empty());
+    assert_eq!(Cmdline::default().iter().count(), 0);
 }
 
 #[test]
