@@ -180,8 +180,7 @@ impl Mapper {
                 if user {
                     flags |= PageTableFlags::USER;
                 }
-                // Re-borrow: the frame source may share memory with the access.
-                access.table(table)[table_index(va, l)] = PageTableEntry::new(frame, flags).0;
+                *slot = PageTableEntry::new(frame, flags).0;
                 table = frame;
             } else if entry.is_huge() {
                 return Err(MapError::HugePageConflict);
