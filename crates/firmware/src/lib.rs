@@ -23,9 +23,14 @@
 //! let info = StartInfo::read(mem, ebx)?;
 //! let mut raw = [memmap::MemoryRegion { start: 0, len: 0, kind: memmap::RegionKind::Ram }; 128];
 //! let n = info.memory_map_into(mem, &mut raw)?;
-//! let reserved = [0..0x10_0000 /* , kernel image, start info, modules ... */];
+//! # let kernel_image = 0x10_0000..0x40_0000;
+//! let mut reserved = core::array::from_fn::<_, 16, _>(|_| 0..0);
+//! reserved[0] = 0..0x10_0000; // real-mode area, BIOS data
+//! reserved[1] = kernel_image;
+//! // Start info, its tables, command lines and modules (e.g. the initramfs):
+//! let nres = 2 + info.boot_data_ranges(mem, ebx, &mut reserved[2..])?;
 //! let mut usable = core::array::from_fn::<_, 128, _>(|_| 0..0);
-//! let count = memmap::usable_ranges(&raw[..n], &reserved, &mut usable)?;
+//! let count = memmap::usable_ranges(&raw[..n], &reserved[..nres], &mut usable)?;
 //! // ... hand usable[..count] to the frame allocator, set up the heap ...
 //! let mut buf = [0u8; 1024];
 //! let line = Cmdline::parse(info.cmdline(mem, &mut buf)?).unwrap_or_default(); // or log the error
