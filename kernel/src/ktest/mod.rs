@@ -3,7 +3,10 @@
 //! leaves QEMU with the matching status; the fault tests end in an exception report
 //! instead (the xtask checks it). The xtask's test table lists which it runs.
 mod faults;
+mod lockdep;
 mod redzone;
+mod sched;
+mod softirq;
 mod sse;
 
 use crate::arch::qemu;
@@ -18,9 +21,17 @@ const TESTS: &[(&str, fn() -> Verdict)] = &[
     ("pagefault", faults::page_fault),
     ("divide", faults::divide_error),
     ("panic", faults::panic),
+    ("wake-ring", sched::wake_ring),
+    ("irq-wakes", sched::interrupt_wakes),
+    ("mutex", sched::mutex),
+    ("might-sleep", sched::might_sleep),
+    ("softirq-flood", softirq::flood),
+    ("seed-bh", softirq::seed_scenario),
+    ("lockdep-bh", lockdep::bh_misuse),
+    ("lockdep-order", lockdep::order_inversion),
 ];
 
-/// Runs test `name` and leaves QEMU with its verdict.
+/// Runs test `name` and leaves QEMU with its verdict. Runs in its own thread.
 pub fn run(name: &str) -> ! {
     let Some((_, test)) = TESTS.iter().find(|(n, _)| *n == name) else {
         println!("TEST-FAIL {name}: no such test");

@@ -115,5 +115,5 @@ pub fn map_trampoline_identity(paddr: u64) {
 
 /// Removes the trampoline's identity mapping once every AP is in the higher half.
 pub fn unmap_trampoline_identity(paddr: u64) {
-    address_space::unmap_page(paddr);
+    let _frame = address_space::unmap_page(paddr);
 }
