@@ -1,7 +1,7 @@
 //! Kernel configuration from the command line (`-append` in QEMU).
 //!
 //! Recognised words (docs/console-protocol.md): `log=LEVEL`, `panic=halt|exit`,
-//! `test=NAME`. Anything else is reported once and ignored, so a typo never stops a boot.
+//! `test=NAME`, `lockdep=on|off` (the lock validator; on by default). Anything else is reported once and ignored, so a typo never stops a boot.
 use firmware::cmdline::Cmdline;
 
 use crate::console::log::{self, Level};
@@ -10,9 +10,11 @@ use crate::console::log::{self, Level};
 pub struct Config {
     /// The in-kernel test to run instead of the monitor (`test=NAME`).
     pub test: Option<&'static str>,
+    /// Whether the lock validator checks acquisitions (`lockdep=on|off`).
+    pub lockdep: bool,
 }
 
-const KNOWN_KEYS: &[&str] = &["log", "panic", "test"];
+const KNOWN_KEYS: &[&str] = &["log", "panic", "test", "lockdep"];
 
 /// Applies the command line: sets the log level and panic behaviour, returns the rest.
 pub fn apply(text: &'static str) -> Config {
@@ -20,7 +22,7 @@ pub fn apply(text: &'static str) -> Config {
         Ok(c) => c,
         Err(e) => {
             crate::warn!("kernel command line {text:?} is malformed ({e:?}); using defaults");
-            return Config { test: None };
+            return Config { test: None, lockdep: true };
         }
     };
     if let Some(level) = cmdline.get("log") {
@@ -39,5 +41,13 @@ pub fn apply(text: &'static str) -> Config {
             crate::warn!("unknown kernel command-line word {:?} ignored", arg.key);
         }
     }
-    Config { test: cmdline.get("test") }
+    let lockdep = match cmdline.get("lockdep") {
+        None | Some("on") => true,
+        Some("off") => false,
+        Some(other) => {
+            crate::warn!("lockdep={other}: expected on or off");
+            true
+        }
+    };
+    Config { test: cmdline.get("test"), lockdep }
 }

@@ -15,13 +15,14 @@ mod config;
 mod console;
 mod debug;
 mod drivers;
-mod idle;
+mod irq;
 mod ktest;
 mod mm;
 mod monitor;
 mod panic;
 mod platform;
 mod rt;
+mod sched;
 mod sync;
 mod time;
 
@@ -53,6 +54,7 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     let boot = BOOT_INFO.call_once(|| BootInfo::read(u64::from(start_info_paddr)));
     let config = config::apply(boot.cmdline());
     mm::init(boot, &arch::static_stack_guards());
+    sync::set_lockdep_enabled(config.lockdep);
     let symbols = debug::ksyms::load();
     let frames = mm::frame_stats();
     info!("memory: {} MiB free; {} kernel symbols", frames.free * mm::PAGE_SIZE >> 20, symbols);
@@ -66,6 +68,8 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     stage_done("interrupts");
 
     let (tsc_hz, lapic_hz) = time::calibrate();
+    sched::init();
+    sched::init_cpu();
     time::start_tick(1000);
     // SAFETY: IDT, LAPIC and IOAPIC are set up and this thread holds no locks.
     unsafe { arch::cpu::enable_interrupts() };
@@ -75,12 +79,20 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
 
     let started = arch::smp::start_aps(&platform.cpu_apic_ids);
     info!("{} of {} CPUs online", started + 1, platform.cpu_apic_ids.len());
+    for cpu in arch::percpu::all() {
+        irq::softirq::start_ksoftirqd(cpu.index);
+    }
     stage_done("smp");
 
+    match config.test {
+        Some(name) => {
+            sched::spawn("ktest", move || ktest::run(name));
+        }
+        None => {
+            sched::spawn("monitor", || monitor::run());
+        }
+    }
     stage_done("monitor");
     println!("{}", boot_stages::BOOT_OK);
-    match config.test {
-        Some(name) => ktest::run(name),
-        None => monitor::run(),
-    }
+    sched::idle_loop()
 }

@@ -7,7 +7,7 @@
 use alloc::string::String;
 use core::sync::atomic::Ordering;
 
-use crate::arch::{cpu, percpu, qemu};
+use crate::arch::{percpu, qemu};
 use crate::console::input;
 use crate::{mm, print, println, time};
 
@@ -26,6 +26,9 @@ const COMMANDS: &[Command] = &[
     Command { name: "uptime", help: "time since boot", run: uptime },
     Command { name: "mem", help: "physical memory and heap usage", run: mem },
     Command { name: "cpus", help: "CPUs and their interrupt counts", run: cpus },
+    Command { name: "threads", help: "threads: id, name, CPU, state, run time", run: threads },
+    Command { name: "softirqs", help: "softirq counters per CPU", run: softirqs },
+    Command { name: "locks", help: "lock validator classes and counters", run: locks },
     Command { name: "pci", help: "PCI functions, BARs and MSI-X", run: crate::drivers::pci::monitor_list },
     Command { name: "counters", help: "network driver counters (NAME=VALUE)", run: crate::drivers::virtio_net::monitor_counters },
     Command { name: "poweroff", help: "leave QEMU with status 0", run: poweroff },
@@ -76,6 +79,62 @@ fn interrupts_summary() {
     );
 }
 
+fn threads(_: &str) {
+    println!("{:>4} {:<16} {:>3} {:<8} {:>12} {:>9}", "id", "name", "cpu", "state", "run_us", "switches");
+    for t in crate::sched::threads() {
+        println!(
+            "{:>4} {:<16} {:>3} {:<8} {:>12} {:>9}",
+            t.id,
+            t.name,
+            t.cpu(),
+            t.state().name(),
+            t.run_ns.load(Ordering::Relaxed) / 1000,
+            t.switches.load(Ordering::Relaxed)
+        );
+    }
+    for c in percpu::all() {
+        let (switches, steals) = crate::sched::cpu_counters(c.index as usize);
+        println!("cpu{}: {} switches, {} threads stolen", c.index, switches, steals);
+    }
+    println!(
+        "wakes: {} requested, {} delivered, {} already runnable",
+        crate::sched::WAKES_REQUESTED.load(Ordering::Relaxed),
+        crate::sched::WAKES_DELIVERED.load(Ordering::Relaxed),
+        crate::sched::WAKES_ALREADY_RUNNABLE.load(Ordering::Relaxed)
+    );
+}
+
+fn softirqs(_: &str) {
+    println!("{:<5} {:<8} {:>10} {:>10} {:>10} {:>9} {:>10}", "cpu", "softirq", "raised", "entries", "exits", "deferred", "max_us");
+    for c in percpu::all() {
+        let stats = crate::irq::softirq::cpu_state(c.index as usize).stats();
+        for s in preempt::Softirq::ALL {
+            let n = stats.of(s).snapshot();
+            println!(
+                "cpu{:<2} {:<8} {:>10} {:>10} {:>10} {:>9} {:>10}",
+                c.index,
+                s.name(),
+                n.raised,
+                n.entries,
+                n.exits,
+                n.deferred_to_ksoftirqd,
+                n.max_run_ns / 1000
+            );
+        }
+    }
+}
+
+fn locks(_: &str) {
+    let (stats, classes) = crate::sync::validator_stats();
+    println!(
+        "lock validator: {} classes, {} order edges, {} acquisitions checked, {} violations",
+        stats.classes, stats.edges, stats.acquisitions, stats.violations
+    );
+    for (i, name) in classes.iter().enumerate() {
+        println!("  class {i:>3} {name}");
+    }
+}
+
 fn poweroff(_: &str) {
     println!("powering off");
     qemu::exit(qemu::EXIT_SUCCESS);
@@ -94,26 +153,12 @@ fn execute(line: &str) {
     }
 }
 
-/// Waits for the next input byte, halting the CPU in between.
-fn next_byte() -> u8 {
-    loop {
-        cpu::disable_interrupts();
-        if let Some(b) = input::pop() {
-            // SAFETY: the monitor runs in process context with no locks held.
-            unsafe { cpu::enable_interrupts() };
-            return b;
-        }
-        // SAFETY: as above; `sti; hlt` cannot miss the byte that wakes us.
-        unsafe { cpu::enable_interrupts_and_halt() };
-    }
-}
-
-/// The monitor loop. Boot CPU, process context, interrupts enabled; never returns.
+/// The monitor loop, in its own thread; never returns.
 pub fn run() -> ! {
     let mut line = String::with_capacity(MAX_LINE);
     print!("{PROMPT}");
     loop {
-        match next_byte() {
+        match input::read_byte() {
             b'\r' | b'\n' => {
                 println!();
                 execute(&line);

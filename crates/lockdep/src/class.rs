@@ -63,6 +63,12 @@ impl fmt::Display for LockClass {
 pub struct ClassId(pub(crate) u16);
 
 impl ClassId {
+    /// The id with index `index`, for callers that store ids compactly. An id this
+    /// validator never handed out is counted and ignored by [`crate::Validator::acquire`].
+    pub const fn from_index(index: usize) -> Self {
+        ClassId(index as u16)
+    }
+
     /// The dense index (0, 1, 2, ... in registration order).
     pub const fn index(self) -> usize {
         self.0 as usize

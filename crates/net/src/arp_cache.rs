@@ -95,12 +95,18 @@ pub struct ArpCache {
 
 impl ArpCache {
     pub fn new(cfg: ArpConfig) -> ArpCache {
-        ArpCache { cfg, ..ArpCache::default() }
+        ArpCache {
+            cfg,
+            ..ArpCache::default()
+        }
     }
 
     /// The MAC for `ip` if known and not expired.
     pub fn lookup(&self, ip: Ipv4Addr, now: Instant) -> Option<EthernetAddress> {
-        self.entries.get(&ip).filter(|e| e.expires > now).map(|e| e.mac)
+        self.entries
+            .get(&ip)
+            .filter(|e| e.expires > now)
+            .map(|e| e.mac)
     }
 
     /// True if `ip` is cached (even expired) or being resolved: RFC 826 says to update such
@@ -110,18 +116,34 @@ impl ArpCache {
     }
 
     /// Records `ip` → `mac` and returns the packets that were waiting for it.
-    pub fn insert(&mut self, ip: Ipv4Addr, mac: EthernetAddress, now: Instant) -> Vec<PendingPacket> {
+    pub fn insert(
+        &mut self,
+        ip: Ipv4Addr,
+        mac: EthernetAddress,
+        now: Instant,
+    ) -> Vec<PendingPacket> {
         if !self.entries.contains_key(&ip) && self.entries.len() >= self.cfg.max_entries {
-            let victim = self.entries.iter().min_by_key(|(_, e)| e.expires).map(|(k, _)| *k);
+            let victim = self
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.expires)
+                .map(|(k, _)| *k);
             if let Some(v) = victim {
                 self.entries.remove(&v);
             }
         }
         if self.cfg.max_entries > 0 {
-            self.entries.insert(ip, Entry { mac, expires: (now + self.cfg.entry_lifetime) });
+            self.entries.insert(
+                ip,
+                Entry {
+                    mac,
+                    expires: (now + self.cfg.entry_lifetime),
+                },
+            );
         }
         self.resolving.remove(&ip);
-        let (ready, waiting): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|p| p.next_hop == ip);
+        let (ready, waiting): (Vec<_>, Vec<_>) =
+            self.pending.drain(..).partition(|p| p.next_hop == ip);
         self.pending = waiting.into();
         ready
     }
@@ -133,7 +155,13 @@ impl ArpCache {
             out.evicted = self.pending.pop_front();
         }
         if !self.resolving.contains_key(&pkt.next_hop) {
-            self.resolving.insert(pkt.next_hop, Resolving { sent: 1, next_at: (now + self.cfg.retry_interval) });
+            self.resolving.insert(
+                pkt.next_hop,
+                Resolving {
+                    sent: 1,
+                    next_at: (now + self.cfg.retry_interval),
+                },
+            );
             out.send_request = true;
         }
         if self.cfg.max_pending > 0 {
@@ -165,7 +193,8 @@ impl ArpCache {
         }
         for ip in given_up {
             self.resolving.remove(&ip);
-            let (failed, waiting): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|p| p.next_hop == ip);
+            let (failed, waiting): (Vec<_>, Vec<_>) =
+                self.pending.drain(..).partition(|p| p.next_hop == ip);
             self.pending = waiting.into();
             out.failed.extend(failed);
         }
@@ -188,7 +217,13 @@ mod tests {
     const MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 1]);
 
     fn pkt(next_hop: Ipv4Addr, tag: u8) -> PendingPacket {
-        PendingPacket { next_hop, frame: vec![tag], dst: next_hop, protocol: 17, local: true }
+        PendingPacket {
+            next_hop,
+            frame: vec![tag],
+            dst: next_hop,
+            protocol: 17,
+            local: true,
+        }
     }
 
     #[test]
@@ -205,15 +240,26 @@ mod tests {
 
     #[test]
     fn cache_is_bounded() {
-        let cfg = ArpConfig { max_entries: 4, ..ArpConfig::default() };
+        let cfg = ArpConfig {
+            max_entries: 4,
+            ..ArpConfig::default()
+        };
         let mut c = ArpCache::new(cfg);
         for i in 0..10u8 {
-            c.insert(Ipv4Addr::new(10, 0, 0, i), MAC, Instant::from_secs(u64::from(i)));
+            c.insert(
+                Ipv4Addr::new(10, 0, 0, i),
+                MAC,
+                Instant::from_secs(u64::from(i)),
+            );
         }
         assert_eq!(c.entries.len(), 4);
         // The survivors are the most recently learned.
-        assert!(c.lookup(Ipv4Addr::new(10, 0, 0, 9), Instant::from_secs(10)).is_some());
-        assert!(c.lookup(Ipv4Addr::new(10, 0, 0, 5), Instant::from_secs(10)).is_none());
+        assert!(c
+            .lookup(Ipv4Addr::new(10, 0, 0, 9), Instant::from_secs(10))
+            .is_some());
+        assert!(c
+            .lookup(Ipv4Addr::new(10, 0, 0, 5), Instant::from_secs(10))
+            .is_none());
     }
 
     #[test]
@@ -225,13 +271,19 @@ mod tests {
         assert!(c.enqueue(pkt(other, 3), Instant::ZERO).send_request);
         assert!(c.knows(IP));
         let ready = c.insert(IP, MAC, Instant::ZERO);
-        assert_eq!(ready.iter().map(|p| p.frame[0]).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(
+            ready.iter().map(|p| p.frame[0]).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
         assert_eq!(c.pending_len(), 1);
     }
 
     #[test]
     fn pending_overflow_drops_oldest() {
-        let cfg = ArpConfig { max_pending: 3, ..ArpConfig::default() };
+        let cfg = ArpConfig {
+            max_pending: 3,
+            ..ArpConfig::default()
+        };
         let mut c = ArpCache::new(cfg);
         for tag in 0..3 {
             assert!(c.enqueue(pkt(IP, tag), Instant::ZERO).evicted.is_none());
@@ -240,7 +292,10 @@ mod tests {
         assert_eq!(e.evicted.map(|p| p.frame[0]), Some(0));
         assert_eq!(c.pending_len(), 3);
         let ready = c.insert(IP, MAC, Instant::ZERO);
-        assert_eq!(ready.iter().map(|p| p.frame[0]).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert_eq!(
+            ready.iter().map(|p| p.frame[0]).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
     }
 
     #[test]

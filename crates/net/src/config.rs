@@ -77,7 +77,12 @@ impl IfaceConfig {
             }
         }
         let (addr, prefix_len) = addr.ok_or(ConfigError::MissingAddress)?;
-        Ok(IfaceConfig { addr, prefix_len, gateway, dns })
+        Ok(IfaceConfig {
+            addr,
+            prefix_len,
+            gateway,
+            dns,
+        })
     }
 
     pub fn netmask(&self) -> Ipv4Addr {
@@ -86,7 +91,8 @@ impl IfaceConfig {
 
     /// The directed broadcast address of the local subnet (none for /31 and /32).
     pub fn broadcast(&self) -> Option<Ipv4Addr> {
-        (self.prefix_len < 31).then(|| Ipv4Addr::from(u32::from(self.addr) | !u32::from(self.netmask())))
+        (self.prefix_len < 31)
+            .then(|| Ipv4Addr::from(u32::from(self.addr) | !u32::from(self.netmask())))
     }
 
     /// True when `ip` is on the local subnet.
@@ -101,11 +107,15 @@ mod tests {
 
     #[test]
     fn parses_full_string() {
-        let c = IfaceConfig::parse("ip=192.168.100.2/24 gw=192.168.100.1  dns=1.1.1.1,9.9.9.9").unwrap();
+        let c = IfaceConfig::parse("ip=192.168.100.2/24 gw=192.168.100.1  dns=1.1.1.1,9.9.9.9")
+            .unwrap();
         assert_eq!(c.addr, Ipv4Addr::new(192, 168, 100, 2));
         assert_eq!(c.prefix_len, 24);
         assert_eq!(c.gateway, Some(Ipv4Addr::new(192, 168, 100, 1)));
-        assert_eq!(c.dns, vec![Ipv4Addr::new(1, 1, 1, 1), Ipv4Addr::new(9, 9, 9, 9)]);
+        assert_eq!(
+            c.dns,
+            vec![Ipv4Addr::new(1, 1, 1, 1), Ipv4Addr::new(9, 9, 9, 9)]
+        );
         assert_eq!(c.netmask(), Ipv4Addr::new(255, 255, 255, 0));
         assert_eq!(c.broadcast(), Some(Ipv4Addr::new(192, 168, 100, 255)));
         assert!(c.is_local(Ipv4Addr::new(192, 168, 100, 77)));
@@ -114,13 +124,34 @@ mod tests {
 
     #[test]
     fn rejects_bad_strings() {
-        assert_eq!(IfaceConfig::parse("gw=1.2.3.4"), Err(ConfigError::MissingAddress));
-        assert_eq!(IfaceConfig::parse("ip=1.2.3.4"), Err(ConfigError::BadPrefix));
-        assert_eq!(IfaceConfig::parse("ip=1.2.3.4/33"), Err(ConfigError::BadPrefix));
-        assert_eq!(IfaceConfig::parse("ip=1.2.3/24"), Err(ConfigError::BadAddress));
-        assert_eq!(IfaceConfig::parse("ip=1.2.3.4/24 mtu=9000"), Err(ConfigError::UnknownKey));
-        assert_eq!(IfaceConfig::parse("ip=1.2.3.4/24 junk"), Err(ConfigError::UnknownKey));
-        assert_eq!(IfaceConfig::parse("ip=1.2.3.4/24 dns=1.1.1.1,x"), Err(ConfigError::BadAddress));
+        assert_eq!(
+            IfaceConfig::parse("gw=1.2.3.4"),
+            Err(ConfigError::MissingAddress)
+        );
+        assert_eq!(
+            IfaceConfig::parse("ip=1.2.3.4"),
+            Err(ConfigError::BadPrefix)
+        );
+        assert_eq!(
+            IfaceConfig::parse("ip=1.2.3.4/33"),
+            Err(ConfigError::BadPrefix)
+        );
+        assert_eq!(
+            IfaceConfig::parse("ip=1.2.3/24"),
+            Err(ConfigError::BadAddress)
+        );
+        assert_eq!(
+            IfaceConfig::parse("ip=1.2.3.4/24 mtu=9000"),
+            Err(ConfigError::UnknownKey)
+        );
+        assert_eq!(
+            IfaceConfig::parse("ip=1.2.3.4/24 junk"),
+            Err(ConfigError::UnknownKey)
+        );
+        assert_eq!(
+            IfaceConfig::parse("ip=1.2.3.4/24 dns=1.1.1.1,x"),
+            Err(ConfigError::BadAddress)
+        );
     }
 
     #[test]

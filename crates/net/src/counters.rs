@@ -161,12 +161,42 @@ pub enum Layer {
 }
 
 const LAYER_NAMES: [[&str; 4]; 6] = [
-    ["eth_rx_packets", "eth_rx_bytes", "eth_tx_packets", "eth_tx_bytes"],
-    ["arp_rx_packets", "arp_rx_bytes", "arp_tx_packets", "arp_tx_bytes"],
-    ["ipv4_rx_packets", "ipv4_rx_bytes", "ipv4_tx_packets", "ipv4_tx_bytes"],
-    ["icmp_rx_packets", "icmp_rx_bytes", "icmp_tx_packets", "icmp_tx_bytes"],
-    ["udp_rx_packets", "udp_rx_bytes", "udp_tx_packets", "udp_tx_bytes"],
-    ["tcp_rx_packets", "tcp_rx_bytes", "tcp_tx_packets", "tcp_tx_bytes"],
+    [
+        "eth_rx_packets",
+        "eth_rx_bytes",
+        "eth_tx_packets",
+        "eth_tx_bytes",
+    ],
+    [
+        "arp_rx_packets",
+        "arp_rx_bytes",
+        "arp_tx_packets",
+        "arp_tx_bytes",
+    ],
+    [
+        "ipv4_rx_packets",
+        "ipv4_rx_bytes",
+        "ipv4_tx_packets",
+        "ipv4_tx_bytes",
+    ],
+    [
+        "icmp_rx_packets",
+        "icmp_rx_bytes",
+        "icmp_tx_packets",
+        "icmp_tx_bytes",
+    ],
+    [
+        "udp_rx_packets",
+        "udp_rx_bytes",
+        "udp_tx_packets",
+        "udp_tx_bytes",
+    ],
+    [
+        "tcp_rx_packets",
+        "tcp_rx_bytes",
+        "tcp_tx_packets",
+        "tcp_tx_bytes",
+    ],
 ];
 
 /// All statistics of one interface.
@@ -219,9 +249,18 @@ impl Counters {
 
     /// Every counter as a `(NAME, VALUE)` pair, for a `NAME=VALUE` monitor listing.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
-        let layers = self.layers.iter().zip(LAYER_NAMES.iter()).flat_map(|(c, n)| {
-            [(n[0], c.rx_packets), (n[1], c.rx_bytes), (n[2], c.tx_packets), (n[3], c.tx_bytes)]
-        });
+        let layers = self
+            .layers
+            .iter()
+            .zip(LAYER_NAMES.iter())
+            .flat_map(|(c, n)| {
+                [
+                    (n[0], c.rx_packets),
+                    (n[1], c.rx_bytes),
+                    (n[2], c.tx_packets),
+                    (n[3], c.tx_bytes),
+                ]
+            });
         let deliveries = Delivery::ALL.iter().map(|d| (d.name(), self.delivered(*d)));
         let drops = DropReason::ALL.iter().map(|r| (r.name(), self.dropped(*r)));
         let extra = core::iter::once(("icmp_errors_rate_limited", self.icmp_errors_rate_limited));
@@ -239,7 +278,10 @@ mod tests {
         let c = Counters::default();
         let names: BTreeSet<_> = c.iter().map(|(n, _)| n).collect();
         assert_eq!(names.len(), c.iter().count());
-        assert_eq!(names.len(), 24 + Delivery::ALL.len() + DropReason::ALL.len() + 1);
+        assert_eq!(
+            names.len(),
+            24 + Delivery::ALL.len() + DropReason::ALL.len() + 1
+        );
     }
 
     #[test]

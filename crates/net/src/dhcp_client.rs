@@ -123,7 +123,9 @@ impl DhcpClient {
     }
 
     fn backoff(&self) -> Duration {
-        FIRST_TIMEOUT.saturating_mul(1 << self.retries.min(4)).min(MAX_TIMEOUT)
+        FIRST_TIMEOUT
+            .saturating_mul(1 << self.retries.min(4))
+            .min(MAX_TIMEOUT)
     }
 
     /// The next instant [`DhcpClient::poll`] has work to do.
@@ -223,13 +225,24 @@ impl DhcpClient {
         match (self.state, msg.message_type) {
             (State::Selecting, MessageType::Offer) => {
                 let server = msg.server_id.ok_or(DropReason::DhcpIgnored)?;
-                if msg.your_ip.is_unspecified() || msg.your_ip.is_broadcast() || msg.your_ip.is_multicast() {
+                if msg.your_ip.is_unspecified()
+                    || msg.your_ip.is_broadcast()
+                    || msg.your_ip.is_multicast()
+                {
                     return Err(DropReason::DhcpIgnored);
                 }
-                self.enter(State::Requesting { addr: msg.your_ip, server }, now);
+                self.enter(
+                    State::Requesting {
+                        addr: msg.your_ip,
+                        server,
+                    },
+                    now,
+                );
                 Ok(None)
             }
-            (State::Requesting { .. } | State::Renewing | State::Rebinding, MessageType::Ack) => self.bind(msg, now),
+            (State::Requesting { .. } | State::Renewing | State::Rebinding, MessageType::Ack) => {
+                self.bind(msg, now)
+            }
             (State::Requesting { .. } | State::Renewing | State::Rebinding, MessageType::Nak) => {
                 let had_lease = self.lease.is_some();
                 self.restart(now);
@@ -248,15 +261,33 @@ impl DhcpClient {
         let server = match (self.state, msg.server_id) {
             (State::Requesting { server, .. }, _) => server,
             (_, Some(s)) => s,
-            (_, None) => self.lease.as_ref().map_or(Ipv4Addr::UNSPECIFIED, |l| l.server),
+            (_, None) => self
+                .lease
+                .as_ref()
+                .map_or(Ipv4Addr::UNSPECIFIED, |l| l.server),
         };
         let secs = |s: u32| now + Duration::from_secs(u64::from(s));
         let expires = secs(lease_secs);
-        let t2 = secs(msg.rebinding_time.unwrap_or((u64::from(lease_secs) * 7 / 8) as u32)).min(expires);
+        let t2 = secs(
+            msg.rebinding_time
+                .unwrap_or((u64::from(lease_secs) * 7 / 8) as u32),
+        )
+        .min(expires);
         let t1 = secs(msg.renewal_time.unwrap_or(lease_secs / 2)).min(t2);
-        let config = IfaceConfig { addr: msg.your_ip, prefix_len: prefix, gateway: msg.router, dns: msg.dns_servers.clone() };
+        let config = IfaceConfig {
+            addr: msg.your_ip,
+            prefix_len: prefix,
+            gateway: msg.router,
+            dns: msg.dns_servers.clone(),
+        };
         let changed = self.lease.as_ref().is_none_or(|l| l.config != config);
-        self.lease = Some(Lease { config: config.clone(), server, t1, t2, expires });
+        self.lease = Some(Lease {
+            config: config.clone(),
+            server,
+            t1,
+            t2,
+            expires,
+        });
         self.enter(State::Bound, now);
         Ok(changed.then_some(DhcpEvent::Configured(config)))
     }
@@ -294,13 +325,21 @@ mod tests {
         let discover = c.poll(secs(0)).send.unwrap();
         assert_eq!(discover.message.message_type, MessageType::Discover);
         assert!(discover.server.is_none() && discover.message.broadcast);
-        assert_eq!(c.handle(&reply(&discover.message, MessageType::Offer, lease), secs(0)), Ok(None));
+        assert_eq!(
+            c.handle(
+                &reply(&discover.message, MessageType::Offer, lease),
+                secs(0)
+            ),
+            Ok(None)
+        );
         let request = c.poll(secs(0)).send.unwrap();
         assert_eq!(request.message.message_type, MessageType::Request);
         assert_eq!(request.message.requested_ip, Some(ADDR));
         assert_eq!(request.message.server_id, Some(SERVER));
         assert_eq!(request.message.xid, discover.message.xid);
-        let ev = c.handle(&reply(&request.message, MessageType::Ack, lease), secs(0)).unwrap();
+        let ev = c
+            .handle(&reply(&request.message, MessageType::Ack, lease), secs(0))
+            .unwrap();
         let expected = IfaceConfig::parse("ip=10.0.2.15/24 gw=10.0.2.2 dns=10.0.2.3").unwrap();
         assert_eq!(ev, Some(DhcpEvent::Configured(expected)));
         c
@@ -310,7 +349,10 @@ mod tests {
     fn full_exchange() {
         let c = bound_client(3600);
         let l = c.lease().unwrap();
-        assert_eq!((l.t1, l.t2, l.expires), (secs(1800), secs(3150), secs(3600)));
+        assert_eq!(
+            (l.t1, l.t2, l.expires),
+            (secs(1800), secs(3150), secs(3600))
+        );
         assert_eq!(c.poll_at(), secs(1800));
     }
 
@@ -332,7 +374,8 @@ mod tests {
     fn unanswered_request_restarts_with_new_xid() {
         let mut c = DhcpClient::new(MAC, 7, secs(0));
         let d = c.poll(secs(0)).send.unwrap().message;
-        c.handle(&reply(&d, MessageType::Offer, 60), secs(1)).unwrap();
+        c.handle(&reply(&d, MessageType::Offer, 60), secs(1))
+            .unwrap();
         let mut kinds = vec![];
         for t in 1..100 {
             if let Some(o) = c.poll(secs(t)).send {
@@ -342,7 +385,13 @@ mod tests {
         use MessageType::*;
         assert_eq!(
             kinds[..5],
-            [(1, Request, true), (5, Request, true), (13, Request, true), (29, Request, true), (61, Discover, false)]
+            [
+                (1, Request, true),
+                (5, Request, true),
+                (13, Request, true),
+                (29, Request, true),
+                (61, Discover, false)
+            ]
         );
     }
 
@@ -350,7 +399,8 @@ mod tests {
     fn nak_restarts() {
         let mut c = DhcpClient::new(MAC, 7, secs(0));
         let d = c.poll(secs(0)).send.unwrap().message;
-        c.handle(&reply(&d, MessageType::Offer, 60), secs(0)).unwrap();
+        c.handle(&reply(&d, MessageType::Offer, 60), secs(0))
+            .unwrap();
         let r = c.poll(secs(0)).send.unwrap().message;
         assert_eq!(c.handle(&reply(&r, MessageType::Nak, 0), secs(1)), Ok(None));
         let again = c.poll(secs(1)).send.unwrap().message;
@@ -359,7 +409,10 @@ mod tests {
         // NAK while renewing loses the lease.
         let mut c = bound_client(100);
         let renew = c.poll(secs(50)).send.unwrap().message;
-        assert_eq!(c.handle(&reply(&renew, MessageType::Nak, 0), secs(50)), Ok(Some(DhcpEvent::Deconfigured)));
+        assert_eq!(
+            c.handle(&reply(&renew, MessageType::Nak, 0), secs(50)),
+            Ok(Some(DhcpEvent::Deconfigured))
+        );
         assert!(c.is_unbound());
     }
 
@@ -372,7 +425,10 @@ mod tests {
         assert_eq!(o.message.client_ip, ADDR);
         assert_eq!(o.message.requested_ip, None);
         // Same configuration: renewing silently extends the lease.
-        assert_eq!(c.handle(&reply(&o.message, MessageType::Ack, 100), secs(51)), Ok(None));
+        assert_eq!(
+            c.handle(&reply(&o.message, MessageType::Ack, 100), secs(51)),
+            Ok(None)
+        );
         assert_eq!(c.lease().unwrap().expires, secs(151));
         assert_eq!(c.poll_at(), secs(101));
     }
@@ -393,7 +449,16 @@ mod tests {
         // least 60 s (500+187.5, 688+60, 782+60); rebind at T2 by broadcast, retrying after
         // half the time left until expiry (875+62.5, 938+60); at expiry the lease is gone
         // and the client broadcasts a fresh DISCOVER.
-        let expected = [(500, true), (688, true), (782, true), (842, true), (875, false), (938, false), (998, false), (1000, false)];
+        let expected = [
+            (500, true),
+            (688, true),
+            (782, true),
+            (842, true),
+            (875, false),
+            (938, false),
+            (998, false),
+            (1000, false),
+        ];
         assert_eq!(sent, expected);
         assert_eq!(events, vec![DhcpEvent::Deconfigured]);
         assert!(c.is_unbound());
@@ -409,11 +474,15 @@ mod tests {
         let mut other_mac = reply(&d, MessageType::Offer, 60);
         other_mac.client_hardware_addr = EthernetAddress([2; 6]);
         assert_eq!(c.handle(&other_mac, secs(0)), Err(DropReason::DhcpIgnored));
-        assert_eq!(c.handle(&reply(&d, MessageType::Ack, 60), secs(0)), Err(DropReason::DhcpIgnored));
+        assert_eq!(
+            c.handle(&reply(&d, MessageType::Ack, 60), secs(0)),
+            Err(DropReason::DhcpIgnored)
+        );
         let mut no_server = reply(&d, MessageType::Offer, 60);
         no_server.server_id = None;
         assert_eq!(c.handle(&no_server, secs(0)), Err(DropReason::DhcpIgnored));
-        c.handle(&reply(&d, MessageType::Offer, 60), secs(0)).unwrap();
+        c.handle(&reply(&d, MessageType::Offer, 60), secs(0))
+            .unwrap();
         let r = c.poll(secs(0)).send.unwrap().message;
         let mut no_lease = reply(&r, MessageType::Ack, 60);
         no_lease.lease_time = None;

@@ -36,13 +36,28 @@ pub enum Event {
     /// The DHCP lease was lost; the interface has no address.
     Deconfigured,
     /// An answer to [`Interface::ping`](crate::Interface::ping).
-    EchoReply { from: Ipv4Addr, ident: u16, seq_no: u16, rtt: Duration, len: usize },
+    EchoReply {
+        from: Ipv4Addr,
+        ident: u16,
+        seq_no: u16,
+        rtt: Duration,
+        len: usize,
+    },
     /// No answer to a ping within the ping timeout.
-    PingTimeout { dst: Ipv4Addr, ident: u16, seq_no: u16 },
+    PingTimeout {
+        dst: Ipv4Addr,
+        ident: u16,
+        seq_no: u16,
+    },
     /// Locally generated traffic to `dst` was dropped: its next hop did not answer ARP.
     HostUnreachable { dst: Ipv4Addr, protocol: u8 },
     /// An ICMP destination-unreachable from `reporter` about our datagram to `dst`.
-    DestinationUnreachable { reporter: Ipv4Addr, code: u8, dst: Ipv4Addr, protocol: u8 },
+    DestinationUnreachable {
+        reporter: Ipv4Addr,
+        code: u8,
+        dst: Ipv4Addr,
+        protocol: u8,
+    },
     /// The receive queue of the UDP socket on `port` became non-empty.
     UdpReadable { port: u16 },
 }

@@ -26,14 +26,14 @@ pub const BOUND_PORT: u16 = 7;
 
 /// A configured interface (10.0.0.2/24 via 10.0.0.1) with [`BOUND_PORT`] bound and its
 /// transmit queue empty.
-pub fn interface(now: Instant) -> Interface {
-    interface_with(OUR_MAC, "ip=10.0.0.2/24 gw=10.0.0.1", now)
+pub fn interface() -> Interface {
+    interface_with(OUR_MAC, "ip=10.0.0.2/24 gw=10.0.0.1")
 }
 
-fn interface_with(mac: EthernetAddress, cfg: &str, now: Instant) -> Interface {
+fn interface_with(mac: EthernetAddress, cfg: &str) -> Interface {
     let mut i = Interface::new(mac, InterfaceOptions::default());
     if let Ok(cfg) = IfaceConfig::parse(cfg) {
-        i.configure(cfg, now);
+        i.configure(cfg);
     }
     // BOUND_PORT is free on a new interface, so this cannot fail.
     let _ = i.udp_bind(BOUND_PORT);
@@ -61,8 +61,8 @@ pub fn exchange(a: &mut Interface, b: &mut Interface, now: Instant) {
 
 /// The interface under test and its peer, with each other's MAC already resolved.
 pub fn connected_pair(now: Instant) -> (Interface, Interface) {
-    let mut us = interface(now);
-    let mut peer = interface_with(PEER_MAC, "ip=10.0.0.1/24", now);
+    let mut us = interface();
+    let mut peer = interface_with(PEER_MAC, "ip=10.0.0.1/24");
     // A ping each way makes both sides resolve the other.
     let _ = peer.ping(OUR_ADDR, 0, 0, &[], now);
     exchange(&mut peer, &mut us, now);
@@ -77,10 +77,17 @@ pub fn connected_pair(now: Instant) -> (Interface, Interface) {
 pub fn seed_frames() -> Vec<Vec<u8>> {
     let now = Instant::ZERO;
     let mut frames = Vec::new();
-    let take = |peer: &mut Interface, frames: &mut Vec<Vec<u8>>| frames.extend(core::iter::from_fn(|| peer.dequeue_tx()));
+    let take = |peer: &mut Interface, frames: &mut Vec<Vec<u8>>| {
+        frames.extend(core::iter::from_fn(|| peer.dequeue_tx()))
+    };
     // A peer that does not know us yet: its gratuitous ARP, then an ARP request for us.
     let mut fresh = Interface::new(PEER_MAC, InterfaceOptions::default());
-    fresh.configure(IfaceConfig { addr: PEER_ADDR, prefix_len: 24, gateway: None, dns: Vec::new() }, now);
+    fresh.configure(IfaceConfig {
+        addr: PEER_ADDR,
+        prefix_len: 24,
+        gateway: None,
+        dns: Vec::new(),
+    });
     let _ = fresh.ping(OUR_ADDR, 1, 1, &[], now);
     take(&mut fresh, &mut frames);
     let (mut us, mut peer) = connected_pair(now);
@@ -91,8 +98,13 @@ pub fn seed_frames() -> Vec<Vec<u8>> {
     }
     take(&mut peer, &mut frames);
     // Short, truncated or odd transport payloads are useful seeds too.
-    let sends: [(u8, &[u8]); 5] =
-        [(protocol::TCP, b"tcp segment"), (99, b"unknown protocol"), (protocol::UDP, &[0; 8]), (protocol::ICMP, &[3, 3, 0, 0]), (protocol::TCP, &[0x5a; 3000])];
+    let sends: [(u8, &[u8]); 5] = [
+        (protocol::TCP, b"tcp segment"),
+        (99, b"unknown protocol"),
+        (protocol::UDP, &[0; 8]),
+        (protocol::ICMP, &[3, 3, 0, 0]),
+        (protocol::TCP, &[0x5a; 3000]),
+    ];
     for (proto, payload) in sends {
         let _ = peer.send_ipv4(OUR_ADDR, proto, payload, now);
         take(&mut peer, &mut frames);
@@ -100,7 +112,13 @@ pub fn seed_frames() -> Vec<Vec<u8>> {
     let _ = peer.ping(OUR_ADDR, 0x4242, 1, b"ping payload", now);
     let _ = peer.udp_send_to(BOUND_PORT, OUR_ADDR, BOUND_PORT, b"to a bound port", now);
     let _ = peer.udp_send_to(BOUND_PORT, OUR_ADDR, 9, b"to a closed port", now);
-    let _ = peer.udp_send_to(BOUND_PORT, Ipv4Addr::BROADCAST, BOUND_PORT, b"broadcast", now);
+    let _ = peer.udp_send_to(
+        BOUND_PORT,
+        Ipv4Addr::BROADCAST,
+        BOUND_PORT,
+        b"broadcast",
+        now,
+    );
     let _ = peer.udp_send_to(BOUND_PORT, OUR_ADDR, BOUND_PORT, &[0x33; 4000], now);
     take(&mut peer, &mut frames);
     frames
@@ -108,8 +126,13 @@ pub fn seed_frames() -> Vec<Vec<u8>> {
 
 /// The receive-outcome counters, for before/after comparison.
 fn outcomes(c: &Counters) -> Vec<u64> {
-    let drops = DropReason::ALL.iter().filter(|r| r.is_receive_outcome()).map(|r| c.dropped(*r));
-    drops.chain(Delivery::ALL.iter().map(|d| c.delivered(*d))).collect()
+    let drops = DropReason::ALL
+        .iter()
+        .filter(|r| r.is_receive_outcome())
+        .map(|r| c.dropped(*r));
+    drops
+        .chain(Delivery::ALL.iter().map(|d| c.delivered(*d)))
+        .collect()
 }
 
 /// Feeds one frame and checks that exactly one outcome counter moved, by one, and that it
@@ -118,21 +141,34 @@ pub fn receive_checked(iface: &mut Interface, frame: &[u8], now: Instant) -> &'s
     let before = outcomes(iface.counters());
     let rx = iface.receive(frame, now);
     let after = outcomes(iface.counters());
-    let changed: Vec<usize> = (0..before.len()).filter(|i| before[*i] != after[*i]).collect();
+    let changed: Vec<usize> = (0..before.len())
+        .filter(|i| before[*i] != after[*i])
+        .collect();
     let name = match &rx {
         Rx::Dropped(r) => r.name(),
         Rx::Delivered(d) => d.name(),
         Rx::Tcp(_) => Delivery::Tcp.name(),
     };
-    assert!(changed.len() == 1 && after[changed[0]] == before[changed[0]] + 1, "outcome counters moved {changed:?}");
-    let value = iface.counters().iter().find(|(n, _)| *n == name).map(|(_, v)| v);
-    assert_eq!(value, Some(after[changed[0]]), "returned outcome {name} is not the one counted");
+    assert!(
+        changed.len() == 1 && after[changed[0]] == before[changed[0]] + 1,
+        "outcome counters moved {changed:?}"
+    );
+    let value = iface
+        .counters()
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v);
+    assert_eq!(
+        value,
+        Some(after[changed[0]]),
+        "returned outcome {name} is not the one counted"
+    );
     name
 }
 
 /// Fuzz entry: one frame into a fresh configured interface, then its timers far ahead.
 pub fn receive_frame(data: &[u8]) {
-    let mut iface = interface(Instant::ZERO);
+    let mut iface = interface();
     receive_checked(&mut iface, data, Instant::ZERO);
     iface.poll(Instant::from_secs(3600));
     drain(&mut iface);
@@ -142,7 +178,7 @@ pub fn receive_frame(data: &[u8]) {
 /// into one interface whose clock advances by the first byte of each frame (in 100 ms), so
 /// state (ARP, fragments, timers) carries over between frames.
 pub fn receive_sequence(mut data: &[u8]) {
-    let mut iface = interface(Instant::ZERO);
+    let mut iface = interface();
     let mut now = Instant::ZERO;
     while data.len() >= 2 {
         let len = usize::from(u16::from_be_bytes([data[0], data[1]])).min(data.len() - 2);
@@ -172,8 +208,20 @@ mod tests {
             let (mut us, _) = connected_pair(Instant::ZERO);
             names.insert(receive_checked(&mut us, &f, Instant::ZERO));
         }
-        for expected in ["rx_arp_handled", "rx_tcp_handed_up", "drop_unknown_protocol", "rx_udp_delivered", "drop_udp_no_socket", "rx_icmp_echo_request", "rx_fragment_held", "rx_icmp_unreachable"] {
-            assert!(names.contains(expected), "{expected} missing from {names:?}");
+        for expected in [
+            "rx_arp_handled",
+            "rx_tcp_handed_up",
+            "drop_unknown_protocol",
+            "rx_udp_delivered",
+            "drop_udp_no_socket",
+            "rx_icmp_echo_request",
+            "rx_fragment_held",
+            "rx_icmp_unreachable",
+        ] {
+            assert!(
+                names.contains(expected),
+                "{expected} missing from {names:?}"
+            );
         }
     }
 }

@@ -151,11 +151,16 @@ impl Interface {
 
     /// Sets a static configuration, rebuilds the routes and announces the address with a
     /// gratuitous ARP.
-    pub fn configure(&mut self, cfg: IfaceConfig, _now: Instant) {
+    pub fn configure(&mut self, cfg: IfaceConfig) {
         self.routes = RouteTable::from_config(&cfg);
         let addr = cfg.addr;
         self.config = Some(cfg);
-        self.send_arp(arp::Operation::Request, EthernetAddress::BROADCAST, EthernetAddress::default(), addr);
+        self.send_arp(
+            arp::Operation::Request,
+            EthernetAddress::BROADCAST,
+            EthernetAddress::default(),
+            addr,
+        );
     }
 
     /// Removes the address and all routes.
@@ -202,21 +207,33 @@ impl Interface {
     pub fn poll(&mut self, now: Instant) {
         let due = self.arp.poll(now);
         for ip in due.requests {
-            self.send_arp(arp::Operation::Request, EthernetAddress::BROADCAST, EthernetAddress::default(), ip);
+            self.send_arp(
+                arp::Operation::Request,
+                EthernetAddress::BROADCAST,
+                EthernetAddress::default(),
+                ip,
+            );
         }
         let mut last_report = None;
         for p in due.failed {
             self.counters.drop(DropReason::ArpUnresolved);
             if p.local && last_report != Some((p.dst, p.protocol)) {
                 last_report = Some((p.dst, p.protocol));
-                self.push_event(Event::HostUnreachable { dst: p.dst, protocol: p.protocol });
+                self.push_event(Event::HostUnreachable {
+                    dst: p.dst,
+                    protocol: p.protocol,
+                });
             }
         }
         for _ in 0..self.frags.poll(now) {
             self.counters.drop(DropReason::ReassemblyTimeout);
         }
         for o in self.pings.expire(now) {
-            self.push_event(Event::PingTimeout { dst: o.dst, ident: o.ident, seq_no: o.seq_no });
+            self.push_event(Event::PingTimeout {
+                dst: o.dst,
+                ident: o.ident,
+                seq_no: o.seq_no,
+            });
         }
         self.poll_dhcp(now);
     }
@@ -312,22 +329,37 @@ impl Interface {
         }
         let payload: &'a [u8] = &bytes[p.header_len()..p.total_len()];
         let payload = if ip.more_frags || ip.frag_offset != 0 {
-            let key = FragmentKey { src: ip.src, dst: ip.dst, protocol: ip.protocol, ident: ip.ident };
-            match self.frags.add(key, ip.frag_offset, ip.more_frags, payload, now)? {
+            let key = FragmentKey {
+                src: ip.src,
+                dst: ip.dst,
+                protocol: ip.protocol,
+                ident: ip.ident,
+            };
+            match self
+                .frags
+                .add(key, ip.frag_offset, ip.more_frags, payload, now)?
+            {
                 Reassembled::Held => return Ok(Rx::Delivered(Delivery::FragmentHeld)),
                 Reassembled::Complete(whole) => Cow::Owned(whole),
             }
         } else {
             Cow::Borrowed(payload)
         };
-        let ip = ipv4::Repr { payload_len: payload.len(), ..ip };
+        let ip = ipv4::Repr {
+            payload_len: payload.len(),
+            ..ip
+        };
         match ip.protocol {
             protocol::ICMP => self.process_icmp(&ip, &payload, to_broadcast, now),
             protocol::UDP => self.process_udp(&ip, &payload, to_broadcast, now),
             protocol::TCP if to_broadcast => Err(DropReason::NotForUs),
             protocol::TCP => {
                 self.counters.layer_mut(Layer::Tcp).rx(payload.len());
-                Ok(Rx::Tcp(TcpSegment { src: ip.src, dst: ip.dst, payload }))
+                Ok(Rx::Tcp(TcpSegment {
+                    src: ip.src,
+                    dst: ip.dst,
+                    payload,
+                }))
             }
             _ => {
                 if !to_broadcast {
@@ -338,23 +370,50 @@ impl Interface {
         }
     }
 
-    fn process_icmp<'a>(&mut self, ip: &ipv4::Repr, payload: &[u8], to_broadcast: bool, now: Instant) -> Result<Rx<'a>, DropReason> {
+    fn process_icmp<'a>(
+        &mut self,
+        ip: &ipv4::Repr,
+        payload: &[u8],
+        to_broadcast: bool,
+        now: Instant,
+    ) -> Result<Rx<'a>, DropReason> {
         let packet = icmp::Packet::new_checked(payload)?;
         let msg = icmp::Repr::parse(&packet)?;
         self.counters.layer_mut(Layer::Icmp).rx(payload.len());
         match msg {
-            icmp::Repr::EchoRequest { ident, seq_no, data } => {
+            icmp::Repr::EchoRequest {
+                ident,
+                seq_no,
+                data,
+            } => {
                 if to_broadcast {
                     return Err(DropReason::IcmpBroadcastEcho);
                 }
-                let reply = icmp::Repr::EchoReply { ident, seq_no, data };
+                let reply = icmp::Repr::EchoReply {
+                    ident,
+                    seq_no,
+                    data,
+                };
                 // A reply that cannot be sent is counted where it fails (routing, queues).
                 let _ = self.send_icmp(ip.dst, ip.src, &reply, false, now);
                 Ok(Rx::Delivered(Delivery::IcmpEchoRequest))
             }
-            icmp::Repr::EchoReply { ident, seq_no, data } => {
-                let rtt = self.pings.take(ip.src, ident, seq_no, now).ok_or(DropReason::IcmpUnmatchedReply)?;
-                self.push_event(Event::EchoReply { from: ip.src, ident, seq_no, rtt, len: data.len() });
+            icmp::Repr::EchoReply {
+                ident,
+                seq_no,
+                data,
+            } => {
+                let rtt = self
+                    .pings
+                    .take(ip.src, ident, seq_no, now)
+                    .ok_or(DropReason::IcmpUnmatchedReply)?;
+                self.push_event(Event::EchoReply {
+                    from: ip.src,
+                    ident,
+                    seq_no,
+                    rtt,
+                    len: data.len(),
+                });
                 Ok(Rx::Delivered(Delivery::IcmpEchoReply))
             }
             icmp::Repr::DstUnreachable { code, original } => {
@@ -362,13 +421,24 @@ impl Interface {
                     return Err(DropReason::TooShort);
                 }
                 let (dst, protocol) = (addr(original, 16), original[9]);
-                self.push_event(Event::DestinationUnreachable { reporter: ip.src, code, dst, protocol });
+                self.push_event(Event::DestinationUnreachable {
+                    reporter: ip.src,
+                    code,
+                    dst,
+                    protocol,
+                });
                 Ok(Rx::Delivered(Delivery::IcmpUnreachable))
             }
         }
     }
 
-    fn process_udp<'a>(&mut self, ip: &ipv4::Repr, payload: &[u8], to_broadcast: bool, now: Instant) -> Result<Rx<'a>, DropReason> {
+    fn process_udp<'a>(
+        &mut self,
+        ip: &ipv4::Repr,
+        payload: &[u8],
+        to_broadcast: bool,
+        now: Instant,
+    ) -> Result<Rx<'a>, DropReason> {
         let packet = udp::Packet::new_checked(payload)?;
         let u = udp::Repr::parse(&packet, ip.src, ip.dst)?;
         self.counters.layer_mut(Layer::Udp).rx(packet.len());
@@ -384,7 +454,12 @@ impl Interface {
             }
             return Err(DropReason::UdpNoSocket);
         }
-        let d = UdpDatagram { src: ip.src, src_port: u.src_port, dst: ip.dst, data: packet.payload().to_vec() };
+        let d = UdpDatagram {
+            src: ip.src,
+            src_port: u.src_port,
+            dst: ip.dst,
+            data: packet.payload().to_vec(),
+        };
         if self.udp.deliver(u.dst_port, d)? {
             self.push_event(Event::UdpReadable { port: u.dst_port });
         }
@@ -395,25 +470,27 @@ impl Interface {
         let msg = dhcp::Repr::parse(&dhcp::Packet::new_checked(bytes)?)?;
         let client = self.dhcp.as_mut().ok_or(DropReason::DhcpIgnored)?;
         let event = client.handle(&msg, now)?;
-        self.apply_dhcp(event, now);
+        self.apply_dhcp(event);
         // An OFFER is answered by a REQUEST right away.
         self.poll_dhcp(now);
         Ok(Rx::Delivered(Delivery::Dhcp))
     }
 
     fn poll_dhcp(&mut self, now: Instant) {
-        let Some(client) = self.dhcp.as_mut() else { return };
+        let Some(client) = self.dhcp.as_mut() else {
+            return;
+        };
         let due = client.poll(now);
-        self.apply_dhcp(due.event, now);
+        self.apply_dhcp(due.event);
         if let Some(out) = due.send {
             self.send_dhcp(out, now);
         }
     }
 
-    fn apply_dhcp(&mut self, event: Option<DhcpEvent>, now: Instant) {
+    fn apply_dhcp(&mut self, event: Option<DhcpEvent>) {
         match event {
             Some(DhcpEvent::Configured(cfg)) => {
-                self.configure(cfg.clone(), now);
+                self.configure(cfg.clone());
                 self.push_event(Event::Configured(cfg));
             }
             Some(DhcpEvent::Deconfigured) => {
@@ -425,9 +502,15 @@ impl Interface {
     }
 
     fn send_dhcp(&mut self, out: Outgoing, now: Instant) {
-        let src = self.config.as_ref().map_or(Ipv4Addr::UNSPECIFIED, |c| c.addr);
+        let src = self
+            .config
+            .as_ref()
+            .map_or(Ipv4Addr::UNSPECIFIED, |c| c.addr);
         let dst = out.server.unwrap_or(Ipv4Addr::BROADCAST);
-        let repr = udp::Repr { src_port: dhcp::CLIENT_PORT, dst_port: dhcp::SERVER_PORT };
+        let repr = udp::Repr {
+            src_port: dhcp::CLIENT_PORT,
+            dst_port: dhcp::SERVER_PORT,
+        };
         // Failures are counted where they happen; the DHCP timers retransmit.
         let _ = self.send_udp_repr(repr, src, dst, &out.message.to_bytes(), now);
     }
@@ -437,7 +520,13 @@ impl Interface {
     /// Sends `payload` as an IPv4 datagram with `protocol` to `dst` from our address,
     /// routing and resolving the next hop (queueing behind ARP if needed) and fragmenting
     /// to the MTU. This is the TCP engine's way out.
-    pub fn send_ipv4(&mut self, dst: Ipv4Addr, protocol: u8, payload: &[u8], now: Instant) -> Result<(), SendError> {
+    pub fn send_ipv4(
+        &mut self,
+        dst: Ipv4Addr,
+        protocol: u8,
+        payload: &[u8],
+        now: Instant,
+    ) -> Result<(), SendError> {
         let src = self.config.as_ref().ok_or(SendError::NotConfigured)?.addr;
         if protocol == protocol::TCP {
             self.counters.layer_mut(Layer::Tcp).tx(payload.len());
@@ -461,7 +550,14 @@ impl Interface {
     }
 
     /// Sends `data` from bound port `src_port` to `dst:dst_port`.
-    pub fn udp_send_to(&mut self, src_port: u16, dst: Ipv4Addr, dst_port: u16, data: &[u8], now: Instant) -> Result<(), SendError> {
+    pub fn udp_send_to(
+        &mut self,
+        src_port: u16,
+        dst: Ipv4Addr,
+        dst_port: u16,
+        data: &[u8],
+        now: Instant,
+    ) -> Result<(), SendError> {
         let src = self.config.as_ref().ok_or(SendError::NotConfigured)?.addr;
         if !self.udp.is_bound(src_port) {
             return Err(SendError::NotBound);
@@ -469,7 +565,14 @@ impl Interface {
         self.send_udp_repr(udp::Repr { src_port, dst_port }, src, dst, data, now)
     }
 
-    fn send_udp_repr(&mut self, repr: udp::Repr, src: Ipv4Addr, dst: Ipv4Addr, data: &[u8], now: Instant) -> Result<(), SendError> {
+    fn send_udp_repr(
+        &mut self,
+        repr: udp::Repr,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        data: &[u8],
+        now: Instant,
+    ) -> Result<(), SendError> {
         if data.len() > MAX_PAYLOAD - udp::HEADER_LEN {
             return Err(SendError::TooLarge);
         }
@@ -481,14 +584,43 @@ impl Interface {
 
     /// Sends an echo request; the reply arrives as [`Event::EchoReply`] with its RTT, or
     /// [`Event::PingTimeout`] after the ping timeout.
-    pub fn ping(&mut self, dst: Ipv4Addr, ident: u16, seq_no: u16, data: &[u8], now: Instant) -> Result<(), SendError> {
+    pub fn ping(
+        &mut self,
+        dst: Ipv4Addr,
+        ident: u16,
+        seq_no: u16,
+        data: &[u8],
+        now: Instant,
+    ) -> Result<(), SendError> {
         let src = self.config.as_ref().ok_or(SendError::NotConfigured)?.addr;
-        self.send_icmp(src, dst, &icmp::Repr::EchoRequest { ident, seq_no, data }, true, now)?;
-        self.pings.record(Outstanding { dst, ident, seq_no, sent: now });
+        self.send_icmp(
+            src,
+            dst,
+            &icmp::Repr::EchoRequest {
+                ident,
+                seq_no,
+                data,
+            },
+            true,
+            now,
+        )?;
+        self.pings.record(Outstanding {
+            dst,
+            ident,
+            seq_no,
+            sent: now,
+        });
         Ok(())
     }
 
-    fn send_icmp(&mut self, src: Ipv4Addr, dst: Ipv4Addr, msg: &icmp::Repr, local: bool, now: Instant) -> Result<(), SendError> {
+    fn send_icmp(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        msg: &icmp::Repr,
+        local: bool,
+        now: Instant,
+    ) -> Result<(), SendError> {
         let mut buf = vec![0u8; msg.buffer_len()];
         msg.emit(&mut buf);
         self.counters.layer_mut(Layer::Icmp).tx(buf.len());
@@ -498,21 +630,41 @@ impl Interface {
     /// Destination unreachable about datagram `ip` (whose payload is `payload`),
     /// subject to the rate limit.
     fn send_icmp_error(&mut self, code: u8, ip: &ipv4::Repr, payload: &[u8], now: Instant) {
+        // RFC 1122 3.2.2: never about a datagram whose source does not name one host.
+        if ip.src.is_unspecified() {
+            return;
+        }
         if !self.icmp_errors.try_take(now) {
             self.counters.icmp_errors_rate_limited += 1;
             return;
         }
         let quoted = payload.len().min(ICMP_QUOTE);
         let mut original = [0u8; ipv4::HEADER_LEN + ICMP_QUOTE];
-        ipv4::Repr { frag_offset: 0, more_frags: false, ..*ip }.emit(&mut original);
+        ipv4::Repr {
+            frag_offset: 0,
+            more_frags: false,
+            ..*ip
+        }
+        .emit(&mut original);
         original[ipv4::HEADER_LEN..ipv4::HEADER_LEN + quoted].copy_from_slice(&payload[..quoted]);
-        let msg = icmp::Repr::DstUnreachable { code, original: &original[..ipv4::HEADER_LEN + quoted] };
+        let msg = icmp::Repr::DstUnreachable {
+            code,
+            original: &original[..ipv4::HEADER_LEN + quoted],
+        };
         let _ = self.send_icmp(ip.dst, ip.src, &msg, false, now);
     }
 
     /// Fragments, frames and sends (or queues behind ARP) one datagram. `local` marks
     /// traffic whose loss to ARP failure is reported as [`Event::HostUnreachable`].
-    fn send_datagram(&mut self, src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, payload: &[u8], local: bool, now: Instant) -> Result<(), SendError> {
+    fn send_datagram(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        protocol: u8,
+        payload: &[u8],
+        local: bool,
+        now: Instant,
+    ) -> Result<(), SendError> {
         if payload.len() > MAX_PAYLOAD {
             return Err(SendError::TooLarge);
         }
@@ -532,24 +684,54 @@ impl Interface {
             let len = (payload.len() - offset).min(chunk);
             let more_frags = offset + len < payload.len();
             let mut frame = vec![0u8; PAYLOAD_AT + len];
-            let eth = ethernet::Repr { src: self.mac, dst: mac.unwrap_or_default(), ethertype: ethertype::IPV4 };
+            let eth = ethernet::Repr {
+                src: self.mac,
+                dst: mac.unwrap_or_default(),
+                ethertype: ethertype::IPV4,
+            };
             eth.emit(&mut frame);
             let ttl = self.opts.ttl;
-            let ip = ipv4::Repr { src, dst, protocol, ttl, ident, dont_frag: false, more_frags, frag_offset: offset, payload_len: len };
+            let ip = ipv4::Repr {
+                src,
+                dst,
+                protocol,
+                ttl,
+                ident,
+                dont_frag: false,
+                more_frags,
+                frag_offset: offset,
+                payload_len: len,
+            };
             ip.emit(&mut frame[IP_AT..]);
             frame[PAYLOAD_AT..].copy_from_slice(&payload[offset..offset + len]);
-            self.counters.layer_mut(Layer::Ipv4).tx(ipv4::HEADER_LEN + len);
+            self.counters
+                .layer_mut(Layer::Ipv4)
+                .tx(ipv4::HEADER_LEN + len);
             if mac.is_some() {
                 if !self.push_frame(frame) {
                     result = Err(SendError::QueueFull);
                 }
             } else {
-                let queued = self.arp.enqueue(PendingPacket { next_hop, frame, dst, protocol, local }, now);
+                let queued = self.arp.enqueue(
+                    PendingPacket {
+                        next_hop,
+                        frame,
+                        dst,
+                        protocol,
+                        local,
+                    },
+                    now,
+                );
                 if queued.evicted.is_some() {
                     self.counters.drop(DropReason::ArpPendingOverflow);
                 }
                 if queued.send_request {
-                    self.send_arp(arp::Operation::Request, EthernetAddress::BROADCAST, EthernetAddress::default(), next_hop);
+                    self.send_arp(
+                        arp::Operation::Request,
+                        EthernetAddress::BROADCAST,
+                        EthernetAddress::default(),
+                        next_hop,
+                    );
                 }
             }
             offset += len;
@@ -560,10 +742,24 @@ impl Interface {
     }
 
     /// Sends an ARP packet from our address (0.0.0.0 when unconfigured) to `eth_dst`.
-    fn send_arp(&mut self, operation: arp::Operation, eth_dst: EthernetAddress, target_mac: EthernetAddress, target_ip: Ipv4Addr) {
-        let ours = self.config.as_ref().map_or(Ipv4Addr::UNSPECIFIED, |c| c.addr);
+    fn send_arp(
+        &mut self,
+        operation: arp::Operation,
+        eth_dst: EthernetAddress,
+        target_mac: EthernetAddress,
+        target_ip: Ipv4Addr,
+    ) {
+        let ours = self
+            .config
+            .as_ref()
+            .map_or(Ipv4Addr::UNSPECIFIED, |c| c.addr);
         let mut frame = vec![0u8; ethernet::HEADER_LEN + arp::PACKET_LEN];
-        ethernet::Repr { src: self.mac, dst: eth_dst, ethertype: ethertype::ARP }.emit(&mut frame);
+        ethernet::Repr {
+            src: self.mac,
+            dst: eth_dst,
+            ethertype: ethertype::ARP,
+        }
+        .emit(&mut frame);
         let repr = arp::Repr {
             operation,
             source_hardware_addr: self.mac,

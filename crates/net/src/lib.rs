@@ -32,8 +32,8 @@
 //! let mut a = Interface::new(EthernetAddress([2, 0, 0, 0, 0, 1]), InterfaceOptions::default());
 //! let mut b = Interface::new(EthernetAddress([2, 0, 0, 0, 0, 2]), InterfaceOptions::default());
 //! let t0 = Instant::from_millis(0);
-//! a.configure(IfaceConfig::parse("ip=192.168.100.1/24").unwrap(), t0);
-//! b.configure(IfaceConfig::parse("ip=192.168.100.2/24 gw=192.168.100.1").unwrap(), t0);
+//! a.configure(IfaceConfig::parse("ip=192.168.100.1/24").unwrap());
+//! b.configure(IfaceConfig::parse("ip=192.168.100.2/24 gw=192.168.100.1").unwrap());
 //!
 //! // `a` pings `b`: the echo request waits for ARP, which the "wire" below resolves.
 //! a.ping("192.168.100.2".parse().unwrap(), 0x1234, 1, b"hello", t0).unwrap();

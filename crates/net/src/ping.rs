@@ -26,12 +26,17 @@ pub struct PingTracker {
 
 impl PingTracker {
     pub fn new(max: usize, timeout: Duration) -> PingTracker {
-        PingTracker { outstanding: VecDeque::new(), max, timeout }
+        PingTracker {
+            outstanding: VecDeque::new(),
+            max,
+            timeout,
+        }
     }
 
     /// Remembers a request (forgetting the oldest one when full).
     pub fn record(&mut self, o: Outstanding) {
-        self.outstanding.retain(|x| (x.ident, x.seq_no) != (o.ident, o.seq_no));
+        self.outstanding
+            .retain(|x| (x.ident, x.seq_no) != (o.ident, o.seq_no));
         if self.outstanding.len() >= self.max {
             self.outstanding.pop_front();
         }
@@ -41,15 +46,28 @@ impl PingTracker {
     }
 
     /// Matches a reply from `from`; returns the round-trip time.
-    pub fn take(&mut self, from: Ipv4Addr, ident: u16, seq_no: u16, now: Instant) -> Option<Duration> {
-        let i = self.outstanding.iter().position(|o| (o.dst, o.ident, o.seq_no) == (from, ident, seq_no))?;
+    pub fn take(
+        &mut self,
+        from: Ipv4Addr,
+        ident: u16,
+        seq_no: u16,
+        now: Instant,
+    ) -> Option<Duration> {
+        let i = self
+            .outstanding
+            .iter()
+            .position(|o| (o.dst, o.ident, o.seq_no) == (from, ident, seq_no))?;
         self.outstanding.remove(i).map(|o| now.since(o.sent))
     }
 
     /// Removes and returns requests older than the timeout.
     pub fn expire(&mut self, now: Instant) -> Vec<Outstanding> {
         let mut out = Vec::new();
-        while self.outstanding.front().is_some_and(|o| (o.sent + self.timeout) <= now) {
+        while self
+            .outstanding
+            .front()
+            .is_some_and(|o| (o.sent + self.timeout) <= now)
+        {
             out.extend(self.outstanding.pop_front());
         }
         out
@@ -68,7 +86,12 @@ mod tests {
     const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 
     fn o(seq_no: u16, sent_ms: u64) -> Outstanding {
-        Outstanding { dst: A, ident: 1, seq_no, sent: Instant::from_millis(sent_ms) }
+        Outstanding {
+            dst: A,
+            ident: 1,
+            seq_no,
+            sent: Instant::from_millis(sent_ms),
+        }
     }
 
     #[test]
@@ -76,12 +99,27 @@ mod tests {
         let mut t = PingTracker::new(2, Duration::from_secs(1));
         t.record(o(1, 0));
         t.record(o(2, 100));
-        assert_eq!(t.take(Ipv4Addr::new(10, 0, 0, 9), 1, 1, Instant::from_millis(5)), None, "wrong peer");
-        assert_eq!(t.take(A, 1, 1, Instant::from_millis(5)), Some(Duration::from_millis(5)));
-        assert_eq!(t.take(A, 1, 1, Instant::from_millis(6)), None, "already answered");
+        assert_eq!(
+            t.take(Ipv4Addr::new(10, 0, 0, 9), 1, 1, Instant::from_millis(5)),
+            None,
+            "wrong peer"
+        );
+        assert_eq!(
+            t.take(A, 1, 1, Instant::from_millis(5)),
+            Some(Duration::from_millis(5))
+        );
+        assert_eq!(
+            t.take(A, 1, 1, Instant::from_millis(6)),
+            None,
+            "already answered"
+        );
         t.record(o(3, 200));
         t.record(o(4, 300));
-        assert_eq!(t.take(A, 1, 2, Instant::from_millis(400)), None, "evicted by the bound");
+        assert_eq!(
+            t.take(A, 1, 2, Instant::from_millis(400)),
+            None,
+            "evicted by the bound"
+        );
         assert_eq!(t.poll_at(), Some(Instant::from_millis(1200)));
         assert_eq!(t.expire(Instant::from_millis(1250)), vec![o(3, 200)]);
         assert_eq!(t.expire(Instant::from_millis(1300)), vec![o(4, 300)]);

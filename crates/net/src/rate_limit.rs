@@ -20,7 +20,12 @@ impl TokenBucket {
     /// A full bucket.
     pub fn new(per_sec: u32, burst: u32) -> TokenBucket {
         let burst = u64::from(burst);
-        TokenBucket { per_sec: u64::from(per_sec), burst, nano_tokens: burst * SCALE, last: Instant::ZERO }
+        TokenBucket {
+            per_sec: u64::from(per_sec),
+            burst,
+            nano_tokens: burst * SCALE,
+            last: Instant::ZERO,
+        }
     }
 
     /// Takes a token if one is available at `now`.
@@ -28,7 +33,10 @@ impl TokenBucket {
         let elapsed = now.as_nanos().saturating_sub(self.last.as_nanos());
         self.last = self.last.max(now);
         let refill = elapsed.saturating_mul(self.per_sec);
-        self.nano_tokens = self.nano_tokens.saturating_add(refill).min(self.burst * SCALE);
+        self.nano_tokens = self
+            .nano_tokens
+            .saturating_add(refill)
+            .min(self.burst * SCALE);
         if self.nano_tokens >= SCALE {
             self.nano_tokens -= SCALE;
             true

@@ -26,7 +26,11 @@ pub struct ReassemblyConfig {
 
 impl Default for ReassemblyConfig {
     fn default() -> Self {
-        ReassemblyConfig { max_bytes: 64 * 1024, max_datagrams: 16, timeout: Duration::from_secs(30) }
+        ReassemblyConfig {
+            max_bytes: 64 * 1024,
+            max_datagrams: 16,
+            timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -78,7 +82,10 @@ pub struct Reassembler {
 
 impl Reassembler {
     pub fn new(cfg: ReassemblyConfig) -> Reassembler {
-        Reassembler { cfg, ..Reassembler::default() }
+        Reassembler {
+            cfg,
+            ..Reassembler::default()
+        }
     }
 
     /// Bytes currently charged against `max_bytes`.
@@ -100,7 +107,14 @@ impl Reassembler {
     /// Adds one fragment (`offset` in bytes, `more` = the MF flag). On error the fragment
     /// is dropped for the returned reason and, except for [`DropReason::ReassemblyDuplicate`],
     /// so is everything held for its datagram.
-    pub fn add(&mut self, key: FragmentKey, offset: usize, more: bool, data: &[u8], now: Instant) -> Result<Reassembled, DropReason> {
+    pub fn add(
+        &mut self,
+        key: FragmentKey,
+        offset: usize,
+        more: bool,
+        data: &[u8],
+        now: Instant,
+    ) -> Result<Reassembled, DropReason> {
         let index = match self.datagrams.iter().position(|d| d.key == key) {
             Some(i) => i,
             None => {
@@ -108,7 +122,13 @@ impl Reassembler {
                     return Err(DropReason::ReassemblyOverflow);
                 }
                 let expires = now + self.cfg.timeout;
-                self.datagrams.push(Datagram { key, expires, fragments: Vec::new(), total_len: None, charged: 0 });
+                self.datagrams.push(Datagram {
+                    key,
+                    expires,
+                    fragments: Vec::new(),
+                    total_len: None,
+                    charged: 0,
+                });
                 self.datagrams.len() - 1
             }
         };
@@ -125,7 +145,10 @@ impl Reassembler {
             return Err(DropReason::BadFragment);
         }
         let slot = d.fragments.partition_point(|(o, _)| *o < offset);
-        if d.fragments.get(slot).is_some_and(|(o, f)| *o == offset && f.len() == data.len()) {
+        if d.fragments
+            .get(slot)
+            .is_some_and(|(o, f)| *o == offset && f.len() == data.len())
+        {
             return Err(DropReason::ReassemblyDuplicate);
         }
         let overlaps_prev = slot > 0 && {
@@ -184,8 +207,12 @@ impl Reassembler {
 mod tests {
     use super::*;
 
-    const KEY: FragmentKey =
-        FragmentKey { src: Ipv4Addr::new(10, 0, 0, 1), dst: Ipv4Addr::new(10, 0, 0, 2), protocol: 17, ident: 99 };
+    const KEY: FragmentKey = FragmentKey {
+        src: Ipv4Addr::new(10, 0, 0, 1),
+        dst: Ipv4Addr::new(10, 0, 0, 2),
+        protocol: 17,
+        ident: 99,
+    };
 
     fn data(len: usize) -> Vec<u8> {
         (0..len).map(|i| (i * 7 + 3) as u8).collect()
@@ -193,11 +220,21 @@ mod tests {
 
     /// Splits `payload` into fragments of `size` bytes: (offset, more, bytes).
     fn split(payload: &[u8], size: usize) -> Vec<(usize, bool, Vec<u8>)> {
-        payload.chunks(size).enumerate().map(|(i, c)| (i * size, (i + 1) * size < payload.len(), c.to_vec())).collect()
+        payload
+            .chunks(size)
+            .enumerate()
+            .map(|(i, c)| (i * size, (i + 1) * size < payload.len(), c.to_vec()))
+            .collect()
     }
 
-    fn feed(r: &mut Reassembler, frags: &[(usize, bool, Vec<u8>)]) -> Vec<Result<Reassembled, DropReason>> {
-        frags.iter().map(|(o, m, d)| r.add(KEY, *o, *m, d, Instant::ZERO)).collect()
+    fn feed(
+        r: &mut Reassembler,
+        frags: &[(usize, bool, Vec<u8>)],
+    ) -> Vec<Result<Reassembled, DropReason>> {
+        frags
+            .iter()
+            .map(|(o, m, d)| r.add(KEY, *o, *m, d, Instant::ZERO))
+            .collect()
     }
 
     #[test]
@@ -233,61 +270,110 @@ mod tests {
     #[test]
     fn overlap_drops_datagram_and_duplicate_is_ignored() {
         let mut r = Reassembler::new(ReassemblyConfig::default());
-        assert_eq!(r.add(KEY, 0, true, &data(16), Instant::ZERO), Ok(Reassembled::Held));
-        assert_eq!(r.add(KEY, 0, true, &data(16), Instant::ZERO), Err(DropReason::ReassemblyDuplicate));
+        assert_eq!(
+            r.add(KEY, 0, true, &data(16), Instant::ZERO),
+            Ok(Reassembled::Held)
+        );
+        assert_eq!(
+            r.add(KEY, 0, true, &data(16), Instant::ZERO),
+            Err(DropReason::ReassemblyDuplicate)
+        );
         assert_eq!(r.datagrams_held(), 1);
-        assert_eq!(r.add(KEY, 8, true, &data(16), Instant::ZERO), Err(DropReason::ReassemblyOverlap));
+        assert_eq!(
+            r.add(KEY, 8, true, &data(16), Instant::ZERO),
+            Err(DropReason::ReassemblyOverlap)
+        );
         assert_eq!((r.bytes_held(), r.datagrams_held()), (0, 0));
         // Overlap with the following fragment.
         r.add(KEY, 16, true, &data(16), Instant::ZERO).unwrap();
-        assert_eq!(r.add(KEY, 8, true, &data(16), Instant::ZERO), Err(DropReason::ReassemblyOverlap));
+        assert_eq!(
+            r.add(KEY, 8, true, &data(16), Instant::ZERO),
+            Err(DropReason::ReassemblyOverlap)
+        );
         // A fragment after the end given by the last fragment, and two different ends.
         r.add(KEY, 16, false, &data(16), Instant::ZERO).unwrap();
-        assert_eq!(r.add(KEY, 32, true, &data(16), Instant::ZERO), Err(DropReason::BadFragment));
+        assert_eq!(
+            r.add(KEY, 32, true, &data(16), Instant::ZERO),
+            Err(DropReason::BadFragment)
+        );
         r.add(KEY, 16, true, &data(16), Instant::ZERO).unwrap();
         r.add(KEY, 64, false, &data(8), Instant::ZERO).unwrap();
-        assert_eq!(r.add(KEY, 80, false, &data(8), Instant::ZERO), Err(DropReason::BadFragment));
+        assert_eq!(
+            r.add(KEY, 80, false, &data(8), Instant::ZERO),
+            Err(DropReason::BadFragment)
+        );
         assert_eq!(r.datagrams_held(), 0);
     }
 
     #[test]
     fn timeout() {
         let mut r = Reassembler::new(ReassemblyConfig::default());
-        r.add(KEY, 0, true, &data(16), Instant::from_secs(5)).unwrap();
+        r.add(KEY, 0, true, &data(16), Instant::from_secs(5))
+            .unwrap();
         assert_eq!(r.poll_at(), Some(Instant::from_secs(35)));
         assert_eq!(r.poll(Instant::from_secs(34)), 0);
         assert_eq!(r.poll(Instant::from_secs(35)), 1);
-        assert_eq!((r.bytes_held(), r.datagrams_held(), r.poll_at()), (0, 0, None));
+        assert_eq!(
+            (r.bytes_held(), r.datagrams_held(), r.poll_at()),
+            (0, 0, None)
+        );
         // The late tail starts a new datagram rather than completing the dropped one.
-        assert_eq!(r.add(KEY, 16, false, &data(4), Instant::from_secs(36)), Ok(Reassembled::Held));
+        assert_eq!(
+            r.add(KEY, 16, false, &data(4), Instant::from_secs(36)),
+            Ok(Reassembled::Held)
+        );
     }
 
     #[test]
     fn memory_limit() {
-        let cfg = ReassemblyConfig { max_bytes: 4096, ..ReassemblyConfig::default() };
+        let cfg = ReassemblyConfig {
+            max_bytes: 4096,
+            ..ReassemblyConfig::default()
+        };
         let mut r = Reassembler::new(cfg);
         let other = FragmentKey { ident: 1, ..KEY };
         r.add(other, 0, true, &data(2048), Instant::ZERO).unwrap();
         r.add(KEY, 0, true, &data(1024), Instant::ZERO).unwrap();
-        assert_eq!(r.add(KEY, 1024, true, &data(1032), Instant::ZERO), Err(DropReason::ReassemblyOverflow));
+        assert_eq!(
+            r.add(KEY, 1024, true, &data(1032), Instant::ZERO),
+            Err(DropReason::ReassemblyOverflow)
+        );
         // The offending datagram is released entirely; the other one is untouched.
         assert_eq!((r.bytes_held(), r.datagrams_held()), (2048, 1));
         // Many tiny fragments are charged at least MIN_CHARGE each: the first refused one
         // comes exactly when the charges reach the limit, and frees its datagram.
         let tiny = FragmentKey { ident: 2, ..KEY };
-        let held = (0..1000).take_while(|i| r.add(tiny, i * 8, true, &[], Instant::ZERO).is_ok()).count();
+        let held = (0..1000)
+            .take_while(|i| r.add(tiny, i * 8, true, &[], Instant::ZERO).is_ok())
+            .count();
         assert_eq!(held, (4096 - 2048) / MIN_CHARGE);
         assert_eq!((r.bytes_held(), r.datagrams_held()), (2048, 1));
     }
 
     #[test]
     fn datagram_count_limit() {
-        let mut r = Reassembler::new(ReassemblyConfig { max_datagrams: 2, ..ReassemblyConfig::default() });
+        let mut r = Reassembler::new(ReassemblyConfig {
+            max_datagrams: 2,
+            ..ReassemblyConfig::default()
+        });
         for ident in 0..2 {
-            r.add(FragmentKey { ident, ..KEY }, 0, true, &data(8), Instant::ZERO).unwrap();
+            r.add(
+                FragmentKey { ident, ..KEY },
+                0,
+                true,
+                &data(8),
+                Instant::ZERO,
+            )
+            .unwrap();
         }
         assert_eq!(
-            r.add(FragmentKey { ident: 2, ..KEY }, 0, true, &data(8), Instant::ZERO),
+            r.add(
+                FragmentKey { ident: 2, ..KEY },
+                0,
+                true,
+                &data(8),
+                Instant::ZERO
+            ),
             Err(DropReason::ReassemblyOverflow)
         );
     }

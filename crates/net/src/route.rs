@@ -32,9 +32,17 @@ impl RouteTable {
     /// The on-link route for the subnet and, if there is a gateway, a default route.
     pub fn from_config(cfg: &IfaceConfig) -> RouteTable {
         let mut t = RouteTable::default();
-        t.routes.push(Route { dest: cfg.addr, prefix_len: cfg.prefix_len, gateway: None });
+        t.routes.push(Route {
+            dest: cfg.addr,
+            prefix_len: cfg.prefix_len,
+            gateway: None,
+        });
         if let Some(gw) = cfg.gateway {
-            t.routes.push(Route { dest: Ipv4Addr::UNSPECIFIED, prefix_len: 0, gateway: Some(gw) });
+            t.routes.push(Route {
+                dest: Ipv4Addr::UNSPECIFIED,
+                prefix_len: 0,
+                gateway: Some(gw),
+            });
         }
         t
     }
@@ -72,12 +80,25 @@ mod tests {
         let mut t = RouteTable::from_config(&cfg);
         let local = Ipv4Addr::new(192, 168, 100, 9);
         assert_eq!(t.lookup(local), Some(local));
-        assert_eq!(t.lookup(Ipv4Addr::new(8, 8, 8, 8)), Some(Ipv4Addr::new(192, 168, 100, 1)));
+        assert_eq!(
+            t.lookup(Ipv4Addr::new(8, 8, 8, 8)),
+            Some(Ipv4Addr::new(192, 168, 100, 1))
+        );
         let vpn_gw = Ipv4Addr::new(192, 168, 100, 50);
-        t.add(Route { dest: Ipv4Addr::new(10, 0, 0, 0), prefix_len: 8, gateway: Some(vpn_gw) }).unwrap();
+        t.add(Route {
+            dest: Ipv4Addr::new(10, 0, 0, 0),
+            prefix_len: 8,
+            gateway: Some(vpn_gw),
+        })
+        .unwrap();
         assert_eq!(t.lookup(Ipv4Addr::new(10, 1, 2, 3)), Some(vpn_gw));
         while t.routes().len() < MAX_ROUTES {
-            t.add(Route { dest: Ipv4Addr::new(172, 16, 0, 0), prefix_len: 12, gateway: None }).unwrap();
+            t.add(Route {
+                dest: Ipv4Addr::new(172, 16, 0, 0),
+                prefix_len: 12,
+                gateway: None,
+            })
+            .unwrap();
         }
         assert_eq!(t.add(t.routes()[0]), Err(RouteTableFull));
     }
@@ -85,8 +106,14 @@ mod tests {
     #[test]
     fn no_gateway_means_no_route_off_subnet() {
         let t = RouteTable::from_config(&IfaceConfig::parse("ip=10.0.0.2/8").unwrap());
-        assert_eq!(t.lookup(Ipv4Addr::new(10, 200, 0, 1)), Some(Ipv4Addr::new(10, 200, 0, 1)));
+        assert_eq!(
+            t.lookup(Ipv4Addr::new(10, 200, 0, 1)),
+            Some(Ipv4Addr::new(10, 200, 0, 1))
+        );
         assert_eq!(t.lookup(Ipv4Addr::new(11, 0, 0, 1)), None);
-        assert_eq!(RouteTable::default().lookup(Ipv4Addr::new(10, 0, 0, 1)), None);
+        assert_eq!(
+            RouteTable::default().lookup(Ipv4Addr::new(10, 0, 0, 1)),
+            None
+        );
     }
 }

@@ -29,7 +29,6 @@ impl Instant {
         self.0
     }
 
-
     /// Time elapsed since `earlier` (zero if `earlier` is in the future).
     pub fn since(self, earlier: Instant) -> Duration {
         Duration::from_nanos(self.0.saturating_sub(earlier.0))
@@ -63,7 +62,10 @@ mod tests {
     fn arithmetic_saturates() {
         let t = Instant::from_secs(2);
         assert_eq!(t + Duration::from_millis(500), Instant::from_millis(2500));
-        assert_eq!((Instant::from_nanos(u64::MAX - 1) + Duration::from_secs(1)).as_nanos(), u64::MAX);
+        assert_eq!(
+            (Instant::from_nanos(u64::MAX - 1) + Duration::from_secs(1)).as_nanos(),
+            u64::MAX
+        );
         assert_eq!(Instant::from_secs(1).since(t), Duration::ZERO);
         assert_eq!(t.since(Instant::from_secs(1)), Duration::from_secs(1));
         assert_eq!(earliest(Some(t), None), Some(t));

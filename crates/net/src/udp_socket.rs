@@ -41,7 +41,11 @@ pub struct UdpSockets {
 impl UdpSockets {
     /// A table of at most `max_sockets` sockets, each queueing at most `queue_len` datagrams.
     pub fn new(max_sockets: usize, queue_len: usize) -> UdpSockets {
-        UdpSockets { queues: BTreeMap::new(), queue_len, max_sockets }
+        UdpSockets {
+            queues: BTreeMap::new(),
+            queue_len,
+            max_sockets,
+        }
     }
 
     /// Binds `port` (0 picks a free ephemeral port) and returns the bound port.
@@ -50,7 +54,9 @@ impl UdpSockets {
             return Err(BindError::TableFull);
         }
         let port = match port {
-            0 => (EPHEMERAL_START..=u16::MAX).find(|p| !self.queues.contains_key(p)).ok_or(BindError::TableFull)?,
+            0 => (EPHEMERAL_START..=u16::MAX)
+                .find(|p| !self.queues.contains_key(p))
+                .ok_or(BindError::TableFull)?,
             p if self.queues.contains_key(&p) => return Err(BindError::InUse),
             p => p,
         };
@@ -88,7 +94,12 @@ mod tests {
     use super::*;
 
     fn dgram(tag: u8) -> UdpDatagram {
-        UdpDatagram { src: Ipv4Addr::new(1, 2, 3, 4), src_port: 9, dst: Ipv4Addr::new(5, 6, 7, 8), data: vec![tag] }
+        UdpDatagram {
+            src: Ipv4Addr::new(1, 2, 3, 4),
+            src_port: 9,
+            dst: Ipv4Addr::new(5, 6, 7, 8),
+            data: vec![tag],
+        }
     }
 
     #[test]

@@ -5,7 +5,10 @@ mod common;
 use common::*;
 use halyard_net::wire::dhcp::{self, MessageType, Repr};
 use halyard_net::wire::{arp, ethernet, ipv4, udp};
-use halyard_net::{Delivery, DropReason, EthernetAddress, Event, IfaceConfig, Instant, Interface, InterfaceOptions, Rx};
+use halyard_net::{
+    Delivery, DropReason, EthernetAddress, Event, IfaceConfig, Instant, Interface,
+    InterfaceOptions, Rx,
+};
 use std::net::Ipv4Addr;
 
 const MAC: EthernetAddress = EthernetAddress([0x52, 0x54, 0, 0x12, 0x34, 0x56]);
@@ -18,7 +21,12 @@ fn server_frame(msg: &Repr, dst: Ipv4Addr, dst_mac: EthernetAddress) -> Vec<u8> 
     let body = msg.to_bytes();
     let udp_len = udp::HEADER_LEN + body.len();
     let mut f = vec![0u8; ethernet::HEADER_LEN + ipv4::HEADER_LEN + udp_len];
-    ethernet::Repr { src: SERVER_MAC, dst: dst_mac, ethertype: ethernet::ethertype::IPV4 }.emit(&mut f);
+    ethernet::Repr {
+        src: SERVER_MAC,
+        dst: dst_mac,
+        ethertype: ethernet::ethertype::IPV4,
+    }
+    .emit(&mut f);
     let ip = ipv4::Repr {
         src: SERVER,
         dst,
@@ -31,7 +39,11 @@ fn server_frame(msg: &Repr, dst: Ipv4Addr, dst_mac: EthernetAddress) -> Vec<u8> 
         payload_len: udp_len,
     };
     ip.emit(&mut f[14..]);
-    udp::Repr { src_port: dhcp::SERVER_PORT, dst_port: dhcp::CLIENT_PORT }.emit(&mut f[34..], SERVER, dst, &body);
+    udp::Repr {
+        src_port: dhcp::SERVER_PORT,
+        dst_port: dhcp::CLIENT_PORT,
+    }
+    .emit(&mut f[34..], SERVER, dst, &body);
     f
 }
 
@@ -39,8 +51,15 @@ fn server_frame(msg: &Repr, dst: Ipv4Addr, dst_mac: EthernetAddress) -> Vec<u8> 
 fn client_message(frame: &[u8]) -> (Repr, Ipv4Addr, Ipv4Addr) {
     let ip = ip_of(frame);
     let (u, body) = udp_payload_of(frame);
-    assert_eq!((u.src_port, u.dst_port), (dhcp::CLIENT_PORT, dhcp::SERVER_PORT));
-    (Repr::parse(&dhcp::Packet::new_checked(&body[..]).unwrap()).unwrap(), ip.src(), ip.dst())
+    assert_eq!(
+        (u.src_port, u.dst_port),
+        (dhcp::CLIENT_PORT, dhcp::SERVER_PORT)
+    );
+    (
+        Repr::parse(&dhcp::Packet::new_checked(&body[..]).unwrap()).unwrap(),
+        ip.src(),
+        ip.dst(),
+    )
 }
 
 fn answer(req: &Repr, ty: MessageType, lease: u32) -> Repr {
@@ -65,23 +84,48 @@ fn dora() -> Interface {
     assert_eq!(tx.len(), 1);
     assert_eq!(&tx[0][..6], &[0xff; 6]);
     let (discover, src, dst) = client_message(&tx[0]);
-    assert_eq!((discover.message_type, src, dst), (MessageType::Discover, Ipv4Addr::UNSPECIFIED, Ipv4Addr::BROADCAST));
+    assert_eq!(
+        (discover.message_type, src, dst),
+        (
+            MessageType::Discover,
+            Ipv4Addr::UNSPECIFIED,
+            Ipv4Addr::BROADCAST
+        )
+    );
     // Offer unicast to the offered address (some servers ignore the broadcast flag).
     let offer = server_frame(&answer(&discover, MessageType::Offer, 3600), LEASED, MAC);
     assert_eq!(i.receive(&offer, t0), Rx::Delivered(Delivery::Dhcp));
     let tx = drain_tx(&mut i);
     let (request, _, dst) = client_message(&tx[0]);
-    assert_eq!((request.message_type, dst), (MessageType::Request, Ipv4Addr::BROADCAST));
-    assert_eq!((request.requested_ip, request.server_id), (Some(LEASED), Some(SERVER)));
-    let ack = server_frame(&answer(&request, MessageType::Ack, 3600), Ipv4Addr::BROADCAST, EthernetAddress::BROADCAST);
+    assert_eq!(
+        (request.message_type, dst),
+        (MessageType::Request, Ipv4Addr::BROADCAST)
+    );
+    assert_eq!(
+        (request.requested_ip, request.server_id),
+        (Some(LEASED), Some(SERVER))
+    );
+    let ack = server_frame(
+        &answer(&request, MessageType::Ack, 3600),
+        Ipv4Addr::BROADCAST,
+        EthernetAddress::BROADCAST,
+    );
     assert_eq!(i.receive(&ack, t0), Rx::Delivered(Delivery::Dhcp));
     let expected = IfaceConfig::parse("ip=10.0.2.15/24 gw=10.0.2.2 dns=10.0.2.3").unwrap();
-    assert_eq!(drain_events(&mut i), vec![Event::Configured(expected.clone())]);
+    assert_eq!(
+        drain_events(&mut i),
+        vec![Event::Configured(expected.clone())]
+    );
     assert_eq!(i.config(), Some(&expected));
     // Configuration is announced by gratuitous ARP.
     let garp = drain_tx(&mut i);
     assert_eq!(garp.len(), 1);
-    assert_eq!(ethernet::Frame::new_checked(&garp[0][..]).unwrap().ethertype(), ethernet::ethertype::ARP);
+    assert_eq!(
+        ethernet::Frame::new_checked(&garp[0][..])
+            .unwrap()
+            .ethertype(),
+        ethernet::ethertype::ARP
+    );
     i
 }
 
@@ -100,15 +144,27 @@ fn renewal_is_unicast_to_the_server() {
     // The server's MAC is not known yet: the REQUEST waits behind ARP.
     let tx = drain_tx(&mut i);
     assert_eq!(tx.len(), 1);
-    assert_eq!(i.receive(&arp_reply_from_server(&tx[0]), t1), Rx::Delivered(Delivery::Arp));
+    assert_eq!(
+        i.receive(&arp_reply_from_server(&tx[0]), t1),
+        Rx::Delivered(Delivery::Arp)
+    );
     let tx = drain_tx(&mut i);
     assert_eq!(&tx[0][..6], &SERVER_MAC.0);
     let (req, src, dst) = client_message(&tx[0]);
-    assert_eq!((req.message_type, req.client_ip, src, dst), (MessageType::Request, LEASED, LEASED, SERVER));
+    assert_eq!(
+        (req.message_type, req.client_ip, src, dst),
+        (MessageType::Request, LEASED, LEASED, SERVER)
+    );
     let ack = server_frame(&answer(&req, MessageType::Ack, 3600), LEASED, MAC);
     assert_eq!(i.receive(&ack, t1), Rx::Delivered(Delivery::Dhcp));
-    assert!(drain_events(&mut i).is_empty(), "same configuration: no event");
-    assert_eq!(i.dhcp_lease().unwrap().expires, Instant::from_secs(1800 + 3600));
+    assert!(
+        drain_events(&mut i).is_empty(),
+        "same configuration: no event"
+    );
+    assert_eq!(
+        i.dhcp_lease().unwrap().expires,
+        Instant::from_secs(1800 + 3600)
+    );
 }
 
 #[test]
@@ -142,7 +198,10 @@ fn nak_during_renewal_deconfigures() {
     assert_eq!(drain_events(&mut i), vec![Event::Deconfigured]);
     assert_eq!(i.config(), None);
     let (again, src, _) = client_message(&drain_tx(&mut i)[0]);
-    assert_eq!((again.message_type, src), (MessageType::Discover, Ipv4Addr::UNSPECIFIED));
+    assert_eq!(
+        (again.message_type, src),
+        (MessageType::Discover, Ipv4Addr::UNSPECIFIED)
+    );
 }
 
 #[test]
@@ -151,7 +210,10 @@ fn stray_dhcp_is_ignored() {
     let mut foreign = Repr::new(MessageType::Ack, 12345, MAC);
     foreign.lease_time = Some(10);
     let f = server_frame(&foreign, Ipv4Addr::BROADCAST, EthernetAddress::BROADCAST);
-    assert_eq!(i.receive(&f, Instant::from_secs(1)), Rx::Dropped(DropReason::DhcpIgnored));
+    assert_eq!(
+        i.receive(&f, Instant::from_secs(1)),
+        Rx::Dropped(DropReason::DhcpIgnored)
+    );
     assert!(i.config().is_some());
 }
 
@@ -160,7 +222,12 @@ fn arp_reply_from_server(request: &[u8]) -> Vec<u8> {
     let q = arp::Repr::parse(&arp::Packet::new_checked(&request[14..]).unwrap());
     assert_eq!(q.target_protocol_addr, SERVER);
     let mut f = vec![0u8; 42];
-    ethernet::Repr { src: SERVER_MAC, dst: MAC, ethertype: ethernet::ethertype::ARP }.emit(&mut f);
+    ethernet::Repr {
+        src: SERVER_MAC,
+        dst: MAC,
+        ethertype: ethernet::ethertype::ARP,
+    }
+    .emit(&mut f);
     arp::Repr {
         operation: arp::Operation::Reply,
         source_hardware_addr: SERVER_MAC,

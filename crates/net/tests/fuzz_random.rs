@@ -5,7 +5,9 @@
 mod common;
 
 use common::Rng;
-use halyard_net::fuzz::{connected_pair, receive_checked, receive_frame, receive_sequence, seed_frames, OUR_MAC};
+use halyard_net::fuzz::{
+    connected_pair, receive_checked, receive_frame, receive_sequence, seed_frames, OUR_MAC,
+};
 use halyard_net::Instant;
 use std::collections::BTreeMap;
 
@@ -57,7 +59,9 @@ fn hundred_thousand_frames() {
             }
             f
         };
-        *outcomes.entry(receive_checked(&mut us, &frame, now)).or_default() += 1;
+        *outcomes
+            .entry(receive_checked(&mut us, &frame, now))
+            .or_default() += 1;
         if n % 1000 == 0 {
             receive_frame(&frame);
             receive_sequence(&frame);
@@ -71,13 +75,34 @@ fn hundred_thousand_frames() {
     let c = us.counters();
     // Every frame ever received (those of the pair's handshake included) has one outcome.
     let received = c.layer(halyard_net::Layer::Ethernet).rx_packets;
-    assert_eq!(c.total_delivered() + c.total_dropped() - secondary(c), received);
-    for deep in ["rx_tcp_handed_up", "rx_udp_delivered", "rx_icmp_echo_request", "rx_fragment_held", "drop_bad_checksum", "drop_udp_no_socket"] {
-        assert!(outcomes.get(deep).copied().unwrap_or(0) > 10, "{deep} rarely reached: {outcomes:?}");
+    assert_eq!(
+        c.total_delivered() + c.total_dropped() - secondary(c),
+        received
+    );
+    for deep in [
+        "rx_tcp_handed_up",
+        "rx_udp_delivered",
+        "rx_icmp_echo_request",
+        "rx_fragment_held",
+        "drop_bad_checksum",
+        "drop_udp_no_socket",
+    ] {
+        assert!(
+            outcomes.get(deep).copied().unwrap_or(0) > 10,
+            "{deep} rarely reached: {outcomes:?}"
+        );
     }
-    assert!(outcomes.len() >= 20, "only {} outcomes: {outcomes:?}", outcomes.len());
+    assert!(
+        outcomes.len() >= 20,
+        "only {} outcomes: {outcomes:?}",
+        outcomes.len()
+    );
 }
 
 fn secondary(c: &halyard_net::Counters) -> u64 {
-    halyard_net::DropReason::ALL.iter().filter(|r| !r.is_receive_outcome()).map(|r| c.dropped(*r)).sum()
+    halyard_net::DropReason::ALL
+        .iter()
+        .filter(|r| !r.is_receive_outcome())
+        .map(|r| c.dropped(*r))
+        .sum()
 }

@@ -113,7 +113,7 @@ proptest! {
 
     #[test]
     fn arbitrary_frames_end_in_exactly_one_outcome(bytes in proptest::collection::vec(any::<u8>(), 0..1600)) {
-        let mut i = interface(Instant::ZERO);
+        let mut i = interface();
         receive_checked(&mut i, &bytes, Instant::ZERO);
     }
 
@@ -128,7 +128,7 @@ proptest! {
         if truncate {
             frame.truncate(cut.index(frame.len() + 1));
         }
-        let mut i = interface(Instant::ZERO);
+        let mut i = interface();
         receive_checked(&mut i, &frame, Instant::ZERO);
     }
 

@@ -182,12 +182,15 @@ pub fn register(vector: u8, handler: Handler) {
 }
 
 /// The Rust side of every interrupt and exception. Hardirq context, interrupts off.
+/// Device and IPI vectors are bracketed by `hardirq_enter`/`hardirq_exit`, which runs
+/// softirqs and preemption on the way out (on the interrupted thread's stack).
 extern "C" fn dispatch(frame: &mut InterruptFrame) {
     let vector = frame.vector as u8;
     if vector < 32 {
         super::exceptions::handle(frame);
         return;
     }
+    crate::irq::hardirq_enter();
     match HANDLERS[vector as usize].load(Ordering::Acquire) {
         0 => super::interrupts::unexpected(vector),
         f => {
@@ -197,4 +200,5 @@ extern "C" fn dispatch(frame: &mut InterruptFrame) {
         }
     }
     super::interrupts::end_of_interrupt(vector);
+    crate::irq::hardirq_exit();
 }

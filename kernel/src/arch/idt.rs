@@ -8,7 +8,7 @@ use core::mem::size_of;
 
 use super::entry;
 use super::gdt::{ist, KERNEL_CODE};
-use crate::sync::IrqSpinLock;
+use crate::sync::{IrqLock, LockClass};
 
 #[derive(Clone, Copy)]
 #[repr(C)]
@@ -42,7 +42,8 @@ impl Gate {
 #[repr(C, align(16))]
 struct Table([Gate; 256]);
 
-static IDT: IrqSpinLock<Table> = IrqSpinLock::new(Table([Gate::EMPTY; 256]));
+static IDT_CLASS: LockClass = LockClass::new("arch.idt");
+static IDT: IrqLock<Table> = IrqLock::new(Table([Gate::EMPTY; 256]), &IDT_CLASS);
 
 /// The IST slot a vector enters on.
 fn ist_for(vector: u8) -> u8 {

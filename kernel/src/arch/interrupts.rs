@@ -6,6 +6,7 @@
 //! | 0x20-0x2f | ISA IRQs through the IOAPIC (`0x20 + irq`) |
 //! | 0x30-0xdf | MSI/MSI-X vectors handed out by [`super::msi`] |
 //! | 0xe0-0xef | the masked legacy PICs (spurious only) |
+//! | 0xf0 | reschedule IPI |
 //! | 0xfd | LAPIC error, 0xfe LAPIC timer, 0xff LAPIC spurious |
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -13,6 +14,8 @@ use super::entry::{self, InterruptFrame};
 use super::{lapic, percpu};
 
 pub const ISA_BASE: u8 = 0x20;
+/// IPI asking a CPU to reschedule (a thread was queued for it while it idled).
+pub const RESCHED_VECTOR: u8 = 0xf0;
 pub const LAPIC_ERROR_VECTOR: u8 = 0xfd;
 pub const TIMER_VECTOR: u8 = 0xfe;
 pub const SPURIOUS_VECTOR: u8 = 0xff;

@@ -65,7 +65,7 @@ ap_lm64:
     mov {base} + ap_slot_arg - ap_trampoline_start, %rdi
     mov {base} + ap_slot_entry - ap_trampoline_start, %rax
     xor %ebp, %ebp
-    jmp *%rax
+    call *%rax                  /* a call, so ap_entry sees an ABI-aligned stack */
 
     .balign 8
 ap_gdt:
@@ -182,8 +182,9 @@ extern "C" fn ap_entry(block: *mut PerCpu) -> ! {
     PerCpu::install(block);
     idt::load();
     lapic::init_cpu();
+    crate::sched::init_cpu();
     time::start_tick(time::tick_hz());
     percpu::current().online.store(true, Ordering::Release);
     crate::debug!("online (APIC id {})", lapic::id());
-    crate::idle::run()
+    crate::sched::idle_loop()
 }

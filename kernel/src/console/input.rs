@@ -4,8 +4,11 @@
 //! so a single-producer single-consumer ring with two atomic indexes suffices: no lock
 //! is shared between hardirq and thread context. When the ring is full, further bytes
 //! are dropped and counted (a person typing cannot fill 1 KiB before the monitor runs).
+//! The reader sleeps on a wait queue that the interrupt wakes.
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use crate::sched::WaitQueue;
 
 const SIZE: usize = 1024;
 
@@ -20,6 +23,8 @@ struct Ring {
 // free, and read only by the consumer after the producer published it with a Release
 // store of `head`; the indexes are atomics.
 unsafe impl Sync for Ring {}
+
+static READERS: WaitQueue = WaitQueue::new();
 
 static RING: Ring = Ring {
     buf: UnsafeCell::new([0; SIZE]),
@@ -41,10 +46,21 @@ pub fn on_uart_interrupt() {
         unsafe { (*RING.buf.get())[head as usize % SIZE] = b };
         RING.head.store(head.wrapping_add(1), Ordering::Release);
     }
+    READERS.wake_all();
 }
 
-/// Takes the next received byte. Called by the single console reader (the monitor).
-pub fn pop() -> Option<u8> {
+/// Waits for and takes the next received byte. Process context (sleeps).
+pub fn read_byte() -> u8 {
+    loop {
+        if let Some(b) = pop() {
+            return b;
+        }
+        READERS.wait_until(|| RING.tail.load(Ordering::Relaxed) != RING.head.load(Ordering::Acquire));
+    }
+}
+
+/// Takes the next received byte, if any. Called by the single console reader.
+fn pop() -> Option<u8> {
     let tail = RING.tail.load(Ordering::Relaxed);
     if tail == RING.head.load(Ordering::Acquire) {
         return None;

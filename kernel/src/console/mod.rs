@@ -10,9 +10,10 @@ pub mod serial;
 
 use core::fmt;
 
-use crate::sync::IrqSpinLock;
+use crate::sync::{IrqLock, LockClass};
 
-static CONSOLE: IrqSpinLock<()> = IrqSpinLock::new(());
+static CONSOLE_CLASS: LockClass = LockClass::new("console");
+static CONSOLE: IrqLock<()> = IrqLock::new((), &CONSOLE_CLASS);
 
 struct SerialWriter;
 

@@ -3,8 +3,11 @@
 //! leaves QEMU with the matching status; the fault tests end in an exception report
 //! instead (the xtask checks it). The xtask's test table lists which it runs.
 mod faults;
+mod lockdep;
 mod pci;
 mod redzone;
+mod sched;
+mod softirq;
 mod sse;
 mod virtio_net;
 
@@ -20,11 +23,19 @@ const TESTS: &[(&str, fn() -> Verdict)] = &[
     ("pagefault", faults::page_fault),
     ("divide", faults::divide_error),
     ("panic", faults::panic),
+    ("wake-ring", sched::wake_ring),
+    ("irq-wakes", sched::interrupt_wakes),
+    ("mutex", sched::mutex),
+    ("might-sleep", sched::might_sleep),
+    ("softirq-flood", softirq::flood),
+    ("seed-bh", softirq::seed_scenario),
+    ("lockdep-bh", lockdep::bh_misuse),
+    ("lockdep-order", lockdep::order_inversion),
     ("pci", pci::run),
     ("virtio-net", virtio_net::run),
 ];
 
-/// Runs test `name` and leaves QEMU with its verdict.
+/// Runs test `name` and leaves QEMU with its verdict. Runs in its own thread.
 pub fn run(name: &str) -> ! {
     let Some((_, test)) = TESTS.iter().find(|(n, _)| *n == name) else {
         println!("TEST-FAIL {name}: no such test");

@@ -19,7 +19,7 @@ use halyard_net::{EthernetAddress, Event, IfaceConfig, Instant, Interface, Inter
 use super::Verdict;
 use crate::arch::cpu;
 use crate::drivers::virtio_net::{self, InterruptMode, TxError, VirtioNet, COUNTERS};
-use crate::sync::IrqSpinLock;
+use crate::sync::BhLock;
 use crate::time;
 
 const BUDGET: usize = 64;
@@ -44,7 +44,7 @@ fn now() -> Instant {
 }
 
 struct Harness {
-    dev: &'static IrqSpinLock<VirtioNet>,
+    dev: &'static BhLock<VirtioNet>,
     iface: Interface,
     tx_refused: u64,
 }

@@ -11,7 +11,7 @@ use paging::{FrameSource, Mapper, PageSize, PageTableFlags as F, TableAccess};
 
 use super::{frames, phys_to_virt, HHDM_BASE, KERNEL_VMA, PAGE_SIZE};
 use crate::arch::cpu;
-use crate::sync::IrqSpinLock;
+use crate::sync::{IrqLock, LockClass};
 
 /// Page tables reached through the direct map.
 pub struct DirectMapTables;
@@ -36,7 +36,8 @@ impl FrameSource for AllocatorFrames {
 }
 
 /// The kernel's top-level table, once built.
-static KERNEL_TABLES: IrqSpinLock<Option<Mapper>> = IrqSpinLock::new(None);
+static KERNEL_TABLES_CLASS: LockClass = LockClass::new("mm.kernel_tables");
+static KERNEL_TABLES: IrqLock<Option<Mapper>> = IrqLock::new(None, &KERNEL_TABLES_CLASS);
 
 extern "C" {
     static __text_start: u8;
@@ -103,11 +104,13 @@ pub fn map_page(va: u64, pa: u64, flags: F) {
         .unwrap_or_else(|e| panic!("mapping {va:#x} -> {pa:#x}: {e}"));
 }
 
-/// Unmaps 4 KiB page `va` and flushes it from this CPU's TLB. Only used before other
-/// CPUs could have cached it (their TLBs are not shot down yet).
-pub fn unmap_page(va: u64) {
-    with(|m| m.unmap(va, &mut DirectMapTables)).unwrap_or_else(|e| panic!("unmapping {va:#x}: {e}"));
+/// Unmaps 4 KiB page `va`, flushes it from this CPU's TLB and returns the frame it
+/// mapped. Other CPUs' TLBs are not shot down: callers unmap only addresses that are
+/// never used again (see `mm::stack`, `mm::unmap_trampoline_identity`).
+pub fn unmap_page(va: u64) -> u64 {
+    let (frame, _) = with(|m| m.unmap(va, &mut DirectMapTables)).unwrap_or_else(|e| panic!("unmapping {va:#x}: {e}"));
     cpu::invlpg(va);
+    frame
 }
 
 /// The physical address and flags `va` maps to, if mapped.

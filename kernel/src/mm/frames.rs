@@ -6,9 +6,10 @@ use frames::FrameAllocator;
 pub use frames::FrameStats;
 
 use super::{phys_to_virt, PAGE_SIZE};
-use crate::sync::IrqSpinLock;
+use crate::sync::{IrqLock, LockClass};
 
-static FRAMES: IrqSpinLock<Option<FrameAllocator<'static>>> = IrqSpinLock::new(None);
+static FRAMES_CLASS: LockClass = LockClass::new("mm.frames");
+static FRAMES: IrqLock<Option<FrameAllocator<'static>>> = IrqLock::new(None, &FRAMES_CLASS);
 
 /// Sets up the allocator over `usable` (sorted, page-aligned RAM ranges), placing its
 /// bitmap in the first range large enough, which must lie in the boot direct map
@@ -51,6 +52,11 @@ pub fn alloc_zeroed() -> Option<u64> {
 /// `count` physically contiguous frames aligned to `align_frames` frames.
 pub fn alloc_contiguous(count: u64, align_frames: u64) -> Option<u64> {
     with(|a| a.alloc_contiguous(count, align_frames))
+}
+
+/// Returns a frame to the allocator; freeing a frame twice is a kernel bug.
+pub fn free(frame: u64) {
+    with(|a| a.free(frame)).unwrap_or_else(|e| panic!("freeing frame {frame:#x}: {e:?}"));
 }
 
 /// Current counts.

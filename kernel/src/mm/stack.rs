@@ -54,6 +54,7 @@ static NEXT_STACK_VA: AtomicU64 = AtomicU64::new(STACKS_BASE);
 
 /// A kernel stack in the stack region, above an unmapped guard page.
 pub struct KernelStack {
+    guard: u64,
     top: u64,
 }
 
@@ -66,12 +67,34 @@ impl KernelStack {
             let frame = frames::alloc().expect("out of memory for a kernel stack");
             address_space::map_page(guard + i * PAGE_SIZE, frame, PageTableFlags::WRITABLE | PageTableFlags::NO_EXECUTE);
         }
-        KernelStack { top: guard + (pages + 1) * PAGE_SIZE }
+        KernelStack { guard, top: guard + (pages + 1) * PAGE_SIZE }
+    }
+
+    /// Initial stack pointer (16-byte aligned).
+    pub fn top(&self) -> u64 {
+        self.top
     }
 
     /// Gives the stack up for good (per-CPU stacks live as long as the machine) and
     /// returns its initial stack pointer.
     pub fn leak_top(self) -> u64 {
-        self.top
+        let top = self.top;
+        core::mem::forget(self);
+        top
+    }
+}
+
+impl Drop for KernelStack {
+    /// Unmaps the stack and frees its frames. The owner has stopped using it (a thread
+    /// stack is dropped only after its thread switched away for the last time). The
+    /// virtual range is never reused, so a stale TLB entry on another CPU can never be
+    /// used to reach the freed frames.
+    fn drop(&mut self) {
+        let mut va = self.guard + PAGE_SIZE;
+        while va < self.top {
+            let frame = address_space::unmap_page(va);
+            frames::free(frame);
+            va += PAGE_SIZE;
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! ARP for IPv4 over Ethernet (RFC 826). Other hardware or protocol types are malformed
 //! for our purposes and rejected by [`Packet::new_checked`].
 
-use super::{addr, be16, Result};
+use super::{addr, be16, check_len, Result};
 use crate::wire::ethernet::EthernetAddress;
 use crate::DropReason;
 use core::net::Ipv4Addr;
@@ -16,21 +16,23 @@ pub enum Operation {
     Reply = 2,
 }
 
-/// A view of an Ethernet/IPv4 ARP packet.
-#[derive(Debug, Clone, Copy)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+packet_view! {
+    /// A view of an Ethernet/IPv4 ARP packet.
+    Packet
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
     /// Checks length, hardware/protocol types and sizes, and the opcode.
     pub fn new_checked(buffer: T) -> Result<Self> {
         let b = buffer.as_ref();
-        if b.len() < PACKET_LEN {
-            return Err(DropReason::TooShort);
-        }
+        check_len(b, PACKET_LEN)?;
         let op = be16(b, 6);
-        if be16(b, 0) != 1 || be16(b, 2) != 0x0800 || b[4] != 6 || b[5] != 4 || !(1..=2).contains(&op) {
+        if be16(b, 0) != 1
+            || be16(b, 2) != 0x0800
+            || b[4] != 6
+            || b[5] != 4
+            || !(1..=2).contains(&op)
+        {
             return Err(DropReason::ArpMalformed);
         }
         Ok(Packet { buffer })
@@ -106,15 +108,18 @@ mod tests {
 
     // ARP request captured on a LAN: who-has 192.168.1.1 tell 192.168.1.100.
     const REQUEST: [u8; 28] = [
-        0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0x00, 0x0c, 0x29, 0xaa, 0xbb, 0xcc, 192, 168, 1,
-        100, 0, 0, 0, 0, 0, 0, 192, 168, 1, 1,
+        0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0x00, 0x0c, 0x29, 0xaa, 0xbb, 0xcc, 192,
+        168, 1, 100, 0, 0, 0, 0, 0, 0, 192, 168, 1, 1,
     ];
 
     #[test]
     fn parses_capture() {
         let r = Repr::parse(&Packet::new_checked(&REQUEST[..]).unwrap());
         assert_eq!(r.operation, Operation::Request);
-        assert_eq!(r.source_hardware_addr, EthernetAddress([0x00, 0x0c, 0x29, 0xaa, 0xbb, 0xcc]));
+        assert_eq!(
+            r.source_hardware_addr,
+            EthernetAddress([0x00, 0x0c, 0x29, 0xaa, 0xbb, 0xcc])
+        );
         assert_eq!(r.source_protocol_addr, Ipv4Addr::new(192, 168, 1, 100));
         assert_eq!(r.target_protocol_addr, Ipv4Addr::new(192, 168, 1, 1));
         let mut out = [0u8; PACKET_LEN];
@@ -124,11 +129,18 @@ mod tests {
 
     #[test]
     fn malformed_cases() {
-        assert_eq!(Packet::new_checked(&REQUEST[..27]).err(), Some(DropReason::TooShort));
+        assert_eq!(
+            Packet::new_checked(&REQUEST[..27]).err(),
+            Some(DropReason::TooShort)
+        );
         for (at, value) in [(1, 6), (2, 0x86), (4, 8), (5, 16), (7, 3), (7, 0)] {
             let mut bad = REQUEST;
             bad[at] = value;
-            assert_eq!(Packet::new_checked(&bad[..]).err(), Some(DropReason::ArpMalformed), "byte {at}");
+            assert_eq!(
+                Packet::new_checked(&bad[..]).err(),
+                Some(DropReason::ArpMalformed),
+                "byte {at}"
+            );
         }
     }
 }

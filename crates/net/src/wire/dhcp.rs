@@ -2,7 +2,7 @@
 //! handful of options a client needs. Unknown options are skipped; option overload of the
 //! `sname`/`file` fields is not used by the servers we target and is ignored.
 
-use super::{addr, be16, be32, Result};
+use super::{addr, be16, be32, check_len, Result};
 use crate::wire::ethernet::EthernetAddress;
 use crate::DropReason;
 use alloc::vec::Vec;
@@ -53,7 +53,9 @@ pub enum MessageType {
 impl MessageType {
     fn from_u8(v: u8) -> Option<Self> {
         use MessageType::*;
-        [Discover, Offer, Request, Decline, Ack, Nak, Release, Inform].into_iter().find(|t| *t as u8 == v)
+        [Discover, Offer, Request, Decline, Ack, Nak, Release, Inform]
+            .into_iter()
+            .find(|t| *t as u8 == v)
     }
 
     /// BOOTP `op`: 2 (reply) for server messages, 1 (request) for client messages.
@@ -65,19 +67,16 @@ impl MessageType {
     }
 }
 
-/// A view of a DHCP message (the UDP payload).
-#[derive(Debug, Clone, Copy)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+packet_view! {
+    /// A view of a DHCP message (the UDP payload).
+    Packet
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
     /// Checks the fixed part, Ethernet hardware type and the magic cookie.
     pub fn new_checked(buffer: T) -> Result<Self> {
         let b = buffer.as_ref();
-        if b.len() < OPTIONS_AT {
-            return Err(DropReason::TooShort);
-        }
+        check_len(b, OPTIONS_AT)?;
         if !(1..=2).contains(&b[0]) || b[1] != 1 || b[2] != 6 || be32(b, FIXED_LEN) != MAGIC {
             return Err(DropReason::DhcpIgnored);
         }
@@ -208,7 +207,11 @@ impl Repr {
                 opt::SUBNET_MASK => r.subnet_mask = ip(),
                 opt::ROUTER if len >= 4 => r.router = Some(addr(value, 0)),
                 opt::DNS => {
-                    r.dns_servers = value.chunks_exact(4).take(MAX_DNS_SERVERS).map(|c| addr(c, 0)).collect();
+                    r.dns_servers = value
+                        .chunks_exact(4)
+                        .take(MAX_DNS_SERVERS)
+                        .map(|c| addr(c, 0))
+                        .collect();
                 }
                 opt::REQUESTED_IP => r.requested_ip = ip(),
                 opt::SERVER_ID => r.server_id = ip(),
@@ -267,7 +270,14 @@ impl Repr {
         if self.request_parameters {
             put(
                 opt::PARAMETER_REQUEST,
-                &[opt::SUBNET_MASK, opt::ROUTER, opt::DNS, opt::LEASE_TIME, opt::RENEWAL_TIME, opt::REBINDING_TIME],
+                &[
+                    opt::SUBNET_MASK,
+                    opt::ROUTER,
+                    opt::DNS,
+                    opt::LEASE_TIME,
+                    opt::RENEWAL_TIME,
+                    opt::REBINDING_TIME,
+                ],
             );
         }
         out.push(opt::END);
@@ -314,8 +324,8 @@ mod tests {
         b[28..34].copy_from_slice(&MAC.0);
         b[FIXED_LEN..OPTIONS_AT].copy_from_slice(&[0x63, 0x82, 0x53, 0x63]);
         b.extend_from_slice(&[
-            53, 1, 2, 54, 4, 10, 0, 2, 2, 51, 4, 0, 1, 0x51, 0x80, 1, 4, 255, 255, 255, 0, 3, 4, 10, 0, 2, 2, 6,
-            8, 10, 0, 2, 3, 8, 8, 8, 8, 0, 0, 255,
+            53, 1, 2, 54, 4, 10, 0, 2, 2, 51, 4, 0, 1, 0x51, 0x80, 1, 4, 255, 255, 255, 0, 3, 4,
+            10, 0, 2, 2, 6, 8, 10, 0, 2, 3, 8, 8, 8, 8, 0, 0, 255,
         ]);
         b
     }
@@ -330,7 +340,10 @@ mod tests {
         assert_eq!(r.server_id, Some(Ipv4Addr::new(10, 0, 2, 2)));
         assert_eq!(r.subnet_mask, Some(Ipv4Addr::new(255, 255, 255, 0)));
         assert_eq!(r.router, Some(Ipv4Addr::new(10, 0, 2, 2)));
-        assert_eq!(r.dns_servers, vec![Ipv4Addr::new(10, 0, 2, 3), Ipv4Addr::new(8, 8, 8, 8)]);
+        assert_eq!(
+            r.dns_servers,
+            vec![Ipv4Addr::new(10, 0, 2, 3), Ipv4Addr::new(8, 8, 8, 8)]
+        );
         assert_eq!(r.lease_time, Some(86400));
         assert_eq!(r.client_hardware_addr, MAC);
     }
@@ -345,26 +358,44 @@ mod tests {
         r.request_parameters = true;
         let b = r.to_bytes();
         assert_eq!(b.len(), MIN_MESSAGE_LEN);
-        assert_eq!(Repr::parse(&Packet::new_checked(&b[..]).unwrap()).unwrap(), r);
+        assert_eq!(
+            Repr::parse(&Packet::new_checked(&b[..]).unwrap()).unwrap(),
+            r
+        );
     }
 
     #[test]
     fn malformed_cases() {
         let good = offer_capture();
-        assert_eq!(Packet::new_checked(&good[..239]).err(), Some(DropReason::TooShort));
+        assert_eq!(
+            Packet::new_checked(&good[..239]).err(),
+            Some(DropReason::TooShort)
+        );
         let mut bad_magic = good.clone();
         bad_magic[OPTIONS_AT - 1] = 0;
-        assert_eq!(Packet::new_checked(&bad_magic[..]).err(), Some(DropReason::DhcpIgnored));
+        assert_eq!(
+            Packet::new_checked(&bad_magic[..]).err(),
+            Some(DropReason::DhcpIgnored)
+        );
         // Truncated option: the DNS option claims 8 bytes but the message stops early.
         let truncated = &good[..good.len() - 6];
-        assert_eq!(Repr::parse(&Packet::new_checked(truncated).unwrap()).err(), Some(DropReason::BadLength));
+        assert_eq!(
+            Repr::parse(&Packet::new_checked(truncated).unwrap()).err(),
+            Some(DropReason::BadLength)
+        );
         // No message type option.
         let mut none = good.clone();
         none[OPTIONS_AT] = 250;
-        assert_eq!(Repr::parse(&Packet::new_checked(&none[..]).unwrap()).err(), Some(DropReason::DhcpIgnored));
+        assert_eq!(
+            Repr::parse(&Packet::new_checked(&none[..]).unwrap()).err(),
+            Some(DropReason::DhcpIgnored)
+        );
         // A server message type in a client (op 1) message.
         let mut wrong_op = good;
         wrong_op[0] = 1;
-        assert_eq!(Repr::parse(&Packet::new_checked(&wrong_op[..]).unwrap()).err(), Some(DropReason::DhcpIgnored));
+        assert_eq!(
+            Repr::parse(&Packet::new_checked(&wrong_op[..]).unwrap()).err(),
+            Some(DropReason::DhcpIgnored)
+        );
     }
 }

@@ -1,7 +1,6 @@
 //! Ethernet II frames (no 802.1Q: tagged frames are recognised only to be dropped).
 
-use super::{be16, Result};
-use crate::DropReason;
+use super::{be16, check_len, Result};
 use core::fmt;
 
 /// A 48-bit MAC address.
@@ -29,7 +28,11 @@ impl EthernetAddress {
 impl fmt::Debug for EthernetAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let b = self.0;
-        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4], b[5])
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            b[0], b[1], b[2], b[3], b[4], b[5]
+        )
     }
 }
 
@@ -43,18 +46,15 @@ pub mod ethertype {
 /// Length of the Ethernet II header.
 pub const HEADER_LEN: usize = 14;
 
-/// A view of an Ethernet II frame.
-#[derive(Debug, Clone, Copy)]
-pub struct Frame<T: AsRef<[u8]>> {
-    buffer: T,
+packet_view! {
+    /// A view of an Ethernet II frame.
+    Frame
 }
 
 impl<T: AsRef<[u8]>> Frame<T> {
     /// Wraps `buffer` after checking it holds at least a header.
     pub fn new_checked(buffer: T) -> Result<Self> {
-        if buffer.as_ref().len() < HEADER_LEN {
-            return Err(DropReason::TooShort);
-        }
+        check_len(buffer.as_ref(), HEADER_LEN)?;
         Ok(Frame { buffer })
     }
 
@@ -91,7 +91,11 @@ pub struct Repr {
 
 impl Repr {
     pub fn parse<T: AsRef<[u8]>>(frame: &Frame<T>) -> Repr {
-        Repr { src: frame.src(), dst: frame.dst(), ethertype: frame.ethertype() }
+        Repr {
+            src: frame.src(),
+            dst: frame.dst(),
+            ethertype: frame.ethertype(),
+        }
     }
 
     /// Writes the header into the first [`HEADER_LEN`] bytes of `buf` (which must be that long).
@@ -105,10 +109,12 @@ impl Repr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::DropReason;
 
     // Start of a captured ARP request frame: broadcast from 00:0c:29:aa:bb:cc.
     const CAPTURE: [u8; 16] = [
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x0c, 0x29, 0xaa, 0xbb, 0xcc, 0x08, 0x06, 0x00, 0x01,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x0c, 0x29, 0xaa, 0xbb, 0xcc, 0x08, 0x06, 0x00,
+        0x01,
     ];
 
     #[test]
@@ -136,7 +142,10 @@ mod tests {
     #[test]
     fn short_frames_rejected() {
         for len in 0..HEADER_LEN {
-            assert_eq!(Frame::new_checked(&CAPTURE[..len]).err(), Some(DropReason::TooShort));
+            assert_eq!(
+                Frame::new_checked(&CAPTURE[..len]).err(),
+                Some(DropReason::TooShort)
+            );
         }
     }
 
@@ -145,6 +154,9 @@ mod tests {
         assert!(EthernetAddress::BROADCAST.is_multicast());
         assert!(EthernetAddress([1, 0, 0x5e, 0, 0, 1]).is_multicast());
         assert!(EthernetAddress([2, 0, 0, 0, 0, 1]).is_unicast());
-        assert_eq!(format!("{:?}", EthernetAddress([2, 0, 0, 0xab, 0, 1])), "02:00:00:ab:00:01");
+        assert_eq!(
+            format!("{:?}", EthernetAddress([2, 0, 0, 0xab, 0, 1])),
+            "02:00:00:ab:00:01"
+        );
     }
 }

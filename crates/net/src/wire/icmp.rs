@@ -1,7 +1,7 @@
 //! ICMPv4 (RFC 792): the echo pair and destination unreachable; other types are recognised
 //! only to be counted as unsupported.
 
-use super::{be16, Result};
+use super::{be16, check_len, Result};
 use crate::DropReason;
 
 /// Length of the fixed ICMP header (type, code, checksum, 4 bytes of rest-of-header).
@@ -18,19 +18,16 @@ pub mod unreachable {
     pub const PORT: u8 = 3;
 }
 
-/// A view of an ICMP message (the whole IPv4 payload).
-#[derive(Debug, Clone, Copy)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+packet_view! {
+    /// A view of an ICMP message (the whole IPv4 payload).
+    Packet
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
     /// Checks the length and the checksum over the whole message.
     pub fn new_checked(buffer: T) -> Result<Self> {
         let b = buffer.as_ref();
-        if b.len() < HEADER_LEN {
-            return Err(DropReason::TooShort);
-        }
+        check_len(b, HEADER_LEN)?;
         if !inet_checksum::verifies(b) {
             return Err(DropReason::BadChecksum);
         }
@@ -54,8 +51,16 @@ impl<T: AsRef<[u8]>> Packet<T> {
 /// The meaning of the ICMP messages this stack handles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Repr<'a> {
-    EchoRequest { ident: u16, seq_no: u16, data: &'a [u8] },
-    EchoReply { ident: u16, seq_no: u16, data: &'a [u8] },
+    EchoRequest {
+        ident: u16,
+        seq_no: u16,
+        data: &'a [u8],
+    },
+    EchoReply {
+        ident: u16,
+        seq_no: u16,
+        data: &'a [u8],
+    },
     /// `original` is the offending datagram's IPv4 header plus at least 8 payload bytes.
     DstUnreachable { code: u8, original: &'a [u8] },
 }
@@ -66,9 +71,20 @@ impl<'a> Repr<'a> {
         let b: &'a [u8] = p.buffer;
         let (ident, seq_no) = (be16(b, 4), be16(b, 6));
         match (p.msg_type(), p.code()) {
-            (ECHO_REQUEST, 0) => Ok(Repr::EchoRequest { ident, seq_no, data: &b[HEADER_LEN..] }),
-            (ECHO_REPLY, 0) => Ok(Repr::EchoReply { ident, seq_no, data: &b[HEADER_LEN..] }),
-            (DST_UNREACHABLE, code) if code <= 15 => Ok(Repr::DstUnreachable { code, original: &b[HEADER_LEN..] }),
+            (ECHO_REQUEST, 0) => Ok(Repr::EchoRequest {
+                ident,
+                seq_no,
+                data: &b[HEADER_LEN..],
+            }),
+            (ECHO_REPLY, 0) => Ok(Repr::EchoReply {
+                ident,
+                seq_no,
+                data: &b[HEADER_LEN..],
+            }),
+            (DST_UNREACHABLE, code) if code <= 15 => Ok(Repr::DstUnreachable {
+                code,
+                original: &b[HEADER_LEN..],
+            }),
             _ => Err(DropReason::IcmpUnsupported),
         }
     }
@@ -85,8 +101,26 @@ impl<'a> Repr<'a> {
     /// Writes the message with a correct checksum into `buf[..self.buffer_len()]`.
     pub fn emit(&self, buf: &mut [u8]) {
         let (ty, code, rest, data) = match *self {
-            Repr::EchoRequest { ident, seq_no, data } => (ECHO_REQUEST, 0, (u32::from(ident) << 16) | u32::from(seq_no), data),
-            Repr::EchoReply { ident, seq_no, data } => (ECHO_REPLY, 0, (u32::from(ident) << 16) | u32::from(seq_no), data),
+            Repr::EchoRequest {
+                ident,
+                seq_no,
+                data,
+            } => (
+                ECHO_REQUEST,
+                0,
+                (u32::from(ident) << 16) | u32::from(seq_no),
+                data,
+            ),
+            Repr::EchoReply {
+                ident,
+                seq_no,
+                data,
+            } => (
+                ECHO_REPLY,
+                0,
+                (u32::from(ident) << 16) | u32::from(seq_no),
+                data,
+            ),
             Repr::DstUnreachable { code, original } => (DST_UNREACHABLE, code, 0, original),
         };
         let len = HEADER_LEN + data.len();
@@ -106,7 +140,8 @@ mod tests {
 
     // An echo request as sent by Linux `ping` (id 0x1234, seq 1, 8 data bytes).
     const ECHO: [u8; 16] = [
-        0x08, 0x00, 0x00, 0x00, 0x12, 0x34, 0x00, 0x01, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68,
+        0x08, 0x00, 0x00, 0x00, 0x12, 0x34, 0x00, 0x01, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67,
+        0x68,
     ];
 
     fn sealed() -> [u8; 16] {
@@ -123,7 +158,14 @@ mod tests {
         assert_eq!(&b[2..4], &[0x54, 0x35]);
         let p = Packet::new_checked(&b[..]).unwrap();
         let r = Repr::parse(&p).unwrap();
-        assert_eq!(r, Repr::EchoRequest { ident: 0x1234, seq_no: 1, data: b"abcdefgh" });
+        assert_eq!(
+            r,
+            Repr::EchoRequest {
+                ident: 0x1234,
+                seq_no: 1,
+                data: b"abcdefgh"
+            }
+        );
         let mut out = [0u8; 16];
         r.emit(&mut out);
         assert_eq!(out, b);
@@ -133,8 +175,15 @@ mod tests {
     fn round_trips() {
         let original = [0x45u8; 28];
         for r in [
-            Repr::EchoReply { ident: 7, seq_no: 65535, data: b"x" },
-            Repr::DstUnreachable { code: unreachable::PORT, original: &original },
+            Repr::EchoReply {
+                ident: 7,
+                seq_no: 65535,
+                data: b"x",
+            },
+            Repr::DstUnreachable {
+                code: unreachable::PORT,
+                original: &original,
+            },
         ] {
             let mut buf = [0u8; 64];
             let n = r.buffer_len();
@@ -147,10 +196,16 @@ mod tests {
     #[test]
     fn malformed_cases() {
         let b = sealed();
-        assert_eq!(Packet::new_checked(&b[..7]).err(), Some(DropReason::TooShort));
+        assert_eq!(
+            Packet::new_checked(&b[..7]).err(),
+            Some(DropReason::TooShort)
+        );
         let mut bad = b;
         bad[9] ^= 1;
-        assert_eq!(Packet::new_checked(&bad[..]).err(), Some(DropReason::BadChecksum));
+        assert_eq!(
+            Packet::new_checked(&bad[..]).err(),
+            Some(DropReason::BadChecksum)
+        );
         let mut ts = [13u8, 0, 0, 0, 0, 0, 0, 0];
         let c = inet_checksum::checksum(&ts);
         ts[2..4].copy_from_slice(&c.to_be_bytes());

@@ -1,7 +1,7 @@
 //! IPv4 headers (RFC 791). Options are accepted and skipped (their length is covered by
 //! IHL and they are never interpreted); we never emit options.
 
-use super::{addr, be16, Result};
+use super::{addr, be16, check_len, Result};
 use crate::DropReason;
 use core::net::Ipv4Addr;
 
@@ -20,10 +20,9 @@ const FLAG_DF: u16 = 0x4000;
 const FLAG_MF: u16 = 0x2000;
 const OFFSET_MASK: u16 = 0x1fff;
 
-/// A view of an IPv4 datagram (header plus payload, Ethernet padding excluded).
-#[derive(Debug, Clone, Copy)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+packet_view! {
+    /// A view of an IPv4 datagram (header plus payload, Ethernet padding excluded).
+    Packet
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
@@ -31,9 +30,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// fragment fields. Trailing bytes beyond the total length (link padding) are allowed.
     pub fn new_checked(buffer: T) -> Result<Self> {
         let b = buffer.as_ref();
-        if b.len() < HEADER_LEN {
-            return Err(DropReason::TooShort);
-        }
+        check_len(b, HEADER_LEN)?;
         if b[0] >> 4 != 4 {
             return Err(DropReason::BadVersion);
         }
@@ -172,7 +169,12 @@ impl Repr {
 }
 
 /// Starts a checksum with the TCP/UDP pseudo-header (RFC 768 / RFC 793).
-pub fn pseudo_header(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, len: usize) -> inet_checksum::Checksum {
+pub fn pseudo_header(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    protocol: u8,
+    len: usize,
+) -> inet_checksum::Checksum {
     let mut c = inet_checksum::Checksum::new();
     c.add_bytes(&src.octets());
     c.add_bytes(&dst.octets());
@@ -190,8 +192,8 @@ mod tests {
     fn capture() -> [u8; 115] {
         let mut p = [0u8; 115];
         p[..20].copy_from_slice(&[
-            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01,
-            0xc0, 0xa8, 0x00, 0xc7,
+            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0xb8, 0x61, 0xc0, 0xa8,
+            0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
         ]);
         p
     }
@@ -236,7 +238,10 @@ mod tests {
     #[test]
     fn malformed_cases() {
         let good = capture();
-        assert_eq!(Packet::new_checked(&good[..19]).err(), Some(DropReason::TooShort));
+        assert_eq!(
+            Packet::new_checked(&good[..19]).err(),
+            Some(DropReason::TooShort)
+        );
         let mutate = |f: &dyn Fn(&mut [u8; 115]), seal: bool| {
             let mut b = good;
             f(&mut b);
@@ -246,20 +251,41 @@ mod tests {
             Packet::new_checked(&b[..]).err()
         };
         assert_eq!(mutate(&|b| b[0] = 0x65, true), Some(DropReason::BadVersion));
-        assert_eq!(mutate(&|b| b[0] = 0x44, false), Some(DropReason::BadHeaderLength));
-        assert_eq!(mutate(&|b| b[2..4].copy_from_slice(&116u16.to_be_bytes()), true), Some(DropReason::BadLength));
-        assert_eq!(mutate(&|b| b[2..4].copy_from_slice(&19u16.to_be_bytes()), true), Some(DropReason::BadLength));
+        assert_eq!(
+            mutate(&|b| b[0] = 0x44, false),
+            Some(DropReason::BadHeaderLength)
+        );
+        assert_eq!(
+            mutate(&|b| b[2..4].copy_from_slice(&116u16.to_be_bytes()), true),
+            Some(DropReason::BadLength)
+        );
+        assert_eq!(
+            mutate(&|b| b[2..4].copy_from_slice(&19u16.to_be_bytes()), true),
+            Some(DropReason::BadLength)
+        );
         assert_eq!(mutate(&|b| b[8] = 1, false), Some(DropReason::BadChecksum));
-        assert_eq!(mutate(&|b| b[6] = 0x80, true), Some(DropReason::BadFragment));
+        assert_eq!(
+            mutate(&|b| b[6] = 0x80, true),
+            Some(DropReason::BadFragment)
+        );
         // More-fragments with a payload that is not a multiple of 8 (95 bytes).
-        assert_eq!(mutate(&|b| b[6] = 0x20, true), Some(DropReason::BadFragment));
+        assert_eq!(
+            mutate(&|b| b[6] = 0x20, true),
+            Some(DropReason::BadFragment)
+        );
         // Offset so large the datagram would exceed 65535 bytes.
-        assert_eq!(mutate(&|b| b[6..8].copy_from_slice(&0x1fffu16.to_be_bytes()), true), Some(DropReason::BadFragment));
+        assert_eq!(
+            mutate(&|b| b[6..8].copy_from_slice(&0x1fffu16.to_be_bytes()), true),
+            Some(DropReason::BadFragment)
+        );
         // A header longer than the buffer.
         let mut short = [0u8; 20];
         short.copy_from_slice(&good[..20]);
         short[0] = 0x4f;
-        assert_eq!(Packet::new_checked(&short[..]).err(), Some(DropReason::BadHeaderLength));
+        assert_eq!(
+            Packet::new_checked(&short[..]).err(),
+            Some(DropReason::BadHeaderLength)
+        );
     }
 
     #[test]

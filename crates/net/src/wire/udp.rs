@@ -2,26 +2,23 @@
 //! addresses and happens in [`Repr::parse`]; a zero checksum means "not computed".
 
 use super::ipv4::{protocol, pseudo_header};
-use super::{be16, Result};
+use super::{be16, check_len, Result};
 use crate::DropReason;
 use core::net::Ipv4Addr;
 
 /// Length of the UDP header.
 pub const HEADER_LEN: usize = 8;
 
-/// A view of a UDP datagram (the length field bounds the payload).
-#[derive(Debug, Clone, Copy)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+packet_view! {
+    /// A view of a UDP datagram (the length field bounds the payload).
+    Packet
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
     /// Checks that the header fits and the length field is consistent with the buffer.
     pub fn new_checked(buffer: T) -> Result<Self> {
         let b = buffer.as_ref();
-        if b.len() < HEADER_LEN {
-            return Err(DropReason::TooShort);
-        }
+        check_len(b, HEADER_LEN)?;
         let len = usize::from(be16(b, 4));
         if len < HEADER_LEN || len > b.len() {
             return Err(DropReason::BadLength);
@@ -77,7 +74,10 @@ impl Repr {
         if !p.verify_checksum(src, dst) {
             return Err(DropReason::BadChecksum);
         }
-        Ok(Repr { src_port: p.src_port(), dst_port: p.dst_port() })
+        Ok(Repr {
+            src_port: p.src_port(),
+            dst_port: p.dst_port(),
+        })
     }
 
     /// Writes header and `payload` into `buf[..HEADER_LEN + payload.len()]` with a checksum.
@@ -120,7 +120,13 @@ mod tests {
         let b = capture();
         let p = Packet::new_checked(&b[..]).unwrap();
         let r = Repr::parse(&p, SRC, DST).unwrap();
-        assert_eq!(r, Repr { src_port: 53142, dst_port: 53 });
+        assert_eq!(
+            r,
+            Repr {
+                src_port: 53142,
+                dst_port: 53
+            }
+        );
         assert_eq!(p.payload(), b"hi");
         let mut out = [0u8; 10];
         r.emit(&mut out, SRC, DST, b"hi");
@@ -137,23 +143,45 @@ mod tests {
         // The same datagram with wrong addresses and a real checksum fails.
         let good = capture();
         let p = Packet::new_checked(&good[..]).unwrap();
-        assert_eq!(Repr::parse(&p, DST, SRC).ok(), Some(Repr { src_port: 53142, dst_port: 53 }), "swap keeps sum");
-        assert_eq!(Repr::parse(&p, SRC, Ipv4Addr::new(192, 168, 1, 2)).err(), Some(DropReason::BadChecksum));
+        assert_eq!(
+            Repr::parse(&p, DST, SRC).ok(),
+            Some(Repr {
+                src_port: 53142,
+                dst_port: 53
+            }),
+            "swap keeps sum"
+        );
+        assert_eq!(
+            Repr::parse(&p, SRC, Ipv4Addr::new(192, 168, 1, 2)).err(),
+            Some(DropReason::BadChecksum)
+        );
     }
 
     #[test]
     fn malformed_cases() {
         let b = capture();
-        assert_eq!(Packet::new_checked(&b[..7]).err(), Some(DropReason::TooShort));
+        assert_eq!(
+            Packet::new_checked(&b[..7]).err(),
+            Some(DropReason::TooShort)
+        );
         let mut long = b;
         long[5] = 11;
-        assert_eq!(Packet::new_checked(&long[..]).err(), Some(DropReason::BadLength));
+        assert_eq!(
+            Packet::new_checked(&long[..]).err(),
+            Some(DropReason::BadLength)
+        );
         let mut short = b;
         short[5] = 7;
-        assert_eq!(Packet::new_checked(&short[..]).err(), Some(DropReason::BadLength));
+        assert_eq!(
+            Packet::new_checked(&short[..]).err(),
+            Some(DropReason::BadLength)
+        );
         let mut flipped = b;
         flipped[8] ^= 0x40;
         let p = Packet::new_checked(&flipped[..]).unwrap();
-        assert_eq!(Repr::parse(&p, SRC, DST).err(), Some(DropReason::BadChecksum));
+        assert_eq!(
+            Repr::parse(&p, SRC, DST).err(),
+            Some(DropReason::BadChecksum)
+        );
     }
 }

@@ -8,12 +8,13 @@ use core::arch::asm;
 use core::fmt;
 
 use crate::arch::cpu::outl;
-use crate::sync::IrqSpinLock;
+use crate::sync::{IrqLock, LockClass};
 
 const ADDRESS_PORT: u16 = 0xcf8;
 const DATA_PORT: u16 = 0xcfc;
 
-static PORTS: IrqSpinLock<()> = IrqSpinLock::new(());
+static PORTS_CLASS: LockClass = LockClass::new("pci.config_ports");
+static PORTS: IrqLock<()> = IrqLock::new((), &PORTS_CLASS);
 
 /// A PCI function's location, printed as `bb:dd.f`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

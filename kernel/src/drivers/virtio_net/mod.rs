@@ -33,7 +33,7 @@ pub use device::{InitError, InterruptMode, TxError, VirtioNet};
 use crate::arch::entry::{self, InterruptFrame};
 use crate::arch::{lapic, msi};
 use crate::drivers::pci::{self, Msix};
-use crate::sync::IrqSpinLock;
+use crate::sync::{BhLock, LockClass};
 use counters::add;
 use device::{ENTRY_CONFIG, ENTRY_RX, ENTRY_TX};
 
@@ -41,7 +41,10 @@ const VENDOR_VIRTIO: u16 = 0x1af4;
 /// Transitional (legacy + modern) and modern-only network device ids.
 const DEVICE_IDS: &[u16] = &[0x1000, 0x1041];
 
-static DEVICE: Once<IrqSpinLock<VirtioNet>> = Once::new();
+/// The device is shared by process context (transmit) and the NET_RX softirq (poll);
+/// the hardirq handler never takes it, so bottom halves off is enough.
+static DEVICE_CLASS: LockClass = LockClass::new("net.virtio_net");
+static DEVICE: Once<BhLock<VirtioNet>> = Once::new();
 /// The RX ring, for [`irq_rx`] to suppress interrupts without the device lock.
 static RX_RING: Once<RingMemory> = Once::new();
 /// The `fn()` called by [`irq_rx`]; 0 = none.
@@ -49,7 +52,7 @@ static RX_NOTIFIER: AtomicUsize = AtomicUsize::new(0);
 
 /// Finds the first virtio-net device and brings it up (boot CPU, process context,
 /// interrupts enabled; later calls return the same device).
-pub fn init() -> Result<&'static IrqSpinLock<VirtioNet>, InitError> {
+pub fn init() -> Result<&'static BhLock<VirtioNet>, InitError> {
     if let Some(d) = DEVICE.get() {
         return Ok(d);
     }
@@ -70,11 +73,11 @@ pub fn init() -> Result<&'static IrqSpinLock<VirtioNet>, InitError> {
         net.features(),
         net.interrupt_mode()
     );
-    Ok(DEVICE.call_once(|| IrqSpinLock::new(net)))
+    Ok(DEVICE.call_once(|| BhLock::new(net, &DEVICE_CLASS)))
 }
 
 /// The device, once [`init`] succeeded.
-pub fn device() -> Option<&'static IrqSpinLock<VirtioNet>> {
+pub fn device() -> Option<&'static BhLock<VirtioNet>> {
     DEVICE.get()
 }
 
