@@ -217,16 +217,21 @@ mod tests {
         )
     }
 
+    /// A monitor like the kernel's: Enter is `\r` (what a terminal sends), answers end with
+    /// the prompt. Reads byte by byte with `dd` because `read` only stops at `\n`.
     const MONITOR: &str = r#"
+        cr=$(printf '\r')
         printf 'HALYARD-STAGE serial\r\nBOOT-OK\r\nhalyard> '
-        while read -r line; do
-            line=$(printf %s "$line" | tr -d '\r')
+        line=''
+        while c=$(dd bs=1 count=1 2>/dev/null) && [ -n "$c" ]; do
+            if [ "$c" != "$cr" ]; then line="$line$c"; continue; fi
             printf '%s\r\n' "$line"
             case "$line" in
                 cpus) printf 'cpu0 apic=0 online\r\ncpu1 apic=1 online\r\n' ;;
                 poweroff) exit 1 ;;
                 *) printf 'unknown command: %s\r\n' "$line" ;;
             esac
+            line=''
             printf 'halyard> '
         done
     "#;
