@@ -8,7 +8,7 @@
 //! The same parser reads the file back so the exception tests can check that the names a
 //! backtrace prints really are kernel functions at the printed offsets.
 
-use object::{Object, ObjectSymbol, SymbolKind};
+use object::{Object, ObjectSection, ObjectSymbol, SectionKind, SymbolKind};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -21,26 +21,55 @@ pub struct Symbol {
 }
 
 /// The defined function symbols of an ELF image, demangled and sorted by address (then
-/// name), without exact duplicates.
+/// name), without exact duplicates. Untyped labels in code sections (assembly entry stubs
+/// written without `.type @function`) are included when they do not fall inside a function,
+/// so backtraces through interrupt stubs still get a name.
 pub fn from_elf(data: &[u8]) -> Result<Vec<Symbol>, String> {
     let file = object::File::parse(data).map_err(|e| format!("not a readable ELF file: {e}"))?;
-    let mut symbols: Vec<Symbol> = file
-        .symbols()
-        .filter(|s| s.kind() == SymbolKind::Text && s.is_definition() && s.address() != 0)
-        .filter_map(|s| {
-            let raw = s.name().ok().filter(|n| !n.is_empty())?;
-            // `{:#}` leaves out the hash suffix of legacy-mangled Rust names.
-            let name = format!("{:#}", rustc_demangle::demangle(raw));
-            Some(Symbol {
-                addr: s.address(),
-                size: s.size(),
-                name,
-            })
-        })
-        .collect();
-    symbols.sort();
-    symbols.dedup();
-    Ok(symbols)
+    let in_code = |s: &object::Symbol| {
+        s.section_index()
+            .and_then(|i| file.section_by_index(i).ok())
+            .is_some_and(|section| section.kind() == SectionKind::Text)
+    };
+    let (mut functions, mut labels) = (Vec::new(), Vec::new());
+    for s in file.symbols().filter(|s| !s.is_undefined()) {
+        let list = match s.kind() {
+            SymbolKind::Text => &mut functions,
+            SymbolKind::Unknown if in_code(&s) => &mut labels,
+            _ => continue,
+        };
+        let Some(raw) = s.name().ok().filter(|n| !n.is_empty() && s.address() != 0) else {
+            continue;
+        };
+        // `{:#}` leaves out the hash suffix of legacy-mangled Rust names.
+        let name = format!("{:#}", rustc_demangle::demangle(raw));
+        list.push(Symbol {
+            addr: s.address(),
+            size: s.size(),
+            name,
+        });
+    }
+    Ok(with_labels(functions, labels))
+}
+
+/// Sorts `functions` and adds the `labels` that neither start nor lie inside one of them
+/// (there the function's name is the better answer).
+pub fn with_labels(mut functions: Vec<Symbol>, labels: Vec<Symbol>) -> Vec<Symbol> {
+    functions.sort();
+    functions.dedup();
+    let covered = |addr: u64| {
+        let i = functions.partition_point(|f| f.addr <= addr);
+        functions[..i]
+            .iter()
+            .rev()
+            .take_while(|f| f.addr <= addr)
+            .any(|f| addr < f.addr + f.size.max(1))
+    };
+    let mut extra: Vec<Symbol> = labels.into_iter().filter(|l| !covered(l.addr)).collect();
+    functions.append(&mut extra);
+    functions.sort();
+    functions.dedup();
+    functions
 }
 
 /// Renders symbols in the ksyms text format.
@@ -159,6 +188,35 @@ mod tests {
             "100a3f 2c <halyard::A as core::fmt::Debug>::fmt\n"
         );
         assert_eq!(parse(&format(&s)).unwrap(), s);
+    }
+
+    fn sym(addr: u64, size: u64, name: &str) -> Symbol {
+        Symbol {
+            addr,
+            size,
+            name: name.to_string(),
+        }
+    }
+
+    #[test]
+    fn labels_are_kept_only_outside_functions() {
+        let functions = vec![
+            sym(0x200, 0x10, "b"),
+            sym(0x100, 0x20, "a"),
+            sym(0x300, 0, "c"),
+        ];
+        let labels = vec![
+            sym(0x100, 0, "__text_start"), // same start as `a`
+            sym(0x110, 0, "inside_a"),
+            sym(0x120, 0, "isr_stubs"), // right after `a`
+            sym(0x300, 0, "at_c"),
+            sym(0x301, 0, "after_c"),
+        ];
+        let names: Vec<String> = with_labels(functions, labels)
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names, ["a", "isr_stubs", "b", "c", "after_c"]);
     }
 
     #[test]
