@@ -99,7 +99,7 @@ impl BootProgress {
 
 /// The last boot stage marker in `log`, for failure messages.
 pub fn last_stage(log: &str) -> Option<&'static Stage> {
-    log.lines().filter_map(boot_stages::parse_marker).last()
+    log.lines().rev().find_map(boot_stages::parse_marker)
 }
 
 #[cfg(test)]

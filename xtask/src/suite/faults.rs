@@ -6,7 +6,7 @@ use crate::fault_report;
 use crate::qemu::session::Session;
 
 /// The address the kernel's `test=pagefault` touches.
-const PAGE_FAULT_ADDR: u64 = 0xdead_beef_000;
+const PAGE_FAULT_ADDR: u64 = 0xdeadbeef000;
 
 /// `test=pagefault`: an `EXCEPTION #PF` report with `CR2=0xdeadbeef000`.
 pub fn page_fault(session: &mut Session, ctx: &Context) -> Result<(), String> {
