@@ -56,8 +56,8 @@ impl Summary {
 fn line(name: &str, took: Duration, result: &Result<(), String>) -> String {
     let secs = took.as_secs_f64();
     match result {
-        Ok(()) => format!("PASS {name:<34} {secs:>6.1} s"),
-        Err(why) => format!("FAIL {name:<34} {secs:>6.1} s: {why}"),
+        Ok(()) => format!("PASS {name:<46} {secs:>6.1} s"),
+        Err(why) => format!("FAIL {name:<46} {secs:>6.1} s: {why}"),
     }
 }
 
