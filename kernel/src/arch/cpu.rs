@@ -42,17 +42,6 @@ pub unsafe fn outl(port: u16, v: u32) {
     unsafe { asm!("out dx, eax", in("dx") port, in("eax") v, options(nomem, nostack, preserves_flags)) };
 }
 
-/// Reads a 32-bit value from an I/O port.
-///
-/// # Safety
-/// As for [`inb`].
-pub unsafe fn inl(port: u16) -> u32 {
-    let v: u32;
-    // SAFETY: forwarded to the caller.
-    unsafe { asm!("in eax, dx", out("eax") v, in("dx") port, options(nomem, nostack, preserves_flags)) };
-    v
-}
-
 /// Reads a model-specific register.
 ///
 /// # Safety
@@ -75,7 +64,6 @@ pub unsafe fn wrmsr(msr: u32, v: u64) {
     };
 }
 
-pub const MSR_EFER: u32 = 0xc000_0080;
 pub const MSR_GS_BASE: u32 = 0xc000_0101;
 pub const MSR_APIC_BASE: u32 = 0x1b;
 
@@ -187,12 +175,6 @@ pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
         unsafe { enable_interrupts() };
     }
     r
-}
-
-/// `cpuid` leaf/subleaf: (eax, ebx, ecx, edx).
-pub fn cpuid(leaf: u32, sub: u32) -> (u32, u32, u32, u32) {
-    let r = core::arch::x86_64::__cpuid_count(leaf, sub);
-    (r.eax, r.ebx, r.ecx, r.edx)
 }
 
 /// The current frame pointer (RBP), for backtraces.

@@ -116,7 +116,6 @@ pub enum Destination {
 /// Delivery modes used by the kernel.
 #[derive(Clone, Copy)]
 pub enum Delivery {
-    Fixed(u8),
     Nmi,
     Init,
     /// Start-up IPI: the AP starts in real mode at `page * 4096`.
@@ -126,7 +125,6 @@ pub enum Delivery {
 /// Sends an inter-processor interrupt and waits until the LAPIC accepted it.
 pub fn send_ipi(dest: Destination, delivery: Delivery) {
     let mode = match delivery {
-        Delivery::Fixed(v) => u32::from(v),
         Delivery::Nmi => 0b100 << 8,
         Delivery::Init => (0b101 << 8) | (1 << 14), // level assert
         Delivery::Startup(page) => (0b110 << 8) | u32::from(page),

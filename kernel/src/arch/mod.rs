@@ -12,6 +12,7 @@ pub mod percpu;
 pub mod pic;
 pub mod pit;
 pub mod qemu;
+pub mod smp;
 
 use gdt::ist;
 use percpu::PerCpu;
@@ -60,4 +61,20 @@ pub fn init_boot_cpu() {
     PerCpu::install(block);
     idt::init();
     idt::load();
+}
+
+/// Legacy PICs off; LAPIC, IOAPIC and the console's interrupt on. Boot CPU, interrupts
+/// off, after memory (the controllers' registers are mapped here).
+pub fn init_interrupts(platform: &crate::platform::Platform) {
+    pic::disable();
+    lapic::init_bsp(crate::mm::map_mmio(platform.local_apic_paddr, crate::mm::PAGE_SIZE));
+    lapic::init_cpu();
+    let io = platform.ioapic;
+    ioapic::init(crate::mm::map_mmio(u64::from(io.address), crate::mm::PAGE_SIZE), io.gsi_base);
+    interrupts::init();
+    let serial_vector = interrupts::ISA_BASE + crate::console::serial::IRQ;
+    entry::register(serial_vector, |_| crate::console::input::on_uart_interrupt());
+    let (gsi, mode) = platform.isa_irq(crate::console::serial::IRQ);
+    ioapic::route(gsi, serial_vector, lapic::id(), mode);
+    crate::console::serial::enable_rx_interrupt();
 }

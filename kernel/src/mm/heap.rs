@@ -6,18 +6,27 @@
 use talc::source::Manual;
 use talc::TalcLock;
 
+use super::{phys_to_virt, PAGE_SIZE};
 use crate::sync::RawIrqMutex;
 
 #[global_allocator]
 static HEAP: TalcLock<RawIrqMutex, Manual> = TalcLock::new(Manual);
 
-/// Hands `[base, base + size)` (direct-map addresses of free RAM) to the allocator.
-///
-/// # Safety
-/// The region must be mapped, writable, unused by anything else, and stay so forever.
-pub unsafe fn init(base: u64, size: usize) {
-    // SAFETY: forwarded to the caller.
-    let claimed = unsafe { HEAP.lock().claim(base as *mut u8, size) };
+/// Smallest and largest heap, in bytes. Between them the heap takes half the free RAM,
+/// leaving the rest for page tables, stacks and device buffers.
+const MIN_HEAP: u64 = 4 << 20;
+const MAX_HEAP: u64 = 256 << 20;
+
+/// Takes one contiguous run of frames and hands it to the allocator. Boot CPU, once,
+/// after the direct map covers all RAM.
+pub fn init_from_frames() {
+    let free = super::frames::stats().free * PAGE_SIZE;
+    let size = (free / 2).clamp(MIN_HEAP, MAX_HEAP);
+    let base = super::frames::alloc_contiguous(size / PAGE_SIZE, 1)
+        .unwrap_or_else(|| panic!("no {} MiB of contiguous RAM for the heap", size >> 20));
+    // SAFETY: the frames were just allocated for the heap alone, forever, and the direct
+    // map covers them read-write.
+    let claimed = unsafe { HEAP.lock().claim(phys_to_virt(base) as *mut u8, size as usize) };
     assert!(claimed.is_some(), "heap region of {size} bytes at {base:#x} is too small");
 }
 
