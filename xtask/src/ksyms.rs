@@ -63,7 +63,7 @@ pub fn with_labels(mut functions: Vec<Symbol>, labels: Vec<Symbol>) -> Vec<Symbo
             .iter()
             .rev()
             .take_while(|f| f.addr <= addr)
-            .any(|f| addr < f.addr + f.size.max(1))
+            .any(|f| addr < f.addr.saturating_add(f.size.max(1)))
     };
     let mut extra: Vec<Symbol> = labels.into_iter().filter(|l| !covered(l.addr)).collect();
     functions.append(&mut extra);

@@ -260,21 +260,17 @@ mod tests {
     }
 
     #[test]
-    fn a_silent_process_times_out_and_is_killed() {
+    fn a_silent_process_times_out() {
+        // Dropping the session kills the sleeper (tested in `process`), so this ends early.
         let (mut s, log) = fake(
             "echo started; exec sleep 30",
             "silent",
-            Duration::from_millis(300),
+            Duration::from_secs(3),
         );
         assert_eq!(s.next_line().unwrap(), "started");
         let err = s.expect_line("BOOT-OK", |l| l == "BOOT-OK").unwrap_err();
         assert_eq!(err, "timed out waiting for BOOT-OK");
-        let start = Instant::now();
         drop(s);
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "drop did not kill the sleeper"
-        );
         std::fs::remove_file(log).unwrap();
     }
 
