@@ -38,6 +38,8 @@ impl PhysRead for DirectMap {
 
 /// The boot-time facts, copied out of firmware memory.
 pub struct BootInfo {
+    /// Physical address of the start info block itself.
+    pub start_paddr: u64,
     pub start: StartInfo,
     pub regions: [MemoryRegion; MAX_REGIONS],
     pub region_count: usize,
@@ -63,12 +65,20 @@ impl BootInfo {
                 0
             }
         };
-        BootInfo { start, regions, region_count, cmdline, cmdline_len }
+        BootInfo { start_paddr: paddr, start, regions, region_count, cmdline, cmdline_len }
     }
 
     /// The memory map as the hypervisor gave it.
     pub fn memory_map(&self) -> &[MemoryRegion] {
         &self.regions[..self.region_count]
+    }
+
+    /// Writes the physical ranges holding boot data (start info, memory map, modules,
+    /// command lines) into `out`; returns how many. They must not be handed out as free RAM.
+    pub fn data_ranges(&self, out: &mut [core::ops::Range<u64>]) -> usize {
+        self.start
+            .boot_data_ranges(&DirectMap, self.start_paddr, out)
+            .unwrap_or_else(|e| panic!("PVH boot data ranges unreadable: {e:?}"))
     }
 
     /// The raw command line.

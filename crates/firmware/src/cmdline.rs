@@ -28,6 +28,8 @@ pub enum CmdlineError {
     },
 }
 
+impl core::error::Error for CmdlineError {}
+
 impl fmt::Display for CmdlineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -46,8 +48,8 @@ pub struct Arg<'a> {
     pub value: Option<&'a str>,
 }
 
-/// A validated command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A validated command line (the default is the empty line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Cmdline<'a> {
     text: &'a str,
 }

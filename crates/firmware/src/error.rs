@@ -52,6 +52,8 @@ pub enum FwError {
     OutputFull,
 }
 
+impl core::error::Error for FwError {}
+
 impl fmt::Display for FwError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -22,6 +22,10 @@
 //! [`StartInfo::read`] copies the fixed part once; the lists are read lazily through
 //! iterators so no allocation is needed this early in boot.
 
+mod boot_data;
+
+pub use boot_data::CMDLINE_RESERVE;
+
 use crate::memmap::{MemoryRegion, RegionKind};
 use crate::phys::{element_addr, read_array, read_cstr};
 use crate::wire::{u32_at, u64_at};

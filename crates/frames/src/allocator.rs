@@ -45,9 +45,9 @@ impl<'a> FrameAllocator<'a> {
     /// Creates an allocator for the span `[base, base + span_bytes)` (`base` frame
     /// aligned; the end rounded up to a whole frame and clamped to the address space),
     /// storing its bitmaps in `storage` (at least [`bitmap_words_needed`]`(span_bytes)`
-    /// words; its previous contents are ignored). Only frames wholly inside one of `usable` start
-    /// free; the rest of the span is in use for good. `usable` may be unsorted and
-    /// overlapping and may reach outside the span.
+    /// words; its previous contents are ignored). Only frames wholly inside one of
+    /// `usable` start free; the rest of the span is in use for good. `usable` may be
+    /// unsorted and overlapping and may reach outside the span.
     pub fn new(
         storage: &'a mut [u64],
         base: u64,

@@ -23,6 +23,8 @@ pub enum MapError {
     NotMapped,
 }
 
+impl core::error::Error for MapError {}
+
 impl fmt::Display for MapError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

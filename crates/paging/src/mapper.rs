@@ -67,8 +67,9 @@ impl Mapper {
 
     /// Maps `len` bytes from `va` to `pa`, using for each step the largest page size that
     /// both addresses' alignment and the remaining length allow. All of `va`, `pa` and
-    /// `len` must be 4 KiB aligned. On failure, pages this call mapped are unmapped again.
-    #[allow(clippy::too_many_arguments)]
+    /// `len` must be 4 KiB aligned. On failure (including a range that runs into the
+    /// non-canonical hole or past the physical address width), pages this call mapped
+    /// are unmapped again.
     pub fn map_range<A: TableAccess, F: FrameSource>(
         &self,
         va: u64,
@@ -80,6 +81,15 @@ impl Mapper {
     ) -> Result<(), MapError> {
         if !PageSize::Size4K.is_aligned(va | pa | len) {
             return Err(MapError::NotAligned);
+        }
+        // The last byte of each range must not wrap around the address space (a range
+        // may end exactly at 2^64).
+        let last = len.saturating_sub(1);
+        if va.checked_add(last).is_none() {
+            return Err(MapError::NonCanonical);
+        }
+        if pa.checked_add(last).is_none() {
+            return Err(MapError::PhysAddrTooLarge);
         }
         let mut done = 0;
         while done < len {
@@ -170,8 +180,7 @@ impl Mapper {
                 if user {
                     flags |= PageTableFlags::USER;
                 }
-                // Re-borrow: the frame source may share memory with the access.
-                access.table(table)[table_index(va, l)] = PageTableEntry::new(frame, flags).0;
+                *slot = PageTableEntry::new(frame, flags).0;
                 table = frame;
             } else if entry.is_huge() {
                 return Err(MapError::HugePageConflict);

@@ -57,9 +57,13 @@ extern "C" {
 pub fn init(boot: &BootInfo, guard_pages: &[u64]) {
     // SAFETY: only the address of the linker symbol is taken.
     let image_end = unsafe { &__kernel_end as *const u8 as u64 } - KERNEL_VMA;
-    let reserved = [0..LOW_RESERVED_END, LOW_RESERVED_END..image_end.next_multiple_of(PAGE_SIZE)];
+    let mut reserved = [const { 0..0 }; 16];
+    reserved[0] = 0..LOW_RESERVED_END;
+    reserved[1] = LOW_RESERVED_END..image_end.next_multiple_of(PAGE_SIZE);
+    let boot_data = boot.data_ranges(&mut reserved[2..]);
+    let reserved = &reserved[..2 + boot_data];
     let mut usable = [const { 0..0 }; MAX_USABLE];
-    let n = usable_ranges(boot.memory_map(), &reserved, &mut usable).expect("memory map has too many ranges");
+    let n = usable_ranges(boot.memory_map(), reserved, &mut usable).expect("memory map has too many ranges");
     let usable = &usable[..n];
     frames::init(usable, BOOT_DIRECT_MAP_END);
 

@@ -21,6 +21,7 @@ use alloc::vec::Vec;
 pub use hpet::Hpet;
 pub use madt::{Cpu, IoApic, IrqOverride, LocalApicNmi, Madt, NmiSource, Polarity, TriggerMode};
 pub use mcfg::McfgEntry;
+pub use rsdp::find_rsdp;
 pub use sdt::MAX_TABLE_LEN;
 
 use crate::wire::{u32_at, u64_at};

@@ -3,6 +3,9 @@
 //! Layout: signature "RSD PTR " @0, checksum u8 @8 (over bytes 0..20), OEM id\[6\] @9,
 //! revision u8 @15, RSDT address u32 @16; from revision 2 on: length u32 @20, XSDT
 //! address u64 @24, extended checksum u8 @32 (over all `length` bytes), 3 reserved bytes.
+//!
+//! PVH loaders pass the RSDP's address; on legacy BIOS boots it has to be searched for on
+//! a 16-byte boundary in the first KiB of the EBDA or in `0xE0000..0x100000`.
 
 use alloc::vec;
 
@@ -69,4 +72,38 @@ impl Rsdp {
         }
         Ok(rsdp)
     }
+}
+
+/// Physical address of the 16-bit real-mode segment of the EBDA.
+const EBDA_SEGMENT_PTR: u64 = 0x40e;
+/// The BIOS read-only area searched for the RSDP.
+const BIOS_AREA: core::ops::Range<u64> = 0xe_0000..0x10_0000;
+/// Size of the chunks read while scanning.
+const SCAN_CHUNK: usize = 1024;
+
+/// Searches the legacy BIOS areas for a valid RSDP (for boots where the loader did not
+/// pass its address) and returns its physical address.
+pub fn find_rsdp<M: PhysRead + ?Sized>(mem: &M) -> Option<u64> {
+    let ebda = read_array::<2, M>(mem, EBDA_SEGMENT_PTR)
+        .map(|seg| u64::from(u16::from_le_bytes(seg)) << 4)
+        .ok()
+        .filter(|&ebda| ebda != 0);
+    let ebda_area = ebda.map(|start| start..start + SCAN_CHUNK as u64);
+    ebda_area
+        .into_iter()
+        .chain([BIOS_AREA])
+        .find_map(|area| scan(mem, area))
+}
+
+/// Scans `area` in chunks for a 16-byte aligned, valid RSDP.
+fn scan<M: PhysRead + ?Sized>(mem: &M, area: core::ops::Range<u64>) -> Option<u64> {
+    let mut chunk = [0u8; SCAN_CHUNK];
+    (area.start..area.end).step_by(SCAN_CHUNK).find_map(|base| {
+        mem.read(base, &mut chunk).ok()?;
+        (0..SCAN_CHUNK).step_by(16).find_map(|off| {
+            let addr = base + off as u64;
+            let hit = chunk[off..].starts_with(SIGNATURE) && Rsdp::read(mem, addr).is_ok();
+            hit.then_some(addr)
+        })
+    })
 }

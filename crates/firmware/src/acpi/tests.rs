@@ -6,7 +6,7 @@ use super::*;
 use std::vec;
 use std::vec::Vec;
 
-const RSDP_AT: u64 = 0xe0000;
+const RSDP_AT: u64 = 0xe0040;
 const ROOT_AT: u64 = 0xe1000;
 const FIRST_TABLE_AT: u64 = 0xe2000;
 
@@ -461,4 +461,60 @@ fn every_single_byte_corruption_of_the_madt_is_handled() {
     }
     // Most flips land in field values and still parse.
     assert!(ok > len, "{ok} of {} parsed", len * 3);
+}
+
+#[test]
+fn finds_rsdp_in_bios_area_and_ebda() {
+    let mut mem = qemu_like(2);
+    // A decoy with the right signature but a bad checksum comes first and is skipped.
+    mem[0xe0010..0xe0018].copy_from_slice(b"RSD PTR ");
+    assert_eq!(find_rsdp(&mem[..]), Some(RSDP_AT));
+    let acpi = AcpiTables::from_rsdp(&mem[..], find_rsdp(&mem[..]).unwrap()).unwrap();
+    assert_eq!(acpi.tables().len(), 4);
+
+    // An RSDP in the EBDA (segment pointer at 0x40e) is preferred.
+    let rsdp: Vec<u8> = mem[RSDP_AT as usize..RSDP_AT as usize + 36].to_vec();
+    mem[0x9fc00..0x9fc00 + 36].copy_from_slice(&rsdp);
+    mem[0x40e..0x410].copy_from_slice(&0x9fc0u16.to_le_bytes());
+    assert_eq!(find_rsdp(&mem[..]), Some(0x9fc00));
+
+    // Nothing valid anywhere.
+    let blank = vec![0u8; 1 << 20];
+    assert_eq!(find_rsdp(&blank[..]), None);
+    // Memory smaller than the BIOS area: reads fail, no panic.
+    assert_eq!(find_rsdp(&blank[..0x1000]), None);
+}
+
+proptest::proptest! {
+    #![proptest_config(crate::testing::proptest_config(1024, 0x6163_7069))]
+
+    /// Arbitrary table bodies (after a valid header) give a result or an error.
+    #[test]
+    fn arbitrary_table_bytes_never_panic(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+        let table = sdt(b"APIC", &body);
+        if let Ok(madt) = Madt::parse(&table) {
+            // Every parsed entry consumed at least two bytes.
+            let entries = madt.cpus.len() + madt.ioapics.len() + madt.overrides.len()
+                + madt.nmi_sources.len() + madt.local_nmis.len() + madt.skipped_entries as usize;
+            proptest::prop_assert!(entries * 2 <= table.len().saturating_sub(44));
+        }
+        let _ = Hpet::parse(&table);
+        let _ = mcfg::parse(&table);
+    }
+
+    /// Arbitrary memory behind a correct RSDP signature: no panic anywhere on the path.
+    #[test]
+    fn arbitrary_memory_never_panics(
+        junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 64),
+        at in 0usize..64,
+    ) {
+        let mut mem = qemu_like(2);
+        let start = RSDP_AT as usize + at;
+        mem[start..start + 64].copy_from_slice(&junk);
+        if let Ok(acpi) = AcpiTables::from_rsdp(&mem[..], RSDP_AT) {
+            let _ = acpi.madt(&mem[..]);
+            let _ = acpi.hpet(&mem[..]);
+            let _ = acpi.mcfg(&mem[..]);
+        }
+    }
 }

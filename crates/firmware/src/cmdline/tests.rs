@@ -25,6 +25,7 @@ fn words_values_and_flags() {
     );
     assert!(args("").is_empty());
     assert!(args(" \t ").is_empty());
+    assert_eq!(Cmdline::default().iter().count(), 0);
 }
 
 #[test]
@@ -110,6 +111,61 @@ fn arbitrary_input_never_panics_and_round_trips_keys() {
                     assert!(text.contains(a.key), "{text:?}");
                     assert!(a.value.is_none_or(|v| text.contains(v)), "{text:?}");
                 }
+            }
+        }
+    }
+}
+
+/// A key or value piece: no quotes, no `=` in keys, possibly spaces (then quoted).
+fn piece(allow_eq: bool) -> impl proptest::strategy::Strategy<Value = std::string::String> {
+    use proptest::prelude::*;
+    let chars: &[char] = if allow_eq {
+        &['a', 'Z', '0', '/', '=', ' ', 'é', '-']
+    } else {
+        &['a', 'Z', '0', '/', ' ', 'é', '-']
+    };
+    prop::collection::vec(prop::sample::select(chars), 0..6).prop_map(|v| v.into_iter().collect())
+}
+
+/// Writes a piece, quoting it when it is an empty key or contains a space.
+fn render(out: &mut std::string::String, piece: &str, is_key: bool) {
+    if (piece.is_empty() && is_key) || piece.contains(' ') {
+        out.push('"');
+        out.push_str(piece);
+        out.push('"');
+    } else {
+        out.push_str(piece);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(crate::testing::proptest_config(512, 0x636d_646c))]
+
+    #[test]
+    fn rendered_words_parse_back(
+        words in proptest::collection::vec((piece(false), proptest::option::of(piece(true))), 0..6),
+        gaps in proptest::collection::vec(proptest::sample::select(&[" ", "  ", "\t", "\n "][..]), 6),
+    ) {
+        let mut text = std::string::String::new();
+        for (i, (key, value)) in words.iter().enumerate() {
+            text.push_str(gaps[i]);
+            render(&mut text, key, true);
+            if let Some(v) = value {
+                text.push('=');
+                render(&mut text, v, false);
+            }
+        }
+        let parsed = Cmdline::parse(&text).map_err(|e| proptest::test_runner::TestCaseError::fail(std::format!("{e} in {text:?}")))?;
+        let got: Vec<(&str, Option<&str>)> = parsed.iter().map(|a| (a.key, a.value)).collect();
+        let want: Vec<(&str, Option<&str>)> = words.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
+        proptest::prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "[ a=\"\t\u{e9}]{0,24}") {
+        if let Ok(c) = Cmdline::parse(&text) {
+            for a in c.iter() {
+                proptest::prop_assert!(text.contains(a.key));
             }
         }
     }

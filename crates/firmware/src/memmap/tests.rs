@@ -126,12 +126,7 @@ fn model_usable_pages(raw: &[MemoryRegion], reserved: &[Range<u64>]) -> Vec<u64>
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 512,
-        rng_seed: prop::test_runner::RngSeed::Fixed(0x6d65_6d6d_6170),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::testing::proptest_config(512, 0x6d65_6d6d_6170))]
 
     #[test]
     fn matches_page_model(

@@ -92,6 +92,50 @@ fn reads_version_1_start_info() {
 }
 
 #[test]
+fn boot_data_ranges_cover_everything_the_loader_placed() {
+    let mem = sample();
+    let info = StartInfo::read(&mem[..], INFO as u64).unwrap();
+    let mut out = vec![0..0; 8];
+    let n = info
+        .boot_data_ranges(&mem[..], INFO as u64, &mut out)
+        .unwrap();
+    let r = |start: usize, len: u64| start as u64..start as u64 + len;
+    assert_eq!(
+        out[..n],
+        [
+            r(INFO, 56),
+            r(MEMMAP, 48),
+            r(MODLIST, 32),
+            r(CMDLINE, CMDLINE_RESERVE),
+            r(0x20_0000, 0x1234),
+            r(CMDLINE + 0x100, CMDLINE_RESERVE),
+        ]
+    );
+    assert_eq!(
+        info.boot_data_ranges(&mem[..], INFO as u64, &mut out[..5]),
+        Err(FwError::OutputFull)
+    );
+    // Absent items are skipped; an unreadable module list is an error.
+    let bare = StartInfo {
+        cmdline_paddr: 0,
+        nr_modules: 0,
+        memmap_entries: 0,
+        ..info
+    };
+    assert_eq!(
+        bare.boot_data_ranges(&mem[..], INFO as u64, &mut out),
+        Ok(1)
+    );
+    let broken = StartInfo {
+        modlist_paddr: 0x4ff0,
+        ..info
+    };
+    assert!(broken
+        .boot_data_ranges(&mem[..], INFO as u64, &mut out)
+        .is_err());
+}
+
+#[test]
 fn memory_map_into_slice() {
     let mem = sample();
     let info = StartInfo::read(&mem[..], INFO as u64).unwrap();
@@ -182,4 +226,23 @@ fn cmdline_errors() {
         ..info
     };
     assert_eq!(none.cmdline(&mem[..], &mut buf), Ok(""));
+}
+
+proptest::proptest! {
+    #![proptest_config(crate::testing::proptest_config(512, 0x0070_7668))]
+
+    /// Arbitrary field values after a valid magic: reading and walking every list ends
+    /// with values or errors, never a panic or an endless loop.
+    #[test]
+    fn arbitrary_start_info_never_panics(fields in proptest::collection::vec(proptest::prelude::any::<u8>(), 52)) {
+        let mut mem = sample();
+        put(&mut mem, INFO + 4, &fields);
+        if let Ok(info) = StartInfo::read(&mem[..], INFO as u64) {
+            // Reads past the 0x5000-byte memory fail, so at most that many entries.
+            proptest::prop_assert!(info.memory_map(&mem[..]).take(0x5000).count() < 0x5000);
+            proptest::prop_assert!(info.modules(&mem[..]).take(0x5000).count() < 0x5000);
+            let mut buf = [0u8; 128];
+            let _ = info.cmdline(&mem[..], &mut buf);
+        }
+    }
 }

@@ -369,6 +369,44 @@ fn map_range_rolls_back_on_conflict() {
     assert_eq!(m.translate(0x5000, &mut mem), Some((0x5000, RW)));
 }
 
+#[test]
+fn map_range_at_the_edges_of_the_address_space() {
+    let (m, mut mem, mut frames) = setup();
+    let top = 0xffff_ffff_ffe0_0000;
+    m.map_range(top, 0x20_0000, 2 << 20, RW, &mut mem, &mut frames)
+        .unwrap();
+    assert_eq!(
+        m.translate(u64::MAX, &mut mem),
+        Some((0x3f_ffff, RW | F::HUGE))
+    );
+    assert_eq!(
+        m.map_range(top, 0, 4 << 20, RW, &mut mem, &mut frames),
+        Err(MapError::NonCanonical)
+    );
+    assert_eq!(
+        m.map_range(0x1000, u64::MAX - 0xfff, 0x2000, RW, &mut mem, &mut frames),
+        Err(MapError::PhysAddrTooLarge)
+    );
+    // Running from the lower half into the non-canonical hole: rolled back.
+    let below_hole = 0x0000_7fff_ffff_e000;
+    assert_eq!(
+        m.map_range(below_hole, 0x1000, 0x4000, RW, &mut mem, &mut frames),
+        Err(MapError::NonCanonical)
+    );
+    assert_eq!(m.translate(below_hole, &mut mem), None);
+    assert_eq!(m.translate(below_hole + 0x1000, &mut mem), None);
+}
+
+/// A deterministic property-test configuration that writes no regression files.
+fn config(cases: u32, seed: u64) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        rng_seed: prop::test_runner::RngSeed::Fixed(seed),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
 /// Virtual pages in the property test: a few slots per level so that sizes collide.
 fn arb_page() -> impl Strategy<Value = (u64, PageSize)> {
     let size = prop_oneof![4 => Just(PageSize::Size4K), 2 => Just(PageSize::Size2M), 1 => Just(PageSize::Size1G)];
@@ -458,12 +496,7 @@ impl Model {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 256,
-        rng_seed: prop::test_runner::RngSeed::Fixed(0x7061_6769_6e67),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(config(256, 0x7061_6769_6e67))]
 
     #[test]
     fn matches_model(ops in prop::collection::vec(arb_op(), 1..120), probes in prop::collection::vec(any::<u64>(), 16)) {
@@ -517,5 +550,63 @@ proptest! {
             let expected = model.covering(probe).map(|(start, pa, _, _)| pa + (probe - start));
             prop_assert_eq!(m.translate(probe, &mut mem).map(|t| t.0), expected);
         }
+    }
+}
+
+/// A `map_range` request: addresses with chosen residues modulo 1 GiB, so that every
+/// mix of 4K/2M/1G steps occurs, and a length that keeps small-page cases small.
+fn arb_range() -> impl Strategy<Value = (u64, u64, u64)> {
+    let residue = prop_oneof![
+        Just(0u64),
+        (1u64..512).prop_map(|k| k << 21),
+        (1u64..0x40000).prop_map(|k| k << 12),
+        (0u64..4).prop_map(|k| (1 << 30) - ((k + 1) << 12)),
+    ];
+    (
+        residue.clone(),
+        residue,
+        0u64..4,
+        0u64..64,
+        1u64..4,
+        1u64..2048,
+    )
+        .prop_map(|(va_res, pa_res, gib, pa_gib, big, small)| {
+            let va = 0xffff_8000_0000_0000 + (gib << 30) + va_res;
+            let pa = (pa_gib << 30) + pa_res;
+            // Only when both share 2 MiB alignment can a long range stay cheap.
+            let len = if (va ^ pa) & ((2 << 20) - 1) == 0 {
+                big << 30 | small << 12
+            } else {
+                small << 12
+            };
+            (va, pa, len)
+        })
+}
+
+proptest! {
+    #![proptest_config(config(128, 0x0072_616e_6765))]
+
+    /// `map_range` maps exactly the range, to the right frames, and each step is the
+    /// largest page the alignment of both addresses and the remaining length allow.
+    #[test]
+    fn map_range_is_exact_and_greedy((va, pa, len) in arb_range(), probe in any::<u64>()) {
+        let (m, mut mem, mut frames) = setup();
+        m.map_range(va, pa, len, RW, &mut mem, &mut frames).unwrap();
+        prop_assert_eq!(m.translate(va - 1, &mut mem), None);
+        prop_assert_eq!(m.translate(va + len, &mut mem), None);
+        let off = probe % len;
+        prop_assert_eq!(m.translate(va + off, &mut mem).map(|t| t.0), Some(pa + off));
+        let mut done = 0;
+        while done < len {
+            let (frame, size) = m.unmap(va + done, &mut mem).unwrap();
+            prop_assert_eq!(frame, pa + done);
+            let best = PageSize::DESCENDING
+                .into_iter()
+                .find(|s| s.is_aligned((va + done) | (pa + done)) && s.bytes() <= len - done)
+                .unwrap();
+            prop_assert_eq!(size, best);
+            done += size.bytes();
+        }
+        prop_assert_eq!(done, len);
     }
 }
