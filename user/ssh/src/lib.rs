@@ -33,12 +33,12 @@ pub mod packet;
 pub mod server;
 pub mod transport;
 pub mod version;
+pub mod wire;
 
 #[cfg(test)]
 mod loopback_tests;
-pub mod wire;
 
-//TODO cfg
-//TODO pub mod os;
+#[cfg(feature = "std")]
+pub mod os;
 
 pub use error::Error;

@@ -1,0 +1,264 @@
+//! One server session, run in its own process: the SSH connection on a socket and the
+//! processes its channels asked for, multiplexed with `poll`. Commands run through
+//! `/bin/sh -c`, a `shell` request runs `/bin/sh` reading the channel (no PTY).
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::AsFd;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+
+use crate::os::poll::{Watch, poll};
+use crate::server::{ExitReport, ServerConfig, ServerConn, ServerEvent};
+
+/// Largest read from the socket or a pipe at once.
+const CHUNK: usize = 32 * 1024;
+/// POSIX guarantees a write of up to PIPE_BUF bytes to a pipe that polled writable does not
+/// block, so input goes to a process in pieces of at most this size.
+const PIPE_BUF: usize = 4096;
+
+/// A process started for a channel.
+struct Proc {
+    channel: u32,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: Option<ChildStdout>,
+    stderr: Option<ChildStderr>,
+    /// Channel input not yet written to the process.
+    input: Vec<u8>,
+    /// The client sent EOF: close stdin once `input` is written.
+    input_eof: bool,
+}
+
+impl Proc {
+    fn spawn(channel: u32, command: Option<&str>) -> io::Result<Self> {
+        let mut cmd = Command::new("/bin/sh");
+        if let Some(c) = command {
+            cmd.arg("-c").arg(c);
+        }
+        let mut child =
+            cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+        Ok(Proc {
+            channel,
+            stdin: child.stdin.take(),
+            stdout: child.stdout.take(),
+            stderr: child.stderr.take(),
+            child,
+            input: Vec::new(),
+            input_eof: false,
+        })
+    }
+
+    /// Stops the process (client went away) and reaps it.
+    fn kill(mut self) {
+        // Killing an already exited child fails harmlessly; wait() then reaps it.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What to report about a session in its log line.
+#[derive(Default)]
+pub struct Summary {
+    /// The authenticated user and method.
+    pub user: Option<String>,
+    /// Commands/shells run and how they ended.
+    pub runs: Vec<String>,
+}
+
+fn report(status: ExitStatus) -> ExitReport {
+    match (status.code(), status.signal()) {
+        (Some(c), _) => ExitReport::Code(c as u32),
+        (None, Some(s)) => ExitReport::Signal(s),
+        (None, None) => ExitReport::Code(255),
+    }
+}
+
+/// Runs the session until the client disconnects; `Ok` for a clean end, `Err` with the
+/// reason otherwise. Every started process is reaped before this returns.
+pub fn run(sock: TcpStream, cfg: ServerConfig, summary: &mut Summary) -> Result<(), String> {
+    let mut conn = ServerConn::new(cfg).map_err(|e| e.to_string())?;
+    let mut procs: Vec<Proc> = Vec::new();
+    let result = serve(&sock, &mut conn, &mut procs, summary);
+    if let Err(e) = &result {
+        conn.disconnect(e);
+        // Best effort: the peer may already be gone.
+        let _ = (&sock).write_all(&conn.take_output());
+    }
+    for p in procs {
+        p.kill();
+    }
+    match result {
+        Ok(()) => Ok(()),
+        Err(crate::Error::PeerDisconnected { .. }) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Why the loop stopped: the protocol's error type, or an I/O failure mapped onto it.
+fn io_err(what: &'static str) -> impl Fn(io::Error) -> crate::Error {
+    move |_| crate::Error::Truncated(what)
+}
+
+fn serve(
+    mut sock: &TcpStream,
+    conn: &mut ServerConn,
+    procs: &mut Vec<Proc>,
+    summary: &mut Summary,
+) -> Result<(), crate::Error> {
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        if conn.has_output() {
+            sock.write_all(&conn.take_output()).map_err(io_err("connection (write failed)"))?;
+        }
+        // Wait on the socket and, per process, on whatever can make progress.
+        let capacity: Vec<usize> = procs.iter().map(|p| conn.send_capacity(p.channel)).collect();
+        let mut watches = vec![Watch::read(sock.as_fd())];
+        let mut index = Vec::new();
+        for (i, p) in procs.iter().enumerate() {
+            if capacity[i] > 0 {
+                for (k, out) in [p.stdout.as_ref().map(|o| o.as_fd()), p.stderr.as_ref().map(|e| e.as_fd())]
+                    .into_iter()
+                    .enumerate()
+                {
+                    if let Some(fd) = out {
+                        watches.push(Watch::read(fd));
+                        index.push((i, k));
+                    }
+                }
+            }
+            if let (Some(stdin), false) = (&p.stdin, p.input.is_empty()) {
+                watches.push(Watch::write(stdin.as_fd()));
+                index.push((i, 2));
+            }
+        }
+        let waiting_exit = procs.iter().any(|p| p.stdout.is_none() && p.stderr.is_none());
+        poll(&mut watches, if waiting_exit { 20 } else { -1 }).map_err(io_err("poll"))?;
+        let sock_ready = watches[0].ready();
+        let ready: Vec<(usize, usize)> =
+            index.iter().zip(&watches[1..]).filter(|(_, w)| w.ready()).map(|(ik, _)| *ik).collect();
+        drop(watches);
+
+        for (i, k) in ready {
+            let p = &mut procs[i];
+            if k == 2 {
+                let n = p.input.len().min(PIPE_BUF);
+                let written = match p.stdin.as_mut().map(|s| s.write(&p.input[..n])) {
+                    Some(Ok(w)) => w,
+                    // The process stopped reading: drop what it will never read.
+                    _ => {
+                        p.stdin = None;
+                        p.input.len()
+                    }
+                };
+                p.input.drain(..written);
+                conn.consumed(p.channel, written)?;
+                if p.input.is_empty() && p.input_eof {
+                    p.stdin = None;
+                }
+                continue;
+            }
+            let want = capacity[i].min(CHUNK);
+            let n = match k {
+                0 => p.stdout.as_mut().map(|o| o.read(&mut buf[..want])),
+                _ => p.stderr.as_mut().map(|e| e.read(&mut buf[..want])),
+            };
+            match n {
+                Some(Ok(n)) if n > 0 => {
+                    conn.send_data(p.channel, k == 1, &buf[..n])?;
+                }
+                _ if k == 0 => p.stdout = None,
+                _ => p.stderr = None,
+            }
+        }
+
+        // Processes whose output is finished: report their exit once they are gone.
+        let mut i = 0;
+        while i < procs.len() {
+            let p = &mut procs[i];
+            if p.stdout.is_none() && p.stderr.is_none() {
+                if let Some(status) = p.child.try_wait().map_err(io_err("wait"))? {
+                    let how = report(status);
+                    summary.runs.push(format!("{how:?}"));
+                    conn.exit(p.channel, how)?;
+                    procs.swap_remove(i);
+                    continue;
+                }
+            }
+            i += 1;
+        }
+
+        if sock_ready {
+            let n = sock.read(&mut buf).map_err(io_err("connection (read failed)"))?;
+            if n == 0 {
+                return if procs.is_empty() && summary.user.is_some() {
+                    Ok(())
+                } else {
+                    Err(crate::Error::Truncated("connection (client went away)"))
+                };
+            }
+            conn.feed(&buf[..n])?;
+            while let Some(ev) = conn.poll()? {
+                on_event(conn, procs, summary, ev)?;
+            }
+        }
+    }
+}
+
+fn on_event(
+    conn: &mut ServerConn,
+    procs: &mut Vec<Proc>,
+    summary: &mut Summary,
+    ev: ServerEvent,
+) -> Result<(), crate::Error> {
+    let find = |procs: &mut Vec<Proc>, ch| procs.iter().position(|p| p.channel == ch);
+    match ev {
+        ServerEvent::Authenticated { user, method } => {
+            summary.user = Some(format!("{user} ({method})"));
+        }
+        ServerEvent::Exec { channel, command } => {
+            summary.runs.push(format!("exec {command:?}"));
+            start(conn, procs, channel, Some(&command))?;
+        }
+        ServerEvent::Shell { channel } => {
+            summary.runs.push(String::from("shell"));
+            start(conn, procs, channel, None)?;
+        }
+        ServerEvent::Data { channel, data } => match find(procs, channel) {
+            Some(i) if procs[i].stdin.is_some() => procs[i].input.extend_from_slice(&data),
+            _ => conn.consumed(channel, data.len())?,
+        },
+        ServerEvent::Eof { channel } => {
+            if let Some(i) = find(procs, channel) {
+                let p = &mut procs[i];
+                p.input_eof = true;
+                if p.input.is_empty() {
+                    p.stdin = None;
+                }
+            }
+        }
+        ServerEvent::Closed { channel } => {
+            if let Some(i) = find(procs, channel) {
+                procs.swap_remove(i).kill();
+            }
+        }
+    }
+    Ok(())
+}
+
+fn start(
+    conn: &mut ServerConn,
+    procs: &mut Vec<Proc>,
+    channel: u32,
+    command: Option<&str>,
+) -> Result<(), crate::Error> {
+    match Proc::spawn(channel, command) {
+        Ok(p) => procs.push(p),
+        Err(e) => {
+            let msg = format!("hsshd: cannot run /bin/sh: {e}\n");
+            conn.send_data(channel, true, msg.as_bytes())?;
+            conn.exit(channel, ExitReport::Code(127))?;
+        }
+    }
+    Ok(())
+}
