@@ -102,6 +102,11 @@ impl ServerConn {
         self.user.as_deref()
     }
 
+    /// Rejected authentication attempts so far (`none` probes not counted).
+    pub fn auth_failures(&self) -> u32 {
+        self.failures
+    }
+
     /// Queues a DISCONNECT telling the client why the session ends.
     pub fn disconnect(&mut self, err: &Error) {
         let reason = match err {

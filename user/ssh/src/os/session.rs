@@ -88,10 +88,13 @@ pub fn run(sock: TcpStream, cfg: ServerConfig, summary: &mut Summary) -> Result<
     for p in procs {
         p.kill();
     }
-    match result {
-        Ok(()) => Ok(()),
-        Err(crate::Error::PeerDisconnected { .. }) => Ok(()),
-        Err(e) => Err(e.to_string()),
+    match (result, &summary.user) {
+        (Ok(()) | Err(crate::Error::PeerDisconnected { .. }), Some(_)) => Ok(()),
+        (Ok(()) | Err(crate::Error::PeerDisconnected { .. }), None) => Err(format!(
+            "client left without authenticating ({} key(s) or password(s) rejected)",
+            conn.auth_failures()
+        )),
+        (Err(e), _) => Err(e.to_string()),
     }
 }
 
@@ -191,7 +194,7 @@ fn serve(
         if sock_ready {
             let n = sock.read(&mut buf).map_err(io_err("connection (read failed)"))?;
             if n == 0 {
-                return if procs.is_empty() && summary.user.is_some() {
+                return if procs.is_empty() {
                     Ok(())
                 } else {
                     Err(crate::Error::Truncated("connection (client went away)"))

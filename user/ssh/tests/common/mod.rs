@@ -1,0 +1,216 @@
+//! Helpers for the interoperability tests: temp dirs, free ports, daemons killed by PID on
+//! drop (also when a test fails), commands with a time limit, OpenSSH presence checks.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// The Debian packages these tests need.
+pub const APT: &str = "apt-get install -y openssh-client openssh-server";
+
+/// Panics with the install command when an OpenSSH program is missing.
+pub fn require(path: &str) -> PathBuf {
+    let p = PathBuf::from(path);
+    assert!(p.exists(), "{path} is missing: install OpenSSH with `{APT}`");
+    p
+}
+
+/// A directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "halyard-ssh-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = fs::remove_dir_all(&p);
+        fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A background process killed (by its PID, through `Child`) and reaped on drop.
+pub struct Daemon {
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    pub fn log_text(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits (bounded) until the log contains `n` occurrences of `needle`.
+    pub fn wait_log(&self, needle: &str, n: usize) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.log_text();
+            if text.matches(needle).count() >= n || Instant::now() > deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits (bounded) until something accepts on `port`.
+pub fn wait_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on port {port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs `cmd` with stdin from /dev/null, killing it after 20 s.
+pub fn run(cmd: &mut Command) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let (mut so, mut se) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    // Pipes are drained after exit; outputs here are small enough for the pipe buffer.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    so.read_to_end(&mut stdout).unwrap();
+    se.read_to_end(&mut stderr).unwrap();
+    Output { status, stdout, stderr }
+}
+
+/// `ssh-keygen -t ed25519 -N ''` into `path` (and `path.pub`).
+pub fn keygen(path: &Path) {
+    let out = run(Command::new(require("/usr/bin/ssh-keygen"))
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path));
+    assert!(out.status.success(), "ssh-keygen failed: {out:?}");
+}
+
+/// Starts `hsshd` on a free port with keys in `dir`; `ak` is the authorized_keys file.
+pub fn start_hsshd(dir: &TempDir, ak: &Path) -> (Daemon, u16) {
+    let port = free_port();
+    let log = dir.join("hsshd.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_hsshd"))
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--host-key")
+        .arg(dir.join("host_key"))
+        .arg("--authorized-keys")
+        .arg(ak)
+        .stdin(Stdio::null())
+        .stdout(fs::File::create(&log).unwrap())
+        .stderr(fs::File::create(dir.join("hsshd.err")).unwrap())
+        .spawn()
+        .unwrap();
+    let d = Daemon { child, log };
+    wait_port(port);
+    (d, port)
+}
+
+/// Starts OpenSSH's sshd on a free port with its own config, host key and authorized_keys.
+pub fn start_sshd(dir: &TempDir, ak: &Path) -> (Daemon, u16) {
+    let sshd = require("/usr/sbin/sshd");
+    // sshd refuses to start without its privilege separation directory.
+    fs::create_dir_all("/run/sshd").unwrap();
+    let port = free_port();
+    let hk = dir.join("sshd_host_key");
+    keygen(&hk);
+    let config = dir.join("sshd_config");
+    fs::write(
+        &config,
+        format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\n\
+             StrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+             PermitRootLogin yes\nPidFile none\n",
+            hk.display(),
+            ak.display()
+        ),
+    )
+    .unwrap();
+    let log = dir.join("sshd.log");
+    let child = Command::new(sshd)
+        .arg("-D")
+        .arg("-e")
+        .arg("-f")
+        .arg(&config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let d = Daemon { child, log };
+    wait_port(port);
+    (d, port)
+}
+
+/// OpenSSH's ssh with everything taken from the command line (no user config, no agent).
+pub fn openssh(dir: &TempDir, key: &Path, port: u16, command: &str) -> Command {
+    let mut c = Command::new(require("/usr/bin/ssh"));
+    c.args(["-F", "/dev/null", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+        "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR"])
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", dir.join("openssh_known_hosts").display()))
+        .arg("-i")
+        .arg(key)
+        .arg("-p")
+        .arg(port.to_string())
+        .arg("root@127.0.0.1")
+        .arg(command)
+        .env_remove("SSH_AUTH_SOCK");
+    c
+}
+
+/// `hssh` against 127.0.0.1.
+pub fn hssh(key: &Path, known_hosts: &Path, port: u16, command: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hssh"));
+    c.arg("-p").arg(port.to_string()).arg("-i").arg(key).arg("-l").arg("root")
+        .arg("--known-hosts").arg(known_hosts).arg("127.0.0.1").arg(command);
+    c
+}
+
+/// Text of a byte buffer for messages.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}

@@ -1,0 +1,122 @@
+//! Interoperability with OpenSSH on loopback: OpenSSH's `ssh` against `hsshd`, and `hssh`
+//! against OpenSSH's `sshd` (Debian `openssh-client`, `openssh-server`).
+
+mod common;
+
+use std::fs;
+use std::process::Command;
+
+use common::*;
+
+const CYCLES: usize = 4;
+
+#[test]
+fn openssh_client_runs_commands_on_hsshd() {
+    let dir = TempDir::new("ssh2hsshd");
+    let key = dir.join("id");
+    keygen(&key);
+    let ak = dir.join("authorized_keys");
+    fs::copy(dir.join("id.pub"), &ak).unwrap();
+    let (hsshd, port) = start_hsshd(&dir, &ak);
+    for i in 0..CYCLES {
+        let out = run(&mut openssh(&dir, &key, port, "echo AFTER && uname"));
+        assert_eq!(text(&out.stdout), "AFTER\nLinux\n", "cycle {i}: {out:?}");
+        assert_eq!(out.status.code(), Some(0), "cycle {i}: {out:?}");
+    }
+    let out = run(&mut openssh(&dir, &key, port, "echo to-stderr >&2; exit 3"));
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert_eq!(text(&out.stderr), "to-stderr\n");
+    let log = hsshd.wait_log("result=ok", CYCLES + 1);
+    assert_eq!(log.matches("result=ok").count(), CYCLES + 1, "{log}");
+    assert!(log.contains("session 127.0.0.1:") && log.contains("Code(3)"), "{log}");
+    assert!(log.contains("host key fingerprint SHA256:"), "{log}");
+}
+
+#[test]
+fn hssh_runs_commands_on_openssh_sshd() {
+    let dir = TempDir::new("hssh2sshd");
+    let key = dir.join("id");
+    keygen(&key);
+    let ak = dir.join("authorized_keys");
+    fs::copy(dir.join("id.pub"), &ak).unwrap();
+    let (_sshd, port) = start_sshd(&dir, &ak);
+    let kh = dir.join("known_hosts");
+    for i in 0..CYCLES {
+        let out = run(&mut hssh(&key, &kh, port, "uname"));
+        assert_eq!(text(&out.stdout), "Linux\n", "cycle {i}: {out:?}");
+        assert_eq!(out.status.code(), Some(0), "cycle {i}: {out:?}");
+    }
+    // Trust on first use wrote exactly one entry, in OpenSSH's format.
+    let known = fs::read_to_string(&kh).unwrap();
+    assert_eq!(known.lines().count(), 1, "{known}");
+    assert!(known.starts_with(&format!("[127.0.0.1]:{port} ssh-ed25519 AAAA")), "{known}");
+    let out = run(&mut hssh(&key, &kh, port, "exit 3"));
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    // The seed's command-line form works too.
+    let out = run(Command::new(env!("CARGO_BIN_EXE_hssh"))
+        .args(["127.0.0.1", &port.to_string(), "root", "--publickey", "--exec", "echo seed"])
+        .arg("-i").arg(&key).arg("--known-hosts").arg(&kh));
+    assert_eq!((text(&out.stdout).as_str(), out.status.code()), ("seed\n", Some(0)), "{out:?}");
+}
+
+#[test]
+fn hsshd_rejects_a_key_not_in_authorized_keys() {
+    let dir = TempDir::new("wrongkey");
+    let (good, bad) = (dir.join("good"), dir.join("bad"));
+    keygen(&good);
+    keygen(&bad);
+    let ak = dir.join("authorized_keys");
+    fs::copy(dir.join("good.pub"), &ak).unwrap();
+    let (hsshd, port) = start_hsshd(&dir, &ak);
+    let marker = dir.join("ran");
+    let cmd = format!("touch {}", marker.display());
+    let out = run(&mut openssh(&dir, &bad, port, &cmd));
+    assert_eq!(out.status.code(), Some(255), "{out:?}");
+    assert!(text(&out.stderr).contains("Permission denied"), "{out:?}");
+    let out = run(&mut hssh(&bad, &dir.join("kh"), port, &cmd));
+    assert_eq!(out.status.code(), Some(255), "{out:?}");
+    assert!(text(&out.stderr).contains("did not accept our public key"), "{out:?}");
+    assert!(!marker.exists(), "command ran without authentication");
+    let log = hsshd.wait_log("key(s) or password(s) rejected", 3);
+    // Two refused clients, and the readiness probe of start_hsshd that never spoke SSH.
+    assert_eq!(log.matches("user=- runs=[-] result=error").count(), 3, "{log}");
+    assert_eq!(log.matches("without authenticating (1 key(s)").count(), 2, "{log}");
+    // The server keeps serving the right key.
+    let out = run(&mut hssh(&good, &dir.join("kh"), port, "echo still-up"));
+    assert_eq!(text(&out.stdout), "still-up\n", "{out:?}");
+}
+
+#[test]
+fn hssh_refuses_a_changed_host_key() {
+    let dir = TempDir::new("changed");
+    let key = dir.join("id");
+    keygen(&key);
+    let ak = dir.join("authorized_keys");
+    fs::copy(dir.join("id.pub"), &ak).unwrap();
+    let (_hsshd, port) = start_hsshd(&dir, &ak);
+    // Someone else's key recorded for this host and port.
+    keygen(&dir.join("other"));
+    let other = fs::read_to_string(dir.join("other.pub")).unwrap();
+    let kh = dir.join("known_hosts");
+    let entry = format!("[127.0.0.1]:{port} {}", other.split_whitespace().take(2).collect::<Vec<_>>().join(" "));
+    fs::write(&kh, format!("{entry}\n")).unwrap();
+    let marker = dir.join("ran");
+    let out = run(&mut hssh(&key, &kh, port, &format!("touch {}", marker.display())));
+    assert_eq!(out.status.code(), Some(255), "{out:?}");
+    assert!(text(&out.stderr).contains("REMOTE HOST KEY CHANGED"), "{out:?}");
+    assert!(!marker.exists(), "command ran despite the changed host key");
+    assert_eq!(fs::read_to_string(&kh).unwrap(), format!("{entry}\n"), "known_hosts was modified");
+}
+
+#[test]
+fn hssh_and_hsshd_talk_to_each_other() {
+    let dir = TempDir::new("h2h");
+    let key = dir.join("id");
+    keygen(&key);
+    let ak = dir.join("authorized_keys");
+    fs::copy(dir.join("id.pub"), &ak).unwrap();
+    let (_hsshd, port) = start_hsshd(&dir, &ak);
+    let kh = dir.join("kh");
+    let out = run(&mut hssh(&key, &kh, port, "printf 'a\\nb\\n' | wc -l; exit 42"));
+    assert_eq!((text(&out.stdout).trim(), out.status.code()), ("2", Some(42)), "{out:?}");
+}
