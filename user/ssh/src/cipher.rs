@@ -52,8 +52,8 @@ impl Algorithm {
 pub enum DirectionKeys {
     /// See the module docs for the key split.
     ChaChaPoly { payload: [u8; 32], length: [u8; 32] },
-    /// The CTR stream state runs across packets.
-    Aes256CtrHmac { ctr: Aes256Ctr, mac: [u8; 32] },
+    /// The CTR stream state runs across packets (boxed: the AES key schedule is large).
+    Aes256CtrHmac { ctr: alloc::boxed::Box<Aes256Ctr>, mac: [u8; 32] },
 }
 
 impl DirectionKeys {
@@ -72,7 +72,8 @@ impl DirectionKeys {
                 let k: &[u8; 32] = key.try_into().map_err(|_| Error::BadKey("aes key length"))?;
                 let iv: &[u8; 16] = iv.try_into().map_err(|_| Error::BadKey("aes iv length"))?;
                 let mac = mac.try_into().map_err(|_| Error::BadKey("mac key length"))?;
-                Ok(DirectionKeys::Aes256CtrHmac { ctr: Aes256Ctr::new(k.into(), iv.into()), mac })
+                let ctr = alloc::boxed::Box::new(Aes256Ctr::new(k.into(), iv.into()));
+                Ok(DirectionKeys::Aes256CtrHmac { ctr, mac })
             }
         }
     }

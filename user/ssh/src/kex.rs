@@ -89,11 +89,11 @@ pub fn negotiate(client: &[u8], server: &[u8]) -> Result<Negotiated> {
     let kex = pick(c.kex, s.kex, names::KEX).ok_or(Error::NoCommonAlgorithm("key exchange"))?;
     pick(c.host_key, s.host_key, &[names::ED25519]).ok_or(Error::NoCommonAlgorithm("host key"))?;
     let mut cipher = [Algorithm::ChaChaPoly; 2];
-    for d in 0..2 {
+    for (d, alg) in cipher.iter_mut().enumerate() {
         let name = pick(c.cipher[d], s.cipher[d], names::CIPHERS)
             .ok_or(Error::NoCommonAlgorithm("cipher"))?;
-        cipher[d] = Algorithm::from_name(name).ok_or(Error::NoCommonAlgorithm("cipher"))?;
-        if cipher[d] == Algorithm::Aes256CtrHmac
+        *alg = Algorithm::from_name(name).ok_or(Error::NoCommonAlgorithm("cipher"))?;
+        if *alg == Algorithm::Aes256CtrHmac
             && pick(c.mac[d], s.mac[d], &[names::HMAC_SHA256]).is_none()
         {
             return Err(Error::NoCommonAlgorithm("mac"));

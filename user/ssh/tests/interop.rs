@@ -12,12 +12,7 @@ const CYCLES: usize = 4;
 
 #[test]
 fn openssh_client_runs_commands_on_hsshd() {
-    let dir = TempDir::new("ssh2hsshd");
-    let key = dir.join("id");
-    keygen(&key);
-    let ak = dir.join("authorized_keys");
-    fs::copy(dir.join("id.pub"), &ak).unwrap();
-    let (hsshd, port) = start_hsshd(&dir, &ak);
+    let (dir, key, hsshd, port) = hsshd_with_user_key("ssh2hsshd");
     for i in 0..CYCLES {
         let out = run(&mut openssh(&dir, &key, port, "echo AFTER && uname"));
         assert_eq!(text(&out.stdout), "AFTER\nLinux\n", "cycle {i}: {out:?}");
@@ -88,12 +83,7 @@ fn hsshd_rejects_a_key_not_in_authorized_keys() {
 
 #[test]
 fn hssh_refuses_a_changed_host_key() {
-    let dir = TempDir::new("changed");
-    let key = dir.join("id");
-    keygen(&key);
-    let ak = dir.join("authorized_keys");
-    fs::copy(dir.join("id.pub"), &ak).unwrap();
-    let (_hsshd, port) = start_hsshd(&dir, &ak);
+    let (dir, key, _hsshd, port) = hsshd_with_user_key("changed");
     // Someone else's key recorded for this host and port.
     keygen(&dir.join("other"));
     let other = fs::read_to_string(dir.join("other.pub")).unwrap();
@@ -110,12 +100,7 @@ fn hssh_refuses_a_changed_host_key() {
 
 #[test]
 fn hssh_and_hsshd_talk_to_each_other() {
-    let dir = TempDir::new("h2h");
-    let key = dir.join("id");
-    keygen(&key);
-    let ak = dir.join("authorized_keys");
-    fs::copy(dir.join("id.pub"), &ak).unwrap();
-    let (_hsshd, port) = start_hsshd(&dir, &ak);
+    let (dir, key, _hsshd, port) = hsshd_with_user_key("h2h");
     let kh = dir.join("kh");
     let out = run(&mut hssh(&key, &kh, port, "printf 'a\\nb\\n' | wc -l; exit 42"));
     assert_eq!((text(&out.stdout).trim(), out.status.code()), ("2", Some(42)), "{out:?}");

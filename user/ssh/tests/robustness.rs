@@ -11,16 +11,6 @@ use std::time::Duration;
 
 use common::*;
 
-fn setup(tag: &str) -> (TempDir, std::path::PathBuf, Daemon, u16) {
-    let dir = TempDir::new(tag);
-    let key = dir.join("id");
-    keygen(&key);
-    let ak = dir.join("authorized_keys");
-    fs::copy(dir.join("id.pub"), &ak).unwrap();
-    let (d, port) = start_hsshd(&dir, &ak);
-    (dir, key, d, port)
-}
-
 /// Children of `pid` that are zombies (state Z in /proc/PID/stat).
 fn zombie_children(pid: u32) -> usize {
     fs::read_dir("/proc")
@@ -38,7 +28,7 @@ fn zombie_children(pid: u32) -> usize {
 
 #[test]
 fn concurrent_sessions_all_finish_and_leave_no_zombies() {
-    let (dir, key, hsshd, port) = setup("concurrent");
+    let (dir, key, hsshd, port) = hsshd_with_user_key("concurrent");
     let children: Vec<_> = (0..4)
         .map(|i| {
             openssh(&dir, &key, port, &format!("sleep 0.3; echo session-{i}"))
@@ -62,7 +52,7 @@ fn concurrent_sessions_all_finish_and_leave_no_zombies() {
 
 #[test]
 fn client_disconnect_mid_command_kills_the_command() {
-    let (dir, key, hsshd, port) = setup("disconnect");
+    let (dir, key, hsshd, port) = hsshd_with_user_key("disconnect");
     let marker = dir.join("finished");
     let mut ssh = openssh(&dir, &key, port, &format!("echo started; sleep 3; touch {}", marker.display()))
         .stdin(Stdio::null())
@@ -83,7 +73,7 @@ fn client_disconnect_mid_command_kills_the_command() {
 
 #[test]
 fn malformed_input_ends_that_session_only() {
-    let (dir, key, hsshd, port) = setup("malformed");
+    let (dir, key, hsshd, port) = hsshd_with_user_key("malformed");
     let attacks: [&[u8]; 4] = [
         b"GET / HTTP/1.0\r\n\r\n",
         b"SSH-2.0-fuzz\r\n\xff\xff\xff\xff\x00\x00",
@@ -110,7 +100,7 @@ fn malformed_input_ends_that_session_only() {
 
 #[test]
 fn shell_request_without_pty_reads_commands_from_stdin() {
-    let (dir, key, _hsshd, port) = setup("shell");
+    let (dir, key, _hsshd, port) = hsshd_with_user_key("shell");
     let mut ssh = Command::new(require("/usr/bin/ssh"));
     ssh.args(["-F", "/dev/null", "-T", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
         "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR"])

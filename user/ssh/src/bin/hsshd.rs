@@ -4,18 +4,12 @@ use std::net::TcpStream;
 use std::os::fd::FromRawFd;
 use std::process::ExitCode;
 
-use halyard_ssh::os::cli::{SERVER_USAGE, ServerArgs, USAGE_EXIT};
+use halyard_ssh::os::cli::{SERVER_USAGE, ServerArgs, parse_or_exit};
 use halyard_ssh::os::{daemon, files, session};
 use halyard_ssh::server::ServerConfig;
 
 fn main() -> ExitCode {
-    let args = match ServerArgs::parse(std::env::args().skip(1)) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("hsshd: {e}\n{SERVER_USAGE}");
-            return ExitCode::from(USAGE_EXIT as u8);
-        }
-    };
+    let args = parse_or_exit("hsshd", SERVER_USAGE, ServerArgs::parse);
     let result = match &args.session {
         Some(peer) => run_session(&args, peer),
         None => daemon::run(&args),

@@ -17,6 +17,15 @@ impl fmt::Display for Usage {
     }
 }
 
+/// Parses the process's own arguments with `parse`; on a bad command line prints the error
+/// and `usage` as `program` and exits with [`USAGE_EXIT`].
+pub fn parse_or_exit<T>(program: &str, usage: &str, parse: fn(Vec<String>) -> Result<T, Usage>) -> T {
+    parse(std::env::args().skip(1).collect()).unwrap_or_else(|e| {
+        eprintln!("{program}: {e}\n{usage}");
+        std::process::exit(USAGE_EXIT)
+    })
+}
+
 /// `hsshd`'s usage text.
 pub const SERVER_USAGE: &str = "usage: hsshd [--listen ADDR:PORT] [--host-key FILE] \
 [--authorized-keys FILE] [--password-file FILE]";

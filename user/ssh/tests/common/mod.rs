@@ -214,3 +214,14 @@ pub fn hssh(key: &Path, known_hosts: &Path, port: u16, command: &str) -> Command
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+/// A temp dir with a user key `id` that is the only authorized key of a fresh `hsshd`.
+pub fn hsshd_with_user_key(tag: &str) -> (TempDir, PathBuf, Daemon, u16) {
+    let dir = TempDir::new(tag);
+    let key = dir.join("id");
+    keygen(&key);
+    let ak = dir.join("authorized_keys");
+    fs::copy(dir.join("id.pub"), &ak).unwrap();
+    let (d, port) = start_hsshd(&dir, &ak);
+    (dir, key, d, port)
+}
