@@ -275,10 +275,17 @@ impl Transport {
         Ok(None)
     }
 
-    fn versions(&self) -> Result<(&[u8], &[u8])> {
+    /// The exchange hash, with versions and KEXINITs put in client/server order.
+    fn exchange_hash(&self, k_s: &[u8], q_c: &[u8], q_s: &[u8], k: &[u8; 32]) -> Result<[u8; 32]> {
         let peer = self.peer_version.as_deref().ok_or(Error::Protocol("no version"))?;
         let ours = version::OURS.as_bytes();
-        Ok(if self.is_client() { (ours, peer) } else { (peer, ours) })
+        let (ours_i, peer_i) = (&self.our_kexinit[..], &self.peer_kexinit[..]);
+        let ((v_c, v_s), (i_c, i_s)) = if self.is_client() {
+            ((ours, peer), (ours_i, peer_i))
+        } else {
+            ((peer, ours), (peer_i, ours_i))
+        };
+        Ok(kex::exchange_hash(&HashInput { v_c, v_s, i_c, i_s, k_s, q_c, q_s }, k))
     }
 
     fn on_ecdh_init(&mut self, neg: Negotiated, payload: &[u8]) -> Result<Option<Event>> {
@@ -288,17 +295,8 @@ impl Transport {
         let k = eph.shared(q_c)?;
         let host_key = self.host_key.as_ref().ok_or(Error::Protocol("no host key"))?;
         let k_s = host_key.public().blob();
-        let (v_c, v_s) = self.versions()?;
-        let input = HashInput {
-            v_c,
-            v_s,
-            i_c: &self.peer_kexinit,
-            i_s: &self.our_kexinit,
-            k_s: &k_s,
-            q_c,
-            q_s: &eph.public,
-        };
-        let h = kex::exchange_hash(&input, &k);
+        let h = self.exchange_hash(&k_s, q_c, &eph.public, &k)?;
+        let host_key = self.host_key.as_ref().ok_or(Error::Protocol("no host key"))?;
         let mut p = alloc::vec![msg::KEX_ECDH_REPLY];
         put_string(&mut p, &k_s);
         put_string(&mut p, &eph.public);
@@ -320,17 +318,7 @@ impl Transport {
         let sig = r.string("exchange hash signature")?;
         let host = PublicKey::from_blob(k_s)?;
         let k = eph.shared(q_s)?;
-        let (v_c, v_s) = self.versions()?;
-        let input = HashInput {
-            v_c,
-            v_s,
-            i_c: &self.our_kexinit,
-            i_s: &self.peer_kexinit,
-            k_s,
-            q_c: &eph.public,
-            q_s,
-        };
-        let h = kex::exchange_hash(&input, &k);
+        let h = self.exchange_hash(k_s, &eph.public, q_s, &k)?;
         host.verify(&h, sig)?;
         match self.server_host_key {
             None => {
