@@ -31,6 +31,8 @@ pub fn run(args: &ClientArgs) -> Result<i32, String> {
     let key = files::read_key(&identity)?;
     let sock = TcpStream::connect((args.host.as_str(), args.port))
         .map_err(|e| format!("connect to {}:{}: {e}", args.host, args.port))?;
+    // Small request packets in a row; do not let Nagle's algorithm delay them.
+    sock.set_nodelay(true).map_err(|e| format!("setsockopt: {e}"))?;
     let mut conn = ClientConn::new(ClientConfig { user, key, command: args.command.clone() })
         .map_err(|e| e.to_string())?;
     let result = drive(&sock, &mut conn, args, &known_hosts);

@@ -17,6 +17,10 @@ const CHUNK: usize = 32 * 1024;
 /// block, so input goes to a process in pieces of at most this size.
 const PIPE_BUF: usize = 4096;
 
+/// How often a process whose output has ended is checked for its exit (std offers no
+/// descriptor that becomes readable on child exit; output usually ends right at exit).
+const EXIT_POLL_MS: i32 = 5;
+
 /// A process started for a channel.
 struct Proc {
     channel: u32,
@@ -77,6 +81,9 @@ fn report(status: ExitStatus) -> ExitReport {
 /// Runs the session until the client disconnects; `Ok` for a clean end, `Err` with the
 /// reason otherwise. Every started process is reaped before this returns.
 pub fn run(sock: TcpStream, cfg: ServerConfig, summary: &mut Summary) -> Result<(), String> {
+    // Many small packets in a row (data, then exit-status, EOF, CLOSE): without NODELAY,
+    // Nagle's algorithm holds the last ones back until the client's delayed ACK.
+    sock.set_nodelay(true).map_err(|e| format!("setsockopt: {e}"))?;
     let mut conn = ServerConn::new(cfg).map_err(|e| e.to_string())?;
     let mut procs: Vec<Proc> = Vec::new();
     let result = serve(&sock, &mut conn, &mut procs, summary);
@@ -136,7 +143,7 @@ fn serve(
             }
         }
         let waiting_exit = procs.iter().any(|p| p.stdout.is_none() && p.stderr.is_none());
-        poll(&mut watches, if waiting_exit { 20 } else { -1 }).map_err(io_err("poll"))?;
+        poll(&mut watches, if waiting_exit { EXIT_POLL_MS } else { -1 }).map_err(io_err("poll"))?;
         let sock_ready = watches[0].ready();
         let ready: Vec<(usize, usize)> =
             index.iter().zip(&watches[1..]).filter(|(_, w)| w.ready()).map(|(ik, _)| *ik).collect();
