@@ -34,7 +34,7 @@ fn hssh_runs_commands_on_openssh_sshd() {
     keygen(&key);
     let ak = dir.join("authorized_keys");
     fs::copy(dir.join("id.pub"), &ak).unwrap();
-    let (_sshd, port) = start_sshd(&dir, &ak);
+    let (_sshd, port) = start_sshd(&dir, &ak, "");
     let kh = dir.join("known_hosts");
     for i in 0..CYCLES {
         let out = run(&mut hssh(&key, &kh, port, "uname"));
@@ -104,4 +104,43 @@ fn hssh_and_hsshd_talk_to_each_other() {
     let kh = dir.join("kh");
     let out = run(&mut hssh(&key, &kh, port, "printf 'a\\nb\\n' | wc -l; exit 42"));
     assert_eq!((text(&out.stdout).trim(), out.status.code()), ("2", Some(42)), "{out:?}");
+}
+
+/// Deterministic incompressible-looking test data.
+fn pattern(len: usize) -> Vec<u8> {
+    let mut x = 0x2545_f491_u32;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn data_survives_repeated_rekeying_both_ways() {
+    // 300 KB through peers that re-key every 16 KiB: many key exchanges mid-stream, each
+    // started by OpenSSH, answered by our transport (strict kex sequence resets included).
+    let (dir, key, _hsshd, port) = hsshd_with_user_key("rekey");
+    let data = pattern(300_000);
+    let input = dir.join("input");
+    fs::write(&input, &data).unwrap();
+    for cipher in ["chacha20-poly1305@openssh.com", "aes256-ctr"] {
+        let out = run_with_stdin(
+            &mut openssh_with(&dir, &key, port, &["-o", "RekeyLimit=16K", "-c", cipher], "sha256sum"),
+            fs::File::open(&input).unwrap().into(),
+        );
+        let local = run(Command::new("sha256sum").arg(&input));
+        assert_eq!(text(&out.stdout)[..64], text(&local.stdout)[..64], "{cipher}: {out:?}");
+    }
+    let ak = dir.join("authorized_keys");
+    let (_sshd, sport) = start_sshd(&dir, &ak, "RekeyLimit 16K\n");
+    let out = run_with_stdin(
+        &mut hssh(&key, &dir.join("kh"), sport, "sha256sum"),
+        fs::File::open(&input).unwrap().into(),
+    );
+    let local = run(Command::new("sha256sum").arg(&input));
+    assert_eq!(text(&out.stdout)[..64], text(&local.stdout)[..64], "{out:?}");
 }

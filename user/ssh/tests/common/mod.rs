@@ -94,14 +94,19 @@ pub fn wait_port(port: u16) {
 
 /// Runs `cmd` with stdin from /dev/null, killing it after 20 s.
 pub fn run(cmd: &mut Command) -> Output {
+    run_with_stdin(cmd, Stdio::null())
+}
+
+/// Runs `cmd` with the given stdin, killing it after 20 s.
+pub fn run_with_stdin(cmd: &mut Command, stdin: Stdio) -> Output {
     let mut child = cmd
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
     let (mut so, mut se) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    // Pipes are drained after exit; outputs here are small enough for the pipe buffer.
+    // Drained after exit: callers keep outputs within the pipe buffer (64 KiB).
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -149,8 +154,9 @@ pub fn start_hsshd(dir: &TempDir, ak: &Path) -> (Daemon, u16) {
     (d, port)
 }
 
-/// Starts OpenSSH's sshd on a free port with its own config, host key and authorized_keys.
-pub fn start_sshd(dir: &TempDir, ak: &Path) -> (Daemon, u16) {
+/// Starts OpenSSH's sshd on a free port with its own config, host key and authorized_keys,
+/// plus `extra` configuration lines.
+pub fn start_sshd(dir: &TempDir, ak: &Path, extra: &str) -> (Daemon, u16) {
     let sshd = require("/usr/sbin/sshd");
     // sshd refuses to start without its privilege separation directory.
     fs::create_dir_all("/run/sshd").unwrap();
@@ -163,7 +169,7 @@ pub fn start_sshd(dir: &TempDir, ak: &Path) -> (Daemon, u16) {
         format!(
             "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\n\
              StrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
-             PermitRootLogin yes\nPidFile none\n",
+             PermitRootLogin yes\nPidFile none\n{extra}",
             hk.display(),
             ak.display()
         ),
@@ -187,6 +193,11 @@ pub fn start_sshd(dir: &TempDir, ak: &Path) -> (Daemon, u16) {
 
 /// OpenSSH's ssh with everything taken from the command line (no user config, no agent).
 pub fn openssh(dir: &TempDir, key: &Path, port: u16, command: &str) -> Command {
+    openssh_with(dir, key, port, &[], command)
+}
+
+/// [`openssh`] with extra options (placed before the destination).
+pub fn openssh_with(dir: &TempDir, key: &Path, port: u16, extra: &[&str], command: &str) -> Command {
     let mut c = Command::new(require("/usr/bin/ssh"));
     c.args(["-F", "/dev/null", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
         "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR"])
@@ -196,6 +207,7 @@ pub fn openssh(dir: &TempDir, key: &Path, port: u16, command: &str) -> Command {
         .arg(key)
         .arg("-p")
         .arg(port.to_string())
+        .args(extra)
         .arg("root@127.0.0.1")
         .arg(command)
         .env_remove("SSH_AUTH_SOCK");
