@@ -99,6 +99,20 @@ fn malformed_input_ends_that_session_only() {
 }
 
 #[test]
+fn silent_clients_are_dropped_after_the_login_grace_time() {
+    let dir = TempDir::new("grace");
+    let (hsshd, port) = start_hsshd_with(&dir, &dir.join("authorized_keys"), &["--login-grace-time", "1"]);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // Bounded: if the server never closed, this read would fail after 10 s.
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).expect("server closed the idle connection");
+    assert!(got.starts_with(b"SSH-2.0-HalyardSSH"), "{got:?}");
+    let log = hsshd.wait_log("login grace time", 1);
+    assert!(log.contains("result=error: refused: no authentication within the login grace time"), "{log}");
+}
+
+#[test]
 fn shell_request_without_pty_reads_commands_from_stdin() {
     let (dir, key, _hsshd, port) = hsshd_with_user_key("shell");
     let mut ssh = Command::new(require("/usr/bin/ssh"));

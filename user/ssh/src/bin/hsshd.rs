@@ -3,6 +3,7 @@
 use std::net::TcpStream;
 use std::os::fd::FromRawFd;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use halyard_ssh::os::cli::{SERVER_USAGE, ServerArgs, parse_or_exit};
 use halyard_ssh::os::{daemon, files, session};
@@ -36,7 +37,8 @@ fn run_session(args: &ServerArgs, peer: &str) -> Result<(), String> {
         })
     })();
     let mut summary = session::Summary::default();
-    let result = cfg.and_then(|cfg| session::run(sock, cfg, &mut summary));
+    let grace = Duration::from_secs(args.login_grace_secs.into());
+    let result = cfg.and_then(|cfg| session::run(sock, cfg, grace, &mut summary));
     let user = summary.user.as_deref().unwrap_or("-");
     let runs = if summary.runs.is_empty() { String::from("-") } else { summary.runs.join(" ") };
     let outcome = match &result {

@@ -28,7 +28,7 @@ pub fn parse_or_exit<T>(program: &str, usage: &str, parse: fn(Vec<String>) -> Re
 
 /// `hsshd`'s usage text.
 pub const SERVER_USAGE: &str = "usage: hsshd [--listen ADDR:PORT] [--host-key FILE] \
-[--authorized-keys FILE] [--password-file FILE]";
+[--authorized-keys FILE] [--password-file FILE] [--login-grace-time SECS]";
 
 /// `hssh`'s usage text.
 pub const CLIENT_USAGE: &str = "usage: hssh [-p PORT] [-i KEY] [-l USER] [--known-hosts FILE] \
@@ -45,6 +45,8 @@ pub struct ServerArgs {
     pub authorized_keys: PathBuf,
     /// File holding the one password accepted; password authentication is off without it.
     pub password_file: Option<PathBuf>,
+    /// Seconds a client has to authenticate before the session is dropped.
+    pub login_grace_secs: u32,
     /// Internal: run one session on standard input, for this peer address.
     pub session: Option<String>,
 }
@@ -61,6 +63,7 @@ impl ServerArgs {
             host_key: PathBuf::from("/etc/hsshd/ssh_host_ed25519_key"),
             authorized_keys: PathBuf::from("/etc/hsshd/authorized_keys"),
             password_file: None,
+            login_grace_secs: 60,
             session: None,
         };
         let mut it = args.into_iter();
@@ -70,6 +73,12 @@ impl ServerArgs {
                 "--host-key" => a.host_key = value(&mut it, &flag)?.into(),
                 "--authorized-keys" => a.authorized_keys = value(&mut it, &flag)?.into(),
                 "--password-file" => a.password_file = Some(value(&mut it, &flag)?.into()),
+                "--login-grace-time" => {
+                    let v = value(&mut it, &flag)?;
+                    a.login_grace_secs = v.parse().ok().filter(|&s| s > 0).ok_or_else(|| {
+                        Usage(format!("--login-grace-time wants whole seconds > 0, got {v:?}"))
+                    })?;
+                }
                 "--session" => a.session = Some(value(&mut it, &flag)?),
                 _ => return Err(Usage(format!("unknown argument {flag:?}"))),
             }
@@ -186,6 +195,9 @@ mod tests {
         assert!(ServerArgs::parse(v("--bogus")).is_err());
         assert!(ServerArgs::parse(v("--listen")).is_err());
         assert!(ServerArgs::parse(v("--listen 2222")).is_err());
+        assert_eq!(d.login_grace_secs, 60);
+        assert_eq!(ServerArgs::parse(v("--login-grace-time 5")).unwrap().login_grace_secs, 5);
+        assert!(ServerArgs::parse(v("--login-grace-time 0")).is_err());
     }
 
     #[test]

@@ -13,6 +13,8 @@ use crate::os::poll::{Watch, poll};
 
 /// How often finished sessions are reaped while no connection arrives.
 const REAP_INTERVAL_MS: i32 = 200;
+/// Sessions running at once; further connections are closed at once (and logged).
+const MAX_SESSIONS: usize = 64;
 
 /// Serves forever (until killed). Errors are start-up failures.
 pub fn run(args: &ServerArgs) -> Result<(), String> {
@@ -39,12 +41,16 @@ pub fn run(args: &ServerArgs) -> Result<(), String> {
         poll(&mut w, REAP_INTERVAL_MS).map_err(|e| format!("poll: {e}"))?;
         if w[0].ready() {
             match listener.accept() {
+                Ok((_, peer)) if sessions.len() >= MAX_SESSIONS => {
+                    eprintln!("hsshd: session {peer}: refused, {MAX_SESSIONS} sessions running");
+                }
                 Ok((sock, peer)) => {
                     let peer = peer.to_string();
                     let mut cmd = Command::new(&exe);
                     cmd.arg("--session").arg(&peer)
                         .arg("--host-key").arg(&args.host_key)
-                        .arg("--authorized-keys").arg(&args.authorized_keys);
+                        .arg("--authorized-keys").arg(&args.authorized_keys)
+                        .arg("--login-grace-time").arg(args.login_grace_secs.to_string());
                     if let Some(p) = &args.password_file {
                         cmd.arg("--password-file").arg(p);
                     }

@@ -7,6 +7,7 @@ use std::net::TcpStream;
 use std::os::fd::AsFd;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::os::poll::{Watch, poll};
 use crate::server::{ExitReport, ServerConfig, ServerConn, ServerEvent};
@@ -78,15 +79,22 @@ fn report(status: ExitStatus) -> ExitReport {
     }
 }
 
-/// Runs the session until the client disconnects; `Ok` for a clean end, `Err` with the
-/// reason otherwise. Every started process is reaped before this returns.
-pub fn run(sock: TcpStream, cfg: ServerConfig, summary: &mut Summary) -> Result<(), String> {
+/// Runs the session until the client disconnects; a client that has not authenticated within
+/// `login_grace` is dropped. `Ok` for a clean end, `Err` with the reason otherwise. Every
+/// started process is reaped before this returns.
+pub fn run(
+    sock: TcpStream,
+    cfg: ServerConfig,
+    login_grace: Duration,
+    summary: &mut Summary,
+) -> Result<(), String> {
     // Many small packets in a row (data, then exit-status, EOF, CLOSE): without NODELAY,
     // Nagle's algorithm holds the last ones back until the client's delayed ACK.
     sock.set_nodelay(true).map_err(|e| format!("setsockopt: {e}"))?;
     let mut conn = ServerConn::new(cfg).map_err(|e| e.to_string())?;
     let mut procs: Vec<Proc> = Vec::new();
-    let result = serve(&sock, &mut conn, &mut procs, summary);
+    let deadline = Instant::now() + login_grace;
+    let result = serve(&sock, &mut conn, &mut procs, summary, deadline);
     if let Err(e) = &result {
         conn.disconnect(e);
         // Best effort: the peer may already be gone.
@@ -115,6 +123,7 @@ fn serve(
     conn: &mut ServerConn,
     procs: &mut Vec<Proc>,
     summary: &mut Summary,
+    login_deadline: Instant,
 ) -> Result<(), crate::Error> {
     let mut buf = vec![0u8; CHUNK];
     loop {
@@ -143,7 +152,15 @@ fn serve(
             }
         }
         let waiting_exit = procs.iter().any(|p| p.stdout.is_none() && p.stderr.is_none());
-        poll(&mut watches, if waiting_exit { EXIT_POLL_MS } else { -1 }).map_err(io_err("poll"))?;
+        let mut timeout = if waiting_exit { EXIT_POLL_MS } else { -1 };
+        if summary.user.is_none() {
+            let left = login_deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(crate::Error::Refused("no authentication within the login grace time"));
+            }
+            timeout = i32::try_from(left.as_millis()).unwrap_or(i32::MAX).max(1);
+        }
+        poll(&mut watches, timeout).map_err(io_err("poll"))?;
         let sock_ready = watches[0].ready();
         let ready: Vec<(usize, usize)> =
             index.iter().zip(&watches[1..]).filter(|(_, w)| w.ready()).map(|(ik, _)| *ik).collect();

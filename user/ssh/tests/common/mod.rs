@@ -135,6 +135,11 @@ pub fn keygen(path: &Path) {
 
 /// Starts `hsshd` on a free port with keys in `dir`; `ak` is the authorized_keys file.
 pub fn start_hsshd(dir: &TempDir, ak: &Path) -> (Daemon, u16) {
+    start_hsshd_with(dir, ak, &[])
+}
+
+/// [`start_hsshd`] with extra arguments.
+pub fn start_hsshd_with(dir: &TempDir, ak: &Path, extra: &[&str]) -> (Daemon, u16) {
     let port = free_port();
     let log = dir.join("hsshd.log");
     let child = Command::new(env!("CARGO_BIN_EXE_hsshd"))
@@ -144,6 +149,7 @@ pub fn start_hsshd(dir: &TempDir, ak: &Path) -> (Daemon, u16) {
         .arg(dir.join("host_key"))
         .arg("--authorized-keys")
         .arg(ak)
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(fs::File::create(&log).unwrap())
         .stderr(fs::File::create(dir.join("hsshd.err")).unwrap())
