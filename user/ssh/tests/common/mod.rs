@@ -138,14 +138,12 @@ pub fn start_hsshd(dir: &TempDir, ak: &Path) -> (Daemon, u16) {
     start_hsshd_with(dir, ak, &[])
 }
 
-/// [`start_hsshd`] with extra arguments.
+/// [`start_hsshd`] with extra arguments. `hsshd` binds port 0 and the port is read from its
+/// "listening on" line, so parallel tests cannot race for a port.
 pub fn start_hsshd_with(dir: &TempDir, ak: &Path, extra: &[&str]) -> (Daemon, u16) {
-    let port = free_port();
     let log = dir.join("hsshd.log");
     let child = Command::new(env!("CARGO_BIN_EXE_hsshd"))
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--host-key")
+        .args(["--listen", "127.0.0.1:0", "--host-key"])
         .arg(dir.join("host_key"))
         .arg("--authorized-keys")
         .arg(ak)
@@ -156,7 +154,12 @@ pub fn start_hsshd_with(dir: &TempDir, ak: &Path, extra: &[&str]) -> (Daemon, u1
         .spawn()
         .unwrap();
     let d = Daemon { child, log };
-    wait_port(port);
+    let text = d.wait_log("listening on 127.0.0.1:", 1);
+    let port = text
+        .lines()
+        .find_map(|l| l.strip_prefix("hsshd: listening on 127.0.0.1:"))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("hsshd did not start: {text}"));
     (d, port)
 }
 
