@@ -31,6 +31,8 @@ pub enum Error {
     Refused(&'static str),
     /// The operating system's random source failed.
     Random,
+    /// A socket, pipe or process operation of the program around the core failed.
+    Io(&'static str),
 }
 
 impl fmt::Display for Error {
@@ -47,6 +49,7 @@ impl fmt::Display for Error {
             Error::PeerDisconnected { reason } => write!(f, "peer disconnected (reason {reason})"),
             Error::Refused(w) => write!(f, "refused: {w}"),
             Error::Random => write!(f, "random source failed"),
+            Error::Io(w) => write!(f, "I/O error: {w}"),
         }
     }
 }

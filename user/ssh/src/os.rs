@@ -10,5 +10,6 @@ pub mod cli;
 pub mod client;
 pub mod daemon;
 pub mod files;
+pub mod outbox;
 pub mod poll;
 pub mod session;

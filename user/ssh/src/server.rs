@@ -92,11 +92,6 @@ impl ServerConn {
         self.t.take_output()
     }
 
-    /// Whether [`Self::take_output`] has bytes.
-    pub fn has_output(&self) -> bool {
-        self.t.has_output()
-    }
-
     /// The authenticated user, if any.
     pub fn user(&self) -> Option<&str> {
         self.user.as_deref()

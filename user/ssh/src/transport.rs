@@ -137,11 +137,6 @@ impl Transport {
         core::mem::take(&mut self.out)
     }
 
-    /// Whether there are bytes waiting for [`Self::take_output`].
-    pub fn has_output(&self) -> bool {
-        !self.out.is_empty()
-    }
-
     /// Queues a service-layer payload; held back while a key exchange runs.
     pub fn send(&mut self, payload: Vec<u8>) -> Result<()> {
         if self.is_ready() {

@@ -143,3 +143,19 @@ fn data_survives_repeated_rekeying_both_ways() {
     let local = run(Command::new("sha256sum").arg(&input));
     assert_eq!(text(&out.stdout)[..64], text(&local.stdout)[..64], "{out:?}");
 }
+
+#[test]
+fn bulk_data_both_ways_at_once() {
+    // `cat` echoes 8 MB while more is still being sent: both directions are busy together, as
+    // when neither side may block in a write while the other waits for it to read.
+    let (dir, key, _hsshd, port) = hsshd_with_user_key("bulk");
+    let (input, output) = (dir.join("in"), dir.join("out"));
+    fs::write(&input, pattern(8 << 20)).unwrap();
+    let out = run_io(
+        &mut hssh(&key, &dir.join("kh"), port, "cat"),
+        fs::File::open(&input).unwrap().into(),
+        fs::File::create(&output).unwrap().into(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(fs::read(&output).unwrap() == fs::read(&input).unwrap(), "echoed data differs");
+}

@@ -66,7 +66,7 @@ fn client_disconnect_mid_command_kills_the_command() {
     ssh.kill().unwrap();
     ssh.wait().unwrap();
     let log = hsshd.wait_log("client went away", 1);
-    assert!(log.contains("result=error: truncated connection (client went away)"), "{log}");
+    assert!(log.contains("result=error: truncated session: the client went away while a command ran"), "{log}");
     std::thread::sleep(Duration::from_millis(3500));
     assert!(!marker.exists(), "the command outlived its session");
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::client::{ClientConfig, ClientConn, ClientEvent};
 use crate::os::cli::ClientArgs;
 use crate::os::files;
+use crate::os::outbox::Outbox;
 use crate::os::poll::{Watch, poll};
 
 /// Exit status for connection, authentication or protocol failures (as OpenSSH's ssh).
@@ -35,16 +36,24 @@ pub fn run(args: &ClientArgs) -> Result<i32, String> {
     sock.set_nodelay(true).map_err(|e| format!("setsockopt: {e}"))?;
     let mut conn = ClientConn::new(ClientConfig { user, key, command: args.command.clone() })
         .map_err(|e| e.to_string())?;
-    let result = drive(&sock, &mut conn, args, &known_hosts);
+    let mut out = Outbox::default();
+    let result = drive(&sock, &mut conn, &mut out, args, &known_hosts);
     if result.is_ok() {
         conn.disconnect();
+        out.push(&conn.take_output());
         // Best effort: the server may have closed already.
-        let _ = (&sock).write_all(&conn.take_output());
+        let _ = out.flush_all(&sock);
     }
     result
 }
 
-fn drive(mut sock: &TcpStream, conn: &mut ClientConn, args: &ClientArgs, kh: &Path) -> Result<i32, String> {
+fn drive(
+    mut sock: &TcpStream,
+    conn: &mut ClientConn,
+    out: &mut Outbox,
+    args: &ClientArgs,
+    kh: &Path,
+) -> Result<i32, String> {
     let (mut stdout, mut stderr) = (io::stdout().lock(), io::stderr().lock());
     let stdin = io::stdin();
     let mut stdin = stdin.lock();
@@ -53,24 +62,30 @@ fn drive(mut sock: &TcpStream, conn: &mut ClientConn, args: &ClientArgs, kh: &Pa
     let mut buf = vec![0u8; CHUNK];
     let werr = |e: io::Error| format!("connection: {e}");
     loop {
-        let out = conn.take_output();
-        if !out.is_empty() {
-            sock.write_all(&out).map_err(werr)?;
-        }
         // Forward pending input as the window allows; read more only once it is all sent.
         if started && !pending.is_empty() {
             let n = conn.send_data(&pending).map_err(|e| e.to_string())?;
             pending.drain(..n);
         }
+        out.push(&conn.take_output());
         let want_stdin = started && stdin_open && pending.is_empty();
         let in_fd = io::stdin();
         let mut watches = vec![Watch::read(sock.as_fd())];
-        if want_stdin {
+        let write_at = (!out.is_empty()).then(|| {
+            watches.push(Watch::write(sock.as_fd()));
+            watches.len() - 1
+        });
+        let stdin_at = want_stdin.then(|| {
             watches.push(Watch::read(in_fd.as_fd()));
-        }
+            watches.len() - 1
+        });
         poll(&mut watches, -1).map_err(|e| format!("poll: {e}"))?;
-        let (sock_ready, stdin_ready) = (watches[0].ready(), watches.get(1).is_some_and(Watch::ready));
+        let is = |at: Option<usize>| at.is_some_and(|i| watches[i].ready());
+        let (sock_ready, writable, stdin_ready) = (watches[0].ready(), is(write_at), is(stdin_at));
         drop(watches);
+        if writable {
+            out.write_some(sock).map_err(werr)?;
+        }
         if stdin_ready {
             match stdin.read(&mut buf) {
                 Ok(n) if n > 0 => pending.extend_from_slice(&buf[..n]),
@@ -107,8 +122,8 @@ fn drive(mut sock: &TcpStream, conn: &mut ClientConn, args: &ClientArgs, kh: &Pa
                     status = Some(FAILURE_EXIT);
                 }
                 ClientEvent::Closed => {
-                    let out = conn.take_output();
-                    sock.write_all(&out).map_err(werr)?;
+                    out.push(&conn.take_output());
+                    out.flush_all(sock).map_err(werr)?;
                     return Ok(status.unwrap_or(FAILURE_EXIT));
                 }
             }

@@ -9,6 +9,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::os::outbox::Outbox;
 use crate::os::poll::{Watch, poll};
 use crate::server::{ExitReport, ServerConfig, ServerConn, ServerEvent};
 
@@ -94,11 +95,13 @@ pub fn run(
     let mut conn = ServerConn::new(cfg).map_err(|e| e.to_string())?;
     let mut procs: Vec<Proc> = Vec::new();
     let deadline = Instant::now() + login_grace;
-    let result = serve(&sock, &mut conn, &mut procs, summary, deadline);
+    let mut out = Outbox::default();
+    let result = serve(&sock, &mut conn, &mut out, &mut procs, summary, deadline);
     if let Err(e) = &result {
         conn.disconnect(e);
+        out.push(&conn.take_output());
         // Best effort: the peer may already be gone.
-        let _ = (&sock).write_all(&conn.take_output());
+        let _ = out.flush_all(&sock);
     }
     for p in procs {
         p.kill();
@@ -113,26 +116,29 @@ pub fn run(
     }
 }
 
-/// Why the loop stopped: the protocol's error type, or an I/O failure mapped onto it.
+/// An I/O failure as the session's error (the log line names the operation).
 fn io_err(what: &'static str) -> impl Fn(io::Error) -> crate::Error {
-    move |_| crate::Error::Truncated(what)
+    move |_| crate::Error::Io(what)
 }
 
 fn serve(
     mut sock: &TcpStream,
     conn: &mut ServerConn,
+    out: &mut Outbox,
     procs: &mut Vec<Proc>,
     summary: &mut Summary,
     login_deadline: Instant,
 ) -> Result<(), crate::Error> {
     let mut buf = vec![0u8; CHUNK];
     loop {
-        if conn.has_output() {
-            sock.write_all(&conn.take_output()).map_err(io_err("connection (write failed)"))?;
-        }
+        out.push(&conn.take_output());
         // Wait on the socket and, per process, on whatever can make progress.
         let capacity: Vec<usize> = procs.iter().map(|p| conn.send_capacity(p.channel)).collect();
-        let mut watches = vec![Watch::read(sock.as_fd())];
+        let mut watches = vec![Watch::read(sock.as_fd()), Watch::write(sock.as_fd())];
+        if out.is_empty() {
+            watches.pop();
+        }
+        let base = watches.len();
         let mut index = Vec::new();
         for (i, p) in procs.iter().enumerate() {
             if capacity[i] > 0 {
@@ -161,10 +167,13 @@ fn serve(
             timeout = i32::try_from(left.as_millis()).unwrap_or(i32::MAX).max(1);
         }
         poll(&mut watches, timeout).map_err(io_err("poll"))?;
-        let sock_ready = watches[0].ready();
+        let (sock_ready, sock_writable) = (watches[0].ready(), base == 2 && watches[1].ready());
         let ready: Vec<(usize, usize)> =
-            index.iter().zip(&watches[1..]).filter(|(_, w)| w.ready()).map(|(ik, _)| *ik).collect();
+            index.iter().zip(&watches[base..]).filter(|(_, w)| w.ready()).map(|(ik, _)| *ik).collect();
         drop(watches);
+        if sock_writable {
+            out.write_some(sock).map_err(io_err("writing to the client"))?;
+        }
 
         for (i, k) in ready {
             let p = &mut procs[i];
@@ -204,7 +213,7 @@ fn serve(
         while i < procs.len() {
             let p = &mut procs[i];
             if p.stdout.is_none() && p.stderr.is_none() {
-                if let Some(status) = p.child.try_wait().map_err(io_err("wait"))? {
+                if let Some(status) = p.child.try_wait().map_err(io_err("waiting for a command"))? {
                     let how = report(status);
                     summary.runs.push(format!("{how:?}"));
                     conn.exit(p.channel, how)?;
@@ -216,12 +225,12 @@ fn serve(
         }
 
         if sock_ready {
-            let n = sock.read(&mut buf).map_err(io_err("connection (read failed)"))?;
+            let n = sock.read(&mut buf).map_err(io_err("reading from the client"))?;
             if n == 0 {
                 return if procs.is_empty() {
                     Ok(())
                 } else {
-                    Err(crate::Error::Truncated("connection (client went away)"))
+                    Err(crate::Error::Truncated("session: the client went away while a command ran"))
                 };
             }
             conn.feed(&buf[..n])?;

@@ -99,13 +99,18 @@ pub fn run(cmd: &mut Command) -> Output {
 
 /// Runs `cmd` with the given stdin, killing it after 20 s.
 pub fn run_with_stdin(cmd: &mut Command, stdin: Stdio) -> Output {
+    run_io(cmd, stdin, Stdio::piped())
+}
+
+/// Runs `cmd` with the given stdin and stdout, killing it after 20 s.
+pub fn run_io(cmd: &mut Command, stdin: Stdio, stdout: Stdio) -> Output {
     let mut child = cmd
         .stdin(stdin)
-        .stdout(Stdio::piped())
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
-    let (mut so, mut se) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let (so, mut se) = (child.stdout.take(), child.stderr.take().unwrap());
     // Drained after exit: callers keep outputs within the pipe buffer (64 KiB).
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
@@ -120,7 +125,9 @@ pub fn run_with_stdin(cmd: &mut Command, stdin: Stdio) -> Output {
         std::thread::sleep(Duration::from_millis(5));
     };
     let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    so.read_to_end(&mut stdout).unwrap();
+    if let Some(mut so) = so {
+        so.read_to_end(&mut stdout).unwrap();
+    }
     se.read_to_end(&mut stderr).unwrap();
     Output { status, stdout, stderr }
 }
