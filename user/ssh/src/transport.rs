@@ -58,6 +58,9 @@ pub struct Transport {
     our_kexinit: Vec<u8>,
     peer_kexinit: Vec<u8>,
     session_id: Option<[u8; 32]>,
+    /// The peer's first NEWKEYS arrived: the initial key exchange is over in the receiving
+    /// direction. Until then strict kex admits nothing but key exchange messages.
+    initial_kex_done: bool,
     server_host_key: Option<PublicKey>,
     strict: bool,
     skip_next: bool,
@@ -92,6 +95,7 @@ impl Transport {
             our_kexinit: kex::our_kexinit(is_client)?,
             peer_kexinit: Vec::new(),
             session_id: None,
+            initial_kex_done: false,
             server_host_key: None,
             strict: false,
             skip_next: false,
@@ -197,7 +201,7 @@ impl Transport {
             self.skip_next = false;
             return Ok(None);
         }
-        let first_kex = self.session_id.is_none();
+        let first_kex = !self.initial_kex_done;
         let in_kex = !matches!(self.kex, Kex::Idle);
         if m == msg::DISCONNECT {
             let reason = Reader::new(&payload[1..]).u32("disconnect reason").unwrap_or(0);
@@ -234,6 +238,7 @@ impl Transport {
                 if self.strict {
                     self.opener.seq = 0;
                 }
+                self.initial_kex_done = true;
                 self.peer_kexinit.clear();
                 for p in core::mem::take(&mut self.deferred) {
                     self.sealer.seal(&p, &mut self.out)?;
@@ -250,7 +255,7 @@ impl Transport {
         } else {
             kex::negotiate(&payload, &self.our_kexinit)?
         };
-        if self.session_id.is_none() {
+        if !self.initial_kex_done {
             self.strict = neg.strict;
             if self.strict && seq != 0 {
                 return Err(Error::Protocol("strict kex: KEXINIT was not the first packet"));
@@ -392,6 +397,27 @@ mod tests {
         let mut bytes = c.take_output();
         c.sealer.seal(&[msg::IGNORE], &mut bytes).unwrap();
         s.feed(&bytes).unwrap();
+        assert_eq!(
+            s.poll(),
+            Err(Error::Protocol("strict kex: non-kex message during key exchange"))
+        );
+    }
+
+    #[test]
+    fn strict_kex_refuses_ignore_between_the_two_newkeys() {
+        // The Terrapin window: the server has sent NEWKEYS, the client's packets are still in
+        // clear text, and an attacker slips an IGNORE in before the client's NEWKEYS.
+        let mut s = Transport::new_server(KeyPair::from_seed(&[4; 32])).unwrap();
+        let mut c = Transport::new_client().unwrap();
+        s.feed(&c.take_output()).unwrap();
+        assert_eq!(s.poll(), Ok(None));
+        c.feed(&s.take_output()).unwrap();
+        assert!(matches!(c.poll(), Ok(None)));
+        s.feed(&c.take_output()).unwrap(); // ECDH_INIT: the server replies and sends NEWKEYS
+        assert_eq!(s.poll(), Ok(None));
+        let mut injected = Vec::new();
+        Sealer::default().seal(&[msg::IGNORE], &mut injected).unwrap();
+        s.feed(&injected).unwrap();
         assert_eq!(
             s.poll(),
             Err(Error::Protocol("strict kex: non-kex message during key exchange"))
