@@ -59,6 +59,15 @@ pub enum ExitReport {
     Signal(i32),
 }
 
+impl core::fmt::Display for ExitReport {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ExitReport::Code(c) => write!(f, "exit={c}"),
+            ExitReport::Signal(s) => write!(f, "signal={}", signal_name(*s)),
+        }
+    }
+}
+
 /// One server connection.
 pub struct ServerConn {
     t: Transport,

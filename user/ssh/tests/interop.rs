@@ -23,7 +23,7 @@ fn openssh_client_runs_commands_on_hsshd() {
     assert_eq!(text(&out.stderr), "to-stderr\n");
     let log = hsshd.wait_log("result=ok", CYCLES + 1);
     assert_eq!(log.matches("result=ok").count(), CYCLES + 1, "{log}");
-    assert!(log.contains("session 127.0.0.1:") && log.contains("Code(3)"), "{log}");
+    assert!(log.contains("session 127.0.0.1:") && log.contains("\"echo to-stderr >&2; exit 3\" exit=3"), "{log}");
     assert!(log.contains("host key fingerprint SHA256:"), "{log}");
 }
 

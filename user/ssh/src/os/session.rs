@@ -215,7 +215,7 @@ fn serve(
             if p.stdout.is_none() && p.stderr.is_none() {
                 if let Some(status) = p.child.try_wait().map_err(io_err("waiting for a command"))? {
                     let how = report(status);
-                    summary.runs.push(format!("{how:?}"));
+                    summary.runs.push(how.to_string());
                     conn.exit(p.channel, how)?;
                     procs.swap_remove(i);
                     continue;
