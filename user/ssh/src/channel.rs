@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use crate::error::{Error, Result};
 use crate::msg;
 use crate::names::{CHANNEL_MAX_PACKET, CHANNEL_WINDOW};
-use crate::wire::{Reader, put_bool, put_string, put_u32};
+use crate::wire::{put_bool, put_string, put_u32, Reader};
 
 /// One open channel.
 #[derive(Debug)]
@@ -52,7 +52,9 @@ impl Channel {
         if self.eof_sent || self.close_sent || self.close_received {
             return 0;
         }
-        self.send_window.min(self.send_max_packet).min(CHANNEL_MAX_PACKET) as usize
+        self.send_window
+            .min(self.send_max_packet)
+            .min(CHANNEL_MAX_PACKET) as usize
     }
 
     /// Encodes CHANNEL_DATA (or EXTENDED_DATA for stderr) with as much of `data` as the
@@ -139,7 +141,11 @@ impl Channel {
 
     /// CHANNEL_SUCCESS or CHANNEL_FAILURE for a request that wanted a reply.
     pub fn reply(&self, ok: bool) -> Vec<u8> {
-        self.simple(if ok { msg::CHANNEL_SUCCESS } else { msg::CHANNEL_FAILURE })
+        self.simple(if ok {
+            msg::CHANNEL_SUCCESS
+        } else {
+            msg::CHANNEL_FAILURE
+        })
     }
 
     fn simple(&self, m: u8) -> Vec<u8> {
@@ -157,7 +163,9 @@ pub struct Table {
 impl Table {
     /// A table with room for `max` channels.
     pub fn new(max: usize) -> Self {
-        Table { slots: (0..max).map(|_| None).collect() }
+        Table {
+            slots: (0..max).map(|_| None).collect(),
+        }
     }
 
     /// Stores a channel in a free slot; `None` when full.
@@ -199,7 +207,8 @@ pub fn recipient(r: &mut Reader<'_>) -> Result<u32> {
 pub fn global_request_reply(payload: &[u8]) -> Result<Option<Vec<u8>>> {
     let mut r = Reader::new(&payload[1..]);
     r.string("global request name")?;
-    Ok(r.bool("want reply")?.then(|| alloc::vec![msg::REQUEST_FAILURE]))
+    Ok(r.bool("want reply")?
+        .then(|| alloc::vec![msg::REQUEST_FAILURE]))
 }
 
 #[cfg(test)]

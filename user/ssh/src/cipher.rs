@@ -8,8 +8,8 @@
 //! keystream as OpenSSH's 64-bit nonce form, because sequence numbers are 32 bits.
 
 use aes::Aes256;
-use chacha20::ChaCha20;
 use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
+use chacha20::ChaCha20;
 use hmac::{Hmac, KeyInit, Mac};
 use poly1305::Poly1305;
 use sha2::Sha256;
@@ -53,7 +53,10 @@ pub enum DirectionKeys {
     /// See the module docs for the key split.
     ChaChaPoly { payload: [u8; 32], length: [u8; 32] },
     /// The CTR stream state runs across packets (boxed: the AES key schedule is large).
-    Aes256CtrHmac { ctr: alloc::boxed::Box<Aes256Ctr>, mac: [u8; 32] },
+    Aes256CtrHmac {
+        ctr: alloc::boxed::Box<Aes256Ctr>,
+        mac: [u8; 32],
+    },
 }
 
 impl DirectionKeys {
@@ -69,9 +72,13 @@ impl DirectionKeys {
                 })
             }
             Algorithm::Aes256CtrHmac => {
-                let k: &[u8; 32] = key.try_into().map_err(|_| Error::BadKey("aes key length"))?;
+                let k: &[u8; 32] = key
+                    .try_into()
+                    .map_err(|_| Error::BadKey("aes key length"))?;
                 let iv: &[u8; 16] = iv.try_into().map_err(|_| Error::BadKey("aes iv length"))?;
-                let mac = mac.try_into().map_err(|_| Error::BadKey("mac key length"))?;
+                let mac = mac
+                    .try_into()
+                    .map_err(|_| Error::BadKey("mac key length"))?;
                 let ctr = alloc::boxed::Box::new(Aes256Ctr::new(k.into(), iv.into()));
                 Ok(DirectionKeys::Aes256CtrHmac { ctr, mac })
             }
@@ -137,7 +144,9 @@ impl DirectionKeys {
             }
             DirectionKeys::Aes256CtrHmac { ctr, mac } => {
                 ctr.apply_keystream(&mut packet[16..]);
-                hmac(mac, seq, packet).verify_slice(tag).map_err(|_| Error::BadMac)
+                hmac(mac, seq, packet)
+                    .verify_slice(tag)
+                    .map_err(|_| Error::BadMac)
             }
         }
     }
@@ -173,7 +182,9 @@ fn chacha(key: &[u8; 32], seq: u32, offset: u64) -> ChaCha20 {
 fn poly_tag(key: &[u8; 32], seq: u32, data: &[u8]) -> [u8; 16] {
     let mut poly_key = [0u8; 32];
     chacha(key, seq, 0).apply_keystream(&mut poly_key);
-    Poly1305::new((&poly_key).into()).compute_unpadded(data).into()
+    Poly1305::new((&poly_key).into())
+        .compute_unpadded(data)
+        .into()
 }
 
 /// HMAC-SHA256 over `seq || plaintext packet` (RFC 4253 §6.4).

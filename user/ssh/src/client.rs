@@ -12,7 +12,7 @@ use crate::keys::{KeyPair, PublicKey};
 use crate::msg;
 use crate::names::{CHANNEL_MAX_PACKET, CHANNEL_WINDOW};
 use crate::transport::{Event, Transport};
-use crate::wire::{Reader, put_string, put_u32};
+use crate::wire::{put_string, put_u32, Reader};
 
 /// What to log in as and what to run.
 pub struct ClientConfig {
@@ -67,7 +67,12 @@ impl ClientConn {
         let mut p = alloc::vec![msg::SERVICE_REQUEST];
         put_string(&mut p, USERAUTH_SERVICE.as_bytes());
         t.send(p)?;
-        Ok(ClientConn { t, cfg, stage: Stage::Auth, ch: None })
+        Ok(ClientConn {
+            t,
+            cfg,
+            stage: Stage::Auth,
+            ch: None,
+        })
     }
 
     /// Adds bytes read from the socket.
@@ -156,8 +161,14 @@ impl ClientConn {
             (msg::SERVICE_ACCEPT, Stage::Auth) => {
                 let key = self.cfg.key.public().blob();
                 let sid = self.t.session_id().ok_or(Error::Protocol("no session"))?;
-                let sig = self.cfg.key.sign(&auth::signed_data(sid, &self.cfg.user, CONNECTION_SERVICE, &key));
-                let mut req = auth::publickey_request(&self.cfg.user, CONNECTION_SERVICE, &key, true);
+                let sig = self.cfg.key.sign(&auth::signed_data(
+                    sid,
+                    &self.cfg.user,
+                    CONNECTION_SERVICE,
+                    &key,
+                ));
+                let mut req =
+                    auth::publickey_request(&self.cfg.user, CONNECTION_SERVICE, &key, true);
                 put_string(&mut req, &sig);
                 self.t.send(req)?;
                 Ok(None)
@@ -186,7 +197,11 @@ impl ClientConn {
                 if r.u32("recipient channel")? != OUR_CHANNEL {
                     return Err(Error::Protocol("confirmation for an unknown channel"));
                 }
-                let ch = Channel::new(r.u32("sender channel")?, r.u32("window")?, r.u32("max packet")?);
+                let ch = Channel::new(
+                    r.u32("sender channel")?,
+                    r.u32("window")?,
+                    r.u32("max packet")?,
+                );
                 let req = match &self.cfg.command {
                     Some(cmd) => {
                         let mut q = ch.request("exec", true);
@@ -216,7 +231,10 @@ impl ClientConn {
                 ch.on_window_adjust(r.u32("window adjustment")?);
                 Ok(None)
             }
-            (msg::CHANNEL_DATA | msg::CHANNEL_EXTENDED_DATA, Stage::Requesting | Stage::Running) => {
+            (
+                msg::CHANNEL_DATA | msg::CHANNEL_EXTENDED_DATA,
+                Stage::Requesting | Stage::Running,
+            ) => {
                 let stderr = p[0] == msg::CHANNEL_EXTENDED_DATA;
                 let ch = self.channel(&mut r)?;
                 if stderr {
@@ -224,7 +242,10 @@ impl ClientConn {
                 }
                 let data = r.string("channel data")?;
                 ch.on_data(data.len())?;
-                Ok(Some(ClientEvent::Data { stderr, data: data.to_vec() }))
+                Ok(Some(ClientEvent::Data {
+                    stderr,
+                    data: data.to_vec(),
+                }))
             }
             (msg::CHANNEL_REQUEST, Stage::Requesting | Stage::Running) => {
                 let ch = self.channel(&mut r)?;
@@ -232,7 +253,9 @@ impl ClientConn {
                 let want_reply = r.bool("want reply")?;
                 let ev = match name {
                     b"exit-status" => Some(ClientEvent::ExitStatus(r.u32("exit status")?)),
-                    b"exit-signal" => Some(ClientEvent::ExitSignal(r.text("signal name")?.to_string())),
+                    b"exit-signal" => {
+                        Some(ClientEvent::ExitSignal(r.text("signal name")?.to_string()))
+                    }
                     _ => None,
                 };
                 if want_reply {

@@ -30,7 +30,10 @@ pub fn user_key() -> KeyPair {
 fn server() -> ServerConn {
     let cfg = ServerConfig {
         host_key: KeyPair::from_seed(&[0x11; 32]),
-        authorized: AuthorizedKeys { keys: alloc::vec![user_key().public()], skipped: 0 },
+        authorized: AuthorizedKeys {
+            keys: alloc::vec![user_key().public()],
+            skipped: 0,
+        },
         password: None,
     };
     ServerConn::new(cfg).expect("a random source is available")
@@ -45,9 +48,9 @@ fn drain(s: &mut ServerConn, out: &mut Outcome) -> bool {
             Ok(Some(ev)) => {
                 out.events += 1;
                 let r = match ev {
-                    ServerEvent::Exec { channel, .. } | ServerEvent::Shell { channel } => {
-                        s.send_data(channel, false, b"out").and_then(|_| s.exit(channel, ExitReport::Code(0)))
-                    }
+                    ServerEvent::Exec { channel, .. } | ServerEvent::Shell { channel } => s
+                        .send_data(channel, false, b"out")
+                        .and_then(|_| s.exit(channel, ExitReport::Code(0))),
                     ServerEvent::Data { channel, data } => s.consumed(channel, data.len()),
                     _ => Ok(()),
                 };
@@ -101,7 +104,10 @@ pub fn server_payloads(payloads: &[Vec<u8>], login: bool) -> Outcome {
             let blob = key.public().blob();
             let sid = c.session_id().copied().unwrap_or_default();
             let mut req = auth::publickey_request("fuzz", CONNECTION_SERVICE, &blob, true);
-            put_string(&mut req, &key.sign(&auth::signed_data(&sid, "fuzz", CONNECTION_SERVICE, &blob)));
+            put_string(
+                &mut req,
+                &key.sign(&auth::signed_data(&sid, "fuzz", CONNECTION_SERVICE, &blob)),
+            );
             queue.push(req);
         }
         if c.is_ready() && !pending_login && round >= 4 {
@@ -202,7 +208,10 @@ mod tests {
             errors += server_wire_input(&input, chunk).error.is_some() as usize;
         }
         // Most mutations must be caught as errors rather than silently accepted.
-        assert!(errors > 200, "only {errors} of 400 mutated streams were refused");
+        assert!(
+            errors > 200,
+            "only {errors} of 400 mutated streams were refused"
+        );
     }
 
     #[test]
@@ -220,16 +229,31 @@ mod tests {
         put_string(&mut exec, b"exec");
         exec.push(1);
         put_string(&mut exec, b"uname");
-        let good = [chan_open, exec, alloc::vec![msg::CHANNEL_DATA, 0, 0, 0, 0, 0, 0, 0, 1, b'x'],
-            alloc::vec![msg::CHANNEL_EOF, 0, 0, 0, 0], alloc::vec![msg::CHANNEL_CLOSE, 0, 0, 0, 0]];
+        let good = [
+            chan_open,
+            exec,
+            alloc::vec![msg::CHANNEL_DATA, 0, 0, 0, 0, 0, 0, 0, 1, b'x'],
+            alloc::vec![msg::CHANNEL_EOF, 0, 0, 0, 0],
+            alloc::vec![msg::CHANNEL_CLOSE, 0, 0, 0, 0],
+        ];
         let ok = server_payloads(&good, true);
         assert_eq!(ok.error, None);
-        assert!(ok.events >= 4, "authenticated, exec, data, eof expected; got {}", ok.events);
+        assert!(
+            ok.events >= 4,
+            "authenticated, exec, data, eof expected; got {}",
+            ok.events
+        );
         let mut rng = Rng(42);
         for i in 0..120 {
             let payloads: Vec<Vec<u8>> = good
                 .iter()
-                .map(|p| if rng.below(3) == 0 { mutate(&mut rng, p) } else { p.clone() })
+                .map(|p| {
+                    if rng.below(3) == 0 {
+                        mutate(&mut rng, p)
+                    } else {
+                        p.clone()
+                    }
+                })
                 .filter(|p| !p.is_empty())
                 .collect();
             server_payloads(&payloads, i % 4 != 0);

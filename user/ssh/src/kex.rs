@@ -5,34 +5,55 @@
 use alloc::vec::Vec;
 
 use sha2::{Digest, Sha256};
-use x25519_dalek::{X25519_BASEPOINT_BYTES, x25519};
+use x25519_dalek::{x25519, X25519_BASEPOINT_BYTES};
 
 use crate::cipher::{Algorithm, DirectionKeys};
-use crate::error::{Error, Result, random};
+use crate::error::{random, Error, Result};
 use crate::msg;
 use crate::names;
-use crate::wire::{Reader, name_list_contains, put_bool, put_mpint, put_string, put_u32};
+use crate::wire::{name_list_contains, put_bool, put_mpint, put_string, put_u32, Reader};
 
 /// Builds our KEXINIT payload (with a fresh random cookie).
 pub fn our_kexinit(is_client: bool) -> Result<Vec<u8>> {
-    let mut p = Vec::with_capacity(256);
-    p.push(msg::KEXINIT);
     let mut cookie = [0u8; 16];
     random(&mut cookie)?;
-    p.extend_from_slice(&cookie);
-    let strict = if is_client { names::STRICT_KEX_CLIENT } else { names::STRICT_KEX_SERVER };
+    let strict = if is_client {
+        names::STRICT_KEX_CLIENT
+    } else {
+        names::STRICT_KEX_SERVER
+    };
     let mut kex = names::KEX.join(",");
     kex.push(',');
     kex.push_str(strict);
     let ciphers = names::CIPHERS.join(",");
-    for list in [&kex[..], names::ED25519, &ciphers, &ciphers, names::HMAC_SHA256,
-        names::HMAC_SHA256, "none", "none", "", ""]
-    {
+    Ok(kexinit_payload(
+        &cookie,
+        &kex,
+        names::ED25519,
+        &ciphers,
+        names::HMAC_SHA256,
+    ))
+}
+
+/// A KEXINIT with the same lists both ways, no compression, no languages, no guess.
+fn kexinit_payload(
+    cookie: &[u8; 16],
+    kex: &str,
+    host_key: &str,
+    cipher: &str,
+    mac: &str,
+) -> Vec<u8> {
+    let mut p = Vec::with_capacity(256);
+    p.push(msg::KEXINIT);
+    p.extend_from_slice(cookie);
+    for list in [
+        kex, host_key, cipher, cipher, mac, mac, "none", "none", "", "",
+    ] {
         put_string(&mut p, list.as_bytes());
     }
     put_bool(&mut p, false);
     put_u32(&mut p, 0);
-    Ok(p)
+    p
 }
 
 /// The name-lists of a KEXINIT that matter here.
@@ -60,7 +81,14 @@ fn parse_lists(payload: &[u8]) -> Result<Lists<'_>> {
     r.string("languages")?;
     let first_follows = r.bool("first_kex_packet_follows")?;
     r.u32("reserved")?;
-    Ok(Lists { kex, host_key, cipher, mac, compression, first_follows })
+    Ok(Lists {
+        kex,
+        host_key,
+        cipher,
+        mac,
+        compression,
+        first_follows,
+    })
 }
 
 /// What two KEXINITs agree on.
@@ -109,7 +137,11 @@ pub fn negotiate(client: &[u8], server: &[u8]) -> Result<Negotiated> {
         && first(c.host_key) == first(s.host_key);
     // We never send a guessed packet, so a set flag is the peer's.
     let follows = c.first_follows || s.first_follows;
-    Ok(Negotiated { cipher, strict, skip_guess: follows && !guess_right })
+    Ok(Negotiated {
+        cipher,
+        strict,
+        skip_guess: follows && !guess_right,
+    })
 }
 
 /// An ephemeral X25519 key pair for one exchange.
@@ -124,13 +156,18 @@ impl Ephemeral {
     pub fn new() -> Result<Self> {
         let mut secret = [0u8; 32];
         random(&mut secret)?;
-        Ok(Ephemeral { secret, public: x25519(secret, X25519_BASEPOINT_BYTES) })
+        Ok(Ephemeral {
+            secret,
+            public: x25519(secret, X25519_BASEPOINT_BYTES),
+        })
     }
 
     /// The shared secret with the peer's public value; an all-zero result (a low-order peer
     /// point) is refused as RFC 8731 §3 requires.
     pub fn shared(&self, peer: &[u8]) -> Result<[u8; 32]> {
-        let peer: [u8; 32] = peer.try_into().map_err(|_| Error::Protocol("x25519 key length"))?;
+        let peer: [u8; 32] = peer
+            .try_into()
+            .map_err(|_| Error::Protocol("x25519 key length"))?;
         let k = x25519(self.secret, peer);
         if k == [0u8; 32] {
             return Err(Error::Protocol("x25519 shared secret is zero"));
@@ -168,7 +205,13 @@ pub fn exchange_hash(i: &HashInput<'_>, k: &[u8; 32]) -> [u8; 32] {
 }
 
 /// Key derivation: HASH(K || H || letter || session_id), extended with HASH(K || H || so far).
-pub fn derive(k: &[u8; 32], h: &[u8; 32], letter: u8, session_id: &[u8; 32], len: usize) -> Vec<u8> {
+pub fn derive(
+    k: &[u8; 32],
+    h: &[u8; 32],
+    letter: u8,
+    session_id: &[u8; 32],
+    len: usize,
+) -> Vec<u8> {
     let mut kenc = Vec::with_capacity(37);
     put_mpint(&mut kenc, k);
     let mut out: Vec<u8> = Sha256::new()
@@ -179,7 +222,11 @@ pub fn derive(k: &[u8; 32], h: &[u8; 32], letter: u8, session_id: &[u8; 32], len
         .finalize()
         .to_vec();
     while out.len() < len {
-        let more = Sha256::new().chain_update(&kenc).chain_update(h).chain_update(&out).finalize();
+        let more = Sha256::new()
+            .chain_update(&kenc)
+            .chain_update(h)
+            .chain_update(&out)
+            .finalize();
         out.extend_from_slice(&more);
     }
     out.truncate(len);
@@ -208,20 +255,16 @@ mod tests {
     use super::*;
 
     fn kexinit(kex: &str, cipher: &str, mac: &str) -> Vec<u8> {
-        let mut p = alloc::vec![msg::KEXINIT];
-        p.extend_from_slice(&[0; 16]);
-        for l in [kex, "ssh-ed25519", cipher, cipher, mac, mac, "none", "none", "", ""] {
-            put_string(&mut p, l.as_bytes());
-        }
-        put_bool(&mut p, false);
-        put_u32(&mut p, 0);
-        p
+        kexinit_payload(&[0; 16], kex, "ssh-ed25519", cipher, mac)
     }
 
     #[test]
     fn client_preference_wins_and_strict_needs_both_markers() {
-        let c = kexinit("sntrup,curve25519-sha256,kex-strict-c-v00@openssh.com",
-            "aes256-ctr,chacha20-poly1305@openssh.com", "hmac-sha2-256");
+        let c = kexinit(
+            "sntrup,curve25519-sha256,kex-strict-c-v00@openssh.com",
+            "aes256-ctr,chacha20-poly1305@openssh.com",
+            "hmac-sha2-256",
+        );
         let s = our_kexinit(false).unwrap();
         let n = negotiate(&c, &s).unwrap();
         assert_eq!(n.cipher, [Algorithm::Aes256CtrHmac; 2]);
@@ -235,8 +278,15 @@ mod tests {
     #[test]
     fn nothing_in_common_is_an_error() {
         let s = our_kexinit(false).unwrap();
-        let c = kexinit("diffie-hellman-group14-sha1", "chacha20-poly1305@openssh.com", "");
-        assert_eq!(negotiate(&c, &s), Err(Error::NoCommonAlgorithm("key exchange")));
+        let c = kexinit(
+            "diffie-hellman-group14-sha1",
+            "chacha20-poly1305@openssh.com",
+            "",
+        );
+        assert_eq!(
+            negotiate(&c, &s),
+            Err(Error::NoCommonAlgorithm("key exchange"))
+        );
         let c = kexinit("curve25519-sha256", "aes128-ctr", "");
         assert_eq!(negotiate(&c, &s), Err(Error::NoCommonAlgorithm("cipher")));
         let c = kexinit("curve25519-sha256", "aes256-ctr", "hmac-sha1");
@@ -256,7 +306,13 @@ mod tests {
     fn derivation_extends_past_one_hash() {
         let out = derive(&[1; 32], &[2; 32], b'C', &[3; 32], 64);
         assert_eq!(out.len(), 64);
-        assert_eq!(&out[..32], &derive(&[1; 32], &[2; 32], b'C', &[3; 32], 32)[..]);
-        assert_ne!(&out[..32], &derive(&[1; 32], &[2; 32], b'D', &[3; 32], 32)[..]);
+        assert_eq!(
+            &out[..32],
+            &derive(&[1; 32], &[2; 32], b'C', &[3; 32], 32)[..]
+        );
+        assert_ne!(
+            &out[..32],
+            &derive(&[1; 32], &[2; 32], b'D', &[3; 32], 32)[..]
+        );
     }
 }

@@ -10,9 +10,9 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 use crate::base64;
-use crate::error::{Error, Result, random};
+use crate::error::{random, Error, Result};
 use crate::names::ED25519;
-use crate::wire::{Reader, put_string};
+use crate::wire::{put_string, Reader};
 
 /// An ssh-ed25519 public key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,7 +37,10 @@ impl PublicKey {
         if !r.rest().is_empty() {
             return Err(Error::BadKey("trailing bytes in key blob"));
         }
-        Ok(PublicKey(k.try_into().map_err(|_| Error::BadKey("ed25519 key length"))?))
+        Ok(PublicKey(
+            k.try_into()
+                .map_err(|_| Error::BadKey("ed25519 key length"))?,
+        ))
     }
 
     /// Parses the base64 field of an `authorized_keys`/`known_hosts`/`.pub` line.
@@ -52,7 +55,10 @@ impl PublicKey {
 
     /// OpenSSH's fingerprint: `SHA256:` and unpadded base64 of the blob's SHA-256.
     pub fn fingerprint(&self) -> String {
-        format!("SHA256:{}", base64::encode(&Sha256::digest(self.blob()), false))
+        format!(
+            "SHA256:{}",
+            base64::encode(&Sha256::digest(self.blob()), false)
+        )
     }
 
     /// Checks an SSH signature blob over `msg`.
@@ -61,9 +67,12 @@ impl PublicKey {
         if r.string("signature type")? != ED25519.as_bytes() {
             return Err(Error::BadSignature("not an ssh-ed25519 signature"));
         }
-        let raw: &[u8; 64] =
-            r.string("signature")?.try_into().map_err(|_| Error::BadSignature("length"))?;
-        let vk = VerifyingKey::from_bytes(&self.0).map_err(|_| Error::BadKey("not a curve point"))?;
+        let raw: &[u8; 64] = r
+            .string("signature")?
+            .try_into()
+            .map_err(|_| Error::BadSignature("length"))?;
+        let vk =
+            VerifyingKey::from_bytes(&self.0).map_err(|_| Error::BadKey("not a curve point"))?;
         vk.verify_strict(msg, &Signature::from_bytes(raw))
             .map_err(|_| Error::BadSignature("does not verify"))
     }
@@ -78,7 +87,9 @@ pub struct KeyPair {
 impl KeyPair {
     /// From the 32-byte seed (the private half as OpenSSH stores it, first 32 of 64 bytes).
     pub fn from_seed(seed: &[u8; 32]) -> Self {
-        KeyPair { signing: SigningKey::from_bytes(seed) }
+        KeyPair {
+            signing: SigningKey::from_bytes(seed),
+        }
     }
 
     /// A fresh random key.
@@ -128,7 +139,10 @@ mod tests {
         assert_eq!(PublicKey::from_blob(&pk.blob()).unwrap(), pk);
         let text = pk.to_openssh();
         assert!(text.starts_with("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI"));
-        assert_eq!(PublicKey::from_base64(text.split(' ').nth(1).unwrap()).unwrap(), pk);
+        assert_eq!(
+            PublicKey::from_base64(text.split(' ').nth(1).unwrap()).unwrap(),
+            pk
+        );
         assert!(pk.fingerprint().starts_with("SHA256:") && !pk.fingerprint().ends_with('='));
         assert!(PublicKey::from_blob(b"\0\0\0\x07ssh-rsa").is_err());
     }

@@ -24,7 +24,11 @@ pub enum Verdict {
 
 /// The name a host is filed under.
 pub fn host_name(host: &str, port: u16) -> String {
-    if port == 22 { String::from(host) } else { format!("[{host}]:{port}") }
+    if port == 22 {
+        String::from(host)
+    } else {
+        format!("[{host}]:{port}")
+    }
 }
 
 /// Looks `key` up for `name` (from [`host_name`]) in the file's text.
@@ -47,7 +51,11 @@ pub fn check(text: &str, name: &str, key: &PublicKey) -> Verdict {
             return Verdict::Known;
         }
     }
-    if listed { Verdict::Changed } else { Verdict::Unknown }
+    if listed {
+        Verdict::Changed
+    } else {
+        Verdict::Unknown
+    }
 }
 
 /// The line to append when trusting `key` for `name` on first use.

@@ -13,7 +13,10 @@ use crate::server::{ExitReport, ServerConfig, ServerConn, ServerEvent};
 fn pair(user_key: KeyPair, command: Option<&str>) -> (ClientConn, ServerConn) {
     let s = ServerConn::new(ServerConfig {
         host_key: KeyPair::from_seed(&[1; 32]),
-        authorized: AuthorizedKeys { keys: alloc::vec![KeyPair::from_seed(&[2; 32]).public()], skipped: 0 },
+        authorized: AuthorizedKeys {
+            keys: alloc::vec![KeyPair::from_seed(&[2; 32]).public()],
+            skipped: 0,
+        },
         password: None,
     })
     .unwrap();
@@ -64,16 +67,34 @@ fn exec_returns_output_and_exit_status() {
         }
     })
     .unwrap();
-    assert_eq!(se[0], ServerEvent::Authenticated { user: "root".into(), method: "publickey" });
-    assert_eq!(se[1], ServerEvent::Exec { channel: 0, command: "echo hi; exit 3".into() });
+    assert_eq!(
+        se[0],
+        ServerEvent::Authenticated {
+            user: "root".into(),
+            method: "publickey"
+        }
+    );
+    assert_eq!(
+        se[1],
+        ServerEvent::Exec {
+            channel: 0,
+            command: "echo hi; exit 3".into()
+        }
+    );
     assert_eq!(se[2], ServerEvent::Closed { channel: 0 });
     assert_eq!(
         ce,
         [
             ClientEvent::HostKey(KeyPair::from_seed(&[1; 32]).public()),
             ClientEvent::Started,
-            ClientEvent::Data { stderr: false, data: b"hi\n".to_vec() },
-            ClientEvent::Data { stderr: true, data: b"warn\n".to_vec() },
+            ClientEvent::Data {
+                stderr: false,
+                data: b"hi\n".to_vec()
+            },
+            ClientEvent::Data {
+                stderr: true,
+                data: b"warn\n".to_vec()
+            },
             ClientEvent::ExitStatus(3),
             ClientEvent::Closed,
         ]
@@ -96,7 +117,10 @@ fn shell_receives_input_and_eof_and_signal_is_reported() {
     ce.extend(ce2);
     se.extend(se2);
     assert!(se.contains(&ServerEvent::Shell { channel: 0 }));
-    assert!(se.contains(&ServerEvent::Data { channel: 0, data: b"ls\n".to_vec() }));
+    assert!(se.contains(&ServerEvent::Data {
+        channel: 0,
+        data: b"ls\n".to_vec()
+    }));
     assert!(se.contains(&ServerEvent::Eof { channel: 0 }));
     assert!(ce.contains(&ClientEvent::ExitSignal("KILL".into())));
     assert_eq!(ce.last(), Some(&ClientEvent::Closed));
@@ -106,6 +130,9 @@ fn shell_receives_input_and_eof_and_signal_is_reported() {
 fn unknown_user_key_is_refused() {
     let (mut c, mut s) = pair(KeyPair::from_seed(&[3; 32]), Some("true"));
     let err = run(&mut c, &mut s, |_, _| {}).unwrap_err();
-    assert_eq!(err, Error::Refused("the server did not accept our public key"));
+    assert_eq!(
+        err,
+        Error::Refused("the server did not accept our public key")
+    );
     assert_eq!(s.user(), None);
 }

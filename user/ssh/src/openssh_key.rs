@@ -12,10 +12,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::base64;
-use crate::error::{Error, Result, random};
+use crate::error::{random, Error, Result};
 use crate::keys::{KeyPair, PublicKey};
 use crate::names::ED25519;
-use crate::wire::{Reader, put_string, put_u32};
+use crate::wire::{put_string, put_u32, Reader};
 
 const BEGIN: &str = "-----BEGIN OPENSSH PRIVATE KEY-----";
 const END: &str = "-----END OPENSSH PRIVATE KEY-----";
@@ -23,14 +23,22 @@ const MAGIC: &[u8] = b"openssh-key-v1\0";
 
 /// Parses an unencrypted ed25519 OpenSSH private key file.
 pub fn parse(text: &str) -> Result<KeyPair> {
-    let start = text.find(BEGIN).ok_or(Error::BadKey("no OPENSSH PRIVATE KEY header"))?;
+    let start = text
+        .find(BEGIN)
+        .ok_or(Error::BadKey("no OPENSSH PRIVATE KEY header"))?;
     let body = &text[start + BEGIN.len()..];
-    let end = body.find(END).ok_or(Error::BadKey("no OPENSSH PRIVATE KEY footer"))?;
+    let end = body
+        .find(END)
+        .ok_or(Error::BadKey("no OPENSSH PRIVATE KEY footer"))?;
     let raw = base64::decode(&body[..end]).ok_or(Error::BadKey("bad base64"))?;
-    let rest = raw.strip_prefix(MAGIC).ok_or(Error::BadKey("not openssh-key-v1"))?;
+    let rest = raw
+        .strip_prefix(MAGIC)
+        .ok_or(Error::BadKey("not openssh-key-v1"))?;
     let mut r = Reader::new(rest);
     if r.string("cipher")? != b"none" || r.string("kdf")? != b"none" {
-        return Err(Error::BadKey("encrypted keys are not supported (use ssh-keygen -N '')"));
+        return Err(Error::BadKey(
+            "encrypted keys are not supported (use ssh-keygen -N '')",
+        ));
     }
     r.string("kdf options")?;
     if r.u32("key count")? != 1 {

@@ -6,7 +6,7 @@
 use alloc::vec::Vec;
 
 use crate::cipher::DirectionKeys;
-use crate::error::{Error, Result, random};
+use crate::error::{random, Error, Result};
 use crate::names::MAX_PACKET_LEN;
 
 /// Receiving side of the packet layer.
@@ -35,7 +35,12 @@ impl Opener {
     pub fn open(&mut self, buf: &mut Vec<u8>) -> Result<Option<Vec<u8>>> {
         let (first, mac_len, block, aad) = match &self.keys {
             None => (4, 0, 8, false),
-            Some(k) => (k.first_block_len(), k.mac_len(), k.block_size(), k.length_is_aad()),
+            Some(k) => (
+                k.first_block_len(),
+                k.mac_len(),
+                k.block_size(),
+                k.length_is_aad(),
+            ),
         };
         let len = match self.pending_len {
             Some(l) => l,
@@ -137,9 +142,11 @@ mod tests {
 
     #[test]
     fn round_trips_byte_by_byte_for_every_cipher() {
-        for (mut s, mut o) in [pair(Algorithm::ChaChaPoly), pair(Algorithm::Aes256CtrHmac),
-            (Sealer::default(), Opener::default())]
-        {
+        for (mut s, mut o) in [
+            pair(Algorithm::ChaChaPoly),
+            pair(Algorithm::Aes256CtrHmac),
+            (Sealer::default(), Opener::default()),
+        ] {
             let mut wire = Vec::new();
             for n in [0usize, 1, 100, 5000] {
                 s.seal(&alloc::vec![n as u8; n], &mut wire).unwrap();

@@ -16,7 +16,7 @@ use crate::keys::{KeyPair, PublicKey};
 use crate::msg;
 use crate::names::{self, CHANNEL_MAX_PACKET, CHANNEL_WINDOW, MAX_AUTH_ATTEMPTS, MAX_CHANNELS};
 use crate::transport::{Event, Transport};
-use crate::wire::{Reader, put_bool, put_string, put_u32};
+use crate::wire::{put_bool, put_string, put_u32, Reader};
 
 /// What the server accepts.
 pub struct ServerConfig {
@@ -223,7 +223,10 @@ impl ServerConn {
                 let id = channel::recipient(&mut r)?;
                 let data = r.string("channel data")?;
                 self.channels.get(id)?.on_data(data.len())?;
-                Ok(Some(ServerEvent::Data { channel: id, data: data.to_vec() }))
+                Ok(Some(ServerEvent::Data {
+                    channel: id,
+                    data: data.to_vec(),
+                }))
             }
             msg::CHANNEL_EXTENDED_DATA => {
                 // Clients have no extended data streams to send to a process: drop it.
@@ -307,7 +310,10 @@ impl ServerConn {
         if let Some(method) = ok {
             self.user = Some(user.to_string());
             self.t.send(alloc::vec![msg::USERAUTH_SUCCESS])?;
-            return Ok(Some(ServerEvent::Authenticated { user: user.to_string(), method }));
+            return Ok(Some(ServerEvent::Authenticated {
+                user: user.to_string(),
+                method,
+            }));
         }
         if method != b"none" {
             self.failures += 1;
@@ -316,8 +322,11 @@ impl ServerConn {
             }
         }
         let mut f = alloc::vec![msg::USERAUTH_FAILURE];
-        let methods: &[u8] =
-            if self.cfg.password.is_some() { b"publickey,password" } else { b"publickey" };
+        let methods: &[u8] = if self.cfg.password.is_some() {
+            b"publickey,password"
+        } else {
+            b"publickey"
+        };
         put_string(&mut f, methods);
         put_bool(&mut f, false);
         self.t.send(f)?;
@@ -330,7 +339,9 @@ impl ServerConn {
         let window = r.u32("initial window")?;
         let max_packet = r.u32("maximum packet")?;
         let id = if kind == b"session" {
-            self.channels.insert(Channel::new(sender, window, max_packet)).ok_or(msg::OPEN_RESOURCE_SHORTAGE)
+            self.channels
+                .insert(Channel::new(sender, window, max_packet))
+                .ok_or(msg::OPEN_RESOURCE_SHORTAGE)
         } else {
             Err(msg::OPEN_UNKNOWN_TYPE)
         };
@@ -364,7 +375,10 @@ impl ServerConn {
         let ev = match name {
             b"exec" if fresh => {
                 let command = r.text("command")?.to_string();
-                Some(ServerEvent::Exec { channel: id, command })
+                Some(ServerEvent::Exec {
+                    channel: id,
+                    command,
+                })
             }
             b"shell" if fresh => Some(ServerEvent::Shell { channel: id }),
             _ => None,

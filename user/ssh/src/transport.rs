@@ -17,7 +17,7 @@ use crate::msg;
 use crate::names::MAX_PACKET_LEN;
 use crate::packet::{Opener, Sealer};
 use crate::version;
-use crate::wire::{Reader, put_string, put_u32};
+use crate::wire::{put_string, put_u32, Reader};
 
 /// What the transport hands up.
 #[derive(Debug, PartialEq, Eq)]
@@ -130,7 +130,9 @@ impl Transport {
     /// Adds bytes received from the peer.
     pub fn feed(&mut self, data: &[u8]) -> Result<()> {
         if self.inbuf.len() + data.len() > MAX_INBUF {
-            return Err(Error::Oversized("receive buffer (peer sends faster than it is read)"));
+            return Err(Error::Oversized(
+                "receive buffer (peer sends faster than it is read)",
+            ));
         }
         self.inbuf.extend_from_slice(data);
         Ok(())
@@ -204,12 +206,16 @@ impl Transport {
         let first_kex = !self.initial_kex_done;
         let in_kex = !matches!(self.kex, Kex::Idle);
         if m == msg::DISCONNECT {
-            let reason = Reader::new(&payload[1..]).u32("disconnect reason").unwrap_or(0);
+            let reason = Reader::new(&payload[1..])
+                .u32("disconnect reason")
+                .unwrap_or(0);
             return Err(Error::PeerDisconnected { reason });
         }
         if !msg::is_kex(m) {
             if first_kex && self.strict {
-                return Err(Error::Protocol("strict kex: non-kex message during key exchange"));
+                return Err(Error::Protocol(
+                    "strict kex: non-kex message during key exchange",
+                ));
             }
             if matches!(m, msg::IGNORE | msg::DEBUG | msg::UNIMPLEMENTED) {
                 return Ok(None);
@@ -234,7 +240,8 @@ impl Transport {
             }
             (msg::NEWKEYS, Kex::AwaitNewKeys(neg, k, h)) => {
                 let sid = self.session_id.ok_or(Error::Protocol("no session id"))?;
-                self.opener.set_keys(kex::direction_keys(&neg, &k, &h, &sid, !self.is_client())?);
+                self.opener
+                    .set_keys(kex::direction_keys(&neg, &k, &h, &sid, !self.is_client())?);
                 if self.strict {
                     self.opener.seq = 0;
                 }
@@ -258,7 +265,9 @@ impl Transport {
         if !self.initial_kex_done {
             self.strict = neg.strict;
             if self.strict && seq != 0 {
-                return Err(Error::Protocol("strict kex: KEXINIT was not the first packet"));
+                return Err(Error::Protocol(
+                    "strict kex: KEXINIT was not the first packet",
+                ));
             }
         }
         self.skip_next = neg.skip_guess;
@@ -277,7 +286,10 @@ impl Transport {
 
     /// The exchange hash, with versions and KEXINITs put in client/server order.
     fn exchange_hash(&self, k_s: &[u8], q_c: &[u8], q_s: &[u8], k: &[u8; 32]) -> Result<[u8; 32]> {
-        let peer = self.peer_version.as_deref().ok_or(Error::Protocol("no version"))?;
+        let peer = self
+            .peer_version
+            .as_deref()
+            .ok_or(Error::Protocol("no version"))?;
         let ours = version::OURS.as_bytes();
         let (ours_i, peer_i) = (&self.our_kexinit[..], &self.peer_kexinit[..]);
         let ((v_c, v_s), (i_c, i_s)) = if self.is_client() {
@@ -285,7 +297,18 @@ impl Transport {
         } else {
             ((peer, ours), (peer_i, ours_i))
         };
-        Ok(kex::exchange_hash(&HashInput { v_c, v_s, i_c, i_s, k_s, q_c, q_s }, k))
+        Ok(kex::exchange_hash(
+            &HashInput {
+                v_c,
+                v_s,
+                i_c,
+                i_s,
+                k_s,
+                q_c,
+                q_s,
+            },
+            k,
+        ))
     }
 
     fn on_ecdh_init(&mut self, neg: Negotiated, payload: &[u8]) -> Result<Option<Event>> {
@@ -293,10 +316,16 @@ impl Transport {
         let q_c = r.string("client ephemeral key")?;
         let eph = Ephemeral::new()?;
         let k = eph.shared(q_c)?;
-        let host_key = self.host_key.as_ref().ok_or(Error::Protocol("no host key"))?;
+        let host_key = self
+            .host_key
+            .as_ref()
+            .ok_or(Error::Protocol("no host key"))?;
         let k_s = host_key.public().blob();
         let h = self.exchange_hash(&k_s, q_c, &eph.public, &k)?;
-        let host_key = self.host_key.as_ref().ok_or(Error::Protocol("no host key"))?;
+        let host_key = self
+            .host_key
+            .as_ref()
+            .ok_or(Error::Protocol("no host key"))?;
         let mut p = alloc::vec![msg::KEX_ECDH_REPLY];
         put_string(&mut p, &k_s);
         put_string(&mut p, &eph.public);
@@ -337,7 +366,8 @@ impl Transport {
     fn send_newkeys(&mut self, neg: Negotiated, k: [u8; 32], h: [u8; 32]) -> Result<()> {
         let sid = *self.session_id.get_or_insert(h);
         self.sealer.seal(&[msg::NEWKEYS], &mut self.out)?;
-        self.sealer.set_keys(kex::direction_keys(&neg, &k, &h, &sid, self.is_client())?);
+        self.sealer
+            .set_keys(kex::direction_keys(&neg, &k, &h, &sid, self.is_client())?);
         if self.strict {
             self.sealer.seq = 0;
         }
@@ -381,7 +411,10 @@ mod tests {
         c.send(alloc::vec![msg::SERVICE_REQUEST, 1, 2]).unwrap();
         let (ce, se) = pump(&mut c, &mut s);
         assert_eq!(ce, [Event::HostKey(hk.public())]);
-        assert_eq!(se, [Event::Payload(alloc::vec![msg::SERVICE_REQUEST, 1, 2])]);
+        assert_eq!(
+            se,
+            [Event::Payload(alloc::vec![msg::SERVICE_REQUEST, 1, 2])]
+        );
         assert!(c.is_strict() && s.is_strict());
         assert_eq!(c.session_id(), s.session_id());
         s.send(alloc::vec![99, 1]).unwrap();
@@ -389,39 +422,39 @@ mod tests {
         assert_eq!(ce, [Event::Payload(alloc::vec![99, 1])]);
     }
 
-    #[test]
-    fn strict_kex_refuses_ignore_before_newkeys() {
-        let mut s = Transport::new_server(KeyPair::from_seed(&[4; 32])).unwrap();
-        let mut c = Transport::new_client().unwrap();
-        // Client's version + KEXINIT, then an IGNORE sneaked in before the kex completes.
-        let mut bytes = c.take_output();
-        c.sealer.seal(&[msg::IGNORE], &mut bytes).unwrap();
-        s.feed(&bytes).unwrap();
-        assert_eq!(
-            s.poll(),
-            Err(Error::Protocol("strict kex: non-kex message during key exchange"))
-        );
+    /// Runs the first `steps` client→server flights of a key exchange (1: version and
+    /// KEXINIT; 2: also the client's ephemeral key, after which the server has sent NEWKEYS),
+    /// then has an attacker inject a clear-text IGNORE into the client's stream.
+    fn inject_ignore_after(steps: usize) -> Result<Option<Event>> {
+        let mut s = Transport::new_server(KeyPair::from_seed(&[4; 32]))?;
+        let mut c = Transport::new_client()?;
+        for i in 0..steps {
+            if i > 0 {
+                c.feed(&s.take_output())?;
+                assert!(matches!(c.poll(), Ok(None)));
+            }
+            s.feed(&c.take_output())?;
+            assert_eq!(s.poll(), Ok(None));
+        }
+        let mut injected = Vec::new();
+        Sealer::default().seal(&[msg::IGNORE], &mut injected)?;
+        s.feed(&injected)?;
+        s.poll()
     }
 
     #[test]
-    fn strict_kex_refuses_ignore_between_the_two_newkeys() {
-        // The Terrapin window: the server has sent NEWKEYS, the client's packets are still in
-        // clear text, and an attacker slips an IGNORE in before the client's NEWKEYS.
-        let mut s = Transport::new_server(KeyPair::from_seed(&[4; 32])).unwrap();
-        let mut c = Transport::new_client().unwrap();
-        s.feed(&c.take_output()).unwrap();
-        assert_eq!(s.poll(), Ok(None));
-        c.feed(&s.take_output()).unwrap();
-        assert!(matches!(c.poll(), Ok(None)));
-        s.feed(&c.take_output()).unwrap(); // ECDH_INIT: the server replies and sends NEWKEYS
-        assert_eq!(s.poll(), Ok(None));
-        let mut injected = Vec::new();
-        Sealer::default().seal(&[msg::IGNORE], &mut injected).unwrap();
-        s.feed(&injected).unwrap();
-        assert_eq!(
-            s.poll(),
-            Err(Error::Protocol("strict kex: non-kex message during key exchange"))
-        );
+    fn strict_kex_refuses_ignore_before_and_between_newkeys() {
+        // Step 2 is the Terrapin window: the server has sent NEWKEYS, the client's packets
+        // are still in clear text.
+        for steps in [1, 2] {
+            assert_eq!(
+                inject_ignore_after(steps),
+                Err(Error::Protocol(
+                    "strict kex: non-kex message during key exchange"
+                )),
+                "after {steps} flight(s)"
+            );
+        }
     }
 
     #[test]

@@ -31,7 +31,10 @@ pub fn scan(buf: &[u8], lines_seen: &mut usize, allow_prelude: bool) -> Result<S
             if rest.len() >= MAX_LINE {
                 return Err(Error::Oversized("version line"));
             }
-            return Ok(Scan { version: None, consumed });
+            return Ok(Scan {
+                version: None,
+                consumed,
+            });
         };
         let line = &rest[..nl];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -40,7 +43,10 @@ pub fn scan(buf: &[u8], lines_seen: &mut usize, allow_prelude: bool) -> Result<S
             if !(line.starts_with(b"SSH-2.0-") || line.starts_with(b"SSH-1.99-")) {
                 return Err(Error::Protocol("unsupported protocol version"));
             }
-            return Ok(Scan { version: Some(line.to_vec()), consumed });
+            return Ok(Scan {
+                version: Some(line.to_vec()),
+                consumed,
+            });
         }
         *lines_seen += 1;
         if !allow_prelude || *lines_seen > MAX_PRELUDE_LINES {
@@ -66,7 +72,10 @@ mod tests {
     #[test]
     fn waits_for_more_and_refuses_long_or_old_lines() {
         let mut n = 0;
-        assert!(scan(b"SSH-2.0-par", &mut n, false).unwrap().version.is_none());
+        assert!(scan(b"SSH-2.0-par", &mut n, false)
+            .unwrap()
+            .version
+            .is_none());
         assert!(scan(&[b'a'; 300], &mut n, true).is_err());
         assert!(scan(b"SSH-1.5-old\r\n", &mut n, false).is_err());
     }

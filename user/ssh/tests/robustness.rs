@@ -54,19 +54,27 @@ fn concurrent_sessions_all_finish_and_leave_no_zombies() {
 fn client_disconnect_mid_command_kills_the_command() {
     let (dir, key, hsshd, port) = hsshd_with_user_key("disconnect");
     let marker = dir.join("finished");
-    let mut ssh = openssh(&dir, &key, port, &format!("echo started; sleep 3; touch {}", marker.display()))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut ssh = openssh(
+        &dir,
+        &key,
+        port,
+        &format!("echo started; sleep 3; touch {}", marker.display()),
+    )
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
     let mut first = [0u8; 8];
     ssh.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
     assert_eq!(&first, b"started\n");
     ssh.kill().unwrap();
     ssh.wait().unwrap();
     let log = hsshd.wait_log("client went away", 1);
-    assert!(log.contains("result=error: truncated session: the client went away while a command ran"), "{log}");
+    assert!(
+        log.contains("result=error: truncated session: the client went away while a command ran"),
+        "{log}"
+    );
     std::thread::sleep(Duration::from_millis(3500));
     assert!(!marker.exists(), "the command outlived its session");
 }
@@ -91,9 +99,15 @@ fn malformed_input_ends_that_session_only() {
         let _ = s.read_to_end(&mut sink);
     }
     let log = hsshd.wait_log("result=error", attacks.len());
-    assert!(log.contains("peer did not send an SSH version line"), "{log}");
+    assert!(
+        log.contains("peer did not send an SSH version line"),
+        "{log}"
+    );
     assert!(log.contains("oversized packet length"), "{log}");
-    assert!(log.matches("result=error").count() >= attacks.len(), "{log}");
+    assert!(
+        log.matches("result=error").count() >= attacks.len(),
+        "{log}"
+    );
     let out = run(&mut openssh(&dir, &key, port, "echo AFTER && uname"));
     assert_eq!(text(&out.stdout), "AFTER\nLinux\n", "{out:?}");
 }
@@ -101,30 +115,42 @@ fn malformed_input_ends_that_session_only() {
 #[test]
 fn silent_clients_are_dropped_after_the_login_grace_time() {
     let dir = TempDir::new("grace");
-    let (hsshd, port) = start_hsshd_with(&dir, &dir.join("authorized_keys"), &["--login-grace-time", "1"]);
+    let (hsshd, port) = start_hsshd_with(
+        &dir,
+        &dir.join("authorized_keys"),
+        &["--login-grace-time", "1"],
+    );
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     // Bounded: if the server never closed, this read would fail after 10 s.
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut got = Vec::new();
-    s.read_to_end(&mut got).expect("server closed the idle connection");
+    s.read_to_end(&mut got)
+        .expect("server closed the idle connection");
     assert!(got.starts_with(b"SSH-2.0-HalyardSSH"), "{got:?}");
     let log = hsshd.wait_log("login grace time", 1);
-    assert!(log.contains("result=error: refused: no authentication within the login grace time"), "{log}");
+    assert!(
+        log.contains("result=error: refused: no authentication within the login grace time"),
+        "{log}"
+    );
 }
 
 #[test]
 fn shell_request_without_pty_reads_commands_from_stdin() {
     let (dir, key, _hsshd, port) = hsshd_with_user_key("shell");
-    let mut ssh = Command::new(require("/usr/bin/ssh"));
-    ssh.args(["-F", "/dev/null", "-T", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-        "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR"])
-        .arg("-o").arg(format!("UserKnownHostsFile={}", dir.join("kh").display()))
-        .arg("-i").arg(&key).arg("-p").arg(port.to_string()).arg("root@127.0.0.1")
-        .stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    // An empty command makes ssh ask for a shell; -T: no PTY.
+    let mut ssh = openssh_with(&dir, &key, port, &["-T"], "");
+    ssh.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = ssh.spawn().unwrap();
-    child.stdin.take().unwrap().write_all(b"echo from-shell\nexit 4\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"echo from-shell\nexit 4\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!((text(&out.stdout).as_str(), out.status.code()), ("from-shell\n", Some(4)), "{out:?}");
+    assert_output(&out, "from-shell\n", 4);
 }
 
 #[test]
@@ -138,6 +164,9 @@ fn bad_flags_print_usage_and_exit_2() {
     ] {
         let out = run(Command::new(bin).args(args));
         assert_eq!(out.status.code(), Some(2), "{bin} {args:?}: {out:?}");
-        assert!(text(&out.stderr).contains("usage:"), "{bin} {args:?}: {out:?}");
+        assert!(
+            text(&out.stderr).contains("usage:"),
+            "{bin} {args:?}: {out:?}"
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use halyard_ssh::os::cli::{CLIENT_USAGE, ClientArgs, parse_or_exit};
+use halyard_ssh::os::cli::{parse_or_exit, ClientArgs, CLIENT_USAGE};
 use halyard_ssh::os::client::{self, FAILURE_EXIT};
 
 fn main() -> ExitCode {

@@ -5,7 +5,7 @@ use std::os::fd::FromRawFd;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use halyard_ssh::os::cli::{SERVER_USAGE, ServerArgs, parse_or_exit};
+use halyard_ssh::os::cli::{parse_or_exit, ServerArgs, SERVER_USAGE};
 use halyard_ssh::os::{daemon, files, session};
 use halyard_ssh::server::ServerConfig;
 
@@ -33,14 +33,22 @@ fn run_session(args: &ServerArgs, peer: &str) -> Result<(), String> {
         Ok::<_, String>(ServerConfig {
             host_key: files::read_key(&args.host_key)?,
             authorized: files::read_authorized_keys(&args.authorized_keys)?,
-            password: args.password_file.as_deref().map(files::read_password).transpose()?,
+            password: args
+                .password_file
+                .as_deref()
+                .map(files::read_password)
+                .transpose()?,
         })
     })();
     let mut summary = session::Summary::default();
     let grace = Duration::from_secs(args.login_grace_secs.into());
     let result = cfg.and_then(|cfg| session::run(sock, cfg, grace, &mut summary));
     let user = summary.user.as_deref().unwrap_or("-");
-    let runs = if summary.runs.is_empty() { String::from("-") } else { summary.runs.join(" ") };
+    let runs = if summary.runs.is_empty() {
+        String::from("-")
+    } else {
+        summary.runs.join(" ")
+    };
     let outcome = match &result {
         Ok(()) => String::from("ok"),
         Err(e) => format!("error: {e}"),

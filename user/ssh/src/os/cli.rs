@@ -19,7 +19,11 @@ impl fmt::Display for Usage {
 
 /// Parses the process's own arguments with `parse`; on a bad command line prints the error
 /// and `usage` as `program` and exits with [`USAGE_EXIT`].
-pub fn parse_or_exit<T>(program: &str, usage: &str, parse: fn(Vec<String>) -> Result<T, Usage>) -> T {
+pub fn parse_or_exit<T>(
+    program: &str,
+    usage: &str,
+    parse: fn(Vec<String>) -> Result<T, Usage>,
+) -> T {
     parse(std::env::args().skip(1).collect()).unwrap_or_else(|e| {
         eprintln!("{program}: {e}\n{usage}");
         std::process::exit(USAGE_EXIT)
@@ -52,7 +56,8 @@ pub struct ServerArgs {
 }
 
 fn value(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<String, Usage> {
-    args.next().ok_or_else(|| Usage(format!("{flag} needs a value")))
+    args.next()
+        .ok_or_else(|| Usage(format!("{flag} needs a value")))
 }
 
 impl ServerArgs {
@@ -76,7 +81,9 @@ impl ServerArgs {
                 "--login-grace-time" => {
                     let v = value(&mut it, &flag)?;
                     a.login_grace_secs = v.parse().ok().filter(|&s| s > 0).ok_or_else(|| {
-                        Usage(format!("--login-grace-time wants whole seconds > 0, got {v:?}"))
+                        Usage(format!(
+                            "--login-grace-time wants whole seconds > 0, got {v:?}"
+                        ))
                     })?;
                 }
                 "--session" => a.session = Some(value(&mut it, &flag)?),
@@ -84,7 +91,10 @@ impl ServerArgs {
             }
         }
         if !a.listen.contains(':') {
-            return Err(Usage(format!("--listen wants ADDR:PORT, got {:?}", a.listen)));
+            return Err(Usage(format!(
+                "--listen wants ADDR:PORT, got {:?}",
+                a.listen
+            )));
         }
         Ok(a)
     }
@@ -108,7 +118,10 @@ pub struct ClientArgs {
 }
 
 fn port(text: &str) -> Result<u16, Usage> {
-    text.parse().ok().filter(|&p| p != 0).ok_or_else(|| Usage(format!("bad port {text:?}")))
+    text.parse()
+        .ok()
+        .filter(|&p| p != 0)
+        .ok_or_else(|| Usage(format!("bad port {text:?}")))
 }
 
 impl ClientArgs {
@@ -171,7 +184,14 @@ impl ClientArgs {
         }
         let [host, p, user] = <[String; 3]>::try_from(positional)
             .map_err(|_| Usage(String::from("expected HOST PORT USER")))?;
-        Ok(ClientArgs { host, port: port(&p)?, identity, user: Some(user), known_hosts, command })
+        Ok(ClientArgs {
+            host,
+            port: port(&p)?,
+            identity,
+            user: Some(user),
+            known_hosts,
+            command,
+        })
     }
 }
 
@@ -188,41 +208,72 @@ mod tests {
         let d = ServerArgs::parse(v("")).unwrap();
         assert_eq!(d.listen, "0.0.0.0:22");
         assert_eq!(d.host_key, PathBuf::from("/etc/hsshd/ssh_host_ed25519_key"));
-        let a = ServerArgs::parse(v("--listen 127.0.0.1:2222 --host-key /k --authorized-keys /a"))
-            .unwrap();
-        assert_eq!((a.listen.as_str(), a.host_key.to_str(), a.authorized_keys.to_str()),
-            ("127.0.0.1:2222", Some("/k"), Some("/a")));
+        let a = ServerArgs::parse(v(
+            "--listen 127.0.0.1:2222 --host-key /k --authorized-keys /a",
+        ))
+        .unwrap();
+        assert_eq!(
+            (
+                a.listen.as_str(),
+                a.host_key.to_str(),
+                a.authorized_keys.to_str()
+            ),
+            ("127.0.0.1:2222", Some("/k"), Some("/a"))
+        );
         assert!(ServerArgs::parse(v("--bogus")).is_err());
         assert!(ServerArgs::parse(v("--listen")).is_err());
         assert!(ServerArgs::parse(v("--listen 2222")).is_err());
         assert_eq!(d.login_grace_secs, 60);
-        assert_eq!(ServerArgs::parse(v("--login-grace-time 5")).unwrap().login_grace_secs, 5);
+        assert_eq!(
+            ServerArgs::parse(v("--login-grace-time 5"))
+                .unwrap()
+                .login_grace_secs,
+            5
+        );
         assert!(ServerArgs::parse(v("--login-grace-time 0")).is_err());
     }
 
     #[test]
     fn client_openssh_form() {
-        let a = ClientArgs::parse(v("-p 2222 -i /id -l bob --known-hosts /kh host echo AFTER && uname"))
-            .unwrap();
-        assert_eq!(a, ClientArgs {
-            host: "host".into(),
-            port: 2222,
-            identity: Some("/id".into()),
-            user: Some("bob".into()),
-            known_hosts: Some("/kh".into()),
-            command: Some("echo AFTER && uname".into()),
-        });
+        let a = ClientArgs::parse(v(
+            "-p 2222 -i /id -l bob --known-hosts /kh host echo AFTER && uname",
+        ))
+        .unwrap();
+        assert_eq!(
+            a,
+            ClientArgs {
+                host: "host".into(),
+                port: 2222,
+                identity: Some("/id".into()),
+                user: Some("bob".into()),
+                known_hosts: Some("/kh".into()),
+                command: Some("echo AFTER && uname".into()),
+            }
+        );
         let b = ClientArgs::parse(v("alice@10.0.0.1")).unwrap();
-        assert_eq!((b.user.as_deref(), b.host.as_str(), b.port, b.command), (Some("alice"), "10.0.0.1", 22, None));
+        assert_eq!(
+            (b.user.as_deref(), b.host.as_str(), b.port, b.command),
+            (Some("alice"), "10.0.0.1", 22, None)
+        );
         // Options after the host belong to the remote command, as with ssh.
-        assert_eq!(ClientArgs::parse(v("h ls -l")).unwrap().command.as_deref(), Some("ls -l"));
+        assert_eq!(
+            ClientArgs::parse(v("h ls -l")).unwrap().command.as_deref(),
+            Some("ls -l")
+        );
     }
 
     #[test]
     fn client_seed_form() {
         let a = ClientArgs::parse(v("127.0.0.1 2222 root --publickey --exec uname")).unwrap();
-        assert_eq!((a.host.as_str(), a.port, a.user.as_deref(), a.command.as_deref()),
-            ("127.0.0.1", 2222, Some("root"), Some("uname")));
+        assert_eq!(
+            (
+                a.host.as_str(),
+                a.port,
+                a.user.as_deref(),
+                a.command.as_deref()
+            ),
+            ("127.0.0.1", 2222, Some("root"), Some("uname"))
+        );
         assert!(ClientArgs::parse(v("h 22 --publickey --exec x")).is_err());
     }
 

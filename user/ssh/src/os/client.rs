@@ -10,7 +10,7 @@ use crate::client::{ClientConfig, ClientConn, ClientEvent};
 use crate::os::cli::ClientArgs;
 use crate::os::files;
 use crate::os::outbox::Outbox;
-use crate::os::poll::{Watch, poll};
+use crate::os::poll::{poll, Watch};
 
 /// Exit status for connection, authentication or protocol failures (as OpenSSH's ssh).
 pub const FAILURE_EXIT: i32 = 255;
@@ -22,8 +22,14 @@ fn home() -> PathBuf {
 
 /// Connects, runs the command or shell, and returns the exit status to exit with.
 pub fn run(args: &ClientArgs) -> Result<i32, String> {
-    let identity = args.identity.clone().unwrap_or_else(|| home().join(".ssh/id_ed25519"));
-    let known_hosts = args.known_hosts.clone().unwrap_or_else(|| home().join(".ssh/known_hosts"));
+    let identity = args
+        .identity
+        .clone()
+        .unwrap_or_else(|| home().join(".ssh/id_ed25519"));
+    let known_hosts = args
+        .known_hosts
+        .clone()
+        .unwrap_or_else(|| home().join(".ssh/known_hosts"));
     let user = args
         .user
         .clone()
@@ -33,9 +39,14 @@ pub fn run(args: &ClientArgs) -> Result<i32, String> {
     let sock = TcpStream::connect((args.host.as_str(), args.port))
         .map_err(|e| format!("connect to {}:{}: {e}", args.host, args.port))?;
     // Small request packets in a row; do not let Nagle's algorithm delay them.
-    sock.set_nodelay(true).map_err(|e| format!("setsockopt: {e}"))?;
-    let mut conn = ClientConn::new(ClientConfig { user, key, command: args.command.clone() })
-        .map_err(|e| e.to_string())?;
+    sock.set_nodelay(true)
+        .map_err(|e| format!("setsockopt: {e}"))?;
+    let mut conn = ClientConn::new(ClientConfig {
+        user,
+        key,
+        command: args.command.clone(),
+    })
+    .map_err(|e| e.to_string())?;
     let mut out = Outbox::default();
     let result = drive(&sock, &mut conn, &mut out, args, &known_hosts);
     if result.is_ok() {
@@ -110,7 +121,10 @@ fn drive(
                     conn.accept_host_key().map_err(|e| e.to_string())?;
                 }
                 ClientEvent::Started => started = true,
-                ClientEvent::Data { stderr: to_err, data } => {
+                ClientEvent::Data {
+                    stderr: to_err,
+                    data,
+                } => {
                     let w: &mut dyn Write = if to_err { &mut stderr } else { &mut stdout };
                     // A closed stdout (e.g. `| head`) must not stop the session.
                     let _ = w.write_all(&data).and_then(|()| w.flush());

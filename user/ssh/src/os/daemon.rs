@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 
 use crate::os::cli::ServerArgs;
 use crate::os::files;
-use crate::os::poll::{Watch, poll};
+use crate::os::poll::{poll, Watch};
 
 /// How often finished sessions are reaped while no connection arrives.
 const REAP_INTERVAL_MS: i32 = 200;
@@ -26,10 +26,14 @@ pub fn run(args: &ServerArgs) -> Result<(), String> {
     // Read once here so a broken file is reported at start; sessions re-read it.
     let ak = files::read_authorized_keys(&args.authorized_keys)?;
     if ak.skipped > 0 {
-        println!("hsshd: {} line(s) of {} skipped (only plain ssh-ed25519 keys are used)",
-            ak.skipped, args.authorized_keys.display());
+        println!(
+            "hsshd: {} line(s) of {} skipped (only plain ssh-ed25519 keys are used)",
+            ak.skipped,
+            args.authorized_keys.display()
+        );
     }
-    let listener = TcpListener::bind(&args.listen).map_err(|e| format!("bind {}: {e}", args.listen))?;
+    let listener =
+        TcpListener::bind(&args.listen).map_err(|e| format!("bind {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("hsshd: listening on {addr}");
     let exe = std::env::current_exe()
@@ -47,10 +51,14 @@ pub fn run(args: &ServerArgs) -> Result<(), String> {
                 Ok((sock, peer)) => {
                     let peer = peer.to_string();
                     let mut cmd = Command::new(&exe);
-                    cmd.arg("--session").arg(&peer)
-                        .arg("--host-key").arg(&args.host_key)
-                        .arg("--authorized-keys").arg(&args.authorized_keys)
-                        .arg("--login-grace-time").arg(args.login_grace_secs.to_string());
+                    cmd.arg("--session")
+                        .arg(&peer)
+                        .arg("--host-key")
+                        .arg(&args.host_key)
+                        .arg("--authorized-keys")
+                        .arg(&args.authorized_keys)
+                        .arg("--login-grace-time")
+                        .arg(args.login_grace_secs.to_string());
                     if let Some(p) = &args.password_file {
                         cmd.arg("--password-file").arg(p);
                     }

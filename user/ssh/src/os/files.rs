@@ -11,6 +11,15 @@ use crate::keys::{KeyPair, PublicKey};
 use crate::known_hosts::{self, Verdict};
 use crate::openssh_key;
 
+/// Opens `path` with `options`, creating its directory first if needed.
+fn open_in_new_dir(path: &Path, options: &fs::OpenOptions) -> Result<fs::File, String> {
+    let err = |e: io::Error| format!("{}: {e}", path.display());
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(err)?;
+    }
+    options.open(path).map_err(err)
+}
+
 /// Reads an OpenSSH ed25519 private key file.
 pub fn read_key(path: &Path) -> Result<KeyPair, String> {
     let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -26,12 +35,19 @@ pub fn load_or_create_host_key(path: &Path) -> Result<(KeyPair, bool), String> {
     let key = KeyPair::generate().map_err(|e| e.to_string())?;
     let text = openssh_key::write(&key, "hsshd host key").map_err(|e| e.to_string())?;
     let err = |e: io::Error| format!("{}: {e}", path.display());
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(err)?;
-    }
-    let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(err)?;
+    let mut f = open_in_new_dir(
+        path,
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600),
+    )?;
     f.write_all(text.as_bytes()).map_err(err)?;
-    fs::write(path.with_extension("pub"), format!("{} hsshd\n", key.public().to_openssh())).map_err(err)?;
+    fs::write(
+        path.with_extension("pub"),
+        format!("{} hsshd\n", key.public().to_openssh()),
+    )
+    .map_err(err)?;
     Ok((key, true))
 }
 
@@ -49,7 +65,10 @@ pub fn read_password(path: &Path) -> Result<String, String> {
     let err = |e: io::Error| format!("{}: {e}", path.display());
     let mode = fs::metadata(path).map_err(err)?.permissions().mode();
     if mode & 0o077 != 0 {
-        return Err(format!("{}: must not be readable by group or others", path.display()));
+        return Err(format!(
+            "{}: must not be readable by group or others",
+            path.display()
+        ));
     }
     let text = fs::read_to_string(path).map_err(err)?;
     Ok(text.trim_end_matches(['\r', '\n']).to_string())
@@ -74,10 +93,7 @@ pub fn check_known_host(path: &Path, host: &str, port: u16, key: &PublicKey) -> 
         )),
         Verdict::Unknown => {
             let err = |e: io::Error| format!("{}: {e}", path.display());
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                fs::create_dir_all(dir).map_err(err)?;
-            }
-            let mut f = fs::OpenOptions::new().append(true).create(true).open(path).map_err(err)?;
+            let mut f = open_in_new_dir(path, fs::OpenOptions::new().append(true).create(true))?;
             let mut line = known_hosts::entry(&name, key);
             if !text.is_empty() && !text.ends_with('\n') {
                 line.insert(0, '\n');

@@ -14,12 +14,20 @@ pub struct Watch<'a> {
 impl<'a> Watch<'a> {
     /// Wait for `fd` to become readable.
     pub fn read(fd: BorrowedFd<'a>) -> Self {
-        Watch { fd, events: libc::POLLIN, revents: 0 }
+        Watch {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        }
     }
 
     /// Wait for `fd` to become writable.
     pub fn write(fd: BorrowedFd<'a>) -> Self {
-        Watch { fd, events: libc::POLLOUT, revents: 0 }
+        Watch {
+            fd,
+            events: libc::POLLOUT,
+            revents: 0,
+        }
     }
 
     /// Ready for what was asked, or hung up/errored (a read then returns 0 or the error).
@@ -33,7 +41,11 @@ impl<'a> Watch<'a> {
 pub fn poll(watches: &mut [Watch<'_>], timeout_ms: i32) -> io::Result<usize> {
     let mut fds: Vec<libc::pollfd> = watches
         .iter()
-        .map(|w| libc::pollfd { fd: w.fd.as_raw_fd(), events: w.events, revents: 0 })
+        .map(|w| libc::pollfd {
+            fd: w.fd.as_raw_fd(),
+            events: w.events,
+            revents: 0,
+        })
         .collect();
     loop {
         // SAFETY: `fds` is a valid, initialised array of `fds.len()` pollfd structs that lives

@@ -10,7 +10,7 @@ use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitSta
 use std::time::{Duration, Instant};
 
 use crate::os::outbox::Outbox;
-use crate::os::poll::{Watch, poll};
+use crate::os::poll::{poll, Watch};
 use crate::server::{ExitReport, ServerConfig, ServerConn, ServerEvent};
 
 /// Largest read from the socket or a pipe at once.
@@ -42,8 +42,11 @@ impl Proc {
         if let Some(c) = command {
             cmd.arg("-c").arg(c);
         }
-        let mut child =
-            cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
         Ok(Proc {
             channel,
             stdin: child.stdin.take(),
@@ -91,7 +94,8 @@ pub fn run(
 ) -> Result<(), String> {
     // Many small packets in a row (data, then exit-status, EOF, CLOSE): without NODELAY,
     // Nagle's algorithm holds the last ones back until the client's delayed ACK.
-    sock.set_nodelay(true).map_err(|e| format!("setsockopt: {e}"))?;
+    sock.set_nodelay(true)
+        .map_err(|e| format!("setsockopt: {e}"))?;
     let mut conn = ServerConn::new(cfg).map_err(|e| e.to_string())?;
     let mut procs: Vec<Proc> = Vec::new();
     let deadline = Instant::now() + login_grace;
@@ -133,7 +137,10 @@ fn serve(
     loop {
         out.push(&conn.take_output());
         // Wait on the socket and, per process, on whatever can make progress.
-        let capacity: Vec<usize> = procs.iter().map(|p| conn.send_capacity(p.channel)).collect();
+        let capacity: Vec<usize> = procs
+            .iter()
+            .map(|p| conn.send_capacity(p.channel))
+            .collect();
         let mut watches = vec![Watch::read(sock.as_fd()), Watch::write(sock.as_fd())];
         if out.is_empty() {
             watches.pop();
@@ -142,9 +149,12 @@ fn serve(
         let mut index = Vec::new();
         for (i, p) in procs.iter().enumerate() {
             if capacity[i] > 0 {
-                for (k, out) in [p.stdout.as_ref().map(|o| o.as_fd()), p.stderr.as_ref().map(|e| e.as_fd())]
-                    .into_iter()
-                    .enumerate()
+                for (k, out) in [
+                    p.stdout.as_ref().map(|o| o.as_fd()),
+                    p.stderr.as_ref().map(|e| e.as_fd()),
+                ]
+                .into_iter()
+                .enumerate()
                 {
                     if let Some(fd) = out {
                         watches.push(Watch::read(fd));
@@ -157,22 +167,31 @@ fn serve(
                 index.push((i, 2));
             }
         }
-        let waiting_exit = procs.iter().any(|p| p.stdout.is_none() && p.stderr.is_none());
+        let waiting_exit = procs
+            .iter()
+            .any(|p| p.stdout.is_none() && p.stderr.is_none());
         let mut timeout = if waiting_exit { EXIT_POLL_MS } else { -1 };
         if summary.user.is_none() {
             let left = login_deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(crate::Error::Refused("no authentication within the login grace time"));
+                return Err(crate::Error::Refused(
+                    "no authentication within the login grace time",
+                ));
             }
             timeout = i32::try_from(left.as_millis()).unwrap_or(i32::MAX).max(1);
         }
         poll(&mut watches, timeout).map_err(io_err("poll"))?;
         let (sock_ready, sock_writable) = (watches[0].ready(), base == 2 && watches[1].ready());
-        let ready: Vec<(usize, usize)> =
-            index.iter().zip(&watches[base..]).filter(|(_, w)| w.ready()).map(|(ik, _)| *ik).collect();
+        let ready: Vec<(usize, usize)> = index
+            .iter()
+            .zip(&watches[base..])
+            .filter(|(_, w)| w.ready())
+            .map(|(ik, _)| *ik)
+            .collect();
         drop(watches);
         if sock_writable {
-            out.write_some(sock).map_err(io_err("writing to the client"))?;
+            out.write_some(sock)
+                .map_err(io_err("writing to the client"))?;
         }
 
         for (i, k) in ready {
@@ -213,7 +232,11 @@ fn serve(
         while i < procs.len() {
             let p = &mut procs[i];
             if p.stdout.is_none() && p.stderr.is_none() {
-                if let Some(status) = p.child.try_wait().map_err(io_err("waiting for a command"))? {
+                if let Some(status) = p
+                    .child
+                    .try_wait()
+                    .map_err(io_err("waiting for a command"))?
+                {
                     let how = report(status);
                     summary.runs.push(how.to_string());
                     conn.exit(p.channel, how)?;
@@ -225,12 +248,16 @@ fn serve(
         }
 
         if sock_ready {
-            let n = sock.read(&mut buf).map_err(io_err("reading from the client"))?;
+            let n = sock
+                .read(&mut buf)
+                .map_err(io_err("reading from the client"))?;
             if n == 0 {
                 return if procs.is_empty() {
                     Ok(())
                 } else {
-                    Err(crate::Error::Truncated("session: the client went away while a command ran"))
+                    Err(crate::Error::Truncated(
+                        "session: the client went away while a command ran",
+                    ))
                 };
             }
             conn.feed(&buf[..n])?;

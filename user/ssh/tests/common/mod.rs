@@ -17,7 +17,10 @@ pub const APT: &str = "apt-get install -y openssh-client openssh-server";
 /// Panics with the install command when an OpenSSH program is missing.
 pub fn require(path: &str) -> PathBuf {
     let p = PathBuf::from(path);
-    assert!(p.exists(), "{path} is missing: install OpenSSH with `{APT}`");
+    assert!(
+        p.exists(),
+        "{path} is missing: install OpenSSH with `{APT}`"
+    );
     p
 }
 
@@ -80,7 +83,11 @@ impl Drop for Daemon {
 
 /// A port that was free a moment ago on 127.0.0.1.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Waits (bounded) until something accepts on `port`.
@@ -129,7 +136,11 @@ pub fn run_io(cmd: &mut Command, stdin: Stdio, stdout: Stdio) -> Output {
         so.read_to_end(&mut stdout).unwrap();
     }
     se.read_to_end(&mut stderr).unwrap();
-    Output { status, stdout, stderr }
+    Output {
+        status,
+        stdout,
+        stderr,
+    }
 }
 
 /// `ssh-keygen -t ed25519 -N ''` into `path` (and `path.pub`).
@@ -213,28 +224,55 @@ pub fn openssh(dir: &TempDir, key: &Path, port: u16, command: &str) -> Command {
 }
 
 /// [`openssh`] with extra options (placed before the destination).
-pub fn openssh_with(dir: &TempDir, key: &Path, port: u16, extra: &[&str], command: &str) -> Command {
+pub fn openssh_with(
+    dir: &TempDir,
+    key: &Path,
+    port: u16,
+    extra: &[&str],
+    command: &str,
+) -> Command {
     let mut c = Command::new(require("/usr/bin/ssh"));
-    c.args(["-F", "/dev/null", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-        "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR"])
-        .arg("-o")
-        .arg(format!("UserKnownHostsFile={}", dir.join("openssh_known_hosts").display()))
-        .arg("-i")
-        .arg(key)
-        .arg("-p")
-        .arg(port.to_string())
-        .args(extra)
-        .arg("root@127.0.0.1")
-        .arg(command)
-        .env_remove("SSH_AUTH_SOCK");
+    c.args([
+        "-F",
+        "/dev/null",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "LogLevel=ERROR",
+    ])
+    .arg("-o")
+    .arg(format!(
+        "UserKnownHostsFile={}",
+        dir.join("openssh_known_hosts").display()
+    ))
+    .arg("-i")
+    .arg(key)
+    .arg("-p")
+    .arg(port.to_string())
+    .args(extra)
+    .arg("root@127.0.0.1")
+    .arg(command)
+    .env_remove("SSH_AUTH_SOCK");
     c
 }
 
 /// `hssh` against 127.0.0.1.
 pub fn hssh(key: &Path, known_hosts: &Path, port: u16, command: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_hssh"));
-    c.arg("-p").arg(port.to_string()).arg("-i").arg(key).arg("-l").arg("root")
-        .arg("--known-hosts").arg(known_hosts).arg("127.0.0.1").arg(command);
+    c.arg("-p")
+        .arg(port.to_string())
+        .arg("-i")
+        .arg(key)
+        .arg("-l")
+        .arg("root")
+        .arg("--known-hosts")
+        .arg(known_hosts)
+        .arg("127.0.0.1")
+        .arg(command);
     c
 }
 
@@ -252,4 +290,13 @@ pub fn hsshd_with_user_key(tag: &str) -> (TempDir, PathBuf, Daemon, u16) {
     fs::copy(dir.join("id.pub"), &ak).unwrap();
     let (d, port) = start_hsshd(&dir, &ak);
     (dir, key, d, port)
+}
+
+/// Asserts a command's stdout and exit status.
+pub fn assert_output(out: &Output, stdout: &str, code: i32) {
+    assert_eq!(
+        (text(&out.stdout).as_str(), out.status.code()),
+        (stdout, Some(code)),
+        "{out:?}"
+    );
 }
