@@ -1,0 +1,39 @@
+//! In-kernel tests, selected with `test=NAME` on the command line and run after boot
+//! instead of the monitor. Each prints `TEST-PASS NAME` or `TEST-FAIL NAME: reason` and
+//! leaves QEMU with the matching status; the fault tests end in an exception report
+//! instead (the xtask checks it). The xtask's test table lists which it runs.
+mod faults;
+mod redzone;
+mod sse;
+
+use crate::arch::qemu;
+use crate::println;
+
+/// A test's verdict: `Err` carries the reason for the failure.
+pub type Verdict = Result<(), alloc::string::String>;
+
+const TESTS: &[(&str, fn() -> Verdict)] = &[
+    ("redzone", redzone::run),
+    ("sse", sse::run),
+    ("pagefault", faults::page_fault),
+    ("divide", faults::divide_error),
+    ("panic", faults::panic),
+];
+
+/// Runs test `name` and leaves QEMU with its verdict.
+pub fn run(name: &str) -> ! {
+    let Some((_, test)) = TESTS.iter().find(|(n, _)| *n == name) else {
+        println!("TEST-FAIL {name}: no such test");
+        qemu::exit(qemu::EXIT_TEST_FAILED);
+    };
+    match test() {
+        Ok(()) => {
+            println!("TEST-PASS {name}");
+            qemu::exit(qemu::EXIT_SUCCESS)
+        }
+        Err(reason) => {
+            println!("TEST-FAIL {name}: {reason}");
+            qemu::exit(qemu::EXIT_TEST_FAILED)
+        }
+    }
+}
