@@ -225,3 +225,57 @@ fn bulk_data_both_ways_at_once() {
         "echoed data differs"
     );
 }
+
+/// OpenSSH's ssh logging in with a password given by an askpass script.
+fn ssh_with_password(dir: &TempDir, port: u16, password: &str) -> std::process::Output {
+    let askpass = dir.join(&format!("askpass-{password}"));
+    fs::write(&askpass, format!("#!/bin/sh\necho '{password}'\n")).unwrap();
+    fs::set_permissions(
+        &askpass,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let mut c = openssh_with(
+        dir,
+        &dir.join("no-such-key"),
+        port,
+        &[
+            "-o",
+            "BatchMode=no",
+            "-o",
+            "PreferredAuthentications=password",
+            "-o",
+            "NumberOfPasswordPrompts=1",
+        ],
+        "echo via-password",
+    );
+    c.env("SSH_ASKPASS", &askpass)
+        .env("SSH_ASKPASS_REQUIRE", "force")
+        .env("DISPLAY", ":0");
+    run(&mut c)
+}
+
+#[test]
+fn password_authentication_only_when_enabled() {
+    let dir = TempDir::new("password");
+    let ak = dir.join("authorized_keys");
+    let pw = dir.join("password");
+    fs::write(&pw, "s3cret\n").unwrap();
+    fs::set_permissions(&pw, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let (_on, port) = start_hsshd_with(&dir, &ak, &["--password-file", pw.to_str().unwrap()]);
+    assert_output(
+        &ssh_with_password(&dir, port, "s3cret"),
+        "via-password\n",
+        0,
+    );
+    let out = ssh_with_password(&dir, port, "wrong");
+    assert_eq!(out.status.code(), Some(255), "{out:?}");
+    let off_dir = TempDir::new("password-off");
+    let (_off, off_port) = start_hsshd(&off_dir, &ak);
+    let out = ssh_with_password(&off_dir, off_port, "s3cret");
+    assert_eq!(out.status.code(), Some(255), "{out:?}");
+    assert!(
+        text(&out.stderr).contains("Permission denied (publickey)"),
+        "{out:?}"
+    );
+}

@@ -223,7 +223,7 @@ pub fn openssh(dir: &TempDir, key: &Path, port: u16, command: &str) -> Command {
     openssh_with(dir, key, port, &[], command)
 }
 
-/// [`openssh`] with extra options (placed before the destination).
+/// [`openssh`] with extra options (they take precedence over the defaults).
 pub fn openssh_with(
     dir: &TempDir,
     key: &Path,
@@ -232,6 +232,8 @@ pub fn openssh_with(
     command: &str,
 ) -> Command {
     let mut c = Command::new(require("/usr/bin/ssh"));
+    // ssh keeps the first value it sees for an option, so the extras go first.
+    c.args(extra);
     c.args([
         "-F",
         "/dev/null",
