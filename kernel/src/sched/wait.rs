@@ -31,7 +31,8 @@ impl WaitQueue {
     }
 
     /// Sleeps until `cond()` is true, or until `deadline_ns` (monotonic clock) passes.
-    /// Returns the final value of `cond()`. Process context; may sleep.
+    /// Returns whether `cond()` returned true; it is not called again after that, so it
+    /// may have side effects (e.g. acquiring something). Process context; may sleep.
     #[track_caller]
     pub fn wait_until_deadline(&self, deadline_ns: Option<u64>, mut cond: impl FnMut() -> bool) -> bool {
         crate::irq::might_sleep();
@@ -46,15 +47,23 @@ impl WaitQueue {
                 break false;
             }
             {
+                // Queue and mark Blocked under the list lock, so no waker can take us off
+                // the list between the two (its wake would then find us Running, do
+                // nothing, and leave us asleep off the list).
                 let mut w = self.waiters.lock();
                 if !w.iter().any(|t| Arc::ptr_eq(t, &me)) {
                     w.push_back(me.clone());
                 }
+                me.set_state(State::Blocked);
             }
-            me.set_state(State::Blocked);
-            if cond() || expired() {
+            // `cond` may have side effects (a mutex's try-acquire): a true answer is final.
+            if cond() {
                 me.set_state(State::Running);
-                continue;
+                break true;
+            }
+            if expired() {
+                me.set_state(State::Running);
+                break false;
             }
             super::schedule();
         };
