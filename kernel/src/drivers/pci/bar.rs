@@ -32,18 +32,24 @@ impl fmt::Display for Bar {
 }
 
 /// Decodes the first `count` BARs (6 for a device, 2 for a bridge). A 64-bit BAR takes
-/// two slots; the upper slot stays `None`.
-pub fn read_all(addr: Address, count: usize) -> [Option<Bar>; 6] {
+/// two slots; the upper slot stays `None`. `keep_decoding` leaves the function's decoding
+/// on while sizing: for host and ISA bridges, which route the legacy I/O ports (the
+/// console among them) and have no BARs worth the risk.
+pub fn read_all(addr: Address, count: usize, keep_decoding: bool) -> [Option<Bar>; 6] {
     let mut bars = [None; 6];
     let saved = command(addr);
-    set_command(addr, saved & !(COMMAND_MEMORY | COMMAND_IO));
+    if !keep_decoding {
+        set_command(addr, saved & !(COMMAND_MEMORY | COMMAND_IO));
+    }
     let mut i = 0;
     while i < count {
         let (bar, slots) = read_one(addr, i, count);
         bars[i] = bar;
         i += slots;
     }
-    set_command(addr, saved);
+    if !keep_decoding {
+        set_command(addr, saved);
+    }
     bars
 }
 

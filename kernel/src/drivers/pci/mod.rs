@@ -38,6 +38,9 @@ pub const COMMAND_BUS_MASTER: u16 = 1 << 2;
 pub const COMMAND_INTX_DISABLE: u16 = 1 << 10;
 
 const NO_DEVICE: u16 = 0xffff;
+const CLASS_BRIDGE: u8 = 0x06;
+const SUBCLASS_HOST: u8 = 0x00;
+const SUBCLASS_ISA: u8 = 0x01;
 const HEADER_BRIDGE: u8 = 1;
 const MULTI_FUNCTION: u8 = 0x80;
 
@@ -68,6 +71,8 @@ impl Device {
             HEADER_BRIDGE => 2,
             _ => 0,
         };
+        let class = ((class_reg >> 24) as u8, (class_reg >> 16) as u8, (class_reg >> 8) as u8);
+        let legacy_bridge = matches!(class, (CLASS_BRIDGE, SUBCLASS_HOST | SUBCLASS_ISA, _));
         let capabilities = capability::list(addr);
         let msix = capabilities.iter().find(|c| c.id == capability::ID_MSIX).map(|c| MsixInfo::read(addr, c.offset));
         Device {
@@ -75,10 +80,10 @@ impl Device {
             vendor: addr.read16(VENDOR_ID),
             device: addr.read16(DEVICE_ID),
             revision: class_reg as u8,
-            class: ((class_reg >> 24) as u8, (class_reg >> 16) as u8, (class_reg >> 8) as u8),
+            class,
             header_type,
             interrupt_pin: addr.read8(INTERRUPT_PIN),
-            bars: bar::read_all(addr, bar_count),
+            bars: bar::read_all(addr, bar_count, legacy_bridge),
             capabilities,
             msix,
         }
