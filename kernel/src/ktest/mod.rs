@@ -2,6 +2,7 @@
 //! instead of the monitor. Each prints `TEST-PASS NAME` or `TEST-FAIL NAME: reason` and
 //! leaves QEMU with the matching status; the fault tests end in an exception report
 //! instead (the xtask checks it). The xtask's test table lists which it runs.
+mod bench;
 mod faults;
 mod lockdep;
 mod pci;
@@ -33,6 +34,7 @@ const TESTS: &[(&str, fn() -> Verdict)] = &[
     ("lockdep-order", lockdep::order_inversion),
     ("pci", pci::run),
     ("virtio-net", virtio_net::run),
+    ("bench-sched", bench::run),
 ];
 
 /// Runs test `name` and leaves QEMU with its verdict. Runs in its own thread.
