@@ -10,12 +10,16 @@
 //! lock validator checks that on every acquisition. When both are needed they are always
 //! taken device first, stack second ([`with_net`]).
 //!
+//! Threads use the network through [`with_net`] and the kernel UDP sockets of [`udp`]
+//! (blocking calls sleep on [`EVENT_WAITERS`]).
+//!
 //! # Timers
 //! The interface says when it next needs attention (`poll_at`: ARP retries, DHCP,
 //! reassembly expiry, ping timeouts); the timer tick raises NET_RX at that time.
 mod napi;
 mod ping;
 mod show;
+mod udp;
 
 use alloc::collections::VecDeque;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -81,6 +85,7 @@ pub fn init(static_config: Option<IfaceConfig>) {
     virtio_net::set_rx_notifier(napi::on_rx_interrupt);
     // Send what configuration queued (gratuitous ARP, DHCP discover).
     softirq::raise(Softirq::NetRx);
+    udp::start_echo_service();
 }
 
 fn announce(cfg: &IfaceConfig) {
@@ -114,6 +119,7 @@ fn flush(dev: &mut VirtioNet, stack: &mut NetStack) {
     while let Some(event) = stack.iface.next_event() {
         match &event {
             Event::Configured(cfg) => announce(cfg),
+            Event::UdpReadable { .. } => woke = true,
             Event::EchoReply { .. } | Event::PingTimeout { .. } => {
                 if stack.events.len() == MAX_EVENTS {
                     stack.events.pop_front();
