@@ -17,6 +17,7 @@
 //!   reclaiming, notification and interrupt suppression, [`QueueCounters`].
 //! * [`features`]: feature bits and negotiation as a pure function.
 //! * [`net_hdr`]: the 12-byte virtio-net header.
+//! * [`pci`]: the virtio-over-PCI capability format and common configuration layout.
 //!
 //! Everything is little-endian as virtio 1.x requires; the crate only targets
 //! little-endian machines (x86_64), so values are stored natively.
@@ -29,6 +30,7 @@ pub mod event;
 pub mod features;
 pub mod layout;
 pub mod net_hdr;
+pub mod pci;
 pub mod queue;
 pub mod ring_memory;
 #[cfg(test)]

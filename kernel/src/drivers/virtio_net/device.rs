@@ -19,11 +19,12 @@
 use alloc::vec::Vec;
 
 use virtio::features::{self, Features};
+use virtio::pci::{status, NO_VECTOR};
 use virtio::{net_hdr, negotiate, Buffer, NetHeader, RingLayout, RingMemory, SplitQueue};
 
 use super::counters::{add, COUNTERS};
 use super::dma::DmaRegion;
-use super::transport::{self, Transport, TransportError, NO_VECTOR};
+use super::transport::{self, Transport, TransportError};
 use crate::drivers::pci::{Device, Msix};
 
 /// Receive and transmit buffer size.
@@ -124,7 +125,7 @@ impl VirtioNet {
         let transport = Transport::probe(dev).map_err(InitError::Transport)?;
         dev.enable_memory_and_dma();
         transport.reset().map_err(InitError::Transport)?;
-        transport.add_status(transport::STATUS_ACKNOWLEDGE | transport::STATUS_DRIVER);
+        transport.add_status(status::ACKNOWLEDGE | status::DRIVER);
         let result = Self::setup(transport, msix);
         if let Err(e) = &result {
             crate::warn!("virtio-net {}: bring-up failed: {e:?}", dev.addr);
@@ -134,7 +135,7 @@ impl VirtioNet {
 
     fn setup(transport: Transport, msix: Option<(Msix, InterruptMode)>) -> Result<VirtioNet, InitError> {
         let fail = |t: &Transport, e: InitError| {
-            t.add_status(transport::STATUS_FAILED);
+            t.add_status(status::FAILED);
             Err(e)
         };
         let offered = transport.device_features();
@@ -143,8 +144,8 @@ impl VirtioNet {
             Err(e) => return fail(&transport, InitError::Features(e)),
         };
         transport.set_driver_features(features.0);
-        transport.add_status(transport::STATUS_FEATURES_OK);
-        if transport.status() & transport::STATUS_FEATURES_OK == 0 {
+        transport.add_status(status::FEATURES_OK);
+        if transport.status() & status::FEATURES_OK == 0 {
             return fail(&transport, InitError::FeaturesRefused);
         }
         if transport.num_queues() < 2 {
@@ -179,7 +180,7 @@ impl VirtioNet {
         if let Some(m) = &net.msix {
             m.unmask_function();
         }
-        net.transport.add_status(transport::STATUS_DRIVER_OK);
+        net.transport.add_status(status::DRIVER_OK);
         net.kick_rx();
         Ok(net)
     }
