@@ -20,6 +20,7 @@ use alloc::vec::Vec;
 
 use virtio::features::{self, Features};
 use virtio::pci::{status, NO_VECTOR};
+use virtio::net_rx::{RxClassifier, RxDrop};
 use virtio::{net_hdr, negotiate, Buffer, NetHeader, RingLayout, RingMemory, SplitQueue};
 
 use super::counters::{add, COUNTERS};
@@ -110,8 +111,7 @@ pub struct VirtioNet {
     mac: [u8; 6],
     features: Features,
     rx: Ring,
-    /// Continuation buffers of a dropped multi-buffer packet still to discard.
-    rx_skip: u16,
+    rx_classifier: RxClassifier,
     tx: Ring,
     tx_free: Vec<u16>,
     interrupts: InterruptMode,
@@ -172,7 +172,17 @@ impl VirtioNet {
             [0x02, 0, 0, 0, 0, 1] // locally administered
         };
         let tx_free = (0..tx.queue.size()).rev().collect();
-        let mut net = VirtioNet { transport, mac, features, rx, rx_skip: 0, tx, tx_free, interrupts, msix };
+        let mut net = VirtioNet {
+            transport,
+            mac,
+            features,
+            rx,
+            rx_classifier: RxClassifier::new(features.has(features::NET_MRG_RXBUF)),
+            tx,
+            tx_free,
+            interrupts,
+            msix,
+        };
         net.tx.queue.disable_interrupts();
         for slot in 0..net.rx.queue.size() {
             net.post_rx(slot);
@@ -223,14 +233,18 @@ impl VirtioNet {
             let Some(used) = self.rx.queue.pop_used() else { break };
             done += 1;
             let slot = used.token;
-            if let Some(frame_len) = self.classify_rx(slot, used.len as usize) {
-                let offset = usize::from(slot) * BUFFER_SIZE + net_hdr::LEN;
-                // SAFETY: the device returned this buffer and it is reposted only below,
-                // after `f` is done with the slice.
-                let frame = unsafe { self.rx.buffers.slice(offset, frame_len) };
-                add(&COUNTERS.rx_packets, 1);
-                add(&COUNTERS.rx_bytes, frame_len as u64);
-                f(frame);
+            // SAFETY: the device returned this buffer and it is reposted only below,
+            // after `f` is done with the slice.
+            let buf = unsafe { self.rx.buffers.slice(usize::from(slot) * BUFFER_SIZE, BUFFER_SIZE) };
+            match self.rx_classifier.classify(buf, used.len as usize) {
+                Ok(frame) => {
+                    add(&COUNTERS.rx_packets, 1);
+                    add(&COUNTERS.rx_bytes, frame.len() as u64);
+                    f(&buf[frame]);
+                }
+                Err(RxDrop::Short) => add(&COUNTERS.rx_drop_short, 1),
+                Err(RxDrop::TooLong) => add(&COUNTERS.rx_drop_too_long, 1),
+                Err(RxDrop::Merged) => add(&COUNTERS.rx_drop_merged, 1),
             }
             self.post_rx(slot);
         }
@@ -241,36 +255,6 @@ impl VirtioNet {
         self.reclaim_tx();
         self.publish_queue_counters();
         done
-    }
-
-    /// The frame length in RX buffer `slot` holding `len` bytes, or `None` (counted)
-    /// when the buffer must be dropped.
-    fn classify_rx(&mut self, slot: u16, len: usize) -> Option<usize> {
-        if self.rx_skip > 0 {
-            self.rx_skip -= 1;
-            add(&COUNTERS.rx_drop_merged, 1);
-            return None;
-        }
-        if len > BUFFER_SIZE {
-            add(&COUNTERS.rx_drop_too_long, 1);
-            return None;
-        }
-        if len <= net_hdr::LEN {
-            add(&COUNTERS.rx_drop_short, 1);
-            return None;
-        }
-        // SAFETY: the device returned this buffer (it is not reposted yet).
-        let head = unsafe { self.rx.buffers.slice(usize::from(slot) * BUFFER_SIZE, net_hdr::LEN) };
-        let Some(header) = NetHeader::parse(head) else {
-            add(&COUNTERS.rx_drop_short, 1);
-            return None;
-        };
-        if self.features.has(features::NET_MRG_RXBUF) && header.num_buffers > 1 {
-            self.rx_skip = header.num_buffers - 1;
-            add(&COUNTERS.rx_drop_merged, 1);
-            return None;
-        }
-        Some(len - net_hdr::LEN)
     }
 
     /// Asks for an RX interrupt at the next packet. Returns true when packets arrived in
