@@ -66,8 +66,10 @@ pub fn run(opts: &TestOptions, paths: &Paths) -> Summary {
     let mut summary = Summary::default();
     if !opts.skip_host {
         summary.step("host: cargo test --workspace --exclude xtask", || {
+            tools::ensure(tools::HOST_TEST_TOOLS)?;
             cargo_test(paths, &["--workspace", "--exclude", "xtask"])
         });
+        summary.step("host: loom models of the wake queue", || loom_test(paths));
         summary.step("host: cargo test -p xtask", || {
             cargo_test(paths, &["-p", "xtask"])
         });
@@ -95,6 +97,23 @@ fn qemu_ready(paths: &Paths) -> Result<Vec<ksyms::Symbol>, String> {
     let text =
         std::fs::read_to_string(paths.ksyms()).map_err(|e| format!("cannot read ksyms: {e}"))?;
     ksyms::parse(&text)
+}
+
+/// The wake queue's loom model checks: they need `--cfg loom`, so they get their own
+/// target directory (the flag would otherwise invalidate the normal build cache).
+fn loom_test(paths: &Paths) -> Result<(), String> {
+    let status = cargo()
+        .args(["test", "--release", "-p", "wakeq"])
+        .env("RUSTFLAGS", "--cfg loom")
+        .env("CARGO_TARGET_DIR", paths.root.join("target/loom"))
+        .current_dir(&paths.root)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("loom tests failed ({status})"))
+    }
 }
 
 fn cargo_test(paths: &Paths, args: &[&str]) -> Result<(), String> {

@@ -18,10 +18,15 @@ pub struct Tool {
 }
 
 /// Every tool the xtask may need.
-pub const TOOLS: &[Tool] = &[Tool {
-    binary: "qemu-system-x86_64",
-    package: "qemu-system-x86",
-}];
+pub const TOOLS: &[Tool] = &[
+    Tool { binary: "qemu-system-x86_64", package: "qemu-system-x86" },
+    Tool { binary: "ssh", package: "openssh-client" },
+    Tool { binary: "ssh-keygen", package: "openssh-client" },
+    Tool { binary: "sshd", package: "openssh-server" },
+];
+
+/// What the host tests need besides Rust (the SSH interop tests run OpenSSH).
+pub const HOST_TEST_TOOLS: &[&str] = &["ssh", "ssh-keygen", "sshd"];
 
 /// The QEMU binary that boots the kernel.
 pub const QEMU: &str = "qemu-system-x86_64";
@@ -85,7 +90,9 @@ pub fn plan(missing: &[&str], is_root: bool) -> Action {
 
 /// Makes sure every binary in `binaries` is on `PATH`, installing packages as root.
 pub fn ensure(binaries: &[&str]) -> Result<(), String> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
+    // Daemons such as sshd live in the sbin directories, which a non-login PATH may lack.
+    let mut path = std::env::var_os("PATH").unwrap_or_default();
+    path.push(":/usr/sbin:/sbin");
     let missing: Vec<&str> = binaries
         .iter()
         .copied()

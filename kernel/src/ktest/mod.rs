@@ -2,6 +2,7 @@
 //! instead of the monitor. Each prints `TEST-PASS NAME` or `TEST-FAIL NAME: reason` and
 //! leaves QEMU with the matching status; the fault tests end in an exception report
 //! instead (the xtask checks it). The xtask's test table lists which it runs.
+mod bench;
 mod faults;
 mod lockdep;
 mod pci;
@@ -31,6 +32,7 @@ const TESTS: &[(&str, fn() -> Verdict)] = &[
     ("seed-bh", softirq::seed_scenario),
     ("lockdep-bh", lockdep::bh_misuse),
     ("lockdep-order", lockdep::order_inversion),
+    ("bench-sched", bench::run),
     ("pci", pci::run),
     ("virtio-net", virtio_net::run),
 ];
