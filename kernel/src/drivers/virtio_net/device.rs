@@ -15,12 +15,12 @@
 //!
 //! # Interrupts
 //! With MSI-X each queue has its own vector (the config-change one counts link events);
-//! see the module above for the hardirq half. Without MSI-X the device is polled.
+//! the hardirq half (`irq_rx`) is in the parent module. Without MSI-X the device is polled.
 use alloc::vec::Vec;
 
 use virtio::features::{self, Features};
-use virtio::pci::{status, NO_VECTOR};
 use virtio::net_rx::{RxClassifier, RxDrop};
+use virtio::pci::{status, NO_VECTOR};
 use virtio::{net_hdr, negotiate, Buffer, NetHeader, RingLayout, RingMemory, SplitQueue};
 
 use super::counters::{add, COUNTERS};
