@@ -16,7 +16,9 @@
 //! * [`queue`]: [`SplitQueue`], the driver's side: free-descriptor list, posting,
 //!   reclaiming, notification and interrupt suppression, [`QueueCounters`].
 //! * [`features`]: feature bits and negotiation as a pure function.
-//! * [`net_hdr`]: the 12-byte virtio-net header.
+//! * [`net_hdr`]: the 12-byte virtio-net header; [`net_rx`]: checking what the device
+//!   says it received.
+//! * [`pci`]: the virtio-over-PCI capability format and common configuration layout.
 //!
 //! Everything is little-endian as virtio 1.x requires; the crate only targets
 //! little-endian machines (x86_64), so values are stored natively.
@@ -29,6 +31,8 @@ pub mod event;
 pub mod features;
 pub mod layout;
 pub mod net_hdr;
+pub mod net_rx;
+pub mod pci;
 pub mod queue;
 pub mod ring_memory;
 #[cfg(test)]

@@ -269,4 +269,6 @@ impl<T> SplitQueue<T> {
 }
 
 #[cfg(test)]
+mod concurrent_tests;
+#[cfg(test)]
 mod tests;

@@ -22,7 +22,7 @@ mod show;
 mod udp;
 
 use alloc::collections::VecDeque;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use halyard_net::{EthernetAddress, Event, IfaceConfig, Instant, Interface, InterfaceOptions};
 use preempt::Softirq;
@@ -31,7 +31,7 @@ use spin::Once;
 pub use ping::monitor_ping;
 pub use show::{monitor_arp, monitor_counters, monitor_ifconfig};
 
-use crate::drivers::virtio_net::{self, TxError, VirtioNet};
+use crate::drivers::virtio_net::{self, InterruptMode, TxError, VirtioNet};
 use crate::irq::softirq;
 use crate::sched::WaitQueue;
 use crate::sync::{BhLock, LockClass};
@@ -52,6 +52,8 @@ static STACK_CLASS: LockClass = LockClass::new("net.stack");
 static STACK: Once<BhLock<NetStack>> = Once::new();
 /// When the interface next wants `poll` (ns; u64::MAX = never), read by the tick.
 static NEXT_POLL_NS: AtomicU64 = AtomicU64::new(u64::MAX);
+/// The device has no usable interrupts: NET_RX runs on every tick instead.
+static POLLING: AtomicBool = AtomicBool::new(false);
 /// Woken whenever new events are queued.
 pub static EVENT_WAITERS: WaitQueue = WaitQueue::new();
 
@@ -71,7 +73,11 @@ pub fn init(static_config: Option<IfaceConfig>) {
             return;
         }
     };
-    let mac = dev.lock().mac();
+    let (mac, mode) = {
+        let d = dev.lock();
+        (d.mac(), d.interrupt_mode())
+    };
+    POLLING.store(matches!(mode, InterruptMode::Polling), Ordering::Release);
     let mut iface = Interface::new(EthernetAddress(mac), InterfaceOptions::default());
     match static_config {
         Some(cfg) => {
@@ -137,10 +143,12 @@ fn flush(dev: &mut VirtioNet, stack: &mut NetStack) {
     }
 }
 
-/// The network part of the timer tick: raise NET_RX when the interface's timer is due.
-/// Hardirq context, lock-free.
+/// The network part of the timer tick: raise NET_RX when the interface's timer is due
+/// (or on every tick for a device without interrupts). Hardirq context, lock-free.
 pub fn on_tick(now_ns: u64) {
-    if NEXT_POLL_NS.load(Ordering::Acquire) <= now_ns {
+    if POLLING.load(Ordering::Relaxed) {
+        softirq::raise(Softirq::NetRx);
+    } else if NEXT_POLL_NS.load(Ordering::Acquire) <= now_ns {
         NEXT_POLL_NS.store(u64::MAX, Ordering::Release);
         softirq::raise(Softirq::NetRx);
     }

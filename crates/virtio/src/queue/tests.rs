@@ -10,7 +10,7 @@ use crate::sim::SimDevice;
 
 /// Ring memory backed by a `Vec<u64>` (8-byte units keep it 8-aligned; the allocation
 /// is over-sized so the view can start 16-aligned).
-struct Region {
+pub(super) struct Region {
     _storage: Vec<u64>,
     mem: RingMemory,
 }
@@ -26,14 +26,14 @@ fn region(size: u16) -> Region {
     Region { _storage: storage, mem }
 }
 
-fn pair(size: u16, event_idx: bool) -> (Region, SplitQueue<u32>, SimDevice) {
+pub(super) fn pair(size: u16, event_idx: bool) -> (Region, SplitQueue<u32>, SimDevice) {
     let r = region(size);
     let q = SplitQueue::new(r.mem.clone(), event_idx);
     let d = SimDevice::new(r.mem.clone(), event_idx);
     (r, q, d)
 }
 
-fn rx(addr: u64) -> Buffer {
+pub(super) fn rx(addr: u64) -> Buffer {
     Buffer { addr, len: 2048, device_writable: true }
 }
 

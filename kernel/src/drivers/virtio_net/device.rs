@@ -15,15 +15,17 @@
 //!
 //! # Interrupts
 //! With MSI-X each queue has its own vector (the config-change one counts link events);
-//! see the module above for the hardirq half. Without MSI-X the device is polled.
+//! the hardirq half (`irq_rx`) is in the parent module. Without MSI-X the device is polled.
 use alloc::vec::Vec;
 
 use virtio::features::{self, Features};
+use virtio::net_rx::{RxClassifier, RxDrop};
+use virtio::pci::{status, NO_VECTOR};
 use virtio::{net_hdr, negotiate, Buffer, NetHeader, RingLayout, RingMemory, SplitQueue};
 
 use super::counters::{add, COUNTERS};
 use super::dma::DmaRegion;
-use super::transport::{self, Transport, TransportError, NO_VECTOR};
+use super::transport::{self, Transport, TransportError};
 use crate::drivers::pci::{Device, Msix};
 
 /// Receive and transmit buffer size.
@@ -109,8 +111,7 @@ pub struct VirtioNet {
     mac: [u8; 6],
     features: Features,
     rx: Ring,
-    /// Continuation buffers of a dropped multi-buffer packet still to discard.
-    rx_skip: u16,
+    rx_classifier: RxClassifier,
     tx: Ring,
     tx_free: Vec<u16>,
     interrupts: InterruptMode,
@@ -124,7 +125,7 @@ impl VirtioNet {
         let transport = Transport::probe(dev).map_err(InitError::Transport)?;
         dev.enable_memory_and_dma();
         transport.reset().map_err(InitError::Transport)?;
-        transport.add_status(transport::STATUS_ACKNOWLEDGE | transport::STATUS_DRIVER);
+        transport.add_status(status::ACKNOWLEDGE | status::DRIVER);
         let result = Self::setup(transport, msix);
         if let Err(e) = &result {
             crate::warn!("virtio-net {}: bring-up failed: {e:?}", dev.addr);
@@ -134,7 +135,7 @@ impl VirtioNet {
 
     fn setup(transport: Transport, msix: Option<(Msix, InterruptMode)>) -> Result<VirtioNet, InitError> {
         let fail = |t: &Transport, e: InitError| {
-            t.add_status(transport::STATUS_FAILED);
+            t.add_status(status::FAILED);
             Err(e)
         };
         let offered = transport.device_features();
@@ -143,8 +144,8 @@ impl VirtioNet {
             Err(e) => return fail(&transport, InitError::Features(e)),
         };
         transport.set_driver_features(features.0);
-        transport.add_status(transport::STATUS_FEATURES_OK);
-        if transport.status() & transport::STATUS_FEATURES_OK == 0 {
+        transport.add_status(status::FEATURES_OK);
+        if transport.status() & status::FEATURES_OK == 0 {
             return fail(&transport, InitError::FeaturesRefused);
         }
         if transport.num_queues() < 2 {
@@ -171,7 +172,17 @@ impl VirtioNet {
             [0x02, 0, 0, 0, 0, 1] // locally administered
         };
         let tx_free = (0..tx.queue.size()).rev().collect();
-        let mut net = VirtioNet { transport, mac, features, rx, rx_skip: 0, tx, tx_free, interrupts, msix };
+        let mut net = VirtioNet {
+            transport,
+            mac,
+            features,
+            rx,
+            rx_classifier: RxClassifier::new(features.has(features::NET_MRG_RXBUF)),
+            tx,
+            tx_free,
+            interrupts,
+            msix,
+        };
         net.tx.queue.disable_interrupts();
         for slot in 0..net.rx.queue.size() {
             net.post_rx(slot);
@@ -179,7 +190,7 @@ impl VirtioNet {
         if let Some(m) = &net.msix {
             m.unmask_function();
         }
-        net.transport.add_status(transport::STATUS_DRIVER_OK);
+        net.transport.add_status(status::DRIVER_OK);
         net.kick_rx();
         Ok(net)
     }
@@ -222,14 +233,18 @@ impl VirtioNet {
             let Some(used) = self.rx.queue.pop_used() else { break };
             done += 1;
             let slot = used.token;
-            if let Some(frame_len) = self.classify_rx(slot, used.len as usize) {
-                let offset = usize::from(slot) * BUFFER_SIZE + net_hdr::LEN;
-                // SAFETY: the device returned this buffer and it is reposted only below,
-                // after `f` is done with the slice.
-                let frame = unsafe { self.rx.buffers.slice(offset, frame_len) };
-                add(&COUNTERS.rx_packets, 1);
-                add(&COUNTERS.rx_bytes, frame_len as u64);
-                f(frame);
+            // SAFETY: the device returned this buffer and it is reposted only below,
+            // after `f` is done with the slice.
+            let buf = unsafe { self.rx.buffers.slice(usize::from(slot) * BUFFER_SIZE, BUFFER_SIZE) };
+            match self.rx_classifier.classify(buf, used.len as usize) {
+                Ok(frame) => {
+                    add(&COUNTERS.rx_packets, 1);
+                    add(&COUNTERS.rx_bytes, frame.len() as u64);
+                    f(&buf[frame]);
+                }
+                Err(RxDrop::Short) => add(&COUNTERS.rx_drop_short, 1),
+                Err(RxDrop::TooLong) => add(&COUNTERS.rx_drop_too_long, 1),
+                Err(RxDrop::Merged) => add(&COUNTERS.rx_drop_merged, 1),
             }
             self.post_rx(slot);
         }
@@ -240,36 +255,6 @@ impl VirtioNet {
         self.reclaim_tx();
         self.publish_queue_counters();
         done
-    }
-
-    /// The frame length in RX buffer `slot` holding `len` bytes, or `None` (counted)
-    /// when the buffer must be dropped.
-    fn classify_rx(&mut self, slot: u16, len: usize) -> Option<usize> {
-        if self.rx_skip > 0 {
-            self.rx_skip -= 1;
-            add(&COUNTERS.rx_drop_merged, 1);
-            return None;
-        }
-        if len > BUFFER_SIZE {
-            add(&COUNTERS.rx_drop_too_long, 1);
-            return None;
-        }
-        if len <= net_hdr::LEN {
-            add(&COUNTERS.rx_drop_short, 1);
-            return None;
-        }
-        // SAFETY: the device returned this buffer (it is not reposted yet).
-        let head = unsafe { self.rx.buffers.slice(usize::from(slot) * BUFFER_SIZE, net_hdr::LEN) };
-        let Some(header) = NetHeader::parse(head) else {
-            add(&COUNTERS.rx_drop_short, 1);
-            return None;
-        };
-        if self.features.has(features::NET_MRG_RXBUF) && header.num_buffers > 1 {
-            self.rx_skip = header.num_buffers - 1;
-            add(&COUNTERS.rx_drop_merged, 1);
-            return None;
-        }
-        Some(len - net_hdr::LEN)
     }
 
     /// Asks for an RX interrupt at the next packet. Returns true when packets arrived in

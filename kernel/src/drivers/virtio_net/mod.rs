@@ -37,9 +37,8 @@ use crate::sync::{BhLock, LockClass};
 use counters::add;
 use device::{ENTRY_CONFIG, ENTRY_RX, ENTRY_TX};
 
-const VENDOR_VIRTIO: u16 = 0x1af4;
 /// Transitional (legacy + modern) and modern-only network device ids.
-const DEVICE_IDS: &[u16] = &[0x1000, 0x1041];
+const DEVICE_IDS: &[u16] = &[virtio::pci::DEVICE_ID_NET_TRANSITIONAL, virtio::pci::DEVICE_ID_NET_MODERN];
 
 /// The device is shared by process context (transmit) and the NET_RX softirq (poll);
 /// the hardirq handler never takes it, so bottom halves off is enough.
@@ -56,7 +55,7 @@ pub fn init() -> Result<&'static BhLock<VirtioNet>, InitError> {
     if let Some(d) = DEVICE.get() {
         return Ok(d);
     }
-    let dev = pci::find(VENDOR_VIRTIO, DEVICE_IDS).next().ok_or(InitError::NoDevice)?;
+    let dev = pci::find(virtio::pci::VENDOR_ID, DEVICE_IDS).next().ok_or(InitError::NoDevice)?;
     let net = VirtioNet::init(dev, setup_msix(dev))?;
     RX_RING.call_once(|| net.rx_ring_memory());
     let m = net.mac();

@@ -1,5 +1,6 @@
 //! The modern (virtio 1.x) PCI transport: the device's register blocks, found through
-//! vendor-specific PCI capabilities, each naming a BAR, an offset and a length.
+//! vendor-specific PCI capabilities, each naming a BAR, an offset and a length (their
+//! format, and the register layout, are in the host-tested `virtio::pci`).
 //!
 //! * common configuration: feature words, device status, queue setup (`queue_select`
 //!   picks which queue the queue fields refer to);
@@ -11,47 +12,17 @@
 //!
 //! A transitional device (QEMU's default `virtio-net-pci`) exposes these capabilities next
 //! to its legacy I/O BAR; we always use the modern interface and never the legacy one.
+use virtio::pci::{cfg_type, common, notify_offset, VirtioPciCap, NOTIFY_CAP_LEN};
+
 use crate::drivers::pci::{capability, Bar, Device};
 use crate::mm;
-
-const CFG_COMMON: u8 = 1;
-const CFG_NOTIFY: u8 = 2;
-const CFG_DEVICE: u8 = 4;
-
-// Common configuration layout (virtio 1.x `struct virtio_pci_common_cfg`).
-const DEVICE_FEATURE_SELECT: u64 = 0x00;
-const DEVICE_FEATURE: u64 = 0x04;
-const DRIVER_FEATURE_SELECT: u64 = 0x08;
-const DRIVER_FEATURE: u64 = 0x0c;
-const CONFIG_MSIX_VECTOR: u64 = 0x10;
-const NUM_QUEUES: u64 = 0x12;
-const DEVICE_STATUS: u64 = 0x14;
-const QUEUE_SELECT: u64 = 0x16;
-const QUEUE_SIZE: u64 = 0x18;
-const QUEUE_MSIX_VECTOR: u64 = 0x1a;
-const QUEUE_ENABLE: u64 = 0x1c;
-const QUEUE_NOTIFY_OFF: u64 = 0x1e;
-const QUEUE_DESC: u64 = 0x20;
-const QUEUE_DRIVER: u64 = 0x28;
-const QUEUE_DEVICE: u64 = 0x30;
-const COMMON_LEN: u32 = 0x38;
-
-/// Device status bits.
-pub const STATUS_ACKNOWLEDGE: u8 = 1;
-pub const STATUS_DRIVER: u8 = 2;
-pub const STATUS_DRIVER_OK: u8 = 4;
-pub const STATUS_FEATURES_OK: u8 = 8;
-pub const STATUS_FAILED: u8 = 0x80;
-
-/// "No MSI-X vector" for `config_msix_vector` / `queue_msix_vector`.
-pub const NO_VECTOR: u16 = 0xffff;
 
 /// Why the modern interface could not be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportError {
-    /// A required capability (by `cfg_type`) is missing or unusable.
+    /// No usable capability (parsing, inside a memory BAR) of this `cfg_type`.
     MissingCapability(u8),
-    /// A capability points outside its BAR, or at a BAR that is not memory.
+    /// The capability's block is too small for its registers.
     BadCapability(u8),
     /// The device did not come out of reset.
     ResetTimeout,
@@ -93,19 +64,19 @@ pub struct Transport {
 impl Transport {
     /// Finds and maps the register blocks.
     pub fn probe(dev: &Device) -> Result<Transport, TransportError> {
-        let common = map(dev, CFG_COMMON)?;
-        if common.len < COMMON_LEN {
-            return Err(TransportError::BadCapability(CFG_COMMON));
+        let (common, _) = map(dev, cfg_type::COMMON)?;
+        if common.len < common::MIN_LEN {
+            return Err(TransportError::BadCapability(cfg_type::COMMON));
         }
-        let notify = map(dev, CFG_NOTIFY)?;
-        let notify_cap = find(dev, CFG_NOTIFY).ok_or(TransportError::MissingCapability(CFG_NOTIFY))?;
-        let notify_multiplier = dev.addr.read32(notify_cap + 16);
-        Ok(Transport { common, notify, notify_multiplier, device: map(dev, CFG_DEVICE)? })
+        let (notify, notify_cap) = map(dev, cfg_type::NOTIFY)?;
+        let notify_multiplier = notify_cap.notify_multiplier.ok_or(TransportError::BadCapability(cfg_type::NOTIFY))?;
+        let (device, _) = map(dev, cfg_type::DEVICE)?;
+        Ok(Transport { common, notify, notify_multiplier, device })
     }
 
     /// Resets the device and waits (bounded) until it reports status 0.
     pub fn reset(&self) -> Result<(), TransportError> {
-        self.common.write::<u8>(DEVICE_STATUS, 0);
+        self.common.write::<u8>(common::DEVICE_STATUS, 0);
         for _ in 0..1_000_000 {
             if self.status() == 0 {
                 return Ok(());
@@ -116,77 +87,77 @@ impl Transport {
     }
 
     pub fn status(&self) -> u8 {
-        self.common.read(DEVICE_STATUS)
+        self.common.read(common::DEVICE_STATUS)
     }
 
-    /// Adds `bits` to the device status.
+    /// Adds `bits` (`virtio::pci::status`) to the device status.
     pub fn add_status(&self, bits: u8) {
-        self.common.write(DEVICE_STATUS, self.status() | bits);
+        self.common.write(common::DEVICE_STATUS, self.status() | bits);
     }
 
     /// The 64 feature bits the device offers.
     pub fn device_features(&self) -> u64 {
-        self.common.write::<u32>(DEVICE_FEATURE_SELECT, 0);
-        let low = self.common.read::<u32>(DEVICE_FEATURE);
-        self.common.write::<u32>(DEVICE_FEATURE_SELECT, 1);
-        let high = self.common.read::<u32>(DEVICE_FEATURE);
+        self.common.write::<u32>(common::DEVICE_FEATURE_SELECT, 0);
+        let low = self.common.read::<u32>(common::DEVICE_FEATURE);
+        self.common.write::<u32>(common::DEVICE_FEATURE_SELECT, 1);
+        let high = self.common.read::<u32>(common::DEVICE_FEATURE);
         (u64::from(high) << 32) | u64::from(low)
     }
 
     pub fn set_driver_features(&self, features: u64) {
-        self.common.write::<u32>(DRIVER_FEATURE_SELECT, 0);
-        self.common.write::<u32>(DRIVER_FEATURE, features as u32);
-        self.common.write::<u32>(DRIVER_FEATURE_SELECT, 1);
-        self.common.write::<u32>(DRIVER_FEATURE, (features >> 32) as u32);
+        self.common.write::<u32>(common::DRIVER_FEATURE_SELECT, 0);
+        self.common.write::<u32>(common::DRIVER_FEATURE, features as u32);
+        self.common.write::<u32>(common::DRIVER_FEATURE_SELECT, 1);
+        self.common.write::<u32>(common::DRIVER_FEATURE, (features >> 32) as u32);
     }
 
     pub fn num_queues(&self) -> u16 {
-        self.common.read(NUM_QUEUES)
+        self.common.read(common::NUM_QUEUES)
     }
 
     /// Sets the MSI-X table entry for configuration changes; returns what the device
     /// accepted (`NO_VECTOR` when it refused).
     pub fn set_config_vector(&self, entry: u16) -> u16 {
-        self.common.write(CONFIG_MSIX_VECTOR, entry);
-        self.common.read(CONFIG_MSIX_VECTOR)
+        self.common.write(common::CONFIG_MSIX_VECTOR, entry);
+        self.common.read(common::CONFIG_MSIX_VECTOR)
     }
 
     /// Selects the queue the following `queue_*` calls refer to.
     pub fn select_queue(&self, index: u16) {
-        self.common.write(QUEUE_SELECT, index);
+        self.common.write(common::QUEUE_SELECT, index);
     }
 
     /// The selected queue's size (its maximum until set; 0 = no such queue).
     pub fn queue_size(&self) -> u16 {
-        self.common.read(QUEUE_SIZE)
+        self.common.read(common::QUEUE_SIZE)
     }
 
     pub fn set_queue_size(&self, size: u16) {
-        self.common.write(QUEUE_SIZE, size);
+        self.common.write(common::QUEUE_SIZE, size);
     }
 
     /// Sets the selected queue's MSI-X table entry; returns what the device accepted.
     pub fn set_queue_vector(&self, entry: u16) -> u16 {
-        self.common.write(QUEUE_MSIX_VECTOR, entry);
-        self.common.read(QUEUE_MSIX_VECTOR)
+        self.common.write(common::QUEUE_MSIX_VECTOR, entry);
+        self.common.read(common::QUEUE_MSIX_VECTOR)
     }
 
     /// Physical addresses of the selected queue's descriptor table, driver and device areas.
     pub fn set_queue_addresses(&self, desc: u64, driver: u64, device: u64) {
-        for (reg, v) in [(QUEUE_DESC, desc), (QUEUE_DRIVER, driver), (QUEUE_DEVICE, device)] {
+        for (reg, v) in [(common::QUEUE_DESC, desc), (common::QUEUE_DRIVER, driver), (common::QUEUE_DEVICE, device)] {
             self.common.write::<u32>(reg, v as u32);
             self.common.write::<u32>(reg + 4, (v >> 32) as u32);
         }
     }
 
     pub fn enable_queue(&self) {
-        self.common.write::<u16>(QUEUE_ENABLE, 1);
+        self.common.write::<u16>(common::QUEUE_ENABLE, 1);
     }
 
     /// The address to write the selected queue's index to, to notify it.
     pub fn queue_notify_address(&self) -> Option<u64> {
-        let off = u64::from(self.common.read::<u16>(QUEUE_NOTIFY_OFF)) * u64::from(self.notify_multiplier);
-        (off + 2 <= u64::from(self.notify.len)).then(|| self.notify.va + off)
+        let notify_off = self.common.read::<u16>(common::QUEUE_NOTIFY_OFF);
+        notify_offset(notify_off, self.notify_multiplier, self.notify.len).map(|off| self.notify.va + off)
     }
 
     /// Reads a byte of the device-specific configuration (`None` outside it).
@@ -206,25 +177,26 @@ pub fn notify(address: u64, queue: u16) {
     unsafe { core::ptr::write_volatile(address as *mut u16, queue) };
 }
 
-/// Offset of the first virtio capability of `cfg_type` whose BAR is a memory BAR.
-fn find(dev: &Device, cfg_type: u8) -> Option<u8> {
-    dev.capabilities_with(capability::ID_VENDOR).map(|c| c.offset).find(|&off| {
-        dev.addr.read8(off + 3) == cfg_type
-            && matches!(dev.bars.get(usize::from(dev.addr.read8(off + 4))), Some(Some(Bar::Memory { .. })))
+/// The first virtio capability of type `wanted` that parses and lies inside a memory
+/// BAR, with that BAR's base address.
+fn find(dev: &Device, wanted: u8) -> Option<(VirtioPciCap, u64)> {
+    dev.capabilities_with(capability::ID_VENDOR).find_map(|c| {
+        // Bytes past the end of configuration space read as 0 (the parser checks cap_len).
+        let mut bytes = [0u8; NOTIFY_CAP_LEN];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = c.offset.checked_add(i as u8).map_or(0, |off| dev.addr.read8(off));
+        }
+        let cap = VirtioPciCap::parse(&bytes).filter(|cap| cap.cfg_type == wanted)?;
+        match dev.bars[usize::from(cap.bar)] {
+            Some(Bar::Memory { base, size, .. }) if cap.fits_in(size) => Some((cap, base)),
+            _ => None,
+        }
     })
 }
 
-/// Maps the block the first usable capability of `cfg_type` describes.
-fn map(dev: &Device, cfg_type: u8) -> Result<Window, TransportError> {
-    let cap = find(dev, cfg_type).ok_or(TransportError::MissingCapability(cfg_type))?;
-    let bar = dev.addr.read8(cap + 4);
-    let offset = dev.addr.read32(cap + 8);
-    let len = dev.addr.read32(cap + 12);
-    let Some(Some(Bar::Memory { base, size, .. })) = dev.bars.get(usize::from(bar)) else {
-        return Err(TransportError::BadCapability(cfg_type));
-    };
-    if len == 0 || u64::from(offset) + u64::from(len) > *size {
-        return Err(TransportError::BadCapability(cfg_type));
-    }
-    Ok(Window { va: mm::map_mmio(base + u64::from(offset), u64::from(len)), len })
+/// Maps the block the first usable capability of type `wanted` describes.
+fn map(dev: &Device, wanted: u8) -> Result<(Window, VirtioPciCap), TransportError> {
+    let (cap, base) = find(dev, wanted).ok_or(TransportError::MissingCapability(wanted))?;
+    let va = mm::map_mmio(base + u64::from(cap.offset), u64::from(cap.length));
+    Ok((Window { va, len: cap.length }, cap))
 }
