@@ -2,7 +2,8 @@
 //!
 //! Recognised words (docs/console-protocol.md): `log=LEVEL`, `panic=halt|exit`,
 //! `test=NAME`, `lockdep=on|off` (the lock validator; on by default), and
-//! `ip=A/N gw=G dns=D` (static network configuration; DHCP without it). Anything else is reported once and ignored, so a typo never stops a boot.
+//! `ip=A/N gw=G dns=D` (static network configuration; DHCP without it), and `net=off`
+//! (do not bring the network up). Anything else is reported once and ignored, so a typo never stops a boot.
 use firmware::cmdline::Cmdline;
 use halyard_net::IfaceConfig;
 
@@ -16,9 +17,11 @@ pub struct Config {
     pub lockdep: bool,
     /// Static network configuration (`ip=A/N gw=G dns=D`); DHCP when absent.
     pub static_ip: Option<IfaceConfig>,
+    /// `net=off`: leave the NIC alone (tests that drive the driver themselves).
+    pub net: bool,
 }
 
-const KNOWN_KEYS: &[&str] = &["log", "panic", "test", "lockdep", "ip", "gw", "dns"];
+const KNOWN_KEYS: &[&str] = &["log", "panic", "test", "lockdep", "ip", "gw", "dns", "net"];
 
 /// Applies the command line: sets the log level and panic behaviour, returns the rest.
 pub fn apply(text: &'static str) -> Config {
@@ -26,7 +29,7 @@ pub fn apply(text: &'static str) -> Config {
         Ok(c) => c,
         Err(e) => {
             crate::warn!("kernel command line {text:?} is malformed ({e:?}); using defaults");
-            return Config { test: None, lockdep: true, static_ip: None };
+            return Config { test: None, lockdep: true, static_ip: None, net: true };
         }
     };
     if let Some(level) = cmdline.get("log") {
@@ -53,7 +56,8 @@ pub fn apply(text: &'static str) -> Config {
             true
         }
     };
-    Config { test: cmdline.get("test"), lockdep, static_ip: static_ip(&cmdline) }
+    let net = cmdline.get("net") != Some("off");
+    Config { test: cmdline.get("test"), lockdep, static_ip: static_ip(&cmdline), net }
 }
 
 /// `ip=A/N [gw=G] [dns=D,...]` as an interface configuration, if `ip=` is present.

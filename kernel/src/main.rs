@@ -85,7 +85,9 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     }
     stage_done("smp");
 
-    net::init(config.static_ip);
+    if config.net {
+        net::init(config.static_ip);
+    }
     stage_done("net");
 
     stage_done("monitor");

@@ -34,6 +34,8 @@ const COMMANDS: &[Command] = &[
     Command { name: "ifconfig", help: "network interface configuration", run: crate::net::monitor_ifconfig },
     Command { name: "arp", help: "ARP cache", run: crate::net::monitor_arp },
     Command { name: "ping", help: "ping ADDR [COUNT]: ICMP echo from the guest", run: crate::net::monitor_ping },
+    Command { name: "netstat", help: "TCP sockets: state, queues, RTT, cwnd", run: crate::net::monitor_netstat },
+    Command { name: "nc", help: "nc HOST PORT [TEXT]: connect out, send TEXT, print the reply", run: crate::net::monitor_nc },
     Command { name: "poweroff", help: "leave QEMU with status 0", run: poweroff },
 ];
 

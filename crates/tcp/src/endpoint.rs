@@ -31,14 +31,14 @@ use crate::wire::{Flags, Options, Segment, SegmentHeader, MAX_OPTIONS_LEN, HEADE
 pub const MAX_HEADER: usize = HEADER_LEN + MAX_OPTIONS_LEN;
 
 /// Handle of a connection. Stale handles (of freed connections) are detected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ConnId {
     index: u32,
     generation: u32,
 }
 
 /// Handle of a listener.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ListenerId(u32);
 
 /// A segment written by [`Endpoint::poll_transmit`]: `len` bytes of TCP (header and

@@ -3,6 +3,8 @@
 //! check the driver's books balance. A burst of pings with more replies in flight than the
 //! poll budget then cycles the receive ring several times over.
 //!
+//! Runs with `net=off`, so the kernel's own stack leaves the device to the test.
+//!
 //! The loop is a miniature of the NET_RX softirq: a budgeted `poll_rx`, then
 //! `enable_rx_interrupts` when under budget, then halt until the RX interrupt's notifier
 //! (or the 1 kHz tick) wakes the CPU. So with MSI-X the test also proves that RX
@@ -141,7 +143,9 @@ pub fn run() -> Verdict {
     for _ in 0..10 {
         h.step();
     }
-    virtio_net::monitor_counters("");
+    for (name, value) in virtio_net::counter_snapshot() {
+        crate::println!("{name}={value}");
+    }
     let c = |a: &AtomicU64| a.load(Ordering::Relaxed);
     let used = dev.lock().rx_used_idx();
     let last = c(&COUNTERS.rx_last_used_idx);

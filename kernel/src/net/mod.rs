@@ -19,6 +19,10 @@
 mod napi;
 mod ping;
 mod show;
+pub mod socket;
+mod services;
+pub mod tcp;
+mod tools;
 mod udp;
 
 use alloc::collections::VecDeque;
@@ -29,7 +33,8 @@ use preempt::Softirq;
 use spin::Once;
 
 pub use ping::monitor_ping;
-pub use show::{monitor_arp, monitor_counters, monitor_ifconfig};
+pub use tools::{monitor_nc, monitor_netstat};
+pub use show::{monitor_arp, monitor_counters, monitor_ifconfig, write_counters};
 
 use crate::drivers::virtio_net::{self, InterruptMode, TxError, VirtioNet};
 use crate::irq::softirq;
@@ -46,6 +51,7 @@ pub struct NetStack {
     pub events: VecDeque<Event>,
     /// Frames the device refused (TX ring full, too large).
     pub tx_refused: u64,
+    pub tcp: tcp::Tcp,
 }
 
 static STACK_CLASS: LockClass = LockClass::new("net.stack");
@@ -86,12 +92,29 @@ pub fn init(static_config: Option<IfaceConfig>) {
         }
         None => iface.start_dhcp(crate::arch::cpu::rdtsc() as u32, now()),
     }
-    STACK.call_once(|| BhLock::new(NetStack { iface, events: VecDeque::new(), tx_refused: 0 }, &STACK_CLASS));
+    let tcp = tcp::Tcp::new(secret());
+    STACK.call_once(|| BhLock::new(NetStack { iface, events: VecDeque::new(), tx_refused: 0, tcp }, &STACK_CLASS));
     softirq::register(Softirq::NetRx, napi::net_rx);
     virtio_net::set_rx_notifier(napi::on_rx_interrupt);
     // Send what configuration queued (gratuitous ARP, DHCP discover).
     softirq::raise(Softirq::NetRx);
     udp::start_echo_service();
+    services::start();
+}
+
+/// 16 bytes for keying TCP's ISNs and connection table. The machine offers no hardware
+/// random source (QEMU's default CPU has no RDRAND), so this mixes the TSC read at
+/// several moments of boot, whose low bits vary with emulation timing. Good enough
+/// against off-path guessing in tests; a real entropy source is future work.
+fn secret() -> [u8; 16] {
+    let mut out = [0u8; 16];
+    let mut x = crate::arch::cpu::rdtsc() ^ 0x9e37_79b9_7f4a_7c15;
+    for chunk in out.chunks_mut(8) {
+        x ^= crate::arch::cpu::rdtsc().rotate_left(17);
+        x = x.wrapping_mul(0x2545_f491_4f6c_dd1d);
+        chunk.copy_from_slice(&x.to_le_bytes());
+    }
+    out
 }
 
 fn announce(cfg: &IfaceConfig) {
@@ -116,6 +139,7 @@ fn flush(dev: &mut VirtioNet, stack: &mut NetStack) {
     if stack.iface.poll_at().is_some_and(|at| at <= t) {
         stack.iface.poll(t);
     }
+    stack.tcp.drive(&mut stack.iface, t.as_nanos());
     while let Some(frame) = stack.iface.dequeue_tx() {
         if let Err(TxError::Full | TxError::TooLarge) = dev.transmit(&frame) {
             stack.tx_refused += 1;
@@ -136,7 +160,7 @@ fn flush(dev: &mut VirtioNet, stack: &mut NetStack) {
             other => crate::debug!("network event: {other:?}"),
         }
     }
-    let next = stack.iface.poll_at().map_or(u64::MAX, |at| at.as_nanos());
+    let next = stack.iface.poll_at().map_or(u64::MAX, |at| at.as_nanos()).min(stack.tcp.next_timeout_ns().unwrap_or(u64::MAX));
     NEXT_POLL_NS.store(next, Ordering::Release);
     if woke {
         EVENT_WAITERS.wake_all();

@@ -33,8 +33,6 @@ pub struct NapiCounters {
     pub processing_held: AtomicU64,
     pub round_budget_exhausted: AtomicU64,
     pub frames: AtomicU64,
-    /// TCP segments received while no TCP engine is attached (dropped).
-    pub tcp_unhandled: AtomicU64,
 }
 
 pub static COUNTERS: NapiCounters = NapiCounters {
@@ -43,7 +41,6 @@ pub static COUNTERS: NapiCounters = NapiCounters {
     processing_held: AtomicU64::new(0),
     round_budget_exhausted: AtomicU64::new(0),
     frames: AtomicU64::new(0),
-    tcp_unhandled: AtomicU64::new(0),
 };
 
 /// The RX interrupt's notifier. Hardirq context: raise NET_RX, nothing else.
@@ -61,8 +58,8 @@ pub fn net_rx() {
         let outcome = super::with_net(|dev, stack| {
             let t = Instant::from_nanos(time::now_ns());
             let polled = dev.poll_rx(WEIGHT, |frame| {
-                if let Rx::Tcp(_) = stack.iface.receive(frame, t) {
-                    COUNTERS.tcp_unhandled.fetch_add(1, Ordering::Relaxed);
+                if let Rx::Tcp(seg) = stack.iface.receive(frame, t) {
+                    stack.tcp.endpoint.receive(super::tcp::tcp_now(t.as_nanos()), seg.src, seg.dst, &seg.payload);
                 }
             });
             let drained = polled < WEIGHT && !dev.enable_rx_interrupts();

@@ -1,25 +1,57 @@
 //! Monitor commands that show the network: `counters`, `ifconfig`, `arp`.
+use core::fmt::Write;
 use core::sync::atomic::Ordering;
 
 use super::napi::COUNTERS;
 use crate::println;
 
-/// `counters`: every RX/TX counter as `NAME=VALUE`: NAPI, driver, then protocol layers.
-pub fn monitor_counters(_: &str) {
+/// Every RX/TX counter as `NAME=VALUE` lines: NAPI, driver, protocol layers, TCP.
+pub fn write_counters(out: &mut dyn Write) {
     let c = &COUNTERS;
-    println!("NET_RX_SOFTIRQ_ENTRY_TOTAL={}", c.softirq_entries.load(Ordering::Relaxed));
-    println!("NET_RX_SOFTIRQ_EXIT_TOTAL={}", c.softirq_exits.load(Ordering::Relaxed));
-    println!("NET_RX_PROCESSING_HELD={}", c.processing_held.load(Ordering::Relaxed));
-    println!("NET_RX_ROUND_BUDGET_EXHAUSTED={}", c.round_budget_exhausted.load(Ordering::Relaxed));
-    println!("NET_RX_FRAMES_POLLED={}", c.frames.load(Ordering::Relaxed));
-    println!("NET_RX_TCP_UNHANDLED={}", c.tcp_unhandled.load(Ordering::Relaxed));
-    crate::drivers::virtio_net::monitor_counters("");
+    let mut line = |name: &str, value: u64| {
+        let _ = writeln!(out, "{name}={value}");
+    };
+    line("NET_RX_SOFTIRQ_ENTRY_TOTAL", c.softirq_entries.load(Ordering::Relaxed));
+    line("NET_RX_SOFTIRQ_EXIT_TOTAL", c.softirq_exits.load(Ordering::Relaxed));
+    line("NET_RX_PROCESSING_HELD", c.processing_held.load(Ordering::Relaxed));
+    line("NET_RX_ROUND_BUDGET_EXHAUSTED", c.round_budget_exhausted.load(Ordering::Relaxed));
+    line("NET_RX_FRAMES_POLLED", c.frames.load(Ordering::Relaxed));
+    for (name, value) in crate::drivers::virtio_net::counter_snapshot() {
+        line(name, value);
+    }
     super::with_net(|_, stack| {
-        println!("NET_TX_REFUSED={}", stack.tx_refused);
+        line("NET_TX_REFUSED", stack.tx_refused);
         for (name, value) in stack.iface.counters().iter() {
-            println!("{name}={value}");
+            line(name, value);
+        }
+        let s = stack.tcp.endpoint.stats();
+        for (name, value) in [
+            ("TCP_SEGMENTS_IN", s.segments_in),
+            ("TCP_SEGMENTS_OUT", s.segments_out),
+            ("TCP_RETRANSMITS", s.retransmits),
+            ("TCP_FAST_RECOVERIES", s.fast_recoveries),
+            ("TCP_TIMEOUTS", s.timeouts),
+            ("TCP_ESTABLISHED", s.established),
+            ("TCP_RESETS_RECEIVED", s.resets_received),
+            ("TCP_CHALLENGE_ACKS", s.challenge_acks),
+            ("TCP_OUT_OF_ORDER_LIMIT_DROPS", s.drop_ooo_limit),
+            ("TCP_CHECKSUM_ERRORS", s.drop_bad_checksum),
+            ("TCP_LISTEN_OVERFLOWS", s.drop_syn_queue_full),
+            ("TCP_DROP_NO_CONNECTION", s.drop_no_connection),
+            ("TCP_DROP_OUT_OF_WINDOW", s.drop_out_of_window),
+            ("TCP_DROPPED_TOTAL", s.total_dropped()),
+            ("TCP_CONNECTIONS", stack.tcp.endpoint.connection_count() as u64),
+        ] {
+            line(name, value);
         }
     });
+}
+
+/// `counters`: [`write_counters`] on the console.
+pub fn monitor_counters(_: &str) {
+    let mut text = alloc::string::String::new();
+    write_counters(&mut text);
+    crate::print!("{text}");
 }
 
 /// `ifconfig`: MAC, address, gateway, DNS.

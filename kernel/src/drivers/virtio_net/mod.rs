@@ -156,10 +156,8 @@ fn irq_config(_: &mut InterruptFrame) {
     add(&COUNTERS.config_irqs, 1);
 }
 
-/// The `counters` monitor command: `NAME=VALUE` per line.
-pub fn monitor_counters(_: &str) {
+/// Every driver counter as (NAME, value), with the device's current RX used index.
+pub fn counter_snapshot() -> [(&'static str, u64); 26] {
     let used = RX_RING.get().map_or(0, |r| u64::from(r.used_idx()));
-    for (name, value) in COUNTERS.snapshot(used) {
-        crate::println!("{name}={value}");
-    }
+    COUNTERS.snapshot(used)
 }
