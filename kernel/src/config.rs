@@ -3,7 +3,7 @@
 //! Recognised words (docs/console-protocol.md): `log=LEVEL`, `panic=halt|exit`,
 //! `test=NAME`, `lockdep=on|off` (the lock validator; on by default), and
 //! `ip=A/N gw=G dns=D` (static network configuration; DHCP without it), and `net=off`
-//! (do not bring the network up). Anything else is reported once and ignored, so a typo never stops a boot.
+//! (do not bring the network up), `watchdog=off` (no lockup detection). Anything else is reported once and ignored, so a typo never stops a boot.
 use firmware::cmdline::Cmdline;
 use halyard_net::IfaceConfig;
 
@@ -19,9 +19,11 @@ pub struct Config {
     pub static_ip: Option<IfaceConfig>,
     /// `net=off`: leave the NIC alone (tests that drive the driver themselves).
     pub net: bool,
+    /// `watchdog=off`: no lockup detection.
+    pub watchdog: bool,
 }
 
-const KNOWN_KEYS: &[&str] = &["log", "panic", "test", "lockdep", "ip", "gw", "dns", "net"];
+const KNOWN_KEYS: &[&str] = &["log", "panic", "test", "lockdep", "ip", "gw", "dns", "net", "watchdog"];
 
 /// Applies the command line: sets the log level and panic behaviour, returns the rest.
 pub fn apply(text: &'static str) -> Config {
@@ -29,7 +31,7 @@ pub fn apply(text: &'static str) -> Config {
         Ok(c) => c,
         Err(e) => {
             crate::warn!("kernel command line {text:?} is malformed ({e:?}); using defaults");
-            return Config { test: None, lockdep: true, static_ip: None, net: true };
+            return Config { test: None, lockdep: true, static_ip: None, net: true, watchdog: true };
         }
     };
     if let Some(level) = cmdline.get("log") {
@@ -57,7 +59,8 @@ pub fn apply(text: &'static str) -> Config {
         }
     };
     let net = cmdline.get("net") != Some("off");
-    Config { test: cmdline.get("test"), lockdep, static_ip: static_ip(&cmdline), net }
+    let watchdog = cmdline.get("watchdog") != Some("off");
+    Config { test: cmdline.get("test"), lockdep, static_ip: static_ip(&cmdline), net, watchdog }
 }
 
 /// `ip=A/N [gw=G] [dns=D,...]` as an interface configuration, if `ip=` is present.

@@ -26,6 +26,7 @@ mod rt;
 mod sched;
 mod sync;
 mod time;
+mod watchdog;
 
 use boot_stages::STAGES;
 use spin::Once;
@@ -90,6 +91,7 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     }
     stage_done("net");
 
+    watchdog::enable(config.watchdog);
     stage_done("monitor");
     println!("{}", boot_stages::BOOT_OK);
     match config.test {

@@ -35,10 +35,40 @@ pub fn begin_report() {
         Ok(_) => {
             STOPPING.store(true, Ordering::Release);
             crate::arch::interrupts::stop_other_cpus();
+            wait_for_stopped_cpus();
         }
         Err(owner) if owner == me => {}
         Err(_) => cpu::halt_forever(),
     }
+}
+
+/// CPUs that printed their state after the stop NMI.
+static STOPPED: AtomicU32 = AtomicU32::new(0);
+/// Serialises the stopped CPUs' prints.
+static PRINTING: AtomicBool = AtomicBool::new(false);
+
+/// Gives the other CPUs up to 200 ms to print where they were (`on_stop_nmi`), so their
+/// lines come before the report and do not interleave with it.
+fn wait_for_stopped_cpus() {
+    let others = percpu::count().saturating_sub(1) as u32;
+    let deadline = crate::time::now_ns() + 200_000_000;
+    while STOPPED.load(Ordering::Acquire) < others && crate::time::now_ns() < deadline {
+        core::hint::spin_loop();
+    }
+}
+
+/// A CPU that received the stop NMI: print its registers' RIP and backtrace, one CPU at
+/// a time, then halt for good. NMI context.
+pub fn on_stop_nmi(rip: u64, rbp: u64) -> ! {
+    while PRINTING.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        core::hint::spin_loop();
+    }
+    let mut out = crate::console::emergency_writer();
+    let _ = writeln!(out, "\ncpu{} stopped at {rip:#x}", percpu::cpu_index());
+    let _ = crate::debug::backtrace::write(&mut out, Some(rip), rbp);
+    PRINTING.store(false, Ordering::Release);
+    STOPPED.fetch_add(1, Ordering::AcqRel);
+    cpu::halt_forever()
 }
 
 /// Ends a fatal report: leaves QEMU with status 3 or halts, per `panic=`.

@@ -40,8 +40,8 @@ fn describe(vector: u64) -> (&'static str, &'static str) {
 /// Handles exception `frame.vector`. Hardirq-like context, interrupts off.
 pub fn handle(frame: &mut InterruptFrame) {
     if frame.vector == 2 && crate::panic::is_stopping() {
-        // Another CPU panicked and sent the stop NMI: halt here without a report.
-        cpu::halt_forever();
+        // Another CPU is writing a fatal report: say where this one was, then halt.
+        crate::panic::on_stop_nmi(frame.rip, frame.rbp);
     }
     let (mnemonic, name) = describe(frame.vector);
     crate::panic::begin_report();

@@ -49,3 +49,13 @@ pub fn order_inversion() -> Verdict {
     let _a = A.lock();
     Err(String::from("the validator did not report the lock-order inversion"))
 }
+
+/// The seed's bug on the real network stack (negative-control kernel only): NET_RX takes
+/// the stack lock in softirq context (a ping from the host, or the first DHCP frame), then
+/// this thread takes the same lock with bottom halves enabled. The validator must report
+/// it at that first occurrence.
+#[cfg(feature = "negative-tests")]
+pub fn net_stack_misuse() -> Verdict {
+    crate::net::negative_test_take_stack_with_bh_enabled();
+    Err(String::from("the validator did not report the network stack lock taken with softirqs enabled"))
+}

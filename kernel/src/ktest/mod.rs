@@ -28,6 +28,9 @@ const TESTS: &[(&str, fn() -> Verdict)] = &[
     ("irq-wakes", sched::interrupt_wakes),
     ("mutex", sched::mutex),
     ("might-sleep", sched::might_sleep),
+    ("lockup", sched::lockup),
+    #[cfg(feature = "negative-tests")]
+    ("lockdep-net", lockdep::net_stack_misuse),
     ("softirq-flood", softirq::flood),
     ("seed-bh", softirq::seed_scenario),
     ("lockdep-bh", lockdep::bh_misuse),

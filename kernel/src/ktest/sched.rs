@@ -203,3 +203,21 @@ pub fn interrupt_wakes() -> Verdict {
     }
     Ok(())
 }
+
+/// A thread spins for five seconds with preemption disabled while another thread waits
+/// for the same CPU: the watchdog must report a soft lockup (and every CPU's backtrace).
+pub fn lockup() -> Verdict {
+    let spinner = sched::spawn_pinned("spinner", 0, || {
+        crate::irq::preempt_disable();
+        let until = time::now_ns() + 5_000_000_000;
+        while time::now_ns() < until {
+            core::hint::spin_loop();
+        }
+        crate::irq::preempt_enable();
+    });
+    sched::sleep_ns(100_000_000);
+    let waiter = sched::spawn_pinned("waiter", 0, || {});
+    sched::join(&spinner);
+    sched::join(&waiter);
+    Err(alloc::string::String::from("the watchdog did not report a CPU spinning with preemption off"))
+}

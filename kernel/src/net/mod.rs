@@ -121,6 +121,19 @@ fn announce(cfg: &IfaceConfig) {
     crate::println!("NET-UP {}/{}", cfg.addr, cfg.prefix_len);
 }
 
+/// Waits until NET_RX has used the stack lock, then takes it with bottom halves enabled:
+/// the seed's mistake, for the negative-control kernel.
+#[cfg(feature = "negative-tests")]
+pub fn negative_test_take_stack_with_bh_enabled() {
+    let deadline = crate::time::now_ns() + 20_000_000_000;
+    while napi::COUNTERS.softirq_exits.load(Ordering::Relaxed) == 0 && crate::time::now_ns() < deadline {
+        crate::sched::sleep_ns(10_000_000);
+    }
+    if let Some(stack) = STACK.get() {
+        let _guard = stack.lock_with_bottom_halves_enabled();
+    }
+}
+
 /// Runs `f` with the device and the stack locked (in that order), then sends what the
 /// stack queued, hands its events out and re-arms its timer. Process or softirq context;
 /// `None` when there is no network.

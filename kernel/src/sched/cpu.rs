@@ -237,6 +237,7 @@ fn switch_to(me: &CpuSched, index: usize, prev: Arc<Thread>, next: Arc<Thread>) 
     next.cpu.store(index as u32, Ordering::Relaxed);
     next.switches.fetch_add(1, Ordering::Relaxed);
     me.switches.fetch_add(1, Ordering::Relaxed);
+    crate::watchdog::progress(now);
     me.slice_left.store(SLICE_TICKS, Ordering::Relaxed);
     me.idle.store(next.is_idle, Ordering::Release);
     let save = prev.rsp.get();
@@ -281,9 +282,10 @@ pub(super) extern "C" fn thread_entry() -> ! {
 
 /// Timer tick accounting: ends the slice of a thread that ran long enough while others
 /// wait. Hardirq context.
-pub fn tick() {
+pub fn tick(now: u64) {
     let me = this();
     let waiting = !me.run_queue.lock().is_empty() || !me.wakes.is_empty();
+    crate::watchdog::on_tick(now, waiting);
     if me.idle.load(Ordering::Relaxed) {
         if waiting {
             me.need_resched.store(true, Ordering::Relaxed);

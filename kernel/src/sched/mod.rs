@@ -47,7 +47,7 @@ pub fn init() {
 
 /// The scheduler's part of the timer tick (hardirq context).
 pub fn on_tick(now: u64) {
-    cpu::tick();
+    cpu::tick(now);
     if sleep::due(now) {
         crate::irq::softirq::raise(Softirq::Timer);
     }

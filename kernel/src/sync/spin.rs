@@ -9,6 +9,7 @@ use super::lockdep::{self, LockClass};
 use super::policy::GuardPolicy;
 
 /// A spin lock whose guard applies policy `P` (see the module docs of `sync`).
+#[repr(C)]
 pub struct SpinLock<T, P: GuardPolicy> {
     locked: AtomicBool,
     class: &'static LockClass,
@@ -40,6 +41,24 @@ impl<T, P: GuardPolicy> SpinLock<T, P> {
             }
         }
         SpinGuard { lock: self, saved }
+    }
+}
+
+#[cfg(feature = "negative-tests")]
+impl<T> SpinLock<T, super::BhOff> {
+    /// Takes a bottom-half lock while leaving bottom halves *enabled*: the seed's
+    /// mistake, for the negative-control test kernel. The validator must report it.
+    #[track_caller]
+    pub fn lock_with_bottom_halves_enabled(&self) -> SpinGuard<'_, T, super::PreemptOff> {
+        super::PreemptOff::enter();
+        lockdep::acquire(self.class, Location::caller());
+        while self.locked.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            core::hint::spin_loop();
+        }
+        // SAFETY: `SpinLock<T, P>` has the same layout for every policy `P` (the policy
+        // is a zero-sized marker), so the guard may name this lock with another policy.
+        let lock = unsafe { &*(self as *const Self as *const SpinLock<T, super::PreemptOff>) };
+        SpinGuard { lock, saved: () }
     }
 }
 
