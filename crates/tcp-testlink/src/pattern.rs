@@ -46,7 +46,13 @@ pub struct Stream {
 
 impl Stream {
     pub fn new(send_seed: u64, send_total: u64, recv_seed: u64, recv_expect: u64) -> Stream {
-        Stream { send_seed, send_total, recv_seed, recv_expect, ..Stream::default() }
+        Stream {
+            send_seed,
+            send_total,
+            recv_seed,
+            recv_expect,
+            ..Stream::default()
+        }
     }
 
     /// The next bytes to send (at most `max`).
