@@ -84,8 +84,10 @@ fn main() {
     };
     let smol = || Impl::Smol(BUFFER);
     let smol_no_cc = || Impl::SmolNoCc(BUFFER);
-    let rows: [(&str, u64, LinkConfig, &[u64]); 3] = [
+    let fast = LinkConfig { bandwidth: 125_000_000, latency: Duration::from_millis(5), queue_packets: 1000, ..base };
+    let rows: [(&str, u64, LinkConfig, &[u64]); 4] = [
         ("clean", 40 << 20, base, &[1]),
+        ("clean, 1 Gbit/s 10 ms RTT", 100 << 20, fast, &[1]),
         ("1% loss", 8 << 20, lossy(0.01), &[1, 2, 3]),
         ("5% loss", 2 << 20, lossy(0.05), &[1, 2, 3]),
     ];
