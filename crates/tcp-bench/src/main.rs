@@ -23,7 +23,10 @@ struct Result {
 }
 
 fn thread_cpu() -> Duration {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: valid timespec pointer; CLOCK_THREAD_CPUTIME_ID is always supported on Linux.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
@@ -44,21 +47,47 @@ fn measure(make: &dyn Fn() -> Impl, bytes: u64, link: LinkConfig, seeds: &[u64])
         let c0 = thread_cpu();
         let (r, c, sv) = s.run();
         cpu += thread_cpu() - c0;
-        assert_eq!(r.end, End::Done, "seed {seed}: {r:?} {:?} {:?}", c.stream(), sv.stream());
+        assert_eq!(
+            r.end,
+            End::Done,
+            "seed {seed}: {r:?} {:?} {:?}",
+            c.stream(),
+            sv.stream()
+        );
         sim_secs += r.data_done.expect("data delivered").as_secs_f64();
     }
     let total = bytes as f64 * seeds.len() as f64;
-    Result { goodput_mbit: total * 8.0 / sim_secs / 1e6, cpu_ms_per_mb: cpu.as_secs_f64() * 1e3 / (total / 1e6) }
+    Result {
+        goodput_mbit: total * 8.0 / sim_secs / 1e6,
+        cpu_ms_per_mb: cpu.as_secs_f64() * 1e3 / (total / 1e6),
+    }
 }
 
 fn main() {
     let base = LinkConfig::default();
-    let lossy = |loss| LinkConfig { faults: Faults { loss, ..Faults::default() }, ..base };
-    let halyard = || Impl::Halyard(Config { send_buffer: BUFFER, recv_buffer: BUFFER, ..Config::default() });
+    let lossy = |loss| LinkConfig {
+        faults: Faults {
+            loss,
+            ..Faults::default()
+        },
+        ..base
+    };
+    let halyard = || {
+        Impl::Halyard(
+            Config {
+                send_buffer: BUFFER,
+                recv_buffer: BUFFER,
+                ..Config::default()
+            }
+            .into(),
+        )
+    };
     let smol = || Impl::Smol(BUFFER);
     let smol_no_cc = || Impl::SmolNoCc(BUFFER);
-    let rows: [(&str, u64, LinkConfig, &[u64]); 3] = [
+    let fast = LinkConfig { bandwidth: 125_000_000, latency: Duration::from_millis(5), queue_packets: 1000, ..base };
+    let rows: [(&str, u64, LinkConfig, &[u64]); 4] = [
         ("clean", 40 << 20, base, &[1]),
+        ("clean, 1 Gbit/s 10 ms RTT", 100 << 20, fast, &[1]),
         ("1% loss", 8 << 20, lossy(0.01), &[1, 2, 3]),
         ("5% loss", 2 << 20, lossy(0.05), &[1, 2, 3]),
     ];

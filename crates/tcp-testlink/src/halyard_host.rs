@@ -42,7 +42,11 @@ impl HalyardHost {
         match self.spec.role {
             Role::Server => self.listener = Some(self.ep.listen(self.spec.local).expect("listen")),
             Role::Client => {
-                self.conn = Some(self.ep.connect_from(now, self.spec.local, self.spec.remote).expect("connect"))
+                self.conn = Some(
+                    self.ep
+                        .connect_from(now, self.spec.local, self.spec.remote)
+                        .expect("connect"),
+                )
             }
         }
     }
@@ -84,10 +88,29 @@ impl HalyardHost {
                 }
             }
         }
-        if self.stream.all_sent() && !self.stream.closed && self.ep.state(c).is_ok_and(|s| s.is_synchronized()) {
+        if self.stream.all_sent()
+            && !self.stream.closed
+            && self.ep.state(c).is_ok_and(|s| s.is_synchronized())
+        {
             self.stream.closed = true;
             let _ = self.ep.close(now, c);
         }
+    }
+}
+
+/// Moves every segment the endpoint has to send into `out` as IPv4 packets. `buf` must
+/// hold an IPv4 header plus [`MAX_HEADER`] plus the MSS.
+pub fn transmit_all(
+    ep: &mut Endpoint,
+    now: Instant,
+    buf: &mut [u8],
+    ident: &mut u16,
+    out: &mut Vec<Vec<u8>>,
+) {
+    while let Some(t) = ep.poll_transmit(now, &mut buf[ipv4::HEADER_LEN..]) {
+        *ident = ident.wrapping_add(1);
+        ipv4::write_header(buf, t.src, t.dst, t.len, *ident);
+        out.push(buf[..ipv4::HEADER_LEN + t.len].to_vec());
     }
 }
 
@@ -108,11 +131,7 @@ impl Host for HalyardHost {
         }
         self.ep.handle_timeout(now);
         self.run_app(now);
-        while let Some(t) = self.ep.poll_transmit(now, &mut self.buf[ipv4::HEADER_LEN..]) {
-            self.ident = self.ident.wrapping_add(1);
-            ipv4::write_header(&mut self.buf, t.src, t.dst, t.len, self.ident);
-            out.push(self.buf[..ipv4::HEADER_LEN + t.len].to_vec());
-        }
+        transmit_all(&mut self.ep, now, &mut self.buf, &mut self.ident, out);
     }
 
     fn poll_at(&mut self, now: Instant) -> Option<Instant> {
@@ -130,7 +149,9 @@ impl Host for HalyardHost {
         if self.failed.is_some() {
             return Outcome::Failed;
         }
-        let Some(c) = self.conn else { return Outcome::Open };
+        let Some(c) = self.conn else {
+            return Outcome::Open;
+        };
         match self.ep.info(c) {
             Ok(i) if i.error.is_some() => Outcome::Failed,
             Ok(i) if i.state == State::TimeWait => Outcome::Finished { time_wait: true },

@@ -42,7 +42,12 @@ pub fn parse(data: &[u8]) -> Option<Packet<'_>> {
     let ihl = usize::from(data[0] & 0xf) * 4;
     let total = usize::from(u16::from_be_bytes([data[2], data[3]]));
     let frag = u16::from_be_bytes([data[6], data[7]]);
-    if ihl < HEADER_LEN || total < ihl || total > data.len() || frag & 0x3fff != 0 || data[9] != PROTO_TCP {
+    if ihl < HEADER_LEN
+        || total < ihl
+        || total > data.len()
+        || frag & 0x3fff != 0
+        || data[9] != PROTO_TCP
+    {
         return None;
     }
     if !inet_checksum::verifies(&data[..ihl]) {
@@ -50,7 +55,11 @@ pub fn parse(data: &[u8]) -> Option<Packet<'_>> {
     }
     let src = Ipv4Addr::new(data[12], data[13], data[14], data[15]);
     let dst = Ipv4Addr::new(data[16], data[17], data[18], data[19]);
-    Some(Packet { src, dst, payload: &data[ihl..total] })
+    Some(Packet {
+        src,
+        dst,
+        payload: &data[ihl..total],
+    })
 }
 
 #[cfg(test)]

@@ -3,13 +3,13 @@
 //! single-bit corruption and jitter. Time is simulated, so every run with the same seed
 //! moves the same packets at the same instants.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use halyard_tcp::Instant;
 
 use crate::rng::Rng;
+use crate::timed_queue::TimedQueue;
 
 /// Probabilities of each fault, per packet.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -61,30 +61,6 @@ pub struct LinkStats {
     pub corrupted: u64,
 }
 
-struct InFlight {
-    at: Instant,
-    order: u64,
-    to_b: bool,
-    data: Vec<u8>,
-}
-
-impl PartialEq for InFlight {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at, self.order) == (o.at, o.order)
-    }
-}
-impl Eq for InFlight {}
-impl PartialOrd for InFlight {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for InFlight {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        (self.at, self.order).cmp(&(o.at, o.order))
-    }
-}
-
 #[derive(Default)]
 struct Direction {
     busy_until: Instant,
@@ -96,8 +72,8 @@ pub struct Link {
     cfg: LinkConfig,
     rng: Rng,
     dirs: [Direction; 2],
-    heap: BinaryHeap<Reverse<InFlight>>,
-    order: u64,
+    /// (to_b, packet) by arrival time.
+    queue: TimedQueue<Instant, (bool, Vec<u8>)>,
     pub stats: LinkStats,
 }
 
@@ -107,8 +83,7 @@ impl Link {
             cfg,
             rng: Rng::new(seed),
             dirs: [Direction::default(), Direction::default()],
-            heap: BinaryHeap::new(),
-            order: 0,
+            queue: TimedQueue::default(),
             stats: LinkStats::default(),
         }
     }
@@ -129,7 +104,8 @@ impl Link {
             self.stats.queue_drops += 1;
             return;
         }
-        let tx_time = Duration::from_nanos(data.len() as u64 * 1_000_000_000 / self.cfg.bandwidth.max(1));
+        let tx_time =
+            Duration::from_nanos(data.len() as u64 * 1_000_000_000 / self.cfg.bandwidth.max(1));
         let depart = d.busy_until.max(now) + tx_time;
         d.busy_until = depart;
         d.departures.push_back(depart);
@@ -149,28 +125,20 @@ impl Link {
         if self.rng.chance(f.duplicate) {
             self.stats.duplicated += 1;
             let dup_at = at + Duration::from_micros(self.rng.below(2_000));
-            self.push(dup_at, to_b, data.clone());
+            self.queue.push(dup_at, (to_b, data.clone()));
         }
-        self.push(at, to_b, data);
-    }
-
-    fn push(&mut self, at: Instant, to_b: bool, data: Vec<u8>) {
-        self.order += 1;
-        self.heap.push(Reverse(InFlight { at, order: self.order, to_b, data }));
+        self.queue.push(at, (to_b, data));
     }
 
     /// When the next packet arrives.
     pub fn next_arrival(&self) -> Option<Instant> {
-        self.heap.peek().map(|r| r.0.at)
+        self.queue.next_time()
     }
 
     /// A packet that has arrived by `now`: (to_b, bytes).
     pub fn pop_due(&mut self, now: Instant) -> Option<(bool, Vec<u8>)> {
-        if self.heap.peek()?.0.at > now {
-            return None;
-        }
-        let p = self.heap.pop()?.0;
+        let p = self.queue.pop_due(now)?;
         self.stats.delivered += 1;
-        Some((p.to_b, p.data))
+        Some(p)
     }
 }

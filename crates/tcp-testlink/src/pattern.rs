@@ -6,14 +6,19 @@ use crate::rng::splitmix;
 
 /// Fills `buf` with the stream `seed` starting at byte `offset`.
 pub fn fill(seed: u64, offset: u64, buf: &mut [u8]) {
-    for (i, b) in buf.iter_mut().enumerate() {
-        let pos = offset + i as u64;
-        let word = splitmix(seed ^ (pos / 8).wrapping_mul(0x2545_f491_4f6c_dd1d));
-        *b = (word >> (8 * (pos % 8))) as u8;
+    let mut pos = offset;
+    let mut i = 0;
+    while i < buf.len() {
+        let word = splitmix(seed ^ (pos / 8).wrapping_mul(0x2545_f491_4f6c_dd1d)).to_le_bytes();
+        let start = (pos % 8) as usize;
+        let n = (8 - start).min(buf.len() - i);
+        buf[i..i + n].copy_from_slice(&word[start..start + n]);
+        i += n;
+        pos += n as u64;
     }
 }
 
-/// Reusable buffer for outgoing chunks (not shown in debug output).
+/// Reusable buffer for generated chunks (not shown in debug output).
 #[derive(Clone, Default)]
 pub struct Scratch(Vec<u8>);
 
@@ -42,11 +47,19 @@ pub struct Stream {
     pub mismatch: Option<u64>,
     #[doc(hidden)]
     pub scratch: Scratch,
+    #[doc(hidden)]
+    pub expect: Scratch,
 }
 
 impl Stream {
     pub fn new(send_seed: u64, send_total: u64, recv_seed: u64, recv_expect: u64) -> Stream {
-        Stream { send_seed, send_total, recv_seed, recv_expect, ..Stream::default() }
+        Stream {
+            send_seed,
+            send_total,
+            recv_seed,
+            recv_expect,
+            ..Stream::default()
+        }
     }
 
     /// The next bytes to send (at most `max`).
@@ -70,9 +83,10 @@ impl Stream {
     /// Verifies received bytes.
     pub fn on_data(&mut self, data: &[u8]) {
         if self.mismatch.is_none() {
-            let mut expect = vec![0u8; data.len()];
-            fill(self.recv_seed, self.received, &mut expect);
-            if let Some(i) = data.iter().zip(&expect).position(|(a, b)| a != b) {
+            let expect = &mut self.expect.0;
+            expect.resize(data.len(), 0);
+            fill(self.recv_seed, self.received, expect);
+            if let Some(i) = data.iter().zip(expect.iter()).position(|(a, b)| a != b) {
                 self.mismatch = Some(self.received + i as u64);
             }
         }
@@ -82,5 +96,26 @@ impl Stream {
     /// True when everything expected arrived intact, followed by end of stream.
     pub fn complete(&self) -> bool {
         self.eof && self.mismatch.is_none() && self.received == self.recv_expect
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Any split of the stream gives the same bytes, and bytes depend on position.
+    #[test]
+    fn fill_is_position_dependent_and_split_invariant() {
+        let mut whole = [0u8; 100];
+        fill(9, 3, &mut whole);
+        for split in 0..100 {
+            let mut parts = [0u8; 100];
+            fill(9, 3, &mut parts[..split]);
+            fill(9, 3 + split as u64, &mut parts[split..]);
+            assert_eq!(parts, whole);
+        }
+        let mut shifted = [0u8; 100];
+        fill(9, 4, &mut shifted);
+        assert_ne!(shifted, whole);
     }
 }

@@ -43,7 +43,11 @@ pub fn run(a: &mut dyn Host, b: &mut dyn Host, link: &mut Link, limit: Duration)
     let mut data_done = None;
     loop {
         while let Some((to_b, pkt)) = link.pop_due(now) {
-            if to_b { b.receive(now, &pkt) } else { a.receive(now, &pkt) }
+            if to_b {
+                b.receive(now, &pkt)
+            } else {
+                a.receive(now, &pkt)
+            }
         }
         a.poll(now, &mut out);
         for p in out.drain(..) {
@@ -58,14 +62,26 @@ pub fn run(a: &mut dyn Host, b: &mut dyn Host, link: &mut Link, limit: Duration)
             data_done = Some(now - start);
         }
         let (oa, ob) = (a.outcome(), b.outcome());
-        let report = |end| Report { end, elapsed: now - start, data_done, outcome_a: oa, outcome_b: ob };
+        let report = |end| Report {
+            end,
+            elapsed: now - start,
+            data_done,
+            outcome_a: oa,
+            outcome_b: ob,
+        };
         if matches!(oa, Outcome::Failed) || matches!(ob, Outcome::Failed) {
             return report(End::Failed);
         }
-        if streams_done && matches!(oa, Outcome::Finished { .. }) && matches!(ob, Outcome::Finished { .. }) {
+        if streams_done
+            && matches!(oa, Outcome::Finished { .. })
+            && matches!(ob, Outcome::Finished { .. })
+        {
             return report(End::Done);
         }
-        let next = [link.next_arrival(), a.poll_at(now), b.poll_at(now)].into_iter().flatten().min();
+        let next = [link.next_arrival(), a.poll_at(now), b.poll_at(now)]
+            .into_iter()
+            .flatten()
+            .min();
         match next {
             None => return report(End::Stuck),
             Some(t) if t > end_at => return report(End::TimeLimit),

@@ -78,21 +78,41 @@ pub struct SmolHost {
 impl SmolHost {
     /// smoltcp with `buffer`-byte socket buffers; `congestion_control` false turns its
     /// congestion control off (smoltcp's default when built without a CC feature).
-    pub fn new(spec: HostSpec, stream: Stream, buffer: usize, congestion_control: bool, seed: u64) -> SmolHost {
+    pub fn new(
+        spec: HostSpec,
+        stream: Stream,
+        buffer: usize,
+        congestion_control: bool,
+        seed: u64,
+    ) -> SmolHost {
         let mut dev = Queues::default();
         let mut cfg = Config::new(HardwareAddress::Ip);
         cfg.random_seed = seed;
         let mut iface = Interface::new(cfg, &mut dev, SmolInstant::from_micros(0));
         iface.update_ip_addrs(|a| {
-            a.push(IpCidr::new(IpAddress::Ipv4(spec.ip()), 24)).expect("address");
+            a.push(IpCidr::new(IpAddress::Ipv4(spec.ip()), 24))
+                .expect("address");
         });
-        let mut sock = tcp::Socket::new(tcp::SocketBuffer::new(vec![0; buffer]), tcp::SocketBuffer::new(vec![0; buffer]));
+        let mut sock = tcp::Socket::new(
+            tcp::SocketBuffer::new(vec![0; buffer]),
+            tcp::SocketBuffer::new(vec![0; buffer]),
+        );
         if !congestion_control {
             sock.set_congestion_control(tcp::CongestionControl::None);
         }
         let mut sockets = SocketSet::new(Vec::new());
         let handle = sockets.add(sock);
-        SmolHost { dev, iface, sockets, handle, spec, stream, started: false, was_open: false, read_buf: vec![0; 64 * 1024] }
+        SmolHost {
+            dev,
+            iface,
+            sockets,
+            handle,
+            spec,
+            stream,
+            started: false,
+            was_open: false,
+            read_buf: vec![0; 64 * 1024],
+        }
     }
 
     fn run_app(&mut self) {
@@ -106,10 +126,18 @@ impl SmolHost {
                 Ok(n) => self.stream.on_data(&self.read_buf[..n]),
             }
         }
-        if self.was_open && !s.may_recv() && !s.can_recv() && matches!(
-            s.state(),
-            tcp::State::CloseWait | tcp::State::LastAck | tcp::State::Closing | tcp::State::TimeWait | tcp::State::Closed
-        ) {
+        if self.was_open
+            && !s.may_recv()
+            && !s.can_recv()
+            && matches!(
+                s.state(),
+                tcp::State::CloseWait
+                    | tcp::State::LastAck
+                    | tcp::State::Closing
+                    | tcp::State::TimeWait
+                    | tcp::State::Closed
+            )
+        {
             self.stream.eof = true;
         }
         while !self.stream.all_sent() && s.can_send() {
@@ -144,17 +172,22 @@ impl Host for SmolHost {
                 Role::Client => s
                     .connect(
                         self.iface.context(),
-                        IpEndpoint::new(IpAddress::Ipv4(*self.spec.remote.ip()), self.spec.remote.port()),
+                        IpEndpoint::new(
+                            IpAddress::Ipv4(*self.spec.remote.ip()),
+                            self.spec.remote.port(),
+                        ),
                         self.spec.local.port(),
                     )
                     .expect("connect"),
             }
         }
         for _ in 0..4 {
-            self.iface.poll(smol_now(now), &mut self.dev, &mut self.sockets);
+            self.iface
+                .poll(smol_now(now), &mut self.dev, &mut self.sockets);
             self.run_app();
         }
-        self.iface.poll(smol_now(now), &mut self.dev, &mut self.sockets);
+        self.iface
+            .poll(smol_now(now), &mut self.dev, &mut self.sockets);
         out.append(&mut self.dev.tx);
     }
 

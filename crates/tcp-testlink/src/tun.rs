@@ -28,11 +28,17 @@ struct IfReq {
 }
 
 fn ip(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("ip").args(args).output().map_err(|e| format!("running ip {args:?}: {e}"))?;
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| format!("running ip {args:?}: {e}"))?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("ip {args:?} failed: {}", String::from_utf8_lossy(&out.stderr).trim()))
+        Err(format!(
+            "ip {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
     }
 }
 
@@ -48,30 +54,53 @@ impl TunNetns {
     pub fn create(ns: &str, dev: &str) -> Result<TunNetns, String> {
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } != 0 {
-            return Err("the Linux TUN tests need root: they create a network namespace and a TUN device \
+            return Err(
+                "the Linux TUN tests need root: they create a network namespace and a TUN device \
                         (run `cargo test` as root; CI runs as root)"
-                .into());
+                    .into(),
+            );
         }
         let _ = ip(&["netns", "del", ns]); // Leftover from a crashed run.
         let path = CString::new("/dev/net/tun").map_err(|e| e.to_string())?;
         // SAFETY: path is a valid NUL-terminated string; the result is checked.
-        let raw = unsafe { libc::open(path.as_ptr(), libc::O_RDWR | libc::O_NONBLOCK | libc::O_CLOEXEC) };
+        let raw = unsafe {
+            libc::open(
+                path.as_ptr(),
+                libc::O_RDWR | libc::O_NONBLOCK | libc::O_CLOEXEC,
+            )
+        };
         if raw < 0 {
             return Err(format!("open /dev/net/tun: {}", io::Error::last_os_error()));
         }
         // SAFETY: raw is a freshly opened descriptor we own.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let mut req = IfReq { name: [0; 16], flags: IFF_TUN | IFF_NO_PI, _pad: [0; 22] };
+        let mut req = IfReq {
+            name: [0; 16],
+            flags: IFF_TUN | IFF_NO_PI,
+            _pad: [0; 22],
+        };
         req.name[..dev.len().min(15)].copy_from_slice(&dev.as_bytes()[..dev.len().min(15)]);
         // SAFETY: TUNSETIFF reads and writes an ifreq, which IfReq lays out exactly.
         if unsafe { libc::ioctl(fd.as_raw_fd(), TUNSETIFF, &mut req as *mut IfReq) } < 0 {
             return Err(format!("TUNSETIFF: {}", io::Error::last_os_error()));
         }
         ip(&["netns", "add", ns])?;
-        let t = TunNetns { ns: ns.into(), dev: dev.into(), fd };
+        let t = TunNetns {
+            ns: ns.into(),
+            dev: dev.into(),
+            fd,
+        };
         ip(&["link", "set", dev, "netns", ns])?;
         ip(&["-n", ns, "link", "set", "lo", "up"])?;
-        ip(&["-n", ns, "addr", "add", &format!("{LINUX_IP}/24"), "dev", dev])?;
+        ip(&[
+            "-n",
+            ns,
+            "addr",
+            "add",
+            &format!("{LINUX_IP}/24"),
+            "dev",
+            dev,
+        ])?;
         ip(&["-n", ns, "link", "set", dev, "mtu", "1500", "up"])?;
         Ok(t)
     }
@@ -89,26 +118,41 @@ impl TunNetns {
             return Ok(Some(n as usize));
         }
         let e = io::Error::last_os_error();
-        if e.kind() == io::ErrorKind::WouldBlock { Ok(None) } else { Err(e) }
+        if e.kind() == io::ErrorKind::WouldBlock {
+            Ok(None)
+        } else {
+            Err(e)
+        }
     }
 
     /// Writes one packet (dropped silently by the kernel if its queue is full).
     pub fn write(&self, pkt: &[u8]) -> io::Result<()> {
         // SAFETY: pkt is valid for reads of pkt.len() bytes.
         let n = unsafe { libc::write(self.fd(), pkt.as_ptr().cast(), pkt.len()) };
-        if n < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
     }
 
     /// Waits up to `timeout_ms` for a packet to read.
     pub fn wait(&self, timeout_ms: i32) {
-        let mut p = libc::pollfd { fd: self.fd(), events: libc::POLLIN, revents: 0 };
+        let mut p = libc::pollfd {
+            fd: self.fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
         // SAFETY: one valid pollfd.
         unsafe { libc::poll(&mut p, 1, timeout_ms) };
     }
 
     /// Runs `f` on a new thread that has entered the namespace, so sockets it creates
     /// live there.
-    pub fn spawn_in<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> std::thread::JoinHandle<T> {
+    pub fn spawn_in<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> std::thread::JoinHandle<T> {
         let path = format!("/var/run/netns/{}", self.ns);
         std::thread::spawn(move || {
             let file = File::open(&path).unwrap_or_else(|e| panic!("open {path}: {e}"));

@@ -1,14 +1,13 @@
 //! Moves packets between a TUN device and a [`Host`] in real time, applying loss, delay,
 //! jitter, reordering and duplication itself (these hosts have no netem).
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::time::{Duration, Instant as StdInstant};
 
 use halyard_tcp::Instant;
 
 use crate::host::Host;
 use crate::rng::Rng;
+use crate::timed_queue::TimedQueue;
 use crate::tun::TunNetns;
 
 /// Impairment applied to each direction.
@@ -23,45 +22,28 @@ pub struct Impair {
     pub duplicate: f64,
 }
 
-struct Queued {
-    at: StdInstant,
-    order: u64,
-    to_engine: bool,
-    data: Vec<u8>,
-}
-
-impl PartialEq for Queued {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at, self.order) == (o.at, o.order)
-    }
-}
-impl Eq for Queued {}
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Queued {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        (self.at, self.order).cmp(&(o.at, o.order))
-    }
-}
-
 /// The real-time loop.
 pub struct Driver<'a> {
     tun: &'a TunNetns,
     impair: Impair,
     rng: Rng,
     start: StdInstant,
-    queue: BinaryHeap<Reverse<Queued>>,
-    order: u64,
+    /// (to_engine, packet) by delivery time.
+    queue: TimedQueue<StdInstant, (bool, Vec<u8>)>,
     /// Packets dropped on purpose.
     pub dropped: u64,
 }
 
 impl<'a> Driver<'a> {
     pub fn new(tun: &'a TunNetns, impair: Impair, seed: u64) -> Driver<'a> {
-        Driver { tun, impair, rng: Rng::new(seed), start: StdInstant::now(), queue: BinaryHeap::new(), order: 0, dropped: 0 }
+        Driver {
+            tun,
+            impair,
+            rng: Rng::new(seed),
+            start: StdInstant::now(),
+            queue: TimedQueue::default(),
+            dropped: 0,
+        }
     }
 
     /// The engine clock (microseconds since the driver started, plus one second).
@@ -84,13 +66,17 @@ impl<'a> Driver<'a> {
         }
         let copies = if self.rng.chance(i.duplicate) { 2 } else { 1 };
         for _ in 0..copies {
-            self.order += 1;
-            self.queue.push(Reverse(Queued { at, order: self.order, to_engine, data: data.clone() }));
+            self.queue.push(at, (to_engine, data.clone()));
         }
     }
 
     /// Runs until `done(host)` or `limit` of wall time; returns whether `done` held.
-    pub fn run(&mut self, host: &mut dyn Host, limit: Duration, done: &mut dyn FnMut(&dyn Host) -> bool) -> bool {
+    pub fn run(
+        &mut self,
+        host: &mut dyn Host,
+        limit: Duration,
+        done: &mut dyn FnMut(&dyn Host) -> bool,
+    ) -> bool {
         let mut buf = vec![0u8; 65536];
         let mut out = Vec::new();
         let deadline = StdInstant::now() + limit;
@@ -99,14 +85,11 @@ impl<'a> Driver<'a> {
                 self.enqueue(true, buf[..n].to_vec());
             }
             let wall = StdInstant::now();
-            while self.queue.peek().is_some_and(|q| q.0.at <= wall) {
-                let q = self.queue.pop().map(|r| r.0);
-                if let Some(q) = q {
-                    if q.to_engine {
-                        host.receive(self.engine_now(), &q.data);
-                    } else {
-                        let _ = self.tun.write(&q.data);
-                    }
+            while let Some((to_engine, data)) = self.queue.pop_due(wall) {
+                if to_engine {
+                    host.receive(self.engine_now(), &data);
+                } else {
+                    let _ = self.tun.write(&data);
                 }
             }
             let now = self.engine_now();
@@ -119,11 +102,13 @@ impl<'a> Driver<'a> {
             }
             // Sleep until a packet, a queued delivery, or the engine's next timer.
             let mut wait = Duration::from_millis(5);
-            if let Some(q) = self.queue.peek() {
-                wait = wait.min(q.0.at.saturating_duration_since(StdInstant::now()));
+            if let Some(at) = self.queue.next_time() {
+                wait = wait.min(at.saturating_duration_since(StdInstant::now()));
             }
             if let Some(t) = host.poll_at(now) {
-                wait = wait.min(Duration::from_micros(t.micros().saturating_sub(now.micros())));
+                wait = wait.min(Duration::from_micros(
+                    t.micros().saturating_sub(now.micros()),
+                ));
             }
             if !wait.is_zero() {
                 self.tun.wait(wait.as_millis().max(1) as i32);

@@ -11,11 +11,14 @@ use tcp_testlink::sim::End;
 
 fn run(cfg: Config, up: u64, down: u64, faults: Faults, seed: u64) -> Duration {
     let s = Scenario {
-        client: Impl::Halyard(cfg.clone()),
-        server: Impl::Halyard(cfg),
+        client: Impl::Halyard(cfg.clone().into()),
+        server: Impl::Halyard(cfg.into()),
         upload: up,
         download: down,
-        link: LinkConfig { faults, ..LinkConfig::default() },
+        link: LinkConfig {
+            faults,
+            ..LinkConfig::default()
+        },
         seed,
         limit: Duration::from_secs(600),
     };
@@ -29,7 +32,10 @@ fn run(cfg: Config, up: u64, down: u64, faults: Faults, seed: u64) -> Duration {
 #[test]
 fn clean_bulk_transfer_fills_the_link() {
     for alg in [Algorithm::Cubic, Algorithm::NewReno] {
-        let cfg = Config { congestion: alg, ..Config::default() };
+        let cfg = Config {
+            congestion: alg,
+            ..Config::default()
+        };
         let t = run(cfg, 10_000_000, 0, Faults::default(), 1);
         // Line rate is 12.5 MB/s: 10 MB takes 0.8 s plus handshake and slow start.
         assert!(t < Duration::from_millis(2_000), "{alg:?}: {t:?}");
@@ -47,7 +53,10 @@ fn bidirectional_with_loss_reorder_duplication() {
         jitter: Duration::from_micros(200),
     };
     for (seed, alg) in [(2, Algorithm::Cubic), (3, Algorithm::NewReno)] {
-        let cfg = Config { congestion: alg, ..Config::default() };
+        let cfg = Config {
+            congestion: alg,
+            ..Config::default()
+        };
         run(cfg, 3_000_000, 3_000_000, faults, seed);
     }
 }

@@ -13,6 +13,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use halyard_tcp::{Config, ConnId, Endpoint, Error, Instant, State, MAX_HEADER};
+use tcp_testlink::halyard_host::transmit_all;
 use tcp_testlink::host::{Host, HostSpec, Outcome, Role};
 use tcp_testlink::ipv4;
 use tcp_testlink::pattern::{self, Stream};
@@ -24,7 +25,8 @@ const LIMIT: Duration = Duration::from_secs(120);
 
 fn netns(tag: &str) -> TunNetns {
     let id = std::process::id() % 100_000;
-    TunNetns::create(&format!("hyd-{tag}-{id}"), &format!("hyd{tag}{id}")).unwrap_or_else(|e| panic!("{e}"))
+    TunNetns::create(&format!("hyd-{tag}-{id}"), &format!("hyd{tag}{id}"))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Linux side: reads everything, verifying the pattern; returns the byte count.
@@ -53,7 +55,8 @@ fn write_pattern(s: &mut TcpStream, seed: u64, len: u64) -> Result<(), String> {
     while off < len {
         let n = (len - off).min(buf.len() as u64) as usize;
         pattern::fill(seed, off, &mut buf[..n]);
-        s.write_all(&buf[..n]).map_err(|e| format!("linux write: {e}"))?;
+        s.write_all(&buf[..n])
+            .map_err(|e| format!("linux write: {e}"))?;
         off += n as u64;
     }
     Ok(())
@@ -61,10 +64,25 @@ fn write_pattern(s: &mut TcpStream, seed: u64, len: u64) -> Result<(), String> {
 
 fn engine_host(role: Role, port: u16, stream: Stream) -> HalyardHost {
     let (local, remote) = match role {
-        Role::Server => (SocketAddrV4::new(ENGINE_IP, port), SocketAddrV4::new(LINUX_IP, 0)),
-        Role::Client => (SocketAddrV4::new(ENGINE_IP, 40_000 + port), SocketAddrV4::new(LINUX_IP, port)),
+        Role::Server => (
+            SocketAddrV4::new(ENGINE_IP, port),
+            SocketAddrV4::new(LINUX_IP, 0),
+        ),
+        Role::Client => (
+            SocketAddrV4::new(ENGINE_IP, 40_000 + port),
+            SocketAddrV4::new(LINUX_IP, port),
+        ),
     };
-    HalyardHost::new(Config::default(), [port as u8; 16], HostSpec { role, local, remote }, stream)
+    HalyardHost::new(
+        Config::default(),
+        [port as u8; 16],
+        HostSpec {
+            role,
+            local,
+            remote,
+        },
+        stream,
+    )
 }
 
 fn finished(h: &dyn Host) -> bool {
@@ -82,10 +100,20 @@ fn linux_to_engine(tun: &TunNetns, port: u16, len: u64, impair: Impair, seed: u6
         write_pattern(&mut s, seed, len)?;
         s.shutdown(Shutdown::Write).map_err(|e| e.to_string())?;
         let rest = read_verify(&mut s, 0)?;
-        if rest != 0 { Err(format!("unexpected {rest} bytes")) } else { Ok(()) }
+        if rest != 0 {
+            Err(format!("unexpected {rest} bytes"))
+        } else {
+            Ok(())
+        }
     });
     let ok = d.run(&mut host, LIMIT, &mut |h| finished(h));
-    assert!(ok, "engine did not finish: {:?} {:?} (driver dropped {})", host.stream(), host.outcome(), d.dropped);
+    assert!(
+        ok,
+        "engine did not finish: {:?} {:?} (driver dropped {})",
+        host.stream(),
+        host.outcome(),
+        d.dropped
+    );
     peer.join().unwrap().unwrap();
 }
 
@@ -102,7 +130,12 @@ fn engine_to_linux(tun: &TunNetns, port: u16, len: u64, impair: Impair, seed: u6
     let mut host = engine_host(Role::Client, port, Stream::new(seed, len, 0, 0));
     let mut d = Driver::new(tun, impair, seed);
     let ok = d.run(&mut host, LIMIT, &mut |h| finished(h));
-    assert!(ok, "engine did not finish: {:?} {:?}", host.stream(), host.outcome());
+    assert!(
+        ok,
+        "engine did not finish: {:?} {:?}",
+        host.stream(),
+        host.outcome()
+    );
     assert_eq!(peer.join().unwrap().unwrap(), len);
 }
 
@@ -158,7 +191,12 @@ fn linux_half_close() {
     rx.recv().unwrap();
     let mut host = engine_host(Role::Client, 5031, Stream::new(31, 200_000, 32, 300_000));
     let mut d = Driver::new(&tun, Impair::default(), 3);
-    assert!(d.run(&mut host, LIMIT, &mut |h| finished(h)), "{:?} {:?}", host.stream(), host.outcome());
+    assert!(
+        d.run(&mut host, LIMIT, &mut |h| finished(h)),
+        "{:?} {:?}",
+        host.stream(),
+        host.outcome()
+    );
     assert_eq!(host.outcome(), Outcome::Finished { time_wait: true });
     peer.join().unwrap().unwrap();
 }
@@ -175,7 +213,10 @@ fn linux_reset_both_ways() {
         let mut s = TcpStream::connect((ENGINE_IP, 5041)).map_err(|e| e.to_string())?;
         write_pattern(&mut s, 41, 10_000)?;
         std::thread::sleep(Duration::from_millis(100));
-        let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+        let linger = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
         // SAFETY: valid socket and a correctly sized linger struct.
         let r = unsafe {
             libc::setsockopt(
@@ -192,7 +233,10 @@ fn linux_reset_both_ways() {
         drop(s);
         Ok(())
     });
-    assert!(d.run(&mut host, LIMIT, &mut |h| h.outcome() == Outcome::Failed), "engine saw no reset");
+    assert!(
+        d.run(&mut host, LIMIT, &mut |h| h.outcome() == Outcome::Failed),
+        "engine saw no reset"
+    );
     peer.join().unwrap().unwrap();
     assert_eq!(host.stream().received, 10_000);
     let conn = host.conn.unwrap();
@@ -225,13 +269,19 @@ fn linux_reset_both_ways() {
     rx.recv().unwrap();
     let mut host = engine_host(Role::Client, 5042, Stream::new(42, 1 << 30, 0, 0));
     let mut d = Driver::new(&tun, Impair::default(), 5);
-    assert!(d.run(&mut host, LIMIT, &mut |_| reading_rx.try_recv().is_ok()), "Linux read no data");
+    assert!(
+        d.run(&mut host, LIMIT, &mut |_| reading_rx.try_recv().is_ok()),
+        "Linux read no data"
+    );
     let conn = host.conn.unwrap();
     host.ep.abort(d.engine_now(), conn).unwrap();
     // Keep the engine running: if the RST lands in Linux's window but not exactly at
     // RCV.NXT, Linux answers with a challenge ACK (RFC 5961) that the engine, now without
     // a connection, answers with an exact RST.
-    assert!(d.run(&mut host, LIMIT, &mut |_| peer.is_finished()), "Linux never saw the reset");
+    assert!(
+        d.run(&mut host, LIMIT, &mut |_| peer.is_finished()),
+        "Linux never saw the reset"
+    );
     peer.join().unwrap().unwrap();
 }
 
@@ -255,9 +305,22 @@ fn linux_500_sequential_connections() {
         Ok(())
     });
     rx.recv().unwrap();
-    let mut host = Sequential { ep: Endpoint::new(Config::default(), [9; 16]), conn: None, done: 0, reply: Vec::new(), buf: vec![0; ipv4::HEADER_LEN + MAX_HEADER + 1460], stream: Stream::default(), failed: false };
+    let mut host = Sequential {
+        ep: Endpoint::new(Config::default(), [9; 16]),
+        conn: None,
+        done: 0,
+        reply: Vec::new(),
+        buf: vec![0; ipv4::HEADER_LEN + MAX_HEADER + 1460],
+        ident: 0,
+        stream: Stream::default(),
+        failed: false,
+    };
     let mut d = Driver::new(&tun, Impair::default(), 6);
-    assert!(d.run(&mut host, LIMIT, &mut |h| h.outcome() != Outcome::Open), "only {} done", host.done);
+    assert!(
+        d.run(&mut host, LIMIT, &mut |h| h.outcome() != Outcome::Open),
+        "only {} done",
+        host.done
+    );
     assert_eq!(host.done, N);
     assert!(!host.failed);
     peer.join().unwrap().unwrap();
@@ -270,6 +333,7 @@ struct Sequential {
     done: usize,
     reply: Vec<u8>,
     buf: Vec<u8>,
+    ident: u16,
     stream: Stream,
     failed: bool,
 }
@@ -291,7 +355,10 @@ impl Host for Sequential {
         self.ep.handle_timeout(now);
         while self.ep.poll_event().is_some() {}
         if self.conn.is_none() && self.done < 500 {
-            let c = self.ep.connect(now, ENGINE_IP, SocketAddrV4::new(LINUX_IP, 5051)).unwrap();
+            let c = self
+                .ep
+                .connect(now, ENGINE_IP, SocketAddrV4::new(LINUX_IP, 5051))
+                .unwrap();
             self.ep.send(now, c, &message(self.done)).unwrap();
             self.ep.close(now, c).unwrap();
             self.conn = Some(c);
@@ -318,10 +385,7 @@ impl Host for Sequential {
                 }
             }
         }
-        while let Some(t) = self.ep.poll_transmit(now, &mut self.buf[ipv4::HEADER_LEN..]) {
-            ipv4::write_header(&mut self.buf, t.src, t.dst, t.len, 0);
-            out.push(self.buf[..ipv4::HEADER_LEN + t.len].to_vec());
-        }
+        transmit_all(&mut self.ep, now, &mut self.buf, &mut self.ident, out);
     }
     fn poll_at(&mut self, _now: Instant) -> Option<Instant> {
         self.ep.poll_timeout()

@@ -21,7 +21,11 @@ fn random_scenario(seed: u64) -> Scenario {
         jitter: Duration::from_micros(r.below(5_000)),
     };
     let cfg = Config {
-        congestion: if r.chance(0.5) { Algorithm::Cubic } else { Algorithm::NewReno },
+        congestion: if r.chance(0.5) {
+            Algorithm::Cubic
+        } else {
+            Algorithm::NewReno
+        },
         sack: r.chance(0.7),
         timestamps: r.chance(0.7),
         window_scaling: r.chance(0.7),
@@ -31,8 +35,16 @@ fn random_scenario(seed: u64) -> Scenario {
         max_ooo_ranges: 1 + r.below(16) as usize,
         ..Config::default()
     };
-    let other = if r.chance(0.5) { Impl::Smol(8192 + r.below(60_000) as usize) } else { Impl::Halyard(cfg.clone()) };
-    let (client, server) = if r.chance(0.5) { (Impl::Halyard(cfg), other) } else { (other, Impl::Halyard(cfg)) };
+    let other = if r.chance(0.5) {
+        Impl::Smol(8192 + r.below(60_000) as usize)
+    } else {
+        Impl::Halyard(cfg.clone().into())
+    };
+    let (client, server) = if r.chance(0.5) {
+        (Impl::Halyard(cfg.into()), other)
+    } else {
+        (other, Impl::Halyard(cfg.into()))
+    };
     Scenario {
         client,
         server,
@@ -57,16 +69,34 @@ fn seeded_faults_never_corrupt_duplicate_or_truncate() {
         let (r, c, sv) = s.run();
         for h in [&c, &sv] {
             let st = h.stream();
-            assert_eq!(st.mismatch, None, "seed {seed}: {} got corrupted data: {st:?}", h.name());
-            assert!(st.received <= st.recv_expect, "seed {seed}: {} got extra data", h.name());
+            assert_eq!(
+                st.mismatch,
+                None,
+                "seed {seed}: {} got corrupted data: {st:?}",
+                h.name()
+            );
+            assert!(
+                st.received <= st.recv_expect,
+                "seed {seed}: {} got extra data",
+                h.name()
+            );
             if st.eof {
-                assert_eq!(st.received, st.recv_expect, "seed {seed}: {} silently truncated", h.name());
+                assert_eq!(
+                    st.received,
+                    st.recv_expect,
+                    "seed {seed}: {} silently truncated",
+                    h.name()
+                );
             }
         }
         match r.end {
             End::Done => done += 1,
             End::Failed => {}
-            other => panic!("seed {seed}: neither delivered nor failed: {other:?} {r:?} {:?} {:?}", c.stream(), sv.stream()),
+            other => panic!(
+                "seed {seed}: neither delivered nor failed: {other:?} {r:?} {:?} {:?}",
+                c.stream(),
+                sv.stream()
+            ),
         }
     }
     assert!(done >= 40, "most seeded runs must complete, {done}/48 did");

@@ -13,7 +13,11 @@ pub struct ChallengeLimiter {
 
 impl ChallengeLimiter {
     pub fn new(limit: u32) -> ChallengeLimiter {
-        ChallengeLimiter { limit, window_start: Instant::ZERO, sent: 0 }
+        ChallengeLimiter {
+            limit,
+            window_start: Instant::ZERO,
+            sent: 0,
+        }
     }
 
     /// True (and counted) when one more challenge ACK may be sent at `now`.

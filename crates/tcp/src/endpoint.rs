@@ -24,7 +24,7 @@ use crate::stats::Stats;
 use crate::table::{ConnTable, FourTuple};
 use crate::time::Instant;
 use crate::timer_queue::TimerQueue;
-use crate::wire::{Flags, Options, Segment, SegmentHeader, MAX_OPTIONS_LEN, HEADER_LEN};
+use crate::wire::{Flags, Options, Segment, SegmentHeader, HEADER_LEN, MAX_OPTIONS_LEN};
 
 /// Smallest buffer [`Endpoint::poll_transmit`] accepts: a header with full options. Give
 /// it `MAX_HEADER + mss` bytes to send full-sized segments.
@@ -167,14 +167,19 @@ impl Endpoint {
             return Err(Error::AddrInUse);
         }
         let idx = self.listeners.len() as u32;
-        self.listeners.push(Some(Listener::new(addr, self.cfg.accept_backlog)));
+        self.listeners
+            .push(Some(Listener::new(addr, self.cfg.accept_backlog)));
         self.listen_map.insert(addr, idx);
         Ok(ListenerId(idx))
     }
 
     /// Stops listening; connections waiting in its accept queue are reset.
     pub fn unlisten(&mut self, now: Instant, id: ListenerId) -> Result<(), Error> {
-        let l = self.listeners.get_mut(id.0 as usize).and_then(Option::take).ok_or(Error::InvalidHandle)?;
+        let l = self
+            .listeners
+            .get_mut(id.0 as usize)
+            .and_then(Option::take)
+            .ok_or(Error::InvalidHandle)?;
         self.listen_map.remove(&l.addr);
         for idx in l.accept_queue {
             self.slots[idx as usize].in_accept_queue = false;
@@ -190,7 +195,10 @@ impl Endpoint {
         let slot = &mut self.slots[idx as usize];
         slot.in_accept_queue = false;
         slot.owned = true;
-        let id = ConnId { index: idx, generation: slot.generation };
+        let id = ConnId {
+            index: idx,
+            generation: slot.generation,
+        };
         if slot.conn.as_ref().is_some_and(|c| !c.events.is_empty()) && !slot.in_events {
             slot.in_events = true;
             self.events.push_back(Pending::Conn(idx));
@@ -201,24 +209,42 @@ impl Endpoint {
     fn find_listener(&self, addr: SocketAddrV4) -> Option<u32> {
         self.listen_map
             .get(&addr)
-            .or_else(|| self.listen_map.get(&SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, addr.port())))
+            .or_else(|| {
+                self.listen_map
+                    .get(&SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, addr.port()))
+            })
             .copied()
     }
 
     // ----- connections -----------------------------------------------------------------
 
     /// Active open from `local_ip` (an ephemeral port is chosen, RFC 6056) to `remote`.
-    pub fn connect(&mut self, now: Instant, local_ip: Ipv4Addr, remote: SocketAddrV4) -> Result<ConnId, Error> {
+    pub fn connect(
+        &mut self,
+        now: Instant,
+        local_ip: Ipv4Addr,
+        remote: SocketAddrV4,
+    ) -> Result<ConnId, Error> {
         let table = &self.table;
         let port = self
             .ports
-            .pick(local_ip, remote, |p| table.contains(&FourTuple { local: SocketAddrV4::new(local_ip, p), remote }))
+            .pick(local_ip, remote, |p| {
+                table.contains(&FourTuple {
+                    local: SocketAddrV4::new(local_ip, p),
+                    remote,
+                })
+            })
             .ok_or(Error::NoPorts)?;
         self.connect_from(now, SocketAddrV4::new(local_ip, port), remote)
     }
 
     /// Active open from an explicit local address and port.
-    pub fn connect_from(&mut self, now: Instant, local: SocketAddrV4, remote: SocketAddrV4) -> Result<ConnId, Error> {
+    pub fn connect_from(
+        &mut self,
+        now: Instant,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+    ) -> Result<ConnId, Error> {
         let tuple = FourTuple { local, remote };
         if self.table.contains(&tuple) {
             return Err(Error::AddrInUse);
@@ -226,11 +252,14 @@ impl Endpoint {
         if self.live >= self.cfg.max_connections {
             return Err(Error::TooManyConnections);
         }
-        let conn = Connection::connect(&self.cfg, tuple, self.isn.isn(&tuple, now), self.isn.ts_offset(&tuple), now);
+        let conn = Connection::connect(&self.cfg, tuple, self.isn.identity(&tuple, now), now);
         let idx = self.alloc(conn);
         self.slots[idx as usize].owned = true;
         self.touch(now, idx);
-        Ok(ConnId { index: idx, generation: self.slots[idx as usize].generation })
+        Ok(ConnId {
+            index: idx,
+            generation: self.slots[idx as usize].generation,
+        })
     }
 
     fn alloc(&mut self, conn: Connection) -> u32 {
@@ -269,14 +298,18 @@ impl Endpoint {
 
     fn conn_mut(&mut self, id: ConnId) -> Result<&mut Connection, Error> {
         match self.slots.get_mut(id.index as usize) {
-            Some(s) if s.generation == id.generation && s.owned => s.conn.as_deref_mut().ok_or(Error::InvalidHandle),
+            Some(s) if s.generation == id.generation && s.owned => {
+                s.conn.as_deref_mut().ok_or(Error::InvalidHandle)
+            }
             _ => Err(Error::InvalidHandle),
         }
     }
 
     fn conn_ref(&self, id: ConnId) -> Result<&Connection, Error> {
         match self.slots.get(id.index as usize) {
-            Some(s) if s.generation == id.generation && s.owned => s.conn.as_deref().ok_or(Error::InvalidHandle),
+            Some(s) if s.generation == id.generation && s.owned => {
+                s.conn.as_deref().ok_or(Error::InvalidHandle)
+            }
             _ => Err(Error::InvalidHandle),
         }
     }
@@ -310,11 +343,18 @@ impl Endpoint {
     }
 
     fn abort_slot(&mut self, now: Instant, idx: u32) {
-        let Some(c) = self.slots[idx as usize].conn.as_deref_mut() else { return };
+        let Some(c) = self.slots[idx as usize].conn.as_deref_mut() else {
+            return;
+        };
         if let Some(seq) = c.abort_rst() {
             let (local, remote) = (c.tuple.local, c.tuple.remote);
             c.terminate(Some(Error::Aborted));
-            self.queue_rst(RstReply { local, remote, seq, ack: None });
+            self.queue_rst(RstReply {
+                local,
+                remote,
+                seq,
+                ack: None,
+            });
         } else {
             c.terminate(Some(Error::Aborted));
         }
@@ -393,19 +433,32 @@ impl Endpoint {
             }
         };
         let h = &seg.header;
-        let tuple = FourTuple { local: SocketAddrV4::new(dst, h.dst_port), remote: SocketAddrV4::new(src, h.src_port) };
+        let tuple = FourTuple {
+            local: SocketAddrV4::new(dst, h.dst_port),
+            remote: SocketAddrV4::new(src, h.src_port),
+        };
         if let Some(idx) = self.table.get(&tuple) {
-            let Some(conn) = self.slots[idx as usize].conn.as_deref_mut() else { return };
+            let Some(conn) = self.slots[idx as usize].conn.as_deref_mut() else {
+                return;
+            };
             let fresh_syn = h.flags.contains(Flags::SYN) && !h.flags.contains(Flags::ACK);
             if fresh_syn && conn.time_wait_allows_reuse(h.seq, h.options.timestamp.map(|t| t.0)) {
                 // RFC 9293 3.10.7.4 / RFC 6191: a new incarnation may take over TIME-WAIT.
                 conn.terminate(None);
                 self.touch(now, idx);
             } else {
-                let mut ctx = InputCtx { stats: &mut self.stats, challenge: &mut self.challenge };
+                let mut ctx = InputCtx {
+                    stats: &mut self.stats,
+                    challenge: &mut self.challenge,
+                };
                 let reply = conn.input(now, &seg, &mut ctx);
                 if let Reply::Rst { seq } = reply {
-                    self.queue_rst(RstReply { local: tuple.local, remote: tuple.remote, seq, ack: None });
+                    self.queue_rst(RstReply {
+                        local: tuple.local,
+                        remote: tuple.remote,
+                        seq,
+                        ack: None,
+                    });
                 }
                 self.touch(now, idx);
                 return;
@@ -427,9 +480,19 @@ impl Endpoint {
             return;
         }
         let r = if h.flags.contains(Flags::ACK) {
-            RstReply { local: tuple.local, remote: tuple.remote, seq: h.ack, ack: None }
+            RstReply {
+                local: tuple.local,
+                remote: tuple.remote,
+                seq: h.ack,
+                ack: None,
+            }
         } else {
-            RstReply { local: tuple.local, remote: tuple.remote, seq: Seq(0), ack: Some(h.seq + seg.seq_len()) }
+            RstReply {
+                local: tuple.local,
+                remote: tuple.remote,
+                seq: Seq(0),
+                ack: Some(h.seq + seg.seq_len()),
+            }
         };
         self.queue_rst(r);
     }
@@ -458,7 +521,9 @@ impl Endpoint {
             self.stats.drop_listen_invalid += 1;
             return;
         }
-        let Some(l) = self.listeners[lid as usize].as_mut() else { return };
+        let Some(l) = self.listeners[lid as usize].as_mut() else {
+            return;
+        };
         if l.syn_count >= self.cfg.syn_backlog
             || l.accept_queue.len() >= self.cfg.accept_backlog
             || self.live >= self.cfg.max_connections
@@ -467,7 +532,7 @@ impl Endpoint {
             return;
         }
         l.syn_count += 1;
-        let conn = Connection::accept_syn(&self.cfg, tuple, self.isn.isn(&tuple, now), self.isn.ts_offset(&tuple), now, h);
+        let conn = Connection::accept_syn(&self.cfg, tuple, self.isn.identity(&tuple, now), now, h);
         let idx = self.alloc(conn);
         let slot = &mut self.slots[idx as usize];
         slot.listener = Some(lid);
@@ -479,11 +544,17 @@ impl Endpoint {
     /// and freeing when closed, events, the transmit queue and the timer heap.
     fn touch(&mut self, now: Instant, idx: u32) {
         let slot = &mut self.slots[idx as usize];
-        let Some(conn) = slot.conn.as_deref_mut() else { return };
+        let Some(conn) = slot.conn.as_deref_mut() else {
+            return;
+        };
         if slot.in_syn_queue && conn.state != State::SynReceived {
             slot.in_syn_queue = false;
             let lid = slot.listener.unwrap_or(u32::MAX);
-            match self.listeners.get_mut(lid as usize).and_then(Option::as_mut) {
+            match self
+                .listeners
+                .get_mut(lid as usize)
+                .and_then(Option::as_mut)
+            {
                 Some(l) => {
                     l.syn_count -= 1;
                     if conn.state.is_synchronized() {
@@ -509,14 +580,20 @@ impl Endpoint {
             }
         }
         let slot = &mut self.slots[idx as usize];
-        let Some(conn) = slot.conn.as_deref_mut() else { return };
+        let Some(conn) = slot.conn.as_deref_mut() else {
+            return;
+        };
         if conn.is_closed() {
             if self.table.get(&conn.tuple) == Some(idx) {
                 self.table.remove(&conn.tuple);
             }
             if slot.in_accept_queue {
                 slot.in_accept_queue = false;
-                if let Some(l) = slot.listener.and_then(|l| self.listeners.get_mut(l as usize)).and_then(Option::as_mut) {
+                if let Some(l) = slot
+                    .listener
+                    .and_then(|l| self.listeners.get_mut(l as usize))
+                    .and_then(Option::as_mut)
+                {
                     l.accept_queue.retain(|&i| i != idx);
                 }
             }
@@ -539,7 +616,9 @@ impl Endpoint {
     /// Pushes the connection's current deadline to the timer heap if it changed.
     fn reschedule(&mut self, idx: u32) {
         let slot = &mut self.slots[idx as usize];
-        let Some(conn) = slot.conn.as_deref() else { return };
+        let Some(conn) = slot.conn.as_deref() else {
+            return;
+        };
         let d = conn.next_deadline();
         if d != slot.scheduled {
             slot.scheduled = d;
@@ -574,7 +653,11 @@ impl Endpoint {
         while let Some(&idx) = self.tx.front() {
             if let Some(conn) = self.slots[idx as usize].conn.as_deref_mut() {
                 if let Some(len) = conn.output(now, buf, &mut self.stats) {
-                    let t = Transmit { src: *conn.tuple.local.ip(), dst: *conn.tuple.remote.ip(), len };
+                    let t = Transmit {
+                        src: *conn.tuple.local.ip(),
+                        dst: *conn.tuple.remote.ip(),
+                        len,
+                    };
                     self.stats.segments_out += 1;
                     self.touch(now, idx);
                     return Some(t);
@@ -594,13 +677,21 @@ impl Endpoint {
             dst_port: r.remote.port(),
             seq: r.seq,
             ack: r.ack.unwrap_or(Seq(0)),
-            flags: if r.ack.is_some() { Flags::RST | Flags::ACK } else { Flags::RST },
+            flags: if r.ack.is_some() {
+                Flags::RST | Flags::ACK
+            } else {
+                Flags::RST
+            },
             window: 0,
             urgent: 0,
             options: Options::default(),
         };
         let len = h.emit(buf, 0, *r.local.ip(), *r.remote.ip());
-        Transmit { src: *r.local.ip(), dst: *r.remote.ip(), len }
+        Transmit {
+            src: *r.local.ip(),
+            dst: *r.remote.ip(),
+            len,
+        }
     }
 
     /// The earliest timer deadline, if any timer is pending.
@@ -638,7 +729,11 @@ impl Endpoint {
         while let Some(p) = self.events.pop_front() {
             match p {
                 Pending::Listener(lid) => {
-                    if let Some(l) = self.listeners.get_mut(lid as usize).and_then(Option::as_mut) {
+                    if let Some(l) = self
+                        .listeners
+                        .get_mut(lid as usize)
+                        .and_then(Option::as_mut)
+                    {
                         l.notified = false;
                         if !l.accept_queue.is_empty() {
                             return Some(Event::Acceptable(ListenerId(lid)));
@@ -651,7 +746,13 @@ impl Endpoint {
                     if let (true, Some(c)) = (slot.owned, slot.conn.as_deref_mut()) {
                         let ev = core::mem::replace(&mut c.events, Readiness::empty());
                         if !ev.is_empty() {
-                            return Some(Event::Conn(ConnId { index: idx, generation: slot.generation }, ev));
+                            return Some(Event::Conn(
+                                ConnId {
+                                    index: idx,
+                                    generation: slot.generation,
+                                },
+                                ev,
+                            ));
                         }
                     }
                 }

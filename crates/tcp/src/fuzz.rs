@@ -24,7 +24,7 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use crate::endpoint::MAX_HEADER;
 use crate::seq::Seq;
 use crate::time::Instant;
-use crate::wire::{Segment, HEADER_LEN};
+use crate::wire::{fill_checksum, Segment, HEADER_LEN};
 use crate::{Config, ConnId, Endpoint};
 
 const CLIENT_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
@@ -47,9 +47,16 @@ struct Rig {
 
 impl Rig {
     fn new() -> Rig {
-        let cfg = Config { syn_backlog: 4, accept_backlog: 4, max_ooo_ranges: 4, ..Config::default() };
+        let cfg = Config {
+            syn_backlog: 4,
+            accept_backlog: 4,
+            max_ooo_ranges: 4,
+            ..Config::default()
+        };
         let mut server = Endpoint::new(cfg.clone(), [7; 16]);
-        let listener = server.listen(SocketAddrV4::new(SERVER_IP, PORT)).unwrap_or_else(|_| unreachable!());
+        let listener = server
+            .listen(SocketAddrV4::new(SERVER_IP, PORT))
+            .unwrap_or_else(|_| unreachable!());
         let mut r = Rig {
             client: Endpoint::new(cfg, [8; 16]),
             server,
@@ -62,7 +69,10 @@ impl Rig {
             last_ack: Seq(0),
             buf: vec![0; MAX_HEADER + 2048],
         };
-        if let Ok(c) = r.client.connect(r.now, CLIENT_IP, SocketAddrV4::new(SERVER_IP, PORT)) {
+        if let Ok(c) = r
+            .client
+            .connect(r.now, CLIENT_IP, SocketAddrV4::new(SERVER_IP, PORT))
+        {
             r.conn = Some(c);
             r.client_port = r.client.info(c).map(|i| i.local.port()).unwrap_or(1);
         }
@@ -80,11 +90,13 @@ impl Rig {
                     self.last_seq = s.header.seq + s.seq_len();
                     self.last_ack = s.header.ack;
                 }
-                self.server.receive(self.now, t.src, t.dst, &self.buf[..t.len]);
+                self.server
+                    .receive(self.now, t.src, t.dst, &self.buf[..t.len]);
             }
             while let Some(t) = self.server.poll_transmit(self.now, &mut self.buf) {
                 moved = true;
-                self.client.receive(self.now, t.src, t.dst, &self.buf[..t.len]);
+                self.client
+                    .receive(self.now, t.src, t.dst, &self.buf[..t.len]);
             }
             if self.accepted.is_none() {
                 self.accepted = self.server.accept(self.listener);
@@ -109,17 +121,29 @@ impl Rig {
     fn crafted(&mut self, sel: u8, bytes: &[u8]) {
         let mut seg = vec![0u8; bytes.len().max(HEADER_LEN)];
         seg[..bytes.len()].copy_from_slice(bytes);
-        let src_port = if sel & 1 == 0 { self.client_port } else { 1024 + u16::from(sel) };
+        let src_port = if sel & 1 == 0 {
+            self.client_port
+        } else {
+            1024 + u16::from(sel)
+        };
         seg[0..2].copy_from_slice(&src_port.to_be_bytes());
         seg[2..4].copy_from_slice(&PORT.to_be_bytes());
         if sel & 2 != 0 {
             let delta = u32::from(seg[4]) << 8 | u32::from(seg[5]);
-            let seq = if sel & 4 != 0 { self.last_seq + delta } else { self.last_seq - delta };
+            let seq = if sel & 4 != 0 {
+                self.last_seq + delta
+            } else {
+                self.last_seq - delta
+            };
             seg[4..8].copy_from_slice(&seq.0.to_be_bytes());
         }
         if sel & 8 != 0 {
             let delta = u32::from(seg[8]) << 8 | u32::from(seg[9]);
-            let ack = if sel & 16 != 0 { self.last_ack + delta } else { self.last_ack - delta };
+            let ack = if sel & 16 != 0 {
+                self.last_ack + delta
+            } else {
+                self.last_ack - delta
+            };
             seg[8..12].copy_from_slice(&ack.0.to_be_bytes());
         }
         if sel & 32 == 0 {
@@ -127,15 +151,7 @@ impl Rig {
             let words = (seg.len() / 4).clamp(5, 15) as u8;
             seg[12] = (seg[12] & 0x0f) | (words.min(5 + (seg[12] & 0x0f) % 11) << 4);
         }
-        seg[16] = 0;
-        seg[17] = 0;
-        let mut c = inet_checksum::Checksum::new();
-        c.add_bytes(&CLIENT_IP.octets());
-        c.add_bytes(&SERVER_IP.octets());
-        c.add_u16(6);
-        c.add_u16(seg.len() as u16);
-        c.add_bytes(&seg);
-        seg[16..18].copy_from_slice(&c.finish().to_be_bytes());
+        fill_checksum(&mut seg, CLIENT_IP, SERVER_IP);
         self.server.receive(self.now, CLIENT_IP, SERVER_IP, &seg);
     }
 }
@@ -150,8 +166,7 @@ pub fn fuzz_segments(data: &[u8]) {
         s
     };
     let mut scratch = [0u8; 1024];
-    loop {
-        let Some(&op) = take(1).first() else { break };
+    while let Some(&op) = take(1).first() {
         match op % 8 {
             0 => {
                 let len = usize::from(take(1).first().copied().unwrap_or(0));

@@ -15,6 +15,13 @@ use crate::time::Instant;
 const DOMAIN_ISN: u8 = 1;
 const DOMAIN_TS: u8 = 2;
 
+/// A connection's initial sequence number and timestamp-clock offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    pub iss: u32,
+    pub ts_offset: u32,
+}
+
 /// Keyed generator for ISNs and timestamp offsets.
 #[derive(Debug, Clone)]
 pub struct IsnGenerator {
@@ -36,6 +43,14 @@ impl IsnGenerator {
     /// RFC 6528 section 3.
     pub fn isn(&self, t: &FourTuple, now: Instant) -> u32 {
         ((now.micros() / 4) as u32).wrapping_add(self.hash(DOMAIN_ISN, t))
+    }
+
+    /// Both per-connection secrets for `t` at `now`.
+    pub fn identity(&self, t: &FourTuple, now: Instant) -> Identity {
+        Identity {
+            iss: self.isn(t, now),
+            ts_offset: self.ts_offset(t),
+        }
     }
 
     /// Random offset added to the timestamp clock (RFC 7323 section 5.4 / 7.1), so TSval
@@ -66,7 +81,10 @@ mod tests {
         let a = g.isn(&t, Instant::from_micros(0));
         assert_eq!(g.isn(&t, Instant::from_micros(400)), a.wrapping_add(100));
         assert_ne!(g.isn(&tuple(5001), Instant::from_micros(0)), a);
-        assert_ne!(IsnGenerator::new(SipKey([2; 16])).isn(&t, Instant::from_micros(0)), a);
+        assert_ne!(
+            IsnGenerator::new(SipKey([2; 16])).isn(&t, Instant::from_micros(0)),
+            a
+        );
         assert_ne!(g.ts_offset(&t), g.isn(&t, Instant::ZERO));
     }
 }

@@ -19,6 +19,11 @@ pub(crate) struct Listener {
 
 impl Listener {
     pub fn new(addr: SocketAddrV4, backlog: usize) -> Listener {
-        Listener { addr, syn_count: 0, accept_queue: VecDeque::with_capacity(backlog), notified: false }
+        Listener {
+            addr,
+            syn_count: 0,
+            accept_queue: VecDeque::with_capacity(backlog),
+            notified: false,
+        }
     }
 }

@@ -20,12 +20,22 @@ pub struct PortAllocator {
 
 impl PortAllocator {
     pub fn new(key: SipKey, min: u16, max: u16) -> PortAllocator {
-        PortAllocator { key, min: min.max(1), max: max.max(min.max(1)), next: 0 }
+        PortAllocator {
+            key,
+            min: min.max(1),
+            max: max.max(min.max(1)),
+            next: 0,
+        }
     }
 
     /// Picks a port for a connection from `local` to `remote` that `in_use` does not
     /// reject, trying every port of the range at most once.
-    pub fn pick(&mut self, local: Ipv4Addr, remote: SocketAddrV4, mut in_use: impl FnMut(u16) -> bool) -> Option<u16> {
+    pub fn pick(
+        &mut self,
+        local: Ipv4Addr,
+        remote: SocketAddrV4,
+        mut in_use: impl FnMut(u16) -> bool,
+    ) -> Option<u16> {
         let mut h = SipHasher::new(&self.key);
         h.write(&local.octets());
         h.write(&remote.ip().octets());
@@ -56,11 +66,16 @@ mod tests {
         let local = Ipv4Addr::new(10, 0, 0, 1);
         let mut used = [false; 10];
         for _ in 0..10 {
-            let port = p.pick(local, remote, |q| used[usize::from(q - 50_000)]).unwrap();
+            let port = p
+                .pick(local, remote, |q| used[usize::from(q - 50_000)])
+                .unwrap();
             assert!((50_000..=50_009).contains(&port));
             assert!(!used[usize::from(port - 50_000)]);
             used[usize::from(port - 50_000)] = true;
         }
-        assert_eq!(p.pick(local, remote, |q| used[usize::from(q - 50_000)]), None);
+        assert_eq!(
+            p.pick(local, remote, |q| used[usize::from(q - 50_000)]),
+            None
+        );
     }
 }

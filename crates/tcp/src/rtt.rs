@@ -47,7 +47,8 @@ impl RttEstimator {
             }
         }
         let srtt = self.srtt_us.unwrap_or(r);
-        self.rto_us = (srtt + (4 * self.rttvar_us).max(GRANULARITY_US)).clamp(self.min_us, self.max_us);
+        self.rto_us =
+            (srtt + (4 * self.rttvar_us).max(GRANULARITY_US)).clamp(self.min_us, self.max_us);
     }
 
     /// Doubles the RTO after a timeout (RFC 6298 section 5.5), up to the maximum.
@@ -71,7 +72,11 @@ mod tests {
     use super::*;
 
     fn est() -> RttEstimator {
-        RttEstimator::new(Duration::from_secs(1), Duration::from_millis(200), Duration::from_secs(60))
+        RttEstimator::new(
+            Duration::from_secs(1),
+            Duration::from_millis(200),
+            Duration::from_secs(60),
+        )
     }
 
     /// RFC 6298 section 2.1: RTO starts at 1 s; 2.2: first sample sets SRTT=R, RTTVAR=R/2.
@@ -107,6 +112,10 @@ mod tests {
         }
         assert_eq!(e.rto(), Duration::from_secs(60));
         e.sample(Duration::from_millis(1));
-        assert_eq!(e.rto(), Duration::from_millis(200), "a new sample undoes backoff");
+        assert_eq!(
+            e.rto(),
+            Duration::from_millis(200),
+            "a new sample undoes backoff"
+        );
     }
 }

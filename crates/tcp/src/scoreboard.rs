@@ -3,50 +3,30 @@
 //! oldest (lowest) information is kept and new ranges that do not merge are ignored,
 //! which only makes recovery more conservative.
 
-use alloc::vec::Vec;
-
+use crate::buffer::RangeSet;
 use crate::seq::Seq;
 
 /// SACKed ranges, sorted and disjoint.
 #[derive(Debug)]
 pub struct Scoreboard {
-    ranges: Vec<(Seq, Seq)>,
-    max: usize,
+    ranges: RangeSet,
 }
 
 impl Scoreboard {
     pub fn new(max: usize) -> Scoreboard {
-        Scoreboard { ranges: Vec::with_capacity(max), max }
+        Scoreboard {
+            ranges: RangeSet::new(max),
+        }
     }
 
-    /// Records a SACK block.
+    /// Records a SACK block (ignored if it would exceed the bound).
     pub fn insert(&mut self, left: Seq, right: Seq) {
-        if left >= right {
-            return;
-        }
-        let i = self.ranges.iter().position(|&(_, r)| r >= left).unwrap_or(self.ranges.len());
-        let mut j = i;
-        while j < self.ranges.len() && self.ranges[j].0 <= right {
-            j += 1;
-        }
-        if i == j {
-            if self.ranges.len() < self.max {
-                self.ranges.insert(i, (left, right));
-            }
-        } else {
-            let l = left.min(self.ranges[i].0);
-            let r = right.max(self.ranges[j - 1].1);
-            self.ranges[i] = (l, r);
-            self.ranges.drain(i + 1..j);
-        }
+        self.ranges.insert(left, right);
     }
 
     /// Forgets everything at or below the cumulative ACK.
     pub fn prune(&mut self, snd_una: Seq) {
-        self.ranges.retain(|&(_, r)| r > snd_una);
-        if let Some(first) = self.ranges.first_mut() {
-            first.0 = first.0.max(snd_una);
-        }
+        self.ranges.trim_below(snd_una);
     }
 
     /// Forgets everything (after an RTO: RFC 2018 section 8, the receiver may renege).
@@ -56,14 +36,18 @@ impl Scoreboard {
 
     /// Bytes SACKed in total.
     pub fn sacked_bytes(&self) -> u32 {
-        self.ranges.iter().map(|&(l, r)| r.since(l)).sum()
+        self.ranges
+            .as_slice()
+            .iter()
+            .map(|&(l, r)| r.since(l))
+            .sum()
     }
 
     /// RFC 6675 IsLost approximated per range: everything below the left edge of the range
     /// where at least `threshold` SACKed bytes lie at or above is considered lost.
     pub fn lost_boundary(&self, threshold: u32) -> Option<Seq> {
         let mut above = 0u32;
-        for &(l, r) in self.ranges.iter().rev() {
+        for &(l, r) in self.ranges.as_slice().iter().rev() {
             above += r.since(l);
             if above >= threshold {
                 return Some(l);
@@ -76,7 +60,7 @@ impl Scoreboard {
     /// with the end of that hole (capped at `end`).
     pub fn next_hole(&self, from: Seq, end: Seq) -> Option<(Seq, Seq)> {
         let mut s = from;
-        for &(l, r) in &self.ranges {
+        for &(l, r) in self.ranges.as_slice() {
             if r <= s {
                 continue;
             }
@@ -95,10 +79,15 @@ impl Scoreboard {
         }
         let covered: u32 = self
             .ranges
+            .as_slice()
             .iter()
             .map(|&(l, r)| {
                 let (a, b) = (l.max(from), r.min(end));
-                if a < b { b.since(a) } else { 0 }
+                if a < b {
+                    b.since(a)
+                } else {
+                    0
+                }
             })
             .sum();
         end.since(from) - covered

@@ -26,12 +26,20 @@ impl Seq {
 
     /// The later of the two numbers.
     pub fn max(self, other: Seq) -> Seq {
-        if self >= other { self } else { other }
+        if self >= other {
+            self
+        } else {
+            other
+        }
     }
 
     /// The earlier of the two numbers.
     pub fn min(self, other: Seq) -> Seq {
-        if self <= other { self } else { other }
+        if self <= other {
+            self
+        } else {
+            other
+        }
     }
 
     /// True when `lo <= self < hi` in sequence space.

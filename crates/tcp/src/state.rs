@@ -19,6 +19,9 @@ pub enum State {
 impl State {
     /// True once the handshake completed (sequence numbers synchronized).
     pub fn is_synchronized(self) -> bool {
-        !matches!(self, State::Closed | State::Listen | State::SynSent | State::SynReceived)
+        !matches!(
+            self,
+            State::Closed | State::Listen | State::SynSent | State::SynReceived
+        )
     }
 }

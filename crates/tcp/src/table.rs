@@ -18,7 +18,7 @@ pub struct FourTuple {
 
 impl FourTuple {
     /// The tuple's bytes in a fixed order, for keyed hashing (ISN, timestamp offsets).
-    pub fn to_bytes(&self) -> [u8; 12] {
+    pub fn to_bytes(self) -> [u8; 12] {
         let mut b = [0u8; 12];
         b[..4].copy_from_slice(&self.local.ip().octets());
         b[4..6].copy_from_slice(&self.local.port().to_be_bytes());
@@ -36,7 +36,9 @@ pub struct ConnTable {
 
 impl ConnTable {
     pub fn new(key: SipKey) -> ConnTable {
-        ConnTable { map: HashMap::with_hasher(key) }
+        ConnTable {
+            map: HashMap::with_hasher(key),
+        }
     }
 
     pub fn get(&self, t: &FourTuple) -> Option<u32> {

@@ -21,7 +21,9 @@ impl Instant {
 
     /// An instant `millis` milliseconds after the origin.
     pub const fn from_millis(millis: u64) -> Instant {
-        Instant { micros: millis * 1000 }
+        Instant {
+            micros: millis * 1000,
+        }
     }
 
     /// Microseconds since the origin.
@@ -43,7 +45,9 @@ impl Instant {
 impl Add<Duration> for Instant {
     type Output = Instant;
     fn add(self, d: Duration) -> Instant {
-        Instant { micros: self.micros.saturating_add(d.as_micros() as u64) }
+        Instant {
+            micros: self.micros.saturating_add(d.as_micros() as u64),
+        }
     }
 }
 

@@ -46,30 +46,31 @@ fn steady_state_transfer_does_not_allocate() {
     let mut sink = vec![0u8; 64 * 1024];
     let mut s = None;
     let mut moved = 0usize;
-    let mut round = |a: &mut Endpoint, b: &mut Endpoint, now: Instant, s: &mut Option<_>, moved: &mut usize| {
-        a.handle_timeout(now);
-        b.handle_timeout(now);
-        let _ = a.send(now, c, &data);
-        while let Some(t) = a.poll_transmit(now, &mut buf) {
-            b.receive(now, t.src, t.dst, &buf[..t.len]);
-        }
-        if s.is_none() {
-            *s = b.accept(l);
-        }
-        if let Some(s) = *s {
-            while let Ok(n) = b.recv(now, s, &mut sink) {
-                if n == 0 {
-                    break;
-                }
-                *moved += n;
+    let mut round =
+        |a: &mut Endpoint, b: &mut Endpoint, now: Instant, s: &mut Option<_>, moved: &mut usize| {
+            a.handle_timeout(now);
+            b.handle_timeout(now);
+            let _ = a.send(now, c, &data);
+            while let Some(t) = a.poll_transmit(now, &mut buf) {
+                b.receive(now, t.src, t.dst, &buf[..t.len]);
             }
-        }
-        while let Some(t) = b.poll_transmit(now, &mut buf) {
-            a.receive(now, t.src, t.dst, &buf[..t.len]);
-        }
-        while a.poll_event().is_some() {}
-        while b.poll_event().is_some() {}
-    };
+            if s.is_none() {
+                *s = b.accept(l);
+            }
+            if let Some(s) = *s {
+                while let Ok(n) = b.recv(now, s, &mut sink) {
+                    if n == 0 {
+                        break;
+                    }
+                    *moved += n;
+                }
+            }
+            while let Some(t) = b.poll_transmit(now, &mut buf) {
+                a.receive(now, t.src, t.dst, &buf[..t.len]);
+            }
+            while a.poll_event().is_some() {}
+            while b.poll_event().is_some() {}
+        };
     for _ in 0..2000 {
         now = Instant::from_micros(now.micros() + 500);
         round(&mut a, &mut b, now, &mut s, &mut moved);
@@ -81,6 +82,10 @@ fn steady_state_transfer_does_not_allocate() {
         round(&mut a, &mut b, now, &mut s, &mut moved);
     }
     let allocs = ALLOCS.load(Ordering::Relaxed) - before;
-    assert!(moved - warm > 50_000_000, "steady state moved data: {}", moved - warm);
+    assert!(
+        moved - warm > 50_000_000,
+        "steady state moved data: {}",
+        moved - warm
+    );
     assert_eq!(allocs, 0, "allocations during steady-state transfer");
 }

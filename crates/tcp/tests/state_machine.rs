@@ -44,7 +44,10 @@ fn simultaneous_open() {
         let syn_b = buf[..tb.len].to_vec();
         p.b.receive(p.now, A_IP, B_IP, &syn_a);
         p.a.receive(p.now, B_IP, A_IP, &syn_b);
-        assert_eq!(p.a.state(ca).unwrap() == State::SynReceived, p.b.state(cb).unwrap() == State::SynReceived);
+        assert_eq!(
+            p.a.state(ca).unwrap() == State::SynReceived,
+            p.b.state(cb).unwrap() == State::SynReceived
+        );
     }
     p.flush();
     assert_eq!(p.a.state(ca).unwrap(), State::Established);
@@ -113,7 +116,9 @@ fn half_close() {
 #[test]
 fn rst_from_closed_port_refuses() {
     let mut p = Pair::default_pair();
-    let c = p.a.connect(p.now, A_IP, SocketAddrV4::new(B_IP, 9)).unwrap();
+    let c =
+        p.a.connect(p.now, A_IP, SocketAddrV4::new(B_IP, 9))
+            .unwrap();
     p.flush();
     assert_eq!(p.a.info(c).unwrap().error, Some(Error::Refused));
     assert_eq!(p.b.stats().drop_no_connection, 1);
@@ -128,13 +133,24 @@ fn rfc5961_3_2_rst_must_be_exact() {
     let port = port_of(&p, c);
     let (nxt, ack) = p.last_seq_ack(Dir::AtoB);
     let before = p.log.len();
-    p.inject(Dir::AtoB, Pair::header(Dir::AtoB, port, nxt + 100, ack, Flags::RST), b"");
+    p.inject(
+        Dir::AtoB,
+        Pair::header(Dir::AtoB, port, nxt + 100, ack, Flags::RST),
+        b"",
+    );
     p.flush();
     assert_eq!(p.b.state(s).unwrap(), State::Established);
     assert_eq!(p.b.stats().drop_rst_not_exact, 1);
     assert_eq!(p.b.stats().challenge_acks, 1);
-    assert!(p.log[before..].iter().any(|(d, _, _)| *d == Dir::BtoA), "challenge ACK sent");
-    p.inject(Dir::AtoB, Pair::header(Dir::AtoB, port, nxt, ack, Flags::RST), b"");
+    assert!(
+        p.log[before..].iter().any(|(d, _, _)| *d == Dir::BtoA),
+        "challenge ACK sent"
+    );
+    p.inject(
+        Dir::AtoB,
+        Pair::header(Dir::AtoB, port, nxt, ack, Flags::RST),
+        b"",
+    );
     assert_eq!(p.b.info(s).unwrap().error, Some(Error::Reset));
     assert_eq!(p.b.state(s).unwrap(), State::Closed);
 }
@@ -147,7 +163,17 @@ fn rfc5961_4_2_syn_in_window_challenged() {
     let (c, _l, s) = p.connect();
     let port = port_of(&p, c);
     let (nxt, _) = p.last_seq_ack(Dir::AtoB);
-    p.inject(Dir::AtoB, Pair::header(Dir::AtoB, port, nxt + 5, halyard_tcp::seq::Seq(0), Flags::SYN), b"");
+    p.inject(
+        Dir::AtoB,
+        Pair::header(
+            Dir::AtoB,
+            port,
+            nxt + 5,
+            halyard_tcp::seq::Seq(0),
+            Flags::SYN,
+        ),
+        b"",
+    );
     assert_eq!(p.b.state(s).unwrap(), State::Established);
     assert_eq!(p.b.stats().drop_syn_in_window, 1);
     assert_eq!(p.b.stats().challenge_acks, 1);
@@ -161,7 +187,11 @@ fn rfc5961_5_2_ack_of_unsent_data_dropped() {
     let (c, _l, s) = p.connect();
     let port = port_of(&p, c);
     let (nxt, ack) = p.last_seq_ack(Dir::AtoB);
-    p.inject(Dir::AtoB, Pair::header(Dir::AtoB, port, nxt, ack + 100_000, Flags::ACK), b"evil");
+    p.inject(
+        Dir::AtoB,
+        Pair::header(Dir::AtoB, port, nxt, ack + 100_000, Flags::ACK),
+        b"evil",
+    );
     assert_eq!(p.b.stats().drop_bad_ack, 1);
     assert_eq!(p.b.recv_queue(s).unwrap(), 0);
 }
@@ -170,11 +200,25 @@ fn rfc5961_5_2_ack_of_unsent_data_dropped() {
 /// connections than the backlog, and they expire after the SYN-ACK retries.
 #[test]
 fn syn_flood_is_bounded() {
-    let cfg = Config { syn_backlog: 8, syn_retries: 2, ..Config::default() };
+    let cfg = Config {
+        syn_backlog: 8,
+        syn_retries: 2,
+        ..Config::default()
+    };
     let mut p = Pair::new(Config::default(), cfg);
     let l = p.b.listen(SocketAddrV4::new(B_IP, PORT)).unwrap();
     for port in 1000..2000u16 {
-        p.inject(Dir::AtoB, Pair::header(Dir::AtoB, port, halyard_tcp::seq::Seq(7), halyard_tcp::seq::Seq(0), Flags::SYN), b"");
+        p.inject(
+            Dir::AtoB,
+            Pair::header(
+                Dir::AtoB,
+                port,
+                halyard_tcp::seq::Seq(7),
+                halyard_tcp::seq::Seq(0),
+                Flags::SYN,
+            ),
+            b"",
+        );
     }
     assert_eq!(p.b.connection_count(), 8);
     assert_eq!(p.b.stats().drop_syn_queue_full, 992);
@@ -183,7 +227,17 @@ fn syn_flood_is_bounded() {
     assert_eq!(p.b.connection_count(), 0);
     // Without anyone answering, half-open entries expire after the retries.
     for port in 3000..3008u16 {
-        p.inject(Dir::AtoB, Pair::header(Dir::AtoB, port, halyard_tcp::seq::Seq(7), halyard_tcp::seq::Seq(0), Flags::SYN), b"");
+        p.inject(
+            Dir::AtoB,
+            Pair::header(
+                Dir::AtoB,
+                port,
+                halyard_tcp::seq::Seq(7),
+                halyard_tcp::seq::Seq(0),
+                Flags::SYN,
+            ),
+            b"",
+        );
     }
     let mut drop_all = |_: Dir, _: &halyard_tcp::wire::Segment<'_>| false;
     for _ in 0..50 {
@@ -192,7 +246,9 @@ fn syn_flood_is_bounded() {
     assert_eq!(p.b.connection_count(), 0);
     assert!(p.b.accept(l).is_none());
     // A real client still gets in afterwards.
-    let c = p.a.connect(p.now, A_IP, SocketAddrV4::new(B_IP, PORT)).unwrap();
+    let c =
+        p.a.connect(p.now, A_IP, SocketAddrV4::new(B_IP, PORT))
+            .unwrap();
     p.flush();
     assert_eq!(p.a.state(c).unwrap(), State::Established);
     assert!(p.b.accept(l).is_some());
@@ -206,7 +262,14 @@ fn rfc7323_5_3_paws_drops_old_duplicate() {
     let (c, _l, s) = p.connect();
     p.a.send(p.now, c, b"first").unwrap();
     p.flush();
-    let old = p.log.iter().rev().find(|(d, _, b)| *d == Dir::AtoB && b.len() > 32).unwrap().2.clone();
+    let old = p
+        .log
+        .iter()
+        .rev()
+        .find(|(d, _, b)| *d == Dir::AtoB && b.len() > 32)
+        .unwrap()
+        .2
+        .clone();
     p.advance(1000);
     p.a.send(p.now, c, b"second").unwrap();
     p.flush();
@@ -220,7 +283,10 @@ fn rfc7323_5_3_paws_drops_old_duplicate() {
 /// unscaled, and later windows beyond 64 KiB are expressed with the shift.
 #[test]
 fn rfc7323_2_window_scaling() {
-    let cfg = Config { recv_buffer: 1 << 20, ..Config::default() };
+    let cfg = Config {
+        recv_buffer: 1 << 20,
+        ..Config::default()
+    };
     let mut p = Pair::new(cfg.clone(), cfg);
     let (c, _l, _s) = p.connect();
     p.a.send(p.now, c, &[5u8; 3000]).unwrap();
@@ -240,16 +306,25 @@ fn rfc7323_2_window_scaling() {
 /// connection fails after the retry limit.
 #[test]
 fn rfc6298_rto_backoff() {
-    let cfg = Config { max_retransmits: 5, ..Config::default() };
+    let cfg = Config {
+        max_retransmits: 5,
+        ..Config::default()
+    };
     let mut p = Pair::new(cfg, Config::default());
     let (c, _l, _s) = p.connect();
     p.a.send(p.now, c, b"lost forever").unwrap();
-    let mut drop_data = |d: Dir, s: &halyard_tcp::wire::Segment<'_>| !(d == Dir::AtoB && !s.payload.is_empty());
+    let mut drop_data =
+        |d: Dir, s: &halyard_tcp::wire::Segment<'_>| d != Dir::AtoB || s.payload.is_empty();
     p.flush_with(&mut drop_data);
     for _ in 0..20 {
         p.step_timers(200_000, &mut drop_data);
     }
-    let times: Vec<u64> = p.segs(Dir::AtoB).iter().filter(|(_, s)| !s.payload.is_empty()).map(|(t, _)| t.micros()).collect();
+    let times: Vec<u64> = p
+        .segs(Dir::AtoB)
+        .iter()
+        .filter(|(_, s)| !s.payload.is_empty())
+        .map(|(t, _)| t.micros())
+        .collect();
     assert_eq!(times.len(), 6, "original plus 5 retransmissions");
     let gaps: Vec<u64> = times.windows(2).map(|w| w[1] - w[0]).collect();
     for w in gaps.windows(2) {
@@ -263,7 +338,10 @@ fn rfc6298_rto_backoff() {
 #[test]
 fn rfc5681_3_2_fast_retransmit() {
     for sack in [true, false] {
-        let cfg = Config { sack, ..Config::default() };
+        let cfg = Config {
+            sack,
+            ..Config::default()
+        };
         let mut p = Pair::new(cfg.clone(), cfg);
         let (c, _l, s) = p.connect();
         let data = vec![7u8; 20 * 1448];
@@ -311,11 +389,31 @@ fn rfc5681_4_2_delayed_ack() {
     let mark = p.log.len();
     p.a.send(p.now, c, b"tiny").unwrap();
     p.flush();
-    assert_eq!(p.log[mark..].iter().filter(|(d, _, _)| *d == Dir::BtoA).count(), 0, "ACK delayed");
+    assert_eq!(
+        p.log[mark..]
+            .iter()
+            .filter(|(d, _, _)| *d == Dir::BtoA)
+            .count(),
+        0,
+        "ACK delayed"
+    );
     p.advance(39);
-    assert_eq!(p.log[mark..].iter().filter(|(d, _, _)| *d == Dir::BtoA).count(), 0);
+    assert_eq!(
+        p.log[mark..]
+            .iter()
+            .filter(|(d, _, _)| *d == Dir::BtoA)
+            .count(),
+        0
+    );
     p.advance(1);
-    assert_eq!(p.log[mark..].iter().filter(|(d, _, _)| *d == Dir::BtoA).count(), 1, "ACK at 40 ms");
+    assert_eq!(
+        p.log[mark..]
+            .iter()
+            .filter(|(d, _, _)| *d == Dir::BtoA)
+            .count(),
+        1,
+        "ACK at 40 ms"
+    );
 }
 
 /// RFC 9293 3.7.4 (Nagle): small writes are held while data is unacknowledged; with
@@ -343,7 +441,10 @@ fn rfc9293_3_7_4_nagle_and_nodelay() {
 /// on a timer) when the application frees a useful amount.
 #[test]
 fn rfc9293_3_8_6_receiver_sws_and_window_update() {
-    let cfg = Config { recv_buffer: 16 * 1024, ..Config::default() };
+    let cfg = Config {
+        recv_buffer: 16 * 1024,
+        ..Config::default()
+    };
     let mut p = Pair::new(Config::default(), cfg);
     let (c, _l, s) = p.connect();
     p.a.send(p.now, c, &vec![3u8; 64 * 1024]).unwrap();
@@ -356,20 +457,30 @@ fn rfc9293_3_8_6_receiver_sws_and_window_update() {
     let mut small = [0u8; 100];
     p.b.recv(p.now, s, &mut small).unwrap();
     p.flush();
-    assert!(p.segs(Dir::BtoA).iter().skip(mark).all(|(_, s)| s.header.window == 0));
+    assert!(p
+        .segs(Dir::BtoA)
+        .iter()
+        .skip(mark)
+        .all(|(_, s)| s.header.window == 0));
     assert_eq!(p.log.len(), mark, "no update for 100 bytes");
     let mut big = vec![0u8; 8 * 1024];
     p.b.recv(p.now, s, &mut big).unwrap();
     p.flush();
-    assert!(p.segs(Dir::BtoA).len() > 0 && p.log.len() > mark, "window update sent at once");
-    assert!(p.b.recv_queue(s).unwrap() > q0 - 100 - 8 * 1024, "data flows again without a timer");
+    assert!(p.log.len() > mark, "window update sent at once");
+    assert!(
+        p.b.recv_queue(s).unwrap() > q0 - 100 - 8 * 1024,
+        "data flows again without a timer"
+    );
 }
 
 /// RFC 9293 3.8.6.1: with a zero window the sender probes (persist timer, backing off)
 /// and resumes when the window opens.
 #[test]
 fn zero_window_probe() {
-    let cfg = Config { recv_buffer: 4096, ..Config::default() };
+    let cfg = Config {
+        recv_buffer: 4096,
+        ..Config::default()
+    };
     let mut p = Pair::new(Config::default(), cfg);
     let (c, _l, s) = p.connect();
     let data: Vec<u8> = (0..20_000u32).map(|i| (i * 7) as u8).collect();
@@ -380,12 +491,27 @@ fn zero_window_probe() {
     for _ in 0..8 {
         p.step_timers(120_000, &mut |_, _| true);
     }
-    let probe_times: Vec<u64> =
-        p.segs(Dir::AtoB).iter().skip(mark).filter(|(_, s)| s.payload.is_empty()).map(|(t, _)| t.micros()).collect();
-    assert!(probe_times.len() >= 3, "persist probes sent: {probe_times:?}");
+    let probe_times: Vec<u64> = p
+        .segs(Dir::AtoB)
+        .iter()
+        .skip(mark)
+        .filter(|(_, s)| s.payload.is_empty())
+        .map(|(t, _)| t.micros())
+        .collect();
+    assert!(
+        probe_times.len() >= 3,
+        "persist probes sent: {probe_times:?}"
+    );
     let gaps: Vec<u64> = probe_times.windows(2).map(|w| w[1] - w[0]).collect();
-    assert!(gaps.windows(2).all(|g| g[1] >= g[0]), "probe interval backs off: {gaps:?}");
-    assert_eq!(p.a.state(c).unwrap(), State::Established, "probing never times out");
+    assert!(
+        gaps.windows(2).all(|g| g[1] >= g[0]),
+        "probe interval backs off: {gaps:?}"
+    );
+    assert_eq!(
+        p.a.state(c).unwrap(),
+        State::Established,
+        "probing never times out"
+    );
     let mut got = Vec::new();
     for _ in 0..100 {
         got.extend(p.read_all(false, s).0);
@@ -398,14 +524,25 @@ fn zero_window_probe() {
 /// and kill one whose peer vanished.
 #[test]
 fn keepalive_detects_dead_peer() {
-    let ka = Keepalive { idle: Duration::from_secs(10), interval: Duration::from_secs(1), probes: 3 };
-    let cfg = Config { keepalive: Some(ka), ..Config::default() };
+    let ka = Keepalive {
+        idle: Duration::from_secs(10),
+        interval: Duration::from_secs(1),
+        probes: 3,
+    };
+    let cfg = Config {
+        keepalive: Some(ka),
+        ..Config::default()
+    };
     let mut p = Pair::new(cfg, Config::default());
     let (c, _l, _s) = p.connect();
     for _ in 0..10 {
         p.step_timers(100_000, &mut |_, _| true);
     }
-    assert_eq!(p.a.state(c).unwrap(), State::Established, "answered probes keep it alive");
+    assert_eq!(
+        p.a.state(c).unwrap(),
+        State::Established,
+        "answered probes keep it alive"
+    );
     assert!(p.now.millis() > 30_000);
     let mut drop_b = |d: Dir, _: &halyard_tcp::wire::Segment<'_>| d == Dir::AtoB;
     for _ in 0..10 {
@@ -472,7 +609,12 @@ fn rfc2018_sack_blocks_reported() {
         true
     };
     p.flush_with(&mut drop_1_and_3);
-    let sacks: Vec<Options> = p.segs(Dir::BtoA).iter().map(|(_, s)| s.header.options).filter(|o| !o.sack.is_empty()).collect();
+    let sacks: Vec<Options> = p
+        .segs(Dir::BtoA)
+        .iter()
+        .map(|(_, s)| s.header.options)
+        .filter(|o| !o.sack.is_empty())
+        .collect();
     assert!(!sacks.is_empty());
     // Segments 2 and 4-6 arrived: two blocks, the one holding the latest segment first.
     let blocks = sacks[0].sack.as_slice();

@@ -6,16 +6,14 @@
 //! bounded: a segment that would need one more range than the limit is dropped (and
 //! counted by the caller), so a hostile peer cannot make reassembly state grow.
 
-use alloc::vec::Vec;
-
+use super::RangeSet;
 use crate::seq::Seq;
 use crate::wire::SackBlocks;
 
 /// Filled ranges past `RCV.NXT`, sorted, disjoint and non-adjacent.
 #[derive(Debug)]
 pub struct Assembler {
-    ranges: Vec<(Seq, Seq)>,
-    max_ranges: usize,
+    ranges: RangeSet,
     /// The range holding the most recently received segment (RFC 2018 section 4: it is
     /// reported first).
     recent: Option<(Seq, Seq)>,
@@ -24,7 +22,10 @@ pub struct Assembler {
 impl Assembler {
     /// An empty assembler holding at most `max_ranges` separate ranges.
     pub fn new(max_ranges: usize) -> Assembler {
-        Assembler { ranges: Vec::with_capacity(max_ranges), max_ranges, recent: None }
+        Assembler {
+            ranges: RangeSet::new(max_ranges),
+            recent: None,
+        }
     }
 
     /// True when nothing is held out of order.
@@ -38,40 +39,25 @@ impl Assembler {
         if left >= right {
             return true;
         }
-        // First range that ends at or after `left` (touching ranges merge).
-        let i = self.ranges.iter().position(|&(_, r)| r >= left).unwrap_or(self.ranges.len());
-        // Ranges from i that start at or before `right` merge with the new one.
-        let mut j = i;
-        while j < self.ranges.len() && self.ranges[j].0 <= right {
-            j += 1;
-        }
-        let merged = if i == j {
-            if self.ranges.len() == self.max_ranges {
-                return false;
+        match self.ranges.insert(left, right) {
+            Some(merged) => {
+                self.recent = Some(merged);
+                true
             }
-            self.ranges.insert(i, (left, right));
-            (left, right)
-        } else {
-            let l = left.min(self.ranges[i].0);
-            let r = right.max(self.ranges[j - 1].1);
-            self.ranges[i] = (l, r);
-            self.ranges.drain(i + 1..j);
-            (l, r)
-        };
-        self.recent = Some(merged);
-        true
+            None => false,
+        }
     }
 
     /// Given the new `RCV.NXT`, removes the range that now continues it and returns the
     /// new `RCV.NXT` past that range (or `rcv_nxt` unchanged).
     pub fn advance(&mut self, rcv_nxt: Seq) -> Seq {
         let mut nxt = rcv_nxt;
-        while let Some(&(l, r)) = self.ranges.first() {
+        while let Some(&(l, r)) = self.ranges.as_slice().first() {
             if l > nxt {
                 break;
             }
             nxt = nxt.max(r);
-            self.ranges.remove(0);
+            self.ranges.pop_first();
         }
         if self.recent.is_some_and(|(_, r)| r <= nxt) {
             self.recent = None;
@@ -86,7 +72,7 @@ impl Assembler {
         if let Some((l, r)) = self.recent {
             b.push(l, r);
         }
-        for &(l, r) in self.ranges.iter().rev() {
+        for &(l, r) in self.ranges.as_slice().iter().rev() {
             if Some((l, r)) != self.recent {
                 b.push(l, r);
             }
@@ -113,9 +99,12 @@ mod tests {
         assert!(a.insert(Seq(20), Seq(30)));
         assert!(a.insert(Seq(40), Seq(50)));
         assert!(a.insert(Seq(30), Seq(35))); // touches first
-        assert_eq!(a.ranges, [(Seq(20), Seq(35)), (Seq(40), Seq(50))]);
+        assert_eq!(
+            a.ranges.as_slice(),
+            [(Seq(20), Seq(35)), (Seq(40), Seq(50))]
+        );
         assert!(a.insert(Seq(34), Seq(41)));
-        assert_eq!(a.ranges, [(Seq(20), Seq(50))]);
+        assert_eq!(a.ranges.as_slice(), [(Seq(20), Seq(50))]);
         assert_eq!(a.advance(Seq(10)), Seq(10));
         assert_eq!(a.advance(Seq(20)), Seq(50));
         assert!(a.is_empty());
@@ -129,7 +118,7 @@ mod tests {
         assert!(a.insert(Seq(20), Seq(21)));
         assert!(!a.insert(Seq(30), Seq(31)));
         assert!(a.insert(Seq(11), Seq(12))); // merging is always fine
-        assert_eq!(a.ranges.len(), 2);
+        assert_eq!(a.ranges.as_slice().len(), 2);
     }
 
     /// RFC 2018 section 4: the first SACK block holds the most recently received segment.
@@ -141,6 +130,9 @@ mod tests {
         a.insert(Seq(50), Seq(60));
         a.insert(Seq(20), Seq(25));
         let b = a.sack_blocks(3);
-        assert_eq!(b.as_slice(), [(Seq(10), Seq(25)), (Seq(50), Seq(60)), (Seq(30), Seq(40))]);
+        assert_eq!(
+            b.as_slice(),
+            [(Seq(10), Seq(25)), (Seq(50), Seq(60)), (Seq(30), Seq(40))]
+        );
     }
 }

@@ -2,7 +2,9 @@
 //! allocates, plus the bounded out-of-order assembler the receive side needs.
 
 mod assembler;
+mod range_set;
 mod ring;
 
 pub use assembler::Assembler;
+pub use range_set::RangeSet;
 pub use ring::Ring;

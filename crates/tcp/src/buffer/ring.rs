@@ -20,7 +20,12 @@ pub struct Ring {
 impl Ring {
     /// An empty ring that will hold at most `capacity` bytes.
     pub fn new(capacity: usize) -> Ring {
-        Ring { storage: Vec::new(), capacity, head: 0, len: 0 }
+        Ring {
+            storage: Vec::new(),
+            capacity,
+            head: 0,
+            len: 0,
+        }
     }
 
     /// Bytes held (committed).

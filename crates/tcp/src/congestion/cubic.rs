@@ -80,10 +80,20 @@ impl Cubic {
             self.w_est = cwnd;
             if cwnd < self.w_max {
                 // K = cbrt((W_max − cwnd) / (C·mss)) seconds (RFC 9438 equation 2), in ms.
-                let k = cbrt(u128::from(self.w_max - cwnd) * 10_000_000_000 / (4 * u128::from(self.mss)));
-                Epoch { start: now, k_ms: k, origin: self.w_max }
+                let k = cbrt(
+                    u128::from(self.w_max - cwnd) * 10_000_000_000 / (4 * u128::from(self.mss)),
+                );
+                Epoch {
+                    start: now,
+                    k_ms: k,
+                    origin: self.w_max,
+                }
             } else {
-                Epoch { start: now, k_ms: 0, origin: cwnd }
+                Epoch {
+                    start: now,
+                    k_ms: 0,
+                    origin: cwnd,
+                }
             }
         });
         let rtt_ms = srtt.map_or(100, |d| d.as_millis() as u64);
@@ -106,7 +116,11 @@ impl Cubic {
     /// Section 4.6 (β reduction) and 4.7 (fast convergence).
     fn reduce(&mut self) {
         let cwnd = u64::from(self.cwnd);
-        self.w_max = if cwnd < self.w_max { cwnd * (BETA_DEN + BETA_NUM) / (2 * BETA_DEN) } else { cwnd };
+        self.w_max = if cwnd < self.w_max {
+            cwnd * (BETA_DEN + BETA_NUM) / (2 * BETA_DEN)
+        } else {
+            cwnd
+        };
         self.ssthresh = ((cwnd * BETA_NUM / BETA_DEN) as u32).max(2 * self.mss);
         self.epoch = None;
         self.cubic_acc = 0;
@@ -133,7 +147,9 @@ mod tests {
     fn integer_cube_root() {
         for x in [0u64, 1, 7, 8, 26, 27, 1000, 123_456_789] {
             let r = cbrt(u128::from(x));
-            assert!(u128::from(r).pow(3) <= u128::from(x) && u128::from(r + 1).pow(3) > u128::from(x));
+            assert!(
+                u128::from(r).pow(3) <= u128::from(x) && u128::from(r + 1).pow(3) > u128::from(x)
+            );
         }
     }
 
@@ -155,7 +171,7 @@ mod tests {
         let mss = 1000;
         let mut c = Cubic::new(mss, 100_000);
         c.on_congestion(); // W_max = 100 kB, cwnd = 70 kB, K = cbrt(30/0.4) s ≈ 4.2 s
-        // A long RTT keeps the Reno-friendly estimate (section 4.3) below the cubic curve.
+                           // A long RTT keeps the Reno-friendly estimate (section 4.3) below the cubic curve.
         let rtt = Duration::from_millis(200);
         let mut now = Instant::from_millis(0);
         let mut at_k = 0;
@@ -170,7 +186,10 @@ mod tests {
                 at_k = c.cwnd;
             }
         }
-        assert!((95_000..=106_000).contains(&at_k), "cwnd near W_max at K: {at_k}");
+        assert!(
+            (95_000..=106_000).contains(&at_k),
+            "cwnd near W_max at K: {at_k}"
+        );
         assert!(c.cwnd > 150_000, "convex growth after K: {}", c.cwnd);
     }
 }

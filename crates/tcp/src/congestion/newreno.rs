@@ -13,7 +13,12 @@ pub struct NewReno {
 
 impl NewReno {
     pub fn new(mss: u32, cwnd: u32) -> NewReno {
-        NewReno { cwnd, ssthresh: u32::MAX, mss, acked_in_ca: 0 }
+        NewReno {
+            cwnd,
+            ssthresh: u32::MAX,
+            mss,
+            acked_in_ca: 0,
+        }
     }
 
     pub fn on_ack(&mut self, acked: u32) {

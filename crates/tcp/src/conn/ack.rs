@@ -25,7 +25,8 @@ impl Connection {
             if let Some((_, ecr)) = h.options.timestamp {
                 let ms = self.tsval(now).wrapping_sub(ecr);
                 if ecr != 0 && ms <= MAX_RTT_SAMPLE_MS {
-                    self.rtt.sample(core::time::Duration::from_millis(u64::from(ms)));
+                    self.rtt
+                        .sample(core::time::Duration::from_millis(u64::from(ms)));
                 }
             }
         } else if let Some((seq, at)) = self.timed {
@@ -41,11 +42,15 @@ impl Connection {
     pub(super) fn pipe(&self) -> u32 {
         let outstanding = self.snd_nxt.since(self.snd_una);
         let lost = if self.rtx_ptr < self.rtx_end {
-            self.scoreboard.unsacked_in(self.rtx_ptr.max(self.snd_una), self.rtx_end)
+            self.scoreboard
+                .unsacked_in(self.rtx_ptr.max(self.snd_una), self.rtx_end)
         } else {
             0
         };
-        outstanding.saturating_sub(self.scoreboard.sacked_bytes()).saturating_sub(lost).saturating_sub(self.dupack_credit)
+        outstanding
+            .saturating_sub(self.scoreboard.sacked_bytes())
+            .saturating_sub(lost)
+            .saturating_sub(self.dupack_credit)
     }
 
     /// End of the data (not counting FIN) in sequence space.
@@ -54,7 +59,12 @@ impl Connection {
     }
 
     /// Processes the ACK field and SACK blocks. Returns true when this ACK covered our FIN.
-    pub(super) fn process_ack(&mut self, now: Instant, seg: &Segment<'_>, stats: &mut Stats) -> bool {
+    pub(super) fn process_ack(
+        &mut self,
+        now: Instant,
+        seg: &Segment<'_>,
+        stats: &mut Stats,
+    ) -> bool {
         let h = &seg.header;
         let ack = h.ack;
         let mut new_sack = false;
@@ -88,7 +98,11 @@ impl Connection {
             self.retries = 0;
             self.rtx_ptr = self.rtx_ptr.max(ack);
             self.scoreboard.prune(ack);
-            self.rto_at = if self.snd_una == self.snd_nxt { None } else { Some(now + self.rtt.rto()) };
+            self.rto_at = if self.snd_una == self.snd_nxt {
+                None
+            } else {
+                Some(now + self.rtt.rto())
+            };
             match self.recovery {
                 Some((_, recover)) if ack >= recover => {
                     // Full ACK: recovery is over (RFC 6582 3.2 step 3).
@@ -101,7 +115,10 @@ impl Connection {
                     // at the new SND.UNA; resend it at once.
                     if !self.sack_ok {
                         self.rtx_ptr = self.snd_una;
-                        self.rtx_end = self.rtx_end.max(self.snd_una + self.send_mss).min(self.snd_nxt);
+                        self.rtx_end = self
+                            .rtx_end
+                            .max(self.snd_una + self.send_mss)
+                            .min(self.snd_nxt);
                         self.force_rtx = true;
                     }
                     self.dupack_credit = 0;
@@ -125,8 +142,9 @@ impl Connection {
             }
         }
 
-        // Send-window update (RFC 9293 3.10.7.4, SND.WL1/SND.WL2 rule).
-        if self.snd_wl1 < h.seq || (self.snd_wl1 == h.seq && self.snd_wl2 <= ack) {
+        // Send-window update (RFC 9293 3.10.7.4: only for SND.UNA =< SEG.ACK, and only
+        // from a segment not older than the last update, by the SND.WL1/SND.WL2 rule).
+        if ack >= self.snd_una && (self.snd_wl1 < h.seq || (self.snd_wl1 == h.seq && self.snd_wl2 <= ack)) {
             self.snd_wnd = wnd;
             self.snd_wl1 = h.seq;
             self.snd_wl2 = ack;
@@ -148,16 +166,25 @@ impl Connection {
             return;
         }
         let threshold = DUP_THRESH * self.send_mss;
-        let sack_lost = if self.sack_ok { self.scoreboard.lost_boundary(threshold) } else { None };
+        let sack_lost = if self.sack_ok {
+            self.scoreboard.lost_boundary(threshold)
+        } else {
+            None
+        };
         match self.recovery {
-            None if (self.dupacks >= DUP_THRESH || sack_lost.is_some()) && self.snd_una > self.last_recover => {
+            None if (self.dupacks >= DUP_THRESH || sack_lost.is_some())
+                && self.snd_una > self.last_recover =>
+            {
                 stats.fast_recoveries += 1;
                 let flight = self.snd_nxt.since(self.snd_una);
                 self.cc.on_congestion(flight);
                 self.recovery = Some((RecoveryKind::Fast, self.snd_nxt));
                 self.last_recover = self.snd_nxt;
                 self.rtx_ptr = self.snd_una;
-                self.rtx_end = sack_lost.unwrap_or(self.snd_una).max(self.snd_una + self.send_mss).min(self.snd_nxt);
+                self.rtx_end = sack_lost
+                    .unwrap_or(self.snd_una)
+                    .max(self.snd_una + self.send_mss)
+                    .min(self.snd_nxt);
                 self.force_rtx = true;
                 self.dupack_credit = 0;
             }

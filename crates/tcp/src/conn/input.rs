@@ -16,7 +16,9 @@ use crate::wire::{Flags, Segment};
 pub(crate) enum Reply {
     Nothing,
     /// Send `<SEQ=seq><CTL=RST>` (no connection state is created for it).
-    Rst { seq: Seq },
+    Rst {
+        seq: Seq,
+    },
 }
 
 /// RFC 7323 section 5.5: TS.Recent older than 24 days is invalid for PAWS.
@@ -30,7 +32,12 @@ pub(crate) struct InputCtx<'a> {
 
 impl Connection {
     /// Processes one segment addressed to this connection.
-    pub(crate) fn input(&mut self, now: Instant, seg: &Segment<'_>, ctx: &mut InputCtx<'_>) -> Reply {
+    pub(crate) fn input(
+        &mut self,
+        now: Instant,
+        seg: &Segment<'_>,
+        ctx: &mut InputCtx<'_>,
+    ) -> Reply {
         if let Some(k) = self.cfg.keepalive {
             if self.state.is_synchronized() {
                 self.keepalive_at = Some(now + k.idle);
@@ -53,7 +60,11 @@ impl Connection {
         let has_ack = h.flags.contains(Flags::ACK);
         if has_ack && (h.ack <= self.iss || h.ack > self.snd_nxt) {
             ctx.stats.drop_bad_ack += 1;
-            return if h.flags.contains(Flags::RST) { Reply::Nothing } else { Reply::Rst { seq: h.ack } };
+            return if h.flags.contains(Flags::RST) {
+                Reply::Nothing
+            } else {
+                Reply::Rst { seq: h.ack }
+            };
         }
         if h.flags.contains(Flags::RST) {
             if has_ack {
@@ -68,14 +79,7 @@ impl Connection {
             ctx.stats.drop_other += 1;
             return Reply::Nothing;
         }
-        self.irs = h.seq;
-        self.rcv_nxt = h.seq + 1;
-        self.rcv_adv = self.rcv_nxt;
-        self.last_ack_sent = self.rcv_nxt;
-        self.negotiate(&h.options, now);
-        self.snd_wnd = u32::from(h.window);
-        self.max_snd_wnd = self.snd_wnd;
-        self.snd_wl1 = h.seq;
+        self.take_syn(h, now);
         self.snd_wl2 = h.ack;
         if has_ack {
             self.sample_rtt(now, seg);
@@ -94,7 +98,11 @@ impl Connection {
 
     fn establish(&mut self, stats: &mut Stats) {
         stats.established += 1;
-        self.state = if self.fin == Fin::Queued { State::FinWait1 } else { State::Established };
+        self.state = if self.fin == Fin::Queued {
+            State::FinWait1
+        } else {
+            State::Established
+        };
         self.events |= Readiness::CONNECTED | Readiness::WRITABLE;
         self.timed = None;
     }
@@ -125,7 +133,12 @@ impl Connection {
         }
     }
 
-    fn input_synchronized(&mut self, now: Instant, seg: &Segment<'_>, ctx: &mut InputCtx<'_>) -> Reply {
+    fn input_synchronized(
+        &mut self,
+        now: Instant,
+        seg: &Segment<'_>,
+        ctx: &mut InputCtx<'_>,
+    ) -> Reply {
         let h = &seg.header;
         let rst = h.flags.contains(Flags::RST);
 
@@ -158,7 +171,10 @@ impl Connection {
         if !self.acceptable(h.seq, seg.seq_len()) {
             ctx.stats.drop_out_of_window += 1;
             if !rst {
-                if self.state == State::SynReceived && h.flags.contains(Flags::SYN) && h.seq == self.irs {
+                if self.state == State::SynReceived
+                    && h.flags.contains(Flags::SYN)
+                    && h.seq == self.irs
+                {
                     self.syn_pending = true; // Retransmitted SYN: our SYN-ACK was lost.
                 } else {
                     self.ack_now = true;
@@ -175,7 +191,11 @@ impl Connection {
         if rst {
             if h.seq == self.rcv_nxt {
                 ctx.stats.resets_received += 1;
-                let err = if self.state == State::SynReceived { Error::Refused } else { Error::Reset };
+                let err = if self.state == State::SynReceived {
+                    Error::Refused
+                } else {
+                    Error::Reset
+                };
                 self.terminate(Some(err));
             } else {
                 ctx.stats.drop_rst_not_exact += 1;
@@ -247,7 +267,10 @@ impl Connection {
             }
         }
 
-        if matches!(self.state, State::Established | State::FinWait1 | State::FinWait2) {
+        if matches!(
+            self.state,
+            State::Established | State::FinWait1 | State::FinWait2
+        ) {
             self.receive_data(now, seg, ctx.stats);
         }
         if h.flags.contains(Flags::FIN) {
@@ -305,7 +328,9 @@ impl Connection {
             data = &data[skip..];
             seq = self.rcv_nxt;
         }
-        self.rcv_mss = self.rcv_mss.max((data.len() as u32).min(u32::from(self.cfg.mss)));
+        self.rcv_mss = self
+            .rcv_mss
+            .max((data.len() as u32).min(u32::from(self.cfg.mss)));
         let offset = seq.since(self.rcv_nxt) as usize;
         let free = self.recvbuf.free();
         if offset >= free {

@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::congestion::Congestion;
 use crate::error::Error;
 use crate::event::Readiness;
+use crate::isn::Identity;
 use crate::rtt::RttEstimator;
 use crate::scoreboard::Scoreboard;
 use crate::seq::Seq;
@@ -166,8 +167,9 @@ fn wscale_for(buffer: usize) -> u8 {
 }
 
 impl Connection {
-    fn new(cfg: &Config, tuple: FourTuple, iss: u32, ts_offset: u32, now: Instant, state: State) -> Connection {
-        let iss = Seq(iss);
+    fn new(cfg: &Config, tuple: FourTuple, id: Identity, now: Instant, state: State) -> Connection {
+        let iss = Seq(id.iss);
+        let ts_offset = id.ts_offset;
         let mss = u32::from(cfg.mss).max(MIN_MSS);
         Connection {
             tuple,
@@ -188,7 +190,11 @@ impl Connection {
             irs: Seq(0),
             rcv_nxt: Seq(0),
             rcv_adv: Seq(0),
-            rcv_wscale: if cfg.window_scaling { wscale_for(cfg.recv_buffer) } else { 0 },
+            rcv_wscale: if cfg.window_scaling {
+                wscale_for(cfg.recv_buffer)
+            } else {
+                0
+            },
             rcv_mss: DEFAULT_MSS.min(mss),
             recvbuf: Ring::new(cfg.recv_buffer.max(1)),
             asm: Assembler::new(cfg.max_ooo_ranges),
@@ -231,29 +237,38 @@ impl Connection {
     }
 
     /// Active open (RFC 9293 3.10.1): a connection in SYN-SENT with its SYN pending.
-    pub(crate) fn connect(cfg: &Config, tuple: FourTuple, iss: u32, ts_offset: u32, now: Instant) -> Connection {
-        Connection::new(cfg, tuple, iss, ts_offset, now, State::SynSent)
+    pub(crate) fn connect(
+        cfg: &Config,
+        tuple: FourTuple,
+        id: Identity,
+        now: Instant,
+    ) -> Connection {
+        Connection::new(cfg, tuple, id, now, State::SynSent)
     }
 
     /// Passive open (RFC 9293 3.10.7.2): a connection in SYN-RECEIVED answering `syn`.
     pub(crate) fn accept_syn(
         cfg: &Config,
         tuple: FourTuple,
-        iss: u32,
-        ts_offset: u32,
+        id: Identity,
         now: Instant,
         syn: &SegmentHeader,
     ) -> Connection {
-        let mut c = Connection::new(cfg, tuple, iss, ts_offset, now, State::SynReceived);
-        c.irs = syn.seq;
-        c.rcv_nxt = syn.seq + 1;
-        c.rcv_adv = c.rcv_nxt;
-        c.last_ack_sent = c.rcv_nxt;
-        c.negotiate(&syn.options, now);
-        c.snd_wnd = u32::from(syn.window);
-        c.max_snd_wnd = c.snd_wnd;
-        c.snd_wl1 = syn.seq;
+        let mut c = Connection::new(cfg, tuple, id, now, State::SynReceived);
+        c.take_syn(syn, now);
         c
+    }
+
+    /// Records the peer's SYN: its ISN, options and (unscaled) window.
+    fn take_syn(&mut self, syn: &SegmentHeader, now: Instant) {
+        self.irs = syn.seq;
+        self.rcv_nxt = syn.seq + 1;
+        self.rcv_adv = self.rcv_nxt;
+        self.last_ack_sent = self.rcv_nxt;
+        self.negotiate(&syn.options, now);
+        self.snd_wnd = u32::from(syn.window);
+        self.max_snd_wnd = self.snd_wnd;
+        self.snd_wl1 = syn.seq;
     }
 
     /// Applies the options of the peer's SYN (RFC 9293 3.7.1, RFC 7323 2.2 / 3.2,
@@ -269,12 +284,19 @@ impl Connection {
             }
         }
         self.ts = match o.timestamp {
-            Some((val, _)) if self.cfg.timestamps => Some(Timestamps { recent: val, recent_at: now }),
+            Some((val, _)) if self.cfg.timestamps => Some(Timestamps {
+                recent: val,
+                recent_at: now,
+            }),
             _ => None,
         };
         self.sack_ok = self.cfg.sack && o.sack_permitted;
         self.send_mss = self.peer_mss - if self.ts.is_some() { TS_OPTION_LEN } else { 0 };
-        self.cc = Congestion::new(self.cfg.congestion, self.send_mss, self.cfg.initial_window_segments);
+        self.cc = Congestion::new(
+            self.cfg.congestion,
+            self.send_mss,
+            self.cfg.initial_window_segments,
+        );
     }
 
     /// True once nothing more will happen on this connection.
@@ -304,7 +326,9 @@ impl Connection {
     /// Copies application data into the send buffer (RFC 9293 3.10.2 SEND).
     pub(crate) fn send(&mut self, data: &[u8]) -> Result<usize, Error> {
         match self.state {
-            State::SynSent | State::SynReceived | State::Established | State::CloseWait if self.fin == Fin::None => {
+            State::SynSent | State::SynReceived | State::Established | State::CloseWait
+                if self.fin == Fin::None =>
+            {
                 if data.is_empty() {
                     return Ok(0);
                 }
@@ -345,7 +369,11 @@ impl Connection {
 
     /// Room in the send buffer.
     pub(crate) fn send_space(&self) -> usize {
-        if self.fin == Fin::None { self.sendbuf.free() } else { 0 }
+        if self.fin == Fin::None {
+            self.sendbuf.free()
+        } else {
+            0
+        }
     }
 
     /// Bytes sent or queued but not yet acknowledged.
@@ -383,7 +411,11 @@ impl Connection {
     pub(crate) fn abort_rst(&self) -> Option<Seq> {
         matches!(
             self.state,
-            State::SynReceived | State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait
+            State::SynReceived
+                | State::Established
+                | State::FinWait1
+                | State::FinWait2
+                | State::CloseWait
         )
         .then_some(self.snd_nxt)
     }

@@ -14,10 +14,17 @@ use crate::wire::{Flags, Options, SegmentHeader, HEADER_LEN};
 impl Connection {
     /// Writes the next segment this connection wants to send into `buf` (TCP header and
     /// payload, checksummed), returning its length.
-    pub(crate) fn output(&mut self, now: Instant, buf: &mut [u8], stats: &mut Stats) -> Option<usize> {
+    pub(crate) fn output(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        stats: &mut Stats,
+    ) -> Option<usize> {
         match self.state {
             State::Closed | State::Listen => None,
-            State::SynSent | State::SynReceived if self.syn_pending => Some(self.emit_syn(now, buf)),
+            State::SynSent | State::SynReceived if self.syn_pending => {
+                Some(self.emit_syn(now, buf))
+            }
             State::SynSent => None,
             _ => self
                 .retransmit(now, buf, stats)
@@ -32,7 +39,8 @@ impl Connection {
         let synack = self.state == State::SynReceived;
         let options = Options {
             mss: Some(self.cfg.mss),
-            wscale: (self.cfg.window_scaling && (!synack || self.rcv_wscale > 0 || self.snd_wscale > 0))
+            wscale: (self.cfg.window_scaling
+                && (!synack || self.rcv_wscale > 0 || self.snd_wscale > 0))
                 .then_some(self.rcv_wscale),
             sack_permitted: if synack { self.sack_ok } else { self.cfg.sack },
             timestamp: match (synack, self.ts) {
@@ -42,7 +50,11 @@ impl Connection {
             },
             ..Options::default()
         };
-        let (flags, ack) = if synack { (Flags::SYN | Flags::ACK, self.rcv_nxt) } else { (Flags::SYN, Seq(0)) };
+        let (flags, ack) = if synack {
+            (Flags::SYN | Flags::ACK, self.rcv_nxt)
+        } else {
+            (Flags::SYN, Seq(0))
+        };
         let h = SegmentHeader {
             src_port: self.tuple.local.port(),
             dst_port: self.tuple.remote.port(),
@@ -86,11 +98,18 @@ impl Connection {
     /// After the application read data: send a window update now if it matters — the
     /// peer may be stalled on a small window, or the window grew by half the buffer.
     pub(super) fn maybe_window_update(&mut self) {
-        if !matches!(self.state, State::Established | State::FinWait1 | State::FinWait2) {
+        if !matches!(
+            self.state,
+            State::Established | State::FinWait1 | State::FinWait2
+        ) {
             return;
         }
         let free = self.recvbuf.free() as u32;
-        let adv = if self.rcv_adv > self.rcv_nxt { self.rcv_adv.since(self.rcv_nxt) } else { 0 };
+        let adv = if self.rcv_adv > self.rcv_nxt {
+            self.rcv_adv.since(self.rcv_nxt)
+        } else {
+            0
+        };
         let mss = u32::from(self.cfg.mss);
         let grow = free.saturating_sub(adv);
         if (adv < 2 * mss && grow >= mss) || grow >= self.recvbuf.capacity() as u32 / 2 {
@@ -100,7 +119,14 @@ impl Connection {
 
     /// Builds and writes a segment at `seq` with up to `max_len` bytes of payload from the
     /// send buffer. Returns (segment length, payload bytes).
-    fn emit(&mut self, now: Instant, buf: &mut [u8], seq: Seq, max_len: u32, flags: Flags) -> (usize, u32) {
+    fn emit(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        seq: Seq,
+        max_len: u32,
+        flags: Flags,
+    ) -> (usize, u32) {
         let mut options = Options::default();
         if let Some(ts) = self.ts {
             options.timestamp = Some((self.tsval(now), ts.recent));
@@ -132,7 +158,12 @@ impl Connection {
             let off = seq.since(self.snd_base) as usize;
             self.sendbuf.peek_at(off, &mut buf[hl..hl + len as usize]);
         }
-        let n = h.emit(buf, len as usize, *self.tuple.local.ip(), *self.tuple.remote.ip());
+        let n = h.emit(
+            buf,
+            len as usize,
+            *self.tuple.local.ip(),
+            *self.tuple.remote.ip(),
+        );
         self.dup_acks_owed = self.dup_acks_owed.saturating_sub(1);
         self.ack_now = self.dup_acks_owed > 0;
         self.delack_at = None;
@@ -154,7 +185,10 @@ impl Connection {
         if !self.force_rtx && self.pipe() + self.send_mss > self.cc.cwnd() {
             return None;
         }
-        let Some((s, hole_end)) = self.scoreboard.next_hole(self.rtx_ptr.max(self.snd_una), self.rtx_end) else {
+        let Some((s, hole_end)) = self
+            .scoreboard
+            .next_hole(self.rtx_ptr.max(self.snd_una), self.rtx_end)
+        else {
             self.rtx_ptr = self.rtx_end;
             return None;
         };
@@ -181,8 +215,14 @@ impl Connection {
 
     /// New data (and our FIN) within the peer's window and the congestion window.
     fn send_new(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
-        if !matches!(self.state, State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck)
-            || self.fin == Fin::Sent
+        if !matches!(
+            self.state,
+            State::Established
+                | State::CloseWait
+                | State::FinWait1
+                | State::Closing
+                | State::LastAck
+        ) || self.fin == Fin::Sent
         {
             return None;
         }
@@ -193,7 +233,11 @@ impl Connection {
             return None;
         }
         let wnd_edge = self.snd_una + self.snd_wnd;
-        let wnd_avail = if wnd_edge > self.snd_nxt { wnd_edge.since(self.snd_nxt) } else { 0 };
+        let wnd_avail = if wnd_edge > self.snd_nxt {
+            wnd_edge.since(self.snd_nxt)
+        } else {
+            0
+        };
         let cwnd_avail = self.cc.cwnd().saturating_sub(self.pipe());
         let mss = self.send_mss;
         let len = unsent.min(mss).min(wnd_avail).min(cwnd_avail);
@@ -214,13 +258,18 @@ impl Connection {
             // a short segment only if it empties the buffer with nothing in flight (or
             // with no-delay), or it is at least half the largest window seen.
             let all = len == unsent;
-            let ok = (all && (self.nodelay || !in_flight)) || (!in_flight && len >= self.max_snd_wnd / 2);
+            let ok = (all && (self.nodelay || !in_flight))
+                || (!in_flight && len >= self.max_snd_wnd / 2);
             if !ok {
                 self.arm_persist(now, unsent, wnd_avail, in_flight);
                 return None;
             }
         }
-        let mut flags = if len == unsent && len > 0 { Flags::PSH } else { Flags::empty() };
+        let mut flags = if len == unsent && len > 0 {
+            Flags::PSH
+        } else {
+            Flags::empty()
+        };
         if fin_now {
             flags |= Flags::FIN;
         }
@@ -245,7 +294,11 @@ impl Connection {
     /// Starts the persist timer when data waits on a window that cannot take it and
     /// nothing is in flight to bring an ACK (RFC 9293 3.8.6.1).
     fn arm_persist(&mut self, now: Instant, unsent: u32, wnd_avail: u32, in_flight: bool) {
-        if unsent > 0 && !in_flight && wnd_avail < unsent.min(self.send_mss) && self.persist_at.is_none() {
+        if unsent > 0
+            && !in_flight
+            && wnd_avail < unsent.min(self.send_mss)
+            && self.persist_at.is_none()
+        {
             let d = self.rtt.rto() * (1u32 << self.persist_backoff.min(6));
             self.persist_at = Some(now + d.min(self.cfg.max_rto));
         }

@@ -11,17 +11,27 @@ use crate::time::Instant;
 impl Connection {
     /// The earliest pending deadline.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        [self.rto_at, self.delack_at, self.persist_at, self.keepalive_at, self.close_at]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.rto_at,
+            self.delack_at,
+            self.persist_at,
+            self.keepalive_at,
+            self.close_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Fires every timer due at `now`.
     pub(crate) fn on_timer(&mut self, now: Instant, stats: &mut Stats) {
         if self.close_at.is_some_and(|t| t <= now) {
             // TIME-WAIT ends normally; FIN-WAIT-2 for an orphan ends by timeout.
-            let err = if self.state == State::TimeWait { None } else { Some(Error::TimedOut) };
+            let err = if self.state == State::TimeWait {
+                None
+            } else {
+                Some(Error::TimedOut)
+            };
             self.terminate(err);
             return;
         }

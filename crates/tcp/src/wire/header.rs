@@ -42,6 +42,20 @@ fn pseudo_header(src: Ipv4Addr, dst: Ipv4Addr, tcp_len: usize) -> Checksum {
     c
 }
 
+/// Computes and stores the checksum of a complete segment in `seg` (header with its
+/// checksum field, options and payload) sent from `src` to `dst`. For tools that build
+/// segments by hand (fuzzing, tests).
+pub fn fill_checksum(seg: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr) {
+    if seg.len() < HEADER_LEN {
+        return;
+    }
+    seg[16] = 0;
+    seg[17] = 0;
+    let mut c = pseudo_header(src, dst, seg.len());
+    c.add_bytes(seg);
+    seg[16..18].copy_from_slice(&c.finish().to_be_bytes());
+}
+
 impl<'a> Segment<'a> {
     /// Parses and verifies `data` (TCP header, options and payload) that arrived from `src`
     /// to `dst`.
@@ -71,17 +85,23 @@ impl<'a> Segment<'a> {
             options: Options::parse(&data[HEADER_LEN..hlen])?,
         };
         let f = header.flags;
-        let bad_flags = f.contains(Flags::SYN) && (f.contains(Flags::RST) || f.contains(Flags::FIN));
+        let bad_flags =
+            f.contains(Flags::SYN) && (f.contains(Flags::RST) || f.contains(Flags::FIN));
         if header.src_port == 0 || header.dst_port == 0 || bad_flags {
             return Err(WireError::BadFlagsOrPorts);
         }
-        Ok(Segment { header, payload: &data[hlen..] })
+        Ok(Segment {
+            header,
+            payload: &data[hlen..],
+        })
     }
 
     /// Sequence space the segment occupies: payload plus one each for SYN and FIN.
     pub fn seq_len(&self) -> u32 {
         let f = self.header.flags;
-        self.payload.len() as u32 + u32::from(f.contains(Flags::SYN)) + u32::from(f.contains(Flags::FIN))
+        self.payload.len() as u32
+            + u32::from(f.contains(Flags::SYN))
+            + u32::from(f.contains(Flags::FIN))
     }
 }
 
@@ -108,13 +128,10 @@ impl SegmentHeader {
         buf[12] = ((hlen / 4) as u8) << 4;
         buf[13] = self.flags.0;
         buf[14..16].copy_from_slice(&self.window.to_be_bytes());
-        buf[16..18].copy_from_slice(&[0, 0]);
         buf[18..20].copy_from_slice(&self.urgent.to_be_bytes());
         self.options.emit(&mut buf[HEADER_LEN..hlen]);
         let total = hlen + payload_len;
-        let mut c = pseudo_header(src, dst, total);
-        c.add_bytes(&buf[..total]);
-        buf[16..18].copy_from_slice(&c.finish().to_be_bytes());
+        fill_checksum(&mut buf[..total], src, dst);
         total
     }
 }
@@ -135,7 +152,10 @@ mod tests {
             flags: Flags::ACK | Flags::PSH,
             window: 5000,
             urgent: 0,
-            options: Options { timestamp: Some((1, 2)), ..Options::default() },
+            options: Options {
+                timestamp: Some((1, 2)),
+                ..Options::default()
+            },
         }
     }
 
@@ -153,7 +173,10 @@ mod tests {
         assert_eq!(s.seq_len(), 5);
         // A wrong address fails the pseudo-header checksum.
         let c = Ipv4Addr::new(10, 0, 0, 3);
-        assert_eq!(Segment::parse(&buf[..n], c, B).map(|_| ()), Err(WireError::BadChecksum));
+        assert_eq!(
+            Segment::parse(&buf[..n], c, B).map(|_| ()),
+            Err(WireError::BadChecksum)
+        );
         // Any single flipped bit is caught.
         for i in 0..n {
             let mut c = buf;
@@ -169,16 +192,28 @@ mod tests {
         assert_eq!(Segment::parse(&buf[..19], A, B), Err(WireError::Truncated));
         let mut bad = buf;
         bad[12] = 0x40; // 4 words
-        assert_eq!(Segment::parse(&bad[..n], A, B), Err(WireError::BadDataOffset));
+        assert_eq!(
+            Segment::parse(&bad[..n], A, B),
+            Err(WireError::BadDataOffset)
+        );
         bad[12] = 0xf0; // 60 bytes, more than we have
-        assert_eq!(Segment::parse(&bad[..n], A, B), Err(WireError::BadDataOffset));
+        assert_eq!(
+            Segment::parse(&bad[..n], A, B),
+            Err(WireError::BadDataOffset)
+        );
         let mut h = sample();
         h.flags = Flags::SYN | Flags::RST;
         let n = h.emit(&mut buf, 0, A, B);
-        assert_eq!(Segment::parse(&buf[..n], A, B), Err(WireError::BadFlagsOrPorts));
+        assert_eq!(
+            Segment::parse(&buf[..n], A, B),
+            Err(WireError::BadFlagsOrPorts)
+        );
         let mut h = sample();
         h.src_port = 0;
         let n = h.emit(&mut buf, 0, A, B);
-        assert_eq!(Segment::parse(&buf[..n], A, B), Err(WireError::BadFlagsOrPorts));
+        assert_eq!(
+            Segment::parse(&buf[..n], A, B),
+            Err(WireError::BadFlagsOrPorts)
+        );
     }
 }

@@ -48,7 +48,8 @@ impl Pair {
             while let Some(t) = self.a.poll_transmit(self.now, &mut self.buf) {
                 moved = true;
                 let bytes = self.buf[..t.len].to_vec();
-                let seg = Segment::parse(&bytes, t.src, t.dst).expect("engine emits valid segments");
+                let seg =
+                    Segment::parse(&bytes, t.src, t.dst).expect("engine emits valid segments");
                 self.log.push((Dir::AtoB, self.now, bytes.clone()));
                 if keep(Dir::AtoB, &seg) {
                     self.b.receive(self.now, t.src, t.dst, &bytes);
@@ -57,7 +58,8 @@ impl Pair {
             while let Some(t) = self.b.poll_transmit(self.now, &mut self.buf) {
                 moved = true;
                 let bytes = self.buf[..t.len].to_vec();
-                let seg = Segment::parse(&bytes, t.src, t.dst).expect("engine emits valid segments");
+                let seg =
+                    Segment::parse(&bytes, t.src, t.dst).expect("engine emits valid segments");
                 self.log.push((Dir::BtoA, self.now, bytes.clone()));
                 if keep(Dir::BtoA, &seg) {
                     self.a.receive(self.now, t.src, t.dst, &bytes);
@@ -85,7 +87,10 @@ impl Pair {
     /// Advances to the next timer of either side (or by `max_ms`).
     pub fn step_timers(&mut self, max_ms: u64, keep: &mut dyn FnMut(Dir, &Segment<'_>) -> bool) {
         let limit = Instant::from_micros(self.now.micros() + max_ms * 1000);
-        let next = [self.a.poll_timeout(), self.b.poll_timeout()].into_iter().flatten().min();
+        let next = [self.a.poll_timeout(), self.b.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min();
         self.now = next.map_or(limit, |t| t.min(limit)).max(self.now);
         self.a.handle_timeout(self.now);
         self.b.handle_timeout(self.now);
@@ -95,7 +100,10 @@ impl Pair {
     /// Listens on B and connects from A; returns (client, listener, server).
     pub fn connect(&mut self) -> (ConnId, ListenerId, ConnId) {
         let l = self.b.listen(SocketAddrV4::new(B_IP, PORT)).unwrap();
-        let c = self.a.connect(self.now, A_IP, SocketAddrV4::new(B_IP, PORT)).unwrap();
+        let c = self
+            .a
+            .connect(self.now, A_IP, SocketAddrV4::new(B_IP, PORT))
+            .unwrap();
         self.flush();
         let s = self.b.accept(l).expect("connection accepted");
         (c, l, s)
@@ -121,7 +129,11 @@ impl Pair {
             .iter()
             .filter(|(d, _, _)| *d == dir)
             .map(|(d, t, b)| {
-                let (s, r) = if *d == Dir::AtoB { (A_IP, B_IP) } else { (B_IP, A_IP) };
+                let (s, r) = if *d == Dir::AtoB {
+                    (A_IP, B_IP)
+                } else {
+                    (B_IP, A_IP)
+                };
                 (*t, Segment::parse(b, s, r).unwrap())
             })
             .collect()
@@ -136,7 +148,11 @@ impl Pair {
 
     /// Hands a crafted segment to the receiving endpoint of `dir`.
     pub fn inject(&mut self, dir: Dir, h: SegmentHeader, payload: &[u8]) {
-        let (src, dst) = if dir == Dir::AtoB { (A_IP, B_IP) } else { (B_IP, A_IP) };
+        let (src, dst) = if dir == Dir::AtoB {
+            (A_IP, B_IP)
+        } else {
+            (B_IP, A_IP)
+        };
         let mut buf = vec![0u8; MAX_HEADER + payload.len()];
         let hl = h.len();
         buf[hl..hl + payload.len()].copy_from_slice(payload);
@@ -150,7 +166,20 @@ impl Pair {
 
     /// A header between the ports of the client (A, `a_port`) and server (B, PORT).
     pub fn header(dir: Dir, a_port: u16, seq: Seq, ack: Seq, flags: Flags) -> SegmentHeader {
-        let (src_port, dst_port) = if dir == Dir::AtoB { (a_port, PORT) } else { (PORT, a_port) };
-        SegmentHeader { src_port, dst_port, seq, ack, flags, window: 1000, urgent: 0, options: Options::default() }
+        let (src_port, dst_port) = if dir == Dir::AtoB {
+            (a_port, PORT)
+        } else {
+            (PORT, a_port)
+        };
+        SegmentHeader {
+            src_port,
+            dst_port,
+            seq,
+            ack,
+            flags,
+            window: 1000,
+            urgent: 0,
+            options: Options::default(),
+        }
     }
 }
