@@ -15,8 +15,9 @@ pub struct Config {
     pub test: Option<&'static str>,
     /// Whether the lock validator checks acquisitions (`lockdep=on|off`).
     pub lockdep: bool,
-    /// Static network configuration (`ip=A/N gw=G dns=D`); DHCP when absent.
-    pub static_ip: Option<IfaceConfig>,
+    /// The words of a static network configuration (`ip=`, `gw=`, `dns=`), parsed by
+    /// [`Config::static_ip`] once there is a heap.
+    net_words: [Option<&'static str>; 3],
     /// `net=off`: leave the NIC alone (tests that drive the driver themselves).
     pub net: bool,
     /// `watchdog=off`: no lockup detection.
@@ -31,7 +32,7 @@ pub fn apply(text: &'static str) -> Config {
         Ok(c) => c,
         Err(e) => {
             crate::warn!("kernel command line {text:?} is malformed ({e:?}); using defaults");
-            return Config { test: None, lockdep: true, static_ip: None, net: true, watchdog: true };
+            return Config { test: None, lockdep: true, net_words: [None; 3], net: true, watchdog: true };
         }
     };
     if let Some(level) = cmdline.get("log") {
@@ -60,19 +61,23 @@ pub fn apply(text: &'static str) -> Config {
     };
     let net = cmdline.get("net") != Some("off");
     let watchdog = cmdline.get("watchdog") != Some("off");
-    Config { test: cmdline.get("test"), lockdep, static_ip: static_ip(&cmdline), net, watchdog }
+    let net_words = [cmdline.get("ip"), cmdline.get("gw"), cmdline.get("dns")];
+    Config { test: cmdline.get("test"), lockdep, net_words, net, watchdog }
 }
 
-/// `ip=A/N [gw=G] [dns=D,...]` as an interface configuration, if `ip=` is present.
-fn static_ip(cmdline: &Cmdline) -> Option<IfaceConfig> {
-    let ip = cmdline.get("ip")?;
-    let mut text = alloc::format!("ip={ip}");
-    for key in ["gw", "dns"] {
-        if let Some(v) = cmdline.get(key) {
-            text.push_str(&alloc::format!(" {key}={v}"));
+impl Config {
+    /// `ip=A/N [gw=G] [dns=D,...]` as an interface configuration, if `ip=` was given.
+    /// Needs the heap.
+    pub fn static_ip(&self) -> Option<IfaceConfig> {
+        let [Some(ip), gw, dns] = self.net_words else { return None };
+        let mut text = alloc::format!("ip={ip}");
+        for (key, value) in [("gw", gw), ("dns", dns)] {
+            if let Some(v) = value {
+                text.push_str(&alloc::format!(" {key}={v}"));
+            }
         }
+        IfaceConfig::parse(&text)
+            .inspect_err(|e| crate::warn!("{text}: not a valid network configuration ({e:?}); using DHCP"))
+            .ok()
     }
-    IfaceConfig::parse(&text)
-        .inspect_err(|e| crate::warn!("{text}: not a valid network configuration ({e:?}); using DHCP"))
-        .ok()
 }

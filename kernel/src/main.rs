@@ -87,7 +87,7 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     stage_done("smp");
 
     if config.net {
-        net::init(config.static_ip);
+        net::init(config.static_ip());
     }
     stage_done("net");
 

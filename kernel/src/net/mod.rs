@@ -33,7 +33,7 @@ use preempt::Softirq;
 use spin::Once;
 
 pub use ping::monitor_ping;
-pub use tools::{monitor_nc, monitor_netstat};
+pub use tools::{monitor_nc, monitor_netstat, monitor_tcpstress};
 pub use show::{monitor_arp, monitor_counters, monitor_ifconfig, write_counters};
 
 use crate::drivers::virtio_net::{self, InterruptMode, TxError, VirtioNet};
