@@ -125,8 +125,14 @@ pub fn mutex() -> Verdict {
             })
         })
         .collect();
+    let deadline = time::now_ns() + 30_000_000_000;
     for h in &handles {
-        sched::join(h);
+        if !sched::join_until(h, deadline) {
+            for t in sched::threads() {
+                crate::println!("thread {} {} cpu{} {}", t.id, t.name, t.cpu(), t.state().name());
+            }
+            return Err(format!("{} did not finish: a mutex wake was lost", h.name));
+        }
     }
     let total = *counter.lock();
     crate::info!("mutex: {total} increments by {THREADS} threads");

@@ -191,8 +191,17 @@ fn pick_next(me: &CpuSched, index: usize) -> Option<Arc<Thread>> {
 }
 
 /// Gives the CPU to another thread if one is ready (or if the current one blocked).
-/// Process context or interrupt exit; never with a spin lock held.
+/// Process context; never with a spin lock held.
 pub fn schedule() {
+    schedule_inner(false);
+}
+
+/// `preempted`: called on interrupt exit, not by the thread. A thread preempted after
+/// marking itself Blocked but before its final condition check must stay runnable (as
+/// Linux keeps a preempted sleeper on the run queue): it may be about to see its
+/// condition true, and no waker will come if the condition was made true before it
+/// queued itself. So preemption turns Blocked back into Ready, like a wake.
+fn schedule_inner(preempted: bool) {
     let was_enabled = cpu::interrupts_enabled();
     cpu::disable_interrupts();
     let index = percpu::cpu_index() as usize;
@@ -201,6 +210,9 @@ pub fn schedule() {
     drain_wakes(me, index);
     // SAFETY: this CPU's slot, interrupts off.
     let prev = unsafe { (*me.current.get()).clone() }.expect("scheduler not initialised on this CPU");
+    if preempted {
+        prev.try_wake();
+    }
     let prev_state = prev.state();
     if prev_state == State::Ready {
         prev.set_state(State::Running); // woken before it could block: keep running
@@ -300,7 +312,7 @@ pub fn tick(now: u64) {
 /// Called on interrupt exit when the interrupted context is preemptible.
 pub fn preempt_if_needed() {
     if this().need_resched.load(Ordering::Relaxed) && this().current_is_set() {
-        schedule();
+        schedule_inner(true);
     }
 }
 

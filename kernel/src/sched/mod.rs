@@ -99,6 +99,11 @@ pub fn join(t: &Arc<Thread>) {
     t.exited.wait_until(|| t.state() == State::Exited);
 }
 
+/// Waits for `t` to exit until `deadline_ns`; false if it had not exited by then.
+pub fn join_until(t: &Arc<Thread>, deadline_ns: u64) -> bool {
+    t.exited.wait_until_deadline(Some(deadline_ns), || t.state() == State::Exited)
+}
+
 /// Blocks the calling thread until `cond()` holds; the caller arranges for a [`wake`]
 /// when it may have become true. Process context; may sleep.
 pub fn block_until(mut cond: impl FnMut() -> bool) {
