@@ -7,11 +7,21 @@ use core::net::SocketAddrV4;
 use std::time::Duration;
 
 use common::*;
+use halyard_tcp::seq::Seq;
 use halyard_tcp::wire::{Flags, Options};
 use halyard_tcp::{Config, Error, Keepalive, State, MAX_HEADER};
 
 fn port_of(p: &Pair, c: halyard_tcp::ConnId) -> u16 {
     p.a.info(c).unwrap().local.port()
+}
+
+/// An established pair with the client's port and its next SEQ and ACK.
+fn established() -> (Pair, halyard_tcp::ConnId, u16, Seq, Seq) {
+    let mut p = Pair::default_pair();
+    let (c, _l, s) = p.connect();
+    let port = port_of(&p, c);
+    let (nxt, ack) = p.last_seq_ack(Dir::AtoB);
+    (p, s, port, nxt, ack)
 }
 
 /// RFC 9293 3.5 (three-way handshake) and 3.10.7: data both ways.
@@ -128,10 +138,7 @@ fn rst_from_closed_port_refuses() {
 /// (challenge) ACK; a RST exactly at RCV.NXT resets.
 #[test]
 fn rfc5961_3_2_rst_must_be_exact() {
-    let mut p = Pair::default_pair();
-    let (c, _l, s) = p.connect();
-    let port = port_of(&p, c);
-    let (nxt, ack) = p.last_seq_ack(Dir::AtoB);
+    let (mut p, s, port, nxt, ack) = established();
     let before = p.log.len();
     p.inject(
         Dir::AtoB,
@@ -159,10 +166,7 @@ fn rfc5961_3_2_rst_must_be_exact() {
 /// changes nothing.
 #[test]
 fn rfc5961_4_2_syn_in_window_challenged() {
-    let mut p = Pair::default_pair();
-    let (c, _l, s) = p.connect();
-    let port = port_of(&p, c);
-    let (nxt, _) = p.last_seq_ack(Dir::AtoB);
+    let (mut p, s, port, nxt, _) = established();
     p.inject(
         Dir::AtoB,
         Pair::header(
@@ -183,10 +187,7 @@ fn rfc5961_4_2_syn_in_window_challenged() {
 /// payload is not accepted.
 #[test]
 fn rfc5961_5_2_ack_of_unsent_data_dropped() {
-    let mut p = Pair::default_pair();
-    let (c, _l, s) = p.connect();
-    let port = port_of(&p, c);
-    let (nxt, ack) = p.last_seq_ack(Dir::AtoB);
+    let (mut p, s, port, nxt, ack) = established();
     p.inject(
         Dir::AtoB,
         Pair::header(Dir::AtoB, port, nxt, ack + 100_000, Flags::ACK),
@@ -622,4 +623,54 @@ fn rfc2018_sack_blocks_reported() {
     assert_eq!(blocks[0].1.since(blocks[0].0), 3 * 1448);
     assert_eq!(blocks[1].1.since(blocks[1].0), 1448);
     assert!(blocks[1].1 < blocks[0].0);
+}
+
+/// RFC 9293 section 3.4: sequence numbers wrap modulo 2^32 in the middle of a transfer.
+/// The ISN follows a 4 µs clock (RFC 6528), so connecting at a chosen time places it just
+/// below the wrap point.
+#[test]
+fn rfc9293_3_4_transfer_across_sequence_wraparound() {
+    let pa = SocketAddrV4::new(A_IP, 4321);
+    let pb = SocketAddrV4::new(B_IP, PORT);
+    let isn_at = |now: halyard_tcp::Instant| {
+        let mut p = Pair::default_pair();
+        p.now = now;
+        p.a.connect_from(p.now, pa, pb).unwrap();
+        let mut buf = vec![0u8; MAX_HEADER + 100];
+        let t = p.a.poll_transmit(p.now, &mut buf).unwrap();
+        halyard_tcp::wire::Segment::parse(&buf[..t.len], t.src, t.dst)
+            .unwrap()
+            .header
+            .seq
+            .0
+    };
+    let t0 = halyard_tcp::Instant::from_millis(1000);
+    let isn0 = isn_at(t0);
+    let target = u32::MAX - 20_000;
+    let t1 =
+        halyard_tcp::Instant::from_micros(t0.micros() + 4 * u64::from(target.wrapping_sub(isn0)));
+    assert_eq!(isn_at(t1), target);
+
+    let mut p = Pair::default_pair();
+    p.now = t1;
+    let l = p.b.listen(pb).unwrap();
+    let c = p.a.connect_from(p.now, pa, pb).unwrap();
+    p.flush();
+    let s = p.b.accept(l).unwrap();
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let mut off = 0;
+    let mut got = Vec::new();
+    for _ in 0..1000 {
+        if off < data.len() {
+            off += p.a.send(p.now, c, &data[off..]).unwrap_or(0);
+        }
+        p.advance(1);
+        got.extend(p.read_all(false, s).0);
+        if got.len() == data.len() {
+            break;
+        }
+    }
+    assert_eq!(got, data);
+    let last = p.segs(Dir::AtoB).last().unwrap().1.header.seq.0;
+    assert!(last < 1_000_000, "sequence space wrapped: {last}");
 }

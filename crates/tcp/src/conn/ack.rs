@@ -144,7 +144,9 @@ impl Connection {
 
         // Send-window update (RFC 9293 3.10.7.4: only for SND.UNA =< SEG.ACK, and only
         // from a segment not older than the last update, by the SND.WL1/SND.WL2 rule).
-        if ack >= self.snd_una && (self.snd_wl1 < h.seq || (self.snd_wl1 == h.seq && self.snd_wl2 <= ack)) {
+        if ack >= self.snd_una
+            && (self.snd_wl1 < h.seq || (self.snd_wl1 == h.seq && self.snd_wl2 <= ack))
+        {
             self.snd_wnd = wnd;
             self.snd_wl1 = h.seq;
             self.snd_wl2 = ack;
