@@ -197,6 +197,17 @@ fn rfc5961_5_2_ack_of_unsent_data_dropped() {
     assert_eq!(p.b.recv_queue(s).unwrap(), 0);
 }
 
+/// Injects a bare SYN to B from each of `ports`.
+fn syn_from_ports(p: &mut Pair, ports: core::ops::Range<u16>) {
+    for port in ports {
+        p.inject(
+            Dir::AtoB,
+            Pair::header(Dir::AtoB, port, Seq(7), Seq(0), Flags::SYN),
+            b"",
+        );
+    }
+}
+
 /// Bounded SYN queue: a flood of SYNs from many ports never holds more half-open
 /// connections than the backlog, and they expire after the SYN-ACK retries.
 #[test]
@@ -208,38 +219,14 @@ fn syn_flood_is_bounded() {
     };
     let mut p = Pair::new(Config::default(), cfg);
     let l = p.b.listen(SocketAddrV4::new(B_IP, PORT)).unwrap();
-    for port in 1000..2000u16 {
-        p.inject(
-            Dir::AtoB,
-            Pair::header(
-                Dir::AtoB,
-                port,
-                halyard_tcp::seq::Seq(7),
-                halyard_tcp::seq::Seq(0),
-                Flags::SYN,
-            ),
-            b"",
-        );
-    }
+    syn_from_ports(&mut p, 1000..2000);
     assert_eq!(p.b.connection_count(), 8);
     assert_eq!(p.b.stats().drop_syn_queue_full, 992);
     // SYN-ACKs go to A, which has no such connections and answers RST: B frees them.
     p.flush();
     assert_eq!(p.b.connection_count(), 0);
     // Without anyone answering, half-open entries expire after the retries.
-    for port in 3000..3008u16 {
-        p.inject(
-            Dir::AtoB,
-            Pair::header(
-                Dir::AtoB,
-                port,
-                halyard_tcp::seq::Seq(7),
-                halyard_tcp::seq::Seq(0),
-                Flags::SYN,
-            ),
-            b"",
-        );
-    }
+    syn_from_ports(&mut p, 3000..3008);
     let mut drop_all = |_: Dir, _: &halyard_tcp::wire::Segment<'_>| false;
     for _ in 0..50 {
         p.step_timers(10_000, &mut drop_all);
