@@ -119,6 +119,9 @@ fn half_close() {
     assert_eq!(p.a.state(c).unwrap(), State::TimeWait);
     assert_eq!(p.b.state(s).unwrap(), State::Closed);
     assert_eq!(p.a.send(p.now, c, b"late"), Err(Error::InvalidState));
+    // No data can flow any more: buffer memory is given back.
+    assert_eq!(p.a.info(c).unwrap().buffer_bytes, 0);
+    assert_eq!(p.b.info(s).unwrap().buffer_bytes, 0);
 }
 
 /// RFC 9293 3.10.7.1: a SYN to a port nobody listens on is answered with RST, and the
