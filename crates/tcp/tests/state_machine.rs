@@ -664,3 +664,34 @@ fn rfc9293_3_4_transfer_across_sequence_wraparound() {
     let last = p.segs(Dir::AtoB).last().unwrap().1.header.seq.0;
     assert!(last < 1_000_000, "sequence space wrapped: {last}");
 }
+
+/// RFC 6675 with lost-retransmission detection: when the retransmission of a hole is
+/// lost too, SACKs for later data reveal it and it is resent without waiting for the RTO.
+#[test]
+fn rfc6675_lost_retransmission_resent_before_rto() {
+    let mut p = Pair::default_pair();
+    let (c, _l, s) = p.connect();
+    let data = vec![4u8; 60 * 1448];
+    let sent = p.a.send(p.now, c, &data).unwrap();
+    let mut first: Option<Seq> = None;
+    let mut drops = 0;
+    let mut keep = |d: Dir, seg: &halyard_tcp::wire::Segment<'_>| {
+        if d != Dir::AtoB || seg.payload.is_empty() {
+            return true;
+        }
+        let f = *first.get_or_insert(seg.header.seq);
+        if seg.header.seq == f + 1448 && drops < 2 {
+            drops += 1;
+            return false;
+        }
+        true
+    };
+    let mut got = Vec::new();
+    for _ in 0..40 {
+        p.step_timers(5, &mut keep);
+        got.extend(p.read_all(false, s).0);
+    }
+    assert_eq!(got.len(), sent);
+    assert_eq!(p.a.stats().lost_retransmits, 1);
+    assert_eq!(p.a.stats().timeouts, 0, "no RTO needed");
+}

@@ -121,6 +121,9 @@ pub(crate) struct Connection {
     last_recover: Seq,
     rtx_ptr: Seq,
     rtx_end: Seq,
+    /// SND.NXT when the current pass over the holes began: SACKs for data above it while
+    /// a hole below is still open mean that hole's retransmission was lost too.
+    rtx_round: Seq,
     /// Send one retransmission even if the congestion window is full (fast retransmit).
     force_rtx: bool,
     /// Without SACK, each duplicate ACK in recovery means a segment left the network.
@@ -211,6 +214,7 @@ impl Connection {
             last_recover: iss,
             rtx_ptr: iss,
             rtx_end: iss,
+            rtx_round: iss,
             force_rtx: false,
             dupack_credit: 0,
             scoreboard: Scoreboard::new(cfg.max_ooo_ranges),
