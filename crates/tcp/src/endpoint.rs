@@ -663,6 +663,10 @@ impl Endpoint {
                         len,
                     };
                     self.stats.segments_out += 1;
+                    // Round robin: a bulk sender must not starve the other connections.
+                    if self.tx.len() > 1 {
+                        self.tx.rotate_left(1);
+                    }
                     self.touch(now, idx);
                     return Some(t);
                 }

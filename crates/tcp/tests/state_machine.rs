@@ -695,3 +695,31 @@ fn rfc6675_lost_retransmission_resent_before_rto() {
     assert_eq!(p.a.stats().lost_retransmits, 1);
     assert_eq!(p.a.stats().timeouts, 0, "no RTO needed");
 }
+
+/// Transmission is shared round-robin between connections: a bulk sender does not hold
+/// back another connection's segment until it has drained.
+#[test]
+fn connections_share_transmission_round_robin() {
+    let mut p = Pair::default_pair();
+    let (bulk, l, _s1) = p.connect();
+    let small =
+        p.a.connect(p.now, A_IP, SocketAddrV4::new(B_IP, PORT))
+            .unwrap();
+    p.flush();
+    let _s2 = p.b.accept(l).unwrap();
+    p.a.send(p.now, bulk, &vec![1u8; 10 * 1448]).unwrap();
+    p.a.send(p.now, small, b"ping").unwrap();
+    let mut buf = vec![0u8; MAX_HEADER + 1500];
+    let small_port = p.a.info(small).unwrap().local.port();
+    let mut order = Vec::new();
+    while let Some(t) = p.a.poll_transmit(p.now, &mut buf) {
+        let seg = halyard_tcp::wire::Segment::parse(&buf[..t.len], t.src, t.dst).unwrap();
+        order.push(seg.header.src_port == small_port);
+    }
+    let pos = order.iter().position(|&is_small| is_small).unwrap();
+    assert!(
+        pos <= 1,
+        "small connection's segment went out at position {pos} of {}",
+        order.len()
+    );
+}
