@@ -28,6 +28,7 @@ pub const STAGES: &[Stage] = &[
     Stage { name: "interrupts", what: "legacy PIC masked, LAPIC and IOAPIC programmed" },
     Stage { name: "timer", what: "LAPIC timer and TSC calibrated against the PIT; monotonic clock running" },
     Stage { name: "smp", what: "every application processor online" },
+    Stage { name: "net", what: "network device probed (or found absent) and address configuration started" },
     Stage { name: "monitor", what: "serial monitor ready for commands" },
 ];
 
@@ -36,9 +37,18 @@ pub fn index_of(name: &str) -> Option<usize> {
     STAGES.iter().position(|s| s.name == name)
 }
 
-/// Writes the serial marker line for `stage` (without the newline) into `out`.
-pub fn marker(stage: &Stage, out: &mut dyn core::fmt::Write) -> core::fmt::Result {
-    write!(out, "{} {}", PREFIX, stage.name)
+/// The serial marker line for `stage` (without the newline), e.g. `HALYARD-STAGE cpu`.
+pub fn marker(stage: &Stage) -> Marker<'_> {
+    Marker(stage)
+}
+
+/// Displays as a stage's marker line; see [`marker`].
+pub struct Marker<'a>(&'a Stage);
+
+impl core::fmt::Display for Marker<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} {}", PREFIX, self.0.name)
+    }
 }
 
 /// Parses a console line; returns the stage it marks, if it is a stage marker.
@@ -51,13 +61,12 @@ pub fn parse_marker(line: &str) -> Option<&'static Stage> {
 mod tests {
     extern crate std;
     use super::*;
-    use std::string::String;
+    use std::string::ToString;
 
     #[test]
     fn marker_round_trips_for_every_stage() {
         for stage in STAGES {
-            let mut line = String::new();
-            marker(stage, &mut line).unwrap();
+            let line = marker(stage).to_string();
             assert_eq!(parse_marker(&line), Some(stage));
             assert_eq!(parse_marker(&(line.clone() + "\r")), Some(stage));
         }

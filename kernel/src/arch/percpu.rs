@@ -1,0 +1,109 @@
+//! Per-CPU data, reached through the GS base register.
+//!
+//! Each CPU's `GS_BASE` MSR points at its [`PerCpu`] block, whose first word points at
+//! itself, so `mov rax, gs:[0]` yields the block without knowing which CPU we are on.
+//! Blocks are never freed: a CPU, once online, stays online.
+use core::arch::asm;
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+
+use super::cpu;
+use super::gdt::{Gdt, Tss};
+
+/// Most CPUs the kernel manages.
+pub const MAX_CPUS: usize = 64;
+
+/// One CPU's private data.
+#[repr(C)]
+pub struct PerCpu {
+    self_ptr: *const PerCpu,
+    /// Dense CPU number: 0 for the boot CPU, then in bring-up order.
+    pub index: u32,
+    /// Local APIC id.
+    pub apic_id: u32,
+    pub tss: Tss,
+    pub gdt: Gdt,
+    /// Timer interrupts taken on this CPU.
+    pub timer_ticks: AtomicU64,
+    /// Interrupts of any vector taken on this CPU.
+    pub interrupts: AtomicU64,
+    pub online: AtomicBool,
+}
+
+static CPUS: [AtomicPtr<PerCpu>; MAX_CPUS] = [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_CPUS];
+static CPU_COUNT: AtomicU32 = AtomicU32::new(0);
+/// Set once the boot CPU's GS base is valid; before that, [`cpu_index`] reports 0.
+static GS_READY: AtomicBool = AtomicBool::new(false);
+
+impl PerCpu {
+    /// Creates the block for CPU `index`; `ist_tops` are the tops of its IST stacks.
+    pub fn new(index: u32, apic_id: u32, ist_tops: [u64; super::gdt::ist::COUNT]) -> PerCpu {
+        let mut tss = Tss::new();
+        let mut ist = [0u64; 7];
+        ist[..ist_tops.len()].copy_from_slice(&ist_tops);
+        tss.ist = ist;
+        PerCpu {
+            self_ptr: core::ptr::null(),
+            index,
+            apic_id,
+            tss,
+            gdt: Gdt::new(core::ptr::null()),
+            timer_ticks: AtomicU64::new(0),
+            interrupts: AtomicU64::new(0),
+            online: AtomicBool::new(false),
+        }
+    }
+
+    /// Makes `this` the calling CPU's block: loads its GDT and TSS, points GS at it and
+    /// registers it. Called once per CPU, first thing after it reaches Rust.
+    pub fn install(this: &'static mut PerCpu) {
+        this.self_ptr = this;
+        this.gdt = Gdt::new(&this.tss);
+        let index = this.index as usize;
+        assert!(index < MAX_CPUS, "too many CPUs");
+        let ptr: *mut PerCpu = this;
+        // SAFETY: `this` is 'static and never moves; GS_BASE accepts any canonical address.
+        unsafe {
+            (*ptr).gdt.load();
+            cpu::wrmsr(cpu::MSR_GS_BASE, ptr as u64);
+        }
+        CPUS[index].store(ptr, Ordering::Release);
+        CPU_COUNT.fetch_max(index as u32 + 1, Ordering::AcqRel);
+        GS_READY.store(true, Ordering::Release);
+    }
+}
+
+/// The calling CPU's block.
+pub fn current() -> &'static PerCpu {
+    let ptr: *const PerCpu;
+    // SAFETY: GS_BASE points at this CPU's PerCpu, whose first word is its own address;
+    // callers run after `install` (checked by GS_READY in `cpu_index`, the only early caller).
+    unsafe { asm!("mov {}, gs:[0]", out(reg) ptr, options(readonly, nostack, preserves_flags)) };
+    // SAFETY: blocks are 'static and never freed.
+    unsafe { &*ptr }
+}
+
+/// Dense index of the calling CPU (0 before per-CPU data exists).
+pub fn cpu_index() -> u32 {
+    if GS_READY.load(Ordering::Acquire) {
+        current().index
+    } else {
+        0
+    }
+}
+
+/// CPU `index`'s block, if that CPU was brought up.
+pub fn get(index: usize) -> Option<&'static PerCpu> {
+    let p = CPUS.get(index)?.load(Ordering::Acquire);
+    // SAFETY: non-null entries point at 'static blocks.
+    (!p.is_null()).then(|| unsafe { &*p })
+}
+
+/// Number of CPUs that have installed their block.
+pub fn count() -> usize {
+    CPU_COUNT.load(Ordering::Acquire) as usize
+}
+
+/// Iterates over every CPU brought up so far.
+pub fn all() -> impl Iterator<Item = &'static PerCpu> {
+    (0..count()).filter_map(get)
+}

@@ -1,0 +1,119 @@
+//! Memory management: the kernel's address space, physical frames, the heap, stacks.
+//!
+//! # Address space
+//! | range | what |
+//! | --- | --- |
+//! | `0x0000_0000_0000_0000 ..` (lower half) | free for user processes |
+//! | `HHDM_BASE = 0xffff_8000_0000_0000 ..` | every RAM frame at `HHDM_BASE + paddr`; device registers mapped uncached on demand |
+//! | `STACKS_BASE = 0xffff_c000_0000_0000 ..` | kernel stacks, each above an unmapped guard page |
+//! | `KERNEL_VMA = 0xffff_ffff_8000_0000 ..` | the kernel image, at `KERNEL_VMA + paddr` |
+pub mod address_space;
+pub mod frames;
+pub mod heap;
+pub mod stack;
+
+use firmware::memmap::{usable_ranges, RegionKind};
+use paging::PageTableFlags;
+
+use crate::boot_info::BootInfo;
+
+/// Start of the direct map of physical memory.
+pub const HHDM_BASE: u64 = 0xffff_8000_0000_0000;
+/// Start of the kernel stack region.
+pub const STACKS_BASE: u64 = 0xffff_c000_0000_0000;
+/// Where the kernel image is linked (`link.ld`).
+pub const KERNEL_VMA: u64 = 0xffff_ffff_8000_0000;
+/// Size of a small page.
+pub const PAGE_SIZE: u64 = 4096;
+/// What the boot page tables map at the direct map: the first GiB.
+const BOOT_DIRECT_MAP_END: u64 = 1 << 30;
+/// Physical memory below this is never handed out (firmware data, the AP trampoline).
+const LOW_RESERVED_END: u64 = 1 << 20;
+/// Most usable RAM ranges tracked.
+const MAX_USABLE: usize = 128;
+
+/// The direct-map address of physical address `paddr`.
+pub fn phys_to_virt(paddr: u64) -> u64 {
+    HHDM_BASE + paddr
+}
+
+/// The physical address behind a mapped kernel virtual address.
+pub fn virt_to_phys(va: u64) -> u64 {
+    if va >= KERNEL_VMA {
+        return va - KERNEL_VMA;
+    }
+    if (HHDM_BASE..STACKS_BASE).contains(&va) {
+        return va - HHDM_BASE;
+    }
+    let (page, _) = address_space::translate(va & !(PAGE_SIZE - 1)).unwrap_or_else(|| panic!("{va:#x} is not mapped"));
+    page + (va & (PAGE_SIZE - 1))
+}
+
+extern "C" {
+    static __kernel_end: u8;
+}
+
+/// Frames, page tables and heap. Boot CPU, once, after the console and CPU setup.
+pub fn init(boot: &BootInfo, guard_pages: &[u64]) {
+    // SAFETY: only the address of the linker symbol is taken.
+    let image_end = unsafe { &__kernel_end as *const u8 as u64 } - KERNEL_VMA;
+    let mut reserved = [const { 0..0 }; 16];
+    reserved[0] = 0..LOW_RESERVED_END;
+    reserved[1] = LOW_RESERVED_END..image_end.next_multiple_of(PAGE_SIZE);
+    let boot_data = boot.data_ranges(&mut reserved[2..]);
+    let reserved = &reserved[..2 + boot_data];
+    let mut usable = [const { 0..0 }; MAX_USABLE];
+    let n = usable_ranges(boot.memory_map(), reserved, &mut usable).expect("memory map has too many ranges");
+    let usable = &usable[..n];
+    frames::init(usable, BOOT_DIRECT_MAP_END);
+
+    let mut ram = [const { 0..0 }; crate::boot_info::MAX_REGIONS];
+    let mut ram_count = 0;
+    for region in boot.memory_map() {
+        if matches!(region.kind, RegionKind::Ram | RegionKind::AcpiReclaimable | RegionKind::AcpiNvs) {
+            ram[ram_count] = region.range();
+            ram_count += 1;
+        }
+    }
+    address_space::build_and_switch(&ram[..ram_count], guard_pages);
+    heap::init_from_frames();
+}
+
+/// Frame allocator counts.
+pub fn frame_stats() -> frames::FrameStats {
+    frames::stats()
+}
+
+/// True when `[va, va + len)` is mapped, so a fault report can read it without faulting
+/// again. Before the kernel's tables exist: the kernel image or the boot direct map.
+pub fn is_kernel_readable(va: u64, len: u64) -> bool {
+    let Some(end) = va.checked_add(len) else { return false };
+    if !address_space::is_live() {
+        // SAFETY: only the address of the linker symbol is taken.
+        let image_end = unsafe { &__kernel_end as *const u8 as u64 };
+        return (va >= KERNEL_VMA && end <= image_end) || (va >= HHDM_BASE && end <= HHDM_BASE + BOOT_DIRECT_MAP_END);
+    }
+    let mut page = va & !(PAGE_SIZE - 1);
+    while page < end {
+        if address_space::translate(page).is_none() {
+            return false;
+        }
+        page += PAGE_SIZE;
+    }
+    true
+}
+
+/// Maps device registers uncached; returns their virtual address.
+pub fn map_mmio(paddr: u64, len: u64) -> u64 {
+    address_space::map_mmio(paddr, len)
+}
+
+/// Identity-maps the AP trampoline page (bring-up only).
+pub fn map_trampoline_identity(paddr: u64) {
+    address_space::map_page(paddr, paddr, PageTableFlags::WRITABLE);
+}
+
+/// Removes the trampoline's identity mapping once every AP is in the higher half.
+pub fn unmap_trampoline_identity(paddr: u64) {
+    let _frame = address_space::unmap_page(paddr);
+}

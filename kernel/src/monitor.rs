@@ -1,0 +1,185 @@
+//! The kernel monitor: a tiny command interpreter on the serial console.
+//!
+//! It reads lines from [`crate::console::input`] (filled by the UART interrupt), with
+//! backspace editing, and runs one of the [`COMMANDS`]. An unknown command or bad
+//! argument prints a message; nothing typed here can crash the kernel. Later issues add
+//! commands (threads, softirqs, counters, ...) to the table.
+use alloc::string::String;
+use core::sync::atomic::Ordering;
+
+use crate::arch::{percpu, qemu};
+use crate::console::input;
+use crate::{mm, print, println, time};
+
+/// The prompt; tests wait for it.
+pub const PROMPT: &str = "halyard> ";
+const MAX_LINE: usize = 256;
+
+struct Command {
+    name: &'static str,
+    help: &'static str,
+    run: fn(args: &str),
+}
+
+const COMMANDS: &[Command] = &[
+    Command { name: "help", help: "list commands", run: help },
+    Command { name: "uptime", help: "time since boot", run: uptime },
+    Command { name: "mem", help: "physical memory and heap usage", run: mem },
+    Command { name: "cpus", help: "CPUs and their interrupt counts", run: cpus },
+    Command { name: "threads", help: "threads: id, name, CPU, state, run time", run: threads },
+    Command { name: "softirqs", help: "softirq counters per CPU", run: softirqs },
+    Command { name: "locks", help: "lock validator classes and counters", run: locks },
+    Command { name: "pci", help: "PCI functions, BARs and MSI-X", run: crate::drivers::pci::monitor_list },
+    Command { name: "counters", help: "network counters, NAME=VALUE (NAPI, driver, protocols)", run: crate::net::monitor_counters },
+    Command { name: "ifconfig", help: "network interface configuration", run: crate::net::monitor_ifconfig },
+    Command { name: "arp", help: "ARP cache", run: crate::net::monitor_arp },
+    Command { name: "ping", help: "ping ADDR [COUNT]: ICMP echo from the guest", run: crate::net::monitor_ping },
+    Command { name: "poweroff", help: "leave QEMU with status 0", run: poweroff },
+];
+
+fn help(_: &str) {
+    for c in COMMANDS {
+        println!("  {:<10} {}", c.name, c.help);
+    }
+}
+
+fn uptime(_: &str) {
+    let ns = time::now_ns();
+    println!("up {}.{:03} s", ns / 1_000_000_000, (ns / 1_000_000) % 1000);
+}
+
+fn mem(_: &str) {
+    let frames = mm::frame_stats();
+    let (heap_used, heap_total) = mm::heap::usage();
+    println!(
+        "frames: {} free of {} ({} KiB free)",
+        frames.free,
+        frames.total,
+        frames.free * mm::PAGE_SIZE / 1024
+    );
+    println!("heap: {} KiB used of {} KiB", heap_used / 1024, heap_total / 1024);
+}
+
+fn cpus(_: &str) {
+    for c in percpu::all() {
+        println!(
+            "cpu{} apic={} {} ticks={} interrupts={}",
+            c.index,
+            c.apic_id,
+            if c.online.load(Ordering::Acquire) { "online" } else { "offline" },
+            c.timer_ticks.load(Ordering::Relaxed),
+            c.interrupts.load(Ordering::Relaxed),
+        );
+    }
+    interrupts_summary();
+}
+
+fn interrupts_summary() {
+    println!(
+        "unexpected interrupts: {}, console input bytes dropped: {}",
+        crate::arch::interrupts::unexpected_count(),
+        input::dropped()
+    );
+}
+
+fn threads(_: &str) {
+    println!("{:>4} {:<16} {:>3} {:<8} {:>12} {:>9}", "id", "name", "cpu", "state", "run_us", "switches");
+    for t in crate::sched::threads() {
+        println!(
+            "{:>4} {:<16} {:>3} {:<8} {:>12} {:>9}",
+            t.id,
+            t.name,
+            t.cpu(),
+            t.state().name(),
+            t.run_ns.load(Ordering::Relaxed) / 1000,
+            t.switches.load(Ordering::Relaxed)
+        );
+    }
+    for c in percpu::all() {
+        let (switches, steals) = crate::sched::cpu_counters(c.index as usize);
+        println!("cpu{}: {} switches, {} threads stolen", c.index, switches, steals);
+    }
+    println!(
+        "wakes: {} requested, {} delivered, {} already runnable",
+        crate::sched::WAKES_REQUESTED.load(Ordering::Relaxed),
+        crate::sched::WAKES_DELIVERED.load(Ordering::Relaxed),
+        crate::sched::WAKES_ALREADY_RUNNABLE.load(Ordering::Relaxed)
+    );
+}
+
+fn softirqs(_: &str) {
+    println!("{:<5} {:<8} {:>10} {:>10} {:>10} {:>9} {:>10}", "cpu", "softirq", "raised", "entries", "exits", "deferred", "max_us");
+    for c in percpu::all() {
+        let stats = crate::irq::softirq::cpu_state(c.index as usize).stats();
+        for s in preempt::Softirq::ALL {
+            let n = stats.of(s).snapshot();
+            println!(
+                "cpu{:<2} {:<8} {:>10} {:>10} {:>10} {:>9} {:>10}",
+                c.index,
+                s.name(),
+                n.raised,
+                n.entries,
+                n.exits,
+                n.deferred_to_ksoftirqd,
+                n.max_run_ns / 1000
+            );
+        }
+    }
+}
+
+fn locks(_: &str) {
+    let (stats, classes) = crate::sync::validator_stats();
+    println!(
+        "lock validator: {} classes, {} order edges, {} acquisitions checked, {} violations",
+        stats.classes, stats.edges, stats.acquisitions, stats.violations
+    );
+    for (i, name) in classes.iter().enumerate() {
+        println!("  class {i:>3} {name}");
+    }
+}
+
+fn poweroff(_: &str) {
+    println!("powering off");
+    qemu::exit(qemu::EXIT_SUCCESS);
+}
+
+/// Runs one command line.
+fn execute(line: &str) {
+    let line = line.trim();
+    if line.is_empty() {
+        return;
+    }
+    let (name, args) = line.split_once(' ').unwrap_or((line, ""));
+    match COMMANDS.iter().find(|c| c.name == name) {
+        Some(c) => (c.run)(args.trim()),
+        None => println!("unknown command: {name} (try `help`)"),
+    }
+}
+
+/// The monitor loop, in its own thread; never returns.
+pub fn run() -> ! {
+    let mut line = String::with_capacity(MAX_LINE);
+    print!("{PROMPT}");
+    loop {
+        match input::read_byte() {
+            b'\r' | b'\n' => {
+                println!();
+                execute(&line);
+                line.clear();
+                print!("{PROMPT}");
+            }
+            0x08 | 0x7f => {
+                if line.pop().is_some() {
+                    print!("\x08 \x08");
+                }
+            }
+            b if b.is_ascii_graphic() || b == b' ' => {
+                if line.len() < MAX_LINE {
+                    line.push(b as char);
+                    print!("{}", b as char);
+                }
+            }
+            _ => {} // other control bytes are ignored
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Symbols that a hosted target's C library would provide and the precompiled `core`,
+//! `alloc` and `compiler_builtins` link against.
+//!
+//! The loops in `memcmp`/`bcmp`/`strlen` read through `read_volatile` so LLVM cannot
+//! recognise them as the very functions being defined and turn them into calls to
+//! themselves.
+use core::arch::asm;
+
+/// # Safety
+/// Standard `memcpy` contract: valid, non-overlapping regions of `n` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    // SAFETY: forwarded from the caller's contract; `rep movsb` copies forwards.
+    unsafe {
+        asm!("rep movsb", inout("rcx") n => _, inout("rdi") dest => _, inout("rsi") src => _,
+             options(nostack, preserves_flags));
+    }
+    dest
+}
+
+/// # Safety
+/// Standard `memmove` contract: valid regions of `n` bytes, which may overlap.
+#[no_mangle]
+pub unsafe extern "C" fn memmove(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    if (dest as usize) <= (src as usize) || (dest as usize) >= (src as usize + n) {
+        // SAFETY: forward copying is correct when dest does not start inside src.
+        return unsafe { memcpy(dest, src, n) };
+    }
+    // SAFETY: copying backwards (direction flag set, restored after) handles dest
+    // starting inside src.
+    unsafe {
+        asm!("std", "rep movsb", "cld",
+             inout("rcx") n => _, inout("rdi") dest.add(n - 1) => _, inout("rsi") src.add(n - 1) => _,
+             options(nostack));
+    }
+    dest
+}
+
+/// # Safety
+/// Standard `memset` contract: a valid region of `n` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn memset(dest: *mut u8, c: i32, n: usize) -> *mut u8 {
+    // SAFETY: forwarded from the caller's contract.
+    unsafe {
+        asm!("rep stosb", inout("rcx") n => _, inout("rdi") dest => _, in("al") c as u8,
+             options(nostack, preserves_flags));
+    }
+    dest
+}
+
+/// # Safety
+/// Standard `memcmp` contract: valid regions of `n` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    for i in 0..n {
+        // SAFETY: i < n, within both regions.
+        let (x, y) = unsafe { (a.add(i).read_volatile(), b.add(i).read_volatile()) };
+        if x != y {
+            return i32::from(x) - i32::from(y);
+        }
+    }
+    0
+}
+
+/// # Safety
+/// As for `memcmp`.
+#[no_mangle]
+pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    // SAFETY: same contract.
+    unsafe { memcmp(a, b, n) }
+}
+
+/// # Safety
+/// `s` must point at a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
+    let mut n = 0;
+    // SAFETY: the string is NUL-terminated, so every byte up to the NUL is readable.
+    while unsafe { s.add(n).read_volatile() } != 0 {
+        n += 1;
+    }
+    n
+}
+
+/// Referenced by the precompiled `core` (built with unwinding); never called with
+/// `panic = "abort"`.
+#[no_mangle]
+pub extern "C" fn rust_eh_personality() {}
+
+/// Referenced by the precompiled `alloc`; unwinding is impossible here.
+#[no_mangle]
+pub extern "C" fn _Unwind_Resume() -> ! {
+    panic!("_Unwind_Resume called: unwinding is not supported")
+}

@@ -1,0 +1,316 @@
+//! Per-CPU scheduling: run queues, the lossless wake path, switching, stealing.
+//!
+//! # The wake path
+//! [`wake`] may be called from any context on any CPU and takes no scheduler lock: it
+//! moves the thread from Blocked to Ready with one compare-exchange and pushes it onto
+//! the lock-free wake queue (`wakeq` crate) of the CPU it belongs to. A thread is queued
+//! at most once (its embedded link has a "queued" flag), so the queue can never overflow
+//! and a wake is never dropped. The owning CPU drains its wake queue into its run queue
+//! whenever it schedules; a remote CPU that is idle is kicked with an IPI.
+//!
+//! # Sleeping without losing a wake
+//! A thread that waits marks itself Blocked *before* re-checking its condition, then
+//! calls [`schedule`]. A waker that made the condition true afterwards finds it Blocked
+//! and wakes it; one that ran before finds the condition... already visible to the
+//! re-check. If the wake lands while the thread is still on its CPU, `schedule` sees it
+//! Ready and keeps it running.
+//!
+//! # Switching
+//! `schedule` runs with interrupts off. The previous thread is only put back on a run
+//! queue by `finish_switch`, on the next thread's stack, once its registers are saved,
+//! so another CPU can never steal a thread whose context is still being written.
+use alloc::collections::VecDeque;
+use alloc::sync::Arc;
+use core::cell::UnsafeCell;
+use core::pin::Pin;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+use spin::Once;
+use wakeq::{Wake, WakeQueue};
+
+use super::thread::{switch_stack, State, Thread};
+use crate::arch::{cpu, interrupts, lapic, percpu};
+use crate::sync::{IrqLock, LockClass};
+use crate::time;
+
+/// Timer ticks a thread runs before it is preempted (when others are waiting).
+const SLICE_TICKS: u32 = 10;
+
+pub(super) struct CpuSched {
+    pub(super) run_queue: IrqLock<VecDeque<Arc<Thread>>>,
+    wakes: WakeQueue<Thread>,
+    /// The running thread; touched only by this CPU with interrupts off.
+    current: UnsafeCell<Option<Arc<Thread>>>,
+    /// The thread switched away from, for `finish_switch`.
+    prev: UnsafeCell<Option<Arc<Thread>>>,
+    pub(super) idle_thread: Once<Arc<Thread>>,
+    need_resched: AtomicBool,
+    slice_left: AtomicU32,
+    idle: AtomicBool,
+    switched_in_ns: AtomicU64,
+    pub(super) switches: AtomicU64,
+    pub(super) steals: AtomicU64,
+}
+
+// SAFETY: `current`/`prev` are only accessed by the owning CPU with interrupts off
+// (schedule, finish_switch, current()); everything else is atomic or locked.
+unsafe impl Sync for CpuSched {}
+
+static RUN_QUEUE_CLASS: LockClass = LockClass::new("sched.run_queue");
+
+static CPUS: [CpuSched; percpu::MAX_CPUS] = [const {
+    CpuSched {
+        run_queue: IrqLock::new(VecDeque::new(), &RUN_QUEUE_CLASS),
+        wakes: WakeQueue::new(),
+        current: UnsafeCell::new(None),
+        prev: UnsafeCell::new(None),
+        idle_thread: Once::new(),
+        need_resched: AtomicBool::new(false),
+        slice_left: AtomicU32::new(SLICE_TICKS),
+        idle: AtomicBool::new(false),
+        switched_in_ns: AtomicU64::new(0),
+        switches: AtomicU64::new(0),
+        steals: AtomicU64::new(0),
+    }
+}; percpu::MAX_CPUS];
+
+/// Wake-path counters (monitor `threads`; benchmarks).
+pub static WAKES_REQUESTED: AtomicU64 = AtomicU64::new(0);
+pub static WAKES_DELIVERED: AtomicU64 = AtomicU64::new(0);
+pub static WAKES_ALREADY_RUNNABLE: AtomicU64 = AtomicU64::new(0);
+
+pub(super) fn cpu_sched(index: usize) -> &'static CpuSched {
+    &CPUS[index]
+}
+
+fn this() -> &'static CpuSched {
+    &CPUS[percpu::cpu_index() as usize]
+}
+
+/// Makes the calling CPU's current context its idle thread. Once per CPU, before it
+/// first schedules.
+pub(super) fn init_cpu() -> Arc<Thread> {
+    let index = percpu::cpu_index();
+    let me = this();
+    let idle = Arc::new(Thread::for_boot_context(index));
+    me.idle_thread.call_once(|| idle.clone());
+    // SAFETY: this CPU, interrupts off (boot), nothing else reads `current` yet.
+    unsafe { *me.current.get() = Some(idle.clone()) };
+    me.switched_in_ns.store(time::now_ns(), Ordering::Relaxed);
+    idle
+}
+
+/// The thread running on this CPU.
+pub fn current() -> Arc<Thread> {
+    cpu::without_interrupts(|| {
+        // SAFETY: this CPU's slot, interrupts off.
+        unsafe { (*this().current.get()).clone() }.expect("scheduler not initialised on this CPU")
+    })
+}
+
+/// True when this CPU should switch threads at the next opportunity.
+pub fn need_resched() -> bool {
+    this().need_resched.load(Ordering::Relaxed)
+}
+
+/// Queues a Ready thread on CPU `index`'s run queue (once) and kicks that CPU if idle.
+fn enqueue(index: usize, t: Arc<Thread>) {
+    if t.on_rq.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    t.cpu.store(index as u32, Ordering::Relaxed);
+    let target = &CPUS[index];
+    target.run_queue.lock().push_back(t);
+    kick(index);
+}
+
+/// Makes CPU `index` reschedule soon: locally a flag, remotely an IPI if it idles.
+fn kick(index: usize) {
+    let target = &CPUS[index];
+    target.need_resched.store(true, Ordering::Release);
+    if index != percpu::cpu_index() as usize && target.idle.load(Ordering::Acquire) {
+        if let Some(p) = percpu::get(index) {
+            lapic::send_ipi(lapic::Destination::Apic(p.apic_id), lapic::Delivery::Fixed(interrupts::RESCHED_VECTOR));
+        }
+    }
+}
+
+/// Wakes `t` if it is blocked. Any context, any CPU; lock-free toward the scheduler.
+pub fn wake(t: &Arc<Thread>) {
+    WAKES_REQUESTED.fetch_add(1, Ordering::Relaxed);
+    if !t.try_wake() {
+        WAKES_ALREADY_RUNNABLE.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    WAKES_DELIVERED.fetch_add(1, Ordering::Relaxed);
+    let index = t.cpu() as usize;
+    // The queue holds one reference of its own while the thread is queued.
+    let reference = t.clone();
+    // SAFETY: the Arc pins the thread in memory; the reference leaked below keeps it
+    // alive until the owning CPU drains it (and takes the reference back).
+    match unsafe { CPUS[index].wakes.wake(Pin::new_unchecked(&*reference)) } {
+        Wake::Enqueued => core::mem::forget(reference),
+        Wake::Coalesced => drop(reference),
+    }
+    kick(index);
+}
+
+/// Moves woken threads from this CPU's wake queue to its run queue. Interrupts off.
+fn drain_wakes(me: &CpuSched, index: usize) {
+    me.wakes.drain(|t| {
+        // SAFETY: `wake` leaked one reference for each enqueue; take it back.
+        let t = unsafe { Arc::from_raw(t.get_ref() as *const Thread) };
+        let running_here = t.on_cpu.load(Ordering::Acquire);
+        if !running_here && t.state() == State::Ready {
+            enqueue(index, t);
+        }
+    });
+}
+
+/// Takes a Ready thread from another CPU's run queue (idle balancing).
+fn steal(index: usize) -> Option<Arc<Thread>> {
+    let count = percpu::count();
+    for offset in 1..count {
+        let victim = (index + offset) % count;
+        let mut rq = CPUS[victim].run_queue.lock();
+        if let Some(pos) = rq.iter().rposition(|t| t.pinned.is_none()) {
+            let t = rq.remove(pos).expect("position is in range");
+            drop(rq);
+            CPUS[index].steals.fetch_add(1, Ordering::Relaxed);
+            return Some(t);
+        }
+    }
+    None
+}
+
+/// Picks the next thread to run, or `None` to keep running the current one.
+/// Interrupts off.
+fn pick_next(me: &CpuSched, index: usize) -> Option<Arc<Thread>> {
+    let local = me.run_queue.lock().pop_front();
+    local.or_else(|| steal(index)).inspect(|t| t.on_rq.store(false, Ordering::Release))
+}
+
+/// Gives the CPU to another thread if one is ready (or if the current one blocked).
+/// Process context or interrupt exit; never with a spin lock held.
+pub fn schedule() {
+    let was_enabled = cpu::interrupts_enabled();
+    cpu::disable_interrupts();
+    let index = percpu::cpu_index() as usize;
+    let me = &CPUS[index];
+    me.need_resched.store(false, Ordering::Relaxed);
+    drain_wakes(me, index);
+    // SAFETY: this CPU's slot, interrupts off.
+    let prev = unsafe { (*me.current.get()).clone() }.expect("scheduler not initialised on this CPU");
+    let prev_state = prev.state();
+    if prev_state == State::Ready {
+        prev.set_state(State::Running); // woken before it could block: keep running
+    }
+    let prev_runnable = matches!(prev_state, State::Running | State::Ready) && !prev.is_idle;
+    let next = match pick_next(me, index) {
+        Some(t) => t,
+        None if prev_runnable || prev.is_idle => {
+            me.slice_left.store(SLICE_TICKS, Ordering::Relaxed);
+            restore(was_enabled);
+            return;
+        }
+        None => me.idle_thread.get().expect("idle thread").clone(),
+    };
+    if prev_runnable || prev.is_idle {
+        prev.set_state(State::Ready);
+    }
+    switch_to(me, index, prev, next);
+    restore(was_enabled);
+}
+
+fn restore(was_enabled: bool) {
+    if was_enabled {
+        // SAFETY: interrupts were enabled when `schedule` was entered.
+        unsafe { cpu::enable_interrupts() };
+    }
+}
+
+fn switch_to(me: &CpuSched, index: usize, prev: Arc<Thread>, next: Arc<Thread>) {
+    let now = time::now_ns();
+    prev.run_ns.fetch_add(now - me.switched_in_ns.swap(now, Ordering::Relaxed), Ordering::Relaxed);
+    next.on_cpu.store(true, Ordering::Release);
+    next.set_state(State::Running);
+    next.cpu.store(index as u32, Ordering::Relaxed);
+    next.switches.fetch_add(1, Ordering::Relaxed);
+    me.switches.fetch_add(1, Ordering::Relaxed);
+    me.slice_left.store(SLICE_TICKS, Ordering::Relaxed);
+    me.idle.store(next.is_idle, Ordering::Release);
+    let save = prev.rsp.get();
+    // SAFETY: `next` is switched out (on_cpu was false until we set it), so its saved
+    // RSP is valid; `next` is kept alive by `current`, `prev` by the `prev` slot.
+    unsafe {
+        let next_rsp = *next.rsp.get();
+        *me.current.get() = Some(next);
+        *me.prev.get() = Some(prev);
+        switch_stack(save, next_rsp);
+    }
+    finish_switch();
+}
+
+/// Completes a switch on the new thread's stack: the previous thread's registers are
+/// saved now, so it may be queued (if still runnable) or freed (if exited).
+fn finish_switch() {
+    let index = percpu::cpu_index() as usize;
+    let me = &CPUS[index];
+    // SAFETY: this CPU's slot, interrupts off (we are inside `schedule`).
+    let Some(prev) = (unsafe { (*me.prev.get()).take() }) else { return };
+    prev.on_cpu.store(false, Ordering::Release);
+    match prev.state() {
+        State::Ready if !prev.is_idle => enqueue(index, prev),
+        State::Exited => super::forget_thread(&prev),
+        _ => {}
+    }
+}
+
+/// First Rust code of a new thread, entered from `thread_start` with interrupts off.
+pub(super) extern "C" fn thread_entry() -> ! {
+    finish_switch();
+    // SAFETY: a new thread starts with no locks held; the scheduler runs with
+    // interrupts enabled outside its critical sections.
+    unsafe { cpu::enable_interrupts() };
+    let me = current();
+    if let Some(f) = me.take_entry() {
+        f();
+    }
+    super::exit_current()
+}
+
+/// Timer tick accounting: ends the slice of a thread that ran long enough while others
+/// wait. Hardirq context.
+pub fn tick() {
+    let me = this();
+    let waiting = !me.run_queue.lock().is_empty() || !me.wakes.is_empty();
+    if me.idle.load(Ordering::Relaxed) {
+        if waiting {
+            me.need_resched.store(true, Ordering::Relaxed);
+        }
+        return;
+    }
+    if me.slice_left.fetch_sub(1, Ordering::Relaxed) <= 1 && waiting {
+        me.need_resched.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Called on interrupt exit when the interrupted context is preemptible.
+pub fn preempt_if_needed() {
+    if this().need_resched.load(Ordering::Relaxed) && this().current_is_set() {
+        schedule();
+    }
+}
+
+impl CpuSched {
+    fn current_is_set(&self) -> bool {
+        // SAFETY: this CPU's slot, interrupts off (interrupt exit).
+        unsafe { (*self.current.get()).is_some() }
+    }
+}
+
+/// True when this CPU has nothing to run but its idle thread.
+pub(super) fn nothing_to_run() -> bool {
+    let me = this();
+    me.run_queue.lock().is_empty() && me.wakes.is_empty() && !me.need_resched.load(Ordering::Relaxed)
+}

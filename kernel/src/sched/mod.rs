@@ -1,0 +1,161 @@
+//! The scheduler: preemptive, per-CPU run queues, lossless wakes, sleeping, joining.
+//!
+//! - [`thread`]: the thread object and the context switch.
+//! - [`cpu`]: run queues, [`wake`], [`schedule`], stealing by idle CPUs, time slices.
+//! - [`wait`]: wait queues (prepare-to-wait / check / schedule).
+//! - [`sleep`]: deadlines, expired by the TIMER softirq.
+//!
+//! Each CPU's boot context becomes its idle thread; the boot CPU spawns the monitor and
+//! the kernel services as threads and then idles too.
+mod cpu;
+mod sleep;
+mod thread;
+mod wait;
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
+
+use preempt::Softirq;
+
+pub use cpu::{current, need_resched, preempt_if_needed, schedule, wake, WAKES_ALREADY_RUNNABLE, WAKES_DELIVERED, WAKES_REQUESTED};
+pub use thread::{State, Thread};
+pub use wait::WaitQueue;
+
+use crate::arch::percpu;
+use crate::sync::{IrqLock, LockClass};
+
+static THREADS_CLASS: LockClass = LockClass::new("sched.threads");
+/// Every thread that has not exited (and been switched away from) yet, by id.
+static THREADS: IrqLock<BTreeMap<u64, Arc<Thread>>> = IrqLock::new(BTreeMap::new(), &THREADS_CLASS);
+
+/// Sets up scheduling on the calling CPU (its boot context becomes its idle thread).
+/// Every CPU, once, interrupts off.
+pub fn init_cpu() {
+    let idle = cpu::init_cpu();
+    THREADS.lock().insert(idle.id, idle);
+}
+
+/// Registers the scheduler's softirq and IPI handlers. Boot CPU, once.
+pub fn init() {
+    crate::irq::softirq::register(Softirq::Timer, sleep::expire);
+    crate::arch::entry::register(crate::arch::interrupts::RESCHED_VECTOR, |_| {});
+}
+
+/// The scheduler's part of the timer tick (hardirq context).
+pub fn on_tick(now: u64) {
+    cpu::tick();
+    if sleep::due(now) {
+        crate::irq::softirq::raise(Softirq::Timer);
+    }
+}
+
+fn start(t: Thread) -> Arc<Thread> {
+    let t = Arc::new(t);
+    THREADS.lock().insert(t.id, t.clone());
+    // A new thread enters the scheduler the way a woken one does.
+    t.set_state(State::Blocked);
+    wake(&t);
+    t
+}
+
+/// The CPU with the shortest run queue (where a new thread starts).
+fn least_loaded_cpu() -> u32 {
+    (0..percpu::count())
+        .min_by_key(|&i| cpu::cpu_sched(i).run_queue.lock().len())
+        .unwrap_or(0) as u32
+}
+
+/// Starts a kernel thread running `f`. Process context.
+pub fn spawn(name: impl Into<String>, f: impl FnOnce() + Send + 'static) -> Arc<Thread> {
+    start(Thread::with_entry(name.into(), None, least_loaded_cpu(), Box::new(f)))
+}
+
+/// Starts a kernel thread that only ever runs on CPU `cpu_index`.
+pub fn spawn_pinned(name: impl Into<String>, cpu_index: u32, f: impl FnOnce() + Send + 'static) -> Arc<Thread> {
+    start(Thread::with_entry(name.into(), Some(cpu_index), cpu_index, Box::new(f)))
+}
+
+/// Ends the calling thread: wakes its joiners and switches away for good.
+pub fn exit_current() -> ! {
+    let me = current();
+    me.set_state(State::Exited);
+    me.exited.wake_all();
+    drop(me);
+    schedule();
+    unreachable!("an exited thread was scheduled again")
+}
+
+/// Called once an exited thread is off its CPU: drops the scheduler's reference.
+fn forget_thread(t: &Arc<Thread>) {
+    THREADS.lock().remove(&t.id);
+}
+
+/// Waits for `t` to exit. Process context; may sleep.
+pub fn join(t: &Arc<Thread>) {
+    t.exited.wait_until(|| t.state() == State::Exited);
+}
+
+/// Blocks the calling thread until `cond()` holds; the caller arranges for a [`wake`]
+/// when it may have become true. Process context; may sleep.
+pub fn block_until(mut cond: impl FnMut() -> bool) {
+    crate::irq::might_sleep();
+    let me = current();
+    loop {
+        if cond() {
+            return;
+        }
+        me.set_state(State::Blocked);
+        if cond() {
+            me.set_state(State::Running);
+            return;
+        }
+        schedule();
+    }
+}
+
+/// Lets other ready threads run.
+pub fn yield_now() {
+    schedule();
+}
+
+/// Sleeps until the monotonic clock reads `deadline_ns`. Process context.
+pub fn sleep_until(deadline_ns: u64) {
+    let never = WaitQueue::new();
+    never.wait_until_deadline(Some(deadline_ns), || false);
+}
+
+/// Sleeps for `ns` nanoseconds. Process context.
+pub fn sleep_ns(ns: u64) {
+    sleep_until(crate::time::now_ns() + ns);
+}
+
+/// A snapshot of every live thread (for the `threads` monitor command).
+pub fn threads() -> Vec<Arc<Thread>> {
+    THREADS.lock().values().cloned().collect()
+}
+
+/// Per-CPU (switches, steals).
+pub fn cpu_counters(index: usize) -> (u64, u64) {
+    let c = cpu::cpu_sched(index);
+    (c.switches.load(Ordering::Relaxed), c.steals.load(Ordering::Relaxed))
+}
+
+/// The idle loop body: run whatever is ready, else halt until an interrupt.
+pub fn idle_loop() -> ! {
+    loop {
+        crate::arch::cpu::disable_interrupts();
+        if cpu::nothing_to_run() {
+            // SAFETY: the idle thread holds no locks; `sti; hlt` cannot miss the wake
+            // that an interrupt delivers right after the check.
+            unsafe { crate::arch::cpu::enable_interrupts_and_halt() };
+        } else {
+            // SAFETY: as above.
+            unsafe { crate::arch::cpu::enable_interrupts() };
+            schedule();
+        }
+    }
+}

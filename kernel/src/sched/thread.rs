@@ -1,0 +1,234 @@
+//! Kernel threads: their state, their stack, and the context switch.
+//!
+//! A switched-out thread's registers live on its own stack: `switch_stack` pushes the
+//! callee-saved registers, RFLAGS, MXCSR and the x87 control word, stores RSP in the
+//! thread, loads the next thread's RSP and pops the same. Caller-saved registers
+//! (including every XMM register) need no saving across what is, to the compiler, a
+//! function call. A thread preempted by an interrupt keeps its full register and FPU
+//! state in the interrupt frame on its stack (see `arch::entry`), so it resumes exactly.
+use alloc::boxed::Box;
+use alloc::string::String;
+use core::arch::global_asm;
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+
+use wakeq::{WakeLink, Wakeable};
+
+use super::wait::WaitQueue;
+use crate::mm::stack::KernelStack;
+
+/// Size of a kernel thread's stack.
+pub const STACK_SIZE: usize = 64 * 1024;
+
+/// Where a thread is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum State {
+    /// On a CPU now.
+    Running = 0,
+    /// Runnable, waiting in a run queue (or just woken, about to be queued).
+    Ready = 1,
+    /// Waiting for a wake-up (a wait queue, a sleep deadline, a join).
+    Blocked = 2,
+    /// Finished; its stack is freed once nothing refers to the thread.
+    Exited = 3,
+}
+
+impl State {
+    fn from_u8(v: u8) -> State {
+        match v {
+            0 => State::Running,
+            1 => State::Ready,
+            2 => State::Blocked,
+            _ => State::Exited,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Running => "running",
+            State::Ready => "ready",
+            State::Blocked => "blocked",
+            State::Exited => "exited",
+        }
+    }
+}
+
+/// A kernel thread.
+pub struct Thread {
+    pub id: u64,
+    pub name: String,
+    state: AtomicU8,
+    /// In some CPU's run queue (guards against queueing twice).
+    pub(super) on_rq: AtomicBool,
+    /// Its registers are live on a CPU (or being saved): nobody else may run it.
+    pub(super) on_cpu: AtomicBool,
+    /// The CPU whose queues it belongs to.
+    pub(super) cpu: AtomicU32,
+    /// Never migrated off this CPU (per-CPU threads such as ksoftirqd and idle).
+    pub(super) pinned: Option<u32>,
+    pub(super) is_idle: bool,
+    /// Saved stack pointer while switched out.
+    pub(super) rsp: UnsafeCell<u64>,
+    _stack: Option<KernelStack>,
+    entry: UnsafeCell<Option<Box<dyn FnOnce() + Send>>>,
+    pub(super) wake_link: WakeLink<Thread>,
+    /// Incremented per sleep, so a stale sleep timer cannot wake a later wait.
+    pub(super) sleep_gen: AtomicU64,
+    /// Nanoseconds spent on a CPU.
+    pub run_ns: AtomicU64,
+    /// Times switched in.
+    pub switches: AtomicU64,
+    pub(super) exited: WaitQueue,
+}
+
+// SAFETY: `rsp` and `entry` are only touched by the CPU that owns the thread at that
+// moment (under the scheduler's interrupts-off switch path, or by the thread itself on
+// its first run); everything else is atomic or immutable.
+unsafe impl Sync for Thread {}
+// SAFETY: as above; the boxed entry is `Send`.
+unsafe impl Send for Thread {}
+
+// SAFETY: `wake_link` is embedded in the thread and always the same link.
+unsafe impl Wakeable for Thread {
+    fn wake_link(&self) -> &WakeLink<Self> {
+        &self.wake_link
+    }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Thread {
+    fn new(name: String, stack: Option<KernelStack>, pinned: Option<u32>, is_idle: bool, cpu: u32) -> Thread {
+        Thread {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            name,
+            state: AtomicU8::new(State::Ready as u8),
+            on_rq: AtomicBool::new(false),
+            on_cpu: AtomicBool::new(false),
+            cpu: AtomicU32::new(cpu),
+            pinned,
+            is_idle,
+            rsp: UnsafeCell::new(0),
+            _stack: stack,
+            entry: UnsafeCell::new(None),
+            wake_link: WakeLink::new(),
+            sleep_gen: AtomicU64::new(0),
+            run_ns: AtomicU64::new(0),
+            switches: AtomicU64::new(0),
+            exited: WaitQueue::new(),
+        }
+    }
+
+    /// The thread that the calling CPU is already running (its boot context), which
+    /// becomes that CPU's idle thread.
+    pub(super) fn for_boot_context(cpu: u32) -> Thread {
+        let t = Thread::new(alloc::format!("idle/{cpu}"), None, Some(cpu), true, cpu);
+        t.set_state(State::Running);
+        t.on_cpu.store(true, Ordering::Relaxed);
+        t
+    }
+
+    /// A new thread that will run `f` on its own stack, first on CPU `cpu`.
+    pub(super) fn with_entry(name: String, pinned: Option<u32>, cpu: u32, f: Box<dyn FnOnce() + Send>) -> Thread {
+        let stack = KernelStack::new(STACK_SIZE);
+        let top = stack.top();
+        let t = Thread::new(name, Some(stack), pinned, false, cpu);
+        // SAFETY: the thread is not shared yet.
+        unsafe { *t.entry.get() = Some(f) };
+        // The frame `switch_stack` pops: FPU control word, r15..rbp, RFLAGS (interrupts
+        // off: `thread_start` enables them), and `thread_start` as the return address.
+        let frame: [u64; 9] = [
+            0x037f_u64 << 32 | 0x1f80, // x87 control word (high half), MXCSR (low)
+            0,                         // r15
+            0,                         // r14
+            0,                         // r13
+            0,                         // r12
+            0,                         // rbx
+            0,                         // rbp
+            0x2,                       // RFLAGS: reserved bit only
+            thread_start as *const () as u64,
+        ];
+        let rsp = top - (frame.len() as u64) * 8;
+        // SAFETY: the stack's top pages are mapped and belong to this new thread alone.
+        unsafe {
+            core::ptr::copy_nonoverlapping(frame.as_ptr(), rsp as *mut u64, frame.len());
+            *t.rsp.get() = rsp;
+        }
+        t
+    }
+
+    pub fn state(&self) -> State {
+        State::from_u8(self.state.load(Ordering::SeqCst))
+    }
+
+    pub(super) fn set_state(&self, s: State) {
+        self.state.store(s as u8, Ordering::SeqCst);
+    }
+
+    /// Blocked -> Ready, atomically: true if this call did it (and so must queue it).
+    pub(super) fn try_wake(&self) -> bool {
+        self.state
+            .compare_exchange(State::Blocked as u8, State::Ready as u8, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+
+    /// CPU the thread belongs to.
+    pub fn cpu(&self) -> u32 {
+        self.cpu.load(Ordering::Relaxed)
+    }
+
+    /// Takes the entry closure (once, on the thread's first run).
+    pub(super) fn take_entry(&self) -> Option<Box<dyn FnOnce() + Send>> {
+        // SAFETY: only the thread itself calls this, on its first run.
+        unsafe { (*self.entry.get()).take() }
+    }
+}
+
+global_asm!(
+    r#"
+    .section .text.switch_stack, "ax"
+    .global switch_stack, thread_start
+/* switch_stack(u64 *save_rsp, u64 next_rsp) */
+switch_stack:
+    pushfq
+    push %rbp
+    push %rbx
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    sub $8, %rsp
+    stmxcsr (%rsp)
+    fnstcw 4(%rsp)
+    mov %rsp, (%rdi)
+    mov %rsi, %rsp
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    add $8, %rsp
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbx
+    pop %rbp
+    popfq
+    ret
+
+/* First instruction of every new thread (stack 16-byte aligned here). */
+thread_start:
+    xor %ebp, %ebp
+    call {entry}
+    ud2
+    .text
+"#,
+    entry = sym super::cpu::thread_entry,
+    options(att_syntax)
+);
+
+extern "C" {
+    /// Saves the current context, storing RSP in `*save_rsp`, and resumes the context
+    /// whose RSP is `next_rsp`. Returns when something switches back.
+    pub(super) fn switch_stack(save_rsp: *mut u64, next_rsp: u64);
+    fn thread_start() -> !;
+}

@@ -1,0 +1,431 @@
+//! Command-line parsing for `cargo xtask`.
+//!
+//! A small hand-written parser instead of a dependency: three commands and a handful of flags
+//! do not justify a heavy crate on a machine where every build competes for two cores. The
+//! parser is pure (a slice of strings in, a [`Command`] or a [`CliError`] out) so it is unit
+//! tested without running anything; `main` prints the error and [`USAGE`] and exits with 2.
+
+use std::fmt;
+
+/// The usage text printed by `cargo xtask help` and after every command-line error.
+pub const USAGE: &str = "\
+usage: cargo xtask <command> [flags]
+
+commands:
+  build                 build the kernel (cargo build --release in kernel/) and write
+                        target/kernel/halyard.ksyms (its symbols, for backtraces)
+  run [flags]           build, then boot the kernel in QEMU on the serial console
+  test [flags]          run every test: host unit tests, kernel build, QEMU boot tests;
+                        ends with the line `N passed, N failed`
+  help                  print this text
+
+run flags:
+  --smp N               number of CPUs (default 2)
+  --mem MIB             guest memory in MiB (default 256)
+  --kvm                 use KVM if /dev/kvm is usable, else warn and use TCG (default TCG)
+  --gdb                 start QEMU stopped with a gdb server on :1234 (-s -S) and print
+                        the gdb command that attaches with the kernel's symbols
+  --headless            no terminal needed: serial console on stdin/stdout, build progress
+                        on stderr, exit status = the kernel's (0 poweroff or test passed,
+                        1 test failed, 3 panic), 125 if QEMU ended without one
+                        (default: interactive, Ctrl-A X quits QEMU)
+  --append \"ARGS\"       extra kernel command line words, e.g. \"test=sse panic=exit\"
+  --log LEVEL           kernel log level: error, warn, info, debug or trace
+                        (adds log=LEVEL; default: the kernel's, info)
+
+test flags:
+  --only PATTERN        run only the QEMU tests whose name contains PATTERN
+  --skip-host           skip the host unit tests (cargo test)
+";
+
+/// Default number of virtual CPUs for `run`.
+pub const DEFAULT_SMP: u32 = 2;
+/// Default guest memory in MiB for `run`.
+pub const DEFAULT_MEM_MIB: u32 = 256;
+/// Largest accepted `--smp` (the kernel's per-CPU tables are sized well above this).
+const MAX_SMP: u32 = 64;
+/// Smallest accepted `--mem`: below this the kernel cannot even map its heap.
+const MIN_MEM_MIB: u32 = 32;
+/// Log levels the kernel understands on its command line (`log=LEVEL`).
+const LOG_LEVELS: &[&str] = &["error", "warn", "info", "debug", "trace"];
+
+/// What the user asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Build,
+    Run(RunOptions),
+    Test(TestOptions),
+    Help,
+}
+
+/// Flags of `cargo xtask run`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOptions {
+    pub smp: u32,
+    pub mem_mib: u32,
+    pub kvm: bool,
+    pub gdb: bool,
+    pub headless: bool,
+    /// Extra kernel command line given with `--append`, as typed.
+    pub append: Option<String>,
+    /// `--log LEVEL`, already checked against the kernel's levels.
+    pub log: Option<String>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            smp: DEFAULT_SMP,
+            mem_mib: DEFAULT_MEM_MIB,
+            kvm: false,
+            gdb: false,
+            headless: false,
+            append: None,
+            log: None,
+        }
+    }
+}
+
+impl RunOptions {
+    /// The kernel command line these options ask for: `log=LEVEL` first, then `--append`.
+    pub fn kernel_cmdline(&self) -> String {
+        let log = self.log.as_ref().map(|level| format!("log={level}"));
+        let words: Vec<&str> = log
+            .iter()
+            .map(String::as_str)
+            .chain(self.append.as_deref())
+            .collect();
+        words.join(" ")
+    }
+}
+
+/// Flags of `cargo xtask test`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestOptions {
+    /// Run only the QEMU tests whose name contains this.
+    pub only: Option<String>,
+    /// Skip `cargo test` on the host.
+    pub skip_host: bool,
+}
+
+/// Why the command line was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CliError {
+    NoCommand,
+    UnknownCommand(String),
+    UnknownFlag {
+        command: &'static str,
+        flag: String,
+    },
+    MissingValue(String),
+    BadValue {
+        flag: String,
+        value: String,
+        expected: String,
+    },
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::NoCommand => write!(f, "no command given"),
+            CliError::UnknownCommand(c) => write!(f, "unknown command `{c}`"),
+            CliError::UnknownFlag { command, flag } => {
+                write!(f, "unknown flag `{flag}` for `{command}`")
+            }
+            CliError::MissingValue(flag) => write!(f, "flag `{flag}` needs a value"),
+            CliError::BadValue {
+                flag,
+                value,
+                expected,
+            } => {
+                write!(f, "bad value `{value}` for `{flag}`: expected {expected}")
+            }
+        }
+    }
+}
+
+/// Parses the arguments that follow `cargo xtask`.
+pub fn parse(args: &[String]) -> Result<Command, CliError> {
+    let (command, rest) = args.split_first().ok_or(CliError::NoCommand)?;
+    if rest.iter().any(|a| a == "--help" || a == "-h") {
+        return Ok(Command::Help);
+    }
+    match command.as_str() {
+        "build" => parse_build(rest),
+        "run" => parse_run(rest).map(Command::Run),
+        "test" => parse_test(rest).map(Command::Test),
+        "help" | "--help" | "-h" => Ok(Command::Help),
+        other => Err(CliError::UnknownCommand(other.to_string())),
+    }
+}
+
+fn parse_build(rest: &[String]) -> Result<Command, CliError> {
+    match rest.first() {
+        None => Ok(Command::Build),
+        Some(flag) => Err(CliError::UnknownFlag {
+            command: "build",
+            flag: flag.clone(),
+        }),
+    }
+}
+
+fn parse_run(rest: &[String]) -> Result<RunOptions, CliError> {
+    let mut opts = RunOptions::default();
+    let mut flags = Flags::new(rest);
+    while let Some(flag) = flags.next_flag() {
+        match flag.as_str() {
+            "--smp" => opts.smp = flags.number(&flag, 1, MAX_SMP)?,
+            "--mem" => opts.mem_mib = flags.number(&flag, MIN_MEM_MIB, u32::MAX)?,
+            "--kvm" => opts.kvm = flags.switch(&flag)?,
+            "--gdb" => opts.gdb = flags.switch(&flag)?,
+            "--headless" => opts.headless = flags.switch(&flag)?,
+            "--append" => opts.append = Some(flags.value(&flag)?),
+            "--log" => {
+                let level = flags.value(&flag)?;
+                if !LOG_LEVELS.contains(&level.as_str()) {
+                    let expected = format!("one of {}", LOG_LEVELS.join(", "));
+                    return Err(CliError::BadValue {
+                        flag,
+                        value: level,
+                        expected,
+                    });
+                }
+                opts.log = Some(level);
+            }
+            // Later issue: the network flags (`--net user|tap|none`, `--fwd`, `--pcap`) go here.
+            _ => {
+                return Err(CliError::UnknownFlag {
+                    command: "run",
+                    flag,
+                })
+            }
+        }
+    }
+    Ok(opts)
+}
+
+fn parse_test(rest: &[String]) -> Result<TestOptions, CliError> {
+    let mut opts = TestOptions::default();
+    let mut flags = Flags::new(rest);
+    while let Some(flag) = flags.next_flag() {
+        match flag.as_str() {
+            "--only" => opts.only = Some(flags.value(&flag)?),
+            "--skip-host" => opts.skip_host = flags.switch(&flag)?,
+            _ => {
+                return Err(CliError::UnknownFlag {
+                    command: "test",
+                    flag,
+                })
+            }
+        }
+    }
+    Ok(opts)
+}
+
+/// Walks `--flag value` and `--flag=value` arguments.
+struct Flags<'a> {
+    args: std::slice::Iter<'a, String>,
+    /// The `=value` part of the flag just returned, if it had one.
+    inline: Option<String>,
+}
+
+impl<'a> Flags<'a> {
+    fn new(args: &'a [String]) -> Self {
+        Flags {
+            args: args.iter(),
+            inline: None,
+        }
+    }
+
+    /// The next flag name; anything not starting with `--` is returned as is and rejected by
+    /// the caller as an unknown flag.
+    fn next_flag(&mut self) -> Option<String> {
+        let arg = self.args.next()?;
+        match arg.split_once('=') {
+            Some((flag, value)) if arg.starts_with("--") => {
+                self.inline = Some(value.to_string());
+                Some(flag.to_string())
+            }
+            _ => {
+                self.inline = None;
+                Some(arg.clone())
+            }
+        }
+    }
+
+    fn value(&mut self, flag: &str) -> Result<String, CliError> {
+        match self.inline.take() {
+            Some(v) => Ok(v),
+            None => self
+                .args
+                .next()
+                .cloned()
+                .ok_or_else(|| CliError::MissingValue(flag.to_string())),
+        }
+    }
+
+    /// A flag without a value; `--kvm=yes` is an error rather than silently accepted.
+    fn switch(&mut self, flag: &str) -> Result<bool, CliError> {
+        match self.inline.take() {
+            None => Ok(true),
+            Some(value) => Err(CliError::BadValue {
+                flag: flag.to_string(),
+                value,
+                expected: "no value".to_string(),
+            }),
+        }
+    }
+
+    fn number(&mut self, flag: &str, min: u32, max: u32) -> Result<u32, CliError> {
+        let value = self.value(flag)?;
+        match value.parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(CliError::BadValue {
+                flag: flag.to_string(),
+                value,
+                expected: format!("a whole number from {min} to {max}"),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(String::from).collect()
+    }
+
+    fn run(line: &str) -> Result<RunOptions, CliError> {
+        match parse(&args(line))? {
+            Command::Run(opts) => Ok(opts),
+            other => panic!("expected run, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn run_without_flags_uses_the_documented_defaults() {
+        let opts = run("run").unwrap();
+        assert_eq!(opts, RunOptions::default());
+        assert_eq!((opts.smp, opts.mem_mib), (2, 256));
+        assert!(!opts.kvm && !opts.gdb && !opts.headless);
+        assert_eq!(opts.kernel_cmdline(), "");
+        assert!(USAGE.contains("(default 2)") && USAGE.contains("(default 256)"));
+    }
+
+    #[test]
+    fn every_run_flag_is_parsed_in_both_spellings() {
+        let a = run("run --smp 4 --mem 512 --kvm --gdb --headless --log debug").unwrap();
+        let b = run("run --smp=4 --mem=512 --kvm --gdb --headless --log=debug").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(
+            (a.smp, a.mem_mib, a.log.as_deref()),
+            (4, 512, Some("debug"))
+        );
+        assert!(a.kvm && a.gdb && a.headless);
+    }
+
+    #[test]
+    fn append_keeps_spaces_and_follows_the_log_level() {
+        let mut argv = args("run --log trace --append");
+        argv.push("test=sse panic=exit".to_string());
+        let Command::Run(opts) = parse(&argv).unwrap() else {
+            panic!("not run")
+        };
+        assert_eq!(opts.kernel_cmdline(), "log=trace test=sse panic=exit");
+        let only_append = run("run --append=panic=exit").unwrap();
+        assert_eq!(only_append.kernel_cmdline(), "panic=exit");
+    }
+
+    #[test]
+    fn bad_run_flags_are_rejected_with_the_reason() {
+        assert_eq!(
+            run("run --frobnicate"),
+            Err(CliError::UnknownFlag {
+                command: "run",
+                flag: "--frobnicate".into()
+            })
+        );
+        assert_eq!(
+            run("run --smp"),
+            Err(CliError::MissingValue("--smp".into()))
+        );
+        for bad in [
+            "run --smp 0",
+            "run --smp two",
+            "run --smp 65",
+            "run --mem 8",
+            "run --smp -1",
+        ] {
+            assert!(
+                matches!(run(bad), Err(CliError::BadValue { .. })),
+                "{bad} accepted"
+            );
+        }
+        assert!(matches!(
+            run("run --log loud"),
+            Err(CliError::BadValue { .. })
+        ));
+        assert!(matches!(
+            run("run --kvm=yes"),
+            Err(CliError::BadValue { .. })
+        ));
+        assert_eq!(
+            run("run 4"),
+            Err(CliError::UnknownFlag {
+                command: "run",
+                flag: "4".into()
+            })
+        );
+    }
+
+    #[test]
+    fn test_flags_and_their_errors() {
+        assert_eq!(
+            parse(&args("test")),
+            Ok(Command::Test(TestOptions::default()))
+        );
+        assert_eq!(
+            parse(&args("test --only boot --skip-host")),
+            Ok(Command::Test(TestOptions {
+                only: Some("boot".into()),
+                skip_host: true
+            }))
+        );
+        assert_eq!(
+            parse(&args("test --only")),
+            Err(CliError::MissingValue("--only".into()))
+        );
+        assert!(matches!(
+            parse(&args("test --smp 2")),
+            Err(CliError::UnknownFlag { .. })
+        ));
+    }
+
+    #[test]
+    fn commands_help_and_unknown_commands() {
+        assert_eq!(parse(&args("build")), Ok(Command::Build));
+        assert!(matches!(
+            parse(&args("build --release")),
+            Err(CliError::UnknownFlag { .. })
+        ));
+        assert_eq!(parse(&args("help")), Ok(Command::Help));
+        assert_eq!(parse(&args("run --smp 3 --help")), Ok(Command::Help));
+        assert_eq!(parse(&[]), Err(CliError::NoCommand));
+        assert_eq!(
+            parse(&args("bench")),
+            Err(CliError::UnknownCommand("bench".into()))
+        );
+    }
+
+    #[test]
+    fn errors_read_well() {
+        let e = run("run --smp 0").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "bad value `0` for `--smp`: expected a whole number from 1 to 64"
+        );
+    }
+}

@@ -1,0 +1,215 @@
+//! The QEMU command line of docs/console-protocol.md.
+//!
+//! Built as data ([`QemuConfig`]) and rendered into arguments in a few named groups, so a
+//! test can check the exact line and a later issue can add devices in one obvious place
+//! ([`QemuConfig::device_args`]).
+
+use crate::tools::QEMU;
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The fw_cfg file name under which the kernel looks for its symbols.
+pub const KSYMS_FW_CFG: &str = "opt/halyard/ksyms";
+
+/// How guest instructions are executed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accel {
+    /// Software emulation, one host thread per vCPU: the baseline that always works.
+    Tcg,
+    /// Hardware virtualisation (opt-in: unreliable on some hosts).
+    Kvm,
+}
+
+/// Where the kernel's serial console goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serial {
+    /// Serial multiplexed with the QEMU monitor on the terminal (Ctrl-A X quits): for people.
+    Interactive,
+    /// Serial on plain stdin/stdout: for scripts, pipes and the tests.
+    Stdio,
+}
+
+/// Everything that varies in a QEMU invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QemuConfig {
+    pub elf: PathBuf,
+    pub ksyms: PathBuf,
+    pub smp: u32,
+    pub mem_mib: u32,
+    pub accel: Accel,
+    /// Start stopped with a gdb server on tcp::1234 (`-s -S`).
+    pub gdb: bool,
+    pub serial: Serial,
+    /// Kernel command line (`-append`).
+    pub cmdline: String,
+}
+
+impl QemuConfig {
+    /// All arguments after the program name.
+    pub fn args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
+        for group in [
+            self.machine_args(),
+            self.boot_args(),
+            self.device_args(),
+            self.console_args(),
+        ] {
+            args.extend(group);
+        }
+        if self.gdb {
+            args.extend(["-s", "-S"].map(OsString::from));
+        }
+        args
+    }
+
+    /// Machine, CPUs, memory and accelerator.
+    fn machine_args(&self) -> Vec<OsString> {
+        let accel = match self.accel {
+            Accel::Tcg => "tcg,thread=multi",
+            Accel::Kvm => "kvm",
+        };
+        let words = [
+            "-machine",
+            "q35",
+            "-cpu",
+            "qemu64",
+            "-m",
+            &self.mem_mib.to_string(),
+            "-smp",
+            &self.smp.to_string(),
+            "-accel",
+            accel,
+        ];
+        words.map(OsString::from).to_vec()
+    }
+
+    /// The kernel image, its command line and its symbol file.
+    fn boot_args(&self) -> Vec<OsString> {
+        let mut fw_cfg = OsString::from(format!("name={KSYMS_FW_CFG},file="));
+        fw_cfg.push(&self.ksyms);
+        vec![
+            "-kernel".into(),
+            self.elf.clone().into(),
+            "-append".into(),
+            self.cmdline.clone().into(),
+            "-fw_cfg".into(),
+            fw_cfg,
+        ]
+    }
+
+    /// Guest devices. The network devices of the later issue (`--net`, `--fwd`, `--pcap`)
+    /// are added here.
+    fn device_args(&self) -> Vec<OsString> {
+        ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+            .map(OsString::from)
+            .to_vec()
+    }
+
+    /// Console, display and reboot policy (a triple fault ends QEMU instead of looping).
+    fn console_args(&self) -> Vec<OsString> {
+        let serial = match self.serial {
+            Serial::Interactive => "mon:stdio",
+            Serial::Stdio => "stdio",
+        };
+        ["-serial", serial, "-display", "none", "-no-reboot"]
+            .map(OsString::from)
+            .to_vec()
+    }
+
+    /// The ready-to-spawn command (stdio not yet configured).
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(QEMU);
+        cmd.args(self.args());
+        cmd
+    }
+
+    /// The command line as a person would type it in a shell.
+    pub fn shell_line(&self) -> String {
+        std::iter::once(OsString::from(QEMU))
+            .chain(self.args())
+            .map(|a| shell_quote(&a.to_string_lossy()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Quotes `word` for a POSIX shell when it needs it.
+pub fn shell_quote(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./=,:@%+".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// True if `/dev/kvm` can be opened for reading and writing, i.e. `-accel kvm` can work.
+pub fn kvm_usable() -> bool {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> QemuConfig {
+        QemuConfig {
+            elf: "/r/target/kernel/halyard".into(),
+            ksyms: "/r/target/kernel/halyard.ksyms".into(),
+            smp: 2,
+            mem_mib: 256,
+            accel: Accel::Tcg,
+            gdb: false,
+            serial: Serial::Interactive,
+            cmdline: String::new(),
+        }
+    }
+
+    #[test]
+    fn default_line_follows_the_contract() {
+        assert_eq!(
+            config().shell_line(),
+            "qemu-system-x86_64 -machine q35 -cpu qemu64 -m 256 -smp 2 -accel tcg,thread=multi \
+             -kernel /r/target/kernel/halyard -append '' \
+             -fw_cfg name=opt/halyard/ksyms,file=/r/target/kernel/halyard.ksyms \
+             -device isa-debug-exit,iobase=0xf4,iosize=0x04 -serial mon:stdio -display none -no-reboot"
+        );
+    }
+
+    #[test]
+    fn options_change_their_arguments() {
+        let c = QemuConfig {
+            smp: 1,
+            mem_mib: 512,
+            accel: Accel::Kvm,
+            gdb: true,
+            serial: Serial::Stdio,
+            cmdline: "test=sse panic=exit".into(),
+            ..config()
+        };
+        let line = c.shell_line();
+        for part in [
+            "-m 512 -smp 1 -accel kvm ",
+            "-append 'test=sse panic=exit' ",
+            "-serial stdio ",
+            " -s -S",
+        ] {
+            assert!(line.contains(part), "`{part}` not in {line}");
+        }
+        assert!(line.ends_with("-s -S"));
+        // The -append value is one argument, not split at its spaces.
+        assert!(c.args().contains(&OsString::from("test=sse panic=exit")));
+    }
+
+    #[test]
+    fn shell_quoting() {
+        assert_eq!(shell_quote("a=b,c"), "a=b,c");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("it's x"), r"'it'\''s x'");
+    }
+}

@@ -1,0 +1,89 @@
+//! Boot tests: every stage in order, then a conversation with the serial monitor.
+
+use super::Context;
+use crate::boot_log::BootProgress;
+use crate::qemu::session::Session;
+
+/// Commands whose answer must list them in `help`.
+const DOCUMENTED: &[&str] = &["cpus", "uptime", "mem", "help", "poweroff"];
+
+/// Boots, checks the stages, then uses `cpus`, `uptime`, `mem`, `help`, an unknown command,
+/// and finally `poweroff` (the runner then requires kernel status 0).
+pub fn boot_and_use_monitor(session: &mut Session, ctx: &Context) -> Result<(), String> {
+    let mut progress = BootProgress::default();
+    loop {
+        let line = session
+            .next_line()
+            .map_err(|stop| format!("{stop}: {}", progress.missing()))?;
+        if progress.feed(&line).map_err(|e| e.to_string())? {
+            break;
+        }
+    }
+    session.expect_prompt()?;
+    check_cpus(&session.command("cpus")?, ctx.test.smp)?;
+    for command in ["uptime", "mem"] {
+        let answer = session.command(command)?;
+        if answer.is_empty() || answer.iter().any(|l| l.contains("unknown command")) {
+            return Err(format!("`{command}` was not answered: {answer:?}"));
+        }
+    }
+    let help = session.command("help")?.join("\n");
+    if let Some(missing) = DOCUMENTED.iter().find(|c| !help.contains(*c)) {
+        return Err(format!("`help` does not mention `{missing}`"));
+    }
+    let unknown = session.command("frobnicate")?;
+    if !unknown.iter().any(|l| l.contains("unknown command")) {
+        return Err(format!(
+            "an unknown command got no `unknown command` line: {unknown:?}"
+        ));
+    }
+    session.send("poweroff\r")
+}
+
+/// Checks the answer of `cpus`: exactly `cpu0` .. `cpu<smp-1>` listed as online.
+pub fn check_cpus(answer: &[String], smp: u32) -> Result<(), String> {
+    let mut online: Vec<u32> = answer
+        .iter()
+        .filter(|l| l.split_whitespace().any(|w| w == "online"))
+        .filter_map(|l| {
+            l.trim_start()
+                .strip_prefix("cpu")?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    online.sort_unstable();
+    let wanted: Vec<u32> = (0..smp).collect();
+    if online == wanted {
+        Ok(())
+    } else {
+        Err(format!(
+            "`cpus` lists CPUs {online:?} online, expected {wanted:?}; answer: {answer:?}"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(text: &str) -> Vec<String> {
+        text.lines().map(String::from).collect()
+    }
+
+    #[test]
+    fn cpus_answer_must_list_each_cpu_once() {
+        let two = answer("cpu0 apic=0 online\ncpu1 apic=1 online");
+        assert_eq!(check_cpus(&two, 2), Ok(()));
+        assert!(check_cpus(&two, 1).is_err());
+        assert!(check_cpus(&two, 3).is_err());
+        let one_offline = answer("cpu0 apic=0 online\ncpu1 apic=1 offline");
+        assert!(check_cpus(&one_offline, 2).unwrap_err().contains("[0]"));
+        let repeated = answer("cpu0 apic=0 online\ncpu0 apic=0 online");
+        assert!(check_cpus(&repeated, 2).is_err());
+        let with_noise = answer("[  1.0] INFO cpu1: online\ncpu0 apic=0 online");
+        assert_eq!(check_cpus(&with_noise, 1), Ok(()));
+    }
+}
