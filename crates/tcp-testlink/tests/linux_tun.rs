@@ -89,6 +89,17 @@ fn finished(h: &dyn Host) -> bool {
     h.stream().complete() && matches!(h.outcome(), Outcome::Finished { .. })
 }
 
+/// Drives `host` until its stream is complete and its connection finished.
+fn run_to_finish(d: &mut Driver<'_>, host: &mut HalyardHost) {
+    let ok = d.run(host, LIMIT, &mut |h| finished(h));
+    assert!(
+        ok,
+        "engine did not finish: {:?} {:?}",
+        host.stream(),
+        host.outcome()
+    );
+}
+
 /// Linux connects to the engine and uploads `len` bytes; the engine verifies them.
 fn linux_to_engine(tun: &TunNetns, port: u16, len: u64, impair: Impair, seed: u64) {
     let mut host = engine_host(Role::Server, port, Stream::new(0, 0, seed, len));
@@ -145,13 +156,7 @@ fn linux_sender_against_slow_engine_reader() {
         s.shutdown(Shutdown::Write).map_err(|e| e.to_string())?;
         read_verify(&mut s, 0).map(|_| ())
     });
-    let ok = d.run(&mut host, LIMIT, &mut |h| finished(h));
-    assert!(
-        ok,
-        "engine did not finish: {:?} {:?}",
-        host.stream(),
-        host.outcome()
-    );
+    run_to_finish(&mut d, &mut host);
     peer.join().unwrap().unwrap();
 }
 
@@ -167,13 +172,7 @@ fn engine_to_linux(tun: &TunNetns, port: u16, len: u64, impair: Impair, seed: u6
     rx.recv().unwrap();
     let mut host = engine_host(Role::Client, port, Stream::new(seed, len, 0, 0));
     let mut d = Driver::new(tun, impair, seed);
-    let ok = d.run(&mut host, LIMIT, &mut |h| finished(h));
-    assert!(
-        ok,
-        "engine did not finish: {:?} {:?}",
-        host.stream(),
-        host.outcome()
-    );
+    run_to_finish(&mut d, &mut host);
     assert_eq!(peer.join().unwrap().unwrap(), len);
 }
 
