@@ -84,7 +84,12 @@ fn main() {
     };
     let smol = || Impl::Smol(BUFFER);
     let smol_no_cc = || Impl::SmolNoCc(BUFFER);
-    let fast = LinkConfig { bandwidth: 125_000_000, latency: Duration::from_millis(5), queue_packets: 1000, ..base };
+    let fast = LinkConfig {
+        bandwidth: 125_000_000,
+        latency: Duration::from_millis(5),
+        queue_packets: 1000,
+        ..base
+    };
     let rows: [(&str, u64, LinkConfig, &[u64]); 4] = [
         ("clean", 40 << 20, base, &[1]),
         ("clean, 1 Gbit/s 10 ms RTT", 100 << 20, fast, &[1]),

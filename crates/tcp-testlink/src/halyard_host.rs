@@ -18,6 +18,8 @@ pub struct HalyardHost {
     ident: u16,
     started: bool,
     failed: Option<Error>,
+    /// Most bytes the application reads per poll (a slow reader fills the window).
+    pub read_budget: usize,
 }
 
 impl HalyardHost {
@@ -34,6 +36,7 @@ impl HalyardHost {
             ident: 0,
             started: false,
             failed: None,
+            read_budget: usize::MAX,
         }
     }
 
@@ -57,14 +60,19 @@ impl HalyardHost {
             self.conn = self.ep.accept(l);
         }
         let Some(c) = self.conn else { return };
-        // Read and verify everything available.
-        loop {
-            match self.ep.recv(now, c, &mut self.read_buf) {
+        // Read and verify what is available, up to the budget.
+        let mut budget = self.read_budget;
+        while budget > 0 {
+            let n = self.read_buf.len().min(budget);
+            match self.ep.recv(now, c, &mut self.read_buf[..n]) {
                 Ok(0) => {
                     self.stream.eof = true;
                     break;
                 }
-                Ok(n) => self.stream.on_data(&self.read_buf[..n]),
+                Ok(n) => {
+                    budget -= n;
+                    self.stream.on_data(&self.read_buf[..n]);
+                }
                 Err(Error::WouldBlock) => break,
                 Err(e) => {
                     self.failed = Some(e);

@@ -10,7 +10,13 @@
 //! - `tun` (Linux only): a TUN device inside a private network namespace, used to run the
 //!   engine against the host kernel's TCP.
 //!
-//! Everything runs in simulated time, so each test is deterministic for its seed.
+//! Everything but the TUN tests runs in simulated time, so each test is deterministic for
+//! its seed.
+//!
+//! Running: `cargo test -p halyard-tcp -p tcp-testlink`. The `linux_tun` tests need root
+//! (they create and delete namespaces `hyd-*` and TUN devices) and the `ip` tool from
+//! Debian's `iproute2`; without root they fail with a message saying so. The benchmark is
+//! `cargo run --release -p tcp-bench`.
 
 pub mod halyard_host;
 pub mod host;

@@ -89,6 +89,17 @@ fn finished(h: &dyn Host) -> bool {
     h.stream().complete() && matches!(h.outcome(), Outcome::Finished { .. })
 }
 
+/// Drives `host` until its stream is complete and its connection finished.
+fn run_to_finish(d: &mut Driver<'_>, host: &mut HalyardHost) {
+    let ok = d.run(host, LIMIT, &mut |h| finished(h));
+    assert!(
+        ok,
+        "engine did not finish: {:?} {:?}",
+        host.stream(),
+        host.outcome()
+    );
+}
+
 /// Linux connects to the engine and uploads `len` bytes; the engine verifies them.
 fn linux_to_engine(tun: &TunNetns, port: u16, len: u64, impair: Impair, seed: u64) {
     let mut host = engine_host(Role::Server, port, Stream::new(0, 0, seed, len));
@@ -117,6 +128,38 @@ fn linux_to_engine(tun: &TunNetns, port: u16, len: u64, impair: Impair, seed: u6
     peer.join().unwrap().unwrap();
 }
 
+/// A slow reader with a small buffer: Linux's sender hits the zero window, probes, and
+/// resumes on the engine's window updates.
+#[test]
+fn linux_sender_against_slow_engine_reader() {
+    let tun = netns("zw");
+    let cfg = Config {
+        recv_buffer: 16 * 1024,
+        ..Config::default()
+    };
+    let spec = HostSpec {
+        role: Role::Server,
+        local: SocketAddrV4::new(ENGINE_IP, 5061),
+        remote: SocketAddrV4::new(LINUX_IP, 0),
+    };
+    let len = 256 * 1024;
+    let mut host = HalyardHost::new(cfg, [61; 16], spec, Stream::new(0, 0, 61, len));
+    // Each arriving full segment (1448 bytes) is answered by a 1024-byte read, so the
+    // 16 KiB buffer fills and the window closes; afterwards reads happen on the driver's
+    // idle ticks and each useful reopening must be announced by a window update.
+    host.read_budget = 1024;
+    let mut d = Driver::new(&tun, Impair::default(), 61);
+    d.run(&mut host, Duration::from_millis(20), &mut |_| false);
+    let peer = tun.spawn_in(move || -> Result<(), String> {
+        let mut s = TcpStream::connect((ENGINE_IP, 5061)).map_err(|e| format!("connect: {e}"))?;
+        write_pattern(&mut s, 61, len)?;
+        s.shutdown(Shutdown::Write).map_err(|e| e.to_string())?;
+        read_verify(&mut s, 0).map(|_| ())
+    });
+    run_to_finish(&mut d, &mut host);
+    peer.join().unwrap().unwrap();
+}
+
 /// The engine connects to Linux and uploads `len` bytes; Linux verifies them.
 fn engine_to_linux(tun: &TunNetns, port: u16, len: u64, impair: Impair, seed: u64) {
     let (tx, rx) = mpsc::channel();
@@ -129,13 +172,7 @@ fn engine_to_linux(tun: &TunNetns, port: u16, len: u64, impair: Impair, seed: u6
     rx.recv().unwrap();
     let mut host = engine_host(Role::Client, port, Stream::new(seed, len, 0, 0));
     let mut d = Driver::new(tun, impair, seed);
-    let ok = d.run(&mut host, LIMIT, &mut |h| finished(h));
-    assert!(
-        ok,
-        "engine did not finish: {:?} {:?}",
-        host.stream(),
-        host.outcome()
-    );
+    run_to_finish(&mut d, &mut host);
     assert_eq!(peer.join().unwrap().unwrap(), len);
 }
 

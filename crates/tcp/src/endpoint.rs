@@ -59,6 +59,9 @@ pub struct ConnInfo {
     pub srtt: Option<core::time::Duration>,
     pub cwnd: u32,
     pub error: Option<Error>,
+    /// Send and receive buffer memory held (allocated on first use, released once no
+    /// more data can flow and everything received was read).
+    pub buffer_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -395,6 +398,7 @@ impl Endpoint {
             srtt: c.srtt(),
             cwnd: c.cwnd(),
             error: c.error,
+            buffer_bytes: c.buffer_bytes(),
         })
     }
 
@@ -659,6 +663,10 @@ impl Endpoint {
                         len,
                     };
                     self.stats.segments_out += 1;
+                    // Round robin: a bulk sender must not starve the other connections.
+                    if self.tx.len() > 1 {
+                        self.tx.rotate_left(1);
+                    }
                     self.touch(now, idx);
                     return Some(t);
                 }

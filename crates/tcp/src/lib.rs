@@ -77,7 +77,7 @@
 //! | MSS; window scaling; timestamps with PAWS (RFC 7323) | `wire/options.rs`, `conn/` | `wire::options::tests`, `rfc7323_2_window_scaling`, `rfc7323_5_3_paws_drops_old_duplicate` |
 //! | SACK-permitted and SACK blocks (RFC 2018), bounded out-of-order queue | `buffer/assembler.rs`, `buffer/range_set.rs` | `rfc2018_4_most_recent_block_first`, `rfc2018_sack_blocks_reported`, `bounded_ranges` |
 //! | RTO per RFC 6298 (RTT estimation, Karn, exponential backoff, retry limit) | `rtt.rs`, `conn/ack.rs` | `rtt::tests::rfc6298_*`, `rfc6298_rto_backoff` |
-//! | Fast retransmit and recovery (RFC 5681, RFC 6582), SACK recovery (RFC 6675) | `conn/ack.rs`, `conn/output.rs`, `scoreboard.rs` | `rfc5681_3_2_fast_retransmit` (with and without SACK), `rfc6675_holes_and_lost_boundary`, lossy-link and property tests |
+//! | Fast retransmit and recovery (RFC 5681, RFC 6582), SACK recovery (RFC 6675) with lost-retransmission detection | `conn/ack.rs`, `conn/output.rs`, `scoreboard.rs` | `rfc5681_3_2_fast_retransmit` (with and without SACK), `rfc6675_holes_and_lost_boundary`, `rfc6675_lost_retransmission_resent_before_rto`, lossy-link and property tests |
 //! | NewReno and CUBIC (RFC 9438, default), selectable | `congestion/` | `rfc5681_3_1_growth_and_reduction`, `rfc9438_4_6_beta_reduction`, `rfc9438_4_2_concave_then_convex`, `engine_pair.rs` (both) |
 //! | Delayed ACK: every 2nd full segment, at once on gaps, duplicates and useful window updates | `conn/input.rs`, `conn/output.rs` | `rfc5681_4_2_delayed_ack`, `rfc9293_3_8_6_receiver_sws_and_window_update` |
 //! | Nagle with no-delay switch; silly-window avoidance on both sides | `conn/output.rs` | `rfc9293_3_7_4_nagle_and_nodelay`, `rfc9293_3_8_6_receiver_sws_and_window_update` |
@@ -91,7 +91,7 @@
 //! | Data intact and in order, or an error, under any seeded fault pattern | whole engine | `tcp-testlink/tests/property.rs` |
 //!
 //! Not implemented: IPv6 (the engine is IPv4-only for now), urgent data (the URG bit and
-//! pointer are ignored), TCP Fast Open, ECN, RACK/TLP, SYN cookies (a bounded SYN queue is
+//! pointer are ignored), TCP Fast Open, ECN, RACK/TLP, PRR, D-SACK, SYN cookies (a bounded SYN queue is
 //! used instead).
 #![no_std]
 

@@ -72,6 +72,15 @@ impl Scoreboard {
         (s < end).then_some((s, end))
     }
 
+    /// Bytes SACKed at or above `from`.
+    pub fn sacked_above(&self, from: Seq) -> u32 {
+        self.ranges
+            .as_slice()
+            .iter()
+            .map(|&(l, r)| if r > from { r.since(l.max(from)) } else { 0 })
+            .sum()
+    }
+
     /// Bytes in `[from, end)` that are not SACKed.
     pub fn unsacked_in(&self, from: Seq, end: Seq) -> u32 {
         if from >= end {
@@ -111,6 +120,8 @@ mod tests {
         assert_eq!(s.next_hole(Seq(450), Seq(700)), Some((Seq(600), Seq(700))));
         assert_eq!(s.next_hole(Seq(450), Seq(600)), None);
         assert_eq!(s.unsacked_in(Seq(100), Seq(700)), 300);
+        assert_eq!(s.sacked_above(Seq(450)), 150);
+        assert_eq!(s.sacked_above(Seq(100)), 300);
         assert_eq!(s.lost_boundary(200), Some(Seq(400)));
         assert_eq!(s.lost_boundary(300), Some(Seq(200)));
         assert_eq!(s.lost_boundary(301), None);

@@ -51,6 +51,9 @@ pub struct Stats {
     pub retransmits: u64,
     /// Fast-recovery entries (RFC 5681 / RFC 6675).
     pub fast_recoveries: u64,
+    /// Retransmissions found lost (by SACKs for later data) and sent again without
+    /// waiting for the RTO.
+    pub lost_retransmits: u64,
     /// Retransmission timeouts.
     pub timeouts: u64,
     /// Connections that reached ESTABLISHED.

@@ -7,11 +7,21 @@ use core::net::SocketAddrV4;
 use std::time::Duration;
 
 use common::*;
+use halyard_tcp::seq::Seq;
 use halyard_tcp::wire::{Flags, Options};
 use halyard_tcp::{Config, Error, Keepalive, State, MAX_HEADER};
 
 fn port_of(p: &Pair, c: halyard_tcp::ConnId) -> u16 {
     p.a.info(c).unwrap().local.port()
+}
+
+/// An established pair with the client's port and its next SEQ and ACK.
+fn established() -> (Pair, halyard_tcp::ConnId, u16, Seq, Seq) {
+    let mut p = Pair::default_pair();
+    let (c, _l, s) = p.connect();
+    let port = port_of(&p, c);
+    let (nxt, ack) = p.last_seq_ack(Dir::AtoB);
+    (p, s, port, nxt, ack)
 }
 
 /// RFC 9293 3.5 (three-way handshake) and 3.10.7: data both ways.
@@ -109,6 +119,9 @@ fn half_close() {
     assert_eq!(p.a.state(c).unwrap(), State::TimeWait);
     assert_eq!(p.b.state(s).unwrap(), State::Closed);
     assert_eq!(p.a.send(p.now, c, b"late"), Err(Error::InvalidState));
+    // No data can flow any more: buffer memory is given back.
+    assert_eq!(p.a.info(c).unwrap().buffer_bytes, 0);
+    assert_eq!(p.b.info(s).unwrap().buffer_bytes, 0);
 }
 
 /// RFC 9293 3.10.7.1: a SYN to a port nobody listens on is answered with RST, and the
@@ -128,10 +141,7 @@ fn rst_from_closed_port_refuses() {
 /// (challenge) ACK; a RST exactly at RCV.NXT resets.
 #[test]
 fn rfc5961_3_2_rst_must_be_exact() {
-    let mut p = Pair::default_pair();
-    let (c, _l, s) = p.connect();
-    let port = port_of(&p, c);
-    let (nxt, ack) = p.last_seq_ack(Dir::AtoB);
+    let (mut p, s, port, nxt, ack) = established();
     let before = p.log.len();
     p.inject(
         Dir::AtoB,
@@ -159,10 +169,7 @@ fn rfc5961_3_2_rst_must_be_exact() {
 /// changes nothing.
 #[test]
 fn rfc5961_4_2_syn_in_window_challenged() {
-    let mut p = Pair::default_pair();
-    let (c, _l, s) = p.connect();
-    let port = port_of(&p, c);
-    let (nxt, _) = p.last_seq_ack(Dir::AtoB);
+    let (mut p, s, port, nxt, _) = established();
     p.inject(
         Dir::AtoB,
         Pair::header(
@@ -183,10 +190,7 @@ fn rfc5961_4_2_syn_in_window_challenged() {
 /// payload is not accepted.
 #[test]
 fn rfc5961_5_2_ack_of_unsent_data_dropped() {
-    let mut p = Pair::default_pair();
-    let (c, _l, s) = p.connect();
-    let port = port_of(&p, c);
-    let (nxt, ack) = p.last_seq_ack(Dir::AtoB);
+    let (mut p, s, port, nxt, ack) = established();
     p.inject(
         Dir::AtoB,
         Pair::header(Dir::AtoB, port, nxt, ack + 100_000, Flags::ACK),
@@ -194,6 +198,17 @@ fn rfc5961_5_2_ack_of_unsent_data_dropped() {
     );
     assert_eq!(p.b.stats().drop_bad_ack, 1);
     assert_eq!(p.b.recv_queue(s).unwrap(), 0);
+}
+
+/// Injects a bare SYN to B from each of `ports`.
+fn syn_from_ports(p: &mut Pair, ports: core::ops::Range<u16>) {
+    for port in ports {
+        p.inject(
+            Dir::AtoB,
+            Pair::header(Dir::AtoB, port, Seq(7), Seq(0), Flags::SYN),
+            b"",
+        );
+    }
 }
 
 /// Bounded SYN queue: a flood of SYNs from many ports never holds more half-open
@@ -207,38 +222,14 @@ fn syn_flood_is_bounded() {
     };
     let mut p = Pair::new(Config::default(), cfg);
     let l = p.b.listen(SocketAddrV4::new(B_IP, PORT)).unwrap();
-    for port in 1000..2000u16 {
-        p.inject(
-            Dir::AtoB,
-            Pair::header(
-                Dir::AtoB,
-                port,
-                halyard_tcp::seq::Seq(7),
-                halyard_tcp::seq::Seq(0),
-                Flags::SYN,
-            ),
-            b"",
-        );
-    }
+    syn_from_ports(&mut p, 1000..2000);
     assert_eq!(p.b.connection_count(), 8);
     assert_eq!(p.b.stats().drop_syn_queue_full, 992);
     // SYN-ACKs go to A, which has no such connections and answers RST: B frees them.
     p.flush();
     assert_eq!(p.b.connection_count(), 0);
     // Without anyone answering, half-open entries expire after the retries.
-    for port in 3000..3008u16 {
-        p.inject(
-            Dir::AtoB,
-            Pair::header(
-                Dir::AtoB,
-                port,
-                halyard_tcp::seq::Seq(7),
-                halyard_tcp::seq::Seq(0),
-                Flags::SYN,
-            ),
-            b"",
-        );
-    }
+    syn_from_ports(&mut p, 3000..3008);
     let mut drop_all = |_: Dir, _: &halyard_tcp::wire::Segment<'_>| false;
     for _ in 0..50 {
         p.step_timers(10_000, &mut drop_all);
@@ -622,4 +613,113 @@ fn rfc2018_sack_blocks_reported() {
     assert_eq!(blocks[0].1.since(blocks[0].0), 3 * 1448);
     assert_eq!(blocks[1].1.since(blocks[1].0), 1448);
     assert!(blocks[1].1 < blocks[0].0);
+}
+
+/// RFC 9293 section 3.4: sequence numbers wrap modulo 2^32 in the middle of a transfer.
+/// The ISN follows a 4 µs clock (RFC 6528), so connecting at a chosen time places it just
+/// below the wrap point.
+#[test]
+fn rfc9293_3_4_transfer_across_sequence_wraparound() {
+    let pa = SocketAddrV4::new(A_IP, 4321);
+    let pb = SocketAddrV4::new(B_IP, PORT);
+    let isn_at = |now: halyard_tcp::Instant| {
+        let mut p = Pair::default_pair();
+        p.now = now;
+        p.a.connect_from(p.now, pa, pb).unwrap();
+        let mut buf = vec![0u8; MAX_HEADER + 100];
+        let t = p.a.poll_transmit(p.now, &mut buf).unwrap();
+        halyard_tcp::wire::Segment::parse(&buf[..t.len], t.src, t.dst)
+            .unwrap()
+            .header
+            .seq
+            .0
+    };
+    let t0 = halyard_tcp::Instant::from_millis(1000);
+    let isn0 = isn_at(t0);
+    let target = u32::MAX - 20_000;
+    let t1 =
+        halyard_tcp::Instant::from_micros(t0.micros() + 4 * u64::from(target.wrapping_sub(isn0)));
+    assert_eq!(isn_at(t1), target);
+
+    let mut p = Pair::default_pair();
+    p.now = t1;
+    let l = p.b.listen(pb).unwrap();
+    let c = p.a.connect_from(p.now, pa, pb).unwrap();
+    p.flush();
+    let s = p.b.accept(l).unwrap();
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let mut off = 0;
+    let mut got = Vec::new();
+    for _ in 0..1000 {
+        if off < data.len() {
+            off += p.a.send(p.now, c, &data[off..]).unwrap_or(0);
+        }
+        p.advance(1);
+        got.extend(p.read_all(false, s).0);
+        if got.len() == data.len() {
+            break;
+        }
+    }
+    assert_eq!(got, data);
+    let last = p.segs(Dir::AtoB).last().unwrap().1.header.seq.0;
+    assert!(last < 1_000_000, "sequence space wrapped: {last}");
+}
+
+/// RFC 6675 with lost-retransmission detection: when the retransmission of a hole is
+/// lost too, SACKs for later data reveal it and it is resent without waiting for the RTO.
+#[test]
+fn rfc6675_lost_retransmission_resent_before_rto() {
+    let mut p = Pair::default_pair();
+    let (c, _l, s) = p.connect();
+    let data = vec![4u8; 60 * 1448];
+    let sent = p.a.send(p.now, c, &data).unwrap();
+    let mut first: Option<Seq> = None;
+    let mut drops = 0;
+    let mut keep = |d: Dir, seg: &halyard_tcp::wire::Segment<'_>| {
+        if d != Dir::AtoB || seg.payload.is_empty() {
+            return true;
+        }
+        let f = *first.get_or_insert(seg.header.seq);
+        if seg.header.seq == f + 1448 && drops < 2 {
+            drops += 1;
+            return false;
+        }
+        true
+    };
+    let mut got = Vec::new();
+    for _ in 0..40 {
+        p.step_timers(5, &mut keep);
+        got.extend(p.read_all(false, s).0);
+    }
+    assert_eq!(got.len(), sent);
+    assert_eq!(p.a.stats().lost_retransmits, 1);
+    assert_eq!(p.a.stats().timeouts, 0, "no RTO needed");
+}
+
+/// Transmission is shared round-robin between connections: a bulk sender does not hold
+/// back another connection's segment until it has drained.
+#[test]
+fn connections_share_transmission_round_robin() {
+    let mut p = Pair::default_pair();
+    let (bulk, l, _s1) = p.connect();
+    let small =
+        p.a.connect(p.now, A_IP, SocketAddrV4::new(B_IP, PORT))
+            .unwrap();
+    p.flush();
+    let _s2 = p.b.accept(l).unwrap();
+    p.a.send(p.now, bulk, &vec![1u8; 10 * 1448]).unwrap();
+    p.a.send(p.now, small, b"ping").unwrap();
+    let mut buf = vec![0u8; MAX_HEADER + 1500];
+    let small_port = p.a.info(small).unwrap().local.port();
+    let mut order = Vec::new();
+    while let Some(t) = p.a.poll_transmit(p.now, &mut buf) {
+        let seg = halyard_tcp::wire::Segment::parse(&buf[..t.len], t.src, t.dst).unwrap();
+        order.push(seg.header.src_port == small_port);
+    }
+    let pos = order.iter().position(|&is_small| is_small).unwrap();
+    assert!(
+        pos <= 1,
+        "small connection's segment went out at position {pos} of {}",
+        order.len()
+    );
 }

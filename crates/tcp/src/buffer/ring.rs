@@ -118,6 +118,20 @@ impl Ring {
         self.head = (self.head + n) % self.capacity;
     }
 
+    /// Frees the storage when nothing is held (it is allocated again on next use). Only
+    /// for a ring that holds no uncommitted (out-of-order) bytes either.
+    pub fn release_if_empty(&mut self) {
+        if self.len == 0 {
+            self.storage = Vec::new();
+            self.head = 0;
+        }
+    }
+
+    /// Bytes of storage currently allocated.
+    pub fn allocated(&self) -> usize {
+        self.storage.len()
+    }
+
     /// Moves committed bytes out into `dst`; returns the bytes moved.
     pub fn pop(&mut self, dst: &mut [u8]) -> usize {
         let n = self.peek_at(0, dst);
@@ -161,6 +175,22 @@ mod tests {
         assert_eq!(&all[..2], b"kl");
         r.consume(8);
         assert!(r.is_empty());
+    }
+
+    #[test]
+    fn storage_is_lazy_and_released_when_empty() {
+        let mut r = Ring::new(16);
+        assert_eq!(r.allocated(), 0);
+        r.push(b"abc");
+        r.release_if_empty();
+        assert_eq!(r.allocated(), 16, "kept while holding data");
+        r.consume(3);
+        r.release_if_empty();
+        assert_eq!(r.allocated(), 0);
+        assert_eq!(r.push(b"xyz"), 3);
+        let mut out = [0u8; 3];
+        assert_eq!(r.pop(&mut out), 3);
+        assert_eq!(&out, b"xyz");
     }
 
     #[test]

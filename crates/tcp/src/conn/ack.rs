@@ -144,7 +144,9 @@ impl Connection {
 
         // Send-window update (RFC 9293 3.10.7.4: only for SND.UNA =< SEG.ACK, and only
         // from a segment not older than the last update, by the SND.WL1/SND.WL2 rule).
-        if ack >= self.snd_una && (self.snd_wl1 < h.seq || (self.snd_wl1 == h.seq && self.snd_wl2 <= ack)) {
+        if ack >= self.snd_una
+            && (self.snd_wl1 < h.seq || (self.snd_wl1 == h.seq && self.snd_wl2 <= ack))
+        {
             self.snd_wnd = wnd;
             self.snd_wl1 = h.seq;
             self.snd_wl2 = ack;
@@ -187,10 +189,25 @@ impl Connection {
                     .min(self.snd_nxt);
                 self.force_rtx = true;
                 self.dupack_credit = 0;
+                self.rtx_round = self.snd_nxt;
             }
             Some((RecoveryKind::Fast, _)) => {
                 if let Some(b) = sack_lost {
                     self.rtx_end = self.rtx_end.max(b).min(self.snd_nxt);
+                    // Lost retransmission: DupThresh segments sent after this pass began
+                    // were SACKed while a hole the pass already resent is still open.
+                    // Walk the holes again (same recovery episode, no further window
+                    // reduction).
+                    let resent_hole_open = self
+                        .scoreboard
+                        .next_hole(self.snd_una, self.rtx_ptr.min(self.rtx_round))
+                        .is_some();
+                    if self.scoreboard.sacked_above(self.rtx_round) >= threshold && resent_hole_open
+                    {
+                        stats.lost_retransmits += 1;
+                        self.rtx_ptr = self.snd_una;
+                        self.rtx_round = self.snd_nxt;
+                    }
                 }
             }
             _ => {}

@@ -295,6 +295,7 @@ impl Connection {
         self.keepalive_at = None;
         self.close_at = Some(now + 2 * self.cfg.msl);
         self.events |= Readiness::CLOSED;
+        self.release_buffers();
     }
 
     /// Consumes the peer's FIN once all data before it has arrived (RFC 9293 3.10.7.4,

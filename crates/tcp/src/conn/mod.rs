@@ -121,6 +121,9 @@ pub(crate) struct Connection {
     last_recover: Seq,
     rtx_ptr: Seq,
     rtx_end: Seq,
+    /// SND.NXT when the current pass over the holes began: SACKs for data above it while
+    /// a hole below is still open mean that hole's retransmission was lost too.
+    rtx_round: Seq,
     /// Send one retransmission even if the congestion window is full (fast retransmit).
     force_rtx: bool,
     /// Without SACK, each duplicate ACK in recovery means a segment left the network.
@@ -211,6 +214,7 @@ impl Connection {
             last_recover: iss,
             rtx_ptr: iss,
             rtx_end: iss,
+            rtx_round: iss,
             force_rtx: false,
             dupack_credit: 0,
             scoreboard: Scoreboard::new(cfg.max_ooo_ranges),
@@ -320,7 +324,19 @@ impl Connection {
         self.probe_now = false;
         self.syn_pending = false;
         self.asm.clear();
+        self.release_buffers();
         self.events |= Readiness::CLOSED | Readiness::READABLE | Readiness::WRITABLE;
+    }
+
+    /// Once no more data can flow, buffer memory is given back (a host with thousands of
+    /// connections in TIME-WAIT must not hold their buffers). Unread received data is kept
+    /// until the application reads it.
+    pub(super) fn release_buffers(&mut self) {
+        if matches!(self.state, State::TimeWait | State::Closed) {
+            self.sendbuf.consume(self.sendbuf.len());
+            self.sendbuf.release_if_empty();
+            self.recvbuf.release_if_empty();
+        }
     }
 
     /// Copies application data into the send buffer (RFC 9293 3.10.2 SEND).
@@ -348,6 +364,7 @@ impl Connection {
         if !self.recvbuf.is_empty() {
             let n = self.recvbuf.pop(buf);
             self.maybe_window_update();
+            self.release_buffers();
             return Ok(n);
         }
         if self.fin_received {
@@ -374,6 +391,11 @@ impl Connection {
         } else {
             0
         }
+    }
+
+    /// Buffer memory the connection holds right now.
+    pub(crate) fn buffer_bytes(&self) -> usize {
+        self.sendbuf.allocated() + self.recvbuf.allocated()
     }
 
     /// Bytes sent or queued but not yet acknowledged.

@@ -41,31 +41,34 @@ impl Pair {
         Pair::new(Config::default(), Config::default())
     }
 
+    /// Sends everything one side has pending, through `keep`; true if anything moved.
+    fn move_one_way(&mut self, dir: Dir, keep: &mut dyn FnMut(Dir, &Segment<'_>) -> bool) -> bool {
+        let mut moved = false;
+        loop {
+            let (from, to) = if dir == Dir::AtoB {
+                (&mut self.a, &mut self.b)
+            } else {
+                (&mut self.b, &mut self.a)
+            };
+            let Some(t) = from.poll_transmit(self.now, &mut self.buf) else {
+                return moved;
+            };
+            moved = true;
+            let bytes = self.buf[..t.len].to_vec();
+            let seg = Segment::parse(&bytes, t.src, t.dst).expect("engine emits valid segments");
+            if keep(dir, &seg) {
+                to.receive(self.now, t.src, t.dst, &bytes);
+            }
+            self.log.push((dir, self.now, bytes));
+        }
+    }
+
     /// Moves all pending segments, letting `keep` drop some; repeats until quiet.
     pub fn flush_with(&mut self, keep: &mut dyn FnMut(Dir, &Segment<'_>) -> bool) {
         for _ in 0..10_000 {
-            let mut moved = false;
-            while let Some(t) = self.a.poll_transmit(self.now, &mut self.buf) {
-                moved = true;
-                let bytes = self.buf[..t.len].to_vec();
-                let seg =
-                    Segment::parse(&bytes, t.src, t.dst).expect("engine emits valid segments");
-                self.log.push((Dir::AtoB, self.now, bytes.clone()));
-                if keep(Dir::AtoB, &seg) {
-                    self.b.receive(self.now, t.src, t.dst, &bytes);
-                }
-            }
-            while let Some(t) = self.b.poll_transmit(self.now, &mut self.buf) {
-                moved = true;
-                let bytes = self.buf[..t.len].to_vec();
-                let seg =
-                    Segment::parse(&bytes, t.src, t.dst).expect("engine emits valid segments");
-                self.log.push((Dir::BtoA, self.now, bytes.clone()));
-                if keep(Dir::BtoA, &seg) {
-                    self.a.receive(self.now, t.src, t.dst, &bytes);
-                }
-            }
-            if !moved {
+            let a = self.move_one_way(Dir::AtoB, keep);
+            let b = self.move_one_way(Dir::BtoA, keep);
+            if !a && !b {
                 return;
             }
         }
