@@ -71,16 +71,6 @@ impl Ring {
         n
     }
 
-    /// Frees the backing storage when nothing is held (it is allocated again on the next
-    /// write). For connections that will carry no more data, such as those in TIME-WAIT,
-    /// so thousands of them cost no buffer memory.
-    pub fn release_storage(&mut self) {
-        if self.len == 0 {
-            self.storage = Vec::new();
-            self.head = 0;
-        }
-    }
-
     /// Marks `n` more bytes after the committed end as held.
     pub fn commit(&mut self, n: usize) {
         debug_assert!(n <= self.free());
@@ -143,21 +133,6 @@ impl Ring {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn storage_is_released_only_when_empty_and_comes_back_on_write() {
-        let mut r = Ring::new(1024);
-        r.push(b"abc");
-        r.release_storage();
-        assert_eq!(r.storage.len(), 1024, "held bytes keep their storage");
-        let mut out = [0u8; 3];
-        r.pop(&mut out);
-        r.release_storage();
-        assert_eq!(r.storage.capacity(), 0);
-        assert_eq!(r.push(b"xyz"), 3);
-        assert_eq!(r.pop(&mut out), 3);
-        assert_eq!(&out, b"xyz");
-    }
 
     #[test]
     fn wraps_and_respects_capacity() {

@@ -286,10 +286,6 @@ impl Connection {
 
     pub(super) fn enter_time_wait(&mut self, now: Instant) {
         self.state = State::TimeWait;
-        // Nothing more will be sent; the send buffer's memory can go now (and the
-        // receive buffer's, unless the application still has data to read).
-        self.sendbuf.release_storage();
-        self.recvbuf.release_storage();
         self.rto_at = None;
         self.persist_at = None;
         self.keepalive_at = None;
