@@ -30,6 +30,8 @@ pub fn is_stopping() -> bool {
 /// on the reporting CPU itself goes on (its report is the useful one).
 pub fn begin_report() {
     cpu::disable_interrupts();
+    // The validator allocates; a stopped CPU may hold the heap lock.
+    crate::sync::set_lockdep_enabled(false);
     let me = percpu::cpu_index();
     match REPORTING_CPU.compare_exchange(u32::MAX, me, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => {

@@ -2,9 +2,9 @@
 //!
 //! The layout (preempt, softirq, hardirq, NMI fields) and all arithmetic are the
 //! host-tested `preempt` crate; this file only keeps one count per CPU. Only the owning
-//! CPU changes its count, with interrupts either off or restored to the same value before
-//! they can observe it (an interrupt handler always leaves the count as it found it), so
-//! relaxed atomics suffice.
+//! CPU changes its count. Every read-modify-write runs with interrupts off: otherwise a
+//! thread could pick its CPU's slot, be preempted on an interrupt's way out (its count
+//! still 0), resume on another CPU and write the old CPU's slot — corrupting both.
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use preempt::PreemptCount;
@@ -17,20 +17,22 @@ fn slot() -> &'static AtomicU32 {
     &COUNTS[percpu::cpu_index() as usize]
 }
 
-/// The calling CPU's count.
+/// The calling CPU's count (read with interrupts off, so it is this CPU's).
 #[inline]
 pub fn current() -> PreemptCount {
-    PreemptCount::from_raw(slot().load(Ordering::Relaxed))
+    cpu::without_interrupts(|| PreemptCount::from_raw(slot().load(Ordering::Relaxed)))
 }
 
 /// Applies `f` to the calling CPU's count; an over/underflow is a kernel bug.
 #[inline]
 pub fn update(f: impl FnOnce(PreemptCount) -> Result<PreemptCount, preempt::CountError>) {
-    let s = slot();
-    let old = PreemptCount::from_raw(s.load(Ordering::Relaxed));
-    match f(old) {
-        Ok(new) => s.store(new.raw(), Ordering::Relaxed),
-        Err(e) => panic!("preempt_count {:#x}: {e:?}", old.raw()),
+    let result = cpu::without_interrupts(|| {
+        let s = slot();
+        let old = PreemptCount::from_raw(s.load(Ordering::Relaxed));
+        f(old).map(|new| s.store(new.raw(), Ordering::Relaxed)).map_err(|e| (old, e))
+    });
+    if let Err((old, e)) = result {
+        panic!("preempt_count {:#x}: {e:?}", old.raw());
     }
 }
 

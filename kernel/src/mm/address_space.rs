@@ -87,15 +87,19 @@ pub fn build_and_switch(ram: &[core::ops::Range<u64>], guard_pages: &[u64]) {
     // all data and every RAM frame the kernel references through the direct map.
     unsafe { cpu::write_cr3(root) };
     *KERNEL_TABLES.lock() = Some(mapper);
+    LIVE.store(true, core::sync::atomic::Ordering::Release);
 }
 
 fn with<R>(f: impl FnOnce(&mut Mapper) -> R) -> R {
     f(KERNEL_TABLES.lock().as_mut().expect("kernel page tables used before mm::init"))
 }
 
+/// Set once the kernel's own tables are live (an atomic, so reports need no lock).
+static LIVE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
 /// True once the kernel's own tables are live.
 pub fn is_live() -> bool {
-    KERNEL_TABLES.lock().is_some()
+    LIVE.load(core::sync::atomic::Ordering::Acquire)
 }
 
 /// Maps 4 KiB page `va` to `pa` with `flags` (PRESENT is added).
@@ -116,6 +120,13 @@ pub fn unmap_page(va: u64) -> u64 {
 /// The physical address and flags `va` maps to, if mapped.
 pub fn translate(va: u64) -> Option<(u64, F)> {
     with(|m| m.translate(va, &mut DirectMapTables))
+}
+
+/// [`translate`] without taking the page-table lock, through whatever CR3 holds: for
+/// fault and panic reports, when the other CPUs are stopped (possibly holding the lock)
+/// and nothing modifies the tables any more.
+pub fn translate_unlocked(va: u64) -> Option<(u64, F)> {
+    Mapper::new(cpu::cr3() & paging::ADDR_MASK).translate(va, &mut DirectMapTables)
 }
 
 /// Maps device registers at `paddr..paddr + len` uncached into the direct-map range and

@@ -86,6 +86,7 @@ pub fn frame_stats() -> frames::FrameStats {
 
 /// True when `[va, va + len)` is mapped, so a fault report can read it without faulting
 /// again. Before the kernel's tables exist: the kernel image or the boot direct map.
+/// Takes no lock (reports run while other CPUs are stopped, maybe holding locks).
 pub fn is_kernel_readable(va: u64, len: u64) -> bool {
     let Some(end) = va.checked_add(len) else { return false };
     if !address_space::is_live() {
@@ -95,7 +96,7 @@ pub fn is_kernel_readable(va: u64, len: u64) -> bool {
     }
     let mut page = va & !(PAGE_SIZE - 1);
     while page < end {
-        if address_space::translate(page).is_none() {
+        if address_space::translate_unlocked(page).is_none() {
             return false;
         }
         page += PAGE_SIZE;
