@@ -205,18 +205,22 @@ pub fn run(test: &QemuTest, paths: &Paths, ksyms: &[Symbol]) -> Result<(), Strin
         (test.check)(&mut session, &Context { test, ksyms })?;
         expect_status(session.wait_exit()?, test.status)
     });
-    outcome.map_err(|e| {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        let stage =
-            boot_log::last_stage(&text).map_or("none".to_string(), |s| format!("`{}`", s.name));
-        format!(
-            "{e}\n      last boot stage in the log: {stage}\n      log: {}",
-            paths.show(&log)
-        )
-    })
+    outcome.map_err(|e| explain_failure(&e, &log, paths))
 }
 
-fn expect_status(end: QemuEnd, wanted: u8) -> Result<(), String> {
+/// The failure `e` of a QEMU test, with the last boot stage in its `log` and the log's path.
+pub fn explain_failure(e: &str, log: &std::path::Path, paths: &Paths) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let stage =
+        boot_log::last_stage(&text).map_or("none".to_string(), |s| format!("`{}`", s.name));
+    format!(
+        "{e}\n      last boot stage in the log: {stage}\n      log: {}",
+        paths.show(log)
+    )
+}
+
+/// `Ok` if QEMU ended with kernel status `wanted`.
+pub fn expect_status(end: QemuEnd, wanted: u8) -> Result<(), String> {
     match end.kernel_status() {
         Some(v) if v == wanted => Ok(()),
         _ => Err(format!(
