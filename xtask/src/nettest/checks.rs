@@ -12,6 +12,8 @@ use crate::qemu::session::Session;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The host's ping (iputils).
+pub const PING: &str = "ping";
 /// Echo requests of `net-tap-ping`; none may be lost.
 const PINGS: u32 = 1000;
 /// Flood pings of `net-tap-flood`, and its time bound in seconds.
@@ -217,7 +219,7 @@ fn quiescent_counters(session: &mut Session) -> Result<Counters, String> {
 /// Runs `ping ARGS` inside the namespace (ping bounds itself with `-w`; the test's deadline
 /// bounds it too) and parses its summary.
 fn host_ping(netns: &Netns, args: &[&str], deadline: Instant) -> Result<PingSummary, String> {
-    let mut cmd = netns.command("ping");
+    let mut cmd = netns.command(PING);
     cmd.args(args);
     let output = run_bounded(cmd, deadline)?;
     PingSummary::parse(&output)
@@ -299,6 +301,85 @@ mod tests {
         assert!(ipv4_octets("192.168.100").is_err());
         assert_eq!(expect_address("10.0.2.15/24", "10.0.2.15/24"), Ok(()));
         assert!(expect_address("10.0.2.15/24", TAP_GUEST_CIDR).is_err());
+    }
+
+    /// A monitor that reports `NET-UP` after its first prompt (the awkward order), answers
+    /// `ping`, `counters` (stuck the first time if `$STUCK` is set) and `poweroff` like the
+    /// kernel's contract says, and anything else with `unknown command`.
+    const FAKE_GUEST: &str = r#"
+        cr=$(printf '\r')
+        printf 'BOOT-OK\r\nhalyard> NET-UP 10.0.2.15/24\r\n'
+        reads=0
+        line=''
+        while c=$(dd bs=1 count=1 2>/dev/null) && [ -n "$c" ]; do
+            if [ "$c" != "$cr" ]; then line="$line$c"; continue; fi
+            printf '%s\r\n' "$line"
+            case "$line" in
+                'ping 10.0.2.2 3') for s in 0 1 2; do
+                        printf 'reply from 10.0.2.2 seq=%s time=%sus\r\n' $s 1$s; done
+                    printf '3 sent, 3 received\r\n' ;;
+                counters) reads=$((reads + 1)); held=0
+                    if [ -n "$STUCK" ] && [ $reads -eq 1 ]; then held=1; fi
+                    printf 'NET_RX_SOFTIRQ_ENTRY_TOTAL=4\r\nNET_RX_SOFTIRQ_EXIT_TOTAL=4\r\n'
+                    printf 'NET_RX_PROCESSING_HELD=%s\r\nNET_RX_USED_IDX=9\r\n' $held
+                    printf 'NET_RX_LAST_USED_IDX=9\r\n' ;;
+                poweroff) exit 1 ;;
+                *) printf 'unknown command: %s (try `help`)\r\n' "$line" ;;
+            esac
+            line=''
+            printf 'halyard> '
+        done
+    "#;
+
+    fn fake_guest(name: &str, stuck: bool) -> (Session, std::path::PathBuf) {
+        let log = std::env::temp_dir().join(format!("xtask-net-{}-{name}.log", std::process::id()));
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", FAKE_GUEST]);
+        if stuck {
+            cmd.env("STUCK", "1");
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        (Session::start(cmd, &log, deadline).unwrap(), log)
+    }
+
+    #[test]
+    fn dhcp_check_against_a_fake_guest() {
+        let (mut session, log) = fake_guest("dhcp", false);
+        let test = &super::super::NET_TESTS[3];
+        let ctx = NetContext {
+            test,
+            netns: None,
+            deadline: Instant::now(),
+        };
+        let report = user_dhcp(&mut session, &ctx).unwrap();
+        assert_eq!(
+            report,
+            "DHCP address 10.0.2.15/24; ping 10.0.2.2: 10 us, 11 us, 12 us"
+        );
+        assert_eq!(
+            session.wait_exit().unwrap(),
+            crate::exit_status::QemuEnd::Kernel(0)
+        );
+        // Tap checks refuse to run without their namespace.
+        assert!(tap_ping(&mut session, &ctx)
+            .unwrap_err()
+            .contains("needs a tap namespace"));
+        std::fs::remove_file(log).unwrap();
+    }
+
+    #[test]
+    fn counters_are_reread_until_quiescent() {
+        let (mut session, log) = fake_guest("stuck", true);
+        assert_eq!(net_up(&mut session).unwrap(), "10.0.2.15/24");
+        let counters = quiescent_counters(&mut session).unwrap();
+        assert_eq!(counters.get("NET_RX_PROCESSING_HELD"), Ok(0));
+        // A fresh prompt after each answer: the next command gets its own answer.
+        assert_eq!(
+            session.command("frob").unwrap(),
+            ["unknown command: frob (try `help`)"]
+        );
+        drop(session);
+        std::fs::remove_file(log).unwrap();
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::paths::Paths;
 use crate::qemu::cmdline::{Accel, QemuConfig, Serial};
 use crate::qemu::session::Session;
 use crate::run_cmd::{host_network, qemu_command};
-use crate::suite;
+use crate::{suite, tools};
 use std::time::{Duration, Instant};
 
 /// What a network check may use besides the console.
@@ -120,6 +120,9 @@ pub fn run(test: &NetTest, paths: &Paths) -> Result<String, String> {
     };
     let log = paths.test_log(test.name);
     let deadline = Instant::now() + test.timeout;
+    if test.mode == NetMode::Tap {
+        tools::ensure(&[checks::PING])?;
+    }
     // Declared before the session so that QEMU is killed before its namespace goes.
     let netns = host_network(&config.net)?;
     let command = qemu_command(&config, netns.as_ref());
