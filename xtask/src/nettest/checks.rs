@@ -305,35 +305,34 @@ mod tests {
 
     /// A monitor that reports `NET-UP` after its first prompt (the awkward order), answers
     /// `ping`, `counters` (stuck the first time if `$STUCK` is set) and `poweroff` like the
-    /// kernel's contract says, and anything else with `unknown command`.
+    /// kernel's contract says, and anything else with `unknown command`. bash's `read -d`
+    /// stops at the `\r` a terminal sends for Enter.
     const FAKE_GUEST: &str = r#"
-        cr=$(printf '\r')
         printf 'BOOT-OK\r\nhalyard> NET-UP 10.0.2.15/24\r\n'
         reads=0
-        line=''
-        while c=$(dd bs=1 count=1 2>/dev/null) && [ -n "$c" ]; do
-            if [ "$c" != "$cr" ]; then line="$line$c"; continue; fi
+        while IFS= read -r -d $'\r' line; do
             printf '%s\r\n' "$line"
-            case "$line" in
-                'ping 10.0.2.2 3') for s in 0 1 2; do
-                        printf 'reply from 10.0.2.2 seq=%s time=%sus\r\n' $s 1$s; done
-                    printf '3 sent, 3 received\r\n' ;;
-                counters) reads=$((reads + 1)); held=0
-                    if [ -n "$STUCK" ] && [ $reads -eq 1 ]; then held=1; fi
-                    printf 'NET_RX_SOFTIRQ_ENTRY_TOTAL=4\r\nNET_RX_SOFTIRQ_EXIT_TOTAL=4\r\n'
-                    printf 'NET_RX_PROCESSING_HELD=%s\r\nNET_RX_USED_IDX=9\r\n' $held
-                    printf 'NET_RX_LAST_USED_IDX=9\r\n' ;;
-                poweroff) exit 1 ;;
-                *) printf 'unknown command: %s (try `help`)\r\n' "$line" ;;
-            esac
-            line=''
+            if [ "$line" = 'ping 10.0.2.2 3' ]; then
+                for s in 0 1 2; do printf 'reply from 10.0.2.2 seq=%s time=1%sus\r\n' $s $s; done
+                printf '3 sent, 3 received\r\n'
+            elif [ "$line" = counters ]; then
+                reads=$((reads + 1))
+                held=0; [ -n "$STUCK" ] && [ $reads -eq 1 ] && held=1
+                printf 'NET_RX_SOFTIRQ_ENTRY_TOTAL=4\r\nNET_RX_SOFTIRQ_EXIT_TOTAL=4\r\n'
+                printf 'NET_RX_PROCESSING_HELD=%s\r\nNET_RX_USED_IDX=9\r\n' $held
+                printf 'NET_RX_LAST_USED_IDX=9\r\n'
+            elif [ "$line" = poweroff ]; then
+                exit 1
+            else
+                printf 'unknown command: %s (try `help`)\r\n' "$line"
+            fi
             printf 'halyard> '
         done
     "#;
 
     fn fake_guest(name: &str, stuck: bool) -> (Session, std::path::PathBuf) {
         let log = std::env::temp_dir().join(format!("xtask-net-{}-{name}.log", std::process::id()));
-        let mut cmd = Command::new("sh");
+        let mut cmd = Command::new("bash");
         cmd.args(["-c", FAKE_GUEST]);
         if stuck {
             cmd.env("STUCK", "1");

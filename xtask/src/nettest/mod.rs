@@ -16,12 +16,11 @@ mod checks;
 mod garbage;
 mod inject;
 
-use crate::cli::DEFAULT_MEM_MIB;
 use crate::exit_status::KERNEL_OK;
 use crate::net_mode::{NetMode, Network};
 use crate::netns::Netns;
 use crate::paths::Paths;
-use crate::qemu::cmdline::{Accel, QemuConfig, Serial};
+use crate::qemu::cmdline::QemuConfig;
 use crate::qemu::session::Session;
 use crate::run_cmd::{host_network, qemu_command};
 use crate::{suite, tools};
@@ -107,17 +106,8 @@ pub fn network(test: &NetTest) -> Network {
 /// and the log file.
 pub fn run(test: &NetTest, paths: &Paths) -> Result<String, String> {
     let net = network(test);
-    let config = QemuConfig {
-        elf: paths.kernel_elf(),
-        ksyms: paths.ksyms(),
-        smp: test.smp,
-        mem_mib: DEFAULT_MEM_MIB,
-        accel: Accel::Tcg,
-        gdb: false,
-        serial: Serial::Stdio,
-        cmdline: net.kernel_words().unwrap_or_default(),
-        net,
-    };
+    let cmdline = net.kernel_words().unwrap_or_default();
+    let config = QemuConfig::for_test(paths, test.smp, cmdline, net);
     let log = paths.test_log(test.name);
     let deadline = Instant::now() + test.timeout;
     if test.mode == NetMode::Tap {
@@ -145,18 +135,18 @@ mod tests {
 
     #[test]
     fn the_table_is_well_formed_and_distinct_from_the_suite() {
-        for (i, t) in NET_TESTS.iter().enumerate() {
+        let mut names: Vec<&str> = suite::TESTS.iter().map(|t| t.name).collect();
+        names.extend(NET_TESTS.iter().map(|t| t.name));
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count, "two QEMU tests share a name");
+        for t in NET_TESTS {
             assert!(
-                NET_TESTS[..i].iter().all(|o| o.name != t.name),
-                "duplicate {}",
+                t.name.starts_with("net-") && t.mode != NetMode::None,
+                "{}",
                 t.name
             );
-            assert!(
-                suite::select(Some(t.name)).is_empty(),
-                "{} also in suite",
-                t.name
-            );
-            assert!(t.name.starts_with("net-") && t.mode != NetMode::None);
             assert!(t.timeout >= Duration::from_secs(60));
         }
         assert_eq!(select(Some("net-tap")).len(), 3);

@@ -4,7 +4,9 @@
 //! test can check the exact line and a later issue can add devices in one obvious place
 //! ([`QemuConfig::device_args`]).
 
+use crate::cli::DEFAULT_MEM_MIB;
 use crate::net_mode::Network;
+use crate::paths::Paths;
 use crate::tools::QEMU;
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -49,6 +51,22 @@ pub struct QemuConfig {
 }
 
 impl QemuConfig {
+    /// What every QEMU test runs: software emulation, the default memory, serial on stdio
+    /// (for the session), no debugger.
+    pub fn for_test(paths: &Paths, smp: u32, cmdline: String, net: Network) -> QemuConfig {
+        QemuConfig {
+            elf: paths.kernel_elf(),
+            ksyms: paths.ksyms(),
+            smp,
+            mem_mib: DEFAULT_MEM_MIB,
+            accel: Accel::Tcg,
+            gdb: false,
+            serial: Serial::Stdio,
+            cmdline,
+            net,
+        }
+    }
+
     /// All arguments after the program name.
     pub fn args(&self) -> Vec<OsString> {
         let mut args: Vec<OsString> = Vec::new();
