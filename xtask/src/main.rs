@@ -10,6 +10,7 @@ mod exit_status;
 mod fault_report;
 mod kernel_build;
 mod ksyms;
+mod listening;
 mod net_mode;
 mod netns;
 mod nettest;

@@ -124,6 +124,9 @@ impl Netns {
         let tap = topology.tap.as_str();
         for args in [
             &["tuntap", "add", "dev", tap, "mode", "tap"][..],
+            // No IPv6 link-local address, so no router solicitations or neighbour
+            // discovery: the link carries only what the test sends.
+            &["link", "set", "dev", tap, "addrgenmode", "none"],
             &["addr", "add", &topology.host_cidr, "dev", tap],
             &["link", "set", tap, "up"],
             &["link", "set", "lo", "up"],
@@ -422,6 +425,8 @@ mod tests {
         assert!(addr.contains("inet 192.168.77.1/24"), "{addr}");
         let link = netns.run(IP, &["link", "show", "xttap0"]).unwrap();
         assert!(link.contains("UP") && link.contains("link/ether"), "{link}");
+        let details = netns.run(IP, &["-d", "link", "show", "xttap0"]).unwrap();
+        assert!(details.contains("addrgenmode none"), "{details}");
         // The tap is not visible outside the namespace.
         assert!(ip(&["link", "show", "xttap0"]).is_err());
         assert!(netns

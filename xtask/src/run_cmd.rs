@@ -2,6 +2,7 @@
 
 use crate::cli::RunOptions;
 use crate::kernel_build;
+use crate::listening;
 use crate::net_mode::{NetMode, Network};
 use crate::netns::Netns;
 use crate::paths::Paths;
@@ -41,6 +42,16 @@ pub fn host_network(net: &Network) -> Result<Option<Netns>, String> {
     }
 }
 
+/// The `--guestfwd` host ports nothing listens on (`listening` says whether one does):
+/// QEMU connects to each once, at start-up, and exits if it cannot.
+pub fn missing_guestfwd_services(net: &Network, listening: impl Fn(u16) -> bool) -> Vec<u16> {
+    net.guestfwds
+        .iter()
+        .map(|fwd| fwd.1)
+        .filter(|&port| !listening(port))
+        .collect()
+}
+
 /// The QEMU command for `config`, started inside `netns` when there is one (QEMU opens the
 /// tap there).
 pub fn qemu_command(config: &QemuConfig, netns: Option<&Netns>) -> std::process::Command {
@@ -62,6 +73,13 @@ pub fn run(opts: &RunOptions, paths: &Paths) -> Result<u8, String> {
         );
     }
     let config = config(opts, paths, kvm_ok);
+    let missing = missing_guestfwd_services(&opts.net, listening::is_listening);
+    if let Some(port) = missing.first() {
+        return Err(format!(
+            "--guestfwd: nothing listens on 127.0.0.1:{port}; start that service first \
+             (QEMU connects to it once, when it starts)"
+        ));
+    }
     // Dropped after QEMU has ended (or on an early error, or by the signal handler).
     let netns = host_network(&opts.net)?;
     let prefix = netns
@@ -92,6 +110,7 @@ pub fn run(opts: &RunOptions, paths: &Paths) -> Result<u8, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net_mode::PortPair;
 
     #[test]
     fn options_map_onto_the_qemu_config() {
@@ -119,5 +138,16 @@ mod tests {
             (interactive.accel, interactive.serial),
             (Accel::Tcg, Serial::Interactive)
         );
+    }
+
+    #[test]
+    fn guest_forwards_need_a_listening_host_service() {
+        let net = Network {
+            guestfwds: vec![PortPair(80, 7101), PortPair(81, 7102)],
+            ..Network::default()
+        };
+        assert_eq!(missing_guestfwd_services(&net, |_| false), [7101, 7102]);
+        assert_eq!(missing_guestfwd_services(&net, |p| p == 7101), [7102]);
+        assert!(missing_guestfwd_services(&Network::default(), |_| false).is_empty());
     }
 }
