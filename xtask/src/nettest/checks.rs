@@ -19,11 +19,16 @@ const PINGS: u32 = 1000;
 /// Flood pings of `net-tap-flood`, and its time bound in seconds.
 const FLOOD: u32 = 20_000;
 const FLOOD_SECONDS: u32 = 20;
+/// Echo requests the flood keeps in flight (`ping -l`, root only).
+const FLOOD_PRELOAD: u32 = 16;
 /// Malformed frames of `net-tap-garbage`, and their seed (replay a failure with it).
 const GARBAGE_FRAMES: usize = 10_000;
 const GARBAGE_SEED: u64 = 0x4841_4c59_4152_4431;
-/// Distinct `drop_*` reasons that must rise after the garbage (it has 12 kinds of defect).
-const MIN_DROP_REASONS: usize = 4;
+/// Distinct `drop_*` reasons that must rise after the garbage (it has 12 kinds of defect),
+/// and the share of the frames that must be counted as drops (some may legitimately wait in
+/// reassembly; a loaded host may lose a few before the guest sees them).
+const MIN_DROP_REASONS: usize = 6;
+const MIN_DROPPED_PERCENT: u64 = 50;
 /// Pings after the garbage that must all be answered.
 const PINGS_AFTER_GARBAGE: u32 = 20;
 /// How often `counters` is read before the RX invariants are declared broken: a frame may
@@ -58,7 +63,12 @@ pub fn tap_flood(session: &mut Session, ctx: &NetContext) -> Result<String, Stri
     let before = Counters::parse(&session.command("counters")?);
     let (count, seconds) = (FLOOD.to_string(), FLOOD_SECONDS.to_string());
     let guest = host_part(TAP_GUEST_CIDR);
-    let args = ["-q", "-n", "-f", "-c", &count, "-w", &seconds, guest];
+    // Preload: that many requests are kept in flight, so frames arrive in bursts and one
+    // interrupt can be followed by a poll that takes several (NAPI's point).
+    let preload = FLOOD_PRELOAD.to_string();
+    let args = [
+        "-q", "-n", "-f", "-l", &preload, "-c", &count, "-w", &seconds, guest,
+    ];
     let summary = host_ping(netns, &args, ctx.deadline)?;
     if summary.received == 0 {
         return Err(format!("no reply to the flood: {}", summary.describe()));
@@ -111,11 +121,11 @@ pub fn tap_garbage(session: &mut Session, ctx: &NetContext) -> Result<String, St
         .map(|(name, n)| format!("{name} +{n}"))
         .collect::<Vec<_>>()
         .join(", ");
-    if drops.len() < MIN_DROP_REASONS || dropped < sent.sent as u64 / 10 {
+    if drops.len() < MIN_DROP_REASONS || dropped * 100 < sent.sent as u64 * MIN_DROPPED_PERCENT {
         return Err(format!(
             "after {} malformed frames (seed {GARBAGE_SEED:#x}) only {dropped} drops in {} \
-             reasons were counted (want at least {MIN_DROP_REASONS} reasons and a tenth of \
-             the frames): {listed}",
+             reasons were counted (want at least {MIN_DROP_REASONS} reasons and \
+             {MIN_DROPPED_PERCENT}% of the frames): {listed}",
             sent.sent,
             drops.len()
         ));
