@@ -10,6 +10,10 @@ mod exit_status;
 mod fault_report;
 mod kernel_build;
 mod ksyms;
+mod listening;
+mod net_mode;
+mod netns;
+mod nettest;
 mod paths;
 mod qemu;
 mod run_cmd;
@@ -43,7 +47,8 @@ fn main() -> ExitCode {
         Command::Build => kernel_build::build(&paths).map(|()| 0),
         Command::Run(opts) => run_cmd::run(&opts, &paths),
         Command::Test(opts) => {
-            if suite::select(opts.only.as_deref()).is_empty() {
+            let only = opts.only.as_deref();
+            if suite::select(only).is_empty() && nettest::select(only).is_empty() {
                 eprintln!(
                     "xtask: no QEMU test matches `{}`",
                     opts.only.unwrap_or_default()

@@ -9,7 +9,7 @@
 use crate::cli::TestOptions;
 use crate::kernel_build::{self, cargo};
 use crate::paths::Paths;
-use crate::{ksyms, suite, tools};
+use crate::{ksyms, nettest, suite, tools};
 use std::time::{Duration, Instant};
 
 /// Results so far.
@@ -85,6 +85,17 @@ pub fn run(opts: &TestOptions, paths: &Paths) -> Summary {
         let name = format!("qemu: {}", test.name);
         match &ready {
             Ok(symbols) => summary.step(&name, || suite::run(test, paths, symbols)),
+            Err(why) => summary.record(&name, Duration::ZERO, Err(format!("not run: {why}"))),
+        };
+    }
+    for test in nettest::select(opts.only.as_deref()) {
+        let name = format!("qemu: {}", test.name);
+        match &ready {
+            Ok(_) => summary.step(&name, || {
+                let report = nettest::run(test, paths)?;
+                eprintln!("xtask: {}: {report}", test.name);
+                Ok(())
+            }),
             Err(why) => summary.record(&name, Duration::ZERO, Err(format!("not run: {why}"))),
         };
     }

@@ -11,11 +11,11 @@ mod in_kernel;
 mod monitor;
 
 use crate::boot_log;
-use crate::cli::DEFAULT_MEM_MIB;
 use crate::exit_status::{QemuEnd, KERNEL_OK, KERNEL_PANIC};
 use crate::ksyms::Symbol;
+use crate::net_mode::Network;
 use crate::paths::Paths;
-use crate::qemu::cmdline::{Accel, QemuConfig, Serial};
+use crate::qemu::cmdline::QemuConfig;
 use crate::qemu::session::Session;
 use std::time::{Duration, Instant};
 
@@ -187,34 +187,28 @@ pub fn select(pattern: Option<&str>) -> Vec<&'static QemuTest> {
 
 /// Runs one test. The error names the failing check and the log file.
 pub fn run(test: &QemuTest, paths: &Paths, ksyms: &[Symbol]) -> Result<(), String> {
-    let config = QemuConfig {
-        elf: paths.kernel_elf(),
-        ksyms: paths.ksyms(),
-        smp: test.smp,
-        mem_mib: DEFAULT_MEM_MIB,
-        accel: Accel::Tcg,
-        gdb: false,
-        serial: Serial::Stdio,
-        cmdline: test.cmdline.to_string(),
-    };
+    let config = QemuConfig::for_test(paths, test.smp, test.cmdline.to_string(), Network::none());
     let log = paths.test_log(test.name);
     let deadline = Instant::now() + test.timeout;
     let outcome = Session::start(config.command(), &log, deadline).and_then(|mut session| {
         (test.check)(&mut session, &Context { test, ksyms })?;
         expect_status(session.wait_exit()?, test.status)
     });
-    outcome.map_err(|e| {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        let stage =
-            boot_log::last_stage(&text).map_or("none".to_string(), |s| format!("`{}`", s.name));
-        format!(
-            "{e}\n      last boot stage in the log: {stage}\n      log: {}",
-            paths.show(&log)
-        )
-    })
+    outcome.map_err(|e| explain_failure(&e, &log, paths))
 }
 
-fn expect_status(end: QemuEnd, wanted: u8) -> Result<(), String> {
+/// The failure `e` of a QEMU test, with the last boot stage in its `log` and the log's path.
+pub fn explain_failure(e: &str, log: &std::path::Path, paths: &Paths) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let stage = boot_log::last_stage(&text).map_or("none".to_string(), |s| format!("`{}`", s.name));
+    format!(
+        "{e}\n      last boot stage in the log: {stage}\n      log: {}",
+        paths.show(log)
+    )
+}
+
+/// `Ok` if QEMU ended with kernel status `wanted`.
+pub fn expect_status(end: QemuEnd, wanted: u8) -> Result<(), String> {
     match end.kernel_status() {
         Some(v) if v == wanted => Ok(()),
         _ => Err(format!(

@@ -1,0 +1,270 @@
+//! Reading what the network tests are told: the guest's `NET-UP` line, its monitor answers
+//! (`counters`, `ping`) and the summary of the host's iputils `ping`.
+//!
+//! Parsers only (text in, values or a reason out), so every format is unit tested without a
+//! guest. Lines that do not match are skipped: kernel log lines may interleave with answers.
+
+use std::collections::BTreeMap;
+
+/// The address in a `NET-UP <address>` line (the line may start with a prompt).
+pub fn net_up_address(line: &str) -> Option<&str> {
+    let (_, rest) = line.split_once("NET-UP ")?;
+    rest.split_whitespace().next()
+}
+
+/// The answer of the monitor's `counters`: `NAME=VALUE` lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters(pub BTreeMap<String, u64>);
+
+impl Counters {
+    /// Collects every `NAME=VALUE` line with a decimal value.
+    pub fn parse(lines: &[String]) -> Counters {
+        let pairs = lines.iter().filter_map(|line| {
+            let (name, value) = line.trim().split_once('=')?;
+            let plain =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            Some((
+                name.to_string(),
+                value.trim().parse().ok().filter(|_| plain)?,
+            ))
+        });
+        Counters(pairs.collect())
+    }
+
+    /// The value of `name`, or an error naming it.
+    pub fn get(&self, name: &str) -> Result<u64, String> {
+        self.0
+            .get(name)
+            .copied()
+            .ok_or_else(|| format!("`counters` has no {name}"))
+    }
+
+    /// The `drop_*` counters that rose since `before`, with how much.
+    pub fn drops_since(&self, before: &Counters) -> Vec<(String, u64)> {
+        self.0
+            .iter()
+            .filter(|(name, _)| name.starts_with("drop_"))
+            .filter_map(|(name, &now)| {
+                let then = before.0.get(name).copied().unwrap_or(0);
+                (now > then).then(|| (name.clone(), now - then))
+            })
+            .collect()
+    }
+
+    /// The NET_RX invariants that must hold once the link is quiet: every softirq entry has
+    /// its exit, no one holds the RX processing, and the driver consumed every used buffer.
+    pub fn rx_quiescent(&self) -> Result<(), String> {
+        let entry = self.get("NET_RX_SOFTIRQ_ENTRY_TOTAL")?;
+        let exit = self.get("NET_RX_SOFTIRQ_EXIT_TOTAL")?;
+        let held = self.get("NET_RX_PROCESSING_HELD")?;
+        let used = self.get("NET_RX_USED_IDX")?;
+        let last = self.get("NET_RX_LAST_USED_IDX")?;
+        let mut broken = Vec::new();
+        if entry != exit {
+            broken.push(format!(
+                "NET_RX_SOFTIRQ_ENTRY_TOTAL={entry} != EXIT_TOTAL={exit}"
+            ));
+        }
+        if held != 0 {
+            broken.push(format!("NET_RX_PROCESSING_HELD={held}"));
+        }
+        if used != last {
+            broken.push(format!(
+                "NET_RX_USED_IDX={used} != NET_RX_LAST_USED_IDX={last}"
+            ));
+        }
+        if broken.is_empty() {
+            Ok(())
+        } else {
+            Err(broken.join(", "))
+        }
+    }
+}
+
+/// The answer of the monitor's `ping ADDR COUNT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestPing {
+    /// `seq` and `time` (µs) of each `reply from ADDR seq=N time=USus` line.
+    pub replies: Vec<(u64, u64)>,
+    pub sent: u64,
+    pub received: u64,
+}
+
+impl GuestPing {
+    /// Parses the reply lines from `addr` and the final `N sent, M received` line.
+    pub fn parse(lines: &[String], addr: &str) -> Result<GuestPing, String> {
+        let prefix = format!("reply from {addr} ");
+        let replies = lines
+            .iter()
+            .filter_map(|l| {
+                let rest = &l[l.find(&prefix)? + prefix.len()..];
+                let seq = field(rest, "seq=")?.parse().ok()?;
+                let time = field(rest, "time=")?.strip_suffix("us")?.parse().ok()?;
+                Some((seq, time))
+            })
+            .collect();
+        let summary = lines
+            .iter()
+            .find_map(|l| {
+                let (sent, received) = l.trim().split_once(" sent, ")?;
+                let received = received.strip_suffix(" received")?;
+                Some((sent.parse().ok()?, received.parse().ok()?))
+            })
+            .ok_or_else(|| format!("no `N sent, M received` line in {lines:?}"))?;
+        Ok(GuestPing {
+            replies,
+            sent: summary.0,
+            received: summary.1,
+        })
+    }
+}
+
+/// The word after `key` in `text` (up to the next space).
+fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let start = text.find(key)? + key.len();
+    text[start..].split_whitespace().next()
+}
+
+/// The summary of iputils `ping`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PingSummary {
+    pub transmitted: u64,
+    pub received: u64,
+    /// min/avg/max round trip in ms (absent when nothing came back).
+    pub rtt_ms: Option<(f64, f64, f64)>,
+}
+
+impl PingSummary {
+    /// Parses `N packets transmitted, M received, ...` and `rtt min/avg/max/mdev = a/b/c/d ms`.
+    pub fn parse(output: &str) -> Result<PingSummary, String> {
+        let counts = output
+            .lines()
+            .find_map(|l| {
+                let (tx, rest) = l.split_once(" packets transmitted, ")?;
+                let rx = rest.split_once(" received")?.0;
+                Some((tx.trim().parse().ok()?, rx.trim().parse().ok()?))
+            })
+            .ok_or_else(|| format!("no ping summary in: {}", output.trim()))?;
+        let rtt_ms = output.lines().find_map(|l| {
+            let values = l.strip_prefix("rtt min/avg/max/mdev = ")?;
+            let mut v = values.split([' ', '/']).map(|x| x.parse::<f64>().ok());
+            Some((v.next()??, v.next()??, v.next()??))
+        });
+        Ok(PingSummary {
+            transmitted: counts.0,
+            received: counts.1,
+            rtt_ms,
+        })
+    }
+
+    /// One line for the test's report.
+    pub fn describe(&self) -> String {
+        let lost = self.transmitted.saturating_sub(self.received);
+        let rtt = self.rtt_ms.map_or("no rtt".to_string(), |(min, avg, max)| {
+            format!("rtt min/avg/max {min:.3}/{avg:.3}/{max:.3} ms")
+        });
+        format!(
+            "{} sent, {} received, {lost} lost, {rtt}",
+            self.transmitted, self.received
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &str) -> Vec<String> {
+        text.lines().map(String::from).collect()
+    }
+
+    #[test]
+    fn net_up_lines_with_and_without_a_prompt() {
+        assert_eq!(
+            net_up_address("NET-UP 192.168.100.2/24"),
+            Some("192.168.100.2/24")
+        );
+        assert_eq!(
+            net_up_address("halyard> NET-UP 10.0.2.15/24"),
+            Some("10.0.2.15/24")
+        );
+        assert_eq!(net_up_address("NET-UP"), None);
+        assert_eq!(net_up_address("[ 1.0] INFO cpu0: net up"), None);
+    }
+
+    #[test]
+    fn counters_invariants_and_drop_deltas() {
+        let before = Counters::parse(&lines(
+            "NET_RX_SOFTIRQ_ENTRY_TOTAL=5\nNET_RX_SOFTIRQ_EXIT_TOTAL=5\nNET_RX_PROCESSING_HELD=0\n\
+             NET_RX_USED_IDX=17\nNET_RX_LAST_USED_IDX=17\ndrop_ipv4_checksum=1\ndrop_arp_short=4",
+        ));
+        assert_eq!(before.rx_quiescent(), Ok(()));
+        assert_eq!(before.get("NET_RX_USED_IDX"), Ok(17));
+        assert!(before
+            .get("NET_RX_IRQS")
+            .unwrap_err()
+            .contains("NET_RX_IRQS"));
+        let after = Counters::parse(&lines(
+            "[  2.0] INFO cpu1: noise=3 words\nNET_RX_SOFTIRQ_ENTRY_TOTAL=9\n\
+             NET_RX_SOFTIRQ_EXIT_TOTAL=8\nNET_RX_PROCESSING_HELD=1\nNET_RX_USED_IDX=20\n\
+             NET_RX_LAST_USED_IDX=19\ndrop_ipv4_checksum=11\ndrop_arp_short=4\n\
+             drop_unknown_ethertype=2\n bad=x",
+        ));
+        // The log line is not a counter; neither is a non-numeric value.
+        assert_eq!(after.0.len(), 8);
+        let err = after.rx_quiescent().unwrap_err();
+        assert!(
+            err.contains("ENTRY_TOTAL=9 != EXIT_TOTAL=8")
+                && err.contains("HELD=1")
+                && err.contains("USED_IDX=20 != NET_RX_LAST_USED_IDX=19"),
+            "{err}"
+        );
+        assert_eq!(
+            after.drops_since(&before),
+            [
+                ("drop_ipv4_checksum".to_string(), 10),
+                ("drop_unknown_ethertype".to_string(), 2)
+            ]
+        );
+        assert!(Counters::default()
+            .rx_quiescent()
+            .unwrap_err()
+            .contains("has no NET_RX_SOFTIRQ_ENTRY_TOTAL"));
+    }
+
+    #[test]
+    fn guest_ping_answers() {
+        let answer = lines(
+            "reply from 10.0.2.2 seq=0 time=812us\nreply from 10.0.2.2 seq=1 time=95us\n\
+             reply from 10.0.2.9 seq=2 time=1us\n3 sent, 2 received",
+        );
+        let ping = GuestPing::parse(&answer, "10.0.2.2").unwrap();
+        assert_eq!(ping.replies, [(0, 812), (1, 95)]);
+        assert_eq!((ping.sent, ping.received), (3, 2));
+        assert!(
+            GuestPing::parse(&lines("reply from 10.0.2.2 seq=0 time=1us"), "10.0.2.2").is_err()
+        );
+    }
+
+    #[test]
+    fn iputils_ping_summaries() {
+        let ok = "PING 192.168.100.2 (192.168.100.2) 56(84) bytes of data.\n\n\
+                  --- 192.168.100.2 ping statistics ---\n\
+                  1000 packets transmitted, 1000 received, 0% packet loss, time 2997ms\n\
+                  rtt min/avg/max/mdev = 0.101/0.322/2.750/0.150 ms, ipg/ewma 3.000/0.300 ms\n";
+        let s = PingSummary::parse(ok).unwrap();
+        assert_eq!((s.transmitted, s.received), (1000, 1000));
+        assert_eq!(s.rtt_ms, Some((0.101, 0.322, 2.75)));
+        assert_eq!(
+            s.describe(),
+            "1000 sent, 1000 received, 0 lost, rtt min/avg/max 0.101/0.322/2.750 ms"
+        );
+        let lossy = "20000 packets transmitted, 19990 received, +4 errors, 0.05% packet loss, \
+                     time 20001ms\nrtt min/avg/max/mdev = 0.1/0.2/0.3/0.01 ms\n";
+        let s = PingSummary::parse(lossy).unwrap();
+        assert_eq!((s.transmitted, s.received), (20000, 19990));
+        let none = "5 packets transmitted, 0 received, 100% packet loss, time 4090ms\n";
+        assert_eq!(PingSummary::parse(none).unwrap().rtt_ms, None);
+        assert!(PingSummary::parse("ping: connect: Network is unreachable").is_err());
+    }
+}

@@ -1,0 +1,407 @@
+//! The network tests' checks: boot until `NET-UP`, drive traffic from the host or the
+//! monitor, read the guest's counters, and power off. Each returns a one-line report of what
+//! it measured.
+
+use super::answers::{net_up_address, Counters, GuestPing, PingSummary};
+use super::garbage::{self, Endpoints};
+use super::inject;
+use super::NetContext;
+use crate::net_mode::{GUEST_MAC, TAP_GUEST_CIDR, TAP_HOST_CIDR, TAP_NAME};
+use crate::netns::Netns;
+use crate::qemu::session::Session;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The host's ping (iputils).
+pub const PING: &str = "ping";
+/// Echo requests of `net-tap-ping`; none may be lost.
+const PINGS: u32 = 1000;
+/// Flood pings of `net-tap-flood`, and its time bound in seconds.
+const FLOOD: u32 = 20_000;
+const FLOOD_SECONDS: u32 = 20;
+/// Echo requests the flood keeps in flight (`ping -l`, root only).
+const FLOOD_PRELOAD: u32 = 16;
+/// Malformed frames of `net-tap-garbage`, and their seed (replay a failure with it).
+const GARBAGE_FRAMES: usize = 10_000;
+const GARBAGE_SEED: u64 = 0x4841_4c59_4152_4431;
+/// Distinct `drop_*` reasons that must rise after the garbage (it has 12 kinds of defect),
+/// and the share of the frames that must be counted as drops (some may legitimately wait in
+/// reassembly; a loaded host may lose a few before the guest sees them).
+const MIN_DROP_REASONS: usize = 6;
+const MIN_DROPPED_PERCENT: u64 = 50;
+/// Pings after the garbage that must all be answered.
+const PINGS_AFTER_GARBAGE: u32 = 20;
+/// How often `counters` is read before the RX invariants are declared broken: a frame may
+/// be in flight the moment the first read happens, a stuck state persists.
+const QUIESCENT_TRIES: u32 = 5;
+
+/// `net-tap-ping`: 1,000 pings from the host side of the tap, 2 ms apart, none lost.
+pub fn tap_ping(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
+    let netns = tap_netns(ctx)?;
+    expect_address(&net_up(session)?, TAP_GUEST_CIDR)?;
+    let guest = host_part(TAP_GUEST_CIDR);
+    let count = PINGS.to_string();
+    let args = [
+        "-q", "-n", "-c", &count, "-i", "0.002", "-W", "1", "-w", "60", guest,
+    ];
+    let summary = host_ping(netns, &args, ctx.deadline)?;
+    if summary.transmitted != u64::from(PINGS) || summary.received != summary.transmitted {
+        return Err(format!(
+            "ping from the host lost replies: {}",
+            summary.describe()
+        ));
+    }
+    session.send("poweroff\r")?;
+    Ok(summary.describe())
+}
+
+/// `net-tap-flood`: a bounded flood ping, then the NET_RX invariants in `counters`; reports
+/// interrupts per received packet.
+pub fn tap_flood(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
+    let netns = tap_netns(ctx)?;
+    expect_address(&net_up(session)?, TAP_GUEST_CIDR)?;
+    let before = Counters::parse(&session.command("counters")?);
+    let (count, seconds) = (FLOOD.to_string(), FLOOD_SECONDS.to_string());
+    let guest = host_part(TAP_GUEST_CIDR);
+    // Preload: that many requests are kept in flight, so frames arrive in bursts and one
+    // interrupt can be followed by a poll that takes several (NAPI's point).
+    let preload = FLOOD_PRELOAD.to_string();
+    let args = [
+        "-q", "-n", "-f", "-l", &preload, "-c", &count, "-w", &seconds, guest,
+    ];
+    let summary = host_ping(netns, &args, ctx.deadline)?;
+    if summary.received == 0 {
+        return Err(format!("no reply to the flood: {}", summary.describe()));
+    }
+    let after = quiescent_counters(session)?;
+    let delta = |name: &str| Ok::<u64, String>(after.get(name)?.saturating_sub(before.get(name)?));
+    let (irqs, polls, packets) = (
+        delta("NET_RX_IRQS")?,
+        delta("NET_RX_POLLS")?,
+        delta("NET_RX_PACKETS")?,
+    );
+    if packets < summary.received {
+        return Err(format!(
+            "NET_RX_PACKETS rose by {packets}, fewer than the {} echo requests answered",
+            summary.received
+        ));
+    }
+    session.send("poweroff\r")?;
+    Ok(format!(
+        "{}; {irqs} RX interrupts, {polls} polls, {packets} packets: {:.3} interrupts/packet",
+        summary.describe(),
+        irqs as f64 / packets as f64
+    ))
+}
+
+/// `net-tap-garbage`: 10,000 seeded malformed frames on the tap; the guest must count them
+/// as drops by reason, not panic, and still answer ping.
+pub fn tap_garbage(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
+    let netns = tap_netns(ctx)?;
+    expect_address(&net_up(session)?, TAP_GUEST_CIDR)?;
+    let before = Counters::parse(&session.command("counters")?);
+    let ends = Endpoints {
+        guest_mac: parse_mac(GUEST_MAC)?,
+        host_mac: parse_mac(
+            netns
+                .run("cat", &[&format!("/sys/class/net/{TAP_NAME}/address")])?
+                .trim(),
+        )?,
+        host_ip: ipv4_octets(host_part(TAP_HOST_CIDR))?,
+        guest_ip: ipv4_octets(host_part(TAP_GUEST_CIDR))?,
+    };
+    let frames = garbage::corpus(GARBAGE_SEED, GARBAGE_FRAMES, &ends);
+    let frames = frames.into_iter().map(|(_, frame)| frame).collect();
+    let sent = inject::send_frames(netns.name(), TAP_NAME, frames, ctx.deadline)?;
+    let after = quiescent_counters(session)?;
+    let drops = after.drops_since(&before);
+    let dropped: u64 = drops.iter().map(|(_, n)| n).sum();
+    let listed = drops
+        .iter()
+        .map(|(name, n)| format!("{name} +{n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if drops.len() < MIN_DROP_REASONS || dropped * 100 < sent.sent as u64 * MIN_DROPPED_PERCENT {
+        return Err(format!(
+            "after {} malformed frames (seed {GARBAGE_SEED:#x}) only {dropped} drops in {} \
+             reasons were counted (want at least {MIN_DROP_REASONS} reasons and \
+             {MIN_DROPPED_PERCENT}% of the frames): {listed}",
+            sent.sent,
+            drops.len()
+        ));
+    }
+    let count = PINGS_AFTER_GARBAGE.to_string();
+    let guest = host_part(TAP_GUEST_CIDR);
+    let args = [
+        "-q", "-n", "-c", &count, "-i", "0.05", "-W", "1", "-w", "20", guest,
+    ];
+    let summary = host_ping(netns, &args, ctx.deadline)?;
+    if summary.received != u64::from(PINGS_AFTER_GARBAGE) {
+        return Err(format!(
+            "after the garbage, ping lost replies: {}",
+            summary.describe()
+        ));
+    }
+    session.send("poweroff\r")?;
+    Ok(format!(
+        "{} frames sent ({} refused by the host), {dropped} drops counted: {listed}; \
+         then {}",
+        sent.sent,
+        sent.refused,
+        summary.describe()
+    ))
+}
+
+/// `net-user-dhcp`: the guest gets a slirp address by DHCP and pings the gateway.
+pub fn user_dhcp(session: &mut Session, _ctx: &NetContext) -> Result<String, String> {
+    let address = net_up(session)?;
+    if !address.starts_with("10.0.2.") || !address.contains('/') {
+        return Err(format!("DHCP gave `{address}`, expected 10.0.2.x/N"));
+    }
+    let gateway = "10.0.2.2";
+    let ping = GuestPing::parse(&session.command(&format!("ping {gateway} 3"))?, gateway)?;
+    let mut seqs: Vec<u64> = ping.replies.iter().map(|r| r.0).collect();
+    seqs.dedup();
+    if (ping.sent, ping.received, seqs.len()) != (3, 3, 3) {
+        return Err(format!("`ping {gateway} 3` from the guest: {ping:?}"));
+    }
+    session.send("poweroff\r")?;
+    let times: Vec<String> = ping.replies.iter().map(|r| format!("{} us", r.1)).collect();
+    Ok(format!(
+        "DHCP address {address}; ping {gateway}: {}",
+        times.join(", ")
+    ))
+}
+
+fn tap_netns<'a>(ctx: &NetContext<'a>) -> Result<&'a Netns, String> {
+    ctx.netns
+        .ok_or_else(|| format!("{} needs a tap namespace", ctx.test.name))
+}
+
+/// Reads the console until `NET-UP <address>` (a panic ends the wait), then brings the
+/// monitor to a fresh prompt; returns the address.
+fn net_up(session: &mut Session) -> Result<String, String> {
+    let line = session.expect_line("`NET-UP <address>`", |l| {
+        net_up_address(l).is_some() || l.contains("KERNEL PANIC") || l.contains("EXCEPTION #")
+    })?;
+    let address = net_up_address(&line)
+        .ok_or_else(|| format!("the kernel failed before NET-UP: {line}"))?
+        .to_string();
+    settle(session)?;
+    Ok(address)
+}
+
+/// Gets the monitor to a known state: whether the prompt came before or after `NET-UP`, an
+/// unknown marker command is answered and followed by exactly one fresh prompt.
+fn settle(session: &mut Session) -> Result<(), String> {
+    const MARKER: &str = "xtask-sync";
+    session.send(&format!("{MARKER}\r"))?;
+    session.expect_line("the answer to the sync command", |l| {
+        l.contains("unknown command") && l.contains(MARKER)
+    })?;
+    session.expect_prompt().map(drop)
+}
+
+fn expect_address(got: &str, wanted: &str) -> Result<(), String> {
+    if got == wanted {
+        Ok(())
+    } else {
+        Err(format!("NET-UP says {got}, expected {wanted}"))
+    }
+}
+
+/// `counters`, read again (a little later) until the NET_RX invariants hold.
+fn quiescent_counters(session: &mut Session) -> Result<Counters, String> {
+    let mut why = String::new();
+    for _ in 0..QUIESCENT_TRIES {
+        let counters = Counters::parse(&session.command("counters")?);
+        match counters.rx_quiescent() {
+            Ok(()) => return Ok(counters),
+            Err(e) => why = e,
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Err(format!(
+        "NET_RX invariants broken in {QUIESCENT_TRIES} reads of `counters`: {why}"
+    ))
+}
+
+/// Runs `ping ARGS` inside the namespace (ping bounds itself with `-w`; the test's deadline
+/// bounds it too) and parses its summary.
+fn host_ping(netns: &Netns, args: &[&str], deadline: Instant) -> Result<PingSummary, String> {
+    let mut cmd = netns.command(PING);
+    cmd.args(args);
+    let output = run_bounded(cmd, deadline)?;
+    PingSummary::parse(&output)
+}
+
+/// Runs `cmd` to completion (its output: stdout then stderr), killing it by PID at
+/// `deadline`. The commands used here print a few lines, well within a pipe's buffer.
+fn run_bounded(mut cmd: Command, deadline: Instant) -> Result<String, String> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    loop {
+        match child
+            .try_wait()
+            .map_err(|e| format!("waiting for {cmd:?}: {e}"))?
+        {
+            Some(_) => break,
+            None if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{cmd:?} did not finish before the deadline"));
+            }
+            None => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("reading the output of {cmd:?}: {e}"))?;
+    Ok(format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    ))
+}
+
+/// `A.B.C.D` of `A.B.C.D/N`.
+fn host_part(cidr: &str) -> &str {
+    cidr.split('/').next().unwrap_or(cidr)
+}
+
+fn ipv4_octets(addr: &str) -> Result<[u8; 4], String> {
+    addr.parse::<std::net::Ipv4Addr>()
+        .map(|a| a.octets())
+        .map_err(|_| format!("bad IPv4 address `{addr}`"))
+}
+
+/// Parses `aa:bb:cc:dd:ee:ff`.
+fn parse_mac(text: &str) -> Result<[u8; 6], String> {
+    let bytes: Vec<u8> = text
+        .split(':')
+        .map(|b| u8::from_str_radix(b, 16).ok().filter(|_| b.len() == 2))
+        .collect::<Option<_>>()
+        .ok_or_else(|| format!("bad MAC address `{text}`"))?;
+    bytes
+        .try_into()
+        .map_err(|_| format!("bad MAC address `{text}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_parse() {
+        assert_eq!(parse_mac(GUEST_MAC), Ok([0x52, 0x54, 0, 0x12, 0x34, 0x56]));
+        for bad in [
+            "52:54:00:12:34",
+            "52:54:00:12:34:56:78",
+            "5:54:00:12:34:56",
+            "zz:54:00:12:34:56",
+        ] {
+            assert!(parse_mac(bad).is_err(), "{bad}");
+        }
+        assert_eq!(host_part(TAP_GUEST_CIDR), "192.168.100.2");
+        assert_eq!(ipv4_octets("192.168.100.1"), Ok([192, 168, 100, 1]));
+        assert!(ipv4_octets("192.168.100").is_err());
+        assert_eq!(expect_address("10.0.2.15/24", "10.0.2.15/24"), Ok(()));
+        assert!(expect_address("10.0.2.15/24", TAP_GUEST_CIDR).is_err());
+    }
+
+    /// A monitor that reports `NET-UP` after its first prompt (the awkward order), answers
+    /// `ping`, `counters` (stuck the first time if `$STUCK` is set) and `poweroff` like the
+    /// kernel's contract says, and anything else with `unknown command`. bash's `read -d`
+    /// stops at the `\r` a terminal sends for Enter.
+    const FAKE_GUEST: &str = r#"
+        printf 'BOOT-OK\r\nhalyard> NET-UP 10.0.2.15/24\r\n'
+        reads=0
+        while IFS= read -r -d $'\r' line; do
+            printf '%s\r\n' "$line"
+            if [ "$line" = 'ping 10.0.2.2 3' ]; then
+                for s in 0 1 2; do printf 'reply from 10.0.2.2 seq=%s time=1%sus\r\n' $s $s; done
+                printf '3 sent, 3 received\r\n'
+            elif [ "$line" = counters ]; then
+                reads=$((reads + 1))
+                held=0; [ -n "$STUCK" ] && [ $reads -eq 1 ] && held=1
+                printf 'NET_RX_SOFTIRQ_ENTRY_TOTAL=4\r\nNET_RX_SOFTIRQ_EXIT_TOTAL=4\r\n'
+                printf 'NET_RX_PROCESSING_HELD=%s\r\nNET_RX_USED_IDX=9\r\n' $held
+                printf 'NET_RX_LAST_USED_IDX=9\r\n'
+            elif [ "$line" = poweroff ]; then
+                exit 1
+            else
+                printf 'unknown command: %s (try `help`)\r\n' "$line"
+            fi
+            printf 'halyard> '
+        done
+    "#;
+
+    fn fake_guest(name: &str, stuck: bool) -> (Session, std::path::PathBuf) {
+        let log = std::env::temp_dir().join(format!("xtask-net-{}-{name}.log", std::process::id()));
+        let mut cmd = Command::new("bash");
+        cmd.args(["-c", FAKE_GUEST]);
+        if stuck {
+            cmd.env("STUCK", "1");
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        (Session::start(cmd, &log, deadline).unwrap(), log)
+    }
+
+    #[test]
+    fn dhcp_check_against_a_fake_guest() {
+        let (mut session, log) = fake_guest("dhcp", false);
+        let test = &super::super::NET_TESTS[3];
+        let ctx = NetContext {
+            test,
+            netns: None,
+            deadline: Instant::now(),
+        };
+        let report = user_dhcp(&mut session, &ctx).unwrap();
+        assert_eq!(
+            report,
+            "DHCP address 10.0.2.15/24; ping 10.0.2.2: 10 us, 11 us, 12 us"
+        );
+        assert_eq!(
+            session.wait_exit().unwrap(),
+            crate::exit_status::QemuEnd::Kernel(0)
+        );
+        // Tap checks refuse to run without their namespace.
+        assert!(tap_ping(&mut session, &ctx)
+            .unwrap_err()
+            .contains("needs a tap namespace"));
+        std::fs::remove_file(log).unwrap();
+    }
+
+    #[test]
+    fn counters_are_reread_until_quiescent() {
+        let (mut session, log) = fake_guest("stuck", true);
+        assert_eq!(net_up(&mut session).unwrap(), "10.0.2.15/24");
+        let counters = quiescent_counters(&mut session).unwrap();
+        assert_eq!(counters.get("NET_RX_PROCESSING_HELD"), Ok(0));
+        // A fresh prompt after each answer: the next command gets its own answer.
+        assert_eq!(
+            session.command("frob").unwrap(),
+            ["unknown command: frob (try `help`)"]
+        );
+        drop(session);
+        std::fs::remove_file(log).unwrap();
+    }
+
+    #[test]
+    fn bounded_commands_are_killed_at_the_deadline() {
+        let mut quick = Command::new("sh");
+        quick.args(["-c", "echo out; echo err >&2; exit 3"]);
+        let far = Instant::now() + Duration::from_secs(20);
+        assert_eq!(run_bounded(quick, far).unwrap(), "out\nerr\n");
+        let mut slow = Command::new("sleep");
+        slow.arg("30");
+        let start = Instant::now();
+        let err = run_bounded(slow, start + Duration::from_millis(200)).unwrap_err();
+        assert!(err.contains("deadline"), "{err}");
+        assert!(start.elapsed() < Duration::from_secs(20));
+    }
+}

@@ -1,0 +1,398 @@
+//! Malformed Ethernet frames for the `net-tap-garbage` test: each one has exactly one kind of
+//! defect ([`Defect`]) so the guest's drop counters can be read by reason.
+//!
+//! Seeded (xorshift64*): a failing run is replayed with the same seed and gets the same
+//! frames. Frames are built by hand rather than with the kernel's own `net` crate so that a
+//! misunderstanding of the wire format in that crate cannot hide in the test too. Every frame
+//! has a complete 14-byte Ethernet header (Linux refuses to send shorter ones on a tap) and
+//! at most 1514 bytes (the tap's MTU plus header).
+
+use inet_checksum::checksum;
+
+/// A small, seeded pseudo-random generator (xorshift64*): plenty for test data.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        // Zero is xorshift's fixed point; any other constant would do.
+        Rng(if seed == 0 {
+            0x9e37_79b9_7f4a_7c15
+        } else {
+            seed
+        })
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A value in `low..high` (`high > low`).
+    pub fn range(&mut self, low: usize, high: usize) -> usize {
+        low + (self.next_u64() % (high - low) as u64) as usize
+    }
+
+    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next_u64() as u8).collect()
+    }
+
+    /// Random bytes, `low..high` of them.
+    pub fn bytes_between(&mut self, low: usize, high: usize) -> Vec<u8> {
+        let len = self.range(low, high);
+        self.bytes(len)
+    }
+}
+
+/// What is wrong with a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Defect {
+    /// IPv4 ethertype, fewer than 20 bytes of header.
+    Ipv4Truncated,
+    /// A complete IPv4 header whose checksum is wrong.
+    Ipv4BadChecksum,
+    /// Total length larger than the frame or smaller than the header (checksum right).
+    Ipv4BadTotalLength,
+    /// Header length below 5 words or beyond the packet (checksum right).
+    Ipv4BadHeaderLength,
+    /// Version field other than 4 in an IPv4-typed frame (checksum right).
+    Ipv4BadVersion,
+    /// A fragment (more-fragments flag or an offset), otherwise valid.
+    Ipv4Fragment,
+    /// A valid IPv4 packet carrying an ICMP echo request with a wrong checksum.
+    IcmpBadChecksum,
+    /// A valid IPv4 packet carrying UDP whose length field is impossible.
+    UdpBadLength,
+    /// ARP ethertype, fewer than 28 bytes.
+    ArpTruncated,
+    /// 28 bytes of ARP with a wrong hardware/protocol type, size or opcode.
+    ArpMalformed,
+    /// An ethertype the guest does not speak.
+    UnknownEthertype,
+    /// IPv4 ethertype followed by random bytes.
+    RandomPayload,
+}
+
+/// Every defect, in the order [`corpus`] cycles through them.
+pub const DEFECTS: [Defect; 12] = [
+    Defect::Ipv4Truncated,
+    Defect::Ipv4BadChecksum,
+    Defect::Ipv4BadTotalLength,
+    Defect::Ipv4BadHeaderLength,
+    Defect::Ipv4BadVersion,
+    Defect::Ipv4Fragment,
+    Defect::IcmpBadChecksum,
+    Defect::UdpBadLength,
+    Defect::ArpTruncated,
+    Defect::ArpMalformed,
+    Defect::UnknownEthertype,
+    Defect::RandomPayload,
+];
+
+/// Who the frames claim to be from and to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoints {
+    pub guest_mac: [u8; 6],
+    pub host_mac: [u8; 6],
+    pub host_ip: [u8; 4],
+    pub guest_ip: [u8; 4],
+}
+
+const ETHERTYPE_IPV4: u16 = 0x0800;
+const ETHERTYPE_ARP: u16 = 0x0806;
+const ETHERTYPE_IPV6: u16 = 0x86dd;
+const ETH_HEADER: usize = 14;
+const MAX_FRAME: usize = 1514;
+const IPV4_HEADER: usize = 20;
+const PROTO_ICMP: u8 = 1;
+const PROTO_UDP: u8 = 17;
+
+/// `count` frames from `seed`, cycling through [`DEFECTS`].
+pub fn corpus(seed: u64, count: usize, ends: &Endpoints) -> Vec<(Defect, Vec<u8>)> {
+    let mut rng = Rng::new(seed);
+    (0..count)
+        .map(|i| {
+            let defect = DEFECTS[i % DEFECTS.len()];
+            (defect, frame(&mut rng, defect, ends))
+        })
+        .collect()
+}
+
+/// One frame with `defect`.
+pub fn frame(rng: &mut Rng, defect: Defect, ends: &Endpoints) -> Vec<u8> {
+    let (ethertype, payload) = match defect {
+        Defect::Ipv4Truncated => {
+            let mut p = rng.bytes_between(0, IPV4_HEADER);
+            if let Some(first) = p.first_mut() {
+                *first = 0x45;
+            }
+            (ETHERTYPE_IPV4, p)
+        }
+        Defect::Ipv4BadChecksum => {
+            let mut p = echo_packet(rng, ends);
+            p[10] ^= rng.range(1, 256) as u8;
+            (ETHERTYPE_IPV4, p)
+        }
+        Defect::Ipv4BadTotalLength => {
+            let mut p = echo_packet(rng, ends);
+            let len = p.len();
+            let bad = if rng.range(0, 2) == 0 {
+                rng.range(len + 1, 65536)
+            } else {
+                rng.range(0, IPV4_HEADER)
+            };
+            p[2..4].copy_from_slice(&(bad as u16).to_be_bytes());
+            reseal_ipv4(&mut p);
+            (ETHERTYPE_IPV4, p)
+        }
+        Defect::Ipv4BadHeaderLength => {
+            let mut p = {
+                let udp = rng.bytes(8);
+                ipv4(rng, ends, PROTO_UDP, &udp)
+            };
+            // The packet is 28 bytes: an IHL of 8..=15 words points past its end.
+            let ihl = if rng.range(0, 2) == 0 {
+                rng.range(0, 5)
+            } else {
+                rng.range(8, 16)
+            };
+            p[0] = 0x40 | ihl as u8;
+            reseal_ipv4(&mut p);
+            (ETHERTYPE_IPV4, p)
+        }
+        Defect::Ipv4BadVersion => {
+            let mut p = echo_packet(rng, ends);
+            let version = [0u8, 1, 5, 6, 7, 15][rng.range(0, 6)];
+            p[0] = version << 4 | 5;
+            reseal_ipv4(&mut p);
+            (ETHERTYPE_IPV4, p)
+        }
+        Defect::Ipv4Fragment => {
+            let mut p = echo_packet(rng, ends);
+            let more = rng.range(0, 2) as u16;
+            let offset = if more == 1 {
+                rng.range(0, 2)
+            } else {
+                rng.range(1, 0x2000)
+            } as u16;
+            p[6..8].copy_from_slice(&((more << 13) | offset).to_be_bytes());
+            reseal_ipv4(&mut p);
+            (ETHERTYPE_IPV4, p)
+        }
+        Defect::IcmpBadChecksum => {
+            let mut icmp = icmp_echo(rng);
+            icmp[2] ^= rng.range(1, 256) as u8;
+            (ETHERTYPE_IPV4, ipv4(rng, ends, PROTO_ICMP, &icmp))
+        }
+        Defect::UdpBadLength => {
+            let data = rng.bytes_between(0, 64);
+            let real = 8 + data.len();
+            let bad = if rng.range(0, 2) == 0 {
+                rng.range(0, 8)
+            } else {
+                rng.range(real + 1, 65536)
+            };
+            let mut udp = Vec::with_capacity(real);
+            udp.extend_from_slice(&(rng.range(1024, 65536) as u16).to_be_bytes());
+            udp.extend_from_slice(&(rng.range(1, 1024) as u16).to_be_bytes());
+            udp.extend_from_slice(&(bad as u16).to_be_bytes());
+            udp.extend_from_slice(&[0, 0]); // no checksum: the length is the only defect
+            udp.extend_from_slice(&data);
+            (ETHERTYPE_IPV4, ipv4(rng, ends, PROTO_UDP, &udp))
+        }
+        Defect::ArpTruncated => (ETHERTYPE_ARP, arp(ends)[..rng.range(0, 28)].to_vec()),
+        Defect::ArpMalformed => {
+            let mut p = arp(ends);
+            // One of: hardware type, protocol type, hardware size, protocol size, opcode.
+            match rng.range(0, 5) {
+                0 => p[0..2].copy_from_slice(&(rng.range(2, 65536) as u16).to_be_bytes()),
+                1 => p[2..4].copy_from_slice(&ETHERTYPE_IPV6.to_be_bytes()),
+                2 => p[4] = [0u8, 4, 8, 255][rng.range(0, 4)],
+                3 => p[5] = [0u8, 6, 16, 255][rng.range(0, 4)],
+                _ => p[6..8].copy_from_slice(&(rng.range(3, 65536) as u16).to_be_bytes()),
+            }
+            (ETHERTYPE_ARP, p)
+        }
+        Defect::UnknownEthertype => {
+            let ethertype = loop {
+                let t = rng.range(0x0600, 0x10000) as u16;
+                if ![ETHERTYPE_IPV4, ETHERTYPE_ARP].contains(&t) {
+                    break t;
+                }
+            };
+            (ethertype, rng.bytes_between(0, 200))
+        }
+        Defect::RandomPayload => (
+            ETHERTYPE_IPV4,
+            rng.bytes_between(0, MAX_FRAME - ETH_HEADER + 1),
+        ),
+    };
+    let dst = if rng.range(0, 4) == 0 {
+        [0xff; 6]
+    } else {
+        ends.guest_mac
+    };
+    let mut frame = Vec::with_capacity(ETH_HEADER + payload.len());
+    frame.extend_from_slice(&dst);
+    frame.extend_from_slice(&ends.host_mac);
+    frame.extend_from_slice(&ethertype.to_be_bytes());
+    frame.extend_from_slice(&payload);
+    frame
+}
+
+/// A valid IPv4 packet (host → guest) around `payload`.
+fn ipv4(rng: &mut Rng, ends: &Endpoints, protocol: u8, payload: &[u8]) -> Vec<u8> {
+    let total = (IPV4_HEADER + payload.len()) as u16;
+    let mut p = Vec::with_capacity(usize::from(total));
+    p.extend_from_slice(&[0x45, 0]);
+    p.extend_from_slice(&total.to_be_bytes());
+    p.extend_from_slice(&(rng.next_u64() as u16).to_be_bytes());
+    p.extend_from_slice(&[0x40, 0, 64, protocol, 0, 0]); // DF, TTL 64, checksum below
+    p.extend_from_slice(&ends.host_ip);
+    p.extend_from_slice(&ends.guest_ip);
+    reseal_ipv4(&mut p);
+    p.extend_from_slice(payload);
+    p
+}
+
+/// A valid IPv4 packet carrying a valid ICMP echo request.
+fn echo_packet(rng: &mut Rng, ends: &Endpoints) -> Vec<u8> {
+    let echo = icmp_echo(rng);
+    ipv4(rng, ends, PROTO_ICMP, &echo)
+}
+
+/// Recomputes the checksum of the 20-byte header at the start of `p`.
+fn reseal_ipv4(p: &mut [u8]) {
+    p[10..12].fill(0);
+    let sum = checksum(&p[..IPV4_HEADER]);
+    p[10..12].copy_from_slice(&sum.to_be_bytes());
+}
+
+/// A valid ICMP echo request with a few random bytes of data.
+fn icmp_echo(rng: &mut Rng) -> Vec<u8> {
+    let mut m = vec![8, 0, 0, 0];
+    m.extend_from_slice(&rng.bytes_between(4, 60));
+    let sum = checksum(&m);
+    m[2..4].copy_from_slice(&sum.to_be_bytes());
+    m
+}
+
+/// A valid 28-byte ARP request from the host for the guest's address.
+fn arp(ends: &Endpoints) -> Vec<u8> {
+    let mut p = vec![0, 1, 0x08, 0x00, 6, 4, 0, 1];
+    p.extend_from_slice(&ends.host_mac);
+    p.extend_from_slice(&ends.host_ip);
+    p.extend_from_slice(&[0; 6]);
+    p.extend_from_slice(&ends.guest_ip);
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use inet_checksum::verifies;
+
+    const ENDS: Endpoints = Endpoints {
+        guest_mac: [0x52, 0x54, 0, 0x12, 0x34, 0x56],
+        host_mac: [0x02, 0, 0, 0, 0, 1],
+        host_ip: [192, 168, 100, 1],
+        guest_ip: [192, 168, 100, 2],
+    };
+
+    fn ethertype(f: &[u8]) -> u16 {
+        u16::from_be_bytes([f[12], f[13]])
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_frames() {
+        let a = corpus(7, 100, &ENDS);
+        assert_eq!(a, corpus(7, 100, &ENDS));
+        assert_ne!(a, corpus(8, 100, &ENDS));
+        assert_eq!(Rng::new(0).next_u64(), Rng::new(0).next_u64());
+    }
+
+    #[test]
+    fn every_frame_is_sendable_and_addressed_to_the_guest() {
+        let frames = corpus(1, 10_000, &ENDS);
+        for defect in DEFECTS {
+            assert!(frames.iter().filter(|(d, _)| *d == defect).count() >= 10_000 / 12);
+        }
+        for (defect, f) in &frames {
+            assert!(
+                (ETH_HEADER..=MAX_FRAME).contains(&f.len()),
+                "{defect:?} {}",
+                f.len()
+            );
+            assert!(f[..6] == ENDS.guest_mac || f[..6] == [0xff; 6]);
+            assert_eq!(f[6..12], ENDS.host_mac);
+        }
+    }
+
+    /// Each defect is present, and it is the only one where that matters for the test.
+    #[test]
+    fn each_frame_has_its_defect() {
+        let mut rng = Rng::new(42);
+        for _ in 0..200 {
+            for defect in DEFECTS {
+                let f = frame(&mut rng, defect, &ENDS);
+                let ip = &f[ETH_HEADER..];
+                let header_ok = || ip.len() >= IPV4_HEADER && verifies(&ip[..IPV4_HEADER]);
+                let total = || usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+                match defect {
+                    Defect::Ipv4Truncated => assert!(ip.len() < IPV4_HEADER),
+                    Defect::Ipv4BadChecksum => assert!(!header_ok()),
+                    Defect::Ipv4BadTotalLength => {
+                        assert!(header_ok() && (total() > ip.len() || total() < IPV4_HEADER))
+                    }
+                    Defect::Ipv4BadHeaderLength => {
+                        let ihl = usize::from(ip[0] & 0xf) * 4;
+                        assert!(header_ok() && (ihl < IPV4_HEADER || ihl > total()));
+                    }
+                    Defect::Ipv4BadVersion => assert!(header_ok() && ip[0] >> 4 != 4),
+                    Defect::Ipv4Fragment => {
+                        let frag = u16::from_be_bytes([ip[6], ip[7]]);
+                        assert!(header_ok() && total() == ip.len() && frag & 0x3fff != 0);
+                        assert!(verifies(&ip[IPV4_HEADER..]), "the payload itself is fine");
+                    }
+                    Defect::IcmpBadChecksum => {
+                        assert!(header_ok() && total() == ip.len() && ip[9] == PROTO_ICMP);
+                        assert!(!verifies(&ip[IPV4_HEADER..]));
+                    }
+                    Defect::UdpBadLength => {
+                        assert!(header_ok() && total() == ip.len() && ip[9] == PROTO_UDP);
+                        let udp = &ip[IPV4_HEADER..];
+                        let len = usize::from(u16::from_be_bytes([udp[4], udp[5]]));
+                        assert!(len < 8 || len > udp.len(), "{len} {}", udp.len());
+                    }
+                    Defect::ArpTruncated => {
+                        assert!(ethertype(&f) == ETHERTYPE_ARP && ip.len() < 28)
+                    }
+                    Defect::ArpMalformed => {
+                        assert!(ethertype(&f) == ETHERTYPE_ARP && ip.len() == 28);
+                        assert_ne!(ip[..8], arp(&ENDS)[..8]);
+                    }
+                    Defect::UnknownEthertype => {
+                        let t = ethertype(&f);
+                        assert!(t >= 0x0600 && t != ETHERTYPE_IPV4 && t != ETHERTYPE_ARP);
+                    }
+                    Defect::RandomPayload => assert_eq!(ethertype(&f), ETHERTYPE_IPV4),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_valid_building_blocks_are_valid() {
+        let mut rng = Rng::new(3);
+        let p = echo_packet(&mut rng, &ENDS);
+        assert!(verifies(&p[..IPV4_HEADER]) && verifies(&p[IPV4_HEADER..]));
+        assert_eq!(usize::from(u16::from_be_bytes([p[2], p[3]])), p.len());
+        assert_eq!(
+            (p[12..16].to_vec(), p[16..20].to_vec()),
+            (ENDS.host_ip.to_vec(), ENDS.guest_ip.to_vec())
+        );
+        assert_eq!(arp(&ENDS).len(), 28);
+    }
+}
