@@ -8,6 +8,7 @@ mod boot_log;
 mod cli;
 mod exit_status;
 mod fault_report;
+mod fuzz;
 mod kernel_build;
 mod ksyms;
 mod paths;
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         }
         Command::Build => kernel_build::build(&paths).map(|()| 0),
         Command::Run(opts) => run_cmd::run(&opts, &paths),
+        Command::Fuzz(opts) => fuzz::run(&opts, &paths),
         Command::Test(opts) => {
             if suite::select(opts.only.as_deref()).is_empty() {
                 eprintln!(
