@@ -17,7 +17,7 @@ commands:
   run [flags]           build, then boot the kernel in QEMU on the serial console
   test [flags]          run every test: host unit tests, kernel build, QEMU boot tests;
                         ends with the line `N passed, N failed`
-  fuzz [TARGET] [flags]  coverage-guided fuzzing of the parsers (fuzz/, docs/fuzzing.md):
+  fuzz [TARGET] [flags] coverage-guided fuzzing of the parsers (fuzz/, docs/fuzzing.md):
                         every target, or just TARGET; reports executions and crashes
   help                  print this text
 

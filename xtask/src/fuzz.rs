@@ -49,16 +49,8 @@ pub fn run(opts: &FuzzOptions, paths: &Paths) -> Result<u8, String> {
             return Ok(2);
         }
     };
-    let outcomes = fuzz(paths, &targets, opts.seconds)?;
-    let mut status = 0;
-    for (target, report) in &outcomes {
-        eprintln!("xtask: {}", report.summary(target));
-        if let Some(crash) = &report.crash {
-            eprintln!("{}", crash_details(paths, target, crash));
-            status = 1;
-        }
-    }
-    Ok(status)
+    let failures = fuzz(paths, &targets, opts.seconds)?;
+    Ok(u8::from(!failures.is_empty()))
 }
 
 /// The step of `cargo xtask test`: every target for [`SHORT_RUN_SECONDS`]; fails on a crash
@@ -66,15 +58,7 @@ pub fn run(opts: &FuzzOptions, paths: &Paths) -> Result<u8, String> {
 pub fn short_run(paths: &Paths) -> Result<(), String> {
     ensure_cargo_fuzz()?;
     let targets = list_targets(paths)?;
-    let outcomes = fuzz(paths, &targets, SHORT_RUN_SECONDS)?;
-    let mut failures = Vec::new();
-    for (target, report) in &outcomes {
-        eprintln!("xtask: {}", report.summary(target));
-        if let Some(crash) = &report.crash {
-            eprintln!("{}", crash_details(paths, target, crash));
-            failures.push(format!("{target}: {}", crash.kind));
-        }
-    }
+    let failures = fuzz(paths, &targets, SHORT_RUN_SECONDS)?;
     if failures.is_empty() {
         Ok(())
     } else {
@@ -82,8 +66,9 @@ pub fn short_run(paths: &Paths) -> Result<(), String> {
     }
 }
 
-/// Builds every target, then runs each of `targets` for `seconds`.
-fn fuzz(paths: &Paths, targets: &[String], seconds: u32) -> Result<Vec<(String, Report)>, String> {
+/// Builds every target, then runs each of `targets` for `seconds`, printing a line per
+/// target and the details of every crash; returns `TARGET: KIND` for each crash.
+fn fuzz(paths: &Paths, targets: &[String], seconds: u32) -> Result<Vec<String>, String> {
     let start = Instant::now();
     eprintln!("xtask: building the fuzz targets into target/fuzz");
     let status = cargo_fuzz(paths, "build")
@@ -96,10 +81,16 @@ fn fuzz(paths: &Paths, targets: &[String], seconds: u32) -> Result<Vec<(String, 
         "xtask: fuzz targets built in {:.1} s",
         start.elapsed().as_secs_f64()
     );
-    targets
-        .iter()
-        .map(|t| Ok((t.clone(), run_target(paths, t, seconds)?)))
-        .collect()
+    let mut failures = Vec::new();
+    for target in targets {
+        let report = run_target(paths, target, seconds)?;
+        eprintln!("xtask: {}", report.summary(target));
+        if let Some(crash) = &report.crash {
+            eprintln!("{}", crash_details(paths, target, crash));
+            failures.push(format!("{target}: {}", crash.kind));
+        }
+    }
+    Ok(failures)
 }
 
 /// `cargo fuzz SUBCOMMAND` with the options every invocation must share (or cargo would
