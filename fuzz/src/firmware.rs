@@ -75,9 +75,10 @@ pub fn pvh(mem: &[u8]) {
     }
 }
 
-/// Command line input: the bytes as text (invalid UTF-8 replaced, as the kernel would
-/// have rejected it earlier).
+/// Command line input: the bytes as text (invalid UTF-8 replaced: the kernel rejects it
+/// earlier), no longer than the kernel's buffer allows.
 pub fn cmdline(data: &[u8]) {
+    let data = &data[..data.len().min(CMDLINE_BUF - 1)];
     cmdline_text(&String::from_utf8_lossy(data));
 }
 

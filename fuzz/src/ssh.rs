@@ -63,30 +63,73 @@ pub fn wire_seeds() -> Vec<Vec<u8>> {
         .to_vec()
 }
 
-/// A session's messages after login: open a channel, exec, data, EOF, close; once with the
-/// login and once without (where the first message must end the session).
+/// A session's messages after login: two session channels (a shell and an exec), window
+/// adjusts, data, a request the server refuses, global and transport-level messages, EOF
+/// and close; once with the login and once without (where the first message must end the
+/// session).
 pub fn payload_seeds() -> Vec<Vec<u8>> {
-    let mut open = vec![msg::CHANNEL_OPEN];
-    put_string(&mut open, b"session");
-    open.extend_from_slice(&[0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0x80, 0]);
-    let mut exec = vec![msg::CHANNEL_REQUEST, 0, 0, 0, 0];
-    put_string(&mut exec, b"exec");
-    exec.push(1);
-    put_string(&mut exec, b"uname");
     let session = [
-        open,
-        exec,
-        vec![msg::CHANNEL_DATA, 0, 0, 0, 0, 0, 0, 0, 1, b'x'],
-        vec![msg::CHANNEL_EOF, 0, 0, 0, 0],
-        vec![msg::CHANNEL_CLOSE, 0, 0, 0, 0],
+        channel_open(0),
+        channel_open(1),
+        channel_request(0, b"shell", None),
+        channel_request(1, b"exec", Some(b"uname -a")),
+        channel_request(1, b"env", Some(b"LANG")),
+        message(
+            msg::CHANNEL_WINDOW_ADJUST,
+            &[&0u32.to_be_bytes(), &4096u32.to_be_bytes()],
+        ),
+        message(msg::CHANNEL_DATA, &[&0u32.to_be_bytes(), &string(b"ls\n")]),
+        message(
+            msg::CHANNEL_EXTENDED_DATA,
+            &[&1u32.to_be_bytes(), &1u32.to_be_bytes(), &string(b"e")],
+        ),
+        message(
+            msg::GLOBAL_REQUEST,
+            &[&string(b"keepalive@openssh.com"), &[1]],
+        ),
+        message(msg::IGNORE, &[&string(b"padding")]),
+        message(msg::CHANNEL_EOF, &[&0u32.to_be_bytes()]),
+        message(msg::CHANNEL_CLOSE, &[&0u32.to_be_bytes()]),
+        message(msg::CHANNEL_CLOSE, &[&1u32.to_be_bytes()]),
     ];
     let outcome = server_payloads(&session, true);
     assert!(
-        outcome.error.is_none() && outcome.events >= 4,
+        outcome.error.is_none() && outcome.events >= 3,
         "the seed session fails: {outcome:?}"
     );
     let packed = records::join(&session);
     [PAYLOADS_LOGIN, 0]
         .map(|flags| [&[flags][..], &packed].concat())
         .to_vec()
+}
+
+/// A message: its number, then `fields` already encoded.
+fn message(number: u8, fields: &[&[u8]]) -> Vec<u8> {
+    [&[number][..], &fields.concat()].concat()
+}
+
+/// An SSH `string`: a 4-byte length and the bytes.
+fn string(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    put_string(&mut out, bytes);
+    out
+}
+
+/// `CHANNEL_OPEN` of a session channel with the client's id `sender`, 32 KiB window.
+fn channel_open(sender: u32) -> Vec<u8> {
+    let window = 32_768u32.to_be_bytes();
+    message(
+        msg::CHANNEL_OPEN,
+        &[&string(b"session"), &sender.to_be_bytes(), &window, &window],
+    )
+}
+
+/// `CHANNEL_REQUEST` `name` on the server's channel `channel`, wanting a reply, with one
+/// string argument if given.
+fn channel_request(channel: u32, name: &[u8], arg: Option<&[u8]>) -> Vec<u8> {
+    let arg = arg.map(string).unwrap_or_default();
+    message(
+        msg::CHANNEL_REQUEST,
+        &[&channel.to_be_bytes(), &string(name), &[1], &arg],
+    )
 }
