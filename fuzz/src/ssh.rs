@@ -98,6 +98,7 @@ pub fn payload_seeds() -> Vec<Vec<u8>> {
         "the seed session fails: {outcome:?}"
     );
     let packed = records::join(&session);
+    assert!(records::split(&packed).eq(session.iter().map(Vec::as_slice)));
     [PAYLOADS_LOGIN, 0]
         .map(|flags| [&[flags][..], &packed].concat())
         .to_vec()
