@@ -18,6 +18,8 @@ commands:
   run [flags]           build, then boot the kernel in QEMU on the serial console
   test [flags]          run every test: host unit tests, kernel build, QEMU boot tests;
                         ends with the line `N passed, N failed`
+  fuzz [TARGET] [flags] coverage-guided fuzzing of the parsers (fuzz/, docs/fuzzing.md):
+                        every target, or just TARGET; reports executions and crashes
   help                  print this text
 
 run flags:
@@ -53,7 +55,10 @@ run network flags (the NIC is virtio-net-pci, MAC 52:54:00:12:34:56):
 
 test flags:
   --only PATTERN        run only the QEMU tests whose name contains PATTERN
-  --skip-host           skip the host unit tests (cargo test)
+  --skip-host           skip the host steps (cargo test, loom, the short fuzz run)
+
+fuzz flags:
+  --seconds N           how long to fuzz each target (default 60)
 ";
 
 /// Default number of virtual CPUs for `run`.
@@ -73,6 +78,7 @@ pub enum Command {
     Build,
     Run(RunOptions),
     Test(TestOptions),
+    Fuzz(FuzzOptions),
     Help,
 }
 
@@ -132,6 +138,20 @@ pub struct TestOptions {
     pub skip_host: bool,
 }
 
+/// Default `--seconds` of `cargo xtask fuzz`.
+pub const DEFAULT_FUZZ_SECONDS: u32 = 60;
+/// Longest accepted `--seconds` (a day).
+const MAX_FUZZ_SECONDS: u32 = 86_400;
+
+/// Arguments of `cargo xtask fuzz`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FuzzOptions {
+    /// The one target to fuzz; all of them when `None`.
+    pub target: Option<String>,
+    /// Fuzzing time per target.
+    pub seconds: u32,
+}
+
 /// Why the command line was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CliError {
@@ -182,6 +202,7 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
         "build" => parse_build(rest),
         "run" => parse_run(rest).map(Command::Run),
         "test" => parse_test(rest).map(Command::Test),
+        "fuzz" => parse_fuzz(rest).map(Command::Fuzz),
         "help" | "--help" | "-h" => Ok(Command::Help),
         other => Err(CliError::UnknownCommand(other.to_string())),
     }
@@ -259,6 +280,27 @@ fn parse_test(rest: &[String]) -> Result<TestOptions, CliError> {
             _ => {
                 return Err(CliError::UnknownFlag {
                     command: "test",
+                    flag,
+                })
+            }
+        }
+    }
+    Ok(opts)
+}
+
+fn parse_fuzz(rest: &[String]) -> Result<FuzzOptions, CliError> {
+    let mut opts = FuzzOptions {
+        target: None,
+        seconds: DEFAULT_FUZZ_SECONDS,
+    };
+    let mut flags = Flags::new(rest);
+    while let Some(flag) = flags.next_flag() {
+        match flag.as_str() {
+            "--seconds" => opts.seconds = flags.number(&flag, 1, MAX_FUZZ_SECONDS)?,
+            _ if !flag.starts_with('-') && opts.target.is_none() => opts.target = Some(flag),
+            _ => {
+                return Err(CliError::UnknownFlag {
+                    command: "fuzz",
                     flag,
                 })
             }
@@ -521,6 +563,40 @@ mod tests {
         );
         assert!(matches!(
             parse(&args("test --smp 2")),
+            Err(CliError::UnknownFlag { .. })
+        ));
+    }
+
+    #[test]
+    fn fuzz_target_seconds_and_their_errors() {
+        let fuzz = |line: &str| match parse(&args(line))? {
+            Command::Fuzz(opts) => Ok(opts),
+            other => panic!("expected fuzz, got {other:?}"),
+        };
+        assert_eq!(
+            fuzz("fuzz"),
+            Ok(FuzzOptions {
+                target: None,
+                seconds: DEFAULT_FUZZ_SECONDS
+            })
+        );
+        assert!(USAGE.contains("(default 60)"));
+        let one = fuzz("fuzz net_frame --seconds 5").unwrap();
+        assert_eq!((one.target.as_deref(), one.seconds), (Some("net_frame"), 5));
+        assert_eq!(fuzz("fuzz --seconds=5 net_frame"), Ok(one));
+        assert!(matches!(
+            fuzz("fuzz --seconds 0"),
+            Err(CliError::BadValue { .. })
+        ));
+        assert_eq!(
+            fuzz("fuzz a b"),
+            Err(CliError::UnknownFlag {
+                command: "fuzz",
+                flag: "b".into()
+            })
+        );
+        assert!(matches!(
+            fuzz("fuzz --jobs 2"),
             Err(CliError::UnknownFlag { .. })
         ));
     }

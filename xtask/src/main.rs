@@ -8,6 +8,7 @@ mod boot_log;
 mod cli;
 mod exit_status;
 mod fault_report;
+mod fuzz;
 mod kernel_build;
 mod ksyms;
 mod listening;
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         }
         Command::Build => kernel_build::build(&paths).map(|()| 0),
         Command::Run(opts) => run_cmd::run(&opts, &paths),
+        Command::Fuzz(opts) => fuzz::run(&opts, &paths),
         Command::Test(opts) => {
             let only = opts.only.as_deref();
             if suite::select(only).is_empty() && nettest::select(only).is_empty() {

@@ -1,15 +1,15 @@
 //! `cargo xtask test`: every test of the project, in one command, with one verdict.
 //!
-//! Order: host unit tests (the workspace, then the xtask's own), the kernel build with its
-//! symbol file, then the QEMU tests one at a time (two cores: parallel QEMUs would only
-//! make timeouts flaky). Every step counts once in the closing `N passed, N failed` line;
-//! QEMU tests that cannot run (no kernel, no QEMU) count as failed, never as skipped, so a
-//! broken setup cannot look green.
+//! Order: host unit tests (the workspace, then the xtask's own), a short run of every fuzz
+//! target (fuzz.rs), the kernel build with its symbol file, then the QEMU tests one at a
+//! time (two cores: parallel QEMUs would only make timeouts flaky). Every step counts once
+//! in the closing `N passed, N failed` line; QEMU tests that cannot run (no kernel, no
+//! QEMU) count as failed, never as skipped, so a broken setup cannot look green.
 
 use crate::cli::TestOptions;
 use crate::kernel_build::{self, cargo};
 use crate::paths::Paths;
-use crate::{ksyms, nettest, suite, tools};
+use crate::{fuzz, ksyms, nettest, suite, tools};
 use std::time::{Duration, Instant};
 
 /// Results so far.
@@ -73,6 +73,7 @@ pub fn run(opts: &TestOptions, paths: &Paths) -> Summary {
         summary.step("host: cargo test -p xtask", || {
             cargo_test(paths, &["-p", "xtask"])
         });
+        summary.step("fuzz: short run", || fuzz::short_run(paths));
     }
     let tests = suite::select(opts.only.as_deref());
     let built = summary.step("kernel build + ksyms", || kernel_build::build(paths));
