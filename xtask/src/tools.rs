@@ -23,6 +23,8 @@ pub const TOOLS: &[Tool] = &[
     Tool { binary: "ssh", package: "openssh-client" },
     Tool { binary: "ssh-keygen", package: "openssh-client" },
     Tool { binary: "sshd", package: "openssh-server" },
+    Tool { binary: "ip", package: "iproute2" },
+    Tool { binary: "ping", package: "iputils-ping" },
 ];
 
 /// What the host tests need besides Rust (the SSH interop tests run OpenSSH).
