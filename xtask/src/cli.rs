@@ -5,6 +5,7 @@
 //! parser is pure (a slice of strings in, a [`Command`] or a [`CliError`] out) so it is unit
 //! tested without running anything; `main` prints the error and [`USAGE`] and exits with 2.
 
+use crate::net_mode::{NetMode, Network, PortPair, DEFAULT_FWDS};
 use std::fmt;
 
 /// The usage text printed by `cargo xtask help` and after every command-line error.
@@ -32,6 +33,23 @@ run flags:
   --append \"ARGS\"       extra kernel command line words, e.g. \"test=sse panic=exit\"
   --log LEVEL           kernel log level: error, warn, info, debug or trace
                         (adds log=LEVEL; default: the kernel's, info)
+
+run network flags (the NIC is virtio-net-pci, MAC 52:54:00:12:34:56):
+  --net user|tap|none   user (default): QEMU user networking, restrict=on, guest uses
+                        DHCP; host forwards on 127.0.0.1: 2222->22 8080->80 7007->7
+                        7009->9 7019->19
+                        tap (root): tap0 in network namespace `halyard`, host side
+                        192.168.100.1/24, guest 192.168.100.2/24 (ip=... gw=... on
+                        the kernel command line); removed on exit
+                        none: no NIC
+  --fwd HOST:GUEST      (user) one more forward 127.0.0.1:HOST -> guest port GUEST;
+                        repeatable
+  --guestfwd GPORT:HPORT
+                        (user) the guest's connections to 10.0.2.100:GPORT go to
+                        127.0.0.1:HPORT (start that service first); repeatable
+  --netns NAME          (tap) namespace name (default halyard)
+  --pcap FILE           capture the guest's traffic to FILE (pcap)
+  --nic-legacy-off      modern-only virtio device (disable-legacy=on)
 
 test flags:
   --only PATTERN        run only the QEMU tests whose name contains PATTERN
@@ -70,6 +88,8 @@ pub struct RunOptions {
     pub append: Option<String>,
     /// `--log LEVEL`, already checked against the kernel's levels.
     pub log: Option<String>,
+    /// `--net` and the flags that go with it, checked together.
+    pub net: Network,
 }
 
 impl Default for RunOptions {
@@ -82,16 +102,20 @@ impl Default for RunOptions {
             headless: false,
             append: None,
             log: None,
+            net: Network::default(),
         }
     }
 }
 
 impl RunOptions {
-    /// The kernel command line these options ask for: `log=LEVEL` first, then `--append`.
+    /// The kernel command line these options ask for: the network's words (`tap` mode's
+    /// static address), `log=LEVEL`, then `--append`.
     pub fn kernel_cmdline(&self) -> String {
+        let net = self.net.kernel_words();
         let log = self.log.as_ref().map(|level| format!("log={level}"));
-        let words: Vec<&str> = log
+        let words: Vec<&str> = net
             .iter()
+            .chain(&log)
             .map(String::as_str)
             .chain(self.append.as_deref())
             .collect();
@@ -123,6 +147,8 @@ pub enum CliError {
         value: String,
         expected: String,
     },
+    /// Flags that are fine alone but not together (e.g. `--fwd` with `--net tap`).
+    Conflict(String),
 }
 
 impl fmt::Display for CliError {
@@ -141,6 +167,7 @@ impl fmt::Display for CliError {
             } => {
                 write!(f, "bad value `{value}` for `{flag}`: expected {expected}")
             }
+            CliError::Conflict(why) => f.write_str(why),
         }
     }
 }
@@ -173,8 +200,19 @@ fn parse_build(rest: &[String]) -> Result<Command, CliError> {
 fn parse_run(rest: &[String]) -> Result<RunOptions, CliError> {
     let mut opts = RunOptions::default();
     let mut flags = Flags::new(rest);
+    let mut extra_fwds = Vec::new();
     while let Some(flag) = flags.next_flag() {
         match flag.as_str() {
+            "--net" => opts.net.mode = flags.parsed(&flag, NetMode::parse, "user, tap or none")?,
+            "--fwd" => extra_fwds.push(flags.parsed(&flag, PortPair::parse, "HOST:GUEST ports")?),
+            "--guestfwd" => opts.net.guestfwds.push(flags.parsed(
+                &flag,
+                PortPair::parse,
+                "GUESTPORT:HOSTPORT ports",
+            )?),
+            "--netns" => opts.net.netns = flags.value(&flag)?,
+            "--pcap" => opts.net.pcap = Some(flags.value(&flag)?.into()),
+            "--nic-legacy-off" => opts.net.legacy_off = flags.switch(&flag)?,
             "--smp" => opts.smp = flags.number(&flag, 1, MAX_SMP)?,
             "--mem" => opts.mem_mib = flags.number(&flag, MIN_MEM_MIB, u32::MAX)?,
             "--kvm" => opts.kvm = flags.switch(&flag)?,
@@ -193,7 +231,6 @@ fn parse_run(rest: &[String]) -> Result<RunOptions, CliError> {
                 }
                 opts.log = Some(level);
             }
-            // Later issue: the network flags (`--net user|tap|none`, `--fwd`, `--pcap`) go here.
             _ => {
                 return Err(CliError::UnknownFlag {
                     command: "run",
@@ -202,6 +239,13 @@ fn parse_run(rest: &[String]) -> Result<RunOptions, CliError> {
             }
         }
     }
+    opts.net.fwds = match opts.net.mode {
+        NetMode::User => DEFAULT_FWDS.iter().copied().chain(extra_fwds).collect(),
+        _ => extra_fwds,
+    };
+    opts.net
+        .validate()
+        .map_err(|conflict| CliError::Conflict(conflict.to_string()))?;
     Ok(opts)
 }
 
@@ -275,6 +319,21 @@ impl<'a> Flags<'a> {
                 expected: "no value".to_string(),
             }),
         }
+    }
+
+    /// A value `parse` accepts; `expected` says what that is.
+    fn parsed<T>(
+        &mut self,
+        flag: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        expected: &str,
+    ) -> Result<T, CliError> {
+        let value = self.value(flag)?;
+        parse(&value).ok_or_else(|| CliError::BadValue {
+            flag: flag.to_string(),
+            value,
+            expected: expected.to_string(),
+        })
     }
 
     fn number(&mut self, flag: &str, min: u32, max: u32) -> Result<u32, CliError> {
@@ -378,6 +437,68 @@ mod tests {
                 command: "run",
                 flag: "4".into()
             })
+        );
+    }
+
+    #[test]
+    fn network_flags_default_to_restricted_user_networking() {
+        let opts = run("run").unwrap();
+        assert_eq!(opts.net, Network::default());
+        assert_eq!(opts.net.fwds, DEFAULT_FWDS);
+        let more = run("run --fwd 5555:5 --fwd=6666:6 --guestfwd 80:8000 --pcap g.pcap").unwrap();
+        assert_eq!(more.net.mode, NetMode::User);
+        assert_eq!(more.net.fwds.len(), DEFAULT_FWDS.len() + 2);
+        assert_eq!(
+            more.net.fwds[DEFAULT_FWDS.len()..],
+            [PortPair(5555, 5), PortPair(6666, 6)]
+        );
+        assert_eq!(more.net.guestfwds, [PortPair(80, 8000)]);
+        assert_eq!(more.net.pcap, Some("g.pcap".into()));
+        assert_eq!(more.kernel_cmdline(), "");
+    }
+
+    #[test]
+    fn tap_and_none_modes_and_their_conflicts() {
+        let tap = run("run --net tap --netns lab --nic-legacy-off --log debug").unwrap();
+        assert_eq!(
+            (tap.net.mode, tap.net.netns.as_str(), tap.net.legacy_off),
+            (NetMode::Tap, "lab", true)
+        );
+        assert!(tap.net.fwds.is_empty());
+        // The static address comes first so `--append` can still add words after it.
+        assert_eq!(
+            tap.kernel_cmdline(),
+            "ip=192.168.100.2/24 gw=192.168.100.1 log=debug"
+        );
+        let none = run("run --net=none").unwrap();
+        assert_eq!(none.net, Network::none());
+        for conflict in [
+            "run --net tap --fwd 1:2",
+            "run --net none --guestfwd 1:2",
+            "run --netns lab",
+            "run --net none --pcap x.pcap",
+            "run --fwd 2222:23",
+            "run --net tap --netns ../x",
+        ] {
+            assert!(
+                matches!(run(conflict), Err(CliError::Conflict(_))),
+                "{conflict} accepted"
+            );
+        }
+        for bad in [
+            "run --net bridge",
+            "run --fwd 22",
+            "run --guestfwd 0:1",
+            "run --fwd a:b",
+        ] {
+            assert!(
+                matches!(run(bad), Err(CliError::BadValue { .. })),
+                "{bad} accepted"
+            );
+        }
+        assert_eq!(
+            run("run --net tap --fwd 1:2").unwrap_err().to_string(),
+            "`--fwd` only applies to `--net user`"
         );
     }
 

@@ -10,7 +10,7 @@ mod exit_status;
 mod fault_report;
 mod kernel_build;
 mod ksyms;
-#[allow(dead_code)] // used by `run --net tap` and the network tests (next commits)
+mod net_mode;
 mod netns;
 mod paths;
 mod qemu;

@@ -46,7 +46,7 @@ pub struct TapTopology {
 impl TapTopology {
     /// Checks the names and the address before anything is created.
     pub fn validate(&self) -> Result<(), String> {
-        check_name("namespace", &self.netns, MAX_NETNS_NAME)?;
+        check_netns_name(&self.netns)?;
         check_name("tap device", &self.tap, MAX_IFNAME)?;
         parse_cidr(&self.host_cidr).map(|_| ())
     }
@@ -54,7 +54,7 @@ impl TapTopology {
 
 /// Checks an interface or namespace name: 1..=`max` characters of `[A-Za-z0-9_.-]`, not
 /// starting with `-` or `.` (so it can be neither a flag nor a path component like `..`).
-pub fn check_name(what: &str, name: &str, max: usize) -> Result<(), String> {
+fn check_name(what: &str, name: &str, max: usize) -> Result<(), String> {
     let ok_char = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
     if name.is_empty()
         || name.len() > max
@@ -67,6 +67,11 @@ pub fn check_name(what: &str, name: &str, max: usize) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Checks a namespace name (see [`check_name`]).
+pub fn check_netns_name(name: &str) -> Result<(), String> {
+    check_name("namespace", name, MAX_NETNS_NAME)
 }
 
 /// Parses `A.B.C.D/N` into the address and the prefix length (0 to 32).

@@ -2,6 +2,8 @@
 
 use crate::cli::RunOptions;
 use crate::kernel_build;
+use crate::net_mode::{NetMode, Network};
+use crate::netns::Netns;
 use crate::paths::Paths;
 use crate::qemu::cmdline::{kvm_usable, Accel, QemuConfig, Serial};
 use crate::qemu::process::Qemu;
@@ -26,6 +28,25 @@ pub fn config(opts: &RunOptions, paths: &Paths, kvm_ok: bool) -> QemuConfig {
             Serial::Interactive
         },
         cmdline: opts.kernel_cmdline(),
+        net: opts.net.clone(),
+    }
+}
+
+/// Creates what `net` needs on the host before QEMU starts: the namespace and tap of `tap`
+/// mode (removed when the returned guard drops), nothing for the other modes.
+pub fn host_network(net: &Network) -> Result<Option<Netns>, String> {
+    match net.mode {
+        NetMode::Tap => Netns::create(&net.tap_topology()).map(Some),
+        NetMode::User | NetMode::None => Ok(None),
+    }
+}
+
+/// The QEMU command for `config`, started inside `netns` when there is one (QEMU opens the
+/// tap there).
+pub fn qemu_command(config: &QemuConfig, netns: Option<&Netns>) -> std::process::Command {
+    match netns {
+        Some(netns) => netns.wrap(&config.command()),
+        None => config.command(),
     }
 }
 
@@ -41,7 +62,14 @@ pub fn run(opts: &RunOptions, paths: &Paths) -> Result<u8, String> {
         );
     }
     let config = config(opts, paths, kvm_ok);
-    eprintln!("xtask: {}", config.shell_line());
+    // Dropped after QEMU has ended (or on an early error, or by the signal handler).
+    let netns = host_network(&opts.net)?;
+    let prefix = netns
+        .as_ref()
+        .map(|ns| format!("ip netns exec {} ", ns.name()))
+        .unwrap_or_default();
+    eprintln!("xtask: {prefix}{}", config.shell_line());
+    eprintln!("xtask: {}", opts.net.describe());
     if opts.gdb {
         eprintln!(
             "xtask: QEMU waits for a debugger; attach with:\n    gdb {} -ex 'target remote :1234'",
@@ -52,7 +80,7 @@ pub fn run(opts: &RunOptions, paths: &Paths) -> Result<u8, String> {
         eprintln!("xtask: Ctrl-A X quits QEMU, Ctrl-A H lists the other keys");
     }
     // stdin, stdout and stderr are inherited: the console is this terminal or these pipes.
-    let end = Qemu::spawn(config.command())?.wait()?;
+    let end = Qemu::spawn(qemu_command(&config, netns.as_ref()))?.wait()?;
     eprintln!("xtask: {}", end.describe());
     Ok(if opts.headless {
         end.headless_exit()
@@ -82,6 +110,7 @@ mod tests {
             (3, 128, Accel::Kvm, Serial::Stdio)
         );
         assert_eq!(c.cmdline, "log=debug");
+        assert_eq!(c.net, Network::default());
         assert_eq!(c.ksyms, paths.ksyms());
         // No usable /dev/kvm: software emulation.
         assert_eq!(config(&opts, &paths, false).accel, Accel::Tcg);

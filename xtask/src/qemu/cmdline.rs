@@ -4,6 +4,7 @@
 //! test can check the exact line and a later issue can add devices in one obvious place
 //! ([`QemuConfig::device_args`]).
 
+use crate::net_mode::Network;
 use crate::tools::QEMU;
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -43,6 +44,8 @@ pub struct QemuConfig {
     pub serial: Serial,
     /// Kernel command line (`-append`).
     pub cmdline: String,
+    /// The NIC and its backend (`-nic none` for none).
+    pub net: Network,
 }
 
 impl QemuConfig {
@@ -98,12 +101,13 @@ impl QemuConfig {
         ]
     }
 
-    /// Guest devices. The network devices of the later issue (`--net`, `--fwd`, `--pcap`)
-    /// are added here.
+    /// Guest devices: the exit port, then the network (docs/xtask.md, `--net`).
     fn device_args(&self) -> Vec<OsString> {
-        ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+        let mut args: Vec<OsString> = ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
             .map(OsString::from)
-            .to_vec()
+            .to_vec();
+        args.extend(self.net.qemu_args());
+        args
     }
 
     /// Console, display and reboot policy (a triple fault ends QEMU instead of looping).
@@ -167,6 +171,7 @@ mod tests {
             gdb: false,
             serial: Serial::Interactive,
             cmdline: String::new(),
+            net: Network::none(),
         }
     }
 
@@ -177,8 +182,27 @@ mod tests {
             "qemu-system-x86_64 -machine q35 -cpu qemu64 -m 256 -smp 2 -accel tcg,thread=multi \
              -kernel /r/target/kernel/halyard -append '' \
              -fw_cfg name=opt/halyard/ksyms,file=/r/target/kernel/halyard.ksyms \
-             -device isa-debug-exit,iobase=0xf4,iosize=0x04 -serial mon:stdio -display none -no-reboot"
+             -device isa-debug-exit,iobase=0xf4,iosize=0x04 -nic none \
+             -serial mon:stdio -display none -no-reboot"
         );
+    }
+
+    #[test]
+    fn the_network_goes_after_the_exit_device() {
+        let c = QemuConfig {
+            net: Network::default(),
+            ..config()
+        };
+        let line = c.shell_line();
+        assert!(
+            line.contains(
+                "-device isa-debug-exit,iobase=0xf4,iosize=0x04 -netdev user,id=n0,restrict=on,"
+            ),
+            "{line}"
+        );
+        assert!(line.contains(
+            " -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56,romfile= -serial mon:stdio"
+        ));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::boot_log;
 use crate::cli::DEFAULT_MEM_MIB;
 use crate::exit_status::{QemuEnd, KERNEL_OK, KERNEL_PANIC};
 use crate::ksyms::Symbol;
+use crate::net_mode::Network;
 use crate::paths::Paths;
 use crate::qemu::cmdline::{Accel, QemuConfig, Serial};
 use crate::qemu::session::Session;
@@ -196,6 +197,7 @@ pub fn run(test: &QemuTest, paths: &Paths, ksyms: &[Symbol]) -> Result<(), Strin
         gdb: false,
         serial: Serial::Stdio,
         cmdline: test.cmdline.to_string(),
+        net: Network::none(),
     };
     let log = paths.test_log(test.name);
     let deadline = Instant::now() + test.timeout;
