@@ -18,6 +18,8 @@ commands:
   run [flags]           build, then boot the kernel in QEMU on the serial console
   test [flags]          run every test: host unit tests, kernel build, QEMU boot tests;
                         ends with the line `N passed, N failed`
+  bench [flags]         Halyard vs a Linux guest on the same QEMU (root; docs/bench.md):
+                        target/bench/report.md, results.json, ratios.png
   help                  print this text
 
 run flags:
@@ -54,6 +56,11 @@ run network flags (the NIC is virtio-net-pci, MAC 52:54:00:12:34:56):
 test flags:
   --only PATTERN        run only the QEMU tests whose name contains PATTERN
   --skip-host           skip the host unit tests (cargo test)
+
+bench flags:
+  --quick               fewer rounds and smaller transfers (under 5 minutes)
+  --peer-only           exit 0 even when Halyard cannot be measured (its rows then say
+                        why); without it that is exit status 1
 ";
 
 /// Default number of virtual CPUs for `run`.
@@ -73,6 +80,7 @@ pub enum Command {
     Build,
     Run(RunOptions),
     Test(TestOptions),
+    Bench(crate::bench::BenchOptions),
     Help,
 }
 
@@ -182,6 +190,7 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
         "build" => parse_build(rest),
         "run" => parse_run(rest).map(Command::Run),
         "test" => parse_test(rest).map(Command::Test),
+        "bench" => parse_bench(rest).map(Command::Bench),
         "help" | "--help" | "-h" => Ok(Command::Help),
         other => Err(CliError::UnknownCommand(other.to_string())),
     }
@@ -259,6 +268,24 @@ fn parse_test(rest: &[String]) -> Result<TestOptions, CliError> {
             _ => {
                 return Err(CliError::UnknownFlag {
                     command: "test",
+                    flag,
+                })
+            }
+        }
+    }
+    Ok(opts)
+}
+
+fn parse_bench(rest: &[String]) -> Result<crate::bench::BenchOptions, CliError> {
+    let mut opts = crate::bench::BenchOptions::default();
+    let mut flags = Flags::new(rest);
+    while let Some(flag) = flags.next_flag() {
+        match flag.as_str() {
+            "--quick" => opts.quick = flags.switch(&flag)?,
+            "--peer-only" => opts.peer_only = flags.switch(&flag)?,
+            _ => {
+                return Err(CliError::UnknownFlag {
+                    command: "bench",
                     flag,
                 })
             }
@@ -536,9 +563,33 @@ mod tests {
         assert_eq!(parse(&args("run --smp 3 --help")), Ok(Command::Help));
         assert_eq!(parse(&[]), Err(CliError::NoCommand));
         assert_eq!(
-            parse(&args("bench")),
-            Err(CliError::UnknownCommand("bench".into()))
+            parse(&args("frob")),
+            Err(CliError::UnknownCommand("frob".into()))
         );
+    }
+
+    #[test]
+    fn bench_flags() {
+        use crate::bench::BenchOptions;
+        assert_eq!(
+            parse(&args("bench")),
+            Ok(Command::Bench(BenchOptions::default()))
+        );
+        assert_eq!(
+            parse(&args("bench --quick --peer-only")),
+            Ok(Command::Bench(BenchOptions {
+                quick: true,
+                peer_only: true
+            }))
+        );
+        assert!(matches!(
+            parse(&args("bench --smp 2")),
+            Err(CliError::UnknownFlag { .. })
+        ));
+        assert!(matches!(
+            parse(&args("bench --quick=1")),
+            Err(CliError::BadValue { .. })
+        ));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! test there is and prints `N passed, N failed`. The kernel side of the conversation is
 //! specified in docs/console-protocol.md; docs/xtask.md explains the commands.
 
+mod bench;
 mod boot_log;
 mod cli;
 mod exit_status;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         }
         Command::Build => kernel_build::build(&paths).map(|()| 0),
         Command::Run(opts) => run_cmd::run(&opts, &paths),
+        Command::Bench(opts) => bench::run(&opts, &paths),
         Command::Test(opts) => {
             if suite::select(opts.only.as_deref()).is_empty() {
                 eprintln!(

@@ -49,7 +49,11 @@ struct Canvas {
 
 impl Canvas {
     fn new(width: usize, height: usize) -> Canvas {
-        Canvas { width, height, pixels: vec![WHITE; width * height] }
+        Canvas {
+            width,
+            height,
+            pixels: vec![WHITE; width * height],
+        }
     }
 
     fn rect(&mut self, x0: usize, y0: usize, x1: usize, y1: usize, colour: u8) {
@@ -128,11 +132,20 @@ fn draw(results: &Results) -> Canvas {
     for (i, row) in results.rows.iter().enumerate() {
         let y = HEADER + i * ROW;
         let label = format!("{} CPU {}", row.smp, row.metric.label);
-        c.text(LABEL_X, y + 5, &fit(&label, (PLOT_X0 - LABEL_X) / ADVANCE - 1), BLACK);
+        c.text(
+            LABEL_X,
+            y + 5,
+            &fit(&label, (PLOT_X0 - LABEL_X) / ADVANCE - 1),
+            BLACK,
+        );
         match row.ratio() {
             Some(ratio) => {
                 let x = x_of(advantage(ratio, row.metric.better));
-                let (x0, x1, colour) = if x >= mid { (mid, x, GREEN) } else { (x, mid, RED) };
+                let (x0, x1, colour) = if x >= mid {
+                    (mid, x, GREEN)
+                } else {
+                    (x, mid, RED)
+                };
                 c.rect(x0, y + 4, x1.max(x0 + 2), y + ROW - 4, colour);
                 c.text(VALUE_X, y + 5, &format!("{ratio:.2}"), BLACK);
             }
@@ -142,7 +155,13 @@ fn draw(results: &Results) -> Canvas {
         }
     }
     c.rect(mid, HEADER - 6, mid + 2, plot_bottom + 4, BLACK);
-    for (factor, label) in [(0.125, "1/8"), (0.5, "1/2"), (1.0, "1"), (2.0, "2"), (8.0, "8")] {
+    for (factor, label) in [
+        (0.125, "1/8"),
+        (0.5, "1/2"),
+        (1.0, "1"),
+        (2.0, "2"),
+        (8.0, "8"),
+    ] {
         let x = x_of(factor);
         let w = label.len() * ADVANCE;
         c.text(x.saturating_sub(w / 2), plot_bottom + 10, label, GREY);

@@ -8,10 +8,23 @@
 /// One archive member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
-    Dir { path: String },
-    File { path: String, mode: u32, data: Vec<u8> },
-    Symlink { path: String, target: String },
-    CharDev { path: String, major: u32, minor: u32 },
+    Dir {
+        path: String,
+    },
+    File {
+        path: String,
+        mode: u32,
+        data: Vec<u8>,
+    },
+    Symlink {
+        path: String,
+        target: String,
+    },
+    CharDev {
+        path: String,
+        major: u32,
+        minor: u32,
+    },
 }
 
 const S_IFMT: u32 = 0o170_000;
@@ -63,9 +76,14 @@ pub fn archive(entries: &[Entry]) -> Vec<u8> {
             Entry::File { path, mode, data } => {
                 member(&mut out, ino, S_IFREG | (mode & 0o7777), path, (0, 0), data)
             }
-            Entry::Symlink { path, target } => {
-                member(&mut out, ino, S_IFLNK | 0o777, path, (0, 0), target.as_bytes())
-            }
+            Entry::Symlink { path, target } => member(
+                &mut out,
+                ino,
+                S_IFLNK | 0o777,
+                path,
+                (0, 0),
+                target.as_bytes(),
+            ),
             Entry::CharDev { path, major, minor } => {
                 member(&mut out, ino, S_IFCHR | 0o600, path, (*major, *minor), &[])
             }
@@ -110,10 +128,25 @@ mod tests {
     fn members_round_trip_with_modes_and_alignment() {
         let entries = [
             Entry::Dir { path: "dev".into() },
-            Entry::CharDev { path: "dev/console".into(), major: 5, minor: 1 },
-            Entry::File { path: "init".into(), mode: 0o755, data: b"#!/bin/sh\n".to_vec() },
-            Entry::Symlink { path: "bin/sh".into(), target: "busybox".into() },
-            Entry::File { path: "e".into(), mode: 0o644, data: vec![] },
+            Entry::CharDev {
+                path: "dev/console".into(),
+                major: 5,
+                minor: 1,
+            },
+            Entry::File {
+                path: "init".into(),
+                mode: 0o755,
+                data: b"#!/bin/sh\n".to_vec(),
+            },
+            Entry::Symlink {
+                path: "bin/sh".into(),
+                target: "busybox".into(),
+            },
+            Entry::File {
+                path: "e".into(),
+                mode: 0o644,
+                data: vec![],
+            },
         ];
         let got = read(&archive(&entries));
         assert_eq!(

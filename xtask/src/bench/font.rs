@@ -69,7 +69,10 @@ mod tests {
 
     #[test]
     fn glyphs_fit_their_box_and_letters_are_distinct() {
-        let chars: Vec<char> = ('A'..='Z').chain('0'..='9').chain(" .,:-+=/()<>%".chars()).collect();
+        let chars: Vec<char> = ('A'..='Z')
+            .chain('0'..='9')
+            .chain(" .,:-+=/()<>%".chars())
+            .collect();
         for (i, &c) in chars.iter().enumerate() {
             let g = glyph(c);
             assert!(g.iter().all(|&row| row < 1 << WIDTH), "{c} too wide");

@@ -1,14 +1,15 @@
 //! Booting either system in QEMU on the bench's tap, and waiting for its `NET-UP` marker.
 //!
 //! Both systems get the same QEMU command line, built by the xtask's own builder
-//! ([`crate::qemu::cmdline::QemuConfig`]) plus the same virtio-net-pci device on the same
-//! tap; only the kernel image differs (Linux adds its `-initrd`; Halyard's symbol file
+//! ([`crate::qemu::cmdline::QemuConfig`]) with the same virtio-net-pci device on the same
+//! tap as `cargo xtask run --net tap` ([`crate::net_mode`]); only the kernel image differs (Linux adds its `-initrd`; Halyard's symbol file
 //! stays on fw_cfg, which Linux would ignore anyway but is dropped to keep its line plain).
 //! QEMU runs inside the namespace through `ip netns exec`, which `exec`s, so the handle
 //! kills QEMU itself by PID on drop, on error and on Ctrl-C.
 
 use super::peer::Peer;
 use super::results::System;
+use crate::net_mode::{NetMode, Network, TAP_GUEST_CIDR};
 use crate::netns::Netns;
 use crate::paths::Paths;
 use crate::qemu::cmdline::{Accel, QemuConfig, Serial, KSYMS_FW_CFG};
@@ -19,13 +20,25 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// The guest's address with prefix, and its gateway (the tap's host side).
-pub const GUEST_CIDR: &str = "192.168.100.2/24";
-pub const GUEST_IP: &str = "192.168.100.2";
-pub const HOST_CIDR: &str = "192.168.100.1/24";
-pub const GATEWAY: &str = "192.168.100.1";
-/// A fixed, locally administered MAC so both systems look identical on the wire.
-const GUEST_MAC: &str = "52:54:00:12:34:56";
+/// The namespace the bench creates (not `run`'s default, so both can coexist).
+pub const BENCH_NETNS: &str = "halyard-bench";
+
+/// The guest's address (without prefix).
+pub fn guest_ip() -> &'static str {
+    TAP_GUEST_CIDR.split('/').next().unwrap_or(TAP_GUEST_CIDR)
+}
+
+/// The bench's network: `--net tap` in [`BENCH_NETNS`], no forwards, no capture.
+pub fn network() -> Network {
+    Network {
+        mode: NetMode::Tap,
+        fwds: Vec::new(),
+        guestfwds: Vec::new(),
+        netns: BENCH_NETNS.to_string(),
+        pcap: None,
+        legacy_off: false,
+    }
+}
 
 /// The kernel images of both systems.
 #[derive(Debug, Clone)]
@@ -48,15 +61,15 @@ impl Images {
 /// The kernel command line: the network configuration both understand, plus each one's
 /// way of leaving QEMU at once on a panic (so a failed memory probe ends quickly).
 pub fn kernel_cmdline(system: System) -> String {
-    let net = format!("ip={GUEST_CIDR} gw={GATEWAY}");
+    let net = network().kernel_words().unwrap_or_default();
     match system {
         System::Halyard => format!("{net} panic=exit"),
         System::Linux => format!("console=ttyS0 {net} panic=-1"),
     }
 }
 
-/// The full QEMU argument list for `system` with `smp` CPUs and `mem_mib` MiB on `tap`.
-pub fn qemu_args(system: System, images: &Images, smp: u32, mem_mib: u32, tap: &str) -> Vec<OsString> {
+/// The full QEMU argument list for `system` with `smp` CPUs and `mem_mib` MiB.
+pub fn qemu_args(system: System, images: &Images, smp: u32, mem_mib: u32) -> Vec<OsString> {
     let elf = match system {
         System::Halyard => images.halyard_elf.clone(),
         System::Linux => images.linux.vmlinuz.clone(),
@@ -70,6 +83,7 @@ pub fn qemu_args(system: System, images: &Images, smp: u32, mem_mib: u32, tap: &
         gdb: false,
         serial: Serial::Stdio,
         cmdline: kernel_cmdline(system),
+        net: network(),
     };
     let mut args = Vec::new();
     let mut it = config.args().into_iter();
@@ -77,7 +91,10 @@ pub fn qemu_args(system: System, images: &Images, smp: u32, mem_mib: u32, tap: &
         let next_is_ksyms = arg == "-fw_cfg";
         if system == System::Linux && next_is_ksyms {
             let value = it.next().unwrap_or_default();
-            if !value.to_string_lossy().starts_with(&format!("name={KSYMS_FW_CFG},")) {
+            if !value
+                .to_string_lossy()
+                .starts_with(&format!("name={KSYMS_FW_CFG},"))
+            {
                 args.extend([arg, value]);
             }
             continue;
@@ -89,14 +106,6 @@ pub fn qemu_args(system: System, images: &Images, smp: u32, mem_mib: u32, tap: &
             args.push("-initrd".into());
             args.push(images.linux.initramfs.clone().into());
         }
-    }
-    for word in [
-        "-netdev",
-        &format!("tap,id=net0,ifname={tap},script=no,downscript=no"),
-        "-device",
-        &format!("virtio-net-pci,netdev=net0,mac={GUEST_MAC}"),
-    ] {
-        args.push(word.into());
     }
     args
 }
@@ -120,7 +129,7 @@ pub fn boot(
     timeout: Duration,
 ) -> Result<Guest, String> {
     let mut cmd = Command::new(QEMU);
-    cmd.args(qemu_args(system, images, smp, mem_mib, netns.tap()));
+    cmd.args(qemu_args(system, images, smp, mem_mib));
     let started = Instant::now();
     let mut session = Session::start(netns.wrap(&cmd), log, started + timeout)?;
     session
@@ -157,7 +166,7 @@ mod tests {
     }
 
     fn line(system: System) -> String {
-        qemu_args(system, &images(), 2, 256, "hbtap0")
+        qemu_args(system, &images(), 2, 256)
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
             .collect::<Vec<_>>()
@@ -169,9 +178,9 @@ mod tests {
         let (h, l) = (line(System::Halyard), line(System::Linux));
         let common = "-machine q35 -cpu qemu64 -m 256 -smp 2 -accel tcg,thread=multi -kernel ";
         assert!(h.starts_with(common) && l.starts_with(common), "{h}\n{l}");
-        let nic = "-netdev tap,id=net0,ifname=hbtap0,script=no,downscript=no \
-                   -device virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56";
-        assert!(h.ends_with(nic) && l.ends_with(nic));
+        let nic = "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
+                   -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56,romfile= -serial";
+        assert!(h.contains(nic) && l.contains(nic), "{h}");
         assert!(l.contains("-kernel /r/vmlinuz -initrd /r/initramfs.cpio.gz -append"));
         assert!(!l.contains("fw_cfg") && h.contains("-fw_cfg name=opt/halyard/ksyms"));
         assert!(h.contains("-kernel /r/halyard -append") && !h.contains("-initrd"));

@@ -22,7 +22,10 @@ pub fn run_in<T: Send + 'static>(
         // namespace of this new thread, which owns nothing yet.
         let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
         if rc != 0 {
-            return Err(format!("setns into {path}: {}", std::io::Error::last_os_error()));
+            return Err(format!(
+                "setns into {path}: {}",
+                std::io::Error::last_os_error()
+            ));
         }
         drop(ns);
         f()

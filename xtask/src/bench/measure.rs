@@ -16,15 +16,18 @@ const IO_TIMEOUT: Duration = Duration::from_secs(5);
 fn connect(addr: SocketAddr) -> Result<TcpStream, String> {
     let s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
         .map_err(|e| format!("connect {addr}: {e}"))?;
-    s.set_read_timeout(Some(IO_TIMEOUT)).map_err(|e| e.to_string())?;
-    s.set_write_timeout(Some(IO_TIMEOUT)).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(IO_TIMEOUT))
+        .map_err(|e| e.to_string())?;
+    s.set_write_timeout(Some(IO_TIMEOUT))
+        .map_err(|e| e.to_string())?;
     s.set_nodelay(true).map_err(|e| e.to_string())?;
     Ok(s)
 }
 
 /// Sends `payload` and reads back exactly as many bytes; they must be equal.
 fn round_trip(s: &mut TcpStream, payload: &[u8], back: &mut [u8]) -> Result<(), String> {
-    s.write_all(payload).map_err(|e| format!("echo write: {e}"))?;
+    s.write_all(payload)
+        .map_err(|e| format!("echo write: {e}"))?;
     s.read_exact(back).map_err(|e| format!("echo read: {e}"))?;
     if back != payload {
         return Err("echo returned different bytes".to_string());
@@ -66,7 +69,12 @@ pub struct RoundTrips {
 
 /// `size`-byte request/response round trips on one TCP_NODELAY connection to the echo
 /// service, at most `count` or `limit` long.
-pub fn request_response(addr: SocketAddr, size: usize, count: u32, limit: Duration) -> Result<RoundTrips, String> {
+pub fn request_response(
+    addr: SocketAddr,
+    size: usize,
+    count: u32,
+    limit: Duration,
+) -> Result<RoundTrips, String> {
     let mut s = connect(addr)?;
     let payload: Vec<u8> = (0..size).map(|i| i as u8).collect();
     let mut back = vec![0u8; size];
@@ -111,7 +119,8 @@ pub fn bulk_to_guest(addr: SocketAddr, bytes: u64, limit: Duration) -> Result<f6
     let mut sent = 0u64;
     while sent < bytes && start.elapsed() < limit {
         let n = chunk.len().min((bytes - sent) as usize);
-        s.write_all(&chunk[..n]).map_err(|e| format!("bulk write after {sent} bytes: {e}"))?;
+        s.write_all(&chunk[..n])
+            .map_err(|e| format!("bulk write after {sent} bytes: {e}"))?;
         sent += n as u64;
     }
     s.shutdown(Shutdown::Write).map_err(|e| e.to_string())?;
@@ -187,7 +196,10 @@ mod tests {
     #[test]
     fn a_silent_port_is_an_error_within_the_deadline() {
         // Bind and drop: nothing listens there any more.
-        let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
         let err = wait_for_echo(addr, Instant::now() + Duration::from_millis(200)).unwrap_err();
         assert!(err.starts_with("no echo answer in time"), "{err}");
     }

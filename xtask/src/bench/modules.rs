@@ -32,7 +32,9 @@ pub fn find_modules(dir: &Path) -> BTreeMap<String, PathBuf> {
     let mut found = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
@@ -115,7 +117,15 @@ mod tests {
         // The real graph of Debian 12's cloud kernel.
         let graph: BTreeMap<&str, &[&str]> = BTreeMap::from([
             ("virtio_net", &["virtio_ring", "virtio", "net_failover"][..]),
-            ("virtio_pci", &["virtio_ring", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio"]),
+            (
+                "virtio_pci",
+                &[
+                    "virtio_ring",
+                    "virtio_pci_modern_dev",
+                    "virtio_pci_legacy_dev",
+                    "virtio",
+                ],
+            ),
             ("virtio", &["virtio_ring"]),
             ("net_failover", &["failover"]),
             ("failover", &[]),
@@ -123,7 +133,11 @@ mod tests {
             ("virtio_pci_modern_dev", &[]),
             ("virtio_pci_legacy_dev", &[]),
         ]);
-        let deps = |n: &str| graph.get(n).map(|d| d.iter().map(|s| s.to_string()).collect());
+        let deps = |n: &str| {
+            graph
+                .get(n)
+                .map(|d| d.iter().map(|s| s.to_string()).collect())
+        };
         let order = load_order(NIC_MODULES, &deps, &|_| false).unwrap();
         assert_eq!(
             order,
@@ -151,7 +165,9 @@ mod tests {
             .unwrap_err()
             .contains("virtio_pci"));
         let cyclic = |n: &str| Some(vec![if n == "a" { "b" } else { "a" }.to_string()]);
-        assert!(load_order(&["a"], &cyclic, &|_| false).unwrap_err().contains("cycle"));
+        assert!(load_order(&["a"], &cyclic, &|_| false)
+            .unwrap_err()
+            .contains("cycle"));
     }
 
     #[test]

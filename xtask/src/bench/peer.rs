@@ -53,7 +53,9 @@ pub fn prepare(paths: &Paths) -> Result<Peer, String> {
         "xtask: bench: Linux peer {version}: {} and {} ({} KiB)",
         paths.show(&vmlinuz),
         paths.show(&initramfs),
-        std::fs::metadata(&initramfs).map(|m| m.len() / 1024).unwrap_or(0)
+        std::fs::metadata(&initramfs)
+            .map(|m| m.len() / 1024)
+            .unwrap_or(0)
     );
     Ok(Peer {
         vmlinuz,
@@ -69,7 +71,10 @@ fn fetch_and_unpack(debs: &Path, root: &Path) -> Result<(), String> {
     let image = image_package(&depends)
         .ok_or_else(|| format!("{KERNEL_META} depends on no kernel image: `{depends}`"))?;
     download(debs, &[&image])?;
-    for deb in [find_deb(debs, &format!("{image}_"))?, find_deb(debs, &format!("{BUSYBOX_PACKAGE}_"))?] {
+    for deb in [
+        find_deb(debs, &format!("{image}_"))?,
+        find_deb(debs, &format!("{BUSYBOX_PACKAGE}_"))?,
+    ] {
         run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(root))?;
     }
     Ok(())
@@ -92,16 +97,19 @@ fn download(dir: &Path, packages: &[&str]) -> Result<(), String> {
         cmd.arg("download").args(packages).current_dir(dir);
         run(&mut cmd)
     };
-    attempt().or_else(|first| {
-        eprintln!("xtask: bench: apt-get download failed ({first}); apt-get update and retry");
-        run(Command::new("apt-get").arg("update"))?;
-        attempt()
-    })
+    attempt()
+        .or_else(|first| {
+            eprintln!("xtask: bench: apt-get download failed ({first}); apt-get update and retry");
+            run(Command::new("apt-get").arg("update"))?;
+            attempt()
+        })
+        .map(drop)
 }
 
 /// The `.deb` in `dir` whose file name starts with `prefix`.
 fn find_deb(dir: &Path, prefix: &str) -> Result<PathBuf, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     entries
         .flatten()
         .map(|e| e.path())
@@ -120,7 +128,8 @@ fn deb_field(deb: &Path, field: &str) -> Result<String, String> {
 /// `boot/vmlinuz-<version>` in the unpacked tree, and the version.
 fn find_kernel(root: &Path) -> Result<(PathBuf, String), String> {
     let boot = root.join("boot");
-    let entries = std::fs::read_dir(&boot).map_err(|e| format!("cannot read {}: {e}", boot.display()))?;
+    let entries =
+        std::fs::read_dir(&boot).map_err(|e| format!("cannot read {}: {e}", boot.display()))?;
     entries
         .flatten()
         .find_map(|e| {
@@ -136,10 +145,17 @@ fn find_kernel(root: &Path) -> Result<(PathBuf, String), String> {
 fn build_netsvc(paths: &Paths) -> Result<(), String> {
     eprintln!("xtask: bench: building netsvc (static)");
     let mut cmd = cargo();
-    cmd.args(["build", "--release", "-p", "netsvc", "--target", "x86_64-unknown-linux-gnu"])
-        .current_dir(&paths.root)
-        .env("RUSTFLAGS", "-C target-feature=+crt-static")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    cmd.args([
+        "build",
+        "--release",
+        "-p",
+        "netsvc",
+        "--target",
+        "x86_64-unknown-linux-gnu",
+    ])
+    .current_dir(&paths.root)
+    .env("RUSTFLAGS", "-C target-feature=+crt-static")
+    .env_remove("CARGO_ENCODED_RUSTFLAGS");
     let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
     if status.success() {
         Ok(())
@@ -155,24 +171,69 @@ fn initramfs_archive(root: &Path, version: &str, netsvc: &Path) -> Result<Vec<u8
     let found = modules::find_modules(&module_dir);
     let config = std::fs::read_to_string(root.join("boot").join(format!("config-{version}")))
         .unwrap_or_default();
-    let deps_of = |name: &str| found.get(name).and_then(|p| std::fs::read(p).ok()).map(|b| modules::depends(&b));
-    let order = modules::load_order(modules::NIC_MODULES, &deps_of, &|n| modules::built_in(&config, n))?;
-    let mut entries: Vec<Entry> = ["bin", "dev", "etc", "lib", "lib/modules", "proc", "sys", "tmp"]
-        .iter()
-        .map(|d| Entry::Dir { path: d.to_string() })
-        .collect();
-    entries.push(Entry::CharDev { path: "dev/console".into(), major: 5, minor: 1 });
-    entries.push(Entry::File { path: "bin/busybox".into(), mode: 0o755, data: read(&root.join("bin/busybox"))? });
-    entries.push(Entry::Symlink { path: "bin/sh".into(), target: "busybox".into() });
-    entries.push(Entry::File { path: "bin/netsvc".into(), mode: 0o755, data: read(netsvc)? });
+    let deps_of = |name: &str| {
+        found
+            .get(name)
+            .and_then(|p| std::fs::read(p).ok())
+            .map(|b| modules::depends(&b))
+    };
+    let order = modules::load_order(modules::NIC_MODULES, &deps_of, &|n| {
+        modules::built_in(&config, n)
+    })?;
+    let mut entries: Vec<Entry> = [
+        "bin",
+        "dev",
+        "etc",
+        "lib",
+        "lib/modules",
+        "proc",
+        "sys",
+        "tmp",
+    ]
+    .iter()
+    .map(|d| Entry::Dir {
+        path: d.to_string(),
+    })
+    .collect();
+    entries.push(Entry::CharDev {
+        path: "dev/console".into(),
+        major: 5,
+        minor: 1,
+    });
+    entries.push(Entry::File {
+        path: "bin/busybox".into(),
+        mode: 0o755,
+        data: read(&root.join("bin/busybox"))?,
+    });
+    entries.push(Entry::Symlink {
+        path: "bin/sh".into(),
+        target: "busybox".into(),
+    });
+    entries.push(Entry::File {
+        path: "bin/netsvc".into(),
+        mode: 0o755,
+        data: read(netsvc)?,
+    });
     for name in &order {
         let data = read(&found[name.as_str()])?;
-        entries.push(Entry::File { path: format!("lib/modules/{name}.ko"), mode: 0o644, data });
+        entries.push(Entry::File {
+            path: format!("lib/modules/{name}.ko"),
+            mode: 0o644,
+            data,
+        });
     }
     let mut order_file = order.join("\n");
     order_file.push('\n');
-    entries.push(Entry::File { path: "etc/modules.order".into(), mode: 0o644, data: order_file.into_bytes() });
-    entries.push(Entry::File { path: "init".into(), mode: 0o755, data: INIT_SCRIPT.as_bytes().to_vec() });
+    entries.push(Entry::File {
+        path: "etc/modules.order".into(),
+        mode: 0o644,
+        data: order_file.into_bytes(),
+    });
+    entries.push(Entry::File {
+        path: "init".into(),
+        mode: 0o755,
+        data: INIT_SCRIPT.as_bytes().to_vec(),
+    });
     Ok(cpio::archive(&entries))
 }
 
@@ -180,7 +241,8 @@ fn initramfs_archive(root: &Path, version: &str, netsvc: &Path) -> Result<Vec<u8
 fn gzip_to(data: &[u8], out: &Path) -> Result<(), String> {
     use std::io::Write;
     use std::process::Stdio;
-    let file = std::fs::File::create(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let file =
+        std::fs::File::create(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let mut child = Command::new("gzip")
         .args(["-6", "-n", "-c"])
         .stdin(Stdio::piped())
@@ -197,7 +259,9 @@ fn gzip_to(data: &[u8], out: &Path) -> Result<(), String> {
 
 /// Runs `cmd`; its stdout, or an error naming it with its stderr.
 fn run(cmd: &mut Command) -> Result<String, String> {
-    let out = cmd.output().map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
@@ -230,7 +294,13 @@ mod tests {
     #[test]
     fn the_init_script_configures_the_nic_and_prints_the_marker() {
         assert!(INIT_SCRIPT.starts_with("#!/bin/busybox sh\n"));
-        for part in ["mount -t devtmpfs", "insmod", "ip=*", "echo \"NET-UP $addr\"", "/bin/netsvc &"] {
+        for part in [
+            "mount -t devtmpfs",
+            "insmod",
+            "ip=*",
+            "echo \"NET-UP $addr\"",
+            "/bin/netsvc &",
+        ] {
             assert!(INIT_SCRIPT.contains(part), "{part}");
         }
     }

@@ -61,9 +61,6 @@ rtt min/avg/max/mdev = 0.398/0.776/1.520/0.528 ms
     #[test]
     fn arguments_bound_count_and_time() {
         let a = args("192.168.100.2", 50, 20);
-        assert_eq!(
-            a.join(" "),
-            "-n -c 50 -i 0.020 -W 1 -w 6 192.168.100.2"
-        );
+        assert_eq!(a.join(" "), "-n -c 50 -i 0.020 -W 1 -w 6 192.168.100.2");
     }
 }

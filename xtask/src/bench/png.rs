@@ -16,7 +16,11 @@ pub fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -102,7 +106,11 @@ mod tests {
     /// Undoes [`zlib_stored`] by walking the stored blocks.
     fn unstore(z: &[u8]) -> Vec<u8> {
         assert_eq!(&z[..2], &[0x78, 0x01]);
-        assert_eq!(((u16::from(z[0]) << 8) | u16::from(z[1])) % 31, 0, "zlib header check");
+        assert_eq!(
+            ((u16::from(z[0]) << 8) | u16::from(z[1])) % 31,
+            0,
+            "zlib header check"
+        );
         let mut at = 2;
         let mut out = Vec::new();
         loop {

@@ -135,7 +135,11 @@ pub fn json(results: &Results) -> String {
     let _ = writeln!(out, "  \"mode\": {},", json_string(&m.mode));
     let _ = writeln!(out, "  \"rounds\": {},", m.rounds);
     let _ = writeln!(out, "  \"started_unix\": {},", m.started_unix);
-    let _ = writeln!(out, "  \"duration_s\": {},", json_number(Some(m.duration_s)));
+    let _ = writeln!(
+        out,
+        "  \"duration_s\": {},",
+        json_number(Some(m.duration_s))
+    );
     out.push_str("  \"rows\": [\n");
     let rows: Vec<String> = results
         .rows
@@ -180,12 +184,24 @@ mod tests {
         };
         let mut r = Results::new(meta, &[1]);
         for round in 0..2 {
-            r.record(1, System::Linux, "rr_rate", round, Ok(2000.0 + 100.0 * round as f64));
+            r.record(
+                1,
+                System::Linux,
+                "rr_rate",
+                round,
+                Ok(2000.0 + 100.0 * round as f64),
+            );
             r.record(1, System::Halyard, "rr_rate", round, Ok(1000.0));
             r.record(1, System::Linux, "ping_p50", round, Ok(0.5));
             r.record(1, System::Halyard, "ping_p50", round, Ok(0.25));
         }
-        r.record(1, System::Halyard, "http_rate", 0, Err("no \"NET-UP\" | line".into()));
+        r.record(
+            1,
+            System::Halyard,
+            "http_rate",
+            0,
+            Err("no \"NET-UP\" | line".into()),
+        );
         r
     }
 
@@ -197,12 +213,24 @@ mod tests {
         assert_eq!(table.len(), METRICS.len());
         let rr = table.iter().find(|l| l.contains("req/resp rate")).unwrap();
         // Linux median 2050; ratios 1000/2000 and 1000/2100 -> median ~0.488, worse.
-        assert!(rr.contains("| 1000 (n=2) | 2050 (n=2) | 0.49 (worse) |"), "{rr}");
-        let ping = table.iter().find(|l| l.contains("ping RTT median")).unwrap();
-        assert!(ping.ends_with("| 0.250 (n=2) | 0.500 (n=2) | 0.50 |"), "{ping}");
+        assert!(
+            rr.contains("| 1000 (n=2) | 2050 (n=2) | 0.49 (worse) |"),
+            "{rr}"
+        );
+        let ping = table
+            .iter()
+            .find(|l| l.contains("ping RTT median"))
+            .unwrap();
+        assert!(
+            ping.ends_with("| 0.250 (n=2) | 0.500 (n=2) | 0.50 |"),
+            "{ping}"
+        );
         let http = table.iter().find(|l| l.contains("HTTP")).unwrap();
         // The reason is kept, with the table separator neutralised.
-        assert!(http.contains("not available: no \"NET-UP\" / line"), "{http}");
+        assert!(
+            http.contains("not available: no \"NET-UP\" / line"),
+            "{http}"
+        );
     }
 
     #[test]

@@ -43,8 +43,18 @@ pub struct Metric {
     pub better: Better,
 }
 
-const fn metric(id: &'static str, label: &'static str, unit: &'static str, better: Better) -> Metric {
-    Metric { id, label, unit, better }
+const fn metric(
+    id: &'static str,
+    label: &'static str,
+    unit: &'static str,
+    better: Better,
+) -> Metric {
+    Metric {
+        id,
+        label,
+        unit,
+        better,
+    }
 }
 
 /// Every metric, in report order.
@@ -57,17 +67,17 @@ pub const METRICS: &[Metric] = &[
     metric("rr_rate", "TCP 64 B req/resp rate", "1/s", Better::Higher),
     metric("rr_p50", "TCP 64 B req/resp p50", "us", Better::Lower),
     metric("rr_p99", "TCP 64 B req/resp p99", "us", Better::Lower),
-    metric("conn_rate", "connect+echo+close rate", "1/s", Better::Higher),
+    metric(
+        "conn_rate",
+        "connect+echo+close rate",
+        "1/s",
+        Better::Higher,
+    ),
     metric("bulk_in", "bulk host to guest", "MB/s", Better::Higher),
     metric("bulk_out", "bulk guest to host", "MB/s", Better::Higher),
     metric("http_rate", "HTTP requests (wrk)", "1/s", Better::Higher),
     metric("min_mem", "smallest -m that passes", "MiB", Better::Lower),
 ];
-
-/// The metric called `id`.
-pub fn metric_by_id(id: &str) -> Option<&'static Metric> {
-    METRICS.iter().find(|m| m.id == id)
-}
 
 /// One system's values for one row.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -208,9 +218,10 @@ impl Results {
     /// Why `system` has no value in some row, if it lacks any: the first such reason.
     pub fn first_gap(&self, system: System) -> Option<String> {
         self.rows.iter().find_map(|row| {
-            row.cell(system).median().err().map(|e| {
-                format!("smp {} {}: {e}", row.smp, row.metric.label)
-            })
+            row.cell(system)
+                .median()
+                .err()
+                .map(|e| format!("smp {} {}: {e}", row.smp, row.metric.label))
         })
     }
 }
@@ -237,19 +248,27 @@ mod tests {
     fn rows_pair_rounds_where_both_systems_have_values() {
         let mut r = Results::new(Meta::default(), &[1, 2]);
         assert_eq!(r.rows.len(), 2 * METRICS.len());
-        for (round, (h, l)) in [(Some(4.0), Some(2.0)), (None, Some(9.0)), (Some(3.0), Some(3.0))]
-            .into_iter()
-            .enumerate()
+        for (round, (h, l)) in [
+            (Some(4.0), Some(2.0)),
+            (None, Some(9.0)),
+            (Some(3.0), Some(3.0)),
+        ]
+        .into_iter()
+        .enumerate()
         {
             let to = |v: Option<f64>| v.ok_or_else(|| "lost".to_string());
             r.record(2, System::Halyard, "rr_rate", round, to(h));
             r.record(2, System::Linux, "rr_rate", round, to(l));
         }
-        let row = r.rows.iter().find(|x| x.smp == 2 && x.metric.id == "rr_rate").unwrap();
+        let row = r
+            .rows
+            .iter()
+            .find(|x| x.smp == 2 && x.metric.id == "rr_rate")
+            .unwrap();
         // Pairs (4,2) and (3,3): ratios 2 and 1, median 1.5.
         assert_eq!(row.ratio(), Some(1.5));
         assert_eq!(row.linux.median(), Ok(3.0));
-        assert_eq!(metric_by_id("rr_rate").unwrap().better, Better::Higher);
+        assert_eq!(row.metric.better, Better::Higher);
     }
 
     #[test]

@@ -79,7 +79,10 @@ Transfer/sec:    616.01KB
 
     #[test]
     fn errors_and_garbage_are_not_rates() {
-        let bad = GOOD.replace("Requests/sec", "  Non-2xx or 3xx responses: 12\nRequests/sec");
+        let bad = GOOD.replace(
+            "Requests/sec",
+            "  Non-2xx or 3xx responses: 12\nRequests/sec",
+        );
         assert_eq!(
             parse(&bad),
             Err("wrk: 12 responses were not 2xx/3xx".to_string())
