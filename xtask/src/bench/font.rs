@@ -50,6 +50,7 @@ pub fn glyph(c: char) -> [u8; HEIGHT] {
         '.' => [0, 0, 0, 0, 0, 0x0c, 0x0c],
         ',' => [0, 0, 0, 0, 0x0c, 0x04, 0x08],
         ':' => [0, 0x0c, 0x0c, 0, 0x0c, 0x0c, 0],
+        ';' => [0, 0x0c, 0x0c, 0, 0x0c, 0x04, 0x08],
         '-' => [0, 0, 0, 0x1f, 0, 0, 0],
         '+' => [0, 0x04, 0x04, 0x1f, 0x04, 0x04, 0],
         '=' => [0, 0, 0x1f, 0, 0x1f, 0, 0],
@@ -71,7 +72,7 @@ mod tests {
     fn glyphs_fit_their_box_and_letters_are_distinct() {
         let chars: Vec<char> = ('A'..='Z')
             .chain('0'..='9')
-            .chain(" .,:-+=/()<>%".chars())
+            .chain(" .,:;-+=/()<>%".chars())
             .collect();
         for (i, &c) in chars.iter().enumerate() {
             let g = glyph(c);

@@ -128,6 +128,7 @@ pub fn boot(
     log: &std::path::Path,
     timeout: Duration,
 ) -> Result<Guest, String> {
+    let log_name = Paths::repo().show(log);
     let mut cmd = Command::new(QEMU);
     cmd.args(qemu_args(system, images, smp, mem_mib));
     let started = Instant::now();
@@ -136,10 +137,9 @@ pub fn boot(
         .expect_line("the NET-UP line", |l| l.contains("NET-UP "))
         .map_err(|e| {
             format!(
-                "{} with -smp {smp} -m {mem_mib}: {e} (within {} s of QEMU start; serial log {})",
-                system.name(),
+                "{e} ({} s budget at -smp {smp} -m {mem_mib}; serial log {})",
                 timeout.as_secs(),
-                log.display()
+                log_name
             )
         })?;
     Ok(Guest {
