@@ -71,7 +71,7 @@ impl Budget {
             Budget {
                 rounds: 2,
                 smps: &[1, 2],
-                boot_timeout: Duration::from_secs(40),
+                boot_timeout: Duration::from_secs(30),
                 pings: 30,
                 rr_count: 3_000,
                 rr_time: Duration::from_secs(3),
