@@ -350,7 +350,7 @@ impl Bench<'_> {
         let step = self.budget.mem_step;
         memsize::smallest_passing(MEM_SEARCH_LOW, MEM_MIB, step, |mem| {
             let log = self.log(system, smp, &format!("mem{mem}"));
-            let guest = guest::boot(
+            let passed = guest::boot(
                 system,
                 self.images,
                 self.netns,
@@ -358,12 +358,12 @@ impl Bench<'_> {
                 mem,
                 &log,
                 self.budget.boot_timeout,
-            )?;
-            let passed = self.first_echo(&guest).map(|_| ());
-            eprintln!(
-                "xtask: bench:   -m {mem}: {}",
-                if passed.is_ok() { "passes" } else { "fails" }
-            );
+            )
+            .and_then(|guest| self.first_echo(&guest).map(drop));
+            match &passed {
+                Ok(()) => eprintln!("xtask: bench:   -m {mem}: passes"),
+                Err(e) => eprintln!("xtask: bench:   -m {mem}: fails: {e}"),
+            }
             passed
         })
     }
