@@ -1,8 +1,10 @@
 //! Kernel configuration from the command line (`-append` in QEMU).
 //!
 //! Recognised words (docs/console-protocol.md): `log=LEVEL`, `panic=halt|exit`,
-//! `test=NAME`, `lockdep=on|off` (the lock validator; on by default). Anything else is reported once and ignored, so a typo never stops a boot.
+//! `test=NAME`, `lockdep=on|off` (the lock validator; on by default), and
+//! `ip=A/N gw=G dns=D` (static network configuration; DHCP without it). Anything else is reported once and ignored, so a typo never stops a boot.
 use firmware::cmdline::Cmdline;
+use halyard_net::IfaceConfig;
 
 use crate::console::log::{self, Level};
 
@@ -12,9 +14,11 @@ pub struct Config {
     pub test: Option<&'static str>,
     /// Whether the lock validator checks acquisitions (`lockdep=on|off`).
     pub lockdep: bool,
+    /// Static network configuration (`ip=A/N gw=G dns=D`); DHCP when absent.
+    pub static_ip: Option<IfaceConfig>,
 }
 
-const KNOWN_KEYS: &[&str] = &["log", "panic", "test", "lockdep"];
+const KNOWN_KEYS: &[&str] = &["log", "panic", "test", "lockdep", "ip", "gw", "dns"];
 
 /// Applies the command line: sets the log level and panic behaviour, returns the rest.
 pub fn apply(text: &'static str) -> Config {
@@ -22,7 +26,7 @@ pub fn apply(text: &'static str) -> Config {
         Ok(c) => c,
         Err(e) => {
             crate::warn!("kernel command line {text:?} is malformed ({e:?}); using defaults");
-            return Config { test: None, lockdep: true };
+            return Config { test: None, lockdep: true, static_ip: None };
         }
     };
     if let Some(level) = cmdline.get("log") {
@@ -49,5 +53,19 @@ pub fn apply(text: &'static str) -> Config {
             true
         }
     };
-    Config { test: cmdline.get("test"), lockdep }
+    Config { test: cmdline.get("test"), lockdep, static_ip: static_ip(&cmdline) }
+}
+
+/// `ip=A/N [gw=G] [dns=D,...]` as an interface configuration, if `ip=` is present.
+fn static_ip(cmdline: &Cmdline) -> Option<IfaceConfig> {
+    let ip = cmdline.get("ip")?;
+    let mut text = alloc::format!("ip={ip}");
+    for key in ["gw", "dns"] {
+        if let Some(v) = cmdline.get(key) {
+            text.push_str(&alloc::format!(" {key}={v}"));
+        }
+    }
+    IfaceConfig::parse(&text)
+        .inspect_err(|e| crate::warn!("{text}: not a valid network configuration ({e:?}); using DHCP"))
+        .ok()
 }

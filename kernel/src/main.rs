@@ -19,6 +19,7 @@ mod irq;
 mod ktest;
 mod mm;
 mod monitor;
+mod net;
 mod panic;
 mod platform;
 mod rt;
@@ -84,6 +85,11 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     }
     stage_done("smp");
 
+    net::init(config.static_ip);
+    stage_done("net");
+
+    stage_done("monitor");
+    println!("{}", boot_stages::BOOT_OK);
     match config.test {
         Some(name) => {
             sched::spawn("ktest", move || ktest::run(name));
@@ -92,7 +98,5 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
             sched::spawn("monitor", || monitor::run());
         }
     }
-    stage_done("monitor");
-    println!("{}", boot_stages::BOOT_OK);
     sched::idle_loop()
 }

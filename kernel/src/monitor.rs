@@ -29,6 +29,11 @@ const COMMANDS: &[Command] = &[
     Command { name: "threads", help: "threads: id, name, CPU, state, run time", run: threads },
     Command { name: "softirqs", help: "softirq counters per CPU", run: softirqs },
     Command { name: "locks", help: "lock validator classes and counters", run: locks },
+    Command { name: "pci", help: "PCI functions, BARs and MSI-X", run: crate::drivers::pci::monitor_list },
+    Command { name: "counters", help: "network counters, NAME=VALUE (NAPI, driver, protocols)", run: crate::net::monitor_counters },
+    Command { name: "ifconfig", help: "network interface configuration", run: crate::net::monitor_ifconfig },
+    Command { name: "arp", help: "ARP cache", run: crate::net::monitor_arp },
+    Command { name: "ping", help: "ping ADDR [COUNT]: ICMP echo from the guest", run: crate::net::monitor_ping },
     Command { name: "poweroff", help: "leave QEMU with status 0", run: poweroff },
 ];
 

@@ -78,7 +78,9 @@ pub fn set_tick_hook(hook: Option<fn()>) {
 /// The LAPIC timer interrupt. Hardirq context.
 pub fn on_timer_interrupt(_: &mut InterruptFrame) {
     percpu::current().timer_ticks.fetch_add(1, Ordering::Relaxed);
-    crate::sched::on_tick(now_ns());
+    let now = now_ns();
+    crate::sched::on_tick(now);
+    crate::net::on_tick(now);
     let hook = TICK_HOOK.load(Ordering::Acquire);
     if hook != 0 {
         // SAFETY: only `set_tick_hook` stores here, and it stores `fn()` pointers.

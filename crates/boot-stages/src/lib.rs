@@ -28,6 +28,7 @@ pub const STAGES: &[Stage] = &[
     Stage { name: "interrupts", what: "legacy PIC masked, LAPIC and IOAPIC programmed" },
     Stage { name: "timer", what: "LAPIC timer and TSC calibrated against the PIT; monotonic clock running" },
     Stage { name: "smp", what: "every application processor online" },
+    Stage { name: "net", what: "network device probed (or found absent) and address configuration started" },
     Stage { name: "monitor", what: "serial monitor ready for commands" },
 ];
 

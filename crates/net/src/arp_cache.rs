@@ -109,6 +109,11 @@ impl ArpCache {
             .map(|e| e.mac)
     }
 
+    /// Every cached entry: (address, MAC, expiry), expired ones included.
+    pub fn entries(&self) -> impl Iterator<Item = (Ipv4Addr, EthernetAddress, Instant)> + '_ {
+        self.entries.iter().map(|(ip, e)| (*ip, e.mac, e.expires))
+    }
+
     /// True if `ip` is cached (even expired) or being resolved: RFC 826 says to update such
     /// entries from any ARP packet, not only those addressed to us.
     pub fn knows(&self, ip: Ipv4Addr) -> bool {
@@ -236,6 +241,14 @@ mod tests {
         c.poll(Instant::from_secs(70));
         assert!(!c.knows(IP));
         assert_eq!(c.poll_at(), None);
+    }
+
+    #[test]
+    fn entries_are_listed_with_their_expiry() {
+        let mut c = ArpCache::new(ArpConfig::default());
+        c.insert(IP, MAC, Instant::from_secs(10));
+        let listed: Vec<_> = c.entries().collect();
+        assert_eq!(listed, vec![(IP, MAC, Instant::from_secs(70))]);
     }
 
     #[test]

@@ -144,6 +144,11 @@ impl Interface {
         &self.counters
     }
 
+    /// The ARP cache: (address, MAC, expiry) for the `arp` monitor command.
+    pub fn arp_entries(&self) -> impl Iterator<Item = (Ipv4Addr, EthernetAddress, Instant)> + '_ {
+        self.arp.entries()
+    }
+
     /// The DHCP lease, if DHCP is running and bound.
     pub fn dhcp_lease(&self) -> Option<&Lease> {
         self.dhcp.as_ref().and_then(|d| d.lease())

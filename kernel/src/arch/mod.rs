@@ -8,6 +8,7 @@ pub mod idt;
 pub mod interrupts;
 pub mod ioapic;
 pub mod lapic;
+pub mod msi;
 pub mod percpu;
 pub mod pic;
 pub mod pit;

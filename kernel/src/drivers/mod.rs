@@ -1,2 +1,4 @@
 //! Device drivers.
 pub mod fw_cfg;
+pub mod pci;
+pub mod virtio_net;

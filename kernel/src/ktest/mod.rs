@@ -5,10 +5,12 @@
 mod bench;
 mod faults;
 mod lockdep;
+mod pci;
 mod redzone;
 mod sched;
 mod softirq;
 mod sse;
+mod virtio_net;
 
 use crate::arch::qemu;
 use crate::println;
@@ -30,6 +32,8 @@ const TESTS: &[(&str, fn() -> Verdict)] = &[
     ("seed-bh", softirq::seed_scenario),
     ("lockdep-bh", lockdep::bh_misuse),
     ("lockdep-order", lockdep::order_inversion),
+    ("pci", pci::run),
+    ("virtio-net", virtio_net::run),
     ("bench-sched", bench::run),
 ];
 

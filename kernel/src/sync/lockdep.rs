@@ -6,7 +6,8 @@
 //! softirq, hardirq: a handler does not nest inside the locks of the code it interrupted,
 //! it only runs on the same CPU). The validator's own state sits behind an unvalidated
 //! interrupt-off spin lock. It starts once the heap exists (it allocates) and can be
-//! switched off with `lockdep=off` to measure its cost. On a violation it prints the
+//! switched off with `lockdep=off` to measure its cost, or compiled out by building
+//! without the `lockdep` feature. On a violation it prints the
 //! report (both acquisition sites, both contexts) and panics.
 use core::panic::Location;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -101,7 +102,7 @@ fn class_id(class: &'static LockClass) -> Option<ClassId> {
 /// Checks and records an acquisition of `class` at `site` (after the lock's guard policy
 /// was applied, before spinning).
 pub fn acquire(class: &'static LockClass, site: &'static Location<'static>) {
-    if !ENABLED.load(Ordering::Acquire) {
+    if !cfg!(feature = "lockdep") || !ENABLED.load(Ordering::Acquire) {
         return;
     }
     let Some(id) = class_id(class) else { return };
@@ -130,7 +131,7 @@ pub fn acquire(class: &'static LockClass, site: &'static Location<'static>) {
 
 /// Records the release of `class`.
 pub fn release(class: &'static LockClass) {
-    if !ENABLED.load(Ordering::Acquire) {
+    if !cfg!(feature = "lockdep") || !ENABLED.load(Ordering::Acquire) {
         return;
     }
     let id = match class.id.load(Ordering::Acquire) {

@@ -1,0 +1,368 @@
+//! One virtio-net device: bring-up, the receive ring kept full, transmit with lazy
+//! completion reclaim, and the NAPI-facing poll / interrupt-enable pair.
+//!
+//! # Receive
+//! Every receive descriptor always holds a 2 KiB buffer (a header plus a full Ethernet
+//! frame fit; no GSO is negotiated, so the device never needs more). `poll_rx` hands each
+//! received frame to its caller straight from the DMA buffer, then reposts that buffer at
+//! once, so the ring is full again after every poll.
+//!
+//! # Transmit
+//! Frames are copied into one of the 2 KiB transmit buffers behind the virtio-net header
+//! and posted as a single descriptor. TX interrupts stay suppressed for good: completed
+//! buffers are reclaimed when the next frame is sent and on every receive poll, which is
+//! what Linux does too (a TX-completion interrupt per packet costs more than it saves).
+//!
+//! # Interrupts
+//! With MSI-X each queue has its own vector (the config-change one counts link events);
+//! the hardirq half (`irq_rx`) is in the parent module. Without MSI-X the device is polled.
+use alloc::vec::Vec;
+
+use virtio::features::{self, Features};
+use virtio::net_rx::{RxClassifier, RxDrop};
+use virtio::pci::{status, NO_VECTOR};
+use virtio::{net_hdr, negotiate, Buffer, NetHeader, RingLayout, RingMemory, SplitQueue};
+
+use super::counters::{add, COUNTERS};
+use super::dma::DmaRegion;
+use super::transport::{self, Transport, TransportError};
+use crate::drivers::pci::{Device, Msix};
+
+/// Receive and transmit buffer size.
+pub const BUFFER_SIZE: usize = 2048;
+/// Largest queue we set up (QEMU offers 256).
+const MAX_QUEUE_SIZE: u16 = 256;
+const RX_QUEUE: u16 = 0;
+const TX_QUEUE: u16 = 1;
+/// Device config: MAC address at 0, status at 6.
+const CONFIG_MAC: u64 = 0;
+const CONFIG_STATUS: u64 = 6;
+const STATUS_LINK_UP: u16 = 1;
+
+/// Features we use when offered; `VERSION_1` is required.
+const WANTED: u64 = features::NET_MAC | features::NET_STATUS | features::NET_MRG_RXBUF | features::RING_EVENT_IDX;
+
+/// Why bring-up failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitError {
+    NoDevice,
+    Transport(TransportError),
+    Features(virtio::FeatureError),
+    /// The device cleared FEATURES_OK: it refused our feature set.
+    FeaturesRefused,
+    /// Queue `n` is missing or has an unusable size.
+    BadQueue(u16),
+    /// The device refused an MSI-X table entry for a queue.
+    VectorRefused(u16),
+    OutOfMemory,
+}
+
+/// Why a frame was not sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxError {
+    /// Every transmit buffer is in flight; retry after the device completes some.
+    Full,
+    /// Larger than a transmit buffer can hold.
+    TooLarge,
+}
+
+/// How the device interrupts us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InterruptMode {
+    /// One MSI-X vector (CPU vector number) per source.
+    PerQueue { config: u8, rx: u8, tx: u8 },
+    /// Every source on one vector (the MSI-X table has fewer than three entries).
+    Shared(u8),
+    /// No MSI-X: the owner must poll.
+    Polling,
+}
+
+/// MSI-X table entries used in per-queue mode.
+pub(super) const ENTRY_CONFIG: u16 = 0;
+pub(super) const ENTRY_RX: u16 = 1;
+pub(super) const ENTRY_TX: u16 = 2;
+
+/// One virtqueue with its ring memory and buffers.
+struct Ring {
+    queue: SplitQueue<u16>,
+    notify: u64,
+    index: u16,
+    buffers: DmaRegion,
+}
+
+impl Ring {
+    fn buffer_phys(&self, slot: u16) -> u64 {
+        self.buffers.phys(usize::from(slot) * BUFFER_SIZE)
+    }
+
+    /// Kicks the device if it asked for it; returns whether it did.
+    fn kick_if_needed(&mut self) -> bool {
+        let needed = self.queue.notify_needed();
+        if needed {
+            transport::notify(self.notify, self.index);
+        }
+        needed
+    }
+}
+
+/// A running virtio-net device.
+pub struct VirtioNet {
+    transport: Transport,
+    mac: [u8; 6],
+    features: Features,
+    rx: Ring,
+    rx_classifier: RxClassifier,
+    tx: Ring,
+    tx_free: Vec<u16>,
+    interrupts: InterruptMode,
+    msix: Option<Msix>,
+}
+
+impl VirtioNet {
+    /// Brings up `dev`: negotiation, queues, interrupts (`msix`: the mapped table and how
+    /// its entries are used; `None` = polling), receive ring filled, DRIVER_OK.
+    pub fn init(dev: &Device, msix: Option<(Msix, InterruptMode)>) -> Result<VirtioNet, InitError> {
+        let transport = Transport::probe(dev).map_err(InitError::Transport)?;
+        dev.enable_memory_and_dma();
+        transport.reset().map_err(InitError::Transport)?;
+        transport.add_status(status::ACKNOWLEDGE | status::DRIVER);
+        let result = Self::setup(transport, msix);
+        if let Err(e) = &result {
+            crate::warn!("virtio-net {}: bring-up failed: {e:?}", dev.addr);
+        }
+        result
+    }
+
+    fn setup(transport: Transport, msix: Option<(Msix, InterruptMode)>) -> Result<VirtioNet, InitError> {
+        let fail = |t: &Transport, e: InitError| {
+            t.add_status(status::FAILED);
+            Err(e)
+        };
+        let offered = transport.device_features();
+        let features = match negotiate(offered, WANTED, features::VERSION_1) {
+            Ok(f) => f,
+            Err(e) => return fail(&transport, InitError::Features(e)),
+        };
+        transport.set_driver_features(features.0);
+        transport.add_status(status::FEATURES_OK);
+        if transport.status() & status::FEATURES_OK == 0 {
+            return fail(&transport, InitError::FeaturesRefused);
+        }
+        if transport.num_queues() < 2 {
+            return fail(&transport, InitError::BadQueue(TX_QUEUE));
+        }
+        let (entries, interrupts, msix) = match msix {
+            Some((table, mode @ InterruptMode::PerQueue { .. })) => ([ENTRY_CONFIG, ENTRY_RX, ENTRY_TX], mode, Some(table)),
+            Some((table, mode)) => ([0, 0, 0], mode, Some(table)),
+            None => ([NO_VECTOR; 3], InterruptMode::Polling, None),
+        };
+        transport.set_config_vector(entries[0]);
+        let event_idx = features.has(features::RING_EVENT_IDX);
+        let rx = match setup_queue(&transport, RX_QUEUE, entries[1], event_idx) {
+            Ok(r) => r,
+            Err(e) => return fail(&transport, e),
+        };
+        let tx = match setup_queue(&transport, TX_QUEUE, entries[2], event_idx) {
+            Ok(r) => r,
+            Err(e) => return fail(&transport, e),
+        };
+        let mac = if features.has(features::NET_MAC) {
+            core::array::from_fn(|i| transport.device_config_u8(CONFIG_MAC + i as u64).unwrap_or(0))
+        } else {
+            [0x02, 0, 0, 0, 0, 1] // locally administered
+        };
+        let tx_free = (0..tx.queue.size()).rev().collect();
+        let mut net = VirtioNet {
+            transport,
+            mac,
+            features,
+            rx,
+            rx_classifier: RxClassifier::new(features.has(features::NET_MRG_RXBUF)),
+            tx,
+            tx_free,
+            interrupts,
+            msix,
+        };
+        net.tx.queue.disable_interrupts();
+        for slot in 0..net.rx.queue.size() {
+            net.post_rx(slot);
+        }
+        if let Some(m) = &net.msix {
+            m.unmask_function();
+        }
+        net.transport.add_status(status::DRIVER_OK);
+        net.kick_rx();
+        Ok(net)
+    }
+
+    pub fn mac(&self) -> [u8; 6] {
+        self.mac
+    }
+
+    pub fn features(&self) -> Features {
+        self.features
+    }
+
+    pub fn interrupt_mode(&self) -> InterruptMode {
+        self.interrupts
+    }
+
+    /// Link state, when the device reports it (`STATUS` feature); else assumed up.
+    pub fn link_up(&self) -> bool {
+        !self.features.has(features::NET_STATUS)
+            || self.transport.device_config_u16(CONFIG_STATUS).is_some_and(|s| s & STATUS_LINK_UP != 0)
+    }
+
+    /// The RX ring's memory (for the lock-free interrupt switch of the hardirq handler).
+    pub(super) fn rx_ring_memory(&self) -> RingMemory {
+        self.rx.queue.memory().clone()
+    }
+
+    /// The device's RX used index.
+    pub fn rx_used_idx(&self) -> u16 {
+        self.rx.queue.device_used_idx()
+    }
+
+    /// Hands up to `budget` received frames (without the virtio-net header) to `f`,
+    /// reposting each buffer; also reclaims completed transmissions. Returns the number of
+    /// buffers consumed (dropped ones included), so `== budget` means "more may wait".
+    pub fn poll_rx(&mut self, budget: usize, mut f: impl FnMut(&[u8])) -> usize {
+        add(&COUNTERS.rx_polls, 1);
+        let mut done = 0;
+        while done < budget {
+            let Some(used) = self.rx.queue.pop_used() else { break };
+            done += 1;
+            let slot = used.token;
+            // SAFETY: the device returned this buffer and it is reposted only below,
+            // after `f` is done with the slice.
+            let buf = unsafe { self.rx.buffers.slice(usize::from(slot) * BUFFER_SIZE, BUFFER_SIZE) };
+            match self.rx_classifier.classify(buf, used.len as usize) {
+                Ok(frame) => {
+                    add(&COUNTERS.rx_packets, 1);
+                    add(&COUNTERS.rx_bytes, frame.len() as u64);
+                    f(&buf[frame]);
+                }
+                Err(RxDrop::Short) => add(&COUNTERS.rx_drop_short, 1),
+                Err(RxDrop::TooLong) => add(&COUNTERS.rx_drop_too_long, 1),
+                Err(RxDrop::Merged) => add(&COUNTERS.rx_drop_merged, 1),
+            }
+            self.post_rx(slot);
+        }
+        if done == budget {
+            add(&COUNTERS.rx_budget_exhausted, 1);
+        }
+        self.kick_rx();
+        self.reclaim_tx();
+        self.publish_queue_counters();
+        done
+    }
+
+    /// Asks for an RX interrupt at the next packet. Returns true when packets arrived in
+    /// the meantime: then interrupts are left off again and the caller must keep polling
+    /// (NAPI's re-check, closing the race between the last poll and the enable).
+    pub fn enable_rx_interrupts(&mut self) -> bool {
+        add(&COUNTERS.rx_irq_enables, 1);
+        let more = match self.interrupts {
+            InterruptMode::Polling => self.rx.queue.has_used(),
+            _ => {
+                let raced = self.rx.queue.enable_interrupts();
+                if raced {
+                    self.rx.queue.disable_interrupts();
+                }
+                raced
+            }
+        };
+        self.publish_queue_counters();
+        more
+    }
+
+    /// Sends one Ethernet frame (without FCS).
+    pub fn transmit(&mut self, frame: &[u8]) -> Result<(), TxError> {
+        if frame.len() > BUFFER_SIZE - net_hdr::LEN {
+            add(&COUNTERS.tx_drop_too_large, 1);
+            return Err(TxError::TooLarge);
+        }
+        self.reclaim_tx();
+        let Some(slot) = self.tx_free.pop() else {
+            add(&COUNTERS.tx_drop_full, 1);
+            return Err(TxError::Full);
+        };
+        let offset = usize::from(slot) * BUFFER_SIZE;
+        let total = net_hdr::LEN + frame.len();
+        // SAFETY: `slot` came from the free list, so the device does not own this buffer.
+        let buf = unsafe { self.tx.buffers.slice_mut(offset, total) };
+        let _ = NetHeader::default().emit(buf);
+        buf[net_hdr::LEN..].copy_from_slice(frame);
+        let desc = Buffer { addr: self.tx.buffer_phys(slot), len: total as u32, device_writable: false };
+        if let Err(e) = self.tx.queue.add(&[desc], slot) {
+            // Cannot happen (one descriptor per slot), but never lose the slot.
+            let (virtio::AddError::Full(s) | virtio::AddError::Empty(s)) = e;
+            self.tx_free.push(s);
+            add(&COUNTERS.tx_drop_full, 1);
+            return Err(TxError::Full);
+        }
+        add(&COUNTERS.tx_packets, 1);
+        add(&COUNTERS.tx_bytes, frame.len() as u64);
+        self.tx.kick_if_needed();
+        self.publish_queue_counters();
+        Ok(())
+    }
+
+    /// Takes back transmit buffers the device has finished with.
+    pub fn reclaim_tx(&mut self) {
+        while let Some(used) = self.tx.queue.pop_used() {
+            self.tx_free.push(used.token);
+            add(&COUNTERS.tx_reclaimed, 1);
+        }
+    }
+
+    fn post_rx(&mut self, slot: u16) {
+        let desc = Buffer { addr: self.rx.buffer_phys(slot), len: BUFFER_SIZE as u32, device_writable: true };
+        if self.rx.queue.add(&[desc], slot).is_err() {
+            add(&COUNTERS.rx_refill_failed, 1);
+        }
+    }
+
+    fn kick_rx(&mut self) {
+        self.rx.kick_if_needed();
+    }
+
+    /// Copies the queues' own counters into the driver's.
+    fn publish_queue_counters(&self) {
+        use core::sync::atomic::Ordering::Relaxed;
+        let (rx, tx) = (self.rx.queue.counters(), self.tx.queue.counters());
+        COUNTERS.rx_last_used_idx.store(u64::from(self.rx.queue.last_used_idx()), Relaxed);
+        COUNTERS.rx_drop_bad_used.store(rx.bad_used, Relaxed);
+        COUNTERS.rx_irq_enable_races.store(rx.enable_raced, Relaxed);
+        COUNTERS.rx_kicks.store(rx.notifies, Relaxed);
+        COUNTERS.rx_kicks_suppressed.store(rx.notifies_suppressed, Relaxed);
+        COUNTERS.tx_kicks.store(tx.notifies, Relaxed);
+        COUNTERS.tx_kicks_suppressed.store(tx.notifies_suppressed, Relaxed);
+    }
+}
+
+/// Sets up queue `index`: size, ring memory, buffers, MSI-X entry, enable.
+fn setup_queue(t: &Transport, index: u16, entry: u16, event_idx: bool) -> Result<Ring, InitError> {
+    t.select_queue(index);
+    let max = t.queue_size();
+    if max == 0 {
+        return Err(InitError::BadQueue(index));
+    }
+    // The largest power of two within both limits.
+    let size = 1u16 << (15 - max.min(MAX_QUEUE_SIZE).leading_zeros().min(15));
+    let layout = RingLayout::new(size).map_err(|_| InitError::BadQueue(index))?;
+    t.set_queue_size(size);
+    let ring = DmaRegion::alloc(layout.total_size()).ok_or(InitError::OutOfMemory)?;
+    let buffers = DmaRegion::alloc(usize::from(size) * BUFFER_SIZE).ok_or(InitError::OutOfMemory)?;
+    // SAFETY: the region is page-aligned, large enough for the layout, never freed, and
+    // used only through RingMemory views and by the device.
+    let mem = unsafe { RingMemory::new(ring.ptr(0), layout) }.ok_or(InitError::OutOfMemory)?;
+    let queue = SplitQueue::new(mem, event_idx);
+    t.set_queue_addresses(ring.phys(layout.desc_offset()), ring.phys(layout.avail_offset()), ring.phys(layout.used_offset()));
+    if t.set_queue_vector(entry) != entry {
+        return Err(InitError::VectorRefused(index));
+    }
+    let notify = t.queue_notify_address().ok_or(InitError::BadQueue(index))?;
+    t.enable_queue();
+    Ok(Ring { queue, notify, index, buffers })
+}

@@ -1,0 +1,155 @@
+//! The kernel's network stack: the virtio-net device and the host-tested `halyard-net`
+//! interface (Ethernet, ARP, IPv4, ICMP, UDP, DHCP), driven by the NET_RX softirq.
+//!
+//! # Contexts and locks
+//! The NIC's RX interrupt (hardirq) only suppresses further RX interrupts and raises
+//! NET_RX ([`napi`]). Everything else — polling the ring, running the protocols, sending
+//! replies — happens in NET_RX (softirq) or in threads (monitor commands, later sockets).
+//! Both the device and the stack are [`BhLock`]s, so a thread holding one can never be
+//! interrupted on its own CPU by a NET_RX that wants it (the seed's deadlock), and the
+//! lock validator checks that on every acquisition. When both are needed they are always
+//! taken device first, stack second ([`with_net`]).
+//!
+//! Threads use the network through [`with_net`] and the kernel UDP sockets of [`udp`]
+//! (blocking calls sleep on [`EVENT_WAITERS`]).
+//!
+//! # Timers
+//! The interface says when it next needs attention (`poll_at`: ARP retries, DHCP,
+//! reassembly expiry, ping timeouts); the timer tick raises NET_RX at that time.
+mod napi;
+mod ping;
+mod show;
+mod udp;
+
+use alloc::collections::VecDeque;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use halyard_net::{EthernetAddress, Event, IfaceConfig, Instant, Interface, InterfaceOptions};
+use preempt::Softirq;
+use spin::Once;
+
+pub use ping::monitor_ping;
+pub use show::{monitor_arp, monitor_counters, monitor_ifconfig};
+
+use crate::drivers::virtio_net::{self, InterruptMode, TxError, VirtioNet};
+use crate::irq::softirq;
+use crate::sched::WaitQueue;
+use crate::sync::{BhLock, LockClass};
+
+/// Events kept for threads that wait for them (ping replies); older ones are dropped.
+const MAX_EVENTS: usize = 256;
+
+/// The interface plus what threads wait for.
+pub struct NetStack {
+    pub iface: Interface,
+    /// Ping replies and timeouts, for `ping` callers.
+    pub events: VecDeque<Event>,
+    /// Frames the device refused (TX ring full, too large).
+    pub tx_refused: u64,
+}
+
+static STACK_CLASS: LockClass = LockClass::new("net.stack");
+static STACK: Once<BhLock<NetStack>> = Once::new();
+/// When the interface next wants `poll` (ns; u64::MAX = never), read by the tick.
+static NEXT_POLL_NS: AtomicU64 = AtomicU64::new(u64::MAX);
+/// The device has no usable interrupts: NET_RX runs on every tick instead.
+static POLLING: AtomicBool = AtomicBool::new(false);
+/// Woken whenever new events are queued.
+pub static EVENT_WAITERS: WaitQueue = WaitQueue::new();
+
+fn now() -> Instant {
+    Instant::from_nanos(crate::time::now_ns())
+}
+
+/// Brings the NIC up and configures the interface: statically from `ip=A/N gw=G dns=D`
+/// on the command line, else by DHCP. Prints `NET-UP <addr>/<prefix>` once configured.
+/// Boot CPU, process context, after interrupts and the scheduler are up. A machine
+/// without a NIC is not an error.
+pub fn init(static_config: Option<IfaceConfig>) {
+    let dev = match virtio_net::init() {
+        Ok(d) => d,
+        Err(e) => {
+            crate::info!("network: no usable NIC ({e:?})");
+            return;
+        }
+    };
+    let (mac, mode) = {
+        let d = dev.lock();
+        (d.mac(), d.interrupt_mode())
+    };
+    POLLING.store(matches!(mode, InterruptMode::Polling), Ordering::Release);
+    let mut iface = Interface::new(EthernetAddress(mac), InterfaceOptions::default());
+    match static_config {
+        Some(cfg) => {
+            announce(&cfg);
+            iface.configure(cfg);
+        }
+        None => iface.start_dhcp(crate::arch::cpu::rdtsc() as u32, now()),
+    }
+    STACK.call_once(|| BhLock::new(NetStack { iface, events: VecDeque::new(), tx_refused: 0 }, &STACK_CLASS));
+    softirq::register(Softirq::NetRx, napi::net_rx);
+    virtio_net::set_rx_notifier(napi::on_rx_interrupt);
+    // Send what configuration queued (gratuitous ARP, DHCP discover).
+    softirq::raise(Softirq::NetRx);
+    udp::start_echo_service();
+}
+
+fn announce(cfg: &IfaceConfig) {
+    crate::println!("NET-UP {}/{}", cfg.addr, cfg.prefix_len);
+}
+
+/// Runs `f` with the device and the stack locked (in that order), then sends what the
+/// stack queued, hands its events out and re-arms its timer. Process or softirq context;
+/// `None` when there is no network.
+pub fn with_net<R>(f: impl FnOnce(&mut VirtioNet, &mut NetStack) -> R) -> Option<R> {
+    let stack = STACK.get()?;
+    let dev = virtio_net::device()?;
+    let mut dev = dev.lock();
+    let mut stack = stack.lock();
+    let r = f(&mut dev, &mut stack);
+    flush(&mut dev, &mut stack);
+    Some(r)
+}
+
+fn flush(dev: &mut VirtioNet, stack: &mut NetStack) {
+    let t = now();
+    if stack.iface.poll_at().is_some_and(|at| at <= t) {
+        stack.iface.poll(t);
+    }
+    while let Some(frame) = stack.iface.dequeue_tx() {
+        if let Err(TxError::Full | TxError::TooLarge) = dev.transmit(&frame) {
+            stack.tx_refused += 1;
+        }
+    }
+    let mut woke = false;
+    while let Some(event) = stack.iface.next_event() {
+        match &event {
+            Event::Configured(cfg) => announce(cfg),
+            Event::UdpReadable { .. } => woke = true,
+            Event::EchoReply { .. } | Event::PingTimeout { .. } => {
+                if stack.events.len() == MAX_EVENTS {
+                    stack.events.pop_front();
+                }
+                stack.events.push_back(event);
+                woke = true;
+            }
+            other => crate::debug!("network event: {other:?}"),
+        }
+    }
+    let next = stack.iface.poll_at().map_or(u64::MAX, |at| at.as_nanos());
+    NEXT_POLL_NS.store(next, Ordering::Release);
+    if woke {
+        EVENT_WAITERS.wake_all();
+    }
+}
+
+/// The network part of the timer tick: raise NET_RX when the interface's timer is due
+/// (or on every tick for a device without interrupts). Hardirq context, lock-free.
+pub fn on_tick(now_ns: u64) {
+    if POLLING.load(Ordering::Relaxed) {
+        softirq::raise(Softirq::NetRx);
+    } else if NEXT_POLL_NS.load(Ordering::Acquire) <= now_ns {
+        NEXT_POLL_NS.store(u64::MAX, Ordering::Release);
+        softirq::raise(Softirq::NetRx);
+    }
+}

@@ -1,0 +1,85 @@
+//! NET_RX: the NAPI-style receive path.
+//!
+//! The RX interrupt suppresses further RX interrupts and raises NET_RX (that is all it
+//! does). The softirq polls the ring up to the device weight (64 frames) at a time and up
+//! to a round budget (300 frames or 2 ms). When a poll finds fewer frames than the weight
+//! the ring is drained: RX interrupts are re-enabled, and if frames raced in meanwhile
+//! (`enable_rx_interrupts` says so) polling simply continues. When the round budget runs
+//! out, NET_RX is raised again and the softirq machinery restarts it or hands it to
+//! `ksoftirqd`, so a flood cannot starve threads. Counters follow the seed's names: after
+//! any quiet period `NET_RX_SOFTIRQ_ENTRY_TOTAL == NET_RX_SOFTIRQ_EXIT_TOTAL`,
+//! `NET_RX_PROCESSING_HELD == 0` and the device's used index equals the last one
+//! processed.
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use halyard_net::{Instant, Rx};
+use preempt::Softirq;
+
+use crate::irq::softirq;
+use crate::time;
+
+/// Frames per poll of one device (Linux's default NAPI weight).
+pub const WEIGHT: usize = 64;
+/// Frames per NET_RX run before yielding (Linux's netdev_budget).
+pub const ROUND_BUDGET: usize = 300;
+/// Time per NET_RX run before yielding (Linux's netdev_budget_usecs).
+pub const ROUND_TIME_NS: u64 = 2_000_000;
+
+/// NAPI-level counters.
+pub struct NapiCounters {
+    pub softirq_entries: AtomicU64,
+    pub softirq_exits: AtomicU64,
+    /// NET_RX runs in progress right now (0 or more CPUs).
+    pub processing_held: AtomicU64,
+    pub round_budget_exhausted: AtomicU64,
+    pub frames: AtomicU64,
+    /// TCP segments received while no TCP engine is attached (dropped).
+    pub tcp_unhandled: AtomicU64,
+}
+
+pub static COUNTERS: NapiCounters = NapiCounters {
+    softirq_entries: AtomicU64::new(0),
+    softirq_exits: AtomicU64::new(0),
+    processing_held: AtomicU64::new(0),
+    round_budget_exhausted: AtomicU64::new(0),
+    frames: AtomicU64::new(0),
+    tcp_unhandled: AtomicU64::new(0),
+};
+
+/// The RX interrupt's notifier. Hardirq context: raise NET_RX, nothing else.
+pub fn on_rx_interrupt() {
+    softirq::raise(Softirq::NetRx);
+}
+
+/// The NET_RX softirq handler. Softirq context: interrupts on, bottom halves off.
+pub fn net_rx() {
+    COUNTERS.softirq_entries.fetch_add(1, Ordering::Relaxed);
+    COUNTERS.processing_held.fetch_add(1, Ordering::AcqRel);
+    let start = time::now_ns();
+    let mut total = 0;
+    loop {
+        let outcome = super::with_net(|dev, stack| {
+            let t = Instant::from_nanos(time::now_ns());
+            let polled = dev.poll_rx(WEIGHT, |frame| {
+                if let Rx::Tcp(_) = stack.iface.receive(frame, t) {
+                    COUNTERS.tcp_unhandled.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+            let drained = polled < WEIGHT && !dev.enable_rx_interrupts();
+            (polled, drained)
+        });
+        let Some((polled, drained)) = outcome else { break };
+        total += polled;
+        if drained {
+            break;
+        }
+        if total >= ROUND_BUDGET || time::now_ns() - start >= ROUND_TIME_NS {
+            COUNTERS.round_budget_exhausted.fetch_add(1, Ordering::Relaxed);
+            softirq::raise(Softirq::NetRx);
+            break;
+        }
+    }
+    COUNTERS.frames.fetch_add(total as u64, Ordering::Relaxed);
+    COUNTERS.processing_held.fetch_sub(1, Ordering::AcqRel);
+    COUNTERS.softirq_exits.fetch_add(1, Ordering::Relaxed);
+}
