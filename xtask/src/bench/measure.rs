@@ -53,7 +53,9 @@ pub fn wait_for_echo(addr: SocketAddr, deadline: Instant) -> Result<(), String> 
             Err(e) => e,
         };
         if Instant::now() >= deadline {
-            return Err(format!("no echo answer in time: {err}"));
+            return Err(format!(
+                "no TCP echo answer from {addr} in time (last try: {err})"
+            ));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -201,6 +203,6 @@ mod tests {
             .local_addr()
             .unwrap();
         let err = wait_for_echo(addr, Instant::now() + Duration::from_millis(200)).unwrap_err();
-        assert!(err.starts_with("no echo answer in time"), "{err}");
+        assert!(err.starts_with("no TCP echo answer from"), "{err}");
     }
 }

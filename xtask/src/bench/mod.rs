@@ -182,8 +182,13 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
             continue;
         }
         for system in System::BOTH {
-            let value = match (&halyard_blocked, system) {
-                (Some(reason), System::Halyard) => Err(reason.clone()),
+            // A probe needs the TCP echo service: without it in any round, do not search.
+            let no_echo = results
+                .cell(smp, "boot_echo", system)
+                .and_then(|c| c.median().err());
+            let value = match (&halyard_blocked, system, no_echo) {
+                (Some(reason), System::Halyard, _) => Err(reason.clone()),
+                (_, _, Some(reason)) => Err(format!("probes need the echo service: {reason}")),
                 _ => bench.smallest_memory(system, smp).map(f64::from),
             };
             results.record(smp, system, "min_mem", 0, value);
@@ -252,9 +257,8 @@ impl Bench<'_> {
             ("boot_netup", Ok(guest.net_up.as_secs_f64())),
             ("boot_echo", first_echo.clone()),
         ];
-        if let Err(e) = first_echo {
+        if let Err(reason) = first_echo {
             // No TCP service: every TCP row carries the reason; ping may still work.
-            let reason = format!("{}: {e}", system.name());
             for id in [
                 "rr_rate",
                 "rr_p50",

@@ -221,6 +221,14 @@ impl Results {
         }
     }
 
+    /// `system`'s cell of metric `id` at `smp`, if that row exists.
+    pub fn cell(&self, smp: u32, id: &str, system: System) -> Option<&Cell> {
+        self.rows
+            .iter()
+            .find(|r| r.smp == smp && r.metric.id == id)
+            .map(|r| r.cell(system))
+    }
+
     /// Why `system` has no value in some row, if it lacks any: the first such reason.
     pub fn first_gap(&self, system: System) -> Option<String> {
         self.rows.iter().find_map(|row| {
@@ -285,7 +293,12 @@ mod tests {
         }
         r.record_all_failed(1, System::Halyard, 0, "no NET-UP line");
         assert_eq!(r.first_gap(System::Linux), None);
+        assert_eq!(
+            r.cell(1, "boot_echo", System::Halyard).unwrap().median(),
+            Err("no NET-UP line".to_string())
+        );
         r.remove(1, "boot_netup");
+        assert!(r.cell(1, "boot_netup", System::Linux).is_none());
         assert_eq!(r.rows.len(), METRICS.len() - 1);
         assert_eq!(
             r.first_gap(System::Halyard).unwrap(),
