@@ -77,7 +77,7 @@ impl Budget {
                 rr_time: Duration::from_secs(3),
                 conn_count: 500,
                 conn_time: Duration::from_secs(3),
-                bulk_bytes: 32_000_000,
+                bulk_bytes: 100_000_000,
                 bulk_time: Duration::from_secs(8),
                 wrk_secs: 3,
                 wrk_connections: 8,
