@@ -20,6 +20,8 @@ commands:
                         ends with the line `N passed, N failed`
   fuzz [TARGET] [flags] coverage-guided fuzzing of the parsers (fuzz/, docs/fuzzing.md):
                         every target, or just TARGET; reports executions and crashes
+  bench [flags]         Halyard vs a Linux guest on the same QEMU (root; docs/bench.md):
+                        target/bench/report.md, results.json, ratios.png
   help                  print this text
 
 run flags:
@@ -59,6 +61,11 @@ test flags:
 
 fuzz flags:
   --seconds N           how long to fuzz each target (default 60)
+
+bench flags:
+  --quick               fewer rounds and smaller transfers (under 5 minutes)
+  --peer-only           exit 0 even when Halyard cannot be measured (its rows then say
+                        why); without it that is exit status 1
 ";
 
 /// Default number of virtual CPUs for `run`.
@@ -79,6 +86,7 @@ pub enum Command {
     Run(RunOptions),
     Test(TestOptions),
     Fuzz(FuzzOptions),
+    Bench(crate::bench::BenchOptions),
     Help,
 }
 
@@ -203,6 +211,7 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
         "run" => parse_run(rest).map(Command::Run),
         "test" => parse_test(rest).map(Command::Test),
         "fuzz" => parse_fuzz(rest).map(Command::Fuzz),
+        "bench" => parse_bench(rest).map(Command::Bench),
         "help" | "--help" | "-h" => Ok(Command::Help),
         other => Err(CliError::UnknownCommand(other.to_string())),
     }
@@ -301,6 +310,24 @@ fn parse_fuzz(rest: &[String]) -> Result<FuzzOptions, CliError> {
             _ => {
                 return Err(CliError::UnknownFlag {
                     command: "fuzz",
+                    flag,
+                })
+            }
+        }
+    }
+    Ok(opts)
+}
+
+fn parse_bench(rest: &[String]) -> Result<crate::bench::BenchOptions, CliError> {
+    let mut opts = crate::bench::BenchOptions::default();
+    let mut flags = Flags::new(rest);
+    while let Some(flag) = flags.next_flag() {
+        match flag.as_str() {
+            "--quick" => opts.quick = flags.switch(&flag)?,
+            "--peer-only" => opts.peer_only = flags.switch(&flag)?,
+            _ => {
+                return Err(CliError::UnknownFlag {
+                    command: "bench",
                     flag,
                 })
             }
@@ -612,9 +639,33 @@ mod tests {
         assert_eq!(parse(&args("run --smp 3 --help")), Ok(Command::Help));
         assert_eq!(parse(&[]), Err(CliError::NoCommand));
         assert_eq!(
-            parse(&args("bench")),
-            Err(CliError::UnknownCommand("bench".into()))
+            parse(&args("frob")),
+            Err(CliError::UnknownCommand("frob".into()))
         );
+    }
+
+    #[test]
+    fn bench_flags() {
+        use crate::bench::BenchOptions;
+        assert_eq!(
+            parse(&args("bench")),
+            Ok(Command::Bench(BenchOptions::default()))
+        );
+        assert_eq!(
+            parse(&args("bench --quick --peer-only")),
+            Ok(Command::Bench(BenchOptions {
+                quick: true,
+                peer_only: true
+            }))
+        );
+        assert!(matches!(
+            parse(&args("bench --smp 2")),
+            Err(CliError::UnknownFlag { .. })
+        ));
+        assert!(matches!(
+            parse(&args("bench --quick=1")),
+            Err(CliError::BadValue { .. })
+        ));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! test there is and prints `N passed, N failed`. The kernel side of the conversation is
 //! specified in docs/console-protocol.md; docs/xtask.md explains the commands.
 
+mod bench;
 mod boot_log;
 mod cli;
 mod exit_status;
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
         Command::Build => kernel_build::build(&paths).map(|()| 0),
         Command::Run(opts) => run_cmd::run(&opts, &paths),
         Command::Fuzz(opts) => fuzz::run(&opts, &paths),
+        Command::Bench(opts) => bench::run(&opts, &paths),
         Command::Test(opts) => {
             let only = opts.only.as_deref();
             if suite::select(only).is_empty() && nettest::select(only).is_empty() {

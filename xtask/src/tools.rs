@@ -19,12 +19,34 @@ pub struct Tool {
 
 /// Every tool the xtask may need.
 pub const TOOLS: &[Tool] = &[
-    Tool { binary: "qemu-system-x86_64", package: "qemu-system-x86" },
-    Tool { binary: "ssh", package: "openssh-client" },
-    Tool { binary: "ssh-keygen", package: "openssh-client" },
-    Tool { binary: "sshd", package: "openssh-server" },
-    Tool { binary: "ip", package: "iproute2" },
-    Tool { binary: "ping", package: "iputils-ping" },
+    Tool {
+        binary: "qemu-system-x86_64",
+        package: "qemu-system-x86",
+    },
+    Tool {
+        binary: "ssh",
+        package: "openssh-client",
+    },
+    Tool {
+        binary: "ssh-keygen",
+        package: "openssh-client",
+    },
+    Tool {
+        binary: "sshd",
+        package: "openssh-server",
+    },
+    Tool {
+        binary: "ip",
+        package: "iproute2",
+    },
+    Tool {
+        binary: "ping",
+        package: "iputils-ping",
+    },
+    Tool {
+        binary: "wrk",
+        package: "wrk",
+    },
 ];
 
 /// What the host tests need besides Rust (the SSH interop tests run OpenSSH).

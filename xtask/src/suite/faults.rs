@@ -34,13 +34,22 @@ pub fn lockdep_softirq_misuse(session: &mut Session, ctx: &Context) -> Result<()
     expect_lockdep_report(
         session,
         ctx,
-        &["inconsistent SOFTIRQ lock usage", "test.conn_table_wrong_kind", "softirq context", "softirqs on"],
+        &[
+            "inconsistent SOFTIRQ lock usage",
+            "test.conn_table_wrong_kind",
+            "softirq context",
+            "softirqs on",
+        ],
     )
 }
 
 /// `test=lockdep-order`: the validator reports A->B then B->A with both sites.
 pub fn lockdep_order_inversion(session: &mut Session, ctx: &Context) -> Result<(), String> {
-    expect_lockdep_report(session, ctx, &["lock order inversion", "test.order_a", "test.order_b"])
+    expect_lockdep_report(
+        session,
+        ctx,
+        &["lock order inversion", "test.order_a", "test.order_b"],
+    )
 }
 
 /// `test=might-sleep`: blocking with a spin lock held panics with a clear message.
@@ -55,9 +64,22 @@ pub fn might_sleep(session: &mut Session, ctx: &Context) -> Result<(), String> {
 
 /// Waits for `LOCKDEP REPORT`, requires each of `needles` in the report (the lines up to
 /// the panic it ends with), then the panic report itself.
-fn expect_lockdep_report(session: &mut Session, ctx: &Context, needles: &[&str]) -> Result<(), String> {
-    session.expect_line("a `LOCKDEP REPORT`", |l| l.starts_with("LOCKDEP REPORT") || l.starts_with("KERNEL PANIC"))
-        .and_then(|l| if l.starts_with("LOCKDEP REPORT") { Ok(l) } else { Err(format!("panic without a lockdep report: {l}")) })?;
+fn expect_lockdep_report(
+    session: &mut Session,
+    ctx: &Context,
+    needles: &[&str],
+) -> Result<(), String> {
+    session
+        .expect_line("a `LOCKDEP REPORT`", |l| {
+            l.starts_with("LOCKDEP REPORT") || l.starts_with("KERNEL PANIC")
+        })
+        .and_then(|l| {
+            if l.starts_with("LOCKDEP REPORT") {
+                Ok(l)
+            } else {
+                Err(format!("panic without a lockdep report: {l}"))
+            }
+        })?;
     let mut body = Vec::new();
     let panic = loop {
         let line = session.expect_line("the report's end", |_| true)?;
@@ -71,7 +93,9 @@ fn expect_lockdep_report(session: &mut Session, ctx: &Context, needles: &[&str])
         return Err(format!("the lockdep report lacks `{missing}`:\n{text}"));
     }
     if text.matches(" at src/").count() < 2 {
-        return Err(format!("the lockdep report does not name two acquisition sites:\n{text}"));
+        return Err(format!(
+            "the lockdep report does not name two acquisition sites:\n{text}"
+        ));
     }
     let mut report = vec![panic];
     report.extend(session.lines_through("END-OF-REPORT")?);

@@ -1,0 +1,193 @@
+//! Booting either system in QEMU on the bench's tap, and waiting for its `NET-UP` marker.
+//!
+//! Both systems get the same QEMU command line, built by the xtask's own builder
+//! ([`crate::qemu::cmdline::QemuConfig`]) with the same virtio-net-pci device on the same
+//! tap as `cargo xtask run --net tap` ([`crate::net_mode`]); only the kernel image differs (Linux adds its `-initrd`; Halyard's symbol file
+//! stays on fw_cfg, which Linux would ignore anyway but is dropped to keep its line plain).
+//! QEMU runs inside the namespace through `ip netns exec`, which `exec`s, so the handle
+//! kills QEMU itself by PID on drop, on error and on Ctrl-C.
+
+use super::peer::Peer;
+use super::results::System;
+use crate::net_mode::{NetMode, Network, TAP_GUEST_CIDR};
+use crate::netns::Netns;
+use crate::paths::Paths;
+use crate::qemu::cmdline::{Accel, QemuConfig, Serial, KSYMS_FW_CFG};
+use crate::qemu::session::Session;
+use crate::tools::QEMU;
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The namespace the bench creates (not `run`'s default, so both can coexist).
+pub const BENCH_NETNS: &str = "halyard-bench";
+
+/// The guest's address (without prefix).
+pub fn guest_ip() -> &'static str {
+    TAP_GUEST_CIDR.split('/').next().unwrap_or(TAP_GUEST_CIDR)
+}
+
+/// The bench's network: `--net tap` in [`BENCH_NETNS`], no forwards, no capture.
+pub fn network() -> Network {
+    Network {
+        mode: NetMode::Tap,
+        fwds: Vec::new(),
+        guestfwds: Vec::new(),
+        netns: BENCH_NETNS.to_string(),
+        pcap: None,
+        legacy_off: false,
+    }
+}
+
+/// The kernel images of both systems.
+#[derive(Debug, Clone)]
+pub struct Images {
+    pub halyard_elf: PathBuf,
+    pub halyard_ksyms: PathBuf,
+    pub linux: Peer,
+}
+
+impl Images {
+    pub fn new(paths: &Paths, linux: Peer) -> Images {
+        Images {
+            halyard_elf: paths.kernel_elf(),
+            halyard_ksyms: paths.ksyms(),
+            linux,
+        }
+    }
+}
+
+/// The kernel command line: the network configuration both understand, plus each one's
+/// way of leaving QEMU at once on a panic (so a failed memory probe ends quickly).
+pub fn kernel_cmdline(system: System) -> String {
+    let net = network().kernel_words().unwrap_or_default();
+    match system {
+        System::Halyard => format!("{net} panic=exit"),
+        System::Linux => format!("console=ttyS0 {net} panic=-1"),
+    }
+}
+
+/// The full QEMU argument list for `system` with `smp` CPUs and `mem_mib` MiB.
+pub fn qemu_args(system: System, images: &Images, smp: u32, mem_mib: u32) -> Vec<OsString> {
+    let elf = match system {
+        System::Halyard => images.halyard_elf.clone(),
+        System::Linux => images.linux.vmlinuz.clone(),
+    };
+    let config = QemuConfig {
+        elf,
+        ksyms: images.halyard_ksyms.clone(),
+        smp,
+        mem_mib,
+        accel: Accel::Tcg,
+        gdb: false,
+        serial: Serial::Stdio,
+        cmdline: kernel_cmdline(system),
+        net: network(),
+    };
+    let mut args = Vec::new();
+    let mut it = config.args().into_iter();
+    while let Some(arg) = it.next() {
+        let next_is_ksyms = arg == "-fw_cfg";
+        if system == System::Linux && next_is_ksyms {
+            let value = it.next().unwrap_or_default();
+            if !value
+                .to_string_lossy()
+                .starts_with(&format!("name={KSYMS_FW_CFG},"))
+            {
+                args.extend([arg, value]);
+            }
+            continue;
+        }
+        let is_kernel = arg == "-kernel";
+        args.push(arg);
+        if system == System::Linux && is_kernel {
+            args.extend(it.next());
+            args.push("-initrd".into());
+            args.push(images.linux.initramfs.clone().into());
+        }
+    }
+    args
+}
+
+/// A booted guest with its network up; QEMU is killed when this is dropped.
+pub struct Guest {
+    _session: Session,
+    /// QEMU start to the `NET-UP` line.
+    pub net_up: Duration,
+    pub started: Instant,
+}
+
+/// Starts `system` inside `netns` and waits up to `timeout` for `NET-UP`.
+pub fn boot(
+    system: System,
+    images: &Images,
+    netns: &Netns,
+    smp: u32,
+    mem_mib: u32,
+    log: &std::path::Path,
+    timeout: Duration,
+) -> Result<Guest, String> {
+    let log_name = Paths::repo().show(log);
+    let mut cmd = Command::new(QEMU);
+    cmd.args(qemu_args(system, images, smp, mem_mib));
+    let started = Instant::now();
+    let mut session = Session::start(netns.wrap(&cmd), log, started + timeout)?;
+    session
+        .expect_line("the NET-UP line", |l| l.contains("NET-UP "))
+        .map_err(|e| {
+            format!(
+                "{e} ({} s budget at -smp {smp} -m {mem_mib}; serial log {})",
+                timeout.as_secs(),
+                log_name
+            )
+        })?;
+    Ok(Guest {
+        _session: session,
+        net_up: started.elapsed(),
+        started,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn images() -> Images {
+        Images {
+            halyard_elf: "/r/halyard".into(),
+            halyard_ksyms: "/r/halyard.ksyms".into(),
+            linux: Peer {
+                vmlinuz: "/r/vmlinuz".into(),
+                initramfs: "/r/initramfs.cpio.gz".into(),
+                kernel_version: "6.1".into(),
+            },
+        }
+    }
+
+    fn line(system: System) -> String {
+        qemu_args(system, &images(), 2, 256)
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn both_systems_share_machine_and_nic_and_differ_only_in_the_kernel() {
+        let (h, l) = (line(System::Halyard), line(System::Linux));
+        let common = "-machine q35 -cpu qemu64 -m 256 -smp 2 -accel tcg,thread=multi -kernel ";
+        assert!(h.starts_with(common) && l.starts_with(common), "{h}\n{l}");
+        let nic = "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
+                   -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56,romfile= -serial";
+        assert!(h.contains(nic) && l.contains(nic), "{h}");
+        assert!(l.contains("-kernel /r/vmlinuz -initrd /r/initramfs.cpio.gz -append"));
+        assert!(!l.contains("fw_cfg") && h.contains("-fw_cfg name=opt/halyard/ksyms"));
+        assert!(h.contains("-kernel /r/halyard -append") && !h.contains("-initrd"));
+        for part in ["-serial stdio", "-display none", "-no-reboot"] {
+            assert!(h.contains(part) && l.contains(part), "{part}");
+        }
+        assert!(l.contains("console=ttyS0 ip=192.168.100.2/24 gw=192.168.100.1 panic=-1"));
+        assert!(h.contains("ip=192.168.100.2/24 gw=192.168.100.1 panic=exit"));
+    }
+}

@@ -1,0 +1,465 @@
+//! `cargo xtask bench`: Halyard and a Linux guest side by side on the same virtual hardware.
+//!
+//! Why: a network path is only "fast" relative to something. The reference is Debian's
+//! cloud kernel booted by the same QEMU with the same flags, NIC and tap, serving the same
+//! four TCP services (`netsvc`, `user/netsvc`) that Halyard serves in its kernel, measured
+//! by the same clients. The systems run alternately, round after round, and the report
+//! gives medians and the paired ratio Halyard/Linux (docs/bench.md).
+//!
+//! Layout: [`peer`] fetches and builds the Linux side ([`modules`], [`cpio`]); [`guest`]
+//! boots either system; [`inside`] runs clients in the bench's namespace; [`measure`],
+//! [`ping`], [`wrk`] and [`memsize`] measure; [`results`], [`stats`], [`report`], [`chart`]
+//! ([`png`], [`font`]) turn values into `target/bench/report.md`, `results.json`,
+//! `ratios.png`.
+
+mod chart;
+mod cpio;
+mod font;
+mod guest;
+mod inside;
+mod measure;
+mod memsize;
+mod modules;
+mod peer;
+mod ping;
+mod png;
+mod report;
+mod results;
+mod stats;
+mod wrk;
+
+use crate::netns::Netns;
+use crate::paths::Paths;
+use crate::{kernel_build, tools};
+use guest::{Guest, Images};
+use results::{Meta, Results, System};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Flags of `cargo xtask bench`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BenchOptions {
+    /// Fewer rounds, smaller transfers, coarse memory search: under five minutes.
+    pub quick: bool,
+    /// A run where Halyard cannot be measured still exits 0 (the Linux side is complete).
+    pub peer_only: bool,
+}
+
+/// How much each measurement may do; every loop is bounded by count and time.
+#[derive(Debug, Clone, PartialEq)]
+struct Budget {
+    rounds: usize,
+    smps: &'static [u32],
+    boot_timeout: Duration,
+    pings: u32,
+    rr_count: u32,
+    rr_time: Duration,
+    conn_count: u32,
+    conn_time: Duration,
+    bulk_bytes: u64,
+    bulk_time: Duration,
+    wrk_secs: u32,
+    wrk_connections: u32,
+    /// CPU counts at which the memory search runs, and its granularity.
+    mem_smps: &'static [u32],
+    mem_step: u32,
+}
+
+impl Budget {
+    fn for_options(opts: &BenchOptions) -> Budget {
+        if opts.quick {
+            Budget {
+                rounds: 2,
+                smps: &[1, 2],
+                boot_timeout: Duration::from_secs(30),
+                pings: 30,
+                rr_count: 3_000,
+                rr_time: Duration::from_secs(3),
+                conn_count: 500,
+                conn_time: Duration::from_secs(3),
+                bulk_bytes: 100_000_000,
+                bulk_time: Duration::from_secs(8),
+                wrk_secs: 3,
+                wrk_connections: 8,
+                mem_smps: &[1],
+                mem_step: 32,
+            }
+        } else {
+            Budget {
+                rounds: 3,
+                smps: &[1, 2],
+                boot_timeout: Duration::from_secs(60),
+                pings: 100,
+                rr_count: 20_000,
+                rr_time: Duration::from_secs(6),
+                conn_count: 3_000,
+                conn_time: Duration::from_secs(6),
+                bulk_bytes: 200_000_000,
+                bulk_time: Duration::from_secs(25),
+                wrk_secs: 8,
+                wrk_connections: 16,
+                mem_smps: &[1, 2],
+                mem_step: 8,
+            }
+        }
+    }
+}
+
+/// Memory of the measured boots, and the bounds of the memory search.
+const MEM_MIB: u32 = 256;
+const MEM_SEARCH_LOW: u32 = 16;
+/// The services' ports (the same on both systems).
+const ECHO: u16 = 7;
+const DISCARD: u16 = 9;
+const SOURCE: u16 = 19;
+const HTTP: u16 = 80;
+/// Interval between pings.
+const PING_INTERVAL_MS: u32 = 20;
+
+/// Runs the benchmark; the exit status (0, or 1 when Halyard could not be measured and
+/// `--peer-only` was not given).
+pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
+    let started = Instant::now();
+    let budget = Budget::for_options(opts);
+    tools::ensure(&[tools::QEMU, "ip", "ping", "wrk"])?;
+    let peer = peer::prepare(paths)?;
+    // Halyard's absence is a result to report, not a reason to skip the Linux side.
+    let halyard_missing = kernel_build::build(paths)
+        .err()
+        .map(|e| format!("kernel build: {e}"));
+    let images = Images::new(paths, peer.clone());
+    let netns = Netns::create(&guest::network().tap_topology())?;
+    let meta = Meta {
+        qemu_version: qemu_version(),
+        qemu_line: shell_line(&guest::qemu_args(System::Linux, &images, 1, MEM_MIB)),
+        peer_kernel: peer.kernel_version.clone(),
+        mode: if opts.quick { "quick" } else { "full" }.to_string(),
+        rounds: budget.rounds,
+        started_unix: SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        duration_s: 0.0,
+    };
+    let mut results = Results::new(meta, budget.smps);
+    let bench = Bench {
+        paths,
+        images: &images,
+        netns: &netns,
+        budget: &budget,
+    };
+    for &smp in budget.smps {
+        let mut halyard_blocked = halyard_missing.clone();
+        for round in 0..budget.rounds {
+            for system in System::BOTH {
+                if let (System::Halyard, Some(reason)) = (system, &halyard_blocked) {
+                    results.record_all_failed(smp, system, round, reason);
+                    continue;
+                }
+                eprintln!(
+                    "xtask: bench: -smp {smp} round {} {}",
+                    round + 1,
+                    system.name()
+                );
+                match bench.round(system, smp, round) {
+                    Ok(values) => {
+                        for (id, value) in values {
+                            results.record(smp, system, id, round, value);
+                        }
+                    }
+                    Err(reason) => {
+                        eprintln!("xtask: bench: {reason}");
+                        results.record_all_failed(smp, system, round, &reason);
+                        // A system that does not boot to NET-UP will not on the next round.
+                        if system == System::Halyard {
+                            halyard_blocked = Some(reason);
+                        }
+                    }
+                }
+            }
+        }
+        if !budget.mem_smps.contains(&smp) {
+            results.remove(smp, "min_mem");
+            continue;
+        }
+        for system in System::BOTH {
+            // A probe needs the TCP echo service: without it in any round, do not search.
+            let no_echo = results
+                .cell(smp, "boot_echo", system)
+                .and_then(|c| c.median().err());
+            let value = match (&halyard_blocked, system, no_echo) {
+                (Some(reason), System::Halyard, _) => Err(reason.clone()),
+                (_, _, Some(reason)) => Err(format!("probes need the echo service: {reason}")),
+                _ => bench.smallest_memory(system, smp).map(f64::from),
+            };
+            results.record(smp, system, "min_mem", 0, value);
+        }
+    }
+    drop(netns);
+    results.meta.duration_s = started.elapsed().as_secs_f64();
+    write_outputs(paths, &results)?;
+    let gap = results.first_gap(System::Halyard);
+    match (gap, opts.peer_only) {
+        (None, _) => Ok(0),
+        (Some(reason), true) => {
+            eprintln!("xtask: bench: Halyard not available ({reason}); --peer-only: exit 0");
+            Ok(0)
+        }
+        (Some(reason), false) => {
+            eprintln!(
+                "xtask: bench: Halyard could not be measured: {reason}\n\
+                 (the Linux side is in the report; --peer-only accepts this and exits 0)"
+            );
+            Ok(1)
+        }
+    }
+}
+
+/// What a round needs.
+struct Bench<'a> {
+    paths: &'a Paths,
+    images: &'a Images,
+    netns: &'a Netns,
+    budget: &'a Budget,
+}
+
+type Values = Vec<(&'static str, Result<f64, String>)>;
+
+impl Bench<'_> {
+    fn log(&self, system: System, smp: u32, what: &str) -> std::path::PathBuf {
+        self.paths.root.join("target/bench/logs").join(format!(
+            "{}-smp{smp}-{what}.log",
+            system.name().to_lowercase()
+        ))
+    }
+
+    fn addr(port: u16) -> SocketAddr {
+        let ip: IpAddr = guest::guest_ip()
+            .parse()
+            .expect("the guest address is valid");
+        SocketAddr::new(ip, port)
+    }
+
+    /// Boots `system` and measures everything but memory. `Err` if it did not come up.
+    fn round(&self, system: System, smp: u32, round: usize) -> Result<Values, String> {
+        let b = self.budget;
+        let log = self.log(system, smp, &format!("round{}", round + 1));
+        let guest = guest::boot(
+            system,
+            self.images,
+            self.netns,
+            smp,
+            MEM_MIB,
+            &log,
+            b.boot_timeout,
+        )?;
+        let first_echo = self.first_echo(&guest);
+        let mut values: Values = vec![
+            ("boot_netup", Ok(guest.net_up.as_secs_f64())),
+            ("boot_echo", first_echo.clone()),
+        ];
+        if let Err(reason) = first_echo {
+            // No TCP service: every TCP row carries the reason; ping may still work.
+            for id in [
+                "rr_rate",
+                "rr_p50",
+                "rr_p99",
+                "conn_rate",
+                "bulk_in",
+                "bulk_out",
+                "http_rate",
+            ] {
+                values.push((id, Err(reason.clone())));
+            }
+            values.extend(self.ping());
+            return Ok(values);
+        }
+        values.extend(self.ping());
+        let (count, time) = (b.rr_count, b.rr_time);
+        match inside::run_in(self.netns.name(), move || {
+            measure::request_response(Self::addr(ECHO), 64, count, time)
+        }) {
+            Ok(rt) => values.extend([
+                ("rr_rate", Ok(rt.per_sec)),
+                ("rr_p50", Ok(rt.p50_us)),
+                ("rr_p99", Ok(rt.p99_us)),
+            ]),
+            Err(e) => values.extend(["rr_rate", "rr_p50", "rr_p99"].map(|id| (id, Err(e.clone())))),
+        }
+        let (count, time) = (b.conn_count, b.conn_time);
+        values.push((
+            "conn_rate",
+            inside::run_in(self.netns.name(), move || {
+                measure::connection_rate(Self::addr(ECHO), count, time)
+            }),
+        ));
+        let (bytes, time) = (b.bulk_bytes, b.bulk_time);
+        values.push((
+            "bulk_in",
+            inside::run_in(self.netns.name(), move || {
+                measure::bulk_to_guest(Self::addr(DISCARD), bytes, time)
+            }),
+        ));
+        values.push((
+            "bulk_out",
+            inside::run_in(self.netns.name(), move || {
+                measure::bulk_from_guest(Self::addr(SOURCE), bytes, time)
+            }),
+        ));
+        values.push(("http_rate", self.http()));
+        drop(guest);
+        Ok(values)
+    }
+
+    /// Seconds from QEMU start to the first successful echo.
+    fn first_echo(&self, guest: &Guest) -> Result<f64, String> {
+        let deadline = guest.started + self.budget.boot_timeout;
+        inside::run_in(self.netns.name(), move || {
+            measure::wait_for_echo(Self::addr(ECHO), deadline)
+        })?;
+        Ok(guest.started.elapsed().as_secs_f64())
+    }
+
+    fn ping(&self) -> Values {
+        let args = ping::args(guest::guest_ip(), self.budget.pings, PING_INTERVAL_MS);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        // ping exits non-zero when some replies were lost; its output still counts.
+        let out = self.netns.command("ping").args(&args).output();
+        let times = match out {
+            Ok(o) => ping::reply_times_ms(&String::from_utf8_lossy(&o.stdout)),
+            Err(e) => {
+                return ["ping_min", "ping_p50", "ping_p99"]
+                    .map(|id| (id, Err(format!("ping: {e}"))))
+                    .to_vec()
+            }
+        };
+        let stat = |p: f64| stats::percentile(&times, p).ok_or_else(|| "no ping reply".to_string());
+        vec![
+            ("ping_min", stat(0.0)),
+            ("ping_p50", stat(50.0)),
+            ("ping_p99", stat(99.0)),
+        ]
+    }
+
+    fn http(&self) -> Result<f64, String> {
+        let url = format!("http://{}:{HTTP}/", guest::guest_ip());
+        let args = wrk::args(&url, 1, self.budget.wrk_connections, self.budget.wrk_secs);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = self.netns.run("wrk", &args)?;
+        wrk::parse(&out).map(|s| s.requests_per_sec)
+    }
+
+    /// The memory search for `system` at `smp`: a probe is a boot to NET-UP plus one echo.
+    fn smallest_memory(&self, system: System, smp: u32) -> Result<u32, String> {
+        eprintln!("xtask: bench: -smp {smp} smallest -m for {}", system.name());
+        let step = self.budget.mem_step;
+        memsize::smallest_passing(MEM_SEARCH_LOW, MEM_MIB, step, |mem| {
+            let log = self.log(system, smp, &format!("mem{mem}"));
+            let passed = guest::boot(
+                system,
+                self.images,
+                self.netns,
+                smp,
+                mem,
+                &log,
+                self.budget.boot_timeout,
+            )
+            .and_then(|guest| self.first_echo(&guest).map(drop));
+            match &passed {
+                Ok(()) => eprintln!("xtask: bench:   -m {mem}: passes"),
+                Err(e) => eprintln!("xtask: bench:   -m {mem}: fails: {e}"),
+            }
+            passed
+        })
+    }
+}
+
+fn qemu_version() -> String {
+    std::process::Command::new(tools::QEMU)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+fn shell_line(args: &[std::ffi::OsString]) -> String {
+    std::iter::once(tools::QEMU.to_string())
+        .chain(
+            args.iter()
+                .map(|a| crate::qemu::cmdline::shell_quote(&a.to_string_lossy())),
+        )
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Writes report.md, results.json and ratios.png under `target/bench/`.
+fn write_outputs(paths: &Paths, results: &Results) -> Result<(), String> {
+    let dir = paths.root.join("target/bench");
+    let write = |name: &str, data: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, data).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!("xtask: bench: wrote {}", paths.show(&path));
+        Ok::<(), String>(())
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let md = report::markdown(results);
+    write("report.md", md.as_bytes())?;
+    write("results.json", report::json(results).as_bytes())?;
+    write("ratios.png", &chart::render(results))?;
+    print!("{md}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quick_mode_is_smaller_in_every_bounded_dimension() {
+        let q = Budget::for_options(&BenchOptions {
+            quick: true,
+            peer_only: false,
+        });
+        let f = Budget::for_options(&BenchOptions::default());
+        assert!(q.rounds < f.rounds && q.bulk_bytes < f.bulk_bytes && q.wrk_secs < f.wrk_secs);
+        assert!(
+            f.bulk_bytes >= 200_000_000,
+            "full bulk runs move at least 200 MB"
+        );
+        assert_eq!((q.smps, f.smps), (&[1, 2][..], &[1, 2][..]));
+        assert!(q.mem_step > f.mem_step);
+    }
+
+    #[test]
+    fn outputs_are_written_from_results() {
+        let paths = Paths {
+            root: std::env::temp_dir().join(format!("xtask-bench-{}", std::process::id())),
+        };
+        let mut r = Results::new(Meta::default(), &[1]);
+        r.record(1, System::Linux, "rr_rate", 0, Ok(2000.0));
+        r.record(1, System::Halyard, "rr_rate", 0, Ok(1000.0));
+        write_outputs(&paths, &r).unwrap();
+        let dir = paths.root.join("target/bench");
+        let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+        assert!(md.contains("| 0.50 (worse) |"));
+        assert!(std::fs::read_to_string(dir.join("results.json"))
+            .unwrap()
+            .contains("\"ratio\": 0.5"));
+        assert_eq!(
+            &std::fs::read(dir.join("ratios.png")).unwrap()[..4],
+            b"\x89PNG"
+        );
+        std::fs::remove_dir_all(&paths.root).unwrap();
+    }
+
+    #[test]
+    fn the_qemu_line_is_quoted_for_a_shell() {
+        let line = shell_line(&["-append".into(), "a b".into()]);
+        assert_eq!(line, "qemu-system-x86_64 -append 'a b'");
+    }
+}

@@ -1,0 +1,308 @@
+//! What the benchmark measured: one row per (CPU count, metric), one cell per system.
+//!
+//! A cell keeps every round's value in round order (`None` where that round failed) so the
+//! report can pair Halyard's round `i` with Linux's round `i` (see [`super::stats`]), and the
+//! first error, which becomes the cell's "not available: <reason>" when no round succeeded.
+
+use super::stats;
+
+/// The two systems compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum System {
+    Halyard,
+    Linux,
+}
+
+impl System {
+    /// Both, in the order each round runs them.
+    pub const BOTH: [System; 2] = [System::Halyard, System::Linux];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            System::Halyard => "Halyard",
+            System::Linux => "Linux",
+        }
+    }
+}
+
+/// Which direction of a metric is an improvement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    Higher,
+    Lower,
+}
+
+/// One measured quantity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metric {
+    /// Stable key in results.json.
+    pub id: &'static str,
+    /// Short label for the table and the chart.
+    pub label: &'static str,
+    pub unit: &'static str,
+    pub better: Better,
+}
+
+const fn metric(
+    id: &'static str,
+    label: &'static str,
+    unit: &'static str,
+    better: Better,
+) -> Metric {
+    Metric {
+        id,
+        label,
+        unit,
+        better,
+    }
+}
+
+/// Every metric, in report order.
+pub const METRICS: &[Metric] = &[
+    metric("boot_netup", "start to NET-UP", "s", Better::Lower),
+    metric("boot_echo", "start to first echo", "s", Better::Lower),
+    metric("ping_min", "ping RTT min", "ms", Better::Lower),
+    metric("ping_p50", "ping RTT median", "ms", Better::Lower),
+    metric("ping_p99", "ping RTT p99", "ms", Better::Lower),
+    metric("rr_rate", "TCP 64 B req/resp rate", "1/s", Better::Higher),
+    metric("rr_p50", "TCP 64 B req/resp p50", "us", Better::Lower),
+    metric("rr_p99", "TCP 64 B req/resp p99", "us", Better::Lower),
+    metric(
+        "conn_rate",
+        "connect+echo+close rate",
+        "1/s",
+        Better::Higher,
+    ),
+    metric("bulk_in", "bulk host to guest", "MB/s", Better::Higher),
+    metric("bulk_out", "bulk guest to host", "MB/s", Better::Higher),
+    metric("http_rate", "HTTP requests (wrk)", "1/s", Better::Higher),
+    metric("min_mem", "smallest -m that passes", "MiB", Better::Lower),
+];
+
+/// One system's values for one row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cell {
+    /// Per round, in order; `None`: that round produced no value.
+    pub values: Vec<Option<f64>>,
+    /// Why a round produced no value (the first reason seen).
+    pub error: Option<String>,
+}
+
+impl Cell {
+    /// Records round `round`'s outcome.
+    pub fn record(&mut self, round: usize, outcome: Result<f64, String>) {
+        if self.values.len() <= round {
+            self.values.resize(round + 1, None);
+        }
+        match outcome {
+            Ok(v) => self.values[round] = Some(v),
+            Err(e) => {
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+
+    /// The values that were measured.
+    pub fn measured(&self) -> Vec<f64> {
+        self.values.iter().flatten().copied().collect()
+    }
+
+    /// The median, or why there is none.
+    pub fn median(&self) -> Result<f64, String> {
+        stats::median(&self.measured()).ok_or_else(|| {
+            self.error
+                .clone()
+                .unwrap_or_else(|| "not measured".to_string())
+        })
+    }
+}
+
+/// One row of the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub smp: u32,
+    pub metric: &'static Metric,
+    pub halyard: Cell,
+    pub linux: Cell,
+}
+
+impl Row {
+    pub fn cell(&self, system: System) -> &Cell {
+        match system {
+            System::Halyard => &self.halyard,
+            System::Linux => &self.linux,
+        }
+    }
+
+    /// Median of the per-round ratios Halyard/Linux over rounds where both have a value.
+    pub fn ratio(&self) -> Option<f64> {
+        let (h, l): (Vec<f64>, Vec<f64>) = self
+            .halyard
+            .values
+            .iter()
+            .zip(&self.linux.values)
+            .filter_map(|(h, l)| Some(((*h)?, (*l)?)))
+            .unzip();
+        stats::paired_ratio(&h, &l)
+    }
+}
+
+/// Facts about the run that a reader needs to interpret the numbers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Meta {
+    pub qemu_version: String,
+    /// The Linux peer's QEMU command line (Halyard's differs only in kernel and initrd).
+    pub qemu_line: String,
+    pub peer_kernel: String,
+    pub mode: String,
+    pub rounds: usize,
+    /// Unix time the run started, seconds.
+    pub started_unix: u64,
+    pub duration_s: f64,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Results {
+    pub meta: Meta,
+    pub rows: Vec<Row>,
+}
+
+impl Results {
+    /// Rows for every metric at each CPU count in `smps`, all empty.
+    pub fn new(meta: Meta, smps: &[u32]) -> Results {
+        let rows = smps
+            .iter()
+            .flat_map(|&smp| {
+                METRICS.iter().map(move |metric| Row {
+                    smp,
+                    metric,
+                    halyard: Cell::default(),
+                    linux: Cell::default(),
+                })
+            })
+            .collect();
+        Results { meta, rows }
+    }
+
+    /// Drops the row of metric `id` at `smp`: a measurement this mode does not make, which
+    /// therefore is neither a value nor a gap.
+    pub fn remove(&mut self, smp: u32, id: &str) {
+        self.rows.retain(|r| !(r.smp == smp && r.metric.id == id));
+    }
+
+    /// Records `system`'s value (or failure) of metric `id` at `smp` in round `round`.
+    /// Unknown rows are a programming error and are reported, not silently dropped.
+    pub fn record(
+        &mut self,
+        smp: u32,
+        system: System,
+        id: &str,
+        round: usize,
+        outcome: Result<f64, String>,
+    ) {
+        let row = self
+            .rows
+            .iter_mut()
+            .find(|r| r.smp == smp && r.metric.id == id);
+        match row {
+            Some(row) => match system {
+                System::Halyard => row.halyard.record(round, outcome),
+                System::Linux => row.linux.record(round, outcome),
+            },
+            None => eprintln!("xtask: bench: no row for metric `{id}` at smp {smp}"),
+        }
+    }
+
+    /// Records the same failure for every metric of `system` at `smp` in `round`.
+    pub fn record_all_failed(&mut self, smp: u32, system: System, round: usize, reason: &str) {
+        for metric in METRICS {
+            self.record(smp, system, metric.id, round, Err(reason.to_string()));
+        }
+    }
+
+    /// `system`'s cell of metric `id` at `smp`, if that row exists.
+    pub fn cell(&self, smp: u32, id: &str, system: System) -> Option<&Cell> {
+        self.rows
+            .iter()
+            .find(|r| r.smp == smp && r.metric.id == id)
+            .map(|r| r.cell(system))
+    }
+
+    /// Why `system` has no value in some row, if it lacks any: the first such reason.
+    pub fn first_gap(&self, system: System) -> Option<String> {
+        self.rows.iter().find_map(|row| {
+            row.cell(system)
+                .median()
+                .err()
+                .map(|e| format!("smp {} {}: {e}", row.smp, row.metric.label))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_keep_rounds_aligned_and_the_first_error() {
+        let mut c = Cell::default();
+        c.record(1, Ok(2.0));
+        c.record(0, Err("first".into()));
+        c.record(2, Err("second".into()));
+        assert_eq!(c.values, [None, Some(2.0), None]);
+        assert_eq!(c.median(), Ok(2.0));
+        let mut empty = Cell::default();
+        empty.record(0, Err("no NET-UP".into()));
+        assert_eq!(empty.median(), Err("no NET-UP".into()));
+        assert_eq!(Cell::default().median(), Err("not measured".into()));
+    }
+
+    #[test]
+    fn rows_pair_rounds_where_both_systems_have_values() {
+        let mut r = Results::new(Meta::default(), &[1, 2]);
+        assert_eq!(r.rows.len(), 2 * METRICS.len());
+        for (round, (h, l)) in [
+            (Some(4.0), Some(2.0)),
+            (None, Some(9.0)),
+            (Some(3.0), Some(3.0)),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let to = |v: Option<f64>| v.ok_or_else(|| "lost".to_string());
+            r.record(2, System::Halyard, "rr_rate", round, to(h));
+            r.record(2, System::Linux, "rr_rate", round, to(l));
+        }
+        let row = r
+            .rows
+            .iter()
+            .find(|x| x.smp == 2 && x.metric.id == "rr_rate")
+            .unwrap();
+        // Pairs (4,2) and (3,3): ratios 2 and 1, median 1.5.
+        assert_eq!(row.ratio(), Some(1.5));
+        assert_eq!(row.linux.median(), Ok(3.0));
+        assert_eq!(row.metric.better, Better::Higher);
+    }
+
+    #[test]
+    fn gaps_name_the_first_missing_row() {
+        let mut r = Results::new(Meta::default(), &[1]);
+        for m in METRICS {
+            r.record(1, System::Linux, m.id, 0, Ok(1.0));
+        }
+        r.record_all_failed(1, System::Halyard, 0, "no NET-UP line");
+        assert_eq!(r.first_gap(System::Linux), None);
+        assert_eq!(
+            r.cell(1, "boot_echo", System::Halyard).unwrap().median(),
+            Err("no NET-UP line".to_string())
+        );
+        r.remove(1, "boot_netup");
+        assert!(r.cell(1, "boot_netup", System::Linux).is_none());
+        assert_eq!(r.rows.len(), METRICS.len() - 1);
+        assert_eq!(
+            r.first_gap(System::Halyard).unwrap(),
+            "smp 1 start to first echo: no NET-UP line"
+        );
+    }
+}
