@@ -115,11 +115,16 @@ impl Netns {
             );
             ip(&["netns", "delete", &topology.netns])?;
         }
-        ip(&["netns", "add", &topology.netns])?;
+        // Known to the signal handler before it exists, so no signal can leave it behind.
+        let slot = register_for_signals(&topology.netns)?;
+        if let Err(e) = ip(&["netns", "add", &topology.netns]) {
+            unregister_for_signals(slot);
+            return Err(e);
+        }
         // From here on the guard owns the namespace: any error below drops it, deleting it.
         let netns = Netns {
             topology: topology.clone(),
-            slot: register_for_signals(&topology.netns)?,
+            slot,
         };
         let tap = topology.tap.as_str();
         for args in [
@@ -246,8 +251,6 @@ fn register_for_signals(name: &str) -> Result<usize, String> {
     }
     // SAFETY: `path` came from `CString::into_raw` above and was not stored anywhere.
     drop(unsafe { CString::from_raw(path) });
-    // Delete what we just created: no guard exists yet to do it.
-    let _ = ip(&["netns", "delete", name]);
     Err(format!(
         "too many live network namespaces (at most {})",
         SIGNAL_PATHS.len()
@@ -297,11 +300,16 @@ fn install_signal_cleanup() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         for (i, &signal) in FATAL_SIGNALS.iter().enumerate() {
-            // SAFETY: zeroed sigaction is a valid "query" value; sigaction with a null new
-            // action only reads the current one.
-            let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
-            unsafe { libc::sigaction(signal, std::ptr::null(), &mut old) };
-            if old.sa_sigaction == libc::SIG_IGN {
+            // SAFETY: an all-zero sigaction is a valid value to be overwritten; sigaction with
+            // a null new action only reads the current one into `old`.
+            let old = unsafe {
+                let mut old: libc::sigaction = std::mem::zeroed();
+                libc::sigaction(signal, std::ptr::null(), &mut old);
+                old
+            };
+            // Ignored signals stay ignored; a three-argument (SA_SIGINFO) handler cannot be
+            // chained with one argument, so it is left alone too (the xtask installs none).
+            if old.sa_sigaction == libc::SIG_IGN || old.sa_flags & libc::SA_SIGINFO != 0 {
                 continue;
             }
             PREVIOUS[i].store(old.sa_sigaction, Ordering::SeqCst);
