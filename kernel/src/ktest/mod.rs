@@ -40,20 +40,42 @@ const TESTS: &[(&str, fn() -> Verdict)] = &[
     ("bench-sched", bench::run),
 ];
 
-/// Runs test `name` and leaves QEMU with its verdict. Runs in its own thread.
-pub fn run(name: &str) -> ! {
-    let Some((_, test)) = TESTS.iter().find(|(n, _)| *n == name) else {
+/// Runs test `name` in its own thread and leaves QEMU with its verdict; a test still
+/// running at the deadline fails with the state of every thread.
+pub fn run(name: &'static str) -> ! {
+    let Some(&(_, test)) = TESTS.iter().find(|(n, _)| *n == name) else {
         println!("TEST-FAIL {name}: no such test");
         qemu::exit(qemu::EXIT_TEST_FAILED);
     };
-    match test() {
-        Ok(()) => {
+    let verdict = alloc::sync::Arc::new(crate::sync::Mutex::new(None));
+    let worker = {
+        let verdict = verdict.clone();
+        crate::sched::spawn(alloc::format!("test:{name}"), move || *verdict.lock() = Some(test()))
+    };
+    if !crate::sched::join_until(&worker, crate::time::now_ns() + TEST_DEADLINE_NS) {
+        println!("TEST-FAIL {name}: still running after {} s; threads:", TEST_DEADLINE_NS / 1_000_000_000);
+        for t in crate::sched::threads() {
+            println!("  {} {} cpu{} {}", t.id, t.name, t.cpu(), t.state().name());
+        }
+        qemu::exit(qemu::EXIT_TEST_FAILED);
+    }
+    let outcome = verdict.lock().take();
+    match outcome {
+        Some(Ok(())) => {
             println!("TEST-PASS {name}");
             qemu::exit(qemu::EXIT_SUCCESS)
         }
-        Err(reason) => {
+        Some(Err(reason)) => {
             println!("TEST-FAIL {name}: {reason}");
+            qemu::exit(qemu::EXIT_TEST_FAILED)
+        }
+        None => {
+            println!("TEST-FAIL {name}: the test thread ended without a verdict");
             qemu::exit(qemu::EXIT_TEST_FAILED)
         }
     }
 }
+
+/// How long an in-kernel test may run before it is declared hung (the xtask's own
+/// deadline is longer, so the kernel's report with every thread's state comes first).
+const TEST_DEADLINE_NS: u64 = 45_000_000_000;
