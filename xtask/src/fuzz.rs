@@ -3,7 +3,7 @@
 //!
 //! The targets live in `fuzz/` (its own workspace; docs/fuzzing.md). This module installs
 //! cargo-fuzz when it is missing (from crates.io, like the apt packages of `tools.rs`), builds
-//! every target once into `target/fuzz` so later runs only relink nothing, then runs each
+//! every target once into `target/fuzz` so later runs rebuild nothing, then runs each
 //! target for a bounded time with its corpus in `target/fuzz/corpus/TARGET`. Seeds are not
 //! checked in: the target writes them into that directory from the crates' own fixtures
 //! before libFuzzer reads it (`HALYARD_FUZZ_SEEDS`). libFuzzer's output goes to
@@ -94,12 +94,16 @@ fn fuzz(paths: &Paths, targets: &[String], seconds: u32) -> Result<Vec<String>, 
 }
 
 /// `cargo fuzz SUBCOMMAND` with the options every invocation must share (or cargo would
-/// rebuild): the fuzz directory, the target directory, no sanitizer.
+/// rebuild): the fuzz directory, the target directory, no sanitizer. cargo-fuzz appends
+/// `RUSTFLAGS` from the environment to its instrumentation flags (and cargo would prefer
+/// `CARGO_ENCODED_RUSTFLAGS` to both), so neither reaches it from a caller's shell.
 fn cargo_fuzz(paths: &Paths, subcommand: &str) -> Command {
     let mut cmd = cargo();
     cmd.args(["fuzz", subcommand, "--fuzz-dir"])
         .arg(paths.root.join("fuzz"))
-        .current_dir(&paths.root);
+        .current_dir(&paths.root)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
     if subcommand != "list" {
         cmd.arg("--target-dir")
             .arg(fuzz_dir(paths))
