@@ -14,6 +14,7 @@
 
 mod chart;
 mod cpio;
+mod engine;
 mod font;
 mod guest;
 mod inside;
@@ -197,6 +198,7 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
     drop(netns);
     results.meta.duration_s = started.elapsed().as_secs_f64();
     write_outputs(paths, &results)?;
+    engine::append_to_report(paths, &engine::run(paths)?)?;
     let gap = results.first_gap(System::Halyard);
     match (gap, opts.peer_only) {
         (None, _) => Ok(0),
