@@ -114,31 +114,26 @@ fn qemu_ready(paths: &Paths) -> Result<Vec<ksyms::Symbol>, String> {
 /// The wake queue's loom model checks: they need `--cfg loom`, so they get their own
 /// target directory (the flag would otherwise invalidate the normal build cache).
 fn loom_test(paths: &Paths) -> Result<(), String> {
-    let status = cargo()
-        .args(["test", "--release", "-p", "wakeq"])
+    let mut cmd = cargo();
+    cmd.args(["test", "--release", "-p", "wakeq"])
         .env("RUSTFLAGS", "--cfg loom")
-        .env("CARGO_TARGET_DIR", paths.root.join("target/loom"))
-        .current_dir(&paths.root)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("loom tests failed ({status})"))
-    }
+        .env("CARGO_TARGET_DIR", paths.root.join("target/loom"));
+    run_cargo(cmd, paths, "loom tests")
 }
 
 fn cargo_test(paths: &Paths, args: &[&str]) -> Result<(), String> {
-    let status = cargo()
-        .arg("test")
-        .args(args)
-        .current_dir(&paths.root)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let mut cmd = cargo();
+    cmd.arg("test").args(args);
+    run_cargo(cmd, paths, "cargo test")
+}
+
+/// Runs `cmd` in the repository root; `what` names it in the error.
+fn run_cargo(mut cmd: std::process::Command, paths: &Paths, what: &str) -> Result<(), String> {
+    let status = cmd.current_dir(&paths.root).status().map_err(|e| format!("cannot run cargo: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("cargo test failed ({status})"))
+        Err(format!("{what} failed ({status})"))
     }
 }
 

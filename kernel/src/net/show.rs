@@ -57,17 +57,7 @@ pub fn monitor_counters(_: &str) {
 /// `ifconfig`: MAC, address, gateway, DNS.
 pub fn monitor_ifconfig(_: &str) {
     let shown = super::with_net(|dev, stack| {
-        let m = stack.iface.mac().0;
-        println!(
-            "eth0 mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x} link {}",
-            m[0],
-            m[1],
-            m[2],
-            m[3],
-            m[4],
-            m[5],
-            if dev.link_up() { "up" } else { "down" }
-        );
+        println!("eth0 mac {} link {}", stack.iface.mac(), if dev.link_up() { "up" } else { "down" });
         match stack.iface.config() {
             Some(c) => {
                 println!("     inet {}/{} gateway {:?}", c.addr, c.prefix_len, c.gateway);
@@ -88,18 +78,9 @@ pub fn monitor_arp(_: &str) {
     let now = halyard_net::Instant::from_nanos(crate::time::now_ns());
     let shown = super::with_net(|_, stack| {
         for (ip, mac, expires) in stack.iface.arp_entries() {
-            let m = mac.0;
             let left = expires.as_nanos().saturating_sub(now.as_nanos()) / 1_000_000_000;
-            println!(
-                "{ip:<15} {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x} {}",
-                m[0],
-                m[1],
-                m[2],
-                m[3],
-                m[4],
-                m[5],
-                if left == 0 { alloc::string::String::from("expired") } else { alloc::format!("{left} s") }
-            );
+            let expiry = if left == 0 { alloc::string::String::from("expired") } else { alloc::format!("{left} s") };
+            println!("{ip:<15} {mac} {expiry}");
         }
     });
     if shown.is_none() {

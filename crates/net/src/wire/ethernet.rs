@@ -25,7 +25,8 @@ impl EthernetAddress {
     }
 }
 
-impl fmt::Debug for EthernetAddress {
+impl fmt::Display for EthernetAddress {
+    /// The usual `52:54:00:12:34:56` form.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let b = self.0;
         write!(
@@ -33,6 +34,12 @@ impl fmt::Debug for EthernetAddress {
             "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
             b[0], b[1], b[2], b[3], b[4], b[5]
         )
+    }
+}
+
+impl fmt::Debug for EthernetAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

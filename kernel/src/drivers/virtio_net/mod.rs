@@ -58,16 +58,10 @@ pub fn init() -> Result<&'static BhLock<VirtioNet>, InitError> {
     let dev = pci::find(virtio::pci::VENDOR_ID, DEVICE_IDS).next().ok_or(InitError::NoDevice)?;
     let net = VirtioNet::init(dev, setup_msix(dev))?;
     RX_RING.call_once(|| net.rx_ring_memory());
-    let m = net.mac();
     crate::info!(
-        "virtio-net {}: {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x} link {} features {} interrupts {:?}",
+        "virtio-net {}: {} link {} features {} interrupts {:?}",
         dev.addr,
-        m[0],
-        m[1],
-        m[2],
-        m[3],
-        m[4],
-        m[5],
+        halyard_net::EthernetAddress(net.mac()),
         if net.link_up() { "up" } else { "down" },
         net.features(),
         net.interrupt_mode()
