@@ -67,16 +67,53 @@ fn check_deadline(deadline: Instant, what: &str) -> Result<(), String> {
     }
 }
 
+/// Bytes echoed on a new connection before the next one is opened or the bulk follows.
+/// QEMU's slirp listens on its host forwards with a backlog of 1: connections opened in a
+/// burst overflow it and the host resets them, which says nothing about the guest. A
+/// connection whose first bytes came back has been accepted by slirp and the guest alike.
+const PRIME: usize = 1024;
+
+/// A connection to an echo server whose first [`PRIME`] bytes of `data` came back, with
+/// the hash of what came back so far.
+struct Primed {
+    stream: TcpStream,
+    hash: Sha256,
+}
+
+fn prime(addr: SocketAddr, data: &[u8]) -> Result<Primed, String> {
+    let mut stream = connect(addr)?;
+    let first = &data[..PRIME.min(data.len())];
+    let mut back = vec![0u8; first.len()];
+    stream
+        .write_all(first)
+        .and_then(|()| stream.read_exact(&mut back))
+        .map_err(|e| format!("echo of the first {} bytes from {addr}: {e}", first.len()))?;
+    let mut hash = Sha256::new();
+    hash.update(&back);
+    Ok(Primed { stream, hash })
+}
+
 /// Sends `data` to an echo server at `addr` (one writer thread, then our half-close) while
 /// reading the echo to its end; the echo must have the same length and SHA-256.
 pub fn echo(addr: SocketAddr, data: &[u8], deadline: Instant) -> Result<(), String> {
-    let stream = connect(addr)?;
+    finish_echo(prime(addr, data)?, addr, data, deadline)
+}
+
+/// The rest of [`echo`] after [`prime`].
+fn finish_echo(
+    primed: Primed,
+    addr: SocketAddr,
+    data: &[u8],
+    deadline: Instant,
+) -> Result<(), String> {
+    let Primed { stream, mut hash } = primed;
     let mut writer = stream
         .try_clone()
         .map_err(|e| format!("clone socket: {e}"))?;
-    let (got, digest) = std::thread::scope(|s| {
+    let rest = &data[PRIME.min(data.len())..];
+    let got = std::thread::scope(|s| {
         let sender = s.spawn(move || {
-            for chunk in data.chunks(CHUNK) {
+            for chunk in rest.chunks(CHUNK) {
                 check_deadline(deadline, "the echo")?;
                 writer
                     .write_all(chunk)
@@ -86,24 +123,29 @@ pub fn echo(addr: SocketAddr, data: &[u8], deadline: Instant) -> Result<(), Stri
                 .shutdown(Shutdown::Write)
                 .map_err(|e| format!("half-close: {e}"))
         });
-        let received = drain(&stream, u64::MAX, deadline);
+        let received = drain(&stream, &mut hash, u64::MAX, deadline);
         let sent = sender
             .join()
             .map_err(|_| "echo sender panicked".to_string())?;
         sent.and(received)
     })?;
-    if got != data.len() as u64 || digest != Sha256::digest(data).as_slice() {
+    if got != rest.len() as u64 || hash.finalize().as_slice() != Sha256::digest(data).as_slice() {
         return Err(format!(
-            "echo from {addr}: sent {} bytes, got back {got} bytes with a different SHA-256",
-            data.len()
+            "echo from {addr}: sent {} bytes, got back {} bytes with a different SHA-256",
+            data.len(),
+            got as usize + data.len() - rest.len()
         ));
     }
     Ok(())
 }
 
-/// Reads until end of stream or `limit` bytes; returns the count and their SHA-256.
-fn drain(mut stream: &TcpStream, limit: u64, deadline: Instant) -> Result<(u64, Vec<u8>), String> {
-    let mut hash = Sha256::new();
+/// Reads until end of stream or `limit` bytes into `hash`; returns the count.
+fn drain(
+    mut stream: &TcpStream,
+    hash: &mut Sha256,
+    limit: u64,
+    deadline: Instant,
+) -> Result<u64, String> {
     let mut buf = vec![0u8; CHUNK];
     let mut got = 0u64;
     while got < limit {
@@ -119,22 +161,31 @@ fn drain(mut stream: &TcpStream, limit: u64, deadline: Instant) -> Result<(u64, 
             Err(e) => return Err(format!("read after {got} bytes: {e}")),
         }
     }
-    Ok((got, hash.finalize().to_vec()))
+    Ok(got)
 }
 
 /// `count` echo connections at once, each with its own seeded `len` bytes; every echo must
-/// match. Returns the total bytes echoed.
+/// match. The connections are opened (and primed) one after the other, then all transfer
+/// at once. Returns the total bytes echoed.
 pub fn echo_concurrent(
     addr: SocketAddr,
     count: usize,
     len: usize,
     deadline: Instant,
 ) -> Result<u64, String> {
+    let data: Vec<Vec<u8>> = (0..count)
+        .map(|i| seeded_bytes(1000 + i as u64, len))
+        .collect();
+    let mut primed = Vec::new();
+    for (i, d) in data.iter().enumerate() {
+        check_deadline(deadline, "opening the concurrent connections")?;
+        primed.push(prime(addr, d).map_err(|e| format!("connection #{i}: {e}"))?);
+    }
     let results: Vec<Result<(), String>> = std::thread::scope(|s| {
-        let threads: Vec<_> = (0..count)
-            .map(|i| {
-                s.spawn(move || echo(addr, &seeded_bytes(1000 + i as u64, len), deadline))
-            })
+        let threads: Vec<_> = primed
+            .into_iter()
+            .zip(&data)
+            .map(|(p, d)| s.spawn(move || finish_echo(p, addr, d, deadline)))
             .collect();
         threads
             .into_iter()
@@ -175,7 +226,7 @@ pub fn discard(addr: SocketAddr, bytes: u64, deadline: Instant) -> Result<f64, S
     stream
         .shutdown(Shutdown::Write)
         .map_err(|e| format!("discard: half-close: {e}"))?;
-    let (extra, _) = drain(&stream, u64::MAX, deadline)?;
+    let extra = drain(&stream, &mut Sha256::new(), u64::MAX, deadline)?;
     if extra != 0 {
         return Err(format!("the discard server sent {extra} bytes"));
     }
@@ -186,7 +237,7 @@ pub fn discard(addr: SocketAddr, bytes: u64, deadline: Instant) -> Result<f64, S
 pub fn source(addr: SocketAddr, bytes: u64, deadline: Instant) -> Result<f64, String> {
     let stream = connect(addr)?;
     let start = Instant::now();
-    let (got, _) = drain(&stream, bytes, deadline)?;
+    let got = drain(&stream, &mut Sha256::new(), bytes, deadline)?;
     if got != bytes {
         return Err(format!(
             "the source server closed after {got} of {bytes} bytes"

@@ -32,7 +32,7 @@ const ECHO_EACH: usize = 64 * 1024;
 /// Bulk transfer sizes over the tap, and over slirp (which copies every byte twice on the
 /// host's loopback and runs in QEMU's main loop: smaller keeps the suite's time in check).
 const BULK_TAP: u64 = 100_000_000;
-const BULK_USER: u64 = 25_000_000;
+const BULK_USER: u64 = 100_000_000;
 /// Sequential connections of the leak test, how long their leftovers may take to go, and
 /// how much the heap may have grown afterwards (one leaked echo connection alone would
 /// leave its 16 KiB buffer and thread stack).
