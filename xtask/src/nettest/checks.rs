@@ -359,6 +359,8 @@ mod tests {
             test,
             netns: None,
             deadline: Instant::now(),
+            ksyms: &[],
+            log: &log,
         };
         let report = user_dhcp(&mut session, &ctx).unwrap();
         assert_eq!(
