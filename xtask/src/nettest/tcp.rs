@@ -436,11 +436,8 @@ pub fn stress(session: &mut Session, ctx: &NetContext) -> Result<String, String>
 
 #[cfg(test)]
 mod tests {
+    use super::super::answers::tests::lines;
     use super::*;
-
-    fn lines(text: &str) -> Vec<String> {
-        text.lines().map(String::from).collect()
-    }
 
     #[test]
     fn monitor_answers_parse() {
