@@ -2,14 +2,17 @@
 //!
 //! Separate from [`crate::suite`] because these tests need the host side set up before QEMU
 //! starts (a namespace and tap, created and removed by [`crate::netns::Netns`]) and their
-//! checks run host tools (ping, a raw-socket frame sender) against the guest while talking to
-//! its monitor. Otherwise they are run the same way: one deadline, a serial log in
-//! `target/test-logs/<name>.log`, QEMU killed by PID however the test ends, and the kernel
-//! status checked at the end.
+//! checks run host tools (ping, a raw-socket frame sender, TCP clients, curl, Python) against
+//! the guest while talking to its monitor. Otherwise they are run the same way: one
+//! deadline, a serial log in `target/test-logs/<name>.log`, QEMU killed by PID however the
+//! test ends, and the kernel status checked at the end. In-kernel tests that need a NIC
+//! (the virtio-net driver tests, the negative-control `lockdep-net`) are rows here too.
 //!
 //! The kernel side they expect (docs/xtask.md, "Network tests"): a `NET-UP <address>` line
-//! once the NIC is configured (from `ip=A/N gw=G` on the command line, else DHCP), and the
-//! monitor commands `counters` (`NAME=VALUE` lines), `ping ADDR [COUNT]`, `ifconfig`, `arp`.
+//! once the NIC is configured (from `ip=A/N gw=G` on the command line, else DHCP), the TCP
+//! services echo (7), discard (9), source (19) and HTTP (80), and the monitor commands
+//! `counters` (`NAME=VALUE` lines), `ping ADDR [COUNT]`, `netstat`, `nc`, `tcpstress`,
+//! `mem`, `uptime`.
 
 mod answers;
 mod checks;
