@@ -21,30 +21,23 @@ pub struct Nic {
 
 impl Nic {
     /// The NIC as `--net` makes it.
-    pub const PLAIN: Nic = Nic {
-        props: "",
-        before: &[],
-    };
+    pub const PLAIN: Nic = Nic::with_props("");
     /// Virtio 1.0 only (no legacy I/O BAR).
-    pub const MODERN: Nic = Nic {
-        props: ",disable-legacy=on",
-        before: &[],
-    };
+    pub const MODERN: Nic = Nic::with_props(",disable-legacy=on");
     /// No MSI-X vectors: the driver must fall back to polling.
-    pub const POLLING: Nic = Nic {
-        props: ",vectors=0",
-        before: &[],
-    };
+    pub const POLLING: Nic = Nic::with_props(",vectors=0");
     /// Two vectors: configuration plus one shared by both queues.
-    pub const SHARED_VECTOR: Nic = Nic {
-        props: ",vectors=2",
-        before: &[],
-    };
+    pub const SHARED_VECTOR: Nic = Nic::with_props(",vectors=2");
     /// Behind a PCIe root port on bus 1.
     pub const BEHIND_ROOT_PORT: Nic = Nic {
         props: ",bus=rp1",
         before: &["-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1"],
     };
+
+    /// The NIC with extra device properties and nothing else.
+    const fn with_props(props: &'static str) -> Nic {
+        Nic { props, before: &[] }
+    }
 
     /// `cmd` with this variant applied (unchanged for [`Nic::PLAIN`] or without a NIC).
     pub fn apply(&self, cmd: Command) -> Command {
