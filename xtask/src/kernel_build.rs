@@ -151,10 +151,19 @@ mod tests {
     fn the_negative_kernel_has_its_feature_and_its_own_files() {
         let paths = Paths::repo();
         let cmd = kernel_cargo_command(&paths, Kernel::Negative);
-        let args: Vec<_> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
-        assert_eq!(args[..4], ["build", "--release", "--features", "negative-tests"]);
+        let args: Vec<_> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            args[..4],
+            ["build", "--release", "--features", "negative-tests"]
+        );
         assert_eq!(args[4], "--target-dir");
-        assert_eq!(paths.show(std::path::Path::new(&args[5])), "target/kernel-negative");
+        assert_eq!(
+            paths.show(std::path::Path::new(&args[5])),
+            "target/kernel-negative"
+        );
         assert_eq!(
             paths.show(&Kernel::Negative.elf(&paths)),
             "target/kernel-negative/x86_64-unknown-linux-gnu/release/halyard"

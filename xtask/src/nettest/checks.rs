@@ -228,7 +228,11 @@ pub(super) fn quiescent_counters(session: &mut Session) -> Result<Counters, Stri
 
 /// Runs `ping ARGS` inside the namespace (ping bounds itself with `-w`; the test's deadline
 /// bounds it too) and parses its summary.
-pub(super) fn host_ping(netns: &Netns, args: &[&str], deadline: Instant) -> Result<PingSummary, String> {
+pub(super) fn host_ping(
+    netns: &Netns,
+    args: &[&str],
+    deadline: Instant,
+) -> Result<PingSummary, String> {
     let mut cmd = netns.command(PING);
     cmd.args(args);
     let output = run_bounded(cmd, deadline)?;

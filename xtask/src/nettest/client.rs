@@ -189,7 +189,10 @@ pub fn echo_concurrent(
             .collect();
         threads
             .into_iter()
-            .map(|t| t.join().unwrap_or_else(|_| Err("echo thread panicked".into())))
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|_| Err("echo thread panicked".into()))
+            })
             .collect()
     });
     let failed: Vec<String> = results

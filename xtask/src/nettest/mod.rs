@@ -295,10 +295,13 @@ pub fn run(test: &NetTest, paths: &Paths) -> Result<String, String> {
         .map_err(|e| format!("cannot read the kernel's ksyms: {e}"))?;
     let symbols = ksyms::parse(&text)?;
     let net = network(test);
-    let cmdline = [net.kernel_words().unwrap_or_default(), test.cmdline.to_string()]
-        .join(" ")
-        .trim()
-        .to_string();
+    let cmdline = [
+        net.kernel_words().unwrap_or_default(),
+        test.cmdline.to_string(),
+    ]
+    .join(" ")
+    .trim()
+    .to_string();
     let mut config = QemuConfig::for_test(paths, test.smp, cmdline, net.clone());
     config.elf = test.kernel.elf(paths);
     config.ksyms = test.kernel.ksyms(paths);

@@ -69,7 +69,9 @@ fn start<'a>(session: &mut Session, ctx: &NetContext<'a>) -> Result<&'a str, Str
 fn service(ctx: &NetContext, port: u16) -> Result<SocketAddr, String> {
     match ctx.test.mode {
         NetMode::Tap => {
-            let ip: Ipv4Addr = host_part(TAP_GUEST_CIDR).parse().map_err(|_| "bad tap address")?;
+            let ip: Ipv4Addr = host_part(TAP_GUEST_CIDR)
+                .parse()
+                .map_err(|_| "bad tap address")?;
             Ok(SocketAddr::new(IpAddr::V4(ip), port))
         }
         _ => ctx
@@ -159,8 +161,14 @@ pub fn http(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
     let addr = service(ctx, HTTP)?;
     let url = |path: &str| format!("http://{addr}{path}");
     let mut curl = netns.command(CURL);
-    curl.args(["-sS", "--max-time", "30", "-w", "\nCURL %{http_code} %{num_connects}\n"])
-        .args([url("/"), url("/status"), url("/")]);
+    curl.args([
+        "-sS",
+        "--max-time",
+        "30",
+        "-w",
+        "\nCURL %{http_code} %{num_connects}\n",
+    ])
+    .args([url("/"), url("/status"), url("/")]);
     let t = Instant::now();
     let out = run_bounded(curl, ctx.deadline)?;
     let curl_time = t.elapsed().as_secs_f64();
@@ -176,10 +184,17 @@ pub fn http(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
         ));
     }
     if !out.contains("NET_RX_SOFTIRQ_ENTRY_TOTAL=") || !out.contains("Halyard") {
-        return Err(format!("curl: the page or /status lacks its content:\n{out}"));
+        return Err(format!(
+            "curl: the page or /status lacks its content:\n{out}"
+        ));
     }
     let mut python = netns.command(PYTHON);
-    python.args(["-c", PYTHON_CLIENT, &addr.ip().to_string(), &addr.port().to_string()]);
+    python.args([
+        "-c",
+        PYTHON_CLIENT,
+        &addr.ip().to_string(),
+        &addr.port().to_string(),
+    ]);
     let out = run_bounded(python, ctx.deadline)?;
     let expected = "/ 200 False True\n/status 200 True False\n/missing 404 False False\n\
                     /status 200 True False\nconnections 1\n";
@@ -205,9 +220,14 @@ struct Mem {
 
 impl Mem {
     fn parse(lines: &[String]) -> Result<Mem, String> {
-        let heap_used = lines
-            .iter()
-            .find_map(|l| l.trim().strip_prefix("heap: ")?.split(' ').next()?.parse().ok());
+        let heap_used = lines.iter().find_map(|l| {
+            l.trim()
+                .strip_prefix("heap: ")?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        });
         let free = lines.iter().find_map(|l| {
             let rest = l.trim().strip_prefix("frames: ")?;
             rest.split_once('(')?.1.split(' ').next()?.parse().ok()
@@ -231,11 +251,20 @@ impl Netstat {
     fn parse(lines: &[String]) -> Result<Netstat, String> {
         let connections = lines
             .iter()
-            .find_map(|l| l.trim().strip_suffix(" connections in the engine (including those finishing after close)")?.parse().ok())
+            .find_map(|l| {
+                l.trim()
+                    .strip_suffix(
+                        " connections in the engine (including those finishing after close)",
+                    )?
+                    .parse()
+                    .ok()
+            })
             .ok_or_else(|| format!("no connection count in `netstat`: {lines:?}"))?;
         let open = lines
             .iter()
-            .filter(|l| l.starts_with("tcp ") && (l.contains(" Established ") || l.contains(" CloseWait ")))
+            .filter(|l| {
+                l.starts_with("tcp ") && (l.contains(" Established ") || l.contains(" CloseWait "))
+            })
             .cloned()
             .collect();
         Ok(Netstat { connections, open })
@@ -300,7 +329,9 @@ pub fn sequential_connections(session: &mut Session, ctx: &NetContext) -> Result
 
 /// The host's tap address (where the namespace's echo listener is).
 fn host_echo_addr() -> Result<SocketAddr, String> {
-    let ip: Ipv4Addr = host_part(TAP_HOST_CIDR).parse().map_err(|_| "bad tap address")?;
+    let ip: Ipv4Addr = host_part(TAP_HOST_CIDR)
+        .parse()
+        .map_err(|_| "bad tap address")?;
     Ok(SocketAddr::new(IpAddr::V4(ip), HOST_ECHO_PORT))
 }
 
@@ -318,7 +349,9 @@ fn guest_nc(session: &mut Session, text: &str) -> Result<(), String> {
     if echoed && complete {
         Ok(())
     } else {
-        Err(format!("`nc {host} {HOST_ECHO_PORT} {text}` answered: {answer:?}"))
+        Err(format!(
+            "`nc {host} {HOST_ECHO_PORT} {text}` answered: {answer:?}"
+        ))
     }
 }
 
@@ -388,7 +421,9 @@ pub fn stress(session: &mut Session, ctx: &NetContext) -> Result<String, String>
             cmd.args(["-q", "-n", "-f", "-c", &count, "-w", &secs, guest]);
             run_bounded(cmd, ctx.deadline)
         });
-        let answer = session.command(&format!("tcpstress {host} {HOST_ECHO_PORT} {STRESS_SECONDS}"));
+        let answer = session.command(&format!(
+            "tcpstress {host} {HOST_ECHO_PORT} {STRESS_SECONDS}"
+        ));
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let mut hammered = (0, 0);
         for h in hammers {
@@ -397,7 +432,9 @@ pub fn stress(session: &mut Session, ctx: &NetContext) -> Result<String, String>
                 hammered.1 += f;
             }
         }
-        let ping = ping.join().unwrap_or_else(|_| Err("ping thread panicked".into()));
+        let ping = ping
+            .join()
+            .unwrap_or_else(|_| Err("ping thread panicked".into()));
         (answer, hammered, ping)
     });
     let took = t.elapsed().as_secs_f64();
@@ -411,7 +448,10 @@ pub fn stress(session: &mut Session, ctx: &NetContext) -> Result<String, String>
     }
     let counters = quiescent_counters(session)?;
     let log = std::fs::read_to_string(ctx.log).map_err(|e| format!("reading the log: {e}"))?;
-    if let Some(line) = log.lines().find(|l| FATAL_MARKS.iter().any(|m| l.contains(m))) {
+    if let Some(line) = log
+        .lines()
+        .find(|l| FATAL_MARKS.iter().any(|m| l.contains(m)))
+    {
         return Err(format!("the log has `{line}`"));
     }
     // Under the flood a connection may time out (20 s) or be refused at a full queue, but
@@ -468,9 +508,14 @@ mod tests {
         assert_eq!(stat.open.len(), 1);
         assert!(Netstat::parse(&lines("nothing")).is_err());
         assert_eq!(
-            stress_totals(&lines("cpu0: 5 connections, 0 failures\ntcpstress: 10 connections, 1 failures")),
+            stress_totals(&lines(
+                "cpu0: 5 connections, 0 failures\ntcpstress: 10 connections, 1 failures"
+            )),
             Some((10, 1))
         );
-        assert_eq!(stress_totals(&lines("tcpstress: x connections, 1 failures")), None);
+        assert_eq!(
+            stress_totals(&lines("tcpstress: x connections, 1 failures")),
+            None
+        );
     }
 }

@@ -76,7 +76,9 @@ pub fn lockup(session: &mut Session, ctx: &Context) -> Result<(), String> {
         before.push(line);
     };
     if !(panic.contains("watchdog:") && panic.contains("soft lockup")) {
-        return Err(format!("expected a watchdog soft-lockup panic, got: {panic}"));
+        return Err(format!(
+            "expected a watchdog soft-lockup panic, got: {panic}"
+        ));
     }
     let stopped = before
         .iter()
