@@ -6,10 +6,62 @@
 //! cargo or the user's shell would override it (`RUSTFLAGS`, `CARGO_ENCODED_RUSTFLAGS`,
 //! `CARGO_TARGET_DIR`) are removed for that child, or host flags would leak into the kernel
 //! or the ELF would land somewhere else than the contract says.
+//!
+//! Besides the kernel of the contract there is one variant, the negative-control kernel
+//! (feature `negative-tests`: in-kernel tests that make a locking mistake on purpose). It
+//! gets its own target directory, so building it never invalidates the normal build and the
+//! two ELFs and symbol files sit side by side; only the tests that need it build it.
 
 use crate::{ksyms, paths::Paths};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
+
+/// Which kernel a QEMU test boots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// The kernel of docs/console-protocol.md (default features).
+    Standard,
+    /// The same plus feature `negative-tests` (e.g. `test=lockdep-net`); never shipped.
+    Negative,
+}
+
+/// Target directory of the negative-control kernel, relative to the repository root.
+const NEGATIVE_TARGET_DIR: &str = "target/kernel-negative";
+
+impl Kernel {
+    /// The ELF this variant's build produces.
+    pub fn elf(self, paths: &Paths) -> PathBuf {
+        match self {
+            Kernel::Standard => paths.kernel_elf(),
+            Kernel::Negative => paths
+                .root
+                .join(NEGATIVE_TARGET_DIR)
+                .join("x86_64-unknown-linux-gnu/release/halyard"),
+        }
+    }
+
+    /// Its symbol file.
+    pub fn ksyms(self, paths: &Paths) -> PathBuf {
+        match self {
+            Kernel::Standard => paths.ksyms(),
+            Kernel::Negative => paths.root.join(NEGATIVE_TARGET_DIR).join("halyard.ksyms"),
+        }
+    }
+
+    /// Extra cargo arguments of the variant.
+    fn cargo_args(self, paths: &Paths) -> Vec<String> {
+        match self {
+            Kernel::Standard => Vec::new(),
+            Kernel::Negative => vec![
+                "--features".into(),
+                "negative-tests".into(),
+                "--target-dir".into(),
+                paths.root.join(NEGATIVE_TARGET_DIR).display().to_string(),
+            ],
+        }
+    }
+}
 
 /// Variables that must not reach the kernel's cargo.
 const CLEARED_ENV: &[&str] = &[
@@ -24,10 +76,11 @@ pub fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
-/// The `cargo build --release` command for the kernel.
-pub fn kernel_cargo_command(paths: &Paths) -> Command {
+/// The `cargo build --release` command for the kernel `kernel`.
+pub fn kernel_cargo_command(paths: &Paths, kernel: Kernel) -> Command {
     let mut cmd = cargo();
     cmd.args(["build", "--release"])
+        .args(kernel.cargo_args(paths))
         .current_dir(paths.kernel_dir());
     for var in CLEARED_ENV {
         cmd.env_remove(var);
@@ -37,6 +90,11 @@ pub fn kernel_cargo_command(paths: &Paths) -> Command {
 
 /// Builds the kernel, then writes `target/kernel/halyard.ksyms`. Progress goes to stderr.
 pub fn build(paths: &Paths) -> Result<(), String> {
+    build_kernel(paths, Kernel::Standard)
+}
+
+/// Builds `kernel` and writes its symbol file (cargo makes a repeated build cheap).
+pub fn build_kernel(paths: &Paths, kernel: Kernel) -> Result<(), String> {
     if !paths.kernel_dir().join("Cargo.toml").is_file() {
         return Err(format!(
             "no kernel workspace at {}",
@@ -44,25 +102,25 @@ pub fn build(paths: &Paths) -> Result<(), String> {
         ));
     }
     let start = Instant::now();
-    eprintln!("xtask: building the kernel (cargo build --release in kernel/)");
-    let status = kernel_cargo_command(paths)
+    eprintln!("xtask: building the kernel ({kernel:?}: cargo build --release in kernel/)");
+    let status = kernel_cargo_command(paths, kernel)
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
         return Err(format!("kernel build failed ({status})"));
     }
-    let elf = paths.kernel_elf();
+    let elf = kernel.elf(paths);
     if !elf.is_file() {
         return Err(format!(
             "the kernel build did not produce {}",
             paths.show(&elf)
         ));
     }
-    let count = ksyms::write_for_elf(&elf, &paths.ksyms())?;
+    let count = ksyms::write_for_elf(&elf, &kernel.ksyms(paths))?;
     eprintln!(
         "xtask: kernel {} and {} ({count} symbols) ready in {:.1} s",
         paths.show(&elf),
-        paths.show(&paths.ksyms()),
+        paths.show(&kernel.ksyms(paths)),
         start.elapsed().as_secs_f64()
     );
     Ok(())
@@ -75,7 +133,7 @@ mod tests {
     #[test]
     fn the_kernel_cargo_runs_in_kernel_dir_without_outer_flags() {
         let paths = Paths::repo();
-        let cmd = kernel_cargo_command(&paths);
+        let cmd = kernel_cargo_command(&paths, Kernel::Standard);
         assert_eq!(cmd.get_current_dir(), Some(paths.kernel_dir().as_path()));
         let args: Vec<_> = cmd.get_args().collect();
         assert_eq!(args, ["build", "--release"]);
@@ -87,5 +145,34 @@ mod tests {
         for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_TARGET_DIR"] {
             assert!(removed.iter().any(|k| *k == var), "{var} not cleared");
         }
+    }
+
+    #[test]
+    fn the_negative_kernel_has_its_feature_and_its_own_files() {
+        let paths = Paths::repo();
+        let cmd = kernel_cargo_command(&paths, Kernel::Negative);
+        let args: Vec<_> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            args[..4],
+            ["build", "--release", "--features", "negative-tests"]
+        );
+        assert_eq!(args[4], "--target-dir");
+        assert_eq!(
+            paths.show(std::path::Path::new(&args[5])),
+            "target/kernel-negative"
+        );
+        assert_eq!(
+            paths.show(&Kernel::Negative.elf(&paths)),
+            "target/kernel-negative/x86_64-unknown-linux-gnu/release/halyard"
+        );
+        assert_eq!(
+            paths.show(&Kernel::Negative.ksyms(&paths)),
+            "target/kernel-negative/halyard.ksyms"
+        );
+        assert_eq!(Kernel::Standard.elf(&paths), paths.kernel_elf());
+        assert_ne!(Kernel::Negative.ksyms(&paths), paths.ksyms());
     }
 }

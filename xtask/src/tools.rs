@@ -47,6 +47,14 @@ pub const TOOLS: &[Tool] = &[
         binary: "wrk",
         package: "wrk",
     },
+    Tool {
+        binary: "curl",
+        package: "curl",
+    },
+    Tool {
+        binary: "python3",
+        package: "python3",
+    },
 ];
 
 /// What the host tests need besides Rust (the SSH interop tests run OpenSSH).

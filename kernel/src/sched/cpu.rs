@@ -285,8 +285,10 @@ pub(super) extern "C" fn thread_entry() -> ! {
     // SAFETY: a new thread starts with no locks held; the scheduler runs with
     // interrupts enabled outside its critical sections.
     unsafe { cpu::enable_interrupts() };
-    let me = current();
-    if let Some(f) = me.take_entry() {
+    // No reference to the thread may live in this frame: `exit_current` never returns, so
+    // one held here would keep the thread (and its stack) alive forever.
+    let entry = current().take_entry();
+    if let Some(f) = entry {
         f();
     }
     super::exit_current()

@@ -81,6 +81,10 @@ pub fn spawn_pinned(name: impl Into<String>, cpu_index: u32, f: impl FnOnce() + 
 
 /// Ends the calling thread: wakes its joiners and switches away for good.
 pub fn exit_current() -> ! {
+    // Interrupts off for good: once Exited, a preemption would switch this thread out and
+    // forget it mid-exit, leaking the reference below (and with it the thread and its
+    // stack) or leaving its joiners asleep.
+    crate::arch::cpu::disable_interrupts();
     let me = current();
     me.set_state(State::Exited);
     me.exited.wake_all();

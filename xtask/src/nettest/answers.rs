@@ -171,10 +171,11 @@ impl PingSummary {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn lines(text: &str) -> Vec<String> {
+    /// `text` as console lines (shared with the other network tests' tests).
+    pub(in crate::nettest) fn lines(text: &str) -> Vec<String> {
         text.lines().map(String::from).collect()
     }
 

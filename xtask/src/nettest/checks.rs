@@ -173,14 +173,14 @@ pub fn user_dhcp(session: &mut Session, _ctx: &NetContext) -> Result<String, Str
     ))
 }
 
-fn tap_netns<'a>(ctx: &NetContext<'a>) -> Result<&'a Netns, String> {
+pub(super) fn tap_netns<'a>(ctx: &NetContext<'a>) -> Result<&'a Netns, String> {
     ctx.netns
         .ok_or_else(|| format!("{} needs a tap namespace", ctx.test.name))
 }
 
 /// Reads the console until `NET-UP <address>` (a panic ends the wait), then brings the
 /// monitor to a fresh prompt; returns the address.
-fn net_up(session: &mut Session) -> Result<String, String> {
+pub(super) fn net_up(session: &mut Session) -> Result<String, String> {
     let line = session.expect_line("`NET-UP <address>`", |l| {
         net_up_address(l).is_some() || l.contains("KERNEL PANIC") || l.contains("EXCEPTION #")
     })?;
@@ -202,7 +202,7 @@ fn settle(session: &mut Session) -> Result<(), String> {
     session.expect_prompt().map(drop)
 }
 
-fn expect_address(got: &str, wanted: &str) -> Result<(), String> {
+pub(super) fn expect_address(got: &str, wanted: &str) -> Result<(), String> {
     if got == wanted {
         Ok(())
     } else {
@@ -211,7 +211,7 @@ fn expect_address(got: &str, wanted: &str) -> Result<(), String> {
 }
 
 /// `counters`, read again (a little later) until the NET_RX invariants hold.
-fn quiescent_counters(session: &mut Session) -> Result<Counters, String> {
+pub(super) fn quiescent_counters(session: &mut Session) -> Result<Counters, String> {
     let mut why = String::new();
     for _ in 0..QUIESCENT_TRIES {
         let counters = Counters::parse(&session.command("counters")?);
@@ -228,7 +228,11 @@ fn quiescent_counters(session: &mut Session) -> Result<Counters, String> {
 
 /// Runs `ping ARGS` inside the namespace (ping bounds itself with `-w`; the test's deadline
 /// bounds it too) and parses its summary.
-fn host_ping(netns: &Netns, args: &[&str], deadline: Instant) -> Result<PingSummary, String> {
+pub(super) fn host_ping(
+    netns: &Netns,
+    args: &[&str],
+    deadline: Instant,
+) -> Result<PingSummary, String> {
     let mut cmd = netns.command(PING);
     cmd.args(args);
     let output = run_bounded(cmd, deadline)?;
@@ -237,7 +241,7 @@ fn host_ping(netns: &Netns, args: &[&str], deadline: Instant) -> Result<PingSumm
 
 /// Runs `cmd` to completion (its output: stdout then stderr), killing it by PID at
 /// `deadline`. The commands used here print a few lines, well within a pipe's buffer.
-fn run_bounded(mut cmd: Command, deadline: Instant) -> Result<String, String> {
+pub(super) fn run_bounded(mut cmd: Command, deadline: Instant) -> Result<String, String> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -269,7 +273,7 @@ fn run_bounded(mut cmd: Command, deadline: Instant) -> Result<String, String> {
 }
 
 /// `A.B.C.D` of `A.B.C.D/N`.
-fn host_part(cidr: &str) -> &str {
+pub(super) fn host_part(cidr: &str) -> &str {
     cidr.split('/').next().unwrap_or(cidr)
 }
 
@@ -359,6 +363,8 @@ mod tests {
             test,
             netns: None,
             deadline: Instant::now(),
+            ksyms: &[],
+            log: &log,
         };
         let report = user_dhcp(&mut session, &ctx).unwrap();
         assert_eq!(

@@ -69,7 +69,7 @@ pub fn send_frames(
 }
 
 /// Moves the calling thread into the network namespace mounted at `path`.
-fn enter_netns(path: &str) -> Result<(), String> {
+pub(super) fn enter_netns(path: &str) -> Result<(), String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
     // SAFETY: `file` is an open namespace file; setns only changes this thread's namespace.
     if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {

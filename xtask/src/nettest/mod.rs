@@ -2,37 +2,52 @@
 //!
 //! Separate from [`crate::suite`] because these tests need the host side set up before QEMU
 //! starts (a namespace and tap, created and removed by [`crate::netns::Netns`]) and their
-//! checks run host tools (ping, a raw-socket frame sender) against the guest while talking to
-//! its monitor. Otherwise they are run the same way: one deadline, a serial log in
-//! `target/test-logs/<name>.log`, QEMU killed by PID however the test ends, and the kernel
-//! status checked at the end.
+//! checks run host tools (ping, a raw-socket frame sender, TCP clients, curl, Python) against
+//! the guest while talking to its monitor. Otherwise they are run the same way: one
+//! deadline, a serial log in `target/test-logs/<name>.log`, QEMU killed by PID however the
+//! test ends, and the kernel status checked at the end. In-kernel tests that need a NIC
+//! (the virtio-net driver tests, the negative-control `lockdep-net`) are rows here too.
 //!
 //! The kernel side they expect (docs/xtask.md, "Network tests"): a `NET-UP <address>` line
-//! once the NIC is configured (from `ip=A/N gw=G` on the command line, else DHCP), and the
-//! monitor commands `counters` (`NAME=VALUE` lines), `ping ADDR [COUNT]`, `ifconfig`, `arp`.
+//! once the NIC is configured (from `ip=A/N gw=G` on the command line, else DHCP), the TCP
+//! services echo (7), discard (9), source (19) and HTTP (80), and the monitor commands
+//! `counters` (`NAME=VALUE` lines), `ping ADDR [COUNT]`, `netstat`, `nc`, `tcpstress`,
+//! `mem`, `uptime`.
 
 mod answers;
 mod checks;
+mod client;
 mod garbage;
 mod inject;
+mod nic;
+mod tcp;
 
-use crate::exit_status::KERNEL_OK;
-use crate::net_mode::{NetMode, Network};
-use crate::netns::Netns;
+use crate::exit_status::{KERNEL_OK, KERNEL_PANIC};
+use crate::kernel_build::{self, Kernel};
+use crate::ksyms::{self, Symbol};
+use crate::net_mode::{NetMode, Network, PortPair, TAP_HOST_CIDR, TAP_NAME};
+use crate::netns::{Netns, TapTopology};
 use crate::paths::Paths;
 use crate::qemu::cmdline::QemuConfig;
 use crate::qemu::session::Session;
 use crate::run_cmd::{host_network, qemu_command};
 use crate::{suite, tools};
+use nic::Nic;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// What a network check may use besides the console.
 pub struct NetContext<'a> {
     pub test: &'a NetTest,
-    /// The namespace holding the tap (tap tests only).
+    /// The namespace holding the tap (tap tests), or the private namespace QEMU and its
+    /// 127.0.0.1 forwards live in (user tests with forwards).
     pub netns: Option<&'a Netns>,
     /// When the test must be over: host tools are bounded by it too.
     pub deadline: Instant,
+    /// The booted kernel's symbols (for panic reports).
+    pub ksyms: &'a [Symbol],
+    /// The serial log, for checks that scan everything the kernel printed.
+    pub log: &'a Path,
 }
 
 /// A check of a network test; `Ok` carries the measurements to report.
@@ -44,41 +59,191 @@ pub struct NetTest {
     pub smp: u32,
     /// `Tap` or `User` (a test without a NIC belongs in [`crate::suite`]).
     pub mode: NetMode,
+    /// Kernel command line words besides the network's own (`ip=` of tap mode).
+    pub cmdline: &'static str,
+    /// `User` mode: host forwards `127.0.0.1:HOST` → guest port. A test with forwards runs
+    /// QEMU in a namespace of its own, so the ports are private to it (no collision with
+    /// the host's services or a parallel run) and its clients enter that namespace.
+    pub fwds: &'static [PortPair],
+    /// How the virtio-net device is attached (properties, a PCIe root port).
+    pub nic: Nic,
+    pub kernel: Kernel,
     pub timeout: Duration,
     pub check: NetCheck,
+    /// Kernel status QEMU must end with.
+    pub status: u8,
 }
 
-/// Every network test, in the order they run. Each ends with `poweroff` (kernel status 0).
+/// Forwards of the user-networking TCP tests: echo, discard, source, HTTP.
+const TCP_FWDS: &[PortPair] = &[
+    PortPair(7007, 7),
+    PortPair(7009, 9),
+    PortPair(7019, 19),
+    PortPair(8080, 80),
+];
+
+/// The defaults the rows below start from.
+const BASE: NetTest = NetTest {
+    name: "",
+    smp: 2,
+    mode: NetMode::Tap,
+    cmdline: "",
+    fwds: &[],
+    nic: Nic::PLAIN,
+    kernel: Kernel::Standard,
+    timeout: Duration::from_secs(150),
+    check: checks::user_dhcp,
+    status: KERNEL_OK,
+};
+
+/// The virtio-net driver test (`net=off`: the kernel's own stack leaves the NIC alone).
+const DRIVER_TEST: NetTest = NetTest {
+    mode: NetMode::User,
+    cmdline: "test=virtio-net panic=exit net=off",
+    timeout: Duration::from_secs(120),
+    check: in_kernel_passes,
+    ..BASE
+};
+
+/// Every network test, in the order they run. Those driving the monitor end with
+/// `poweroff` (kernel status 0); in-kernel tests end with their verdict.
 pub const NET_TESTS: &[NetTest] = &[
     NetTest {
         name: "net-tap-ping",
-        smp: 2,
-        mode: NetMode::Tap,
-        timeout: Duration::from_secs(150),
         check: checks::tap_ping,
+        ..BASE
     },
     NetTest {
         name: "net-tap-flood",
-        smp: 2,
-        mode: NetMode::Tap,
-        timeout: Duration::from_secs(150),
         check: checks::tap_flood,
+        ..BASE
     },
     NetTest {
         name: "net-tap-garbage",
-        smp: 2,
-        mode: NetMode::Tap,
-        timeout: Duration::from_secs(150),
         check: checks::tap_garbage,
+        ..BASE
     },
     NetTest {
         name: "net-user-dhcp",
-        smp: 2,
         mode: NetMode::User,
         timeout: Duration::from_secs(120),
         check: checks::user_dhcp,
+        ..BASE
+    },
+    NetTest {
+        name: "net-tap-tcp-echo",
+        check: tcp::echo,
+        ..BASE
+    },
+    NetTest {
+        name: "net-user-tcp-echo",
+        mode: NetMode::User,
+        fwds: TCP_FWDS,
+        check: tcp::echo,
+        ..BASE
+    },
+    NetTest {
+        name: "net-tap-tcp-bulk",
+        timeout: Duration::from_secs(240),
+        check: tcp::bulk,
+        ..BASE
+    },
+    NetTest {
+        name: "net-user-tcp-bulk",
+        mode: NetMode::User,
+        fwds: TCP_FWDS,
+        check: tcp::bulk,
+        ..BASE
+    },
+    NetTest {
+        name: "net-tap-http",
+        check: tcp::http,
+        ..BASE
+    },
+    NetTest {
+        name: "net-user-http",
+        mode: NetMode::User,
+        fwds: TCP_FWDS,
+        check: tcp::http,
+        ..BASE
+    },
+    NetTest {
+        name: "net-tap-tcp-conns",
+        timeout: Duration::from_secs(180),
+        check: tcp::sequential_connections,
+        ..BASE
+    },
+    NetTest {
+        name: "net-user-tcp-conns",
+        mode: NetMode::User,
+        fwds: TCP_FWDS,
+        timeout: Duration::from_secs(180),
+        check: tcp::sequential_connections,
+        ..BASE
+    },
+    NetTest {
+        name: "net-tap-tcp-cycles",
+        check: tcp::both_ways,
+        ..BASE
+    },
+    NetTest {
+        name: "net-tap-tcp-stress",
+        timeout: Duration::from_secs(180),
+        check: tcp::stress,
+        ..BASE
+    },
+    NetTest {
+        name: "lockdep-net",
+        mode: NetMode::User,
+        cmdline: "test=lockdep-net panic=exit",
+        kernel: Kernel::Negative,
+        timeout: Duration::from_secs(120),
+        check: lockdep_net,
+        status: KERNEL_PANIC,
+        ..BASE
+    },
+    NetTest {
+        name: "virtio-net",
+        ..DRIVER_TEST
+    },
+    NetTest {
+        name: "virtio-net-modern",
+        nic: Nic::MODERN,
+        ..DRIVER_TEST
+    },
+    NetTest {
+        name: "virtio-net-polling",
+        smp: 1,
+        nic: Nic::POLLING,
+        ..DRIVER_TEST
+    },
+    NetTest {
+        name: "virtio-net-shared",
+        nic: Nic::SHARED_VECTOR,
+        ..DRIVER_TEST
+    },
+    NetTest {
+        name: "virtio-net-bridge",
+        nic: Nic::BEHIND_ROOT_PORT,
+        ..DRIVER_TEST
     },
 ];
+
+/// In-kernel tests with a NIC: `TEST-PASS <name>` for the `test=NAME` of the row.
+fn in_kernel_passes(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
+    suite::in_kernel::expect_pass(session, ctx.test.cmdline).map(|()| "passed".to_string())
+}
+
+/// `lockdep-net` (negative-control kernel): once NET_RX has used the real stack lock, the
+/// test takes it with bottom halves enabled; the validator must report exactly that.
+fn lockdep_net(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
+    suite::faults::expect_lockdep_report(
+        session,
+        ctx.ksyms,
+        &["net.stack", "softirq context", "softirqs on"],
+    )
+    .map(|()| "LOCKDEP REPORT on net.stack, then KERNEL PANIC".to_string())
+}
 
 /// The network tests whose name contains `pattern` (all of them without one).
 pub fn select(pattern: Option<&str>) -> Vec<&'static NetTest> {
@@ -88,42 +253,76 @@ pub fn select(pattern: Option<&str>) -> Vec<&'static NetTest> {
         .collect()
 }
 
-/// The network of a test: its mode, no host forwards (a test must not depend on free host
-/// ports), and for tap tests a namespace of its own (parallel runs do not collide).
+/// The network of a test: its mode, its forwards (none unless the row lists them), and
+/// for tap tests a namespace of its own (parallel runs do not collide).
 pub fn network(test: &NetTest) -> Network {
     Network {
         mode: test.mode,
-        fwds: Vec::new(),
+        fwds: test.fwds.to_vec(),
         netns: match test.mode {
-            NetMode::Tap => format!("halyard-t{}", std::process::id()),
+            NetMode::Tap => private_netns_name(),
             NetMode::User | NetMode::None => Network::default().netns,
         },
         ..Network::default()
     }
 }
 
+fn private_netns_name() -> String {
+    format!("halyard-t{}", std::process::id())
+}
+
+/// The namespace a test needs: the tap's (tap mode), a private one for QEMU and its
+/// forwards (user mode with forwards; it holds an unused tap, harmless), or none.
+fn test_netns(test: &NetTest, net: &Network) -> Result<Option<Netns>, String> {
+    if test.mode == NetMode::User && !test.fwds.is_empty() {
+        let topology = TapTopology {
+            netns: private_netns_name(),
+            tap: TAP_NAME.to_string(),
+            host_cidr: TAP_HOST_CIDR.to_string(),
+        };
+        return Netns::create(&topology).map(Some);
+    }
+    host_network(net)
+}
+
 /// Runs one network test; `Ok` carries its measurements. The error names the failing check
 /// and the log file.
 pub fn run(test: &NetTest, paths: &Paths) -> Result<String, String> {
+    if test.kernel != Kernel::Standard {
+        kernel_build::build_kernel(paths, test.kernel)?;
+    }
+    let text = std::fs::read_to_string(test.kernel.ksyms(paths))
+        .map_err(|e| format!("cannot read the kernel's ksyms: {e}"))?;
+    let symbols = ksyms::parse(&text)?;
     let net = network(test);
-    let cmdline = net.kernel_words().unwrap_or_default();
-    let config = QemuConfig::for_test(paths, test.smp, cmdline, net);
+    let cmdline = [
+        net.kernel_words().unwrap_or_default(),
+        test.cmdline.to_string(),
+    ]
+    .join(" ")
+    .trim()
+    .to_string();
+    let mut config = QemuConfig::for_test(paths, test.smp, cmdline, net.clone());
+    config.elf = test.kernel.elf(paths);
+    config.ksyms = test.kernel.ksyms(paths);
     let log = paths.test_log(test.name);
     let deadline = Instant::now() + test.timeout;
     if test.mode == NetMode::Tap {
         tools::ensure(&[checks::PING])?;
     }
     // Declared before the session so that QEMU is killed before its namespace goes.
-    let netns = host_network(&config.net)?;
-    let command = qemu_command(&config, netns.as_ref());
+    let netns = test_netns(test, &net)?;
+    let command = test.nic.apply(qemu_command(&config, netns.as_ref()));
     let outcome = Session::start(command, &log, deadline).and_then(|mut session| {
         let ctx = NetContext {
             test,
             netns: netns.as_ref(),
             deadline,
+            ksyms: &symbols,
+            log: &log,
         };
         let report = (test.check)(&mut session, &ctx)?;
-        suite::expect_status(session.wait_exit()?, KERNEL_OK)?;
+        suite::expect_status(session.wait_exit()?, test.status)?;
         Ok(report)
     });
     outcome.map_err(|e| suite::explain_failure(&e, &log, paths))
@@ -142,14 +341,17 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), count, "two QEMU tests share a name");
         for t in NET_TESTS {
-            assert!(
-                t.name.starts_with("net-") && t.mode != NetMode::None,
-                "{}",
-                t.name
-            );
+            assert!(t.mode != NetMode::None, "{}", t.name);
             assert!(t.timeout >= Duration::from_secs(60));
+            // Forwards only exist with user networking; panicking tests must exit.
+            assert!(t.fwds.is_empty() || t.mode == NetMode::User, "{}", t.name);
+            if t.status == KERNEL_PANIC {
+                assert!(t.cmdline.contains("panic=exit"), "{}", t.name);
+            }
+            assert_eq!(network(t).validate(), Ok(()), "{}", t.name);
         }
-        assert_eq!(select(Some("net-tap")).len(), 3);
+        assert_eq!(select(Some("net-tap-")).len(), 9);
+        assert_eq!(select(Some("virtio-net")).len(), 5);
         assert!(select(Some("boot")).is_empty());
     }
 

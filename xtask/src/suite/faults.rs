@@ -3,6 +3,7 @@
 
 use super::Context;
 use crate::fault_report;
+use crate::ksyms::Symbol;
 use crate::qemu::session::Session;
 
 /// The address the kernel's `test=pagefault` touches.
@@ -33,7 +34,7 @@ pub fn panic(session: &mut Session, ctx: &Context) -> Result<(), String> {
 pub fn lockdep_softirq_misuse(session: &mut Session, ctx: &Context) -> Result<(), String> {
     expect_lockdep_report(
         session,
-        ctx,
+        ctx.ksyms,
         &[
             "inconsistent SOFTIRQ lock usage",
             "test.conn_table_wrong_kind",
@@ -47,7 +48,7 @@ pub fn lockdep_softirq_misuse(session: &mut Session, ctx: &Context) -> Result<()
 pub fn lockdep_order_inversion(session: &mut Session, ctx: &Context) -> Result<(), String> {
     expect_lockdep_report(
         session,
-        ctx,
+        ctx.ksyms,
         &["lock order inversion", "test.order_a", "test.order_b"],
     )
 }
@@ -62,11 +63,46 @@ pub fn might_sleep(session: &mut Session, ctx: &Context) -> Result<(), String> {
     }
 }
 
+/// `test=lockup`: the watchdog reports the CPU spinning with preemption off as a soft
+/// lockup, and the other CPU, stopped by the panic, prints where it was with a symbolised
+/// backtrace before the report.
+pub fn lockup(session: &mut Session, ctx: &Context) -> Result<(), String> {
+    let mut before = Vec::new();
+    let panic = loop {
+        let line = session.expect_line("a `KERNEL PANIC` from the watchdog", |_| true)?;
+        if line.starts_with("KERNEL PANIC") || line.starts_with("EXCEPTION ") {
+            break line;
+        }
+        before.push(line);
+    };
+    if !(panic.contains("watchdog:") && panic.contains("soft lockup")) {
+        return Err(format!(
+            "expected a watchdog soft-lockup panic, got: {panic}"
+        ));
+    }
+    let stopped = before
+        .iter()
+        .position(|l| l.starts_with("cpu1 stopped at"))
+        .ok_or("no `cpu1 stopped at` block before the panic report")?;
+    let block: Vec<String> = before[stopped..]
+        .iter()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty() && !l.starts_with("cpu"))
+        .cloned()
+        .collect();
+    fault_report::symbolised_frame(&fault_report::frames(&block), ctx.ksyms)
+        .map_err(|e| format!("cpu1's backtrace: {e}"))?;
+    let mut report = vec![panic];
+    report.extend(session.lines_through("END-OF-REPORT")?);
+    fault_report::check(&report, ctx.ksyms)
+}
+
 /// Waits for `LOCKDEP REPORT`, requires each of `needles` in the report (the lines up to
-/// the panic it ends with), then the panic report itself.
-fn expect_lockdep_report(
+/// the panic it ends with), then the panic report itself with a backtrace symbolised
+/// against `ksyms`.
+pub fn expect_lockdep_report(
     session: &mut Session,
-    ctx: &Context,
+    ksyms: &[Symbol],
     needles: &[&str],
 ) -> Result<(), String> {
     session
@@ -99,7 +135,7 @@ fn expect_lockdep_report(
     }
     let mut report = vec![panic];
     report.extend(session.lines_through("END-OF-REPORT")?);
-    crate::fault_report::check(&report, ctx.ksyms)
+    crate::fault_report::check(&report, ksyms)
 }
 
 /// Waits for a report starting with `header`, reads it through `END-OF-REPORT` and checks

@@ -5,7 +5,12 @@ use crate::qemu::session::Session;
 
 /// Waits for `TEST-PASS <name>`; a `TEST-FAIL <name>: reason` line fails with that reason.
 pub fn passes(session: &mut Session, ctx: &Context) -> Result<(), String> {
-    let name = kernel_test_name(ctx.test.cmdline).ok_or("the command line has no test=NAME")?;
+    expect_pass(session, ctx.test.cmdline)
+}
+
+/// [`passes`] for the test named by `cmdline`'s `test=NAME` (also used by network tests).
+pub fn expect_pass(session: &mut Session, cmdline: &str) -> Result<(), String> {
+    let name = kernel_test_name(cmdline).ok_or("the command line has no test=NAME")?;
     let pass = format!("TEST-PASS {name}");
     let fail = format!("TEST-FAIL {name}");
     let verdict = session.expect_line(&format!("`{pass}`"), |l| {

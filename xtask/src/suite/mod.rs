@@ -6,8 +6,8 @@
 //! Every test gets one deadline, its serial log in `target/test-logs/<name>.log`, and its
 //! QEMU is killed by PID however the test ends.
 
-mod faults;
-mod in_kernel;
+pub mod faults;
+pub mod in_kernel;
 mod monitor;
 
 use crate::boot_log;
@@ -174,6 +174,22 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: faults::might_sleep,
         status: KERNEL_PANIC,
+    },
+    QemuTest {
+        name: "lockup",
+        smp: 2,
+        cmdline: "test=lockup panic=exit",
+        timeout: TEST_TIMEOUT,
+        check: faults::lockup,
+        status: KERNEL_PANIC,
+    },
+    QemuTest {
+        name: "pci",
+        smp: 2,
+        cmdline: "test=pci panic=exit",
+        timeout: TEST_TIMEOUT,
+        check: in_kernel::passes,
+        status: KERNEL_OK,
     },
 ];
 

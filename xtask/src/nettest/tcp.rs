@@ -1,0 +1,521 @@
+//! The TCP tests (issue 6): the kernel's echo, discard, source and HTTP services driven by
+//! ordinary host clients, many connections without a leak, connections in both directions
+//! on one boot, and a stress run aimed at the seed's deadlock class.
+//!
+//! Tap tests reach the guest at 192.168.100.2 from the test's namespace; user-networking
+//! tests reach it through QEMU's `127.0.0.1` forwards, which live in the test's private
+//! namespace (see [`super::NetTest::fwds`]). Either way the clients run inside that
+//! namespace ([`client::in_netns`]). Each check reports what it measured.
+
+use super::answers::Counters;
+use super::checks::{
+    expect_address, host_part, net_up, quiescent_counters, run_bounded, tap_netns, PING,
+};
+use super::client::{self, in_netns, EchoServer};
+use super::NetContext;
+use crate::net_mode::{NetMode, TAP_GUEST_CIDR, TAP_HOST_CIDR};
+use crate::qemu::session::Session;
+use crate::tools;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+/// The guest's service ports.
+const ECHO: u16 = 7;
+const DISCARD: u16 = 9;
+const SOURCE: u16 = 19;
+const HTTP: u16 = 80;
+/// Echo sizes: one connection, and the concurrent ones.
+const ECHO_ONE: usize = 1 << 20;
+const ECHO_CONNS: usize = 50;
+const ECHO_EACH: usize = 64 * 1024;
+/// Bulk transfer sizes over the tap, and over slirp (which copies every byte twice on the
+/// host's loopback and runs in QEMU's main loop: smaller keeps the suite's time in check).
+const BULK_TAP: u64 = 100_000_000;
+const BULK_USER: u64 = 100_000_000;
+/// Sequential connections of the leak test, how long their leftovers may take to go, and
+/// how much the heap may have grown and the free memory shrunk afterwards. One leaked
+/// connection thread keeps its `Thread` (heap) and its 64 KiB stack (frames); the frame
+/// margin is the page tables of the stack region, whose virtual addresses are never
+/// reused: one 4 KiB table per 2 MiB, i.e. about 136 KiB per 1,000 threads ever started.
+const SEQUENTIAL: u32 = 1000;
+const SETTLE: Duration = Duration::from_secs(20);
+const HEAP_MARGIN_KIB: u64 = 8;
+const FREE_MARGIN_KIB: u64 = 192;
+/// Back-to-back cycles of the both-ways test.
+const CYCLES: u32 = 4;
+/// The stress run: seconds of `tcpstress` in the guest, host threads hammering port 7
+/// meanwhile, and the flood ping's bounds.
+const STRESS_SECONDS: u32 = 20;
+const HAMMERS: usize = 4;
+const STRESS_PINGS: u32 = 20_000;
+/// Host-side echo listener the guest connects out to (inside the namespace).
+const HOST_ECHO_PORT: u16 = 7777;
+/// Lines that must never appear in a stress log.
+const FATAL_MARKS: [&str; 4] = ["LOCKDEP REPORT", "KERNEL PANIC", "watchdog:", "EXCEPTION "];
+
+/// Boots to `NET-UP` (the tap address for tap tests) and returns the namespace's name.
+fn start<'a>(session: &mut Session, ctx: &NetContext<'a>) -> Result<&'a str, String> {
+    let netns = tap_netns(ctx)?;
+    let address = net_up(session)?;
+    if ctx.test.mode == NetMode::Tap {
+        expect_address(&address, TAP_GUEST_CIDR)?;
+    }
+    Ok(netns.name())
+}
+
+/// Where the client reaches guest port `port`: the guest's tap address, or the 127.0.0.1
+/// forward of a user-networking test.
+fn service(ctx: &NetContext, port: u16) -> Result<SocketAddr, String> {
+    match ctx.test.mode {
+        NetMode::Tap => {
+            let ip: Ipv4Addr = host_part(TAP_GUEST_CIDR)
+                .parse()
+                .map_err(|_| "bad tap address")?;
+            Ok(SocketAddr::new(IpAddr::V4(ip), port))
+        }
+        _ => ctx
+            .test
+            .fwds
+            .iter()
+            .find(|f| f.1 == port)
+            .map(|f| SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), f.0))
+            .ok_or_else(|| format!("{} has no forward to guest port {port}", ctx.test.name)),
+    }
+}
+
+fn mb_per_s(bytes: u64, seconds: f64) -> f64 {
+    bytes as f64 / 1e6 / seconds.max(1e-9)
+}
+
+/// `net-*-tcp-echo`: 1 MiB of seeded random data echoed on one connection, then 50
+/// concurrent connections of 64 KiB; every echo has the sent length and SHA-256.
+pub fn echo(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
+    let netns = start(session, ctx)?;
+    let addr = service(ctx, ECHO)?;
+    let data = client::seeded_bytes(1, ECHO_ONE);
+    let t = Instant::now();
+    in_netns(netns, || client::echo(addr, &data, ctx.deadline))?;
+    let one = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let total = in_netns(netns, || {
+        client::echo_concurrent(addr, ECHO_CONNS, ECHO_EACH, ctx.deadline)
+    })?;
+    let many = t.elapsed().as_secs_f64();
+    session.send("poweroff\r")?;
+    Ok(format!(
+        "1 MiB echoed in {one:.2} s ({:.2} MB/s each way); {ECHO_CONNS} concurrent \
+         connections x 64 KiB in {many:.2} s ({:.2} MB/s each way), SHA-256 all equal",
+        mb_per_s(ECHO_ONE as u64, one),
+        mb_per_s(total, many)
+    ))
+}
+
+/// `net-*-tcp-bulk`: a bulk send into discard (the guest closes after our end of stream)
+/// and a bulk read from source; reports both rates.
+pub fn bulk(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
+    let netns = start(session, ctx)?;
+    let bytes = match ctx.test.mode {
+        NetMode::Tap => BULK_TAP,
+        _ => BULK_USER,
+    };
+    let (discard, source) = (service(ctx, DISCARD)?, service(ctx, SOURCE)?);
+    let sent = in_netns(netns, || client::discard(discard, bytes, ctx.deadline))?;
+    let read = in_netns(netns, || client::source(source, bytes, ctx.deadline))?;
+    session.send("poweroff\r")?;
+    Ok(format!(
+        "discard: {} MB in {sent:.1} s ({:.2} MB/s); source: {} MB in {read:.1} s ({:.2} MB/s)",
+        bytes / 1_000_000,
+        mb_per_s(bytes, sent),
+        bytes / 1_000_000,
+        mb_per_s(bytes, read)
+    ))
+}
+
+/// The `curl` binary (Debian package `curl`) and the Python interpreter.
+pub const CURL: &str = "curl";
+pub const PYTHON: &str = "python3";
+
+/// Four requests on one keep-alive connection with Python's `http.client`; prints one
+/// line per request (`path status has-counter`), then the number of local ports used.
+const PYTHON_CLIENT: &str = r#"
+import http.client, sys
+c = http.client.HTTPConnection(sys.argv[1], int(sys.argv[2]), timeout=20)
+ports = set()
+for path in ["/", "/status", "/missing", "/status"]:
+    c.request("GET", path)
+    r = c.getresponse()
+    body = r.read().decode("utf-8", "replace")
+    ports.add(c.sock.getsockname()[1])
+    print(path, r.status, "NET_RX_SOFTIRQ_ENTRY_TOTAL=" in body, "Halyard" in body)
+print("connections", len(ports))
+"#;
+
+/// `net-*-http`: `curl` fetches `/`, `/status` and `/` again over one kept-alive
+/// connection; Python's `http.client` does four requests on one connection (a 404 among
+/// them). `/status` must carry the NET_RX counters.
+pub fn http(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
+    let netns = tap_netns(ctx)?;
+    tools::ensure(&[CURL, PYTHON])?;
+    start(session, ctx)?;
+    let addr = service(ctx, HTTP)?;
+    let url = |path: &str| format!("http://{addr}{path}");
+    let mut curl = netns.command(CURL);
+    curl.args([
+        "-sS",
+        "--max-time",
+        "30",
+        "-w",
+        "\nCURL %{http_code} %{num_connects}\n",
+    ])
+    .args([url("/"), url("/status"), url("/")]);
+    let t = Instant::now();
+    let out = run_bounded(curl, ctx.deadline)?;
+    let curl_time = t.elapsed().as_secs_f64();
+    let results: Vec<(&str, &str)> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("CURL "))
+        .filter_map(|l| l.split_once(' '))
+        .collect();
+    let connects: u32 = results.iter().filter_map(|r| r.1.parse::<u32>().ok()).sum();
+    if results.len() != 3 || results.iter().any(|r| r.0 != "200") || connects != 1 {
+        return Err(format!(
+            "curl: expected 3 answers 200 on one connection, got {results:?}:\n{out}"
+        ));
+    }
+    if !out.contains("NET_RX_SOFTIRQ_ENTRY_TOTAL=") || !out.contains("Halyard") {
+        return Err(format!(
+            "curl: the page or /status lacks its content:\n{out}"
+        ));
+    }
+    let mut python = netns.command(PYTHON);
+    python.args([
+        "-c",
+        PYTHON_CLIENT,
+        &addr.ip().to_string(),
+        &addr.port().to_string(),
+    ]);
+    let out = run_bounded(python, ctx.deadline)?;
+    let expected = "/ 200 False True\n/status 200 True False\n/missing 404 False False\n\
+                    /status 200 True False\nconnections 1\n";
+    if out != expected {
+        return Err(format!(
+            "python http.client: expected\n{expected}got\n{out}"
+        ));
+    }
+    session.send("poweroff\r")?;
+    Ok(format!(
+        "curl: 3 requests on 1 connection in {curl_time:.2} s; python http.client: 4 requests \
+         on 1 connection; /status has the NET_RX counters"
+    ))
+}
+
+/// What `mem` says, in KiB: heap used (`heap: N KiB used of M KiB`) and free physical
+/// memory (`frames: F free of T (K KiB free)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Mem {
+    heap_used: u64,
+    free: u64,
+}
+
+impl Mem {
+    fn parse(lines: &[String]) -> Result<Mem, String> {
+        let heap_used = lines.iter().find_map(|l| {
+            l.trim()
+                .strip_prefix("heap: ")?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        });
+        let free = lines.iter().find_map(|l| {
+            let rest = l.trim().strip_prefix("frames: ")?;
+            rest.split_once('(')?.1.split(' ').next()?.parse().ok()
+        });
+        match (heap_used, free) {
+            (Some(heap_used), Some(free)) => Ok(Mem { heap_used, free }),
+            _ => Err(format!("`mem` lacks the heap or frames line: {lines:?}")),
+        }
+    }
+}
+
+/// What `netstat` says: the engine's connection count and the connections still open in
+/// a state that means someone holds them (ESTABLISHED, CLOSE-WAIT).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Netstat {
+    connections: u64,
+    open: Vec<String>,
+}
+
+impl Netstat {
+    fn parse(lines: &[String]) -> Result<Netstat, String> {
+        let connections = lines
+            .iter()
+            .find_map(|l| {
+                l.trim()
+                    .strip_suffix(
+                        " connections in the engine (including those finishing after close)",
+                    )?
+                    .parse()
+                    .ok()
+            })
+            .ok_or_else(|| format!("no connection count in `netstat`: {lines:?}"))?;
+        let open = lines
+            .iter()
+            .filter(|l| {
+                l.starts_with("tcp ") && (l.contains(" Established ") || l.contains(" CloseWait "))
+            })
+            .cloned()
+            .collect();
+        Ok(Netstat { connections, open })
+    }
+}
+
+/// `net-*-tcp-conns`: 1,000 sequential connect / 16-byte echo / close. The host closes
+/// first, so TIME-WAIT (2·MSL = 60 s) is the host's and the guest's side ends in LAST-ACK
+/// → CLOSED: within [`SETTLE`] the engine must be back to its connection count from
+/// before, with no ESTABLISHED or CLOSE-WAIT leftovers, and heap use and free memory back
+/// within their margins (threads and their stacks freed).
+pub fn sequential_connections(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
+    let netns = start(session, ctx)?;
+    let addr = service(ctx, ECHO)?;
+    // One connection first, so one-time allocations (thread structures, tables) are in
+    // the baseline.
+    in_netns(netns, || client::sequential(addr, 1, ctx.deadline))?;
+    std::thread::sleep(Duration::from_millis(500));
+    let base_stat = Netstat::parse(&session.command("netstat")?)?;
+    let base = Mem::parse(&session.command("mem")?)?;
+    let took = in_netns(netns, || client::sequential(addr, SEQUENTIAL, ctx.deadline))?;
+    let settle = Instant::now();
+    let (after, mem) = loop {
+        let stat = Netstat::parse(&session.command("netstat")?)?;
+        let mem = Mem::parse(&session.command("mem")?)?;
+        let closed = stat.connections <= base_stat.connections && stat.open.is_empty();
+        let freed = mem.heap_used <= base.heap_used + HEAP_MARGIN_KIB
+            && mem.free + FREE_MARGIN_KIB >= base.free;
+        if closed && freed {
+            break (stat, mem);
+        }
+        if settle.elapsed() > SETTLE {
+            let threads = session.command("threads")?.join("\n");
+            return Err(format!(
+                "{SETTLE:?} after {SEQUENTIAL} closed connections: the engine has {} \
+                 connections (before: {}), open: {:?}; heap used {} -> {} KiB, free {} -> {} KiB; \
+                 threads:\n{threads}",
+                stat.connections,
+                base_stat.connections,
+                stat.open,
+                base.heap_used,
+                mem.heap_used,
+                base.free,
+                mem.free
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let settled = settle.elapsed().as_secs_f64();
+    session.send("poweroff\r")?;
+    Ok(format!(
+        "{SEQUENTIAL} connections in {took:.1} s ({:.0} conn/s); engine back to {} connections \
+         in {settled:.1} s; heap used {} -> {} KiB, free {} -> {} KiB",
+        f64::from(SEQUENTIAL) / took,
+        after.connections,
+        base.heap_used,
+        mem.heap_used,
+        base.free,
+        mem.free
+    ))
+}
+
+/// The host's tap address (where the namespace's echo listener is).
+fn host_echo_addr() -> Result<SocketAddr, String> {
+    let ip: Ipv4Addr = host_part(TAP_HOST_CIDR)
+        .parse()
+        .map_err(|_| "bad tap address")?;
+    Ok(SocketAddr::new(IpAddr::V4(ip), HOST_ECHO_PORT))
+}
+
+/// `nc HOST PORT TEXT` in the guest against the namespace's echo listener: the reply must
+/// be TEXT, and the summary `sent N bytes, received N bytes ... (peer closed)`.
+fn guest_nc(session: &mut Session, text: &str) -> Result<(), String> {
+    let host = host_part(TAP_HOST_CIDR);
+    let answer = session.command(&format!("nc {host} {HOST_ECHO_PORT} {text}"))?;
+    let n = text.len() + 1;
+    let summary = format!("nc: sent {n} bytes, received {n} bytes in ");
+    let echoed = answer.iter().any(|l| l.trim() == text);
+    let complete = answer
+        .iter()
+        .any(|l| l.starts_with(&summary) && l.ends_with("(peer closed)"));
+    if echoed && complete {
+        Ok(())
+    } else {
+        Err(format!(
+            "`nc {host} {HOST_ECHO_PORT} {text}` answered: {answer:?}"
+        ))
+    }
+}
+
+/// `net-tap-tcp-cycles`: on one boot, four cycles of the host connecting in (a 64 KiB
+/// echo) and the guest connecting out (`nc` to an echo listener in the namespace), then
+/// the NET_RX invariants in `counters`.
+pub fn both_ways(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
+    let netns = start(session, ctx)?;
+    let server = EchoServer::start(netns, host_echo_addr()?, ctx.deadline)?;
+    let addr = service(ctx, ECHO)?;
+    for cycle in 0..CYCLES {
+        let data = client::seeded_bytes(u64::from(cycle) + 100, ECHO_EACH);
+        in_netns(netns, || client::echo(addr, &data, ctx.deadline))
+            .map_err(|e| format!("cycle {cycle}, host to guest: {e}"))?;
+        guest_nc(session, &format!("halyard-cycle-{cycle}-{}", cycle * 7919))
+            .map_err(|e| format!("cycle {cycle}, guest to host: {e}"))?;
+    }
+    let counters = quiescent_counters(session)?;
+    let accepted = server.accepted();
+    drop(server);
+    session.send("poweroff\r")?;
+    Ok(format!(
+        "{CYCLES} cycles each way ({accepted} guest connections accepted); {}",
+        rx_summary(&counters)?
+    ))
+}
+
+fn rx_summary(c: &Counters) -> Result<String, String> {
+    Ok(format!(
+        "NET_RX entries = exits = {}, used idx = last used = {}",
+        c.get("NET_RX_SOFTIRQ_ENTRY_TOTAL")?,
+        c.get("NET_RX_USED_IDX")?
+    ))
+}
+
+/// Parses `tcpstress: N connections, M failures`.
+fn stress_totals(lines: &[String]) -> Option<(u64, u64)> {
+    lines.iter().find_map(|l| {
+        let rest = l.trim().strip_prefix("tcpstress: ")?;
+        let (n, rest) = rest.split_once(" connections, ")?;
+        let m = rest.strip_suffix(" failures")?;
+        Some((n.parse().ok()?, m.parse().ok()?))
+    })
+}
+
+/// `net-tap-tcp-stress`: `tcpstress` in the guest (a thread per CPU looping connect /
+/// echo / close against the namespace's listener) while the host hammers the guest's echo
+/// port from several threads and flood-pings it. Afterwards the monitor must answer, the
+/// NET_RX invariants hold, the log has no lockdep report, panic or watchdog line, and both
+/// connection loops succeeded with at most 1% failures.
+pub fn stress(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
+    let netns = start(session, ctx)?;
+    let server = EchoServer::start(netns, host_echo_addr()?, ctx.deadline)?;
+    let addr = service(ctx, ECHO)?;
+    let until = Instant::now() + Duration::from_secs(u64::from(STRESS_SECONDS) + 2);
+    let stop = AtomicBool::new(false);
+    let host = host_part(TAP_HOST_CIDR);
+    let guest = host_part(TAP_GUEST_CIDR);
+    let t = Instant::now();
+    let (answer, hammered, ping) = std::thread::scope(|s| {
+        let hammers: Vec<_> = (0..HAMMERS)
+            .map(|_| s.spawn(|| in_netns(netns, || Ok(client::hammer(addr, until, &stop)))))
+            .collect();
+        let ping = s.spawn(|| {
+            let mut cmd = tap_netns(ctx)?.command(PING);
+            let (count, secs) = (STRESS_PINGS.to_string(), STRESS_SECONDS.to_string());
+            cmd.args(["-q", "-n", "-f", "-c", &count, "-w", &secs, guest]);
+            run_bounded(cmd, ctx.deadline)
+        });
+        let answer = session.command(&format!(
+            "tcpstress {host} {HOST_ECHO_PORT} {STRESS_SECONDS}"
+        ));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut hammered = (0, 0);
+        for h in hammers {
+            if let Ok(Ok((d, f))) = h.join() {
+                hammered.0 += d;
+                hammered.1 += f;
+            }
+        }
+        let ping = ping
+            .join()
+            .unwrap_or_else(|_| Err("ping thread panicked".into()));
+        (answer, hammered, ping)
+    });
+    let took = t.elapsed().as_secs_f64();
+    let answer = answer?;
+    let (conns, failures) = stress_totals(&answer)
+        .ok_or_else(|| format!("no `tcpstress: N connections, M failures` line: {answer:?}"))?;
+    let ping = super::answers::PingSummary::parse(&ping?)?;
+    let uptime = session.command("uptime")?;
+    if uptime.is_empty() {
+        return Err("the monitor did not answer `uptime` after the stress".into());
+    }
+    let counters = quiescent_counters(session)?;
+    let log = std::fs::read_to_string(ctx.log).map_err(|e| format!("reading the log: {e}"))?;
+    if let Some(line) = log
+        .lines()
+        .find(|l| FATAL_MARKS.iter().any(|m| l.contains(m)))
+    {
+        return Err(format!("the log has `{line}`"));
+    }
+    // Under the flood a connection may time out (20 s) or be refused at a full queue, but
+    // failures beyond 1% of the successes mean the stack is losing connections.
+    let too_many = |ok: u64, failed: u64| ok == 0 || failed * 100 > ok;
+    if too_many(conns, failures) || too_many(hammered.0, hammered.1) || ping.received == 0 {
+        return Err(format!(
+            "tcpstress: {conns} connections, {failures} failures; host -> guest: {} \
+             connections, {} failures; ping: {}",
+            hammered.0,
+            hammered.1,
+            ping.describe()
+        ));
+    }
+    let accepted = server.accepted();
+    drop(server);
+    session.send("poweroff\r")?;
+    Ok(format!(
+        "{took:.1} s: guest tcpstress {conns} connections ({failures} failed, {accepted} \
+         accepted by the host), host -> guest echo {} connections ({} failed), flood ping {}; \
+         {}",
+        hammered.0,
+        hammered.1,
+        ping.describe(),
+        rx_summary(&counters)?
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::answers::tests::lines;
+    use super::*;
+
+    #[test]
+    fn monitor_answers_parse() {
+        assert_eq!(
+            Mem::parse(&lines(
+                "frames: 32056 free of 65022 (128224 KiB free)\nheap: 1234 KiB used of 8192 KiB"
+            )),
+            Ok(Mem {
+                heap_used: 1234,
+                free: 128224
+            })
+        );
+        assert!(Mem::parse(&lines("frames: 1 free of 2 (4 KiB free)\nheap: lots")).is_err());
+        let netstat = lines(
+            "proto     local                 remote                state         recv-q\n\
+             tcp       192.168.100.2:7       192.168.100.1:4000    Established        0\n\
+             tcp       192.168.100.2:7       192.168.100.1:4001    LastAck            0\n\
+             2 connections in the engine (including those finishing after close)",
+        );
+        let stat = Netstat::parse(&netstat).unwrap();
+        assert_eq!(stat.connections, 2);
+        assert_eq!(stat.open.len(), 1);
+        assert!(Netstat::parse(&lines("nothing")).is_err());
+        assert_eq!(
+            stress_totals(&lines(
+                "cpu0: 5 connections, 0 failures\ntcpstress: 10 connections, 1 failures"
+            )),
+            Some((10, 1))
+        );
+        assert_eq!(
+            stress_totals(&lines("tcpstress: x connections, 1 failures")),
+            None
+        );
+    }
+}
