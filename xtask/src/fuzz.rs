@@ -121,7 +121,10 @@ fn fuzz_dir(paths: &Paths) -> PathBuf {
 fn run_target(paths: &Paths, target: &str, seconds: u32) -> Result<Report, String> {
     let corpus = fuzz_dir(paths).join("corpus").join(target);
     let logs = fuzz_dir(paths).join("logs");
-    std::fs::create_dir_all(&logs).map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
+    // libFuzzer refuses a missing corpus directory; targets without seeds never create it.
+    for dir in [&corpus, &logs] {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
     let log_path = logs.join(format!("{target}.log"));
     let log = std::fs::File::create(&log_path)
         .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
