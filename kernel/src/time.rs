@@ -7,14 +7,15 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::arch::{cpu, entry::InterruptFrame, interrupts, lapic, percpu, pit};
+use crate::sync::FnSlot;
 
 static TSC_AT_BOOT: AtomicU64 = AtomicU64::new(0);
 /// Nanoseconds per TSC tick as a 32.32 fixed-point number; 0 until calibrated.
 static NS_PER_TSC_32: AtomicU64 = AtomicU64::new(0);
 /// LAPIC timer ticks (divide-by-16) per millisecond.
 static LAPIC_TICKS_PER_MS: AtomicU64 = AtomicU64::new(0);
-/// Per-tick hook for in-kernel tests (a plain fn; 0 = none).
-static TICK_HOOK: AtomicU64 = AtomicU64::new(0);
+/// Per-tick hook for in-kernel tests.
+static TICK_HOOK: FnSlot = FnSlot::empty();
 
 /// The rate of the periodic LAPIC tick on every CPU.
 static TICK_HZ: AtomicU64 = AtomicU64::new(1000);
@@ -72,7 +73,7 @@ pub fn start_tick(hz: u64) {
 
 /// Installs a function called on every tick on every CPU (in-kernel tests only).
 pub fn set_tick_hook(hook: Option<fn()>) {
-    TICK_HOOK.store(hook.map_or(0, |f| f as usize as u64), Ordering::Release);
+    TICK_HOOK.set(hook);
 }
 
 /// The LAPIC timer interrupt. Hardirq context.
@@ -81,10 +82,7 @@ pub fn on_timer_interrupt(_: &mut InterruptFrame) {
     let now = now_ns();
     crate::sched::on_tick(now);
     crate::net::on_tick(now);
-    let hook = TICK_HOOK.load(Ordering::Acquire);
-    if hook != 0 {
-        // SAFETY: only `set_tick_hook` stores here, and it stores `fn()` pointers.
-        let f: fn() = unsafe { core::mem::transmute::<usize, fn()>(hook as usize) };
-        f();
+    if let Some(hook) = TICK_HOOK.get() {
+        hook();
     }
 }

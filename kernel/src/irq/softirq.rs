@@ -8,7 +8,6 @@
 //! the scheduler runs like any other thread, so a flood of interrupts cannot starve
 //! threads. The run loop, pending word and counters are the `preempt` crate.
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicUsize, Ordering};
 
 use preempt::{run_softirqs, PreemptCount, RestartBudget, RunOutcome, Softirq, SoftirqCpu, SoftirqPlatform};
 use spin::Once;
@@ -16,9 +15,10 @@ use spin::Once;
 use super::count;
 use crate::arch::{cpu, percpu};
 use crate::sched::{self, Thread};
+use crate::sync::FnSlot;
 
 static CPUS: [SoftirqCpu; percpu::MAX_CPUS] = [const { SoftirqCpu::new() }; percpu::MAX_CPUS];
-static HANDLERS: [AtomicUsize; Softirq::ALL.len()] = [const { AtomicUsize::new(0) }; Softirq::ALL.len()];
+static HANDLERS: [FnSlot; Softirq::ALL.len()] = [const { FnSlot::empty() }; Softirq::ALL.len()];
 static KSOFTIRQD: [Once<Arc<Thread>>; percpu::MAX_CPUS] = [const { Once::new() }; percpu::MAX_CPUS];
 
 /// The budget of one run outside `ksoftirqd`.
@@ -37,7 +37,7 @@ pub fn cpu_state(index: usize) -> &'static SoftirqCpu {
 /// Installs the handler of `softirq`. It runs in softirq context: interrupts on,
 /// bottom halves off, must not sleep.
 pub fn register(softirq: Softirq, handler: fn()) {
-    HANDLERS[softirq.index()].store(handler as usize, Ordering::Release);
+    HANDLERS[softirq.index()].set(Some(handler));
 }
 
 /// Marks `softirq` pending on this CPU. Any context; lock-free. From process context
@@ -66,13 +66,8 @@ impl SoftirqPlatform for Kernel {
     }
 
     fn handle(&mut self, softirq: Softirq) {
-        match HANDLERS[softirq.index()].load(Ordering::Acquire) {
-            0 => {}
-            f => {
-                // SAFETY: only `register` stores here, and it stores `fn()` pointers.
-                let handler: fn() = unsafe { core::mem::transmute::<usize, fn()>(f) };
-                handler();
-            }
+        if let Some(handler) = HANDLERS[softirq.index()].get() {
+            handler();
         }
     }
 }

@@ -13,6 +13,20 @@ use crate::sched;
 use crate::sync::{BhLock, LockClass};
 use crate::time;
 
+/// One softirq's counters summed over every CPU.
+struct SoftirqTotals {
+    entries: u64,
+    exits: u64,
+    deferred: u64,
+}
+
+fn totals(which: Softirq) -> SoftirqTotals {
+    percpu::all().fold(SoftirqTotals { entries: 0, exits: 0, deferred: 0 }, |t, c| {
+        let s = softirq::cpu_state(c.index as usize).stats().of(which).snapshot();
+        SoftirqTotals { entries: t.entries + s.entries, exits: t.exits + s.exits, deferred: t.deferred + s.deferred_to_ksoftirqd }
+    })
+}
+
 static FLOODING: AtomicBool = AtomicBool::new(false);
 static FLOOD_RUNS: AtomicU64 = AtomicU64::new(0);
 
@@ -48,14 +62,7 @@ pub fn flood() -> Verdict {
     stop.store(true, Ordering::SeqCst);
     sched::join(&worker);
     sched::sleep_ns(10_000_000);
-    let mut deferred = 0;
-    let (mut entries, mut exits) = (0, 0);
-    for c in percpu::all() {
-        let s = softirq::cpu_state(c.index as usize).stats().of(Softirq::Tasklet).snapshot();
-        deferred += s.deferred_to_ksoftirqd;
-        entries += s.entries;
-        exits += s.exits;
-    }
+    let SoftirqTotals { entries, exits, deferred } = totals(Softirq::Tasklet);
     crate::info!(
         "softirq flood: {} handler runs, {deferred} hand-offs to ksoftirqd, worker progressed {progress_during} times",
         FLOOD_RUNS.load(Ordering::Relaxed)
@@ -126,12 +133,7 @@ pub fn seed_scenario() -> Verdict {
         sched::join(w);
     }
     sched::sleep_ns(10_000_000);
-    let (mut entries, mut exits) = (0, 0);
-    for c in percpu::all() {
-        let s = softirq::cpu_state(c.index as usize).stats().of(Softirq::NetRx).snapshot();
-        entries += s.entries;
-        exits += s.exits;
-    }
+    let SoftirqTotals { entries, exits, .. } = totals(Softirq::NetRx);
     let (t, s) = (thread_takes.load(Ordering::Relaxed), SOFTIRQ_TAKES.load(Ordering::Relaxed));
     crate::info!("seed scenario: threads took the lock {t} times, NET_RX {s} times; NET_RX entries={entries} exits={exits}");
     if t == 0 || s == 0 {

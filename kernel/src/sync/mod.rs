@@ -12,12 +12,14 @@
 //!   with softirqs enabled, or two classes taken in both orders, at the first occurrence.
 //! - [`RawIrqMutex`] is the one unvalidated lock: under the heap allocator, which the
 //!   validator itself uses.
+mod fn_slot;
 mod lockdep;
 mod mutex;
 mod policy;
 mod raw_irq_mutex;
 mod spin;
 
+pub use fn_slot::FnSlot;
 pub use self::lockdep::{set_enabled as set_lockdep_enabled, validator_stats, LockClass};
 pub use mutex::Mutex;
 pub use policy::{BhOff, IrqOff, PreemptOff};

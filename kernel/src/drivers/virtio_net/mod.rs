@@ -22,7 +22,6 @@ mod device;
 mod dma;
 mod transport;
 
-use core::sync::atomic::{AtomicUsize, Ordering};
 
 use spin::Once;
 use virtio::RingMemory;
@@ -33,7 +32,7 @@ pub use device::{InitError, InterruptMode, TxError, VirtioNet};
 use crate::arch::entry::{self, InterruptFrame};
 use crate::arch::{lapic, msi};
 use crate::drivers::pci::{self, Msix};
-use crate::sync::{BhLock, LockClass};
+use crate::sync::{BhLock, FnSlot, LockClass};
 use counters::add;
 use device::{ENTRY_CONFIG, ENTRY_RX, ENTRY_TX};
 
@@ -46,8 +45,8 @@ static DEVICE_CLASS: LockClass = LockClass::new("net.virtio_net");
 static DEVICE: Once<BhLock<VirtioNet>> = Once::new();
 /// The RX ring, for [`irq_rx`] to suppress interrupts without the device lock.
 static RX_RING: Once<RingMemory> = Once::new();
-/// The `fn()` called by [`irq_rx`]; 0 = none.
-static RX_NOTIFIER: AtomicUsize = AtomicUsize::new(0);
+/// The `fn()` called by [`irq_rx`].
+static RX_NOTIFIER: FnSlot = FnSlot::empty();
 
 /// Finds the first virtio-net device and brings it up (boot CPU, process context,
 /// interrupts enabled; later calls return the same device).
@@ -77,7 +76,7 @@ pub fn device() -> Option<&'static BhLock<VirtioNet>> {
 /// Sets the function [`irq_rx`] calls after suppressing RX interrupts (hardirq context:
 /// it must only raise work, e.g. the NET_RX softirq).
 pub fn set_rx_notifier(f: fn()) {
-    RX_NOTIFIER.store(f as usize, Ordering::Release);
+    RX_NOTIFIER.set(Some(f));
 }
 
 /// Maps MSI-X and wires its entries to fresh vectors on this CPU; `None` = polling.
@@ -131,11 +130,8 @@ pub fn irq_rx(_: &mut InterruptFrame) {
     if let Some(ring) = RX_RING.get() {
         ring.suppress_interrupts();
     }
-    let f = RX_NOTIFIER.load(Ordering::Acquire);
-    if f != 0 {
+    if let Some(notify) = RX_NOTIFIER.get() {
         add(&COUNTERS.rx_notifies, 1);
-        // SAFETY: only `set_rx_notifier` stores here, and it stores `fn()` pointers.
-        let notify: fn() = unsafe { core::mem::transmute::<usize, fn()>(f) };
         notify();
     }
 }
