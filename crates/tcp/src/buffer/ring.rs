@@ -2,13 +2,22 @@
 //!
 //! The send side keeps unacknowledged and unsent bytes here (offset 0 is `SND.UNA`); the
 //! receive side keeps in-order bytes the application has not read yet and, past them,
-//! out-of-order bytes at their final position (so reassembly never copies twice). The
-//! storage is allocated on first use, so a half-open connection in a SYN queue costs no
-//! buffer memory.
+//! out-of-order bytes at their final position (so reassembly never copies twice).
+//!
+//! The capacity is a limit, not an allocation: storage is allocated on first use and
+//! grows by doubling (from [`MIN_STORAGE`]) only as far as the bytes held need. A
+//! half-open connection in a SYN queue costs no buffer memory, and a request/response
+//! connection moving a few hundred bytes costs a few KiB instead of two full-sized
+//! buffers — allocating and zeroing 2 x 256 KiB per connection was most of the time a
+//! new connection took in the kernel. Growing copies the held bytes once (amortised O(1)
+//! per byte), keeping their positions relative to the head, out-of-order bytes included.
 
 use alloc::vec::Vec;
 
-/// Fixed-capacity ring buffer of bytes.
+/// Smallest storage allocated (or the capacity, if smaller).
+pub const MIN_STORAGE: usize = 4096;
+
+/// Ring buffer of bytes with a capacity limit and storage that grows on demand.
 #[derive(Debug)]
 pub struct Ring {
     storage: Vec<u8>,
@@ -48,11 +57,19 @@ impl Ring {
         self.capacity - self.len
     }
 
-    fn storage(&mut self) -> &mut [u8] {
-        if self.storage.len() != self.capacity {
-            self.storage.resize(self.capacity, 0);
+    /// Makes the first `end` bytes after the head addressable (`end <= capacity`),
+    /// growing the storage to the next power of two (at most the capacity).
+    fn reserve(&mut self, end: usize) {
+        if end <= self.storage.len() {
+            return;
         }
-        &mut self.storage
+        let want = end.max(MIN_STORAGE).next_power_of_two().min(self.capacity);
+        let mut grown = Vec::with_capacity(want);
+        grown.extend_from_slice(&self.storage[self.head..]);
+        grown.extend_from_slice(&self.storage[..self.head]);
+        grown.resize(want, 0);
+        self.storage = grown;
+        self.head = 0;
     }
 
     /// Copies `src` into the uncommitted area `offset` bytes past the committed end,
@@ -62,12 +79,12 @@ impl Ring {
             return 0;
         }
         let n = src.len().min(self.free() - offset);
-        let cap = self.capacity;
-        let start = (self.head + self.len + offset) % cap;
-        let first = n.min(cap - start);
-        let st = self.storage();
-        st[start..start + first].copy_from_slice(&src[..first]);
-        st[..n - first].copy_from_slice(&src[first..n]);
+        self.reserve(self.len + offset + n);
+        let size = self.storage.len();
+        let start = (self.head + self.len + offset) % size;
+        let first = n.min(size - start);
+        self.storage[start..start + first].copy_from_slice(&src[..first]);
+        self.storage[..n - first].copy_from_slice(&src[first..n]);
         n
     }
 
@@ -91,9 +108,9 @@ impl Ring {
             return 0;
         }
         let n = dst.len().min(self.len - offset);
-        let cap = self.capacity;
-        let start = (self.head + offset) % cap;
-        let first = n.min(cap - start);
+        let size = self.storage.len();
+        let start = (self.head + offset) % size;
+        let first = n.min(size - start);
         dst[..first].copy_from_slice(&self.storage[start..start + first]);
         dst[first..n].copy_from_slice(&self.storage[..n - first]);
         n
@@ -105,7 +122,9 @@ impl Ring {
         self.len -= n;
         // The head is not reset when the ring empties: out-of-order bytes may already sit
         // at positions relative to it.
-        self.head = (self.head + n) % self.capacity;
+        if n > 0 {
+            self.head = (self.head + n) % self.storage.len();
+        }
     }
 
     /// Frees the storage when nothing is held (it is allocated again on next use). Only
@@ -117,7 +136,7 @@ impl Ring {
         }
     }
 
-    /// Bytes of storage currently allocated.
+    /// Bytes of storage currently allocated (at most the capacity).
     pub fn allocated(&self) -> usize {
         self.storage.len()
     }
@@ -181,5 +200,75 @@ mod tests {
         let mut out = [0u8; 10];
         assert_eq!(r.pop(&mut out), 6);
         assert_eq!(&out[..6], b"ABCDEF");
+    }
+
+    #[test]
+    fn storage_grows_only_as_far_as_needed() {
+        let mut r = Ring::new(256 * 1024);
+        r.push(&[7; 16]);
+        assert_eq!(r.allocated(), MIN_STORAGE);
+        r.push(&[7; MIN_STORAGE]);
+        assert_eq!(r.allocated(), 2 * MIN_STORAGE);
+        r.push(&alloc::vec![7; 256 * 1024]);
+        assert_eq!(r.allocated(), 256 * 1024);
+        assert_eq!(r.len(), 256 * 1024);
+        assert_eq!(r.free(), 0);
+    }
+
+    #[test]
+    fn growing_keeps_wrapped_and_out_of_order_bytes_in_place() {
+        // Capacity not a power of two: the last step stops at the capacity.
+        let mut r = Ring::new(3 * MIN_STORAGE);
+        r.push(&alloc::vec![0; MIN_STORAGE - 10]);
+        r.consume(MIN_STORAGE - 10);
+        // Wraps inside the first allocation.
+        assert_eq!(r.push(b"0123456789abcdef"), 16);
+        assert_eq!(r.allocated(), MIN_STORAGE);
+        // An out-of-order write far past the end forces growth.
+        assert_eq!(r.write_at(2 * MIN_STORAGE, b"XYZ"), 3);
+        assert_eq!(r.allocated(), 3 * MIN_STORAGE);
+        let filler = alloc::vec![b'.'; 2 * MIN_STORAGE];
+        assert_eq!(r.write_at(0, &filler), filler.len());
+        r.commit(2 * MIN_STORAGE + 3);
+        let mut out = alloc::vec![0; 2 * MIN_STORAGE + 19];
+        assert_eq!(r.pop(&mut out), out.len());
+        assert_eq!(&out[..16], b"0123456789abcdef");
+        assert!(out[16..16 + 2 * MIN_STORAGE].iter().all(|&b| b == b'.'));
+        assert_eq!(&out[16 + 2 * MIN_STORAGE..], b"XYZ");
+    }
+
+    #[test]
+    fn behaves_like_a_queue_under_random_operations() {
+        let mut model = alloc::collections::VecDeque::new();
+        let mut r = Ring::new(20_000);
+        let mut x: u32 = 12345;
+        let mut rnd = |m: u32| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x % m
+        };
+        let mut next = 0u8;
+        for _ in 0..5_000 {
+            if rnd(2) == 0 {
+                let data: Vec<u8> = (0..rnd(3000)).map(|_| { next = next.wrapping_add(1); next }).collect();
+                let n = r.push(&data);
+                assert_eq!(n, data.len().min(20_000 - model.len()));
+                model.extend(&data[..n]);
+                next = next.wrapping_sub((data.len() - n) as u8);
+            } else {
+                let mut out = alloc::vec![0; rnd(3000) as usize];
+                let n = r.pop(&mut out);
+                assert_eq!(n, out.len().min(model.len()));
+                for b in &out[..n] {
+                    assert_eq!(Some(*b), model.pop_front());
+                }
+            }
+            if rnd(50) == 0 {
+                r.release_if_empty();
+            }
+            assert_eq!(r.len(), model.len());
+            assert!(r.allocated() <= 20_000);
+        }
     }
 }
