@@ -10,7 +10,7 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use hashbrown::HashMap;
 
 use crate::challenge::ChallengeLimiter;
-use crate::config::Config;
+use crate::config::{Config, Keepalive};
 use crate::conn::{Connection, InputCtx, Reply};
 use crate::error::Error;
 use crate::event::{Event, Readiness};
@@ -166,12 +166,18 @@ impl Endpoint {
 
     /// Starts listening on `addr` (IP 0.0.0.0 listens on every local address).
     pub fn listen(&mut self, addr: SocketAddrV4) -> Result<ListenerId, Error> {
+        self.listen_with(addr, self.cfg.clone())
+    }
+
+    /// Starts listening on `addr`; accepted connections use `cfg`'s per-connection
+    /// settings (buffers, options, timers) instead of the endpoint's.
+    pub fn listen_with(&mut self, addr: SocketAddrV4, cfg: Config) -> Result<ListenerId, Error> {
         if self.listen_map.contains_key(&addr) {
             return Err(Error::AddrInUse);
         }
         let idx = self.listeners.len() as u32;
         self.listeners
-            .push(Some(Listener::new(addr, self.cfg.accept_backlog)));
+            .push(Some(Listener::new(addr, self.cfg.accept_backlog, cfg)));
         self.listen_map.insert(addr, idx);
         Ok(ListenerId(idx))
     }
@@ -209,6 +215,19 @@ impl Endpoint {
         Some(id)
     }
 
+    /// Established connections waiting in the listener's accept queue.
+    pub fn accept_pending(&self, id: ListenerId) -> Result<usize, Error> {
+        let l = self.listeners.get(id.0 as usize).and_then(Option::as_ref);
+        l.map(|l| l.accept_queue.len()).ok_or(Error::InvalidHandle)
+    }
+
+    /// True when a listener or any connection (TIME-WAIT included) uses local `port`:
+    /// what binding without address reuse (SO_REUSEADDR) must refuse. O(connections);
+    /// meant for bind time, not the data path.
+    pub fn local_port_in_use(&self, port: u16) -> bool {
+        self.listen_map.keys().any(|a| a.port() == port) || self.table.any_local_port(port)
+    }
+
     fn find_listener(&self, addr: SocketAddrV4) -> Option<u32> {
         self.listen_map
             .get(&addr)
@@ -228,6 +247,18 @@ impl Endpoint {
         local_ip: Ipv4Addr,
         remote: SocketAddrV4,
     ) -> Result<ConnId, Error> {
+        self.connect_with(now, local_ip, remote, &self.cfg.clone())
+    }
+
+    /// [`Endpoint::connect`] with `cfg`'s per-connection settings (buffers, options,
+    /// timers) instead of the endpoint's.
+    pub fn connect_with(
+        &mut self,
+        now: Instant,
+        local_ip: Ipv4Addr,
+        remote: SocketAddrV4,
+        cfg: &Config,
+    ) -> Result<ConnId, Error> {
         let table = &self.table;
         let port = self
             .ports
@@ -238,7 +269,7 @@ impl Endpoint {
                 })
             })
             .ok_or(Error::NoPorts)?;
-        self.connect_from(now, SocketAddrV4::new(local_ip, port), remote)
+        self.open(now, SocketAddrV4::new(local_ip, port), remote, cfg)
     }
 
     /// Active open from an explicit local address and port.
@@ -248,6 +279,16 @@ impl Endpoint {
         local: SocketAddrV4,
         remote: SocketAddrV4,
     ) -> Result<ConnId, Error> {
+        self.open(now, local, remote, &self.cfg.clone())
+    }
+
+    fn open(
+        &mut self,
+        now: Instant,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        cfg: &Config,
+    ) -> Result<ConnId, Error> {
         let tuple = FourTuple { local, remote };
         if self.table.contains(&tuple) {
             return Err(Error::AddrInUse);
@@ -255,7 +296,7 @@ impl Endpoint {
         if self.live >= self.cfg.max_connections {
             return Err(Error::TooManyConnections);
         }
-        let conn = Connection::connect(&self.cfg, tuple, self.isn.identity(&tuple, now), now);
+        let conn = Connection::connect(cfg, tuple, self.isn.identity(&tuple, now), now);
         let idx = self.alloc(conn);
         self.slots[idx as usize].owned = true;
         self.touch(now, idx);
@@ -423,6 +464,33 @@ impl Endpoint {
         Ok(())
     }
 
+    /// Keepalive with `k`'s parameters, or off (SO_KEEPALIVE); the idle period starts now.
+    pub fn set_keepalive(&mut self, now: Instant, id: ConnId, k: Option<Keepalive>) -> Result<(), Error> {
+        self.conn_mut(id)?.set_keepalive(now, k);
+        self.touch(now, id.index);
+        Ok(())
+    }
+
+    /// Send-buffer limit (SO_SNDBUF); never below the bytes already queued.
+    pub fn set_send_buffer(&mut self, now: Instant, id: ConnId, bytes: usize) -> Result<(), Error> {
+        self.conn_mut(id)?.set_send_buffer(bytes);
+        self.touch(now, id.index);
+        Ok(())
+    }
+
+    /// Receive-buffer limit (SO_RCVBUF); never below the bytes held plus the window
+    /// already offered (a window is never shrunk).
+    pub fn set_recv_buffer(&mut self, now: Instant, id: ConnId, bytes: usize) -> Result<(), Error> {
+        self.conn_mut(id)?.set_recv_buffer(bytes);
+        self.touch(now, id.index);
+        Ok(())
+    }
+
+    /// The buffer limits in force: (send, receive).
+    pub fn buffer_limits(&self, id: ConnId) -> Result<(usize, usize), Error> {
+        Ok(self.conn_ref(id)?.buffer_limits())
+    }
+
     // ----- sans-I/O entry points -------------------------------------------------------
 
     /// Hands in one received TCP segment (the IPv4 payload) that arrived from `src` to
@@ -536,7 +604,7 @@ impl Endpoint {
             return;
         }
         l.syn_count += 1;
-        let conn = Connection::accept_syn(&self.cfg, tuple, self.isn.identity(&tuple, now), now, h);
+        let conn = Connection::accept_syn(&l.cfg, tuple, self.isn.identity(&tuple, now), now, h);
         let idx = self.alloc(conn);
         let slot = &mut self.slots[idx as usize];
         slot.listener = Some(lid);

@@ -5,6 +5,8 @@
 use alloc::collections::VecDeque;
 use core::net::SocketAddrV4;
 
+use crate::config::Config;
+
 /// One listener.
 #[derive(Debug)]
 pub(crate) struct Listener {
@@ -15,15 +17,19 @@ pub(crate) struct Listener {
     pub accept_queue: VecDeque<u32>,
     /// An `Acceptable` event is queued and not yet polled.
     pub notified: bool,
+    /// Configuration of the connections it accepts (socket options set on the
+    /// listener are inherited, as with BSD sockets).
+    pub cfg: Config,
 }
 
 impl Listener {
-    pub fn new(addr: SocketAddrV4, backlog: usize) -> Listener {
+    pub fn new(addr: SocketAddrV4, backlog: usize, cfg: Config) -> Listener {
         Listener {
             addr,
             syn_count: 0,
             accept_queue: VecDeque::with_capacity(backlog),
             notified: false,
+            cfg,
         }
     }
 }

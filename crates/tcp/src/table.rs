@@ -56,6 +56,11 @@ impl ConnTable {
     pub fn remove(&mut self, t: &FourTuple) {
         self.map.remove(t);
     }
+
+    /// True when some connection's local port is `port` (a scan: bind time only).
+    pub fn any_local_port(&self, port: u16) -> bool {
+        self.map.keys().any(|t| t.local.port() == port)
+    }
 }
 
 #[cfg(test)]

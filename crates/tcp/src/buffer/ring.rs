@@ -37,6 +37,12 @@ impl Ring {
         }
     }
 
+    /// Changes the limit (at least the bytes held, and at least 1). Storage already
+    /// allocated beyond a smaller limit is kept until released.
+    pub fn set_capacity(&mut self, capacity: usize) {
+        self.capacity = capacity.max(self.len).max(1);
+    }
+
     /// Bytes held (committed).
     pub fn len(&self) -> usize {
         self.len

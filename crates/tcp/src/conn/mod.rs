@@ -9,6 +9,7 @@
 
 mod ack;
 mod input;
+mod options;
 mod output;
 mod timers;
 
