@@ -5,7 +5,8 @@
 //! threads. Both run with the stack's bottom-half lock held (see the module docs of
 //! `net`), so the connection table is never touched by a softirq while a thread holds
 //! it on the same CPU — the seed's bug cannot happen, and the lock validator checks it.
-//! Readiness events wake the wait queue of the socket they concern.
+//! Readiness events wake the wait queues registered for the socket they concern: its
+//! own, and those of threads `poll`ing it.
 //!
 //! Decision: one lock for the interface and every TCP connection. Sockets on different
 //! connections therefore contend on it; the critical sections are short (no copying
@@ -33,7 +34,7 @@ pub enum Handle {
 /// The endpoint and the wait queues of the sockets that use it.
 pub struct Tcp {
     pub endpoint: Endpoint,
-    waiters: BTreeMap<Handle, Arc<WaitQueue>>,
+    waiters: BTreeMap<Handle, Vec<Arc<WaitQueue>>>,
     segment: Vec<u8>,
 }
 
@@ -48,9 +49,16 @@ impl Tcp {
         Tcp { endpoint: Endpoint::new(halyard_tcp::Config::default(), secret), waiters: BTreeMap::new(), segment: alloc::vec![0; SEGMENT_BUF] }
     }
 
-    /// Registers the wait queue woken on `handle`'s events.
+    /// Adds a wait queue woken on `handle`'s events (the socket's own, or a poller's).
     pub fn register(&mut self, handle: Handle, queue: Arc<WaitQueue>) {
-        self.waiters.insert(handle, queue);
+        self.waiters.entry(handle).or_default().push(queue);
+    }
+
+    /// Removes one wait queue of `handle` (a poller is done with it).
+    pub fn remove_waiter(&mut self, handle: Handle, queue: &Arc<WaitQueue>) {
+        if let Some(qs) = self.waiters.get_mut(&handle) {
+            qs.retain(|q| !Arc::ptr_eq(q, queue));
+        }
     }
 
     /// Forgets `handle` (its socket is gone).
@@ -79,7 +87,7 @@ impl Tcp {
                 Event::Conn(id, _) => Handle::Conn(id),
                 Event::Acceptable(id) => Handle::Listener(id),
             };
-            if let Some(q) = self.waiters.get(&handle) {
+            for q in self.waiters.get(&handle).into_iter().flatten() {
                 q.wake_all();
             }
         }

@@ -2,7 +2,14 @@
 //! host: echo (7, RFC 862), discard (9, RFC 863: read until the peer's EOF, then close),
 //! source (19: send until the peer closes, like chargen, RFC 864, without the line
 //! pattern) and a small HTTP/1.1 server (80: keep-alive, `/` a fixed page, `/status` the
-//! counters). Each listener is a thread that starts one thread per connection.
+//! counters).
+//!
+//! Two server styles, both on the socket API: echo is one thread serving every
+//! connection with non-blocking sockets and [`poll`](super::socket::poll) ([`echo`]);
+//! the others are a listener thread that starts a thread per connection, each blocking
+//! in its socket calls.
+mod echo;
+
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -16,7 +23,12 @@ static SERVED: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
 
 /// Starts every service. Boot, after the network is up.
 pub fn start() {
-    serve("echo", 7, 0, echo);
+    match TcpListener::bind(7) {
+        Ok(l) => {
+            sched::spawn("echo", move || echo::serve(l, &SERVED[0]));
+        }
+        Err(e) => crate::warn!("echo: cannot listen on port 7: {e}"),
+    }
     serve("discard", 9, 1, discard);
     serve("source", 19, 2, source);
     serve("http", 80, 3, http);
@@ -39,17 +51,6 @@ fn serve(name: &'static str, port: u16, index: usize, handler: fn(TcpStream)) {
             Err(e) => crate::warn!("{name}: accept failed: {e}"),
         }
     });
-}
-
-fn echo(stream: TcpStream) {
-    let mut buf = alloc::vec![0u8; 16 * 1024];
-    let _ = stream.set_nodelay(true);
-    while let Ok(n) = stream.read(&mut buf) {
-        if n == 0 || stream.write_all(&buf[..n]).is_err() {
-            break;
-        }
-    }
-    let _ = stream.shutdown();
 }
 
 fn discard(stream: TcpStream) {

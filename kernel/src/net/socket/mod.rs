@@ -1,0 +1,161 @@
+//! TCP sockets for kernel threads: bind/listen/accept, connect, read/write, shutdown,
+//! close with linger, non-blocking mode, per-call timeouts, options, and [`poll`] over
+//! many sockets. The future system-call layer sits on this API.
+//!
+//! Every call locks the stack briefly (bottom halves off) to ask the engine; a call that
+//! cannot complete yet sleeps on the socket's own wait queue, which the engine's
+//! readiness events wake from NET_RX (or from the thread whose call changed the state).
+//! Readiness is re-checked after every wake, so spurious wakes are harmless, and every
+//! blocking call can end at a deadline (the socket's timeout), so a thread blocked in
+//! any call can be interrupted by time. A socket in non-blocking mode never sleeps: a
+//! call that would block returns [`SocketError::WouldBlock`]. Process context only.
+//!
+//! Options follow BSD sockets: those given at creation ([`SocketOptions`]) are
+//! inherited by the connections a listener accepts; no-delay, keepalive and the buffer
+//! limits can also be changed on a live connection.
+mod listener;
+mod poll;
+mod stream;
+
+use alloc::sync::Arc;
+
+use halyard_tcp::{Config, Error as TcpError, Keepalive};
+
+pub use listener::TcpListener;
+pub use poll::{poll, Interest, PollEntry, Pollable};
+pub use stream::TcpStream;
+
+use super::NetStack;
+use crate::sched::WaitQueue;
+use crate::time;
+
+/// Why a socket call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketError {
+    /// No network interface, or it has no address yet.
+    NoNetwork,
+    /// The deadline (the call's or the socket's timeout) passed first.
+    TimedOut,
+    /// Non-blocking mode: the call would have had to wait.
+    WouldBlock,
+    /// The engine refused (reset, refused, address in use, invalid state, ...).
+    Tcp(TcpError),
+}
+
+impl core::fmt::Display for SocketError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SocketError::NoNetwork => write!(f, "network is not configured"),
+            SocketError::TimedOut => write!(f, "timed out"),
+            SocketError::WouldBlock => write!(f, "operation would block"),
+            SocketError::Tcp(e) => write!(f, "{e:?}"),
+        }
+    }
+}
+
+type Result<T> = core::result::Result<T, SocketError>;
+
+/// Options fixed when a socket is created; a listener's are inherited by the
+/// connections it accepts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SocketOptions {
+    /// SO_REUSEADDR: bind a port that connections (e.g. in TIME-WAIT) still use. Without
+    /// it, [`TcpListener::bind_with`] fails with `AddrInUse` while any connection or
+    /// listener holds the port.
+    pub reuse_address: bool,
+    /// TCP_NODELAY: send small segments at once instead of coalescing them (Nagle).
+    pub nodelay: bool,
+    /// SO_KEEPALIVE with its idle time, probe interval and probe count.
+    pub keepalive: Option<Keepalive>,
+    /// SO_SNDBUF in bytes (the engine's default when `None`).
+    pub send_buffer: Option<usize>,
+    /// SO_RCVBUF in bytes: also the largest window offered (the default when `None`).
+    pub recv_buffer: Option<usize>,
+}
+
+impl SocketOptions {
+    /// The engine configuration for a connection with these options.
+    fn config(&self, base: &Config) -> Config {
+        let mut c = base.clone();
+        c.nodelay = self.nodelay;
+        c.keepalive = self.keepalive;
+        if let Some(b) = self.send_buffer {
+            c.send_buffer = b.max(1);
+        }
+        if let Some(b) = self.recv_buffer {
+            c.recv_buffer = b.max(1);
+        }
+        c
+    }
+}
+
+/// A timeout in ns, `None` for "wait as long as it takes" (stored as 0).
+struct Timeout(core::sync::atomic::AtomicU64);
+
+impl Timeout {
+    const fn none() -> Timeout {
+        Timeout(core::sync::atomic::AtomicU64::new(0))
+    }
+
+    fn set(&self, ns: Option<u64>) {
+        let stored = match ns {
+            None => 0,
+            Some(n) => n.max(1),
+        };
+        self.0.store(stored, core::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The deadline for a call starting now.
+    fn deadline(&self) -> Option<u64> {
+        match self.0.load(core::sync::atomic::Ordering::Relaxed) {
+            0 => None,
+            ns => Some(time::now_ns().saturating_add(ns)),
+        }
+    }
+}
+
+/// How a socket waits: its wait queue, its mode, and its timeout for this kind of call.
+struct Waiter<'a> {
+    queue: &'a Arc<WaitQueue>,
+    nonblocking: bool,
+    deadline: Option<u64>,
+}
+
+impl Waiter<'_> {
+    /// Runs `op` until it stops saying `WouldBlock`: once in non-blocking mode, else
+    /// sleeping on the queue in between, until the deadline.
+    fn run<T>(&self, mut op: impl FnMut(&mut NetStack) -> core::result::Result<T, TcpError>) -> Result<T> {
+        if self.nonblocking {
+            return match with_tcp(|s| op(s))? {
+                Err(TcpError::WouldBlock) => Err(SocketError::WouldBlock),
+                other => other.map_err(SocketError::Tcp),
+            };
+        }
+        let mut outcome = None;
+        let done = self.queue.wait_until_deadline(self.deadline, || match with_tcp(|s| op(s)) {
+            Ok(Err(TcpError::WouldBlock)) => false,
+            Ok(r) => {
+                outcome = Some(r.map_err(SocketError::Tcp));
+                true
+            }
+            Err(e) => {
+                outcome = Some(Err(e));
+                true
+            }
+        });
+        if !done {
+            return Err(SocketError::TimedOut);
+        }
+        outcome.expect("a true condition recorded its outcome")
+    }
+}
+
+/// The engine's clock now.
+fn now() -> halyard_tcp::Instant {
+    super::tcp::tcp_now(time::now_ns())
+}
+
+/// Runs `f` on the stack; `NoNetwork` if there is none.
+fn with_tcp<R>(f: impl FnOnce(&mut NetStack) -> R) -> Result<R> {
+    super::with_net(|_, s| f(s)).ok_or(SocketError::NoNetwork)
+}

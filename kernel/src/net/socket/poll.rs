@@ -1,0 +1,143 @@
+//! Readiness polling over many sockets (`poll(2)` for kernel threads).
+//!
+//! The caller's own wait queue is registered on every socket it polls, so a readiness
+//! event on any of them wakes it; readiness itself is always computed from the engine's
+//! current state (level-triggered), never from the events, so no wake can be lost or
+//! misread. One stack-lock acquisition checks all sockets.
+use alloc::sync::Arc;
+use core::ops::BitOr;
+
+use halyard_tcp::State;
+
+use super::{with_tcp, Result, TcpListener, TcpStream};
+use crate::net::tcp::{Handle, Tcp};
+use crate::net::NetStack;
+use crate::sched::WaitQueue;
+use crate::time;
+
+/// A set of readiness conditions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Interest(u8);
+
+impl Interest {
+    pub const NONE: Interest = Interest(0);
+    /// Data or end of stream to read; for a listener, a connection to accept.
+    pub const READABLE: Interest = Interest(1);
+    /// Room to write (the connection is established and its send buffer has space).
+    pub const WRITABLE: Interest = Interest(2);
+    /// No more data will flow either way (closed or in TIME-WAIT). Always reported.
+    pub const HANGUP: Interest = Interest(4);
+    /// The connection failed (`take_error` says why). Always reported.
+    pub const ERROR: Interest = Interest(8);
+
+    pub const fn contains(self, other: Interest) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl BitOr for Interest {
+    type Output = Interest;
+    fn bitor(self, rhs: Interest) -> Interest {
+        Interest(self.0 | rhs.0)
+    }
+}
+
+/// A socket to poll.
+#[derive(Clone, Copy)]
+pub enum Pollable<'a> {
+    Stream(&'a TcpStream),
+    Listener(&'a TcpListener),
+}
+
+impl Pollable<'_> {
+    fn handle(self) -> Handle {
+        match self {
+            Pollable::Stream(s) => Handle::Conn(s.id),
+            Pollable::Listener(l) => Handle::Listener(l.id),
+        }
+    }
+}
+
+/// One socket of a [`poll`] call: what the caller is interested in, and (after the
+/// call) what is ready.
+pub struct PollEntry<'a> {
+    pub socket: Pollable<'a>,
+    pub interest: Interest,
+    pub ready: Interest,
+}
+
+impl<'a> PollEntry<'a> {
+    pub fn new(socket: Pollable<'a>, interest: Interest) -> PollEntry<'a> {
+        PollEntry { socket, interest, ready: Interest::NONE }
+    }
+}
+
+/// What is ready on `handle` now.
+fn readiness(tcp: &Tcp, handle: Handle) -> Interest {
+    let ep = &tcp.endpoint;
+    match handle {
+        Handle::Listener(id) => match ep.accept_pending(id) {
+            Ok(0) => Interest::NONE,
+            Ok(_) => Interest::READABLE,
+            Err(_) => Interest::ERROR,
+        },
+        Handle::Conn(id) => {
+            let Ok(info) = ep.info(id) else { return Interest::HANGUP | Interest::ERROR };
+            let mut r = Interest::NONE;
+            let peer_done = matches!(info.state, State::CloseWait | State::LastAck | State::Closing | State::TimeWait | State::Closed);
+            if peer_done || ep.recv_queue(id).unwrap_or(0) > 0 {
+                r = r | Interest::READABLE;
+            }
+            if matches!(info.state, State::Established | State::CloseWait) && ep.send_space(id).unwrap_or(0) > 0 {
+                r = r | Interest::WRITABLE;
+            }
+            if matches!(info.state, State::TimeWait | State::Closed) {
+                r = r | Interest::HANGUP;
+            }
+            if info.error.is_some() {
+                r = r | Interest::ERROR;
+            }
+            r
+        }
+    }
+}
+
+/// Fills every entry's `ready` (its interest plus HANGUP and ERROR); returns how many
+/// entries have something ready.
+fn check(stack: &NetStack, entries: &mut [PollEntry<'_>]) -> usize {
+    let always = Interest::HANGUP | Interest::ERROR;
+    let mut n = 0;
+    for e in entries.iter_mut() {
+        e.ready = Interest(readiness(&stack.tcp, e.socket.handle()).0 & (e.interest | always).0);
+        n += usize::from(!e.ready.is_empty());
+    }
+    n
+}
+
+/// Waits until at least one entry is ready or `timeout_ns` passes (`Some(0)`: just
+/// check; `None`: no limit). Returns the number of ready entries (0 on timeout); each
+/// entry's `ready` says what. Process context; may sleep.
+pub fn poll(entries: &mut [PollEntry<'_>], timeout_ns: Option<u64>) -> Result<usize> {
+    let queue = Arc::new(WaitQueue::new());
+    with_tcp(|s| {
+        for e in entries.iter() {
+            s.tcp.register(e.socket.handle(), queue.clone());
+        }
+    })?;
+    let deadline = timeout_ns.map(|t| time::now_ns().saturating_add(t));
+    let mut ready = 0;
+    queue.wait_until_deadline(deadline, || {
+        ready = with_tcp(|s| check(s, entries)).unwrap_or(0);
+        ready > 0
+    });
+    with_tcp(|s| {
+        for e in entries.iter() {
+            s.tcp.remove_waiter(e.socket.handle(), &queue);
+        }
+    })?;
+    Ok(ready)
+}

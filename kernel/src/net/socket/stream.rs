@@ -1,0 +1,224 @@
+//! Connected sockets.
+use alloc::sync::Arc;
+use core::net::SocketAddrV4;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use halyard_tcp::{ConnId, ConnInfo, Error as TcpError, Keepalive, State};
+
+use super::{now, with_tcp, Result, SocketError, SocketOptions, Timeout, Waiter};
+use crate::net::tcp::Handle;
+use crate::sched::WaitQueue;
+use crate::time;
+
+/// `linger` value meaning "no linger": close returns at once and the engine finishes
+/// the connection in the background.
+const NO_LINGER: u64 = u64::MAX;
+/// While lingering, the close state is re-checked at least this often.
+const LINGER_RECHECK_NS: u64 = 10_000_000;
+
+/// A TCP connection.
+pub struct TcpStream {
+    pub(super) id: ConnId,
+    pub(super) queue: Arc<WaitQueue>,
+    nonblocking: AtomicBool,
+    read_timeout: Timeout,
+    write_timeout: Timeout,
+    /// SO_LINGER in ns, or [`NO_LINGER`].
+    linger: AtomicU64,
+}
+
+/// The handshake finished (or failed): `Ok` once data can flow.
+fn connected(info: halyard_tcp::ConnInfo) -> core::result::Result<(), TcpError> {
+    match info {
+        ConnInfo { state: State::Established | State::CloseWait, .. } => Ok(()),
+        ConnInfo { error: Some(e), .. } => Err(e),
+        ConnInfo { state: State::Closed, .. } => Err(TcpError::Refused),
+        _ => Err(TcpError::WouldBlock),
+    }
+}
+
+impl TcpStream {
+    pub(super) fn from_parts(id: ConnId, queue: Arc<WaitQueue>) -> TcpStream {
+        TcpStream {
+            id,
+            queue,
+            nonblocking: AtomicBool::new(false),
+            read_timeout: Timeout::none(),
+            write_timeout: Timeout::none(),
+            linger: AtomicU64::new(NO_LINGER),
+        }
+    }
+
+    /// Connects to `remote` with default options, waiting at most `timeout_ns`.
+    pub fn connect(remote: SocketAddrV4, timeout_ns: u64) -> Result<TcpStream> {
+        Self::connect_with(remote, &SocketOptions::default(), timeout_ns)
+    }
+
+    /// Connects to `remote` with `options`, waiting at most `timeout_ns`.
+    pub fn connect_with(remote: SocketAddrV4, options: &SocketOptions, timeout_ns: u64) -> Result<TcpStream> {
+        let stream = Self::connect_nonblocking(remote, options)?;
+        let waiter = Waiter { queue: &stream.queue, nonblocking: false, deadline: Some(time::now_ns() + timeout_ns) };
+        waiter.run(|s| s.tcp.endpoint.info(stream.id).and_then(connected))?;
+        Ok(stream)
+    }
+
+    /// Starts connecting to `remote` and returns at once: the stream polls writable
+    /// when the handshake is done, and [`TcpStream::take_error`] then says whether it
+    /// failed. The stream is in blocking mode (set non-blocking as needed).
+    pub fn connect_nonblocking(remote: SocketAddrV4, options: &SocketOptions) -> Result<TcpStream> {
+        let queue = Arc::new(WaitQueue::new());
+        let id = with_tcp(|s| {
+            let local = s.iface.config().map(|c| c.addr).ok_or(SocketError::NoNetwork)?;
+            let cfg = options.config(s.tcp.endpoint.config());
+            let id = s.tcp.endpoint.connect_with(now(), local, remote, &cfg).map_err(SocketError::Tcp)?;
+            s.tcp.register(Handle::Conn(id), queue.clone());
+            Ok(id)
+        })??;
+        Ok(TcpStream::from_parts(id, queue))
+    }
+
+    fn waiter(&self, timeout: &Timeout) -> Waiter<'_> {
+        Waiter { queue: &self.queue, nonblocking: self.nonblocking.load(Ordering::Relaxed), deadline: timeout.deadline() }
+    }
+
+    /// Reads into `buf`; `Ok(0)` is end of stream. Waits for data (unless non-blocking)
+    /// up to the read timeout.
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
+        self.waiter(&self.read_timeout).run(|s| s.tcp.endpoint.recv(now(), self.id, buf))
+    }
+
+    /// Reads into `buf`, waiting for data until `deadline_ns` (monotonic clock).
+    pub fn read_until(&self, buf: &mut [u8], deadline_ns: Option<u64>) -> Result<usize> {
+        let waiter = Waiter { queue: &self.queue, nonblocking: self.nonblocking.load(Ordering::Relaxed), deadline: deadline_ns };
+        waiter.run(|s| s.tcp.endpoint.recv(now(), self.id, buf))
+    }
+
+    /// Queues as much of `data` as the send buffer takes (at least one byte: waits for
+    /// room unless non-blocking, up to the write timeout). Returns the bytes taken.
+    pub fn write(&self, data: &[u8]) -> Result<usize> {
+        if data.is_empty() {
+            return Ok(0);
+        }
+        self.waiter(&self.write_timeout).run(|s| match s.tcp.endpoint.send(now(), self.id, data) {
+            Ok(0) => Err(TcpError::WouldBlock),
+            other => other,
+        })
+    }
+
+    /// Writes all of `data`, waiting for send-buffer space as needed. In non-blocking
+    /// mode, or when the write timeout passes, the error says so and the bytes queued
+    /// before it stay queued.
+    pub fn write_all(&self, mut data: &[u8]) -> Result<()> {
+        while !data.is_empty() {
+            let n = self.write(data)?;
+            data = &data[n..];
+        }
+        Ok(())
+    }
+
+    /// Closes our direction (the peer reads end of stream); reading goes on.
+    pub fn shutdown(&self) -> Result<()> {
+        with_tcp(|s| s.tcp.endpoint.close(now(), self.id))?.map_err(SocketError::Tcp)
+    }
+
+    /// Non-blocking mode: calls return `WouldBlock` instead of waiting.
+    pub fn set_nonblocking(&self, on: bool) {
+        self.nonblocking.store(on, Ordering::Relaxed);
+    }
+
+    /// How long `read` waits (`None`: as long as it takes).
+    pub fn set_read_timeout(&self, ns: Option<u64>) {
+        self.read_timeout.set(ns);
+    }
+
+    /// How long `write` waits for room (`None`: as long as it takes).
+    pub fn set_write_timeout(&self, ns: Option<u64>) {
+        self.write_timeout.set(ns);
+    }
+
+    /// SO_LINGER: `None` (the default) closes in the background; `Some(0)` resets the
+    /// connection on close; `Some(ns)` makes the close wait until the peer acknowledged
+    /// everything, resetting the connection if that takes longer than `ns`.
+    pub fn set_linger(&self, ns: Option<u64>) {
+        self.linger.store(ns.unwrap_or(NO_LINGER), Ordering::Relaxed);
+    }
+
+    /// Disables (or re-enables) Nagle's algorithm (TCP_NODELAY).
+    pub fn set_nodelay(&self, on: bool) -> Result<()> {
+        with_tcp(|s| s.tcp.endpoint.set_nodelay(self.id, on))?.map_err(SocketError::Tcp)
+    }
+
+    /// SO_KEEPALIVE: probes after `idle`, every `interval`, failing after `probes`
+    /// unanswered; `None` turns it off.
+    pub fn set_keepalive(&self, k: Option<Keepalive>) -> Result<()> {
+        with_tcp(|s| s.tcp.endpoint.set_keepalive(now(), self.id, k))?.map_err(SocketError::Tcp)
+    }
+
+    /// SO_SNDBUF (never below the bytes queued).
+    pub fn set_send_buffer(&self, bytes: usize) -> Result<()> {
+        with_tcp(|s| s.tcp.endpoint.set_send_buffer(now(), self.id, bytes))?.map_err(SocketError::Tcp)
+    }
+
+    /// SO_RCVBUF (never below the bytes held plus the window already offered).
+    pub fn set_recv_buffer(&self, bytes: usize) -> Result<()> {
+        with_tcp(|s| s.tcp.endpoint.set_recv_buffer(now(), self.id, bytes))?.map_err(SocketError::Tcp)
+    }
+
+    /// The buffer limits in force: (send, receive).
+    pub fn buffer_limits(&self) -> Result<(usize, usize)> {
+        with_tcp(|s| s.tcp.endpoint.buffer_limits(self.id))?.map_err(SocketError::Tcp)
+    }
+
+    /// State, addresses, RTT, congestion window and error of the connection.
+    pub fn info(&self) -> Result<ConnInfo> {
+        with_tcp(|s| s.tcp.endpoint.info(self.id))?.map_err(SocketError::Tcp)
+    }
+
+    /// SO_ERROR: why the connection failed, if it did.
+    pub fn take_error(&self) -> Result<Option<TcpError>> {
+        Ok(self.info()?.error)
+    }
+
+    /// Lingering close: our FIN, then wait until the peer acknowledged everything or
+    /// the deadline passes. True if it finished in time.
+    fn linger_close(&self, deadline: u64) -> bool {
+        if with_tcp(|s| s.tcp.endpoint.close(now(), self.id)).is_err() {
+            return false;
+        }
+        let done = || {
+            with_tcp(|s| {
+                let acked = s.tcp.endpoint.send_queue(self.id) == Ok(0);
+                let state = s.tcp.endpoint.state(self.id);
+                acked && matches!(state, Ok(State::FinWait2 | State::TimeWait | State::Closed))
+            })
+            .unwrap_or(true)
+        };
+        while time::now_ns() < deadline {
+            let step = deadline.min(time::now_ns() + LINGER_RECHECK_NS);
+            if self.queue.wait_until_deadline(Some(step), done) {
+                return true;
+            }
+        }
+        done()
+    }
+}
+
+impl Drop for TcpStream {
+    /// Gives the connection back to the engine. Without linger it finishes gracefully
+    /// in the background (or is reset if unread data would be lost); with linger see
+    /// [`TcpStream::set_linger`].
+    fn drop(&mut self) {
+        let abort = match self.linger.load(Ordering::Relaxed) {
+            NO_LINGER => false,
+            0 => true,
+            ns => !self.linger_close(time::now_ns().saturating_add(ns)),
+        };
+        let _ = with_tcp(|s| {
+            s.tcp.unregister(Handle::Conn(self.id));
+            if abort {
+                let _ = s.tcp.endpoint.abort(now(), self.id);
+            }
+            s.tcp.endpoint.release(now(), self.id)
+        });
+    }
+}
