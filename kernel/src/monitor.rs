@@ -36,6 +36,7 @@ const COMMANDS: &[Command] = &[
     Command { name: "ping", help: "ping ADDR [COUNT]: ICMP echo from the guest", run: crate::net::monitor_ping },
     Command { name: "netstat", help: "TCP sockets: state, queues, RTT, cwnd", run: crate::net::monitor_netstat },
     Command { name: "nc", help: "nc HOST PORT [TEXT]: connect out, send TEXT, print the reply", run: crate::net::monitor_nc },
+    Command { name: "sockcheck", help: "sockcheck HOST PORT: socket API checks against an echo server", run: crate::net::monitor_sockcheck },
     Command { name: "tcpstress", help: "tcpstress HOST PORT SECONDS: connect/echo/close loops on every CPU", run: crate::net::monitor_tcpstress },
     Command { name: "poweroff", help: "leave QEMU with status 0", run: poweroff },
 ];

@@ -720,6 +720,7 @@ impl Endpoint {
         }
         if let Some(r) = self.rsts.pop_front() {
             self.stats.segments_out += 1;
+            self.stats.resets_sent += 1;
             return Some(self.emit_rst(&r, buf));
         }
         while let Some(&idx) = self.tx.front() {

@@ -60,6 +60,10 @@ pub struct Stats {
     pub established: u64,
     /// Connections reset by the peer.
     pub resets_received: u64,
+    /// RST segments sent (aborts and replies to segments for no connection).
+    pub resets_sent: u64,
+    /// Keepalive probes sent.
+    pub keepalive_probes: u64,
 }
 
 impl Stats {

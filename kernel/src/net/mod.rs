@@ -19,6 +19,7 @@
 mod napi;
 mod ping;
 mod show;
+mod sockcheck;
 pub mod socket;
 mod services;
 pub mod tcp;
@@ -33,6 +34,7 @@ use preempt::Softirq;
 use spin::Once;
 
 pub use ping::monitor_ping;
+pub use sockcheck::monitor_sockcheck;
 pub use tools::{monitor_nc, monitor_netstat, monitor_tcpstress};
 pub use show::{monitor_arp, monitor_counters, monitor_ifconfig, write_counters};
 

@@ -33,6 +33,8 @@ pub fn write_counters(out: &mut dyn Write) {
             ("TCP_TIMEOUTS", s.timeouts),
             ("TCP_ESTABLISHED", s.established),
             ("TCP_RESETS_RECEIVED", s.resets_received),
+            ("TCP_RESETS_SENT", s.resets_sent),
+            ("TCP_KEEPALIVE_PROBES", s.keepalive_probes),
             ("TCP_CHALLENGE_ACKS", s.challenge_acks),
             ("TCP_OUT_OF_ORDER_LIMIT_DROPS", s.drop_ooo_limit),
             ("TCP_CHECKSUM_ERRORS", s.drop_bad_checksum),

@@ -11,7 +11,7 @@
 //! The kernel side they expect (docs/xtask.md, "Network tests"): a `NET-UP <address>` line
 //! once the NIC is configured (from `ip=A/N gw=G` on the command line, else DHCP), the TCP
 //! services echo (7), discard (9), source (19) and HTTP (80), and the monitor commands
-//! `counters` (`NAME=VALUE` lines), `ping ADDR [COUNT]`, `netstat`, `nc`, `tcpstress`,
+//! `counters` (`NAME=VALUE` lines), `ping ADDR [COUNT]`, `netstat`, `nc`, `sockcheck`, `tcpstress`,
 //! `mem`, `uptime`.
 
 mod answers;
@@ -187,6 +187,11 @@ pub const NET_TESTS: &[NetTest] = &[
         ..BASE
     },
     NetTest {
+        name: "net-tap-socket-api",
+        check: tcp::socket_api,
+        ..BASE
+    },
+    NetTest {
         name: "net-tap-tcp-stress",
         timeout: Duration::from_secs(180),
         check: tcp::stress,
@@ -350,7 +355,7 @@ mod tests {
             }
             assert_eq!(network(t).validate(), Ok(()), "{}", t.name);
         }
-        assert_eq!(select(Some("net-tap-")).len(), 9);
+        assert_eq!(select(Some("net-tap-")).len(), 10);
         assert_eq!(select(Some("virtio-net")).len(), 5);
         assert!(select(Some("boot")).is_empty());
     }

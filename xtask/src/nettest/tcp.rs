@@ -397,6 +397,32 @@ fn stress_totals(lines: &[String]) -> Option<(u64, u64)> {
     })
 }
 
+/// Parses `sockcheck: N checks passed`.
+fn sockcheck_passed(lines: &[String]) -> Option<u32> {
+    lines.iter().find_map(|l| {
+        let n = l.trim().strip_prefix("sockcheck: ")?.strip_suffix(" checks passed")?;
+        n.parse().ok()
+    })
+}
+
+/// `net-tap-socket-api`: the guest's `sockcheck` against the namespace's echo listener
+/// (non-blocking calls, poll, timeouts, buffer limits, keepalive, linger, address
+/// reuse): every check must pass, then the NET_RX invariants must hold.
+pub fn socket_api(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
+    let netns = start(session, ctx)?;
+    let server = EchoServer::start(netns, host_echo_addr()?, ctx.deadline)?;
+    let host = host_part(TAP_HOST_CIDR);
+    let answer = session.command(&format!("sockcheck {host} {HOST_ECHO_PORT}"))?;
+    if let Some(failed) = answer.iter().find(|l| l.contains("FAIL")) {
+        return Err(failed.trim().to_string());
+    }
+    let passed = sockcheck_passed(&answer).ok_or_else(|| format!("no `sockcheck: N checks passed` line in {answer:?}"))?;
+    let counters = quiescent_counters(session)?;
+    drop(server);
+    session.send("poweroff\r")?;
+    Ok(format!("{passed} socket API checks passed; {}", rx_summary(&counters)?))
+}
+
 /// `net-tap-tcp-stress`: `tcpstress` in the guest (a thread per CPU looping connect /
 /// echo / close against the namespace's listener) while the host hammers the guest's echo
 /// port from several threads and flood-pings it. Afterwards the monitor must answer, the
@@ -517,5 +543,10 @@ mod tests {
             stress_totals(&lines("tcpstress: x connections, 1 failures")),
             None
         );
+        assert_eq!(
+            sockcheck_passed(&lines("sockcheck: poll-timeout ok\nsockcheck: 13 checks passed")),
+            Some(13)
+        );
+        assert_eq!(sockcheck_passed(&lines("sockcheck: FAIL keepalive: 0 probes")), None);
     }
 }

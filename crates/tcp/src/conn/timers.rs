@@ -58,6 +58,7 @@ impl Connection {
                     return;
                 }
                 self.keepalive_sent += 1;
+                stats.keepalive_probes += 1;
                 self.probe_now = true;
                 self.keepalive_at = Some(now + k.interval);
             }
