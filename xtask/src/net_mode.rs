@@ -169,7 +169,13 @@ impl Network {
             NetMode::None => return ["-nic", "none"].map(OsString::from).to_vec(),
             NetMode::User => self.user_backend(),
             NetMode::Tap => {
-                format!("tap,id={NETDEV_ID},ifname={TAP_NAME},script=no,downscript=no")
+                let mut tap = format!("tap,id={NETDEV_ID},ifname={TAP_NAME},script=no,downscript=no");
+                // QEMU's filter-dump writes frames as the backend carries them: a tap with
+                // a virtio-net header prepends 12 bytes to each, and the pcap is garbage.
+                if self.pcap.is_some() {
+                    tap.push_str(",vnet_hdr=off");
+                }
+                tap
             }
         };
         let mut nic = format!("virtio-net-pci,netdev={NETDEV_ID},mac={GUEST_MAC},romfile=");
@@ -317,7 +323,7 @@ mod tests {
         assert_eq!(net.validate(), Ok(()));
         assert_eq!(
             line(&net),
-            "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
+            "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vnet_hdr=off \
              -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56,romfile=,disable-legacy=on \
              -object filter-dump,id=f0,netdev=n0,file=/tmp/g.pcap"
         );
