@@ -12,10 +12,12 @@ use hashbrown::HashMap;
 use crate::challenge::ChallengeLimiter;
 use crate::config::{Config, Keepalive};
 use crate::conn::{Connection, InputCtx, Reply};
+use crate::detached::DetachedConn;
 use crate::error::Error;
 use crate::event::{Event, Readiness};
 use crate::isn::IsnGenerator;
 use crate::listener::Listener;
+use crate::rst::RstReply;
 use crate::ports::PortAllocator;
 use crate::seq::Seq;
 use crate::siphash::{siphash, SipKey};
@@ -24,7 +26,7 @@ use crate::stats::Stats;
 use crate::table::{ConnTable, FourTuple};
 use crate::time::Instant;
 use crate::timer_queue::TimerQueue;
-use crate::wire::{Flags, Options, Segment, SegmentHeader, HEADER_LEN, MAX_OPTIONS_LEN};
+use crate::wire::{Flags, Segment, HEADER_LEN, MAX_OPTIONS_LEN};
 
 /// Smallest buffer [`Endpoint::poll_transmit`] accepts: a header with full options. Give
 /// it `MAX_HEADER + mss` bytes to send full-sized segments.
@@ -64,12 +66,90 @@ pub struct ConnInfo {
     pub buffer_bytes: usize,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct RstReply {
-    local: SocketAddrV4,
-    remote: SocketAddrV4,
-    seq: Seq,
-    ack: Option<Seq>,
+impl ConnInfo {
+    pub(crate) fn of(c: &Connection) -> ConnInfo {
+        ConnInfo {
+            state: c.state,
+            local: c.tuple.local,
+            remote: c.tuple.remote,
+            srtt: c.srtt(),
+            cwnd: c.cwnd(),
+            error: c.error,
+            buffer_bytes: c.buffer_bytes(),
+        }
+    }
+}
+
+/// Parses one received segment for [`Endpoint::receive`] or [`DetachedConn::receive`],
+/// counting it and, when it is malformed, its drop reason.
+pub(crate) fn parse_counted<'a>(
+    stats: &mut Stats,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    data: &'a [u8],
+) -> Option<Segment<'a>> {
+    stats.segments_in += 1;
+    Segment::parse(data, src, dst)
+        .map_err(|e| stats.count_wire_error(e))
+        .ok()
+}
+
+/// What handing a segment to its connection asks of the connection's owner.
+pub(crate) enum Delivered {
+    /// Processed; send the RST if there is one.
+    Done(Option<RstReply>),
+    /// A new SYN took over the TIME-WAIT tuple (RFC 9293 3.10.7.4, RFC 6191): the old
+    /// incarnation is closed and the SYN must go on to the listener.
+    Reuse,
+}
+
+/// Hands `seg` (addressed to `conn`'s 4-tuple) to the connection.
+pub(crate) fn deliver(
+    conn: &mut Connection,
+    now: Instant,
+    seg: &Segment<'_>,
+    ctx: &mut InputCtx<'_>,
+) -> Delivered {
+    let h = &seg.header;
+    let fresh_syn = h.flags.contains(Flags::SYN) && !h.flags.contains(Flags::ACK);
+    if fresh_syn && conn.time_wait_allows_reuse(h.seq, h.options.timestamp.map(|t| t.0)) {
+        conn.terminate(None);
+        return Delivered::Reuse;
+    }
+    match conn.input(now, seg, ctx) {
+        Reply::Rst { seq } => Delivered::Done(Some(RstReply {
+            local: conn.tuple.local,
+            remote: conn.tuple.remote,
+            seq,
+            ack: None,
+        })),
+        Reply::Nothing => Delivered::Done(None),
+    }
+}
+
+/// RFC 9293 3.10.5 ABORT: terminates `c`; returns the RST to send if its state calls for
+/// one.
+pub(crate) fn abort_conn(c: &mut Connection) -> Option<RstReply> {
+    let rst = c.abort_rst().map(|seq| RstReply {
+        local: c.tuple.local,
+        remote: c.tuple.remote,
+        seq,
+        ack: None,
+    });
+    c.terminate(Some(Error::Aborted));
+    rst
+}
+
+/// The application gives `c` up: it finishes with a graceful close if every received
+/// byte was read, else it is aborted (data would be lost); returns the abort's RST.
+pub(crate) fn release_conn(c: &mut Connection) -> Option<RstReply> {
+    c.orphaned = true;
+    if c.recv_queue() > 0 {
+        abort_conn(c)
+    } else {
+        c.close();
+        None
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -91,6 +171,9 @@ struct Slot {
     listener: Option<u32>,
     in_syn_queue: bool,
     in_accept_queue: bool,
+    /// Handed out by [`Endpoint::detach`]: `conn` is gone, the tuple stays in the table
+    /// until [`Endpoint::forget`].
+    detached: Option<FourTuple>,
 }
 
 /// All TCP state of one host. See the crate docs for the calling pattern.
@@ -321,6 +404,7 @@ impl Endpoint {
         slot.listener = None;
         slot.in_syn_queue = false;
         slot.in_accept_queue = false;
+        slot.detached = None;
         self.table.insert(tuple, idx);
         self.live += 1;
         idx
@@ -328,9 +412,10 @@ impl Endpoint {
 
     fn free_slot(&mut self, idx: u32) {
         let slot = &mut self.slots[idx as usize];
-        if let Some(c) = slot.conn.take() {
-            if self.table.get(&c.tuple) == Some(idx) {
-                self.table.remove(&c.tuple);
+        let tuple = slot.conn.take().map(|c| c.tuple).or(slot.detached.take());
+        if let Some(tuple) = tuple {
+            if self.table.get(&tuple) == Some(idx) {
+                self.table.remove(&tuple);
             }
             slot.generation = slot.generation.wrapping_add(1);
             slot.scheduled = None;
@@ -390,17 +475,8 @@ impl Endpoint {
         let Some(c) = self.slots[idx as usize].conn.as_deref_mut() else {
             return;
         };
-        if let Some(seq) = c.abort_rst() {
-            let (local, remote) = (c.tuple.local, c.tuple.remote);
-            c.terminate(Some(Error::Aborted));
-            self.queue_rst(RstReply {
-                local,
-                remote,
-                seq,
-                ack: None,
-            });
-        } else {
-            c.terminate(Some(Error::Aborted));
+        if let Some(r) = abort_conn(c) {
+            self.queue_rst(r);
         }
         self.touch(now, idx);
     }
@@ -409,19 +485,43 @@ impl Endpoint {
     /// received data was read, otherwise a reset (data would be lost). The handle becomes
     /// invalid.
     pub fn release(&mut self, now: Instant, id: ConnId) -> Result<(), Error> {
-        let c = self.conn_mut(id)?;
-        c.orphaned = true;
-        let unread = c.recv_queue() > 0;
+        let rst = release_conn(self.conn_mut(id)?);
         self.slots[id.index as usize].owned = false;
-        if unread {
-            self.abort_slot(now, id.index);
-        } else {
-            if let Some(c) = self.slots[id.index as usize].conn.as_deref_mut() {
-                c.close();
-            }
-            self.touch(now, id.index);
+        if let Some(r) = rst {
+            self.queue_rst(r);
         }
+        self.touch(now, id.index);
         Ok(())
+    }
+
+    /// Hands the connection out of the endpoint, to be driven by its owner through the
+    /// returned [`DetachedConn`] (under a lock of its own, say). The endpoint keeps its
+    /// 4-tuple in the table, so ephemeral-port choice, `connect_from` collisions and
+    /// [`Endpoint::local_port_in_use`] still see it, but no longer drives it: no timers,
+    /// transmissions or events, and a segment for it that still reaches
+    /// [`Endpoint::receive`] is counted (`drop_detached`) and dropped. Call
+    /// [`Endpoint::forget`] once the detached connection is closed. The handle becomes
+    /// invalid for every other call.
+    pub fn detach(&mut self, id: ConnId) -> Result<DetachedConn, Error> {
+        self.conn_ref(id)?;
+        let slot = &mut self.slots[id.index as usize];
+        let conn = slot.conn.take().ok_or(Error::InvalidHandle)?;
+        slot.detached = Some(conn.tuple);
+        slot.owned = false;
+        slot.scheduled = None;
+        Ok(DetachedConn::new(id, conn, self.cfg.challenge_ack_limit))
+    }
+
+    /// Frees the table entry and slot of a detached connection (once it is closed, or
+    /// when its tuple is taken over by a new incarnation).
+    pub fn forget(&mut self, id: ConnId) -> Result<(), Error> {
+        match self.slots.get(id.index as usize) {
+            Some(s) if s.generation == id.generation && s.detached.is_some() => {
+                self.free_slot(id.index);
+                Ok(())
+            }
+            _ => Err(Error::InvalidHandle),
+        }
     }
 
     /// The connection's state.
@@ -431,16 +531,7 @@ impl Endpoint {
 
     /// Diagnostics for one connection.
     pub fn info(&self, id: ConnId) -> Result<ConnInfo, Error> {
-        let c = self.conn_ref(id)?;
-        Ok(ConnInfo {
-            state: c.state,
-            local: c.tuple.local,
-            remote: c.tuple.remote,
-            srtt: c.srtt(),
-            cwnd: c.cwnd(),
-            error: c.error,
-            buffer_bytes: c.buffer_bytes(),
-        })
+        Ok(ConnInfo::of(self.conn_ref(id)?))
     }
 
     /// Bytes waiting to be read.
@@ -496,13 +587,8 @@ impl Endpoint {
     /// Hands in one received TCP segment (the IPv4 payload) that arrived from `src` to
     /// `dst`. Malformed segments are counted in [`Stats`] and dropped.
     pub fn receive(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, data: &[u8]) {
-        self.stats.segments_in += 1;
-        let seg = match Segment::parse(data, src, dst) {
-            Ok(s) => s,
-            Err(e) => {
-                self.stats.count_wire_error(e);
-                return;
-            }
+        let Some(seg) = parse_counted(&mut self.stats, src, dst, data) else {
+            return;
         };
         let h = &seg.header;
         let tuple = FourTuple {
@@ -511,29 +597,23 @@ impl Endpoint {
         };
         if let Some(idx) = self.table.get(&tuple) {
             let Some(conn) = self.slots[idx as usize].conn.as_deref_mut() else {
+                // Detached: its owner should have been handed this segment.
+                self.stats.drop_detached += 1;
                 return;
             };
-            let fresh_syn = h.flags.contains(Flags::SYN) && !h.flags.contains(Flags::ACK);
-            if fresh_syn && conn.time_wait_allows_reuse(h.seq, h.options.timestamp.map(|t| t.0)) {
-                // RFC 9293 3.10.7.4 / RFC 6191: a new incarnation may take over TIME-WAIT.
-                conn.terminate(None);
-                self.touch(now, idx);
-            } else {
-                let mut ctx = InputCtx {
-                    stats: &mut self.stats,
-                    challenge: &mut self.challenge,
-                };
-                let reply = conn.input(now, &seg, &mut ctx);
-                if let Reply::Rst { seq } = reply {
-                    self.queue_rst(RstReply {
-                        local: tuple.local,
-                        remote: tuple.remote,
-                        seq,
-                        ack: None,
-                    });
+            let mut ctx = InputCtx {
+                stats: &mut self.stats,
+                challenge: &mut self.challenge,
+            };
+            match deliver(conn, now, &seg, &mut ctx) {
+                Delivered::Reuse => self.touch(now, idx),
+                Delivered::Done(rst) => {
+                    if let Some(r) = rst {
+                        self.queue_rst(r);
+                    }
+                    self.touch(now, idx);
+                    return;
                 }
-                self.touch(now, idx);
-                return;
             }
         }
         match self.find_listener(tuple.local) {
@@ -721,7 +801,7 @@ impl Endpoint {
         if let Some(r) = self.rsts.pop_front() {
             self.stats.segments_out += 1;
             self.stats.resets_sent += 1;
-            return Some(self.emit_rst(&r, buf));
+            return Some(r.emit(buf));
         }
         while let Some(&idx) = self.tx.front() {
             if let Some(conn) = self.slots[idx as usize].conn.as_deref_mut() {
@@ -746,29 +826,6 @@ impl Endpoint {
             self.reschedule(idx);
         }
         None
-    }
-
-    fn emit_rst(&self, r: &RstReply, buf: &mut [u8]) -> Transmit {
-        let h = SegmentHeader {
-            src_port: r.local.port(),
-            dst_port: r.remote.port(),
-            seq: r.seq,
-            ack: r.ack.unwrap_or(Seq(0)),
-            flags: if r.ack.is_some() {
-                Flags::RST | Flags::ACK
-            } else {
-                Flags::RST
-            },
-            window: 0,
-            urgent: 0,
-            options: Options::default(),
-        };
-        let len = h.emit(buf, 0, *r.local.ip(), *r.remote.ip());
-        Transmit {
-            src: *r.local.ip(),
-            dst: *r.remote.ip(),
-            len,
-        }
     }
 
     /// The earliest timer deadline, if any timer is pending.

@@ -1,6 +1,8 @@
 //! Counters. Every dropped or rejected segment increments exactly one reason counter, so
 //! "where did my packets go" is answerable without a debugger.
 
+use core::ops::AddAssign;
+
 use crate::wire::WireError;
 
 /// Endpoint-wide counters (monotonic).
@@ -41,6 +43,10 @@ pub struct Stats {
     pub drop_syn_in_window: u64,
     /// Segment without ACK on a synchronized connection, or otherwise unusable.
     pub drop_other: u64,
+    /// Segment for a connection handed out by [`Endpoint::detach`](crate::Endpoint::detach)
+    /// that reached the endpoint anyway (its owner routes them), or a segment handed to a
+    /// [`DetachedConn`](crate::DetachedConn) that is not for it.
+    pub drop_detached: u64,
     /// Challenge ACKs sent.
     pub challenge_acks: u64,
     /// Challenge ACKs suppressed by the rate limit (RFC 5961 section 7).
@@ -95,5 +101,47 @@ impl Stats {
             + self.drop_rst_not_exact
             + self.drop_syn_in_window
             + self.drop_other
+            + self.drop_detached
+    }
+}
+
+/// Field-wise sum: an owner of detached connections adds their counters to the
+/// endpoint's for host-wide totals.
+impl AddAssign<&Stats> for Stats {
+    fn add_assign(&mut self, rhs: &Stats) {
+        macro_rules! add {
+            ($($f:ident),*) => {
+                // Destructuring without `..` makes a new counter a compile error here
+                // until it is listed below.
+                let Stats { $($f),* } = rhs;
+                $(self.$f += $f;)*
+            };
+        }
+        add!(
+            segments_in, segments_out, drop_truncated, drop_bad_offset, drop_bad_checksum,
+            drop_bad_option, drop_bad_flags, drop_no_connection, drop_syn_queue_full,
+            drop_listen_invalid, drop_out_of_window, drop_paws, drop_ooo_limit, drop_bad_ack,
+            drop_rst_not_exact, drop_syn_in_window, drop_other, drop_detached, challenge_acks,
+            challenge_acks_limited, rst_replies_dropped, retransmits, fast_recoveries,
+            lost_retransmits, timeouts, established, resets_received, resets_sent,
+            keepalive_probes
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_assign_sums_every_counter() {
+        let mut a = Stats { segments_in: 2, drop_detached: 1, keepalive_probes: 5, ..Stats::default() };
+        let b = Stats { segments_in: 3, drop_other: 4, keepalive_probes: 1, ..Stats::default() };
+        a += &b;
+        assert_eq!(
+            a,
+            Stats { segments_in: 5, drop_other: 4, drop_detached: 1, keepalive_probes: 6, ..Stats::default() }
+        );
+        assert_eq!(a.total_dropped(), 5);
     }
 }
