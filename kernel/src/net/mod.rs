@@ -22,6 +22,8 @@ mod show;
 mod sockcheck;
 pub mod socket;
 mod services;
+mod sock;
+mod sock_timers;
 pub mod tcp;
 mod tools;
 mod udp;
@@ -185,7 +187,7 @@ fn flush(dev: &mut VirtioNet, stack: &mut NetStack) {
 /// The network part of the timer tick: raise NET_RX when the interface's timer is due
 /// (or on every tick for a device without interrupts). Hardirq context, lock-free.
 pub fn on_tick(now_ns: u64) {
-    if POLLING.load(Ordering::Relaxed) {
+    if POLLING.load(Ordering::Relaxed) || sock_timers::due(now_ns) {
         softirq::raise(Softirq::NetRx);
     } else if NEXT_POLL_NS.load(Ordering::Acquire) <= now_ns {
         NEXT_POLL_NS.store(u64::MAX, Ordering::Release);

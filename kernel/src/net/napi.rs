@@ -10,6 +10,11 @@
 //! any quiet period `NET_RX_SOFTIRQ_ENTRY_TOTAL == NET_RX_SOFTIRQ_EXIT_TOTAL`,
 //! `NET_RX_PROCESSING_HELD == 0` and the device's used index equals the last one
 //! processed.
+//!
+//! Segments for connections that threads hold go to their sockets after each poll, once
+//! the device and stack locks are released (`net::sock`: never spinning on a socket a
+//! thread holds); the sockets' timers fire at the end of the run.
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use halyard_net::{Instant, Rx};
@@ -54,17 +59,22 @@ pub fn net_rx() {
     COUNTERS.processing_held.fetch_add(1, Ordering::AcqRel);
     let start = time::now_ns();
     let mut total = 0;
+    let mut for_socks = Vec::new();
     loop {
         let outcome = super::with_net(|dev, stack| {
             let t = Instant::from_nanos(time::now_ns());
             let polled = dev.poll_rx(WEIGHT, |frame| {
                 if let Rx::Tcp(seg) = stack.iface.receive(frame, t) {
-                    stack.tcp.endpoint.receive(super::tcp::tcp_now(t.as_nanos()), seg.src, seg.dst, &seg.payload);
+                    stack.tcp.route(t.as_nanos(), seg.src, seg.dst, &seg.payload, &mut for_socks);
                 }
             });
             let drained = polled < WEIGHT && !dev.enable_rx_interrupts();
             (polled, drained)
         });
+        // Segments for sockets with their own lock, now that device and stack are free.
+        for (sock, arrival) in for_socks.drain(..) {
+            sock.deliver(arrival);
+        }
         let Some((polled, drained)) = outcome else { break };
         total += polled;
         if drained {
@@ -76,6 +86,7 @@ pub fn net_rx() {
             break;
         }
     }
+    super::sock_timers::run(super::tcp::tcp_now(time::now_ns()));
     COUNTERS.frames.fetch_add(total as u64, Ordering::Relaxed);
     COUNTERS.processing_held.fetch_sub(1, Ordering::AcqRel);
     COUNTERS.softirq_exits.fetch_add(1, Ordering::Relaxed);

@@ -19,34 +19,47 @@ pub fn write_counters(out: &mut dyn Write) {
     for (name, value) in crate::drivers::virtio_net::counter_snapshot() {
         line(name, value);
     }
-    super::with_net(|_, stack| {
+    let Some((endpoint, socks, connections)) = super::with_net(|_, stack| {
         line("NET_TX_REFUSED", stack.tx_refused);
         for (name, value) in stack.iface.counters().iter() {
             line(name, value);
         }
-        let s = stack.tcp.endpoint.stats();
-        for (name, value) in [
-            ("TCP_SEGMENTS_IN", s.segments_in),
-            ("TCP_SEGMENTS_OUT", s.segments_out),
-            ("TCP_RETRANSMITS", s.retransmits),
-            ("TCP_FAST_RECOVERIES", s.fast_recoveries),
-            ("TCP_TIMEOUTS", s.timeouts),
-            ("TCP_ESTABLISHED", s.established),
-            ("TCP_RESETS_RECEIVED", s.resets_received),
-            ("TCP_RESETS_SENT", s.resets_sent),
-            ("TCP_KEEPALIVE_PROBES", s.keepalive_probes),
-            ("TCP_CHALLENGE_ACKS", s.challenge_acks),
-            ("TCP_OUT_OF_ORDER_LIMIT_DROPS", s.drop_ooo_limit),
-            ("TCP_CHECKSUM_ERRORS", s.drop_bad_checksum),
-            ("TCP_LISTEN_OVERFLOWS", s.drop_syn_queue_full),
-            ("TCP_DROP_NO_CONNECTION", s.drop_no_connection),
-            ("TCP_DROP_OUT_OF_WINDOW", s.drop_out_of_window),
-            ("TCP_DROPPED_TOTAL", s.total_dropped()),
-            ("TCP_CONNECTIONS", stack.tcp.endpoint.connection_count() as u64),
-        ] {
-            line(name, value);
-        }
-    });
+        let (socks, mut total) = stack.tcp.snapshot();
+        total += stack.tcp.endpoint.stats();
+        (total, socks, stack.tcp.endpoint.connection_count())
+    }) else {
+        return;
+    };
+    // Host totals: the endpoint's, the closed sockets' and each live socket's (under its
+    // own lock, after the stack's was released).
+    let mut s = endpoint;
+    for sock in &socks {
+        sock.add_stats(&mut s);
+    }
+    for (name, value) in [
+        ("TCP_SEGMENTS_IN", s.segments_in),
+        ("TCP_SEGMENTS_OUT", s.segments_out),
+        ("TCP_RETRANSMITS", s.retransmits),
+        ("TCP_FAST_RECOVERIES", s.fast_recoveries),
+        ("TCP_TIMEOUTS", s.timeouts),
+        ("TCP_ESTABLISHED", s.established),
+        ("TCP_RESETS_RECEIVED", s.resets_received),
+        ("TCP_RESETS_SENT", s.resets_sent),
+        ("TCP_KEEPALIVE_PROBES", s.keepalive_probes),
+        ("TCP_CHALLENGE_ACKS", s.challenge_acks),
+        ("TCP_OUT_OF_ORDER_LIMIT_DROPS", s.drop_ooo_limit),
+        ("TCP_CHECKSUM_ERRORS", s.drop_bad_checksum),
+        ("TCP_LISTEN_OVERFLOWS", s.drop_syn_queue_full),
+        ("TCP_DROP_NO_CONNECTION", s.drop_no_connection),
+        ("TCP_DROP_OUT_OF_WINDOW", s.drop_out_of_window),
+        ("TCP_DROPPED_TOTAL", s.total_dropped()),
+        ("TCP_CONNECTIONS", connections as u64),
+        ("TCP_SOCKETS", socks.len() as u64),
+        ("TCP_BACKLOGGED", super::sock::BACKLOGGED.load(Ordering::Relaxed)),
+        ("TCP_BACKLOG_DROPS", super::sock::BACKLOG_DROPS.load(Ordering::Relaxed)),
+    ] {
+        line(name, value);
+    }
 }
 
 /// `counters`: [`write_counters`] on the console.

@@ -1,41 +1,42 @@
 //! The TCP engine in the kernel: the host-tested `halyard-tcp` endpoint, fed by NET_RX and
-//! driven by the same timer as the interface.
+//! driven by the same timer as the interface, plus the routing of segments to the
+//! connections threads hold.
 //!
-//! Segments arrive in NET_RX (softirq) through the interface; socket calls come from
-//! threads. Both run with the stack's bottom-half lock held (see the module docs of
-//! `net`), so the connection table is never touched by a softirq while a thread holds
-//! it on the same CPU — the seed's bug cannot happen, and the lock validator checks it.
-//! Readiness events wake the wait queues registered for the socket they concern: its
-//! own, and those of threads `poll`ing it.
-//!
-//! Decision: one lock for the interface and every TCP connection. Sockets on different
-//! connections therefore contend on it; the critical sections are short (no copying
-//! beyond the socket call itself). Per-connection locks with an owned-by-user backlog are
-//! the next step when a benchmark shows the contention.
+//! The endpoint lives under the stack lock (`net.stack`, taken with bottom halves off,
+//! see the module docs of `net`) and keeps what is shared between connections:
+//! listeners, handshakes in SYN-RECEIVED, accept queues, ephemeral ports and the 4-tuple
+//! table. A connection a thread holds (connected or accepted) is detached from it at once
+//! into a [`Sock`] with a lock of its own ([`super::sock`]); the stack keeps only a map
+//! from 4-tuple to socket, through which NET_RX routes each segment: to the endpoint
+//! under the stack lock, or (collected, and delivered after the device and stack locks
+//! are released) to its socket. Readiness events of listeners wake the wait queues
+//! registered for them here; those of connections wake their socket's queues.
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::net::{Ipv4Addr, SocketAddrV4};
 
 use halyard_net::Instant as NetInstant;
-use halyard_tcp::{ConnId, Endpoint, Event, ListenerId, MAX_HEADER};
+use halyard_tcp::{ConnId, DetachedConn, Endpoint, Event, ListenerId, Stats, MAX_HEADER};
 
+use super::sock::{Arrival, Sock};
 use crate::sched::WaitQueue;
 
 /// Largest TCP segment the engine writes (headers plus one MSS of payload).
-const SEGMENT_BUF: usize = MAX_HEADER + 1460;
+pub const SEGMENT_BUF: usize = MAX_HEADER + 1460;
 
-/// A socket handle: a connection or a listener.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Handle {
-    Conn(ConnId),
-    Listener(ListenerId),
-}
+/// (local, remote): the key of the socket map.
+type Tuple = (SocketAddrV4, SocketAddrV4);
 
-/// The endpoint and the wait queues of the sockets that use it.
+/// The endpoint, the sockets detached from it, and the wait queues of listeners.
 pub struct Tcp {
     pub endpoint: Endpoint,
-    waiters: BTreeMap<Handle, Vec<Arc<WaitQueue>>>,
-    segment: Vec<u8>,
+    listener_waiters: BTreeMap<ListenerId, Vec<Arc<WaitQueue>>>,
+    socks: BTreeMap<Tuple, Arc<Sock>>,
+    /// Counters of the sockets that closed (and left `socks`).
+    closed_stats: Stats,
+    /// Where the endpoint (and sockets, under the stack lock) write segments.
+    pub segment: Vec<u8>,
 }
 
 /// The engine's clock from the kernel's monotonic nanoseconds.
@@ -46,33 +47,72 @@ pub fn tcp_now(ns: u64) -> halyard_tcp::Instant {
 impl Tcp {
     /// An endpoint keyed with `secret` (ISNs and the connection table's hash).
     pub fn new(secret: [u8; 16]) -> Tcp {
-        Tcp { endpoint: Endpoint::new(halyard_tcp::Config::default(), secret), waiters: BTreeMap::new(), segment: alloc::vec![0; SEGMENT_BUF] }
+        Tcp {
+            endpoint: Endpoint::new(halyard_tcp::Config::default(), secret),
+            listener_waiters: BTreeMap::new(),
+            socks: BTreeMap::new(),
+            closed_stats: Stats::default(),
+            segment: alloc::vec![0; SEGMENT_BUF],
+        }
     }
 
-    /// Adds a wait queue woken on `handle`'s events (the socket's own, or a poller's).
-    pub fn register(&mut self, handle: Handle, queue: Arc<WaitQueue>) {
-        self.waiters.entry(handle).or_default().push(queue);
+    /// Adds a wait queue woken when listener `id` has connections to accept.
+    pub fn register(&mut self, id: ListenerId, queue: Arc<WaitQueue>) {
+        self.listener_waiters.entry(id).or_default().push(queue);
     }
 
-    /// Removes one wait queue of `handle` (a poller is done with it).
-    pub fn remove_waiter(&mut self, handle: Handle, queue: &Arc<WaitQueue>) {
-        if let Some(qs) = self.waiters.get_mut(&handle) {
+    /// Removes one wait queue of listener `id` (a poller is done with it).
+    pub fn remove_waiter(&mut self, id: ListenerId, queue: &Arc<WaitQueue>) {
+        if let Some(qs) = self.listener_waiters.get_mut(&id) {
             qs.retain(|q| !Arc::ptr_eq(q, queue));
         }
     }
 
-    /// Forgets `handle` (its socket is gone).
-    pub fn unregister(&mut self, handle: Handle) {
-        self.waiters.remove(&handle);
+    /// Forgets listener `id`'s wait queues (the listener is gone).
+    pub fn unregister(&mut self, id: ListenerId) {
+        self.listener_waiters.remove(&id);
     }
 
-    /// Sockets known to the kernel (for `netstat`).
-    pub fn handles(&self) -> impl Iterator<Item = Handle> + '_ {
-        self.waiters.keys().copied()
+    /// Takes connection `id` out of the endpoint into a new socket that NET_RX routes
+    /// its segments to. The caller then services the socket once (`Sock::with`) outside
+    /// the stack lock, which sends what the connection has pending and arms its timer.
+    pub fn adopt(&mut self, id: ConnId) -> Result<Arc<Sock>, halyard_tcp::Error> {
+        let sock = Sock::new(self.endpoint.detach(id)?);
+        self.socks.insert((sock.local, sock.remote), sock.clone());
+        Ok(sock)
     }
 
-    /// Runs the engine's timers, sends what it queued through `iface`, and wakes the
-    /// sockets its events concern. Called with the stack locked, after any input.
+    /// A closed socket gives its tuple back (`conn` is its connection, under its lock).
+    pub fn retire(&mut self, sock: &Sock, conn: &DetachedConn) {
+        let key = (sock.local, sock.remote);
+        if self.socks.get(&key).is_some_and(|s| core::ptr::eq(Arc::as_ptr(s), sock)) {
+            self.socks.remove(&key);
+        }
+        let _ = self.endpoint.forget(conn.id());
+        self.closed_stats += conn.stats();
+    }
+
+    /// NET_RX: one received TCP segment. A segment for a socket is copied to `for_socks`
+    /// (delivered once the stack is unlocked); anything else goes to the endpoint.
+    pub fn route(&mut self, now_ns: u64, src: Ipv4Addr, dst: Ipv4Addr, payload: &[u8], for_socks: &mut Vec<(Arc<Sock>, Arrival)>) {
+        if let [sp0, sp1, dp0, dp1, ..] = *payload {
+            let key = (SocketAddrV4::new(dst, u16::from_be_bytes([dp0, dp1])), SocketAddrV4::new(src, u16::from_be_bytes([sp0, sp1])));
+            if let Some(sock) = self.socks.get(&key) {
+                for_socks.push((sock.clone(), Arrival { src, dst, bytes: payload.to_vec() }));
+                return;
+            }
+        }
+        self.endpoint.receive(tcp_now(now_ns), src, dst, payload);
+    }
+
+    /// Every socket (for `netstat` and `counters`, which look at each outside the stack
+    /// lock), and the counters of those already closed.
+    pub fn snapshot(&self) -> (Vec<Arc<Sock>>, Stats) {
+        (self.socks.values().cloned().collect(), self.closed_stats.clone())
+    }
+
+    /// Runs the endpoint's timers, sends what it queued through `iface`, and wakes the
+    /// listeners its events concern. Called with the stack locked, after any input.
     pub fn drive(&mut self, iface: &mut halyard_net::Interface, now_ns: u64) {
         let now = tcp_now(now_ns);
         if self.endpoint.poll_timeout().is_some_and(|t| t <= now) {
@@ -83,12 +123,12 @@ impl Tcp {
             let _ = iface.send_ipv4(t.dst, 6, &self.segment[..t.len], NetInstant::from_nanos(now_ns));
         }
         while let Some(event) = self.endpoint.poll_event() {
-            let handle = match event {
-                Event::Conn(id, _) => Handle::Conn(id),
-                Event::Acceptable(id) => Handle::Listener(id),
-            };
-            for q in self.waiters.get(&handle).into_iter().flatten() {
-                q.wake_all();
+            // Connections are detached as soon as a thread holds them, so only listeners
+            // have events here.
+            if let Event::Acceptable(id) = event {
+                for q in self.listener_waiters.get(&id).into_iter().flatten() {
+                    q.wake_all();
+                }
             }
         }
     }

@@ -3,38 +3,35 @@ use alloc::string::String;
 use core::net::SocketAddrV4;
 
 use super::socket::{TcpStream, SocketError};
-use super::tcp::Handle;
 use crate::{println, time};
 
-/// `netstat`: every kernel socket with its state, queues, RTT and congestion window.
+/// `netstat`: every connection a thread holds or held (until it is closed), with its
+/// state, queues, RTT and congestion window, then the endpoint's connection count.
 pub fn monitor_netstat(_: &str) {
-    let shown = super::with_net(|_, s| {
-        println!("{:<9} {:<21} {:<21} {:<12} {:>7} {:>7} {:>8} {:>8}", "proto", "local", "remote", "state", "recv-q", "send-q", "srtt_us", "cwnd");
-        let handles: alloc::vec::Vec<Handle> = s.tcp.handles().collect();
-        for h in handles {
-            match h {
-                Handle::Listener(_) => {}
-                Handle::Conn(id) => {
-                    let Ok(info) = s.tcp.endpoint.info(id) else { continue };
-                    println!(
-                        "{:<9} {:<21} {:<21} {:<12} {:>7} {:>7} {:>8} {:>8}",
-                        "tcp",
-                        alloc::format!("{}", info.local),
-                        alloc::format!("{}", info.remote),
-                        alloc::format!("{:?}", info.state),
-                        s.tcp.endpoint.recv_queue(id).unwrap_or(0),
-                        s.tcp.endpoint.send_queue(id).unwrap_or(0),
-                        info.srtt.map_or(0, |d| d.as_micros() as u64),
-                        info.cwnd
-                    );
-                }
-            }
-        }
-        println!("{} connections in the engine (including those finishing after close)", s.tcp.endpoint.connection_count());
-    });
-    if shown.is_none() {
+    let Some((socks, _, count)) = super::with_net(|_, s| {
+        let (socks, closed) = s.tcp.snapshot();
+        (socks, closed, s.tcp.endpoint.connection_count())
+    }) else {
         println!("no network interface");
+        return;
+    };
+    println!("{:<9} {:<21} {:<21} {:<12} {:>7} {:>7} {:>8} {:>8}", "proto", "local", "remote", "state", "recv-q", "send-q", "srtt_us", "cwnd");
+    for sock in socks {
+        // Each socket under its own lock, never while holding the stack's.
+        let (info, recv_q, send_q) = sock.with(|st| (st.conn.info(), st.conn.recv_queue(), st.conn.send_queue()));
+        println!(
+            "{:<9} {:<21} {:<21} {:<12} {:>7} {:>7} {:>8} {:>8}",
+            "tcp",
+            alloc::format!("{}", info.local),
+            alloc::format!("{}", info.remote),
+            alloc::format!("{:?}", info.state),
+            recv_q,
+            send_q,
+            info.srtt.map_or(0, |d| d.as_micros() as u64),
+            info.cwnd
+        );
     }
+    println!("{count} connections in the engine (including those finishing after close)");
 }
 
 /// Stop reading after this long without data.

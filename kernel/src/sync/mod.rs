@@ -24,7 +24,7 @@ pub use self::lockdep::{set_enabled as set_lockdep_enabled, validator_stats, Loc
 pub use mutex::Mutex;
 pub use policy::{BhOff, IrqOff, PreemptOff};
 pub use raw_irq_mutex::RawIrqMutex;
-pub use spin::SpinLock;
+pub use spin::{SpinGuard, SpinLock};
 
 /// A lock for data shared with softirqs (NET_RX, TIMER): bottom halves off while held.
 pub type BhLock<T> = SpinLock<T, BhOff>;

@@ -42,6 +42,22 @@ impl<T, P: GuardPolicy> SpinLock<T, P> {
         }
         SpinGuard { lock: self, saved }
     }
+
+    /// Takes the lock only if it is free right now, never spinning: for a context that
+    /// must not wait for the holder (NET_RX on a socket a thread holds). The policy is
+    /// applied first and undone on failure; the validator records a successful
+    /// acquisition like any other (a try-lock cannot deadlock, but its usage context and
+    /// the locks taken under it still count).
+    #[track_caller]
+    pub fn try_lock(&self) -> Option<SpinGuard<'_, T, P>> {
+        let saved = P::enter();
+        if self.locked.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            P::exit(saved);
+            return None;
+        }
+        lockdep::acquire(self.class, Location::caller());
+        Some(SpinGuard { lock: self, saved })
+    }
 }
 
 #[cfg(feature = "negative-tests")]

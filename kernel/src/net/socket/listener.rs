@@ -6,7 +6,6 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use halyard_tcp::{Error as TcpError, ListenerId};
 
 use super::{now, with_tcp, Result, SocketError, SocketOptions, TcpStream, Timeout, Waiter};
-use crate::net::tcp::Handle;
 use crate::sched::WaitQueue;
 
 /// A listening socket.
@@ -34,7 +33,7 @@ impl TcpListener {
             }
             let cfg = options.config(s.tcp.endpoint.config());
             let id = s.tcp.endpoint.listen_with(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port), cfg)?;
-            s.tcp.register(Handle::Listener(id), queue.clone());
+            s.tcp.register(id, queue.clone());
             Ok(id)
         })?
         .map_err(SocketError::Tcp)?;
@@ -45,13 +44,13 @@ impl TcpListener {
     /// accept timeout).
     pub fn accept(&self) -> Result<TcpStream> {
         let waiter = Waiter { queue: &self.queue, nonblocking: self.nonblocking.load(Ordering::Relaxed), deadline: self.timeout.deadline() };
-        let queue = Arc::new(WaitQueue::new());
-        let id = waiter.run(|s| {
-            let id = s.tcp.endpoint.accept(self.id).ok_or(TcpError::WouldBlock)?;
-            s.tcp.register(Handle::Conn(id), queue.clone());
-            Ok(id)
+        let sock = waiter.run(|| {
+            with_tcp(|s| {
+                let id = s.tcp.endpoint.accept(self.id).ok_or(TcpError::WouldBlock)?;
+                s.tcp.adopt(id)
+            })
         })?;
-        Ok(TcpStream::from_parts(id, queue))
+        Ok(TcpStream::adopt(sock))
     }
 
     /// Non-blocking mode: `accept` returns `WouldBlock` instead of waiting.
@@ -69,7 +68,7 @@ impl Drop for TcpListener {
     /// Stops listening; connections not yet accepted are reset.
     fn drop(&mut self) {
         let _ = with_tcp(|s| {
-            s.tcp.unregister(Handle::Listener(self.id));
+            s.tcp.unregister(self.id);
             s.tcp.endpoint.unlisten(now(), self.id)
         });
     }

@@ -2,9 +2,11 @@
 //! close with linger, non-blocking mode, per-call timeouts, options, and [`poll`] over
 //! many sockets. The future system-call layer sits on this API.
 //!
-//! Every call locks the stack briefly (bottom halves off) to ask the engine; a call that
-//! cannot complete yet sleeps on the socket's own wait queue, which the engine's
-//! readiness events wake from NET_RX (or from the thread whose call changed the state).
+//! A call on a stream locks only that stream's socket (`net::sock`, bottom halves off),
+//! so calls on different connections do not contend; listener calls, connect and accept
+//! lock the stack briefly. A call that cannot complete yet sleeps on the socket's own
+//! wait queue, which readiness events wake from NET_RX (or from the thread whose call
+//! changed the state).
 //! Readiness is re-checked after every wake, so spurious wakes are harmless, and every
 //! blocking call can end at a deadline (the socket's timeout), so a thread blocked in
 //! any call can be interrupted by time. A socket in non-blocking mode never sleeps: a
@@ -122,17 +124,17 @@ struct Waiter<'a> {
 }
 
 impl Waiter<'_> {
-    /// Runs `op` until it stops saying `WouldBlock`: once in non-blocking mode, else
-    /// sleeping on the queue in between, until the deadline.
-    fn run<T>(&self, mut op: impl FnMut(&mut NetStack) -> core::result::Result<T, TcpError>) -> Result<T> {
+    /// Runs `attempt` until it stops saying `WouldBlock`: once in non-blocking mode,
+    /// else sleeping on the queue in between, until the deadline.
+    fn run<T>(&self, mut attempt: impl FnMut() -> Result<core::result::Result<T, TcpError>>) -> Result<T> {
         if self.nonblocking {
-            return match with_tcp(|s| op(s))? {
+            return match attempt()? {
                 Err(TcpError::WouldBlock) => Err(SocketError::WouldBlock),
                 other => other.map_err(SocketError::Tcp),
             };
         }
         let mut outcome = None;
-        let done = self.queue.wait_until_deadline(self.deadline, || match with_tcp(|s| op(s)) {
+        let done = self.queue.wait_until_deadline(self.deadline, || match attempt() {
             Ok(Err(TcpError::WouldBlock)) => false,
             Ok(r) => {
                 outcome = Some(r.map_err(SocketError::Tcp));

@@ -3,15 +3,15 @@
 //! The caller's own wait queue is registered on every socket it polls, so a readiness
 //! event on any of them wakes it; readiness itself is always computed from the engine's
 //! current state (level-triggered), never from the events, so no wake can be lost or
-//! misread. One stack-lock acquisition checks all sockets.
+//! misread. Each stream is checked under its own socket lock, the listeners under one
+//! stack-lock acquisition.
 use alloc::sync::Arc;
 use core::ops::BitOr;
 
-use halyard_tcp::State;
+use halyard_tcp::{DetachedConn, State};
 
 use super::{with_tcp, Result, TcpListener, TcpStream};
-use crate::net::tcp::{Handle, Tcp};
-use crate::net::NetStack;
+use crate::net::tcp::Tcp;
 use crate::sched::WaitQueue;
 use crate::time;
 
@@ -53,15 +53,6 @@ pub enum Pollable<'a> {
     Listener(&'a TcpListener),
 }
 
-impl Pollable<'_> {
-    fn handle(self) -> Handle {
-        match self {
-            Pollable::Stream(s) => Handle::Conn(s.id),
-            Pollable::Listener(l) => Handle::Listener(l.id),
-        }
-    }
-}
-
 /// One socket of a [`poll`] call: what the caller is interested in, and (after the
 /// call) what is ready.
 pub struct PollEntry<'a> {
@@ -76,46 +67,89 @@ impl<'a> PollEntry<'a> {
     }
 }
 
-/// What is ready on `handle` now.
-fn readiness(tcp: &Tcp, handle: Handle) -> Interest {
-    let ep = &tcp.endpoint;
-    match handle {
-        Handle::Listener(id) => match ep.accept_pending(id) {
-            Ok(0) => Interest::NONE,
-            Ok(_) => Interest::READABLE,
-            Err(_) => Interest::ERROR,
-        },
-        Handle::Conn(id) => {
-            let Ok(info) = ep.info(id) else { return Interest::HANGUP | Interest::ERROR };
-            let mut r = Interest::NONE;
-            let peer_done = matches!(info.state, State::CloseWait | State::LastAck | State::Closing | State::TimeWait | State::Closed);
-            if peer_done || ep.recv_queue(id).unwrap_or(0) > 0 {
-                r = r | Interest::READABLE;
-            }
-            if matches!(info.state, State::Established | State::CloseWait) && ep.send_space(id).unwrap_or(0) > 0 {
-                r = r | Interest::WRITABLE;
-            }
-            if matches!(info.state, State::TimeWait | State::Closed) {
-                r = r | Interest::HANGUP;
-            }
-            if info.error.is_some() {
-                r = r | Interest::ERROR;
-            }
-            r
-        }
+/// What is ready on listener `id` now.
+fn listener_readiness(tcp: &Tcp, id: halyard_tcp::ListenerId) -> Interest {
+    match tcp.endpoint.accept_pending(id) {
+        Ok(0) => Interest::NONE,
+        Ok(_) => Interest::READABLE,
+        Err(_) => Interest::ERROR,
     }
+}
+
+/// What is ready on a connection now.
+fn stream_readiness(conn: &DetachedConn) -> Interest {
+    let info = conn.info();
+    let mut r = Interest::NONE;
+    let peer_done = matches!(info.state, State::CloseWait | State::LastAck | State::Closing | State::TimeWait | State::Closed);
+    if peer_done || conn.recv_queue() > 0 {
+        r = r | Interest::READABLE;
+    }
+    if matches!(info.state, State::Established | State::CloseWait) && conn.send_space() > 0 {
+        r = r | Interest::WRITABLE;
+    }
+    if matches!(info.state, State::TimeWait | State::Closed) {
+        r = r | Interest::HANGUP;
+    }
+    if info.error.is_some() {
+        r = r | Interest::ERROR;
+    }
+    r
 }
 
 /// Fills every entry's `ready` (its interest plus HANGUP and ERROR); returns how many
 /// entries have something ready.
-fn check(stack: &NetStack, entries: &mut [PollEntry<'_>]) -> usize {
+fn check(entries: &mut [PollEntry<'_>]) -> Result<usize> {
     let always = Interest::HANGUP | Interest::ERROR;
     let mut n = 0;
+    let mut listeners = false;
     for e in entries.iter_mut() {
-        e.ready = Interest(readiness(&stack.tcp, e.socket.handle()).0 & (e.interest | always).0);
+        let ready = match e.socket {
+            Pollable::Stream(s) => s.sock.with(|st| stream_readiness(&st.conn)),
+            Pollable::Listener(_) => {
+                listeners = true;
+                continue;
+            }
+        };
+        e.ready = Interest(ready.0 & (e.interest | always).0);
         n += usize::from(!e.ready.is_empty());
     }
-    n
+    if listeners {
+        n += with_tcp(|s| {
+            let mut n = 0;
+            for e in entries.iter_mut() {
+                if let Pollable::Listener(l) = e.socket {
+                    e.ready = Interest(listener_readiness(&s.tcp, l.id).0 & (e.interest | always).0);
+                    n += usize::from(!e.ready.is_empty());
+                }
+            }
+            n
+        })?;
+    }
+    Ok(n)
+}
+
+/// Adds (or removes) `queue` as a poller of every entry's socket.
+fn set_poller(entries: &[PollEntry<'_>], queue: &Arc<WaitQueue>, add: bool) -> Result<()> {
+    for e in entries {
+        if let Pollable::Stream(s) = e.socket {
+            s.sock.with(|st| {
+                st.pollers.retain(|q| !Arc::ptr_eq(q, queue));
+                if add {
+                    st.pollers.push(queue.clone());
+                }
+            });
+        }
+    }
+    with_tcp(|s| {
+        for e in entries {
+            if let Pollable::Listener(l) = e.socket {
+                match add {
+                    true => s.tcp.register(l.id, queue.clone()),
+                    false => s.tcp.remove_waiter(l.id, queue),
+                }
+            }
+        }
+    })
 }
 
 /// Waits until at least one entry is ready or `timeout_ns` passes (`Some(0)`: just
@@ -123,21 +157,13 @@ fn check(stack: &NetStack, entries: &mut [PollEntry<'_>]) -> usize {
 /// entry's `ready` says what. Process context; may sleep.
 pub fn poll(entries: &mut [PollEntry<'_>], timeout_ns: Option<u64>) -> Result<usize> {
     let queue = Arc::new(WaitQueue::new());
-    with_tcp(|s| {
-        for e in entries.iter() {
-            s.tcp.register(e.socket.handle(), queue.clone());
-        }
-    })?;
+    set_poller(entries, &queue, true)?;
     let deadline = timeout_ns.map(|t| time::now_ns().saturating_add(t));
     let mut ready = 0;
     queue.wait_until_deadline(deadline, || {
-        ready = with_tcp(|s| check(s, entries)).unwrap_or(0);
+        ready = check(entries).unwrap_or(0);
         ready > 0
     });
-    with_tcp(|s| {
-        for e in entries.iter() {
-            s.tcp.remove_waiter(e.socket.handle(), &queue);
-        }
-    })?;
+    set_poller(entries, &queue, false)?;
     Ok(ready)
 }

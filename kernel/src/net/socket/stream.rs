@@ -3,11 +3,10 @@ use alloc::sync::Arc;
 use core::net::SocketAddrV4;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use halyard_tcp::{ConnId, ConnInfo, Error as TcpError, Keepalive, State};
+use halyard_tcp::{ConnInfo, Error as TcpError, Keepalive, State};
 
 use super::{now, with_tcp, Result, SocketError, SocketOptions, Timeout, Waiter};
-use crate::net::tcp::Handle;
-use crate::sched::WaitQueue;
+use crate::net::sock::{Sock, SockState};
 use crate::time;
 
 /// `linger` value meaning "no linger": close returns at once and the engine finishes
@@ -18,8 +17,7 @@ const LINGER_RECHECK_NS: u64 = 10_000_000;
 
 /// A TCP connection.
 pub struct TcpStream {
-    pub(super) id: ConnId,
-    pub(super) queue: Arc<WaitQueue>,
+    pub(super) sock: Arc<Sock>,
     nonblocking: AtomicBool,
     read_timeout: Timeout,
     write_timeout: Timeout,
@@ -38,10 +36,12 @@ fn connected(info: halyard_tcp::ConnInfo) -> core::result::Result<(), TcpError> 
 }
 
 impl TcpStream {
-    pub(super) fn from_parts(id: ConnId, queue: Arc<WaitQueue>) -> TcpStream {
+    /// A stream on a socket the stack just adopted: services it once (its pending
+    /// output goes out, its timer is armed).
+    pub(super) fn adopt(sock: Arc<Sock>) -> TcpStream {
+        sock.with(|_| ());
         TcpStream {
-            id,
-            queue,
+            sock,
             nonblocking: AtomicBool::new(false),
             read_timeout: Timeout::none(),
             write_timeout: Timeout::none(),
@@ -57,8 +57,8 @@ impl TcpStream {
     /// Connects to `remote` with `options`, waiting at most `timeout_ns`.
     pub fn connect_with(remote: SocketAddrV4, options: &SocketOptions, timeout_ns: u64) -> Result<TcpStream> {
         let stream = Self::connect_nonblocking(remote, options)?;
-        let waiter = Waiter { queue: &stream.queue, nonblocking: false, deadline: Some(time::now_ns() + timeout_ns) };
-        waiter.run(|s| s.tcp.endpoint.info(stream.id).and_then(connected))?;
+        let waiter = Waiter { queue: &stream.sock.queue, nonblocking: false, deadline: Some(time::now_ns() + timeout_ns) };
+        waiter.run(|| Ok(stream.on(|s| connected(s.conn.info()))))?;
         Ok(stream)
     }
 
@@ -66,31 +66,34 @@ impl TcpStream {
     /// when the handshake is done, and [`TcpStream::take_error`] then says whether it
     /// failed. The stream is in blocking mode (set non-blocking as needed).
     pub fn connect_nonblocking(remote: SocketAddrV4, options: &SocketOptions) -> Result<TcpStream> {
-        let queue = Arc::new(WaitQueue::new());
-        let id = with_tcp(|s| {
+        let sock = with_tcp(|s| {
             let local = s.iface.config().map(|c| c.addr).ok_or(SocketError::NoNetwork)?;
             let cfg = options.config(s.tcp.endpoint.config());
             let id = s.tcp.endpoint.connect_with(now(), local, remote, &cfg).map_err(SocketError::Tcp)?;
-            s.tcp.register(Handle::Conn(id), queue.clone());
-            Ok(id)
+            s.tcp.adopt(id).map_err(SocketError::Tcp)
         })??;
-        Ok(TcpStream::from_parts(id, queue))
+        Ok(TcpStream::adopt(sock))
     }
 
     fn waiter(&self, timeout: &Timeout) -> Waiter<'_> {
-        Waiter { queue: &self.queue, nonblocking: self.nonblocking.load(Ordering::Relaxed), deadline: timeout.deadline() }
+        Waiter { queue: &self.sock.queue, nonblocking: self.nonblocking.load(Ordering::Relaxed), deadline: timeout.deadline() }
+    }
+
+    /// Runs `f` on the connection with its socket locked.
+    fn on<R>(&self, f: impl FnOnce(&mut SockState) -> R) -> R {
+        self.sock.with(f)
     }
 
     /// Reads into `buf`; `Ok(0)` is end of stream. Waits for data (unless non-blocking)
     /// up to the read timeout.
     pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
-        self.waiter(&self.read_timeout).run(|s| s.tcp.endpoint.recv(now(), self.id, buf))
+        self.waiter(&self.read_timeout).run(|| Ok(self.on(|s| s.conn.recv(buf))))
     }
 
     /// Reads into `buf`, waiting for data until `deadline_ns` (monotonic clock).
     pub fn read_until(&self, buf: &mut [u8], deadline_ns: Option<u64>) -> Result<usize> {
-        let waiter = Waiter { queue: &self.queue, nonblocking: self.nonblocking.load(Ordering::Relaxed), deadline: deadline_ns };
-        waiter.run(|s| s.tcp.endpoint.recv(now(), self.id, buf))
+        let waiter = Waiter { queue: &self.sock.queue, nonblocking: self.nonblocking.load(Ordering::Relaxed), deadline: deadline_ns };
+        waiter.run(|| Ok(self.on(|s| s.conn.recv(buf))))
     }
 
     /// Queues as much of `data` as the send buffer takes (at least one byte: waits for
@@ -99,9 +102,11 @@ impl TcpStream {
         if data.is_empty() {
             return Ok(0);
         }
-        self.waiter(&self.write_timeout).run(|s| match s.tcp.endpoint.send(now(), self.id, data) {
-            Ok(0) => Err(TcpError::WouldBlock),
-            other => other,
+        self.waiter(&self.write_timeout).run(|| {
+            Ok(self.on(|s| match s.conn.send(data) {
+                Ok(0) => Err(TcpError::WouldBlock),
+                other => other,
+            }))
         })
     }
 
@@ -118,7 +123,8 @@ impl TcpStream {
 
     /// Closes our direction (the peer reads end of stream); reading goes on.
     pub fn shutdown(&self) -> Result<()> {
-        with_tcp(|s| s.tcp.endpoint.close(now(), self.id))?.map_err(SocketError::Tcp)
+        self.on(|s| s.conn.close());
+        Ok(())
     }
 
     /// Non-blocking mode: calls return `WouldBlock` instead of waiting.
@@ -145,33 +151,37 @@ impl TcpStream {
 
     /// Disables (or re-enables) Nagle's algorithm (TCP_NODELAY).
     pub fn set_nodelay(&self, on: bool) -> Result<()> {
-        with_tcp(|s| s.tcp.endpoint.set_nodelay(self.id, on))?.map_err(SocketError::Tcp)
+        self.on(|s| s.conn.set_nodelay(on));
+        Ok(())
     }
 
     /// SO_KEEPALIVE: probes after `idle`, every `interval`, failing after `probes`
     /// unanswered; `None` turns it off.
     pub fn set_keepalive(&self, k: Option<Keepalive>) -> Result<()> {
-        with_tcp(|s| s.tcp.endpoint.set_keepalive(now(), self.id, k))?.map_err(SocketError::Tcp)
+        self.on(|s| s.conn.set_keepalive(now(), k));
+        Ok(())
     }
 
     /// SO_SNDBUF (never below the bytes queued).
     pub fn set_send_buffer(&self, bytes: usize) -> Result<()> {
-        with_tcp(|s| s.tcp.endpoint.set_send_buffer(now(), self.id, bytes))?.map_err(SocketError::Tcp)
+        self.on(|s| s.conn.set_send_buffer(bytes));
+        Ok(())
     }
 
     /// SO_RCVBUF (never below the bytes held plus the window already offered).
     pub fn set_recv_buffer(&self, bytes: usize) -> Result<()> {
-        with_tcp(|s| s.tcp.endpoint.set_recv_buffer(now(), self.id, bytes))?.map_err(SocketError::Tcp)
+        self.on(|s| s.conn.set_recv_buffer(bytes));
+        Ok(())
     }
 
     /// The buffer limits in force: (send, receive).
     pub fn buffer_limits(&self) -> Result<(usize, usize)> {
-        with_tcp(|s| s.tcp.endpoint.buffer_limits(self.id))?.map_err(SocketError::Tcp)
+        Ok(self.on(|s| s.conn.buffer_limits()))
     }
 
     /// State, addresses, RTT, congestion window and error of the connection.
     pub fn info(&self) -> Result<ConnInfo> {
-        with_tcp(|s| s.tcp.endpoint.info(self.id))?.map_err(SocketError::Tcp)
+        Ok(self.on(|s| s.conn.info()))
     }
 
     /// SO_ERROR: why the connection failed, if it did.
@@ -182,20 +192,11 @@ impl TcpStream {
     /// Lingering close: our FIN, then wait until the peer acknowledged everything or
     /// the deadline passes. True if it finished in time.
     fn linger_close(&self, deadline: u64) -> bool {
-        if with_tcp(|s| s.tcp.endpoint.close(now(), self.id)).is_err() {
-            return false;
-        }
-        let done = || {
-            with_tcp(|s| {
-                let acked = s.tcp.endpoint.send_queue(self.id) == Ok(0);
-                let state = s.tcp.endpoint.state(self.id);
-                acked && matches!(state, Ok(State::FinWait2 | State::TimeWait | State::Closed))
-            })
-            .unwrap_or(true)
-        };
+        self.on(|s| s.conn.close());
+        let done = || self.on(|s| s.conn.send_queue() == 0 && matches!(s.conn.state(), State::FinWait2 | State::TimeWait | State::Closed));
         while time::now_ns() < deadline {
             let step = deadline.min(time::now_ns() + LINGER_RECHECK_NS);
-            if self.queue.wait_until_deadline(Some(step), done) {
+            if self.sock.queue.wait_until_deadline(Some(step), done) {
                 return true;
             }
         }
@@ -213,12 +214,12 @@ impl Drop for TcpStream {
             0 => true,
             ns => !self.linger_close(time::now_ns().saturating_add(ns)),
         };
-        let _ = with_tcp(|s| {
-            s.tcp.unregister(Handle::Conn(self.id));
+        self.on(|s| {
+            s.pollers.clear();
             if abort {
-                let _ = s.tcp.endpoint.abort(now(), self.id);
+                s.conn.abort();
             }
-            s.tcp.endpoint.release(now(), self.id)
+            s.conn.release();
         });
     }
 }

@@ -1,0 +1,234 @@
+//! One TCP connection with a lock of its own, and the owned-by-user backlog.
+//!
+//! Every connection a thread holds (connected or accepted) is handed out of the endpoint
+//! ([`halyard_tcp::Endpoint::detach`]) into a [`Sock`]: its engine state under its own
+//! [`BhLock`] (class `net.sock`), so calls on different sockets never contend, and a
+//! small queue of segments that arrived while the lock was held (`net.sock.backlog`).
+//!
+//! NET_RX never spins on a socket: it [`Sock::deliver`]s a segment by `try_lock`; if
+//! someone (a thread in a socket call, or NET_RX on another CPU) holds the socket, the
+//! segment goes on the backlog and NET_RX tries the lock once more, closing the race with
+//! a holder that was just unlocking. Whoever holds the socket processes the backlog
+//! before unlocking ([`Sock::unlock`]) and checks it again after unlocking, taking the
+//! lock back (again only by `try_lock`) if something arrived in between. Linux's
+//! owned-by-user backlog, with the same guarantee: no segment waits in a backlog once
+//! nobody holds its socket. Timers work the same way: NET_RX marks the socket's timer
+//! due and tries the lock; the holder fires it.
+//!
+//! Lock order: socket, then device, then stack (a socket sends through `with_net`);
+//! socket, then backlog; socket, then timer heap. Nothing takes a socket lock while
+//! holding the device, the stack, the backlog or the timer heap, and no code holds two
+//! socket locks.
+use alloc::collections::VecDeque;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::net::{Ipv4Addr, SocketAddrV4};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use halyard_net::Instant as NetInstant;
+use halyard_tcp::{DetachedConn, Instant, Outcome, State};
+
+use super::sock_timers;
+use super::tcp::{tcp_now, SEGMENT_BUF};
+use crate::sched::WaitQueue;
+use crate::sync::{BhLock, BhOff, LockClass, SpinGuard};
+use crate::time;
+
+static SOCK_CLASS: LockClass = LockClass::new("net.sock");
+static BACKLOG_CLASS: LockClass = LockClass::new("net.sock.backlog");
+
+/// Segments a socket's backlog holds; beyond it arrivals are dropped (counted) and the
+/// peer retransmits. A holder drains it within one socket call, so this is only reached
+/// when a thread holds the socket for a long time under a flood.
+const BACKLOG_LIMIT: usize = 1024;
+
+/// Segments that found their socket held and waited in its backlog.
+pub static BACKLOGGED: AtomicU64 = AtomicU64::new(0);
+/// Segments dropped because the socket's backlog was full.
+pub static BACKLOG_DROPS: AtomicU64 = AtomicU64::new(0);
+
+/// A received TCP segment (the IPv4 payload) on its way to a socket.
+pub struct Arrival {
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub bytes: Vec<u8>,
+}
+
+/// What the socket lock protects.
+pub struct SockState {
+    pub conn: DetachedConn,
+    /// Wait queues of threads `poll`ing this socket (besides its own queue).
+    pub pollers: Vec<Arc<WaitQueue>>,
+    /// Earliest deadline this socket has in the timer heap.
+    scheduled: Option<Instant>,
+    /// Closed, and its tuple and counters handed back to the stack.
+    retired: bool,
+    /// Where the first segment of a transmission is written (released once retired).
+    txbuf: Vec<u8>,
+}
+
+/// A connection with its own lock. See the module docs.
+pub struct Sock {
+    pub local: SocketAddrV4,
+    pub remote: SocketAddrV4,
+    state: BhLock<SockState>,
+    backlog: BhLock<VecDeque<Arrival>>,
+    /// A timer came due while the socket was held.
+    timer_due: AtomicBool,
+    /// Woken on the connection's events (the owning thread sleeps on it).
+    pub queue: Arc<WaitQueue>,
+}
+
+impl Sock {
+    pub fn new(conn: DetachedConn) -> Arc<Sock> {
+        Arc::new(Sock {
+            local: conn.local(),
+            remote: conn.remote(),
+            state: BhLock::new(
+                SockState { conn, pollers: Vec::new(), scheduled: None, retired: false, txbuf: alloc::vec![0; SEGMENT_BUF] },
+                &SOCK_CLASS,
+            ),
+            backlog: BhLock::new(VecDeque::new(), &BACKLOG_CLASS),
+            timer_due: AtomicBool::new(false),
+            queue: Arc::new(WaitQueue::new()),
+        })
+    }
+
+    /// Runs `f` with the socket locked, then does what `f` made necessary (sending,
+    /// waking, timers) and everything that arrived meanwhile. Process or softirq context,
+    /// never with the device or stack lock held.
+    pub fn with<R>(self: &Arc<Self>, f: impl FnOnce(&mut SockState) -> R) -> R {
+        let mut guard = self.state.lock();
+        let r = f(&mut guard);
+        self.unlock(guard);
+        r
+    }
+
+    /// NET_RX: a segment for this socket. Never spins on the socket lock.
+    pub fn deliver(self: &Arc<Self>, arrival: Arrival) {
+        if let Some(mut guard) = self.state.try_lock() {
+            self.input(&mut guard, arrival);
+            self.unlock(guard);
+            return;
+        }
+        {
+            let mut backlog = self.backlog.lock();
+            if backlog.len() >= BACKLOG_LIMIT {
+                BACKLOG_DROPS.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            backlog.push_back(arrival);
+        }
+        BACKLOGGED.fetch_add(1, Ordering::Relaxed);
+        // The holder may have checked the backlog and unlocked just before our push.
+        if let Some(guard) = self.state.try_lock() {
+            self.unlock(guard);
+        }
+    }
+
+    /// NET_RX: a timer of this socket came due. Never spins on the socket lock.
+    pub fn timer_fired(self: &Arc<Self>) {
+        self.timer_due.store(true, Ordering::Release);
+        if let Some(guard) = self.state.try_lock() {
+            self.unlock(guard);
+        }
+    }
+
+    /// Services the socket (backlog, timers, output, events), unlocks, and re-checks for
+    /// work that arrived after the last look, taking the lock back if nobody else did.
+    fn unlock<'a>(self: &'a Arc<Self>, mut guard: SpinGuard<'a, SockState, BhOff>) {
+        loop {
+            self.service(&mut guard);
+            drop(guard);
+            let pending = self.timer_due.load(Ordering::Acquire) || !self.backlog.lock().is_empty();
+            if !pending {
+                return;
+            }
+            match self.state.try_lock() {
+                Some(g) => guard = g,
+                // The new holder services it.
+                None => return,
+            }
+        }
+    }
+
+    fn input(self: &Arc<Self>, s: &mut SockState, a: Arrival) {
+        let now = tcp_now(time::now_ns());
+        if s.conn.receive(now, a.src, a.dst, &a.bytes) == Outcome::Reuse {
+            // A new incarnation takes over our TIME-WAIT tuple: hand the tuple back and
+            // let the listener answer the SYN.
+            self.retire(s, Some(&a));
+        }
+    }
+
+    fn service(self: &Arc<Self>, s: &mut SockState) {
+        loop {
+            let next = self.backlog.lock().pop_front();
+            let Some(a) = next else { break };
+            self.input(s, a);
+        }
+        let now_ns = time::now_ns();
+        let now = tcp_now(now_ns);
+        if self.timer_due.swap(false, Ordering::AcqRel) {
+            // The heap entry that fired was the earliest one we had.
+            s.scheduled = None;
+        }
+        s.conn.handle_timeout(now);
+        if let Some(first) = s.conn.poll_transmit(now, &mut s.txbuf) {
+            let conn = &mut s.conn;
+            let txbuf = &s.txbuf;
+            let _ = super::with_net(|_, stack| {
+                let at = NetInstant::from_nanos(now_ns);
+                // A refusal (no route, ARP queue full) is a lost segment: TCP retransmits.
+                let _ = stack.iface.send_ipv4(first.dst, 6, &txbuf[..first.len], at);
+                let buf = &mut stack.tcp.segment;
+                while let Some(t) = conn.poll_transmit(now, buf) {
+                    let _ = stack.iface.send_ipv4(t.dst, 6, &buf[..t.len], at);
+                }
+            });
+        }
+        if !s.conn.take_events().is_empty() {
+            self.queue.wake_all();
+            for q in &s.pollers {
+                q.wake_all();
+            }
+        }
+        match s.conn.poll_timeout() {
+            Some(d) if s.scheduled.is_none_or(|at| d < at) => {
+                s.scheduled = Some(d);
+                sock_timers::push(d, Arc::downgrade(self));
+            }
+            _ => {}
+        }
+        if s.conn.state() == State::Closed {
+            self.retire(s, None);
+        }
+    }
+
+    /// Once closed: the tuple goes back to the endpoint (`forget`), the socket leaves the
+    /// routing map, its counters join the closed sockets' total, and `refeed` (a SYN that
+    /// took over the tuple) goes to the endpoint.
+    fn retire(&self, s: &mut SockState, refeed: Option<&Arrival>) {
+        if s.retired {
+            return;
+        }
+        s.retired = true;
+        s.txbuf = Vec::new();
+        let _ = super::with_net(|_, stack| {
+            stack.tcp.retire(self, &s.conn);
+            if let Some(a) = refeed {
+                stack.tcp.endpoint.receive(tcp_now(time::now_ns()), a.src, a.dst, &a.bytes);
+            }
+        });
+    }
+
+    /// Adds this socket's counters to `total` unless they were already added to the
+    /// closed sockets' total.
+    pub fn add_stats(self: &Arc<Self>, total: &mut halyard_tcp::Stats) {
+        self.with(|s| {
+            if !s.retired {
+                *total += s.conn.stats();
+            }
+        });
+    }
+}
