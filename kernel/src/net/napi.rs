@@ -11,9 +11,10 @@
 //! `NET_RX_PROCESSING_HELD == 0` and the device's used index equals the last one
 //! processed.
 //!
-//! Segments for connections that threads hold go to their sockets after each poll, once
-//! the device and stack locks are released (`net::sock`: never spinning on a socket a
-//! thread holds); the sockets' timers fire at the end of the run.
+//! Segments for connections that threads hold are queued on their sockets' backlogs
+//! during the poll and processed once the device and stack locks are released
+//! (`net::sock`: never spinning on a socket a thread holds); the sockets' timers fire at
+//! the end of the run.
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -59,21 +60,22 @@ pub fn net_rx() {
     COUNTERS.processing_held.fetch_add(1, Ordering::AcqRel);
     let start = time::now_ns();
     let mut total = 0;
-    let mut for_socks = Vec::new();
+    let mut to_process = Vec::new();
     loop {
         let outcome = super::with_net(|dev, stack| {
             let t = Instant::from_nanos(time::now_ns());
             let polled = dev.poll_rx(WEIGHT, |frame| {
                 if let Rx::Tcp(seg) = stack.iface.receive(frame, t) {
-                    stack.tcp.route(t.as_nanos(), seg.src, seg.dst, &seg.payload, &mut for_socks);
+                    stack.tcp.route(t.as_nanos(), seg.src, seg.dst, &seg.payload, &mut to_process);
                 }
             });
             let drained = polled < WEIGHT && !dev.enable_rx_interrupts();
             (polled, drained)
         });
-        // Segments for sockets with their own lock, now that device and stack are free.
-        for (sock, arrival) in for_socks.drain(..) {
-            sock.deliver(arrival);
+        // Segments queued for sockets with their own lock, now that device and stack
+        // are free.
+        for sock in to_process.drain(..) {
+            sock.process_backlog();
         }
         let Some((polled, drained)) = outcome else { break };
         total += polled;

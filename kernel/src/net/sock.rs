@@ -5,20 +5,23 @@
 //! [`BhLock`] (class `net.sock`), so calls on different sockets never contend, and a
 //! small queue of segments that arrived while the lock was held (`net.sock.backlog`).
 //!
-//! NET_RX never spins on a socket: it [`Sock::deliver`]s a segment by `try_lock`; if
-//! someone (a thread in a socket call, or NET_RX on another CPU) holds the socket, the
-//! segment goes on the backlog and NET_RX tries the lock once more, closing the race with
-//! a holder that was just unlocking. Whoever holds the socket processes the backlog
-//! before unlocking ([`Sock::unlock`]) and checks it again after unlocking, taking the
-//! lock back (again only by `try_lock`) if something arrived in between. Linux's
-//! owned-by-user backlog, with the same guarantee: no segment waits in a backlog once
-//! nobody holds its socket. Timers work the same way: NET_RX marks the socket's timer
-//! due and tries the lock; the holder fires it.
+//! NET_RX never spins on a socket. While it holds the device and stack locks it appends
+//! each segment for a socket to that socket's backlog ([`Sock::enqueue`]: arrival order
+//! is kept per connection even when NET_RX runs on two CPUs). After releasing them it
+//! `try_lock`s each socket it queued for ([`Sock::process_backlog`]); if someone (a
+//! thread in a socket call, or NET_RX on another CPU) holds the socket, it leaves the
+//! segments there. Whoever holds a socket processes its backlog before unlocking
+//! ([`Sock::unlock`]) and checks it again after unlocking, taking the lock back (again
+//! only by `try_lock`) if something arrived in between: a segment queued while the lock
+//! was held is seen either by the holder's re-check or by the queuer's `try_lock`, which
+//! then succeeds. Linux's owned-by-user backlog, with the same guarantee: no segment
+//! waits in a backlog once nobody holds its socket. Timers work the same way: NET_RX
+//! marks the socket's timer due and tries the lock; the holder fires it.
 //!
 //! Lock order: socket, then device, then stack (a socket sends through `with_net`);
-//! socket, then backlog; socket, then timer heap. Nothing takes a socket lock while
-//! holding the device, the stack, the backlog or the timer heap, and no code holds two
-//! socket locks.
+//! socket or device and stack, then backlog (a leaf); socket, then timer heap (a leaf).
+//! Nothing takes a socket lock while holding the device, the stack, a backlog or the
+//! timer heap, and no code holds two socket locks.
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -42,7 +45,7 @@ static BACKLOG_CLASS: LockClass = LockClass::new("net.sock.backlog");
 /// when a thread holds the socket for a long time under a flood.
 const BACKLOG_LIMIT: usize = 1024;
 
-/// Segments that found their socket held and waited in its backlog.
+/// Times NET_RX found a socket held and left its backlog to the holder.
 pub static BACKLOGGED: AtomicU64 = AtomicU64::new(0);
 /// Segments dropped because the socket's backlog was full.
 pub static BACKLOG_DROPS: AtomicU64 = AtomicU64::new(0);
@@ -104,25 +107,28 @@ impl Sock {
         r
     }
 
-    /// NET_RX: a segment for this socket. Never spins on the socket lock.
-    pub fn deliver(self: &Arc<Self>, arrival: Arrival) {
-        if let Some(mut guard) = self.state.try_lock() {
-            self.input(&mut guard, arrival);
-            self.unlock(guard);
-            return;
+    /// NET_RX, with the device and stack locked: queues a segment for this socket, in
+    /// arrival order (so two CPUs running NET_RX cannot reorder a connection's segments).
+    /// False if the backlog was full and the segment was dropped (counted).
+    pub fn enqueue(&self, arrival: Arrival) -> bool {
+        let mut backlog = self.backlog.lock();
+        if backlog.len() >= BACKLOG_LIMIT {
+            BACKLOG_DROPS.fetch_add(1, Ordering::Relaxed);
+            return false;
         }
-        {
-            let mut backlog = self.backlog.lock();
-            if backlog.len() >= BACKLOG_LIMIT {
-                BACKLOG_DROPS.fetch_add(1, Ordering::Relaxed);
-                return;
+        backlog.push_back(arrival);
+        true
+    }
+
+    /// NET_RX, after releasing device and stack: processes the queued segments unless
+    /// someone holds the socket, who then does it before and after unlocking. Never spins
+    /// on the socket lock.
+    pub fn process_backlog(self: &Arc<Self>) {
+        match self.state.try_lock() {
+            Some(guard) => self.unlock(guard),
+            None => {
+                BACKLOGGED.fetch_add(1, Ordering::Relaxed);
             }
-            backlog.push_back(arrival);
-        }
-        BACKLOGGED.fetch_add(1, Ordering::Relaxed);
-        // The holder may have checked the backlog and unlocked just before our push.
-        if let Some(guard) = self.state.try_lock() {
-            self.unlock(guard);
         }
     }
 

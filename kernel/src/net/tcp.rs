@@ -8,8 +8,8 @@
 //! table. A connection a thread holds (connected or accepted) is detached from it at once
 //! into a [`Sock`] with a lock of its own ([`super::sock`]); the stack keeps only a map
 //! from 4-tuple to socket, through which NET_RX routes each segment: to the endpoint
-//! under the stack lock, or (collected, and delivered after the device and stack locks
-//! are released) to its socket. Readiness events of listeners wake the wait queues
+//! under the stack lock, or onto its socket's backlog, processed after the device and
+//! stack locks are released. Readiness events of listeners wake the wait queues
 //! registered for them here; those of connections wake their socket's queues.
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
@@ -92,13 +92,17 @@ impl Tcp {
         self.closed_stats += conn.stats();
     }
 
-    /// NET_RX: one received TCP segment. A segment for a socket is copied to `for_socks`
-    /// (delivered once the stack is unlocked); anything else goes to the endpoint.
-    pub fn route(&mut self, now_ns: u64, src: Ipv4Addr, dst: Ipv4Addr, payload: &[u8], for_socks: &mut Vec<(Arc<Sock>, Arrival)>) {
+    /// NET_RX: one received TCP segment. A segment for a socket is queued on its backlog
+    /// and the socket noted in `to_process` (processed once the stack is unlocked);
+    /// anything else goes to the endpoint.
+    pub fn route(&mut self, now_ns: u64, src: Ipv4Addr, dst: Ipv4Addr, payload: &[u8], to_process: &mut Vec<Arc<Sock>>) {
         if let [sp0, sp1, dp0, dp1, ..] = *payload {
             let key = (SocketAddrV4::new(dst, u16::from_be_bytes([dp0, dp1])), SocketAddrV4::new(src, u16::from_be_bytes([sp0, sp1])));
             if let Some(sock) = self.socks.get(&key) {
-                for_socks.push((sock.clone(), Arrival { src, dst, bytes: payload.to_vec() }));
+                let queued = sock.enqueue(Arrival { src, dst, bytes: payload.to_vec() });
+                if queued && !to_process.iter().any(|s| Arc::ptr_eq(s, sock)) {
+                    to_process.push(sock.clone());
+                }
                 return;
             }
         }
