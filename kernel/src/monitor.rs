@@ -62,6 +62,8 @@ fn mem(_: &str) {
         frames.free * mm::PAGE_SIZE / 1024
     );
     println!("heap: {} KiB used of {} KiB", heap_used / 1024, heap_total / 1024);
+    let (mapped, cached) = mm::stack::stack_stats();
+    println!("kernel stacks: {mapped} ranges mapped since boot, {cached} free ones cached for reuse");
 }
 
 fn cpus(_: &str) {

@@ -64,6 +64,9 @@ fn write_report(out: &mut dyn Write, f: &InterruptFrame, mnemonic: &str, name: &
             if e & 4 != 0 { "user" } else { "kernel" },
             if e & 8 != 0 { ", reserved bit set" } else { "" },
         )?;
+        if crate::mm::stack::is_guard_page(cpu::cr2()) {
+            writeln!(out, "KERNEL STACK OVERFLOW: CR2 is in the guard page below a kernel stack")?;
+        }
     }
     writeln!(out, "RAX={:#018x} RBX={:#018x} RCX={:#018x} RDX={:#018x}", f.rax, f.rbx, f.rcx, f.rdx)?;
     writeln!(out, "RSI={:#018x} RDI={:#018x} RBP={:#018x} RSP={:#018x}", f.rsi, f.rdi, f.rbp, f.rsp)?;

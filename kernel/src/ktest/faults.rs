@@ -18,6 +18,39 @@ pub fn divide_error() -> Verdict {
     Err(String::from("division by zero did not fault"))
 }
 
+/// A thread recurses until it runs off its stack: the guard page below must turn that
+/// into a #PF reported as a stack overflow. A first thread runs and exits before, so
+/// the overflowing one runs on a reused (cached) stack whose guard page must hold too.
+pub fn stack_overflow() -> Verdict {
+    let first = crate::sched::spawn("stack-donor", || {});
+    crate::sched::join(&first);
+    drop(first);
+    // The scheduler drops its own reference once the donor is off its CPU.
+    let deadline = crate::time::now_ns() + 1_000_000_000;
+    while crate::mm::stack::stack_stats().1 == 0 && crate::time::now_ns() < deadline {
+        crate::sched::sleep_ns(1_000_000);
+    }
+    let (mapped, _) = crate::mm::stack::stack_stats();
+    let t = crate::sched::spawn_pinned("stack-overflow", crate::arch::percpu::cpu_index(), || {
+        recurse(0);
+    });
+    let reused = crate::mm::stack::stack_stats().0 == mapped;
+    crate::println!("stack-overflow: the thread runs on a {} stack", if reused { "reused" } else { "new" });
+    crate::sched::join(&t);
+    Err(String::from("the recursing thread ended without a fault"))
+}
+
+/// Uses 1 KiB of stack per call, forever (the depth check is never true).
+#[inline(never)]
+fn recurse(depth: u64) -> u64 {
+    let mut frame = [0u8; 1024];
+    core::hint::black_box(&mut frame);
+    if depth == u64::MAX {
+        return 0;
+    }
+    recurse(depth + 1) + u64::from(core::hint::black_box(frame[0]))
+}
+
 pub fn panic() -> Verdict {
     panic!("deliberate test panic");
 }

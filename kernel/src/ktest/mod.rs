@@ -24,6 +24,7 @@ const TESTS: &[(&str, fn() -> Verdict)] = &[
     ("pagefault", faults::page_fault),
     ("divide", faults::divide_error),
     ("panic", faults::panic),
+    ("stackoverflow", faults::stack_overflow),
     ("wake-ring", sched::wake_ring),
     ("irq-wakes", sched::interrupt_wakes),
     ("mutex", sched::mutex),

@@ -88,6 +88,14 @@ pub const TESTS: &[QemuTest] = &[
         status: KERNEL_PANIC,
     },
     QemuTest {
+        name: "stack-overflow",
+        smp: 1,
+        cmdline: "test=stackoverflow panic=exit",
+        timeout: TEST_TIMEOUT,
+        check: faults::stack_overflow,
+        status: KERNEL_PANIC,
+    },
+    QemuTest {
         name: "exception-de",
         smp: 1,
         cmdline: "test=divide panic=exit",
