@@ -30,7 +30,7 @@ use crate::challenge::ChallengeLimiter;
 use crate::config::Keepalive;
 use crate::conn::{Connection, InputCtx};
 use crate::endpoint::{
-    abort_conn, deliver, parse_counted, release_conn, ConnId, ConnInfo, Delivered, Transmit,
+    abort_conn, deliver, output_counted, parse_counted, release_conn, ConnId, ConnInfo, Delivered, Transmit,
     MAX_HEADER,
 };
 use crate::error::Error;
@@ -134,18 +134,10 @@ impl DetachedConn {
         if buf.len() < MAX_HEADER {
             return None;
         }
-        if let Some(r) = self.rst.take() {
-            self.stats.segments_out += 1;
-            self.stats.resets_sent += 1;
-            return Some(r.emit(buf));
+        match self.rst.take() {
+            Some(r) => Some(r.emit(buf, &mut self.stats)),
+            None => output_counted(&mut self.conn, now, buf, &mut self.stats),
         }
-        let len = self.conn.output(now, buf, &mut self.stats)?;
-        self.stats.segments_out += 1;
-        Some(Transmit {
-            src: *self.conn.tuple.local.ip(),
-            dst: *self.conn.tuple.remote.ip(),
-            len,
-        })
     }
 
     /// The connection's next timer deadline, if any.

@@ -127,6 +127,22 @@ pub(crate) fn deliver(
     }
 }
 
+/// The connection's next segment, written into `buf` and counted.
+pub(crate) fn output_counted(
+    conn: &mut Connection,
+    now: Instant,
+    buf: &mut [u8],
+    stats: &mut Stats,
+) -> Option<Transmit> {
+    let len = conn.output(now, buf, stats)?;
+    stats.segments_out += 1;
+    Some(Transmit {
+        src: *conn.tuple.local.ip(),
+        dst: *conn.tuple.remote.ip(),
+        len,
+    })
+}
+
 /// RFC 9293 3.10.5 ABORT: terminates `c`; returns the RST to send if its state calls for
 /// one.
 pub(crate) fn abort_conn(c: &mut Connection) -> Option<RstReply> {
@@ -799,19 +815,11 @@ impl Endpoint {
             return None;
         }
         if let Some(r) = self.rsts.pop_front() {
-            self.stats.segments_out += 1;
-            self.stats.resets_sent += 1;
-            return Some(r.emit(buf));
+            return Some(r.emit(buf, &mut self.stats));
         }
         while let Some(&idx) = self.tx.front() {
             if let Some(conn) = self.slots[idx as usize].conn.as_deref_mut() {
-                if let Some(len) = conn.output(now, buf, &mut self.stats) {
-                    let t = Transmit {
-                        src: *conn.tuple.local.ip(),
-                        dst: *conn.tuple.remote.ip(),
-                        len,
-                    };
-                    self.stats.segments_out += 1;
+                if let Some(t) = output_counted(conn, now, buf, &mut self.stats) {
                     // Round robin: a bulk sender must not starve the other connections.
                     if self.tx.len() > 1 {
                         self.tx.rotate_left(1);

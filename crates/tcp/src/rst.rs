@@ -8,6 +8,7 @@ use core::net::SocketAddrV4;
 
 use crate::endpoint::Transmit;
 use crate::seq::Seq;
+use crate::stats::Stats;
 use crate::wire::{Flags, Options, SegmentHeader};
 
 /// One RST to send: `<SEQ=seq><CTL=RST>`, or `<SEQ=0><ACK=ack><CTL=RST,ACK>` when `ack`
@@ -21,8 +22,10 @@ pub(crate) struct RstReply {
 }
 
 impl RstReply {
-    /// Writes the segment into `buf` (at least a bare header long).
-    pub fn emit(&self, buf: &mut [u8]) -> Transmit {
+    /// Writes the segment into `buf` (at least a bare header long) and counts it.
+    pub fn emit(&self, buf: &mut [u8], stats: &mut Stats) -> Transmit {
+        stats.segments_out += 1;
+        stats.resets_sent += 1;
         let h = SegmentHeader {
             src_port: self.local.port(),
             dst_port: self.remote.port(),

@@ -41,7 +41,7 @@ impl Net {
 
     /// Routes a segment for host A: to the detached connection with its 4-tuple, else to
     /// the endpoint (and on `Outcome::Reuse`, forgets the old one and re-feeds it).
-    fn to_a(&mut self, src: Ipv4Addr, dst: Ipv4Addr, bytes: &[u8]) {
+    fn deliver_to_a(&mut self, src: Ipv4Addr, dst: Ipv4Addr, bytes: &[u8]) {
         let (sp, dp) = ports(bytes);
         let (local, remote) = (SocketAddrV4::new(dst, dp), SocketAddrV4::new(src, sp));
         match self.detached.iter().position(|d| d.local() == local && d.remote() == remote) {
@@ -76,7 +76,7 @@ impl Net {
             while let Some(t) = self.b.poll_transmit(self.now, &mut self.buf) {
                 moved = true;
                 let bytes = self.buf[..t.len].to_vec();
-                self.to_a(t.src, t.dst, &bytes);
+                self.deliver_to_a(t.src, t.dst, &bytes);
             }
             if !moved {
                 return;
