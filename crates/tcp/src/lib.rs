@@ -16,6 +16,10 @@
 //! - [`Endpoint::poll_event`] to learn which connections became readable, writable,
 //!   connected or closed, and which listeners have connections to accept.
 //!
+//! A connection can also be handed out of the endpoint ([`Endpoint::detach`]) and driven
+//! on its own through the same calls on a [`DetachedConn`] (for a lock per connection);
+//! the endpoint keeps its 4-tuple until [`Endpoint::forget`].
+//!
 //! # Example
 //!
 //! Two endpoints wired back to back (a real caller puts an IP layer in between):
@@ -86,6 +90,7 @@
 //! | ISN per RFC 6528 (keyed SipHash of the 4-tuple plus a 4 µs clock, no lock, no counter) | `isn.rs`, `siphash.rs` | `rfc6528_3_keyed_and_clocked`, `siphash::tests` (reference vectors) |
 //! | Ephemeral ports per RFC 6056 (algorithm 3) | `ports.rs` | `rfc6056_3_3_3_hash_based`, `linux_500_sequential_connections` |
 //! | O(1) 4-tuple lookup with a keyed hash | `table.rs` | `insert_lookup_remove` |
+//! | Detached connections (driven outside the endpoint, own counters and challenge-ACK limit; tuple kept until `forget`) | `detached.rs`, `endpoint.rs` | `detached.rs`: `detached_transfer_both_ways_and_close`, `accepted_connection_detaches_and_endpoint_keeps_tuple`, `time_wait_reuse_outcome`, `malformed_segments_counted` |
 //! | No allocation per segment in steady state; explicit buffer limits | `buffer/`, `endpoint.rs` | `no_alloc.rs::steady_state_transfer_does_not_allocate` |
 //! | Every malformed segment counted and dropped; never a panic | `wire/`, `stats.rs`, `fuzz.rs` | `wire::header::tests`, `fuzz.rs::malformed_segments_are_all_counted`, `fuzz.rs::*_never_panic` |
 //! | Data intact and in order, or an error, under any seeded fault pattern | whole engine | `tcp-testlink/tests/property.rs` |

@@ -8,14 +8,18 @@
 //! Both the device and the stack are [`BhLock`]s, so a thread holding one can never be
 //! interrupted on its own CPU by a NET_RX that wants it (the seed's deadlock), and the
 //! lock validator checks that on every acquisition. When both are needed they are always
-//! taken device first, stack second ([`with_net`]).
+//! taken device first, stack second ([`with_net`]). Each TCP connection a thread holds
+//! has its own socket lock, taken before device and stack and never under them; NET_RX
+//! only `try_lock`s it and otherwise leaves segments on the socket's backlog for the
+//! holder (`sock`).
 //!
-//! Threads use the network through [`with_net`] and the kernel UDP sockets of [`udp`]
-//! (blocking calls sleep on [`EVENT_WAITERS`]).
+//! Threads use the network through [`with_net`], the TCP sockets of [`socket`] and the
+//! kernel UDP sockets of [`udp`] (blocking calls sleep on [`EVENT_WAITERS`]).
 //!
 //! # Timers
 //! The interface says when it next needs attention (`poll_at`: ARP retries, DHCP,
-//! reassembly expiry, ping timeouts); the timer tick raises NET_RX at that time.
+//! reassembly expiry, ping timeouts), as do the TCP endpoint and the socket timer heap;
+//! the timer tick raises NET_RX at that time.
 mod napi;
 mod ping;
 mod show;
