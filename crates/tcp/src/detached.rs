@@ -1,4 +1,4 @@
-//! A connection handed out of the [`Endpoint`] by [`Endpoint::detach`], driven by its
+//! A connection handed out of the [`Endpoint`](crate::Endpoint) by [`Endpoint::detach`](crate::Endpoint::detach), driven by its
 //! owner instead.
 //!
 //! Why: with every connection inside one endpoint, whoever drives the endpoint (a
@@ -7,7 +7,7 @@
 //! on its own — its segments, timers, transmissions, events and counters — so its owner
 //! can put it under a lock of its own. The endpoint keeps what is shared: listeners,
 //! handshakes in SYN-RECEIVED, accept queues, ports, and the 4-tuple (so a new
-//! connection never collides with a detached one) until [`Endpoint::forget`].
+//! connection never collides with a detached one) until [`Endpoint::forget`](crate::Endpoint::forget).
 //!
 //! The per-connection code paths are the endpoint's own (segment parsing and counting,
 //! the TIME-WAIT reuse check, input, abort and release, RST emission); only the
@@ -30,8 +30,8 @@ use crate::challenge::ChallengeLimiter;
 use crate::config::Keepalive;
 use crate::conn::{Connection, InputCtx};
 use crate::endpoint::{
-    abort_conn, deliver, output_counted, parse_counted, release_conn, ConnId, ConnInfo, Delivered, Transmit,
-    MAX_HEADER,
+    abort_conn, deliver, output_counted, parse_counted, release_conn, ConnId, ConnInfo, Delivered,
+    Transmit, MAX_HEADER,
 };
 use crate::error::Error;
 use crate::event::Readiness;
@@ -46,8 +46,8 @@ pub enum Outcome {
     /// Nothing more (the segment was processed, or counted and dropped).
     Done,
     /// A new SYN may take over this connection's TIME-WAIT tuple (RFC 9293 3.10.7.4,
-    /// RFC 6191): the connection is now closed. Call [`Endpoint::forget`] on it, then
-    /// hand the same segment to [`Endpoint::receive`] so a listener answers it.
+    /// RFC 6191): the connection is now closed. Call [`Endpoint::forget`](crate::Endpoint::forget) on it, then
+    /// hand the same segment to [`Endpoint::receive`](crate::Endpoint::receive) so a listener answers it.
     Reuse,
 }
 
@@ -73,7 +73,7 @@ impl DetachedConn {
         }
     }
 
-    /// The handle it had in the endpoint (for [`Endpoint::forget`]).
+    /// The handle it had in the endpoint (for [`Endpoint::forget`](crate::Endpoint::forget)).
     pub fn id(&self) -> ConnId {
         self.id
     }
@@ -111,7 +111,9 @@ impl DetachedConn {
             return Outcome::Done;
         };
         let (h, t) = (&seg.header, self.conn.tuple);
-        if t.local != SocketAddrV4::new(dst, h.dst_port) || t.remote != SocketAddrV4::new(src, h.src_port) {
+        if t.local != SocketAddrV4::new(dst, h.dst_port)
+            || t.remote != SocketAddrV4::new(src, h.src_port)
+        {
             self.stats.drop_detached += 1;
             return Outcome::Done;
         }

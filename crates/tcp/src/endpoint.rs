@@ -17,8 +17,8 @@ use crate::error::Error;
 use crate::event::{Event, Readiness};
 use crate::isn::IsnGenerator;
 use crate::listener::Listener;
-use crate::rst::RstReply;
 use crate::ports::PortAllocator;
+use crate::rst::RstReply;
 use crate::seq::Seq;
 use crate::siphash::{siphash, SipKey};
 use crate::state::State;
@@ -572,7 +572,12 @@ impl Endpoint {
     }
 
     /// Keepalive with `k`'s parameters, or off (SO_KEEPALIVE); the idle period starts now.
-    pub fn set_keepalive(&mut self, now: Instant, id: ConnId, k: Option<Keepalive>) -> Result<(), Error> {
+    pub fn set_keepalive(
+        &mut self,
+        now: Instant,
+        id: ConnId,
+        k: Option<Keepalive>,
+    ) -> Result<(), Error> {
         self.conn_mut(id)?.set_keepalive(now, k);
         self.touch(now, id.index);
         Ok(())

@@ -118,12 +118,34 @@ impl AddAssign<&Stats> for Stats {
             };
         }
         add!(
-            segments_in, segments_out, drop_truncated, drop_bad_offset, drop_bad_checksum,
-            drop_bad_option, drop_bad_flags, drop_no_connection, drop_syn_queue_full,
-            drop_listen_invalid, drop_out_of_window, drop_paws, drop_ooo_limit, drop_bad_ack,
-            drop_rst_not_exact, drop_syn_in_window, drop_other, drop_detached, challenge_acks,
-            challenge_acks_limited, rst_replies_dropped, retransmits, fast_recoveries,
-            lost_retransmits, timeouts, established, resets_received, resets_sent,
+            segments_in,
+            segments_out,
+            drop_truncated,
+            drop_bad_offset,
+            drop_bad_checksum,
+            drop_bad_option,
+            drop_bad_flags,
+            drop_no_connection,
+            drop_syn_queue_full,
+            drop_listen_invalid,
+            drop_out_of_window,
+            drop_paws,
+            drop_ooo_limit,
+            drop_bad_ack,
+            drop_rst_not_exact,
+            drop_syn_in_window,
+            drop_other,
+            drop_detached,
+            challenge_acks,
+            challenge_acks_limited,
+            rst_replies_dropped,
+            retransmits,
+            fast_recoveries,
+            lost_retransmits,
+            timeouts,
+            established,
+            resets_received,
+            resets_sent,
             keepalive_probes
         );
     }
@@ -135,12 +157,28 @@ mod tests {
 
     #[test]
     fn add_assign_sums_every_counter() {
-        let mut a = Stats { segments_in: 2, drop_detached: 1, keepalive_probes: 5, ..Stats::default() };
-        let b = Stats { segments_in: 3, drop_other: 4, keepalive_probes: 1, ..Stats::default() };
+        let mut a = Stats {
+            segments_in: 2,
+            drop_detached: 1,
+            keepalive_probes: 5,
+            ..Stats::default()
+        };
+        let b = Stats {
+            segments_in: 3,
+            drop_other: 4,
+            keepalive_probes: 1,
+            ..Stats::default()
+        };
         a += &b;
         assert_eq!(
             a,
-            Stats { segments_in: 5, drop_other: 4, drop_detached: 1, keepalive_probes: 6, ..Stats::default() }
+            Stats {
+                segments_in: 5,
+                drop_other: 4,
+                drop_detached: 1,
+                keepalive_probes: 6,
+                ..Stats::default()
+            }
         );
         assert_eq!(a.total_dropped(), 5);
     }

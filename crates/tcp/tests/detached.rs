@@ -25,7 +25,10 @@ struct Net {
 }
 
 fn ports(bytes: &[u8]) -> (u16, u16) {
-    (u16::from_be_bytes([bytes[0], bytes[1]]), u16::from_be_bytes([bytes[2], bytes[3]]))
+    (
+        u16::from_be_bytes([bytes[0], bytes[1]]),
+        u16::from_be_bytes([bytes[2], bytes[3]]),
+    )
 }
 
 impl Net {
@@ -44,7 +47,11 @@ impl Net {
     fn deliver_to_a(&mut self, src: Ipv4Addr, dst: Ipv4Addr, bytes: &[u8]) {
         let (sp, dp) = ports(bytes);
         let (local, remote) = (SocketAddrV4::new(dst, dp), SocketAddrV4::new(src, sp));
-        match self.detached.iter().position(|d| d.local() == local && d.remote() == remote) {
+        match self
+            .detached
+            .iter()
+            .position(|d| d.local() == local && d.remote() == remote)
+        {
             Some(i) => {
                 if self.detached[i].receive(self.now, src, dst, bytes) == Outcome::Reuse {
                     let d = self.detached.remove(i);
@@ -99,7 +106,14 @@ impl Net {
     /// sent); returns (index in `detached`, B's connection).
     fn connect_detached(&mut self, from_port: u16) -> (usize, ConnId, ListenerId) {
         let l = self.b.listen(SocketAddrV4::new(B_IP, PORT)).unwrap();
-        let id = self.a.connect_from(self.now, SocketAddrV4::new(A_IP, from_port), SocketAddrV4::new(B_IP, PORT)).unwrap();
+        let id = self
+            .a
+            .connect_from(
+                self.now,
+                SocketAddrV4::new(A_IP, from_port),
+                SocketAddrV4::new(B_IP, PORT),
+            )
+            .unwrap();
         self.detached.push(self.a.detach(id).unwrap());
         self.flush();
         let s = self.b.accept(l).expect("B accepted");
@@ -133,7 +147,9 @@ impl Net {
 }
 
 fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
 }
 
 /// A detached connection (active open) and an endpoint connection move 300 KB each way
@@ -173,7 +189,11 @@ fn detached_transfer_both_ways_and_close() {
     n.flush();
     assert_eq!(n.read_detached(i), (Vec::new(), true));
     assert_eq!(n.detached[i].state(), State::TimeWait);
-    assert_eq!(n.a.connection_count(), 1, "a detached connection still counts");
+    assert_eq!(
+        n.a.connection_count(),
+        1,
+        "a detached connection still counts"
+    );
     assert!(n.a.local_port_in_use(40_000));
     n.advance(61_000);
     assert_eq!(n.detached[i].state(), State::Closed);
@@ -192,7 +212,9 @@ fn detached_transfer_both_ways_and_close() {
 fn accepted_connection_detaches_and_endpoint_keeps_tuple() {
     let mut n = Net::new();
     let l = n.a.listen(SocketAddrV4::new(A_IP, PORT)).unwrap();
-    let c = n.b.connect(n.now, B_IP, SocketAddrV4::new(A_IP, PORT)).unwrap();
+    let c =
+        n.b.connect(n.now, B_IP, SocketAddrV4::new(A_IP, PORT))
+            .unwrap();
     n.flush();
     let id = n.a.accept(l).unwrap();
     n.b.send(n.now, c, b"before").unwrap();
@@ -215,7 +237,10 @@ fn accepted_connection_detaches_and_endpoint_keeps_tuple() {
     let stray = segment(info.remote, info.local, Flags::ACK, &[]);
     n.a.receive(n.now, *info.remote.ip(), *info.local.ip(), &stray);
     assert_eq!(n.a.stats().drop_detached, 1);
-    assert_eq!(n.a.connect_from(n.now, info.local, info.remote).err(), Some(Error::AddrInUse));
+    assert_eq!(
+        n.a.connect_from(n.now, info.local, info.remote).err(),
+        Some(Error::AddrInUse)
+    );
 
     // Abort: the RST goes out first and the peer sees the reset.
     n.detached[0].abort();
@@ -265,12 +290,20 @@ fn malformed_segments_counted() {
     let (local, remote) = (n.detached[i].local(), n.detached[i].remote());
     let d = &mut n.detached[i];
     let before = d.stats().clone();
-    assert_eq!(d.receive(n.now, *remote.ip(), *local.ip(), &[1, 2, 3]), Outcome::Done);
+    assert_eq!(
+        d.receive(n.now, *remote.ip(), *local.ip(), &[1, 2, 3]),
+        Outcome::Done
+    );
     let mut bad_sum = segment(remote, local, Flags::ACK, b"x");
     bad_sum[16] ^= 0xff;
     d.receive(n.now, *remote.ip(), *local.ip(), &bad_sum);
     let other = SocketAddrV4::new(B_IP, 999);
-    d.receive(n.now, *other.ip(), *local.ip(), &segment(other, local, Flags::ACK, &[]));
+    d.receive(
+        n.now,
+        *other.ip(),
+        *local.ip(),
+        &segment(other, local, Flags::ACK, &[]),
+    );
     let st = d.stats();
     assert_eq!(st.segments_in, before.segments_in + 3);
     assert_eq!(st.drop_truncated, before.drop_truncated + 1);
