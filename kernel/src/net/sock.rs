@@ -66,8 +66,6 @@ pub struct SockState {
     scheduled: Option<Instant>,
     /// Closed, and its tuple and counters handed back to the stack.
     retired: bool,
-    /// Where the first segment of a transmission is written (released once retired).
-    txbuf: Vec<u8>,
 }
 
 /// A connection with its own lock. See the module docs.
@@ -88,7 +86,7 @@ impl Sock {
             local: conn.local(),
             remote: conn.remote(),
             state: BhLock::new(
-                SockState { conn, pollers: Vec::new(), scheduled: None, retired: false, txbuf: alloc::vec![0; SEGMENT_BUF] },
+                SockState { conn, pollers: Vec::new(), scheduled: None, retired: false },
                 &SOCK_CLASS,
             ),
             backlog: BhLock::new(VecDeque::new(), &BACKLOG_CLASS),
@@ -180,13 +178,15 @@ impl Sock {
             s.scheduled = None;
         }
         s.conn.handle_timeout(now);
-        if let Some(first) = s.conn.poll_transmit(now, &mut s.txbuf) {
+        // The first segment is written on the stack, so the device and stack locks are
+        // taken only when there is something to send (and a socket holds no buffer).
+        let mut first_buf = [0u8; SEGMENT_BUF];
+        if let Some(first) = s.conn.poll_transmit(now, &mut first_buf) {
             let conn = &mut s.conn;
-            let txbuf = &s.txbuf;
             let _ = super::with_net(|_, stack| {
                 let at = NetInstant::from_nanos(now_ns);
                 // A refusal (no route, ARP queue full) is a lost segment: TCP retransmits.
-                let _ = stack.iface.send_ipv4(first.dst, 6, &txbuf[..first.len], at);
+                let _ = stack.iface.send_ipv4(first.dst, 6, &first_buf[..first.len], at);
                 let buf = &mut stack.tcp.segment;
                 while let Some(t) = conn.poll_transmit(now, buf) {
                     let _ = stack.iface.send_ipv4(t.dst, 6, &buf[..t.len], at);
@@ -219,7 +219,6 @@ impl Sock {
             return;
         }
         s.retired = true;
-        s.txbuf = Vec::new();
         let _ = super::with_net(|_, stack| {
             stack.tcp.retire(self, &s.conn);
             if let Some(a) = refeed {
