@@ -237,3 +237,9 @@ impl Sock {
         });
     }
 }
+
+impl Drop for Sock {
+    fn drop(&mut self) {
+        sock_timers::socket_gone();
+    }
+}
