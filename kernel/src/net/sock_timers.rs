@@ -1,5 +1,5 @@
-//! The deadlines of every [`Sock`]: one min-heap of (deadline, weak socket reference),
-//! fired from NET_RX.
+//! The deadlines of every [`Sock`]: one ordered map ("heap") of (deadline, weak socket
+//! reference), fired from NET_RX.
 //!
 //! Entries are never updated or removed in place (lazy deletion): a socket pushes an
 //! entry only when its next deadline is earlier than the earliest one it already has in
@@ -9,12 +9,11 @@
 //! would keep the socket's memory (a weak reference does) until its deadline, so once the
 //! sockets gone since the last purge reach half the heap (or a handful) such entries are
 //! dropped: amortized O(1) per socket, and little memory held after a connection closes.
-//! Firing never spins on a socket lock ([`Sock::timer_fired`]). The heap has its own lock (`net.sock.timers`), taken
-//! under a socket lock or alone, never around one.
-use alloc::collections::BinaryHeap;
+//! Firing never spins on a socket lock ([`Sock::timer_fired`]). The heap has its own
+//! lock (`net.sock.timers`), taken under a socket lock or alone, never around one.
+use alloc::collections::BTreeMap;
 use alloc::sync::Weak;
 use alloc::vec::Vec;
-use core::cmp::Ordering as CmpOrdering;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use halyard_tcp::Instant;
@@ -22,37 +21,17 @@ use halyard_tcp::Instant;
 use super::sock::Sock;
 use crate::sync::{BhLock, LockClass};
 
-struct Entry {
-    at: Instant,
-    sock: Weak<Sock>,
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.at == other.at
-    }
-}
-
-impl Eq for Entry {}
-
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Entry {
-    /// Reversed: the earliest deadline is the heap's maximum.
-    fn cmp(&self, other: &Self) -> CmpOrdering {
-        other.at.cmp(&self.at)
-    }
+/// Entries ordered by deadline; the sequence number makes equal deadlines distinct keys.
+struct Timers {
+    entries: BTreeMap<(Instant, u64), Weak<Sock>>,
+    next_seq: u64,
 }
 
 /// Sockets gone since the last purge that always justify one.
 const MIN_PURGE: usize = 4;
 
 static TIMERS_CLASS: LockClass = LockClass::new("net.sock.timers");
-static TIMERS: BhLock<BinaryHeap<Entry>> = BhLock::new(BinaryHeap::new(), &TIMERS_CLASS);
+static TIMERS: BhLock<Timers> = BhLock::new(Timers { entries: BTreeMap::new(), next_seq: 0 }, &TIMERS_CLASS);
 /// Sockets dropped since the last purge.
 static GONE: AtomicUsize = AtomicUsize::new(0);
 /// The earliest deadline in the heap (ns; u64::MAX = none), read by the tick.
@@ -64,8 +43,10 @@ fn ns(at: Instant) -> u64 {
 
 /// Adds `sock`'s deadline `at`.
 pub fn push(at: Instant, sock: Weak<Sock>) {
-    let mut heap = TIMERS.lock();
-    heap.push(Entry { at, sock });
+    let mut t = TIMERS.lock();
+    let seq = t.next_seq;
+    t.next_seq += 1;
+    t.entries.insert((at, seq), sock);
     NEXT_NS.fetch_min(ns(at), Ordering::AcqRel);
 }
 
@@ -75,11 +56,11 @@ pub fn socket_gone() {
 }
 
 /// Drops the entries of sockets that are gone, if enough are.
-fn maybe_purge(heap: &mut BinaryHeap<Entry>) {
+fn maybe_purge(entries: &mut BTreeMap<(Instant, u64), Weak<Sock>>) {
     let gone = GONE.load(Ordering::Relaxed);
-    if gone >= (heap.len() / 2).max(MIN_PURGE) {
+    if gone >= (entries.len() / 2).max(MIN_PURGE) {
         GONE.fetch_sub(gone, Ordering::Relaxed);
-        heap.retain(|e| e.sock.strong_count() > 0);
+        entries.retain(|_, sock| sock.strong_count() > 0);
     }
 }
 
@@ -92,14 +73,15 @@ pub fn due(now_ns: u64) -> bool {
 pub fn run(now: Instant) {
     let mut fired = Vec::new();
     {
-        let mut heap = TIMERS.lock();
-        maybe_purge(&mut heap);
-        while heap.peek().is_some_and(|e| e.at <= now) {
-            if let Some(e) = heap.pop() {
-                fired.push(e.sock);
+        let mut t = TIMERS.lock();
+        maybe_purge(&mut t.entries);
+        while let Some(entry) = t.entries.first_entry() {
+            if entry.key().0 > now {
+                break;
             }
+            fired.push(entry.remove());
         }
-        NEXT_NS.store(heap.peek().map_or(u64::MAX, |e| ns(e.at)), Ordering::Release);
+        NEXT_NS.store(t.entries.first_key_value().map_or(u64::MAX, |((at, _), _)| ns(*at)), Ordering::Release);
     }
     for sock in fired.iter().filter_map(Weak::upgrade) {
         sock.timer_fired();
