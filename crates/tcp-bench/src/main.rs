@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use halyard_tcp::Config;
+use halyard_tcp::{Config, Stats};
 use tcp_testlink::link::{Faults, LinkConfig};
 use tcp_testlink::scenario::{Impl, Scenario};
 use tcp_testlink::sim::End;
@@ -20,6 +20,8 @@ const BUFFER: usize = 256 * 1024;
 struct Result {
     goodput_mbit: f64,
     cpu_ms_per_mb: f64,
+    /// The sending engine's counters summed over the seeds (Halyard only).
+    sender: Option<Stats>,
 }
 
 fn thread_cpu() -> Duration {
@@ -34,6 +36,7 @@ fn thread_cpu() -> Duration {
 
 fn measure(make: &dyn Fn() -> Impl, bytes: u64, link: LinkConfig, seeds: &[u64]) -> Result {
     let (mut sim_secs, mut cpu) = (0.0, Duration::ZERO);
+    let mut sender: Option<Stats> = None;
     for &seed in seeds {
         let s = Scenario {
             client: make(),
@@ -54,12 +57,21 @@ fn measure(make: &dyn Fn() -> Impl, bytes: u64, link: LinkConfig, seeds: &[u64])
             c.stream(),
             sv.stream()
         );
+        if let Some(st) = c.halyard_stats() {
+            let sum = sender.get_or_insert_with(Stats::default);
+            sum.segments_out += st.segments_out;
+            sum.retransmits += st.retransmits;
+            sum.fast_recoveries += st.fast_recoveries;
+            sum.lost_retransmits += st.lost_retransmits;
+            sum.timeouts += st.timeouts;
+        }
         sim_secs += r.data_done.expect("data delivered").as_secs_f64();
     }
     let total = bytes as f64 * seeds.len() as f64;
     Result {
         goodput_mbit: total * 8.0 / sim_secs / 1e6,
         cpu_ms_per_mb: cpu.as_secs_f64() * 1e3 / (total / 1e6),
+        sender,
     }
 }
 
@@ -105,6 +117,7 @@ fn main() {
     );
     println!("| scenario | Halyard (Mbit/s) | smoltcp CUBIC (Mbit/s) | ratio | smoltcp no-CC (Mbit/s) | ratio | Halyard CPU (ms/MB) | smoltcp CPU (ms/MB) |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let mut counters = Vec::new();
     for (name, bytes, link, seeds) in rows {
         let h = measure(&halyard, bytes, link, seeds);
         let s = measure(&smol, bytes, link, seeds);
@@ -118,6 +131,22 @@ fn main() {
             h.goodput_mbit / n.goodput_mbit,
             h.cpu_ms_per_mb,
             s.cpu_ms_per_mb
+        );
+        let mb = (bytes * seeds.len() as u64) as f64 / 1e6;
+        counters.push((name, mb, h.sender.unwrap_or_default()));
+    }
+    println!("\nHalyard sender, per MB delivered: segments sent, retransmissions, fast recoveries, retransmissions found lost without a timeout, retransmission timeouts.\n");
+    println!("| scenario | segments | retransmits | recoveries | lost rtx | RTOs |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (name, mb, st) in counters {
+        let per = |v: u64| v as f64 / mb;
+        println!(
+            "| {name} | {:.0} | {:.1} | {:.1} | {:.2} | {:.2} |",
+            per(st.segments_out),
+            per(st.retransmits),
+            per(st.fast_recoveries),
+            per(st.lost_retransmits),
+            per(st.timeouts)
         );
     }
 }

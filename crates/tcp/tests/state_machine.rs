@@ -723,3 +723,47 @@ fn connections_share_transmission_round_robin() {
         order.len()
     );
 }
+
+/// RFC 6582 section 3.2 step 2: a new fast recovery may start once the cumulative ACK
+/// covers `recover` (the highest sequence number sent when the previous one began). Here
+/// the segment right at that point is lost too: the full ACK ending the first recovery
+/// stops exactly below it, and the duplicate ACKs that follow must start a second fast
+/// recovery instead of waiting for the RTO.
+#[test]
+fn rfc6582_3_2_loss_at_recovery_point_starts_new_recovery() {
+    let mut p = Pair::default_pair();
+    let (c, _l, s) = p.connect();
+    let data = vec![5u8; 120 * 1448];
+    let sent = p.a.send(p.now, c, &data).unwrap();
+    let mut first: Option<Seq> = None;
+    let mut highest = Seq(0);
+    let mut recover: Option<Seq> = None;
+    let mut dropped = Vec::new();
+    let mut keep = |d: Dir, seg: &halyard_tcp::wire::Segment<'_>| {
+        if d != Dir::AtoB || seg.payload.is_empty() {
+            return true;
+        }
+        let seq = seg.header.seq;
+        let f = *first.get_or_insert(seq);
+        let resent = seq < highest;
+        if resent && recover.is_none() {
+            recover = Some(highest);
+        }
+        highest = highest.max(seq + seg.payload.len() as u32);
+        let lose = (seq == f + 2 * 1448 || Some(seq) == recover) && !resent;
+        if lose && !dropped.contains(&seq) {
+            dropped.push(seq);
+            return false;
+        }
+        true
+    };
+    let mut got = Vec::new();
+    for _ in 0..60 {
+        p.step_timers(5, &mut keep);
+        got.extend(p.read_all(false, s).0);
+    }
+    assert_eq!(got.len(), sent);
+    assert_eq!(dropped.len(), 2, "both losses happened");
+    assert_eq!(p.a.stats().fast_recoveries, 2);
+    assert_eq!(p.a.stats().timeouts, 0, "no RTO needed");
+}

@@ -175,7 +175,7 @@ impl Connection {
         };
         match self.recovery {
             None if (self.dupacks >= DUP_THRESH || sack_lost.is_some())
-                && self.snd_una > self.last_recover =>
+                && self.snd_una >= self.last_recover =>
             {
                 stats.fast_recoveries += 1;
                 let flight = self.snd_nxt.since(self.snd_una);

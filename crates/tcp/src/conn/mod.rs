@@ -117,7 +117,9 @@ pub(crate) struct Connection {
     cc: Congestion,
     dupacks: u32,
     recovery: Option<(RecoveryKind, Seq)>,
-    /// RFC 6582 `recover`: no new fast recovery until the ACK passes it.
+    /// One past RFC 6582's `recover` (the highest sequence number sent when the last
+    /// recovery began): a new fast recovery needs an ACK that covers it (RFC 6582 3.2
+    /// step 2, "covers more than recover").
     last_recover: Seq,
     rtx_ptr: Seq,
     rtx_end: Seq,
