@@ -294,7 +294,9 @@ fn rfc7323_2_window_scaling() {
 }
 
 /// RFC 6298 sections 5.5-5.6: each unanswered retransmission doubles the RTO, and the
-/// connection fails after the retry limit.
+/// connection fails after the retry limit. The first expiry is a tail loss probe (RFC
+/// 8985 section 7.2: the PTO is capped at the RTO deadline), which rearms the RTO
+/// without backing it off.
 #[test]
 fn rfc6298_rto_backoff() {
     let cfg = Config {
@@ -316,9 +318,11 @@ fn rfc6298_rto_backoff() {
         .filter(|(_, s)| !s.payload.is_empty())
         .map(|(t, _)| t.micros())
         .collect();
-    assert_eq!(times.len(), 6, "original plus 5 retransmissions");
+    assert_eq!(times.len(), 7, "original, probe, 5 retransmissions");
+    assert_eq!(p.a.stats().tail_loss_probes, 1);
     let gaps: Vec<u64> = times.windows(2).map(|w| w[1] - w[0]).collect();
-    for w in gaps.windows(2) {
+    assert_eq!(gaps[0], gaps[1], "the probe does not back off: {gaps:?}");
+    for w in gaps[1..].windows(2) {
         assert_eq!(w[1], 2 * w[0], "backoff doubles: {gaps:?}");
     }
     assert_eq!(p.a.info(c).unwrap().error, Some(Error::TimedOut));
@@ -766,4 +770,90 @@ fn rfc6582_3_2_loss_at_recovery_point_starts_new_recovery() {
     assert_eq!(dropped.len(), 2, "both losses happened");
     assert_eq!(p.a.stats().fast_recoveries, 2);
     assert_eq!(p.a.stats().timeouts, 0, "no RTO needed");
+}
+
+/// Sends ten full segments (the initial window) from A and runs the pair for `steps`
+/// timer steps with `keep`; returns the client and the bytes B received.
+fn ten_segments(
+    p: &mut Pair,
+    steps: usize,
+    keep: &mut dyn FnMut(Dir, &halyard_tcp::wire::Segment<'_>) -> bool,
+) -> (halyard_tcp::ConnId, Vec<u8>) {
+    let (c, _l, s) = p.connect();
+    let data = vec![6u8; 10 * 1448];
+    assert_eq!(p.a.send(p.now, c, &data).unwrap(), data.len());
+    let mut got = Vec::new();
+    for _ in 0..steps {
+        p.step_timers(50, keep);
+        got.extend(p.read_all(false, s).0);
+    }
+    (c, got)
+}
+
+/// RFC 8985 section 7: when the last segment of a flight is lost, no duplicate ACK can
+/// trigger fast retransmit. The tail loss probe resends it instead of an RTO (with one
+/// segment in flight the PTO is capped at the RTO deadline, section 7.2), so the window
+/// does not collapse to one segment; since the probe repaired a loss the window is
+/// reduced once, as for fast recovery (section 7.4.2).
+#[test]
+fn rfc8985_7_tail_loss_probe_repairs_last_segment() {
+    let mut p = Pair::default_pair();
+    let mut first: Option<Seq> = None;
+    let mut dropped = false;
+    let mut keep = |d: Dir, seg: &halyard_tcp::wire::Segment<'_>| {
+        if d != Dir::AtoB || seg.payload.is_empty() {
+            return true;
+        }
+        let f = *first.get_or_insert(seg.header.seq);
+        if seg.header.seq == f + 9 * 1448 && !dropped {
+            dropped = true;
+            return false;
+        }
+        true
+    };
+    let (c, got) = ten_segments(&mut p, 20, &mut keep);
+    assert_eq!(got.len(), 10 * 1448);
+    let st = p.a.stats();
+    assert_eq!((st.tail_loss_probes, st.tail_loss_probe_recoveries), (1, 1));
+    assert_eq!(st.timeouts, 0, "no RTO needed");
+    let cwnd = p.a.info(c).unwrap().cwnd;
+    // 12 segments before the loss (10 plus 2 from the stretch ACK, RFC 3465 L = 2).
+    assert!(
+        (8 * 1448..12 * 1448).contains(&cwnd),
+        "reduced from 12 segments by beta, not to one: {cwnd}"
+    );
+}
+
+/// RFC 8985 section 7.4.1 with RFC 2883: when only the ACK was lost, the probe is a
+/// duplicate and the receiver reports it with a DSACK block below the cumulative ACK;
+/// the window is then left alone.
+#[test]
+fn rfc8985_7_4_dsack_shows_probe_was_redundant() {
+    let mut p = Pair::default_pair();
+    let end = std::cell::Cell::new(None::<Seq>);
+    // Drop every ACK that covers the tenth segment: the probe's ACK is injected below.
+    let mut keep = |d: Dir, seg: &halyard_tcp::wire::Segment<'_>| match (d, end.get()) {
+        (Dir::AtoB, None) if !seg.payload.is_empty() => {
+            end.set(Some(seg.header.seq + 10 * 1448));
+            true
+        }
+        (Dir::BtoA, Some(e)) => seg.header.ack < e,
+        _ => true,
+    };
+    // Step 1 sends the data, step 2 fires the probe timeout.
+    let (c, got) = ten_segments(&mut p, 2, &mut keep);
+    assert_eq!(got.len(), 10 * 1448);
+    assert_eq!(p.a.stats().tail_loss_probes, 1);
+    let cwnd = p.a.info(c).unwrap().cwnd;
+    let port = port_of(&p, c);
+    let end = end.get().unwrap();
+    let (b_nxt, _) = p.last_seq_ack(Dir::BtoA);
+    let mut h = Pair::header(Dir::BtoA, port, b_nxt, end, Flags::ACK);
+    h.window = 0xffff;
+    h.options.sack.push(end - 1448, end);
+    p.inject(Dir::BtoA, h, &[]);
+    let st = p.a.stats();
+    assert_eq!(st.tail_loss_probes_redundant, 1);
+    assert_eq!(st.tail_loss_probe_recoveries, 0);
+    assert!(p.a.info(c).unwrap().cwnd >= cwnd, "no reduction");
 }

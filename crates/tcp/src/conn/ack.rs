@@ -77,6 +77,7 @@ impl Connection {
                 }
             }
         }
+        let old_una = self.snd_una;
         let wnd = u32::from(h.window) << self.snd_wscale;
         let window_changed = wnd != self.snd_wnd;
         let mut fin_acked = false;
@@ -158,6 +159,13 @@ impl Connection {
         }
 
         self.detect_loss(stats);
+        if ack > old_una {
+            self.check_probe(h, stats);
+            self.schedule_pto(now);
+        } else if new_sack {
+            // SACK information means fast recovery, not a probe, handles what is missing.
+            self.pto_at = None;
+        }
         fin_acked
     }
 
@@ -178,6 +186,7 @@ impl Connection {
                 && self.snd_una >= self.last_recover =>
             {
                 stats.fast_recoveries += 1;
+                self.cancel_probe();
                 let flight = self.snd_nxt.since(self.snd_una);
                 self.cc.on_congestion(flight);
                 self.recovery = Some((RecoveryKind::Fast, self.snd_nxt));
@@ -237,6 +246,7 @@ impl Connection {
                 }
                 stats.timeouts += 1;
                 self.rtt.backoff();
+                self.cancel_probe();
                 let flight = self.snd_nxt.since(self.snd_una);
                 self.cc.on_rto(flight);
                 // RFC 2018 section 8: the receiver may have reneged; start from scratch.

@@ -5,12 +5,14 @@
 //! segments ([`input`](Connection)), asks it for the next segment to send (`output`), fires
 //! its timers (`timers`) and relays the application's `send`/`recv`/`close` calls.
 //! Files: `input.rs` (segment arrival, RFC 9293 3.10.7), `ack.rs` (ACK processing, loss
-//! recovery, RTT), `output.rs` (what to send next, window advertisement), `timers.rs`.
+//! recovery, RTT), `tlp.rs` (tail loss probe), `output.rs` (what to send next, window
+//! advertisement), `timers.rs`.
 
 mod ack;
 mod input;
 mod output;
 mod timers;
+mod tlp;
 
 use crate::buffer::{Assembler, Ring};
 use crate::config::Config;
@@ -132,6 +134,10 @@ pub(crate) struct Connection {
     dupack_credit: u32,
     scoreboard: Scoreboard,
     retries: u32,
+    /// The outstanding tail loss probe (RFC 8985 section 7).
+    tlp: Option<tlp::Probe>,
+    /// The probe is new data: send one segment regardless of the congestion window.
+    tlp_new_data: bool,
 
     // Acknowledgements.
     ack_now: bool,
@@ -148,6 +154,8 @@ pub(crate) struct Connection {
 
     // Timers (absolute deadlines).
     rto_at: Option<Instant>,
+    /// Probe timeout (RFC 8985 section 7.2).
+    pto_at: Option<Instant>,
     delack_at: Option<Instant>,
     persist_at: Option<Instant>,
     persist_backoff: u32,
@@ -221,6 +229,8 @@ impl Connection {
             dupack_credit: 0,
             scoreboard: Scoreboard::new(cfg.max_ooo_ranges),
             retries: 0,
+            tlp: None,
+            tlp_new_data: false,
             ack_now: false,
             dup_acks_owed: 0,
             unacked_bytes: 0,
@@ -229,6 +239,7 @@ impl Connection {
             syn_pending: true,
             nodelay: cfg.nodelay,
             rto_at: None,
+            pto_at: None,
             delack_at: None,
             persist_at: None,
             persist_backoff: 0,
@@ -317,6 +328,7 @@ impl Connection {
             self.error = error;
         }
         self.rto_at = None;
+        self.pto_at = None;
         self.delack_at = None;
         self.persist_at = None;
         self.keepalive_at = None;

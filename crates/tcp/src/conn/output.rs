@@ -238,8 +238,13 @@ impl Connection {
         } else {
             0
         };
-        let cwnd_avail = self.cc.cwnd().saturating_sub(self.pipe());
         let mss = self.send_mss;
+        // A tail loss probe carrying new data ignores the congestion window.
+        let cwnd_avail = if self.tlp_new_data {
+            mss
+        } else {
+            self.cc.cwnd().saturating_sub(self.pipe())
+        };
         let len = unsent.min(mss).min(wnd_avail).min(cwnd_avail);
         let in_flight = self.snd_nxt != self.snd_una;
         let fin_now = fin_queued && len == unsent;
@@ -253,7 +258,7 @@ impl Connection {
             self.arm_persist(now, unsent, wnd_avail, in_flight);
             return None;
         }
-        if len < mss && !fin_now && !override_sws {
+        if len < mss && !fin_now && !override_sws && !self.tlp_new_data {
             // Nagle (RFC 9293 3.7.4) and sender SWS avoidance (RFC 9293 3.8.6.2.1): send
             // a short segment only if it empties the buffer with nothing in flight (or
             // with no-delay), or it is at least half the largest window seen.
@@ -284,6 +289,11 @@ impl Connection {
             self.timed = Some((self.snd_nxt, now));
         }
         self.rto_at.get_or_insert(now + self.rtt.rto());
+        if self.tlp_new_data {
+            self.tlp_sent_new_data();
+        } else {
+            self.schedule_pto(now);
+        }
         self.persist_at = None;
         if sent > 0 && self.sendbuf.free() > 0 && self.fin == Fin::None {
             self.events |= Readiness::WRITABLE;

@@ -1,5 +1,5 @@
 //! The connection's timers: retransmission (RFC 6298), delayed ACK (RFC 9293 3.8.6.3),
-//! persist / zero-window probe (RFC 9293 3.8.6.1), keepalive (RFC 9293 3.8.4), TIME-WAIT
+//! tail loss probe (RFC 8985 section 7), persist / zero-window probe (RFC 9293 3.8.6.1), keepalive (RFC 9293 3.8.4), TIME-WAIT
 //! (2·MSL) and the FIN-WAIT-2 timeout for orphaned connections.
 
 use super::Connection;
@@ -13,6 +13,7 @@ impl Connection {
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         [
             self.rto_at,
+            self.pto_at,
             self.delack_at,
             self.persist_at,
             self.keepalive_at,
@@ -34,6 +35,10 @@ impl Connection {
             };
             self.terminate(err);
             return;
+        }
+        // A probe due at the same instant as the RTO goes first (it rearms the RTO).
+        if self.pto_at.is_some_and(|t| t <= now) {
+            self.on_pto(now, stats);
         }
         if self.rto_at.is_some_and(|t| t <= now) {
             self.on_rto(stats);
