@@ -77,6 +77,18 @@ fn measure(make: &dyn Fn() -> Impl, bytes: u64, link: LinkConfig, seeds: &[u64])
     }
 }
 
+/// Payload per segment: the MSS less the timestamp option.
+const SEGMENT_PAYLOAD: f64 = 1448.0;
+
+/// The Mathis et al. bound for a Reno-like AIMD sender under random loss `p`:
+/// MSS / RTT · sqrt(3 / (2p)), in Mbit/s (CUBIC's Reno-friendly region has the same
+/// average by design, RFC 9438 section 4.3). None on a loss-free link.
+fn mathis_mbit(link: &LinkConfig) -> Option<f64> {
+    let p = link.faults.loss;
+    let rtt = 2.0 * link.latency.as_secs_f64();
+    (p > 0.0).then(|| SEGMENT_PAYLOAD * 8.0 / rtt * (1.5 / p).sqrt() / 1e6)
+}
+
 fn main() {
     let base = LinkConfig::default();
     let lossy = |loss| LinkConfig {
@@ -135,22 +147,23 @@ fn main() {
             s.cpu_ms_per_mb
         );
         let mb = (bytes * seeds.len() as u64) as f64 / 1e6;
-        counters.push((name, mb, h.sender.unwrap_or_default()));
+        counters.push((name, mb, h.sender.unwrap_or_default(), mathis_mbit(&link)));
     }
-    println!("\nHalyard sender, per MB delivered: segments sent, retransmissions, fast recoveries, retransmissions found lost without a timeout, tail loss probes (and those that repaired a loss), retransmission timeouts.\n");
-    println!("| scenario | segments | retransmits | recoveries | lost rtx | TLPs (repairs) | RTOs |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    for (name, mb, st) in counters {
+    println!("\nHalyard sender, per MB delivered: segments sent, retransmissions, fast recoveries, retransmissions found lost without a timeout, tail loss probes (and those that repaired a loss), retransmission timeouts; and the Mathis bound MSS/RTT·sqrt(3/2p) for a Reno-like sender on the lossy links.\n");
+    println!("| scenario | segments | retransmits | recoveries | lost rtx | TLPs (repairs) | RTOs | Mathis bound (Mbit/s) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (name, mb, st, mathis) in counters {
         let per = |v: u64| v as f64 / mb;
         println!(
-            "| {name} | {:.0} | {:.1} | {:.1} | {:.2} | {:.2} ({:.2}) | {:.2} |",
+            "| {name} | {:.0} | {:.1} | {:.1} | {:.2} | {:.2} ({:.2}) | {:.2} | {} |",
             per(st.segments_out),
             per(st.retransmits),
             per(st.fast_recoveries),
             per(st.lost_retransmits),
             per(st.tail_loss_probes),
             per(st.tail_loss_probe_recoveries),
-            per(st.timeouts)
+            per(st.timeouts),
+            mathis.map_or("-".into(), |m| format!("{m:.1}"))
         );
     }
 }
