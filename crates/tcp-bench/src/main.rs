@@ -65,6 +65,7 @@ fn measure(make: &dyn Fn() -> Impl, bytes: u64, link: LinkConfig, seeds: &[u64])
             sum.lost_retransmits += st.lost_retransmits;
             sum.timeouts += st.timeouts;
             sum.tail_loss_probes += st.tail_loss_probes;
+            sum.reorder_window_recoveries += st.reorder_window_recoveries;
             sum.tail_loss_probe_recoveries += st.tail_loss_probe_recoveries;
         }
         sim_secs += r.data_done.expect("data delivered").as_secs_f64();
@@ -149,16 +150,17 @@ fn main() {
         let mb = (bytes * seeds.len() as u64) as f64 / 1e6;
         counters.push((name, mb, h.sender.unwrap_or_default(), mathis_mbit(&link)));
     }
-    println!("\nHalyard sender, per MB delivered: segments sent, retransmissions, fast recoveries, retransmissions found lost without a timeout, tail loss probes (and those that repaired a loss), retransmission timeouts; and the Mathis bound MSS/RTT·sqrt(3/2p) for a Reno-like sender on the lossy links.\n");
-    println!("| scenario | segments | retransmits | recoveries | lost rtx | TLPs (repairs) | RTOs | Mathis bound (Mbit/s) |");
+    println!("\nHalyard sender, per MB delivered: segments sent, retransmissions, fast recoveries (of which started by RACK's reordering window), retransmissions found lost without a timeout, tail loss probes (and those that repaired a loss), retransmission timeouts; and the Mathis bound MSS/RTT·sqrt(3/2p) for a Reno-like sender on the lossy links.\n");
+    println!("| scenario | segments | retransmits | recoveries (RACK) | lost rtx | TLPs (repairs) | RTOs | Mathis bound (Mbit/s) |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (name, mb, st, mathis) in counters {
         let per = |v: u64| v as f64 / mb;
         println!(
-            "| {name} | {:.0} | {:.1} | {:.1} | {:.2} | {:.2} ({:.2}) | {:.2} | {} |",
+            "| {name} | {:.0} | {:.1} | {:.1} ({:.2}) | {:.2} | {:.2} ({:.2}) | {:.2} | {} |",
             per(st.segments_out),
             per(st.retransmits),
             per(st.fast_recoveries),
+            per(st.reorder_window_recoveries),
             per(st.lost_retransmits),
             per(st.tail_loss_probes),
             per(st.tail_loss_probe_recoveries),

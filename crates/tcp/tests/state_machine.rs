@@ -857,3 +857,63 @@ fn rfc8985_7_4_dsack_shows_probe_was_redundant() {
     assert_eq!(st.tail_loss_probe_recoveries, 0);
     assert!(p.a.info(c).unwrap().cwnd >= cwnd, "no reduction");
 }
+
+/// Drops the first transmission of A's ninth data segment (of ten).
+fn drop_ninth() -> impl FnMut(Dir, &halyard_tcp::wire::Segment<'_>) -> bool {
+    let mut first: Option<Seq> = None;
+    let mut dropped = false;
+    move |d: Dir, seg: &halyard_tcp::wire::Segment<'_>| {
+        if d != Dir::AtoB || seg.payload.is_empty() {
+            return true;
+        }
+        let f = *first.get_or_insert(seg.header.seq);
+        if seg.header.seq == f + 8 * 1448 && !dropped {
+            dropped = true;
+            return false;
+        }
+        true
+    }
+}
+
+/// RFC 8985 section 6.3: with only one segment SACKed above a hole, DupThresh never
+/// fires; RACK's reordering window (min_rtt / 4) marks the hole lost and fast recovery
+/// repairs it instead of the RTO.
+#[test]
+fn rfc8985_6_3_reordering_window_marks_hole_lost() {
+    let mut p = Pair::default_pair();
+    let mut keep = drop_ninth();
+    let (_c, got) = ten_segments(&mut p, 20, &mut keep);
+    assert_eq!(got.len(), 10 * 1448);
+    let st = p.a.stats();
+    assert_eq!((st.fast_recoveries, st.reorder_window_recoveries), (1, 1));
+    assert_eq!(st.timeouts, 0, "no RTO needed");
+}
+
+/// RFC 8985 section 6.2: a hole filled within the reordering window (reordering, not
+/// loss) starts no recovery.
+#[test]
+fn rfc8985_6_2_reordered_segment_within_window_is_not_lost() {
+    let mut p = Pair::default_pair();
+    let mut keep = drop_ninth();
+    // Step 1 sends the data; B reports the hole with a SACK for the tenth segment.
+    let (c, got) = ten_segments(&mut p, 1, &mut keep);
+    assert_eq!(got.len(), 8 * 1448);
+    // The "late" ninth segment arrives before the window (at least 1 ms) ends.
+    let port = port_of(&p, c);
+    let first = p
+        .segs(Dir::AtoB)
+        .iter()
+        .find(|(_, s)| !s.payload.is_empty())
+        .map(|(_, s)| (s.header.seq, s.header.ack))
+        .unwrap();
+    let h = Pair::header(Dir::AtoB, port, first.0 + 8 * 1448, first.1, Flags::ACK);
+    p.inject(Dir::AtoB, h, &[6u8; 1448]);
+    p.flush();
+    for _ in 0..10 {
+        p.step_timers(50, &mut |_, _| true);
+    }
+    let st = p.a.stats();
+    assert_eq!(st.fast_recoveries, 0);
+    assert_eq!(st.retransmits, 0);
+    assert_eq!(st.timeouts, 0);
+}

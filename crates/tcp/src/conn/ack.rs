@@ -158,7 +158,7 @@ impl Connection {
             }
         }
 
-        self.detect_loss(stats);
+        self.detect_loss(now, stats);
         if ack > old_una {
             self.check_probe(h, stats);
             self.schedule_pto(now);
@@ -169,9 +169,10 @@ impl Connection {
         fin_acked
     }
 
-    /// Enters fast recovery on DupThresh duplicate ACKs or when SACK shows a loss, and
-    /// extends the retransmission range as SACK information arrives.
-    fn detect_loss(&mut self, stats: &mut Stats) {
+    /// Enters fast recovery on DupThresh duplicate ACKs or when SACK shows a loss (or
+    /// starts the reordering window when SACK shows less), and extends the retransmission
+    /// range as SACK information arrives.
+    fn detect_loss(&mut self, now: Instant, stats: &mut Stats) {
         if self.snd_nxt == self.snd_una {
             return;
         }
@@ -182,23 +183,12 @@ impl Connection {
             None
         };
         match self.recovery {
-            None if (self.dupacks >= DUP_THRESH || sack_lost.is_some())
-                && self.snd_una >= self.last_recover =>
-            {
-                stats.fast_recoveries += 1;
-                self.cancel_probe();
-                let flight = self.snd_nxt.since(self.snd_una);
-                self.cc.on_congestion(flight);
-                self.recovery = Some((RecoveryKind::Fast, self.snd_nxt));
-                self.last_recover = self.snd_nxt;
-                self.rtx_ptr = self.snd_una;
-                self.rtx_end = sack_lost
-                    .unwrap_or(self.snd_una)
-                    .max(self.snd_una + self.send_mss)
-                    .min(self.snd_nxt);
-                self.force_rtx = true;
-                self.dupack_credit = 0;
-                self.rtx_round = self.snd_nxt;
+            None if self.snd_una >= self.last_recover => {
+                if self.dupacks >= DUP_THRESH || sack_lost.is_some() {
+                    self.enter_fast_recovery(sack_lost.unwrap_or(self.snd_una), stats);
+                } else if self.sack_ok {
+                    self.arm_reorder_timer(now);
+                }
             }
             Some((RecoveryKind::Fast, _)) => {
                 if let Some(b) = sack_lost {
@@ -221,6 +211,26 @@ impl Connection {
             }
             _ => {}
         }
+    }
+
+    /// Starts fast recovery (RFC 6675 section 5 step 4, RFC 6582 3.2 step 2): one window
+    /// reduction, and the holes below `lost_until` (at least the first segment) resent
+    /// first.
+    pub(super) fn enter_fast_recovery(&mut self, lost_until: Seq, stats: &mut Stats) {
+        stats.fast_recoveries += 1;
+        self.cancel_probe();
+        self.reo_at = None;
+        let flight = self.snd_nxt.since(self.snd_una);
+        self.cc.on_congestion(flight);
+        self.recovery = Some((RecoveryKind::Fast, self.snd_nxt));
+        self.last_recover = self.snd_nxt;
+        self.rtx_ptr = self.snd_una;
+        self.rtx_end = lost_until
+            .max(self.snd_una + self.send_mss)
+            .min(self.snd_nxt);
+        self.force_rtx = true;
+        self.dupack_credit = 0;
+        self.rtx_round = self.snd_nxt;
     }
 
     /// Retransmission timeout (RFC 6298 section 5.4-5.7, RFC 5681 section 3.1).
@@ -247,6 +257,7 @@ impl Connection {
                 stats.timeouts += 1;
                 self.rtt.backoff();
                 self.cancel_probe();
+                self.reo_at = None;
                 let flight = self.snd_nxt.since(self.snd_una);
                 self.cc.on_rto(flight);
                 // RFC 2018 section 8: the receiver may have reneged; start from scratch.

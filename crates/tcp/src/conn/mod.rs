@@ -5,12 +5,13 @@
 //! segments ([`input`](Connection)), asks it for the next segment to send (`output`), fires
 //! its timers (`timers`) and relays the application's `send`/`recv`/`close` calls.
 //! Files: `input.rs` (segment arrival, RFC 9293 3.10.7), `ack.rs` (ACK processing, loss
-//! recovery, RTT), `tlp.rs` (tail loss probe), `output.rs` (what to send next, window
-//! advertisement), `timers.rs`.
+//! recovery, RTT), `reorder.rs` (RACK's reordering window), `tlp.rs` (tail loss probe),
+//! `output.rs` (what to send next, window advertisement), `timers.rs`.
 
 mod ack;
 mod input;
 mod output;
+mod reorder;
 mod timers;
 mod tlp;
 
@@ -156,6 +157,8 @@ pub(crate) struct Connection {
     rto_at: Option<Instant>,
     /// Probe timeout (RFC 8985 section 7.2).
     pto_at: Option<Instant>,
+    /// End of the reordering window for holes below SACKed data (RFC 8985 section 6.3).
+    reo_at: Option<Instant>,
     delack_at: Option<Instant>,
     persist_at: Option<Instant>,
     persist_backoff: u32,
@@ -240,6 +243,7 @@ impl Connection {
             nodelay: cfg.nodelay,
             rto_at: None,
             pto_at: None,
+            reo_at: None,
             delack_at: None,
             persist_at: None,
             persist_backoff: 0,
@@ -329,6 +333,7 @@ impl Connection {
         }
         self.rto_at = None;
         self.pto_at = None;
+        self.reo_at = None;
         self.delack_at = None;
         self.persist_at = None;
         self.keepalive_at = None;

@@ -1,5 +1,5 @@
 //! The connection's timers: retransmission (RFC 6298), delayed ACK (RFC 9293 3.8.6.3),
-//! tail loss probe (RFC 8985 section 7), persist / zero-window probe (RFC 9293 3.8.6.1), keepalive (RFC 9293 3.8.4), TIME-WAIT
+//! RACK reordering window and tail loss probe (RFC 8985 sections 6.3 and 7), persist / zero-window probe (RFC 9293 3.8.6.1), keepalive (RFC 9293 3.8.4), TIME-WAIT
 //! (2·MSL) and the FIN-WAIT-2 timeout for orphaned connections.
 
 use super::Connection;
@@ -14,6 +14,7 @@ impl Connection {
         [
             self.rto_at,
             self.pto_at,
+            self.reo_at,
             self.delack_at,
             self.persist_at,
             self.keepalive_at,
@@ -35,6 +36,9 @@ impl Connection {
             };
             self.terminate(err);
             return;
+        }
+        if self.reo_at.is_some_and(|t| t <= now) {
+            self.on_reorder_timeout(stats);
         }
         // A probe due at the same instant as the RTO goes first (it rearms the RTO).
         if self.pto_at.is_some_and(|t| t <= now) {
