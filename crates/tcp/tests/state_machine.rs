@@ -669,14 +669,20 @@ fn rfc9293_3_4_transfer_across_sequence_wraparound() {
     assert!(last < 1_000_000, "sequence space wrapped: {last}");
 }
 
+/// Connects and queues `segments` full segments on the client; returns the server's
+/// connection and the bytes queued.
+fn connect_and_queue(p: &mut Pair, segments: usize) -> (halyard_tcp::ConnId, usize) {
+    let (c, _l, s) = p.connect();
+    let data = vec![4u8; segments * 1448];
+    (s, p.a.send(p.now, c, &data).unwrap())
+}
+
 /// RFC 6675 with lost-retransmission detection: when the retransmission of a hole is
 /// lost too, SACKs for later data reveal it and it is resent without waiting for the RTO.
 #[test]
 fn rfc6675_lost_retransmission_resent_before_rto() {
     let mut p = Pair::default_pair();
-    let (c, _l, s) = p.connect();
-    let data = vec![4u8; 60 * 1448];
-    let sent = p.a.send(p.now, c, &data).unwrap();
+    let (s, sent) = connect_and_queue(&mut p, 60);
     let mut first: Option<Seq> = None;
     let mut drops = 0;
     let mut keep = |d: Dir, seg: &halyard_tcp::wire::Segment<'_>| {
@@ -690,11 +696,7 @@ fn rfc6675_lost_retransmission_resent_before_rto() {
         }
         true
     };
-    let mut got = Vec::new();
-    for _ in 0..40 {
-        p.step_timers(5, &mut keep);
-        got.extend(p.read_all(false, s).0);
-    }
+    let got = run_reading(&mut p, s, 40, 5, &mut keep);
     assert_eq!(got.len(), sent);
     assert_eq!(p.a.stats().lost_retransmits, 1);
     assert_eq!(p.a.stats().timeouts, 0, "no RTO needed");
@@ -736,9 +738,7 @@ fn connections_share_transmission_round_robin() {
 #[test]
 fn rfc6582_3_2_loss_at_recovery_point_starts_new_recovery() {
     let mut p = Pair::default_pair();
-    let (c, _l, s) = p.connect();
-    let data = vec![5u8; 120 * 1448];
-    let sent = p.a.send(p.now, c, &data).unwrap();
+    let (s, sent) = connect_and_queue(&mut p, 120);
     let mut first: Option<Seq> = None;
     let mut highest = Seq(0);
     let mut recover: Option<Seq> = None;
@@ -761,11 +761,7 @@ fn rfc6582_3_2_loss_at_recovery_point_starts_new_recovery() {
         }
         true
     };
-    let mut got = Vec::new();
-    for _ in 0..60 {
-        p.step_timers(5, &mut keep);
-        got.extend(p.read_all(false, s).0);
-    }
+    let got = run_reading(&mut p, s, 60, 5, &mut keep);
     assert_eq!(got.len(), sent);
     assert_eq!(dropped.len(), 2, "both losses happened");
     assert_eq!(p.a.stats().fast_recoveries, 2);
@@ -782,12 +778,24 @@ fn ten_segments(
     let (c, _l, s) = p.connect();
     let data = vec![6u8; 10 * 1448];
     assert_eq!(p.a.send(p.now, c, &data).unwrap(), data.len());
+    (c, run_reading(p, s, steps, 50, keep))
+}
+
+/// Runs `steps` timer steps of at most `max_ms` through `keep`, reading what B's
+/// connection `s` received after each.
+fn run_reading(
+    p: &mut Pair,
+    s: halyard_tcp::ConnId,
+    steps: usize,
+    max_ms: u64,
+    keep: &mut dyn FnMut(Dir, &halyard_tcp::wire::Segment<'_>) -> bool,
+) -> Vec<u8> {
     let mut got = Vec::new();
     for _ in 0..steps {
-        p.step_timers(50, keep);
+        p.step_timers(max_ms, keep);
         got.extend(p.read_all(false, s).0);
     }
-    (c, got)
+    got
 }
 
 /// RFC 8985 section 7: when the last segment of a flight is lost, no duplicate ACK can
@@ -798,20 +806,7 @@ fn ten_segments(
 #[test]
 fn rfc8985_7_tail_loss_probe_repairs_last_segment() {
     let mut p = Pair::default_pair();
-    let mut first: Option<Seq> = None;
-    let mut dropped = false;
-    let mut keep = |d: Dir, seg: &halyard_tcp::wire::Segment<'_>| {
-        if d != Dir::AtoB || seg.payload.is_empty() {
-            return true;
-        }
-        let f = *first.get_or_insert(seg.header.seq);
-        if seg.header.seq == f + 9 * 1448 && !dropped {
-            dropped = true;
-            return false;
-        }
-        true
-    };
-    let (c, got) = ten_segments(&mut p, 20, &mut keep);
+    let (c, got) = ten_segments(&mut p, 20, &mut drop_once(9));
     assert_eq!(got.len(), 10 * 1448);
     let st = p.a.stats();
     assert_eq!((st.tail_loss_probes, st.tail_loss_probe_recoveries), (1, 1));
@@ -858,8 +853,8 @@ fn rfc8985_7_4_dsack_shows_probe_was_redundant() {
     assert!(p.a.info(c).unwrap().cwnd >= cwnd, "no reduction");
 }
 
-/// Drops the first transmission of A's ninth data segment (of ten).
-fn drop_ninth() -> impl FnMut(Dir, &halyard_tcp::wire::Segment<'_>) -> bool {
+/// Drops the first transmission of A's full-sized data segment number `index` (from 0).
+fn drop_once(index: u32) -> impl FnMut(Dir, &halyard_tcp::wire::Segment<'_>) -> bool {
     let mut first: Option<Seq> = None;
     let mut dropped = false;
     move |d: Dir, seg: &halyard_tcp::wire::Segment<'_>| {
@@ -867,7 +862,7 @@ fn drop_ninth() -> impl FnMut(Dir, &halyard_tcp::wire::Segment<'_>) -> bool {
             return true;
         }
         let f = *first.get_or_insert(seg.header.seq);
-        if seg.header.seq == f + 8 * 1448 && !dropped {
+        if seg.header.seq == f + index * 1448 && !dropped {
             dropped = true;
             return false;
         }
@@ -881,8 +876,7 @@ fn drop_ninth() -> impl FnMut(Dir, &halyard_tcp::wire::Segment<'_>) -> bool {
 #[test]
 fn rfc8985_6_3_reordering_window_marks_hole_lost() {
     let mut p = Pair::default_pair();
-    let mut keep = drop_ninth();
-    let (_c, got) = ten_segments(&mut p, 20, &mut keep);
+    let (_c, got) = ten_segments(&mut p, 20, &mut drop_once(8));
     assert_eq!(got.len(), 10 * 1448);
     let st = p.a.stats();
     assert_eq!((st.fast_recoveries, st.reorder_window_recoveries), (1, 1));
@@ -894,9 +888,8 @@ fn rfc8985_6_3_reordering_window_marks_hole_lost() {
 #[test]
 fn rfc8985_6_2_reordered_segment_within_window_is_not_lost() {
     let mut p = Pair::default_pair();
-    let mut keep = drop_ninth();
     // Step 1 sends the data; B reports the hole with a SACK for the tenth segment.
-    let (c, got) = ten_segments(&mut p, 1, &mut keep);
+    let (c, got) = ten_segments(&mut p, 1, &mut drop_once(8));
     assert_eq!(got.len(), 8 * 1448);
     // The "late" ninth segment arrives before the window (at least 1 ms) ends.
     let port = port_of(&p, c);
