@@ -798,6 +798,15 @@ fn run_reading(
     got
 }
 
+/// Ten segments with segment `index` lost once: everything arrives, without an RTO.
+fn repaired_without_rto(index: u32) -> (Pair, halyard_tcp::ConnId) {
+    let mut p = Pair::default_pair();
+    let (c, got) = ten_segments(&mut p, 20, &mut drop_once(index));
+    assert_eq!(got.len(), 10 * 1448);
+    assert_eq!(p.a.stats().timeouts, 0, "no RTO needed");
+    (p, c)
+}
+
 /// RFC 8985 section 7: when the last segment of a flight is lost, no duplicate ACK can
 /// trigger fast retransmit. The tail loss probe resends it instead of an RTO (with one
 /// segment in flight the PTO is capped at the RTO deadline, section 7.2), so the window
@@ -805,12 +814,9 @@ fn run_reading(
 /// reduced once, as for fast recovery (section 7.4.2).
 #[test]
 fn rfc8985_7_tail_loss_probe_repairs_last_segment() {
-    let mut p = Pair::default_pair();
-    let (c, got) = ten_segments(&mut p, 20, &mut drop_once(9));
-    assert_eq!(got.len(), 10 * 1448);
+    let (p, c) = repaired_without_rto(9);
     let st = p.a.stats();
     assert_eq!((st.tail_loss_probes, st.tail_loss_probe_recoveries), (1, 1));
-    assert_eq!(st.timeouts, 0, "no RTO needed");
     let cwnd = p.a.info(c).unwrap().cwnd;
     // 12 segments before the loss (10 plus 2 from the stretch ACK, RFC 3465 L = 2).
     assert!(
@@ -875,12 +881,9 @@ fn drop_once(index: u32) -> impl FnMut(Dir, &halyard_tcp::wire::Segment<'_>) -> 
 /// repairs it instead of the RTO.
 #[test]
 fn rfc8985_6_3_reordering_window_marks_hole_lost() {
-    let mut p = Pair::default_pair();
-    let (_c, got) = ten_segments(&mut p, 20, &mut drop_once(8));
-    assert_eq!(got.len(), 10 * 1448);
+    let (p, _c) = repaired_without_rto(8);
     let st = p.a.stats();
     assert_eq!((st.fast_recoveries, st.reorder_window_recoveries), (1, 1));
-    assert_eq!(st.timeouts, 0, "no RTO needed");
 }
 
 /// RFC 8985 section 6.2: a hole filled within the reordering window (reordering, not
