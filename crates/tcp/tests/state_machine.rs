@@ -913,3 +913,37 @@ fn rfc8985_6_2_reordered_segment_within_window_is_not_lost() {
     assert_eq!(st.retransmits, 0);
     assert_eq!(st.timeouts, 0);
 }
+
+/// RFC 2883 section 4.1: a segment that arrives twice is reported in the first SACK
+/// block of the next ACK (below the cumulative ACK). End to end with RFC 8985 7.4.1: the
+/// ACK for ten segments is lost, the tail loss probe resends the last one, the receiver
+/// reports it as a duplicate, and the sender keeps its window.
+#[test]
+fn rfc2883_4_1_duplicate_reported_by_dsack() {
+    let mut p = Pair::default_pair();
+    let mut first: Option<Seq> = None;
+    let mut ack_dropped = false;
+    let mut keep = |d: Dir, seg: &halyard_tcp::wire::Segment<'_>| {
+        if d == Dir::AtoB && !seg.payload.is_empty() {
+            first.get_or_insert(seg.header.seq);
+        }
+        let all_acked = first.is_some_and(|f| seg.header.ack == f + 10 * 1448);
+        if d == Dir::BtoA && all_acked && !ack_dropped {
+            ack_dropped = true;
+            return false;
+        }
+        true
+    };
+    let (_c, got) = ten_segments(&mut p, 3, &mut keep);
+    assert_eq!(got.len(), 10 * 1448);
+    let end = first.unwrap() + 10 * 1448;
+    let dsacks: Vec<(Seq, Seq)> = p
+        .segs(Dir::BtoA)
+        .iter()
+        .filter_map(|(_, s)| s.header.options.sack.as_slice().first().copied())
+        .collect();
+    assert_eq!(dsacks, vec![(end - 1448, end)], "one DSACK for the probe");
+    let st = p.a.stats();
+    assert_eq!((st.tail_loss_probes, st.tail_loss_probes_redundant), (1, 1));
+    assert_eq!(st.tail_loss_probe_recoveries, 0);
+}

@@ -104,6 +104,9 @@ pub(crate) struct Connection {
     rcv_mss: u32,
     recvbuf: Ring,
     asm: Assembler,
+    /// A duplicate segment to report in the next ACK's first SACK block (DSACK,
+    /// RFC 2883 section 4).
+    dsack: Option<(Seq, Seq)>,
     /// Sequence number of the peer's FIN once seen (possibly ahead of `rcv_nxt`).
     fin_at: Option<Seq>,
     fin_received: bool,
@@ -214,6 +217,7 @@ impl Connection {
             rcv_mss: DEFAULT_MSS.min(mss),
             recvbuf: Ring::new(cfg.recv_buffer.max(1)),
             asm: Assembler::new(cfg.max_ooo_ranges),
+            dsack: None,
             fin_at: None,
             fin_received: false,
             ts: None,

@@ -9,7 +9,7 @@ use crate::seq::Seq;
 use crate::state::State;
 use crate::stats::Stats;
 use crate::time::Instant;
-use crate::wire::{Flags, Options, SegmentHeader, HEADER_LEN};
+use crate::wire::{Flags, Options, SackBlocks, SegmentHeader, HEADER_LEN};
 
 impl Connection {
     /// Writes the next segment this connection wants to send into `buf` (TCP header and
@@ -117,6 +117,24 @@ impl Connection {
         }
     }
 
+    /// SACK blocks for the next segment: a pending DSACK first (RFC 2883 section 4), then
+    /// the out-of-order ranges, most recent first (RFC 2018 section 4), as many as fit
+    /// beside the timestamp option.
+    fn sack_blocks(&mut self) -> SackBlocks {
+        let max = if self.ts.is_some() { 3 } else { 4 };
+        let mut blocks = SackBlocks::default();
+        if let Some((l, r)) = self.dsack.take() {
+            blocks.push(l, r);
+        }
+        if !self.asm.is_empty() {
+            for &(l, r) in self.asm.sack_blocks(max).as_slice() {
+                blocks.push(l, r);
+            }
+        }
+        blocks.truncate(max);
+        blocks
+    }
+
     /// Builds and writes a segment at `seq` with up to `max_len` bytes of payload from the
     /// send buffer. Returns (segment length, payload bytes).
     fn emit(
@@ -131,8 +149,8 @@ impl Connection {
         if let Some(ts) = self.ts {
             options.timestamp = Some((self.tsval(now), ts.recent));
         }
-        if self.sack_ok && !self.asm.is_empty() {
-            options.sack = self.asm.sack_blocks(if self.ts.is_some() { 3 } else { 4 });
+        if self.sack_ok {
+            options.sack = self.sack_blocks();
         }
         let window = self.advertise_window();
         let mut h = SegmentHeader {
