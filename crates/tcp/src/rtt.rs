@@ -112,7 +112,11 @@ mod tests {
         assert_eq!(e.rto(), Duration::from_micros(362_500));
         e.sample(Duration::from_millis(50));
         e.sample(Duration::from_millis(300));
-        assert_eq!(e.min_rtt(), Some(Duration::from_millis(50)), "smallest sample");
+        assert_eq!(
+            e.min_rtt(),
+            Some(Duration::from_millis(50)),
+            "smallest sample"
+        );
     }
 
     /// RFC 6298 section 2.4 (minimum), 5.5 (backoff doubling) and the maximum.

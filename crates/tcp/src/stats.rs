@@ -60,6 +60,9 @@ pub struct Stats {
     /// fewer than DupThresh segments SACKed above the hole (included in
     /// `fast_recoveries`).
     pub reorder_window_recoveries: u64,
+    /// Fast recoveries found spurious (the original segments had only been delayed, by
+    /// timestamps or DSACK) whose window reduction was undone.
+    pub spurious_recoveries_undone: u64,
     /// Tail loss probes sent (RFC 8985 section 7).
     pub tail_loss_probes: u64,
     /// Probes that resent a segment the peer turned out to be missing: a loss repaired

@@ -776,7 +776,9 @@ fn ten_segments(
     keep: &mut dyn FnMut(Dir, &halyard_tcp::wire::Segment<'_>) -> bool,
 ) -> (halyard_tcp::ConnId, Vec<u8>) {
     let (c, _l, s) = p.connect();
-    let data = vec![6u8; 10 * 1448];
+    // Full segments: the MSS less the timestamp option when it is on.
+    let segment = if p.a.config().timestamps { 1448 } else { 1460 };
+    let data = vec![6u8; 10 * segment];
     assert_eq!(p.a.send(p.now, c, &data).unwrap(), data.len());
     (c, run_reading(p, s, steps, 50, keep))
 }
@@ -799,7 +801,7 @@ fn run_reading(
 }
 
 /// Ten segments with segment `index` lost once: everything arrives, without an RTO.
-fn repaired_without_rto(index: u32) -> (Pair, halyard_tcp::ConnId) {
+fn repaired_without_rto(index: usize) -> (Pair, halyard_tcp::ConnId) {
     let mut p = Pair::default_pair();
     let (c, got) = ten_segments(&mut p, 20, &mut drop_once(index));
     assert_eq!(got.len(), 10 * 1448);
@@ -859,20 +861,21 @@ fn rfc8985_7_4_dsack_shows_probe_was_redundant() {
     assert!(p.a.info(c).unwrap().cwnd >= cwnd, "no reduction");
 }
 
-/// Drops the first transmission of A's full-sized data segment number `index` (from 0).
-fn drop_once(index: u32) -> impl FnMut(Dir, &halyard_tcp::wire::Segment<'_>) -> bool {
-    let mut first: Option<Seq> = None;
-    let mut dropped = false;
+/// Drops the first transmission of A's data segment number `index` (from 0).
+fn drop_once(index: usize) -> impl FnMut(Dir, &halyard_tcp::wire::Segment<'_>) -> bool {
+    let mut new_segments = 0;
+    let mut sent_end: Option<Seq> = None;
     move |d: Dir, seg: &halyard_tcp::wire::Segment<'_>| {
         if d != Dir::AtoB || seg.payload.is_empty() {
             return true;
         }
-        let f = *first.get_or_insert(seg.header.seq);
-        if seg.header.seq == f + index * 1448 && !dropped {
-            dropped = true;
-            return false;
+        let end = seg.header.seq + seg.payload.len() as u32;
+        if sent_end.is_some_and(|e| end <= e) {
+            return true; // a retransmission
         }
-        true
+        sent_end = Some(end);
+        new_segments += 1;
+        new_segments != index + 1
     }
 }
 
@@ -893,7 +896,7 @@ fn rfc8985_6_2_reordered_segment_within_window_is_not_lost() {
     let mut p = Pair::default_pair();
     // Step 1 sends the data; B reports the hole with a SACK for the tenth segment.
     let (c, got) = ten_segments(&mut p, 1, &mut drop_once(8));
-    assert_eq!(got.len(), 8 * 1448);
+    assert_eq!(got.len(), 8 * 1448, "the ninth segment is missing");
     // The "late" ninth segment arrives before the window (at least 1 ms) ends.
     let port = port_of(&p, c);
     let first = p
@@ -946,4 +949,69 @@ fn rfc2883_4_1_duplicate_reported_by_dsack() {
     let st = p.a.stats();
     assert_eq!((st.tail_loss_probes, st.tail_loss_probes_redundant), (1, 1));
     assert_eq!(st.tail_loss_probe_recoveries, 0);
+}
+
+/// Delays (rather than loses) A's ninth of ten segments: it is dropped, RACK's window
+/// (1 ms here) starts fast recovery, and then the original is delivered before the
+/// retransmission (which is dropped, or delivered after it when `resend_arrives`).
+/// Returns the pair and the client's cwnd just before the recovery.
+fn late_original(cfg: Config, resend_arrives: bool) -> (Pair, halyard_tcp::ConnId, u32) {
+    let mut p = Pair::new(cfg.clone(), cfg);
+    let (c, got) = ten_segments(&mut p, 1, &mut drop_once(8));
+    assert!(got.len() < 10 * 1448, "the ninth segment is missing");
+    let cwnd = p.a.info(c).unwrap().cwnd;
+    let hole = p
+        .segs(Dir::AtoB)
+        .iter()
+        .filter(|(_, s)| !s.payload.is_empty())
+        .nth(8)
+        .map(|(_, s)| (s.header, s.payload.to_vec()))
+        .unwrap();
+    let mut resent = None;
+    p.step_timers(5, &mut |d, s| {
+        let is_resend = d == Dir::AtoB && s.header.seq == hole.0.seq && !s.payload.is_empty();
+        if is_resend {
+            resent = Some(s.header);
+        }
+        !is_resend
+    });
+    let resent = resent.expect("the hole was resent after the reordering window");
+    assert_eq!(p.a.stats().fast_recoveries, 1);
+    p.inject(Dir::AtoB, hole.0, &hole.1);
+    if resend_arrives {
+        p.inject(Dir::AtoB, resent, &hole.1);
+    }
+    p.flush();
+    (p, c, cwnd)
+}
+
+/// RFC 3522 (Eifel detection) and RFC 9438 section 4.9: the ACK for the late original
+/// echoes its timestamp, older than the retransmission's, so the recovery was spurious
+/// and the window reduction is undone.
+#[test]
+fn rfc3522_eifel_undoes_spurious_recovery() {
+    let (p, c, cwnd) = late_original(Config::default(), false);
+    assert_eq!(p.a.stats().spurious_recoveries_undone, 1);
+    assert!(p.a.info(c).unwrap().cwnd >= cwnd, "window restored");
+}
+
+/// RFC 3708 (DSACK detection), without timestamps: the receiver reports the
+/// retransmission as a duplicate, so the recovery was spurious and is undone.
+#[test]
+fn rfc3708_dsack_undoes_spurious_recovery() {
+    let cfg = Config {
+        timestamps: false,
+        ..Config::default()
+    };
+    let (p, c, cwnd) = late_original(cfg, true);
+    assert_eq!(p.a.stats().spurious_recoveries_undone, 1);
+    assert!(p.a.info(c).unwrap().cwnd >= cwnd, "window restored");
+}
+
+/// A real loss is not undone: the retransmission fills the hole, its timestamp is echoed.
+#[test]
+fn genuine_loss_keeps_the_reduction() {
+    let (p, c) = repaired_without_rto(8);
+    assert_eq!(p.a.stats().spurious_recoveries_undone, 0);
+    assert!(p.a.info(c).unwrap().cwnd < 12 * 1448, "window reduced");
 }

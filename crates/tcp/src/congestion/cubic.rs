@@ -139,6 +139,18 @@ impl Cubic {
         self.cwnd = self.ssthresh;
     }
 
+    /// Back to the state before a spurious reduction (RFC 9438 section 4.9: restore
+    /// cwnd, ssthresh, W_max and cwnd_prior); a new epoch starts from the restored window.
+    pub fn undo(&mut self, prior: &Cubic) {
+        self.cwnd = self.cwnd.max(prior.cwnd);
+        self.ssthresh = self.ssthresh.max(prior.ssthresh);
+        self.w_max = prior.w_max;
+        self.cwnd_prior = prior.cwnd_prior;
+        self.epoch = None;
+        self.cubic_acc = 0;
+        self.est_acc = 0;
+    }
+
     /// Section 4.8: a timeout reduces like a loss and restarts from one segment.
     pub fn on_rto(&mut self) {
         self.reduce();
@@ -169,6 +181,19 @@ mod tests {
         // Section 4.7 fast convergence: a second loss below W_max lowers W_max further.
         c.on_congestion();
         assert_eq!(c.w_max, 70_000 * 17 / 20);
+    }
+
+    /// RFC 9438 section 4.9: a spurious congestion event is undone, restoring the window,
+    /// ssthresh and W_max from before it.
+    #[test]
+    fn rfc9438_4_9_undo_spurious_reduction() {
+        let mut c = Cubic::new(1000, 100_000);
+        c.on_congestion();
+        let prior = c.clone();
+        c.on_congestion();
+        assert_eq!(c.cwnd, 49_000);
+        c.undo(&prior);
+        assert_eq!((c.cwnd, c.ssthresh, c.w_max), (70_000, 70_000, 100_000));
     }
 
     /// RFC 9438 sections 4.2 and 5.1: after a reduction the window climbs back to W_max
@@ -228,12 +253,18 @@ mod tests {
         let mut c = Cubic::new(mss, 20_000);
         c.on_congestion(); // cwnd_prior = 20 segments, cwnd = 14.
         let w = reno_friendly_rounds(&mut c, 30);
-        let below = w.iter().position(|&x| x >= 20_000).expect("reaches cwnd_prior");
+        let below = w
+            .iter()
+            .position(|&x| x >= 20_000)
+            .expect("reaches cwnd_prior");
         // 6 segments at 9/17 per RTT: about 11 RTTs.
         assert!((10..=13).contains(&below), "RTTs to cwnd_prior: {below}");
         let slow = w[4] - w[2];
         let fast = w[below + 6] - w[below + 4];
-        assert!((900..=1200).contains(&slow), "two RTTs at alpha 9/17: {slow}");
+        assert!(
+            (900..=1200).contains(&slow),
+            "two RTTs at alpha 9/17: {slow}"
+        );
         assert!((1900..=2100).contains(&fast), "two RTTs at alpha 1: {fast}");
     }
 }

@@ -158,6 +158,7 @@ impl Connection {
             }
         }
 
+        self.check_spurious(h, old_una, stats);
         self.detect_loss(now, stats);
         if ack > old_una {
             self.check_probe(h, stats);
@@ -184,7 +185,11 @@ impl Connection {
         };
         match self.recovery {
             None if self.snd_una >= self.last_recover => {
-                if self.dupacks >= DUP_THRESH || sack_lost.is_some() {
+                let lost = self.dupacks >= DUP_THRESH || sack_lost.is_some();
+                if lost && self.reordering.seen && self.sack_ok {
+                    // A reordering path: give late segments the window first.
+                    self.arm_reorder_timer(now);
+                } else if lost {
                     self.enter_fast_recovery(sack_lost.unwrap_or(self.snd_una), stats);
                 } else if self.sack_ok {
                     self.arm_reorder_timer(now);
@@ -220,6 +225,8 @@ impl Connection {
         stats.fast_recoveries += 1;
         self.cancel_probe();
         self.reo_at = None;
+        self.reordering_on_recovery();
+        self.save_for_undo();
         let flight = self.snd_nxt.since(self.snd_una);
         self.cc.on_congestion(flight);
         self.recovery = Some((RecoveryKind::Fast, self.snd_nxt));
@@ -258,6 +265,7 @@ impl Connection {
                 self.rtt.backoff();
                 self.cancel_probe();
                 self.reo_at = None;
+                self.undo = None;
                 let flight = self.snd_nxt.since(self.snd_una);
                 self.cc.on_rto(flight);
                 // RFC 2018 section 8: the receiver may have reneged; start from scratch.

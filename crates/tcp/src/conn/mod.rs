@@ -6,6 +6,7 @@
 //! its timers (`timers`) and relays the application's `send`/`recv`/`close` calls.
 //! Files: `input.rs` (segment arrival, RFC 9293 3.10.7), `ack.rs` (ACK processing, loss
 //! recovery, RTT), `reorder.rs` (RACK's reordering window), `tlp.rs` (tail loss probe),
+//! `undo.rs` (spurious recovery undo),
 //! `output.rs` (what to send next, window advertisement), `timers.rs`.
 
 mod ack;
@@ -14,6 +15,7 @@ mod output;
 mod reorder;
 mod timers;
 mod tlp;
+mod undo;
 
 use crate::buffer::{Assembler, Ring};
 use crate::config::Config;
@@ -138,6 +140,12 @@ pub(crate) struct Connection {
     dupack_credit: u32,
     scoreboard: Scoreboard,
     retries: u32,
+    /// End of the highest range ever retransmitted.
+    rtx_high: Seq,
+    /// Congestion state to restore if the current fast recovery proves spurious.
+    undo: Option<undo::Undo>,
+    /// Whether the path reorders, and how long to wait for late segments.
+    reordering: reorder::Reordering,
     /// The outstanding tail loss probe (RFC 8985 section 7).
     tlp: Option<tlp::Probe>,
     /// The probe is new data: send one segment regardless of the congestion window.
@@ -236,6 +244,9 @@ impl Connection {
             dupack_credit: 0,
             scoreboard: Scoreboard::new(cfg.max_ooo_ranges),
             retries: 0,
+            rtx_high: iss,
+            undo: None,
+            reordering: reorder::Reordering::default(),
             tlp: None,
             tlp_new_data: false,
             ack_now: false,

@@ -224,7 +224,9 @@ impl Connection {
             (n, len + u32::from(Self::sent_fin(buf)))
         };
         self.rtx_ptr = s + used;
+        self.rtx_high = self.rtx_high.max(self.rtx_ptr);
         self.force_rtx = false;
+        self.note_retransmit_for_undo(now);
         self.timed = None; // Karn's algorithm.
         self.rto_at.get_or_insert(now + self.rtt.rto());
         stats.retransmits += 1;

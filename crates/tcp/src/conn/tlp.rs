@@ -116,13 +116,7 @@ impl Connection {
         }
         self.tlp = None;
         let Some((start, end)) = p.resent else { return };
-        let dsack = h
-            .options
-            .sack
-            .as_slice()
-            .first()
-            .is_some_and(|&(l, r)| r <= h.ack && l <= start && r >= end);
-        if dsack {
+        if super::undo::dsack_block(h).is_some_and(|(l, r)| l <= start && r >= end) {
             stats.tail_loss_probes_redundant += 1;
         } else {
             stats.tail_loss_probe_recoveries += 1;
