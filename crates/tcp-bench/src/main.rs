@@ -66,6 +66,7 @@ fn measure(make: &dyn Fn() -> Impl, bytes: u64, link: LinkConfig, seeds: &[u64])
             sum.timeouts += st.timeouts;
             sum.tail_loss_probes += st.tail_loss_probes;
             sum.reorder_window_recoveries += st.reorder_window_recoveries;
+            sum.spurious_recoveries_undone += st.spurious_recoveries_undone;
             sum.tail_loss_probe_recoveries += st.tail_loss_probe_recoveries;
         }
         sim_secs += r.data_done.expect("data delivered").as_secs_f64();
@@ -117,11 +118,20 @@ fn main() {
         queue_packets: 1000,
         ..base
     };
-    let rows: [(&str, u64, LinkConfig, &[u64]); 4] = [
+    let reordering = LinkConfig {
+        faults: Faults {
+            reorder: 0.01,
+            reorder_delay: Duration::from_millis(5),
+            ..Faults::default()
+        },
+        ..base
+    };
+    let rows: [(&str, u64, LinkConfig, &[u64]); 5] = [
         ("clean", 40 << 20, base, &[1]),
         ("clean, 1 Gbit/s 10 ms RTT", 100 << 20, fast, &[1]),
         ("1% loss", 8 << 20, lossy(0.01), &[1, 2, 3]),
         ("5% loss", 2 << 20, lossy(0.05), &[1, 2, 3]),
+        ("1% reordered by 5 ms", 8 << 20, reordering, &[1, 2, 3]),
     ];
     println!(
         "Link: {} Mbit/s each way, {} ms one-way latency, {}-packet bottleneck queue; {} KiB socket buffers.\n",
@@ -150,17 +160,18 @@ fn main() {
         let mb = (bytes * seeds.len() as u64) as f64 / 1e6;
         counters.push((name, mb, h.sender.unwrap_or_default(), mathis_mbit(&link)));
     }
-    println!("\nHalyard sender, per MB delivered: segments sent, retransmissions, fast recoveries (of which started by RACK's reordering window), retransmissions found lost without a timeout, tail loss probes (and those that repaired a loss), retransmission timeouts; and the Mathis bound MSS/RTT·sqrt(3/2p) for a Reno-like sender on the lossy links.\n");
-    println!("| scenario | segments | retransmits | recoveries (RACK) | lost rtx | TLPs (repairs) | RTOs | Mathis bound (Mbit/s) |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("\nHalyard sender, per MB delivered: segments sent, retransmissions, fast recoveries (of which started by RACK's reordering window), recoveries found spurious and undone, retransmissions found lost without a timeout, tail loss probes (and those that repaired a loss), retransmission timeouts; and the Mathis bound MSS/RTT·sqrt(3/2p) for a Reno-like sender on the lossy links.\n");
+    println!("| scenario | segments | retransmits | recoveries (RACK) | undone | lost rtx | TLPs (repairs) | RTOs | Mathis bound (Mbit/s) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (name, mb, st, mathis) in counters {
         let per = |v: u64| v as f64 / mb;
         println!(
-            "| {name} | {:.0} | {:.1} | {:.1} ({:.2}) | {:.2} | {:.2} ({:.2}) | {:.2} | {} |",
+            "| {name} | {:.0} | {:.1} | {:.1} ({:.2}) | {:.2} | {:.2} | {:.2} ({:.2}) | {:.2} | {} |",
             per(st.segments_out),
             per(st.retransmits),
             per(st.fast_recoveries),
             per(st.reorder_window_recoveries),
+            per(st.spurious_recoveries_undone),
             per(st.lost_retransmits),
             per(st.tail_loss_probes),
             per(st.tail_loss_probe_recoveries),
