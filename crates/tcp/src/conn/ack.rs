@@ -99,6 +99,9 @@ impl Connection {
             self.retries = 0;
             self.rtx_ptr = self.rtx_ptr.max(ack);
             self.scoreboard.prune(ack);
+            // The hole that started the reordering window may be filled; loss detection
+            // below starts a fresh window for any hole still open.
+            self.reo_at = None;
             self.rto_at = if self.snd_una == self.snd_nxt {
                 None
             } else {
