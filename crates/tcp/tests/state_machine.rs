@@ -1015,3 +1015,27 @@ fn genuine_loss_keeps_the_reduction() {
     assert_eq!(p.a.stats().spurious_recoveries_undone, 0);
     assert!(p.a.info(c).unwrap().cwnd < 12 * 1448, "window reduced");
 }
+
+/// RFC 6675 section 2: with SACK, a duplicate ACK is one that carries new SACK
+/// information. Repeated ACKs without any (the receiver answering duplicates, or
+/// reporting a DSACK) must not start fast recovery.
+#[test]
+fn rfc6675_2_ack_without_new_sack_is_not_a_dupack() {
+    let mut p = Pair::default_pair();
+    let (c, _) = ten_segments(&mut p, 1, &mut |d, _| d == Dir::AtoB);
+    let port = port_of(&p, c);
+    let (first, b_nxt) = p
+        .segs(Dir::AtoB)
+        .iter()
+        .find(|(_, s)| !s.payload.is_empty())
+        .map(|(_, s)| (s.header.seq, s.header.ack))
+        .unwrap();
+    for _ in 0..4 {
+        let mut h = Pair::header(Dir::BtoA, port, b_nxt, first, Flags::ACK);
+        h.window = 0xffff;
+        p.inject(Dir::BtoA, h, &[]);
+    }
+    p.flush();
+    assert_eq!(p.a.stats().fast_recoveries, 0);
+    assert_eq!(p.a.stats().retransmits, 0);
+}

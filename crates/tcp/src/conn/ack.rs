@@ -68,6 +68,9 @@ impl Connection {
         let h = &seg.header;
         let ack = h.ack;
         let mut new_sack = false;
+        let sacked_before = self.scoreboard.sacked_bytes();
+        // Without SACK, a duplicate ACK stands for one segment delivered (RFC 6937).
+        let mut dupack_delivered = 0;
         if self.sack_ok {
             for &(l, r) in h.options.sack.as_slice() {
                 if r > self.snd_una && r <= self.snd_nxt && l < r {
@@ -111,6 +114,7 @@ impl Connection {
                 Some((_, recover)) if ack >= recover => {
                     // Full ACK: recovery is over (RFC 6582 3.2 step 3).
                     self.recovery = None;
+                    self.prr = None;
                     self.rtx_end = self.rtx_ptr;
                     self.dupack_credit = 0;
                 }
@@ -137,12 +141,19 @@ impl Connection {
             && !h.flags.contains(Flags::SYN)
             && !h.flags.contains(Flags::FIN)
             && self.snd_nxt != self.snd_una
-            && (!window_changed || new_sack)
+            && if self.sack_ok {
+                // RFC 6675 section 2: with SACK, only an ACK carrying new SACK
+                // information is a duplicate (not, say, one reporting a DSACK).
+                new_sack
+            } else {
+                !window_changed
+            }
         {
             // RFC 5681 section 2 "DUPLICATE ACKNOWLEDGMENT".
             self.dupacks += 1;
             if matches!(self.recovery, Some((RecoveryKind::Fast, _))) && !self.sack_ok {
                 self.dupack_credit += self.send_mss;
+                dupack_delivered = self.send_mss;
             }
         }
 
@@ -161,6 +172,13 @@ impl Connection {
             }
         }
 
+        if let Some(prr) = self.prr.as_mut() {
+            // RFC 6937 DeliveredData: change in SND.UNA plus change in SACKed bytes.
+            let delivered = u64::from(self.snd_una.since(old_una))
+                + u64::from(self.scoreboard.sacked_bytes())
+                + u64::from(dupack_delivered);
+            prr.on_ack(delivered.saturating_sub(u64::from(sacked_before)) as u32);
+        }
         self.check_spurious(h, old_una, stats);
         self.detect_loss(now, stats);
         if ack > old_una {
@@ -232,6 +250,7 @@ impl Connection {
         self.save_for_undo();
         let flight = self.snd_nxt.since(self.snd_una);
         self.cc.on_congestion(flight);
+        self.prr = Some(super::prr::Prr::new(flight));
         self.recovery = Some((RecoveryKind::Fast, self.snd_nxt));
         self.last_recover = self.snd_nxt;
         self.rtx_ptr = self.snd_una;
@@ -269,6 +288,7 @@ impl Connection {
                 self.cancel_probe();
                 self.reo_at = None;
                 self.undo = None;
+                self.prr = None;
                 let flight = self.snd_nxt.since(self.snd_una);
                 self.cc.on_rto(flight);
                 // RFC 2018 section 8: the receiver may have reneged; start from scratch.

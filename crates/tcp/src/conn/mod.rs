@@ -6,12 +6,13 @@
 //! its timers (`timers`) and relays the application's `send`/`recv`/`close` calls.
 //! Files: `input.rs` (segment arrival, RFC 9293 3.10.7), `ack.rs` (ACK processing, loss
 //! recovery, RTT), `reorder.rs` (RACK's reordering window), `tlp.rs` (tail loss probe),
-//! `undo.rs` (spurious recovery undo),
+//! `undo.rs` (spurious recovery undo), `prr.rs` (sending during fast recovery),
 //! `output.rs` (what to send next, window advertisement), `timers.rs`.
 
 mod ack;
 mod input;
 mod output;
+mod prr;
 mod reorder;
 mod timers;
 mod tlp;
@@ -140,6 +141,8 @@ pub(crate) struct Connection {
     dupack_credit: u32,
     scoreboard: Scoreboard,
     retries: u32,
+    /// Proportional rate reduction state while in fast recovery (RFC 6937).
+    prr: Option<prr::Prr>,
     /// End of the highest range ever retransmitted.
     rtx_high: Seq,
     /// Congestion state to restore if the current fast recovery proves spurious.
@@ -244,6 +247,7 @@ impl Connection {
             dupack_credit: 0,
             scoreboard: Scoreboard::new(cfg.max_ooo_ranges),
             retries: 0,
+            prr: None,
             rtx_high: iss,
             undo: None,
             reordering: reorder::Reordering::default(),

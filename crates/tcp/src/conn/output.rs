@@ -200,7 +200,7 @@ impl Connection {
         if self.rtx_ptr >= self.rtx_end {
             return None;
         }
-        if !self.force_rtx && self.pipe() + self.send_mss > self.cc.cwnd() {
+        if !self.force_rtx && self.send_allowance() < self.send_mss {
             return None;
         }
         let Some((s, hole_end)) = self
@@ -225,6 +225,7 @@ impl Connection {
         };
         self.rtx_ptr = s + used;
         self.rtx_high = self.rtx_high.max(self.rtx_ptr);
+        self.prr_on_send(used);
         self.force_rtx = false;
         self.note_retransmit_for_undo(now);
         self.timed = None; // Karn's algorithm.
@@ -263,7 +264,7 @@ impl Connection {
         let cwnd_avail = if self.tlp_new_data {
             mss
         } else {
-            self.cc.cwnd().saturating_sub(self.pipe())
+            self.send_allowance()
         };
         let len = unsent.min(mss).min(wnd_avail).min(cwnd_avail);
         let in_flight = self.snd_nxt != self.snd_una;
@@ -302,6 +303,7 @@ impl Connection {
         let (n, sent) = self.emit(now, buf, seq, len, flags);
         let fin = Self::sent_fin(buf);
         self.snd_nxt += sent + u32::from(fin);
+        self.prr_on_send(sent + u32::from(fin));
         if fin {
             self.fin = Fin::Sent;
         }
