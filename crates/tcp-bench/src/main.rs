@@ -14,6 +14,11 @@ use tcp_testlink::link::{Faults, LinkConfig};
 use tcp_testlink::scenario::{Impl, Scenario};
 use tcp_testlink::sim::End;
 
+/// Seeds of the rows with random faults. One seed's goodput varies by ±20% around the
+/// mean at 1% loss (where each loss event reshapes the rest of the transfer), so a row
+/// averages ten.
+const SEEDS: [u64; 10] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+
 /// Socket buffers on both implementations.
 const BUFFER: usize = 256 * 1024;
 
@@ -129,9 +134,9 @@ fn main() {
     let rows: [(&str, u64, LinkConfig, &[u64]); 5] = [
         ("clean", 40 << 20, base, &[1]),
         ("clean, 1 Gbit/s 10 ms RTT", 100 << 20, fast, &[1]),
-        ("1% loss", 8 << 20, lossy(0.01), &[1, 2, 3]),
-        ("5% loss", 2 << 20, lossy(0.05), &[1, 2, 3]),
-        ("1% reordered by 5 ms", 8 << 20, reordering, &[1, 2, 3]),
+        ("1% loss", 8 << 20, lossy(0.01), &SEEDS),
+        ("5% loss", 2 << 20, lossy(0.05), &SEEDS),
+        ("1% reordered by 5 ms", 8 << 20, reordering, &SEEDS),
     ];
     println!(
         "Link: {} Mbit/s each way, {} ms one-way latency, {}-packet bottleneck queue; {} KiB socket buffers.\n",
