@@ -11,18 +11,16 @@ use crate::time::Instant;
 impl Connection {
     /// The earliest pending deadline.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        [
-            self.rto_at,
-            self.pto_at,
-            self.reo_at,
-            self.delack_at,
-            self.persist_at,
-            self.keepalive_at,
-            self.close_at,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        // Asked after every segment: a branch-free minimum with "never" as u64::MAX.
+        let at = |t: Option<Instant>| t.map_or(u64::MAX, Instant::micros);
+        let m = at(self.rto_at)
+            .min(at(self.pto_at))
+            .min(at(self.reo_at))
+            .min(at(self.delack_at))
+            .min(at(self.persist_at))
+            .min(at(self.keepalive_at))
+            .min(at(self.close_at));
+        (m != u64::MAX).then(|| Instant::from_micros(m))
     }
 
     /// Fires every timer due at `now`.
