@@ -153,6 +153,10 @@ impl Host for HalyardHost {
         &self.stream
     }
 
+    fn halyard_stats(&self) -> Option<halyard_tcp::Stats> {
+        Some(self.ep.stats().clone())
+    }
+
     fn outcome(&self) -> Outcome {
         if self.failed.is_some() {
             return Outcome::Failed;

@@ -55,4 +55,8 @@ pub trait Host {
     fn stream(&self) -> &Stream;
     /// The connection's fate so far.
     fn outcome(&self) -> Outcome;
+    /// The Halyard engine's counters, for hosts that run it.
+    fn halyard_stats(&self) -> Option<halyard_tcp::Stats> {
+        None
+    }
 }

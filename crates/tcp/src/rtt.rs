@@ -3,6 +3,8 @@
 //! Samples come either from the timestamp option (RFC 7323 section 4, any ACK of new data)
 //! or from one timed segment at a time that was never retransmitted (Karn's algorithm,
 //! RFC 6298 section 3). The caller enforces Karn; this type only does the arithmetic.
+//! It also keeps the smallest sample seen, which sizes RACK's reordering window
+//! (RFC 8985 section 6.2).
 
 use core::time::Duration;
 
@@ -14,6 +16,8 @@ const GRANULARITY_US: u64 = 1_000;
 pub struct RttEstimator {
     srtt_us: Option<u64>,
     rttvar_us: u64,
+    /// Smallest sample so far (RFC 8985 uses it for the reordering window).
+    min_rtt_us: Option<u64>,
     rto_us: u64,
     min_us: u64,
     max_us: u64,
@@ -25,6 +29,7 @@ impl RttEstimator {
         RttEstimator {
             srtt_us: None,
             rttvar_us: 0,
+            min_rtt_us: None,
             rto_us: initial.as_micros() as u64,
             min_us: min.as_micros() as u64,
             max_us: max.as_micros() as u64,
@@ -35,6 +40,7 @@ impl RttEstimator {
     /// (section 5.7: the next RTO comes from the new estimate).
     pub fn sample(&mut self, rtt: Duration) {
         let r = (rtt.as_micros() as u64).max(1);
+        self.min_rtt_us = Some(self.min_rtt_us.map_or(r, |m| m.min(r)));
         match self.srtt_us {
             None => {
                 self.srtt_us = Some(r);
@@ -59,6 +65,11 @@ impl RttEstimator {
     /// The current retransmission timeout.
     pub fn rto(&self) -> Duration {
         Duration::from_micros(self.rto_us)
+    }
+
+    /// The smallest RTT sample, once there is one.
+    pub fn min_rtt(&self) -> Option<Duration> {
+        self.min_rtt_us.map(Duration::from_micros)
     }
 
     /// The smoothed RTT, once there is a sample.
@@ -99,6 +110,13 @@ mod tests {
         // RTTVAR = 3/4*50 + 1/4*100 = 62.5; SRTT = 87.5 + 25 = 112.5; RTO = 112.5 + 250.
         assert_eq!(e.srtt(), Some(Duration::from_micros(112_500)));
         assert_eq!(e.rto(), Duration::from_micros(362_500));
+        e.sample(Duration::from_millis(50));
+        e.sample(Duration::from_millis(300));
+        assert_eq!(
+            e.min_rtt(),
+            Some(Duration::from_millis(50)),
+            "smallest sample"
+        );
     }
 
     /// RFC 6298 section 2.4 (minimum), 5.5 (backoff doubling) and the maximum.

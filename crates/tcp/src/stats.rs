@@ -62,6 +62,20 @@ pub struct Stats {
     pub lost_retransmits: u64,
     /// Retransmission timeouts.
     pub timeouts: u64,
+    /// Fast recoveries started by RACK's reordering window (RFC 8985 section 6.3) with
+    /// fewer than DupThresh segments SACKed above the hole (included in
+    /// `fast_recoveries`).
+    pub reorder_window_recoveries: u64,
+    /// Fast recoveries found spurious (the original segments had only been delayed, by
+    /// timestamps or DSACK) whose window reduction was undone.
+    pub spurious_recoveries_undone: u64,
+    /// Tail loss probes sent (RFC 8985 section 7).
+    pub tail_loss_probes: u64,
+    /// Probes that resent a segment the peer turned out to be missing: a loss repaired
+    /// without a timeout (the window was reduced as for any loss).
+    pub tail_loss_probe_recoveries: u64,
+    /// Probes that resent a segment the peer already had (reported by DSACK).
+    pub tail_loss_probes_redundant: u64,
     /// Connections that reached ESTABLISHED.
     pub established: u64,
     /// Connections reset by the peer.

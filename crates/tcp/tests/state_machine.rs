@@ -294,7 +294,9 @@ fn rfc7323_2_window_scaling() {
 }
 
 /// RFC 6298 sections 5.5-5.6: each unanswered retransmission doubles the RTO, and the
-/// connection fails after the retry limit.
+/// connection fails after the retry limit. The first expiry is a tail loss probe (RFC
+/// 8985 section 7.2: the PTO is capped at the RTO deadline), which rearms the RTO
+/// without backing it off.
 #[test]
 fn rfc6298_rto_backoff() {
     let cfg = Config {
@@ -316,9 +318,11 @@ fn rfc6298_rto_backoff() {
         .filter(|(_, s)| !s.payload.is_empty())
         .map(|(t, _)| t.micros())
         .collect();
-    assert_eq!(times.len(), 6, "original plus 5 retransmissions");
+    assert_eq!(times.len(), 7, "original, probe, 5 retransmissions");
+    assert_eq!(p.a.stats().tail_loss_probes, 1);
     let gaps: Vec<u64> = times.windows(2).map(|w| w[1] - w[0]).collect();
-    for w in gaps.windows(2) {
+    assert_eq!(gaps[0], gaps[1], "the probe does not back off: {gaps:?}");
+    for w in gaps[1..].windows(2) {
         assert_eq!(w[1], 2 * w[0], "backoff doubles: {gaps:?}");
     }
     assert_eq!(p.a.info(c).unwrap().error, Some(Error::TimedOut));
@@ -665,14 +669,20 @@ fn rfc9293_3_4_transfer_across_sequence_wraparound() {
     assert!(last < 1_000_000, "sequence space wrapped: {last}");
 }
 
+/// Connects and queues `segments` full segments on the client; returns the server's
+/// connection and the bytes queued.
+fn connect_and_queue(p: &mut Pair, segments: usize) -> (halyard_tcp::ConnId, usize) {
+    let (c, _l, s) = p.connect();
+    let data = vec![4u8; segments * 1448];
+    (s, p.a.send(p.now, c, &data).unwrap())
+}
+
 /// RFC 6675 with lost-retransmission detection: when the retransmission of a hole is
 /// lost too, SACKs for later data reveal it and it is resent without waiting for the RTO.
 #[test]
 fn rfc6675_lost_retransmission_resent_before_rto() {
     let mut p = Pair::default_pair();
-    let (c, _l, s) = p.connect();
-    let data = vec![4u8; 60 * 1448];
-    let sent = p.a.send(p.now, c, &data).unwrap();
+    let (s, sent) = connect_and_queue(&mut p, 60);
     let mut first: Option<Seq> = None;
     let mut drops = 0;
     let mut keep = |d: Dir, seg: &halyard_tcp::wire::Segment<'_>| {
@@ -686,11 +696,7 @@ fn rfc6675_lost_retransmission_resent_before_rto() {
         }
         true
     };
-    let mut got = Vec::new();
-    for _ in 0..40 {
-        p.step_timers(5, &mut keep);
-        got.extend(p.read_all(false, s).0);
-    }
+    let got = run_reading(&mut p, s, 40, 5, &mut keep);
     assert_eq!(got.len(), sent);
     assert_eq!(p.a.stats().lost_retransmits, 1);
     assert_eq!(p.a.stats().timeouts, 0, "no RTO needed");
@@ -722,4 +728,314 @@ fn connections_share_transmission_round_robin() {
         "small connection's segment went out at position {pos} of {}",
         order.len()
     );
+}
+
+/// RFC 6582 section 3.2 step 2: a new fast recovery may start once the cumulative ACK
+/// covers `recover` (the highest sequence number sent when the previous one began). Here
+/// the segment right at that point is lost too: the full ACK ending the first recovery
+/// stops exactly below it, and the duplicate ACKs that follow must start a second fast
+/// recovery instead of waiting for the RTO.
+#[test]
+fn rfc6582_3_2_loss_at_recovery_point_starts_new_recovery() {
+    let mut p = Pair::default_pair();
+    let (s, sent) = connect_and_queue(&mut p, 120);
+    let mut first: Option<Seq> = None;
+    let mut highest = Seq(0);
+    let mut recover: Option<Seq> = None;
+    let mut dropped = Vec::new();
+    let mut keep = |d: Dir, seg: &halyard_tcp::wire::Segment<'_>| {
+        if d != Dir::AtoB || seg.payload.is_empty() {
+            return true;
+        }
+        let seq = seg.header.seq;
+        let f = *first.get_or_insert(seq);
+        let resent = seq < highest;
+        if resent && recover.is_none() {
+            recover = Some(highest);
+        }
+        highest = highest.max(seq + seg.payload.len() as u32);
+        let lose = (seq == f + 2 * 1448 || Some(seq) == recover) && !resent;
+        if lose && !dropped.contains(&seq) {
+            dropped.push(seq);
+            return false;
+        }
+        true
+    };
+    let got = run_reading(&mut p, s, 60, 5, &mut keep);
+    assert_eq!(got.len(), sent);
+    assert_eq!(dropped.len(), 2, "both losses happened");
+    assert_eq!(p.a.stats().fast_recoveries, 2);
+    assert_eq!(p.a.stats().timeouts, 0, "no RTO needed");
+}
+
+/// Sends ten full segments (the initial window) from A and runs the pair for `steps`
+/// timer steps with `keep`; returns the client and the bytes B received.
+fn ten_segments(
+    p: &mut Pair,
+    steps: usize,
+    keep: &mut dyn FnMut(Dir, &halyard_tcp::wire::Segment<'_>) -> bool,
+) -> (halyard_tcp::ConnId, Vec<u8>) {
+    let (c, _l, s) = p.connect();
+    // Full segments: the MSS less the timestamp option when it is on.
+    let segment = if p.a.config().timestamps { 1448 } else { 1460 };
+    let data = vec![6u8; 10 * segment];
+    assert_eq!(p.a.send(p.now, c, &data).unwrap(), data.len());
+    (c, run_reading(p, s, steps, 50, keep))
+}
+
+/// Runs `steps` timer steps of at most `max_ms` through `keep`, reading what B's
+/// connection `s` received after each.
+fn run_reading(
+    p: &mut Pair,
+    s: halyard_tcp::ConnId,
+    steps: usize,
+    max_ms: u64,
+    keep: &mut dyn FnMut(Dir, &halyard_tcp::wire::Segment<'_>) -> bool,
+) -> Vec<u8> {
+    let mut got = Vec::new();
+    for _ in 0..steps {
+        p.step_timers(max_ms, keep);
+        got.extend(p.read_all(false, s).0);
+    }
+    got
+}
+
+/// Ten segments with segment `index` lost once: everything arrives, without an RTO.
+fn repaired_without_rto(index: usize) -> (Pair, halyard_tcp::ConnId) {
+    let mut p = Pair::default_pair();
+    let (c, got) = ten_segments(&mut p, 20, &mut drop_once(index));
+    assert_eq!(got.len(), 10 * 1448);
+    assert_eq!(p.a.stats().timeouts, 0, "no RTO needed");
+    (p, c)
+}
+
+/// RFC 8985 section 7: when the last segment of a flight is lost, no duplicate ACK can
+/// trigger fast retransmit. The tail loss probe resends it instead of an RTO (with one
+/// segment in flight the PTO is capped at the RTO deadline, section 7.2), so the window
+/// does not collapse to one segment; since the probe repaired a loss the window is
+/// reduced once, as for fast recovery (section 7.4.2).
+#[test]
+fn rfc8985_7_tail_loss_probe_repairs_last_segment() {
+    let (p, c) = repaired_without_rto(9);
+    let st = p.a.stats();
+    assert_eq!((st.tail_loss_probes, st.tail_loss_probe_recoveries), (1, 1));
+    let cwnd = p.a.info(c).unwrap().cwnd;
+    // 12 segments before the loss (10 plus 2 from the stretch ACK, RFC 3465 L = 2).
+    assert!(
+        (8 * 1448..12 * 1448).contains(&cwnd),
+        "reduced from 12 segments by beta, not to one: {cwnd}"
+    );
+}
+
+/// RFC 8985 section 7.4.1 with RFC 2883: when only the ACK was lost, the probe is a
+/// duplicate and the receiver reports it with a DSACK block below the cumulative ACK;
+/// the window is then left alone.
+#[test]
+fn rfc8985_7_4_dsack_shows_probe_was_redundant() {
+    let mut p = Pair::default_pair();
+    let end = std::cell::Cell::new(None::<Seq>);
+    // Drop every ACK that covers the tenth segment: the probe's ACK is injected below.
+    let mut keep = |d: Dir, seg: &halyard_tcp::wire::Segment<'_>| match (d, end.get()) {
+        (Dir::AtoB, None) if !seg.payload.is_empty() => {
+            end.set(Some(seg.header.seq + 10 * 1448));
+            true
+        }
+        (Dir::BtoA, Some(e)) => seg.header.ack < e,
+        _ => true,
+    };
+    // Step 1 sends the data, step 2 fires the probe timeout.
+    let (c, got) = ten_segments(&mut p, 2, &mut keep);
+    assert_eq!(got.len(), 10 * 1448);
+    assert_eq!(p.a.stats().tail_loss_probes, 1);
+    let cwnd = p.a.info(c).unwrap().cwnd;
+    let port = port_of(&p, c);
+    let end = end.get().unwrap();
+    let (b_nxt, _) = p.last_seq_ack(Dir::BtoA);
+    let mut h = Pair::header(Dir::BtoA, port, b_nxt, end, Flags::ACK);
+    h.window = 0xffff;
+    h.options.sack.push(end - 1448, end);
+    p.inject(Dir::BtoA, h, &[]);
+    let st = p.a.stats();
+    assert_eq!(st.tail_loss_probes_redundant, 1);
+    assert_eq!(st.tail_loss_probe_recoveries, 0);
+    assert!(p.a.info(c).unwrap().cwnd >= cwnd, "no reduction");
+}
+
+/// Drops the first transmission of A's data segment number `index` (from 0).
+fn drop_once(index: usize) -> impl FnMut(Dir, &halyard_tcp::wire::Segment<'_>) -> bool {
+    let mut new_segments = 0;
+    let mut sent_end: Option<Seq> = None;
+    move |d: Dir, seg: &halyard_tcp::wire::Segment<'_>| {
+        if d != Dir::AtoB || seg.payload.is_empty() {
+            return true;
+        }
+        let end = seg.header.seq + seg.payload.len() as u32;
+        if sent_end.is_some_and(|e| end <= e) {
+            return true; // a retransmission
+        }
+        sent_end = Some(end);
+        new_segments += 1;
+        new_segments != index + 1
+    }
+}
+
+/// RFC 8985 section 6.3: with only one segment SACKed above a hole, DupThresh never
+/// fires; RACK's reordering window (min_rtt / 4) marks the hole lost and fast recovery
+/// repairs it instead of the RTO.
+#[test]
+fn rfc8985_6_3_reordering_window_marks_hole_lost() {
+    let (p, _c) = repaired_without_rto(8);
+    let st = p.a.stats();
+    assert_eq!((st.fast_recoveries, st.reorder_window_recoveries), (1, 1));
+}
+
+/// RFC 8985 section 6.2: a hole filled within the reordering window (reordering, not
+/// loss) starts no recovery.
+#[test]
+fn rfc8985_6_2_reordered_segment_within_window_is_not_lost() {
+    let mut p = Pair::default_pair();
+    // Step 1 sends the data; B reports the hole with a SACK for the tenth segment.
+    let (c, got) = ten_segments(&mut p, 1, &mut drop_once(8));
+    assert_eq!(got.len(), 8 * 1448, "the ninth segment is missing");
+    // The "late" ninth segment arrives before the window (at least 1 ms) ends.
+    let port = port_of(&p, c);
+    let first = p
+        .segs(Dir::AtoB)
+        .iter()
+        .find(|(_, s)| !s.payload.is_empty())
+        .map(|(_, s)| (s.header.seq, s.header.ack))
+        .unwrap();
+    let h = Pair::header(Dir::AtoB, port, first.0 + 8 * 1448, first.1, Flags::ACK);
+    p.inject(Dir::AtoB, h, &[6u8; 1448]);
+    p.flush();
+    for _ in 0..10 {
+        p.step_timers(50, &mut |_, _| true);
+    }
+    let st = p.a.stats();
+    assert_eq!(st.fast_recoveries, 0);
+    assert_eq!(st.retransmits, 0);
+    assert_eq!(st.timeouts, 0);
+}
+
+/// RFC 2883 section 4.1: a segment that arrives twice is reported in the first SACK
+/// block of the next ACK (below the cumulative ACK). End to end with RFC 8985 7.4.1: the
+/// ACK for ten segments is lost, the tail loss probe resends the last one, the receiver
+/// reports it as a duplicate, and the sender keeps its window.
+#[test]
+fn rfc2883_4_1_duplicate_reported_by_dsack() {
+    let mut p = Pair::default_pair();
+    let mut first: Option<Seq> = None;
+    let mut ack_dropped = false;
+    let mut keep = |d: Dir, seg: &halyard_tcp::wire::Segment<'_>| {
+        if d == Dir::AtoB && !seg.payload.is_empty() {
+            first.get_or_insert(seg.header.seq);
+        }
+        let all_acked = first.is_some_and(|f| seg.header.ack == f + 10 * 1448);
+        if d == Dir::BtoA && all_acked && !ack_dropped {
+            ack_dropped = true;
+            return false;
+        }
+        true
+    };
+    let (_c, got) = ten_segments(&mut p, 3, &mut keep);
+    assert_eq!(got.len(), 10 * 1448);
+    let end = first.unwrap() + 10 * 1448;
+    let dsacks: Vec<(Seq, Seq)> = p
+        .segs(Dir::BtoA)
+        .iter()
+        .filter_map(|(_, s)| s.header.options.sack.as_slice().first().copied())
+        .collect();
+    assert_eq!(dsacks, vec![(end - 1448, end)], "one DSACK for the probe");
+    let st = p.a.stats();
+    assert_eq!((st.tail_loss_probes, st.tail_loss_probes_redundant), (1, 1));
+    assert_eq!(st.tail_loss_probe_recoveries, 0);
+}
+
+/// Delays (rather than loses) A's ninth of ten segments: it is dropped, RACK's window
+/// (1 ms here) starts fast recovery, and then the original is delivered before the
+/// retransmission (which is dropped, or delivered after it when `resend_arrives`).
+/// Returns the pair and the client's cwnd just before the recovery.
+fn late_original(cfg: Config, resend_arrives: bool) -> (Pair, halyard_tcp::ConnId, u32) {
+    let mut p = Pair::new(cfg.clone(), cfg);
+    let (c, got) = ten_segments(&mut p, 1, &mut drop_once(8));
+    assert!(got.len() < 10 * 1448, "the ninth segment is missing");
+    let cwnd = p.a.info(c).unwrap().cwnd;
+    let hole = p
+        .segs(Dir::AtoB)
+        .iter()
+        .filter(|(_, s)| !s.payload.is_empty())
+        .nth(8)
+        .map(|(_, s)| (s.header, s.payload.to_vec()))
+        .unwrap();
+    let mut resent = None;
+    p.step_timers(5, &mut |d, s| {
+        let is_resend = d == Dir::AtoB && s.header.seq == hole.0.seq && !s.payload.is_empty();
+        if is_resend {
+            resent = Some(s.header);
+        }
+        !is_resend
+    });
+    let resent = resent.expect("the hole was resent after the reordering window");
+    assert_eq!(p.a.stats().fast_recoveries, 1);
+    p.inject(Dir::AtoB, hole.0, &hole.1);
+    if resend_arrives {
+        p.inject(Dir::AtoB, resent, &hole.1);
+    }
+    p.flush();
+    (p, c, cwnd)
+}
+
+/// RFC 3522 (Eifel detection) and RFC 9438 section 4.9: the ACK for the late original
+/// echoes its timestamp, older than the retransmission's, so the recovery was spurious
+/// and the window reduction is undone.
+#[test]
+fn rfc3522_eifel_undoes_spurious_recovery() {
+    let (p, c, cwnd) = late_original(Config::default(), false);
+    assert_eq!(p.a.stats().spurious_recoveries_undone, 1);
+    assert!(p.a.info(c).unwrap().cwnd >= cwnd, "window restored");
+}
+
+/// RFC 3708 (DSACK detection), without timestamps: the receiver reports the
+/// retransmission as a duplicate, so the recovery was spurious and is undone.
+#[test]
+fn rfc3708_dsack_undoes_spurious_recovery() {
+    let cfg = Config {
+        timestamps: false,
+        ..Config::default()
+    };
+    let (p, c, cwnd) = late_original(cfg, true);
+    assert_eq!(p.a.stats().spurious_recoveries_undone, 1);
+    assert!(p.a.info(c).unwrap().cwnd >= cwnd, "window restored");
+}
+
+/// A real loss is not undone: the retransmission fills the hole, its timestamp is echoed.
+#[test]
+fn genuine_loss_keeps_the_reduction() {
+    let (p, c) = repaired_without_rto(8);
+    assert_eq!(p.a.stats().spurious_recoveries_undone, 0);
+    assert!(p.a.info(c).unwrap().cwnd < 12 * 1448, "window reduced");
+}
+
+/// RFC 6675 section 2: with SACK, a duplicate ACK is one that carries new SACK
+/// information. Repeated ACKs without any (the receiver answering duplicates, or
+/// reporting a DSACK) must not start fast recovery.
+#[test]
+fn rfc6675_2_ack_without_new_sack_is_not_a_dupack() {
+    let mut p = Pair::default_pair();
+    let (c, _) = ten_segments(&mut p, 1, &mut |d, _| d == Dir::AtoB);
+    let port = port_of(&p, c);
+    let (first, b_nxt) = p
+        .segs(Dir::AtoB)
+        .iter()
+        .find(|(_, s)| !s.payload.is_empty())
+        .map(|(_, s)| (s.header.seq, s.header.ack))
+        .unwrap();
+    for _ in 0..4 {
+        let mut h = Pair::header(Dir::BtoA, port, b_nxt, first, Flags::ACK);
+        h.window = 0xffff;
+        p.inject(Dir::BtoA, h, &[]);
+    }
+    p.flush();
+    assert_eq!(p.a.stats().fast_recoveries, 0);
+    assert_eq!(p.a.stats().retransmits, 0);
 }

@@ -16,8 +16,11 @@ pub struct Cubic {
     pub(super) cwnd: u32,
     pub(super) ssthresh: u32,
     mss: u32,
-    /// W_max in bytes: the window just before the last reduction.
+    /// W_max in bytes: the window just before the last reduction (lowered by fast
+    /// convergence).
     w_max: u64,
+    /// cwnd_prior in bytes: the window just before the last reduction, as it was.
+    cwnd_prior: u64,
     /// Start of the current congestion-avoidance epoch, with K in ms and the origin.
     epoch: Option<Epoch>,
     /// Reno-friendly window estimate W_est in bytes.
@@ -55,6 +58,7 @@ impl Cubic {
             ssthresh: u32::MAX,
             mss,
             w_max: 0,
+            cwnd_prior: 0,
             epoch: None,
             w_est: 0,
             cubic_acc: 0,
@@ -103,8 +107,10 @@ impl Cubic {
         self.cubic_acc += (target - cwnd) * u64::from(rest);
         let mut grow = self.cubic_acc / cwnd;
         self.cubic_acc %= cwnd;
-        // Section 4.3: W_est grows by α·(acked/cwnd) segments, α = 3(1−β)/(1+β) = 9/17.
-        self.est_acc += 9 * u64::from(rest) * u64::from(self.mss);
+        // Section 4.3: W_est grows by α·(acked/cwnd) segments, α = 3(1−β)/(1+β) = 9/17
+        // while below cwnd_prior; once W_est has reached cwnd_prior, α = 1 (Reno's rate).
+        let alpha_17ths = if self.w_est < self.cwnd_prior { 9 } else { 17 };
+        self.est_acc += alpha_17ths * u64::from(rest) * u64::from(self.mss);
         self.w_est += self.est_acc / (17 * cwnd);
         self.est_acc %= 17 * cwnd;
         if self.w_est > cwnd + grow {
@@ -116,6 +122,7 @@ impl Cubic {
     /// Section 4.6 (β reduction) and 4.7 (fast convergence).
     fn reduce(&mut self) {
         let cwnd = u64::from(self.cwnd);
+        self.cwnd_prior = cwnd;
         self.w_max = if cwnd < self.w_max {
             cwnd * (BETA_DEN + BETA_NUM) / (2 * BETA_DEN)
         } else {
@@ -130,6 +137,18 @@ impl Cubic {
     pub fn on_congestion(&mut self) {
         self.reduce();
         self.cwnd = self.ssthresh;
+    }
+
+    /// Back to the state before a spurious reduction (RFC 9438 section 4.9: restore
+    /// cwnd, ssthresh, W_max and cwnd_prior); a new epoch starts from the restored window.
+    pub fn undo(&mut self, prior: &Cubic) {
+        self.cwnd = self.cwnd.max(prior.cwnd);
+        self.ssthresh = self.ssthresh.max(prior.ssthresh);
+        self.w_max = prior.w_max;
+        self.cwnd_prior = prior.cwnd_prior;
+        self.epoch = None;
+        self.cubic_acc = 0;
+        self.est_acc = 0;
     }
 
     /// Section 4.8: a timeout reduces like a loss and restarts from one segment.
@@ -164,6 +183,19 @@ mod tests {
         assert_eq!(c.w_max, 70_000 * 17 / 20);
     }
 
+    /// RFC 9438 section 4.9: a spurious congestion event is undone, restoring the window,
+    /// ssthresh and W_max from before it.
+    #[test]
+    fn rfc9438_4_9_undo_spurious_reduction() {
+        let mut c = Cubic::new(1000, 100_000);
+        c.on_congestion();
+        let prior = c.clone();
+        c.on_congestion();
+        assert_eq!(c.cwnd, 49_000);
+        c.undo(&prior);
+        assert_eq!((c.cwnd, c.ssthresh, c.w_max), (70_000, 70_000, 100_000));
+    }
+
     /// RFC 9438 sections 4.2 and 5.1: after a reduction the window climbs back to W_max
     /// around time K (concave) and then grows beyond it (convex).
     #[test]
@@ -191,5 +223,48 @@ mod tests {
             "cwnd near W_max at K: {at_k}"
         );
         assert!(c.cwnd > 150_000, "convex growth after K: {}", c.cwnd);
+    }
+
+    /// Runs `rtts` round trips of one window of ACKs each with a short RTT, where CUBIC
+    /// stays in the Reno-friendly region; returns the window after each round.
+    fn reno_friendly_rounds(c: &mut Cubic, rtts: usize) -> alloc::vec::Vec<u32> {
+        let rtt = Duration::from_millis(10);
+        let mut now = Instant::from_millis(0);
+        (0..rtts)
+            .map(|_| {
+                let window = c.cwnd;
+                let mut acked = 0;
+                while acked < window {
+                    c.on_ack(c.mss, now, Some(rtt));
+                    acked += c.mss;
+                }
+                now = now + rtt;
+                c.cwnd
+            })
+            .collect()
+    }
+
+    /// RFC 9438 section 4.3: in the Reno-friendly region W_est grows by
+    /// α = 3(1−β)/(1+β) ≈ 0.53 segments per RTT until it reaches cwnd_prior, then by
+    /// one segment per RTT like Reno.
+    #[test]
+    fn rfc9438_4_3_reno_friendly_alpha() {
+        let mss = 1000;
+        let mut c = Cubic::new(mss, 20_000);
+        c.on_congestion(); // cwnd_prior = 20 segments, cwnd = 14.
+        let w = reno_friendly_rounds(&mut c, 30);
+        let below = w
+            .iter()
+            .position(|&x| x >= 20_000)
+            .expect("reaches cwnd_prior");
+        // 6 segments at 9/17 per RTT: about 11 RTTs.
+        assert!((10..=13).contains(&below), "RTTs to cwnd_prior: {below}");
+        let slow = w[4] - w[2];
+        let fast = w[below + 6] - w[below + 4];
+        assert!(
+            (900..=1200).contains(&slow),
+            "two RTTs at alpha 9/17: {slow}"
+        );
+        assert!((1900..=2100).contains(&fast), "two RTTs at alpha 1: {fast}");
     }
 }

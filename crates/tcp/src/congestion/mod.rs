@@ -73,6 +73,18 @@ impl Congestion {
         }
     }
 
+    /// Undoes a window reduction found to be spurious (RFC 3522 / RFC 3708 detection):
+    /// cwnd and ssthresh go back to at least their values in `prior`, the state saved
+    /// before the reduction (RFC 4015 section 3 restores both; like Linux, a window that
+    /// grew since is kept).
+    pub fn undo(&mut self, prior: &Congestion) {
+        match (self, prior) {
+            (Congestion::NewReno(c), Congestion::NewReno(p)) => c.undo(p),
+            (Congestion::Cubic(c), Congestion::Cubic(p)) => c.undo(p),
+            _ => {}
+        }
+    }
+
     /// Retransmission timeout (RFC 5681 section 3.1, equation 4; cwnd = 1 segment).
     pub fn on_rto(&mut self, flight: u32) {
         match self {

@@ -42,6 +42,13 @@ impl NewReno {
         self.acked_in_ca = 0;
     }
 
+    /// Back to the window and threshold before a spurious reduction.
+    pub fn undo(&mut self, prior: &NewReno) {
+        self.cwnd = self.cwnd.max(prior.cwnd);
+        self.ssthresh = self.ssthresh.max(prior.ssthresh);
+        self.acked_in_ca = 0;
+    }
+
     pub fn on_rto(&mut self, flight: u32) {
         self.ssthresh = (flight / 2).max(2 * self.mss);
         self.cwnd = self.mss;
@@ -66,6 +73,10 @@ mod tests {
             c.on_ack(1000);
         }
         assert_eq!(c.cwnd, 11_000, "one MSS per window of ACKed bytes");
+        let prior = c.clone();
+        c.on_congestion(11_000);
+        c.undo(&prior);
+        assert_eq!((c.cwnd, c.ssthresh), (11_000, 10_000), "undo restores both");
         c.on_rto(3000);
         assert_eq!((c.cwnd, c.ssthresh), (1000, 2000));
     }

@@ -68,6 +68,9 @@ impl Connection {
         let h = &seg.header;
         let ack = h.ack;
         let mut new_sack = false;
+        let sacked_before = self.scoreboard.sacked_bytes();
+        // Without SACK, a duplicate ACK stands for one segment delivered (RFC 6937).
+        let mut dupack_delivered = 0;
         if self.sack_ok {
             for &(l, r) in h.options.sack.as_slice() {
                 if r > self.snd_una && r <= self.snd_nxt && l < r {
@@ -77,6 +80,7 @@ impl Connection {
                 }
             }
         }
+        let old_una = self.snd_una;
         let wnd = u32::from(h.window) << self.snd_wscale;
         let window_changed = wnd != self.snd_wnd;
         let mut fin_acked = false;
@@ -98,6 +102,9 @@ impl Connection {
             self.retries = 0;
             self.rtx_ptr = self.rtx_ptr.max(ack);
             self.scoreboard.prune(ack);
+            // The hole that started the reordering window may be filled; loss detection
+            // below starts a fresh window for any hole still open.
+            self.reo_at = None;
             self.rto_at = if self.snd_una == self.snd_nxt {
                 None
             } else {
@@ -107,6 +114,7 @@ impl Connection {
                 Some((_, recover)) if ack >= recover => {
                     // Full ACK: recovery is over (RFC 6582 3.2 step 3).
                     self.recovery = None;
+                    self.prr = None;
                     self.rtx_end = self.rtx_ptr;
                     self.dupack_credit = 0;
                 }
@@ -133,12 +141,19 @@ impl Connection {
             && !h.flags.contains(Flags::SYN)
             && !h.flags.contains(Flags::FIN)
             && self.snd_nxt != self.snd_una
-            && (!window_changed || new_sack)
+            && if self.sack_ok {
+                // RFC 6675 section 2: with SACK, only an ACK carrying new SACK
+                // information is a duplicate (not, say, one reporting a DSACK).
+                new_sack
+            } else {
+                !window_changed
+            }
         {
             // RFC 5681 section 2 "DUPLICATE ACKNOWLEDGMENT".
             self.dupacks += 1;
             if matches!(self.recovery, Some((RecoveryKind::Fast, _))) && !self.sack_ok {
                 self.dupack_credit += self.send_mss;
+                dupack_delivered = self.send_mss;
             }
         }
 
@@ -157,13 +172,29 @@ impl Connection {
             }
         }
 
-        self.detect_loss(stats);
+        if let Some(prr) = self.prr.as_mut() {
+            // RFC 6937 DeliveredData: change in SND.UNA plus change in SACKed bytes.
+            let delivered = u64::from(self.snd_una.since(old_una))
+                + u64::from(self.scoreboard.sacked_bytes())
+                + u64::from(dupack_delivered);
+            prr.on_ack(delivered.saturating_sub(u64::from(sacked_before)) as u32);
+        }
+        self.check_spurious(h, old_una, stats);
+        self.detect_loss(now, stats);
+        if ack > old_una {
+            self.check_probe(h, stats);
+            self.schedule_pto(now);
+        } else if new_sack {
+            // SACK information means fast recovery, not a probe, handles what is missing.
+            self.pto_at = None;
+        }
         fin_acked
     }
 
-    /// Enters fast recovery on DupThresh duplicate ACKs or when SACK shows a loss, and
-    /// extends the retransmission range as SACK information arrives.
-    fn detect_loss(&mut self, stats: &mut Stats) {
+    /// Enters fast recovery on DupThresh duplicate ACKs or when SACK shows a loss (or
+    /// starts the reordering window when SACK shows less), and extends the retransmission
+    /// range as SACK information arrives.
+    fn detect_loss(&mut self, now: Instant, stats: &mut Stats) {
         if self.snd_nxt == self.snd_una {
             return;
         }
@@ -174,22 +205,16 @@ impl Connection {
             None
         };
         match self.recovery {
-            None if (self.dupacks >= DUP_THRESH || sack_lost.is_some())
-                && self.snd_una > self.last_recover =>
-            {
-                stats.fast_recoveries += 1;
-                let flight = self.snd_nxt.since(self.snd_una);
-                self.cc.on_congestion(flight);
-                self.recovery = Some((RecoveryKind::Fast, self.snd_nxt));
-                self.last_recover = self.snd_nxt;
-                self.rtx_ptr = self.snd_una;
-                self.rtx_end = sack_lost
-                    .unwrap_or(self.snd_una)
-                    .max(self.snd_una + self.send_mss)
-                    .min(self.snd_nxt);
-                self.force_rtx = true;
-                self.dupack_credit = 0;
-                self.rtx_round = self.snd_nxt;
+            None if self.snd_una >= self.last_recover => {
+                let lost = self.dupacks >= DUP_THRESH || sack_lost.is_some();
+                if lost && self.reordering.seen && self.sack_ok {
+                    // A reordering path: give late segments the window first.
+                    self.arm_reorder_timer(now);
+                } else if lost {
+                    self.enter_fast_recovery(sack_lost.unwrap_or(self.snd_una), stats);
+                } else if self.sack_ok {
+                    self.arm_reorder_timer(now);
+                }
             }
             Some((RecoveryKind::Fast, _)) => {
                 if let Some(b) = sack_lost {
@@ -212,6 +237,29 @@ impl Connection {
             }
             _ => {}
         }
+    }
+
+    /// Starts fast recovery (RFC 6675 section 5 step 4, RFC 6582 3.2 step 2): one window
+    /// reduction, and the holes below `lost_until` (at least the first segment) resent
+    /// first.
+    pub(super) fn enter_fast_recovery(&mut self, lost_until: Seq, stats: &mut Stats) {
+        stats.fast_recoveries += 1;
+        self.cancel_probe();
+        self.reo_at = None;
+        self.reordering_on_recovery();
+        self.save_for_undo();
+        let flight = self.snd_nxt.since(self.snd_una);
+        self.cc.on_congestion(flight);
+        self.prr = Some(super::prr::Prr::new(flight));
+        self.recovery = Some((RecoveryKind::Fast, self.snd_nxt));
+        self.last_recover = self.snd_nxt;
+        self.rtx_ptr = self.snd_una;
+        self.rtx_end = lost_until
+            .max(self.snd_una + self.send_mss)
+            .min(self.snd_nxt);
+        self.force_rtx = true;
+        self.dupack_credit = 0;
+        self.rtx_round = self.snd_nxt;
     }
 
     /// Retransmission timeout (RFC 6298 section 5.4-5.7, RFC 5681 section 3.1).
@@ -237,6 +285,10 @@ impl Connection {
                 }
                 stats.timeouts += 1;
                 self.rtt.backoff();
+                self.cancel_probe();
+                self.reo_at = None;
+                self.undo = None;
+                self.prr = None;
                 let flight = self.snd_nxt.since(self.snd_una);
                 self.cc.on_rto(flight);
                 // RFC 2018 section 8: the receiver may have reneged; start from scratch.

@@ -178,6 +178,10 @@ impl Connection {
                     self.syn_pending = true; // Retransmitted SYN: our SYN-ACK was lost.
                 } else {
                     self.ack_now = true;
+                    let len = seg.payload.len() as u32;
+                    if len > 0 && h.seq + len <= self.rcv_nxt {
+                        self.note_duplicate(h.seq, h.seq + len);
+                    }
                 }
                 if self.state == State::TimeWait && h.flags.contains(Flags::FIN) {
                     self.close_at = Some(now + 2 * self.cfg.msl);
@@ -322,6 +326,7 @@ impl Connection {
         }
         if seq < self.rcv_nxt {
             let skip = self.rcv_nxt.since(seq) as usize;
+            self.note_duplicate(seq, seq + (skip.min(data.len()) as u32));
             if skip >= data.len() {
                 self.owe_dup_ack(); // Pure duplicate: the earlier ACK was lost.
                 return;
@@ -365,6 +370,15 @@ impl Connection {
             // RFC 5681 section 4.2: an out-of-order segment triggers an immediate
             // duplicate ACK (carrying SACK blocks when negotiated).
             self.owe_dup_ack();
+        }
+    }
+
+    /// Data in `[left, right)` arrived again: report it in the next ACK's first SACK
+    /// block (DSACK, RFC 2883 section 4.1) so the sender can tell a needless
+    /// retransmission from a repair.
+    fn note_duplicate(&mut self, left: Seq, right: Seq) {
+        if self.sack_ok {
+            self.dsack = Some((left, right));
         }
     }
 

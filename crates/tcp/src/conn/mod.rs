@@ -5,13 +5,19 @@
 //! segments ([`input`](Connection)), asks it for the next segment to send (`output`), fires
 //! its timers (`timers`) and relays the application's `send`/`recv`/`close` calls.
 //! Files: `input.rs` (segment arrival, RFC 9293 3.10.7), `ack.rs` (ACK processing, loss
-//! recovery, RTT), `output.rs` (what to send next, window advertisement), `timers.rs`.
+//! recovery, RTT), `reorder.rs` (RACK's reordering window), `tlp.rs` (tail loss probe),
+//! `undo.rs` (spurious recovery undo), `prr.rs` (sending during fast recovery),
+//! `output.rs` (what to send next, window advertisement), `timers.rs`.
 
 mod ack;
 mod input;
 mod options;
 mod output;
+mod prr;
+mod reorder;
 mod timers;
+mod tlp;
+mod undo;
 
 use crate::buffer::{Assembler, Ring};
 use crate::config::Config;
@@ -102,6 +108,9 @@ pub(crate) struct Connection {
     rcv_mss: u32,
     recvbuf: Ring,
     asm: Assembler,
+    /// A duplicate segment to report in the next ACK's first SACK block (DSACK,
+    /// RFC 2883 section 4).
+    dsack: Option<(Seq, Seq)>,
     /// Sequence number of the peer's FIN once seen (possibly ahead of `rcv_nxt`).
     fin_at: Option<Seq>,
     fin_received: bool,
@@ -118,7 +127,9 @@ pub(crate) struct Connection {
     cc: Congestion,
     dupacks: u32,
     recovery: Option<(RecoveryKind, Seq)>,
-    /// RFC 6582 `recover`: no new fast recovery until the ACK passes it.
+    /// One past RFC 6582's `recover` (the highest sequence number sent when the last
+    /// recovery began): a new fast recovery needs an ACK that covers it (RFC 6582 3.2
+    /// step 2, "covers more than recover").
     last_recover: Seq,
     rtx_ptr: Seq,
     rtx_end: Seq,
@@ -131,6 +142,18 @@ pub(crate) struct Connection {
     dupack_credit: u32,
     scoreboard: Scoreboard,
     retries: u32,
+    /// Proportional rate reduction state while in fast recovery (RFC 6937).
+    prr: Option<prr::Prr>,
+    /// End of the highest range ever retransmitted.
+    rtx_high: Seq,
+    /// Congestion state to restore if the current fast recovery proves spurious.
+    undo: Option<undo::Undo>,
+    /// Whether the path reorders, and how long to wait for late segments.
+    reordering: reorder::Reordering,
+    /// The outstanding tail loss probe (RFC 8985 section 7).
+    tlp: Option<tlp::Probe>,
+    /// The probe is new data: send one segment regardless of the congestion window.
+    tlp_new_data: bool,
 
     // Acknowledgements.
     ack_now: bool,
@@ -147,6 +170,10 @@ pub(crate) struct Connection {
 
     // Timers (absolute deadlines).
     rto_at: Option<Instant>,
+    /// Probe timeout (RFC 8985 section 7.2).
+    pto_at: Option<Instant>,
+    /// End of the reordering window for holes below SACKed data (RFC 8985 section 6.3).
+    reo_at: Option<Instant>,
     delack_at: Option<Instant>,
     persist_at: Option<Instant>,
     persist_backoff: u32,
@@ -202,6 +229,7 @@ impl Connection {
             rcv_mss: DEFAULT_MSS.min(mss),
             recvbuf: Ring::new(cfg.recv_buffer.max(1)),
             asm: Assembler::new(cfg.max_ooo_ranges),
+            dsack: None,
             fin_at: None,
             fin_received: false,
             ts: None,
@@ -220,6 +248,12 @@ impl Connection {
             dupack_credit: 0,
             scoreboard: Scoreboard::new(cfg.max_ooo_ranges),
             retries: 0,
+            prr: None,
+            rtx_high: iss,
+            undo: None,
+            reordering: reorder::Reordering::default(),
+            tlp: None,
+            tlp_new_data: false,
             ack_now: false,
             dup_acks_owed: 0,
             unacked_bytes: 0,
@@ -228,6 +262,8 @@ impl Connection {
             syn_pending: true,
             nodelay: cfg.nodelay,
             rto_at: None,
+            pto_at: None,
+            reo_at: None,
             delack_at: None,
             persist_at: None,
             persist_backoff: 0,
@@ -316,6 +352,8 @@ impl Connection {
             self.error = error;
         }
         self.rto_at = None;
+        self.pto_at = None;
+        self.reo_at = None;
         self.delack_at = None;
         self.persist_at = None;
         self.keepalive_at = None;

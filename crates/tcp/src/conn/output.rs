@@ -9,7 +9,7 @@ use crate::seq::Seq;
 use crate::state::State;
 use crate::stats::Stats;
 use crate::time::Instant;
-use crate::wire::{Flags, Options, SegmentHeader, HEADER_LEN};
+use crate::wire::{Flags, Options, SackBlocks, SegmentHeader, HEADER_LEN};
 
 impl Connection {
     /// Writes the next segment this connection wants to send into `buf` (TCP header and
@@ -117,6 +117,24 @@ impl Connection {
         }
     }
 
+    /// SACK blocks for the next segment: a pending DSACK first (RFC 2883 section 4), then
+    /// the out-of-order ranges, most recent first (RFC 2018 section 4), as many as fit
+    /// beside the timestamp option.
+    fn sack_blocks(&mut self) -> SackBlocks {
+        let max = if self.ts.is_some() { 3 } else { 4 };
+        let mut blocks = SackBlocks::default();
+        if let Some((l, r)) = self.dsack.take() {
+            blocks.push(l, r);
+        }
+        if !self.asm.is_empty() {
+            for &(l, r) in self.asm.sack_blocks(max).as_slice() {
+                blocks.push(l, r);
+            }
+        }
+        blocks.truncate(max);
+        blocks
+    }
+
     /// Builds and writes a segment at `seq` with up to `max_len` bytes of payload from the
     /// send buffer. Returns (segment length, payload bytes).
     fn emit(
@@ -131,8 +149,8 @@ impl Connection {
         if let Some(ts) = self.ts {
             options.timestamp = Some((self.tsval(now), ts.recent));
         }
-        if self.sack_ok && !self.asm.is_empty() {
-            options.sack = self.asm.sack_blocks(if self.ts.is_some() { 3 } else { 4 });
+        if self.sack_ok {
+            options.sack = self.sack_blocks();
         }
         let window = self.advertise_window();
         let mut h = SegmentHeader {
@@ -182,7 +200,7 @@ impl Connection {
         if self.rtx_ptr >= self.rtx_end {
             return None;
         }
-        if !self.force_rtx && self.pipe() + self.send_mss > self.cc.cwnd() {
+        if !self.force_rtx && self.send_allowance() < self.send_mss {
             return None;
         }
         let Some((s, hole_end)) = self
@@ -206,7 +224,10 @@ impl Connection {
             (n, len + u32::from(Self::sent_fin(buf)))
         };
         self.rtx_ptr = s + used;
+        self.rtx_high = self.rtx_high.max(self.rtx_ptr);
+        self.prr_on_send(used);
         self.force_rtx = false;
+        self.note_retransmit_for_undo(now);
         self.timed = None; // Karn's algorithm.
         self.rto_at.get_or_insert(now + self.rtt.rto());
         stats.retransmits += 1;
@@ -238,8 +259,13 @@ impl Connection {
         } else {
             0
         };
-        let cwnd_avail = self.cc.cwnd().saturating_sub(self.pipe());
         let mss = self.send_mss;
+        // A tail loss probe carrying new data ignores the congestion window.
+        let cwnd_avail = if self.tlp_new_data {
+            mss
+        } else {
+            self.send_allowance()
+        };
         let len = unsent.min(mss).min(wnd_avail).min(cwnd_avail);
         let in_flight = self.snd_nxt != self.snd_una;
         let fin_now = fin_queued && len == unsent;
@@ -253,7 +279,7 @@ impl Connection {
             self.arm_persist(now, unsent, wnd_avail, in_flight);
             return None;
         }
-        if len < mss && !fin_now && !override_sws {
+        if len < mss && !fin_now && !override_sws && !self.tlp_new_data {
             // Nagle (RFC 9293 3.7.4) and sender SWS avoidance (RFC 9293 3.8.6.2.1): send
             // a short segment only if it empties the buffer with nothing in flight (or
             // with no-delay), or it is at least half the largest window seen.
@@ -277,6 +303,7 @@ impl Connection {
         let (n, sent) = self.emit(now, buf, seq, len, flags);
         let fin = Self::sent_fin(buf);
         self.snd_nxt += sent + u32::from(fin);
+        self.prr_on_send(sent + u32::from(fin));
         if fin {
             self.fin = Fin::Sent;
         }
@@ -284,6 +311,11 @@ impl Connection {
             self.timed = Some((self.snd_nxt, now));
         }
         self.rto_at.get_or_insert(now + self.rtt.rto());
+        if self.tlp_new_data {
+            self.tlp_sent_new_data();
+        } else {
+            self.schedule_pto(now);
+        }
         self.persist_at = None;
         if sent > 0 && self.sendbuf.free() > 0 && self.fin == Fin::None {
             self.events |= Readiness::WRITABLE;

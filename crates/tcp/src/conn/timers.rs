@@ -1,5 +1,5 @@
 //! The connection's timers: retransmission (RFC 6298), delayed ACK (RFC 9293 3.8.6.3),
-//! persist / zero-window probe (RFC 9293 3.8.6.1), keepalive (RFC 9293 3.8.4), TIME-WAIT
+//! RACK reordering window and tail loss probe (RFC 8985 sections 6.3 and 7), persist / zero-window probe (RFC 9293 3.8.6.1), keepalive (RFC 9293 3.8.4), TIME-WAIT
 //! (2·MSL) and the FIN-WAIT-2 timeout for orphaned connections.
 
 use super::Connection;
@@ -11,16 +11,16 @@ use crate::time::Instant;
 impl Connection {
     /// The earliest pending deadline.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        [
-            self.rto_at,
-            self.delack_at,
-            self.persist_at,
-            self.keepalive_at,
-            self.close_at,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        // Asked after every segment: a branch-free minimum with "never" as u64::MAX.
+        let at = |t: Option<Instant>| t.map_or(u64::MAX, Instant::micros);
+        let m = at(self.rto_at)
+            .min(at(self.pto_at))
+            .min(at(self.reo_at))
+            .min(at(self.delack_at))
+            .min(at(self.persist_at))
+            .min(at(self.keepalive_at))
+            .min(at(self.close_at));
+        (m != u64::MAX).then(|| Instant::from_micros(m))
     }
 
     /// Fires every timer due at `now`.
@@ -34,6 +34,13 @@ impl Connection {
             };
             self.terminate(err);
             return;
+        }
+        if self.reo_at.is_some_and(|t| t <= now) {
+            self.on_reorder_timeout(stats);
+        }
+        // A probe due at the same instant as the RTO goes first (it rearms the RTO).
+        if self.pto_at.is_some_and(|t| t <= now) {
+            self.on_pto(now, stats);
         }
         if self.rto_at.is_some_and(|t| t <= now) {
             self.on_rto(stats);
