@@ -1,6 +1,8 @@
 //! The endpoint: every connection and listener of one host, the keyed 4-tuple table,
 //! timers, and the sans-I/O entry points (`receive`, `poll_transmit`, `handle_timeout`,
-//! `poll_timeout`, `poll_event`) plus the socket-style calls on connection handles.
+//! `poll_timeout`, `poll_event`) plus the socket-style calls on connection handles. A
+//! connection can be handed out (`detach`, see `detached.rs`) to be driven under its
+//! owner's lock; its tuple stays in the table until `forget`.
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
