@@ -117,6 +117,7 @@ impl Connection {
                     self.prr = None;
                     self.rtx_end = self.rtx_ptr;
                     self.dupack_credit = 0;
+                    self.cc.on_recovery_end();
                 }
                 Some((RecoveryKind::Fast, _)) => {
                     // Partial ACK (RFC 6582 3.2 step 5): without SACK, the next hole starts
@@ -172,12 +173,13 @@ impl Connection {
             }
         }
 
+        // RFC 6937 DeliveredData: change in SND.UNA plus change in SACKed bytes.
+        let delivered = (u64::from(self.snd_una.since(old_una))
+            + u64::from(self.scoreboard.sacked_bytes())
+            + u64::from(dupack_delivered))
+        .saturating_sub(u64::from(sacked_before)) as u32;
         if let Some(prr) = self.prr.as_mut() {
-            // RFC 6937 DeliveredData: change in SND.UNA plus change in SACKed bytes.
-            let delivered = u64::from(self.snd_una.since(old_una))
-                + u64::from(self.scoreboard.sacked_bytes())
-                + u64::from(dupack_delivered);
-            prr.on_ack(delivered.saturating_sub(u64::from(sacked_before)) as u32);
+            prr.on_ack(delivered);
         }
         self.check_spurious(h, old_una, stats);
         self.detect_loss(now, stats);
@@ -188,6 +190,7 @@ impl Connection {
             // SACK information means fast recovery, not a probe, handles what is missing.
             self.pto_at = None;
         }
+        self.update_model(now, h, delivered);
         fin_acked
     }
 
@@ -249,8 +252,8 @@ impl Connection {
         self.reordering_on_recovery();
         self.save_for_undo();
         let flight = self.snd_nxt.since(self.snd_una);
-        self.cc.on_congestion(flight);
-        self.prr = Some(super::prr::Prr::new(flight));
+        // A model-based controller sets its own window in recovery.
+        self.prr = (!self.cc.is_model_based()).then(|| super::prr::Prr::new(flight));
         self.recovery = Some((RecoveryKind::Fast, self.snd_nxt));
         self.last_recover = self.snd_nxt;
         self.rtx_ptr = self.snd_una;
@@ -260,6 +263,9 @@ impl Connection {
         self.force_rtx = true;
         self.dupack_credit = 0;
         self.rtx_round = self.snd_nxt;
+        // After the lost range is known, so `pipe` no longer counts it.
+        let pipe = self.pipe();
+        self.cc.on_congestion(flight, pipe);
     }
 
     /// Retransmission timeout (RFC 6298 section 5.4-5.7, RFC 5681 section 3.1).
