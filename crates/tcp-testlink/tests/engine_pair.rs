@@ -31,7 +31,7 @@ fn run(cfg: Config, up: u64, down: u64, faults: Faults, seed: u64) -> Duration {
 /// window has opened (slow start costs a few RTTs).
 #[test]
 fn clean_bulk_transfer_fills_the_link() {
-    for alg in [Algorithm::Cubic, Algorithm::NewReno] {
+    for alg in [Algorithm::Cubic, Algorithm::NewReno, Algorithm::Bbr] {
         let cfg = Config {
             congestion: alg,
             ..Config::default()
@@ -52,7 +52,11 @@ fn bidirectional_with_loss_reorder_duplication() {
         corrupt: 0.002,
         jitter: Duration::from_micros(200),
     };
-    for (seed, alg) in [(2, Algorithm::Cubic), (3, Algorithm::NewReno)] {
+    for (seed, alg) in [
+        (2, Algorithm::Cubic),
+        (3, Algorithm::NewReno),
+        (4, Algorithm::Bbr),
+    ] {
         let cfg = Config {
             congestion: alg,
             ..Config::default()
