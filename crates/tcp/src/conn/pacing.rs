@@ -25,15 +25,16 @@ const MIN_BURST_SEGMENTS: u64 = 2;
 /// ...and at most this many bytes.
 const MAX_BURST_BYTES: u64 = 64 * 1024;
 
-/// When the next paced segment is due.
+/// When the next paced segment is due, in nanoseconds on the caller's clock (finer
+/// than `Instant`, so rounding does not add up over many small intervals).
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Pacer {
-    next: Instant,
+    next_ns: u64,
 }
 
-/// Microseconds `bytes` take at `rate` bytes per second.
-fn micros_at(bytes: u64, rate: u64) -> u64 {
-    (u128::from(bytes) * 1_000_000 / u128::from(rate.max(1))).min(u128::from(u64::MAX)) as u64
+/// Nanoseconds `bytes` take at `rate` bytes per second.
+fn nanos_at(bytes: u64, rate: u64) -> u64 {
+    (u128::from(bytes) * 1_000_000_000 / u128::from(rate.max(1))).min(u128::from(u64::MAX)) as u64
 }
 
 impl Pacer {
@@ -43,16 +44,13 @@ impl Pacer {
         if rate == 0 {
             return None;
         }
-        let burst = (u128::from(rate) * BURST_TIME.as_micros() / 1_000_000) as u64;
+        let burst = (u128::from(rate) * BURST_TIME.as_nanos() / 1_000_000_000) as u64;
         let burst = burst
             .max(MIN_BURST_SEGMENTS * u64::from(mss))
             .min(MAX_BURST_BYTES);
-        let earliest = Instant::from_micros(
-            self.next
-                .micros()
-                .saturating_sub(micros_at(burst, rate)),
-        );
-        (earliest > now).then_some(earliest)
+        let earliest_ns = self.next_ns.saturating_sub(nanos_at(burst, rate));
+        let now_ns = now.micros().saturating_mul(1000);
+        (earliest_ns > now_ns).then(|| Instant::from_micros(earliest_ns.div_ceil(1000)))
     }
 
     /// `bytes` went out at `now`: the next segment is due that much later. Idle time
@@ -61,9 +59,8 @@ impl Pacer {
         if rate == 0 {
             return;
         }
-        self.next = Instant::from_micros(
-            self.next.max(now).micros() + micros_at(u64::from(bytes), rate),
-        );
+        let now_ns = now.micros().saturating_mul(1000);
+        self.next_ns = self.next_ns.max(now_ns).saturating_add(nanos_at(u64::from(bytes), rate));
     }
 }
 
