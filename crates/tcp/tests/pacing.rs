@@ -53,7 +53,10 @@ fn bbr_paces_the_initial_window_and_wakes_for_the_rest() {
     while sent < 100 {
         let due = p.a.poll_timeout().expect("pacing timer armed");
         assert!(due > t, "the next wake-up is later");
-        assert!(due.micros() - now.micros() < 1_000, "at 418 MB/s within 1 ms");
+        assert!(
+            due.micros() - now.micros() < 1_000,
+            "at 418 MB/s within 1 ms"
+        );
         t = due;
         p.a.handle_timeout(t);
         let n = burst(&mut p, t);

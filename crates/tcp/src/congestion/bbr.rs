@@ -320,8 +320,7 @@ impl Bbr {
     /// Takes the RTT sample; enters ProbeRTT when the minimum had expired, and leaves it
     /// after 200 ms and a round at the small window.
     fn update_min_rtt(&mut self, a: &AckInfo) {
-        let expired =
-            self.min_rtt.get().is_some() && self.min_rtt.expired(a.now, MIN_RTT_WINDOW);
+        let expired = self.min_rtt.get().is_some() && self.min_rtt.expired(a.now, MIN_RTT_WINDOW);
         if let Some(rtt) = a.sample.and_then(|s| s.rtt) {
             self.min_rtt.update(rtt, a.now, MIN_RTT_WINDOW);
         }
@@ -379,7 +378,11 @@ impl Bbr {
         let bw = self.max_bw.get();
         if bw == 0 {
             // No sample yet: the initial window over the RTT, at Startup's gain.
-            let rtt = self.min_rtt.get().unwrap_or(DEFAULT_RTT).max(Duration::from_micros(1));
+            let rtt = self
+                .min_rtt
+                .get()
+                .unwrap_or(DEFAULT_RTT)
+                .max(Duration::from_micros(1));
             let rate = u128::from(self.cwnd) * 1_000_000 / rtt.as_micros();
             self.pacing_rate = (rate * u128::from(HIGH_GAIN) / u128::from(UNIT)) as u64;
             return;
@@ -514,7 +517,10 @@ mod tests {
             rate *= 2;
         }
         let plateau = rate;
-        assert!(d.b.pacing_rate() > plateau, "Startup paces above the estimate");
+        assert!(
+            d.b.pacing_rate() > plateau,
+            "Startup paces above the estimate"
+        );
         // The first round at the plateau still doubled the estimate.
         d.round(plateau, 2000 * MSS, RTT);
         d.round(plateau, 2000 * MSS, RTT);

@@ -107,9 +107,17 @@ mod tests {
         f.update(50, 9, 10);
         assert_eq!(f.get(), 100, "round 9 is still within 10 rounds of round 0");
         f.update(30, 10, 10);
-        assert_eq!(f.get(), 80, "round 0 expired; 80 (round 5) is the best left");
+        assert_eq!(
+            f.get(),
+            80,
+            "round 0 expired; 80 (round 5) is the best left"
+        );
         f.update(20, 15, 10);
-        assert_eq!(f.get(), 50, "round 5 expired; 50 (round 9) is the best left");
+        assert_eq!(
+            f.get(),
+            50,
+            "round 5 expired; 50 (round 9) is the best left"
+        );
         f.update(200, 16, 10);
         assert_eq!(f.get(), 200);
         f.update(10, 40, 10);
@@ -132,7 +140,11 @@ mod tests {
         let later = t0 + Duration::from_secs(16) + Duration::from_millis(1);
         assert!(m.expired(later, w));
         m.update(Duration::from_millis(40), later, w);
-        assert_eq!(m.get(), Some(Duration::from_millis(40)), "expired: replaced");
+        assert_eq!(
+            m.get(),
+            Some(Duration::from_millis(40)),
+            "expired: replaced"
+        );
         assert!(!m.expired(later, w));
     }
 }

@@ -60,7 +60,10 @@ impl Pacer {
             return;
         }
         let now_ns = now.micros().saturating_mul(1000);
-        self.next_ns = self.next_ns.max(now_ns).saturating_add(nanos_at(u64::from(bytes), rate));
+        self.next_ns = self
+            .next_ns
+            .max(now_ns)
+            .saturating_add(nanos_at(u64::from(bytes), rate));
     }
 }
 

@@ -272,7 +272,11 @@ mod tests {
         }
         let r = last.unwrap();
         assert_eq!(r.prior_delivered, 0);
-        assert_eq!(r.interval, Duration::from_millis(30), "delivered_at was t=0");
+        assert_eq!(
+            r.interval,
+            Duration::from_millis(30),
+            "delivered_at was t=0"
+        );
         assert_eq!(r.delivery_rate, 10_000 * 1000 / 30);
         assert_eq!(r.rtt, Some(Duration::from_millis(30)));
         assert_eq!(s.delivered(), 10_000);
@@ -292,10 +296,22 @@ mod tests {
     fn sack_and_retransmission() {
         let mut s = RateSampler::new(64 * 1024, 1000, ms(0));
         for i in 0..4u32 {
-            s.on_send(Seq(i * 1000), Seq((i + 1) * 1000), ms(u64::from(i)), i == 0, false);
+            s.on_send(
+                Seq(i * 1000),
+                Seq((i + 1) * 1000),
+                ms(u64::from(i)),
+                i == 0,
+                false,
+            );
         }
-        let r = s.on_ack(Seq(0), NXT, &[(Seq(1000), Seq(3000))], 2000, ms(22)).unwrap();
-        assert_eq!(r.rtt, Some(Duration::from_millis(20)), "newest SACKed: sent at 2 ms");
+        let r = s
+            .on_ack(Seq(0), NXT, &[(Seq(1000), Seq(3000))], 2000, ms(22))
+            .unwrap();
+        assert_eq!(
+            r.rtt,
+            Some(Duration::from_millis(20)),
+            "newest SACKed: sent at 2 ms"
+        );
         s.on_send(Seq(0), Seq(1000), ms(22), false, true);
         let r = s.on_ack(Seq(3000), NXT, &[], 1000, ms(42)).unwrap();
         assert_eq!(r.rtt, None, "only the retransmission was newly delivered");
@@ -313,8 +329,12 @@ mod tests {
         s.on_send(Seq(0), Seq(1000), ms(0), true, false);
         s.on_app_limited(1000);
         s.on_send(Seq(1000), Seq(1100), ms(1), false, false);
-        assert!(s.on_ack(Seq(1000), NXT, &[], 1000, ms(20)).is_some_and(|r| !r.app_limited));
-        assert!(s.on_ack(Seq(1100), NXT, &[], 100, ms(21)).is_some_and(|r| r.app_limited));
+        assert!(s
+            .on_ack(Seq(1000), NXT, &[], 1000, ms(20))
+            .is_some_and(|r| !r.app_limited));
+        assert!(s
+            .on_ack(Seq(1100), NXT, &[], 100, ms(21))
+            .is_some_and(|r| r.app_limited));
         for i in 0..100u32 {
             let a = 1100 + i * 10;
             s.on_send(Seq(a), Seq(a + 10), ms(22), false, false);
