@@ -180,13 +180,12 @@ impl Connection {
             }
         }
 
-        // RFC 6937 DeliveredData: change in SND.UNA plus change in SACKed bytes.
-        let delivered = (u64::from(self.snd_una.since(old_una))
-            + u64::from(self.scoreboard.sacked_bytes())
-            + u64::from(dupack_delivered))
-        .saturating_sub(u64::from(sacked_before)) as u32;
         if let Some(prr) = self.prr.as_mut() {
-            prr.on_ack(delivered);
+            // RFC 6937 DeliveredData: change in SND.UNA plus change in SACKed bytes.
+            let delivered = u64::from(self.snd_una.since(old_una))
+                + u64::from(self.scoreboard.sacked_bytes())
+                + u64::from(dupack_delivered);
+            prr.on_ack(delivered.saturating_sub(u64::from(sacked_before)) as u32);
         }
         self.check_spurious(h, old_una, stats);
         self.detect_loss(now, stats);
@@ -197,7 +196,7 @@ impl Connection {
             // SACK information means fast recovery, not a probe, handles what is missing.
             self.pto_at = None;
         }
-        self.update_model(now, h, delivered);
+        self.update_model(now, h);
         fin_acked
     }
 

@@ -109,9 +109,12 @@ impl RateSampler {
                 if r.start >= end {
                     break;
                 }
+                // A range already SACKed stays counted as delivered (go-back-N after
+                // a timeout resends it).
                 *r = Sent {
                     start: r.start,
                     end: r.end,
+                    sacked: r.sacked,
                     ..note
                 };
             }
@@ -130,25 +133,23 @@ impl RateSampler {
         self.app_limited_until = (self.delivered + u64::from(inflight)).max(1);
     }
 
-    /// Processes an ACK that moved SND.UNA to `snd_una`, carried `sack` blocks (those
-    /// reaching beyond `snd_nxt` are ignored) and delivered `newly_delivered` bytes;
-    /// returns the rate sample, if one of the newly delivered segments has a record.
+    /// Processes an ACK that moved SND.UNA to `snd_una` and carried `sack` blocks (those
+    /// reaching beyond `snd_nxt` are ignored). Returns the bytes it newly delivered (by
+    /// the records: a range counts once, however often it was sent or reported) and the
+    /// rate sample, if any segment was newly delivered.
     pub fn on_ack(
         &mut self,
         snd_una: Seq,
         snd_nxt: Seq,
         sack: &[(Seq, Seq)],
-        newly_delivered: u32,
         now: Instant,
-    ) -> Option<RateSample> {
-        if newly_delivered > 0 {
-            self.delivered += u64::from(newly_delivered);
-            self.delivered_at = now;
-        }
+    ) -> (u32, Option<RateSample>) {
         let mut newest: Option<Sent> = None;
-        let mut take = |r: Sent| {
+        let mut bytes = 0u32;
+        let mut take = |r: &Sent| {
+            bytes += r.end.since(r.start);
             if newest.is_none_or(|n| (r.sent_at, r.end) > (n.sent_at, n.end)) {
-                newest = Some(r);
+                newest = Some(*r);
             }
         };
         while let Some(r) = self.records.front().copied() {
@@ -157,7 +158,7 @@ impl RateSampler {
             }
             self.records.pop_front();
             if !r.sacked {
-                take(r);
+                take(&r);
             }
         }
         for &(l, right) in sack {
@@ -171,26 +172,32 @@ impl RateSampler {
                 }
                 if !r.sacked {
                     r.sacked = true;
-                    take(*r);
+                    take(r);
                 }
             }
+        }
+        if bytes > 0 {
+            self.delivered += u64::from(bytes);
+            self.delivered_at = now;
         }
         if self.app_limited_until != 0 && self.delivered > self.app_limited_until {
             self.app_limited_until = 0;
         }
-        let p = newest?;
+        let Some(p) = newest else {
+            return (bytes, None);
+        };
         self.first_sent_at = p.sent_at;
         let send_elapsed = p.sent_at.saturating_since(p.first_sent_at);
         let ack_elapsed = self.delivered_at.saturating_since(p.delivered_at);
         let interval = send_elapsed.max(ack_elapsed);
-        let bytes = self.delivered - p.delivered;
-        Some(RateSample {
-            delivery_rate: rate(bytes, interval),
+        let sample = RateSample {
+            delivery_rate: rate(self.delivered - p.delivered, interval),
             interval,
             prior_delivered: p.delivered,
             app_limited: p.app_limited,
             rtt: (!p.retransmitted).then(|| now.saturating_since(p.sent_at)),
-        })
+        };
+        (bytes, Some(sample))
     }
 }
 
@@ -217,19 +224,19 @@ impl Connection {
         }
     }
 
-    /// Feeds the congestion controller's model from an ACK that delivered `delivered`
-    /// bytes (model-based controllers only).
-    pub(super) fn update_model(&mut self, now: Instant, h: &SegmentHeader, delivered: u32) {
+    /// Feeds the congestion controller's model from an ACK (model-based controllers
+    /// only).
+    pub(super) fn update_model(&mut self, now: Instant, h: &SegmentHeader) {
         let (una, nxt) = (self.snd_una, self.snd_nxt);
         let Some(r) = self.rate.as_mut() else { return };
-        let sample = r.on_ack(una, nxt, h.options.sack.as_slice(), delivered, now);
-        if delivered == 0 && sample.is_none() {
+        let (acked, sample) = r.on_ack(una, nxt, h.options.sack.as_slice(), now);
+        if acked == 0 {
             return;
         }
         let info = AckInfo {
             now,
             delivered: r.delivered(),
-            acked: delivered,
+            acked,
             inflight: self.pipe(),
             sample,
         };
@@ -268,7 +275,7 @@ mod tests {
         }
         let mut last = None;
         for i in 1..=10u32 {
-            last = s.on_ack(Seq(i * 1000), NXT, &[], 1000, ms(20 + u64::from(i)));
+            last = s.on_ack(Seq(i * 1000), NXT, &[], ms(20 + u64::from(i))).1;
         }
         let r = last.unwrap();
         assert_eq!(r.prior_delivered, 0);
@@ -284,14 +291,15 @@ mod tests {
         // After an idle spell a new flight starts at 31 ms and is ACKed at 51 ms:
         // 1000 bytes over 20 ms, not over the idle time.
         s.on_send(Seq(10_000), Seq(11_000), ms(31), true, false);
-        let r = s.on_ack(Seq(11_000), NXT, &[], 1000, ms(51)).unwrap();
+        let r = s.on_ack(Seq(11_000), NXT, &[], ms(51)).1.unwrap();
         assert_eq!(r.prior_delivered, 10_000);
         assert_eq!(r.interval, Duration::from_millis(20));
         assert_eq!(r.delivery_rate, 1000 * 1000 / 20);
     }
 
     /// A SACKed segment gives a sample at once and is not counted again by the
-    /// cumulative ACK; a retransmitted one gives no RTT (Karn).
+    /// cumulative ACK, even when it was resent (go-back-N after a timeout); a
+    /// retransmitted one gives no RTT (Karn).
     #[test]
     fn sack_and_retransmission() {
         let mut s = RateSampler::new(64 * 1024, 1000, ms(0));
@@ -305,7 +313,8 @@ mod tests {
             );
         }
         let r = s
-            .on_ack(Seq(0), NXT, &[(Seq(1000), Seq(3000))], 2000, ms(22))
+            .on_ack(Seq(0), NXT, &[(Seq(1000), Seq(3000))], ms(22))
+            .1
             .unwrap();
         assert_eq!(
             r.rtt,
@@ -313,10 +322,13 @@ mod tests {
             "newest SACKed: sent at 2 ms"
         );
         s.on_send(Seq(0), Seq(1000), ms(22), false, true);
-        let r = s.on_ack(Seq(3000), NXT, &[], 1000, ms(42)).unwrap();
+        s.on_send(Seq(1000), Seq(2000), ms(22), false, true);
+        let (bytes, r) = s.on_ack(Seq(3000), NXT, &[], ms(42));
+        assert_eq!(bytes, 1000, "the SACKed ranges were counted already");
+        let r = r.unwrap();
         assert_eq!(r.rtt, None, "only the retransmission was newly delivered");
         assert_eq!(r.prior_delivered, 2000);
-        let r = s.on_ack(Seq(4000), NXT, &[], 1000, ms(43)).unwrap();
+        let r = s.on_ack(Seq(4000), NXT, &[], ms(43)).1.unwrap();
         assert_eq!(r.rtt, Some(Duration::from_millis(40)));
         assert_eq!(s.delivered(), 4000);
     }
@@ -329,18 +341,16 @@ mod tests {
         s.on_send(Seq(0), Seq(1000), ms(0), true, false);
         s.on_app_limited(1000);
         s.on_send(Seq(1000), Seq(1100), ms(1), false, false);
-        assert!(s
-            .on_ack(Seq(1000), NXT, &[], 1000, ms(20))
-            .is_some_and(|r| !r.app_limited));
-        assert!(s
-            .on_ack(Seq(1100), NXT, &[], 100, ms(21))
-            .is_some_and(|r| r.app_limited));
+        let (bytes, r) = s.on_ack(Seq(1000), NXT, &[], ms(20));
+        assert!(bytes == 1000 && r.is_some_and(|r| !r.app_limited));
+        let (bytes, r) = s.on_ack(Seq(1100), NXT, &[], ms(21));
+        assert!(bytes == 100 && r.is_some_and(|r| r.app_limited));
         for i in 0..100u32 {
             let a = 1100 + i * 10;
             s.on_send(Seq(a), Seq(a + 10), ms(22), false, false);
         }
         assert_eq!(s.records.len(), s.capacity);
-        assert!(s.on_ack(Seq(2100), NXT, &[], 1000, ms(42)).is_some());
+        assert!(s.on_ack(Seq(2100), NXT, &[], ms(42)).1.is_some());
         assert!(s.records.is_empty());
     }
 }
