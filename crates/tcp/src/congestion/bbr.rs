@@ -82,9 +82,13 @@ const DEFAULT_RTT: Duration = Duration::from_millis(1);
 /// BBR's state (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
+    /// Doubling the sending rate each round until the bandwidth stops growing.
     Startup,
+    /// Emptying the queue Startup built.
     Drain,
+    /// Cruising at the estimated bandwidth, probing above it one phase in eight.
     ProbeBw,
+    /// Holding four segments in flight to measure the propagation delay again.
     ProbeRtt,
 }
 
@@ -107,6 +111,7 @@ pub struct RateSample {
 /// What one ACK told the sender.
 #[derive(Debug, Clone, Copy)]
 pub struct AckInfo {
+    /// When the ACK arrived.
     pub now: Instant,
     /// Bytes delivered in total (cumulatively ACKed or SACKed), after this ACK.
     pub delivered: u64,
@@ -157,6 +162,7 @@ pub struct Bbr {
 }
 
 impl Bbr {
+    /// Startup with an initial window of `cwnd` bytes sent in `mss`-byte segments.
     pub fn new(mss: u32, cwnd: u32) -> Bbr {
         let mut b = Bbr {
             cwnd,

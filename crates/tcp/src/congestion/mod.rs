@@ -21,7 +21,6 @@ use core::time::Duration;
 pub use bbr::{AckInfo, Bbr, Mode as BbrMode, RateSample};
 pub use cubic::Cubic;
 pub use newreno::NewReno;
-pub use windowed::{MaxFilter, MinRtt};
 
 use crate::time::Instant;
 

@@ -59,6 +59,7 @@ pub struct MinRtt {
 }
 
 impl MinRtt {
+    /// No sample yet; the window counts from `now`.
     pub fn new(now: Instant) -> MinRtt {
         MinRtt {
             value: None,
