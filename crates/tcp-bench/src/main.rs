@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use halyard_tcp::congestion::Algorithm;
 use halyard_tcp::{Config, Stats};
 use tcp_testlink::link::{Faults, LinkConfig};
 use tcp_testlink::scenario::{Impl, Scenario};
@@ -73,6 +74,8 @@ fn measure(make: &dyn Fn() -> Impl, bytes: u64, link: LinkConfig, seeds: &[u64])
             sum.reorder_window_recoveries += st.reorder_window_recoveries;
             sum.spurious_recoveries_undone += st.spurious_recoveries_undone;
             sum.tail_loss_probe_recoveries += st.tail_loss_probe_recoveries;
+            sum.rtt_samples += st.rtt_samples;
+            sum.rtt_sample_micros += st.rtt_sample_micros;
         }
         sim_secs += r.data_done.expect("data delivered").as_secs_f64();
     }
@@ -105,16 +108,19 @@ fn main() {
         },
         ..base
     };
-    let halyard = || {
+    let halyard_with = |congestion| {
         Impl::Halyard(
             Config {
                 send_buffer: BUFFER,
                 recv_buffer: BUFFER,
+                congestion,
                 ..Config::default()
             }
             .into(),
         )
     };
+    let halyard = || halyard_with(Algorithm::Cubic);
+    let halyard_bbr = || halyard_with(Algorithm::Bbr);
     let smol = || Impl::Smol(BUFFER);
     let smol_no_cc = || Impl::SmolNoCc(BUFFER);
     let fast = LinkConfig {
@@ -145,33 +151,40 @@ fn main() {
         base.queue_packets,
         BUFFER / 1024
     );
-    println!("| scenario | Halyard (Mbit/s) | smoltcp CUBIC (Mbit/s) | ratio | smoltcp no-CC (Mbit/s) | ratio | Halyard CPU (ms/MB) | smoltcp CPU (ms/MB) |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| scenario | Halyard CUBIC (Mbit/s) | Halyard BBR (Mbit/s) | smoltcp CUBIC (Mbit/s) | CUBIC ratio | BBR ratio | smoltcp no-CC (Mbit/s) | CUBIC ratio | BBR ratio | Halyard CUBIC / BBR CPU (ms/MB) | smoltcp CPU (ms/MB) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut counters = Vec::new();
     for (name, bytes, link, seeds) in rows {
         let h = measure(&halyard, bytes, link, seeds);
+        let b = measure(&halyard_bbr, bytes, link, seeds);
         let s = measure(&smol, bytes, link, seeds);
         let n = measure(&smol_no_cc, bytes, link, seeds);
         println!(
-            "| {name} | {:.1} | {:.1} | {:.2}x | {:.1} | {:.2}x | {:.1} | {:.1} |",
+            "| {name} | {:.1} | {:.1} | {:.1} | {:.2}x | {:.2}x | {:.1} | {:.2}x | {:.2}x | {:.1} / {:.1} | {:.1} |",
             h.goodput_mbit,
+            b.goodput_mbit,
             s.goodput_mbit,
             h.goodput_mbit / s.goodput_mbit,
+            b.goodput_mbit / s.goodput_mbit,
             n.goodput_mbit,
             h.goodput_mbit / n.goodput_mbit,
+            b.goodput_mbit / n.goodput_mbit,
             h.cpu_ms_per_mb,
+            b.cpu_ms_per_mb,
             s.cpu_ms_per_mb
         );
         let mb = (bytes * seeds.len() as u64) as f64 / 1e6;
-        counters.push((name, mb, h.sender.unwrap_or_default(), mathis_mbit(&link)));
+        let mathis = mathis_mbit(&link);
+        counters.push((name, "CUBIC", mb, h.sender.unwrap_or_default(), mathis));
+        counters.push((name, "BBR", mb, b.sender.unwrap_or_default(), mathis));
     }
-    println!("\nHalyard sender, per MB delivered: segments sent, retransmissions, fast recoveries (of which started by RACK's reordering window), recoveries found spurious and undone, retransmissions found lost without a timeout, tail loss probes (and those that repaired a loss), retransmission timeouts; and the Mathis bound MSS/RTT·sqrt(3/2p) for a Reno-like sender on the lossy links.\n");
-    println!("| scenario | segments | retransmits | recoveries (RACK) | undone | lost rtx | TLPs (repairs) | RTOs | Mathis bound (Mbit/s) |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (name, mb, st, mathis) in counters {
+    println!("\nHalyard sender, per MB delivered: segments sent, retransmissions, fast recoveries (of which started by RACK's reordering window), recoveries found spurious and undone, retransmissions found lost without a timeout, tail loss probes (and those that repaired a loss), retransmission timeouts; the mean RTT the sender measured (its excess over the 20 ms path is the queue it keeps at the bottleneck: 1 ms is about 8 full-size packets); and the Mathis bound MSS/RTT·sqrt(3/2p) for a Reno-like sender on the lossy links.\n");
+    println!("| scenario | algorithm | segments | retransmits | recoveries (RACK) | undone | lost rtx | TLPs (repairs) | RTOs | mean RTT (ms) | Mathis bound (Mbit/s) |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (name, alg, mb, st, mathis) in counters {
         let per = |v: u64| v as f64 / mb;
         println!(
-            "| {name} | {:.0} | {:.1} | {:.1} ({:.2}) | {:.2} | {:.2} | {:.2} ({:.2}) | {:.2} | {} |",
+            "| {name} | {alg} | {:.0} | {:.1} | {:.1} ({:.2}) | {:.2} | {:.2} | {:.2} ({:.2}) | {:.2} | {:.1} | {} |",
             per(st.segments_out),
             per(st.retransmits),
             per(st.fast_recoveries),
@@ -181,6 +194,7 @@ fn main() {
             per(st.tail_loss_probes),
             per(st.tail_loss_probe_recoveries),
             per(st.timeouts),
+            st.rtt_sample_micros as f64 / st.rtt_samples.max(1) as f64 / 1e3,
             mathis.map_or("-".into(), |m| format!("{m:.1}"))
         );
     }

@@ -12,6 +12,7 @@ use std::os::fd::AsRawFd;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use halyard_tcp::congestion::Algorithm;
 use halyard_tcp::{Config, ConnId, Endpoint, Error, Instant, State, MAX_HEADER};
 use tcp_testlink::halyard_host::transmit_all;
 use tcp_testlink::host::{Host, HostSpec, Outcome, Role};
@@ -63,6 +64,10 @@ fn write_pattern(s: &mut TcpStream, seed: u64, len: u64) -> Result<(), String> {
 }
 
 fn engine_host(role: Role, port: u16, stream: Stream) -> HalyardHost {
+    engine_host_with(role, port, stream, Config::default())
+}
+
+fn engine_host_with(role: Role, port: u16, stream: Stream, cfg: Config) -> HalyardHost {
     let (local, remote) = match role {
         Role::Server => (
             SocketAddrV4::new(ENGINE_IP, port),
@@ -74,7 +79,7 @@ fn engine_host(role: Role, port: u16, stream: Stream) -> HalyardHost {
         ),
     };
     HalyardHost::new(
-        Config::default(),
+        cfg,
         [port as u8; 16],
         HostSpec {
             role,
@@ -162,6 +167,18 @@ fn linux_sender_against_slow_engine_reader() {
 
 /// The engine connects to Linux and uploads `len` bytes; Linux verifies them.
 fn engine_to_linux(tun: &TunNetns, port: u16, len: u64, impair: Impair, seed: u64) {
+    engine_to_linux_with(tun, port, len, impair, seed, Config::default());
+}
+
+/// `engine_to_linux` with the engine configured by `cfg`.
+fn engine_to_linux_with(
+    tun: &TunNetns,
+    port: u16,
+    len: u64,
+    impair: Impair,
+    seed: u64,
+    cfg: Config,
+) {
     let (tx, rx) = mpsc::channel();
     let peer = tun.spawn_in(move || -> Result<u64, String> {
         let l = TcpListener::bind((LINUX_IP, port)).map_err(|e| format!("bind: {e}"))?;
@@ -170,7 +187,7 @@ fn engine_to_linux(tun: &TunNetns, port: u16, len: u64, impair: Impair, seed: u6
         read_verify(&mut s, seed)
     });
     rx.recv().unwrap();
-    let mut host = engine_host(Role::Client, port, Stream::new(seed, len, 0, 0));
+    let mut host = engine_host_with(Role::Client, port, Stream::new(seed, len, 0, 0), cfg);
     let mut d = Driver::new(tun, impair, seed);
     run_to_finish(&mut d, &mut host);
     assert_eq!(peer.join().unwrap().unwrap(), len);
@@ -199,6 +216,19 @@ fn linux_lossy_1_percent() {
     let tun = netns("l1");
     linux_to_engine(&tun, 5011, 4 << 20, lossy(0.01), 11);
     engine_to_linux(&tun, 5012, 4 << 20, lossy(0.01), 12);
+}
+
+/// BBR as the sender to Linux, paced in real time by the driver's timer: clean and with
+/// 1% loss, the data arrives intact.
+#[test]
+fn linux_receiver_from_bbr_sender() {
+    let tun = netns("bbr");
+    let bbr = || Config {
+        congestion: Algorithm::Bbr,
+        ..Config::default()
+    };
+    engine_to_linux_with(&tun, 5071, 16 << 20, Impair::default(), 71, bbr());
+    engine_to_linux_with(&tun, 5072, 4 << 20, lossy(0.01), 72, bbr());
 }
 
 #[test]

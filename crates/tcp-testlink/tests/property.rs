@@ -10,7 +10,8 @@ use tcp_testlink::rng::Rng;
 use tcp_testlink::scenario::{Impl, Scenario};
 use tcp_testlink::sim::End;
 
-fn random_scenario(seed: u64) -> Scenario {
+/// A random scenario; `force` overrides the congestion controller the seed picked.
+fn random_scenario(seed: u64, force: Option<Algorithm>) -> Scenario {
     let mut r = Rng::new(seed ^ 0x5eed);
     let faults = Faults {
         loss: r.unit() * 0.10,
@@ -20,12 +21,13 @@ fn random_scenario(seed: u64) -> Scenario {
         corrupt: r.unit() * 0.05,
         jitter: Duration::from_micros(r.below(5_000)),
     };
+    let picked = if r.chance(0.5) {
+        Algorithm::Cubic
+    } else {
+        Algorithm::NewReno
+    };
     let cfg = Config {
-        congestion: if r.chance(0.5) {
-            Algorithm::Cubic
-        } else {
-            Algorithm::NewReno
-        },
+        congestion: force.unwrap_or(picked),
         sack: r.chance(0.7),
         timestamps: r.chance(0.7),
         window_scaling: r.chance(0.7),
@@ -63,9 +65,19 @@ fn random_scenario(seed: u64) -> Scenario {
 
 #[test]
 fn seeded_faults_never_corrupt_duplicate_or_truncate() {
+    check_seeded_faults(None);
+}
+
+/// The same fault patterns with BBR (paced, model-based) on the Halyard side.
+#[test]
+fn seeded_faults_never_corrupt_duplicate_or_truncate_bbr() {
+    check_seeded_faults(Some(Algorithm::Bbr));
+}
+
+fn check_seeded_faults(force: Option<Algorithm>) {
     let mut done = 0;
     for seed in 0..48 {
-        let s = random_scenario(seed);
+        let s = random_scenario(seed, force);
         let (r, c, sv) = s.run();
         for h in [&c, &sv] {
             let st = h.stream();

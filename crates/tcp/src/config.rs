@@ -19,7 +19,10 @@ pub struct Config {
     pub timestamps: bool,
     /// Offer SACK (RFC 2018).
     pub sack: bool,
-    /// Congestion control for new connections.
+    /// Congestion control for new connections: CUBIC (the default), NewReno, or BBR
+    /// (model-based and paced: the connection then holds data segments to BBR's pacing
+    /// rate and includes the next send time in its timer deadline; see
+    /// `docs/tcp-bbr.md`).
     pub congestion: Algorithm,
     /// Initial congestion window in segments (RFC 6928: 10).
     pub initial_window_segments: u32,

@@ -76,6 +76,11 @@ pub struct Stats {
     pub tail_loss_probe_recoveries: u64,
     /// Probes that resent a segment the peer already had (reported by DSACK).
     pub tail_loss_probes_redundant: u64,
+    /// RTT samples taken from ACKs that advanced SND.UNA (RFC 6298 / RFC 7323).
+    pub rtt_samples: u64,
+    /// Sum of those samples in microseconds: with `rtt_samples`, the mean RTT, whose
+    /// excess over the path's delay is the queue the sender keeps at the bottleneck.
+    pub rtt_sample_micros: u64,
     /// Connections that reached ESTABLISHED.
     pub established: u64,
     /// Connections reset by the peer.

@@ -3,6 +3,8 @@
 //! with fast retransmit and recovery (RFC 5681 3.2, RFC 6582, RFC 6675), and the
 //! retransmission timeout (RFC 6298 section 5).
 
+use core::time::Duration;
+
 use super::{Connection, Fin, RecoveryKind};
 use crate::error::Error;
 use crate::event::Readiness;
@@ -18,23 +20,25 @@ const DUP_THRESH: u32 = 3;
 const MAX_RTT_SAMPLE_MS: u32 = 60_000;
 
 impl Connection {
-    /// Takes an RTT sample from the echoed timestamp, or from the timed segment.
-    pub(super) fn sample_rtt(&mut self, now: Instant, seg: &Segment<'_>) {
+    /// Takes an RTT sample from the echoed timestamp, or from the timed segment, and
+    /// returns it.
+    pub(super) fn sample_rtt(&mut self, now: Instant, seg: &Segment<'_>) -> Option<Duration> {
         let h = &seg.header;
-        if self.ts.is_some() {
-            if let Some((_, ecr)) = h.options.timestamp {
-                let ms = self.tsval(now).wrapping_sub(ecr);
-                if ecr != 0 && ms <= MAX_RTT_SAMPLE_MS {
-                    self.rtt
-                        .sample(core::time::Duration::from_millis(u64::from(ms)));
-                }
-            }
-        } else if let Some((seq, at)) = self.timed {
-            if h.ack >= seq {
-                self.rtt.sample(now.saturating_since(at));
+        let sample = if self.ts.is_some() {
+            let (_, ecr) = h.options.timestamp?;
+            let ms = self.tsval(now).wrapping_sub(ecr);
+            (ecr != 0 && ms <= MAX_RTT_SAMPLE_MS).then(|| Duration::from_millis(u64::from(ms)))
+        } else {
+            let (seq, at) = self.timed?;
+            (h.ack >= seq).then(|| {
                 self.timed = None;
-            }
+                now.saturating_since(at)
+            })
+        };
+        if let Some(d) = sample {
+            self.rtt.sample(d);
         }
+        sample
     }
 
     /// Bytes believed to be in the network (RFC 6675 "pipe", approximated: everything
@@ -98,7 +102,10 @@ impl Connection {
             fin_acked = self.fin == Fin::Sent && ack == data_end + 1;
             let acked = ack.since(self.snd_una);
             self.snd_una = ack;
-            self.sample_rtt(now, seg);
+            if let Some(d) = self.sample_rtt(now, seg) {
+                stats.rtt_samples += 1;
+                stats.rtt_sample_micros += d.as_micros() as u64;
+            }
             self.retries = 0;
             self.rtx_ptr = self.rtx_ptr.max(ack);
             self.scoreboard.prune(ack);
@@ -117,6 +124,7 @@ impl Connection {
                     self.prr = None;
                     self.rtx_end = self.rtx_ptr;
                     self.dupack_credit = 0;
+                    self.cc.on_recovery_end();
                 }
                 Some((RecoveryKind::Fast, _)) => {
                     // Partial ACK (RFC 6582 3.2 step 5): without SACK, the next hole starts
@@ -188,6 +196,7 @@ impl Connection {
             // SACK information means fast recovery, not a probe, handles what is missing.
             self.pto_at = None;
         }
+        self.update_model(now, h);
         fin_acked
     }
 
@@ -249,8 +258,8 @@ impl Connection {
         self.reordering_on_recovery();
         self.save_for_undo();
         let flight = self.snd_nxt.since(self.snd_una);
-        self.cc.on_congestion(flight);
-        self.prr = Some(super::prr::Prr::new(flight));
+        // A model-based controller sets its own window in recovery.
+        self.prr = (!self.cc.is_model_based()).then(|| super::prr::Prr::new(flight));
         self.recovery = Some((RecoveryKind::Fast, self.snd_nxt));
         self.last_recover = self.snd_nxt;
         self.rtx_ptr = self.snd_una;
@@ -260,6 +269,9 @@ impl Connection {
         self.force_rtx = true;
         self.dupack_credit = 0;
         self.rtx_round = self.snd_nxt;
+        // After the lost range is known, so `pipe` no longer counts it.
+        let pipe = self.pipe();
+        self.cc.on_congestion(flight, pipe);
     }
 
     /// Retransmission timeout (RFC 6298 section 5.4-5.7, RFC 5681 section 3.1).

@@ -7,13 +7,16 @@
 //! Files: `input.rs` (segment arrival, RFC 9293 3.10.7), `ack.rs` (ACK processing, loss
 //! recovery, RTT), `reorder.rs` (RACK's reordering window), `tlp.rs` (tail loss probe),
 //! `undo.rs` (spurious recovery undo), `prr.rs` (sending during fast recovery),
+//! `rate.rs` (delivery-rate samples for BBR), `pacing.rs` (BBR's pacing gate),
 //! `output.rs` (what to send next, window advertisement), `timers.rs`.
 
 mod ack;
 mod input;
 mod options;
 mod output;
+mod pacing;
 mod prr;
+mod rate;
 mod reorder;
 mod timers;
 mod tlp;
@@ -154,6 +157,10 @@ pub(crate) struct Connection {
     tlp: Option<tlp::Probe>,
     /// The probe is new data: send one segment regardless of the congestion window.
     tlp_new_data: bool,
+    /// Delivery-rate samples, kept only for a model-based congestion controller.
+    rate: Option<rate::RateSampler>,
+    /// When the next paced data segment is due (paced controllers only).
+    pacer: pacing::Pacer,
 
     // Acknowledgements.
     ack_now: bool,
@@ -174,6 +181,8 @@ pub(crate) struct Connection {
     pto_at: Option<Instant>,
     /// End of the reordering window for holes below SACKed data (RFC 8985 section 6.3).
     reo_at: Option<Instant>,
+    /// Data is held back by pacing until then.
+    pace_at: Option<Instant>,
     delack_at: Option<Instant>,
     persist_at: Option<Instant>,
     persist_backoff: u32,
@@ -254,6 +263,8 @@ impl Connection {
             reordering: reorder::Reordering::default(),
             tlp: None,
             tlp_new_data: false,
+            rate: None,
+            pacer: pacing::Pacer::default(),
             ack_now: false,
             dup_acks_owed: 0,
             unacked_bytes: 0,
@@ -264,6 +275,7 @@ impl Connection {
             rto_at: None,
             pto_at: None,
             reo_at: None,
+            pace_at: None,
             delack_at: None,
             persist_at: None,
             persist_backoff: 0,
@@ -338,6 +350,10 @@ impl Connection {
             self.send_mss,
             self.cfg.initial_window_segments,
         );
+        self.rate = self
+            .cc
+            .is_model_based()
+            .then(|| rate::RateSampler::new(self.cfg.send_buffer, self.send_mss, now));
     }
 
     /// True once nothing more will happen on this connection.
@@ -354,6 +370,7 @@ impl Connection {
         self.rto_at = None;
         self.pto_at = None;
         self.reo_at = None;
+        self.pace_at = None;
         self.delack_at = None;
         self.persist_at = None;
         self.keepalive_at = None;

@@ -210,6 +210,9 @@ impl Connection {
             self.rtx_ptr = self.rtx_end;
             return None;
         };
+        if self.pacing_holds(now) {
+            return None;
+        }
         let data_end = self.data_end();
         let fin_sent = self.fin == Fin::Sent;
         let (n, used) = if s >= data_end {
@@ -223,6 +226,7 @@ impl Connection {
             let (n, len) = self.emit(now, buf, s, want, flags);
             (n, len + u32::from(Self::sent_fin(buf)))
         };
+        self.note_sent(now, s, s + used, true);
         self.rtx_ptr = s + used;
         self.rtx_high = self.rtx_high.max(self.rtx_ptr);
         self.prr_on_send(used);
@@ -251,6 +255,7 @@ impl Connection {
         let unsent = data_end.since(self.snd_nxt);
         let fin_queued = self.fin == Fin::Queued;
         if unsent == 0 && !fin_queued {
+            self.note_app_limited();
             return None;
         }
         let wnd_edge = self.snd_una + self.snd_wnd;
@@ -291,6 +296,11 @@ impl Connection {
                 return None;
             }
         }
+        if self.pacing_holds(now) {
+            // Sent when the pacing timer fires; the persist timer's turn comes then too.
+            self.probe_now |= override_sws;
+            return None;
+        }
         let mut flags = if len == unsent && len > 0 {
             Flags::PSH
         } else {
@@ -302,6 +312,7 @@ impl Connection {
         let seq = self.snd_nxt;
         let (n, sent) = self.emit(now, buf, seq, len, flags);
         let fin = Self::sent_fin(buf);
+        self.note_sent(now, seq, seq + sent + u32::from(fin), false);
         self.snd_nxt += sent + u32::from(fin);
         self.prr_on_send(sent + u32::from(fin));
         if fin {

@@ -1,5 +1,6 @@
 //! The connection's timers: retransmission (RFC 6298), delayed ACK (RFC 9293 3.8.6.3),
-//! RACK reordering window and tail loss probe (RFC 8985 sections 6.3 and 7), persist / zero-window probe (RFC 9293 3.8.6.1), keepalive (RFC 9293 3.8.4), TIME-WAIT
+//! RACK reordering window and tail loss probe (RFC 8985 sections 6.3 and 7), pacing,
+//! persist / zero-window probe (RFC 9293 3.8.6.1), keepalive (RFC 9293 3.8.4), TIME-WAIT
 //! (2·MSL) and the FIN-WAIT-2 timeout for orphaned connections.
 
 use super::Connection;
@@ -16,6 +17,7 @@ impl Connection {
         let m = at(self.rto_at)
             .min(at(self.pto_at))
             .min(at(self.reo_at))
+            .min(at(self.pace_at))
             .min(at(self.delack_at))
             .min(at(self.persist_at))
             .min(at(self.keepalive_at))
@@ -47,6 +49,10 @@ impl Connection {
             if self.is_closed() {
                 return;
             }
+        }
+        if self.pace_at.is_some_and(|t| t <= now) {
+            // Paced data is due; the endpoint asks for output after every timer.
+            self.pace_at = None;
         }
         if self.delack_at.is_some_and(|t| t <= now) {
             self.delack_at = None;

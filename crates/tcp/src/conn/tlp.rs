@@ -120,7 +120,8 @@ impl Connection {
             stats.tail_loss_probes_redundant += 1;
         } else {
             stats.tail_loss_probe_recoveries += 1;
-            self.cc.on_congestion(p.flight);
+            let pipe = self.pipe();
+            self.cc.on_congestion(p.flight, pipe);
         }
     }
 
