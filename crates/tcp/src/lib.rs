@@ -83,6 +83,7 @@
 //! | RTO per RFC 6298 (RTT estimation, Karn, exponential backoff, retry limit) | `rtt.rs`, `conn/ack.rs` | `rtt::tests::rfc6298_*`, `rfc6298_rto_backoff` |
 //! | Fast retransmit and recovery (RFC 5681, RFC 6582), SACK recovery (RFC 6675) with lost-retransmission detection | `conn/ack.rs`, `conn/output.rs`, `scoreboard.rs` | `rfc5681_3_2_fast_retransmit` (with and without SACK), `rfc6675_holes_and_lost_boundary`, `rfc6675_lost_retransmission_resent_before_rto`, lossy-link and property tests |
 //! | NewReno and CUBIC (RFC 9438, default), selectable | `congestion/` | `rfc5681_3_1_growth_and_reduction`, `rfc9438_4_6_beta_reduction`, `rfc9438_4_2_concave_then_convex`, `engine_pair.rs` (both) |
+//! | BBR (draft-cardwell-iccrg-bbr-congestion-control), selectable, with delivery-rate sampling and pacing | `congestion/bbr.rs`, `conn/rate.rs`, `conn/pacing.rs` | `startup_exits_after_three_flat_rounds_then_drains`, `probe_rtt_after_ten_seconds_without_new_min`, `tests/pacing.rs`, tcp-testlink `bbr_tick.rs`, `engine_pair.rs`, `property.rs` |
 //! | Delayed ACK: every 2nd full segment, at once on gaps, duplicates and useful window updates | `conn/input.rs`, `conn/output.rs` | `rfc5681_4_2_delayed_ack`, `rfc9293_3_8_6_receiver_sws_and_window_update` |
 //! | Nagle with no-delay switch; silly-window avoidance on both sides | `conn/output.rs` | `rfc9293_3_7_4_nagle_and_nodelay`, `rfc9293_3_8_6_receiver_sws_and_window_update` |
 //! | Zero-window probing (persist, backing off); keepalive | `conn/timers.rs` | `zero_window_probe`, `keepalive_detects_dead_peer` |

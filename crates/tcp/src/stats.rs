@@ -167,6 +167,8 @@ impl AddAssign<&Stats> for Stats {
             tail_loss_probes,
             tail_loss_probe_recoveries,
             tail_loss_probes_redundant,
+            rtt_samples,
+            rtt_sample_micros,
             established,
             resets_received,
             resets_sent,

@@ -31,11 +31,17 @@ pub fn stack_overflow() -> Verdict {
         crate::sched::sleep_ns(1_000_000);
     }
     let (mapped, _) = crate::mm::stack::stack_stats();
-    let t = crate::sched::spawn_pinned("stack-overflow", crate::arch::percpu::cpu_index(), || {
+    // The thread waits for the line below, so the report cannot come first.
+    static GO: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    let t = crate::sched::spawn("stack-overflow", || {
+        while !GO.load(core::sync::atomic::Ordering::Acquire) {
+            crate::sched::sleep_ns(1_000_000);
+        }
         recurse(0);
     });
     let reused = crate::mm::stack::stack_stats().0 == mapped;
     crate::println!("stack-overflow: the thread runs on a {} stack", if reused { "reused" } else { "new" });
+    GO.store(true, core::sync::atomic::Ordering::Release);
     crate::sched::join(&t);
     Err(String::from("the recursing thread ended without a fault"))
 }
