@@ -82,6 +82,10 @@
 //! | SACK-permitted and SACK blocks (RFC 2018), bounded out-of-order queue | `buffer/assembler.rs`, `buffer/range_set.rs` | `rfc2018_4_most_recent_block_first`, `rfc2018_sack_blocks_reported`, `bounded_ranges` |
 //! | RTO per RFC 6298 (RTT estimation, Karn, exponential backoff, retry limit) | `rtt.rs`, `conn/ack.rs` | `rtt::tests::rfc6298_*`, `rfc6298_rto_backoff` |
 //! | Fast retransmit and recovery (RFC 5681, RFC 6582), SACK recovery (RFC 6675) with lost-retransmission detection | `conn/ack.rs`, `conn/output.rs`, `scoreboard.rs` | `rfc5681_3_2_fast_retransmit` (with and without SACK), `rfc6675_holes_and_lost_boundary`, `rfc6675_lost_retransmission_resent_before_rto`, lossy-link and property tests |
+//! | RACK reordering window and tail loss probe (RFC 8985 6.2-6.3, 7) | `conn/reorder.rs`, `conn/tlp.rs` | `rfc8985_6_3_reordering_window_marks_hole_lost`, `rfc8985_6_2_reordered_segment_within_window_is_not_lost`, `rfc8985_7_tail_loss_probe_repairs_last_segment`, `rfc8985_7_4_dsack_shows_probe_was_redundant` |
+//! | D-SACK (RFC 2883); undo of spurious recoveries by timestamps or D-SACK (RFC 3522, RFC 3708, RFC 9438 4.9) | `conn/input.rs`, `conn/undo.rs` | `rfc2883_4_1_duplicate_reported_by_dsack`, `rfc3522_eifel_undoes_spurious_recovery`, `rfc3708_dsack_undoes_spurious_recovery`, `genuine_loss_keeps_the_reduction` |
+//! | Proportional rate reduction (RFC 6937) | `conn/prr.rs` | `rfc6937_3_proportional_part`, `rfc6937_3_1_slow_start_reduction_bound` |
+//! | Socket options on live connections and per listener: keepalive, buffer limits (no window shrinking), address-reuse check | `conn/options.rs`, `endpoint.rs` | `tests/socket_options.rs` |
 //! | NewReno and CUBIC (RFC 9438, default), selectable | `congestion/` | `rfc5681_3_1_growth_and_reduction`, `rfc9438_4_6_beta_reduction`, `rfc9438_4_2_concave_then_convex`, `engine_pair.rs` (both) |
 //! | BBR (draft-cardwell-iccrg-bbr-congestion-control), selectable, with delivery-rate sampling and pacing | `congestion/bbr.rs`, `conn/rate.rs`, `conn/pacing.rs` | `startup_exits_after_three_flat_rounds_then_drains`, `probe_rtt_after_ten_seconds_without_new_min`, `tests/pacing.rs`, tcp-testlink `bbr_tick.rs`, `engine_pair.rs`, `property.rs` |
 //! | Delayed ACK: every 2nd full segment, at once on gaps, duplicates and useful window updates | `conn/input.rs`, `conn/output.rs` | `rfc5681_4_2_delayed_ack`, `rfc9293_3_8_6_receiver_sws_and_window_update` |
@@ -97,8 +101,8 @@
 //! | Data intact and in order, or an error, under any seeded fault pattern | whole engine | `tcp-testlink/tests/property.rs` |
 //!
 //! Not implemented: IPv6 (the engine is IPv4-only for now), urgent data (the URG bit and
-//! pointer are ignored), TCP Fast Open, ECN, RACK/TLP, PRR, D-SACK, SYN cookies (a bounded SYN queue is
-//! used instead).
+//! pointer are ignored), TCP Fast Open, ECN, HyStart++, SYN cookies (a bounded SYN queue
+//! is used instead).
 #![no_std]
 
 extern crate alloc;
