@@ -41,10 +41,26 @@ pub fn preempt_disable() {
     update(PreemptCount::preempt_disable);
 }
 
-/// Re-enables preemption. A reschedule requested meanwhile happens at the next
-/// interrupt exit or voluntary switch.
+/// Re-enables preemption; a reschedule the tick requested meanwhile happens now.
 pub fn preempt_enable() {
     update(PreemptCount::preempt_enable);
+    preemption_point();
+}
+
+/// Where preemption (or bottom halves) just came back on: if the count is now zero,
+/// interrupts are on and the tick asked for a switch while the count was raised, switch
+/// now, as an interrupt exit would. Without this a thread that takes a lock in a loop is
+/// only preempted by a tick that happens to land in the few instructions between an
+/// unlock and the next lock, and can starve the threads waiting on its CPU (Linux's
+/// `preempt_enable` makes the same check).
+pub fn preemption_point() {
+    if current().raw() == 0 && crate::arch::cpu::interrupts_enabled() && crate::sched::need_resched() {
+        crate::arch::cpu::disable_interrupts();
+        crate::sched::preempt_if_needed();
+        // SAFETY: interrupts were on when this function disabled them; this restores
+        // the caller's state.
+        unsafe { crate::arch::cpu::enable_interrupts() };
+    }
 }
 
 /// Panics when the caller may not sleep: preemption or bottom halves disabled, in an

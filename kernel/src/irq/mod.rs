@@ -41,4 +41,5 @@ pub fn local_bh_enable() {
     if c.may_run_softirqs() && !c.in_interrupt() && softirq::pending() && crate::arch::cpu::interrupts_enabled() {
         softirq::run_from_bh_enable();
     }
+    count::preemption_point();
 }

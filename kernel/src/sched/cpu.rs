@@ -311,7 +311,8 @@ pub fn tick(now: u64) {
     }
 }
 
-/// Called on interrupt exit when the interrupted context is preemptible.
+/// Called with interrupts off where the current context is preemptible: on interrupt
+/// exit, and at a preemption point (preemption or bottom halves just re-enabled).
 pub fn preempt_if_needed() {
     if this().need_resched.load(Ordering::Relaxed) && this().current_is_set() {
         schedule_inner(true);
@@ -320,7 +321,7 @@ pub fn preempt_if_needed() {
 
 impl CpuSched {
     fn current_is_set(&self) -> bool {
-        // SAFETY: this CPU's slot, interrupts off (interrupt exit).
+        // SAFETY: this CPU's slot, interrupts off (interrupt exit or preemption point).
         unsafe { (*self.current.get()).is_some() }
     }
 }
