@@ -5,6 +5,11 @@
 //! - [`wait`]: wait queues (prepare-to-wait / check / schedule).
 //! - [`sleep`]: deadlines, expired by the TIMER softirq.
 //!
+//! Preemption: the tick ends a thread's slice when others wait (`need_resched`); the
+//! switch happens on interrupt exit if the interrupted code is preemptible, else at the
+//! next preemption point, where preemption or bottom halves come back on
+//! (`irq::count::preemption_point`).
+//!
 //! Each CPU's boot context becomes its idle thread; the boot CPU spawns the monitor and
 //! the kernel services as threads and then idles too.
 mod cpu;
