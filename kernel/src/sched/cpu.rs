@@ -35,6 +35,9 @@ use crate::time;
 
 /// Timer ticks a thread runs before it is preempted (when others are waiting).
 const SLICE_TICKS: u32 = 10;
+/// Ticks a requested switch may stay pending (the thread kept preemption or bottom
+/// halves off at every tick) before preemption points take it too.
+const OVERDUE_TICKS: u32 = 10;
 
 pub(super) struct CpuSched {
     pub(super) run_queue: IrqLock<VecDeque<Arc<Thread>>>,
@@ -45,6 +48,8 @@ pub(super) struct CpuSched {
     prev: UnsafeCell<Option<Arc<Thread>>>,
     pub(super) idle_thread: Once<Arc<Thread>>,
     need_resched: AtomicBool,
+    /// Ticks since `need_resched` was set without a switch.
+    resched_waited: AtomicU32,
     slice_left: AtomicU32,
     idle: AtomicBool,
     switched_in_ns: AtomicU64,
@@ -66,6 +71,7 @@ static CPUS: [CpuSched; percpu::MAX_CPUS] = [const {
         prev: UnsafeCell::new(None),
         idle_thread: Once::new(),
         need_resched: AtomicBool::new(false),
+        resched_waited: AtomicU32::new(0),
         slice_left: AtomicU32::new(SLICE_TICKS),
         idle: AtomicBool::new(false),
         switched_in_ns: AtomicU64::new(0),
@@ -111,6 +117,13 @@ pub fn current() -> Arc<Thread> {
 /// True when this CPU should switch threads at the next opportunity.
 pub fn need_resched() -> bool {
     this().need_resched.load(Ordering::Relaxed)
+}
+
+/// True when a requested switch has been pending for [`OVERDUE_TICKS`] ticks: the
+/// running thread is starving the ones waiting on this CPU.
+pub fn resched_overdue() -> bool {
+    let me = this();
+    me.need_resched.load(Ordering::Relaxed) && me.resched_waited.load(Ordering::Relaxed) >= OVERDUE_TICKS
 }
 
 /// Queues a Ready thread on CPU `index`'s run queue (once) and kicks that CPU if idle.
@@ -207,6 +220,7 @@ fn schedule_inner(preempted: bool) {
     let index = percpu::cpu_index() as usize;
     let me = &CPUS[index];
     me.need_resched.store(false, Ordering::Relaxed);
+    me.resched_waited.store(0, Ordering::Relaxed);
     drain_wakes(me, index);
     // SAFETY: this CPU's slot, interrupts off.
     let prev = unsafe { (*me.current.get()).clone() }.expect("scheduler not initialised on this CPU");
@@ -305,6 +319,9 @@ pub fn tick(now: u64) {
             me.need_resched.store(true, Ordering::Relaxed);
         }
         return;
+    }
+    if me.need_resched.load(Ordering::Relaxed) && waiting {
+        me.resched_waited.fetch_add(1, Ordering::Relaxed);
     }
     if me.slice_left.fetch_sub(1, Ordering::Relaxed) <= 1 && waiting {
         me.need_resched.store(true, Ordering::Relaxed);

@@ -6,9 +6,10 @@
 //! - [`sleep`]: deadlines, expired by the TIMER softirq.
 //!
 //! Preemption: the tick ends a thread's slice when others wait (`need_resched`); the
-//! switch happens on interrupt exit if the interrupted code is preemptible, else at the
-//! next preemption point, where preemption or bottom halves come back on
-//! (`irq::count::preemption_point`).
+//! switch happens on interrupt exit if the interrupted code is preemptible, or when the
+//! thread blocks. If it stays pending for ten ticks (the thread had preemption or bottom
+//! halves off at every tick, e.g. taking a lock in a loop), the next point where they
+//! come back on switches too (`irq::count::preemption_point`).
 //!
 //! Each CPU's boot context becomes its idle thread; the boot CPU spawns the monitor and
 //! the kernel services as threads and then idles too.
@@ -26,7 +27,7 @@ use core::sync::atomic::Ordering;
 
 use preempt::Softirq;
 
-pub use cpu::{current, need_resched, preempt_if_needed, schedule, wake, WAKES_ALREADY_RUNNABLE, WAKES_DELIVERED, WAKES_REQUESTED};
+pub use cpu::{current, need_resched, preempt_if_needed, resched_overdue, schedule, wake, WAKES_ALREADY_RUNNABLE, WAKES_DELIVERED, WAKES_REQUESTED};
 pub use thread::{State, Thread};
 pub use wait::WaitQueue;
 
