@@ -19,23 +19,14 @@ pub fn write_counters(out: &mut dyn Write) {
     for (name, value) in crate::drivers::virtio_net::counter_snapshot() {
         line(name, value);
     }
-    let Some((endpoint, socks, connections)) = super::with_net(|_, stack| {
+    let Some(((s, connections, sockets), ())) = tcp_totals(|stack| {
         line("NET_TX_REFUSED", stack.tx_refused);
         for (name, value) in stack.iface.counters().iter() {
             line(name, value);
         }
-        let (socks, mut total) = stack.tcp.snapshot();
-        total += stack.tcp.endpoint.stats();
-        (total, socks, stack.tcp.endpoint.connection_count())
     }) else {
         return;
     };
-    // Host totals: the endpoint's, the closed sockets' and each live socket's (under its
-    // own lock, after the stack's was released).
-    let mut s = endpoint;
-    for sock in &socks {
-        sock.add_stats(&mut s);
-    }
     for (name, value) in [
         ("TCP_SEGMENTS_IN", s.segments_in),
         ("TCP_SEGMENTS_OUT", s.segments_out),
@@ -54,12 +45,29 @@ pub fn write_counters(out: &mut dyn Write) {
         ("TCP_DROP_OUT_OF_WINDOW", s.drop_out_of_window),
         ("TCP_DROPPED_TOTAL", s.total_dropped()),
         ("TCP_CONNECTIONS", connections as u64),
-        ("TCP_SOCKETS", socks.len() as u64),
+        ("TCP_SOCKETS", sockets as u64),
         ("TCP_BACKLOGGED", super::sock::BACKLOGGED.load(Ordering::Relaxed)),
         ("TCP_BACKLOG_DROPS", super::sock::BACKLOG_DROPS.load(Ordering::Relaxed)),
     ] {
         line(name, value);
     }
+}
+
+/// Host-wide TCP counters, connections in the engine and sockets: the endpoint's, the
+/// closed sockets' and each live socket's counters (each under its own lock, after the
+/// stack's was released). `with_stack` runs first, under the same stack lock. Process
+/// context; `None` without a network.
+pub(super) fn tcp_totals<R>(with_stack: impl FnOnce(&mut super::NetStack) -> R) -> Option<((halyard_tcp::Stats, usize, usize), R)> {
+    let (mut total, socks, connections, r) = super::with_net(|_, stack| {
+        let r = with_stack(stack);
+        let (socks, mut total) = stack.tcp.snapshot();
+        total += stack.tcp.endpoint.stats();
+        (total, socks, stack.tcp.endpoint.connection_count(), r)
+    })?;
+    for sock in &socks {
+        sock.add_stats(&mut total);
+    }
+    Some(((total, connections, socks.len()), r))
 }
 
 /// `counters`: [`write_counters`] on the console.

@@ -50,10 +50,9 @@ fn read_exact(s: &TcpStream, want: usize) -> core::result::Result<alloc::vec::Ve
     Ok(got)
 }
 
-fn tcp_counter(name: &str) -> u64 {
-    let mut text = String::new();
-    super::write_counters(&mut text);
-    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix('=')?.parse().ok()).unwrap_or(0)
+/// Host-wide TCP counters now (zero without a network).
+fn tcp_stats() -> halyard_tcp::Stats {
+    super::show::tcp_totals(|_| ()).map(|((s, _, _), ())| s).unwrap_or_default()
 }
 
 /// Non-blocking connect: returns at once, polls writable when established.
@@ -113,34 +112,34 @@ fn recv_buffer(s: &TcpStream) -> Check {
 }
 
 fn keepalive(s: &TcpStream) -> Check {
-    let before = tcp_counter("TCP_KEEPALIVE_PROBES");
+    let before = tcp_stats().keepalive_probes;
     // A Linux peer answers probes (segments below its window) at most every 500 ms
     // (net.ipv4.tcp_invalid_ratelimit): probe no faster than that.
     let k = Keepalive { idle: Duration::from_millis(600), interval: Duration::from_millis(600), probes: 3 };
     s.set_keepalive(Some(k)).map_err(|e| format!("set: {e}"))?;
     crate::sched::sleep_ns(1_500 * MS);
     s.set_keepalive(None).map_err(|e| format!("unset: {e}"))?;
-    let probes = tcp_counter("TCP_KEEPALIVE_PROBES") - before;
+    let probes = tcp_stats().keepalive_probes - before;
     let info = s.info().map_err(|e| format!("{e}"))?;
     ensure(probes >= 2 && info.state == State::Established, || format!("{probes} probes, state {:?}", info.state))
 }
 
 fn linger_graceful(s: TcpStream) -> Check {
-    let resets = tcp_counter("TCP_RESETS_SENT");
+    let resets = tcp_stats().resets_sent;
     s.set_linger(Some(2_000 * MS));
     let t0 = time::now_ns();
     drop(s);
     let took = time::now_ns() - t0;
-    let sent = tcp_counter("TCP_RESETS_SENT") - resets;
+    let sent = tcp_stats().resets_sent - resets;
     ensure(took < 2_000 * MS && sent == 0, || format!("close took {} ms, {sent} resets sent", took / MS))
 }
 
 fn linger_reset(remote: SocketAddrV4) -> Check {
     let s = TcpStream::connect(remote, STEP_NS).map_err(|e| format!("connect: {e}"))?;
-    let resets = tcp_counter("TCP_RESETS_SENT");
+    let resets = tcp_stats().resets_sent;
     s.set_linger(Some(0));
     drop(s);
-    let sent = tcp_counter("TCP_RESETS_SENT") - resets;
+    let sent = tcp_stats().resets_sent - resets;
     ensure(sent == 1, || format!("{sent} resets sent, not 1"))
 }
 

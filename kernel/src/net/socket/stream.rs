@@ -57,8 +57,7 @@ impl TcpStream {
     /// Connects to `remote` with `options`, waiting at most `timeout_ns`.
     pub fn connect_with(remote: SocketAddrV4, options: &SocketOptions, timeout_ns: u64) -> Result<TcpStream> {
         let stream = Self::connect_nonblocking(remote, options)?;
-        let waiter = Waiter { queue: &stream.sock.queue, nonblocking: false, deadline: Some(time::now_ns() + timeout_ns) };
-        waiter.run(|| Ok(stream.on(|s| connected(s.conn.info()))))?;
+        stream.waiter_until(Some(time::now_ns() + timeout_ns)).run(|| Ok(stream.on(|s| connected(s.conn.info()))))?;
         Ok(stream)
     }
 
@@ -75,8 +74,9 @@ impl TcpStream {
         Ok(TcpStream::adopt(sock))
     }
 
-    fn waiter(&self, timeout: &Timeout) -> Waiter<'_> {
-        Waiter { queue: &self.sock.queue, nonblocking: self.nonblocking.load(Ordering::Relaxed), deadline: timeout.deadline() }
+    /// How a call on this stream waits, until `deadline` (monotonic ns).
+    fn waiter_until(&self, deadline: Option<u64>) -> Waiter<'_> {
+        Waiter { queue: &self.sock.queue, nonblocking: self.nonblocking.load(Ordering::Relaxed), deadline }
     }
 
     /// Runs `f` on the connection with its socket locked.
@@ -87,13 +87,12 @@ impl TcpStream {
     /// Reads into `buf`; `Ok(0)` is end of stream. Waits for data (unless non-blocking)
     /// up to the read timeout.
     pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
-        self.waiter(&self.read_timeout).run(|| Ok(self.on(|s| s.conn.recv(buf))))
+        self.read_until(buf, self.read_timeout.deadline())
     }
 
     /// Reads into `buf`, waiting for data until `deadline_ns` (monotonic clock).
     pub fn read_until(&self, buf: &mut [u8], deadline_ns: Option<u64>) -> Result<usize> {
-        let waiter = Waiter { queue: &self.sock.queue, nonblocking: self.nonblocking.load(Ordering::Relaxed), deadline: deadline_ns };
-        waiter.run(|| Ok(self.on(|s| s.conn.recv(buf))))
+        self.waiter_until(deadline_ns).run(|| Ok(self.on(|s| s.conn.recv(buf))))
     }
 
     /// Queues as much of `data` as the send buffer takes (at least one byte: waits for
@@ -102,7 +101,7 @@ impl TcpStream {
         if data.is_empty() {
             return Ok(0);
         }
-        self.waiter(&self.write_timeout).run(|| {
+        self.waiter_until(self.write_timeout.deadline()).run(|| {
             Ok(self.on(|s| match s.conn.send(data) {
                 Ok(0) => Err(TcpError::WouldBlock),
                 other => other,
