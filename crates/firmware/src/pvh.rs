@@ -120,19 +120,13 @@ impl StartInfo {
     /// Iterates over the memory map (empty when absent). Each entry is read on demand;
     /// an unreadable entry yields an error.
     pub fn memory_map<'m, M: PhysRead + ?Sized>(&self, mem: &'m M) -> MemoryMapIter<'m, M> {
-        let count = if self.memmap_paddr == 0 {
-            0
-        } else {
-            self.memmap_entries
-        };
-        EntryIter {
+        EntryIter::new(
             mem,
-            base: self.memmap_paddr,
-            next: 0,
-            count,
-            entry_size: MEMMAP_ENTRY_SIZE,
-            decode: decode_memmap_entry,
-        }
+            self.memmap_paddr,
+            self.memmap_entries,
+            MEMMAP_ENTRY_SIZE,
+            decode_memmap_entry,
+        )
     }
 
     /// Copies the memory map into `out`, returning how many entries were written, or the
@@ -152,19 +146,13 @@ impl StartInfo {
 
     /// Iterates over the boot modules (empty when absent).
     pub fn modules<'m, M: PhysRead + ?Sized>(&self, mem: &'m M) -> ModuleIter<'m, M> {
-        let count = if self.modlist_paddr == 0 {
-            0
-        } else {
-            self.nr_modules
-        };
-        EntryIter {
+        EntryIter::new(
             mem,
-            base: self.modlist_paddr,
-            next: 0,
-            count,
-            entry_size: MODLIST_ENTRY_SIZE,
-            decode: decode_module,
-        }
+            self.modlist_paddr,
+            self.nr_modules,
+            MODLIST_ENTRY_SIZE,
+            decode_module,
+        )
     }
 
     /// Reads the kernel command line into `buf` and returns it; an absent command line
@@ -212,6 +200,22 @@ pub struct EntryIter<'m, M: ?Sized, T> {
     count: u32,
     entry_size: usize,
     decode: fn(&[u8]) -> T,
+}
+
+impl<'m, M: ?Sized, T> EntryIter<'m, M, T> {
+    /// `count` entries of `entry_size` bytes at physical address `base`; none when the
+    /// address is 0 (the table is absent, whatever the count says).
+    fn new(mem: &'m M, base: u64, count: u32, entry_size: usize, decode: fn(&[u8]) -> T) -> Self {
+        let count = if base == 0 { 0 } else { count };
+        EntryIter {
+            mem,
+            base,
+            next: 0,
+            count,
+            entry_size,
+            decode,
+        }
+    }
 }
 
 /// Iterator over the PVH memory map; see [`StartInfo::memory_map`].
