@@ -15,6 +15,8 @@ use super::socket::{poll, Interest, PollEntry, Pollable, SocketError, SocketOpti
 use crate::{println, time};
 
 const MS: u64 = 1_000_000;
+/// SO_LINGER of the graceful-close check.
+const LINGER_NS: u64 = 10_000 * MS;
 /// Longest wait of any one step on a working network.
 const STEP_NS: u64 = 5_000 * MS;
 
@@ -126,12 +128,13 @@ fn keepalive(s: &TcpStream) -> Check {
 
 fn linger_graceful(s: TcpStream) -> Check {
     let resets = tcp_stats().resets_sent;
-    s.set_linger(Some(2_000 * MS));
+    // Generous: a graceful close takes a round trip; only the deadline aborts.
+    s.set_linger(Some(LINGER_NS));
     let t0 = time::now_ns();
     drop(s);
     let took = time::now_ns() - t0;
     let sent = tcp_stats().resets_sent - resets;
-    ensure(took < 2_000 * MS && sent == 0, || format!("close took {} ms, {sent} resets sent", took / MS))
+    ensure(took < LINGER_NS && sent == 0, || format!("close took {} ms, {sent} resets sent", took / MS))
 }
 
 fn linger_reset(remote: SocketAddrV4) -> Check {
