@@ -21,7 +21,10 @@ pub struct DirectMap;
 impl PhysRead for DirectMap {
     fn read(&self, paddr: u64, buf: &mut [u8]) -> Result<(), FwError> {
         let len = buf.len() as u64;
-        let out_of_range = FwError::OutOfRange { paddr, len: buf.len() };
+        let out_of_range = FwError::OutOfRange {
+            paddr,
+            len: buf.len(),
+        };
         let end = paddr.checked_add(len).ok_or(out_of_range)?;
         if !mm::is_kernel_readable(mm::phys_to_virt(paddr), end - paddr) {
             if !mm::address_space::is_live() || end > MAX_FIRMWARE_ADDRESS {
@@ -30,7 +33,8 @@ impl PhysRead for DirectMap {
             mm::address_space::map_firmware(paddr, end - paddr);
         }
         // SAFETY: the range was just checked to be mapped in the direct map.
-        let src = unsafe { core::slice::from_raw_parts(mm::phys_to_virt(paddr) as *const u8, buf.len()) };
+        let src =
+            unsafe { core::slice::from_raw_parts(mm::phys_to_virt(paddr) as *const u8, buf.len()) };
         buf.copy_from_slice(src);
         Ok(())
     }
@@ -53,7 +57,11 @@ impl BootInfo {
     pub fn read(paddr: u64) -> BootInfo {
         let start = StartInfo::read(&DirectMap, paddr)
             .unwrap_or_else(|e| panic!("PVH start info at {paddr:#x} unreadable: {e:?}"));
-        let mut regions = [MemoryRegion { start: 0, len: 0, kind: firmware::memmap::RegionKind::Reserved }; MAX_REGIONS];
+        let mut regions = [MemoryRegion {
+            start: 0,
+            len: 0,
+            kind: firmware::memmap::RegionKind::Reserved,
+        }; MAX_REGIONS];
         let region_count = start
             .memory_map_into(&DirectMap, &mut regions)
             .unwrap_or_else(|e| panic!("PVH memory map unreadable: {e:?}"));
@@ -65,7 +73,14 @@ impl BootInfo {
                 0
             }
         };
-        BootInfo { start_paddr: paddr, start, regions, region_count, cmdline, cmdline_len }
+        BootInfo {
+            start_paddr: paddr,
+            start,
+            regions,
+            region_count,
+            cmdline,
+            cmdline_len,
+        }
     }
 
     /// The memory map as the hypervisor gave it.

@@ -24,7 +24,9 @@ pub struct Config {
     pub watchdog: bool,
 }
 
-const KNOWN_KEYS: &[&str] = &["log", "panic", "test", "lockdep", "ip", "gw", "dns", "net", "watchdog"];
+const KNOWN_KEYS: &[&str] = &[
+    "log", "panic", "test", "lockdep", "ip", "gw", "dns", "net", "watchdog",
+];
 
 /// Applies the command line: sets the log level and panic behaviour, returns the rest.
 pub fn apply(text: &'static str) -> Config {
@@ -32,7 +34,13 @@ pub fn apply(text: &'static str) -> Config {
         Ok(c) => c,
         Err(e) => {
             crate::warn!("kernel command line {text:?} is malformed ({e:?}); using defaults");
-            return Config { test: None, lockdep: true, net_words: [None; 3], net: true, watchdog: true };
+            return Config {
+                test: None,
+                lockdep: true,
+                net_words: [None; 3],
+                net: true,
+                watchdog: true,
+            };
         }
     };
     if let Some(level) = cmdline.get("log") {
@@ -62,14 +70,22 @@ pub fn apply(text: &'static str) -> Config {
     let net = cmdline.get("net") != Some("off");
     let watchdog = cmdline.get("watchdog") != Some("off");
     let net_words = [cmdline.get("ip"), cmdline.get("gw"), cmdline.get("dns")];
-    Config { test: cmdline.get("test"), lockdep, net_words, net, watchdog }
+    Config {
+        test: cmdline.get("test"),
+        lockdep,
+        net_words,
+        net,
+        watchdog,
+    }
 }
 
 impl Config {
     /// `ip=A/N [gw=G] [dns=D,...]` as an interface configuration, if `ip=` was given.
     /// Needs the heap.
     pub fn static_ip(&self) -> Option<IfaceConfig> {
-        let [Some(ip), gw, dns] = self.net_words else { return None };
+        let [Some(ip), gw, dns] = self.net_words else {
+            return None;
+        };
         let mut text = alloc::format!("ip={ip}");
         for (key, value) in [("gw", gw), ("dns", dns)] {
             if let Some(v) = value {
@@ -77,7 +93,9 @@ impl Config {
             }
         }
         IfaceConfig::parse(&text)
-            .inspect_err(|e| crate::warn!("{text}: not a valid network configuration ({e:?}); using DHCP"))
+            .inspect_err(|e| {
+                crate::warn!("{text}: not a valid network configuration ({e:?}); using DHCP")
+            })
             .ok()
     }
 }

@@ -36,7 +36,9 @@ use crate::platform::Platform;
 
 /// Prints the marker of boot stage `name`.
 fn stage_done(name: &str) {
-    let stage = boot_stages::index_of(name).map(|i| &STAGES[i]).expect("stage is listed in boot-stages");
+    let stage = boot_stages::index_of(name)
+        .map(|i| &STAGES[i])
+        .expect("stage is listed in boot-stages");
     println!("{}", boot_stages::marker(stage));
 }
 
@@ -59,11 +61,19 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     sync::set_lockdep_enabled(config.lockdep);
     let symbols = debug::ksyms::load();
     let frames = mm::frame_stats();
-    info!("memory: {} MiB free; {} kernel symbols", frames.free * mm::PAGE_SIZE >> 20, symbols);
+    info!(
+        "memory: {} MiB free; {} kernel symbols",
+        frames.free * mm::PAGE_SIZE >> 20,
+        symbols
+    );
     stage_done("memory");
 
     let platform = Platform::discover(boot);
-    info!("ACPI: {} CPUs, IOAPIC at {:#x}", platform.cpu_apic_ids.len(), platform.ioapic.address);
+    info!(
+        "ACPI: {} CPUs, IOAPIC at {:#x}",
+        platform.cpu_apic_ids.len(),
+        platform.ioapic.address
+    );
     stage_done("acpi");
 
     arch::init_interrupts(&platform);
@@ -75,12 +85,22 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     time::start_tick(1000);
     // SAFETY: IDT, LAPIC and IOAPIC are set up and this thread holds no locks.
     unsafe { arch::cpu::enable_interrupts() };
-    arch::percpu::current().online.store(true, core::sync::atomic::Ordering::Release);
-    info!("TSC {} MHz, LAPIC timer {} MHz", tsc_hz / 1_000_000, lapic_hz / 1_000_000);
+    arch::percpu::current()
+        .online
+        .store(true, core::sync::atomic::Ordering::Release);
+    info!(
+        "TSC {} MHz, LAPIC timer {} MHz",
+        tsc_hz / 1_000_000,
+        lapic_hz / 1_000_000
+    );
     stage_done("timer");
 
     let started = arch::smp::start_aps(&platform.cpu_apic_ids);
-    info!("{} of {} CPUs online", started + 1, platform.cpu_apic_ids.len());
+    info!(
+        "{} of {} CPUs online",
+        started + 1,
+        platform.cpu_apic_ids.len()
+    );
     for cpu in arch::percpu::all() {
         irq::softirq::start_ksoftirqd(cpu.index);
     }

@@ -22,23 +22,91 @@ struct Command {
 }
 
 const COMMANDS: &[Command] = &[
-    Command { name: "help", help: "list commands", run: help },
-    Command { name: "uptime", help: "time since boot", run: uptime },
-    Command { name: "mem", help: "physical memory and heap usage", run: mem },
-    Command { name: "cpus", help: "CPUs and their interrupt counts", run: cpus },
-    Command { name: "threads", help: "threads: id, name, CPU, state, run time", run: threads },
-    Command { name: "softirqs", help: "softirq counters per CPU", run: softirqs },
-    Command { name: "locks", help: "lock validator classes and counters", run: locks },
-    Command { name: "pci", help: "PCI functions, BARs and MSI-X", run: crate::drivers::pci::monitor_list },
-    Command { name: "counters", help: "network counters, NAME=VALUE (NAPI, driver, protocols)", run: crate::net::monitor_counters },
-    Command { name: "ifconfig", help: "network interface configuration", run: crate::net::monitor_ifconfig },
-    Command { name: "arp", help: "ARP cache", run: crate::net::monitor_arp },
-    Command { name: "ping", help: "ping ADDR [COUNT]: ICMP echo from the guest", run: crate::net::monitor_ping },
-    Command { name: "netstat", help: "TCP sockets: state, queues, RTT, cwnd", run: crate::net::monitor_netstat },
-    Command { name: "nc", help: "nc HOST PORT [TEXT]: connect out, send TEXT, print the reply", run: crate::net::monitor_nc },
-    Command { name: "sockcheck", help: "sockcheck HOST PORT: socket API checks against an echo server", run: crate::net::monitor_sockcheck },
-    Command { name: "tcpstress", help: "tcpstress HOST PORT SECONDS: connect/echo/close loops on every CPU", run: crate::net::monitor_tcpstress },
-    Command { name: "poweroff", help: "leave QEMU with status 0", run: poweroff },
+    Command {
+        name: "help",
+        help: "list commands",
+        run: help,
+    },
+    Command {
+        name: "uptime",
+        help: "time since boot",
+        run: uptime,
+    },
+    Command {
+        name: "mem",
+        help: "physical memory and heap usage",
+        run: mem,
+    },
+    Command {
+        name: "cpus",
+        help: "CPUs and their interrupt counts",
+        run: cpus,
+    },
+    Command {
+        name: "threads",
+        help: "threads: id, name, CPU, state, run time",
+        run: threads,
+    },
+    Command {
+        name: "softirqs",
+        help: "softirq counters per CPU",
+        run: softirqs,
+    },
+    Command {
+        name: "locks",
+        help: "lock validator classes and counters",
+        run: locks,
+    },
+    Command {
+        name: "pci",
+        help: "PCI functions, BARs and MSI-X",
+        run: crate::drivers::pci::monitor_list,
+    },
+    Command {
+        name: "counters",
+        help: "network counters, NAME=VALUE (NAPI, driver, protocols)",
+        run: crate::net::monitor_counters,
+    },
+    Command {
+        name: "ifconfig",
+        help: "network interface configuration",
+        run: crate::net::monitor_ifconfig,
+    },
+    Command {
+        name: "arp",
+        help: "ARP cache",
+        run: crate::net::monitor_arp,
+    },
+    Command {
+        name: "ping",
+        help: "ping ADDR [COUNT]: ICMP echo from the guest",
+        run: crate::net::monitor_ping,
+    },
+    Command {
+        name: "netstat",
+        help: "TCP sockets: state, queues, RTT, cwnd",
+        run: crate::net::monitor_netstat,
+    },
+    Command {
+        name: "nc",
+        help: "nc HOST PORT [TEXT]: connect out, send TEXT, print the reply",
+        run: crate::net::monitor_nc,
+    },
+    Command {
+        name: "sockcheck",
+        help: "sockcheck HOST PORT: socket API checks against an echo server",
+        run: crate::net::monitor_sockcheck,
+    },
+    Command {
+        name: "tcpstress",
+        help: "tcpstress HOST PORT SECONDS: connect/echo/close loops on every CPU",
+        run: crate::net::monitor_tcpstress,
+    },
+    Command {
+        name: "poweroff",
+        help: "leave QEMU with status 0",
+        run: poweroff,
+    },
 ];
 
 fn help(_: &str) {
@@ -61,9 +129,15 @@ fn mem(_: &str) {
         frames.total,
         frames.free * mm::PAGE_SIZE / 1024
     );
-    println!("heap: {} KiB used of {} KiB", heap_used / 1024, heap_total / 1024);
+    println!(
+        "heap: {} KiB used of {} KiB",
+        heap_used / 1024,
+        heap_total / 1024
+    );
     let (mapped, cached) = mm::stack::stack_stats();
-    println!("kernel stacks: {mapped} ranges mapped since boot, {cached} free ones cached for reuse");
+    println!(
+        "kernel stacks: {mapped} ranges mapped since boot, {cached} free ones cached for reuse"
+    );
 }
 
 fn cpus(_: &str) {
@@ -72,7 +146,11 @@ fn cpus(_: &str) {
             "cpu{} apic={} {} ticks={} interrupts={}",
             c.index,
             c.apic_id,
-            if c.online.load(Ordering::Acquire) { "online" } else { "offline" },
+            if c.online.load(Ordering::Acquire) {
+                "online"
+            } else {
+                "offline"
+            },
             c.timer_ticks.load(Ordering::Relaxed),
             c.interrupts.load(Ordering::Relaxed),
         );
@@ -89,7 +167,10 @@ fn interrupts_summary() {
 }
 
 fn threads(_: &str) {
-    println!("{:>4} {:<16} {:>3} {:<8} {:>12} {:>9}", "id", "name", "cpu", "state", "run_us", "switches");
+    println!(
+        "{:>4} {:<16} {:>3} {:<8} {:>12} {:>9}",
+        "id", "name", "cpu", "state", "run_us", "switches"
+    );
     for t in crate::sched::threads() {
         println!(
             "{:>4} {:<16} {:>3} {:<8} {:>12} {:>9}",
@@ -103,7 +184,10 @@ fn threads(_: &str) {
     }
     for c in percpu::all() {
         let (switches, steals) = crate::sched::cpu_counters(c.index as usize);
-        println!("cpu{}: {} switches, {} threads stolen", c.index, switches, steals);
+        println!(
+            "cpu{}: {} switches, {} threads stolen",
+            c.index, switches, steals
+        );
     }
     println!(
         "wakes: {} requested, {} delivered, {} already runnable",
@@ -114,7 +198,10 @@ fn threads(_: &str) {
 }
 
 fn softirqs(_: &str) {
-    println!("{:<5} {:<8} {:>10} {:>10} {:>10} {:>9} {:>10}", "cpu", "softirq", "raised", "entries", "exits", "deferred", "max_us");
+    println!(
+        "{:<5} {:<8} {:>10} {:>10} {:>10} {:>9} {:>10}",
+        "cpu", "softirq", "raised", "entries", "exits", "deferred", "max_us"
+    );
     for c in percpu::all() {
         let stats = crate::irq::softirq::cpu_state(c.index as usize).stats();
         for s in preempt::Softirq::ALL {

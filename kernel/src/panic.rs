@@ -62,7 +62,10 @@ fn wait_for_stopped_cpus() {
 /// A CPU that received the stop NMI: print its registers' RIP and backtrace, one CPU at
 /// a time, then halt for good. NMI context.
 pub fn on_stop_nmi(rip: u64, rbp: u64) -> ! {
-    while PRINTING.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+    while PRINTING
+        .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+        .is_err()
+    {
         core::hint::spin_loop();
     }
     let mut out = crate::console::emergency_writer();
@@ -85,7 +88,12 @@ pub fn stop() -> ! {
 fn panic(info: &PanicInfo) -> ! {
     begin_report();
     let mut out = crate::console::emergency_writer();
-    let _ = writeln!(out, "\nKERNEL PANIC on cpu{}: {}", percpu::cpu_index(), info.message());
+    let _ = writeln!(
+        out,
+        "\nKERNEL PANIC on cpu{}: {}",
+        percpu::cpu_index(),
+        info.message()
+    );
     if let Some(loc) = info.location() {
         let _ = writeln!(out, "at {}:{}:{}", loc.file(), loc.line(), loc.column());
     }

@@ -17,12 +17,28 @@ pub struct Platform {
 impl Platform {
     /// Reads the MADT through the RSDP the start info points at.
     pub fn discover(boot: &BootInfo) -> Platform {
-        let rsdp = boot.start.rsdp().expect("PVH start info has no RSDP: cannot find the APICs");
-        let tables = AcpiTables::from_rsdp(&DirectMap, rsdp).unwrap_or_else(|e| panic!("ACPI tables unreadable: {e:?}"));
-        let madt = tables.madt(&DirectMap).unwrap_or_else(|e| panic!("ACPI MADT unreadable: {e:?}"));
+        let rsdp = boot
+            .start
+            .rsdp()
+            .expect("PVH start info has no RSDP: cannot find the APICs");
+        let tables = AcpiTables::from_rsdp(&DirectMap, rsdp)
+            .unwrap_or_else(|e| panic!("ACPI tables unreadable: {e:?}"));
+        let madt = tables
+            .madt(&DirectMap)
+            .unwrap_or_else(|e| panic!("ACPI MADT unreadable: {e:?}"));
         let ioapic = *madt.ioapics.first().expect("MADT lists no IOAPIC");
-        let cpu_apic_ids = madt.cpus.iter().filter(|c| c.enabled).map(|c| c.apic_id).collect();
-        Platform { local_apic_paddr: madt.local_apic_addr, cpu_apic_ids, ioapic, overrides: madt.overrides }
+        let cpu_apic_ids = madt
+            .cpus
+            .iter()
+            .filter(|c| c.enabled)
+            .map(|c| c.apic_id)
+            .collect();
+        Platform {
+            local_apic_paddr: madt.local_apic_addr,
+            cpu_apic_ids,
+            ioapic,
+            overrides: madt.overrides,
+        }
     }
 
     /// The global system interrupt and mode of ISA IRQ `irq` (identity unless overridden;
@@ -36,7 +52,13 @@ impl Platform {
                     active_low: matches!(o.polarity, madt::Polarity::ActiveLow),
                 },
             ),
-            None => (u32::from(irq), crate::arch::ioapic::Mode { level_triggered: false, active_low: false }),
+            None => (
+                u32::from(irq),
+                crate::arch::ioapic::Mode {
+                    level_triggered: false,
+                    active_low: false,
+                },
+            ),
         }
     }
 }

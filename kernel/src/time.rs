@@ -58,7 +58,10 @@ pub fn calibrate() -> (u64, u64) {
     lapic::timer_stop();
     let ns = u64::from(PIT_TICKS) * 1_000_000_000 / pit::FREQUENCY_HZ;
     let tsc_hz = (tsc1 - tsc0) * 1_000_000_000 / ns;
-    NS_PER_TSC_32.store((1_000_000_000u128 << 32).div_ceil(u128::from(tsc_hz.max(1))) as u64, Ordering::Relaxed);
+    NS_PER_TSC_32.store(
+        (1_000_000_000u128 << 32).div_ceil(u128::from(tsc_hz.max(1))) as u64,
+        Ordering::Relaxed,
+    );
     LAPIC_TICKS_PER_MS.store((lapic_elapsed * 1_000_000 / ns).max(1), Ordering::Relaxed);
     (tsc_hz, lapic_elapsed * 1_000_000_000 / ns * 16)
 }
@@ -78,7 +81,9 @@ pub fn set_tick_hook(hook: Option<fn()>) {
 
 /// The LAPIC timer interrupt. Hardirq context.
 pub fn on_timer_interrupt(_: &mut InterruptFrame) {
-    percpu::current().timer_ticks.fetch_add(1, Ordering::Relaxed);
+    percpu::current()
+        .timer_ticks
+        .fetch_add(1, Ordering::Relaxed);
     let now = now_ns();
     crate::sched::on_tick(now);
     crate::net::on_tick(now);

@@ -16,7 +16,8 @@ pub const THRESHOLD_NS: u64 = 2_000_000_000;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 /// Per CPU: when it last switched threads (or last had nothing waiting).
-static LAST_PROGRESS: [AtomicU64; percpu::MAX_CPUS] = [const { AtomicU64::new(0) }; percpu::MAX_CPUS];
+static LAST_PROGRESS: [AtomicU64; percpu::MAX_CPUS] =
+    [const { AtomicU64::new(0) }; percpu::MAX_CPUS];
 /// Per CPU: (tick count, when another CPU saw it change).
 static SEEN_TICKS: [AtomicU64; percpu::MAX_CPUS] = [const { AtomicU64::new(0) }; percpu::MAX_CPUS];
 static SEEN_AT: [AtomicU64; percpu::MAX_CPUS] = [const { AtomicU64::new(0) }; percpu::MAX_CPUS];

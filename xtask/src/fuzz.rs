@@ -123,7 +123,8 @@ fn run_target(paths: &Paths, target: &str, seconds: u32) -> Result<Report, Strin
     let logs = fuzz_dir(paths).join("logs");
     // libFuzzer refuses a missing corpus directory; targets without seeds never create it.
     for dir in [&corpus, &logs] {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     let log_path = logs.join(format!("{target}.log"));
     let log = std::fs::File::create(&log_path)

@@ -169,7 +169,8 @@ impl Network {
             NetMode::None => return ["-nic", "none"].map(OsString::from).to_vec(),
             NetMode::User => self.user_backend(),
             NetMode::Tap => {
-                let mut tap = format!("tap,id={NETDEV_ID},ifname={TAP_NAME},script=no,downscript=no");
+                let mut tap =
+                    format!("tap,id={NETDEV_ID},ifname={TAP_NAME},script=no,downscript=no");
                 // QEMU's filter-dump writes frames as the backend carries them: a tap with
                 // a virtio-net header prepends 12 bytes to each, and the pcap is garbage.
                 if self.pcap.is_some() {

@@ -21,15 +21,42 @@ pub struct Stage {
 
 /// Every boot stage, in the order the kernel completes them.
 pub const STAGES: &[Stage] = &[
-    Stage { name: "serial", what: "COM1 console initialised; Rust code running in long mode" },
-    Stage { name: "cpu", what: "GDT, TSS with IST stacks, IDT with every vector loaded on the boot CPU" },
-    Stage { name: "memory", what: "physical frames, kernel page tables and the heap are live" },
-    Stage { name: "acpi", what: "ACPI MADT parsed: CPUs and IOAPIC found" },
-    Stage { name: "interrupts", what: "legacy PIC masked, LAPIC and IOAPIC programmed" },
-    Stage { name: "timer", what: "LAPIC timer and TSC calibrated against the PIT; monotonic clock running" },
-    Stage { name: "smp", what: "every application processor online" },
-    Stage { name: "net", what: "network device probed (or found absent) and address configuration started" },
-    Stage { name: "monitor", what: "serial monitor ready for commands" },
+    Stage {
+        name: "serial",
+        what: "COM1 console initialised; Rust code running in long mode",
+    },
+    Stage {
+        name: "cpu",
+        what: "GDT, TSS with IST stacks, IDT with every vector loaded on the boot CPU",
+    },
+    Stage {
+        name: "memory",
+        what: "physical frames, kernel page tables and the heap are live",
+    },
+    Stage {
+        name: "acpi",
+        what: "ACPI MADT parsed: CPUs and IOAPIC found",
+    },
+    Stage {
+        name: "interrupts",
+        what: "legacy PIC masked, LAPIC and IOAPIC programmed",
+    },
+    Stage {
+        name: "timer",
+        what: "LAPIC timer and TSC calibrated against the PIT; monotonic clock running",
+    },
+    Stage {
+        name: "smp",
+        what: "every application processor online",
+    },
+    Stage {
+        name: "net",
+        what: "network device probed (or found absent) and address configuration started",
+    },
+    Stage {
+        name: "monitor",
+        what: "serial monitor ready for commands",
+    },
 ];
 
 /// Index of the stage named `name` in [`STAGES`].

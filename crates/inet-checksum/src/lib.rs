@@ -184,7 +184,8 @@ mod tests {
             let updated = update(c, old, new);
             // 0x0000 and 0xffff are the same value in ones'-complement arithmetic.
             assert!(
-                updated == recomputed || (updated ^ recomputed) == 0xffff && (updated == 0 || recomputed == 0),
+                updated == recomputed
+                    || (updated ^ recomputed) == 0xffff && (updated == 0 || recomputed == 0),
                 "seed {seed}: {updated:#x} vs {recomputed:#x}"
             );
         }

@@ -613,12 +613,18 @@ fn counters_listing_reflects_traffic() {
 #[test]
 fn arp_entry_expires_and_is_resolved_again() {
     let (mut us, _) = connected_pair(T0);
-    us.send_ipv4(PEER_ADDR, 6, b"fresh", Instant::from_secs(59)).unwrap();
+    us.send_ipv4(PEER_ADDR, 6, b"fresh", Instant::from_secs(59))
+        .unwrap();
     let tx = drain_tx(&mut us);
     assert_eq!(&tx[0][..6], &PEER_MAC.0, "entry still valid at 59 s");
     us.poll(Instant::from_secs(60));
-    us.send_ipv4(PEER_ADDR, 6, b"stale", Instant::from_secs(60)).unwrap();
+    us.send_ipv4(PEER_ADDR, 6, b"stale", Instant::from_secs(60))
+        .unwrap();
     let tx = drain_tx(&mut us);
     assert_eq!(tx.len(), 1);
-    assert_eq!(arp_of(&tx[0]).target_protocol_addr, PEER_ADDR, "expired: asks again");
+    assert_eq!(
+        arp_of(&tx[0]).target_protocol_addr,
+        PEER_ADDR,
+        "expired: asks again"
+    );
 }

@@ -16,8 +16,12 @@ fn listener_config_is_inherited_by_accepted_connections() {
         send_buffer: 4 * 1024,
         ..Config::default()
     };
-    let l = p.b.listen_with(SocketAddrV4::new(B_IP, PORT), small).unwrap();
-    let c = p.a.connect(p.now, A_IP, SocketAddrV4::new(B_IP, PORT)).unwrap();
+    let l =
+        p.b.listen_with(SocketAddrV4::new(B_IP, PORT), small)
+            .unwrap();
+    let c =
+        p.a.connect(p.now, A_IP, SocketAddrV4::new(B_IP, PORT))
+            .unwrap();
     p.flush();
     assert_eq!(p.b.accept_pending(l), Ok(1));
     let s = p.b.accept(l).unwrap();
@@ -27,7 +31,11 @@ fn listener_config_is_inherited_by_accepted_connections() {
     let data = vec![7u8; 64 * 1024];
     let queued = p.a.send(p.now, c, &data).unwrap();
     p.flush();
-    assert_eq!(queued, 64 * 1024, "the client's default send buffer takes it all");
+    assert_eq!(
+        queued,
+        64 * 1024,
+        "the client's default send buffer takes it all"
+    );
     let held = p.b.recv_queue(s).unwrap();
     assert!(held <= 8 * 1024 && held > 4 * 1024, "{held} bytes held");
 }
@@ -40,7 +48,9 @@ fn connect_with_uses_the_given_config() {
         send_buffer: 2000,
         ..Config::default()
     };
-    let c = p.a.connect_with(p.now, A_IP, SocketAddrV4::new(B_IP, PORT), &cfg).unwrap();
+    let c =
+        p.a.connect_with(p.now, A_IP, SocketAddrV4::new(B_IP, PORT), &cfg)
+            .unwrap();
     p.flush();
     assert_eq!(p.a.send(p.now, c, &[1; 5000]), Ok(2000));
     assert_eq!(p.a.send_space(c), Ok(0));
@@ -60,7 +70,11 @@ fn send_buffer_limit_applies_now_and_never_drops_queued_bytes() {
     assert_eq!(got, vec![3; 1000]);
     p.advance(100); // the delayed ACK
     p.a.set_send_buffer(p.now, c, 10).unwrap();
-    assert_eq!(p.a.buffer_limits(c).unwrap().0, 10, "applies once the queue allows it");
+    assert_eq!(
+        p.a.buffer_limits(c).unwrap().0,
+        10,
+        "applies once the queue allows it"
+    );
 }
 
 /// RFC 9293 3.8.6.2.2: the receiver must not shrink the window it offered.
@@ -72,7 +86,10 @@ fn receive_buffer_never_shrinks_the_offered_window() {
     p.b.set_recv_buffer(p.now, s, 1024).unwrap();
     // The SYN-ACK offered an unscaled 65,535 bytes: the limit stops there.
     let offered = p.b.buffer_limits(s).unwrap().1;
-    assert_eq!(offered, 65_535, "clamped to the offered window (was {before})");
+    assert_eq!(
+        offered, 65_535,
+        "clamped to the offered window (was {before})"
+    );
     // Growing works at once.
     p.b.set_recv_buffer(p.now, s, offered * 2).unwrap();
     assert_eq!(p.b.buffer_limits(s).unwrap().1, offered * 2);
@@ -92,7 +109,11 @@ fn keepalive_set_on_a_live_connection() {
     let mut p = Pair::default_pair();
     let (c, _l, _s) = p.connect();
     p.step_timers(1_000_000, &mut |_, _| true);
-    assert_eq!(p.a.state(c), Ok(State::Established), "no keepalive by default");
+    assert_eq!(
+        p.a.state(c),
+        Ok(State::Established),
+        "no keepalive by default"
+    );
     let k = Keepalive {
         idle: Duration::from_secs(5),
         interval: Duration::from_secs(1),
@@ -121,7 +142,10 @@ fn port_in_use_sees_listeners_and_time_wait() {
     p.flush();
     assert_eq!(p.a.state(c), Ok(State::TimeWait));
     p.a.release(p.now, c).unwrap();
-    assert!(p.a.local_port_in_use(client_port), "TIME-WAIT still holds the port");
+    assert!(
+        p.a.local_port_in_use(client_port),
+        "TIME-WAIT still holds the port"
+    );
     p.b.unlisten(p.now, l).unwrap();
     p.b.release(p.now, s).unwrap();
     p.advance(1);

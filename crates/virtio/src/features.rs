@@ -190,14 +190,23 @@ mod tests {
     fn takes_the_intersection() {
         let wanted = NET_MAC | NET_STATUS | NET_MRG_RXBUF | RING_EVENT_IDX | RING_PACKED;
         let got = negotiate(QEMU_NET, wanted, VERSION_1).unwrap();
-        assert_eq!(got.0, NET_MAC | NET_STATUS | NET_MRG_RXBUF | RING_EVENT_IDX | VERSION_1);
-        assert_eq!(got.to_string(), "MAC|MRG_RXBUF|STATUS|RING_EVENT_IDX|VERSION_1");
+        assert_eq!(
+            got.0,
+            NET_MAC | NET_STATUS | NET_MRG_RXBUF | RING_EVENT_IDX | VERSION_1
+        );
+        assert_eq!(
+            got.to_string(),
+            "MAC|MRG_RXBUF|STATUS|RING_EVENT_IDX|VERSION_1"
+        );
     }
 
     #[test]
     fn legacy_only_device_is_refused() {
         let legacy = QEMU_NET & !VERSION_1;
-        assert_eq!(negotiate(legacy, NET_MAC, VERSION_1), Err(FeatureError::Missing(Features(VERSION_1))));
+        assert_eq!(
+            negotiate(legacy, NET_MAC, VERSION_1),
+            Err(FeatureError::Missing(Features(VERSION_1)))
+        );
     }
 
     #[test]
@@ -206,7 +215,10 @@ mod tests {
         let offered = NET_GUEST_TSO4 | NET_GUEST_ECN | VERSION_1;
         assert_eq!(negotiate(offered, u64::MAX, 0).unwrap().0, VERSION_1);
         // A required feature whose prerequisite is absent is missing.
-        assert_eq!(negotiate(NET_MQ, NET_MQ, NET_MQ), Err(FeatureError::Missing(Features(NET_MQ))));
+        assert_eq!(
+            negotiate(NET_MQ, NET_MQ, NET_MQ),
+            Err(FeatureError::Missing(Features(NET_MQ)))
+        );
         assert_eq!(Features(1 << 50).to_string(), "bit50");
         assert_eq!(Features(0).to_string(), "none");
     }

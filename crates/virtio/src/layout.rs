@@ -64,7 +64,12 @@ impl RingLayout {
         let avail_len = 2 + 2 + 2 * n + 2;
         let used = (avail + avail_len).next_multiple_of(USED_ALIGN);
         let used_len = 2 + 2 + USED_ELEM_SIZE * n + 2;
-        Ok(RingLayout { size, avail, used, total: used + used_len })
+        Ok(RingLayout {
+            size,
+            avail,
+            used,
+            total: used + used_len,
+        })
     }
 
     /// Number of entries.
@@ -106,7 +111,10 @@ mod tests {
         assert_eq!(l.used_offset(), 4672);
         assert_eq!(l.total_size(), 4672 + 6 + 8 * 256);
         let one = RingLayout::new(1).unwrap();
-        assert_eq!((one.avail_offset(), one.used_offset(), one.total_size()), (16, 64, 64 + 14));
+        assert_eq!(
+            (one.avail_offset(), one.used_offset(), one.total_size()),
+            (16, 64, 64 + 14)
+        );
     }
 
     #[test]

@@ -35,7 +35,11 @@ impl RxClassifier {
 
     /// The frame's range in `buf` (a whole receive buffer) of which the device says it
     /// wrote `used_len` bytes, header included.
-    pub fn classify(&mut self, buf: &[u8], used_len: usize) -> Result<core::ops::Range<usize>, RxDrop> {
+    pub fn classify(
+        &mut self,
+        buf: &[u8],
+        used_len: usize,
+    ) -> Result<core::ops::Range<usize>, RxDrop> {
         if self.skip > 0 {
             self.skip -= 1;
             return Err(RxDrop::Merged);
@@ -62,7 +66,12 @@ mod tests {
 
     fn buffer(num_buffers: u16, frame: &[u8]) -> [u8; 64] {
         let mut b = [0u8; 64];
-        NetHeader { num_buffers, ..NetHeader::default() }.emit(&mut b).unwrap();
+        NetHeader {
+            num_buffers,
+            ..NetHeader::default()
+        }
+        .emit(&mut b)
+        .unwrap();
         b[net_hdr::LEN..net_hdr::LEN + frame.len()].copy_from_slice(frame);
         b
     }
@@ -86,7 +95,10 @@ mod tests {
         assert_eq!(c.classify(&[0u8; 64], 64), Err(RxDrop::Merged));
         assert_eq!(c.classify(&buffer(1, b"next"), 16), Ok(12..16));
         // Without MRG_RXBUF the field means nothing.
-        assert_eq!(RxClassifier::new(false).classify(&buffer(3, b"x"), 13), Ok(12..13));
+        assert_eq!(
+            RxClassifier::new(false).classify(&buffer(3, b"x"), 13),
+            Ok(12..13)
+        );
     }
 
     proptest! {

@@ -89,7 +89,13 @@ impl VirtioPciCap {
         } else {
             None
         };
-        Some(VirtioPciCap { cfg_type, bar, offset: u32_at(8)?, length: u32_at(12)?, notify_multiplier })
+        Some(VirtioPciCap {
+            cfg_type,
+            bar,
+            offset: u32_at(8)?,
+            length: u32_at(12)?,
+            notify_multiplier,
+        })
     }
 
     /// True when the block is non-empty and lies inside a BAR of `bar_size` bytes.
@@ -119,11 +125,20 @@ mod tests {
     fn parses_qemu_capabilities() {
         assert_eq!(
             VirtioPciCap::parse(&QEMU_NOTIFY),
-            Some(VirtioPciCap { cfg_type: cfg_type::NOTIFY, bar: 4, offset: 0x3000, length: 0x1000, notify_multiplier: Some(4) })
+            Some(VirtioPciCap {
+                cfg_type: cfg_type::NOTIFY,
+                bar: 4,
+                offset: 0x3000,
+                length: 0x1000,
+                notify_multiplier: Some(4)
+            })
         );
         let common = [0x09, 0x84, 16, 1, 4, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x10, 0, 0];
         let cap = VirtioPciCap::parse(&common).unwrap();
-        assert_eq!((cap.cfg_type, cap.offset, cap.length, cap.notify_multiplier), (cfg_type::COMMON, 0, 0x1000, None));
+        assert_eq!(
+            (cap.cfg_type, cap.offset, cap.length, cap.notify_multiplier),
+            (cfg_type::COMMON, 0, 0x1000, None)
+        );
         assert!(cap.fits_in(0x4000));
     }
 
@@ -141,9 +156,20 @@ mod tests {
 
     #[test]
     fn block_and_notify_bounds_do_not_overflow() {
-        let cap = VirtioPciCap { cfg_type: cfg_type::DEVICE, bar: 0, offset: u32::MAX, length: u32::MAX, notify_multiplier: None };
+        let cap = VirtioPciCap {
+            cfg_type: cfg_type::DEVICE,
+            bar: 0,
+            offset: u32::MAX,
+            length: u32::MAX,
+            notify_multiplier: None,
+        };
         assert!(!cap.fits_in(u64::from(u32::MAX)));
-        assert!(!VirtioPciCap { length: 0, offset: 0, ..cap }.fits_in(0x1000));
+        assert!(!VirtioPciCap {
+            length: 0,
+            offset: 0,
+            ..cap
+        }
+        .fits_in(0x1000));
         assert_eq!(notify_offset(1, 4, 0x1000), Some(4));
         assert_eq!(notify_offset(0x3ff, 4, 0x1000), Some(0xffc));
         assert_eq!(notify_offset(0x400, 4, 0x1000), None);

@@ -20,7 +20,9 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::event::need_event;
-use crate::layout::{Descriptor, AVAIL_F_NO_INTERRUPT, DESC_F_NEXT, DESC_F_WRITE, USED_F_NO_NOTIFY};
+use crate::layout::{
+    Descriptor, AVAIL_F_NO_INTERRUPT, DESC_F_NEXT, DESC_F_WRITE, USED_F_NO_NOTIFY,
+};
 use crate::ring_memory::{full_barrier, RingMemory};
 
 /// One buffer of a chain.
@@ -169,7 +171,15 @@ impl<T> SplitQueue<T> {
             if !last {
                 flags |= DESC_F_NEXT;
             }
-            self.mem.write_desc(i, Descriptor { addr: b.addr, len: b.len, flags, next: if last { 0 } else { next } });
+            self.mem.write_desc(
+                i,
+                Descriptor {
+                    addr: b.addr,
+                    len: b.len,
+                    flags,
+                    next: if last { 0 } else { next },
+                },
+            );
             if last {
                 self.free_head = next;
             } else {
@@ -252,7 +262,8 @@ impl<T> SplitQueue<T> {
     /// already waiting (they may have arrived before the device saw the request, so no
     /// interrupt is guaranteed for them: the caller must poll again).
     pub fn enable_interrupts(&mut self) -> bool {
-        self.mem.set_avail_flags(self.mem.avail_flags() & !AVAIL_F_NO_INTERRUPT);
+        self.mem
+            .set_avail_flags(self.mem.avail_flags() & !AVAIL_F_NO_INTERRUPT);
         self.mem.set_used_event(self.last_used);
         full_barrier();
         let raced = self.has_used();

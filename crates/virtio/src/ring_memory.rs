@@ -37,7 +37,9 @@ impl RingMemory {
     /// and must be accessed by nothing but `RingMemory` views and the device.
     pub unsafe fn new(base: *mut u8, layout: RingLayout) -> Option<RingMemory> {
         let base = NonNull::new(base)?;
-        (base.as_ptr() as usize).is_multiple_of(16).then_some(RingMemory { base, layout })
+        (base.as_ptr() as usize)
+            .is_multiple_of(16)
+            .then_some(RingMemory { base, layout })
     }
 
     pub fn layout(&self) -> &RingLayout {
@@ -97,21 +99,25 @@ impl RingMemory {
     }
 
     pub fn avail_flags(&self) -> u16 {
-        self.u16_at(self.layout.avail_offset()).load(Ordering::Relaxed)
+        self.u16_at(self.layout.avail_offset())
+            .load(Ordering::Relaxed)
     }
 
     pub fn set_avail_flags(&self, flags: u16) {
-        self.u16_at(self.layout.avail_offset()).store(flags, Ordering::Relaxed);
+        self.u16_at(self.layout.avail_offset())
+            .store(flags, Ordering::Relaxed);
     }
 
     /// The available index, with acquire ordering (the ring entries before it are visible).
     pub fn avail_idx(&self) -> u16 {
-        self.u16_at(self.layout.avail_offset() + 2).load(Ordering::Acquire)
+        self.u16_at(self.layout.avail_offset() + 2)
+            .load(Ordering::Acquire)
     }
 
     /// Publishes the available index, with release ordering.
     pub fn set_avail_idx(&self, idx: u16) {
-        self.u16_at(self.layout.avail_offset() + 2).store(idx, Ordering::Release);
+        self.u16_at(self.layout.avail_offset() + 2)
+            .store(idx, Ordering::Release);
     }
 
     /// The head stored in the available ring at running index `idx`.
@@ -120,40 +126,50 @@ impl RingMemory {
     }
 
     pub fn set_avail_entry(&self, idx: u16, head: u16) {
-        self.u16_at(self.avail_slot(idx)).store(head, Ordering::Relaxed);
+        self.u16_at(self.avail_slot(idx))
+            .store(head, Ordering::Relaxed);
     }
 
     /// `used_event`, after the available ring.
     pub fn used_event(&self) -> u16 {
-        self.u16_at(self.layout.avail_offset() + 4 + 2 * self.size()).load(Ordering::Relaxed)
+        self.u16_at(self.layout.avail_offset() + 4 + 2 * self.size())
+            .load(Ordering::Relaxed)
     }
 
     pub fn set_used_event(&self, v: u16) {
-        self.u16_at(self.layout.avail_offset() + 4 + 2 * self.size()).store(v, Ordering::Relaxed);
+        self.u16_at(self.layout.avail_offset() + 4 + 2 * self.size())
+            .store(v, Ordering::Relaxed);
     }
 
     pub fn used_flags(&self) -> u16 {
-        self.u16_at(self.layout.used_offset()).load(Ordering::Relaxed)
+        self.u16_at(self.layout.used_offset())
+            .load(Ordering::Relaxed)
     }
 
     pub fn set_used_flags(&self, flags: u16) {
-        self.u16_at(self.layout.used_offset()).store(flags, Ordering::Relaxed);
+        self.u16_at(self.layout.used_offset())
+            .store(flags, Ordering::Relaxed);
     }
 
     /// The used index, with acquire ordering.
     pub fn used_idx(&self) -> u16 {
-        self.u16_at(self.layout.used_offset() + 2).load(Ordering::Acquire)
+        self.u16_at(self.layout.used_offset() + 2)
+            .load(Ordering::Acquire)
     }
 
     /// Publishes the used index, with release ordering (device side).
     pub fn set_used_idx(&self, idx: u16) {
-        self.u16_at(self.layout.used_offset() + 2).store(idx, Ordering::Release);
+        self.u16_at(self.layout.used_offset() + 2)
+            .store(idx, Ordering::Release);
     }
 
     /// The used element (`id`, `len`) at running index `idx`.
     pub fn used_entry(&self, idx: u16) -> (u32, u32) {
         let off = self.used_slot(idx);
-        (self.u32_at(off).load(Ordering::Relaxed), self.u32_at(off + 4).load(Ordering::Relaxed))
+        (
+            self.u32_at(off).load(Ordering::Relaxed),
+            self.u32_at(off + 4).load(Ordering::Relaxed),
+        )
     }
 
     pub fn set_used_entry(&self, idx: u16, id: u32, len: u32) {
@@ -164,11 +180,13 @@ impl RingMemory {
 
     /// `avail_event`, after the used ring.
     pub fn avail_event(&self) -> u16 {
-        self.u16_at(self.layout.used_offset() + 4 + USED_ELEM_SIZE * self.size()).load(Ordering::Relaxed)
+        self.u16_at(self.layout.used_offset() + 4 + USED_ELEM_SIZE * self.size())
+            .load(Ordering::Relaxed)
     }
 
     pub fn set_avail_event(&self, v: u16) {
-        self.u16_at(self.layout.used_offset() + 4 + USED_ELEM_SIZE * self.size()).store(v, Ordering::Relaxed);
+        self.u16_at(self.layout.used_offset() + 4 + USED_ELEM_SIZE * self.size())
+            .store(v, Ordering::Relaxed);
     }
 
     /// Asks the device for no used-buffer interrupts, without any driver state: safe to

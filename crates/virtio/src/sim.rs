@@ -29,7 +29,13 @@ impl SimDevice {
         mem.set_used_flags(0);
         mem.set_used_idx(0);
         mem.set_avail_event(0);
-        SimDevice { mem, event_idx, last_avail: 0, used_idx: 0, signalled_used: 0 }
+        SimDevice {
+            mem,
+            event_idx,
+            last_avail: 0,
+            used_idx: 0,
+            signalled_used: 0,
+        }
     }
 
     /// Chains available and not yet taken.
@@ -49,7 +55,10 @@ impl SimDevice {
         loop {
             let d = self.mem.read_desc(i);
             descs.push(d);
-            assert!(descs.len() <= usize::from(self.mem.layout().size()), "descriptor loop");
+            assert!(
+                descs.len() <= usize::from(self.mem.layout().size()),
+                "descriptor loop"
+            );
             if d.flags & DESC_F_NEXT == 0 {
                 break;
             }

@@ -11,7 +11,9 @@ use core::arch::asm;
 pub unsafe fn inb(port: u16) -> u8 {
     let v: u8;
     // SAFETY: forwarded to the caller (see above); `in` touches no memory.
-    unsafe { asm!("in al, dx", out("al") v, in("dx") port, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("in al, dx", out("al") v, in("dx") port, options(nomem, nostack, preserves_flags))
+    };
     v
 }
 
@@ -21,7 +23,9 @@ pub unsafe fn inb(port: u16) -> u8 {
 /// As for [`inb`].
 pub unsafe fn outb(port: u16, v: u8) {
     // SAFETY: forwarded to the caller.
-    unsafe { asm!("out dx, al", in("dx") port, in("al") v, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("out dx, al", in("dx") port, in("al") v, options(nomem, nostack, preserves_flags))
+    };
 }
 
 /// Writes a 16-bit value to an I/O port.
@@ -30,7 +34,9 @@ pub unsafe fn outb(port: u16, v: u8) {
 /// As for [`inb`].
 pub unsafe fn outw(port: u16, v: u16) {
     // SAFETY: forwarded to the caller.
-    unsafe { asm!("out dx, ax", in("dx") port, in("ax") v, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("out dx, ax", in("dx") port, in("ax") v, options(nomem, nostack, preserves_flags))
+    };
 }
 
 /// Writes a 32-bit value to an I/O port.
@@ -39,7 +45,9 @@ pub unsafe fn outw(port: u16, v: u16) {
 /// As for [`inb`].
 pub unsafe fn outl(port: u16, v: u32) {
     // SAFETY: forwarded to the caller.
-    unsafe { asm!("out dx, eax", in("dx") port, in("eax") v, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("out dx, eax", in("dx") port, in("eax") v, options(nomem, nostack, preserves_flags))
+    };
 }
 
 /// Reads a model-specific register.
@@ -49,7 +57,9 @@ pub unsafe fn outl(port: u16, v: u32) {
 pub unsafe fn rdmsr(msr: u32) -> u64 {
     let (lo, hi): (u32, u32);
     // SAFETY: forwarded to the caller.
-    unsafe { asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags))
+    };
     (u64::from(hi) << 32) | u64::from(lo)
 }
 
@@ -72,7 +82,9 @@ pub const MSR_APIC_BASE: u32 = 0x1b;
 pub fn rdtsc() -> u64 {
     let (lo, hi): (u32, u32);
     // SAFETY: rdtsc only reads the counter (CR4.TSD is clear, so it is allowed at CPL 0).
-    unsafe { asm!("rdtsc", out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("rdtsc", out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags))
+    };
     (u64::from(hi) << 32) | u64::from(lo)
 }
 

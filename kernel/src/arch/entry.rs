@@ -178,7 +178,10 @@ static HANDLERS: [AtomicUsize; 256] = [const { AtomicUsize::new(0) }; 256];
 pub fn register(vector: u8, handler: Handler) {
     assert!(vector >= 32, "vector {vector} is a CPU exception");
     let prev = HANDLERS[vector as usize].swap(handler as usize, Ordering::AcqRel);
-    assert!(prev == 0 || prev == handler as usize, "vector {vector} already has a handler");
+    assert!(
+        prev == 0 || prev == handler as usize,
+        "vector {vector} already has a handler"
+    );
 }
 
 /// The Rust side of every interrupt and exception. Hardirq context, interrupts off.

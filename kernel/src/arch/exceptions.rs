@@ -50,28 +50,70 @@ pub fn handle(frame: &mut InterruptFrame) {
     crate::panic::stop();
 }
 
-fn write_report(out: &mut dyn Write, f: &InterruptFrame, mnemonic: &str, name: &str) -> core::fmt::Result {
-    writeln!(out, "\nEXCEPTION {mnemonic} ({name}) on cpu{}", super::percpu::cpu_index())?;
-    writeln!(out, "error code={:#x} RIP={:#018x} CS={:#x} RFLAGS={:#x}", f.error_code, f.rip, f.cs, f.rflags)?;
+fn write_report(
+    out: &mut dyn Write,
+    f: &InterruptFrame,
+    mnemonic: &str,
+    name: &str,
+) -> core::fmt::Result {
+    writeln!(
+        out,
+        "\nEXCEPTION {mnemonic} ({name}) on cpu{}",
+        super::percpu::cpu_index()
+    )?;
+    writeln!(
+        out,
+        "error code={:#x} RIP={:#018x} CS={:#x} RFLAGS={:#x}",
+        f.error_code, f.rip, f.cs, f.rflags
+    )?;
     if f.vector == 14 {
         let e = f.error_code;
         writeln!(
             out,
             "CR2={:#x} ({} {} in {} mode{})",
             cpu::cr2(),
-            if e & 1 != 0 { "protection violation" } else { "page not present" },
-            if e & 2 != 0 { "on write" } else if e & 16 != 0 { "on instruction fetch" } else { "on read" },
+            if e & 1 != 0 {
+                "protection violation"
+            } else {
+                "page not present"
+            },
+            if e & 2 != 0 {
+                "on write"
+            } else if e & 16 != 0 {
+                "on instruction fetch"
+            } else {
+                "on read"
+            },
             if e & 4 != 0 { "user" } else { "kernel" },
             if e & 8 != 0 { ", reserved bit set" } else { "" },
         )?;
         if crate::mm::stack::is_guard_page(cpu::cr2()) {
-            writeln!(out, "KERNEL STACK OVERFLOW: CR2 is in the guard page below a kernel stack")?;
+            writeln!(
+                out,
+                "KERNEL STACK OVERFLOW: CR2 is in the guard page below a kernel stack"
+            )?;
         }
     }
-    writeln!(out, "RAX={:#018x} RBX={:#018x} RCX={:#018x} RDX={:#018x}", f.rax, f.rbx, f.rcx, f.rdx)?;
-    writeln!(out, "RSI={:#018x} RDI={:#018x} RBP={:#018x} RSP={:#018x}", f.rsi, f.rdi, f.rbp, f.rsp)?;
-    writeln!(out, "R8 ={:#018x} R9 ={:#018x} R10={:#018x} R11={:#018x}", f.r8, f.r9, f.r10, f.r11)?;
-    writeln!(out, "R12={:#018x} R13={:#018x} R14={:#018x} R15={:#018x}", f.r12, f.r13, f.r14, f.r15)?;
+    writeln!(
+        out,
+        "RAX={:#018x} RBX={:#018x} RCX={:#018x} RDX={:#018x}",
+        f.rax, f.rbx, f.rcx, f.rdx
+    )?;
+    writeln!(
+        out,
+        "RSI={:#018x} RDI={:#018x} RBP={:#018x} RSP={:#018x}",
+        f.rsi, f.rdi, f.rbp, f.rsp
+    )?;
+    writeln!(
+        out,
+        "R8 ={:#018x} R9 ={:#018x} R10={:#018x} R11={:#018x}",
+        f.r8, f.r9, f.r10, f.r11
+    )?;
+    writeln!(
+        out,
+        "R12={:#018x} R13={:#018x} R14={:#018x} R15={:#018x}",
+        f.r12, f.r13, f.r14, f.r15
+    )?;
     writeln!(out, "SS={:#x} CR3={:#x}", f.ss, cpu::cr3())?;
     backtrace::write(out, Some(f.rip), f.rbp)?;
     writeln!(out, "END-OF-REPORT")

@@ -86,7 +86,10 @@ impl Gdt {
             limit: u16,
             base: u64,
         }
-        let ptr = Pointer { limit: (size_of::<Gdt>() - 1) as u16, base: self as *const _ as u64 };
+        let ptr = Pointer {
+            limit: (size_of::<Gdt>() - 1) as u16,
+            base: self as *const _ as u64,
+        };
         // SAFETY: the table is valid and 'static; the far return reloads CS with the
         // kernel code selector, which this table defines identically to the boot GDT.
         unsafe {

@@ -23,8 +23,15 @@ struct Gate {
 }
 
 impl Gate {
-    const EMPTY: Gate =
-        Gate { offset_low: 0, selector: 0, ist: 0, type_attr: 0, offset_mid: 0, offset_high: 0, _reserved: 0 };
+    const EMPTY: Gate = Gate {
+        offset_low: 0,
+        selector: 0,
+        ist: 0,
+        type_attr: 0,
+        offset_mid: 0,
+        offset_high: 0,
+        _reserved: 0,
+    };
 
     fn interrupt(handler: u64, ist: u8) -> Gate {
         Gate {
@@ -75,7 +82,10 @@ pub fn load() {
         let idt = IDT.lock();
         &idt.0 as *const _ as u64
     };
-    let ptr = Pointer { limit: (size_of::<Table>() - 1) as u16, base };
+    let ptr = Pointer {
+        limit: (size_of::<Table>() - 1) as u16,
+        base,
+    };
     // SAFETY: the table lives in a static (stable address) and every gate points at a
     // stub of `entry`; it is never modified after `init`.
     unsafe { asm!("lidt [{}]", in(reg) &ptr, options(readonly, nostack, preserves_flags)) };

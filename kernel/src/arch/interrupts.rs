@@ -24,7 +24,9 @@ static UNEXPECTED: AtomicU64 = AtomicU64::new(0);
 
 /// Signals end-of-interrupt for `vector` (not for spurious interrupts, which have none).
 pub fn end_of_interrupt(vector: u8) {
-    if vector != SPURIOUS_VECTOR && !(super::pic::REMAP_BASE..super::pic::REMAP_BASE + 16).contains(&vector) {
+    if vector != SPURIOUS_VECTOR
+        && !(super::pic::REMAP_BASE..super::pic::REMAP_BASE + 16).contains(&vector)
+    {
         lapic::eoi();
     }
     percpu::current().interrupts.fetch_add(1, Ordering::Relaxed);

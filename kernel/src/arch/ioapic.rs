@@ -54,7 +54,9 @@ pub struct Mode {
 /// Routes global system interrupt `gsi` to `vector` on the CPU with APIC id `dest`.
 pub fn route(gsi: u32, vector: u8, dest: u32, mode: Mode) {
     let pin = gsi - GSI_BASE.load(Ordering::Relaxed);
-    let low = u32::from(vector) | (u32::from(mode.active_low) << 13) | (u32::from(mode.level_triggered) << 15);
+    let low = u32::from(vector)
+        | (u32::from(mode.active_low) << 13)
+        | (u32::from(mode.level_triggered) << 15);
     write(0x11 + 2 * pin, dest << 24);
     write(0x10 + 2 * pin, low);
 }

@@ -57,7 +57,12 @@ pub fn init_bsp(virt_base: u64) {
 pub fn init_cpu() {
     // SAFETY: IA32_APIC_BASE exists on every x86_64 CPU; setting bit 11 (global enable)
     // keeps the base address unchanged.
-    unsafe { cpu::wrmsr(cpu::MSR_APIC_BASE, cpu::rdmsr(cpu::MSR_APIC_BASE) | (1 << 11)) };
+    unsafe {
+        cpu::wrmsr(
+            cpu::MSR_APIC_BASE,
+            cpu::rdmsr(cpu::MSR_APIC_BASE) | (1 << 11),
+        )
+    };
     write(SVR, 0x100 | u32::from(super::interrupts::SPURIOUS_VECTOR));
     write(LVT_LINT0, LVT_MASKED);
     write(LVT_LINT1, LVT_MASKED);

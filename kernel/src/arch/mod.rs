@@ -68,13 +68,21 @@ pub fn init_boot_cpu() {
 /// off, after memory (the controllers' registers are mapped here).
 pub fn init_interrupts(platform: &crate::platform::Platform) {
     pic::disable();
-    lapic::init_bsp(crate::mm::map_mmio(platform.local_apic_paddr, crate::mm::PAGE_SIZE));
+    lapic::init_bsp(crate::mm::map_mmio(
+        platform.local_apic_paddr,
+        crate::mm::PAGE_SIZE,
+    ));
     lapic::init_cpu();
     let io = platform.ioapic;
-    ioapic::init(crate::mm::map_mmio(u64::from(io.address), crate::mm::PAGE_SIZE), io.gsi_base);
+    ioapic::init(
+        crate::mm::map_mmio(u64::from(io.address), crate::mm::PAGE_SIZE),
+        io.gsi_base,
+    );
     interrupts::init();
     let serial_vector = interrupts::ISA_BASE + crate::console::serial::IRQ;
-    entry::register(serial_vector, |_| crate::console::input::on_uart_interrupt());
+    entry::register(serial_vector, |_| {
+        crate::console::input::on_uart_interrupt()
+    });
     let (gsi, mode) = platform.isa_irq(crate::console::serial::IRQ);
     ioapic::route(gsi, serial_vector, lapic::id(), mode);
     crate::console::serial::enable_rx_interrupt();

@@ -29,7 +29,10 @@ pub fn alloc_vector() -> Option<u8> {
 
 /// Returns `vector` to the pool (its handler must have been retired).
 pub fn free_vector(vector: u8) {
-    assert!((FIRST_VECTOR..=LAST_VECTOR).contains(&vector), "vector {vector:#x} is not an MSI vector");
+    assert!(
+        (FIRST_VECTOR..=LAST_VECTOR).contains(&vector),
+        "vector {vector:#x} is not an MSI vector"
+    );
     USED[usize::from(vector / 64)].fetch_and(!(1u64 << (vector % 64)), Ordering::AcqRel);
 }
 
@@ -46,5 +49,8 @@ const ADDRESS_BASE: u64 = 0xfee0_0000;
 /// edge-triggered, physical destination).
 pub fn message(vector: u8, apic_id: u32) -> Message {
     assert!(apic_id < 256, "xAPIC ids are 8 bits");
-    Message { address: ADDRESS_BASE | (u64::from(apic_id) << 12), data: u32::from(vector) }
+    Message {
+        address: ADDRESS_BASE | (u64::from(apic_id) << 12),
+        data: u32::from(vector),
+    }
 }

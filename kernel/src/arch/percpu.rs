@@ -29,7 +29,8 @@ pub struct PerCpu {
     pub online: AtomicBool,
 }
 
-static CPUS: [AtomicPtr<PerCpu>; MAX_CPUS] = [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_CPUS];
+static CPUS: [AtomicPtr<PerCpu>; MAX_CPUS] =
+    [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_CPUS];
 static CPU_COUNT: AtomicU32 = AtomicU32::new(0);
 /// Set once the boot CPU's GS base is valid; before that, [`cpu_index`] reports 0.
 static GS_READY: AtomicBool = AtomicBool::new(false);

@@ -106,7 +106,10 @@ fn set_slot(slot: *const u8, value: u64) {
     // the copy at TRAMPOLINE_PHYS, which is mapped (direct map) and used by no one else.
     unsafe {
         let offset = slot as u64 - &ap_trampoline_start as *const u8 as u64;
-        core::ptr::write_volatile(mm::phys_to_virt(TRAMPOLINE_PHYS + offset) as *mut u64, value);
+        core::ptr::write_volatile(
+            mm::phys_to_virt(TRAMPOLINE_PHYS + offset) as *mut u64,
+            value,
+        );
     }
 }
 
@@ -116,7 +119,10 @@ fn copy_trampoline() {
     unsafe {
         let start = &ap_trampoline_start as *const u8;
         let len = &ap_trampoline_end as *const u8 as usize - start as usize;
-        assert!(len <= mm::PAGE_SIZE as usize, "AP trampoline larger than a page");
+        assert!(
+            len <= mm::PAGE_SIZE as usize,
+            "AP trampoline larger than a page"
+        );
         core::ptr::copy_nonoverlapping(start, mm::phys_to_virt(TRAMPOLINE_PHYS) as *mut u8, len);
     }
 }
@@ -125,7 +131,11 @@ fn copy_trampoline() {
 fn new_percpu(index: u32, apic_id: u32) -> &'static mut PerCpu {
     let mut ists = [0u64; ist::COUNT];
     for (slot, top) in ists.iter_mut().enumerate() {
-        let size = if slot as u8 + 1 == ist::GENERAL { 16 * 1024 } else { 32 * 1024 };
+        let size = if slot as u8 + 1 == ist::GENERAL {
+            16 * 1024
+        } else {
+            32 * 1024
+        };
         *top = KernelStack::new(size).leak_top();
     }
     Box::leak(Box::new(PerCpu::new(index, apic_id, ists)))
@@ -156,7 +166,10 @@ pub fn start_aps(apic_ids: &[u32]) -> usize {
         lapic::send_ipi(Destination::Apic(apic_id), Delivery::Init);
         time::busy_wait_us(10_000);
         for _ in 0..2 {
-            lapic::send_ipi(Destination::Apic(apic_id), Delivery::Startup((TRAMPOLINE_PHYS >> 12) as u8));
+            lapic::send_ipi(
+                Destination::Apic(apic_id),
+                Delivery::Startup((TRAMPOLINE_PHYS >> 12) as u8),
+            );
             time::busy_wait_us(200);
         }
         let deadline = time::now_ns() + 2_000_000_000;

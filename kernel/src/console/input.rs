@@ -55,7 +55,8 @@ pub fn read_byte() -> u8 {
         if let Some(b) = pop() {
             return b;
         }
-        READERS.wait_until(|| RING.tail.load(Ordering::Relaxed) != RING.head.load(Ordering::Acquire));
+        READERS
+            .wait_until(|| RING.tail.load(Ordering::Relaxed) != RING.head.load(Ordering::Acquire));
     }
 }
 

@@ -110,4 +110,3 @@ pub fn read_file(name: &str) -> Option<Vec<u8>> {
     fence(Ordering::SeqCst);
     Some(data)
 }
-

@@ -29,7 +29,9 @@ pub fn update(f: impl FnOnce(PreemptCount) -> Result<PreemptCount, preempt::Coun
     let result = cpu::without_interrupts(|| {
         let s = slot();
         let old = PreemptCount::from_raw(s.load(Ordering::Relaxed));
-        f(old).map(|new| s.store(new.raw(), Ordering::Relaxed)).map_err(|e| (old, e))
+        f(old)
+            .map(|new| s.store(new.raw(), Ordering::Relaxed))
+            .map_err(|e| (old, e))
     });
     if let Err((old, e)) = result {
         panic!("preempt_count {:#x}: {e:?}", old.raw());
@@ -56,7 +58,10 @@ pub fn preempt_enable() {
 /// does) halved HTTP throughput with 16 connection threads on 2 CPUs under emulation,
 /// where each extra switch is expensive.
 pub fn preemption_point() {
-    if current().raw() == 0 && crate::arch::cpu::interrupts_enabled() && crate::sched::resched_overdue() {
+    if current().raw() == 0
+        && crate::arch::cpu::interrupts_enabled()
+        && crate::sched::resched_overdue()
+    {
         crate::arch::cpu::disable_interrupts();
         crate::sched::preempt_if_needed();
         // SAFETY: interrupts were on when this function disabled them; this restores

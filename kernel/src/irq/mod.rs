@@ -38,7 +38,11 @@ pub fn local_bh_disable() {
 pub fn local_bh_enable() {
     count::update(PreemptCount::bh_enable);
     let c = count::current();
-    if c.may_run_softirqs() && !c.in_interrupt() && softirq::pending() && crate::arch::cpu::interrupts_enabled() {
+    if c.may_run_softirqs()
+        && !c.in_interrupt()
+        && softirq::pending()
+        && crate::arch::cpu::interrupts_enabled()
+    {
         softirq::run_from_bh_enable();
     }
     count::preemption_point();

@@ -9,7 +9,9 @@
 //! threads. The run loop, pending word and counters are the `preempt` crate.
 use alloc::sync::Arc;
 
-use preempt::{run_softirqs, PreemptCount, RestartBudget, RunOutcome, Softirq, SoftirqCpu, SoftirqPlatform};
+use preempt::{
+    run_softirqs, PreemptCount, RestartBudget, RunOutcome, Softirq, SoftirqCpu, SoftirqPlatform,
+};
 use spin::Once;
 
 use super::count;
@@ -22,8 +24,10 @@ static HANDLERS: [FnSlot; Softirq::ALL.len()] = [const { FnSlot::empty() }; Soft
 static KSOFTIRQD: [Once<Arc<Thread>>; percpu::MAX_CPUS] = [const { Once::new() }; percpu::MAX_CPUS];
 
 /// The budget of one run outside `ksoftirqd`.
-const BUDGET: RestartBudget =
-    RestartBudget { max_restarts: RestartBudget::DEFAULT_MAX_RESTARTS, max_time_ns: RestartBudget::DEFAULT_MAX_TIME_NS };
+const BUDGET: RestartBudget = RestartBudget {
+    max_restarts: RestartBudget::DEFAULT_MAX_RESTARTS,
+    max_time_ns: RestartBudget::DEFAULT_MAX_TIME_NS,
+};
 
 fn this_cpu() -> &'static SoftirqCpu {
     &CPUS[percpu::cpu_index() as usize]

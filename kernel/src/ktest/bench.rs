@@ -51,7 +51,12 @@ fn wake_latency(sleeper_cpu: u32) -> (u64, u64) {
         woken_at: AtomicU64,
         acked: AtomicU64,
     }
-    let s = Arc::new(Shared { queue: WaitQueue::new(), round: AtomicU64::new(0), woken_at: AtomicU64::new(0), acked: AtomicU64::new(0) });
+    let s = Arc::new(Shared {
+        queue: WaitQueue::new(),
+        round: AtomicU64::new(0),
+        woken_at: AtomicU64::new(0),
+        acked: AtomicU64::new(0),
+    });
     let sleeper = {
         let s = s.clone();
         sched::spawn_pinned("sleeper", sleeper_cpu, move || {

@@ -14,7 +14,9 @@ pub fn page_fault() -> Verdict {
 
 pub fn divide_error() -> Verdict {
     // SAFETY: `div` by zero raises #DE, whose report ends the run; no memory is touched.
-    unsafe { core::arch::asm!("xor ecx, ecx", "div ecx", out("eax") _, out("ecx") _, out("edx") _) };
+    unsafe {
+        core::arch::asm!("xor ecx, ecx", "div ecx", out("eax") _, out("ecx") _, out("edx") _)
+    };
     Err(String::from("division by zero did not fault"))
 }
 
@@ -40,7 +42,10 @@ pub fn stack_overflow() -> Verdict {
         recurse(0);
     });
     let reused = crate::mm::stack::stack_stats().0 == mapped;
-    crate::println!("stack-overflow: the thread runs on a {} stack", if reused { "reused" } else { "new" });
+    crate::println!(
+        "stack-overflow: the thread runs on a {} stack",
+        if reused { "reused" } else { "new" }
+    );
     GO.store(true, core::sync::atomic::Ordering::Release);
     crate::sched::join(&t);
     Err(String::from("the recursing thread ended without a fault"))

@@ -29,7 +29,9 @@ pub fn bh_misuse() -> Verdict {
     softirq::raise(Softirq::NetRx);
     DONE.wait_until(|| SOFTIRQ_TOOK_IT.load(Ordering::SeqCst));
     *CONN_TABLE.lock() += 1;
-    Err(String::from("the validator did not report a softirq lock taken with softirqs enabled"))
+    Err(String::from(
+        "the validator did not report a softirq lock taken with softirqs enabled",
+    ))
 }
 
 static A_CLASS: LockClass = LockClass::new("test.order_a");
@@ -47,7 +49,9 @@ pub fn order_inversion() -> Verdict {
     sched::join(&first);
     let _b = B.lock();
     let _a = A.lock();
-    Err(String::from("the validator did not report the lock-order inversion"))
+    Err(String::from(
+        "the validator did not report the lock-order inversion",
+    ))
 }
 
 /// The seed's bug on the real network stack (negative-control kernel only): NET_RX takes
@@ -57,5 +61,7 @@ pub fn order_inversion() -> Verdict {
 #[cfg(feature = "negative-tests")]
 pub fn net_stack_misuse() -> Verdict {
     crate::net::negative_test_take_stack_with_bh_enabled();
-    Err(String::from("the validator did not report the network stack lock taken with softirqs enabled"))
+    Err(String::from(
+        "the validator did not report the network stack lock taken with softirqs enabled",
+    ))
 }

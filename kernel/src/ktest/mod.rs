@@ -51,10 +51,15 @@ pub fn run(name: &'static str) -> ! {
     let verdict = alloc::sync::Arc::new(crate::sync::Mutex::new(None));
     let worker = {
         let verdict = verdict.clone();
-        crate::sched::spawn(alloc::format!("test:{name}"), move || *verdict.lock() = Some(test()))
+        crate::sched::spawn(alloc::format!("test:{name}"), move || {
+            *verdict.lock() = Some(test())
+        })
     };
     if !crate::sched::join_until(&worker, crate::time::now_ns() + TEST_DEADLINE_NS) {
-        println!("TEST-FAIL {name}: still running after {} s; threads:", TEST_DEADLINE_NS / 1_000_000_000);
+        println!(
+            "TEST-FAIL {name}: still running after {} s; threads:",
+            TEST_DEADLINE_NS / 1_000_000_000
+        );
         for t in crate::sched::threads() {
             println!("  {} {} cpu{} {}", t.id, t.name, t.cpu(), t.state().name());
         }

@@ -12,16 +12,32 @@ use crate::drivers::pci::{self, Address, Bar};
 
 pub fn run() -> Verdict {
     let devices = pci::devices();
-    let at = |bus, device, function| devices.iter().find(|d| d.addr == Address { bus, device, function });
+    let at = |bus, device, function| {
+        devices.iter().find(|d| {
+            d.addr
+                == Address {
+                    bus,
+                    device,
+                    function,
+                }
+        })
+    };
     let host = at(0, 0, 0).ok_or("no function at 00:00.0")?;
     if (host.vendor, host.device, host.class.0) != (0x8086, 0x29c0, 0x06) {
-        return Err(format!("00:00.0 is {:04x}:{:04x} class {:#x}, not the q35 host bridge", host.vendor, host.device, host.class.0));
+        return Err(format!(
+            "00:00.0 is {:04x}:{:04x} class {:#x}, not the q35 host bridge",
+            host.vendor, host.device, host.class.0
+        ));
     }
-    at(0, 0x1f, 0).filter(|d| d.class == (0x06, 0x01, 0x00)).ok_or("no ISA bridge at 00:1f.0")?;
+    at(0, 0x1f, 0)
+        .filter(|d| d.class == (0x06, 0x01, 0x00))
+        .ok_or("no ISA bridge at 00:1f.0")?;
     for d in devices {
         for bar in d.bars.iter().flatten() {
             let ok = match *bar {
-                Bar::Memory { base, size, .. } => size.is_power_of_two() && base % size == 0 && base != 0,
+                Bar::Memory { base, size, .. } => {
+                    size.is_power_of_two() && base % size == 0 && base != 0
+                }
                 Bar::Io { port, size } => size.is_power_of_two() && port % size == 0,
             };
             if !ok {
@@ -33,13 +49,19 @@ pub fn run() -> Verdict {
     let mut taken = Vec::new();
     while let Some(v) = msi::alloc_vector() {
         if !(msi::FIRST_VECTOR..=msi::LAST_VECTOR).contains(&v) || taken.contains(&v) {
-            return Err(format!("MSI pool handed out {v:#x} (taken: {})", taken.len()));
+            return Err(format!(
+                "MSI pool handed out {v:#x} (taken: {})",
+                taken.len()
+            ));
         }
         taken.push(v);
     }
     let pool = usize::from(msi::LAST_VECTOR - msi::FIRST_VECTOR) + 1;
     if taken.len() != pool {
-        return Err(format!("MSI pool handed out {} of {pool} vectors", taken.len()));
+        return Err(format!(
+            "MSI pool handed out {} of {pool} vectors",
+            taken.len()
+        ));
     }
     let first = taken[0];
     taken.iter().for_each(|&v| msi::free_vector(v));

@@ -57,13 +57,21 @@ extern "C" {
 fn library_work(i: u64) -> String {
     let big = u128::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
     let mut s = String::new();
-    let _ = write!(s, "{big} {} {:.6} {:x}", big / 1_000_000_007, (i as f64) * 1.5 / 7.0, big % 0xffff_fffb);
+    let _ = write!(
+        s,
+        "{big} {} {:.6} {:x}",
+        big / 1_000_000_007,
+        (i as f64) * 1.5 / 7.0,
+        big % 0xffff_fffb
+    );
     s
 }
 
 pub fn run() -> Verdict {
     let reference: alloc::vec::Vec<String> = (0..64).map(library_work).collect();
-    let ticks_before = percpu::current().timer_ticks.load(core::sync::atomic::Ordering::Relaxed);
+    let ticks_before = percpu::current()
+        .timer_ticks
+        .load(core::sync::atomic::Ordering::Relaxed);
     let start = time::now_ns();
     time::start_tick(TICK_HZ);
     let mut corruptions = 0u64;
@@ -81,14 +89,21 @@ pub fn run() -> Verdict {
     }
     let elapsed = time::now_ns() - start;
     time::start_tick(1000);
-    let ticks = percpu::current().timer_ticks.load(core::sync::atomic::Ordering::Relaxed) - ticks_before;
+    let ticks = percpu::current()
+        .timer_ticks
+        .load(core::sync::atomic::Ordering::Relaxed)
+        - ticks_before;
     let rate = ticks * 1_000_000_000 / elapsed.max(1);
-    crate::info!("redzone: {rounds} rounds, {ticks} timer interrupts ({rate}/s), {corruptions} corruptions");
+    crate::info!(
+        "redzone: {rounds} rounds, {ticks} timer interrupts ({rate}/s), {corruptions} corruptions"
+    );
     if corruptions != 0 {
         return Err(format!("{corruptions} corruptions in {rounds} rounds"));
     }
     if rate < 5_000 {
-        return Err(format!("timer ran at {rate}/s, below the 5000/s the test needs"));
+        return Err(format!(
+            "timer ran at {rate}/s, below the 5000/s the test needs"
+        ));
     }
     Ok(())
 }

@@ -60,24 +60,36 @@ pub fn wake_ring() -> Verdict {
     }
     let deadline = time::now_ns() + 60_000_000_000;
     while time::now_ns() < deadline
-        && (ring.passes.load(Ordering::Relaxed) != THREADS as u64 * ROUNDS || sleepers_done.load(Ordering::Relaxed) != 8)
+        && (ring.passes.load(Ordering::Relaxed) != THREADS as u64 * ROUNDS
+            || sleepers_done.load(Ordering::Relaxed) != 8)
     {
         sched::sleep_ns(10_000_000);
     }
     let passes = ring.passes.load(Ordering::Relaxed);
     if passes != THREADS as u64 * ROUNDS {
-        return Err(format!("ring stalled after {passes} of {} passes: a wake was lost", THREADS as u64 * ROUNDS));
+        return Err(format!(
+            "ring stalled after {passes} of {} passes: a wake was lost",
+            THREADS as u64 * ROUNDS
+        ));
     }
     if sleepers_done.load(Ordering::Relaxed) != 8 {
-        return Err(format!("{} of 8 sleepers finished", sleepers_done.load(Ordering::Relaxed)));
+        return Err(format!(
+            "{} of 8 sleepers finished",
+            sleepers_done.load(Ordering::Relaxed)
+        ));
     }
     if early.load(Ordering::Relaxed) != 0 {
-        return Err(format!("{} sleeps returned before their deadline", early.load(Ordering::Relaxed)));
+        return Err(format!(
+            "{} sleeps returned before their deadline",
+            early.load(Ordering::Relaxed)
+        ));
     }
     for h in &handles {
         sched::join(h);
     }
-    let cpus_used = (0..percpu::count()).filter(|&c| sched::cpu_counters(c).0 > 0).count();
+    let cpus_used = (0..percpu::count())
+        .filter(|&c| sched::cpu_counters(c).0 > 0)
+        .count();
     crate::info!(
         "wake ring: {passes} token passes over {THREADS} threads, 400 sleeps, switches on {cpus_used} CPUs, wakes {}/{}/{} (requested/delivered/already runnable)",
         sched::WAKES_REQUESTED.load(Ordering::Relaxed),
@@ -129,7 +141,13 @@ pub fn mutex() -> Verdict {
     for h in &handles {
         if !sched::join_until(h, deadline) {
             for t in sched::threads() {
-                crate::println!("thread {} {} cpu{} {}", t.id, t.name, t.cpu(), t.state().name());
+                crate::println!(
+                    "thread {} {} cpu{} {}",
+                    t.id,
+                    t.name,
+                    t.cpu(),
+                    t.state().name()
+                );
             }
             return Err(format!("{} did not finish: a mutex wake was lost", h.name));
         }
@@ -137,7 +155,10 @@ pub fn mutex() -> Verdict {
     let total = *counter.lock();
     crate::info!("mutex: {total} increments by {THREADS} threads");
     if total != THREADS * ROUNDS {
-        return Err(format!("{total} increments instead of {}", THREADS * ROUNDS));
+        return Err(format!(
+            "{total} increments instead of {}",
+            THREADS * ROUNDS
+        ));
     }
     Ok(())
 }
@@ -149,7 +170,9 @@ pub fn might_sleep() -> Verdict {
     let mutex = Mutex::new(());
     let _held = LOCK.lock();
     let _m = mutex.lock();
-    Err(alloc::string::String::from("blocking with a spin lock held did not panic"))
+    Err(alloc::string::String::from(
+        "blocking with a spin lock held did not panic",
+    ))
 }
 
 /// A producer in the timer interrupt (20 kHz, 64 events and wakes per tick) and a
@@ -171,7 +194,8 @@ pub fn interrupt_wakes() -> Verdict {
                 }
                 sleeps.fetch_add(1, Ordering::Relaxed);
                 CONSUMER_QUEUE.wait_until(|| {
-                    PRODUCED.load(Ordering::SeqCst) != consumed.load(Ordering::Relaxed) || stop.load(Ordering::SeqCst)
+                    PRODUCED.load(Ordering::SeqCst) != consumed.load(Ordering::Relaxed)
+                        || stop.load(Ordering::SeqCst)
                 });
                 continue;
             }
@@ -190,14 +214,22 @@ pub fn interrupt_wakes() -> Verdict {
     time::set_tick_hook(None);
     // Let the consumer drain (bounded), then stop it.
     let drain_deadline = time::now_ns() + 5_000_000_000;
-    while consumed.load(Ordering::Relaxed) != PRODUCED.load(Ordering::SeqCst) && time::now_ns() < drain_deadline {
+    while consumed.load(Ordering::Relaxed) != PRODUCED.load(Ordering::SeqCst)
+        && time::now_ns() < drain_deadline
+    {
         sched::sleep_ns(1_000_000);
     }
-    let (p, c) = (PRODUCED.load(Ordering::SeqCst), consumed.load(Ordering::Relaxed));
+    let (p, c) = (
+        PRODUCED.load(Ordering::SeqCst),
+        consumed.load(Ordering::Relaxed),
+    );
     stop.store(true, Ordering::SeqCst);
     CONSUMER_QUEUE.wake_all();
     sched::join(&consumer);
-    crate::info!("interrupt wakes: {p} events and wakes from the timer interrupt, consumer slept {} times", sleeps.load(Ordering::Relaxed));
+    crate::info!(
+        "interrupt wakes: {p} events and wakes from the timer interrupt, consumer slept {} times",
+        sleeps.load(Ordering::Relaxed)
+    );
     if p < TARGET {
         return Err(format!("only {p} events produced before the deadline"));
     }
@@ -205,7 +237,10 @@ pub fn interrupt_wakes() -> Verdict {
         return Err(format!("consumer saw {c} of {p} events: a wake was lost"));
     }
     if sleeps.load(Ordering::Relaxed) < 100 {
-        return Err(format!("consumer slept only {} times: the test did not exercise the wake path", sleeps.load(Ordering::Relaxed)));
+        return Err(format!(
+            "consumer slept only {} times: the test did not exercise the wake path",
+            sleeps.load(Ordering::Relaxed)
+        ));
     }
     Ok(())
 }
@@ -225,5 +260,7 @@ pub fn lockup() -> Verdict {
     let waiter = sched::spawn_pinned("waiter", 0, || {});
     sched::join(&spinner);
     sched::join(&waiter);
-    Err(alloc::string::String::from("the watchdog did not report a CPU spinning with preemption off"))
+    Err(alloc::string::String::from(
+        "the watchdog did not report a CPU spinning with preemption off",
+    ))
 }

@@ -21,10 +21,24 @@ struct SoftirqTotals {
 }
 
 fn totals(which: Softirq) -> SoftirqTotals {
-    percpu::all().fold(SoftirqTotals { entries: 0, exits: 0, deferred: 0 }, |t, c| {
-        let s = softirq::cpu_state(c.index as usize).stats().of(which).snapshot();
-        SoftirqTotals { entries: t.entries + s.entries, exits: t.exits + s.exits, deferred: t.deferred + s.deferred_to_ksoftirqd }
-    })
+    percpu::all().fold(
+        SoftirqTotals {
+            entries: 0,
+            exits: 0,
+            deferred: 0,
+        },
+        |t, c| {
+            let s = softirq::cpu_state(c.index as usize)
+                .stats()
+                .of(which)
+                .snapshot();
+            SoftirqTotals {
+                entries: t.entries + s.entries,
+                exits: t.exits + s.exits,
+                deferred: t.deferred + s.deferred_to_ksoftirqd,
+            }
+        },
+    )
 }
 
 static FLOODING: AtomicBool = AtomicBool::new(false);
@@ -62,7 +76,11 @@ pub fn flood() -> Verdict {
     stop.store(true, Ordering::SeqCst);
     sched::join(&worker);
     sched::sleep_ns(10_000_000);
-    let SoftirqTotals { entries, exits, deferred } = totals(Softirq::Tasklet);
+    let SoftirqTotals {
+        entries,
+        exits,
+        deferred,
+    } = totals(Softirq::Tasklet);
     crate::info!(
         "softirq flood: {} handler runs, {deferred} hand-offs to ksoftirqd, worker progressed {progress_during} times",
         FLOOD_RUNS.load(Ordering::Relaxed)
@@ -71,7 +89,9 @@ pub fn flood() -> Verdict {
         return Err(format!("the flood was never deferred to ksoftirqd"));
     }
     if progress_during == 0 {
-        return Err(format!("the worker thread was starved by the softirq flood"));
+        return Err(format!(
+            "the worker thread was starved by the softirq flood"
+        ));
     }
     if entries != exits {
         return Err(format!("softirq entries {entries} != exits {exits}"));
@@ -107,19 +127,23 @@ pub fn seed_scenario() -> Verdict {
     let mut workers = alloc::vec::Vec::new();
     for c in percpu::all() {
         let (stop, takes) = (stop.clone(), thread_takes.clone());
-        workers.push(sched::spawn_pinned(format!("holder{}", c.index), c.index, move || {
-            while !stop.load(Ordering::Relaxed) {
-                let mut t = TABLE.lock();
-                *t += 1;
-                // Hold it for a while so the tick often lands inside.
-                let until = time::now_ns() + 20_000;
-                while time::now_ns() < until {
-                    core::hint::spin_loop();
+        workers.push(sched::spawn_pinned(
+            format!("holder{}", c.index),
+            c.index,
+            move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let mut t = TABLE.lock();
+                    *t += 1;
+                    // Hold it for a while so the tick often lands inside.
+                    let until = time::now_ns() + 20_000;
+                    while time::now_ns() < until {
+                        core::hint::spin_loop();
+                    }
+                    drop(t);
+                    takes.fetch_add(1, Ordering::Relaxed);
                 }
-                drop(t);
-                takes.fetch_add(1, Ordering::Relaxed);
-            }
-        }));
+            },
+        ));
     }
     time::set_tick_hook(Some(raise_net_rx_from_tick));
     RAISING.store(true, Ordering::SeqCst);
@@ -134,7 +158,10 @@ pub fn seed_scenario() -> Verdict {
     }
     sched::sleep_ns(10_000_000);
     let SoftirqTotals { entries, exits, .. } = totals(Softirq::NetRx);
-    let (t, s) = (thread_takes.load(Ordering::Relaxed), SOFTIRQ_TAKES.load(Ordering::Relaxed));
+    let (t, s) = (
+        thread_takes.load(Ordering::Relaxed),
+        SOFTIRQ_TAKES.load(Ordering::Relaxed),
+    );
     crate::info!("seed scenario: threads took the lock {t} times, NET_RX {s} times; NET_RX entries={entries} exits={exits}");
     if t == 0 || s == 0 {
         return Err(format!("no progress: threads {t}, softirq {s}"));
@@ -143,7 +170,11 @@ pub fn seed_scenario() -> Verdict {
         return Err(format!("NET_RX entries {entries} != exits {exits}"));
     }
     if *TABLE.lock() != t + s {
-        return Err(format!("lost updates: table {} != {}", *TABLE.lock(), t + s));
+        return Err(format!(
+            "lost updates: table {} != {}",
+            *TABLE.lock(),
+            t + s
+        ));
     }
     Ok(())
 }

@@ -120,12 +120,16 @@ pub fn run() -> Verdict {
     time::start_tick(1000);
     time::set_tick_hook(None);
     let hooks = HOOK_RUNS.load(Ordering::Relaxed);
-    crate::info!("sse: {probes} probes, {hooks} clobbering interrupts, {changed} registers changed");
+    crate::info!(
+        "sse: {probes} probes, {hooks} clobbering interrupts, {changed} registers changed"
+    );
     if hooks < 1000 {
         return Err(format!("only {hooks} interrupts ran the clobbering hook"));
     }
     if changed != 0 {
-        return Err(format!("{changed} SSE registers or MXCSR changed under interrupts"));
+        return Err(format!(
+            "{changed} SSE registers or MXCSR changed under interrupts"
+        ));
     }
     Ok(())
 }

@@ -85,7 +85,11 @@ impl Harness {
     }
 
     /// Runs rounds until `pick` accepts an event, or `limit` passes.
-    fn run_until<T>(&mut self, limit: Duration, mut pick: impl FnMut(Event) -> Option<T>) -> Option<T> {
+    fn run_until<T>(
+        &mut self,
+        limit: Duration,
+        mut pick: impl FnMut(Event) -> Option<T>,
+    ) -> Option<T> {
         let deadline = now() + limit;
         while now() < deadline {
             self.step();
@@ -101,7 +105,10 @@ impl Harness {
 
 pub fn run() -> Verdict {
     let dev = virtio_net::init().map_err(|e| format!("virtio-net bring-up failed: {e:?}"))?;
-    if !core::ptr::eq(dev, virtio_net::device().ok_or("device() is empty after init")?) {
+    if !core::ptr::eq(
+        dev,
+        virtio_net::device().ok_or("device() is empty after init")?,
+    ) {
         return Err(String::from("device() returned another device"));
     }
     virtio_net::set_rx_notifier(on_rx_interrupt);
@@ -112,8 +119,15 @@ pub fn run() -> Verdict {
     if !link {
         return Err(String::from("link is down"));
     }
-    let opts = InterfaceOptions { max_pings: usize::from(BURST_WINDOW), ..InterfaceOptions::default() };
-    let mut h = Harness { dev, iface: Interface::new(EthernetAddress(mac), opts), tx_refused: 0 };
+    let opts = InterfaceOptions {
+        max_pings: usize::from(BURST_WINDOW),
+        ..InterfaceOptions::default()
+    };
+    let mut h = Harness {
+        dev,
+        iface: Interface::new(EthernetAddress(mac), opts),
+        tx_refused: 0,
+    };
 
     let start = now();
     h.iface.start_dhcp(cpu::rdtsc() as u32, start);
@@ -125,17 +139,39 @@ pub fn run() -> Verdict {
         .ok_or_else(|| format!("no DHCP lease within {} s", DHCP_TIMEOUT.as_secs()))?;
     let dhcp_ms = now().since(start).as_millis();
     let gateway = config.gateway.unwrap_or(Ipv4Addr::new(10, 0, 2, 2));
-    crate::info!("virtio-net test: DHCP gave {}/{} gw {gateway} in {dhcp_ms} ms", config.addr, config.prefix_len);
+    crate::info!(
+        "virtio-net test: DHCP gave {}/{} gw {gateway} in {dhcp_ms} ms",
+        config.addr,
+        config.prefix_len
+    );
 
-    h.iface.ping(gateway, PING_IDENT, 1, b"halyard virtio-net", now()).map_err(|e| format!("ping not sent: {e:?}"))?;
+    h.iface
+        .ping(gateway, PING_IDENT, 1, b"halyard virtio-net", now())
+        .map_err(|e| format!("ping not sent: {e:?}"))?;
     let rtt = h
         .run_until(PING_TIMEOUT, |e| match e {
-            Event::EchoReply { from, ident: PING_IDENT, seq_no: 1, rtt, .. } if from == gateway => Some(Ok(rtt)),
-            Event::PingTimeout { .. } | Event::HostUnreachable { .. } => Some(Err(format!("{e:?}"))),
+            Event::EchoReply {
+                from,
+                ident: PING_IDENT,
+                seq_no: 1,
+                rtt,
+                ..
+            } if from == gateway => Some(Ok(rtt)),
+            Event::PingTimeout { .. } | Event::HostUnreachable { .. } => {
+                Some(Err(format!("{e:?}")))
+            }
             _ => None,
         })
-        .ok_or_else(|| format!("no echo reply from {gateway} within {} s", PING_TIMEOUT.as_secs()))??;
-    crate::info!("virtio-net test: echo reply from {gateway}, rtt {} us", rtt.as_micros());
+        .ok_or_else(|| {
+            format!(
+                "no echo reply from {gateway} within {} s",
+                PING_TIMEOUT.as_secs()
+            )
+        })??;
+    crate::info!(
+        "virtio-net test: echo reply from {gateway}, rtt {} us",
+        rtt.as_micros()
+    );
 
     burst(&mut h, gateway)?;
 
@@ -150,11 +186,17 @@ pub fn run() -> Verdict {
     let used = dev.lock().rx_used_idx();
     let last = c(&COUNTERS.rx_last_used_idx);
     if u64::from(used) != last {
-        return Err(format!("device used idx {used} but driver processed up to {last}"));
+        return Err(format!(
+            "device used idx {used} but driver processed up to {last}"
+        ));
     }
-    let drops = c(&COUNTERS.rx_drop_short) + c(&COUNTERS.rx_drop_too_long) + c(&COUNTERS.rx_drop_merged);
+    let drops =
+        c(&COUNTERS.rx_drop_short) + c(&COUNTERS.rx_drop_too_long) + c(&COUNTERS.rx_drop_merged);
     if drops + c(&COUNTERS.rx_drop_bad_used) + c(&COUNTERS.rx_refill_failed) + h.tx_refused != 0 {
-        return Err(format!("driver dropped frames ({drops} received, {} refused to send)", h.tx_refused));
+        return Err(format!(
+            "driver dropped frames ({drops} received, {} refused to send)",
+            h.tx_refused
+        ));
     }
     let min = u64::from(BURST_PINGS) + 3;
     if c(&COUNTERS.rx_packets) < min || c(&COUNTERS.tx_packets) < min {
@@ -170,7 +212,10 @@ pub fn run() -> Verdict {
         // QEMU signals a queue's first used buffer unconditionally (it has no earlier
         // signalled index to compare `used_event` with); after that, none.
         if matches!(mode, InterruptMode::PerQueue { .. }) && c(&COUNTERS.tx_irqs) > 1 {
-            return Err(format!("{} TX interrupts despite suppression", c(&COUNTERS.tx_irqs)));
+            return Err(format!(
+                "{} TX interrupts despite suppression",
+                c(&COUNTERS.tx_irqs)
+            ));
         }
     }
     Ok(())
@@ -183,17 +228,27 @@ fn burst(h: &mut Harness, gateway: Ipv4Addr) -> Verdict {
     let (mut sent, mut replies) = (0u16, 0u16);
     while replies < BURST_PINGS {
         if now() >= deadline {
-            return Err(format!("burst: {replies} of {BURST_PINGS} replies within {} s", BURST_TIMEOUT.as_secs()));
+            return Err(format!(
+                "burst: {replies} of {BURST_PINGS} replies within {} s",
+                BURST_TIMEOUT.as_secs()
+            ));
         }
         while sent < BURST_PINGS && sent - replies < BURST_WINDOW {
             let seq_no = 2 + sent;
-            h.iface.ping(gateway, PING_IDENT, seq_no, &[seq_no as u8; 56], now()).map_err(|e| format!("burst ping: {e:?}"))?;
+            h.iface
+                .ping(gateway, PING_IDENT, seq_no, &[seq_no as u8; 56], now())
+                .map_err(|e| format!("burst ping: {e:?}"))?;
             sent += 1;
         }
         h.step();
         while let Some(e) = h.iface.next_event() {
             match e {
-                Event::EchoReply { ident: PING_IDENT, seq_no, len: 56, .. } if seq_no >= 2 => replies += 1,
+                Event::EchoReply {
+                    ident: PING_IDENT,
+                    seq_no,
+                    len: 56,
+                    ..
+                } if seq_no >= 2 => replies += 1,
                 other => return Err(format!("burst: unexpected event {other:?}")),
             }
         }

@@ -61,15 +61,30 @@ pub fn build_and_switch(ram: &[core::ops::Range<u64>], guard_pages: &[u64]) {
         let start = r.start / PAGE_SIZE * PAGE_SIZE;
         let end = r.end.next_multiple_of(PAGE_SIZE);
         mapper
-            .map_range(HHDM_BASE + start, start, end - start, direct, &mut DirectMapTables, &mut AllocatorFrames)
+            .map_range(
+                HHDM_BASE + start,
+                start,
+                end - start,
+                direct,
+                &mut DirectMapTables,
+                &mut AllocatorFrames,
+            )
             .unwrap_or_else(|e| panic!("direct map of {start:#x}..{end:#x}: {e}"));
     }
     // SAFETY: only addresses of linker symbols are taken.
     let sections = unsafe {
         [
             (sym(&__text_start), sym(&__text_end), F::PRESENT | F::GLOBAL),
-            (sym(&__rodata_start), sym(&__rodata_end), F::PRESENT | F::NO_EXECUTE | F::GLOBAL),
-            (sym(&__data_start), sym(&__kernel_end), F::PRESENT | F::WRITABLE | F::NO_EXECUTE | F::GLOBAL),
+            (
+                sym(&__rodata_start),
+                sym(&__rodata_end),
+                F::PRESENT | F::NO_EXECUTE | F::GLOBAL,
+            ),
+            (
+                sym(&__data_start),
+                sym(&__kernel_end),
+                F::PRESENT | F::WRITABLE | F::NO_EXECUTE | F::GLOBAL,
+            ),
         ]
     };
     for (start, end, flags) in sections {
@@ -77,7 +92,14 @@ pub fn build_and_switch(ram: &[core::ops::Range<u64>], guard_pages: &[u64]) {
         while va < end {
             if !guard_pages.contains(&va) {
                 mapper
-                    .map(va, va - KERNEL_VMA, PageSize::Size4K, flags, &mut DirectMapTables, &mut AllocatorFrames)
+                    .map(
+                        va,
+                        va - KERNEL_VMA,
+                        PageSize::Size4K,
+                        flags,
+                        &mut DirectMapTables,
+                        &mut AllocatorFrames,
+                    )
                     .unwrap_or_else(|e| panic!("kernel image page {va:#x}: {e}"));
             }
             va += PAGE_SIZE;
@@ -91,7 +113,10 @@ pub fn build_and_switch(ram: &[core::ops::Range<u64>], guard_pages: &[u64]) {
 }
 
 fn with<R>(f: impl FnOnce(&mut Mapper) -> R) -> R {
-    f(KERNEL_TABLES.lock().as_mut().expect("kernel page tables used before mm::init"))
+    f(KERNEL_TABLES
+        .lock()
+        .as_mut()
+        .expect("kernel page tables used before mm::init"))
 }
 
 /// Set once the kernel's own tables are live (an atomic, so reports need no lock).
@@ -104,15 +129,25 @@ pub fn is_live() -> bool {
 
 /// Maps 4 KiB page `va` to `pa` with `flags` (PRESENT is added).
 pub fn map_page(va: u64, pa: u64, flags: F) {
-    with(|m| m.map(va, pa, PageSize::Size4K, flags | F::PRESENT, &mut DirectMapTables, &mut AllocatorFrames))
-        .unwrap_or_else(|e| panic!("mapping {va:#x} -> {pa:#x}: {e}"));
+    with(|m| {
+        m.map(
+            va,
+            pa,
+            PageSize::Size4K,
+            flags | F::PRESENT,
+            &mut DirectMapTables,
+            &mut AllocatorFrames,
+        )
+    })
+    .unwrap_or_else(|e| panic!("mapping {va:#x} -> {pa:#x}: {e}"));
 }
 
 /// Unmaps 4 KiB page `va`, flushes it from this CPU's TLB and returns the frame it
 /// mapped. Other CPUs' TLBs are not shot down: callers unmap only addresses that are
 /// never used again (see `mm::stack`, `mm::unmap_trampoline_identity`).
 pub fn unmap_page(va: u64) -> u64 {
-    let (frame, _) = with(|m| m.unmap(va, &mut DirectMapTables)).unwrap_or_else(|e| panic!("unmapping {va:#x}: {e}"));
+    let (frame, _) = with(|m| m.unmap(va, &mut DirectMapTables))
+        .unwrap_or_else(|e| panic!("unmapping {va:#x}: {e}"));
     cpu::invlpg(va);
     frame
 }
@@ -132,7 +167,11 @@ pub fn translate_unlocked(va: u64) -> Option<(u64, F)> {
 /// Maps device registers at `paddr..paddr + len` uncached into the direct-map range and
 /// returns their virtual address. Idempotent for pages already mapped there.
 pub fn map_mmio(paddr: u64, len: u64) -> u64 {
-    map_physical(paddr, len, F::PRESENT | F::WRITABLE | F::NO_CACHE | F::WRITE_THROUGH | F::NO_EXECUTE)
+    map_physical(
+        paddr,
+        len,
+        F::PRESENT | F::WRITABLE | F::NO_CACHE | F::WRITE_THROUGH | F::NO_EXECUTE,
+    )
 }
 
 /// Maps firmware data outside RAM (ACPI tables in reserved regions, the BIOS area)

@@ -25,14 +25,19 @@ pub fn init(usable: &[Range<u64>], boot_mapped_end: u64) {
     let bitmap = home.start..home.start + bytes;
     // SAFETY: `bitmap` is usable RAM, mapped by the boot direct map, and is reserved in
     // the allocator below before any frame is handed out, so nothing else ever uses it.
-    let storage = unsafe { core::slice::from_raw_parts_mut(phys_to_virt(bitmap.start) as *mut u64, words) };
-    let mut allocator = FrameAllocator::new(storage, 0, span, usable).expect("frame allocator setup");
+    let storage =
+        unsafe { core::slice::from_raw_parts_mut(phys_to_virt(bitmap.start) as *mut u64, words) };
+    let mut allocator =
+        FrameAllocator::new(storage, 0, span, usable).expect("frame allocator setup");
     allocator.reserve(bitmap);
     *FRAMES.lock() = Some(allocator);
 }
 
 fn with<R>(f: impl FnOnce(&mut FrameAllocator<'static>) -> R) -> R {
-    f(FRAMES.lock().as_mut().expect("frame allocator used before mm::init"))
+    f(FRAMES
+        .lock()
+        .as_mut()
+        .expect("frame allocator used before mm::init"))
 }
 
 /// One free 4 KiB frame. Any context.

@@ -26,8 +26,14 @@ pub fn init_from_frames() {
         .unwrap_or_else(|| panic!("no {} MiB of contiguous RAM for the heap", size >> 20));
     // SAFETY: the frames were just allocated for the heap alone, forever, and the direct
     // map covers them read-write.
-    let claimed = unsafe { HEAP.lock().claim(phys_to_virt(base) as *mut u8, size as usize) };
-    assert!(claimed.is_some(), "heap region of {size} bytes at {base:#x} is too small");
+    let claimed = unsafe {
+        HEAP.lock()
+            .claim(phys_to_virt(base) as *mut u8, size as usize)
+    };
+    assert!(
+        claimed.is_some(),
+        "heap region of {size} bytes at {base:#x} is too small"
+    );
 }
 
 /// (bytes in use, bytes available in total) for the `mem` command.

@@ -45,7 +45,8 @@ pub fn virt_to_phys(va: u64) -> u64 {
     if (HHDM_BASE..STACKS_BASE).contains(&va) {
         return va - HHDM_BASE;
     }
-    let (page, _) = address_space::translate(va & !(PAGE_SIZE - 1)).unwrap_or_else(|| panic!("{va:#x} is not mapped"));
+    let (page, _) = address_space::translate(va & !(PAGE_SIZE - 1))
+        .unwrap_or_else(|| panic!("{va:#x} is not mapped"));
     page + (va & (PAGE_SIZE - 1))
 }
 
@@ -63,14 +64,18 @@ pub fn init(boot: &BootInfo, guard_pages: &[u64]) {
     let boot_data = boot.data_ranges(&mut reserved[2..]);
     let reserved = &reserved[..2 + boot_data];
     let mut usable = [const { 0..0 }; MAX_USABLE];
-    let n = usable_ranges(boot.memory_map(), reserved, &mut usable).expect("memory map has too many ranges");
+    let n = usable_ranges(boot.memory_map(), reserved, &mut usable)
+        .expect("memory map has too many ranges");
     let usable = &usable[..n];
     frames::init(usable, BOOT_DIRECT_MAP_END);
 
     let mut ram = [const { 0..0 }; crate::boot_info::MAX_REGIONS];
     let mut ram_count = 0;
     for region in boot.memory_map() {
-        if matches!(region.kind, RegionKind::Ram | RegionKind::AcpiReclaimable | RegionKind::AcpiNvs) {
+        if matches!(
+            region.kind,
+            RegionKind::Ram | RegionKind::AcpiReclaimable | RegionKind::AcpiNvs
+        ) {
             ram[ram_count] = region.range();
             ram_count += 1;
         }
@@ -88,11 +93,14 @@ pub fn frame_stats() -> frames::FrameStats {
 /// again. Before the kernel's tables exist: the kernel image or the boot direct map.
 /// Takes no lock (reports run while other CPUs are stopped, maybe holding locks).
 pub fn is_kernel_readable(va: u64, len: u64) -> bool {
-    let Some(end) = va.checked_add(len) else { return false };
+    let Some(end) = va.checked_add(len) else {
+        return false;
+    };
     if !address_space::is_live() {
         // SAFETY: only the address of the linker symbol is taken.
         let image_end = unsafe { &__kernel_end as *const u8 as u64 };
-        return (va >= KERNEL_VMA && end <= image_end) || (va >= HHDM_BASE && end <= HHDM_BASE + BOOT_DIRECT_MAP_END);
+        return (va >= KERNEL_VMA && end <= image_end)
+            || (va >= HHDM_BASE && end <= HHDM_BASE + BOOT_DIRECT_MAP_END);
     }
     let mut page = va & !(PAGE_SIZE - 1);
     while page < end {

@@ -34,7 +34,10 @@ unsafe impl<const N: usize> Sync for StaticStack<N> {}
 
 impl<const N: usize> StaticStack<N> {
     pub const fn new() -> Self {
-        StaticStack { guard: UnsafeCell::new([0; PAGE_SIZE as usize]), stack: UnsafeCell::new([0; N]) }
+        StaticStack {
+            guard: UnsafeCell::new([0; PAGE_SIZE as usize]),
+            stack: UnsafeCell::new([0; N]),
+        }
     }
 
     /// Address just past the stack's highest byte (the initial RSP).
@@ -63,7 +66,8 @@ const CACHE_SLOTS: usize = 64;
 static CACHE_CLASS: LockClass = LockClass::new("mm.stack_cache");
 /// (guard page, top) of cached stacks. Interrupts-off lock: stacks are freed wherever the
 /// last reference to their thread goes, which may be with interrupts off.
-static CACHE: IrqLock<[Option<(u64, u64)>; CACHE_SLOTS]> = IrqLock::new([None; CACHE_SLOTS], &CACHE_CLASS);
+static CACHE: IrqLock<[Option<(u64, u64)>; CACHE_SLOTS]> =
+    IrqLock::new([None; CACHE_SLOTS], &CACHE_CLASS);
 
 /// True when `addr` is in the guard page below a kernel stack: the boot stack's, or an
 /// unmapped page of the run-time stack region (its only unmapped pages are guards). Used
@@ -73,12 +77,16 @@ pub fn is_guard_page(addr: u64) -> bool {
     if page == BOOT_STACK.guard_page() {
         return true;
     }
-    (STACKS_BASE..NEXT_STACK_VA.load(Ordering::Relaxed)).contains(&addr) && address_space::translate_unlocked(page).is_none()
+    (STACKS_BASE..NEXT_STACK_VA.load(Ordering::Relaxed)).contains(&addr)
+        && address_space::translate_unlocked(page).is_none()
 }
 
 /// Stack ranges mapped so far (each grew the stack region), and stacks in the cache.
 pub fn stack_stats() -> (u64, usize) {
-    (MAPPED.load(Ordering::Relaxed), CACHE.lock().iter().filter(|s| s.is_some()).count())
+    (
+        MAPPED.load(Ordering::Relaxed),
+        CACHE.lock().iter().filter(|s| s.is_some()).count(),
+    )
 }
 
 /// Stack ranges ever mapped by [`KernelStack::new`].
@@ -95,7 +103,11 @@ impl KernelStack {
     pub fn new(size: usize) -> KernelStack {
         let pages = (size as u64).div_ceil(PAGE_SIZE);
         let span = (pages + 1) * PAGE_SIZE;
-        let cached = CACHE.lock().iter_mut().find(|s| s.is_some_and(|(g, t)| t - g == span)).and_then(Option::take);
+        let cached = CACHE
+            .lock()
+            .iter_mut()
+            .find(|s| s.is_some_and(|(g, t)| t - g == span))
+            .and_then(Option::take);
         if let Some((guard, top)) = cached {
             return KernelStack { guard, top };
         }
@@ -103,9 +115,16 @@ impl KernelStack {
         let guard = NEXT_STACK_VA.fetch_add((pages + 1) * PAGE_SIZE, Ordering::Relaxed);
         for i in 1..=pages {
             let frame = frames::alloc().expect("out of memory for a kernel stack");
-            address_space::map_page(guard + i * PAGE_SIZE, frame, PageTableFlags::WRITABLE | PageTableFlags::NO_EXECUTE);
+            address_space::map_page(
+                guard + i * PAGE_SIZE,
+                frame,
+                PageTableFlags::WRITABLE | PageTableFlags::NO_EXECUTE,
+            );
         }
-        KernelStack { guard, top: guard + (pages + 1) * PAGE_SIZE }
+        KernelStack {
+            guard,
+            top: guard + (pages + 1) * PAGE_SIZE,
+        }
     }
 
     /// Initial stack pointer (16-byte aligned).

@@ -22,12 +22,12 @@
 //! the timer tick raises NET_RX at that time.
 mod napi;
 mod ping;
-mod show;
-mod sockcheck;
-pub mod socket;
 mod services;
+mod show;
 mod sock;
 mod sock_timers;
+mod sockcheck;
+pub mod socket;
 pub mod tcp;
 mod tools;
 mod udp;
@@ -40,9 +40,9 @@ use preempt::Softirq;
 use spin::Once;
 
 pub use ping::monitor_ping;
+pub use show::{monitor_arp, monitor_counters, monitor_ifconfig, write_counters};
 pub use sockcheck::monitor_sockcheck;
 pub use tools::{monitor_nc, monitor_netstat, monitor_tcpstress};
-pub use show::{monitor_arp, monitor_counters, monitor_ifconfig, write_counters};
 
 use crate::drivers::virtio_net::{self, InterruptMode, TxError, VirtioNet};
 use crate::irq::softirq;
@@ -101,7 +101,17 @@ pub fn init(static_config: Option<IfaceConfig>) {
         None => iface.start_dhcp(crate::arch::cpu::rdtsc() as u32, now()),
     }
     let tcp = tcp::Tcp::new(secret());
-    STACK.call_once(|| BhLock::new(NetStack { iface, events: VecDeque::new(), tx_refused: 0, tcp }, &STACK_CLASS));
+    STACK.call_once(|| {
+        BhLock::new(
+            NetStack {
+                iface,
+                events: VecDeque::new(),
+                tx_refused: 0,
+                tcp,
+            },
+            &STACK_CLASS,
+        )
+    });
     softirq::register(Softirq::NetRx, napi::net_rx);
     virtio_net::set_rx_notifier(napi::on_rx_interrupt);
     // Send what configuration queued (gratuitous ARP, DHCP discover).
@@ -134,7 +144,9 @@ fn announce(cfg: &IfaceConfig) {
 #[cfg(feature = "negative-tests")]
 pub fn negative_test_take_stack_with_bh_enabled() {
     let deadline = crate::time::now_ns() + 20_000_000_000;
-    while napi::COUNTERS.softirq_exits.load(Ordering::Relaxed) == 0 && crate::time::now_ns() < deadline {
+    while napi::COUNTERS.softirq_exits.load(Ordering::Relaxed) == 0
+        && crate::time::now_ns() < deadline
+    {
         crate::sched::sleep_ns(10_000_000);
     }
     if let Some(stack) = STACK.get() {
@@ -181,7 +193,11 @@ fn flush(dev: &mut VirtioNet, stack: &mut NetStack) {
             other => crate::debug!("network event: {other:?}"),
         }
     }
-    let next = stack.iface.poll_at().map_or(u64::MAX, |at| at.as_nanos()).min(stack.tcp.next_timeout_ns().unwrap_or(u64::MAX));
+    let next = stack
+        .iface
+        .poll_at()
+        .map_or(u64::MAX, |at| at.as_nanos())
+        .min(stack.tcp.next_timeout_ns().unwrap_or(u64::MAX));
     NEXT_POLL_NS.store(next, Ordering::Release);
     if woke {
         EVENT_WAITERS.wake_all();

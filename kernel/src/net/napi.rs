@@ -66,7 +66,13 @@ pub fn net_rx() {
             let t = Instant::from_nanos(time::now_ns());
             let polled = dev.poll_rx(WEIGHT, |frame| {
                 if let Rx::Tcp(seg) = stack.iface.receive(frame, t) {
-                    stack.tcp.route(t.as_nanos(), seg.src, seg.dst, &seg.payload, &mut to_process);
+                    stack.tcp.route(
+                        t.as_nanos(),
+                        seg.src,
+                        seg.dst,
+                        &seg.payload,
+                        &mut to_process,
+                    );
                 }
             });
             let drained = polled < WEIGHT && !dev.enable_rx_interrupts();
@@ -77,13 +83,17 @@ pub fn net_rx() {
         for sock in to_process.drain(..) {
             sock.process_backlog();
         }
-        let Some((polled, drained)) = outcome else { break };
+        let Some((polled, drained)) = outcome else {
+            break;
+        };
         total += polled;
         if drained {
             break;
         }
         if total >= ROUND_BUDGET || time::now_ns() - start >= ROUND_TIME_NS {
-            COUNTERS.round_budget_exhausted.fetch_add(1, Ordering::Relaxed);
+            COUNTERS
+                .round_budget_exhausted
+                .fetch_add(1, Ordering::Relaxed);
             softirq::raise(Softirq::NetRx);
             break;
         }

@@ -28,8 +28,15 @@ pub fn monitor_ping(args: &str) {
     for seq in 1..=count {
         let sent_at = time::now_ns();
         let sent = super::with_net(|_, stack| {
-            stack.events.retain(|e| !matches!(e, Event::EchoReply { ident: IDENT, .. } | Event::PingTimeout { ident: IDENT, .. }));
-            stack.iface.ping(dst, IDENT, seq, &PAYLOAD, Instant::from_nanos(sent_at))
+            stack.events.retain(|e| {
+                !matches!(
+                    e,
+                    Event::EchoReply { ident: IDENT, .. } | Event::PingTimeout { ident: IDENT, .. }
+                )
+            });
+            stack
+                .iface
+                .ping(dst, IDENT, seq, &PAYLOAD, Instant::from_nanos(sent_at))
         });
         match sent {
             None => {
@@ -46,9 +53,8 @@ pub fn monitor_ping(args: &str) {
         super::EVENT_WAITERS.wait_until_deadline(Some(sent_at + 2_000_000_000), || {
             answer = super::with_net(|_, stack| {
                 let pos = stack.events.iter().position(|e| match e {
-                    Event::EchoReply { ident, seq_no, .. } | Event::PingTimeout { ident, seq_no, .. } => {
-                        *ident == IDENT && *seq_no == seq
-                    }
+                    Event::EchoReply { ident, seq_no, .. }
+                    | Event::PingTimeout { ident, seq_no, .. } => *ident == IDENT && *seq_no == seq,
                     _ => false,
                 })?;
                 stack.events.remove(pos)
@@ -59,7 +65,10 @@ pub fn monitor_ping(args: &str) {
         match answer {
             Some(Event::EchoReply { from, rtt, len, .. }) => {
                 received += 1;
-                println!("reply from {from} seq={seq} bytes={len} time={}us", rtt.as_micros());
+                println!(
+                    "reply from {from} seq={seq} bytes={len} time={}us",
+                    rtt.as_micros()
+                );
             }
             _ => println!("no reply from {dst} seq={seq}"),
         }

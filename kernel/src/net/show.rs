@@ -11,10 +11,22 @@ pub fn write_counters(out: &mut dyn Write) {
     let mut line = |name: &str, value: u64| {
         let _ = writeln!(out, "{name}={value}");
     };
-    line("NET_RX_SOFTIRQ_ENTRY_TOTAL", c.softirq_entries.load(Ordering::Relaxed));
-    line("NET_RX_SOFTIRQ_EXIT_TOTAL", c.softirq_exits.load(Ordering::Relaxed));
-    line("NET_RX_PROCESSING_HELD", c.processing_held.load(Ordering::Relaxed));
-    line("NET_RX_ROUND_BUDGET_EXHAUSTED", c.round_budget_exhausted.load(Ordering::Relaxed));
+    line(
+        "NET_RX_SOFTIRQ_ENTRY_TOTAL",
+        c.softirq_entries.load(Ordering::Relaxed),
+    );
+    line(
+        "NET_RX_SOFTIRQ_EXIT_TOTAL",
+        c.softirq_exits.load(Ordering::Relaxed),
+    );
+    line(
+        "NET_RX_PROCESSING_HELD",
+        c.processing_held.load(Ordering::Relaxed),
+    );
+    line(
+        "NET_RX_ROUND_BUDGET_EXHAUSTED",
+        c.round_budget_exhausted.load(Ordering::Relaxed),
+    );
     line("NET_RX_FRAMES_POLLED", c.frames.load(Ordering::Relaxed));
     for (name, value) in crate::drivers::virtio_net::counter_snapshot() {
         line(name, value);
@@ -46,8 +58,14 @@ pub fn write_counters(out: &mut dyn Write) {
         ("TCP_DROPPED_TOTAL", s.total_dropped()),
         ("TCP_CONNECTIONS", connections as u64),
         ("TCP_SOCKETS", sockets as u64),
-        ("TCP_BACKLOGGED", super::sock::BACKLOGGED.load(Ordering::Relaxed)),
-        ("TCP_BACKLOG_DROPS", super::sock::BACKLOG_DROPS.load(Ordering::Relaxed)),
+        (
+            "TCP_BACKLOGGED",
+            super::sock::BACKLOGGED.load(Ordering::Relaxed),
+        ),
+        (
+            "TCP_BACKLOG_DROPS",
+            super::sock::BACKLOG_DROPS.load(Ordering::Relaxed),
+        ),
     ] {
         line(name, value);
     }
@@ -57,7 +75,9 @@ pub fn write_counters(out: &mut dyn Write) {
 /// closed sockets' and each live socket's counters (each under its own lock, after the
 /// stack's was released). `with_stack` runs first, under the same stack lock. Process
 /// context; `None` without a network.
-pub(super) fn tcp_totals<R>(with_stack: impl FnOnce(&mut super::NetStack) -> R) -> Option<((halyard_tcp::Stats, usize, usize), R)> {
+pub(super) fn tcp_totals<R>(
+    with_stack: impl FnOnce(&mut super::NetStack) -> R,
+) -> Option<((halyard_tcp::Stats, usize, usize), R)> {
     let (mut total, socks, connections, r) = super::with_net(|_, stack| {
         let r = with_stack(stack);
         let (socks, mut total) = stack.tcp.snapshot();
@@ -80,10 +100,17 @@ pub fn monitor_counters(_: &str) {
 /// `ifconfig`: MAC, address, gateway, DNS.
 pub fn monitor_ifconfig(_: &str) {
     let shown = super::with_net(|dev, stack| {
-        println!("eth0 mac {} link {}", stack.iface.mac(), if dev.link_up() { "up" } else { "down" });
+        println!(
+            "eth0 mac {} link {}",
+            stack.iface.mac(),
+            if dev.link_up() { "up" } else { "down" }
+        );
         match stack.iface.config() {
             Some(c) => {
-                println!("     inet {}/{} gateway {:?}", c.addr, c.prefix_len, c.gateway);
+                println!(
+                    "     inet {}/{} gateway {:?}",
+                    c.addr, c.prefix_len, c.gateway
+                );
                 for dns in &c.dns {
                     println!("     dns {dns}");
                 }
@@ -102,7 +129,11 @@ pub fn monitor_arp(_: &str) {
     let shown = super::with_net(|_, stack| {
         for (ip, mac, expires) in stack.iface.arp_entries() {
             let left = expires.as_nanos().saturating_sub(now.as_nanos()) / 1_000_000_000;
-            let expiry = if left == 0 { alloc::string::String::from("expired") } else { alloc::format!("{left} s") };
+            let expiry = if left == 0 {
+                alloc::string::String::from("expired")
+            } else {
+                alloc::format!("{left} s")
+            };
             println!("{ip:<15} {mac} {expiry}");
         }
     });

@@ -86,7 +86,12 @@ impl Sock {
             local: conn.local(),
             remote: conn.remote(),
             state: BhLock::new(
-                SockState { conn, pollers: Vec::new(), scheduled: None, retired: false },
+                SockState {
+                    conn,
+                    pollers: Vec::new(),
+                    scheduled: None,
+                    retired: false,
+                },
                 &SOCK_CLASS,
             ),
             backlog: BhLock::new(VecDeque::new(), &BACKLOG_CLASS),
@@ -186,7 +191,9 @@ impl Sock {
             let _ = super::with_net(|_, stack| {
                 let at = NetInstant::from_nanos(now_ns);
                 // A refusal (no route, ARP queue full) is a lost segment: TCP retransmits.
-                let _ = stack.iface.send_ipv4(first.dst, 6, &first_buf[..first.len], at);
+                let _ = stack
+                    .iface
+                    .send_ipv4(first.dst, 6, &first_buf[..first.len], at);
                 let buf = &mut stack.tcp.segment;
                 while let Some(t) = conn.poll_transmit(now, buf) {
                     let _ = stack.iface.send_ipv4(t.dst, 6, &buf[..t.len], at);
@@ -222,7 +229,10 @@ impl Sock {
         let _ = super::with_net(|_, stack| {
             stack.tcp.retire(self, &s.conn);
             if let Some(a) = refeed {
-                stack.tcp.endpoint.receive(tcp_now(time::now_ns()), a.src, a.dst, &a.bytes);
+                stack
+                    .tcp
+                    .endpoint
+                    .receive(tcp_now(time::now_ns()), a.src, a.dst, &a.bytes);
             }
         });
     }

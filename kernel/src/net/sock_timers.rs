@@ -31,7 +31,13 @@ struct Timers {
 const MIN_PURGE: usize = 4;
 
 static TIMERS_CLASS: LockClass = LockClass::new("net.sock.timers");
-static TIMERS: BhLock<Timers> = BhLock::new(Timers { entries: BTreeMap::new(), next_seq: 0 }, &TIMERS_CLASS);
+static TIMERS: BhLock<Timers> = BhLock::new(
+    Timers {
+        entries: BTreeMap::new(),
+        next_seq: 0,
+    },
+    &TIMERS_CLASS,
+);
 /// Sockets dropped since the last purge.
 static GONE: AtomicUsize = AtomicUsize::new(0);
 /// The earliest deadline in the heap (ns; u64::MAX = none), read by the tick.
@@ -81,7 +87,12 @@ pub fn run(now: Instant) {
             }
             fired.push(entry.remove());
         }
-        NEXT_NS.store(t.entries.first_key_value().map_or(u64::MAX, |((at, _), _)| ns(*at)), Ordering::Release);
+        NEXT_NS.store(
+            t.entries
+                .first_key_value()
+                .map_or(u64::MAX, |((at, _), _)| ns(*at)),
+            Ordering::Release,
+        );
     }
     for sock in fired.iter().filter_map(Weak::upgrade) {
         sock.timer_fired();

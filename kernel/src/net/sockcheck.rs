@@ -11,7 +11,9 @@ use core::time::Duration;
 
 use halyard_tcp::{Error as TcpError, Keepalive, State};
 
-use super::socket::{poll, Interest, PollEntry, Pollable, SocketError, SocketOptions, TcpListener, TcpStream};
+use super::socket::{
+    poll, Interest, PollEntry, Pollable, SocketError, SocketOptions, TcpListener, TcpStream,
+};
 use crate::{println, time};
 
 const MS: u64 = 1_000_000;
@@ -31,7 +33,11 @@ fn ensure(ok: bool, why: impl FnOnce() -> String) -> Check {
 }
 
 /// Polls one socket for `interest` up to `timeout_ns`; the ready set.
-fn poll_one(socket: Pollable<'_>, interest: Interest, timeout_ns: u64) -> core::result::Result<Interest, String> {
+fn poll_one(
+    socket: Pollable<'_>,
+    interest: Interest,
+    timeout_ns: u64,
+) -> core::result::Result<Interest, String> {
     let mut e = [PollEntry::new(socket, interest)];
     poll(&mut e, Some(timeout_ns)).map_err(|err| format!("poll: {err}"))?;
     Ok(e[0].ready)
@@ -54,35 +60,56 @@ fn read_exact(s: &TcpStream, want: usize) -> core::result::Result<alloc::vec::Ve
 
 /// Host-wide TCP counters now (zero without a network).
 fn tcp_stats() -> halyard_tcp::Stats {
-    super::show::tcp_totals(|_| ()).map(|((s, _, _), ())| s).unwrap_or_default()
+    super::show::tcp_totals(|_| ())
+        .map(|((s, _, _), ())| s)
+        .unwrap_or_default()
 }
 
 /// Non-blocking connect: returns at once, polls writable when established.
 fn connect_nonblocking(remote: SocketAddrV4) -> core::result::Result<TcpStream, String> {
-    let s = TcpStream::connect_nonblocking(remote, &SocketOptions { nodelay: true, ..SocketOptions::default() }).map_err(|e| format!("connect: {e}"))?;
+    let s = TcpStream::connect_nonblocking(
+        remote,
+        &SocketOptions {
+            nodelay: true,
+            ..SocketOptions::default()
+        },
+    )
+    .map_err(|e| format!("connect: {e}"))?;
     s.set_nonblocking(true);
     let ready = poll_one(Pollable::Stream(&s), Interest::WRITABLE, STEP_NS)?;
-    ensure(ready == Interest::WRITABLE, || format!("poll said {ready:?}, not writable"))?;
-    ensure(s.take_error() == Ok(None), || format!("error {:?}", s.take_error()))?;
+    ensure(ready == Interest::WRITABLE, || {
+        format!("poll said {ready:?}, not writable")
+    })?;
+    ensure(s.take_error() == Ok(None), || {
+        format!("error {:?}", s.take_error())
+    })?;
     Ok(s)
 }
 
 fn nonblocking_read(s: &TcpStream) -> Check {
     let mut buf = [0u8; 16];
-    ensure(s.read(&mut buf) == Err(SocketError::WouldBlock), || "read of an idle socket did not say WouldBlock".into())
+    ensure(s.read(&mut buf) == Err(SocketError::WouldBlock), || {
+        "read of an idle socket did not say WouldBlock".into()
+    })
 }
 
 fn poll_timeout(s: &TcpStream) -> Check {
     let t0 = time::now_ns();
     let ready = poll_one(Pollable::Stream(s), Interest::READABLE, 50 * MS)?;
     let waited = time::now_ns() - t0;
-    ensure(ready.is_empty() && waited >= 50 * MS, || format!("ready {ready:?} after {} us", waited / 1000))
+    ensure(ready.is_empty() && waited >= 50 * MS, || {
+        format!("ready {ready:?} after {} us", waited / 1000)
+    })
 }
 
 fn echo_via_poll(s: &TcpStream) -> Check {
-    ensure(s.write(b"hello") == Ok(5), || "write did not take 5 bytes".into())?;
+    ensure(s.write(b"hello") == Ok(5), || {
+        "write did not take 5 bytes".into()
+    })?;
     let ready = poll_one(Pollable::Stream(s), Interest::READABLE, STEP_NS)?;
-    ensure(ready.contains(Interest::READABLE), || format!("poll said {ready:?}"))?;
+    ensure(ready.contains(Interest::READABLE), || {
+        format!("poll said {ready:?}")
+    })?;
     s.set_nonblocking(false);
     let got = read_exact(s, 5)?;
     ensure(got == b"hello", || format!("echoed {got:?}"))
@@ -94,7 +121,10 @@ fn read_timeout(s: &TcpStream) -> Check {
     let r = s.read(&mut [0u8; 16]);
     let waited = time::now_ns() - t0;
     s.set_read_timeout(None);
-    ensure(r == Err(SocketError::TimedOut) && waited >= 100 * MS, || format!("{r:?} after {} us", waited / 1000))
+    ensure(
+        r == Err(SocketError::TimedOut) && waited >= 100 * MS,
+        || format!("{r:?} after {} us", waited / 1000),
+    )
 }
 
 fn send_buffer(s: &TcpStream) -> Check {
@@ -102,13 +132,16 @@ fn send_buffer(s: &TcpStream) -> Check {
     s.set_nonblocking(true);
     let r = s.write(&[0x5a; 64 * 1024]);
     s.set_nonblocking(false);
-    ensure(r == Ok(4096), || format!("a 64 KiB write took {r:?}, not 4096"))?;
+    ensure(r == Ok(4096), || {
+        format!("a 64 KiB write took {r:?}, not 4096")
+    })?;
     let got = read_exact(s, 4096)?;
     ensure(got.iter().all(|&b| b == 0x5a), || "echo differs".into())
 }
 
 fn recv_buffer(s: &TcpStream) -> Check {
-    s.set_recv_buffer(1 << 20).map_err(|e| format!("set: {e}"))?;
+    s.set_recv_buffer(1 << 20)
+        .map_err(|e| format!("set: {e}"))?;
     let limits = s.buffer_limits().map_err(|e| format!("{e}"))?;
     ensure(limits == (4096, 1 << 20), || format!("limits {limits:?}"))
 }
@@ -117,13 +150,19 @@ fn keepalive(s: &TcpStream) -> Check {
     let before = tcp_stats().keepalive_probes;
     // A Linux peer answers probes (segments below its window) at most every 500 ms
     // (net.ipv4.tcp_invalid_ratelimit): probe no faster than that.
-    let k = Keepalive { idle: Duration::from_millis(600), interval: Duration::from_millis(600), probes: 3 };
+    let k = Keepalive {
+        idle: Duration::from_millis(600),
+        interval: Duration::from_millis(600),
+        probes: 3,
+    };
     s.set_keepalive(Some(k)).map_err(|e| format!("set: {e}"))?;
     crate::sched::sleep_ns(1_500 * MS);
     s.set_keepalive(None).map_err(|e| format!("unset: {e}"))?;
     let probes = tcp_stats().keepalive_probes - before;
     let info = s.info().map_err(|e| format!("{e}"))?;
-    ensure(probes >= 2 && info.state == State::Established, || format!("{probes} probes, state {:?}", info.state))
+    ensure(probes >= 2 && info.state == State::Established, || {
+        format!("{probes} probes, state {:?}", info.state)
+    })
 }
 
 fn linger_graceful(s: TcpStream) -> Check {
@@ -134,7 +173,9 @@ fn linger_graceful(s: TcpStream) -> Check {
     drop(s);
     let took = time::now_ns() - t0;
     let sent = tcp_stats().resets_sent - resets;
-    ensure(took < LINGER_NS && sent == 0, || format!("close took {} ms, {sent} resets sent", took / MS))
+    ensure(took < LINGER_NS && sent == 0, || {
+        format!("close took {} ms, {sent} resets sent", took / MS)
+    })
 }
 
 fn linger_reset(remote: SocketAddrV4) -> Check {
@@ -152,12 +193,25 @@ fn reuse_address(remote: SocketAddrV4) -> Check {
     // We close first: the server echoes our EOF, and our side ends in TIME-WAIT.
     s.shutdown().map_err(|e| format!("shutdown: {e}"))?;
     let eof = s.read_until(&mut [0u8; 16], Some(time::now_ns() + STEP_NS));
-    ensure(eof == Ok(0), || format!("expected end of stream, got {eof:?}"))?;
+    ensure(eof == Ok(0), || {
+        format!("expected end of stream, got {eof:?}")
+    })?;
     drop(s);
     let plain = TcpListener::bind_with(port, &SocketOptions::default());
-    ensure(matches!(plain, Err(SocketError::Tcp(TcpError::AddrInUse))), || "bind of a TIME-WAIT port succeeded without reuse".into())?;
-    let reuse = TcpListener::bind_with(port, &SocketOptions { reuse_address: true, ..SocketOptions::default() });
-    ensure(reuse.is_ok(), || format!("bind with reuse: {:?}", reuse.err()))
+    ensure(
+        matches!(plain, Err(SocketError::Tcp(TcpError::AddrInUse))),
+        || "bind of a TIME-WAIT port succeeded without reuse".into(),
+    )?;
+    let reuse = TcpListener::bind_with(
+        port,
+        &SocketOptions {
+            reuse_address: true,
+            ..SocketOptions::default()
+        },
+    );
+    ensure(reuse.is_ok(), || {
+        format!("bind with reuse: {:?}", reuse.err())
+    })
 }
 
 /// Most data `write_timeout` sends before the peer's buffers must be full.
@@ -166,7 +220,10 @@ const WRITE_TIMEOUT_LIMIT: usize = 64 << 20;
 /// We never read, so the echo server's replies fill our small receive window, then its
 /// own buffers; our writes then stall and must end at the write timeout.
 fn write_timeout(remote: SocketAddrV4) -> Check {
-    let opts = SocketOptions { recv_buffer: Some(16 * 1024), ..SocketOptions::default() };
+    let opts = SocketOptions {
+        recv_buffer: Some(16 * 1024),
+        ..SocketOptions::default()
+    };
     let s = TcpStream::connect_with(remote, &opts, STEP_NS).map_err(|e| format!("connect: {e}"))?;
     s.set_write_timeout(Some(200 * MS));
     let chunk = alloc::vec![0x33u8; 64 * 1024];
@@ -186,21 +243,36 @@ fn write_timeout(remote: SocketAddrV4) -> Check {
 }
 
 fn accept_timeout() -> Check {
-    let l = TcpListener::bind_with(4999, &SocketOptions { reuse_address: true, ..SocketOptions::default() }).map_err(|e| format!("bind: {e}"))?;
+    let l = TcpListener::bind_with(
+        4999,
+        &SocketOptions {
+            reuse_address: true,
+            ..SocketOptions::default()
+        },
+    )
+    .map_err(|e| format!("bind: {e}"))?;
     l.set_timeout(Some(100 * MS));
     let t0 = time::now_ns();
     let r = l.accept().err();
     let waited = time::now_ns() - t0;
-    ensure(r == Some(SocketError::TimedOut) && waited >= 100 * MS, || format!("{r:?} after {} us", waited / 1000))?;
+    ensure(
+        r == Some(SocketError::TimedOut) && waited >= 100 * MS,
+        || format!("{r:?} after {} us", waited / 1000),
+    )?;
     l.set_nonblocking(true);
     let r = l.accept().err();
-    ensure(r == Some(SocketError::WouldBlock), || format!("non-blocking accept: {r:?}"))
+    ensure(r == Some(SocketError::WouldBlock), || {
+        format!("non-blocking accept: {r:?}")
+    })
 }
 
 /// `sockcheck HOST PORT`.
 pub fn monitor_sockcheck(args: &str) {
     let mut w = args.split_whitespace();
-    let (Some(host), Some(port)) = (w.next().and_then(|a| a.parse().ok()), w.next().and_then(|p| p.parse().ok())) else {
+    let (Some(host), Some(port)) = (
+        w.next().and_then(|a| a.parse().ok()),
+        w.next().and_then(|p| p.parse().ok()),
+    ) else {
         println!("usage: sockcheck HOST PORT   (HOST:PORT must echo)");
         return;
     };

@@ -85,7 +85,11 @@ impl Tcp {
     /// A closed socket gives its tuple back (`conn` is its connection, under its lock).
     pub fn retire(&mut self, sock: &Sock, conn: &DetachedConn) {
         let key = (sock.local, sock.remote);
-        if self.socks.get(&key).is_some_and(|s| core::ptr::eq(Arc::as_ptr(s), sock)) {
+        if self
+            .socks
+            .get(&key)
+            .is_some_and(|s| core::ptr::eq(Arc::as_ptr(s), sock))
+        {
             self.socks.remove(&key);
         }
         let _ = self.endpoint.forget(conn.id());
@@ -95,11 +99,25 @@ impl Tcp {
     /// NET_RX: one received TCP segment. A segment for a socket is queued on its backlog
     /// and the socket noted in `to_process` (processed once the stack is unlocked);
     /// anything else goes to the endpoint.
-    pub fn route(&mut self, now_ns: u64, src: Ipv4Addr, dst: Ipv4Addr, payload: &[u8], to_process: &mut Vec<Arc<Sock>>) {
+    pub fn route(
+        &mut self,
+        now_ns: u64,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        payload: &[u8],
+        to_process: &mut Vec<Arc<Sock>>,
+    ) {
         if let [sp0, sp1, dp0, dp1, ..] = *payload {
-            let key = (SocketAddrV4::new(dst, u16::from_be_bytes([dp0, dp1])), SocketAddrV4::new(src, u16::from_be_bytes([sp0, sp1])));
+            let key = (
+                SocketAddrV4::new(dst, u16::from_be_bytes([dp0, dp1])),
+                SocketAddrV4::new(src, u16::from_be_bytes([sp0, sp1])),
+            );
             if let Some(sock) = self.socks.get(&key) {
-                let queued = sock.enqueue(Arrival { src, dst, bytes: payload.to_vec() });
+                let queued = sock.enqueue(Arrival {
+                    src,
+                    dst,
+                    bytes: payload.to_vec(),
+                });
                 if queued && !to_process.iter().any(|s| Arc::ptr_eq(s, sock)) {
                     to_process.push(sock.clone());
                 }
@@ -112,7 +130,10 @@ impl Tcp {
     /// Every socket (for `netstat` and `counters`, which look at each outside the stack
     /// lock), and the counters of those already closed.
     pub fn snapshot(&self) -> (Vec<Arc<Sock>>, Stats) {
-        (self.socks.values().cloned().collect(), self.closed_stats.clone())
+        (
+            self.socks.values().cloned().collect(),
+            self.closed_stats.clone(),
+        )
     }
 
     /// Runs the endpoint's timers, sends what it queued through `iface`, and wakes the
@@ -124,7 +145,12 @@ impl Tcp {
         }
         while let Some(t) = self.endpoint.poll_transmit(now, &mut self.segment) {
             // A refusal (no route, ARP queue full) is a lost segment: TCP retransmits.
-            let _ = iface.send_ipv4(t.dst, 6, &self.segment[..t.len], NetInstant::from_nanos(now_ns));
+            let _ = iface.send_ipv4(
+                t.dst,
+                6,
+                &self.segment[..t.len],
+                NetInstant::from_nanos(now_ns),
+            );
         }
         while let Some(event) = self.endpoint.poll_event() {
             // Connections are detached as soon as a thread holds them, so only listeners

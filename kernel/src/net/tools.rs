@@ -2,7 +2,7 @@
 use alloc::string::String;
 use core::net::SocketAddrV4;
 
-use super::socket::{TcpStream, SocketError};
+use super::socket::{SocketError, TcpStream};
 use crate::{println, time};
 
 /// `netstat`: every connection a thread holds or held (until it is closed), with its
@@ -15,10 +15,14 @@ pub fn monitor_netstat(_: &str) {
         println!("no network interface");
         return;
     };
-    println!("{:<9} {:<21} {:<21} {:<12} {:>7} {:>7} {:>8} {:>8}", "proto", "local", "remote", "state", "recv-q", "send-q", "srtt_us", "cwnd");
+    println!(
+        "{:<9} {:<21} {:<21} {:<12} {:>7} {:>7} {:>8} {:>8}",
+        "proto", "local", "remote", "state", "recv-q", "send-q", "srtt_us", "cwnd"
+    );
     for sock in socks {
         // Each socket under its own lock, never while holding the stack's.
-        let (info, recv_q, send_q) = sock.with(|st| (st.conn.info(), st.conn.recv_queue(), st.conn.send_queue()));
+        let (info, recv_q, send_q) =
+            sock.with(|st| (st.conn.info(), st.conn.recv_queue(), st.conn.send_queue()));
         println!(
             "{:<9} {:<21} {:<21} {:<12} {:>7} {:>7} {:>8} {:>8}",
             "tcp",
@@ -84,7 +88,10 @@ pub fn monitor_nc(args: &str) {
         }
     };
     println!();
-    println!("nc: sent {sent} bytes, received {received} bytes in {} ms ({ended})", (time::now_ns() - start) / 1_000_000);
+    println!(
+        "nc: sent {sent} bytes, received {received} bytes in {} ms ({ended})",
+        (time::now_ns() - start) / 1_000_000
+    );
 }
 
 /// Longest `tcpstress` run accepted.
@@ -98,7 +105,10 @@ pub fn monitor_tcpstress(args: &str) {
     let mut w = args.split_whitespace();
     let addr = w.next().and_then(|a| a.parse().ok());
     let port = w.next().and_then(|p| p.parse().ok());
-    let secs = w.next().and_then(|s| s.parse::<u64>().ok()).filter(|s| (1..=MAX_STRESS_SECONDS).contains(s));
+    let secs = w
+        .next()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|s| (1..=MAX_STRESS_SECONDS).contains(s));
     let (Some(addr), Some(port), Some(secs)) = (addr, port, secs) else {
         println!("usage: tcpstress HOST PORT SECONDS   (SECONDS 1..={MAX_STRESS_SECONDS})");
         return;
@@ -110,32 +120,42 @@ pub fn monitor_tcpstress(args: &str) {
             let done = alloc::sync::Arc::new(core::sync::atomic::AtomicU64::new(0));
             let failed = alloc::sync::Arc::new(core::sync::atomic::AtomicU64::new(0));
             let (d, f) = (done.clone(), failed.clone());
-            let t = crate::sched::spawn_pinned(alloc::format!("tcpstress{}", c.index), c.index, move || {
-                let payload = [0xa5u8; 64];
-                while time::now_ns() < deadline {
-                    let ok = TcpStream::connect(remote, 5_000_000_000).and_then(|s| {
-                        s.write_all(&payload)?;
-                        let mut got = 0;
-                        let mut buf = [0u8; 64];
-                        while got < payload.len() {
-                            match s.read_until(&mut buf[got..], Some(time::now_ns() + 5_000_000_000))? {
-                                0 => break,
-                                n => got += n,
+            let t = crate::sched::spawn_pinned(
+                alloc::format!("tcpstress{}", c.index),
+                c.index,
+                move || {
+                    let payload = [0xa5u8; 64];
+                    while time::now_ns() < deadline {
+                        let ok = TcpStream::connect(remote, 5_000_000_000).and_then(|s| {
+                            s.write_all(&payload)?;
+                            let mut got = 0;
+                            let mut buf = [0u8; 64];
+                            while got < payload.len() {
+                                match s.read_until(
+                                    &mut buf[got..],
+                                    Some(time::now_ns() + 5_000_000_000),
+                                )? {
+                                    0 => break,
+                                    n => got += n,
+                                }
                             }
-                        }
-                        Ok(got == payload.len() && buf == payload)
-                    });
-                    let counter = if ok == Ok(true) { &d } else { &f };
-                    counter.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-                }
-            });
+                            Ok(got == payload.len() && buf == payload)
+                        });
+                        let counter = if ok == Ok(true) { &d } else { &f };
+                        counter.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+                    }
+                },
+            );
             (c.index, t, done, failed)
         })
         .collect();
     let (mut total, mut failures) = (0, 0);
     for (cpu, t, done, failed) in workers {
         crate::sched::join(&t);
-        let (d, f) = (done.load(core::sync::atomic::Ordering::Relaxed), failed.load(core::sync::atomic::Ordering::Relaxed));
+        let (d, f) = (
+            done.load(core::sync::atomic::Ordering::Relaxed),
+            failed.load(core::sync::atomic::Ordering::Relaxed),
+        );
         println!("cpu{cpu}: {d} connections, {f} failures");
         total += d;
         failures += f;

@@ -36,7 +36,9 @@ impl core::fmt::Display for UdpError {
 impl UdpSocket {
     /// Binds `port` (0 = an ephemeral port).
     pub fn bind(port: u16) -> Result<UdpSocket, UdpError> {
-        let port = super::with_net(|_, s| s.iface.udp_bind(port)).ok_or(UdpError::NoNetwork)?.map_err(UdpError::Bind)?;
+        let port = super::with_net(|_, s| s.iface.udp_bind(port))
+            .ok_or(UdpError::NoNetwork)?
+            .map_err(UdpError::Bind)?;
         Ok(UdpSocket { port })
     }
 

@@ -123,7 +123,8 @@ pub fn need_resched() -> bool {
 /// running thread is starving the ones waiting on this CPU.
 pub fn resched_overdue() -> bool {
     let me = this();
-    me.need_resched.load(Ordering::Relaxed) && me.resched_waited.load(Ordering::Relaxed) >= OVERDUE_TICKS
+    me.need_resched.load(Ordering::Relaxed)
+        && me.resched_waited.load(Ordering::Relaxed) >= OVERDUE_TICKS
 }
 
 /// Queues a Ready thread on CPU `index`'s run queue (once) and kicks that CPU if idle.
@@ -143,7 +144,10 @@ fn kick(index: usize) {
     target.need_resched.store(true, Ordering::Release);
     if index != percpu::cpu_index() as usize && target.idle.load(Ordering::Acquire) {
         if let Some(p) = percpu::get(index) {
-            lapic::send_ipi(lapic::Destination::Apic(p.apic_id), lapic::Delivery::Fixed(interrupts::RESCHED_VECTOR));
+            lapic::send_ipi(
+                lapic::Destination::Apic(p.apic_id),
+                lapic::Delivery::Fixed(interrupts::RESCHED_VECTOR),
+            );
         }
     }
 }
@@ -200,7 +204,9 @@ fn steal(index: usize) -> Option<Arc<Thread>> {
 /// Interrupts off.
 fn pick_next(me: &CpuSched, index: usize) -> Option<Arc<Thread>> {
     let local = me.run_queue.lock().pop_front();
-    local.or_else(|| steal(index)).inspect(|t| t.on_rq.store(false, Ordering::Release))
+    local
+        .or_else(|| steal(index))
+        .inspect(|t| t.on_rq.store(false, Ordering::Release))
 }
 
 /// Gives the CPU to another thread if one is ready (or if the current one blocked).
@@ -223,7 +229,8 @@ fn schedule_inner(preempted: bool) {
     me.resched_waited.store(0, Ordering::Relaxed);
     drain_wakes(me, index);
     // SAFETY: this CPU's slot, interrupts off.
-    let prev = unsafe { (*me.current.get()).clone() }.expect("scheduler not initialised on this CPU");
+    let prev =
+        unsafe { (*me.current.get()).clone() }.expect("scheduler not initialised on this CPU");
     if preempted {
         prev.try_wake();
     }
@@ -257,7 +264,10 @@ fn restore(was_enabled: bool) {
 
 fn switch_to(me: &CpuSched, index: usize, prev: Arc<Thread>, next: Arc<Thread>) {
     let now = time::now_ns();
-    prev.run_ns.fetch_add(now - me.switched_in_ns.swap(now, Ordering::Relaxed), Ordering::Relaxed);
+    prev.run_ns.fetch_add(
+        now - me.switched_in_ns.swap(now, Ordering::Relaxed),
+        Ordering::Relaxed,
+    );
     next.on_cpu.store(true, Ordering::Release);
     next.set_state(State::Running);
     next.cpu.store(index as u32, Ordering::Relaxed);
@@ -284,7 +294,9 @@ fn finish_switch() {
     let index = percpu::cpu_index() as usize;
     let me = &CPUS[index];
     // SAFETY: this CPU's slot, interrupts off (we are inside `schedule`).
-    let Some(prev) = (unsafe { (*me.prev.get()).take() }) else { return };
+    let Some(prev) = (unsafe { (*me.prev.get()).take() }) else {
+        return;
+    };
     prev.on_cpu.store(false, Ordering::Release);
     match prev.state() {
         State::Ready if !prev.is_idle => enqueue(index, prev),
@@ -346,5 +358,7 @@ impl CpuSched {
 /// True when this CPU has nothing to run but its idle thread.
 pub(super) fn nothing_to_run() -> bool {
     let me = this();
-    me.run_queue.lock().is_empty() && me.wakes.is_empty() && !me.need_resched.load(Ordering::Relaxed)
+    me.run_queue.lock().is_empty()
+        && me.wakes.is_empty()
+        && !me.need_resched.load(Ordering::Relaxed)
 }

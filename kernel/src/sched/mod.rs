@@ -27,7 +27,10 @@ use core::sync::atomic::Ordering;
 
 use preempt::Softirq;
 
-pub use cpu::{current, need_resched, preempt_if_needed, resched_overdue, schedule, wake, WAKES_ALREADY_RUNNABLE, WAKES_DELIVERED, WAKES_REQUESTED};
+pub use cpu::{
+    current, need_resched, preempt_if_needed, resched_overdue, schedule, wake,
+    WAKES_ALREADY_RUNNABLE, WAKES_DELIVERED, WAKES_REQUESTED,
+};
 pub use thread::{State, Thread};
 pub use wait::WaitQueue;
 
@@ -77,12 +80,26 @@ fn least_loaded_cpu() -> u32 {
 
 /// Starts a kernel thread running `f`. Process context.
 pub fn spawn(name: impl Into<String>, f: impl FnOnce() + Send + 'static) -> Arc<Thread> {
-    start(Thread::with_entry(name.into(), None, least_loaded_cpu(), Box::new(f)))
+    start(Thread::with_entry(
+        name.into(),
+        None,
+        least_loaded_cpu(),
+        Box::new(f),
+    ))
 }
 
 /// Starts a kernel thread that only ever runs on CPU `cpu_index`.
-pub fn spawn_pinned(name: impl Into<String>, cpu_index: u32, f: impl FnOnce() + Send + 'static) -> Arc<Thread> {
-    start(Thread::with_entry(name.into(), Some(cpu_index), cpu_index, Box::new(f)))
+pub fn spawn_pinned(
+    name: impl Into<String>,
+    cpu_index: u32,
+    f: impl FnOnce() + Send + 'static,
+) -> Arc<Thread> {
+    start(Thread::with_entry(
+        name.into(),
+        Some(cpu_index),
+        cpu_index,
+        Box::new(f),
+    ))
 }
 
 /// Ends the calling thread: wakes its joiners and switches away for good.
@@ -111,7 +128,8 @@ pub fn join(t: &Arc<Thread>) {
 
 /// Waits for `t` to exit until `deadline_ns`; false if it had not exited by then.
 pub fn join_until(t: &Arc<Thread>, deadline_ns: u64) -> bool {
-    t.exited.wait_until_deadline(Some(deadline_ns), || t.state() == State::Exited)
+    t.exited
+        .wait_until_deadline(Some(deadline_ns), || t.state() == State::Exited)
 }
 
 /// Blocks the calling thread until `cond()` holds; the caller arranges for a [`wake`]
@@ -156,7 +174,10 @@ pub fn threads() -> Vec<Arc<Thread>> {
 /// Per-CPU (switches, steals).
 pub fn cpu_counters(index: usize) -> (u64, u64) {
     let c = cpu::cpu_sched(index);
-    (c.switches.load(Ordering::Relaxed), c.steals.load(Ordering::Relaxed))
+    (
+        c.switches.load(Ordering::Relaxed),
+        c.steals.load(Ordering::Relaxed),
+    )
 }
 
 /// The idle loop body: run whatever is ready, else halt until an interrupt.

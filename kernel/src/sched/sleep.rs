@@ -42,7 +42,8 @@ static TIMERS_CLASS: LockClass = LockClass::new("sched.sleep_timers");
 static TIMERS: [BhLock<BinaryHeap<Reverse<Timer>>>; percpu::MAX_CPUS] =
     [const { BhLock::new(BinaryHeap::new(), &TIMERS_CLASS) }; percpu::MAX_CPUS];
 /// Earliest armed deadline per CPU (u64::MAX: none), read lock-free by the tick.
-static NEXT_DEADLINE: [AtomicU64; percpu::MAX_CPUS] = [const { AtomicU64::new(u64::MAX) }; percpu::MAX_CPUS];
+static NEXT_DEADLINE: [AtomicU64; percpu::MAX_CPUS] =
+    [const { AtomicU64::new(u64::MAX) }; percpu::MAX_CPUS];
 
 /// Handle of an armed timer.
 #[derive(Clone, Copy)]
@@ -55,14 +56,23 @@ pub fn arm(t: &Arc<Thread>, deadline: u64) -> Armed {
     let generation = t.sleep_gen.fetch_add(1, Ordering::AcqRel) + 1;
     let index = percpu::cpu_index() as usize;
     let mut heap = TIMERS[index].lock();
-    heap.push(Reverse(Timer { deadline, generation, thread: t.clone() }));
+    heap.push(Reverse(Timer {
+        deadline,
+        generation,
+        thread: t.clone(),
+    }));
     NEXT_DEADLINE[index].fetch_min(deadline, Ordering::AcqRel);
     Armed { generation }
 }
 
 /// Makes an armed timer harmless once its wait is over (it is dropped when it expires).
 pub fn disarm(t: &Arc<Thread>, armed: Armed) {
-    let _ = t.sleep_gen.compare_exchange(armed.generation, armed.generation + 1, Ordering::AcqRel, Ordering::Relaxed);
+    let _ = t.sleep_gen.compare_exchange(
+        armed.generation,
+        armed.generation + 1,
+        Ordering::AcqRel,
+        Ordering::Relaxed,
+    );
 }
 
 /// True when this CPU has a timer due at `now`. Hardirq context (the tick), lock-free.

@@ -99,7 +99,13 @@ unsafe impl Wakeable for Thread {
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Thread {
-    fn new(name: String, stack: Option<KernelStack>, pinned: Option<u32>, is_idle: bool, cpu: u32) -> Thread {
+    fn new(
+        name: String,
+        stack: Option<KernelStack>,
+        pinned: Option<u32>,
+        is_idle: bool,
+        cpu: u32,
+    ) -> Thread {
         Thread {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             name,
@@ -130,7 +136,12 @@ impl Thread {
     }
 
     /// A new thread that will run `f` on its own stack, first on CPU `cpu`.
-    pub(super) fn with_entry(name: String, pinned: Option<u32>, cpu: u32, f: Box<dyn FnOnce() + Send>) -> Thread {
+    pub(super) fn with_entry(
+        name: String,
+        pinned: Option<u32>,
+        cpu: u32,
+        f: Box<dyn FnOnce() + Send>,
+    ) -> Thread {
         let stack = KernelStack::new(STACK_SIZE);
         let top = stack.top();
         let t = Thread::new(name, Some(stack), pinned, false, cpu);
@@ -169,7 +180,12 @@ impl Thread {
     /// Blocked -> Ready, atomically: true if this call did it (and so must queue it).
     pub(super) fn try_wake(&self) -> bool {
         self.state
-            .compare_exchange(State::Blocked as u8, State::Ready as u8, Ordering::SeqCst, Ordering::SeqCst)
+            .compare_exchange(
+                State::Blocked as u8,
+                State::Ready as u8,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            )
             .is_ok()
     }
 

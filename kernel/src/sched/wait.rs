@@ -27,14 +27,20 @@ impl Default for WaitQueue {
 
 impl WaitQueue {
     pub const fn new() -> Self {
-        WaitQueue { waiters: IrqLock::new(VecDeque::new(), &WAIT_QUEUE_CLASS) }
+        WaitQueue {
+            waiters: IrqLock::new(VecDeque::new(), &WAIT_QUEUE_CLASS),
+        }
     }
 
     /// Sleeps until `cond()` is true, or until `deadline_ns` (monotonic clock) passes.
     /// Returns whether `cond()` returned true; it is not called again after that, so it
     /// may have side effects (e.g. acquiring something). Process context; may sleep.
     #[track_caller]
-    pub fn wait_until_deadline(&self, deadline_ns: Option<u64>, mut cond: impl FnMut() -> bool) -> bool {
+    pub fn wait_until_deadline(
+        &self,
+        deadline_ns: Option<u64>,
+        mut cond: impl FnMut() -> bool,
+    ) -> bool {
         crate::irq::might_sleep();
         let me = super::current();
         let timer = deadline_ns.map(|d| super::sleep::arm(&me, d));

@@ -28,7 +28,10 @@ pub struct LockClass {
 impl LockClass {
     #[track_caller]
     pub const fn new(name: &'static str) -> Self {
-        LockClass { class: lockdep::LockClass::new(name), id: AtomicU32::new(0) }
+        LockClass {
+            class: lockdep::LockClass::new(name),
+            id: AtomicU32::new(0),
+        }
     }
 }
 
@@ -75,7 +78,11 @@ fn held_stack() -> &'static mut Held {
     let level = level();
     // SAFETY: the entry belongs to this CPU and this context level (see `HeldStacks`).
     let slot = unsafe { &mut (*HELD.0.get())[percpu::cpu_index() as usize][level] };
-    slot.get_or_insert(Held { ids: [ClassId::from_index(0); MAX_HELD], len: 0, overflow: 0 })
+    slot.get_or_insert(Held {
+        ids: [ClassId::from_index(0); MAX_HELD],
+        len: 0,
+        overflow: 0,
+    })
 }
 
 /// Runs `f` on the validator with interrupts off (the validator lock is not validated).
@@ -91,7 +98,10 @@ fn class_id(class: &'static LockClass) -> Option<ClassId> {
                 Some(id)
             }
             Err(e) => {
-                crate::warn!("lockdep: cannot track lock class {}: {e:?}", class.class.name());
+                crate::warn!(
+                    "lockdep: cannot track lock class {}: {e:?}",
+                    class.class.name()
+                );
                 None
             }
         },
@@ -114,7 +124,10 @@ pub fn acquire(class: &'static LockClass, site: &'static Location<'static>) {
         softirqs_enabled: !c.in_softirq() && !c.in_hardirq(),
     };
     let held = held_stack();
-    let site = AcquireSite { location: site, return_address: None };
+    let site = AcquireSite {
+        location: site,
+        return_address: None,
+    };
     let verdict = with_validator(|v| v.acquire(id, ctx, site, &held.ids[..held.len]));
     if held.len < MAX_HELD {
         held.ids[held.len] = id;
@@ -124,7 +137,10 @@ pub fn acquire(class: &'static LockClass, site: &'static Location<'static>) {
     }
     if let Err(violation) = verdict {
         ENABLED.store(false, Ordering::Release);
-        crate::println!("\nLOCKDEP REPORT on cpu{}\n{violation}", percpu::cpu_index());
+        crate::println!(
+            "\nLOCKDEP REPORT on cpu{}\n{violation}",
+            percpu::cpu_index()
+        );
         panic!("lock validator: see the report above");
     }
 }
@@ -152,7 +168,10 @@ pub fn release(class: &'static LockClass) {
 /// The validator's counters (for the `locks` monitor command), and its classes.
 pub fn validator_stats() -> (ValidatorStats, alloc::vec::Vec<&'static str>) {
     with_validator(|v| {
-        let names = (0..v.stats().classes).filter_map(|i| v.class(ClassId::from_index(i))).map(|c| c.name()).collect();
+        let names = (0..v.stats().classes)
+            .filter_map(|i| v.class(ClassId::from_index(i)))
+            .map(|c| c.name())
+            .collect();
         (v.stats(), names)
     })
 }

@@ -19,8 +19,8 @@ mod policy;
 mod raw_irq_mutex;
 mod spin;
 
-pub use fn_slot::FnSlot;
 pub use self::lockdep::{set_enabled as set_lockdep_enabled, validator_stats, LockClass};
+pub use fn_slot::FnSlot;
 pub use mutex::Mutex;
 pub use policy::{BhOff, IrqOff, PreemptOff};
 pub use raw_irq_mutex::RawIrqMutex;

@@ -20,13 +20,20 @@ unsafe impl Sync for RawIrqMutex {}
 // exists; `unlock` releases with Release ordering after the owner's critical section.
 unsafe impl lock_api::RawMutex for RawIrqMutex {
     #[allow(clippy::declare_interior_mutable_const)]
-    const INIT: Self = RawIrqMutex { locked: AtomicBool::new(false), restore_interrupts: Cell::new(false) };
+    const INIT: Self = RawIrqMutex {
+        locked: AtomicBool::new(false),
+        restore_interrupts: Cell::new(false),
+    };
     type GuardMarker = lock_api::GuardNoSend;
 
     fn lock(&self) {
         let were_enabled = cpu::interrupts_enabled();
         cpu::disable_interrupts();
-        while self.locked.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        while self
+            .locked
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
             core::hint::spin_loop();
         }
         self.restore_interrupts.set(were_enabled);
@@ -35,7 +42,11 @@ unsafe impl lock_api::RawMutex for RawIrqMutex {
     fn try_lock(&self) -> bool {
         let were_enabled = cpu::interrupts_enabled();
         cpu::disable_interrupts();
-        if self.locked.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+        if self
+            .locked
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
             self.restore_interrupts.set(were_enabled);
             true
         } else {

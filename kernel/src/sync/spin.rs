@@ -26,7 +26,12 @@ unsafe impl<T: Send, P: GuardPolicy> Send for SpinLock<T, P> {}
 impl<T, P: GuardPolicy> SpinLock<T, P> {
     /// A lock of class `class` (declare one `static LockClass` per kind of lock).
     pub const fn new(value: T, class: &'static LockClass) -> Self {
-        SpinLock { locked: AtomicBool::new(false), class, data: UnsafeCell::new(value), _policy: PhantomData }
+        SpinLock {
+            locked: AtomicBool::new(false),
+            class,
+            data: UnsafeCell::new(value),
+            _policy: PhantomData,
+        }
     }
 
     /// Applies the policy, tells the validator (which reports a misuse before we could
@@ -35,7 +40,11 @@ impl<T, P: GuardPolicy> SpinLock<T, P> {
     pub fn lock(&self) -> SpinGuard<'_, T, P> {
         let saved = P::enter();
         lockdep::acquire(self.class, Location::caller());
-        while self.locked.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        while self
+            .locked
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
             while self.locked.load(Ordering::Relaxed) {
                 core::hint::spin_loop();
             }
@@ -51,7 +60,11 @@ impl<T, P: GuardPolicy> SpinLock<T, P> {
     #[track_caller]
     pub fn try_lock(&self) -> Option<SpinGuard<'_, T, P>> {
         let saved = P::enter();
-        if self.locked.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        if self
+            .locked
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
             P::exit(saved);
             return None;
         }
@@ -68,7 +81,11 @@ impl<T> SpinLock<T, super::BhOff> {
     pub fn lock_with_bottom_halves_enabled(&self) -> SpinGuard<'_, T, super::PreemptOff> {
         super::PreemptOff::enter();
         lockdep::acquire(self.class, Location::caller());
-        while self.locked.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        while self
+            .locked
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
             core::hint::spin_loop();
         }
         // SAFETY: `SpinLock<T, P>` has the same layout for every policy `P` (the policy

@@ -13,7 +13,11 @@ pub fn run(paths: &Paths) -> Result<String, String> {
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !out.status.success() {
-        return Err(format!("tcp-bench failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "tcp-bench failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -22,7 +26,13 @@ pub fn run(paths: &Paths) -> Result<String, String> {
 pub fn append_to_report(paths: &Paths, table: &str) -> Result<(), String> {
     use std::io::Write;
     let path = paths.root.join("target/bench/report.md");
-    let mut f = std::fs::OpenOptions::new().append(true).open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    writeln!(f, "\n## TCP engine vs smoltcp (simulated link, same harness, same run)\n\n{table}")
-        .map_err(|e| format!("{}: {e}", path.display()))
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    writeln!(
+        f,
+        "\n## TCP engine vs smoltcp (simulated link, same harness, same run)\n\n{table}"
+    )
+    .map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -401,7 +401,10 @@ fn stress_totals(lines: &[String]) -> Option<(u64, u64)> {
 /// Parses `sockcheck: N checks passed`.
 fn sockcheck_passed(lines: &[String]) -> Option<u32> {
     lines.iter().find_map(|l| {
-        let n = l.trim().strip_prefix("sockcheck: ")?.strip_suffix(" checks passed")?;
+        let n = l
+            .trim()
+            .strip_prefix("sockcheck: ")?
+            .strip_suffix(" checks passed")?;
         n.parse().ok()
     })
 }
@@ -417,11 +420,15 @@ pub fn socket_api(session: &mut Session, ctx: &NetContext) -> Result<String, Str
     if let Some(failed) = answer.iter().find(|l| l.contains("FAIL")) {
         return Err(failed.trim().to_string());
     }
-    let passed = sockcheck_passed(&answer).ok_or_else(|| format!("no `sockcheck: N checks passed` line in {answer:?}"))?;
+    let passed = sockcheck_passed(&answer)
+        .ok_or_else(|| format!("no `sockcheck: N checks passed` line in {answer:?}"))?;
     let counters = quiescent_counters(session)?;
     drop(server);
     session.send("poweroff\r")?;
-    Ok(format!("{passed} socket API checks passed; {}", rx_summary(&counters)?))
+    Ok(format!(
+        "{passed} socket API checks passed; {}",
+        rx_summary(&counters)?
+    ))
 }
 
 /// `net-tap-tcp-stress`: `tcpstress` in the guest (a thread per CPU looping connect /
@@ -545,9 +552,14 @@ mod tests {
             None
         );
         assert_eq!(
-            sockcheck_passed(&lines("sockcheck: poll-timeout ok\nsockcheck: 13 checks passed")),
+            sockcheck_passed(&lines(
+                "sockcheck: poll-timeout ok\nsockcheck: 13 checks passed"
+            )),
             Some(13)
         );
-        assert_eq!(sockcheck_passed(&lines("sockcheck: FAIL keepalive: 0 probes")), None);
+        assert_eq!(
+            sockcheck_passed(&lines("sockcheck: FAIL keepalive: 0 probes")),
+            None
+        );
     }
 }

@@ -22,12 +22,19 @@ pub fn page_fault(session: &mut Session, ctx: &Context) -> Result<(), String> {
 /// `test=stackoverflow`: a thread on a reused (cached) stack overflows it; an
 /// `EXCEPTION #PF` report must name the kernel stack overflow.
 pub fn stack_overflow(session: &mut Session, ctx: &Context) -> Result<(), String> {
-    let line = session.expect_line("the `stack-overflow:` line", |l| l.starts_with("stack-overflow: "))?;
+    let line = session.expect_line("the `stack-overflow:` line", |l| {
+        l.starts_with("stack-overflow: ")
+    })?;
     if !line.contains("reused stack") {
-        return Err(format!("the overflowing thread did not get a cached stack: {line}"));
+        return Err(format!(
+            "the overflowing thread did not get a cached stack: {line}"
+        ));
     }
     let report = expect_report(session, ctx, "EXCEPTION #PF")?;
-    if report.iter().any(|l| l.starts_with("KERNEL STACK OVERFLOW")) {
+    if report
+        .iter()
+        .any(|l| l.starts_with("KERNEL STACK OVERFLOW"))
+    {
         Ok(())
     } else {
         Err("the #PF report does not name a kernel stack overflow".to_string())

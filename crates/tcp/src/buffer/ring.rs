@@ -257,7 +257,12 @@ mod tests {
         let mut next = 0u8;
         for _ in 0..5_000 {
             if rnd(2) == 0 {
-                let data: Vec<u8> = (0..rnd(3000)).map(|_| { next = next.wrapping_add(1); next }).collect();
+                let data: Vec<u8> = (0..rnd(3000))
+                    .map(|_| {
+                        next = next.wrapping_add(1);
+                        next
+                    })
+                    .collect();
                 let n = r.push(&data);
                 assert_eq!(n, data.len().min(20_000 - model.len()));
                 model.extend(&data[..n]);

@@ -32,7 +32,10 @@ impl Doorbell {
     /// Sleeps until rung; true when the timeout ended the sleep instead.
     fn sleep(&self) -> bool {
         let rung = self.rung.lock().unwrap();
-        let (mut rung, result) = self.cv.wait_timeout_while(rung, RESCUE_TIMEOUT, |r| !*r).unwrap();
+        let (mut rung, result) = self
+            .cv
+            .wait_timeout_while(rung, RESCUE_TIMEOUT, |r| !*r)
+            .unwrap();
         *rung = false;
         result.timed_out()
     }
@@ -93,7 +96,11 @@ fn run(event_idx: bool) -> Outcome {
             }
             while reaped < posted && !stop.load(Ordering::Relaxed) {
                 while let Some(u) = q.pop_used() {
-                    assert_eq!((u.token, u.len), (reaped, reaped), "completions out of order");
+                    assert_eq!(
+                        (u.token, u.len),
+                        (reaped, reaped),
+                        "completions out of order"
+                    );
                     reaped += 1;
                 }
                 if reaped < posted && !q.enable_interrupts() {
@@ -118,8 +125,14 @@ fn run(event_idx: bool) -> Outcome {
 fn no_lost_wakeup_between_threads() {
     for event_idx in [false, true] {
         let o = run(event_idx);
-        assert_eq!(o.lost_wakeups, 0, "event_idx={event_idx}: a side slept with work waiting");
+        assert_eq!(
+            o.lost_wakeups, 0,
+            "event_idx={event_idx}: a side slept with work waiting"
+        );
         // The run only means something if both sides really went to sleep.
-        assert!(o.device_sleeps > 0 && o.driver_sleeps > 0, "event_idx={event_idx}: no side ever slept");
+        assert!(
+            o.device_sleeps > 0 && o.driver_sleeps > 0,
+            "event_idx={event_idx}: no side ever slept"
+        );
     }
 }

@@ -23,7 +23,10 @@ fn region(size: u16) -> Region {
     // SAFETY: the storage outlives every view (the views are dropped with `Region`), is
     // big enough for the layout after aligning, and is only used through views.
     let mem = unsafe { RingMemory::new(base, layout) }.unwrap();
-    Region { _storage: storage, mem }
+    Region {
+        _storage: storage,
+        mem,
+    }
 }
 
 pub(super) fn pair(size: u16, event_idx: bool) -> (Region, SplitQueue<u32>, SimDevice) {
@@ -34,11 +37,19 @@ pub(super) fn pair(size: u16, event_idx: bool) -> (Region, SplitQueue<u32>, SimD
 }
 
 pub(super) fn rx(addr: u64) -> Buffer {
-    Buffer { addr, len: 2048, device_writable: true }
+    Buffer {
+        addr,
+        len: 2048,
+        device_writable: true,
+    }
 }
 
 fn tx(addr: u64, len: u32) -> Buffer {
-    Buffer { addr, len, device_writable: false }
+    Buffer {
+        addr,
+        len,
+        device_writable: false,
+    }
 }
 
 #[test]
@@ -56,11 +67,23 @@ fn memory_views_need_an_aligned_non_null_base() {
 #[test]
 fn chain_round_trip_keeps_order_flags_and_token() {
     let (_r, mut q, mut d) = pair(8, true);
-    q.add(&[tx(0x1000, 12), tx(0x2000, 100), rx(0x3000)], 7).unwrap();
+    q.add(&[tx(0x1000, 12), tx(0x2000, 100), rx(0x3000)], 7)
+        .unwrap();
     assert_eq!(q.num_free(), 5);
     let chain = d.pop_avail().unwrap();
-    let got: Vec<_> = chain.descs.iter().map(|x| (x.addr, x.len, x.flags & DESC_F_WRITE != 0)).collect();
-    assert_eq!(got, vec![(0x1000, 12, false), (0x2000, 100, false), (0x3000, 2048, true)]);
+    let got: Vec<_> = chain
+        .descs
+        .iter()
+        .map(|x| (x.addr, x.len, x.flags & DESC_F_WRITE != 0))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (0x1000, 12, false),
+            (0x2000, 100, false),
+            (0x3000, 2048, true)
+        ]
+    );
     assert!(q.pop_used().is_none());
     d.push_used(u32::from(chain.head), 64);
     assert_eq!(q.pop_used(), Some(UsedBuffer { token: 7, len: 64 }));
@@ -91,7 +114,13 @@ fn forged_used_ids_are_counted_and_never_return_a_buffer_twice() {
     d.push_used(u32::MAX, 0);
     d.push_used(u32::from(other), 20);
     let got: Vec<_> = std::iter::from_fn(|| q.pop_used()).collect();
-    assert_eq!(got, vec![UsedBuffer { token: 11, len: 10 }, UsedBuffer { token: 22, len: 20 }]);
+    assert_eq!(
+        got,
+        vec![
+            UsedBuffer { token: 11, len: 10 },
+            UsedBuffer { token: 22, len: 20 }
+        ]
+    );
     assert_eq!(q.counters().bad_used, 4);
     assert_eq!(q.num_free(), 8);
 }
@@ -128,13 +157,19 @@ fn event_idx_suppresses_notifications_while_the_device_polls() {
     d.mute_notifications();
     for t in 2..6 {
         q.add(&[rx(t)], t as u32).unwrap();
-        assert!(!q.notify_needed(), "device is awake: no kick for buffer {t}");
+        assert!(
+            !q.notify_needed(),
+            "device is awake: no kick for buffer {t}"
+        );
     }
     while d.pop_avail().is_some() {}
     assert!(!d.arm_notifications());
     q.add(&[rx(9)], 9).unwrap();
     assert!(q.notify_needed());
-    assert_eq!((q.counters().notifies, q.counters().notifies_suppressed), (2, 4));
+    assert_eq!(
+        (q.counters().notifies, q.counters().notifies_suppressed),
+        (2, 4)
+    );
 }
 
 #[test]
@@ -148,14 +183,23 @@ fn suppressed_interrupts_stay_off_and_enable_reports_races() {
         for _ in 0..8 {
             let c = d.pop_avail().unwrap();
             d.push_used(u32::from(c.head), 1);
-            assert!(!d.interrupt_needed(), "event_idx={event_idx}: interrupt while suppressed");
+            assert!(
+                !d.interrupt_needed(),
+                "event_idx={event_idx}: interrupt while suppressed"
+            );
         }
-        assert!(q.enable_interrupts(), "work was waiting when interrupts were enabled");
+        assert!(
+            q.enable_interrupts(),
+            "work was waiting when interrupts were enabled"
+        );
         while q.pop_used().is_some() {}
         assert!(!q.enable_interrupts());
         let c = d.pop_avail().unwrap();
         d.push_used(u32::from(c.head), 1);
-        assert!(d.interrupt_needed(), "event_idx={event_idx}: no interrupt once enabled");
+        assert!(
+            d.interrupt_needed(),
+            "event_idx={event_idx}: no interrupt once enabled"
+        );
     }
 }
 

@@ -13,14 +13,27 @@ const BAR0: u8 = 0x10;
 /// One decoded BAR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bar {
-    Memory { base: u64, size: u64, prefetchable: bool, is_64bit: bool },
-    Io { port: u32, size: u32 },
+    Memory {
+        base: u64,
+        size: u64,
+        prefetchable: bool,
+        is_64bit: bool,
+    },
+    Io {
+        port: u32,
+        size: u32,
+    },
 }
 
 impl fmt::Display for Bar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Bar::Memory { base, size, prefetchable, is_64bit } => write!(
+            Bar::Memory {
+                base,
+                size,
+                prefetchable,
+                is_64bit,
+            } => write!(
                 f,
                 "mem{} {base:#x} size {size:#x}{}",
                 if is_64bit { 64 } else { 32 },
@@ -61,7 +74,17 @@ fn read_one(addr: Address, i: usize, count: usize) -> (Option<Bar>, usize) {
     if low & 1 == 1 {
         let mask = low_mask & !0x3;
         let size = (!mask).wrapping_add(1) & 0xffff;
-        return (if mask == 0 { None } else { Some(Bar::Io { port: low & !0x3, size }) }, 1);
+        return (
+            if mask == 0 {
+                None
+            } else {
+                Some(Bar::Io {
+                    port: low & !0x3,
+                    size,
+                })
+            },
+            1,
+        );
     }
     let is_64bit = (low >> 1) & 3 == 2;
     let prefetchable = low & 0x8 != 0;
@@ -73,14 +96,29 @@ fn read_one(addr: Address, i: usize, count: usize) -> (Option<Bar>, usize) {
             (u64::from(high_mask) << 32) | u64::from(low_mask & !0xf),
         )
     } else {
-        (u64::from(low & !0xf), u64::from(low_mask & !0xf) | 0xffff_ffff_0000_0000)
+        (
+            u64::from(low & !0xf),
+            u64::from(low_mask & !0xf) | 0xffff_ffff_0000_0000,
+        )
     };
     let slots = if is_64bit { 2 } else { 1 };
     if mask & 0xffff_ffff == 0 && !is_64bit {
         return (None, slots); // unimplemented BAR
     }
     let size = (!mask).wrapping_add(1);
-    (if size == 0 { None } else { Some(Bar::Memory { base, size, prefetchable, is_64bit }) }, slots)
+    (
+        if size == 0 {
+            None
+        } else {
+            Some(Bar::Memory {
+                base,
+                size,
+                prefetchable,
+                is_64bit,
+            })
+        },
+        slots,
+    )
 }
 
 /// Writes all ones to the BAR dword at `off`, returns what stuck, restores `original`.

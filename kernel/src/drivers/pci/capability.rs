@@ -36,7 +36,10 @@ pub fn list(addr: Address) -> Vec<Capability> {
     let mut offset = addr.read8(CAPABILITIES_POINTER) & 0xfc;
     while offset >= 0x40 && caps.len() < MAX_CAPABILITIES {
         let header = addr.read16(offset);
-        caps.push(Capability { id: header as u8, offset });
+        caps.push(Capability {
+            id: header as u8,
+            offset,
+        });
         offset = (header >> 8) as u8 & 0xfc;
     }
     caps

@@ -71,10 +71,17 @@ impl Device {
             HEADER_BRIDGE => 2,
             _ => 0,
         };
-        let class = ((class_reg >> 24) as u8, (class_reg >> 16) as u8, (class_reg >> 8) as u8);
+        let class = (
+            (class_reg >> 24) as u8,
+            (class_reg >> 16) as u8,
+            (class_reg >> 8) as u8,
+        );
         let legacy_bridge = matches!(class, (CLASS_BRIDGE, SUBCLASS_HOST | SUBCLASS_ISA, _));
         let capabilities = capability::list(addr);
-        let msix = capabilities.iter().find(|c| c.id == capability::ID_MSIX).map(|c| MsixInfo::read(addr, c.offset));
+        let msix = capabilities
+            .iter()
+            .find(|c| c.id == capability::ID_MSIX)
+            .map(|c| MsixInfo::read(addr, c.offset));
         Device {
             addr,
             vendor: addr.read16(VENDOR_ID),
@@ -97,7 +104,10 @@ impl Device {
     /// Turns on memory decoding and bus mastering (DMA), and masks INTx (this kernel uses
     /// MSI-X only).
     pub fn enable_memory_and_dma(&self) {
-        set_command(self.addr, command(self.addr) | COMMAND_MEMORY | COMMAND_BUS_MASTER | COMMAND_INTX_DISABLE);
+        set_command(
+            self.addr,
+            command(self.addr) | COMMAND_MEMORY | COMMAND_BUS_MASTER | COMMAND_INTX_DISABLE,
+        );
     }
 }
 
@@ -122,7 +132,9 @@ pub fn devices() -> &'static [Device] {
 
 /// Functions with this vendor and one of these device ids.
 pub fn find(vendor: u16, device_ids: &'static [u16]) -> impl Iterator<Item = &'static Device> {
-    devices().iter().filter(move |d| d.vendor == vendor && device_ids.contains(&d.device))
+    devices()
+        .iter()
+        .filter(move |d| d.vendor == vendor && device_ids.contains(&d.device))
 }
 
 /// Scans bus 0 and every bus behind a bridge, each bus once.
@@ -135,13 +147,25 @@ fn enumerate() -> Vec<Device> {
             continue;
         }
         for device in 0..32 {
-            let first = Address { bus, device, function: 0 };
+            let first = Address {
+                bus,
+                device,
+                function: 0,
+            };
             if first.read16(VENDOR_ID) == NO_DEVICE {
                 continue;
             }
-            let functions = if first.read8(HEADER_TYPE) & MULTI_FUNCTION != 0 { 8 } else { 1 };
+            let functions = if first.read8(HEADER_TYPE) & MULTI_FUNCTION != 0 {
+                8
+            } else {
+                1
+            };
             for function in 0..functions {
-                let addr = Address { bus, device, function };
+                let addr = Address {
+                    bus,
+                    device,
+                    function,
+                };
                 if addr.read16(VENDOR_ID) == NO_DEVICE {
                     continue;
                 }
@@ -185,7 +209,11 @@ pub fn monitor_list(_: &str) {
                 m.pba_offset,
                 if msi { "yes" } else { "no" }
             ),
-            None => println!("    MSI-X none, MSI {}, INTx pin {}", if msi { "yes" } else { "no" }, d.interrupt_pin),
+            None => println!(
+                "    MSI-X none, MSI {}, INTx pin {}",
+                if msi { "yes" } else { "no" },
+                d.interrupt_pin
+            ),
         }
     }
 }

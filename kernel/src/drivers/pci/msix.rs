@@ -78,7 +78,9 @@ impl Msix {
     /// Maps the table, masks every entry and enables MSI-X with the function masked.
     pub fn map(dev: &Device) -> Result<Msix, MsixError> {
         let info = dev.msix.ok_or(MsixError::NoCapability)?;
-        let Some(Bar::Memory { base, size, .. }) = dev.bars.get(usize::from(info.table_bar)).copied().flatten() else {
+        let Some(Bar::Memory { base, size, .. }) =
+            dev.bars.get(usize::from(info.table_bar)).copied().flatten()
+        else {
             return Err(MsixError::BadTableBar(info.table_bar));
         };
         let len = u64::from(info.table_size) * ENTRY_SIZE;
@@ -86,9 +88,16 @@ impl Msix {
             return Err(MsixError::TableOutsideBar);
         }
         let table = mm::map_mmio(base + u64::from(info.table_offset), len);
-        let msix = Msix { addr: dev.addr, info, table };
+        let msix = Msix {
+            addr: dev.addr,
+            info,
+            table,
+        };
         let control = dev.addr.read16(info.cap + CONTROL);
-        dev.addr.write16(info.cap + CONTROL, control | CONTROL_ENABLE | CONTROL_FUNCTION_MASK);
+        dev.addr.write16(
+            info.cap + CONTROL,
+            control | CONTROL_ENABLE | CONTROL_FUNCTION_MASK,
+        );
         for entry in 0..info.table_size {
             msix.set_masked(entry, true);
         }
@@ -100,7 +109,10 @@ impl Msix {
     }
 
     fn entry_reg(&self, entry: u16, reg: u64) -> *mut u32 {
-        assert!(entry < self.info.table_size, "MSI-X entry {entry} beyond the table");
+        assert!(
+            entry < self.info.table_size,
+            "MSI-X entry {entry} beyond the table"
+        );
         (self.table + u64::from(entry) * ENTRY_SIZE + reg) as *mut u32
     }
 
@@ -127,13 +139,18 @@ impl Msix {
     /// Masks or unmasks one entry (a masked entry's interrupts stay pending).
     pub fn set_masked(&self, entry: u16, masked: bool) {
         let control = self.read(entry, 12);
-        let control = if masked { control | VECTOR_CONTROL_MASKED } else { control & !VECTOR_CONTROL_MASKED };
+        let control = if masked {
+            control | VECTOR_CONTROL_MASKED
+        } else {
+            control & !VECTOR_CONTROL_MASKED
+        };
         self.write(entry, 12, control);
     }
 
     /// Lets the programmed entries fire.
     pub fn unmask_function(&self) {
         let control = self.addr.read16(self.info.cap + CONTROL);
-        self.addr.write16(self.info.cap + CONTROL, control & !CONTROL_FUNCTION_MASK);
+        self.addr
+            .write16(self.info.cap + CONTROL, control & !CONTROL_FUNCTION_MASK);
     }
 }

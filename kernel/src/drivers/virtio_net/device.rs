@@ -21,7 +21,7 @@ use alloc::vec::Vec;
 use virtio::features::{self, Features};
 use virtio::net_rx::{RxClassifier, RxDrop};
 use virtio::pci::{status, NO_VECTOR};
-use virtio::{net_hdr, negotiate, Buffer, NetHeader, RingLayout, RingMemory, SplitQueue};
+use virtio::{negotiate, net_hdr, Buffer, NetHeader, RingLayout, RingMemory, SplitQueue};
 
 use super::counters::{add, COUNTERS};
 use super::dma::DmaRegion;
@@ -40,7 +40,8 @@ const CONFIG_STATUS: u64 = 6;
 const STATUS_LINK_UP: u16 = 1;
 
 /// Features we use when offered; `VERSION_1` is required.
-const WANTED: u64 = features::NET_MAC | features::NET_STATUS | features::NET_MRG_RXBUF | features::RING_EVENT_IDX;
+const WANTED: u64 =
+    features::NET_MAC | features::NET_STATUS | features::NET_MRG_RXBUF | features::RING_EVENT_IDX;
 
 /// Why bring-up failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,7 +134,10 @@ impl VirtioNet {
         result
     }
 
-    fn setup(transport: Transport, msix: Option<(Msix, InterruptMode)>) -> Result<VirtioNet, InitError> {
+    fn setup(
+        transport: Transport,
+        msix: Option<(Msix, InterruptMode)>,
+    ) -> Result<VirtioNet, InitError> {
         let fail = |t: &Transport, e: InitError| {
             t.add_status(status::FAILED);
             Err(e)
@@ -152,7 +156,9 @@ impl VirtioNet {
             return fail(&transport, InitError::BadQueue(TX_QUEUE));
         }
         let (entries, interrupts, msix) = match msix {
-            Some((table, mode @ InterruptMode::PerQueue { .. })) => ([ENTRY_CONFIG, ENTRY_RX, ENTRY_TX], mode, Some(table)),
+            Some((table, mode @ InterruptMode::PerQueue { .. })) => {
+                ([ENTRY_CONFIG, ENTRY_RX, ENTRY_TX], mode, Some(table))
+            }
             Some((table, mode)) => ([0, 0, 0], mode, Some(table)),
             None => ([NO_VECTOR; 3], InterruptMode::Polling, None),
         };
@@ -167,7 +173,11 @@ impl VirtioNet {
             Err(e) => return fail(&transport, e),
         };
         let mac = if features.has(features::NET_MAC) {
-            core::array::from_fn(|i| transport.device_config_u8(CONFIG_MAC + i as u64).unwrap_or(0))
+            core::array::from_fn(|i| {
+                transport
+                    .device_config_u8(CONFIG_MAC + i as u64)
+                    .unwrap_or(0)
+            })
         } else {
             [0x02, 0, 0, 0, 0, 1] // locally administered
         };
@@ -210,7 +220,10 @@ impl VirtioNet {
     /// Link state, when the device reports it (`STATUS` feature); else assumed up.
     pub fn link_up(&self) -> bool {
         !self.features.has(features::NET_STATUS)
-            || self.transport.device_config_u16(CONFIG_STATUS).is_some_and(|s| s & STATUS_LINK_UP != 0)
+            || self
+                .transport
+                .device_config_u16(CONFIG_STATUS)
+                .is_some_and(|s| s & STATUS_LINK_UP != 0)
     }
 
     /// The RX ring's memory (for the lock-free interrupt switch of the hardirq handler).
@@ -230,12 +243,18 @@ impl VirtioNet {
         add(&COUNTERS.rx_polls, 1);
         let mut done = 0;
         while done < budget {
-            let Some(used) = self.rx.queue.pop_used() else { break };
+            let Some(used) = self.rx.queue.pop_used() else {
+                break;
+            };
             done += 1;
             let slot = used.token;
             // SAFETY: the device returned this buffer and it is reposted only below,
             // after `f` is done with the slice.
-            let buf = unsafe { self.rx.buffers.slice(usize::from(slot) * BUFFER_SIZE, BUFFER_SIZE) };
+            let buf = unsafe {
+                self.rx
+                    .buffers
+                    .slice(usize::from(slot) * BUFFER_SIZE, BUFFER_SIZE)
+            };
             match self.rx_classifier.classify(buf, used.len as usize) {
                 Ok(frame) => {
                     add(&COUNTERS.rx_packets, 1);
@@ -293,7 +312,11 @@ impl VirtioNet {
         let buf = unsafe { self.tx.buffers.slice_mut(offset, total) };
         let _ = NetHeader::default().emit(buf);
         buf[net_hdr::LEN..].copy_from_slice(frame);
-        let desc = Buffer { addr: self.tx.buffer_phys(slot), len: total as u32, device_writable: false };
+        let desc = Buffer {
+            addr: self.tx.buffer_phys(slot),
+            len: total as u32,
+            device_writable: false,
+        };
         if let Err(e) = self.tx.queue.add(&[desc], slot) {
             // Cannot happen (one descriptor per slot), but never lose the slot.
             let (virtio::AddError::Full(s) | virtio::AddError::Empty(s)) = e;
@@ -317,7 +340,11 @@ impl VirtioNet {
     }
 
     fn post_rx(&mut self, slot: u16) {
-        let desc = Buffer { addr: self.rx.buffer_phys(slot), len: BUFFER_SIZE as u32, device_writable: true };
+        let desc = Buffer {
+            addr: self.rx.buffer_phys(slot),
+            len: BUFFER_SIZE as u32,
+            device_writable: true,
+        };
         if self.rx.queue.add(&[desc], slot).is_err() {
             add(&COUNTERS.rx_refill_failed, 1);
         }
@@ -331,13 +358,19 @@ impl VirtioNet {
     fn publish_queue_counters(&self) {
         use core::sync::atomic::Ordering::Relaxed;
         let (rx, tx) = (self.rx.queue.counters(), self.tx.queue.counters());
-        COUNTERS.rx_last_used_idx.store(u64::from(self.rx.queue.last_used_idx()), Relaxed);
+        COUNTERS
+            .rx_last_used_idx
+            .store(u64::from(self.rx.queue.last_used_idx()), Relaxed);
         COUNTERS.rx_drop_bad_used.store(rx.bad_used, Relaxed);
         COUNTERS.rx_irq_enable_races.store(rx.enable_raced, Relaxed);
         COUNTERS.rx_kicks.store(rx.notifies, Relaxed);
-        COUNTERS.rx_kicks_suppressed.store(rx.notifies_suppressed, Relaxed);
+        COUNTERS
+            .rx_kicks_suppressed
+            .store(rx.notifies_suppressed, Relaxed);
         COUNTERS.tx_kicks.store(tx.notifies, Relaxed);
-        COUNTERS.tx_kicks_suppressed.store(tx.notifies_suppressed, Relaxed);
+        COUNTERS
+            .tx_kicks_suppressed
+            .store(tx.notifies_suppressed, Relaxed);
     }
 }
 
@@ -353,16 +386,26 @@ fn setup_queue(t: &Transport, index: u16, entry: u16, event_idx: bool) -> Result
     let layout = RingLayout::new(size).map_err(|_| InitError::BadQueue(index))?;
     t.set_queue_size(size);
     let ring = DmaRegion::alloc(layout.total_size()).ok_or(InitError::OutOfMemory)?;
-    let buffers = DmaRegion::alloc(usize::from(size) * BUFFER_SIZE).ok_or(InitError::OutOfMemory)?;
+    let buffers =
+        DmaRegion::alloc(usize::from(size) * BUFFER_SIZE).ok_or(InitError::OutOfMemory)?;
     // SAFETY: the region is page-aligned, large enough for the layout, never freed, and
     // used only through RingMemory views and by the device.
     let mem = unsafe { RingMemory::new(ring.ptr(0), layout) }.ok_or(InitError::OutOfMemory)?;
     let queue = SplitQueue::new(mem, event_idx);
-    t.set_queue_addresses(ring.phys(layout.desc_offset()), ring.phys(layout.avail_offset()), ring.phys(layout.used_offset()));
+    t.set_queue_addresses(
+        ring.phys(layout.desc_offset()),
+        ring.phys(layout.avail_offset()),
+        ring.phys(layout.used_offset()),
+    );
     if t.set_queue_vector(entry) != entry {
         return Err(InitError::VectorRefused(index));
     }
     let notify = t.queue_notify_address().ok_or(InitError::BadQueue(index))?;
     t.enable_queue();
-    Ok(Ring { queue, notify, index, buffers })
+    Ok(Ring {
+        queue,
+        notify,
+        index,
+        buffers,
+    })
 }

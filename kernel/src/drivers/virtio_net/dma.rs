@@ -18,13 +18,23 @@ impl DmaRegion {
         let phys = frames::alloc_contiguous(pages, 1)?;
         // SAFETY: the frames were just allocated (nothing else references them) and all
         // RAM is in the direct map.
-        unsafe { core::ptr::write_bytes(mm::phys_to_virt(phys) as *mut u8, 0, (pages * PAGE_SIZE) as usize) };
+        unsafe {
+            core::ptr::write_bytes(
+                mm::phys_to_virt(phys) as *mut u8,
+                0,
+                (pages * PAGE_SIZE) as usize,
+            )
+        };
         Some(DmaRegion { phys, len })
     }
 
     /// The device's address of byte `offset`.
     pub fn phys(&self, offset: usize) -> u64 {
-        assert!(offset <= self.len, "DMA offset {offset} beyond {}", self.len);
+        assert!(
+            offset <= self.len,
+            "DMA offset {offset} beyond {}",
+            self.len
+        );
         self.phys + offset as u64
     }
 

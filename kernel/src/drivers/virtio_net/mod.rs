@@ -22,7 +22,6 @@ mod device;
 mod dma;
 mod transport;
 
-
 use spin::Once;
 use virtio::RingMemory;
 
@@ -37,7 +36,10 @@ use counters::add;
 use device::{ENTRY_CONFIG, ENTRY_RX, ENTRY_TX};
 
 /// Transitional (legacy + modern) and modern-only network device ids.
-const DEVICE_IDS: &[u16] = &[virtio::pci::DEVICE_ID_NET_TRANSITIONAL, virtio::pci::DEVICE_ID_NET_MODERN];
+const DEVICE_IDS: &[u16] = &[
+    virtio::pci::DEVICE_ID_NET_TRANSITIONAL,
+    virtio::pci::DEVICE_ID_NET_MODERN,
+];
 
 /// The device is shared by process context (transmit) and the NET_RX softirq (poll);
 /// the hardirq handler never takes it, so bottom halves off is enough.
@@ -54,7 +56,9 @@ pub fn init() -> Result<&'static BhLock<VirtioNet>, InitError> {
     if let Some(d) = DEVICE.get() {
         return Ok(d);
     }
-    let dev = pci::find(virtio::pci::VENDOR_ID, DEVICE_IDS).next().ok_or(InitError::NoDevice)?;
+    let dev = pci::find(virtio::pci::VENDOR_ID, DEVICE_IDS)
+        .next()
+        .ok_or(InitError::NoDevice)?;
     let net = VirtioNet::init(dev, setup_msix(dev))?;
     RX_RING.call_once(|| net.rx_ring_memory());
     crate::info!(
@@ -91,9 +95,11 @@ fn setup_msix(dev: &pci::Device) -> Option<(Msix, InterruptMode)> {
     let apic = lapic::id();
     let mode = if table.table_size() >= 3 {
         let [config, rx, tx] = alloc_vectors()?;
-        for (entry, vector, handler) in
-            [(ENTRY_CONFIG, config, irq_config as entry::Handler), (ENTRY_RX, rx, irq_rx), (ENTRY_TX, tx, irq_tx)]
-        {
+        for (entry, vector, handler) in [
+            (ENTRY_CONFIG, config, irq_config as entry::Handler),
+            (ENTRY_RX, rx, irq_rx),
+            (ENTRY_TX, tx, irq_tx),
+        ] {
             entry::register(vector, handler);
             table.program(entry, msi::message(vector, apic));
         }

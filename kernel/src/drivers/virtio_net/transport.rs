@@ -37,7 +37,10 @@ struct Window {
 
 impl Window {
     fn ptr<T>(&self, off: u64) -> *mut T {
-        assert!(off + core::mem::size_of::<T>() as u64 <= u64::from(self.len), "register {off:#x} outside its window");
+        assert!(
+            off + core::mem::size_of::<T>() as u64 <= u64::from(self.len),
+            "register {off:#x} outside its window"
+        );
         (self.va + off) as *mut T
     }
 
@@ -69,9 +72,16 @@ impl Transport {
             return Err(TransportError::BadCapability(cfg_type::COMMON));
         }
         let (notify, notify_cap) = map(dev, cfg_type::NOTIFY)?;
-        let notify_multiplier = notify_cap.notify_multiplier.ok_or(TransportError::BadCapability(cfg_type::NOTIFY))?;
+        let notify_multiplier = notify_cap
+            .notify_multiplier
+            .ok_or(TransportError::BadCapability(cfg_type::NOTIFY))?;
         let (device, _) = map(dev, cfg_type::DEVICE)?;
-        Ok(Transport { common, notify, notify_multiplier, device })
+        Ok(Transport {
+            common,
+            notify,
+            notify_multiplier,
+            device,
+        })
     }
 
     /// Resets the device and waits (bounded) until it reports status 0.
@@ -92,7 +102,8 @@ impl Transport {
 
     /// Adds `bits` (`virtio::pci::status`) to the device status.
     pub fn add_status(&self, bits: u8) {
-        self.common.write(common::DEVICE_STATUS, self.status() | bits);
+        self.common
+            .write(common::DEVICE_STATUS, self.status() | bits);
     }
 
     /// The 64 feature bits the device offers.
@@ -106,9 +117,11 @@ impl Transport {
 
     pub fn set_driver_features(&self, features: u64) {
         self.common.write::<u32>(common::DRIVER_FEATURE_SELECT, 0);
-        self.common.write::<u32>(common::DRIVER_FEATURE, features as u32);
+        self.common
+            .write::<u32>(common::DRIVER_FEATURE, features as u32);
         self.common.write::<u32>(common::DRIVER_FEATURE_SELECT, 1);
-        self.common.write::<u32>(common::DRIVER_FEATURE, (features >> 32) as u32);
+        self.common
+            .write::<u32>(common::DRIVER_FEATURE, (features >> 32) as u32);
     }
 
     pub fn num_queues(&self) -> u16 {
@@ -144,7 +157,11 @@ impl Transport {
 
     /// Physical addresses of the selected queue's descriptor table, driver and device areas.
     pub fn set_queue_addresses(&self, desc: u64, driver: u64, device: u64) {
-        for (reg, v) in [(common::QUEUE_DESC, desc), (common::QUEUE_DRIVER, driver), (common::QUEUE_DEVICE, device)] {
+        for (reg, v) in [
+            (common::QUEUE_DESC, desc),
+            (common::QUEUE_DRIVER, driver),
+            (common::QUEUE_DEVICE, device),
+        ] {
             self.common.write::<u32>(reg, v as u32);
             self.common.write::<u32>(reg + 4, (v >> 32) as u32);
         }
@@ -157,7 +174,8 @@ impl Transport {
     /// The address to write the selected queue's index to, to notify it.
     pub fn queue_notify_address(&self) -> Option<u64> {
         let notify_off = self.common.read::<u16>(common::QUEUE_NOTIFY_OFF);
-        notify_offset(notify_off, self.notify_multiplier, self.notify.len).map(|off| self.notify.va + off)
+        notify_offset(notify_off, self.notify_multiplier, self.notify.len)
+            .map(|off| self.notify.va + off)
     }
 
     /// Reads a byte of the device-specific configuration (`None` outside it).
@@ -184,7 +202,10 @@ fn find(dev: &Device, wanted: u8) -> Option<(VirtioPciCap, u64)> {
         // Bytes past the end of configuration space read as 0 (the parser checks cap_len).
         let mut bytes = [0u8; NOTIFY_CAP_LEN];
         for (i, b) in bytes.iter_mut().enumerate() {
-            *b = c.offset.checked_add(i as u8).map_or(0, |off| dev.addr.read8(off));
+            *b = c
+                .offset
+                .checked_add(i as u8)
+                .map_or(0, |off| dev.addr.read8(off));
         }
         let cap = VirtioPciCap::parse(&bytes).filter(|cap| cap.cfg_type == wanted)?;
         match dev.bars[usize::from(cap.bar)] {
@@ -198,5 +219,11 @@ fn find(dev: &Device, wanted: u8) -> Option<(VirtioPciCap, u64)> {
 fn map(dev: &Device, wanted: u8) -> Result<(Window, VirtioPciCap), TransportError> {
     let (cap, base) = find(dev, wanted).ok_or(TransportError::MissingCapability(wanted))?;
     let va = mm::map_mmio(base + u64::from(cap.offset), u64::from(cap.length));
-    Ok((Window { va, len: cap.length }, cap))
+    Ok((
+        Window {
+            va,
+            len: cap.length,
+        },
+        cap,
+    ))
 }

@@ -6,7 +6,9 @@
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use crate::net::socket::{poll, Interest, PollEntry, Pollable, SocketError, TcpListener, TcpStream};
+use crate::net::socket::{
+    poll, Interest, PollEntry, Pollable, SocketError, TcpListener, TcpStream,
+};
 
 /// Bytes read from a connection at a time.
 const CHUNK: usize = 16 * 1024;
@@ -62,8 +64,15 @@ pub fn serve(listener: TcpListener, served: &AtomicU64) {
     loop {
         {
             let mut entries = Vec::with_capacity(clients.len() + 1);
-            entries.push(PollEntry::new(Pollable::Listener(&listener), Interest::READABLE));
-            entries.extend(clients.iter().map(|c| PollEntry::new(Pollable::Stream(&c.stream), c.interest())));
+            entries.push(PollEntry::new(
+                Pollable::Listener(&listener),
+                Interest::READABLE,
+            ));
+            entries.extend(
+                clients
+                    .iter()
+                    .map(|c| PollEntry::new(Pollable::Stream(&c.stream), c.interest())),
+            );
             if let Err(e) = poll(&mut entries, None) {
                 crate::warn!("echo: poll failed: {e}");
                 crate::sched::sleep_ns(100_000_000);
@@ -82,7 +91,11 @@ pub fn serve(listener: TcpListener, served: &AtomicU64) {
                 served.fetch_add(1, Ordering::Relaxed);
                 stream.set_nonblocking(true);
                 let _ = stream.set_nodelay(true);
-                let mut c = Client { stream, pending: Vec::new(), written: 0 };
+                let mut c = Client {
+                    stream,
+                    pending: Vec::new(),
+                    written: 0,
+                };
                 if c.progress(&mut buf) {
                     clients.push(c);
                 }

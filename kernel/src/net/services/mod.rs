@@ -88,7 +88,8 @@ fn read_head(stream: &TcpStream, pending: &mut Vec<u8>) -> Option<String> {
     }
 }
 
-const PAGE: &str = "<!doctype html><title>Halyard</title><h1>Halyard</h1><p>Served by the kernel's own TCP.</p>\n";
+const PAGE: &str =
+    "<!doctype html><title>Halyard</title><h1>Halyard</h1><p>Served by the kernel's own TCP.</p>\n";
 
 fn http(stream: TcpStream) {
     let _ = stream.set_nodelay(true);
@@ -97,9 +98,17 @@ fn http(stream: TcpStream) {
         let mut lines = head.lines();
         let request = lines.next().unwrap_or("");
         let mut parts = request.split_whitespace();
-        let (method, path, version) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let (method, path, version) = (
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+        );
         let close = version == "HTTP/1.0"
-            || lines.any(|l| l.split_once(':').is_some_and(|(k, v)| k.eq_ignore_ascii_case("connection") && v.trim().eq_ignore_ascii_case("close")));
+            || lines.any(|l| {
+                l.split_once(':').is_some_and(|(k, v)| {
+                    k.eq_ignore_ascii_case("connection") && v.trim().eq_ignore_ascii_case("close")
+                })
+            });
         let (status, body) = match (method, path) {
             ("GET", "/") => ("200 OK", String::from(PAGE)),
             ("GET", "/status") => ("200 OK", status_page()),

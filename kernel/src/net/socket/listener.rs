@@ -32,18 +32,30 @@ impl TcpListener {
                 return Err(TcpError::AddrInUse);
             }
             let cfg = options.config(s.tcp.endpoint.config());
-            let id = s.tcp.endpoint.listen_with(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port), cfg)?;
+            let id = s
+                .tcp
+                .endpoint
+                .listen_with(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port), cfg)?;
             s.tcp.register(id, queue.clone());
             Ok(id)
         })?
         .map_err(SocketError::Tcp)?;
-        Ok(TcpListener { id, queue, nonblocking: AtomicBool::new(false), timeout: Timeout::none() })
+        Ok(TcpListener {
+            id,
+            queue,
+            nonblocking: AtomicBool::new(false),
+            timeout: Timeout::none(),
+        })
     }
 
     /// Takes the next connection, waiting for one (unless non-blocking, or until the
     /// accept timeout).
     pub fn accept(&self) -> Result<TcpStream> {
-        let waiter = Waiter { queue: &self.queue, nonblocking: self.nonblocking.load(Ordering::Relaxed), deadline: self.timeout.deadline() };
+        let waiter = Waiter {
+            queue: &self.queue,
+            nonblocking: self.nonblocking.load(Ordering::Relaxed),
+            deadline: self.timeout.deadline(),
+        };
         let sock = waiter.run(|| {
             with_tcp(|s| {
                 let id = s.tcp.endpoint.accept(self.id).ok_or(TcpError::WouldBlock)?;

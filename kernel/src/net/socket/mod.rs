@@ -126,7 +126,10 @@ struct Waiter<'a> {
 impl Waiter<'_> {
     /// Runs `attempt` until it stops saying `WouldBlock`: once in non-blocking mode,
     /// else sleeping on the queue in between, until the deadline.
-    fn run<T>(&self, mut attempt: impl FnMut() -> Result<core::result::Result<T, TcpError>>) -> Result<T> {
+    fn run<T>(
+        &self,
+        mut attempt: impl FnMut() -> Result<core::result::Result<T, TcpError>>,
+    ) -> Result<T> {
         if self.nonblocking {
             return match attempt()? {
                 Err(TcpError::WouldBlock) => Err(SocketError::WouldBlock),
@@ -134,17 +137,19 @@ impl Waiter<'_> {
             };
         }
         let mut outcome = None;
-        let done = self.queue.wait_until_deadline(self.deadline, || match attempt() {
-            Ok(Err(TcpError::WouldBlock)) => false,
-            Ok(r) => {
-                outcome = Some(r.map_err(SocketError::Tcp));
-                true
-            }
-            Err(e) => {
-                outcome = Some(Err(e));
-                true
-            }
-        });
+        let done = self
+            .queue
+            .wait_until_deadline(self.deadline, || match attempt() {
+                Ok(Err(TcpError::WouldBlock)) => false,
+                Ok(r) => {
+                    outcome = Some(r.map_err(SocketError::Tcp));
+                    true
+                }
+                Err(e) => {
+                    outcome = Some(Err(e));
+                    true
+                }
+            });
         if !done {
             return Err(SocketError::TimedOut);
         }

@@ -63,7 +63,11 @@ pub struct PollEntry<'a> {
 
 impl<'a> PollEntry<'a> {
     pub fn new(socket: Pollable<'a>, interest: Interest) -> PollEntry<'a> {
-        PollEntry { socket, interest, ready: Interest::NONE }
+        PollEntry {
+            socket,
+            interest,
+            ready: Interest::NONE,
+        }
     }
 }
 
@@ -80,7 +84,10 @@ fn listener_readiness(tcp: &Tcp, id: halyard_tcp::ListenerId) -> Interest {
 fn stream_readiness(conn: &DetachedConn) -> Interest {
     let info = conn.info();
     let mut r = Interest::NONE;
-    let peer_done = matches!(info.state, State::CloseWait | State::LastAck | State::Closing | State::TimeWait | State::Closed);
+    let peer_done = matches!(
+        info.state,
+        State::CloseWait | State::LastAck | State::Closing | State::TimeWait | State::Closed
+    );
     if peer_done || conn.recv_queue() > 0 {
         r = r | Interest::READABLE;
     }
@@ -118,7 +125,8 @@ fn check(entries: &mut [PollEntry<'_>]) -> Result<usize> {
             let mut n = 0;
             for e in entries.iter_mut() {
                 if let Pollable::Listener(l) = e.socket {
-                    e.ready = Interest(listener_readiness(&s.tcp, l.id).0 & (e.interest | always).0);
+                    e.ready =
+                        Interest(listener_readiness(&s.tcp, l.id).0 & (e.interest | always).0);
                     n += usize::from(!e.ready.is_empty());
                 }
             }

@@ -28,9 +28,15 @@ pub struct TcpStream {
 /// The handshake finished (or failed): `Ok` once data can flow.
 fn connected(info: halyard_tcp::ConnInfo) -> core::result::Result<(), TcpError> {
     match info {
-        ConnInfo { state: State::Established | State::CloseWait, .. } => Ok(()),
+        ConnInfo {
+            state: State::Established | State::CloseWait,
+            ..
+        } => Ok(()),
         ConnInfo { error: Some(e), .. } => Err(e),
-        ConnInfo { state: State::Closed, .. } => Err(TcpError::Refused),
+        ConnInfo {
+            state: State::Closed,
+            ..
+        } => Err(TcpError::Refused),
         _ => Err(TcpError::WouldBlock),
     }
 }
@@ -55,9 +61,15 @@ impl TcpStream {
     }
 
     /// Connects to `remote` with `options`, waiting at most `timeout_ns`.
-    pub fn connect_with(remote: SocketAddrV4, options: &SocketOptions, timeout_ns: u64) -> Result<TcpStream> {
+    pub fn connect_with(
+        remote: SocketAddrV4,
+        options: &SocketOptions,
+        timeout_ns: u64,
+    ) -> Result<TcpStream> {
         let stream = Self::connect_nonblocking(remote, options)?;
-        stream.waiter_until(Some(time::now_ns() + timeout_ns)).run(|| Ok(stream.on(|s| connected(s.conn.info()))))?;
+        stream
+            .waiter_until(Some(time::now_ns() + timeout_ns))
+            .run(|| Ok(stream.on(|s| connected(s.conn.info()))))?;
         Ok(stream)
     }
 
@@ -66,9 +78,17 @@ impl TcpStream {
     /// failed. The stream is in blocking mode (set non-blocking as needed).
     pub fn connect_nonblocking(remote: SocketAddrV4, options: &SocketOptions) -> Result<TcpStream> {
         let sock = with_tcp(|s| {
-            let local = s.iface.config().map(|c| c.addr).ok_or(SocketError::NoNetwork)?;
+            let local = s
+                .iface
+                .config()
+                .map(|c| c.addr)
+                .ok_or(SocketError::NoNetwork)?;
             let cfg = options.config(s.tcp.endpoint.config());
-            let id = s.tcp.endpoint.connect_with(now(), local, remote, &cfg).map_err(SocketError::Tcp)?;
+            let id = s
+                .tcp
+                .endpoint
+                .connect_with(now(), local, remote, &cfg)
+                .map_err(SocketError::Tcp)?;
             s.tcp.adopt(id).map_err(SocketError::Tcp)
         })??;
         Ok(TcpStream::adopt(sock))
@@ -76,7 +96,11 @@ impl TcpStream {
 
     /// How a call on this stream waits, until `deadline` (monotonic ns).
     fn waiter_until(&self, deadline: Option<u64>) -> Waiter<'_> {
-        Waiter { queue: &self.sock.queue, nonblocking: self.nonblocking.load(Ordering::Relaxed), deadline }
+        Waiter {
+            queue: &self.sock.queue,
+            nonblocking: self.nonblocking.load(Ordering::Relaxed),
+            deadline,
+        }
     }
 
     /// Runs `f` on the connection with its socket locked.
@@ -92,7 +116,8 @@ impl TcpStream {
 
     /// Reads into `buf`, waiting for data until `deadline_ns` (monotonic clock).
     pub fn read_until(&self, buf: &mut [u8], deadline_ns: Option<u64>) -> Result<usize> {
-        self.waiter_until(deadline_ns).run(|| Ok(self.on(|s| s.conn.recv(buf))))
+        self.waiter_until(deadline_ns)
+            .run(|| Ok(self.on(|s| s.conn.recv(buf))))
     }
 
     /// Queues as much of `data` as the send buffer takes (at least one byte: waits for
@@ -145,7 +170,8 @@ impl TcpStream {
     /// connection on close; `Some(ns)` makes the close wait until the peer acknowledged
     /// everything, resetting the connection if that takes longer than `ns`.
     pub fn set_linger(&self, ns: Option<u64>) {
-        self.linger.store(ns.unwrap_or(NO_LINGER), Ordering::Relaxed);
+        self.linger
+            .store(ns.unwrap_or(NO_LINGER), Ordering::Relaxed);
     }
 
     /// Disables (or re-enables) Nagle's algorithm (TCP_NODELAY).
@@ -192,7 +218,15 @@ impl TcpStream {
     /// the deadline passes. True if it finished in time.
     fn linger_close(&self, deadline: u64) -> bool {
         self.on(|s| s.conn.close());
-        let done = || self.on(|s| s.conn.send_queue() == 0 && matches!(s.conn.state(), State::FinWait2 | State::TimeWait | State::Closed));
+        let done = || {
+            self.on(|s| {
+                s.conn.send_queue() == 0
+                    && matches!(
+                        s.conn.state(),
+                        State::FinWait2 | State::TimeWait | State::Closed
+                    )
+            })
+        };
         while time::now_ns() < deadline {
             let step = deadline.min(time::now_ns() + LINGER_RECHECK_NS);
             if self.sock.queue.wait_until_deadline(Some(step), done) {
