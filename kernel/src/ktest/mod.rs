@@ -8,6 +8,7 @@ mod lockdep;
 mod pci;
 mod redzone;
 mod sched;
+mod sched_storm;
 mod softirq;
 mod sse;
 mod virtio_net;
@@ -28,6 +29,7 @@ const TESTS: &[(&str, fn() -> Verdict)] = &[
     ("wake-ring", sched::wake_ring),
     ("irq-wakes", sched::interrupt_wakes),
     ("mutex", sched::mutex),
+    ("sched-storm", sched_storm::run),
     ("might-sleep", sched::might_sleep),
     ("lockup", sched::lockup),
     #[cfg(feature = "negative-tests")]

@@ -4,6 +4,9 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
+use rand_xoshiro::rand_core::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
 use super::Verdict;
 use crate::arch::percpu;
 use crate::sched::{self, WaitQueue};
@@ -44,11 +47,9 @@ pub fn wake_ring() -> Verdict {
     for s in 0..8u64 {
         let (done, early) = (sleepers_done.clone(), early.clone());
         handles.push(sched::spawn(format!("sleeper{s}"), move || {
-            let mut x = s * 2654435761 + 1;
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(s);
             for _ in 0..50 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+                let x = rng.next_u64();
                 let deadline = time::now_ns() + 100_000 + x % 2_000_000;
                 sched::sleep_until(deadline);
                 if time::now_ns() < deadline {

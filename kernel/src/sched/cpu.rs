@@ -19,6 +19,24 @@
 //! `schedule` runs with interrupts off. The previous thread is only put back on a run
 //! queue by `finish_switch`, on the next thread's stack, once its registers are saved,
 //! so another CPU can never steal a thread whose context is still being written.
+//!
+//! # Who queues a thread
+//! Several parties may try to queue the same thread: the drain of a wake queue (for each
+//! entry, perhaps stale), and `finish_switch` (a thread that was woken while it switched
+//! out). Exactly one may succeed, and never while the thread runs. The rule: a thread's
+//! `claimed` flag is set by whoever queues it (one atomic swap decides) and stays set
+//! while it sits in a run queue, is stolen, and runs; only `finish_switch` clears it, when
+//! the thread has left its CPU blocked, and then looks at its state once more so a wake
+//! that found it still claimed is not lost.
+//!
+//! The bug this rule fixed (CI's rare `#PF`/`#DB` crashes): the claim used to be dropped
+//! when a thread was taken off a run queue, a few instructions before it was marked as
+//! on a CPU. A thread woken while switching out sat in a run queue *and* a wake queue;
+//! if an idle CPU stole it from the run queue while its home CPU drained the stale wake
+//! entry, the drain saw it neither queued nor running and queued it again, and two CPUs
+//! later ran it on one stack. `ktest::sched_storm` reproduces it (with delays injected
+//! at these windows by `race_delay`), and `switch_to` now refuses to run a thread that is
+//! on a CPU already.
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use core::cell::UnsafeCell;
@@ -127,14 +145,32 @@ pub fn resched_overdue() -> bool {
         && me.resched_waited.load(Ordering::Relaxed) >= OVERDUE_TICKS
 }
 
-/// Queues a Ready thread on CPU `index`'s run queue (once) and kicks that CPU if idle.
+/// Queues `t` on CPU `index`'s run queue if it is Ready and nobody else owns it (see
+/// "Who queues a thread"), and kicks that CPU if idle. Any party may call it for any
+/// thread at any time; at most one of them queues it.
 fn enqueue(index: usize, t: Arc<Thread>) {
-    if t.on_rq.swap(true, Ordering::AcqRel) {
-        return;
+    loop {
+        if t.claimed.swap(true, Ordering::SeqCst) {
+            return; // queued or running: its owner will run it
+        }
+        if t.state() == State::Ready {
+            break;
+        }
+        // Not runnable (a stale wake entry of a thread that blocked again): give the claim
+        // back, then look again, since a wake may have made it Ready after our look and
+        // failed to claim it because we held the claim.
+        t.claimed.store(false, Ordering::SeqCst);
+        if t.state() != State::Ready {
+            return;
+        }
     }
+    push(index, t);
+}
+
+/// Appends a claimed Ready thread to CPU `index`'s run queue and kicks that CPU.
+fn push(index: usize, t: Arc<Thread>) {
     t.cpu.store(index as u32, Ordering::Relaxed);
-    let target = &CPUS[index];
-    target.run_queue.lock().push_back(t);
+    CPUS[index].run_queue.lock().push_back(t);
     kick(index);
 }
 
@@ -173,14 +209,16 @@ pub fn wake(t: &Arc<Thread>) {
 }
 
 /// Moves woken threads from this CPU's wake queue to its run queue. Interrupts off.
+///
+/// An entry may be stale: the thread may have been queued by `finish_switch` meanwhile
+/// (a wake that landed while it switched out), run, and even blocked again. `enqueue`
+/// decides with the thread's claim, so a stale entry queues nothing.
 fn drain_wakes(me: &CpuSched, index: usize) {
     me.wakes.drain(|t| {
         // SAFETY: `wake` leaked one reference for each enqueue; take it back.
         let t = unsafe { Arc::from_raw(t.get_ref() as *const Thread) };
-        let running_here = t.on_cpu.load(Ordering::Acquire);
-        if !running_here && t.state() == State::Ready {
-            enqueue(index, t);
-        }
+        super::race_delay::window();
+        enqueue(index, t);
     });
 }
 
@@ -206,7 +244,7 @@ fn pick_next(me: &CpuSched, index: usize) -> Option<Arc<Thread>> {
     let local = me.run_queue.lock().pop_front();
     local
         .or_else(|| steal(index))
-        .inspect(|t| t.on_rq.store(false, Ordering::Release))
+        .inspect(|_| super::race_delay::window())
 }
 
 /// Gives the CPU to another thread if one is ready (or if the current one blocked).
@@ -268,7 +306,14 @@ fn switch_to(me: &CpuSched, index: usize, prev: Arc<Thread>, next: Arc<Thread>) 
         now - me.switched_in_ns.swap(now, Ordering::Relaxed),
         Ordering::Relaxed,
     );
-    next.on_cpu.store(true, Ordering::Release);
+    // Cannot happen while the claim rule holds; if it ever breaks, say so here rather
+    // than let two CPUs run on one stack.
+    if next.on_cpu.swap(true, Ordering::AcqRel) {
+        panic!(
+            "thread {} ({}) picked to run on cpu{index} is already running on another CPU",
+            next.id, next.name
+        );
+    }
     next.set_state(State::Running);
     next.cpu.store(index as u32, Ordering::Relaxed);
     next.switches.fetch_add(1, Ordering::Relaxed);
@@ -289,7 +334,8 @@ fn switch_to(me: &CpuSched, index: usize, prev: Arc<Thread>, next: Arc<Thread>) 
 }
 
 /// Completes a switch on the new thread's stack: the previous thread's registers are
-/// saved now, so it may be queued (if still runnable) or freed (if exited).
+/// saved now, so it may be queued (if still runnable), released (if blocked) or freed
+/// (if exited).
 fn finish_switch() {
     let index = percpu::cpu_index() as usize;
     let me = &CPUS[index];
@@ -298,10 +344,23 @@ fn finish_switch() {
         return;
     };
     prev.on_cpu.store(false, Ordering::Release);
+    if prev.is_idle {
+        return; // never queued: a CPU runs its idle thread when nothing else is ready
+    }
     match prev.state() {
-        State::Ready if !prev.is_idle => enqueue(index, prev),
+        // Still claimed: straight back on the run queue.
+        State::Ready => push(index, prev),
         State::Exited => super::forget_thread(&prev),
-        _ => {}
+        _ => {
+            // Blocked: give up the claim; a wake from now on queues it. One that came
+            // since `schedule` looked at the state found it claimed and queued nothing,
+            // so look again (enqueue re-checks the state under a new claim).
+            prev.claimed.store(false, Ordering::SeqCst);
+            super::race_delay::window();
+            if prev.state() == State::Ready {
+                enqueue(index, prev);
+            }
+        }
     }
 }
 

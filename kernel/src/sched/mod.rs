@@ -14,6 +14,7 @@
 //! Each CPU's boot context becomes its idle thread; the boot CPU spawns the monitor and
 //! the kernel services as threads and then idles too.
 mod cpu;
+mod race_delay;
 mod sleep;
 mod thread;
 mod wait;
@@ -31,6 +32,7 @@ pub use cpu::{
     current, need_resched, preempt_if_needed, resched_overdue, schedule, wake,
     WAKES_ALREADY_RUNNABLE, WAKES_DELIVERED, WAKES_REQUESTED,
 };
+pub use race_delay::set_enabled as set_race_delays;
 pub use thread::{State, Thread};
 pub use wait::WaitQueue;
 

@@ -59,9 +59,12 @@ pub struct Thread {
     pub id: u64,
     pub name: String,
     state: AtomicU8,
-    /// In some CPU's run queue (guards against queueing twice).
-    pub(super) on_rq: AtomicBool,
-    /// Its registers are live on a CPU (or being saved): nobody else may run it.
+    /// Owned by the scheduler: in a run queue or on a CPU. Whoever sets it may queue the
+    /// thread; it is cleared only when the thread leaves a CPU blocked (see "Who queues
+    /// a thread" in `cpu.rs`).
+    pub(super) claimed: AtomicBool,
+    /// Its registers are live on a CPU (or being saved). A check only: the claim already
+    /// keeps two CPUs from picking the same thread.
     pub(super) on_cpu: AtomicBool,
     /// The CPU whose queues it belongs to.
     pub(super) cpu: AtomicU32,
@@ -110,7 +113,7 @@ impl Thread {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             name,
             state: AtomicU8::new(State::Ready as u8),
-            on_rq: AtomicBool::new(false),
+            claimed: AtomicBool::new(false),
             on_cpu: AtomicBool::new(false),
             cpu: AtomicU32::new(cpu),
             pinned,

@@ -136,6 +136,14 @@ pub const TESTS: &[QemuTest] = &[
         status: KERNEL_OK,
     },
     QemuTest {
+        name: "sched-storm",
+        smp: 2,
+        cmdline: "test=sched-storm panic=exit",
+        timeout: TEST_TIMEOUT,
+        check: in_kernel::passes,
+        status: KERNEL_OK,
+    },
+    QemuTest {
         name: "softirq-flood",
         smp: 2,
         cmdline: "test=softirq-flood panic=exit",
