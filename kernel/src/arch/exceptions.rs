@@ -3,7 +3,8 @@
 //! No exception is recoverable yet: there is no user mode to signal and no kernel code
 //! expected to fault. The report names the exception, prints every register, the error
 //! code, CR2 for page faults, and a symbolised backtrace, so a test (or a person) can see
-//! exactly what happened; then [`crate::panic::stop`] halts or leaves QEMU.
+//! exactly what happened; then [`crate::panic::end_report`] halts or leaves QEMU. How a
+//! report survives further faults (its own, or other CPUs') is in [`crate::panic`].
 use core::fmt::Write;
 
 use super::cpu;
@@ -40,14 +41,16 @@ fn describe(vector: u64) -> (&'static str, &'static str) {
 /// Handles exception `frame.vector`. Hardirq-like context, interrupts off.
 pub fn handle(frame: &mut InterruptFrame) {
     if frame.vector == 2 && crate::panic::is_stopping() {
-        // Another CPU is writing a fatal report: say where this one was, then halt.
+        // Another CPU is writing a fatal report: say where this one was, then halt. Returns
+        // only if this CPU is in a fatal handler itself (which prints its own report).
         crate::panic::on_stop_nmi(frame.rip, frame.rbp);
+        return;
     }
     let (mnemonic, name) = describe(frame.vector);
-    crate::panic::begin_report();
+    let role = crate::panic::begin_report();
     let mut out = crate::console::emergency_writer();
-    let _ = write_report(&mut out, frame, mnemonic, name);
-    crate::panic::stop();
+    let _ = write_report(&mut out, frame, mnemonic, name, role.header_suffix());
+    crate::panic::end_report(role);
 }
 
 fn write_report(
@@ -55,10 +58,11 @@ fn write_report(
     f: &InterruptFrame,
     mnemonic: &str,
     name: &str,
+    suffix: &str,
 ) -> core::fmt::Result {
     writeln!(
         out,
-        "\nEXCEPTION {mnemonic} ({name}) on cpu{}",
+        "\nEXCEPTION {mnemonic} ({name}) on cpu{}{suffix}",
         super::percpu::cpu_index()
     )?;
     writeln!(

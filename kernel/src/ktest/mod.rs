@@ -3,6 +3,7 @@
 //! leaves QEMU with the matching status; the fault tests end in an exception report
 //! instead (the xtask checks it). The xtask's test table lists which it runs.
 mod bench;
+mod fatal;
 mod faults;
 mod lockdep;
 mod pci;
@@ -25,6 +26,8 @@ const TESTS: &[(&str, fn() -> Verdict)] = &[
     ("pagefault", faults::page_fault),
     ("divide", faults::divide_error),
     ("panic", faults::panic),
+    ("fault-in-report", fatal::fault_in_report),
+    ("fault-two-cpus", fatal::fault_two_cpus),
     ("stackoverflow", faults::stack_overflow),
     ("wake-ring", sched::wake_ring),
     ("irq-wakes", sched::interrupt_wakes),

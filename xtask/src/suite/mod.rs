@@ -6,6 +6,7 @@
 //! Every test gets one deadline, its serial log in `target/test-logs/<name>.log`, and its
 //! QEMU is killed by PID however the test ends.
 
+pub mod fatal;
 pub mod faults;
 pub mod in_kernel;
 mod monitor;
@@ -109,6 +110,22 @@ pub const TESTS: &[QemuTest] = &[
         cmdline: "test=panic panic=exit",
         timeout: TEST_TIMEOUT,
         check: faults::panic,
+        status: KERNEL_PANIC,
+    },
+    QemuTest {
+        name: "fault-in-report",
+        smp: 2,
+        cmdline: "test=fault-in-report panic=exit",
+        timeout: TEST_TIMEOUT,
+        check: fatal::fault_in_report,
+        status: KERNEL_PANIC,
+    },
+    QemuTest {
+        name: "fault-two-cpus",
+        smp: 2,
+        cmdline: "test=fault-two-cpus panic=exit",
+        timeout: TEST_TIMEOUT,
+        check: fatal::fault_two_cpus,
         status: KERNEL_PANIC,
     },
     QemuTest {
