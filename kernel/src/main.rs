@@ -48,7 +48,7 @@ static BOOT_INFO: Once<BootInfo> = Once::new();
 #[no_mangle]
 pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     time::mark_boot();
-    console::serial::init();
+    console::serial::init(console::input::push);
     println!("Halyard {} booting", env!("CARGO_PKG_VERSION"));
     stage_done("serial");
 

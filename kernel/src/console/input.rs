@@ -1,6 +1,7 @@
 //! Console input: bytes from the UART's receive interrupt, waiting for the monitor.
 //!
-//! The interrupt handler is the only producer and the monitor thread the only consumer,
+//! The interrupt handler is the only producer (before interrupts are on, the boot CPU
+//! hands over the bytes that arrived during boot) and the monitor thread the only consumer,
 //! so a single-producer single-consumer ring with two atomic indexes suffices: no lock
 //! is shared between hardirq and thread context. When the ring is full, further bytes
 //! are dropped and counted (a person typing cannot fill 1 KiB before the monitor runs).
@@ -36,17 +37,23 @@ static RING: Ring = Ring {
 /// Drains the UART into the ring. Called in hardirq context (the COM1 interrupt) only.
 pub fn on_uart_interrupt() {
     while let Some(b) = super::serial::read_byte() {
-        let head = RING.head.load(Ordering::Relaxed);
-        let tail = RING.tail.load(Ordering::Acquire);
-        if head.wrapping_sub(tail) as usize >= SIZE {
-            RING.dropped.fetch_add(1, Ordering::Relaxed);
-            continue;
-        }
-        // SAFETY: the slot is free (checked above) and only this producer writes slots.
-        unsafe { (*RING.buf.get())[head as usize % SIZE] = b };
-        RING.head.store(head.wrapping_add(1), Ordering::Release);
+        push(b);
     }
     READERS.wake_all();
+}
+
+/// Appends a received byte. Only the single producer calls it: the COM1 interrupt, or
+/// the boot CPU before interrupts are on (`serial::init`'s rescued bytes).
+pub fn push(b: u8) {
+    let head = RING.head.load(Ordering::Relaxed);
+    let tail = RING.tail.load(Ordering::Acquire);
+    if head.wrapping_sub(tail) as usize >= SIZE {
+        RING.dropped.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    // SAFETY: the slot is free (checked above) and only this producer writes slots.
+    unsafe { (*RING.buf.get())[head as usize % SIZE] = b };
+    RING.head.store(head.wrapping_add(1), Ordering::Release);
 }
 
 /// Waits for and takes the next received byte. Process context (sleeps).

@@ -19,8 +19,23 @@ const LSR_THR_EMPTY: u8 = 1 << 5;
 /// The ISA IRQ line of COM1.
 pub const IRQ: u8 = 4;
 
-/// Programs COM1 for 115200 baud, 8N1, FIFOs on, interrupts off.
-pub fn init() {
+/// Programs COM1 for 115200 baud, 8N1, interrupts off, and the FIFOs left off.
+///
+/// Why no FIFOs: switching them on clears them, and a byte typed while QEMU starts is
+/// already waiting in the receive register by then (QEMU hands the UART the next byte as
+/// soon as it has room). Reading it first does not help: the next byte can land between
+/// that read and the switch, and is lost (measured: `help` typed at start-up arrived as
+/// `elp`, then as `hlp`). With the FIFOs off QEMU keeps every further byte until the
+/// receive register is read, so input is lossless at the cost of one interrupt per byte.
+/// Bytes that arrived before this call are handed to `keep` first, in case something
+/// before the kernel switched the FIFOs on (then turning them off clears them).
+pub fn init(mut keep: impl FnMut(u8)) {
+    for _ in 0..16 {
+        match read_byte() {
+            Some(b) => keep(b),
+            None => break,
+        }
+    }
     // SAFETY: COM1 is the kernel's console; nothing else drives these ports.
     unsafe {
         outb(IER, 0x00);
@@ -28,7 +43,7 @@ pub fn init() {
         outb(DATA, 0x01); // divisor 1 = 115200 baud
         outb(IER, 0x00);
         outb(LCR, 0x03); // 8 bits, no parity, one stop bit
-        outb(FCR, 0xc7); // FIFOs on, cleared, 14-byte threshold
+        outb(FCR, 0x00); // FIFOs off (see above)
         outb(MCR, 0x0b); // DTR, RTS, OUT2 (gates the IRQ line)
     }
 }

@@ -7,9 +7,12 @@ use crate::qemu::session::Session;
 /// Commands whose answer must list them in `help`.
 const DOCUMENTED: &[&str] = &["cpus", "uptime", "mem", "help", "poweroff"];
 
-/// Boots, checks the stages, then uses `cpus`, `uptime`, `mem`, `help`, an unknown command,
-/// and finally `poweroff` (the runner then requires kernel status 0).
+/// Types `help` as soon as QEMU starts (it must be kept, not lose its first letters to
+/// the UART's set-up), boots, checks the stages and that `help` was answered, then uses
+/// `cpus`, `uptime`, `mem`, an unknown command, and finally `poweroff` (the runner then
+/// requires kernel status 0).
 pub fn boot_and_use_monitor(session: &mut Session, ctx: &Context) -> Result<(), String> {
+    session.send("help\r")?;
     let mut progress = BootProgress::default();
     loop {
         let line = session
@@ -20,16 +23,14 @@ pub fn boot_and_use_monitor(session: &mut Session, ctx: &Context) -> Result<(), 
         }
     }
     session.expect_prompt()?;
+    let help = session.expect_prompt()?;
+    check_early_help(&help)?;
     check_cpus(&session.command("cpus")?, ctx.test.smp)?;
     for command in ["uptime", "mem"] {
         let answer = session.command(command)?;
         if answer.is_empty() || answer.iter().any(|l| l.contains("unknown command")) {
             return Err(format!("`{command}` was not answered: {answer:?}"));
         }
-    }
-    let help = session.command("help")?.join("\n");
-    if let Some(missing) = DOCUMENTED.iter().find(|c| !help.contains(*c)) {
-        return Err(format!("`help` does not mention `{missing}`"));
     }
     let unknown = session.command("frobnicate")?;
     if !unknown.iter().any(|l| l.contains("unknown command")) {
@@ -38,6 +39,22 @@ pub fn boot_and_use_monitor(session: &mut Session, ctx: &Context) -> Result<(), 
         ));
     }
     session.send("poweroff\r")
+}
+
+/// Checks the answer to `help` typed during boot: echoed whole, and answered with the
+/// command list.
+fn check_early_help(answer: &[String]) -> Result<(), String> {
+    if answer.first().map(|l| l.trim()) != Some("help") {
+        return Err(format!(
+            "`help` typed during boot was not kept whole (echo {:?})",
+            answer.first()
+        ));
+    }
+    let text = answer.join("\n");
+    match DOCUMENTED.iter().find(|c| !text.contains(*c)) {
+        Some(missing) => Err(format!("`help` does not mention `{missing}`: {answer:?}")),
+        None => Ok(()),
+    }
 }
 
 /// Checks the answer of `cpus`: exactly `cpu0` .. `cpu<smp-1>` listed as online.
@@ -71,6 +88,18 @@ mod tests {
 
     fn answer(text: &str) -> Vec<String> {
         text.lines().map(String::from).collect()
+    }
+
+    #[test]
+    fn early_help_must_be_kept_whole() {
+        let whole = answer("help\n  help  list\n  cpus\n  uptime\n  mem\n  poweroff");
+        assert_eq!(check_early_help(&whole), Ok(()));
+        let cut = answer("elp\nunknown command: elp (try `help`)");
+        assert!(check_early_help(&cut)
+            .unwrap_err()
+            .contains("not kept whole"));
+        let short = answer("help\n  help  list");
+        assert!(check_early_help(&short).is_err());
     }
 
     #[test]
