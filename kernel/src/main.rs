@@ -63,7 +63,7 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     let frames = mm::frame_stats();
     info!(
         "memory: {} MiB free; {} kernel symbols",
-        frames.free * mm::PAGE_SIZE >> 20,
+        (frames.free * mm::PAGE_SIZE) >> 20,
         symbols
     );
     stage_done("memory");

@@ -261,16 +261,10 @@ pub fn run() -> ! {
                 line.clear();
                 print!("{PROMPT}");
             }
-            0x08 | 0x7f => {
-                if line.pop().is_some() {
-                    print!("\x08 \x08");
-                }
-            }
-            b if b.is_ascii_graphic() || b == b' ' => {
-                if line.len() < MAX_LINE {
-                    line.push(b as char);
-                    print!("{}", b as char);
-                }
+            0x08 | 0x7f if line.pop().is_some() => print!("\x08 \x08"),
+            b if (b.is_ascii_graphic() || b == b' ') && line.len() < MAX_LINE => {
+                line.push(b as char);
+                print!("{}", b as char);
             }
             _ => {} // other control bytes are ignored
         }

@@ -78,8 +78,14 @@ pub fn cargo() -> Command {
 
 /// The `cargo build --release` command for the kernel `kernel`.
 pub fn kernel_cargo_command(paths: &Paths, kernel: Kernel) -> Command {
+    kernel_cargo(paths, kernel, "build")
+}
+
+/// `cargo SUBCOMMAND --release` in the kernel's workspace, for the kernel `kernel`, with
+/// the host's flags kept out.
+pub fn kernel_cargo(paths: &Paths, kernel: Kernel, subcommand: &str) -> Command {
     let mut cmd = cargo();
-    cmd.args(["build", "--release"])
+    cmd.args([subcommand, "--release"])
         .args(kernel.cargo_args(paths))
         .current_dir(paths.kernel_dir());
     for var in CLEARED_ENV {

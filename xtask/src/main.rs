@@ -12,6 +12,7 @@ mod fault_report;
 mod fuzz;
 mod kernel_build;
 mod ksyms;
+mod lint;
 mod listening;
 mod net_mode;
 mod netns;

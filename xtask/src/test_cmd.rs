@@ -1,6 +1,7 @@
 //! `cargo xtask test`: every test of the project, in one command, with one verdict.
 //!
-//! Order: host unit tests (the workspace, then the xtask's own), a short run of every fuzz
+//! Order: the lints (formatting, clippy: lint.rs), host unit tests (the workspace, then
+//! the xtask's own), a short run of every fuzz
 //! target (fuzz.rs), the kernel build with its symbol file, then the QEMU tests one at a
 //! time (two cores: parallel QEMUs would only make timeouts flaky). Every step counts once
 //! in the closing `N passed, N failed` line; QEMU tests that cannot run (no kernel, no
@@ -9,7 +10,7 @@
 use crate::cli::TestOptions;
 use crate::kernel_build::{self, cargo};
 use crate::paths::Paths;
-use crate::{fuzz, ksyms, nettest, suite, tools};
+use crate::{fuzz, ksyms, lint, nettest, suite, tools};
 use std::time::{Duration, Instant};
 
 /// Results so far.
@@ -65,6 +66,11 @@ fn line(name: &str, took: Duration, result: &Result<(), String>) -> String {
 pub fn run(opts: &TestOptions, paths: &Paths) -> Summary {
     let mut summary = Summary::default();
     if !opts.skip_host {
+        summary.step("lint: cargo fmt --check", || lint::fmt_check(paths));
+        summary.step(
+            "lint: cargo clippy, warnings and undocumented unsafe denied",
+            || lint::clippy(paths),
+        );
         summary.step("host: cargo test --workspace --exclude xtask", || {
             tools::ensure(tools::HOST_TEST_TOOLS)?;
             cargo_test(paths, &["--workspace", "--exclude", "xtask"])

@@ -5,6 +5,7 @@
 //! reads the serial console and names the first stage that did not appear in time.
 //! Keeping the list in one crate means the two sides cannot drift apart.
 #![no_std]
+#![forbid(unsafe_code)]
 
 /// Prefix of every stage marker line on the serial console.
 pub const PREFIX: &str = "HALYARD-STAGE";

@@ -42,6 +42,7 @@
 //! # let _ = count; Ok(()) }
 //! ```
 #![no_std]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;

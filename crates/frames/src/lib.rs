@@ -25,6 +25,7 @@
 //! frames.free_contiguous(block, 512).unwrap();
 //! ```
 #![no_std]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod allocator;

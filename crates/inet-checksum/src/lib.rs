@@ -4,6 +4,7 @@
 //! faster version or a bug fix lands everywhere at once. [`Checksum`] accumulates data in
 //! pieces (pseudo-header, header, payload) and folds once at the end.
 #![no_std]
+#![forbid(unsafe_code)]
 
 /// A running ones'-complement sum. Feed it with [`Checksum::add_bytes`] and friends, then
 /// [`Checksum::finish`] gives the value to put in a header.

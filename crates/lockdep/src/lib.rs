@@ -27,6 +27,7 @@
 //! nesting order with its transitive closure), [`violation`](Violation) (the report), and
 //! [`validator`](Validator) (the bookkeeping that ties them together).
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 

@@ -67,6 +67,7 @@
 //! }
 //! ```
 #![no_std]
+#![forbid(unsafe_code)]
 extern crate alloc;
 #[cfg(test)]
 #[macro_use]

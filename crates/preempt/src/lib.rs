@@ -14,6 +14,7 @@
 //! - [`run`]: the softirq run loop itself, generic over the platform (clock, handlers), so the
 //!   kernel's `do_softirq` and its `ksoftirqd` thread are thin wrappers around tested code.
 #![no_std]
+#![forbid(unsafe_code)]
 
 pub mod budget;
 pub mod count;

@@ -104,6 +104,7 @@
 //! pointer are ignored), TCP Fast Open, ECN, HyStart++, SYN cookies (a bounded SYN queue
 //! is used instead).
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 

@@ -21,7 +21,7 @@ pub fn write(out: &mut dyn Write, first_pc: Option<u64>, mut rbp: u64) -> fmt::R
         i += 1;
     }
     while i < MAX_FRAMES {
-        if rbp == 0 || rbp % 8 != 0 || !crate::mm::is_kernel_readable(rbp, 16) {
+        if rbp == 0 || !rbp.is_multiple_of(8) || !crate::mm::is_kernel_readable(rbp, 16) {
             break;
         }
         // SAFETY: the two words at rbp were checked to be mapped kernel memory.

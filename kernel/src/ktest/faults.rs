@@ -4,7 +4,7 @@ use alloc::string::String;
 use super::Verdict;
 
 /// The address the page-fault test reads: canonical, in the lower half, never mapped.
-pub const UNMAPPED: u64 = 0xdead_beef_000;
+pub const UNMAPPED: u64 = 0xdea_dbee_f000;
 
 pub fn page_fault() -> Verdict {
     // SAFETY: deliberately unsound: the read faults, and the #PF report ends the run.

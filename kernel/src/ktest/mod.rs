@@ -20,7 +20,10 @@ use crate::println;
 /// A test's verdict: `Err` carries the reason for the failure.
 pub type Verdict = Result<(), alloc::string::String>;
 
-const TESTS: &[(&str, fn() -> Verdict)] = &[
+/// A test: its `test=` name and its body.
+type Test = (&'static str, fn() -> Verdict);
+
+const TESTS: &[Test] = &[
     ("redzone", redzone::run),
     ("sse", sse::run),
     ("pagefault", faults::page_fault),

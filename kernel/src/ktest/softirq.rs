@@ -86,12 +86,10 @@ pub fn flood() -> Verdict {
         FLOOD_RUNS.load(Ordering::Relaxed)
     );
     if deferred == 0 {
-        return Err(format!("the flood was never deferred to ksoftirqd"));
+        return Err("the flood was never deferred to ksoftirqd".into());
     }
     if progress_during == 0 {
-        return Err(format!(
-            "the worker thread was starved by the softirq flood"
-        ));
+        return Err("the worker thread was starved by the softirq flood".into());
     }
     if entries != exits {
         return Err(format!("softirq entries {entries} != exits {exits}"));

@@ -20,6 +20,7 @@
 //! The interface says when it next needs attention (`poll_at`: ARP retries, DHCP,
 //! reassembly expiry, ping timeouts), as do the TCP endpoint and the socket timer heap;
 //! the timer tick raises NET_RX at that time.
+#![deny(unsafe_code)]
 mod napi;
 mod ping;
 mod services;

@@ -23,6 +23,8 @@ const LINGER_NS: u64 = 10_000 * MS;
 const STEP_NS: u64 = 5_000 * MS;
 
 type Check = core::result::Result<(), String>;
+/// A named check on a connected stream.
+type Step<'a> = (&'a str, &'a dyn Fn(&TcpStream) -> Check);
 
 fn ensure(ok: bool, why: impl FnOnce() -> String) -> Check {
     if ok {
@@ -297,7 +299,7 @@ pub fn monitor_sockcheck(args: &str) {
         }
     };
     report("connect-nonblocking", Ok(()));
-    let steps: [(&str, &dyn Fn(&TcpStream) -> Check); 7] = [
+    let steps: [Step; 7] = [
         ("read-nonblocking", &nonblocking_read),
         ("poll-timeout", &poll_timeout),
         ("echo-via-poll", &echo_via_poll),

@@ -58,9 +58,11 @@ fn memory_views_need_an_aligned_non_null_base() {
     let mut storage = vec![0u64; layout.total_size() / 8 + 4];
     let base = storage.as_mut_ptr() as *mut u8;
     let aligned = base.wrapping_add(base.align_offset(16));
-    // SAFETY: (for all three) the storage outlives the views, which are dropped at once.
+    // SAFETY: a null base is rejected before anything is read.
     assert!(unsafe { RingMemory::new(core::ptr::null_mut(), layout) }.is_none());
+    // SAFETY: a misaligned base is rejected before anything is read.
     assert!(unsafe { RingMemory::new(aligned.wrapping_add(8), layout) }.is_none());
+    // SAFETY: the storage outlives the view, which is dropped at once.
     assert!(unsafe { RingMemory::new(aligned, layout) }.is_some());
 }
 
