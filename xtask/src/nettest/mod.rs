@@ -294,7 +294,7 @@ fn test_netns(test: &NetTest, net: &Network) -> Result<Option<Netns>, String> {
 /// and the log file.
 pub fn run(test: &NetTest, paths: &Paths) -> Result<String, String> {
     if test.kernel != Kernel::Standard {
-        kernel_build::build_kernel(paths, test.kernel)?;
+        kernel_build::build_kernel_once(paths, test.kernel)?;
     }
     let text = std::fs::read_to_string(test.kernel.ksyms(paths))
         .map_err(|e| format!("cannot read the kernel's ksyms: {e}"))?;
