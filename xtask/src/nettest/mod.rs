@@ -240,14 +240,14 @@ fn in_kernel_passes(session: &mut Session, ctx: &NetContext) -> Result<String, S
 }
 
 /// `lockdep-net` (negative-control kernel): once NET_RX has used the real stack lock, the
-/// test takes it with bottom halves enabled; the validator must report exactly that.
+/// test takes it with bottom halves enabled; the validator must report exactly that, at
+/// that site ([`suite::faults::lockdep_net_misuse`]).
 fn lockdep_net(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
-    suite::faults::expect_lockdep_report(
-        session,
-        ctx.ksyms,
-        &["net.stack", "softirq context", "softirqs on"],
-    )
-    .map(|()| "LOCKDEP REPORT on net.stack, then KERNEL PANIC".to_string())
+    suite::faults::lockdep_net_misuse(session, ctx.ksyms).map(|()| {
+        "LOCKDEP REPORT: inconsistent SOFTIRQ usage of net.stack at the deliberate misuse, \
+         then KERNEL PANIC"
+            .to_string()
+    })
 }
 
 /// The network tests whose name contains `pattern` (all of them without one).

@@ -6,6 +6,7 @@
 //! Every test gets one deadline, its serial log in `target/test-logs/<name>.log`, and its
 //! QEMU is killed by PID however the test ends.
 
+mod fault_site;
 pub mod faults;
 pub mod in_kernel;
 mod monitor;
