@@ -450,6 +450,16 @@ mod tests {
         line.split_whitespace().map(String::from).collect()
     }
 
+    /// Each of `lines` is rejected for a bad flag value.
+    fn assert_bad_values(lines: &[&str]) {
+        for line in lines {
+            assert!(
+                matches!(parse(&args(line)), Err(CliError::BadValue { .. })),
+                "{line} accepted"
+            );
+        }
+    }
+
     fn run(line: &str) -> Result<RunOptions, CliError> {
         match parse(&args(line))? {
             Command::Run(opts) => Ok(opts),
@@ -504,18 +514,13 @@ mod tests {
             run("run --smp"),
             Err(CliError::MissingValue("--smp".into()))
         );
-        for bad in [
+        assert_bad_values(&[
             "run --smp 0",
             "run --smp two",
             "run --smp 65",
             "run --mem 8",
             "run --smp -1",
-        ] {
-            assert!(
-                matches!(run(bad), Err(CliError::BadValue { .. })),
-                "{bad} accepted"
-            );
-        }
+        ]);
         assert!(matches!(
             run("run --log loud"),
             Err(CliError::BadValue { .. })
@@ -578,17 +583,12 @@ mod tests {
                 "{conflict} accepted"
             );
         }
-        for bad in [
+        assert_bad_values(&[
             "run --net bridge",
             "run --fwd 22",
             "run --guestfwd 0:1",
             "run --fwd a:b",
-        ] {
-            assert!(
-                matches!(run(bad), Err(CliError::BadValue { .. })),
-                "{bad} accepted"
-            );
-        }
+        ]);
         assert_eq!(
             run("run --net tap --fwd 1:2").unwrap_err().to_string(),
             "`--fwd` only applies to `--net user`"
@@ -645,18 +645,13 @@ mod tests {
         assert!(loaded.load && loaded.repeat.is_none() && loaded.host_steps());
         assert!(!test_opts("test --skip-host").unwrap().host_steps());
         assert!(test_opts("test").unwrap().host_steps());
-        for bad in [
+        assert_bad_values(&[
             "test --repeat 0",
             "test --repeat 1001",
             "test --repeat many",
             "test --repeat -3",
             "test --load=yes",
-        ] {
-            assert!(
-                matches!(test_opts(bad), Err(CliError::BadValue { .. })),
-                "{bad} accepted"
-            );
-        }
+        ]);
         assert_eq!(
             test_opts("test --repeat"),
             Err(CliError::MissingValue("--repeat".into()))
