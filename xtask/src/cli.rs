@@ -58,6 +58,13 @@ run network flags (the NIC is virtio-net-pci, MAC 52:54:00:12:34:56):
 test flags:
   --only PATTERN        run only the QEMU tests whose name contains PATTERN
   --skip-host           skip the host steps (cargo test, loom, the short fuzz run)
+  --repeat N            run the chosen QEMU tests N times (1 to 1000) to find flaky
+                        ones: host steps are skipped, the kernel is built once, and a
+                        table of runs, failures and the first failing log of each test
+                        (kept in target/test-logs/repeat/) comes before the last line
+  --load                one busy-loop CPU hog per host core while the QEMU tests run
+                        (at QEMU's priority, never above nice 0), so timing races show
+                        up on a quiet machine too; works with or without --repeat
 
 fuzz flags:
   --seconds N           how long to fuzz each target (default 60)
@@ -144,6 +151,21 @@ pub struct TestOptions {
     pub only: Option<String>,
     /// Skip `cargo test` on the host.
     pub skip_host: bool,
+    /// `--repeat N`: run the selected QEMU tests N times and tabulate the failures.
+    pub repeat: Option<u32>,
+    /// `--load`: CPU hogs on the host while the QEMU tests run.
+    pub load: bool,
+}
+
+/// Largest accepted `--repeat` (a soak of the whole suite that long takes days already).
+const MAX_REPEAT: u32 = 1000;
+
+impl TestOptions {
+    /// Whether the host steps (cargo test, loom, fuzz) run: not with `--skip-host`, and not
+    /// with `--repeat`, which is about the QEMU tests' flakiness.
+    pub fn host_steps(&self) -> bool {
+        !self.skip_host && self.repeat.is_none()
+    }
 }
 
 /// Default `--seconds` of `cargo xtask fuzz`.
@@ -286,6 +308,8 @@ fn parse_test(rest: &[String]) -> Result<TestOptions, CliError> {
         match flag.as_str() {
             "--only" => opts.only = Some(flags.value(&flag)?),
             "--skip-host" => opts.skip_host = flags.switch(&flag)?,
+            "--repeat" => opts.repeat = Some(flags.number(&flag, 1, MAX_REPEAT)?),
+            "--load" => opts.load = flags.switch(&flag)?,
             _ => {
                 return Err(CliError::UnknownFlag {
                     command: "test",
@@ -426,6 +450,16 @@ mod tests {
         line.split_whitespace().map(String::from).collect()
     }
 
+    /// Each of `lines` is rejected for a bad flag value.
+    fn assert_bad_values(lines: &[&str]) {
+        for line in lines {
+            assert!(
+                matches!(parse(&args(line)), Err(CliError::BadValue { .. })),
+                "{line} accepted"
+            );
+        }
+    }
+
     fn run(line: &str) -> Result<RunOptions, CliError> {
         match parse(&args(line))? {
             Command::Run(opts) => Ok(opts),
@@ -480,18 +514,13 @@ mod tests {
             run("run --smp"),
             Err(CliError::MissingValue("--smp".into()))
         );
-        for bad in [
+        assert_bad_values(&[
             "run --smp 0",
             "run --smp two",
             "run --smp 65",
             "run --mem 8",
             "run --smp -1",
-        ] {
-            assert!(
-                matches!(run(bad), Err(CliError::BadValue { .. })),
-                "{bad} accepted"
-            );
-        }
+        ]);
         assert!(matches!(
             run("run --log loud"),
             Err(CliError::BadValue { .. })
@@ -554,17 +583,12 @@ mod tests {
                 "{conflict} accepted"
             );
         }
-        for bad in [
+        assert_bad_values(&[
             "run --net bridge",
             "run --fwd 22",
             "run --guestfwd 0:1",
             "run --fwd a:b",
-        ] {
-            assert!(
-                matches!(run(bad), Err(CliError::BadValue { .. })),
-                "{bad} accepted"
-            );
-        }
+        ]);
         assert_eq!(
             run("run --net tap --fwd 1:2").unwrap_err().to_string(),
             "`--fwd` only applies to `--net user`"
@@ -581,7 +605,8 @@ mod tests {
             parse(&args("test --only boot --skip-host")),
             Ok(Command::Test(TestOptions {
                 only: Some("boot".into()),
-                skip_host: true
+                skip_host: true,
+                ..TestOptions::default()
             }))
         );
         assert_eq!(
@@ -592,6 +617,51 @@ mod tests {
             parse(&args("test --smp 2")),
             Err(CliError::UnknownFlag { .. })
         ));
+    }
+
+    fn test_opts(line: &str) -> Result<TestOptions, CliError> {
+        match parse(&args(line))? {
+            Command::Test(opts) => Ok(opts),
+            other => panic!("expected test, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn repeat_and_load_flags() {
+        let soak = test_opts("test --only net-tap --repeat 5 --load").unwrap();
+        assert_eq!(
+            soak,
+            TestOptions {
+                only: Some("net-tap".into()),
+                skip_host: false,
+                repeat: Some(5),
+                load: true
+            }
+        );
+        assert_eq!(test_opts("test --repeat=5 --only=net-tap --load"), Ok(soak));
+        // --repeat skips the host steps by itself; --load alone keeps them.
+        assert!(!test_opts("test --repeat 1").unwrap().host_steps());
+        let loaded = test_opts("test --load").unwrap();
+        assert!(loaded.load && loaded.repeat.is_none() && loaded.host_steps());
+        assert!(!test_opts("test --skip-host").unwrap().host_steps());
+        assert!(test_opts("test").unwrap().host_steps());
+        assert_bad_values(&[
+            "test --repeat 0",
+            "test --repeat 1001",
+            "test --repeat many",
+            "test --repeat -3",
+            "test --load=yes",
+        ]);
+        assert_eq!(
+            test_opts("test --repeat"),
+            Err(CliError::MissingValue("--repeat".into()))
+        );
+        assert_eq!(
+            test_opts("test --repeat 0").unwrap_err().to_string(),
+            "bad value `0` for `--repeat`: expected a whole number from 1 to 1000"
+        );
+        assert!(USAGE.contains("--repeat N") && USAGE.contains("--load"));
+        assert!(USAGE.contains("host steps are skipped"));
     }
 
     #[test]

@@ -99,6 +99,20 @@ pub fn build(paths: &Paths) -> Result<(), String> {
     build_kernel(paths, Kernel::Standard)
 }
 
+/// [`build_kernel`], at most once per variant in this process: `test --repeat` runs a test
+/// many times on one build. A failed build is tried again by the next caller.
+pub fn build_kernel_once(paths: &Paths, kernel: Kernel) -> Result<(), String> {
+    static BUILT: std::sync::Mutex<Vec<Kernel>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !built.contains(&kernel) {
+        build_kernel(paths, kernel)?;
+        built.push(kernel);
+    }
+    Ok(())
+}
+
 /// Builds `kernel` and writes its symbol file (cargo makes a repeated build cheap).
 pub fn build_kernel(paths: &Paths, kernel: Kernel) -> Result<(), String> {
     if !paths.kernel_dir().join("Cargo.toml").is_file() {

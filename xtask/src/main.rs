@@ -7,6 +7,7 @@
 mod bench;
 mod boot_log;
 mod cli;
+mod cpu_load;
 mod exit_status;
 mod fault_report;
 mod fuzz;
@@ -19,6 +20,7 @@ mod netns;
 mod nettest;
 mod paths;
 mod qemu;
+mod repeat;
 mod run_cmd;
 mod suite;
 mod test_cmd;
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
             }
             let summary = test_cmd::run(&opts, &paths);
             eprint!("\nxtask: summary\n{}", summary.recap());
+            print!("{}", summary.table);
             println!("{}", summary.verdict());
             Ok(u8::from(summary.failed() > 0))
         }

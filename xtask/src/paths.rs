@@ -43,6 +43,17 @@ impl Paths {
             .join(format!("{name}.log"))
     }
 
+    /// Where `cargo xtask test --repeat` keeps the serial log of run `run` of test `name`
+    /// (the first failing run of each test).
+    pub fn repeat_log(&self, name: &str, run: u32) -> PathBuf {
+        self.repeat_logs().join(format!("{name}.run{run}.log"))
+    }
+
+    /// The directory of [`Paths::repeat_log`].
+    pub fn repeat_logs(&self) -> PathBuf {
+        self.root.join("target/test-logs/repeat")
+    }
+
     /// `path` relative to the repository root when it is inside it (shorter messages).
     pub fn show(&self, path: &Path) -> String {
         path.strip_prefix(&self.root)
@@ -68,6 +79,10 @@ mod tests {
         assert_eq!(
             p.show(&p.test_log("boot-smp1")),
             "target/test-logs/boot-smp1.log"
+        );
+        assert_eq!(
+            p.show(&p.repeat_log("panic", 3)),
+            "target/test-logs/repeat/panic.run3.log"
         );
         assert_eq!(p.show(Path::new("/elsewhere/x")), "/elsewhere/x");
     }

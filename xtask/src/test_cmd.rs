@@ -6,10 +6,15 @@
 //! time (two cores: parallel QEMUs would only make timeouts flaky). Every step counts once
 //! in the closing `N passed, N failed` line; QEMU tests that cannot run (no kernel, no
 //! QEMU) count as failed, never as skipped, so a broken setup cannot look green.
+//!
+//! `--repeat N` runs the QEMU tests N times instead of once (repeat.rs); `--load` keeps the
+//! host's cores busy while they run (cpu_load.rs).
 
 use crate::cli::TestOptions;
+use crate::cpu_load::CpuLoad;
 use crate::kernel_build::{self, cargo};
 use crate::paths::Paths;
+use crate::repeat::{self, Tally};
 use crate::{fuzz, ksyms, lint, nettest, suite, tools};
 use std::time::{Duration, Instant};
 
@@ -17,6 +22,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Default)]
 pub struct Summary {
     results: Vec<(String, Duration, Result<(), String>)>,
+    /// `--repeat`'s table of runs and failures (empty otherwise), shown after the recap.
+    pub table: String,
 }
 
 impl Summary {
@@ -65,7 +72,7 @@ fn line(name: &str, took: Duration, result: &Result<(), String>) -> String {
 /// Runs everything `opts` selects; returns the summary.
 pub fn run(opts: &TestOptions, paths: &Paths) -> Summary {
     let mut summary = Summary::default();
-    if !opts.skip_host {
+    if opts.host_steps() {
         summary.step("lint: cargo fmt --check", || lint::fmt_check(paths));
         summary.step(
             "lint: cargo clippy, warnings and undocumented unsafe denied",
@@ -81,32 +88,137 @@ pub fn run(opts: &TestOptions, paths: &Paths) -> Summary {
         });
         summary.step("fuzz: short run", || fuzz::short_run(paths));
     }
-    let tests = suite::select(opts.only.as_deref());
+    let cases = QemuCase::select(opts.only.as_deref());
     let built = summary.step("kernel build + ksyms", || kernel_build::build(paths));
     let ready = if built {
         qemu_ready(paths)
     } else {
         Err("kernel build failed".to_string())
     };
-    for test in tests {
-        let name = format!("qemu: {}", test.name);
-        match &ready {
-            Ok(symbols) => summary.step(&name, || suite::run(test, paths, symbols)),
-            Err(why) => summary.record(&name, Duration::ZERO, Err(format!("not run: {why}"))),
-        };
+    let symbols = match ready {
+        Ok(symbols) => symbols,
+        Err(why) => {
+            for case in cases {
+                let result = Err(format!("not run: {why}"));
+                summary.record(&case.label(), Duration::ZERO, result);
+            }
+            return summary;
+        }
+    };
+    let runs = opts.repeat.unwrap_or(1);
+    let load = opts.load.then(|| start_load(&cases, runs));
+    match opts.repeat {
+        None => {
+            for case in cases {
+                summary.step(&case.label(), || case.run(paths, &symbols));
+            }
+        }
+        Some(runs) => {
+            let tallies = repeat_runs(&cases, runs, paths, &symbols);
+            summary.table = repeat::table(&tallies, paths);
+            for t in &tallies {
+                summary.record(&format!("qemu: {}", t.name), t.took, t.verdict(paths));
+            }
+        }
     }
-    for test in nettest::select(opts.only.as_deref()) {
-        let name = format!("qemu: {}", test.name);
-        match &ready {
-            Ok(_) => summary.step(&name, || {
-                let report = nettest::run(test, paths)?;
-                eprintln!("xtask: {}: {report}", test.name);
-                Ok(())
-            }),
-            Err(why) => summary.record(&name, Duration::ZERO, Err(format!("not run: {why}"))),
-        };
+    if let Some(load) = load {
+        let r = load.stop();
+        eprintln!(
+            "xtask: --load: {} CPU hogs stopped after {:.0} s ({} busy-loop rounds)",
+            r.hogs, r.seconds, r.rounds
+        );
     }
     summary
+}
+
+/// Starts `--load` for `runs` rounds of `cases`: bounded by the sum of their deadlines
+/// (the runs cannot take longer) plus a margin for builds between them.
+fn start_load(cases: &[QemuCase], runs: u32) -> CpuLoad {
+    const MARGIN: Duration = Duration::from_secs(600);
+    let bound = cases.iter().map(|c| c.timeout()).sum::<Duration>() * runs + MARGIN;
+    let load = CpuLoad::start(bound);
+    eprintln!(
+        "xtask: --load: {} CPU hogs (one per core) until the QEMU tests end, at most {} s",
+        load.hogs(),
+        bound.as_secs()
+    );
+    load
+}
+
+/// `--repeat`: every case `runs` times, round by round; one tally per case.
+fn repeat_runs(
+    cases: &[QemuCase],
+    runs: u32,
+    paths: &Paths,
+    symbols: &[ksyms::Symbol],
+) -> Vec<Tally> {
+    let names: Vec<&str> = cases.iter().map(|c| c.name()).collect();
+    repeat::clear_kept_logs(&paths.repeat_logs(), &names);
+    let mut tallies: Vec<Tally> = cases.iter().map(|c| Tally::new(c.name())).collect();
+    for run in 1..=runs {
+        for (case, tally) in cases.iter().zip(&mut tallies) {
+            let name = format!("{} (run {run}/{runs})", case.label());
+            eprintln!("xtask: --- {name}");
+            let start = Instant::now();
+            let result = case.run(paths, symbols);
+            let took = start.elapsed();
+            eprintln!("{}", line(&name, took, &result));
+            let (log, keep) = (
+                paths.test_log(case.name()),
+                paths.repeat_log(case.name(), run),
+            );
+            tally.record(run, took, result, &log, &keep);
+        }
+    }
+    tallies
+}
+
+/// A QEMU test of either table: the suite's ([`suite::TESTS`]) or a network test
+/// ([`nettest::NET_TESTS`]).
+#[derive(Clone, Copy)]
+enum QemuCase {
+    Suite(&'static suite::QemuTest),
+    Net(&'static nettest::NetTest),
+}
+
+impl QemuCase {
+    /// The tests whose name contains `pattern`, suite first (the order they run in).
+    fn select(pattern: Option<&str>) -> Vec<QemuCase> {
+        let suite = suite::select(pattern).into_iter().map(QemuCase::Suite);
+        let net = nettest::select(pattern).into_iter().map(QemuCase::Net);
+        suite.chain(net).collect()
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            QemuCase::Suite(t) => t.name,
+            QemuCase::Net(t) => t.name,
+        }
+    }
+
+    /// How the summary names it.
+    fn label(self) -> String {
+        format!("qemu: {}", self.name())
+    }
+
+    fn timeout(self) -> Duration {
+        match self {
+            QemuCase::Suite(t) => t.timeout,
+            QemuCase::Net(t) => t.timeout,
+        }
+    }
+
+    /// Runs the test once; a network test's measurements go to stderr.
+    fn run(self, paths: &Paths, symbols: &[ksyms::Symbol]) -> Result<(), String> {
+        match self {
+            QemuCase::Suite(t) => suite::run(t, paths, symbols),
+            QemuCase::Net(t) => {
+                let report = nettest::run(t, paths)?;
+                eprintln!("xtask: {}: {report}", t.name);
+                Ok(())
+            }
+        }
+    }
 }
 
 /// QEMU is installed and the kernel's symbols are readable: returns the symbols.

@@ -100,7 +100,9 @@ const MAX_STRESS_SECONDS: u64 = 120;
 /// `tcpstress HOST PORT SECONDS`: one thread per CPU loops connect / send 64 bytes /
 /// read them back / close against an echo server at HOST:PORT for SECONDS, taking the
 /// stack's locks all the while; prints connections and failures per thread, then
-/// `tcpstress: N connections, M failures`.
+/// `tcpstress: N connections, M failures, W of T workers failed`. A worker failed when it
+/// completed no echo at all: the totals alone would hide one CPU's loop that never got
+/// anywhere behind the thousands of connections of the others.
 pub fn monitor_tcpstress(args: &str) {
     let mut w = args.split_whitespace();
     let addr = w.next().and_then(|a| a.parse().ok());
@@ -149,7 +151,8 @@ pub fn monitor_tcpstress(args: &str) {
             (c.index, t, done, failed)
         })
         .collect();
-    let (mut total, mut failures) = (0, 0);
+    let (mut total, mut failures, mut failed_workers) = (0, 0, 0);
+    let count = workers.len();
     for (cpu, t, done, failed) in workers {
         crate::sched::join(&t);
         let (d, f) = (
@@ -159,6 +162,10 @@ pub fn monitor_tcpstress(args: &str) {
         println!("cpu{cpu}: {d} connections, {f} failures");
         total += d;
         failures += f;
+        failed_workers += usize::from(d == 0);
     }
-    println!("tcpstress: {total} connections, {failures} failures");
+    println!(
+        "tcpstress: {total} connections, {failures} failures, {failed_workers} of {count} \
+         workers failed"
+    );
 }

@@ -128,7 +128,22 @@ pub fn acquire(class: &'static LockClass, site: &'static Location<'static>) {
         location: site,
         return_address: None,
     };
-    let verdict = with_validator(|v| v.acquire(id, ctx, site, &held.ids[..held.len]));
+    let verdict = with_validator(|v| {
+        // Another CPU may have found a violation while this one waited for the lock.
+        if !ENABLED.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let verdict = v.acquire(id, ctx, site, &held.ids[..held.len]);
+        if verdict.is_err() {
+            // Off before interrupts are back on. One acquisition can queue several
+            // violations (an inconsistent usage and the unsafe lock order it implies);
+            // a timer tick that became pending during this check would otherwise take
+            // the next one in its own acquisition and report that instead of this one,
+            // from the wrong place.
+            ENABLED.store(false, Ordering::Release);
+        }
+        verdict
+    });
     if held.len < MAX_HELD {
         held.ids[held.len] = id;
         held.len += 1;
@@ -136,7 +151,6 @@ pub fn acquire(class: &'static LockClass, site: &'static Location<'static>) {
         held.overflow += 1;
     }
     if let Err(violation) = verdict {
-        ENABLED.store(false, Ordering::Release);
         crate::println!(
             "\nLOCKDEP REPORT on cpu{}\n{violation}",
             percpu::cpu_index()

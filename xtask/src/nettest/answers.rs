@@ -39,16 +39,10 @@ impl Counters {
             .ok_or_else(|| format!("`counters` has no {name}"))
     }
 
-    /// The `drop_*` counters that rose since `before`, with how much.
-    pub fn drops_since(&self, before: &Counters) -> Vec<(String, u64)> {
-        self.0
-            .iter()
-            .filter(|(name, _)| name.starts_with("drop_"))
-            .filter_map(|(name, &now)| {
-                let then = before.0.get(name).copied().unwrap_or(0);
-                (now > then).then(|| (name.clone(), now - then))
-            })
-            .collect()
+    /// How much counter `name` rose since `before` (counters only grow; a wrap of the
+    /// 64-bit value is read modulo 2^64).
+    pub fn rise_since(&self, before: &Counters, name: &str) -> Result<u64, String> {
+        Ok(self.get(name)?.wrapping_sub(before.get(name)?))
     }
 
     /// The NET_RX invariants that must hold once the link is quiet: every softirq entry has
@@ -78,6 +72,91 @@ impl Counters {
         } else {
             Err(broken.join(", "))
         }
+    }
+}
+
+/// Most frames one NET_RX run takes off the ring: it polls up to the weight (64) at a time
+/// until its round budget (300) is reached (kernel/src/net/napi.rs), so 299 + 64.
+pub const MAX_FRAMES_PER_NET_RX: u64 = 363;
+
+/// Driver counters of used RX buffers that were not handed up as packets.
+const RX_DRIVER_DROPS: [&str; 3] = [
+    "NET_RX_DROP_SHORT",
+    "NET_RX_DROP_TOO_LONG",
+    "NET_RX_DROP_MERGED",
+];
+
+/// How the receive path moved between two reads of `counters`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RxMoved {
+    /// NET_RX softirq runs.
+    pub runs: u64,
+    /// Frames NET_RX took off the ring (`NET_RX_FRAMES_POLLED`).
+    pub frames: u64,
+    /// Of those, packets handed to the stack (`NET_RX_PACKETS`).
+    pub packets: u64,
+}
+
+impl std::fmt::Display for RxMoved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "NET_RX ran {} times for {} frames ({} packets)",
+            self.runs, self.frames, self.packets
+        )
+    }
+}
+
+impl Counters {
+    /// The counters moved since `before` as traffic of at least `min_packets` received
+    /// packets must move them, and only through NET_RX: `NET_RX_PACKETS` rose by at least
+    /// `min_packets`; every frame NET_RX took off the ring is a packet or a driver drop;
+    /// the driver's last used index moved by exactly those frames (plus used entries that
+    /// named no buffer; modulo 2^16, the ring index's width); and NET_RX ran at least once
+    /// per [`MAX_FRAMES_PER_NET_RX`] frames. Balanced counters that did not move (0 == 0)
+    /// fail here, as does a receive path that bypasses NET_RX.
+    pub fn rx_moved_since(&self, before: &Counters, min_packets: u64) -> Result<RxMoved, String> {
+        let delta = |name: &str| self.rise_since(before, name);
+        let moved = RxMoved {
+            runs: delta("NET_RX_SOFTIRQ_ENTRY_TOTAL")?,
+            frames: delta("NET_RX_FRAMES_POLLED")?,
+            packets: delta("NET_RX_PACKETS")?,
+        };
+        let mut dropped = 0;
+        for name in RX_DRIVER_DROPS {
+            dropped += delta(name)?;
+        }
+        let used = delta("NET_RX_LAST_USED_IDX")? % (1 << 16);
+        let bad_used = delta("NET_RX_DROP_BAD_USED")?;
+        if moved.packets < min_packets {
+            return Err(format!(
+                "NET_RX_PACKETS rose by {}, fewer than the {min_packets} packets the traffic \
+                 delivered",
+                moved.packets
+            ));
+        }
+        if moved.frames != moved.packets + dropped {
+            return Err(format!(
+                "NET_RX_FRAMES_POLLED rose by {} but NET_RX_PACKETS by {} and the driver's \
+                 drops by {dropped}: frames were received outside NET_RX",
+                moved.frames, moved.packets
+            ));
+        }
+        if used != (moved.frames + bad_used) % (1 << 16) {
+            return Err(format!(
+                "NET_RX_LAST_USED_IDX moved by {used} (mod 65536), but NET_RX took {} frames \
+                 and skipped {bad_used} bad used entries",
+                moved.frames
+            ));
+        }
+        if moved.runs * MAX_FRAMES_PER_NET_RX < moved.frames {
+            return Err(format!(
+                "NET_RX_SOFTIRQ_ENTRY_TOTAL rose by {} for {} frames: more than \
+                 {MAX_FRAMES_PER_NET_RX} per NET_RX run",
+                moved.runs, moved.frames
+            ));
+        }
+        Ok(moved)
     }
 }
 
@@ -220,17 +299,73 @@ pub(super) mod tests {
                 && err.contains("USED_IDX=20 != NET_RX_LAST_USED_IDX=19"),
             "{err}"
         );
-        assert_eq!(
-            after.drops_since(&before),
-            [
-                ("drop_ipv4_checksum".to_string(), 10),
-                ("drop_unknown_ethertype".to_string(), 2)
-            ]
-        );
+        assert_eq!(after.rise_since(&before, "drop_ipv4_checksum"), Ok(10));
+        assert_eq!(after.rise_since(&before, "drop_arp_short"), Ok(0));
+        assert!(after
+            .rise_since(&before, "drop_unknown_ethertype")
+            .unwrap_err()
+            .contains("has no drop_unknown_ethertype"));
         assert!(Counters::default()
             .rx_quiescent()
             .unwrap_err()
             .contains("has no NET_RX_SOFTIRQ_ENTRY_TOTAL"));
+    }
+
+    /// `counters` after `runs` NET_RX runs took `frames` frames, `packets` of them packets
+    /// and `drops` dropped by the driver, with its last used index at `used`.
+    fn rx(runs: u64, frames: u64, packets: u64, drops: u64, used: u64) -> Counters {
+        Counters::parse(&lines(&format!(
+            "NET_RX_SOFTIRQ_ENTRY_TOTAL={runs}\nNET_RX_SOFTIRQ_EXIT_TOTAL={runs}\n\
+             NET_RX_FRAMES_POLLED={frames}\nNET_RX_PACKETS={packets}\n\
+             NET_RX_DROP_SHORT={drops}\nNET_RX_DROP_TOO_LONG=0\nNET_RX_DROP_MERGED=0\n\
+             NET_RX_DROP_BAD_USED=0\nNET_RX_USED_IDX={used}\nNET_RX_LAST_USED_IDX={used}"
+        )))
+    }
+
+    #[test]
+    fn rx_counters_must_move_through_net_rx() {
+        let before = rx(10, 500, 498, 2, 500);
+        // 20,000 frames in 1,800 runs, one of them dropped by the driver.
+        let after = rx(1810, 20_500, 20_497, 3, 20_500);
+        let moved = after.rx_moved_since(&before, 19_990).unwrap();
+        assert_eq!(
+            moved,
+            RxMoved {
+                runs: 1800,
+                frames: 20_000,
+                packets: 19_999
+            }
+        );
+        assert_eq!(
+            moved.to_string(),
+            "NET_RX ran 1800 times for 20000 frames (19999 packets)"
+        );
+        // The 16-bit used index wraps.
+        let from_high = rx(10, 500, 498, 2, 65_000);
+        let wrapped = rx(1810, 20_500, 20_497, 3, (65_000 + 20_000) % 65_536);
+        assert!(wrapped.rx_moved_since(&from_high, 1).is_ok());
+        // Balanced but unmoved: 0 == 0 is not a pass.
+        let err = before.rx_moved_since(&before, 1).unwrap_err();
+        assert!(err.contains("NET_RX_PACKETS rose by 0"), "{err}");
+        // Fewer packets than the host saw answered.
+        assert!(after.rx_moved_since(&before, 20_000).is_err());
+        // Packets taken off the ring outside NET_RX: the driver counted them, NET_RX did not.
+        let bypass = rx(10, 500, 20_498, 2, 20_500);
+        let err = bypass.rx_moved_since(&before, 1).unwrap_err();
+        assert!(err.contains("received outside NET_RX"), "{err}");
+        // The used index did not move with the frames.
+        let stuck = rx(1810, 20_500, 20_497, 3, 500);
+        assert!(stuck
+            .rx_moved_since(&before, 1)
+            .unwrap_err()
+            .contains("NET_RX_LAST_USED_IDX moved by 0"));
+        // Too few runs for the frames: NET_RX did not do that work.
+        let few = rx(11, 20_500, 20_497, 3, 20_500);
+        assert!(few
+            .rx_moved_since(&before, 1)
+            .unwrap_err()
+            .contains("more than 363 per NET_RX run"));
+        assert!(Counters::default().rx_moved_since(&before, 0).is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Malformed Ethernet frames for the `net-tap-garbage` test: each one has exactly one kind of
-//! defect ([`Defect`]) so the guest's drop counters can be read by reason.
+//! defect ([`Defect`]) so the guest's drop counters can be read by reason: every kind
+//! names the counters its frames must end in ([`Defect::counted_as`]).
 //!
 //! Seeded (xorshift64*): a failing run is replayed with the same seed and gets the same
 //! frames. Frames are built by hand rather than with the kernel's own `net` crate so that a
@@ -59,7 +60,11 @@ pub enum Defect {
     Ipv4BadHeaderLength,
     /// Version field other than 4 in an IPv4-typed frame (checksum right).
     Ipv4BadVersion,
-    /// A fragment (more-fragments flag or an offset), otherwise valid.
+    /// Fragment fields no datagram can have: more-fragments set with a payload that is not
+    /// a multiple of 8 bytes, or an offset that puts the fragment's end past 65,535.
+    Ipv4BadFragment,
+    /// A valid first fragment (more-fragments, offset 0) of a datagram whose other
+    /// fragments never come: held by reassembly until its limits refuse more.
     Ipv4Fragment,
     /// A valid IPv4 packet carrying an ICMP echo request with a wrong checksum.
     IcmpBadChecksum,
@@ -69,19 +74,55 @@ pub enum Defect {
     ArpTruncated,
     /// 28 bytes of ARP with a wrong hardware/protocol type, size or opcode.
     ArpMalformed,
-    /// An ethertype the guest does not speak.
+    /// An ethertype the guest does not speak (never 802.1Q's, which has its own reason).
     UnknownEthertype,
-    /// IPv4 ethertype followed by random bytes.
+    /// IPv4 ethertype followed by random bytes that are never a valid IPv4 header.
     RandomPayload,
 }
 
+impl Defect {
+    /// The guest's counters (`counters` names) that a frame of this kind ends in: the
+    /// kernel's drop reason for it, or for the kinds whose exact reason depends on the
+    /// bytes, the reasons of that layer. Together they must rise by the frames of the kind
+    /// that reached the guest.
+    pub fn counted_as(self) -> &'static [&'static str] {
+        match self {
+            Defect::Ipv4Truncated | Defect::ArpTruncated => &["drop_too_short"],
+            Defect::Ipv4BadChecksum | Defect::IcmpBadChecksum => &["drop_bad_checksum"],
+            Defect::Ipv4BadTotalLength | Defect::UdpBadLength => &["drop_bad_length"],
+            Defect::Ipv4BadHeaderLength => &["drop_bad_header_length"],
+            Defect::Ipv4BadVersion => &["drop_bad_version"],
+            Defect::Ipv4BadFragment => &["drop_bad_fragment"],
+            // Held while reassembly has room (16 datagrams), refused after; an identifier
+            // met twice makes an overlap or a duplicate.
+            Defect::Ipv4Fragment => &[
+                "rx_fragment_held",
+                "drop_reassembly_overflow",
+                "drop_reassembly_overlap",
+                "drop_reassembly_duplicate",
+            ],
+            Defect::ArpMalformed => &["drop_arp_malformed"],
+            Defect::UnknownEthertype => &["drop_unknown_ethertype"],
+            // Whichever IPv4 header check the random bytes fail first.
+            Defect::RandomPayload => &[
+                "drop_too_short",
+                "drop_bad_version",
+                "drop_bad_header_length",
+                "drop_bad_length",
+                "drop_bad_checksum",
+            ],
+        }
+    }
+}
+
 /// Every defect, in the order [`corpus`] cycles through them.
-pub const DEFECTS: [Defect; 12] = [
+pub const DEFECTS: [Defect; 13] = [
     Defect::Ipv4Truncated,
     Defect::Ipv4BadChecksum,
     Defect::Ipv4BadTotalLength,
     Defect::Ipv4BadHeaderLength,
     Defect::Ipv4BadVersion,
+    Defect::Ipv4BadFragment,
     Defect::Ipv4Fragment,
     Defect::IcmpBadChecksum,
     Defect::UdpBadLength,
@@ -103,6 +144,7 @@ pub struct Endpoints {
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_ARP: u16 = 0x0806;
 const ETHERTYPE_IPV6: u16 = 0x86dd;
+const ETHERTYPE_VLAN: u16 = 0x8100;
 const ETH_HEADER: usize = 14;
 const MAX_FRAME: usize = 1514;
 const IPV4_HEADER: usize = 20;
@@ -169,15 +211,26 @@ pub fn frame(rng: &mut Rng, defect: Defect, ends: &Endpoints) -> Vec<u8> {
             reseal_ipv4(&mut p);
             (ETHERTYPE_IPV4, p)
         }
-        Defect::Ipv4Fragment => {
+        Defect::Ipv4BadFragment => {
             let mut p = echo_packet(rng, ends);
-            let more = rng.range(0, 2) as u16;
-            let offset = if more == 1 {
-                rng.range(0, 2)
+            let payload = p.len() - IPV4_HEADER;
+            let flags = if !payload.is_multiple_of(8) && rng.range(0, 2) == 0 {
+                // More fragments follow a payload that is not a multiple of 8 bytes.
+                MORE_FRAGMENTS | rng.range(0, 2) as u16
             } else {
-                rng.range(1, 0x2000)
-            } as u16;
-            p[6..8].copy_from_slice(&((more << 13) | offset).to_be_bytes());
+                // The fragment would end past the largest datagram.
+                let lowest = (65_536 - IPV4_HEADER - payload).div_ceil(8) + 1;
+                rng.range(lowest, 0x2000) as u16
+            };
+            p[6..8].copy_from_slice(&flags.to_be_bytes());
+            reseal_ipv4(&mut p);
+            (ETHERTYPE_IPV4, p)
+        }
+        Defect::Ipv4Fragment => {
+            let mut icmp = icmp_echo(rng);
+            icmp.truncate(icmp.len() / 8 * 8);
+            let mut p = ipv4(rng, ends, PROTO_ICMP, &icmp);
+            p[6..8].copy_from_slice(&MORE_FRAGMENTS.to_be_bytes());
             reseal_ipv4(&mut p);
             (ETHERTYPE_IPV4, p)
         }
@@ -218,16 +271,19 @@ pub fn frame(rng: &mut Rng, defect: Defect, ends: &Endpoints) -> Vec<u8> {
         Defect::UnknownEthertype => {
             let ethertype = loop {
                 let t = rng.range(0x0600, 0x10000) as u16;
-                if ![ETHERTYPE_IPV4, ETHERTYPE_ARP].contains(&t) {
+                if ![ETHERTYPE_IPV4, ETHERTYPE_ARP, ETHERTYPE_VLAN].contains(&t) {
                     break t;
                 }
             };
             (ethertype, rng.bytes_between(0, 200))
         }
-        Defect::RandomPayload => (
-            ETHERTYPE_IPV4,
-            rng.bytes_between(0, MAX_FRAME - ETH_HEADER + 1),
-        ),
+        Defect::RandomPayload => {
+            let mut p = rng.bytes_between(0, MAX_FRAME - ETH_HEADER + 1);
+            if valid_ipv4_header(&p) {
+                p[10] ^= 0xff;
+            }
+            (ETHERTYPE_IPV4, p)
+        }
     };
     let dst = if rng.range(0, 4) == 0 {
         [0xff; 6]
@@ -240,6 +296,23 @@ pub fn frame(rng: &mut Rng, defect: Defect, ends: &Endpoints) -> Vec<u8> {
     frame.extend_from_slice(&ethertype.to_be_bytes());
     frame.extend_from_slice(&payload);
     frame
+}
+
+/// The more-fragments flag of the IPv4 flags/offset field.
+const MORE_FRAGMENTS: u16 = 0x2000;
+
+/// Whether `p` starts with an IPv4 header a receiver would accept: version 4, header
+/// length and total length consistent with `p`, checksum right.
+fn valid_ipv4_header(p: &[u8]) -> bool {
+    let Some(&first) = p.first() else {
+        return false;
+    };
+    let ihl = usize::from(first & 0xf) * 4;
+    p.len() >= IPV4_HEADER
+        && first >> 4 == 4
+        && (IPV4_HEADER..=p.len()).contains(&ihl)
+        && (ihl..=p.len()).contains(&usize::from(u16::from_be_bytes([p[2], p[3]])))
+        && inet_checksum::verifies(&p[..ihl])
 }
 
 /// A valid IPv4 packet (host → guest) around `payload`.
@@ -317,7 +390,7 @@ mod tests {
     fn every_frame_is_sendable_and_addressed_to_the_guest() {
         let frames = corpus(1, 10_000, &ENDS);
         for defect in DEFECTS {
-            assert!(frames.iter().filter(|(d, _)| *d == defect).count() >= 10_000 / 12);
+            assert!(frames.iter().filter(|(d, _)| *d == defect).count() >= 10_000 / 13);
         }
         for (defect, f) in &frames {
             assert!(
@@ -351,10 +424,19 @@ mod tests {
                         assert!(header_ok() && (ihl < IPV4_HEADER || ihl > total()));
                     }
                     Defect::Ipv4BadVersion => assert!(header_ok() && ip[0] >> 4 != 4),
+                    Defect::Ipv4BadFragment => {
+                        let frag = u16::from_be_bytes([ip[6], ip[7]]);
+                        let payload = total() - IPV4_HEADER;
+                        let end = usize::from(frag & 0x1fff) * 8 + payload;
+                        let more = frag & MORE_FRAGMENTS != 0;
+                        assert!(header_ok() && total() == ip.len());
+                        assert!(more && !payload.is_multiple_of(8) || end > 65_535 - IPV4_HEADER);
+                    }
                     Defect::Ipv4Fragment => {
                         let frag = u16::from_be_bytes([ip[6], ip[7]]);
-                        assert!(header_ok() && total() == ip.len() && frag & 0x3fff != 0);
-                        assert!(verifies(&ip[IPV4_HEADER..]), "the payload itself is fine");
+                        assert!(header_ok() && total() == ip.len() && frag == MORE_FRAGMENTS);
+                        assert_eq!((total() - IPV4_HEADER) % 8, 0);
+                        assert!(total() > IPV4_HEADER);
                     }
                     Defect::IcmpBadChecksum => {
                         assert!(header_ok() && total() == ip.len() && ip[9] == PROTO_ICMP);
@@ -376,11 +458,32 @@ mod tests {
                     Defect::UnknownEthertype => {
                         let t = ethertype(&f);
                         assert!(t >= 0x0600 && t != ETHERTYPE_IPV4 && t != ETHERTYPE_ARP);
+                        assert_ne!(t, ETHERTYPE_VLAN);
                     }
-                    Defect::RandomPayload => assert_eq!(ethertype(&f), ETHERTYPE_IPV4),
+                    Defect::RandomPayload => {
+                        assert_eq!(ethertype(&f), ETHERTYPE_IPV4);
+                        assert!(!valid_ipv4_header(ip));
+                    }
                 }
             }
         }
+    }
+
+    #[test]
+    fn every_kind_names_its_counters() {
+        for defect in DEFECTS {
+            let names = defect.counted_as();
+            assert!(!names.is_empty(), "{defect:?}");
+            assert!(names
+                .iter()
+                .all(|n| n.starts_with("drop_") || *n == "rx_fragment_held"));
+        }
+        // A random header can be valid by chance: the generator breaks it.
+        let mut header = echo_packet(&mut Rng::new(5), &ENDS);
+        assert!(valid_ipv4_header(&header));
+        header[10] ^= 0xff;
+        assert!(!valid_ipv4_header(&header));
+        assert!(!valid_ipv4_header(&[0x45]));
     }
 
     #[test]

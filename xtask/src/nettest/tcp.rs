@@ -9,7 +9,7 @@
 
 use super::answers::Counters;
 use super::checks::{
-    expect_address, host_part, net_up, quiescent_counters, run_bounded, tap_netns, PING,
+    expect_address, host_part, net_up, quiescent_counters, run_bounded, rx_moved, tap_netns, PING,
 };
 use super::client::{self, in_netns, EchoServer};
 use super::NetContext;
@@ -45,6 +45,9 @@ const HEAP_MARGIN_KIB: u64 = 8;
 const FREE_MARGIN_KIB: u64 = 192;
 /// Back-to-back cycles of the both-ways test.
 const CYCLES: u32 = 4;
+/// Most TCP payload one frame carries from the host to the guest (1500-byte MTU minus the
+/// IPv4 and TCP headers): 64 KiB echoed take at least 45 frames.
+const MAX_SEGMENT: usize = 1460;
 /// The stress run: seconds of `tcpstress` in the guest, host threads hammering port 7
 /// meanwhile, and the flood ping's bounds.
 const STRESS_SECONDS: u32 = 20;
@@ -361,6 +364,7 @@ fn guest_nc(session: &mut Session, text: &str) -> Result<(), String> {
 /// the NET_RX invariants in `counters`.
 pub fn both_ways(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
     let netns = start(session, ctx)?;
+    let before = Counters::parse(&session.command("counters")?);
     let server = EchoServer::start(netns, host_echo_addr()?, ctx.deadline)?;
     let addr = service(ctx, ECHO)?;
     for cycle in 0..CYCLES {
@@ -370,12 +374,15 @@ pub fn both_ways(session: &mut Session, ctx: &NetContext) -> Result<String, Stri
         guest_nc(session, &format!("halyard-cycle-{cycle}-{}", cycle * 7919))
             .map_err(|e| format!("cycle {cycle}, guest to host: {e}"))?;
     }
-    let counters = quiescent_counters(session)?;
+    // Each cycle's 64 KiB reached the guest in full-size segments at best, and each `nc`
+    // got its echo back in at least one frame.
+    let min_packets = u64::from(CYCLES) * (ECHO_EACH.div_ceil(MAX_SEGMENT) as u64 + 1);
+    let (counters, moved) = rx_moved(session, &before, min_packets)?;
     let accepted = server.accepted();
     drop(server);
     session.send("poweroff\r")?;
     Ok(format!(
-        "{CYCLES} cycles each way ({accepted} guest connections accepted); {}",
+        "{CYCLES} cycles each way ({accepted} guest connections accepted); {moved}; {}",
         rx_summary(&counters)?
     ))
 }
@@ -388,14 +395,77 @@ fn rx_summary(c: &Counters) -> Result<String, String> {
     ))
 }
 
-/// Parses `tcpstress: N connections, M failures`.
-fn stress_totals(lines: &[String]) -> Option<(u64, u64)> {
-    lines.iter().find_map(|l| {
-        let rest = l.trim().strip_prefix("tcpstress: ")?;
-        let (n, rest) = rest.split_once(" connections, ")?;
-        let m = rest.strip_suffix(" failures")?;
-        Some((n.parse().ok()?, m.parse().ok()?))
-    })
+/// The last line of `tcpstress`: `tcpstress: N connections, M failures, W of T workers
+/// failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct StressTotals {
+    connections: u64,
+    failures: u64,
+    failed_workers: u64,
+    workers: u64,
+}
+
+impl StressTotals {
+    fn parse(lines: &[String]) -> Option<StressTotals> {
+        lines.iter().find_map(|l| {
+            let rest = l.trim().strip_prefix("tcpstress: ")?;
+            let (n, rest) = rest.split_once(" connections, ")?;
+            let (m, rest) = rest.split_once(" failures, ")?;
+            let (w, rest) = rest.split_once(" of ")?;
+            let t = rest.strip_suffix(" workers failed")?;
+            Some(StressTotals {
+                connections: n.parse().ok()?,
+                failures: m.parse().ok()?,
+                failed_workers: w.parse().ok()?,
+                workers: t.parse().ok()?,
+            })
+        })
+    }
+}
+
+/// What the host's hammer threads did: connections, failures, and threads that failed
+/// (ended in an error or a panic, or completed no connection).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Hammered {
+    connections: u64,
+    failures: u64,
+    failed_threads: u64,
+}
+
+impl Hammered {
+    /// Adds one hammer thread's outcome.
+    fn add(&mut self, outcome: Result<(u64, u64), String>) {
+        match outcome {
+            Ok((done, failed)) => {
+                self.connections += done;
+                self.failures += failed;
+                self.failed_threads += u64::from(done == 0);
+            }
+            Err(_) => self.failed_threads += 1,
+        }
+    }
+}
+
+/// The stress run's connection loops: every guest worker (one per CPU, `smp` of them) and
+/// every host thread made connections, and failures stay within 1% of the successes (under
+/// the flood a connection may time out or meet a full queue; more means the stack loses
+/// connections).
+fn stress_loops_held(guest: &StressTotals, smp: u32, host: &Hammered) -> Result<(), String> {
+    let too_many = |ok: u64, failed: u64| ok == 0 || failed * 100 > ok;
+    if guest.failed_workers != 0 || guest.workers != u64::from(smp) || host.failed_threads != 0 {
+        return Err(format!(
+            "failed workers: {} of {} in the guest ({smp} CPUs), {} of {HAMMERS} host threads",
+            guest.failed_workers, guest.workers, host.failed_threads
+        ));
+    }
+    if too_many(guest.connections, guest.failures) || too_many(host.connections, host.failures) {
+        return Err(format!(
+            "tcpstress: {} connections, {} failures; host -> guest: {} connections, {} \
+             failures",
+            guest.connections, guest.failures, host.connections, host.failures
+        ));
+    }
+    Ok(())
 }
 
 /// Parses `sockcheck: N checks passed`.
@@ -434,10 +504,12 @@ pub fn socket_api(session: &mut Session, ctx: &NetContext) -> Result<String, Str
 /// `net-tap-tcp-stress`: `tcpstress` in the guest (a thread per CPU looping connect /
 /// echo / close against the namespace's listener) while the host hammers the guest's echo
 /// port from several threads and flood-pings it. Afterwards the monitor must answer, the
-/// NET_RX invariants hold, the log has no lockdep report, panic or watchdog line, and both
-/// connection loops succeeded with at most 1% failures.
+/// NET_RX invariants hold with the counters moved by at least the traffic's frames, the log
+/// has no lockdep report, panic or watchdog line, no guest worker or host thread failed,
+/// and both connection loops succeeded with at most 1% failures.
 pub fn stress(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
     let netns = start(session, ctx)?;
+    let before = Counters::parse(&session.command("counters")?);
     let server = EchoServer::start(netns, host_echo_addr()?, ctx.deadline)?;
     let addr = service(ctx, ECHO)?;
     let until = Instant::now() + Duration::from_secs(u64::from(STRESS_SECONDS) + 2);
@@ -459,12 +531,12 @@ pub fn stress(session: &mut Session, ctx: &NetContext) -> Result<String, String>
             "tcpstress {host} {HOST_ECHO_PORT} {STRESS_SECONDS}"
         ));
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        let mut hammered = (0, 0);
+        let mut hammered = Hammered::default();
         for h in hammers {
-            if let Ok(Ok((d, f))) = h.join() {
-                hammered.0 += d;
-                hammered.1 += f;
-            }
+            hammered.add(
+                h.join()
+                    .unwrap_or_else(|_| Err("a hammer thread panicked".into())),
+            );
         }
         let ping = ping
             .join()
@@ -473,14 +545,17 @@ pub fn stress(session: &mut Session, ctx: &NetContext) -> Result<String, String>
     });
     let took = t.elapsed().as_secs_f64();
     let answer = answer?;
-    let (conns, failures) = stress_totals(&answer)
-        .ok_or_else(|| format!("no `tcpstress: N connections, M failures` line: {answer:?}"))?;
+    let loops = StressTotals::parse(&answer).ok_or_else(|| {
+        format!("no `tcpstress: N connections, M failures, W of T workers failed` line: {answer:?}")
+    })?;
     let ping = super::answers::PingSummary::parse(&ping?)?;
     let uptime = session.command("uptime")?;
     if uptime.is_empty() {
         return Err("the monitor did not answer `uptime` after the stress".into());
     }
-    let counters = quiescent_counters(session)?;
+    // Every completed connection and every answered ping brought the guest a frame at least.
+    let min_packets = ping.received + hammered.connections + loops.connections;
+    let (counters, moved) = rx_moved(session, &before, min_packets)?;
     let log = std::fs::read_to_string(ctx.log).map_err(|e| format!("reading the log: {e}"))?;
     if let Some(line) = log
         .lines()
@@ -488,27 +563,24 @@ pub fn stress(session: &mut Session, ctx: &NetContext) -> Result<String, String>
     {
         return Err(format!("the log has `{line}`"));
     }
-    // Under the flood a connection may time out (20 s) or be refused at a full queue, but
-    // failures beyond 1% of the successes mean the stack is losing connections.
-    let too_many = |ok: u64, failed: u64| ok == 0 || failed * 100 > ok;
-    if too_many(conns, failures) || too_many(hammered.0, hammered.1) || ping.received == 0 {
-        return Err(format!(
-            "tcpstress: {conns} connections, {failures} failures; host -> guest: {} \
-             connections, {} failures; ping: {}",
-            hammered.0,
-            hammered.1,
-            ping.describe()
-        ));
+    stress_loops_held(&loops, ctx.test.smp, &hammered)?;
+    if ping.received == 0 {
+        return Err(format!("the flood ping got no reply: {}", ping.describe()));
     }
     let accepted = server.accepted();
     drop(server);
     session.send("poweroff\r")?;
     Ok(format!(
-        "{took:.1} s: guest tcpstress {conns} connections ({failures} failed, {accepted} \
-         accepted by the host), host -> guest echo {} connections ({} failed), flood ping {}; \
-         {}",
-        hammered.0,
-        hammered.1,
+        "{took:.1} s: guest tcpstress {} connections ({} failed, {} of {} workers failed, \
+         {accepted} accepted by the host), host -> guest echo {} connections ({} failed, {} \
+         of {HAMMERS} threads failed), flood ping {}; {moved}; {}",
+        loops.connections,
+        loops.failures,
+        loops.failed_workers,
+        loops.workers,
+        hammered.connections,
+        hammered.failures,
+        hammered.failed_threads,
         ping.describe(),
         rx_summary(&counters)?
     ))
@@ -542,15 +614,28 @@ mod tests {
         assert_eq!(stat.open.len(), 1);
         assert!(Netstat::parse(&lines("nothing")).is_err());
         assert_eq!(
-            stress_totals(&lines(
-                "cpu0: 5 connections, 0 failures\ntcpstress: 10 connections, 1 failures"
+            StressTotals::parse(&lines(
+                "cpu0: 5 connections, 0 failures\ncpu1: 0 connections, 1 failures\n\
+                 tcpstress: 5 connections, 1 failures, 1 of 2 workers failed"
             )),
-            Some((10, 1))
+            Some(StressTotals {
+                connections: 5,
+                failures: 1,
+                failed_workers: 1,
+                workers: 2
+            })
         );
-        assert_eq!(
-            stress_totals(&lines("tcpstress: x connections, 1 failures")),
-            None
-        );
+        for old_or_bad in [
+            "tcpstress: 10 connections, 1 failures",
+            "tcpstress: x connections, 1 failures, 0 of 2 workers failed",
+            "tcpstress: 10 connections, 1 failures, 0 of workers failed",
+        ] {
+            assert_eq!(
+                StressTotals::parse(&lines(old_or_bad)),
+                None,
+                "{old_or_bad}"
+            );
+        }
         assert_eq!(
             sockcheck_passed(&lines(
                 "sockcheck: poll-timeout ok\nsockcheck: 13 checks passed"
@@ -561,5 +646,52 @@ mod tests {
             sockcheck_passed(&lines("sockcheck: FAIL keepalive: 0 probes")),
             None
         );
+    }
+
+    #[test]
+    fn no_stress_worker_may_fail() {
+        let guest = StressTotals {
+            connections: 4000,
+            failures: 3,
+            failed_workers: 0,
+            workers: 2,
+        };
+        let mut host = Hammered::default();
+        for _ in 0..HAMMERS {
+            host.add(Ok((1000, 2)));
+        }
+        assert_eq!(host.connections, 4000);
+        assert_eq!(stress_loops_held(&guest, 2, &host), Ok(()));
+        // One guest CPU's loop got nowhere, hidden in the totals before.
+        let stuck = StressTotals {
+            failed_workers: 1,
+            ..guest
+        };
+        assert!(stress_loops_held(&stuck, 2, &host)
+            .unwrap_err()
+            .contains("1 of 2 in the guest"));
+        // A guest that ran fewer workers than it has CPUs.
+        let one = StressTotals {
+            workers: 1,
+            ..guest
+        };
+        assert!(stress_loops_held(&one, 2, &host).is_err());
+        // A host thread that failed (an error, a panic) or made no connection is counted.
+        for failure in [Err("setns: denied".to_string()), Ok((0, 40))] {
+            let mut lost = host;
+            lost.add(failure);
+            assert_eq!(lost.failed_threads, 1);
+            assert!(stress_loops_held(&guest, 2, &lost)
+                .unwrap_err()
+                .contains("1 of 4 host threads"));
+        }
+        // Failures above 1% of the successes.
+        let lossy = StressTotals {
+            failures: 41,
+            ..guest
+        };
+        assert!(stress_loops_held(&lossy, 2, &host)
+            .unwrap_err()
+            .contains("41 failures"));
     }
 }

@@ -7,6 +7,7 @@
 //! QEMU is killed by PID however the test ends.
 
 pub mod fatal;
+mod fault_site;
 pub mod faults;
 pub mod in_kernel;
 mod monitor;
