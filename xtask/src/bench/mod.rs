@@ -44,7 +44,7 @@ use std::time::{Duration, Instant, SystemTime};
 /// Flags of `cargo xtask bench`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BenchOptions {
-    /// Fewer rounds, smaller transfers, coarse memory search: under five minutes.
+    /// Fewer rounds, smaller transfers, coarse memory search.
     pub quick: bool,
     /// A run where Halyard cannot be measured still exits 0 (the Linux side is complete).
     pub peer_only: bool,
