@@ -6,6 +6,9 @@
 //! depend on the machine. CPU time per MB (this thread's CPU time for the whole
 //! simulation, both endpoints and the link model, divided by MB moved) is reported too;
 //! it does depend on the machine.
+//!
+//! The first line is the run's stamp (commit, `-dirty` when the tree had changes, date,
+//! this command; crate `run-stamp`), so a table pasted into the docs says what produced it.
 
 use std::time::Duration;
 
@@ -144,6 +147,11 @@ fn main() {
         ("5% loss", 2 << 20, lossy(0.05), &SEEDS),
         ("1% reordered by 5 ms", 8 << 20, reordering, &SEEDS),
     ];
+    let stamp = run_stamp::Stamp::now(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+        "cargo run --release -p tcp-bench",
+    );
+    println!("{}\n", stamp.markdown());
     println!(
         "Link: {} Mbit/s each way, {} ms one-way latency, {}-packet bottleneck queue; {} KiB socket buffers.\n",
         base.bandwidth * 8 / 1_000_000,

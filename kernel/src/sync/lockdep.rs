@@ -63,6 +63,11 @@ pub fn set_enabled(on: bool) {
     ENABLED.store(on, Ordering::Release);
 }
 
+/// Whether acquisitions are being checked.
+pub fn enabled() -> bool {
+    cfg!(feature = "lockdep") && ENABLED.load(Ordering::Acquire)
+}
+
 fn level() -> usize {
     let c = count::current();
     if c.in_hardirq() {

@@ -19,7 +19,9 @@ mod policy;
 mod raw_irq_mutex;
 mod spin;
 
-pub use self::lockdep::{set_enabled as set_lockdep_enabled, validator_stats, LockClass};
+pub use self::lockdep::{
+    enabled as lockdep_enabled, set_enabled as set_lockdep_enabled, validator_stats, LockClass,
+};
 pub use fn_slot::FnSlot;
 pub use mutex::Mutex;
 pub use policy::{BhOff, IrqOff, PreemptOff};

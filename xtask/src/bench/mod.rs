@@ -4,13 +4,16 @@
 //! cloud kernel booted by the same QEMU with the same flags, NIC and tap, serving the same
 //! four TCP services (`netsvc`, `user/netsvc`) that Halyard serves in its kernel, measured
 //! by the same clients. The systems run alternately, round after round, and the report
-//! gives medians and the paired ratio Halyard/Linux (docs/bench.md).
+//! gives medians and the paired ratio Halyard/Linux (docs/bench.md). The same command runs
+//! the in-kernel scheduler benchmark with the lock validator off and on ([`sched`]) and the
+//! TCP engine against smoltcp ([`engine`]), and stamps the report with the commit it
+//! measured, the date and the command, so every number quoted from it can be reproduced.
 //!
 //! Layout: [`peer`] fetches and builds the Linux side ([`modules`], [`cpio`]); [`guest`]
 //! boots either system; [`inside`] runs clients in the bench's namespace; [`measure`],
-//! [`ping`], [`wrk`] and [`memsize`] measure; [`results`], [`stats`], [`report`], [`chart`]
-//! ([`png`], [`font`]) turn values into `target/bench/report.md`, `results.json`,
-//! `ratios.png`.
+//! [`ping`], [`wrk`] and [`memsize`] measure; [`sched`] boots `test=bench-sched`;
+//! [`results`], [`stats`], [`report`], [`chart`] ([`png`], [`font`]) turn values into
+//! `target/bench/report.md`, `results.json`, `ratios.png`.
 
 mod chart;
 mod cpio;
@@ -26,6 +29,7 @@ mod ping;
 mod png;
 mod report;
 mod results;
+mod sched;
 mod stats;
 mod wrk;
 
@@ -40,10 +44,24 @@ use std::time::{Duration, Instant, SystemTime};
 /// Flags of `cargo xtask bench`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BenchOptions {
-    /// Fewer rounds, smaller transfers, coarse memory search: under five minutes.
+    /// Fewer rounds, smaller transfers, coarse memory search.
     pub quick: bool,
     /// A run where Halyard cannot be measured still exits 0 (the Linux side is complete).
     pub peer_only: bool,
+}
+
+impl BenchOptions {
+    /// The command line that runs the benchmark with these options (the report's stamp).
+    pub fn command(&self) -> String {
+        let mut line = String::from("cargo xtask bench");
+        if self.quick {
+            line.push_str(" --quick");
+        }
+        if self.peer_only {
+            line.push_str(" --peer-only");
+        }
+        line
+    }
 }
 
 /// How much each measurement may do; every loop is bounded by count and time.
@@ -121,6 +139,7 @@ const PING_INTERVAL_MS: u32 = 20;
 /// `--peer-only` was not given).
 pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
     let started = Instant::now();
+    let stamp = run_stamp::Stamp::now(&paths.root, opts.command());
     let budget = Budget::for_options(opts);
     tools::ensure(&[tools::QEMU, "ip", "ping", "wrk"])?;
     let peer = peer::prepare(paths)?;
@@ -131,6 +150,7 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
     let images = Images::new(paths, peer.clone());
     let netns = Netns::create(&guest::network().tap_topology())?;
     let meta = Meta {
+        stamp,
         qemu_version: qemu_version(),
         qemu_line: shell_line(&guest::qemu_args(System::Linux, &images, 1, MEM_MIB)),
         peer_kernel: peer.kernel_version.clone(),
@@ -142,6 +162,12 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
         duration_s: 0.0,
     };
     let mut results = Results::new(meta, budget.smps);
+    sched::measure(
+        paths,
+        budget.rounds,
+        halyard_missing.as_deref(),
+        &mut results,
+    );
     let bench = Bench {
         paths,
         images: &images,
@@ -438,20 +464,62 @@ mod tests {
     }
 
     #[test]
-    fn outputs_are_written_from_results() {
+    fn the_stamped_command_reproduces_the_options() {
+        let both = BenchOptions {
+            quick: true,
+            peer_only: true,
+        };
+        assert_eq!(both.command(), "cargo xtask bench --quick --peer-only");
+        assert_eq!(BenchOptions::default().command(), "cargo xtask bench");
+        assert_eq!(
+            crate::cli::parse(&["bench".into(), "--quick".into(), "--peer-only".into()]),
+            Ok(crate::cli::Command::Bench(both))
+        );
+    }
+
+    #[test]
+    fn outputs_are_written_from_results_with_the_stamp() {
         let paths = Paths {
             root: std::env::temp_dir().join(format!("xtask-bench-{}", std::process::id())),
         };
-        let mut r = Results::new(Meta::default(), &[1]);
+        let opts = BenchOptions {
+            quick: true,
+            peer_only: false,
+        };
+        // The stamp of this checkout, as `run` takes it.
+        let stamp = run_stamp::Stamp::now(&Paths::repo().root, opts.command());
+        assert_eq!(stamp.commit.len(), 40, "{stamp:?}");
+        let meta = Meta {
+            stamp: stamp.clone(),
+            ..Meta::default()
+        };
+        let mut r = Results::new(meta, &[1]);
         r.record(1, System::Linux, "rr_rate", 0, Ok(2000.0));
         r.record(1, System::Halyard, "rr_rate", 0, Ok(1000.0));
+        r.record_sched(false, "context_switch", 0, Ok(2000.0));
+        r.record_sched(true, "context_switch", 0, Ok(2500.0));
         write_outputs(&paths, &r).unwrap();
         let dir = paths.root.join("target/bench");
         let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
         assert!(md.contains("| 0.50 (worse) |"));
-        assert!(std::fs::read_to_string(dir.join("results.json"))
-            .unwrap()
-            .contains("\"ratio\": 0.5"));
+        assert!(md.contains(&format!(
+            "Measured at commit `{}` on {} with `cargo xtask bench --quick`.",
+            stamp.revision(),
+            stamp.date
+        )));
+        assert!(md
+            .contains("| context switch (yield to yield) | ns | 2000 (n=1) | 2500 (n=1) | 1.25 |"));
+        let json = std::fs::read_to_string(dir.join("results.json")).unwrap();
+        assert!(json.contains("\"ratio\": 0.5"));
+        assert!(json.contains(&format!(
+            "\"stamp\": {{\"commit\": \"{}\", \"dirty\": {}, \"revision\": \"{}\", \
+             \"date\": \"{}\", \"command\": \"cargo xtask bench --quick\"}}",
+            stamp.commit,
+            stamp.dirty,
+            stamp.revision(),
+            stamp.date
+        )));
+        assert!(json.contains("\"ratio_on_off\": 1.25"));
         assert_eq!(
             &std::fs::read(dir.join("ratios.png")).unwrap()[..4],
             b"\x89PNG"

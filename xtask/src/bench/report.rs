@@ -1,11 +1,16 @@
 //! The two text outputs: `report.md` for people and `results.json` for tools.
 //!
+//! Both start with the run's stamp (commit, `-dirty` if the tree had changes, date, the
+//! exact command): a table pasted into the README or `docs/` carries that line along, so
+//! every quoted number says what produced it and how to produce it again.
+//!
 //! Both are rendered from [`Results`] by pure functions (strings out), so the smoke tests
 //! check their content without running a benchmark. JSON is written by hand: the structure
 //! is small and fixed, and a serialisation framework would be the xtask's heaviest
 //! dependency.
 
-use super::results::{Better, Cell, Results, Row, System};
+use super::results::{Better, Cell, Results, Row, SchedRow, System};
+use super::sched;
 use std::fmt::Write;
 
 /// A number with about three significant digits: readable in a table, honest about noise.
@@ -47,6 +52,7 @@ pub fn markdown(results: &Results) -> String {
     let m = &results.meta;
     let mut out = String::new();
     let _ = writeln!(out, "# Halyard vs Linux on the same virtual hardware\n");
+    let _ = writeln!(out, "{}\n", m.stamp.markdown());
     let _ = writeln!(
         out,
         "Mode: {}, {} round(s) per system and CPU count, run alternately (Halyard, Linux, ...); \
@@ -80,7 +86,37 @@ pub fn markdown(results: &Results) -> String {
             ratio_text(row)
         );
     }
+    sched_markdown(results, &mut out);
     out
+}
+
+/// The `bench-sched` section: the in-kernel benchmark with the lock validator off and on.
+fn sched_markdown(results: &Results, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "\n## Scheduler and lock validator (in-kernel `test=bench-sched`, -smp {})\n",
+        sched::SMP
+    );
+    let _ = writeln!(
+        out,
+        "kernel/src/ktest/bench.rs, booted {} time(s) with `lockdep=off` and as many with \
+         `lockdep=on`, alternately, without a NIC; values are medians over boots, on/off is \
+         the median of the per-round ratios: the lock validator's cost.\n",
+        results.meta.rounds
+    );
+    let _ = writeln!(out, "| metric | unit | lockdep off | lockdep on | on/off |");
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
+    for row in &results.sched {
+        let ratio = row.ratio().map_or("-".to_string(), |r| format!("{r:.2}"));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {ratio} |",
+            row.metric.label,
+            row.metric.unit,
+            cell_text(&row.lockdep_off),
+            cell_text(&row.lockdep_on)
+        );
+    }
 }
 
 /// `s` as a JSON string literal.
@@ -129,6 +165,15 @@ fn json_cell(cell: &Cell) -> String {
 pub fn json(results: &Results) -> String {
     let m = &results.meta;
     let mut out = String::from("{\n");
+    let _ = writeln!(
+        out,
+        "  \"stamp\": {{\"commit\": {}, \"dirty\": {}, \"revision\": {}, \"date\": {}, \"command\": {}}},",
+        json_string(&m.stamp.commit),
+        m.stamp.dirty,
+        json_string(&m.stamp.revision()),
+        json_string(&m.stamp.date),
+        json_string(&m.stamp.command)
+    );
     let _ = writeln!(out, "  \"qemu_version\": {},", json_string(&m.qemu_version));
     let _ = writeln!(out, "  \"qemu_line\": {},", json_string(&m.qemu_line));
     let _ = writeln!(out, "  \"peer_kernel\": {},", json_string(&m.peer_kernel));
@@ -163,17 +208,41 @@ pub fn json(results: &Results) -> String {
         })
         .collect();
     out.push_str(&rows.join(",\n"));
+    out.push_str("\n  ],\n");
+    let _ = writeln!(out, "  \"sched_smp\": {},", sched::SMP);
+    out.push_str("  \"sched\": [\n");
+    let sched: Vec<String> = results.sched.iter().map(json_sched_row).collect();
+    out.push_str(&sched.join(",\n"));
     out.push_str("\n  ]\n}\n");
     out
 }
 
+fn json_sched_row(row: &SchedRow) -> String {
+    format!(
+        "    {{\"metric\": {}, \"label\": {}, \"unit\": {}, \"lockdep_off\": {}, \
+         \"lockdep_on\": {}, \"ratio_on_off\": {}}}",
+        json_string(row.metric.id),
+        json_string(row.metric.label),
+        json_string(row.metric.unit),
+        json_cell(&row.lockdep_off),
+        json_cell(&row.lockdep_on),
+        json_number(row.ratio())
+    )
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::results::{Meta, METRICS};
+    use super::super::results::{Meta, METRICS, SCHED_METRICS};
     use super::*;
 
     fn sample() -> Results {
         let meta = Meta {
+            stamp: run_stamp::Stamp {
+                commit: "0123abcd".into(),
+                dirty: true,
+                date: "2025-01-31T12:00:00Z".into(),
+                command: "cargo xtask bench --quick".into(),
+            },
             qemu_version: "QEMU emulator version 7.2.0".into(),
             qemu_line: "qemu-system-x86_64 -machine q35".into(),
             peer_kernel: "6.1.0-56-cloud-amd64".into(),
@@ -202,7 +271,63 @@ mod tests {
             0,
             Err("no \"NET-UP\" | line".into()),
         );
+        for (round, (off, on)) in [(200.0, 600.0), (250.0, 500.0)].into_iter().enumerate() {
+            r.record_sched(false, "spin_lock_round_trip", round, Ok(off));
+            r.record_sched(true, "spin_lock_round_trip", round, Ok(on));
+        }
+        r.record_sched(
+            true,
+            "context_switch",
+            0,
+            Err("bench-sched: timed out".into()),
+        );
         r
+    }
+
+    #[test]
+    fn both_outputs_carry_the_stamp() {
+        let r = sample();
+        let md = markdown(&r);
+        assert!(
+            md.contains(
+                "Measured at commit `0123abcd-dirty` on 2025-01-31T12:00:00Z with \
+                 `cargo xtask bench --quick`."
+            ),
+            "{md}"
+        );
+        assert!(json(&r).starts_with(
+            "{\n  \"stamp\": {\"commit\": \"0123abcd\", \"dirty\": true, \
+             \"revision\": \"0123abcd-dirty\", \"date\": \"2025-01-31T12:00:00Z\", \
+             \"command\": \"cargo xtask bench --quick\"},\n"
+        ));
+    }
+
+    #[test]
+    fn the_sched_section_gives_both_validator_settings_and_their_ratio() {
+        let r = sample();
+        let md = markdown(&r);
+        let section = &md[md.find("## Scheduler and lock validator").unwrap()..];
+        let rows: Vec<&str> = section.lines().filter(|l| l.starts_with("| ")).collect();
+        // Header, separator and one row per metric.
+        assert_eq!(rows.len(), 2 + SCHED_METRICS.len(), "{section}");
+        // Ratios 3.0 and 2.0 -> median 2.5.
+        assert!(
+            rows.contains(
+                &"| spin lock + unlock, uncontended | ns | 225 (n=2) | 550 (n=2) | 2.50 |"
+            ),
+            "{section}"
+        );
+        assert!(
+            section.contains("| not available: bench-sched: timed out | - |"),
+            "{section}"
+        );
+        let j = json(&r);
+        assert!(j.contains(
+            "{\"metric\": \"spin_lock_round_trip\", \"label\": \"spin lock + unlock, uncontended\", \
+             \"unit\": \"ns\", \"lockdep_off\": {\"values\": [200, 250], \"median\": 225, \
+             \"not_available\": null}, \"lockdep_on\": {\"values\": [600, 500], \"median\": 550, \
+             \"not_available\": null}, \"ratio_on_off\": 2.5}"
+        ), "{j}");
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! A cell keeps every round's value in round order (`None` where that round failed) so the
 //! report can pair Halyard's round `i` with Linux's round `i` (see [`super::stats`]), and the
 //! first error, which becomes the cell's "not available: <reason>" when no round succeeded.
+//! The in-kernel scheduler benchmark ([`super::sched`]) fills [`SchedRow`]s the same way,
+//! with `lockdep=off` and `lockdep=on` in place of the two systems.
 
 use super::stats;
 
@@ -79,6 +81,47 @@ pub const METRICS: &[Metric] = &[
     metric("min_mem", "smallest -m that passes", "MiB", Better::Lower),
 ];
 
+/// The metrics of the in-kernel `bench-sched` benchmark, in report order (ids are the
+/// kernel's `BENCH` names; all nanoseconds).
+pub const SCHED_METRICS: &[Metric] = &[
+    metric(
+        "context_switch",
+        "context switch (yield to yield)",
+        "ns",
+        Better::Lower,
+    ),
+    metric(
+        "wake_latency_same_cpu_p50",
+        "wake latency, same CPU, p50",
+        "ns",
+        Better::Lower,
+    ),
+    metric(
+        "wake_latency_same_cpu_p99",
+        "wake latency, same CPU, p99",
+        "ns",
+        Better::Lower,
+    ),
+    metric(
+        "wake_latency_cross_cpu_p50",
+        "wake latency, across CPUs, p50",
+        "ns",
+        Better::Lower,
+    ),
+    metric(
+        "wake_latency_cross_cpu_p99",
+        "wake latency, across CPUs, p99",
+        "ns",
+        Better::Lower,
+    ),
+    metric(
+        "spin_lock_round_trip",
+        "spin lock + unlock, uncontended",
+        "ns",
+        Better::Lower,
+    ),
+];
+
 /// One system's values for one row.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cell {
@@ -105,6 +148,17 @@ impl Cell {
     /// The values that were measured.
     pub fn measured(&self) -> Vec<f64> {
         self.values.iter().flatten().copied().collect()
+    }
+
+    /// Median over rounds of `self[i] / other[i]`, for the rounds where both have a value.
+    pub fn paired_ratio(&self, other: &Cell) -> Option<f64> {
+        let (a, b): (Vec<f64>, Vec<f64>) = self
+            .values
+            .iter()
+            .zip(&other.values)
+            .filter_map(|(a, b)| Some(((*a)?, (*b)?)))
+            .unzip();
+        stats::paired_ratio(&a, &b)
     }
 
     /// The median, or why there is none.
@@ -136,20 +190,30 @@ impl Row {
 
     /// Median of the per-round ratios Halyard/Linux over rounds where both have a value.
     pub fn ratio(&self) -> Option<f64> {
-        let (h, l): (Vec<f64>, Vec<f64>) = self
-            .halyard
-            .values
-            .iter()
-            .zip(&self.linux.values)
-            .filter_map(|(h, l)| Some(((*h)?, (*l)?)))
-            .unzip();
-        stats::paired_ratio(&h, &l)
+        self.halyard.paired_ratio(&self.linux)
+    }
+}
+
+/// One row of the `bench-sched` table: the same metric with the lock validator off and on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchedRow {
+    pub metric: &'static Metric,
+    pub lockdep_off: Cell,
+    pub lockdep_on: Cell,
+}
+
+impl SchedRow {
+    /// The validator's cost: median of the per-round ratios on/off.
+    pub fn ratio(&self) -> Option<f64> {
+        self.lockdep_on.paired_ratio(&self.lockdep_off)
     }
 }
 
 /// Facts about the run that a reader needs to interpret the numbers.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Meta {
+    /// Which commit was measured, when, and the command that reproduces the run.
+    pub stamp: run_stamp::Stamp,
     pub qemu_version: String,
     /// The Linux peer's QEMU command line (Halyard's differs only in kernel and initrd).
     pub qemu_line: String,
@@ -166,6 +230,8 @@ pub struct Meta {
 pub struct Results {
     pub meta: Meta,
     pub rows: Vec<Row>,
+    /// The `bench-sched` rows (Halyard only, at [`super::sched::SMP`] CPUs).
+    pub sched: Vec<SchedRow>,
 }
 
 impl Results {
@@ -182,7 +248,15 @@ impl Results {
                 })
             })
             .collect();
-        Results { meta, rows }
+        let sched = SCHED_METRICS
+            .iter()
+            .map(|metric| SchedRow {
+                metric,
+                lockdep_off: Cell::default(),
+                lockdep_on: Cell::default(),
+            })
+            .collect();
+        Results { meta, rows, sched }
     }
 
     /// Drops the row of metric `id` at `smp`: a measurement this mode does not make, which
@@ -214,6 +288,21 @@ impl Results {
         }
     }
 
+    /// Records round `round` of `bench-sched` metric `id` with the validator on or off.
+    pub fn record_sched(
+        &mut self,
+        lockdep: bool,
+        id: &str,
+        round: usize,
+        outcome: Result<f64, String>,
+    ) {
+        match self.sched.iter_mut().find(|r| r.metric.id == id) {
+            Some(row) if lockdep => row.lockdep_on.record(round, outcome),
+            Some(row) => row.lockdep_off.record(round, outcome),
+            None => eprintln!("xtask: bench: no bench-sched row for `{id}`"),
+        }
+    }
+
     /// Records the same failure for every metric of `system` at `smp` in `round`.
     pub fn record_all_failed(&mut self, smp: u32, system: System, round: usize, reason: &str) {
         for metric in METRICS {
@@ -230,13 +319,29 @@ impl Results {
     }
 
     /// Why `system` has no value in some row, if it lacks any: the first such reason.
+    /// Halyard's rows include `bench-sched`'s.
     pub fn first_gap(&self, system: System) -> Option<String> {
-        self.rows.iter().find_map(|row| {
+        let network = self.rows.iter().find_map(|row| {
             row.cell(system)
                 .median()
                 .err()
                 .map(|e| format!("smp {} {}: {e}", row.smp, row.metric.label))
-        })
+        });
+        let sched = || {
+            self.sched.iter().find_map(|row| {
+                [("off", &row.lockdep_off), ("on", &row.lockdep_on)]
+                    .into_iter()
+                    .find_map(|(word, cell)| {
+                        cell.median().err().map(|e| {
+                            format!("bench-sched {} (lockdep={word}): {e}", row.metric.label)
+                        })
+                    })
+            })
+        };
+        match system {
+            System::Halyard => network.or_else(sched),
+            System::Linux => network,
+        }
     }
 }
 
