@@ -3,38 +3,37 @@
 //! PCI devices use MSI/MSI-X instead ([`super::msi`]), so only a handful of ISA lines are
 //! ever routed here. ACPI's interrupt source overrides map ISA IRQs to global system
 //! interrupts (GSIs) with their polarity and trigger mode.
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 
-static BASE: AtomicU64 = AtomicU64::new(0);
+use spin::Once;
+
+use crate::mm::mmio::IoMem;
+
+/// The register window, once [`init`] recorded it.
+static REGS: Once<IoMem> = Once::new();
 static GSI_BASE: AtomicU32 = AtomicU32::new(0);
 
 const IOREGSEL: u64 = 0x00;
 const IOWIN: u64 = 0x10;
 const REG_VERSION: u32 = 0x01;
 
+// The select/window pair is used by the boot CPU only, with interrupts off (routing is
+// set up once at boot), so a selection cannot be changed between the two accesses.
 fn write(reg: u32, v: u32) {
-    let base = BASE.load(Ordering::Relaxed);
-    // SAFETY: BASE is the uncached mapping of the IOAPIC's register window; the
-    // select/window pair is used with interrupts off by the boot CPU only (routing is
-    // set up once at boot).
-    unsafe {
-        core::ptr::write_volatile((base + IOREGSEL) as *mut u32, reg);
-        core::ptr::write_volatile((base + IOWIN) as *mut u32, v);
-    }
+    let regs = REGS.get().expect("IOAPIC used before init");
+    regs.write(IOREGSEL, reg);
+    regs.write(IOWIN, v);
 }
 
 fn read(reg: u32) -> u32 {
-    let base = BASE.load(Ordering::Relaxed);
-    // SAFETY: as in `write`.
-    unsafe {
-        core::ptr::write_volatile((base + IOREGSEL) as *mut u32, reg);
-        core::ptr::read_volatile((base + IOWIN) as *const u32)
-    }
+    let regs = REGS.get().expect("IOAPIC used before init");
+    regs.write(IOREGSEL, reg);
+    regs.read(IOWIN)
 }
 
 /// Records the IOAPIC mapping and masks every input. Boot CPU, once.
-pub fn init(virt_base: u64, gsi_base: u32) -> u32 {
-    BASE.store(virt_base, Ordering::Relaxed);
+pub fn init(regs: IoMem, gsi_base: u32) -> u32 {
+    REGS.call_once(|| regs);
     GSI_BASE.store(gsi_base, Ordering::Relaxed);
     let inputs = ((read(REG_VERSION) >> 16) & 0xff) + 1;
     for i in 0..inputs {

@@ -3,9 +3,10 @@
 //!
 //! QEMU's default `qemu64` CPU has no x2APIC, so the registers are reached through the
 //! 4 KiB MMIO page at the address ACPI reports (normally 0xfee00000), mapped uncached.
-use core::sync::atomic::{AtomicU64, Ordering};
+use spin::Once;
 
 use super::cpu;
+use crate::mm::mmio::IoMem;
 
 const ID: u32 = 0x20;
 const TPR: u32 = 0x80;
@@ -26,30 +27,30 @@ const LVT_MASKED: u32 = 1 << 16;
 const LVT_TIMER_PERIODIC: u32 = 1 << 17;
 const ICR_DELIVERY_PENDING: u32 = 1 << 12;
 
-/// Virtual address of the register page; 0 until [`init_bsp`].
-static BASE: AtomicU64 = AtomicU64::new(0);
+/// The register page, once [`init_bsp`] mapped it.
+static REGS: Once<IoMem> = Once::new();
+
+fn regs() -> &'static IoMem {
+    REGS.get().expect("LAPIC used before init_bsp")
+}
 
 fn read(reg: u32) -> u32 {
-    let base = BASE.load(Ordering::Relaxed);
-    // SAFETY: BASE is the uncached mapping of this CPU's LAPIC page (every CPU sees its
-    // own LAPIC at the same address); `reg` is a valid register offset.
-    unsafe { core::ptr::read_volatile((base + u64::from(reg)) as *const u32) }
+    // Every CPU sees its own LAPIC at the same address.
+    regs().read(u64::from(reg))
 }
 
 fn write(reg: u32, v: u32) {
-    let base = BASE.load(Ordering::Relaxed);
-    // SAFETY: as in `read`.
-    unsafe { core::ptr::write_volatile((base + u64::from(reg)) as *mut u32, v) };
+    regs().write(u64::from(reg), v);
 }
 
 /// True once the LAPIC page is mapped.
 pub fn is_ready() -> bool {
-    BASE.load(Ordering::Relaxed) != 0
+    REGS.is_completed()
 }
 
 /// Records where the LAPIC page is mapped. Boot CPU, once, before [`init_cpu`].
-pub fn init_bsp(virt_base: u64) {
-    BASE.store(virt_base, Ordering::Relaxed);
+pub fn init_bsp(regs: IoMem) {
+    REGS.call_once(|| regs);
 }
 
 /// Enables the calling CPU's LAPIC: spurious vector, error vector, LINT pins masked

@@ -18,6 +18,7 @@ pub mod smp;
 use gdt::ist;
 use percpu::PerCpu;
 
+use crate::mm::mmio::IoMem;
 use crate::mm::stack::StaticStack;
 
 /// IST stack sizes. The general one only holds a frame for a moment; the others run
@@ -68,14 +69,11 @@ pub fn init_boot_cpu() {
 /// off, after memory (the controllers' registers are mapped here).
 pub fn init_interrupts(platform: &crate::platform::Platform) {
     pic::disable();
-    lapic::init_bsp(crate::mm::map_mmio(
-        platform.local_apic_paddr,
-        crate::mm::PAGE_SIZE,
-    ));
+    lapic::init_bsp(IoMem::map(platform.local_apic_paddr, crate::mm::PAGE_SIZE));
     lapic::init_cpu();
     let io = platform.ioapic;
     ioapic::init(
-        crate::mm::map_mmio(u64::from(io.address), crate::mm::PAGE_SIZE),
+        IoMem::map(u64::from(io.address), crate::mm::PAGE_SIZE),
         io.gsi_base,
     );
     interrupts::init();

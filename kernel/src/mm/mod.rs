@@ -10,6 +10,7 @@
 pub mod address_space;
 pub mod frames;
 pub mod heap;
+pub mod mmio;
 pub mod stack;
 
 use firmware::memmap::{usable_ranges, RegionKind};
@@ -112,10 +113,6 @@ pub fn is_kernel_readable(va: u64, len: u64) -> bool {
     true
 }
 
-/// Maps device registers uncached; returns their virtual address.
-pub fn map_mmio(paddr: u64, len: u64) -> u64 {
-    address_space::map_mmio(paddr, len)
-}
 
 /// Identity-maps the AP trampoline page (bring-up only).
 pub fn map_trampoline_identity(paddr: u64) {

@@ -8,7 +8,7 @@ use super::bar::Bar;
 use super::config::Address;
 use super::Device;
 use crate::arch::msi::Message;
-use crate::mm;
+use crate::mm::mmio::IoMem;
 
 const CONTROL: u8 = 2;
 const TABLE: u8 = 4;
@@ -71,7 +71,7 @@ impl core::fmt::Display for MsixError {
 pub struct Msix {
     addr: Address,
     info: MsixInfo,
-    table: u64,
+    table: IoMem,
 }
 
 impl Msix {
@@ -87,7 +87,7 @@ impl Msix {
         if u64::from(info.table_offset) + len > size {
             return Err(MsixError::TableOutsideBar);
         }
-        let table = mm::map_mmio(base + u64::from(info.table_offset), len);
+        let table = IoMem::map(base + u64::from(info.table_offset), len);
         let msix = Msix {
             addr: dev.addr,
             info,
@@ -108,23 +108,21 @@ impl Msix {
         self.info.table_size
     }
 
-    fn entry_reg(&self, entry: u16, reg: u64) -> *mut u32 {
+    /// Offset of register `reg` of table entry `entry`.
+    fn entry_reg(&self, entry: u16, reg: u64) -> u64 {
         assert!(
             entry < self.info.table_size,
             "MSI-X entry {entry} beyond the table"
         );
-        (self.table + u64::from(entry) * ENTRY_SIZE + reg) as *mut u32
+        u64::from(entry) * ENTRY_SIZE + reg
     }
 
     fn write(&self, entry: u16, reg: u64, v: u32) {
-        // SAFETY: `entry_reg` checked the entry is inside the table, which `map` mapped
-        // uncached; the table belongs to this function's driver.
-        unsafe { core::ptr::write_volatile(self.entry_reg(entry, reg), v) };
+        self.table.write(self.entry_reg(entry, reg), v);
     }
 
     fn read(&self, entry: u16, reg: u64) -> u32 {
-        // SAFETY: as in `write`.
-        unsafe { core::ptr::read_volatile(self.entry_reg(entry, reg)) }
+        self.table.read(self.entry_reg(entry, reg))
     }
 
     /// Points `entry` at `msg` and unmasks it.

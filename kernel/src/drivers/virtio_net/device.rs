@@ -25,8 +25,9 @@ use virtio::{negotiate, net_hdr, Buffer, NetHeader, RingLayout, RingMemory, Spli
 
 use super::counters::{add, COUNTERS};
 use super::dma::DmaRegion;
-use super::transport::{self, Transport, TransportError};
+use super::transport::{Transport, TransportError};
 use crate::drivers::pci::{Device, Msix};
+use crate::mm::mmio::IoMem;
 
 /// Receive and transmit buffer size.
 pub const BUFFER_SIZE: usize = 2048;
@@ -86,7 +87,7 @@ pub(super) const ENTRY_TX: u16 = 2;
 /// One virtqueue with its ring memory and buffers.
 struct Ring {
     queue: SplitQueue<u16>,
-    notify: u64,
+    notify: IoMem,
     index: u16,
     buffers: DmaRegion,
 }
@@ -100,7 +101,7 @@ impl Ring {
     fn kick_if_needed(&mut self) -> bool {
         let needed = self.queue.notify_needed();
         if needed {
-            transport::notify(self.notify, self.index);
+            self.notify.write::<u16>(0, self.index);
         }
         needed
     }
@@ -400,7 +401,7 @@ fn setup_queue(t: &Transport, index: u16, entry: u16, event_idx: bool) -> Result
     if t.set_queue_vector(entry) != entry {
         return Err(InitError::VectorRefused(index));
     }
-    let notify = t.queue_notify_address().ok_or(InitError::BadQueue(index))?;
+    let notify = t.queue_notifier().ok_or(InitError::BadQueue(index))?;
     t.enable_queue();
     Ok(Ring {
         queue,

@@ -15,7 +15,7 @@
 use virtio::pci::{cfg_type, common, notify_offset, VirtioPciCap, NOTIFY_CAP_LEN};
 
 use crate::drivers::pci::{capability, Bar, Device};
-use crate::mm;
+use crate::mm::mmio::IoMem;
 
 /// Why the modern interface could not be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,47 +28,19 @@ pub enum TransportError {
     ResetTimeout,
 }
 
-/// One mapped register block.
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    va: u64,
-    len: u32,
-}
-
-impl Window {
-    fn ptr<T>(&self, off: u64) -> *mut T {
-        assert!(
-            off + core::mem::size_of::<T>() as u64 <= u64::from(self.len),
-            "register {off:#x} outside its window"
-        );
-        (self.va + off) as *mut T
-    }
-
-    fn read<T: Copy>(&self, off: u64) -> T {
-        // SAFETY: `ptr` checked the register lies inside the window, which `map` mapped
-        // uncached from the device's BAR; registers are naturally aligned.
-        unsafe { core::ptr::read_volatile(self.ptr(off)) }
-    }
-
-    fn write<T: Copy>(&self, off: u64, v: T) {
-        // SAFETY: as in `read`.
-        unsafe { core::ptr::write_volatile(self.ptr(off), v) }
-    }
-}
-
 /// The modern transport of one device.
 pub struct Transport {
-    common: Window,
-    notify: Window,
+    common: IoMem,
+    notify: IoMem,
     notify_multiplier: u32,
-    device: Window,
+    device: IoMem,
 }
 
 impl Transport {
     /// Finds and maps the register blocks.
     pub fn probe(dev: &Device) -> Result<Transport, TransportError> {
         let (common, _) = map(dev, cfg_type::COMMON)?;
-        if common.len < common::MIN_LEN {
+        if common.len() < u64::from(common::MIN_LEN) {
             return Err(TransportError::BadCapability(cfg_type::COMMON));
         }
         let (notify, notify_cap) = map(dev, cfg_type::NOTIFY)?;
@@ -171,28 +143,23 @@ impl Transport {
         self.common.write::<u16>(common::QUEUE_ENABLE, 1);
     }
 
-    /// The address to write the selected queue's index to, to notify it.
-    pub fn queue_notify_address(&self) -> Option<u64> {
+    /// The register to write the selected queue's index to, to notify it.
+    pub fn queue_notifier(&self) -> Option<IoMem> {
         let notify_off = self.common.read::<u16>(common::QUEUE_NOTIFY_OFF);
-        notify_offset(notify_off, self.notify_multiplier, self.notify.len)
-            .map(|off| self.notify.va + off)
+        let len = u32::try_from(self.notify.len()).ok()?;
+        notify_offset(notify_off, self.notify_multiplier, len)
+            .and_then(|off| self.notify.window(off, 2))
     }
 
     /// Reads a byte of the device-specific configuration (`None` outside it).
     pub fn device_config_u8(&self, off: u64) -> Option<u8> {
-        (off < u64::from(self.device.len)).then(|| self.device.read(off))
+        (off < self.device.len()).then(|| self.device.read(off))
     }
 
     /// Reads a little-endian 16-bit field of the device-specific configuration.
     pub fn device_config_u16(&self, off: u64) -> Option<u16> {
-        (off + 2 <= u64::from(self.device.len)).then(|| self.device.read(off))
+        (off + 2 <= self.device.len()).then(|| self.device.read(off))
     }
-}
-
-/// Writes `queue` to a notification address from [`Transport::queue_notify_address`].
-pub fn notify(address: u64, queue: u16) {
-    // SAFETY: the address was checked to lie inside the mapped notification window.
-    unsafe { core::ptr::write_volatile(address as *mut u16, queue) };
 }
 
 /// The first virtio capability of type `wanted` that parses and lies inside a memory
@@ -216,14 +183,8 @@ fn find(dev: &Device, wanted: u8) -> Option<(VirtioPciCap, u64)> {
 }
 
 /// Maps the block the first usable capability of type `wanted` describes.
-fn map(dev: &Device, wanted: u8) -> Result<(Window, VirtioPciCap), TransportError> {
+fn map(dev: &Device, wanted: u8) -> Result<(IoMem, VirtioPciCap), TransportError> {
     let (cap, base) = find(dev, wanted).ok_or(TransportError::MissingCapability(wanted))?;
-    let va = mm::map_mmio(base + u64::from(cap.offset), u64::from(cap.length));
-    Ok((
-        Window {
-            va,
-            len: cap.length,
-        },
-        cap,
-    ))
+    let regs = IoMem::map(base + u64::from(cap.offset), u64::from(cap.length));
+    Ok((regs, cap))
 }
