@@ -113,7 +113,6 @@ pub fn is_kernel_readable(va: u64, len: u64) -> bool {
     true
 }
 
-
 /// Identity-maps the AP trampoline page (bring-up only).
 pub fn map_trampoline_identity(paddr: u64) {
     address_space::map_page(paddr, paddr, PageTableFlags::WRITABLE);

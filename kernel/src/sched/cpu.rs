@@ -39,7 +39,6 @@
 //! on a CPU already.
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
-use core::cell::UnsafeCell;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
@@ -48,7 +47,7 @@ use wakeq::{Wake, WakeQueue};
 
 use super::thread::{switch_stack, State, Thread};
 use crate::arch::{cpu, interrupts, lapic, percpu};
-use crate::sync::{IrqLock, LockClass};
+use crate::sync::{IrqLock, IrqsDisabled, LockClass};
 use crate::time;
 
 /// Timer ticks a thread runs before it is preempted (when others are waiting).
@@ -60,10 +59,6 @@ const OVERDUE_TICKS: u32 = 10;
 pub(super) struct CpuSched {
     pub(super) run_queue: IrqLock<VecDeque<Arc<Thread>>>,
     wakes: WakeQueue<Thread>,
-    /// The running thread; touched only by this CPU with interrupts off.
-    current: UnsafeCell<Option<Arc<Thread>>>,
-    /// The thread switched away from, for `finish_switch`.
-    prev: UnsafeCell<Option<Arc<Thread>>>,
     pub(super) idle_thread: Once<Arc<Thread>>,
     need_resched: AtomicBool,
     /// Ticks since `need_resched` was set without a switch.
@@ -75,9 +70,14 @@ pub(super) struct CpuSched {
     pub(super) steals: AtomicU64,
 }
 
-// SAFETY: `current`/`prev` are only accessed by the owning CPU with interrupts off
-// (schedule, finish_switch, current()); everything else is atomic or locked.
-unsafe impl Sync for CpuSched {}
+crate::cpu_local! {
+    /// The running thread.
+    static CURRENT: CpuLocal<Option<Arc<Thread>>> = None;
+}
+crate::cpu_local! {
+    /// The thread switched away from, for `finish_switch`.
+    static PREV: CpuLocal<Option<Arc<Thread>>> = None;
+}
 
 static RUN_QUEUE_CLASS: LockClass = LockClass::new("sched.run_queue");
 
@@ -85,8 +85,6 @@ static CPUS: [CpuSched; percpu::MAX_CPUS] = [const {
     CpuSched {
         run_queue: IrqLock::new(VecDeque::new(), &RUN_QUEUE_CLASS),
         wakes: WakeQueue::new(),
-        current: UnsafeCell::new(None),
-        prev: UnsafeCell::new(None),
         idle_thread: Once::new(),
         need_resched: AtomicBool::new(false),
         resched_waited: AtomicU32::new(0),
@@ -118,18 +116,17 @@ pub(super) fn init_cpu() -> Arc<Thread> {
     let me = this();
     let idle = Arc::new(Thread::for_boot_context(index));
     me.idle_thread.call_once(|| idle.clone());
-    // SAFETY: this CPU, interrupts off (boot), nothing else reads `current` yet.
-    unsafe { *me.current.get() = Some(idle.clone()) };
+    let irqs = IrqsDisabled::new();
+    *CURRENT.borrow_mut(&irqs) = Some(idle.clone());
     me.switched_in_ns.store(time::now_ns(), Ordering::Relaxed);
     idle
 }
 
 /// The thread running on this CPU.
 pub fn current() -> Arc<Thread> {
-    cpu::without_interrupts(|| {
-        // SAFETY: this CPU's slot, interrupts off.
-        unsafe { (*this().current.get()).clone() }.expect("scheduler not initialised on this CPU")
-    })
+    let irqs = IrqsDisabled::new();
+    let current = CURRENT.borrow_mut(&irqs).clone();
+    current.expect("scheduler not initialised on this CPU")
 }
 
 /// True when this CPU should switch threads at the next opportunity.
@@ -259,16 +256,16 @@ pub fn schedule() {
 /// condition true, and no waker will come if the condition was made true before it
 /// queued itself. So preemption turns Blocked back into Ready, like a wake.
 fn schedule_inner(preempted: bool) {
-    let was_enabled = cpu::interrupts_enabled();
-    cpu::disable_interrupts();
+    // Kept across the switch: when this thread runs again (perhaps on another CPU), the
+    // guard's drop restores the interrupt state it entered with.
+    let irqs = IrqsDisabled::new();
     let index = percpu::cpu_index() as usize;
     let me = &CPUS[index];
     me.need_resched.store(false, Ordering::Relaxed);
     me.resched_waited.store(0, Ordering::Relaxed);
     drain_wakes(me, index);
-    // SAFETY: this CPU's slot, interrupts off.
-    let prev =
-        unsafe { (*me.current.get()).clone() }.expect("scheduler not initialised on this CPU");
+    let prev = CURRENT.borrow_mut(&irqs).clone();
+    let prev = prev.expect("scheduler not initialised on this CPU");
     if preempted {
         prev.try_wake();
     }
@@ -281,7 +278,6 @@ fn schedule_inner(preempted: bool) {
         Some(t) => t,
         None if prev_runnable || prev.is_idle => {
             me.slice_left.store(SLICE_TICKS, Ordering::Relaxed);
-            restore(was_enabled);
             return;
         }
         None => me.idle_thread.get().expect("idle thread").clone(),
@@ -289,18 +285,16 @@ fn schedule_inner(preempted: bool) {
     if prev_runnable || prev.is_idle {
         prev.set_state(State::Ready);
     }
-    switch_to(me, index, prev, next);
-    restore(was_enabled);
+    switch_to(&irqs, me, index, prev, next);
 }
 
-fn restore(was_enabled: bool) {
-    if was_enabled {
-        // SAFETY: interrupts were enabled when `schedule` was entered.
-        unsafe { cpu::enable_interrupts() };
-    }
-}
-
-fn switch_to(me: &CpuSched, index: usize, prev: Arc<Thread>, next: Arc<Thread>) {
+fn switch_to(
+    irqs: &IrqsDisabled,
+    me: &CpuSched,
+    index: usize,
+    prev: Arc<Thread>,
+    next: Arc<Thread>,
+) {
     let now = time::now_ns();
     prev.run_ns.fetch_add(
         now - me.switched_in_ns.swap(now, Ordering::Relaxed),
@@ -323,13 +317,14 @@ fn switch_to(me: &CpuSched, index: usize, prev: Arc<Thread>, next: Arc<Thread>) 
     me.idle.store(next.is_idle, Ordering::Release);
     let save = prev.rsp.get();
     // SAFETY: `next` is switched out (on_cpu was false until we set it), so its saved
-    // RSP is valid; `next` is kept alive by `current`, `prev` by the `prev` slot.
-    unsafe {
-        let next_rsp = *next.rsp.get();
-        *me.current.get() = Some(next);
-        *me.prev.get() = Some(prev);
-        switch_stack(save, next_rsp);
-    }
+    // RSP is valid and nobody else reads or writes it now.
+    let next_rsp = unsafe { *next.rsp.get() };
+    // `next` is kept alive by CURRENT, `prev` by PREV, across the switch.
+    *CURRENT.borrow_mut(irqs) = Some(next);
+    *PREV.borrow_mut(irqs) = Some(prev);
+    // SAFETY: `save` points into `prev`, alive in PREV until `finish_switch` on the next
+    // stack; `next_rsp` is the stack `next` was switched out on (or its initial frame).
+    unsafe { switch_stack(save, next_rsp) };
     finish_switch();
 }
 
@@ -338,9 +333,9 @@ fn switch_to(me: &CpuSched, index: usize, prev: Arc<Thread>, next: Arc<Thread>) 
 /// (if exited).
 fn finish_switch() {
     let index = percpu::cpu_index() as usize;
-    let me = &CPUS[index];
-    // SAFETY: this CPU's slot, interrupts off (we are inside `schedule`).
-    let Some(prev) = (unsafe { (*me.prev.get()).take() }) else {
+    let irqs = IrqsDisabled::new();
+    let prev = PREV.borrow_mut(&irqs).take();
+    let Some(prev) = prev else {
         return;
     };
     prev.on_cpu.store(false, Ordering::Release);
@@ -402,16 +397,15 @@ pub fn tick(now: u64) {
 /// Called with interrupts off where the current context is preemptible: on interrupt
 /// exit, and at a preemption point (preemption or bottom halves just re-enabled).
 pub fn preempt_if_needed() {
-    if this().need_resched.load(Ordering::Relaxed) && this().current_is_set() {
+    if this().need_resched.load(Ordering::Relaxed) && current_is_set() {
         schedule_inner(true);
     }
 }
 
-impl CpuSched {
-    fn current_is_set(&self) -> bool {
-        // SAFETY: this CPU's slot, interrupts off (interrupt exit or preemption point).
-        unsafe { (*self.current.get()).is_some() }
-    }
+fn current_is_set() -> bool {
+    let irqs = IrqsDisabled::new();
+    let set = CURRENT.borrow_mut(&irqs).is_some();
+    set
 }
 
 /// True when this CPU has nothing to run but its idle thread.

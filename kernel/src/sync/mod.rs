@@ -10,8 +10,11 @@
 //! - Every lock names a [`LockClass`] declared next to it; the validator (`lockdep`)
 //!   checks every acquisition and reports a lock used in softirq context and elsewhere
 //!   with softirqs enabled, or two classes taken in both orders, at the first occurrence.
+//! - [`CpuLocal`] is per-CPU data reached only by its own CPU with interrupts off (an
+//!   [`IrqsDisabled`] guard proves it).
 //! - [`RawIrqMutex`] is the one unvalidated lock: under the heap allocator, which the
 //!   validator itself uses.
+mod cpu_local;
 mod fn_slot;
 mod lockdep;
 mod mutex;
@@ -22,6 +25,7 @@ mod spin;
 pub use self::lockdep::{
     enabled as lockdep_enabled, set_enabled as set_lockdep_enabled, validator_stats, LockClass,
 };
+pub use cpu_local::{CpuLocal, IrqsDisabled};
 pub use fn_slot::FnSlot;
 pub use mutex::Mutex;
 pub use policy::{BhOff, IrqOff, PreemptOff};
