@@ -5,6 +5,7 @@
 mod bench;
 mod faults;
 mod lockdep;
+mod memory;
 mod pci;
 mod redzone;
 mod sched;
@@ -30,6 +31,7 @@ const TESTS: &[(&str, fn() -> Verdict)] = &[
     ("mutex", sched::mutex),
     ("might-sleep", sched::might_sleep),
     ("lockup", sched::lockup),
+    ("spawn-exhaust", memory::spawn_exhaust),
     #[cfg(feature = "negative-tests")]
     ("lockdep-net", lockdep::net_stack_misuse),
     ("softirq-flood", softirq::flood),
