@@ -39,6 +39,17 @@ pub struct Tcp {
     pub segment: Vec<u8>,
 }
 
+/// Passively opened connections one remote address may hold (docs/network.md, "Limits").
+pub const MAX_CONNECTIONS_PER_PEER: usize = 1024;
+
+/// The engine's configuration: the defaults, with a per-peer limit.
+fn config() -> halyard_tcp::Config {
+    halyard_tcp::Config {
+        max_connections_per_peer: MAX_CONNECTIONS_PER_PEER,
+        ..halyard_tcp::Config::default()
+    }
+}
+
 /// The engine's clock from the kernel's monotonic nanoseconds.
 pub fn tcp_now(ns: u64) -> halyard_tcp::Instant {
     halyard_tcp::Instant::from_micros(ns / 1000)
@@ -48,7 +59,7 @@ impl Tcp {
     /// An endpoint keyed with `secret` (ISNs and the connection table's hash).
     pub fn new(secret: [u8; 16]) -> Tcp {
         Tcp {
-            endpoint: Endpoint::new(halyard_tcp::Config::default(), secret),
+            endpoint: Endpoint::new(config(), secret),
             listener_waiters: BTreeMap::new(),
             socks: BTreeMap::new(),
             closed_stats: Stats::default(),
@@ -59,13 +70,6 @@ impl Tcp {
     /// Adds a wait queue woken when listener `id` has connections to accept.
     pub fn register(&mut self, id: ListenerId, queue: Arc<WaitQueue>) {
         self.listener_waiters.entry(id).or_default().push(queue);
-    }
-
-    /// Removes one wait queue of listener `id` (a poller is done with it).
-    pub fn remove_waiter(&mut self, id: ListenerId, queue: &Arc<WaitQueue>) {
-        if let Some(qs) = self.listener_waiters.get_mut(&id) {
-            qs.retain(|q| !Arc::ptr_eq(q, queue));
-        }
     }
 
     /// Forgets listener `id`'s wait queues (the listener is gone).
