@@ -9,7 +9,10 @@
 //! split, which matters when tens of thousands of connections hold heap memory and few
 //! threads exist. Growth stops [`FRAME_RESERVE`] short of the end of free RAM: those
 //! frames stay for page tables, stacks and device buffers, and an allocation that would
-//! need them fails. A grown run that becomes entirely free again goes back to the frame
+//! need them fails. Large allocations (socket and service buffers, which peers can
+//! multiply) stop growing the heap [`LOW_WATER`] earlier, so that stretch stays for the
+//! small, mostly infallible allocations that keep the kernel running (packets, sockets,
+//! threads). A grown run that becomes entirely free again goes back to the frame
 //! allocator (talc reports the free end of each heap; see [`Grow::resize`]).
 //!
 //! # Failure
@@ -42,6 +45,11 @@ const GROW_CHUNK: u64 = 2 << 20;
 pub const FRAME_RESERVE: u64 = (4 << 20) / PAGE_SIZE;
 /// Below this much free memory (heap and frames above the reserve) new work is refused.
 pub const LOW_WATER: u64 = 8 << 20;
+/// Allocations this large or larger (socket buffers, service buffers: what a peer can
+/// make the kernel hold in quantity) may grow the heap only while [`LOW_WATER`] more
+/// frames than the reserve stay free; smaller ones (packets, socket and thread objects:
+/// what keeps the kernel running, most of them infallible) may use that last stretch.
+const LARGE: usize = 4096;
 /// Grown runs tracked at once (128 x 2 MiB covers every machine the tests boot).
 const MAX_GROWN: usize = 128;
 
@@ -63,10 +71,10 @@ impl Grow {
 }
 
 /// Takes a run of at least `need` bytes (page multiple), preferring [`GROW_CHUNK`], unless
-/// that would eat into the frame reserve. Returns (physical base, bytes).
-fn take_run(need: u64) -> Option<(u64, u64)> {
+/// that would leave fewer than `reserve` frames free. Returns (physical base, bytes).
+fn take_run(need: u64, reserve: u64) -> Option<(u64, u64)> {
     let free = frames::stats().free;
-    let spare = free.saturating_sub(FRAME_RESERVE) * PAGE_SIZE;
+    let spare = free.saturating_sub(reserve) * PAGE_SIZE;
     let mut size = GROW_CHUNK.max(need).min(spare);
     while size >= need && size > 0 {
         if let Some(base) = frames::alloc_contiguous(size / PAGE_SIZE, 1) {
@@ -86,7 +94,12 @@ unsafe impl Source for Grow {
         };
         let need =
             (layout.size() as u64 + layout.align() as u64 + PAGE_SIZE).next_multiple_of(PAGE_SIZE);
-        let (base, size) = take_run(need).ok_or(())?;
+        let reserve = if layout.size() >= LARGE {
+            FRAME_RESERVE + LOW_WATER / PAGE_SIZE
+        } else {
+            FRAME_RESERVE
+        };
+        let (base, size) = take_run(need, reserve).ok_or(())?;
         let start = phys_to_virt(base) as *mut u8;
         // SAFETY: the frames were just taken from the frame allocator for the heap alone,
         // and the direct map covers them read-write.

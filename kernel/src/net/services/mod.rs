@@ -23,7 +23,7 @@ use core::sync::atomic::Ordering;
 
 use event_loop::{Protocol, ServiceStats};
 
-use super::socket::TcpListener;
+use super::socket::{SocketOptions, TcpListener};
 use crate::sched;
 
 /// The services' counters, in port order.
@@ -34,21 +34,48 @@ static STATS: [ServiceStats; 4] = [
     ServiceStats::new("HTTP"),
 ];
 
+/// Socket buffer limits (send, receive) of each service's connections: what one
+/// connection can make the kernel hold at most, whatever its peer does (a buffer only
+/// grows as far as data needs). Each is large enough for the service's own direction to
+/// run at full speed over the tap; the direction a service does not use gets a page.
+const ECHO_BUFFERS: (usize, usize) = (64 * 1024, 64 * 1024);
+const DISCARD_BUFFERS: (usize, usize) = (4096, 256 * 1024);
+const SOURCE_BUFFERS: (usize, usize) = (128 * 1024, 4096);
+const HTTP_BUFFERS: (usize, usize) = (64 * 1024, 16 * 1024);
+
 /// Starts every service. Boot, after the network is up.
 pub fn start() {
-    serve("echo", 7, &STATS[0], echo::Echo::new());
-    serve("discard", 9, &STATS[1], discard::Discard::new());
-    serve("source", 19, &STATS[2], source::Source::new());
-    serve("http", 80, &STATS[3], http::Http::new());
+    serve("echo", 7, ECHO_BUFFERS, &STATS[0], echo::Echo::new());
+    serve(
+        "discard",
+        9,
+        DISCARD_BUFFERS,
+        &STATS[1],
+        discard::Discard::new(),
+    );
+    serve(
+        "source",
+        19,
+        SOURCE_BUFFERS,
+        &STATS[2],
+        source::Source::new(),
+    );
+    serve("http", 80, HTTP_BUFFERS, &STATS[3], http::Http::new());
 }
 
 fn serve<P: Protocol + Send + 'static>(
     name: &'static str,
     port: u16,
+    (send, recv): (usize, usize),
     stats: &'static ServiceStats,
     proto: P,
 ) {
-    match TcpListener::bind(port) {
+    let options = SocketOptions {
+        send_buffer: Some(send),
+        recv_buffer: Some(recv),
+        ..SocketOptions::default()
+    };
+    match TcpListener::bind_with(port, &options) {
         Ok(listener) => {
             sched::spawn(name, move || event_loop::serve(listener, proto, stats));
         }
