@@ -48,7 +48,8 @@ pub struct Config {
     pub keepalive: Option<Keepalive>,
     /// Half-open connections per listener (bounded SYN queue).
     pub syn_backlog: usize,
-    /// Established connections waiting for `accept`, per listener.
+    /// Established connections waiting for `accept`, per listener; a handshake that
+    /// completes when it is full is reset (counted in `accept_queue_overflows`).
     pub accept_backlog: usize,
     /// Connections of any state the endpoint holds.
     pub max_connections: usize,

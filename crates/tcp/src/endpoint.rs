@@ -771,7 +771,7 @@ impl Endpoint {
                                 self.events.push_back(Pending::Listener(lid));
                             }
                         } else {
-                            self.stats.drop_syn_queue_full += 1;
+                            self.stats.accept_queue_overflows += 1;
                             self.abort_slot(now, idx);
                             return;
                         }

@@ -58,6 +58,9 @@ pub struct Stats {
     pub challenge_acks: u64,
     /// Challenge ACKs suppressed by the rate limit (RFC 5961 section 7).
     pub challenge_acks_limited: u64,
+    /// Connections reset when their handshake completed because the listener's accept
+    /// queue was full (Linux's `tcp_abort_on_overflow`).
+    pub accept_queue_overflows: u64,
     /// RST replies not queued because the reply queue was full.
     pub rst_replies_dropped: u64,
     /// Segments retransmitted (any reason).
@@ -168,6 +171,7 @@ impl AddAssign<&Stats> for Stats {
             drop_detached,
             challenge_acks,
             challenge_acks_limited,
+            accept_queue_overflows,
             rst_replies_dropped,
             retransmits,
             fast_recoveries,

@@ -41,11 +41,18 @@ pub struct Tcp {
 
 /// Passively opened connections one remote address may hold (docs/network.md, "Limits").
 pub const MAX_CONNECTIONS_PER_PEER: usize = 1024;
+/// Half-open connections per listener (Linux: `tcp_max_syn_backlog`, 1024 or more).
+const SYN_BACKLOG: usize = 1024;
+/// Established connections waiting for `accept` per listener (Linux caps `listen`'s
+/// backlog at `somaxconn`, 4096; servers commonly ask for 511).
+const ACCEPT_BACKLOG: usize = 1024;
 
-/// The engine's configuration: the defaults, with a per-peer limit.
+/// The engine's configuration: the defaults, with the limits above.
 fn config() -> halyard_tcp::Config {
     halyard_tcp::Config {
         max_connections_per_peer: MAX_CONNECTIONS_PER_PEER,
+        syn_backlog: SYN_BACKLOG,
+        accept_backlog: ACCEPT_BACKLOG,
         ..halyard_tcp::Config::default()
     }
 }

@@ -56,7 +56,7 @@ const HOST_ECHO_PORT: u16 = 7777;
 const FATAL_MARKS: [&str; 4] = ["LOCKDEP REPORT", "KERNEL PANIC", "watchdog:", "EXCEPTION "];
 
 /// Boots to `NET-UP` (the tap address for tap tests) and returns the namespace's name.
-fn start<'a>(session: &mut Session, ctx: &NetContext<'a>) -> Result<&'a str, String> {
+pub(super) fn start<'a>(session: &mut Session, ctx: &NetContext<'a>) -> Result<&'a str, String> {
     let netns = tap_netns(ctx)?;
     let address = net_up(session)?;
     if ctx.test.mode == NetMode::Tap {
@@ -214,13 +214,13 @@ pub fn http(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
 /// What `mem` says, in KiB: heap used (`heap: N KiB used of M KiB`) and free physical
 /// memory (`frames: F free of T (K KiB free)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Mem {
-    heap_used: u64,
-    free: u64,
+pub(super) struct Mem {
+    pub heap_used: u64,
+    pub free: u64,
 }
 
 impl Mem {
-    fn parse(lines: &[String]) -> Result<Mem, String> {
+    pub(super) fn parse(lines: &[String]) -> Result<Mem, String> {
         let heap_used = lines.iter().find_map(|l| {
             l.trim()
                 .strip_prefix("heap: ")?
