@@ -26,7 +26,7 @@ use crate::net_mode::{TAP_GUEST_CIDR, TAP_NAME};
 use crate::qemu::session::Session;
 use socket2::{Domain, Socket, Type};
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpStream};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, SocketAddrV4, TcpStream};
 use std::time::{Duration, Instant};
 
 /// The guest's services.
@@ -412,9 +412,20 @@ fn run(session: &mut Session, ctx: &NetContext, plan: &Plan) -> Result<String, S
     }
     in_netns(netns.name(), || fresh_echo(FRESH_PEER)).map_err(|e| format!("{e}; {summary}"))?;
 
-    // The peers close; the guest must let go of everything.
+    // The peers close; the guest must let go of everything. A reset carries no
+    // retransmission: when the tap's queue overflows under thousands of them at once, an
+    // idle connection whose reset was lost stays open on the guest (as it would on any
+    // host without keepalive). So the peers close gracefully where they can: a FIN is
+    // retransmitted until acknowledged. Source connections still have the guest's data
+    // unread and end with a reset; the guest's next zero-window probe learns it if that
+    // reset is lost.
     let peak = live.alive as u64;
-    drop(held);
+    let (source, others): (Vec<_>, Vec<_>) =
+        held.streams.into_iter().partition(|(port, _)| *port == SOURCE);
+    drop(source);
+    for (_, s) in &others {
+        let _ = s.shutdown(Shutdown::Write);
+    }
     let settle = Instant::now();
     let heap_margin = peak * HEAP_MARGIN_KIB_PER_PEAK_CONN;
     let after = loop {
@@ -442,6 +453,7 @@ fn run(session: &mut Session, ctx: &NetContext, plan: &Plan) -> Result<String, S
         std::thread::sleep(Duration::from_millis(500));
     };
     let settled = settle.elapsed().as_secs_f64();
+    drop(others);
     in_netns(netns.name(), || fresh_echo(peer(0))).map_err(|e| format!("after the flood: {e}"))?;
     session.send("poweroff\r")?;
     let per_conn = |kib: u64| kib as f64 * 1024.0 / peak.max(1) as f64;
