@@ -44,8 +44,10 @@ pub const MAX_CONNECTIONS_PER_PEER: usize = 1024;
 /// Half-open connections per listener (Linux: `tcp_max_syn_backlog`, 1024 or more).
 const SYN_BACKLOG: usize = 1024;
 /// Established connections waiting for `accept` per listener (Linux caps `listen`'s
-/// backlog at `somaxconn`, 4096; servers commonly ask for 511).
-const ACCEPT_BACKLOG: usize = 1024;
+/// backlog at `somaxconn`, 4096). Under a connection flood NET_RX completes handshakes
+/// faster than a service thread may get the CPU to accept them; beyond this the
+/// completing handshake is reset (counted in `TCP_ACCEPT_QUEUE_OVERFLOWS`).
+const ACCEPT_BACKLOG: usize = 4096;
 
 /// The engine's configuration: the defaults, with the limits above.
 fn config() -> halyard_tcp::Config {

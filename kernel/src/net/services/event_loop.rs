@@ -18,7 +18,7 @@ use crate::net::socket::{ReadyList, TcpListener, TcpStream};
 pub const MAX_OPEN: usize = 4096;
 /// Connections accepted per round before the ready ones are served again, so a burst
 /// of new connections cannot starve the open ones.
-const ACCEPT_BATCH: usize = 64;
+const ACCEPT_BATCH: usize = 256;
 
 /// A protocol served by the loop: per-connection state and how to make progress.
 pub trait Protocol {
@@ -66,6 +66,14 @@ struct Slab<C> {
 }
 
 impl<C> Slab<C> {
+    fn new() -> Slab<C> {
+        Slab {
+            entries: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+        }
+    }
+
     /// A token for a new entry, if the table can take one (growing it may fail).
     fn vacant(&mut self) -> Option<usize> {
         if let Some(t) = self.free.pop() {
@@ -98,11 +106,7 @@ pub fn serve<P: Protocol>(listener: TcpListener, mut proto: P, stats: &ServiceSt
     listener.set_nonblocking(true);
     let list = ReadyList::new();
     listener.watch(&list);
-    let mut conns: Slab<P::Conn> = Slab {
-        entries: Vec::new(),
-        free: Vec::new(),
-        len: 0,
-    };
+    let mut conns: Slab<P::Conn> = Slab::new();
     let mut ready = Vec::new();
     loop {
         list.wait(&listener, &mut ready);
@@ -115,6 +119,11 @@ pub fn serve<P: Protocol>(listener: TcpListener, mut proto: P, stats: &ServiceSt
                 conns.remove(token);
                 stats.open.fetch_sub(1, Ordering::Relaxed);
             }
+        }
+        if conns.len == 0 && !conns.entries.is_empty() {
+            // The last connection went: give back tables sized for the peak.
+            conns = Slab::new();
+            ready = Vec::new();
         }
         for _ in 0..ACCEPT_BATCH {
             let Ok(stream) = listener.accept() else {
