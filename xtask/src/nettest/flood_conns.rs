@@ -420,8 +420,10 @@ fn run(session: &mut Session, ctx: &NetContext, plan: &Plan) -> Result<String, S
     // unread and end with a reset; the guest's next zero-window probe learns it if that
     // reset is lost.
     let peak = live.alive as u64;
-    let (source, others): (Vec<_>, Vec<_>) =
-        held.streams.into_iter().partition(|(port, _)| *port == SOURCE);
+    let (source, others): (Vec<_>, Vec<_>) = held
+        .streams
+        .into_iter()
+        .partition(|(port, _)| *port == SOURCE);
     drop(source);
     for (_, s) in &others {
         let _ = s.shutdown(Shutdown::Write);

@@ -20,7 +20,7 @@
 use alloc::vec::Vec;
 
 /// Smallest storage allocated (or the capacity, if smaller).
-pub const MIN_STORAGE: usize = 4096;
+pub const MIN_STORAGE: usize = 512;
 
 /// Ring buffer of bytes with a capacity limit and storage that grows on demand.
 #[derive(Debug)]
