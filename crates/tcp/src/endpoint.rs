@@ -253,6 +253,24 @@ impl Endpoint {
         }
     }
 
+    /// Sizes every table that grows with the number of connections (slots, the 4-tuple
+    /// table, the timer heap, the transmit and event queues, the per-peer counts) for
+    /// [`Config::max_connections`] up front, so that afterwards no connection, however
+    /// many come, makes the endpoint grow an allocation: a kernel under memory pressure
+    /// then never meets a large allocation it cannot refuse. (Buffers, which grow with
+    /// data, are fallible on their own; see `buffer::ring`.)
+    pub fn preallocate(&mut self) {
+        let n = self.cfg.max_connections;
+        self.slots.reserve(n.saturating_sub(self.slots.len()));
+        self.free.reserve(n.saturating_sub(self.free.len()));
+        self.table.reserve(n);
+        // The heap is rebuilt once it holds more than 2 * live + 64 entries.
+        self.timers.reserve(2 * n + 128);
+        self.tx.reserve(n);
+        self.events.reserve(n + 64);
+        self.peers.reserve(n);
+    }
+
     /// Counters.
     pub fn stats(&self) -> &Stats {
         &self.stats

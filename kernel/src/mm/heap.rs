@@ -19,7 +19,7 @@
 //! A failed allocation through the global allocator still ends in the panic handler
 //! ("memory allocation of N bytes failed"): Rust's `alloc` has no fallible `Box`/`Arc`
 //! on stable. So the kernel keeps away from that edge instead: [`low_memory`] says when
-//! free memory (heap plus frames above the reserve) is below [`LOW_WATER`], and work that
+//! free memory (heap plus frames above the reserve) is low, and work that
 //! a peer can cause in quantity is refused there: the network services reset new
 //! connections, `sched::try_spawn` refuses new threads, and buffers that grow with input
 //! use `try_reserve`.
@@ -200,9 +200,10 @@ pub fn available() -> u64 {
     (u.claimed - u.used) as u64 + frames_spare
 }
 
-/// True when free memory is below [`LOW_WATER`], or free frames are below
-/// [`FRAME_RESERVE`] (stacks ate into the frames kept for page tables and devices):
-/// refuse new work a peer can cause.
+/// True when free memory is below twice [`LOW_WATER`] (so new work is refused while
+/// buffers can still grow a little, before large allocations start failing), or free
+/// frames are below [`FRAME_RESERVE`] (stacks ate into the frames kept for page tables
+/// and devices): refuse new work a peer can cause.
 pub fn low_memory() -> bool {
-    available() < LOW_WATER || frames::stats().free < FRAME_RESERVE
+    available() < 2 * LOW_WATER || frames::stats().free < FRAME_RESERVE
 }

@@ -49,13 +49,21 @@ const SYN_BACKLOG: usize = 1024;
 /// completing handshake is reset (counted in `TCP_ACCEPT_QUEUE_OVERFLOWS`).
 const ACCEPT_BACKLOG: usize = 4096;
 
+/// Memory that one connection of the engine's limit stands for: the limit is the RAM
+/// divided by this (at most the engine's default, 16,384: 256 MiB and more). An idle
+/// connection costs about 3 KB; the rest is room for its buffers.
+const RAM_PER_CONNECTION: u64 = 16 * 1024;
+
 /// The engine's configuration: the defaults, with the limits above.
 fn config() -> halyard_tcp::Config {
+    let base = halyard_tcp::Config::default();
+    let ram = crate::mm::frame_stats().total * crate::mm::PAGE_SIZE;
     halyard_tcp::Config {
+        max_connections: ((ram / RAM_PER_CONNECTION) as usize).clamp(1024, base.max_connections),
         max_connections_per_peer: MAX_CONNECTIONS_PER_PEER,
         syn_backlog: SYN_BACKLOG,
         accept_backlog: ACCEPT_BACKLOG,
-        ..halyard_tcp::Config::default()
+        ..base
     }
 }
 
@@ -66,9 +74,13 @@ pub fn tcp_now(ns: u64) -> halyard_tcp::Instant {
 
 impl Tcp {
     /// An endpoint keyed with `secret` (ISNs and the connection table's hash).
+    /// Its tables are sized for the connection limit at once (`Endpoint::preallocate`):
+    /// a flood must never make the kernel grow a large table under memory pressure.
     pub fn new(secret: [u8; 16]) -> Tcp {
+        let mut endpoint = Endpoint::new(config(), secret);
+        endpoint.preallocate();
         Tcp {
-            endpoint: Endpoint::new(config(), secret),
+            endpoint,
             listener_waiters: BTreeMap::new(),
             socks: BTreeMap::new(),
             closed_stats: Stats::default(),

@@ -2,9 +2,10 @@
 //! connections to every guest service, a few bytes each, the way the issue's reproduction
 //! brought the old thread-per-connection kernel down.
 //!
-//! - `net-tap-flood-conns` goes beyond the point of refusal: six peer addresses open
-//!   6,360 connections in all, more than the per-peer limit (1,024) lets each peer hold
-//!   and more than the discard service's cap (4,096). Every connection is either held or
+//! - `net-tap-flood-conns` goes beyond the point of refusal: eight peer addresses open
+//!   8,640 connections in all, more than the per-peer limit (1,024) lets each peer hold,
+//!   more than the discard service's cap (4,096), and more source connections than the
+//!   guest's memory can fill the send buffers of. Every connection is either held or
 //!   refused with a reset (never left hanging), the guest's counts of held and refused
 //!   connections must equal the peers' own, and while all of it is held the guest
 //!   answers ping and a new echo connection from a fresh address. Once the peers close,
@@ -51,15 +52,21 @@ struct Plan {
     expect_refusals: bool,
 }
 
-/// Beyond the limits: each peer opens 700 discard connections, then 150 echo, 150 HTTP
-/// and 60 source connections interleaved (1,060 > the per-peer limit of 1,024); the six
-/// peers' 4,200 discard connections exceed the service's cap of 4,096.
+/// Beyond the limits: each of eight peers opens 520 discard connections, then 260
+/// source, 150 echo and 150 HTTP connections interleaved (1,080 > the per-peer limit of
+/// 1,024); the peers' 4,160 discard connections exceed the service's cap of 4,096; and
+/// the source connections, whose peers never read, fill their 128 KiB send buffers until
+/// memory runs low (about 240 MiB asked of a 256 MiB guest).
 const FLOOD: Plan = Plan {
-    peers: 6,
+    peers: 8,
     waves: &[
         Wave {
             port: DISCARD,
-            count: 700,
+            count: 520,
+        },
+        Wave {
+            port: SOURCE,
+            count: 260,
         },
         Wave {
             port: ECHO,
@@ -68,10 +75,6 @@ const FLOOD: Plan = Plan {
         Wave {
             port: HTTP,
             count: 150,
-        },
-        Wave {
-            port: SOURCE,
-            count: 60,
         },
     ],
     expect_refusals: true,
@@ -100,6 +103,8 @@ const C10K: Plan = Plan {
 
 /// Longest wait for one connect or write.
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the guest may take to accept (or refuse) every connection of the flood.
+const ACCOUNT: Duration = Duration::from_secs(15);
 /// How long the guest may take to close everything after the peers closed.
 const SETTLE: Duration = Duration::from_secs(20);
 /// Heap that may stay in use after everything closed: tables sized for the peak that
@@ -361,13 +366,23 @@ fn run(session: &mut Session, ctx: &NetContext, plan: &Plan) -> Result<String, S
     let before = Counters::parse(&session.command("counters")?);
 
     let held = flood(netns.name(), plan, ctx.deadline)?;
+    // Until every attempt is accounted for on the guest (held by a service, or refused),
+    // some connections may still wait in an accept queue.
+    let accounted = Instant::now();
+    let (guest_open, (peer_limit, full, memory)) = loop {
+        let counters = Counters::parse(&session.command("counters")?);
+        let open = service_sum(&counters, "OPEN")?;
+        let refusals = guest_refusals(&counters, &before)?;
+        let all = open + refusals.0 + refusals.1 + refusals.2 >= attempts as u64;
+        if all || accounted.elapsed() > ACCOUNT || Instant::now() >= ctx.deadline {
+            break (open, refusals);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
     // Resets for refused connections are on their way: let them land.
-    std::thread::sleep(Duration::from_millis(1000));
+    std::thread::sleep(Duration::from_millis(500));
     let during = Mem::parse(&session.command("mem")?)?;
-    let counters = Counters::parse(&session.command("counters")?);
     let live = liveness(&held.streams)?;
-    let guest_open = service_sum(&counters, "OPEN")?;
-    let (peer_limit, full, memory) = guest_refusals(&counters, &before)?;
     let refused = held.refused_at_once + live.reset;
     let summary = format!(
         "{attempts} connections from {} peers in {:.1} s: {} held (guest: {guest_open} open), \

@@ -104,12 +104,15 @@ fn refuse(stream: TcpStream, counter: &AtomicU64) {
 /// Serves `listener` with `proto` forever.
 pub fn serve<P: Protocol>(listener: TcpListener, mut proto: P, stats: &ServiceStats) -> ! {
     listener.set_nonblocking(true);
-    let list = ReadyList::new();
+    let list = ReadyList::new(MAX_OPEN);
     listener.watch(&list);
     let mut conns: Slab<P::Conn> = Slab::new();
-    let mut ready = Vec::new();
+    let mut ready = Vec::with_capacity(MAX_OPEN);
     loop {
-        list.wait(&listener, &mut ready);
+        if list.wait(&listener, &mut ready) {
+            ready.clear();
+            ready.extend((0..conns.entries.len()).filter(|&t| conns.entries[t].is_some()));
+        }
         for &token in &ready {
             let Some(Some((stream, conn))) = conns.entries.get_mut(token) else {
                 continue;
@@ -121,9 +124,8 @@ pub fn serve<P: Protocol>(listener: TcpListener, mut proto: P, stats: &ServiceSt
             }
         }
         if conns.len == 0 && !conns.entries.is_empty() {
-            // The last connection went: give back tables sized for the peak.
+            // The last connection went: give back the table sized for the peak.
             conns = Slab::new();
-            ready = Vec::new();
         }
         for _ in 0..ACCEPT_BATCH {
             let Ok(stream) = listener.accept() else {

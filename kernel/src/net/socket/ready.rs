@@ -15,10 +15,13 @@
 //! work, and events are raised after the state they announce has changed.
 //!
 //! The queue is appended to from NET_RX (softirq) and from threads, under the socket's
-//! lock: its own lock (`net.ready`) is a bottom-half lock and a leaf.
+//! lock: its own lock (`net.ready`) is a bottom-half lock and a leaf. It is sized when
+//! created; should it ever need to grow and the allocator refuse, the token is not lost:
+//! the list is marked overflowed and its owner then serves every socket once (like
+//! `epoll`'s overflow list).
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::{with_tcp, TcpListener, TcpStream};
 use crate::sched::WaitQueue;
@@ -29,13 +32,17 @@ static READY_CLASS: LockClass = LockClass::new("net.ready");
 /// Tokens of sockets with new events, and the queue their owner sleeps on.
 pub struct ReadyList {
     tokens: BhLock<Vec<usize>>,
+    /// A token could not be queued (no memory): the owner must look at every socket.
+    overflowed: AtomicBool,
     pub(crate) queue: Arc<WaitQueue>,
 }
 
 impl ReadyList {
-    pub fn new() -> Arc<ReadyList> {
+    /// A list with room for `capacity` queued tokens (one per registered socket).
+    pub fn new(capacity: usize) -> Arc<ReadyList> {
         Arc::new(ReadyList {
-            tokens: BhLock::new(Vec::new(), &READY_CLASS),
+            tokens: BhLock::new(Vec::with_capacity(capacity), &READY_CLASS),
+            overflowed: AtomicBool::new(false),
             queue: Arc::new(WaitQueue::new()),
         })
     }
@@ -43,21 +50,31 @@ impl ReadyList {
     /// Queues `token` and wakes the owner. Softirq or process context, under the
     /// socket's lock.
     pub(crate) fn push(&self, token: usize) {
-        self.tokens.lock().push(token);
+        {
+            let mut tokens = self.tokens.lock();
+            if tokens.try_reserve(1).is_ok() {
+                tokens.push(token);
+            } else {
+                self.overflowed.store(true, Ordering::Release);
+            }
+        }
         self.queue.wake_all();
     }
 
     /// Sleeps until a registered socket has an event or `listener` (woken through the
     /// same queue) has a connection to accept, then moves the queued tokens into `out`
-    /// (which is cleared first, and keeps its capacity). Process context; may sleep.
-    pub fn wait(&self, listener: &TcpListener, out: &mut Vec<usize>) {
+    /// (which is cleared first; the two vectors swap storage, so give `out` the list's
+    /// capacity). True if tokens were lost to an overflow: serve every socket.
+    /// Process context; may sleep.
+    pub fn wait(&self, listener: &TcpListener, out: &mut Vec<usize>) -> bool {
         out.clear();
         self.queue.wait_until(|| {
             let mut tokens = self.tokens.lock();
             core::mem::swap(&mut *tokens, out);
             drop(tokens);
-            !out.is_empty() || listener.pending()
+            !out.is_empty() || self.overflowed.load(Ordering::Acquire) || listener.pending()
         });
+        self.overflowed.swap(false, Ordering::AcqRel)
     }
 }
 
