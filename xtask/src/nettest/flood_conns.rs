@@ -106,11 +106,13 @@ const IO_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the guest may take to accept (or refuse) every connection of the flood.
 const ACCOUNT: Duration = Duration::from_secs(15);
 /// How long the guest may take to close everything after the peers closed.
-const SETTLE: Duration = Duration::from_secs(20);
+const SETTLE: Duration = Duration::from_secs(30);
 /// Heap that may stay in use after everything closed: tables sized for the peak that
 /// keep their capacity (the engine's connection slots and 4-tuple table, about 100 bytes
 /// per connection of the peak).
 const HEAP_MARGIN_KIB_PER_PEAK_CONN: u64 = 1;
+/// Connections the peers half-close at a time, 10 ms apart.
+const CLOSE_BATCH: usize = 256;
 /// Receive buffer of the peers' source connections: the guest's data stops after a few
 /// KiB per connection (its send buffer still fills to its limit).
 const SOURCE_RCVBUF: usize = 4096;
@@ -440,8 +442,13 @@ fn run(session: &mut Session, ctx: &NetContext, plan: &Plan) -> Result<String, S
         .into_iter()
         .partition(|(port, _)| *port == SOURCE);
     drop(source);
-    for (_, s) in &others {
-        let _ = s.shutdown(Shutdown::Write);
+    // In batches, so the FINs do not all arrive in one burst (a lost one waits for the
+    // peer's retransmission timeout).
+    for batch in others.chunks(CLOSE_BATCH) {
+        for (_, s) in batch {
+            let _ = s.shutdown(Shutdown::Write);
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
     let settle = Instant::now();
     let heap_margin = peak * HEAP_MARGIN_KIB_PER_PEAK_CONN;
