@@ -332,7 +332,7 @@ fn fresh_echo(from: Ipv4Addr) -> Result<(), String> {
     let mut back = [0u8; 4];
     s.read_exact(&mut back)
         .map_err(|e| format!("reading the fresh echo: {e}"))?;
-    if &back != first_bytes(ECHO) {
+    if back != first_bytes(ECHO) {
         return Err(format!("the fresh echo answered {back:?}"));
     }
     Ok(())
