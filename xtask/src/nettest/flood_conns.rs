@@ -21,7 +21,7 @@
 use super::answers::Counters;
 use super::checks::{host_ping, tap_netns};
 use super::client::in_netns;
-use super::tcp::{start, Mem};
+use super::tcp::{start, Mem, DISCARD, ECHO, HTTP, SOURCE};
 use super::NetContext;
 use crate::net_mode::{TAP_GUEST_CIDR, TAP_NAME};
 use crate::qemu::session::Session;
@@ -29,12 +29,6 @@ use socket2::{Domain, Socket, Type};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, SocketAddrV4, TcpStream};
 use std::time::{Duration, Instant};
-
-/// The guest's services.
-const ECHO: u16 = 7;
-const DISCARD: u16 = 9;
-const SOURCE: u16 = 19;
-const HTTP: u16 = 80;
 
 /// Connections one peer opens to one service.
 #[derive(Debug, Clone, Copy)]

@@ -21,10 +21,10 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 /// The guest's service ports.
-const ECHO: u16 = 7;
-const DISCARD: u16 = 9;
-const SOURCE: u16 = 19;
-const HTTP: u16 = 80;
+pub(super) const ECHO: u16 = 7;
+pub(super) const DISCARD: u16 = 9;
+pub(super) const SOURCE: u16 = 19;
+pub(super) const HTTP: u16 = 80;
 /// Echo size of each connection (the single one and each of the concurrent ones).
 const ECHO_ONE: usize = 1 << 20;
 const ECHO_CONNS: usize = 50;

@@ -22,8 +22,6 @@ impl Protocol for Discard {
     const NODELAY: bool = false;
     type Conn = ();
 
-    fn open(&mut self) {}
-
     fn progress(&mut self, _: &mut (), stream: &TcpStream) -> bool {
         loop {
             match stream.read(&mut self.sink) {

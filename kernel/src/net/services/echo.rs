@@ -25,20 +25,14 @@ impl Echo {
 }
 
 impl Protocol for Echo {
-    /// Read but not yet written back.
     const NODELAY: bool = true;
+    /// Read but not yet written back.
     type Conn = Output;
-
-    fn open(&mut self) -> Output {
-        Output::default()
-    }
 
     fn progress(&mut self, pending: &mut Output, stream: &TcpStream) -> bool {
         loop {
-            match pending.flush(stream) {
-                Ok(true) => {}
-                Ok(false) => return true,
-                Err(_) => return false,
+            if let Some(keep) = pending.drain(stream) {
+                return keep;
             }
             match stream.read(&mut self.buf) {
                 Ok(0) => {

@@ -22,12 +22,11 @@ const ACCEPT_BATCH: usize = 256;
 
 /// A protocol served by the loop: per-connection state and how to make progress.
 pub trait Protocol {
-    /// What the protocol keeps per connection (kept small: idle connections hold it).
-    type Conn;
+    /// What the protocol keeps per connection (kept small: idle connections hold it);
+    /// a new connection starts with the default.
+    type Conn: Default;
     /// Send small segments at once (TCP_NODELAY): request/response protocols.
     const NODELAY: bool;
-    /// State of a new connection.
-    fn open(&mut self) -> Self::Conn;
     /// Does what it can on `stream` without blocking: reads, writes, until it would
     /// block. False once the connection is finished with (it is then closed).
     fn progress(&mut self, conn: &mut Self::Conn, stream: &TcpStream) -> bool;
@@ -153,7 +152,7 @@ pub fn serve<P: Protocol>(listener: TcpListener, mut proto: P, stats: &ServiceSt
             }
             // Its token is queued once: the next round serves it.
             stream.watch(&list, token);
-            conns.entries[token] = Some((stream, proto.open()));
+            conns.entries[token] = Some((stream, P::Conn::default()));
             conns.len += 1;
         }
     }

@@ -127,16 +127,10 @@ impl Protocol for Http {
     const NODELAY: bool = true;
     type Conn = Conn;
 
-    fn open(&mut self) -> Conn {
-        Conn::default()
-    }
-
     fn progress(&mut self, conn: &mut Conn, stream: &TcpStream) -> bool {
         loop {
-            match conn.output.flush(stream) {
-                Ok(true) => {}
-                Ok(false) => return true,
-                Err(_) => return false,
+            if let Some(keep) = conn.output.drain(stream) {
+                return keep;
             }
             if conn.closing {
                 let _ = stream.shutdown();

@@ -36,6 +36,17 @@ impl Output {
         Ok(true)
     }
 
+    /// For a protocol's `progress`: writes what is pending, then `None` if nothing is
+    /// left (go on reading), else what `progress` must return (true: wait until
+    /// writable; false: the connection failed).
+    pub fn drain(&mut self, stream: &TcpStream) -> Option<bool> {
+        match self.flush(stream) {
+            Ok(true) => None,
+            Ok(false) => Some(true),
+            Err(_) => Some(false),
+        }
+    }
+
     /// Writes `data` after anything pending; what the socket does not take now is kept
     /// (and written by later [`Output::flush`] calls). `Ok(true)` when all of it went.
     pub fn send(&mut self, stream: &TcpStream, data: &[u8]) -> Result<bool, OutputError> {

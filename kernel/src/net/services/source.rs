@@ -34,10 +34,6 @@ impl Protocol for Source {
     const NODELAY: bool = false;
     type Conn = u8;
 
-    fn open(&mut self) -> u8 {
-        0
-    }
-
     fn progress(&mut self, phase: &mut u8, stream: &TcpStream) -> bool {
         // Whatever the peer sends is dropped; its end of stream or a reset shows in the
         // write below.
