@@ -122,7 +122,7 @@ fn uptime(_: &str) {
 
 fn mem(_: &str) {
     let frames = mm::frame_stats();
-    let (heap_used, heap_total) = mm::heap::usage();
+    let heap = mm::heap::usage();
     println!(
         "frames: {} free of {} ({} KiB free)",
         frames.free,
@@ -130,13 +130,17 @@ fn mem(_: &str) {
         frames.free * mm::PAGE_SIZE / 1024
     );
     println!(
-        "heap: {} KiB used of {} KiB",
-        heap_used / 1024,
-        heap_total / 1024
+        "heap: {} KiB used of {} KiB ({} grown runs; {} KiB available with free frames)",
+        heap.used / 1024,
+        heap.claimed / 1024,
+        heap.grown_runs,
+        mm::heap::available() / 1024
     );
-    let (mapped, cached) = mm::stack::stack_stats();
+    let s = mm::stack::stack_stats();
     println!(
-        "kernel stacks: {mapped} ranges mapped since boot, {cached} free ones cached for reuse"
+        "kernel stacks: {} ranges in the stack region, mapped {} times, {} cached, {} free \
+         ranges, {} lost",
+        s.region_ranges, s.mapped, s.cached, s.free_ranges, s.lost_ranges
     );
 }
 

@@ -87,6 +87,7 @@ pub fn on_timer_interrupt(_: &mut InterruptFrame) {
     let now = now_ns();
     crate::sched::on_tick(now);
     crate::net::on_tick(now);
+    crate::mm::stack::on_tick();
     if let Some(hook) = TICK_HOOK.get() {
         hook();
     }

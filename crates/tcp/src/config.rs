@@ -48,10 +48,16 @@ pub struct Config {
     pub keepalive: Option<Keepalive>,
     /// Half-open connections per listener (bounded SYN queue).
     pub syn_backlog: usize,
-    /// Established connections waiting for `accept`, per listener.
+    /// Established connections waiting for `accept`, per listener; a handshake that
+    /// completes when it is full is reset (counted in `accept_queue_overflows`).
     pub accept_backlog: usize,
     /// Connections of any state the endpoint holds.
     pub max_connections: usize,
+    /// Passively opened connections (any state, handshakes and detached ones included)
+    /// one remote IPv4 address may hold; a SYN beyond it is answered with RST. Unlimited
+    /// by default (Linux has no such limit; a host that serves untrusted peers sets one,
+    /// as `iptables`' `connlimit` would).
+    pub max_connections_per_peer: usize,
     /// Ephemeral port range (RFC 6056 recommends 1024-65535; IANA 49152-65535).
     pub ephemeral_ports: (u16, u16),
     /// Out-of-order ranges held per connection.
@@ -94,6 +100,7 @@ impl Default for Config {
             syn_backlog: 128,
             accept_backlog: 128,
             max_connections: 16384,
+            max_connections_per_peer: usize::MAX,
             ephemeral_ports: (49152, 65535),
             max_ooo_ranges: 16,
             challenge_ack_limit: 1000,

@@ -189,6 +189,8 @@ struct Slot {
     listener: Option<u32>,
     in_syn_queue: bool,
     in_accept_queue: bool,
+    /// Passively opened: counted in [`Endpoint`]'s per-peer counts until freed.
+    peer_counted: bool,
     /// Handed out by [`Endpoint::detach`]: `conn` is gone, the tuple stays in the table
     /// until [`Endpoint::forget`].
     detached: Option<FourTuple>,
@@ -204,6 +206,8 @@ pub struct Endpoint {
     table: ConnTable,
     listeners: Vec<Option<Listener>>,
     listen_map: HashMap<SocketAddrV4, u32, SipKey>,
+    /// Passively opened connections per remote address (only addresses with some).
+    peers: HashMap<Ipv4Addr, u32, SipKey>,
     isn: IsnGenerator,
     ports: PortAllocator,
     timers: TimerQueue,
@@ -236,6 +240,7 @@ impl Endpoint {
             table: ConnTable::new(derive_key(&secret, 1)),
             listeners: Vec::new(),
             listen_map: HashMap::with_hasher(derive_key(&secret, 4)),
+            peers: HashMap::with_hasher(derive_key(&secret, 5)),
             isn: IsnGenerator::new(derive_key(&secret, 2)),
             ports: PortAllocator::new(derive_key(&secret, 3), lo, hi),
             timers: TimerQueue::default(),
@@ -246,6 +251,24 @@ impl Endpoint {
             stats: Stats::default(),
             cfg,
         }
+    }
+
+    /// Sizes every table that grows with the number of connections (slots, the 4-tuple
+    /// table, the timer heap, the transmit and event queues, the per-peer counts) for
+    /// [`Config::max_connections`] up front, so that afterwards no connection, however
+    /// many come, makes the endpoint grow an allocation: a kernel under memory pressure
+    /// then never meets a large allocation it cannot refuse. (Buffers, which grow with
+    /// data, are fallible on their own; see `buffer::ring`.)
+    pub fn preallocate(&mut self) {
+        let n = self.cfg.max_connections;
+        self.slots.reserve(n.saturating_sub(self.slots.len()));
+        self.free.reserve(n.saturating_sub(self.free.len()));
+        self.table.reserve(n);
+        // The heap is rebuilt once it holds more than 2 * live + 64 entries.
+        self.timers.reserve(2 * n + 128);
+        self.tx.reserve(n);
+        self.events.reserve(n + 64);
+        self.peers.reserve(n);
     }
 
     /// Counters.
@@ -261,6 +284,12 @@ impl Endpoint {
     /// Connections held in any state (including TIME-WAIT and unreleased closed ones).
     pub fn connection_count(&self) -> usize {
         self.live
+    }
+
+    /// Passively opened connections `peer` holds (what
+    /// [`Config::max_connections_per_peer`] limits).
+    pub fn peer_connections(&self, peer: Ipv4Addr) -> usize {
+        self.peers.get(&peer).copied().unwrap_or(0) as usize
     }
 
     // ----- listeners -------------------------------------------------------------------
@@ -422,6 +451,7 @@ impl Endpoint {
         slot.listener = None;
         slot.in_syn_queue = false;
         slot.in_accept_queue = false;
+        slot.peer_counted = false;
         slot.detached = None;
         self.table.insert(tuple, idx);
         self.live += 1;
@@ -438,6 +468,15 @@ impl Endpoint {
             slot.generation = slot.generation.wrapping_add(1);
             slot.scheduled = None;
             slot.owned = false;
+            if core::mem::take(&mut slot.peer_counted) {
+                let ip = *tuple.remote.ip();
+                if let Some(n) = self.peers.get_mut(&ip) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.peers.remove(&ip);
+                    }
+                }
+            }
             self.free.push(idx);
             self.live -= 1;
         }
@@ -706,12 +745,21 @@ impl Endpoint {
             self.stats.drop_syn_queue_full += 1;
             return;
         }
+        let peer = *tuple.remote.ip();
+        let held = self.peers.get(&peer).copied().unwrap_or(0);
+        if held as usize >= self.cfg.max_connections_per_peer {
+            self.stats.drop_peer_limit += 1;
+            self.reply_closed(tuple, seg);
+            return;
+        }
         l.syn_count += 1;
         let conn = Connection::accept_syn(&l.cfg, tuple, self.isn.identity(&tuple, now), now, h);
         let idx = self.alloc(conn);
+        *self.peers.entry(peer).or_insert(0) += 1;
         let slot = &mut self.slots[idx as usize];
         slot.listener = Some(lid);
         slot.in_syn_queue = true;
+        slot.peer_counted = true;
         self.touch(now, idx);
     }
 
@@ -741,7 +789,7 @@ impl Endpoint {
                                 self.events.push_back(Pending::Listener(lid));
                             }
                         } else {
-                            self.stats.drop_syn_queue_full += 1;
+                            self.stats.accept_queue_overflows += 1;
                             self.abort_slot(now, idx);
                             return;
                         }

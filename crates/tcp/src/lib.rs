@@ -78,6 +78,8 @@
 //! | RFC 9293 state machine, all states; simultaneous open and close; half-close | `conn/` | `state_machine.rs`: `rfc9293_3_5_handshake_and_data`, `simultaneous_open`, `simultaneous_close_and_time_wait`, `half_close`; `tcp-testlink`: `smoltcp_interop.rs`, `linux_tun.rs::linux_half_close` |
 //! | RST processing, RFC 5961 (exact RST, challenge ACK, SYN in window, ACK range, rate limit) | `conn/input.rs`, `challenge.rs` | `rfc5961_3_2_rst_must_be_exact`, `rfc5961_4_2_syn_in_window_challenged`, `rfc5961_5_2_ack_of_unsent_data_dropped`, `challenge::tests`, `rst_from_closed_port_refuses`, `linux_tun.rs::linux_reset_both_ways` |
 //! | Listen with a bounded SYN queue and accept queue (no growth under SYN flood) | `endpoint.rs`, `listener.rs` | `syn_flood_is_bounded` |
+//! | Per-peer limit on passively opened connections (SYN beyond it answered with RST) | `endpoint.rs` | `per_peer_limit_refuses_with_rst` |
+//! | Buffer growth that may fail (memory pressure): sends take less, unstorable data is dropped and counted, retransmission recovers | `buffer/ring.rs`, `conn/input.rs` | `no_memory.rs::refused_buffer_growth_drops_and_recovers` |
 //! | MSS; window scaling; timestamps with PAWS (RFC 7323) | `wire/options.rs`, `conn/` | `wire::options::tests`, `rfc7323_2_window_scaling`, `rfc7323_5_3_paws_drops_old_duplicate` |
 //! | SACK-permitted and SACK blocks (RFC 2018), bounded out-of-order queue | `buffer/assembler.rs`, `buffer/range_set.rs` | `rfc2018_4_most_recent_block_first`, `rfc2018_sack_blocks_reported`, `bounded_ranges` |
 //! | RTO per RFC 6298 (RTT estimation, Karn, exponential backoff, retry limit) | `rtt.rs`, `conn/ack.rs` | `rtt::tests::rfc6298_*`, `rfc6298_rto_backoff` |

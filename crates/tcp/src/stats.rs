@@ -27,6 +27,13 @@ pub struct Stats {
     /// SYN refused because the listener's SYN queue or accept queue, or the endpoint's
     /// connection limit, was full.
     pub drop_syn_queue_full: u64,
+    /// SYN refused (with a RST) because its peer already holds
+    /// [`Config::max_connections_per_peer`](crate::Config::max_connections_per_peer)
+    /// passively opened connections.
+    pub drop_peer_limit: u64,
+    /// Data dropped because a buffer could not grow (the allocator refused); the peer
+    /// retransmits it.
+    pub drop_no_memory: u64,
     /// Non-SYN segment to a listener, or SYN with data we do not accept.
     pub drop_listen_invalid: u64,
     /// Segment outside the receive window (answered with an ACK).
@@ -51,6 +58,9 @@ pub struct Stats {
     pub challenge_acks: u64,
     /// Challenge ACKs suppressed by the rate limit (RFC 5961 section 7).
     pub challenge_acks_limited: u64,
+    /// Connections reset when their handshake completed because the listener's accept
+    /// queue was full (Linux's `tcp_abort_on_overflow`).
+    pub accept_queue_overflows: u64,
     /// RST replies not queued because the reply queue was full.
     pub rst_replies_dropped: u64,
     /// Segments retransmitted (any reason).
@@ -112,6 +122,8 @@ impl Stats {
             + self.drop_bad_flags
             + self.drop_no_connection
             + self.drop_syn_queue_full
+            + self.drop_peer_limit
+            + self.drop_no_memory
             + self.drop_listen_invalid
             + self.drop_out_of_window
             + self.drop_paws
@@ -146,6 +158,8 @@ impl AddAssign<&Stats> for Stats {
             drop_bad_flags,
             drop_no_connection,
             drop_syn_queue_full,
+            drop_peer_limit,
+            drop_no_memory,
             drop_listen_invalid,
             drop_out_of_window,
             drop_paws,
@@ -157,6 +171,7 @@ impl AddAssign<&Stats> for Stats {
             drop_detached,
             challenge_acks,
             challenge_acks_limited,
+            accept_queue_overflows,
             rst_replies_dropped,
             retransmits,
             fast_recoveries,

@@ -41,6 +41,11 @@ impl ConnTable {
         }
     }
 
+    /// Room for `n` entries without growing.
+    pub fn reserve(&mut self, n: usize) {
+        self.map.reserve(n);
+    }
+
     pub fn get(&self, t: &FourTuple) -> Option<u32> {
         self.map.get(t).copied()
     }

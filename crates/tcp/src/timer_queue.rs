@@ -28,6 +28,11 @@ impl TimerQueue {
         self.heap.pop().map(|r| r.0)
     }
 
+    /// Room for `n` entries without growing.
+    pub fn reserve(&mut self, n: usize) {
+        self.heap.reserve(n);
+    }
+
     pub fn len(&self) -> usize {
         self.heap.len()
     }

@@ -1039,3 +1039,43 @@ fn rfc6675_2_ack_without_new_sack_is_not_a_dupack() {
     assert_eq!(p.a.stats().fast_recoveries, 0);
     assert_eq!(p.a.stats().retransmits, 0);
 }
+
+/// A peer holding `max_connections_per_peer` passively opened connections gets a RST for
+/// its next SYN (its connect is refused at once); once one of its connections is gone it
+/// may connect again, and other peers are not affected.
+#[test]
+fn per_peer_limit_refuses_with_rst() {
+    let cfg = Config {
+        max_connections_per_peer: 2,
+        ..Config::default()
+    };
+    let mut p = Pair::new(Config::default(), cfg);
+    let l = p.b.listen(SocketAddrV4::new(B_IP, PORT)).unwrap();
+    let server = SocketAddrV4::new(B_IP, PORT);
+    let first = p.a.connect(p.now, A_IP, server).unwrap();
+    let second = p.a.connect(p.now, A_IP, server).unwrap();
+    p.flush();
+    let accepted = p.b.accept(l).unwrap();
+    assert!(p.b.accept(l).is_some());
+    assert_eq!(p.b.peer_connections(A_IP), 2);
+    let third = p.a.connect(p.now, A_IP, server).unwrap();
+    p.flush();
+    assert_eq!(p.a.state(third).unwrap(), State::Closed);
+    assert_eq!(
+        p.a.info(third).unwrap().error,
+        Some(halyard_tcp::Error::Refused)
+    );
+    assert_eq!(p.b.stats().drop_peer_limit, 1);
+    assert_eq!(p.b.peer_connections(A_IP), 2);
+    // The first connection ends (B aborts it): the peer may connect again.
+    p.b.abort(p.now, accepted).unwrap();
+    p.b.release(p.now, accepted).unwrap();
+    p.flush();
+    assert_eq!(p.a.state(first).unwrap(), State::Closed);
+    assert_eq!(p.b.peer_connections(A_IP), 1);
+    let fourth = p.a.connect(p.now, A_IP, server).unwrap();
+    p.flush();
+    assert_eq!(p.a.state(fourth).unwrap(), State::Established);
+    assert_eq!(p.a.state(second).unwrap(), State::Established);
+    assert_eq!(p.b.peer_connections(A_IP), 2);
+}

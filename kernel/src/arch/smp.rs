@@ -136,7 +136,9 @@ fn new_percpu(index: u32, apic_id: u32) -> &'static mut PerCpu {
         } else {
             32 * 1024
         };
-        *top = KernelStack::new(size).leak_top();
+        *top = KernelStack::new(size)
+            .unwrap_or_else(|e| panic!("IST stack for CPU {index}: {e}"))
+            .leak_top();
     }
     Box::leak(Box::new(PerCpu::new(index, apic_id, ists)))
 }
@@ -159,7 +161,12 @@ pub fn start_aps(apic_ids: &[u32]) -> usize {
         // SAFETY: only symbol addresses are taken.
         unsafe {
             set_slot(&ap_slot_cr3, cpu::cr3());
-            set_slot(&ap_slot_stack, KernelStack::new(AP_STACK_SIZE).leak_top());
+            set_slot(
+                &ap_slot_stack,
+                KernelStack::new(AP_STACK_SIZE)
+                    .unwrap_or_else(|e| panic!("stack for CPU {index}: {e}"))
+                    .leak_top(),
+            );
             set_slot(&ap_slot_entry, ap_entry as *const () as u64);
             set_slot(&ap_slot_arg, block as *mut PerCpu as u64);
         }

@@ -29,10 +29,10 @@ pub fn stack_overflow() -> Verdict {
     drop(first);
     // The scheduler drops its own reference once the donor is off its CPU.
     let deadline = crate::time::now_ns() + 1_000_000_000;
-    while crate::mm::stack::stack_stats().1 == 0 && crate::time::now_ns() < deadline {
+    while crate::mm::stack::stack_stats().cached == 0 && crate::time::now_ns() < deadline {
         crate::sched::sleep_ns(1_000_000);
     }
-    let (mapped, _) = crate::mm::stack::stack_stats();
+    let mapped = crate::mm::stack::stack_stats().mapped;
     // The thread waits for the line below, so the report cannot come first.
     static GO: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
     let t = crate::sched::spawn("stack-overflow", || {
@@ -41,7 +41,7 @@ pub fn stack_overflow() -> Verdict {
         }
         recurse(0);
     });
-    let reused = crate::mm::stack::stack_stats().0 == mapped;
+    let reused = crate::mm::stack::stack_stats().mapped == mapped;
     crate::println!(
         "stack-overflow: the thread runs on a {} stack",
         if reused { "reused" } else { "new" }

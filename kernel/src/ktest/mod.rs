@@ -6,6 +6,7 @@ mod bench;
 mod fatal;
 mod faults;
 mod lockdep;
+mod memory;
 mod pci;
 mod redzone;
 mod sched;
@@ -38,6 +39,7 @@ const TESTS: &[Test] = &[
     ("sched-storm", sched_storm::run),
     ("might-sleep", sched::might_sleep),
     ("lockup", sched::lockup),
+    ("spawn-exhaust", memory::spawn_exhaust),
     #[cfg(feature = "negative-tests")]
     ("lockdep-net", lockdep::net_stack_misuse),
     ("softirq-flood", softirq::flood),

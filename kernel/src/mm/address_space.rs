@@ -127,8 +127,11 @@ pub fn is_live() -> bool {
     LIVE.load(core::sync::atomic::Ordering::Acquire)
 }
 
-/// Maps 4 KiB page `va` to `pa` with `flags` (PRESENT is added).
-pub fn map_page(va: u64, pa: u64, flags: F) {
+/// Maps 4 KiB page `va` to `pa` with `flags` (PRESENT is added). Fails without changing
+/// any mapping when a page table is needed and no frame is left for it, or when `va` is
+/// already mapped; the caller decides what that means (a thread that cannot be started,
+/// or a boot that cannot go on).
+pub fn map_page(va: u64, pa: u64, flags: F) -> Result<(), paging::MapError> {
     with(|m| {
         m.map(
             va,
@@ -139,12 +142,12 @@ pub fn map_page(va: u64, pa: u64, flags: F) {
             &mut AllocatorFrames,
         )
     })
-    .unwrap_or_else(|e| panic!("mapping {va:#x} -> {pa:#x}: {e}"));
 }
 
 /// Unmaps 4 KiB page `va`, flushes it from this CPU's TLB and returns the frame it
-/// mapped. Other CPUs' TLBs are not shot down: callers unmap only addresses that are
-/// never used again (see `mm::stack`, `mm::unmap_trampoline_identity`).
+/// mapped. Other CPUs' TLBs are not shot down: callers either never use the address
+/// again (`mm::unmap_trampoline_identity`) or wait until every CPU has flushed its TLB
+/// before mapping it again (`mm::stack`'s recycled ranges).
 pub fn unmap_page(va: u64) -> u64 {
     let (frame, _) = with(|m| m.unmap(va, &mut DirectMapTables))
         .unwrap_or_else(|e| panic!("unmapping {va:#x}: {e}"));
@@ -180,6 +183,8 @@ pub fn map_firmware(paddr: u64, len: u64) -> u64 {
     map_physical(paddr, len, F::PRESENT | F::NO_EXECUTE)
 }
 
+/// Boot-time mappings (device registers, firmware tables): a failure here means the
+/// machine cannot be driven at all, so it is reported and the boot stops.
 fn map_physical(paddr: u64, len: u64, flags: F) -> u64 {
     let first = paddr / PAGE_SIZE * PAGE_SIZE;
     let end = (paddr + len).next_multiple_of(PAGE_SIZE);
@@ -188,7 +193,8 @@ fn map_physical(paddr: u64, len: u64, flags: F) -> u64 {
         match translate(va) {
             Some((mapped, _)) if mapped == pa => {}
             Some((mapped, _)) => panic!("MMIO {pa:#x}: {va:#x} already maps {mapped:#x}"),
-            None => map_page(va, pa, flags),
+            None => map_page(va, pa, flags)
+                .unwrap_or_else(|e| panic!("mapping {va:#x} -> {pa:#x}: {e}")),
         }
     }
     phys_to_virt(paddr)

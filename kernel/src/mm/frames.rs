@@ -1,15 +1,20 @@
 //! The physical frame allocator of the whole machine: the `frames` crate's bitmap
 //! allocator behind an interrupt-safe lock, with its bitmap carved out of RAM at boot.
+//!
+//! The lock is a plain spin lock taken with interrupts off, not a validated `IrqLock`:
+//! the heap takes it while it grows or shrinks, under the heap's own lock, and the lock
+//! validator allocates from the heap when it records a new acquisition order, which
+//! would then spin on the heap lock its own CPU holds. It is a leaf (nothing is taken
+//! under it, nothing under it allocates), so there is no order for the validator to check.
 use core::ops::Range;
 
 use frames::FrameAllocator;
 pub use frames::FrameStats;
 
 use super::{phys_to_virt, PAGE_SIZE};
-use crate::sync::{IrqLock, LockClass};
+use crate::arch::cpu;
 
-static FRAMES_CLASS: LockClass = LockClass::new("mm.frames");
-static FRAMES: IrqLock<Option<FrameAllocator<'static>>> = IrqLock::new(None, &FRAMES_CLASS);
+static FRAMES: spin::Mutex<Option<FrameAllocator<'static>>> = spin::Mutex::new(None);
 
 /// Sets up the allocator over `usable` (sorted, page-aligned RAM ranges), placing its
 /// bitmap in the first range large enough, which must lie in the boot direct map
@@ -34,10 +39,12 @@ pub fn init(usable: &[Range<u64>], boot_mapped_end: u64) {
 }
 
 fn with<R>(f: impl FnOnce(&mut FrameAllocator<'static>) -> R) -> R {
-    f(FRAMES
-        .lock()
-        .as_mut()
-        .expect("frame allocator used before mm::init"))
+    cpu::without_interrupts(|| {
+        f(FRAMES
+            .lock()
+            .as_mut()
+            .expect("frame allocator used before mm::init"))
+    })
 }
 
 /// One free 4 KiB frame. Any context.

@@ -33,6 +33,39 @@ const LOW_RESERVED_END: u64 = 1 << 20;
 /// Most usable RAM ranges tracked.
 const MAX_USABLE: usize = 128;
 
+/// Why memory could not be had. Run-time allocations of stacks and mappings return it
+/// instead of panicking; their callers refuse the work (a thread not started, a
+/// connection reset) and go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemError {
+    /// No free physical frame (for a page, or for a page table of its mapping).
+    OutOfFrames,
+    /// Free memory is below the reserve kept for the kernel's own work (see
+    /// [`heap`]'s module docs): new work is refused before memory runs out.
+    LowMemory,
+    /// A mapping was refused for another reason (a kernel bug, reported).
+    Map(paging::MapError),
+}
+
+impl From<paging::MapError> for MemError {
+    fn from(e: paging::MapError) -> MemError {
+        match e {
+            paging::MapError::OutOfFrames => MemError::OutOfFrames,
+            other => MemError::Map(other),
+        }
+    }
+}
+
+impl core::fmt::Display for MemError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            MemError::OutOfFrames => f.write_str("out of physical memory"),
+            MemError::LowMemory => f.write_str("free memory below the kernel's reserve"),
+            MemError::Map(e) => write!(f, "mapping refused: {e}"),
+        }
+    }
+}
+
 /// The direct-map address of physical address `paddr`.
 pub fn phys_to_virt(paddr: u64) -> u64 {
     HHDM_BASE + paddr
@@ -113,9 +146,11 @@ pub fn is_kernel_readable(va: u64, len: u64) -> bool {
     true
 }
 
-/// Identity-maps the AP trampoline page (bring-up only).
+/// Identity-maps the AP trampoline page (bring-up only: without it no AP can start, so a
+/// failure stops the boot).
 pub fn map_trampoline_identity(paddr: u64) {
-    address_space::map_page(paddr, paddr, PageTableFlags::WRITABLE);
+    address_space::map_page(paddr, paddr, PageTableFlags::WRITABLE)
+        .unwrap_or_else(|e| panic!("identity map of the AP trampoline: {e}"));
 }
 
 /// Removes the trampoline's identity mapping once every AP is in the higher half.

@@ -53,6 +53,9 @@ pub fn write_counters(out: &mut dyn Write) {
         ("TCP_OUT_OF_ORDER_LIMIT_DROPS", s.drop_ooo_limit),
         ("TCP_CHECKSUM_ERRORS", s.drop_bad_checksum),
         ("TCP_LISTEN_OVERFLOWS", s.drop_syn_queue_full),
+        ("TCP_PEER_LIMIT_REFUSED", s.drop_peer_limit),
+        ("TCP_ACCEPT_QUEUE_OVERFLOWS", s.accept_queue_overflows),
+        ("TCP_DROP_NO_MEMORY", s.drop_no_memory),
         ("TCP_DROP_NO_CONNECTION", s.drop_no_connection),
         ("TCP_DROP_OUT_OF_WINDOW", s.drop_out_of_window),
         ("TCP_DROPPED_TOTAL", s.total_dropped()),
@@ -69,6 +72,7 @@ pub fn write_counters(out: &mut dyn Write) {
     ] {
         line(name, value);
     }
+    super::services::write_counters(out);
 }
 
 /// Host-wide TCP counters, connections in the engine and sockets: the endpoint's, the

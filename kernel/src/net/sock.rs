@@ -19,7 +19,8 @@
 //! marks the socket's timer due and tries the lock; the holder fires it.
 //!
 //! Lock order: socket, then device, then stack (a socket sends through `with_net`);
-//! socket or device and stack, then backlog (a leaf); socket, then timer heap (a leaf).
+//! socket or device and stack, then backlog (a leaf); socket, then timer heap (a leaf);
+//! socket, then its ready list (a leaf).
 //! Nothing takes a socket lock while holding the device, the stack, a backlog or the
 //! timer heap, and no code holds two socket locks.
 use alloc::collections::VecDeque;
@@ -32,6 +33,7 @@ use halyard_net::Instant as NetInstant;
 use halyard_tcp::{DetachedConn, Instant, Outcome, State};
 
 use super::sock_timers;
+use super::socket::ReadyList;
 use super::tcp::{tcp_now, SEGMENT_BUF};
 use crate::sched::WaitQueue;
 use crate::sync::{BhLock, BhOff, LockClass, SpinGuard};
@@ -62,6 +64,8 @@ pub struct SockState {
     pub conn: DetachedConn,
     /// Wait queues of threads `poll`ing this socket (besides its own queue).
     pub pollers: Vec<Arc<WaitQueue>>,
+    /// The ready list and token this socket's events are queued on (`socket::ReadyList`).
+    pub ready: Option<(Arc<ReadyList>, usize)>,
     /// Earliest deadline this socket has in the timer heap.
     scheduled: Option<Instant>,
     /// Closed, and its tuple and counters handed back to the stack.
@@ -78,6 +82,8 @@ pub struct Sock {
     timer_due: AtomicBool,
     /// Woken on the connection's events (the owning thread sleeps on it).
     pub queue: Arc<WaitQueue>,
+    /// The token is on the ready list and not yet taken by its owner.
+    pub ready_queued: AtomicBool,
 }
 
 impl Sock {
@@ -89,6 +95,7 @@ impl Sock {
                 SockState {
                     conn,
                     pollers: Vec::new(),
+                    ready: None,
                     scheduled: None,
                     retired: false,
                 },
@@ -97,6 +104,7 @@ impl Sock {
             backlog: BhLock::new(VecDeque::new(), &BACKLOG_CLASS),
             timer_due: AtomicBool::new(false),
             queue: Arc::new(WaitQueue::new()),
+            ready_queued: AtomicBool::new(false),
         })
     }
 
@@ -204,6 +212,11 @@ impl Sock {
             self.queue.wake_all();
             for q in &s.pollers {
                 q.wake_all();
+            }
+            if let Some((list, token)) = &s.ready {
+                if !self.ready_queued.swap(true, Ordering::AcqRel) {
+                    list.push(*token);
+                }
             }
         }
         match s.conn.poll_timeout() {

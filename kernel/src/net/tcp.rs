@@ -39,6 +39,34 @@ pub struct Tcp {
     pub segment: Vec<u8>,
 }
 
+/// Passively opened connections one remote address may hold (docs/network.md, "Limits").
+pub const MAX_CONNECTIONS_PER_PEER: usize = 1024;
+/// Half-open connections per listener (Linux: `tcp_max_syn_backlog`, 1024 or more).
+const SYN_BACKLOG: usize = 1024;
+/// Established connections waiting for `accept` per listener (Linux caps `listen`'s
+/// backlog at `somaxconn`, 4096). Under a connection flood NET_RX completes handshakes
+/// faster than a service thread may get the CPU to accept them; beyond this the
+/// completing handshake is reset (counted in `TCP_ACCEPT_QUEUE_OVERFLOWS`).
+const ACCEPT_BACKLOG: usize = 4096;
+
+/// Memory that one connection of the engine's limit stands for: the limit is the RAM
+/// divided by this (at most the engine's default, 16,384: 256 MiB and more). An idle
+/// connection costs about 3 KB; the rest is room for its buffers.
+const RAM_PER_CONNECTION: u64 = 16 * 1024;
+
+/// The engine's configuration: the defaults, with the limits above.
+fn config() -> halyard_tcp::Config {
+    let base = halyard_tcp::Config::default();
+    let ram = crate::mm::frame_stats().total * crate::mm::PAGE_SIZE;
+    halyard_tcp::Config {
+        max_connections: ((ram / RAM_PER_CONNECTION) as usize).clamp(1024, base.max_connections),
+        max_connections_per_peer: MAX_CONNECTIONS_PER_PEER,
+        syn_backlog: SYN_BACKLOG,
+        accept_backlog: ACCEPT_BACKLOG,
+        ..base
+    }
+}
+
 /// The engine's clock from the kernel's monotonic nanoseconds.
 pub fn tcp_now(ns: u64) -> halyard_tcp::Instant {
     halyard_tcp::Instant::from_micros(ns / 1000)
@@ -46,9 +74,13 @@ pub fn tcp_now(ns: u64) -> halyard_tcp::Instant {
 
 impl Tcp {
     /// An endpoint keyed with `secret` (ISNs and the connection table's hash).
+    /// Its tables are sized for the connection limit at once (`Endpoint::preallocate`):
+    /// a flood must never make the kernel grow a large table under memory pressure.
     pub fn new(secret: [u8; 16]) -> Tcp {
+        let mut endpoint = Endpoint::new(config(), secret);
+        endpoint.preallocate();
         Tcp {
-            endpoint: Endpoint::new(halyard_tcp::Config::default(), secret),
+            endpoint,
             listener_waiters: BTreeMap::new(),
             socks: BTreeMap::new(),
             closed_stats: Stats::default(),
@@ -59,13 +91,6 @@ impl Tcp {
     /// Adds a wait queue woken when listener `id` has connections to accept.
     pub fn register(&mut self, id: ListenerId, queue: Arc<WaitQueue>) {
         self.listener_waiters.entry(id).or_default().push(queue);
-    }
-
-    /// Removes one wait queue of listener `id` (a poller is done with it).
-    pub fn remove_waiter(&mut self, id: ListenerId, queue: &Arc<WaitQueue>) {
-        if let Some(qs) = self.listener_waiters.get_mut(&id) {
-            qs.retain(|q| !Arc::ptr_eq(q, queue));
-        }
     }
 
     /// Forgets listener `id`'s wait queues (the listener is gone).

@@ -37,6 +37,7 @@ pub use thread::{State, Thread};
 pub use wait::WaitQueue;
 
 use crate::arch::percpu;
+use crate::mm::MemError;
 use crate::sync::{IrqLock, LockClass};
 
 static THREADS_CLASS: LockClass = LockClass::new("sched.threads");
@@ -80,28 +81,46 @@ fn least_loaded_cpu() -> u32 {
         .unwrap_or(0) as u32
 }
 
-/// Starts a kernel thread running `f`. Process context.
-pub fn spawn(name: impl Into<String>, f: impl FnOnce() + Send + 'static) -> Arc<Thread> {
-    start(Thread::with_entry(
-        name.into(),
-        None,
-        least_loaded_cpu(),
-        Box::new(f),
-    ))
+/// Starts a kernel thread running `f`, or says why it cannot: no frames for its stack,
+/// or free memory below the reserve ([`crate::mm::heap::low_memory`]: the thread's own
+/// heap objects must not be what exhausts the heap). Process context.
+pub fn try_spawn(
+    name: impl Into<String>,
+    f: impl FnOnce() + Send + 'static,
+) -> Result<Arc<Thread>, MemError> {
+    try_start(name.into(), None, least_loaded_cpu(), Box::new(f))
 }
 
-/// Starts a kernel thread that only ever runs on CPU `cpu_index`.
+fn try_start(
+    name: String,
+    pinned: Option<u32>,
+    cpu: u32,
+    f: Box<dyn FnOnce() + Send>,
+) -> Result<Arc<Thread>, MemError> {
+    if crate::mm::heap::low_memory() {
+        return Err(MemError::LowMemory);
+    }
+    Ok(start(Thread::with_entry(name, pinned, cpu, f)?))
+}
+
+/// [`try_spawn`] for threads the kernel cannot do without (boot-time services, the
+/// monitor, tests): a failure is reported as a panic naming the thread.
+pub fn spawn(name: impl Into<String>, f: impl FnOnce() + Send + 'static) -> Arc<Thread> {
+    let name = name.into();
+    try_start(name.clone(), None, least_loaded_cpu(), Box::new(f))
+        .unwrap_or_else(|e| panic!("cannot start thread {name}: {e}"))
+}
+
+/// Starts a kernel thread that only ever runs on CPU `cpu_index` (like [`spawn`], a
+/// failure is a panic).
 pub fn spawn_pinned(
     name: impl Into<String>,
     cpu_index: u32,
     f: impl FnOnce() + Send + 'static,
 ) -> Arc<Thread> {
-    start(Thread::with_entry(
-        name.into(),
-        Some(cpu_index),
-        cpu_index,
-        Box::new(f),
-    ))
+    let name = name.into();
+    try_start(name.clone(), Some(cpu_index), cpu_index, Box::new(f))
+        .unwrap_or_else(|e| panic!("cannot start thread {name}: {e}"))
 }
 
 /// Ends the calling thread: wakes its joiners and switches away for good.

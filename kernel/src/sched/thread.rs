@@ -16,6 +16,7 @@ use wakeq::{WakeLink, Wakeable};
 
 use super::wait::WaitQueue;
 use crate::mm::stack::KernelStack;
+use crate::mm::MemError;
 
 /// Size of a kernel thread's stack.
 pub const STACK_SIZE: usize = 64 * 1024;
@@ -138,14 +139,15 @@ impl Thread {
         t
     }
 
-    /// A new thread that will run `f` on its own stack, first on CPU `cpu`.
+    /// A new thread that will run `f` on its own stack, first on CPU `cpu`; fails when
+    /// no stack can be had.
     pub(super) fn with_entry(
         name: String,
         pinned: Option<u32>,
         cpu: u32,
         f: Box<dyn FnOnce() + Send>,
-    ) -> Thread {
-        let stack = KernelStack::new(STACK_SIZE);
+    ) -> Result<Thread, MemError> {
+        let stack = KernelStack::new(STACK_SIZE)?;
         let top = stack.top();
         let t = Thread::new(name, Some(stack), pinned, false, cpu);
         // SAFETY: the thread is not shared yet.
@@ -169,7 +171,7 @@ impl Thread {
             core::ptr::copy_nonoverlapping(frame.as_ptr(), rsp as *mut u64, frame.len());
             *t.rsp.get() = rsp;
         }
-        t
+        Ok(t)
     }
 
     pub fn state(&self) -> State {

@@ -116,28 +116,23 @@ pub fn chargen_pattern(len: usize) -> Vec<u8> {
 fn http_conn(mut stream: TcpStream) -> io::Result<()> {
     let mut buf: Vec<u8> = Vec::with_capacity(http::MAX_HEAD);
     let mut chunk = vec![0u8; 16 * 1024];
-    // Body bytes of the previous request still to be skipped.
-    let mut skip = 0usize;
+    let mut framer = http::Framer::new();
     loop {
-        let dropped = skip.min(buf.len());
-        buf.drain(..dropped);
-        skip -= dropped;
-        if skip == 0 {
-            match http::parse_request(&buf) {
-                Ok(Some(req)) => {
-                    stream.write_all(&http::respond(&req))?;
-                    if !req.keep_alive {
-                        return stream.shutdown(Shutdown::Write);
-                    }
-                    buf.drain(..req.head_len);
-                    skip = req.body_len;
-                    continue;
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    stream.write_all(&http::respond_error(e))?;
+        match framer.next(&buf) {
+            http::Framed::Request { req, consumed } => {
+                stream.write_all(&http::respond(&req))?;
+                if !req.keep_alive {
                     return stream.shutdown(Shutdown::Write);
                 }
+                buf.drain(..consumed);
+                continue;
+            }
+            http::Framed::More { consumed } => {
+                buf.drain(..consumed);
+            }
+            http::Framed::Error(e) => {
+                stream.write_all(&http::respond_error(e))?;
+                return stream.shutdown(Shutdown::Write);
             }
         }
         let n = stream.read(&mut chunk)?;

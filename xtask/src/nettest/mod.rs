@@ -17,6 +17,7 @@
 mod answers;
 mod checks;
 mod client;
+mod flood_conns;
 mod garbage;
 mod inject;
 mod nic;
@@ -198,6 +199,16 @@ pub const NET_TESTS: &[NetTest] = &[
         ..BASE
     },
     NetTest {
+        name: "net-tap-flood-conns",
+        check: flood_conns::flood_conns,
+        ..BASE
+    },
+    NetTest {
+        name: "net-tap-c10k",
+        check: flood_conns::c10k,
+        ..BASE
+    },
+    NetTest {
         name: "lockdep-net",
         mode: NetMode::User,
         cmdline: "test=lockdep-net panic=exit",
@@ -355,7 +366,7 @@ mod tests {
             }
             assert_eq!(network(t).validate(), Ok(()), "{}", t.name);
         }
-        assert_eq!(select(Some("net-tap-")).len(), 10);
+        assert_eq!(select(Some("net-tap-")).len(), 12);
         assert_eq!(select(Some("virtio-net")).len(), 5);
         assert!(select(Some("boot")).is_empty());
     }

@@ -21,10 +21,10 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 /// The guest's service ports.
-const ECHO: u16 = 7;
-const DISCARD: u16 = 9;
-const SOURCE: u16 = 19;
-const HTTP: u16 = 80;
+pub(super) const ECHO: u16 = 7;
+pub(super) const DISCARD: u16 = 9;
+pub(super) const SOURCE: u16 = 19;
+pub(super) const HTTP: u16 = 80;
 /// Echo size of each connection (the single one and each of the concurrent ones).
 const ECHO_ONE: usize = 1 << 20;
 const ECHO_CONNS: usize = 50;
@@ -59,7 +59,7 @@ const HOST_ECHO_PORT: u16 = 7777;
 const FATAL_MARKS: [&str; 4] = ["LOCKDEP REPORT", "KERNEL PANIC", "watchdog:", "EXCEPTION "];
 
 /// Boots to `NET-UP` (the tap address for tap tests) and returns the namespace's name.
-fn start<'a>(session: &mut Session, ctx: &NetContext<'a>) -> Result<&'a str, String> {
+pub(super) fn start<'a>(session: &mut Session, ctx: &NetContext<'a>) -> Result<&'a str, String> {
     let netns = tap_netns(ctx)?;
     let address = net_up(session)?;
     if ctx.test.mode == NetMode::Tap {
@@ -217,13 +217,13 @@ pub fn http(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
 /// What `mem` says, in KiB: heap used (`heap: N KiB used of M KiB`) and free physical
 /// memory (`frames: F free of T (K KiB free)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Mem {
-    heap_used: u64,
-    free: u64,
+pub(super) struct Mem {
+    pub heap_used: u64,
+    pub free: u64,
 }
 
 impl Mem {
-    fn parse(lines: &[String]) -> Result<Mem, String> {
+    pub(super) fn parse(lines: &[String]) -> Result<Mem, String> {
         let heap_used = lines.iter().find_map(|l| {
             l.trim()
                 .strip_prefix("heap: ")?

@@ -218,6 +218,14 @@ pub const TESTS: &[QemuTest] = &[
         status: KERNEL_PANIC,
     },
     QemuTest {
+        name: "spawn-exhaust",
+        smp: 2,
+        cmdline: "test=spawn-exhaust panic=exit",
+        timeout: TEST_TIMEOUT,
+        check: in_kernel::passes,
+        status: KERNEL_OK,
+    },
+    QemuTest {
         name: "pci",
         smp: 2,
         cmdline: "test=pci panic=exit",

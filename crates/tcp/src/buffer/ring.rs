@@ -11,11 +11,16 @@
 //! buffers — allocating and zeroing 2 x 256 KiB per connection was most of the time a
 //! new connection took in the kernel. Growing copies the held bytes once (amortised O(1)
 //! per byte), keeping their positions relative to the head, out-of-order bytes included.
+//!
+//! Growth is fallible: when the allocator refuses (a kernel under memory pressure), the
+//! storage stays as it is and writes take only what fits in it. The sender then queues
+//! less and the receiver drops what it cannot store (counted; the peer retransmits):
+//! a connection slows down instead of the kernel aborting.
 
 use alloc::vec::Vec;
 
 /// Smallest storage allocated (or the capacity, if smaller).
-pub const MIN_STORAGE: usize = 4096;
+pub const MIN_STORAGE: usize = 512;
 
 /// Ring buffer of bytes with a capacity limit and storage that grows on demand.
 #[derive(Debug)]
@@ -64,28 +69,39 @@ impl Ring {
     }
 
     /// Makes the first `end` bytes after the head addressable (`end <= capacity`),
-    /// growing the storage to the next power of two (at most the capacity).
-    fn reserve(&mut self, end: usize) {
+    /// growing the storage to the next power of two (at most the capacity). Returns how
+    /// many bytes after the head are addressable: fewer than `end` when the allocator
+    /// refused to grow the storage.
+    fn reserve(&mut self, end: usize) -> usize {
         if end <= self.storage.len() {
-            return;
+            return end;
         }
         let want = end.max(MIN_STORAGE).next_power_of_two().min(self.capacity);
-        let mut grown = Vec::with_capacity(want);
+        let mut grown = Vec::new();
+        if grown.try_reserve_exact(want).is_err() {
+            return self.storage.len();
+        }
         grown.extend_from_slice(&self.storage[self.head..]);
         grown.extend_from_slice(&self.storage[..self.head]);
         grown.resize(want, 0);
         self.storage = grown;
         self.head = 0;
+        end
     }
 
     /// Copies `src` into the uncommitted area `offset` bytes past the committed end,
-    /// truncated to the room there. Returns the bytes copied. Does not commit them.
+    /// truncated to the room there (and to the storage the allocator could provide).
+    /// Returns the bytes copied. Does not commit them.
     pub fn write_at(&mut self, offset: usize, src: &[u8]) -> usize {
         if offset >= self.free() {
             return 0;
         }
-        let n = src.len().min(self.free() - offset);
-        self.reserve(self.len + offset + n);
+        let want = src.len().min(self.free() - offset);
+        let room = self.reserve(self.len + offset + want);
+        let n = want.min(room.saturating_sub(self.len + offset));
+        if n == 0 {
+            return 0;
+        }
         let size = self.storage.len();
         let start = (self.head + self.len + offset) % size;
         let first = n.min(size - start);

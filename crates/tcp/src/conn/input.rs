@@ -346,9 +346,15 @@ impl Connection {
         }
         let len = data.len().min(free - offset);
         let data = &data[..len];
+        // Fewer bytes than offered when the buffer cannot grow (memory pressure).
+        let len = self.recvbuf.write_at(offset, data);
+        if len == 0 {
+            stats.drop_no_memory += 1;
+            self.ack_now = true;
+            return;
+        }
         if offset == 0 {
             let had_gap = !self.asm.is_empty();
-            self.recvbuf.write_at(0, data);
             let new_nxt = self.asm.advance(self.rcv_nxt + len as u32);
             self.recvbuf.commit(new_nxt.since(self.rcv_nxt) as usize);
             self.rcv_nxt = new_nxt;
@@ -362,9 +368,7 @@ impl Connection {
                 self.delack_at = Some(now + self.cfg.delayed_ack);
             }
         } else {
-            if self.asm.insert(seq, seq + len as u32) {
-                self.recvbuf.write_at(offset, data);
-            } else {
+            if !self.asm.insert(seq, seq + len as u32) {
                 stats.drop_ooo_limit += 1;
             }
             // RFC 5681 section 4.2: an out-of-order segment triggers an immediate

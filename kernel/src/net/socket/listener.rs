@@ -17,11 +17,6 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
-    /// Listens on `port` on every local address with default options.
-    pub fn bind(port: u16) -> Result<TcpListener> {
-        Self::bind_with(port, &SocketOptions::default())
-    }
-
     /// Listens on `port` on every local address; accepted connections inherit `options`.
     /// Fails with `AddrInUse` if another listener has the port, or, without
     /// `reuse_address`, if any connection (TIME-WAIT included) still uses it.

@@ -17,6 +17,7 @@
 //! limits can also be changed on a live connection.
 mod listener;
 mod poll;
+mod ready;
 mod stream;
 
 use alloc::sync::Arc;
@@ -25,6 +26,7 @@ use halyard_tcp::{Config, Error as TcpError, Keepalive};
 
 pub use listener::TcpListener;
 pub use poll::{poll, Interest, PollEntry, Pollable};
+pub use ready::ReadyList;
 pub use stream::TcpStream;
 
 use super::NetStack;

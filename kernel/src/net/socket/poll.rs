@@ -3,15 +3,15 @@
 //! The caller's own wait queue is registered on every socket it polls, so a readiness
 //! event on any of them wakes it; readiness itself is always computed from the engine's
 //! current state (level-triggered), never from the events, so no wake can be lost or
-//! misread. Each stream is checked under its own socket lock, the listeners under one
-//! stack-lock acquisition.
+//! misread. Each stream is checked under its own socket lock. A server with many
+//! connections (and its listener) uses a [`ReadyList`](super::ReadyList) instead, which
+//! costs per event, not per socket.
 use alloc::sync::Arc;
 use core::ops::BitOr;
 
 use halyard_tcp::{DetachedConn, State};
 
-use super::{with_tcp, Result, TcpListener, TcpStream};
-use crate::net::tcp::Tcp;
+use super::{Result, TcpStream};
 use crate::sched::WaitQueue;
 use crate::time;
 
@@ -21,7 +21,7 @@ pub struct Interest(u8);
 
 impl Interest {
     pub const NONE: Interest = Interest(0);
-    /// Data or end of stream to read; for a listener, a connection to accept.
+    /// Data or end of stream to read.
     pub const READABLE: Interest = Interest(1);
     /// Room to write (the connection is established and its send buffer has space).
     pub const WRITABLE: Interest = Interest(2);
@@ -50,7 +50,6 @@ impl BitOr for Interest {
 #[derive(Clone, Copy)]
 pub enum Pollable<'a> {
     Stream(&'a TcpStream),
-    Listener(&'a TcpListener),
 }
 
 /// One socket of a [`poll`] call: what the caller is interested in, and (after the
@@ -68,15 +67,6 @@ impl<'a> PollEntry<'a> {
             interest,
             ready: Interest::NONE,
         }
-    }
-}
-
-/// What is ready on listener `id` now.
-fn listener_readiness(tcp: &Tcp, id: halyard_tcp::ListenerId) -> Interest {
-    match tcp.endpoint.accept_pending(id) {
-        Ok(0) => Interest::NONE,
-        Ok(_) => Interest::READABLE,
-        Err(_) => Interest::ERROR,
     }
 }
 
@@ -105,59 +95,29 @@ fn stream_readiness(conn: &DetachedConn) -> Interest {
 
 /// Fills every entry's `ready` (its interest plus HANGUP and ERROR); returns how many
 /// entries have something ready.
-fn check(entries: &mut [PollEntry<'_>]) -> Result<usize> {
+fn check(entries: &mut [PollEntry<'_>]) -> usize {
     let always = Interest::HANGUP | Interest::ERROR;
     let mut n = 0;
-    let mut listeners = false;
     for e in entries.iter_mut() {
-        let ready = match e.socket {
-            Pollable::Stream(s) => s.sock.with(|st| stream_readiness(&st.conn)),
-            Pollable::Listener(_) => {
-                listeners = true;
-                continue;
-            }
-        };
+        let Pollable::Stream(s) = e.socket;
+        let ready = s.sock.with(|st| stream_readiness(&st.conn));
         e.ready = Interest(ready.0 & (e.interest | always).0);
         n += usize::from(!e.ready.is_empty());
     }
-    if listeners {
-        n += with_tcp(|s| {
-            let mut n = 0;
-            for e in entries.iter_mut() {
-                if let Pollable::Listener(l) = e.socket {
-                    e.ready =
-                        Interest(listener_readiness(&s.tcp, l.id).0 & (e.interest | always).0);
-                    n += usize::from(!e.ready.is_empty());
-                }
-            }
-            n
-        })?;
-    }
-    Ok(n)
+    n
 }
 
 /// Adds (or removes) `queue` as a poller of every entry's socket.
-fn set_poller(entries: &[PollEntry<'_>], queue: &Arc<WaitQueue>, add: bool) -> Result<()> {
+fn set_poller(entries: &[PollEntry<'_>], queue: &Arc<WaitQueue>, add: bool) {
     for e in entries {
-        if let Pollable::Stream(s) = e.socket {
-            s.sock.with(|st| {
-                st.pollers.retain(|q| !Arc::ptr_eq(q, queue));
-                if add {
-                    st.pollers.push(queue.clone());
-                }
-            });
-        }
-    }
-    with_tcp(|s| {
-        for e in entries {
-            if let Pollable::Listener(l) = e.socket {
-                match add {
-                    true => s.tcp.register(l.id, queue.clone()),
-                    false => s.tcp.remove_waiter(l.id, queue),
-                }
+        let Pollable::Stream(s) = e.socket;
+        s.sock.with(|st| {
+            st.pollers.retain(|q| !Arc::ptr_eq(q, queue));
+            if add {
+                st.pollers.push(queue.clone());
             }
-        }
-    })
+        });
+    }
 }
 
 /// Waits until at least one entry is ready or `timeout_ns` passes (`Some(0)`: just
@@ -165,13 +125,13 @@ fn set_poller(entries: &[PollEntry<'_>], queue: &Arc<WaitQueue>, add: bool) -> R
 /// entry's `ready` says what. Process context; may sleep.
 pub fn poll(entries: &mut [PollEntry<'_>], timeout_ns: Option<u64>) -> Result<usize> {
     let queue = Arc::new(WaitQueue::new());
-    set_poller(entries, &queue, true)?;
+    set_poller(entries, &queue, true);
     let deadline = timeout_ns.map(|t| time::now_ns().saturating_add(t));
     let mut ready = 0;
     queue.wait_until_deadline(deadline, || {
-        ready = check(entries).unwrap_or(0);
+        ready = check(entries);
         ready > 0
     });
-    set_poller(entries, &queue, false)?;
+    set_poller(entries, &queue, false);
     Ok(ready)
 }

@@ -249,6 +249,7 @@ impl Drop for TcpStream {
         };
         self.on(|s| {
             s.pollers.clear();
+            s.ready = None;
             if abort {
                 s.conn.abort();
             }
