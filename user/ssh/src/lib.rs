@@ -17,7 +17,6 @@ extern crate alloc;
 
 pub mod auth;
 pub mod authorized_keys;
-pub mod base64;
 pub mod channel;
 pub mod cipher;
 pub mod client;
