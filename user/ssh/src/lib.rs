@@ -21,6 +21,7 @@ pub mod channel;
 pub mod cipher;
 pub mod client;
 pub mod error;
+#[cfg(any(test, feature = "fuzz"))]
 pub mod fuzz;
 pub mod kex;
 pub mod keys;
