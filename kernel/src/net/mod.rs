@@ -27,9 +27,12 @@ mod services;
 mod show;
 mod sock;
 mod sock_timers;
+#[cfg(feature = "test-commands")]
 mod sockcheck;
 pub mod socket;
 pub mod tcp;
+#[cfg(feature = "test-commands")]
+mod tcpstress;
 mod tools;
 mod udp;
 
@@ -42,8 +45,11 @@ use spin::Once;
 
 pub use ping::monitor_ping;
 pub use show::{monitor_arp, monitor_counters, monitor_ifconfig, write_counters};
+#[cfg(feature = "test-commands")]
 pub use sockcheck::monitor_sockcheck;
-pub use tools::{monitor_nc, monitor_netstat, monitor_tcpstress};
+#[cfg(feature = "test-commands")]
+pub use tcpstress::monitor_tcpstress;
+pub use tools::{monitor_nc, monitor_netstat};
 
 use crate::drivers::virtio_net::{self, InterruptMode, TxError, VirtioNet};
 use crate::irq::softirq;

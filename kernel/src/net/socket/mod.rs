@@ -15,6 +15,12 @@
 //! Options follow BSD sockets: those given at creation ([`SocketOptions`]) are
 //! inherited by the connections a listener accepts; no-delay, keepalive and the buffer
 //! limits can also be changed on a live connection.
+//!
+//! The live-connection setters besides no-delay and non-blocking (timeouts, linger,
+//! keepalive, buffers) and the `info`/`take_error` queries have one caller today, the
+//! `sockcheck` test command, so they are compiled only with the `test-commands` feature
+//! (a release kernel carries no dead code); the system-call layer's `setsockopt` will
+//! take them out of the feature.
 mod listener;
 mod poll;
 mod stream;
@@ -99,6 +105,7 @@ impl Timeout {
         Timeout(core::sync::atomic::AtomicU64::new(0))
     }
 
+    #[cfg(feature = "test-commands")]
     fn set(&self, ns: Option<u64>) {
         let stored = match ns {
             None => 0,
