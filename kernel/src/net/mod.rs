@@ -147,8 +147,11 @@ fn announce(cfg: &IfaceConfig) {
 }
 
 /// Waits until NET_RX has used the stack lock, then takes it with bottom halves enabled:
-/// the seed's mistake, for the negative-control kernel.
+/// the seed's mistake, for the negative-control kernel. Never inlined: the `lockdep-net`
+/// test requires this function's frame in the panic's backtrace (it was inlined into its
+/// caller once the negative kernel lost the test commands and its code units changed).
 #[cfg(feature = "negative-tests")]
+#[inline(never)]
 pub fn negative_test_take_stack_with_bh_enabled() {
     let deadline = crate::time::now_ns() + 20_000_000_000;
     while napi::COUNTERS.softirq_exits.load(Ordering::Relaxed) == 0
