@@ -4,6 +4,11 @@
 //! backspace editing, and runs one of the [`COMMANDS`]. An unknown command or bad
 //! argument prints a message; nothing typed here can crash the kernel. Later issues add
 //! commands (threads, softirqs, counters, ...) to the table.
+//!
+//! Commands that exist for the test suite (`sockcheck`, `tcpstress`: socket API checks
+//! and an all-CPU connection loop) are compiled in only with the `test-commands` feature,
+//! so a release kernel neither carries nor lists them; `help` prints the table, so it
+//! names exactly the commands this kernel has.
 use alloc::string::String;
 use core::sync::atomic::Ordering;
 
@@ -92,11 +97,13 @@ const COMMANDS: &[Command] = &[
         help: "nc HOST PORT [TEXT]: connect out, send TEXT, print the reply",
         run: crate::net::monitor_nc,
     },
+    #[cfg(feature = "test-commands")]
     Command {
         name: "sockcheck",
         help: "sockcheck HOST PORT: socket API checks against an echo server",
         run: crate::net::monitor_sockcheck,
     },
+    #[cfg(feature = "test-commands")]
     Command {
         name: "tcpstress",
         help: "tcpstress HOST PORT SECONDS: connect/echo/close loops on every CPU",

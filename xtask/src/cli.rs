@@ -37,6 +37,8 @@ run flags:
   --append \"ARGS\"       extra kernel command line words, e.g. \"test=sse panic=exit\"
   --log LEVEL           kernel log level: error, warn, info, debug or trace
                         (adds log=LEVEL; default: the kernel's, info)
+  --test-commands       build the kernel with the monitor commands only the tests use
+                        (sockcheck, tcpstress), as the QEMU tests do (default: without)
 
 run network flags (the NIC is virtio-net-pci, MAC 52:54:00:12:34:56):
   --net user|tap|none   user (default): QEMU user networking, restrict=on, guest uses
@@ -105,6 +107,8 @@ pub struct RunOptions {
     pub kvm: bool,
     pub gdb: bool,
     pub headless: bool,
+    /// `--test-commands`: boot the test kernel (feature `test-commands`).
+    pub test_commands: bool,
     /// Extra kernel command line given with `--append`, as typed.
     pub append: Option<String>,
     /// `--log LEVEL`, already checked against the kernel's levels.
@@ -121,6 +125,7 @@ impl Default for RunOptions {
             kvm: false,
             gdb: false,
             headless: false,
+            test_commands: false,
             append: None,
             log: None,
             net: Network::default(),
@@ -270,6 +275,7 @@ fn parse_run(rest: &[String]) -> Result<RunOptions, CliError> {
             "--kvm" => opts.kvm = flags.switch(&flag)?,
             "--gdb" => opts.gdb = flags.switch(&flag)?,
             "--headless" => opts.headless = flags.switch(&flag)?,
+            "--test-commands" => opts.test_commands = flags.switch(&flag)?,
             "--append" => opts.append = Some(flags.value(&flag)?),
             "--log" => {
                 let level = flags.value(&flag)?;
@@ -472,21 +478,23 @@ mod tests {
         let opts = run("run").unwrap();
         assert_eq!(opts, RunOptions::default());
         assert_eq!((opts.smp, opts.mem_mib), (2, 256));
-        assert!(!opts.kvm && !opts.gdb && !opts.headless);
+        assert!(!opts.kvm && !opts.gdb && !opts.headless && !opts.test_commands);
         assert_eq!(opts.kernel_cmdline(), "");
         assert!(USAGE.contains("(default 2)") && USAGE.contains("(default 256)"));
     }
 
     #[test]
     fn every_run_flag_is_parsed_in_both_spellings() {
-        let a = run("run --smp 4 --mem 512 --kvm --gdb --headless --log debug").unwrap();
-        let b = run("run --smp=4 --mem=512 --kvm --gdb --headless --log=debug").unwrap();
+        let a = run("run --smp 4 --mem 512 --kvm --gdb --headless --test-commands --log debug")
+            .unwrap();
+        let b = run("run --smp=4 --mem=512 --kvm --gdb --headless --test-commands --log=debug")
+            .unwrap();
         assert_eq!(a, b);
         assert_eq!(
             (a.smp, a.mem_mib, a.log.as_deref()),
             (4, 512, Some("debug"))
         );
-        assert!(a.kvm && a.gdb && a.headless);
+        assert!(a.kvm && a.gdb && a.headless && a.test_commands);
     }
 
     #[test]

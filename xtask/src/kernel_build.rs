@@ -7,8 +7,13 @@
 //! `CARGO_TARGET_DIR`) are removed for that child, or host flags would leak into the kernel
 //! or the ELF would land somewhere else than the contract says.
 //!
-//! Besides the kernel of the contract there is one variant, the negative-control kernel
-//! (feature `negative-tests`: in-kernel tests that make a locking mistake on purpose). It
+//! Besides the kernel of the contract there are two variants. The test kernel adds feature
+//! `test-commands` (the monitor commands only the tests use, `sockcheck` and `tcpstress`):
+//! the QEMU tests and the bench boot it, and `cargo xtask run --test-commands`. It shares
+//! the contract's target directory and ELF path: cargo keeps both builds of the kernel crate
+//! and only relinks the ELF when the other one is asked for, and every build rewrites the
+//! symbol file, so whichever was built last is the one that boots. The negative-control
+//! kernel (feature `negative-tests`: in-kernel tests that make a locking mistake on purpose)
 //! gets its own target directory, so building it never invalidates the normal build and the
 //! two ELFs and symbol files sit side by side; only the tests that need it build it.
 
@@ -20,8 +25,11 @@ use std::time::Instant;
 /// Which kernel a QEMU test boots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kernel {
-    /// The kernel of docs/console-protocol.md (default features).
+    /// The kernel of docs/console-protocol.md (default features): `cargo xtask build`, and
+    /// `cargo xtask run` without `--test-commands`.
     Standard,
+    /// The same plus feature `test-commands`: the kernel the QEMU tests and the bench boot.
+    Test,
     /// The same plus feature `negative-tests` (e.g. `test=lockdep-net`); never shipped.
     Negative,
 }
@@ -33,7 +41,7 @@ impl Kernel {
     /// The ELF this variant's build produces.
     pub fn elf(self, paths: &Paths) -> PathBuf {
         match self {
-            Kernel::Standard => paths.kernel_elf(),
+            Kernel::Standard | Kernel::Test => paths.kernel_elf(),
             Kernel::Negative => paths
                 .root
                 .join(NEGATIVE_TARGET_DIR)
@@ -44,7 +52,7 @@ impl Kernel {
     /// Its symbol file.
     pub fn ksyms(self, paths: &Paths) -> PathBuf {
         match self {
-            Kernel::Standard => paths.ksyms(),
+            Kernel::Standard | Kernel::Test => paths.ksyms(),
             Kernel::Negative => paths.root.join(NEGATIVE_TARGET_DIR).join("halyard.ksyms"),
         }
     }
@@ -53,6 +61,7 @@ impl Kernel {
     fn cargo_args(self, paths: &Paths) -> Vec<String> {
         match self {
             Kernel::Standard => Vec::new(),
+            Kernel::Test => vec!["--features".into(), "test-commands".into()],
             Kernel::Negative => vec![
                 "--features".into(),
                 "negative-tests".into(),
@@ -94,9 +103,38 @@ pub fn kernel_cargo(paths: &Paths, kernel: Kernel, subcommand: &str) -> Command 
     cmd
 }
 
-/// Builds the kernel, then writes `target/kernel/halyard.ksyms`. Progress goes to stderr.
+/// Builds the kernel of the contract, then writes `target/kernel/halyard.ksyms`. Progress
+/// goes to stderr.
 pub fn build(paths: &Paths) -> Result<(), String> {
     build_kernel(paths, Kernel::Standard)
+}
+
+/// Monitor commands that exist only in kernels built with `test-commands`, each with the
+/// function that implements it (a symbol of `halyard.ksyms`).
+pub const TEST_COMMANDS: &[(&str, &str)] = &[
+    ("sockcheck", "halyard::net::sockcheck::monitor_sockcheck"),
+    ("tcpstress", "halyard::net::tcpstress::monitor_tcpstress"),
+];
+
+/// Builds the kernel of the contract and checks from its symbols that it carries none of
+/// the [`TEST_COMMANDS`]; then builds the test kernel (same ELF path, so the QEMU tests boot
+/// it) and checks that it has them all: the feature gate works both ways.
+pub fn build_release_then_test(paths: &Paths) -> Result<(), String> {
+    for (kernel, wanted) in [(Kernel::Standard, false), (Kernel::Test, true)] {
+        build_kernel(paths, kernel)?;
+        let text = std::fs::read_to_string(kernel.ksyms(paths))
+            .map_err(|e| format!("cannot read {}: {e}", paths.show(&kernel.ksyms(paths))))?;
+        let symbols = ksyms::parse(&text)?;
+        for (command, function) in TEST_COMMANDS {
+            if symbols.iter().any(|s| s.name == *function) != wanted {
+                let has = if wanted { "lacks" } else { "carries" };
+                return Err(format!(
+                    "the {kernel:?} kernel {has} the test command `{command}` ({function})"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// [`build_kernel`], at most once per variant in this process: `test --repeat` runs a test
@@ -194,5 +232,44 @@ mod tests {
         );
         assert_eq!(Kernel::Standard.elf(&paths), paths.kernel_elf());
         assert_ne!(Kernel::Negative.ksyms(&paths), paths.ksyms());
+    }
+
+    /// The test kernel adds only its feature, and boots from the contract's paths.
+    #[test]
+    fn the_test_kernel_is_the_standard_one_with_test_commands() {
+        let paths = Paths::repo();
+        let args: Vec<_> = kernel_cargo_command(&paths, Kernel::Test)
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(args, ["build", "--release", "--features", "test-commands"]);
+        assert_eq!(Kernel::Test.elf(&paths), paths.kernel_elf());
+        assert_eq!(Kernel::Test.ksyms(&paths), paths.ksyms());
+    }
+
+    /// Every test command's function is in the kernel's source where its symbol says.
+    #[test]
+    fn test_command_symbols_name_functions_of_the_source() {
+        let paths = Paths::repo();
+        for (command, function) in TEST_COMMANDS {
+            let mut path: Vec<&str> = function.split("::").collect();
+            let name = path.pop().unwrap();
+            assert_eq!(path[0], "halyard");
+            let file = paths
+                .kernel_dir()
+                .join("src")
+                .join(path[1..].join("/") + ".rs");
+            let text = std::fs::read_to_string(&file).unwrap();
+            assert!(
+                text.contains(&format!("pub fn {name}(")),
+                "{command}: {file:?}"
+            );
+            let monitor =
+                std::fs::read_to_string(paths.kernel_dir().join("src/monitor.rs")).unwrap();
+            assert!(
+                monitor.contains(&format!("name: \"{command}\"")),
+                "{command}"
+            );
+        }
     }
 }

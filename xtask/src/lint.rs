@@ -2,8 +2,8 @@
 //! formatting (`cargo fmt --check`, default rustfmt settings) and clippy with every
 //! warning an error and `clippy::undocumented_unsafe_blocks` denied, so each `unsafe`
 //! block carries its `// SAFETY:` comment. Both run over the three workspaces: the host
-//! one (xtask, crates, user programs, with their tests), the kernel (both feature sets
-//! the suite boots) and the fuzz targets. Which crates may hold `unsafe` at all is in
+//! one (xtask, crates, user programs, with their tests), the kernel (each feature set
+//! the xtask builds: release, test commands, negative tests) and the fuzz targets. Which crates may hold `unsafe` at all is in
 //! docs/build.md (`#![forbid(unsafe_code)]` in the others).
 
 use crate::kernel_build::{cargo, kernel_cargo, Kernel};
@@ -36,7 +36,7 @@ pub fn clippy(paths: &Paths) -> Result<(), String> {
     let mut host = host(paths, &["clippy", "--workspace", "--all-targets", "--"]);
     host.args(CLIPPY_DENY);
     run(host, "cargo clippy (host workspace)")?;
-    for kernel in [Kernel::Standard, Kernel::Negative] {
+    for kernel in [Kernel::Standard, Kernel::Test, Kernel::Negative] {
         let mut cmd = kernel_cargo(paths, kernel, "clippy");
         cmd.arg("--").args(CLIPPY_DENY);
         run(cmd, &format!("cargo clippy (kernel, {kernel:?})"))?;

@@ -1,7 +1,7 @@
 //! `cargo xtask run`: build, then boot the kernel in QEMU for a person or a script.
 
 use crate::cli::RunOptions;
-use crate::kernel_build;
+use crate::kernel_build::{self, Kernel};
 use crate::listening;
 use crate::net_mode::{NetMode, Network};
 use crate::netns::Netns;
@@ -61,11 +61,21 @@ pub fn qemu_command(config: &QemuConfig, netns: Option<&Netns>) -> std::process:
     }
 }
 
+/// The kernel `run` builds and boots: the contract's, or with `--test-commands` the one the
+/// QEMU tests boot.
+fn kernel(opts: &RunOptions) -> Kernel {
+    if opts.test_commands {
+        Kernel::Test
+    } else {
+        Kernel::Standard
+    }
+}
+
 /// Builds and boots; returns the xtask's exit status (see [`crate::exit_status::QemuEnd::headless_exit`]
 /// and [`crate::exit_status::QemuEnd::interactive_exit`]).
 pub fn run(opts: &RunOptions, paths: &Paths) -> Result<u8, String> {
     tools::ensure(&[tools::QEMU])?;
-    kernel_build::build(paths)?;
+    kernel_build::build_kernel(paths, kernel(opts))?;
     let kvm_ok = opts.kvm && kvm_usable();
     if opts.kvm && !kvm_ok {
         eprintln!(
@@ -138,6 +148,20 @@ mod tests {
             (interactive.accel, interactive.serial),
             (Accel::Tcg, Serial::Interactive)
         );
+    }
+
+    /// A plain `run` boots the contract's kernel; `--test-commands` the test kernel, from
+    /// the same ELF path the QEMU config names.
+    #[test]
+    fn test_commands_choose_the_test_kernel() {
+        let paths = Paths::repo();
+        assert_eq!(kernel(&RunOptions::default()), Kernel::Standard);
+        let opts = RunOptions {
+            test_commands: true,
+            ..RunOptions::default()
+        };
+        assert_eq!(kernel(&opts), Kernel::Test);
+        assert_eq!(Kernel::Test.elf(&paths), config(&opts, &paths, false).elf);
     }
 
     #[test]

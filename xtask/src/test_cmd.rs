@@ -89,7 +89,10 @@ pub fn run(opts: &TestOptions, paths: &Paths) -> Summary {
         summary.step("fuzz: short run", || fuzz::short_run(paths));
     }
     let cases = QemuCase::select(opts.only.as_deref());
-    let built = summary.step("kernel build + ksyms", || kernel_build::build(paths));
+    let built = summary.step(
+        "kernel build + ksyms (release, then with test commands)",
+        || kernel_build::build_release_then_test(paths),
+    );
     let ready = if built {
         qemu_ready(paths)
     } else {

@@ -122,13 +122,7 @@ mod tests {
 
     fn pseudo_random(len: usize, seed: u32) -> [u8; 1500] {
         let mut buf = [0u8; 1500];
-        let mut x = seed.wrapping_mul(2654435761).wrapping_add(1);
-        for b in buf.iter_mut().take(len) {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            *b = x as u8;
-        }
+        test_rng::TestRng::new(seed.into()).fill(&mut buf[..len]);
         buf
     }
 

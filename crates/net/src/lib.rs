@@ -78,6 +78,7 @@ pub mod config;
 pub mod counters;
 pub mod dhcp_client;
 pub mod event;
+#[cfg(feature = "fuzz")]
 pub mod fuzz;
 pub mod iface;
 pub mod ping;

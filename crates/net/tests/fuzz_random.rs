@@ -4,33 +4,33 @@
 
 mod common;
 
-use common::Rng;
 use halyard_net::fuzz::{
     connected_pair, receive_checked, receive_frame, receive_sequence, seed_frames, OUR_MAC,
 };
 use halyard_net::Instant;
 use std::collections::BTreeMap;
+use test_rng::TestRng;
 
 const FRAMES: usize = 100_000;
 
-fn mutate(rng: &mut Rng, frame: &mut Vec<u8>) {
-    for _ in 0..1 + rng.below(4) {
-        match rng.below(6) {
+fn mutate(rng: &mut TestRng, frame: &mut Vec<u8>) {
+    for _ in 0..1 + rng.index(4) {
+        match rng.index(6) {
             0 if !frame.is_empty() => {
-                let at = rng.below(frame.len());
+                let at = rng.index(frame.len());
                 frame[at] ^= 1 << rng.below(8);
             }
             1 if !frame.is_empty() => {
-                let at = rng.below(frame.len());
-                frame[at] = rng.next() as u8;
+                let at = rng.index(frame.len());
+                frame[at] = rng.byte();
             }
-            2 => frame.truncate(rng.below(frame.len() + 1)),
-            3 => frame.extend((0..rng.below(64)).map(|_| rng.next() as u8)),
+            2 => frame.truncate(rng.index(frame.len() + 1)),
+            3 => frame.extend(rng.bytes_in(0..64)),
             4 if frame.len() > 20 => {
                 // Interesting values in IPv4 header fields (length, flags, TTL, protocol).
-                let at = 14 + [2, 3, 6, 7, 8, 9, 0][rng.below(7)];
+                let at = 14 + [2, 3, 6, 7, 8, 9, 0][rng.index(7)];
                 if at < frame.len() {
-                    frame[at] = [0, 1, 0x20, 0x40, 0x45, 0xff, 6, 17][rng.below(8)];
+                    frame[at] = [0, 1, 0x20, 0x40, 0x45, 0xff, 6, 17][rng.index(8)];
                 }
             }
             _ => {}
@@ -40,22 +40,22 @@ fn mutate(rng: &mut Rng, frame: &mut Vec<u8>) {
 
 #[test]
 fn hundred_thousand_frames() {
-    let mut rng = Rng::new(0x4841_4c59_4152_4421);
+    let mut rng = TestRng::new(0x4841_4c59_4152_4421);
     let seeds = seed_frames();
     let (mut us, _) = connected_pair(Instant::ZERO);
     let mut outcomes: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut now = Instant::ZERO;
     for n in 0..FRAMES {
         let frame = if n % 2 == 0 {
-            let mut f = seeds[rng.below(seeds.len())].clone();
+            let mut f = seeds[rng.index(seeds.len())].clone();
             mutate(&mut rng, &mut f);
             f
         } else {
-            let mut f: Vec<u8> = (0..rng.below(1600)).map(|_| rng.next() as u8).collect();
+            let mut f = rng.bytes_in(0..1600);
             // Half the random frames are addressed to us as IPv4 or ARP, to get past Ethernet.
-            if f.len() >= 14 && rng.below(2) == 0 {
+            if f.len() >= 14 && rng.index(2) == 0 {
                 f[..6].copy_from_slice(&OUR_MAC.0);
-                f[12..14].copy_from_slice(&[0x08, [0x00, 0x06][rng.below(2)]]);
+                f[12..14].copy_from_slice(&[0x08, [0x00, 0x06][rng.index(2)]]);
             }
             f
         };

@@ -23,7 +23,6 @@ pub mod host;
 pub mod ipv4;
 pub mod link;
 pub mod pattern;
-pub mod rng;
 pub mod scenario;
 pub mod sim;
 pub mod smol_host;

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use halyard_tcp::Instant;
 
-use crate::rng::Rng;
 use crate::timed_queue::TimedQueue;
+use test_rng::TestRng;
 
 /// Probabilities of each fault, per packet.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -70,7 +70,7 @@ struct Direction {
 /// The link between host A and host B.
 pub struct Link {
     cfg: LinkConfig,
-    rng: Rng,
+    rng: TestRng,
     dirs: [Direction; 2],
     /// (to_b, packet) by arrival time.
     queue: TimedQueue<Instant, (bool, Vec<u8>)>,
@@ -81,7 +81,7 @@ impl Link {
     pub fn new(cfg: LinkConfig, seed: u64) -> Link {
         Link {
             cfg,
-            rng: Rng::new(seed),
+            rng: TestRng::new(seed),
             dirs: [Direction::default(), Direction::default()],
             queue: TimedQueue::default(),
             stats: LinkStats::default(),
@@ -119,7 +119,7 @@ impl Link {
         }
         if self.rng.chance(f.corrupt) && !data.is_empty() {
             self.stats.corrupted += 1;
-            let i = self.rng.below(data.len() as u64) as usize;
+            let i = self.rng.index(data.len());
             data[i] ^= 1 << self.rng.below(8);
         }
         if self.rng.chance(f.duplicate) {

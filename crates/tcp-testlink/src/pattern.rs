@@ -2,14 +2,14 @@
 //! every byte without storing the data, and any duplication, reordering, corruption or
 //! truncation shows up as a mismatch at a known offset.
 
-use crate::rng::splitmix;
+use test_rng::mix;
 
 /// Fills `buf` with the stream `seed` starting at byte `offset`.
 pub fn fill(seed: u64, offset: u64, buf: &mut [u8]) {
     let mut pos = offset;
     let mut i = 0;
     while i < buf.len() {
-        let word = splitmix(seed ^ (pos / 8).wrapping_mul(0x2545_f491_4f6c_dd1d)).to_le_bytes();
+        let word = mix(seed ^ (pos / 8).wrapping_mul(0x2545_f491_4f6c_dd1d)).to_le_bytes();
         let start = (pos % 8) as usize;
         let n = (8 - start).min(buf.len() - i);
         buf[i..i + n].copy_from_slice(&word[start..start + n]);

@@ -16,17 +16,6 @@ pub const LINUX_IP: core::net::Ipv4Addr = core::net::Ipv4Addr::new(10, 77, 0, 1)
 /// Address the engine uses (routed into the TUN device).
 pub const ENGINE_IP: core::net::Ipv4Addr = core::net::Ipv4Addr::new(10, 77, 0, 2);
 
-const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
-const IFF_TUN: libc::c_short = 0x0001;
-const IFF_NO_PI: libc::c_short = 0x1000;
-
-#[repr(C)]
-struct IfReq {
-    name: [u8; 16],
-    flags: libc::c_short,
-    _pad: [u8; 22],
-}
-
 fn ip(args: &[&str]) -> Result<(), String> {
     let out = Command::new("ip")
         .args(args)
@@ -74,14 +63,26 @@ impl TunNetns {
         }
         // SAFETY: raw is a freshly opened descriptor we own.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let mut req = IfReq {
-            name: [0; 16],
-            flags: IFF_TUN | IFF_NO_PI,
-            _pad: [0; 22],
-        };
-        req.name[..dev.len().min(15)].copy_from_slice(&dev.as_bytes()[..dev.len().min(15)]);
-        // SAFETY: TUNSETIFF reads and writes an ifreq, which IfReq lays out exactly.
-        if unsafe { libc::ioctl(fd.as_raw_fd(), TUNSETIFF, &mut req as *mut IfReq) } < 0 {
+        // SAFETY: ifreq is plain C data (arrays, integers, a raw pointer in a union) for
+        // which all-zero bytes are a valid value.
+        let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+        // The name stays NUL-terminated: at most IFNAMSIZ - 1 bytes are copied.
+        for (slot, &b) in req.ifr_name[..libc::IFNAMSIZ - 1]
+            .iter_mut()
+            .zip(dev.as_bytes())
+        {
+            *slot = b as libc::c_char;
+        }
+        req.ifr_ifru.ifru_flags = (libc::IFF_TUN | libc::IFF_NO_PI) as libc::c_short;
+        // SAFETY: TUNSETIFF reads and writes one ifreq, and req is one.
+        if unsafe {
+            libc::ioctl(
+                fd.as_raw_fd(),
+                libc::TUNSETIFF,
+                &mut req as *mut libc::ifreq,
+            )
+        } < 0
+        {
             return Err(format!("TUNSETIFF: {}", io::Error::last_os_error()));
         }
         ip(&["netns", "add", ns])?;

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant as StdInstant};
 use halyard_tcp::Instant;
 
 use crate::host::Host;
-use crate::rng::Rng;
 use crate::timed_queue::TimedQueue;
 use crate::tun::TunNetns;
+use test_rng::TestRng;
 
 /// Impairment applied to each direction.
 #[derive(Debug, Clone, Copy, Default)]
@@ -26,7 +26,7 @@ pub struct Impair {
 pub struct Driver<'a> {
     tun: &'a TunNetns,
     impair: Impair,
-    rng: Rng,
+    rng: TestRng,
     start: StdInstant,
     /// (to_engine, packet) by delivery time.
     queue: TimedQueue<StdInstant, (bool, Vec<u8>)>,
@@ -39,7 +39,7 @@ impl<'a> Driver<'a> {
         Driver {
             tun,
             impair,
-            rng: Rng::new(seed),
+            rng: TestRng::new(seed),
             start: StdInstant::now(),
             queue: TimedQueue::default(),
             dropped: 0,

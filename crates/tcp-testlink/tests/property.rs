@@ -6,13 +6,13 @@ use std::time::Duration;
 use halyard_tcp::congestion::Algorithm;
 use halyard_tcp::Config;
 use tcp_testlink::link::{Faults, LinkConfig};
-use tcp_testlink::rng::Rng;
 use tcp_testlink::scenario::{Impl, Scenario};
 use tcp_testlink::sim::End;
+use test_rng::TestRng;
 
 /// A random scenario; `force` overrides the congestion controller the seed picked.
 fn random_scenario(seed: u64, force: Option<Algorithm>) -> Scenario {
-    let mut r = Rng::new(seed ^ 0x5eed);
+    let mut r = TestRng::new(seed ^ 0x5eed);
     let faults = Faults {
         loss: r.unit() * 0.10,
         duplicate: r.unit() * 0.05,

@@ -5,9 +5,9 @@
 //! counter and no lock: two connections with different 4-tuples get unrelated ISNs, and
 //! an off-path attacker who does not know the key cannot predict them.
 
-use core::hash::Hasher;
+use core::hash::{BuildHasher, Hasher};
 
-use crate::siphash::{SipHasher, SipKey};
+use crate::siphash::SipKey;
 use crate::table::FourTuple;
 use crate::time::Instant;
 
@@ -34,7 +34,7 @@ impl IsnGenerator {
     }
 
     fn hash(&self, domain: u8, t: &FourTuple) -> u32 {
-        let mut h = SipHasher::new(&self.key);
+        let mut h = self.key.build_hasher();
         h.write(&[domain]);
         h.write(&t.to_bytes());
         h.finish() as u32

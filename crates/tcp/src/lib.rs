@@ -119,6 +119,7 @@ mod detached;
 mod endpoint;
 mod error;
 mod event;
+#[cfg(feature = "fuzz")]
 pub mod fuzz;
 mod isn;
 mod listener;

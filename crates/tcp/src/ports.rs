@@ -4,10 +4,10 @@
 //! Per destination the sequence looks random to an off-path attacker, while the shared
 //! counter spreads successive connections so a port is not reused right after close.
 
-use core::hash::Hasher;
+use core::hash::{BuildHasher, Hasher};
 use core::net::{Ipv4Addr, SocketAddrV4};
 
-use crate::siphash::{SipHasher, SipKey};
+use crate::siphash::SipKey;
 
 /// Keyed ephemeral-port chooser over `[min, max]`.
 #[derive(Debug, Clone)]
@@ -36,7 +36,7 @@ impl PortAllocator {
         remote: SocketAddrV4,
         mut in_use: impl FnMut(u16) -> bool,
     ) -> Option<u16> {
-        let mut h = SipHasher::new(&self.key);
+        let mut h = self.key.build_hasher();
         h.write(&local.octets());
         h.write(&remote.ip().octets());
         h.write(&remote.port().to_be_bytes());

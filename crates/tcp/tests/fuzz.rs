@@ -3,27 +3,13 @@
 //! malformed segment is counted.
 
 use halyard_tcp::fuzz::fuzz_segments;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-}
+use test_rng::TestRng;
 
 #[test]
 fn random_scripts_never_panic() {
-    let mut r = Rng(1);
+    let mut r = TestRng::new(1);
     for _ in 0..3000 {
-        let len = (r.next() % 600) as usize;
+        let len = r.index(600);
         let input: Vec<u8> = (0..len).map(|_| r.byte()).collect();
         fuzz_segments(&input);
     }
@@ -32,29 +18,29 @@ fn random_scripts_never_panic() {
 /// Scripts of crafted segments with realistic flags, options and window positions.
 #[test]
 fn crafted_segment_scripts_never_panic() {
-    let mut r = Rng(2);
+    let mut r = TestRng::new(2);
     for _ in 0..3000 {
         let mut input = Vec::new();
-        for _ in 0..(r.next() % 30) {
-            match r.next() % 5 {
+        for _ in 0..r.below(30) {
+            match r.below(5) {
                 0 | 1 => {
                     // op 1: crafted segment; header bytes with interesting flags/options.
-                    let opt_len = (r.next() % 11) as usize * 4;
-                    let payload = (r.next() % 64) as usize;
+                    let opt_len = r.index(11) * 4;
+                    let payload = r.index(64);
                     let mut seg = vec![0u8; 20 + opt_len + payload];
                     for b in seg.iter_mut() {
                         *b = r.byte();
                     }
                     seg[12] = (((20 + opt_len) / 4) as u8) << 4;
                     let flags = [0x10, 0x18, 0x11, 0x04, 0x14, 0x02, 0x12, 0x01, 0x19, 0x3f];
-                    seg[13] = flags[(r.next() % flags.len() as u64) as usize];
+                    seg[13] = flags[r.index(flags.len())];
                     // Options drawn from real kinds with sometimes-bad lengths.
                     let mut o = 20;
                     while o + 2 <= 20 + opt_len {
                         let kinds = [1, 2, 3, 4, 5, 8, 0, 99];
-                        seg[o] = kinds[(r.next() % 8) as usize];
-                        seg[o + 1] = (r.next() % 12) as u8;
-                        o += 2 + (r.next() % 8) as usize;
+                        seg[o] = kinds[r.index(8)];
+                        seg[o + 1] = r.below(12) as u8;
+                        o += 2 + r.index(8);
                     }
                     input.push(1);
                     input.push(r.byte() | 2);
@@ -78,10 +64,10 @@ fn malformed_segments_are_all_counted() {
     use halyard_tcp::{Config, Endpoint, Instant};
     let (a, b) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
     let mut ep = Endpoint::new(Config::default(), [3; 16]);
-    let mut r = Rng(3);
+    let mut r = TestRng::new(3);
     let mut bad = 0;
     for i in 0..5000u64 {
-        let len = (r.next() % 80) as usize;
+        let len = r.index(80);
         let mut seg: Vec<u8> = (0..len).map(|_| r.byte()).collect();
         if i % 2 == 0 && len >= 20 {
             // Valid checksum half of the time, so the later checks are reached too.

@@ -9,17 +9,10 @@ use std::sync::Barrier;
 use std::thread;
 
 use common::{drain_ids, Item, Ordering};
+use test_rng::TestRng;
 use wakeq::{Wake, WakeQueue};
 
 const ITEMS: usize = 16;
-
-/// A small seeded generator so each producer's choice of objects is deterministic.
-fn xorshift(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
 
 /// Per-item count of `Enqueued` outcomes, summed over the producers.
 type EnqueuedPerItem = [usize; ITEMS];
@@ -50,7 +43,8 @@ fn run(producers: usize, wakes_each: usize, drainers: usize) {
                 let (items, queue, start) = (&items, &queue, &start);
                 s.spawn(move || {
                     start.wait();
-                    let mut rng = 0x9E37_79B9_7F4A_7C15 ^ (p as u64 + 1);
+                    // Seeded: each producer's choice of objects is deterministic.
+                    let mut rng = TestRng::new(p as u64);
                     let mut enqueued: EnqueuedPerItem = [0; ITEMS];
                     for n in 0..wakes_each {
                         // Give the drainers a chance on a loaded machine, so wakes race with
@@ -58,7 +52,7 @@ fn run(producers: usize, wakes_each: usize, drainers: usize) {
                         if n.is_multiple_of(32) {
                             thread::yield_now();
                         }
-                        let i = (xorshift(&mut rng) % ITEMS as u64) as usize;
+                        let i = rng.index(ITEMS);
                         if items[i].signal(queue) == Wake::Enqueued {
                             enqueued[i] += 1;
                         }

@@ -27,9 +27,12 @@ mod services;
 mod show;
 mod sock;
 mod sock_timers;
+#[cfg(feature = "test-commands")]
 mod sockcheck;
 pub mod socket;
 pub mod tcp;
+#[cfg(feature = "test-commands")]
+mod tcpstress;
 mod tools;
 mod udp;
 
@@ -42,8 +45,11 @@ use spin::Once;
 
 pub use ping::monitor_ping;
 pub use show::{monitor_arp, monitor_counters, monitor_ifconfig, write_counters};
+#[cfg(feature = "test-commands")]
 pub use sockcheck::monitor_sockcheck;
-pub use tools::{monitor_nc, monitor_netstat, monitor_tcpstress};
+#[cfg(feature = "test-commands")]
+pub use tcpstress::monitor_tcpstress;
+pub use tools::{monitor_nc, monitor_netstat};
 
 use crate::drivers::virtio_net::{self, InterruptMode, TxError, VirtioNet};
 use crate::irq::softirq;
@@ -141,8 +147,11 @@ fn announce(cfg: &IfaceConfig) {
 }
 
 /// Waits until NET_RX has used the stack lock, then takes it with bottom halves enabled:
-/// the seed's mistake, for the negative-control kernel.
+/// the seed's mistake, for the negative-control kernel. Never inlined: the `lockdep-net`
+/// test requires this function's frame in the panic's backtrace (it was inlined into its
+/// caller once the negative kernel lost the test commands and its code units changed).
 #[cfg(feature = "negative-tests")]
+#[inline(never)]
 pub fn negative_test_take_stack_with_bh_enabled() {
     let deadline = crate::time::now_ns() + 20_000_000_000;
     while napi::COUNTERS.softirq_exits.load(Ordering::Relaxed) == 0

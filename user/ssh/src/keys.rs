@@ -6,10 +6,10 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use base64ct::{Base64, Base64Unpadded, Encoding};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
-use crate::base64;
 use crate::error::{random, Error, Result};
 use crate::names::ED25519;
 use crate::wire::{put_string, Reader};
@@ -43,21 +43,22 @@ impl PublicKey {
         ))
     }
 
-    /// Parses the base64 field of an `authorized_keys`/`known_hosts`/`.pub` line.
+    /// Parses the base64 field of an `authorized_keys`/`known_hosts`/`.pub` line (padded,
+    /// canonical RFC 4648 base64, as OpenSSH writes it).
     pub fn from_base64(text: &str) -> Result<Self> {
-        Self::from_blob(&base64::decode(text).ok_or(Error::BadKey("bad base64"))?)
+        Self::from_blob(&Base64::decode_vec(text).map_err(|_| Error::BadKey("bad base64"))?)
     }
 
     /// `ssh-ed25519 AAAA...` as in a `.pub` file (without comment).
     pub fn to_openssh(&self) -> String {
-        format!("{ED25519} {}", base64::encode(&self.blob(), true))
+        format!("{ED25519} {}", Base64::encode_string(&self.blob()))
     }
 
     /// OpenSSH's fingerprint: `SHA256:` and unpadded base64 of the blob's SHA-256.
     pub fn fingerprint(&self) -> String {
         format!(
             "SHA256:{}",
-            base64::encode(&Sha256::digest(self.blob()), false)
+            Base64Unpadded::encode_string(&Sha256::digest(self.blob()))
         )
     }
 
@@ -145,5 +146,35 @@ mod tests {
         );
         assert!(pk.fingerprint().starts_with("SHA256:") && !pk.fingerprint().ends_with('='));
         assert!(PublicKey::from_blob(b"\0\0\0\x07ssh-rsa").is_err());
+    }
+
+    /// OpenSSH's own fingerprint of a fixed key (`ssh-keygen -l -f` on the `.pub` line).
+    #[test]
+    fn fingerprint_matches_ssh_keygen() {
+        let line =
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIpBGFhhnGvFIGq/5/CvCAqVJuXS/cvft1/tgPmEmCqk";
+        let pk = PublicKey::from_base64(line.split(' ').nth(1).unwrap()).unwrap();
+        assert_eq!(pk.to_openssh(), line);
+        assert_eq!(
+            pk.fingerprint(),
+            "SHA256:s5OX0QEbbhYBAZIk5ZqUjRIBzmOglF0/TwLePo6j5Bg"
+        );
+    }
+
+    /// A character outside the alphabet, a lone trailing character, a missing final
+    /// character (unpadded text) and embedded whitespace are all refused.
+    #[test]
+    fn refuses_malformed_base64() {
+        let good = KeyPair::from_seed(&[5; 32]).public().to_openssh();
+        let b64 = good.split(' ').nth(1).unwrap();
+        assert!(PublicKey::from_base64(b64).is_ok());
+        for bad in [
+            b64.replacen('A', "!", 1),
+            format!("{b64}A"),
+            b64[..b64.len() - 1].to_string(),
+            b64.replacen('A', " A", 1),
+        ] {
+            assert!(PublicKey::from_base64(&bad).is_err(), "{bad}");
+        }
     }
 }

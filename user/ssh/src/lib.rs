@@ -17,11 +17,11 @@ extern crate alloc;
 
 pub mod auth;
 pub mod authorized_keys;
-pub mod base64;
 pub mod channel;
 pub mod cipher;
 pub mod client;
 pub mod error;
+#[cfg(any(test, feature = "fuzz"))]
 pub mod fuzz;
 pub mod kex;
 pub mod keys;

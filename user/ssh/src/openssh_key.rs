@@ -11,7 +11,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::base64;
+use base64ct::{Base64, Encoding};
+
 use crate::error::{random, Error, Result};
 use crate::keys::{KeyPair, PublicKey};
 use crate::names::ED25519;
@@ -30,7 +31,11 @@ pub fn parse(text: &str) -> Result<KeyPair> {
     let end = body
         .find(END)
         .ok_or(Error::BadKey("no OPENSSH PRIVATE KEY footer"))?;
-    let raw = base64::decode(&body[..end]).ok_or(Error::BadKey("bad base64"))?;
+    // The body is wrapped (ssh-keygen: 70 columns, LF; other tools: other widths, CRLF):
+    // drop the line breaks as OpenSSH does, then decode with base64ct, whose decoder has
+    // no branch or table look-up that depends on the (secret) characters.
+    let compact: String = body[..end].split_ascii_whitespace().collect();
+    let raw = Base64::decode_vec(&compact).map_err(|_| Error::BadKey("bad base64"))?;
     let rest = raw
         .strip_prefix(MAGIC)
         .ok_or(Error::BadKey("not openssh-key-v1"))?;
@@ -92,7 +97,7 @@ pub fn write(key: &KeyPair, comment: &str) -> Result<String> {
     put_u32(&mut raw, 1);
     put_string(&mut raw, &public.blob());
     put_string(&mut raw, &private);
-    let b64 = base64::encode(&raw, true);
+    let b64 = Base64::encode_string(&raw);
     let mut out = String::from(BEGIN);
     out.push('\n');
     for line in b64.as_bytes().chunks(70) {
@@ -114,6 +119,32 @@ mod tests {
         let text = write(&k, "test@halyard").unwrap();
         assert!(text.starts_with(BEGIN));
         assert_eq!(parse(&text).unwrap().public(), k.public());
+    }
+
+    /// A file `ssh-keygen -t ed25519 -N '' -C ''` wrote (a throwaway test key), as written
+    /// and re-wrapped at 64 columns with CRLF line ends.
+    #[test]
+    fn reads_ssh_keygen_files_however_wrapped() {
+        const FILE: &str = "-----BEGIN OPENSSH PRIVATE KEY-----
+b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
+QyNTUxOQAAACCKQRhYYZxrxSBqv+fwrwgKlSbl0v3L37df7YD5hJgqpAAAAIjG9nsQxvZ7
+EAAAAAtzc2gtZWQyNTUxOQAAACCKQRhYYZxrxSBqv+fwrwgKlSbl0v3L37df7YD5hJgqpA
+AAAEDytxxKjqyyumrttIhU+2lFye2mGU4DIk73hgJno52JQopBGFhhnGvFIGq/5/CvCAqV
+JuXS/cvft1/tgPmEmCqkAAAAAAECAwQF
+-----END OPENSSH PRIVATE KEY-----
+";
+        const PUBLIC: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIIpBGFhhnGvFIGq/5/CvCAqVJuXS/cvft1/tgPmEmCqk";
+        let public = PublicKey::from_base64(PUBLIC).unwrap();
+        assert_eq!(parse(FILE).unwrap().public(), public);
+        let body: String = FILE.lines().filter(|l| !l.starts_with("-----")).collect();
+        let mut rewrapped = String::from(BEGIN);
+        for line in body.as_bytes().chunks(64) {
+            rewrapped.push_str("\r\n");
+            rewrapped.push_str(core::str::from_utf8(line).unwrap());
+        }
+        rewrapped.push_str("\r\n");
+        rewrapped.push_str(END);
+        assert_eq!(parse(&rewrapped).unwrap().public(), public);
     }
 
     #[test]

@@ -166,15 +166,7 @@ fn assert_sha256(out: &std::process::Output, input: &std::path::Path) {
 
 /// Deterministic incompressible-looking test data.
 fn pattern(len: usize) -> Vec<u8> {
-    let mut x = 0x2545_f491_u32;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
+    test_rng::TestRng::new(1).bytes(len)
 }
 
 #[test]

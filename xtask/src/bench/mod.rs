@@ -143,8 +143,9 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
     let budget = Budget::for_options(opts);
     tools::ensure(&[tools::QEMU, "ip", "ping", "wrk"])?;
     let peer = peer::prepare(paths)?;
-    // Halyard's absence is a result to report, not a reason to skip the Linux side.
-    let halyard_missing = kernel_build::build(paths)
+    // Halyard's absence is a result to report, not a reason to skip the Linux side. The
+    // bench boots the kernel the QEMU tests boot (with the test-only monitor commands).
+    let halyard_missing = kernel_build::build_kernel(paths, kernel_build::Kernel::Test)
         .err()
         .map(|e| format!("kernel build: {e}"));
     let images = Images::new(paths, peer.clone());

@@ -2,50 +2,14 @@
 //! defect ([`Defect`]) so the guest's drop counters can be read by reason: every kind
 //! names the counters its frames must end in ([`Defect::counted_as`]).
 //!
-//! Seeded (xorshift64*): a failing run is replayed with the same seed and gets the same
+//! Seeded (`test_rng`, the tests' one generator): a failing run is replayed with the same seed and gets the same
 //! frames. Frames are built by hand rather than with the kernel's own `net` crate so that a
 //! misunderstanding of the wire format in that crate cannot hide in the test too. Every frame
 //! has a complete 14-byte Ethernet header (Linux refuses to send shorter ones on a tap) and
 //! at most 1514 bytes (the tap's MTU plus header).
 
 use inet_checksum::checksum;
-
-/// A small, seeded pseudo-random generator (xorshift64*): plenty for test data.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        // Zero is xorshift's fixed point; any other constant would do.
-        Rng(if seed == 0 {
-            0x9e37_79b9_7f4a_7c15
-        } else {
-            seed
-        })
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// A value in `low..high` (`high > low`).
-    pub fn range(&mut self, low: usize, high: usize) -> usize {
-        low + (self.next_u64() % (high - low) as u64) as usize
-    }
-
-    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next_u64() as u8).collect()
-    }
-
-    /// Random bytes, `low..high` of them.
-    pub fn bytes_between(&mut self, low: usize, high: usize) -> Vec<u8> {
-        let len = self.range(low, high);
-        self.bytes(len)
-    }
-}
+use test_rng::TestRng;
 
 /// What is wrong with a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,7 +117,7 @@ const PROTO_UDP: u8 = 17;
 
 /// `count` frames from `seed`, cycling through [`DEFECTS`].
 pub fn corpus(seed: u64, count: usize, ends: &Endpoints) -> Vec<(Defect, Vec<u8>)> {
-    let mut rng = Rng::new(seed);
+    let mut rng = TestRng::new(seed);
     (0..count)
         .map(|i| {
             let defect = DEFECTS[i % DEFECTS.len()];
@@ -163,10 +127,10 @@ pub fn corpus(seed: u64, count: usize, ends: &Endpoints) -> Vec<(Defect, Vec<u8>
 }
 
 /// One frame with `defect`.
-pub fn frame(rng: &mut Rng, defect: Defect, ends: &Endpoints) -> Vec<u8> {
+pub fn frame(rng: &mut TestRng, defect: Defect, ends: &Endpoints) -> Vec<u8> {
     let (ethertype, payload) = match defect {
         Defect::Ipv4Truncated => {
-            let mut p = rng.bytes_between(0, IPV4_HEADER);
+            let mut p = rng.bytes_in(0..IPV4_HEADER);
             if let Some(first) = p.first_mut() {
                 *first = 0x45;
             }
@@ -174,16 +138,16 @@ pub fn frame(rng: &mut Rng, defect: Defect, ends: &Endpoints) -> Vec<u8> {
         }
         Defect::Ipv4BadChecksum => {
             let mut p = echo_packet(rng, ends);
-            p[10] ^= rng.range(1, 256) as u8;
+            p[10] ^= rng.range(1..256) as u8;
             (ETHERTYPE_IPV4, p)
         }
         Defect::Ipv4BadTotalLength => {
             let mut p = echo_packet(rng, ends);
             let len = p.len();
-            let bad = if rng.range(0, 2) == 0 {
-                rng.range(len + 1, 65536)
+            let bad = if rng.range(0..2) == 0 {
+                rng.range(len + 1..65536)
             } else {
-                rng.range(0, IPV4_HEADER)
+                rng.range(0..IPV4_HEADER)
             };
             p[2..4].copy_from_slice(&(bad as u16).to_be_bytes());
             reseal_ipv4(&mut p);
@@ -195,10 +159,10 @@ pub fn frame(rng: &mut Rng, defect: Defect, ends: &Endpoints) -> Vec<u8> {
                 ipv4(rng, ends, PROTO_UDP, &udp)
             };
             // The packet is 28 bytes: an IHL of 8..=15 words points past its end.
-            let ihl = if rng.range(0, 2) == 0 {
-                rng.range(0, 5)
+            let ihl = if rng.range(0..2) == 0 {
+                rng.range(0..5)
             } else {
-                rng.range(8, 16)
+                rng.range(8..16)
             };
             p[0] = 0x40 | ihl as u8;
             reseal_ipv4(&mut p);
@@ -206,7 +170,7 @@ pub fn frame(rng: &mut Rng, defect: Defect, ends: &Endpoints) -> Vec<u8> {
         }
         Defect::Ipv4BadVersion => {
             let mut p = echo_packet(rng, ends);
-            let version = [0u8, 1, 5, 6, 7, 15][rng.range(0, 6)];
+            let version = [0u8, 1, 5, 6, 7, 15][rng.range(0..6)];
             p[0] = version << 4 | 5;
             reseal_ipv4(&mut p);
             (ETHERTYPE_IPV4, p)
@@ -214,13 +178,13 @@ pub fn frame(rng: &mut Rng, defect: Defect, ends: &Endpoints) -> Vec<u8> {
         Defect::Ipv4BadFragment => {
             let mut p = echo_packet(rng, ends);
             let payload = p.len() - IPV4_HEADER;
-            let flags = if !payload.is_multiple_of(8) && rng.range(0, 2) == 0 {
+            let flags = if !payload.is_multiple_of(8) && rng.range(0..2) == 0 {
                 // More fragments follow a payload that is not a multiple of 8 bytes.
-                MORE_FRAGMENTS | rng.range(0, 2) as u16
+                MORE_FRAGMENTS | rng.range(0..2) as u16
             } else {
                 // The fragment would end past the largest datagram.
                 let lowest = (65_536 - IPV4_HEADER - payload).div_ceil(8) + 1;
-                rng.range(lowest, 0x2000) as u16
+                rng.range(lowest..0x2000) as u16
             };
             p[6..8].copy_from_slice(&flags.to_be_bytes());
             reseal_ipv4(&mut p);
@@ -236,56 +200,56 @@ pub fn frame(rng: &mut Rng, defect: Defect, ends: &Endpoints) -> Vec<u8> {
         }
         Defect::IcmpBadChecksum => {
             let mut icmp = icmp_echo(rng);
-            icmp[2] ^= rng.range(1, 256) as u8;
+            icmp[2] ^= rng.range(1..256) as u8;
             (ETHERTYPE_IPV4, ipv4(rng, ends, PROTO_ICMP, &icmp))
         }
         Defect::UdpBadLength => {
-            let data = rng.bytes_between(0, 64);
+            let data = rng.bytes_in(0..64);
             let real = 8 + data.len();
-            let bad = if rng.range(0, 2) == 0 {
-                rng.range(0, 8)
+            let bad = if rng.range(0..2) == 0 {
+                rng.range(0..8)
             } else {
-                rng.range(real + 1, 65536)
+                rng.range(real + 1..65536)
             };
             let mut udp = Vec::with_capacity(real);
-            udp.extend_from_slice(&(rng.range(1024, 65536) as u16).to_be_bytes());
-            udp.extend_from_slice(&(rng.range(1, 1024) as u16).to_be_bytes());
+            udp.extend_from_slice(&(rng.range(1024..65536) as u16).to_be_bytes());
+            udp.extend_from_slice(&(rng.range(1..1024) as u16).to_be_bytes());
             udp.extend_from_slice(&(bad as u16).to_be_bytes());
             udp.extend_from_slice(&[0, 0]); // no checksum: the length is the only defect
             udp.extend_from_slice(&data);
             (ETHERTYPE_IPV4, ipv4(rng, ends, PROTO_UDP, &udp))
         }
-        Defect::ArpTruncated => (ETHERTYPE_ARP, arp(ends)[..rng.range(0, 28)].to_vec()),
+        Defect::ArpTruncated => (ETHERTYPE_ARP, arp(ends)[..rng.range(0..28)].to_vec()),
         Defect::ArpMalformed => {
             let mut p = arp(ends);
             // One of: hardware type, protocol type, hardware size, protocol size, opcode.
-            match rng.range(0, 5) {
-                0 => p[0..2].copy_from_slice(&(rng.range(2, 65536) as u16).to_be_bytes()),
+            match rng.range(0..5) {
+                0 => p[0..2].copy_from_slice(&(rng.range(2..65536) as u16).to_be_bytes()),
                 1 => p[2..4].copy_from_slice(&ETHERTYPE_IPV6.to_be_bytes()),
-                2 => p[4] = [0u8, 4, 8, 255][rng.range(0, 4)],
-                3 => p[5] = [0u8, 6, 16, 255][rng.range(0, 4)],
-                _ => p[6..8].copy_from_slice(&(rng.range(3, 65536) as u16).to_be_bytes()),
+                2 => p[4] = [0u8, 4, 8, 255][rng.range(0..4)],
+                3 => p[5] = [0u8, 6, 16, 255][rng.range(0..4)],
+                _ => p[6..8].copy_from_slice(&(rng.range(3..65536) as u16).to_be_bytes()),
             }
             (ETHERTYPE_ARP, p)
         }
         Defect::UnknownEthertype => {
             let ethertype = loop {
-                let t = rng.range(0x0600, 0x10000) as u16;
+                let t = rng.range(0x0600..0x10000) as u16;
                 if ![ETHERTYPE_IPV4, ETHERTYPE_ARP, ETHERTYPE_VLAN].contains(&t) {
                     break t;
                 }
             };
-            (ethertype, rng.bytes_between(0, 200))
+            (ethertype, rng.bytes_in(0..200))
         }
         Defect::RandomPayload => {
-            let mut p = rng.bytes_between(0, MAX_FRAME - ETH_HEADER + 1);
+            let mut p = rng.bytes_in(0..MAX_FRAME - ETH_HEADER + 1);
             if valid_ipv4_header(&p) {
                 p[10] ^= 0xff;
             }
             (ETHERTYPE_IPV4, p)
         }
     };
-    let dst = if rng.range(0, 4) == 0 {
+    let dst = if rng.range(0..4) == 0 {
         [0xff; 6]
     } else {
         ends.guest_mac
@@ -316,7 +280,7 @@ fn valid_ipv4_header(p: &[u8]) -> bool {
 }
 
 /// A valid IPv4 packet (host → guest) around `payload`.
-fn ipv4(rng: &mut Rng, ends: &Endpoints, protocol: u8, payload: &[u8]) -> Vec<u8> {
+fn ipv4(rng: &mut TestRng, ends: &Endpoints, protocol: u8, payload: &[u8]) -> Vec<u8> {
     let total = (IPV4_HEADER + payload.len()) as u16;
     let mut p = Vec::with_capacity(usize::from(total));
     p.extend_from_slice(&[0x45, 0]);
@@ -331,7 +295,7 @@ fn ipv4(rng: &mut Rng, ends: &Endpoints, protocol: u8, payload: &[u8]) -> Vec<u8
 }
 
 /// A valid IPv4 packet carrying a valid ICMP echo request.
-fn echo_packet(rng: &mut Rng, ends: &Endpoints) -> Vec<u8> {
+fn echo_packet(rng: &mut TestRng, ends: &Endpoints) -> Vec<u8> {
     let echo = icmp_echo(rng);
     ipv4(rng, ends, PROTO_ICMP, &echo)
 }
@@ -344,9 +308,9 @@ fn reseal_ipv4(p: &mut [u8]) {
 }
 
 /// A valid ICMP echo request with a few random bytes of data.
-fn icmp_echo(rng: &mut Rng) -> Vec<u8> {
+fn icmp_echo(rng: &mut TestRng) -> Vec<u8> {
     let mut m = vec![8, 0, 0, 0];
-    m.extend_from_slice(&rng.bytes_between(4, 60));
+    m.extend_from_slice(&rng.bytes_in(4..60));
     let sum = checksum(&m);
     m[2..4].copy_from_slice(&sum.to_be_bytes());
     m
@@ -383,7 +347,6 @@ mod tests {
         let a = corpus(7, 100, &ENDS);
         assert_eq!(a, corpus(7, 100, &ENDS));
         assert_ne!(a, corpus(8, 100, &ENDS));
-        assert_eq!(Rng::new(0).next_u64(), Rng::new(0).next_u64());
     }
 
     #[test]
@@ -406,7 +369,7 @@ mod tests {
     /// Each defect is present, and it is the only one where that matters for the test.
     #[test]
     fn each_frame_has_its_defect() {
-        let mut rng = Rng::new(42);
+        let mut rng = TestRng::new(42);
         for _ in 0..200 {
             for defect in DEFECTS {
                 let f = frame(&mut rng, defect, &ENDS);
@@ -479,7 +442,7 @@ mod tests {
                 .all(|n| n.starts_with("drop_") || *n == "rx_fragment_held"));
         }
         // A random header can be valid by chance: the generator breaks it.
-        let mut header = echo_packet(&mut Rng::new(5), &ENDS);
+        let mut header = echo_packet(&mut TestRng::new(5), &ENDS);
         assert!(valid_ipv4_header(&header));
         header[10] ^= 0xff;
         assert!(!valid_ipv4_header(&header));
@@ -488,7 +451,7 @@ mod tests {
 
     #[test]
     fn the_valid_building_blocks_are_valid() {
-        let mut rng = Rng::new(3);
+        let mut rng = TestRng::new(3);
         let p = echo_packet(&mut rng, &ENDS);
         assert!(verifies(&p[..IPV4_HEADER]) && verifies(&p[IPV4_HEADER..]));
         assert_eq!(usize::from(u16::from_be_bytes([p[2], p[3]])), p.len());

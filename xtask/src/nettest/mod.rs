@@ -91,7 +91,7 @@ const BASE: NetTest = NetTest {
     cmdline: "",
     fwds: &[],
     nic: Nic::PLAIN,
-    kernel: Kernel::Standard,
+    kernel: Kernel::Test,
     timeout: Duration::from_secs(150),
     check: checks::user_dhcp,
     status: KERNEL_OK,
@@ -304,7 +304,7 @@ fn test_netns(test: &NetTest, net: &Network) -> Result<Option<Netns>, String> {
 /// Runs one network test; `Ok` carries its measurements. The error names the failing check
 /// and the log file.
 pub fn run(test: &NetTest, paths: &Paths) -> Result<String, String> {
-    if test.kernel != Kernel::Standard {
+    if test.kernel != Kernel::Test {
         kernel_build::build_kernel_once(paths, test.kernel)?;
     }
     let text = std::fs::read_to_string(test.kernel.ksyms(paths))

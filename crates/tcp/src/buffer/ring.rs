@@ -263,13 +263,8 @@ mod tests {
     fn behaves_like_a_queue_under_random_operations() {
         let mut model = alloc::collections::VecDeque::new();
         let mut r = Ring::new(20_000);
-        let mut x: u32 = 12345;
-        let mut rnd = |m: u32| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x % m
-        };
+        let mut rng = test_rng::TestRng::new(12345);
+        let mut rnd = |m: usize| rng.index(m);
         let mut next = 0u8;
         for _ in 0..5_000 {
             if rnd(2) == 0 {
@@ -284,7 +279,7 @@ mod tests {
                 model.extend(&data[..n]);
                 next = next.wrapping_sub((data.len() - n) as u8);
             } else {
-                let mut out = alloc::vec![0; rnd(3000) as usize];
+                let mut out = alloc::vec![0; rnd(3000)];
                 let n = r.pop(&mut out);
                 assert_eq!(n, out.len().min(model.len()));
                 for b in &out[..n] {

@@ -66,6 +66,7 @@ impl TcpListener {
     }
 
     /// How long `accept` waits (`None`: as long as it takes).
+    #[cfg(feature = "test-commands")]
     pub fn set_timeout(&self, ns: Option<u64>) {
         self.timeout.set(ns);
     }

@@ -15,7 +15,15 @@
 //! Options follow BSD sockets: those given at creation ([`SocketOptions`]) are
 //! inherited by the connections a listener accepts; no-delay, keepalive and the buffer
 //! limits can also be changed on a live connection.
+//!
+//! The live-connection setters besides no-delay, linger and non-blocking (timeouts,
+//! keepalive, buffers), the `info`/`take_error` queries and [`poll`] over many sockets
+//! have one caller today, the `sockcheck` test command (the services use [`ReadyList`]),
+//! so they are compiled only with the `test-commands` feature (a release kernel carries
+//! no dead code); the system-call layer (`setsockopt`, `poll`) will take them out of the
+//! feature.
 mod listener;
+#[cfg(feature = "test-commands")]
 mod poll;
 mod ready;
 mod stream;
@@ -25,6 +33,7 @@ use alloc::sync::Arc;
 use halyard_tcp::{Config, Error as TcpError, Keepalive};
 
 pub use listener::TcpListener;
+#[cfg(feature = "test-commands")]
 pub use poll::{poll, Interest, PollEntry, Pollable};
 pub use ready::ReadyList;
 pub use stream::TcpStream;
@@ -101,6 +110,7 @@ impl Timeout {
         Timeout(core::sync::atomic::AtomicU64::new(0))
     }
 
+    #[cfg(feature = "test-commands")]
     fn set(&self, ns: Option<u64>) {
         let stored = match ns {
             None => 0,

@@ -3,7 +3,9 @@ use alloc::sync::Arc;
 use core::net::SocketAddrV4;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use halyard_tcp::{ConnInfo, Error as TcpError, Keepalive, State};
+#[cfg(feature = "test-commands")]
+use halyard_tcp::Keepalive;
+use halyard_tcp::{ConnInfo, Error as TcpError, State};
 
 use super::{now, with_tcp, Result, SocketError, SocketOptions, Timeout, Waiter};
 use crate::net::sock::{Sock, SockState};
@@ -157,11 +159,13 @@ impl TcpStream {
     }
 
     /// How long `read` waits (`None`: as long as it takes).
+    #[cfg(feature = "test-commands")]
     pub fn set_read_timeout(&self, ns: Option<u64>) {
         self.read_timeout.set(ns);
     }
 
     /// How long `write` waits for room (`None`: as long as it takes).
+    #[cfg(feature = "test-commands")]
     pub fn set_write_timeout(&self, ns: Option<u64>) {
         self.write_timeout.set(ns);
     }
@@ -182,34 +186,40 @@ impl TcpStream {
 
     /// SO_KEEPALIVE: probes after `idle`, every `interval`, failing after `probes`
     /// unanswered; `None` turns it off.
+    #[cfg(feature = "test-commands")]
     pub fn set_keepalive(&self, k: Option<Keepalive>) -> Result<()> {
         self.on(|s| s.conn.set_keepalive(now(), k));
         Ok(())
     }
 
     /// SO_SNDBUF (never below the bytes queued).
+    #[cfg(feature = "test-commands")]
     pub fn set_send_buffer(&self, bytes: usize) -> Result<()> {
         self.on(|s| s.conn.set_send_buffer(bytes));
         Ok(())
     }
 
     /// SO_RCVBUF (never below the bytes held plus the window already offered).
+    #[cfg(feature = "test-commands")]
     pub fn set_recv_buffer(&self, bytes: usize) -> Result<()> {
         self.on(|s| s.conn.set_recv_buffer(bytes));
         Ok(())
     }
 
     /// The buffer limits in force: (send, receive).
+    #[cfg(feature = "test-commands")]
     pub fn buffer_limits(&self) -> Result<(usize, usize)> {
         Ok(self.on(|s| s.conn.buffer_limits()))
     }
 
     /// State, addresses, RTT, congestion window and error of the connection.
+    #[cfg(feature = "test-commands")]
     pub fn info(&self) -> Result<ConnInfo> {
         Ok(self.on(|s| s.conn.info()))
     }
 
     /// SO_ERROR: why the connection failed, if it did.
+    #[cfg(feature = "test-commands")]
     pub fn take_error(&self) -> Result<Option<TcpError>> {
         Ok(self.info()?.error)
     }
