@@ -76,7 +76,8 @@ fn require_component(subcommand: &str) -> Result<(), String> {
     }
 }
 
-fn run(mut cmd: Command, what: &str) -> Result<(), String> {
+/// Runs `cmd`; an error names `what` and how it ended.
+pub fn run(mut cmd: Command, what: &str) -> Result<(), String> {
     let status = cmd
         .status()
         .map_err(|e| format!("cannot run {what}: {e}"))?;

@@ -250,15 +250,8 @@ fn cargo_test(paths: &Paths, args: &[&str]) -> Result<(), String> {
 
 /// Runs `cmd` in the repository root; `what` names it in the error.
 fn run_cargo(mut cmd: std::process::Command, paths: &Paths, what: &str) -> Result<(), String> {
-    let status = cmd
-        .current_dir(&paths.root)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{what} failed ({status})"))
-    }
+    cmd.current_dir(&paths.root);
+    lint::run(cmd, what)
 }
 
 #[cfg(test)]
