@@ -4,27 +4,19 @@
 //! back into the same structs, so a field renamed or dropped breaks a round trip instead of
 //! a script somewhere. The structs mirror [`super::results`] with everything derived spelled
 //! out (medians, ratios, the reason a cell is not available) so a reader needs no
-//! statistics of its own; the stamp's fields are [`run_stamp::Stamp`]'s plus `revision`.
+//! statistics of its own. The head is [`results::Meta`] itself; its stamp is written with
+//! [`run_stamp::Stamp`]'s fields plus `revision` ([`stamp`]).
 
-use super::results::{self, Better};
+use super::results::{self, Better, Meta};
 use super::sched;
 use serde::{Deserialize, Serialize};
 
 /// The whole file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Results {
-    pub stamp: Stamp,
-    pub qemu_version: String,
-    /// The Linux peer's QEMU command line (Halyard's differs only in kernel and initrd).
-    pub qemu_line: String,
-    pub peer_kernel: String,
-    /// `quick` or `full`.
-    pub mode: String,
-    /// Rounds per system and CPU count.
-    pub rounds: usize,
-    /// Unix time the run started, seconds.
-    pub started_unix: u64,
-    pub duration_s: f64,
+    /// The stamp, QEMU, the peer kernel, mode, rounds, when and how long.
+    #[serde(flatten)]
+    pub meta: Meta,
     /// One per (CPU count, metric): Halyard and Linux.
     pub rows: Vec<Row>,
     /// The CPU count of the `bench-sched` boots.
@@ -33,17 +25,44 @@ pub struct Results {
     pub sched: Vec<SchedRow>,
 }
 
-/// Which commit was measured, when, and the command that reproduces the run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Stamp {
-    pub commit: String,
-    /// The tree had uncommitted changes.
-    pub dirty: bool,
-    /// `commit`, plus `-dirty` when `dirty`.
-    pub revision: String,
-    /// UTC, RFC 3339.
-    pub date: String,
-    pub command: String,
+/// The stamp in results.json: which commit was measured, when, and the command that
+/// reproduces the run (`#[serde(with = "stamp")]` on a [`run_stamp::Stamp`]).
+pub mod stamp {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// The stamp's fields as written.
+    #[derive(Serialize, Deserialize)]
+    struct Fields {
+        commit: String,
+        /// The tree had uncommitted changes.
+        dirty: bool,
+        /// `commit`, plus `-dirty` when `dirty` (for readers; derived again when read).
+        revision: String,
+        /// UTC, RFC 3339.
+        date: String,
+        command: String,
+    }
+
+    pub fn serialize<S: Serializer>(stamp: &run_stamp::Stamp, out: S) -> Result<S::Ok, S::Error> {
+        Fields {
+            commit: stamp.commit.clone(),
+            dirty: stamp.dirty,
+            revision: stamp.revision(),
+            date: stamp.date.clone(),
+            command: stamp.command.clone(),
+        }
+        .serialize(out)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<run_stamp::Stamp, D::Error> {
+        let f = Fields::deserialize(input)?;
+        Ok(run_stamp::Stamp {
+            commit: f.commit,
+            dirty: f.dirty,
+            date: f.date,
+            command: f.command,
+        })
+    }
 }
 
 /// One system's (or one validator setting's) values of a row.
@@ -101,7 +120,6 @@ impl From<&results::Cell> for Cell {
 
 impl From<&results::Results> for Results {
     fn from(r: &results::Results) -> Results {
-        let m = &r.meta;
         let rows = r
             .rows
             .iter()
@@ -129,20 +147,7 @@ impl From<&results::Results> for Results {
             })
             .collect();
         Results {
-            stamp: Stamp {
-                commit: m.stamp.commit.clone(),
-                dirty: m.stamp.dirty,
-                revision: m.stamp.revision(),
-                date: m.stamp.date.clone(),
-                command: m.stamp.command.clone(),
-            },
-            qemu_version: m.qemu_version.clone(),
-            qemu_line: m.qemu_line.clone(),
-            peer_kernel: m.peer_kernel.clone(),
-            mode: m.mode.clone(),
-            rounds: m.rounds,
-            started_unix: m.started_unix,
-            duration_s: m.duration_s,
+            meta: r.meta.clone(),
             rows,
             sched_smp: sched::SMP,
             sched,
@@ -167,22 +172,17 @@ mod tests {
         let text = render(&sample()).unwrap();
         let back: Results = serde_json::from_str(&text).unwrap();
         assert_eq!(back, Results::from(&sample()));
+        assert_eq!(back.meta, sample().meta);
         assert_eq!(
-            back.stamp,
-            Stamp {
-                commit: "0123abcd".into(),
-                dirty: true,
-                revision: "0123abcd-dirty".into(),
-                date: "2025-01-31T12:00:00Z".into(),
-                command: "cargo xtask bench --quick".into(),
-            }
+            (back.meta.stamp.commit.as_str(), back.meta.stamp.dirty),
+            ("0123abcd", true)
         );
         assert_eq!(
             (back.rows.len(), back.sched.len()),
             (METRICS.len(), SCHED_METRICS.len())
         );
         assert_eq!(
-            (back.rounds, back.mode.as_str(), back.sched_smp),
+            (back.meta.rounds, back.meta.mode.as_str(), back.sched_smp),
             (2, "quick", sched::SMP)
         );
         let row = |id: &str| back.rows.iter().find(|r| r.metric == id).unwrap();
@@ -235,8 +235,10 @@ mod tests {
         let text = render(&sample()).unwrap();
         // docs/bench.md names these keys and values.
         for key in [
-            "\"stamp\"",
-            "\"revision\": \"0123abcd-dirty\"",
+            "\"stamp\": {\n    \"commit\": \"0123abcd\",\n    \"dirty\": true,\n    \
+             \"revision\": \"0123abcd-dirty\",\n    \"date\": \"2025-01-31T12:00:00Z\",\n    \
+             \"command\": \"cargo xtask bench --quick\"\n  }",
+            "\"qemu_version\": \"QEMU emulator version 7.2.0\"",
             "\"better\": \"higher\"",
             "\"better\": \"lower\"",
             "\"not_available\": null",

@@ -210,16 +210,20 @@ impl SchedRow {
     }
 }
 
-/// Facts about the run that a reader needs to interpret the numbers.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Facts about the run that a reader needs to interpret the numbers (the head of
+/// results.json, [`super::json`]).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Meta {
     /// Which commit was measured, when, and the command that reproduces the run.
+    #[serde(with = "super::json::stamp")]
     pub stamp: run_stamp::Stamp,
     pub qemu_version: String,
     /// The Linux peer's QEMU command line (Halyard's differs only in kernel and initrd).
     pub qemu_line: String,
     pub peer_kernel: String,
+    /// `quick` or `full`.
     pub mode: String,
+    /// Rounds per system and CPU count.
     pub rounds: usize,
     /// Unix time the run started, seconds.
     pub started_unix: u64,
