@@ -9,6 +9,7 @@ mod boot_log;
 mod cli;
 mod cpu_load;
 mod exit_status;
+mod fatal_signal;
 mod fault_report;
 mod fuzz;
 mod kernel_build;
@@ -26,29 +27,18 @@ mod suite;
 mod test_cmd;
 mod tools;
 
-use cli::{Command, USAGE};
+use cli::Command;
 use paths::Paths;
 use std::process::ExitCode;
 
-/// Exit status for a command-line error.
+/// Exit status for a command-line error (clap's too).
 const USAGE_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let command = match cli::parse(&args) {
-        Ok(command) => command,
-        Err(e) => {
-            eprintln!("xtask: {e}\n\n{USAGE}");
-            return ExitCode::from(USAGE_ERROR);
-        }
-    };
-    qemu::process::kill_qemu_on_fatal_signals();
+    // `exit` prints the help (status 0) or the usage error (status 2).
+    let command = cli::parse(std::env::args_os().skip(1)).unwrap_or_else(|e| e.exit());
     let paths = Paths::repo();
     let outcome = match command {
-        Command::Help => {
-            print!("{USAGE}");
-            Ok(0)
-        }
         Command::Build => kernel_build::build(&paths).map(|()| 0),
         Command::Run(opts) => run_cmd::run(&opts, &paths),
         Command::Fuzz(opts) => fuzz::run(&opts, &paths),

@@ -12,31 +12,26 @@
 //!   line: no DHCP server is needed on the host side.
 //! - `none`: no NIC at all (`-nic none` also suppresses QEMU's default one).
 //!
-//! Pure data and rendering: the namespace itself is created by the caller.
+//! Pure data, rendering and the flags' parsing ([`NetFlags`], read by `clap` as part of
+//! `cargo xtask run`): the namespace itself is created by the caller.
 
 use crate::netns::TapTopology;
+use clap::{Args, FromArgMatches};
 use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 
-/// Which backend the NIC uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which backend the NIC uses (the value of `--net`; each variant's doc is its help text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum NetMode {
+    /// QEMU user networking, restrict=on, guest uses DHCP; host forwards on 127.0.0.1:
+    /// 2222->22 8080->80 7007->7 7009->9 7019->19
     User,
+    /// (root) tap0 in network namespace `halyard` (--netns), host side 192.168.100.1/24,
+    /// guest 192.168.100.2/24 (ip=... gw=... on the kernel command line); removed on exit
     Tap,
+    /// No NIC
     None,
-}
-
-impl NetMode {
-    /// Parses the value of `--net`.
-    pub fn parse(word: &str) -> Option<NetMode> {
-        match word {
-            "user" => Some(NetMode::User),
-            "tap" => Some(NetMode::Tap),
-            "none" => Some(NetMode::None),
-            _ => None,
-        }
-    }
 }
 
 /// A port pair `A:B` (`--fwd HOST:GUEST`, `--guestfwd GUEST:HOST`), both 1..=65535.
@@ -53,6 +48,11 @@ impl PortPair {
         };
         let (a, b) = text.split_once(':')?;
         Some(PortPair(port(a)?, port(b)?))
+    }
+
+    /// [`PortPair::parse`] as a `clap` value parser.
+    fn parse_arg(text: &str) -> Result<PortPair, String> {
+        PortPair::parse(text).ok_or_else(|| "expected two ports A:B, each 1 to 65535".to_string())
     }
 }
 
@@ -253,6 +253,71 @@ impl Network {
     }
 }
 
+/// The network flags of `cargo xtask run` as typed; [`Network`] is what they mean together
+/// (`user` mode's default forwards come first, then every `--fwd`). Whether they fit
+/// together is [`Network::validate`]'s to say, called by the command-line parser.
+#[derive(Debug, Clone, Args)]
+struct NetFlags {
+    /// The NIC's backend (the NIC is virtio-net-pci, MAC 52:54:00:12:34:56)
+    #[arg(long = "net", value_name = "MODE", value_enum, default_value_t = NetMode::User)]
+    mode: NetMode,
+    /// (user) One more forward 127.0.0.1:HOST -> guest port GUEST; repeatable
+    #[arg(long = "fwd", value_name = "HOST:GUEST", value_parser = PortPair::parse_arg)]
+    fwds: Vec<PortPair>,
+    /// (user) The guest's connections to 10.0.2.100:GPORT go to 127.0.0.1:HPORT (start that
+    /// service first); repeatable
+    #[arg(long = "guestfwd", value_name = "GPORT:HPORT", value_parser = PortPair::parse_arg)]
+    guestfwds: Vec<PortPair>,
+    /// (tap) Name of the network namespace holding the tap
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_NETNS)]
+    netns: String,
+    /// Capture the guest's traffic to FILE (pcap)
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
+    /// Modern-only virtio device (disable-legacy=on)
+    #[arg(long = "nic-legacy-off")]
+    legacy_off: bool,
+}
+
+impl NetFlags {
+    fn network(self) -> Network {
+        let fwds = match self.mode {
+            NetMode::User => DEFAULT_FWDS.iter().copied().chain(self.fwds).collect(),
+            NetMode::Tap | NetMode::None => self.fwds,
+        };
+        Network {
+            mode: self.mode,
+            fwds,
+            guestfwds: self.guestfwds,
+            netns: self.netns,
+            pcap: self.pcap,
+            legacy_off: self.legacy_off,
+        }
+    }
+}
+
+/// `Network` is read from the command line through [`NetFlags`].
+impl Args for Network {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        NetFlags::augment_args(cmd)
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        NetFlags::augment_args_for_update(cmd)
+    }
+}
+
+impl FromArgMatches for Network {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        NetFlags::from_arg_matches(matches).map(NetFlags::network)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Network::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
 fn first_duplicate(ports: impl Iterator<Item = u16>) -> Option<u16> {
     let mut seen = Vec::new();
     for port in ports {
@@ -409,7 +474,8 @@ mod tests {
         ] {
             assert_eq!(PortPair::parse(bad), None, "`{bad}` accepted");
         }
-        assert_eq!(NetMode::parse("tap"), Some(NetMode::Tap));
-        assert_eq!(NetMode::parse("bridge"), None);
+        use clap::ValueEnum;
+        assert_eq!(NetMode::from_str("tap", false), Ok(NetMode::Tap));
+        assert!(NetMode::from_str("bridge", false).is_err());
     }
 }

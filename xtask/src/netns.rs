@@ -10,20 +10,19 @@
 //! a bind mount under `/run/netns`). [`Netns`] therefore deletes it when dropped (normal exit,
 //! error return, panic unwinding) and on SIGINT, SIGTERM and SIGHUP, and [`Netns::create`]
 //! first deletes a stale namespace of the same name left by a run that was killed with
-//! SIGKILL. The signal path may only use async-signal-safe calls, so it does by hand what
-//! `ip netns delete` does (`umount2(MNT_DETACH)` and `unlink` of `/run/netns/NAME`) and then
-//! chains to the handler that was installed before it, normally the one of
-//! [`crate::qemu::process`] that kills QEMU by PID and re-raises the signal.
+//! SIGKILL. The signal path ([`crate::fatal_signal`]) may only use async-signal-safe calls,
+//! so [`unmount_live`] does by hand what `ip netns delete` does (`umount2(MNT_DETACH)` and
+//! `unlink` of `/run/netns/NAME`), reading the paths from slots of atomics that
+//! [`Netns::create`] fills and the drop empties.
 //!
 //! QEMU must open the tap from inside the namespace, so it is started through
 //! `ip netns exec NAME` ([`Netns::wrap`]); that command `exec`s in place, so the PID of the
 //! spawned process is QEMU's own and the QEMU handle still kills the right process.
 
 use crate::tools;
-use std::ffi::CString;
+use std::ffi::CStr;
 use std::process::Command;
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use std::sync::Once;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// The `ip` binary of iproute2.
 pub const IP: &str = "ip";
@@ -89,7 +88,7 @@ pub fn parse_cidr(cidr: &str) -> Result<(std::net::Ipv4Addr, u8), String> {
 #[derive(Debug)]
 pub struct Netns {
     topology: TapTopology,
-    /// Slot in [`SIGNAL_PATHS`] holding our mount path for the signal handler.
+    /// Slot in [`SIGNAL_SLOTS`] holding our mount path for the signal handler.
     slot: usize,
 }
 
@@ -107,7 +106,7 @@ impl Netns {
             ));
         }
         tools::ensure(&[IP])?;
-        install_signal_cleanup();
+        crate::fatal_signal::install();
         if exists(&topology.netns) {
             eprintln!(
                 "xtask: removing stale network namespace `{}` left by an earlier run",
@@ -221,107 +220,93 @@ fn output_of(mut cmd: Command) -> Result<String, String> {
     }
 }
 
-/// Mount paths (`/run/netns/NAME`, leaked C strings) of the live namespaces, for the signal
-/// handler; null slots are free. A run or test holds one or two namespaces at a time.
-static SIGNAL_PATHS: [AtomicPtr<libc::c_char>; 4] =
-    [const { AtomicPtr::new(std::ptr::null_mut()) }; 4];
+/// Room for one mount path: `/run/netns/`, the longest accepted name and the NUL.
+const PATH_CAP: usize = NETNS_DIR.len() + 1 + MAX_NETNS_NAME + 1;
 
-/// Signals after which the namespaces are deleted before the process dies.
-const FATAL_SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+/// One live namespace's mount path (`/run/netns/NAME`, NUL-terminated) where the signal
+/// handler can read it: atomics only, no heap, no lock.
+struct SignalSlot {
+    /// [`FREE`], [`FILLING`], [`LIVE`] or [`TAKEN`].
+    state: AtomicU8,
+    path: [AtomicU8; PATH_CAP],
+}
 
-/// The handlers that were installed before ours, indexed like [`FATAL_SIGNALS`].
-static PREVIOUS: [AtomicUsize; 3] = [const { AtomicUsize::new(libc::SIG_DFL) }; 3];
+/// Slot states: free; being written by [`register_for_signals`]; holding a live namespace's
+/// path; taken by the signal handler (the process is ending).
+const FREE: u8 = 0;
+const FILLING: u8 = 1;
+const LIVE: u8 = 2;
+const TAKEN: u8 = 3;
 
-fn register_for_signals(name: &str) -> Result<usize, String> {
-    let path = CString::new(format!("{NETNS_DIR}/{name}"))
-        .map_err(|_| format!("bad namespace name `{name}`"))?
-        .into_raw();
-    for (slot, cell) in SIGNAL_PATHS.iter().enumerate() {
-        if cell
-            .compare_exchange(
-                std::ptr::null_mut(),
-                path,
-                Ordering::SeqCst,
-                Ordering::SeqCst,
-            )
-            .is_ok()
-        {
-            return Ok(slot);
+impl SignalSlot {
+    const fn new() -> SignalSlot {
+        SignalSlot {
+            state: AtomicU8::new(FREE),
+            path: [const { AtomicU8::new(0) }; PATH_CAP],
         }
     }
-    // SAFETY: `path` came from `CString::into_raw` above and was not stored anywhere.
-    drop(unsafe { CString::from_raw(path) });
+}
+
+/// The live namespaces' slots: a run or test holds one or two namespaces at a time.
+static SIGNAL_SLOTS: [SignalSlot; 4] = [const { SignalSlot::new() }; 4];
+
+/// Puts `name`'s mount path in a free slot; returns the slot's index.
+fn register_for_signals(name: &str) -> Result<usize, String> {
+    let path = format!("{NETNS_DIR}/{name}\0");
+    if path.len() > PATH_CAP || path.bytes().filter(|&b| b == 0).count() != 1 {
+        return Err(format!("bad namespace name `{name}`"));
+    }
+    for (index, slot) in SIGNAL_SLOTS.iter().enumerate() {
+        let claimed =
+            slot.state
+                .compare_exchange(FREE, FILLING, Ordering::Acquire, Ordering::Relaxed);
+        if claimed.is_ok() {
+            for (cell, byte) in slot.path.iter().zip(path.bytes()) {
+                cell.store(byte, Ordering::Relaxed);
+            }
+            slot.state.store(LIVE, Ordering::Release);
+            return Ok(index);
+        }
+    }
     Err(format!(
         "too many live network namespaces (at most {})",
-        SIGNAL_PATHS.len()
+        SIGNAL_SLOTS.len()
     ))
 }
 
 fn unregister_for_signals(slot: usize) {
-    let path = SIGNAL_PATHS[slot].swap(std::ptr::null_mut(), Ordering::SeqCst);
-    if !path.is_null() {
-        // SAFETY: the slot held a pointer from `CString::into_raw`; swapping it out made us
-        // its only owner (the signal handler takes it with a swap too and then never returns).
-        drop(unsafe { CString::from_raw(path) });
-    }
+    // Fails only when the signal handler took the slot: the process is ending anyway.
+    let _ =
+        SIGNAL_SLOTS[slot]
+            .state
+            .compare_exchange(LIVE, FREE, Ordering::Release, Ordering::Relaxed);
 }
 
-extern "C" fn on_fatal_signal(signal: libc::c_int) {
-    for cell in &SIGNAL_PATHS {
-        let path = cell.swap(std::ptr::null_mut(), Ordering::SeqCst);
-        if !path.is_null() {
-            // SAFETY: umount2 and unlink are async-signal-safe; `path` is a valid C string we
-            // leaked for this purpose and own now (swapped out of its slot).
+/// Deletes every live namespace the way `ip netns delete` does: detaches and removes its
+/// mount file (the kernel frees the namespace, and the tap in it, once nothing else holds
+/// it, e.g. when the QEMU in it is gone). Runs in the fatal-signal handler
+/// ([`crate::fatal_signal`]): atomics, a stack buffer, `umount2` and `unlink` only.
+pub fn unmount_live() {
+    for slot in &SIGNAL_SLOTS {
+        let taken = slot
+            .state
+            .compare_exchange(LIVE, TAKEN, Ordering::Acquire, Ordering::Relaxed);
+        if taken.is_err() {
+            continue;
+        }
+        let mut path = [0u8; PATH_CAP];
+        for (byte, cell) in path.iter_mut().zip(&slot.path) {
+            *byte = cell.load(Ordering::Relaxed);
+        }
+        if let Ok(path) = CStr::from_bytes_until_nul(&path) {
+            // SAFETY: umount2 and unlink are async-signal-safe and only read `path`, a
+            // NUL-terminated string on our stack.
             unsafe {
-                libc::umount2(path, libc::MNT_DETACH);
-                libc::unlink(path);
+                libc::umount2(path.as_ptr(), libc::MNT_DETACH);
+                libc::unlink(path.as_ptr());
             }
         }
     }
-    let index = FATAL_SIGNALS.iter().position(|&s| s == signal);
-    let previous = index.map_or(libc::SIG_DFL, |i| PREVIOUS[i].load(Ordering::SeqCst));
-    if previous == libc::SIG_DFL {
-        // SAFETY: signal and raise are async-signal-safe: die the way the signal asked.
-        unsafe {
-            libc::signal(signal, libc::SIG_DFL);
-            libc::raise(signal);
-        }
-    } else {
-        // SAFETY: `previous` is a handler address returned by sigaction for this signal (not
-        // SIG_DFL, and SIG_IGN signals are never hooked), installed as a plain handler.
-        let handler: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(previous) };
-        handler(signal);
-    }
-}
-
-/// Hooks the fatal signals once, remembering the handlers to chain to. Signals that are
-/// ignored (e.g. SIGHUP under `nohup`) stay ignored.
-fn install_signal_cleanup() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        for (i, &signal) in FATAL_SIGNALS.iter().enumerate() {
-            // SAFETY: an all-zero sigaction is a valid value to be overwritten; sigaction with
-            // a null new action only reads the current one into `old`.
-            let old = unsafe {
-                let mut old: libc::sigaction = std::mem::zeroed();
-                libc::sigaction(signal, std::ptr::null(), &mut old);
-                old
-            };
-            // Ignored signals stay ignored; a three-argument (SA_SIGINFO) handler cannot be
-            // chained with one argument, so it is left alone too (the xtask installs none).
-            if old.sa_sigaction == libc::SIG_IGN || old.sa_flags & libc::SA_SIGINFO != 0 {
-                continue;
-            }
-            PREVIOUS[i].store(old.sa_sigaction, Ordering::SeqCst);
-            // SAFETY: the handler only touches atomics and async-signal-safe functions.
-            unsafe {
-                libc::signal(
-                    signal,
-                    on_fatal_signal as extern "C" fn(libc::c_int) as libc::sighandler_t,
-                );
-            }
-        }
-    });
 }
 
 #[cfg(test)]

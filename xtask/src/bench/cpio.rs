@@ -4,6 +4,14 @@
 //! documentation) rather than by running `cpio`, so the archive's contents are exactly the
 //! list the bench builds, with fixed owners and times, whatever is on the host: root-owned
 //! files, a `/dev/console` node the kernel needs before devtmpfs is mounted, no host paths.
+//!
+//! Why not a crate (reviewed when hand-written outputs were moved to maintained crates):
+//! the archive must be byte-for-byte reproducible, the same bytes from the same inputs on
+//! any machine, so the Linux peer of two runs is the same peer. Every header field that
+//! could carry the host's state is fixed here: inode numbers follow the member order,
+//! owners are root, every mtime is 0, and no member is read from the file system. The
+//! writer is one function over the format's thirteen header fields; a general cpio crate
+//! would have to be configured, and kept, into exactly this.
 
 /// One archive member.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,21 +12,20 @@
 //! Layout: [`peer`] fetches and builds the Linux side ([`modules`], [`cpio`]); [`guest`]
 //! boots either system; [`inside`] runs clients in the bench's namespace; [`measure`],
 //! [`ping`], [`wrk`] and [`memsize`] measure; [`sched`] boots `test=bench-sched`;
-//! [`results`], [`stats`], [`report`], [`chart`] ([`png`], [`font`]) turn values into
-//! `target/bench/report.md`, `results.json`, `ratios.png`.
+//! [`results`], [`stats`], [`report`], [`json`], [`chart`] turn values into
+//! `target/bench/report.md`, `results.json`, `ratios.svg`.
 
 mod chart;
 mod cpio;
 mod engine;
-mod font;
 mod guest;
 mod inside;
+mod json;
 mod measure;
 mod memsize;
 mod modules;
 mod peer;
 mod ping;
-mod png;
 mod report;
 mod results;
 mod sched;
@@ -42,11 +41,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime};
 
 /// Flags of `cargo xtask bench`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
 pub struct BenchOptions {
-    /// Fewer rounds, smaller transfers, coarse memory search.
+    /// Fewer rounds and smaller transfers, a coarse memory search (under 5 minutes)
+    #[arg(long)]
     pub quick: bool,
-    /// A run where Halyard cannot be measured still exits 0 (the Linux side is complete).
+    /// Exit 0 even when Halyard cannot be measured (its rows then say why); without it that
+    /// is exit status 1
+    #[arg(long)]
     pub peer_only: bool,
 }
 
@@ -426,7 +428,7 @@ fn shell_line(args: &[std::ffi::OsString]) -> String {
         .join(" ")
 }
 
-/// Writes report.md, results.json and ratios.png under `target/bench/`.
+/// Writes report.md, results.json and ratios.svg under `target/bench/`.
 fn write_outputs(paths: &Paths, results: &Results) -> Result<(), String> {
     let dir = paths.root.join("target/bench");
     let write = |name: &str, data: &[u8]| {
@@ -438,8 +440,8 @@ fn write_outputs(paths: &Paths, results: &Results) -> Result<(), String> {
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let md = report::markdown(results);
     write("report.md", md.as_bytes())?;
-    write("results.json", report::json(results).as_bytes())?;
-    write("ratios.png", &chart::render(results))?;
+    write("results.json", json::render(results)?.as_bytes())?;
+    write(chart::FILE, chart::render(results)?.as_bytes())?;
     print!("{md}");
     Ok(())
 }
@@ -473,8 +475,8 @@ mod tests {
         assert_eq!(both.command(), "cargo xtask bench --quick --peer-only");
         assert_eq!(BenchOptions::default().command(), "cargo xtask bench");
         assert_eq!(
-            crate::cli::parse(&["bench".into(), "--quick".into(), "--peer-only".into()]),
-            Ok(crate::cli::Command::Bench(both))
+            crate::cli::parse(["bench", "--quick", "--peer-only"]).unwrap(),
+            crate::cli::Command::Bench(both)
         );
     }
 
@@ -510,21 +512,22 @@ mod tests {
         )));
         assert!(md
             .contains("| context switch (yield to yield) | ns | 2000 (n=1) | 2500 (n=1) | 1.25 |"));
-        let json = std::fs::read_to_string(dir.join("results.json")).unwrap();
-        assert!(json.contains("\"ratio\": 0.5"));
-        assert!(json.contains(&format!(
-            "\"stamp\": {{\"commit\": \"{}\", \"dirty\": {}, \"revision\": \"{}\", \
-             \"date\": \"{}\", \"command\": \"cargo xtask bench --quick\"}}",
-            stamp.commit,
-            stamp.dirty,
-            stamp.revision(),
-            stamp.date
-        )));
-        assert!(json.contains("\"ratio_on_off\": 1.25"));
-        assert_eq!(
-            &std::fs::read(dir.join("ratios.png")).unwrap()[..4],
-            b"\x89PNG"
-        );
+        // results.json reads back into its types, with the stamp and both tables.
+        let text = std::fs::read_to_string(dir.join("results.json")).unwrap();
+        let back: json::Results = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, json::Results::from(&r));
+        assert_eq!(back.meta.stamp, stamp);
+        assert!(text.contains(&format!("\"revision\": \"{}\"", stamp.revision())));
+        let rr = back
+            .rows
+            .iter()
+            .find(|row| row.metric == "rr_rate")
+            .unwrap();
+        assert_eq!(rr.ratio, Some(0.5));
+        assert_eq!(back.sched[0].ratio_on_off, Some(1.25));
+        let svg = std::fs::read_to_string(dir.join(chart::FILE)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("\n0.50\n"), "{svg}");
+        assert!(md.contains("](ratios.svg)"));
         std::fs::remove_dir_all(&paths.root).unwrap();
     }
 

@@ -1,15 +1,15 @@
-//! The two text outputs: `report.md` for people and `results.json` for tools.
+//! `report.md`: the run for people (results.json, for tools, is [`super::json`]).
 //!
-//! Both start with the run's stamp (commit, `-dirty` if the tree had changes, date, the
+//! It starts with the run's stamp (commit, `-dirty` if the tree had changes, date, the
 //! exact command): a table pasted into the README or `docs/` carries that line along, so
-//! every quoted number says what produced it and how to produce it again.
+//! every quoted number says what produced it and how to produce it again. Below the
+//! Halyard/Linux table it shows the chart of the ratios ([`super::chart`], a file beside it).
 //!
-//! Both are rendered from [`Results`] by pure functions (strings out), so the smoke tests
-//! check their content without running a benchmark. JSON is written by hand: the structure
-//! is small and fixed, and a serialisation framework would be the xtask's heaviest
-//! dependency.
+//! It is rendered from [`Results`] by a pure function (a string out), so the smoke tests
+//! check its content without running a benchmark.
 
-use super::results::{Better, Cell, Results, Row, SchedRow, System};
+use super::chart;
+use super::results::{Better, Cell, Results, Row};
 use super::sched;
 use std::fmt::Write;
 
@@ -86,6 +86,11 @@ pub fn markdown(results: &Results) -> String {
             ratio_text(row)
         );
     }
+    let _ = writeln!(
+        out,
+        "\n![Halyard/Linux per row: bars right of 1 where Halyard is better]({})",
+        chart::FILE
+    );
     sched_markdown(results, &mut out);
     out
 }
@@ -119,175 +124,14 @@ fn sched_markdown(results: &Results, out: &mut String) {
     }
 }
 
-/// `s` as a JSON string literal.
-pub fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn json_number(v: Option<f64>) -> String {
-    match v {
-        Some(v) if v.is_finite() => format!("{v}"),
-        _ => "null".to_string(),
-    }
-}
-
-fn json_cell(cell: &Cell) -> String {
-    let values: Vec<String> = cell.values.iter().map(|v| json_number(*v)).collect();
-    let (median, error) = match cell.median() {
-        Ok(m) => (Some(m), "null".to_string()),
-        Err(e) => (None, json_string(&e)),
-    };
-    format!(
-        "{{\"values\": [{}], \"median\": {}, \"not_available\": {}}}",
-        values.join(", "),
-        json_number(median),
-        error
-    )
-}
-
-/// The machine-readable results.
-pub fn json(results: &Results) -> String {
-    let m = &results.meta;
-    let mut out = String::from("{\n");
-    let _ = writeln!(
-        out,
-        "  \"stamp\": {{\"commit\": {}, \"dirty\": {}, \"revision\": {}, \"date\": {}, \"command\": {}}},",
-        json_string(&m.stamp.commit),
-        m.stamp.dirty,
-        json_string(&m.stamp.revision()),
-        json_string(&m.stamp.date),
-        json_string(&m.stamp.command)
-    );
-    let _ = writeln!(out, "  \"qemu_version\": {},", json_string(&m.qemu_version));
-    let _ = writeln!(out, "  \"qemu_line\": {},", json_string(&m.qemu_line));
-    let _ = writeln!(out, "  \"peer_kernel\": {},", json_string(&m.peer_kernel));
-    let _ = writeln!(out, "  \"mode\": {},", json_string(&m.mode));
-    let _ = writeln!(out, "  \"rounds\": {},", m.rounds);
-    let _ = writeln!(out, "  \"started_unix\": {},", m.started_unix);
-    let _ = writeln!(
-        out,
-        "  \"duration_s\": {},",
-        json_number(Some(m.duration_s))
-    );
-    out.push_str("  \"rows\": [\n");
-    let rows: Vec<String> = results
-        .rows
-        .iter()
-        .map(|row| {
-            let better = match row.metric.better {
-                Better::Higher => "higher",
-                Better::Lower => "lower",
-            };
-            format!(
-                "    {{\"smp\": {}, \"metric\": {}, \"label\": {}, \"unit\": {}, \"better\": \"{better}\", \
-                 \"halyard\": {}, \"linux\": {}, \"ratio\": {}}}",
-                row.smp,
-                json_string(row.metric.id),
-                json_string(row.metric.label),
-                json_string(row.metric.unit),
-                json_cell(row.cell(System::Halyard)),
-                json_cell(row.cell(System::Linux)),
-                json_number(row.ratio())
-            )
-        })
-        .collect();
-    out.push_str(&rows.join(",\n"));
-    out.push_str("\n  ],\n");
-    let _ = writeln!(out, "  \"sched_smp\": {},", sched::SMP);
-    out.push_str("  \"sched\": [\n");
-    let sched: Vec<String> = results.sched.iter().map(json_sched_row).collect();
-    out.push_str(&sched.join(",\n"));
-    out.push_str("\n  ]\n}\n");
-    out
-}
-
-fn json_sched_row(row: &SchedRow) -> String {
-    format!(
-        "    {{\"metric\": {}, \"label\": {}, \"unit\": {}, \"lockdep_off\": {}, \
-         \"lockdep_on\": {}, \"ratio_on_off\": {}}}",
-        json_string(row.metric.id),
-        json_string(row.metric.label),
-        json_string(row.metric.unit),
-        json_cell(&row.lockdep_off),
-        json_cell(&row.lockdep_on),
-        json_number(row.ratio())
-    )
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::results::{Meta, METRICS, SCHED_METRICS};
+    use super::super::results::{sample, METRICS, SCHED_METRICS};
     use super::*;
 
-    fn sample() -> Results {
-        let meta = Meta {
-            stamp: run_stamp::Stamp {
-                commit: "0123abcd".into(),
-                dirty: true,
-                date: "2025-01-31T12:00:00Z".into(),
-                command: "cargo xtask bench --quick".into(),
-            },
-            qemu_version: "QEMU emulator version 7.2.0".into(),
-            qemu_line: "qemu-system-x86_64 -machine q35".into(),
-            peer_kernel: "6.1.0-56-cloud-amd64".into(),
-            mode: "quick".into(),
-            rounds: 2,
-            started_unix: 1,
-            duration_s: 12.0,
-        };
-        let mut r = Results::new(meta, &[1]);
-        for round in 0..2 {
-            r.record(
-                1,
-                System::Linux,
-                "rr_rate",
-                round,
-                Ok(2000.0 + 100.0 * round as f64),
-            );
-            r.record(1, System::Halyard, "rr_rate", round, Ok(1000.0));
-            r.record(1, System::Linux, "ping_p50", round, Ok(0.5));
-            r.record(1, System::Halyard, "ping_p50", round, Ok(0.25));
-        }
-        r.record(
-            1,
-            System::Halyard,
-            "http_rate",
-            0,
-            Err("no \"NET-UP\" | line".into()),
-        );
-        for (round, (off, on)) in [(200.0, 600.0), (250.0, 500.0)].into_iter().enumerate() {
-            r.record_sched(false, "spin_lock_round_trip", round, Ok(off));
-            r.record_sched(true, "spin_lock_round_trip", round, Ok(on));
-        }
-        r.record_sched(
-            true,
-            "context_switch",
-            0,
-            Err("bench-sched: timed out".into()),
-        );
-        r
-    }
-
     #[test]
-    fn both_outputs_carry_the_stamp() {
-        let r = sample();
-        let md = markdown(&r);
+    fn the_report_carries_the_stamp_and_shows_the_chart() {
+        let md = markdown(&sample());
         assert!(
             md.contains(
                 "Measured at commit `0123abcd-dirty` on 2025-01-31T12:00:00Z with \
@@ -295,11 +139,9 @@ mod tests {
             ),
             "{md}"
         );
-        assert!(json(&r).starts_with(
-            "{\n  \"stamp\": {\"commit\": \"0123abcd\", \"dirty\": true, \
-             \"revision\": \"0123abcd-dirty\", \"date\": \"2025-01-31T12:00:00Z\", \
-             \"command\": \"cargo xtask bench --quick\"},\n"
-        ));
+        // The chart is a file beside the report, shown after the Halyard/Linux table.
+        let image = md.find("](ratios.svg)").expect("no chart");
+        assert!(md.rfind("| 1 |").unwrap() < image && image < md.find("## Scheduler").unwrap());
     }
 
     #[test]
@@ -321,13 +163,6 @@ mod tests {
             section.contains("| not available: bench-sched: timed out | - |"),
             "{section}"
         );
-        let j = json(&r);
-        assert!(j.contains(
-            "{\"metric\": \"spin_lock_round_trip\", \"label\": \"spin lock + unlock, uncontended\", \
-             \"unit\": \"ns\", \"lockdep_off\": {\"values\": [200, 250], \"median\": 225, \
-             \"not_available\": null}, \"lockdep_on\": {\"values\": [600, 500], \"median\": 550, \
-             \"not_available\": null}, \"ratio_on_off\": 2.5}"
-        ), "{j}");
     }
 
     #[test]
@@ -356,32 +191,6 @@ mod tests {
             http.contains("not available: no \"NET-UP\" / line"),
             "{http}"
         );
-    }
-
-    #[test]
-    fn json_is_well_formed_and_keeps_nulls_and_reasons() {
-        let j = json(&sample());
-        assert!(j.contains("\"ratio\": 0.5"), "{j}");
-        assert!(j.contains("\"not_available\": \"no \\\"NET-UP\\\" | line\""));
-        assert!(j.contains("\"median\": null"));
-        // Balanced brackets and quotes (outside escapes): a cheap well-formedness check.
-        let mut depth = 0i32;
-        let mut in_str = false;
-        let mut esc = false;
-        for c in j.chars() {
-            match (in_str, esc, c) {
-                (true, true, _) => esc = false,
-                (true, false, '\\') => esc = true,
-                (true, false, '"') => in_str = false,
-                (false, _, '"') => in_str = true,
-                (false, _, '{' | '[') => depth += 1,
-                (false, _, '}' | ']') => depth -= 1,
-                _ => {}
-            }
-            assert!(depth >= 0);
-        }
-        assert_eq!((depth, in_str), (0, false));
-        assert_eq!(json_string("a\u{1}\n"), "\"a\\u0001\\n\"");
     }
 
     #[test]

@@ -27,8 +27,9 @@ impl System {
     }
 }
 
-/// Which direction of a metric is an improvement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which direction of a metric is an improvement (`"higher"` or `"lower"` in results.json).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Better {
     Higher,
     Lower,
@@ -209,16 +210,20 @@ impl SchedRow {
     }
 }
 
-/// Facts about the run that a reader needs to interpret the numbers.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Facts about the run that a reader needs to interpret the numbers (the head of
+/// results.json, [`super::json`]).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Meta {
     /// Which commit was measured, when, and the command that reproduces the run.
+    #[serde(with = "super::json::stamp")]
     pub stamp: run_stamp::Stamp,
     pub qemu_version: String,
     /// The Linux peer's QEMU command line (Halyard's differs only in kernel and initrd).
     pub qemu_line: String,
     pub peer_kernel: String,
+    /// `quick` or `full`.
     pub mode: String,
+    /// Rounds per system and CPU count.
     pub rounds: usize,
     /// Unix time the run started, seconds.
     pub started_unix: u64,
@@ -343,6 +348,58 @@ impl Results {
             System::Linux => network,
         }
     }
+}
+
+/// A small run for the output tests: two rounds at one CPU count, with a failed cell and a
+/// failed `bench-sched` boot.
+#[cfg(test)]
+pub fn sample() -> Results {
+    let meta = Meta {
+        stamp: run_stamp::Stamp {
+            commit: "0123abcd".into(),
+            dirty: true,
+            date: "2025-01-31T12:00:00Z".into(),
+            command: "cargo xtask bench --quick".into(),
+        },
+        qemu_version: "QEMU emulator version 7.2.0".into(),
+        qemu_line: "qemu-system-x86_64 -machine q35".into(),
+        peer_kernel: "6.1.0-56-cloud-amd64".into(),
+        mode: "quick".into(),
+        rounds: 2,
+        started_unix: 1,
+        duration_s: 12.0,
+    };
+    let mut r = Results::new(meta, &[1]);
+    for round in 0..2 {
+        r.record(
+            1,
+            System::Linux,
+            "rr_rate",
+            round,
+            Ok(2000.0 + 100.0 * round as f64),
+        );
+        r.record(1, System::Halyard, "rr_rate", round, Ok(1000.0));
+        r.record(1, System::Linux, "ping_p50", round, Ok(0.5));
+        r.record(1, System::Halyard, "ping_p50", round, Ok(0.25));
+    }
+    r.record(
+        1,
+        System::Halyard,
+        "http_rate",
+        0,
+        Err("no \"NET-UP\" | line".into()),
+    );
+    for (round, (off, on)) in [(200.0, 600.0), (250.0, 500.0)].into_iter().enumerate() {
+        r.record_sched(false, "spin_lock_round_trip", round, Ok(off));
+        r.record_sched(true, "spin_lock_round_trip", round, Ok(on));
+    }
+    r.record_sched(
+        true,
+        "context_switch",
+        0,
+        Err("bench-sched: timed out".into()),
+    );
+    r
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //! A stray QEMU keeps a CPU busy at 100% on a two-core machine shared by many builds, so the
 //! xtask kills it by PID on every way out: when the [`Qemu`] handle is dropped (test failure,
 //! timeout, early return, panic unwinding) and when the xtask itself gets SIGINT, SIGTERM or
-//! SIGHUP (Ctrl-C during `cargo xtask test`). The signal path can only use async-signal-safe
-//! calls, so the live PID sits in an atomic the handler reads.
+//! SIGHUP (Ctrl-C during `cargo xtask test`; [`crate::fatal_signal`]). The signal path can
+//! only use async-signal-safe calls, so the live PID sits in an atomic the handler reads.
 
 use crate::exit_status::QemuEnd;
 use std::process::{Child, Command, ExitStatus};
@@ -14,32 +14,15 @@ use std::time::{Duration, Instant};
 /// PID of the QEMU currently running (0: none). The xtask runs one QEMU at a time.
 static LIVE_PID: AtomicI32 = AtomicI32::new(0);
 
-/// Signals after which the xtask kills QEMU and dies the way the signal asked.
-const FATAL_SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
-
-extern "C" fn on_fatal_signal(signal: libc::c_int) {
+/// Kills the live QEMU, if there is one. Runs in the fatal-signal handler
+/// ([`crate::fatal_signal`]): an atomic and `kill` only.
+pub fn kill_live_qemu() {
     let pid = LIVE_PID.swap(0, Ordering::SeqCst);
-    // SAFETY: kill, signal and raise are async-signal-safe; `pid` is a child we spawned and
-    // have not reaped yet (it is cleared before reaping), so it cannot name another process.
-    unsafe {
-        if pid > 0 {
-            libc::kill(pid, libc::SIGKILL);
-        }
-        libc::signal(signal, libc::SIG_DFL);
-        libc::raise(signal);
-    }
-}
-
-/// Installs the handler that kills the live QEMU on SIGINT, SIGTERM and SIGHUP.
-pub fn kill_qemu_on_fatal_signals() {
-    for signal in FATAL_SIGNALS {
-        // SAFETY: the handler only touches an atomic and async-signal-safe functions.
-        unsafe {
-            libc::signal(
-                signal,
-                on_fatal_signal as extern "C" fn(libc::c_int) as libc::sighandler_t,
-            );
-        }
+    if pid > 0 {
+        // SAFETY: kill is async-signal-safe and touches no memory of ours; `pid` is a child we
+        // spawned and have not reaped yet (it is cleared before reaping), so it cannot name
+        // another process.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
     }
 }
 
@@ -52,6 +35,7 @@ pub struct Qemu {
 impl Qemu {
     /// Spawns `cmd` (stdio already configured by the caller).
     pub fn spawn(mut cmd: Command) -> Result<Qemu, String> {
+        crate::fatal_signal::install();
         let child = cmd.spawn().map_err(|e| format!("cannot start QEMU: {e}"))?;
         LIVE_PID.store(child.id() as i32, Ordering::SeqCst);
         Ok(Qemu { child, end: None })
