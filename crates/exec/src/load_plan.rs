@@ -10,8 +10,10 @@
 //! `#![forbid(unsafe_code)]`, fuzzed upstream, returns errors instead of panicking,
 //! allocates nothing, and exposes the file header and program header table separately, so
 //! Halyard never touches the section headers, which Linux ignores too (a stripped or
-//! `sstrip`ped program with a bad section table must still run). `xmas-elf` 0.10 builds
-//! on the `zero` crate's unchecked casts and wants the section headers to be sane.
+//! `sstrip`ped program with a bad section table must still run). `xmas-elf` 0.10 was not
+//! chosen: it slices the file at offsets taken from the header without checking them (a
+//! truncated program header table panics in `parse_program_header`) and casts bytes to
+//! structures through the `zero` crate's `unsafe` code.
 //!
 //! # What is accepted
 //! - 64-bit little-endian x86-64 ELF (`EI_VERSION` must be 1, which the `elf` crate checks
