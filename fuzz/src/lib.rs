@@ -11,6 +11,7 @@
 //! Only public APIs are called: a crash found here is one the kernel or `hsshd` could hit.
 
 pub mod acpi_image;
+pub mod exec;
 pub mod firmware;
 pub mod net;
 pub mod records;

@@ -52,10 +52,15 @@ mod tests {
 
     #[test]
     fn a_real_listener_is_seen() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        assert!(is_listening(port));
-        drop(listener);
+        // The port stays bound throughout, so no other process (or parallel test) can
+        // start listening on it between the two looks: bound alone is not listening.
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+        socket.bind(&any.into()).unwrap();
+        let port = socket.local_addr().unwrap().as_socket().unwrap().port();
         assert!(!is_listening(port));
+        socket.listen(1).unwrap();
+        assert!(is_listening(port));
     }
 }
