@@ -27,7 +27,7 @@ use linux_raw_sys::general::{
 };
 
 use crate::errno::Errno;
-use crate::layout::{page_align, page_offset, MMAP_MIN_ADDR, PAGE_SIZE};
+use crate::layout::{page_align, page_offset, MMAP_MIN_ADDR, PAGE_SIZE, TASK_SIZE};
 use crate::placement::Placement;
 use crate::region::{Attrs, FileId, HugeAdvice, Kind, Perms, Region, SharedId};
 use crate::space::{push_unmaps, AddressSpace, Change};
@@ -152,12 +152,23 @@ impl AddressSpace {
         } else {
             None
         };
-        let hugetlb = file.is_none() && flags & flag(MAP_HUGETLB) != 0;
-        if hugetlb && !matches!((flags >> MAP_HUGE_SHIFT) & flag(MAP_HUGE_MASK), 0 | 21 | 30) {
-            return Err(Errno::EINVAL); // no such huge page size
-        }
+        // Anonymous hugetlb memory: the length rounds up to the huge page size (2 MiB by
+        // default, or the MAP_HUGE_* size: 2 MiB or 1 GiB on x86_64).
+        let huge = if file.is_none() && flags & flag(MAP_HUGETLB) != 0 {
+            match (flags >> MAP_HUGE_SHIFT) & flag(MAP_HUGE_MASK) {
+                0 | 21 => Some(2 << 20),
+                30 => Some(1 << 30),
+                _ => return Err(Errno::EINVAL), // no such huge page size
+            }
+        } else {
+            None
+        };
+        let len = match huge {
+            Some(size) => args.len.wrapping_add(size - 1) & !(size - 1),
+            None => args.len,
+        };
         // do_mmap
-        if args.len == 0 {
+        if len == 0 {
             return Err(Errno::EINVAL);
         }
         if flags & flag(MAP_FIXED_NOREPLACE) != 0 {
@@ -169,7 +180,7 @@ impl AddressSpace {
         } else {
             round_hint_to_min(args.addr)
         };
-        let len = page_align(args.len);
+        let len = page_align(len);
         if len == 0 {
             return Err(Errno::ENOMEM);
         }
@@ -181,6 +192,12 @@ impl AddressSpace {
             below_2g: flags & flag(MAP_32BIT) != 0,
             above_4g: flags & flag(MAP_ABOVE4G) != 0,
         };
+        if let Some(size) = huge {
+            // hugetlb_get_unmapped_area: a fixed address must be huge-page aligned.
+            if fixed && len <= TASK_SIZE && hint % size != 0 {
+                return Err(Errno::EINVAL);
+            }
+        }
         let addr = self.unmapped_area(hint, len, how)?;
         // addr + len <= TASK_SIZE from here on.
         let end = addr + len;
@@ -200,7 +217,7 @@ impl AddressSpace {
         if self.mdwe.denies(perms, perms) {
             return Err(Errno::EACCES);
         }
-        if hugetlb {
+        if huge.is_some() {
             return Err(Errno::ENOMEM); // no huge pages reserved
         }
         let mut region = Region {
