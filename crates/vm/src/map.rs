@@ -26,7 +26,7 @@ pub struct Usage {
 
 impl Usage {
     fn add(&mut self, r: &Region, sign: bool) {
-        let len = r.len();
+        let len = r.size();
         let apply = |field: &mut u64| {
             *field = if sign { *field + len } else { *field - len };
         };

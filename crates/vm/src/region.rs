@@ -174,13 +174,13 @@ pub struct Region {
 
 impl Region {
     /// Length in bytes.
-    pub const fn len(&self) -> u64 {
+    pub const fn size(&self) -> u64 {
         self.end - self.start
     }
 
     /// Length in pages.
     pub(crate) const fn pages(&self) -> u64 {
-        self.len() / crate::layout::PAGE_SIZE
+        self.size() / crate::layout::PAGE_SIZE
     }
 
     /// Does the region grow down (`VM_GROWSDOWN`)?
@@ -214,7 +214,7 @@ impl Region {
         self.end == next.start
             && self.perms == next.perms
             && self.attrs == next.attrs
-            && self.kind.advanced(self.len()) == next.kind
+            && self.kind.advanced(self.size()) == next.kind
     }
 
     /// Splits at `at` (strictly inside): `self` keeps the low part, the high part is
