@@ -89,7 +89,8 @@ impl AddressSpace {
         {
             return false;
         }
-        let heap = plain(old_end, new_end, Perms::RW, Kind::Heap);
+        let mut heap = plain(old_end, new_end, Perms::RW, Kind::Heap);
+        heap.attrs.charged = true; // do_brk_flags: VM_ACCOUNT
         if !self.may_expand(&heap, heap.pages()) || self.map.len() > self.max_map_count {
             return false;
         }

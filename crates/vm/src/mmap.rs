@@ -238,6 +238,9 @@ impl AddressSpace {
         if let NewKind::Ready(kind) = kind {
             region.kind = kind;
         }
+        // accountable_mapping
+        region.attrs.charged =
+            matches!(kind, NewKind::Ready(_)) && perms.write && !region.attrs.noreserve;
         let replaced = self.map.mapped_pages(addr, end);
         if !self.may_expand(&region, region.pages() - replaced) {
             return Err(Errno::ENOMEM);

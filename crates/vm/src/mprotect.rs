@@ -86,7 +86,11 @@ impl AddressSpace {
                 if !self.may_expand(&turned, pages) && self.may_expand(&r, pages) {
                     return Err(Errno::ENOMEM);
                 }
-                self.modify(at, upto, |piece| piece.perms = perms)?;
+                let charged = charged_after(&r, perms);
+                self.modify(at, upto, |piece| {
+                    piece.perms = perms;
+                    piece.attrs.charged = charged;
+                })?;
                 push_protect(out, at, upto, perms);
             }
             at = upto;
@@ -95,6 +99,18 @@ impl AddressSpace {
             return Err(Errno::ENOMEM); // the range runs past the last region
         }
         Ok(())
+    }
+}
+
+/// mprotect_fixup's `VM_ACCOUNT` rule: private memory becoming writable is charged
+/// (unless `MAP_NORESERVE`); anonymous memory losing write is uncharged (Linux only when
+/// it was never faulted; Halyard does not track that and treats it as never faulted).
+fn charged_after(r: &crate::Region, perms: Perms) -> bool {
+    let a = r.attrs;
+    if perms.write {
+        a.charged || !(r.perms.write || r.kind.is_shared() || a.noreserve)
+    } else {
+        a.charged && !r.kind.is_private_anonymous()
     }
 }
 

@@ -246,13 +246,18 @@ impl AddressSpace {
         };
         let mut result = Err(Errno::EFAULT);
         let (mut at, mut target, mut last_end) = (rq.addr, rq.new_addr, None);
-        while let Some(region) = self.map.first_in(at, end).copied() {
+        // Like Linux's iterator, stop at `end`: a destination that merged with the source
+        // side can reach past it.
+        while let Some(region) = self.map.first_in(at, end).copied().filter(|_| at < end) {
             let from = region.start.max(rq.addr);
             let len = end.min(region.end) - from;
             let gap = match last_end {
                 None if rq.addr < region.start => return Err(Errno::EFAULT),
                 None => 0,
-                Some(last) => region.start - last,
+                Some(last) => match region.start.checked_sub(last) {
+                    Some(gap) => gap,
+                    None => break, // a region already moved (merged back): done
+                },
             };
             last_end = Some(region.end);
             let step = Remap {

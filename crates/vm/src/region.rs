@@ -155,6 +155,12 @@ pub struct Attrs {
     pub dontfork: bool,
     /// `MADV_WIPEONFORK`: a forked child gets the region empty (zero-filled).
     pub wipeonfork: bool,
+    /// Linux's `VM_ACCOUNT`: private memory that was writable (without `MAP_NORESERVE`)
+    /// and so charged to the commit limit. Linux drops the charge when never-faulted
+    /// anonymous memory loses write permission, but keeps it on private file mappings,
+    /// which then stay apart from never-writable neighbours. Halyard charges nothing; the
+    /// bit only keeps region boundaries Linux's.
+    pub charged: bool,
 }
 
 /// One mapped region `[start, end)`.

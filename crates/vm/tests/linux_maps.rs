@@ -1203,6 +1203,17 @@ fn table(o: &mut Oracle) {
                 new_addr: p(158),
             },
         ),
+        ("setup", anon(p(144), 3, RW, PA)),
+        (
+            "mremap dontunmap to right after the source merges",
+            Op::Mremap {
+                addr: p(144),
+                old: 2 * PAGE,
+                new: 2 * PAGE,
+                flags: MAYMOVE | FIXED | DONTUNMAP,
+                new_addr: p(146),
+            },
+        ),
         (
             "mremap will not duplicate private memory",
             Op::Mremap {
@@ -1463,7 +1474,12 @@ fn mdwe(o: &mut Oracle) {
 fn linux_is_the_oracle() {
     let mut o = Oracle::new();
     table(&mut o);
-    for seed in 1..=6 {
+    // More seeds for a longer soak: VM_ORACLE_SEEDS=200 cargo test -p halyard-vm --test linux_maps
+    let seeds = std::env::var("VM_ORACLE_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    for seed in 1..=seeds {
         o.reset();
         random(&mut o, seed, 300);
     }
