@@ -245,7 +245,8 @@ impl AddressSpace {
         if !self.may_expand(&region, region.pages() - replaced) {
             return Err(Errno::ENOMEM);
         }
-        if self.map.count_without(addr, end) + 1 > self.max_map_count {
+        // Linux checks the splits of what is replaced, not the new region itself.
+        if self.map.count_without(addr, end) > self.max_map_count {
             return Err(Errno::ENOMEM);
         }
         if let NewKind::Shared = kind {
