@@ -139,20 +139,19 @@ impl AddressSpace {
         if !allowed {
             return Fault::Segv(SegvCode::AccErr);
         }
-        let offset_in = page - region.start;
-        match region.kind {
+        match region.kind.advanced(page - region.start) {
             Kind::Shared { object, offset } => Fault::Shared {
                 page,
                 perms,
                 object,
-                offset: offset + offset_in,
+                offset,
             },
             _ if present => Fault::CopyOnWrite { page, perms },
             Kind::File { file, offset } => Fault::File {
                 page,
                 perms,
                 file,
-                offset: offset + offset_in,
+                offset,
             },
             _ if grew => Fault::GrowStack { page, perms },
             _ => Fault::ZeroFill { page, perms },

@@ -92,6 +92,13 @@ mod tests {
         })
     }
 
+    /// A space with `[from, to)` taken by one PROT_NONE region.
+    fn taken(from: u64, to: u64) -> AddressSpace {
+        let mut s = space();
+        s.map.insert(plain(from, to, Perms::NONE, Kind::Anonymous));
+        s
+    }
+
     const FREE: Placement = Placement {
         fixed: false,
         below_2g: false,
@@ -100,18 +107,12 @@ mod tests {
 
     #[test]
     fn top_down_below_base_then_bottom_up_from_legacy_base() {
-        let mut s = space();
         assert_eq!(
-            s.unmapped_area(0, 0x2000, FREE),
+            space().unmapped_area(0, 0x2000, FREE),
             Ok(0x10_0000_0000 - 0x2000)
         );
         // Fill everything below the base: the search moves to the legacy base.
-        s.map.insert(plain(
-            MMAP_MIN_ADDR,
-            0x10_0000_0000,
-            Perms::NONE,
-            Kind::Anonymous,
-        ));
+        let s = taken(MMAP_MIN_ADDR, 0x10_0000_0000);
         assert_eq!(s.unmapped_area(0, 0x2000, FREE), Ok(0x20_0000_0000));
     }
 
@@ -167,13 +168,7 @@ mod tests {
             above_4g: true,
             ..FREE
         };
-        let mut full = space();
-        full.map.insert(plain(
-            FOUR_GIB,
-            0x10_0000_0000,
-            Perms::NONE,
-            Kind::Anonymous,
-        ));
+        let full = taken(FOUR_GIB, 0x10_0000_0000);
         // Below 4 GiB is free, but the search may not go there: bottom-up from legacy.
         assert_eq!(full.unmapped_area(0, 0x1000, high), Ok(0x20_0000_0000));
         assert_eq!(

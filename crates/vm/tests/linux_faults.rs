@@ -5,6 +5,8 @@
 //! access that went through). This file holds a single test, so no other test thread
 //! maps memory while the children are forked.
 
+mod common;
+
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use linux_raw_sys::general::*;
@@ -168,19 +170,7 @@ fn on_crate(space: &AddressSpace, case: &Case) -> (Outcome, Fault) {
 
 #[test]
 fn linux_classifies_faults_the_same() {
-    // SAFETY: a fresh PROT_NONE reservation, laid out below with MAP_FIXED; only the
-    // forked children access it.
-    let base = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            WINDOW as usize,
-            libc::PROT_NONE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-            -1,
-            0,
-        )
-    } as u64;
-    assert_ne!(base as *mut libc::c_void, libc::MAP_FAILED);
+    let base = common::reserve_window(WINDOW);
     let mut space = AddressSpace::new(Layout::default());
     let mut out = Vec::new();
     let pa = (MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED) as u64;

@@ -11,6 +11,8 @@
 //! `region.rs`). Calls that would place memory where Linux and the crate are free to
 //! differ (no hint, or a hint that is not free) are left out of the random phase.
 
+mod common;
+
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
@@ -29,12 +31,8 @@ const FILE_PAGES: u64 = 64;
 enum Op {
     /// `fd`: `None` for anonymous, `Some(-1)` for a bad descriptor.
     Mmap {
-        addr: u64,
-        len: u64,
-        prot: u64,
-        flags: u64,
+        args: MmapArgs,
         fd: Option<i32>,
-        offset: u64,
     },
     Munmap {
         addr: u64,
@@ -135,25 +133,13 @@ fn host_result(ret: libc::c_long) -> Result<u64, Errno> {
 impl Oracle {
     fn new() -> Self {
         let len = WINDOW_PAGES * PAGE;
-        // SAFETY: a fresh PROT_NONE reservation that nothing else uses; no memory in it is
-        // ever accessed.
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len as usize,
-                libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        assert_ne!(base, libc::MAP_FAILED, "reserving the window");
+        let base = common::reserve_window(len);
         let mut file = tempfile();
         file.write_all(&vec![0x5a; (FILE_PAGES * PAGE) as usize])
             .unwrap();
         let inode = file.metadata().unwrap().ino();
         let mut o = Self {
-            base: base as u64,
+            base,
             file,
             inode,
             space: AddressSpace::new(Layout::default()),
@@ -174,12 +160,14 @@ impl Oracle {
     /// Both sides: the whole window one PROT_NONE|NORESERVE region again.
     fn reset(&mut self) {
         let op = Op::Mmap {
-            addr: self.base,
-            len: WINDOW_PAGES * PAGE,
-            prot: 0,
-            flags: (MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE) as u64,
+            args: MmapArgs {
+                addr: self.base,
+                len: WINDOW_PAGES * PAGE,
+                prot: 0,
+                flags: (MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE) as u64,
+                offset: 0,
+            },
             fd: None,
-            offset: 0,
         };
         self.check(op, "reset");
         assert_eq!(self.crate_lines().len(), 1, "reset leaves one region");
@@ -194,14 +182,14 @@ impl Oracle {
         // touching memory), and the memory there is never accessed by this process.
         let ret = unsafe {
             match op {
-                Op::Mmap {
-                    addr,
-                    len,
-                    prot,
-                    flags,
-                    fd,
-                    offset,
-                } => {
+                Op::Mmap { args, fd } => {
+                    let MmapArgs {
+                        addr,
+                        len,
+                        prot,
+                        flags,
+                        offset,
+                    } = args;
                     let fd = match fd {
                         None => -1,
                         Some(-1) => -1,
@@ -229,49 +217,8 @@ impl Oracle {
     }
 
     fn on_crate(&mut self, op: Op) -> Result<u64, Errno> {
-        let mut out = Vec::new();
-        match op {
-            Op::Mmap {
-                addr,
-                len,
-                prot,
-                flags,
-                fd,
-                offset,
-            } => {
-                let mut fds = Fds {
-                    fd: fd.map(|f| if f == -1 { -1 } else { self.fd() }),
-                    next_shared: self.shared_next,
-                };
-                let r = self.space.mmap(
-                    MmapArgs {
-                        addr,
-                        len,
-                        prot,
-                        flags,
-                        offset,
-                    },
-                    &mut fds,
-                    &mut out,
-                );
-                self.shared_next = fds.next_shared;
-                r.map(|m| m.addr)
-            }
-            Op::Munmap { addr, len } => self.space.munmap(addr, len, &mut out).map(|()| 0),
-            Op::Mprotect { addr, len, prot } => {
-                self.space.mprotect(addr, len, prot, &mut out).map(|()| 0)
-            }
-            Op::Madvise { addr, len, advice } => {
-                self.space.madvise(addr, len, advice, &mut out).map(|()| 0)
-            }
-            Op::Mremap {
-                addr,
-                old,
-                new,
-                flags,
-                new_addr,
-            } => self.space.mremap(addr, old, new, flags, new_addr, &mut out),
-        }
+        let fd = self.fd();
+        on_space(&mut self.space, op, fd, &mut self.shared_next)
     }
 
     /// Runs `op` on both sides and compares results and the window's layout.
@@ -388,6 +335,37 @@ impl Oracle {
     }
 }
 
+/// Runs `op` on the crate; `fd: Some(0)` stands for the test file, whose id is `file`.
+fn on_space(
+    space: &mut AddressSpace,
+    op: Op,
+    file: i32,
+    next_shared: &mut u64,
+) -> Result<u64, Errno> {
+    let mut out = Vec::new();
+    match op {
+        Op::Mmap { args, fd } => {
+            let mut fds = Fds {
+                fd: fd.map(|f| if f == -1 { -1 } else { file }),
+                next_shared: *next_shared,
+            };
+            let r = space.mmap(args, &mut fds, &mut out);
+            *next_shared = fds.next_shared;
+            r.map(|m| m.addr)
+        }
+        Op::Munmap { addr, len } => space.munmap(addr, len, &mut out).map(|()| 0),
+        Op::Mprotect { addr, len, prot } => space.mprotect(addr, len, prot, &mut out).map(|()| 0),
+        Op::Madvise { addr, len, advice } => space.madvise(addr, len, advice, &mut out).map(|()| 0),
+        Op::Mremap {
+            addr,
+            old,
+            new,
+            flags,
+            new_addr,
+        } => space.mremap(addr, old, new, flags, new_addr, &mut out),
+    }
+}
+
 fn tempfile() -> File {
     let path = std::env::temp_dir().join(format!("halyard-vm-oracle-{}", std::process::id()));
     let file = std::fs::OpenOptions::new()
@@ -419,23 +397,49 @@ const DONTUNMAP: u64 = f(MREMAP_DONTUNMAP);
 
 fn anon(addr: u64, pages: u64, prot: u64, flags: u64) -> Op {
     Op::Mmap {
-        addr,
-        len: pages * PAGE,
-        prot,
-        flags,
+        args: MmapArgs {
+            addr,
+            len: pages * PAGE,
+            prot,
+            flags,
+            offset: 0,
+        },
         fd: None,
-        offset: 0,
     }
 }
 
 fn file(addr: u64, pages: u64, prot: u64, flags: u64, offset_pages: u64) -> Op {
     Op::Mmap {
-        addr,
-        len: pages * PAGE,
-        prot,
-        flags,
+        args: MmapArgs {
+            addr,
+            len: pages * PAGE,
+            prot,
+            flags,
+            offset: offset_pages * PAGE,
+        },
         fd: Some(0),
-        offset: offset_pages * PAGE,
+    }
+}
+
+fn munmap(addr: u64, len: u64) -> Op {
+    Op::Munmap { addr, len }
+}
+
+fn mprotect(addr: u64, len: u64, prot: u64) -> Op {
+    Op::Mprotect { addr, len, prot }
+}
+
+fn madvise(addr: u64, len: u64, advice: u64) -> Op {
+    Op::Madvise { addr, len, advice }
+}
+
+fn mremap(addr: u64, old: u64, new: u64, flags: u64, new_addr: u64) -> Op {
+    Op::Mremap {
+        addr,
+        old,
+        new,
+        flags,
+        new_addr,
     }
 }
 
@@ -449,28 +453,10 @@ fn table(o: &mut Oracle) {
         ("r next to rw", anon(p4, 2, R, PA)),
         (
             "rw turns r and merges (unfaulted memory drops VM_ACCOUNT)",
-            Op::Mprotect {
-                addr: p0,
-                len: 4 * PAGE,
-                prot: R,
-            },
+            mprotect(p0, 4 * PAGE, R),
         ),
-        (
-            "split in three",
-            Op::Mprotect {
-                addr: p2,
-                len: PAGE,
-                prot: RW,
-            },
-        ),
-        (
-            "merge back",
-            Op::Mprotect {
-                addr: p2,
-                len: PAGE,
-                prot: R,
-            },
-        ),
+        ("split in three", mprotect(p2, PAGE, RW)),
+        ("merge back", mprotect(p2, PAGE, R)),
         ("noreserve", anon(p(8), 2, RW, PA | f(MAP_NORESERVE))),
         ("plain next to noreserve", anon(p(10), 2, RW, PA)),
         ("map_stack", anon(p(12), 2, RW, PA | f(MAP_STACK))),
@@ -479,55 +465,13 @@ fn table(o: &mut Oracle) {
             "unknown flag and prot bits are ignored",
             anon(p(16), 1, RW | 0x20, PA | 1 << 40),
         ),
-        (
-            "munmap across a boundary",
-            Op::Munmap {
-                addr: p(9),
-                len: 2 * PAGE,
-            },
-        ),
-        (
-            "munmap a hole's worth",
-            Op::Munmap {
-                addr: p(30),
-                len: 4 * PAGE,
-            },
-        ),
-        (
-            "munmap of nothing",
-            Op::Munmap {
-                addr: p(31),
-                len: 2 * PAGE,
-            },
-        ),
-        (
-            "unaligned length rounds up",
-            Op::Munmap {
-                addr: p(20),
-                len: PAGE + 1,
-            },
-        ),
-        (
-            "munmap unaligned",
-            Op::Munmap {
-                addr: p(20) + 1,
-                len: PAGE,
-            },
-        ),
-        (
-            "munmap zero length",
-            Op::Munmap {
-                addr: p(20),
-                len: 0,
-            },
-        ),
-        (
-            "munmap past TASK_SIZE",
-            Op::Munmap {
-                addr: p(20),
-                len: u64::MAX - PAGE,
-            },
-        ),
+        ("munmap across a boundary", munmap(p(9), 2 * PAGE)),
+        ("munmap a hole's worth", munmap(p(30), 4 * PAGE)),
+        ("munmap of nothing", munmap(p(31), 2 * PAGE)),
+        ("unaligned length rounds up", munmap(p(20), PAGE + 1)),
+        ("munmap unaligned", munmap(p(20) + 1, PAGE)),
+        ("munmap zero length", munmap(p(20), 0)),
+        ("munmap past TASK_SIZE", munmap(p(20), u64::MAX - PAGE)),
         (
             "noreplace in a hole",
             anon(
@@ -548,101 +492,33 @@ fn table(o: &mut Oracle) {
         ),
         // mprotect(2): ENOMEM for unmapped parts, after changing what comes before.
         ("setup", anon(p(40), 2, RW, PA)),
-        (
-            "hole",
-            Op::Munmap {
-                addr: p(42),
-                len: PAGE,
-            },
-        ),
-        (
-            "mprotect over a hole",
-            Op::Mprotect {
-                addr: p(40),
-                len: 4 * PAGE,
-                prot: R,
-            },
-        ),
-        (
-            "mprotect starting in a hole",
-            Op::Mprotect {
-                addr: p(42),
-                len: 2 * PAGE,
-                prot: R,
-            },
-        ),
-        (
-            "mprotect unaligned",
-            Op::Mprotect {
-                addr: p(40) + 1,
-                len: PAGE,
-                prot: R,
-            },
-        ),
+        ("hole", munmap(p(42), PAGE)),
+        ("mprotect over a hole", mprotect(p(40), 4 * PAGE, R)),
+        ("mprotect starting in a hole", mprotect(p(42), 2 * PAGE, R)),
+        ("mprotect unaligned", mprotect(p(40) + 1, PAGE, R)),
         (
             "mprotect zero length ignores prot",
-            Op::Mprotect {
-                addr: p(40),
-                len: 0,
-                prot: 0xdead,
-            },
+            mprotect(p(40), 0, 0xdead),
         ),
-        (
-            "mprotect unknown prot bit",
-            Op::Mprotect {
-                addr: p(40),
-                len: PAGE,
-                prot: R | 0x10,
-            },
-        ),
-        (
-            "mprotect PROT_SEM",
-            Op::Mprotect {
-                addr: p(40),
-                len: PAGE,
-                prot: R | f(PROT_SEM),
-            },
-        ),
+        ("mprotect unknown prot bit", mprotect(p(40), PAGE, R | 0x10)),
+        ("mprotect PROT_SEM", mprotect(p(40), PAGE, R | f(PROT_SEM))),
         (
             "mprotect PROT_GROWSUP",
-            Op::Mprotect {
-                addr: p(40),
-                len: PAGE,
-                prot: R | f(PROT_GROWSUP),
-            },
+            mprotect(p(40), PAGE, R | f(PROT_GROWSUP)),
         ),
         (
             "mprotect both grows",
-            Op::Mprotect {
-                addr: p(40),
-                len: PAGE,
-                prot: R | f(PROT_GROWSUP | PROT_GROWSDOWN),
-            },
+            mprotect(p(40), PAGE, R | f(PROT_GROWSUP | PROT_GROWSDOWN)),
         ),
         (
             "mprotect PROT_GROWSDOWN, not a stack",
-            Op::Mprotect {
-                addr: p(40),
-                len: PAGE,
-                prot: R | f(PROT_GROWSDOWN),
-            },
+            mprotect(p(40), PAGE, R | f(PROT_GROWSDOWN)),
         ),
-        (
-            "mprotect length wraps",
-            Op::Mprotect {
-                addr: p(40),
-                len: u64::MAX,
-                prot: R,
-            },
-        ),
+        ("mprotect length wraps", mprotect(p(40), u64::MAX, R)),
         ("growsdown", anon(p(50), 4, RW, PA | f(MAP_GROWSDOWN))),
         (
             "mprotect PROT_GROWSDOWN extends to the start",
-            Op::Mprotect {
-                addr: p(52),
-                len: PAGE,
-                prot: R | f(PROT_GROWSDOWN),
-            },
+            mprotect(p(52), PAGE, R | f(PROT_GROWSDOWN)),
         ),
         // mmap(2) ERRORS, in Linux's order.
         ("mmap zero length", anon(p(60), 0, RW, PA)),
@@ -650,12 +526,14 @@ fn table(o: &mut Oracle) {
         (
             "mmap unaligned offset",
             Op::Mmap {
-                addr: p(60),
-                len: PAGE,
-                prot: RW,
-                flags: PA,
+                args: MmapArgs {
+                    addr: p(60),
+                    len: PAGE,
+                    prot: RW,
+                    flags: PA,
+                    offset: 1,
+                },
                 fd: None,
-                offset: 1,
             },
         ),
         (
@@ -674,23 +552,27 @@ fn table(o: &mut Oracle) {
         (
             "mmap length wraps",
             Op::Mmap {
-                addr: 0,
-                len: u64::MAX,
-                prot: RW,
-                flags: f(MAP_PRIVATE | MAP_ANONYMOUS),
+                args: MmapArgs {
+                    addr: 0,
+                    len: u64::MAX,
+                    prot: RW,
+                    flags: f(MAP_PRIVATE | MAP_ANONYMOUS),
+                    offset: 0,
+                },
                 fd: None,
-                offset: 0,
             },
         ),
         (
             "mmap longer than the user half",
             Op::Mmap {
-                addr: 0,
-                len: 1 << 48,
-                prot: RW,
-                flags: f(MAP_PRIVATE | MAP_ANONYMOUS),
+                args: MmapArgs {
+                    addr: 0,
+                    len: 1 << 48,
+                    prot: RW,
+                    flags: f(MAP_PRIVATE | MAP_ANONYMOUS),
+                    offset: 0,
+                },
                 fd: None,
-                offset: 0,
             },
         ),
         ("mmap fixed at TASK_SIZE", anon(vm::TASK_SIZE, 1, RW, PA)),
@@ -709,34 +591,40 @@ fn table(o: &mut Oracle) {
         (
             "mmap bad fd",
             Op::Mmap {
-                addr: p(60),
-                len: PAGE,
-                prot: R,
-                flags: PF,
+                args: MmapArgs {
+                    addr: p(60),
+                    len: PAGE,
+                    prot: R,
+                    flags: PF,
+                    offset: 0,
+                },
                 fd: Some(-1),
-                offset: 0,
             },
         ),
         (
             "mmap bad fd beats zero length",
             Op::Mmap {
-                addr: p(60),
-                len: 0,
-                prot: R,
-                flags: PF,
+                args: MmapArgs {
+                    addr: p(60),
+                    len: 0,
+                    prot: R,
+                    flags: PF,
+                    offset: 0,
+                },
                 fd: Some(-1),
-                offset: 0,
             },
         ),
         (
             "mmap unaligned offset beats bad fd",
             Op::Mmap {
-                addr: p(60),
-                len: PAGE,
-                prot: R,
-                flags: PF,
+                args: MmapArgs {
+                    addr: p(60),
+                    len: PAGE,
+                    prot: R,
+                    flags: PF,
+                    offset: 5,
+                },
                 fd: Some(-1),
-                offset: 5,
             },
         ),
         (
@@ -750,12 +638,14 @@ fn table(o: &mut Oracle) {
         (
             "mmap file offset overflow",
             Op::Mmap {
-                addr: p(60),
-                len: 2 * PAGE,
-                prot: R,
-                flags: PF,
+                args: MmapArgs {
+                    addr: p(60),
+                    len: 2 * PAGE,
+                    prot: R,
+                    flags: PF,
+                    offset: 0x7fff_ffff_ffff_f000,
+                },
                 fd: Some(0),
-                offset: 0x7fff_ffff_ffff_f000,
             },
         ),
         (
@@ -766,463 +656,164 @@ fn table(o: &mut Oracle) {
         ("file", file(p(70), 4, R, PF, 2)),
         ("file continues", file(p(74), 2, R, PF, 6)),
         ("file does not continue", file(p(76), 2, R, PF, 0)),
-        (
-            "file split",
-            Op::Mprotect {
-                addr: p(71),
-                len: PAGE,
-                prot: RW,
-            },
-        ),
+        ("file split", mprotect(p(71), PAGE, RW)),
         // Shared anonymous memory: one object per call.
         ("shared", anon(p(80), 4, RW, SA)),
         ("another shared", anon(p(84), 2, RW, SA)),
-        (
-            "shared split",
-            Op::Munmap {
-                addr: p(81),
-                len: PAGE,
-            },
-        ),
+        ("shared split", munmap(p(81), PAGE)),
         // madvise(2)
         (
             "madvise random splits",
-            Op::Madvise {
-                addr: p0,
-                len: 2 * PAGE,
-                advice: f(MADV_RANDOM),
-            },
+            madvise(p0, 2 * PAGE, f(MADV_RANDOM)),
         ),
         (
             "madvise normal merges",
-            Op::Madvise {
-                addr: p0,
-                len: 2 * PAGE,
-                advice: f(MADV_NORMAL),
-            },
+            madvise(p0, 2 * PAGE, f(MADV_NORMAL)),
         ),
         (
             "madvise dontfork over regions",
-            Op::Madvise {
-                addr: p(8),
-                len: 8 * PAGE,
-                advice: f(MADV_DONTFORK),
-            },
+            madvise(p(8), 8 * PAGE, f(MADV_DONTFORK)),
         ),
         (
             "madvise over a hole",
-            Op::Madvise {
-                addr: p(28),
-                len: 6 * PAGE,
-                advice: f(MADV_SEQUENTIAL),
-            },
+            madvise(p(28), 6 * PAGE, f(MADV_SEQUENTIAL)),
         ),
-        (
-            "madvise unknown",
-            Op::Madvise {
-                addr: p0,
-                len: PAGE,
-                advice: 12345,
-            },
-        ),
-        (
-            "madvise unaligned",
-            Op::Madvise {
-                addr: p0 + 1,
-                len: PAGE,
-                advice: f(MADV_DONTNEED),
-            },
-        ),
-        (
-            "madvise zero length",
-            Op::Madvise {
-                addr: p0,
-                len: 0,
-                advice: f(MADV_DONTNEED),
-            },
-        ),
+        ("madvise unknown", madvise(p0, PAGE, 12345)),
+        ("madvise unaligned", madvise(p0 + 1, PAGE, f(MADV_DONTNEED))),
+        ("madvise zero length", madvise(p0, 0, f(MADV_DONTNEED))),
         (
             "madvise length wraps",
-            Op::Madvise {
-                addr: p0,
-                len: u64::MAX,
-                advice: f(MADV_DONTNEED),
-            },
+            madvise(p0, u64::MAX, f(MADV_DONTNEED)),
         ),
-        (
-            "madvise free anonymous",
-            Op::Madvise {
-                addr: p0,
-                len: PAGE,
-                advice: f(MADV_FREE),
-            },
-        ),
-        (
-            "madvise free file",
-            Op::Madvise {
-                addr: p(70),
-                len: PAGE,
-                advice: f(MADV_FREE),
-            },
-        ),
+        ("madvise free anonymous", madvise(p0, PAGE, f(MADV_FREE))),
+        ("madvise free file", madvise(p(70), PAGE, f(MADV_FREE))),
         (
             "madvise wipeonfork shared",
-            Op::Madvise {
-                addr: p(80),
-                len: PAGE,
-                advice: f(MADV_WIPEONFORK),
-            },
+            madvise(p(80), PAGE, f(MADV_WIPEONFORK)),
         ),
-        (
-            "madvise wipeonfork",
-            Op::Madvise {
-                addr: p1,
-                len: PAGE,
-                advice: f(MADV_WIPEONFORK),
-            },
-        ),
-        (
-            "madvise keeponfork",
-            Op::Madvise {
-                addr: p1,
-                len: PAGE,
-                advice: f(MADV_KEEPONFORK),
-            },
-        ),
-        (
-            "madvise dontdump",
-            Op::Madvise {
-                addr: p(84),
-                len: PAGE,
-                advice: f(MADV_DONTDUMP),
-            },
-        ),
-        (
-            "madvise hugepage",
-            Op::Madvise {
-                addr: p(14),
-                len: PAGE,
-                advice: f(MADV_HUGEPAGE),
-            },
-        ),
+        ("madvise wipeonfork", madvise(p1, PAGE, f(MADV_WIPEONFORK))),
+        ("madvise keeponfork", madvise(p1, PAGE, f(MADV_KEEPONFORK))),
+        ("madvise dontdump", madvise(p(84), PAGE, f(MADV_DONTDUMP))),
+        ("madvise hugepage", madvise(p(14), PAGE, f(MADV_HUGEPAGE))),
         (
             "madvise nohugepage on map_stack memory",
-            Op::Madvise {
-                addr: p(12),
-                len: 2 * PAGE,
-                advice: f(MADV_NOHUGEPAGE),
-            },
+            madvise(p(12), 2 * PAGE, f(MADV_NOHUGEPAGE)),
         ),
         (
             "madvise advice is an int",
-            Op::Madvise {
-                addr: p0,
-                len: PAGE,
-                advice: f(MADV_DONTNEED) | 1 << 32,
-            },
+            madvise(p0, PAGE, f(MADV_DONTNEED) | 1 << 32),
         ),
         (
             "madvise willneed",
-            Op::Madvise {
-                addr: p(70),
-                len: 6 * PAGE,
-                advice: f(MADV_WILLNEED),
-            },
+            madvise(p(70), 6 * PAGE, f(MADV_WILLNEED)),
         ),
         (
             "madvise dontneed in a hole",
-            Op::Madvise {
-                addr: p(31),
-                len: PAGE,
-                advice: f(MADV_DONTNEED),
-            },
+            madvise(p(31), PAGE, f(MADV_DONTNEED)),
         ),
         // mremap(2)
-        (
-            "mremap unaligned",
-            Op::Mremap {
-                addr: p0 + 1,
-                old: PAGE,
-                new: PAGE,
-                flags: 0,
-                new_addr: 0,
-            },
-        ),
-        (
-            "mremap zero new length",
-            Op::Mremap {
-                addr: p0,
-                old: PAGE,
-                new: 0,
-                flags: 0,
-                new_addr: 0,
-            },
-        ),
-        (
-            "mremap unknown flag",
-            Op::Mremap {
-                addr: p0,
-                old: PAGE,
-                new: PAGE,
-                flags: 8,
-                new_addr: 0,
-            },
-        ),
+        ("mremap unaligned", mremap(p0 + 1, PAGE, PAGE, 0, 0)),
+        ("mremap zero new length", mremap(p0, PAGE, 0, 0, 0)),
+        ("mremap unknown flag", mremap(p0, PAGE, PAGE, 8, 0)),
         (
             "mremap fixed without maymove",
-            Op::Mremap {
-                addr: p0,
-                old: PAGE,
-                new: PAGE,
-                flags: FIXED,
-                new_addr: p(100),
-            },
+            mremap(p0, PAGE, PAGE, FIXED, p(100)),
         ),
         (
             "mremap dontunmap resizing",
-            Op::Mremap {
-                addr: p0,
-                old: PAGE,
-                new: 2 * PAGE,
-                flags: MAYMOVE | DONTUNMAP,
-                new_addr: p(100),
-            },
+            mremap(p0, PAGE, 2 * PAGE, MAYMOVE | DONTUNMAP, p(100)),
         ),
         (
             "mremap overlapping",
-            Op::Mremap {
-                addr: p0,
-                old: 2 * PAGE,
-                new: 2 * PAGE,
-                flags: MAYMOVE | FIXED,
-                new_addr: p1,
-            },
+            mremap(p0, 2 * PAGE, 2 * PAGE, MAYMOVE | FIXED, p1),
         ),
         (
             "mremap unaligned target",
-            Op::Mremap {
-                addr: p0,
-                old: PAGE,
-                new: PAGE,
-                flags: MAYMOVE | FIXED,
-                new_addr: p(100) + 1,
-            },
+            mremap(p0, PAGE, PAGE, MAYMOVE | FIXED, p(100) + 1),
         ),
         (
             "mremap target past TASK_SIZE",
-            Op::Mremap {
-                addr: p0,
-                old: PAGE,
-                new: PAGE,
-                flags: MAYMOVE | FIXED,
-                new_addr: vm::TASK_SIZE,
-            },
+            mremap(p0, PAGE, PAGE, MAYMOVE | FIXED, vm::TASK_SIZE),
         ),
-        (
-            "mremap nothing mapped",
-            Op::Mremap {
-                addr: p(31),
-                old: PAGE,
-                new: 2 * PAGE,
-                flags: 0,
-                new_addr: 0,
-            },
-        ),
+        ("mremap nothing mapped", mremap(p(31), PAGE, 2 * PAGE, 0, 0)),
         (
             "mremap garbage target is ignored without fixed",
-            Op::Mremap {
-                addr: p0,
-                old: PAGE,
-                new: PAGE,
-                flags: 0,
-                new_addr: 0xdead,
-            },
+            mremap(p0, PAGE, PAGE, 0, 0xdead),
         ),
         ("setup", anon(p(90), 2, RW, PA)),
-        (
-            "room",
-            Op::Munmap {
-                addr: p(92),
-                len: 4 * PAGE,
-            },
-        ),
+        ("room", munmap(p(92), 4 * PAGE)),
         (
             "mremap grows in place",
-            Op::Mremap {
-                addr: p(90),
-                old: 2 * PAGE,
-                new: 4 * PAGE,
-                flags: 0,
-                new_addr: 0,
-            },
+            mremap(p(90), 2 * PAGE, 4 * PAGE, 0, 0),
         ),
         (
             "mremap cannot grow in place",
-            Op::Mremap {
-                addr: p(90),
-                old: 4 * PAGE,
-                new: 7 * PAGE,
-                flags: 0,
-                new_addr: 0,
-            },
+            mremap(p(90), 4 * PAGE, 7 * PAGE, 0, 0),
         ),
         (
             "mremap grows the tail of a region",
-            Op::Mremap {
-                addr: p(91),
-                old: 3 * PAGE,
-                new: 5 * PAGE,
-                flags: 0,
-                new_addr: 0,
-            },
+            mremap(p(91), 3 * PAGE, 5 * PAGE, 0, 0),
         ),
         (
             "mremap past the region's end",
-            Op::Mremap {
-                addr: p(91),
-                old: 6 * PAGE,
-                new: 7 * PAGE,
-                flags: MAYMOVE,
-                new_addr: 0,
-            },
+            mremap(p(91), 6 * PAGE, 7 * PAGE, MAYMOVE, 0),
         ),
-        (
-            "mremap shrinks",
-            Op::Mremap {
-                addr: p(90),
-                old: 6 * PAGE,
-                new: PAGE,
-                flags: 0,
-                new_addr: 0,
-            },
-        ),
+        ("mremap shrinks", mremap(p(90), 6 * PAGE, PAGE, 0, 0)),
         (
             "mremap shrinks across regions",
-            Op::Mremap {
-                addr: p0,
-                old: 8 * PAGE,
-                new: 2 * PAGE,
-                flags: 0,
-                new_addr: 0,
-            },
+            mremap(p0, 8 * PAGE, 2 * PAGE, 0, 0),
         ),
         (
             "mremap moves a file mapping",
-            Op::Mremap {
-                addr: p(70),
-                old: 2 * PAGE,
-                new: 2 * PAGE,
-                flags: MAYMOVE | FIXED,
-                new_addr: p(110),
-            },
+            mremap(p(70), 2 * PAGE, 2 * PAGE, MAYMOVE | FIXED, p(110)),
         ),
         (
             "mremap moves and grows",
-            Op::Mremap {
-                addr: p(110),
-                old: 2 * PAGE,
-                new: 3 * PAGE,
-                flags: MAYMOVE | FIXED,
-                new_addr: p(120),
-            },
+            mremap(p(110), 2 * PAGE, 3 * PAGE, MAYMOVE | FIXED, p(120)),
         ),
         (
             "mremap moves and shrinks",
-            Op::Mremap {
-                addr: p(120),
-                old: 3 * PAGE,
-                new: PAGE,
-                flags: MAYMOVE | FIXED,
-                new_addr: p(130),
-            },
+            mremap(p(120), 3 * PAGE, PAGE, MAYMOVE | FIXED, p(130)),
         ),
         ("setup a", anon(p(140), 1, RW, PA)),
         ("setup b", anon(p(141), 1, R, PA)),
-        (
-            "setup gap",
-            Op::Munmap {
-                addr: p(142),
-                len: PAGE,
-            },
-        ),
+        ("setup gap", munmap(p(142), PAGE)),
         ("setup c", anon(p(143), 1, RW, PA)),
         (
             "mremap moves several regions and their gaps",
-            Op::Mremap {
-                addr: p(140),
-                old: 4 * PAGE,
-                new: 4 * PAGE,
-                flags: MAYMOVE | FIXED,
-                new_addr: p(100),
-            },
+            mremap(p(140), 4 * PAGE, 4 * PAGE, MAYMOVE | FIXED, p(100)),
         ),
         (
             "mremap starting in a gap",
-            Op::Mremap {
-                addr: p(142),
-                old: 2 * PAGE,
-                new: 2 * PAGE,
-                flags: MAYMOVE | FIXED,
-                new_addr: p(10),
-            },
+            mremap(p(142), 2 * PAGE, 2 * PAGE, MAYMOVE | FIXED, p(10)),
         ),
         (
             "mremap dontunmap",
-            Op::Mremap {
-                addr: p(100),
-                old: PAGE,
-                new: PAGE,
-                flags: MAYMOVE | FIXED | DONTUNMAP,
-                new_addr: p(150),
-            },
+            mremap(p(100), PAGE, PAGE, MAYMOVE | FIXED | DONTUNMAP, p(150)),
         ),
-        (
-            "room",
-            Op::Munmap {
-                addr: p(155),
-                len: 2 * PAGE,
-            },
-        ),
+        ("room", munmap(p(155), 2 * PAGE)),
         (
             "mremap dontunmap to a free hint",
-            Op::Mremap {
-                addr: p(150),
-                old: PAGE,
-                new: PAGE,
-                flags: MAYMOVE | DONTUNMAP,
-                new_addr: p(155),
-            },
+            mremap(p(150), PAGE, PAGE, MAYMOVE | DONTUNMAP, p(155)),
         ),
         (
             "mremap duplicates shared memory",
-            Op::Mremap {
-                addr: p(80),
-                old: 0,
-                new: PAGE,
-                flags: MAYMOVE | FIXED,
-                new_addr: p(158),
-            },
+            mremap(p(80), 0, PAGE, MAYMOVE | FIXED, p(158)),
         ),
         ("setup", anon(p(144), 3, RW, PA)),
         (
             "mremap dontunmap to right after the source merges",
-            Op::Mremap {
-                addr: p(144),
-                old: 2 * PAGE,
-                new: 2 * PAGE,
-                flags: MAYMOVE | FIXED | DONTUNMAP,
-                new_addr: p(146),
-            },
+            mremap(
+                p(144),
+                2 * PAGE,
+                2 * PAGE,
+                MAYMOVE | FIXED | DONTUNMAP,
+                p(146),
+            ),
         ),
         (
             "mremap will not duplicate private memory",
-            Op::Mremap {
-                addr: p1,
-                old: 0,
-                new: PAGE,
-                flags: MAYMOVE | FIXED,
-                new_addr: p(158),
-            },
+            mremap(p1, 0, PAGE, MAYMOVE | FIXED, p(158)),
         ),
     ];
     for (what, op) in cases {
@@ -1312,12 +903,14 @@ fn random_op(o: &Oracle, rng: &mut Rng) -> Option<Op> {
                 0
             };
             Op::Mmap {
-                addr,
-                len,
-                prot,
-                flags,
+                args: MmapArgs {
+                    addr,
+                    len,
+                    prot,
+                    flags,
+                    offset,
+                },
                 fd,
-                offset,
             }
         }
         1 => Op::Munmap { addr, len },
@@ -1365,33 +958,14 @@ fn random_op(o: &Oracle, rng: &mut Rng) -> Option<Op> {
     // Placement Linux chooses itself (no hint, a taken hint, a move without a target)
     // cannot be compared: keep only calls that stay where the crate says.
     let mut trial = o.space.clone();
-    let mut out = Vec::new();
+    let placed_elsewhere = |r: Result<u64, Errno>| r.is_ok_and(|a| a != addr);
     let stays = match op {
-        Op::Mmap { flags, len, .. } if flags & f(MAP_FIXED | MAP_FIXED_NOREPLACE) == 0 => {
-            let mut fds = Fds {
-                fd: Some(0),
-                next_shared: 0,
-            };
-            let args = MmapArgs {
-                addr,
-                len,
-                prot,
-                flags,
-                offset: 0,
-            };
-            trial
-                .mmap(args, &mut fds, &mut out)
-                .map_or(true, |m| m.addr == addr)
+        Op::Mmap { args, .. } if args.flags & f(MAP_FIXED | MAP_FIXED_NOREPLACE) == 0 => {
+            !placed_elsewhere(on_space(&mut trial, op, 0, &mut 0))
         }
-        Op::Mremap {
-            addr,
-            old,
-            new,
-            flags,
-            new_addr,
-        } if flags & FIXED == 0 => trial
-            .mremap(addr, old, new, flags, new_addr, &mut out)
-            .map_or(true, |a| a == addr),
+        Op::Mremap { flags, .. } if flags & FIXED == 0 => {
+            !placed_elsewhere(on_space(&mut trial, op, 0, &mut 0))
+        }
         _ => true,
     };
     stays.then_some(op)
@@ -1430,39 +1004,11 @@ fn mdwe(o: &mut Oracle) {
     let cases = [
         ("mdwe: rwx mapping", anon(p0, 1, RWX, PA)),
         ("mdwe: rx mapping", anon(p0, 1, RX, PA)),
-        (
-            "mdwe: rx to rwx",
-            Op::Mprotect {
-                addr: p0,
-                len: PAGE,
-                prot: RWX,
-            },
-        ),
+        ("mdwe: rx to rwx", mprotect(p0, PAGE, RWX)),
         ("mdwe: rw mapping", anon(p1, 1, RW, PA)),
-        (
-            "mdwe: rw to rx gains exec",
-            Op::Mprotect {
-                addr: p1,
-                len: PAGE,
-                prot: RX,
-            },
-        ),
-        (
-            "mdwe: rx to r",
-            Op::Mprotect {
-                addr: p0,
-                len: PAGE,
-                prot: R,
-            },
-        ),
-        (
-            "mdwe: r back to rx gains exec",
-            Op::Mprotect {
-                addr: p0,
-                len: PAGE,
-                prot: RX,
-            },
-        ),
+        ("mdwe: rw to rx gains exec", mprotect(p1, PAGE, RX)),
+        ("mdwe: rx to r", mprotect(p0, PAGE, R)),
+        ("mdwe: r back to rx gains exec", mprotect(p0, PAGE, RX)),
         ("mdwe: rwx move target", anon(p(2), 1, RWX, SA)),
     ];
     for (what, op) in cases {

@@ -167,34 +167,64 @@ enum Place {
     Hint,
 }
 
+/// An `mmap` of `n` pages at page `first` (a hint unless fixed).
+#[derive(Clone, Copy, Debug)]
+struct MapCall {
+    first: u64,
+    n: u64,
+    prot: u64,
+    shared: bool,
+    /// File page offset, for a private file mapping.
+    file: Option<u64>,
+    noreserve: bool,
+    map_stack: bool,
+    place: Place,
+}
+
+impl MapCall {
+    fn args(&self) -> MmapArgs {
+        let mut flags = if self.shared { MAP_SHARED } else { MAP_PRIVATE };
+        if self.file.is_none() {
+            flags |= MAP_ANONYMOUS;
+        }
+        flags |= match self.place {
+            Place::Fixed => MAP_FIXED,
+            Place::NoReplace => MAP_FIXED_NOREPLACE,
+            Place::Hint => 0,
+        };
+        if self.noreserve {
+            flags |= MAP_NORESERVE;
+        }
+        if self.map_stack {
+            flags |= MAP_STACK;
+        }
+        MmapArgs {
+            addr: self.first * PAGE_SIZE,
+            len: self.n * PAGE_SIZE,
+            prot: self.prot,
+            flags: flags as u64,
+            offset: self.file.unwrap_or(0) * PAGE_SIZE,
+        }
+    }
+}
+
+/// An `mremap` of `old` pages at page `first` to `new` pages (at page `target` with
+/// `MREMAP_FIXED`).
+#[derive(Clone, Copy, Debug)]
+struct RemapCall {
+    first: u64,
+    old: u64,
+    new: u64,
+    flags: u64,
+    target: u64,
+}
+
 #[derive(Clone, Copy, Debug)]
 enum Op {
-    Mmap {
-        first: u64,
-        n: u64,
-        prot: u64,
-        shared: bool,
-        file: Option<u64>,
-        noreserve: bool,
-        map_stack: bool,
-        place: Place,
-    },
-    Munmap {
-        first: u64,
-        n: u64,
-    },
-    Mprotect {
-        first: u64,
-        n: u64,
-        prot: u64,
-    },
-    Mremap {
-        first: u64,
-        old: u64,
-        new: u64,
-        flags: u64,
-        target: u64,
-    },
+    Mmap(MapCall),
+    Munmap { first: u64, n: u64 },
+    Mprotect { first: u64, n: u64, prot: u64 },
+    Mremap(RemapCall),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -202,18 +232,18 @@ fn op() -> impl Strategy<Value = Op> {
     let n = 1..8u64;
     prop_oneof![
         4 => (page.clone(), n.clone(), 0..8u64, any::<bool>(), proptest::option::weighted(0.2, 0..16u64), (any::<bool>(), any::<bool>()), 0..3u8).prop_map(
-            |(first, n, prot, shared, file, (noreserve, map_stack), place)| Op::Mmap {
+            |(first, n, prot, shared, file, (noreserve, map_stack), place)| Op::Mmap(MapCall {
                 first, n, prot, shared: shared && file.is_none(), file, noreserve, map_stack,
                 place: [Place::Fixed, Place::NoReplace, Place::Hint][place as usize],
-            }
+            })
         ),
         2 => (page.clone(), n.clone()).prop_map(|(first, n)| Op::Munmap { first, n }),
         3 => (page.clone(), n.clone(), 0..8u64).prop_map(|(first, n, prot)| Op::Mprotect { first, n, prot }),
-        3 => (page.clone(), 0..8u64, n, 0..4u8, page).prop_map(|(first, old, new, flags, target)| Op::Mremap {
+        3 => (page.clone(), 0..8u64, n, 0..4u8, page).prop_map(|(first, old, new, flags, target)| Op::Mremap(RemapCall {
             first, old, new,
             flags: [0, MREMAP_MAYMOVE, MREMAP_MAYMOVE | MREMAP_FIXED, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP][flags as usize] as u64,
             target,
-        }),
+        })),
     ]
 }
 
@@ -237,60 +267,17 @@ fn on_crate(space: &mut AddressSpace, ids: &mut Ids, op: Op) -> Result<u64, Errn
     let mut out = Vec::new();
     let addr = |p: u64| p * PAGE_SIZE;
     match op {
-        Op::Mmap {
-            first,
-            n,
-            prot,
-            shared,
-            file,
-            noreserve,
-            map_stack,
-            place,
-        } => {
-            let mut flags = if shared {
-                MAP_SHARED | MAP_ANONYMOUS
-            } else {
-                MAP_PRIVATE
-            } as u64;
-            if file.is_none() {
-                flags |= MAP_ANONYMOUS as u64;
-            }
-            flags |= match place {
-                Place::Fixed => MAP_FIXED,
-                Place::NoReplace => MAP_FIXED_NOREPLACE,
-                Place::Hint => 0,
-            } as u64;
-            if noreserve {
-                flags |= MAP_NORESERVE as u64;
-            }
-            if map_stack {
-                flags |= MAP_STACK as u64;
-            }
-            let args = MmapArgs {
-                addr: addr(first),
-                len: addr(n),
-                prot,
-                flags,
-                offset: addr(file.unwrap_or(0)),
-            };
-            space.mmap(args, ids, &mut out).map(|m| m.addr)
-        }
+        Op::Mmap(call) => space.mmap(call.args(), ids, &mut out).map(|m| m.addr),
         Op::Munmap { first, n } => space.munmap(addr(first), addr(n), &mut out).map(|()| 0),
         Op::Mprotect { first, n, prot } => space
             .mprotect(addr(first), addr(n), prot, &mut out)
             .map(|()| 0),
-        Op::Mremap {
-            first,
-            old,
-            new,
-            flags,
-            target,
-        } => space.mremap(
-            addr(first),
-            addr(old),
-            addr(new),
-            flags,
-            addr(target),
+        Op::Mremap(c) => space.mremap(
+            addr(c.first),
+            addr(c.old),
+            addr(c.new),
+            c.flags,
+            addr(c.target),
             &mut out,
         ),
     }
@@ -299,7 +286,7 @@ fn on_crate(space: &mut AddressSpace, ids: &mut Ids, op: Op) -> Result<u64, Errn
 fn on_model(m: &mut Model, op: Op) -> Result<u64, Errno> {
     let addr = |p: u64| Ok(p * PAGE_SIZE);
     match op {
-        Op::Mmap {
+        Op::Mmap(MapCall {
             first,
             n,
             prot,
@@ -308,7 +295,7 @@ fn on_model(m: &mut Model, op: Op) -> Result<u64, Errno> {
             noreserve,
             map_stack,
             place,
-        } => {
+        }) => {
             let at = match place {
                 Place::Fixed => first,
                 Place::NoReplace if !m.free(first, n) => return Err(Errno::EEXIST),
@@ -360,24 +347,19 @@ fn on_model(m: &mut Model, op: Op) -> Result<u64, Errno> {
             }
             Ok(0)
         }
-        Op::Mremap {
-            first,
-            old,
-            new,
-            flags,
-            target,
-        } => model_mremap(m, first, old, new, flags as u32, target),
+        Op::Mremap(c) => model_mremap(m, c),
     }
 }
 
-fn model_mremap(
-    m: &mut Model,
-    first: u64,
-    old: u64,
-    new: u64,
-    flags: u32,
-    target: u64,
-) -> Result<u64, Errno> {
+fn model_mremap(m: &mut Model, call: RemapCall) -> Result<u64, Errno> {
+    let RemapCall {
+        first,
+        old,
+        new,
+        flags,
+        target,
+    } = call;
+    let flags = flags as u32;
     let fixed = flags & MREMAP_FIXED != 0;
     let dontunmap = flags & MREMAP_DONTUNMAP != 0;
     if dontunmap && old != new {

@@ -34,6 +34,19 @@ impl Backing for Calls {
     }
 }
 
+/// A backing whose descriptor is an open file.
+fn with_file(id: u64, readable: bool, mappable: bool) -> Calls {
+    let file = FileRef {
+        file: FileId(id),
+        readable,
+        mappable,
+    };
+    Calls {
+        file: Some(file),
+        ..Calls::default()
+    }
+}
+
 fn space() -> AddressSpace {
     AddressSpace::new(Layout::default())
 }
@@ -48,6 +61,14 @@ fn map(s: &mut AddressSpace, addr: u64, len: u64, prot: u64, flags: u64) -> Resu
     };
     s.mmap(args, &mut Calls::default(), &mut Vec::new())
         .map(|m| m.addr)
+}
+
+/// RW memory at pages 0-1 and 3 from `BASE`, a hole at page 2.
+fn with_hole() -> AddressSpace {
+    let mut s = space();
+    map(&mut s, BASE, 2 * P, RW, PA | FIXED).unwrap();
+    map(&mut s, BASE + 3 * P, P, RW, PA | FIXED).unwrap();
+    s
 }
 
 fn regions(s: &AddressSpace) -> Vec<(u64, u64, Perms)> {
@@ -210,14 +231,7 @@ fn unknown_bits_ignored_but_reported() {
         .mmap(args, &mut Calls::default(), &mut Vec::new())
         .unwrap();
     assert_eq!((m.ignored_flags, m.ignored_prot), (1 << 40, 0x100));
-    let mut calls = Calls {
-        file: Some(FileRef {
-            file: FileId(3),
-            readable: true,
-            mappable: true,
-        }),
-        ..Calls::default()
-    };
+    let mut calls = with_file(3, true, true);
     let args = MmapArgs {
         len: P,
         prot: R,
@@ -287,14 +301,7 @@ fn backing_is_asked_only_when_needed() {
 #[test]
 fn file_mapping_checks() {
     let mut s = space();
-    let mut calls = Calls {
-        file: Some(FileRef {
-            file: FileId(3),
-            readable: false,
-            mappable: true,
-        }),
-        ..Calls::default()
-    };
+    let mut calls = with_file(3, false, true);
     let args = MmapArgs {
         len: P,
         prot: R,
@@ -305,20 +312,12 @@ fn file_mapping_checks() {
         s.mmap(args, &mut calls, &mut Vec::new()).map(|m| m.addr),
         Err(Errno::EACCES)
     );
-    calls.file = Some(FileRef {
-        file: FileId(3),
-        readable: true,
-        mappable: false,
-    });
+    calls.file = with_file(3, true, false).file;
     assert_eq!(
         s.mmap(args, &mut calls, &mut Vec::new()).map(|m| m.addr),
         Err(Errno::ENODEV)
     );
-    calls.file = Some(FileRef {
-        file: FileId(3),
-        readable: true,
-        mappable: true,
-    });
+    calls.file = with_file(3, true, true).file;
     let m = s
         .mmap(
             MmapArgs {
@@ -361,9 +360,7 @@ fn munmap_rules() {
 /// Linux changes the regions before the hole first.
 #[test]
 fn mprotect_hole_is_enomem_after_changing_the_start() {
-    let mut s = space();
-    map(&mut s, BASE, 2 * P, RW, PA | FIXED).unwrap();
-    map(&mut s, BASE + 3 * P, P, RW, PA | FIXED).unwrap();
+    let mut s = with_hole();
     let mut out = Vec::new();
     assert_eq!(s.mprotect(BASE, 4 * P, R, &mut out), Err(Errno::ENOMEM));
     assert_eq!(out, [Change::Protect(BASE..BASE + 2 * P, RP)]);
@@ -438,9 +435,7 @@ fn split_and_merge() {
 /// ENOMEM: "Addresses in the specified range are not currently mapped".
 #[test]
 fn madvise_dontneed_drops_pages() {
-    let mut s = space();
-    map(&mut s, BASE, 2 * P, RW, PA | FIXED).unwrap();
-    map(&mut s, BASE + 3 * P, P, RW, PA | FIXED).unwrap();
+    let mut s = with_hole();
     let mut out = Vec::new();
     assert_eq!(
         s.madvise(BASE, 4 * P, MADV_DONTNEED as u64, &mut out),
@@ -466,14 +461,7 @@ fn madvise_dontneed_drops_pages() {
 #[test]
 fn madvise_einval_cases() {
     let mut s = space();
-    let mut calls = Calls {
-        file: Some(FileRef {
-            file: FileId(3),
-            readable: true,
-            mappable: true,
-        }),
-        ..Calls::default()
-    };
+    let mut calls = with_file(3, true, true);
     let file = MmapArgs {
         addr: BASE,
         len: P,
@@ -707,14 +695,7 @@ fn fault_segv_codes() {
 #[test]
 fn fault_fill_kinds() {
     let mut s = space();
-    let mut calls = Calls {
-        file: Some(FileRef {
-            file: FileId(9),
-            readable: true,
-            mappable: true,
-        }),
-        ..Calls::default()
-    };
+    let mut calls = with_file(9, true, true);
     let file = MmapArgs {
         addr: BASE,
         len: 4 * P,
