@@ -14,6 +14,9 @@ const R: u64 = PROT_READ as u64;
 const RW: u64 = (PROT_READ | PROT_WRITE) as u64;
 const PA: u64 = (MAP_PRIVATE | MAP_ANONYMOUS) as u64;
 const FIXED: u64 = MAP_FIXED as u64;
+const MAYMOVE: u64 = MREMAP_MAYMOVE as u64;
+const RFIXED: u64 = MREMAP_FIXED as u64;
+const DONTUNMAP: u64 = MREMAP_DONTUNMAP as u64;
 
 /// Records which backing calls were made.
 #[derive(Default)]
@@ -545,9 +548,7 @@ fn mremap_grow_shrink_move() {
         s.mremap(BASE, 4 * P, 5 * P, 0, 0, &mut out),
         Err(Errno::ENOMEM)
     );
-    let moved = s
-        .mremap(BASE, 4 * P, 5 * P, MREMAP_MAYMOVE as u64, 0, &mut out)
-        .unwrap();
+    let moved = s.mremap(BASE, 4 * P, 5 * P, MAYMOVE, 0, &mut out).unwrap();
     assert_eq!(
         out,
         [Change::Move {
@@ -572,34 +573,29 @@ fn mremap_grow_shrink_move() {
 fn mremap_errors() {
     let mut s = space();
     let mut out = Vec::new();
-    let (maymove, fixed, dontunmap) = (
-        MREMAP_MAYMOVE as u64,
-        MREMAP_FIXED as u64,
-        MREMAP_DONTUNMAP as u64,
-    );
     assert_eq!(s.mremap(BASE, P, P, 0, 0, &mut out), Err(Errno::EFAULT));
     map(&mut s, BASE, 2 * P, RW, PA | FIXED).unwrap();
     assert_eq!(s.mremap(BASE + 1, P, P, 0, 0, &mut out), Err(Errno::EINVAL));
     assert_eq!(s.mremap(BASE, P, P, 16, 0, &mut out), Err(Errno::EINVAL));
     assert_eq!(s.mremap(BASE, P, 0, 0, 0, &mut out), Err(Errno::EINVAL));
     assert_eq!(
-        s.mremap(BASE, P, P, fixed, BASE + 8 * P, &mut out),
+        s.mremap(BASE, P, P, RFIXED, BASE + 8 * P, &mut out),
         Err(Errno::EINVAL)
     );
     assert_eq!(
-        s.mremap(BASE, P, 2 * P, maymove | dontunmap, 0, &mut out),
+        s.mremap(BASE, P, 2 * P, MAYMOVE | DONTUNMAP, 0, &mut out),
         Err(Errno::EINVAL)
     );
     assert_eq!(
-        s.mremap(BASE, 2 * P, 2 * P, maymove | fixed, BASE + P, &mut out),
+        s.mremap(BASE, 2 * P, 2 * P, MAYMOVE | RFIXED, BASE + P, &mut out),
         Err(Errno::EINVAL)
     );
     assert_eq!(
-        s.mremap(BASE, 0, P, maymove, 0, &mut out),
+        s.mremap(BASE, 0, P, MAYMOVE, 0, &mut out),
         Err(Errno::EINVAL)
     );
     assert_eq!(
-        s.mremap(BASE + P, 2 * P, 3 * P, maymove, 0, &mut out),
+        s.mremap(BASE + P, 2 * P, 3 * P, MAYMOVE, 0, &mut out),
         Err(Errno::EFAULT)
     );
     assert!(out.is_empty());
@@ -611,18 +607,13 @@ fn mremap_errors() {
 fn mremap_dontunmap_and_duplicate() {
     let mut s = space();
     let mut out = Vec::new();
-    let (maymove, fixed, dontunmap) = (
-        MREMAP_MAYMOVE as u64,
-        MREMAP_FIXED as u64,
-        MREMAP_DONTUNMAP as u64,
-    );
     map(&mut s, BASE, P, RW, PA | FIXED).unwrap();
     assert_eq!(
         s.mremap(
             BASE,
             P,
             P,
-            maymove | fixed | dontunmap,
+            MAYMOVE | RFIXED | DONTUNMAP,
             BASE + 8 * P,
             &mut out
         ),
@@ -644,7 +635,7 @@ fn mremap_dontunmap_and_duplicate() {
             BASE + 17 * P,
             0,
             P,
-            maymove | fixed,
+            MAYMOVE | RFIXED,
             BASE + 20 * P,
             &mut out
         ),
