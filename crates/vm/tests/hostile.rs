@@ -16,8 +16,8 @@ impl Backing for Anything {
     fn file(&mut self) -> Result<FileRef, Errno> {
         Ok(FileRef {
             file: FileId(self.0 % 3),
-            readable: self.0 % 5 != 0,
-            mappable: self.0 % 7 != 0,
+            readable: !self.0.is_multiple_of(5),
+            mappable: !self.0.is_multiple_of(7),
         })
     }
     fn new_shared(&mut self, _len: u64) -> Result<SharedId, Errno> {
@@ -50,7 +50,10 @@ fn check(space: &AddressSpace) -> Result<(), TestCaseError> {
     let mut total = 0;
     for r in space.regions() {
         prop_assert!(r.start < r.end, "{r:?}");
-        prop_assert!(r.start % PAGE_SIZE == 0 && r.end % PAGE_SIZE == 0, "{r:?}");
+        prop_assert!(
+            r.start.is_multiple_of(PAGE_SIZE) && r.end.is_multiple_of(PAGE_SIZE),
+            "{r:?}"
+        );
         prop_assert!(r.start >= MMAP_MIN_ADDR && r.end <= TASK_SIZE, "{r:?}");
         prop_assert!(r.start >= last_end, "overlap at {r:?}");
         last_end = r.end;
@@ -81,7 +84,7 @@ proptest! {
                 6 => Ok(space.fork().1.len() as u64),
                 _ => {
                     let access = [Access::Read, Access::Write, Access::Execute][(b % 3) as usize];
-                    space.fault(a, access, c % 2 == 0);
+                    space.fault(a, access, c.is_multiple_of(2));
                     Ok(0)
                 }
             };
