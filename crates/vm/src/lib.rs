@@ -17,8 +17,10 @@
 //! `[0x10000, 0x7fff_ffff_f000)`.
 //!
 //! ```
+//! use linux_raw_sys::general::{MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE};
 //! use vm::{Access, AddressSpace, Backing, Errno, Fault, FileRef, Layout, MmapArgs, SharedId};
 //!
+//! /// How the kernel answers the file-descriptor and shared-object questions.
 //! struct NoFiles;
 //! impl Backing for NoFiles {
 //!     fn file(&mut self) -> Result<FileRef, Errno> { Err(Errno::EBADF) }
@@ -27,14 +29,17 @@
 //!
 //! let mut space = AddressSpace::new(Layout::default());
 //! let mut changes = Vec::new();
-//! let args = MmapArgs { len: 3 * 4096, prot: 3, flags: 0x22, ..MmapArgs::default() };
-//! let m = space.mmap(args, &mut NoFiles, &mut changes).unwrap(); // RW, PRIVATE|ANONYMOUS
+//! let (rw, private) = ((PROT_READ | PROT_WRITE) as u64, (MAP_PRIVATE | MAP_ANONYMOUS) as u64);
+//! let args = MmapArgs { len: 3 * 4096, prot: rw, flags: private, ..MmapArgs::default() };
+//! let m = space.mmap(args, &mut NoFiles, &mut changes).unwrap();
 //! assert!(matches!(space.fault(m.addr, Access::Write, false), Fault::ZeroFill { .. }));
-//! space.mprotect(m.addr, 4096, 1, &mut changes).unwrap(); // first page read-only
-//! assert_eq!(space.regions().count(), 2);
+//! space.mprotect(m.addr, 4096, PROT_READ as u64, &mut changes).unwrap();
+//! assert_eq!(space.regions().count(), 2); // the first page split off
 //! assert!(matches!(space.fault(m.addr, Access::Write, true), Fault::Segv(_)));
 //! space.munmap(m.addr, 3 * 4096, &mut changes).unwrap();
 //! assert_eq!(space.regions().count(), 0);
+//! // The page-table work, in order: lower the first page's permissions, free all three.
+//! assert_eq!(changes.len(), 2);
 //! ```
 #![no_std]
 #![forbid(unsafe_code)]
