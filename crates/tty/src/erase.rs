@@ -16,6 +16,7 @@
 //! a newline under ECHOK.
 
 use crate::ctype;
+use crate::output::Echo;
 use crate::tty::Tty;
 use linux_raw_sys::general as g;
 
@@ -106,7 +107,7 @@ impl Tty {
                 if let Some(b) = self.input.byte(index) {
                     self.echo_raw(b);
                 }
-                self.output.column_back();
+                self.output.echo(Echo::ColumnBack);
             }
         } else if kind == Kind::Erase && !self.lflag(g::ECHOE) {
             self.echo_char(self.cc(g::VERASE));
@@ -127,7 +128,7 @@ impl Tty {
                     width = width.wrapping_add(1);
                 }
             }
-            self.output.put_tab_erase(width, after_tab);
+            self.output.echo(Echo::EraseTab { width, after_tab });
         } else {
             let control = ctype::is_cntrl(lead);
             let echoctl = self.lflag(g::ECHOCTL);

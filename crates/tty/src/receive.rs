@@ -22,12 +22,13 @@
 //! the line is throttled (under IXOFF a VSTOP byte is queued ahead of the output) and a
 //! read that brings the readable input down to 128 bytes or fewer releases it (VSTART).
 //!
-//! Runs wherever the driver feeds input; it allocates only when the output queue grows, so
-//! a driver that calls it from interrupt context must allow that (or call it from a
-//! thread or softirq fed by the interrupt).
+//! Runs wherever the driver feeds input. The input queue's 4 KiB are reserved up front; the
+//! echo and output queues allocate while they grow towards their bounds, so a driver that
+//! calls this from interrupt context must allow that, or call it from a thread or softirq
+//! the interrupt feeds.
 
 use crate::ctype;
-use crate::output::ECHO_LIMIT;
+use crate::output::Echo;
 use crate::queue::N_TTY_BUF_SIZE;
 use crate::signals::Signals;
 use crate::termios::Line;
@@ -68,6 +69,14 @@ pub struct Received {
 impl Tty {
     /// Processes bytes received from the device. Echoes land in the output queue.
     pub fn receive(&mut self, input: &[u8]) -> Received {
+        let received = self.receive_bytes(input);
+        if self.lflag(g::ECHO | g::ECHONL) {
+            self.process_echoes();
+        }
+        received
+    }
+
+    fn receive_bytes(&mut self, input: &[u8]) -> Received {
         let mut received = Received::default();
         if self.line == Line::Serial && self.termios.c_cflag & g::CREAD == 0 {
             received.consumed = input.len();
@@ -111,7 +120,7 @@ impl Tty {
         if self.canonical() && self.input.no_completed_line() {
             return;
         }
-        if N_TTY_BUF_SIZE - self.input.len() < THROTTLE_ROOM {
+        if N_TTY_BUF_SIZE.saturating_sub(self.input.len()) < THROTTLE_ROOM {
             self.throttled = true;
             if self.iflag(g::IXOFF) {
                 self.output.x_char = Some(self.cc(g::VSTOP));
@@ -186,7 +195,7 @@ impl Tty {
     fn echo_typed(&mut self, c: u8) {
         self.finish_erasing();
         if self.input.at_line_start() {
-            self.output.mark_line_start();
+            self.output.echo(Echo::LineStart);
         }
         self.echo_char(c);
     }
@@ -207,8 +216,7 @@ impl Tty {
                 if self.start_output() {
                     received.flow = Some(Flow::Started);
                 }
-            } else if !self.output.stopped {
-                self.output.stopped = true;
+            } else if self.output.stop() {
                 received.flow = Some(Flow::Stopped);
             }
             return;
@@ -296,7 +304,7 @@ impl Tty {
         } else if c == self.cc(g::VEOL) || (iexten && c == self.cc(g::VEOL2)) {
             if echo {
                 if self.input.at_line_start() {
-                    self.output.mark_line_start();
+                    self.output.echo(Echo::LineStart);
                 }
                 self.echo_char(c);
             }
@@ -314,7 +322,7 @@ impl Tty {
     /// as is, everything else through output processing.
     pub(crate) fn echo_char(&mut self, c: u8) {
         if c != 0xff && self.lflag(g::ECHOCTL) && ctype::is_cntrl(c) && c != b'\t' {
-            self.output.put_caret(c);
+            self.output.echo(Echo::Caret(c));
         } else {
             self.echo_raw(c);
         }
@@ -322,13 +330,8 @@ impl Tty {
 
     /// Linux `echo_char_raw`: through output processing (if OPOST), 0xFF as is.
     pub(crate) fn echo_raw(&mut self, c: u8) {
-        if c == 0xff {
-            self.output.put_ff();
-        } else if self.oflag(g::OPOST) {
-            self.output.put_processed(c, &self.termios, ECHO_LIMIT);
-        } else {
-            self.output.put_raw(c, ECHO_LIMIT);
-        }
+        self.output
+            .echo(if c == 0xff { Echo::Ff } else { Echo::Byte(c) });
     }
 
     /// Ends an ECHOPRT erase sequence with `/`.

@@ -30,6 +30,41 @@ use linux_raw_sys::ioctl;
 pub use g::termios as Termios;
 pub use g::winsize as Winsize;
 
+/// The `c_iflag` bits the discipline acts on. Of the others, IGNBRK, BRKINT, IGNPAR and
+/// INPCK concern break and parity-error input, which does not reach the discipline (it
+/// takes plain bytes); IMAXBEL Linux ignores. All bits are stored and returned by `TCGETS`.
+/// A kernel may count a set bit outside these masks as an unsupported feature.
+pub const IMPLEMENTED_IFLAGS: u32 = g::ISTRIP
+    | g::INLCR
+    | g::IGNCR
+    | g::ICRNL
+    | g::IUCLC
+    | g::IXON
+    | g::IXANY
+    | g::IXOFF
+    | g::PARMRK
+    | g::IUTF8;
+
+/// The `c_oflag` bits the discipline acts on (of TABDLY, only the value XTABS does
+/// anything; Linux ignores the other delays and OFILL too).
+pub const IMPLEMENTED_OFLAGS: u32 =
+    g::OPOST | g::OLCUC | g::ONLCR | g::OCRNL | g::ONOCR | g::ONLRET | g::TABDLY;
+
+/// The `c_lflag` bits the discipline acts on. TOSTOP is the kernel's job-control check
+/// before a write; EXTPROC (PTY packet mode) is not implemented; Linux ignores XCASE,
+/// FLUSHO and PENDIN.
+pub const IMPLEMENTED_LFLAGS: u32 = g::ISIG
+    | g::ICANON
+    | g::ECHO
+    | g::ECHOE
+    | g::ECHOK
+    | g::ECHONL
+    | g::NOFLSH
+    | g::ECHOCTL
+    | g::ECHOPRT
+    | g::ECHOKE
+    | g::IEXTEN;
+
 /// The device under the discipline: it changes the defaults, the hardware flags kept by
 /// `TCSETS`, flow-control throttling and the writer's room while output is stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -72,8 +72,9 @@ impl Tty {
     }
 
     /// `TCSETS`, `TCSETSW`, `TCSETSF`: installs `new`. For `Drain` and `Flush` the caller
-    /// has already waited for the output queue to drain; `Flush` then discards unread
-    /// input (see [`Tty::flush`] for what the caller discards with it).
+    /// has already waited for the output queue to drain; `Flush` then discards the input
+    /// queue (not the bytes [`Tty::receive`] refused: Linux keeps those in the driver and
+    /// delivers them next, so the caller offers them again).
     ///
     /// Switching ICANON regroups the queued input (Linux `n_tty_set_termios`): entering
     /// canonical mode makes all pending bytes one readable line, leaving it makes every
@@ -94,7 +95,7 @@ impl Tty {
             self.lnext = false;
         }
         if old.c_iflag & g::IXON != 0 && !self.iflag(g::IXON) {
-            self.output.stopped = false;
+            self.start_output();
         }
     }
 
@@ -136,7 +137,7 @@ impl Tty {
             self.flush_input();
         }
         if queue != FlushQueue::Input {
-            self.output.clear();
+            self.output.flush_device();
         }
         Ok(())
     }
@@ -156,6 +157,7 @@ impl Tty {
     /// writer waits for room ([`Tty::write_room`]), a non-blocking one gets EAGAIN.
     /// Job control (TOSTOP and SIGTTOU) is the caller's check before writing.
     pub fn write(&mut self, data: &[u8]) -> usize {
+        self.process_echoes();
         let limit = self.output.len().saturating_add(self.write_room());
         let mut taken = 0;
         for &c in data {
@@ -175,7 +177,7 @@ impl Tty {
     /// Room for a program's output. A PTY whose output is stopped (VSTOP) has none, as in
     /// Linux; a serial line keeps queueing while its transmitter is held.
     pub fn write_room(&self) -> usize {
-        if self.line == Line::Pty && self.output.stopped {
+        if self.line == Line::Pty && self.output.is_stopped() {
             return 0;
         }
         OUTPUT_ROOM.saturating_sub(self.output.len())
@@ -196,7 +198,7 @@ impl Tty {
 
     /// Whether [`Tty::pop_output`] would return something now.
     pub fn has_output(&self) -> bool {
-        self.output.x_char.is_some() || (!self.output.stopped && self.output.len() > 0)
+        self.output.x_char.is_some() || (!self.output.is_stopped() && self.output.len() > 0)
     }
 
     /// `TIOCOUTQ`: bytes queued for the device and not yet transmitted.
@@ -206,7 +208,7 @@ impl Tty {
 
     /// Whether VSTOP (under IXON) has stopped output.
     pub fn output_stopped(&self) -> bool {
-        self.output.stopped
+        self.output.is_stopped()
     }
 
     /// Whether the input queue asked the sender to pause (under IXOFF a VSTOP was queued;
@@ -215,11 +217,17 @@ impl Tty {
         self.throttled
     }
 
-    /// Restarts output stopped by VSTOP (Linux `start_tty`).
+    /// Restarts output stopped by VSTOP (Linux `start_tty`, then `process_echoes`).
     pub(crate) fn start_output(&mut self) -> bool {
-        let was = self.output.stopped;
-        self.output.stopped = false;
+        let was = self.output.start();
+        self.process_echoes();
         was
+    }
+
+    /// Renders waiting echoes into the device queue; a stopped PTY has no room for them.
+    pub(crate) fn process_echoes(&mut self) {
+        let no_room = self.line == Line::Pty && self.output.is_stopped();
+        self.output.process_echoes(&self.termios, no_room);
     }
 
     /// Releases the throttle (Linux `tty_unthrottle` and the UART's `unthrottle`): under

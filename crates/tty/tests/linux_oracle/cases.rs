@@ -8,8 +8,8 @@ use linux_raw_sys::general as g;
 fn case(
     name: &'static str,
     termios: &'static [Mod],
-    steps: &'static [crate::harness::Step],
-) -> Case {
+    steps: &'static [crate::harness::Step<'static>],
+) -> Case<'static> {
     Case {
         name,
         termios,
@@ -17,7 +17,7 @@ fn case(
     }
 }
 
-pub fn all() -> Vec<Case> {
+pub fn all() -> Vec<Case<'static>> {
     vec![
         // Canonical editing.
         case(
@@ -243,6 +243,16 @@ pub fn all() -> Vec<Case> {
             &[Lflag(g::ECHO, false)],
             &[Type(b"ab\r\x03"), Read(100)],
         ),
+        case(
+            "a signal flushes a pending end of file",
+            &[Lflag(g::ECHO, false), Lflag(g::ECHONL, true)],
+            &[Type(b"\n\x04ab\x1c"), Read(10), Type(b"c\r"), Read(10)],
+        ),
+        case(
+            "echoes flushed before they are shown do not move the column",
+            &[],
+            &[Type(b"\x13a\x03\t\x15x\r"), Read(10)],
+        ),
         // Flow control.
         case(
             "^S holds echo until ^Q",
@@ -268,6 +278,16 @@ pub fn all() -> Vec<Case> {
             "IXON off: ^S and ^Q are data",
             &[Iflag(g::IXON, false)],
             &[Type(b"\x13\x11\r"), Read(100)],
+        ),
+        case(
+            "TCOFLUSH keeps the echoes a stopped PTY holds",
+            &[],
+            &[
+                Type(b"\x13a"),
+                Flush(g::TCOFLUSH),
+                Type(b"\x11\r"),
+                Read(10),
+            ],
         ),
         case(
             "turning IXON off restarts output",

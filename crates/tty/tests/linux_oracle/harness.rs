@@ -4,13 +4,15 @@
 //! Linux processes PTY input asynchronously (a worker moves bytes from the master into
 //! the slave's line discipline), so after each typed byte the harness waits, boundedly,
 //! until Linux has caught up with what the crate says that byte did: the echo it
-//! produced has arrived on the master, `FIONREAD` on the slave agrees, and, when the crate
-//! says a reader would find nothing, a non-blocking read on the slave (which makes Linux
-//! finish pending input first) finds nothing too. A read that the crate says returns data
+//! produced has arrived on the master, `FIONREAD` on the slave agrees, the flush, stop or
+//! start it caused has shown up as a packet-mode status on the master (and no other one
+//! has), and, when the crate says a reader would find nothing, a non-blocking read on the
+//! slave (which makes Linux finish pending input first) finds nothing too. A read that the crate says returns data
 //! is retried until the deadline while Linux still says EAGAIN. Nothing is skipped: a
 //! difference, a timeout or a failed system call is a failure with the whole transcript.
 
 use crate::pty::Pty;
+use halyard_tty::{Flow, Received};
 use halyard_tty::{Line, ReadOp, ReadStep, SetTermios, Termios, Timer, Tty, Winsize};
 use linux_raw_sys::general as g;
 use linux_raw_sys::ioctl as req;
@@ -75,29 +77,34 @@ pub fn apply(t: &mut Termios, mods: &[Mod]) {
 
 /// One action of a session.
 #[derive(Clone, Debug)]
-pub enum Step {
+pub enum Step<'a> {
     /// Bytes typed at the device end, one at a time.
-    Type(&'static [u8]),
+    Type(&'a [u8]),
     /// `count` copies of a byte typed one at a time.
     TypeMany(u8, usize),
     /// A non-blocking read of at most this many bytes on the slave.
     Read(usize),
     /// A blocking read that the MIN/TIME rules end by themselves.
     ReadBlocking(usize),
+    /// Non-blocking reads until the crate says a reader finds nothing; after it Linux has
+    /// provably processed every byte typed (see `Session::sync`), which operations that
+    /// act outside the input stream (termios changes, flushes, writes on a stopped PTY)
+    /// need when the bytes before them had no visible effect.
+    Settle,
     /// A program's non-blocking write on the slave.
-    Write(&'static [u8]),
+    Write(&'a [u8]),
     /// TCSETS / TCSETSW / TCSETSF with the current termios changed by the mods.
-    Set(&'static [Mod], SetTermios),
+    Set(&'a [Mod], SetTermios),
     /// TCFLSH with this argument.
     Flush(u32),
     /// TIOCSWINSZ.
     Resize(u16, u16, u16, u16),
 }
 
-pub struct Case {
-    pub name: &'static str,
-    pub termios: &'static [Mod],
-    pub steps: &'static [Step],
+pub struct Case<'a> {
+    pub name: &'a str,
+    pub termios: &'a [Mod],
+    pub steps: &'a [Step<'a>],
 }
 
 /// What a reader of the slave got.
@@ -116,8 +123,14 @@ struct Session {
     /// Everything the crate put out for the device, and everything Linux's master read.
     expected_out: Vec<u8>,
     linux_out: Vec<u8>,
+    /// Packet-mode status bits the master reported since the last sync.
+    linux_status: u32,
     transcript: Vec<String>,
 }
+
+/// Status bits typed input can cause (the others come from ioctls and termios changes).
+const INPUT_STATUS: u32 =
+    g::TIOCPKT_FLUSHREAD | g::TIOCPKT_FLUSHWRITE | g::TIOCPKT_STOP | g::TIOCPKT_START;
 
 fn sys<T>(r: io::Result<T>) -> Result<T, String> {
     r.map_err(|e| format!("system call failed: {e}"))
@@ -149,6 +162,7 @@ impl Session {
             pending: Vec::new(),
             expected_out: Vec::new(),
             linux_out: Vec::new(),
+            linux_status: 0,
             transcript: Vec::new(),
         })
     }
@@ -165,10 +179,22 @@ impl Session {
         }
     }
 
-    fn offer_pending(&mut self) {
-        let r = self.tty.receive(&self.pending);
+    /// Offers the refused bytes again; returns the packet-mode status Linux shows for
+    /// what they did (an ISIG flush empties both queues; flow changes stop or start).
+    fn offer_pending(&mut self) -> u32 {
+        let r: Received = self.tty.receive(&self.pending);
         self.pending.drain(..r.consumed);
         self.collect_output();
+        let mut status = 0;
+        if !r.signals.is_empty() && self.tty.termios().c_lflag & g::NOFLSH == 0 {
+            status |= g::TIOCPKT_FLUSHREAD | g::TIOCPKT_FLUSHWRITE;
+        }
+        match r.flow {
+            Some(Flow::Stopped) => status |= g::TIOCPKT_STOP,
+            Some(Flow::Started) => status |= g::TIOCPKT_START,
+            None => {}
+        }
+        status
     }
 
     /// What a 1-byte non-blocking read would give per the crate, if that is "nothing".
@@ -184,14 +210,19 @@ impl Session {
     }
 
     /// Waits until Linux agrees with the crate on echo/output, FIONREAD and emptiness.
-    fn sync(&mut self) -> Result<(), String> {
-        // First let Linux show the effects the crate predicts (echo, FIONREAD)...
+    /// `status` is the packet-mode status the crate's processing implies; with `strict`,
+    /// any other status typed input can cause is a difference too.
+    fn sync(&mut self, status: u32, strict: bool) -> Result<(), String> {
+        // First let Linux show the effects the crate predicts (echo, FIONREAD, status)...
         let deadline = Instant::now() + CATCH_UP;
         loop {
-            sys(self.pty.drain_master(&mut self.linux_out))?;
+            sys(self
+                .pty
+                .drain_master(&mut self.linux_out, &mut self.linux_status))?;
             let fionread = sys(self.pty.fionread())?;
             let caught_up = self.linux_out.len() >= self.expected_out.len()
-                && fionread == self.tty.bytes_available();
+                && fionread == self.tty.bytes_available()
+                && self.linux_status & status == status;
             if caught_up || Instant::now() >= deadline {
                 break;
             }
@@ -207,7 +238,21 @@ impl Session {
                 ));
             }
         }
-        sys(self.pty.drain_master(&mut self.linux_out))?;
+        sys(self
+            .pty
+            .drain_master(&mut self.linux_out, &mut self.linux_status))?;
+        let seen = std::mem::take(&mut self.linux_status);
+        let unexpected = if strict {
+            seen & INPUT_STATUS & !status
+        } else {
+            0
+        };
+        if seen & status != status || unexpected != 0 {
+            return Err(format!(
+                "packet status (FLUSHREAD 1, FLUSHWRITE 2, STOP 4, START 8): crate implies \
+                 {status:#x}, linux showed {seen:#x}"
+            ));
+        }
         if self.linux_out != self.expected_out {
             return Err(format!(
                 "device output differs\n  crate: \"{}\"\n  linux: \"{}\"",
@@ -228,8 +273,8 @@ impl Session {
     fn type_byte(&mut self, b: u8) -> Result<(), String> {
         sys(self.pty.type_bytes(&[b]))?;
         self.pending.push(b);
-        self.offer_pending();
-        self.sync()
+        let status = self.offer_pending();
+        self.sync(status, true)
     }
 
     fn read(&mut self, n: usize) -> Result<String, String> {
@@ -252,8 +297,8 @@ impl Session {
         if linux != expected {
             return Err(format!("read({n}): crate {expected:?}, linux {linux:?}"));
         }
-        self.offer_pending();
-        self.sync()?;
+        let status = self.offer_pending();
+        self.sync(status, true)?;
         Ok(format!("{expected:?}"))
     }
 
@@ -291,7 +336,7 @@ impl Session {
                 show(&linux)
             ));
         }
-        self.sync()?;
+        self.sync(0, true)?;
         Ok(format!("\"{}\"", show(&expected)))
     }
 
@@ -308,7 +353,7 @@ impl Session {
                 "write took {taken} bytes in the crate, {linux} in Linux"
             ));
         }
-        self.sync()?;
+        self.sync(0, true)?;
         Ok(format!("{taken} written"))
     }
 
@@ -323,10 +368,11 @@ impl Session {
         self.tty.set_termios(&t, mode);
         self.collect_output();
         sys(self.pty.set_termios(&t, request))?;
+        let mut status = 0;
         if mode == SetTermios::Flush {
             // Linux's TCSETSF empties the line discipline, not the PTY's flip buffer, and
             // restarts its delivery.
-            self.offer_pending();
+            status = self.offer_pending();
         }
         let (ours, linux) = (self.tty.termios(), sys(self.pty.termios())?);
         if format!("{ours:?}") != format!("{linux:?}") {
@@ -334,7 +380,7 @@ impl Session {
                 "termios after set:\n  crate {ours:?}\n  linux {linux:?}"
             ));
         }
-        self.sync()
+        self.sync(status, false)
     }
 
     fn flush(&mut self, arg: u32) -> Result<String, String> {
@@ -350,7 +396,7 @@ impl Session {
                 "TCFLSH({arg}): crate errno {ours_errno:?}, linux {linux:?}"
             ));
         }
-        self.sync()?;
+        self.sync(0, false)?;
         Ok(format!("errno {ours_errno:?}"))
     }
 
@@ -362,6 +408,17 @@ impl Session {
             return Err(format!("winsize: crate {ours:?}, linux {linux:?}"));
         }
         Ok(format!("signals {signals:?}"))
+    }
+
+    fn settle(&mut self) -> Result<String, String> {
+        let mut reads = Vec::new();
+        for _ in 0..100 {
+            if self.predicted_empty_read().is_some() {
+                return Ok(reads.join(", "));
+            }
+            reads.push(self.read(4096)?);
+        }
+        Err("the reader never runs dry".into())
     }
 
     fn step(&mut self, step: &Step) -> Result<(), String> {
@@ -380,6 +437,7 @@ impl Session {
             }
             Step::Read(n) => self.read(n)?,
             Step::ReadBlocking(n) => self.read_blocking(n)?,
+            Step::Settle => self.settle()?,
             Step::Write(data) => self.write(data)?,
             Step::Set(mods, mode) => {
                 self.set(mods, mode)?;
@@ -401,10 +459,12 @@ impl Session {
     fn finish(&mut self) -> Result<(), String> {
         let quiet = Instant::now() + Duration::from_millis(50);
         while Instant::now() < quiet {
-            sys(self.pty.drain_master(&mut self.linux_out))?;
+            sys(self
+                .pty
+                .drain_master(&mut self.linux_out, &mut self.linux_status))?;
             std::thread::sleep(Duration::from_millis(5));
         }
-        self.sync()
+        self.sync(0, true)
     }
 }
 

@@ -14,8 +14,10 @@
 mod cases;
 mod harness;
 mod pty;
+mod random;
 
 use halyard_tty::{Line, Tty};
+use proptest::prelude::*;
 
 /// A fresh Linux PTY slave has `tty_std_termios` without HUPCL and a 0x0 window: the
 /// crate's defaults for a PTY line must be exactly that.
@@ -43,4 +45,16 @@ fn sessions_match_linux() {
         cases.len(),
         failures.join("\n\n")
     );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Random termios and random sessions agree with Linux too.
+    #[test]
+    fn random_sessions_match_linux(session in random::session()) {
+        if let Err(report) = random::run(session) {
+            prop_assert!(false, "{}", report);
+        }
+    }
 }

@@ -1,12 +1,15 @@
 //! A real Linux pseudo-terminal pair: the oracle the discipline is compared with.
 //!
 //! The master plays the device (the test types into it and reads the echo and output
-//! from it); the slave is where a program reads and writes. Both ends are non-blocking so
+//! from it); the slave is where a program reads and writes. The master is in packet mode
+//! (`TIOCPKT`), so besides the slave's output it reports, as status bytes, when the
+//! slave's line discipline flushed its queues or stopped or started output: effects of
+//! typed bytes that are otherwise invisible from the master. Both ends are non-blocking so
 //! no call can hang the test; a blocking slave descriptor is opened only for the bounded
 //! VMIN/VTIME reads, which run on a helper thread with a deadline. The termios and
 //! ioctls use the kernel's own structs (`linux_raw_sys`), the same ones the crate uses.
 
-use linux_raw_sys::general::{termios, winsize};
+use linux_raw_sys::general::{termios, winsize, TIOCPKT_DATA};
 use linux_raw_sys::ioctl as req;
 use std::ffi::CStr;
 use std::fs::{File, OpenOptions};
@@ -59,6 +62,10 @@ impl Pty {
             .to_string_lossy()
             .into_owned();
         let slave = Self::open_slave(&path, libc::O_NONBLOCK).map_err(|e| e.to_string())?;
+        let on: libc::c_int = 1;
+        // SAFETY: TIOCPKT reads one int from the pointer, which points to an int.
+        let ret = unsafe { libc::ioctl(fd, req::TIOCPKT as _, &on) };
+        check(ret).map_err(|e| format!("TIOCPKT: {e}"))?;
         Ok(Pty {
             master,
             slave,
@@ -151,13 +158,15 @@ impl Pty {
         Ok(())
     }
 
-    /// Everything the master can read right now (echo and program output).
-    pub fn drain_master(&mut self, into: &mut Vec<u8>) -> io::Result<()> {
+    /// Everything the master can read right now: the slave's output (echo and program
+    /// output) into `into`, packet-mode status bits (`TIOCPKT_*`) or-ed into `status`.
+    pub fn drain_master(&mut self, into: &mut Vec<u8>, status: &mut u32) -> io::Result<()> {
         let mut buf = [0; 4096];
         loop {
             match self.master.read(&mut buf) {
                 Ok(0) => return Ok(()),
-                Ok(n) => into.extend_from_slice(&buf[..n]),
+                Ok(n) if u32::from(buf[0]) == TIOCPKT_DATA => into.extend_from_slice(&buf[1..n]),
+                Ok(_) => *status |= u32::from(buf[0]),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) => return Err(e),
             }
