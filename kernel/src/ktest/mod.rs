@@ -58,14 +58,8 @@ pub fn run(name: &'static str) -> ! {
         println!("TEST-FAIL {name}: no such test");
         qemu::exit(qemu::EXIT_TEST_FAILED);
     };
-    let verdict = alloc::sync::Arc::new(crate::sync::Mutex::new(None));
-    let worker = {
-        let verdict = verdict.clone();
-        crate::sched::spawn(alloc::format!("test:{name}"), move || {
-            *verdict.lock() = Some(test())
-        })
-    };
-    if !crate::sched::join_until(&worker, crate::time::now_ns() + TEST_DEADLINE_NS) {
+    let worker = TestThread::start(alloc::format!("test:{name}"), None, test);
+    if !crate::sched::join_until(&worker.thread, crate::time::now_ns() + TEST_DEADLINE_NS) {
         println!(
             "TEST-FAIL {name}: still running after {} s; threads:",
             TEST_DEADLINE_NS / 1_000_000_000
@@ -75,20 +69,41 @@ pub fn run(name: &'static str) -> ! {
         }
         qemu::exit(qemu::EXIT_TEST_FAILED);
     }
-    let outcome = verdict.lock().take();
-    match outcome {
-        Some(Ok(())) => {
+    match worker.verdict() {
+        Ok(()) => {
             println!("TEST-PASS {name}");
             qemu::exit(qemu::EXIT_SUCCESS)
         }
-        Some(Err(reason)) => {
+        Err(reason) => {
             println!("TEST-FAIL {name}: {reason}");
             qemu::exit(qemu::EXIT_TEST_FAILED)
         }
-        None => {
-            println!("TEST-FAIL {name}: the test thread ended without a verdict");
-            qemu::exit(qemu::EXIT_TEST_FAILED)
-        }
+    }
+}
+
+/// A test body running on a thread of its own, and the slot its verdict lands in.
+struct TestThread {
+    thread: alloc::sync::Arc<crate::sched::Thread>,
+    verdict: alloc::sync::Arc<crate::sync::Mutex<Option<Verdict>>>,
+}
+
+impl TestThread {
+    /// Starts `test` on a new thread, pinned to CPU `cpu` if given. Process context.
+    fn start(name: alloc::string::String, cpu: Option<u32>, test: fn() -> Verdict) -> TestThread {
+        let verdict = alloc::sync::Arc::new(crate::sync::Mutex::new(None));
+        let slot = verdict.clone();
+        let body = move || *slot.lock() = Some(test());
+        let thread = match cpu {
+            Some(cpu) => crate::sched::spawn_pinned(name, cpu, body),
+            None => crate::sched::spawn(name, body),
+        };
+        TestThread { thread, verdict }
+    }
+
+    /// The verdict, once the thread has ended; one that ended without a verdict failed.
+    fn verdict(&self) -> Verdict {
+        let outcome = self.verdict.lock().take();
+        outcome.unwrap_or_else(|| Err("the test thread ended without a verdict".into()))
     }
 }
 

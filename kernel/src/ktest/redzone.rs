@@ -74,16 +74,10 @@ fn library_work(i: u64) -> String {
 
 pub fn run() -> Verdict {
     // The probe counts this CPU's timer interrupts, so it must stay on this CPU.
-    let verdict = alloc::sync::Arc::new(crate::sync::Mutex::new(None));
-    let worker = {
-        let verdict = verdict.clone();
-        crate::sched::spawn_pinned("redzone", percpu::cpu_index(), move || {
-            *verdict.lock() = Some(probe_under_fast_timer());
-        })
-    };
-    crate::sched::join(&worker);
-    let outcome = verdict.lock().take();
-    outcome.unwrap_or_else(|| Err(String::from("the probe thread ended without a verdict")))
+    let cpu = Some(percpu::cpu_index());
+    let worker = super::TestThread::start("redzone".into(), cpu, probe_under_fast_timer);
+    crate::sched::join(&worker.thread);
+    worker.verdict()
 }
 
 fn probe_under_fast_timer() -> Verdict {
