@@ -26,6 +26,7 @@ mod run_cmd;
 mod suite;
 mod test_cmd;
 mod tools;
+mod user_build;
 
 use cli::Command;
 use paths::Paths;
