@@ -22,9 +22,11 @@ mod monitor;
 mod net;
 mod panic;
 mod platform;
+mod process;
 mod rt;
 mod sched;
 mod sync;
+mod syscall;
 mod time;
 mod watchdog;
 
@@ -33,6 +35,14 @@ use spin::Once;
 
 use crate::boot_info::BootInfo;
 use crate::platform::Platform;
+
+fn on_off(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
+}
 
 /// Prints the marker of boot stage `name`.
 fn stage_done(name: &str) {
@@ -114,11 +124,19 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     watchdog::enable(config.watchdog);
     stage_done("monitor");
     println!("{}", boot_stages::BOOT_OK);
-    match config.test {
-        Some(name) => {
+    let (smep, smap) = arch::user_mode::smep_smap();
+    info!("user mode: SMEP {}, SMAP {}", on_off(smep), on_off(smap));
+    match (config.test, boot.initramfs()) {
+        (Some(name), _) => {
             sched::spawn("ktest", move || ktest::run(name));
         }
-        None => {
+        (None, Some(image)) if image.starts_with(b"\x7fELF") => {
+            match process::start_init(image, b"/init", &[b"/init"], &[b"HOME=/", b"TERM=linux"]) {
+                Ok(pid) => info!("started init as process {pid}"),
+                Err(e) => error!("init could not start: errno {}", e.0),
+            }
+        }
+        (None, _) => {
             sched::spawn("monitor", || monitor::run());
         }
     }

@@ -50,6 +50,7 @@ mod entry;
 mod error;
 mod flags;
 mod mapper;
+mod walk;
 
 pub use access::{FrameSource, TableAccess};
 pub use addr::{
@@ -59,6 +60,7 @@ pub use entry::{PageTableEntry, ADDR_MASK};
 pub use error::MapError;
 pub use flags::PageTableFlags;
 pub use mapper::Mapper;
+pub use walk::USER_PML4_ENTRIES;
 
 /// Number of entries in every page table.
 pub const ENTRIES: usize = 512;

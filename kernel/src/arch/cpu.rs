@@ -114,6 +114,23 @@ pub unsafe fn write_cr3(pml4: u64) {
     unsafe { asm!("mov cr3, {}", in(reg) pml4, options(nostack, preserves_flags)) };
 }
 
+/// Control register 4.
+pub fn cr4() -> u64 {
+    let v: u64;
+    // SAFETY: reading CR4 has no side effects.
+    unsafe { asm!("mov {}, cr4", out(reg) v, options(nomem, nostack, preserves_flags)) };
+    v
+}
+
+/// Writes control register 4.
+///
+/// # Safety
+/// The new value must keep paging, SSE and every feature the kernel relies on enabled.
+pub unsafe fn write_cr4(v: u64) {
+    // SAFETY: forwarded to the caller.
+    unsafe { asm!("mov cr4, {}", in(reg) v, options(nostack, preserves_flags)) };
+}
+
 /// Invalidates the TLB entry for one page on this CPU.
 pub fn invlpg(va: u64) {
     // SAFETY: invalidating a TLB entry never makes memory accesses unsafe; at worst it

@@ -14,7 +14,19 @@
 //! NMI, #DF, #MC and #PF stay on their own IST stacks (`isr_stay`): they may arrive with
 //! a broken stack (a stack overflow into a guard page is a #PF, then possibly a #DF), and
 //! in this kernel a kernel-mode page fault is fatal, so their handlers only report.
-//! Only ring 0 exists so far; the user-mode entry path comes with processes.
+//!
+//! # From user mode
+//! An interrupt or exception taken in ring 3 (CS's low bits) swaps GS to the kernel's and
+//! continues at the top of the current thread's kernel stack (`PerCpu::kernel_stack_top`,
+//! set at every switch), so the frame of a thread's user-mode entry is always at the same
+//! place ([`user_frame`]); the way out swaps GS back before `iretq`. `SYSCALL` enters at
+//! `syscall_entry`, which builds the same frame (vector [`SYSCALL_VECTOR`], the call
+//! number in the error-code slot) and shares the rest of the path, `iretq` included (it
+//! restores RCX and R11 to what `SYSCALL` put there, as Linux's `sysret` does). The kernel
+//! never runs with the user's GS except in two windows, the instruction that `SYSCALL`
+//! lands on and the `iretq` after the exit's `swapgs`; NMI and #MC, which can hit them,
+//! look at `GS_BASE` (a user value is a lower-half address: `arch_prctl` refuses others)
+//! and swap for the handler, marking bit 63 of the error-code word to swap back.
 //!
 //! # FPU/SSE state
 //! The common path saves the interrupted code's x87/SSE state with `fxsave64` on the
@@ -55,6 +67,49 @@ pub struct InterruptFrame {
 /// Size of one stub; stub `v` starts at `isr_stubs + v * STUB_SIZE`.
 const STUB_SIZE: u64 = 16;
 
+/// The `vector` of a frame built by `SYSCALL` (no interrupt vector is this large).
+pub const SYSCALL_VECTOR: u64 = 256;
+
+impl InterruptFrame {
+    /// Was the CPU in user mode (ring 3) when this frame was taken?
+    pub fn from_user(&self) -> bool {
+        self.cs & 3 == 3
+    }
+}
+
+/// A 512-byte `fxsave64` image (x87, MMX, SSE state).
+#[derive(Clone, Copy)]
+#[repr(C, align(16))]
+pub struct FxArea(pub [u8; 512]);
+
+impl FxArea {
+    /// The state after `fninit` with SSE exceptions masked: what a new program starts with
+    /// (FCW 0x37f, MXCSR 0x1f80), every data register zero.
+    pub const fn initial() -> FxArea {
+        let mut a = [0u8; 512];
+        a[0] = 0x7f;
+        a[1] = 0x03;
+        a[24] = 0x80;
+        a[25] = 0x1f;
+        // MXCSR_MASK: every bit this kernel may load (the bits of MXCSR 0x1f80 and flags).
+        a[28] = 0xff;
+        a[29] = 0xff;
+        FxArea(a)
+    }
+}
+
+/// The user-mode entry frame of the thread whose kernel stack ends at `stack_top`: an
+/// interrupt, exception or system call from ring 3 always lands exactly here.
+pub fn user_frame(stack_top: u64) -> *mut InterruptFrame {
+    (stack_top - core::mem::size_of::<InterruptFrame>() as u64) as *mut InterruptFrame
+}
+
+/// The user FPU state the entry path saved below [`user_frame`] (after the frame record
+/// of two words, 16-byte aligned).
+pub fn user_fx_area(stack_top: u64) -> *mut FxArea {
+    (user_frame(stack_top) as u64 - 16 - 512) as *mut FxArea
+}
+
 global_asm!(
     r#"
     .section .text.isr, "ax"
@@ -80,6 +135,8 @@ isr_stubs:
 /* On the IST stack: vector, error, rip, cs, rflags, rsp, ss. Copy these seven words,
    plus the two scratch registers, below the interrupted stack's red zone. */
 isr_move:
+    testb $3, 24(%rsp)          /* from user mode: on to the thread's kernel stack */
+    jnz isr_user
     push %rax
     push %rbx
     mov 56(%rsp), %rax          /* interrupted rsp */
@@ -107,7 +164,78 @@ isr_move:
     mov %rax, %rsp
     pop %rbx
     pop %rax
+    jmp isr_save
+
+/* NMI, #DF, #PF, #MC. From kernel mode they stay on their IST stack (see the module
+   docs); from user mode the stack is known good, so they move like the rest, and a user
+   page fault may then sleep while it is served. In kernel mode GS may still be the user's
+   for the two instructions around SYSCALL's swapgs and the exit's: NMI and #MC check. */
 isr_stay:
+    testb $3, 24(%rsp)
+    jnz isr_user
+    cmpq $14, (%rsp)
+    je isr_save
+    push %rax
+    push %rcx
+    push %rdx
+    mov $0xc0000101, %ecx       /* GS_BASE: a user value has bit 63 clear */
+    rdmsr
+    test %edx, %edx
+    js 1f
+    swapgs
+    btsq $63, 32(%rsp)          /* error-code bit 63: swap back on the way out */
+1:  pop %rdx
+    pop %rcx
+    pop %rax
+    jmp isr_save
+
+/* From ring 3: switch GS to the kernel's, copy the seven words to the top of the current
+   thread's kernel stack (per-CPU `kernel_stack_top`) and continue there. */
+isr_user:
+    swapgs
+    push %rax
+    push %rbx
+    mov %gs:{ktop}, %rax
+    sub $72, %rax
+    mov 64(%rsp), %rbx
+    mov %rbx, 64(%rax)
+    mov 56(%rsp), %rbx
+    mov %rbx, 56(%rax)
+    mov 48(%rsp), %rbx
+    mov %rbx, 48(%rax)
+    mov 40(%rsp), %rbx
+    mov %rbx, 40(%rax)
+    mov 32(%rsp), %rbx
+    mov %rbx, 32(%rax)
+    mov 24(%rsp), %rbx
+    mov %rbx, 24(%rax)
+    mov 16(%rsp), %rbx
+    mov %rbx, 16(%rax)
+    mov 8(%rsp), %rbx
+    mov %rbx, 8(%rax)
+    mov (%rsp), %rbx
+    mov %rbx, (%rax)
+    mov %rax, %rsp
+    pop %rbx
+    pop %rax
+    jmp isr_save
+
+/* SYSCALL from ring 3 (LSTAR): RCX = user RIP, R11 = user RFLAGS, interrupts off (FMASK).
+   Builds the same frame an interrupt from user mode gets, with vector SYSCALL_VECTOR and
+   the system call number in the error-code slot, on the thread's kernel stack. */
+    .global syscall_entry
+syscall_entry:
+    swapgs
+    mov %rsp, %gs:{ursp}
+    mov %gs:{ktop}, %rsp
+    pushq ${user_ss}
+    pushq %gs:{ursp}
+    push %r11
+    pushq ${user_cs}
+    push %rcx
+    push %rax
+    pushq ${syscall_vector}
+isr_save:
     push %rax
     push %rbx
     push %rcx
@@ -149,11 +277,50 @@ isr_stay:
     pop %rcx
     pop %rbx
     pop %rax
-    add $16, %rsp               /* vector, error code */
+    testb $3, 24(%rsp)          /* back to user mode? */
+    jnz 3f
+    btrq $63, 8(%rsp)           /* kernel mode: swap GS back if the entry swapped it */
+    jnc 2f
+    swapgs
+2:  add $16, %rsp               /* vector, error code */
+    iretq
+3:  add $16, %rsp
+    swapgs                      /* user GS again */
+    iretq
+
+/* user_enter(frame, fxsave image): a thread's first entry to user mode. Loads the FPU
+   state and every register from the frame (so nothing of the kernel's reaches user
+   mode) and returns to ring 3 with iretq. */
+    .global user_enter
+user_enter:
+    fxrstor64 (%rsi)
+    mov %rdi, %rsp
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+    add $16, %rsp
+    swapgs
     iretq
     .text
 "#,
     dispatch = sym dispatch,
+    ktop = const core::mem::offset_of!(super::percpu::PerCpu, kernel_stack_top),
+    ursp = const core::mem::offset_of!(super::percpu::PerCpu, user_rsp),
+    user_cs = const super::gdt::USER_CODE as u64,
+    user_ss = const super::gdt::USER_DATA as u64,
+    syscall_vector = const SYSCALL_VECTOR,
     options(att_syntax)
 );
 
@@ -188,9 +355,17 @@ pub fn register(vector: u8, handler: Handler) {
 /// Device and IPI vectors are bracketed by `hardirq_enter`/`hardirq_exit`, which runs
 /// softirqs and preemption on the way out (on the interrupted thread's stack).
 extern "C" fn dispatch(frame: &mut InterruptFrame) {
+    if frame.vector == SYSCALL_VECTOR {
+        crate::syscall::entry(frame);
+        return;
+    }
     let vector = frame.vector as u8;
     if vector < 32 {
-        super::exceptions::handle(frame);
+        if frame.from_user() {
+            crate::process::user_exception(frame);
+        } else {
+            super::exceptions::handle(frame);
+        }
         return;
     }
     crate::irq::hardirq_enter();
@@ -204,4 +379,31 @@ extern "C" fn dispatch(frame: &mut InterruptFrame) {
     }
     super::interrupts::end_of_interrupt(vector);
     crate::irq::hardirq_exit();
+    if frame.from_user() {
+        crate::process::return_to_user(frame);
+    }
+}
+
+extern "C" {
+    /// Enters user mode for the first time on this thread with the registers of `frame`
+    /// and the FPU state `fx` (`frame` is on the thread's kernel stack, at or below
+    /// [`user_frame`]).
+    fn user_enter(frame: *const InterruptFrame, fx: *const FxArea) -> !;
+    fn syscall_entry();
+}
+
+/// Starts user mode with `frame`'s registers (CS and SS must be the user selectors).
+///
+/// # Safety
+/// `frame` and `fx` must be valid; `frame` must lie on the current thread's kernel stack
+/// (the stack is abandoned at that point), and the current page tables must be the
+/// thread's address space.
+pub unsafe fn enter_user(frame: *const InterruptFrame, fx: *const FxArea) -> ! {
+    // SAFETY: forwarded to the caller.
+    unsafe { user_enter(frame, fx) }
+}
+
+/// Address of the `SYSCALL` entry point (for `LSTAR`).
+pub fn syscall_entry_address() -> u64 {
+    syscall_entry as *const () as u64
 }

@@ -10,6 +10,12 @@ use core::mem::size_of;
 
 pub const KERNEL_CODE: u16 = 0x08;
 pub const KERNEL_DATA: u16 = 0x10;
+/// `STAR`'s user base: `sysret` would load CS = base + 16 and SS = base + 8.
+pub const USER_BASE: u16 = 0x18;
+/// User data (and stack) selector, RPL 3.
+pub const USER_DATA: u16 = 0x20 | 3;
+/// User 64-bit code selector, RPL 3.
+pub const USER_CODE: u16 = 0x28 | 3;
 pub const TSS_SELECTOR: u16 = 0x30;
 
 /// Interrupt Stack Table slots (1-based, as the IDT encodes them).

@@ -14,6 +14,7 @@ pub mod pic;
 pub mod pit;
 pub mod qemu;
 pub mod smp;
+pub mod user_mode;
 
 use gdt::ist;
 use percpu::PerCpu;
@@ -63,6 +64,7 @@ pub fn init_boot_cpu() {
     PerCpu::install(block);
     idt::init();
     idt::load();
+    user_mode::init_cpu();
 }
 
 /// Legacy PICs off; LAPIC, IOAPIC and the console's interrupt on. Boot CPU, interrupts

@@ -16,6 +16,11 @@ pub const MAX_CPUS: usize = 64;
 #[repr(C)]
 pub struct PerCpu {
     self_ptr: *const PerCpu,
+    /// Top of the running thread's kernel stack: where an entry from user mode lands
+    /// (`arch::entry`). Set by the scheduler at every switch.
+    pub kernel_stack_top: AtomicU64,
+    /// Scratch slot for the user RSP during `SYSCALL` entry.
+    pub user_rsp: AtomicU64,
     /// Dense CPU number: 0 for the boot CPU, then in bring-up order.
     pub index: u32,
     /// Local APIC id.
@@ -44,6 +49,8 @@ impl PerCpu {
         tss.ist = ist;
         PerCpu {
             self_ptr: core::ptr::null(),
+            kernel_stack_top: AtomicU64::new(0),
+            user_rsp: AtomicU64::new(0),
             index,
             apic_id,
             tss,

@@ -201,6 +201,7 @@ extern "C" fn ap_entry(block: *mut PerCpu) -> ! {
     let block = unsafe { &mut *block };
     PerCpu::install(block);
     idt::load();
+    super::user_mode::init_cpu();
     lapic::init_cpu();
     crate::sched::init_cpu();
     time::start_tick(time::tick_hz());

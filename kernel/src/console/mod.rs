@@ -31,6 +31,12 @@ pub fn print(args: fmt::Arguments) {
     let _ = fmt::write(&mut SerialWriter, args);
 }
 
+/// Writes raw bytes (a program's output) atomically with respect to other console users.
+pub fn write_bytes(bytes: &[u8]) {
+    let _guard = CONSOLE.lock();
+    serial::write_bytes(bytes);
+}
+
 /// A writer that ignores the console lock: for panic and exception reports only.
 pub fn emergency_writer() -> impl fmt::Write {
     SerialWriter

@@ -17,8 +17,10 @@ use crate::sync::{IrqLock, LockClass};
 pub struct DirectMapTables;
 
 // SAFETY: every table frame is RAM covered by the direct map (boot tables: the first GiB;
-// later: all RAM), and callers hold the KERNEL_TABLES lock (or run before other CPUs
-// exist), so no other reference to a table is live during the borrow.
+// later: all RAM). Kernel tables are changed under the KERNEL_TABLES lock (or before other
+// CPUs exist); a user address space's lower half only under its owner's lock
+// (`mm::user_tables`), and its upper half is the kernel's, never written through it. So no
+// other reference to a table is live during the borrow.
 unsafe impl TableAccess for DirectMapTables {
     fn table(&mut self, paddr: u64) -> &mut [u64; 512] {
         // SAFETY: see the impl's safety comment.
@@ -56,6 +58,13 @@ fn sym(s: &u8) -> u64 {
 pub fn build_and_switch(ram: &[core::ops::Range<u64>], guard_pages: &[u64]) {
     let root = frames::alloc_zeroed().expect("no frame for the kernel's top-level table");
     let mapper = Mapper::new(root);
+    // A table under every upper-half PML4 entry, so the kernel half never gains a top-level
+    // entry and every user address space can share it by copying those 256 entries.
+    for i in paging::USER_PML4_ENTRIES..paging::ENTRIES {
+        let table = frames::alloc_zeroed().expect("no frame for a kernel page table");
+        DirectMapTables.table(root)[i] =
+            paging::PageTableEntry::new(table, F::PRESENT | F::WRITABLE).0;
+    }
     let direct = F::PRESENT | F::WRITABLE | F::NO_EXECUTE | F::GLOBAL;
     for r in ram {
         let start = r.start / PAGE_SIZE * PAGE_SIZE;
@@ -109,8 +118,16 @@ pub fn build_and_switch(ram: &[core::ops::Range<u64>], guard_pages: &[u64]) {
     // all data and every RAM frame the kernel references through the direct map.
     unsafe { cpu::write_cr3(root) };
     *KERNEL_TABLES.lock() = Some(mapper);
+    KERNEL_ROOT.store(root, core::sync::atomic::Ordering::Release);
     LIVE.store(true, core::sync::atomic::Ordering::Release);
 }
+
+/// The kernel's PML4 (the CR3 of kernel threads; every user PML4 copies its upper half).
+pub fn kernel_root() -> u64 {
+    KERNEL_ROOT.load(core::sync::atomic::Ordering::Acquire)
+}
+
+static KERNEL_ROOT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
 fn with<R>(f: impl FnOnce(&mut Mapper) -> R) -> R {
     f(KERNEL_TABLES

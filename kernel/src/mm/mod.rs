@@ -11,7 +11,9 @@ pub mod address_space;
 pub mod frames;
 pub mod heap;
 pub mod mmio;
+pub mod page_refs;
 pub mod stack;
+pub mod user_tables;
 
 use firmware::memmap::{usable_ranges, RegionKind};
 use paging::PageTableFlags;
@@ -116,6 +118,7 @@ pub fn init(boot: &BootInfo, guard_pages: &[u64]) {
     }
     address_space::build_and_switch(&ram[..ram_count], guard_pages);
     heap::init_from_frames();
+    page_refs::init(usable.iter().map(|r| r.end).max().unwrap_or(0));
 }
 
 /// Frame allocator counts.

@@ -131,7 +131,7 @@ pub fn init(static_config: Option<IfaceConfig>) {
 /// random source (QEMU's default CPU has no RDRAND), so this mixes the TSC read at
 /// several moments of boot, whose low bits vary with emulation timing. Good enough
 /// against off-path guessing in tests; a real entropy source is future work.
-fn secret() -> [u8; 16] {
+pub(crate) fn secret() -> [u8; 16] {
     let mut out = [0u8; 16];
     let mut x = crate::arch::cpu::rdtsc() ^ 0x9e37_79b9_7f4a_7c15;
     for chunk in out.chunks_mut(8) {

@@ -315,6 +315,7 @@ fn switch_to(
     crate::watchdog::progress(now);
     me.slice_left.store(SLICE_TICKS, Ordering::Relaxed);
     me.idle.store(next.is_idle, Ordering::Release);
+    switch_address_space(&prev, &next);
     let save = prev.rsp.get();
     // SAFETY: `next` is switched out (on_cpu was false until we set it), so its saved
     // RSP is valid and nobody else reads or writes it now.
@@ -326,6 +327,37 @@ fn switch_to(
     // stack; `next_rsp` is the stack `next` was switched out on (or its initial frame).
     unsafe { switch_stack(save, next_rsp) };
     finish_switch();
+}
+
+/// Hands the CPU's user-mode state from `prev` to `next`: the kernel stack an entry from
+/// user mode lands on, the page tables (kernel threads run on the kernel's), and the user
+/// FS/GS bases. Interrupts are off.
+fn switch_address_space(prev: &Thread, next: &Thread) {
+    use crate::arch::user_mode::SegmentBases;
+    if prev.user_cr3.load(Ordering::Relaxed) != 0 {
+        // SAFETY: `prev` is this CPU's current thread, interrupts are off: nobody else
+        // touches its saved bases now.
+        unsafe { *prev.user_bases.get() = SegmentBases::save() };
+    }
+    percpu::current()
+        .kernel_stack_top
+        .store(next.stack_top, Ordering::Relaxed);
+    let user = next.user_cr3.load(Ordering::Relaxed);
+    let want = if user != 0 {
+        user
+    } else {
+        crate::mm::address_space::kernel_root()
+    };
+    if crate::arch::cpu::cr3() & paging::ADDR_MASK != want {
+        // SAFETY: both kinds of tables map the whole kernel half identically (mm::
+        // user_tables), so the code, stacks and data in use stay mapped.
+        unsafe { crate::arch::cpu::write_cr3(want) };
+    }
+    if user != 0 {
+        // SAFETY: `next` is switched out (we own it now), its bases are not touched by
+        // anyone else until it runs.
+        unsafe { (*next.user_bases.get()).load() };
+    }
 }
 
 /// Completes a switch on the new thread's stack: the previous thread's registers are

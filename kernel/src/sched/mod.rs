@@ -103,6 +103,26 @@ fn try_start(
     Ok(start(Thread::with_entry(name, pinned, cpu, f)?))
 }
 
+/// Starts a thread of a process: `f` runs first in the kernel on the new thread (it ends
+/// by entering user mode), on `cr3`'s tables with `task` as its process side and `bases`
+/// as its user FS/GS. Fails like [`try_spawn`].
+pub fn try_spawn_user(
+    name: impl Into<String>,
+    task: Arc<crate::process::Task>,
+    cr3: u64,
+    bases: crate::arch::user_mode::SegmentBases,
+    f: impl FnOnce() + Send + 'static,
+) -> Result<Arc<Thread>, MemError> {
+    if crate::mm::heap::low_memory() {
+        return Err(MemError::LowMemory);
+    }
+    let t = Thread::with_entry(name.into(), None, least_loaded_cpu(), Box::new(f))?;
+    t.user_cr3.store(cr3, Ordering::Relaxed);
+    t.init_user_bases(bases);
+    t.task.call_once(|| task);
+    Ok(start(t))
+}
+
 /// [`try_spawn`] for threads the kernel cannot do without (boot-time services, the
 /// monitor, tests): a failure is reported as a panic naming the thread.
 pub fn spawn(name: impl Into<String>, f: impl FnOnce() + Send + 'static) -> Arc<Thread> {

@@ -84,6 +84,16 @@ pub struct Thread {
     /// Times switched in.
     pub switches: AtomicU64,
     pub(super) exited: WaitQueue,
+    /// Top of its kernel stack (0 for a CPU's boot context, which never enters user mode).
+    pub stack_top: u64,
+    /// For a thread of a process: the CR3 of its address space (0 for kernel threads,
+    /// which run on the kernel's tables). Written only by the thread itself, with
+    /// interrupts off (`execve` loads new tables).
+    pub user_cr3: AtomicU64,
+    /// Its user FS and GS bases while it is switched out (or in the kernel).
+    pub(super) user_bases: UnsafeCell<crate::arch::user_mode::SegmentBases>,
+    /// The process side of a user thread, set before it first runs.
+    pub task: spin::Once<alloc::sync::Arc<crate::process::Task>>,
 }
 
 // SAFETY: `rsp` and `entry` are only touched by the CPU that owns the thread at that
@@ -127,6 +137,10 @@ impl Thread {
             run_ns: AtomicU64::new(0),
             switches: AtomicU64::new(0),
             exited: WaitQueue::new(),
+            stack_top: 0,
+            user_cr3: AtomicU64::new(0),
+            user_bases: UnsafeCell::new(Default::default()),
+            task: spin::Once::new(),
         }
     }
 
@@ -149,7 +163,8 @@ impl Thread {
     ) -> Result<Thread, MemError> {
         let stack = KernelStack::new(STACK_SIZE)?;
         let top = stack.top();
-        let t = Thread::new(name, Some(stack), pinned, false, cpu);
+        let mut t = Thread::new(name, Some(stack), pinned, false, cpu);
+        t.stack_top = top;
         // SAFETY: the thread is not shared yet.
         unsafe { *t.entry.get() = Some(f) };
         // The frame `switch_stack` pops: FPU control word, r15..rbp, RFLAGS (interrupts
@@ -197,6 +212,44 @@ impl Thread {
     /// CPU the thread belongs to.
     pub fn cpu(&self) -> u32 {
         self.cpu.load(Ordering::Relaxed)
+    }
+
+    /// Sets the user FS base of the calling thread (`arch_prctl`). Interrupts must not
+    /// switch it out between the MSR write and the record: the caller runs with them off
+    /// or accepts that the switch saves the new value (it reads the MSR).
+    pub fn set_user_fs(&self, fs: u64) {
+        crate::arch::cpu::without_interrupts(|| {
+            // SAFETY: only the thread itself calls this, with interrupts off, so neither
+            // the switch path nor anybody else touches `user_bases` meanwhile.
+            unsafe { (*self.user_bases.get()).fs = fs };
+            crate::arch::user_mode::SegmentBases {
+                fs,
+                // SAFETY: as above.
+                gs: unsafe { (*self.user_bases.get()).gs },
+            }
+            .load();
+        });
+    }
+
+    /// Sets its user GS base (`arch_prctl(ARCH_SET_GS)`); see [`Thread::set_user_fs`].
+    pub fn set_user_gs(&self, gs: u64) {
+        crate::arch::cpu::without_interrupts(|| {
+            // SAFETY: as in `set_user_fs`.
+            let bases = unsafe { &mut *self.user_bases.get() };
+            bases.gs = gs;
+            bases.load();
+        });
+    }
+
+    /// The user FS and GS bases a new thread of a process starts with (before it runs).
+    pub fn init_user_bases(&self, bases: crate::arch::user_mode::SegmentBases) {
+        // SAFETY: the thread has not run yet, so nothing else touches `user_bases`.
+        unsafe { *self.user_bases.get() = bases };
+    }
+
+    /// The calling thread's user bases as they are now.
+    pub fn user_bases(&self) -> crate::arch::user_mode::SegmentBases {
+        crate::arch::user_mode::SegmentBases::save()
     }
 
     /// Takes the entry closure (once, on the thread's first run).

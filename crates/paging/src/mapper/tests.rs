@@ -610,3 +610,40 @@ proptest! {
         prop_assert_eq!(done, len);
     }
 }
+
+proptest! {
+    /// `for_each_leaf` visits exactly the mapped 4 KiB pages inside the range, in order,
+    /// and `free_user_tables` hands back every table the user half used.
+    #[test]
+    fn leaf_walk_matches_the_mapped_set(
+        pages in proptest::collection::btree_set(0u64..(1 << 20), 0..64),
+        start in 0u64..(1 << 20),
+        len in 0u64..(1 << 20),
+    ) {
+        let (mut mem, mut frames) = (SimMemory::default(), CountingFrames::new(10_000));
+        let space = Mapper::new(0x1000);
+        // Spread pages over the whole user half: page number p at p * 2^15 pages.
+        let va_of = |p: u64| p << 27;
+        for &p in &pages {
+            space.map(va_of(p), 0x1000 * (p + 1), PageSize::Size4K, F::USER, &mut mem, &mut frames).unwrap();
+        }
+        let range = va_of(start)..va_of(start).saturating_add(va_of(len));
+        let mut seen = Vec::new();
+        space.for_each_leaf(range.clone(), &mut mem, |va, size, entry| {
+            assert_eq!(size, PageSize::Size4K);
+            assert_ne!(*entry, 0);
+            seen.push(va);
+        });
+        let expected: Vec<u64> = pages.iter().map(|&p| va_of(p)).filter(|va| range.contains(va)).collect();
+        prop_assert_eq!(seen, expected);
+        // Clearing through the walk leaves nothing to translate.
+        space.for_each_leaf(0..(1 << 47), &mut mem, |_, _, entry| *entry = 0);
+        for &p in &pages {
+            prop_assert!(space.translate(va_of(p), &mut mem).is_none());
+        }
+        let mut freed = HashSet::new();
+        space.free_user_tables(&mut mem, |t| { assert!(freed.insert(t)); });
+        prop_assert_eq!(freed.len(), frames.handed_out);
+        prop_assert!(mem.table(0x1000)[..crate::USER_PML4_ENTRIES].iter().all(|&e| e == 0));
+    }
+}

@@ -1,0 +1,62 @@
+//! Memory system calls: the region map (`halyard-vm`) decides, [`crate::process::mm`]
+//! changes the page tables.
+use vm::{FileRef, MmapArgs, SharedId};
+
+use super::SysResult;
+
+/// What `mmap` may ask of descriptors and shared objects (files come with the file layer).
+struct Backing;
+
+impl vm::Backing for Backing {
+    fn file(&mut self) -> Result<FileRef, vm::Errno> {
+        Err(vm::Errno::EBADF)
+    }
+    fn new_shared(&mut self, _len: u64) -> Result<SharedId, vm::Errno> {
+        Err(vm::Errno::ENOMEM)
+    }
+}
+
+fn mm() -> alloc::sync::Arc<crate::process::mm::Mm> {
+    crate::process::current().process.mm()
+}
+
+/// `brk(addr)`.
+pub fn brk(addr: u64) -> SysResult {
+    Ok(mm().with(|space, out| space.brk(addr, out)))
+}
+
+/// `mmap(addr, len, prot, flags, fd, offset)`.
+pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, _fd: u64, offset: u64) -> SysResult {
+    let args = MmapArgs {
+        addr,
+        len,
+        prot,
+        flags,
+        offset,
+    };
+    let mapped = mm().with(|space, out| space.mmap(args, &mut Backing, out))?;
+    Ok(mapped.addr)
+}
+
+/// `munmap(addr, len)`.
+pub fn munmap(addr: u64, len: u64) -> SysResult {
+    mm().with(|space, out| space.munmap(addr, len, out))?;
+    Ok(0)
+}
+
+/// `mprotect(addr, len, prot)`.
+pub fn mprotect(addr: u64, len: u64, prot: u64) -> SysResult {
+    mm().with(|space, out| space.mprotect(addr, len, prot, out))?;
+    Ok(0)
+}
+
+/// `madvise(addr, len, advice)`.
+pub fn madvise(addr: u64, len: u64, advice: u64) -> SysResult {
+    mm().with(|space, out| space.madvise(addr, len, advice, out))?;
+    Ok(0)
+}
+
+/// `mremap(old, old_len, new_len, flags, new_addr)`.
+pub fn mremap(old: u64, old_len: u64, new_len: u64, flags: u64, new_addr: u64) -> SysResult {
+    Ok(mm().with(|space, out| space.mremap(old, old_len, new_len, flags, new_addr, out))?)
+}

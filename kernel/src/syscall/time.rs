@@ -1,0 +1,79 @@
+//! Clocks and sleeping.
+use linux_raw_sys::general::{
+    __kernel_timespec, CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE,
+    CLOCK_MONOTONIC_RAW, CLOCK_REALTIME, CLOCK_REALTIME_COARSE, TIMER_ABSTIME,
+};
+
+use super::{Errno, SysResult};
+use crate::process::usercopy::{self, UserRef};
+
+const NS: u64 = 1_000_000_000;
+
+// SAFETY: `__kernel_timespec` is two i64s.
+unsafe impl usercopy::Pod for __kernel_timespec {}
+
+fn to_timespec(ns: u64) -> __kernel_timespec {
+    __kernel_timespec {
+        tv_sec: (ns / NS) as i64,
+        tv_nsec: (ns % NS) as i64,
+    }
+}
+
+/// The clocks Halyard has, in nanoseconds. REALTIME is the monotonic clock until the RTC
+/// sets an offset.
+fn clock_ns(clock: u64) -> Result<u64, Errno> {
+    match clock as u32 {
+        CLOCK_REALTIME | CLOCK_REALTIME_COARSE | CLOCK_MONOTONIC | CLOCK_MONOTONIC_COARSE
+        | CLOCK_MONOTONIC_RAW | CLOCK_BOOTTIME => Ok(crate::time::now_ns()),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// `clock_gettime(clock, tp)`.
+pub fn clock_gettime(clock: u64, tp: u64) -> SysResult {
+    let now = clock_ns(clock)?;
+    let mm = crate::process::current().process.mm();
+    usercopy::write(&mm, UserRef::new(tp), &to_timespec(now))?;
+    Ok(0)
+}
+
+/// `clock_getres(clock, res)`: one nanosecond (the TSC-based clock), NULL allowed.
+pub fn clock_getres(clock: u64, res: u64) -> SysResult {
+    clock_ns(clock)?;
+    if res != 0 {
+        let mm = crate::process::current().process.mm();
+        usercopy::write(&mm, UserRef::new(res), &to_timespec(1))?;
+    }
+    Ok(0)
+}
+
+fn read_timespec(addr: u64) -> Result<u64, Errno> {
+    let mm = crate::process::current().process.mm();
+    let ts: __kernel_timespec = usercopy::read(&mm, UserRef::new(addr))?;
+    if ts.tv_sec < 0 || !(0..NS as i64).contains(&ts.tv_nsec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok((ts.tv_sec as u64).saturating_mul(NS).saturating_add(ts.tv_nsec as u64))
+}
+
+/// `nanosleep(req, rem)`.
+pub fn nanosleep(req: u64, _rem: u64) -> SysResult {
+    let ns = read_timespec(req)?;
+    crate::sched::sleep_ns(ns);
+    Ok(0)
+}
+
+/// `clock_nanosleep(clock, flags, req, rem)`.
+pub fn clock_nanosleep(clock: u64, flags: u64, req: u64, _rem: u64) -> SysResult {
+    let now = clock_ns(clock)?;
+    if flags & !u64::from(TIMER_ABSTIME) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let ns = read_timespec(req)?;
+    if flags & u64::from(TIMER_ABSTIME) != 0 {
+        crate::sched::sleep_until(crate::time::now_ns() + ns.saturating_sub(now));
+    } else {
+        crate::sched::sleep_ns(ns);
+    }
+    Ok(0)
+}
