@@ -231,6 +231,13 @@ fn gregs(regs: &mut UserRegs) -> [&mut u64; 18] {
 /// `get_sigframe`: where the frame and the fpstate go, or `EFAULT` when the frame
 /// would overflow the alternate stack it is on or enters (Linux returns the address -1).
 pub fn frame_layout(rsp: u64, flags: u64, altstack: &AltStack) -> Result<FrameLayout, Errno> {
+    frame_layout_sized(rsp, flags, altstack, FXSAVE_SIZE as u64)
+}
+
+/// [`frame_layout`] for an fpstate of `fp_size` bytes (Linux's `xstate_sigframe_size`:
+/// an XSAVE area plus `FP_XSTATE_MAGIC2` on CPUs with XSAVE), to compare with frames
+/// such a CPU gets.
+pub fn frame_layout_sized(rsp: u64, flags: u64, altstack: &AltStack, fp_size: u64) -> Result<FrameLayout, Errno> {
     let nested = altstack.on_stack(rsp);
     let mut sp = rsp.wrapping_sub(RED_ZONE);
     let mut entering = false;
@@ -238,7 +245,7 @@ pub fn frame_layout(rsp: u64, flags: u64, altstack: &AltStack) -> Result<FrameLa
         sp = altstack.top();
         entering = true;
     }
-    let fpstate = sp.wrapping_sub(FXSAVE_SIZE as u64) & !63;
+    let fpstate = sp.wrapping_sub(fp_size) & !63;
     let frame = (fpstate.wrapping_sub(rt_sigframe::SIZE as u64) & !15).wrapping_sub(8);
     if (nested || entering) && !altstack.contains(frame) {
         return Err(Errno::EFAULT);
