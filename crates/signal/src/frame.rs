@@ -237,7 +237,12 @@ pub fn frame_layout(rsp: u64, flags: u64, altstack: &AltStack) -> Result<FrameLa
 /// [`frame_layout`] for an fpstate of `fp_size` bytes (Linux's `xstate_sigframe_size`:
 /// an XSAVE area plus `FP_XSTATE_MAGIC2` on CPUs with XSAVE), to compare with frames
 /// such a CPU gets.
-pub fn frame_layout_sized(rsp: u64, flags: u64, altstack: &AltStack, fp_size: u64) -> Result<FrameLayout, Errno> {
+pub fn frame_layout_sized(
+    rsp: u64,
+    flags: u64,
+    altstack: &AltStack,
+    fp_size: u64,
+) -> Result<FrameLayout, Errno> {
     let nested = altstack.on_stack(rsp);
     let mut sp = rsp.wrapping_sub(RED_ZONE);
     let mut entering = false;

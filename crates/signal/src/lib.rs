@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | `rt_sigaction` | [`check_sigsetsize`], [`SigAction::from_user`], [`SignalState::sigaction`] |
 //! | `rt_sigprocmask` | [`check_sigsetsize`], [`SignalState::sigprocmask`] |
-//! | `rt_sigpending` | [`SignalState::sigpending`] (`EINVAL` only for a `sigsetsize` over 8) |
+//! | `rt_sigpending` | [`check_sigpending_size`], [`SignalState::sigpending`] |
 //! | `rt_sigsuspend` | [`SignalState::sigsuspend`], then `-ERESTARTNOHAND` |
 //! | `rt_sigtimedwait` | [`SignalState::sigtimedwait_begin`] / [`SignalState::sigtimedwait_end`] |
 //! | `sigaltstack` | [`StackT::from_user`], [`SignalState::sigaltstack`] |
@@ -71,6 +71,6 @@ pub use regs::{Selectors, UserRegs, FIX_EFLAGS};
 pub use restart::Restart;
 pub use siginfo::{SigInfo, SIGINFO_SIZE, SI_KERNEL, SI_QUEUE, SI_TKILL, SI_USER};
 pub use signal::{DefaultAction, Signal};
-pub use sigset::{check_sigsetsize, SigSet, SIGSET_SIZE};
+pub use sigset::{check_sigpending_size, check_sigsetsize, SigSet, SIGSET_SIZE};
 pub use state::{Delivery, RunState, Sent, SignalState, Target, Tid};
 pub use wait::{waitid_none, ChildEvent, ExitNotice};

@@ -107,3 +107,13 @@ impl SigSet {
         Signal::all().filter(move |s| self.contains(*s))
     }
 }
+
+/// `rt_sigpending`'s own rule: any `sigsetsize` up to 8 (it copies that many bytes), and
+/// `EINVAL` above.
+pub fn check_sigpending_size(sigsetsize: usize) -> Result<(), Errno> {
+    if sigsetsize <= SIGSET_SIZE {
+        Ok(())
+    } else {
+        Err(Errno::EINVAL)
+    }
+}

@@ -27,11 +27,20 @@ fn catch(addr: u64) -> SigAction {
 }
 
 fn kill(s: &mut SignalState, sig: Signal) -> Sent {
-    s.send(Target::Process(T), SigInfo::user(sig, SI_USER, 1, 0), &waiting).unwrap()
+    s.send(
+        Target::Process(T),
+        SigInfo::user(sig, SI_USER, 1, 0),
+        &waiting,
+    )
+    .unwrap()
 }
 
 fn queue(s: &mut SignalState, sig: Signal, value: u64) -> Result<Sent, Errno> {
-    s.send(Target::Process(T), SigInfo::queue(sig, SI_QUEUE, 1, 0, value), &waiting)
+    s.send(
+        Target::Process(T),
+        SigInfo::queue(sig, SI_QUEUE, 1, 0, value),
+        &waiting,
+    )
 }
 
 fn sig(n: i64) -> Signal {
@@ -51,7 +60,11 @@ fn sigsetsize_must_be_8() {
 fn sigset_user_bytes_round_trip() {
     let set = SigSet::from_bits(0x8000_0000_0000_0101);
     assert_eq!(SigSet::from_user(set.to_user()), set);
-    assert!(set.contains(Signal::SIGHUP) && set.contains(Signal::SIGKILL) && set.contains(Signal::SIGRTMAX));
+    assert!(
+        set.contains(Signal::SIGHUP)
+            && set.contains(Signal::SIGKILL)
+            && set.contains(Signal::SIGRTMAX)
+    );
     assert_eq!(set.blockable(), SigSet::from_bits(0x8000_0000_0000_0001));
 }
 
@@ -63,7 +76,10 @@ fn sigaction_refuses_bad_signals() {
         assert_eq!(s.sigaction(bad, None), Err(Errno::EINVAL));
     }
     assert_eq!(s.sigaction(9, Some(catch(1))), Err(Errno::EINVAL));
-    assert_eq!(s.sigaction(19, Some(SigAction::default())), Err(Errno::EINVAL));
+    assert_eq!(
+        s.sigaction(19, Some(SigAction::default())),
+        Err(Errno::EINVAL)
+    );
     // Reading their action is allowed.
     assert_eq!(s.sigaction(9, None), Ok(SigAction::default()));
 }
@@ -72,7 +88,11 @@ fn sigaction_refuses_bad_signals() {
 #[test]
 fn sigaction_clears_unknown_flags_and_unblockable_mask_bits() {
     let mut s = state();
-    let new = SigAction { flags: u64::MAX, mask: SigSet::FULL, ..catch(0x1234) };
+    let new = SigAction {
+        flags: u64::MAX,
+        mask: SigSet::FULL,
+        ..catch(0x1234)
+    };
     s.sigaction(10, Some(new)).unwrap();
     let stored = s.sigaction(10, None).unwrap();
     assert_eq!(stored.flags, SA_KNOWN);
@@ -85,12 +105,23 @@ fn sigaction_clears_unknown_flags_and_unblockable_mask_bits() {
 #[test]
 fn ignoring_discards_pending() {
     let mut s = state();
-    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::FULL)).unwrap();
+    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::FULL))
+        .unwrap();
     s.sigaction(10, Some(catch(1))).unwrap();
     kill(&mut s, Signal::SIGUSR1);
     kill(&mut s, Signal::SIGCHLD);
-    assert_eq!(s.sigpending(T).unwrap(), SigSet::of(Signal::SIGUSR1).union(SigSet::of(Signal::SIGCHLD)));
-    s.sigaction(10, Some(SigAction { handler: Handler::Ignore, ..SigAction::default() })).unwrap();
+    assert_eq!(
+        s.sigpending(T).unwrap(),
+        SigSet::of(Signal::SIGUSR1).union(SigSet::of(Signal::SIGCHLD))
+    );
+    s.sigaction(
+        10,
+        Some(SigAction {
+            handler: Handler::Ignore,
+            ..SigAction::default()
+        }),
+    )
+    .unwrap();
     assert_eq!(s.sigpending(T).unwrap(), SigSet::of(Signal::SIGCHLD));
     // SIG_DFL for a default-ignored signal discards too.
     s.sigaction(17, Some(SigAction::default())).unwrap();
@@ -102,12 +133,21 @@ fn ignoring_discards_pending() {
 fn ignored_signal_is_discarded_unless_blocked() {
     let mut s = state();
     assert_eq!(kill(&mut s, Signal::SIGWINCH).queued, None);
-    s.sigaction(10, Some(SigAction { handler: Handler::Ignore, ..SigAction::default() })).unwrap();
+    s.sigaction(
+        10,
+        Some(SigAction {
+            handler: Handler::Ignore,
+            ..SigAction::default()
+        }),
+    )
+    .unwrap();
     assert_eq!(kill(&mut s, Signal::SIGUSR1).queued, None);
-    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::of(Signal::SIGUSR1))).unwrap();
+    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::of(Signal::SIGUSR1)))
+        .unwrap();
     assert_eq!(kill(&mut s, Signal::SIGUSR1).queued, Some(Queued::Queued));
     // Unblocked later, get_signal consumes it silently.
-    s.sigprocmask(T, g::SIG_SETMASK.into(), Some(SigSet::EMPTY)).unwrap();
+    s.sigprocmask(T, g::SIG_SETMASK.into(), Some(SigSet::EMPTY))
+        .unwrap();
     assert_eq!(s.get_signal(T, false).unwrap(), None);
     assert!(s.pending(T).unwrap().is_empty());
 }
@@ -118,27 +158,51 @@ fn sigprocmask_rules() {
     let mut s = state();
     assert_eq!(s.sigprocmask(T, 7, None), Ok(SigSet::EMPTY));
     assert_eq!(s.sigprocmask(T, 7, Some(SigSet::EMPTY)), Err(Errno::EINVAL));
-    assert_eq!(s.sigprocmask(T, -1, Some(SigSet::EMPTY)), Err(Errno::EINVAL));
-    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::FULL)).unwrap();
+    assert_eq!(
+        s.sigprocmask(T, -1, Some(SigSet::EMPTY)),
+        Err(Errno::EINVAL)
+    );
+    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::FULL))
+        .unwrap();
     assert_eq!(s.blocked(T).unwrap(), SigSet::FULL.blockable());
-    s.sigprocmask(T, g::SIG_UNBLOCK.into(), Some(SigSet::of(Signal::SIGINT))).unwrap();
+    s.sigprocmask(T, g::SIG_UNBLOCK.into(), Some(SigSet::of(Signal::SIGINT)))
+        .unwrap();
     assert!(!s.blocked(T).unwrap().contains(Signal::SIGINT));
-    let old = s.sigprocmask(T, g::SIG_SETMASK.into(), Some(SigSet::of(Signal::SIGTERM))).unwrap();
-    assert_eq!(old, SigSet::FULL.blockable().difference(SigSet::of(Signal::SIGINT)));
+    let old = s
+        .sigprocmask(T, g::SIG_SETMASK.into(), Some(SigSet::of(Signal::SIGTERM)))
+        .unwrap();
+    assert_eq!(
+        old,
+        SigSet::FULL
+            .blockable()
+            .difference(SigSet::of(Signal::SIGINT))
+    );
     assert_eq!(s.blocked(T).unwrap(), SigSet::of(Signal::SIGTERM));
-    assert_eq!(s.sigprocmask(99, 0, None), Err(Errno::new(linux_raw_sys::errno::ESRCH)));
+    assert_eq!(
+        s.sigprocmask(99, 0, None),
+        Err(Errno::new(linux_raw_sys::errno::ESRCH))
+    );
 }
 
 // signal(7): standard signals do not queue; real-time signals do, in order.
 #[test]
 fn standard_signals_coalesce_realtime_queue() {
     let mut s = state();
-    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::FULL)).unwrap();
-    assert_eq!(queue(&mut s, Signal::SIGUSR1, 1).unwrap().queued, Some(Queued::Queued));
-    assert_eq!(queue(&mut s, Signal::SIGUSR1, 2).unwrap().queued, Some(Queued::Coalesced));
+    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::FULL))
+        .unwrap();
+    assert_eq!(
+        queue(&mut s, Signal::SIGUSR1, 1).unwrap().queued,
+        Some(Queued::Queued)
+    );
+    assert_eq!(
+        queue(&mut s, Signal::SIGUSR1, 2).unwrap().queued,
+        Some(Queued::Coalesced)
+    );
     queue(&mut s, sig(40), 1).unwrap();
     queue(&mut s, sig(40), 2).unwrap();
-    let got: Vec<_> = std::iter::from_fn(|| s.take(T, SigSet::FULL).unwrap()).map(|i| (i.signal().number(), i.value())).collect();
+    let got: Vec<_> = std::iter::from_fn(|| s.take(T, SigSet::FULL).unwrap())
+        .map(|i| (i.signal().number(), i.value()))
+        .collect();
     assert_eq!(got, [(10, 1), (40, 1), (40, 2)]);
 }
 
@@ -147,19 +211,30 @@ fn standard_signals_coalesce_realtime_queue() {
 #[test]
 fn sigpending_limit() {
     let mut s = state(); // limit 4
-    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::FULL)).unwrap();
+    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::FULL))
+        .unwrap();
     for v in 0..4 {
         queue(&mut s, sig(40), v).unwrap();
     }
     assert_eq!(queue(&mut s, sig(40), 9), Err(Errno::EAGAIN));
     assert_eq!(kill(&mut s, sig(41)).queued, Some(Queued::InfoLost));
-    assert_eq!(queue(&mut s, Signal::SIGUSR2, 5).unwrap().queued, Some(Queued::InfoLost));
-    assert_eq!(kill(&mut s, Signal::SIGUSR1).queued, Some(Queued::Queued), "kill() overrides the limit");
+    assert_eq!(
+        queue(&mut s, Signal::SIGUSR2, 5).unwrap().queued,
+        Some(Queued::InfoLost)
+    );
+    assert_eq!(
+        kill(&mut s, Signal::SIGUSR1).queued,
+        Some(Queued::Queued),
+        "kill() overrides the limit"
+    );
     let usr2 = s.take(T, SigSet::of(Signal::SIGUSR2)).unwrap().unwrap();
     assert_eq!((usr2.code(), usr2.pid(), usr2.value()), (SI_USER, 0, 0));
     // Taking entries gives their charge back.
     while s.take(T, SigSet::FULL).unwrap().is_some() {}
-    assert_eq!(queue(&mut s, sig(40), 1).unwrap().queued, Some(Queued::Queued));
+    assert_eq!(
+        queue(&mut s, sig(40), 1).unwrap().queued,
+        Some(Queued::Queued)
+    );
 }
 
 #[test]
@@ -169,12 +244,16 @@ fn quota_is_shared_by_the_users_processes() {
     let mut b = SignalState::new(2, quota.clone(), 2);
     let info = SigInfo::queue(sig(40), SI_QUEUE, 1, 0, 0);
     for s in [&mut a, &mut b] {
-        s.sigprocmask(s_tid(s), g::SIG_BLOCK.into(), Some(SigSet::FULL)).unwrap();
+        s.sigprocmask(s_tid(s), g::SIG_BLOCK.into(), Some(SigSet::FULL))
+            .unwrap();
     }
     a.send(Target::Process(1), info, &waiting).unwrap();
     b.send(Target::Process(2), info, &waiting).unwrap();
     assert_eq!(quota.queued(), 2);
-    assert_eq!(b.send(Target::Process(2), info, &waiting), Err(Errno::EAGAIN));
+    assert_eq!(
+        b.send(Target::Process(2), info, &waiting),
+        Err(Errno::EAGAIN)
+    );
     drop(a);
     assert_eq!(quota.queued(), 1);
 }
@@ -188,12 +267,20 @@ fn s_tid(s: &SignalState) -> Tid {
 #[test]
 fn dequeue_order() {
     let mut s = state();
-    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::FULL)).unwrap();
+    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::FULL))
+        .unwrap();
     for n in [40, 2, 11, 15, 4] {
         kill(&mut s, sig(n));
     }
-    s.send(Target::Thread(T), SigInfo::user(sig(20), SI_TKILL, 1, 0), &waiting).unwrap();
-    let order: Vec<u32> = std::iter::from_fn(|| s.take(T, SigSet::FULL).unwrap()).map(|i| i.signal().number()).collect();
+    s.send(
+        Target::Thread(T),
+        SigInfo::user(sig(20), SI_TKILL, 1, 0),
+        &waiting,
+    )
+    .unwrap();
+    let order: Vec<u32> = std::iter::from_fn(|| s.take(T, SigSet::FULL).unwrap())
+        .map(|i| i.signal().number())
+        .collect();
     assert_eq!(order, [20, 4, 11, 2, 15, 40]);
 }
 
@@ -206,11 +293,25 @@ fn fault_signal_first_in_arrival_order() {
             s.sigaction(n, Some(catch(0x1000))).unwrap();
         }
     }
-    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::FULL)).unwrap();
-    s.send(Target::Thread(T), SigInfo::user(Signal::SIGILL, SI_TKILL, 1, 0), &waiting).unwrap();
-    s.send(Target::Thread(T), SigInfo::fault(Signal::SIGSEGV, 1, 0xdead), &waiting).unwrap();
-    s.sigprocmask(T, g::SIG_SETMASK.into(), Some(SigSet::EMPTY)).unwrap();
-    let Some(Delivery::Handler { info, .. }) = s.get_signal(T, false).unwrap() else { panic!() };
+    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::FULL))
+        .unwrap();
+    s.send(
+        Target::Thread(T),
+        SigInfo::user(Signal::SIGILL, SI_TKILL, 1, 0),
+        &waiting,
+    )
+    .unwrap();
+    s.send(
+        Target::Thread(T),
+        SigInfo::fault(Signal::SIGSEGV, 1, 0xdead),
+        &waiting,
+    )
+    .unwrap();
+    s.sigprocmask(T, g::SIG_SETMASK.into(), Some(SigSet::EMPTY))
+        .unwrap();
+    let Some(Delivery::Handler { info, .. }) = s.get_signal(T, false).unwrap() else {
+        panic!()
+    };
     assert_eq!((info.signal(), info.addr()), (Signal::SIGSEGV, 0xdead));
 }
 
@@ -219,14 +320,26 @@ fn fault_signal_first_in_arrival_order() {
 fn stop_and_continue_discard_each_other() {
     let mut s = state();
     s.add_thread(T, 11).unwrap();
-    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::FULL)).unwrap();
-    s.sigprocmask(11, g::SIG_BLOCK.into(), Some(SigSet::FULL)).unwrap();
+    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::FULL))
+        .unwrap();
+    s.sigprocmask(11, g::SIG_BLOCK.into(), Some(SigSet::FULL))
+        .unwrap();
     kill(&mut s, Signal::SIGTSTP);
-    s.send(Target::Thread(11), SigInfo::user(Signal::SIGTTIN, SI_TKILL, 1, 0), &waiting).unwrap();
+    s.send(
+        Target::Thread(11),
+        SigInfo::user(Signal::SIGTTIN, SI_TKILL, 1, 0),
+        &waiting,
+    )
+    .unwrap();
     let sent = kill(&mut s, Signal::SIGCONT);
     assert!(sent.continued);
     assert_eq!(s.pending(11).unwrap(), SigSet::of(Signal::SIGCONT));
-    s.send(Target::Thread(11), SigInfo::user(Signal::SIGSTOP, SI_TKILL, 1, 0), &waiting).unwrap();
+    s.send(
+        Target::Thread(11),
+        SigInfo::user(Signal::SIGSTOP, SI_TKILL, 1, 0),
+        &waiting,
+    )
+    .unwrap();
     assert_eq!(s.pending(11).unwrap(), SigSet::of(Signal::SIGSTOP));
     // An ignored SIGCONT still continues the process.
     let mut s = state();
@@ -246,19 +359,32 @@ fn default_actions() {
     ];
     for (signal, core) in cases {
         let mut s = state();
-        s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::FULL)).unwrap();
+        s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::FULL))
+            .unwrap();
         kill(&mut s, signal);
-        s.sigprocmask(T, g::SIG_SETMASK.into(), Some(SigSet::EMPTY)).unwrap();
+        s.sigprocmask(T, g::SIG_SETMASK.into(), Some(SigSet::EMPTY))
+            .unwrap();
         let got = s.get_signal(T, false).unwrap();
-        assert!(matches!(got, Some(Delivery::Terminate { info, core: c }) if info.signal() == signal && Some(c) == core), "{signal:?}: {got:?}");
+        assert!(
+            matches!(got, Some(Delivery::Terminate { info, core: c }) if info.signal() == signal && Some(c) == core),
+            "{signal:?}: {got:?}"
+        );
     }
     let mut s = state();
-    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::FULL)).unwrap();
+    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::FULL))
+        .unwrap();
     kill(&mut s, Signal::SIGTSTP);
-    s.sigprocmask(T, g::SIG_SETMASK.into(), Some(SigSet::EMPTY)).unwrap();
-    assert_eq!(s.get_signal(T, true).unwrap(), None, "orphaned process group: SIGTSTP discarded");
+    s.sigprocmask(T, g::SIG_SETMASK.into(), Some(SigSet::EMPTY))
+        .unwrap();
+    assert_eq!(
+        s.get_signal(T, true).unwrap(),
+        None,
+        "orphaned process group: SIGTSTP discarded"
+    );
     kill(&mut s, Signal::SIGTSTP);
-    assert!(matches!(s.get_signal(T, false).unwrap(), Some(Delivery::Stop(i)) if i.signal() == Signal::SIGTSTP));
+    assert!(
+        matches!(s.get_signal(T, false).unwrap(), Some(Delivery::Stop(i)) if i.signal() == Signal::SIGTSTP)
+    );
     assert_eq!(Signal::SIGCONT.default_action(), DefaultAction::Continue);
     assert_eq!(Signal::SIGCHLD.default_action(), DefaultAction::Ignore);
 }
@@ -271,7 +397,11 @@ fn fatal_signal_starts_group_exit() {
     let sent = kill(&mut s, Signal::SIGTERM);
     assert_eq!(sent.group_exit, Some(Signal::SIGTERM));
     assert!(s.pending(11).unwrap().contains(Signal::SIGKILL));
-    assert_eq!(kill(&mut s, Signal::SIGUSR1).queued, None, "nothing more is generated");
+    assert_eq!(
+        kill(&mut s, Signal::SIGUSR1).queued,
+        None,
+        "nothing more is generated"
+    );
     // A core-dumping signal goes through get_signal instead.
     let mut s = state();
     assert_eq!(kill(&mut s, Signal::SIGQUIT).group_exit, None);
@@ -287,7 +417,9 @@ fn init_ignores_default_signals() {
     s.sigaction(15, Some(catch(0x1000))).unwrap();
     assert_eq!(kill(&mut s, Signal::SIGTERM).queued, Some(Queued::Queued));
     // A forced fault with SIG_DFL kills init too.
-    let sent = s.force(T, SigInfo::fault(Signal::SIGSEGV, 1, 0), false, &waiting).unwrap();
+    let sent = s
+        .force(T, SigInfo::fault(Signal::SIGSEGV, 1, 0), false, &waiting)
+        .unwrap();
     assert_eq!(sent.queued, Some(Queued::Queued));
 }
 
@@ -299,20 +431,41 @@ fn thread_choice() {
     for t in [11, 12, 13] {
         s.add_thread(T, t).unwrap();
     }
-    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::of(Signal::SIGUSR1))).unwrap();
-    s.sigprocmask(11, g::SIG_BLOCK.into(), Some(SigSet::of(Signal::SIGUSR1))).unwrap();
+    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::of(Signal::SIGUSR1)))
+        .unwrap();
+    s.sigprocmask(11, g::SIG_BLOCK.into(), Some(SigSet::of(Signal::SIGUSR1)))
+        .unwrap();
     let states: HashMap<Tid, RunState> = [(12, RunState::Stopped), (13, RunState::Waiting)].into();
     let run = |t: Tid| states.get(&t).copied().unwrap_or(RunState::Running);
-    let sent = s.send(Target::Process(T), SigInfo::user(Signal::SIGUSR1, SI_USER, 1, 0), &run).unwrap();
+    let sent = s
+        .send(
+            Target::Process(T),
+            SigInfo::user(Signal::SIGUSR1, SI_USER, 1, 0),
+            &run,
+        )
+        .unwrap();
     assert_eq!(sent.wake, Some(13));
     // A thread-directed signal wakes only its thread, if it wants it.
-    let sent = s.send(Target::Thread(11), SigInfo::user(Signal::SIGUSR2, SI_TKILL, 1, 0), &run).unwrap();
+    let sent = s
+        .send(
+            Target::Thread(11),
+            SigInfo::user(Signal::SIGUSR2, SI_TKILL, 1, 0),
+            &run,
+        )
+        .unwrap();
     assert_eq!(sent.group_exit, Some(Signal::SIGUSR2));
     let mut s = state();
     s.sigaction(10, Some(catch(0x1000))).unwrap();
     s.add_thread(T, 11).unwrap();
-    s.sigprocmask(11, g::SIG_BLOCK.into(), Some(SigSet::of(Signal::SIGUSR1))).unwrap();
-    let sent = s.send(Target::Thread(11), SigInfo::user(Signal::SIGUSR1, SI_TKILL, 1, 0), &waiting).unwrap();
+    s.sigprocmask(11, g::SIG_BLOCK.into(), Some(SigSet::of(Signal::SIGUSR1)))
+        .unwrap();
+    let sent = s
+        .send(
+            Target::Thread(11),
+            SigInfo::user(Signal::SIGUSR1, SI_TKILL, 1, 0),
+            &waiting,
+        )
+        .unwrap();
     assert_eq!(sent.wake, None);
     // Only thread 11 may dequeue it.
     assert_eq!(s.get_signal(T, false).unwrap(), None);
@@ -330,13 +483,21 @@ fn handler_entry_flags() {
     };
     s.sigaction(10, Some(action)).unwrap();
     kill(&mut s, Signal::SIGUSR1);
-    let Some(Delivery::Handler { action: a, info }) = s.get_signal(T, false).unwrap() else { panic!() };
+    let Some(Delivery::Handler { action: a, info }) = s.get_signal(T, false).unwrap() else {
+        panic!()
+    };
     assert_eq!(a.handler, Handler::Catch(0x1000));
     assert_eq!(s.action(Signal::SIGUSR1).handler, Handler::Default);
     s.signal_delivered(T, info.signal(), &a).unwrap();
-    assert_eq!(s.blocked(T).unwrap(), SigSet::of(Signal::SIGINT).union(SigSet::of(Signal::SIGUSR1)));
+    assert_eq!(
+        s.blocked(T).unwrap(),
+        SigSet::of(Signal::SIGINT).union(SigSet::of(Signal::SIGUSR1))
+    );
     let mut s = state();
-    let nodefer = SigAction { flags: catch(0).flags | u64::from(g::SA_NODEFER), ..catch(0x1000) };
+    let nodefer = SigAction {
+        flags: catch(0).flags | u64::from(g::SA_NODEFER),
+        ..catch(0x1000)
+    };
     s.signal_delivered(T, Signal::SIGUSR1, &nodefer).unwrap();
     assert_eq!(s.blocked(T).unwrap(), SigSet::EMPTY);
 }
@@ -346,12 +507,15 @@ fn handler_entry_flags() {
 fn sigsuspend_mask() {
     let mut s = state();
     s.sigaction(10, Some(catch(0x1000))).unwrap();
-    s.sigprocmask(T, g::SIG_SETMASK.into(), Some(SigSet::of(Signal::SIGUSR1))).unwrap();
+    s.sigprocmask(T, g::SIG_SETMASK.into(), Some(SigSet::of(Signal::SIGUSR1)))
+        .unwrap();
     s.sigsuspend(T, SigSet::of(Signal::SIGKILL)).unwrap();
     assert_eq!(s.blocked(T).unwrap(), SigSet::EMPTY);
     kill(&mut s, Signal::SIGUSR1);
     assert!(s.has_deliverable(T));
-    let Some(Delivery::Handler { action, .. }) = s.get_signal(T, false).unwrap() else { panic!() };
+    let Some(Delivery::Handler { action, .. }) = s.get_signal(T, false).unwrap() else {
+        panic!()
+    };
     assert_eq!(s.sigmask_to_save(T).unwrap(), SigSet::of(Signal::SIGUSR1));
     s.signal_delivered(T, Signal::SIGUSR1, &action).unwrap();
     assert_eq!(s.sigmask_to_save(T).unwrap(), SigSet::of(Signal::SIGUSR1));
@@ -367,12 +531,17 @@ fn sigsuspend_mask() {
 #[test]
 fn sigtimedwait() {
     let mut s = state();
-    s.sigprocmask(T, g::SIG_SETMASK.into(), Some(SigSet::of(Signal::SIGUSR1))).unwrap();
+    s.sigprocmask(T, g::SIG_SETMASK.into(), Some(SigSet::of(Signal::SIGUSR1)))
+        .unwrap();
     let set = SigSet::of(Signal::SIGUSR1).union(SigSet::of(Signal::SIGKILL));
     assert_eq!(s.sigtimedwait_begin(T, set).unwrap(), None);
     assert_eq!(s.blocked(T).unwrap(), SigSet::EMPTY);
     let sent = kill(&mut s, Signal::SIGUSR1);
-    assert_eq!(sent.queued, Some(Queued::Queued), "not discarded: real_blocked holds it");
+    assert_eq!(
+        sent.queued,
+        Some(Queued::Queued),
+        "not discarded: real_blocked holds it"
+    );
     let got = s.sigtimedwait_end(T, set).unwrap().unwrap();
     assert_eq!(got.signal(), Signal::SIGUSR1);
     assert_eq!(s.blocked(T).unwrap(), SigSet::of(Signal::SIGUSR1));
@@ -383,16 +552,40 @@ fn sigtimedwait() {
 fn exec_and_fork() {
     let mut s = state();
     s.sigaction(10, Some(catch(0x1000))).unwrap();
-    s.sigaction(13, Some(SigAction { handler: Handler::Ignore, flags: u64::from(g::SA_RESTART), ..SigAction::default() })).unwrap();
-    s.sigprocmask(T, g::SIG_SETMASK.into(), Some(SigSet::of(Signal::SIGINT))).unwrap();
-    s.sigaltstack(T, Some(StackT { sp: 0x10000, flags: 0, size: 8192 }), 0).unwrap();
+    s.sigaction(
+        13,
+        Some(SigAction {
+            handler: Handler::Ignore,
+            flags: u64::from(g::SA_RESTART),
+            ..SigAction::default()
+        }),
+    )
+    .unwrap();
+    s.sigprocmask(T, g::SIG_SETMASK.into(), Some(SigSet::of(Signal::SIGINT)))
+        .unwrap();
+    s.sigaltstack(
+        T,
+        Some(StackT {
+            sp: 0x10000,
+            flags: 0,
+            size: 8192,
+        }),
+        0,
+    )
+    .unwrap();
     let child = s.fork(T, 20).unwrap();
     assert_eq!(child.action(Signal::SIGUSR1), s.action(Signal::SIGUSR1));
     assert_eq!(child.blocked(20).unwrap(), SigSet::of(Signal::SIGINT));
     assert_eq!(child.altstack(20).unwrap(), s.altstack(T).unwrap());
     s.exec(T).unwrap();
     assert_eq!(s.action(Signal::SIGUSR1), SigAction::default());
-    assert_eq!(s.action(Signal::SIGPIPE), SigAction { handler: Handler::Ignore, ..SigAction::default() });
+    assert_eq!(
+        s.action(Signal::SIGPIPE),
+        SigAction {
+            handler: Handler::Ignore,
+            ..SigAction::default()
+        }
+    );
     assert_eq!(s.blocked(T).unwrap(), SigSet::of(Signal::SIGINT));
     assert_eq!(s.altstack(T).unwrap(), AltStack::default());
 }
@@ -401,12 +594,33 @@ fn exec_and_fork() {
 #[test]
 fn wait_status_encoding() {
     assert_eq!(ChildEvent::Exited(3).wait_status(), 0x300);
-    assert_eq!(ChildEvent::Killed { sig: Signal::SIGTERM, core: false }.wait_status(), 15);
-    assert_eq!(ChildEvent::Killed { sig: Signal::SIGSEGV, core: true }.wait_status(), 0x8b);
+    assert_eq!(
+        ChildEvent::Killed {
+            sig: Signal::SIGTERM,
+            core: false
+        }
+        .wait_status(),
+        15
+    );
+    assert_eq!(
+        ChildEvent::Killed {
+            sig: Signal::SIGSEGV,
+            core: true
+        }
+        .wait_status(),
+        0x8b
+    );
     assert_eq!(ChildEvent::Stopped(Signal::SIGTSTP).wait_status(), 0x147f);
     assert_eq!(ChildEvent::Continued.wait_status(), 0xffff);
-    let info = ChildEvent::Killed { sig: Signal::SIGSEGV, core: true }.siginfo(42, 1000, 0, 0);
-    assert_eq!((info.code(), info.status(), info.pid(), info.uid()), (g::CLD_DUMPED as i32, 11, 42, 1000));
+    let info = ChildEvent::Killed {
+        sig: Signal::SIGSEGV,
+        core: true,
+    }
+    .siginfo(42, 1000, 0, 0);
+    assert_eq!(
+        (info.code(), info.status(), info.pid(), info.uid()),
+        (g::CLD_DUMPED as i32, 11, 42, 1000)
+    );
     assert!(waitid_none().iter().all(|(_, b)| *b == [0; 4]));
 }
 
@@ -414,12 +628,44 @@ fn wait_status_encoding() {
 #[test]
 fn child_exit_notice() {
     let mut s = state();
-    assert_eq!(s.child_exit(Some(Signal::SIGCHLD)), ExitNotice { signal: Some(Signal::SIGCHLD), autoreap: false });
-    s.sigaction(17, Some(SigAction { flags: u64::from(g::SA_NOCLDWAIT | g::SA_NOCLDSTOP), ..catch(1) })).unwrap();
-    assert_eq!(s.child_exit(Some(Signal::SIGCHLD)), ExitNotice { signal: Some(Signal::SIGCHLD), autoreap: true });
+    assert_eq!(
+        s.child_exit(Some(Signal::SIGCHLD)),
+        ExitNotice {
+            signal: Some(Signal::SIGCHLD),
+            autoreap: false
+        }
+    );
+    s.sigaction(
+        17,
+        Some(SigAction {
+            flags: u64::from(g::SA_NOCLDWAIT | g::SA_NOCLDSTOP),
+            ..catch(1)
+        }),
+    )
+    .unwrap();
+    assert_eq!(
+        s.child_exit(Some(Signal::SIGCHLD)),
+        ExitNotice {
+            signal: Some(Signal::SIGCHLD),
+            autoreap: true
+        }
+    );
     assert!(!s.notify_stop_continue());
-    s.sigaction(17, Some(SigAction { handler: Handler::Ignore, ..SigAction::default() })).unwrap();
-    assert_eq!(s.child_exit(Some(Signal::SIGCHLD)), ExitNotice { signal: None, autoreap: true });
+    s.sigaction(
+        17,
+        Some(SigAction {
+            handler: Handler::Ignore,
+            ..SigAction::default()
+        }),
+    )
+    .unwrap();
+    assert_eq!(
+        s.child_exit(Some(Signal::SIGCHLD)),
+        ExitNotice {
+            signal: None,
+            autoreap: true
+        }
+    );
     assert_eq!(s.child_exit(Some(Signal::SIGUSR1)).autoreap, false);
 }
 
@@ -428,35 +674,83 @@ fn child_exit_notice() {
 fn sigaltstack_rules() {
     let mut a = AltStack::default();
     let old = a.sigaltstack(None, 0x5000).unwrap();
-    assert_eq!(old, StackT { sp: 0, flags: SS_DISABLE, size: 0 });
-    let small = StackT { sp: 0x10000, flags: 0, size: MINSIGSTKSZ - 1 };
+    assert_eq!(
+        old,
+        StackT {
+            sp: 0,
+            flags: SS_DISABLE,
+            size: 0
+        }
+    );
+    let small = StackT {
+        sp: 0x10000,
+        flags: 0,
+        size: MINSIGSTKSZ - 1,
+    };
     assert_eq!(a.sigaltstack(Some(small), 0), Err(Errno::ENOMEM));
-    assert_eq!(a.sigaltstack(Some(StackT { flags: 4, ..small }), 0), Err(Errno::EINVAL));
-    let ok = StackT { sp: 0x10000, flags: SS_ONSTACK, size: 0x4000 };
+    assert_eq!(
+        a.sigaltstack(Some(StackT { flags: 4, ..small }), 0),
+        Err(Errno::EINVAL)
+    );
+    let ok = StackT {
+        sp: 0x10000,
+        flags: SS_ONSTACK,
+        size: 0x4000,
+    };
     a.sigaltstack(Some(ok), 0).unwrap();
     assert_eq!(a.saved(), ok, "the flags are stored as given");
-    let old = a.sigaltstack(Some(StackT { flags: SS_DISABLE, ..ok }), 0x12000);
+    let old = a.sigaltstack(
+        Some(StackT {
+            flags: SS_DISABLE,
+            ..ok
+        }),
+        0x12000,
+    );
     assert_eq!(old, Err(Errno::EPERM), "changing it while on it");
     assert_eq!(a.sigaltstack(None, 0x12000).unwrap().flags, SS_ONSTACK);
-    assert_eq!(a.sigaltstack(None, 0x10000).unwrap().flags, 0, "the base itself is outside");
-    a.sigaltstack(Some(StackT { sp: 5, flags: SS_DISABLE, size: 1 }), 0).unwrap();
+    assert_eq!(
+        a.sigaltstack(None, 0x10000).unwrap().flags,
+        0,
+        "the base itself is outside"
+    );
+    a.sigaltstack(
+        Some(StackT {
+            sp: 5,
+            flags: SS_DISABLE,
+            size: 1,
+        }),
+        0,
+    )
+    .unwrap();
     assert_eq!(a, AltStack::default());
     // SS_AUTODISARM: never "on" it, so it may be changed from the handler.
-    let auto = StackT { sp: 0x10000, flags: SS_AUTODISARM, size: 0x4000 };
+    let auto = StackT {
+        sp: 0x10000,
+        flags: SS_AUTODISARM,
+        size: 0x4000,
+    };
     a.sigaltstack(Some(auto), 0).unwrap();
     assert_eq!(a.sigaltstack(None, 0x12000).unwrap().flags, SS_AUTODISARM);
     assert!(!a.on_stack(0x12000));
 }
 
 fn syscall_regs(error: u64) -> UserRegs {
-    UserRegs { orig_rax: 7, rax: error.wrapping_neg(), rip: 0x1002, ..UserRegs::default() }
+    UserRegs {
+        orig_rax: 7,
+        rax: error.wrapping_neg(),
+        rip: 0x1002,
+        ..UserRegs::default()
+    }
 }
 
 // handle_signal / arch_do_signal_or_restart.
 #[test]
 fn restart_decision() {
     let plain = catch(1);
-    let restart_flag = SigAction { flags: plain.flags | u64::from(g::SA_RESTART), ..plain };
+    let restart_flag = SigAction {
+        flags: plain.flags | u64::from(g::SA_RESTART),
+        ..plain
+    };
     let eintr = u64::from(Errno::EINTR.code()).wrapping_neg();
     let cases = [
         (ERESTARTSYS, &plain, Restart::Interrupted),
@@ -482,9 +776,15 @@ fn restart_decision() {
     }
     let mut regs = syscall_regs(ERESTART_RESTARTBLOCK);
     assert_eq!(restart::without_handler(&mut regs), Restart::RestartBlock);
-    assert_eq!((regs.rax, regs.rip), (u64::from(g::__NR_restart_syscall), 0x1000));
+    assert_eq!(
+        (regs.rax, regs.rip),
+        (u64::from(g::__NR_restart_syscall), 0x1000)
+    );
     // Not in a syscall: a fault's rax happens to look like -ERESTARTSYS.
-    let mut regs = UserRegs { orig_rax: UserRegs::NO_SYSCALL, ..syscall_regs(ERESTARTSYS) };
+    let mut regs = UserRegs {
+        orig_rax: UserRegs::NO_SYSCALL,
+        ..syscall_regs(ERESTARTSYS)
+    };
     assert_eq!(restart::without_handler(&mut regs), Restart::Unchanged);
 }
 
@@ -503,7 +803,10 @@ impl UserMemory for Window {
     }
     fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), Errno> {
         let at = addr.checked_sub(self.base).ok_or(Errno::EFAULT)? as usize;
-        self.bytes.get_mut(at..at + data.len()).ok_or(Errno::EFAULT)?.copy_from_slice(data);
+        self.bytes
+            .get_mut(at..at + data.len())
+            .ok_or(Errno::EFAULT)?
+            .copy_from_slice(data);
         Ok(())
     }
 }
@@ -540,8 +843,12 @@ fn frame_round_trip() {
     let mut s = state();
     let action = catch(0x40_1000);
     s.sigaction(10, Some(action)).unwrap();
-    s.sigprocmask(T, g::SIG_SETMASK.into(), Some(SigSet::of(Signal::SIGINT))).unwrap();
-    let mut mem = Window { base: 0x10_0000, bytes: vec![0; 0x10_0000] };
+    s.sigprocmask(T, g::SIG_SETMASK.into(), Some(SigSet::of(Signal::SIGINT)))
+        .unwrap();
+    let mut mem = Window {
+        base: 0x10_0000,
+        bytes: vec![0; 0x10_0000],
+    };
     let before = sample_regs();
     let mut regs = before;
     let mut fpu = [0u8; FXSAVE_SIZE];
@@ -563,7 +870,10 @@ fn frame_round_trip() {
     assert_eq!(layout.fpstate % 64, 0);
     assert!(layout.fpstate + FXSAVE_SIZE as u64 <= before.rsp - frame::RED_ZONE);
     assert!(layout.frame + frame::rt_sigframe::SIZE as u64 <= layout.fpstate);
-    assert_eq!((regs.rdi, regs.rsi, regs.rdx, regs.rax, regs.rip), (10, layout.info(), layout.ucontext(), 0, 0x40_1000));
+    assert_eq!(
+        (regs.rdi, regs.rsi, regs.rdx, regs.rax, regs.rip),
+        (10, layout.info(), layout.ucontext(), 0, 0x40_1000)
+    );
     assert_eq!(regs.rflags & 0x400, 0, "DF cleared");
     let mut ret = [0; 8];
     mem.read(regs.rsp, &mut ret).unwrap();
@@ -577,19 +887,30 @@ fn frame_round_trip() {
     regs.rsp += 8;
     regs.orig_rax = u64::from(g::__NR_rt_sigreturn);
     regs.rflags = 0x202;
-    let input = SigreturnInput { selectors: Selectors::LINUX, mxcsr_mask: 0xffff };
+    let input = SigreturnInput {
+        selectors: Selectors::LINUX,
+        mxcsr_mask: 0xffff,
+    };
     let fpu_back = frame::rt_sigreturn(&mut s, T, &mut regs, &input, &mut mem).unwrap();
-    let FpuRestore::Image(image) = fpu_back else { panic!() };
+    let FpuRestore::Image(image) = fpu_back else {
+        panic!()
+    };
     assert_eq!(image[..464], fpu[..464]);
     assert_eq!(image[464..468], frame::FP_XSTATE_MAGIC1.to_le_bytes());
-    assert_eq!(regs, before, "IF from the live flags, the FIX_EFLAGS bits (ZF PF DF) from the frame");
+    assert_eq!(
+        regs, before,
+        "IF from the live flags, the FIX_EFLAGS bits (ZF PF DF) from the frame"
+    );
     assert_eq!(s.blocked(T).unwrap(), SigSet::of(Signal::SIGINT));
 }
 
 #[test]
 fn sigreturn_sanitises() {
     let mut s = state();
-    let mut mem = Window { base: 0x10_0000, bytes: vec![0; 0x1000] };
+    let mut mem = Window {
+        base: 0x10_0000,
+        bytes: vec![0; 0x1000],
+    };
     let rsp = 0x10_0000 + 8;
     let uc = rsp - 8 + 8;
     let sc = uc + frame::ucontext::MCONTEXT as u64;
@@ -598,9 +919,19 @@ fn sigreturn_sanitises() {
     put(uc + frame::ucontext::FLAGS as u64, 0); // no UC_STRICT_RESTORE_SS
     put(sc + 17 * 8, u64::MAX); // eflags: every bit
     put(sc + frame::sigcontext::CS as u64, 0x30 | 0x28 << 48); // cs 0x30 (RPL 0), ss 0x28
-    let mut regs = UserRegs { rsp, rflags: 0x202, ..UserRegs::default() };
-    let input = SigreturnInput { selectors: Selectors::LINUX, mxcsr_mask: 0xffff };
-    assert_eq!(frame::rt_sigreturn(&mut s, T, &mut regs, &input, &mut mem), Ok(FpuRestore::Init));
+    let mut regs = UserRegs {
+        rsp,
+        rflags: 0x202,
+        ..UserRegs::default()
+    };
+    let input = SigreturnInput {
+        selectors: Selectors::LINUX,
+        mxcsr_mask: 0xffff,
+    };
+    assert_eq!(
+        frame::rt_sigreturn(&mut s, T, &mut regs, &input, &mut mem),
+        Ok(FpuRestore::Init)
+    );
     assert_eq!(regs.cs, 0x33);
     assert_eq!(regs.ss, 0x2b, "forced without UC_STRICT_RESTORE_SS");
     assert_eq!(regs.rflags, 0x202 | FIX_EFLAGS);
@@ -609,10 +940,19 @@ fn sigreturn_sanitises() {
     // A 32-bit code segment is not Halyard's: SIGSEGV.
     let mut put = |addr: u64, v: u64| mem.write(addr, &v.to_le_bytes()).unwrap();
     put(sc + frame::sigcontext::CS as u64, 0x23);
-    assert_eq!(frame::rt_sigreturn(&mut s, T, &mut regs, &input, &mut mem), Err(Errno::EFAULT));
+    assert_eq!(
+        frame::rt_sigreturn(&mut s, T, &mut regs, &input, &mut mem),
+        Err(Errno::EFAULT)
+    );
     // The frame outside memory: EFAULT.
-    let mut regs = UserRegs { rsp: 0x40, ..UserRegs::default() };
-    assert_eq!(frame::rt_sigreturn(&mut s, T, &mut regs, &input, &mut mem), Err(Errno::EFAULT));
+    let mut regs = UserRegs {
+        rsp: 0x40,
+        ..UserRegs::default()
+    };
+    assert_eq!(
+        frame::rt_sigreturn(&mut s, T, &mut regs, &input, &mut mem),
+        Err(Errno::EFAULT)
+    );
 }
 
 // x86_64 requires SA_RESTORER; a frame that overflows the alternate stack is EFAULT.
@@ -621,10 +961,27 @@ fn frame_failures() {
     let info = SigInfo::kernel(Signal::SIGSEGV);
     let fpu = [0; FXSAVE_SIZE];
     let mut alt = AltStack::default();
-    alt.sigaltstack(Some(StackT { sp: 0x10_0000, flags: 0, size: MINSIGSTKSZ }), 0).unwrap();
-    let mut mem = Window { base: 0, bytes: vec![0; 0x20_0000] };
-    let no_restorer = SigAction { flags: 0, ..catch(1) };
-    let onstack = SigAction { flags: catch(1).flags | u64::from(g::SA_ONSTACK), ..catch(1) };
+    alt.sigaltstack(
+        Some(StackT {
+            sp: 0x10_0000,
+            flags: 0,
+            size: MINSIGSTKSZ,
+        }),
+        0,
+    )
+    .unwrap();
+    let mut mem = Window {
+        base: 0,
+        bytes: vec![0; 0x20_0000],
+    };
+    let no_restorer = SigAction {
+        flags: 0,
+        ..catch(1)
+    };
+    let onstack = SigAction {
+        flags: catch(1).flags | u64::from(g::SA_ONSTACK),
+        ..catch(1)
+    };
     let mut regs = sample_regs();
     let input = |action| FrameInput {
         sig: Signal::SIGSEGV,
@@ -636,17 +993,32 @@ fn frame_failures() {
         trap: Trap::default(),
         selectors: Selectors::LINUX,
     };
-    assert_eq!(frame::setup_rt_frame(&mut regs, &input(&no_restorer), &mut mem), Err(Errno::EFAULT));
+    assert_eq!(
+        frame::setup_rt_frame(&mut regs, &input(&no_restorer), &mut mem),
+        Err(Errno::EFAULT)
+    );
     assert_eq!(regs, sample_regs());
     // 2048 bytes hold the 512-byte fpstate and the 440-byte frame: on the stack.
     let layout = frame::setup_rt_frame(&mut regs, &input(&onstack), &mut mem).unwrap();
     assert!(layout.frame > 0x10_0000 && layout.fpstate + 512 <= 0x10_0000 + MINSIGSTKSZ);
     // Nested on the alternate stack with too little room left: EFAULT.
-    let mut regs = UserRegs { rsp: 0x10_0000 + 600, ..sample_regs() };
-    assert_eq!(frame::setup_rt_frame(&mut regs, &input(&onstack), &mut mem), Err(Errno::EFAULT));
+    let mut regs = UserRegs {
+        rsp: 0x10_0000 + 600,
+        ..sample_regs()
+    };
+    assert_eq!(
+        frame::setup_rt_frame(&mut regs, &input(&onstack), &mut mem),
+        Err(Errno::EFAULT)
+    );
     // A failing write is EFAULT.
-    let mut regs = UserRegs { rsp: 0x40_0000, ..sample_regs() };
-    assert_eq!(frame::setup_rt_frame(&mut regs, &input(&catch(1)), &mut mem), Err(Errno::EFAULT));
+    let mut regs = UserRegs {
+        rsp: 0x40_0000,
+        ..sample_regs()
+    };
+    assert_eq!(
+        frame::setup_rt_frame(&mut regs, &input(&catch(1)), &mut mem),
+        Err(Errno::EFAULT)
+    );
 }
 
 // force_sigsegv: a failed frame for SIGSEGV resets its handler so the next one kills.
@@ -654,9 +1026,14 @@ fn frame_failures() {
 fn force_sigsegv() {
     let mut s = state();
     s.sigaction(11, Some(catch(1))).unwrap();
-    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::of(Signal::SIGSEGV))).unwrap();
+    s.sigprocmask(T, g::SIG_BLOCK.into(), Some(SigSet::of(Signal::SIGSEGV)))
+        .unwrap();
     s.force_sigsegv(T, Signal::SIGUSR1, &waiting).unwrap();
-    assert_eq!(s.action(Signal::SIGSEGV).handler, Handler::Default, "was blocked");
+    assert_eq!(
+        s.action(Signal::SIGSEGV).handler,
+        Handler::Default,
+        "was blocked"
+    );
     assert!(!s.blocked(T).unwrap().contains(Signal::SIGSEGV));
     let mut s = state();
     s.sigaction(11, Some(catch(1))).unwrap();
