@@ -1,0 +1,1 @@
+pub fn signal_frames() {}
