@@ -22,7 +22,10 @@ fn observe(fate: Fate, dir: &std::ffi::CStr) -> Vec<i64> {
         unsafe {
             // Core dumps (core_pattern "core" on Debian) land in our own directory.
             libc::chdir(dir.as_ptr());
-            let core = libc::rlimit { rlim_cur: 8192, rlim_max: 8192 };
+            let core = libc::rlimit {
+                rlim_cur: 8192,
+                rlim_max: 8192,
+            };
             libc::setrlimit(libc::RLIMIT_CORE, &core);
             for use_waitid in [false, true] {
                 let pid = libc::fork();
@@ -37,22 +40,39 @@ fn observe(fate: Fate, dir: &std::ffi::CStr) -> Vec<i64> {
                         }
                         Fate::StopContinue => {
                             libc::kill(libc::getpid(), libc::SIGSTOP);
-                            libc::_exit(7);
+                            // Stay until killed, so the continue is seen before an exit.
+                            loop {
+                                libc::pause();
+                            }
                         }
                     }
                 }
-                let events = if matches!(fate, Fate::StopContinue) { 3 } else { 1 };
+                let events = if matches!(fate, Fate::StopContinue) {
+                    3
+                } else {
+                    1
+                };
                 for event in 0..events {
                     if event == 1 {
                         libc::kill(pid, libc::SIGCONT);
                     }
+                    if event == 2 {
+                        libc::kill(pid, libc::SIGTERM);
+                    }
                     let flags = libc::WUNTRACED | libc::WCONTINUED;
                     if use_waitid {
                         let mut info = [0xaau8; 128];
-                        let ret = libc::waitid(libc::P_PID, pid as u32, info.as_mut_ptr().cast(), flags | libc::WEXITED);
+                        let ret = libc::waitid(
+                            libc::P_PID,
+                            pid as u32,
+                            info.as_mut_ptr().cast(),
+                            flags | libc::WEXITED,
+                        );
                         r.push(ret.into());
                         for at in (0..128).step_by(4) {
-                            r.push(i64::from(i32::from_le_bytes(info[at..at + 4].try_into().unwrap())));
+                            r.push(i64::from(i32::from_le_bytes(
+                                info[at..at + 4].try_into().unwrap(),
+                            )));
                         }
                     } else {
                         let mut status = 0;
@@ -70,9 +90,19 @@ fn observe(fate: Fate, dir: &std::ffi::CStr) -> Vec<i64> {
                 libc::_exit(0);
             }
             let mut info = [0xaau8; 128];
-            r.push(libc::waitid(libc::P_PID, pid as u32, info.as_mut_ptr().cast(), libc::WEXITED | libc::WNOHANG).into());
+            r.push(
+                libc::waitid(
+                    libc::P_PID,
+                    pid as u32,
+                    info.as_mut_ptr().cast(),
+                    libc::WEXITED | libc::WNOHANG,
+                )
+                .into(),
+            );
             for at in (0..128).step_by(4) {
-                r.push(i64::from(i32::from_le_bytes(info[at..at + 4].try_into().unwrap())));
+                r.push(i64::from(i32::from_le_bytes(
+                    info[at..at + 4].try_into().unwrap(),
+                )));
             }
             libc::kill(pid, libc::SIGKILL);
             libc::waitpid(pid, std::ptr::null_mut(), 0);
@@ -86,7 +116,10 @@ fn waitid_words(fields: [(usize, [u8; 4]); 6]) -> Vec<i64> {
     for (at, bytes) in fields {
         buf[at..at + 4].copy_from_slice(&bytes);
     }
-    (0..128).step_by(4).map(|at| i64::from(i32::from_le_bytes(buf[at..at + 4].try_into().unwrap()))).collect()
+    (0..128)
+        .step_by(4)
+        .map(|at| i64::from(i32::from_le_bytes(buf[at..at + 4].try_into().unwrap())))
+        .collect()
 }
 
 pub fn wait_statuses() {
@@ -96,14 +129,51 @@ pub fn wait_statuses() {
         (Fate::Exit(1), vec![ChildEvent::Exited(1)]),
         (Fate::Exit(255), vec![ChildEvent::Exited(255)]),
         (Fate::Exit(256 + 3), vec![ChildEvent::Exited(3)]),
-        (Fate::Kill(libc::SIGTERM), vec![ChildEvent::Killed { sig: sig(15), core: false }]),
-        (Fate::Kill(libc::SIGKILL), vec![ChildEvent::Killed { sig: sig(9), core: false }]),
-        (Fate::Kill(libc::SIGUSR1), vec![ChildEvent::Killed { sig: sig(10), core: false }]),
-        (Fate::Kill(libc::SIGQUIT), vec![ChildEvent::Killed { sig: sig(3), core: true }]),
-        (Fate::Kill(libc::SIGSEGV), vec![ChildEvent::Killed { sig: sig(11), core: true }]),
+        (
+            Fate::Kill(libc::SIGTERM),
+            vec![ChildEvent::Killed {
+                sig: sig(15),
+                core: false,
+            }],
+        ),
+        (
+            Fate::Kill(libc::SIGKILL),
+            vec![ChildEvent::Killed {
+                sig: sig(9),
+                core: false,
+            }],
+        ),
+        (
+            Fate::Kill(libc::SIGUSR1),
+            vec![ChildEvent::Killed {
+                sig: sig(10),
+                core: false,
+            }],
+        ),
+        (
+            Fate::Kill(libc::SIGQUIT),
+            vec![ChildEvent::Killed {
+                sig: sig(3),
+                core: true,
+            }],
+        ),
+        (
+            Fate::Kill(libc::SIGSEGV),
+            vec![ChildEvent::Killed {
+                sig: sig(11),
+                core: true,
+            }],
+        ),
         (
             Fate::StopContinue,
-            vec![ChildEvent::Stopped(sig(19)), ChildEvent::Continued, ChildEvent::Exited(7)],
+            vec![
+                ChildEvent::Stopped(sig(19)),
+                ChildEvent::Continued,
+                ChildEvent::Killed {
+                    sig: sig(15),
+                    core: false,
+                },
+            ],
         ),
     ];
     let dir = std::env::temp_dir().join(format!("halyard-signal-cores-{}", std::process::id()));
@@ -120,7 +190,9 @@ pub fn wait_statuses() {
         want.push(pid_wait4);
         for e in &events {
             want.push(0);
-            want.extend(waitid_words(e.siginfo(pid_waitid as i32, 0, 0, 0).waitid_fields()));
+            want.extend(waitid_words(
+                e.siginfo(pid_waitid as i32, 0, 0, 0).waitid_fields(),
+            ));
         }
         want.push(pid_waitid);
         want.push(0);
