@@ -118,15 +118,15 @@ fn host_frame(alt: Option<u32>) -> Vec<i64> {
             r.push(FRAME_AT as i64);
             r.push(i64::from(MAGIC2));
             r.push((&raw const ALT) as i64);
-            let frame = &*(&raw const FRAME);
-            let info = &*(&raw const INFO);
-            let sw = &*(&raw const SW);
-            let in_handler = &*(&raw const IN_HANDLER);
+            let frame = FRAME;
+            let info = INFO;
+            let sw = SW;
+            let in_handler = IN_HANDLER;
             for byte in frame
                 .iter()
-                .chain(info)
-                .chain(sw)
-                .chain(in_handler)
+                .chain(&info)
+                .chain(&sw)
+                .chain(&in_handler)
                 .chain(&after)
                 .chain(&inherited)
             {
