@@ -666,7 +666,7 @@ fn child_exit_notice() {
             autoreap: true
         }
     );
-    assert_eq!(s.child_exit(Some(Signal::SIGUSR1)).autoreap, false);
+    assert!(!s.child_exit(Some(Signal::SIGUSR1)).autoreap);
 }
 
 // sigaltstack(2) errors.
