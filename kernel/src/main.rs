@@ -15,6 +15,7 @@ mod config;
 mod console;
 mod debug;
 mod drivers;
+mod fs;
 mod irq;
 mod ktest;
 mod mm;
@@ -28,6 +29,7 @@ mod sched;
 mod sync;
 mod syscall;
 mod time;
+mod tty;
 mod watchdog;
 
 use boot_stages::STAGES;

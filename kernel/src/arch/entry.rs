@@ -98,6 +98,11 @@ impl FxArea {
     }
 }
 
+/// Bytes at the top of every kernel stack kept for the user-mode entry frame and the
+/// user FPU state below it ([`user_frame`], [`user_fx_area`]); a thread's own frames start
+/// below them.
+pub const USER_ENTRY_AREA: u64 = core::mem::size_of::<InterruptFrame>() as u64 + 16 + 512;
+
 /// The user-mode entry frame of the thread whose kernel stack ends at `stack_top`: an
 /// interrupt, exception or system call from ring 3 always lands exactly here.
 pub fn user_frame(stack_top: u64) -> *mut InterruptFrame {

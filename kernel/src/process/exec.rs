@@ -65,8 +65,39 @@ fn aux_values(random: [u8; 16]) -> AuxValues {
     }
 }
 
-/// Builds the image of ELF file `file` for `args`. `random` seeds `AT_RANDOM`.
-pub fn build(file: &[u8], args: &ExecArgs, random: [u8; 16]) -> Result<Image, Errno> {
+/// Copies kernel-supplied arguments (init's) under Linux's limits.
+pub fn copy_kernel_args(path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<ExecArgs, Errno> {
+    let err = |e: halyard_exec::ExecError| Errno(e.errno());
+    let mut copy = halyard_exec::ArgCopy::new(path, argv.len(), envp.len(), STACK_LIMIT).map_err(err)?;
+    for e in envp {
+        copy.push_env(e).map_err(err)?;
+    }
+    for a in argv {
+        copy.push_arg(a).map_err(err)?;
+    }
+    copy.finish().map_err(err)
+}
+
+/// `comm` of a program: the last component of its path, at most 15 bytes (Linux's
+/// `TASK_COMM_LEN` - 1).
+pub fn comm(path: &[u8]) -> alloc::string::String {
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+    alloc::string::String::from_utf8_lossy(&name[..name.len().min(15)]).into_owned()
+}
+
+/// `/proc/PID/cmdline`: the argument strings, each NUL-terminated.
+pub fn cmdline(args: &ExecArgs) -> Vec<u8> {
+    let mut out = Vec::new();
+    for a in args.argv() {
+        out.extend_from_slice(a);
+        out.push(0);
+    }
+    out
+}
+
+/// Builds the image of ELF file `file` for `args`.
+pub fn build(file: &[u8], args: &ExecArgs) -> Result<Image, Errno> {
+    let random = crate::net::secret();
     let plan = LoadPlan::new(file, DEFAULT_DYN_BASE).map_err(|e| {
         crate::info!("execve: {}", e);
         Errno(e.errno())

@@ -89,6 +89,26 @@ impl Mm {
         f(&mut self.state.lock())
     }
 
+    /// `fork`: a copy of this address space. Private pages are shared copy-on-write
+    /// (write-protected on both sides), shared ones shared, `MADV_WIPEONFORK` ones left
+    /// out, `MADV_DONTFORK` regions not copied (all as `halyard-vm`'s fork says).
+    pub fn fork(&self) -> Result<Mm, MemError> {
+        let mut state = self.state.lock();
+        let (space, inherit) = state.space.fork();
+        let child = Mm::new(space)?;
+        {
+            let mut cs = child.state.lock();
+            for (range, how) in inherit {
+                match how {
+                    vm::Inherit::CopyOnWrite => state.tables.share_into(&mut cs.tables, range, true)?,
+                    vm::Inherit::Shared => state.tables.share_into(&mut cs.tables, range, false)?,
+                    vm::Inherit::Empty => {}
+                }
+            }
+        }
+        Ok(child)
+    }
+
     /// Serves a fault at `addr`; on success the page is mapped and allows `access`.
     pub fn fault(&self, addr: u64, access: Access, present: bool) -> Result<(), PageError> {
         let mut state = self.state.lock();

@@ -1,8 +1,13 @@
 //! Processes: programs running in user mode with the Linux x86_64 system-call ABI.
 //!
+//! - [`table`]: `halyard-process`'s table of pids, tree, groups and sessions, and the
+//!   kernel objects it names.
 //! - [`mm`]: a process's memory (region map + page tables) and page-fault service.
 //! - [`usercopy`]: typed user addresses and fault-free copies (`EFAULT`, never a crash).
 //! - [`exec`]: building a program image from an ELF file.
+//! - [`signals`]: sending, and delivering on the way back to user mode (`halyard-signal`).
+//! - [`fork`], [`exit`], [`wait`]: `clone`, thread and process exit, `wait4`/`waitid`.
+//! - [`jobctl`]: the controlling terminal and the foreground process group.
 //!
 //! A thread of a process is a kernel thread with a [`Task`] ([`crate::sched::Thread::task`]):
 //! it runs in the kernel on its own kernel stack (system calls, faults, interrupts from
@@ -10,31 +15,70 @@
 //! Everything user mode can cause arrives through [`user_exception`], the system-call
 //! entry, or an interrupt, and leaves through [`return_to_user`].
 pub mod exec;
+pub mod exit;
+pub mod fork;
+pub mod jobctl;
 pub mod mm;
+pub mod signals;
+pub mod table;
 pub mod usercopy;
+pub mod wait;
 
 use alloc::string::String;
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
-use vm::{Access, SegvCode};
+use halyard_signal::{SigInfo, Signal, SignalState};
 
 use crate::arch::entry::{FxArea, InterruptFrame};
-use crate::arch::user_mode::SegmentBases;
-use crate::sync::Mutex;
+use crate::fs::fdtable::FdTable;
+use crate::sched::WaitQueue;
+use crate::sync::{IrqLock, LockClass, Mutex};
 use mm::{Mm, PageError};
 
-/// A process: an address space and the threads that share it.
+pub use jobctl::{check_foreground_group, drop_controlling_tty, set_controlling_tty};
+pub use signals::{send_sigpipe, signal_group, signal_pending};
+
+static SIGNALS_CLASS: LockClass = LockClass::new("process.signals");
+static NAME_CLASS: LockClass = LockClass::new("process.name");
+
+/// A process: an address space, files and signal actions, shared by its threads.
 pub struct Process {
     pub pid: u32,
     /// Name of the program (`comm`): the file name of the last exec.
-    pub name: Mutex<String>,
+    pub name: IrqLock<String>,
+    /// The path of the program (`/proc/PID/exe`), and its argument strings
+    /// (`/proc/PID/cmdline`).
+    pub exe: Mutex<(Vec<u8>, Vec<u8>)>,
     mm: Mutex<Arc<Mm>>,
+    /// The descriptor table (shared with `CLONE_FILES`).
+    pub files: Arc<Mutex<FdTable>>,
+    /// Signal actions, queues and masks (`halyard-signal`).
+    pub signals: IrqLock<SignalState>,
+    /// Threads of this process sleeping in `wait4`/`waitid` wait here for a child event.
+    pub child_event: WaitQueue,
+    /// Moves at every child event, so a waiter cannot miss one between its look at the
+    /// table and its sleep.
+    pub child_gen: AtomicU64,
     /// Set when the process is ending (`exit_group`, a fatal signal): its other threads
     /// leave at their next return to user mode.
     pub exiting: AtomicBool,
-    /// The wait status it ended with (Linux's encoding), once it has.
-    pub exit_status: AtomicI32,
+    /// Stopped by a stop signal (job control); its threads wait on `resumed`.
+    pub stopped: AtomicBool,
+    pub resumed: WaitQueue,
+    /// Live threads.
+    pub live_threads: AtomicU32,
+    /// The wait status the process ends with, once it is ending (-1 before).
+    pub exit_status: core::sync::atomic::AtomicI32,
+    /// `umask`.
+    pub umask: AtomicU32,
+}
+
+/// A `vfork` parent waits here until its child execs or exits.
+pub struct VforkDone {
+    pub done: AtomicBool,
+    pub queue: WaitQueue,
 }
 
 /// A thread's process side.
@@ -43,14 +87,68 @@ pub struct Task {
     pub process: Arc<Process>,
     /// `set_tid_address`/`CLONE_CHILD_CLEARTID`: zeroed and futex-woken at exit.
     pub clear_child_tid: AtomicU64,
+    /// `set_robust_list`: the head and its length.
+    pub robust_list: AtomicU64,
+    /// For a `vfork` child: the parent to release at exec or exit.
+    pub vfork: IrqLock<Option<Arc<VforkDone>>>,
 }
 
-static NEXT_PID: AtomicU32 = AtomicU32::new(1);
+static VFORK_CLASS: LockClass = LockClass::new("process.vfork");
 
 impl Process {
+    /// A process with `mm`, `files` and `signals`.
+    pub fn new(pid: u32, name: String, mm: Arc<Mm>, files: Arc<Mutex<FdTable>>, signals: SignalState) -> Arc<Process> {
+        Arc::new(Process {
+            pid,
+            name: IrqLock::new(name, &NAME_CLASS),
+            exe: Mutex::new((Vec::new(), Vec::new())),
+            mm: Mutex::new(mm),
+            files,
+            signals: IrqLock::new(signals, &SIGNALS_CLASS),
+            child_event: WaitQueue::new(),
+            child_gen: AtomicU64::new(0),
+            exiting: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
+            resumed: WaitQueue::new(),
+            live_threads: AtomicU32::new(0),
+            exit_status: core::sync::atomic::AtomicI32::new(-1),
+            umask: AtomicU32::new(0o022),
+        })
+    }
+
     /// The current address space.
     pub fn mm(&self) -> Arc<Mm> {
         self.mm.lock().clone()
+    }
+
+    /// Replaces the address space (`execve`); returns the old one.
+    pub fn replace_mm(&self, mm: Arc<Mm>) -> Arc<Mm> {
+        core::mem::replace(&mut *self.mm.lock(), mm)
+    }
+
+    /// `comm` for logs.
+    pub fn name(&self) -> String {
+        self.name.lock().clone()
+    }
+}
+
+impl Task {
+    pub fn new(tid: u32, process: Arc<Process>) -> Arc<Task> {
+        Arc::new(Task {
+            tid,
+            process,
+            clear_child_tid: AtomicU64::new(0),
+            robust_list: AtomicU64::new(0),
+            vfork: IrqLock::new(None, &VFORK_CLASS),
+        })
+    }
+
+    /// Releases a `vfork` parent (at exec or exit).
+    pub fn release_vfork(&self) {
+        if let Some(v) = self.vfork.lock().take() {
+            v.done.store(true, Ordering::Release);
+            v.queue.wake_all();
+        }
     }
 }
 
@@ -64,48 +162,52 @@ pub fn current() -> Arc<Task> {
         .clone()
 }
 
-/// Starts the first process from ELF `file` with `argv` and `envp`.
-pub fn start_init(file: &[u8], path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<u32, crate::syscall::Errno> {
-    let err = |e: halyard_exec::ExecError| crate::syscall::Errno(e.errno());
-    let mut copy =
-        halyard_exec::ArgCopy::new(path, argv.len(), envp.len(), exec::STACK_LIMIT).map_err(err)?;
-    for e in envp {
-        copy.push_env(e).map_err(err)?;
-    }
-    for a in argv {
-        copy.push_arg(a).map_err(err)?;
-    }
-    let args = copy.finish().map_err(err)?;
-    let image = exec::build(file, &args, crate::net::secret())?;
-    let pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
-    let name = String::from_utf8_lossy(path.rsplit(|&b| b == b'/').next().unwrap_or(path)).into_owned();
-    let process = Arc::new(Process {
-        pid,
-        name: Mutex::new(name.clone()),
-        mm: Mutex::new(image.mm.clone()),
-        exiting: AtomicBool::new(false),
-        exit_status: AtomicI32::new(0),
-    });
-    let task = Arc::new(Task {
-        tid: pid,
-        process,
-        clear_child_tid: AtomicU64::new(0),
-    });
-    let (entry, rsp) = (image.entry, image.rsp);
-    crate::sched::try_spawn_user(name, task, image.mm.root(), SegmentBases::default(), move || {
-        start_user(entry, rsp, &FxArea::initial())
-    })
-    .map_err(|_| crate::syscall::Errno::EAGAIN)?;
-    Ok(pid)
+/// The calling thread's task, if it belongs to a process.
+pub fn try_current() -> Option<Arc<Task>> {
+    crate::sched::current().task.get().cloned()
 }
 
-/// Enters user mode at `rip` with stack `rsp`, every other register zero. The calling
-/// thread's tables must be loaded (they are: the scheduler loaded them at the switch).
-fn start_user(rip: u64, rsp: u64, fx: &FxArea) -> ! {
+/// Registers `task` on a new thread that enters user mode with `regs` and FPU state
+/// `fx`; fails with `EAGAIN` when no thread can be had.
+pub fn spawn_thread(task: Arc<Task>, regs: InterruptFrame, fx: FxArea, fs_base: u64) -> Result<(), crate::syscall::Errno> {
+    let root = task.process.mm().root();
+    let name = task.process.name();
+    let tid = task.tid;
+    task.process.live_threads.fetch_add(1, Ordering::AcqRel);
+    let bases = crate::arch::user_mode::SegmentBases { fs: fs_base, gs: 0 };
+    // The thread must be in the table before it can run (and exit).
+    let started = table::with(|procs| {
+        let t = crate::sched::try_spawn_user(name, task.clone(), root, bases, move || enter_user(regs, fx))
+            .map_err(|_| crate::syscall::Errno::EAGAIN)?;
+        procs.threads.insert(tid, t);
+        Ok(())
+    });
+    if started.is_err() {
+        task.process.live_threads.fetch_sub(1, Ordering::AcqRel);
+    }
+    started
+}
+
+/// Enters user mode with `regs` and FPU state `fx` on the calling thread, whose page
+/// tables are loaded (the scheduler loaded them at the switch).
+pub fn enter_user(regs: InterruptFrame, fx: FxArea) -> ! {
     crate::arch::cpu::disable_interrupts();
     let top = crate::sched::current().stack_top;
     let frame = crate::arch::entry::user_frame(top);
-    let regs = InterruptFrame {
+    let fx_slot = crate::arch::entry::user_fx_area(top);
+    // SAFETY: `frame` and `fx_slot` lie in the user-entry area at the top of this
+    // thread's own kernel stack, which no kernel code uses (a thread's first frame starts
+    // below it: `sched::Thread::with_entry`); `user_enter` abandons this stack.
+    unsafe {
+        frame.write(regs);
+        fx_slot.write(fx);
+        crate::arch::entry::enter_user(frame, fx_slot)
+    }
+}
+
+/// The registers a new program starts with: `rip`, `rsp`, everything else zero.
+pub fn initial_regs(rip: u64, rsp: u64) -> InterruptFrame {
+    InterruptFrame {
         r15: 0,
         r14: 0,
         r13: 0,
@@ -128,14 +230,6 @@ fn start_user(rip: u64, rsp: u64, fx: &FxArea) -> ! {
         rflags: 0x202,
         rsp,
         ss: u64::from(crate::arch::gdt::USER_DATA),
-    };
-    // SAFETY: `frame` is the top of this thread's own kernel stack, below which the
-    // current code runs (the closure's frames are far below: the stack grows down from
-    // `top` and the frame occupies its last 176 bytes, which nothing uses before a user
-    // entry); `user_enter` abandons this stack.
-    unsafe {
-        frame.write(regs);
-        crate::arch::entry::enter_user(frame, fx)
     }
 }
 
@@ -145,81 +239,84 @@ pub fn user_exception(frame: &mut InterruptFrame) {
     // SAFETY: a user exception runs in the faulting thread's context, holding no lock.
     unsafe { crate::arch::cpu::enable_interrupts() };
     let task = current();
-    match frame.vector {
+    use halyard_signal::Signal as S;
+    use linux_raw_sys::general as g;
+    let (sig, code, addr) = match frame.vector {
         14 => {
             let e = frame.error_code;
             let access = if e & 16 != 0 {
-                Access::Execute
+                vm::Access::Execute
             } else if e & 2 != 0 {
-                Access::Write
+                vm::Access::Write
             } else {
-                Access::Read
+                vm::Access::Read
             };
             match task.process.mm().fault(cr2, access, e & 1 != 0) {
-                Ok(()) => {}
-                Err(PageError::Segv(code)) => fatal_signal(&task, frame, "SIGSEGV", 11, Some((cr2, code))),
+                Ok(()) => {
+                    return_to_user(frame);
+                    return;
+                }
+                Err(PageError::Segv(code)) => (S::SIGSEGV, code.si_code() as i32, cr2),
                 Err(PageError::OutOfMemory) => {
                     crate::warn!(
                         "out of memory: killing process {} ({})",
                         task.process.pid,
-                        *task.process.name.lock()
+                        task.process.name()
                     );
-                    fatal_signal(&task, frame, "SIGKILL", 9, None)
+                    (S::SIGKILL, 0, 0)
                 }
-                Err(PageError::Unsupported) => fatal_signal(&task, frame, "SIGBUS", 7, None),
+                Err(PageError::Unsupported) => (S::SIGBUS, g::BUS_ADRERR as i32, cr2),
             }
         }
-        0 | 16 | 19 => fatal_signal(&task, frame, "SIGFPE", 8, None),
-        6 => fatal_signal(&task, frame, "SIGILL", 4, None),
-        1 | 3 => fatal_signal(&task, frame, "SIGTRAP", 5, None),
-        17 => fatal_signal(&task, frame, "SIGBUS", 7, None),
-        _ => fatal_signal(&task, frame, "SIGSEGV", 11, None),
-    }
+        0 => (S::SIGFPE, g::FPE_INTDIV as i32, frame.rip),
+        16 | 19 => (S::SIGFPE, 0, frame.rip),
+        6 => (S::SIGILL, g::ILL_ILLOPN as i32, frame.rip),
+        1 | 3 => (S::SIGTRAP, g::SI_KERNEL as i32, 0),
+        17 => (S::SIGBUS, g::BUS_ADRALN as i32, 0),
+        _ => (S::SIGSEGV, g::SI_KERNEL as i32, 0),
+    };
+    let info = if sig == S::SIGKILL {
+        SigInfo::kernel(sig)
+    } else {
+        SigInfo::fault(sig, code, addr)
+    };
+    signals::force(&task, info, frame);
     return_to_user(frame);
 }
 
-/// Ends the process with a fatal signal (the default action; handlers come with the
-/// signal layer).
-fn fatal_signal(task: &Task, frame: &InterruptFrame, name: &str, sig: i32, fault: Option<(u64, SegvCode)>) {
-    crate::info!(
-        "process {} ({}): {name} at rip {:#x}{}",
-        task.process.pid,
-        *task.process.name.lock(),
-        frame.rip,
-        match fault {
-            Some((addr, SegvCode::MapErr)) => alloc::format!(", address {addr:#x} not mapped"),
-            Some((addr, SegvCode::AccErr)) => alloc::format!(", access to {addr:#x} not allowed"),
-            None => String::new(),
-        }
-    );
-    exit_group(task, sig);
-}
-
-/// Work due before a thread returns to user mode (interrupts may be on or off; they are
-/// off on return).
-pub fn return_to_user(_frame: &mut InterruptFrame) {
-    let task = current();
-    if task.process.exiting.load(Ordering::Acquire) {
-        exit_thread(&task);
-    }
+/// Work due before a thread returns to user mode: pending exit, stops, signal handlers.
+/// Interrupts are off on return.
+pub fn return_to_user(frame: &mut InterruptFrame) {
+    signals::deliver(frame);
     crate::arch::cpu::disable_interrupts();
 }
 
-/// `exit_group`: the process ends with wait status `status`.
-pub fn exit_group(task: &Task, status: i32) -> ! {
-    if !task.process.exiting.swap(true, Ordering::AcqRel) {
-        task.process.exit_status.store(status, Ordering::Release);
-        crate::info!(
-            "process {} ({}) exited, status {:#x}",
-            task.process.pid,
-            *task.process.name.lock(),
-            status
-        );
-    }
-    exit_thread(task)
+/// Starts the first process (pid 1) from ELF `file` at `path` with `argv` and `envp`,
+/// its descriptors 0, 1 and 2 on the console.
+pub fn start_init(file: &[u8], path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<u32, crate::syscall::Errno> {
+    let args = exec::copy_kernel_args(path, argv, envp)?;
+    let image = exec::build(file, &args)?;
+    let pid = halyard_process::INIT_PID;
+    let files = {
+        let mut t = FdTable::new();
+        let console = crate::tty::console::open(linux_raw_sys::general::O_RDWR);
+        for _ in 0..3 {
+            t.install(console.clone(), false, 1024)?;
+        }
+        Arc::new(Mutex::new(t))
+    };
+    let mut signals = SignalState::new(pid, halyard_signal::SigpendingQuota::new(), 1024);
+    signals.set_unkillable(true);
+    let name = exec::comm(path);
+    let process = Process::new(pid, name, image.mm.clone(), files, signals);
+    *process.exe.lock() = (path.to_vec(), exec::cmdline(&args));
+    let task = Task::new(pid, process.clone());
+    table::with(|p| p.processes.insert(pid, process));
+    spawn_thread(task, initial_regs(image.entry, image.rsp), FxArea::initial(), 0)?;
+    Ok(pid)
 }
 
-/// Ends the calling thread of a process.
-pub fn exit_thread(_task: &Task) -> ! {
-    crate::sched::exit_current()
+/// A user signal's `Signal`, or `EINVAL`.
+pub fn signal_number(sig: u64) -> Result<Signal, crate::syscall::Errno> {
+    Signal::new(sig as i64).map_err(|e| crate::syscall::Errno(e.code()))
 }

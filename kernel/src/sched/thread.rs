@@ -180,7 +180,8 @@ impl Thread {
             0x2,                       // RFLAGS: reserved bit only
             thread_start as *const () as u64,
         ];
-        let rsp = top - (frame.len() as u64) * 8;
+        // Below the user-entry area, which only an entry from user mode writes.
+        let rsp = top - crate::arch::entry::USER_ENTRY_AREA - (frame.len() as u64) * 8;
         // SAFETY: the stack's top pages are mapped and belong to this new thread alone.
         unsafe {
             core::ptr::copy_nonoverlapping(frame.as_ptr(), rsp as *mut u64, frame.len());

@@ -26,5 +26,13 @@ impl From<vm::Errno> for Errno {
     }
 }
 
+impl Errno {
+    /// Kernel-internal: restart the call if the signal's handler has `SA_RESTART` (or no
+    /// handler runs), else `EINTR` (Linux's `ERESTARTSYS`, from `halyard-signal`).
+    pub const ERESTARTSYS: Errno = Errno(halyard_signal::restart::ERESTARTSYS as u32);
+    /// Kernel-internal: `EINTR` if a handler runs, else restart (`ERESTARTNOHAND`).
+    pub const ERESTARTNOHAND: Errno = Errno(halyard_signal::restart::ERESTARTNOHAND as u32);
+}
+
 /// A system call's outcome: the return value, or an errno.
 pub type SysResult = Result<u64, Errno>;

@@ -1,105 +1,370 @@
-//! Reading and writing file descriptors.
-//!
-//! Until the file layer exists, descriptors 0, 1 and 2 are the serial console (what a
-//! program started by the kernel inherits) and every other descriptor is `EBADF`.
+//! Reading, writing and polling file descriptors; descriptor-table calls.
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use linux_raw_sys::general as g;
+
 use super::{Errno, SysResult};
-use crate::process::usercopy::{self, UserAddr};
+use crate::fs::file::OpenFile;
+use crate::process::usercopy::{self, UserAddr, UserRef};
 
 /// Largest single transfer, as Linux's `MAX_RW_COUNT` (2 GiB minus a page).
 const MAX_RW_COUNT: u64 = 0x7fff_f000;
+/// Bytes moved through the kernel per step of a read or write.
+const CHUNK: usize = 64 * 1024;
+/// `RLIMIT_NOFILE` until limits reach the descriptor table.
+pub const NOFILE: usize = 1024;
 
-fn console_fd(fd: u64) -> Result<(), Errno> {
-    match fd as i32 {
-        0..=2 => Ok(()),
-        _ => Err(Errno::EBADF),
+/// The open file behind `fd` of the calling process.
+pub fn file(fd: u64) -> Result<Arc<OpenFile>, Errno> {
+    crate::process::current().process.files.lock().get(fd as i32)
+}
+
+fn mm() -> Arc<crate::process::mm::Mm> {
+    crate::process::current().process.mm()
+}
+
+/// Reads up to `count` bytes from `f` at `pos` into user `buf`.
+fn read_into(f: &OpenFile, buf: u64, count: u64, pos: &mut u64) -> SysResult {
+    if !f.readable() {
+        return Err(Errno::EBADF);
     }
+    let count = count.min(MAX_RW_COUNT) as usize;
+    UserAddr(buf).add(count as u64)?;
+    let mut kbuf = alloc::vec![0u8; count.min(CHUNK)];
+    let n = f.ops.read(f, &mut kbuf, pos)?;
+    usercopy::write_bytes(&mm(), UserAddr(buf), &kbuf[..n])?;
+    Ok(n as u64)
+}
+
+/// Writes `count` bytes of user `buf` to `f` at `pos`.
+fn write_from(f: &OpenFile, buf: u64, count: u64, pos: &mut u64) -> SysResult {
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    let count = count.min(MAX_RW_COUNT) as usize;
+    let mm = mm();
+    let mut done = 0usize;
+    while done < count {
+        let n = (count - done).min(CHUNK);
+        let mut kbuf = alloc::vec![0u8; n];
+        if let Err(e) = usercopy::read_bytes(&mm, UserAddr(buf + done as u64), &mut kbuf) {
+            return if done > 0 { Ok(done as u64) } else { Err(e) };
+        }
+        match f.ops.write(f, &kbuf, pos) {
+            Ok(w) => {
+                done += w;
+                if w < n {
+                    break;
+                }
+            }
+            Err(e) => return if done > 0 { Ok(done as u64) } else { Err(e) },
+        }
+    }
+    Ok(done as u64)
+}
+
+/// `read(fd, buf, count)`.
+pub fn read(fd: u64, buf: u64, count: u64) -> SysResult {
+    let f = file(fd)?;
+    let mut pos = f.pos.lock();
+    read_into(&f, buf, count, &mut pos)
 }
 
 /// `write(fd, buf, count)`.
 pub fn write(fd: u64, buf: u64, count: u64) -> SysResult {
-    console_fd(fd)?;
-    let count = count.min(MAX_RW_COUNT);
-    let mm = crate::process::current().process.mm();
-    let mut done = 0u64;
-    let mut chunk = [0u8; 512];
-    while done < count {
-        let n = (count - done).min(chunk.len() as u64) as usize;
-        if let Err(e) = usercopy::read_bytes(&mm, UserAddr(buf).add(done)?, &mut chunk[..n]) {
-            return if done > 0 { Ok(done) } else { Err(e) };
-        }
-        crate::console::write_bytes(&chunk[..n]);
-        done += n as u64;
-    }
-    Ok(done)
+    let f = file(fd)?;
+    let mut pos = f.pos.lock();
+    write_from(&f, buf, count, &mut pos)
 }
 
-/// `read(fd, buf, count)`: the console delivers what has arrived, at least one byte.
-pub fn read(fd: u64, buf: u64, count: u64) -> SysResult {
-    console_fd(fd)?;
-    if count == 0 {
-        return Ok(0);
+/// `pread64(fd, buf, count, offset)`.
+pub fn pread64(fd: u64, buf: u64, count: u64, offset: u64) -> SysResult {
+    let f = file(fd)?;
+    if (offset as i64) < 0 {
+        return Err(Errno::EINVAL);
     }
-    let mm = crate::process::current().process.mm();
-    let b = crate::console::input::read_byte();
-    usercopy::write_bytes(&mm, UserAddr(buf), &[b])?;
-    Ok(1)
+    f.ops.size()?;
+    let mut pos = offset;
+    read_into(&f, buf, count, &mut pos)
 }
 
-/// `writev(fd, iov, iovcnt)`.
-pub fn writev(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
-    console_fd(fd)?;
+/// `pwrite64(fd, buf, count, offset)`.
+pub fn pwrite64(fd: u64, buf: u64, count: u64, offset: u64) -> SysResult {
+    let f = file(fd)?;
+    if (offset as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    f.ops.size()?;
+    let mut pos = offset;
+    write_from(&f, buf, count, &mut pos)
+}
+
+/// Reads the `iovec` array of `readv`/`writev`: `EINVAL` beyond `UIO_MAXIOV` (1024) or
+/// when the lengths add up past `ssize_t`.
+fn iovecs(iov: u64, iovcnt: u64) -> Result<Vec<(u64, u64)>, Errno> {
     if iovcnt > 1024 {
         return Err(Errno::EINVAL);
     }
-    let mm = crate::process::current().process.mm();
+    let mm = mm();
+    let mut out = Vec::with_capacity(iovcnt as usize);
     let mut total = 0u64;
     for i in 0..iovcnt {
-        let entry: [u64; 2] = usercopy::read(&mm, usercopy::UserRef::new(iov + i * 16))?;
-        if entry[1] > MAX_RW_COUNT {
-            return Err(Errno::EINVAL);
+        let [base, len]: [u64; 2] = usercopy::read(&mm, UserRef::new(iov + i * 16))?;
+        total = total.checked_add(len).filter(|&t| t <= i64::MAX as u64).ok_or(Errno::EINVAL)?;
+        out.push((base, len));
+    }
+    Ok(out)
+}
+
+/// `readv(fd, iov, iovcnt)`.
+pub fn readv(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
+    let f = file(fd)?;
+    let vecs = iovecs(iov, iovcnt)?;
+    let mut pos = f.pos.lock();
+    let mut total = 0;
+    for (base, len) in vecs {
+        if len == 0 {
+            continue;
         }
-        let n = write(fd, entry[0], entry[1])?;
-        total += n;
-        if n < entry[1] {
-            break;
+        match read_into(&f, base, len, &mut pos) {
+            Ok(n) => {
+                total += n;
+                if n < len {
+                    break;
+                }
+            }
+            Err(e) => return if total > 0 { Ok(total) } else { Err(e) },
         }
     }
     Ok(total)
 }
 
-/// `poll(fds, nfds, timeout_ms)` over the console descriptors: 1 and 2 are always
-/// writable, 0 is readable when input has arrived; any other descriptor is `POLLNVAL`.
-pub fn poll(fds: u64, nfds: u64, timeout_ms: u64) -> SysResult {
-    use linux_raw_sys::general::{POLLIN, POLLNVAL, POLLOUT};
-    if nfds > 1024 * 1024 {
+/// `writev(fd, iov, iovcnt)`.
+pub fn writev(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
+    let f = file(fd)?;
+    let vecs = iovecs(iov, iovcnt)?;
+    let mut pos = f.pos.lock();
+    let mut total = 0;
+    for (base, len) in vecs {
+        if len == 0 {
+            continue;
+        }
+        match write_from(&f, base, len, &mut pos) {
+            Ok(n) => {
+                total += n;
+                if n < len {
+                    break;
+                }
+            }
+            Err(e) => return if total > 0 { Ok(total) } else { Err(e) },
+        }
+    }
+    Ok(total)
+}
+
+/// `close(fd)`.
+pub fn close(fd: u64) -> SysResult {
+    let removed = crate::process::current().process.files.lock().remove(fd as i32)?;
+    drop(removed);
+    Ok(0)
+}
+
+/// `close_range(first, last, flags)`.
+pub fn close_range(first: u64, last: u64, flags: u64) -> SysResult {
+    const CLOSE_RANGE_UNSHARE: u64 = 1 << 1;
+    const CLOSE_RANGE_CLOEXEC: u64 = 1 << 2;
+    if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || first as u32 > last as u32 {
         return Err(Errno::EINVAL);
     }
-    let mm = crate::process::current().process.mm();
+    let removed = crate::process::current().process.files.lock().remove_range(
+        first as u32 as usize,
+        last as u32 as usize,
+        flags & CLOSE_RANGE_CLOEXEC != 0,
+    );
+    drop(removed);
+    Ok(0)
+}
+
+/// `dup(fd)`.
+pub fn dup(fd: u64) -> SysResult {
+    let files = &crate::process::current().process.files;
+    let mut t = files.lock();
+    let f = t.get(fd as i32)?;
+    Ok(t.install(f, false, NOFILE)? as u64)
+}
+
+/// `dup3(old, new, flags)` (and `dup2`, which allows `old == new`).
+pub fn dup3(old: u64, new: u64, flags: u64, dup2: bool) -> SysResult {
+    if flags & !u64::from(g::O_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let files = &crate::process::current().process.files;
+    let replaced = {
+        let mut t = files.lock();
+        let f = t.get(old as i32)?;
+        if old as i32 == new as i32 {
+            return if dup2 { Ok(new as u32 as u64) } else { Err(Errno::EINVAL) };
+        }
+        t.install_at(new as i32, f, flags != 0, NOFILE)?
+    };
+    drop(replaced);
+    Ok(new as u32 as u64)
+}
+
+/// `pipe2(fds, flags)`.
+pub fn pipe2(fds: u64, flags: u64) -> SysResult {
+    let allowed = g::O_CLOEXEC | g::O_NONBLOCK | g::O_DIRECT;
+    if flags & !u64::from(allowed) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (r, w) = crate::fs::pipe::new(flags as u32 & g::O_NONBLOCK);
+    let cloexec = flags & u64::from(g::O_CLOEXEC) != 0;
+    let task = crate::process::current();
+    let (a, b) = {
+        let mut t = task.process.files.lock();
+        let a = t.install(r, cloexec, NOFILE)?;
+        let b = match t.install(w, cloexec, NOFILE) {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = t.remove(a);
+                return Err(e);
+            }
+        };
+        (a, b)
+    };
+    if let Err(e) = usercopy::write(&task.process.mm(), UserRef::<[i32; 2]>::new(fds), &[a, b]) {
+        let mut t = task.process.files.lock();
+        let _ = t.remove(a);
+        let _ = t.remove(b);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+/// `fcntl(fd, cmd, arg)`.
+pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
+    let files = &crate::process::current().process.files;
+    let cmd = cmd as u32;
+    match cmd {
+        g::F_DUPFD | g::F_DUPFD_CLOEXEC => {
+            let mut t = files.lock();
+            let f = t.get(fd as i32)?;
+            let min = usize::try_from(arg as i32).map_err(|_| Errno::EINVAL)?;
+            Ok(t.install_from(min, f, cmd == g::F_DUPFD_CLOEXEC, NOFILE)? as u64)
+        }
+        g::F_GETFD => Ok(u64::from(files.lock().entry(fd as i32)?.cloexec)),
+        g::F_SETFD => {
+            files.lock().set_cloexec(fd as i32, arg & u64::from(g::FD_CLOEXEC) != 0)?;
+            Ok(0)
+        }
+        g::F_GETFL => Ok(u64::from(files.lock().get(fd as i32)?.flags())),
+        g::F_SETFL => {
+            files.lock().get(fd as i32)?.set_status_flags(arg as u32);
+            Ok(0)
+        }
+        // Record locks are accepted and not enforced: one writer per file is the
+        // programs' own business on a single-user console system (issue 13: "locks
+        // accepted").
+        g::F_GETLK => {
+            files.lock().get(fd as i32)?;
+            let mm = mm();
+            // l_type at offset 0 (a short): F_UNLCK, nothing conflicts.
+            usercopy::write(&mm, UserRef::<u16>::new(arg), &(g::F_UNLCK as u16))?;
+            Ok(0)
+        }
+        g::F_SETLK | g::F_SETLKW | g::F_OFD_SETLK | g::F_OFD_SETLKW | g::F_OFD_GETLK => {
+            files.lock().get(fd as i32)?;
+            Ok(0)
+        }
+        _ => {
+            files.lock().get(fd as i32)?;
+            Err(Errno::EINVAL)
+        }
+    }
+}
+
+/// `ioctl(fd, cmd, arg)`.
+pub fn ioctl(fd: u64, cmd: u64, arg: u64) -> SysResult {
+    let f = file(fd)?;
+    match cmd as u32 {
+        linux_raw_sys::ioctl::FIONBIO => {
+            let on: i32 = usercopy::read(&mm(), UserRef::new(arg))?;
+            let flags = if on != 0 { f.flags() | g::O_NONBLOCK } else { f.flags() & !g::O_NONBLOCK };
+            f.set_status_flags(flags);
+            Ok(0)
+        }
+        linux_raw_sys::ioctl::FIOCLEX | linux_raw_sys::ioctl::FIONCLEX => {
+            let on = cmd as u32 == linux_raw_sys::ioctl::FIOCLEX;
+            crate::process::current().process.files.lock().set_cloexec(fd as i32, on)?;
+            Ok(0)
+        }
+        c => f.ops.ioctl(&f, c, arg),
+    }
+}
+
+/// `poll(fds, nfds, timeout_ms)` (and `ppoll` with a deadline).
+pub fn poll_until(fds: u64, nfds: u64, deadline: Option<u64>) -> SysResult {
+    if nfds > NOFILE as u64 {
+        return Err(Errno::EINVAL);
+    }
+    let mm = mm();
+    let mut entries: Vec<[u16; 4]> = Vec::with_capacity(nfds as usize);
+    for i in 0..nfds {
+        entries.push(usercopy::read(&mm, UserRef::new(fds + i * 8))?);
+    }
+    let files = crate::process::current().process.files.clone();
+    loop {
+        let seen = crate::fs::wait::generation();
+        let mut ready = 0u64;
+        for e in entries.iter_mut() {
+            let fd = i32::from(e[0] as i16) & 0xffff | i32::from(e[1] as i16) << 16;
+            let events = e[2] | (g::POLLERR | g::POLLHUP | g::POLLNVAL) as u16;
+            e[3] = if fd < 0 {
+                0
+            } else {
+                match files.lock().get(fd) {
+                    Ok(f) => f.ops.poll() & events,
+                    Err(_) => g::POLLNVAL as u16,
+                }
+            };
+            ready += u64::from(e[3] != 0);
+        }
+        let expired = deadline.is_some_and(|d| crate::time::now_ns() >= d);
+        if ready > 0 || expired {
+            for (i, e) in entries.iter().enumerate() {
+                usercopy::write(&mm, UserRef::<[u16; 4]>::new(fds + i as u64 * 8), e)?;
+            }
+            return Ok(ready);
+        }
+        crate::fs::wait::wait_for_change(seen, deadline).map_err(|_| Errno::ERESTARTNOHAND)?;
+    }
+}
+
+/// `poll(fds, nfds, timeout)`.
+pub fn poll(fds: u64, nfds: u64, timeout_ms: u64) -> SysResult {
     let deadline = match timeout_ms as i32 {
         t if t < 0 => None,
         t => Some(crate::time::now_ns() + t as u64 * 1_000_000),
     };
-    loop {
-        let mut ready = 0u64;
-        for i in 0..nfds {
-            let at = usercopy::UserRef::<[u16; 4]>::new(fds + i * 8);
-            let mut entry = usercopy::read(&mm, at)?;
-            let fd = entry[0] as u32 | (entry[1] as u32) << 16;
-            let events = entry[2];
-            let revents = match fd as i32 {
-                fd if fd < 0 => 0,
-                0 if crate::console::input::has_input() => events & POLLIN as u16,
-                0 => 0,
-                1 | 2 => events & POLLOUT as u16,
-                _ => POLLNVAL as u16,
-            };
-            entry[3] = revents;
-            usercopy::write(&mm, at, &entry)?;
-            ready += u64::from(revents != 0);
-        }
-        if ready > 0 || deadline.is_some_and(|d| crate::time::now_ns() >= d) {
-            return Ok(ready);
-        }
-        crate::sched::sleep_ns(10_000_000);
+    poll_until(fds, nfds, deadline)
+}
+
+/// `lseek(fd, offset, whence)`.
+pub fn lseek(fd: u64, offset: u64, whence: u64) -> SysResult {
+    let f = file(fd)?;
+    let size = f.ops.size()?;
+    let mut pos = f.pos.lock();
+    let base = match whence as u32 {
+        g::SEEK_SET => 0,
+        g::SEEK_CUR => *pos as i64,
+        g::SEEK_END => size as i64,
+        _ => return Err(Errno::EINVAL),
+    };
+    let new = base.checked_add(offset as i64).ok_or(Errno::EOVERFLOW)?;
+    if new < 0 {
+        return Err(Errno::EINVAL);
     }
+    *pos = new as u64;
+    Ok(new as u64)
 }

@@ -11,12 +11,14 @@
 //! Halyard does not implement is `ENOSYS`, counted per number and logged once by name
 //! ([`counts`]).
 mod errno;
+pub mod futex;
 mod info;
-mod io;
+pub mod io;
 mod mem;
 mod proc;
+mod signal;
 mod table;
-mod time;
+pub mod time;
 
 use core::sync::atomic::{AtomicU64, Ordering};
 

@@ -1,17 +1,29 @@
 //! Which handler serves which system call.
 use syscalls::Sysno;
 
-use super::{info, io, mem, proc, time, Args, SysResult};
+use super::{info, io, mem, proc, signal, time, Args, SysResult};
 use crate::arch::entry::InterruptFrame;
 
 /// Runs the handler for `nr`; `None` when Halyard does not implement it.
 pub fn dispatch(nr: Sysno, a: Args, frame: &mut InterruptFrame) -> Option<SysResult> {
     let [a0, a1, a2, a3, a4, a5] = a.0;
-    let _ = frame;
     Some(match nr {
         Sysno::read => io::read(a0, a1, a2),
         Sysno::write => io::write(a0, a1, a2),
+        Sysno::pread64 => io::pread64(a0, a1, a2, a3),
+        Sysno::pwrite64 => io::pwrite64(a0, a1, a2, a3),
+        Sysno::readv => io::readv(a0, a1, a2),
         Sysno::writev => io::writev(a0, a1, a2),
+        Sysno::lseek => io::lseek(a0, a1, a2),
+        Sysno::close => io::close(a0),
+        Sysno::close_range => io::close_range(a0, a1, a2),
+        Sysno::dup => io::dup(a0),
+        Sysno::dup2 => io::dup3(a0, a1, 0, true),
+        Sysno::dup3 => io::dup3(a0, a1, a2, false),
+        Sysno::pipe => io::pipe2(a0, 0),
+        Sysno::pipe2 => io::pipe2(a0, a1),
+        Sysno::fcntl => io::fcntl(a0, a1, a2),
+        Sysno::ioctl => io::ioctl(a0, a1, a2),
         Sysno::poll => io::poll(a0, a1, a2),
         Sysno::brk => mem::brk(a0),
         Sysno::mmap => mem::mmap(a0, a1, a2, a3, a4, a5),
@@ -24,10 +36,40 @@ pub fn dispatch(nr: Sysno, a: Args, frame: &mut InterruptFrame) -> Option<SysRes
         Sysno::getpid => proc::getpid(),
         Sysno::gettid => proc::gettid(),
         Sysno::getppid => proc::getppid(),
-        Sysno::getuid | Sysno::geteuid | Sysno::getgid | Sysno::getegid => Ok(0),
+        Sysno::getuid => proc::getid(false, false),
+        Sysno::geteuid => proc::getid(true, false),
+        Sysno::getgid => proc::getid(false, true),
+        Sysno::getegid => proc::getid(true, true),
         Sysno::set_tid_address => proc::set_tid_address(a0),
+        Sysno::set_robust_list => proc::set_robust_list(a0, a1),
         Sysno::arch_prctl => proc::arch_prctl(a0, a1),
         Sysno::sched_yield => proc::sched_yield(),
+        Sysno::sched_getaffinity => proc::sched_getaffinity(a0, a1, a2),
+        Sysno::clone => proc::clone(frame, a0, a1, a2, a3, a4),
+        Sysno::clone3 => proc::clone3(frame, a0, a1),
+        Sysno::fork => proc::fork(frame),
+        Sysno::vfork => proc::vfork(frame),
+        Sysno::wait4 => proc::wait4(a0, a1, a2, a3),
+        Sysno::waitid => proc::waitid(a0, a1, a2, a3, a4),
+        Sysno::setpgid => proc::setpgid(a0, a1),
+        Sysno::getpgid => proc::getpgid(a0),
+        Sysno::getpgrp => proc::getpgid(0),
+        Sysno::getsid => proc::getsid(a0),
+        Sysno::setsid => proc::setsid(),
+        Sysno::prlimit64 => proc::prlimit64(a0, a1, a2, a3),
+        Sysno::getrlimit => proc::getrlimit(a0, a1),
+        Sysno::setrlimit => proc::setrlimit(a0, a1),
+        Sysno::umask => proc::umask(a0),
+        Sysno::rt_sigaction => signal::rt_sigaction(a0, a1, a2, a3),
+        Sysno::rt_sigprocmask => signal::rt_sigprocmask(a0, a1, a2, a3),
+        Sysno::rt_sigpending => signal::rt_sigpending(a0, a1),
+        Sysno::rt_sigsuspend => signal::rt_sigsuspend(a0, a1),
+        Sysno::rt_sigtimedwait => signal::rt_sigtimedwait(a0, a1, a2, a3),
+        Sysno::rt_sigreturn => signal::rt_sigreturn(frame),
+        Sysno::sigaltstack => signal::sigaltstack(a0, a1, frame),
+        Sysno::kill => signal::kill(a0, a1),
+        Sysno::tkill => signal::tgkill(-1, a0, a1),
+        Sysno::tgkill => signal::tgkill(a0 as i32 as i64, a1, a2),
         Sysno::uname => info::uname(a0),
         Sysno::getrandom => info::getrandom(a0, a1, a2),
         Sysno::clock_gettime => time::clock_gettime(a0, a1),

@@ -47,7 +47,7 @@ pub fn clock_getres(clock: u64, res: u64) -> SysResult {
     Ok(0)
 }
 
-fn read_timespec(addr: u64) -> Result<u64, Errno> {
+pub fn read_timespec(addr: u64) -> Result<u64, Errno> {
     let mm = crate::process::current().process.mm();
     let ts: __kernel_timespec = usercopy::read(&mm, UserRef::new(addr))?;
     if ts.tv_sec < 0 || !(0..NS as i64).contains(&ts.tv_nsec) {

@@ -1,0 +1,81 @@
+//! `wait4` and `waitid`: `halyard-process` picks the child; this file sleeps, encodes
+//! and copies out.
+use halyard_signal::{ChildEvent as SigEvent, Signal};
+use halyard_process::{ChildEvent, WaitOutcome, WaitRequest};
+
+use super::usercopy::{self, UserAddr, UserRef};
+use super::{current, table};
+use crate::syscall::{Errno, SysResult};
+
+fn to_signal_event(e: ChildEvent) -> SigEvent {
+    let sig = |n: u32| Signal::new(i64::from(n)).unwrap_or(Signal::SIGKILL);
+    match e {
+        ChildEvent::Exited(code) => SigEvent::Exited(code),
+        ChildEvent::Killed { signal, core } => SigEvent::Killed { sig: sig(signal), core },
+        ChildEvent::Stopped(signal) => SigEvent::Stopped(sig(signal)),
+        ChildEvent::Continued => SigEvent::Continued,
+    }
+}
+
+/// Waits as `request` says: `Ok(None)` for `WNOHANG` with nothing to report.
+fn wait_for(mut request: WaitRequest) -> Result<Option<(u32, u32, SigEvent)>, Errno> {
+    let task = current();
+    loop {
+        let seen = task.process.child_gen.load(core::sync::atomic::Ordering::Acquire);
+        let outcome = table::with(|p| {
+            let outcome = p.table.wait(task.tid, &mut request);
+            if let Ok(WaitOutcome::Reported { pid, reaped: true, .. }) = outcome {
+                p.processes.remove(&pid);
+            }
+            outcome
+        })
+        .map_err(|e| Errno(e.code()))?;
+        match outcome {
+            WaitOutcome::Reported { pid, uid, event, .. } => {
+                return Ok(Some((pid, uid, to_signal_event(event))))
+            }
+            WaitOutcome::Nothing => return Ok(None),
+            WaitOutcome::Block => {
+                let p = &task.process;
+                crate::fs::wait::interruptible(&p.child_event, || {
+                    p.child_gen.load(core::sync::atomic::Ordering::Acquire) != seen
+                })
+                .map_err(|_| Errno::ERESTARTSYS)?;
+            }
+        }
+    }
+}
+
+/// `wait4(pid, wstatus, options, rusage)`.
+pub fn wait4(pid: u64, wstatus: u64, options: u64, rusage: u64) -> SysResult {
+    let request = WaitRequest::wait4(pid as i32, options as u32).map_err(|e| Errno(e.code()))?;
+    let Some((pid, _uid, event)) = wait_for(request)? else {
+        return Ok(0);
+    };
+    let mm = current().process.mm();
+    if wstatus != 0 {
+        usercopy::write(&mm, UserRef::<i32>::new(wstatus), &event.wait_status())?;
+    }
+    if rusage != 0 {
+        usercopy::zero_bytes(&mm, UserAddr(rusage), core::mem::size_of::<linux_raw_sys::general::rusage>())?;
+    }
+    Ok(u64::from(pid))
+}
+
+/// `waitid(which, id, infop, options, rusage)`.
+pub fn waitid(which: u64, id: u64, infop: u64, options: u64, rusage: u64) -> SysResult {
+    let request = WaitRequest::waitid(which as u32, id as i32, options as u32).map_err(|e| Errno(e.code()))?;
+    let found = wait_for(request)?;
+    let mm = current().process.mm();
+    if infop != 0 {
+        let info = match found {
+            Some((pid, uid, event)) => event.siginfo(pid as i32, uid, 0, 0).to_user(),
+            None => [0u8; halyard_signal::SIGINFO_SIZE],
+        };
+        usercopy::write_bytes(&mm, UserAddr(infop), &info)?;
+    }
+    if rusage != 0 {
+        usercopy::zero_bytes(&mm, UserAddr(rusage), core::mem::size_of::<linux_raw_sys::general::rusage>())?;
+    }
+    Ok(0)
+}
