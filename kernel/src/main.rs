@@ -22,6 +22,7 @@ mod monitor;
 mod net;
 mod panic;
 mod platform;
+mod random;
 mod rt;
 mod sched;
 mod sync;
@@ -106,6 +107,8 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     }
     stage_done("smp");
 
+    // Before the network: its TCP secret and DHCP transaction ids come from here.
+    random::init();
     if config.net {
         net::init(config.static_ip());
     }
