@@ -24,6 +24,7 @@ mod net;
 mod panic;
 mod platform;
 mod process;
+mod random;
 mod rt;
 mod sched;
 mod sync;
@@ -118,6 +119,8 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     }
     stage_done("smp");
 
+    // Before the network: its TCP secret and DHCP transaction ids come from here.
+    random::init();
     if config.net {
         net::init(config.static_ip());
     }

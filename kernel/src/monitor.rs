@@ -110,6 +110,11 @@ const COMMANDS: &[Command] = &[
         run: crate::net::monitor_tcpstress,
     },
     Command {
+        name: "random",
+        help: "CSPRNG and entropy-source counters, NAME=VALUE",
+        run: crate::random::monitor_random,
+    },
+    Command {
         name: "poweroff",
         help: "leave QEMU with status 0",
         run: poweroff,

@@ -30,6 +30,7 @@ pub fn config(opts: &RunOptions, paths: &Paths, kvm_ok: bool) -> QemuConfig {
         },
         cmdline: opts.kernel_cmdline(),
         net: opts.net.clone(),
+        rng: true,
     }
 }
 

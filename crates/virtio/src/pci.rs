@@ -9,6 +9,10 @@ pub const VENDOR_ID: u16 = 0x1af4;
 pub const DEVICE_ID_NET_TRANSITIONAL: u16 = 0x1000;
 /// Modern-only device ids are 0x1040 + virtio device type (1 = network).
 pub const DEVICE_ID_NET_MODERN: u16 = 0x1041;
+/// Transitional entropy source (virtio-rng) id.
+pub const DEVICE_ID_RNG_TRANSITIONAL: u16 = 0x1005;
+/// Modern-only entropy source: 0x1040 + device type 4.
+pub const DEVICE_ID_RNG_MODERN: u16 = 0x1044;
 
 /// `cfg_type` of a virtio capability: which register block it locates.
 pub mod cfg_type {
@@ -120,6 +124,13 @@ mod tests {
     const QEMU_NOTIFY: [u8; 20] = [
         0x09, 0x70, 20, 2, 4, 0, 0, 0, 0x00, 0x30, 0, 0, 0x00, 0x10, 0, 0, 4, 0, 0, 0,
     ];
+
+    #[test]
+    fn modern_ids_are_0x1040_plus_the_device_type() {
+        // Device types (virtio 1.x section 5): 1 network card, 4 entropy source.
+        assert_eq!(DEVICE_ID_NET_MODERN, 0x1040 + 1);
+        assert_eq!(DEVICE_ID_RNG_MODERN, 0x1040 + 4);
+    }
 
     #[test]
     fn parses_qemu_capabilities() {

@@ -88,6 +88,38 @@ pub fn rdtsc() -> u64 {
     (u64::from(hi) << 32) | u64::from(lo)
 }
 
+/// CPUID leaf `leaf`, subleaf `subleaf`: `[eax, ebx, ecx, edx]`.
+pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
+    let r = core::arch::x86_64::__cpuid_count(leaf, subleaf);
+    [r.eax, r.ebx, r.ecx, r.edx]
+}
+
+/// One RDRAND word, or `None` when the instruction reported no data (CF clear; Intel
+/// advises a few retries). The caller must have checked CPUID (leaf 1, ECX bit 30): on a
+/// CPU without it the instruction is undefined.
+#[inline]
+pub fn rdrand64() -> Option<u64> {
+    let (v, ok): (u64, u8);
+    // SAFETY: rdrand only writes the named register and the flags; callers check CPUID
+    // first (see above), so the instruction exists.
+    unsafe {
+        asm!("rdrand {v}", "setc {ok}", v = out(reg) v, ok = out(reg_byte) ok, options(nomem, nostack))
+    };
+    (ok == 1).then_some(v)
+}
+
+/// One RDSEED word, or `None` when the entropy source had none ready (CF clear: common
+/// under load, retry after a pause). Needs CPUID leaf 7 EBX bit 18.
+#[inline]
+pub fn rdseed64() -> Option<u64> {
+    let (v, ok): (u64, u8);
+    // SAFETY: as for `rdrand64`, with RDSEED's CPUID bit.
+    unsafe {
+        asm!("rdseed {v}", "setc {ok}", v = out(reg) v, ok = out(reg_byte) ok, options(nomem, nostack))
+    };
+    (ok == 1).then_some(v)
+}
+
 /// CR2: the linear address of the last page fault.
 pub fn cr2() -> u64 {
     let v: u64;

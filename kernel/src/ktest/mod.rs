@@ -8,6 +8,7 @@ mod faults;
 mod lockdep;
 mod memory;
 mod pci;
+mod random;
 mod redzone;
 mod sched;
 mod sched_storm;
@@ -48,6 +49,8 @@ const TESTS: &[Test] = &[
     ("lockdep-order", lockdep::order_inversion),
     ("pci", pci::run),
     ("virtio-net", virtio_net::run),
+    ("random", random::with_device),
+    ("random-fallback", random::without_device),
     ("bench-sched", bench::run),
 ];
 

@@ -130,7 +130,7 @@ pub fn run() -> Verdict {
     };
 
     let start = now();
-    h.iface.start_dhcp(cpu::rdtsc() as u32, start);
+    h.iface.start_dhcp(crate::random::u32(), start);
     let config: IfaceConfig = h
         .run_until(DHCP_TIMEOUT, |e| match e {
             Event::Configured(c) => Some(c),

@@ -105,9 +105,10 @@ pub fn init(static_config: Option<IfaceConfig>) {
             announce(&cfg);
             iface.configure(cfg);
         }
-        None => iface.start_dhcp(crate::arch::cpu::rdtsc() as u32, now()),
+        None => iface.start_dhcp(crate::random::u32(), now()),
     }
-    let tcp = tcp::Tcp::new(secret());
+    // Keys TCP's ISNs, ephemeral-port offsets and connection-table hash (RFC 6528).
+    let tcp = tcp::Tcp::new(crate::random::array());
     STACK.call_once(|| {
         BhLock::new(
             NetStack {
@@ -125,21 +126,6 @@ pub fn init(static_config: Option<IfaceConfig>) {
     softirq::raise(Softirq::NetRx);
     udp::start_echo_service();
     services::start();
-}
-
-/// 16 bytes for keying TCP's ISNs and connection table. The machine offers no hardware
-/// random source (QEMU's default CPU has no RDRAND), so this mixes the TSC read at
-/// several moments of boot, whose low bits vary with emulation timing. Good enough
-/// against off-path guessing in tests; a real entropy source is future work.
-pub(crate) fn secret() -> [u8; 16] {
-    let mut out = [0u8; 16];
-    let mut x = crate::arch::cpu::rdtsc() ^ 0x9e37_79b9_7f4a_7c15;
-    for chunk in out.chunks_mut(8) {
-        x ^= crate::arch::cpu::rdtsc().rotate_left(17);
-        x = x.wrapping_mul(0x2545_f491_4f6c_dd1d);
-        chunk.copy_from_slice(&x.to_le_bytes());
-    }
-    out
 }
 
 fn announce(cfg: &IfaceConfig) {

@@ -97,7 +97,7 @@ pub fn cmdline(args: &ExecArgs) -> Vec<u8> {
 
 /// Builds the image of ELF file `file` for `args`.
 pub fn build(file: &[u8], args: &ExecArgs) -> Result<Image, Errno> {
-    let random = crate::net::secret();
+    let random = crate::random::array::<16>();
     let plan = LoadPlan::new(file, DEFAULT_DYN_BASE).map_err(|e| {
         crate::info!("execve: {}", e);
         Errno(e.errno())

@@ -15,6 +15,16 @@ use std::process::Command;
 /// The fw_cfg file name under which the kernel looks for its symbols.
 pub const KSYMS_FW_CFG: &str = "opt/halyard/ksyms";
 
+/// The entropy device: QEMU's `rng-random` backend reading the host's `/dev/urandom`,
+/// behind a modern-only (virtio 1.x, id 1af4:1044) `virtio-rng-pci` (the kernel's driver
+/// speaks the modern transport only). The kernel seeds its CSPRNG from it.
+pub const RNG_ARGS: [&str; 4] = [
+    "-object",
+    "rng-random,filename=/dev/urandom,id=rng0",
+    "-device",
+    "virtio-rng-pci,rng=rng0,disable-legacy=on",
+];
+
 /// How guest instructions are executed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Accel {
@@ -48,6 +58,9 @@ pub struct QemuConfig {
     pub cmdline: String,
     /// The NIC and its backend (`-nic none` for none).
     pub net: Network,
+    /// Attach the virtio-rng entropy device ([`RNG_ARGS`]). Always on, except for the test
+    /// of the kernel's fallback to the CPU's entropy and the benchmark's Linux peer.
+    pub rng: bool,
 }
 
 impl QemuConfig {
@@ -64,6 +77,7 @@ impl QemuConfig {
             serial: Serial::Stdio,
             cmdline,
             net,
+            rng: true,
         }
     }
 
@@ -119,11 +133,15 @@ impl QemuConfig {
         ]
     }
 
-    /// Guest devices: the exit port, then the network (docs/xtask.md, `--net`).
+    /// Guest devices: the exit port, the entropy device, then the network (docs/xtask.md,
+    /// `--net`).
     fn device_args(&self) -> Vec<OsString> {
         let mut args: Vec<OsString> = ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
             .map(OsString::from)
             .to_vec();
+        if self.rng {
+            args.extend(RNG_ARGS.map(OsString::from));
+        }
         args.extend(self.net.qemu_args());
         args
     }
@@ -190,6 +208,7 @@ mod tests {
             serial: Serial::Interactive,
             cmdline: String::new(),
             net: Network::none(),
+            rng: true,
         }
     }
 
@@ -200,13 +219,26 @@ mod tests {
             "qemu-system-x86_64 -machine q35 -cpu qemu64 -m 256 -smp 2 -accel tcg,thread=multi \
              -kernel /r/target/kernel/halyard -append '' \
              -fw_cfg name=opt/halyard/ksyms,file=/r/target/kernel/halyard.ksyms \
-             -device isa-debug-exit,iobase=0xf4,iosize=0x04 -nic none \
+             -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+             -object rng-random,filename=/dev/urandom,id=rng0 \
+             -device virtio-rng-pci,rng=rng0,disable-legacy=on -nic none \
              -serial mon:stdio -display none -no-reboot"
         );
     }
 
     #[test]
-    fn the_network_goes_after_the_exit_device() {
+    fn the_entropy_device_can_be_left_out() {
+        let line = QemuConfig {
+            rng: false,
+            ..config()
+        }
+        .shell_line();
+        assert!(!line.contains("rng"), "{line}");
+        assert!(line.contains("-device isa-debug-exit,iobase=0xf4,iosize=0x04 -nic none"));
+    }
+
+    #[test]
+    fn the_network_goes_after_the_exit_and_entropy_devices() {
         let c = QemuConfig {
             net: Network::default(),
             ..config()
@@ -214,7 +246,7 @@ mod tests {
         let line = c.shell_line();
         assert!(
             line.contains(
-                "-device isa-debug-exit,iobase=0xf4,iosize=0x04 -netdev user,id=n0,restrict=on,"
+                "-device virtio-rng-pci,rng=rng0,disable-legacy=on -netdev user,id=n0,restrict=on,"
             ),
             "{line}"
         );

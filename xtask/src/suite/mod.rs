@@ -11,6 +11,7 @@ mod fault_site;
 pub mod faults;
 pub mod in_kernel;
 mod monitor;
+mod random;
 
 use crate::boot_log;
 use crate::exit_status::{QemuEnd, KERNEL_OK, KERNEL_PANIC};
@@ -42,6 +43,8 @@ pub struct QemuTest {
     pub check: Check,
     /// Kernel status QEMU must end with.
     pub status: u8,
+    /// Attach the virtio-rng entropy device (`false` only to test the kernel without it).
+    pub rng: bool,
 }
 
 const BOOT_TIMEOUT: Duration = Duration::from_secs(90);
@@ -56,6 +59,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: BOOT_TIMEOUT,
         check: monitor::boot_and_use_monitor,
         status: KERNEL_OK,
+        rng: true,
     },
     QemuTest {
         name: "boot-smp2",
@@ -64,6 +68,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: BOOT_TIMEOUT,
         check: monitor::boot_and_use_monitor,
         status: KERNEL_OK,
+        rng: true,
     },
     QemuTest {
         name: "redzone",
@@ -72,6 +77,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: in_kernel::passes,
         status: KERNEL_OK,
+        rng: true,
     },
     QemuTest {
         name: "sse",
@@ -80,6 +86,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: in_kernel::passes,
         status: KERNEL_OK,
+        rng: true,
     },
     QemuTest {
         name: "exception-pf",
@@ -88,6 +95,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: faults::page_fault,
         status: KERNEL_PANIC,
+        rng: true,
     },
     QemuTest {
         name: "stack-overflow",
@@ -96,6 +104,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: faults::stack_overflow,
         status: KERNEL_PANIC,
+        rng: true,
     },
     QemuTest {
         name: "exception-de",
@@ -104,6 +113,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: faults::divide_error,
         status: KERNEL_PANIC,
+        rng: true,
     },
     QemuTest {
         name: "panic",
@@ -112,6 +122,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: faults::panic,
         status: KERNEL_PANIC,
+        rng: true,
     },
     QemuTest {
         name: "fault-in-report",
@@ -120,6 +131,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: fatal::fault_in_report,
         status: KERNEL_PANIC,
+        rng: true,
     },
     QemuTest {
         name: "fault-two-cpus",
@@ -128,6 +140,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: fatal::fault_two_cpus,
         status: KERNEL_PANIC,
+        rng: true,
     },
     QemuTest {
         name: "wake-ring",
@@ -136,6 +149,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: in_kernel::passes,
         status: KERNEL_OK,
+        rng: true,
     },
     QemuTest {
         name: "irq-wakes",
@@ -144,6 +158,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: in_kernel::passes,
         status: KERNEL_OK,
+        rng: true,
     },
     QemuTest {
         name: "mutex",
@@ -152,6 +167,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: in_kernel::passes,
         status: KERNEL_OK,
+        rng: true,
     },
     QemuTest {
         name: "sched-storm",
@@ -160,6 +176,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: in_kernel::passes,
         status: KERNEL_OK,
+        rng: true,
     },
     QemuTest {
         name: "softirq-flood",
@@ -168,6 +185,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: in_kernel::passes,
         status: KERNEL_OK,
+        rng: true,
     },
     QemuTest {
         name: "seed-bh-smp1",
@@ -176,6 +194,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: in_kernel::passes,
         status: KERNEL_OK,
+        rng: true,
     },
     QemuTest {
         name: "seed-bh-smp2",
@@ -184,6 +203,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: in_kernel::passes,
         status: KERNEL_OK,
+        rng: true,
     },
     QemuTest {
         name: "lockdep-bh",
@@ -192,6 +212,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: faults::lockdep_softirq_misuse,
         status: KERNEL_PANIC,
+        rng: true,
     },
     QemuTest {
         name: "lockdep-order",
@@ -200,6 +221,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: faults::lockdep_order_inversion,
         status: KERNEL_PANIC,
+        rng: true,
     },
     QemuTest {
         name: "might-sleep",
@@ -208,6 +230,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: faults::might_sleep,
         status: KERNEL_PANIC,
+        rng: true,
     },
     QemuTest {
         name: "lockup",
@@ -216,6 +239,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: faults::lockup,
         status: KERNEL_PANIC,
+        rng: true,
     },
     QemuTest {
         name: "spawn-exhaust",
@@ -224,6 +248,7 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: in_kernel::passes,
         status: KERNEL_OK,
+        rng: true,
     },
     QemuTest {
         name: "pci",
@@ -232,6 +257,25 @@ pub const TESTS: &[QemuTest] = &[
         timeout: TEST_TIMEOUT,
         check: in_kernel::passes,
         status: KERNEL_OK,
+        rng: true,
+    },
+    QemuTest {
+        name: "random",
+        smp: 2,
+        cmdline: "test=random panic=exit",
+        timeout: TEST_TIMEOUT,
+        check: in_kernel::passes,
+        status: KERNEL_OK,
+        rng: true,
+    },
+    QemuTest {
+        name: "random-fallback",
+        smp: 2,
+        cmdline: "test=random-fallback panic=exit",
+        timeout: TEST_TIMEOUT,
+        check: random::fallback_warned,
+        status: KERNEL_OK,
+        rng: false,
     },
 ];
 
@@ -245,7 +289,10 @@ pub fn select(pattern: Option<&str>) -> Vec<&'static QemuTest> {
 
 /// Runs one test. The error names the failing check and the log file.
 pub fn run(test: &QemuTest, paths: &Paths, ksyms: &[Symbol]) -> Result<(), String> {
-    let config = QemuConfig::for_test(paths, test.smp, test.cmdline.to_string(), Network::none());
+    let config = QemuConfig {
+        rng: test.rng,
+        ..QemuConfig::for_test(paths, test.smp, test.cmdline.to_string(), Network::none())
+    };
     let log = paths.test_log(test.name);
     let deadline = Instant::now() + test.timeout;
     let outcome = Session::start(config.command(), &log, deadline).and_then(|mut session| {
@@ -289,6 +336,8 @@ mod tests {
                 t.name
             );
             assert!(t.smp >= 1 && t.timeout >= Duration::from_secs(10));
+            // Every kernel boots with its entropy device, except the test of its absence.
+            assert_eq!(t.rng, t.name != "random-fallback", "{}", t.name);
             // Tests that end in a panic must ask the kernel to exit rather than halt.
             if t.status == KERNEL_PANIC {
                 assert!(

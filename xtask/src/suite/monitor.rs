@@ -9,8 +9,8 @@ const DOCUMENTED: &[&str] = &["cpus", "uptime", "mem", "help", "poweroff"];
 
 /// Types `help` as soon as QEMU starts (it must be kept, not lose its first letters to
 /// the UART's set-up), boots, checks the stages and that `help` was answered, then uses
-/// `cpus`, `uptime`, `mem`, an unknown command, and finally `poweroff` (the runner then
-/// requires kernel status 0).
+/// `cpus`, `uptime`, `mem`, `random`, an unknown command, and finally `poweroff` (the
+/// runner then requires kernel status 0).
 pub fn boot_and_use_monitor(session: &mut Session, ctx: &Context) -> Result<(), String> {
     session.send("help\r")?;
     let mut progress = BootProgress::default();
@@ -32,6 +32,7 @@ pub fn boot_and_use_monitor(session: &mut Session, ctx: &Context) -> Result<(), 
             return Err(format!("`{command}` was not answered: {answer:?}"));
         }
     }
+    check_random(&session.command("random")?)?;
     let unknown = session.command("frobnicate")?;
     if !unknown.iter().any(|l| l.contains("unknown command")) {
         return Err(format!(
@@ -54,6 +55,29 @@ fn check_early_help(answer: &[String]) -> Result<(), String> {
     match DOCUMENTED.iter().find(|c| !text.contains(*c)) {
         Some(missing) => Err(format!("`help` does not mention `{missing}`: {answer:?}")),
         None => Ok(()),
+    }
+}
+
+/// Checks the answer of `random`: the CSPRNG was seeded from the virtio-rng device, which
+/// delivered at least the boot seed's 64 bytes.
+fn check_random(answer: &[String]) -> Result<(), String> {
+    let value = |name: &str| {
+        answer.iter().find_map(|l| {
+            l.trim()
+                .strip_prefix(name)?
+                .strip_prefix('=')?
+                .parse::<u64>()
+                .ok()
+        })
+    };
+    match (
+        value("RANDOM_SEEDED_FROM_DEVICE"),
+        value("RNG_DEVICE_BYTES"),
+    ) {
+        (Some(1), Some(bytes)) if bytes >= 64 => Ok(()),
+        _ => Err(format!(
+            "`random` does not show a seed from virtio-rng: {answer:?}"
+        )),
     }
 }
 
@@ -100,6 +124,17 @@ mod tests {
             .contains("not kept whole"));
         let short = answer("help\n  help  list");
         assert!(check_early_help(&short).is_err());
+    }
+
+    #[test]
+    fn random_answer_must_show_the_device_seed() {
+        let good = answer("RANDOM_SEEDED_FROM_DEVICE=1\nRANDOM_RESEEDS=0\nRNG_DEVICE_BYTES=64");
+        assert_eq!(check_random(&good), Ok(()));
+        let no_device = answer("RANDOM_SEEDED_FROM_DEVICE=0\nRNG_DEVICE_BYTES=0");
+        assert!(check_random(&no_device).is_err());
+        let short = answer("RANDOM_SEEDED_FROM_DEVICE=1\nRNG_DEVICE_BYTES=32");
+        assert!(check_random(&short).is_err());
+        assert!(check_random(&answer("unknown command: random")).is_err());
     }
 
     #[test]

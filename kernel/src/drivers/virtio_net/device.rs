@@ -21,13 +21,12 @@ use alloc::vec::Vec;
 use virtio::features::{self, Features};
 use virtio::net_rx::{RxClassifier, RxDrop};
 use virtio::pci::{status, NO_VECTOR};
-use virtio::{negotiate, net_hdr, Buffer, NetHeader, RingLayout, RingMemory, SplitQueue};
+use virtio::{net_hdr, NetHeader, RingMemory};
 
 use super::counters::{add, COUNTERS};
-use super::dma::DmaRegion;
-use super::transport::{Transport, TransportError};
 use crate::drivers::pci::{Device, Msix};
-use crate::mm::mmio::IoMem;
+pub use crate::drivers::virtio_pci::InitError;
+use crate::drivers::virtio_pci::{self, Ring, Transport};
 
 /// Receive and transmit buffer size.
 pub const BUFFER_SIZE: usize = 2048;
@@ -43,21 +42,6 @@ const STATUS_LINK_UP: u16 = 1;
 /// Features we use when offered; `VERSION_1` is required.
 const WANTED: u64 =
     features::NET_MAC | features::NET_STATUS | features::NET_MRG_RXBUF | features::RING_EVENT_IDX;
-
-/// Why bring-up failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InitError {
-    NoDevice,
-    Transport(TransportError),
-    Features(virtio::FeatureError),
-    /// The device cleared FEATURES_OK: it refused our feature set.
-    FeaturesRefused,
-    /// Queue `n` is missing or has an unusable size.
-    BadQueue(u16),
-    /// The device refused an MSI-X table entry for a queue.
-    VectorRefused(u16),
-    OutOfMemory,
-}
 
 /// Why a frame was not sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,29 +68,6 @@ pub(super) const ENTRY_CONFIG: u16 = 0;
 pub(super) const ENTRY_RX: u16 = 1;
 pub(super) const ENTRY_TX: u16 = 2;
 
-/// One virtqueue with its ring memory and buffers.
-struct Ring {
-    queue: SplitQueue<u16>,
-    notify: IoMem,
-    index: u16,
-    buffers: DmaRegion,
-}
-
-impl Ring {
-    fn buffer_phys(&self, slot: u16) -> u64 {
-        self.buffers.phys(usize::from(slot) * BUFFER_SIZE)
-    }
-
-    /// Kicks the device if it asked for it; returns whether it did.
-    fn kick_if_needed(&mut self) -> bool {
-        let needed = self.queue.notify_needed();
-        if needed {
-            self.notify.write::<u16>(0, self.index);
-        }
-        needed
-    }
-}
-
 /// A running virtio-net device.
 pub struct VirtioNet {
     transport: Transport,
@@ -124,11 +85,8 @@ impl VirtioNet {
     /// Brings up `dev`: negotiation, queues, interrupts (`msix`: the mapped table and how
     /// its entries are used; `None` = polling), receive ring filled, DRIVER_OK.
     pub fn init(dev: &Device, msix: Option<(Msix, InterruptMode)>) -> Result<VirtioNet, InitError> {
-        let transport = Transport::probe(dev).map_err(InitError::Transport)?;
-        dev.enable_memory_and_dma();
-        transport.reset().map_err(InitError::Transport)?;
-        transport.add_status(status::ACKNOWLEDGE | status::DRIVER);
-        let result = Self::setup(transport, msix);
+        let result = virtio_pci::start(dev, WANTED, features::VERSION_1)
+            .and_then(|(transport, features)| Self::setup(transport, features, msix));
         if let Err(e) = &result {
             crate::warn!("virtio-net {}: bring-up failed: {e:?}", dev.addr);
         }
@@ -137,22 +95,10 @@ impl VirtioNet {
 
     fn setup(
         transport: Transport,
+        features: Features,
         msix: Option<(Msix, InterruptMode)>,
     ) -> Result<VirtioNet, InitError> {
-        let fail = |t: &Transport, e: InitError| {
-            t.add_status(status::FAILED);
-            Err(e)
-        };
-        let offered = transport.device_features();
-        let features = match negotiate(offered, WANTED, features::VERSION_1) {
-            Ok(f) => f,
-            Err(e) => return fail(&transport, InitError::Features(e)),
-        };
-        transport.set_driver_features(features.0);
-        transport.add_status(status::FEATURES_OK);
-        if transport.status() & status::FEATURES_OK == 0 {
-            return fail(&transport, InitError::FeaturesRefused);
-        }
+        let fail = virtio_pci::fail;
         if transport.num_queues() < 2 {
             return fail(&transport, InitError::BadQueue(TX_QUEUE));
         }
@@ -165,11 +111,21 @@ impl VirtioNet {
         };
         transport.set_config_vector(entries[0]);
         let event_idx = features.has(features::RING_EVENT_IDX);
-        let rx = match setup_queue(&transport, RX_QUEUE, entries[1], event_idx) {
+        let queue = |index, entry| {
+            Ring::setup(
+                &transport,
+                index,
+                MAX_QUEUE_SIZE,
+                BUFFER_SIZE,
+                entry,
+                event_idx,
+            )
+        };
+        let rx = match queue(RX_QUEUE, entries[1]) {
             Ok(r) => r,
             Err(e) => return fail(&transport, e),
         };
-        let tx = match setup_queue(&transport, TX_QUEUE, entries[2], event_idx) {
+        let tx = match queue(TX_QUEUE, entries[2]) {
             Ok(r) => r,
             Err(e) => return fail(&transport, e),
         };
@@ -251,11 +207,7 @@ impl VirtioNet {
             let slot = used.token;
             // SAFETY: the device returned this buffer and it is reposted only below,
             // after `f` is done with the slice.
-            let buf = unsafe {
-                self.rx
-                    .buffers
-                    .slice(usize::from(slot) * BUFFER_SIZE, BUFFER_SIZE)
-            };
+            let buf = unsafe { self.rx.buffer(slot) };
             match self.rx_classifier.classify(buf, used.len as usize) {
                 Ok(frame) => {
                     add(&COUNTERS.rx_packets, 1);
@@ -307,18 +259,12 @@ impl VirtioNet {
             add(&COUNTERS.tx_drop_full, 1);
             return Err(TxError::Full);
         };
-        let offset = usize::from(slot) * BUFFER_SIZE;
         let total = net_hdr::LEN + frame.len();
         // SAFETY: `slot` came from the free list, so the device does not own this buffer.
-        let buf = unsafe { self.tx.buffers.slice_mut(offset, total) };
+        let buf = unsafe { self.tx.buffer_mut(slot, total) };
         let _ = NetHeader::default().emit(buf);
         buf[net_hdr::LEN..].copy_from_slice(frame);
-        let desc = Buffer {
-            addr: self.tx.buffer_phys(slot),
-            len: total as u32,
-            device_writable: false,
-        };
-        if let Err(e) = self.tx.queue.add(&[desc], slot) {
+        if let Err(e) = self.tx.post(slot, total, false) {
             // Cannot happen (one descriptor per slot), but never lose the slot.
             let (virtio::AddError::Full(s) | virtio::AddError::Empty(s)) = e;
             self.tx_free.push(s);
@@ -341,12 +287,7 @@ impl VirtioNet {
     }
 
     fn post_rx(&mut self, slot: u16) {
-        let desc = Buffer {
-            addr: self.rx.buffer_phys(slot),
-            len: BUFFER_SIZE as u32,
-            device_writable: true,
-        };
-        if self.rx.queue.add(&[desc], slot).is_err() {
+        if self.rx.post(slot, BUFFER_SIZE, true).is_err() {
             add(&COUNTERS.rx_refill_failed, 1);
         }
     }
@@ -373,40 +314,4 @@ impl VirtioNet {
             .tx_kicks_suppressed
             .store(tx.notifies_suppressed, Relaxed);
     }
-}
-
-/// Sets up queue `index`: size, ring memory, buffers, MSI-X entry, enable.
-fn setup_queue(t: &Transport, index: u16, entry: u16, event_idx: bool) -> Result<Ring, InitError> {
-    t.select_queue(index);
-    let max = t.queue_size();
-    if max == 0 {
-        return Err(InitError::BadQueue(index));
-    }
-    // The largest power of two within both limits.
-    let size = 1u16 << (15 - max.min(MAX_QUEUE_SIZE).leading_zeros().min(15));
-    let layout = RingLayout::new(size).map_err(|_| InitError::BadQueue(index))?;
-    t.set_queue_size(size);
-    let ring = DmaRegion::alloc(layout.total_size()).ok_or(InitError::OutOfMemory)?;
-    let buffers =
-        DmaRegion::alloc(usize::from(size) * BUFFER_SIZE).ok_or(InitError::OutOfMemory)?;
-    // SAFETY: the region is page-aligned, large enough for the layout, never freed, and
-    // used only through RingMemory views and by the device.
-    let mem = unsafe { RingMemory::new(ring.ptr(0), layout) }.ok_or(InitError::OutOfMemory)?;
-    let queue = SplitQueue::new(mem, event_idx);
-    t.set_queue_addresses(
-        ring.phys(layout.desc_offset()),
-        ring.phys(layout.avail_offset()),
-        ring.phys(layout.used_offset()),
-    );
-    if t.set_queue_vector(entry) != entry {
-        return Err(InitError::VectorRefused(index));
-    }
-    let notify = t.queue_notifier().ok_or(InitError::BadQueue(index))?;
-    t.enable_queue();
-    Ok(Ring {
-        queue,
-        notify,
-        index,
-        buffers,
-    })
 }

@@ -6,7 +6,8 @@
 //! suppression through EVENT_IDX that a hardirq handler flips without taking any lock, TX
 //! completion without interrupts, per-ring counters (the device's used index against the
 //! last processed one), and later zero-copy receive. The ring logic itself lives in the
-//! host-tested `virtio` crate; this module is the PCI transport and the device policy.
+//! host-tested `virtio` crate, the PCI transport is shared with the other virtio driver
+//! (`drivers::virtio_pci`); this module is the device policy.
 //!
 //! # NAPI contract
 //! * [`irq_rx`] (the RX vector's handler, hardirq): suppresses further RX interrupts,
@@ -19,8 +20,6 @@
 //! Bring-up ([`init`]) runs once on the boot CPU after interrupts and memory are up.
 mod counters;
 mod device;
-mod dma;
-mod transport;
 
 use spin::Once;
 use virtio::RingMemory;

@@ -6,9 +6,10 @@
 //!   picks which queue the queue fields refer to);
 //! * notification area: the driver writes a queue's index at
 //!   `offset + queue_notify_off * notify_off_multiplier` to kick it;
-//! * (ISR status: only meaningful for INTx interrupts, which this driver never uses, so it
-//!   is not mapped);
-//! * device-specific configuration: for a network device, the MAC address and link status.
+//! * (ISR status: only meaningful for INTx interrupts, which these drivers never use, so
+//!   it is not mapped);
+//! * device-specific configuration: for a network device, the MAC address and link status;
+//!   an entropy device has none, and the capability is optional.
 //!
 //! A transitional device (QEMU's default `virtio-net-pci`) exposes these capabilities next
 //! to its legacy I/O BAR; we always use the modern interface and never the legacy one.
@@ -33,7 +34,7 @@ pub struct Transport {
     common: IoMem,
     notify: IoMem,
     notify_multiplier: u32,
-    device: IoMem,
+    device: Option<IoMem>,
 }
 
 impl Transport {
@@ -47,7 +48,7 @@ impl Transport {
         let notify_multiplier = notify_cap
             .notify_multiplier
             .ok_or(TransportError::BadCapability(cfg_type::NOTIFY))?;
-        let (device, _) = map(dev, cfg_type::DEVICE)?;
+        let device = map(dev, cfg_type::DEVICE).ok().map(|(regs, _)| regs);
         Ok(Transport {
             common,
             notify,
@@ -153,12 +154,14 @@ impl Transport {
 
     /// Reads a byte of the device-specific configuration (`None` outside it).
     pub fn device_config_u8(&self, off: u64) -> Option<u8> {
-        (off < self.device.len()).then(|| self.device.read(off))
+        let device = self.device.as_ref()?;
+        (off < device.len()).then(|| device.read(off))
     }
 
     /// Reads a little-endian 16-bit field of the device-specific configuration.
     pub fn device_config_u16(&self, off: u64) -> Option<u16> {
-        (off + 2 <= self.device.len()).then(|| self.device.read(off))
+        let device = self.device.as_ref()?;
+        (off + 2 <= device.len()).then(|| device.read(off))
     }
 }
 

@@ -2,7 +2,7 @@
 //! CPU through the direct map and by the device through their physical address (there is
 //! no IOMMU, so physical = device address).
 //!
-//! Regions are never freed: a NIC's rings and buffers live as long as the kernel.
+//! Regions are never freed: a device's rings and buffers live as long as the kernel.
 use crate::mm::{self, frames, PAGE_SIZE};
 
 /// One contiguous DMA region.

@@ -1,0 +1,113 @@
+//! A virtqueue whose descriptors each own one fixed-size DMA buffer: slot `i`'s buffer is
+//! bytes `[i * buffer_size, (i + 1) * buffer_size)` of one region, and the slot number is
+//! the token the queue hands back. Both drivers work this way: no buffer is allocated or
+//! freed after bring-up, and a used element can only name a buffer that was posted.
+use virtio::{AddError, Buffer, RingLayout, RingMemory, SplitQueue};
+
+use super::dma::DmaRegion;
+use super::transport::Transport;
+use super::InitError;
+use crate::mm::mmio::IoMem;
+
+/// One virtqueue with its ring memory and buffers.
+pub struct Ring {
+    pub queue: SplitQueue<u16>,
+    notify: IoMem,
+    index: u16,
+    buffers: DmaRegion,
+    buffer_size: usize,
+}
+
+impl Ring {
+    /// Sets up queue `index` of the device: the largest power-of-two size within both the
+    /// device's maximum and `max_size`, ring memory, one `buffer_size` buffer per
+    /// descriptor, MSI-X table entry `entry` (`virtio::pci::NO_VECTOR` for none), enable.
+    pub fn setup(
+        t: &Transport,
+        index: u16,
+        max_size: u16,
+        buffer_size: usize,
+        entry: u16,
+        event_idx: bool,
+    ) -> Result<Ring, InitError> {
+        t.select_queue(index);
+        let max = t.queue_size().min(max_size);
+        if max == 0 {
+            return Err(InitError::BadQueue(index));
+        }
+        let size = 1u16 << (15 - max.leading_zeros().min(15));
+        let layout = RingLayout::new(size).map_err(|_| InitError::BadQueue(index))?;
+        t.set_queue_size(size);
+        let ring = DmaRegion::alloc(layout.total_size()).ok_or(InitError::OutOfMemory)?;
+        let buffers =
+            DmaRegion::alloc(usize::from(size) * buffer_size).ok_or(InitError::OutOfMemory)?;
+        // SAFETY: the region is page-aligned, large enough for the layout, never freed, and
+        // used only through RingMemory views and by the device.
+        let mem = unsafe { RingMemory::new(ring.ptr(0), layout) }.ok_or(InitError::OutOfMemory)?;
+        let queue = SplitQueue::new(mem, event_idx);
+        t.set_queue_addresses(
+            ring.phys(layout.desc_offset()),
+            ring.phys(layout.avail_offset()),
+            ring.phys(layout.used_offset()),
+        );
+        if t.set_queue_vector(entry) != entry {
+            return Err(InitError::VectorRefused(index));
+        }
+        let notify = t.queue_notifier().ok_or(InitError::BadQueue(index))?;
+        t.enable_queue();
+        Ok(Ring {
+            queue,
+            notify,
+            index,
+            buffers,
+            buffer_size,
+        })
+    }
+
+    /// Posts slot `slot`'s buffer (its first `len` bytes) as a one-descriptor chain:
+    /// written by the device when `device_writable`, else read by it.
+    pub fn post(
+        &mut self,
+        slot: u16,
+        len: usize,
+        device_writable: bool,
+    ) -> Result<(), AddError<u16>> {
+        let desc = Buffer {
+            addr: self.buffers.phys(usize::from(slot) * self.buffer_size),
+            len: len.min(self.buffer_size) as u32,
+            device_writable,
+        };
+        self.queue.add(&[desc], slot).map(|_| ())
+    }
+
+    /// Slot `slot`'s buffer.
+    ///
+    /// # Safety
+    /// The device must not own the slot (not posted, or handed back) while the slice lives.
+    pub unsafe fn buffer(&self, slot: u16) -> &[u8] {
+        // SAFETY: forwarded to the caller; the range is inside the region.
+        unsafe {
+            self.buffers
+                .slice(usize::from(slot) * self.buffer_size, self.buffer_size)
+        }
+    }
+
+    /// The first `len` bytes of slot `slot`'s buffer, to fill before posting it.
+    ///
+    /// # Safety
+    /// As for [`Self::buffer`].
+    pub unsafe fn buffer_mut(&mut self, slot: u16, len: usize) -> &mut [u8] {
+        let offset = usize::from(slot) * self.buffer_size;
+        // SAFETY: forwarded to the caller; `&mut self` excludes other slices of the slot.
+        unsafe { self.buffers.slice_mut(offset, len.min(self.buffer_size)) }
+    }
+
+    /// Kicks the device if it asked for it; returns whether it did.
+    pub fn kick_if_needed(&mut self) -> bool {
+        let needed = self.queue.notify_needed();
+        if needed {
+            self.notify.write::<u16>(0, self.index);
+        }
+        needed
+    }
+}
