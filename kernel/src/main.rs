@@ -93,6 +93,7 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     stage_done("interrupts");
 
     let (tsc_hz, lapic_hz) = time::calibrate();
+    time::init_realtime();
     sched::init();
     sched::init_cpu();
     time::start_tick(1000);

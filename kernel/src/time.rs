@@ -45,6 +45,32 @@ pub fn now_ns() -> u64 {
     ((u128::from(delta) * u128::from(scale)) >> 32) as u64
 }
 
+/// Nanoseconds since the Unix epoch at monotonic time 0 (`CLOCK_REALTIME` minus
+/// `CLOCK_MONOTONIC`); set from the RTC at boot, moved by `clock_settime`.
+static REALTIME_OFFSET: AtomicU64 = AtomicU64::new(0);
+
+/// Reads the RTC into the realtime offset. Boot CPU, once, after [`calibrate`].
+pub fn init_realtime() {
+    let now = crate::arch::rtc::unix_seconds() * 1_000_000_000;
+    REALTIME_OFFSET.store(now.saturating_sub(now_ns()), Ordering::Relaxed);
+}
+
+/// `CLOCK_REALTIME` in nanoseconds since the epoch.
+pub fn realtime_ns() -> u64 {
+    REALTIME_OFFSET.load(Ordering::Relaxed) + now_ns()
+}
+
+/// Sets `CLOCK_REALTIME` to `ns` (`clock_settime`, `settimeofday`).
+pub fn set_realtime_ns(ns: u64) {
+    REALTIME_OFFSET.store(ns.saturating_sub(now_ns()), Ordering::Relaxed);
+}
+
+/// The monotonic time at which `CLOCK_REALTIME` reads `ns` (for absolute realtime
+/// deadlines; 0 if that is in the past).
+pub fn monotonic_from_realtime(ns: u64) -> u64 {
+    ns.saturating_sub(REALTIME_OFFSET.load(Ordering::Relaxed))
+}
+
 /// Measures the TSC and LAPIC timer rates against 20 ms of PIT. Boot CPU, interrupts off.
 pub fn calibrate() -> (u64, u64) {
     const PIT_TICKS: u16 = 23_864; // 20 ms

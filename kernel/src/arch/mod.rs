@@ -13,6 +13,7 @@ pub mod percpu;
 pub mod pic;
 pub mod pit;
 pub mod qemu;
+pub mod rtc;
 pub mod smp;
 pub mod user_mode;
 

@@ -1,7 +1,7 @@
 //! Which handler serves which system call.
 use syscalls::Sysno;
 
-use super::{info, io, mem, proc, signal, time, Args, SysResult};
+use super::{futex, info, io, mem, proc, signal, time, Args, SysResult};
 use crate::arch::entry::InterruptFrame;
 
 /// Runs the handler for `nr`; `None` when Halyard does not implement it.
@@ -70,6 +70,7 @@ pub fn dispatch(nr: Sysno, a: Args, frame: &mut InterruptFrame) -> Option<SysRes
         Sysno::kill => signal::kill(a0, a1),
         Sysno::tkill => signal::tgkill(-1, a0, a1),
         Sysno::tgkill => signal::tgkill(a0 as i32 as i64, a1, a2),
+        Sysno::futex => futex::futex(a0, a1, a2, a3, a4, a5),
         Sysno::uname => info::uname(a0),
         Sysno::getrandom => info::getrandom(a0, a1, a2),
         Sysno::clock_gettime => time::clock_gettime(a0, a1),

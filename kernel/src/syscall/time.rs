@@ -19,12 +19,16 @@ fn to_timespec(ns: u64) -> __kernel_timespec {
     }
 }
 
-/// The clocks Halyard has, in nanoseconds. REALTIME is the monotonic clock until the RTC
-/// sets an offset.
+/// The clocks Halyard has, in nanoseconds: REALTIME from the RTC at boot plus the
+/// monotonic clock; MONOTONIC, its RAW and COARSE forms and BOOTTIME are the TSC clock
+/// (the machine never suspends); the CPU-time clocks are not kept per thread yet and read
+/// the monotonic clock. A clock id Halyard does not know is `EINVAL`.
 fn clock_ns(clock: u64) -> Result<u64, Errno> {
     match clock as u32 {
-        CLOCK_REALTIME | CLOCK_REALTIME_COARSE | CLOCK_MONOTONIC | CLOCK_MONOTONIC_COARSE
-        | CLOCK_MONOTONIC_RAW | CLOCK_BOOTTIME => Ok(crate::time::now_ns()),
+        CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(crate::time::realtime_ns()),
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_COARSE | CLOCK_MONOTONIC_RAW | CLOCK_BOOTTIME => {
+            Ok(crate::time::now_ns())
+        }
         _ => Err(Errno::EINVAL),
     }
 }
@@ -56,24 +60,50 @@ pub fn read_timespec(addr: u64) -> Result<u64, Errno> {
     Ok((ts.tv_sec as u64).saturating_mul(NS).saturating_add(ts.tv_nsec as u64))
 }
 
-/// `nanosleep(req, rem)`.
-pub fn nanosleep(req: u64, _rem: u64) -> SysResult {
+/// Sleeps until monotonic `deadline`; a signal ends it early: `Err(remaining ns)`.
+fn sleep_until(deadline: u64) -> Result<(), u64> {
+    let never = crate::sched::WaitQueue::new();
+    never.wait_until_deadline(Some(deadline), crate::process::signal_pending);
+    let now = crate::time::now_ns();
+    if now < deadline && crate::process::signal_pending() {
+        return Err(deadline - now);
+    }
+    Ok(())
+}
+
+/// `nanosleep(req, rem)`: `EINTR` with the time left in `rem` when a signal's handler
+/// runs (Linux restarts it transparently when no handler runs).
+pub fn nanosleep(req: u64, rem: u64) -> SysResult {
     let ns = read_timespec(req)?;
-    crate::sched::sleep_ns(ns);
-    Ok(0)
+    relative_sleep(ns, rem)
+}
+
+fn relative_sleep(ns: u64, rem: u64) -> SysResult {
+    match sleep_until(crate::time::now_ns().saturating_add(ns)) {
+        Ok(()) => Ok(0),
+        Err(left) => {
+            if rem != 0 {
+                let mm = crate::process::current().process.mm();
+                usercopy::write(&mm, UserRef::new(rem), &to_timespec(left))?;
+            }
+            Err(Errno::EINTR)
+        }
+    }
 }
 
 /// `clock_nanosleep(clock, flags, req, rem)`.
-pub fn clock_nanosleep(clock: u64, flags: u64, req: u64, _rem: u64) -> SysResult {
+pub fn clock_nanosleep(clock: u64, flags: u64, req: u64, rem: u64) -> SysResult {
     let now = clock_ns(clock)?;
     if flags & !u64::from(TIMER_ABSTIME) != 0 {
         return Err(Errno::EINVAL);
     }
     let ns = read_timespec(req)?;
     if flags & u64::from(TIMER_ABSTIME) != 0 {
-        crate::sched::sleep_until(crate::time::now_ns() + ns.saturating_sub(now));
+        let deadline = crate::time::now_ns() + ns.saturating_sub(now);
+        // An absolute sleep is restarted whatever the handler (Linux: ERESTARTNOHAND).
+        sleep_until(deadline).map_err(|_| Errno::ERESTARTNOHAND)?;
+        Ok(0)
     } else {
-        crate::sched::sleep_ns(ns);
+        relative_sleep(ns, rem)
     }
-    Ok(0)
 }
