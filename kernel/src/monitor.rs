@@ -10,6 +10,7 @@
 //! so a release kernel neither carries nor lists them; `help` prints the table, so it
 //! names exactly the commands this kernel has.
 use alloc::string::String;
+use core::fmt::Write;
 use core::sync::atomic::Ordering;
 
 use crate::arch::{percpu, qemu};
@@ -20,128 +21,136 @@ use crate::{mm, print, println, time};
 pub const PROMPT: &str = "halyard> ";
 const MAX_LINE: usize = 256;
 
+/// What a command does: print a view (also served as `/proc/halyard/NAME`), or act on
+/// its arguments.
+#[derive(Clone, Copy)]
+pub enum Run {
+    View(fn(&mut dyn Write)),
+    Action(fn(args: &str)),
+}
+
 struct Command {
     name: &'static str,
     help: &'static str,
-    run: fn(args: &str),
+    run: Run,
 }
 
 const COMMANDS: &[Command] = &[
     Command {
         name: "help",
         help: "list commands",
-        run: help,
+        run: Run::View(help),
     },
     Command {
         name: "uptime",
         help: "time since boot",
-        run: uptime,
+        run: Run::View(uptime),
     },
     Command {
         name: "mem",
         help: "physical memory and heap usage",
-        run: mem,
+        run: Run::View(mem),
     },
     Command {
         name: "cpus",
         help: "CPUs and their interrupt counts",
-        run: cpus,
+        run: Run::View(cpus),
     },
     Command {
         name: "threads",
         help: "threads: id, name, CPU, state, run time",
-        run: threads,
+        run: Run::View(threads),
     },
     Command {
         name: "softirqs",
         help: "softirq counters per CPU",
-        run: softirqs,
+        run: Run::View(softirqs),
     },
     Command {
         name: "locks",
         help: "lock validator classes and counters",
-        run: locks,
+        run: Run::View(locks),
     },
     Command {
         name: "pci",
         help: "PCI functions, BARs and MSI-X",
-        run: crate::drivers::pci::monitor_list,
+        run: Run::Action(crate::drivers::pci::monitor_list),
     },
     Command {
         name: "counters",
         help: "network counters, NAME=VALUE (NAPI, driver, protocols)",
-        run: crate::net::monitor_counters,
+        run: Run::View(crate::net::write_counters),
     },
     Command {
         name: "ifconfig",
         help: "network interface configuration",
-        run: crate::net::monitor_ifconfig,
+        run: Run::Action(crate::net::monitor_ifconfig),
     },
     Command {
         name: "arp",
         help: "ARP cache",
-        run: crate::net::monitor_arp,
+        run: Run::Action(crate::net::monitor_arp),
     },
     Command {
         name: "ping",
         help: "ping ADDR [COUNT]: ICMP echo from the guest",
-        run: crate::net::monitor_ping,
+        run: Run::Action(crate::net::monitor_ping),
     },
     Command {
         name: "netstat",
         help: "TCP sockets: state, queues, RTT, cwnd",
-        run: crate::net::monitor_netstat,
+        run: Run::Action(crate::net::monitor_netstat),
     },
     Command {
         name: "nc",
         help: "nc HOST PORT [TEXT]: connect out, send TEXT, print the reply",
-        run: crate::net::monitor_nc,
+        run: Run::Action(crate::net::monitor_nc),
     },
     #[cfg(feature = "test-commands")]
     Command {
         name: "sockcheck",
         help: "sockcheck HOST PORT: socket API checks against an echo server",
-        run: crate::net::monitor_sockcheck,
+        run: Run::Action(crate::net::monitor_sockcheck),
     },
     #[cfg(feature = "test-commands")]
     Command {
         name: "tcpstress",
         help: "tcpstress HOST PORT SECONDS: connect/echo/close loops on every CPU",
-        run: crate::net::monitor_tcpstress,
+        run: Run::Action(crate::net::monitor_tcpstress),
     },
     Command {
         name: "random",
         help: "CSPRNG and entropy-source counters, NAME=VALUE",
-        run: crate::random::monitor_random,
+        run: Run::Action(crate::random::monitor_random),
     },
     Command {
         name: "poweroff",
         help: "leave QEMU with status 0",
-        run: poweroff,
+        run: Run::Action(poweroff),
     },
 ];
 
-fn help(_: &str) {
+fn help(out: &mut dyn Write) {
     for c in COMMANDS {
-        println!("  {:<10} {}", c.name, c.help);
+        let _ = writeln!(out, "  {:<10} {}", c.name, c.help);
     }
 }
 
-fn uptime(_: &str) {
+fn uptime(out: &mut dyn Write) {
     let ns = time::now_ns();
-    println!("up {}.{:03} s", ns / 1_000_000_000, (ns / 1_000_000) % 1000);
+    let _ = writeln!(out, "up {}.{:03} s", ns / 1_000_000_000, (ns / 1_000_000) % 1000);
 }
 
-fn mem(_: &str) {
+fn mem(out: &mut dyn Write) {
     let frames = mm::frame_stats();
     let heap = mm::heap::usage();
-    println!(
+    let _ = writeln!(out, 
         "frames: {} free of {} ({} KiB free)",
         frames.free,
         frames.total,
         frames.free * mm::PAGE_SIZE / 1024
     );
-    println!(
+    let _ = writeln!(out, 
         "heap: {} KiB used of {} KiB ({} grown runs; {} KiB available with free frames)",
         heap.used / 1024,
         heap.claimed / 1024,
@@ -149,16 +158,16 @@ fn mem(_: &str) {
         mm::heap::available() / 1024
     );
     let s = mm::stack::stack_stats();
-    println!(
+    let _ = writeln!(out, 
         "kernel stacks: {} ranges in the stack region, mapped {} times, {} cached, {} free \
          ranges, {} lost",
         s.region_ranges, s.mapped, s.cached, s.free_ranges, s.lost_ranges
     );
 }
 
-fn cpus(_: &str) {
+fn cpus(out: &mut dyn Write) {
     for c in percpu::all() {
-        println!(
+        let _ = writeln!(out, 
             "cpu{} apic={} {} ticks={} interrupts={}",
             c.index,
             c.apic_id,
@@ -171,24 +180,24 @@ fn cpus(_: &str) {
             c.interrupts.load(Ordering::Relaxed),
         );
     }
-    interrupts_summary();
+    interrupts_summary(out);
 }
 
-fn interrupts_summary() {
-    println!(
+fn interrupts_summary(out: &mut dyn Write) {
+    let _ = writeln!(out, 
         "unexpected interrupts: {}, console input bytes dropped: {}",
         crate::arch::interrupts::unexpected_count(),
         input::dropped()
     );
 }
 
-fn threads(_: &str) {
-    println!(
+fn threads(out: &mut dyn Write) {
+    let _ = writeln!(out, 
         "{:>4} {:<16} {:>3} {:<8} {:>12} {:>9}",
         "id", "name", "cpu", "state", "run_us", "switches"
     );
     for t in crate::sched::threads() {
-        println!(
+        let _ = writeln!(out, 
             "{:>4} {:<16} {:>3} {:<8} {:>12} {:>9}",
             t.id,
             t.name,
@@ -200,12 +209,12 @@ fn threads(_: &str) {
     }
     for c in percpu::all() {
         let (switches, steals) = crate::sched::cpu_counters(c.index as usize);
-        println!(
+        let _ = writeln!(out, 
             "cpu{}: {} switches, {} threads stolen",
             c.index, switches, steals
         );
     }
-    println!(
+    let _ = writeln!(out, 
         "wakes: {} requested, {} delivered, {} already runnable",
         crate::sched::WAKES_REQUESTED.load(Ordering::Relaxed),
         crate::sched::WAKES_DELIVERED.load(Ordering::Relaxed),
@@ -213,8 +222,8 @@ fn threads(_: &str) {
     );
 }
 
-fn softirqs(_: &str) {
-    println!(
+fn softirqs(out: &mut dyn Write) {
+    let _ = writeln!(out, 
         "{:<5} {:<8} {:>10} {:>10} {:>10} {:>9} {:>10}",
         "cpu", "softirq", "raised", "entries", "exits", "deferred", "max_us"
     );
@@ -222,7 +231,7 @@ fn softirqs(_: &str) {
         let stats = crate::irq::softirq::cpu_state(c.index as usize).stats();
         for s in preempt::Softirq::ALL {
             let n = stats.of(s).snapshot();
-            println!(
+            let _ = writeln!(out, 
                 "cpu{:<2} {:<8} {:>10} {:>10} {:>10} {:>9} {:>10}",
                 c.index,
                 s.name(),
@@ -236,20 +245,38 @@ fn softirqs(_: &str) {
     }
 }
 
-fn locks(_: &str) {
+fn locks(out: &mut dyn Write) {
     let (stats, classes) = crate::sync::validator_stats();
-    println!(
+    let _ = writeln!(out, 
         "lock validator: {} classes, {} order edges, {} acquisitions checked, {} violations",
         stats.classes, stats.edges, stats.acquisitions, stats.violations
     );
     for (i, name) in classes.iter().enumerate() {
-        println!("  class {i:>3} {name}");
+        let _ = writeln!(out, "  class {i:>3} {name}");
     }
 }
 
 fn poweroff(_: &str) {
     println!("powering off");
     qemu::exit(qemu::EXIT_SUCCESS);
+}
+
+/// Writes to the console, a piece at a time.
+struct ConsoleWriter;
+
+impl Write for ConsoleWriter {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        crate::console::print(format_args!("{s}"));
+        Ok(())
+    }
+}
+
+/// The monitor's views, by name (for `/proc/halyard`).
+pub fn views() -> impl Iterator<Item = (&'static str, fn(&mut dyn Write))> {
+    COMMANDS.iter().filter_map(|c| match c.run {
+        Run::View(v) if c.name != "help" => Some((c.name, v)),
+        _ => None,
+    })
 }
 
 /// Runs one command line.
@@ -260,7 +287,10 @@ fn execute(line: &str) {
     }
     let (name, args) = line.split_once(' ').unwrap_or((line, ""));
     match COMMANDS.iter().find(|c| c.name == name) {
-        Some(c) => (c.run)(args.trim()),
+        Some(c) => match c.run {
+            Run::View(view) => view(&mut ConsoleWriter),
+            Run::Action(action) => action(args.trim()),
+        },
         None => println!("unknown command: {name} (try `help`)"),
     }
 }

@@ -31,6 +31,11 @@ pub trait FileOps: Send + Sync {
     }
     /// `fstat`: the file's `st_mode` (type and permission bits), `st_rdev` and size.
     fn stat(&self) -> FileStat;
+    /// The VFS node behind the file, for files opened by path (`fstat`, `getdents64`,
+    /// `fchdir`, `*at` calls relative to a directory descriptor).
+    fn node(&self) -> Option<halyard_vfs::NodeRef> {
+        None
+    }
     /// The open file description is going away (its last descriptor closed).
     fn release(&self, _file: &OpenFile) {}
 }

@@ -94,13 +94,6 @@ pub(super) fn tcp_totals<R>(
     Some(((total, connections, socks.len()), r))
 }
 
-/// `counters`: [`write_counters`] on the console.
-pub fn monitor_counters(_: &str) {
-    let mut text = alloc::string::String::new();
-    write_counters(&mut text);
-    crate::print!("{text}");
-}
-
 /// `ifconfig`: MAC, address, gateway, DNS.
 pub fn monitor_ifconfig(_: &str) {
     let shown = super::with_net(|dev, stack| {

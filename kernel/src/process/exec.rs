@@ -164,3 +164,102 @@ impl IntoVm for halyard_exec::Perms {
         }
     }
 }
+
+/// Reads a NULL-terminated array of string pointers (`argv`/`envp`); a NULL array is
+/// empty. `E2BIG` beyond `MAX_ARG_STRINGS` pointers.
+fn pointer_array(mm: &Mm, addr: u64) -> Result<Vec<u64>, Errno> {
+    let mut out = Vec::new();
+    if addr == 0 {
+        return Ok(out);
+    }
+    loop {
+        let at = addr.checked_add(out.len() as u64 * 8).ok_or(Errno::EFAULT)?;
+        let p: u64 = super::usercopy::read(mm, super::usercopy::UserRef::new(at))?;
+        if p == 0 {
+            return Ok(out);
+        }
+        if out.len() >= halyard_exec::MAX_ARG_STRINGS {
+            return Err(Errno::E2BIG);
+        }
+        out.push(p);
+    }
+}
+
+/// `execve(path, argv, envp)`: everything that can fail happens before the point of no
+/// return; after it the calling thread runs the new program (`frame` is rewritten).
+pub fn execve(frame: &mut crate::arch::entry::InterruptFrame, path: u64, argv: u64, envp: u64) -> Result<u64, Errno> {
+    let task = super::current();
+    let old_mm = task.process.mm();
+    let filename = crate::syscall::fs::path(path)?;
+    let argv = pointer_array(&old_mm, argv)?;
+    let envp = pointer_array(&old_mm, envp)?;
+    let err = |e: halyard_exec::ExecError| Errno(e.errno());
+    let limit = super::table::with(|p| p.table.getrlimit(task.tid, linux_raw_sys::general::RLIMIT_STACK))
+        .map(|r| r.cur)
+        .unwrap_or(STACK_LIMIT);
+    let mut copy = halyard_exec::ArgCopy::new(&filename, argv.len(), envp.len(), limit).map_err(err)?;
+    let string = |p: u64| {
+        super::usercopy::read_cstr(&old_mm, super::usercopy::UserAddr(p), halyard_exec::MAX_ARG_STRLEN)
+            .map_err(|e| if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e })
+    };
+    for &p in &envp {
+        copy.push_env(&string(p)?).map_err(err)?;
+    }
+    for &p in &argv {
+        copy.push_arg(&string(p)?).map_err(err)?;
+    }
+    let mut args = copy.finish().map_err(err)?;
+    let mut file = filename.clone();
+    let mut rewrites = 0;
+    let image = loop {
+        halyard_exec::check_interpreter_depth(rewrites).map_err(err)?;
+        let bytes = crate::syscall::fs::read_executable(&file)?;
+        match halyard_exec::Shebang::parse(&bytes).map_err(err)? {
+            Some(script) => {
+                args.apply_script(&script).map_err(err)?;
+                file = script.interpreter().to_vec();
+                rewrites += 1;
+            }
+            None => break build(&bytes, &args)?,
+        }
+    };
+    // Point of no return.
+    let thread = crate::sched::current();
+    crate::arch::cpu::without_interrupts(|| {
+        thread.user_cr3.store(image.mm.root(), core::sync::atomic::Ordering::Relaxed);
+        // SAFETY: the new tables map the kernel half like every user address space.
+        unsafe { crate::arch::cpu::write_cr3(image.mm.root()) };
+    });
+    drop(task.process.replace_mm(image.mm.clone()));
+    drop(old_mm);
+    let closed = task.process.files.lock().close_on_exec();
+    drop(closed);
+    let _ = task.process.signals.lock().exec(task.tid);
+    let _ = super::table::with(|p| p.table.exec(task.tid));
+    *task.process.name.lock() = comm(&filename);
+    *task.process.exe.lock() = (absolute(&file), cmdline(&args));
+    task.release_vfork();
+    thread.set_user_fs(0);
+    thread.set_user_gs(0);
+    *frame = super::initial_regs(image.entry, image.rsp);
+    frame.vector = crate::arch::entry::SYSCALL_VECTOR;
+    frame.error_code = u64::MAX;
+    // SAFETY: the entry path saved the user FPU state there; the new program starts clean.
+    unsafe { *crate::arch::entry::user_fx_area(thread.stack_top) = crate::arch::entry::FxArea::initial() };
+    Ok(0)
+}
+
+/// The absolute path of `path` (relative to the working directory), for
+/// `/proc/PID/exe`.
+fn absolute(path: &[u8]) -> Vec<u8> {
+    if path.first() == Some(&b'/') {
+        return path.to_vec();
+    }
+    let cwd = crate::fs::vfs::with_ctx(|v, cx, cwd| v.path_of(cx, cwd)).unwrap_or_default();
+    let mut out = cwd;
+    if out.last() != Some(&b'/') {
+        out.push(b'/');
+    }
+    out.extend_from_slice(path);
+    out
+}

@@ -148,6 +148,7 @@ fn build_task(parent: &Task, tid: u32, a: &CloneArgs) -> Result<Arc<Task>, Errno
     let process = Process::new(tid, pp.name(), mm, files, signals);
     *process.exe.lock() = pp.exe.lock().clone();
     process.umask.store(pp.umask.load(Ordering::Relaxed), Ordering::Relaxed);
+    *process.fs.lock() = *pp.fs.lock();
     table::with(|p| p.processes.insert(tid, process.clone()));
     Ok(Task::new(tid, process))
 }

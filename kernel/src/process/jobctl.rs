@@ -76,3 +76,10 @@ pub fn own_group_orphaned(task: &Task) -> bool {
         p.table.is_orphaned_pgrp(pgid)
     })
 }
+
+/// Does the calling process have a controlling terminal (its session owns the console)?
+pub fn has_controlling_tty() -> bool {
+    let task = current();
+    let sid = table::with(|p| p.table.getsid(task.process.pid, 0).unwrap_or(0));
+    sid != 0 && crate::tty::console::get().session.load(Ordering::Relaxed) == sid as i32
+}

@@ -73,6 +73,8 @@ pub struct Process {
     pub exit_status: core::sync::atomic::AtomicI32,
     /// `umask`.
     pub umask: AtomicU32,
+    /// Root and working directory.
+    pub fs: Mutex<crate::fs::context::FsContext>,
 }
 
 /// A `vfork` parent waits here until its child execs or exits.
@@ -113,6 +115,7 @@ impl Process {
             live_threads: AtomicU32::new(0),
             exit_status: core::sync::atomic::AtomicI32::new(-1),
             umask: AtomicU32::new(0o022),
+            fs: Mutex::new(crate::fs::context::FsContext::at_root()),
         })
     }
 

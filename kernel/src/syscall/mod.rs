@@ -11,8 +11,9 @@
 //! Halyard does not implement is `ENOSYS`, counted per number and logged once by name
 //! ([`counts`]).
 mod errno;
+pub mod fs;
 pub mod futex;
-mod info;
+pub mod info;
 pub mod io;
 mod mem;
 mod proc;
