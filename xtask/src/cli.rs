@@ -365,7 +365,11 @@ mod tests {
     fn add_flags_are_repeatable_and_checked_for_syntax_only() {
         use crate::initramfs::add::Dest;
         let opts = run("run --add hello --add=tools:/usr/bin/ --add /x/rc:/etc/rc").unwrap();
-        let dests: Vec<_> = opts.add.iter().map(|a| (a.host.clone(), a.dest.clone())).collect();
+        let dests: Vec<_> = opts
+            .add
+            .iter()
+            .map(|a| (a.host.clone(), a.dest.clone()))
+            .collect();
         assert_eq!(
             dests,
             [

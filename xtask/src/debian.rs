@@ -33,7 +33,10 @@ pub fn fetch(paths: &Paths, package: &str) -> Result<Unpacked, String> {
         return Ok(Unpacked { deb, root });
     }
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    eprintln!("xtask: apt-get download {package} (once, into {})", paths.show(&dir));
+    eprintln!(
+        "xtask: apt-get download {package} (once, into {})",
+        paths.show(&dir)
+    );
     download(&dir, package)?;
     let deb = find_deb(&dir, package)?;
     let partial = dir.join("root.partial");
@@ -117,12 +120,18 @@ mod tests {
     fn the_deb_of_a_package_is_found_by_its_name_and_underscore() {
         let dir = std::env::temp_dir().join(format!("xtask-debian-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        for name in ["busybox_1.deb", "busybox-static_1%3a1.35_amd64.deb", "x.txt"] {
+        for name in [
+            "busybox_1.deb",
+            "busybox-static_1%3a1.35_amd64.deb",
+            "x.txt",
+        ] {
             std::fs::write(dir.join(name), b"").unwrap();
         }
         let found = find_deb(&dir, "busybox-static").unwrap();
         assert!(found.ends_with("busybox-static_1%3a1.35_amd64.deb"));
-        assert!(find_deb(&dir, "busybox").unwrap().ends_with("busybox_1.deb"));
+        assert!(find_deb(&dir, "busybox")
+            .unwrap()
+            .ends_with("busybox_1.deb"));
         assert!(find_deb(&dir, "linux-image").is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -95,13 +95,15 @@ pub fn run(opts: &TestOptions, paths: &Paths) -> Summary {
         });
         summary.step("fuzz: short run", || fuzz::short_run(paths));
     }
-    let initramfs_built = summary.step(INITRAMFS_BUILD, || {
-        initramfs::build(paths, &[]).map(drop)
-    });
+    let initramfs_built = summary.step(INITRAMFS_BUILD, || initramfs::build(paths, &[]).map(drop));
     if initramfs_built {
         summary.step(INITRAMFS_HOST, || initramfs::host_check::run(paths));
     } else {
-        summary.record(INITRAMFS_HOST, Duration::ZERO, Err(NO_INITRAMFS.to_string()));
+        summary.record(
+            INITRAMFS_HOST,
+            Duration::ZERO,
+            Err(NO_INITRAMFS.to_string()),
+        );
     }
     let cases = QemuCase::select(opts.only.as_deref());
     let built = summary.step(

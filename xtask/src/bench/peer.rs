@@ -132,7 +132,11 @@ fn initramfs_archive(
     }
     let mut order_file = order.join("\n");
     order_file.push('\n');
-    entries.push(Entry::file("etc/modules.order", 0o644, order_file.into_bytes()));
+    entries.push(Entry::file(
+        "etc/modules.order",
+        0o644,
+        order_file.into_bytes(),
+    ));
     entries.push(Entry::file("init", 0o755, INIT_SCRIPT.as_bytes().to_vec()));
     Ok(cpio::archive(&entries))
 }

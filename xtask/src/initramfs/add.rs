@@ -137,9 +137,9 @@ fn load(host: &Path, meta: &Metadata, guest: &str, tree: &mut Tree) -> Result<()
         tree.insert(Entry::file(guest, mode, data))
     } else if file_type.is_symlink() {
         let target = std::fs::read_link(host).map_err(|e| read_error(host, e))?;
-        let target = target.to_str().ok_or_else(|| {
-            format!("--add: link {} has a non-UTF-8 target", host.display())
-        })?;
+        let target = target
+            .to_str()
+            .ok_or_else(|| format!("--add: link {} has a non-UTF-8 target", host.display()))?;
         tree.insert(Entry::symlink(guest, target))
     } else {
         Err(format!(
@@ -185,7 +185,10 @@ mod tests {
         let odd = Add::parse("dir:with:colons").unwrap();
         assert_eq!((odd.host, odd.dest), ("dir:with:colons".into(), Dest::Home));
         let both = Add::parse("a:b:/etc/rc").unwrap();
-        assert_eq!((both.host, both.dest), ("a:b".into(), Dest::At("etc/rc".into())));
+        assert_eq!(
+            (both.host, both.dest),
+            ("a:b".into(), Dest::At("etc/rc".into()))
+        );
         assert!(Add::parse(":/x").is_err());
         assert!(Add::parse("a:/x/../etc").unwrap_err().contains(".."));
     }
@@ -232,7 +235,14 @@ mod tests {
         let paths: Vec<_> = t.entries().into_iter().map(|e| e.path).collect();
         assert_eq!(
             paths,
-            ["opt", "opt/t", "opt/t/run.sh", "opt/t/sub", "opt/t/sub/data", "opt/t/sub/link"]
+            [
+                "opt",
+                "opt/t",
+                "opt/t/run.sh",
+                "opt/t/sub",
+                "opt/t/sub/data",
+                "opt/t/sub/link"
+            ]
         );
         let run = t.get("opt/t/run.sh").unwrap();
         assert_eq!((run.mode, run.uid), (0o750, 0));
@@ -250,7 +260,10 @@ mod tests {
         let mut home = Tree::default();
         let arg = s.0.join("tree/sub/data").display().to_string();
         Add::parse(&arg).unwrap().load_into(&mut home).unwrap();
-        assert_eq!(home.get("root/data").unwrap().kind, Kind::File(b"x".to_vec()));
+        assert_eq!(
+            home.get("root/data").unwrap().kind,
+            Kind::File(b"x".to_vec())
+        );
     }
 
     #[test]
@@ -262,7 +275,10 @@ mod tests {
             .load_into(&mut Tree::default())
             .unwrap_err();
         assert!(
-            e.starts_with(&format!("--add {}: cannot read the host path", missing.display())),
+            e.starts_with(&format!(
+                "--add {}: cannot read the host path",
+                missing.display()
+            )),
             "{e}"
         );
         let e = Add::parse("/dev/null:/x")
@@ -273,8 +289,14 @@ mod tests {
         // A file cannot go under a file.
         let mut t = Tree::default();
         let run = s.0.join("tree/run.sh").display().to_string();
-        Add::parse(&format!("{run}:/x")).unwrap().load_into(&mut t).unwrap();
-        let e = Add::parse(&format!("{run}:/x/y")).unwrap().load_into(&mut t).unwrap_err();
+        Add::parse(&format!("{run}:/x"))
+            .unwrap()
+            .load_into(&mut t)
+            .unwrap();
+        let e = Add::parse(&format!("{run}:/x/y"))
+            .unwrap()
+            .load_into(&mut t)
+            .unwrap_err();
         assert!(e.contains("/x is not a directory"), "{e}");
     }
 }

@@ -203,7 +203,9 @@ mod tests {
             Entry::symlink("bin/sh", "busybox"),
             Entry::file("e", 0o644, vec![]),
             Entry::dir("tmp").with_mode(0o1777),
-            Entry::dir("home/user").with_mode(0o700).owned_by(1000, 1000),
+            Entry::dir("home/user")
+                .with_mode(0o700)
+                .owned_by(1000, 1000),
         ];
         let got = read(&archive(&entries));
         assert_eq!(

@@ -4,7 +4,8 @@
 //! What it proves before Halyard runs the same archive: the archive unpacks (with GNU
 //! `cpio`, a reader independent of our writer), init mounts and names the system, starts a
 //! login shell with a controlling terminal, the profile gives the prompt, busybox's applet
-//! links work, and `poweroff` reaches init and stops everything.
+//! links work ([`SCRIPT`]), init reaps orphans (no zombie left), starts a new shell when
+//! one exits, and `poweroff` reaches init and stops everything.
 //!
 //! How: the archive is unpacked into `target/initramfs/host-root/`; `unshare --pid --mount
 //! --uts --fork --kill-child` runs a host shell as PID 1 of new namespaces, which mounts
@@ -34,7 +35,21 @@ use std::time::{Duration, Instant};
 
 /// Commands typed at the prompt and the line each must print: the conversation the same
 /// check will have with Halyard's console.
-pub const SCRIPT: [(&str, &str); 2] = [("echo hello | tr a-z A-Z", "HELLO"), ("hostname", HOSTNAME)];
+pub const SCRIPT: [(&str, &str); 2] =
+    [("echo hello | tr a-z A-Z", "HELLO"), ("hostname", HOSTNAME)];
+
+/// Orphans are reaped: the `sleep` outlives its shell, so init inherits it; a second
+/// after it ended no process may be a zombie (`Z`).
+const ORPHANS: (&str, &str) = (
+    "sh -c 'sleep 0.1 &'; sleep 1; ps -o stat | grep -c '^Z'",
+    "0",
+);
+
+/// What ash says when init failed to give it the console as controlling terminal.
+const NO_JOB_CONTROL: &str = "job control turned off";
+
+/// What init says when the shell exits (then it starts another).
+const SHELL_ENDED: &str = "ended (exit status 3), starting a new one";
 
 /// The line init prints just before `reboot(2)` for `poweroff`.
 const POWEROFF_LINE: &str = "init: poweroff: reboot(2)";
@@ -72,18 +87,28 @@ pub fn run(paths: &Paths) -> Result<(), String> {
     let mut init = Killed(child);
     let mut console = Console::new(pty.master, Instant::now() + DEADLINE);
     let result = converse(&mut console, &mut init);
+    if let Some(dir) = log.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
     let _ = std::fs::write(&log, &console.text);
     result.map_err(|e| format!("{e} (transcript: {})", paths.show(&log)))
 }
 
-/// Prompt, the script, `poweroff`, then the namespace's end by SIGINT.
+/// Prompt, the script, orphans, `exit` and a new shell, `poweroff`, then the namespace's
+/// end by SIGINT.
 fn converse(console: &mut Console, init: &mut Killed) -> Result<(), String> {
     console.expect_text(ROOT_PROMPT)?;
-    for (command, answer) in SCRIPT {
+    if console.text.contains(NO_JOB_CONTROL) {
+        return Err("the shell has no controlling terminal (`job control turned off`)".into());
+    }
+    for (command, answer) in SCRIPT.into_iter().chain([ORPHANS]) {
         console.send(&format!("{command}\r"))?;
         console.expect_line(answer)?;
         console.expect_text(ROOT_PROMPT)?;
     }
+    console.send("exit 3\r")?;
+    console.expect_text(SHELL_ENDED)?;
+    console.expect_text(ROOT_PROMPT)?;
     console.send("poweroff\r")?;
     console.expect_text(POWEROFF_LINE)?;
     let status = init.wait_until(console.deadline)?;
@@ -198,10 +223,12 @@ impl Pty {
             ));
         }
         // SAFETY: openpty succeeded, so both are open descriptors owned by nobody else.
-        let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
         let mut name = [0u8; 128];
         // SAFETY: `name` is writable for its length; ttyname_r writes a NUL-terminated path.
-        let rc = unsafe { libc::ttyname_r(slave.as_raw_fd(), name.as_mut_ptr().cast(), name.len()) };
+        let rc =
+            unsafe { libc::ttyname_r(slave.as_raw_fd(), name.as_mut_ptr().cast(), name.len()) };
         if rc != 0 {
             return Err(format!(
                 "ttyname of the pty slave: {}",
@@ -353,8 +380,12 @@ mod tests {
 
     #[test]
     fn the_script_answers_are_plain_lines() {
-        for (command, answer) in SCRIPT {
-            assert!(!command.contains(answer), "{command} would echo its own answer");
+        for (command, answer) in SCRIPT.into_iter().chain([ORPHANS]) {
+            // The echoed command line must not pass for the answer.
+            assert!(
+                command.trim() != answer,
+                "{command} would echo its own answer"
+            );
         }
     }
 }

@@ -47,8 +47,7 @@ impl Tree {
                     ))
                 }
                 None => {
-                    self.members
-                        .insert(parent.to_string(), Entry::dir(parent));
+                    self.members.insert(parent.to_string(), Entry::dir(parent));
                 }
             }
         }
@@ -105,8 +104,10 @@ mod tests {
     #[test]
     fn parents_are_created_and_members_sorted() {
         let mut t = Tree::default();
-        t.insert(Entry::symlink("usr/bin/awk", "/bin/busybox")).unwrap();
-        t.insert(Entry::file("bin/busybox", 0o755, vec![1])).unwrap();
+        t.insert(Entry::symlink("usr/bin/awk", "/bin/busybox"))
+            .unwrap();
+        t.insert(Entry::file("bin/busybox", 0o755, vec![1]))
+            .unwrap();
         t.insert(Entry::dir("tmp").with_mode(0o1777)).unwrap();
         assert_eq!(
             paths(&t),
@@ -119,7 +120,8 @@ mod tests {
     #[test]
     fn later_members_replace_earlier_ones() {
         let mut t = Tree::default();
-        t.insert(Entry::symlink("sbin/init", "/bin/busybox")).unwrap();
+        t.insert(Entry::symlink("sbin/init", "/bin/busybox"))
+            .unwrap();
         t.insert(Entry::file("sbin/init", 0o755, vec![7])).unwrap();
         assert_eq!(t.get("sbin/init").unwrap().kind, Kind::File(vec![7]));
         // A directory replaced by a directory keeps its contents and takes the new mode.
@@ -136,7 +138,9 @@ mod tests {
     fn conflicts_and_bad_paths_are_refused() {
         let mut t = Tree::default();
         t.insert(Entry::file("etc/passwd", 0o644, vec![])).unwrap();
-        let e = t.insert(Entry::file("etc/passwd/x", 0o644, vec![])).unwrap_err();
+        let e = t
+            .insert(Entry::file("etc/passwd/x", 0o644, vec![]))
+            .unwrap_err();
         assert!(e.contains("/etc/passwd is not a directory"), "{e}");
         let e = t.insert(Entry::symlink("etc", "/tmp")).unwrap_err();
         assert!(e.contains("has contents"), "{e}");

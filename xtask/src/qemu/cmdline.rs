@@ -262,7 +262,10 @@ mod tests {
             ..config()
         };
         let line = without.shell_line();
-        assert!(line.contains("-kernel /r/target/kernel/halyard -append ''"), "{line}");
+        assert!(
+            line.contains("-kernel /r/target/kernel/halyard -append ''"),
+            "{line}"
+        );
         assert!(!line.contains("-initrd"));
         let paths = Paths::repo();
         let test = QemuConfig::for_test(&paths, 1, String::new(), Network::none());
