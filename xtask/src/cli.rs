@@ -9,6 +9,7 @@
 //! [`parse`] is pure (arguments in, a [`Command`] or a [`clap::Error`] out), so the unit
 //! tests below run nothing.
 
+use crate::initramfs::Add;
 use crate::net_mode::Network;
 use clap::error::ErrorKind;
 use clap::{value_parser, Args, CommandFactory, Parser, Subcommand};
@@ -128,6 +129,14 @@ pub struct RunOptions {
     /// tcpstress), as the QEMU tests do (default: without)
     #[arg(long)]
     pub test_commands: bool,
+    /// Put a host file or directory into the initramfs; repeatable
+    ///
+    /// Without GUEST_PATH it goes to /root/NAME (root's home, where the shell starts); a
+    /// GUEST_PATH ending in `/` is the directory to put it in; any other GUEST_PATH is its
+    /// exact place (absolute). Directories are added recursively, links inside them kept as
+    /// links. A missing host path stops the run before anything is built.
+    #[arg(long, value_name = "HOST_PATH[:GUEST_PATH]", value_parser = Add::parse)]
+    pub add: Vec<Add>,
     /// `--net` and the flags that go with it, checked together.
     #[command(flatten)]
     pub net: Network,
@@ -145,6 +154,7 @@ impl Default for RunOptions {
             append: None,
             log: None,
             test_commands: false,
+            add: Vec::new(),
             net: Network::default(),
         }
     }
@@ -349,6 +359,32 @@ mod tests {
         // An unknown flag gets the command's usage.
         let e = run("run --frobnicate").unwrap_err().to_string();
         assert!(e.contains("Usage: cargo xtask run [OPTIONS]"), "{e}");
+    }
+
+    #[test]
+    fn add_flags_are_repeatable_and_checked_for_syntax_only() {
+        use crate::initramfs::add::Dest;
+        let opts = run("run --add hello --add=tools:/usr/bin/ --add /x/rc:/etc/rc").unwrap();
+        let dests: Vec<_> = opts
+            .add
+            .iter()
+            .map(|a| (a.host.clone(), a.dest.clone()))
+            .collect();
+        assert_eq!(
+            dests,
+            [
+                ("hello".into(), Dest::Home),
+                ("tools".into(), Dest::Into("usr/bin".into())),
+                ("/x/rc".into(), Dest::At("etc/rc".into())),
+            ]
+        );
+        assert!(run("run").unwrap().add.is_empty());
+        // A missing host path is the build's error (it names the path), not the parser's.
+        assert_eq!(run("run --add /no/such/file").unwrap().add.len(), 1);
+        assert_bad_values(&["run --add", "run --add x:/a/../b", "run --add :/etc/rc"]);
+        let help = long_help("run");
+        assert!(help.contains("--add <HOST_PATH[:GUEST_PATH]>"), "{help}");
+        assert!(help.contains("/root/NAME"), "{help}");
     }
 
     #[test]

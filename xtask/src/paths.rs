@@ -36,6 +36,11 @@ impl Paths {
         self.root.join("target/kernel/halyard.ksyms")
     }
 
+    /// The initramfs QEMU passes with `-initrd` (built by `crate::initramfs::build`).
+    pub fn initramfs(&self) -> PathBuf {
+        self.root.join("target/initramfs/halyard.cpio")
+    }
+
     /// Serial log of the QEMU test `name`.
     pub fn test_log(&self, name: &str) -> PathBuf {
         self.root
@@ -76,6 +81,7 @@ mod tests {
             "target/kernel/x86_64-unknown-linux-gnu/release/halyard"
         );
         assert_eq!(p.show(&p.ksyms()), "target/kernel/halyard.ksyms");
+        assert_eq!(p.show(&p.initramfs()), "target/initramfs/halyard.cpio");
         assert_eq!(
             p.show(&p.test_log("boot-smp1")),
             "target/test-logs/boot-smp1.log"

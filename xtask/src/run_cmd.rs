@@ -1,6 +1,7 @@
 //! `cargo xtask run`: build, then boot the kernel in QEMU for a person or a script.
 
 use crate::cli::RunOptions;
+use crate::initramfs;
 use crate::kernel_build::{self, Kernel};
 use crate::listening;
 use crate::net_mode::{NetMode, Network};
@@ -10,11 +11,13 @@ use crate::qemu::cmdline::{kvm_usable, Accel, QemuConfig, Serial};
 use crate::qemu::process::Qemu;
 use crate::tools;
 
-/// The QEMU configuration `opts` ask for (KVM only if `kvm_ok`).
+/// The QEMU configuration `opts` ask for (KVM only if `kvm_ok`), with the initramfs
+/// [`initramfs::build`] writes.
 pub fn config(opts: &RunOptions, paths: &Paths, kvm_ok: bool) -> QemuConfig {
     QemuConfig {
         elf: paths.kernel_elf(),
         ksyms: paths.ksyms(),
+        initrd: Some(paths.initramfs()),
         smp: opts.smp,
         mem_mib: opts.mem_mib,
         accel: if opts.kvm && kvm_ok {
@@ -76,6 +79,7 @@ fn kernel(opts: &RunOptions) -> Kernel {
 /// and [`crate::exit_status::QemuEnd::interactive_exit`]).
 pub fn run(opts: &RunOptions, paths: &Paths) -> Result<u8, String> {
     tools::ensure(&[tools::QEMU])?;
+    initramfs::build(paths, &opts.add)?;
     kernel_build::build_kernel(paths, kernel(opts))?;
     let kvm_ok = opts.kvm && kvm_usable();
     if opts.kvm && !kvm_ok {
@@ -142,6 +146,7 @@ mod tests {
         assert_eq!(c.cmdline, "log=debug");
         assert_eq!(c.net, Network::default());
         assert_eq!(c.ksyms, paths.ksyms());
+        assert_eq!(c.initrd, Some(paths.initramfs()));
         // No usable /dev/kvm: software emulation.
         assert_eq!(config(&opts, &paths, false).accel, Accel::Tcg);
         let interactive = config(&RunOptions::default(), &paths, true);

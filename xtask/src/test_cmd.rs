@@ -2,7 +2,9 @@
 //!
 //! Order: the lints (formatting, clippy: lint.rs), host unit tests (the workspace, then
 //! the xtask's own), a short run of every fuzz
-//! target (fuzz.rs), the kernel build with its symbol file, then the QEMU tests one at a
+//! target (fuzz.rs), the initramfs and its check on the host (initramfs/; these two run
+//! with `--skip-host` too: the QEMU tests boot that archive), the kernel build with its
+//! symbol file, then the QEMU tests one at a
 //! time (two cores: parallel QEMUs would only make timeouts flaky). Every step counts once
 //! in the closing `N passed, N failed` line; QEMU tests that cannot run (no kernel, no
 //! QEMU) count as failed, never as skipped, so a broken setup cannot look green.
@@ -15,7 +17,7 @@ use crate::cpu_load::CpuLoad;
 use crate::kernel_build::{self, cargo};
 use crate::paths::Paths;
 use crate::repeat::{self, Tally};
-use crate::{fuzz, ksyms, lint, nettest, suite, tools};
+use crate::{fuzz, initramfs, ksyms, lint, nettest, suite, tools};
 use std::time::{Duration, Instant};
 
 /// Results so far.
@@ -69,6 +71,11 @@ fn line(name: &str, took: Duration, result: &Result<(), String>) -> String {
     }
 }
 
+/// The initramfs steps' names.
+const INITRAMFS_BUILD: &str = "initramfs: build target/initramfs/halyard.cpio";
+const INITRAMFS_HOST: &str = "initramfs: /sbin/init as PID 1 on the host, shell, poweroff";
+const NO_INITRAMFS: &str = "not run: the initramfs build failed";
+
 /// Runs everything `opts` selects; returns the summary.
 pub fn run(opts: &TestOptions, paths: &Paths) -> Summary {
     let mut summary = Summary::default();
@@ -88,15 +95,25 @@ pub fn run(opts: &TestOptions, paths: &Paths) -> Summary {
         });
         summary.step("fuzz: short run", || fuzz::short_run(paths));
     }
+    let initramfs_built = summary.step(INITRAMFS_BUILD, || initramfs::build(paths, &[]).map(drop));
+    if initramfs_built {
+        summary.step(INITRAMFS_HOST, || initramfs::host_check::run(paths));
+    } else {
+        summary.record(
+            INITRAMFS_HOST,
+            Duration::ZERO,
+            Err(NO_INITRAMFS.to_string()),
+        );
+    }
     let cases = QemuCase::select(opts.only.as_deref());
     let built = summary.step(
         "kernel build + ksyms (release, then with test commands)",
         || kernel_build::build_release_then_test(paths),
     );
-    let ready = if built {
-        qemu_ready(paths)
-    } else {
-        Err("kernel build failed".to_string())
+    let ready = match (built, initramfs_built) {
+        (true, true) => qemu_ready(paths),
+        (false, _) => Err("kernel build failed".to_string()),
+        (true, false) => Err(NO_INITRAMFS.to_string()),
     };
     let symbols = match ready {
         Ok(symbols) => symbols,

@@ -55,6 +55,18 @@ pub const TOOLS: &[Tool] = &[
         binary: "python3",
         package: "python3",
     },
+    Tool {
+        binary: "cpio",
+        package: "cpio",
+    },
+    Tool {
+        binary: "unshare",
+        package: "util-linux",
+    },
+    Tool {
+        binary: "chroot",
+        package: "coreutils",
+    },
 ];
 
 /// What the host tests need besides Rust (the SSH interop tests run OpenSSH).

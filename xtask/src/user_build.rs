@@ -9,6 +9,10 @@
 //! The build uses an explicit `--target`, so the static flag reaches the programs and not
 //! build scripts or proc-macros, and its own target directory, so the host workspace's
 //! ordinary build (tests, the xtask itself) is never invalidated by the different flags.
+//!
+//! Debug information is stripped (`CARGO_PROFILE_RELEASE_STRIP=debuginfo`; the symbols
+//! stay, for backtraces): the programs go into the initramfs, which sits in the guest's
+//! memory, and the debug sections of static std would make `init` 5 MiB instead of 1.
 
 use crate::paths::Paths;
 use std::path::PathBuf;
@@ -28,6 +32,7 @@ pub fn build_static(paths: &Paths, package: &str, bin: &str) -> Result<PathBuf, 
         .current_dir(&paths.root)
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo")
         .args([
             "build",
             "--release",

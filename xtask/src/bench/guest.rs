@@ -2,8 +2,10 @@
 //!
 //! Both systems get the same QEMU command line, built by the xtask's own builder
 //! ([`crate::qemu::cmdline::QemuConfig`]) with the same virtio-net-pci device on the same
-//! tap as `cargo xtask run --net tap` ([`crate::net_mode`]); only the kernel image differs (Linux adds its `-initrd`; Halyard's symbol file
-//! stays on fw_cfg, which Linux would ignore anyway but is dropped to keep its line plain).
+//! tap as `cargo xtask run --net tap` ([`crate::net_mode`]); only the kernel image and its
+//! initramfs differ (the peer's own for Linux; Halyard boots without one until its services
+//! run in user space). Halyard's symbol file stays on fw_cfg, which Linux would ignore
+//! anyway but is dropped to keep its line plain.
 //! QEMU runs inside the namespace through `ip netns exec`, which `exec`s, so the handle
 //! kills QEMU itself by PID on drop, on error and on Ctrl-C.
 
@@ -73,13 +75,17 @@ pub fn kernel_cmdline(system: System) -> String {
 
 /// The full QEMU argument list for `system` with `smp` CPUs and `mem_mib` MiB.
 pub fn qemu_args(system: System, images: &Images, smp: u32, mem_mib: u32) -> Vec<OsString> {
-    let elf = match system {
-        System::Halyard => images.halyard_elf.clone(),
-        System::Linux => images.linux.vmlinuz.clone(),
+    let (elf, initrd) = match system {
+        System::Halyard => (images.halyard_elf.clone(), None),
+        System::Linux => (
+            images.linux.vmlinuz.clone(),
+            Some(images.linux.initramfs.clone()),
+        ),
     };
     let config = QemuConfig {
         elf,
         ksyms: images.halyard_ksyms.clone(),
+        initrd,
         smp,
         mem_mib,
         accel: Accel::Tcg,
@@ -104,13 +110,7 @@ pub fn qemu_args(system: System, images: &Images, smp: u32, mem_mib: u32) -> Vec
             }
             continue;
         }
-        let is_kernel = arg == "-kernel";
         args.push(arg);
-        if system == System::Linux && is_kernel {
-            args.extend(it.next());
-            args.push("-initrd".into());
-            args.push(images.linux.initramfs.clone().into());
-        }
     }
     args
 }

@@ -9,14 +9,13 @@
 //! TCP engine against smoltcp ([`engine`]), and stamps the report with the commit it
 //! measured, the date and the command, so every number quoted from it can be reproduced.
 //!
-//! Layout: [`peer`] fetches and builds the Linux side ([`modules`], [`cpio`]); [`guest`]
+//! Layout: [`peer`] fetches and builds the Linux side ([`modules`]); [`guest`]
 //! boots either system; [`inside`] runs clients in the bench's namespace; [`measure`],
 //! [`ping`], [`wrk`] and [`memsize`] measure; [`sched`] boots `test=bench-sched`;
 //! [`results`], [`stats`], [`report`], [`json`], [`chart`] turn values into
 //! `target/bench/report.md`, `results.json`, `ratios.svg`.
 
 mod chart;
-mod cpio;
 mod engine;
 mod guest;
 mod inside;
@@ -34,7 +33,7 @@ mod wrk;
 
 use crate::netns::Netns;
 use crate::paths::Paths;
-use crate::{kernel_build, tools};
+use crate::{initramfs, kernel_build, tools};
 use guest::{Guest, Images};
 use results::{Meta, Results, System};
 use std::net::{IpAddr, SocketAddr};
@@ -146,10 +145,16 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
     tools::ensure(&[tools::QEMU, "ip", "ping", "wrk"])?;
     let peer = peer::prepare(paths)?;
     // Halyard's absence is a result to report, not a reason to skip the Linux side. The
-    // bench boots the kernel the QEMU tests boot (with the test-only monitor commands).
+    // bench boots the kernel the QEMU tests boot (with the test-only monitor commands); its
+    // in-kernel benchmark boots, like them, with the initramfs.
     let halyard_missing = kernel_build::build_kernel(paths, kernel_build::Kernel::Test)
-        .err()
-        .map(|e| format!("kernel build: {e}"));
+        .map_err(|e| format!("kernel build: {e}"))
+        .and_then(|()| {
+            initramfs::build(paths, &[])
+                .map(drop)
+                .map_err(|e| format!("initramfs: {e}"))
+        })
+        .err();
     let images = Images::new(paths, peer.clone());
     let netns = Netns::create(&guest::network().tap_topology())?;
     let meta = Meta {

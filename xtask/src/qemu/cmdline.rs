@@ -48,6 +48,8 @@ pub enum Serial {
 pub struct QemuConfig {
     pub elf: PathBuf,
     pub ksyms: PathBuf,
+    /// The initramfs (`-initrd`), which the kernel gets as a PVH module.
+    pub initrd: Option<PathBuf>,
     pub smp: u32,
     pub mem_mib: u32,
     pub accel: Accel,
@@ -65,11 +67,12 @@ pub struct QemuConfig {
 
 impl QemuConfig {
     /// What every QEMU test runs: software emulation, the default memory, serial on stdio
-    /// (for the session), no debugger.
+    /// (for the session), no debugger, the initramfs `crate::initramfs::build` wrote.
     pub fn for_test(paths: &Paths, smp: u32, cmdline: String, net: Network) -> QemuConfig {
         QemuConfig {
             elf: paths.kernel_elf(),
             ksyms: paths.ksyms(),
+            initrd: Some(paths.initramfs()),
             smp,
             mem_mib: DEFAULT_MEM_MIB,
             accel: Accel::Tcg,
@@ -119,18 +122,21 @@ impl QemuConfig {
         words.map(OsString::from).to_vec()
     }
 
-    /// The kernel image, its command line and its symbol file.
+    /// The kernel image, its initramfs, its command line and its symbol file.
     fn boot_args(&self) -> Vec<OsString> {
         let mut fw_cfg = OsString::from(format!("name={KSYMS_FW_CFG},file="));
         fw_cfg.push(&self.ksyms);
-        vec![
-            "-kernel".into(),
-            self.elf.clone().into(),
+        let mut args: Vec<OsString> = vec!["-kernel".into(), self.elf.clone().into()];
+        if let Some(initrd) = &self.initrd {
+            args.extend(["-initrd".into(), initrd.clone().into()]);
+        }
+        args.extend([
             "-append".into(),
             self.cmdline.clone().into(),
             "-fw_cfg".into(),
             fw_cfg,
-        ]
+        ]);
+        args
     }
 
     /// Guest devices: the exit port, the entropy device, then the network (docs/xtask.md,
@@ -201,6 +207,7 @@ mod tests {
         QemuConfig {
             elf: "/r/target/kernel/halyard".into(),
             ksyms: "/r/target/kernel/halyard.ksyms".into(),
+            initrd: Some("/r/target/initramfs/halyard.cpio".into()),
             smp: 2,
             mem_mib: 256,
             accel: Accel::Tcg,
@@ -217,7 +224,7 @@ mod tests {
         assert_eq!(
             config().shell_line(),
             "qemu-system-x86_64 -machine q35 -cpu qemu64 -m 256 -smp 2 -accel tcg,thread=multi \
-             -kernel /r/target/kernel/halyard -append '' \
+             -kernel /r/target/kernel/halyard -initrd /r/target/initramfs/halyard.cpio -append '' \
              -fw_cfg name=opt/halyard/ksyms,file=/r/target/kernel/halyard.ksyms \
              -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
              -object rng-random,filename=/dev/urandom,id=rng0 \
@@ -278,6 +285,23 @@ mod tests {
         assert!(line.ends_with("-s -S"));
         // The -append value is one argument, not split at its spaces.
         assert!(c.args().contains(&OsString::from("test=sse panic=exit")));
+    }
+
+    #[test]
+    fn the_initramfs_follows_the_kernel_when_there_is_one() {
+        let without = QemuConfig {
+            initrd: None,
+            ..config()
+        };
+        let line = without.shell_line();
+        assert!(
+            line.contains("-kernel /r/target/kernel/halyard -append ''"),
+            "{line}"
+        );
+        assert!(!line.contains("-initrd"));
+        let paths = Paths::repo();
+        let test = QemuConfig::for_test(&paths, 1, String::new(), Network::none());
+        assert_eq!(test.initrd, Some(paths.initramfs()));
     }
 
     #[test]
