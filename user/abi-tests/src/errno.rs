@@ -38,8 +38,8 @@ impl fmt::Display for Errno {
 }
 
 /// A libc call's result: `-1` means failure with `errno`, anything else success.
-pub fn cvt<T: Into<c_long> + Copy>(ret: T) -> Result<T, Errno> {
-    if ret.into() == -1 {
+pub fn cvt<T: From<i8> + PartialEq>(ret: T) -> Result<T, Errno> {
+    if ret == T::from(-1) {
         Err(Errno::last())
     } else {
         Ok(ret)

@@ -86,3 +86,23 @@ pub fn is_member(set: &libc::sigset_t, sig: c_int) -> bool {
     // SAFETY: `set` is a valid sigset_t.
     unsafe { libc::sigismember(set, sig) == 1 }
 }
+
+/// The name of `si_code` `code` of signal `signo` (`SI_USER`, `SEGV_ACCERR`, `CLD_EXITED`).
+pub fn code_name(signo: c_int, code: c_int) -> String {
+    use linux_raw_sys::general::{SEGV_ACCERR, SEGV_MAPERR};
+    let name = match (signo, code) {
+        (_, libc::SI_USER) => "SI_USER",
+        (_, libc::SI_TKILL) => "SI_TKILL",
+        (_, libc::SI_QUEUE) => "SI_QUEUE",
+        (_, libc::SI_KERNEL) => "SI_KERNEL",
+        (libc::SIGSEGV, c) if c == SEGV_MAPERR as c_int => "SEGV_MAPERR",
+        (libc::SIGSEGV, c) if c == SEGV_ACCERR as c_int => "SEGV_ACCERR",
+        (libc::SIGCHLD, libc::CLD_EXITED) => "CLD_EXITED",
+        (libc::SIGCHLD, libc::CLD_KILLED) => "CLD_KILLED",
+        (libc::SIGCHLD, libc::CLD_DUMPED) => "CLD_DUMPED",
+        (libc::SIGCHLD, libc::CLD_STOPPED) => "CLD_STOPPED",
+        (libc::SIGCHLD, libc::CLD_CONTINUED) => "CLD_CONTINUED",
+        _ => return format!("si_code {code}"),
+    };
+    name.to_string()
+}

@@ -8,7 +8,7 @@
 use abi_tests::errno::{cvt, raw, Errno};
 use abi_tests::process::{no_core_dumps, run, spawn, wait, WaitStatus};
 use abi_tests::report::scratch_dir;
-use abi_tests::signal::{set_action, Action, Signal};
+use abi_tests::signal::{code_name, set_action, Action, Signal};
 use abi_tests::Transcript;
 use core::ffi::c_int;
 use std::ffi::CString;
@@ -170,24 +170,13 @@ fn waitid_of(pid: libc::pid_t, options: c_int) -> Result<(c_int, c_int, bool), E
     Ok((info.si_code, status, from == pid))
 }
 
-fn cld_name(code: c_int) -> String {
-    match code {
-        libc::CLD_EXITED => "CLD_EXITED".into(),
-        libc::CLD_KILLED => "CLD_KILLED".into(),
-        libc::CLD_DUMPED => "CLD_DUMPED".into(),
-        libc::CLD_STOPPED => "CLD_STOPPED".into(),
-        libc::CLD_CONTINUED => "CLD_CONTINUED".into(),
-        other => format!("si_code {other}"),
-    }
-}
-
 /// `code/status/pid_matches` as one value.
 fn waitid_line(r: Result<(c_int, c_int, bool), Errno>, status_is_signal: bool) -> String {
     match r {
         Ok((code, status, pid_ok)) if status_is_signal => {
-            format!("{} {} pid_matches={pid_ok}", cld_name(code), Signal(status))
+            format!("{} {} pid_matches={pid_ok}", code_name(libc::SIGCHLD, code), Signal(status))
         }
-        Ok((code, status, pid_ok)) => format!("{} {status} pid_matches={pid_ok}", cld_name(code)),
+        Ok((code, status, pid_ok)) => format!("{} {status} pid_matches={pid_ok}", code_name(libc::SIGCHLD, code)),
         Err(e) => e.to_string(),
     }
 }
