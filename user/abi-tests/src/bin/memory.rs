@@ -27,7 +27,16 @@ fn main() {
 fn map(addr: usize, len: usize, prot: c_int, flags: c_int) -> Result<*mut u8, Errno> {
     // SAFETY: anonymous mappings; with MAP_FIXED the callers name only ranges this
     // program mapped itself and uses for nothing else.
-    let p = unsafe { libc::mmap(addr as *mut c_void, len, prot, flags | libc::MAP_ANONYMOUS, -1, 0) };
+    let p = unsafe {
+        libc::mmap(
+            addr as *mut c_void,
+            len,
+            prot,
+            flags | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
     if p == libc::MAP_FAILED {
         Err(Errno::last())
     } else {
@@ -36,7 +45,12 @@ fn map(addr: usize, len: usize, prot: c_int, flags: c_int) -> Result<*mut u8, Er
 }
 
 fn private(len: usize) -> Result<*mut u8, Errno> {
-    map(0, len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE)
+    map(
+        0,
+        len,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_PRIVATE,
+    )
 }
 
 fn unmap(p: *mut u8, len: usize) -> Result<c_int, Errno> {
@@ -85,15 +99,21 @@ fn brk(t: &Transcript) {
     t.is("brk_grows_by_request", grown == start + 16 * PAGE);
     t.is("brk_memory_zero_and_writable", usable);
     t.is("brk_shrinks_back", shrunk == start);
-    t.is("brk_to_kernel_half_returns_old_break", kernel_half == start && unchanged == start);
+    t.is(
+        "brk_to_kernel_half_returns_old_break",
+        kernel_half == start && unchanged == start,
+    );
 }
 
 fn anonymous(t: &Transcript) {
     let Ok(p) = private(4 * PAGE) else {
         return t.fail("mmap_anonymous", "ok", Errno::last());
     };
-    t.is("mmap_page_aligned", p as usize % PAGE == 0);
-    t.is("mmap_anonymous_is_zero", (0..4 * PAGE).step_by(512).all(|o| peek(p, o) == 0));
+    t.is("mmap_page_aligned", (p as usize).is_multiple_of(PAGE));
+    t.is(
+        "mmap_anonymous_is_zero",
+        (0..4 * PAGE).step_by(512).all(|o| peek(p, o) == 0),
+    );
     poke(p, 3 * PAGE + 7, 9);
     t.eq("mmap_write_reads_back", peek(p, 3 * PAGE + 7), 9);
     t.ok("munmap_middle_page", unmap(p.wrapping_add(PAGE), PAGE));
@@ -108,10 +128,18 @@ fn anonymous(t: &Transcript) {
     t.ok("munmap_rest_including_hole", unmap(p, 4 * PAGE));
     t.ok("munmap_again_is_fine", unmap(p, 4 * PAGE));
     t.errno("mmap_length_0", private(0), libc::EINVAL);
-    t.errno("munmap_unaligned", unmap(p.wrapping_add(1), PAGE), libc::EINVAL);
+    t.errno(
+        "munmap_unaligned",
+        unmap(p.wrapping_add(1), PAGE),
+        libc::EINVAL,
+    );
     t.errno("munmap_length_0", unmap(p, 0), libc::EINVAL);
     let flags = libc::MAP_PRIVATE | libc::MAP_SHARED;
-    t.errno("mmap_private_and_shared", map(0, PAGE, libc::PROT_READ, flags), libc::EINVAL);
+    t.errno(
+        "mmap_private_and_shared",
+        map(0, PAGE, libc::PROT_READ, flags),
+        libc::EINVAL,
+    );
     t.errno("mmap_huge_length", private(1 << 62), libc::ENOMEM);
 }
 
@@ -125,11 +153,23 @@ fn fixed(t: &Transcript) {
     t.is("map_fixed_at_address", again == Ok(p));
     t.eq("map_fixed_replaces_with_zero", peek(p, 0), 0);
     let noreplace = libc::MAP_PRIVATE | libc::MAP_FIXED_NOREPLACE;
-    t.errno("map_fixed_noreplace_over_mapping", map(p as usize, PAGE, rw, noreplace), libc::EEXIST);
+    t.errno(
+        "map_fixed_noreplace_over_mapping",
+        map(p as usize, PAGE, rw, noreplace),
+        libc::EEXIST,
+    );
     let _ = unmap(p.wrapping_add(PAGE), PAGE);
     let free = map(p as usize + PAGE, PAGE, rw, noreplace);
-    t.is("map_fixed_noreplace_in_hole", free == Ok(p.wrapping_add(PAGE)));
-    let odd = map(p as usize + 1, PAGE, rw, libc::MAP_PRIVATE | libc::MAP_FIXED);
+    t.is(
+        "map_fixed_noreplace_in_hole",
+        free == Ok(p.wrapping_add(PAGE)),
+    );
+    let odd = map(
+        p as usize + 1,
+        PAGE,
+        rw,
+        libc::MAP_PRIVATE | libc::MAP_FIXED,
+    );
     t.errno("map_fixed_unaligned", odd, libc::EINVAL);
     let _ = unmap(p, 2 * PAGE);
 }
@@ -139,7 +179,10 @@ fn protect(t: &Transcript) {
         return t.fail("mprotect_read_only", "ok", Errno::last());
     };
     poke(p, 0, 3);
-    t.ok("mprotect_read_only", protect_range(p, PAGE, libc::PROT_READ));
+    t.ok(
+        "mprotect_read_only",
+        protect_range(p, PAGE, libc::PROT_READ),
+    );
     t.eq("read_only_still_reads", peek(p, 0), 3);
     let status = run(|| {
         no_core_dumps();
@@ -155,13 +198,28 @@ fn protect(t: &Transcript) {
         peek(p, 0).into()
     });
     t.shows("read_of_prot_none_faults", status, "killed(SIGSEGV)");
-    t.ok("mprotect_back_to_rw", protect_range(p, PAGE, libc::PROT_READ | libc::PROT_WRITE));
+    t.ok(
+        "mprotect_back_to_rw",
+        protect_range(p, PAGE, libc::PROT_READ | libc::PROT_WRITE),
+    );
     poke(p, 0, 5);
     t.eq("write_after_restore", peek(p, 0), 5);
-    t.errno("mprotect_unaligned", protect_range(p.wrapping_add(1), PAGE, libc::PROT_READ), libc::EINVAL);
-    t.errno("mprotect_unknown_bits", protect_range(p, PAGE, 0x100), libc::EINVAL);
+    t.errno(
+        "mprotect_unaligned",
+        protect_range(p.wrapping_add(1), PAGE, libc::PROT_READ),
+        libc::EINVAL,
+    );
+    t.errno(
+        "mprotect_unknown_bits",
+        protect_range(p, PAGE, 0x100),
+        libc::EINVAL,
+    );
     let _ = unmap(p, 2 * PAGE);
-    t.errno("mprotect_unmapped", protect_range(p, PAGE, libc::PROT_READ), libc::ENOMEM);
+    t.errno(
+        "mprotect_unmapped",
+        protect_range(p, PAGE, libc::PROT_READ),
+        libc::ENOMEM,
+    );
 }
 
 fn madvise(p: *mut u8, len: usize, advice: c_int) -> Result<c_int, Errno> {
@@ -174,16 +232,30 @@ fn advise(t: &Transcript) {
     let rw = libc::PROT_READ | libc::PROT_WRITE;
     if let Ok(p) = private(PAGE) {
         poke(p, 100, 7);
-        t.ok("madvise_dontneed_private", madvise(p, PAGE, libc::MADV_DONTNEED));
+        t.ok(
+            "madvise_dontneed_private",
+            madvise(p, PAGE, libc::MADV_DONTNEED),
+        );
         t.eq("private_reads_zero_after_dontneed", peek(p, 100), 0);
         t.errno("madvise_bad_advice", madvise(p, PAGE, 9999), libc::EINVAL);
-        t.errno("madvise_unaligned", madvise(p.wrapping_add(1), PAGE, libc::MADV_DONTNEED), libc::EINVAL);
+        t.errno(
+            "madvise_unaligned",
+            madvise(p.wrapping_add(1), PAGE, libc::MADV_DONTNEED),
+            libc::EINVAL,
+        );
         let _ = unmap(p, PAGE);
-        t.errno("madvise_unmapped", madvise(p, PAGE, libc::MADV_DONTNEED), libc::ENOMEM);
+        t.errno(
+            "madvise_unmapped",
+            madvise(p, PAGE, libc::MADV_DONTNEED),
+            libc::ENOMEM,
+        );
     }
     if let Ok(s) = map(0, PAGE, rw, libc::MAP_SHARED) {
         poke(s, 100, 7);
-        t.ok("madvise_dontneed_shared", madvise(s, PAGE, libc::MADV_DONTNEED));
+        t.ok(
+            "madvise_dontneed_shared",
+            madvise(s, PAGE, libc::MADV_DONTNEED),
+        );
         t.eq("shared_keeps_data_after_dontneed", peek(s, 100), 7);
         let _ = unmap(s, PAGE);
     }
@@ -204,9 +276,18 @@ fn remap(t: &Transcript) {
     let Ok(area) = private(3 * PAGE) else {
         return t.fail("mremap_grow_in_place_blocked", "ok", Errno::last());
     };
-    let _ = map(area as usize + 2 * PAGE, PAGE, libc::PROT_NONE, libc::MAP_PRIVATE | libc::MAP_FIXED);
+    let _ = map(
+        area as usize + 2 * PAGE,
+        PAGE,
+        libc::PROT_NONE,
+        libc::MAP_PRIVATE | libc::MAP_FIXED,
+    );
     poke(area, 2 * PAGE - 1, 0x77);
-    t.errno("mremap_grow_in_place_blocked", mremap(area, 2 * PAGE, 4 * PAGE, 0), libc::ENOMEM);
+    t.errno(
+        "mremap_grow_in_place_blocked",
+        mremap(area, 2 * PAGE, 4 * PAGE, 0),
+        libc::ENOMEM,
+    );
     let moved = mremap(area, 2 * PAGE, 8 * PAGE, libc::MREMAP_MAYMOVE);
     t.ok("mremap_maymove_grows", moved);
     if let Ok(q) = moved {
@@ -217,9 +298,21 @@ fn remap(t: &Transcript) {
         let _ = unmap(q, PAGE);
     }
     let _ = unmap(area.wrapping_add(2 * PAGE), PAGE);
-    t.errno("mremap_unknown_flags", mremap(area, PAGE, PAGE, 0x100), libc::EINVAL);
-    t.errno("mremap_fixed_without_maymove", mremap(area, PAGE, PAGE, libc::MREMAP_FIXED), libc::EINVAL);
-    t.errno("mremap_unmapped", mremap(area, PAGE, 2 * PAGE, libc::MREMAP_MAYMOVE), libc::EFAULT);
+    t.errno(
+        "mremap_unknown_flags",
+        mremap(area, PAGE, PAGE, 0x100),
+        libc::EINVAL,
+    );
+    t.errno(
+        "mremap_fixed_without_maymove",
+        mremap(area, PAGE, PAGE, libc::MREMAP_FIXED),
+        libc::EINVAL,
+    );
+    t.errno(
+        "mremap_unmapped",
+        mremap(area, PAGE, 2 * PAGE, libc::MREMAP_MAYMOVE),
+        libc::EFAULT,
+    );
 }
 
 fn fork_sharing(t: &Transcript) {
@@ -234,7 +327,12 @@ fn fork_sharing(t: &Transcript) {
         t.eq("cow_parent_keeps_its_value", peek(p, 0), 1);
         let _ = unmap(p, PAGE);
     }
-    if let Ok(s) = map(0, PAGE, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED) {
+    if let Ok(s) = map(
+        0,
+        PAGE,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_SHARED,
+    ) {
         let child = run(|| {
             poke(s, 10, 42);
             0

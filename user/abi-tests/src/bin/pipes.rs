@@ -46,7 +46,11 @@ fn basics(t: &Transcript) {
         return t.fail("pipe_created", "ok", Errno::last());
     };
     t.shows("write_count", write(w, b"hello"), 5);
-    t.shows("read_returns_what_is_there", read(r, 100).map(|b| String::from_utf8_lossy(&b).into_owned()), "hello");
+    t.shows(
+        "read_returns_what_is_there",
+        read(r, 100).map(|b| String::from_utf8_lossy(&b).into_owned()),
+        "hello",
+    );
     // A child writes after a pause: the parent's read blocks until then.
     let writer = spawn(|| {
         close(r);
@@ -56,11 +60,19 @@ fn basics(t: &Transcript) {
         c_int::from(!ok)
     });
     close(w);
-    t.shows("blocking_read_waits_for_writer", read(r, 100).map(|b| String::from_utf8_lossy(&b).into_owned()), "late");
+    t.shows(
+        "blocking_read_waits_for_writer",
+        read(r, 100).map(|b| String::from_utf8_lossy(&b).into_owned()),
+        "late",
+    );
     if let Ok(pid) = writer {
         let _ = wait(pid, 0);
     }
-    t.shows("eof_after_all_writers_close", read(r, 100).map(|b| b.len()), 0);
+    t.shows(
+        "eof_after_all_writers_close",
+        read(r, 100).map(|b| b.len()),
+        0,
+    );
     t.errno("write_to_read_end", write(r, b"x"), libc::EBADF);
     close(r);
     t.errno("pipe2_bad_flags", pipe(libc::O_APPEND), libc::EINVAL);
@@ -94,7 +106,11 @@ fn nonblocking(t: &Transcript) {
     let drained = read(r, 1 << 17).map(|b| b.len() as isize == total && b.iter().all(|&x| x == 7));
     t.shows("drain_returns_everything", drained, true);
     close(w);
-    t.shows("nonblocking_eof_is_0_not_eagain", read(r, 10).map(|b| b.len()), 0);
+    t.shows(
+        "nonblocking_eof_is_0_not_eagain",
+        read(r, 10).map(|b| b.len()),
+        0,
+    );
     close(r);
 }
 
@@ -106,11 +122,19 @@ fn broken(t: &Transcript) {
         let _ = write(w, b"x");
         2
     });
-    t.shows("write_without_readers_kills_with_sigpipe", status, "killed(SIGPIPE)");
+    t.shows(
+        "write_without_readers_kills_with_sigpipe",
+        status,
+        "killed(SIGPIPE)",
+    );
     let _ = set_action(libc::SIGPIPE, Action::Ignore, 0);
     if let Ok([r, w]) = pipe(0) {
         close(r);
-        t.errno("write_without_readers_sigpipe_ignored", write(w, b"x"), libc::EPIPE);
+        t.errno(
+            "write_without_readers_sigpipe_ignored",
+            write(w, b"x"),
+            libc::EPIPE,
+        );
         close(w);
     }
 }
@@ -140,16 +164,29 @@ fn atomic_writes(t: &Transcript) {
     close(r);
     let statuses: Vec<String> = writers
         .into_iter()
-        .map(|p| p.and_then(|p| wait(p, 0)).map_or_else(|e| e.to_string(), |(_, s)| s.to_string()))
+        .map(|p| {
+            p.and_then(|p| wait(p, 0))
+                .map_or_else(|e| e.to_string(), |(_, s)| s.to_string())
+        })
         .collect();
-    t.eq("writers_exit_0", statuses.join(" "), "exited(0) exited(0)".into());
+    t.eq(
+        "writers_exit_0",
+        statuses.join(" "),
+        "exited(0) exited(0)".into(),
+    );
     t.eq("bytes_received", all.len(), 2 * WRITES * libc::PIPE_BUF);
-    let unmixed = all.chunks(libc::PIPE_BUF).all(|c| c.iter().all(|&b| b == c[0]));
+    let unmixed = all
+        .chunks(libc::PIPE_BUF)
+        .all(|c| c.iter().all(|&b| b == c[0]));
     t.is("pipe_buf_writes_never_interleave", unmixed);
 }
 
 fn poll1(fd: c_int, events: i16, timeout_ms: c_int) -> Result<(c_int, i16), Errno> {
-    let mut p = libc::pollfd { fd, events, revents: 0 };
+    let mut p = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
     // SAFETY: one live pollfd.
     let n = cvt(unsafe { libc::poll(&mut p, 1, timeout_ms) })?;
     Ok((n, p.revents))
@@ -159,17 +196,37 @@ fn polling(t: &Transcript) {
     let Ok([r, w]) = pipe(0) else {
         return t.fail("poll_empty_times_out", "a pipe", Errno::last());
     };
-    t.shows("poll_empty_times_out", poll1(r, libc::POLLIN, 10).map(|(n, _)| n), 0);
-    t.shows("poll_write_end_writable", poll1(w, libc::POLLOUT, 0).map(|(n, ev)| (n, ev == libc::POLLOUT) == (1, true)), true);
+    t.shows(
+        "poll_empty_times_out",
+        poll1(r, libc::POLLIN, 10).map(|(n, _)| n),
+        0,
+    );
+    t.shows(
+        "poll_write_end_writable",
+        poll1(w, libc::POLLOUT, 0).map(|(n, ev)| (n, ev == libc::POLLOUT) == (1, true)),
+        true,
+    );
     let _ = write(w, b"x");
-    t.shows("poll_readable_after_write", poll1(r, libc::POLLIN, 0).map(|(_, ev)| ev == libc::POLLIN), true);
+    t.shows(
+        "poll_readable_after_write",
+        poll1(r, libc::POLLIN, 0).map(|(_, ev)| ev == libc::POLLIN),
+        true,
+    );
     close(w);
     let hup = poll1(r, libc::POLLIN, 0).map(|(_, ev)| ev == libc::POLLIN | libc::POLLHUP);
     t.shows("poll_pollhup_after_writer_closes", hup, true);
     let _ = read(r, 10);
-    t.shows("poll_only_pollhup_when_drained", poll1(r, libc::POLLIN, 0).map(|(_, ev)| ev == libc::POLLHUP), true);
+    t.shows(
+        "poll_only_pollhup_when_drained",
+        poll1(r, libc::POLLIN, 0).map(|(_, ev)| ev == libc::POLLHUP),
+        true,
+    );
     close(r);
-    t.shows("poll_closed_fd_pollnval", poll1(r, libc::POLLIN, 0).map(|(_, ev)| ev == libc::POLLNVAL), true);
+    t.shows(
+        "poll_closed_fd_pollnval",
+        poll1(r, libc::POLLIN, 0).map(|(_, ev)| ev == libc::POLLNVAL),
+        true,
+    );
     let ignored = poll1(-1, libc::POLLIN, 0).map(|(n, ev)| (n, ev) == (0, 0));
     t.shows("poll_negative_fd_ignored", ignored, true);
 }

@@ -145,10 +145,19 @@ fn stops(t: &Transcript) {
     let Ok(child) = blocked_child(r, w) else {
         return t.fail("wnohang_running_child", "a child", Errno::last());
     };
-    t.shows("wnohang_running_child", wait(child, libc::WNOHANG).map(|(p, _)| p), 0);
+    t.shows(
+        "wnohang_running_child",
+        wait(child, libc::WNOHANG).map(|(p, _)| p),
+        0,
+    );
     let _ = kill(child, libc::SIGSTOP);
-    let stopped = wait(child, libc::WUNTRACED).map(|(p, s)| format!("{s} pid_matches={}", p == child));
-    t.shows("wuntraced_sees_stop", stopped, "stopped(SIGSTOP) pid_matches=true");
+    let stopped =
+        wait(child, libc::WUNTRACED).map(|(p, s)| format!("{s} pid_matches={}", p == child));
+    t.shows(
+        "wuntraced_sees_stop",
+        stopped,
+        "stopped(SIGSTOP) pid_matches=true",
+    );
     let _ = kill(child, libc::SIGCONT);
     let cont = wait(child, libc::WCONTINUED).map(|(_, s)| s);
     t.shows("wcontinued_sees_continue", cont, "continued");
@@ -174,9 +183,16 @@ fn waitid_of(pid: libc::pid_t, options: c_int) -> Result<(c_int, c_int, bool), E
 fn waitid_line(r: Result<(c_int, c_int, bool), Errno>, status_is_signal: bool) -> String {
     match r {
         Ok((code, status, pid_ok)) if status_is_signal => {
-            format!("{} {} pid_matches={pid_ok}", code_name(libc::SIGCHLD, code), Signal(status))
+            format!(
+                "{} {} pid_matches={pid_ok}",
+                code_name(libc::SIGCHLD, code),
+                Signal(status)
+            )
         }
-        Ok((code, status, pid_ok)) => format!("{} {status} pid_matches={pid_ok}", code_name(libc::SIGCHLD, code)),
+        Ok((code, status, pid_ok)) => format!(
+            "{} {status} pid_matches={pid_ok}",
+            code_name(libc::SIGCHLD, code)
+        ),
         Err(e) => e.to_string(),
     }
 }
@@ -184,22 +200,46 @@ fn waitid_line(r: Result<(c_int, c_int, bool), Errno>, status_is_signal: bool) -
 fn waitid(t: &Transcript) {
     if let Ok(child) = spawn(|| 9) {
         let first = waitid_of(child, libc::WEXITED | libc::WNOWAIT);
-        t.eq("waitid_wnowait", waitid_line(first, false), "CLD_EXITED 9 pid_matches=true".to_string());
+        t.eq(
+            "waitid_wnowait",
+            waitid_line(first, false),
+            "CLD_EXITED 9 pid_matches=true".to_string(),
+        );
         let second = waitid_of(child, libc::WEXITED);
-        t.eq("waitid_exited", waitid_line(second, false), "CLD_EXITED 9 pid_matches=true".to_string());
-        t.errno("waitid_after_reap", waitid_of(child, libc::WEXITED), libc::ECHILD);
+        t.eq(
+            "waitid_exited",
+            waitid_line(second, false),
+            "CLD_EXITED 9 pid_matches=true".to_string(),
+        );
+        t.errno(
+            "waitid_after_reap",
+            waitid_of(child, libc::WEXITED),
+            libc::ECHILD,
+        );
     }
     let [r, w] = pipe();
     if let Ok(child) = blocked_child(r, w) {
         let _ = kill(child, libc::SIGSTOP);
         let stop = waitid_of(child, libc::WSTOPPED);
-        t.eq("waitid_stopped", waitid_line(stop, true), "CLD_STOPPED SIGSTOP pid_matches=true".to_string());
+        t.eq(
+            "waitid_stopped",
+            waitid_line(stop, true),
+            "CLD_STOPPED SIGSTOP pid_matches=true".to_string(),
+        );
         let _ = kill(child, libc::SIGCONT);
         let cont = waitid_of(child, libc::WCONTINUED);
-        t.eq("waitid_continued", waitid_line(cont, true), "CLD_CONTINUED SIGCONT pid_matches=true".to_string());
+        t.eq(
+            "waitid_continued",
+            waitid_line(cont, true),
+            "CLD_CONTINUED SIGCONT pid_matches=true".to_string(),
+        );
         let _ = kill(child, libc::SIGKILL);
         let killed = waitid_of(child, libc::WEXITED);
-        t.eq("waitid_killed", waitid_line(killed, true), "CLD_KILLED SIGKILL pid_matches=true".to_string());
+        t.eq(
+            "waitid_killed",
+            waitid_line(killed, true),
+            "CLD_KILLED SIGKILL pid_matches=true".to_string(),
+        );
     }
     close(r);
     close(w);
@@ -210,7 +250,11 @@ fn wait_errors(t: &Transcript) {
     t.errno("wait4_no_children", wait(-1, 0), libc::ECHILD);
     // Bit 26 is no wait4 option.
     t.errno("wait4_unknown_option", wait(-1, 1 << 26), libc::EINVAL);
-    t.errno("wait4_wnohang_no_children", wait(-1, libc::WNOHANG), libc::ECHILD);
+    t.errno(
+        "wait4_wnohang_no_children",
+        wait(-1, libc::WNOHANG),
+        libc::ECHILD,
+    );
 }
 
 fn vfork(t: &Transcript) {
@@ -238,7 +282,10 @@ fn vfork(t: &Transcript) {
         );
     }
     t.is("vfork_returns_child_pid", ret > 0);
-    t.is("vfork_child_wrote_before_parent_resumed", shared.load(Ordering::SeqCst) == 1);
+    t.is(
+        "vfork_child_wrote_before_parent_resumed",
+        shared.load(Ordering::SeqCst) == 1,
+    );
     let status = wait(ret as libc::pid_t, 0).map(|(_, s)| s);
     t.shows("vfork_child_status", status, "exited(7)");
 }
@@ -259,7 +306,11 @@ fn clone(t: &Transcript) {
     let with_sigchld = clone_child(libc::SIGCHLD, 11).and_then(|p| wait(p, 0));
     t.shows("clone_sigchld", with_sigchld.map(|(_, s)| s), "exited(11)");
     if let Ok(child) = clone_child(0, 12) {
-        t.errno("clone_no_signal_invisible_to_plain_wait", wait(child, 0), libc::ECHILD);
+        t.errno(
+            "clone_no_signal_invisible_to_plain_wait",
+            wait(child, 0),
+            libc::ECHILD,
+        );
         let s = wait(child, libc::__WCLONE).map(|(_, s)| s);
         t.shows("clone_no_signal_wclone", s, "exited(12)");
     }
@@ -291,7 +342,11 @@ fn execve(path: &str, argv: &[&str], envp: &[&str]) -> Errno {
 /// The exec'd program: its pid must be the one before exec, `kept` open, `cloexec` closed,
 /// and the environment exactly what was passed.
 fn exec_child(args: &[String]) -> c_int {
-    let num = |i: usize| args.get(i).and_then(|a| a.parse::<c_int>().ok()).unwrap_or(-1);
+    let num = |i: usize| {
+        args.get(i)
+            .and_then(|a| a.parse::<c_int>().ok())
+            .unwrap_or(-1)
+    };
     let fd_open = |fd| {
         // SAFETY: F_GETFD takes no pointer.
         unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
@@ -314,22 +369,37 @@ fn execve_checks(t: &Transcript, me: &str) {
         100
     });
     t.shows("execve_keeps_pid_fds_env", status, "exited(0)");
-    t.errno("execve_missing_file", Err::<(), _>(execve("/nonexistent/abi", &["x"], &[])), libc::ENOENT);
-    t.errno("execve_directory", Err::<(), _>(execve("/", &["x"], &[])), libc::EACCES);
+    t.errno(
+        "execve_missing_file",
+        Err::<(), _>(execve("/nonexistent/abi", &["x"], &[])),
+        libc::ENOENT,
+    );
+    t.errno(
+        "execve_directory",
+        Err::<(), _>(execve("/", &["x"], &[])),
+        libc::EACCES,
+    );
     if let Some(dir) = scratch_dir() {
         let junk = dir.join("junk");
         let written = std::fs::write(&junk, b"\x7fELF not really").is_ok();
-        let chmod = std::fs::set_permissions(&junk, std::os::unix::fs::PermissionsExt::from_mode(0o755));
+        let chmod =
+            std::fs::set_permissions(&junk, std::os::unix::fs::PermissionsExt::from_mode(0o755));
         t.is("execve_junk_prepared", written && chmod.is_ok());
         let junk = junk.to_string_lossy().into_owned();
-        t.errno("execve_junk_file", Err::<(), _>(execve(&junk, &["x"], &[])), libc::ENOEXEC);
+        t.errno(
+            "execve_junk_file",
+            Err::<(), _>(execve(&junk, &["x"], &[])),
+            libc::ENOEXEC,
+        );
     }
 }
 
 fn groups(t: &Transcript) {
-    // SAFETY (all the id calls below): they take no pointer.
+    // SAFETY: getpgid, like the id calls below, takes integers only.
     let own = |pid| cvt(unsafe { libc::getpgid(pid) });
-    t.is("getpgid_0_is_getpgrp", own(0) == Ok(unsafe { libc::getpgrp() }));
+    // SAFETY: as above.
+    let pgrp = unsafe { libc::getpgrp() };
+    t.is("getpgid_0_is_getpgrp", own(0) == Ok(pgrp));
     let leader = run(|| {
         // SAFETY: as above.
         unsafe {
@@ -357,8 +427,8 @@ fn groups(t: &Transcript) {
         t.ok("parent_setpgid_of_child", moved);
         t.is("getpgid_of_child_is_child", own(child) == Ok(child));
         // SAFETY: as above.
-        let sid = cvt(unsafe { libc::getsid(child) });
-        t.is("child_shares_parent_session", sid == cvt(unsafe { libc::getsid(0) }));
+        let (sid, own_sid) = unsafe { (libc::getsid(child), libc::getsid(0)) };
+        t.is("child_shares_parent_session", sid == own_sid);
         let _ = kill(child, libc::SIGKILL);
         let _ = wait(child, 0);
     }
@@ -368,47 +438,101 @@ fn groups(t: &Transcript) {
     let ghost = 1 << 30;
     t.errno("getpgid_no_such_process", own(ghost), libc::ESRCH);
     // SAFETY: as above.
-    t.errno("getsid_no_such_process", cvt(unsafe { libc::getsid(ghost) }), libc::ESRCH);
+    t.errno(
+        "getsid_no_such_process",
+        cvt(unsafe { libc::getsid(ghost) }),
+        libc::ESRCH,
+    );
     // SAFETY: as above.
-    t.errno("setpgid_negative_pgid", cvt(unsafe { libc::setpgid(0, -1) }), libc::EINVAL);
+    t.errno(
+        "setpgid_negative_pgid",
+        cvt(unsafe { libc::setpgid(0, -1) }),
+        libc::EINVAL,
+    );
     // SAFETY: as above.
-    t.errno("setpgid_not_a_child", cvt(unsafe { libc::setpgid(ghost, 0) }), libc::ESRCH);
+    t.errno(
+        "setpgid_not_a_child",
+        cvt(unsafe { libc::setpgid(ghost, 0) }),
+        libc::ESRCH,
+    );
 }
 
 fn limit(resource: libc::__rlimit_resource_t) -> Result<libc::rlimit, Errno> {
-    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: `r` is a valid rlimit to write.
     cvt(unsafe { libc::getrlimit(resource, &mut r) })?;
     Ok(r)
 }
 
 fn set_limit(resource: libc::__rlimit_resource_t, cur: u64, max: u64) -> Result<c_int, Errno> {
-    let r = libc::rlimit { rlim_cur: cur, rlim_max: max };
+    let r = libc::rlimit {
+        rlim_cur: cur,
+        rlim_max: max,
+    };
     // SAFETY: `r` is a valid rlimit to read.
     cvt(unsafe { libc::setrlimit(resource, &r) })
 }
 
 /// prlimit64 through the raw system call (glibc's wrapper adds nothing, but the raw call
 /// keeps the resource number unchecked).
-fn prlimit(pid: libc::pid_t, resource: c_int, new: Option<&libc::rlimit>) -> Result<libc::rlimit, Errno> {
-    let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+fn prlimit(
+    pid: libc::pid_t,
+    resource: c_int,
+    new: Option<&libc::rlimit>,
+) -> Result<libc::rlimit, Errno> {
+    let mut old = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     let new = new.map_or(0, |n| n as *const libc::rlimit as usize);
     // SAFETY: `new` is null or a valid rlimit; `old` is a valid rlimit to write.
-    unsafe { raw(libc::SYS_prlimit64, [pid as usize, resource as usize, new, &mut old as *mut _ as usize, 0, 0]) }?;
+    unsafe {
+        raw(
+            libc::SYS_prlimit64,
+            [
+                pid as usize,
+                resource as usize,
+                new,
+                &mut old as *mut _ as usize,
+                0,
+                0,
+            ],
+        )
+    }?;
     Ok(old)
 }
 
 fn limits(t: &Transcript) {
     let nofile = limit(libc::RLIMIT_NOFILE);
-    t.is("getrlimit_nofile_soft_le_hard", nofile.is_ok_and(|r| r.rlim_cur <= r.rlim_max));
+    t.is(
+        "getrlimit_nofile_soft_le_hard",
+        nofile.is_ok_and(|r| r.rlim_cur <= r.rlim_max),
+    );
     let via_prlimit = prlimit(0, libc::RLIMIT_NOFILE as c_int, None);
     t.is(
         "prlimit_reads_same_as_getrlimit",
-        via_prlimit.is_ok_and(|p| nofile.is_ok_and(|g| (g.rlim_cur, g.rlim_max) == (p.rlim_cur, p.rlim_max))),
+        via_prlimit.is_ok_and(|p| {
+            nofile.is_ok_and(|g| (g.rlim_cur, g.rlim_max) == (p.rlim_cur, p.rlim_max))
+        }),
     );
-    t.errno("getrlimit_bad_resource", prlimit(0, 4096, None), libc::EINVAL);
-    t.errno("prlimit_no_such_process", prlimit(1 << 30, libc::RLIMIT_NOFILE as c_int, None), libc::ESRCH);
-    t.errno("setrlimit_soft_above_hard", set_limit(libc::RLIMIT_NOFILE, 64, 32), libc::EINVAL);
+    t.errno(
+        "getrlimit_bad_resource",
+        prlimit(0, 4096, None),
+        libc::EINVAL,
+    );
+    t.errno(
+        "prlimit_no_such_process",
+        prlimit(1 << 30, libc::RLIMIT_NOFILE as c_int, None),
+        libc::ESRCH,
+    );
+    t.errno(
+        "setrlimit_soft_above_hard",
+        set_limit(libc::RLIMIT_NOFILE, 64, 32),
+        libc::EINVAL,
+    );
     let emfile = run(|| {
         if set_limit(libc::RLIMIT_NOFILE, 3, 3).is_err() {
             return 1;
@@ -416,7 +540,11 @@ fn limits(t: &Transcript) {
         let mut fds = [0; 2];
         // SAFETY: `fds` has room for two descriptors.
         let r = cvt(unsafe { libc::pipe(fds.as_mut_ptr()) });
-        if r == Err(Errno(libc::EMFILE)) { 0 } else { 2 }
+        if r == Err(Errno(libc::EMFILE)) {
+            0
+        } else {
+            2
+        }
     });
     t.shows("nofile_limit_gives_emfile", emfile, "exited(0)");
     let raise = run(|| {

@@ -58,7 +58,13 @@ extern "C" fn segv(sig: c_int, info: *mut libc::siginfo_t, _: *mut c_void) {
     }
     // SAFETY: `page` is the page this program mapped read-only; making it writable lets
     // the faulting write complete when the handler returns.
-    unsafe { libc::mprotect(page as *mut c_void, 4096, libc::PROT_READ | libc::PROT_WRITE) };
+    unsafe {
+        libc::mprotect(
+            page as *mut c_void,
+            4096,
+            libc::PROT_READ | libc::PROT_WRITE,
+        )
+    };
 }
 
 extern "C" fn on_altstack(_: c_int) {
@@ -69,7 +75,11 @@ extern "C" fn on_altstack(_: c_int) {
     // SAFETY: reads the current alternate stack into `now`.
     unsafe { libc::sigaltstack(core::ptr::null(), &mut now) };
     ALT_FLAGS.store(now.ss_flags, SeqCst);
-    let off = libc::stack_t { ss_sp: core::ptr::null_mut(), ss_flags: libc::SS_DISABLE, ss_size: 0 };
+    let off = libc::stack_t {
+        ss_sp: core::ptr::null_mut(),
+        ss_flags: libc::SS_DISABLE,
+        ss_size: 0,
+    };
     // SAFETY: asks to disable the stack this handler runs on: Linux refuses (EPERM).
     let r = unsafe { libc::sigaltstack(&off, core::ptr::null_mut()) };
     ALT_CHANGE.store(if r == 0 { 0 } else { Errno::last().0 }, SeqCst);
@@ -110,7 +120,12 @@ fn tkill(tid: c_long, sig: c_int) -> Result<c_long, Errno> {
 
 fn tgkill(tgid: c_long, tid: c_long, sig: c_int) -> Result<c_long, Errno> {
     // SAFETY: tgkill takes no pointer.
-    unsafe { raw(libc::SYS_tgkill, [tgid as usize, tid as usize, sig as usize, 0, 0, 0]) }
+    unsafe {
+        raw(
+            libc::SYS_tgkill,
+            [tgid as usize, tid as usize, sig as usize, 0, 0, 0],
+        )
+    }
 }
 
 /// The siginfo the `record` handler saw last, as one value.
@@ -134,17 +149,40 @@ fn handlers(t: &Transcript) {
     t.eq("handler_runs_once", CALLS.load(SeqCst), 1);
     let _ = set_action(libc::SIGUSR1, Action::Info(record), 0);
     let _ = kill(getpid(), libc::SIGUSR1);
-    t.eq("kill_siginfo", recorded(), "SIGUSR1 SI_USER pid_matches=true uid_matches=true".into());
+    t.eq(
+        "kill_siginfo",
+        recorded(),
+        "SIGUSR1 SI_USER pid_matches=true uid_matches=true".into(),
+    );
     let _ = tgkill(getpid().into(), gettid(), libc::SIGUSR1);
-    t.eq("tgkill_siginfo", recorded(), "SIGUSR1 SI_TKILL pid_matches=true uid_matches=true".into());
+    t.eq(
+        "tgkill_siginfo",
+        recorded(),
+        "SIGUSR1 SI_TKILL pid_matches=true uid_matches=true".into(),
+    );
     let _ = set_action(libc::SIGUSR2, Action::Ignore, 0);
     t.ok("ignored_signal_is_dropped", kill(getpid(), libc::SIGUSR2));
     let _ = set_action(libc::SIGUSR2, Action::Default, 0);
-    for (name, sig) in [("sigaction_sigkill", libc::SIGKILL), ("sigaction_sigstop", libc::SIGSTOP)] {
-        t.errno(name, set_action(sig, Action::Handler(count), 0), libc::EINVAL);
+    for (name, sig) in [
+        ("sigaction_sigkill", libc::SIGKILL),
+        ("sigaction_sigstop", libc::SIGSTOP),
+    ] {
+        t.errno(
+            name,
+            set_action(sig, Action::Handler(count), 0),
+            libc::EINVAL,
+        );
     }
-    t.errno("sigaction_signal_0", set_action(0, Action::Ignore, 0), libc::EINVAL);
-    t.errno("sigaction_signal_65", set_action(65, Action::Ignore, 0), libc::EINVAL);
+    t.errno(
+        "sigaction_signal_0",
+        set_action(0, Action::Ignore, 0),
+        libc::EINVAL,
+    );
+    t.errno(
+        "sigaction_signal_65",
+        set_action(65, Action::Ignore, 0),
+        libc::EINVAL,
+    );
 }
 
 fn pending() -> libc::sigset_t {
@@ -162,10 +200,16 @@ fn masks(t: &Transcript) {
     let _ = kill(getpid(), libc::SIGUSR1);
     let _ = kill(getpid(), libc::SIGUSR1);
     t.eq("blocked_signal_not_delivered", CALLS.load(SeqCst), 0);
-    t.is("blocked_signal_pending", is_member(&pending(), libc::SIGUSR1));
+    t.is(
+        "blocked_signal_pending",
+        is_member(&pending(), libc::SIGUSR1),
+    );
     let _ = mask(libc::SIG_UNBLOCK, &usr1);
     t.eq("standard_signal_coalesces", CALLS.load(SeqCst), 1);
-    t.is("pending_cleared_after_delivery", !is_member(&pending(), libc::SIGUSR1));
+    t.is(
+        "pending_cleared_after_delivery",
+        !is_member(&pending(), libc::SIGUSR1),
+    );
     let rt = libc::SIGRTMIN() + 1;
     let _ = set_action(rt, Action::Handler(count), 0);
     let rtset = set_of(&[rt]);
@@ -178,12 +222,25 @@ fn masks(t: &Transcript) {
     t.eq("realtime_signal_queues", CALLS.load(SeqCst), 3);
     let _ = mask(libc::SIG_BLOCK, &set_of(&[libc::SIGKILL, libc::SIGSTOP]));
     let now = mask(libc::SIG_BLOCK, &set_of(&[]));
-    let unblockable = now.is_ok_and(|m| !is_member(&m, libc::SIGKILL) && !is_member(&m, libc::SIGSTOP));
+    let unblockable =
+        now.is_ok_and(|m| !is_member(&m, libc::SIGKILL) && !is_member(&m, libc::SIGSTOP));
     t.is("sigkill_sigstop_cannot_be_blocked", unblockable);
     t.errno("sigprocmask_bad_how", mask(99, &usr1), libc::EINVAL);
     let size = 8usize;
     // SAFETY: the mask pointers are valid sigsets; the size is wrong on purpose.
-    let r = unsafe { raw(libc::SYS_rt_sigprocmask, [libc::SIG_BLOCK as usize, &usr1 as *const _ as usize, 0, size * 2, 0, 0]) };
+    let r = unsafe {
+        raw(
+            libc::SYS_rt_sigprocmask,
+            [
+                libc::SIG_BLOCK as usize,
+                &usr1 as *const _ as usize,
+                0,
+                size * 2,
+                0,
+                0,
+            ],
+        )
+    };
     t.errno("rt_sigprocmask_bad_sigsetsize", r, libc::EINVAL);
 }
 
@@ -204,16 +261,33 @@ fn suspend_and_timedwait(t: &Transcript) {
     let _ = kill(getpid(), libc::SIGUSR2);
     // SAFETY: siginfo_t is plain data.
     let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
-    let short = libc::timespec { tv_sec: 0, tv_nsec: 10_000_000 };
+    let short = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 10_000_000,
+    };
     // SAFETY: valid set, siginfo and timeout.
     let got = cvt(unsafe { libc::sigtimedwait(&usr2, &mut info, &short) });
-    t.shows("sigtimedwait_takes_pending", got.map(Signal), Signal(libc::SIGUSR2));
-    t.eq("sigtimedwait_siginfo_code", code_name(info.si_signo, info.si_code), "SI_USER".into());
-    t.is("sigtimedwait_consumed_it", !is_member(&pending(), libc::SIGUSR2));
+    t.shows(
+        "sigtimedwait_takes_pending",
+        got.map(Signal),
+        Signal(libc::SIGUSR2),
+    );
+    t.eq(
+        "sigtimedwait_siginfo_code",
+        code_name(info.si_signo, info.si_code),
+        "SI_USER".into(),
+    );
+    t.is(
+        "sigtimedwait_consumed_it",
+        !is_member(&pending(), libc::SIGUSR2),
+    );
     // SAFETY: as above.
     let none = cvt(unsafe { libc::sigtimedwait(&usr2, &mut info, &short) });
     t.errno("sigtimedwait_timeout", none, libc::EAGAIN);
-    let bad = libc::timespec { tv_sec: 0, tv_nsec: -1 };
+    let bad = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: -1,
+    };
     // SAFETY: as above; the timeout is invalid on purpose.
     let r = cvt(unsafe { libc::sigtimedwait(&usr2, &mut info, &bad) });
     t.errno("sigtimedwait_bad_timeout", r, libc::EINVAL);
@@ -239,8 +313,14 @@ fn read_interrupted(flags: c_int, delay_ms: u32) -> (Result<isize, Errno>, i32) 
     });
     CALLS.store(0, SeqCst);
     let timer = libc::itimerval {
-        it_interval: libc::timeval { tv_sec: 0, tv_usec: 0 },
-        it_value: libc::timeval { tv_sec: 0, tv_usec: 20_000 },
+        it_interval: libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        },
+        it_value: libc::timeval {
+            tv_sec: 0,
+            tv_usec: 20_000,
+        },
     };
     let mut b = 0u8;
     // SAFETY: arms a one-shot timer, then reads one byte into `b`.
@@ -278,12 +358,23 @@ fn segv_info(t: &Transcript) {
     });
     let seen = status.map(|s| {
         let code = libc::WEXITSTATUS(s.0);
-        format!("{} addr_is_null={}", code_name(libc::SIGSEGV, code & 15), code >> 4 == 1)
+        format!(
+            "{} addr_is_null={}",
+            code_name(libc::SIGSEGV, code & 15),
+            code >> 4 == 1
+        )
     });
     t.shows("null_read_siginfo", seen, "SEGV_MAPERR addr_is_null=true");
     // SAFETY: maps one private read-only page that only this function uses.
     let page = unsafe {
-        libc::mmap(core::ptr::null_mut(), 4096, libc::PROT_READ, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+        libc::mmap(
+            core::ptr::null_mut(),
+            4096,
+            libc::PROT_READ,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
     };
     if page == libc::MAP_FAILED {
         return t.fail("readonly_write_si_code", "a page", Errno::last());
@@ -294,10 +385,21 @@ fn segv_info(t: &Transcript) {
     // SAFETY: the page is ours; the write faults once, the handler makes the page
     // writable, and the write is retried.
     unsafe { core::ptr::write_volatile(target, 0xabcd) };
-    t.eq("readonly_write_si_code", code_name(SIGNO.load(SeqCst), CODE.load(SeqCst)), "SEGV_ACCERR".into());
-    t.is("readonly_write_si_addr_is_target", ADDR.load(SeqCst) == target as usize);
+    t.eq(
+        "readonly_write_si_code",
+        code_name(SIGNO.load(SeqCst), CODE.load(SeqCst)),
+        "SEGV_ACCERR".into(),
+    );
+    t.is(
+        "readonly_write_si_addr_is_target",
+        ADDR.load(SeqCst) == target as usize,
+    );
     // SAFETY: the page is now readable and writable.
-    t.eq("write_completes_after_handler", unsafe { core::ptr::read_volatile(target) }, 0xabcd);
+    t.eq(
+        "write_completes_after_handler",
+        unsafe { core::ptr::read_volatile(target) },
+        0xabcd,
+    );
     FIX_PAGE.store(0, SeqCst);
     let _ = set_action(libc::SIGSEGV, Action::Default, 0);
     // SAFETY: unmaps the page mapped above.
@@ -316,24 +418,65 @@ fn sigaltstack(new: Option<&libc::stack_t>) -> Result<libc::stack_t, Errno> {
 fn altstack(t: &Transcript) {
     let mut alt = vec![0u8; libc::SIGSTKSZ * 4];
     let (lo, hi) = (alt.as_ptr() as usize, alt.as_ptr() as usize + alt.len());
-    let stack = libc::stack_t { ss_sp: alt.as_mut_ptr().cast(), ss_flags: 0, ss_size: alt.len() };
+    let stack = libc::stack_t {
+        ss_sp: alt.as_mut_ptr().cast(),
+        ss_flags: 0,
+        ss_size: alt.len(),
+    };
     let previous = sigaltstack(Some(&stack));
     t.ok("sigaltstack_set", previous);
-    let back = sigaltstack(None).map(|s| (s.ss_sp as usize == lo, s.ss_size == alt.len(), s.ss_flags));
+    let back =
+        sigaltstack(None).map(|s| (s.ss_sp as usize == lo, s.ss_size == alt.len(), s.ss_flags));
     t.is("sigaltstack_reads_back", back == Ok((true, true, 0)));
-    let _ = set_action(libc::SIGUSR1, Action::Handler(on_altstack), libc::SA_ONSTACK);
+    let _ = set_action(
+        libc::SIGUSR1,
+        Action::Handler(on_altstack),
+        libc::SA_ONSTACK,
+    );
     let _ = kill(getpid(), libc::SIGUSR1);
     let sp = HANDLER_SP.load(SeqCst);
     t.is("handler_ran_on_altstack", (lo..hi).contains(&sp));
-    t.eq("flags_inside_handler", ALT_FLAGS.load(SeqCst), libc::SS_ONSTACK);
-    t.eq("change_while_on_it", Errno(ALT_CHANGE.load(SeqCst)).to_string(), "EPERM".into());
-    let small = libc::stack_t { ss_sp: alt.as_mut_ptr().cast(), ss_flags: 0, ss_size: libc::MINSIGSTKSZ - 1 };
-    t.errno("sigaltstack_too_small", sigaltstack(Some(&small)), libc::ENOMEM);
-    let flags = libc::stack_t { ss_sp: alt.as_mut_ptr().cast(), ss_flags: 0x1234, ss_size: alt.len() };
-    t.errno("sigaltstack_bad_flags", sigaltstack(Some(&flags)), libc::EINVAL);
-    let off = libc::stack_t { ss_sp: core::ptr::null_mut(), ss_flags: libc::SS_DISABLE, ss_size: 0 };
+    t.eq(
+        "flags_inside_handler",
+        ALT_FLAGS.load(SeqCst),
+        libc::SS_ONSTACK,
+    );
+    t.eq(
+        "change_while_on_it",
+        Errno(ALT_CHANGE.load(SeqCst)).to_string(),
+        "EPERM".into(),
+    );
+    let small = libc::stack_t {
+        ss_sp: alt.as_mut_ptr().cast(),
+        ss_flags: 0,
+        ss_size: libc::MINSIGSTKSZ - 1,
+    };
+    t.errno(
+        "sigaltstack_too_small",
+        sigaltstack(Some(&small)),
+        libc::ENOMEM,
+    );
+    let flags = libc::stack_t {
+        ss_sp: alt.as_mut_ptr().cast(),
+        ss_flags: 0x1234,
+        ss_size: alt.len(),
+    };
+    t.errno(
+        "sigaltstack_bad_flags",
+        sigaltstack(Some(&flags)),
+        libc::EINVAL,
+    );
+    let off = libc::stack_t {
+        ss_sp: core::ptr::null_mut(),
+        ss_flags: libc::SS_DISABLE,
+        ss_size: 0,
+    };
     t.ok("sigaltstack_disable", sigaltstack(Some(&off)));
-    t.shows("sigaltstack_reads_disabled", sigaltstack(None).map(|s| s.ss_flags), libc::SS_DISABLE);
+    t.shows(
+        "sigaltstack_reads_disabled",
+        sigaltstack(None).map(|s| s.ss_flags),
+        libc::SS_DISABLE,
+    );
     // Put back the runtime's own alternate stack (its stack-overflow handler uses it).
     if let Ok(old) = previous {
         let _ = sigaltstack(Some(&old));
@@ -352,8 +495,16 @@ fn kill_errors(t: &Transcript) {
     t.errno("tkill_tid_0", tkill(0, 0), libc::EINVAL);
     t.errno("tkill_no_such_thread", tkill(ghost.into(), 0), libc::ESRCH);
     t.errno("tkill_bad_signal", tkill(gettid(), 65), libc::EINVAL);
-    t.errno("tgkill_negative_tgid", tgkill(-1, gettid(), 0), libc::EINVAL);
-    t.errno("tgkill_wrong_tgid", tgkill(ghost.into(), gettid(), 0), libc::ESRCH);
+    t.errno(
+        "tgkill_negative_tgid",
+        tgkill(-1, gettid(), 0),
+        libc::EINVAL,
+    );
+    t.errno(
+        "tgkill_wrong_tgid",
+        tgkill(ghost.into(), gettid(), 0),
+        libc::ESRCH,
+    );
     t.ok("tgkill_signal_0_self", tgkill(getpid().into(), gettid(), 0));
     let parent = getpid();
     let denied = run(|| {
@@ -373,11 +524,16 @@ fn kill_errors(t: &Transcript) {
 fn next_sigchld(set: &libc::sigset_t) -> String {
     // SAFETY: siginfo_t is plain data.
     let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
-    let limit = libc::timespec { tv_sec: 5, tv_nsec: 0 };
+    let limit = libc::timespec {
+        tv_sec: 5,
+        tv_nsec: 0,
+    };
     // SAFETY: valid set, siginfo and timeout.
     match cvt(unsafe { libc::sigtimedwait(set, &mut info, &limit) }) {
         // SAFETY: a SIGCHLD siginfo carries si_status.
-        Ok(_) => format!("{} {}", code_name(info.si_signo, info.si_code), unsafe { info.si_status() }),
+        Ok(_) => format!("{} {}", code_name(info.si_signo, info.si_code), unsafe {
+            info.si_status()
+        }),
         Err(e) => e.to_string(),
     }
 }
@@ -393,11 +549,27 @@ fn sigchld(t: &Transcript) {
     let Ok(child) = child else {
         return t.fail("sigchld_on_stop", "a child", Errno::last());
     };
-    t.eq("sigchld_on_stop", next_sigchld(&chld), format!("CLD_STOPPED {}", libc::SIGSTOP));
+    t.eq(
+        "sigchld_on_stop",
+        next_sigchld(&chld),
+        format!("CLD_STOPPED {}", libc::SIGSTOP),
+    );
     let _ = kill(child, libc::SIGCONT);
-    t.eq("sigchld_on_continue", next_sigchld(&chld), format!("CLD_CONTINUED {}", libc::SIGCONT));
-    t.eq("sigchld_on_exit", next_sigchld(&chld), "CLD_EXITED 3".into());
-    t.shows("reaped_after_sigchld", wait(child, 0).map(|(_, s)| s), "exited(3)");
+    t.eq(
+        "sigchld_on_continue",
+        next_sigchld(&chld),
+        format!("CLD_CONTINUED {}", libc::SIGCONT),
+    );
+    t.eq(
+        "sigchld_on_exit",
+        next_sigchld(&chld),
+        "CLD_EXITED 3".into(),
+    );
+    t.shows(
+        "reaped_after_sigchld",
+        wait(child, 0).map(|(_, s)| s),
+        "exited(3)",
+    );
     let _ = mask(libc::SIG_UNBLOCK, &chld);
     let _ = set_action(libc::SIGCHLD, Action::Ignore, 0);
     let status = spawn(|| 0).and_then(|_| wait(-1, 0));

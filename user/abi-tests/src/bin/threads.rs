@@ -45,10 +45,10 @@ fn std_threads(t: &Transcript) {
         })
         .collect();
     let results: Vec<_> = workers.into_iter().map(|w| w.join()).collect();
-    let sums_ok = results
-        .iter()
-        .enumerate()
-        .all(|(i, r)| r.as_ref().is_ok_and(|(s, _, _)| *s == (0..=1000 * i as u64).sum()));
+    let sums_ok = results.iter().enumerate().all(|(i, r)| {
+        r.as_ref()
+            .is_ok_and(|(s, _, _)| *s == (0..=1000 * i as u64).sum())
+    });
     t.is("std_join_returns_results", sums_ok);
     let pids = results.iter().all(|r| r.as_ref().is_ok_and(|(_, p, _)| *p));
     t.is("threads_share_pid", pids);
@@ -115,17 +115,34 @@ fn raw_clone_thread(t: &Transcript) {
     if tid <= 0 {
         return;
     }
-    t.is("parent_settid_is_tid", shared.ptid.load(Ordering::SeqCst) == tid);
+    t.is(
+        "parent_settid_is_tid",
+        shared.ptid.load(Ordering::SeqCst) == tid,
+    );
     // Join: wait while the word still holds the tid; the kernel zeroes it and wakes us.
     loop {
         let now = shared.ctid.load(Ordering::SeqCst);
         if now == 0 {
             break;
         }
-        let _ = futex(shared.ctid.as_ptr().cast(), libc::FUTEX_WAIT, now as u32, 0, 0, 0);
+        let _ = futex(
+            shared.ctid.as_ptr().cast(),
+            libc::FUTEX_WAIT,
+            now as u32,
+            0,
+            0,
+            0,
+        );
     }
-    t.is("child_saw_its_tid", shared.seen_tid.load(Ordering::SeqCst) == tid);
-    t.eq("cleartid_zeroed_at_exit", shared.ctid.load(Ordering::SeqCst), 0);
+    t.is(
+        "child_saw_its_tid",
+        shared.seen_tid.load(Ordering::SeqCst) == tid,
+    );
+    t.eq(
+        "cleartid_zeroed_at_exit",
+        shared.ctid.load(Ordering::SeqCst),
+        0,
+    );
     drop(stack);
 }
 
@@ -138,7 +155,14 @@ fn futex(
     uaddr2: usize,
     val3: u32,
 ) -> Result<c_long, Errno> {
-    let args = [uaddr as usize, op as usize, val as usize, timeout, uaddr2, val3 as usize];
+    let args = [
+        uaddr as usize,
+        op as usize,
+        val as usize,
+        timeout,
+        uaddr2,
+        val3 as usize,
+    ];
     // SAFETY: every caller passes words it owns (or deliberately bad addresses, which the
     // kernel only checks) and timeouts that are null or live timespecs.
     unsafe { raw(libc::SYS_futex, args) }
@@ -151,15 +175,38 @@ fn timespec_ptr(ts: &libc::timespec) -> usize {
 fn futex_errors(t: &Transcript) {
     let word = AtomicU32::new(7);
     let w = word.as_ptr();
-    t.errno("wait_value_mismatch", futex(w, libc::FUTEX_WAIT, 8, 0, 0, 0), libc::EAGAIN);
+    t.errno(
+        "wait_value_mismatch",
+        futex(w, libc::FUTEX_WAIT, 8, 0, 0, 0),
+        libc::EAGAIN,
+    );
     let private = libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG;
-    t.errno("private_wait_value_mismatch", futex(w, private, 8, 0, 0, 0), libc::EAGAIN);
-    t.shows("wake_without_waiters", futex(w, libc::FUTEX_WAKE, 1, 0, 0, 0), 0);
+    t.errno(
+        "private_wait_value_mismatch",
+        futex(w, private, 8, 0, 0, 0),
+        libc::EAGAIN,
+    );
+    t.shows(
+        "wake_without_waiters",
+        futex(w, libc::FUTEX_WAKE, 1, 0, 0, 0),
+        0,
+    );
     let bitset = libc::FUTEX_WAIT_BITSET;
-    t.errno("wait_bitset_zero", futex(w, bitset, 7, 0, 0, 0), libc::EINVAL);
+    t.errno(
+        "wait_bitset_zero",
+        futex(w, bitset, 7, 0, 0, 0),
+        libc::EINVAL,
+    );
     let unaligned = (w as usize + 1) as *const u32;
-    t.errno("wait_unaligned", futex(unaligned, libc::FUTEX_WAIT, 7, 0, 0, 0), libc::EINVAL);
-    let bad = libc::timespec { tv_sec: 0, tv_nsec: 1_000_000_000 };
+    t.errno(
+        "wait_unaligned",
+        futex(unaligned, libc::FUTEX_WAIT, 7, 0, 0, 0),
+        libc::EINVAL,
+    );
+    let bad = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 1_000_000_000,
+    };
     let r = futex(w, libc::FUTEX_WAIT, 7, timespec_ptr(&bad), 0, 0);
     t.errno("wait_bad_timeout_nsec", r, libc::EINVAL);
     t.errno("unknown_op", futex(w, 99, 0, 0, 0, 0), libc::ENOSYS);
@@ -173,7 +220,10 @@ fn futex_errors(t: &Transcript) {
 }
 
 fn now(clock: libc::clockid_t) -> libc::timespec {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is a valid timespec to write.
     unsafe { libc::clock_gettime(clock, &mut ts) };
     ts
@@ -182,7 +232,10 @@ fn now(clock: libc::clockid_t) -> libc::timespec {
 /// `ts` plus `ms` milliseconds.
 fn later(ts: libc::timespec, ms: i64) -> libc::timespec {
     let ns = ts.tv_nsec + ms * 1_000_000;
-    libc::timespec { tv_sec: ts.tv_sec + ns / 1_000_000_000, tv_nsec: ns % 1_000_000_000 }
+    libc::timespec {
+        tv_sec: ts.tv_sec + ns / 1_000_000_000,
+        tv_nsec: ns % 1_000_000_000,
+    }
 }
 
 /// Whether at least `ms` milliseconds of `clock` passed since `start`.
@@ -194,31 +247,55 @@ fn waited(clock: libc::clockid_t, start: libc::timespec, ms: i64) -> bool {
 fn futex_timeouts(t: &Transcript) {
     let word = AtomicU32::new(0);
     let w = word.as_ptr();
-    let rel = libc::timespec { tv_sec: 0, tv_nsec: 20_000_000 };
+    let rel = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 20_000_000,
+    };
     let start = now(libc::CLOCK_MONOTONIC);
     let r = futex(w, libc::FUTEX_WAIT, 0, timespec_ptr(&rel), 0, 0);
     t.errno("wait_relative_timeout", r, libc::ETIMEDOUT);
-    t.is("relative_timeout_waited", waited(libc::CLOCK_MONOTONIC, start, 20));
+    t.is(
+        "relative_timeout_waited",
+        waited(libc::CLOCK_MONOTONIC, start, 20),
+    );
     let all = libc::FUTEX_BITSET_MATCH_ANY as u32;
     for (name, clock, flag) in [
         ("wait_bitset_absolute_monotonic", libc::CLOCK_MONOTONIC, 0),
-        ("wait_bitset_absolute_realtime", libc::CLOCK_REALTIME, libc::FUTEX_CLOCK_REALTIME),
+        (
+            "wait_bitset_absolute_realtime",
+            libc::CLOCK_REALTIME,
+            libc::FUTEX_CLOCK_REALTIME,
+        ),
     ] {
         let start = now(clock);
         let deadline = later(start, 20);
         let op = libc::FUTEX_WAIT_BITSET | libc::FUTEX_PRIVATE_FLAG | flag;
         let r = futex(w, op, 0, timespec_ptr(&deadline), 0, all);
         t.errno(name, r, libc::ETIMEDOUT);
-        t.is(&format!("{name}_reached_deadline"), waited(clock, start, 20));
+        t.is(
+            &format!("{name}_reached_deadline"),
+            waited(clock, start, 20),
+        );
     }
-    let past = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let past = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     let op = libc::FUTEX_WAIT_BITSET;
-    t.errno("wait_bitset_deadline_in_past", futex(w, op, 0, timespec_ptr(&past), 0, all), libc::ETIMEDOUT);
+    t.errno(
+        "wait_bitset_deadline_in_past",
+        futex(w, op, 0, timespec_ptr(&past), 0, all),
+        libc::ETIMEDOUT,
+    );
 }
 
 /// Starts a thread that waits on `word` (expecting 0) with `op` and `bitset`; it returns
 /// the futex call's result.
-fn waiter(word: &Arc<AtomicU32>, op: c_int, bitset: u32) -> thread::JoinHandle<Result<c_long, Errno>> {
+fn waiter(
+    word: &Arc<AtomicU32>,
+    op: c_int,
+    bitset: u32,
+) -> thread::JoinHandle<Result<c_long, Errno>> {
     let word = Arc::clone(word);
     thread::spawn(move || futex(word.as_ptr(), op, 0, 0, 0, bitset))
 }
@@ -257,23 +334,45 @@ fn bitsets(t: &Transcript) {
     });
     t.eq("wake_bitset_other_bits_wake_none", other_bits, 0);
     t.shows("wake_bitset_matching_bits", woke, 1);
-    t.shows("woken_wait_bitset_returns_0", sleeper.join().unwrap_or(Ok(-1)), 0);
+    t.shows(
+        "woken_wait_bitset_returns_0",
+        sleeper.join().unwrap_or(Ok(-1)),
+        0,
+    );
 }
 
 fn requeue(t: &Transcript) {
     let from = Arc::new(AtomicU32::new(0));
     let to = AtomicU32::new(0);
     let (f, to_ptr) = (from.as_ptr(), to.as_ptr());
-    let sleepers = [waiter(&from, libc::FUTEX_WAIT, 0), waiter(&from, libc::FUTEX_WAIT, 0)];
+    let sleepers = [
+        waiter(&from, libc::FUTEX_WAIT, 0),
+        waiter(&from, libc::FUTEX_WAIT, 0),
+    ];
     // REQUEUE: wake none, move up to 2 (val2 travels in the timeout slot).
-    let moved = wake_until(2, || futex(f, libc::FUTEX_REQUEUE, 0, 2, to_ptr as usize, 0));
+    let moved = wake_until(2, || {
+        futex(f, libc::FUTEX_REQUEUE, 0, 2, to_ptr as usize, 0)
+    });
     t.shows("requeue_moves_both_waiters", moved, 2);
-    t.shows("wake_on_old_word_finds_none", futex(f, libc::FUTEX_WAKE, 2, 0, 0, 0), 0);
+    t.shows(
+        "wake_on_old_word_finds_none",
+        futex(f, libc::FUTEX_WAKE, 2, 0, 0, 0),
+        0,
+    );
     let woke = futex(to_ptr, libc::FUTEX_WAKE, 2, 0, 0, 0);
     t.shows("wake_on_new_word_wakes_both", woke, 2);
-    let results: Vec<_> = sleepers.into_iter().map(|s| s.join().unwrap_or(Ok(-1))).collect();
-    t.is("requeued_waits_return_0", results.iter().all(|r| *r == Ok(0)));
-    let sleepers = [waiter(&from, libc::FUTEX_WAIT, 0), waiter(&from, libc::FUTEX_WAIT, 0)];
+    let results: Vec<_> = sleepers
+        .into_iter()
+        .map(|s| s.join().unwrap_or(Ok(-1)))
+        .collect();
+    t.is(
+        "requeued_waits_return_0",
+        results.iter().all(|r| *r == Ok(0)),
+    );
+    let sleepers = [
+        waiter(&from, libc::FUTEX_WAIT, 0),
+        waiter(&from, libc::FUTEX_WAIT, 0),
+    ];
     // Both asleep first: gather them on a staging word (REQUEUE counts whom it moves).
     let staging = AtomicU32::new(0);
     let s = staging.as_ptr();
@@ -284,6 +383,12 @@ fn requeue(t: &Transcript) {
     t.shows("cmp_requeue_wakes_one_moves_one", cmp, 2);
     let woke = wake_until(1, || futex(to_ptr, libc::FUTEX_WAKE, 1, 0, 0, 0));
     t.shows("cmp_requeued_waiter_woken", woke, 1);
-    let results: Vec<_> = sleepers.into_iter().map(|s| s.join().unwrap_or(Ok(-1))).collect();
-    t.is("cmp_requeue_waits_return_0", results.iter().all(|r| *r == Ok(0)));
+    let results: Vec<_> = sleepers
+        .into_iter()
+        .map(|s| s.join().unwrap_or(Ok(-1)))
+        .collect();
+    t.is(
+        "cmp_requeue_waits_return_0",
+        results.iter().all(|r| *r == Ok(0)),
+    );
 }

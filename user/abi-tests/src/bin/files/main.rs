@@ -130,14 +130,25 @@ pub fn mode_string(mode: libc::mode_t) -> String {
         _ => '?',
     };
     let bits: String = (0..9)
-        .map(|i| if mode & (0o400 >> i) != 0 { b"rwxrwxrwx"[i] as char } else { '-' })
+        .map(|i| {
+            if mode & (0o400 >> i) != 0 {
+                b"rwxrwxrwx"[i] as char
+            } else {
+                '-'
+            }
+        })
         .collect();
     format!("{kind}{bits}")
 }
 
 /// Runs `f` in a child that has dropped root (uid and gid 65534); it must fail with
 /// `want`, whose name is printed (the child exits with the errno).
-pub fn as_nobody(t: &Transcript, check: &str, f: impl FnOnce() -> Result<c_int, Errno>, want: c_int) {
+pub fn as_nobody(
+    t: &Transcript,
+    check: &str,
+    f: impl FnOnce() -> Result<c_int, Errno>,
+    want: c_int,
+) {
     let status = abi_tests::process::run(|| {
         // SAFETY: drops this child's privileges; no pointers.
         if unsafe { libc::setgid(65534) != 0 || libc::setuid(65534) != 0 } {

@@ -14,7 +14,12 @@ fn entries(fd: i32, size: usize) -> Result<Vec<String>, Errno> {
     let mut names = Vec::new();
     loop {
         // SAFETY: `buf` is a live, writable buffer of its length.
-        let n = unsafe { raw(libc::SYS_getdents64, [fd as usize, buf.as_mut_ptr() as usize, size, 0, 0, 0]) }? as usize;
+        let n = unsafe {
+            raw(
+                libc::SYS_getdents64,
+                [fd as usize, buf.as_mut_ptr() as usize, size, 0, 0, 0],
+            )
+        }? as usize;
         if n == 0 {
             break;
         }
@@ -34,7 +39,10 @@ fn entries(fd: i32, size: usize) -> Result<Vec<String>, Errno> {
         }
     }
     names.sort();
-    Ok(names.into_iter().map(|(name, kind)| format!("{name}:{kind}")).collect())
+    Ok(names
+        .into_iter()
+        .map(|(name, kind)| format!("{name}:{kind}"))
+        .collect())
 }
 
 fn dtype(kind: u8) -> &'static str {
@@ -64,12 +72,20 @@ pub fn dirents(t: &Transcript) {
     );
     close(fd);
     if let Ok(fd) = open("list", libc::O_RDONLY | libc::O_DIRECTORY, 0) {
-        t.shows("getdents64_small_buffer_same_entries", entries(fd, 64).map(|e| e.len()), 6);
-        t.errno("getdents64_buffer_too_small", entries(fd, 8).and_then(|_| {
-            // SAFETY: lseek takes no pointer.
-            unsafe { libc::lseek(fd, 0, libc::SEEK_SET) };
-            entries(fd, 8)
-        }), libc::EINVAL);
+        t.shows(
+            "getdents64_small_buffer_same_entries",
+            entries(fd, 64).map(|e| e.len()),
+            6,
+        );
+        t.errno(
+            "getdents64_buffer_too_small",
+            entries(fd, 8).and_then(|_| {
+                // SAFETY: lseek takes no pointer.
+                unsafe { libc::lseek(fd, 0, libc::SEEK_SET) };
+                entries(fd, 8)
+            }),
+            libc::EINVAL,
+        );
         close(fd);
     }
     if let Ok(fd) = open("list/a", libc::O_RDONLY, 0) {
@@ -96,12 +112,24 @@ fn unlink(p: &str) -> Result<i32, Errno> {
 
 fn rename2(from: &str, to: &str, flags: u32) -> Result<i32, Errno> {
     // SAFETY: valid C strings.
-    cvt(unsafe { libc::renameat2(libc::AT_FDCWD, c(from).as_ptr(), libc::AT_FDCWD, c(to).as_ptr(), flags) })
+    cvt(unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            c(from).as_ptr(),
+            libc::AT_FDCWD,
+            c(to).as_ptr(),
+            flags,
+        )
+    })
 }
 
 pub fn names(t: &Transcript) {
     t.ok("mkdir", mkdir("m", 0o777));
-    t.shows("mkdir_mode_minus_umask", stat("m").map(|s| s.st_mode & 0o777), 0o755);
+    t.shows(
+        "mkdir_mode_minus_umask",
+        stat("m").map(|s| s.st_mode & 0o777),
+        0o755,
+    );
     t.errno("mkdir_existing", mkdir("m", 0o777), libc::EEXIST);
     t.errno("mkdir_missing_parent", mkdir("nope/m", 0o777), libc::ENOENT);
     let _ = make("m/f", b"1");
@@ -115,20 +143,49 @@ pub fn names(t: &Transcript) {
     let _ = make("r1", b"one");
     let _ = make("r2", b"two");
     t.ok("rename_over_file", rename2("r1", "r2", 0));
-    t.is("rename_replaced_target", content("r2") == Ok(b"one".to_vec()) && stat("r1").is_err());
+    t.is(
+        "rename_replaced_target",
+        content("r2") == Ok(b"one".to_vec()) && stat("r1").is_err(),
+    );
     let _ = make("r3", b"three");
-    t.errno("renameat2_noreplace_existing", rename2("r3", "r2", libc::RENAME_NOREPLACE), libc::EEXIST);
-    t.ok("renameat2_exchange", rename2("r3", "r2", libc::RENAME_EXCHANGE));
-    t.is("exchange_swapped", content("r2") == Ok(b"three".to_vec()) && content("r3") == Ok(b"one".to_vec()));
+    t.errno(
+        "renameat2_noreplace_existing",
+        rename2("r3", "r2", libc::RENAME_NOREPLACE),
+        libc::EEXIST,
+    );
+    t.ok(
+        "renameat2_exchange",
+        rename2("r3", "r2", libc::RENAME_EXCHANGE),
+    );
+    t.is(
+        "exchange_swapped",
+        content("r2") == Ok(b"three".to_vec()) && content("r3") == Ok(b"one".to_vec()),
+    );
     let _ = mkdir("d1", 0o755);
     let _ = mkdir("d2", 0o755);
     let _ = make("d2/x", b"");
-    t.errno("rename_dir_over_nonempty_dir", rename2("d1", "d2", 0), libc::ENOTEMPTY);
+    t.errno(
+        "rename_dir_over_nonempty_dir",
+        rename2("d1", "d2", 0),
+        libc::ENOTEMPTY,
+    );
     t.errno("rename_file_over_dir", rename2("r2", "d1", 0), libc::EISDIR);
-    t.errno("rename_dir_over_file", rename2("d1", "r2", 0), libc::ENOTDIR);
-    t.errno("rename_dir_into_itself", rename2("d2", "d2/sub", 0), libc::EINVAL);
+    t.errno(
+        "rename_dir_over_file",
+        rename2("d1", "r2", 0),
+        libc::ENOTDIR,
+    );
+    t.errno(
+        "rename_dir_into_itself",
+        rename2("d2", "d2/sub", 0),
+        libc::EINVAL,
+    );
     t.errno("rename_missing", rename2("missing", "x", 0), libc::ENOENT);
-    t.errno("renameat2_bad_flags", rename2("r2", "r4", 0x80), libc::EINVAL);
+    t.errno(
+        "renameat2_bad_flags",
+        rename2("r2", "r4", 0x80),
+        libc::EINVAL,
+    );
 }
 
 fn readlink(p: &str, size: usize) -> Result<String, Errno> {
@@ -141,7 +198,7 @@ fn readlink(p: &str, size: usize) -> Result<String, Errno> {
 
 pub fn links(t: &Transcript) {
     let _ = make("orig", b"x");
-    // SAFETY (link/symlink calls below): valid C strings.
+    // SAFETY: the paths are C strings that live through the call; the rest are integers.
     let link = |a: &str, b: &str| cvt(unsafe { libc::link(c(a).as_ptr(), c(b).as_ptr()) });
     t.ok("link", link("orig", "hard"));
     t.shows("link_nlink_2", stat("orig").map(|s| s.st_nlink), 2);
@@ -152,12 +209,28 @@ pub fn links(t: &Transcript) {
     t.errno("link_missing", link("missing", "x"), libc::ENOENT);
     let _ = unlink("hard");
     t.shows("unlink_drops_nlink", stat("orig").map(|s| s.st_nlink), 1);
+    // SAFETY: the paths are C strings that live through the call; the rest are integers.
     let symlink = |a: &str, b: &str| cvt(unsafe { libc::symlink(c(a).as_ptr(), c(b).as_ptr()) });
-    t.ok("symlink_dangling_allowed", symlink("no/such/target", "dangling"));
-    t.shows("readlink_target", readlink("dangling", 64), "no/such/target");
-    t.shows("readlink_truncates_silently", readlink("dangling", 4), "no/s");
+    t.ok(
+        "symlink_dangling_allowed",
+        symlink("no/such/target", "dangling"),
+    );
+    t.shows(
+        "readlink_target",
+        readlink("dangling", 64),
+        "no/such/target",
+    );
+    t.shows(
+        "readlink_truncates_silently",
+        readlink("dangling", 4),
+        "no/s",
+    );
     t.errno("stat_dangling", stat("dangling"), libc::ENOENT);
-    t.errno("symlink_existing_name", symlink("x", "dangling"), libc::EEXIST);
+    t.errno(
+        "symlink_existing_name",
+        symlink("x", "dangling"),
+        libc::EEXIST,
+    );
     t.errno("readlink_regular_file", readlink("orig", 64), libc::EINVAL);
     let _ = symlink("loop2", "loop1");
     let _ = symlink("loop1", "loop2");
