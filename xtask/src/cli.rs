@@ -182,7 +182,8 @@ const MAX_REPEAT: i64 = 1000;
 /// Flags of `cargo xtask test`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
 pub struct TestOptions {
-    /// Run only the QEMU tests whose name contains PATTERN
+    /// Run only the tests whose name contains PATTERN: QEMU tests, and `abi-host` (the
+    /// ABI test programs on the host Linux; the kernel is not built when only it matches)
     #[arg(long, value_name = "PATTERN")]
     pub only: Option<String>,
     /// Skip the host steps (lints, cargo test, loom, the short fuzz run)

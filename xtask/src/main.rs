@@ -4,6 +4,7 @@
 //! test there is and prints `N passed, N failed`. The kernel side of the conversation is
 //! specified in docs/console-protocol.md; docs/xtask.md explains the commands.
 
+mod abi_tests;
 mod bench;
 mod boot_log;
 mod cli;
@@ -48,11 +49,11 @@ fn main() -> ExitCode {
         Command::Bench(opts) => bench::run(&opts, &paths),
         Command::Test(opts) => {
             let only = opts.only.as_deref();
-            if suite::select(only).is_empty() && nettest::select(only).is_empty() {
-                eprintln!(
-                    "xtask: no QEMU test matches `{}`",
-                    opts.only.unwrap_or_default()
-                );
+            if suite::select(only).is_empty()
+                && nettest::select(only).is_empty()
+                && !abi_tests::selected(only)
+            {
+                eprintln!("xtask: no test matches `{}`", opts.only.unwrap_or_default());
                 return ExitCode::from(USAGE_ERROR);
             }
             let summary = test_cmd::run(&opts, &paths);

@@ -2,9 +2,11 @@
 //!
 //! Order: the lints (formatting, clippy: lint.rs), host unit tests (the workspace, then
 //! the xtask's own), a short run of every fuzz
-//! target (fuzz.rs), the initramfs and its check on the host (initramfs/; these two run
-//! with `--skip-host` too: the QEMU tests boot that archive), the kernel build with its
-//! symbol file, then the QEMU tests one at a
+//! target (fuzz.rs), the ABI test programs on the host Linux (abi_tests.rs; selected by
+//! `--only` like a QEMU test, under the name `abi-host`, and not part of `--skip-host`),
+//! the initramfs and its check on the host (initramfs/; these two run with `--skip-host`
+//! too: the QEMU tests boot that archive), the kernel build with its symbol file, then the
+//! QEMU tests one at a
 //! time (two cores: parallel QEMUs would only make timeouts flaky). Every step counts once
 //! in the closing `N passed, N failed` line; QEMU tests that cannot run (no kernel, no
 //! QEMU) count as failed, never as skipped, so a broken setup cannot look green.
@@ -17,7 +19,7 @@ use crate::cpu_load::CpuLoad;
 use crate::kernel_build::{self, cargo};
 use crate::paths::Paths;
 use crate::repeat::{self, Tally};
-use crate::{fuzz, initramfs, ksyms, lint, nettest, suite, tools};
+use crate::{abi_tests, fuzz, initramfs, ksyms, lint, nettest, suite, tools};
 use std::time::{Duration, Instant};
 
 /// Results so far.
@@ -95,6 +97,17 @@ pub fn run(opts: &TestOptions, paths: &Paths) -> Summary {
         });
         summary.step("fuzz: short run", || fuzz::short_run(paths));
     }
+    if opts.repeat.is_none() && abi_tests::selected(opts.only.as_deref()) {
+        summary.step(
+            "abi-host: user-space test programs on the host Linux",
+            || abi_tests::host_step(paths),
+        );
+    }
+    let cases = QemuCase::select(opts.only.as_deref());
+    if cases.is_empty() {
+        // `--only` chose the ABI programs alone: no kernel needed.
+        return summary;
+    }
     let initramfs_built = summary.step(INITRAMFS_BUILD, || initramfs::build(paths, &[]).map(drop));
     if initramfs_built {
         summary.step(INITRAMFS_HOST, || initramfs::host_check::run(paths));
@@ -105,7 +118,6 @@ pub fn run(opts: &TestOptions, paths: &Paths) -> Summary {
             Err(NO_INITRAMFS.to_string()),
         );
     }
-    let cases = QemuCase::select(opts.only.as_deref());
     let built = summary.step(
         "kernel build + ksyms (release, then with test commands)",
         || kernel_build::build_release_then_test(paths),
