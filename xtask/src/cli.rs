@@ -137,10 +137,16 @@ pub struct RunOptions {
     /// links. A missing host path stops the run before anything is built.
     #[arg(long, value_name = "HOST_PATH[:GUEST_PATH]", value_parser = Add::parse)]
     pub add: Vec<Add>,
+    /// Run the kernel monitor on the console instead of user space (no `init=` word)
+    #[arg(long)]
+    pub monitor: bool,
     /// `--net` and the flags that go with it, checked together.
     #[command(flatten)]
     pub net: Network,
 }
+
+/// The kernel word that starts user space (the initramfs's init).
+pub const INIT_WORD: &str = "init=/sbin/init";
 
 impl Default for RunOptions {
     /// What `cargo xtask run` does without flags.
@@ -155,19 +161,23 @@ impl Default for RunOptions {
             log: None,
             test_commands: false,
             add: Vec::new(),
+            monitor: false,
             net: Network::default(),
         }
     }
 }
 
 impl RunOptions {
-    /// The kernel command line these options ask for: the network's words (`tap` mode's
-    /// static address), `log=LEVEL`, then `--append`.
+    /// The kernel command line these options ask for: `init=/sbin/init` (unless
+    /// `--monitor`), the network's words (`tap` mode's static address), `log=LEVEL`, then
+    /// `--append`.
     pub fn kernel_cmdline(&self) -> String {
         let net = self.net.kernel_words();
         let log = self.log.as_ref().map(|level| format!("log={level}"));
-        let words: Vec<&str> = net
+        let init = (!self.monitor).then(|| INIT_WORD.to_string());
+        let words: Vec<&str> = init
             .iter()
+            .chain(&net)
             .chain(&log)
             .map(String::as_str)
             .chain(self.append.as_deref())
@@ -299,8 +309,9 @@ mod tests {
         let opts = run("run").unwrap();
         assert_eq!(opts, RunOptions::default());
         assert_eq!((opts.smp, opts.mem_mib), (2, 256));
-        assert!(!opts.kvm && !opts.gdb && !opts.headless);
-        assert_eq!(opts.kernel_cmdline(), "");
+        assert!(!opts.kvm && !opts.gdb && !opts.headless && !opts.monitor);
+        assert_eq!(opts.kernel_cmdline(), "init=/sbin/init");
+        assert_eq!(run("run --monitor").unwrap().kernel_cmdline(), "");
         let help = long_help("run");
         assert!(
             help.contains("--smp <N>") && help.contains("[default: 2]"),
@@ -331,8 +342,11 @@ mod tests {
         let Command::Run(opts) = parse(argv).unwrap() else {
             panic!("not run")
         };
-        assert_eq!(opts.kernel_cmdline(), "log=trace test=sse panic=exit");
-        let only_append = run("run --append=panic=exit").unwrap();
+        assert_eq!(
+            opts.kernel_cmdline(),
+            "init=/sbin/init log=trace test=sse panic=exit"
+        );
+        let only_append = run("run --monitor --append=panic=exit").unwrap();
         assert_eq!(only_append.kernel_cmdline(), "panic=exit");
     }
 
@@ -402,7 +416,7 @@ mod tests {
         );
         assert_eq!(more.net.guestfwds, [PortPair(80, 8000)]);
         assert_eq!(more.net.pcap, Some("g.pcap".into()));
-        assert_eq!(more.kernel_cmdline(), "");
+        assert_eq!(more.kernel_cmdline(), "init=/sbin/init");
         // The help lists the default forwards the parser adds.
         let help = long_help("run");
         for PortPair(host, guest) in DEFAULT_FWDS {
@@ -412,7 +426,7 @@ mod tests {
 
     #[test]
     fn tap_and_none_modes_and_their_conflicts() {
-        let tap = run("run --net tap --netns lab --nic-legacy-off --log debug").unwrap();
+        let tap = run("run --net tap --netns lab --nic-legacy-off --log debug --monitor").unwrap();
         assert_eq!(
             (tap.net.mode, tap.net.netns.as_str(), tap.net.legacy_off),
             (NetMode::Tap, "lab", true)

@@ -136,6 +136,7 @@ mod tests {
             kvm: true,
             headless: true,
             log: Some("debug".into()),
+            monitor: true,
             ..RunOptions::default()
         };
         let c = config(&opts, &paths, true);

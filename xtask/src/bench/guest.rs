@@ -181,7 +181,7 @@ mod tests {
     #[test]
     fn both_systems_share_machine_and_nic_and_differ_only_in_the_kernel() {
         let (h, l) = (line(System::Halyard), line(System::Linux));
-        let common = "-machine q35 -cpu qemu64 -m 256 -smp 2 -accel tcg,thread=multi -kernel ";
+        let common = "-machine q35 -cpu qemu64,+smep,+smap,+rdrand -m 256 -smp 2 -accel tcg,thread=multi -kernel ";
         assert!(h.starts_with(common) && l.starts_with(common), "{h}\n{l}");
         let nic = "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
                    -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56,romfile= -serial";

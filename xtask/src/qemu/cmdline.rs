@@ -15,6 +15,11 @@ use std::process::Command;
 /// The fw_cfg file name under which the kernel looks for its symbols.
 pub const KSYMS_FW_CFG: &str = "opt/halyard/ksyms";
 
+/// The CPU model: QEMU's baseline x86-64 plus SMEP and SMAP (the kernel switches both on:
+/// it never touches user memory directly, so either catches a kernel bug that would) and
+/// RDRAND (an extra seed for the CSPRNG). TCG emulates all three; it has no RDSEED.
+pub const CPU_MODEL: &str = "qemu64,+smep,+smap,+rdrand";
+
 /// The entropy device: QEMU's `rng-random` backend reading the host's `/dev/urandom`,
 /// behind a modern-only (virtio 1.x, id 1af4:1044) `virtio-rng-pci` (the kernel's driver
 /// speaks the modern transport only). The kernel seeds its CSPRNG from it.
@@ -111,7 +116,7 @@ impl QemuConfig {
             "-machine",
             "q35",
             "-cpu",
-            "qemu64",
+            CPU_MODEL,
             "-m",
             &self.mem_mib.to_string(),
             "-smp",
@@ -223,7 +228,7 @@ mod tests {
     fn default_line_follows_the_contract() {
         assert_eq!(
             config().shell_line(),
-            "qemu-system-x86_64 -machine q35 -cpu qemu64 -m 256 -smp 2 -accel tcg,thread=multi \
+            "qemu-system-x86_64 -machine q35 -cpu qemu64,+smep,+smap,+rdrand -m 256 -smp 2 -accel tcg,thread=multi \
              -kernel /r/target/kernel/halyard -initrd /r/target/initramfs/halyard.cpio -append '' \
              -fw_cfg name=opt/halyard/ksyms,file=/r/target/kernel/halyard.ksyms \
              -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
