@@ -100,13 +100,17 @@ impl BootInfo {
     /// map. Its frames are boot data, never handed out, so the slice stays valid.
     pub fn initramfs(&self) -> Option<&'static [u8]> {
         let module = self.start.modules(&DirectMap).next()?.ok()?;
-        if module.size == 0 || !mm::is_kernel_readable(mm::phys_to_virt(module.paddr), module.size) {
+        if module.size == 0 || !mm::is_kernel_readable(mm::phys_to_virt(module.paddr), module.size)
+        {
             return None;
         }
         // SAFETY: the range is RAM mapped in the direct map (checked above) and reserved as
         // boot data (`data_ranges`), so nothing else writes or frees it.
         Some(unsafe {
-            core::slice::from_raw_parts(mm::phys_to_virt(module.paddr) as *const u8, module.size as usize)
+            core::slice::from_raw_parts(
+                mm::phys_to_virt(module.paddr) as *const u8,
+                module.size as usize,
+            )
         })
     }
 

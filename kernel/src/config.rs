@@ -1,7 +1,9 @@
 //! Kernel configuration from the command line (`-append` in QEMU).
 //!
 //! Recognised words (docs/console-protocol.md): `log=LEVEL`, `panic=halt|exit`,
-//! `test=NAME`, `lockdep=on|off` (the lock validator; on by default), and
+//! `test=NAME`, `init=PATH` (start user space: PATH from the initramfs as process 1;
+//! without it the console runs the kernel monitor), `lockdep=on|off` (the lock
+//! validator; on by default), and
 //! `ip=A/N gw=G dns=D` (static network configuration; DHCP without it), and `net=off`
 //! (do not bring the network up), `watchdog=off` (no lockup detection). Anything else is reported once and ignored, so a typo never stops a boot.
 use firmware::cmdline::Cmdline;
@@ -13,6 +15,9 @@ use crate::console::log::{self, Level};
 pub struct Config {
     /// The in-kernel test to run instead of the monitor (`test=NAME`).
     pub test: Option<&'static str>,
+    /// The program to start as process 1 (`init=PATH`); without it the console runs the
+    /// kernel monitor.
+    pub init: Option<&'static str>,
     /// Whether the lock validator checks acquisitions (`lockdep=on|off`).
     pub lockdep: bool,
     /// The words of a static network configuration (`ip=`, `gw=`, `dns=`), parsed by
@@ -25,7 +30,7 @@ pub struct Config {
 }
 
 const KNOWN_KEYS: &[&str] = &[
-    "log", "panic", "test", "lockdep", "ip", "gw", "dns", "net", "watchdog",
+    "log", "panic", "test", "lockdep", "ip", "gw", "dns", "net", "watchdog", "init",
 ];
 
 /// Applies the command line: sets the log level and panic behaviour, returns the rest.
@@ -36,6 +41,7 @@ pub fn apply(text: &'static str) -> Config {
             crate::warn!("kernel command line {text:?} is malformed ({e:?}); using defaults");
             return Config {
                 test: None,
+                init: None,
                 lockdep: true,
                 net_words: [None; 3],
                 net: true,
@@ -72,6 +78,7 @@ pub fn apply(text: &'static str) -> Config {
     let net_words = [cmdline.get("ip"), cmdline.get("gw"), cmdline.get("dns")];
     Config {
         test: cmdline.get("test"),
+        init: cmdline.get("init"),
         lockdep,
         net_words,
         net,

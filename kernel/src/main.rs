@@ -132,17 +132,25 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     println!("{}", boot_stages::BOOT_OK);
     let (smep, smap) = arch::user_mode::smep_smap();
     info!("user mode: SMEP {}, SMAP {}", on_off(smep), on_off(smap));
-    match (config.test, boot.initramfs()) {
+    fs::vfs::init(boot.initramfs());
+    match (config.test, config.init) {
         (Some(name), _) => {
             sched::spawn("ktest", move || ktest::run(name));
         }
-        (None, Some(image)) if image.starts_with(b"\x7fELF") => {
-            match process::start_init(image, b"/init", &[b"/init"], &[b"HOME=/", b"TERM=linux"]) {
-                Ok(pid) => info!("started init as process {pid}"),
-                Err(e) => error!("init could not start: errno {}", e.0),
-            }
+        (None, Some(path)) => {
+            // Started from a kernel thread: reading the program may sleep on the VFS lock.
+            sched::spawn("start-init", move || match process::start_init_path(path) {
+                Ok(pid) => info!("started {path} as process {pid}"),
+                Err(e) => {
+                    error!(
+                        "cannot start {path} (errno {}); running the monitor instead",
+                        e.0
+                    );
+                    monitor::run();
+                }
+            });
         }
-        (None, _) => {
+        (None, None) => {
             sched::spawn("monitor", || monitor::run());
         }
     }

@@ -138,19 +138,26 @@ fn help(out: &mut dyn Write) {
 
 fn uptime(out: &mut dyn Write) {
     let ns = time::now_ns();
-    let _ = writeln!(out, "up {}.{:03} s", ns / 1_000_000_000, (ns / 1_000_000) % 1000);
+    let _ = writeln!(
+        out,
+        "up {}.{:03} s",
+        ns / 1_000_000_000,
+        (ns / 1_000_000) % 1000
+    );
 }
 
 fn mem(out: &mut dyn Write) {
     let frames = mm::frame_stats();
     let heap = mm::heap::usage();
-    let _ = writeln!(out, 
+    let _ = writeln!(
+        out,
         "frames: {} free of {} ({} KiB free)",
         frames.free,
         frames.total,
         frames.free * mm::PAGE_SIZE / 1024
     );
-    let _ = writeln!(out, 
+    let _ = writeln!(
+        out,
         "heap: {} KiB used of {} KiB ({} grown runs; {} KiB available with free frames)",
         heap.used / 1024,
         heap.claimed / 1024,
@@ -158,7 +165,8 @@ fn mem(out: &mut dyn Write) {
         mm::heap::available() / 1024
     );
     let s = mm::stack::stack_stats();
-    let _ = writeln!(out, 
+    let _ = writeln!(
+        out,
         "kernel stacks: {} ranges in the stack region, mapped {} times, {} cached, {} free \
          ranges, {} lost",
         s.region_ranges, s.mapped, s.cached, s.free_ranges, s.lost_ranges
@@ -167,7 +175,8 @@ fn mem(out: &mut dyn Write) {
 
 fn cpus(out: &mut dyn Write) {
     for c in percpu::all() {
-        let _ = writeln!(out, 
+        let _ = writeln!(
+            out,
             "cpu{} apic={} {} ticks={} interrupts={}",
             c.index,
             c.apic_id,
@@ -184,7 +193,8 @@ fn cpus(out: &mut dyn Write) {
 }
 
 fn interrupts_summary(out: &mut dyn Write) {
-    let _ = writeln!(out, 
+    let _ = writeln!(
+        out,
         "unexpected interrupts: {}, console input bytes dropped: {}",
         crate::arch::interrupts::unexpected_count(),
         input::dropped()
@@ -192,12 +202,14 @@ fn interrupts_summary(out: &mut dyn Write) {
 }
 
 fn threads(out: &mut dyn Write) {
-    let _ = writeln!(out, 
+    let _ = writeln!(
+        out,
         "{:>4} {:<16} {:>3} {:<8} {:>12} {:>9}",
         "id", "name", "cpu", "state", "run_us", "switches"
     );
     for t in crate::sched::threads() {
-        let _ = writeln!(out, 
+        let _ = writeln!(
+            out,
             "{:>4} {:<16} {:>3} {:<8} {:>12} {:>9}",
             t.id,
             t.name,
@@ -209,12 +221,14 @@ fn threads(out: &mut dyn Write) {
     }
     for c in percpu::all() {
         let (switches, steals) = crate::sched::cpu_counters(c.index as usize);
-        let _ = writeln!(out, 
+        let _ = writeln!(
+            out,
             "cpu{}: {} switches, {} threads stolen",
             c.index, switches, steals
         );
     }
-    let _ = writeln!(out, 
+    let _ = writeln!(
+        out,
         "wakes: {} requested, {} delivered, {} already runnable",
         crate::sched::WAKES_REQUESTED.load(Ordering::Relaxed),
         crate::sched::WAKES_DELIVERED.load(Ordering::Relaxed),
@@ -223,7 +237,8 @@ fn threads(out: &mut dyn Write) {
 }
 
 fn softirqs(out: &mut dyn Write) {
-    let _ = writeln!(out, 
+    let _ = writeln!(
+        out,
         "{:<5} {:<8} {:>10} {:>10} {:>10} {:>9} {:>10}",
         "cpu", "softirq", "raised", "entries", "exits", "deferred", "max_us"
     );
@@ -231,7 +246,8 @@ fn softirqs(out: &mut dyn Write) {
         let stats = crate::irq::softirq::cpu_state(c.index as usize).stats();
         for s in preempt::Softirq::ALL {
             let n = stats.of(s).snapshot();
-            let _ = writeln!(out, 
+            let _ = writeln!(
+                out,
                 "cpu{:<2} {:<8} {:>10} {:>10} {:>10} {:>9} {:>10}",
                 c.index,
                 s.name(),
@@ -247,7 +263,8 @@ fn softirqs(out: &mut dyn Write) {
 
 fn locks(out: &mut dyn Write) {
     let (stats, classes) = crate::sync::validator_stats();
-    let _ = writeln!(out, 
+    let _ = writeln!(
+        out,
         "lock validator: {} classes, {} order edges, {} acquisitions checked, {} violations",
         stats.classes, stats.edges, stats.acquisitions, stats.violations
     );

@@ -21,7 +21,15 @@ fn snapshot() -> [u8; 7] {
     while read(0x0a) & 0x80 != 0 {
         core::hint::spin_loop(); // update in progress
     }
-    [read(0x00), read(0x02), read(0x04), read(0x07), read(0x08), read(0x09), read(0x32)]
+    [
+        read(0x00),
+        read(0x02),
+        read(0x04),
+        read(0x07),
+        read(0x08),
+        read(0x09),
+        read(0x32),
+    ]
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -60,10 +68,12 @@ pub fn unix_seconds() -> u64 {
         _ => 20,
     };
     let year = century * 100 + u32::from(conv(year));
-    let days = days_from_civil(i64::from(year), u32::from(conv(month)), u32::from(conv(day)));
-    let secs = days * 86_400
-        + i64::from(hour) * 3600
-        + i64::from(conv(min)) * 60
-        + i64::from(conv(sec));
+    let days = days_from_civil(
+        i64::from(year),
+        u32::from(conv(month)),
+        u32::from(conv(day)),
+    );
+    let secs =
+        days * 86_400 + i64::from(hour) * 3600 + i64::from(conv(min)) * 60 + i64::from(conv(sec));
     secs.max(0) as u64
 }

@@ -35,8 +35,8 @@ pub fn init_cpu() {
     // it is on the kernel stack.
     unsafe {
         wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
-        let star = (u64::from(super::gdt::USER_BASE) << 48)
-            | (u64::from(super::gdt::KERNEL_CODE) << 32);
+        let star =
+            (u64::from(super::gdt::USER_BASE) << 48) | (u64::from(super::gdt::KERNEL_CODE) << 32);
         wrmsr(MSR_STAR, star);
         wrmsr(MSR_LSTAR, super::entry::syscall_entry_address());
         wrmsr(MSR_FMASK, SYSCALL_MASK);

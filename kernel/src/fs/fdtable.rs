@@ -56,7 +56,13 @@ impl FdTable {
     /// Installs `file` at the lowest free descriptor `>= min`, below `limit`
     /// (`RLIMIT_NOFILE`): `EMFILE` when there is none (`EINVAL` for `min >= limit`, as
     /// `F_DUPFD`).
-    pub fn install_from(&mut self, min: usize, file: Arc<OpenFile>, cloexec: bool, limit: usize) -> Result<i32, Errno> {
+    pub fn install_from(
+        &mut self,
+        min: usize,
+        file: Arc<OpenFile>,
+        cloexec: bool,
+        limit: usize,
+    ) -> Result<i32, Errno> {
         if min >= limit {
             return Err(Errno::EINVAL);
         }
@@ -70,14 +76,34 @@ impl FdTable {
     }
 
     /// Installs at the lowest free descriptor.
-    pub fn install(&mut self, file: Arc<OpenFile>, cloexec: bool, limit: usize) -> Result<i32, Errno> {
-        self.install_from(0, file, cloexec, limit).map_err(|e| if e == Errno::EINVAL { Errno::EMFILE } else { e })
+    pub fn install(
+        &mut self,
+        file: Arc<OpenFile>,
+        cloexec: bool,
+        limit: usize,
+    ) -> Result<i32, Errno> {
+        self.install_from(0, file, cloexec, limit).map_err(|e| {
+            if e == Errno::EINVAL {
+                Errno::EMFILE
+            } else {
+                e
+            }
+        })
     }
 
     /// Puts `file` at exactly `fd` (`dup2`/`dup3`), returning what was there (to be
     /// closed by the caller, outside the table's lock).
-    pub fn install_at(&mut self, fd: i32, file: Arc<OpenFile>, cloexec: bool, limit: usize) -> Result<Option<Fd>, Errno> {
-        let i = usize::try_from(fd).ok().filter(|&i| i < limit).ok_or(Errno::EBADF)?;
+    pub fn install_at(
+        &mut self,
+        fd: i32,
+        file: Arc<OpenFile>,
+        cloexec: bool,
+        limit: usize,
+    ) -> Result<Option<Fd>, Errno> {
+        let i = usize::try_from(fd)
+            .ok()
+            .filter(|&i| i < limit)
+            .ok_or(Errno::EBADF)?;
         if i >= self.slots.len() {
             self.slots.resize(i + 1, None);
         }

@@ -9,9 +9,11 @@ pub mod context;
 pub mod devices;
 pub mod fdtable;
 pub mod file;
+pub mod initramfs;
 pub mod node_file;
 pub mod pipe;
 pub mod procfs;
+pub mod unix;
 pub mod vfs;
 pub mod wait;
 
@@ -25,7 +27,9 @@ use crate::sync::{IrqLock, LockClass};
 /// A new devtmpfs: a tmpfs holding the device nodes of [`devices::NODES`] and the
 /// `pts` and `shm` directories.
 pub fn devtmpfs(v: &mut Vfs, now: Timespec) -> FsId {
-    let id = v.add(alloc::boxed::Box::new(halyard_vfs::Tmpfs::new(0o755, 0, 0, 0, now)));
+    let id = v.add(alloc::boxed::Box::new(halyard_vfs::Tmpfs::new(
+        0o755, 0, 0, 0, now,
+    )));
     let root = v.fs_root(id);
     if let Ok(fs) = v.fs_mut(id) {
         for &(name, major, minor, perm) in devices::NODES {
@@ -75,7 +79,10 @@ pub fn forget_mount(target: &[u8]) {
 pub fn mounts_text() -> String {
     let mut s = String::from("rootfs / tmpfs rw 0 0");
     for (target, kind) in MOUNTS.lock().iter() {
-        let (t, k) = (String::from_utf8_lossy(target), String::from_utf8_lossy(kind));
+        let (t, k) = (
+            String::from_utf8_lossy(target),
+            String::from_utf8_lossy(kind),
+        );
         s.push_str(&alloc::format!("\n{k} {t} {k} rw 0 0"));
     }
     s

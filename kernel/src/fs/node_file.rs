@@ -4,8 +4,8 @@
 //! stays readable until its last descriptor closes ([`halyard_vfs::Vfs::release`]).
 use alloc::sync::Arc;
 
-use linux_raw_sys::general::{O_APPEND, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use halyard_vfs::{FileType, NodeRef};
+use linux_raw_sys::general::{O_APPEND, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 
 use super::file::{FileOps, FileStat, OpenFile};
 use super::vfs::{cred, now, with};

@@ -9,7 +9,7 @@
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 
-use linux_raw_sys::general::{POLLERR, POLLHUP, POLLIN, POLLOUT, O_RDONLY, O_WRONLY, S_IFIFO};
+use linux_raw_sys::general::{O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, S_IFIFO};
 
 use super::file::{FileOps, FileStat, OpenFile};
 use super::wait;
@@ -49,19 +49,7 @@ static NEXT_INO: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::
 /// A new pipe: (read end, write end), with `flags` (`O_NONBLOCK`, `O_CLOEXEC` is the
 /// caller's) on both.
 pub fn new(flags: u32) -> (Arc<OpenFile>, Arc<OpenFile>) {
-    let pipe = Arc::new(Pipe {
-        state: IrqLock::new(
-            State {
-                buf: VecDeque::new(),
-                readers: 1,
-                writers: 1,
-            },
-            &PIPE_CLASS,
-        ),
-        readable: WaitQueue::new(),
-        writable: WaitQueue::new(),
-        ino: NEXT_INO.fetch_add(1, core::sync::atomic::Ordering::Relaxed),
-    });
+    let pipe = Pipe::new();
     let r = OpenFile::new(
         Arc::new(End {
             pipe: pipe.clone(),
@@ -73,22 +61,44 @@ pub fn new(flags: u32) -> (Arc<OpenFile>, Arc<OpenFile>) {
     (r, w)
 }
 
-impl FileOps for End {
-    fn read(&self, file: &OpenFile, buf: &mut [u8], _pos: &mut u64) -> Result<usize, Errno> {
+/// Two pipes crossed: each end reads what the other writes (`socketpair`'s
+/// `AF_UNIX` stream). Returns the two pipes as (a→b, b→a).
+pub fn pair() -> (Arc<Pipe>, Arc<Pipe>) {
+    (Pipe::new(), Pipe::new())
+}
+
+impl Pipe {
+    fn new() -> Arc<Pipe> {
+        Arc::new(Pipe {
+            state: IrqLock::new(
+                State {
+                    buf: VecDeque::new(),
+                    readers: 1,
+                    writers: 1,
+                },
+                &PIPE_CLASS,
+            ),
+            readable: WaitQueue::new(),
+            writable: WaitQueue::new(),
+            ino: NEXT_INO.fetch_add(1, core::sync::atomic::Ordering::Relaxed),
+        })
+    }
+
+    /// A read from the pipe (see the module docs).
+    pub fn read(&self, nonblocking: bool, buf: &mut [u8]) -> Result<usize, Errno> {
         if buf.is_empty() {
             return Ok(0);
         }
-        let p = &self.pipe;
         loop {
             {
-                let mut s = p.state.lock();
+                let mut s = self.state.lock();
                 if !s.buf.is_empty() {
                     let n = buf.len().min(s.buf.len());
                     for (d, b) in buf.iter_mut().zip(s.buf.drain(..n)) {
                         *d = b;
                     }
                     drop(s);
-                    p.writable.wake_all();
+                    self.writable.wake_all();
                     wait::notify();
                     return Ok(n);
                 }
@@ -96,72 +106,134 @@ impl FileOps for End {
                     return Ok(0);
                 }
             }
-            if file.nonblocking() {
+            if nonblocking {
                 return Err(Errno::EAGAIN);
             }
-            wait::interruptible(&p.readable, || {
-                let s = p.state.lock();
+            wait::interruptible(&self.readable, || {
+                let s = self.state.lock();
                 !s.buf.is_empty() || s.writers == 0
-            })?;
+            })
+            .map_err(|_| Errno::ERESTARTSYS)?;
         }
     }
 
-    fn write(&self, file: &OpenFile, buf: &[u8], _pos: &mut u64) -> Result<usize, Errno> {
-        let p = &self.pipe;
+    /// A write into the pipe (see the module docs).
+    pub fn write(&self, nonblocking: bool, buf: &[u8]) -> Result<usize, Errno> {
         let mut done = 0;
         while done < buf.len() {
             let left = buf.len() - done;
             {
-                let mut s = p.state.lock();
+                let mut s = self.state.lock();
                 if s.readers == 0 {
                     drop(s);
                     crate::process::send_sigpipe();
-                    return if done > 0 { Ok(done) } else { Err(Errno::EPIPE) };
+                    return if done > 0 {
+                        Ok(done)
+                    } else {
+                        Err(Errno::EPIPE)
+                    };
                 }
                 let room = PIPE_SIZE - s.buf.len();
                 // Atomic writes wait for room for all of themselves.
-                let n = if left <= PIPE_BUF && room < left { 0 } else { room.min(left) };
+                let n = if left <= PIPE_BUF && room < left {
+                    0
+                } else {
+                    room.min(left)
+                };
                 if n > 0 {
                     s.buf.extend(&buf[done..done + n]);
                     done += n;
                     drop(s);
-                    p.readable.wake_all();
+                    self.readable.wake_all();
                     wait::notify();
                     continue;
                 }
             }
-            if file.nonblocking() {
-                return if done > 0 { Ok(done) } else { Err(Errno::EAGAIN) };
+            if nonblocking {
+                return if done > 0 {
+                    Ok(done)
+                } else {
+                    Err(Errno::EAGAIN)
+                };
             }
             let need = left.min(PIPE_BUF);
-            if let Err(e) = wait::interruptible(&p.writable, || {
-                let s = p.state.lock();
+            if wait::interruptible(&self.writable, || {
+                let s = self.state.lock();
                 s.readers == 0 || PIPE_SIZE - s.buf.len() >= need
-            }) {
-                return if done > 0 { Ok(done) } else { Err(e) };
+            })
+            .is_err()
+            {
+                return if done > 0 {
+                    Ok(done)
+                } else {
+                    Err(Errno::ERESTARTSYS)
+                };
             }
         }
         Ok(done)
     }
 
-    fn poll(&self) -> u16 {
-        let s = self.pipe.state.lock();
+    /// `poll` events of the read side.
+    pub fn poll_read(&self) -> u16 {
+        let s = self.state.lock();
         let mut ev = 0;
-        if self.write {
-            if s.readers == 0 {
-                ev |= POLLERR;
-            } else if PIPE_SIZE - s.buf.len() >= PIPE_BUF {
-                ev |= POLLOUT;
-            }
-        } else {
-            if !s.buf.is_empty() {
-                ev |= POLLIN;
-            }
-            if s.writers == 0 {
-                ev |= POLLHUP;
-            }
+        if !s.buf.is_empty() {
+            ev |= POLLIN;
+        }
+        if s.writers == 0 {
+            ev |= POLLHUP;
         }
         ev as u16
+    }
+
+    /// `poll` events of the write side.
+    pub fn poll_write(&self) -> u16 {
+        let s = self.state.lock();
+        (if s.readers == 0 {
+            POLLERR
+        } else if PIPE_SIZE - s.buf.len() >= PIPE_BUF {
+            POLLOUT
+        } else {
+            0
+        }) as u16
+    }
+
+    /// One reader (or writer) end closed.
+    pub fn close(&self, writer: bool) {
+        {
+            let mut s = self.state.lock();
+            if writer {
+                s.writers -= 1;
+            } else {
+                s.readers -= 1;
+            }
+        }
+        self.readable.wake_all();
+        self.writable.wake_all();
+        wait::notify();
+    }
+
+    /// Its inode number (for `fstat` and `/proc/PID/fd`).
+    pub fn ino(&self) -> u64 {
+        self.ino
+    }
+}
+
+impl FileOps for End {
+    fn read(&self, file: &OpenFile, buf: &mut [u8], _pos: &mut u64) -> Result<usize, Errno> {
+        self.pipe.read(file.nonblocking(), buf)
+    }
+
+    fn write(&self, file: &OpenFile, buf: &[u8], _pos: &mut u64) -> Result<usize, Errno> {
+        self.pipe.write(file.nonblocking(), buf)
+    }
+
+    fn poll(&self) -> u16 {
+        if self.write {
+            self.pipe.poll_write()
+        } else {
+            self.pipe.poll_read()
+        }
     }
 
     fn stat(&self) -> FileStat {
@@ -174,16 +246,6 @@ impl FileOps for End {
     }
 
     fn release(&self, _file: &OpenFile) {
-        {
-            let mut s = self.pipe.state.lock();
-            if self.write {
-                s.writers -= 1;
-            } else {
-                s.readers -= 1;
-            }
-        }
-        self.pipe.readable.wake_all();
-        self.pipe.writable.wake_all();
-        wait::notify();
+        self.pipe.close(self.write);
     }
 }

@@ -61,7 +61,10 @@ fn pid_of(ino: u64) -> u32 {
 
 fn attr(ino: u64, kind: FileType, perm: u32) -> Attr {
     let t = super::vfs::now();
-    let zero = Timespec { sec: t.sec, nsec: t.nsec };
+    let zero = Timespec {
+        sec: t.sec,
+        nsec: t.nsec,
+    };
     Attr {
         ino,
         kind,
@@ -105,7 +108,10 @@ impl FileSystem for ProcFs {
                 } else if entry == PID_DIR {
                     attr(ino, FileType::Directory, 0o555)
                 } else {
-                    let (_, _, kind) = PID_ENTRIES.iter().find(|e| e.0 == entry).ok_or(halyard_vfs::Errno::ENOENT)?;
+                    let (_, _, kind) = PID_ENTRIES
+                        .iter()
+                        .find(|e| e.0 == entry)
+                        .ok_or(halyard_vfs::Errno::ENOENT)?;
                     let perm = match kind {
                         FileType::Directory => 0o500,
                         FileType::Symlink => 0o777,
@@ -151,7 +157,10 @@ impl FileSystem for ProcFs {
             d if d >= 1 << 16 && d & 0xffff == PID_FD => {
                 let fd: u64 = name.parse().map_err(|_| halyard_vfs::Errno::ENOENT)?;
                 let p = process(pid_of(d))?;
-                p.files.lock().get(fd as i32).map_err(|_| halyard_vfs::Errno::ENOENT)?;
+                p.files
+                    .lock()
+                    .get(fd as i32)
+                    .map_err(|_| halyard_vfs::Errno::ENOENT)?;
                 Ok((d & !0xffff) | FD_BIT | fd)
             }
             _ => Err(halyard_vfs::Errno::ENOTDIR),
@@ -171,10 +180,16 @@ impl FileSystem for ProcFs {
                 let pid = crate::process::try_current().map_or(0, |t| t.process.pid);
                 Ok(Cow::Owned(format!("{pid}").into_bytes()))
             }
-            i if i >= 1 << 16 && i & 0xffff == 1 => Ok(Cow::Owned(process(pid_of(i))?.exe.lock().0.clone())),
+            i if i >= 1 << 16 && i & 0xffff == 1 => {
+                Ok(Cow::Owned(process(pid_of(i))?.exe.lock().0.clone()))
+            }
             i if i >= 1 << 16 && i & FD_BIT != 0 => {
                 let p = process(pid_of(i))?;
-                let f = p.files.lock().get((i & 0x7fff) as i32).map_err(|_| halyard_vfs::Errno::ENOENT)?;
+                let f = p
+                    .files
+                    .lock()
+                    .get((i & 0x7fff) as i32)
+                    .map_err(|_| halyard_vfs::Errno::ENOENT)?;
                 Ok(Cow::Owned(super::describe(&f)))
             }
             _ => Err(halyard_vfs::Errno::EINVAL),
@@ -210,14 +225,27 @@ impl FileSystem for ProcFs {
                 let p = process(pid_of(d))?;
                 let fds: Vec<i32> = p.files.lock().iter().map(|(fd, _)| fd).collect();
                 for fd in fds {
-                    entries.push(((d & !0xffff) | FD_BIT | fd as u64, FileType::Symlink, format!("{fd}")));
+                    entries.push((
+                        (d & !0xffff) | FD_BIT | fd as u64,
+                        FileType::Symlink,
+                        format!("{fd}"),
+                    ));
                 }
             }
             _ => return Err(halyard_vfs::Errno::ENOTDIR),
         }
-        for (i, (ino, kind, name)) in entries.iter().enumerate().skip(pos.saturating_sub(2) as usize) {
+        for (i, (ino, kind, name)) in entries
+            .iter()
+            .enumerate()
+            .skip(pos.saturating_sub(2) as usize)
+        {
             let next = i as u64 + 3;
-            if !emit(DirEntry { ino: *ino, kind: *kind, name: name.as_bytes(), next }) {
+            if !emit(DirEntry {
+                ino: *ino,
+                kind: *kind,
+                name: name.as_bytes(),
+                next,
+            }) {
                 break;
             }
         }
@@ -249,7 +277,12 @@ fn content(ino: u64) -> R<Vec<u8>> {
         11 => cpuinfo(&mut s),
         12 => {
             let ns = crate::time::now_ns();
-            let _ = writeln!(s, "{}.{:02} 0.00", ns / 1_000_000_000, (ns / 10_000_000) % 100);
+            let _ = writeln!(
+                s,
+                "{}.{:02} 0.00",
+                ns / 1_000_000_000,
+                (ns / 10_000_000) % 100
+            );
         }
         13 => {
             let _ = writeln!(s, "{}", super::mounts_text());
@@ -260,18 +293,29 @@ fn content(ino: u64) -> R<Vec<u8>> {
             }
         }
         15 => {
-            let _ = writeln!(s, "Halyard version {} ({})", crate::syscall::info::RELEASE, env!("CARGO_PKG_VERSION"));
+            let _ = writeln!(
+                s,
+                "Halyard version {} ({})",
+                crate::syscall::info::RELEASE,
+                env!("CARGO_PKG_VERSION")
+            );
         }
         SYSCALLS => {
             let (rows, unknown) = crate::syscall::counts();
-            let _ = writeln!(s, "{:>4} {:<24} {:>10} {:>8}", "nr", "name", "calls", "enosys");
+            let _ = writeln!(
+                s,
+                "{:>4} {:<24} {:>10} {:>8}",
+                "nr", "name", "calls", "enosys"
+            );
             for (nr, name, calls, missing) in rows {
                 let _ = writeln!(s, "{nr:>4} {name:<24} {calls:>10} {missing:>8}");
             }
             let _ = writeln!(s, "unknown numbers: {unknown}");
         }
         i if (VIEW_BASE..256).contains(&i) => {
-            let (_, view) = crate::monitor::views().nth((i - VIEW_BASE) as usize).ok_or(halyard_vfs::Errno::ENOENT)?;
+            let (_, view) = crate::monitor::views()
+                .nth((i - VIEW_BASE) as usize)
+                .ok_or(halyard_vfs::Errno::ENOENT)?;
             view(&mut s);
         }
         i if i >= 1 << 16 => return process_file(pid_of(i), i & 0xffff),
@@ -335,7 +379,11 @@ fn process_file(pid: u32, entry: u64) -> R<Vec<u8>> {
                     t.table.getsid(pid, 0).unwrap_or(0),
                 )
             });
-            let state = if p.stopped.load(core::sync::atomic::Ordering::Relaxed) { 'T' } else { 'S' };
+            let state = if p.stopped.load(core::sync::atomic::Ordering::Relaxed) {
+                'T'
+            } else {
+                'S'
+            };
             let threads = p.live_threads.load(core::sync::atomic::Ordering::Relaxed);
             let _ = writeln!(
                 s,
@@ -344,11 +392,28 @@ fn process_file(pid: u32, entry: u64) -> R<Vec<u8>> {
             );
         }
         5 => {
-            let (ppid, creds) = crate::process::table::with(|t| (t.table.parent(pid).unwrap_or(0), t.table.creds(pid).cloned()));
+            let (ppid, creds) = crate::process::table::with(|t| {
+                (
+                    t.table.parent(pid).unwrap_or(0),
+                    t.table.creds(pid).cloned(),
+                )
+            });
             let _ = writeln!(s, "Name:\t{}", p.name());
-            let _ = writeln!(s, "Umask:\t{:04o}", p.umask.load(core::sync::atomic::Ordering::Relaxed));
+            let _ = writeln!(
+                s,
+                "Umask:\t{:04o}",
+                p.umask.load(core::sync::atomic::Ordering::Relaxed)
+            );
             let stopped = p.stopped.load(core::sync::atomic::Ordering::Relaxed);
-            let _ = writeln!(s, "State:\t{}", if stopped { "T (stopped)" } else { "S (sleeping)" });
+            let _ = writeln!(
+                s,
+                "State:\t{}",
+                if stopped {
+                    "T (stopped)"
+                } else {
+                    "S (sleeping)"
+                }
+            );
             let _ = writeln!(s, "Tgid:\t{pid}\nPid:\t{pid}\nPPid:\t{ppid}");
             if let Some(c) = creds {
                 let _ = writeln!(s, "Uid:\t{}\t{}\t{}\t{}", c.ruid, c.euid, c.suid, c.fsuid);
@@ -359,7 +424,11 @@ fn process_file(pid: u32, entry: u64) -> R<Vec<u8>> {
             let _ = writeln!(s, "VmData:\t{:>8} kB", u.data / 1024);
             let _ = writeln!(s, "VmStk:\t{:>8} kB", u.stack / 1024);
             let _ = writeln!(s, "VmExe:\t{:>8} kB", u.exec / 1024);
-            let _ = writeln!(s, "Threads:\t{}", p.live_threads.load(core::sync::atomic::Ordering::Relaxed));
+            let _ = writeln!(
+                s,
+                "Threads:\t{}",
+                p.live_threads.load(core::sync::atomic::Ordering::Relaxed)
+            );
         }
         6 => {
             let mm = p.mm();

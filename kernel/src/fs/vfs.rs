@@ -40,10 +40,8 @@ pub fn init(initramfs: Option<&[u8]>) {
             umask: 0,
             now: now(),
         };
-        match halyard_vfs::unpack_cpio(&mut v, &cx, image) {
-            Ok(n) => crate::info!("initramfs: {n} entries unpacked into the root tmpfs"),
-            Err(e) => crate::error!("initramfs: not a usable cpio archive: {e:?}"),
-        }
+        let n = super::initramfs::unpack(&mut v, &cx, image);
+        crate::info!("initramfs: {n} entries unpacked into the root tmpfs");
     }
     *VFS.lock() = Some(KernelVfs(v));
 }
@@ -78,7 +76,9 @@ pub fn cred() -> Cred {
 
 /// Runs `f` with the VFS and the calling process's context (credentials, root, umask,
 /// time) and its working directory.
-pub fn with_ctx<R>(f: impl FnOnce(&mut Vfs, &Ctx<'_>, NodeRef) -> Result<R, halyard_vfs::Errno>) -> Result<R, Errno> {
+pub fn with_ctx<R>(
+    f: impl FnOnce(&mut Vfs, &Ctx<'_>, NodeRef) -> Result<R, halyard_vfs::Errno>,
+) -> Result<R, Errno> {
     let task = crate::process::current();
     let cred = cred();
     let (root, cwd) = {
@@ -88,8 +88,31 @@ pub fn with_ctx<R>(f: impl FnOnce(&mut Vfs, &Ctx<'_>, NodeRef) -> Result<R, haly
     let cx = Ctx {
         cred: &cred,
         root,
-        umask: task.process.umask.load(core::sync::atomic::Ordering::Relaxed),
+        umask: task
+            .process
+            .umask
+            .load(core::sync::atomic::Ordering::Relaxed),
         now: now(),
     };
     with(|v| f(v, &cx, cwd)).map_err(|e| Errno(e.code()))
+}
+
+/// Reads the whole regular file at absolute `path` as root (the kernel starting init).
+pub fn read_file_as_root(path: &[u8]) -> Result<alloc::vec::Vec<u8>, Errno> {
+    let root = Cred::root();
+    with(|v| {
+        let cx = Ctx {
+            cred: &root,
+            root: v.root(),
+            umask: 0,
+            now: now(),
+        };
+        let opened = v.open(&cx, cx.root, path, linux_raw_sys::general::O_RDONLY, 0)?;
+        let size = v.getattr(opened.node)?.size as usize;
+        let mut data = alloc::vec![0u8; size];
+        let n = v.read_at(opened.node, 0, &mut data, cx.now)?;
+        data.truncate(n);
+        Ok::<_, halyard_vfs::Errno>(data)
+    })
+    .map_err(|e| Errno(e.code()))
 }

@@ -17,7 +17,11 @@ static REFS: spin::Once<Vec<AtomicU32>> = spin::Once::new();
 
 /// Allocates the table for frames below `ram_end`. Boot CPU, once, after the heap.
 pub fn init(ram_end: u64) {
-    REFS.call_once(|| (0..ram_end / PAGE_SIZE).map(|_| AtomicU32::new(0)).collect());
+    REFS.call_once(|| {
+        (0..ram_end / PAGE_SIZE)
+            .map(|_| AtomicU32::new(0))
+            .collect()
+    });
 }
 
 fn slot(frame: u64) -> &'static AtomicU32 {

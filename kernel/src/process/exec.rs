@@ -39,7 +39,13 @@ impl vm::Backing for AnonOnly {
     }
 }
 
-fn map_fixed(space: &mut AddressSpace, addr: u64, len: u64, perms: Perms, extra: u32) -> Result<(), Errno> {
+fn map_fixed(
+    space: &mut AddressSpace,
+    addr: u64,
+    len: u64,
+    perms: Perms,
+    extra: u32,
+) -> Result<(), Errno> {
     let prot = u64::from(perms.read) | u64::from(perms.write) << 1 | u64::from(perms.exec) << 2;
     let args = MmapArgs {
         addr,
@@ -68,7 +74,8 @@ fn aux_values(random: [u8; 16]) -> AuxValues {
 /// Copies kernel-supplied arguments (init's) under Linux's limits.
 pub fn copy_kernel_args(path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<ExecArgs, Errno> {
     let err = |e: halyard_exec::ExecError| Errno(e.errno());
-    let mut copy = halyard_exec::ArgCopy::new(path, argv.len(), envp.len(), STACK_LIMIT).map_err(err)?;
+    let mut copy =
+        halyard_exec::ArgCopy::new(path, argv.len(), envp.len(), STACK_LIMIT).map_err(err)?;
     for e in envp {
         copy.push_env(e).map_err(err)?;
     }
@@ -107,10 +114,22 @@ pub fn build(file: &[u8], args: &ExecArgs) -> Result<Image, Errno> {
     let mut space = AddressSpace::new(Layout::linux(STACK_LIMIT, None));
     for seg in plan.segments() {
         let pages = seg.pages();
-        map_fixed(&mut space, pages.start, pages.end - pages.start, seg.perms().into_vm(), 0)?;
+        map_fixed(
+            &mut space,
+            pages.start,
+            pages.end - pages.start,
+            seg.perms().into_vm(),
+            0,
+        )?;
     }
     let stack_base = (stack.rsp() & !(PAGE_SIZE - 1)).min(STACK_TOP - INITIAL_STACK);
-    map_fixed(&mut space, stack_base, STACK_TOP - stack_base, Perms::RW, MAP_GROWSDOWN)?;
+    map_fixed(
+        &mut space,
+        stack_base,
+        STACK_TOP - stack_base,
+        Perms::RW,
+        MAP_GROWSDOWN,
+    )?;
     let brk = plan.brk();
     space.init_brk(brk, 0);
     let mm = Mm::new(space).map_err(|_| Errno::ENOMEM)?;
@@ -173,7 +192,9 @@ fn pointer_array(mm: &Mm, addr: u64) -> Result<Vec<u64>, Errno> {
         return Ok(out);
     }
     loop {
-        let at = addr.checked_add(out.len() as u64 * 8).ok_or(Errno::EFAULT)?;
+        let at = addr
+            .checked_add(out.len() as u64 * 8)
+            .ok_or(Errno::EFAULT)?;
         let p: u64 = super::usercopy::read(mm, super::usercopy::UserRef::new(at))?;
         if p == 0 {
             return Ok(out);
@@ -187,20 +208,39 @@ fn pointer_array(mm: &Mm, addr: u64) -> Result<Vec<u64>, Errno> {
 
 /// `execve(path, argv, envp)`: everything that can fail happens before the point of no
 /// return; after it the calling thread runs the new program (`frame` is rewritten).
-pub fn execve(frame: &mut crate::arch::entry::InterruptFrame, path: u64, argv: u64, envp: u64) -> Result<u64, Errno> {
+pub fn execve(
+    frame: &mut crate::arch::entry::InterruptFrame,
+    path: u64,
+    argv: u64,
+    envp: u64,
+) -> Result<u64, Errno> {
     let task = super::current();
     let old_mm = task.process.mm();
     let filename = crate::syscall::fs::path(path)?;
     let argv = pointer_array(&old_mm, argv)?;
     let envp = pointer_array(&old_mm, envp)?;
     let err = |e: halyard_exec::ExecError| Errno(e.errno());
-    let limit = super::table::with(|p| p.table.getrlimit(task.tid, linux_raw_sys::general::RLIMIT_STACK))
-        .map(|r| r.cur)
-        .unwrap_or(STACK_LIMIT);
-    let mut copy = halyard_exec::ArgCopy::new(&filename, argv.len(), envp.len(), limit).map_err(err)?;
+    let limit = super::table::with(|p| {
+        p.table
+            .getrlimit(task.tid, linux_raw_sys::general::RLIMIT_STACK)
+    })
+    .map(|r| r.cur)
+    .unwrap_or(STACK_LIMIT);
+    let mut copy =
+        halyard_exec::ArgCopy::new(&filename, argv.len(), envp.len(), limit).map_err(err)?;
     let string = |p: u64| {
-        super::usercopy::read_cstr(&old_mm, super::usercopy::UserAddr(p), halyard_exec::MAX_ARG_STRLEN)
-            .map_err(|e| if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e })
+        super::usercopy::read_cstr(
+            &old_mm,
+            super::usercopy::UserAddr(p),
+            halyard_exec::MAX_ARG_STRLEN,
+        )
+        .map_err(|e| {
+            if e == Errno::ENAMETOOLONG {
+                Errno::E2BIG
+            } else {
+                e
+            }
+        })
     };
     for &p in &envp {
         copy.push_env(&string(p)?).map_err(err)?;
@@ -226,7 +266,9 @@ pub fn execve(frame: &mut crate::arch::entry::InterruptFrame, path: u64, argv: u
     // Point of no return.
     let thread = crate::sched::current();
     crate::arch::cpu::without_interrupts(|| {
-        thread.user_cr3.store(image.mm.root(), core::sync::atomic::Ordering::Relaxed);
+        thread
+            .user_cr3
+            .store(image.mm.root(), core::sync::atomic::Ordering::Relaxed);
         // SAFETY: the new tables map the kernel half like every user address space.
         unsafe { crate::arch::cpu::write_cr3(image.mm.root()) };
     });
@@ -245,7 +287,9 @@ pub fn execve(frame: &mut crate::arch::entry::InterruptFrame, path: u64, argv: u
     frame.vector = crate::arch::entry::SYSCALL_VECTOR;
     frame.error_code = u64::MAX;
     // SAFETY: the entry path saved the user FPU state there; the new program starts clean.
-    unsafe { *crate::arch::entry::user_fx_area(thread.stack_top) = crate::arch::entry::FxArea::initial() };
+    unsafe {
+        *crate::arch::entry::user_fx_area(thread.stack_top) = crate::arch::entry::FxArea::initial()
+    };
     Ok(0)
 }
 

@@ -2,8 +2,8 @@
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicI32, Ordering};
 
-use halyard_signal::{ChildEvent, SigInfo, Signal, Target};
 use halyard_process::{Action, Status};
+use halyard_signal::{ChildEvent, SigInfo, Signal, Target};
 
 use super::{table, Process, Task};
 
@@ -17,7 +17,12 @@ fn status_slot(process: &Process) -> &AtomicI32 {
 /// Starts ending the whole process with wait status `status` (`exit_group`, a fatal
 /// signal): every thread leaves at its next return to user mode; sleeping ones are woken.
 pub fn begin_group_exit(process: &Arc<Process>, status: i32) {
-    let _ = status_slot(process).compare_exchange(NO_STATUS, status, Ordering::AcqRel, Ordering::Acquire);
+    let _ = status_slot(process).compare_exchange(
+        NO_STATUS,
+        status,
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    );
     process.exiting.store(true, Ordering::Release);
     let threads: alloc::vec::Vec<u32> = table::with(|p| p.table.threads(process.pid).collect());
     for tid in threads {
@@ -123,7 +128,9 @@ pub fn run_actions(actions: &[Action], about: Option<(&Arc<Process>, Status)>) {
                     continue;
                 };
                 let info = match (sig, about) {
-                    (Signal::SIGCHLD, Some((child, status))) => child_info(child, to_signal_event(status)),
+                    (Signal::SIGCHLD, Some((child, status))) => {
+                        child_info(child, to_signal_event(status))
+                    }
                     _ => SigInfo::kernel(sig),
                 };
                 let _ = super::signals::send(Target::Process(pid), info);
@@ -143,7 +150,8 @@ fn job_actions(actions: &[Action], child: &Arc<Process>, event: ChildEvent) {
     for action in actions {
         match *action {
             Action::SignalProcess { pid, .. } => {
-                let notify = table::process(pid).is_some_and(|p| p.signals.lock().notify_stop_continue());
+                let notify =
+                    table::process(pid).is_some_and(|p| p.signals.lock().notify_stop_continue());
                 if notify {
                     let _ = super::signals::send(Target::Process(pid), child_info(child, event));
                 }

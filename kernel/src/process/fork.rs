@@ -8,8 +8,8 @@
 use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 
-use linux_raw_sys::general as g;
 use halyard_process::CloneKind;
+use linux_raw_sys::general as g;
 
 use super::usercopy::{self, UserRef};
 use super::{current, table, Process, Task, VforkDone};
@@ -51,7 +51,9 @@ pub fn clone(frame: &InterruptFrame, a: CloneArgs) -> SysResult {
         crate::info!("clone: unsupported flags {:#x}: EINVAL", f & !SUPPORTED);
         return Err(Errno::EINVAL);
     }
-    if (has(g::CLONE_THREAD) && !has(g::CLONE_SIGHAND)) || (has(g::CLONE_SIGHAND) && !has(g::CLONE_VM)) {
+    if (has(g::CLONE_THREAD) && !has(g::CLONE_SIGHAND))
+        || (has(g::CLONE_SIGHAND) && !has(g::CLONE_VM))
+    {
         return Err(Errno::EINVAL);
     }
     if has(g::CLONE_SIGHAND) && !has(g::CLONE_THREAD) {
@@ -83,7 +85,11 @@ pub fn clone(frame: &InterruptFrame, a: CloneArgs) -> SysResult {
         }
     };
     if has(g::CLONE_PARENT_SETTID) {
-        usercopy::write(&parent.process.mm(), UserRef::<u32>::new(a.parent_tid), &tid)?;
+        usercopy::write(
+            &parent.process.mm(),
+            UserRef::<u32>::new(a.parent_tid),
+            &tid,
+        )?;
     }
     if has(g::CLONE_CHILD_SETTID) {
         usercopy::write(&task.process.mm(), UserRef::<u32>::new(a.child_tid), &tid)?;
@@ -105,7 +111,11 @@ pub fn clone(frame: &InterruptFrame, a: CloneArgs) -> SysResult {
         regs.rsp = a.stack;
     }
     let bases = crate::sched::current().user_bases();
-    let fs = if has(g::CLONE_SETTLS) { a.tls } else { bases.fs };
+    let fs = if has(g::CLONE_SETTLS) {
+        a.tls
+    } else {
+        bases.fs
+    };
     if fs >= vm::TASK_SIZE {
         abandon(tid);
         return Err(Errno::EPERM);
@@ -130,7 +140,10 @@ fn build_task(parent: &Task, tid: u32, a: &CloneArgs) -> Result<Arc<Task>, Errno
     let has = |bit: u32| a.flags & u64::from(bit) != 0;
     let pp = &parent.process;
     if has(g::CLONE_THREAD) {
-        pp.signals.lock().add_thread(parent.tid, tid).map_err(|e| Errno(e.code()))?;
+        pp.signals
+            .lock()
+            .add_thread(parent.tid, tid)
+            .map_err(|e| Errno(e.code()))?;
         return Ok(Task::new(tid, pp.clone()));
     }
     let mm = if has(g::CLONE_VM) {
@@ -144,10 +157,16 @@ fn build_task(parent: &Task, tid: u32, a: &CloneArgs) -> Result<Arc<Task>, Errno
         let copy: FdTable = pp.files.lock().clone();
         Arc::new(Mutex::new(copy))
     };
-    let signals = pp.signals.lock().fork(parent.tid, tid).map_err(|e| Errno(e.code()))?;
+    let signals = pp
+        .signals
+        .lock()
+        .fork(parent.tid, tid)
+        .map_err(|e| Errno(e.code()))?;
     let process = Process::new(tid, pp.name(), mm, files, signals);
     *process.exe.lock() = pp.exe.lock().clone();
-    process.umask.store(pp.umask.load(Ordering::Relaxed), Ordering::Relaxed);
+    process
+        .umask
+        .store(pp.umask.load(Ordering::Relaxed), Ordering::Relaxed);
     *process.fs.lock() = *pp.fs.lock();
     table::with(|p| p.processes.insert(tid, process.clone()));
     Ok(Task::new(tid, process))
@@ -156,11 +175,20 @@ fn build_task(parent: &Task, tid: u32, a: &CloneArgs) -> Result<Arc<Task>, Errno
 /// Undoes a `clone_task` whose child could not be built or started.
 fn abandon(tid: u32) {
     table::with(|p| {
-        let _ = p.table.exit(tid, halyard_process::Status::Killed { signal: g::SIGKILL, core: false }, true);
+        let _ = p.table.exit(
+            tid,
+            halyard_process::Status::Killed {
+                signal: g::SIGKILL,
+                core: false,
+            },
+            true,
+        );
         p.threads.remove(&tid);
         if p.table.zombie(tid).is_some() {
             if let Some(parent) = p.table.parent(tid) {
-                let mut request = halyard_process::WaitRequest::wait4(tid as i32, g::WNOHANG | g::__WALL).expect("valid options");
+                let mut request =
+                    halyard_process::WaitRequest::wait4(tid as i32, g::WNOHANG | g::__WALL)
+                        .expect("valid options");
                 let _ = p.table.wait(parent, &mut request);
             }
         }

@@ -100,7 +100,9 @@ impl Mm {
             let mut cs = child.state.lock();
             for (range, how) in inherit {
                 match how {
-                    vm::Inherit::CopyOnWrite => state.tables.share_into(&mut cs.tables, range, true)?,
+                    vm::Inherit::CopyOnWrite => {
+                        state.tables.share_into(&mut cs.tables, range, true)?
+                    }
                     vm::Inherit::Shared => state.tables.share_into(&mut cs.tables, range, false)?,
                     vm::Inherit::Empty => {}
                 }

@@ -99,7 +99,13 @@ static VFORK_CLASS: LockClass = LockClass::new("process.vfork");
 
 impl Process {
     /// A process with `mm`, `files` and `signals`.
-    pub fn new(pid: u32, name: String, mm: Arc<Mm>, files: Arc<Mutex<FdTable>>, signals: SignalState) -> Arc<Process> {
+    pub fn new(
+        pid: u32,
+        name: String,
+        mm: Arc<Mm>,
+        files: Arc<Mutex<FdTable>>,
+        signals: SignalState,
+    ) -> Arc<Process> {
         Arc::new(Process {
             pid,
             name: IrqLock::new(name, &NAME_CLASS),
@@ -172,7 +178,12 @@ pub fn try_current() -> Option<Arc<Task>> {
 
 /// Registers `task` on a new thread that enters user mode with `regs` and FPU state
 /// `fx`; fails with `EAGAIN` when no thread can be had.
-pub fn spawn_thread(task: Arc<Task>, regs: InterruptFrame, fx: FxArea, fs_base: u64) -> Result<(), crate::syscall::Errno> {
+pub fn spawn_thread(
+    task: Arc<Task>,
+    regs: InterruptFrame,
+    fx: FxArea,
+    fs_base: u64,
+) -> Result<(), crate::syscall::Errno> {
     let root = task.process.mm().root();
     let name = task.process.name();
     let tid = task.tid;
@@ -180,8 +191,10 @@ pub fn spawn_thread(task: Arc<Task>, regs: InterruptFrame, fx: FxArea, fs_base: 
     let bases = crate::arch::user_mode::SegmentBases { fs: fs_base, gs: 0 };
     // The thread must be in the table before it can run (and exit).
     let started = table::with(|procs| {
-        let t = crate::sched::try_spawn_user(name, task.clone(), root, bases, move || enter_user(regs, fx))
-            .map_err(|_| crate::syscall::Errno::EAGAIN)?;
+        let t = crate::sched::try_spawn_user(name, task.clone(), root, bases, move || {
+            enter_user(regs, fx)
+        })
+        .map_err(|_| crate::syscall::Errno::EAGAIN)?;
         procs.threads.insert(tid, t);
         Ok(())
     });
@@ -296,7 +309,12 @@ pub fn return_to_user(frame: &mut InterruptFrame) {
 
 /// Starts the first process (pid 1) from ELF `file` at `path` with `argv` and `envp`,
 /// its descriptors 0, 1 and 2 on the console.
-pub fn start_init(file: &[u8], path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<u32, crate::syscall::Errno> {
+pub fn start_init(
+    file: &[u8],
+    path: &[u8],
+    argv: &[&[u8]],
+    envp: &[&[u8]],
+) -> Result<u32, crate::syscall::Errno> {
     let args = exec::copy_kernel_args(path, argv, envp)?;
     let image = exec::build(file, &args)?;
     let pid = halyard_process::INIT_PID;
@@ -315,8 +333,24 @@ pub fn start_init(file: &[u8], path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> R
     *process.exe.lock() = (path.to_vec(), exec::cmdline(&args));
     let task = Task::new(pid, process.clone());
     table::with(|p| p.processes.insert(pid, process));
-    spawn_thread(task, initial_regs(image.entry, image.rsp), FxArea::initial(), 0)?;
+    spawn_thread(
+        task,
+        initial_regs(image.entry, image.rsp),
+        FxArea::initial(),
+        0,
+    )?;
     Ok(pid)
+}
+
+/// Starts the program at `path` in the VFS as process 1 (the `init=` word).
+pub fn start_init_path(path: &str) -> Result<u32, crate::syscall::Errno> {
+    let file = crate::fs::vfs::read_file_as_root(path.as_bytes())?;
+    start_init(
+        &file,
+        path.as_bytes(),
+        &[path.as_bytes()],
+        &[b"HOME=/", b"TERM=linux"],
+    )
 }
 
 /// A user signal's `Signal`, or `EINVAL`.

@@ -3,6 +3,7 @@
 //! [`SignalState`] (one per process, under [`Process::signals`]); this file finds the
 //! threads, wakes them, and writes and reads the frames.
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 use halyard_signal::{
@@ -24,8 +25,7 @@ pub const SELECTORS: Selectors = Selectors {
 /// calls check this to end their wait. False for kernel threads.
 pub fn signal_pending() -> bool {
     try_current().is_some_and(|t| {
-        t.process.exiting.load(Ordering::Acquire)
-            || t.process.signals.lock().has_deliverable(t.tid)
+        t.process.exiting.load(Ordering::Acquire) || t.process.signals.lock().has_deliverable(t.tid)
     })
 }
 
@@ -44,7 +44,10 @@ fn after_send(process: &Arc<Process>, sent: Sent) {
         super::exit::notify_parent_continued(process);
     }
     if let Some(sig) = sent.group_exit {
-        super::exit::begin_group_exit(process, halyard_signal::ChildEvent::Killed { sig, core: false }.wait_status());
+        super::exit::begin_group_exit(
+            process,
+            halyard_signal::ChildEvent::Killed { sig, core: false }.wait_status(),
+        );
     }
     if let Some(tid) = sent.wake {
         if let Some(t) = table::thread(tid) {
@@ -73,7 +76,11 @@ pub fn send(target: Target, info: SigInfo) -> Result<(), Errno> {
 
 /// A fault's signal to the faulting thread (`force_sig_info`).
 pub fn force(task: &Task, info: SigInfo, _frame: &InterruptFrame) {
-    let sent = task.process.signals.lock().force(task.tid, info, false, &run_state);
+    let sent = task
+        .process
+        .signals
+        .lock()
+        .force(task.tid, info, false, &run_state);
     if let Ok(sent) = sent {
         after_send(&task.process, sent);
     }
@@ -227,7 +234,11 @@ pub fn deliver(frame: &mut InterruptFrame) {
                     fpu: &fx.0,
                     trap: frame::Trap {
                         trapno: if frame.vector < 32 { frame.vector } else { 0 },
-                        error_code: if frame.vector < 32 { frame.error_code } else { 0 },
+                        error_code: if frame.vector < 32 {
+                            frame.error_code
+                        } else {
+                            0
+                        },
                         cr2: if frame.vector == 14 { info.addr() } else { 0 },
                     },
                     selectors: SELECTORS,
@@ -235,13 +246,21 @@ pub fn deliver(frame: &mut InterruptFrame) {
                 let mut mem = TaskMemory(task.process.mm());
                 match frame::setup_rt_frame(&mut regs, &input, &mut mem) {
                     Ok(_) => {
-                        let _ = task.process.signals.lock().signal_delivered(task.tid, sig, &action);
+                        let _ = task
+                            .process
+                            .signals
+                            .lock()
+                            .signal_delivered(task.tid, sig, &action);
                         set_user_regs(frame, &regs);
                         *fx = FxArea::initial();
                         return;
                     }
                     Err(_) => {
-                        let sent = task.process.signals.lock().force_sigsegv(task.tid, sig, &run_state);
+                        let sent = task
+                            .process
+                            .signals
+                            .lock()
+                            .force_sigsegv(task.tid, sig, &run_state);
                         if let Ok(sent) = sent {
                             after_send(&task.process, sent);
                         }
@@ -253,7 +272,10 @@ pub fn deliver(frame: &mut InterruptFrame) {
             }
             Ok(Some(Delivery::Terminate { info, core })) => {
                 let sig = info.signal();
-                if matches!(sig, Signal::SIGSEGV | Signal::SIGBUS | Signal::SIGILL | Signal::SIGFPE) {
+                if matches!(
+                    sig,
+                    Signal::SIGSEGV | Signal::SIGBUS | Signal::SIGILL | Signal::SIGFPE
+                ) {
                     crate::info!(
                         "process {} ({}): signal {} at rip {:#x}, address {:#x}",
                         task.process.pid,
@@ -272,19 +294,70 @@ pub fn deliver(frame: &mut InterruptFrame) {
     }
 }
 
+/// User memory for `rt_sigreturn`, served from copies made before the signal lock is
+/// taken (the lock keeps interrupts off, and a copy from user memory may sleep). A read
+/// outside the copies is recorded so the caller can fetch it and run again.
+struct Prefetched {
+    windows: Vec<(u64, Vec<u8>)>,
+    missing: Option<u64>,
+}
+
+impl halyard_signal::UserMemory for Prefetched {
+    fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), halyard_signal::Errno> {
+        for (start, bytes) in &self.windows {
+            let off = addr.wrapping_sub(*start);
+            if addr >= *start && off + buf.len() as u64 <= bytes.len() as u64 {
+                buf.copy_from_slice(&bytes[off as usize..off as usize + buf.len()]);
+                return Ok(());
+            }
+        }
+        self.missing = Some(addr);
+        Err(efault())
+    }
+    fn write(&mut self, _addr: u64, _data: &[u8]) -> Result<(), halyard_signal::Errno> {
+        Err(efault())
+    }
+}
+
+/// Bytes fetched around an address `rt_sigreturn` reads: the whole signal frame and the
+/// FPU image fit in one window from the frame's start.
+const WINDOW: u64 = 4096;
+
 /// `rt_sigreturn`: restores the registers and mask from the frame at the user stack.
 pub fn sigreturn(frame: &mut InterruptFrame) -> Result<u64, Errno> {
     let task = current();
-    let mut regs = user_regs(frame);
+    let mm = task.process.mm();
     let input = frame::SigreturnInput {
         selectors: SELECTORS,
         mxcsr_mask: 0xffff,
     };
-    let mut mem = TaskMemory(task.process.mm());
-    let result = {
-        let mut s = task.process.signals.lock();
-        frame::rt_sigreturn(&mut s, task.tid, &mut regs, &input, &mut mem)
+    let mut mem = Prefetched {
+        windows: Vec::new(),
+        missing: Some(frame.rsp.wrapping_sub(8)),
     };
+    let mut regs = user_regs(frame);
+    let mut result = Err(efault());
+    // Each pass fetches what the previous one missed; a frame needs at most three
+    // windows (the frame, its FPU image, and a window that straddles the end of a page).
+    for _ in 0..4 {
+        let Some(addr) = mem.missing.take() else {
+            break;
+        };
+        let mut bytes = alloc::vec![0u8; WINDOW as usize];
+        let readable = (0..=WINDOW)
+            .rev()
+            .step_by(64)
+            .find(|&n| usercopy::read_bytes(&mm, UserAddr(addr), &mut bytes[..n as usize]).is_ok())
+            .unwrap_or(0);
+        if readable == 0 {
+            break;
+        }
+        bytes.truncate(readable as usize);
+        mem.windows.push((addr, bytes));
+        regs = user_regs(frame);
+        let mut s = task.process.signals.lock();
+        result = frame::rt_sigreturn(&mut s, task.tid, &mut regs, &input, &mut mem);
+    }
     match result {
         Ok(fpu) => {
             // SAFETY: the entry path saved this thread's user FPU state there; it is

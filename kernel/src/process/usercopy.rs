@@ -114,7 +114,9 @@ fn each_chunk(
         let n = (PAGE_SIZE as usize - in_page).min(len - done);
         // SAFETY (in the closure): `base` is the direct-map address of the page, which
         // stays mapped to this process while `with_page` holds the memory lock.
-        mm.with_page(page, access, |base| f(unsafe { base.add(in_page) }, done, n))?;
+        mm.with_page(page, access, |base| {
+            f(unsafe { base.add(in_page) }, done, n)
+        })?;
         done += n;
     }
     Ok(())

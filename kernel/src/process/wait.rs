@@ -1,7 +1,7 @@
 //! `wait4` and `waitid`: `halyard-process` picks the child; this file sleeps, encodes
 //! and copies out.
-use halyard_signal::{ChildEvent as SigEvent, Signal};
 use halyard_process::{ChildEvent, WaitOutcome, WaitRequest};
+use halyard_signal::{ChildEvent as SigEvent, Signal};
 
 use super::usercopy::{self, UserAddr, UserRef};
 use super::{current, table};
@@ -11,7 +11,10 @@ fn to_signal_event(e: ChildEvent) -> SigEvent {
     let sig = |n: u32| Signal::new(i64::from(n)).unwrap_or(Signal::SIGKILL);
     match e {
         ChildEvent::Exited(code) => SigEvent::Exited(code),
-        ChildEvent::Killed { signal, core } => SigEvent::Killed { sig: sig(signal), core },
+        ChildEvent::Killed { signal, core } => SigEvent::Killed {
+            sig: sig(signal),
+            core,
+        },
         ChildEvent::Stopped(signal) => SigEvent::Stopped(sig(signal)),
         ChildEvent::Continued => SigEvent::Continued,
     }
@@ -21,19 +24,25 @@ fn to_signal_event(e: ChildEvent) -> SigEvent {
 fn wait_for(mut request: WaitRequest) -> Result<Option<(u32, u32, SigEvent)>, Errno> {
     let task = current();
     loop {
-        let seen = task.process.child_gen.load(core::sync::atomic::Ordering::Acquire);
+        let seen = task
+            .process
+            .child_gen
+            .load(core::sync::atomic::Ordering::Acquire);
         let outcome = table::with(|p| {
             let outcome = p.table.wait(task.tid, &mut request);
-            if let Ok(WaitOutcome::Reported { pid, reaped: true, .. }) = outcome {
+            if let Ok(WaitOutcome::Reported {
+                pid, reaped: true, ..
+            }) = outcome
+            {
                 p.processes.remove(&pid);
             }
             outcome
         })
         .map_err(|e| Errno(e.code()))?;
         match outcome {
-            WaitOutcome::Reported { pid, uid, event, .. } => {
-                return Ok(Some((pid, uid, to_signal_event(event))))
-            }
+            WaitOutcome::Reported {
+                pid, uid, event, ..
+            } => return Ok(Some((pid, uid, to_signal_event(event)))),
             WaitOutcome::Nothing => return Ok(None),
             WaitOutcome::Block => {
                 let p = &task.process;
@@ -57,14 +66,19 @@ pub fn wait4(pid: u64, wstatus: u64, options: u64, rusage: u64) -> SysResult {
         usercopy::write(&mm, UserRef::<i32>::new(wstatus), &event.wait_status())?;
     }
     if rusage != 0 {
-        usercopy::zero_bytes(&mm, UserAddr(rusage), core::mem::size_of::<linux_raw_sys::general::rusage>())?;
+        usercopy::zero_bytes(
+            &mm,
+            UserAddr(rusage),
+            core::mem::size_of::<linux_raw_sys::general::rusage>(),
+        )?;
     }
     Ok(u64::from(pid))
 }
 
 /// `waitid(which, id, infop, options, rusage)`.
 pub fn waitid(which: u64, id: u64, infop: u64, options: u64, rusage: u64) -> SysResult {
-    let request = WaitRequest::waitid(which as u32, id as i32, options as u32).map_err(|e| Errno(e.code()))?;
+    let request = WaitRequest::waitid(which as u32, id as i32, options as u32)
+        .map_err(|e| Errno(e.code()))?;
     let found = wait_for(request)?;
     let mm = current().process.mm();
     if infop != 0 {
@@ -75,7 +89,11 @@ pub fn waitid(which: u64, id: u64, infop: u64, options: u64, rusage: u64) -> Sys
         usercopy::write_bytes(&mm, UserAddr(infop), &info)?;
     }
     if rusage != 0 {
-        usercopy::zero_bytes(&mm, UserAddr(rusage), core::mem::size_of::<linux_raw_sys::general::rusage>())?;
+        usercopy::zero_bytes(
+            &mm,
+            UserAddr(rusage),
+            core::mem::size_of::<linux_raw_sys::general::rusage>(),
+        )?;
     }
     Ok(0)
 }

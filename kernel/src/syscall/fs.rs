@@ -6,8 +6,8 @@
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use linux_raw_sys::general as g;
 use halyard_vfs::{FileType, NodeRef};
+use linux_raw_sys::general as g;
 
 use super::io::{file, NOFILE};
 use super::{Errno, SysResult};
@@ -49,7 +49,9 @@ fn start_dir(dirfd: u64, path: &[u8]) -> Result<NodeRef, Errno> {
 fn open_node(node: NodeRef, flags: u32) -> Result<Arc<OpenFile>, Errno> {
     let attr = with(|v| v.getattr(node)).map_err(|e| Errno(e.code()))?;
     match attr.kind {
-        FileType::CharDevice if flags & g::O_PATH == 0 => crate::fs::devices::open(attr.rdev, flags),
+        FileType::CharDevice if flags & g::O_PATH == 0 => {
+            crate::fs::devices::open(attr.rdev, flags)
+        }
         FileType::Fifo if flags & g::O_PATH == 0 => Err(Errno::ENXIO),
         kind => {
             with(|v| v.hold(node));
@@ -64,7 +66,10 @@ pub fn openat(dirfd: u64, path_addr: u64, flags: u64, mode: u64) -> SysResult {
     let dir = start_dir(dirfd, &p)?;
     let flags = flags as u32 & !(g::O_LARGEFILE);
     let opened = with_ctx(|v, cx, _| v.open(cx, dir, &p, flags, mode as u32 & 0o7777))?;
-    let f = open_node(opened.node, flags & !(g::O_CREAT | g::O_EXCL | g::O_TRUNC | g::O_NOCTTY))?;
+    let f = open_node(
+        opened.node,
+        flags & !(g::O_CREAT | g::O_EXCL | g::O_TRUNC | g::O_NOCTTY),
+    )?;
     let fd = current()
         .process
         .files
@@ -127,7 +132,8 @@ pub fn fstat(fd: u64, buf: u64) -> SysResult {
 /// `statx(dirfd, path, flags, mask, buf)`.
 pub fn statx(dirfd: u64, path_addr: u64, flags: u64, mask: u64, buf: u64) -> SysResult {
     let p = path(path_addr)?;
-    let sx = if p.is_empty() && flags & u64::from(g::AT_EMPTY_PATH) != 0 && dirfd as i32 != AT_FDCWD {
+    let sx = if p.is_empty() && flags & u64::from(g::AT_EMPTY_PATH) != 0 && dirfd as i32 != AT_FDCWD
+    {
         let f = file(dirfd)?;
         let node = f.ops.node().ok_or(Errno::EINVAL)?;
         with(|v| v.statx_node(node)).map_err(|e| Errno(e.code()))?
@@ -145,7 +151,8 @@ pub fn getdents64(fd: u64, buf: u64, count: u64) -> SysResult {
     let node = f.ops.node().ok_or(Errno::ENOTDIR)?;
     let mut kbuf = alloc::vec![0u8; (count as usize).min(64 * 1024)];
     let mut pos = f.pos.lock();
-    let (n, next) = with(|v| v.getdents(node, *pos, &mut kbuf, now())).map_err(|e| Errno(e.code()))?;
+    let (n, next) =
+        with(|v| v.getdents(node, *pos, &mut kbuf, now())).map_err(|e| Errno(e.code()))?;
     usercopy::write_bytes(&mm(), UserAddr(buf), &kbuf[..n])?;
     *pos = next;
     Ok(n as u64)
@@ -246,7 +253,10 @@ pub fn fchown(fd: u64, uid: u64, gid: u64) -> SysResult {
 pub fn utimensat(dirfd: u64, path_addr: u64, times: u64, flags: u64) -> SysResult {
     let t: Option<[g::__kernel_timespec; 2]> = if times != 0 {
         let raw: [[i64; 2]; 2] = usercopy::read(&mm(), UserRef::new(times))?;
-        Some(raw.map(|[s, n]| g::__kernel_timespec { tv_sec: s, tv_nsec: n }))
+        Some(raw.map(|[s, n]| g::__kernel_timespec {
+            tv_sec: s,
+            tv_nsec: n,
+        }))
     } else {
         None
     };
@@ -366,7 +376,9 @@ pub fn mount(_source: u64, target: u64, fstype: u64, flags: u64, _data: u64) -> 
     with_ctx(|v, cx, cwd| {
         let fs = match kind.as_slice() {
             b"proc" => v.add(alloc::boxed::Box::new(crate::fs::procfs::ProcFs)),
-            b"tmpfs" => v.add(alloc::boxed::Box::new(halyard_vfs::Tmpfs::new(0o1777, 0, 0, 0, cx.now))),
+            b"tmpfs" => v.add(alloc::boxed::Box::new(halyard_vfs::Tmpfs::new(
+                0o1777, 0, 0, 0, cx.now,
+            ))),
             _ => crate::fs::devtmpfs(v, cx.now),
         };
         v.mount(cx, cwd, &t, fs)

@@ -77,7 +77,13 @@ pub fn futex(uaddr: u64, op: u64, val: u64, a3: u64, uaddr2: u64, val3: u64) -> 
     })
     .map_err(|e| Errno(e.code()))?;
     match request {
-        Request::Wait { uaddr, expected, bitset, timeout, .. } => {
+        Request::Wait {
+            uaddr,
+            expected,
+            bitset,
+            timeout,
+            ..
+        } => {
             let me = Waiter(task.tid);
             let k = key(&mm, uaddr);
             let deadline = match timeout {
@@ -103,23 +109,40 @@ pub fn futex(uaddr: u64, op: u64, val: u64, a3: u64, uaddr2: u64, val3: u64) -> 
             });
             if with(|f| f.cancel(me)) {
                 // Still queued: a timeout or a signal ended the sleep.
-                return Err(if !woken { Errno::ETIMEDOUT } else { Errno::ERESTARTSYS });
+                return Err(if !woken {
+                    Errno::ETIMEDOUT
+                } else {
+                    Errno::ERESTARTSYS
+                });
             }
             Ok(0)
         }
-        Request::Wake { uaddr, count, bitset, .. } => {
+        Request::Wake {
+            uaddr,
+            count,
+            bitset,
+            ..
+        } => {
             let woken = with(|f| f.wake(key(&mm, uaddr), count, bitset));
             wake_all(&woken);
             Ok(woken.len() as u64)
         }
-        Request::Requeue { uaddr, uaddr2, wake, requeue, expected, .. } => {
+        Request::Requeue {
+            uaddr,
+            uaddr2,
+            wake,
+            requeue,
+            expected,
+            ..
+        } => {
             if let Some(expected) = expected {
                 let word = usercopy::read::<u32>(&mm, UserRef::new(uaddr))?;
                 if word != expected {
                     return Err(Errno::EAGAIN);
                 }
             }
-            let (woken, moved) = with(|f| f.requeue(key(&mm, uaddr), key(&mm, uaddr2), wake, requeue));
+            let (woken, moved) =
+                with(|f| f.requeue(key(&mm, uaddr), key(&mm, uaddr2), wake, requeue));
             wake_all(&woken);
             Ok(woken.len() as u64 + u64::from(moved))
         }

@@ -16,19 +16,57 @@ fn field(dst: &mut [core::ffi::c_char; 65], s: &str) {
     }
 }
 
+static HOSTNAME_CLASS: crate::sync::LockClass = crate::sync::LockClass::new("uts.hostname");
+/// The node name (`sethostname`); `(none)` until set, as Linux without a configured name.
+static HOSTNAME: crate::sync::IrqLock<alloc::vec::Vec<u8>> =
+    crate::sync::IrqLock::new(alloc::vec::Vec::new(), &HOSTNAME_CLASS);
+
+/// `sethostname(name, len)`: root only (`EPERM`), at most 64 bytes (`EINVAL`).
+pub fn sethostname(name: u64, len: u64) -> SysResult {
+    let privileged = crate::fs::vfs::cred().fsuid == 0;
+    if (len as i64) < 0 || len > 64 {
+        return Err(Errno::EINVAL);
+    }
+    if !privileged {
+        return Err(Errno::EPERM);
+    }
+    let mut buf = alloc::vec![0u8; len as usize];
+    usercopy::read_bytes(
+        &crate::process::current().process.mm(),
+        UserAddr(name),
+        &mut buf,
+    )?;
+    *HOSTNAME.lock() = buf;
+    Ok(0)
+}
+
 /// `uname(buf)`.
 pub fn uname(buf: u64) -> SysResult {
     // SAFETY: `new_utsname` is plain arrays of `c_char`; all zeroes is valid.
     let mut u: new_utsname = unsafe { core::mem::zeroed() };
     field(&mut u.sysname, "Halyard");
-    field(&mut u.nodename, "halyard");
+    let host = HOSTNAME.lock().clone();
+    field(
+        &mut u.nodename,
+        if host.is_empty() {
+            "(none)"
+        } else {
+            core::str::from_utf8(&host).unwrap_or("")
+        },
+    );
     field(&mut u.release, RELEASE);
-    field(&mut u.version, concat!("#1 Halyard ", env!("CARGO_PKG_VERSION")));
+    field(
+        &mut u.version,
+        concat!("#1 Halyard ", env!("CARGO_PKG_VERSION")),
+    );
     field(&mut u.machine, "x86_64");
     field(&mut u.domainname, "(none)");
     // SAFETY: `new_utsname` is `repr(C)` arrays of bytes: it has no padding.
     let bytes = unsafe {
-        core::slice::from_raw_parts(&u as *const new_utsname as *const u8, core::mem::size_of::<new_utsname>())
+        core::slice::from_raw_parts(
+            &u as *const new_utsname as *const u8,
+            core::mem::size_of::<new_utsname>(),
+        )
     };
     let mm = crate::process::current().process.mm();
     usercopy::write_bytes(&mm, UserAddr(buf), bytes)?;

@@ -17,7 +17,11 @@ pub const NOFILE: usize = 1024;
 
 /// The open file behind `fd` of the calling process.
 pub fn file(fd: u64) -> Result<Arc<OpenFile>, Errno> {
-    crate::process::current().process.files.lock().get(fd as i32)
+    crate::process::current()
+        .process
+        .files
+        .lock()
+        .get(fd as i32)
 }
 
 fn mm() -> Arc<crate::process::mm::Mm> {
@@ -111,7 +115,10 @@ fn iovecs(iov: u64, iovcnt: u64) -> Result<Vec<(u64, u64)>, Errno> {
     let mut total = 0u64;
     for i in 0..iovcnt {
         let [base, len]: [u64; 2] = usercopy::read(&mm, UserRef::new(iov + i * 16))?;
-        total = total.checked_add(len).filter(|&t| t <= i64::MAX as u64).ok_or(Errno::EINVAL)?;
+        total = total
+            .checked_add(len)
+            .filter(|&t| t <= i64::MAX as u64)
+            .ok_or(Errno::EINVAL)?;
         out.push((base, len));
     }
     Ok(out)
@@ -165,7 +172,11 @@ pub fn writev(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
 
 /// `close(fd)`.
 pub fn close(fd: u64) -> SysResult {
-    let removed = crate::process::current().process.files.lock().remove(fd as i32)?;
+    let removed = crate::process::current()
+        .process
+        .files
+        .lock()
+        .remove(fd as i32)?;
     drop(removed);
     Ok(0)
 }
@@ -204,7 +215,11 @@ pub fn dup3(old: u64, new: u64, flags: u64, dup2: bool) -> SysResult {
         let mut t = files.lock();
         let f = t.get(old as i32)?;
         if old as i32 == new as i32 {
-            return if dup2 { Ok(new as u32 as u64) } else { Err(Errno::EINVAL) };
+            return if dup2 {
+                Ok(new as u32 as u64)
+            } else {
+                Err(Errno::EINVAL)
+            };
         }
         t.install_at(new as i32, f, flags != 0, NOFILE)?
     };
@@ -255,7 +270,9 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
         }
         g::F_GETFD => Ok(u64::from(files.lock().entry(fd as i32)?.cloexec)),
         g::F_SETFD => {
-            files.lock().set_cloexec(fd as i32, arg & u64::from(g::FD_CLOEXEC) != 0)?;
+            files
+                .lock()
+                .set_cloexec(fd as i32, arg & u64::from(g::FD_CLOEXEC) != 0)?;
             Ok(0)
         }
         g::F_GETFL => Ok(u64::from(files.lock().get(fd as i32)?.flags())),
@@ -290,13 +307,21 @@ pub fn ioctl(fd: u64, cmd: u64, arg: u64) -> SysResult {
     match cmd as u32 {
         linux_raw_sys::ioctl::FIONBIO => {
             let on: i32 = usercopy::read(&mm(), UserRef::new(arg))?;
-            let flags = if on != 0 { f.flags() | g::O_NONBLOCK } else { f.flags() & !g::O_NONBLOCK };
+            let flags = if on != 0 {
+                f.flags() | g::O_NONBLOCK
+            } else {
+                f.flags() & !g::O_NONBLOCK
+            };
             f.set_status_flags(flags);
             Ok(0)
         }
         linux_raw_sys::ioctl::FIOCLEX | linux_raw_sys::ioctl::FIONCLEX => {
             let on = cmd as u32 == linux_raw_sys::ioctl::FIOCLEX;
-            crate::process::current().process.files.lock().set_cloexec(fd as i32, on)?;
+            crate::process::current()
+                .process
+                .files
+                .lock()
+                .set_cloexec(fd as i32, on)?;
             Ok(0)
         }
         c => f.ops.ioctl(&f, c, arg),
@@ -367,4 +392,47 @@ pub fn lseek(fd: u64, offset: u64, whence: u64) -> SysResult {
     }
     *pos = new as u64;
     Ok(new as u64)
+}
+
+/// `socketpair(domain, type, protocol, sv)`: `AF_UNIX` with `SOCK_STREAM` or
+/// `SOCK_SEQPACKET` ([`crate::fs::unix`]); other domains `EAFNOSUPPORT`, other types
+/// `EINVAL` (as Linux for an unknown type), a protocol other than 0 `EPROTONOSUPPORT`.
+pub fn socketpair(domain: u64, ty: u64, protocol: u64, sv: u64) -> SysResult {
+    use linux_raw_sys::net::{AF_UNIX, SOCK_SEQPACKET, SOCK_STREAM};
+    // Linux defines SOCK_CLOEXEC and SOCK_NONBLOCK as O_CLOEXEC and O_NONBLOCK.
+    const SOCK_CLOEXEC: u32 = g::O_CLOEXEC;
+    const SOCK_NONBLOCK: u32 = g::O_NONBLOCK;
+    if domain as u32 != AF_UNIX {
+        return Err(Errno(linux_raw_sys::errno::EAFNOSUPPORT));
+    }
+    let flags = ty as u32 & (SOCK_CLOEXEC | SOCK_NONBLOCK);
+    match ty as u32 & !(SOCK_CLOEXEC | SOCK_NONBLOCK) {
+        t if t == SOCK_STREAM || t == SOCK_SEQPACKET => {}
+        _ => return Err(Errno::EINVAL),
+    }
+    if protocol != 0 {
+        return Err(Errno(linux_raw_sys::errno::EPROTONOSUPPORT));
+    }
+    let (a, b) = crate::fs::unix::socketpair(flags & SOCK_NONBLOCK);
+    let cloexec = flags & SOCK_CLOEXEC != 0;
+    let task = crate::process::current();
+    let (x, y) = {
+        let mut t = task.process.files.lock();
+        let x = t.install(a, cloexec, NOFILE)?;
+        let y = match t.install(b, cloexec, NOFILE) {
+            Ok(y) => y,
+            Err(e) => {
+                let _ = t.remove(x);
+                return Err(e);
+            }
+        };
+        (x, y)
+    };
+    if let Err(e) = usercopy::write(&task.process.mm(), UserRef::<[i32; 2]>::new(sv), &[x, y]) {
+        let mut t = task.process.files.lock();
+        let _ = t.remove(x);
+        let _ = t.remove(y);
+        return Err(e);
+    }
+    Ok(0)
 }

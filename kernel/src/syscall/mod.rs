@@ -58,7 +58,10 @@ pub fn entry(frame: &mut InterruptFrame) {
             match syscalls::Sysno::new(n) {
                 Some(sysno) => table::dispatch(sysno, args, frame).unwrap_or_else(|| {
                     if MISSING[n].fetch_add(1, Ordering::Relaxed) == 0 {
-                        crate::info!("system call {} ({n}) is not implemented: ENOSYS", sysno.name());
+                        crate::info!(
+                            "system call {} ({n}) is not implemented: ENOSYS",
+                            sysno.name()
+                        );
                     }
                     Err(Errno::ENOSYS)
                 }),

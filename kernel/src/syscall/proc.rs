@@ -94,7 +94,11 @@ pub fn arch_prctl(code: u64, addr: u64) -> SysResult {
         }
         ARCH_GET_FS | ARCH_GET_GS => {
             let bases = thread.user_bases();
-            let value = if code as u32 == ARCH_GET_FS { bases.fs } else { bases.gs };
+            let value = if code as u32 == ARCH_GET_FS {
+                bases.fs
+            } else {
+                bases.gs
+            };
             usercopy::write(&current().process.mm(), UserRef::<u64>::new(addr), &value)?;
             Ok(0)
         }
@@ -109,7 +113,14 @@ pub fn sched_yield() -> SysResult {
 }
 
 /// `clone(flags, stack, parent_tid, child_tid, tls)` (x86_64 argument order).
-pub fn clone(frame: &InterruptFrame, flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64) -> SysResult {
+pub fn clone(
+    frame: &InterruptFrame,
+    flags: u64,
+    stack: u64,
+    ptid: u64,
+    ctid: u64,
+    tls: u64,
+) -> SysResult {
     do_clone(
         frame,
         CloneArgs {
@@ -148,10 +159,21 @@ pub fn clone3(frame: &InterruptFrame, args: u64, size: u64) -> SysResult {
         }
         u64::from_le_bytes(w)
     };
-    let (flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls) =
-        (word(0), word(1), word(2), word(3), word(4), word(5), word(6), word(7));
+    let (flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls) = (
+        word(0),
+        word(1),
+        word(2),
+        word(3),
+        word(4),
+        word(5),
+        word(6),
+        word(7),
+    );
     let (set_tid, set_tid_size, cgroup) = (word(8), word(9), word(10));
-    if flags & 0xff != 0 || exit_signal > 64 || pidfd != 0 && flags & u64::from(linux_raw_sys::general::CLONE_PIDFD) == 0 {
+    if flags & 0xff != 0
+        || exit_signal > 64
+        || pidfd != 0 && flags & u64::from(linux_raw_sys::general::CLONE_PIDFD) == 0
+    {
         return Err(Errno::EINVAL);
     }
     if set_tid != 0 || set_tid_size != 0 || cgroup != 0 {
@@ -176,13 +198,27 @@ pub fn clone3(frame: &InterruptFrame, args: u64, size: u64) -> SysResult {
 
 /// `fork()`.
 pub fn fork(frame: &InterruptFrame) -> SysResult {
-    clone(frame, u64::from(linux_raw_sys::general::SIGCHLD), 0, 0, 0, 0)
+    clone(
+        frame,
+        u64::from(linux_raw_sys::general::SIGCHLD),
+        0,
+        0,
+        0,
+        0,
+    )
 }
 
 /// `vfork()`.
 pub fn vfork(frame: &InterruptFrame) -> SysResult {
     let flags = linux_raw_sys::general::CLONE_VM | linux_raw_sys::general::CLONE_VFORK;
-    clone(frame, u64::from(flags | linux_raw_sys::general::SIGCHLD), 0, 0, 0, 0)
+    clone(
+        frame,
+        u64::from(flags | linux_raw_sys::general::SIGCHLD),
+        0,
+        0,
+        0,
+        0,
+    )
 }
 
 /// `setpgid(pid, pgid)`.
@@ -195,19 +231,25 @@ pub fn setpgid(pid: u64, pgid: u64) -> SysResult {
 /// `getpgid(pid)` (and `getpgrp()` as `getpgid(0)`).
 pub fn getpgid(pid: u64) -> SysResult {
     let me = current().process.pid;
-    Ok(u64::from(table::with(|p| p.table.getpgid(me, pid as i32)).map_err(perr)?))
+    Ok(u64::from(
+        table::with(|p| p.table.getpgid(me, pid as i32)).map_err(perr)?,
+    ))
 }
 
 /// `getsid(pid)`.
 pub fn getsid(pid: u64) -> SysResult {
     let me = current().process.pid;
-    Ok(u64::from(table::with(|p| p.table.getsid(me, pid as i32)).map_err(perr)?))
+    Ok(u64::from(
+        table::with(|p| p.table.getsid(me, pid as i32)).map_err(perr)?,
+    ))
 }
 
 /// `setsid()`.
 pub fn setsid() -> SysResult {
     let me = current().process.pid;
-    Ok(u64::from(table::with(|p| p.table.setsid(me)).map_err(perr)?))
+    Ok(u64::from(
+        table::with(|p| p.table.setsid(me)).map_err(perr)?,
+    ))
 }
 
 /// `prlimit64(pid, resource, new, old)`.
@@ -220,7 +262,8 @@ pub fn prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> SysResult {
     } else {
         None
     };
-    let prev = table::with(|p| p.table.prlimit(task.tid, pid as i32, resource as u32, new)).map_err(perr)?;
+    let prev = table::with(|p| p.table.prlimit(task.tid, pid as i32, resource as u32, new))
+        .map_err(perr)?;
     if old != 0 {
         usercopy::write(&mm, UserRef::<[u64; 2]>::new(old), &[prev.cur, prev.max])?;
     }
@@ -247,7 +290,11 @@ pub fn sched_getaffinity(pid: u64, len: u64, mask: u64) -> SysResult {
         return Err(Errno::ESRCH);
     }
     let cpus = crate::arch::percpu::count() as u32;
-    let bits: u64 = if cpus >= 64 { u64::MAX } else { (1u64 << cpus) - 1 };
+    let bits: u64 = if cpus >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << cpus) - 1
+    };
     usercopy::write(&current().process.mm(), UserRef::<u64>::new(mask), &bits)?;
     Ok(8)
 }

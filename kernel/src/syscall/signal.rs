@@ -16,7 +16,10 @@ fn sig_err(e: halyard_signal::Errno) -> Errno {
 }
 
 fn read_set(mm: &crate::process::mm::Mm, addr: u64) -> Result<SigSet, Errno> {
-    Ok(SigSet::from_bits(usercopy::read(mm, UserRef::<u64>::new(addr))?))
+    Ok(SigSet::from_bits(usercopy::read(
+        mm,
+        UserRef::<u64>::new(addr),
+    )?))
 }
 
 /// `rt_sigaction(sig, act, oldact, sigsetsize)`.
@@ -30,9 +33,18 @@ pub fn rt_sigaction(sig: u64, act: u64, oldact: u64, size: u64) -> SysResult {
     } else {
         None
     };
-    let old = task.process.signals.lock().sigaction(sig as i64, new).map_err(sig_err)?;
+    let old = task
+        .process
+        .signals
+        .lock()
+        .sigaction(sig as i64, new)
+        .map_err(sig_err)?;
     if new.is_some() && sig == u64::from(linux_raw_sys::general::SIGCHLD) {
-        let notice = task.process.signals.lock().child_exit(Some(halyard_signal::Signal::SIGCHLD));
+        let notice = task
+            .process
+            .signals
+            .lock()
+            .child_exit(Some(halyard_signal::Signal::SIGCHLD));
         table::with(|p| p.table.set_autoreap(task.process.pid, notice.autoreap));
     }
     if oldact != 0 {
@@ -46,7 +58,11 @@ pub fn rt_sigprocmask(how: u64, set: u64, oldset: u64, size: u64) -> SysResult {
     check_sigsetsize(size as usize).map_err(sig_err)?;
     let task = current();
     let mm = task.process.mm();
-    let new = if set != 0 { Some(read_set(&mm, set)?) } else { None };
+    let new = if set != 0 {
+        Some(read_set(&mm, set)?)
+    } else {
+        None
+    };
     let old = task
         .process
         .signals
@@ -63,8 +79,17 @@ pub fn rt_sigprocmask(how: u64, set: u64, oldset: u64, size: u64) -> SysResult {
 pub fn rt_sigpending(set: u64, size: u64) -> SysResult {
     check_sigpending_size(size as usize).map_err(sig_err)?;
     let task = current();
-    let pending = task.process.signals.lock().sigpending(task.tid).map_err(sig_err)?;
-    usercopy::write(&task.process.mm(), UserRef::<u64>::new(set), &pending.bits())?;
+    let pending = task
+        .process
+        .signals
+        .lock()
+        .sigpending(task.tid)
+        .map_err(sig_err)?;
+    usercopy::write(
+        &task.process.mm(),
+        UserRef::<u64>::new(set),
+        &pending.bits(),
+    )?;
     Ok(0)
 }
 
@@ -74,7 +99,11 @@ pub fn rt_sigsuspend(mask: u64, size: u64) -> SysResult {
     check_sigsetsize(size as usize).map_err(sig_err)?;
     let task = current();
     let set = read_set(&task.process.mm(), mask)?;
-    task.process.signals.lock().sigsuspend(task.tid, set).map_err(sig_err)?;
+    task.process
+        .signals
+        .lock()
+        .sigsuspend(task.tid, set)
+        .map_err(sig_err)?;
     let never = crate::sched::WaitQueue::new();
     let _ = crate::fs::wait::interruptible(&never, || false);
     Err(Errno::ERESTARTNOHAND)
@@ -91,7 +120,12 @@ pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, size: u64) -> SysResul
     } else {
         None
     };
-    let got = task.process.signals.lock().sigtimedwait_begin(task.tid, wanted).map_err(sig_err)?;
+    let got = task
+        .process
+        .signals
+        .lock()
+        .sigtimedwait_begin(task.tid, wanted)
+        .map_err(sig_err)?;
     let got = match got {
         Some(info) => Some(info),
         None => {
@@ -99,11 +133,19 @@ pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, size: u64) -> SysResul
             if deadline != Some(crate::time::now_ns()) {
                 never.wait_until_deadline(deadline, crate::process::signal_pending);
             }
-            task.process.signals.lock().sigtimedwait_end(task.tid, wanted).map_err(sig_err)?
+            task.process
+                .signals
+                .lock()
+                .sigtimedwait_end(task.tid, wanted)
+                .map_err(sig_err)?
         }
     };
     let Some(got) = got else {
-        return Err(if crate::process::signal_pending() { Errno::EINTR } else { Errno::EAGAIN });
+        return Err(if crate::process::signal_pending() {
+            Errno::EINTR
+        } else {
+            Errno::EAGAIN
+        });
     };
     if info != 0 {
         let bytes: [u8; SIGINFO_SIZE] = got.to_user();
@@ -149,7 +191,11 @@ fn user_info(sig: halyard_signal::Signal, code: i32) -> SigInfo {
 pub fn kill(pid: u64, sig: u64) -> SysResult {
     let pid = pid as i32;
     let sig = sig as i32;
-    let signal = if sig == 0 { None } else { Some(crate::process::signal_number(sig as u64)?) };
+    let signal = if sig == 0 {
+        None
+    } else {
+        Some(crate::process::signal_number(sig as u64)?)
+    };
     let me = current().process.pid;
     let targets: alloc::vec::Vec<u32> = table::with(|p| match pid {
         p0 if p0 > 0 => {
@@ -165,7 +211,12 @@ pub fn kill(pid: u64, sig: u64) -> SysResult {
             let g = p.table.getpgid(me, 0).unwrap_or(0);
             p.table.group_members(g).collect()
         }
-        -1 => p.processes.keys().copied().filter(|&q| q != 1 && q != me).collect(),
+        -1 => p
+            .processes
+            .keys()
+            .copied()
+            .filter(|&q| q != 1 && q != me)
+            .collect(),
         g => p.table.group_members(g.unsigned_abs()).collect(),
     });
     if targets == [u32::MAX] || (targets.is_empty() && pid != -1 && pid <= 0) {
@@ -185,7 +236,11 @@ pub fn tgkill(tgid: i64, tid: u64, sig: u64) -> SysResult {
     if tid <= 0 || (tgid != -1 && tgid <= 0) {
         return Err(Errno::EINVAL);
     }
-    let signal = if sig == 0 { None } else { Some(crate::process::signal_number(sig)?) };
+    let signal = if sig == 0 {
+        None
+    } else {
+        Some(crate::process::signal_number(sig)?)
+    };
     let owner = table::with(|p| p.table.tgid(tid as u32));
     match owner {
         Some(g) if tgid == -1 || i64::from(g) == tgid => {}

@@ -1,8 +1,15 @@
 //! Which handler serves which system call.
+use linux_raw_sys::general::{
+    AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CREAT, O_TRUNC, O_WRONLY,
+};
 use syscalls::Sysno;
 
-use super::{futex, info, io, mem, proc, signal, time, Args, SysResult};
+use super::{fs, futex, info, io, mem, proc, signal, time, Args, SysResult};
 use crate::arch::entry::InterruptFrame;
+
+/// `AT_FDCWD` and `AT_SYMLINK_NOFOLLOW` as argument registers (the pre-`*at` calls).
+const CWD: u64 = AT_FDCWD as u32 as u64;
+const NOFOLLOW: u64 = AT_SYMLINK_NOFOLLOW as u64;
 
 /// Runs the handler for `nr`; `None` when Halyard does not implement it.
 pub fn dispatch(nr: Sysno, a: Args, frame: &mut InterruptFrame) -> Option<SysResult> {
@@ -77,6 +84,58 @@ pub fn dispatch(nr: Sysno, a: Args, frame: &mut InterruptFrame) -> Option<SysRes
         Sysno::clock_getres => time::clock_getres(a0, a1),
         Sysno::nanosleep => time::nanosleep(a0, a1),
         Sysno::clock_nanosleep => time::clock_nanosleep(a0, a1, a2, a3),
+        Sysno::open => fs::openat(CWD, a0, a1, a2),
+        Sysno::creat => fs::openat(CWD, a0, u64::from(O_CREAT | O_WRONLY | O_TRUNC), a1),
+        Sysno::openat => fs::openat(a0, a1, a2, a3),
+        Sysno::stat => fs::newfstatat(CWD, a0, a1, 0),
+        Sysno::lstat => fs::newfstatat(CWD, a0, a1, NOFOLLOW),
+        Sysno::fstat => fs::fstat(a0, a1),
+        Sysno::newfstatat => fs::newfstatat(a0, a1, a2, a3),
+        Sysno::statx => fs::statx(a0, a1, a2, a3, a4),
+        Sysno::getdents64 => fs::getdents64(a0, a1, a2),
+        Sysno::mkdir => fs::mkdirat(CWD, a0, a1),
+        Sysno::mkdirat => fs::mkdirat(a0, a1, a2),
+        Sysno::mknod => fs::mknodat(CWD, a0, a1, a2),
+        Sysno::mknodat => fs::mknodat(a0, a1, a2, a3),
+        Sysno::unlink => fs::unlinkat(CWD, a0, 0),
+        Sysno::rmdir => fs::unlinkat(CWD, a0, u64::from(AT_REMOVEDIR)),
+        Sysno::unlinkat => fs::unlinkat(a0, a1, a2),
+        Sysno::rename => fs::renameat2(CWD, a0, CWD, a1, 0),
+        Sysno::renameat => fs::renameat2(a0, a1, a2, a3, 0),
+        Sysno::renameat2 => fs::renameat2(a0, a1, a2, a3, a4),
+        Sysno::link => fs::linkat(CWD, a0, CWD, a1, 0),
+        Sysno::linkat => fs::linkat(a0, a1, a2, a3, a4),
+        Sysno::symlink => fs::symlinkat(a0, CWD, a1),
+        Sysno::symlinkat => fs::symlinkat(a0, a1, a2),
+        Sysno::readlink => fs::readlinkat(CWD, a0, a1, a2),
+        Sysno::readlinkat => fs::readlinkat(a0, a1, a2, a3),
+        Sysno::chmod => fs::fchmodat(CWD, a0, a1, 0),
+        Sysno::fchmod => fs::fchmod(a0, a1),
+        Sysno::fchmodat => fs::fchmodat(a0, a1, a2, 0),
+        Sysno::fchmodat2 => fs::fchmodat(a0, a1, a2, a3),
+        Sysno::chown => fs::fchownat(CWD, a0, a1, a2, 0),
+        Sysno::lchown => fs::fchownat(CWD, a0, a1, a2, NOFOLLOW),
+        Sysno::fchown => fs::fchown(a0, a1, a2),
+        Sysno::fchownat => fs::fchownat(a0, a1, a2, a3, a4),
+        Sysno::utimensat => fs::utimensat(a0, a1, a2, a3),
+        Sysno::truncate => fs::truncate(a0, a1),
+        Sysno::ftruncate => fs::ftruncate(a0, a1),
+        Sysno::fsync | Sysno::fdatasync | Sysno::syncfs => fs::fsync(a0),
+        Sysno::sync => Ok(0),
+        Sysno::access => fs::faccessat2(CWD, a0, a1, 0),
+        Sysno::faccessat => fs::faccessat2(a0, a1, a2, 0),
+        Sysno::faccessat2 => fs::faccessat2(a0, a1, a2, a3),
+        Sysno::getcwd => fs::getcwd(a0, a1),
+        Sysno::chdir => fs::chdir(a0),
+        Sysno::fchdir => fs::fchdir(a0),
+        Sysno::statfs => fs::statfs(a0, a1),
+        Sysno::fstatfs => fs::fstatfs(a0, a1),
+        Sysno::mount => fs::mount(a0, a1, a2, a3, a4),
+        Sysno::umount2 => fs::umount2(a0, a1),
+        Sysno::sendfile => fs::sendfile(a0, a1, a2, a3),
+        Sysno::execve => crate::process::exec::execve(frame, a0, a1, a2),
+        Sysno::sethostname => info::sethostname(a0, a1),
+        Sysno::socketpair => io::socketpair(a0, a1, a2, a3),
         _ => return None,
     })
 }

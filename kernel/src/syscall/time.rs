@@ -57,7 +57,9 @@ pub fn read_timespec(addr: u64) -> Result<u64, Errno> {
     if ts.tv_sec < 0 || !(0..NS as i64).contains(&ts.tv_nsec) {
         return Err(Errno::EINVAL);
     }
-    Ok((ts.tv_sec as u64).saturating_mul(NS).saturating_add(ts.tv_nsec as u64))
+    Ok((ts.tv_sec as u64)
+        .saturating_mul(NS)
+        .saturating_add(ts.tv_nsec as u64))
 }
 
 /// Sleeps until monotonic `deadline`; a signal ends it early: `Err(remaining ns)`.

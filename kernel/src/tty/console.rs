@@ -131,7 +131,11 @@ impl FileOps for Console {
                     if !woke {
                         op.expire();
                     } else if crate::process::signal_pending() && !self.tty.lock().readable() {
-                        return if op.copied() > 0 { Ok(op.copied()) } else { Err(Errno::EINTR) };
+                        return if op.copied() > 0 {
+                            Ok(op.copied())
+                        } else {
+                            Err(Errno::EINTR)
+                        };
                     }
                 }
             }
@@ -168,7 +172,8 @@ impl FileOps for Console {
         let mm = crate::process::current().process.mm();
         match cmd {
             ioctl::TCGETS => {
-                usercopy::write(&mm, UserRef::new(arg), &self.termios())?;
+                let t = self.termios();
+                usercopy::write(&mm, UserRef::new(arg), &t)?;
                 Ok(0)
             }
             ioctl::TCSETS | ioctl::TCSETSW | ioctl::TCSETSF => {
@@ -180,7 +185,8 @@ impl FileOps for Console {
                 Ok(0)
             }
             ioctl::TIOCGWINSZ => {
-                usercopy::write(&mm, UserRef::new(arg), &self.tty.lock().winsize())?;
+                let ws = self.tty.lock().winsize();
+                usercopy::write(&mm, UserRef::new(arg), &ws)?;
                 Ok(0)
             }
             ioctl::TIOCSWINSZ => {
@@ -200,7 +206,10 @@ impl FileOps for Console {
                 Ok(0)
             }
             ioctl::TCFLSH => {
-                self.tty.lock().flush(arg as usize).map_err(|e| Errno(e.0))?;
+                self.tty
+                    .lock()
+                    .flush(arg as usize)
+                    .map_err(|e| Errno(e.0))?;
                 Ok(0)
             }
             ioctl::TIOCGPGRP => {
