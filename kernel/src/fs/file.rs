@@ -31,6 +31,14 @@ pub trait FileOps: Send + Sync {
     }
     /// `fstat`: the file's `st_mode` (type and permission bits), `st_rdev` and size.
     fn stat(&self) -> FileStat;
+    /// `send`/`sendto` on a connected socket (`ENOTSOCK` for other files).
+    fn send(&self, _buf: &[u8], _nonblocking: bool, _nosignal: bool) -> Result<usize, Errno> {
+        Err(Errno(linux_raw_sys::errno::ENOTSOCK))
+    }
+    /// `recv`/`recvfrom` on a connected socket (`ENOTSOCK` for other files).
+    fn recv(&self, _buf: &mut [u8], _nonblocking: bool) -> Result<usize, Errno> {
+        Err(Errno(linux_raw_sys::errno::ENOTSOCK))
+    }
     /// The VFS node behind the file, for files opened by path (`fstat`, `getdents64`,
     /// `fchdir`, `*at` calls relative to a directory descriptor).
     fn node(&self) -> Option<halyard_vfs::NodeRef> {

@@ -117,8 +117,9 @@ impl Pipe {
         }
     }
 
-    /// A write into the pipe (see the module docs).
-    pub fn write(&self, nonblocking: bool, buf: &[u8]) -> Result<usize, Errno> {
+    /// A write into the pipe (see the module docs); `sigpipe`: raise `SIGPIPE` when no
+    /// reader is left (`MSG_NOSIGNAL` turns it off for sockets).
+    pub fn write(&self, nonblocking: bool, buf: &[u8], sigpipe: bool) -> Result<usize, Errno> {
         let mut done = 0;
         while done < buf.len() {
             let left = buf.len() - done;
@@ -126,7 +127,9 @@ impl Pipe {
                 let mut s = self.state.lock();
                 if s.readers == 0 {
                     drop(s);
-                    crate::process::send_sigpipe();
+                    if sigpipe {
+                        crate::process::send_sigpipe();
+                    }
                     return if done > 0 {
                         Ok(done)
                     } else {
@@ -225,7 +228,7 @@ impl FileOps for End {
     }
 
     fn write(&self, file: &OpenFile, buf: &[u8], _pos: &mut u64) -> Result<usize, Errno> {
-        self.pipe.write(file.nonblocking(), buf)
+        self.pipe.write(file.nonblocking(), buf, true)
     }
 
     fn poll(&self) -> u16 {

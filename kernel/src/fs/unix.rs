@@ -26,7 +26,15 @@ impl FileOps for UnixEnd {
     }
 
     fn write(&self, file: &OpenFile, buf: &[u8], _pos: &mut u64) -> Result<usize, Errno> {
-        self.tx.write(file.nonblocking(), buf)
+        self.tx.write(file.nonblocking(), buf, true)
+    }
+
+    fn send(&self, buf: &[u8], nonblocking: bool, nosignal: bool) -> Result<usize, Errno> {
+        self.tx.write(nonblocking, buf, !nosignal)
+    }
+
+    fn recv(&self, buf: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
+        self.rx.read(nonblocking, buf)
     }
 
     fn poll(&self) -> u16 {

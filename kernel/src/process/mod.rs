@@ -75,6 +75,8 @@ pub struct Process {
     pub umask: AtomicU32,
     /// Root and working directory.
     pub fs: Mutex<crate::fs::context::FsContext>,
+    /// `PR_SET_PDEATHSIG`.
+    pub pdeathsig: AtomicU32,
 }
 
 /// A `vfork` parent waits here until its child execs or exits.
@@ -122,6 +124,7 @@ impl Process {
             exit_status: core::sync::atomic::AtomicI32::new(-1),
             umask: AtomicU32::new(0o022),
             fs: Mutex::new(crate::fs::context::FsContext::at_root()),
+            pdeathsig: AtomicU32::new(0),
         })
     }
 

@@ -28,24 +28,20 @@ fn mm() -> Arc<crate::process::mm::Mm> {
     crate::process::current().process.mm()
 }
 
-/// Reads up to `count` bytes from `f` at `pos` into user `buf`.
-fn read_into(f: &OpenFile, buf: u64, count: u64, pos: &mut u64) -> SysResult {
-    if !f.readable() {
-        return Err(Errno::EBADF);
-    }
+/// Reads up to `count` bytes into user `buf` with `get` (one call: a read returns what
+/// one step of the file gives).
+fn read_with(buf: u64, count: u64, get: impl FnOnce(&mut [u8]) -> Result<usize, Errno>) -> SysResult {
     let count = count.min(MAX_RW_COUNT) as usize;
     UserAddr(buf).add(count as u64)?;
     let mut kbuf = alloc::vec![0u8; count.min(CHUNK)];
-    let n = f.ops.read(f, &mut kbuf, pos)?;
+    let n = get(&mut kbuf)?;
     usercopy::write_bytes(&mm(), UserAddr(buf), &kbuf[..n])?;
     Ok(n as u64)
 }
 
-/// Writes `count` bytes of user `buf` to `f` at `pos`.
-fn write_from(f: &OpenFile, buf: u64, count: u64, pos: &mut u64) -> SysResult {
-    if !f.writable() {
-        return Err(Errno::EBADF);
-    }
+/// Writes `count` bytes of user `buf` with `put`, a chunk at a time, until done or a
+/// short write; an error after some bytes were written returns their count.
+fn write_with(buf: u64, count: u64, mut put: impl FnMut(&[u8]) -> Result<usize, Errno>) -> SysResult {
     let count = count.min(MAX_RW_COUNT) as usize;
     let mm = mm();
     let mut done = 0usize;
@@ -55,7 +51,7 @@ fn write_from(f: &OpenFile, buf: u64, count: u64, pos: &mut u64) -> SysResult {
         if let Err(e) = usercopy::read_bytes(&mm, UserAddr(buf + done as u64), &mut kbuf) {
             return if done > 0 { Ok(done as u64) } else { Err(e) };
         }
-        match f.ops.write(f, &kbuf, pos) {
+        match put(&kbuf) {
             Ok(w) => {
                 done += w;
                 if w < n {
@@ -66,6 +62,22 @@ fn write_from(f: &OpenFile, buf: u64, count: u64, pos: &mut u64) -> SysResult {
         }
     }
     Ok(done as u64)
+}
+
+/// Reads up to `count` bytes from `f` at `pos` into user `buf`.
+fn read_into(f: &OpenFile, buf: u64, count: u64, pos: &mut u64) -> SysResult {
+    if !f.readable() {
+        return Err(Errno::EBADF);
+    }
+    read_with(buf, count, |k| f.ops.read(f, k, pos))
+}
+
+/// Writes `count` bytes of user `buf` to `f` at `pos`.
+fn write_from(f: &OpenFile, buf: u64, count: u64, pos: &mut u64) -> SysResult {
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    write_with(buf, count, |k| f.ops.write(f, k, pos))
 }
 
 /// `read(fd, buf, count)`.
@@ -435,4 +447,43 @@ pub fn socketpair(domain: u64, ty: u64, protocol: u64, sv: u64) -> SysResult {
         return Err(e);
     }
     Ok(0)
+}
+
+/// `sendto(fd, buf, len, flags, addr, addrlen)` on a connected socket (an `AF_UNIX` pair;
+/// the network sockets are issue 14's): a destination address is `EISCONN`;
+/// `MSG_DONTWAIT` and `MSG_NOSIGNAL` are honoured; other flags `EOPNOTSUPP`.
+pub fn sendto(fd: u64, buf: u64, len: u64, flags: u64, addr: u64, _addrlen: u64) -> SysResult {
+    let f = file(fd)?;
+    if f.ops.stat().mode & g::S_IFMT != g::S_IFSOCK {
+        return Err(Errno(linux_raw_sys::errno::ENOTSOCK));
+    }
+    if addr != 0 {
+        return Err(Errno(linux_raw_sys::errno::EISCONN));
+    }
+    let known = u64::from(linux_raw_sys::net::MSG_DONTWAIT | linux_raw_sys::net::MSG_NOSIGNAL);
+    if flags & !known != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let nonblocking = f.nonblocking() || flags & u64::from(linux_raw_sys::net::MSG_DONTWAIT) != 0;
+    let nosignal = flags & u64::from(linux_raw_sys::net::MSG_NOSIGNAL) != 0;
+    write_with(buf, len, |k| f.ops.send(k, nonblocking, nosignal))
+}
+
+/// `recvfrom(fd, buf, len, flags, addr, addrlen)` on a connected socket: the source
+/// address of an `AF_UNIX` pair is unnamed (`*addrlen` = 0); `MSG_DONTWAIT` is honoured,
+/// other flags `EOPNOTSUPP`.
+pub fn recvfrom(fd: u64, buf: u64, len: u64, flags: u64, _addr: u64, addrlen: u64) -> SysResult {
+    let f = file(fd)?;
+    if f.ops.stat().mode & g::S_IFMT != g::S_IFSOCK {
+        return Err(Errno(linux_raw_sys::errno::ENOTSOCK));
+    }
+    if flags & !u64::from(linux_raw_sys::net::MSG_DONTWAIT) != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let nonblocking = f.nonblocking() || flags != 0;
+    let n = read_with(buf, len, |k| f.ops.recv(k, nonblocking))?;
+    if addrlen != 0 {
+        usercopy::write(&mm(), UserRef::<u32>::new(addrlen), &0)?;
+    }
+    Ok(n)
 }

@@ -10,12 +10,14 @@
 //! unknown flag bits are `EINVAL`; nothing a program passes can panic the kernel. A number
 //! Halyard does not implement is `ENOSYS`, counted per number and logged once by name
 //! ([`counts`]).
+mod cred;
 mod errno;
 pub mod fs;
 pub mod futex;
 pub mod info;
 pub mod io;
 mod mem;
+mod misc;
 mod proc;
 mod signal;
 mod table;

@@ -4,7 +4,7 @@ use linux_raw_sys::general::{
 };
 use syscalls::Sysno;
 
-use super::{fs, futex, info, io, mem, proc, signal, time, Args, SysResult};
+use super::{cred, fs, futex, info, io, mem, misc, proc, signal, time, Args, SysResult};
 use crate::arch::entry::InterruptFrame;
 
 /// `AT_FDCWD` and `AT_SYMLINK_NOFOLLOW` as argument registers (the pre-`*at` calls).
@@ -136,6 +136,28 @@ pub fn dispatch(nr: Sysno, a: Args, frame: &mut InterruptFrame) -> Option<SysRes
         Sysno::execve => crate::process::exec::execve(frame, a0, a1, a2),
         Sysno::sethostname => info::sethostname(a0, a1),
         Sysno::socketpair => io::socketpair(a0, a1, a2, a3),
+        Sysno::sendto => io::sendto(a0, a1, a2, a3, a4, a5),
+        Sysno::recvfrom => io::recvfrom(a0, a1, a2, a3, a4, a5),
+        Sysno::setuid => cred::setuid(a0),
+        Sysno::setgid => cred::setgid(a0),
+        Sysno::setreuid => cred::setreuid(a0, a1),
+        Sysno::setregid => cred::setregid(a0, a1),
+        Sysno::setresuid => cred::setresuid(a0, a1, a2),
+        Sysno::setresgid => cred::setresgid(a0, a1, a2),
+        Sysno::getresuid => cred::getres(a0, a1, a2, false),
+        Sysno::getresgid => cred::getres(a0, a1, a2, true),
+        Sysno::setfsuid => cred::setfsuid(a0),
+        Sysno::setfsgid => cred::setfsgid(a0),
+        Sysno::getgroups => cred::getgroups(a0, a1),
+        Sysno::setgroups => cred::setgroups(a0, a1),
+        Sysno::time => misc::time(a0),
+        Sysno::gettimeofday => misc::gettimeofday(a0, a1),
+        Sysno::times => misc::times(a0),
+        Sysno::getrusage => misc::getrusage(a0, a1),
+        Sysno::sysinfo => misc::sysinfo(a0),
+        Sysno::getcpu => misc::getcpu(a0, a1, a2),
+        Sysno::reboot => misc::reboot(a0, a1, a2, a3),
+        Sysno::prctl => misc::prctl(a0, a1, a2, a3, a4),
         _ => return None,
     })
 }
