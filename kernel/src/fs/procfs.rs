@@ -429,6 +429,25 @@ fn process_file(pid: u32, entry: u64) -> R<Vec<u8>> {
                 "Threads:\t{}",
                 p.live_threads.load(core::sync::atomic::Ordering::Relaxed)
             );
+            let (pending, blocked, ignored, caught) = {
+                let sig = p.signals.lock();
+                let (mut ign, mut cgt) = (0u64, 0u64);
+                for signal in halyard_signal::Signal::all() {
+                    let bit = 1u64 << (signal.number() - 1);
+                    match sig.action(signal).handler {
+                        halyard_signal::Handler::Ignore => ign |= bit,
+                        halyard_signal::Handler::Catch(_) => cgt |= bit,
+                        halyard_signal::Handler::Default => {}
+                    }
+                }
+                let pending = sig.pending(pid).map(|s| s.bits()).unwrap_or(0);
+                let blocked = sig.blocked(pid).map(|s| s.bits()).unwrap_or(0);
+                (pending, blocked, ign, cgt)
+            };
+            let _ = writeln!(s, "SigPnd:\t{pending:016x}");
+            let _ = writeln!(s, "SigBlk:\t{blocked:016x}");
+            let _ = writeln!(s, "SigIgn:\t{ignored:016x}");
+            let _ = writeln!(s, "SigCgt:\t{caught:016x}");
         }
         6 => {
             let mm = p.mm();
