@@ -345,7 +345,8 @@ impl Vfs {
     }
 
     /// `readlinkat(2)`: copies the target of the symlink `path` names into `buf` (no NUL;
-    /// truncated to `buf`) and returns its length. An empty path reads `dir` itself.
+    /// truncated to `buf`) and returns its length. An empty path reads `dir` itself, the
+    /// symlink an `O_PATH|O_NOFOLLOW` descriptor holds (anything else: `ENOENT`).
     pub fn readlinkat(
         &mut self,
         cx: &Ctx<'_>,
@@ -357,6 +358,9 @@ impl Vfs {
             return Err(Errno::EINVAL);
         }
         let node = self.resolve_at(cx, dir, path, Follow::No, true)?;
+        if path.is_empty() && self.getattr(node)?.kind != FileType::Symlink {
+            return Err(Errno::ENOENT);
+        }
         let fs = self.fs_mut(node.fs)?;
         let n = {
             let target = fs.readlink(node.ino)?;

@@ -111,7 +111,8 @@ impl Vfs {
     }
 
     /// `mknodat(2)`: a regular file, device node, FIFO or socket; `dev` is the device
-    /// number in the `new_encode_dev` form `mknod` takes.
+    /// number in the `new_encode_dev` form `mknod` takes. Device nodes need privilege,
+    /// except the character device 0:0 (a whiteout).
     pub fn mknodat(
         &mut self,
         cx: &Ctx<'_>,
@@ -128,7 +129,9 @@ impl Vfs {
         let (dir, name) = self.create_parent(cx, dir, path, false)?;
         let dir_attr = self.may_create(cx.cred, dir)?;
         let is_device = matches!(kind, FileType::CharDevice | FileType::BlockDevice);
-        if is_device && !cx.cred.privileged() {
+        // A character device 0:0 is an overlayfs "whiteout": anyone may make one.
+        let whiteout = kind == FileType::CharDevice && dev == 0;
+        if is_device && !whiteout && !cx.cred.privileged() {
             return Err(Errno::EPERM);
         }
         let rdev = if is_device { u64::from(dev) } else { 0 };
@@ -166,8 +169,9 @@ impl Vfs {
 
     /// `linkat(2)`: `new_path` becomes another name of what `old_path` names.
     ///
-    /// `AT_EMPTY_PATH` (link the file `old_dir` itself) needs privilege, else `ENOENT`
-    /// (Linux before 6.10; 6.10 also lets the file's opener do it). Hard links are
+    /// With `AT_EMPTY_PATH` and an empty `old_path`, `old_dir` itself is linked; the
+    /// kernel first refuses (`ENOENT`) a descriptor opened under other credentials
+    /// unless the caller is privileged, as Linux 6.10+ does. Hard links are
     /// protected as with `fs.protected_hardlinks = 1` (Debian's default): someone who is
     /// not the owner may link only a regular file they can read and write, without
     /// set-user-ID or executable set-group-ID.
@@ -184,9 +188,6 @@ impl Vfs {
             return Err(Errno::EINVAL);
         }
         let empty = flags & AT_EMPTY_PATH != 0;
-        if empty && old_path.is_empty() && !cx.cred.privileged() {
-            return Err(Errno::ENOENT);
-        }
         let follow = if flags & AT_SYMLINK_FOLLOW != 0 {
             Follow::Yes
         } else {
