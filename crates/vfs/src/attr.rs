@@ -152,6 +152,10 @@ impl Vfs {
             }
             perm &= !S_ISUID;
         }
+        // Clearing the bits is a mode change, which only the owner may make.
+        if perm != attr.perm && !cred.owns(&attr) {
+            return Err(Errno::EPERM);
+        }
         let change = SetAttr {
             perm: Some(perm),
             uid,
@@ -309,7 +313,7 @@ impl Vfs {
     /// `faccessat2(2)`: may the caller access `path` as `mode` (`R_OK`/`W_OK`/`X_OK`
     /// bits, 0 for existence)? Without `AT_EACCESS` the real ids stand in for the fs ids.
     pub fn faccessat(
-        &self,
+        &mut self,
         cx: &Ctx<'_>,
         dir: NodeRef,
         path: &[u8],

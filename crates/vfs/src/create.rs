@@ -26,7 +26,7 @@ const MKDIR_BITS: u32 = 0o777 | S_ISVTX;
 impl Vfs {
     /// Linux's `filename_create`: the directory and the new name, which must not exist.
     pub(crate) fn create_parent(
-        &self,
+        &mut self,
         cx: &Ctx<'_>,
         dir: NodeRef,
         path: &[u8],

@@ -120,6 +120,7 @@ impl Vfs {
             }
             *links += 1;
             let target = self.fs(node.fs)?.readlink(node.ino)?.into_owned();
+            self.fs_mut(node.fs)?.accessed(node.ino, cx.now);
             return self.open_last(cx, parent.dir, &target, flags, mode, links);
         }
         Ok((node, false))
