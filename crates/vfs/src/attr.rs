@@ -134,7 +134,7 @@ impl Vfs {
             (gid != u32::MAX).then_some(gid),
         );
         if let Some(uid) = uid {
-            if !(cred.fsuid == attr.uid && uid == attr.uid) && !cred.privileged() {
+            if !(cred.privileged() || cred.fsuid == attr.uid && uid == attr.uid) {
                 return Err(Errno::EPERM);
             }
         }

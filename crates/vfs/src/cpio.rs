@@ -137,7 +137,7 @@ impl<'a> Iterator for Reader<'a> {
                     return None;
                 }
                 self.between = false;
-                if self.pos % 4 != 0 {
+                if !self.pos.is_multiple_of(4) {
                     self.failed = true;
                     return Some(Err(Malformed {
                         offset: self.pos,

@@ -220,17 +220,15 @@ fn set_times(path: &Path, mtime: i64) {
         tv_nsec: 0,
     }; 2];
     // SAFETY: `c` is NUL-terminated and `t` holds two timespecs.
-    assert_eq!(
-        unsafe {
-            libc::utimensat(
-                libc::AT_FDCWD,
-                c.as_ptr(),
-                t.as_ptr(),
-                libc::AT_SYMLINK_NOFOLLOW,
-            )
-        },
-        0
-    );
+    let r = unsafe {
+        libc::utimensat(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            t.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    assert_eq!(r, 0, "utimensat");
 }
 
 fn lchown(path: &Path, uid: u32, gid: u32) {
@@ -515,11 +513,11 @@ fn newc(fields: [u32; 13], name: &[u8], data: &[u8]) -> Vec<u8> {
         out.extend_from_slice(format!("{f:08X}").as_bytes());
     }
     out.extend_from_slice(name);
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push(0);
     }
     out.extend_from_slice(data);
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push(0);
     }
     out

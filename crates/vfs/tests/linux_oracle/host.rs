@@ -122,7 +122,7 @@ fn close_fd(fd: i32) {
 fn run(op: &Op) -> Outcome {
     use libc::*;
     let unit = |r: c_int| check(r.into()).map(|_| Val::Unit);
-    // SAFETY (for the calls below): every pointer is a live NUL-terminated string or a
+    // SAFETY: for every call below, each pointer is a live NUL-terminated string or a
     // buffer of the length passed with it.
     unsafe {
         match op {

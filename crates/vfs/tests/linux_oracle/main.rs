@@ -156,7 +156,7 @@ fn edge_cases() -> Vec<(&'static str, Vec<Step>)> {
                 root(stat(&ok_path, 0)),
                 root(stat("", 0)),
                 root(stat("", AT_EMPTY_PATH)),
-                root(open(&format!("{long_name}"), O_CREAT | O_RDWR)),
+                root(open(&long_name, O_CREAT | O_RDWR)),
                 root(symlink(&long_path, "toolong")),
                 root(symlink("", "empty")),
                 root(Op::Readlink {
