@@ -55,10 +55,15 @@ pub const TOOLS: &[Tool] = &[
         binary: "python3",
         package: "python3",
     },
+    Tool {
+        binary: "cpio",
+        package: "cpio",
+    },
 ];
 
-/// What the host tests need besides Rust (the SSH interop tests run OpenSSH).
-pub const HOST_TEST_TOOLS: &[&str] = &["ssh", "ssh-keygen", "sshd"];
+/// What the host tests need besides Rust (the SSH interop tests run OpenSSH; the
+/// initramfs tests of halyard-vfs pack their archives with GNU cpio).
+pub const HOST_TEST_TOOLS: &[&str] = &["ssh", "ssh-keygen", "sshd", "cpio"];
 
 /// The QEMU binary that boots the kernel.
 pub const QEMU: &str = "qemu-system-x86_64";
