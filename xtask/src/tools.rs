@@ -69,8 +69,9 @@ pub const TOOLS: &[Tool] = &[
     },
 ];
 
-/// What the host tests need besides Rust (the SSH interop tests run OpenSSH).
-pub const HOST_TEST_TOOLS: &[&str] = &["ssh", "ssh-keygen", "sshd"];
+/// What the host tests need besides Rust (the SSH interop tests run OpenSSH; the
+/// initramfs tests of halyard-vfs pack their archives with GNU cpio).
+pub const HOST_TEST_TOOLS: &[&str] = &["ssh", "ssh-keygen", "sshd", "cpio"];
 
 /// The QEMU binary that boots the kernel.
 pub const QEMU: &str = "qemu-system-x86_64";

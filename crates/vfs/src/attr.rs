@@ -134,7 +134,7 @@ impl Vfs {
             (gid != u32::MAX).then_some(gid),
         );
         if let Some(uid) = uid {
-            if !(cred.fsuid == attr.uid && uid == attr.uid) && !cred.privileged() {
+            if !(cred.privileged() || cred.fsuid == attr.uid && uid == attr.uid) {
                 return Err(Errno::EPERM);
             }
         }
@@ -151,6 +151,10 @@ impl Vfs {
                 perm &= !S_ISGID;
             }
             perm &= !S_ISUID;
+        }
+        // Clearing the bits is a mode change, which only the owner may make.
+        if perm != attr.perm && !cred.owns(&attr) {
+            return Err(Errno::EPERM);
         }
         let change = SetAttr {
             perm: Some(perm),
@@ -309,7 +313,7 @@ impl Vfs {
     /// `faccessat2(2)`: may the caller access `path` as `mode` (`R_OK`/`W_OK`/`X_OK`
     /// bits, 0 for existence)? Without `AT_EACCESS` the real ids stand in for the fs ids.
     pub fn faccessat(
-        &self,
+        &mut self,
         cx: &Ctx<'_>,
         dir: NodeRef,
         path: &[u8],
@@ -345,7 +349,8 @@ impl Vfs {
     }
 
     /// `readlinkat(2)`: copies the target of the symlink `path` names into `buf` (no NUL;
-    /// truncated to `buf`) and returns its length. An empty path reads `dir` itself.
+    /// truncated to `buf`) and returns its length. An empty path reads `dir` itself, the
+    /// symlink an `O_PATH|O_NOFOLLOW` descriptor holds (anything else: `ENOENT`).
     pub fn readlinkat(
         &mut self,
         cx: &Ctx<'_>,
@@ -357,6 +362,9 @@ impl Vfs {
             return Err(Errno::EINVAL);
         }
         let node = self.resolve_at(cx, dir, path, Follow::No, true)?;
+        if path.is_empty() && self.getattr(node)?.kind != FileType::Symlink {
+            return Err(Errno::ENOENT);
+        }
         let fs = self.fs_mut(node.fs)?;
         let n = {
             let target = fs.readlink(node.ino)?;

@@ -26,7 +26,7 @@ const MKDIR_BITS: u32 = 0o777 | S_ISVTX;
 impl Vfs {
     /// Linux's `filename_create`: the directory and the new name, which must not exist.
     pub(crate) fn create_parent(
-        &self,
+        &mut self,
         cx: &Ctx<'_>,
         dir: NodeRef,
         path: &[u8],
@@ -58,40 +58,28 @@ impl Vfs {
         Ok(attr)
     }
 
-    /// Creates the inode: owner, group and set-group-ID as Linux's `inode_init_owner`
-    /// and `mode_strip_sgid`; `perm` already has the umask applied.
+    /// Creates the inode `node` describes in `dir`, owned as Linux's `inode_init_owner`
+    /// and `mode_strip_sgid` decide (the `uid`/`gid` given are replaced); `node.perm`
+    /// already has the umask applied.
     pub(crate) fn make_node(
         &mut self,
         cx: &Ctx<'_>,
         dir: NodeRef,
-        dir_attr: &Attr,
         name: &[u8],
-        kind: FileType,
-        mut perm: u32,
-        rdev: u64,
-        target: &[u8],
+        mut node: NewNode<'_>,
     ) -> Result<NodeRef, Errno> {
-        let gid = if dir_attr.perm & S_ISGID != 0 {
-            if kind == FileType::Directory {
-                perm |= S_ISGID;
-            } else if perm & (S_ISGID | 0o010) == S_ISGID | 0o010
-                && !cx.cred.in_group(dir_attr.gid)
-                && !cx.cred.privileged()
-            {
-                perm &= !S_ISGID;
+        let dir_attr = self.getattr(dir)?;
+        node.uid = cx.cred.fsuid;
+        node.gid = cx.cred.fsgid;
+        if dir_attr.perm & S_ISGID != 0 {
+            node.gid = dir_attr.gid;
+            let exec_sgid = node.perm & (S_ISGID | 0o010) == S_ISGID | 0o010;
+            if node.kind == FileType::Directory {
+                node.perm |= S_ISGID;
+            } else if exec_sgid && !cx.cred.in_group(dir_attr.gid) && !cx.cred.privileged() {
+                node.perm &= !S_ISGID;
             }
-            dir_attr.gid
-        } else {
-            cx.cred.fsgid
-        };
-        let node = NewNode {
-            kind,
-            perm,
-            uid: cx.cred.fsuid,
-            gid,
-            rdev,
-            target,
-        };
+        }
         let ino = self.fs_mut(dir.fs)?.create(dir.ino, name, node, cx.now)?;
         Ok(NodeRef { fs: dir.fs, ino })
     }
@@ -105,13 +93,26 @@ impl Vfs {
         mode: u32,
     ) -> Result<NodeRef, Errno> {
         let (dir, name) = self.create_parent(cx, dir, path, true)?;
-        let dir_attr = self.may_create(cx.cred, dir)?;
+        self.may_create(cx.cred, dir)?;
         let perm = mode & MKDIR_BITS & !cx.umask;
-        self.make_node(cx, dir, &dir_attr, &name, FileType::Directory, perm, 0, &[])
+        self.make_node(
+            cx,
+            dir,
+            &name,
+            NewNode {
+                kind: FileType::Directory,
+                perm,
+                uid: 0,
+                gid: 0,
+                rdev: 0,
+                target: &[],
+            },
+        )
     }
 
     /// `mknodat(2)`: a regular file, device node, FIFO or socket; `dev` is the device
-    /// number in the `new_encode_dev` form `mknod` takes.
+    /// number in the `new_encode_dev` form `mknod` takes. Device nodes need privilege,
+    /// except the character device 0:0 (a whiteout).
     pub fn mknodat(
         &mut self,
         cx: &Ctx<'_>,
@@ -126,14 +127,28 @@ impl Vfs {
             t => FileType::from_mode(t).ok_or(Errno::EINVAL)?,
         };
         let (dir, name) = self.create_parent(cx, dir, path, false)?;
-        let dir_attr = self.may_create(cx.cred, dir)?;
+        self.may_create(cx.cred, dir)?;
         let is_device = matches!(kind, FileType::CharDevice | FileType::BlockDevice);
-        if is_device && !cx.cred.privileged() {
+        // A character device 0:0 is an overlayfs "whiteout": anyone may make one.
+        let whiteout = kind == FileType::CharDevice && dev == 0;
+        if is_device && !whiteout && !cx.cred.privileged() {
             return Err(Errno::EPERM);
         }
         let rdev = if is_device { u64::from(dev) } else { 0 };
         let perm = mode & 0o7777 & !cx.umask;
-        self.make_node(cx, dir, &dir_attr, &name, kind, perm, rdev, &[])
+        self.make_node(
+            cx,
+            dir,
+            &name,
+            NewNode {
+                kind,
+                perm,
+                uid: 0,
+                gid: 0,
+                rdev,
+                target: &[],
+            },
+        )
     }
 
     /// `symlinkat(2)`: `path` becomes a symlink to `target`.
@@ -151,23 +166,27 @@ impl Vfs {
             return Err(Errno::ENAMETOOLONG);
         }
         let (dir, name) = self.create_parent(cx, dir, path, false)?;
-        let dir_attr = self.may_create(cx.cred, dir)?;
+        self.may_create(cx.cred, dir)?;
         self.make_node(
             cx,
             dir,
-            &dir_attr,
             &name,
-            FileType::Symlink,
-            0o777,
-            0,
-            target,
+            NewNode {
+                kind: FileType::Symlink,
+                perm: 0o777,
+                uid: 0,
+                gid: 0,
+                rdev: 0,
+                target,
+            },
         )
     }
 
     /// `linkat(2)`: `new_path` becomes another name of what `old_path` names.
     ///
-    /// `AT_EMPTY_PATH` (link the file `old_dir` itself) needs privilege, else `ENOENT`
-    /// (Linux before 6.10; 6.10 also lets the file's opener do it). Hard links are
+    /// With `AT_EMPTY_PATH` and an empty `old_path`, `old_dir` itself is linked; the
+    /// kernel first refuses (`ENOENT`) a descriptor opened under other credentials
+    /// unless the caller is privileged, as Linux 6.10+ does. Hard links are
     /// protected as with `fs.protected_hardlinks = 1` (Debian's default): someone who is
     /// not the owner may link only a regular file they can read and write, without
     /// set-user-ID or executable set-group-ID.
@@ -184,9 +203,6 @@ impl Vfs {
             return Err(Errno::EINVAL);
         }
         let empty = flags & AT_EMPTY_PATH != 0;
-        if empty && old_path.is_empty() && !cx.cred.privileged() {
-            return Err(Errno::ENOENT);
-        }
         let follow = if flags & AT_SYMLINK_FOLLOW != 0 {
             Follow::Yes
         } else {

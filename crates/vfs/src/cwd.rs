@@ -17,7 +17,12 @@ use crate::Errno;
 impl Vfs {
     /// `chdir(2)`/`chroot(2)`: the directory `path` names, which the caller may search.
     /// The kernel holds the new one and releases the old.
-    pub fn resolve_dir(&self, cx: &Ctx<'_>, dir: NodeRef, path: &[u8]) -> Result<NodeRef, Errno> {
+    pub fn resolve_dir(
+        &mut self,
+        cx: &Ctx<'_>,
+        dir: NodeRef,
+        path: &[u8],
+    ) -> Result<NodeRef, Errno> {
         let node = self.resolve(cx, dir, path, Follow::Yes)?;
         let attr = self.getattr(node)?;
         if attr.kind != FileType::Directory {

@@ -96,10 +96,12 @@ impl Vfs {
         if more {
             fs.readdir(dir.ino, pos.max(2), &mut emit)?;
         }
-        if full && used == 0 {
+        let too_small = full && used == 0;
+        // Linux marks the directory accessed whatever the listing gave.
+        self.fs_mut(dir.fs)?.accessed(dir.ino, now);
+        if too_small {
             return Err(Errno::EINVAL);
         }
-        self.fs_mut(dir.fs)?.accessed(dir.ino, now);
         Ok((used, next))
     }
 }

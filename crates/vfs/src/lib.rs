@@ -13,7 +13,8 @@
 //!
 //! File systems implement [`FileSystem`]: [`Tmpfs`] fully (the root file system and
 //! `/tmp`), the kernel's devfs and procfs for lookups, attributes and listings, with the
-//! errnos Linux gives for what they lack.
+//! errnos Linux gives for what they lack. [`initramfs::unpack`] fills the root tmpfs from
+//! a cpio "newc" archive.
 //!
 //! Linux 6.18 is followed check by check (the order of checks decides the errno when
 //! several things are wrong); the tests run the same operations on the host kernel and
@@ -44,12 +45,14 @@
 extern crate alloc;
 
 mod attr;
+mod cpio;
 mod create;
 mod cred;
 mod cwd;
 mod dirent;
 mod errno;
 mod fs;
+pub mod initramfs;
 mod mount;
 mod node;
 mod open;

@@ -14,7 +14,7 @@ use linux_raw_sys::general::{
 };
 
 use crate::cred::{MAY_READ, MAY_WRITE};
-use crate::node::{FileType, NodeRef};
+use crate::node::{FileType, NewNode, NodeRef};
 use crate::vfs::{Ctx, Vfs};
 use crate::walk::{Follow, LastKind, MAX_SYMLINKS};
 use crate::Errno;
@@ -103,12 +103,15 @@ impl Vfs {
                 let node = self.make_node(
                     cx,
                     parent.dir,
-                    &dir_attr,
                     &parent.name,
-                    FileType::Regular,
-                    perm,
-                    0,
-                    &[],
+                    NewNode {
+                        kind: FileType::Regular,
+                        perm,
+                        uid: 0,
+                        gid: 0,
+                        rdev: 0,
+                        target: &[],
+                    },
                 )?;
                 return Ok((node, true));
             }
@@ -120,6 +123,7 @@ impl Vfs {
             }
             *links += 1;
             let target = self.fs(node.fs)?.readlink(node.ino)?.into_owned();
+            self.fs_mut(node.fs)?.accessed(node.ino, cx.now);
             return self.open_last(cx, parent.dir, &target, flags, mode, links);
         }
         Ok((node, false))

@@ -43,7 +43,7 @@ fn stx_time(t: Timespec) -> statx_timestamp {
 impl Vfs {
     /// `newfstatat(2)`.
     pub fn fstatat(
-        &self,
+        &mut self,
         cx: &Ctx<'_>,
         dir: NodeRef,
         path: &[u8],
@@ -90,7 +90,7 @@ impl Vfs {
 
     /// `statx(2)`; `mask` is the caller's request mask.
     pub fn statx(
-        &self,
+        &mut self,
         cx: &Ctx<'_>,
         dir: NodeRef,
         path: &[u8],
@@ -162,7 +162,7 @@ impl Vfs {
     }
 
     /// `statfs(2)` of the file system `path` is on.
-    pub fn statfs(&self, cx: &Ctx<'_>, dir: NodeRef, path: &[u8]) -> Result<StatFs, Errno> {
+    pub fn statfs(&mut self, cx: &Ctx<'_>, dir: NodeRef, path: &[u8]) -> Result<StatFs, Errno> {
         let node = self.resolve(cx, dir, path, Follow::Yes)?;
         self.statfs_node(node)
     }

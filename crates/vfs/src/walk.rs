@@ -104,7 +104,7 @@ impl Vfs {
 
     /// Follows symlink `link`, found in directory `dir`, to what its target names.
     fn follow_link(
-        &self,
+        &mut self,
         cx: &Ctx<'_>,
         dir: NodeRef,
         link: NodeRef,
@@ -114,13 +114,15 @@ impl Vfs {
             return Err(Errno::ELOOP);
         }
         *links += 1;
-        let target = self.fs(link.fs)?.readlink(link.ino)?;
+        let target = self.fs(link.fs)?.readlink(link.ino)?.into_owned();
+        // Following a symlink reads it: Linux updates its atime (`pick_link`).
+        self.fs_mut(link.fs)?.accessed(link.ino, cx.now);
         self.resolve_counted(cx, dir, &target, Follow::Yes, links)
     }
 
     /// Resolves `path` up to its last component; `dir` is where a relative path starts.
     pub(crate) fn walk_parent(
-        &self,
+        &mut self,
         cx: &Ctx<'_>,
         dir: NodeRef,
         path: &[u8],
@@ -185,7 +187,7 @@ impl Vfs {
     /// The node the last component of `parent` names (`ENOENT` if none), with a final
     /// symlink followed if `follow` says so or a trailing slash demands it.
     pub(crate) fn lookup_last(
-        &self,
+        &mut self,
         cx: &Ctx<'_>,
         parent: &Parent,
         follow: Follow,
@@ -207,7 +209,7 @@ impl Vfs {
     }
 
     fn resolve_counted(
-        &self,
+        &mut self,
         cx: &Ctx<'_>,
         dir: NodeRef,
         path: &[u8],
@@ -220,7 +222,7 @@ impl Vfs {
 
     /// Resolves `path` from `dir` to the node it names.
     pub(crate) fn resolve(
-        &self,
+        &mut self,
         cx: &Ctx<'_>,
         dir: NodeRef,
         path: &[u8],
@@ -232,7 +234,7 @@ impl Vfs {
     /// [`Vfs::resolve`] for the `*at` calls that take `AT_EMPTY_PATH`: with `empty_path`
     /// an empty path names `dir` itself.
     pub(crate) fn resolve_at(
-        &self,
+        &mut self,
         cx: &Ctx<'_>,
         dir: NodeRef,
         path: &[u8],

@@ -86,7 +86,7 @@ impl Pages {
         if size < self.size {
             let first_gone = size.div_ceil(PAGE_SIZE);
             self.pages.split_off(&first_gone);
-            if size % PAGE_SIZE != 0 {
+            if !size.is_multiple_of(PAGE_SIZE) {
                 if let Some(page) = self.pages.get_mut(&(size / PAGE_SIZE)) {
                     page[(size % PAGE_SIZE) as usize..].fill(0);
                 }
