@@ -9,7 +9,6 @@ pub mod context;
 pub mod devices;
 pub mod fdtable;
 pub mod file;
-pub mod initramfs;
 pub mod node_file;
 pub mod pipe;
 pub mod procfs;

@@ -40,8 +40,14 @@ pub fn init(initramfs: Option<&[u8]>) {
             umask: 0,
             now: now(),
         };
-        let n = super::initramfs::unpack(&mut v, &cx, image);
-        crate::info!("initramfs: {n} entries unpacked into the root tmpfs");
+        match halyard_vfs::initramfs::unpack(&mut v, &cx, image) {
+            Ok(u) => crate::info!(
+                "initramfs: {} entries unpacked into the root tmpfs, {} refused",
+                u.created,
+                u.failed
+            ),
+            Err(e) => crate::error!("initramfs: malformed archive ({e:?}); what came before it is unpacked"),
+        }
     }
     *VFS.lock() = Some(KernelVfs(v));
 }

@@ -272,6 +272,10 @@ pub fn deliver(frame: &mut InterruptFrame) {
             }
             Ok(Some(Delivery::Terminate { info, core })) => {
                 let sig = info.signal();
+                // The core bit says a core dump was written; Halyard writes none, and
+                // reports one (the bit) only where Linux would have written it: a
+                // non-zero RLIMIT_CORE. Init's default, like Linux's, is 0.
+                let core = core && core_limit(&task) > 0;
                 if matches!(
                     sig,
                     Signal::SIGSEGV | Signal::SIGBUS | Signal::SIGILL | Signal::SIGFPE
@@ -322,6 +326,12 @@ impl halyard_signal::UserMemory for Prefetched {
 /// Bytes fetched around an address `rt_sigreturn` reads: the whole signal frame and the
 /// FPU image fit in one window from the frame's start.
 const WINDOW: u64 = 4096;
+
+/// The process's soft `RLIMIT_CORE`.
+fn core_limit(task: &Task) -> u64 {
+    table::with(|p| p.table.getrlimit(task.tid, linux_raw_sys::general::RLIMIT_CORE))
+        .map_or(0, |r| r.cur)
+}
 
 /// `rt_sigreturn`: restores the registers and mask from the frame at the user stack.
 pub fn sigreturn(frame: &mut InterruptFrame) -> Result<u64, Errno> {

@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 use halyard_vfs::{FileType, NodeRef};
 use linux_raw_sys::general as g;
 
-use super::io::{file, NOFILE};
+use super::io::{file, nofile};
 use super::{Errno, SysResult};
 use crate::fs::file::OpenFile;
 use crate::fs::vfs::{now, with, with_ctx};
@@ -74,7 +74,7 @@ pub fn openat(dirfd: u64, path_addr: u64, flags: u64, mode: u64) -> SysResult {
         .process
         .files
         .lock()
-        .install(f, flags & g::O_CLOEXEC != 0, NOFILE)?;
+        .install(f, flags & g::O_CLOEXEC != 0, nofile())?;
     Ok(fd as u64)
 }
 

@@ -12,8 +12,12 @@ use crate::process::usercopy::{self, UserAddr, UserRef};
 const MAX_RW_COUNT: u64 = 0x7fff_f000;
 /// Bytes moved through the kernel per step of a read or write.
 const CHUNK: usize = 64 * 1024;
-/// `RLIMIT_NOFILE` until limits reach the descriptor table.
-pub const NOFILE: usize = 1024;
+/// The calling process's soft `RLIMIT_NOFILE`: the bound on new descriptor numbers.
+pub fn nofile() -> usize {
+    let tid = crate::process::current().tid;
+    crate::process::table::with(|p| p.table.getrlimit(tid, g::RLIMIT_NOFILE))
+        .map_or(1024, |r| r.cur.min(1 << 20) as usize)
+}
 
 /// The open file behind `fd` of the calling process.
 pub fn file(fd: u64) -> Result<Arc<OpenFile>, Errno> {
@@ -214,7 +218,7 @@ pub fn dup(fd: u64) -> SysResult {
     let files = &crate::process::current().process.files;
     let mut t = files.lock();
     let f = t.get(fd as i32)?;
-    Ok(t.install(f, false, NOFILE)? as u64)
+    Ok(t.install(f, false, nofile())? as u64)
 }
 
 /// `dup3(old, new, flags)` (and `dup2`, which allows `old == new`).
@@ -233,7 +237,7 @@ pub fn dup3(old: u64, new: u64, flags: u64, dup2: bool) -> SysResult {
                 Err(Errno::EINVAL)
             };
         }
-        t.install_at(new as i32, f, flags != 0, NOFILE)?
+        t.install_at(new as i32, f, flags != 0, nofile())?
     };
     drop(replaced);
     Ok(new as u32 as u64)
@@ -250,8 +254,8 @@ pub fn pipe2(fds: u64, flags: u64) -> SysResult {
     let task = crate::process::current();
     let (a, b) = {
         let mut t = task.process.files.lock();
-        let a = t.install(r, cloexec, NOFILE)?;
-        let b = match t.install(w, cloexec, NOFILE) {
+        let a = t.install(r, cloexec, nofile())?;
+        let b = match t.install(w, cloexec, nofile()) {
             Ok(b) => b,
             Err(e) => {
                 let _ = t.remove(a);
@@ -278,7 +282,7 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
             let mut t = files.lock();
             let f = t.get(fd as i32)?;
             let min = usize::try_from(arg as i32).map_err(|_| Errno::EINVAL)?;
-            Ok(t.install_from(min, f, cmd == g::F_DUPFD_CLOEXEC, NOFILE)? as u64)
+            Ok(t.install_from(min, f, cmd == g::F_DUPFD_CLOEXEC, nofile())? as u64)
         }
         g::F_GETFD => Ok(u64::from(files.lock().entry(fd as i32)?.cloexec)),
         g::F_SETFD => {
@@ -342,7 +346,7 @@ pub fn ioctl(fd: u64, cmd: u64, arg: u64) -> SysResult {
 
 /// `poll(fds, nfds, timeout_ms)` (and `ppoll` with a deadline).
 pub fn poll_until(fds: u64, nfds: u64, deadline: Option<u64>) -> SysResult {
-    if nfds > NOFILE as u64 {
+    if nfds > nofile() as u64 {
         return Err(Errno::EINVAL);
     }
     let mm = mm();
@@ -430,8 +434,8 @@ pub fn socketpair(domain: u64, ty: u64, protocol: u64, sv: u64) -> SysResult {
     let task = crate::process::current();
     let (x, y) = {
         let mut t = task.process.files.lock();
-        let x = t.install(a, cloexec, NOFILE)?;
-        let y = match t.install(b, cloexec, NOFILE) {
+        let x = t.install(a, cloexec, nofile())?;
+        let y = match t.install(b, cloexec, nofile()) {
             Ok(y) => y,
             Err(e) => {
                 let _ = t.remove(x);

@@ -222,18 +222,40 @@ pub fn kill(pid: u64, sig: u64) -> SysResult {
     if targets == [u32::MAX] || (targets.is_empty() && pid != -1 && pid <= 0) {
         return Err(Errno::ESRCH);
     }
-    if let Some(signal) = signal {
-        for t in targets {
+    // Linux: success if any target could be signalled, else the last error (EPERM).
+    let mut result = if targets.is_empty() { Ok(0) } else { Err(Errno::EPERM) };
+    for t in targets {
+        if may_signal(t).is_err() {
+            continue;
+        }
+        result = Ok(0);
+        if let Some(signal) = signal {
             let _ = crate::process::signals::send(Target::Process(t), user_info(signal, SI_USER));
         }
     }
-    Ok(0)
+    result
 }
 
-/// `tgkill(tgid, tid, sig)` (and `tkill` with `tgid` -1).
-pub fn tgkill(tgid: i64, tid: u64, sig: u64) -> SysResult {
+/// Linux's `kill_ok_by_cred`: root, or a sender whose real or effective uid is the
+/// target's real or saved uid.
+fn may_signal(target_tid: u32) -> Result<(), Errno> {
+    let me = current().tid;
+    table::with(|p| {
+        let (Some(s), Some(t)) = (p.table.creds(me), p.table.creds(target_tid)) else {
+            return Err(Errno::ESRCH);
+        };
+        if s.privileged() || [s.ruid, s.euid].iter().any(|u| *u == t.ruid || *u == t.suid) {
+            Ok(())
+        } else {
+            Err(Errno::EPERM)
+        }
+    })
+}
+
+/// `tgkill(tgid, tid, sig)` (and `tkill`, `tgid` `None`).
+pub fn tgkill(tgid: Option<i64>, tid: u64, sig: u64) -> SysResult {
     let tid = tid as i32;
-    if tid <= 0 || (tgid != -1 && tgid <= 0) {
+    if tid <= 0 || tgid.is_some_and(|g| g <= 0) {
         return Err(Errno::EINVAL);
     }
     let signal = if sig == 0 {
@@ -243,9 +265,10 @@ pub fn tgkill(tgid: i64, tid: u64, sig: u64) -> SysResult {
     };
     let owner = table::with(|p| p.table.tgid(tid as u32));
     match owner {
-        Some(g) if tgid == -1 || i64::from(g) == tgid => {}
+        Some(g) if tgid.is_none_or(|want| i64::from(g) == want) => {}
         _ => return Err(Errno::ESRCH),
     }
+    may_signal(tid as u32)?;
     if let Some(signal) = signal {
         crate::process::signals::send(Target::Thread(tid as u32), user_info(signal, SI_TKILL))?;
     }

@@ -129,6 +129,7 @@ pub fn spawn_login_shell() -> io::Result<u32> {
 /// another session's terminal (a test harness's pty), the shell still starts, without job
 /// control, and ash says so ("can't access tty; job control turned off").
 fn take_console() -> io::Result<()> {
+    crate::signals::clear_mask()?;
     // SAFETY: setsid takes no arguments; it fails only if the caller leads a process group,
     // which a freshly forked child does not.
     if unsafe { libc::setsid() } < 0 {
@@ -142,7 +143,12 @@ fn take_console() -> io::Result<()> {
 /// Runs `script` with `/bin/sh` on init's own console fds and waits for it.
 pub fn run_script(script: &str) {
     log!("running {script}");
-    match Command::new(SHELL).arg(script).status() {
+    let mut cmd = Command::new(SHELL);
+    cmd.arg(script);
+    // SAFETY: the closure runs in the child between fork and exec and only calls
+    // sigprocmask, which is async-signal-safe.
+    unsafe { cmd.pre_exec(crate::signals::clear_mask) };
+    match cmd.status() {
         Ok(status) if status.success() => log!("{script} done"),
         Ok(status) => log!("{script} ended with {status}"),
         Err(e) => log!("cannot run {SHELL} {script}: {e}"),

@@ -2,8 +2,10 @@
 //!
 //! SIGCHLD says a child ended (reap it); busybox's `halt`, `poweroff` and `reboot`, run
 //! without `-f`, send SIGUSR1, SIGUSR2 and SIGTERM to PID 1 (the protocol of busybox init,
-//! `init/halt.c`). Children get an empty signal mask: Rust's `Command` clears it between
-//! `fork` and `exec`.
+//! `init/halt.c`). Children get an empty signal mask ([`clear_mask`] between `fork` and
+//! `exec`): a signal mask survives `exec`, and Rust's `Command` leaves it as it is (since
+//! Rust 1.77 it no longer resets it), so without that every program would start with
+//! SIGTERM, SIGCHLD, SIGUSR1 and SIGUSR2 blocked.
 
 use crate::shutdown::Action;
 use std::io;
@@ -65,6 +67,21 @@ pub fn block() -> io::Result<()> {
 }
 
 /// Waits for one of [`SIGNALS`], at most `limit` (forever for `None`).
+/// Empties the calling thread's signal mask (in a child, before `exec`).
+pub fn clear_mask() -> io::Result<()> {
+    let mut set = MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: sigemptyset initialises the set; sigprocmask reads it and asks for no old mask.
+    let rc = unsafe {
+        libc::sigemptyset(set.as_mut_ptr());
+        libc::sigprocmask(libc::SIG_SETMASK, set.as_ptr(), std::ptr::null_mut())
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 pub fn wait(limit: Option<Duration>) -> Event {
     let Ok(set) = set() else {
         return Event::Timeout;

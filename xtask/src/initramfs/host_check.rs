@@ -35,8 +35,12 @@ use std::time::{Duration, Instant};
 
 /// Commands typed at the prompt and the line each must print: the conversation the same
 /// check will have with Halyard's console.
-pub const SCRIPT: [(&str, &str); 2] =
-    [("echo hello | tr a-z A-Z", "HELLO"), ("hostname", HOSTNAME)];
+pub const SCRIPT: [(&str, &str); 3] = [
+    ("echo hello | tr a-z A-Z", "HELLO"),
+    ("hostname", HOSTNAME),
+    // The shell starts with no signal blocked (init clears the mask it keeps for itself).
+    ("grep SigBlk /proc/self/status", "SigBlk:\t0000000000000000"),
+];
 
 /// Orphans are reaped: the `sleep` outlives its shell, so init inherits it; a second
 /// after it ended no process may be a zombie (`Z`).
