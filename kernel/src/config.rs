@@ -30,7 +30,7 @@ pub struct Config {
 }
 
 const KNOWN_KEYS: &[&str] = &[
-    "log", "panic", "test", "lockdep", "ip", "gw", "dns", "net", "watchdog", "init",
+    "log", "panic", "test", "lockdep", "ip", "gw", "dns", "net", "watchdog", "init", "strace",
 ];
 
 /// Applies the command line: sets the log level and panic behaviour, returns the rest.
@@ -73,6 +73,7 @@ pub fn apply(text: &'static str) -> Config {
             true
         }
     };
+    crate::syscall::set_trace(cmdline.has_flag("strace"));
     let net = cmdline.get("net") != Some("off");
     let watchdog = cmdline.get("watchdog") != Some("off");
     let net_words = [cmdline.get("ip"), cmdline.get("gw"), cmdline.get("dns")];

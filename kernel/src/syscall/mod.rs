@@ -48,6 +48,15 @@ static MISSING: [AtomicU64; MAX_NR] = [const { AtomicU64::new(0) }; MAX_NR];
 /// Numbers outside the table (no such system call on x86_64).
 static UNKNOWN: AtomicU64 = AtomicU64::new(0);
 
+/// `strace` on the kernel command line: every system call of every process is logged
+/// with its arguments and result (a debugging aid; off by default).
+static TRACE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Turns the system-call trace on or off.
+pub fn set_trace(on: bool) {
+    TRACE.store(on, Ordering::Relaxed);
+}
+
 /// A system call from user mode: on the thread's kernel stack, interrupts off.
 pub fn entry(frame: &mut InterruptFrame) {
     // SAFETY: a system call runs in its thread's context, holding no lock.
@@ -82,6 +91,19 @@ pub fn entry(frame: &mut InterruptFrame) {
         Ok(v) => v,
         Err(e) => (-i64::from(e.0)) as u64,
     };
+    if TRACE.load(Ordering::Relaxed) {
+        let name = usize::try_from(nr).ok().and_then(syscalls::Sysno::new).map_or("?", |s| s.name());
+        let a = args.0;
+        crate::info!(
+            "strace {} {name}({:#x}, {:#x}, {:#x}, {:#x}) = {:#x}",
+            crate::process::current().tid,
+            a[0],
+            a[1],
+            a[2],
+            a[3],
+            frame.rax
+        );
+    }
     crate::process::return_to_user(frame);
 }
 

@@ -170,10 +170,10 @@ pub fn clone3(frame: &InterruptFrame, args: u64, size: u64) -> SysResult {
         word(7),
     );
     let (set_tid, set_tid_size, cgroup) = (word(8), word(9), word(10));
-    if flags & 0xff != 0
-        || exit_signal > 64
-        || pidfd != 0 && flags & u64::from(linux_raw_sys::general::CLONE_PIDFD) == 0
-    {
+    // The pidfd field is read only with CLONE_PIDFD, which Halyard refuses with the other
+    // unsupported flags.
+    let _ = pidfd;
+    if flags & 0xff != 0 || exit_signal > 64 {
         return Err(Errno::EINVAL);
     }
     if set_tid != 0 || set_tid_size != 0 || cgroup != 0 {
