@@ -28,6 +28,10 @@ impl PageTableFlags {
     pub const GLOBAL: Self = Self(1 << 8);
     /// Instruction fetches are not allowed (needs EFER.NXE).
     pub const NO_EXECUTE: Self = Self(1 << 63);
+    /// Software bit 9 (ignored by the CPU): in a 4 KiB leaf without PRESENT, the entry
+    /// still holds its frame, inaccessible (a `PROT_NONE` page). The walkers visit such
+    /// entries ([`crate::Mapper::for_each_leaf`]); translation does not.
+    pub const HELD: Self = Self(1 << 9);
 
     /// All flags defined above.
     pub const ALL: Self = Self(0x1ff | (1 << 63));

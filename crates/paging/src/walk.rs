@@ -27,6 +27,47 @@ impl Mapper {
         walk(self.root, 4, 0, &range, access, &mut f);
     }
 
+    /// Writes the 4 KiB leaf entry `raw` for `va` as it is (present or [`crate::PageTableFlags::HELD`]),
+    /// creating missing tables (user tables when `raw` has USER or HELD). Fails with
+    /// `AlreadyMapped` when the slot holds a present or held entry.
+    pub fn set_leaf<A: TableAccess, F: crate::FrameSource>(
+        &self,
+        va: u64,
+        raw: u64,
+        access: &mut A,
+        frames: &mut F,
+    ) -> Result<(), crate::MapError> {
+        use crate::PageTableFlags as Fl;
+        if !crate::is_canonical(va) {
+            return Err(crate::MapError::NonCanonical);
+        }
+        if !PageSize::Size4K.is_aligned(va) {
+            return Err(crate::MapError::NotAligned);
+        }
+        // Intermediate entries: as `map` makes them for a user page.
+        let mut table = self.root;
+        for level in (2..=4).rev() {
+            let slot = &mut access.table(table)[crate::table_index(va, level)];
+            let entry = PageTableEntry(*slot);
+            if !entry.is_present() {
+                let frame = frames.alloc_zeroed_frame().ok_or(crate::MapError::OutOfFrames)?;
+                *slot = PageTableEntry::new(frame, Fl::PRESENT | Fl::WRITABLE | Fl::USER).0;
+                table = frame;
+            } else if entry.is_huge() {
+                return Err(crate::MapError::HugePageConflict);
+            } else {
+                *slot |= Fl::USER.bits();
+                table = entry.addr();
+            }
+        }
+        let slot = &mut access.table(table)[crate::table_index(va, 1)];
+        if *slot & (Fl::PRESENT.bits() | Fl::HELD.bits()) != 0 {
+            return Err(crate::MapError::AlreadyMapped);
+        }
+        *slot = raw;
+        Ok(())
+    }
+
     /// Frees every page table below the user half of the PML4 (entries
     /// `0..USER_PML4_ENTRIES`) through `free`, and clears those PML4 entries. Leaf frames
     /// are the caller's: release them first (with [`Mapper::for_each_leaf`]).
@@ -67,7 +108,8 @@ fn walk<A: TableAccess>(
             continue;
         }
         let entry = PageTableEntry(access.table(table)[i]);
-        if !entry.is_present() {
+        let held = level == 1 && entry.0 & crate::PageTableFlags::HELD.bits() != 0;
+        if !entry.is_present() && !held {
             continue;
         }
         let size = match level {

@@ -7,6 +7,7 @@
 //! | 0x30-0xdf | MSI/MSI-X vectors handed out by [`super::msi`] |
 //! | 0xe0-0xef | the masked legacy PICs (spurious only) |
 //! | 0xf0 | reschedule IPI |
+//! | 0xf1 | TLB shootdown IPI ([`super::tlb`]) |
 //! | 0xfd | LAPIC error, 0xfe LAPIC timer, 0xff LAPIC spurious |
 use core::sync::atomic::{AtomicU64, Ordering};
 

@@ -15,6 +15,7 @@ pub mod pit;
 pub mod qemu;
 pub mod rtc;
 pub mod smp;
+pub mod tlb;
 pub mod user_mode;
 
 use gdt::ist;

@@ -21,6 +21,8 @@ pub struct PerCpu {
     pub kernel_stack_top: AtomicU64,
     /// Scratch slot for the user RSP during `SYSCALL` entry.
     pub user_rsp: AtomicU64,
+    /// The page tables this CPU has loaded (`arch::tlb` asks only CPUs that have them).
+    pub loaded_cr3: AtomicU64,
     /// Dense CPU number: 0 for the boot CPU, then in bring-up order.
     pub index: u32,
     /// Local APIC id.
@@ -51,6 +53,7 @@ impl PerCpu {
             self_ptr: core::ptr::null(),
             kernel_stack_top: AtomicU64::new(0),
             user_rsp: AtomicU64::new(0),
+            loaded_cr3: AtomicU64::new(0),
             index,
             apic_id,
             tss,

@@ -39,6 +39,10 @@ pub trait FileOps: Send + Sync {
     fn recv(&self, _buf: &mut [u8], _nonblocking: bool) -> Result<usize, Errno> {
         Err(Errno(linux_raw_sys::errno::ENOTSOCK))
     }
+    /// The pipe behind the file (`F_GETPIPE_SZ`, `F_SETPIPE_SZ`).
+    fn pipe(&self) -> Option<&super::pipe::Pipe> {
+        None
+    }
     /// The VFS node behind the file, for files opened by path (`fstat`, `getdents64`,
     /// `fchdir`, `*at` calls relative to a directory descriptor).
     fn node(&self) -> Option<halyard_vfs::NodeRef> {

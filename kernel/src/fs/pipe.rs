@@ -28,7 +28,12 @@ struct State {
     buf: VecDeque<u8>,
     readers: u32,
     writers: u32,
+    /// Bytes the pipe holds at most (`F_SETPIPE_SZ`).
+    capacity: usize,
 }
+
+/// Largest capacity an unprivileged process may set (Linux's default `pipe-max-size`).
+pub const PIPE_MAX_SIZE: usize = 1 << 20;
 
 /// The shared part of a pipe.
 pub struct Pipe {
@@ -75,6 +80,7 @@ impl Pipe {
                     buf: VecDeque::new(),
                     readers: 1,
                     writers: 1,
+                    capacity: PIPE_SIZE,
                 },
                 &PIPE_CLASS,
             ),
@@ -136,7 +142,7 @@ impl Pipe {
                         Err(Errno::EPIPE)
                     };
                 }
-                let room = PIPE_SIZE - s.buf.len();
+                let room = s.capacity - s.buf.len();
                 // Atomic writes wait for room for all of themselves.
                 let n = if left <= PIPE_BUF && room < left {
                     0
@@ -162,7 +168,7 @@ impl Pipe {
             let need = left.min(PIPE_BUF);
             if wait::interruptible(&self.writable, || {
                 let s = self.state.lock();
-                s.readers == 0 || PIPE_SIZE - s.buf.len() >= need
+                s.readers == 0 || s.capacity - s.buf.len() >= need
             })
             .is_err()
             {
@@ -194,7 +200,7 @@ impl Pipe {
         let s = self.state.lock();
         (if s.readers == 0 {
             POLLERR
-        } else if PIPE_SIZE - s.buf.len() >= PIPE_BUF {
+        } else if s.capacity - s.buf.len() >= PIPE_BUF {
             POLLOUT
         } else {
             0
@@ -214,6 +220,32 @@ impl Pipe {
         self.readable.wake_all();
         self.writable.wake_all();
         wait::notify();
+    }
+
+    /// `F_GETPIPE_SZ`.
+    pub fn capacity(&self) -> usize {
+        self.state.lock().capacity
+    }
+
+    /// `F_SETPIPE_SZ`: the size rounded up to a power-of-two number of pages; `EPERM`
+    /// above [`PIPE_MAX_SIZE`] unless `privileged`, `EBUSY` below what the pipe holds,
+    /// `EINVAL` for a size that does not fit an `int` page count.
+    pub fn set_capacity(&self, size: u64, privileged: bool) -> Result<usize, Errno> {
+        let pages = size.max(1).div_ceil(4096);
+        let bytes = pages.checked_next_power_of_two().and_then(|p| p.checked_mul(4096));
+        let bytes = bytes.filter(|&b| b <= u64::from(u32::MAX >> 1)).ok_or(Errno::EINVAL)? as usize;
+        if bytes > PIPE_MAX_SIZE && !privileged {
+            return Err(Errno::EPERM);
+        }
+        let mut s = self.state.lock();
+        if s.buf.len() > bytes {
+            return Err(Errno::EBUSY);
+        }
+        s.capacity = bytes;
+        drop(s);
+        self.writable.wake_all();
+        wait::notify();
+        Ok(bytes)
     }
 
     /// Its inode number (for `fstat` and `/proc/PID/fd`).
@@ -250,5 +282,9 @@ impl FileOps for End {
 
     fn release(&self, _file: &OpenFile) {
         self.pipe.close(self.write);
+    }
+
+    fn pipe(&self) -> Option<&Pipe> {
+        Some(&self.pipe)
     }
 }

@@ -7,9 +7,10 @@
 //! and future. The lower half holds only 4 KiB user pages, whose frames are counted in
 //! [`super::page_refs`]. Dropping the tables releases every page and table frame.
 //!
-//! TLBs: the tables are loaded on one CPU per thread of the process. Changes that remove
-//! or restrict mappings flush this CPU's entries; the others are the caller's (a process
-//! with one thread has nothing elsewhere: switching CR3 away flushed it).
+//! TLBs: the tables are loaded on one CPU per running thread of the process. Changes that
+//! remove or restrict mappings flush this CPU's entries and shoot down the others'
+//! ([`crate::arch::tlb`]) before they return, and before the frames of removed pages go
+//! back to the allocator, so no CPU keeps a path to a frame the kernel reuses.
 use paging::{Mapper, PageSize, PageTableFlags as F, USER_PML4_ENTRIES};
 
 use super::address_space::{kernel_root, AllocatorFrames, DirectMapTables};
@@ -19,6 +20,8 @@ use crate::arch::cpu;
 /// One user address space's tables. Not `Clone`: [`UserTables::fork_from`] shares pages.
 pub struct UserTables {
     mapper: Mapper,
+    /// Pages mapped (present or held): the resident set.
+    resident: u64,
 }
 
 impl UserTables {
@@ -39,6 +42,7 @@ impl UserTables {
         }
         Ok(UserTables {
             mapper: Mapper::new(root),
+            resident: 0,
         })
     }
 
@@ -50,6 +54,7 @@ impl UserTables {
     /// Maps `frame` (whose reference the caller passes in) at user page `va`. On failure
     /// the reference is the caller's again.
     pub fn map(&mut self, va: u64, frame: u64, flags: F) -> Result<(), MemError> {
+        self.resident += 1;
         self.mapper
             .map(
                 va,
@@ -59,7 +64,15 @@ impl UserTables {
                 &mut DirectMapTables,
                 &mut AllocatorFrames,
             )
-            .map_err(MemError::from)
+            .map_err(|e| {
+                self.resident -= 1;
+                MemError::from(e)
+            })
+    }
+
+    /// Pages mapped (the resident set).
+    pub fn resident(&self) -> u64 {
+        self.resident
     }
 
     /// The frame and flags of user page `va`, if present.
@@ -68,7 +81,8 @@ impl UserTables {
     }
 
     /// Replaces the entry of present page `va` (same frame, new flags, or a new frame
-    /// whose reference the caller passes in; the old frame's reference is returned).
+    /// whose reference the caller passes in; the old frame's reference is returned, after
+    /// every CPU has forgotten the old entry).
     pub fn replace(&mut self, va: u64, frame: u64, flags: F) -> Option<u64> {
         let mut old = None;
         self.mapper
@@ -77,30 +91,54 @@ impl UserTables {
                 *entry = paging::PageTableEntry::new(frame, flags | F::PRESENT | F::USER).0;
             });
         cpu::invlpg(va);
+        self.flush_others();
         old
     }
 
     /// Unmaps every page in `range` and drops their references.
     pub fn unmap(&mut self, range: core::ops::Range<u64>) {
+        let mut freed = alloc::vec::Vec::new();
         self.mapper
             .for_each_leaf(range, &mut DirectMapTables, |va, _, entry| {
-                page_refs::release(*entry & paging::ADDR_MASK);
+                freed.push(*entry & paging::ADDR_MASK);
                 *entry = 0;
                 cpu::invlpg(va);
             });
+        if !freed.is_empty() {
+            self.flush_others();
+        }
+        self.resident -= freed.len() as u64;
+        for frame in freed {
+            page_refs::release(frame);
+        }
     }
 
-    /// Gives every present page in `range` the flags `make(frame)` returns.
+    /// Shoots down the other CPUs' TLB entries of these tables.
+    pub fn flush_others(&self) {
+        crate::arch::tlb::shoot_down(self.root());
+    }
+
+    /// Gives every page in `range` (present or held) the flags `make(frame)` returns:
+    /// with PRESENT it is mapped for the user; without, it is held inaccessible (its frame
+    /// kept: `PROT_NONE`).
     pub fn protect(&mut self, range: core::ops::Range<u64>, mut make: impl FnMut(u64) -> F) {
         self.mapper
             .for_each_leaf(range, &mut DirectMapTables, |va, _, entry| {
                 let frame = *entry & paging::ADDR_MASK;
-                *entry = paging::PageTableEntry::new(frame, make(frame) | F::PRESENT | F::USER).0;
+                let flags = make(frame);
+                *entry = if flags.contains(F::PRESENT) {
+                    frame | (flags | F::USER).bits()
+                } else {
+                    frame | F::HELD.bits()
+                };
                 cpu::invlpg(va);
             });
+        self.flush_others();
     }
 
     /// Moves the entries of `len` bytes at `from` to `to` (mremap); the destination is empty.
+    /// If a table for the destination cannot be had, the pages that did not move are
+    /// released (the region map has moved them already: they read as zero afterwards).
     pub fn move_range(&mut self, from: u64, to: u64, len: u64) -> Result<(), MemError> {
         let mut moved = alloc::vec::Vec::new();
         self.mapper
@@ -109,20 +147,20 @@ impl UserTables {
                 *entry = 0;
                 cpu::invlpg(va);
             });
+        self.flush_others();
+        let mut result = Ok(());
         for (va, entry) in moved {
-            let e = paging::PageTableEntry(entry);
-            self.mapper
-                .map(
-                    va,
-                    e.addr(),
-                    PageSize::Size4K,
-                    e.flags(),
-                    &mut DirectMapTables,
-                    &mut AllocatorFrames,
-                )
-                .map_err(MemError::from)?;
+            if result.is_err() {
+                page_refs::release(entry & paging::ADDR_MASK);
+                continue;
+            }
+            if let Err(e) = self.mapper.set_leaf(va, entry, &mut DirectMapTables, &mut AllocatorFrames) {
+                page_refs::release(entry & paging::ADDR_MASK);
+                self.resident -= 1;
+                result = Err(MemError::from(e));
+            }
         }
-        Ok(())
+        result
     }
 
     /// Fills the child's tables for `range` of `self`: each present page is mapped in the
@@ -142,13 +180,17 @@ impl UserTables {
                 }
                 pages.push((va, *entry));
             });
+        if cow {
+            self.flush_others();
+        }
         for (va, entry) in pages {
-            let e = paging::PageTableEntry(entry);
-            page_refs::share(e.addr());
-            if let Err(e2) = child.map(va, e.addr(), e.flags()) {
-                page_refs::release(e.addr());
-                return Err(e2);
+            let frame = entry & paging::ADDR_MASK;
+            page_refs::share(frame);
+            if let Err(e) = child.mapper.set_leaf(va, entry, &mut DirectMapTables, &mut AllocatorFrames) {
+                page_refs::release(frame);
+                return Err(e.into());
             }
+            child.resident += 1;
         }
         Ok(())
     }

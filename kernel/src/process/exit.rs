@@ -62,7 +62,14 @@ pub fn exit_thread_with(task: &Arc<Task>, own: i32) -> ! {
         }
     }
     task.release_vfork();
+    process.note_rss();
+    process
+        .exited_cpu_ns
+        .fetch_add(crate::sched::cpu_time_ns(&crate::sched::current()), Ordering::Relaxed);
     let last = process.live_threads.fetch_sub(1, Ordering::AcqRel) == 1;
+    if last {
+        super::itimer::set(process, 0, 0);
+    }
     process.signals.lock().remove_thread(task.tid);
     if last {
         // Close every descriptor now: pipe readers see end of file, writers EPIPE.

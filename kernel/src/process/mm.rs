@@ -49,6 +49,10 @@ impl From<MemError> for PageError {
 /// `halyard-vm` refuses such regions unless the program asked for them, and even then a
 /// page is mapped writable only until it is executed — Halyard maps it without execute).
 pub fn pte_flags(perms: Perms) -> F {
+    if !perms.any() {
+        // PROT_NONE: held, not present (`UserTables::protect`).
+        return F::HELD;
+    }
     let mut f = F::PRESENT | F::USER;
     if perms.write {
         f |= F::WRITABLE;
@@ -109,6 +113,11 @@ impl Mm {
             }
         }
         Ok(child)
+    }
+
+    /// Pages mapped in this address space (its resident set).
+    pub fn resident_pages(&self) -> u64 {
+        self.state.lock().tables.resident()
     }
 
     /// Serves a fault at `addr`; on success the page is mapped and allows `access`.
@@ -209,9 +218,6 @@ fn apply(tables: &mut UserTables, changes: &[Change]) {
             }
             Change::Move { from, to, len } => {
                 if tables.move_range(*from, *to, *len).is_err() {
-                    // No frame for a page table at the destination: the pages that could
-                    // not move are dropped (the region map already moved them); the
-                    // program sees zero pages there, as after memory pressure.
                     crate::warn!("mremap: out of memory for page tables; pages dropped");
                 }
             }

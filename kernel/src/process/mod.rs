@@ -17,6 +17,7 @@
 pub mod exec;
 pub mod exit;
 pub mod fork;
+pub mod itimer;
 pub mod jobctl;
 pub mod mm;
 pub mod signals;
@@ -77,6 +78,15 @@ pub struct Process {
     pub fs: Mutex<crate::fs::context::FsContext>,
     /// `PR_SET_PDEATHSIG`.
     pub pdeathsig: AtomicU32,
+    /// CPU time of its threads that have exited, and of its reaped children (ns).
+    pub exited_cpu_ns: AtomicU64,
+    pub children_cpu_ns: AtomicU64,
+    /// Largest resident set seen, in KiB (`ru_maxrss`), and the children's largest.
+    pub maxrss_kb: AtomicU64,
+    pub children_maxrss_kb: AtomicU64,
+    /// `ITIMER_REAL` (`alarm`, `setitimer`): deadline (monotonic ns, 0 = disarmed) and
+    /// interval.
+    pub itimer_real: IrqLock<(u64, u64)>,
 }
 
 /// A `vfork` parent waits here until its child execs or exits.
@@ -98,6 +108,7 @@ pub struct Task {
 }
 
 static VFORK_CLASS: LockClass = LockClass::new("process.vfork");
+static ITIMER_CLASS: LockClass = LockClass::new("process.itimer");
 
 impl Process {
     /// A process with `mm`, `files` and `signals`.
@@ -125,6 +136,11 @@ impl Process {
             umask: AtomicU32::new(0o022),
             fs: Mutex::new(crate::fs::context::FsContext::at_root()),
             pdeathsig: AtomicU32::new(0),
+            exited_cpu_ns: AtomicU64::new(0),
+            children_cpu_ns: AtomicU64::new(0),
+            maxrss_kb: AtomicU64::new(0),
+            children_maxrss_kb: AtomicU64::new(0),
+            itimer_real: IrqLock::new((0, 0), &ITIMER_CLASS),
         })
     }
 
@@ -136,6 +152,24 @@ impl Process {
     /// Replaces the address space (`execve`); returns the old one.
     pub fn replace_mm(&self, mm: Arc<Mm>) -> Arc<Mm> {
         core::mem::replace(&mut *self.mm.lock(), mm)
+    }
+
+    /// CPU time of the whole process so far (ns): exited threads plus live ones.
+    pub fn cpu_ns(&self) -> u64 {
+        let threads: Vec<Arc<crate::sched::Thread>> = table::with(|p| {
+            p.table
+                .threads(self.pid)
+                .filter_map(|t| p.threads.get(&t).cloned())
+                .collect()
+        });
+        self.exited_cpu_ns.load(Ordering::Relaxed)
+            + threads.iter().map(|t| crate::sched::cpu_time_ns(t)).sum::<u64>()
+    }
+
+    /// Notes the resident set size for `ru_maxrss`; returns the high-water mark (KiB).
+    pub fn note_rss(&self) -> u64 {
+        let kb = self.mm().resident_pages() * 4;
+        self.maxrss_kb.fetch_max(kb, Ordering::Relaxed).max(kb)
     }
 
     /// `comm` for logs.

@@ -1,6 +1,8 @@
 //! `wait4` and `waitid`: `halyard-process` picks the child; this file sleeps, encodes
 //! and copies out.
 use halyard_process::{ChildEvent, WaitOutcome, WaitRequest};
+use core::sync::atomic::Ordering;
+
 use halyard_signal::{ChildEvent as SigEvent, Signal};
 
 use super::usercopy::{self, UserAddr, UserRef};
@@ -47,7 +49,7 @@ fn wait_for(mut request: WaitRequest) -> Result<Option<(u32, u32, SigEvent)>, Er
             WaitOutcome::Block => {
                 let p = &task.process;
                 crate::fs::wait::interruptible(&p.child_event, || {
-                    p.child_gen.load(core::sync::atomic::Ordering::Acquire) != seen
+                    p.child_gen.load(Ordering::Acquire) != seen
                 })
                 .map_err(|_| Errno::ERESTARTSYS)?;
             }

@@ -129,6 +129,21 @@ pub fn current() -> Arc<Thread> {
     current.expect("scheduler not initialised on this CPU")
 }
 
+/// CPU time of `t` in nanoseconds: what it ran until its last switch, plus the slice it
+/// is running now if it is the caller (`CLOCK_THREAD_CPUTIME_ID`).
+pub fn cpu_time_ns(t: &Thread) -> u64 {
+    let irqs = IrqsDisabled::new();
+    let mut ns = t.run_ns.load(Ordering::Relaxed);
+    let on_this_cpu = CURRENT
+        .borrow_mut(&irqs)
+        .as_ref()
+        .is_some_and(|c| core::ptr::eq(&**c, t));
+    if on_this_cpu {
+        ns += time::now_ns().saturating_sub(this().switched_in_ns.load(Ordering::Relaxed));
+    }
+    ns
+}
+
 /// True when this CPU should switch threads at the next opportunity.
 pub fn need_resched() -> bool {
     this().need_resched.load(Ordering::Relaxed)
@@ -348,11 +363,7 @@ fn switch_address_space(prev: &Thread, next: &Thread) {
     } else {
         crate::mm::address_space::kernel_root()
     };
-    if crate::arch::cpu::cr3() & paging::ADDR_MASK != want {
-        // SAFETY: both kinds of tables map the whole kernel half identically (mm::
-        // user_tables), so the code, stacks and data in use stay mapped.
-        unsafe { crate::arch::cpu::write_cr3(want) };
-    }
+    crate::arch::tlb::load(want);
     if user != 0 {
         // SAFETY: `next` is switched out (we own it now), its bases are not touched by
         // anyone else until it runs.

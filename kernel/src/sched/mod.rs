@@ -29,7 +29,7 @@ use core::sync::atomic::Ordering;
 use preempt::Softirq;
 
 pub use cpu::{
-    current, need_resched, preempt_if_needed, resched_overdue, schedule, wake,
+    cpu_time_ns, current, need_resched, preempt_if_needed, resched_overdue, schedule, wake,
     WAKES_ALREADY_RUNNABLE, WAKES_DELIVERED, WAKES_REQUESTED,
 };
 pub use race_delay::set_enabled as set_race_delays;
@@ -55,6 +55,7 @@ pub fn init_cpu() {
 pub fn init() {
     crate::irq::softirq::register(Softirq::Timer, sleep::expire);
     crate::arch::entry::register(crate::arch::interrupts::RESCHED_VECTOR, |_| {});
+    crate::arch::tlb::init();
 }
 
 /// The scheduler's part of the timer tick (hardirq context).

@@ -32,14 +32,31 @@ fn mm() -> Arc<crate::process::mm::Mm> {
     crate::process::current().process.mm()
 }
 
+/// Linux's `access_ok`: the whole buffer lies in the user half (checked before any byte
+/// moves, so a huge length is `EFAULT` even when less would be transferred).
+fn access_ok(buf: u64, count: u64) -> Result<(), Errno> {
+    match buf.checked_add(count) {
+        Some(end) if end <= vm::TASK_SIZE => Ok(()),
+        _ => Err(Errno::EFAULT),
+    }
+}
+
 /// Reads up to `count` bytes into user `buf` with `get` (one call: a read returns what
-/// one step of the file gives).
-fn read_with(buf: u64, count: u64, get: impl FnOnce(&mut [u8]) -> Result<usize, Errno>) -> SysResult {
+/// one step of the file gives). `get` receives the kernel buffer and returns the count;
+/// `commit` runs only when the bytes reached the user (a seekable file's position then
+/// moves, as in Linux, where a failed copy leaves it).
+fn read_with(
+    buf: u64,
+    count: u64,
+    get: impl FnOnce(&mut [u8]) -> Result<usize, Errno>,
+    commit: impl FnOnce(usize),
+) -> SysResult {
     let count = count.min(MAX_RW_COUNT) as usize;
-    UserAddr(buf).add(count as u64)?;
+    access_ok(buf, count as u64)?;
     let mut kbuf = alloc::vec![0u8; count.min(CHUNK)];
     let n = get(&mut kbuf)?;
     usercopy::write_bytes(&mm(), UserAddr(buf), &kbuf[..n])?;
+    commit(n);
     Ok(n as u64)
 }
 
@@ -47,6 +64,7 @@ fn read_with(buf: u64, count: u64, get: impl FnOnce(&mut [u8]) -> Result<usize, 
 /// short write; an error after some bytes were written returns their count.
 fn write_with(buf: u64, count: u64, mut put: impl FnMut(&[u8]) -> Result<usize, Errno>) -> SysResult {
     let count = count.min(MAX_RW_COUNT) as usize;
+    access_ok(buf, count as u64)?;
     let mm = mm();
     let mut done = 0usize;
     while done < count {
@@ -73,7 +91,14 @@ fn read_into(f: &OpenFile, buf: u64, count: u64, pos: &mut u64) -> SysResult {
     if !f.readable() {
         return Err(Errno::EBADF);
     }
-    read_with(buf, count, |k| f.ops.read(f, k, pos))
+    let local = core::cell::Cell::new(*pos);
+    let get = |k: &mut [u8]| {
+        let mut p = local.get();
+        let n = f.ops.read(f, k, &mut p);
+        local.set(p);
+        n
+    };
+    read_with(buf, count, get, |_| *pos = local.get())
 }
 
 /// Writes `count` bytes of user `buf` to `f` at `pos`.
@@ -296,6 +321,17 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
             files.lock().get(fd as i32)?.set_status_flags(arg as u32);
             Ok(0)
         }
+        g::F_GETPIPE_SZ => {
+            let f = files.lock().get(fd as i32)?;
+            let pipe = f.ops.pipe().ok_or(Errno::EBADF)?;
+            Ok(pipe.capacity() as u64)
+        }
+        g::F_SETPIPE_SZ => {
+            let f = files.lock().get(fd as i32)?;
+            let pipe = f.ops.pipe().ok_or(Errno::EBADF)?;
+            let privileged = crate::fs::vfs::cred().fsuid == 0;
+            Ok(pipe.set_capacity(arg, privileged)? as u64)
+        }
         // Record locks are accepted and not enforced: one writer per file is the
         // programs' own business on a single-user console system (issue 13: "locks
         // accepted").
@@ -485,7 +521,7 @@ pub fn recvfrom(fd: u64, buf: u64, len: u64, flags: u64, _addr: u64, addrlen: u6
         return Err(Errno::EOPNOTSUPP);
     }
     let nonblocking = f.nonblocking() || flags != 0;
-    let n = read_with(buf, len, |k| f.ops.recv(k, nonblocking))?;
+    let n = read_with(buf, len, |k| f.ops.recv(k, nonblocking), |_| {})?;
     if addrlen != 0 {
         usercopy::write(&mm(), UserRef::<u32>::new(addrlen), &0)?;
     }

@@ -36,24 +36,108 @@ fn ticks() -> u64 {
     crate::time::now_ns() / 10_000_000
 }
 
-/// `times(buf)`: per-process CPU time is not accounted yet (zeros); the return value is
-/// the tick count since boot, as Linux's.
+/// `times(buf)`: CPU time as user time (Halyard does not split user and system time),
+/// in clock ticks; the return value is the tick count since boot, as Linux's.
 pub fn times(buf: u64) -> SysResult {
     if buf != 0 {
-        usercopy::write(&mm(), UserRef::<[u64; 4]>::new(buf), &[0; 4])?;
+        let p = &current().process;
+        let own = p.cpu_ns() / 10_000_000;
+        let children = p.children_cpu_ns.load(core::sync::atomic::Ordering::Relaxed) / 10_000_000;
+        usercopy::write(&mm(), UserRef::<[u64; 4]>::new(buf), &[own, 0, children, 0])?;
     }
     Ok(ticks())
 }
 
-/// `getrusage(who, usage)`: `EINVAL` for an unknown `who`; usage is not accounted yet
-/// (zeros).
+/// `getrusage(who, usage)`: `EINVAL` for an unknown `who`; CPU time (as user time) and
+/// the largest resident set; the other fields are not accounted (0).
 pub fn getrusage(who: u64, usage: u64) -> SysResult {
-    match who as i32 {
-        0 | -1 | 1 => {}
+    use core::sync::atomic::Ordering::Relaxed;
+    let task = current();
+    let p = &task.process;
+    let (cpu, rss) = match who as i32 {
+        0 => (p.cpu_ns(), p.note_rss()),
+        1 => (crate::sched::cpu_time_ns(&crate::sched::current()), p.note_rss()),
+        -1 => (p.children_cpu_ns.load(Relaxed), p.children_maxrss_kb.load(Relaxed)),
         _ => return Err(Errno::EINVAL),
-    }
-    usercopy::zero_bytes(&mm(), UserAddr(usage), core::mem::size_of::<g::rusage>())?;
+    };
+    // struct rusage: ru_utime (timeval), ru_stime (timeval), then 14 longs from ru_maxrss.
+    let mut words = [0u64; 18];
+    words[0] = cpu / 1_000_000_000;
+    words[1] = (cpu % 1_000_000_000) / 1000;
+    words[4] = rss;
+    usercopy::write(&mm(), UserRef::new(usage), &words)?;
     Ok(0)
+}
+
+/// Reads a `struct itimerval` (interval, value) as nanoseconds; `EINVAL` for a negative
+/// or out-of-range field, as Linux's `get_itimerval`.
+fn read_itimerval(addr: u64) -> Result<(u64, u64), Errno> {
+    let [isec, iusec, vsec, vusec]: [i64; 4] = usercopy::read(&mm(), UserRef::new(addr))?;
+    let ns = |sec: i64, usec: i64| {
+        if sec < 0 || !(0..1_000_000).contains(&usec) {
+            return Err(Errno::EINVAL);
+        }
+        Ok((sec as u64).saturating_mul(1_000_000_000).saturating_add(usec as u64 * 1000))
+    };
+    Ok((ns(isec, iusec)?, ns(vsec, vusec)?))
+}
+
+fn write_itimerval(addr: u64, interval: u64, value: u64) -> Result<(), Errno> {
+    // A remaining time is rounded up to a microsecond, never shown as 0 while armed.
+    let us = |ns: u64| ns.div_ceil(1000);
+    let words = [
+        (us(interval) / 1_000_000) as i64,
+        (us(interval) % 1_000_000) as i64,
+        (us(value) / 1_000_000) as i64,
+        (us(value) % 1_000_000) as i64,
+    ];
+    usercopy::write(&mm(), UserRef::new(addr), &words)
+}
+
+/// `ITIMER_VIRTUAL` and `ITIMER_PROF` are not implemented (logged once).
+fn real_only(which: u64) -> Result<(), Errno> {
+    static WARNED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    match which as i32 {
+        0 => Ok(()),
+        1 | 2 => {
+            if !WARNED.swap(true, core::sync::atomic::Ordering::Relaxed) {
+                crate::info!("setitimer: ITIMER_VIRTUAL and ITIMER_PROF are not implemented: EINVAL");
+            }
+            Err(Errno::EINVAL)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// `setitimer(which, new, old)`: a NULL `new` disarms (Linux's behaviour since 5.x).
+pub fn setitimer(which: u64, new: u64, old: u64) -> SysResult {
+    real_only(which)?;
+    let (interval, value) = if new != 0 { read_itimerval(new)? } else { (0, 0) };
+    let (remaining, old_interval) = crate::process::itimer::set(&current().process, value, interval);
+    if old != 0 {
+        write_itimerval(old, old_interval, remaining)?;
+    }
+    Ok(0)
+}
+
+/// `getitimer(which, curr)`.
+pub fn getitimer(which: u64, curr: u64) -> SysResult {
+    real_only(which)?;
+    let (remaining, interval) = crate::process::itimer::get(&current().process);
+    write_itimerval(curr, interval, remaining)?;
+    Ok(0)
+}
+
+/// `alarm(seconds)`: the remaining seconds of the previous alarm, rounded to the nearest
+/// second and never 0 while one was pending (Linux's `alarm_setitimer`).
+pub fn alarm(seconds: u64) -> SysResult {
+    let secs = (seconds as u32).min(i32::MAX as u32);
+    let (remaining, _) = crate::process::itimer::set(&current().process, u64::from(secs) * 1_000_000_000, 0);
+    let (mut s, ns) = (remaining / 1_000_000_000, remaining % 1_000_000_000);
+    if (s == 0 && ns != 0) || ns >= 500_000_000 {
+        s += 1;
+    }
+    Ok(s)
 }
 
 /// `sysinfo(info)`.

@@ -158,6 +158,9 @@ pub fn dispatch(nr: Sysno, a: Args, frame: &mut InterruptFrame) -> Option<SysRes
         Sysno::getcpu => misc::getcpu(a0, a1, a2),
         Sysno::reboot => misc::reboot(a0, a1, a2, a3),
         Sysno::prctl => misc::prctl(a0, a1, a2, a3, a4),
+        Sysno::alarm => misc::alarm(a0),
+        Sysno::setitimer => misc::setitimer(a0, a1, a2),
+        Sysno::getitimer => misc::getitimer(a0, a1),
         _ => return None,
     })
 }

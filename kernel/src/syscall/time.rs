@@ -1,7 +1,8 @@
 //! Clocks and sleeping.
 use linux_raw_sys::general::{
     __kernel_timespec, CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE,
-    CLOCK_MONOTONIC_RAW, CLOCK_REALTIME, CLOCK_REALTIME_COARSE, TIMER_ABSTIME,
+    CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_REALTIME_COARSE,
+    CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, TIMER_ABSTIME,
 };
 
 use super::{Errno, SysResult};
@@ -19,16 +20,20 @@ fn to_timespec(ns: u64) -> __kernel_timespec {
     }
 }
 
-/// The clocks Halyard has, in nanoseconds: REALTIME from the RTC at boot plus the
-/// monotonic clock; MONOTONIC, its RAW and COARSE forms and BOOTTIME are the TSC clock
-/// (the machine never suspends); the CPU-time clocks are not kept per thread yet and read
-/// the monotonic clock. A clock id Halyard does not know is `EINVAL`.
+/// The clocks Halyard has, in nanoseconds: REALTIME (and TAI, with Linux's default TAI
+/// offset of 0) from the RTC at boot plus the monotonic clock; MONOTONIC, its RAW and
+/// COARSE forms and BOOTTIME are the TSC clock (the machine never suspends); the CPU-time
+/// clocks add up the time the threads spent on a CPU (kernel time included: Halyard does
+/// not split user and system time). Another process's CPU clock
+/// (`clock_getcpuclockid`'s negative ids) and an unknown clock id are `EINVAL`.
 fn clock_ns(clock: u64) -> Result<u64, Errno> {
     match clock as u32 {
-        CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(crate::time::realtime_ns()),
+        CLOCK_REALTIME | CLOCK_REALTIME_COARSE | CLOCK_TAI => Ok(crate::time::realtime_ns()),
         CLOCK_MONOTONIC | CLOCK_MONOTONIC_COARSE | CLOCK_MONOTONIC_RAW | CLOCK_BOOTTIME => {
             Ok(crate::time::now_ns())
         }
+        CLOCK_PROCESS_CPUTIME_ID => Ok(crate::process::current().process.cpu_ns()),
+        CLOCK_THREAD_CPUTIME_ID => Ok(crate::sched::cpu_time_ns(&crate::sched::current())),
         _ => Err(Errno::EINVAL),
     }
 }
