@@ -6,6 +6,7 @@
 //! asks the region map what the page should be ([`vm::Fault`]) and maps it. Copying to or
 //! from user memory ([`super::usercopy`]) uses the same path as a fault, so it sees
 //! exactly what the program would.
+use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
 
 use paging::PageTableFlags as F;
@@ -19,6 +20,31 @@ use crate::sync::Mutex;
 pub struct MmState {
     pub space: AddressSpace,
     pub tables: UserTables,
+    /// The shared-memory objects this address space's regions name (claimed).
+    shared: BTreeSet<u64>,
+}
+
+impl MmState {
+    /// Claims the shared objects the regions name now and lets go of the others.
+    fn sync_shared(&mut self) {
+        let now: BTreeSet<u64> = self
+            .space
+            .regions()
+            .filter_map(|r| match r.kind {
+                vm::Kind::Shared { object, .. } => Some(object.0),
+                _ => None,
+            })
+            .collect();
+        if now != self.shared {
+            super::shared::sync(&mut self.shared, now);
+        }
+    }
+}
+
+impl Drop for MmState {
+    fn drop(&mut self) {
+        super::shared::sync(&mut self.shared, BTreeSet::new());
+    }
 }
 
 /// One address space; the threads of a process share it.
@@ -68,8 +94,14 @@ impl Mm {
     pub fn new(space: AddressSpace) -> Result<Mm, MemError> {
         let tables = UserTables::new()?;
         let root = tables.root();
+        let mut state = MmState {
+            space,
+            tables,
+            shared: BTreeSet::new(),
+        };
+        state.sync_shared();
         Ok(Mm {
-            state: Mutex::new(MmState { space, tables }),
+            state: Mutex::new(state),
             root,
         })
     }
@@ -85,6 +117,7 @@ impl Mm {
         let mut changes = Vec::new();
         let r = f(&mut state.space, &mut changes);
         apply(&mut state.tables, &changes);
+        state.sync_shared();
         r
     }
 
@@ -195,7 +228,18 @@ fn serve(state: &mut MmState, addr: u64, access: Access, present: bool) -> Resul
             }
             Ok(())
         }
-        Fault::Shared { .. } | Fault::File { .. } => Err(PageError::Unsupported),
+        Fault::Shared { page, perms, object, offset } => {
+            if state.tables.translate(page).is_some() {
+                return Ok(());
+            }
+            let frame = super::shared::page(object.0, offset).ok_or(PageError::OutOfMemory)?;
+            if let Err(e) = state.tables.map(page, frame, pte_flags(perms)) {
+                page_refs::release(frame);
+                return Err(e.into());
+            }
+            Ok(())
+        }
+        Fault::File { .. } => Err(PageError::Unsupported),
         Fault::Segv(code) => Err(PageError::Segv(code)),
     }
 }

@@ -20,6 +20,7 @@ pub mod fork;
 pub mod itimer;
 pub mod jobctl;
 pub mod mm;
+pub mod shared;
 pub mod signals;
 pub mod table;
 pub mod usercopy;

@@ -29,14 +29,23 @@ fn wait_for(mut request: WaitRequest) -> Result<Option<(u32, u32, SigEvent)>, Er
         let seen = task
             .process
             .child_gen
-            .load(core::sync::atomic::Ordering::Acquire);
+            .load(Ordering::Acquire);
         let outcome = table::with(|p| {
             let outcome = p.table.wait(task.tid, &mut request);
             if let Ok(WaitOutcome::Reported {
                 pid, reaped: true, ..
             }) = outcome
             {
-                p.processes.remove(&pid);
+                if let Some(child) = p.processes.remove(&pid) {
+                    let cpu = child.exited_cpu_ns.load(Ordering::Relaxed)
+                        + child.children_cpu_ns.load(Ordering::Relaxed);
+                    task.process.children_cpu_ns.fetch_add(cpu, Ordering::Relaxed);
+                    let rss = child
+                        .maxrss_kb
+                        .load(Ordering::Relaxed)
+                        .max(child.children_maxrss_kb.load(Ordering::Relaxed));
+                    task.process.children_maxrss_kb.fetch_max(rss, Ordering::Relaxed);
+                }
             }
             outcome
         })
