@@ -78,6 +78,28 @@ const INITRAMFS_BUILD: &str = "initramfs: build target/initramfs/halyard.cpio";
 const INITRAMFS_HOST: &str = "initramfs: /sbin/init as PID 1 on the host, shell, poweroff";
 const NO_INITRAMFS: &str = "not run: the initramfs build failed";
 
+/// What the test archive adds to the initramfs: the ABI test programs in
+/// [`suite::user::ABI_DIR`] and the destructive ones in [`suite::user::STRESS_DIR`].
+fn test_programs(paths: &Paths) -> Result<Vec<initramfs::Add>, String> {
+    let mut adds = Vec::new();
+    for (_, program) in abi_tests::build(paths)? {
+        adds.push(initramfs::Add::parse(&format!(
+            "{}:{}/",
+            program.display(),
+            suite::user::ABI_DIR
+        ))?);
+    }
+    for bin in ["segv", "forkbomb", "memhog"] {
+        let program = crate::user_build::build_static(paths, "stress", bin)?;
+        adds.push(initramfs::Add::parse(&format!(
+            "{}:{}/",
+            program.display(),
+            suite::user::STRESS_DIR
+        ))?);
+    }
+    Ok(adds)
+}
+
 /// Runs everything `opts` selects; returns the summary.
 pub fn run(opts: &TestOptions, paths: &Paths) -> Summary {
     let mut summary = Summary::default();
@@ -108,7 +130,9 @@ pub fn run(opts: &TestOptions, paths: &Paths) -> Summary {
         // `--only` chose the ABI programs alone: no kernel needed.
         return summary;
     }
-    let initramfs_built = summary.step(INITRAMFS_BUILD, || initramfs::build(paths, &[]).map(drop));
+    let initramfs_built = summary.step(INITRAMFS_BUILD, || {
+        initramfs::build(paths, &test_programs(paths)?).map(drop)
+    });
     if initramfs_built {
         summary.step(INITRAMFS_HOST, || initramfs::host_check::run(paths));
     } else {

@@ -43,7 +43,10 @@ pub fn shoot_down(root: u64) {
             continue;
         }
         waiting[i] = REQUESTED[i].fetch_add(1, Ordering::AcqRel) + 1;
-        lapic::send_ipi(lapic::Destination::Apic(c.apic_id), lapic::Delivery::Fixed(TLB_VECTOR));
+        lapic::send_ipi(
+            lapic::Destination::Apic(c.apic_id),
+            lapic::Delivery::Fixed(TLB_VECTOR),
+        );
         any = true;
     }
     if !any {

@@ -232,8 +232,12 @@ impl Pipe {
     /// `EINVAL` for a size that does not fit an `int` page count.
     pub fn set_capacity(&self, size: u64, privileged: bool) -> Result<usize, Errno> {
         let pages = size.max(1).div_ceil(4096);
-        let bytes = pages.checked_next_power_of_two().and_then(|p| p.checked_mul(4096));
-        let bytes = bytes.filter(|&b| b <= u64::from(u32::MAX >> 1)).ok_or(Errno::EINVAL)? as usize;
+        let bytes = pages
+            .checked_next_power_of_two()
+            .and_then(|p| p.checked_mul(4096));
+        let bytes = bytes
+            .filter(|&b| b <= u64::from(u32::MAX >> 1))
+            .ok_or(Errno::EINVAL)? as usize;
         if bytes > PIPE_MAX_SIZE && !privileged {
             return Err(Errno::EPERM);
         }

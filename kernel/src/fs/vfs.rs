@@ -46,7 +46,9 @@ pub fn init(initramfs: Option<&[u8]>) {
                 u.created,
                 u.failed
             ),
-            Err(e) => crate::error!("initramfs: malformed archive ({e:?}); what came before it is unpacked"),
+            Err(e) => crate::error!(
+                "initramfs: malformed archive ({e:?}); what came before it is unpacked"
+            ),
         }
     }
     *VFS.lock() = Some(KernelVfs(v));

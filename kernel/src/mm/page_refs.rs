@@ -30,15 +30,25 @@ fn slot(frame: u64) -> &'static AtomicU32 {
         .unwrap_or_else(|| panic!("frame {frame:#x} is beyond RAM"))
 }
 
-/// A zeroed frame for user memory, with one reference.
+/// A zeroed frame for user memory, with one reference. `None` when free memory is below
+/// the kernel's reserve ([`super::heap::low_memory`]): a process can exhaust memory only
+/// down to that level, where the kernel still has what it needs (the process is then
+/// killed, `process::user_exception`).
 pub fn alloc_zeroed() -> Option<u64> {
+    if super::heap::low_memory() {
+        return None;
+    }
     let frame = frames::alloc_zeroed()?;
     slot(frame).store(1, Ordering::Relaxed);
     Some(frame)
 }
 
-/// A frame for user memory whose contents the caller fills at once, with one reference.
+/// A frame for user memory whose contents the caller fills at once, with one reference
+/// (`None` below the kernel's reserve, as [`alloc_zeroed`]).
 pub fn alloc() -> Option<u64> {
+    if super::heap::low_memory() {
+        return None;
+    }
     let frame = frames::alloc()?;
     slot(frame).store(1, Ordering::Relaxed);
     Some(frame)

@@ -13,7 +13,20 @@
 //! back to the allocator, so no CPU keeps a path to a frame the kernel reuses.
 use paging::{Mapper, PageSize, PageTableFlags as F, USER_PML4_ENTRIES};
 
-use super::address_space::{kernel_root, AllocatorFrames, DirectMapTables};
+use super::address_space::{kernel_root, DirectMapTables};
+
+/// Page-table frames for user mappings: like the kernel's, but refused below the kernel's
+/// memory reserve, so a process cannot exhaust memory through its page tables either.
+struct UserTableFrames;
+
+impl paging::FrameSource for UserTableFrames {
+    fn alloc_zeroed_frame(&mut self) -> Option<u64> {
+        if super::heap::low_memory() {
+            return None;
+        }
+        frames::alloc_zeroed()
+    }
+}
 use super::{frames, page_refs, phys_to_virt, MemError, PAGE_SIZE};
 use crate::arch::cpu;
 
@@ -27,7 +40,8 @@ pub struct UserTables {
 impl UserTables {
     /// Empty user half, the kernel's upper half.
     pub fn new() -> Result<UserTables, MemError> {
-        let root = frames::alloc_zeroed().ok_or(MemError::OutOfFrames)?;
+        let root = paging::FrameSource::alloc_zeroed_frame(&mut UserTableFrames)
+            .ok_or(MemError::OutOfFrames)?;
         let kernel = kernel_root();
         // SAFETY: both are page-table frames in the direct map; `root` is new and not
         // shared, and the kernel PML4's upper entries never change after boot.
@@ -62,7 +76,7 @@ impl UserTables {
                 PageSize::Size4K,
                 flags | F::PRESENT | F::USER,
                 &mut DirectMapTables,
-                &mut AllocatorFrames,
+                &mut UserTableFrames,
             )
             .map_err(|e| {
                 self.resident -= 1;
@@ -154,7 +168,10 @@ impl UserTables {
                 page_refs::release(entry & paging::ADDR_MASK);
                 continue;
             }
-            if let Err(e) = self.mapper.set_leaf(va, entry, &mut DirectMapTables, &mut AllocatorFrames) {
+            if let Err(e) =
+                self.mapper
+                    .set_leaf(va, entry, &mut DirectMapTables, &mut UserTableFrames)
+            {
                 page_refs::release(entry & paging::ADDR_MASK);
                 self.resident -= 1;
                 result = Err(MemError::from(e));
@@ -186,7 +203,11 @@ impl UserTables {
         for (va, entry) in pages {
             let frame = entry & paging::ADDR_MASK;
             page_refs::share(frame);
-            if let Err(e) = child.mapper.set_leaf(va, entry, &mut DirectMapTables, &mut AllocatorFrames) {
+            if let Err(e) =
+                child
+                    .mapper
+                    .set_leaf(va, entry, &mut DirectMapTables, &mut UserTableFrames)
+            {
                 page_refs::release(frame);
                 return Err(e.into());
             }

@@ -250,10 +250,12 @@ pub fn execve(
     }
     let mut args = copy.finish().map_err(err)?;
     let mut file = filename.clone();
+    let mut exe = Vec::new();
     let mut rewrites = 0;
     let image = loop {
         halyard_exec::check_interpreter_depth(rewrites).map_err(err)?;
-        let bytes = crate::syscall::fs::read_executable(&file)?;
+        let (bytes, canonical) = crate::syscall::fs::read_executable(&file)?;
+        exe = canonical;
         match halyard_exec::Shebang::parse(&bytes).map_err(err)? {
             Some(script) => {
                 args.apply_script(&script).map_err(err)?;
@@ -279,7 +281,7 @@ pub fn execve(
     let _ = task.process.signals.lock().exec(task.tid);
     let _ = super::table::with(|p| p.table.exec(task.tid));
     *task.process.name.lock() = comm(&filename);
-    *task.process.exe.lock() = (absolute(&file), cmdline(&args));
+    *task.process.exe.lock() = (exe, cmdline(&args));
     task.release_vfork();
     thread.set_user_fs(0);
     thread.set_user_gs(0);
@@ -291,19 +293,4 @@ pub fn execve(
         *crate::arch::entry::user_fx_area(thread.stack_top) = crate::arch::entry::FxArea::initial()
     };
     Ok(0)
-}
-
-/// The absolute path of `path` (relative to the working directory), for
-/// `/proc/PID/exe`.
-fn absolute(path: &[u8]) -> Vec<u8> {
-    if path.first() == Some(&b'/') {
-        return path.to_vec();
-    }
-    let cwd = crate::fs::vfs::with_ctx(|v, cx, cwd| v.path_of(cx, cwd)).unwrap_or_default();
-    let mut out = cwd;
-    if out.last() != Some(&b'/') {
-        out.push(b'/');
-    }
-    out.extend_from_slice(path);
-    out
 }

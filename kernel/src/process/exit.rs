@@ -49,9 +49,18 @@ fn status_of(process: &Process, own: i32) -> Status {
     }
 }
 
-/// `exit(code)` of one thread (`own` is its wait status); the process ends with its last
-/// thread. Never returns.
-pub fn exit_thread_with(task: &Arc<Task>, own: i32) -> ! {
+/// Ends the calling thread (`own`: its wait status, for `exit` of the last thread) and,
+/// with its last thread, its process. Never returns. Every reference the exit takes is
+/// dropped before the final switch: a thread that never runs again cannot drop what its
+/// stack still holds, so callers must hold none either (the exit happens at the outermost
+/// level of the way back to user mode, [`super::return_to_user`]).
+pub fn exit_current_thread(own: i32) -> ! {
+    finish_thread(super::current(), own);
+    crate::sched::exit_current()
+}
+
+/// The work of a thread's exit.
+fn finish_thread(task: Arc<Task>, own: i32) {
     let process = &task.process;
     // CLONE_CHILD_CLEARTID: zero the word and wake one futex waiter (a joining thread).
     let ctid = task.clear_child_tid.swap(0, Ordering::AcqRel);
@@ -63,9 +72,10 @@ pub fn exit_thread_with(task: &Arc<Task>, own: i32) -> ! {
     }
     task.release_vfork();
     process.note_rss();
-    process
-        .exited_cpu_ns
-        .fetch_add(crate::sched::cpu_time_ns(&crate::sched::current()), Ordering::Relaxed);
+    process.exited_cpu_ns.fetch_add(
+        crate::sched::cpu_time_ns(&crate::sched::current()),
+        Ordering::Relaxed,
+    );
     let last = process.live_threads.fetch_sub(1, Ordering::AcqRel) == 1;
     if last {
         super::itimer::set(process, 0, 0);
@@ -75,6 +85,14 @@ pub fn exit_thread_with(task: &Arc<Task>, own: i32) -> ! {
         // Close every descriptor now: pipe readers see end of file, writers EPIPE.
         let files = core::mem::take(&mut *process.files.lock());
         drop(files);
+        // Free the memory now, not when the zombie is reaped (Linux's exit_mm): this CPU
+        // moves to the kernel's tables first, as the old ones are about to go.
+        let thread = crate::sched::current();
+        crate::arch::cpu::without_interrupts(|| {
+            thread.user_cr3.store(0, Ordering::Relaxed);
+            crate::arch::tlb::load(crate::mm::address_space::kernel_root());
+        });
+        drop(process.replace_mm(super::mm::Mm::empty()));
     }
     let status = status_of(process, own);
     let parent_pid = table::with(|p| p.table.parent(process.pid));
@@ -102,12 +120,6 @@ pub fn exit_thread_with(task: &Arc<Task>, own: i32) -> ! {
             process.exit_status.load(Ordering::Acquire).max(own)
         ),
     }
-    crate::sched::exit_current()
-}
-
-/// Ends the calling thread because its process is ending.
-pub fn exit_thread(task: &Arc<Task>) -> ! {
-    exit_thread_with(task, 0)
 }
 
 /// The SIGCHLD siginfo of a child event.

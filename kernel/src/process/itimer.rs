@@ -26,7 +26,11 @@ static STARTED: AtomicBool = AtomicBool::new(false);
 /// now, then every `interval` ns. Returns the previous (remaining, interval).
 pub fn set(p: &Process, value: u64, interval: u64) -> (u64, u64) {
     let now = crate::time::now_ns();
-    let deadline = if value == 0 { 0 } else { now.saturating_add(value) };
+    let deadline = if value == 0 {
+        0
+    } else {
+        now.saturating_add(value)
+    };
     let old = core::mem::replace(&mut *p.itimer_real.lock(), (deadline, interval));
     if deadline != 0 {
         if !STARTED.swap(true, Ordering::AcqRel) {
@@ -36,7 +40,11 @@ pub fn set(p: &Process, value: u64, interval: u64) -> (u64, u64) {
     }
     GENERATION.fetch_add(1, Ordering::AcqRel);
     CHANGED.wake_all();
-    let remaining = if old.0 == 0 { 0 } else { old.0.saturating_sub(now).max(1) };
+    let remaining = if old.0 == 0 {
+        0
+    } else {
+        old.0.saturating_sub(now).max(1)
+    };
     (remaining, old.1)
 }
 
@@ -57,7 +65,11 @@ fn run() {
         let now = crate::time::now_ns();
         let due: alloc::vec::Vec<(u64, u32)> = {
             let mut armed = ARMED.lock();
-            let due: alloc::vec::Vec<_> = armed.iter().copied().take_while(|&(d, _)| d <= now).collect();
+            let due: alloc::vec::Vec<_> = armed
+                .iter()
+                .copied()
+                .take_while(|&(d, _)| d <= now)
+                .collect();
             for e in &due {
                 armed.remove(e);
             }
@@ -72,7 +84,11 @@ fn run() {
                 if t.0 != deadline {
                     continue; // re-armed or disarmed since
                 }
-                t.0 = if t.1 == 0 { 0 } else { now.max(deadline).saturating_add(t.1) };
+                t.0 = if t.1 == 0 {
+                    0
+                } else {
+                    now.max(deadline).saturating_add(t.1)
+                };
                 t.0
             };
             if rearm != 0 {

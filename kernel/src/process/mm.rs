@@ -106,6 +106,17 @@ impl Mm {
         })
     }
 
+    /// The address space of a process that has ended (no regions; shared by all zombies).
+    pub fn empty() -> alloc::sync::Arc<Mm> {
+        static EMPTY: spin::Once<alloc::sync::Arc<Mm>> = spin::Once::new();
+        EMPTY
+            .call_once(|| {
+                let space = AddressSpace::new(vm::Layout::default());
+                alloc::sync::Arc::new(Mm::new(space).expect("no frame for the empty address space"))
+            })
+            .clone()
+    }
+
     /// The CR3 value of these tables.
     pub fn root(&self) -> u64 {
         self.root
@@ -228,7 +239,12 @@ fn serve(state: &mut MmState, addr: u64, access: Access, present: bool) -> Resul
             }
             Ok(())
         }
-        Fault::Shared { page, perms, object, offset } => {
+        Fault::Shared {
+            page,
+            perms,
+            object,
+            offset,
+        } => {
             if state.tables.translate(page).is_some() {
                 return Ok(());
             }

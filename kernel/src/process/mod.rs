@@ -20,6 +20,7 @@ pub mod fork;
 pub mod itimer;
 pub mod jobctl;
 pub mod mm;
+pub mod oom;
 pub mod shared;
 pub mod signals;
 pub mod table;
@@ -106,6 +107,8 @@ pub struct Task {
     pub robust_list: AtomicU64,
     /// For a `vfork` child: the parent to release at exec or exit.
     pub vfork: IrqLock<Option<Arc<VforkDone>>>,
+    /// `exit(code)` asked this thread to end with this wait status (-1: not asked).
+    pub exit_request: core::sync::atomic::AtomicI32,
 }
 
 static VFORK_CLASS: LockClass = LockClass::new("process.vfork");
@@ -164,7 +167,10 @@ impl Process {
                 .collect()
         });
         self.exited_cpu_ns.load(Ordering::Relaxed)
-            + threads.iter().map(|t| crate::sched::cpu_time_ns(t)).sum::<u64>()
+            + threads
+                .iter()
+                .map(|t| crate::sched::cpu_time_ns(t))
+                .sum::<u64>()
     }
 
     /// Notes the resident set size for `ru_maxrss`; returns the high-water mark (KiB).
@@ -187,6 +193,7 @@ impl Task {
             clear_child_tid: AtomicU64::new(0),
             robust_list: AtomicU64::new(0),
             vfork: IrqLock::new(None, &VFORK_CLASS),
+            exit_request: core::sync::atomic::AtomicI32::new(-1),
         })
     }
 
@@ -292,6 +299,13 @@ pub fn user_exception(frame: &mut InterruptFrame) {
     let cr2 = crate::arch::cpu::cr2();
     // SAFETY: a user exception runs in the faulting thread's context, holding no lock.
     unsafe { crate::arch::cpu::enable_interrupts() };
+    serve_exception(frame, cr2);
+    return_to_user(frame);
+}
+
+/// What a user exception means: a fault served, or a signal for the thread. Returns with
+/// nothing held (the way back to user mode may end the thread).
+fn serve_exception(frame: &mut InterruptFrame, cr2: u64) {
     let task = current();
     use halyard_signal::Signal as S;
     use linux_raw_sys::general as g;
@@ -306,18 +320,17 @@ pub fn user_exception(frame: &mut InterruptFrame) {
                 vm::Access::Read
             };
             match task.process.mm().fault(cr2, access, e & 1 != 0) {
-                Ok(()) => {
-                    return_to_user(frame);
-                    return;
-                }
+                Ok(()) => return,
                 Err(PageError::Segv(code)) => (S::SIGSEGV, code.si_code() as i32, cr2),
                 Err(PageError::OutOfMemory) => {
-                    crate::warn!(
-                        "out of memory: killing process {} ({})",
-                        task.process.pid,
-                        task.process.name()
-                    );
-                    (S::SIGKILL, 0, 0)
+                    // The OOM killer picks a victim; this thread retries the access.
+                    if oom::kill_victim().is_none() && task.process.pid != halyard_process::INIT_PID
+                    {
+                        (S::SIGKILL, 0, 0)
+                    } else {
+                        crate::sched::sleep_ns(10_000_000);
+                        return;
+                    }
                 }
                 Err(PageError::Unsupported) => (S::SIGBUS, g::BUS_ADRERR as i32, cr2),
             }
@@ -335,13 +348,17 @@ pub fn user_exception(frame: &mut InterruptFrame) {
         SigInfo::fault(sig, code, addr)
     };
     signals::force(&task, info, frame);
-    return_to_user(frame);
 }
 
 /// Work due before a thread returns to user mode: pending exit, stops, signal handlers.
 /// Interrupts are off on return.
 pub fn return_to_user(frame: &mut InterruptFrame) {
-    signals::deliver(frame);
+    // SAFETY: the thread is on its way back to user mode from its own kernel stack, with
+    // no lock held and (after an interrupt) the hardirq already left: it may sleep here.
+    unsafe { crate::arch::cpu::enable_interrupts() };
+    if let Some(own) = signals::deliver(frame) {
+        exit::exit_current_thread(own);
+    }
     crate::arch::cpu::disable_interrupts();
 }
 

@@ -184,13 +184,19 @@ fn user_fx() -> *mut FxArea {
     crate::arch::entry::user_fx_area(crate::sched::current().stack_top)
 }
 
-/// On the way back to user mode: leave if the process is ending, wait while it is
-/// stopped, and run the next signal's action (a handler frame, a stop, or death).
-pub fn deliver(frame: &mut InterruptFrame) {
+/// On the way back to user mode: wait while the process is stopped and run the next
+/// signal's action (a handler frame, a stop, or death). `Some(status)` when the thread
+/// must exit instead (its process is ending, or it called `exit`): the caller does that
+/// with nothing held.
+pub fn deliver(frame: &mut InterruptFrame) -> Option<i32> {
     let task = current();
     loop {
+        let own = task.exit_request.load(Ordering::Acquire);
+        if own >= 0 {
+            return Some(own);
+        }
         if task.process.exiting.load(Ordering::Acquire) {
-            super::exit::exit_thread(&task);
+            return Some(0);
         }
         if task.process.stopped.load(Ordering::Acquire) {
             let p = &task.process;
@@ -199,9 +205,18 @@ pub fn deliver(frame: &mut InterruptFrame) {
             });
             continue;
         }
+        let mut regs = user_regs(frame);
+        if !task.process.signals.lock().has_deliverable(task.tid) {
+            // The common case, at every return: nothing to do but the restart rules.
+            if regs.in_syscall() {
+                restart::without_handler(&mut regs);
+                set_user_regs(frame, &regs);
+            }
+            let _ = task.process.signals.lock().restore_saved_sigmask(task.tid);
+            return None;
+        }
         let orphaned = super::jobctl::own_group_orphaned(&task);
         let delivery = task.process.signals.lock().get_signal(task.tid, orphaned);
-        let mut regs = user_regs(frame);
         match delivery {
             Ok(None) | Err(_) => {
                 if regs.in_syscall() {
@@ -209,7 +224,7 @@ pub fn deliver(frame: &mut InterruptFrame) {
                     set_user_regs(frame, &regs);
                 }
                 let _ = task.process.signals.lock().restore_saved_sigmask(task.tid);
-                return;
+                return None;
             }
             Ok(Some(Delivery::Handler { info, action })) => {
                 if regs.in_syscall() {
@@ -253,7 +268,7 @@ pub fn deliver(frame: &mut InterruptFrame) {
                             .signal_delivered(task.tid, sig, &action);
                         set_user_regs(frame, &regs);
                         *fx = FxArea::initial();
-                        return;
+                        return None;
                     }
                     Err(_) => {
                         let sent = task
@@ -329,8 +344,11 @@ const WINDOW: u64 = 4096;
 
 /// The process's soft `RLIMIT_CORE`.
 fn core_limit(task: &Task) -> u64 {
-    table::with(|p| p.table.getrlimit(task.tid, linux_raw_sys::general::RLIMIT_CORE))
-        .map_or(0, |r| r.cur)
+    table::with(|p| {
+        p.table
+            .getrlimit(task.tid, linux_raw_sys::general::RLIMIT_CORE)
+    })
+    .map_or(0, |r| r.cur)
 }
 
 /// `rt_sigreturn`: restores the registers and mask from the frame at the user stack.

@@ -30,8 +30,14 @@ pub fn with<R>(f: impl FnOnce(&mut Procs) -> R) -> R {
     let mut guard = PROCS.lock();
     let procs = guard.get_or_insert_with(|| {
         let memory = crate::mm::frame_stats().total * crate::mm::PAGE_SIZE;
+        // Linux sizes threads-max so task stacks (16 KiB) take at most an eighth of memory;
+        // Halyard's kernel stacks are four times larger, so it counts a quarter of memory.
+        let stack_scale = crate::sched::STACK_SIZE as u64 / halyard_process::THREAD_SIZE;
         Procs {
-            table: Table::new(Config::for_memory(memory), Credentials::root()),
+            table: Table::new(
+                Config::for_memory(memory / stack_scale),
+                Credentials::root(),
+            ),
             processes: BTreeMap::new(),
             threads: BTreeMap::new(),
         }

@@ -1,7 +1,7 @@
 //! `wait4` and `waitid`: `halyard-process` picks the child; this file sleeps, encodes
 //! and copies out.
-use halyard_process::{ChildEvent, WaitOutcome, WaitRequest};
 use core::sync::atomic::Ordering;
+use halyard_process::{ChildEvent, WaitOutcome, WaitRequest};
 
 use halyard_signal::{ChildEvent as SigEvent, Signal};
 
@@ -26,10 +26,7 @@ fn to_signal_event(e: ChildEvent) -> SigEvent {
 fn wait_for(mut request: WaitRequest) -> Result<Option<(u32, u32, SigEvent)>, Errno> {
     let task = current();
     loop {
-        let seen = task
-            .process
-            .child_gen
-            .load(Ordering::Acquire);
+        let seen = task.process.child_gen.load(Ordering::Acquire);
         let outcome = table::with(|p| {
             let outcome = p.table.wait(task.tid, &mut request);
             if let Ok(WaitOutcome::Reported {
@@ -39,12 +36,16 @@ fn wait_for(mut request: WaitRequest) -> Result<Option<(u32, u32, SigEvent)>, Er
                 if let Some(child) = p.processes.remove(&pid) {
                     let cpu = child.exited_cpu_ns.load(Ordering::Relaxed)
                         + child.children_cpu_ns.load(Ordering::Relaxed);
-                    task.process.children_cpu_ns.fetch_add(cpu, Ordering::Relaxed);
+                    task.process
+                        .children_cpu_ns
+                        .fetch_add(cpu, Ordering::Relaxed);
                     let rss = child
                         .maxrss_kb
                         .load(Ordering::Relaxed)
                         .max(child.children_maxrss_kb.load(Ordering::Relaxed));
-                    task.process.children_maxrss_kb.fetch_max(rss, Ordering::Relaxed);
+                    task.process
+                        .children_maxrss_kb
+                        .fetch_max(rss, Ordering::Relaxed);
                 }
             }
             outcome

@@ -33,7 +33,7 @@ pub use cpu::{
     WAKES_ALREADY_RUNNABLE, WAKES_DELIVERED, WAKES_REQUESTED,
 };
 pub use race_delay::set_enabled as set_race_delays;
-pub use thread::{State, Thread};
+pub use thread::{State, Thread, STACK_SIZE};
 pub use wait::WaitQueue;
 
 use crate::arch::percpu;

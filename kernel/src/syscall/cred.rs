@@ -59,7 +59,11 @@ pub fn setfsgid(gid: u64) -> SysResult {
 pub fn getres(a: u64, b: u64, c: u64, group: bool) -> SysResult {
     let tid = current().tid;
     let cr = table::with(|p| p.table.creds(tid).cloned()).ok_or(Errno::ESRCH)?;
-    let ids = if group { [cr.rgid, cr.egid, cr.sgid] } else { [cr.ruid, cr.euid, cr.suid] };
+    let ids = if group {
+        [cr.rgid, cr.egid, cr.sgid]
+    } else {
+        [cr.ruid, cr.euid, cr.suid]
+    };
     let mm = current().process.mm();
     for (addr, v) in [a, b, c].into_iter().zip(ids) {
         usercopy::write(&mm, UserRef::<u32>::new(addr), &v)?;
@@ -89,8 +93,12 @@ pub fn getgroups(size: u64, list: u64) -> SysResult {
 pub fn setgroups(size: u64, list: u64) -> SysResult {
     let n = (size as i32).clamp(0, 65536) as usize;
     let mut raw = alloc::vec![0u8; n * 4];
-    let copied = usercopy::read_bytes(&current().process.mm(), UserAddr(list), &mut raw)
-        .map(|()| raw.chunks(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect::<Vec<u32>>());
+    let copied =
+        usercopy::read_bytes(&current().process.mm(), UserAddr(list), &mut raw).map(|()| {
+            raw.chunks(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect::<Vec<u32>>()
+        });
     done(update(|c| {
         c.setgroups(size as i32, |count| {
             copied

@@ -442,9 +442,10 @@ pub fn sendfile(out_fd: u64, in_fd: u64, offset: u64, count: u64) -> SysResult {
     Ok(done)
 }
 
-/// Reads the whole file at `path` for `execve`, with execute permission checked:
-/// `EACCES` for a file that is not a regular executable file.
-pub fn read_executable(path: &[u8]) -> Result<Vec<u8>, Errno> {
+/// Reads the whole file at `path` for `execve`, with execute permission checked
+/// (`EACCES` for a file that is not a regular executable file). Returns its bytes and its
+/// canonical path (symbolic links resolved: what `/proc/PID/exe` shows on Linux).
+pub fn read_executable(path: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Errno> {
     with_ctx(|v, cx, cwd| {
         v.faccessat(cx, cwd, path, 1, g::AT_EACCESS)?;
         let opened = v.open(cx, cwd, path, g::O_RDONLY, 0)?;
@@ -462,6 +463,46 @@ pub fn read_executable(path: &[u8]) -> Result<Vec<u8>, Errno> {
             done += n;
         }
         data.truncate(done);
-        Ok(data)
+        let canonical = canonical_path(v, cx, cwd, path)?;
+        Ok((data, canonical))
     })
+}
+
+/// The absolute path of `path` with every symbolic link resolved (`realpath`).
+fn canonical_path(
+    v: &mut halyard_vfs::Vfs,
+    cx: &halyard_vfs::Ctx<'_>,
+    cwd: NodeRef,
+    path: &[u8],
+) -> Result<Vec<u8>, halyard_vfs::Errno> {
+    let mut p = path.to_vec();
+    for _ in 0..halyard_vfs::MAX_SYMLINKS {
+        let (dir, name) = match p.iter().rposition(|&b| b == b'/') {
+            Some(0) => (&b"/"[..], &p[1..]),
+            Some(i) => (&p[..i], &p[i + 1..]),
+            None => (&b"."[..], &p[..]),
+        };
+        let dir_node = v.resolve_dir(cx, cwd, dir)?;
+        let st = v.fstatat(cx, dir_node, name, g::AT_SYMLINK_NOFOLLOW)?;
+        if st.st_mode & g::S_IFMT != g::S_IFLNK {
+            let mut out = v.path_of(cx, dir_node)?;
+            if out.last() != Some(&b'/') {
+                out.push(b'/');
+            }
+            out.extend_from_slice(name);
+            return Ok(out);
+        }
+        let mut target = alloc::vec![0u8; PATH_MAX];
+        let n = v.readlinkat(cx, dir_node, name, &mut target)?;
+        target.truncate(n);
+        p = if target.first() == Some(&b'/') {
+            target
+        } else {
+            let mut joined = dir.to_vec();
+            joined.push(b'/');
+            joined.extend_from_slice(&target);
+            joined
+        };
+    }
+    Err(halyard_vfs::Errno::ELOOP)
 }

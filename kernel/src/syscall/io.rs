@@ -62,7 +62,11 @@ fn read_with(
 
 /// Writes `count` bytes of user `buf` with `put`, a chunk at a time, until done or a
 /// short write; an error after some bytes were written returns their count.
-fn write_with(buf: u64, count: u64, mut put: impl FnMut(&[u8]) -> Result<usize, Errno>) -> SysResult {
+fn write_with(
+    buf: u64,
+    count: u64,
+    mut put: impl FnMut(&[u8]) -> Result<usize, Errno>,
+) -> SysResult {
     let count = count.min(MAX_RW_COUNT) as usize;
     access_ok(buf, count as u64)?;
     let mm = mm();

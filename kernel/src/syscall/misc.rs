@@ -23,7 +23,11 @@ pub fn time(tloc: u64) -> SysResult {
 pub fn gettimeofday(tv: u64, tz: u64) -> SysResult {
     let ns = crate::time::realtime_ns();
     if tv != 0 {
-        usercopy::write(&mm(), UserRef::<[u64; 2]>::new(tv), &[ns / 1_000_000_000, (ns % 1_000_000_000) / 1000])?;
+        usercopy::write(
+            &mm(),
+            UserRef::<[u64; 2]>::new(tv),
+            &[ns / 1_000_000_000, (ns % 1_000_000_000) / 1000],
+        )?;
     }
     if tz != 0 {
         usercopy::write(&mm(), UserRef::<[u32; 2]>::new(tz), &[0, 0])?;
@@ -42,7 +46,10 @@ pub fn times(buf: u64) -> SysResult {
     if buf != 0 {
         let p = &current().process;
         let own = p.cpu_ns() / 10_000_000;
-        let children = p.children_cpu_ns.load(core::sync::atomic::Ordering::Relaxed) / 10_000_000;
+        let children = p
+            .children_cpu_ns
+            .load(core::sync::atomic::Ordering::Relaxed)
+            / 10_000_000;
         usercopy::write(&mm(), UserRef::<[u64; 4]>::new(buf), &[own, 0, children, 0])?;
     }
     Ok(ticks())
@@ -56,8 +63,14 @@ pub fn getrusage(who: u64, usage: u64) -> SysResult {
     let p = &task.process;
     let (cpu, rss) = match who as i32 {
         0 => (p.cpu_ns(), p.note_rss()),
-        1 => (crate::sched::cpu_time_ns(&crate::sched::current()), p.note_rss()),
-        -1 => (p.children_cpu_ns.load(Relaxed), p.children_maxrss_kb.load(Relaxed)),
+        1 => (
+            crate::sched::cpu_time_ns(&crate::sched::current()),
+            p.note_rss(),
+        ),
+        -1 => (
+            p.children_cpu_ns.load(Relaxed),
+            p.children_maxrss_kb.load(Relaxed),
+        ),
         _ => return Err(Errno::EINVAL),
     };
     // struct rusage: ru_utime (timeval), ru_stime (timeval), then 14 longs from ru_maxrss.
@@ -77,7 +90,9 @@ fn read_itimerval(addr: u64) -> Result<(u64, u64), Errno> {
         if sec < 0 || !(0..1_000_000).contains(&usec) {
             return Err(Errno::EINVAL);
         }
-        Ok((sec as u64).saturating_mul(1_000_000_000).saturating_add(usec as u64 * 1000))
+        Ok((sec as u64)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(usec as u64 * 1000))
     };
     Ok((ns(isec, iusec)?, ns(vsec, vusec)?))
 }
@@ -101,7 +116,9 @@ fn real_only(which: u64) -> Result<(), Errno> {
         0 => Ok(()),
         1 | 2 => {
             if !WARNED.swap(true, core::sync::atomic::Ordering::Relaxed) {
-                crate::info!("setitimer: ITIMER_VIRTUAL and ITIMER_PROF are not implemented: EINVAL");
+                crate::info!(
+                    "setitimer: ITIMER_VIRTUAL and ITIMER_PROF are not implemented: EINVAL"
+                );
             }
             Err(Errno::EINVAL)
         }
@@ -112,8 +129,13 @@ fn real_only(which: u64) -> Result<(), Errno> {
 /// `setitimer(which, new, old)`: a NULL `new` disarms (Linux's behaviour since 5.x).
 pub fn setitimer(which: u64, new: u64, old: u64) -> SysResult {
     real_only(which)?;
-    let (interval, value) = if new != 0 { read_itimerval(new)? } else { (0, 0) };
-    let (remaining, old_interval) = crate::process::itimer::set(&current().process, value, interval);
+    let (interval, value) = if new != 0 {
+        read_itimerval(new)?
+    } else {
+        (0, 0)
+    };
+    let (remaining, old_interval) =
+        crate::process::itimer::set(&current().process, value, interval);
     if old != 0 {
         write_itimerval(old, old_interval, remaining)?;
     }
@@ -132,7 +154,8 @@ pub fn getitimer(which: u64, curr: u64) -> SysResult {
 /// second and never 0 while one was pending (Linux's `alarm_setitimer`).
 pub fn alarm(seconds: u64) -> SysResult {
     let secs = (seconds as u32).min(i32::MAX as u32);
-    let (remaining, _) = crate::process::itimer::set(&current().process, u64::from(secs) * 1_000_000_000, 0);
+    let (remaining, _) =
+        crate::process::itimer::set(&current().process, u64::from(secs) * 1_000_000_000, 0);
     let (mut s, ns) = (remaining / 1_000_000_000, remaining % 1_000_000_000);
     if (s == 0 && ns != 0) || ns >= 500_000_000 {
         s += 1;
@@ -147,7 +170,8 @@ pub fn sysinfo(info: u64) -> SysResult {
     // struct sysinfo on x86_64: uptime, loads[3], totalram, freeram, sharedram, bufferram,
     // totalswap, freeswap (longs), procs (u16 + pad), totalhigh, freehigh, mem_unit (u32).
     let mut raw = [0u8; 112];
-    let put = |raw: &mut [u8; 112], at: usize, v: u64| raw[at..at + 8].copy_from_slice(&v.to_le_bytes());
+    let put =
+        |raw: &mut [u8; 112], at: usize, v: u64| raw[at..at + 8].copy_from_slice(&v.to_le_bytes());
     put(&mut raw, 0, crate::time::now_ns() / 1_000_000_000);
     put(&mut raw, 32, f.total * crate::mm::PAGE_SIZE);
     put(&mut raw, 40, f.free * crate::mm::PAGE_SIZE);
@@ -184,7 +208,14 @@ pub fn reboot(magic: u64, magic2: u64, cmd: u64, _arg: u64) -> SysResult {
     }
     match cmd as u32 {
         0x4321_fedc | 0xcdef_0123 | 0x0123_4567 => {
-            crate::println!("reboot: {}", if cmd as u32 == 0x0123_4567 { "restarting" } else { "power down" });
+            crate::println!(
+                "reboot: {}",
+                if cmd as u32 == 0x0123_4567 {
+                    "restarting"
+                } else {
+                    "power down"
+                }
+            );
             crate::arch::qemu::exit(crate::arch::qemu::EXIT_SUCCESS)
         }
         0x89ab_cdef | 0 => Ok(0), // Ctrl-Alt-Del on/off
@@ -207,7 +238,8 @@ pub fn prctl(option: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> SysResult {
                 *b = byte;
             }
             let len = name.iter().position(|&b| b == 0).unwrap_or(15);
-            *task.process.name.lock() = alloc::string::String::from_utf8_lossy(&name[..len]).into_owned();
+            *task.process.name.lock() =
+                alloc::string::String::from_utf8_lossy(&name[..len]).into_owned();
             Ok(0)
         }
         p::PR_GET_NAME => {
@@ -233,11 +265,16 @@ pub fn prctl(option: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> SysResult {
             if a2 > 64 {
                 return Err(Errno::EINVAL);
             }
-            task.process.pdeathsig.store(a2 as u32, core::sync::atomic::Ordering::Relaxed);
+            task.process
+                .pdeathsig
+                .store(a2 as u32, core::sync::atomic::Ordering::Relaxed);
             Ok(0)
         }
         p::PR_GET_PDEATHSIG => {
-            let v = task.process.pdeathsig.load(core::sync::atomic::Ordering::Relaxed) as i32;
+            let v = task
+                .process
+                .pdeathsig
+                .load(core::sync::atomic::Ordering::Relaxed) as i32;
             usercopy::write(&task.process.mm(), UserRef::new(a2), &v)?;
             Ok(0)
         }

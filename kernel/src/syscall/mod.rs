@@ -92,7 +92,10 @@ pub fn entry(frame: &mut InterruptFrame) {
         Err(e) => (-i64::from(e.0)) as u64,
     };
     if TRACE.load(Ordering::Relaxed) {
-        let name = usize::try_from(nr).ok().and_then(syscalls::Sysno::new).map_or("?", |s| s.name());
+        let name = usize::try_from(nr)
+            .ok()
+            .and_then(syscalls::Sysno::new)
+            .map_or("?", |s| s.name());
         let a = args.0;
         crate::info!(
             "strace {} {name}({:#x}, {:#x}, {:#x}, {:#x}) = {:#x}",

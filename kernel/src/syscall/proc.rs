@@ -12,17 +12,20 @@ fn perr(e: halyard_process::Errno) -> Errno {
     Errno(e.code())
 }
 
-/// `exit(status)`: ends the calling thread (the process when it is the last).
+/// `exit(status)`: ends the calling thread (the process when it is the last), on its way
+/// back to user mode.
 pub fn exit(status: u64) -> SysResult {
-    let task = current();
-    crate::process::exit::exit_thread_with(&task, ((status & 0xff) << 8) as i32)
+    current().exit_request.store(
+        ((status & 0xff) << 8) as i32,
+        core::sync::atomic::Ordering::Release,
+    );
+    Ok(0)
 }
 
 /// `exit_group(status)`: ends every thread of the process.
 pub fn exit_group(status: u64) -> SysResult {
-    let task = current();
-    crate::process::exit::begin_group_exit(&task.process, ((status & 0xff) << 8) as i32);
-    crate::process::exit::exit_thread(&task)
+    crate::process::exit::begin_group_exit(&current().process, ((status & 0xff) << 8) as i32);
+    Ok(0)
 }
 
 pub fn getpid() -> SysResult {

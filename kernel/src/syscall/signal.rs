@@ -223,7 +223,11 @@ pub fn kill(pid: u64, sig: u64) -> SysResult {
         return Err(Errno::ESRCH);
     }
     // Linux: success if any target could be signalled, else the last error (EPERM).
-    let mut result = if targets.is_empty() { Ok(0) } else { Err(Errno::EPERM) };
+    let mut result = if targets.is_empty() {
+        Ok(0)
+    } else {
+        Err(Errno::EPERM)
+    };
     for t in targets {
         if may_signal(t).is_err() {
             continue;
@@ -244,7 +248,11 @@ fn may_signal(target_tid: u32) -> Result<(), Errno> {
         let (Some(s), Some(t)) = (p.table.creds(me), p.table.creds(target_tid)) else {
             return Err(Errno::ESRCH);
         };
-        if s.privileged() || [s.ruid, s.euid].iter().any(|u| *u == t.ruid || *u == t.suid) {
+        if s.privileged()
+            || [s.ruid, s.euid]
+                .iter()
+                .any(|u| *u == t.ruid || *u == t.suid)
+        {
             Ok(())
         } else {
             Err(Errno::EPERM)

@@ -172,6 +172,21 @@ impl Session {
         Ok(text.lines().map(str::to_string).collect())
     }
 
+    /// Waits for `text` anywhere in the output (it need not end a line); returns what came
+    /// before it.
+    pub fn expect_text(&mut self, text: &str) -> Result<String, String> {
+        self.wait_for(|unread| {
+            let at = unread
+                .windows(text.len())
+                .position(|w| w == text.as_bytes())?;
+            Some((
+                at + text.len(),
+                String::from_utf8_lossy(&unread[..at]).into_owned(),
+            ))
+        })
+        .map_err(|s| format!("{s} waiting for `{}`", text.trim_end()))
+    }
+
     /// Types `command` at the prompt (which must have been consumed) and returns its answer:
     /// the lines before the next prompt, without the echo of the command and blank lines.
     pub fn command(&mut self, command: &str) -> Result<Vec<String>, String> {

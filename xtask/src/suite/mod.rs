@@ -12,6 +12,7 @@ pub mod faults;
 pub mod in_kernel;
 mod monitor;
 mod random;
+pub mod user;
 
 use crate::boot_log;
 use crate::exit_status::{QemuEnd, KERNEL_OK, KERNEL_PANIC};
@@ -277,7 +278,46 @@ pub const TESTS: &[QemuTest] = &[
         status: KERNEL_OK,
         rng: false,
     },
+    QemuTest {
+        name: "user-shell-smp1",
+        smp: 1,
+        cmdline: "init=/sbin/init panic=exit",
+        timeout: USER_TIMEOUT,
+        check: user::shell_session,
+        status: KERNEL_OK,
+        rng: true,
+    },
+    QemuTest {
+        name: "user-shell-smp2",
+        smp: 2,
+        cmdline: "init=/sbin/init panic=exit",
+        timeout: USER_TIMEOUT,
+        check: user::shell_session,
+        status: KERNEL_OK,
+        rng: true,
+    },
+    QemuTest {
+        name: "user-abi",
+        smp: 2,
+        cmdline: "init=/sbin/init panic=exit log=warn",
+        timeout: Duration::from_secs(400),
+        check: user::abi_programs,
+        status: KERNEL_OK,
+        rng: true,
+    },
+    QemuTest {
+        name: "user-stress",
+        smp: 2,
+        cmdline: "init=/sbin/init panic=exit",
+        timeout: USER_TIMEOUT,
+        check: user::stress,
+        status: KERNEL_OK,
+        rng: true,
+    },
 ];
+
+/// Time for a user-space session (boot, init, shell, the commands, poweroff).
+const USER_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// The tests whose name contains `pattern` (all of them without one).
 pub fn select(pattern: Option<&str>) -> Vec<&'static QemuTest> {

@@ -1,0 +1,195 @@
+//! User-space tests: the system boots into init and busybox's shell on the serial
+//! console (`init=/sbin/init`), and the checks type at that shell as a person would.
+//!
+//! A command runs as `COMMAND; echo "@@""STATUS:$?"`: its output is every line after the
+//! echo of what was typed up to the `@@STATUS:N` line (the quotes keep the echo from
+//! looking like the marker), and N is its exit status. The test archive holds the ABI
+//! test programs in `/opt/abi` and the destructive ones (`user/stress`) in `/opt/stress`
+//! (`test_cmd`'s initramfs step).
+
+use super::Context;
+use crate::abi_tests;
+use crate::initramfs::host_check;
+use crate::paths::Paths;
+use crate::qemu::session::Session;
+use std::time::Duration;
+
+/// The shell's prompt in root's home (`PS1='\h:\w\$ '` of the initramfs's `/etc/profile`).
+const PROMPT: &str = "halyard:~# ";
+/// What the output of a command ends with.
+const STATUS: &str = "@@STATUS:";
+
+/// Where the test archive puts the ABI programs and the stress programs.
+pub const ABI_DIR: &str = "/opt/abi";
+pub const STRESS_DIR: &str = "/opt/stress";
+
+/// Waits for init to start the shell and for its first prompt, then widens the
+/// terminal (`stty`, through `TIOCSWINSZ`) so the shell's line editor never wraps a long
+/// command line.
+fn boot_to_shell(s: &mut Session) -> Result<(), String> {
+    s.expect_text("init: started /bin/sh")
+        .map_err(|e| format!("init did not start the shell: {e}"))?;
+    s.expect_text(PROMPT)?;
+    let (_, status) = run(s, "stty cols 500 rows 50")?;
+    if status != 0 {
+        return Err(format!(
+            "`stty cols 500 rows 50` failed with status {status}"
+        ));
+    }
+    Ok(())
+}
+
+/// Runs `command` at the prompt; returns its output lines and exit status.
+fn run(s: &mut Session, command: &str) -> Result<(Vec<String>, i32), String> {
+    s.send(&format!("{command}; echo \"@@\"\"STATUS:$?\"\r"))?;
+    let what = |e: String| format!("`{command}`: {e}");
+    // The echo of the typed line (it contains the quoted marker, not the marker).
+    s.expect_line("the echo of the command", |l| l.contains("STATUS:$?"))
+        .map_err(what)?;
+    let mut output = Vec::new();
+    let status = loop {
+        let line = s.expect_line("its output", |_| true).map_err(what)?;
+        if let Some(code) = line.trim().strip_prefix(STATUS) {
+            break code
+                .parse::<i32>()
+                .map_err(|_| format!("`{command}`: bad status line {line:?}"))?;
+        }
+        output.push(line);
+    };
+    s.expect_text(PROMPT).map_err(what)?;
+    Ok((output, status))
+}
+
+/// Runs `command` and requires status 0 and an output line equal to `want`.
+fn expect_output(s: &mut Session, command: &str, want: &str) -> Result<(), String> {
+    let (out, status) = run(s, command)?;
+    if status != 0 || !out.iter().any(|l| l.trim_end() == want) {
+        return Err(format!(
+            "`{command}`: expected a line `{want}` and status 0, got status {status}, output {out:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// Types a command that keeps running, then `key` (^C or ^Z) once it runs.
+fn interrupt(s: &mut Session, command: &str, key: &str) -> Result<(), String> {
+    s.send(&format!("{command}\r"))?;
+    s.expect_line("the echo of the command", |l| l.contains(command))?;
+    // Long enough for the shell to fork and exec it under software emulation.
+    std::thread::sleep(Duration::from_millis(1500));
+    s.send(key)
+}
+
+/// A console session: the host check's conversation, pipelines and statuses, the kernel's
+/// counters under `/proc`, ^C, ^Z and `fg`, a segfaulting program, then `poweroff`
+/// (status 0).
+pub fn shell_session(s: &mut Session, _ctx: &Context) -> Result<(), String> {
+    boot_to_shell(s)?;
+    for (command, want) in host_check::SCRIPT {
+        expect_output(s, command, want)?;
+    }
+    let (_, status) = run(s, "false")?;
+    if status != 1 {
+        return Err(format!("`false` ended with status {status}, not 1"));
+    }
+    expect_output(s, "seq 1 100 | sort -rn | head -1", "100")?;
+    expect_output(s, "readlink /proc/self/exe", "/bin/busybox")?;
+    let (counters, _) = run(s, "cat /proc/halyard/counters")?;
+    if !counters
+        .iter()
+        .any(|l| l.starts_with("NET_RX_SOFTIRQ_ENTRY_TOTAL="))
+    {
+        return Err(format!(
+            "/proc/halyard/counters lacks the RX counters: {counters:?}"
+        ));
+    }
+    let (calls, _) = run(s, "cat /proc/halyard/syscalls")?;
+    if !calls.iter().any(|l| l.contains(" execve ")) {
+        return Err(format!(
+            "/proc/halyard/syscalls does not count execve: {calls:?}"
+        ));
+    }
+    // ^C ends a foreground `sleep` (SIGINT: status 130).
+    interrupt(s, "sleep 30", "\x03")?;
+    s.expect_text(PROMPT)?;
+    let (_, status) = run(s, "(exit $?)")?;
+    if status != 130 {
+        return Err(format!("^C'd sleep: status {status}, not 130"));
+    }
+    // ^Z stops it; `jobs` lists it; `fg` resumes it; ^C ends it.
+    interrupt(s, "sleep 30", "\x1a")?;
+    s.expect_text("Stopped")
+        .map_err(|e| format!("^Z did not stop the job: {e}"))?;
+    s.expect_text(PROMPT)?;
+    let (jobs, _) = run(s, "jobs")?;
+    if !jobs.iter().any(|l| l.contains("sleep 30")) {
+        return Err(format!("`jobs` does not list the stopped sleep: {jobs:?}"));
+    }
+    interrupt(s, "fg", "\x03")?;
+    s.expect_text(PROMPT)?;
+    // A program that dies of SIGSEGV: the shell says so, and goes on.
+    let (out, status) = run(s, &format!("{STRESS_DIR}/segv"))?;
+    if status != 139 || !out.iter().any(|l| l.contains("Segmentation fault")) {
+        return Err(format!("segv: status {status} (want 139), output {out:?}"));
+    }
+    expect_output(s, "echo after", "after")?;
+    s.send("poweroff\r")
+}
+
+/// Every ABI test program in Halyard, each transcript compared with the same program's on
+/// the host Linux, check by check.
+pub fn abi_programs(s: &mut Session, _ctx: &Context) -> Result<(), String> {
+    let paths = Paths::repo();
+    let host = abi_tests::host_transcripts(&paths)?;
+    boot_to_shell(s)?;
+    for (family, linux) in &host {
+        let dir = format!("/tmp/abi-{family}");
+        let (out, status) = run(s, &format!("mkdir -p {dir} && {ABI_DIR}/{family} {dir}"))?;
+        if status != 0 {
+            return Err(format!(
+                "{family}: exit status {status} on Halyard; last lines {:?}",
+                out.iter().rev().take(3).collect::<Vec<_>>()
+            ));
+        }
+        // Kernel log lines (`[   4.86] WARN ...`) share the console; they are not the
+        // program's (the test boots with `log=warn` to keep them rare).
+        let program: Vec<&str> = out
+            .iter()
+            .map(String::as_str)
+            .filter(|l| !is_kernel_log(l))
+            .collect();
+        let halyard = program.join("\n");
+        abi_tests::diff(family, linux, &halyard)?;
+    }
+    s.send("poweroff\r")
+}
+
+/// Is `line` a kernel log line (`[  seconds] LEVEL ...`)?
+fn is_kernel_log(line: &str) -> bool {
+    line.strip_prefix('[')
+        .and_then(|rest| rest.split_once(']'))
+        .is_some_and(|(stamp, _)| stamp.trim().parse::<f64>().is_ok())
+}
+
+/// A fork bomb and a memory hog: each is refused or killed, the kernel lives, and the
+/// shell works afterwards.
+pub fn stress(s: &mut Session, _ctx: &Context) -> Result<(), String> {
+    boot_to_shell(s)?;
+    let (out, _) = run(s, &format!("{STRESS_DIR}/forkbomb"))?;
+    if !out
+        .iter()
+        .any(|l| l.starts_with("forkbomb: fork failed with EAGAIN"))
+    {
+        return Err(format!(
+            "the fork bomb was not refused with EAGAIN: {out:?}"
+        ));
+    }
+    let (out, status) = run(s, &format!("{STRESS_DIR}/memhog"))?;
+    if status != 137 {
+        return Err(format!(
+            "memhog: status {status} (want 137, SIGKILL); output {out:?}"
+        ));
+    }
+    expect_output(s, "echo alive", "alive")?;
+    s.send("poweroff\r")
+}
