@@ -50,7 +50,9 @@ impl Mapper {
             let slot = &mut access.table(table)[crate::table_index(va, level)];
             let entry = PageTableEntry(*slot);
             if !entry.is_present() {
-                let frame = frames.alloc_zeroed_frame().ok_or(crate::MapError::OutOfFrames)?;
+                let frame = frames
+                    .alloc_zeroed_frame()
+                    .ok_or(crate::MapError::OutOfFrames)?;
                 *slot = PageTableEntry::new(frame, Fl::PRESENT | Fl::WRITABLE | Fl::USER).0;
                 table = frame;
             } else if entry.is_huge() {

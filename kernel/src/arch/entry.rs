@@ -72,7 +72,7 @@ pub const SYSCALL_VECTOR: u64 = 256;
 
 impl InterruptFrame {
     /// Was the CPU in user mode (ring 3) when this frame was taken?
-    pub fn from_user(&self) -> bool {
+    pub fn is_from_user(&self) -> bool {
         self.cs & 3 == 3
     }
 }
@@ -366,7 +366,7 @@ extern "C" fn dispatch(frame: &mut InterruptFrame) {
     }
     let vector = frame.vector as u8;
     if vector < 32 {
-        if frame.from_user() {
+        if frame.is_from_user() {
             crate::process::user_exception(frame);
         } else {
             super::exceptions::handle(frame);
@@ -384,7 +384,7 @@ extern "C" fn dispatch(frame: &mut InterruptFrame) {
     }
     super::interrupts::end_of_interrupt(vector);
     crate::irq::hardirq_exit();
-    if frame.from_user() {
+    if frame.is_from_user() {
         crate::process::return_to_user(frame);
     }
 }

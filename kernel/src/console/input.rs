@@ -80,11 +80,6 @@ fn pop() -> Option<u8> {
     Some(b)
 }
 
-/// Has input arrived that nobody has read yet?
-pub fn has_input() -> bool {
-    RING.tail.load(Ordering::Relaxed) != RING.head.load(Ordering::Acquire)
-}
-
 /// Bytes dropped because the ring was full.
 pub fn dropped() -> u64 {
     RING.dropped.load(Ordering::Relaxed)

@@ -49,7 +49,7 @@ impl FileOps for Mem {
     fn stat(&self) -> FileStat {
         FileStat {
             mode: S_IFCHR | 0o666,
-            rdev: u64::from(halyard_vfs::encode_dev(1, self.minor)),
+            rdev: halyard_vfs::encode_dev(1, self.minor),
             size: 0,
             ino: 0,
         }

@@ -1,10 +1,10 @@
 //! Files: open file descriptions, descriptor tables, pipes, the VFS and its kernel file
 //! systems, and the waits they share.
 //!
-//! - [`vfs`]: `halyard-vfs` behind one lock; [`node_file`]: open VFS nodes.
-//! - [`devices`]: character devices; [`devtmpfs`] populates a `/dev`.
-//! - [`procfs`]: `/proc`.
-//! - [`pipe`], [`file`], [`fdtable`], [`wait`], [`context`].
+//! - `halyard-vfs` behind one lock is [`vfs`]; open VFS nodes are [`node_file`].
+//! - Character devices are [`devices`]; [`devtmpfs`] populates a `/dev`.
+//! - `/proc` is [`procfs`]; `AF_UNIX` socket pairs are [`unix`].
+//! - Also [`pipe`], [`file`], [`fdtable`], [`wait`] and [`context`].
 pub mod context;
 pub mod devices;
 pub mod fdtable;

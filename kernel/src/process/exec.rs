@@ -250,7 +250,7 @@ pub fn execve(
     }
     let mut args = copy.finish().map_err(err)?;
     let mut file = filename.clone();
-    let mut exe = Vec::new();
+    let mut exe;
     let mut rewrites = 0;
     let image = loop {
         halyard_exec::check_interpreter_depth(rewrites).map_err(err)?;

@@ -185,7 +185,7 @@ pub fn group_stop(process: &Arc<Process>, sig: Signal) {
     if process.stopped.swap(true, Ordering::AcqRel) {
         return;
     }
-    let actions = table::with(|p| p.table.stopped(process.pid, u32::from(sig.number())));
+    let actions = table::with(|p| p.table.stopped(process.pid, sig.number()));
     job_actions(&actions, process, ChildEvent::Stopped(sig));
 }
 

@@ -32,10 +32,6 @@ impl From<PageError> for Errno {
 pub struct UserAddr(pub u64);
 
 impl UserAddr {
-    pub fn is_null(self) -> bool {
-        self.0 == 0
-    }
-
     /// `self + n`, or `EFAULT` if that wraps.
     pub fn add(self, n: u64) -> Result<UserAddr, Errno> {
         self.0.checked_add(n).map(UserAddr).ok_or(Errno::EFAULT)
@@ -112,10 +108,11 @@ fn each_chunk(
         let page = at & !(PAGE_SIZE - 1);
         let in_page = (at - page) as usize;
         let n = (PAGE_SIZE as usize - in_page).min(len - done);
-        // SAFETY (in the closure): `base` is the direct-map address of the page, which
-        // stays mapped to this process while `with_page` holds the memory lock.
         mm.with_page(page, access, |base| {
-            f(unsafe { base.add(in_page) }, done, n)
+            // SAFETY: `base` is the direct-map address of the page, which stays mapped to
+            // this process while `with_page` holds the memory lock; `in_page` < 4096.
+            let p = unsafe { base.add(in_page) };
+            f(p, done, n)
         })?;
         done += n;
     }

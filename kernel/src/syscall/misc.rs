@@ -1,6 +1,5 @@
 //! The rest: `prctl`, `reboot`, `sysinfo`, `getcpu`, wall-clock calls, resource usage,
 //! interval timers.
-use linux_raw_sys::general as g;
 
 use super::{Errno, SysResult};
 use crate::process::usercopy::{self, UserAddr, UserRef};

@@ -286,7 +286,7 @@ pub fn setrlimit(resource: u64, rlim: u64) -> SysResult {
 /// `sched_getaffinity(pid, len, mask)`: every online CPU; `EINVAL` for a buffer smaller
 /// than the kernel's mask (8 bytes) or not a multiple of 8.
 pub fn sched_getaffinity(pid: u64, len: u64, mask: u64) -> SysResult {
-    if len < 8 || len % 8 != 0 {
+    if len < 8 || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     if pid != 0 && table::thread(pid as u32).is_none() {

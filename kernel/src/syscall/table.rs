@@ -82,6 +82,8 @@ pub fn dispatch(nr: Sysno, a: Args, frame: &mut InterruptFrame) -> Option<SysRes
         Sysno::getrandom => info::getrandom(a0, a1, a2),
         Sysno::clock_gettime => time::clock_gettime(a0, a1),
         Sysno::clock_getres => time::clock_getres(a0, a1),
+        Sysno::clock_settime => time::clock_settime(a0, a1),
+        Sysno::settimeofday => time::settimeofday(a0, a1),
         Sysno::nanosleep => time::nanosleep(a0, a1),
         Sysno::clock_nanosleep => time::clock_nanosleep(a0, a1, a2, a3),
         Sysno::open => fs::openat(CWD, a0, a1, a2),

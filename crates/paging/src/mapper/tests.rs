@@ -655,16 +655,39 @@ fn held_entries_are_walked_but_not_translated() {
     let (mut mem, mut frames) = (SimMemory::default(), CountingFrames::new(100));
     let space = Mapper::new(0x1000);
     let va = 0x40_0000;
-    space.map(va, 0x7000, PageSize::Size4K, F::USER | F::WRITABLE, &mut mem, &mut frames).unwrap();
-    space.for_each_leaf(va..va + 4096, &mut mem, |_, _, e| *e = 0x7000 | F::HELD.bits());
+    space
+        .map(
+            va,
+            0x7000,
+            PageSize::Size4K,
+            F::USER | F::WRITABLE,
+            &mut mem,
+            &mut frames,
+        )
+        .unwrap();
+    space.for_each_leaf(va..va + 4096, &mut mem, |_, _, e| {
+        *e = 0x7000 | F::HELD.bits()
+    });
     assert!(space.translate(va, &mut mem).is_none());
     let mut seen = Vec::new();
-    space.for_each_leaf(0..1 << 47, &mut mem, |v, _, e| seen.push((v, *e & crate::ADDR_MASK)));
+    space.for_each_leaf(0..1 << 47, &mut mem, |v, _, e| {
+        seen.push((v, *e & crate::ADDR_MASK))
+    });
     assert_eq!(seen, [(va, 0x7000)]);
     assert_eq!(
         space.set_leaf(va, 0x8000 | F::PRESENT.bits(), &mut mem, &mut frames),
         Err(MapError::AlreadyMapped)
     );
-    space.set_leaf(va + 4096, 0x8000 | (F::PRESENT | F::USER).bits(), &mut mem, &mut frames).unwrap();
-    assert_eq!(space.translate(va + 4096, &mut mem).map(|t| t.0), Some(0x8000));
+    space
+        .set_leaf(
+            va + 4096,
+            0x8000 | (F::PRESENT | F::USER).bits(),
+            &mut mem,
+            &mut frames,
+        )
+        .unwrap();
+    assert_eq!(
+        space.translate(va + 4096, &mut mem).map(|t| t.0),
+        Some(0x8000)
+    );
 }

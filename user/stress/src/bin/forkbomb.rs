@@ -29,7 +29,11 @@ fn main() {
     let errno = first_error.and_then(|e| e.raw_os_error()).unwrap_or(0);
     println!(
         "forkbomb: fork failed with {} after {children} children",
-        if errno == libc::EAGAIN { "EAGAIN".to_string() } else { format!("errno {errno}") }
+        if errno == libc::EAGAIN {
+            "EAGAIN".to_string()
+        } else {
+            format!("errno {errno}")
+        }
     );
     // SAFETY: wait for any child; a null status pointer is allowed.
     while unsafe { libc::wait(std::ptr::null_mut()) } > 0 {}

@@ -8,7 +8,7 @@ fn main() {
             block[i] = 1;
         }
         blocks.push(block);
-        if blocks.len() % 16 == 0 {
+        if blocks.len().is_multiple_of(16) {
             println!("memhog: {} MiB touched", blocks.len());
         }
     }
