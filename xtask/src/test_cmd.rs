@@ -89,6 +89,11 @@ fn test_programs(paths: &Paths) -> Result<Vec<initramfs::Add>, String> {
             suite::user::ABI_DIR
         ))?);
     }
+    adds.push(initramfs::Add::parse(&format!(
+        "{}:{}",
+        suite::smoke::script_file(paths)?.display(),
+        suite::smoke::GUEST_PATH
+    ))?);
     for bin in ["segv", "forkbomb", "memhog"] {
         let program = crate::user_build::build_static(paths, "stress", bin)?;
         adds.push(initramfs::Add::parse(&format!(

@@ -127,7 +127,7 @@ fn converse(console: &mut Console, init: &mut Killed) -> Result<(), String> {
 }
 
 /// `cpio -idm` of `image` into `dir` (as root: owners kept).
-fn unpack(image: &Path, dir: &Path) -> Result<(), String> {
+pub(crate) fn unpack(image: &Path, dir: &Path) -> Result<(), String> {
     let archive = File::open(image).map_err(|e| format!("cannot open {}: {e}", image.display()))?;
     let out = Command::new("cpio")
         .args(["-idm", "--quiet", "--no-absolute-filenames"])
@@ -148,10 +148,10 @@ fn unpack(image: &Path, dir: &Path) -> Result<(), String> {
 }
 
 /// A directory emptied when made and removed on drop.
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(pub(crate) PathBuf);
 
 impl Scratch {
-    fn new(dir: PathBuf) -> Result<Scratch, String> {
+    pub(crate) fn new(dir: PathBuf) -> Result<Scratch, String> {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;

@@ -12,6 +12,7 @@ pub mod faults;
 pub mod in_kernel;
 mod monitor;
 mod random;
+pub mod smoke;
 pub mod user;
 
 use crate::boot_log;
@@ -311,6 +312,15 @@ pub const TESTS: &[QemuTest] = &[
         cmdline: "init=/sbin/init panic=exit",
         timeout: USER_TIMEOUT,
         check: user::stress,
+        status: KERNEL_OK,
+        rng: true,
+    },
+    QemuTest {
+        name: "user-busybox",
+        smp: 2,
+        cmdline: "init=/sbin/init panic=exit log=warn",
+        timeout: USER_TIMEOUT,
+        check: user::busybox_smoke,
         status: KERNEL_OK,
         rng: true,
     },

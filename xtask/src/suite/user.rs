@@ -164,6 +164,31 @@ pub fn abi_programs(s: &mut Session, _ctx: &Context) -> Result<(), String> {
     s.send("poweroff\r")
 }
 
+/// The busybox smoke script on Halyard, compared line by line with its output on the host.
+pub fn busybox_smoke(s: &mut Session, _ctx: &Context) -> Result<(), String> {
+    let host = super::smoke::host_output(&Paths::repo())?;
+    boot_to_shell(s)?;
+    let (out, status) = run(s, &format!("sh {}", super::smoke::GUEST_PATH))?;
+    let ours: Vec<&str> = out
+        .iter()
+        .map(String::as_str)
+        .filter(|l| !is_kernel_log(l))
+        .collect();
+    let theirs: Vec<&str> = host.lines().collect();
+    if let Some(i) = (0..ours.len().max(theirs.len())).find(|&i| ours.get(i) != theirs.get(i)) {
+        return Err(format!(
+            "line {}: Linux printed {:?}, Halyard {:?} (status {status})",
+            i + 1,
+            theirs.get(i),
+            ours.get(i)
+        ));
+    }
+    if status != 0 {
+        return Err(format!("the smoke script ended with status {status} on Halyard"));
+    }
+    s.send("poweroff\r")
+}
+
 /// Is `line` a kernel log line (`[  seconds] LEVEL ...`)?
 fn is_kernel_log(line: &str) -> bool {
     line.strip_prefix('[')
