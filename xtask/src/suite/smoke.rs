@@ -1,7 +1,7 @@
 //! The busybox smoke script (`busybox-smoke.sh` next to this file): 50-odd applets in pipelines,
 //! archives, mounts. It runs on Halyard from the test archive (`/opt/smoke.sh`) and, as
 //! the oracle, on the host Linux chrooted into the same archive (so the same busybox and
-//! files), in new pid and mount namespaces with its own `/proc` and `/tmp`.
+//! files), in new pid and mount namespaces with its own `/dev`, `/proc` and `/tmp`.
 
 use crate::initramfs::host_check::{unpack, Scratch};
 use crate::paths::Paths;
@@ -25,6 +25,7 @@ pub fn script_file(paths: &Paths) -> Result<std::path::PathBuf, String> {
 
 /// What PID 1 of the namespaces runs (`$1` the tree).
 const SETUP: &str = r#"set -e
+mount -t devtmpfs devtmpfs "$1/dev"
 mount -t proc proc "$1/proc"
 mount -t tmpfs tmpfs "$1/tmp"
 exec chroot "$1" /bin/sh /opt/smoke.sh"#;
