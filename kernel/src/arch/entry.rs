@@ -148,24 +148,14 @@ isr_move:
     sub $128, %rax              /* skip the red zone */
     and $~15, %rax
     sub $72, %rax               /* room for nine words */
-    mov 64(%rsp), %rbx
-    mov %rbx, 64(%rax)
-    mov 56(%rsp), %rbx
-    mov %rbx, 56(%rax)
-    mov 48(%rsp), %rbx
-    mov %rbx, 48(%rax)
-    mov 40(%rsp), %rbx
-    mov %rbx, 40(%rax)
-    mov 32(%rsp), %rbx
-    mov %rbx, 32(%rax)
-    mov 24(%rsp), %rbx
-    mov %rbx, 24(%rax)
-    mov 16(%rsp), %rbx
-    mov %rbx, 16(%rax)
-    mov 8(%rsp), %rbx
-    mov %rbx, 8(%rax)
-    mov (%rsp), %rbx
-    mov %rbx, (%rax)
+/* Copies the nine words at RSP to RAX and continues there. */
+isr_copy:
+    .set off, 64
+    .rept 9
+    mov off(%rsp), %rbx
+    mov %rbx, off(%rax)
+    .set off, off - 8
+    .endr
     mov %rax, %rsp
     pop %rbx
     pop %rax
@@ -202,28 +192,7 @@ isr_user:
     push %rbx
     mov %gs:{ktop}, %rax
     sub $72, %rax
-    mov 64(%rsp), %rbx
-    mov %rbx, 64(%rax)
-    mov 56(%rsp), %rbx
-    mov %rbx, 56(%rax)
-    mov 48(%rsp), %rbx
-    mov %rbx, 48(%rax)
-    mov 40(%rsp), %rbx
-    mov %rbx, 40(%rax)
-    mov 32(%rsp), %rbx
-    mov %rbx, 32(%rax)
-    mov 24(%rsp), %rbx
-    mov %rbx, 24(%rax)
-    mov 16(%rsp), %rbx
-    mov %rbx, 16(%rax)
-    mov 8(%rsp), %rbx
-    mov %rbx, 8(%rax)
-    mov (%rsp), %rbx
-    mov %rbx, (%rax)
-    mov %rax, %rsp
-    pop %rbx
-    pop %rax
-    jmp isr_save
+    jmp isr_copy
 
 /* SYSCALL from ring 3 (LSTAR): RCX = user RIP, R11 = user RFLAGS, interrupts off (FMASK).
    Builds the same frame an interrupt from user mode gets, with vector SYSCALL_VECTOR and
@@ -267,6 +236,7 @@ isr_save:
     call {dispatch}
     fxrstor64 (%rsp)
     add $528, %rsp
+isr_restore:
     pop %r15
     pop %r14
     pop %r13
@@ -300,24 +270,7 @@ isr_save:
 user_enter:
     fxrstor64 (%rsi)
     mov %rdi, %rsp
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
-    add $16, %rsp
-    swapgs
-    iretq
+    jmp isr_restore             /* pops the registers; CS is the user's: swapgs, iretq */
     .text
 "#,
     dispatch = sym dispatch,

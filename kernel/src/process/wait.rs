@@ -67,6 +67,16 @@ fn wait_for(mut request: WaitRequest) -> Result<Option<(u32, u32, SigEvent)>, Er
     }
 }
 
+/// The reaped child's resource usage for `wait4`/`waitid` (`rusage` may be NULL): not
+/// accounted per child yet, so zeros (its CPU time reaches `RUSAGE_CHILDREN`).
+fn child_rusage(mm: &super::mm::Mm, rusage: u64) -> Result<(), Errno> {
+    if rusage != 0 {
+        let size = core::mem::size_of::<linux_raw_sys::general::rusage>();
+        usercopy::zero_bytes(mm, UserAddr(rusage), size)?;
+    }
+    Ok(())
+}
+
 /// `wait4(pid, wstatus, options, rusage)`.
 pub fn wait4(pid: u64, wstatus: u64, options: u64, rusage: u64) -> SysResult {
     let request = WaitRequest::wait4(pid as i32, options as u32).map_err(|e| Errno(e.code()))?;
@@ -77,13 +87,7 @@ pub fn wait4(pid: u64, wstatus: u64, options: u64, rusage: u64) -> SysResult {
     if wstatus != 0 {
         usercopy::write(&mm, UserRef::<i32>::new(wstatus), &event.wait_status())?;
     }
-    if rusage != 0 {
-        usercopy::zero_bytes(
-            &mm,
-            UserAddr(rusage),
-            core::mem::size_of::<linux_raw_sys::general::rusage>(),
-        )?;
-    }
+    child_rusage(&mm, rusage)?;
     Ok(u64::from(pid))
 }
 
@@ -100,12 +104,6 @@ pub fn waitid(which: u64, id: u64, infop: u64, options: u64, rusage: u64) -> Sys
         };
         usercopy::write_bytes(&mm, UserAddr(infop), &info)?;
     }
-    if rusage != 0 {
-        usercopy::zero_bytes(
-            &mm,
-            UserAddr(rusage),
-            core::mem::size_of::<linux_raw_sys::general::rusage>(),
-        )?;
-    }
+    child_rusage(&mm, rusage)?;
     Ok(0)
 }

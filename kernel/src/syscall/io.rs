@@ -169,8 +169,14 @@ fn iovecs(iov: u64, iovcnt: u64) -> Result<Vec<(u64, u64)>, Errno> {
     Ok(out)
 }
 
-/// `readv(fd, iov, iovcnt)`.
-pub fn readv(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
+/// One `readv`/`writev`: `step` moves one buffer; the call stops at the first short step
+/// and returns the total, or the first error if nothing moved.
+fn vectored(
+    fd: u64,
+    iov: u64,
+    iovcnt: u64,
+    mut step: impl FnMut(&OpenFile, u64, u64, &mut u64) -> SysResult,
+) -> SysResult {
     let f = file(fd)?;
     let vecs = iovecs(iov, iovcnt)?;
     let mut pos = f.pos.lock();
@@ -179,7 +185,7 @@ pub fn readv(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
         if len == 0 {
             continue;
         }
-        match read_into(&f, base, len, &mut pos) {
+        match step(&f, base, len, &mut pos) {
             Ok(n) => {
                 total += n;
                 if n < len {
@@ -192,27 +198,14 @@ pub fn readv(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
     Ok(total)
 }
 
+/// `readv(fd, iov, iovcnt)`.
+pub fn readv(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
+    vectored(fd, iov, iovcnt, read_into)
+}
+
 /// `writev(fd, iov, iovcnt)`.
 pub fn writev(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
-    let f = file(fd)?;
-    let vecs = iovecs(iov, iovcnt)?;
-    let mut pos = f.pos.lock();
-    let mut total = 0;
-    for (base, len) in vecs {
-        if len == 0 {
-            continue;
-        }
-        match write_from(&f, base, len, &mut pos) {
-            Ok(n) => {
-                total += n;
-                if n < len {
-                    break;
-                }
-            }
-            Err(e) => return if total > 0 { Ok(total) } else { Err(e) },
-        }
-    }
-    Ok(total)
+    vectored(fd, iov, iovcnt, write_from)
 }
 
 /// `close(fd)`.
