@@ -103,6 +103,35 @@ pub fn host_transcripts(paths: &Paths) -> Result<Vec<(String, String)>, String> 
     }
 }
 
+/// The host transcripts for comparing with Halyard: the ones the `abi-host` step just
+/// checked (each saved transcript newer than its program), else fresh runs. Reusing them
+/// keeps the host programs from running while a QEMU test boots: timing-sensitive checks
+/// then see a quiet machine, as in the `abi-host` step.
+pub fn transcripts_for_guest(paths: &Paths) -> Result<Vec<(String, String)>, String> {
+    let programs = build(paths)?;
+    let saved: Option<Vec<(String, String)>> = programs
+        .iter()
+        .map(|(family, program)| {
+            let log = paths
+                .test_log(&format!("abi-{family}"))
+                .with_extension("txt");
+            let fresh = std::fs::metadata(&log)
+                .and_then(|l| l.modified())
+                .ok()
+                .zip(std::fs::metadata(program).and_then(|p| p.modified()).ok())
+                .is_some_and(|(l, p)| l > p);
+            fresh
+                .then(|| std::fs::read_to_string(&log).ok())
+                .flatten()
+                .map(|t| (family.to_string(), t))
+        })
+        .collect();
+    match saved {
+        Some(t) => Ok(t),
+        None => host_transcripts(paths),
+    }
+}
+
 /// The step of `cargo xtask test`: every transcript good, with its count of checks.
 pub fn host_step(paths: &Paths) -> Result<(), String> {
     let transcripts = host_transcripts(paths)?;

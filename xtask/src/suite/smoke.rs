@@ -17,7 +17,8 @@ pub const SCRIPT: &str = include_str!("busybox-smoke.sh");
 pub fn script_file(paths: &Paths) -> Result<std::path::PathBuf, String> {
     let path = paths.root.join("target/initramfs/busybox-smoke.sh");
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     std::fs::write(&path, SCRIPT).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path)

@@ -140,7 +140,7 @@ pub fn shell_session(s: &mut Session, _ctx: &Context) -> Result<(), String> {
 /// the host Linux, check by check.
 pub fn abi_programs(s: &mut Session, _ctx: &Context) -> Result<(), String> {
     let paths = Paths::repo();
-    let host = abi_tests::host_transcripts(&paths)?;
+    let host = abi_tests::transcripts_for_guest(&paths)?;
     boot_to_shell(s)?;
     for (family, linux) in &host {
         let dir = format!("/tmp/abi-{family}");
@@ -184,7 +184,9 @@ pub fn busybox_smoke(s: &mut Session, _ctx: &Context) -> Result<(), String> {
         ));
     }
     if status != 0 {
-        return Err(format!("the smoke script ended with status {status} on Halyard"));
+        return Err(format!(
+            "the smoke script ended with status {status} on Halyard"
+        ));
     }
     s.send("poweroff\r")
 }

@@ -541,9 +541,22 @@ fn next_sigchld(set: &libc::sigset_t) -> String {
 fn sigchld(t: &Transcript) {
     let chld = set_of(&[libc::SIGCHLD]);
     let _ = mask(libc::SIG_BLOCK, &chld);
-    let child = spawn(|| {
-        // SAFETY: stops this child until the parent continues it.
-        unsafe { libc::raise(libc::SIGSTOP) };
+    // The child exits only when the parent says so (a byte on `go`): SIGCHLD does not
+    // queue, so a child that exited right after SIGCONT could merge its CLD_EXITED into
+    // the still-pending CLD_CONTINUED and the third wait would find nothing.
+    let mut go = [0 as c_int; 2];
+    // SAFETY: a writable array of two fds.
+    if unsafe { libc::pipe(go.as_mut_ptr()) } != 0 {
+        return t.fail("sigchld_on_stop", "a pipe", Errno::last());
+    }
+    let child = spawn(move || {
+        // SAFETY: stops this child until the parent continues it; then waits for one byte
+        // on the pipe the parent writes to (a valid fd and a one-byte buffer).
+        unsafe {
+            libc::raise(libc::SIGSTOP);
+            let mut byte = 0u8;
+            libc::read(go[0], (&mut byte as *mut u8).cast(), 1);
+        }
         3
     });
     let Ok(child) = child else {
@@ -560,11 +573,18 @@ fn sigchld(t: &Transcript) {
         next_sigchld(&chld),
         format!("CLD_CONTINUED {}", libc::SIGCONT),
     );
+    // SAFETY: writes one byte from a valid buffer to the pipe's write end.
+    unsafe { libc::write(go[1], b"x".as_ptr().cast(), 1) };
     t.eq(
         "sigchld_on_exit",
         next_sigchld(&chld),
         "CLD_EXITED 3".into(),
     );
+    // SAFETY: closing the two pipe fds this function opened.
+    unsafe {
+        libc::close(go[0]);
+        libc::close(go[1]);
+    }
     t.shows(
         "reaped_after_sigchld",
         wait(child, 0).map(|(_, s)| s),
