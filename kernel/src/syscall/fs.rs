@@ -373,7 +373,14 @@ pub fn mount(_source: u64, target: u64, fstype: u64, flags: u64, _data: u64) -> 
     if !matches!(kind.as_slice(), b"proc" | b"tmpfs" | b"devtmpfs") {
         return Err(Errno::ENODEV);
     }
-    with_ctx(|v, cx, cwd| {
+    let at = with_ctx(|v, cx, cwd| {
+        // Privilege first, as Linux's `may_mount`, then where (the path `/proc/mounts`
+        // shows, absolute).
+        if cx.cred.fsuid != 0 {
+            return Err(halyard_vfs::Errno::EPERM);
+        }
+        let dir = v.resolve_dir(cx, cwd, &t)?;
+        let at = v.path_of(cx, dir)?;
         let fs = match kind.as_slice() {
             b"proc" => v.add(alloc::boxed::Box::new(crate::fs::procfs::ProcFs)),
             b"tmpfs" => v.add(alloc::boxed::Box::new(halyard_vfs::Tmpfs::new(
@@ -381,17 +388,31 @@ pub fn mount(_source: u64, target: u64, fstype: u64, flags: u64, _data: u64) -> 
             ))),
             _ => crate::fs::devtmpfs(v, cx.now),
         };
-        v.mount(cx, cwd, &t, fs)
+        v.mount(cx, cwd, &t, fs)?;
+        Ok(at)
     })?;
-    crate::fs::record_mount(&t, &kind);
+    crate::fs::record_mount(&at, &kind);
     Ok(0)
 }
 
 /// `umount2(target, flags)`.
 pub fn umount2(target: u64, flags: u64) -> SysResult {
     let t = path(target)?;
-    with_ctx(|v, cx, cwd| v.umount(cx, cwd, &t, flags as u32))?;
-    crate::fs::forget_mount(&t);
+    // MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW: other bits are EINVAL before
+    // the privilege check, as Linux's `ksys_umount`.
+    if flags & !0xf != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let at = with_ctx(|v, cx, cwd| {
+        if cx.cred.fsuid != 0 {
+            return Err(halyard_vfs::Errno::EPERM);
+        }
+        let dir = v.resolve_dir(cx, cwd, &t)?;
+        let at = v.path_of(cx, dir)?;
+        v.umount(cx, cwd, &t, flags as u32)?;
+        Ok(at)
+    })?;
+    crate::fs::forget_mount(&at);
     Ok(0)
 }
 

@@ -37,7 +37,7 @@ hexdump -C a.txt | head -n 1
 echo hello | base64
 ln -s a.txt link && readlink link
 cp a.txt c.txt && cmp a.txt c.txt && echo same
-mv c.txt m.txt && ls
+mv c.txt m.txt && ls -1
 rm m.txt link && ls | wc -l
 wc -c a.txt
 stat -c '%s %F %a' a.txt
