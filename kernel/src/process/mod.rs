@@ -109,6 +109,11 @@ pub struct Task {
     pub vfork: IrqLock<Option<Arc<VforkDone>>>,
     /// `exit(code)` asked this thread to end with this wait status (-1: not asked).
     pub exit_request: core::sync::atomic::AtomicI32,
+    /// The restart block of an interrupted relative sleep: its monotonic deadline, for
+    /// `restart_syscall` (0: none).
+    pub restart_deadline: AtomicU64,
+    /// ... and where it reports the time left.
+    pub restart_rem: AtomicU64,
 }
 
 static VFORK_CLASS: LockClass = LockClass::new("process.vfork");
@@ -194,6 +199,8 @@ impl Task {
             robust_list: AtomicU64::new(0),
             vfork: IrqLock::new(None, &VFORK_CLASS),
             exit_request: core::sync::atomic::AtomicI32::new(-1),
+            restart_deadline: AtomicU64::new(0),
+            restart_rem: AtomicU64::new(0),
         })
     }
 

@@ -51,6 +51,10 @@ impl Errno {
     /// Kernel-internal: restart the call if the signal's handler has `SA_RESTART` (or no
     /// handler runs), else `EINTR` (Linux's `ERESTARTSYS`, from `halyard-signal`).
     pub const ERESTARTSYS: Errno = Errno(halyard_signal::restart::ERESTARTSYS as u32);
+    /// Kernel-internal: `EINTR` if a handler runs, else `restart_syscall` continues the
+    /// call from its restart block (a sleep with its remaining time).
+    pub const ERESTART_RESTARTBLOCK: Errno =
+        Errno(halyard_signal::restart::ERESTART_RESTARTBLOCK as u32);
     /// Kernel-internal: `EINTR` if a handler runs, else restart (`ERESTARTNOHAND`).
     pub const ERESTARTNOHAND: Errno = Errno(halyard_signal::restart::ERESTARTNOHAND as u32);
 }

@@ -85,6 +85,7 @@ pub fn dispatch(nr: Sysno, a: Args, frame: &mut InterruptFrame) -> Option<SysRes
         Sysno::clock_settime => time::clock_settime(a0, a1),
         Sysno::settimeofday => time::settimeofday(a0, a1),
         Sysno::nanosleep => time::nanosleep(a0, a1),
+        Sysno::restart_syscall => time::restart_syscall(),
         Sysno::clock_nanosleep => time::clock_nanosleep(a0, a1, a2, a3),
         Sysno::open => fs::openat(CWD, a0, a1, a2),
         Sysno::creat => fs::openat(CWD, a0, u64::from(O_CREAT | O_WRONLY | O_TRUNC), a1),

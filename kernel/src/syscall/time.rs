@@ -86,16 +86,43 @@ pub fn nanosleep(req: u64, rem: u64) -> SysResult {
 }
 
 fn relative_sleep(ns: u64, rem: u64) -> SysResult {
-    match sleep_until(crate::time::now_ns().saturating_add(ns)) {
+    sleep_to(crate::time::now_ns().saturating_add(ns), rem)
+}
+
+/// Sleeps until monotonic `deadline`. Interrupted by a signal, it writes the time left to
+/// `rem` (if given) and returns `ERESTART_RESTARTBLOCK`, as Linux's `do_nanosleep`: a
+/// handler then sees `EINTR`; without one (a stop and continue, an ignored signal)
+/// `restart_syscall` sleeps the rest.
+fn sleep_to(deadline: u64, rem: u64) -> SysResult {
+    match sleep_until(deadline) {
         Ok(()) => Ok(0),
         Err(left) => {
             if rem != 0 {
                 let mm = crate::process::current().process.mm();
                 usercopy::write(&mm, UserRef::new(rem), &to_timespec(left))?;
             }
-            Err(Errno::EINTR)
+            let task = crate::process::current();
+            task.restart_deadline
+                .store(deadline, core::sync::atomic::Ordering::Relaxed);
+            task.restart_rem
+                .store(rem, core::sync::atomic::Ordering::Relaxed);
+            Err(Errno::ERESTART_RESTARTBLOCK)
         }
     }
+}
+
+/// `restart_syscall()`: continues the interrupted sleep of the calling thread (`EINTR`
+/// when there is none, as Linux's `do_no_restart_syscall`).
+pub fn restart_syscall() -> SysResult {
+    let task = crate::process::current();
+    let deadline = task
+        .restart_deadline
+        .swap(0, core::sync::atomic::Ordering::Relaxed);
+    if deadline == 0 {
+        return Err(Errno::EINTR);
+    }
+    let rem = task.restart_rem.load(core::sync::atomic::Ordering::Relaxed);
+    sleep_to(deadline, rem)
 }
 
 /// `clock_nanosleep(clock, flags, req, rem)`.
