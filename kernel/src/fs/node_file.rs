@@ -22,16 +22,12 @@ pub fn open(node: NodeRef, kind: FileType, flags: u32) -> Arc<OpenFile> {
     OpenFile::new(Arc::new(NodeFile { node, kind }), flags)
 }
 
-fn map(e: halyard_vfs::Errno) -> Errno {
-    Errno(e.code())
-}
-
 impl FileOps for NodeFile {
     fn read(&self, _file: &OpenFile, buf: &mut [u8], pos: &mut u64) -> Result<usize, Errno> {
         if self.kind == FileType::Directory {
             return Err(Errno::EISDIR);
         }
-        let n = with(|v| v.read_at(self.node, *pos, buf, now())).map_err(map)?;
+        let n = with(|v| v.read_at(self.node, *pos, buf, now())).map_err(Errno::from)?;
         *pos += n as u64;
         Ok(n)
     }
@@ -48,7 +44,7 @@ impl FileOps for NodeFile {
             }
             v.write_at(&cred, self.node, *pos, buf, now())
         })
-        .map_err(map)?;
+        .map_err(Errno::from)?;
         *pos += n as u64;
         Ok(n)
     }
@@ -58,7 +54,9 @@ impl FileOps for NodeFile {
     }
 
     fn size(&self) -> Result<u64, Errno> {
-        with(|v| v.getattr(self.node)).map(|a| a.size).map_err(map)
+        with(|v| v.getattr(self.node))
+            .map(|a| a.size)
+            .map_err(Errno::from)
     }
 
     fn stat(&self) -> FileStat {

@@ -102,7 +102,7 @@ pub fn with_ctx<R>(
             .load(core::sync::atomic::Ordering::Relaxed),
         now: now(),
     };
-    with(|v| f(v, &cx, cwd)).map_err(|e| Errno(e.code()))
+    with(|v| f(v, &cx, cwd)).map_err(Errno::from)
 }
 
 /// Reads the whole regular file at absolute `path` as root (the kernel starting init).
@@ -122,5 +122,5 @@ pub fn read_file_as_root(path: &[u8]) -> Result<alloc::vec::Vec<u8>, Errno> {
         data.truncate(n);
         Ok::<_, halyard_vfs::Errno>(data)
     })
-    .map_err(|e| Errno(e.code()))
+    .map_err(Errno::from)
 }

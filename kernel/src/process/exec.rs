@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 use halyard_exec::{AuxValues, ExecArgs, LoadPlan, StackImage, DEFAULT_DYN_BASE, STACK_TOP};
 use linux_raw_sys::general::{MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE};
-use vm::{AddressSpace, Errno as VmErrno, FileRef, Layout, MmapArgs, Perms, SharedId};
+use vm::{AddressSpace, Layout, MmapArgs, Perms};
 
 use super::mm::{pte_flags, Mm};
 use crate::mm::{page_refs, phys_to_virt, PAGE_SIZE};
@@ -25,18 +25,6 @@ pub struct Image {
     pub mm: Arc<Mm>,
     pub entry: u64,
     pub rsp: u64,
-}
-
-/// `mmap` without files: exec maps only anonymous memory.
-struct AnonOnly;
-
-impl vm::Backing for AnonOnly {
-    fn file(&mut self) -> Result<FileRef, VmErrno> {
-        Err(VmErrno::EBADF)
-    }
-    fn new_shared(&mut self, _len: u64) -> Result<SharedId, VmErrno> {
-        Err(VmErrno::EINVAL)
-    }
 }
 
 fn map_fixed(
@@ -56,8 +44,8 @@ fn map_fixed(
     };
     let mut changes = Vec::new();
     space
-        .mmap(args, &mut AnonOnly, &mut changes)
-        .map_err(|e| Errno(e.code()))?;
+        .mmap(args, &mut super::mm::Backing, &mut changes)
+        .map_err(Errno::from)?;
     Ok(())
 }
 
@@ -73,16 +61,15 @@ fn aux_values(random: [u8; 16]) -> AuxValues {
 
 /// Copies kernel-supplied arguments (init's) under Linux's limits.
 pub fn copy_kernel_args(path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<ExecArgs, Errno> {
-    let err = |e: halyard_exec::ExecError| Errno(e.errno());
-    let mut copy =
-        halyard_exec::ArgCopy::new(path, argv.len(), envp.len(), STACK_LIMIT).map_err(err)?;
+    let mut copy = halyard_exec::ArgCopy::new(path, argv.len(), envp.len(), STACK_LIMIT)
+        .map_err(Errno::from)?;
     for e in envp {
-        copy.push_env(e).map_err(err)?;
+        copy.push_env(e).map_err(Errno::from)?;
     }
     for a in argv {
-        copy.push_arg(a).map_err(err)?;
+        copy.push_arg(a).map_err(Errno::from)?;
     }
-    copy.finish().map_err(err)
+    copy.finish().map_err(Errno::from)
 }
 
 /// `comm` of a program: the last component of its path, at most 15 bytes (Linux's
@@ -109,8 +96,8 @@ pub fn build(file: &[u8], args: &ExecArgs) -> Result<Image, Errno> {
         crate::info!("execve: {}", e);
         Errno(e.errno())
     })?;
-    let stack = StackImage::build(args, &plan, &aux_values(random), STACK_TOP)
-        .map_err(|e| Errno(e.errno()))?;
+    let stack =
+        StackImage::build(args, &plan, &aux_values(random), STACK_TOP).map_err(Errno::from)?;
     let mut space = AddressSpace::new(Layout::linux(STACK_LIMIT, None));
     for seg in plan.segments() {
         let pages = seg.pages();
@@ -219,15 +206,14 @@ pub fn execve(
     let filename = crate::syscall::fs::path(path)?;
     let argv = pointer_array(&old_mm, argv)?;
     let envp = pointer_array(&old_mm, envp)?;
-    let err = |e: halyard_exec::ExecError| Errno(e.errno());
     let limit = super::table::with(|p| {
         p.table
             .getrlimit(task.tid, linux_raw_sys::general::RLIMIT_STACK)
     })
     .map(|r| r.cur)
     .unwrap_or(STACK_LIMIT);
-    let mut copy =
-        halyard_exec::ArgCopy::new(&filename, argv.len(), envp.len(), limit).map_err(err)?;
+    let mut copy = halyard_exec::ArgCopy::new(&filename, argv.len(), envp.len(), limit)
+        .map_err(Errno::from)?;
     let string = |p: u64| {
         super::usercopy::read_cstr(
             &old_mm,
@@ -243,22 +229,22 @@ pub fn execve(
         })
     };
     for &p in &envp {
-        copy.push_env(&string(p)?).map_err(err)?;
+        copy.push_env(&string(p)?).map_err(Errno::from)?;
     }
     for &p in &argv {
-        copy.push_arg(&string(p)?).map_err(err)?;
+        copy.push_arg(&string(p)?).map_err(Errno::from)?;
     }
-    let mut args = copy.finish().map_err(err)?;
+    let mut args = copy.finish().map_err(Errno::from)?;
     let mut file = filename.clone();
     let mut exe;
     let mut rewrites = 0;
     let image = loop {
-        halyard_exec::check_interpreter_depth(rewrites).map_err(err)?;
+        halyard_exec::check_interpreter_depth(rewrites).map_err(Errno::from)?;
         let (bytes, canonical) = crate::syscall::fs::read_executable(&file)?;
         exe = canonical;
-        match halyard_exec::Shebang::parse(&bytes).map_err(err)? {
+        match halyard_exec::Shebang::parse(&bytes).map_err(Errno::from)? {
             Some(script) => {
-                args.apply_script(&script).map_err(err)?;
+                args.apply_script(&script).map_err(Errno::from)?;
                 file = script.interpreter().to_vec();
                 rewrites += 1;
             }

@@ -75,7 +75,7 @@ pub fn clone(frame: &InterruptFrame, a: CloneArgs) -> SysResult {
             exit_signal: a.exit_signal as u32,
         }
     };
-    let tid = table::with(|p| p.table.clone_task(parent.tid, kind)).map_err(|e| Errno(e.code()))?;
+    let tid = table::with(|p| p.table.clone_task(parent.tid, kind)).map_err(Errno::from)?;
     let built = build_task(&parent, tid, &a);
     let task = match built {
         Ok(task) => task,
@@ -143,7 +143,7 @@ fn build_task(parent: &Task, tid: u32, a: &CloneArgs) -> Result<Arc<Task>, Errno
         pp.signals
             .lock()
             .add_thread(parent.tid, tid)
-            .map_err(|e| Errno(e.code()))?;
+            .map_err(Errno::from)?;
         return Ok(Task::new(tid, pp.clone()));
     }
     let mm = if has(g::CLONE_VM) {
@@ -161,7 +161,7 @@ fn build_task(parent: &Task, tid: u32, a: &CloneArgs) -> Result<Arc<Task>, Errno
         .signals
         .lock()
         .fork(parent.tid, tid)
-        .map_err(|e| Errno(e.code()))?;
+        .map_err(Errno::from)?;
     let process = Process::new(tid, pp.name(), mm, files, signals);
     *process.exe.lock() = pp.exe.lock().clone();
     process

@@ -54,6 +54,20 @@ pub struct Mm {
     root: u64,
 }
 
+/// What `mmap` asks of the rest of the kernel: descriptors (file mappings are not
+/// implemented yet: `EBADF`) and new shared-memory objects ([`super::shared`]). `mmap(2)`
+/// and `execve`'s anonymous segments both use it.
+pub struct Backing;
+
+impl vm::Backing for Backing {
+    fn file(&mut self) -> Result<vm::FileRef, vm::Errno> {
+        Err(vm::Errno::EBADF)
+    }
+    fn new_shared(&mut self, _len: u64) -> Result<vm::SharedId, vm::Errno> {
+        Ok(vm::SharedId(super::shared::create()))
+    }
+}
+
 /// Why a page could not be had.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageError {

@@ -417,5 +417,5 @@ pub fn start_init_path(path: &str) -> Result<u32, crate::syscall::Errno> {
 
 /// A user signal's `Signal`, or `EINVAL`.
 pub fn signal_number(sig: u64) -> Result<Signal, crate::syscall::Errno> {
-    Signal::new(sig as i64).map_err(|e| crate::syscall::Errno(e.code()))
+    Signal::new(sig as i64).map_err(crate::syscall::Errno::from)
 }

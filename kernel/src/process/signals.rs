@@ -69,7 +69,7 @@ pub fn send(target: Target, info: SigInfo) -> Result<(), Errno> {
         .signals
         .lock()
         .send(target, info, &run_state)
-        .map_err(|e| Errno(e.code()))?;
+        .map_err(Errno::from)?;
     after_send(&process, sent);
     Ok(())
 }

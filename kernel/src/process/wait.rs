@@ -50,7 +50,7 @@ fn wait_for(mut request: WaitRequest) -> Result<Option<(u32, u32, SigEvent)>, Er
             }
             outcome
         })
-        .map_err(|e| Errno(e.code()))?;
+        .map_err(Errno::from)?;
         match outcome {
             WaitOutcome::Reported {
                 pid, uid, event, ..
@@ -79,7 +79,7 @@ fn child_rusage(mm: &super::mm::Mm, rusage: u64) -> Result<(), Errno> {
 
 /// `wait4(pid, wstatus, options, rusage)`.
 pub fn wait4(pid: u64, wstatus: u64, options: u64, rusage: u64) -> SysResult {
-    let request = WaitRequest::wait4(pid as i32, options as u32).map_err(|e| Errno(e.code()))?;
+    let request = WaitRequest::wait4(pid as i32, options as u32).map_err(Errno::from)?;
     let Some((pid, _uid, event)) = wait_for(request)? else {
         return Ok(0);
     };
@@ -93,8 +93,8 @@ pub fn wait4(pid: u64, wstatus: u64, options: u64, rusage: u64) -> SysResult {
 
 /// `waitid(which, id, infop, options, rusage)`.
 pub fn waitid(which: u64, id: u64, infop: u64, options: u64, rusage: u64) -> SysResult {
-    let request = WaitRequest::waitid(which as u32, id as i32, options as u32)
-        .map_err(|e| Errno(e.code()))?;
+    let request =
+        WaitRequest::waitid(which as u32, id as i32, options as u32).map_err(Errno::from)?;
     let found = wait_for(request)?;
     let mm = current().process.mm();
     if infop != 0 {

@@ -14,7 +14,7 @@ fn update<R>(f: impl FnOnce(&mut Credentials) -> R) -> Result<R, Errno> {
 }
 
 fn done(r: Result<(), PErrno>) -> SysResult {
-    r.map(|()| 0).map_err(|e| Errno(e.code()))
+    r.map(|()| 0).map_err(Errno::from)
 }
 
 /// `-1` (as the 32-bit argument) means "unchanged" for the `setre*`/`setres*` calls.
@@ -80,7 +80,7 @@ pub fn getgroups(size: u64, list: u64) -> SysResult {
             .map(|c| c.getgroups(size as i32).map(<[u32]>::to_vec))
     })
     .ok_or(Errno::ESRCH)?
-    .map_err(|e| Errno(e.code()))?;
+    .map_err(Errno::from)?;
     if size != 0 {
         let bytes: Vec<u8> = groups.iter().flat_map(|g| g.to_le_bytes()).collect();
         usercopy::write_bytes(&current().process.mm(), UserAddr(list), &bytes)?;

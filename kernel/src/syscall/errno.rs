@@ -41,9 +41,35 @@ errnos!(
     ENODEV,
 );
 
-impl From<vm::Errno> for Errno {
-    fn from(e: vm::Errno) -> Errno {
-        Errno(e.code())
+/// Every user-space crate answers with Linux's errno in its own newtype (each crate
+/// stands alone); they all convert here, so `?` carries them to the system call's result.
+macro_rules! from_crate_errnos {
+    ($($t:ty),* $(,)?) => {
+        $(impl From<$t> for Errno {
+            fn from(e: $t) -> Errno {
+                Errno(e.code())
+            }
+        })*
+    };
+}
+
+from_crate_errnos!(
+    vm::Errno,
+    halyard_process::Errno,
+    halyard_signal::Errno,
+    halyard_vfs::Errno,
+    halyard_futex::Errno,
+);
+
+impl From<halyard_exec::ExecError> for Errno {
+    fn from(e: halyard_exec::ExecError) -> Errno {
+        Errno(e.errno())
+    }
+}
+
+impl From<halyard_tty::Errno> for Errno {
+    fn from(e: halyard_tty::Errno) -> Errno {
+        Errno(e.0)
     }
 }
 

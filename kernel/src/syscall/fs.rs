@@ -47,7 +47,7 @@ fn start_dir(dirfd: u64, path: &[u8]) -> Result<NodeRef, Errno> {
 
 /// Opens the node an `open` resolved to, as the file its type calls for.
 fn open_node(node: NodeRef, flags: u32) -> Result<Arc<OpenFile>, Errno> {
-    let attr = with(|v| v.getattr(node)).map_err(|e| Errno(e.code()))?;
+    let attr = with(|v| v.getattr(node)).map_err(Errno::from)?;
     match attr.kind {
         FileType::CharDevice if flags & g::O_PATH == 0 => {
             crate::fs::devices::open(attr.rdev, flags)
@@ -88,7 +88,7 @@ unsafe impl usercopy::Pod for halyard_vfs::StatFs {}
 /// `stat` of an open file: its node's, or what the file says of itself.
 fn stat_file(f: &OpenFile) -> Result<halyard_vfs::Stat, Errno> {
     if let Some(node) = f.ops.node() {
-        return with(|v| v.stat_node(node)).map_err(|e| Errno(e.code()));
+        return with(|v| v.stat_node(node)).map_err(Errno::from);
     }
     let s = f.ops.stat();
     // SAFETY: all-zero is a valid `stat`.
@@ -110,7 +110,7 @@ pub fn newfstatat(dirfd: u64, path_addr: u64, buf: u64, flags: u64) -> SysResult
     let st = if p.is_empty() && flags & u64::from(g::AT_EMPTY_PATH) != 0 {
         if dirfd as i32 == AT_FDCWD {
             let cwd = current().process.fs.lock().cwd;
-            with(|v| v.stat_node(cwd)).map_err(|e| Errno(e.code()))?
+            with(|v| v.stat_node(cwd)).map_err(Errno::from)?
         } else {
             stat_file(&*file(dirfd)?)?
         }
@@ -136,7 +136,7 @@ pub fn statx(dirfd: u64, path_addr: u64, flags: u64, mask: u64, buf: u64) -> Sys
     {
         let f = file(dirfd)?;
         let node = f.ops.node().ok_or(Errno::EINVAL)?;
-        with(|v| v.statx_node(node)).map_err(|e| Errno(e.code()))?
+        with(|v| v.statx_node(node)).map_err(Errno::from)?
     } else {
         let dir = start_dir(dirfd, &p)?;
         with_ctx(|v, cx, _| v.statx(cx, dir, &p, flags as u32, mask as u32))?
@@ -151,8 +151,7 @@ pub fn getdents64(fd: u64, buf: u64, count: u64) -> SysResult {
     let node = f.ops.node().ok_or(Errno::ENOTDIR)?;
     let mut kbuf = alloc::vec![0u8; (count as usize).min(64 * 1024)];
     let mut pos = f.pos.lock();
-    let (n, next) =
-        with(|v| v.getdents(node, *pos, &mut kbuf, now())).map_err(|e| Errno(e.code()))?;
+    let (n, next) = with(|v| v.getdents(node, *pos, &mut kbuf, now())).map_err(Errno::from)?;
     usercopy::write_bytes(&mm(), UserAddr(buf), &kbuf[..n])?;
     *pos = next;
     Ok(n as u64)
@@ -349,7 +348,7 @@ pub fn statfs(path_addr: u64, buf: u64) -> SysResult {
 pub fn fstatfs(fd: u64, buf: u64) -> SysResult {
     let f = file(fd)?;
     let s = match f.ops.node() {
-        Some(node) => with(|v| v.statfs_node(node)).map_err(|e| Errno(e.code()))?,
+        Some(node) => with(|v| v.statfs_node(node)).map_err(Errno::from)?,
         None => {
             // SAFETY: all-zero is a valid `statfs`.
             let mut s: halyard_vfs::StatFs = unsafe { core::mem::zeroed() };

@@ -75,7 +75,7 @@ pub fn futex(uaddr: u64, op: u64, val: u64, a3: u64, uaddr2: u64, val3: u64) -> 
         uaddr2,
         val3: val3 as u32,
     })
-    .map_err(|e| Errno(e.code()))?;
+    .map_err(Errno::from)?;
     match request {
         Request::Wait {
             uaddr,

@@ -383,7 +383,7 @@ pub fn poll_until(fds: u64, nfds: u64, deadline: Option<u64>) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let mm = mm();
-    let mut entries: Vec<[u16; 4]> = Vec::with_capacity(nfds as usize);
+    let mut entries: Vec<g::pollfd> = Vec::with_capacity(nfds as usize);
     for i in 0..nfds {
         entries.push(usercopy::read(&mm, UserRef::new(fds + i * 8))?);
     }
@@ -392,28 +392,32 @@ pub fn poll_until(fds: u64, nfds: u64, deadline: Option<u64>) -> SysResult {
         let seen = crate::fs::wait::generation();
         let mut ready = 0u64;
         for e in entries.iter_mut() {
-            let fd = i32::from(e[0] as i16) & 0xffff | i32::from(e[1] as i16) << 16;
-            let events = e[2] | (g::POLLERR | g::POLLHUP | g::POLLNVAL) as u16;
-            e[3] = if fd < 0 {
+            // Errors and hang-ups are reported whether asked for or not.
+            let events = e.events as u16 | (g::POLLERR | g::POLLHUP | g::POLLNVAL) as u16;
+            let revents = if e.fd < 0 {
                 0
             } else {
-                match files.lock().get(fd) {
+                match files.lock().get(e.fd) {
                     Ok(f) => f.ops.poll() & events,
                     Err(_) => g::POLLNVAL as u16,
                 }
             };
-            ready += u64::from(e[3] != 0);
+            e.revents = revents as i16;
+            ready += u64::from(revents != 0);
         }
         let expired = deadline.is_some_and(|d| crate::time::now_ns() >= d);
         if ready > 0 || expired {
             for (i, e) in entries.iter().enumerate() {
-                usercopy::write(&mm, UserRef::<[u16; 4]>::new(fds + i as u64 * 8), e)?;
+                usercopy::write(&mm, UserRef::new(fds + i as u64 * 8), e)?;
             }
             return Ok(ready);
         }
         crate::fs::wait::wait_for_change(seen, deadline).map_err(|_| Errno::ERESTARTNOHAND)?;
     }
 }
+
+// SAFETY: `pollfd` is a C struct of integers without padding: any bytes are a valid value.
+unsafe impl usercopy::Pod for g::pollfd {}
 
 /// `poll(fds, nfds, timeout)`.
 pub fn poll(fds: u64, nfds: u64, timeout_ms: u64) -> SysResult {

@@ -1,22 +1,10 @@
 //! Memory system calls: the region map (`halyard-vm`) decides, [`crate::process::mm`]
 //! changes the page tables.
-use vm::{FileRef, MmapArgs, SharedId};
+use vm::MmapArgs;
 
 use super::SysResult;
 
-/// What `mmap` may ask of descriptors (file mappings are not implemented yet: `EBADF`
-/// from here, `ENODEV`-like refusal is the region map's) and shared objects
-/// ([`crate::process::shared`]).
-struct Backing;
-
-impl vm::Backing for Backing {
-    fn file(&mut self) -> Result<FileRef, vm::Errno> {
-        Err(vm::Errno::EBADF)
-    }
-    fn new_shared(&mut self, _len: u64) -> Result<SharedId, vm::Errno> {
-        Ok(SharedId(crate::process::shared::create()))
-    }
-}
+use crate::process::mm::Backing;
 
 fn mm() -> alloc::sync::Arc<crate::process::mm::Mm> {
     crate::process::current().process.mm()

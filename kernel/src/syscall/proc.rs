@@ -8,10 +8,6 @@ use crate::process::fork::{clone as do_clone, CloneArgs};
 use crate::process::usercopy::{self, UserRef};
 use crate::process::{current, table};
 
-fn perr(e: halyard_process::Errno) -> Errno {
-    Errno(e.code())
-}
-
 /// `exit(status)`: ends the calling thread (the process when it is the last), on its way
 /// back to user mode.
 pub fn exit(status: u64) -> SysResult {
@@ -227,7 +223,7 @@ pub fn vfork(frame: &InterruptFrame) -> SysResult {
 /// `setpgid(pid, pgid)`.
 pub fn setpgid(pid: u64, pgid: u64) -> SysResult {
     let me = current().process.pid;
-    table::with(|p| p.table.setpgid(me, pid as i32, pgid as i32)).map_err(perr)?;
+    table::with(|p| p.table.setpgid(me, pid as i32, pgid as i32)).map_err(Errno::from)?;
     Ok(0)
 }
 
@@ -235,7 +231,7 @@ pub fn setpgid(pid: u64, pgid: u64) -> SysResult {
 pub fn getpgid(pid: u64) -> SysResult {
     let me = current().process.pid;
     Ok(u64::from(
-        table::with(|p| p.table.getpgid(me, pid as i32)).map_err(perr)?,
+        table::with(|p| p.table.getpgid(me, pid as i32)).map_err(Errno::from)?,
     ))
 }
 
@@ -243,7 +239,7 @@ pub fn getpgid(pid: u64) -> SysResult {
 pub fn getsid(pid: u64) -> SysResult {
     let me = current().process.pid;
     Ok(u64::from(
-        table::with(|p| p.table.getsid(me, pid as i32)).map_err(perr)?,
+        table::with(|p| p.table.getsid(me, pid as i32)).map_err(Errno::from)?,
     ))
 }
 
@@ -251,7 +247,7 @@ pub fn getsid(pid: u64) -> SysResult {
 pub fn setsid() -> SysResult {
     let me = current().process.pid;
     Ok(u64::from(
-        table::with(|p| p.table.setsid(me)).map_err(perr)?,
+        table::with(|p| p.table.setsid(me)).map_err(Errno::from)?,
     ))
 }
 
@@ -266,7 +262,7 @@ pub fn prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> SysResult {
         None
     };
     let prev = table::with(|p| p.table.prlimit(task.tid, pid as i32, resource as u32, new))
-        .map_err(perr)?;
+        .map_err(Errno::from)?;
     if old != 0 {
         usercopy::write(&mm, UserRef::<[u64; 2]>::new(old), &[prev.cur, prev.max])?;
     }

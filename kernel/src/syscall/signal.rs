@@ -11,10 +11,6 @@ use crate::arch::entry::InterruptFrame;
 use crate::process::usercopy::{self, UserAddr, UserRef};
 use crate::process::{current, table};
 
-fn sig_err(e: halyard_signal::Errno) -> Errno {
-    Errno(e.code())
-}
-
 fn read_set(mm: &crate::process::mm::Mm, addr: u64) -> Result<SigSet, Errno> {
     Ok(SigSet::from_bits(usercopy::read(
         mm,
@@ -24,7 +20,7 @@ fn read_set(mm: &crate::process::mm::Mm, addr: u64) -> Result<SigSet, Errno> {
 
 /// `rt_sigaction(sig, act, oldact, sigsetsize)`.
 pub fn rt_sigaction(sig: u64, act: u64, oldact: u64, size: u64) -> SysResult {
-    check_sigsetsize(size as usize).map_err(sig_err)?;
+    check_sigsetsize(size as usize).map_err(Errno::from)?;
     let task = current();
     let mm = task.process.mm();
     let new = if act != 0 {
@@ -38,7 +34,7 @@ pub fn rt_sigaction(sig: u64, act: u64, oldact: u64, size: u64) -> SysResult {
         .signals
         .lock()
         .sigaction(sig as i64, new)
-        .map_err(sig_err)?;
+        .map_err(Errno::from)?;
     if new.is_some() && sig == u64::from(linux_raw_sys::general::SIGCHLD) {
         let notice = task
             .process
@@ -55,7 +51,7 @@ pub fn rt_sigaction(sig: u64, act: u64, oldact: u64, size: u64) -> SysResult {
 
 /// `rt_sigprocmask(how, set, oldset, sigsetsize)`.
 pub fn rt_sigprocmask(how: u64, set: u64, oldset: u64, size: u64) -> SysResult {
-    check_sigsetsize(size as usize).map_err(sig_err)?;
+    check_sigsetsize(size as usize).map_err(Errno::from)?;
     let task = current();
     let mm = task.process.mm();
     let new = if set != 0 {
@@ -68,7 +64,7 @@ pub fn rt_sigprocmask(how: u64, set: u64, oldset: u64, size: u64) -> SysResult {
         .signals
         .lock()
         .sigprocmask(task.tid, how as i32 as i64, new)
-        .map_err(sig_err)?;
+        .map_err(Errno::from)?;
     if oldset != 0 {
         usercopy::write(&mm, UserRef::<u64>::new(oldset), &old.bits())?;
     }
@@ -77,14 +73,14 @@ pub fn rt_sigprocmask(how: u64, set: u64, oldset: u64, size: u64) -> SysResult {
 
 /// `rt_sigpending(set, sigsetsize)`.
 pub fn rt_sigpending(set: u64, size: u64) -> SysResult {
-    check_sigpending_size(size as usize).map_err(sig_err)?;
+    check_sigpending_size(size as usize).map_err(Errno::from)?;
     let task = current();
     let pending = task
         .process
         .signals
         .lock()
         .sigpending(task.tid)
-        .map_err(sig_err)?;
+        .map_err(Errno::from)?;
     usercopy::write(
         &task.process.mm(),
         UserRef::<u64>::new(set),
@@ -96,14 +92,14 @@ pub fn rt_sigpending(set: u64, size: u64) -> SysResult {
 /// `rt_sigsuspend(mask, sigsetsize)`: waits with `mask` until a signal is delivered;
 /// always "fails" with EINTR (`-ERESTARTNOHAND`: a handler sees EINTR).
 pub fn rt_sigsuspend(mask: u64, size: u64) -> SysResult {
-    check_sigsetsize(size as usize).map_err(sig_err)?;
+    check_sigsetsize(size as usize).map_err(Errno::from)?;
     let task = current();
     let set = read_set(&task.process.mm(), mask)?;
     task.process
         .signals
         .lock()
         .sigsuspend(task.tid, set)
-        .map_err(sig_err)?;
+        .map_err(Errno::from)?;
     let never = crate::sched::WaitQueue::new();
     let _ = crate::fs::wait::interruptible(&never, || false);
     Err(Errno::ERESTARTNOHAND)
@@ -111,7 +107,7 @@ pub fn rt_sigsuspend(mask: u64, size: u64) -> SysResult {
 
 /// `rt_sigtimedwait(set, info, timeout, sigsetsize)`.
 pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, size: u64) -> SysResult {
-    check_sigsetsize(size as usize).map_err(sig_err)?;
+    check_sigsetsize(size as usize).map_err(Errno::from)?;
     let task = current();
     let mm = task.process.mm();
     let wanted = read_set(&mm, set)?;
@@ -125,7 +121,7 @@ pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, size: u64) -> SysResul
         .signals
         .lock()
         .sigtimedwait_begin(task.tid, wanted)
-        .map_err(sig_err)?;
+        .map_err(Errno::from)?;
     let got = match got {
         Some(info) => Some(info),
         None => {
@@ -137,7 +133,7 @@ pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, size: u64) -> SysResul
                 .signals
                 .lock()
                 .sigtimedwait_end(task.tid, wanted)
-                .map_err(sig_err)?
+                .map_err(Errno::from)?
         }
     };
     let Some(got) = got else {
@@ -169,7 +165,7 @@ pub fn sigaltstack(ss: u64, old: u64, frame: &InterruptFrame) -> SysResult {
         .signals
         .lock()
         .sigaltstack(task.tid, new, frame.rsp)
-        .map_err(sig_err)?;
+        .map_err(Errno::from)?;
     if old != 0 {
         usercopy::write_bytes(&mm, UserAddr(old), &prev.to_user())?;
     }

@@ -114,7 +114,7 @@ impl FileOps for Console {
         let mut op = ReadOp::new(file.nonblocking());
         let mut deadline = None;
         loop {
-            let step = self.tty.lock().read(&mut op, buf).map_err(|e| Errno(e.0))?;
+            let step = self.tty.lock().read(&mut op, buf).map_err(Errno::from)?;
             self.input.wake_all(); // room for the input thread
             match step {
                 ReadStep::Done(n) => return Ok(n),
@@ -206,10 +206,7 @@ impl FileOps for Console {
                 Ok(0)
             }
             ioctl::TCFLSH => {
-                self.tty
-                    .lock()
-                    .flush(arg as usize)
-                    .map_err(|e| Errno(e.0))?;
+                self.tty.lock().flush(arg as usize).map_err(Errno::from)?;
                 Ok(0)
             }
             ioctl::TIOCGPGRP => {
