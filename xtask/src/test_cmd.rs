@@ -94,6 +94,7 @@ fn test_programs(paths: &Paths) -> Result<Vec<initramfs::Add>, String> {
         suite::smoke::script_file(paths)?.display(),
         suite::smoke::GUEST_PATH
     ))?);
+    adds.push(crate::bench::userland::initramfs_add(paths)?);
     for bin in ["segv", "forkbomb", "memhog"] {
         let program = crate::user_build::build_static(paths, "stress", bin)?;
         adds.push(initramfs::Add::parse(&format!(

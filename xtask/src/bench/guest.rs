@@ -1,10 +1,12 @@
-//! Booting either system in QEMU on the bench's tap, and waiting for its `NET-UP` marker.
+//! Booting either system in QEMU on the bench's tap, and waiting for its `NET-UP` marker
+//! (the network rows) or for its shell prompt (the user-space rows, [`super::userland`]).
 //!
 //! Both systems get the same QEMU command line, built by the xtask's own builder
 //! ([`crate::qemu::cmdline::QemuConfig`]) with the same virtio-net-pci device on the same
 //! tap as `cargo xtask run --net tap` ([`crate::net_mode`]); only the kernel image and its
-//! initramfs differ (the peer's own for Linux; Halyard boots without one until its services
-//! run in user space). Halyard's symbol file stays on fw_cfg, which Linux would ignore
+//! initramfs differ (the peer's own for Linux; Halyard's network boots go without one, as
+//! its services run in the kernel, and its shell boots take the initramfs of `cargo xtask
+//! run`). Halyard's symbol file stays on fw_cfg, which Linux would ignore
 //! anyway but is dropped to keep its line plain.
 //! QEMU runs inside the namespace through `ip netns exec`, which `exec`s, so the handle
 //! kills QEMU itself by PID on drop, on error and on Ctrl-C.
@@ -47,6 +49,8 @@ pub fn network() -> Network {
 pub struct Images {
     pub halyard_elf: PathBuf,
     pub halyard_ksyms: PathBuf,
+    /// Halyard's user space (busybox, init, `ubench`) for the shell boots.
+    pub halyard_initramfs: PathBuf,
     pub linux: Peer,
 }
 
@@ -55,9 +59,23 @@ impl Images {
         Images {
             halyard_elf: paths.kernel_elf(),
             halyard_ksyms: paths.ksyms(),
+            halyard_initramfs: paths.initramfs(),
             linux,
         }
     }
+}
+
+/// What a boot is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// The network services, up when `NET-UP` is printed.
+    Network,
+    /// A shell on the console, up when its prompt is printed: Halyard's init starts it
+    /// (`init=/sbin/init`); the peer's `/init` sees `bench=shell` in its environment (Linux
+    /// hands unknown `name=value` words to init that way) and starts busybox's shell at once,
+    /// without loading the NIC's modules, and Linux boots `quiet` so its console messages
+    /// do not slow it down: the peer's shortest way to a shell.
+    Shell,
 }
 
 /// The kernel command line: the network configuration both understand, plus each one's
@@ -65,19 +83,36 @@ impl Images {
 /// Halyard runs without its lock validator (`lockdep=off`): the validator is a debugging
 /// aid, on in every test kernel, and the peer is a distribution kernel built without
 /// lockdep; the validator's own cost is measured by the `bench-sched` kernel benchmark.
-pub fn kernel_cmdline(system: System) -> String {
+pub fn kernel_cmdline(system: System, workload: Workload) -> String {
     let net = network().kernel_words().unwrap_or_default();
-    match system {
-        System::Halyard => format!("{net} panic=exit lockdep=off"),
-        System::Linux => format!("console=ttyS0 {net} panic=-1"),
+    match (system, workload) {
+        (System::Halyard, Workload::Network) => format!("{net} panic=exit lockdep=off"),
+        (System::Halyard, Workload::Shell) => {
+            format!("{net} panic=exit lockdep=off init=/sbin/init")
+        }
+        (System::Linux, Workload::Network) => format!("console=ttyS0 {net} panic=-1"),
+        (System::Linux, Workload::Shell) => {
+            format!("console=ttyS0 {net} panic=-1 quiet bench=shell")
+        }
     }
 }
 
-/// The full QEMU argument list for `system` with `smp` CPUs and `mem_mib` MiB.
-pub fn qemu_args(system: System, images: &Images, smp: u32, mem_mib: u32) -> Vec<OsString> {
-    let (elf, initrd) = match system {
-        System::Halyard => (images.halyard_elf.clone(), None),
-        System::Linux => (
+/// The full QEMU argument list for `system` running `workload` with `smp` CPUs and
+/// `mem_mib` MiB.
+pub fn qemu_args(
+    system: System,
+    workload: Workload,
+    images: &Images,
+    smp: u32,
+    mem_mib: u32,
+) -> Vec<OsString> {
+    let (elf, initrd) = match (system, workload) {
+        (System::Halyard, Workload::Network) => (images.halyard_elf.clone(), None),
+        (System::Halyard, Workload::Shell) => (
+            images.halyard_elf.clone(),
+            Some(images.halyard_initramfs.clone()),
+        ),
+        (System::Linux, _) => (
             images.linux.vmlinuz.clone(),
             Some(images.linux.initramfs.clone()),
         ),
@@ -91,7 +126,7 @@ pub fn qemu_args(system: System, images: &Images, smp: u32, mem_mib: u32) -> Vec
         accel: Accel::Tcg,
         gdb: false,
         serial: Serial::Stdio,
-        cmdline: kernel_cmdline(system),
+        cmdline: kernel_cmdline(system, workload),
         net: network(),
         // Halyard seeds its CSPRNG from it; the Linux peer keeps its measured setup.
         rng: system == System::Halyard,
@@ -123,6 +158,24 @@ pub struct Guest {
     pub started: Instant,
 }
 
+/// Starts `system` running `workload` inside `netns`; QEMU is killed when the session
+/// ends, which comes at the latest at `started + deadline`.
+pub fn start(
+    system: System,
+    workload: Workload,
+    images: &Images,
+    netns: &Netns,
+    (smp, mem_mib): (u32, u32),
+    log: &std::path::Path,
+    deadline: Duration,
+) -> Result<(Session, Instant), String> {
+    let mut cmd = Command::new(QEMU);
+    cmd.args(qemu_args(system, workload, images, smp, mem_mib));
+    let started = Instant::now();
+    let session = Session::start(netns.wrap(&cmd), log, started + deadline)?;
+    Ok((session, started))
+}
+
 /// Starts `system` inside `netns` and waits up to `timeout` for `NET-UP`.
 pub fn boot(
     system: System,
@@ -134,10 +187,15 @@ pub fn boot(
     timeout: Duration,
 ) -> Result<Guest, String> {
     let log_name = Paths::repo().show(log);
-    let mut cmd = Command::new(QEMU);
-    cmd.args(qemu_args(system, images, smp, mem_mib));
-    let started = Instant::now();
-    let mut session = Session::start(netns.wrap(&cmd), log, started + timeout)?;
+    let (mut session, started) = start(
+        system,
+        Workload::Network,
+        images,
+        netns,
+        (smp, mem_mib),
+        log,
+        timeout,
+    )?;
     session
         .expect_line("the NET-UP line", |l| l.contains("NET-UP "))
         .map_err(|e| {
@@ -162,6 +220,7 @@ mod tests {
         Images {
             halyard_elf: "/r/halyard".into(),
             halyard_ksyms: "/r/halyard.ksyms".into(),
+            halyard_initramfs: "/r/halyard.cpio".into(),
             linux: Peer {
                 vmlinuz: "/r/vmlinuz".into(),
                 initramfs: "/r/initramfs.cpio.gz".into(),
@@ -170,8 +229,8 @@ mod tests {
         }
     }
 
-    fn line(system: System) -> String {
-        qemu_args(system, &images(), 2, 256)
+    fn line(system: System, workload: Workload) -> String {
+        qemu_args(system, workload, &images(), 2, 256)
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
             .collect::<Vec<_>>()
@@ -180,7 +239,10 @@ mod tests {
 
     #[test]
     fn both_systems_share_machine_and_nic_and_differ_only_in_the_kernel() {
-        let (h, l) = (line(System::Halyard), line(System::Linux));
+        let (h, l) = (
+            line(System::Halyard, Workload::Network),
+            line(System::Linux, Workload::Network),
+        );
         let common = "-machine q35 -cpu qemu64,+smep,+smap,+rdrand -m 256 -smp 2 -accel tcg,thread=multi -kernel ";
         assert!(h.starts_with(common) && l.starts_with(common), "{h}\n{l}");
         let nic = "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
@@ -194,5 +256,23 @@ mod tests {
         }
         assert!(l.contains("console=ttyS0 ip=192.168.100.2/24 gw=192.168.100.1 panic=-1"));
         assert!(h.contains("ip=192.168.100.2/24 gw=192.168.100.1 panic=exit lockdep=off"));
+    }
+
+    #[test]
+    fn shell_boots_add_halyards_initramfs_and_init_and_the_peers_shell_word() {
+        let (h, l) = (
+            line(System::Halyard, Workload::Shell),
+            line(System::Linux, Workload::Shell),
+        );
+        assert!(h.contains("-kernel /r/halyard -initrd /r/halyard.cpio -append"), "{h}");
+        assert!(h.contains("panic=exit lockdep=off init=/sbin/init "), "{h}");
+        assert!(l.contains("-kernel /r/vmlinuz -initrd /r/initramfs.cpio.gz -append"));
+        assert!(l.contains("panic=-1 quiet bench=shell "), "{l}");
+        // Same machine and NIC as the network boots.
+        let network = line(System::Linux, Workload::Network);
+        assert_eq!(
+            l.split(" -append").next(),
+            network.split(" -append").next()
+        );
     }
 }

@@ -3,6 +3,12 @@
 # Mounts the pseudo file systems, loads the NIC's modules, configures eth0 from the
 # kernel command line (ip=ADDR/N gw=GW), prints the NET-UP marker Halyard also prints,
 # then starts netsvc and stays alive.
+# With `bench=shell` on the kernel command line (Linux puts it in init's environment) it
+# starts busybox's shell on the console at once instead: the user-space rows.
+if [ "$bench" = shell ]; then
+    export PATH=/bin PS1='peer# '
+    exec /bin/sh
+fi
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc

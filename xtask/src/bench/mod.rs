@@ -5,13 +5,15 @@
 //! four TCP services (`netsvc`, `user/netsvc`) that Halyard serves in its kernel, measured
 //! by the same clients. The systems run alternately, round after round, and the report
 //! gives medians and the paired ratio Halyard/Linux (docs/bench.md). The same command runs
-//! the in-kernel scheduler benchmark with the lock validator off and on ([`sched`]) and the
+//! the in-kernel scheduler benchmark with the lock validator off and on ([`sched`]), the
+//! user-space rows (the time to a shell prompt and `user/ubench`'s system-call
+//! microbenchmarks, the same static binary on both systems: [`userland`]) and the
 //! TCP engine against smoltcp ([`engine`]), and stamps the report with the commit it
 //! measured, the date and the command, so every number quoted from it can be reproduced.
 //!
 //! Layout: [`peer`] fetches and builds the Linux side ([`modules`]); [`guest`]
 //! boots either system; [`inside`] runs clients in the bench's namespace; [`measure`],
-//! [`ping`], [`wrk`] and [`memsize`] measure; [`sched`] boots `test=bench-sched`;
+//! [`ping`], [`wrk`], [`memsize`] and [`userland`] measure; [`sched`] boots `test=bench-sched`;
 //! [`results`], [`stats`], [`report`], [`json`], [`chart`] turn values into
 //! `target/bench/report.md`, `results.json`, `ratios.svg`.
 
@@ -29,6 +31,7 @@ mod report;
 mod results;
 mod sched;
 mod stats;
+pub mod userland;
 mod wrk;
 
 use crate::netns::Netns;
@@ -83,6 +86,8 @@ struct Budget {
     /// CPU counts at which the memory search runs, and its granularity.
     mem_smps: &'static [u32],
     mem_step: u32,
+    /// `ubench --quick`: fewer and smaller batches.
+    ubench_quick: bool,
 }
 
 impl Budget {
@@ -103,6 +108,7 @@ impl Budget {
                 wrk_connections: 8,
                 mem_smps: &[1],
                 mem_step: 32,
+                ubench_quick: true,
             }
         } else {
             Budget {
@@ -120,6 +126,7 @@ impl Budget {
                 wrk_connections: 16,
                 mem_smps: &[1, 2],
                 mem_step: 8,
+                ubench_quick: false,
             }
         }
     }
@@ -150,7 +157,8 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
     let halyard_missing = kernel_build::build_kernel(paths, kernel_build::Kernel::Test)
         .map_err(|e| format!("kernel build: {e}"))
         .and_then(|()| {
-            initramfs::build(paths, &[])
+            userland::initramfs_add(paths)
+                .and_then(|ubench| initramfs::build(paths, &[ubench]))
                 .map(drop)
                 .map_err(|e| format!("initramfs: {e}"))
         })
@@ -160,7 +168,13 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
     let meta = Meta {
         stamp,
         qemu_version: qemu_version(),
-        qemu_line: shell_line(&guest::qemu_args(System::Linux, &images, 1, MEM_MIB)),
+        qemu_line: shell_line(&guest::qemu_args(
+            System::Linux,
+            guest::Workload::Network,
+            &images,
+            1,
+            MEM_MIB,
+        )),
         peer_kernel: peer.kernel_version.clone(),
         mode: if opts.quick { "quick" } else { "full" }.to_string(),
         rounds: budget.rounds,
@@ -209,6 +223,9 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
                             halyard_blocked = Some(reason);
                         }
                     }
+                }
+                for (id, value) in bench.shell_round(system, smp, round) {
+                    results.record(smp, system, id, round, value);
                 }
             }
         }
@@ -346,6 +363,26 @@ impl Bench<'_> {
         Ok(values)
     }
 
+    /// Boots `system` to its shell and measures the user-space rows.
+    fn shell_round(&self, system: System, smp: u32, round: usize) -> Values {
+        eprintln!(
+            "xtask: bench: -smp {smp} round {} {} shell and ubench",
+            round + 1,
+            system.name()
+        );
+        let log = self.log(system, smp, &format!("shell{}", round + 1));
+        userland::measure(
+            system,
+            self.images,
+            self.netns,
+            smp,
+            MEM_MIB,
+            &log,
+            self.budget.boot_timeout,
+            self.budget.ubench_quick,
+        )
+    }
+
     /// Seconds from QEMU start to the first successful echo.
     fn first_echo(&self, guest: &Guest) -> Result<f64, String> {
         let deadline = guest.started + self.budget.boot_timeout;
@@ -469,6 +506,7 @@ mod tests {
         );
         assert_eq!((q.smps, f.smps), (&[1, 2][..], &[1, 2][..]));
         assert!(q.mem_step > f.mem_step);
+        assert!(q.ubench_quick && !f.ubench_quick);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The Linux peer: Debian's cloud kernel and an initramfs of busybox, the NIC's modules,
-//! `netsvc` and an `/init` that configures the network and prints `NET-UP`.
+//! `netsvc`, `ubench` and an `/init` that configures the network and prints `NET-UP` (or,
+//! for the user-space rows, starts a shell).
 //!
 //! Everything comes from Debian packages fetched with `apt-get download` and unpacked with
 //! `dpkg-deb -x` under `target/debian/` ([`crate::debian`]) — never installed on the host,
@@ -20,7 +21,7 @@ use std::process::Command;
 /// The meta package that points at the current cloud kernel.
 const KERNEL_META: &str = "linux-image-cloud-amd64";
 /// The peer's `/init`.
-const INIT_SCRIPT: &str = include_str!("init.sh");
+pub const INIT_SCRIPT: &str = include_str!("init.sh");
 
 /// What booting the peer needs.
 #[derive(Debug, Clone)]
@@ -47,8 +48,14 @@ pub fn prepare(paths: &Paths) -> Result<Peer, String> {
     let busybox = debian::busybox(paths)?;
     eprintln!("xtask: bench: building netsvc (static)");
     let netsvc = user_build::build_static(paths, "netsvc", "netsvc")?;
+    let ubench = user_build::build_static(paths, "ubench", "ubench")?;
     let initramfs = dir.join("initramfs.cpio.gz");
-    let archive = initramfs_archive(&kernel.root, &version, &busybox, &netsvc)?;
+    let programs = Programs {
+        busybox: &busybox,
+        netsvc: &netsvc,
+        ubench: &ubench,
+    };
+    let archive = initramfs_archive(&kernel.root, &version, &programs)?;
     gzip_to(&archive, &initramfs)?;
     eprintln!(
         "xtask: bench: Linux peer {version}: {} and {} ({} KiB)",
@@ -89,13 +96,16 @@ fn find_kernel(root: &Path) -> Result<(PathBuf, String), String> {
         .ok_or_else(|| format!("no vmlinuz-* in {}", boot.display()))
 }
 
-/// The initramfs's members: busybox, the NIC modules in load order, netsvc and `/init`.
-fn initramfs_archive(
-    root: &Path,
-    version: &str,
-    busybox: &Path,
-    netsvc: &Path,
-) -> Result<Vec<u8>, String> {
+/// The static programs of the peer's initramfs.
+struct Programs<'a> {
+    busybox: &'a Path,
+    netsvc: &'a Path,
+    ubench: &'a Path,
+}
+
+/// The initramfs's members: busybox, the NIC modules in load order, netsvc, ubench and
+/// `/init`.
+fn initramfs_archive(root: &Path, version: &str, programs: &Programs) -> Result<Vec<u8>, String> {
     let read = |p: &Path| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
     let module_dir = root.join("lib/modules").join(version);
     let found = modules::find_modules(&module_dir);
@@ -116,6 +126,8 @@ fn initramfs_archive(
         "etc",
         "lib",
         "lib/modules",
+        "opt",
+        "opt/bench",
         "proc",
         "sys",
         "tmp",
@@ -123,9 +135,14 @@ fn initramfs_archive(
     .map(Entry::dir)
     .to_vec();
     entries.push(Entry::char_dev("dev/console", 5, 1));
-    entries.push(Entry::file("bin/busybox", 0o755, read(busybox)?));
+    entries.push(Entry::file("bin/busybox", 0o755, read(programs.busybox)?));
     entries.push(Entry::symlink("bin/sh", "busybox"));
-    entries.push(Entry::file("bin/netsvc", 0o755, read(netsvc)?));
+    entries.push(Entry::file("bin/netsvc", 0o755, read(programs.netsvc)?));
+    entries.push(Entry::file(
+        super::userland::GUEST_PATH.trim_start_matches('/'),
+        0o755,
+        read(programs.ubench)?,
+    ));
     for name in &order {
         let data = read(&found[name.as_str()])?;
         entries.push(Entry::file(format!("lib/modules/{name}.ko"), 0o644, data));
@@ -187,6 +204,7 @@ mod tests {
             "ip=*",
             "echo \"NET-UP $addr\"",
             "/bin/netsvc &",
+            "if [ \"$bench\" = shell ]; then",
         ] {
             assert!(INIT_SCRIPT.contains(part), "{part}");
         }

@@ -79,6 +79,18 @@ pub const METRICS: &[Metric] = &[
     metric("bulk_in", "bulk host to guest", "MB/s", Better::Higher),
     metric("bulk_out", "bulk guest to host", "MB/s", Better::Higher),
     metric("http_rate", "HTTP requests (wrk)", "1/s", Better::Higher),
+    metric("boot_shell", "start to shell prompt", "s", Better::Lower),
+    metric("sys_getpid", "getpid round trip", "ns", Better::Lower),
+    metric("sys_fork", "fork+exit+wait", "us", Better::Lower),
+    metric(
+        "sys_exec",
+        "fork+execve+wait (busybox true)",
+        "us",
+        Better::Lower,
+    ),
+    metric("sys_pipe", "pipe ping-pong round trip", "us", Better::Lower),
+    metric("sys_futex", "futex ping-pong round trip", "us", Better::Lower),
+    metric("sys_mmap", "mmap+touch+munmap 1 MiB", "us", Better::Lower),
     metric("min_mem", "smallest -m that passes", "MiB", Better::Lower),
 ];
 

@@ -4,8 +4,8 @@
 //! A command runs as `COMMAND; echo "@@""STATUS:$?"`: its output is every line after the
 //! echo of what was typed up to the `@@STATUS:N` line (the quotes keep the echo from
 //! looking like the marker), and N is its exit status. The test archive holds the ABI
-//! test programs in `/opt/abi` and the destructive ones (`user/stress`) in `/opt/stress`
-//! (`test_cmd`'s initramfs step).
+//! test programs in `/opt/abi`, the destructive ones (`user/stress`) in `/opt/stress` and
+//! the bench's `ubench` in `/opt/bench` (`test_cmd`'s initramfs step).
 
 use super::Context;
 use crate::abi_tests;
@@ -15,7 +15,7 @@ use crate::qemu::session::Session;
 use std::time::Duration;
 
 /// The shell's prompt in root's home (`PS1='\h:\w\$ '` of the initramfs's `/etc/profile`).
-const PROMPT: &str = "halyard:~# ";
+pub const PROMPT: &str = "halyard:~# ";
 /// What the output of a command ends with.
 const STATUS: &str = "@@STATUS:";
 
@@ -199,7 +199,8 @@ fn is_kernel_log(line: &str) -> bool {
 }
 
 /// A fork bomb and a memory hog: each is refused or killed, the kernel lives, and the
-/// shell works afterwards.
+/// shell works afterwards; then every operation of the bench's `ubench` (`--quick`)
+/// runs to a value, so a change that breaks a benchmark fails here first.
 pub fn stress(s: &mut Session, _ctx: &Context) -> Result<(), String> {
     boot_to_shell(s)?;
     let (out, _) = run(s, &format!("{STRESS_DIR}/forkbomb"))?;
@@ -218,5 +219,13 @@ pub fn stress(s: &mut Session, _ctx: &Context) -> Result<(), String> {
         ));
     }
     expect_output(s, "echo alive", "alive")?;
+    let (out, status) = run(s, &crate::bench::userland::command(true))?;
+    let rows = crate::bench::userland::parse(&out);
+    if let Some((id, Err(reason))) = rows.iter().find(|(_, v)| v.is_err()) {
+        return Err(format!("ubench --quick: {id}: {reason}"));
+    }
+    if status != 0 || !out.iter().any(|l| l.trim_end() == "ubench-done") {
+        return Err(format!("ubench --quick: status {status}, output {out:?}"));
+    }
     s.send("poweroff\r")
 }
