@@ -16,7 +16,7 @@ pub fn brk(addr: u64) -> SysResult {
 }
 
 /// `mmap(addr, len, prot, flags, fd, offset)`.
-pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, _fd: u64, offset: u64) -> SysResult {
+pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, offset: u64) -> SysResult {
     let args = MmapArgs {
         addr,
         len,
@@ -24,7 +24,7 @@ pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, _fd: u64, offset: u64) -
         flags,
         offset,
     };
-    let mapped = mm().with(|space, out| space.mmap(args, &mut Backing, out))?;
+    let mapped = mm().mmap(args, Backing::for_mmap(flags, fd))?;
     Ok(mapped.addr)
 }
 
