@@ -405,7 +405,11 @@ fn shared_file_mappings() {
         let dup = s.mremap(m.addr + P, 0, P, MAYMOVE, 0, &mut out).unwrap();
         assert!(matches!(
             s.region_at(dup).unwrap().kind,
-            Kind::File { offset: P, shared: true, .. }
+            Kind::File {
+                offset: P,
+                shared: true,
+                ..
+            }
         ));
     }
 }

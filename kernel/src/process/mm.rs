@@ -253,11 +253,7 @@ impl Mm {
     }
 
     /// `mmap(2)` with `backing`; a new file region's file is kept while regions name it.
-    pub fn mmap(
-        &self,
-        args: vm::MmapArgs,
-        mut backing: Backing,
-    ) -> Result<vm::Mapped, vm::Errno> {
+    pub fn mmap(&self, args: vm::MmapArgs, mut backing: Backing) -> Result<vm::Mapped, vm::Errno> {
         let mut state = self.state.lock();
         let mut changes = Vec::new();
         let r = state.space.mmap(args, &mut backing, &mut changes);
