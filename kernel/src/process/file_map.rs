@@ -40,6 +40,8 @@ pub struct MappedFile {
     pub dev: (u32, u32),
     pub ino: u64,
     pub path: Vec<u8>,
+    /// Open for writing: a shared mapping of it is refused write only by Halyard.
+    pub writable: bool,
 }
 
 /// The region map's name for the open file description `file`.
@@ -71,6 +73,7 @@ pub fn lookup(fd: u64) -> Option<(vm::FileRef, Option<Arc<MappedFile>>)> {
             dev: halyard_vfs::decode_dev(st.st_dev),
             ino: st.st_ino,
             path: crate::fs::describe(&file),
+            writable: file.writable(),
             file: file.clone(),
         })
     });

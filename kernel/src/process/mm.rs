@@ -118,6 +118,14 @@ impl Backing {
     }
 }
 
+impl Backing {
+    /// Is the descriptor a file that can be mapped (so `ENODEV` can only be Halyard's
+    /// refusal of a writable shared mapping)?
+    pub fn maps_file(&self) -> bool {
+        matches!(self.file, Some((_, Some(_))))
+    }
+}
+
 impl vm::Backing for Backing {
     fn file(&mut self) -> Result<vm::FileRef, vm::Errno> {
         let (r, named) = self.file.take().ok_or(vm::Errno::EBADF)?;
@@ -292,6 +300,19 @@ impl Mm {
             }
         }
         Ok(child)
+    }
+
+    /// Does `[addr, addr + len)` hold a shared mapping of a file open for writing (which
+    /// Linux would let `mprotect` make writable)?
+    pub fn has_shared_writable_file(&self, addr: u64, len: u64) -> bool {
+        let state = self.state.lock();
+        let found = state.space.regions().any(|r| {
+            r.start < addr.saturating_add(len)
+                && r.end > addr
+                && matches!(r.kind, vm::Kind::File { file, shared: true, .. }
+                    if state.mapped_file(file).is_some_and(|f| f.writable))
+        });
+        found
     }
 
     /// Pages mapped in this address space (its resident set).
