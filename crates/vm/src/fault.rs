@@ -84,8 +84,10 @@ pub enum Fault {
         /// Byte offset of the page in the object.
         offset: u64,
     },
-    /// Private file mapping: the file's page at `offset`. A write maps a private copy; a
-    /// read or fetch may map the page-cache page write-protected (copied on a later write).
+    /// File mapping: the file's page at `offset`, or `SIGBUS` if the page lies wholly
+    /// past the end of the file (the kernel knows the size). A write maps a private copy;
+    /// a read or fetch may map the page-cache page write-protected (copied on a later
+    /// write).
     File {
         /// The page.
         page: u64,
@@ -147,7 +149,7 @@ impl AddressSpace {
                 offset,
             },
             _ if present => Fault::CopyOnWrite { page, perms },
-            Kind::File { file, offset } => Fault::File {
+            Kind::File { file, offset, .. } => Fault::File {
                 page,
                 perms,
                 file,

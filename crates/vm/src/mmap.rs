@@ -7,8 +7,15 @@
 //! `prot` bits too. Halyard does exactly the same, so programs that pass stray bits keep
 //! working; [`Mapped`] reports the ignored bits so the kernel can count them.
 //!
+//! File mappings: `MAP_PRIVATE` of any file the kernel calls mappable, and `MAP_SHARED`
+//! only where the mapping can never be written, because Halyard writes no mapped page back
+//! to its file. With a read-only descriptor that is Linux's own rule (no `VM_MAYWRITE`:
+//! `PROT_WRITE` is `EACCES`, now and in a later `mprotect`). With a descriptor open for
+//! writing, Halyard refuses `PROT_WRITE` with `ENODEV` (as for a file system without
+//! shared mmap) after all of Linux's checks, and a later `mprotect` adding it with
+//! `EACCES` (Linux allows both).
+//!
 //! Not supported, with the errno Linux gives in the matching configuration:
-//! `MAP_SHARED` file mappings (`ENODEV`, as for a file system without shared mmap),
 //! `MAP_HUGETLB` (`ENOMEM`, as on Linux with no huge pages reserved), `MAP_LOCKED`
 //! (`EPERM`, as for a process with `RLIMIT_MEMLOCK` 0 and no `CAP_IPC_LOCK`),
 //! `MAP_DROPPABLE` (`EINVAL`, as before Linux 6.11). `MAP_SYNC`, `MAP_UNINITIALIZED`,
@@ -89,8 +96,11 @@ pub struct MmapArgs {
 pub struct FileRef {
     /// The open file description.
     pub file: FileId,
-    /// Opened for reading (Linux's `FMODE_READ`): a private mapping needs it (`EACCES`).
+    /// Opened for reading (Linux's `FMODE_READ`): every file mapping needs it (`EACCES`).
     pub readable: bool,
+    /// Opened for writing (Linux's `FMODE_WRITE`): `MAP_SHARED` with `PROT_WRITE` needs
+    /// it (`EACCES`).
+    pub writable: bool,
     /// The file supports mmap at all (regular files do; most devices do not: `ENODEV`).
     pub mappable: bool,
 }
@@ -209,7 +219,7 @@ impl AddressSpace {
         }
         let grows_down = flags & flag(MAP_GROWSDOWN) != 0;
         let kind = match file {
-            Some(file) => NewKind::Ready(file_kind(file, flags, offset, len, grows_down)?),
+            Some(file) => NewKind::Ready(file_kind(file, flags, prot, offset, len, grows_down)?),
             None => anonymous_kind(flags, grows_down)?,
         };
         let perms = Perms::from_prot(prot);
@@ -282,6 +292,7 @@ fn round_hint_to_min(hint: u64) -> u64 {
 fn file_kind(
     file: FileRef,
     flags: u64,
+    prot: u64,
     offset: u64,
     len: u64,
     grows_down: bool,
@@ -290,29 +301,37 @@ fn file_kind(
     if len > MAX_FILE_SIZE || offset / PAGE_SIZE > (MAX_FILE_SIZE - len) / PAGE_SIZE {
         return Err(Errno::EOVERFLOW);
     }
-    match flags & flag(MAP_TYPE) {
+    let write = prot & flag(PROT_WRITE) != 0;
+    let shared = match flags & flag(MAP_TYPE) {
         t if t == flag(MAP_SHARED) || t == flag(MAP_SHARED_VALIDATE) => {
             if t == flag(MAP_SHARED_VALIDATE) && flags & !LEGACY_MAP_MASK != 0 {
                 return Err(Errno::EOPNOTSUPP);
             }
-            Err(Errno::ENODEV) // shared file mappings: not supported
-        }
-        t if t == flag(MAP_PRIVATE) => {
-            if !file.readable {
-                Err(Errno::EACCES)
-            } else if !file.mappable {
-                Err(Errno::ENODEV)
-            } else if grows_down {
-                Err(Errno::EINVAL)
-            } else {
-                Ok(Kind::File {
-                    file: file.file,
-                    offset,
-                })
+            if write && !file.writable {
+                return Err(Errno::EACCES);
             }
+            true
         }
-        _ => Err(Errno::EINVAL),
+        t if t == flag(MAP_PRIVATE) => false,
+        _ => return Err(Errno::EINVAL),
+    };
+    if !file.readable {
+        return Err(Errno::EACCES);
     }
+    if !file.mappable {
+        return Err(Errno::ENODEV);
+    }
+    if grows_down {
+        return Err(Errno::EINVAL);
+    }
+    if shared && write {
+        return Err(Errno::ENODEV); // Halyard: no writeback of shared file pages
+    }
+    Ok(Kind::File {
+        file: file.file,
+        offset,
+        shared,
+    })
 }
 
 /// `do_mmap`'s checks for an anonymous mapping.

@@ -75,6 +75,10 @@ impl AddressSpace {
             if r.start > at {
                 return Err(Errno::ENOMEM); // a hole
             }
+            // `newflags & ~(newflags >> 4)`: write asked of memory that may not be written.
+            if perms.write && !r.kind.may_write() {
+                return Err(Errno::EACCES);
+            }
             if self.mdwe.denies(r.perms, perms) {
                 return Err(Errno::EACCES);
             }

@@ -117,7 +117,7 @@ impl AddressSpace {
         if !grows && !rq.names_target() {
             return Ok(());
         }
-        if rq.old_len == 0 && !region.kind.is_shared() {
+        if rq.old_len == 0 && !region.kind.may_share() {
             return Err(Errno::EINVAL);
         }
         // A shrink may unmap past the region's end; what moves must lie inside it.

@@ -73,13 +73,18 @@ pub enum Kind {
         /// Byte offset of the region's first page in the object.
         offset: u64,
     },
-    /// Private file mapping: pages come from `file` at `offset` (at the region's start),
-    /// copied on first write.
+    /// File mapping: pages come from `file` at `offset` (at the region's start). A
+    /// private one (`MAP_PRIVATE`) copies a page on its first write. A shared one
+    /// (`MAP_SHARED`) is, in Halyard, one that is never written: Linux's `VM_MAYSHARE`
+    /// without `VM_MAYWRITE`, which is what Linux makes of `MAP_SHARED` on a descriptor
+    /// not open for writing (see [`crate::Kind::may_write`]).
     File {
         /// The open file.
         file: FileId,
         /// Byte offset of the region's first page in the file.
         offset: u64,
+        /// `MAP_SHARED` (read-only).
+        shared: bool,
     },
     /// Private anonymous memory that grows down (`MAP_GROWSDOWN`, the initial stack).
     Stack,
@@ -91,6 +96,19 @@ impl Kind {
     /// Is this memory shared with other mappings of the same object (Linux `VM_SHARED`)?
     pub const fn is_shared(self) -> bool {
         matches!(self, Kind::Shared { .. })
+    }
+
+    /// Was this mapped with `MAP_SHARED` (Linux's `VM_MAYSHARE`: the `s` of
+    /// `/proc/PID/maps`, and what `mremap` may duplicate)?
+    pub const fn may_share(self) -> bool {
+        matches!(self, Kind::Shared { .. } | Kind::File { shared: true, .. })
+    }
+
+    /// May this memory be made writable (Linux's `VM_MAYWRITE`)? Not a shared file
+    /// mapping: Linux refuses write to one whose descriptor is read-only (`EACCES`), and
+    /// Halyard writes no file pages back, so it refuses write to all of them.
+    pub const fn may_write(self) -> bool {
+        !matches!(self, Kind::File { shared: true, .. })
     }
 
     /// Is this private anonymous memory (Linux's `vma_is_anonymous`)?
@@ -105,9 +123,14 @@ impl Kind {
                 object,
                 offset: offset + delta,
             },
-            Kind::File { file, offset } => Kind::File {
+            Kind::File {
+                file,
+                offset,
+                shared,
+            } => Kind::File {
                 file,
                 offset: offset + delta,
+                shared,
             },
             other => other,
         }
@@ -248,6 +271,7 @@ mod tests {
             kind: Kind::File {
                 file: FileId(1),
                 offset,
+                shared: false,
             },
             attrs: Attrs::default(),
         }
@@ -270,7 +294,8 @@ mod tests {
             b.kind,
             Kind::File {
                 file: FileId(1),
-                offset: 0x2000
+                offset: 0x2000,
+                shared: false,
             }
         );
         assert!(a.continues_into(&b));

@@ -18,6 +18,7 @@ impl Backing for Anything {
             file: FileId(self.0 % 3),
             readable: !self.0.is_multiple_of(5),
             mappable: !self.0.is_multiple_of(7),
+            writable: self.0.is_multiple_of(2),
         })
     }
     fn new_shared(&mut self, _len: u64) -> Result<SharedId, Errno> {

@@ -70,6 +70,7 @@ impl Backing for Fds {
                 file: FileId(fd as u64),
                 readable: true,
                 mappable: true,
+                writable: true,
             }),
             _ => Err(Errno::EBADF),
         }
@@ -306,7 +307,7 @@ impl Oracle {
             let Some((s, e)) = self.clip(r.start, r.end) else {
                 continue;
             };
-            let shared = r.kind.is_shared();
+            let shared = r.kind.may_share();
             let perms = format!(
                 "{}{}{}{}",
                 if r.perms.read { 'r' } else { '-' },
@@ -652,6 +653,27 @@ fn table(o: &mut Oracle) {
             "mmap file growsdown",
             file(p(60), 1, R, PF | f(MAP_GROWSDOWN), 0),
         ),
+        // Read-only shared file mappings (Halyard refuses PROT_WRITE on them): `s` lines,
+        // offsets, merges, and mremap duplicates of them.
+        (
+            "file shared read-only",
+            file(p(64), 2, R, f(MAP_SHARED | MAP_FIXED), 1),
+        ),
+        (
+            "file shared continues",
+            file(p(66), 1, R, f(MAP_SHARED | MAP_FIXED), 3),
+        ),
+        (
+            "file shared duplicated",
+            Op::Mremap {
+                addr: p(65),
+                old: 0,
+                new: PAGE,
+                flags: MAYMOVE | FIXED,
+                new_addr: p(68),
+            },
+        ),
+        ("file shared unmapped", munmap(p(64), 5 * PAGE)),
         // Private file mappings keep their offsets and merge when they continue.
         ("file", file(p(70), 4, R, PF, 2)),
         ("file continues", file(p(74), 2, R, PF, 6)),

@@ -255,6 +255,7 @@ impl Backing for Ids {
             file: FileId(FILE),
             readable: true,
             mappable: true,
+            writable: true,
         })
     }
     fn new_shared(&mut self, _len: u64) -> Result<SharedId, Errno> {

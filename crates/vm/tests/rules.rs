@@ -37,12 +37,13 @@ impl Backing for Calls {
     }
 }
 
-/// A backing whose descriptor is an open file.
+/// A backing whose descriptor is an open file (not open for writing).
 fn with_file(id: u64, readable: bool, mappable: bool) -> Calls {
     let file = FileRef {
         file: FileId(id),
         readable,
         mappable,
+        writable: false,
     };
     Calls {
         file: Some(file),
@@ -336,9 +337,81 @@ fn file_mapping_checks() {
         s.region_at(m.addr).unwrap().kind,
         Kind::File {
             file: FileId(3),
-            offset: 5 * P
+            offset: 5 * P,
+            shared: false,
         }
     );
+}
+
+/// mmap(2) EACCES: "MAP_SHARED was requested and PROT_WRITE is set, but fd is not open in
+/// read/write (O_RDWR) mode"; a file mapping needs a readable descriptor whatever the
+/// type. Linux's `do_mmap` clears `VM_MAYWRITE` of a shared mapping of a read-only
+/// descriptor, so mprotect(2) "EACCES: ... a MAP_SHARED mapping of a file opened read-only
+/// [may not be] marked PROT_WRITE". Halyard refuses write to every shared file mapping
+/// (`ENODEV` at mmap after Linux's checks, `EACCES` at mprotect): it has no writeback.
+#[test]
+fn shared_file_mappings() {
+    let mut s = space();
+    let shared = MmapArgs {
+        len: 2 * P,
+        prot: RW,
+        flags: MAP_SHARED as u64,
+        ..MmapArgs::default()
+    };
+    let mut out = Vec::new();
+    let mut read_only = with_file(3, true, true);
+    assert_eq!(
+        s.mmap(shared, &mut read_only, &mut out).map(|m| m.addr),
+        Err(Errno::EACCES)
+    );
+    let mut write_only = with_file(4, false, true);
+    write_only.file.as_mut().unwrap().writable = true;
+    assert_eq!(
+        s.mmap(shared, &mut write_only, &mut out).map(|m| m.addr),
+        Err(Errno::EACCES)
+    );
+    let mut read_write = with_file(5, true, true);
+    read_write.file.as_mut().unwrap().writable = true;
+    assert_eq!(
+        s.mmap(shared, &mut read_write, &mut out).map(|m| m.addr),
+        Err(Errno::ENODEV)
+    );
+    let mut pipe = with_file(6, true, false);
+    assert_eq!(
+        s.mmap(shared, &mut pipe, &mut out).map(|m| m.addr),
+        Err(Errno::EACCES),
+        "the write check comes first"
+    );
+    let read = MmapArgs { prot: R, ..shared };
+    assert_eq!(
+        s.mmap(read, &mut pipe, &mut out).map(|m| m.addr),
+        Err(Errno::ENODEV)
+    );
+    for mut calls in [read_only, read_write] {
+        let m = s.mmap(read, &mut calls, &mut out).unwrap();
+        let r = *s.region_at(m.addr).unwrap();
+        assert!(r.kind.may_share() && !r.kind.is_shared() && !r.kind.may_write());
+        assert_eq!(s.mprotect(m.addr, P, RW, &mut out), Err(Errno::EACCES));
+        assert_eq!(s.mprotect(m.addr, P, 0, &mut out), Ok(()));
+        assert_eq!(
+            s.fault(m.addr + P, Access::Write, false),
+            Fault::Segv(SegvCode::AccErr)
+        );
+        assert!(matches!(
+            s.fault(m.addr + P, Access::Read, false),
+            Fault::File { offset: P, .. }
+        ));
+        // Shared mappings may be duplicated by mremap; the copy maps the same file page.
+        let dup = s.mremap(m.addr + P, 0, P, MAYMOVE, 0, &mut out).unwrap();
+        assert!(matches!(
+            s.region_at(dup).unwrap().kind,
+            Kind::File {
+                offset: P,
+                shared: true,
+                ..
+            }
+        ));
+    }
 }
 
 /// mmap(2) (munmap): "It is not an error if the indicated range does not contain any

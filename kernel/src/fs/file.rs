@@ -48,6 +48,10 @@ pub trait FileOps: Send + Sync {
     fn node(&self) -> Option<halyard_vfs::NodeRef> {
         None
     }
+    /// The path the file was opened by, for files that keep it (regular files).
+    fn path(&self) -> Option<alloc::vec::Vec<u8>> {
+        None
+    }
     /// The open file description is going away (its last descriptor closed).
     fn release(&self, _file: &OpenFile) {}
 }

@@ -87,9 +87,16 @@ pub fn mounts_text() -> String {
     s
 }
 
-/// What `/proc/PID/fd/N` links to: the path of a file opened by path, else Linux's
-/// `pipe:[ino]` / `anon_inode:` forms, or the device's name.
+/// What `/proc/PID/fd/N` links to: the path of a file opened by path (a regular file's
+/// as it was opened, with Linux's ` (deleted)` once unlinked), else Linux's `pipe:[ino]` /
+/// `anon_inode:` forms, or the device's name.
 pub fn describe(f: &file::OpenFile) -> Vec<u8> {
+    if let (Some(mut path), Some(node)) = (f.ops.path(), f.ops.node()) {
+        if vfs::with(|v| v.getattr(node)).is_ok_and(|a| a.nlink == 0) {
+            path.extend_from_slice(b" (deleted)");
+        }
+        return path;
+    }
     if let Some(node) = f.ops.node() {
         let root = halyard_vfs::Cred::root();
         let path = vfs::with(|v| {

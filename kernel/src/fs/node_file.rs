@@ -3,6 +3,7 @@
 //! The open file description holds the node ([`halyard_vfs::Vfs::hold`]), so an unlinked file
 //! stays readable until its last descriptor closes ([`halyard_vfs::Vfs::release`]).
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 use halyard_vfs::{FileType, NodeRef};
 use linux_raw_sys::general::{O_APPEND, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
@@ -15,11 +16,13 @@ use crate::syscall::Errno;
 pub struct NodeFile {
     pub node: NodeRef,
     pub kind: FileType,
+    /// The canonical path a regular file was opened by (Linux's `f_path`).
+    pub path: Option<Vec<u8>>,
 }
 
 /// Opens `node` (already held by the caller for this description) as an open file.
-pub fn open(node: NodeRef, kind: FileType, flags: u32) -> Arc<OpenFile> {
-    OpenFile::new(Arc::new(NodeFile { node, kind }), flags)
+pub fn open(node: NodeRef, kind: FileType, path: Option<Vec<u8>>, flags: u32) -> Arc<OpenFile> {
+    OpenFile::new(Arc::new(NodeFile { node, kind, path }), flags)
 }
 
 impl FileOps for NodeFile {
@@ -71,6 +74,10 @@ impl FileOps for NodeFile {
 
     fn node(&self) -> Option<NodeRef> {
         Some(self.node)
+    }
+
+    fn path(&self) -> Option<Vec<u8>> {
+        self.path.clone()
     }
 
     fn release(&self, _file: &OpenFile) {

@@ -449,32 +449,54 @@ fn process_file(pid: u32, entry: u64) -> R<Vec<u8>> {
             let _ = writeln!(s, "SigIgn:\t{ignored:016x}");
             let _ = writeln!(s, "SigCgt:\t{caught:016x}");
         }
-        6 => {
-            let mm = p.mm();
-            mm.with(|space, _| {
-                let brk = space.current_brk();
-                for r in space.regions() {
-                    let perms = r.perms;
-                    let label = match r.kind {
-                        vm::Kind::Stack => "[stack]",
-                        vm::Kind::Heap => "[heap]",
-                        _ if r.end == brk && r.kind.is_private_anonymous() => "[heap]",
-                        _ => "",
-                    };
-                    let _ = writeln!(
-                        s,
-                        "{:08x}-{:08x} {}{}{}{} 00000000 00:00 0 {label}",
-                        r.start,
-                        r.end,
-                        if perms.read { 'r' } else { '-' },
-                        if perms.write { 'w' } else { '-' },
-                        if perms.exec { 'x' } else { '-' },
-                        if r.kind.is_shared() { 's' } else { 'p' },
-                    );
-                }
-            });
-        }
+        6 => maps(&mut s, &p.mm()),
         _ => return Err(halyard_vfs::Errno::EISDIR),
     }
     Ok(s.into_bytes())
+}
+
+/// `/proc/PID/maps`, in Linux's format (`show_map_vma`): a file region shows its offset,
+/// device, inode and path (as at `mmap` time), and a name starts at column 74.
+fn maps(s: &mut String, mm: &crate::process::mm::Mm) {
+    /// Linux's `seq_setwidth(m, 25 + sizeof(void *) * 6 - 1)`: names are padded to here.
+    const NAME_COLUMN: usize = 25 + 8 * 6 - 1;
+    mm.with_state(|state| {
+        let brk = state.space.current_brk();
+        for r in state.space.regions() {
+            let perms = r.perms;
+            let (offset, dev, ino, name) = match r.kind {
+                vm::Kind::Stack => (0, (0, 0), 0, Cow::from("[stack]")),
+                vm::Kind::Heap => (0, (0, 0), 0, Cow::from("[heap]")),
+                _ if r.end == brk && r.kind.is_private_anonymous() => {
+                    (0, (0, 0), 0, Cow::from("[heap]"))
+                }
+                vm::Kind::File { file, offset, .. } => match state.mapped_file(file) {
+                    Some(f) => (offset, f.dev, f.ino, String::from_utf8_lossy(&f.path)),
+                    None => (offset, (0, 0), 0, Cow::from("")),
+                },
+                _ => (0, (0, 0), 0, Cow::from("")),
+            };
+            let line_start = s.len();
+            let _ = write!(
+                s,
+                "{:08x}-{:08x} {}{}{}{} {offset:08x} {:02x}:{:02x} {ino} ",
+                r.start,
+                r.end,
+                if perms.read { 'r' } else { '-' },
+                if perms.write { 'w' } else { '-' },
+                if perms.exec { 'x' } else { '-' },
+                if r.kind.may_share() { 's' } else { 'p' },
+                dev.0,
+                dev.1,
+            );
+            if !name.is_empty() {
+                let width = s.len() - line_start;
+                for _ in width..NAME_COLUMN {
+                    s.push(' ');
+                }
+                let _ = write!(s, " {name}");
+            }
+            s.push('\n');
+        }
+    });
 }

@@ -54,6 +54,20 @@ pub fn alloc() -> Option<u64> {
     Some(frame)
 }
 
+/// A frame for user memory holding what `fill` writes into it (through the direct map)
+/// over zeros, with one reference: file contents, an ELF segment's at `execve` or a file
+/// mapping's at a fault. `None` below the kernel's reserve, as [`alloc_zeroed`].
+pub fn alloc_filled(fill: impl FnOnce(&mut [u8])) -> Option<u64> {
+    let frame = alloc_zeroed()?;
+    // SAFETY: the frame is RAM in the direct map, new and ours alone: nothing else reads
+    // or writes it until it is mapped.
+    let page = unsafe {
+        core::slice::from_raw_parts_mut(super::phys_to_virt(frame) as *mut u8, PAGE_SIZE as usize)
+    };
+    fill(page);
+    Some(frame)
+}
+
 /// One more mapping of `frame`.
 pub fn share(frame: u64) {
     let before = slot(frame).fetch_add(1, Ordering::Relaxed);

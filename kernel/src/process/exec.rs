@@ -12,7 +12,7 @@ use linux_raw_sys::general::{MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVAT
 use vm::{AddressSpace, Layout, MmapArgs, Perms};
 
 use super::mm::{pte_flags, Mm};
-use crate::mm::{page_refs, phys_to_virt, PAGE_SIZE};
+use crate::mm::{page_refs, PAGE_SIZE};
 use crate::syscall::Errno;
 
 /// Size of the stack region mapped at exec (it grows down on demand from there).
@@ -44,7 +44,7 @@ fn map_fixed(
     };
     let mut changes = Vec::new();
     space
-        .mmap(args, &mut super::mm::Backing, &mut changes)
+        .mmap(args, &mut super::mm::Backing::anonymous(), &mut changes)
         .map_err(Errno::from)?;
     Ok(())
 }
@@ -126,20 +126,11 @@ pub fn build(file: &[u8], args: &ExecArgs) -> Result<Image, Errno> {
             let file_range = seg.file();
             let start = seg.pages().start;
             for page in seg.file_pages().step_by(PAGE_SIZE as usize) {
-                let frame = page_refs::alloc_zeroed().ok_or(Errno::ENOMEM)?;
                 let from = file_range.start + (page - start);
                 let to = (from + PAGE_SIZE).min(file_range.end);
-                if from < to {
-                    let bytes = &file[from as usize..to as usize];
-                    // SAFETY: the frame is new and ours; the copy stays inside it.
-                    unsafe {
-                        core::ptr::copy_nonoverlapping(
-                            bytes.as_ptr(),
-                            phys_to_virt(frame) as *mut u8,
-                            bytes.len(),
-                        )
-                    };
-                }
+                let bytes = file.get(from as usize..to as usize).unwrap_or(&[]);
+                let frame = page_refs::alloc_filled(|p| p[..bytes.len()].copy_from_slice(bytes))
+                    .ok_or(Errno::ENOMEM)?;
                 if state.tables.map(page, frame, flags).is_err() {
                     page_refs::release(frame);
                     return Err(Errno::ENOMEM);

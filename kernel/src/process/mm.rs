@@ -5,13 +5,16 @@
 //! do ([`vm::Change`]), and that work is done before the lock is released. A page fault
 //! asks the region map what the page should be ([`vm::Fault`]) and maps it. Copying to or
 //! from user memory ([`super::usercopy`]) uses the same path as a fault, so it sees
-//! exactly what the program would.
-use alloc::collections::BTreeSet;
+//! exactly what the program would. A file page is read with the lock dropped and the
+//! fault then served afresh ([`super::file_map`]).
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use paging::PageTableFlags as F;
-use vm::{Access, AddressSpace, Change, Fault, Perms, SegvCode};
+use vm::{Access, AddressSpace, Change, Fault, FileId, Perms, SegvCode};
 
+use super::file_map::{self, MappedFile};
 use crate::mm::user_tables::UserTables;
 use crate::mm::{page_refs, phys_to_virt, MemError, PAGE_SIZE};
 use crate::sync::Mutex;
@@ -22,9 +25,37 @@ pub struct MmState {
     pub tables: UserTables,
     /// The shared-memory objects this address space's regions name (claimed).
     shared: BTreeSet<u64>,
+    /// The files this address space's regions name.
+    files: BTreeMap<FileId, Arc<MappedFile>>,
 }
 
 impl MmState {
+    /// The file behind regions of kind `vm::Kind::File { file, .. }`.
+    pub fn mapped_file(&self, file: FileId) -> Option<&MappedFile> {
+        self.files.get(&file).map(|f| &**f)
+    }
+
+    /// Keeps the shared objects and files the regions name, and lets go of the others.
+    fn sync(&mut self) {
+        self.sync_shared();
+        if self.files.is_empty() {
+            return;
+        }
+        let named: BTreeSet<FileId> = self
+            .space
+            .regions()
+            .filter_map(|r| match r.kind {
+                vm::Kind::File { file, .. } => Some(file),
+                _ => None,
+            })
+            .collect();
+        let (keep, unused) = core::mem::take(&mut self.files)
+            .into_iter()
+            .partition(|(id, _)| named.contains(id));
+        self.files = keep;
+        file_map::close_later(unused.into_values());
+    }
+
     /// Claims the shared objects the regions name now and lets go of the others.
     fn sync_shared(&mut self) {
         let now: BTreeSet<u64> = self
@@ -44,6 +75,7 @@ impl MmState {
 impl Drop for MmState {
     fn drop(&mut self) {
         super::shared::sync(&mut self.shared, BTreeSet::new());
+        file_map::close_later(core::mem::take(&mut self.files).into_values());
     }
 }
 
@@ -54,14 +86,51 @@ pub struct Mm {
     root: u64,
 }
 
-/// What `mmap` asks of the rest of the kernel: descriptors (file mappings are not
-/// implemented yet: `EBADF`) and new shared-memory objects ([`super::shared`]). `mmap(2)`
-/// and `execve`'s anonymous segments both use it.
-pub struct Backing;
+/// What `mmap` asks of the rest of the kernel: the descriptor ([`file_map::lookup`], done
+/// before the memory lock is taken, handed over when the region map asks) and new
+/// shared-memory objects ([`super::shared`]). `mmap(2)` and `execve`'s anonymous segments
+/// both use it.
+pub struct Backing {
+    /// The descriptor's file, looked up in advance (`None`: `EBADF`).
+    file: Option<(vm::FileRef, Option<Arc<MappedFile>>)>,
+    /// The file a new region names, once the region map asked for it.
+    named: Option<Arc<MappedFile>>,
+}
+
+impl Backing {
+    /// For anonymous memory only.
+    pub const fn anonymous() -> Backing {
+        Backing {
+            file: None,
+            named: None,
+        }
+    }
+
+    /// For `mmap(.., flags, fd, ..)`: looks `fd` up unless the mapping is anonymous.
+    pub fn for_mmap(flags: u64, fd: u64) -> Backing {
+        if flags & u64::from(linux_raw_sys::general::MAP_ANONYMOUS) != 0 {
+            return Backing::anonymous();
+        }
+        Backing {
+            file: file_map::lookup(fd),
+            named: None,
+        }
+    }
+}
+
+impl Backing {
+    /// Is the descriptor a file that can be mapped (so `ENODEV` can only be Halyard's
+    /// refusal of a writable shared mapping)?
+    pub fn maps_file(&self) -> bool {
+        matches!(self.file, Some((_, Some(_))))
+    }
+}
 
 impl vm::Backing for Backing {
     fn file(&mut self) -> Result<vm::FileRef, vm::Errno> {
-        Err(vm::Errno::EBADF)
+        let (r, named) = self.file.take().ok_or(vm::Errno::EBADF)?;
+        self.named = named;
+        Ok(r)
     }
     fn new_shared(&mut self, _len: u64) -> Result<vm::SharedId, vm::Errno> {
         Ok(vm::SharedId(super::shared::create()))
@@ -75,8 +144,52 @@ pub enum PageError {
     Segv(SegvCode),
     /// No memory for the page or its tables: the process is killed (Linux's OOM kill).
     OutOfMemory,
-    /// A kind of memory this kernel does not map yet (`SIGBUS`).
-    Unsupported,
+    /// A file mapping's page wholly past the end of its file (`SIGBUS`, `BUS_ADRERR`).
+    PastEof,
+}
+
+/// Why [`serve`] stopped short.
+enum Miss {
+    Failed(PageError),
+    /// The page is this file's at this offset: read it without the lock, then serve again.
+    Read(Arc<MappedFile>, u64),
+}
+
+impl From<PageError> for Miss {
+    fn from(e: PageError) -> Miss {
+        Miss::Failed(e)
+    }
+}
+
+impl From<MemError> for Miss {
+    fn from(_: MemError) -> Miss {
+        Miss::Failed(PageError::OutOfMemory)
+    }
+}
+
+/// A file page read without the lock: its frame until a fault maps it (else freed).
+struct ReadPage {
+    file: FileId,
+    offset: u64,
+    frame: Option<u64>,
+}
+
+impl ReadPage {
+    fn read(file: &MappedFile, offset: u64) -> Result<ReadPage, PageError> {
+        Ok(ReadPage {
+            file: file_map::id_of(file),
+            offset,
+            frame: Some(file_map::read_page(file, offset)?),
+        })
+    }
+}
+
+impl Drop for ReadPage {
+    fn drop(&mut self) {
+        if let Some(frame) = self.frame {
+            page_refs::release(frame);
+        }
+    }
 }
 
 impl From<MemError> for PageError {
@@ -112,6 +225,7 @@ impl Mm {
             space,
             tables,
             shared: BTreeSet::new(),
+            files: BTreeMap::new(),
         };
         state.sync_shared();
         Ok(Mm {
@@ -142,7 +256,20 @@ impl Mm {
         let mut changes = Vec::new();
         let r = f(&mut state.space, &mut changes);
         apply(&mut state.tables, &changes);
-        state.sync_shared();
+        state.sync();
+        r
+    }
+
+    /// `mmap(2)` with `backing`; a new file region's file is kept while regions name it.
+    pub fn mmap(&self, args: vm::MmapArgs, mut backing: Backing) -> Result<vm::Mapped, vm::Errno> {
+        let mut state = self.state.lock();
+        let mut changes = Vec::new();
+        let r = state.space.mmap(args, &mut backing, &mut changes);
+        apply(&mut state.tables, &changes);
+        if let (Ok(_), Some(file)) = (&r, backing.named.take()) {
+            state.files.entry(file_map::id_of(&file)).or_insert(file);
+        }
+        state.sync();
         r
     }
 
@@ -160,6 +287,8 @@ impl Mm {
         let child = Mm::new(space)?;
         {
             let mut cs = child.state.lock();
+            cs.files = state.files.clone();
+            cs.sync();
             for (range, how) in inherit {
                 match how {
                     vm::Inherit::CopyOnWrite => {
@@ -173,6 +302,19 @@ impl Mm {
         Ok(child)
     }
 
+    /// Does `[addr, addr + len)` hold a shared mapping of a file open for writing (which
+    /// Linux would let `mprotect` make writable)?
+    pub fn has_shared_writable_file(&self, addr: u64, len: u64) -> bool {
+        let state = self.state.lock();
+        let found = state.space.regions().any(|r| {
+            r.start < addr.saturating_add(len)
+                && r.end > addr
+                && matches!(r.kind, vm::Kind::File { file, shared: true, .. }
+                    if state.mapped_file(file).is_some_and(|f| f.writable))
+        });
+        found
+    }
+
     /// Pages mapped in this address space (its resident set).
     pub fn resident_pages(&self) -> u64 {
         self.state.lock().tables.resident()
@@ -180,8 +322,18 @@ impl Mm {
 
     /// Serves a fault at `addr`; on success the page is mapped and allows `access`.
     pub fn fault(&self, addr: u64, access: Access, present: bool) -> Result<(), PageError> {
-        let mut state = self.state.lock();
-        serve(&mut state, addr, access, present)
+        let mut read = None;
+        loop {
+            let mut state = self.state.lock();
+            match serve(&mut state, addr, access, present, &mut read) {
+                Ok(()) => return Ok(()),
+                Err(Miss::Failed(e)) => return Err(e),
+                Err(Miss::Read(file, offset)) => {
+                    drop(state);
+                    read = Some(ReadPage::read(&file, offset)?);
+                }
+            }
+        }
     }
 
     /// The frame behind user page `page`, made present and allowing `access` the way a
@@ -193,15 +345,23 @@ impl Mm {
         access: Access,
         f: impl FnOnce(*mut u8) -> R,
     ) -> Result<R, PageError> {
-        let mut state = self.state.lock();
-        for _ in 0..3 {
-            if let Some((frame, flags)) = state.tables.translate(page) {
-                if allows(flags, access) {
+        let mut read = None;
+        // At most: read the file page, map it, break copy-on-write, then find it.
+        for _ in 0..4 {
+            let mut state = self.state.lock();
+            let present = match state.tables.translate(page) {
+                Some((frame, flags)) if allows(flags, access) => {
                     return Ok(f(phys_to_virt(frame & !(PAGE_SIZE - 1)) as *mut u8));
                 }
-                serve(&mut state, page, access, true)?;
-            } else {
-                serve(&mut state, page, access, false)?;
+                found => found.is_some(),
+            };
+            match serve(&mut state, page, access, present, &mut read) {
+                Ok(()) => {}
+                Err(Miss::Failed(e)) => return Err(e),
+                Err(Miss::Read(file, offset)) => {
+                    drop(state);
+                    read = Some(ReadPage::read(&file, offset)?);
+                }
             }
         }
         Err(PageError::Segv(SegvCode::AccErr))
@@ -216,7 +376,15 @@ fn allows(flags: F, access: Access) -> bool {
     }
 }
 
-fn serve(state: &mut MmState, addr: u64, access: Access, present: bool) -> Result<(), PageError> {
+/// Maps the page a fault at `addr` needs. A file page is taken from `read` when that holds
+/// it; otherwise the caller is asked to read it ([`Miss::Read`]) and call again.
+fn serve(
+    state: &mut MmState,
+    addr: u64,
+    access: Access,
+    present: bool,
+    read: &mut Option<ReadPage>,
+) -> Result<(), Miss> {
     match state.space.fault(addr, access, present) {
         Fault::ZeroFill { page, perms } | Fault::GrowStack { page, perms } => {
             if state.tables.translate(page).is_some() {
@@ -269,8 +437,30 @@ fn serve(state: &mut MmState, addr: u64, access: Access, present: bool) -> Resul
             }
             Ok(())
         }
-        Fault::File { .. } => Err(PageError::Unsupported),
-        Fault::Segv(code) => Err(PageError::Segv(code)),
+        Fault::File {
+            page,
+            perms,
+            file,
+            offset,
+        } => {
+            if state.tables.translate(page).is_some() {
+                return Ok(());
+            }
+            let frame = match read.as_mut() {
+                Some(r) if r.file == file && r.offset == offset => r.frame.take(),
+                _ => None,
+            };
+            let Some(frame) = frame else {
+                let mapped = state.files.get(&file).ok_or(PageError::PastEof)?;
+                return Err(Miss::Read(mapped.clone(), offset));
+            };
+            if let Err(e) = state.tables.map(page, frame, pte_flags(perms)) {
+                page_refs::release(frame);
+                return Err(e.into());
+            }
+            Ok(())
+        }
+        Fault::Segv(code) => Err(PageError::Segv(code).into()),
     }
 }
 

@@ -16,6 +16,7 @@
 //! entry, or an interrupt, and leaves through [`return_to_user`].
 pub mod exec;
 pub mod exit;
+pub mod file_map;
 pub mod fork;
 pub mod itimer;
 pub mod jobctl;
@@ -339,7 +340,7 @@ fn serve_exception(frame: &mut InterruptFrame, cr2: u64) {
                         return;
                     }
                 }
-                Err(PageError::Unsupported) => (S::SIGBUS, g::BUS_ADRERR as i32, cr2),
+                Err(PageError::PastEof) => (S::SIGBUS, g::BUS_ADRERR as i32, cr2),
             }
         }
         0 => (S::SIGFPE, g::FPE_INTDIV as i32, frame.rip),
@@ -363,6 +364,7 @@ pub fn return_to_user(frame: &mut InterruptFrame) {
     // SAFETY: the thread is on its way back to user mode from its own kernel stack, with
     // no lock held and (after an interrupt) the hardirq already left: it may sleep here.
     unsafe { crate::arch::cpu::enable_interrupts() };
+    file_map::close_deferred();
     if let Some(own) = signals::deliver(frame) {
         exit::exit_current_thread(own);
     }

@@ -22,7 +22,7 @@ impl From<PageError> for Errno {
     fn from(e: PageError) -> Errno {
         match e {
             PageError::OutOfMemory => Errno::ENOMEM,
-            PageError::Segv(_) | PageError::Unsupported => Errno::EFAULT,
+            PageError::Segv(_) | PageError::PastEof => Errno::EFAULT,
         }
     }
 }

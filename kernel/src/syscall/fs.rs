@@ -45,8 +45,9 @@ fn start_dir(dirfd: u64, path: &[u8]) -> Result<NodeRef, Errno> {
     Ok(node)
 }
 
-/// Opens the node an `open` resolved to, as the file its type calls for.
-fn open_node(node: NodeRef, flags: u32) -> Result<Arc<OpenFile>, Errno> {
+/// Opens the node an `open` resolved to, as the file its type calls for (`path`: a regular
+/// file's canonical path).
+fn open_node(node: NodeRef, path: Option<Vec<u8>>, flags: u32) -> Result<Arc<OpenFile>, Errno> {
     let attr = with(|v| v.getattr(node)).map_err(Errno::from)?;
     match attr.kind {
         FileType::CharDevice if flags & g::O_PATH == 0 => {
@@ -55,7 +56,7 @@ fn open_node(node: NodeRef, flags: u32) -> Result<Arc<OpenFile>, Errno> {
         FileType::Fifo if flags & g::O_PATH == 0 => Err(Errno::ENXIO),
         kind => {
             with(|v| v.hold(node));
-            Ok(crate::fs::node_file::open(node, kind, flags))
+            Ok(crate::fs::node_file::open(node, kind, path, flags))
         }
     }
 }
@@ -65,9 +66,19 @@ pub fn openat(dirfd: u64, path_addr: u64, flags: u64, mode: u64) -> SysResult {
     let p = path(path_addr)?;
     let dir = start_dir(dirfd, &p)?;
     let flags = flags as u32 & !(g::O_LARGEFILE);
-    let opened = with_ctx(|v, cx, _| v.open(cx, dir, &p, flags, mode as u32 & 0o7777))?;
+    let (opened, canonical) = with_ctx(|v, cx, _| {
+        let opened = v.open(cx, dir, &p, flags, mode as u32 & 0o7777)?;
+        // Linux's `f_path`: a regular file keeps the path it was opened by, resolved, for
+        // `/proc/PID/fd` and `/proc/PID/maps` (tmpfs knows no parent of a file).
+        let regular = v.getattr(opened.node).map(|a| a.kind) == Ok(FileType::Regular);
+        let canonical = regular
+            .then(|| canonical_path(v, cx, dir, &p).ok())
+            .flatten();
+        Ok((opened, canonical))
+    })?;
     let f = open_node(
         opened.node,
+        canonical,
         flags & !(g::O_CREAT | g::O_EXCL | g::O_TRUNC | g::O_NOCTTY),
     )?;
     let fd = current()

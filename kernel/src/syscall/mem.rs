@@ -16,7 +16,7 @@ pub fn brk(addr: u64) -> SysResult {
 }
 
 /// `mmap(addr, len, prot, flags, fd, offset)`.
-pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, _fd: u64, offset: u64) -> SysResult {
+pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, offset: u64) -> SysResult {
     let args = MmapArgs {
         addr,
         len,
@@ -24,8 +24,15 @@ pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, _fd: u64, offset: u64) -
         flags,
         offset,
     };
-    let mapped = mm().with(|space, out| space.mmap(args, &mut Backing, out))?;
-    Ok(mapped.addr)
+    let backing = Backing::for_mmap(flags, fd);
+    let maps_file = backing.maps_file();
+    let mapped = mm().mmap(args, backing);
+    if mapped == Err(vm::Errno::ENODEV) && maps_file {
+        crate::info!(
+            "mmap: MAP_SHARED|PROT_WRITE of a file: Halyard writes no file pages back (ENODEV)"
+        );
+    }
+    Ok(mapped?.addr)
 }
 
 /// `munmap(addr, len)`.
@@ -36,7 +43,13 @@ pub fn munmap(addr: u64, len: u64) -> SysResult {
 
 /// `mprotect(addr, len, prot)`.
 pub fn mprotect(addr: u64, len: u64, prot: u64) -> SysResult {
-    mm().with(|space, out| space.mprotect(addr, len, prot, out))?;
+    let mm = mm();
+    let r = mm.with(|space, out| space.mprotect(addr, len, prot, out));
+    let write = prot & u64::from(linux_raw_sys::general::PROT_WRITE) != 0;
+    if r == Err(vm::Errno::EACCES) && write && mm.has_shared_writable_file(addr, len) {
+        crate::info!("mprotect: PROT_WRITE on a MAP_SHARED file mapping: Halyard writes no file pages back (EACCES)");
+    }
+    r?;
     Ok(0)
 }
 
