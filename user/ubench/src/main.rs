@@ -31,36 +31,56 @@ struct Sizes {
     percent: u64,
 }
 
-const USAGE: &str = "usage: ubench [--quick] [--busybox PATH]\n\
+const USAGE: &str = "usage: ubench [--quick] [--busybox PATH] [--only NAME] [--scale PERCENT]\n\
     Runs the system-call microbenchmarks and prints `ubench NAME NS_PER_OP` per operation.\n\
     --quick         fewer and smaller batches\n\
-    --busybox PATH  the busybox whose `true` applet fork_exec_wait runs (default /bin/busybox)";
+    --busybox PATH  the busybox whose `true` applet fork_exec_wait runs (default /bin/busybox)\n\
+    --only NAME     only this operation (for profiling one)\n\
+    --scale PERCENT batch sizes in percent of the full ones (default 100, --quick 10)";
 
 #[derive(Debug, PartialEq, Eq)]
 struct Options {
     quick: bool,
     busybox: String,
+    only: Option<String>,
+    scale: Option<u64>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut opts = Options {
         quick: false,
         busybox: "/bin/busybox".to_string(),
+        only: None,
+        scale: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--quick" => opts.quick = true,
-            "--busybox" => {
-                opts.busybox = it
-                    .next()
-                    .ok_or_else(|| "--busybox needs a path".to_string())?
-                    .clone()
+            "--busybox" => opts.busybox = value(&mut it, "--busybox")?,
+            "--only" => opts.only = Some(value(&mut it, "--only")?),
+            "--scale" => {
+                let text = value(&mut it, "--scale")?;
+                let percent = text
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|p| (1..=100_000).contains(p))
+                    .ok_or_else(|| {
+                        format!("--scale needs a percentage from 1 to 100000, not `{text}`")
+                    })?;
+                opts.scale = Some(percent);
             }
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
     Ok(opts)
+}
+
+/// The value after flag `flag`.
+fn value<'a>(it: &mut impl Iterator<Item = &'a String>, flag: &str) -> Result<String, String> {
+    it.next()
+        .cloned()
+        .ok_or_else(|| format!("{flag} needs a value"))
 }
 
 /// Runs `op` in batches and returns the median nanoseconds per operation.
@@ -91,7 +111,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let sizes = if opts.quick {
+    let mut sizes = if opts.quick {
         Sizes {
             batches: 3,
             percent: 10,
@@ -102,7 +122,18 @@ fn main() {
             percent: 100,
         }
     };
-    for bench in ops::all(&opts.busybox) {
+    sizes.percent = opts.scale.unwrap_or(sizes.percent);
+    let benches = ops::all(&opts.busybox);
+    if let Some(name) = &opts.only {
+        if !benches.iter().any(|b| b.name == name) {
+            eprintln!("ubench: no operation `{name}`\n{USAGE}");
+            std::process::exit(2);
+        }
+    }
+    for bench in benches {
+        if opts.only.as_ref().is_some_and(|name| name != bench.name) {
+            continue;
+        }
         let mut run = bench.run;
         match measure(sizes, bench.count, &mut *run) {
             Ok(ns) => println!("ubench {} {ns:.1}", bench.name),
@@ -126,9 +157,14 @@ mod tests {
             parse(&args(&["--quick", "--busybox", "/x/busybox"])),
             Ok(Options {
                 quick: true,
-                busybox: "/x/busybox".into()
+                busybox: "/x/busybox".into(),
+                only: None,
+                scale: None,
             })
         );
+        let o = parse(&args(&["--only", "getpid", "--scale", "500"])).unwrap();
+        assert_eq!((o.only.as_deref(), o.scale), (Some("getpid"), Some(500)));
+        assert!(parse(&args(&["--scale", "0"])).is_err());
         assert!(parse(&args(&["--busybox"])).is_err());
         assert_eq!(
             parse(&args(&["-v"])),
