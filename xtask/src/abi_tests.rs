@@ -22,8 +22,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The programs, one per syscall family, in the order they run.
-pub const FAMILIES: [&str; 8] = [
-    "proc", "threads", "signals", "memory", "files", "pipes", "time", "hostile",
+pub const FAMILIES: [&str; 9] = [
+    "proc", "threads", "signals", "memory", "files", "pipes", "time", "system", "hostile",
 ];
 
 /// The workspace package holding the programs.
@@ -186,7 +186,15 @@ fn run_on_host(paths: &Paths, family: &str, program: &Path) -> Result<HostRun, S
         LIMITS.join(" ")
     );
     let mut child = Command::new("unshare")
-        .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+        .args([
+            "--mount",
+            "--uts",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+        ])
         .arg(script)
         .arg("abi-run")
         .arg(program)

@@ -256,6 +256,16 @@ pub fn execve(
     let closed = task.process.files.lock().close_on_exec();
     drop(closed);
     let _ = task.process.signals.lock().exec(task.tid);
+    // Linux's `begin_new_exec`: dumpable again, unless the effective ids differ from the
+    // real ones (then `suid_dumpable`, whose default 0 Halyard follows).
+    let dumpable = super::table::with(|p| {
+        p.table
+            .creds(task.tid)
+            .is_some_and(|c| c.euid == c.ruid && c.egid == c.rgid)
+    });
+    task.process
+        .dumpable
+        .store(dumpable, core::sync::atomic::Ordering::Relaxed);
     let _ = super::table::with(|p| p.table.exec(task.tid));
     *task.process.name.lock() = comm(&filename);
     *task.process.exe.lock() = (exe, cmdline(&args));

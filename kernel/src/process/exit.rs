@@ -3,7 +3,7 @@ use alloc::sync::Arc;
 use core::sync::atomic::{AtomicI32, Ordering};
 
 use halyard_process::{Action, Status};
-use halyard_signal::{ChildEvent, SigInfo, Signal, Target};
+use halyard_signal::{ChildEvent, SigInfo, Signal, Target, SI_USER};
 
 use super::{table, Process, Task};
 
@@ -160,7 +160,18 @@ pub fn run_actions(actions: &[Action], about: Option<(&Arc<Process>, Status)>) {
                     p.child_event.wake_all();
                 }
             }
-            Action::Reparented { .. } => {}
+            // Linux's `forget_original_parent`: the child's `PR_SET_PDEATHSIG` signal,
+            // as from the exiting parent (`SEND_SIG_NOINFO`).
+            Action::Reparented { child, .. } => {
+                let Some(c) = table::process(child) else {
+                    continue;
+                };
+                let sig = c.pdeathsig.load(Ordering::Relaxed);
+                if let (Ok(sig), Some((parent, _))) = (Signal::new(i64::from(sig)), about) {
+                    let info = SigInfo::user(sig, SI_USER, parent.pid as i32, 0);
+                    let _ = super::signals::send(Target::Process(child), info);
+                }
+            }
         }
     }
 }

@@ -168,6 +168,9 @@ fn build_task(parent: &Task, tid: u32, a: &CloneArgs) -> Result<Arc<Task>, Errno
         .umask
         .store(pp.umask.load(Ordering::Relaxed), Ordering::Relaxed);
     *process.fs.lock() = *pp.fs.lock();
+    process
+        .dumpable
+        .store(pp.dumpable.load(Ordering::Relaxed), Ordering::Relaxed);
     table::with(|p| p.processes.insert(tid, process.clone()));
     Ok(Task::new(tid, process))
 }

@@ -81,6 +81,11 @@ pub struct Process {
     pub fs: Mutex<crate::fs::context::FsContext>,
     /// `PR_SET_PDEATHSIG`.
     pub pdeathsig: AtomicU32,
+    /// `PR_SET_DUMPABLE` (Linux keeps it on the `mm`): copied by `fork`, set again by
+    /// `execve`, cleared when the credentials change (see [`exec`] and
+    /// `syscall/cred.rs`); a process that is not dumpable dumps no core, so its signal
+    /// deaths never carry the core bit.
+    pub dumpable: AtomicBool,
     /// CPU time of its threads that have exited, and of its reaped children (ns).
     pub exited_cpu_ns: AtomicU64,
     pub children_cpu_ns: AtomicU64,
@@ -146,6 +151,7 @@ impl Process {
             umask: AtomicU32::new(0o022),
             fs: Mutex::new(crate::fs::context::FsContext::at_root()),
             pdeathsig: AtomicU32::new(0),
+            dumpable: AtomicBool::new(true),
             exited_cpu_ns: AtomicU64::new(0),
             children_cpu_ns: AtomicU64::new(0),
             maxrss_kb: AtomicU64::new(0),

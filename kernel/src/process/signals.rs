@@ -289,8 +289,10 @@ pub fn deliver(frame: &mut InterruptFrame) -> Option<i32> {
                 let sig = info.signal();
                 // The core bit says a core dump was written; Halyard writes none, and
                 // reports one (the bit) only where Linux would have written it: a
-                // non-zero RLIMIT_CORE. Init's default, like Linux's, is 0.
-                let core = core && core_limit(&task) > 0;
+                // dumpable process with a non-zero RLIMIT_CORE. Init's default, like
+                // Linux's, is 0.
+                let dumpable = task.process.dumpable.load(Ordering::Relaxed);
+                let core = core && dumpable && core_limit(&task) > 0;
                 if matches!(
                     sig,
                     Signal::SIGSEGV | Signal::SIGBUS | Signal::SIGILL | Signal::SIGFPE

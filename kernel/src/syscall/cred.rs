@@ -8,9 +8,33 @@ use super::{Errno, SysResult};
 use crate::process::usercopy::{self, UserAddr, UserRef};
 use crate::process::{current, table};
 
+/// Changes the calling thread's credentials with `f`. A change of the effective or
+/// filesystem ids makes the process not dumpable (Linux's `commit_creds` sets
+/// `suid_dumpable`, by default 0).
 fn update<R>(f: impl FnOnce(&mut Credentials) -> R) -> Result<R, Errno> {
+    let task = current();
+    let key = |c: &Credentials| [c.euid, c.egid, c.fsuid, c.fsgid];
+    let (r, changed) = table::with(|p| {
+        p.table.update_creds(task.tid, |c| {
+            let before = key(c);
+            let r = f(c);
+            (r, key(c) != before)
+        })
+    })
+    .ok_or(Errno::ESRCH)?;
+    if changed {
+        task.process
+            .dumpable
+            .store(false, core::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(r)
+}
+
+/// Whether the calling thread has every capability (`capable(CAP_…)`: effective uid 0,
+/// [`Credentials::privileged`]).
+pub fn capable() -> bool {
     let tid = current().tid;
-    table::with(|p| p.table.update_creds(tid, f)).ok_or(Errno::ESRCH)
+    table::with(|p| p.table.creds(tid).is_some_and(Credentials::privileged))
 }
 
 fn done(r: Result<(), PErrno>) -> SysResult {

@@ -373,30 +373,29 @@ pub fn fstatfs(fd: u64, buf: u64) -> SysResult {
 }
 
 /// `mount(source, target, fstype, flags, data)`: `proc`, `tmpfs` and `devtmpfs`; other
-/// types are `ENODEV`; `MS_REMOUNT` and `MS_BIND` are `EINVAL` (not implemented).
+/// types are `ENODEV`; `MS_REMOUNT` and `MS_BIND` are `EINVAL` (not implemented). The
+/// checks come in Linux's order (`do_mount`, `path_mount`, `do_new_mount`): the target's
+/// path (`ENOENT`, `ENOTDIR`), then privilege (`may_mount`: `EPERM`), then the type.
 pub fn mount(_source: u64, target: u64, fstype: u64, flags: u64, _data: u64) -> SysResult {
     let t = path(target)?;
     let kind = usercopy::read_cstr(&mm(), UserAddr(fstype), 255)?;
     if flags & u64::from(g::MS_REMOUNT | g::MS_BIND | g::MS_MOVE) != 0 {
         return Err(Errno::EINVAL);
     }
-    if !matches!(kind.as_slice(), b"proc" | b"tmpfs" | b"devtmpfs") {
-        return Err(Errno::ENODEV);
-    }
     let at = with_ctx(|v, cx, cwd| {
-        // Privilege first, as Linux's `may_mount`, then where (the path `/proc/mounts`
-        // shows, absolute).
+        let dir = v.resolve_dir(cx, cwd, &t)?;
         if cx.cred.fsuid != 0 {
             return Err(halyard_vfs::Errno::EPERM);
         }
-        let dir = v.resolve_dir(cx, cwd, &t)?;
+        // The path `/proc/mounts` shows, absolute.
         let at = v.path_of(cx, dir)?;
         let fs = match kind.as_slice() {
             b"proc" => v.add(alloc::boxed::Box::new(crate::fs::procfs::ProcFs)),
             b"tmpfs" => v.add(alloc::boxed::Box::new(halyard_vfs::Tmpfs::new(
                 0o1777, 0, 0, 0, cx.now,
             ))),
-            _ => crate::fs::devtmpfs(v, cx.now),
+            b"devtmpfs" => crate::fs::devtmpfs(v, cx.now),
+            _ => return Err(halyard_vfs::Errno::new(Errno::ENODEV.0)),
         };
         v.mount(cx, cwd, &t, fs)?;
         Ok(at)
@@ -405,19 +404,20 @@ pub fn mount(_source: u64, target: u64, fstype: u64, flags: u64, _data: u64) -> 
     Ok(0)
 }
 
-/// `umount2(target, flags)`.
+/// `umount2(target, flags)`: unknown flags `EINVAL`, then the path (`ENOENT`), then
+/// privilege (`EPERM`), as Linux's `ksys_umount` and `can_umount`.
 pub fn umount2(target: u64, flags: u64) -> SysResult {
     let t = path(target)?;
     // MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW: other bits are EINVAL before
-    // the privilege check, as Linux's `ksys_umount`.
+    // the path is looked at.
     if flags & !0xf != 0 {
         return Err(Errno::EINVAL);
     }
     let at = with_ctx(|v, cx, cwd| {
+        let dir = v.resolve_dir(cx, cwd, &t)?;
         if cx.cred.fsuid != 0 {
             return Err(halyard_vfs::Errno::EPERM);
         }
-        let dir = v.resolve_dir(cx, cwd, &t)?;
         let at = v.path_of(cx, dir)?;
         v.umount(cx, cwd, &t, flags as u32)?;
         Ok(at)
@@ -426,19 +426,35 @@ pub fn umount2(target: u64, flags: u64) -> SysResult {
     Ok(0)
 }
 
-/// `sendfile(out_fd, in_fd, offset, count)`.
+/// `sendfile(out_fd, in_fd, offset, count)`, with Linux's checks in Linux's order
+/// (`sendfile64` and `do_sendfile`): the offset is read first (`EFAULT`); then the source
+/// (`EBADF`; `ESPIPE` for an offset on a pipe or socket, which have no position; `EINVAL`
+/// for a negative offset), the destination (`EBADF`; `EINVAL` for `O_APPEND` unless it
+/// is a pipe), and a pipe as source is `EINVAL` (pipes cannot be spliced from).
 pub fn sendfile(out_fd: u64, in_fd: u64, offset: u64, count: u64) -> SysResult {
-    let (out, inp) = (file(out_fd)?, file(in_fd)?);
-    if !out.writable() || !inp.readable() {
-        return Err(Errno::EBADF);
-    }
     let mm = mm();
     let mut off = if offset != 0 {
         Some(usercopy::read::<i64>(&mm, UserRef::new(offset))?)
     } else {
         None
     };
+    let inp = file(in_fd)?;
+    if !inp.readable() {
+        return Err(Errno::EBADF);
+    }
+    let kind = |f: &OpenFile| f.ops.stat().mode & g::S_IFMT;
+    let source = kind(&inp);
+    if off.is_some() && (source == g::S_IFIFO || source == g::S_IFSOCK) {
+        return Err(Errno::ESPIPE);
+    }
     if off.is_some_and(|o| o < 0) {
+        return Err(Errno::EINVAL);
+    }
+    let out = file(out_fd)?;
+    if !out.writable() {
+        return Err(Errno::EBADF);
+    }
+    if (kind(&out) != g::S_IFIFO && out.flags() & g::O_APPEND != 0) || source == g::S_IFIFO {
         return Err(Errno::EINVAL);
     }
     let mut done = 0u64;

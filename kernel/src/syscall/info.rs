@@ -17,18 +17,19 @@ fn field(dst: &mut [core::ffi::c_char; 65], s: &str) {
 }
 
 static HOSTNAME_CLASS: crate::sync::LockClass = crate::sync::LockClass::new("uts.hostname");
-/// The node name (`sethostname`); `(none)` until set, as Linux without a configured name.
-static HOSTNAME: crate::sync::IrqLock<alloc::vec::Vec<u8>> =
-    crate::sync::IrqLock::new(alloc::vec::Vec::new(), &HOSTNAME_CLASS);
+/// The node name (`sethostname`); `None` shows as `(none)`, Linux's name before one is
+/// set. An empty name is a name.
+static HOSTNAME: crate::sync::IrqLock<Option<alloc::vec::Vec<u8>>> =
+    crate::sync::IrqLock::new(None, &HOSTNAME_CLASS);
 
-/// `sethostname(name, len)`: root only (`EPERM`), at most 64 bytes (`EINVAL`).
+/// `sethostname(name, len)`: root only (`EPERM`, checked first as Linux does), at most
+/// 64 bytes (`EINVAL`).
 pub fn sethostname(name: u64, len: u64) -> SysResult {
-    let privileged = crate::fs::vfs::cred().fsuid == 0;
+    if !super::cred::capable() {
+        return Err(Errno::EPERM);
+    }
     if (len as i64) < 0 || len > 64 {
         return Err(Errno::EINVAL);
-    }
-    if !privileged {
-        return Err(Errno::EPERM);
     }
     let mut buf = alloc::vec![0u8; len as usize];
     usercopy::read_bytes(
@@ -36,7 +37,7 @@ pub fn sethostname(name: u64, len: u64) -> SysResult {
         UserAddr(name),
         &mut buf,
     )?;
-    *HOSTNAME.lock() = buf;
+    *HOSTNAME.lock() = Some(buf);
     Ok(0)
 }
 
@@ -48,11 +49,8 @@ pub fn uname(buf: u64) -> SysResult {
     let host = HOSTNAME.lock().clone();
     field(
         &mut u.nodename,
-        if host.is_empty() {
-            "(none)"
-        } else {
-            core::str::from_utf8(&host).unwrap_or("")
-        },
+        host.as_deref()
+            .map_or("(none)", |h| core::str::from_utf8(h).unwrap_or("")),
     );
     field(&mut u.release, RELEASE);
     field(

@@ -447,24 +447,51 @@ pub fn lseek(fd: u64, offset: u64, whence: u64) -> SysResult {
     Ok(new as u64)
 }
 
+/// Linux's `SOCK_TYPE_MASK` and `SOCK_MAX` (`include/linux/net.h`), which
+/// `linux-raw-sys` lacks.
+const SOCK_TYPE_MASK: u32 = 0xf;
+const SOCK_MAX: u32 = 11;
+
 /// `socketpair(domain, type, protocol, sv)`: `AF_UNIX` with `SOCK_STREAM` or
-/// `SOCK_SEQPACKET` ([`crate::fs::unix`]); other domains `EAFNOSUPPORT`, other types
-/// `EINVAL` (as Linux for an unknown type), a protocol other than 0 `EPROTONOSUPPORT`.
+/// `SOCK_SEQPACKET` ([`crate::fs::unix`]), with Linux's checks in Linux's order
+/// (`__sys_socketpair`, `__sock_create`, `unix_create`): unknown flags in `type` `EINVAL`,
+/// a domain beyond `AF_MAX` `EAFNOSUPPORT`, a type beyond `SOCK_MAX` `EINVAL`, a protocol
+/// other than 0 or `PF_UNIX` `EPROTONOSUPPORT`, another type `ESOCKTNOSUPPORT`. Other
+/// domains are `EAFNOSUPPORT` (Linux's are `EOPNOTSUPP` or their own errnos), and
+/// `SOCK_DGRAM`/`SOCK_RAW` pairs, which Linux has, are `ESOCKTNOSUPPORT` with a log line.
 pub fn socketpair(domain: u64, ty: u64, protocol: u64, sv: u64) -> SysResult {
-    use linux_raw_sys::net::{AF_UNIX, SOCK_SEQPACKET, SOCK_STREAM};
+    use linux_raw_sys::errno::{EAFNOSUPPORT, EPROTONOSUPPORT, ESOCKTNOSUPPORT};
+    use linux_raw_sys::net::{AF_MAX, AF_UNIX, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM};
     // Linux defines SOCK_CLOEXEC and SOCK_NONBLOCK as O_CLOEXEC and O_NONBLOCK.
     const SOCK_CLOEXEC: u32 = g::O_CLOEXEC;
     const SOCK_NONBLOCK: u32 = g::O_NONBLOCK;
+    static WARNED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    let flags = ty as u32 & !SOCK_TYPE_MASK;
+    if flags & !(SOCK_CLOEXEC | SOCK_NONBLOCK) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if domain as u32 >= AF_MAX {
+        return Err(Errno(EAFNOSUPPORT));
+    }
+    let kind = ty as u32 & SOCK_TYPE_MASK;
+    if kind >= SOCK_MAX {
+        return Err(Errno::EINVAL);
+    }
     if domain as u32 != AF_UNIX {
-        return Err(Errno(linux_raw_sys::errno::EAFNOSUPPORT));
+        return Err(Errno(EAFNOSUPPORT));
     }
-    let flags = ty as u32 & (SOCK_CLOEXEC | SOCK_NONBLOCK);
-    match ty as u32 & !(SOCK_CLOEXEC | SOCK_NONBLOCK) {
-        t if t == SOCK_STREAM || t == SOCK_SEQPACKET => {}
-        _ => return Err(Errno::EINVAL),
+    if protocol != 0 && protocol != u64::from(AF_UNIX) {
+        return Err(Errno(EPROTONOSUPPORT));
     }
-    if protocol != 0 {
-        return Err(Errno(linux_raw_sys::errno::EPROTONOSUPPORT));
+    match kind {
+        SOCK_STREAM | SOCK_SEQPACKET => {}
+        SOCK_DGRAM | SOCK_RAW => {
+            if !WARNED.swap(true, core::sync::atomic::Ordering::Relaxed) {
+                crate::info!("socketpair: SOCK_DGRAM pairs are not implemented: ESOCKTNOSUPPORT");
+            }
+            return Err(Errno(ESOCKTNOSUPPORT));
+        }
+        _ => return Err(Errno(ESOCKTNOSUPPORT)),
     }
     let (a, b) = crate::fs::unix::socketpair(flags & SOCK_NONBLOCK);
     let cloexec = flags & SOCK_CLOEXEC != 0;

@@ -201,8 +201,7 @@ pub fn reboot(magic: u64, magic2: u64, cmd: u64, _arg: u64) -> SysResult {
     if magic as u32 != MAGIC1 || !MAGIC2.contains(&(magic2 as u32)) {
         return Err(Errno::EINVAL);
     }
-    let tid = current().tid;
-    if !table::with(|p| p.table.creds(tid).is_some_and(|c| c.privileged())) {
+    if !super::cred::capable() {
         return Err(Errno::EPERM);
     }
     match cmd as u32 {
@@ -222,7 +221,9 @@ pub fn reboot(magic: u64, magic2: u64, cmd: u64, _arg: u64) -> SysResult {
     }
 }
 
-/// `prctl(option, ...)`: the options programs use at start-up; others `EINVAL`.
+/// `prctl(option, ...)`: the name, `PR_SET_MDWE`, the dumpable flag and the
+/// parent-death signal (sent by [`crate::process::exit`] when the parent exits); other
+/// options `EINVAL`.
 pub fn prctl(option: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> SysResult {
     use linux_raw_sys::prctl as p;
     let task = current();
@@ -260,6 +261,22 @@ pub fn prctl(option: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> SysResult {
             })
             .map_err(Errno::from)
         }
+        p::PR_SET_DUMPABLE => {
+            // SUID_DUMP_DISABLE or SUID_DUMP_USER; SUID_DUMP_ROOT (2) only comes from
+            // the `suid_dumpable` sysctl.
+            if a2 > 1 {
+                return Err(Errno::EINVAL);
+            }
+            task.process
+                .dumpable
+                .store(a2 == 1, core::sync::atomic::Ordering::Relaxed);
+            Ok(0)
+        }
+        p::PR_GET_DUMPABLE => Ok(u64::from(
+            task.process
+                .dumpable
+                .load(core::sync::atomic::Ordering::Relaxed),
+        )),
         p::PR_SET_PDEATHSIG => {
             if a2 > 64 {
                 return Err(Errno::EINVAL);

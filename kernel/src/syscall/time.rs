@@ -143,33 +143,38 @@ pub fn clock_nanosleep(clock: u64, flags: u64, req: u64, rem: u64) -> SysResult 
 }
 
 /// `clock_settime(clock, tp)`: only `CLOCK_REALTIME` can be set (`EINVAL` for the
-/// others, as Linux), by root (`EPERM`).
+/// others, as Linux), by root (`EPERM`, after the value's checks, as Linux).
 pub fn clock_settime(clock: u64, tp: u64) -> SysResult {
     if clock as u32 != CLOCK_REALTIME {
-        clock_ns(clock)?;
         return Err(Errno::EINVAL);
     }
     let ns = read_timespec(tp)?;
-    if crate::fs::vfs::cred().fsuid != 0 {
+    if !super::cred::capable() {
         return Err(Errno::EPERM);
     }
     crate::time::set_realtime_ns(ns);
     Ok(0)
 }
 
-/// `settimeofday(tv, tz)`: a NULL `tv` only sets the (ignored) time zone.
+/// `settimeofday(tv, tz)`: the time zone is ignored; the privilege check (`EPERM`)
+/// comes after the value's and holds for a NULL `tv` too, as Linux's
+/// `do_sys_settimeofday64`.
 pub fn settimeofday(tv: u64, _tz: u64) -> SysResult {
-    if tv == 0 {
-        return Ok(0);
-    }
-    let mm = crate::process::current().process.mm();
-    let [sec, usec]: [i64; 2] = usercopy::read(&mm, UserRef::new(tv))?;
-    if sec < 0 || !(0..1_000_000).contains(&usec) {
-        return Err(Errno::EINVAL);
-    }
-    if crate::fs::vfs::cred().fsuid != 0 {
+    let time = if tv != 0 {
+        let mm = crate::process::current().process.mm();
+        let [sec, usec]: [i64; 2] = usercopy::read(&mm, UserRef::new(tv))?;
+        if sec < 0 || !(0..1_000_000).contains(&usec) {
+            return Err(Errno::EINVAL);
+        }
+        Some((sec as u64).saturating_mul(NS) + usec as u64 * 1000)
+    } else {
+        None
+    };
+    if !super::cred::capable() {
         return Err(Errno::EPERM);
     }
-    crate::time::set_realtime_ns((sec as u64).saturating_mul(NS) + usec as u64 * 1000);
+    if let Some(ns) = time {
+        crate::time::set_realtime_ns(ns);
+    }
     Ok(0)
 }

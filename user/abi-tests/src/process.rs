@@ -73,3 +73,55 @@ pub fn no_core_dumps() {
         libc::prctl(libc::PR_SET_DUMPABLE, 0);
     }
 }
+
+/// Forks a child that runs `child` and sends back the text it returns through a pipe
+/// (a child never prints: the parent does); returns that text once the child exited 0.
+/// A child that ended otherwise gives its wait status in place of the text.
+pub fn report(child: impl FnOnce() -> String) -> Result<String, Errno> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors.
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    let [r, w] = fds;
+    let pid = spawn(|| {
+        // SAFETY: the read end is this child's copy, unused here.
+        unsafe { libc::close(r) };
+        let text = child();
+        // SAFETY: `text` is a live buffer of its length; a short write shows as a
+        // different text in the parent.
+        let n = unsafe { libc::write(w, text.as_ptr().cast(), text.len()) };
+        c_int::from(n != text.len() as isize)
+    });
+    // SAFETY: the parent's copy of the write end is not used: closing it lets the read
+    // below see end of file when the child ends.
+    unsafe { libc::close(w) };
+    let pid = pid.inspect_err(|_| {
+        // SAFETY: no child: the read end is not used either.
+        unsafe { libc::close(r) };
+    })?;
+    let mut text = Vec::new();
+    let mut buf = [0u8; 256];
+    loop {
+        // SAFETY: `buf` is a live, writable buffer of its length.
+        let n = unsafe { libc::read(r, buf.as_mut_ptr().cast(), buf.len()) };
+        if n <= 0 {
+            break;
+        }
+        text.extend_from_slice(&buf[..n as usize]);
+    }
+    // SAFETY: the read end is no longer used.
+    unsafe { libc::close(r) };
+    let (_, status) = wait(pid, 0)?;
+    if status.0 != 0 {
+        return Ok(status.to_string());
+    }
+    Ok(String::from_utf8_lossy(&text).into_owned())
+}
+
+/// Drops every user and group id of the calling process to `id` (supplementary groups
+/// cleared first, while still privileged); `false` if a call failed.
+pub fn drop_to(id: libc::uid_t) -> bool {
+    // SAFETY: setgroups reads no memory for an empty list; the id calls take integers.
+    unsafe {
+        libc::setgroups(0, core::ptr::null()) == 0 && libc::setgid(id) == 0 && libc::setuid(id) == 0
+    }
+}
