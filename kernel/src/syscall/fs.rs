@@ -416,10 +416,21 @@ pub fn umount2(target: u64, flags: u64) -> SysResult {
 }
 
 /// `sendfile(out_fd, in_fd, offset, count)`.
+///
+/// As Linux's `do_sendfile`: into a pipe, one read of the input (`splice_file_to_pipe`);
+/// into anything else, the input must be a regular file or a block device (`EINVAL`
+/// otherwise: `splice_direct_to_actor` wants a seekable input), read until `count` or its
+/// end. So a terminal's input is never read twice in one call, which would swallow an
+/// end of file (^D) typed after a line; busybox `cat` falls back to `read` on `EINVAL`.
 pub fn sendfile(out_fd: u64, in_fd: u64, offset: u64, count: u64) -> SysResult {
     let (out, inp) = (file(out_fd)?, file(in_fd)?);
     if !out.writable() || !inp.readable() {
         return Err(Errno::EBADF);
+    }
+    let into_pipe = out.ops.stat().mode & g::S_IFMT == g::S_IFIFO;
+    let in_type = inp.ops.stat().mode & g::S_IFMT;
+    if !into_pipe && in_type != g::S_IFREG && in_type != g::S_IFBLK {
+        return Err(Errno::EINVAL);
     }
     let mm = mm();
     let mut off = if offset != 0 {
@@ -452,7 +463,7 @@ pub fn sendfile(out_fd: u64, in_fd: u64, offset: u64, count: u64) -> SysResult {
             Err(_) => break,
         };
         done += w as u64;
-        if w < n {
+        if w < n || into_pipe {
             break;
         }
     }
