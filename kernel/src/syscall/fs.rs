@@ -427,11 +427,6 @@ pub fn sendfile(out_fd: u64, in_fd: u64, offset: u64, count: u64) -> SysResult {
     if !out.writable() || !inp.readable() {
         return Err(Errno::EBADF);
     }
-    let into_pipe = out.ops.stat().mode & g::S_IFMT == g::S_IFIFO;
-    let in_type = inp.ops.stat().mode & g::S_IFMT;
-    if !into_pipe && in_type != g::S_IFREG && in_type != g::S_IFBLK {
-        return Err(Errno::EINVAL);
-    }
     let mm = mm();
     let mut off = if offset != 0 {
         Some(usercopy::read::<i64>(&mm, UserRef::new(offset))?)
@@ -439,6 +434,11 @@ pub fn sendfile(out_fd: u64, in_fd: u64, offset: u64, count: u64) -> SysResult {
         None
     };
     if off.is_some_and(|o| o < 0) {
+        return Err(Errno::EINVAL);
+    }
+    let into_pipe = out.ops.stat().mode & g::S_IFMT == g::S_IFIFO;
+    let in_type = inp.ops.stat().mode & g::S_IFMT;
+    if !into_pipe && in_type != g::S_IFREG && in_type != g::S_IFBLK {
         return Err(Errno::EINVAL);
     }
     let mut done = 0u64;
