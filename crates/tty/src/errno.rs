@@ -11,4 +11,8 @@ impl Errno {
     pub const EINVAL: Errno = Errno(errno::EINVAL);
     /// A non-blocking read found nothing to return.
     pub const EAGAIN: Errno = Errno(errno::EAGAIN);
+    /// A background process may not use its terminal (job control).
+    pub const EIO: Errno = Errno(errno::EIO);
+    /// `TIOCSPGRP` from an orphaned background process group.
+    pub const ENOTTY: Errno = Errno(errno::ENOTTY);
 }

@@ -40,12 +40,15 @@
 //!   (`TIOCGWINSZ`/`TIOCSWINSZ`, a change asks for SIGWINCH), [`Tty::bytes_available`]
 //!   (`FIONREAD`), [`Tty::flush`] (`TCFLSH`, EINVAL for a bad argument),
 //!   [`Tty::output_len`] (`TIOCOUTQ`); `poll` uses [`Tty::readable`]/[`Tty::writable`].
+//! - **Job control**: [`job_control`] says whether a read, a write or a change of the
+//!   terminal by a background process proceeds, fails with `EIO`, or sends SIGTTIN/SIGTTOU
+//!   to its process group (Linux's `__tty_check_change`); the kernel supplies the facts
+//!   about the caller ([`Caller`]) and carries out the [`Verdict`].
 //!
-//! Process groups, sessions and the controlling terminal (`TIOCSPGRP`, `TIOCSCTTY`,
-//! SIGTTIN/SIGTTOU for background jobs, TOSTOP), hang-up and the PTY pairing are the
-//! kernel's: they need processes. The [`Line`] says whether the discipline serves a UART
-//! or a PTY slave, where Linux's drivers differ (throttling, write room while stopped,
-//! `c_cflag`).
+//! Process groups, sessions and the controlling terminal (`TIOCSPGRP`, `TIOCSCTTY`),
+//! sending the signals, hang-up and the PTY pairing are the kernel's: they need processes.
+//! The [`Line`] says whether the discipline serves a UART or a PTY slave, where Linux's
+//! drivers differ (throttling, write room while stopped, `c_cflag`).
 //!
 //! # Decisions (where Linux or the task left a choice)
 //! - termios bits are never rejected: Linux's `TCSETS` stores any pattern (the oracle
@@ -69,6 +72,7 @@ extern crate alloc;
 mod ctype;
 mod erase;
 mod errno;
+mod job_control;
 mod output;
 mod queue;
 mod read;
@@ -78,6 +82,7 @@ mod termios;
 mod tty;
 
 pub use errno::Errno;
+pub use job_control::{check as job_control, Access, Caller, Verdict};
 pub use output::{ECHO_LIMIT, ECHO_OPS, OUTPUT_ROOM};
 pub use queue::N_TTY_BUF_SIZE;
 pub use read::{ReadOp, ReadStep, Timer};

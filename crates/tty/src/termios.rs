@@ -50,8 +50,8 @@ pub const IMPLEMENTED_IFLAGS: u32 = g::ISTRIP
 pub const IMPLEMENTED_OFLAGS: u32 =
     g::OPOST | g::OLCUC | g::ONLCR | g::OCRNL | g::ONOCR | g::ONLRET | g::TABDLY;
 
-/// The `c_lflag` bits the discipline acts on. TOSTOP is the kernel's job-control check
-/// before a write; EXTPROC (PTY packet mode) is not implemented; Linux ignores XCASE,
+/// The `c_lflag` bits the discipline acts on. TOSTOP matters only to the job-control
+/// check before a write ([`crate::job_control`]); EXTPROC (PTY packet mode) is not implemented; Linux ignores XCASE,
 /// FLUSHO and PENDIN.
 pub const IMPLEMENTED_LFLAGS: u32 = g::ISIG
     | g::ICANON

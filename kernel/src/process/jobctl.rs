@@ -2,7 +2,10 @@
 //! job control; the rules of groups and sessions are `halyard-process`'s).
 use core::sync::atomic::Ordering;
 
-use super::{current, table, Task};
+use halyard_signal::{Handler, Signal};
+use halyard_tty::{Access, Caller, Termios, Verdict};
+
+use super::{current, signal_group, table, Task};
 use crate::syscall::{Errno, SysResult};
 use crate::tty::console::Console;
 
@@ -67,6 +70,46 @@ pub fn check_foreground_group(tty: &Console, pgrp: i32) -> Result<(), Errno> {
         }
         Ok(())
     })
+}
+
+/// Job control for the calling thread's `access` to `tty` (whose settings are `termios`):
+/// Linux's `__tty_check_change`, decided by [`halyard_tty::job_control`]. `Ok` to go on;
+/// for a background process, SIGTTIN/SIGTTOU to its process group and `ERESTARTSYS` (the
+/// call starts again once the stopped job is continued), or `EIO` (`ENOTTY` for
+/// `TIOCSPGRP`).
+pub fn check_terminal_access(tty: &Console, access: Access, termios: &Termios) -> SysResult {
+    let Some(signal) = access
+        .signal(termios)
+        .and_then(|sig| Signal::new(i64::from(sig)).ok())
+    else {
+        return Ok(0);
+    };
+    let task = current();
+    let (sid, pgrp, orphaned) = table::with(|p| {
+        let sid = p.table.getsid(task.process.pid, 0).unwrap_or(0);
+        let pgrp = p.table.getpgid(task.process.pid, 0).unwrap_or(0);
+        (sid, pgrp, p.table.is_orphaned_pgrp(pgrp))
+    });
+    let blocks_or_ignores = {
+        let s = task.process.signals.lock();
+        s.blocked(task.tid).is_ok_and(|m| m.contains(signal))
+            || s.action(signal).handler == Handler::Ignore
+    };
+    let caller = Caller {
+        controlling: sid != 0 && tty.session.load(Ordering::Relaxed) == sid as i32,
+        pgrp,
+        foreground: u32::try_from(tty.foreground.load(Ordering::Relaxed)).unwrap_or(0),
+        blocks_or_ignores,
+        orphaned,
+    };
+    match halyard_tty::job_control(access, termios, &caller) {
+        Verdict::Proceed => Ok(0),
+        Verdict::Signal(sig) => {
+            signal_group(pgrp, sig);
+            Err(Errno::ERESTARTSYS)
+        }
+        Verdict::Fail(e) => Err(Errno::from(e)),
+    }
 }
 
 /// Is the calling process's group orphaned (no parent in the session outside the group)?

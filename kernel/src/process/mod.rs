@@ -41,7 +41,9 @@ use crate::sched::WaitQueue;
 use crate::sync::{IrqLock, LockClass, Mutex};
 use mm::{Mm, PageError};
 
-pub use jobctl::{check_foreground_group, drop_controlling_tty, set_controlling_tty};
+pub use jobctl::{
+    check_foreground_group, check_terminal_access, drop_controlling_tty, set_controlling_tty,
+};
 pub use signals::{send_sigpipe, signal_group, signal_pending};
 
 static SIGNALS_CLASS: LockClass = LockClass::new("process.signals");

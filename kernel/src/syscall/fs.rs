@@ -431,6 +431,12 @@ pub fn umount2(target: u64, flags: u64) -> SysResult {
 /// (`EBADF`; `ESPIPE` for an offset on a pipe or socket, which have no position; `EINVAL`
 /// for a negative offset), the destination (`EBADF`; `EINVAL` for `O_APPEND` unless it
 /// is a pipe), and a pipe as source is `EINVAL` (pipes cannot be spliced from).
+///
+/// Into a pipe, one read of the input (`splice_file_to_pipe`); into anything else, the
+/// input must be a regular file or a block device (`EINVAL` otherwise:
+/// `splice_direct_to_actor` wants a seekable input), read until `count` or its end. So a
+/// terminal's input is never read twice in one call, which would swallow an end of file
+/// (^D) typed after a line; busybox `cat` falls back to `read` on `EINVAL`.
 pub fn sendfile(out_fd: u64, in_fd: u64, offset: u64, count: u64) -> SysResult {
     let mm = mm();
     let mut off = if offset != 0 {
@@ -454,7 +460,12 @@ pub fn sendfile(out_fd: u64, in_fd: u64, offset: u64, count: u64) -> SysResult {
     if !out.writable() {
         return Err(Errno::EBADF);
     }
-    if (kind(&out) != g::S_IFIFO && out.flags() & g::O_APPEND != 0) || source == g::S_IFIFO {
+    let into_pipe = kind(&out) == g::S_IFIFO;
+    let seekable_source = source == g::S_IFREG || source == g::S_IFBLK;
+    if (!into_pipe && out.flags() & g::O_APPEND != 0)
+        || source == g::S_IFIFO
+        || (!into_pipe && !seekable_source)
+    {
         return Err(Errno::EINVAL);
     }
     let mut done = 0u64;
@@ -479,7 +490,7 @@ pub fn sendfile(out_fd: u64, in_fd: u64, offset: u64, count: u64) -> SysResult {
             Err(_) => break,
         };
         done += w as u64;
-        if w < n {
+        if w < n || into_pipe {
             break;
         }
     }

@@ -8,12 +8,20 @@
 //! reading), the thread keeps the byte and waits until a read makes room, so input typed
 //! faster than the shell reads is not lost: it waits in the ring, then in the UART.
 //!
+//! Job control: a read, a write under TOSTOP and the ioctls that change the terminal
+//! (`TCSETS*`, `TCFLSH`, `TIOCSPGRP`) first ask [`crate::process::check_terminal_access`]
+//! (Linux's `__tty_check_change`), which stops a background job with SIGTTIN/SIGTTOU or
+//! fails the call with `EIO`. Linux exempts opens of `/dev/console` itself (5:1, its
+//! `redirected_tty_write` files) from these checks; Halyard's console is the terminal of
+//! the login session, as the serial port a getty opens would be on Linux (and as the
+//! pseudo-terminal the host check gives the same init is), so every open of it is checked.
+//!
 //! Output (program writes and echoes) goes through the discipline's output queue to the
 //! UART under the console lock, so it never interleaves with kernel log lines mid-line.
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicI32, Ordering};
 
-use halyard_tty::{Line, ReadOp, ReadStep, SetTermios, Termios, Timer, Tty, Winsize};
+use halyard_tty::{Access, Line, ReadOp, ReadStep, SetTermios, Termios, Timer, Tty, Winsize};
 use linux_raw_sys::general::{POLLIN, POLLOUT, S_IFCHR};
 use linux_raw_sys::ioctl;
 
@@ -102,6 +110,11 @@ impl Console {
     fn termios(&self) -> Termios {
         self.tty.lock().termios()
     }
+
+    /// Job control before `access` (SIGTTIN/SIGTTOU for a background job, or `EIO`).
+    fn job_control(&self, access: Access) -> Result<(), Errno> {
+        crate::process::check_terminal_access(self, access, &self.termios()).map(|_| ())
+    }
 }
 
 // SAFETY: termios and winsize are plain C structs of integers.
@@ -111,6 +124,7 @@ unsafe impl usercopy::Pod for Winsize {}
 
 impl FileOps for Console {
     fn read(&self, file: &OpenFile, buf: &mut [u8], _pos: &mut u64) -> Result<usize, Errno> {
+        self.job_control(Access::Read)?;
         let mut op = ReadOp::new(file.nonblocking());
         let mut deadline = None;
         loop {
@@ -143,6 +157,7 @@ impl FileOps for Console {
     }
 
     fn write(&self, _file: &OpenFile, buf: &[u8], _pos: &mut u64) -> Result<usize, Errno> {
+        self.job_control(Access::Write)?;
         let mut done = 0;
         while done < buf.len() {
             let n = self.tty.lock().write(&buf[done..]);
@@ -177,6 +192,7 @@ impl FileOps for Console {
                 Ok(0)
             }
             ioctl::TCSETS | ioctl::TCSETSW | ioctl::TCSETSF => {
+                self.job_control(Access::Change)?;
                 let new: Termios = usercopy::read(&mm, UserRef::new(arg))?;
                 let mode = SetTermios::from_ioctl(cmd).ok_or(Errno::EINVAL)?;
                 self.tty.lock().set_termios(&new, mode);
@@ -206,6 +222,7 @@ impl FileOps for Console {
                 Ok(0)
             }
             ioctl::TCFLSH => {
+                self.job_control(Access::Change)?;
                 self.tty.lock().flush(arg as usize).map_err(Errno::from)?;
                 Ok(0)
             }
@@ -215,6 +232,7 @@ impl FileOps for Console {
                 Ok(0)
             }
             ioctl::TIOCSPGRP => {
+                self.job_control(Access::SetForeground)?;
                 let pgrp: i32 = usercopy::read(&mm, UserRef::new(arg))?;
                 if pgrp < 0 {
                     return Err(Errno::EINVAL);

@@ -4,7 +4,8 @@
 //! What it proves before Halyard runs the same archive: the archive unpacks (with GNU
 //! `cpio`, a reader independent of our writer), init mounts and names the system, starts a
 //! login shell with a controlling terminal, the profile gives the prompt, busybox's applet
-//! links work ([`SCRIPT`]), init reaps orphans (no zombie left), starts a new shell when
+//! links work ([`SCRIPT`]), init reaps orphans (no zombie left), background jobs that use
+//! the terminal are stopped or refused ([`JOB_CONTROL`]), init starts a new shell when
 //! one exits, and `poweroff` reaches init and stops everything.
 //!
 //! How: the archive is unpacked into `target/initramfs/host-root/`; `unshare --pid --mount
@@ -48,6 +49,65 @@ const ORPHANS: (&str, &str) = (
     "sh -c 'sleep 0.1 &'; sleep 1; ps -o stat | grep -c '^Z'",
     "0",
 );
+
+/// Keys typed at the shell, then the whole lines that must follow them in order (among
+/// others), then the prompt if `prompt`.
+pub struct Exchange {
+    pub keys: &'static str,
+    pub lines: &'static [&'static str],
+    pub prompt: bool,
+}
+
+const fn exchange(keys: &'static str, lines: &'static [&'static str], prompt: bool) -> Exchange {
+    Exchange {
+        keys,
+        lines,
+        prompt,
+    }
+}
+
+/// Job control at the terminal (Linux's `__tty_check_change`): a background `cat` that
+/// reads the terminal is stopped by SIGTTIN, `fg` continues it and its read starts again
+/// (typed input reaches it, ^D ends it); under `stty tostop` a background write is stopped
+/// by SIGTTOU, and so is a background `stty` (a `TCSETS`) whatever TOSTOP; a background
+/// read that ignores SIGTTIN, or from an orphaned process group (the `sh -c` outlives its
+/// subshell, so init is its parent), fails with EIO. Ash's `jobs` names the stop signal.
+pub const JOB_CONTROL: [Exchange; 14] = [
+    exchange("cat &\r", &[], true),
+    exchange(
+        "sleep 1; jobs\r",
+        &["[1]+  Stopped (tty input)        cat"],
+        true,
+    ),
+    exchange("fg\r", &["cat"], false),
+    exchange("typed line\r", &["typed line", "typed line"], false),
+    exchange("\x04", &[], true),
+    exchange("stty tostop; echo hi &\r", &[], true),
+    exchange(
+        "sleep 1; jobs\r",
+        &["[1]+  Stopped (tty output)       echo hi"],
+        true,
+    ),
+    exchange("fg\r", &["echo hi", "hi"], true),
+    exchange("stty -tostop &\r", &[], true),
+    exchange(
+        "sleep 1; jobs\r",
+        &["[1]+  Stopped (tty output)       stty -tostop"],
+        true,
+    ),
+    exchange("fg\r", &["stty -tostop"], true),
+    exchange("echo bg-ok & wait\r", &["bg-ok"], true),
+    exchange(
+        "(trap '' TTIN; cat; echo \"status $?\") & wait\r",
+        &["cat: read error: Input/output error", "status 1"],
+        true,
+    ),
+    exchange(
+        "(sh -c 'sleep 1; cat </dev/tty; echo status $?' &); sleep 3\r",
+        &["cat: read error: Input/output error", "status 1"],
+        true,
+    ),
+];
 
 /// What ash says when init failed to give it the console as controlling terminal.
 const NO_JOB_CONTROL: &str = "job control turned off";
@@ -98,7 +158,7 @@ pub fn run(paths: &Paths) -> Result<(), String> {
     result.map_err(|e| format!("{e} (transcript: {})", paths.show(&log)))
 }
 
-/// Prompt, the script, orphans, `exit` and a new shell, `poweroff`, then the namespace's
+/// Prompt, the script, orphans, job control, `exit` and a new shell, `poweroff`, then the namespace's
 /// end by SIGINT.
 fn converse(console: &mut Console, init: &mut Killed) -> Result<(), String> {
     console.expect_text(ROOT_PROMPT)?;
@@ -109,6 +169,15 @@ fn converse(console: &mut Console, init: &mut Killed) -> Result<(), String> {
         console.send(&format!("{command}\r"))?;
         console.expect_line(answer)?;
         console.expect_text(ROOT_PROMPT)?;
+    }
+    for step in &JOB_CONTROL {
+        console.send(step.keys)?;
+        for line in step.lines {
+            console.expect_line(line)?;
+        }
+        if step.prompt {
+            console.expect_text(ROOT_PROMPT)?;
+        }
     }
     console.send("exit 3\r")?;
     console.expect_text(SHELL_ENDED)?;

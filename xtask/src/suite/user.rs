@@ -81,7 +81,8 @@ fn interrupt(s: &mut Session, command: &str, key: &str) -> Result<(), String> {
 }
 
 /// A console session: the host check's conversation, pipelines and statuses, the kernel's
-/// counters under `/proc`, ^C, ^Z and `fg`, a segfaulting program, then `poweroff`
+/// counters under `/proc`, ^C, ^Z and `fg`, job control at the terminal (background reads
+/// and writes), a segfaulting program, then `poweroff`
 /// (status 0).
 pub fn shell_session(s: &mut Session, _ctx: &Context) -> Result<(), String> {
     boot_to_shell(s)?;
@@ -127,6 +128,7 @@ pub fn shell_session(s: &mut Session, _ctx: &Context) -> Result<(), String> {
     }
     interrupt(s, "fg", "\x03")?;
     s.expect_text(PROMPT)?;
+    job_control(s)?;
     // A program that dies of SIGSEGV: the shell says so, and goes on.
     let (out, status) = run(s, &format!("{STRESS_DIR}/segv"))?;
     if status != 139 || !out.iter().any(|l| l.contains("Segmentation fault")) {
@@ -134,6 +136,25 @@ pub fn shell_session(s: &mut Session, _ctx: &Context) -> Result<(), String> {
     }
     expect_output(s, "echo after", "after")?;
     s.send("poweroff\r")
+}
+
+/// The host check's job-control conversation (SIGTTIN, SIGTTOU under TOSTOP and for
+/// `TCSETS`, EIO for an ignored SIGTTIN and for an orphaned group), typed the same way.
+fn job_control(s: &mut Session) -> Result<(), String> {
+    for step in &host_check::JOB_CONTROL {
+        let keys = step.keys.trim_end();
+        s.send(step.keys)?;
+        for line in step.lines {
+            s.expect_line(&format!("`{line}` after `{keys}`"), |l| {
+                l.trim_end() == *line
+            })?;
+        }
+        if step.prompt {
+            s.expect_text(PROMPT)
+                .map_err(|e| format!("after `{keys}`: {e}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// Every ABI test program in Halyard, each transcript compared with the same program's on
