@@ -36,6 +36,13 @@ pub enum Restart {
     RestartBlock,
 }
 
+/// Is `rax` (a system call's return value) one of the kernel-internal restart codes that
+/// [`without_handler`] and [`before_handler`] act on? When it is not, and no signal is
+/// pending, a thread's registers go back to user mode untouched.
+pub fn is_restart_code(rax: u64) -> bool {
+    (ERESTARTSYS..=ERESTART_RESTARTBLOCK).contains(&rax.wrapping_neg())
+}
+
 fn error(regs: &UserRegs) -> Option<u64> {
     regs.in_syscall().then(|| regs.rax.wrapping_neg())
 }

@@ -297,6 +297,19 @@ impl SignalState {
         Ok(self.thread(tid)?.pending.set().union(self.shared.set()))
     }
 
+    /// Whether any thread returning to user mode may have signal work: a signal pending
+    /// anywhere in the process (blocked or not) or a mask to restore. `false` means
+    /// [`Self::has_deliverable`] is `false` and [`Self::restore_saved_sigmask`] changes
+    /// nothing for every thread, so a kernel may keep this summary beside the lock (Linux's
+    /// `TIF_SIGPENDING`) and skip the lock on the way out while it is `false`.
+    pub fn needs_attention(&self) -> bool {
+        !self.shared.set().is_empty()
+            || self
+                .threads
+                .values()
+                .any(|t| t.saved.is_some() || !t.pending.set().is_empty())
+    }
+
     /// `recalc_sigpending`: the thread has a signal to handle on its way to user mode.
     pub fn has_deliverable(&self, tid: Tid) -> bool {
         self.threads.get(&tid).is_some_and(|t| self.deliverable(t))

@@ -521,9 +521,12 @@ fn sigsuspend_mask() {
     assert_eq!(s.sigmask_to_save(T).unwrap(), SigSet::of(Signal::SIGUSR1));
     s.restore_saved_sigmask(T).unwrap();
     assert_eq!(s.blocked(T).unwrap(), SigSet::of(Signal::SIGUSR1));
-    // Without a handler the old mask comes back.
+    // Without a handler the old mask comes back; a saved mask alone needs attention.
+    assert!(!s.needs_attention());
     s.sigsuspend(T, SigSet::EMPTY).unwrap();
+    assert!(s.needs_attention());
     s.restore_saved_sigmask(T).unwrap();
+    assert!(!s.needs_attention());
     assert_eq!(s.blocked(T).unwrap(), SigSet::of(Signal::SIGUSR1));
 }
 
@@ -786,6 +789,22 @@ fn restart_decision() {
         ..syscall_regs(ERESTARTSYS)
     };
     assert_eq!(restart::without_handler(&mut regs), Restart::Unchanged);
+    // The predicate that lets a kernel skip the rules: exactly the values they act on.
+    for rax in [
+        0,
+        7,
+        u64::MAX,
+        511u64.wrapping_neg(),
+        517u64.wrapping_neg(),
+        512,
+    ] {
+        let mut regs = syscall_regs(rax.wrapping_neg());
+        assert!(!restart::is_restart_code(rax), "{rax:#x}");
+        assert_eq!(restart::without_handler(&mut regs), Restart::Unchanged);
+    }
+    for code in ERESTARTSYS..=ERESTART_RESTARTBLOCK {
+        assert!(restart::is_restart_code(code.wrapping_neg()), "{code}");
+    }
 }
 
 /// User memory for frame tests: one stack window.

@@ -21,18 +21,28 @@
 //! set at every switch), so the frame of a thread's user-mode entry is always at the same
 //! place ([`user_frame`]); the way out swaps GS back before `iretq`. `SYSCALL` enters at
 //! `syscall_entry`, which builds the same frame (vector [`SYSCALL_VECTOR`], the call
-//! number in the error-code slot) and shares the rest of the path, `iretq` included (it
-//! restores RCX and R11 to what `SYSCALL` put there, as Linux's `sysret` does). The kernel
+//! number in the error-code slot) and shares the rest of the path. It leaves by `sysretq`
+//! when the frame still holds what `SYSRET` restores (RIP in RCX, RFLAGS in R11, see the
+//! exit path for the exact conditions), and by `iretq` otherwise; both give the program
+//! the same registers, and `iretq` is much slower under software emulation. The kernel
 //! never runs with the user's GS except in two windows, the instruction that `SYSCALL`
-//! lands on and the `iretq` after the exit's `swapgs`; NMI and #MC, which can hit them,
+//! lands on and the instructions from the exit's `swapgs` to its `iretq` or `sysretq`
+//! (with interrupts off); NMI and #MC, which can hit them,
 //! look at `GS_BASE` (a user value is a lower-half address: `arch_prctl` refuses others)
 //! and swap for the handler, marking bit 63 of the error-code word to swap back.
 //!
 //! # FPU/SSE state
-//! The common path saves the interrupted code's x87/SSE state with `fxsave64` on the
-//! stack and restores it on the way out, because Rust handlers (and `core`) use SSE
-//! registers freely. A thread switch made from an interrupt therefore carries the
-//! preempted thread's FPU state with its stack.
+//! Rust handlers (and `core`) use the SSE registers freely, so the common path saves what
+//! compiled code may change, XMM0-15 and MXCSR, on the stack (at their places in an
+//! `fxsave64` image, [`FxArea`]), loads the kernel's MXCSR (the default, so a user's
+//! unmasked exceptions or rounding mode never reach kernel code), and restores them on
+//! the way out. The x87 state (control and status words, ST0-7) is not saved here: kernel
+//! code never executes x87 instructions, so across an entry it is still the interrupted
+//! code's; a thread switch saves and restores the whole FPU state (`switch_stack`), and
+//! code that reads or replaces a thread's user FPU image (signal frames, `fork`, `execve`)
+//! completes or loads its x87 part through [`super::fpu`]. Under software emulation this
+//! matters: `fxsave64`/`fxrstor64` are emulated field by field, which made them most of
+//! the cost of a system call (measured with `ubench --only getpid`, docs/bench.md).
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -231,10 +241,17 @@ isr_save:
     push %rbp
     mov %rsp, %rbp
     sub $512, %rsp
-    fxsave64 (%rsp)
+    stmxcsr 24(%rsp)            /* fxsave64 layout: MXCSR at 24, XMMn at 160 + 16n */
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+    movaps %xmm\n, 160+16*\n(%rsp)
+    .endr
+    ldmxcsr kernel_mxcsr(%rip)
     cld
     call {dispatch}
-    fxrstor64 (%rsp)
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+    movaps 160+16*\n(%rsp), %xmm\n
+    .endr
+    ldmxcsr 24(%rsp)
     add $528, %rsp
 isr_restore:
     pop %r15
@@ -259,7 +276,31 @@ isr_restore:
     swapgs
 2:  add $16, %rsp               /* vector, error code */
     iretq
-3:  add $16, %rsp
+3:  /* To user mode. A system call whose return state is what SYSRET produces leaves by
+       SYSRET, as Linux's does: RIP = RCX, RFLAGS = R11 (neither TF nor RF, which SYSRET
+       would not restore), the standard user selectors, and a canonical lower-half RIP
+       (SYSRET to a non-canonical RIP would fault in ring 0). Anything else (signal
+       delivery, sigreturn, exec, interrupts, exceptions) leaves by iretq. */
+    cmpq ${syscall_vector}, (%rsp)
+    jne 4f
+    cmp %rcx, 16(%rsp)
+    jne 4f
+    cmp %r11, 32(%rsp)
+    jne 4f
+    test $0x10100, %r11         /* RF | TF */
+    jnz 4f
+    cmpq ${user_cs}, 24(%rsp)
+    jne 4f
+    cmpq ${user_ss}, 48(%rsp)
+    jne 4f
+    push %rcx
+    shr $47, %rcx               /* canonical lower half: bits 63..47 clear */
+    pop %rcx
+    jnz 4f
+    swapgs                      /* user GS again; interrupts are off until SYSRET */
+    mov 40(%rsp), %rsp          /* the user's RSP */
+    sysretq
+4:  add $16, %rsp
     swapgs                      /* user GS again */
     iretq
 
@@ -271,6 +312,12 @@ user_enter:
     fxrstor64 (%rsi)
     mov %rdi, %rsp
     jmp isr_restore             /* pops the registers; CS is the user's: swapgs, iretq */
+
+    .section .rodata
+    .balign 4
+/* MXCSR while kernel code runs: every exception masked, round to nearest. */
+kernel_mxcsr:
+    .long 0x1f80
     .text
 "#,
     dispatch = sym dispatch,

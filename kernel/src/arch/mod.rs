@@ -3,6 +3,7 @@ pub mod boot;
 pub mod cpu;
 pub mod entry;
 pub mod exceptions;
+pub mod fpu;
 pub mod gdt;
 pub mod idt;
 pub mod interrupts;

@@ -23,6 +23,9 @@ pub struct PerCpu {
     pub user_rsp: AtomicU64,
     /// The page tables this CPU has loaded (`arch::tlb` asks only CPUs that have them).
     pub loaded_cr3: AtomicU64,
+    /// The running thread (the scheduler's, as an untyped address; 0 before it starts),
+    /// read in one GS-relative instruction by [`current_thread`].
+    current_thread: AtomicU64,
     /// Dense CPU number: 0 for the boot CPU, then in bring-up order.
     pub index: u32,
     /// Local APIC id.
@@ -54,6 +57,7 @@ impl PerCpu {
             kernel_stack_top: AtomicU64::new(0),
             user_rsp: AtomicU64::new(0),
             loaded_cr3: AtomicU64::new(0),
+            current_thread: AtomicU64::new(0),
             index,
             apic_id,
             tss,
@@ -91,6 +95,30 @@ pub fn current() -> &'static PerCpu {
     unsafe { asm!("mov {}, gs:[0]", out(reg) ptr, options(readonly, nostack, preserves_flags)) };
     // SAFETY: blocks are 'static and never freed.
     unsafe { &*ptr }
+}
+
+/// The address the scheduler last gave [`set_current_thread`] on the calling CPU: the
+/// running thread. One GS-relative load, so it cannot mix two CPUs' values when the
+/// caller migrates (which loading [`current`] and then a field could), and it needs no
+/// interrupts off: whichever CPU runs the instruction, the thread it names is the caller.
+pub fn current_thread() -> u64 {
+    let value: u64;
+    // SAFETY: GS_BASE points at this CPU's PerCpu (callers run after the scheduler set
+    // the field, which is after `install`); the load reads one aligned word of it.
+    unsafe {
+        asm!(
+            "mov {}, gs:[{off}]",
+            out(reg) value,
+            off = const core::mem::offset_of!(PerCpu, current_thread),
+            options(readonly, nostack, preserves_flags),
+        )
+    };
+    value
+}
+
+/// Records the thread now running on the calling CPU (the scheduler, with interrupts off).
+pub fn set_current_thread(address: u64) {
+    current().current_thread.store(address, Ordering::Relaxed);
 }
 
 /// Dense index of the calling CPU (0 before per-CPU data exists).

@@ -2,11 +2,13 @@
 //! handler that uses them.
 //!
 //! A timer hook (run in hardirq context on every tick) overwrites all sixteen XMM
-//! registers, MXCSR and the x87 control word with garbage. Meanwhile the test loads a
-//! known pattern into every XMM register and a non-default MXCSR, spins, and checks them
-//! all, in assembly so the compiler cannot keep copies elsewhere. The entry path's
-//! `fxsave64`/`fxrstor64` must make the hook invisible. A thread switch from an interrupt
-//! keeps FPU state on the preempted thread's stack the same way.
+//! registers and MXCSR with garbage, as any compiled kernel code may (kernel code never
+//! executes x87 instructions, so the hook leaves the x87 state alone, see
+//! `arch/entry.rs`). Meanwhile the test loads a known pattern into every XMM register and
+//! a non-default MXCSR, spins, and checks them all, in assembly so the compiler cannot
+//! keep copies elsewhere. The entry path's save and restore of XMM0-15 and MXCSR must make
+//! the hook invisible. A thread switch from an interrupt keeps the FPU state on the
+//! preempted thread's stack the same way.
 use alloc::format;
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -69,7 +71,7 @@ sse_probe:
     add $8, %rsp
     ret
 
-/* void sse_clobber(void): garbage into every XMM register, MXCSR and the x87 CW. */
+/* void sse_clobber(void): garbage into every XMM register and MXCSR. */
 sse_clobber:
     pcmpeqb %xmm0, %xmm0
     .irp n, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
@@ -78,8 +80,6 @@ sse_clobber:
     sub $8, %rsp
     movl $0x1f80 | (3 << 13), (%rsp)
     ldmxcsr (%rsp)
-    movw $0x0c7f, (%rsp)
-    fldcw (%rsp)
     add $8, %rsp
     ret
     .text
@@ -94,8 +94,8 @@ extern "C" {
 
 fn clobber_hook() {
     HOOK_RUNS.fetch_add(1, Ordering::Relaxed);
-    // SAFETY: the function only writes SSE/x87 registers, which the interrupt entry path
-    // saved and will restore.
+    // SAFETY: the function only writes SSE registers and MXCSR, which the interrupt entry
+    // path saved and will restore.
     unsafe { sse_clobber() };
 }
 

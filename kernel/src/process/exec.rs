@@ -276,8 +276,8 @@ pub fn execve(
     frame.vector = crate::arch::entry::SYSCALL_VECTOR;
     frame.error_code = u64::MAX;
     // SAFETY: the entry path saved the user FPU state there; the new program starts clean.
-    unsafe {
-        *crate::arch::entry::user_fx_area(thread.stack_top) = crate::arch::entry::FxArea::initial()
-    };
+    let fx = unsafe { &mut *crate::arch::entry::user_fx_area(thread.stack_top) };
+    *fx = crate::arch::entry::FxArea::initial();
+    crate::arch::fpu::load_user_x87(fx);
     Ok(0)
 }

@@ -124,7 +124,8 @@ pub fn close_later(files: impl IntoIterator<Item = Arc<MappedFile>>) {
 
 /// Drops the queued files (a thread on its way back to user mode, no lock held).
 pub fn close_deferred() {
-    if ANY_CLOSING.swap(false, Ordering::Acquire) {
+    // A plain load first: the swap is a locked instruction, paid only when needed.
+    if ANY_CLOSING.load(Ordering::Relaxed) && ANY_CLOSING.swap(false, Ordering::Acquire) {
         let files = core::mem::take(&mut *CLOSING.lock());
         drop(files);
     }

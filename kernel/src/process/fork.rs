@@ -121,7 +121,8 @@ pub fn clone(frame: &InterruptFrame, a: CloneArgs) -> SysResult {
         return Err(Errno::EPERM);
     }
     // SAFETY: the entry path saved the caller's user FPU state there.
-    let fx = unsafe { *crate::arch::entry::user_fx_area(crate::sched::current().stack_top) };
+    let mut fx = unsafe { *crate::arch::entry::user_fx_area(crate::sched::current().stack_top) };
+    crate::arch::fpu::complete_user_image(&mut fx);
     if let Err(e) = super::spawn_thread(task, regs, fx, fs) {
         abandon(tid);
         return Err(e);

@@ -23,6 +23,7 @@ pub mod jobctl;
 pub mod mm;
 pub mod oom;
 pub mod shared;
+pub mod signal_lock;
 pub mod signals;
 pub mod table;
 pub mod usercopy;
@@ -44,6 +45,7 @@ use mm::{Mm, PageError};
 pub use jobctl::{
     check_foreground_group, check_terminal_access, drop_controlling_tty, set_controlling_tty,
 };
+pub use signal_lock::SignalLock;
 pub use signals::{send_sigpipe, signal_group, signal_pending};
 
 static SIGNALS_CLASS: LockClass = LockClass::new("process.signals");
@@ -61,7 +63,7 @@ pub struct Process {
     /// The descriptor table (shared with `CLONE_FILES`).
     pub files: Arc<Mutex<FdTable>>,
     /// Signal actions, queues and masks (`halyard-signal`).
-    pub signals: IrqLock<SignalState>,
+    pub signals: SignalLock,
     /// Threads of this process sleeping in `wait4`/`waitid` wait here for a child event.
     pub child_event: WaitQueue,
     /// Moves at every child event, so a waiter cannot miss one between its look at the
@@ -142,7 +144,7 @@ impl Process {
             exe: Mutex::new((Vec::new(), Vec::new())),
             mm: Mutex::new(mm),
             files,
-            signals: IrqLock::new(signals, &SIGNALS_CLASS),
+            signals: SignalLock::new(signals, &SIGNALS_CLASS),
             child_event: WaitQueue::new(),
             child_gen: AtomicU64::new(0),
             exiting: AtomicBool::new(false),
@@ -369,9 +371,14 @@ fn serve_exception(frame: &mut InterruptFrame, cr2: u64) {
 /// Work due before a thread returns to user mode: pending exit, stops, signal handlers.
 /// Interrupts are off on return.
 pub fn return_to_user(frame: &mut InterruptFrame) {
-    // SAFETY: the thread is on its way back to user mode from its own kernel stack, with
-    // no lock held and (after an interrupt) the hardirq already left: it may sleep here.
-    unsafe { crate::arch::cpu::enable_interrupts() };
+    // After a system call they are on already, and `sti` is not free under emulation
+    // (it ends a translation block), so only an interrupt's return turns them on.
+    if !crate::arch::cpu::interrupts_enabled() {
+        // SAFETY: the thread is on its way back to user mode from its own kernel stack,
+        // with no lock held and (after an interrupt) the hardirq already left: it may
+        // sleep here.
+        unsafe { crate::arch::cpu::enable_interrupts() };
+    }
     file_map::close_deferred();
     if let Some(own) = signals::deliver(frame) {
         exit::exit_current_thread(own);

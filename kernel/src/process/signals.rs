@@ -205,6 +205,11 @@ pub fn deliver(frame: &mut InterruptFrame) -> Option<i32> {
             });
             continue;
         }
+        if !task.process.signals.needs_attention() && !restart::is_restart_code(frame.rax) {
+            // The common case, without the lock: nothing pending, no mask to restore,
+            // nothing to restart.
+            return None;
+        }
         let mut regs = user_regs(frame);
         if !task.process.signals.lock().has_deliverable(task.tid) {
             // The common case, at every return: nothing to do but the restart rules.
@@ -240,6 +245,7 @@ pub fn deliver(frame: &mut InterruptFrame) -> Option<i32> {
                 };
                 // SAFETY: the entry path saved this thread's user FPU state there.
                 let fx = unsafe { &mut *user_fx() };
+                crate::arch::fpu::complete_user_image(fx);
                 let input = frame::FrameInput {
                     sig,
                     info: &info,
@@ -268,6 +274,7 @@ pub fn deliver(frame: &mut InterruptFrame) -> Option<i32> {
                             .signal_delivered(task.tid, sig, &action);
                         set_user_regs(frame, &regs);
                         *fx = FxArea::initial();
+                        crate::arch::fpu::load_user_x87(fx);
                         return None;
                     }
                     Err(_) => {
@@ -397,6 +404,7 @@ pub fn sigreturn(frame: &mut InterruptFrame) -> Result<u64, Errno> {
                 frame::FpuRestore::Init => *fx = FxArea::initial(),
                 frame::FpuRestore::Image(image) => fx.0 = *image,
             }
+            crate::arch::fpu::load_user_x87(fx);
             set_user_regs(frame, &regs);
             Ok(regs.rax)
         }

@@ -117,16 +117,24 @@ pub(super) fn init_cpu() -> Arc<Thread> {
     let idle = Arc::new(Thread::for_boot_context(index));
     me.idle_thread.call_once(|| idle.clone());
     let irqs = IrqsDisabled::new();
+    percpu::set_current_thread(Arc::as_ptr(&idle) as u64);
     *CURRENT.borrow_mut(&irqs) = Some(idle.clone());
     me.switched_in_ns.store(time::now_ns(), Ordering::Relaxed);
     idle
 }
 
-/// The thread running on this CPU.
+/// The thread running on this CPU: a new reference to it, made without turning
+/// interrupts off (every system call asks, several times).
 pub fn current() -> Arc<Thread> {
-    let irqs = IrqsDisabled::new();
-    let current = CURRENT.borrow_mut(&irqs).clone();
-    current.expect("scheduler not initialised on this CPU")
+    let ptr = percpu::current_thread() as *const Thread;
+    assert!(!ptr.is_null(), "scheduler not initialised on this CPU");
+    // SAFETY: the address is the caller's own thread (see `percpu::current_thread`),
+    // set from an `Arc<Thread>` that CURRENT keeps alive while the thread runs (and a
+    // run queue while it is preempted), so its count is positive and may be raised.
+    unsafe {
+        Arc::increment_strong_count(ptr);
+        Arc::from_raw(ptr)
+    }
 }
 
 /// CPU time of `t` in nanoseconds: what it ran until its last switch, plus the slice it
@@ -336,6 +344,7 @@ fn switch_to(
     // RSP is valid and nobody else reads or writes it now.
     let next_rsp = unsafe { *next.rsp.get() };
     // `next` is kept alive by CURRENT, `prev` by PREV, across the switch.
+    percpu::set_current_thread(Arc::as_ptr(&next) as u64);
     *CURRENT.borrow_mut(irqs) = Some(next);
     *PREV.borrow_mut(irqs) = Some(prev);
     // SAFETY: `save` points into `prev`, alive in PREV until `finish_switch` on the next

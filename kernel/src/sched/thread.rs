@@ -167,24 +167,29 @@ impl Thread {
         t.stack_top = top;
         // SAFETY: the thread is not shared yet.
         unsafe { *t.entry.get() = Some(f) };
-        // The frame `switch_stack` pops: FPU control word, r15..rbp, RFLAGS (interrupts
-        // off: `thread_start` enables them), and `thread_start` as the return address.
-        let frame: [u64; 9] = [
-            0x037f_u64 << 32 | 0x1f80, // x87 control word (high half), MXCSR (low)
-            0,                         // r15
-            0,                         // r14
-            0,                         // r13
-            0,                         // r12
-            0,                         // rbx
-            0,                         // rbp
-            0x2,                       // RFLAGS: reserved bit only
+        // The frame `switch_stack` pops: the FPU state (the initial one), r15..rbp,
+        // RFLAGS (interrupts off: `thread_start` enables them), and `thread_start` as the
+        // return address.
+        let frame: [u64; 8] = [
+            0,   // r15
+            0,   // r14
+            0,   // r13
+            0,   // r12
+            0,   // rbx
+            0,   // rbp
+            0x2, // RFLAGS: reserved bit only
             thread_start as *const () as u64,
         ];
-        // Below the user-entry area, which only an entry from user mode writes.
-        let rsp = top - crate::arch::entry::USER_ENTRY_AREA - (frame.len() as u64) * 8;
-        // SAFETY: the stack's top pages are mapped and belong to this new thread alone.
+        // Below the user-entry area, which only an entry from user mode writes; the FPU
+        // image (16-byte aligned, as fxrstor64 needs) right below the registers.
+        let regs = top - crate::arch::entry::USER_ENTRY_AREA - (frame.len() as u64) * 8;
+        let rsp = regs - core::mem::size_of::<crate::arch::entry::FxArea>() as u64;
+        debug_assert_eq!(rsp % 16, 0);
+        // SAFETY: the stack's top pages are mapped and belong to this new thread alone;
+        // `rsp` is 16-byte aligned (the user-entry area and the frame are multiples of 16).
         unsafe {
-            core::ptr::copy_nonoverlapping(frame.as_ptr(), rsp as *mut u64, frame.len());
+            core::ptr::copy_nonoverlapping(frame.as_ptr(), regs as *mut u64, frame.len());
+            *(rsp as *mut crate::arch::entry::FxArea) = crate::arch::entry::FxArea::initial();
             *t.rsp.get() = rsp;
         }
         Ok(t)
@@ -273,14 +278,12 @@ switch_stack:
     push %r13
     push %r14
     push %r15
-    sub $8, %rsp
-    stmxcsr (%rsp)
-    fnstcw 4(%rsp)
+    sub $512, %rsp              /* 16-byte aligned: the call and seven pushes */
+    fxsave64 (%rsp)             /* the whole FPU state: the user's x87 state lives here */
     mov %rsp, (%rdi)
     mov %rsi, %rsp
-    ldmxcsr (%rsp)
-    fldcw 4(%rsp)
-    add $8, %rsp
+    fxrstor64 (%rsp)
+    add $512, %rsp
     pop %r15
     pop %r14
     pop %r13

@@ -1,6 +1,7 @@
 //! `threads`: std threads, a raw `clone` thread joined through `CLONE_CHILD_CLEARTID`, and
 //! futex: WAIT/WAKE, WAIT_BITSET/WAKE_BITSET, REQUEUE and CMP_REQUEUE, timeouts on a
-//! relative and an absolute deadline, and the errnos (EAGAIN on a value mismatch, …).
+//! relative and an absolute deadline, and the errnos (EAGAIN on a value mismatch, …);
+//! per-thread FPU state ([`fpu`]).
 //!
 //! Where a check needs a waiter to be asleep before it wakes it, it retries the wake until
 //! the kernel reports one woken, so the transcript does not depend on scheduling.
@@ -13,8 +14,12 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+mod fpu;
+
 fn main() {
     let t = Transcript::new("threads");
+    fpu::fork_inherits(&t);
+    fpu::signal_handler(&t);
     std_threads(&t);
     raw_clone_thread(&t);
     futex_errors(&t);
@@ -22,6 +27,7 @@ fn main() {
     wait_wake(&t);
     bitsets(&t);
     requeue(&t);
+    fpu::across_switches(&t);
 }
 
 fn gettid() -> c_long {
