@@ -3,8 +3,8 @@
 //! Everything that can fail is done on a new, separate address space: the arguments are
 //! copied, the ELF plan (from the file's headers alone) and the initial stack are built,
 //! the segments are mapped from the file (demand-paged through the page cache, as Linux
-//! maps them). Only a complete image replaces the caller's (the point of no return is the caller's swap of
-//! [`Image::mm`]), so a refused `execve` leaves the caller as it was.
+//! maps them). Only a complete image replaces the caller's (the point of no return is the
+//! caller's swap of [`Image::mm`]), so a refused `execve` leaves the caller as it was.
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
@@ -111,8 +111,8 @@ fn plan(exe: &Executable) -> Result<LoadPlan, Errno> {
     let (start, len) = (range.start, (range.end - range.start) as usize);
     let read;
     let table = match exe.head.get(start as usize..range.end as usize) {
-        Some(table) if range.end <= exe.head.len() as u64 => table,
-        _ => {
+        Some(table) => table,
+        None => {
             read = exe.read(start, len);
             &read
         }
