@@ -10,7 +10,8 @@ use halyard_exec::{
     ArgCopy, AuxValues, LoadPlan, Shebang, StackImage, DEFAULT_DYN_BASE, STACK_TOP,
 };
 
-/// Runs one file through `Shebang::parse`, `ExecArgs::apply_script`, `LoadPlan::new` and
+/// Runs one file through `Shebang::parse`, `ExecArgs::apply_script`, `LoadPlan::new` (which
+/// must agree with `LoadPlan::from_headers` given what the kernel reads) and
 /// `StackImage::build`.
 pub fn image(data: &[u8]) {
     let argv: [&[u8]; 2] = [b"prog", b"arg"];
@@ -23,12 +24,33 @@ pub fn image(data: &[u8]) {
     if let Ok(Some(script)) = Shebang::parse(data) {
         let _ = args.apply_script(&script);
     }
-    if let Ok(plan) = LoadPlan::new(data, DEFAULT_DYN_BASE) {
+    let plan = LoadPlan::new(data, DEFAULT_DYN_BASE);
+    assert_eq!(
+        plan,
+        from_headers(data),
+        "the kernel's way to the plan differs"
+    );
+    if let Ok(plan) = plan {
         for segment in plan.segments() {
             let _ = (segment.file_pages(), segment.anon_pages());
         }
         let _ = StackImage::build(&args, &plan, &AuxValues::default(), STACK_TOP);
     }
+}
+
+/// The plan as the kernel makes it: from the first page of the file and the program
+/// header table read separately.
+fn from_headers(data: &[u8]) -> Result<LoadPlan, halyard_exec::ExecError> {
+    let head = &data[..data.len().min(4096)];
+    let range = LoadPlan::program_header_range(head)?;
+    let start = usize::try_from(range.start)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
+    let end = usize::try_from(range.end)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
+    let table = data.get(start..end).unwrap_or(&[]);
+    LoadPlan::from_headers(head, table, data.len() as u64, DEFAULT_DYN_BASE)
 }
 
 /// Seeds: the crate's static and static-pie fixture programs (each must plan), and a few

@@ -27,19 +27,24 @@
 //! let (mut file, mut rewrites) = (open(path)?, 0);
 //! let plan = loop {
 //!     check_interpreter_depth(rewrites)?;
-//!     let bytes = read_all(&file)?;
-//!     match Shebang::parse(&bytes)? {
+//!     let head = read(&file, 0, PAGE)?;   // a `#!` line, or the ELF file header
+//!     match Shebang::parse(&head)? {
 //!         Some(script) => {
 //!             args.apply_script(&script)?;
 //!             file = open(script.interpreter())?;
 //!             rewrites += 1;
 //!         }
-//!         None => break LoadPlan::new(&bytes, DEFAULT_DYN_BASE)?,
+//!         None => {
+//!             let range = LoadPlan::program_header_range(&head)?;
+//!             let table = read(&file, range)?;  // when `head` does not hold it
+//!             break LoadPlan::from_headers(&head, &table, size(&file), DEFAULT_DYN_BASE)?;
+//!         }
 //!     }
 //! };
 //! let stack = StackImage::build(&args, &plan, &aux, STACK_TOP)?;
-//! // Point of no return: tear down the old address space, map plan.segments(), copy
-//! // stack.bytes() to stack.rsp(), return to user mode at plan.entry().
+//! // Map plan.segments() from the file into a new address space, copy stack.bytes() to
+//! // stack.rsp(); point of no return: replace the old address space, return to user
+//! // mode at plan.entry().
 //! ```
 #![no_std]
 #![forbid(unsafe_code)]

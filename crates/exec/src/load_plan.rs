@@ -169,7 +169,40 @@ impl LoadPlan {
     /// [`DEFAULT_DYN_BASE`](crate::DEFAULT_DYN_BASE) (plus a random offset for ASLR); it is
     /// ignored for `ET_EXEC`. Every failure is [`ExecError::NoExec`].
     pub fn new(file: &[u8], dyn_base: u64) -> Result<Self, ExecError> {
-        let ehdr = file_header(file)?;
+        let table = Self::program_header_range(file)
+            .ok()
+            .and_then(|r| file.get(usize::try_from(r.start).ok()?..usize::try_from(r.end).ok()?))
+            .unwrap_or(&[]);
+        Self::from_headers(file, table, file.len() as u64, dyn_base)
+    }
+
+    /// Where the program header table of the file starting with `head` lies (file
+    /// offsets), so that a caller that does not hold the whole file can read it for
+    /// [`from_headers`](Self::from_headers). `head` must hold the ELF file header (64
+    /// bytes). The range is at most 64 KiB long: an empty one when the table is larger
+    /// than Linux reads or ends past 2^64, which [`from_headers`](Self::from_headers)
+    /// refuses whatever it is given.
+    pub fn program_header_range(head: &[u8]) -> Result<Range<u64>, ExecError> {
+        let ehdr = file_header(head)?;
+        let size = usize::from(ehdr.e_phentsize) * usize::from(ehdr.e_phnum);
+        let end = ehdr.e_phoff.checked_add(size as u64);
+        Ok(match end {
+            Some(end) if size <= MAX_PHDR_TABLE => ehdr.e_phoff..end,
+            _ => ehdr.e_phoff..ehdr.e_phoff,
+        })
+    }
+
+    /// [`new`](Self::new) for a file of `file_len` bytes of which the caller read only the
+    /// beginning, `head` (at least the ELF file header), and `table`, the bytes at
+    /// [`program_header_range`](Self::program_header_range) (shorter when the file ends
+    /// first). The segments' bytes are not needed: `execve` maps them from the file.
+    pub fn from_headers(
+        head: &[u8],
+        table: &[u8],
+        file_len: u64,
+        dyn_base: u64,
+    ) -> Result<Self, ExecError> {
+        let ehdr = file_header(head)?;
         let kind = match u32::from(ehdr.e_type) {
             ET_EXEC => ImageKind::Exec,
             ET_DYN => ImageKind::StaticPie,
@@ -178,7 +211,7 @@ impl LoadPlan {
         if u32::from(ehdr.e_machine) != EM_X86_64 {
             return Err(NoExecReason::WrongMachine.into());
         }
-        let phdrs = program_headers(&ehdr, file)?;
+        let phdrs = program_headers(&ehdr, table, file_len)?;
         let mut executable_stack = false;
         let mut pt_phdr = None;
         for ph in phdrs.iter() {
@@ -201,7 +234,7 @@ impl LoadPlan {
         };
         let mut segments = Vec::new();
         for ph in loads() {
-            if let Some(segment) = segment(&ph, bias, file.len())? {
+            if let Some(segment) = segment(&ph, bias, file_len)? {
                 segments.push(segment);
             }
         }
@@ -303,18 +336,24 @@ fn file_header(file: &[u8]) -> Result<FileHeader<LittleEndian>, NoExecReason> {
 }
 
 /// The program header table, within Linux's limits: 56-byte entries, at least one and at
-/// most 64 KiB of them (1170), entirely inside the file.
+/// most 64 KiB of them (1170), entirely inside the file (of `file_len` bytes, whose bytes
+/// at `e_phoff` are `table`).
 fn program_headers<'a>(
     ehdr: &FileHeader<LittleEndian>,
-    file: &'a [u8],
+    table: &'a [u8],
+    file_len: u64,
 ) -> Result<SegmentTable<'a, LittleEndian>, NoExecReason> {
     let size = usize::from(ehdr.e_phentsize) * usize::from(ehdr.e_phnum);
     if ehdr.e_phentsize != PHDR_SIZE || size == 0 || size > MAX_PHDR_TABLE {
         return Err(NoExecReason::BadProgramHeaders);
     }
-    let table = usize::try_from(ehdr.e_phoff)
-        .ok()
-        .and_then(|start| file.get(start..start.checked_add(size)?))
+    let inside = ehdr
+        .e_phoff
+        .checked_add(size as u64)
+        .is_some_and(|end| end <= file_len);
+    let table = table
+        .get(..size)
+        .filter(|_| inside)
         .ok_or(NoExecReason::BadProgramHeaders)?;
     Ok(SegmentTable::new(LittleEndian, Class::ELF64, table))
 }
@@ -328,11 +367,7 @@ fn max_alignment(loads: impl Iterator<Item = ProgramHeader>) -> u64 {
 }
 
 /// Validates one `PT_LOAD` and turns it into pages; `None` when it has no memory.
-fn segment(
-    ph: &ProgramHeader,
-    bias: u64,
-    file_len: usize,
-) -> Result<Option<Segment>, NoExecReason> {
+fn segment(ph: &ProgramHeader, bias: u64, file_len: u64) -> Result<Option<Segment>, NoExecReason> {
     if ph.p_filesz > ph.p_memsz {
         return Err(NoExecReason::FileSizeOverMemSize);
     }
@@ -344,7 +379,7 @@ fn segment(
         0..0
     } else {
         let end = ph.p_offset.checked_add(ph.p_filesz);
-        let end = end.filter(|&end| end <= file_len as u64);
+        let end = end.filter(|&end| end <= file_len);
         let end = end.ok_or(NoExecReason::SegmentBeyondFile)?;
         if page_offset(ph.p_offset) != page_offset(ph.p_vaddr) {
             return Err(NoExecReason::Misaligned);
@@ -433,6 +468,42 @@ mod tests {
         assert_eq!(s[2].file_pages(), 0x40_2000..0x40_3000);
         assert_eq!(s[2].anon_pages(), 0x40_3000..0x40_5000);
         assert_eq!(s[0].anon_pages(), 0x40_1000..0x40_1000);
+    }
+
+    /// From the file header and the program header table alone (what `execve` reads),
+    /// the plan is the whole file's, wherever the table is; a table the file does not
+    /// hold is refused as it is from the whole file.
+    #[test]
+    fn headers_alone_give_the_same_plan() {
+        let split = |image: &ElfImage| {
+            let bytes = image.bytes();
+            let r = LoadPlan::program_header_range(&bytes[..64]).unwrap();
+            let end = (r.end as usize).min(bytes.len());
+            let table = bytes.get(r.start as usize..end).unwrap_or(&[]);
+            LoadPlan::from_headers(&bytes[..64], table, bytes.len() as u64, DEFAULT_DYN_BASE)
+        };
+        let mut moved = ElfImage::exec();
+        moved.phoff = 0x1800; // past the first page, inside the file
+        for image in [ElfImage::exec(), ElfImage::static_pie(), moved] {
+            assert_eq!(split(&image), plan(&image));
+            assert!(split(&image).is_ok());
+        }
+        let mut past_end = ElfImage::exec();
+        past_end.phoff = 0x2100; // the table runs past the end of the file
+        assert_eq!(split(&past_end), plan(&past_end));
+        assert!(matches!(
+            split(&past_end),
+            Err(ExecError::NoExec(NoExecReason::BadProgramHeaders))
+        ));
+        let mut huge = ElfImage::exec();
+        huge.phnum = 2000; // over 64 KiB of headers: no range to read
+        let r = LoadPlan::program_header_range(&huge.bytes()).unwrap();
+        assert!(r.is_empty());
+        assert_eq!(split(&huge), plan(&huge));
+        assert_eq!(
+            LoadPlan::program_header_range(b"\x7fELF"),
+            Err(ExecError::NoExec(NoExecReason::UnknownFormat))
+        );
     }
 
     /// A static-pie moves by the caller's base, rounded to the largest p_align.

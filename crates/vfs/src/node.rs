@@ -122,6 +122,11 @@ pub struct Attr {
     pub ctime: Timespec,
     /// Creation.
     pub btime: Timespec,
+    /// Changes with every change of the contents (a write of at least one byte, a
+    /// truncate to another size) and never goes back: a cached copy of the contents taken
+    /// at one version is stale at another (Linux's `i_version`, the change cookie). Starts
+    /// at 0; file systems that cache nothing may leave it there.
+    pub data_version: u64,
 }
 
 impl Attr {

@@ -79,6 +79,7 @@ fn attr(ino: u64, kind: FileType, perm: u32) -> Attr {
         mtime: zero,
         ctime: zero,
         btime: zero,
+        data_version: 0,
     }
 }
 
@@ -331,7 +332,8 @@ fn meminfo(s: &mut String) {
     let _ = writeln!(s, "MemFree:        {:>8} kB", kb(f.free));
     let _ = writeln!(s, "MemAvailable:   {:>8} kB", kb(f.free));
     let _ = writeln!(s, "Buffers:        {:>8} kB", 0);
-    let _ = writeln!(s, "Cached:         {:>8} kB", 0);
+    let cached = crate::mm::page_cache::pages();
+    let _ = writeln!(s, "Cached:         {:>8} kB", kb(cached));
     let _ = writeln!(s, "SwapTotal:      {:>8} kB", 0);
     let _ = writeln!(s, "SwapFree:       {:>8} kB", 0);
 }

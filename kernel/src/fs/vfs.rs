@@ -104,23 +104,3 @@ pub fn with_ctx<R>(
     };
     with(|v| f(v, &cx, cwd)).map_err(Errno::from)
 }
-
-/// Reads the whole regular file at absolute `path` as root (the kernel starting init).
-pub fn read_file_as_root(path: &[u8]) -> Result<alloc::vec::Vec<u8>, Errno> {
-    let root = Cred::root();
-    with(|v| {
-        let cx = Ctx {
-            cred: &root,
-            root: v.root(),
-            umask: 0,
-            now: now(),
-        };
-        let opened = v.open(&cx, cx.root, path, linux_raw_sys::general::O_RDONLY, 0)?;
-        let size = v.getattr(opened.node)?.size as usize;
-        let mut data = alloc::vec![0u8; size];
-        let n = v.read_at(opened.node, 0, &mut data, cx.now)?;
-        data.truncate(n);
-        Ok::<_, halyard_vfs::Errno>(data)
-    })
-    .map_err(Errno::from)
-}

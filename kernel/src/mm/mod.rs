@@ -11,6 +11,7 @@ pub mod address_space;
 pub mod frames;
 pub mod heap;
 pub mod mmio;
+pub mod page_cache;
 pub mod page_refs;
 pub mod stack;
 pub mod user_tables;

@@ -4,7 +4,9 @@
 //! pages copy-on-write (each shared page gains a reference), shared mappings map the
 //! object's pages once more; unmapping drops a reference and the frame returns to the
 //! allocator at zero. A write fault on a copy-on-write page with one reference left
-//! just makes it writable again, as Linux's `wp_page_reuse`.
+//! just makes it writable again, as Linux's `wp_page_reuse`. The page cache
+//! ([`super::page_cache`]) holds one reference to each frame it keeps, so a cached page
+//! mapped privately is copied on its first write.
 //!
 //! The counts are one atomic per frame of RAM (4 bytes per 4 KiB page), allocated at
 //! boot, so taking and dropping a reference is lock-free from any context.
@@ -30,12 +32,24 @@ fn slot(frame: u64) -> &'static AtomicU32 {
         .unwrap_or_else(|| panic!("frame {frame:#x} is beyond RAM"))
 }
 
+/// Is free memory below the kernel's reserve ([`super::heap::low_memory`]) even after
+/// dropping the cached file pages that nothing maps ([`super::page_cache::reclaim`])? User
+/// pages and user page tables stop there.
+pub fn short_of_memory() -> bool {
+    while super::heap::low_memory() {
+        if super::page_cache::reclaim() == 0 {
+            return true;
+        }
+    }
+    false
+}
+
 /// A zeroed frame for user memory, with one reference. `None` when free memory is below
-/// the kernel's reserve ([`super::heap::low_memory`]): a process can exhaust memory only
+/// the kernel's reserve ([`short_of_memory`]): a process can exhaust memory only
 /// down to that level, where the kernel still has what it needs (the process is then
 /// killed, `process::user_exception`).
 pub fn alloc_zeroed() -> Option<u64> {
-    if super::heap::low_memory() {
+    if short_of_memory() {
         return None;
     }
     let frame = frames::alloc_zeroed()?;
@@ -46,7 +60,7 @@ pub fn alloc_zeroed() -> Option<u64> {
 /// A frame for user memory whose contents the caller fills at once, with one reference
 /// (`None` below the kernel's reserve, as [`alloc_zeroed`]).
 pub fn alloc() -> Option<u64> {
-    if super::heap::low_memory() {
+    if short_of_memory() {
         return None;
     }
     let frame = frames::alloc()?;

@@ -21,7 +21,7 @@ struct UserTableFrames;
 
 impl paging::FrameSource for UserTableFrames {
     fn alloc_zeroed_frame(&mut self) -> Option<u64> {
-        if super::heap::low_memory() {
+        if page_refs::short_of_memory() {
             return None;
         }
         frames::alloc_zeroed()

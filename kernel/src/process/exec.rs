@@ -1,9 +1,10 @@
 //! Building a new program image: `halyard-exec` decides, this file does the memory work.
 //!
 //! Everything that can fail is done on a new, separate address space: the arguments are
-//! copied, the ELF plan and the initial stack are built, the segments are filled. Only a
-//! complete image replaces the caller's (the point of no return is the caller's swap of
-//! [`Image::mm`]), so a refused `execve` leaves the caller as it was.
+//! copied, the ELF plan (from the file's headers alone) and the initial stack are built,
+//! the segments are mapped from the file (demand-paged through the page cache, as Linux
+//! maps them). Only a complete image replaces the caller's (the point of no return is the
+//! caller's swap of [`Image::mm`]), so a refused `execve` leaves the caller as it was.
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
@@ -11,8 +12,10 @@ use halyard_exec::{AuxValues, ExecArgs, LoadPlan, StackImage, DEFAULT_DYN_BASE, 
 use linux_raw_sys::general::{MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE};
 use vm::{AddressSpace, Layout, MmapArgs, Perms};
 
-use super::mm::{pte_flags, Mm};
+use super::file_map::MappedFile;
+use super::mm::{pte_flags, Backing, Mm, PageError};
 use crate::mm::{page_refs, PAGE_SIZE};
+use crate::syscall::fs::Executable;
 use crate::syscall::Errno;
 
 /// Size of the stack region mapped at exec (it grows down on demand from there).
@@ -27,25 +30,34 @@ pub struct Image {
     pub rsp: u64,
 }
 
+/// Maps `[addr, addr + len)` with `perms` at a fixed address: anonymous memory, or the file
+/// of `backing` from byte `offset` (a private mapping, demand-paged from the page cache).
 fn map_fixed(
-    space: &mut AddressSpace,
+    mm: &Mm,
     addr: u64,
     len: u64,
     perms: Perms,
     extra: u32,
+    backing: (Backing, u64),
 ) -> Result<(), Errno> {
+    if len == 0 {
+        return Ok(());
+    }
     let prot = u64::from(perms.read) | u64::from(perms.write) << 1 | u64::from(perms.exec) << 2;
+    let (backing, offset) = backing;
+    let anonymous = if backing.maps_file() {
+        0
+    } else {
+        MAP_ANONYMOUS
+    };
     let args = MmapArgs {
         addr,
         len,
         prot,
-        flags: u64::from(MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | extra),
-        offset: 0,
+        flags: u64::from(MAP_FIXED | MAP_PRIVATE | anonymous | extra),
+        offset,
     };
-    let mut changes = Vec::new();
-    space
-        .mmap(args, &mut super::mm::Backing::anonymous(), &mut changes)
-        .map_err(Errno::from)?;
+    mm.mmap(args, backing).map_err(Errno::from)?;
     Ok(())
 }
 
@@ -89,62 +101,112 @@ pub fn cmdline(args: &ExecArgs) -> Vec<u8> {
     out
 }
 
-/// Builds the image of ELF file `file` for `args`.
-pub fn build(file: &[u8], args: &ExecArgs) -> Result<Image, Errno> {
-    let random = crate::random::array::<16>();
-    let plan = LoadPlan::new(file, DEFAULT_DYN_BASE).map_err(|e| {
+/// The load plan of program `exe`, from its headers alone.
+fn plan(exe: &Executable) -> Result<LoadPlan, Errno> {
+    let refused = |e: halyard_exec::ExecError| {
         crate::info!("execve: {}", e);
         Errno(e.errno())
-    })?;
+    };
+    let range = LoadPlan::program_header_range(&exe.head).map_err(refused)?;
+    let (start, len) = (range.start, (range.end - range.start) as usize);
+    let read;
+    let table = match exe.head.get(start as usize..range.end as usize) {
+        Some(table) => table,
+        None => {
+            read = exe.read(start, len);
+            &read
+        }
+    };
+    LoadPlan::from_headers(&exe.head, table, exe.size, DEFAULT_DYN_BASE).map_err(refused)
+}
+
+/// Builds the image of ELF program `exe` for `args`. The segments are private mappings
+/// of the file, paged in from the page cache when first touched (Linux's `elf_map`);
+/// only the page where a segment's file bytes end is made here, as a private copy
+/// whose rest is zero (Linux's `padzero`), and the `.bss` beyond it is anonymous.
+pub fn build(exe: &Executable, args: &ExecArgs) -> Result<Image, Errno> {
+    let random = crate::random::array::<16>();
+    let plan = plan(exe)?;
     let stack =
         StackImage::build(args, &plan, &aux_values(random), STACK_TOP).map_err(Errno::from)?;
-    let mut space = AddressSpace::new(Layout::linux(STACK_LIMIT, None));
+    let mm =
+        Mm::new(AddressSpace::new(Layout::linux(STACK_LIMIT, None))).map_err(|_| Errno::ENOMEM)?;
+    let (file, mapped) = super::file_map::describe(exe.file.clone());
+    let mapped = mapped.ok_or(Errno::EACCES)?;
+    let anonymous = || (Backing::anonymous(), 0);
     for seg in plan.segments() {
-        let pages = seg.pages();
+        let perms = seg.perms().into_vm();
+        let pages = seg.file_pages();
+        let from_file = (
+            Backing::file((file, Some(mapped.clone()))),
+            seg.file().start,
+        );
         map_fixed(
-            &mut space,
+            &mm,
             pages.start,
             pages.end - pages.start,
-            seg.perms().into_vm(),
+            perms,
             0,
+            from_file,
+        )?;
+        let anon = seg.anon_pages();
+        map_fixed(
+            &mm,
+            anon.start,
+            anon.end - anon.start,
+            perms,
+            0,
+            anonymous(),
         )?;
     }
     let stack_base = (stack.rsp() & !(PAGE_SIZE - 1)).min(STACK_TOP - INITIAL_STACK);
+    let stack_len = STACK_TOP - stack_base;
     map_fixed(
-        &mut space,
+        &mm,
         stack_base,
-        STACK_TOP - stack_base,
+        stack_len,
         Perms::RW,
         MAP_GROWSDOWN,
+        anonymous(),
     )?;
-    let brk = plan.brk();
-    space.init_brk(brk, 0);
-    let mm = Mm::new(space).map_err(|_| Errno::ENOMEM)?;
-    mm.with_state(|state| -> Result<(), Errno> {
-        for seg in plan.segments() {
-            let flags = pte_flags(seg.perms().into_vm());
-            let file_range = seg.file();
-            let start = seg.pages().start;
-            for page in seg.file_pages().step_by(PAGE_SIZE as usize) {
-                let from = file_range.start + (page - start);
-                let to = (from + PAGE_SIZE).min(file_range.end);
-                let bytes = file.get(from as usize..to as usize).unwrap_or(&[]);
-                let frame = page_refs::alloc_filled(|p| p[..bytes.len()].copy_from_slice(bytes))
-                    .ok_or(Errno::ENOMEM)?;
-                if state.tables.map(page, frame, flags).is_err() {
-                    page_refs::release(frame);
-                    return Err(Errno::ENOMEM);
-                }
-            }
-        }
-        Ok(())
-    })?;
+    mm.with(|space, _| space.init_brk(plan.brk(), 0));
+    for seg in plan.segments() {
+        pad_zero(&mm, &mapped, seg)?;
+    }
     super::usercopy::write_bytes(&mm, super::usercopy::UserAddr(stack.rsp()), stack.bytes())?;
     Ok(Image {
         mm: Arc::new(mm),
         entry: plan.entry(),
         rsp: stack.rsp(),
     })
+}
+
+/// Maps the page where `seg`'s file bytes end mid-page as a private copy of the file page
+/// with zeros from [`halyard_exec::Segment::zero_from`] on (a mapping of the file would
+/// show the bytes that follow the segment in the file there).
+fn pad_zero(mm: &Mm, file: &MappedFile, seg: &halyard_exec::Segment) -> Result<(), Errno> {
+    let keep = (seg.zero_from() % PAGE_SIZE) as usize;
+    if keep == 0 {
+        return Ok(());
+    }
+    let page = seg.zero_from() - keep as u64;
+    let offset = seg.file().start + (page - seg.pages().start);
+    let cached = super::file_map::read_page(file, offset).map_err(|e| match e {
+        PageError::OutOfMemory => Errno::ENOMEM,
+        _ => Errno::EIO, // the file shrank since its headers were read
+    })?;
+    // SAFETY: the cached frame is RAM in the direct map, never written once filled.
+    let bytes =
+        unsafe { core::slice::from_raw_parts(crate::mm::phys_to_virt(cached) as *const u8, keep) };
+    let frame = page_refs::alloc_filled(|p| p[..keep].copy_from_slice(bytes));
+    page_refs::release(cached);
+    let frame = frame.ok_or(Errno::ENOMEM)?;
+    let flags = pte_flags(seg.perms().into_vm());
+    mm.with_state(|state| state.tables.map(page, frame, flags))
+        .map_err(|_| {
+            page_refs::release(frame);
+            Errno::ENOMEM
+        })
 }
 
 /// Conversion of the ELF crate's rights into the region map's.
@@ -227,19 +289,21 @@ pub fn execve(
     }
     let mut args = copy.finish().map_err(Errno::from)?;
     let mut file = filename.clone();
-    let mut exe;
+    let exe;
     let mut rewrites = 0;
     let image = loop {
         halyard_exec::check_interpreter_depth(rewrites).map_err(Errno::from)?;
-        let (bytes, canonical) = crate::syscall::fs::read_executable(&file)?;
-        exe = canonical;
-        match halyard_exec::Shebang::parse(&bytes).map_err(Errno::from)? {
+        let program = Executable::open(&file)?;
+        match halyard_exec::Shebang::parse(&program.head).map_err(Errno::from)? {
             Some(script) => {
                 args.apply_script(&script).map_err(Errno::from)?;
                 file = script.interpreter().to_vec();
                 rewrites += 1;
             }
-            None => break build(&bytes, &args)?,
+            None => {
+                exe = program.path.clone();
+                break build(&program, &args)?;
+            }
         }
     };
     // Point of no return.

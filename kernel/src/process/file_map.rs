@@ -5,12 +5,13 @@
 //! mapping outlives `close` of its descriptor and `fork` shares it. The id is the address
 //! of the open file description, which cannot be reused while a region names it.
 //!
-//! A page is read from the file when it is first touched (Linux's `filemap_fault`), into
-//! a new frame of the process's own: Halyard has no page cache, so a private mapping's
-//! page is its private copy from the start (a later write needs no copy), and a shared
-//! mapping (never writable, see `halyard-vm`) gets the same copy. The part of the last
-//! page past the end of the file reads as zeros; a page wholly past the end is `SIGBUS`
-//! (`BUS_ADRERR`), as on Linux. The read is done without the memory lock held: the VFS
+//! A page is mapped when it is first touched (Linux's `filemap_fault`), from the page
+//! cache ([`crate::mm::page_cache`]), which reads it from the file on a miss: a private
+//! mapping maps the cached frame write-protected, so its first write copies it (or, when
+//! the fault is a write, gets the copy at once: Linux's `do_cow_fault`); a shared mapping
+//! (never writable, see `halyard-vm`) maps the cached frame. The part of the last page
+//! past the end of the file reads as zeros; a page wholly past the end is `SIGBUS`
+//! (`BUS_ADRERR`), as on Linux. The cache is read without the memory lock held: the VFS
 //! lock is taken before the memory lock elsewhere (`/proc/PID/maps` is generated under
 //! the VFS lock), so the memory lock is never held while the VFS lock is taken.
 //!
@@ -28,7 +29,7 @@ use linux_raw_sys::general::{O_PATH, S_IFMT, S_IFREG, TMPFS_MAGIC};
 use super::mm::PageError;
 use crate::fs::file::OpenFile;
 use crate::fs::vfs;
-use crate::mm::{page_refs, PAGE_SIZE};
+use crate::mm::{page_cache, PAGE_SIZE};
 use crate::sync::{IrqLock, LockClass};
 
 /// An open regular file that regions of an address space map.
@@ -58,6 +59,12 @@ pub fn lookup(fd: u64) -> Option<(vm::FileRef, Option<Arc<MappedFile>>)> {
     if file.flags() & O_PATH != 0 {
         return None;
     }
+    Some(describe(file))
+}
+
+/// What the region map checks of open file `file`, and the file a new region of it will
+/// name (`None` when it cannot be mapped). `execve` maps its program through it too.
+pub fn describe(file: Arc<OpenFile>) -> (vm::FileRef, Option<Arc<MappedFile>>) {
     // Regular files of tmpfs (the root, devtmpfs's `/dev/shm`) are mappable; pipes,
     // sockets, devices, directories and `/proc` files have no `mmap` (`ENODEV`).
     let stat = file.ops.node().and_then(|node| {
@@ -83,7 +90,7 @@ pub fn lookup(fd: u64) -> Option<(vm::FileRef, Option<Arc<MappedFile>>)> {
         writable: file.writable(),
         mappable: mapped.is_some(),
     };
-    Some((r, mapped))
+    (r, mapped)
 }
 
 /// The id of the file a [`lookup`] found.
@@ -91,19 +98,25 @@ pub fn id_of(mapped: &MappedFile) -> vm::FileId {
     id(&mapped.file)
 }
 
-/// Reads the page at byte `offset` of `file` into a new frame (one reference): the bytes
-/// past the end of the file are zero, a page wholly past it is [`PageError::PastEof`].
-/// Called without the memory lock.
+/// The page-cache frame of the page at byte `offset` of `file`, with one reference for the
+/// caller (to be mapped write-protected, or copied): the bytes past the end of the file
+/// are zero, a page wholly past it is [`PageError::PastEof`]. Called without the memory
+/// lock.
 pub fn read_page(file: &MappedFile, offset: u64) -> Result<u64, PageError> {
     vfs::with(|v| {
-        let size = v.getattr(file.node).map_or(0, |a| a.size);
-        if offset / PAGE_SIZE >= size.div_ceil(PAGE_SIZE) {
+        let Ok(attr) = v.getattr(file.node) else {
+            return Err(PageError::PastEof);
+        };
+        if offset / PAGE_SIZE >= attr.size.div_ceil(PAGE_SIZE) {
             return Err(PageError::PastEof);
         }
-        page_refs::alloc_filled(|page| {
-            // A held node of a regular file always reads; a short read leaves zeros.
-            let _ = v.read_at(file.node, offset, page, vfs::now());
-        })
+        page_cache::page(
+            v,
+            file.node,
+            attr.data_version,
+            offset / PAGE_SIZE,
+            vfs::now(),
+        )
         .ok_or(PageError::OutOfMemory)
     })
 }

@@ -5,8 +5,8 @@
 //! do ([`vm::Change`]), and that work is done before the lock is released. A page fault
 //! asks the region map what the page should be ([`vm::Fault`]) and maps it. Copying to or
 //! from user memory ([`super::usercopy`]) uses the same path as a fault, so it sees
-//! exactly what the program would. A file page is read with the lock dropped and the
-//! fault then served afresh ([`super::file_map`]).
+//! exactly what the program would. A file page is looked up in the page cache with the
+//! lock dropped and the fault then served afresh ([`super::file_map`]).
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -102,6 +102,14 @@ impl Backing {
     pub const fn anonymous() -> Backing {
         Backing {
             file: None,
+            named: None,
+        }
+    }
+
+    /// For a mapping of `file` (`execve`'s program), as [`file_map::describe`] found it.
+    pub fn file(file: (vm::FileRef, Option<Arc<MappedFile>>)) -> Backing {
+        Backing {
+            file: Some(file),
             named: None,
         }
     }
@@ -406,16 +414,7 @@ fn serve(
                 state.tables.replace(page, old, pte_flags(perms));
                 return Ok(());
             }
-            let new = page_refs::alloc().ok_or(PageError::OutOfMemory)?;
-            // SAFETY: both frames are RAM in the direct map; `new` is ours alone and `old`
-            // is mapped read-only everywhere (copy-on-write), so nobody writes it now.
-            unsafe {
-                core::ptr::copy_nonoverlapping(
-                    phys_to_virt(old) as *const u8,
-                    phys_to_virt(new) as *mut u8,
-                    PAGE_SIZE as usize,
-                );
-            }
+            let new = copy_frame(old).ok_or(PageError::OutOfMemory)?;
             if let Some(prev) = state.tables.replace(page, new, pte_flags(perms)) {
                 page_refs::release(prev);
             }
@@ -450,11 +449,21 @@ fn serve(
                 Some(r) if r.file == file && r.offset == offset => r.frame.take(),
                 _ => None,
             };
-            let Some(frame) = frame else {
+            let Some(cached) = frame else {
                 let mapped = state.files.get(&file).ok_or(PageError::PastEof)?;
                 return Err(Miss::Read(mapped.clone(), offset));
             };
-            if let Err(e) = state.tables.map(page, frame, pte_flags(perms)) {
+            // The page cache's frame, write-protected (a private mapping's first write
+            // copies it; a shared one is never writable). A write fault gets the private
+            // copy at once.
+            let (frame, flags) = if access == Access::Write {
+                let copy = copy_frame(cached);
+                page_refs::release(cached);
+                (copy.ok_or(PageError::OutOfMemory)?, pte_flags(perms))
+            } else {
+                (cached, pte_flags(perms).without(F::WRITABLE))
+            };
+            if let Err(e) = state.tables.map(page, frame, flags) {
                 page_refs::release(frame);
                 return Err(e.into());
             }
@@ -462,6 +471,22 @@ fn serve(
         }
         Fault::Segv(code) => Err(PageError::Segv(code).into()),
     }
+}
+
+/// A new frame (one reference) with the contents of `old`, a frame mapped read-only
+/// everywhere (copy-on-write, or the page cache's); `None` without memory.
+fn copy_frame(old: u64) -> Option<u64> {
+    let new = page_refs::alloc()?;
+    // SAFETY: both frames are RAM in the direct map; `new` is ours alone and `old` is
+    // mapped read-only everywhere (copy-on-write or cached), so nobody writes it now.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            phys_to_virt(old) as *const u8,
+            phys_to_virt(new) as *mut u8,
+            PAGE_SIZE as usize,
+        );
+    }
+    Some(new)
 }
 
 /// Does the page-table work of a region-map call.

@@ -386,10 +386,10 @@ pub fn return_to_user(frame: &mut InterruptFrame) {
     crate::arch::cpu::disable_interrupts();
 }
 
-/// Starts the first process (pid 1) from ELF `file` at `path` with `argv` and `envp`,
-/// its descriptors 0, 1 and 2 on the console.
+/// Starts the first process (pid 1) from ELF program `file` at `path` with `argv` and
+/// `envp`, its descriptors 0, 1 and 2 on the console.
 pub fn start_init(
-    file: &[u8],
+    file: &crate::syscall::fs::Executable,
     path: &[u8],
     argv: &[&[u8]],
     envp: &[&[u8]],
@@ -423,7 +423,7 @@ pub fn start_init(
 
 /// Starts the program at `path` in the VFS as process 1 (the `init=` word).
 pub fn start_init_path(path: &str) -> Result<u32, crate::syscall::Errno> {
-    let file = crate::fs::vfs::read_file_as_root(path.as_bytes())?;
+    let file = crate::syscall::fs::Executable::open_as_root(path.as_bytes())?;
     start_init(
         &file,
         path.as_bytes(),

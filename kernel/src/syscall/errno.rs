@@ -39,6 +39,8 @@ errnos!(
     ETIMEDOUT,
     EOVERFLOW,
     ENODEV,
+    EACCES,
+    EIO,
 );
 
 /// Every user-space crate answers with Linux's errno in its own newtype (each crate

@@ -500,30 +500,78 @@ pub fn sendfile(out_fd: u64, in_fd: u64, offset: u64, count: u64) -> SysResult {
     Ok(done)
 }
 
-/// Reads the whole file at `path` for `execve`, with execute permission checked
-/// (`EACCES` for a file that is not a regular executable file). Returns its bytes and its
-/// canonical path (symbolic links resolved: what `/proc/PID/exe` shows on Linux).
-pub fn read_executable(path: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Errno> {
-    with_ctx(|v, cx, cwd| {
+/// A program `execve` opened: the beginning of the file (a page at most: enough for a `#!`
+/// line and the ELF file header), its size, the file open for reading (it stays open while
+/// the new image maps it) and its canonical path (`/proc/PID/exe`, `/proc/PID/maps`).
+pub struct Executable {
+    pub head: Vec<u8>,
+    pub size: u64,
+    pub file: Arc<OpenFile>,
+    pub path: Vec<u8>,
+}
+
+impl Executable {
+    /// Opens `path` for `execve`: search permission on the way, execute permission on the
+    /// file, which must be a regular file (`EACCES`), as the calling process.
+    pub fn open(path: &[u8]) -> Result<Executable, Errno> {
+        with_ctx(|v, cx, cwd| Executable::open_in(v, cx, cwd, path))
+    }
+
+    /// Opens absolute `path` as root (the kernel starting init).
+    pub fn open_as_root(path: &[u8]) -> Result<Executable, Errno> {
+        let root = halyard_vfs::Cred::root();
+        with(|v| {
+            let cx = halyard_vfs::Ctx {
+                cred: &root,
+                root: v.root(),
+                umask: 0,
+                now: now(),
+            };
+            Executable::open_in(v, &cx, cx.root, path)
+        })
+        .map_err(Errno::from)
+    }
+
+    fn open_in(
+        v: &mut halyard_vfs::Vfs,
+        cx: &halyard_vfs::Ctx<'_>,
+        cwd: NodeRef,
+        path: &[u8],
+    ) -> Result<Executable, halyard_vfs::Errno> {
         v.faccessat(cx, cwd, path, 1, g::AT_EACCESS)?;
         let opened = v.open(cx, cwd, path, g::O_RDONLY, 0)?;
         let attr = v.getattr(opened.node)?;
         if attr.kind != FileType::Regular {
             return Err(halyard_vfs::Errno::EACCES);
         }
-        let mut data = alloc::vec![0u8; attr.size as usize];
-        let mut done = 0;
-        while done < data.len() {
-            let n = v.read_at(opened.node, done as u64, &mut data[done..], cx.now)?;
-            if n == 0 {
-                break;
-            }
-            done += n;
-        }
-        data.truncate(done);
+        let mut head = alloc::vec![0u8; attr.size.min(crate::mm::PAGE_SIZE) as usize];
+        let n = v.read_at(opened.node, 0, &mut head, cx.now)?;
+        head.truncate(n);
         let canonical = canonical_path(v, cx, cwd, path)?;
-        Ok((data, canonical))
-    })
+        v.hold(opened.node);
+        let file = crate::fs::node_file::open(
+            opened.node,
+            FileType::Regular,
+            Some(canonical.clone()),
+            g::O_RDONLY,
+        );
+        Ok(Executable {
+            head,
+            size: attr.size,
+            file,
+            path: canonical,
+        })
+    }
+
+    /// Reads `len` bytes at `offset` (fewer where the file ends).
+    pub fn read(&self, offset: u64, len: usize) -> Vec<u8> {
+        let mut buf = alloc::vec![0u8; len];
+        let n = self.file.ops.node().map_or(0, |node| {
+            with(|v| v.read_at(node, offset, &mut buf, now())).unwrap_or(0)
+        });
+        buf.truncate(n);
+        buf
+    }
 }
 
 /// The absolute path of `path` with every symbolic link resolved (`realpath`).

@@ -61,6 +61,8 @@ struct Inode {
     holds: u32,
     /// A removed directory still held keeps a hold on its old parent.
     holds_parent: bool,
+    /// [`Attr::data_version`]: bumped by every change of a file's contents.
+    data_version: u64,
     data: Data,
 }
 
@@ -100,6 +102,7 @@ impl Tmpfs {
             btime: now,
             holds: 0,
             holds_parent: false,
+            data_version: 0,
             data: Data::Dir(Dir::new(ROOT_INO)),
         };
         let inodes = BTreeMap::from([(ROOT_INO, root)]);
@@ -249,6 +252,7 @@ impl FileSystem for Tmpfs {
             mtime: inode.mtime,
             ctime: inode.ctime,
             btime: inode.btime,
+            data_version: inode.data_version,
         })
     }
 
@@ -335,6 +339,7 @@ impl FileSystem for Tmpfs {
             btime: now,
             holds: 0,
             holds_parent: false,
+            data_version: 0,
             data,
         };
         self.inodes.insert(ino, inode);
@@ -457,6 +462,7 @@ impl FileSystem for Tmpfs {
         }
         inode.mtime = now;
         inode.ctime = now;
+        inode.data_version += 1;
         Ok(n)
     }
 
@@ -470,6 +476,9 @@ impl FileSystem for Tmpfs {
         };
         let changed = pages.size() != size;
         let freed = pages.truncate(size);
+        if changed {
+            inode.data_version += 1;
+        }
         if changed || touch {
             inode.mtime = now;
             inode.ctime = now;

@@ -231,3 +231,35 @@ fn long_symlink_takes_a_page() {
     assert_eq!(fs.readlink(l).unwrap().len(), 200);
     assert_eq!(fs.readlink(ROOT_INO), Err(Errno::EINVAL));
 }
+
+#[test]
+fn data_version_changes_with_the_contents_only() {
+    let mut fs = Tmpfs::new(0o755, 0, 0, 0, T0);
+    let ino = fs.create(ROOT_INO, b"f", file(0o644), T0).unwrap();
+    let version = |fs: &Tmpfs| fs.getattr(ino).unwrap().data_version;
+    let v0 = version(&fs);
+    fs.write_at(ino, 0, b"abc", T0).unwrap();
+    let v1 = version(&fs);
+    assert!(v1 > v0, "a write changes it");
+    // Reads, empty writes, attribute changes and a truncate to the same size do not.
+    fs.read_at(ino, 0, &mut [0; 3], T1).unwrap();
+    assert_eq!(fs.write_at(ino, 1, b"", T1), Ok(0));
+    fs.truncate(ino, 3, true, T1).unwrap();
+    let chmod = SetAttr {
+        perm: Some(0o600),
+        ..SetAttr::default()
+    };
+    fs.setattr(ino, &chmod).unwrap();
+    assert_eq!(version(&fs), v1);
+    // A truncate to another size does, and every change moves it on (never back).
+    fs.truncate(ino, 1, false, T1).unwrap();
+    let v2 = version(&fs);
+    assert!(v2 > v1);
+    fs.write_at(ino, 0, b"abc", T1).unwrap();
+    assert!(version(&fs) > v2);
+    // Another file's changes are not this one's.
+    let other = fs.create(ROOT_INO, b"g", file(0o644), T0).unwrap();
+    let before = version(&fs);
+    fs.write_at(other, 0, b"x", T1).unwrap();
+    assert_eq!(version(&fs), before);
+}

@@ -29,6 +29,7 @@ fn main() {
     vfork(&t);
     clone(&t);
     execve_checks(&t, &args[0]);
+    exe_maps(&t);
     groups(&t);
     limits(&t);
 }
@@ -392,6 +393,49 @@ fn execve_checks(t: &Transcript, me: &str) {
             libc::ENOEXEC,
         );
     }
+}
+
+/// Initialised data: in the file part of the writable segment.
+static DATA: AtomicU64 = AtomicU64::new(0x5eed_0001);
+
+/// The `/proc/self/maps` line whose range holds `addr`: its permissions, and whether it
+/// names the file `/proc/self/exe` names (or what it names instead).
+fn mapping_of(maps: &str, exe: &str, addr: usize) -> String {
+    let line = maps.lines().find(|l| {
+        let range = l.split(' ').next().unwrap_or("");
+        let (start, end) = range.split_once('-').unwrap_or(("", ""));
+        let parse = |h| usize::from_str_radix(h, 16).unwrap_or(0);
+        (parse(start)..parse(end)).contains(&addr)
+    });
+    match line {
+        Some(l) => {
+            let perms = l.split(' ').nth(1).unwrap_or("");
+            let name = l.split_whitespace().nth(5).unwrap_or("");
+            let named = if name == exe { "the executable" } else { name };
+            format!("{perms} {named}")
+        }
+        None => "no line".to_string(),
+    }
+}
+
+/// The program's segments are mappings of its file (Linux's `elf_map`): `/proc/self/maps`
+/// names the executable for its code, read-only data and initialised data.
+fn exe_maps(t: &Transcript) {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    let exe = std::fs::read_link("/proc/self/exe").unwrap_or_default();
+    let exe = exe.to_string_lossy();
+    let code = exe_maps as fn(&Transcript) as usize;
+    let rodata = "a string in read-only data".as_ptr() as usize;
+    let data = DATA.as_ptr() as usize;
+    let of = |addr| mapping_of(&maps, &exe, addr);
+    t.eq("exe_maps_code", of(code).as_str(), "r-xp the executable");
+    t.eq(
+        "exe_maps_rodata",
+        of(rodata).as_str(),
+        "r--p the executable",
+    );
+    t.eq("exe_maps_data", of(data).as_str(), "rw-p the executable");
+    DATA.fetch_add(1, Ordering::Relaxed);
 }
 
 fn groups(t: &Transcript) {
