@@ -264,15 +264,15 @@ mod tests {
             line(System::Halyard, Workload::Shell),
             line(System::Linux, Workload::Shell),
         );
-        assert!(h.contains("-kernel /r/halyard -initrd /r/halyard.cpio -append"), "{h}");
+        assert!(
+            h.contains("-kernel /r/halyard -initrd /r/halyard.cpio -append"),
+            "{h}"
+        );
         assert!(h.contains("panic=exit lockdep=off init=/sbin/init "), "{h}");
         assert!(l.contains("-kernel /r/vmlinuz -initrd /r/initramfs.cpio.gz -append"));
         assert!(l.contains("panic=-1 quiet bench=shell "), "{l}");
         // Same machine and NIC as the network boots.
         let network = line(System::Linux, Workload::Network);
-        assert_eq!(
-            l.split(" -append").next(),
-            network.split(" -append").next()
-        );
+        assert_eq!(l.split(" -append").next(), network.split(" -append").next());
     }
 }

@@ -89,7 +89,12 @@ pub const METRICS: &[Metric] = &[
         Better::Lower,
     ),
     metric("sys_pipe", "pipe ping-pong round trip", "us", Better::Lower),
-    metric("sys_futex", "futex ping-pong round trip", "us", Better::Lower),
+    metric(
+        "sys_futex",
+        "futex ping-pong round trip",
+        "us",
+        Better::Lower,
+    ),
     metric("sys_mmap", "mmap+touch+munmap 1 MiB", "us", Better::Lower),
     metric("min_mem", "smallest -m that passes", "MiB", Better::Lower),
 ];

@@ -160,7 +160,10 @@ mod tests {
             get("sys_exec"),
             Err("ubench fork_exec_wait: fork: Resource temporarily unavailable".into())
         );
-        assert_eq!(get("sys_pipe"), Err("ubench pipe_pingpong: bad value `12x`".into()));
+        assert_eq!(
+            get("sys_pipe"),
+            Err("ubench pipe_pingpong: bad value `12x`".into())
+        );
         assert_eq!(get("sys_futex"), Ok(9.0));
         assert_eq!(
             get("sys_mmap"),
