@@ -65,7 +65,7 @@ fn host_peer(listener: std::net::TcpListener) -> Result<(String, bool), String> 
         .set_read_timeout(Some(Duration::from_secs(3)))
         .map_err(|e| e.to_string())?;
     let mut rest = Vec::new();
-    let eof = matches!(reader.read_to_end(&mut rest), Ok(_)) && rest.is_empty();
+    let eof = reader.read_to_end(&mut rest).is_ok() && rest.is_empty();
     std::thread::sleep(Duration::from_millis(800));
     let mut stream = stream;
     stream
@@ -166,7 +166,7 @@ pub fn user_sockets(s: &mut Session, ctx: &NetContext) -> Result<String, String>
     }
     s.send("poweroff\r")?;
     Ok(format!(
-        "sockcheck: {} and {}; the guest forward {} the guest's half-close; nc -l answered",
+        "{} and {}; the guest forward {} the guest's half-close; nc -l answered",
         local.last().map_or("", String::as_str),
         outbound.last().map_or("", String::as_str),
         if peer_saw_eof {
