@@ -95,6 +95,12 @@ fn test_programs(paths: &Paths) -> Result<Vec<initramfs::Add>, String> {
         suite::smoke::GUEST_PATH
     ))?);
     adds.push(crate::bench::userland::initramfs_add(paths)?);
+    let sockcheck = crate::user_build::build_static(paths, "sockcheck", "sockcheck")?;
+    adds.push(initramfs::Add::parse(&format!(
+        "{}:{}/",
+        sockcheck.display(),
+        suite::user::NET_DIR
+    ))?);
     for bin in ["segv", "forkbomb", "memhog"] {
         let program = crate::user_build::build_static(paths, "stress", bin)?;
         adds.push(initramfs::Add::parse(&format!(

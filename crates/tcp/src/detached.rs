@@ -171,6 +171,11 @@ impl DetachedConn {
         self.conn.recv(buf)
     }
 
+    /// Reads received data without consuming it (`MSG_PEEK`); answers as `recv`.
+    pub fn peek(&self, buf: &mut [u8]) -> Result<usize, Error> {
+        self.conn.peek(buf)
+    }
+
     /// Closes our sending direction (half-close; the peer may keep sending).
     pub fn close(&mut self) {
         self.conn.close();

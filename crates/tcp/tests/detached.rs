@@ -348,3 +348,22 @@ fn segment(from: SocketAddrV4, to: SocketAddrV4, flags: Flags, payload: &[u8]) -
     out.truncate(len);
     out
 }
+
+/// `peek` shows what `recv` will return without consuming it, then end of stream.
+#[test]
+fn peek_leaves_data_for_recv() {
+    let mut n = Net::new();
+    let (i, s, _l) = n.connect_detached(40_001);
+    let mut buf = [0u8; 16];
+    assert_eq!(n.detached[i].peek(&mut buf), Err(Error::WouldBlock));
+    n.b.send(n.now, s, b"hello").unwrap();
+    n.flush();
+    assert_eq!(n.detached[i].peek(&mut buf[..3]), Ok(3));
+    assert_eq!(&buf[..3], b"hel");
+    assert_eq!(n.detached[i].peek(&mut buf), Ok(5));
+    assert_eq!(n.detached[i].recv_queue(), 5);
+    assert_eq!(n.read_detached(i), (b"hello".to_vec(), false));
+    n.b.close(n.now, s).unwrap();
+    n.flush();
+    assert_eq!(n.detached[i].peek(&mut buf), Ok(0));
+}

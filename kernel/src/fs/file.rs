@@ -43,6 +43,10 @@ pub trait FileOps: Send + Sync {
     fn pipe(&self) -> Option<&super::pipe::Pipe> {
         None
     }
+    /// The `AF_INET` socket behind the file (the socket system calls).
+    fn inet(&self) -> Option<&super::inet::InetSocket> {
+        None
+    }
     /// The VFS node behind the file, for files opened by path (`fstat`, `getdents64`,
     /// `fchdir`, `*at` calls relative to a directory descriptor).
     fn node(&self) -> Option<halyard_vfs::NodeRef> {

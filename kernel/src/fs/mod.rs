@@ -3,12 +3,14 @@
 //!
 //! - `halyard-vfs` behind one lock is [`vfs`]; open VFS nodes are [`node_file`].
 //! - Character devices are [`devices`]; [`devtmpfs`] populates a `/dev`.
-//! - `/proc` is [`procfs`]; `AF_UNIX` socket pairs are [`unix`].
+//! - `/proc` is [`procfs`]; `AF_UNIX` socket pairs are [`unix`], `AF_INET` sockets
+//!   [`inet`].
 //! - Also [`pipe`], [`file`], [`fdtable`], [`wait`] and [`context`].
 pub mod context;
 pub mod devices;
 pub mod fdtable;
 pub mod file;
+pub mod inet;
 pub mod node_file;
 pub mod pipe;
 pub mod procfs;

@@ -72,6 +72,9 @@ pub fn write_counters(out: &mut dyn Write) {
     ] {
         line(name, value);
     }
+    for (name, value) in crate::syscall::net::counters() {
+        line(name, value);
+    }
     super::services::write_counters(out);
 }
 

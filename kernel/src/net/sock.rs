@@ -66,6 +66,8 @@ pub struct SockState {
     pub pollers: Vec<Arc<WaitQueue>>,
     /// The ready list and token this socket's events are queued on (`socket::ReadyList`).
     pub ready: Option<(Arc<ReadyList>, usize)>,
+    /// Called on every readiness event (the system-call layer wakes `poll` with it).
+    pub notify: Option<fn()>,
     /// Earliest deadline this socket has in the timer heap.
     scheduled: Option<Instant>,
     /// Closed, and its tuple and counters handed back to the stack.
@@ -96,6 +98,7 @@ impl Sock {
                     conn,
                     pollers: Vec::new(),
                     ready: None,
+                    notify: None,
                     scheduled: None,
                     retired: false,
                 },
@@ -212,6 +215,9 @@ impl Sock {
             self.queue.wake_all();
             for q in &s.pollers {
                 q.wake_all();
+            }
+            if let Some(notify) = s.notify {
+                notify();
             }
             if let Some((list, token)) = &s.ready {
                 if !self.ready_queued.swap(true, Ordering::AcqRel) {

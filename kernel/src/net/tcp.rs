@@ -32,6 +32,8 @@ type Tuple = (SocketAddrV4, SocketAddrV4);
 pub struct Tcp {
     pub endpoint: Endpoint,
     listener_waiters: BTreeMap<ListenerId, Vec<Arc<WaitQueue>>>,
+    /// Hooks called when a listener has connections to accept (`TcpListener::set_notify`).
+    listener_hooks: BTreeMap<ListenerId, fn()>,
     socks: BTreeMap<Tuple, Arc<Sock>>,
     /// Counters of the sockets that closed (and left `socks`).
     closed_stats: Stats,
@@ -82,6 +84,7 @@ impl Tcp {
         Tcp {
             endpoint,
             listener_waiters: BTreeMap::new(),
+            listener_hooks: BTreeMap::new(),
             socks: BTreeMap::new(),
             closed_stats: Stats::default(),
             segment: alloc::vec![0; SEGMENT_BUF],
@@ -93,9 +96,15 @@ impl Tcp {
         self.listener_waiters.entry(id).or_default().push(queue);
     }
 
-    /// Forgets listener `id`'s wait queues (the listener is gone).
+    /// Sets the hook called when listener `id` has connections to accept.
+    pub fn set_hook(&mut self, id: ListenerId, hook: fn()) {
+        self.listener_hooks.insert(id, hook);
+    }
+
+    /// Forgets listener `id`'s wait queues and hook (the listener is gone).
     pub fn unregister(&mut self, id: ListenerId) {
         self.listener_waiters.remove(&id);
+        self.listener_hooks.remove(&id);
     }
 
     /// Takes connection `id` out of the endpoint into a new socket that NET_RX routes
@@ -183,6 +192,9 @@ impl Tcp {
             if let Event::Acceptable(id) = event {
                 for q in self.listener_waiters.get(&id).into_iter().flatten() {
                     q.wake_all();
+                }
+                if let Some(hook) = self.listener_hooks.get(&id) {
+                    hook();
                 }
             }
         }

@@ -11,7 +11,7 @@ use crate::process::usercopy::{self, UserAddr, UserRef};
 /// Largest single transfer, as Linux's `MAX_RW_COUNT` (2 GiB minus a page).
 const MAX_RW_COUNT: u64 = 0x7fff_f000;
 /// Bytes moved through the kernel per step of a read or write.
-const CHUNK: usize = 64 * 1024;
+pub(super) const CHUNK: usize = 64 * 1024;
 /// The calling process's soft `RLIMIT_NOFILE`: the bound on new descriptor numbers.
 pub fn nofile() -> usize {
     let tid = crate::process::current().tid;
@@ -45,7 +45,7 @@ fn access_ok(buf: u64, count: u64) -> Result<(), Errno> {
 /// one step of the file gives). `get` receives the kernel buffer and returns the count;
 /// `commit` runs only when the bytes reached the user (a seekable file's position then
 /// moves, as in Linux, where a failed copy leaves it).
-fn read_with(
+pub(super) fn read_with(
     buf: u64,
     count: u64,
     get: impl FnOnce(&mut [u8]) -> Result<usize, Errno>,
@@ -62,7 +62,7 @@ fn read_with(
 
 /// Writes `count` bytes of user `buf` with `put`, a chunk at a time, until done or a
 /// short write; an error after some bytes were written returns their count.
-fn write_with(
+pub(super) fn write_with(
     buf: u64,
     count: u64,
     mut put: impl FnMut(&[u8]) -> Result<usize, Errno>,

@@ -18,6 +18,7 @@ pub mod info;
 pub mod io;
 mod mem;
 mod misc;
+pub mod net;
 mod proc;
 mod signal;
 mod table;

@@ -4,7 +4,7 @@ use linux_raw_sys::general::{
 };
 use syscalls::Sysno;
 
-use super::{cred, fs, futex, info, io, mem, misc, proc, signal, time, Args, SysResult};
+use super::{cred, fs, futex, info, io, mem, misc, net, proc, signal, time, Args, SysResult};
 use crate::arch::entry::InterruptFrame;
 
 /// `AT_FDCWD` and `AT_SYMLINK_NOFOLLOW` as argument registers (the pre-`*at` calls).
@@ -139,8 +139,19 @@ pub fn dispatch(nr: Sysno, a: Args, frame: &mut InterruptFrame) -> Option<SysRes
         Sysno::execve => crate::process::exec::execve(frame, a0, a1, a2),
         Sysno::sethostname => info::sethostname(a0, a1),
         Sysno::socketpair => io::socketpair(a0, a1, a2, a3),
-        Sysno::sendto => io::sendto(a0, a1, a2, a3, a4, a5),
-        Sysno::recvfrom => io::recvfrom(a0, a1, a2, a3, a4, a5),
+        Sysno::sendto => net::sendto(a0, a1, a2, a3, a4, a5),
+        Sysno::recvfrom => net::recvfrom(a0, a1, a2, a3, a4, a5),
+        Sysno::socket => net::socket(a0, a1, a2),
+        Sysno::bind => net::bind(a0, a1, a2),
+        Sysno::listen => net::listen(a0, a1),
+        Sysno::accept => net::accept4(a0, a1, a2, 0),
+        Sysno::accept4 => net::accept4(a0, a1, a2, a3),
+        Sysno::connect => net::connect(a0, a1, a2),
+        Sysno::shutdown => net::shutdown(a0, a1),
+        Sysno::getsockname => net::getsockname(a0, a1, a2),
+        Sysno::getpeername => net::getpeername(a0, a1, a2),
+        Sysno::setsockopt => net::setsockopt(a0, a1, a2, a3, a4),
+        Sysno::getsockopt => net::getsockopt(a0, a1, a2, a3, a4),
         Sysno::setuid => cred::setuid(a0),
         Sysno::setgid => cred::setgid(a0),
         Sysno::setreuid => cred::setreuid(a0, a1),

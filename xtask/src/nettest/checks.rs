@@ -435,6 +435,7 @@ mod tests {
             deadline: Instant::now(),
             ksyms: &[],
             log: &log,
+            guestfwd_listeners: &[],
         };
         let report = user_dhcp(&mut session, &ctx).unwrap();
         assert_eq!(

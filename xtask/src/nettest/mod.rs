@@ -21,6 +21,7 @@ mod flood_conns;
 mod garbage;
 mod inject;
 mod nic;
+mod sockets;
 mod tcp;
 
 use crate::exit_status::{KERNEL_OK, KERNEL_PANIC};
@@ -49,6 +50,8 @@ pub struct NetContext<'a> {
     pub ksyms: &'a [Symbol],
     /// The serial log, for checks that scan everything the kernel printed.
     pub log: &'a Path,
+    /// Host ends of the guest forwards, listening (in the namespace) before QEMU started.
+    pub guestfwd_listeners: &'a [std::net::TcpListener],
 }
 
 /// A check of a network test; `Ok` carries the measurements to report.
@@ -66,6 +69,9 @@ pub struct NetTest {
     /// QEMU in a namespace of its own, so the ports are private to it (no collision with
     /// the host's services or a parallel run) and its clients enter that namespace.
     pub fwds: &'static [PortPair],
+    /// `User` mode: guest forwards `GUESTFWD_ADDR:GUEST` → host `127.0.0.1:HOST` (as
+    /// `--guestfwd GUEST:HOST`); the test listens on the host ports before QEMU starts.
+    pub guestfwds: &'static [PortPair],
     /// How the virtio-net device is attached (properties, a PCIe root port).
     pub nic: Nic,
     pub kernel: Kernel,
@@ -90,6 +96,7 @@ const BASE: NetTest = NetTest {
     mode: NetMode::Tap,
     cmdline: "",
     fwds: &[],
+    guestfwds: &[],
     nic: Nic::PLAIN,
     kernel: Kernel::Test,
     timeout: Duration::from_secs(150),
@@ -180,6 +187,16 @@ pub const NET_TESTS: &[NetTest] = &[
         fwds: TCP_FWDS,
         timeout: Duration::from_secs(180),
         check: tcp::sequential_connections,
+        ..BASE
+    },
+    NetTest {
+        name: "net-user-sockets",
+        mode: NetMode::User,
+        cmdline: "init=/sbin/init log=warn",
+        fwds: &[PortPair(sockets::NC_HOST_PORT, sockets::NC_GUEST_PORT)],
+        guestfwds: &[PortPair(sockets::PEER_GUEST_PORT, sockets::PEER_HOST_PORT)],
+        timeout: Duration::from_secs(240),
+        check: sockets::user_sockets,
         ..BASE
     },
     NetTest {
@@ -275,6 +292,7 @@ pub fn network(test: &NetTest) -> Network {
     Network {
         mode: test.mode,
         fwds: test.fwds.to_vec(),
+        guestfwds: test.guestfwds.to_vec(),
         netns: match test.mode {
             NetMode::Tap => private_netns_name(),
             NetMode::User | NetMode::None => Network::default().netns,
@@ -299,6 +317,27 @@ fn test_netns(test: &NetTest, net: &Network) -> Result<Option<Netns>, String> {
         return Netns::create(&topology).map(Some);
     }
     host_network(net)
+}
+
+/// Binds the host end of every guest forward of `test` in its namespace: QEMU connects
+/// to each once, at start-up.
+fn guestfwd_listeners(
+    test: &NetTest,
+    netns: Option<&Netns>,
+) -> Result<Vec<std::net::TcpListener>, String> {
+    test.guestfwds
+        .iter()
+        .map(|f| {
+            let bind = || {
+                std::net::TcpListener::bind(("127.0.0.1", f.1))
+                    .map_err(|e| format!("guest forward: bind 127.0.0.1:{}: {e}", f.1))
+            };
+            match netns {
+                Some(ns) => client::in_netns(ns.name(), bind),
+                None => bind(),
+            }
+        })
+        .collect()
 }
 
 /// Runs one network test; `Ok` carries its measurements. The error names the failing check
@@ -328,6 +367,7 @@ pub fn run(test: &NetTest, paths: &Paths) -> Result<String, String> {
     }
     // Declared before the session so that QEMU is killed before its namespace goes.
     let netns = test_netns(test, &net)?;
+    let guestfwd_listeners = guestfwd_listeners(test, netns.as_ref())?;
     let command = test.nic.apply(qemu_command(&config, netns.as_ref()));
     let outcome = Session::start(command, &log, deadline).and_then(|mut session| {
         let ctx = NetContext {
@@ -336,6 +376,7 @@ pub fn run(test: &NetTest, paths: &Paths) -> Result<String, String> {
             deadline,
             ksyms: &symbols,
             log: &log,
+            guestfwd_listeners: &guestfwd_listeners,
         };
         let report = (test.check)(&mut session, &ctx)?;
         suite::expect_status(session.wait_exit()?, test.status)?;

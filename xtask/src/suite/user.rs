@@ -22,11 +22,14 @@ const STATUS: &str = "@@STATUS:";
 /// Where the test archive puts the ABI programs and the stress programs.
 pub const ABI_DIR: &str = "/opt/abi";
 pub const STRESS_DIR: &str = "/opt/stress";
+/// The socket checks (`user/sockcheck`), run by `net-user-sockets`.
+pub const NET_DIR: &str = "/opt/net";
+pub const SOCKCHECK: &str = "/opt/net/sockcheck";
 
 /// Waits for init to start the shell and for its first prompt, then widens the
 /// terminal (`stty`, through `TIOCSWINSZ`) so the shell's line editor never wraps a long
 /// command line.
-fn boot_to_shell(s: &mut Session) -> Result<(), String> {
+pub fn boot_to_shell(s: &mut Session) -> Result<(), String> {
     s.expect_text("init: started /bin/sh")
         .map_err(|e| format!("init did not start the shell: {e}"))?;
     s.expect_text(PROMPT)?;
@@ -40,7 +43,7 @@ fn boot_to_shell(s: &mut Session) -> Result<(), String> {
 }
 
 /// Runs `command` at the prompt; returns its output lines and exit status.
-fn run(s: &mut Session, command: &str) -> Result<(Vec<String>, i32), String> {
+pub fn run(s: &mut Session, command: &str) -> Result<(Vec<String>, i32), String> {
     s.send(&format!("{command}; echo \"@@\"\"STATUS:$?\"\r"))?;
     let what = |e: String| format!("`{command}`: {e}");
     // The echo of the typed line (it contains the quoted marker, not the marker).

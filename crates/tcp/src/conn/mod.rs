@@ -435,6 +435,24 @@ impl Connection {
         }
     }
 
+    /// Copies received in-order data to `buf` without consuming it (`MSG_PEEK`): the
+    /// same answers as [`Conn::recv`], and the next `recv` returns the same bytes.
+    pub(crate) fn peek(&self, buf: &mut [u8]) -> Result<usize, Error> {
+        if !self.recvbuf.is_empty() {
+            return Ok(self.recvbuf.peek_at(0, buf));
+        }
+        if self.fin_received {
+            return Ok(0);
+        }
+        match self.state {
+            State::Closed => match self.error {
+                Some(e) => Err(e),
+                None => Ok(0),
+            },
+            _ => Err(Error::WouldBlock),
+        }
+    }
+
     /// Bytes ready for `recv`.
     pub(crate) fn recv_queue(&self) -> usize {
         self.recvbuf.len()

@@ -46,9 +46,14 @@ impl TcpListener {
     /// Takes the next connection, waiting for one (unless non-blocking, or until the
     /// accept timeout).
     pub fn accept(&self) -> Result<TcpStream> {
+        self.accept_with(self.nonblocking.load(Ordering::Relaxed))
+    }
+
+    /// [`TcpListener::accept`], non-blocking for this call if `nonblocking`.
+    pub fn accept_with(&self, nonblocking: bool) -> Result<TcpStream> {
         let waiter = Waiter {
             queue: &self.queue,
-            nonblocking: self.nonblocking.load(Ordering::Relaxed),
+            nonblocking,
             deadline: self.timeout.deadline(),
         };
         let sock = waiter.run(|| {
@@ -66,9 +71,14 @@ impl TcpListener {
     }
 
     /// How long `accept` waits (`None`: as long as it takes).
-    #[cfg(feature = "test-commands")]
     pub fn set_timeout(&self, ns: Option<u64>) {
         self.timeout.set(ns);
+    }
+
+    /// Calls `hook` whenever connections become ready to accept (from NET_RX; it must
+    /// only wake).
+    pub fn set_notify(&self, hook: fn()) {
+        let _ = with_tcp(|s| s.tcp.set_hook(self.id, hook));
     }
 }
 

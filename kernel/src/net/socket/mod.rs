@@ -9,19 +9,25 @@
 //! changed the state).
 //! Readiness is re-checked after every wake, so spurious wakes are harmless, and every
 //! blocking call can end at a deadline (the socket's timeout), so a thread blocked in
-//! any call can be interrupted by time. A socket in non-blocking mode never sleeps: a
-//! call that would block returns [`SocketError::WouldBlock`]. Process context only.
+//! any call can be interrupted by time. A user thread's blocking call also ends when a
+//! signal is pending for it ([`SocketError::Interrupted`]: the sender wakes the thread,
+//! which re-checks); kernel threads have no signals. A socket in non-blocking mode never
+//! sleeps: a call that would block returns [`SocketError::WouldBlock`]. Process context
+//! only. Each call can also be made non-blocking on its own (`MSG_DONTWAIT`, a file's
+//! `O_NONBLOCK`), whatever the socket's mode.
+//!
+//! A socket can carry a hook ([`TcpStream::set_notify`], [`TcpListener::set_notify`])
+//! called on each of its readiness events, from NET_RX or the thread that changed its
+//! state: the system-call layer uses it to wake `poll` (`fs::wait::notify`).
 //!
 //! Options follow BSD sockets: those given at creation ([`SocketOptions`]) are
 //! inherited by the connections a listener accepts; no-delay, keepalive and the buffer
 //! limits can also be changed on a live connection.
 //!
-//! The live-connection setters besides no-delay, linger and non-blocking (timeouts,
-//! keepalive, buffers), the `info`/`take_error` queries and [`poll`] over many sockets
-//! have one caller today, the `sockcheck` test command (the services use [`ReadyList`]),
-//! so they are compiled only with the `test-commands` feature (a release kernel carries
-//! no dead code); the system-call layer (`setsockopt`, `poll`) will take them out of the
-//! feature.
+//! [`poll`] over many sockets has one caller, the `sockcheck` test command (the services
+//! use [`ReadyList`], user programs the file layer's `poll`), so it is compiled only with
+//! the `test-commands` feature (a release kernel carries no dead code). The setters and
+//! queries are the system-call layer's (`setsockopt`, `getsockopt`, `fs/inet.rs`).
 mod listener;
 #[cfg(feature = "test-commands")]
 mod poll;
@@ -29,12 +35,13 @@ mod ready;
 mod stream;
 
 use alloc::sync::Arc;
+use core::ops::BitOr;
 
 use halyard_tcp::{Config, Error as TcpError, Keepalive};
 
 pub use listener::TcpListener;
 #[cfg(feature = "test-commands")]
-pub use poll::{poll, Interest, PollEntry, Pollable};
+pub use poll::{poll, PollEntry, Pollable};
 pub use ready::ReadyList;
 pub use stream::TcpStream;
 
@@ -53,6 +60,8 @@ pub enum SocketError {
     WouldBlock,
     /// The engine refused (reset, refused, address in use, invalid state, ...).
     Tcp(TcpError),
+    /// A signal is pending for the calling thread (user threads only).
+    Interrupted,
 }
 
 impl core::fmt::Display for SocketError {
@@ -62,11 +71,44 @@ impl core::fmt::Display for SocketError {
             SocketError::TimedOut => write!(f, "timed out"),
             SocketError::WouldBlock => write!(f, "operation would block"),
             SocketError::Tcp(e) => write!(f, "{e:?}"),
+            SocketError::Interrupted => write!(f, "interrupted by a signal"),
         }
     }
 }
 
 type Result<T> = core::result::Result<T, SocketError>;
+
+/// A set of readiness conditions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Interest(u8);
+
+impl Interest {
+    pub const NONE: Interest = Interest(0);
+    /// Data or end of stream to read.
+    pub const READABLE: Interest = Interest(1);
+    /// Room to write (the connection is established and its send buffer has space).
+    pub const WRITABLE: Interest = Interest(2);
+    /// No more data will flow either way (closed or in TIME-WAIT). Always reported.
+    pub const HANGUP: Interest = Interest(4);
+    /// The connection failed (`take_error` says why). Always reported.
+    pub const ERROR: Interest = Interest(8);
+
+    pub const fn contains(self, other: Interest) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    #[cfg(feature = "test-commands")]
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl BitOr for Interest {
+    type Output = Interest;
+    fn bitor(self, rhs: Interest) -> Interest {
+        Interest(self.0 | rhs.0)
+    }
+}
 
 /// Options fixed when a socket is created; a listener's are inherited by the
 /// connections it accepts.
@@ -110,13 +152,20 @@ impl Timeout {
         Timeout(core::sync::atomic::AtomicU64::new(0))
     }
 
-    #[cfg(feature = "test-commands")]
     fn set(&self, ns: Option<u64>) {
         let stored = match ns {
             None => 0,
             Some(n) => n.max(1),
         };
         self.0.store(stored, core::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The timeout, `None` for none.
+    fn get(&self) -> Option<u64> {
+        match self.0.load(core::sync::atomic::Ordering::Relaxed) {
+            0 => None,
+            ns => Some(ns),
+        }
     }
 
     /// The deadline for a call starting now.
@@ -137,7 +186,7 @@ struct Waiter<'a> {
 
 impl Waiter<'_> {
     /// Runs `attempt` until it stops saying `WouldBlock`: once in non-blocking mode,
-    /// else sleeping on the queue in between, until the deadline.
+    /// else sleeping on the queue in between, until the deadline or a signal.
     fn run<T>(
         &self,
         mut attempt: impl FnMut() -> Result<core::result::Result<T, TcpError>>,
@@ -152,7 +201,13 @@ impl Waiter<'_> {
         let done = self
             .queue
             .wait_until_deadline(self.deadline, || match attempt() {
-                Ok(Err(TcpError::WouldBlock)) => false,
+                Ok(Err(TcpError::WouldBlock)) => {
+                    let signal = crate::process::signal_pending();
+                    if signal {
+                        outcome = Some(Err(SocketError::Interrupted));
+                    }
+                    signal
+                }
                 Ok(r) => {
                     outcome = Some(r.map_err(SocketError::Tcp));
                     true
@@ -167,6 +222,39 @@ impl Waiter<'_> {
         }
         outcome.expect("a true condition recorded its outcome")
     }
+}
+
+/// A free local port for a listener (`bind` or `listen` without a port): Linux's
+/// ephemeral range (32768-60999), from a random start. `AddrInUse` when all are taken.
+pub fn ephemeral_port() -> Result<u16> {
+    const FIRST: u32 = 32768;
+    const COUNT: u32 = 60999 - FIRST + 1;
+    let start = crate::random::u32() % COUNT;
+    with_tcp(|s| {
+        (0..COUNT)
+            .map(|i| (FIRST + (start + i) % COUNT) as u16)
+            .find(|&p| !s.tcp.endpoint.local_port_in_use(p))
+    })?
+    .ok_or(SocketError::Tcp(TcpError::AddrInUse))
+}
+
+/// True when a listener or any connection (TIME-WAIT included) uses local `port`.
+pub fn port_in_use(port: u16) -> Result<bool> {
+    with_tcp(|s| s.tcp.endpoint.local_port_in_use(port))
+}
+
+/// The engine's default buffer limits: (send, receive).
+pub fn default_buffers() -> (usize, usize) {
+    with_tcp(|s| {
+        let c = s.tcp.endpoint.config();
+        (c.send_buffer, c.recv_buffer)
+    })
+    .unwrap_or((0, 0))
+}
+
+/// The interface's address, once configured.
+pub fn local_address() -> Option<core::net::Ipv4Addr> {
+    super::with_net(|_, s| s.iface.config().map(|c| c.addr)).flatten()
 }
 
 /// The engine's clock now.

@@ -7,44 +7,10 @@
 //! connections (and its listener) uses a [`ReadyList`](super::ReadyList) instead, which
 //! costs per event, not per socket.
 use alloc::sync::Arc;
-use core::ops::BitOr;
 
-use halyard_tcp::{DetachedConn, State};
-
-use super::{Result, TcpStream};
+use super::{Interest, Result, TcpStream};
 use crate::sched::WaitQueue;
 use crate::time;
-
-/// A set of readiness conditions.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Interest(u8);
-
-impl Interest {
-    pub const NONE: Interest = Interest(0);
-    /// Data or end of stream to read.
-    pub const READABLE: Interest = Interest(1);
-    /// Room to write (the connection is established and its send buffer has space).
-    pub const WRITABLE: Interest = Interest(2);
-    /// No more data will flow either way (closed or in TIME-WAIT). Always reported.
-    pub const HANGUP: Interest = Interest(4);
-    /// The connection failed (`take_error` says why). Always reported.
-    pub const ERROR: Interest = Interest(8);
-
-    pub const fn contains(self, other: Interest) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-}
-
-impl BitOr for Interest {
-    type Output = Interest;
-    fn bitor(self, rhs: Interest) -> Interest {
-        Interest(self.0 | rhs.0)
-    }
-}
 
 /// A socket to poll.
 #[derive(Clone, Copy)]
@@ -70,29 +36,6 @@ impl<'a> PollEntry<'a> {
     }
 }
 
-/// What is ready on a connection now.
-fn stream_readiness(conn: &DetachedConn) -> Interest {
-    let info = conn.info();
-    let mut r = Interest::NONE;
-    let peer_done = matches!(
-        info.state,
-        State::CloseWait | State::LastAck | State::Closing | State::TimeWait | State::Closed
-    );
-    if peer_done || conn.recv_queue() > 0 {
-        r = r | Interest::READABLE;
-    }
-    if matches!(info.state, State::Established | State::CloseWait) && conn.send_space() > 0 {
-        r = r | Interest::WRITABLE;
-    }
-    if matches!(info.state, State::TimeWait | State::Closed) {
-        r = r | Interest::HANGUP;
-    }
-    if info.error.is_some() {
-        r = r | Interest::ERROR;
-    }
-    r
-}
-
 /// Fills every entry's `ready` (its interest plus HANGUP and ERROR); returns how many
 /// entries have something ready.
 fn check(entries: &mut [PollEntry<'_>]) -> usize {
@@ -100,7 +43,7 @@ fn check(entries: &mut [PollEntry<'_>]) -> usize {
     let mut n = 0;
     for e in entries.iter_mut() {
         let Pollable::Stream(s) = e.socket;
-        let ready = s.sock.with(|st| stream_readiness(&st.conn));
+        let ready = s.readiness();
         e.ready = Interest(ready.0 & (e.interest | always).0);
         n += usize::from(!e.ready.is_empty());
     }

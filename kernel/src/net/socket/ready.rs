@@ -85,7 +85,7 @@ impl TcpListener {
     }
 
     /// True when a connection is waiting to be accepted.
-    fn pending(&self) -> bool {
+    pub fn pending(&self) -> bool {
         with_tcp(|s| s.tcp.endpoint.accept_pending(self.id).unwrap_or(0) > 0).unwrap_or(false)
     }
 }

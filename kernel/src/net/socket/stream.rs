@@ -3,11 +3,9 @@ use alloc::sync::Arc;
 use core::net::SocketAddrV4;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-#[cfg(feature = "test-commands")]
-use halyard_tcp::Keepalive;
-use halyard_tcp::{ConnInfo, Error as TcpError, State};
+use halyard_tcp::{ConnInfo, DetachedConn, Error as TcpError, Keepalive, State};
 
-use super::{now, with_tcp, Result, SocketError, SocketOptions, Timeout, Waiter};
+use super::{now, with_tcp, Interest, Result, SocketError, SocketOptions, Timeout, Waiter};
 use crate::net::sock::{Sock, SockState};
 use crate::time;
 
@@ -75,6 +73,14 @@ impl TcpStream {
         Ok(stream)
     }
 
+    /// Waits until the handshake of a stream from [`TcpStream::connect_nonblocking`]
+    /// finished (`Ok`) or failed (its error), up to the write timeout (`SO_SNDTIMEO`, as
+    /// Linux's `connect`); `nonblocking`: just check (`WouldBlock` while in progress).
+    pub fn wait_connected(&self, nonblocking: bool) -> Result<()> {
+        self.waiter(nonblocking, self.write_timeout.deadline())
+            .run(|| Ok(self.on(|s| connected(s.conn.info()))))
+    }
+
     /// Starts connecting to `remote` and returns at once: the stream polls writable
     /// when the handshake is done, and [`TcpStream::take_error`] then says whether it
     /// failed. The stream is in blocking mode (set non-blocking as needed).
@@ -98,9 +104,14 @@ impl TcpStream {
 
     /// How a call on this stream waits, until `deadline` (monotonic ns).
     fn waiter_until(&self, deadline: Option<u64>) -> Waiter<'_> {
+        self.waiter(self.nonblocking.load(Ordering::Relaxed), deadline)
+    }
+
+    /// How a call waits: not at all if `nonblocking`, else until `deadline`.
+    fn waiter(&self, nonblocking: bool, deadline: Option<u64>) -> Waiter<'_> {
         Waiter {
             queue: &self.sock.queue,
-            nonblocking: self.nonblocking.load(Ordering::Relaxed),
+            nonblocking,
             deadline,
         }
     }
@@ -122,18 +133,39 @@ impl TcpStream {
             .run(|| Ok(self.on(|s| s.conn.recv(buf))))
     }
 
+    /// `recv`: reads into `buf` (or only copies, with `peek`), waiting for data up to
+    /// the read timeout unless `nonblocking`.
+    pub fn recv(&self, buf: &mut [u8], nonblocking: bool, peek: bool) -> Result<usize> {
+        self.waiter(nonblocking, self.read_timeout.deadline())
+            .run(|| {
+                Ok(self.on(|s| {
+                    if peek {
+                        s.conn.peek(buf)
+                    } else {
+                        s.conn.recv(buf)
+                    }
+                }))
+            })
+    }
+
     /// Queues as much of `data` as the send buffer takes (at least one byte: waits for
     /// room unless non-blocking, up to the write timeout). Returns the bytes taken.
     pub fn write(&self, data: &[u8]) -> Result<usize> {
+        self.send(data, self.nonblocking.load(Ordering::Relaxed))
+    }
+
+    /// [`TcpStream::write`], non-blocking for this call if `nonblocking`.
+    pub fn send(&self, data: &[u8], nonblocking: bool) -> Result<usize> {
         if data.is_empty() {
             return Ok(0);
         }
-        self.waiter_until(self.write_timeout.deadline()).run(|| {
-            Ok(self.on(|s| match s.conn.send(data) {
-                Ok(0) => Err(TcpError::WouldBlock),
-                other => other,
-            }))
-        })
+        self.waiter(nonblocking, self.write_timeout.deadline())
+            .run(|| {
+                Ok(self.on(|s| match s.conn.send(data) {
+                    Ok(0) => Err(TcpError::WouldBlock),
+                    other => other,
+                }))
+            })
     }
 
     /// Writes all of `data`, waiting for send-buffer space as needed. In non-blocking
@@ -159,15 +191,34 @@ impl TcpStream {
     }
 
     /// How long `read` waits (`None`: as long as it takes).
-    #[cfg(feature = "test-commands")]
     pub fn set_read_timeout(&self, ns: Option<u64>) {
         self.read_timeout.set(ns);
     }
 
     /// How long `write` waits for room (`None`: as long as it takes).
-    #[cfg(feature = "test-commands")]
     pub fn set_write_timeout(&self, ns: Option<u64>) {
         self.write_timeout.set(ns);
+    }
+
+    /// The read and write timeouts (`None`: none).
+    pub fn timeouts(&self) -> (Option<u64>, Option<u64>) {
+        (self.read_timeout.get(), self.write_timeout.get())
+    }
+
+    /// Calls `hook` on every readiness event of the connection (NET_RX or a thread's
+    /// call; under the socket lock, so it must only wake).
+    pub fn set_notify(&self, hook: fn()) {
+        self.on(|s| s.notify = Some(hook));
+    }
+
+    /// What is ready on the connection now (level-triggered, from the engine's state).
+    pub fn readiness(&self) -> Interest {
+        self.on(|s| readiness(&s.conn))
+    }
+
+    /// Our address and the peer's.
+    pub fn addresses(&self) -> (SocketAddrV4, SocketAddrV4) {
+        (self.sock.local, self.sock.remote)
     }
 
     /// SO_LINGER: `None` (the default) closes in the background; `Some(0)` resets the
@@ -186,40 +237,34 @@ impl TcpStream {
 
     /// SO_KEEPALIVE: probes after `idle`, every `interval`, failing after `probes`
     /// unanswered; `None` turns it off.
-    #[cfg(feature = "test-commands")]
     pub fn set_keepalive(&self, k: Option<Keepalive>) -> Result<()> {
         self.on(|s| s.conn.set_keepalive(now(), k));
         Ok(())
     }
 
     /// SO_SNDBUF (never below the bytes queued).
-    #[cfg(feature = "test-commands")]
     pub fn set_send_buffer(&self, bytes: usize) -> Result<()> {
         self.on(|s| s.conn.set_send_buffer(bytes));
         Ok(())
     }
 
     /// SO_RCVBUF (never below the bytes held plus the window already offered).
-    #[cfg(feature = "test-commands")]
     pub fn set_recv_buffer(&self, bytes: usize) -> Result<()> {
         self.on(|s| s.conn.set_recv_buffer(bytes));
         Ok(())
     }
 
     /// The buffer limits in force: (send, receive).
-    #[cfg(feature = "test-commands")]
     pub fn buffer_limits(&self) -> Result<(usize, usize)> {
         Ok(self.on(|s| s.conn.buffer_limits()))
     }
 
     /// State, addresses, RTT, congestion window and error of the connection.
-    #[cfg(feature = "test-commands")]
     pub fn info(&self) -> Result<ConnInfo> {
         Ok(self.on(|s| s.conn.info()))
     }
 
     /// SO_ERROR: why the connection failed, if it did.
-    #[cfg(feature = "test-commands")]
     pub fn take_error(&self) -> Result<Option<TcpError>> {
         Ok(self.info()?.error)
     }
@@ -247,6 +292,29 @@ impl TcpStream {
     }
 }
 
+/// What is ready on a connection now.
+fn readiness(conn: &DetachedConn) -> Interest {
+    let info = conn.info();
+    let mut r = Interest::NONE;
+    let peer_done = matches!(
+        info.state,
+        State::CloseWait | State::LastAck | State::Closing | State::TimeWait | State::Closed
+    );
+    if peer_done || conn.recv_queue() > 0 {
+        r = r | Interest::READABLE;
+    }
+    if matches!(info.state, State::Established | State::CloseWait) && conn.send_space() > 0 {
+        r = r | Interest::WRITABLE;
+    }
+    if matches!(info.state, State::TimeWait | State::Closed) {
+        r = r | Interest::HANGUP;
+    }
+    if info.error.is_some() {
+        r = r | Interest::ERROR;
+    }
+    r
+}
+
 impl Drop for TcpStream {
     /// Gives the connection back to the engine. Without linger it finishes gracefully
     /// in the background (or is reset if unread data would be lost); with linger see
@@ -260,6 +328,7 @@ impl Drop for TcpStream {
         self.on(|s| {
             s.pollers.clear();
             s.ready = None;
+            s.notify = None;
             if abort {
                 s.conn.abort();
             }
