@@ -17,6 +17,7 @@
 //! come from `linux-raw-sys`.
 
 pub mod errno;
+pub mod fd;
 pub mod process;
 pub mod report;
 pub mod signal;

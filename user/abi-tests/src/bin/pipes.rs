@@ -2,6 +2,7 @@
 //! EPIPE, PIPE_BUF atomicity with two writers, and poll.
 
 use abi_tests::errno::{cvt, Errno};
+use abi_tests::fd::{close, pipe, read, write};
 use abi_tests::process::{run, spawn, wait};
 use abi_tests::signal::{set_action, Action};
 use abi_tests::Transcript;
@@ -14,31 +15,6 @@ fn main() {
     broken(&t);
     atomic_writes(&t);
     polling(&t);
-}
-
-fn pipe(flags: c_int) -> Result<[c_int; 2], Errno> {
-    let mut fds = [-1; 2];
-    // SAFETY: `fds` has room for two descriptors.
-    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), flags) })?;
-    Ok(fds)
-}
-
-fn close(fd: c_int) {
-    // SAFETY: closes a descriptor of this program that is no longer used.
-    unsafe { libc::close(fd) };
-}
-
-fn write(fd: c_int, data: &[u8]) -> Result<isize, Errno> {
-    // SAFETY: `data` is a live buffer of its length.
-    cvt(unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) })
-}
-
-fn read(fd: c_int, len: usize) -> Result<Vec<u8>, Errno> {
-    let mut buf = vec![0u8; len];
-    // SAFETY: `buf` is a live, writable buffer of `len` bytes.
-    let n = cvt(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), len) })?;
-    buf.truncate(n as usize);
-    Ok(buf)
 }
 
 fn basics(t: &Transcript) {

@@ -13,10 +13,10 @@ mod meta;
 mod tree;
 
 use abi_tests::errno::{cvt, Errno};
+pub use abi_tests::fd::{c, close, open, read, write};
 use abi_tests::report::scratch_dir;
 use abi_tests::Transcript;
 use core::ffi::c_int;
-use std::ffi::CString;
 
 fn main() {
     let t = Transcript::new("files");
@@ -45,42 +45,12 @@ fn main() {
     fds::statfs(&t);
 }
 
-/// A path as a C string (the program's paths have no NUL).
-pub fn c(path: &str) -> CString {
-    CString::new(path).unwrap_or_default()
-}
-
-/// openat(AT_FDCWD, path, flags, mode).
-pub fn open(path: &str, flags: c_int, mode: libc::mode_t) -> Result<c_int, Errno> {
-    // SAFETY: the path is a valid C string for the call's duration.
-    cvt(unsafe { libc::openat(libc::AT_FDCWD, c(path).as_ptr(), flags, mode) })
-}
-
 /// Creates (or truncates) `path` holding `data`.
 pub fn make(path: &str, data: &[u8]) -> Result<(), Errno> {
     let fd = open(path, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, 0o644)?;
     let r = write(fd, data);
     close(fd);
     r.map(drop)
-}
-
-pub fn close(fd: c_int) {
-    // SAFETY: closes a descriptor of this program that is no longer used.
-    unsafe { libc::close(fd) };
-}
-
-pub fn write(fd: c_int, data: &[u8]) -> Result<isize, Errno> {
-    // SAFETY: `data` is a live buffer of its length.
-    cvt(unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) })
-}
-
-/// Reads up to `len` bytes.
-pub fn read(fd: c_int, len: usize) -> Result<Vec<u8>, Errno> {
-    let mut buf = vec![0u8; len];
-    // SAFETY: `buf` is a live, writable buffer of `len` bytes.
-    let n = cvt(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), len) })?;
-    buf.truncate(n as usize);
-    Ok(buf)
 }
 
 /// The whole content of `path`.

@@ -21,11 +21,11 @@ mod prctl;
 mod sendfile;
 mod sockets;
 
-use abi_tests::errno::{cvt, Errno};
+use abi_tests::errno::Errno;
+pub use abi_tests::fd::{c, close, open, pipe, read, write};
 use abi_tests::report::scratch_dir;
 use abi_tests::Transcript;
 use core::ffi::c_int;
-use std::ffi::CString;
 
 /// The uid and gid of the unprivileged children (`nobody`).
 pub const NOBODY: libc::uid_t = 65534;
@@ -63,11 +63,6 @@ fn main() {
     creds::fs_ids(&t);
 }
 
-/// A path as a C string (the program's strings have no NUL).
-pub fn c(s: &str) -> CString {
-    CString::new(s).unwrap_or_default()
-}
-
 /// A call's outcome as a transcript word: `ok` or the errno's name.
 pub fn outcome<T>(r: Result<T, Errno>) -> String {
     match r {
@@ -76,45 +71,12 @@ pub fn outcome<T>(r: Result<T, Errno>) -> String {
     }
 }
 
-pub fn close(fd: c_int) {
-    // SAFETY: closes a descriptor of this program that is no longer used.
-    unsafe { libc::close(fd) };
-}
-
-pub fn write(fd: c_int, data: &[u8]) -> Result<isize, Errno> {
-    // SAFETY: `data` is a live buffer of its length.
-    cvt(unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) })
-}
-
-/// Reads up to `len` bytes.
-pub fn read(fd: c_int, len: usize) -> Result<Vec<u8>, Errno> {
-    let mut buf = vec![0u8; len];
-    // SAFETY: `buf` is a live, writable buffer of `len` bytes.
-    let n = cvt(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), len) })?;
-    buf.truncate(n as usize);
-    Ok(buf)
-}
-
-/// openat(AT_FDCWD, path, flags, mode).
-pub fn open(path: &str, flags: c_int, mode: libc::mode_t) -> Result<c_int, Errno> {
-    // SAFETY: the path is a valid C string for the call's duration.
-    cvt(unsafe { libc::openat(libc::AT_FDCWD, c(path).as_ptr(), flags, mode) })
-}
-
 /// The whole (small) content of `path` as text.
 pub fn text_of(path: &str) -> Result<String, Errno> {
     let fd = open(path, libc::O_RDONLY, 0)?;
     let r = read(fd, 1 << 16);
     close(fd);
     r.map(|b| String::from_utf8_lossy(&b).into_owned())
-}
-
-/// A pipe's `[read, write]` ends.
-pub fn pipe() -> Result<[c_int; 2], Errno> {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for two descriptors.
-    cvt(unsafe { libc::pipe(fds.as_mut_ptr()) })?;
-    Ok(fds)
 }
 
 /// The lowest free descriptor (what the next `open` would get): for leak checks.

@@ -143,8 +143,8 @@ pub fn death_signal(t: &Transcript) {
 /// then exits; the grandchild waits for the signal (blocked, taken with sigtimedwait) and
 /// reports what came.
 fn orphan_signal() -> Result<String, Errno> {
-    let [ready_r, ready_w] = pipe()?;
-    let [out_r, out_w] = pipe()?;
+    let [ready_r, ready_w] = pipe(0)?;
+    let [out_r, out_w] = pipe(0)?;
     let parent = spawn(|| {
         let grandchild = spawn(|| {
             let usr1 = set_of(&[libc::SIGUSR1]);

@@ -33,7 +33,7 @@ fn source() -> Result<c_int, Errno> {
 }
 
 pub fn to_pipe(t: &Transcript) {
-    let (Ok(src), Ok([r, w])) = (source(), pipe()) else {
+    let (Ok(src), Ok([r, w])) = (source(), pipe(0)) else {
         return t.fail("sendfile_to_pipe", "a file and a pipe", Errno::last());
     };
     t.shows("sendfile_to_pipe", sendfile(w, src, None, 100), 100);
@@ -71,7 +71,7 @@ pub fn to_pipe(t: &Transcript) {
 }
 
 pub fn errors(t: &Transcript) {
-    let (Ok(src), Ok([r, w])) = (source(), pipe()) else {
+    let (Ok(src), Ok([r, w])) = (source(), pipe(0)) else {
         return t.fail(
             "sendfile_from_pipe_einval",
             "a file and a pipe",

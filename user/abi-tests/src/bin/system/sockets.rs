@@ -187,7 +187,7 @@ pub fn transfer(t: &Transcript) {
     t.errno("recvfrom_bad_buffer_efault", fault, libc::EFAULT);
     close(a);
     close(b);
-    let Ok([r, w]) = crate::pipe() else {
+    let Ok([r, w]) = crate::pipe(0) else {
         return;
     };
     t.errno("sendto_on_pipe_enotsock", send(w, b"x", 0), libc::ENOTSOCK);
