@@ -24,7 +24,8 @@ use halyard_futex as futex_crate;
 
 static FUTEX_CLASS: LockClass = LockClass::new("futex.queues");
 static FUTEXES: IrqLock<Option<Futexes>> = IrqLock::new(None, &FUTEX_CLASS);
-/// Futex sleepers wait here; each re-checks whether it is still queued.
+/// Futex sleepers wait here; each is woken by name ([`wake_all`]) and re-checks whether
+/// it is still queued.
 static SLEEPERS: WaitQueue = WaitQueue::new();
 
 fn with<R>(f: impl FnOnce(&mut Futexes) -> R) -> R {
@@ -38,14 +39,16 @@ fn key(mm: &Mm, addr: u64) -> Key {
     }
 }
 
+/// Wakes exactly the threads the queues gave up. A sleeper's condition is "no longer
+/// queued", which is already true for each of them, and `sched::wake` cannot be lost
+/// against a sleeper about to block (it finds it Blocked or still Running and makes it
+/// Ready either way), so nobody else on [`SLEEPERS`] needs to wake and look: waking them
+/// all, as this once did, woke every futex sleeper of the system on every wake.
 fn wake_all(waiters: &[Waiter]) {
     for w in waiters {
         if let Some(t) = table::thread(w.0) {
             crate::sched::wake(&t);
         }
-    }
-    if !waiters.is_empty() {
-        SLEEPERS.wake_all();
     }
 }
 
