@@ -5,7 +5,8 @@ use core::sync::atomic::Ordering;
 use super::napi::COUNTERS;
 use crate::println;
 
-/// Every RX/TX counter as `NAME=VALUE` lines: NAPI, driver, protocol layers, TCP.
+/// Every RX/TX counter as `NAME=VALUE` lines: NAPI, driver (`eth0`), `lo`, protocol
+/// layers, TCP.
 pub fn write_counters(out: &mut dyn Write) {
     let c = &COUNTERS;
     let mut line = |name: &str, value: u64| {
@@ -33,6 +34,9 @@ pub fn write_counters(out: &mut dyn Write) {
     }
     let Some(((s, connections, sockets), ())) = tcp_totals(|stack| {
         line("NET_TX_REFUSED", stack.tx_refused);
+        for (name, value) in stack.lo.counters() {
+            line(name, value);
+        }
         for (name, value) in stack.iface.counters().iter() {
             line(name, value);
         }
@@ -97,9 +101,20 @@ pub(super) fn tcp_totals<R>(
     Some(((total, connections, socks.len()), r))
 }
 
-/// `ifconfig`: MAC, address, gateway, DNS.
+/// `ifconfig`: `eth0` (MAC, address, gateway, DNS) if there is a NIC, and `lo`.
 pub fn monitor_ifconfig(_: &str) {
     let shown = super::with_net(|dev, stack| {
+        let lo = &stack.lo;
+        println!(
+            "lo   inet {}/{} rx {} packets {} bytes, tx {} packets {} bytes",
+            super::loopback::ADDRESS,
+            super::loopback::PREFIX_LEN,
+            lo.rx.packets,
+            lo.rx.bytes,
+            lo.tx.packets,
+            lo.tx.bytes
+        );
+        let Some(dev) = dev else { return };
         println!(
             "eth0 mac {} link {}",
             stack.iface.mac(),
