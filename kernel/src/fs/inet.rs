@@ -225,14 +225,16 @@ impl InetSocket {
 
     /// `connect`: starts the handshake (`EINPROGRESS` if `nonblocking`) and waits for
     /// it; on a socket already connecting, waits again (`EALREADY` if `nonblocking`);
-    /// `EISCONN` once connected (after the outcome was reported).
+    /// `EISCONN` once connected (after the outcome was reported) or listening.
     pub fn connect(&self, remote: SocketAddrV4, nonblocking: bool) -> Result<(), Errno> {
         let (stream, started) = {
             let mut guard = self.state.lock();
             let (state, options) = &mut *guard;
             match state {
-                State::Listening { .. } => return Err(Errno::EINVAL),
-                State::Stream { pending: false, .. } => return Err(Errno(e::EISCONN)),
+                // Linux: a listener is not in `TCP_CLOSE`, so `EISCONN`.
+                State::Listening { .. } | State::Stream { pending: false, .. } => {
+                    return Err(Errno(e::EISCONN))
+                }
                 State::Stream { stream, .. } => (stream.clone(), false),
                 State::Fresh { .. } => {
                     let stream = TcpStream::connect_nonblocking(remote, &options.socket)

@@ -4,7 +4,8 @@
 //! with unread data (`ECONNRESET`, then `EPIPE` and `SIGPIPE`), `EADDRINUSE` and
 //! `SO_REUSEADDR`, names, options read back after setting them, `MSG_PEEK`,
 //! `MSG_DONTWAIT`, `MSG_WAITALL`, poll readiness, receive timeouts and a 4 MiB transfer
-//! to a forked child.
+//! to a forked child; before those, the errnos of bad arguments and of calls on an
+//! unconnected socket, and a blocking `accept` ended by a signal or a timeout.
 //!
 //! Every port is chosen by the kernel (bind to port 0) and only relations between
 //! addresses are printed; no value depends on timing: every wait is for an event that
@@ -16,11 +17,14 @@ use abi_tests::signal::{set_action, Action};
 use abi_tests::Transcript;
 use core::ffi::c_int;
 use core::mem::{size_of, zeroed};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 const LOOPBACK: [u8; 4] = [127, 0, 0, 1];
 
 fn main() {
     let t = Transcript::new("sockets");
+    errors(&t);
+    interrupted_accept(&t);
     names_and_transfer(&t);
     nonblocking(&t);
     refused(&t);
@@ -726,4 +730,158 @@ fn large_transfer(t: &Transcript) {
     t.eq("large_mismatches", mismatches, 0);
     t.value("large_checksum", format_args!("{sum:016x}"));
     close(s);
+}
+
+fn errors(t: &Transcript) {
+    // SAFETY: plain system calls.
+    let sock = |domain, ty, proto| cvt(unsafe { libc::socket(domain, ty, proto) });
+    t.errno(
+        "socket_unknown_type_flag_einval",
+        sock(libc::AF_INET, libc::SOCK_STREAM | 0x100, 0),
+        libc::EINVAL,
+    );
+    t.errno(
+        "socket_stream_udp_eprotonosupport",
+        sock(libc::AF_INET, libc::SOCK_STREAM, libc::IPPROTO_UDP),
+        libc::EPROTONOSUPPORT,
+    );
+    t.errno(
+        "socket_seqpacket_esocktnosupport",
+        sock(libc::AF_INET, libc::SOCK_SEQPACKET, 0),
+        libc::ESOCKTNOSUPPORT,
+    );
+    if let Some(fd) = t.ok(
+        "socket_ipproto_tcp",
+        sock(libc::AF_INET, libc::SOCK_STREAM, libc::IPPROTO_TCP),
+    ) {
+        close(fd);
+    }
+    if let Ok(fd) = tcp(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) {
+        // SAFETY: F_GETFL/F_GETFD take no argument.
+        let (fl, fdf) = unsafe {
+            (
+                libc::fcntl(fd, libc::F_GETFL),
+                libc::fcntl(fd, libc::F_GETFD),
+            )
+        };
+        t.is(
+            "socket_nonblock_cloexec",
+            fl & libc::O_NONBLOCK != 0 && fdf == libc::FD_CLOEXEC,
+        );
+        close(fd);
+    }
+    let mut p = [-1; 2];
+    // SAFETY: `p` has room for two descriptors.
+    let _ = unsafe { libc::pipe(p.as_mut_ptr()) };
+    let any = sin([0; 4], 0);
+    t.errno("bind_pipe_enotsock", bind(p[0], &any), libc::ENOTSOCK);
+    t.errno(
+        "getsockopt_pipe_enotsock",
+        get_int(p[0], libc::SOL_SOCKET, libc::SO_TYPE),
+        libc::ENOTSOCK,
+    );
+    close(p[0]);
+    close(p[1]);
+    t.errno("bind_closed_fd_ebadf", bind(999, &any), libc::EBADF);
+    let Ok(s) = tcp(0) else { return };
+    // SAFETY: a live sockaddr_in, with a length shorter than it.
+    let short = cvt(unsafe { libc::bind(s, (&raw const any).cast(), 4) });
+    t.errno("bind_short_einval", short, libc::EINVAL);
+    // SAFETY: an unmapped address: the kernel must fail with EFAULT.
+    let fault = cvt(unsafe {
+        libc::bind(
+            s,
+            16 as *const libc::sockaddr,
+            size_of::<libc::sockaddr_in>() as _,
+        )
+    });
+    t.errno("bind_bad_pointer_efault", fault, libc::EFAULT);
+    let mut six = any;
+    six.sin_family = libc::AF_INET6 as libc::sa_family_t;
+    t.errno(
+        "bind_inet6_family_eafnosupport",
+        bind(s, &six),
+        libc::EAFNOSUPPORT,
+    );
+    t.errno("read_unconnected_enotconn", recv(s, 8, 0), libc::ENOTCONN);
+    t.errno(
+        "send_unconnected_epipe",
+        send(s, b"x", libc::MSG_NOSIGNAL),
+        libc::EPIPE,
+    );
+    t.errno(
+        "shutdown_unconnected_enotconn",
+        cvt(unsafe_shutdown(s, libc::SHUT_WR)),
+        libc::ENOTCONN,
+    );
+    let bad = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 2_000_000,
+    };
+    // SAFETY: a live timeval of the size given.
+    let edom = cvt(unsafe {
+        libc::setsockopt(
+            s,
+            libc::SOL_SOCKET,
+            libc::SO_SNDTIMEO,
+            (&raw const bad).cast(),
+            size_of::<libc::timeval>() as _,
+        )
+    });
+    t.errno("so_sndtimeo_bad_usec_edom", edom, libc::EDOM);
+    close(s);
+    let Ok((l, _)) = listener(0) else { return };
+    t.errno("connect_listener_eisconn", connect(l, &any), libc::EISCONN);
+    t.errno("accept4_bad_flags_einval", accept4(l, 0x4), libc::EINVAL);
+    close(l);
+}
+
+static ALARMS: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn on_alarm(_: c_int) {
+    ALARMS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// SIGALRM once after `ms`.
+fn alarm_ms(ms: i64) {
+    let zero = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 0,
+    };
+    let t = libc::itimerval {
+        it_interval: zero,
+        it_value: libc::timeval {
+            tv_sec: ms / 1000,
+            tv_usec: (ms % 1000) * 1000,
+        },
+    };
+    // SAFETY: a live itimerval; no old value wanted.
+    unsafe { libc::setitimer(libc::ITIMER_REAL, &t, core::ptr::null_mut()) };
+}
+
+/// A blocking `accept` with nothing to accept ends only by a signal or a timeout.
+fn interrupted_accept(t: &Transcript) {
+    let Ok((l, _)) = listener(0) else { return };
+    let _ = set_action(libc::SIGALRM, Action::Handler(on_alarm), 0);
+    alarm_ms(100);
+    t.errno("accept_signal_eintr", accept4(l, 0), libc::EINTR);
+    let _ = set_timeout(l, libc::SO_RCVTIMEO, 100);
+    let start = std::time::Instant::now();
+    t.errno("accept_rcvtimeo_eagain", accept4(l, 0), libc::EAGAIN);
+    t.is(
+        "accept_waited_for_timeout",
+        start.elapsed().as_millis() >= 100,
+    );
+    // With a timeout set, SA_RESTART does not restart it (Linux's sock_intr_errno).
+    let _ = set_action(libc::SIGALRM, Action::Handler(on_alarm), libc::SA_RESTART);
+    let _ = set_timeout(l, libc::SO_RCVTIMEO, 60_000);
+    alarm_ms(100);
+    t.errno(
+        "accept_timeout_sa_restart_eintr",
+        accept4(l, 0),
+        libc::EINTR,
+    );
+    t.eq("alarms_delivered", ALARMS.load(Ordering::Relaxed), 2);
+    let _ = set_action(libc::SIGALRM, Action::Default, 0);
+    close(l);
 }
