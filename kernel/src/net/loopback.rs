@@ -97,6 +97,11 @@ impl Loopback {
         ]
     }
 
+    /// The receive and transmit counters.
+    pub fn rx_tx(&self) -> (Counts, Counts) {
+        (self.rx, self.tx)
+    }
+
     /// True when datagrams wait for NET_RX.
     pub fn pending(&self) -> bool {
         !self.queue.is_empty()

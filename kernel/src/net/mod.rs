@@ -51,7 +51,7 @@ use preempt::Softirq;
 use spin::Once;
 
 pub use ping::monitor_ping;
-pub use show::{monitor_arp, monitor_ifconfig, write_counters};
+pub use show::{monitor_arp, monitor_ifconfig, write_counters, write_proc_net_dev};
 #[cfg(feature = "test-commands")]
 pub use sockcheck::monitor_sockcheck;
 #[cfg(feature = "test-commands")]

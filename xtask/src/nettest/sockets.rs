@@ -12,7 +12,8 @@
 //!    sends a line and half-closes; `nc` half-closes after its stdin, so the client reads
 //!    `nc`'s answer to the end, and `nc` has written what it received;
 //! 4. the RX counters are balanced, the socket counters moved, and `lo` received what
-//!    it sent (its queue is empty) and carried the own-address connection.
+//!    it sent (its queue is empty) and carried the own-address connection;
+//!    `/proc/net/dev` has its `lo` row (with the same packets) and an `eth0` row.
 //!
 //! QEMU connects a guest forward's host end once, at start-up, so its listener is bound
 //! before QEMU starts ([`super::run`]); the one connection it accepts carries the guest's.
@@ -168,6 +169,19 @@ pub fn user_sockets(s: &mut Session, ctx: &NetContext) -> Result<String, String>
         || value("LO_RX_PACKETS")? < 6
     {
         return Err(format!("counters: {counters:?}"));
+    }
+    let (dev, _) = run_command(s, "cat /proc/net/dev")?;
+    let row = |name: &str| {
+        dev.iter()
+            .find_map(|l| l.trim_start().strip_prefix(name)?.strip_prefix(':'))
+            .map(|r| {
+                r.split_whitespace()
+                    .nth(1)
+                    .and_then(|p| p.parse::<u64>().ok())
+            })
+    };
+    if row("lo") != Some(Some(value("LO_RX_PACKETS")?)) || row("eth0").is_none() {
+        return Err(format!("/proc/net/dev: {dev:?}"));
     }
     s.send("poweroff\r")?;
     Ok(format!(
