@@ -84,7 +84,7 @@ pub fn net_rx() {
             while looped < WEIGHT {
                 let Some(d) = stack.lo.poll() else { break };
                 looped += 1;
-                if d.protocol == halyard_net::wire::ipv4::protocol::TCP {
+                if d.protocol == super::tcp::PROTOCOL {
                     stack
                         .tcp
                         .route(now_ns, d.src, d.dst, &d.payload, &mut to_process);
