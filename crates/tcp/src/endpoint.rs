@@ -389,14 +389,17 @@ impl Endpoint {
         remote: SocketAddrV4,
         cfg: &Config,
     ) -> Result<ConnId, Error> {
-        let table = &self.table;
+        let (table, listen_map) = (&self.table, &self.listen_map);
+        // A listener's port is skipped too (Linux's bind buckets): over loopback, a
+        // connection from a listening port to itself would be a simultaneous open.
         let port = self
             .ports
             .pick(local_ip, remote, |p| {
-                table.contains(&FourTuple {
-                    local: SocketAddrV4::new(local_ip, p),
-                    remote,
-                })
+                listen_map.keys().any(|a| a.port() == p)
+                    || table.contains(&FourTuple {
+                        local: SocketAddrV4::new(local_ip, p),
+                        remote,
+                    })
             })
             .ok_or(Error::NoPorts)?;
         self.open(now, SocketAddrV4::new(local_ip, port), remote, cfg)

@@ -53,11 +53,11 @@ pub struct Options {
 }
 
 enum State {
-    /// Not connected; bound to a port if `bind` was called.
-    Fresh { port: Option<u16> },
+    /// Not connected; bound to an address and port if `bind` was called.
+    Fresh { bound: Option<SocketAddrV4> },
     Listening {
         listener: Arc<TcpListener>,
-        port: u16,
+        addr: SocketAddrV4,
     },
     /// `pending`: a `connect` started and its outcome was not reported yet.
     Stream {
@@ -80,7 +80,7 @@ static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 
 /// A new unconnected socket with status flags `flags` (`O_NONBLOCK`).
 pub fn new(flags: u32) -> Arc<OpenFile> {
-    file(State::Fresh { port: None }, Options::default(), flags)
+    file(State::Fresh { bound: None }, Options::default(), flags)
 }
 
 fn file(state: State, options: Options, flags: u32) -> Arc<OpenFile> {
@@ -145,16 +145,17 @@ impl InetSocket {
         self.state.lock().1
     }
 
-    /// `bind`: only the wildcard address or the interface's own (`EADDRNOTAVAIL`); port 0
-    /// picks a free one; a port in use is `EADDRINUSE` unless `SO_REUSEADDR`.
+    /// `bind`: only the wildcard address or a local one (127.0.0.0/8, the interface's;
+    /// else `EADDRNOTAVAIL`); port 0 picks a free one; a port in use is `EADDRINUSE`
+    /// unless `SO_REUSEADDR`.
     pub fn bind(&self, addr: SocketAddrV4) -> Result<(), Errno> {
         let ip = *addr.ip();
-        if ip != Ipv4Addr::UNSPECIFIED && Some(ip) != socket::local_address() {
+        if ip != Ipv4Addr::UNSPECIFIED && !socket::is_local_address(ip) {
             return Err(Errno(e::EADDRNOTAVAIL));
         }
         let mut guard = self.state.lock();
         let (state, options) = &mut *guard;
-        if !matches!(state, State::Fresh { port: None }) {
+        if !matches!(state, State::Fresh { bound: None }) {
             return Err(Errno::EINVAL);
         }
         let port = match addr.port() {
@@ -167,7 +168,9 @@ impl InetSocket {
                 p
             }
         };
-        *state = State::Fresh { port: Some(port) };
+        *state = State::Fresh {
+            bound: Some(SocketAddrV4::new(ip, port)),
+        };
         Ok(())
     }
 
@@ -176,21 +179,22 @@ impl InetSocket {
     pub fn listen(&self) -> Result<(), Errno> {
         let mut guard = self.state.lock();
         let (state, options) = &mut *guard;
-        let port = match state {
-            State::Fresh { port: Some(p) } => *p,
-            State::Fresh { port: None } => {
-                socket::ephemeral_port().map_err(|err| errno(err, false))?
+        let addr = match state {
+            State::Fresh { bound: Some(a) } => *a,
+            State::Fresh { bound: None } => {
+                let port = socket::ephemeral_port().map_err(|err| errno(err, false))?;
+                SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port)
             }
             State::Listening { .. } => return Ok(()),
             State::Stream { .. } => return Err(Errno::EINVAL),
         };
         let listener =
-            TcpListener::bind_with(port, &options.socket).map_err(|err| errno(err, false))?;
+            TcpListener::bind_at(addr, &options.socket).map_err(|err| errno(err, false))?;
         listener.set_notify(wait::notify);
         listener.set_timeout(options.recv_timeout);
         *state = State::Listening {
             listener: Arc::new(listener),
-            port,
+            addr,
         };
         Ok(())
     }
@@ -221,14 +225,16 @@ impl InetSocket {
 
     /// `connect`: starts the handshake (`EINPROGRESS` if `nonblocking`) and waits for
     /// it; on a socket already connecting, waits again (`EALREADY` if `nonblocking`);
-    /// `EISCONN` once connected (after the outcome was reported).
+    /// `EISCONN` once connected (after the outcome was reported) or listening.
     pub fn connect(&self, remote: SocketAddrV4, nonblocking: bool) -> Result<(), Errno> {
         let (stream, started) = {
             let mut guard = self.state.lock();
             let (state, options) = &mut *guard;
             match state {
-                State::Listening { .. } => return Err(Errno::EINVAL),
-                State::Stream { pending: false, .. } => return Err(Errno(e::EISCONN)),
+                // Linux: a listener is not in `TCP_CLOSE`, so `EISCONN`.
+                State::Listening { .. } | State::Stream { pending: false, .. } => {
+                    return Err(Errno(e::EISCONN))
+                }
                 State::Stream { stream, .. } => (stream.clone(), false),
                 State::Fresh { .. } => {
                     let stream = TcpStream::connect_nonblocking(remote, &options.socket)
@@ -381,8 +387,8 @@ impl InetSocket {
     /// `getsockname`.
     pub fn local_address(&self) -> SocketAddrV4 {
         match &self.state.lock().0 {
-            State::Fresh { port } => SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port.unwrap_or(0)),
-            State::Listening { port, .. } => SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, *port),
+            State::Fresh { bound } => bound.unwrap_or(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)),
+            State::Listening { addr, .. } => *addr,
             State::Stream { stream, .. } => stream.addresses().0,
         }
     }

@@ -4,6 +4,7 @@
 //! - `self` → the caller's pid; `PID/` for every process: `exe` (symlink), `cmdline`,
 //!   `comm`, `stat`, `status`, `maps`, `fd/` (one symlink per descriptor);
 //! - `meminfo`, `cpuinfo`, `uptime`, `mounts`, `filesystems`, `version`;
+//! - `net/dev`: a row for `lo` and (with a NIC) `eth0`;
 //! - `halyard/`: every monitor view (`counters`: the network RX/TX counters, the seed's
 //!   `/proc/trace/counters`; `softirqs`, `locks`, `cpus` (interrupts), `threads`, `mem`,
 //!   `uptime`) and `syscalls` (calls per system call, with the `ENOSYS` ones).
@@ -24,6 +25,9 @@ type R<T> = Result<T, halyard_vfs::Errno>;
 const ROOT: u64 = 1;
 const SELF: u64 = 2;
 const HALYARD: u64 = 3;
+/// `/proc/net` and its `dev`.
+const NET: u64 = 4;
+const NET_DEV: u64 = 21;
 /// Global files: (inode, name).
 const GLOBAL: &[(u64, &str)] = &[
     (10, "meminfo"),
@@ -98,7 +102,7 @@ impl FileSystem for ProcFs {
 
     fn getattr(&self, ino: u64) -> R<Attr> {
         Ok(match ino {
-            ROOT | HALYARD => attr(ino, FileType::Directory, 0o555),
+            ROOT | HALYARD | NET => attr(ino, FileType::Directory, 0o555),
             SELF => attr(ino, FileType::Symlink, 0o777),
             i if i < 256 => attr(ino, FileType::Regular, 0o444),
             i => {
@@ -134,6 +138,9 @@ impl FileSystem for ProcFs {
                 if name == "halyard" {
                     return Ok(HALYARD);
                 }
+                if name == "net" {
+                    return Ok(NET);
+                }
                 if let Some((ino, _)) = GLOBAL.iter().find(|g| g.1 == name) {
                     return Ok(*ino);
                 }
@@ -141,6 +148,8 @@ impl FileSystem for ProcFs {
                 process(pid)?;
                 Ok(u64::from(pid) << 16)
             }
+            NET if name == "dev" => Ok(NET_DEV),
+            NET => Err(halyard_vfs::Errno::ENOENT),
             HALYARD => {
                 if name == "syscalls" {
                     return Ok(SYSCALLS);
@@ -203,6 +212,7 @@ impl FileSystem for ProcFs {
             ROOT => {
                 entries.push((SELF, FileType::Symlink, "self".into()));
                 entries.push((HALYARD, FileType::Directory, "halyard".into()));
+                entries.push((NET, FileType::Directory, "net".into()));
                 for (ino, name) in GLOBAL {
                     entries.push((*ino, FileType::Regular, (*name).into()));
                 }
@@ -210,6 +220,7 @@ impl FileSystem for ProcFs {
                     entries.push((u64::from(pid) << 16, FileType::Directory, format!("{pid}")));
                 }
             }
+            NET => entries.push((NET_DEV, FileType::Regular, "dev".into())),
             HALYARD => {
                 entries.push((SYSCALLS, FileType::Regular, "syscalls".into()));
                 for (i, (name, _)) in crate::monitor::views().enumerate() {
@@ -301,6 +312,7 @@ fn content(ino: u64) -> R<Vec<u8>> {
                 env!("CARGO_PKG_VERSION")
             );
         }
+        NET_DEV => crate::net::write_proc_net_dev(&mut s),
         SYSCALLS => {
             let (rows, unknown) = crate::syscall::counts();
             let _ = writeln!(

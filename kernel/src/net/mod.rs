@@ -16,11 +16,18 @@
 //! Threads use the network through [`with_net`], the TCP sockets of [`socket`] and the
 //! kernel UDP sockets of [`udp`] (blocking calls sleep on [`EVENT_WAITERS`]).
 //!
+//! # Loopback
+//! `lo` ([`loopback`]) makes 127.0.0.0/8 and the NIC's own address local: datagrams to
+//! them are queued on its receive queue and taken off by NET_RX like received frames,
+//! never delivered from the sender's context. The stack exists without a NIC (then only
+//! `lo` carries traffic).
+//!
 //! # Timers
 //! The interface says when it next needs attention (`poll_at`: ARP retries, DHCP,
 //! reassembly expiry, ping timeouts), as do the TCP endpoint and the socket timer heap;
 //! the timer tick raises NET_RX at that time.
 #![deny(unsafe_code)]
+pub mod loopback;
 mod napi;
 mod ping;
 mod services;
@@ -44,7 +51,7 @@ use preempt::Softirq;
 use spin::Once;
 
 pub use ping::monitor_ping;
-pub use show::{monitor_arp, monitor_ifconfig, write_counters};
+pub use show::{monitor_arp, monitor_ifconfig, write_counters, write_proc_net_dev};
 #[cfg(feature = "test-commands")]
 pub use sockcheck::monitor_sockcheck;
 #[cfg(feature = "test-commands")]
@@ -59,9 +66,11 @@ use crate::sync::{BhLock, LockClass};
 /// Events kept for threads that wait for them (ping replies); older ones are dropped.
 const MAX_EVENTS: usize = 256;
 
-/// The interface plus what threads wait for.
+/// The interfaces plus what threads wait for.
 pub struct NetStack {
+    /// The NIC's Ethernet interface (unconfigured and silent without a NIC).
     pub iface: Interface,
+    pub lo: loopback::Loopback,
     /// Ping replies and timeouts, for `ping` callers.
     pub events: VecDeque<Event>,
     /// Frames the device refused (TX ring full, too large).
@@ -85,27 +94,29 @@ fn now() -> Instant {
 /// Brings the NIC up and configures the interface: statically from `ip=A/N gw=G dns=D`
 /// on the command line, else by DHCP. Prints `NET-UP <addr>/<prefix>` once configured.
 /// Boot CPU, process context, after interrupts and the scheduler are up. A machine
-/// without a NIC is not an error.
+/// without a NIC is not an error: the stack then has only the loopback interface.
 pub fn init(static_config: Option<IfaceConfig>) {
-    let dev = match virtio_net::init() {
-        Ok(d) => d,
-        Err(e) => {
-            crate::info!("network: no usable NIC ({e:?})");
-            return;
+    let dev = virtio_net::init()
+        .inspect_err(|e| crate::info!("network: no usable NIC ({e:?}), loopback only"))
+        .ok();
+    let mut iface = match dev {
+        Some(dev) => {
+            let (mac, mode) = {
+                let d = dev.lock();
+                (d.mac(), d.interrupt_mode())
+            };
+            POLLING.store(matches!(mode, InterruptMode::Polling), Ordering::Release);
+            Interface::new(EthernetAddress(mac), InterfaceOptions::default())
         }
+        None => Interface::new(EthernetAddress([0; 6]), InterfaceOptions::default()),
     };
-    let (mac, mode) = {
-        let d = dev.lock();
-        (d.mac(), d.interrupt_mode())
-    };
-    POLLING.store(matches!(mode, InterruptMode::Polling), Ordering::Release);
-    let mut iface = Interface::new(EthernetAddress(mac), InterfaceOptions::default());
-    match static_config {
-        Some(cfg) => {
+    match (dev, static_config) {
+        (None, _) => {}
+        (Some(_), Some(cfg)) => {
             announce(&cfg);
             iface.configure(cfg);
         }
-        None => iface.start_dhcp(crate::random::u32(), now()),
+        (Some(_), None) => iface.start_dhcp(crate::random::u32(), now()),
     }
     // Keys TCP's ISNs, ephemeral-port offsets and connection-table hash (RFC 6528).
     let tcp = tcp::Tcp::new(crate::random::array());
@@ -113,6 +124,7 @@ pub fn init(static_config: Option<IfaceConfig>) {
         BhLock::new(
             NetStack {
                 iface,
+                lo: loopback::Loopback::default(),
                 events: VecDeque::new(),
                 tx_refused: 0,
                 tcp,
@@ -121,6 +133,9 @@ pub fn init(static_config: Option<IfaceConfig>) {
         )
     });
     softirq::register(Softirq::NetRx, napi::net_rx);
+    if dev.is_none() {
+        return;
+    }
     virtio_net::set_rx_notifier(napi::on_rx_interrupt);
     // Send what configuration queued (gratuitous ARP, DHCP discover).
     softirq::raise(Softirq::NetRx);
@@ -150,28 +165,31 @@ pub fn negative_test_take_stack_with_bh_enabled() {
     }
 }
 
-/// Runs `f` with the device and the stack locked (in that order), then sends what the
-/// stack queued, hands its events out and re-arms its timer. Process or softirq context;
-/// `None` when there is no network.
-pub fn with_net<R>(f: impl FnOnce(&mut VirtioNet, &mut NetStack) -> R) -> Option<R> {
+/// Runs `f` with the device (if there is a NIC) and the stack locked (in that order),
+/// then sends what the stack queued, hands its events out and re-arms its timer. Process
+/// or softirq context; `None` before `init`.
+pub fn with_net<R>(f: impl FnOnce(Option<&mut VirtioNet>, &mut NetStack) -> R) -> Option<R> {
     let stack = STACK.get()?;
-    let dev = virtio_net::device()?;
-    let mut dev = dev.lock();
+    let mut dev = virtio_net::device().map(|d| d.lock());
     let mut stack = stack.lock();
-    let r = f(&mut dev, &mut stack);
-    flush(&mut dev, &mut stack);
+    let r = f(dev.as_deref_mut(), &mut stack);
+    flush(dev.as_deref_mut(), &mut stack);
     Some(r)
 }
 
-fn flush(dev: &mut VirtioNet, stack: &mut NetStack) {
+fn flush(dev: Option<&mut VirtioNet>, stack: &mut NetStack) {
     let t = now();
     if stack.iface.poll_at().is_some_and(|at| at <= t) {
         stack.iface.poll(t);
     }
-    stack.tcp.drive(&mut stack.iface, t.as_nanos());
-    while let Some(frame) = stack.iface.dequeue_tx() {
-        if let Err(TxError::Full | TxError::TooLarge) = dev.transmit(&frame) {
-            stack.tx_refused += 1;
+    stack
+        .tcp
+        .drive(&mut stack.iface, &mut stack.lo, t.as_nanos());
+    if let Some(dev) = dev {
+        while let Some(frame) = stack.iface.dequeue_tx() {
+            if let Err(TxError::Full | TxError::TooLarge) = dev.transmit(&frame) {
+                stack.tx_refused += 1;
+            }
         }
     }
     let mut woke = false;

@@ -11,6 +11,10 @@
 //! `NET_RX_PROCESSING_HELD == 0` and the device's used index equals the last one
 //! processed.
 //!
+//! The loopback interface's receive queue (`net::loopback`) is polled in the same loop,
+//! with the same weight and budget: a datagram a thread sends to a local address is
+//! received here, never in the sender's context.
+//!
 //! Segments for connections that threads hold are queued on their sockets' backlogs
 //! during the poll and processed once the device and stack locks are released
 //! (`net::sock`: never spinning on a socket a thread holds); the sockets' timers fire at
@@ -64,19 +68,33 @@ pub fn net_rx() {
     loop {
         let outcome = super::with_net(|dev, stack| {
             let t = Instant::from_nanos(time::now_ns());
-            let polled = dev.poll_rx(WEIGHT, |frame| {
-                if let Rx::Tcp(seg) = stack.iface.receive(frame, t) {
-                    stack.tcp.route(
-                        t.as_nanos(),
-                        seg.src,
-                        seg.dst,
-                        &seg.payload,
-                        &mut to_process,
-                    );
+            let now_ns = t.as_nanos();
+            let (mut polled, mut drained) = (0, true);
+            if let Some(dev) = dev {
+                polled = dev.poll_rx(WEIGHT, |frame| {
+                    if let Rx::Tcp(seg) = stack.iface.receive(frame, t) {
+                        let tcp = &mut stack.tcp;
+                        tcp.route(now_ns, seg.src, seg.dst, &seg.payload, &mut to_process);
+                    }
+                });
+                drained = polled < WEIGHT && !dev.enable_rx_interrupts();
+            }
+            // The loopback interface's receive queue, with its own weight.
+            let mut looped = 0;
+            while looped < WEIGHT {
+                let Some(d) = stack.lo.poll() else { break };
+                looped += 1;
+                if d.protocol == super::tcp::PROTOCOL {
+                    stack
+                        .tcp
+                        .route(now_ns, d.src, d.dst, &d.payload, &mut to_process);
+                } else {
+                    // Only TCP is sent through `lo`.
+                    stack.lo.rx.dropped += 1;
                 }
-            });
-            let drained = polled < WEIGHT && !dev.enable_rx_interrupts();
-            (polled, drained)
+            }
+            drained &= !stack.lo.pending();
+            (polled + looped, drained)
         });
         // Segments queued for sockets with their own lock, now that device and stack
         // are free.

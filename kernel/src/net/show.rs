@@ -2,10 +2,12 @@
 use core::fmt::Write;
 use core::sync::atomic::Ordering;
 
+use super::loopback::Counts;
 use super::napi::COUNTERS;
 use crate::println;
 
-/// Every RX/TX counter as `NAME=VALUE` lines: NAPI, driver, protocol layers, TCP.
+/// Every RX/TX counter as `NAME=VALUE` lines: NAPI, driver (`eth0`), `lo`, protocol
+/// layers, TCP.
 pub fn write_counters(out: &mut dyn Write) {
     let c = &COUNTERS;
     let mut line = |name: &str, value: u64| {
@@ -33,6 +35,9 @@ pub fn write_counters(out: &mut dyn Write) {
     }
     let Some(((s, connections, sockets), ())) = tcp_totals(|stack| {
         line("NET_TX_REFUSED", stack.tx_refused);
+        for (name, value) in stack.lo.counters() {
+            line(name, value);
+        }
         for (name, value) in stack.iface.counters().iter() {
             line(name, value);
         }
@@ -97,9 +102,66 @@ pub(super) fn tcp_totals<R>(
     Some(((total, connections, socks.len()), r))
 }
 
-/// `ifconfig`: MAC, address, gateway, DNS.
+/// `/proc/net/dev`, in Linux's format: a row for `lo` and, with a NIC, `eth0` (the
+/// driver's counters). Columns Halyard does not count (errors, fifo, frame, compressed,
+/// multicast, collisions, carrier) are 0.
+pub fn write_proc_net_dev(out: &mut dyn Write) {
+    let _ = writeln!(
+        out,
+        "Inter-|   Receive                                                |  Transmit"
+    );
+    let _ = writeln!(
+        out,
+        " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed"
+    );
+    let row = |out: &mut dyn Write, name: &str, rx: Counts, tx: Counts| {
+        let _ = writeln!(
+            out,
+            "{name:>6}: {:>7} {:>7} {:>4} {:>4} {:>4} {:>5} {:>10} {:>9} {:>8} {:>7} {:>4} {:>4} {:>4} {:>5} {:>7} {:>10}",
+            rx.bytes, rx.packets, 0, rx.dropped, 0, 0, 0, 0, tx.bytes, tx.packets, 0, tx.dropped, 0, 0, 0, 0
+        );
+    };
+    let Some((lo, nic)) = super::with_net(|dev, stack| (stack.lo.rx_tx(), dev.is_some())) else {
+        return;
+    };
+    row(out, "lo", lo.0, lo.1);
+    if nic {
+        let c = crate::drivers::virtio_net::counter_snapshot();
+        let get = |name: &str| c.iter().find(|(n, _)| *n == name).map_or(0, |(_, v)| *v);
+        let sum = |prefix: &str| {
+            c.iter()
+                .filter(|(n, _)| n.starts_with(prefix))
+                .map(|(_, v)| v)
+                .sum::<u64>()
+        };
+        let rx = Counts {
+            packets: get("NET_RX_PACKETS"),
+            bytes: get("NET_RX_BYTES"),
+            dropped: sum("NET_RX_DROP_"),
+        };
+        let tx = Counts {
+            packets: get("NET_TX_PACKETS"),
+            bytes: get("NET_TX_BYTES"),
+            dropped: sum("NET_TX_DROP_"),
+        };
+        row(out, "eth0", rx, tx);
+    }
+}
+
+/// `ifconfig`: `eth0` (MAC, address, gateway, DNS) if there is a NIC, and `lo`.
 pub fn monitor_ifconfig(_: &str) {
     let shown = super::with_net(|dev, stack| {
+        let lo = &stack.lo;
+        println!(
+            "lo   inet {}/{} rx {} packets {} bytes, tx {} packets {} bytes",
+            super::loopback::ADDRESS,
+            super::loopback::PREFIX_LEN,
+            lo.rx.packets,
+            lo.rx.bytes,
+            lo.tx.packets,
+            lo.tx.bytes
+        );
+        let Some(dev) = dev else { return };
         println!(
             "eth0 mac {} link {}",
             stack.iface.mac(),

@@ -30,11 +30,12 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use halyard_net::Instant as NetInstant;
-use halyard_tcp::{DetachedConn, Instant, Outcome, State};
+use halyard_tcp::{DetachedConn, Instant, Outcome, State, Transmit};
 
+use super::loopback;
 use super::sock_timers;
 use super::socket::ReadyList;
-use super::tcp::{tcp_now, SEGMENT_BUF};
+use super::tcp::{tcp_now, PROTOCOL, SEGMENT_BUF};
 use crate::sched::WaitQueue;
 use crate::sync::{BhLock, BhOff, LockClass, SpinGuard};
 use crate::time;
@@ -201,13 +202,16 @@ impl Sock {
             let conn = &mut s.conn;
             let _ = super::with_net(|_, stack| {
                 let at = NetInstant::from_nanos(now_ns);
-                // A refusal (no route, ARP queue full) is a lost segment: TCP retransmits.
-                let _ = stack
-                    .iface
-                    .send_ipv4(first.dst, 6, &first_buf[..first.len], at);
+                let (iface, lo) = (&mut stack.iface, &mut stack.lo);
+                // A refusal (no route, ARP or loopback queue full) is a lost segment: TCP
+                // retransmits.
+                let mut send = |t: Transmit, bytes: &[u8]| {
+                    let _ = loopback::send_ipv4(iface, lo, t.src, t.dst, PROTOCOL, bytes, at);
+                };
+                send(first, &first_buf[..first.len]);
                 let buf = &mut stack.tcp.segment;
                 while let Some(t) = conn.poll_transmit(now, buf) {
-                    let _ = stack.iface.send_ipv4(t.dst, 6, &buf[..t.len], at);
+                    send(t, &buf[..t.len]);
                 }
             });
         }

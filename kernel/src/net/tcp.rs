@@ -25,6 +25,9 @@ use crate::sched::WaitQueue;
 /// Largest TCP segment the engine writes (headers plus one MSS of payload).
 pub const SEGMENT_BUF: usize = MAX_HEADER + 1460;
 
+/// IPv4's protocol number of TCP.
+pub const PROTOCOL: u8 = halyard_net::wire::ipv4::protocol::TCP;
+
 /// (local, remote): the key of the socket map.
 type Tuple = (SocketAddrV4, SocketAddrV4);
 
@@ -170,18 +173,26 @@ impl Tcp {
         )
     }
 
-    /// Runs the endpoint's timers, sends what it queued through `iface`, and wakes the
+    /// Runs the endpoint's timers, sends what it queued (through `lo` or `iface`), and wakes the
     /// listeners its events concern. Called with the stack locked, after any input.
-    pub fn drive(&mut self, iface: &mut halyard_net::Interface, now_ns: u64) {
+    pub fn drive(
+        &mut self,
+        iface: &mut halyard_net::Interface,
+        lo: &mut super::loopback::Loopback,
+        now_ns: u64,
+    ) {
         let now = tcp_now(now_ns);
         if self.endpoint.poll_timeout().is_some_and(|t| t <= now) {
             self.endpoint.handle_timeout(now);
         }
         while let Some(t) = self.endpoint.poll_transmit(now, &mut self.segment) {
             // A refusal (no route, ARP queue full) is a lost segment: TCP retransmits.
-            let _ = iface.send_ipv4(
+            let _ = super::loopback::send_ipv4(
+                iface,
+                lo,
+                t.src,
                 t.dst,
-                6,
+                PROTOCOL,
                 &self.segment[..t.len],
                 NetInstant::from_nanos(now_ns),
             );

@@ -2,14 +2,18 @@
 //! user networking (`restrict=on`, forwards on 127.0.0.1 inside the test's namespace).
 //!
 //! The guest boots to busybox's shell (`init=/sbin/init`). Then:
-//! 1. `sockcheck local` (user/sockcheck): errnos, addresses, options, signals;
+//! 1. `sockcheck local` (user/sockcheck): what the differential `sockets` ABI family
+//!    cannot check (the `AF_INET6` gap, the ephemeral port range);
 //! 2. `sockcheck peer 10.0.2.100 PORT` connects out through the guest forward to the
 //!    host peer here, which reads a line until the guest's half-close, waits a little
 //!    (the guest's `recv` meanwhile survives an `SA_RESTART` signal), answers and closes;
+//!    then connects to the guest's own address, which goes through `lo`;
 //! 3. busybox `nc -l -p PORT` serves a host client through the host forward: the client
 //!    sends a line and half-closes; `nc` half-closes after its stdin, so the client reads
 //!    `nc`'s answer to the end, and `nc` has written what it received;
-//! 4. the RX counters are balanced and the socket counters moved.
+//! 4. the RX counters are balanced, the socket counters moved, and `lo` received what
+//!    it sent (its queue is empty) and carried the own-address connection;
+//!    `/proc/net/dev` has its `lo` row (with the same packets) and an `eth0` row.
 //!
 //! QEMU connects a guest forward's host end once, at start-up, so its listener is bound
 //! before QEMU starts ([`super::run`]); the one connection it accepts carries the guest's.
@@ -161,8 +165,23 @@ pub fn user_sockets(s: &mut Session, ctx: &NetContext) -> Result<String, String>
         || value("NET_RX_PROCESSING_HELD")? != 0
         || value("SOCK_ACCEPTED")? < 1
         || value("SOCK_EINPROGRESS")? < 1
+        || value("LO_RX_PACKETS")? != value("LO_TX_PACKETS")?
+        || value("LO_RX_PACKETS")? < 6
     {
         return Err(format!("counters: {counters:?}"));
+    }
+    let (dev, _) = run_command(s, "cat /proc/net/dev")?;
+    let row = |name: &str| {
+        dev.iter()
+            .find_map(|l| l.trim_start().strip_prefix(name)?.strip_prefix(':'))
+            .map(|r| {
+                r.split_whitespace()
+                    .nth(1)
+                    .and_then(|p| p.parse::<u64>().ok())
+            })
+    };
+    if row("lo") != Some(Some(value("LO_RX_PACKETS")?)) || row("eth0").is_none() {
+        return Err(format!("/proc/net/dev: {dev:?}"));
     }
     s.send("poweroff\r")?;
     Ok(format!(

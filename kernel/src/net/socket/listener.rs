@@ -21,16 +21,20 @@ impl TcpListener {
     /// Fails with `AddrInUse` if another listener has the port, or, without
     /// `reuse_address`, if any connection (TIME-WAIT included) still uses it.
     pub fn bind_with(port: u16, options: &SocketOptions) -> Result<TcpListener> {
+        Self::bind_at(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port), options)
+    }
+
+    /// [`TcpListener::bind_with`] on one local address (`0.0.0.0`: every one); the
+    /// caller checked that the address is local.
+    pub fn bind_at(addr: SocketAddrV4, options: &SocketOptions) -> Result<TcpListener> {
+        let port = addr.port();
         let queue = Arc::new(WaitQueue::new());
         let id = with_tcp(|s| {
             if !options.reuse_address && s.tcp.endpoint.local_port_in_use(port) {
                 return Err(TcpError::AddrInUse);
             }
             let cfg = options.config(s.tcp.endpoint.config());
-            let id = s
-                .tcp
-                .endpoint
-                .listen_with(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port), cfg)?;
+            let id = s.tcp.endpoint.listen_with(addr, cfg)?;
             s.tcp.register(id, queue.clone());
             Ok(id)
         })?

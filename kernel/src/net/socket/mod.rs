@@ -252,9 +252,9 @@ pub fn default_buffers() -> (usize, usize) {
     .unwrap_or((0, 0))
 }
 
-/// The interface's address, once configured.
-pub fn local_address() -> Option<core::net::Ipv4Addr> {
-    super::with_net(|_, s| s.iface.config().map(|c| c.addr)).flatten()
+/// True when `ip` is a local address (127.0.0.0/8, or the NIC's once configured).
+pub fn is_local_address(ip: core::net::Ipv4Addr) -> bool {
+    super::with_net(|_, s| super::loopback::is_local(&s.iface, ip)).unwrap_or(false)
 }
 
 /// The engine's clock now.

@@ -6,6 +6,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use halyard_tcp::{ConnInfo, DetachedConn, Error as TcpError, Keepalive, State};
 
 use super::{now, with_tcp, Interest, Result, SocketError, SocketOptions, Timeout, Waiter};
+use crate::net::loopback;
 use crate::net::sock::{Sock, SockState};
 use crate::time;
 
@@ -86,11 +87,8 @@ impl TcpStream {
     /// failed. The stream is in blocking mode (set non-blocking as needed).
     pub fn connect_nonblocking(remote: SocketAddrV4, options: &SocketOptions) -> Result<TcpStream> {
         let sock = with_tcp(|s| {
-            let local = s
-                .iface
-                .config()
-                .map(|c| c.addr)
-                .ok_or(SocketError::NoNetwork)?;
+            let local =
+                loopback::source_for(&s.iface, *remote.ip()).ok_or(SocketError::NoNetwork)?;
             let cfg = options.config(s.tcp.endpoint.config());
             let id = s
                 .tcp

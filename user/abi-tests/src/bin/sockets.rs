@@ -1,0 +1,887 @@
+//! `sockets`: `AF_INET` TCP between two sockets of this program over 127.0.0.1 (the
+//! loopback interface): blocking and non-blocking connect, accept, read and write,
+//! `EINPROGRESS` then `SO_ERROR`, refused connections, half-close, a reset by a close
+//! with unread data (`ECONNRESET`, then `EPIPE` and `SIGPIPE`), `EADDRINUSE` and
+//! `SO_REUSEADDR`, names, options read back after setting them, `MSG_PEEK`,
+//! `MSG_DONTWAIT`, `MSG_WAITALL`, poll readiness, receive timeouts and a 4 MiB transfer
+//! to a forked child; before those, the errnos of bad arguments and of calls on an
+//! unconnected socket, and a blocking `accept` ended by a signal or a timeout.
+//!
+//! Every port is chosen by the kernel (bind to port 0) and only relations between
+//! addresses are printed; no value depends on timing: every wait is for an event that
+//! must come (a blocking call, or `poll` without a timeout).
+
+use abi_tests::errno::{cvt, Errno};
+use abi_tests::process::run;
+use abi_tests::signal::{set_action, Action};
+use abi_tests::Transcript;
+use core::ffi::c_int;
+use core::mem::{size_of, zeroed};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+const LOOPBACK: [u8; 4] = [127, 0, 0, 1];
+
+fn main() {
+    let t = Transcript::new("sockets");
+    errors(&t);
+    interrupted_accept(&t);
+    names_and_transfer(&t);
+    nonblocking(&t);
+    refused(&t);
+    half_close(&t);
+    reset(&t);
+    addresses_in_use(&t);
+    options(&t);
+    receive_timeout(&t);
+    large_transfer(&t);
+}
+
+fn sin(ip: [u8; 4], port: u16) -> libc::sockaddr_in {
+    // SAFETY: sockaddr_in is plain integers; all-zero is valid.
+    let mut a: libc::sockaddr_in = unsafe { zeroed() };
+    a.sin_family = libc::AF_INET as libc::sa_family_t;
+    a.sin_port = port.to_be();
+    a.sin_addr.s_addr = u32::from_ne_bytes(ip);
+    a
+}
+
+fn ip_of(a: &libc::sockaddr_in) -> std::net::Ipv4Addr {
+    a.sin_addr.s_addr.to_ne_bytes().into()
+}
+
+/// Same address and port.
+fn same(a: &libc::sockaddr_in, b: &libc::sockaddr_in) -> bool {
+    (ip_of(a), port_of(a)) == (ip_of(b), port_of(b))
+}
+
+fn port_of(a: &libc::sockaddr_in) -> u16 {
+    u16::from_be(a.sin_port)
+}
+
+fn tcp(flags: c_int) -> Result<c_int, Errno> {
+    // SAFETY: plain system call.
+    cvt(unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | flags, 0) })
+}
+
+fn close(fd: c_int) {
+    // SAFETY: closes a descriptor of this program that is no longer used.
+    unsafe { libc::close(fd) };
+}
+
+fn bind(fd: c_int, a: &libc::sockaddr_in) -> Result<c_int, Errno> {
+    // SAFETY: `a` is a live sockaddr_in of the length given.
+    cvt(unsafe {
+        libc::bind(
+            fd,
+            (a as *const libc::sockaddr_in).cast(),
+            size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    })
+}
+
+fn connect(fd: c_int, a: &libc::sockaddr_in) -> Result<c_int, Errno> {
+    // SAFETY: `a` is a live sockaddr_in of the length given.
+    cvt(unsafe {
+        libc::connect(
+            fd,
+            (a as *const libc::sockaddr_in).cast(),
+            size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    })
+}
+
+fn listen(fd: c_int) -> Result<c_int, Errno> {
+    // SAFETY: plain system call.
+    cvt(unsafe { libc::listen(fd, 16) })
+}
+
+fn accept4(fd: c_int, flags: c_int) -> Result<c_int, Errno> {
+    // SAFETY: null address pointers are allowed.
+    cvt(unsafe { libc::accept4(fd, core::ptr::null_mut(), core::ptr::null_mut(), flags) })
+}
+
+/// `getsockname` (`peer` false) or `getpeername`.
+fn name(fd: c_int, peer: bool) -> Result<libc::sockaddr_in, Errno> {
+    // SAFETY: sockaddr_in is plain data.
+    let mut a: libc::sockaddr_in = unsafe { zeroed() };
+    let mut len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    let p = (&raw mut a).cast();
+    // SAFETY: `a` and `len` are live and writable.
+    cvt(unsafe {
+        if peer {
+            libc::getpeername(fd, p, &mut len)
+        } else {
+            libc::getsockname(fd, p, &mut len)
+        }
+    })?;
+    Ok(a)
+}
+
+/// A listener on 127.0.0.1 and a port the kernel chose, and its address.
+fn listener(flags: c_int) -> Result<(c_int, libc::sockaddr_in), Errno> {
+    let fd = tcp(flags)?;
+    bind(fd, &sin(LOOPBACK, 0))?;
+    listen(fd)?;
+    Ok((fd, name(fd, false)?))
+}
+
+/// A connected pair over 127.0.0.1: (client, accepted), the listener closed.
+fn pair() -> Result<(c_int, c_int), Errno> {
+    let (l, addr) = listener(0)?;
+    let c = tcp(0)?;
+    connect(c, &addr)?;
+    let s = accept4(l, 0)?;
+    close(l);
+    Ok((c, s))
+}
+
+fn send(fd: c_int, data: &[u8], flags: c_int) -> Result<usize, Errno> {
+    // SAFETY: `data` is a live buffer of its length; no address.
+    cvt(unsafe { libc::send(fd, data.as_ptr().cast(), data.len(), flags) }).map(|n| n as usize)
+}
+
+fn recv(fd: c_int, len: usize, flags: c_int) -> Result<Vec<u8>, Errno> {
+    let mut buf = vec![0u8; len];
+    // SAFETY: `buf` is a live, writable buffer of `len` bytes.
+    let n = cvt(unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), len, flags) })?;
+    buf.truncate(n as usize);
+    Ok(buf)
+}
+
+fn text(r: Result<Vec<u8>, Errno>) -> Result<String, Errno> {
+    r.map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// `poll` on one descriptor; `None` waits as long as it takes.
+fn poll1(fd: c_int, events: i16, timeout_ms: Option<c_int>) -> Result<i16, Errno> {
+    let mut p = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
+    // SAFETY: one live pollfd.
+    cvt(unsafe { libc::poll(&mut p, 1, timeout_ms.unwrap_or(-1)) })?;
+    Ok(p.revents)
+}
+
+/// The names of the poll bits set in `ev`.
+fn events(ev: i16) -> String {
+    let names = [
+        (libc::POLLIN, "IN"),
+        (libc::POLLOUT, "OUT"),
+        (libc::POLLERR, "ERR"),
+        (libc::POLLHUP, "HUP"),
+    ];
+    let set: Vec<&str> = names
+        .iter()
+        .filter(|(bit, _)| ev & bit != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    if set.is_empty() {
+        "none".into()
+    } else {
+        set.join("|")
+    }
+}
+
+fn set_int(fd: c_int, level: c_int, opt: c_int, v: c_int) -> Result<c_int, Errno> {
+    // SAFETY: `v` is an int of the size given.
+    cvt(unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            opt,
+            (&raw const v).cast(),
+            size_of::<c_int>() as _,
+        )
+    })
+}
+
+fn get_int(fd: c_int, level: c_int, opt: c_int) -> Result<c_int, Errno> {
+    let mut v: c_int = -1;
+    let mut len = size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: `v` and `len` are live and writable.
+    cvt(unsafe { libc::getsockopt(fd, level, opt, (&raw mut v).cast(), &mut len) })?;
+    Ok(v)
+}
+
+fn set_timeout(fd: c_int, opt: c_int, ms: i64) -> Result<c_int, Errno> {
+    let tv = libc::timeval {
+        tv_sec: ms / 1000,
+        tv_usec: (ms % 1000) * 1000,
+    };
+    // SAFETY: `tv` is a live timeval of the size given.
+    cvt(unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            opt,
+            (&raw const tv).cast(),
+            size_of::<libc::timeval>() as _,
+        )
+    })
+}
+
+fn get_timeout_ms(fd: c_int, opt: c_int) -> Result<i64, Errno> {
+    // SAFETY: timeval is plain data.
+    let mut tv: libc::timeval = unsafe { zeroed() };
+    let mut len = size_of::<libc::timeval>() as libc::socklen_t;
+    // SAFETY: `tv` and `len` are live and writable.
+    cvt(unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, opt, (&raw mut tv).cast(), &mut len) })?;
+    Ok(tv.tv_sec * 1000 + tv.tv_usec / 1000)
+}
+
+fn names_and_transfer(t: &Transcript) {
+    let Some((l, addr)) = t.ok("listen_on_loopback_port_0", listener(0)) else {
+        return;
+    };
+    t.eq("listener_name_is_127_0_0_1", ip_of(&addr), LOOPBACK.into());
+    t.is("listener_port_chosen", port_of(&addr) != 0);
+    t.shows(
+        "so_acceptconn_listener",
+        get_int(l, libc::SOL_SOCKET, libc::SO_ACCEPTCONN),
+        1,
+    );
+    let Some(c) = t.ok("socket", tcp(0)) else {
+        return;
+    };
+    t.errno("getpeername_unconnected", name(c, true), libc::ENOTCONN);
+    t.ok("connect_blocking", connect(c, &addr));
+    t.errno("connect_again_eisconn", connect(c, &addr), libc::EISCONN);
+    let Some(s) = t.ok("accept", accept4(l, 0)) else {
+        return;
+    };
+    let (cl, cp, sl, sp) = (name(c, false), name(c, true), name(s, false), name(s, true));
+    if let (Ok(cl), Ok(cp), Ok(sl), Ok(sp)) = (cl, cp, sl, sp) {
+        t.is("client_peer_is_listener", same(&cp, &addr));
+        t.eq("client_local_is_127_0_0_1", ip_of(&cl), LOOPBACK.into());
+        t.is(
+            "client_port_differs_from_listener",
+            port_of(&cl) != port_of(&addr),
+        );
+        t.is("accepted_local_is_listener", same(&sl, &addr));
+        t.is("accepted_peer_is_client", same(&sp, &cl));
+    } else {
+        t.fail("names", "ok", "a name call failed");
+    }
+    t.shows(
+        "so_acceptconn_stream",
+        get_int(s, libc::SOL_SOCKET, libc::SO_ACCEPTCONN),
+        0,
+    );
+    t.shows("send", send(c, b"hello", 0), 5);
+    t.shows("recv_peek", text(recv(s, 100, libc::MSG_PEEK)), "hello");
+    t.shows(
+        "poll_pollin_on_data",
+        poll1(s, libc::POLLIN | libc::POLLOUT, None).map(events),
+        "IN|OUT",
+    );
+    t.shows("recv_after_peek", text(recv(s, 100, 0)), "hello");
+    t.errno(
+        "recv_dontwait_empty",
+        recv(s, 100, libc::MSG_DONTWAIT),
+        libc::EAGAIN,
+    );
+    t.shows(
+        "poll_idle_stream",
+        poll1(s, libc::POLLIN | libc::POLLOUT, Some(0)).map(events),
+        "OUT",
+    );
+    t.shows("send_part_one", send(c, b"abcde", 0), 5);
+    t.shows("send_part_two", send(c, b"fghij", 0), 5);
+    t.shows(
+        "recv_waitall",
+        text(recv(s, 10, libc::MSG_WAITALL)),
+        "abcdefghij",
+    );
+    t.shows("write_back", send(s, b"reply", 0), 5);
+    t.shows("read_back", text(recv(c, 100, 0)), "reply");
+    // A pending connection makes the listener readable.
+    let c2 = tcp(0);
+    if let Ok(c2) = c2 {
+        t.ok("connect_second", connect(c2, &addr));
+        t.shows(
+            "poll_listener_pending",
+            poll1(l, libc::POLLIN, None).map(events),
+            "IN",
+        );
+        close(c2);
+    }
+    for fd in [c, s, l] {
+        close(fd);
+    }
+}
+
+fn nonblocking(t: &Transcript) {
+    let Some((l, addr)) = t.ok("nonblocking_listener", listener(libc::SOCK_NONBLOCK)) else {
+        return;
+    };
+    t.errno("accept_nonblocking_eagain", accept4(l, 0), libc::EAGAIN);
+    t.shows(
+        "poll_listener_idle",
+        poll1(l, libc::POLLIN, Some(0)).map(events),
+        "none",
+    );
+    let Ok(c) = tcp(libc::SOCK_NONBLOCK) else {
+        return;
+    };
+    t.errno(
+        "connect_nonblocking_einprogress",
+        connect(c, &addr),
+        libc::EINPROGRESS,
+    );
+    t.shows(
+        "poll_connecting_pollout",
+        poll1(c, libc::POLLOUT, None).map(events),
+        "OUT",
+    );
+    t.shows(
+        "so_error_connected",
+        get_int(c, libc::SOL_SOCKET, libc::SO_ERROR),
+        0,
+    );
+    // Linux reports the completed handshake to the first connect after EINPROGRESS.
+    t.ok("connect_after_einprogress", connect(c, &addr));
+    t.errno(
+        "connect_connected_eisconn",
+        connect(c, &addr),
+        libc::EISCONN,
+    );
+    t.shows(
+        "poll_listener_ready",
+        poll1(l, libc::POLLIN, None).map(events),
+        "IN",
+    );
+    let Some(s) = t.ok(
+        "accept4_nonblock",
+        accept4(l, libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC),
+    ) else {
+        return;
+    };
+    // SAFETY: F_GETFL/F_GETFD take no argument.
+    let (fl, fd_flags) = unsafe { (libc::fcntl(s, libc::F_GETFL), libc::fcntl(s, libc::F_GETFD)) };
+    t.is("accept4_o_nonblock", fl & libc::O_NONBLOCK != 0);
+    t.is("accept4_fd_cloexec", fd_flags & libc::FD_CLOEXEC != 0);
+    t.errno("read_nonblocking_eagain", recv(s, 10, 0), libc::EAGAIN);
+    t.shows("write_nonblocking", send(c, b"x", 0), 1);
+    t.shows(
+        "poll_then_read",
+        poll1(s, libc::POLLIN, None).map(events),
+        "IN",
+    );
+    t.shows("read_nonblocking", text(recv(s, 10, 0)), "x");
+    // Fill the connection without reading: a non-blocking write ends with EAGAIN and
+    // the writer stops polling writable.
+    let chunk = vec![7u8; 65536];
+    let mut total = 0usize;
+    let full = loop {
+        match send(c, &chunk, 0) {
+            Ok(n) => total += n,
+            Err(e) => break Err::<(), _>(e),
+        }
+        if total > 64 << 20 {
+            break Ok(());
+        }
+    };
+    t.errno("write_until_full_eagain", full, libc::EAGAIN);
+    t.shows(
+        "poll_full_not_writable",
+        poll1(c, libc::POLLOUT, Some(0)).map(events),
+        "none",
+    );
+    for fd in [c, s, l] {
+        close(fd);
+    }
+}
+
+fn refused(t: &Transcript) {
+    // A port bound but not listening: connections are reset.
+    let Ok(b) = tcp(0) else { return };
+    let _ = bind(b, &sin(LOOPBACK, 0));
+    let Ok(addr) = name(b, false) else { return };
+    let Ok(c) = tcp(0) else { return };
+    t.errno("connect_refused", connect(c, &addr), libc::ECONNREFUSED);
+    close(c);
+    let Ok(c) = tcp(libc::SOCK_NONBLOCK) else {
+        return;
+    };
+    t.errno(
+        "connect_nonblocking_refused_einprogress",
+        connect(c, &addr),
+        libc::EINPROGRESS,
+    );
+    let ev = poll1(c, libc::POLLOUT, None);
+    t.is(
+        "poll_refused_err_hup",
+        ev.is_ok_and(|e| e & libc::POLLERR != 0 && e & libc::POLLHUP != 0),
+    );
+    t.shows(
+        "so_error_refused",
+        get_int(c, libc::SOL_SOCKET, libc::SO_ERROR).map(Errno),
+        Errno(libc::ECONNREFUSED),
+    );
+    t.shows(
+        "so_error_reported_once",
+        get_int(c, libc::SOL_SOCKET, libc::SO_ERROR),
+        0,
+    );
+    close(c);
+    close(b);
+}
+
+fn half_close(t: &Transcript) {
+    let Some((c, s)) = t.ok("half_close_pair", pair()) else {
+        return;
+    };
+    t.shows("send_before_shutdown", send(c, b"last", 0), 4);
+    t.ok("shutdown_wr", cvt(unsafe_shutdown(c, libc::SHUT_WR)));
+    t.shows("peer_reads_data", text(recv(s, 100, 0)), "last");
+    t.shows("peer_reads_eof", text(recv(s, 100, 0)), "");
+    t.shows(
+        "peer_polls_eof",
+        poll1(s, libc::POLLIN, None).map(events),
+        "IN",
+    );
+    t.errno(
+        "send_after_shutdown_epipe",
+        send(c, b"x", libc::MSG_NOSIGNAL),
+        libc::EPIPE,
+    );
+    t.shows("peer_writes_back", send(s, b"answer", 0), 6);
+    t.shows("half_closed_reads", text(recv(c, 100, 0)), "answer");
+    close(s);
+    t.shows("eof_after_peer_close", text(recv(c, 100, 0)), "");
+    t.errno("shutdown_bad_how", cvt(unsafe_shutdown(c, 7)), libc::EINVAL);
+    close(c);
+}
+
+fn unsafe_shutdown(fd: c_int, how: c_int) -> c_int {
+    // SAFETY: plain system call.
+    unsafe { libc::shutdown(fd, how) }
+}
+
+fn reset(t: &Transcript) {
+    let Some((c, s)) = t.ok("reset_pair", pair()) else {
+        return;
+    };
+    t.shows("send_unread", send(c, b"never read", 0), 10);
+    // The data reached the peer before it closes.
+    t.shows(
+        "peer_has_data",
+        poll1(s, libc::POLLIN, None).map(events),
+        "IN",
+    );
+    close(s);
+    let ev = poll1(c, libc::POLLIN, None);
+    t.is(
+        "poll_reset_err_hup",
+        ev.is_ok_and(|e| e & libc::POLLERR != 0 && e & libc::POLLHUP != 0),
+    );
+    t.errno("recv_econnreset", recv(c, 10, 0), libc::ECONNRESET);
+    t.shows("recv_after_reset_eof", text(recv(c, 10, 0)), "");
+    t.errno(
+        "send_after_reset_epipe",
+        send(c, b"x", libc::MSG_NOSIGNAL),
+        libc::EPIPE,
+    );
+    // Without MSG_NOSIGNAL the writer gets SIGPIPE (a child with the default action,
+    // which it kills; Rust programs start with SIGPIPE ignored).
+    t.shows(
+        "send_after_reset_sigpipe",
+        run(|| {
+            let _ = set_action(libc::SIGPIPE, Action::Default, 0);
+            c_int::from(send(c, b"x", 0).is_ok())
+        }),
+        "killed(SIGPIPE)",
+    );
+    close(c);
+}
+
+fn addresses_in_use(t: &Transcript) {
+    let Ok((l, addr)) = listener(0) else { return };
+    let Ok(second) = tcp(0) else { return };
+    t.errno(
+        "bind_listening_port_eaddrinuse",
+        bind(second, &addr),
+        libc::EADDRINUSE,
+    );
+    t.errno(
+        "bind_any_listening_port_eaddrinuse",
+        bind(second, &sin([0; 4], port_of(&addr))),
+        libc::EADDRINUSE,
+    );
+    t.errno(
+        "bind_non_local_eaddrnotavail",
+        bind(second, &sin([192, 0, 2, 1], 0)),
+        libc::EADDRNOTAVAIL,
+    );
+    t.ok(
+        "bind_other_loopback_address",
+        bind(second, &sin([127, 0, 0, 2], 0)),
+    );
+    t.errno(
+        "bind_twice_einval",
+        bind(second, &sin(LOOPBACK, 0)),
+        libc::EINVAL,
+    );
+    close(second);
+    close(l);
+    // The server closes first: its end of the connection keeps the port (FIN-WAIT or
+    // TIME-WAIT); only SO_REUSEADDR lets a new listener have it.
+    let Ok(l) = tcp(0) else { return };
+    t.ok(
+        "so_reuseaddr_set",
+        set_int(l, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1),
+    );
+    let _ = bind(l, &sin(LOOPBACK, 0));
+    let _ = listen(l);
+    let Ok(addr) = name(l, false) else { return };
+    let Ok(c) = tcp(0) else { return };
+    let _ = connect(c, &addr);
+    let Ok(s) = accept4(l, 0) else { return };
+    close(s);
+    t.shows("client_sees_server_close", text(recv(c, 10, 0)), "");
+    close(c);
+    close(l);
+    let Ok(plain) = tcp(0) else { return };
+    t.errno(
+        "bind_closing_port_without_reuseaddr",
+        bind(plain, &addr),
+        libc::EADDRINUSE,
+    );
+    close(plain);
+    let Ok(reuse) = tcp(0) else { return };
+    let _ = set_int(reuse, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1);
+    t.ok("bind_closing_port_with_reuseaddr", bind(reuse, &addr));
+    t.ok("listen_on_reused_port", listen(reuse));
+    close(reuse);
+}
+
+fn options(t: &Transcript) {
+    let Ok(fd) = tcp(0) else { return };
+    let sol = libc::SOL_SOCKET;
+    t.shows(
+        "so_type",
+        get_int(fd, sol, libc::SO_TYPE),
+        libc::SOCK_STREAM,
+    );
+    t.shows(
+        "so_domain",
+        get_int(fd, sol, libc::SO_DOMAIN),
+        libc::AF_INET,
+    );
+    t.shows(
+        "so_protocol",
+        get_int(fd, sol, libc::SO_PROTOCOL),
+        libc::IPPROTO_TCP,
+    );
+    t.shows("so_error_fresh", get_int(fd, sol, libc::SO_ERROR), 0);
+    t.shows(
+        "so_reuseaddr_default",
+        get_int(fd, sol, libc::SO_REUSEADDR),
+        0,
+    );
+    let flags = [
+        ("so_reuseaddr", sol, libc::SO_REUSEADDR),
+        ("so_keepalive", sol, libc::SO_KEEPALIVE),
+        ("tcp_nodelay", libc::IPPROTO_TCP, libc::TCP_NODELAY),
+    ];
+    for (label, level, opt) in flags {
+        let back = set_int(fd, level, opt, 1).and_then(|_| get_int(fd, level, opt));
+        t.shows(&format!("{label}_on"), back, 1);
+        let back = set_int(fd, level, opt, 0).and_then(|_| get_int(fd, level, opt));
+        t.shows(&format!("{label}_off"), back, 0);
+    }
+    for (label, level, opt, v) in [
+        ("so_rcvbuf_doubled", sol, libc::SO_RCVBUF, 65536),
+        ("so_sndbuf_doubled", sol, libc::SO_SNDBUF, 65536),
+        ("tcp_keepidle", libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, 30),
+        ("tcp_keepintvl", libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, 5),
+        ("tcp_keepcnt", libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3),
+    ] {
+        let back = set_int(fd, level, opt, v).and_then(|_| get_int(fd, level, opt));
+        t.shows(
+            label,
+            back,
+            if opt == libc::SO_RCVBUF || opt == libc::SO_SNDBUF {
+                2 * v
+            } else {
+                v
+            },
+        );
+    }
+    t.errno(
+        "tcp_keepcnt_zero_einval",
+        set_int(fd, libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 0),
+        libc::EINVAL,
+    );
+    t.errno(
+        "sockopt_unknown_enoprotoopt",
+        get_int(fd, sol, 9999),
+        libc::ENOPROTOOPT,
+    );
+    // SAFETY: a one-byte option value, shorter than an int.
+    let short =
+        cvt(unsafe { libc::setsockopt(fd, sol, libc::SO_KEEPALIVE, (&raw const sol).cast(), 1) });
+    t.errno("sockopt_short_einval", short, libc::EINVAL);
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 5,
+    };
+    // SAFETY: a live linger of the size given.
+    let set = cvt(unsafe {
+        libc::setsockopt(
+            fd,
+            sol,
+            libc::SO_LINGER,
+            (&raw const linger).cast(),
+            size_of::<libc::linger>() as _,
+        )
+    });
+    // SAFETY: linger is plain data.
+    let mut back: libc::linger = unsafe { zeroed() };
+    let mut len = size_of::<libc::linger>() as libc::socklen_t;
+    // SAFETY: `back` and `len` are live and writable.
+    let get = cvt(unsafe {
+        libc::getsockopt(fd, sol, libc::SO_LINGER, (&raw mut back).cast(), &mut len)
+    });
+    t.is(
+        "so_linger",
+        set.is_ok() && get.is_ok() && back.l_onoff == 1 && back.l_linger == 5,
+    );
+    for (label, opt) in [
+        ("so_rcvtimeo", libc::SO_RCVTIMEO),
+        ("so_sndtimeo", libc::SO_SNDTIMEO),
+    ] {
+        let back = set_timeout(fd, opt, 200).and_then(|_| get_timeout_ms(fd, opt));
+        t.shows(label, back, 200);
+    }
+    close(fd);
+}
+
+fn receive_timeout(t: &Transcript) {
+    let Some((c, s)) = t.ok("timeout_pair", pair()) else {
+        return;
+    };
+    let _ = set_timeout(s, libc::SO_RCVTIMEO, 100);
+    t.errno("recv_timeout_eagain", recv(s, 10, 0), libc::EAGAIN);
+    t.shows(
+        "recv_after_timeout",
+        send(c, b"late", 0).and_then(|_| text(recv(s, 10, 0))),
+        "late",
+    );
+    close(c);
+    close(s);
+}
+
+/// Bytes the child sends to the parent, and the size of each write.
+const LARGE: usize = 4 << 20;
+const CHUNK: usize = 60_000;
+
+fn pattern(i: usize) -> u8 {
+    (i.wrapping_mul(7) ^ (i >> 11)) as u8
+}
+
+fn large_transfer(t: &Transcript) {
+    let Some((c, s)) = t.ok("large_pair", pair()) else {
+        return;
+    };
+    // SAFETY: fork in a single-threaded program; the child only writes and exits.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        close(s);
+        let data: Vec<u8> = (0..LARGE).map(pattern).collect();
+        let mut sent = 0;
+        while sent < LARGE {
+            match send(c, &data[sent..(sent + CHUNK).min(LARGE)], 0) {
+                Ok(n) => sent += n,
+                // SAFETY: leaves the child at once.
+                Err(_) => unsafe { libc::_exit(1) },
+            }
+        }
+        // SAFETY: leaves the child at once.
+        unsafe { libc::_exit(0) };
+    }
+    close(c);
+    let (mut total, mut mismatches, mut sum) = (0usize, 0usize, 0u64);
+    loop {
+        match recv(s, 65536, 0) {
+            Ok(b) if b.is_empty() => break,
+            Ok(b) => {
+                for (k, &byte) in b.iter().enumerate() {
+                    if byte != pattern(total + k) {
+                        mismatches += 1;
+                    }
+                    sum = sum.wrapping_mul(31).wrapping_add(u64::from(byte));
+                }
+                total += b.len();
+            }
+            Err(e) => {
+                t.fail("large_recv", "ok", e);
+                break;
+            }
+        }
+    }
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    t.eq("large_child_exit", status, 0);
+    t.eq("large_bytes", total, LARGE);
+    t.eq("large_mismatches", mismatches, 0);
+    t.value("large_checksum", format_args!("{sum:016x}"));
+    close(s);
+}
+
+fn errors(t: &Transcript) {
+    // SAFETY: plain system calls.
+    let sock = |domain, ty, proto| cvt(unsafe { libc::socket(domain, ty, proto) });
+    t.errno(
+        "socket_unknown_type_flag_einval",
+        sock(libc::AF_INET, libc::SOCK_STREAM | 0x100, 0),
+        libc::EINVAL,
+    );
+    t.errno(
+        "socket_stream_udp_eprotonosupport",
+        sock(libc::AF_INET, libc::SOCK_STREAM, libc::IPPROTO_UDP),
+        libc::EPROTONOSUPPORT,
+    );
+    t.errno(
+        "socket_seqpacket_esocktnosupport",
+        sock(libc::AF_INET, libc::SOCK_SEQPACKET, 0),
+        libc::ESOCKTNOSUPPORT,
+    );
+    if let Some(fd) = t.ok(
+        "socket_ipproto_tcp",
+        sock(libc::AF_INET, libc::SOCK_STREAM, libc::IPPROTO_TCP),
+    ) {
+        close(fd);
+    }
+    if let Ok(fd) = tcp(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) {
+        // SAFETY: F_GETFL/F_GETFD take no argument.
+        let (fl, fdf) = unsafe {
+            (
+                libc::fcntl(fd, libc::F_GETFL),
+                libc::fcntl(fd, libc::F_GETFD),
+            )
+        };
+        t.is(
+            "socket_nonblock_cloexec",
+            fl & libc::O_NONBLOCK != 0 && fdf == libc::FD_CLOEXEC,
+        );
+        close(fd);
+    }
+    let mut p = [-1; 2];
+    // SAFETY: `p` has room for two descriptors.
+    let _ = unsafe { libc::pipe(p.as_mut_ptr()) };
+    let any = sin([0; 4], 0);
+    t.errno("bind_pipe_enotsock", bind(p[0], &any), libc::ENOTSOCK);
+    t.errno(
+        "getsockopt_pipe_enotsock",
+        get_int(p[0], libc::SOL_SOCKET, libc::SO_TYPE),
+        libc::ENOTSOCK,
+    );
+    close(p[0]);
+    close(p[1]);
+    t.errno("bind_closed_fd_ebadf", bind(999, &any), libc::EBADF);
+    let Ok(s) = tcp(0) else { return };
+    // SAFETY: a live sockaddr_in, with a length shorter than it.
+    let short = cvt(unsafe { libc::bind(s, (&raw const any).cast(), 4) });
+    t.errno("bind_short_einval", short, libc::EINVAL);
+    // SAFETY: an unmapped address: the kernel must fail with EFAULT.
+    let fault = cvt(unsafe {
+        libc::bind(
+            s,
+            16 as *const libc::sockaddr,
+            size_of::<libc::sockaddr_in>() as _,
+        )
+    });
+    t.errno("bind_bad_pointer_efault", fault, libc::EFAULT);
+    let mut six = any;
+    six.sin_family = libc::AF_INET6 as libc::sa_family_t;
+    t.errno(
+        "bind_inet6_family_eafnosupport",
+        bind(s, &six),
+        libc::EAFNOSUPPORT,
+    );
+    t.errno("read_unconnected_enotconn", recv(s, 8, 0), libc::ENOTCONN);
+    t.errno(
+        "send_unconnected_epipe",
+        send(s, b"x", libc::MSG_NOSIGNAL),
+        libc::EPIPE,
+    );
+    t.errno(
+        "shutdown_unconnected_enotconn",
+        cvt(unsafe_shutdown(s, libc::SHUT_WR)),
+        libc::ENOTCONN,
+    );
+    let bad = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 2_000_000,
+    };
+    // SAFETY: a live timeval of the size given.
+    let edom = cvt(unsafe {
+        libc::setsockopt(
+            s,
+            libc::SOL_SOCKET,
+            libc::SO_SNDTIMEO,
+            (&raw const bad).cast(),
+            size_of::<libc::timeval>() as _,
+        )
+    });
+    t.errno("so_sndtimeo_bad_usec_edom", edom, libc::EDOM);
+    close(s);
+    let Ok((l, _)) = listener(0) else { return };
+    t.errno("connect_listener_eisconn", connect(l, &any), libc::EISCONN);
+    t.errno("accept4_bad_flags_einval", accept4(l, 0x4), libc::EINVAL);
+    close(l);
+}
+
+static ALARMS: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn on_alarm(_: c_int) {
+    ALARMS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// SIGALRM once after `ms`.
+fn alarm_ms(ms: i64) {
+    let zero = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 0,
+    };
+    let t = libc::itimerval {
+        it_interval: zero,
+        it_value: libc::timeval {
+            tv_sec: ms / 1000,
+            tv_usec: (ms % 1000) * 1000,
+        },
+    };
+    // SAFETY: a live itimerval; no old value wanted.
+    unsafe { libc::setitimer(libc::ITIMER_REAL, &t, core::ptr::null_mut()) };
+}
+
+/// A blocking `accept` with nothing to accept ends only by a signal or a timeout.
+fn interrupted_accept(t: &Transcript) {
+    let Ok((l, _)) = listener(0) else { return };
+    let _ = set_action(libc::SIGALRM, Action::Handler(on_alarm), 0);
+    alarm_ms(100);
+    t.errno("accept_signal_eintr", accept4(l, 0), libc::EINTR);
+    let _ = set_timeout(l, libc::SO_RCVTIMEO, 100);
+    let start = std::time::Instant::now();
+    t.errno("accept_rcvtimeo_eagain", accept4(l, 0), libc::EAGAIN);
+    t.is(
+        "accept_waited_for_timeout",
+        start.elapsed().as_millis() >= 100,
+    );
+    // With a timeout set, SA_RESTART does not restart it (Linux's sock_intr_errno).
+    let _ = set_action(libc::SIGALRM, Action::Handler(on_alarm), libc::SA_RESTART);
+    let _ = set_timeout(l, libc::SO_RCVTIMEO, 60_000);
+    alarm_ms(100);
+    t.errno(
+        "accept_timeout_sa_restart_eintr",
+        accept4(l, 0),
+        libc::EINTR,
+    );
+    t.eq("alarms_delivered", ALARMS.load(Ordering::Relaxed), 2);
+    let _ = set_action(libc::SIGALRM, Action::Default, 0);
+    close(l);
+}
