@@ -12,6 +12,7 @@
 //! must come (a blocking call, or `poll` without a timeout).
 
 use abi_tests::errno::{cvt, Errno};
+use abi_tests::fd::close;
 use abi_tests::process::run;
 use abi_tests::signal::{set_action, Action};
 use abi_tests::Transcript;
@@ -61,11 +62,6 @@ fn port_of(a: &libc::sockaddr_in) -> u16 {
 fn tcp(flags: c_int) -> Result<c_int, Errno> {
     // SAFETY: plain system call.
     cvt(unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | flags, 0) })
-}
-
-fn close(fd: c_int) {
-    // SAFETY: closes a descriptor of this program that is no longer used.
-    unsafe { libc::close(fd) };
 }
 
 fn bind(fd: c_int, a: &libc::sockaddr_in) -> Result<c_int, Errno> {
