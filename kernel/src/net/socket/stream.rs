@@ -6,7 +6,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use halyard_tcp::{ConnInfo, DetachedConn, Error as TcpError, Keepalive, State};
 
 use super::{now, with_tcp, Interest, Result, SocketError, SocketOptions, Timeout, Waiter};
-use crate::net::sock::{Sock, SockState};
+use crate::net::sock::{Notify, Sock, SockState};
 use crate::time;
 
 /// `linger` value meaning "no linger": close returns at once and the engine finishes
@@ -207,7 +207,7 @@ impl TcpStream {
 
     /// Calls `hook` on every readiness event of the connection (NET_RX or a thread's
     /// call; under the socket lock, so it must only wake).
-    pub fn set_notify(&self, hook: fn()) {
+    pub fn set_notify(&self, hook: Notify) {
         self.on(|s| s.notify = Some(hook));
     }
 
