@@ -22,8 +22,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The programs, one per syscall family, in the order they run.
-pub const FAMILIES: [&str; 9] = [
-    "proc", "threads", "signals", "memory", "files", "pipes", "time", "system", "hostile",
+pub const FAMILIES: [&str; 10] = [
+    "proc", "threads", "signals", "memory", "files", "pipes", "time", "system", "hostile", "events",
 ];
 
 /// The workspace package holding the programs.

@@ -7,7 +7,7 @@
 //! Readable while the counter is not 0, writable while at least 1 can be added.
 use alloc::sync::Arc;
 
-use linux_raw_sys::general::{O_RDWR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+use linux_raw_sys::general::{O_RDWR, POLLIN, POLLOUT};
 
 use super::file::{FileOps, FileStat, OpenFile};
 use super::poll::PollQueue;
@@ -62,7 +62,7 @@ impl FileOps for EventFd {
                     *count -= value;
                     drop(count);
                     buf[..8].copy_from_slice(&value.to_ne_bytes());
-                    self.changed(POLLOUT | POLLWRNORM);
+                    self.changed(POLLOUT);
                     return Ok(8);
                 }
             }
@@ -90,7 +90,7 @@ impl FileOps for EventFd {
                     *count += value;
                     drop(count);
                     if value > 0 {
-                        self.changed(POLLIN | POLLRDNORM);
+                        self.changed(POLLIN);
                     }
                     return Ok(8);
                 }
@@ -107,10 +107,10 @@ impl FileOps for EventFd {
         let count = *self.count.lock();
         let mut ev = 0;
         if count > 0 {
-            ev |= POLLIN | POLLRDNORM;
+            ev |= POLLIN;
         }
         if count < MAX {
-            ev |= POLLOUT | POLLWRNORM;
+            ev |= POLLOUT;
         }
         ev as u16
     }

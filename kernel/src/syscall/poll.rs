@@ -243,12 +243,15 @@ pub fn select(nfds: u64, r: u64, w: u64, x: u64, timeout: u64) -> SysResult {
     } else {
         let mm = crate::process::current().process.mm();
         let tv: __kernel_old_timeval = usercopy::read(&mm, UserRef::new(timeout))?;
-        if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
+        // Linux carries whole seconds out of the microseconds, then checks.
+        let sec = tv.tv_sec.saturating_add(tv.tv_usec / 1_000_000);
+        let usec = tv.tv_usec % 1_000_000;
+        if sec < 0 || usec < 0 {
             return Err(Errno::EINVAL);
         }
-        let ns = (tv.tv_sec as u64)
+        let ns = (sec as u64)
             .saturating_mul(NS)
-            .saturating_add(tv.tv_usec as u64 * 1000);
+            .saturating_add(usec as u64 * 1000);
         Some(start.saturating_add(ns))
     };
     let result = select_fds(nfds, [r, w, x], deadline);
