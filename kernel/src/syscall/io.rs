@@ -113,18 +113,27 @@ fn write_from(f: &OpenFile, buf: u64, count: u64, pos: &mut u64) -> SysResult {
     write_with(buf, count, |k| f.ops.write(f, k, pos))
 }
 
+/// Runs `op` with the file's position, Linux's `fdget_pos`: the position's lock is
+/// taken only for files that have one (seekable), so a stream (a socket, an eventfd, a
+/// terminal) can be read by one thread while another writes it.
+fn with_pos(f: &OpenFile, op: impl FnOnce(&mut u64) -> SysResult) -> SysResult {
+    if f.ops.size().is_err() {
+        op(&mut 0)
+    } else {
+        op(&mut f.pos.lock())
+    }
+}
+
 /// `read(fd, buf, count)`.
 pub fn read(fd: u64, buf: u64, count: u64) -> SysResult {
     let f = file(fd)?;
-    let mut pos = f.pos.lock();
-    read_into(&f, buf, count, &mut pos)
+    with_pos(&f, |pos| read_into(&f, buf, count, pos))
 }
 
 /// `write(fd, buf, count)`.
 pub fn write(fd: u64, buf: u64, count: u64) -> SysResult {
     let f = file(fd)?;
-    let mut pos = f.pos.lock();
-    write_from(&f, buf, count, &mut pos)
+    with_pos(&f, |pos| write_from(&f, buf, count, pos))
 }
 
 /// `pread64(fd, buf, count, offset)`.
@@ -179,23 +188,24 @@ fn vectored(
 ) -> SysResult {
     let f = file(fd)?;
     let vecs = iovecs(iov, iovcnt)?;
-    let mut pos = f.pos.lock();
-    let mut total = 0;
-    for (base, len) in vecs {
-        if len == 0 {
-            continue;
-        }
-        match step(&f, base, len, &mut pos) {
-            Ok(n) => {
-                total += n;
-                if n < len {
-                    break;
-                }
+    with_pos(&f, |pos| {
+        let mut total = 0;
+        for (base, len) in vecs {
+            if len == 0 {
+                continue;
             }
-            Err(e) => return if total > 0 { Ok(total) } else { Err(e) },
+            match step(&f, base, len, pos) {
+                Ok(n) => {
+                    total += n;
+                    if n < len {
+                        break;
+                    }
+                }
+                Err(e) => return if total > 0 { Ok(total) } else { Err(e) },
+            }
         }
-    }
-    Ok(total)
+        Ok(total)
+    })
 }
 
 /// `readv(fd, iov, iovcnt)`.
