@@ -211,7 +211,9 @@ impl Epoll {
                 self.enqueue(&entry);
             }
             EPOLL_CTL_DEL => {
-                let item = items.remove(&k).ok_or(Errno(linux_raw_sys::errno::ENOENT))?;
+                let item = items
+                    .remove(&k)
+                    .ok_or(Errno(linux_raw_sys::errno::ENOENT))?;
                 // Make a queued entry harmless: the wait skips entries with no events.
                 item.entry.interest.store(0, Ordering::Release);
             }

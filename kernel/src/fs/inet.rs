@@ -27,7 +27,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use halyard_tcp::{Error as TcpError, State as TcpState};
 use linux_raw_sys::errno as e;
 use linux_raw_sys::general::{
-    O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, S_IFSOCK,
+    O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM, S_IFSOCK,
 };
 
 use super::file::{FileOps, FileStat, OpenFile};
@@ -491,8 +491,13 @@ impl FileOps for InetSocket {
         };
         let ready = state.readiness();
         let mut ev = 0;
-        if ready.contains(Interest::READABLE) || self.read_shut.load(Ordering::Relaxed) {
+        let read_shut = self.read_shut.load(Ordering::Relaxed);
+        if ready.contains(Interest::READABLE) || read_shut {
             ev |= POLLIN | POLLRDNORM;
+        }
+        // Linux's RCV_SHUTDOWN: the peer's FIN or our SHUT_RD.
+        if ready.contains(Interest::PEER_CLOSED) || read_shut {
+            ev |= POLLRDHUP;
         }
         if ready.contains(Interest::WRITABLE) {
             ev |= POLLOUT | POLLWRNORM;

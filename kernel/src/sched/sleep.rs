@@ -12,8 +12,8 @@ use core::cmp::Reverse;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::thread::Thread;
-use crate::fs::poll::Wake;
 use crate::arch::percpu;
+use crate::fs::poll::Wake;
 use crate::sync::{BhLock, LockClass};
 
 struct Timer {
@@ -24,7 +24,10 @@ struct Timer {
 /// What an expired timer wakes.
 enum Target {
     /// A sleeping thread, if it still is in the same wait (its sleep generation).
-    Thread { thread: Arc<Thread>, generation: u64 },
+    Thread {
+        thread: Arc<Thread>,
+        generation: u64,
+    },
     /// A callback (a timerfd's): it decides itself whether it is stale.
     Call(Arc<dyn Wake>),
 }

@@ -5,10 +5,9 @@ use alloc::sync::Arc;
 
 use linux_raw_sys::general::{
     __kernel_itimerspec, __kernel_timespec, CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_REALTIME,
-    EFD_SEMAPHORE, EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLIN,
-    EPOLLOUT, EPOLLPRI, EPOLLRDNORM, EPOLLWAKEUP, EPOLLWRNORM, EPOLL_CLOEXEC, EPOLL_CTL_ADD,
-    EPOLL_CTL_DEL, EPOLL_CTL_MOD, O_CLOEXEC, O_NONBLOCK, TFD_TIMER_ABSTIME,
-    TFD_TIMER_CANCEL_ON_SET,
+    EFD_SEMAPHORE, EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLPRI,
+    EPOLLRDNORM, EPOLLWAKEUP, EPOLLWRNORM, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL,
+    EPOLL_CTL_MOD, O_CLOEXEC, O_NONBLOCK, TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET,
 };
 
 use super::io::file;
@@ -24,11 +23,12 @@ const MAX_EVENTS: u64 = (i32::MAX as u64) / EVENT_SIZE;
 
 /// Installs `f` as a new descriptor, close-on-exec if `cloexec`.
 fn install(f: Arc<OpenFile>, cloexec: bool) -> SysResult {
-    let fd = crate::process::current()
-        .process
-        .files
-        .lock()
-        .install(f, cloexec, super::io::nofile())?;
+    let fd =
+        crate::process::current()
+            .process
+            .files
+            .lock()
+            .install(f, cloexec, super::io::nofile())?;
     Ok(fd as u64)
 }
 
@@ -98,7 +98,14 @@ pub fn epoll_ctl(epfd: u64, op: u64, fd: u64, event: u64) -> SysResult {
 
 /// `epoll_pwait(epfd, events, maxevents, timeout_ms, sigmask, sigsetsize)` (and
 /// `epoll_wait` with no mask). An interrupted wait is `EINTR`, never restarted.
-pub fn epoll_pwait(epfd: u64, events: u64, max: u64, timeout: u64, mask: u64, size: u64) -> SysResult {
+pub fn epoll_pwait(
+    epfd: u64,
+    events: u64,
+    max: u64,
+    timeout: u64,
+    mask: u64,
+    size: u64,
+) -> SysResult {
     let deadline = match timeout as i32 {
         t if t < 0 => None,
         t => Some(crate::time::now_ns() + t as u64 * 1_000_000),
@@ -108,7 +115,14 @@ pub fn epoll_pwait(epfd: u64, events: u64, max: u64, timeout: u64, mask: u64, si
 
 /// `epoll_pwait2(epfd, events, maxevents, timeout, sigmask, sigsetsize)`: a timespec
 /// timeout (none: wait forever).
-pub fn epoll_pwait2(epfd: u64, events: u64, max: u64, timeout: u64, mask: u64, size: u64) -> SysResult {
+pub fn epoll_pwait2(
+    epfd: u64,
+    events: u64,
+    max: u64,
+    timeout: u64,
+    mask: u64,
+    size: u64,
+) -> SysResult {
     let deadline = if timeout == 0 {
         None
     } else {
@@ -118,7 +132,14 @@ pub fn epoll_pwait2(epfd: u64, events: u64, max: u64, timeout: u64, mask: u64, s
     wait(epfd, events, max, deadline, mask, size)
 }
 
-fn wait(epfd: u64, events: u64, max: u64, deadline: Option<u64>, mask: u64, size: u64) -> SysResult {
+fn wait(
+    epfd: u64,
+    events: u64,
+    max: u64,
+    deadline: Option<u64>,
+    mask: u64,
+    size: u64,
+) -> SysResult {
     signal::begin_call_sigmask(mask, size)?;
     let result = do_wait(epfd, events, max, deadline);
     signal::end_call_sigmask(&result.map_err(|err| {
@@ -173,7 +194,10 @@ pub fn timerfd_create(clock: u64, flags: u64) -> SysResult {
     if flags & !(O_NONBLOCK | O_CLOEXEC) != 0 {
         return Err(Errno::EINVAL);
     }
-    if !matches!(clock as u32, CLOCK_MONOTONIC | CLOCK_REALTIME | CLOCK_BOOTTIME) {
+    if !matches!(
+        clock as u32,
+        CLOCK_MONOTONIC | CLOCK_REALTIME | CLOCK_BOOTTIME
+    ) {
         return Err(Errno::EINVAL);
     }
     let f = crate::fs::timerfd::new(clock as u32, flags & O_NONBLOCK);

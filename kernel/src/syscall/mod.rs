@@ -12,15 +12,15 @@
 //! ([`counts`]).
 mod cred;
 mod errno;
+mod events;
 pub mod fs;
 pub mod futex;
 pub mod info;
 pub mod io;
 mod mem;
 mod misc;
-pub mod poll;
 pub mod net;
-mod events;
+pub mod poll;
 mod proc;
 mod signal;
 mod table;

@@ -93,6 +93,8 @@ impl Interest {
     pub const HANGUP: Interest = Interest(4);
     /// The connection failed (`take_error` says why). Always reported.
     pub const ERROR: Interest = Interest(8);
+    /// The peer sent its FIN: it sends no more (`EPOLLRDHUP`).
+    pub const PEER_CLOSED: Interest = Interest(16);
 
     pub const fn contains(self, other: Interest) -> bool {
         self.0 & other.0 == other.0

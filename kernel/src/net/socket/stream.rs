@@ -303,6 +303,9 @@ fn readiness(conn: &DetachedConn) -> Interest {
     if peer_done || conn.recv_queue() > 0 {
         r = r | Interest::READABLE;
     }
+    if peer_done {
+        r = r | Interest::PEER_CLOSED;
+    }
     if matches!(info.state, State::Established | State::CloseWait) && conn.send_space() > 0 {
         r = r | Interest::WRITABLE;
     }
