@@ -41,13 +41,16 @@ impl State {
         match self.next {
             Some(next) if next <= now => {
                 let mut after = *self;
-                if self.interval == 0 {
-                    after.next = None;
-                    (1, after)
-                } else {
-                    let n = (now - next) / self.interval + 1;
-                    after.next = Some(next.saturating_add(n.saturating_mul(self.interval)));
-                    (n, after)
+                match (now - next).checked_div(self.interval) {
+                    None => {
+                        after.next = None;
+                        (1, after)
+                    }
+                    Some(periods) => {
+                        let n = periods + 1;
+                        after.next = Some(next.saturating_add(n.saturating_mul(self.interval)));
+                        (n, after)
+                    }
                 }
             }
             _ => (0, *self),

@@ -124,13 +124,13 @@ pub fn expire() {
         };
         // Fired outside the heap's lock: a callback takes its own (leaf) locks.
         match timer.map(|t| t.target) {
-            Some(Target::Thread { thread, generation }) => {
-                if thread.sleep_gen.load(Ordering::Acquire) == generation {
-                    super::wake(&thread);
-                }
+            Some(Target::Thread { thread, generation })
+                if thread.sleep_gen.load(Ordering::Acquire) == generation =>
+            {
+                super::wake(&thread);
             }
             Some(Target::Call(waker)) => waker.wake(0),
-            None => {}
+            _ => {}
         }
     }
 }
