@@ -8,6 +8,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use linux_raw_sys::general::{O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY};
 
+use super::poll::PollQueue;
 use crate::sync::Mutex;
 use crate::syscall::{Errno, SysResult};
 
@@ -19,8 +20,20 @@ pub trait FileOps: Send + Sync {
     fn read(&self, file: &OpenFile, buf: &mut [u8], pos: &mut u64) -> Result<usize, Errno>;
     /// Writes at `*pos` (or at the end under `O_APPEND`, for files that have one).
     fn write(&self, file: &OpenFile, buf: &[u8], pos: &mut u64) -> Result<usize, Errno>;
-    /// The `poll` events that hold now (`POLLIN`, `POLLOUT`, `POLLHUP`, `POLLERR`).
+    /// The `poll` events that hold now (`POLLIN`, `POLLOUT`, `POLLHUP`, `POLLERR`,
+    /// `POLLRDHUP`).
     fn poll(&self) -> u16;
+    /// Calls `add` with each readiness queue the file wakes when its `poll` events may
+    /// have changed (Linux's `poll_wait` inside `f_op->poll`). `false` for files without
+    /// `poll` (Linux's `file_can_poll`): they are always ready, and `epoll_ctl` refuses
+    /// them with `EPERM`.
+    fn poll_queues(&self, _add: &mut dyn FnMut(&Arc<PollQueue>)) -> bool {
+        false
+    }
+    /// `shutdown(2)` on a socket other than `AF_INET` (`ENOTSOCK` for other files).
+    fn shutdown(&self, _read: bool, _write: bool) -> Result<(), Errno> {
+        Err(Errno(linux_raw_sys::errno::ENOTSOCK))
+    }
     /// An `ioctl`; `ENOTTY` for files that have none.
     fn ioctl(&self, _file: &OpenFile, _cmd: u32, _arg: u64) -> SysResult {
         Err(Errno::ENOTTY)
@@ -45,6 +58,14 @@ pub trait FileOps: Send + Sync {
     }
     /// The `AF_INET` socket behind the file (the socket system calls).
     fn inet(&self) -> Option<&super::inet::InetSocket> {
+        None
+    }
+    /// The timer behind a timerfd (`timerfd_settime`, `timerfd_gettime`).
+    fn timerfd(&self) -> Option<&super::timerfd::TimerFd> {
+        None
+    }
+    /// The epoll behind the file (`epoll_ctl`, `epoll_wait`).
+    fn epoll(&self) -> Option<&super::epoll::Epoll> {
         None
     }
     /// The VFS node behind the file, for files opened by path (`fstat`, `getdents64`,

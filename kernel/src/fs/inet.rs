@@ -12,9 +12,10 @@
 //! as Linux's `sock_intr_errno`. An interrupted `connect` leaves the handshake going;
 //! calling `connect` again waits for it (Linux's `SS_CONNECTING` path).
 //!
-//! Readiness events of every socket call [`super::wait::notify`] (from NET_RX or the
-//! thread that changed the state), which wakes `poll`; `poll` then reads the state
-//! ([`FileOps::poll`]), level-triggered as Linux's `tcp_poll`.
+//! Readiness events of every socket wake the socket file's own readiness queue
+//! ([`super::poll::PollQueue`], through the socket layer's hook, from NET_RX or the
+//! thread that changed the state), which wakes the `poll`s and epolls watching it; they
+//! then read the state ([`FileOps::poll`]), level-triggered as Linux's `tcp_poll`.
 //!
 //! A connection's error (reset, refused, timed out) is reported once, as Linux's
 //! `sk_err`: by `SO_ERROR`, a read, a write or `connect`; after that reads see end of
@@ -26,11 +27,11 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use halyard_tcp::{Error as TcpError, State as TcpState};
 use linux_raw_sys::errno as e;
 use linux_raw_sys::general::{
-    O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, S_IFSOCK,
+    O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM, S_IFSOCK,
 };
 
 use super::file::{FileOps, FileStat, OpenFile};
-use super::wait;
+use super::poll::PollQueue;
 use crate::net::socket::{self, Interest, SocketError, SocketOptions, TcpListener, TcpStream};
 use crate::sync::Mutex;
 use crate::syscall::Errno;
@@ -73,6 +74,8 @@ pub struct InetSocket {
     error_reported: AtomicBool,
     /// `shutdown(SHUT_RD)`: reads see end of stream once the queue is empty.
     read_shut: AtomicBool,
+    /// Readiness queue (`poll`, `epoll`), woken by the socket layer's hook.
+    poll_queue: Arc<PollQueue>,
     ino: u64,
 }
 
@@ -80,15 +83,21 @@ static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 
 /// A new unconnected socket with status flags `flags` (`O_NONBLOCK`).
 pub fn new(flags: u32) -> Arc<OpenFile> {
-    file(State::Fresh { bound: None }, Options::default(), flags)
+    file(
+        State::Fresh { bound: None },
+        Options::default(),
+        flags,
+        Arc::new(PollQueue::new()),
+    )
 }
 
-fn file(state: State, options: Options, flags: u32) -> Arc<OpenFile> {
+fn file(state: State, options: Options, flags: u32, poll_queue: Arc<PollQueue>) -> Arc<OpenFile> {
     OpenFile::new(
         Arc::new(InetSocket {
             state: Mutex::new((state, options)),
             error_reported: AtomicBool::new(false),
             read_shut: AtomicBool::new(false),
+            poll_queue,
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
         }),
         O_RDWR | flags,
@@ -190,7 +199,7 @@ impl InetSocket {
         };
         let listener =
             TcpListener::bind_at(addr, &options.socket).map_err(|err| errno(err, false))?;
-        listener.set_notify(wait::notify);
+        listener.set_notify(waker(&self.poll_queue));
         listener.set_timeout(options.recv_timeout);
         *state = State::Listening {
             listener: Arc::new(listener),
@@ -213,14 +222,16 @@ impl InetSocket {
             .accept_with(nonblocking)
             .map_err(|err| errno(err, options.recv_timeout.is_some()))?;
         let peer = stream.addresses().1;
-        configure(&stream, &options);
+        let poll_queue = Arc::new(PollQueue::new());
+        configure(&stream, &options, &poll_queue);
         let stream = Arc::new(stream);
-        wait::notify();
+        // One connection fewer waits on the listener.
+        self.poll_queue.wake(0);
         let state = State::Stream {
             stream,
             pending: false,
         };
-        Ok((file(state, options, flags), peer))
+        Ok((file(state, options, flags, poll_queue), peer))
     }
 
     /// `connect`: starts the handshake (`EINPROGRESS` if `nonblocking`) and waits for
@@ -239,7 +250,7 @@ impl InetSocket {
                 State::Fresh { .. } => {
                     let stream = TcpStream::connect_nonblocking(remote, &options.socket)
                         .map_err(|err| errno(err, false))?;
-                    configure(&stream, options);
+                    configure(&stream, options, &self.poll_queue);
                     let stream = Arc::new(stream);
                     *state = State::Stream {
                         stream: stream.clone(),
@@ -375,7 +386,7 @@ impl InetSocket {
                 if write {
                     let _ = stream.shutdown();
                 }
-                wait::notify();
+                self.poll_queue.wake(0);
                 Ok(())
             }
             // Linux closes a listener shut for reading; Halyard leaves it (docs).
@@ -433,7 +444,7 @@ impl InetSocket {
             State::Fresh { .. } => {}
             State::Listening { listener, .. } => listener.set_timeout(options.recv_timeout),
             State::Stream { stream, .. } => {
-                configure(stream, options);
+                configure(stream, options, &self.poll_queue);
                 let o = &options.socket;
                 let _ = stream.set_nodelay(o.nodelay);
                 let _ = stream.set_keepalive(o.keepalive);
@@ -449,12 +460,18 @@ impl InetSocket {
 }
 
 /// Applies the per-stream options the engine does not hold (timeouts, linger) and
-/// hooks the stream's events to `poll`.
-fn configure(stream: &TcpStream, options: &Options) {
+/// hooks the stream's events to the file's readiness queue.
+fn configure(stream: &TcpStream, options: &Options, poll_queue: &Arc<PollQueue>) {
     stream.set_read_timeout(options.recv_timeout);
     stream.set_write_timeout(options.send_timeout);
     stream.set_linger(options.linger);
-    stream.set_notify(wait::notify);
+    stream.set_notify(waker(poll_queue));
+}
+
+/// The socket layer's hook that wakes `poll_queue` (any context: it only wakes).
+fn waker(poll_queue: &Arc<PollQueue>) -> Arc<dyn Fn() + Send + Sync> {
+    let q = poll_queue.clone();
+    Arc::new(move || q.wake(0))
 }
 
 impl FileOps for InetSocket {
@@ -480,8 +497,13 @@ impl FileOps for InetSocket {
         };
         let ready = state.readiness();
         let mut ev = 0;
-        if ready.contains(Interest::READABLE) || self.read_shut.load(Ordering::Relaxed) {
+        let read_shut = self.read_shut.load(Ordering::Relaxed);
+        if ready.contains(Interest::READABLE) || read_shut {
             ev |= POLLIN | POLLRDNORM;
+        }
+        // Linux's RCV_SHUTDOWN: the peer's FIN or our SHUT_RD.
+        if ready.contains(Interest::PEER_CLOSED) || read_shut {
+            ev |= POLLRDHUP;
         }
         if ready.contains(Interest::WRITABLE) {
             ev |= POLLOUT | POLLWRNORM;
@@ -493,6 +515,11 @@ impl FileOps for InetSocket {
             ev |= POLLERR;
         }
         ev as u16
+    }
+
+    fn poll_queues(&self, add: &mut dyn FnMut(&Arc<PollQueue>)) -> bool {
+        add(&self.poll_queue);
+        true
     }
 
     fn stat(&self) -> FileStat {

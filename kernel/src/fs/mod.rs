@@ -5,15 +5,20 @@
 //! - Character devices are [`devices`]; [`devtmpfs`] populates a `/dev`.
 //! - `/proc` is [`procfs`]; `AF_UNIX` socket pairs are [`unix`], `AF_INET` sockets
 //!   [`inet`].
+//! - Readiness: per-file wait queues [`poll`], [`epoll`], [`eventfd`], [`timerfd`].
 //! - Also [`pipe`], [`file`], [`fdtable`], [`wait`] and [`context`].
 pub mod context;
 pub mod devices;
+pub mod epoll;
+pub mod eventfd;
 pub mod fdtable;
 pub mod file;
 pub mod inet;
 pub mod node_file;
 pub mod pipe;
+pub mod poll;
 pub mod procfs;
+pub mod timerfd;
 pub mod unix;
 pub mod vfs;
 pub mod wait;

@@ -9,9 +9,12 @@
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 
-use linux_raw_sys::general::{O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, S_IFIFO};
+use linux_raw_sys::general::{
+    O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, S_IFIFO,
+};
 
 use super::file::{FileOps, FileStat, OpenFile};
+use super::poll::PollQueue;
 use super::wait;
 use crate::sched::WaitQueue;
 use crate::sync::{IrqLock, LockClass};
@@ -40,6 +43,8 @@ pub struct Pipe {
     state: IrqLock<State>,
     readable: WaitQueue,
     writable: WaitQueue,
+    /// Readiness queue of both ends (`poll`, `epoll`).
+    pub poll_queue: Arc<PollQueue>,
     ino: u64,
 }
 
@@ -86,6 +91,7 @@ impl Pipe {
             ),
             readable: WaitQueue::new(),
             writable: WaitQueue::new(),
+            poll_queue: Arc::new(PollQueue::new()),
             ino: NEXT_INO.fetch_add(1, core::sync::atomic::Ordering::Relaxed),
         })
     }
@@ -105,7 +111,7 @@ impl Pipe {
                     }
                     drop(s);
                     self.writable.wake_all();
-                    wait::notify();
+                    self.poll_queue.wake(POLLOUT | POLLWRNORM);
                     return Ok(n);
                 }
                 if s.writers == 0 {
@@ -154,7 +160,7 @@ impl Pipe {
                     done += n;
                     drop(s);
                     self.readable.wake_all();
-                    wait::notify();
+                    self.poll_queue.wake(POLLIN | POLLRDNORM);
                     continue;
                 }
             }
@@ -187,7 +193,7 @@ impl Pipe {
         let s = self.state.lock();
         let mut ev = 0;
         if !s.buf.is_empty() {
-            ev |= POLLIN;
+            ev |= POLLIN | POLLRDNORM;
         }
         if s.writers == 0 {
             ev |= POLLHUP;
@@ -201,7 +207,7 @@ impl Pipe {
         (if s.readers == 0 {
             POLLERR
         } else if s.capacity - s.buf.len() >= PIPE_BUF {
-            POLLOUT
+            POLLOUT | POLLWRNORM
         } else {
             0
         }) as u16
@@ -219,7 +225,7 @@ impl Pipe {
         }
         self.readable.wake_all();
         self.writable.wake_all();
-        wait::notify();
+        self.poll_queue.wake(0);
     }
 
     /// `F_GETPIPE_SZ`.
@@ -248,7 +254,7 @@ impl Pipe {
         s.capacity = bytes;
         drop(s);
         self.writable.wake_all();
-        wait::notify();
+        self.poll_queue.wake(POLLOUT | POLLWRNORM);
         Ok(bytes)
     }
 
@@ -273,6 +279,11 @@ impl FileOps for End {
         } else {
             self.pipe.poll_read()
         }
+    }
+
+    fn poll_queues(&self, add: &mut dyn FnMut(&Arc<PollQueue>)) -> bool {
+        add(&self.pipe.poll_queue);
+        true
     }
 
     fn stat(&self) -> FileStat {

@@ -60,6 +60,10 @@ pub struct Arrival {
     pub bytes: Vec<u8>,
 }
 
+/// A readiness hook (`TcpStream::set_notify`): called from NET_RX or a thread under the
+/// socket's lock, so it must only wake.
+pub type Notify = Arc<dyn Fn() + Send + Sync>;
+
 /// What the socket lock protects.
 pub struct SockState {
     pub conn: DetachedConn,
@@ -68,7 +72,7 @@ pub struct SockState {
     /// The ready list and token this socket's events are queued on (`socket::ReadyList`).
     pub ready: Option<(Arc<ReadyList>, usize)>,
     /// Called on every readiness event (the system-call layer wakes `poll` with it).
-    pub notify: Option<fn()>,
+    pub notify: Option<Notify>,
     /// Earliest deadline this socket has in the timer heap.
     scheduled: Option<Instant>,
     /// Closed, and its tuple and counters handed back to the stack.
@@ -220,7 +224,7 @@ impl Sock {
             for q in &s.pollers {
                 q.wake_all();
             }
-            if let Some(notify) = s.notify {
+            if let Some(notify) = &s.notify {
                 notify();
             }
             if let Some((list, token)) = &s.ready {

@@ -19,7 +19,7 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use halyard_net::Instant as NetInstant;
 use halyard_tcp::{ConnId, DetachedConn, Endpoint, Event, ListenerId, Stats, MAX_HEADER};
 
-use super::sock::{Arrival, Sock};
+use super::sock::{Arrival, Notify, Sock};
 use crate::sched::WaitQueue;
 
 /// Largest TCP segment the engine writes (headers plus one MSS of payload).
@@ -36,7 +36,7 @@ pub struct Tcp {
     pub endpoint: Endpoint,
     listener_waiters: BTreeMap<ListenerId, Vec<Arc<WaitQueue>>>,
     /// Hooks called when a listener has connections to accept (`TcpListener::set_notify`).
-    listener_hooks: BTreeMap<ListenerId, fn()>,
+    listener_hooks: BTreeMap<ListenerId, Notify>,
     socks: BTreeMap<Tuple, Arc<Sock>>,
     /// Counters of the sockets that closed (and left `socks`).
     closed_stats: Stats,
@@ -100,7 +100,7 @@ impl Tcp {
     }
 
     /// Sets the hook called when listener `id` has connections to accept.
-    pub fn set_hook(&mut self, id: ListenerId, hook: fn()) {
+    pub fn set_hook(&mut self, id: ListenerId, hook: Notify) {
         self.listener_hooks.insert(id, hook);
     }
 

@@ -54,7 +54,6 @@ fn after_send(process: &Arc<Process>, sent: Sent) {
             crate::sched::wake(&t);
         }
     }
-    crate::fs::wait::notify();
 }
 
 /// Sends `info` to thread `tid` (`Target::Thread`) or to the process `tid` leads

@@ -15,7 +15,7 @@
 //! the kernel services as threads and then idles too.
 mod cpu;
 mod race_delay;
-mod sleep;
+pub mod sleep;
 mod thread;
 mod wait;
 

@@ -5,7 +5,7 @@
 //! timers and wakes their threads. Each timer carries the thread's sleep generation, so
 //! a timer left over from an earlier, already-finished wait cannot wake a later one. The
 //! heap is shared between process context (arming) and the softirq (expiring): a
-//! [`BhLock`].
+//! [`BhLock`]. A timer can also call a [`Wake`] callback (timerfd, [`arm_call`]).
 use alloc::collections::BinaryHeap;
 use alloc::sync::Arc;
 use core::cmp::Reverse;
@@ -13,12 +13,23 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::thread::Thread;
 use crate::arch::percpu;
+use crate::fs::poll::Wake;
 use crate::sync::{BhLock, LockClass};
 
 struct Timer {
     deadline: u64,
-    generation: u64,
-    thread: Arc<Thread>,
+    target: Target,
+}
+
+/// What an expired timer wakes.
+enum Target {
+    /// A sleeping thread, if it still is in the same wait (its sleep generation).
+    Thread {
+        thread: Arc<Thread>,
+        generation: u64,
+    },
+    /// A callback (a timerfd's): it decides itself whether it is stale.
+    Call(Arc<dyn Wake>),
 }
 
 impl PartialEq for Timer {
@@ -58,11 +69,26 @@ pub fn arm(t: &Arc<Thread>, deadline: u64) -> Armed {
     let mut heap = TIMERS[index].lock();
     heap.push(Reverse(Timer {
         deadline,
-        generation,
-        thread: t.clone(),
+        target: Target::Thread {
+            thread: t.clone(),
+            generation,
+        },
     }));
     NEXT_DEADLINE[index].fetch_min(deadline, Ordering::AcqRel);
     Armed { generation }
+}
+
+/// Arms a timer that calls `waker.wake(0)` at `deadline` (monotonic ns), from the TIMER
+/// softirq with no lock held. There is no disarming: the callback ignores a stale
+/// expiry. Process context.
+pub fn arm_call(deadline: u64, waker: Arc<dyn Wake>) {
+    let index = percpu::cpu_index() as usize;
+    let mut heap = TIMERS[index].lock();
+    heap.push(Reverse(Timer {
+        deadline,
+        target: Target::Call(waker),
+    }));
+    NEXT_DEADLINE[index].fetch_min(deadline, Ordering::AcqRel);
 }
 
 /// Makes an armed timer harmless once its wait is over (it is dropped when it expires).
@@ -84,16 +110,27 @@ pub fn due(now: u64) -> bool {
 pub fn expire() {
     let index = percpu::cpu_index() as usize;
     let now = crate::time::now_ns();
-    let mut heap = TIMERS[index].lock();
-    while let Some(Reverse(first)) = heap.peek() {
-        if first.deadline > now {
-            break;
-        }
-        let Reverse(timer) = heap.pop().expect("peeked");
-        if timer.thread.sleep_gen.load(Ordering::Acquire) == timer.generation {
-            super::wake(&timer.thread);
+    loop {
+        let timer = {
+            let mut heap = TIMERS[index].lock();
+            match heap.peek() {
+                Some(Reverse(first)) if first.deadline <= now => heap.pop().map(|r| r.0),
+                _ => {
+                    let next = heap.peek().map_or(u64::MAX, |Reverse(t)| t.deadline);
+                    NEXT_DEADLINE[index].store(next, Ordering::Release);
+                    return;
+                }
+            }
+        };
+        // Fired outside the heap's lock: a callback takes its own (leaf) locks.
+        match timer.map(|t| t.target) {
+            Some(Target::Thread { thread, generation })
+                if thread.sleep_gen.load(Ordering::Acquire) == generation =>
+            {
+                super::wake(&thread);
+            }
+            Some(Target::Call(waker)) => waker.wake(0),
+            _ => {}
         }
     }
-    let next = heap.peek().map_or(u64::MAX, |Reverse(t)| t.deadline);
-    NEXT_DEADLINE[index].store(next, Ordering::Release);
 }

@@ -34,7 +34,7 @@ fn mm() -> Arc<crate::process::mm::Mm> {
 
 /// Linux's `access_ok`: the whole buffer lies in the user half (checked before any byte
 /// moves, so a huge length is `EFAULT` even when less would be transferred).
-fn access_ok(buf: u64, count: u64) -> Result<(), Errno> {
+pub(super) fn access_ok(buf: u64, count: u64) -> Result<(), Errno> {
     match buf.checked_add(count) {
         Some(end) if end <= vm::TASK_SIZE => Ok(()),
         _ => Err(Errno::EFAULT),
@@ -113,18 +113,27 @@ fn write_from(f: &OpenFile, buf: u64, count: u64, pos: &mut u64) -> SysResult {
     write_with(buf, count, |k| f.ops.write(f, k, pos))
 }
 
+/// Runs `op` with the file's position, Linux's `fdget_pos`: the position's lock is
+/// taken only for files that have one (seekable), so a stream (a socket, an eventfd, a
+/// terminal) can be read by one thread while another writes it.
+fn with_pos(f: &OpenFile, op: impl FnOnce(&mut u64) -> SysResult) -> SysResult {
+    if f.ops.size().is_err() {
+        op(&mut 0)
+    } else {
+        op(&mut f.pos.lock())
+    }
+}
+
 /// `read(fd, buf, count)`.
 pub fn read(fd: u64, buf: u64, count: u64) -> SysResult {
     let f = file(fd)?;
-    let mut pos = f.pos.lock();
-    read_into(&f, buf, count, &mut pos)
+    with_pos(&f, |pos| read_into(&f, buf, count, pos))
 }
 
 /// `write(fd, buf, count)`.
 pub fn write(fd: u64, buf: u64, count: u64) -> SysResult {
     let f = file(fd)?;
-    let mut pos = f.pos.lock();
-    write_from(&f, buf, count, &mut pos)
+    with_pos(&f, |pos| write_from(&f, buf, count, pos))
 }
 
 /// `pread64(fd, buf, count, offset)`.
@@ -179,23 +188,24 @@ fn vectored(
 ) -> SysResult {
     let f = file(fd)?;
     let vecs = iovecs(iov, iovcnt)?;
-    let mut pos = f.pos.lock();
-    let mut total = 0;
-    for (base, len) in vecs {
-        if len == 0 {
-            continue;
-        }
-        match step(&f, base, len, &mut pos) {
-            Ok(n) => {
-                total += n;
-                if n < len {
-                    break;
-                }
+    with_pos(&f, |pos| {
+        let mut total = 0;
+        for (base, len) in vecs {
+            if len == 0 {
+                continue;
             }
-            Err(e) => return if total > 0 { Ok(total) } else { Err(e) },
+            match step(&f, base, len, pos) {
+                Ok(n) => {
+                    total += n;
+                    if n < len {
+                        break;
+                    }
+                }
+                Err(e) => return if total > 0 { Ok(total) } else { Err(e) },
+            }
         }
-    }
-    Ok(total)
+        Ok(total)
+    })
 }
 
 /// `readv(fd, iov, iovcnt)`.
@@ -375,57 +385,6 @@ pub fn ioctl(fd: u64, cmd: u64, arg: u64) -> SysResult {
         }
         c => f.ops.ioctl(&f, c, arg),
     }
-}
-
-/// `poll(fds, nfds, timeout_ms)` (and `ppoll` with a deadline).
-pub fn poll_until(fds: u64, nfds: u64, deadline: Option<u64>) -> SysResult {
-    if nfds > nofile() as u64 {
-        return Err(Errno::EINVAL);
-    }
-    let mm = mm();
-    let mut entries: Vec<g::pollfd> = Vec::with_capacity(nfds as usize);
-    for i in 0..nfds {
-        entries.push(usercopy::read(&mm, UserRef::new(fds + i * 8))?);
-    }
-    let files = crate::process::current().process.files.clone();
-    loop {
-        let seen = crate::fs::wait::generation();
-        let mut ready = 0u64;
-        for e in entries.iter_mut() {
-            // Errors and hang-ups are reported whether asked for or not.
-            let events = e.events as u16 | (g::POLLERR | g::POLLHUP | g::POLLNVAL) as u16;
-            let revents = if e.fd < 0 {
-                0
-            } else {
-                match files.lock().get(e.fd) {
-                    Ok(f) => f.ops.poll() & events,
-                    Err(_) => g::POLLNVAL as u16,
-                }
-            };
-            e.revents = revents as i16;
-            ready += u64::from(revents != 0);
-        }
-        let expired = deadline.is_some_and(|d| crate::time::now_ns() >= d);
-        if ready > 0 || expired {
-            for (i, e) in entries.iter().enumerate() {
-                usercopy::write(&mm, UserRef::new(fds + i as u64 * 8), e)?;
-            }
-            return Ok(ready);
-        }
-        crate::fs::wait::wait_for_change(seen, deadline).map_err(|_| Errno::ERESTARTNOHAND)?;
-    }
-}
-
-// SAFETY: `pollfd` is a C struct of integers without padding: any bytes are a valid value.
-unsafe impl usercopy::Pod for g::pollfd {}
-
-/// `poll(fds, nfds, timeout)`.
-pub fn poll(fds: u64, nfds: u64, timeout_ms: u64) -> SysResult {
-    let deadline = match timeout_ms as i32 {
-        t if t < 0 => None,
-        t => Some(crate::time::now_ns() + t as u64 * 1_000_000),
-    };
-    poll_until(fds, nfds, deadline)
 }
 
 /// `lseek(fd, offset, whence)`.

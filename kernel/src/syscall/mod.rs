@@ -12,6 +12,7 @@
 //! ([`counts`]).
 mod cred;
 mod errno;
+mod events;
 pub mod fs;
 pub mod futex;
 pub mod info;
@@ -19,6 +20,7 @@ pub mod io;
 mod mem;
 mod misc;
 pub mod net;
+pub mod poll;
 mod proc;
 mod signal;
 mod table;

@@ -304,10 +304,11 @@ pub fn shutdown(fd: u64, how: u64) -> SysResult {
         n::SHUT_RDWR => (true, true),
         _ => return Err(Errno::EINVAL),
     };
-    with_inet(fd, Errno::EOPNOTSUPP, |_, sock| {
-        sock.shutdown(read, write)?;
-        Ok(0)
-    })
+    let f = socket_file(fd)?;
+    match f.ops.inet() {
+        Some(sock) => counted(sock.shutdown(read, write).map(|()| 0)),
+        None => f.ops.shutdown(read, write).map(|()| 0),
+    }
 }
 
 /// `sendto(fd, buf, len, flags, addr, addrlen)`: on a TCP socket the address is ignored

@@ -278,3 +278,28 @@ pub fn tgkill(tgid: Option<i64>, tid: u64, sig: u64) -> SysResult {
     }
     Ok(0)
 }
+
+/// Linux's `set_user_sigmask`: the mask at `mask` (unless 0) replaces the thread's until
+/// the call ends ([`end_call_sigmask`]); the old one is kept as `rt_sigsuspend` keeps it,
+/// so a handler that interrupts the call runs with the call's mask and returns to the
+/// old one. `EINVAL` for a `size` other than the kernel's `sigset_t`.
+pub fn begin_call_sigmask(mask: u64, size: u64) -> Result<(), Errno> {
+    if mask == 0 {
+        return Ok(());
+    }
+    check_sigsetsize(size as usize).map_err(Errno::from)?;
+    let task = current();
+    let set = read_set(&task.process.mm(), mask)?;
+    let result = task.process.signals.lock().sigsuspend(task.tid, set);
+    result.map_err(Errno::from)
+}
+
+/// Linux's `restore_saved_sigmask_unless`: the call is over; unless it was interrupted
+/// (`ERESTARTNOHAND`, a signal is being delivered, which restores it), put the mask
+/// [`begin_call_sigmask`] replaced back.
+pub fn end_call_sigmask(result: &SysResult) {
+    if *result != Err(Errno::ERESTARTNOHAND) {
+        let task = current();
+        let _ = task.process.signals.lock().restore_saved_sigmask(task.tid);
+    }
+}

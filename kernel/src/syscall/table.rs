@@ -4,7 +4,9 @@ use linux_raw_sys::general::{
 };
 use syscalls::Sysno;
 
-use super::{cred, fs, futex, info, io, mem, misc, net, proc, signal, time, Args, SysResult};
+use super::{
+    cred, events, fs, futex, info, io, mem, misc, net, poll, proc, signal, time, Args, SysResult,
+};
 use crate::arch::entry::InterruptFrame;
 
 /// `AT_FDCWD` and `AT_SYMLINK_NOFOLLOW` as argument registers (the pre-`*at` calls).
@@ -31,7 +33,21 @@ pub fn dispatch(nr: Sysno, a: Args, frame: &mut InterruptFrame) -> Option<SysRes
         Sysno::pipe2 => io::pipe2(a0, a1),
         Sysno::fcntl => io::fcntl(a0, a1, a2),
         Sysno::ioctl => io::ioctl(a0, a1, a2),
-        Sysno::poll => io::poll(a0, a1, a2),
+        Sysno::poll => poll::poll(a0, a1, a2),
+        Sysno::ppoll => poll::ppoll(a0, a1, a2, a3, a4),
+        Sysno::select => poll::select(a0, a1, a2, a3, a4),
+        Sysno::pselect6 => poll::pselect6(a0, a1, a2, a3, a4, a5),
+        Sysno::epoll_create => events::epoll_create(a0),
+        Sysno::epoll_create1 => events::epoll_create1(a0),
+        Sysno::epoll_ctl => events::epoll_ctl(a0, a1, a2, a3),
+        Sysno::epoll_wait => events::epoll_pwait(a0, a1, a2, a3, 0, 0),
+        Sysno::epoll_pwait => events::epoll_pwait(a0, a1, a2, a3, a4, a5),
+        Sysno::epoll_pwait2 => events::epoll_pwait2(a0, a1, a2, a3, a4, a5),
+        Sysno::eventfd => events::eventfd2(a0, 0),
+        Sysno::eventfd2 => events::eventfd2(a0, a1),
+        Sysno::timerfd_create => events::timerfd_create(a0, a1),
+        Sysno::timerfd_settime => events::timerfd_settime(a0, a1, a2, a3),
+        Sysno::timerfd_gettime => events::timerfd_gettime(a0, a1),
         Sysno::brk => mem::brk(a0),
         Sysno::mmap => mem::mmap(a0, a1, a2, a3, a4, a5),
         Sysno::munmap => mem::munmap(a0, a1),

@@ -26,6 +26,7 @@ use linux_raw_sys::general::{POLLIN, POLLOUT, S_IFCHR};
 use linux_raw_sys::ioctl;
 
 use crate::fs::file::{FileOps, FileStat, OpenFile};
+use crate::fs::poll::PollQueue;
 use crate::fs::wait;
 use crate::process::usercopy::{self, UserRef};
 use crate::sched::WaitQueue;
@@ -39,6 +40,8 @@ pub struct Console {
     tty: IrqLock<Tty>,
     /// Readers wait here for input; the input thread waits here for room.
     input: WaitQueue,
+    /// Readiness queue (`poll`, `epoll`): new input, a termios change.
+    poll_queue: Arc<PollQueue>,
     /// Foreground process group (`TIOCSPGRP`), 0 for none.
     pub foreground: AtomicI32,
     /// Session whose controlling terminal this is (`TIOCSCTTY`), 0 for none.
@@ -54,6 +57,7 @@ pub fn get() -> Arc<Console> {
             let c = Arc::new(Console {
                 tty: IrqLock::new(Tty::new(Line::Serial), &TTY_CLASS),
                 input: WaitQueue::new(),
+                poll_queue: Arc::new(PollQueue::new()),
                 foreground: AtomicI32::new(0),
                 session: AtomicI32::new(0),
             });
@@ -84,7 +88,7 @@ impl Console {
                     }
                 }
                 self.input.wake_all();
-                wait::notify();
+                self.poll_queue.wake(POLLIN);
                 if received.consumed == 1 {
                     break;
                 }
@@ -183,6 +187,11 @@ impl FileOps for Console {
         ev as u16
     }
 
+    fn poll_queues(&self, add: &mut dyn FnMut(&Arc<PollQueue>)) -> bool {
+        add(&self.poll_queue);
+        true
+    }
+
     fn ioctl(&self, _file: &OpenFile, cmd: u32, arg: u64) -> SysResult {
         let mm = crate::process::current().process.mm();
         match cmd {
@@ -197,7 +206,7 @@ impl FileOps for Console {
                 let mode = SetTermios::from_ioctl(cmd).ok_or(Errno::EINVAL)?;
                 self.tty.lock().set_termios(&new, mode);
                 self.input.wake_all();
-                wait::notify();
+                self.poll_queue.wake(0);
                 Ok(0)
             }
             ioctl::TIOCGWINSZ => {

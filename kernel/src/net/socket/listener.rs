@@ -6,6 +6,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use halyard_tcp::{Error as TcpError, ListenerId};
 
 use super::{now, with_tcp, Result, SocketError, SocketOptions, TcpStream, Timeout, Waiter};
+use crate::net::sock::Notify;
 use crate::sched::WaitQueue;
 
 /// A listening socket.
@@ -81,7 +82,7 @@ impl TcpListener {
 
     /// Calls `hook` whenever connections become ready to accept (from NET_RX; it must
     /// only wake).
-    pub fn set_notify(&self, hook: fn()) {
+    pub fn set_notify(&self, hook: Notify) {
         let _ = with_tcp(|s| s.tcp.set_hook(self.id, hook));
     }
 }

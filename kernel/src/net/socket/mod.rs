@@ -18,7 +18,8 @@
 //!
 //! A socket can carry a hook ([`TcpStream::set_notify`], [`TcpListener::set_notify`])
 //! called on each of its readiness events, from NET_RX or the thread that changed its
-//! state: the system-call layer uses it to wake `poll` (`fs::wait::notify`).
+//! state: the system-call layer uses it to wake the socket file's readiness queue
+//! (`fs::poll`).
 //!
 //! Options follow BSD sockets: those given at creation ([`SocketOptions`]) are
 //! inherited by the connections a listener accepts; no-delay, keepalive and the buffer
@@ -92,6 +93,8 @@ impl Interest {
     pub const HANGUP: Interest = Interest(4);
     /// The connection failed (`take_error` says why). Always reported.
     pub const ERROR: Interest = Interest(8);
+    /// The peer sent its FIN: it sends no more (`EPOLLRDHUP`).
+    pub const PEER_CLOSED: Interest = Interest(16);
 
     pub const fn contains(self, other: Interest) -> bool {
         self.0 & other.0 == other.0

@@ -7,7 +7,7 @@ use halyard_tcp::{ConnInfo, DetachedConn, Error as TcpError, Keepalive, State};
 
 use super::{now, with_tcp, Interest, Result, SocketError, SocketOptions, Timeout, Waiter};
 use crate::net::loopback;
-use crate::net::sock::{Sock, SockState};
+use crate::net::sock::{Notify, Sock, SockState};
 use crate::time;
 
 /// `linger` value meaning "no linger": close returns at once and the engine finishes
@@ -205,7 +205,7 @@ impl TcpStream {
 
     /// Calls `hook` on every readiness event of the connection (NET_RX or a thread's
     /// call; under the socket lock, so it must only wake).
-    pub fn set_notify(&self, hook: fn()) {
+    pub fn set_notify(&self, hook: Notify) {
         self.on(|s| s.notify = Some(hook));
     }
 
@@ -300,6 +300,9 @@ fn readiness(conn: &DetachedConn) -> Interest {
     );
     if peer_done || conn.recv_queue() > 0 {
         r = r | Interest::READABLE;
+    }
+    if peer_done {
+        r = r | Interest::PEER_CLOSED;
     }
     if matches!(info.state, State::Established | State::CloseWait) && conn.send_space() > 0 {
         r = r | Interest::WRITABLE;
