@@ -290,6 +290,15 @@ impl TcpStream {
     }
 }
 
+/// Linux's `sk_stream_is_writeable`: free send space of at least half of what is queued
+/// (a third of the buffer once it is full), not merely a byte. A writer that filled the
+/// buffer is then woken, and `poll` reports `POLLOUT`, when a useful amount fits, not for
+/// every acknowledged segment.
+fn writable(conn: &DetachedConn) -> bool {
+    let space = conn.send_space();
+    space > 0 && space >= conn.send_queue() / 2
+}
+
 /// What is ready on a connection now.
 fn readiness(conn: &DetachedConn) -> Interest {
     let info = conn.info();
@@ -304,7 +313,7 @@ fn readiness(conn: &DetachedConn) -> Interest {
     if peer_done {
         r = r | Interest::PEER_CLOSED;
     }
-    if matches!(info.state, State::Established | State::CloseWait) && conn.send_space() > 0 {
+    if matches!(info.state, State::Established | State::CloseWait) && writable(conn) {
         r = r | Interest::WRITABLE;
     }
     if matches!(info.state, State::TimeWait | State::Closed) {

@@ -367,10 +367,13 @@ fn nonblocking(t: &Transcript) {
     );
     t.shows("read_nonblocking", text(recv(s, 10, 0)), "x");
     // Fill the connection without reading: a non-blocking write ends with EAGAIN and
-    // the writer stops polling writable.
+    // the writer stops polling writable. Full means full for good: segments still in
+    // flight when the first EAGAIN comes may be acknowledged later and free room (a kernel
+    // that runs its loopback asynchronously shows it), so fill again after a pause until
+    // a pause frees nothing: then the receiver's window is closed.
     let chunk = vec![7u8; 65536];
     let mut total = 0usize;
-    let full = loop {
+    let mut fill = || loop {
         match send(c, &chunk, 0) {
             Ok(n) => total += n,
             Err(e) => break Err::<(), _>(e),
@@ -379,6 +382,17 @@ fn nonblocking(t: &Transcript) {
             break Ok(());
         }
     };
+    let mut full = fill();
+    for _ in 0..50 {
+        if full.is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        match send(c, &chunk[..1], 0) {
+            Err(_) => break,
+            Ok(_) => full = fill(),
+        }
+    }
     t.errno("write_until_full_eagain", full, libc::EAGAIN);
     t.shows(
         "poll_full_not_writable",
