@@ -325,12 +325,7 @@ impl FileOps for Epoll {
     }
 
     fn stat(&self) -> FileStat {
-        FileStat {
-            mode: 0o600,
-            rdev: 0,
-            size: 0,
-            ino: 0,
-        }
+        FileStat::ANON_INODE
     }
 
     fn epoll(&self) -> Option<&Epoll> {

@@ -121,12 +121,6 @@ impl FileOps for EventFd {
     }
 
     fn stat(&self) -> FileStat {
-        // Linux's anonymous inode: mode 0600, no type bits.
-        FileStat {
-            mode: 0o600,
-            rdev: 0,
-            size: 0,
-            ino: 0,
-        }
+        FileStat::ANON_INODE
     }
 }

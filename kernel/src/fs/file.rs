@@ -90,6 +90,16 @@ pub struct FileStat {
     pub ino: u64,
 }
 
+impl FileStat {
+    /// Linux's anonymous inode (epoll, eventfd, timerfd): mode 0600, no type bits.
+    pub const ANON_INODE: FileStat = FileStat {
+        mode: 0o600,
+        rdev: 0,
+        size: 0,
+        ino: 0,
+    };
+}
+
 /// An open file description.
 pub struct OpenFile {
     pub ops: Arc<dyn FileOps>,

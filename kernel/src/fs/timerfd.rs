@@ -197,12 +197,7 @@ impl FileOps for TimerFd {
     }
 
     fn stat(&self) -> FileStat {
-        FileStat {
-            mode: 0o600,
-            rdev: 0,
-            size: 0,
-            ino: 0,
-        }
+        FileStat::ANON_INODE
     }
 
     fn timerfd(&self) -> Option<&TimerFd> {
