@@ -17,7 +17,7 @@ use crate::wire::put_string;
 #[derive(Debug, Default)]
 pub struct Outcome {
     /// Events the server raised.
-    pub events: usize,
+    pub events: Vec<ServerEvent>,
     /// The error that ended the session, if one did.
     pub error: Option<Error>,
 }
@@ -46,14 +46,14 @@ fn drain(s: &mut ServerConn, out: &mut Outcome) -> bool {
         match s.poll() {
             Ok(None) => return true,
             Ok(Some(ev)) => {
-                out.events += 1;
-                let r = match ev {
-                    ServerEvent::Exec { channel, .. } | ServerEvent::Shell { channel } => s
-                        .send_data(channel, false, b"out")
-                        .and_then(|_| s.exit(channel, ExitReport::Code(0))),
-                    ServerEvent::Data { channel, data } => s.consumed(channel, data.len()),
+                let r = match &ev {
+                    ServerEvent::Run { channel, .. } => s
+                        .send_data(*channel, false, b"out")
+                        .and_then(|_| s.exit(*channel, ExitReport::Code(0))),
+                    ServerEvent::Data { channel, data } => s.consumed(*channel, data.len()),
                     _ => Ok(()),
                 };
+                out.events.push(ev);
                 if let Err(e) = r {
                     out.error = Some(e);
                     return false;
@@ -143,6 +143,8 @@ pub fn server_payloads(payloads: &[Vec<u8>], login: bool) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pty_req::{self, PtyRequest, WindowSize};
+    use crate::server::Setup;
     use test_rng::TestRng;
 
     /// A plausible client opening: version line, then a real client's KEXINIT and key.
@@ -212,16 +214,12 @@ mod tests {
 
     #[test]
     fn encrypted_payloads_never_panic_under_seeded_mutation() {
-        let mut chan_open = alloc::vec![msg::CHANNEL_OPEN];
-        put_string(&mut chan_open, b"session");
-        chan_open.extend_from_slice(&[0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0x80, 0]);
-        let mut exec = alloc::vec![msg::CHANNEL_REQUEST, 0, 0, 0, 0];
-        put_string(&mut exec, b"exec");
-        exec.push(1);
-        put_string(&mut exec, b"uname");
         let good = [
-            chan_open,
-            exec,
+            open_session(),
+            request("pty-req", &pty_req_fields(80, 24)),
+            request("env", &env_fields("LANG", "C.UTF-8")),
+            request("window-change", &size_fields(90, 30)),
+            exec("uname"),
             alloc::vec![msg::CHANNEL_DATA, 0, 0, 0, 0, 0, 0, 0, 1, b'x'],
             alloc::vec![msg::CHANNEL_EOF, 0, 0, 0, 0],
             alloc::vec![msg::CHANNEL_CLOSE, 0, 0, 0, 0],
@@ -229,8 +227,8 @@ mod tests {
         let ok = server_payloads(&good, true);
         assert_eq!(ok.error, None);
         assert!(
-            ok.events >= 4,
-            "authenticated, exec, data, eof expected; got {}",
+            ok.events.len() >= 4,
+            "authenticated, exec, data, eof expected; got {:?}",
             ok.events
         );
         let mut rng = TestRng::new(42);
@@ -248,6 +246,102 @@ mod tests {
                 .collect();
             server_payloads(&payloads, i % 4 != 0);
         }
+    }
+
+    /// A CHANNEL_REQUEST on channel 0 wanting a reply, with `fields` after the name.
+    fn request(name: &str, fields: &[u8]) -> Vec<u8> {
+        let mut p = alloc::vec![msg::CHANNEL_REQUEST, 0, 0, 0, 0];
+        put_string(&mut p, name.as_bytes());
+        p.push(1);
+        p.extend_from_slice(fields);
+        p
+    }
+
+    fn exec(command: &str) -> Vec<u8> {
+        let mut f = Vec::new();
+        put_string(&mut f, command.as_bytes());
+        request("exec", &f)
+    }
+
+    fn env_fields(name: &str, value: &str) -> Vec<u8> {
+        let mut f = Vec::new();
+        put_string(&mut f, name.as_bytes());
+        put_string(&mut f, value.as_bytes());
+        f
+    }
+
+    /// A window size in characters (no pixels), as `window-change` sends it.
+    fn size_fields(cols: u32, rows: u32) -> Vec<u8> {
+        [cols, rows, 0, 0]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect()
+    }
+
+    /// `pty-req` fields: TERM `vt100`, the size, and ECHO off.
+    fn pty_req_fields(cols: u32, rows: u32) -> Vec<u8> {
+        let mut f = Vec::new();
+        put_string(&mut f, b"vt100");
+        f.extend(size_fields(cols, rows));
+        put_string(&mut f, &[pty_req::op::ECHO, 0, 0, 0, 0, 0]);
+        f
+    }
+
+    fn open_session() -> Vec<u8> {
+        let mut p = alloc::vec![msg::CHANNEL_OPEN];
+        put_string(&mut p, b"session");
+        p.extend_from_slice(&[0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0x80, 0]);
+        p
+    }
+
+    /// What a session asked for before `exec` arrives with it; a window change after the
+    /// start is an event of its own; refused `env` variables are dropped.
+    #[test]
+    fn pty_and_env_requests_reach_the_run_event() {
+        let out = server_payloads(
+            &[
+                open_session(),
+                request("env", &env_fields("LD_PRELOAD", "/x.so")),
+                request("pty-req", &pty_req_fields(80, 24)),
+                request("pty-req", &pty_req_fields(1, 1)),
+                request("env", &env_fields("LANG", "C.UTF-8")),
+                request("window-change", &size_fields(100, 40)),
+                exec("tty"),
+                request("window-change", &size_fields(120, 50)),
+                request("env", &env_fields("TERM", "late")),
+            ],
+            true,
+        );
+        assert_eq!(out.error, None);
+        let run = ServerEvent::Run {
+            channel: 0,
+            command: Some("tty".into()),
+            setup: Setup {
+                pty: Some(PtyRequest {
+                    term: "vt100".into(),
+                    size: WindowSize {
+                        cols: 100,
+                        rows: 40,
+                        width_px: 0,
+                        height_px: 0,
+                    },
+                    modes: alloc::vec![(pty_req::op::ECHO, 0)],
+                }),
+                env: alloc::vec![("LANG".into(), "C.UTF-8".into())],
+            },
+        };
+        // The fuzz server's command exits at once; the channel stays open until the client
+        // closes it, so the resize after the start is still reported, the late `env` not.
+        let resize = ServerEvent::WindowChange {
+            channel: 0,
+            size: WindowSize {
+                cols: 120,
+                rows: 50,
+                width_px: 0,
+                height_px: 0,
+            },
+        };
+        assert_eq!(out.events[1..], [run, resize], "{:?}", out.events);
     }
 
     #[test]

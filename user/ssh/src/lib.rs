@@ -30,6 +30,7 @@ pub mod msg;
 pub mod names;
 pub mod openssh_key;
 pub mod packet;
+pub mod pty_req;
 pub mod server;
 pub mod transport;
 pub mod version;

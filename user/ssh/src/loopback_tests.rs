@@ -8,7 +8,7 @@ use crate::authorized_keys::AuthorizedKeys;
 use crate::client::{ClientConfig, ClientConn, ClientEvent};
 use crate::error::Error;
 use crate::keys::KeyPair;
-use crate::server::{ExitReport, ServerConfig, ServerConn, ServerEvent};
+use crate::server::{ExitReport, ServerConfig, ServerConn, ServerEvent, Setup};
 
 fn pair(user_key: KeyPair, command: Option<&str>) -> (ClientConn, ServerConn) {
     let s = ServerConn::new(ServerConfig {
@@ -60,7 +60,7 @@ fn run(
 fn exec_returns_output_and_exit_status() {
     let (mut c, mut s) = pair(KeyPair::from_seed(&[2; 32]), Some("echo hi; exit 3"));
     let (ce, se) = run(&mut c, &mut s, |s, e| {
-        if let ServerEvent::Exec { channel, .. } = e {
+        if let ServerEvent::Run { channel, .. } = e {
             s.send_data(*channel, false, b"hi\n").unwrap();
             s.send_data(*channel, true, b"warn\n").unwrap();
             s.exit(*channel, ExitReport::Code(3)).unwrap();
@@ -76,9 +76,10 @@ fn exec_returns_output_and_exit_status() {
     );
     assert_eq!(
         se[1],
-        ServerEvent::Exec {
+        ServerEvent::Run {
             channel: 0,
-            command: "echo hi; exit 3".into()
+            command: Some("echo hi; exit 3".into()),
+            setup: Setup::default(),
         }
     );
     assert_eq!(se[2], ServerEvent::Closed { channel: 0 });
@@ -116,7 +117,11 @@ fn shell_receives_input_and_eof_and_signal_is_reported() {
     let (ce2, se2) = run(&mut c, &mut s, play).unwrap();
     ce.extend(ce2);
     se.extend(se2);
-    assert!(se.contains(&ServerEvent::Shell { channel: 0 }));
+    assert!(se.contains(&ServerEvent::Run {
+        channel: 0,
+        command: None,
+        setup: Setup::default(),
+    }));
     assert!(se.contains(&ServerEvent::Data {
         channel: 0,
         data: b"ls\n".to_vec()

@@ -10,6 +10,8 @@ pub mod cli;
 pub mod client;
 pub mod daemon;
 pub mod files;
+pub mod login;
 pub mod outbox;
 pub mod poll;
+pub mod pty;
 pub mod session;

@@ -1,7 +1,8 @@
 //! The server side of a connection, sans-IO: transport, user authentication (public key
-//! against `authorized_keys`; password only when configured) and session channels. It tells
-//! its owner what to run ([`ServerEvent::Exec`], [`ServerEvent::Shell`]) and carries the
-//! process's output and exit status back ([`ServerConn::send_data`], [`ServerConn::exit`]).
+//! against `authorized_keys`; password only when configured) and session channels. It
+//! collects what a session asks for before it starts (`pty-req`, `env`: [`Setup`]), tells
+//! its owner what to run ([`ServerEvent::Run`]) and about later window changes, and carries
+//! the process's output and exit status back ([`ServerConn::send_data`], [`ServerConn::exit`]).
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -15,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::keys::{KeyPair, PublicKey};
 use crate::msg;
 use crate::names::{self, CHANNEL_MAX_PACKET, CHANNEL_WINDOW, MAX_AUTH_ATTEMPTS, MAX_CHANNELS};
+use crate::pty_req::{self, PtyRequest, WindowSize};
 use crate::transport::{Event, Transport};
 use crate::wire::{put_bool, put_string, put_u32, Reader};
 
@@ -38,10 +40,15 @@ pub enum ServerEvent {
         /// `publickey` or `password`.
         method: &'static str,
     },
-    /// Run `command` through `/bin/sh -c` for `channel`.
-    Exec { channel: u32, command: String },
-    /// Run an interactive shell (no PTY) for `channel`.
-    Shell { channel: u32 },
+    /// Run `command` through the user's shell (`exec`), or the login shell itself when
+    /// `None` (`shell`), for `channel`, with what the client asked for before.
+    Run {
+        channel: u32,
+        command: Option<String>,
+        setup: Setup,
+    },
+    /// The client's terminal for `channel` (a running session) changed size.
+    WindowChange { channel: u32, size: WindowSize },
     /// Input for the process on `channel`. Report it with [`ServerConn::consumed`] once used.
     Data { channel: u32, data: Vec<u8> },
     /// The client will send no more input on `channel`.
@@ -49,6 +56,18 @@ pub enum ServerEvent {
     /// The client closed `channel`; a process still running for it should be stopped.
     Closed { channel: u32 },
 }
+
+/// What a session channel asked for before its command started.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Setup {
+    /// A terminal (`pty-req`), if asked for.
+    pub pty: Option<PtyRequest>,
+    /// Accepted `env` variables ([`pty_req::env_accepted`]), in the order sent.
+    pub env: Vec<(String, String)>,
+}
+
+/// Most `env` variables one session keeps.
+const MAX_ENV: usize = 32;
 
 /// How a process ended, for [`ServerConn::exit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +95,8 @@ pub struct ServerConn {
     user: Option<String>,
     failures: u32,
     channels: Table,
+    /// Per channel number: what its session asked for so far.
+    setups: Vec<Setup>,
 }
 
 impl ServerConn {
@@ -88,6 +109,7 @@ impl ServerConn {
             user: None,
             failures: 0,
             channels: Table::new(MAX_CHANNELS),
+            setups: (0..MAX_CHANNELS).map(|_| Setup::default()).collect(),
         })
     }
 
@@ -348,6 +370,7 @@ impl ServerConn {
         let mut p;
         match id {
             Ok(id) => {
+                self.setups[id as usize] = Setup::default();
                 p = alloc::vec![msg::CHANNEL_OPEN_CONFIRMATION];
                 put_u32(&mut p, sender);
                 put_u32(&mut p, id);
@@ -372,20 +395,51 @@ impl ServerConn {
         let want_reply = r.bool("want reply")?;
         let ch = self.channels.get(id)?;
         let fresh = !ch.started;
-        let ev = match name {
-            b"exec" if fresh => {
-                let command = r.text("command")?.to_string();
-                Some(ServerEvent::Exec {
+        // `get` succeeded, so `id` is below MAX_CHANNELS.
+        let setup = &mut self.setups[id as usize];
+        let mut ev = None;
+        let ok = match name {
+            b"exec" | b"shell" if fresh => {
+                let command = match name {
+                    b"exec" => Some(r.text("command")?.to_string()),
+                    _ => None,
+                };
+                ev = Some(ServerEvent::Run {
                     channel: id,
                     command,
-                })
+                    setup: core::mem::take(setup),
+                });
+                true
             }
-            b"shell" if fresh => Some(ServerEvent::Shell { channel: id }),
-            _ => None,
+            // One terminal per session, asked for before it starts (OpenSSH's rule too).
+            b"pty-req" if fresh && setup.pty.is_none() => {
+                setup.pty = Some(PtyRequest::read(r)?);
+                true
+            }
+            b"env" if fresh => {
+                let (var, value) = (r.text("variable name")?, r.text("variable value")?);
+                let ok = pty_req::env_accepted(var)
+                    && !value.contains('\0')
+                    && setup.env.len() < MAX_ENV;
+                if ok {
+                    setup.env.push((var.to_string(), value.to_string()));
+                }
+                ok
+            }
+            b"window-change" => {
+                let size = WindowSize::read(r)?;
+                match &mut setup.pty {
+                    Some(pty) if fresh => pty.size = size,
+                    _ if fresh => {}
+                    _ => ev = Some(ServerEvent::WindowChange { channel: id, size }),
+                }
+                true
+            }
+            _ => false,
         };
-        ch.started |= ev.is_some();
+        ch.started |= matches!(ev, Some(ServerEvent::Run { .. }));
         if want_reply {
-            let reply = ch.reply(ev.is_some());
+            let reply = ch.reply(ok);
             self.t.send(reply)?;
         }
         Ok(ev)

@@ -1,17 +1,26 @@
 //! One server session, run in its own process: the SSH connection on a socket and the
-//! processes its channels asked for, multiplexed with `poll`. Commands run through
-//! `/bin/sh -c`, a `shell` request runs `/bin/sh` reading the channel (no PTY).
+//! processes its channels asked for, multiplexed with `poll`. Commands run through the
+//! user's shell (`SHELL -c COMMAND`), a `shell` request runs it as a login shell (`-sh`),
+//! either on pipes or, after `pty-req`, on a pseudo-terminal ([`pty`]) that the process
+//! takes as its controlling terminal in a session of its own.
+//!
+//! With a terminal, output ends when the master reads `EIO` (every slave descriptor closed);
+//! a process that exits while something it started still holds the terminal is reported
+//! [`PTY_LINGER`] after its exit, as OpenSSH closes such a session when the shell exits.
 
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::os::fd::AsFd;
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::os::login::Login;
 use crate::os::outbox::Outbox;
 use crate::os::poll::{poll, Watch};
-use crate::server::{ExitReport, ServerConfig, ServerConn, ServerEvent};
+use crate::os::pty::{self, Pty};
+use crate::server::{ExitReport, ServerConfig, ServerConn, ServerEvent, Setup};
 
 /// Largest read from the socket or a pipe at once.
 const CHUNK: usize = 32 * 1024;
@@ -22,47 +31,128 @@ const PIPE_BUF: usize = 4096;
 /// How often a process whose output has ended is checked for its exit (std offers no
 /// descriptor that becomes readable on child exit; output usually ends right at exit).
 const EXIT_POLL_MS: i32 = 5;
+/// How often a process on a terminal is checked for its exit while its output goes on.
+const PTY_EXIT_POLL_MS: i32 = 100;
+/// How long after a terminal process's exit its output may still end by itself (the
+/// kernel passes the last bytes to the master asynchronously, before `EIO`).
+const PTY_LINGER: Duration = Duration::from_millis(200);
 
-/// A process started for a channel.
+/// A process started for a channel. With a terminal, `stdin`, `stdout` and `pty` are
+/// descriptors of the same master and `stderr` is `None`.
 struct Proc {
     channel: u32,
     child: Child,
-    stdin: Option<ChildStdin>,
-    stdout: Option<ChildStdout>,
-    stderr: Option<ChildStderr>,
+    stdin: Option<File>,
+    stdout: Option<File>,
+    stderr: Option<File>,
+    /// The terminal's master, for window changes.
+    pty: Option<File>,
     /// Channel input not yet written to the process.
     input: Vec<u8>,
     /// The client sent EOF: close stdin once `input` is written.
     input_eof: bool,
+    /// A terminal process that exited while its output was still open, and when.
+    exited: Option<(ExitStatus, Instant)>,
 }
 
 impl Proc {
-    fn spawn(channel: u32, command: Option<&str>) -> io::Result<Self> {
-        let mut cmd = Command::new("/bin/sh");
-        if let Some(c) = command {
-            cmd.arg("-c").arg(c);
-        }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()?;
+    fn spawn(
+        channel: u32,
+        command: Option<&str>,
+        setup: &Setup,
+        login: &Login,
+    ) -> io::Result<Self> {
+        let mut cmd = Command::new(&login.shell);
+        match command {
+            Some(c) => cmd.arg("-c").arg(c),
+            None => cmd.arg0(login.login_argv0()),
+        };
+        cmd.env_clear()
+            .envs(login.env())
+            .current_dir(login.workdir());
+        let Some(req) = &setup.pty else {
+            cmd.envs(setup.env.iter().map(|(k, v)| (k, v)));
+            let mut child = cmd
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()?;
+            let file = |fd: Option<OwnedFd>| fd.map(File::from);
+            return Ok(Proc {
+                channel,
+                stdin: file(child.stdin.take().map(OwnedFd::from)),
+                stdout: file(child.stdout.take().map(OwnedFd::from)),
+                stderr: file(child.stderr.take().map(OwnedFd::from)),
+                pty: None,
+                child,
+                input: Vec::new(),
+                input_eof: false,
+                exited: None,
+            });
+        };
+        let Pty {
+            master,
+            slave,
+            name,
+        } = Pty::open(&req.modes, req.size)?;
+        cmd.env("TERM", &req.term)
+            .env("SSH_TTY", &name)
+            .envs(setup.env.iter().map(|(k, v)| (k, v)))
+            .stdin(slave.try_clone()?)
+            .stdout(slave.try_clone()?)
+            .stderr(slave);
+        // SAFETY: the closure runs in the child between fork and exec, after fds 0-2 are the
+        // slave; it calls only setsid and ioctl, which are async-signal-safe.
+        unsafe { cmd.pre_exec(pty::take_as_controlling_terminal) };
+        let child = cmd.spawn()?;
+        // The command holds our copies of the slave: without them the master reads EIO
+        // once the process and its children have closed theirs.
+        drop(cmd);
         Ok(Proc {
             channel,
-            stdin: child.stdin.take(),
-            stdout: child.stdout.take(),
-            stderr: child.stderr.take(),
+            stdin: Some(master.try_clone()?),
+            pty: Some(master.try_clone()?),
+            stdout: Some(master),
+            stderr: None,
             child,
             input: Vec::new(),
             input_eof: false,
+            exited: None,
         })
     }
 
-    /// Stops the process (client went away) and reaps it.
+    /// Stops the process (client went away) and reaps it; closing a terminal's master hangs
+    /// it up, which sends SIGHUP to what else runs on it.
     fn kill(mut self) {
         // Killing an already exited child fails harmlessly; wait() then reaps it.
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    fn output_done(&self) -> bool {
+        self.stdout.is_none() && self.stderr.is_none()
+    }
+
+    /// The exit status once the process is gone and its output has ended (or, on a
+    /// terminal, [`PTY_LINGER`] after its exit).
+    fn finished(&mut self, now: Instant) -> io::Result<Option<ExitStatus>> {
+        if let Some((status, at)) = self.exited {
+            if self.output_done() || now.duration_since(at) >= PTY_LINGER {
+                return Ok(Some(status));
+            }
+            return Ok(None);
+        }
+        if !self.output_done() && self.pty.is_none() {
+            return Ok(None);
+        }
+        let status = self.child.try_wait()?;
+        match status {
+            Some(s) if !self.output_done() => {
+                self.exited = Some((s, now));
+                Ok(None)
+            }
+            other => Ok(other),
+        }
     }
 }
 
@@ -134,6 +224,7 @@ fn serve(
     login_deadline: Instant,
 ) -> Result<(), crate::Error> {
     let mut buf = vec![0u8; CHUNK];
+    let login = Login::current();
     loop {
         out.push(&conn.take_output());
         // Wait on the socket and, per process, on whatever can make progress.
@@ -167,10 +258,13 @@ fn serve(
                 index.push((i, 2));
             }
         }
-        let waiting_exit = procs
-            .iter()
-            .any(|p| p.stdout.is_none() && p.stderr.is_none());
-        let mut timeout = if waiting_exit { EXIT_POLL_MS } else { -1 };
+        let mut timeout = if procs.iter().any(|p| p.output_done() || p.exited.is_some()) {
+            EXIT_POLL_MS
+        } else if procs.iter().any(|p| p.pty.is_some()) {
+            PTY_EXIT_POLL_MS
+        } else {
+            -1
+        };
         if summary.user.is_none() {
             let left = login_deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -200,6 +294,8 @@ fn serve(
                 let n = p.input.len().min(PIPE_BUF);
                 let written = match p.stdin.as_mut().map(|s| s.write(&p.input[..n])) {
                     Some(Ok(w)) => w,
+                    // A terminal's input queue is full (its master is non-blocking).
+                    Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => 0,
                     // The process stopped reading: drop what it will never read.
                     _ => {
                         p.stdin = None;
@@ -222,27 +318,24 @@ fn serve(
                 Some(Ok(n)) if n > 0 => {
                     conn.send_data(p.channel, k == 1, &buf[..n])?;
                 }
+                Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
+                // End of file, or EIO from a terminal whose slave side is all closed.
                 _ if k == 0 => p.stdout = None,
                 _ => p.stderr = None,
             }
         }
 
-        // Processes whose output is finished: report their exit once they are gone.
+        // Processes that are finished: report their exit.
+        let now = Instant::now();
         let mut i = 0;
         while i < procs.len() {
             let p = &mut procs[i];
-            if p.stdout.is_none() && p.stderr.is_none() {
-                if let Some(status) = p
-                    .child
-                    .try_wait()
-                    .map_err(io_err("waiting for a command"))?
-                {
-                    let how = report(status);
-                    summary.runs.push(how.to_string());
-                    conn.exit(p.channel, how)?;
-                    procs.swap_remove(i);
-                    continue;
-                }
+            if let Some(status) = p.finished(now).map_err(io_err("waiting for a command"))? {
+                let how = report(status);
+                summary.runs.push(how.to_string());
+                conn.exit(p.channel, how)?;
+                procs.swap_remove(i);
+                continue;
             }
             i += 1;
         }
@@ -262,7 +355,7 @@ fn serve(
             }
             conn.feed(&buf[..n])?;
             while let Some(ev) = conn.poll()? {
-                on_event(conn, procs, summary, ev)?;
+                on_event(conn, procs, summary, &login, ev)?;
             }
         }
     }
@@ -272,6 +365,7 @@ fn on_event(
     conn: &mut ServerConn,
     procs: &mut Vec<Proc>,
     summary: &mut Summary,
+    login: &Login,
     ev: ServerEvent,
 ) -> Result<(), crate::Error> {
     let find = |procs: &mut Vec<Proc>, ch| procs.iter().position(|p| p.channel == ch);
@@ -279,13 +373,24 @@ fn on_event(
         ServerEvent::Authenticated { user, method } => {
             summary.user = Some(format!("{user} ({method})"));
         }
-        ServerEvent::Exec { channel, command } => {
-            summary.runs.push(format!("exec {command:?}"));
-            start(conn, procs, channel, Some(&command))?;
+        ServerEvent::Run {
+            channel,
+            command,
+            setup,
+        } => {
+            let what = match &command {
+                Some(c) => format!("exec {c:?}"),
+                None => String::from("shell"),
+            };
+            let pty = if setup.pty.is_some() { " pty" } else { "" };
+            summary.runs.push(format!("{what}{pty}"));
+            start(conn, procs, channel, command.as_deref(), &setup, login)?;
         }
-        ServerEvent::Shell { channel } => {
-            summary.runs.push(String::from("shell"));
-            start(conn, procs, channel, None)?;
+        ServerEvent::WindowChange { channel, size } => {
+            if let Some(tty) = find(procs, channel).and_then(|i| procs[i].pty.as_ref()) {
+                // A failure leaves the old size; the session goes on.
+                let _ = pty::set_window_size(tty, size);
+            }
         }
         ServerEvent::Data { channel, data } => match find(procs, channel) {
             Some(i) if procs[i].stdin.is_some() => procs[i].input.extend_from_slice(&data),
@@ -314,11 +419,13 @@ fn start(
     procs: &mut Vec<Proc>,
     channel: u32,
     command: Option<&str>,
+    setup: &Setup,
+    login: &Login,
 ) -> Result<(), crate::Error> {
-    match Proc::spawn(channel, command) {
+    match Proc::spawn(channel, command, setup, login) {
         Ok(p) => procs.push(p),
         Err(e) => {
-            let msg = format!("hsshd: cannot run /bin/sh: {e}\n");
+            let msg = format!("hsshd: cannot run {}: {e}\n", login.shell);
             conn.send_data(channel, true, msg.as_bytes())?;
             conn.exit(channel, ExitReport::Code(127))?;
         }
