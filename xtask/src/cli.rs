@@ -14,6 +14,7 @@ use crate::net_mode::Network;
 use clap::error::ErrorKind;
 use clap::{value_parser, Args, CommandFactory, Parser, Subcommand};
 use std::ffi::OsString;
+use std::path::PathBuf;
 
 /// Builds Halyard, boots it in QEMU and runs every test.
 #[derive(Debug, Parser)]
@@ -137,6 +138,13 @@ pub struct RunOptions {
     /// links. A missing host path stops the run before anything is built.
     #[arg(long, value_name = "HOST_PATH[:GUEST_PATH]", value_parser = Add::parse)]
     pub add: Vec<Add>,
+    /// A public key file whose ssh-ed25519 keys may log in as root over SSH; repeatable
+    ///
+    /// Fills /root/.ssh/authorized_keys in the initramfs for hsshd, which init starts on
+    /// port 22 (reached as `ssh -p 2222 root@127.0.0.1`). Default: ~/.ssh/id_ed25519.pub
+    /// if it exists. A file that is not an ssh-ed25519 public key stops the run.
+    #[arg(long, value_name = "KEYFILE.pub")]
+    pub authorize: Vec<PathBuf>,
     /// Run the kernel monitor on the console instead of user space (no `init=` word)
     #[arg(long)]
     pub monitor: bool,
@@ -161,6 +169,7 @@ impl Default for RunOptions {
             log: None,
             test_commands: false,
             add: Vec::new(),
+            authorize: Vec::new(),
             monitor: false,
             net: Network::default(),
         }
@@ -374,6 +383,17 @@ mod tests {
         // An unknown flag gets the command's usage.
         let e = run("run --frobnicate").unwrap_err().to_string();
         assert!(e.contains("Usage: cargo xtask run [OPTIONS]"), "{e}");
+    }
+
+    /// The files are read by the run (`initramfs::ssh`), not by the parser.
+    #[test]
+    fn authorize_flags_are_repeatable() {
+        let keys = run("run --authorize a.pub --authorize /k/b.pub")
+            .unwrap()
+            .authorize;
+        assert_eq!(keys, [PathBuf::from("a.pub"), PathBuf::from("/k/b.pub")]);
+        assert!(run("run").unwrap().authorize.is_empty());
+        assert_bad_values(&["run --authorize"]);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `cargo xtask run`: build, then boot the kernel in QEMU for a person or a script.
 
 use crate::cli::RunOptions;
-use crate::initramfs;
+use crate::initramfs::{self, ssh};
 use crate::kernel_build::{self, Kernel};
 use crate::listening;
 use crate::net_mode::{NetMode, Network};
@@ -79,7 +79,10 @@ fn kernel(opts: &RunOptions) -> Kernel {
 /// and [`crate::exit_status::QemuEnd::interactive_exit`]).
 pub fn run(opts: &RunOptions, paths: &Paths) -> Result<u8, String> {
     tools::ensure(&[tools::QEMU])?;
-    initramfs::build(paths, &opts.add)?;
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let keys = ssh::key_files(&opts.authorize, home.as_deref());
+    let ssh = ssh::prepare(paths, &keys)?;
+    initramfs::build(paths, &opts.add, Some(&ssh))?;
     kernel_build::build_kernel(paths, kernel(opts))?;
     let kvm_ok = opts.kvm && kvm_usable();
     if opts.kvm && !kvm_ok {

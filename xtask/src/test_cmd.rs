@@ -143,7 +143,7 @@ pub fn run(opts: &TestOptions, paths: &Paths) -> Summary {
         return summary;
     }
     let initramfs_built = summary.step(INITRAMFS_BUILD, || {
-        initramfs::build(paths, &test_programs(paths)?).map(drop)
+        initramfs::build(paths, &test_programs(paths)?, None).map(drop)
     });
     if initramfs_built {
         summary.step(INITRAMFS_HOST, || initramfs::host_check::run(paths));

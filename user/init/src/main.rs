@@ -6,9 +6,10 @@
 //!    program runs where they exist (the host test mounts `/dev` itself);
 //! 2. sets the host name from `/etc/hostname` ([`hostname`]);
 //! 3. runs `/etc/rc` with `/bin/sh` if the file exists, and waits for it;
-//! 4. keeps a login shell (`/bin/sh -l`) on `/dev/console` in a session of its own
+//! 4. starts the SSH server `/sbin/hsshd` on port 22 if the initramfs has one ([`sshd`]);
+//! 5. keeps a login shell (`/bin/sh -l`) on `/dev/console` in a session of its own
 //!    ([`shell`]), starting a new one whenever it exits;
-//! 5. reaps every child, the shell's orphans included (`wait4(-1)`), and on busybox's
+//! 6. reaps every child, the shell's orphans included (`wait4(-1)`), and on busybox's
 //!    `halt` (SIGUSR1), `poweroff` (SIGUSR2) or `reboot` (SIGTERM) stops every process and
 //!    calls `reboot(2)` ([`shutdown`]).
 //!
@@ -28,6 +29,7 @@ mod mounts;
 mod shell;
 mod shutdown;
 mod signals;
+mod sshd;
 
 use shell::Respawn;
 use signals::Event;
@@ -53,12 +55,13 @@ fn main() {
     if Path::new(RC).exists() {
         shell::run_script(RC);
     }
+    let hsshd = sshd::start();
     let mut respawn = Respawn::default();
     loop {
         let now = Instant::now();
         respawn.spawn_if_due(now, shell::spawn_login_shell);
         match signals::wait(respawn.wait_limit(now)) {
-            Event::Child => reap(&mut respawn),
+            Event::Child => reap(&mut respawn, hsshd),
             Event::Shutdown(action) => {
                 shutdown::shutdown(action);
                 // Only reached when reboot(2) failed: the shell was stopped too, so the
@@ -70,10 +73,13 @@ fn main() {
     }
 }
 
-/// Reaps every child that has exited; the shell's end schedules a new one.
-fn reap(respawn: &mut Respawn) {
+/// Reaps every child that has exited; the shell's end schedules a new one, the SSH
+/// server's is logged.
+fn reap(respawn: &mut Respawn, hsshd: Option<u32>) {
     while let Some((pid, status)) = shutdown::reap_one() {
-        if respawn.is_shell(pid) {
+        if hsshd.is_some_and(|h| i64::from(h) == i64::from(pid)) {
+            log!("{} (pid {pid}) ended ({})", sshd::HSSHD, describe(status));
+        } else if respawn.is_shell(pid) {
             log!(
                 "shell (pid {pid}) ended ({}), starting a new one",
                 describe(status)

@@ -158,7 +158,7 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
         .map_err(|e| format!("kernel build: {e}"))
         .and_then(|()| {
             userland::initramfs_add(paths)
-                .and_then(|ubench| initramfs::build(paths, &[ubench]))
+                .and_then(|ubench| initramfs::build(paths, &[ubench], None))
                 .map(drop)
                 .map_err(|e| format!("initramfs: {e}"))
         })

@@ -4,8 +4,8 @@
 //!
 //! [`build`] assembles it: Debian's static busybox ([`crate::debian`]) with a link per
 //! applet ([`busybox`]), `user/init` built static ([`crate::user_build`]), the fixed files
-//! ([`layout`]), then whatever `--add` asked for ([`add`]), in a sorted [`tree`], written by
-//! [`cpio`]. The same inputs give the same bytes. [`host_check`] runs the result on the
+//! ([`layout`]), for `cargo xtask run` the SSH server with its keys ([`ssh`]), then whatever
+//! `--add` asked for ([`add`]), in a sorted [`tree`], written by [`cpio`]. The same inputs give the same bytes. [`host_check`] runs the result on the
 //! host's Linux, as PID 1 in fresh namespaces, before Halyard has to.
 //!
 //! Uncompressed: the kernel's unpacker then needs no decompressor, and the archive (about
@@ -16,6 +16,7 @@ mod busybox;
 pub mod cpio;
 pub mod host_check;
 mod layout;
+pub mod ssh;
 mod tree;
 
 pub use add::Add;
@@ -29,9 +30,10 @@ use std::path::{Path, PathBuf};
 const INIT_PACKAGE: &str = "halyard-init";
 const INIT_BIN: &str = "init";
 
-/// Builds the initramfs with the `--add` paths `adds` and returns its path
-/// ([`Paths::initramfs`]). Missing `--add` paths are reported before anything is built.
-pub fn build(paths: &Paths, adds: &[Add]) -> Result<PathBuf, String> {
+/// Builds the initramfs with `hsshd` if `ssh` is given and the `--add` paths `adds`, and
+/// returns its path ([`Paths::initramfs`]). Missing `--add` paths are reported before
+/// anything is built.
+pub fn build(paths: &Paths, adds: &[Add], ssh: Option<&ssh::Ssh>) -> Result<PathBuf, String> {
     for add in adds {
         add.check()?;
     }
@@ -39,6 +41,9 @@ pub fn build(paths: &Paths, adds: &[Add]) -> Result<PathBuf, String> {
     let links = busybox::applet_links(&busybox)?;
     let init = user_build::build_static(paths, INIT_PACKAGE, INIT_BIN)?;
     let mut tree = layout::base(read(&busybox)?, &links, read(&init)?)?;
+    if let Some(ssh) = ssh {
+        ssh.add_to(&mut tree)?;
+    }
     for add in adds {
         add.load_into(&mut tree)?;
     }
