@@ -61,7 +61,8 @@ impl Proc {
         command: Option<&str>,
         setup: &Setup,
         login: &Login,
-    ) -> io::Result<Self> {
+    ) -> Result<Self, String> {
+        let run_err = |e: io::Error| format!("cannot run {}: {e}", login.shell);
         let mut cmd = Command::new(&login.shell);
         match command {
             Some(c) => cmd.arg("-c").arg(c),
@@ -76,7 +77,8 @@ impl Proc {
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
-                .spawn()?;
+                .spawn()
+                .map_err(run_err)?;
             let file = |fd: Option<OwnedFd>| fd.map(File::from);
             return Ok(Proc {
                 channel,
@@ -94,24 +96,25 @@ impl Proc {
             master,
             slave,
             name,
-        } = Pty::open(&req.modes, req.size)?;
+        } = Pty::open(&req.modes, req.size)
+            .map_err(|e| format!("cannot allocate a pseudo-terminal: {e}"))?;
         cmd.env("TERM", &req.term)
             .env("SSH_TTY", &name)
             .envs(setup.env.iter().map(|(k, v)| (k, v)))
-            .stdin(slave.try_clone()?)
-            .stdout(slave.try_clone()?)
+            .stdin(slave.try_clone().map_err(run_err)?)
+            .stdout(slave.try_clone().map_err(run_err)?)
             .stderr(slave);
         // SAFETY: the closure runs in the child between fork and exec, after fds 0-2 are the
         // slave; it calls only setsid and ioctl, which are async-signal-safe.
         unsafe { cmd.pre_exec(pty::take_as_controlling_terminal) };
-        let child = cmd.spawn()?;
+        let child = cmd.spawn().map_err(run_err)?;
         // The command holds our copies of the slave: without them the master reads EIO
         // once the process and its children have closed theirs.
         drop(cmd);
         Ok(Proc {
             channel,
-            stdin: Some(master.try_clone()?),
-            pty: Some(master.try_clone()?),
+            stdin: Some(master.try_clone().map_err(run_err)?),
+            pty: Some(master.try_clone().map_err(run_err)?),
             stdout: Some(master),
             stderr: None,
             child,
@@ -384,7 +387,15 @@ fn on_event(
             };
             let pty = if setup.pty.is_some() { " pty" } else { "" };
             summary.runs.push(format!("{what}{pty}"));
-            start(conn, procs, channel, command.as_deref(), &setup, login)?;
+            start(
+                conn,
+                procs,
+                summary,
+                channel,
+                command.as_deref(),
+                &setup,
+                login,
+            )?;
         }
         ServerEvent::WindowChange { channel, size } => {
             if let Some(tty) = find(procs, channel).and_then(|i| procs[i].pty.as_ref()) {
@@ -414,9 +425,12 @@ fn on_event(
     Ok(())
 }
 
+/// Starts the process of `channel`; if it cannot start, tells the client why (as stderr),
+/// exits the channel with 127 as a shell would, and logs the reason.
 fn start(
     conn: &mut ServerConn,
     procs: &mut Vec<Proc>,
+    summary: &mut Summary,
     channel: u32,
     command: Option<&str>,
     setup: &Setup,
@@ -425,9 +439,9 @@ fn start(
     match Proc::spawn(channel, command, setup, login) {
         Ok(p) => procs.push(p),
         Err(e) => {
-            let msg = format!("hsshd: cannot run {}: {e}\n", login.shell);
-            conn.send_data(channel, true, msg.as_bytes())?;
+            conn.send_data(channel, true, format!("hsshd: {e}\n").as_bytes())?;
             conn.exit(channel, ExitReport::Code(127))?;
+            summary.runs.push(format!("failed ({e})"));
         }
     }
     Ok(())
