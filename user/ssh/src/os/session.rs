@@ -107,14 +107,16 @@ impl Proc {
         // SAFETY: the closure runs in the child between fork and exec, after fds 0-2 are the
         // slave; it calls only setsid and ioctl, which are async-signal-safe.
         unsafe { cmd.pre_exec(pty::take_as_controlling_terminal) };
+        let (input, tty) = (master.try_clone(), master.try_clone());
+        let (input, tty) = (input.map_err(run_err)?, tty.map_err(run_err)?);
         let child = cmd.spawn().map_err(run_err)?;
         // The command holds our copies of the slave: without them the master reads EIO
         // once the process and its children have closed theirs.
         drop(cmd);
         Ok(Proc {
             channel,
-            stdin: Some(master.try_clone().map_err(run_err)?),
-            pty: Some(master.try_clone().map_err(run_err)?),
+            stdin: Some(input),
+            pty: Some(tty),
             stdout: Some(master),
             stderr: None,
             child,
