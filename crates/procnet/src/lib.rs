@@ -14,6 +14,7 @@
 //! no UAPI header exports although `/proc/net/tcp` and `tcpi_state` show them; the tests
 //! check them (and the layouts) against the host's own `/proc/net` files.
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 
