@@ -785,7 +785,7 @@ fn if_addr(req: &libc::ifreq) -> String {
 /// The interface ioctls on `lo`, the one interface every system has alike (index 1,
 /// 127.0.0.1/8, up, running, loopback, MTU 65536), asked on a UDP socket as busybox
 /// `ifconfig` does; `SIOCGIFCONF` lists `lo` first; an unknown name or index is
-/// `ENODEV`; the address requests are the `AF_INET` family's (`ENOTTY` on an `AF_UNIX`
+/// `ENODEV`, an unmapped request or buffer `EFAULT`; the address requests are the `AF_INET` family's (`ENOTTY` on an `AF_UNIX`
 /// socket).
 fn interface_ioctls(t: &Transcript) {
     // SAFETY: plain system calls.
@@ -869,6 +869,16 @@ fn interface_ioctls(t: &Transcript) {
         libc::ENODEV,
     );
     interface_list(t, fd);
+    // SAFETY: the kernel must refuse the unmapped address, not write there.
+    let bad = cvt(unsafe { libc::ioctl(fd, libc::SIOCGIFFLAGS, 16usize as *mut libc::ifreq) });
+    t.errno("siocgifflags_bad_pointer_efault", bad, libc::EFAULT);
+    // SAFETY: ifconf is plain data.
+    let mut conf: libc::ifconf = unsafe { zeroed() };
+    conf.ifc_len = size_of::<libc::ifreq>() as c_int;
+    conf.ifc_ifcu.ifcu_buf = 16usize as *mut libc::c_char;
+    // SAFETY: `conf` is live; the kernel must refuse its unmapped buffer.
+    let bad = cvt(unsafe { libc::ioctl(fd, libc::SIOCGIFCONF, &raw mut conf) });
+    t.errno("siocgifconf_bad_buffer_efault", bad, libc::EFAULT);
     close(fd);
     let mut sv = [0; 2];
     // SAFETY: `sv` has room for two descriptors.
