@@ -38,22 +38,30 @@ const SOCKADDR_IN: usize = size_of::<linux_raw_sys::net::sockaddr_in>();
 
 /// Whether `cmd` is one of this file's: the `SIOCGIF*`/`SIOCSIF*` interface requests.
 pub fn handles(cmd: u32) -> bool {
+    is_set(cmd)
+        || matches!(
+            cmd,
+            io::SIOCGIFCONF
+                | io::SIOCGIFNAME
+                | io::SIOCGIFFLAGS
+                | io::SIOCGIFADDR
+                | io::SIOCGIFDSTADDR
+                | io::SIOCGIFBRDADDR
+                | io::SIOCGIFNETMASK
+                | io::SIOCGIFHWADDR
+                | io::SIOCGIFMTU
+                | io::SIOCGIFINDEX
+                | io::SIOCGIFMETRIC
+                | io::SIOCGIFMAP
+                | io::SIOCGIFTXQLEN
+        )
+}
+
+/// Whether `cmd` changes an interface.
+fn is_set(cmd: u32) -> bool {
     matches!(
         cmd,
-        io::SIOCGIFCONF
-            | io::SIOCGIFNAME
-            | io::SIOCGIFFLAGS
-            | io::SIOCGIFADDR
-            | io::SIOCGIFDSTADDR
-            | io::SIOCGIFBRDADDR
-            | io::SIOCGIFNETMASK
-            | io::SIOCGIFHWADDR
-            | io::SIOCGIFMTU
-            | io::SIOCGIFINDEX
-            | io::SIOCGIFMETRIC
-            | io::SIOCGIFMAP
-            | io::SIOCGIFTXQLEN
-            | io::SIOCSIFFLAGS
+        io::SIOCSIFFLAGS
             | io::SIOCSIFADDR
             | io::SIOCSIFDSTADDR
             | io::SIOCSIFBRDADDR
@@ -94,6 +102,14 @@ pub fn ioctl(f: &OpenFile, cmd: u32, arg: u64) -> SysResult {
     let mm = mm();
     let mut req = [0u8; IFREQ];
     usercopy::read_bytes(&mm, UserAddr(arg), &mut req)?;
+    if is_set(cmd) {
+        // Linux checks the capability before it looks the interface up.
+        return Err(if super::cred::capable() {
+            Errno::EOPNOTSUPP
+        } else {
+            Errno::EPERM
+        });
+    }
     let all = interfaces::interfaces();
     if cmd == io::SIOCGIFNAME {
         let index = i32::from_ne_bytes([req[NAME], req[NAME + 1], req[NAME + 2], req[NAME + 3]]);
@@ -135,8 +151,7 @@ pub fn ioctl(f: &OpenFile, cmd: u32, arg: u64) -> SysResult {
             };
             data[..SOCKADDR_IN].copy_from_slice(&sockaddr_in(shown));
         }
-        _ if super::cred::capable() => return Err(Errno::EOPNOTSUPP),
-        _ => return Err(Errno::EPERM),
+        _ => return Err(Errno::ENOTTY),
     }
     usercopy::write_bytes(&mm, UserAddr(arg), &req)?;
     Ok(0)
