@@ -140,6 +140,21 @@ impl Interface {
         self.config.as_ref()
     }
 
+    /// The route table (`/proc/net/route`).
+    pub fn routes(&self) -> &[Route] {
+        self.routes.routes()
+    }
+
+    /// The largest IPv4 datagram sent in one frame.
+    pub fn mtu(&self) -> usize {
+        self.opts.mtu
+    }
+
+    /// Bound UDP ports and the bytes queued on each (`/proc/net/udp`).
+    pub fn udp_ports(&self) -> impl Iterator<Item = (u16, usize)> + '_ {
+        self.udp.ports()
+    }
+
     pub fn counters(&self) -> &Counters {
         &self.counters
     }

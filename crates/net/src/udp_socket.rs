@@ -83,6 +83,13 @@ impl UdpSockets {
         Ok(q.len() == 1)
     }
 
+    /// Every bound port and the payload bytes queued on it.
+    pub fn ports(&self) -> impl Iterator<Item = (u16, usize)> + '_ {
+        self.queues
+            .iter()
+            .map(|(p, q)| (*p, q.iter().map(|d| d.data.len()).sum()))
+    }
+
     /// Takes the oldest datagram queued on `port`.
     pub fn recv(&mut self, port: u16) -> Option<UdpDatagram> {
         self.queues.get_mut(&port)?.pop_front()
@@ -122,5 +129,15 @@ mod tests {
         assert!(!t.unbind(53));
         assert!(!t.is_bound(53));
         assert_eq!(t.deliver(53, dgram(4)), Err(DropReason::UdpNoSocket));
+    }
+
+    #[test]
+    fn ports_lists_bound_ports_with_queued_bytes() {
+        let mut t = UdpSockets::new(4, 4);
+        t.bind(68).unwrap();
+        t.bind(7).unwrap();
+        t.deliver(7, dgram(1)).unwrap();
+        t.deliver(7, dgram(2)).unwrap();
+        assert_eq!(t.ports().collect::<Vec<_>>(), [(7, 2), (68, 0)]);
     }
 }

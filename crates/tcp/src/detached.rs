@@ -209,6 +209,11 @@ impl DetachedConn {
         ConnInfo::of(&self.conn)
     }
 
+    /// State, timers, windows and counters (`TCP_INFO`, `/proc/net/tcp`).
+    pub fn details(&self) -> crate::Details {
+        self.conn.details()
+    }
+
     /// Bytes waiting to be read.
     pub fn recv_queue(&self) -> usize {
         self.conn.recv_queue()

@@ -4,6 +4,9 @@
 //! connection can be handed out (`detach`, see `detached.rs`) to be driven under its
 //! owner's lock; its tuple stays in the table until `forget`.
 
+mod inspect;
+pub use inspect::ListenerDetails;
+
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;

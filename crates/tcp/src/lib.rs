@@ -137,8 +137,9 @@ mod timer_queue;
 pub mod wire;
 
 pub use config::{Config, Keepalive};
+pub use conn::Details;
 pub use detached::{DetachedConn, Outcome};
-pub use endpoint::{ConnId, ConnInfo, Endpoint, ListenerId, Transmit, MAX_HEADER};
+pub use endpoint::{ConnId, ConnInfo, Endpoint, ListenerDetails, ListenerId, Transmit, MAX_HEADER};
 pub use error::Error;
 pub use event::{Event, Readiness};
 pub use state::State;

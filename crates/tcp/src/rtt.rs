@@ -72,6 +72,11 @@ impl RttEstimator {
         self.min_rtt_us.map(Duration::from_micros)
     }
 
+    /// The RTT variation (zero before the first sample).
+    pub fn rttvar(&self) -> Duration {
+        Duration::from_micros(self.rttvar_us)
+    }
+
     /// The smoothed RTT, once there is a sample.
     pub fn srtt(&self) -> Option<Duration> {
         self.srtt_us.map(Duration::from_micros)

@@ -60,6 +60,11 @@ pub trait FileOps: Send + Sync {
     fn inet(&self) -> Option<&super::inet::InetSocket> {
         None
     }
+    /// The `AF_INET` datagram socket behind the file (which serves only the interface
+    /// ioctls for now).
+    fn inet_dgram(&self) -> Option<&super::inet_dgram::InetDgram> {
+        None
+    }
     /// The timer behind a timerfd (`timerfd_settime`, `timerfd_gettime`).
     fn timerfd(&self) -> Option<&super::timerfd::TimerFd> {
         None

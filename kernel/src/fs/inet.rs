@@ -51,6 +51,10 @@ pub struct Options {
     pub send_timeout: Option<u64>,
     /// `SO_LINGER`: `Some(ns)` when on.
     pub linger: Option<u64>,
+    /// `SO_REUSEPORT`: kept and reported only. The engine has one listener per
+    /// address, so a second socket's `listen` on the same address is `EADDRINUSE`
+    /// with or without it (Linux would let both listen and spread connections).
+    pub reuse_port: bool,
 }
 
 enum State {
@@ -152,6 +156,17 @@ impl InetSocket {
 
     fn options(&self) -> Options {
         self.state.lock().1
+    }
+
+    /// The connection's details and counters (`TCP_INFO`); `Err(state)` for a socket
+    /// with no connection: `Listen`, or `Closed` (not connected yet).
+    pub fn details(&self) -> Result<(halyard_tcp::Details, halyard_tcp::Stats), TcpState> {
+        let stream = match &self.state.lock().0 {
+            State::Stream { stream, .. } => stream.clone(),
+            State::Listening { .. } => return Err(TcpState::Listen),
+            State::Fresh { .. } => return Err(TcpState::Closed),
+        };
+        Ok(stream.details())
     }
 
     /// `bind`: only the wildcard address or a local one (127.0.0.0/8, the interface's;

@@ -14,6 +14,7 @@ pub mod eventfd;
 pub mod fdtable;
 pub mod file;
 pub mod inet;
+pub mod inet_dgram;
 pub mod node_file;
 pub mod pipe;
 pub mod poll;

@@ -4,7 +4,8 @@
 //! - `self` → the caller's pid; `PID/` for every process: `exe` (symlink), `cmdline`,
 //!   `comm`, `stat`, `status`, `maps`, `fd/` (one symlink per descriptor);
 //! - `meminfo`, `cpuinfo`, `uptime`, `mounts`, `filesystems`, `version`;
-//! - `net/dev`: a row for `lo` and (with a NIC) `eth0`;
+//! - `net/`: `dev` (a row for `lo` and, with a NIC, `eth0`), `tcp`, `udp`, `route`,
+//!   `unix`, `tcp6`, `udp6` ([`crate::net::proc_net`]);
 //! - `halyard/`: every monitor view (`counters`: the network RX/TX counters, the seed's
 //!   `/proc/trace/counters`; `softirqs`, `locks`, `cpus` (interrupts), `threads`, `mem`,
 //!   `uptime`) and `syscalls` (calls per system call, with the `ENOSYS` ones).
@@ -25,9 +26,19 @@ type R<T> = Result<T, halyard_vfs::Errno>;
 const ROOT: u64 = 1;
 const SELF: u64 = 2;
 const HALYARD: u64 = 3;
-/// `/proc/net` and its `dev`.
+/// `/proc/net`.
 const NET: u64 = 4;
-const NET_DEV: u64 = 21;
+/// `/proc/net`'s files: (inode, name, contents).
+type NetFile = (u64, &'static str, fn(&mut dyn Write));
+const NET_FILES: &[NetFile] = &[
+    (21, "dev", crate::net::write_proc_net_dev),
+    (22, "tcp", crate::net::proc_net::write_tcp),
+    (23, "udp", crate::net::proc_net::write_udp),
+    (24, "route", crate::net::proc_net::write_route),
+    (25, "unix", crate::net::proc_net::write_unix),
+    (26, "tcp6", crate::net::proc_net::write_tcp6),
+    (27, "udp6", crate::net::proc_net::write_udp6),
+];
 /// Global files: (inode, name).
 const GLOBAL: &[(u64, &str)] = &[
     (10, "meminfo"),
@@ -148,8 +159,11 @@ impl FileSystem for ProcFs {
                 process(pid)?;
                 Ok(u64::from(pid) << 16)
             }
-            NET if name == "dev" => Ok(NET_DEV),
-            NET => Err(halyard_vfs::Errno::ENOENT),
+            NET => NET_FILES
+                .iter()
+                .find(|f| f.1 == name)
+                .map(|f| f.0)
+                .ok_or(halyard_vfs::Errno::ENOENT),
             HALYARD => {
                 if name == "syscalls" {
                     return Ok(SYSCALLS);
@@ -220,7 +234,11 @@ impl FileSystem for ProcFs {
                     entries.push((u64::from(pid) << 16, FileType::Directory, format!("{pid}")));
                 }
             }
-            NET => entries.push((NET_DEV, FileType::Regular, "dev".into())),
+            NET => {
+                for (ino, name, _) in NET_FILES {
+                    entries.push((*ino, FileType::Regular, (*name).into()));
+                }
+            }
             HALYARD => {
                 entries.push((SYSCALLS, FileType::Regular, "syscalls".into()));
                 for (i, (name, _)) in crate::monitor::views().enumerate() {
@@ -284,6 +302,10 @@ impl FileSystem for ProcFs {
 /// The bytes of file `ino`.
 fn content(ino: u64) -> R<Vec<u8>> {
     let mut s = String::new();
+    if let Some((_, _, write)) = NET_FILES.iter().find(|f| f.0 == ino) {
+        write(&mut s);
+        return Ok(s.into_bytes());
+    }
     match ino {
         10 => meminfo(&mut s),
         11 => cpuinfo(&mut s),
@@ -312,7 +334,6 @@ fn content(ino: u64) -> R<Vec<u8>> {
                 env!("CARGO_PKG_VERSION")
             );
         }
-        NET_DEV => crate::net::write_proc_net_dev(&mut s),
         SYSCALLS => {
             let (rows, unknown) = crate::syscall::counts();
             let _ = writeln!(

@@ -27,9 +27,11 @@
 //! reassembly expiry, ping timeouts), as do the TCP endpoint and the socket timer heap;
 //! the timer tick raises NET_RX at that time.
 #![deny(unsafe_code)]
+pub mod interfaces;
 pub mod loopback;
 mod napi;
 mod ping;
+pub mod proc_net;
 mod services;
 mod show;
 mod sock;

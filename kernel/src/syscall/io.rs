@@ -383,6 +383,9 @@ pub fn ioctl(fd: u64, cmd: u64, arg: u64) -> SysResult {
                 .set_cloexec(fd as i32, on)?;
             Ok(0)
         }
+        c if super::netdev::handles(c) && f.ops.stat().mode & g::S_IFMT == g::S_IFSOCK => {
+            super::netdev::ioctl(&f, c, arg)
+        }
         c => f.ops.ioctl(&f, c, arg),
     }
 }

@@ -20,10 +20,12 @@ pub mod io;
 mod mem;
 mod misc;
 pub mod net;
+mod netdev;
 pub mod poll;
 mod proc;
 mod signal;
 mod table;
+mod tcp_info;
 pub mod time;
 
 use core::sync::atomic::{AtomicU64, Ordering};

@@ -1,6 +1,7 @@
 //! Socket system calls of the `AF_INET` family: `socket`, `bind`, `listen`, `accept`,
 //! `accept4`, `connect`, `sendto`, `recvfrom`, `shutdown`, `getsockname`, `getpeername`,
-//! `getsockopt`, `setsockopt` (Linux's `net/socket.c` and `net/ipv4/af_inet.c`).
+//! `getsockopt`, `setsockopt` (Linux's `net/socket.c` and `net/ipv4/af_inet.c`;
+//! `TCP_INFO` is [`super::tcp_info`]'s).
 //!
 //! This file decodes arguments and moves addresses and option values between user
 //! memory and the socket ([`crate::fs::inet`], which holds the states and errnos of a
@@ -8,7 +9,8 @@
 //! address length (`EINVAL`), the address (`EFAULT`), its family (`EAFNOSUPPORT`).
 //! `AF_UNIX` socket pairs (`socketpair`, [`crate::fs::unix`]) keep their own
 //! `sendto`/`recvfrom` ([`super::io`]); the address calls give their unnamed address.
-//! Only `SOCK_STREAM` is served: `SOCK_DGRAM` and `SOCK_RAW` are `ESOCKTNOSUPPORT`.
+//! Only `SOCK_STREAM` is served; a `SOCK_DGRAM` socket can be made but serves only the
+//! interface ioctls (`EOPNOTSUPP` here, [`inet_dgram`]); `SOCK_RAW` is `ESOCKTNOSUPPORT`.
 //!
 //! Outcomes are counted per kind ([`counters`], in `/proc/halyard/counters`).
 use alloc::sync::Arc;
@@ -26,6 +28,7 @@ use super::io::{self, file, nofile, read_with, write_with};
 use super::{Errno, SysResult};
 use crate::fs::file::OpenFile;
 use crate::fs::inet::{self, InetSocket, Options};
+use crate::fs::inet_dgram;
 use crate::process::usercopy::{self, UserAddr, UserRef};
 
 /// Linux's `SOCK_CLOEXEC` and `SOCK_NONBLOCK` are `O_CLOEXEC` and `O_NONBLOCK`.
@@ -41,6 +44,7 @@ const NPROTO: u32 = 46;
 const SOCKADDR_STORAGE: u64 = 128;
 const SOCKADDR_IN: usize = core::mem::size_of::<n::sockaddr_in>();
 const IPPROTO_TCP: u32 = n::IPPROTO_TCP as u32;
+const IPPROTO_UDP: u32 = n::IPPROTO_UDP as u32;
 /// Linux's `sysctl_rmem_max`/`wmem_max` (what `SO_RCVBUF`/`SO_SNDBUF` are capped at
 /// before doubling) and the minimums after.
 const BUF_MAX: usize = 212_992;
@@ -120,12 +124,15 @@ fn mm() -> Arc<crate::process::mm::Mm> {
     crate::process::current().process.mm()
 }
 
-/// The socket behind `fd`: `EBADF`, `ENOTSOCK` for other files; `Ok((file, None))` for
-/// a socket of another family (an `AF_UNIX` pair).
+/// The socket behind `fd`: `EBADF`, `ENOTSOCK` for other files, `EOPNOTSUPP` for an
+/// `AF_INET` datagram socket (it serves only the interface ioctls, [`inet_dgram`]).
 fn socket_file(fd: u64) -> Result<Arc<OpenFile>, Errno> {
     let f = file(fd)?;
     if f.ops.stat().mode & S_IFMT != S_IFSOCK {
         return Err(Errno(e::ENOTSOCK));
+    }
+    if f.ops.inet_dgram().is_some() {
+        return Err(Errno::EOPNOTSUPP);
     }
     Ok(f)
 }
@@ -160,12 +167,16 @@ pub fn socket(domain: u64, ty: u64, protocol: u64) -> SysResult {
     if domain != n::AF_INET {
         return Err(Errno(e::EAFNOSUPPORT));
     }
-    match kind {
-        n::SOCK_STREAM if protocol == 0 || protocol == IPPROTO_TCP => {}
-        n::SOCK_STREAM => return Err(Errno(e::EPROTONOSUPPORT)),
+    let f = match kind {
+        n::SOCK_STREAM if protocol == 0 || protocol == IPPROTO_TCP => {
+            inet::new(flags & SOCK_NONBLOCK)
+        }
+        n::SOCK_DGRAM if protocol == 0 || protocol == IPPROTO_UDP => {
+            inet_dgram::new(flags & SOCK_NONBLOCK)
+        }
+        n::SOCK_STREAM | n::SOCK_DGRAM => return Err(Errno(e::EPROTONOSUPPORT)),
         _ => return Err(Errno(e::ESOCKTNOSUPPORT)),
-    }
-    let f = inet::new(flags & SOCK_NONBLOCK);
+    };
     let fd = crate::process::current().process.files.lock().install(
         f,
         flags & SOCK_CLOEXEC != 0,
@@ -465,6 +476,10 @@ pub fn setsockopt(fd: u64, level: u64, name: u64, val: u64, len: u64) -> SysResu
                 let v = read_int(val, len)? != 0;
                 opt(&|o| o.socket.reuse_address = v);
             }
+            (n::SOL_SOCKET, n::SO_REUSEPORT) => {
+                let v = read_int(val, len)? != 0;
+                opt(&|o| o.reuse_port = v);
+            }
             (n::SOL_SOCKET, n::SO_KEEPALIVE) => {
                 let v = read_int(val, len)? != 0;
                 opt(&|o| {
@@ -524,6 +539,7 @@ pub fn getsockopt(fd: u64, level: u64, name: u64, val: u64, lenp: u64) -> SysRes
             (n::SOL_SOCKET, n::SO_ACCEPTCONN) => int(sock.listening().into()),
             (n::SOL_SOCKET, n::SO_ERROR) => int(sock.take_error().map_or(0, |e| e.0.into())),
             (n::SOL_SOCKET, n::SO_REUSEADDR) => int(o.socket.reuse_address.into()),
+            (n::SOL_SOCKET, n::SO_REUSEPORT) => int(o.reuse_port.into()),
             (n::SOL_SOCKET, n::SO_KEEPALIVE) => int(o.keepalive.into()),
             (n::SOL_SOCKET, n::SO_SNDBUF) => int(sock.buffers().0 as i64),
             (n::SOL_SOCKET, n::SO_RCVBUF) => int(sock.buffers().1 as i64),
@@ -540,6 +556,7 @@ pub fn getsockopt(fd: u64, level: u64, name: u64, val: u64, lenp: u64) -> SysRes
             (IPPROTO_TCP, n::TCP_KEEPIDLE) => int(keepalive_of(&o).idle.as_secs() as i64),
             (IPPROTO_TCP, n::TCP_KEEPINTVL) => int(keepalive_of(&o).interval.as_secs() as i64),
             (IPPROTO_TCP, n::TCP_KEEPCNT) => int(keepalive_of(&o).probes.into()),
+            (IPPROTO_TCP, n::TCP_INFO) => super::tcp_info::bytes(sock).to_vec(),
             _ => return Err(Errno(e::ENOPROTOOPT)),
         };
         let mm = mm();

@@ -15,6 +15,7 @@
 //! `mem`, `uptime`.
 
 mod answers;
+mod applets;
 mod checks;
 mod client;
 mod flood_conns;
@@ -197,6 +198,19 @@ pub const NET_TESTS: &[NetTest] = &[
         guestfwds: &[PortPair(sockets::PEER_GUEST_PORT, sockets::PEER_HOST_PORT)],
         timeout: Duration::from_secs(240),
         check: sockets::user_sockets,
+        ..BASE
+    },
+    NetTest {
+        name: "net-user-applets",
+        mode: NetMode::User,
+        cmdline: applets::CMDLINE,
+        fwds: &[PortPair(
+            applets::HTTPD_HOST_PORT,
+            applets::HTTPD_GUEST_PORT,
+        )],
+        guestfwds: &[PortPair(applets::WEB_GUEST_PORT, applets::WEB_HOST_PORT)],
+        timeout: Duration::from_secs(240),
+        check: applets::applets,
         ..BASE
     },
     NetTest {

@@ -12,6 +12,7 @@
 
 mod ack;
 mod input;
+mod inspect;
 mod options;
 mod output;
 mod pacing;
@@ -37,6 +38,7 @@ use crate::time::Instant;
 use crate::wire::{Options, SegmentHeader};
 
 pub(crate) use input::{InputCtx, Reply};
+pub use inspect::Details;
 
 /// Bytes the timestamp option takes in every segment (2 NOPs + 10).
 const TS_OPTION_LEN: u32 = 12;

@@ -262,6 +262,12 @@ impl TcpStream {
         Ok(self.on(|s| s.conn.info()))
     }
 
+    /// The connection's state, timers and windows (`TCP_INFO`), with the counters of
+    /// segments sent, received and retransmitted since it was detached.
+    pub fn details(&self) -> (halyard_tcp::Details, halyard_tcp::Stats) {
+        self.on(|s| (s.conn.details(), s.conn.stats().clone()))
+    }
+
     /// SO_ERROR: why the connection failed, if it did.
     pub fn take_error(&self) -> Result<Option<TcpError>> {
         Ok(self.info()?.error)

@@ -18,6 +18,7 @@ use abi_tests::signal::{set_action, Action};
 use abi_tests::Transcript;
 use core::ffi::c_int;
 use core::mem::{size_of, zeroed};
+use linux_raw_sys::net::{TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 const LOOPBACK: [u8; 4] = [127, 0, 0, 1];
@@ -33,6 +34,8 @@ fn main() {
     reset(&t);
     addresses_in_use(&t);
     options(&t);
+    tcp_info(&t);
+    interface_ioctls(&t);
     receive_timeout(&t);
     large_transfer(&t);
 }
@@ -591,8 +594,14 @@ fn options(t: &Transcript) {
         get_int(fd, sol, libc::SO_REUSEADDR),
         0,
     );
+    t.shows(
+        "so_reuseport_default",
+        get_int(fd, sol, libc::SO_REUSEPORT),
+        0,
+    );
     let flags = [
         ("so_reuseaddr", sol, libc::SO_REUSEADDR),
+        ("so_reuseport", sol, libc::SO_REUSEPORT),
         ("so_keepalive", sol, libc::SO_KEEPALIVE),
         ("tcp_nodelay", libc::IPPROTO_TCP, libc::TCP_NODELAY),
     ];
@@ -667,6 +676,270 @@ fn options(t: &Transcript) {
         t.shows(label, back, 200);
     }
     close(fd);
+}
+
+/// `TCP_INFO` of `fd`, asking for `len` bytes: the struct and the length given back.
+fn get_tcp_info(fd: c_int, len: usize) -> Result<(libc::tcp_info, usize), Errno> {
+    // SAFETY: tcp_info is plain integers; all-zero is valid.
+    let mut info: libc::tcp_info = unsafe { zeroed() };
+    let mut got = len.min(size_of::<libc::tcp_info>()) as libc::socklen_t;
+    // SAFETY: `info` has room for `got` bytes; `got` is live and writable.
+    cvt(unsafe {
+        libc::getsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&raw mut info).cast(),
+            &mut got,
+        )
+    })?;
+    Ok((info, got as usize))
+}
+
+/// `TCP_INFO` where every system agrees: the state of a fresh socket (`CLOSE`, 7), a
+/// listener (`LISTEN`, 10) and both ends of an idle loopback connection
+/// (`ESTABLISHED`, 1) with a positive MSS each way, a congestion window, an RTO of at
+/// least Linux's 200 ms minimum, nothing unacknowledged or retransmitted, and the
+/// timestamp and SACK options; a short buffer gets exactly the bytes asked for.
+fn tcp_info(t: &Transcript) {
+    let state = |fd| get_tcp_info(fd, size_of::<libc::tcp_info>()).map(|(i, _)| i.tcpi_state);
+    if let Ok(fd) = tcp(0) {
+        t.shows("tcp_info_fresh_close", state(fd), 7);
+        close(fd);
+    }
+    if let Ok((l, _)) = listener(0) {
+        t.shows("tcp_info_listener_listen", state(l), 10);
+        close(l);
+    }
+    let Ok((c, s)) = pair() else { return };
+    for (end, fd) in [("client", c), ("server", s)] {
+        let Some((i, _)) = t.ok(
+            &format!("tcp_info_{end}"),
+            get_tcp_info(fd, size_of::<libc::tcp_info>()),
+        ) else {
+            continue;
+        };
+        t.eq(&format!("tcp_info_{end}_established"), i.tcpi_state, 1);
+        t.is(
+            &format!("tcp_info_{end}_mss"),
+            i.tcpi_snd_mss > 0 && i.tcpi_rcv_mss > 0 && i.tcpi_advmss > 0,
+        );
+        t.is(&format!("tcp_info_{end}_cwnd"), i.tcpi_snd_cwnd > 0);
+        t.is(&format!("tcp_info_{end}_rto"), i.tcpi_rto >= 200_000);
+        let idle = (i.tcpi_unacked, i.tcpi_retransmits, i.tcpi_total_retrans);
+        t.eq(
+            &format!("tcp_info_{end}_idle"),
+            format!("{idle:?}"),
+            "(0, 0, 0)".to_string(),
+        );
+        let ts_sack = u32::from(i.tcpi_options) & (TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK);
+        t.eq(
+            &format!("tcp_info_{end}_options"),
+            ts_sack,
+            TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK,
+        );
+    }
+    let short = get_tcp_info(c, 8).map(|(i, len)| (len, i.tcpi_state));
+    t.shows(
+        "tcp_info_short_buffer",
+        short.map(|(len, st)| format!("{len} bytes, state {st}")),
+        "8 bytes, state 1",
+    );
+    close(c);
+    close(s);
+}
+
+/// A `struct ifreq` naming `name`, with `value` at the start of its union.
+fn ifreq(name: &str, value: c_int) -> libc::ifreq {
+    // SAFETY: ifreq is plain data; all-zero is valid.
+    let mut r: libc::ifreq = unsafe { zeroed() };
+    for (d, s) in r.ifr_name.iter_mut().zip(name.bytes()) {
+        *d = s as libc::c_char;
+    }
+    r.ifr_ifru.ifru_ifindex = value;
+    r
+}
+
+/// `ioctl(fd, cmd, &req)`.
+fn if_ioctl(fd: c_int, cmd: libc::Ioctl, req: &mut libc::ifreq) -> Result<c_int, Errno> {
+    // SAFETY: `req` is a live, writable ifreq.
+    cvt(unsafe { libc::ioctl(fd, cmd, req as *mut libc::ifreq) })
+}
+
+/// The IPv4 address in a request's `sockaddr`.
+fn if_addr(req: &libc::ifreq) -> String {
+    // SAFETY: the kernel wrote a sockaddr_in there (the union's first member).
+    let a: libc::sockaddr_in =
+        unsafe { core::ptr::read_unaligned((&raw const req.ifr_ifru).cast()) };
+    format!(
+        "{} {}",
+        if a.sin_family == libc::AF_INET as libc::sa_family_t {
+            "AF_INET"
+        } else {
+            "?"
+        },
+        ip_of(&a)
+    )
+}
+
+/// The interface ioctls on `lo`, the one interface every system has alike (index 1,
+/// 127.0.0.1/8, up, running, loopback, MTU 65536), asked on a UDP socket as busybox
+/// `ifconfig` does; `SIOCGIFCONF` lists `lo` first; an unknown name or index is
+/// `ENODEV`, an unmapped request or buffer `EFAULT`; the address requests are the `AF_INET` family's (`ENOTTY` on an `AF_UNIX`
+/// socket).
+fn interface_ioctls(t: &Transcript) {
+    // SAFETY: plain system calls.
+    let sock = |ty, proto| cvt(unsafe { libc::socket(libc::AF_INET, ty, proto) });
+    t.errno(
+        "socket_dgram_tcp_eprotonosupport",
+        sock(libc::SOCK_DGRAM, libc::IPPROTO_TCP),
+        libc::EPROTONOSUPPORT,
+    );
+    let Some(fd) = t.ok(
+        "socket_dgram",
+        sock(libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0),
+    ) else {
+        return;
+    };
+    let mut r = ifreq("lo", 0);
+    let flags = if_ioctl(fd, libc::SIOCGIFFLAGS, &mut r).map(|_| {
+        // SAFETY: SIOCGIFFLAGS wrote ifr_flags.
+        let f = c_int::from(unsafe { r.ifr_ifru.ifru_flags });
+        let wanted = libc::IFF_UP | libc::IFF_LOOPBACK | libc::IFF_RUNNING | libc::IFF_BROADCAST;
+        f & wanted
+    });
+    t.shows(
+        "siocgifflags_lo",
+        flags,
+        libc::IFF_UP | libc::IFF_LOOPBACK | libc::IFF_RUNNING,
+    );
+    for (label, cmd, want) in [
+        ("siocgifaddr_lo", libc::SIOCGIFADDR, "AF_INET 127.0.0.1"),
+        (
+            "siocgifnetmask_lo",
+            libc::SIOCGIFNETMASK,
+            "AF_INET 255.0.0.0",
+        ),
+        ("siocgifbrdaddr_lo", libc::SIOCGIFBRDADDR, "AF_INET 0.0.0.0"),
+    ] {
+        let mut r = ifreq("lo", 0);
+        t.shows(label, if_ioctl(fd, cmd, &mut r).map(|_| if_addr(&r)), want);
+    }
+    let mut r = ifreq("lo", 0);
+    // SAFETY: SIOCGIFMTU wrote ifr_mtu.
+    let mtu = if_ioctl(fd, libc::SIOCGIFMTU, &mut r).map(|_| unsafe { r.ifr_ifru.ifru_mtu });
+    t.shows("siocgifmtu_lo", mtu, 65536);
+    let mut r = ifreq("lo", 0);
+    // SAFETY: SIOCGIFINDEX wrote ifr_ifindex.
+    let index =
+        if_ioctl(fd, libc::SIOCGIFINDEX, &mut r).map(|_| unsafe { r.ifr_ifru.ifru_ifindex });
+    t.shows("siocgifindex_lo", index, 1);
+    let mut r = ifreq("", 1);
+    let name = if_ioctl(fd, libc::SIOCGIFNAME, &mut r).map(|_| {
+        let bytes: Vec<u8> = r
+            .ifr_name
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    });
+    t.shows("siocgifname_1", name, "lo");
+    let mut r = ifreq("lo", 0);
+    let hw = if_ioctl(fd, libc::SIOCGIFHWADDR, &mut r).map(|_| {
+        // SAFETY: SIOCGIFHWADDR wrote ifr_hwaddr.
+        let a = unsafe { r.ifr_ifru.ifru_hwaddr };
+        (a.sa_family, a.sa_data[..6].iter().all(|&b| b == 0))
+    });
+    t.shows(
+        "siocgifhwaddr_lo",
+        hw.map(|(family, zero)| format!("{family} {zero}")),
+        format!("{} true", libc::ARPHRD_LOOPBACK),
+    );
+    let mut r = ifreq("nosuchif0", 0);
+    t.errno(
+        "siocgifflags_unknown_enodev",
+        if_ioctl(fd, libc::SIOCGIFFLAGS, &mut r),
+        libc::ENODEV,
+    );
+    let mut r = ifreq("", 0x7fff_0000);
+    t.errno(
+        "siocgifname_unknown_enodev",
+        if_ioctl(fd, libc::SIOCGIFNAME, &mut r),
+        libc::ENODEV,
+    );
+    interface_list(t, fd);
+    // SAFETY: the kernel must refuse the unmapped address, not write there.
+    let bad = cvt(unsafe { libc::ioctl(fd, libc::SIOCGIFFLAGS, 16usize as *mut libc::ifreq) });
+    t.errno("siocgifflags_bad_pointer_efault", bad, libc::EFAULT);
+    // SAFETY: ifconf is plain data.
+    let mut conf: libc::ifconf = unsafe { zeroed() };
+    conf.ifc_len = size_of::<libc::ifreq>() as c_int;
+    conf.ifc_ifcu.ifcu_buf = 16usize as *mut libc::c_char;
+    // SAFETY: `conf` is live; the kernel must refuse its unmapped buffer.
+    let bad = cvt(unsafe { libc::ioctl(fd, libc::SIOCGIFCONF, &raw mut conf) });
+    t.errno("siocgifconf_bad_buffer_efault", bad, libc::EFAULT);
+    close(fd);
+    let mut sv = [0; 2];
+    // SAFETY: `sv` has room for two descriptors.
+    if cvt(unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, sv.as_mut_ptr()) })
+        .is_ok()
+    {
+        let mut r = ifreq("lo", 0);
+        t.errno(
+            "siocgifaddr_unix_enotty",
+            if_ioctl(sv[0], libc::SIOCGIFADDR, &mut r),
+            libc::ENOTTY,
+        );
+        let mut r = ifreq("lo", 0);
+        t.shows(
+            "siocgifindex_unix_lo",
+            // SAFETY: SIOCGIFINDEX wrote ifr_ifindex.
+            if_ioctl(sv[0], libc::SIOCGIFINDEX, &mut r).map(|_| unsafe { r.ifr_ifru.ifru_ifindex }),
+            1,
+        );
+        close(sv[0]);
+        close(sv[1]);
+    }
+}
+
+/// `SIOCGIFCONF`: with a null buffer, the length every interface needs (whole
+/// `ifreq`s); with room for one, exactly `lo` and its address.
+fn interface_list(t: &Transcript, fd: c_int) {
+    let one = size_of::<libc::ifreq>();
+    // SAFETY: ifconf is plain data; all-zero (a null buffer) is valid.
+    let mut conf: libc::ifconf = unsafe { zeroed() };
+    // SAFETY: `conf` is a live, writable ifconf.
+    let need = cvt(unsafe { libc::ioctl(fd, libc::SIOCGIFCONF, &raw mut conf) })
+        .map(|_| conf.ifc_len as usize);
+    t.is(
+        "siocgifconf_null_length",
+        need.is_ok_and(|n| n >= one && n % one == 0),
+    );
+    let mut room = [ifreq("", 0)];
+    conf.ifc_len = one as c_int;
+    conf.ifc_ifcu.ifcu_req = room.as_mut_ptr();
+    // SAFETY: the buffer has room for the `ifc_len` bytes it claims.
+    let got = cvt(unsafe { libc::ioctl(fd, libc::SIOCGIFCONF, &raw mut conf) }).map(|_| {
+        let r = &room[0];
+        let bytes: Vec<u8> = r
+            .ifr_name
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
+        format!(
+            "{} bytes, {} {}",
+            conf.ifc_len,
+            String::from_utf8_lossy(&bytes),
+            if_addr(r)
+        )
+    });
+    t.shows(
+        "siocgifconf_first_lo",
+        got,
+        format!("{one} bytes, lo AF_INET 127.0.0.1"),
+    );
 }
 
 fn receive_timeout(t: &Transcript) {
