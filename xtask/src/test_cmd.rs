@@ -95,12 +95,14 @@ fn test_programs(paths: &Paths) -> Result<Vec<initramfs::Add>, String> {
         suite::smoke::GUEST_PATH
     ))?);
     adds.push(crate::bench::userland::initramfs_add(paths)?);
-    let sockcheck = crate::user_build::build_static(paths, "sockcheck", "sockcheck")?;
-    adds.push(initramfs::Add::parse(&format!(
-        "{}:{}/",
-        sockcheck.display(),
-        suite::user::NET_DIR
-    ))?);
+    for (package, bin) in [("sockcheck", "sockcheck"), ("techo", "techo")] {
+        let program = crate::user_build::build_static(paths, package, bin)?;
+        adds.push(initramfs::Add::parse(&format!(
+            "{}:{}/",
+            program.display(),
+            suite::user::NET_DIR
+        ))?);
+    }
     for bin in ["segv", "forkbomb", "memhog"] {
         let program = crate::user_build::build_static(paths, "stress", bin)?;
         adds.push(initramfs::Add::parse(&format!(

@@ -52,7 +52,7 @@ pub fn build_static(paths: &Paths, package: &str, bin: &str) -> Result<PathBuf, 
             "building user program {package}/{bin} failed ({status})"
         ));
     }
-    let path = target_dir.join(TARGET).join("release").join(bin);
+    let path = built(paths, bin);
     if !path.is_file() {
         return Err(format!(
             "cargo built {bin} but {} is missing",
@@ -60,4 +60,14 @@ pub fn build_static(paths: &Paths, package: &str, bin: &str) -> Result<PathBuf, 
         ));
     }
     Ok(path)
+}
+
+/// Where [`build_static`] puts binary `bin` (for a host-side run of the same file).
+pub fn built(paths: &Paths, bin: &str) -> PathBuf {
+    paths
+        .root
+        .join(TARGET_DIR)
+        .join(TARGET)
+        .join("release")
+        .join(bin)
 }

@@ -24,6 +24,7 @@ mod inject;
 mod nic;
 mod sockets;
 mod tcp;
+mod tokio;
 
 use crate::exit_status::{KERNEL_OK, KERNEL_PANIC};
 use crate::kernel_build::{self, Kernel};
@@ -211,6 +212,15 @@ pub const NET_TESTS: &[NetTest] = &[
         guestfwds: &[PortPair(applets::WEB_GUEST_PORT, applets::WEB_HOST_PORT)],
         timeout: Duration::from_secs(240),
         check: applets::applets,
+        ..BASE
+    },
+    NetTest {
+        name: "net-user-tokio",
+        mode: NetMode::User,
+        cmdline: "init=/sbin/init log=warn",
+        fwds: &[PortPair(tokio::HOST_PORT, tokio::GUEST_PORT)],
+        timeout: Duration::from_secs(240),
+        check: tokio::tokio_echo,
         ..BASE
     },
     NetTest {

@@ -22,9 +22,12 @@ const STATUS: &str = "@@STATUS:";
 /// Where the test archive puts the ABI programs and the stress programs.
 pub const ABI_DIR: &str = "/opt/abi";
 pub const STRESS_DIR: &str = "/opt/stress";
-/// The socket checks (`user/sockcheck`), run by `net-user-sockets`.
+/// The network test programs: the socket checks (`user/sockcheck`, run by
+/// `net-user-sockets`) and the tokio echo (`user/techo`, run by `net-user-tokio`).
 pub const NET_DIR: &str = "/opt/net";
 pub const SOCKCHECK: &str = "/opt/net/sockcheck";
+/// The tokio echo program (`user/techo`), run by `net-user-tokio`.
+pub const TECHO: &str = "/opt/net/techo";
 
 /// Waits for init to start the shell and for its first prompt, then widens the
 /// terminal (`stty`, through `TIOCSWINSZ`) so the shell's line editor never wraps a long
