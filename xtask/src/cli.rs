@@ -437,9 +437,15 @@ mod tests {
             tap.kernel_cmdline(),
             "ip=192.168.100.2/24 gw=192.168.100.1 log=debug"
         );
+        let plain = run("run --net tap --no-offload --monitor").unwrap();
+        assert_eq!(
+            plain.kernel_cmdline(),
+            "ip=192.168.100.2/24 gw=192.168.100.1 offload=off"
+        );
         let none = run("run --net=none").unwrap();
         assert_eq!(none.net, Network::none());
         for conflict in [
+            "run --net none --no-offload",
             "run --net tap --fwd 1:2",
             "run --net none --guestfwd 1:2",
             "run --netns lab",

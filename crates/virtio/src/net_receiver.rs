@@ -27,12 +27,18 @@ pub trait RxRing {
     fn buffer_size(&self) -> usize;
     /// The next buffer the device returned: its slot and the length it claims.
     fn pop_used(&mut self) -> Option<(u16, usize)>;
-    /// Slot `slot`'s whole buffer. Only called for slots returned by [`Self::pop_used`]
-    /// and not yet given back.
-    fn buffer(&self, slot: u16) -> &[u8];
-    /// `len` bytes from the start of slot `slot` on, through the slots after it (all of
-    /// them returned and not given back); `None` when that runs past the region.
-    fn span(&self, slot: u16, len: usize) -> Option<&[u8]>;
+    /// Slot `slot`'s whole buffer.
+    ///
+    /// # Safety
+    /// `slot` was returned by [`Self::pop_used`] and not given back since (the device
+    /// does not write it while the slice lives).
+    unsafe fn buffer(&self, slot: u16) -> &[u8];
+    /// `len` bytes from the start of slot `slot` on, through the slots after it; `None`
+    /// when that runs past the region.
+    ///
+    /// # Safety
+    /// As for [`Self::buffer`], for every slot the range touches.
+    unsafe fn span(&self, slot: u16, len: usize) -> Option<&[u8]>;
     /// Gives slot `slot`'s buffer back to the device.
     fn repost(&mut self, slot: u16);
 }
@@ -87,7 +93,11 @@ impl NetReceiver {
             let Some((slot, used_len)) = ring.pop_used() else {
                 break;
             };
-            let step = self.assembler.push(slot, used_len, ring.buffer(slot));
+            // SAFETY: the device just returned `slot`; it is given back below, after the
+            // outcome (which holds no reference into it) was reported.
+            let step = self
+                .assembler
+                .push(slot, used_len, unsafe { ring.buffer(slot) });
             match step {
                 Step::Held => continue,
                 Step::Frame { header, len } => self.deliver(ring, &header, len, &mut on),
@@ -114,13 +124,16 @@ impl NetReceiver {
     ) {
         let parts = self.assembler.parts();
         let buffers = parts.len();
+        // SAFETY (both blocks): `parts` are the buffers of one complete frame, all returned
+        // by the device and given back only after `on` returned; `contiguous` says the
+        // span's slots are exactly those parts.
         let in_place = contiguous(parts, ring.buffer_size())
-            .then(|| ring.span(parts[0].slot, net_hdr::LEN + len))
+            .then(|| unsafe { ring.span(parts[0].slot, net_hdr::LEN + len) })
             .flatten();
         let (frame, copied) = match in_place {
             Some(span) => (&span[net_hdr::LEN..], false),
             None => {
-                let n = assemble(parts, |s| ring.buffer(s), &mut self.scratch);
+                let n = assemble(parts, |s| unsafe { ring.buffer(s) }, &mut self.scratch);
                 (&self.scratch[..n], true)
             }
         };

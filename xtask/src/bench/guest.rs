@@ -41,6 +41,7 @@ pub fn network() -> Network {
         netns: BENCH_NETNS.to_string(),
         pcap: None,
         legacy_off: false,
+        no_offload: false,
     }
 }
 

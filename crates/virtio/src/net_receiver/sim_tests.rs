@@ -28,11 +28,11 @@ impl RxRing for TestRing {
         self.queue.pop_used().map(|u| (u.token, u.len as usize))
     }
 
-    fn buffer(&self, slot: u16) -> &[u8] {
+    unsafe fn buffer(&self, slot: u16) -> &[u8] {
         &self.bytes[usize::from(slot) * self.buf..][..self.buf]
     }
 
-    fn span(&self, slot: u16, len: usize) -> Option<&[u8]> {
+    unsafe fn span(&self, slot: u16, len: usize) -> Option<&[u8]> {
         let start = usize::from(slot) * self.buf;
         self.bytes.get(start..start + len)
     }
