@@ -579,8 +579,21 @@ mod tests {
             parse_line("bench --quick --peer-only").unwrap(),
             Command::Bench(BenchOptions {
                 quick: true,
-                peer_only: true
+                peer_only: true,
+                ..BenchOptions::default()
             })
+        );
+        assert_eq!(
+            parse_line("bench --only bulk_in,bulk_out --halyard-append offload=off").unwrap(),
+            Command::Bench(BenchOptions {
+                only: vec!["bulk_in".into(), "bulk_out".into()],
+                halyard_append: Some("offload=off".into()),
+                ..BenchOptions::default()
+            })
+        );
+        assert_eq!(
+            rejected("bench --only boot_netup"),
+            ErrorKind::ValueValidation
         );
         assert_eq!(rejected("bench --smp 2"), ErrorKind::UnknownArgument);
         assert_eq!(rejected("bench --quick=1"), ErrorKind::TooManyValues);
