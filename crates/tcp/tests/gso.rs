@@ -123,7 +123,7 @@ fn gso_size_sets_the_receive_mss() {
         let mut seq = snd + big.len() as u32;
         for _ in 0..2 {
             p.inject(Dir::AtoB, data_header(a_port, seq, ack), &big[..536]);
-            seq = seq + 536;
+            seq += 536;
         }
         assert_eq!(
             !acks(&mut p, snd).is_empty(),

@@ -124,16 +124,22 @@ impl NetReceiver {
     ) {
         let parts = self.assembler.parts();
         let buffers = parts.len();
-        // SAFETY (both blocks): `parts` are the buffers of one complete frame, all returned
-        // by the device and given back only after `on` returned; `contiguous` says the
-        // span's slots are exactly those parts.
-        let in_place = contiguous(parts, ring.buffer_size())
-            .then(|| unsafe { ring.span(parts[0].slot, net_hdr::LEN + len) })
-            .flatten();
+        // `parts` are the buffers of one complete frame, all returned by the device and
+        // given back only after `on` returned.
+        let in_place = if contiguous(parts, ring.buffer_size()) {
+            // SAFETY: `contiguous` says the span's slots are exactly those parts.
+            unsafe { ring.span(parts[0].slot, net_hdr::LEN + len) }
+        } else {
+            None
+        };
         let (frame, copied) = match in_place {
             Some(span) => (&span[net_hdr::LEN..], false),
             None => {
-                let n = assemble(parts, |s| unsafe { ring.buffer(s) }, &mut self.scratch);
+                let buffer = |s| {
+                    // SAFETY: `assemble` reads only the slots of `parts`.
+                    unsafe { ring.buffer(s) }
+                };
+                let n = assemble(parts, buffer, &mut self.scratch);
                 (&self.scratch[..n], true)
             }
         };

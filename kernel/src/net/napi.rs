@@ -80,7 +80,14 @@ pub fn net_rx() {
                             gso_size: offload.gso_size,
                         };
                         let tcp = &mut stack.tcp;
-                        tcp.route(now_ns, seg.src, seg.dst, &seg.payload, hints, &mut to_process);
+                        tcp.route(
+                            now_ns,
+                            seg.src,
+                            seg.dst,
+                            &seg.payload,
+                            hints,
+                            &mut to_process,
+                        );
                     }
                 });
                 drained = polled < WEIGHT && !dev.enable_rx_interrupts();

@@ -17,9 +17,7 @@ use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
 use halyard_net::Instant as NetInstant;
-use halyard_tcp::{
-    ConnId, DetachedConn, Endpoint, Event, ListenerId, RxHints, Stats, MAX_HEADER,
-};
+use halyard_tcp::{ConnId, DetachedConn, Endpoint, Event, ListenerId, RxHints, Stats, MAX_HEADER};
 
 use super::sock::{Arrival, Notify, Sock};
 use crate::sched::WaitQueue;

@@ -47,6 +47,9 @@ impl RxRing for TestRing {
     }
 }
 
+/// A frame handed on: its bytes, offloads, and whether it was copied.
+type Received = (Vec<u8>, RxOffload, bool);
+
 struct Setup {
     _region: Region,
     ring: TestRing,
@@ -108,7 +111,7 @@ impl Setup {
 
     /// Polls until the ring is empty; returns the frames (with offload and copy flag) and
     /// the drops.
-    fn poll(&mut self) -> (Vec<(Vec<u8>, RxOffload, bool)>, Vec<RxDrop>) {
+    fn poll(&mut self) -> (Vec<Received>, Vec<RxDrop>) {
         let (mut frames, mut drops) = (Vec::new(), Vec::new());
         self.rx.poll(&mut self.ring, usize::MAX, |e| match e {
             RxEvent::Frame {

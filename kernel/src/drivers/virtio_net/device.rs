@@ -46,7 +46,6 @@ const CONFIG_MAC: u64 = 0;
 const CONFIG_STATUS: u64 = 6;
 const STATUS_LINK_UP: u16 = 1;
 
-
 /// Why a frame was not sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TxError {
