@@ -110,6 +110,19 @@ pub fn check(header: &NetHeader, frame: &[u8], negotiated: Features) -> Result<R
     Ok(RxOffload { checksum, gso_size })
 }
 
+/// The sender's segments a checked TCPv4 GSO frame carries (Linux's `gso_segs`): its TCP
+/// payload in `gso_size` pieces, at least one.
+pub fn gso_segments(frame: &[u8], gso_size: u16) -> usize {
+    let ihl = frame
+        .get(ETHERNET_HEADER)
+        .map_or(0, |b| usize::from(b & 0x0f) * 4);
+    let thl = frame
+        .get(ETHERNET_HEADER + ihl + 12)
+        .map_or(0, |b| usize::from(b >> 4) * 4);
+    let payload = frame.len().saturating_sub(ETHERNET_HEADER + ihl + thl);
+    payload.div_ceil(usize::from(gso_size.max(1))).max(1)
+}
+
 /// An Ethernet frame holding exactly one IPv4 datagram (total length = the rest of the
 /// frame) that carries TCP.
 fn is_one_tcp_datagram(frame: &[u8]) -> bool {
@@ -184,6 +197,19 @@ mod tests {
             got.0,
             VERSION_1 | NET_MRG_RXBUF | NET_GUEST_CSUM | NET_GUEST_TSO4
         );
+    }
+
+    #[test]
+    fn gso_frames_count_their_segments() {
+        let mut f = frame(20 + 20 + 3000, 20 + 3000);
+        f[14 + 20 + 12] = 0x50;
+        assert_eq!(gso_segments(&f, 1448), 3);
+        assert_eq!(gso_segments(&f, 1500), 2);
+        assert_eq!(gso_segments(&f, 3000), 1);
+        f[14 + 20 + 12] = 0x80; // 12 bytes of options
+        assert_eq!(gso_segments(&f, 1494), 2);
+        assert_eq!(gso_segments(&f, 0), 2988);
+        assert_eq!(gso_segments(&[], 1448), 1);
     }
 
     #[test]

@@ -45,9 +45,11 @@ pub struct NetCounters {
     /// copied to be contiguous (their buffers were not adjacent).
     pub rx_multi_buffer: AtomicU64,
     pub rx_assembled_copies: AtomicU64,
-    /// GSO frames received (TCPv4, `GUEST_TSO4`) and their bytes.
+    /// GSO frames received (TCPv4, `GUEST_TSO4`), their bytes, and the sender's segments
+    /// they carry (`gso_size` pieces of their payload).
     pub rx_gso_frames: AtomicU64,
     pub rx_gso_bytes: AtomicU64,
+    pub rx_gso_segments: AtomicU64,
     /// Frames by checksum handling: `NEEDS_CSUM` (partial, accepted), `DATA_VALID`
     /// (checked by the device), verified in software.
     pub rx_csum_partial: AtomicU64,
@@ -94,6 +96,7 @@ pub static COUNTERS: NetCounters = NetCounters {
     rx_assembled_copies: AtomicU64::new(0),
     rx_gso_frames: AtomicU64::new(0),
     rx_gso_bytes: AtomicU64::new(0),
+    rx_gso_segments: AtomicU64::new(0),
     rx_csum_partial: AtomicU64::new(0),
     rx_csum_valid: AtomicU64::new(0),
     rx_csum_software: AtomicU64::new(0),
@@ -113,7 +116,7 @@ pub fn add(counter: &AtomicU64, n: u64) {
 }
 
 /// Entries of [`NetCounters::snapshot`].
-pub const SNAPSHOT_LEN: usize = 40;
+pub const SNAPSHOT_LEN: usize = 41;
 
 impl NetCounters {
     /// `(NAME, value)` of every counter, `rx_used_idx` being the device's used index.
@@ -152,6 +155,7 @@ impl NetCounters {
             ("NET_RX_ASSEMBLED_COPIES", v(&self.rx_assembled_copies)),
             ("NET_RX_GSO_FRAMES", v(&self.rx_gso_frames)),
             ("NET_RX_GSO_BYTES", v(&self.rx_gso_bytes)),
+            ("NET_RX_GSO_SEGMENTS", v(&self.rx_gso_segments)),
             ("NET_RX_GSO_AVG_BYTES", gso_avg),
             ("NET_RX_CSUM_PARTIAL", v(&self.rx_csum_partial)),
             ("NET_RX_CSUM_VALID", v(&self.rx_csum_valid)),

@@ -1,6 +1,6 @@
 //! The receive ring as the shared receive loop (`virtio::net_receiver`) sees it, and the
 //! counting of its outcomes.
-use virtio::net_offload::{RxChecksum, RxOffload};
+use virtio::net_offload::{self, RxChecksum, RxOffload};
 use virtio::net_receiver::{RxEvent, RxRing};
 use virtio::net_rx::RxDrop;
 
@@ -60,9 +60,11 @@ pub fn count<'a>(event: RxEvent<'a>) -> Option<(&'a [u8], RxOffload)> {
             if copied {
                 add(&COUNTERS.rx_assembled_copies, 1);
             }
-            if offload.gso_size.is_some() {
+            if let Some(size) = offload.gso_size {
                 add(&COUNTERS.rx_gso_frames, 1);
                 add(&COUNTERS.rx_gso_bytes, frame.len() as u64);
+                let segments = net_offload::gso_segments(frame, size);
+                add(&COUNTERS.rx_gso_segments, segments as u64);
             }
             add(
                 match offload.checksum {
