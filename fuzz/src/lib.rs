@@ -17,3 +17,4 @@ pub mod net;
 pub mod records;
 pub mod seeds;
 pub mod ssh;
+pub mod virtio_rx;

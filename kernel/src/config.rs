@@ -5,7 +5,8 @@
 //! without it the console runs the kernel monitor), `lockdep=on|off` (the lock
 //! validator; on by default), and
 //! `ip=A/N gw=G dns=D` (static network configuration; DHCP without it), and `net=off`
-//! (do not bring the network up), `watchdog=off` (no lockup detection). Anything else is reported once and ignored, so a typo never stops a boot.
+//! (do not bring the network up), `offload=off` (no virtio-net offloads),
+//! `watchdog=off` (no lockup detection). Anything else is reported once and ignored, so a typo never stops a boot.
 use firmware::cmdline::Cmdline;
 use halyard_net::IfaceConfig;
 
@@ -25,12 +26,15 @@ pub struct Config {
     net_words: [Option<&'static str>; 3],
     /// `net=off`: leave the NIC alone (tests that drive the driver themselves).
     pub net: bool,
+    /// `offload=off`: bring the NIC up without checksum and segmentation offloads.
+    pub offload: bool,
     /// `watchdog=off`: no lockup detection.
     pub watchdog: bool,
 }
 
 const KNOWN_KEYS: &[&str] = &[
-    "log", "panic", "test", "lockdep", "ip", "gw", "dns", "net", "watchdog", "init", "strace",
+    "log", "panic", "test", "lockdep", "ip", "gw", "dns", "net", "offload", "watchdog", "init",
+    "strace",
 ];
 
 /// Applies the command line: sets the log level and panic behaviour, returns the rest.
@@ -45,6 +49,7 @@ pub fn apply(text: &'static str) -> Config {
                 lockdep: true,
                 net_words: [None; 3],
                 net: true,
+                offload: true,
                 watchdog: true,
             };
         }
@@ -75,6 +80,7 @@ pub fn apply(text: &'static str) -> Config {
     };
     crate::syscall::set_trace(cmdline.has_flag("strace"));
     let net = cmdline.get("net") != Some("off");
+    let offload = cmdline.get("offload") != Some("off");
     let watchdog = cmdline.get("watchdog") != Some("off");
     let net_words = [cmdline.get("ip"), cmdline.get("gw"), cmdline.get("dns")];
     Config {
@@ -83,6 +89,7 @@ pub fn apply(text: &'static str) -> Config {
         lockdep,
         net_words,
         net,
+        offload,
         watchdog,
     }
 }

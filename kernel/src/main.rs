@@ -122,6 +122,9 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
 
     // Before the network: its TCP secret and DHCP transaction ids come from here.
     random::init();
+    if !config.offload {
+        drivers::virtio_net::disable_offloads();
+    }
     if config.net {
         net::init(config.static_ip());
     }

@@ -457,9 +457,15 @@ mod tests {
             tap.kernel_cmdline(),
             "ip=192.168.100.2/24 gw=192.168.100.1 log=debug"
         );
+        let plain = run("run --net tap --no-offload --monitor").unwrap();
+        assert_eq!(
+            plain.kernel_cmdline(),
+            "ip=192.168.100.2/24 gw=192.168.100.1 offload=off"
+        );
         let none = run("run --net=none").unwrap();
         assert_eq!(none.net, Network::none());
         for conflict in [
+            "run --net none --no-offload",
             "run --net tap --fwd 1:2",
             "run --net none --guestfwd 1:2",
             "run --netns lab",
@@ -593,8 +599,21 @@ mod tests {
             parse_line("bench --quick --peer-only").unwrap(),
             Command::Bench(BenchOptions {
                 quick: true,
-                peer_only: true
+                peer_only: true,
+                ..BenchOptions::default()
             })
+        );
+        assert_eq!(
+            parse_line("bench --only bulk_in,bulk_out --halyard-append offload=off").unwrap(),
+            Command::Bench(BenchOptions {
+                only: vec!["bulk_in".into(), "bulk_out".into()],
+                halyard_append: Some("offload=off".into()),
+                ..BenchOptions::default()
+            })
+        );
+        assert_eq!(
+            rejected("bench --only boot_netup"),
+            ErrorKind::ValueValidation
         );
         assert_eq!(rejected("bench --smp 2"), ErrorKind::UnknownArgument);
         assert_eq!(rejected("bench --quick=1"), ErrorKind::TooManyValues);

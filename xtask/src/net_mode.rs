@@ -95,6 +95,8 @@ pub struct Network {
     pub pcap: Option<PathBuf>,
     /// `disable-legacy=on`: a modern-only (virtio 1.0) device.
     pub legacy_off: bool,
+    /// The kernel's `offload=off`: the NIC without checksum and segmentation offloads.
+    pub no_offload: bool,
 }
 
 impl Default for Network {
@@ -107,6 +109,7 @@ impl Default for Network {
             netns: DEFAULT_NETNS.to_string(),
             pcap: None,
             legacy_off: false,
+            no_offload: false,
         }
     }
 }
@@ -148,9 +151,11 @@ impl Network {
             return only("--netns", "tap");
         }
         crate::netns::check_netns_name(&self.netns).map_err(NetConflict)?;
-        if self.mode == NetMode::None && (self.pcap.is_some() || self.legacy_off) {
+        if self.mode == NetMode::None && (self.pcap.is_some() || self.legacy_off || self.no_offload)
+        {
             return Err(NetConflict(
-                "`--pcap` and `--nic-legacy-off` need a NIC (not `--net none`)".to_string(),
+                "`--pcap`, `--nic-legacy-off` and `--no-offload` need a NIC (not `--net none`)"
+                    .to_string(),
             ));
         }
         let host_ports = self.fwds.iter().map(|f| f.0);
@@ -217,10 +222,14 @@ impl Network {
     }
 
     /// Kernel command line words: the static address of `tap` mode (the other modes need
-    /// none: `user` uses DHCP, `none` has no NIC).
+    /// none: `user` uses DHCP, `none` has no NIC), and `offload=off` for `--no-offload`.
     pub fn kernel_words(&self) -> Option<String> {
         let gateway = TAP_HOST_CIDR.split('/').next().unwrap_or(TAP_HOST_CIDR);
-        (self.mode == NetMode::Tap).then(|| format!("ip={TAP_GUEST_CIDR} gw={gateway}"))
+        let address =
+            (self.mode == NetMode::Tap).then(|| format!("ip={TAP_GUEST_CIDR} gw={gateway}"));
+        let offload = self.no_offload.then(|| "offload=off".to_string());
+        let words: Vec<String> = address.into_iter().chain(offload).collect();
+        (!words.is_empty()).then(|| words.join(" "))
     }
 
     /// What a person needs to know to reach the guest, printed before QEMU starts.
@@ -277,6 +286,9 @@ struct NetFlags {
     /// Modern-only virtio device (disable-legacy=on)
     #[arg(long = "nic-legacy-off")]
     legacy_off: bool,
+    /// The NIC without checksum and segmentation offloads (kernel word `offload=off`)
+    #[arg(long = "no-offload")]
+    no_offload: bool,
 }
 
 impl NetFlags {
@@ -292,6 +304,7 @@ impl NetFlags {
             netns: self.netns,
             pcap: self.pcap,
             legacy_off: self.legacy_off,
+            no_offload: self.no_offload,
         }
     }
 }
@@ -397,6 +410,19 @@ mod tests {
             net.kernel_words().as_deref(),
             Some("ip=192.168.100.2/24 gw=192.168.100.1")
         );
+        let plain = Network {
+            no_offload: true,
+            ..net.clone()
+        };
+        assert_eq!(
+            plain.kernel_words().as_deref(),
+            Some("ip=192.168.100.2/24 gw=192.168.100.1 offload=off")
+        );
+        let user = Network {
+            no_offload: true,
+            ..Network::default()
+        };
+        assert_eq!(user.kernel_words().as_deref(), Some("offload=off"));
         assert!(net
             .describe()
             .contains("ip netns exec lab ping 192.168.100.2"));
@@ -450,6 +476,10 @@ mod tests {
             },
             Network {
                 legacy_off: true,
+                ..Network::none()
+            },
+            Network {
+                no_offload: true,
                 ..Network::none()
             },
             Network {

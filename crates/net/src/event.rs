@@ -14,6 +14,11 @@ pub struct TcpSegment<'a> {
     pub src: Ipv4Addr,
     pub dst: Ipv4Addr,
     pub payload: Cow<'a, [u8]>,
+    /// The device vouched for the TCP checksum ([`Interface::receive_offloaded`]): the
+    /// engine need not verify it.
+    ///
+    /// [`Interface::receive_offloaded`]: crate::Interface::receive_offloaded
+    pub checksum_trusted: bool,
 }
 
 /// The outcome of [`Interface::receive`](crate::Interface::receive); each outcome is

@@ -138,8 +138,19 @@ fn outcomes(c: &Counters) -> Vec<u64> {
 /// Feeds one frame and checks that exactly one outcome counter moved, by one, and that it
 /// is the outcome returned. Returns that outcome's name.
 pub fn receive_checked(iface: &mut Interface, frame: &[u8], now: Instant) -> &'static str {
+    receive_checked_offloaded(iface, frame, now, false)
+}
+
+/// [`receive_checked`] through [`Interface::receive_offloaded`]: with `checksum_trusted`
+/// the transport checksums go unverified, as for a frame the device vouched for.
+pub fn receive_checked_offloaded(
+    iface: &mut Interface,
+    frame: &[u8],
+    now: Instant,
+    checksum_trusted: bool,
+) -> &'static str {
     let before = outcomes(iface.counters());
-    let rx = iface.receive(frame, now);
+    let rx = iface.receive_offloaded(frame, now, checksum_trusted);
     let after = outcomes(iface.counters());
     let changed: Vec<usize> = (0..before.len())
         .filter(|i| before[*i] != after[*i])
@@ -176,7 +187,8 @@ pub fn receive_frame(data: &[u8]) {
 
 /// Fuzz entry: `data` as a sequence of frames, each prefixed by a 2-byte big-endian length,
 /// into one interface whose clock advances by the first byte of each frame (in 100 ms), so
-/// state (ARP, fragments, timers) carries over between frames.
+/// state (ARP, fragments, timers) carries over between frames. A frame whose last byte is
+/// odd is received as if the device vouched for its transport checksum.
 pub fn receive_sequence(mut data: &[u8]) {
     let mut iface = interface();
     let mut now = Instant::ZERO;
@@ -186,7 +198,8 @@ pub fn receive_sequence(mut data: &[u8]) {
         data = &data[2 + len..];
         let step = frame.first().map_or(0, |b| u64::from(*b));
         now = Instant::from_nanos(now.as_nanos() + step * 100_000_000);
-        receive_checked(&mut iface, frame, now);
+        let trusted = frame.last().is_some_and(|b| b & 1 == 1);
+        receive_checked_offloaded(&mut iface, frame, now, trusted);
         iface.poll(now);
         drain(&mut iface);
     }

@@ -262,8 +262,25 @@ impl Interface {
 
     /// Processes one received Ethernet frame. The outcome is counted before it is returned.
     pub fn receive<'a>(&mut self, frame: &'a [u8], now: Instant) -> Rx<'a> {
+        self.receive_offloaded(frame, now, false)
+    }
+
+    /// [`Self::receive`] for a frame whose transport checksum (TCP, UDP, ICMP) the device
+    /// vouched for when `checksum_trusted`: it verified it, or the frame came from the host's
+    /// own stack with only a partial one (virtio-net `DATA_VALID` / `NEEDS_CSUM`, Linux's
+    /// `CHECKSUM_UNNECESSARY` / `CHECKSUM_PARTIAL`), so it is not verified again. The IPv4
+    /// header checksum is always verified; so is the checksum of a datagram reassembled
+    /// from fragments (the device saw only one of them).
+    pub fn receive_offloaded<'a>(
+        &mut self,
+        frame: &'a [u8],
+        now: Instant,
+        checksum_trusted: bool,
+    ) -> Rx<'a> {
         self.counters.layer_mut(Layer::Ethernet).rx(frame.len());
-        let rx = self.process_frame(frame, now).unwrap_or_else(Rx::Dropped);
+        let rx = self
+            .process_frame(frame, now, checksum_trusted)
+            .unwrap_or_else(Rx::Dropped);
         match &rx {
             Rx::Dropped(r) => self.counters.drop(*r),
             Rx::Delivered(d) => self.counters.deliver(*d),
@@ -272,7 +289,12 @@ impl Interface {
         rx
     }
 
-    fn process_frame<'a>(&mut self, frame: &'a [u8], now: Instant) -> Result<Rx<'a>, DropReason> {
+    fn process_frame<'a>(
+        &mut self,
+        frame: &'a [u8],
+        now: Instant,
+        trusted: bool,
+    ) -> Result<Rx<'a>, DropReason> {
         let eth = ethernet::Repr::parse(&ethernet::Frame::new_checked(frame)?);
         if eth.src.is_multicast() {
             return Err(DropReason::BadSourceAddress);
@@ -283,7 +305,7 @@ impl Interface {
         let payload = &frame[ethernet::HEADER_LEN..];
         match eth.ethertype {
             ethertype::ARP => self.process_arp(payload, now),
-            ethertype::IPV4 => self.process_ipv4(payload, now),
+            ethertype::IPV4 => self.process_ipv4(payload, now, trusted),
             ethertype::VLAN => Err(DropReason::VlanTagged),
             _ => Err(DropReason::UnknownEthertype),
         }
@@ -322,7 +344,12 @@ impl Interface {
         }
     }
 
-    fn process_ipv4<'a>(&mut self, bytes: &'a [u8], now: Instant) -> Result<Rx<'a>, DropReason> {
+    fn process_ipv4<'a>(
+        &mut self,
+        bytes: &'a [u8],
+        now: Instant,
+        trusted: bool,
+    ) -> Result<Rx<'a>, DropReason> {
         let p = ipv4::Packet::new_checked(bytes)?;
         let ip = ipv4::Repr::parse(&p);
         self.counters.layer_mut(Layer::Ipv4).rx(p.total_len());
@@ -348,7 +375,7 @@ impl Interface {
             return Err(DropReason::TtlExpired);
         }
         let payload: &'a [u8] = &bytes[p.header_len()..p.total_len()];
-        let payload = if ip.more_frags || ip.frag_offset != 0 {
+        let (payload, trusted) = if ip.more_frags || ip.frag_offset != 0 {
             let key = FragmentKey {
                 src: ip.src,
                 dst: ip.dst,
@@ -360,18 +387,18 @@ impl Interface {
                 .add(key, ip.frag_offset, ip.more_frags, payload, now)?
             {
                 Reassembled::Held => return Ok(Rx::Delivered(Delivery::FragmentHeld)),
-                Reassembled::Complete(whole) => Cow::Owned(whole),
+                Reassembled::Complete(whole) => (Cow::Owned(whole), false),
             }
         } else {
-            Cow::Borrowed(payload)
+            (Cow::Borrowed(payload), trusted)
         };
         let ip = ipv4::Repr {
             payload_len: payload.len(),
             ..ip
         };
         match ip.protocol {
-            protocol::ICMP => self.process_icmp(&ip, &payload, to_broadcast, now),
-            protocol::UDP => self.process_udp(&ip, &payload, to_broadcast, now),
+            protocol::ICMP => self.process_icmp(&ip, &payload, to_broadcast, trusted, now),
+            protocol::UDP => self.process_udp(&ip, &payload, to_broadcast, trusted, now),
             protocol::TCP if to_broadcast => Err(DropReason::NotForUs),
             protocol::TCP => {
                 self.counters.layer_mut(Layer::Tcp).rx(payload.len());
@@ -379,6 +406,7 @@ impl Interface {
                     src: ip.src,
                     dst: ip.dst,
                     payload,
+                    checksum_trusted: trusted,
                 }))
             }
             _ => {
@@ -395,9 +423,14 @@ impl Interface {
         ip: &ipv4::Repr,
         payload: &[u8],
         to_broadcast: bool,
+        trusted: bool,
         now: Instant,
     ) -> Result<Rx<'a>, DropReason> {
-        let packet = icmp::Packet::new_checked(payload)?;
+        let packet = if trusted {
+            icmp::Packet::new_unverified(payload)?
+        } else {
+            icmp::Packet::new_checked(payload)?
+        };
         let msg = icmp::Repr::parse(&packet)?;
         self.counters.layer_mut(Layer::Icmp).rx(payload.len());
         match msg {
@@ -457,10 +490,15 @@ impl Interface {
         ip: &ipv4::Repr,
         payload: &[u8],
         to_broadcast: bool,
+        trusted: bool,
         now: Instant,
     ) -> Result<Rx<'a>, DropReason> {
         let packet = udp::Packet::new_checked(payload)?;
-        let u = udp::Repr::parse(&packet, ip.src, ip.dst)?;
+        let u = if trusted {
+            udp::Repr::unverified(&packet)
+        } else {
+            udp::Repr::parse(&packet, ip.src, ip.dst)?
+        };
         self.counters.layer_mut(Layer::Udp).rx(packet.len());
         if u.dst_port == dhcp::CLIENT_PORT && self.dhcp.is_some() {
             return self.process_dhcp(packet.payload(), now);

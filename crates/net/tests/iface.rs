@@ -628,3 +628,59 @@ fn arp_entry_expires_and_is_resolved_again() {
         "expired: asks again"
     );
 }
+
+#[test]
+fn offloaded_checksums_are_not_verified_again() {
+    let (mut us, mut peer) = connected_pair(T0);
+    // A UDP datagram and an ICMP echo request with a wrong transport checksum (what a
+    // NEEDS_CSUM frame carries: only the pseudo-header sum).
+    peer.udp_send_to(BOUND_PORT, OUR_ADDR, BOUND_PORT, b"partial", T0)
+        .unwrap();
+    let mut udp = drain_tx(&mut peer).remove(0);
+    udp[14 + 20 + 6] ^= 0x55;
+    assert_eq!(us.receive(&udp, T0), Rx::Dropped(DropReason::BadChecksum));
+    assert!(matches!(
+        us.receive_offloaded(&udp, T0, true),
+        Rx::Delivered(_)
+    ));
+    assert_eq!(us.udp_recv(BOUND_PORT).unwrap().data, b"partial");
+    peer.ping(OUR_ADDR, 1, 1, b"hi", T0).unwrap();
+    let mut echo = drain_tx(&mut peer).remove(0);
+    echo[14 + 20 + 2] ^= 0x55;
+    assert_eq!(us.receive(&echo, T0), Rx::Dropped(DropReason::BadChecksum));
+    assert_eq!(
+        us.receive_offloaded(&echo, T0, true),
+        Rx::Delivered(Delivery::IcmpEchoRequest)
+    );
+    // The IPv4 header checksum is still verified.
+    let mut bad_ip = udp.clone();
+    bad_ip[14 + 8] ^= 1;
+    assert_eq!(
+        us.receive_offloaded(&bad_ip, T0, true),
+        Rx::Dropped(DropReason::BadChecksum)
+    );
+    // TCP hears whether it may skip its own check; a reassembled datagram never may.
+    peer.send_ipv4(OUR_ADDR, 6, b"segment", T0).unwrap();
+    let f = drain_tx(&mut peer).remove(0);
+    for trusted in [false, true] {
+        match us.receive_offloaded(&f, T0, trusted) {
+            Rx::Tcp(seg) => assert_eq!(seg.checksum_trusted, trusted),
+            other => panic!("{other:?}"),
+        }
+    }
+    let big = vec![7u8; 3000];
+    peer.send_ipv4(OUR_ADDR, 6, &big, T0).unwrap();
+    let frags = drain_tx(&mut peer);
+    assert_eq!(
+        us.receive_offloaded(&frags[0], T0, true),
+        Rx::Delivered(Delivery::FragmentHeld)
+    );
+    assert_eq!(
+        us.receive_offloaded(&frags[1], T0, true),
+        Rx::Delivered(Delivery::FragmentHeld)
+    );
+    match us.receive_offloaded(&frags[2], T0, true) {
+        Rx::Tcp(seg) => assert!(!seg.checksum_trusted && *seg.payload == *big),
+        other => panic!("{other:?}"),
+    }
+}

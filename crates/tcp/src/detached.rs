@@ -36,6 +36,7 @@ use crate::endpoint::{
 use crate::error::Error;
 use crate::event::Readiness;
 use crate::rst::RstReply;
+use crate::rx_hints::RxHints;
 use crate::state::State;
 use crate::stats::Stats;
 use crate::time::Instant;
@@ -107,7 +108,19 @@ impl DetachedConn {
     /// `dst`. Malformed segments, and segments for another 4-tuple, are counted and
     /// dropped.
     pub fn receive(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, data: &[u8]) -> Outcome {
-        let Some(seg) = parse_counted(&mut self.stats, src, dst, data) else {
+        self.receive_with(now, src, dst, data, RxHints::default())
+    }
+
+    /// [`Self::receive`] with what the device said about the segment.
+    pub fn receive_with(
+        &mut self,
+        now: Instant,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        data: &[u8],
+        hints: RxHints,
+    ) -> Outcome {
+        let Some(seg) = parse_counted(&mut self.stats, src, dst, data, hints) else {
             return Outcome::Done;
         };
         let (h, t) = (&seg.header, self.conn.tuple);

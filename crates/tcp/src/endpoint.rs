@@ -24,6 +24,7 @@ use crate::isn::IsnGenerator;
 use crate::listener::Listener;
 use crate::ports::PortAllocator;
 use crate::rst::RstReply;
+use crate::rx_hints::RxHints;
 use crate::seq::Seq;
 use crate::siphash::{siphash, SipKey};
 use crate::state::State;
@@ -92,9 +93,10 @@ pub(crate) fn parse_counted<'a>(
     src: Ipv4Addr,
     dst: Ipv4Addr,
     data: &'a [u8],
+    hints: RxHints,
 ) -> Option<Segment<'a>> {
     stats.segments_in += 1;
-    Segment::parse(data, src, dst)
+    Segment::parse_with(data, src, dst, hints)
         .map_err(|e| stats.count_wire_error(e))
         .ok()
 }
@@ -655,7 +657,19 @@ impl Endpoint {
     /// Hands in one received TCP segment (the IPv4 payload) that arrived from `src` to
     /// `dst`. Malformed segments are counted in [`Stats`] and dropped.
     pub fn receive(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, data: &[u8]) {
-        let Some(seg) = parse_counted(&mut self.stats, src, dst, data) else {
+        self.receive_with(now, src, dst, data, RxHints::default());
+    }
+
+    /// [`Self::receive`] with what the device said about the segment.
+    pub fn receive_with(
+        &mut self,
+        now: Instant,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        data: &[u8],
+        hints: RxHints,
+    ) {
+        let Some(seg) = parse_counted(&mut self.stats, src, dst, data, hints) else {
             return;
         };
         let h = &seg.header;

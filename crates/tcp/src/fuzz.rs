@@ -11,7 +11,9 @@
 //!   parsing: exercises the wire-format checks and their counters);
 //! - `1 sel len bytes…`: the same bytes with ports, sequence numbers and checksum made
 //!   plausible (`sel` picks the listener or the connection, and whether SEQ/ACK are
-//!   placed near the connection's real window), so they reach the state machine;
+//!   placed near the connection's real window), so they reach the state machine; with
+//!   `sel` bit 6 the checksum is left as fuzzed and the segment handed in as one the
+//!   device vouched for ([`RxHints`](crate::RxHints)), bit 7 adding a GSO size;
 //! - `2 ms`: advance time and fire timers;
 //! - `3`: exchange pending segments between the client and the server;
 //! - `4 n`: the client sends `n` bytes; `5`: the server reads; `6`: either side
@@ -25,7 +27,7 @@ use crate::endpoint::MAX_HEADER;
 use crate::seq::Seq;
 use crate::time::Instant;
 use crate::wire::{fill_checksum, Segment, HEADER_LEN};
-use crate::{Config, ConnId, Endpoint};
+use crate::{Config, ConnId, Endpoint, RxHints};
 
 const CLIENT_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 const SERVER_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
@@ -151,8 +153,19 @@ impl Rig {
             let words = (seg.len() / 4).clamp(5, 15) as u8;
             seg[12] = (seg[12] & 0x0f) | (words.min(5 + (seg[12] & 0x0f) % 11) << 4);
         }
-        fill_checksum(&mut seg, CLIENT_IP, SERVER_IP);
-        self.server.receive(self.now, CLIENT_IP, SERVER_IP, &seg);
+        if sel & 64 == 0 {
+            fill_checksum(&mut seg, CLIENT_IP, SERVER_IP);
+            self.server.receive(self.now, CLIENT_IP, SERVER_IP, &seg);
+        } else {
+            // As from a device with receive offloads: the checksum (as fuzzed) is not
+            // verified, and the segment may claim any GSO size, 0 included.
+            let hints = RxHints {
+                checksum_trusted: true,
+                gso_size: (sel & 128 != 0).then(|| u16::from_be_bytes([seg[14], seg[15]])),
+            };
+            self.server
+                .receive_with(self.now, CLIENT_IP, SERVER_IP, &seg, hints);
+        }
     }
 }
 

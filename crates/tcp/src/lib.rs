@@ -9,7 +9,8 @@
 //! # Calling pattern
 //!
 //! - [`Endpoint::receive`] for every TCP segment that arrives (IPv4 payload plus the
-//!   source and destination addresses, for the pseudo-header checksum);
+//!   source and destination addresses, for the pseudo-header checksum), or
+//!   [`Endpoint::receive_with`] with what the device said about it ([`RxHints`]);
 //! - [`Endpoint::handle_timeout`] when [`Endpoint::poll_timeout`]'s deadline passes;
 //! - [`Endpoint::poll_transmit`] until it returns `None`, after any of the above and
 //!   after socket calls (`send`, `recv`, `close`, ...), sending each segment;
@@ -98,6 +99,7 @@
 //! | Ephemeral ports per RFC 6056 (algorithm 3) | `ports.rs` | `rfc6056_3_3_3_hash_based`, `linux_500_sequential_connections` |
 //! | O(1) 4-tuple lookup with a keyed hash | `table.rs` | `insert_lookup_remove` |
 //! | Detached connections (driven outside the endpoint, own counters and challenge-ACK limit; tuple kept until `forget`) | `detached.rs`, `endpoint.rs` | `detached.rs`: `detached_transfer_both_ways_and_close`, `accepted_connection_detaches_and_endpoint_keeps_tuple`, `time_wait_reuse_outcome`, `malformed_segments_counted` |
+//! | Receive offloads: segments coalesced by the device (GSO, up to 64 KB) with the sender's MSS as `gso_size`, checksums the device vouched for ([`RxHints`]) | `rx_hints.rs`, `conn/input.rs` | `gso.rs`: `gso_segments_with_holes_are_reassembled_and_sacked`, `gso_size_sets_the_receive_mss`; `no_alloc.rs` (with GSO) |
 //! | No allocation per segment in steady state; explicit buffer limits | `buffer/`, `endpoint.rs` | `no_alloc.rs::steady_state_transfer_does_not_allocate` |
 //! | Every malformed segment counted and dropped; never a panic | `wire/`, `stats.rs`, `fuzz.rs` | `wire::header::tests`, `fuzz.rs::malformed_segments_are_all_counted`, `fuzz.rs::*_never_panic` |
 //! | Data intact and in order, or an error, under any seeded fault pattern | whole engine | `tcp-testlink/tests/property.rs` |
@@ -126,6 +128,7 @@ mod listener;
 mod ports;
 mod rst;
 mod rtt;
+mod rx_hints;
 mod scoreboard;
 pub mod seq;
 pub mod siphash;
@@ -142,6 +145,7 @@ pub use detached::{DetachedConn, Outcome};
 pub use endpoint::{ConnId, ConnInfo, Endpoint, ListenerDetails, ListenerId, Transmit, MAX_HEADER};
 pub use error::Error;
 pub use event::{Event, Readiness};
+pub use rx_hints::RxHints;
 pub use state::State;
 pub use stats::Stats;
 pub use time::Instant;

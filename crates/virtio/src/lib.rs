@@ -17,7 +17,10 @@
 //!   reclaiming, notification and interrupt suppression, [`QueueCounters`].
 //! * [`features`]: feature bits and negotiation as a pure function.
 //! * [`net_hdr`]: the 12-byte virtio-net header; [`net_rx`]: checking what the device
-//!   says it received.
+//!   says it received and assembling frames that span several buffers; [`net_offload`]:
+//!   the receive offloads asked for and what a header lets the stack skip;
+//!   [`net_receiver`]: the receive loop over a ring of buffers, shared by the kernel and
+//!   the tests.
 //! * [`pci`]: the virtio-over-PCI capability format and common configuration layout.
 //!
 //! Everything is little-endian as virtio 1.x requires; the crate only targets
@@ -31,6 +34,8 @@ pub mod event;
 pub mod features;
 pub mod layout;
 pub mod net_hdr;
+pub mod net_offload;
+pub mod net_receiver;
 pub mod net_rx;
 pub mod pci;
 pub mod queue;

@@ -12,6 +12,15 @@ pub const F_NEEDS_CSUM: u8 = 1;
 pub const F_DATA_VALID: u8 = 2;
 /// `gso_type`: not a GSO packet.
 pub const GSO_NONE: u8 = 0;
+/// `gso_type`: a TCP over IPv4 packet larger than `gso_size` (TSO/GRO), one MSS per
+/// `gso_size` bytes of payload.
+pub const GSO_TCPV4: u8 = 1;
+/// `gso_type`: UDP fragmentation offload.
+pub const GSO_UDP: u8 = 3;
+/// `gso_type`: TCP over IPv6.
+pub const GSO_TCPV6: u8 = 4;
+/// `gso_type` bit: the segments carry ECN's CWR (needs `GUEST_ECN`).
+pub const GSO_ECN: u8 = 0x80;
 
 /// A parsed or to-be-emitted header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

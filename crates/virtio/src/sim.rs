@@ -2,11 +2,34 @@
 //! ring through its own [`RingMemory`] view, following the device side of the spec
 //! (including `avail_event` and the interrupt decision), so the driver's queue is tested
 //! against an independent implementation of the other half of the protocol.
+use std::vec;
 use std::vec::Vec;
 
 use crate::event::need_event;
-use crate::layout::{Descriptor, AVAIL_F_NO_INTERRUPT, DESC_F_NEXT, USED_F_NO_NOTIFY};
+use crate::layout::{Descriptor, RingLayout, AVAIL_F_NO_INTERRUPT, DESC_F_NEXT, USED_F_NO_NOTIFY};
 use crate::ring_memory::{full_barrier, RingMemory};
+
+/// Ring memory backed by a `Vec<u64>` (8-byte units keep it 8-aligned; the allocation
+/// is over-sized so the view can start 16-aligned).
+pub struct Region {
+    _storage: Vec<u64>,
+    pub mem: RingMemory,
+}
+
+/// A queue's memory for `size` entries.
+pub fn region(size: u16) -> Region {
+    let layout = RingLayout::new(size).unwrap();
+    let mut storage = vec![0u64; layout.total_size() / 8 + 4];
+    let base = storage.as_mut_ptr() as *mut u8;
+    let base = base.wrapping_add(base.align_offset(16));
+    // SAFETY: the storage outlives every view (the views are dropped with `Region`), is
+    // big enough for the layout after aligning, and is only used through views.
+    let mem = unsafe { RingMemory::new(base, layout) }.unwrap();
+    Region {
+        _storage: storage,
+        mem,
+    }
+}
 
 /// A chain taken from the available ring.
 #[derive(Debug, Clone)]

@@ -119,7 +119,7 @@ pub fn device() -> Option<&'static Mutex<VirtioRng>> {
 
 impl VirtioRng {
     fn init(dev: &Device) -> Result<VirtioRng, InitError> {
-        let (transport, _) = virtio_pci::start(dev, 0, features::VERSION_1)?;
+        let (transport, _) = virtio_pci::start(dev, &|_| 0, features::VERSION_1)?;
         transport.set_config_vector(NO_VECTOR);
         let ring = match Ring::setup(
             &transport,

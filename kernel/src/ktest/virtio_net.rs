@@ -57,8 +57,8 @@ impl Harness {
         let t = now();
         let mut dev = self.dev.lock();
         let iface = &mut self.iface;
-        let done = dev.poll_rx(BUDGET, |frame| {
-            iface.receive(frame, t);
+        let done = dev.poll_rx(BUDGET, |frame, offload| {
+            iface.receive_offloaded(frame, t, offload.checksum.trusted());
         });
         if iface.poll_at().is_some_and(|at| at <= t) {
             iface.poll(t);
@@ -190,8 +190,19 @@ pub fn run() -> Verdict {
             "device used idx {used} but driver processed up to {last}"
         ));
     }
-    let drops =
-        c(&COUNTERS.rx_drop_short) + c(&COUNTERS.rx_drop_too_long) + c(&COUNTERS.rx_drop_merged);
+    let drops = [
+        &COUNTERS.rx_drop_short,
+        &COUNTERS.rx_drop_too_long,
+        &COUNTERS.rx_drop_continuation,
+        &COUNTERS.rx_drop_num_buffers,
+        &COUNTERS.rx_drop_gso_size,
+        &COUNTERS.rx_drop_gso_type,
+        &COUNTERS.rx_drop_gso_ip_length,
+        &COUNTERS.rx_drop_csum_start,
+    ]
+    .into_iter()
+    .map(c)
+    .sum::<u64>();
     if drops + c(&COUNTERS.rx_drop_bad_used) + c(&COUNTERS.rx_refill_failed) + h.tx_refused != 0 {
         return Err(format!(
             "driver dropped frames ({drops} received, {} refused to send)",

@@ -23,6 +23,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use halyard_net::{Instant, Rx};
+use halyard_tcp::RxHints;
 use preempt::Softirq;
 
 use crate::irq::softirq;
@@ -71,10 +72,22 @@ pub fn net_rx() {
             let now_ns = t.as_nanos();
             let (mut polled, mut drained) = (0, true);
             if let Some(dev) = dev {
-                polled = dev.poll_rx(WEIGHT, |frame| {
-                    if let Rx::Tcp(seg) = stack.iface.receive(frame, t) {
+                polled = dev.poll_rx(WEIGHT, |frame, offload| {
+                    let trusted = offload.checksum.trusted();
+                    if let Rx::Tcp(seg) = stack.iface.receive_offloaded(frame, t, trusted) {
+                        let hints = RxHints {
+                            checksum_trusted: seg.checksum_trusted,
+                            gso_size: offload.gso_size,
+                        };
                         let tcp = &mut stack.tcp;
-                        tcp.route(now_ns, seg.src, seg.dst, &seg.payload, &mut to_process);
+                        tcp.route(
+                            now_ns,
+                            seg.src,
+                            seg.dst,
+                            &seg.payload,
+                            hints,
+                            &mut to_process,
+                        );
                     }
                 });
                 drained = polled < WEIGHT && !dev.enable_rx_interrupts();
@@ -85,9 +98,10 @@ pub fn net_rx() {
                 let Some(d) = stack.lo.poll() else { break };
                 looped += 1;
                 if d.protocol == super::tcp::PROTOCOL {
+                    let hints = RxHints::default();
                     stack
                         .tcp
-                        .route(now_ns, d.src, d.dst, &d.payload, &mut to_process);
+                        .route(now_ns, d.src, d.dst, &d.payload, hints, &mut to_process);
                 } else {
                     // Only TCP is sent through `lo`.
                     stack.lo.rx.dropped += 1;

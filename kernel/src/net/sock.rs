@@ -30,7 +30,7 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use halyard_net::Instant as NetInstant;
-use halyard_tcp::{DetachedConn, Instant, Outcome, State, Transmit};
+use halyard_tcp::{DetachedConn, Instant, Outcome, RxHints, State, Transmit};
 
 use super::loopback;
 use super::sock_timers;
@@ -58,6 +58,8 @@ pub struct Arrival {
     pub src: Ipv4Addr,
     pub dst: Ipv4Addr,
     pub bytes: Vec<u8>,
+    /// What the device said about it (checksum, GSO).
+    pub hints: RxHints,
 }
 
 /// A readiness hook (`TcpStream::set_notify`): called from NET_RX or a thread under the
@@ -179,7 +181,7 @@ impl Sock {
 
     fn input(self: &Arc<Self>, s: &mut SockState, a: Arrival) {
         let now = tcp_now(time::now_ns());
-        if s.conn.receive(now, a.src, a.dst, &a.bytes) == Outcome::Reuse {
+        if s.conn.receive_with(now, a.src, a.dst, &a.bytes, a.hints) == Outcome::Reuse {
             // A new incarnation takes over our TIME-WAIT tuple: hand the tuple back and
             // let the listener answer the SYN.
             self.retire(s, Some(&a));
@@ -256,10 +258,11 @@ impl Sock {
         let _ = super::with_net(|_, stack| {
             stack.tcp.retire(self, &s.conn);
             if let Some(a) = refeed {
+                let now = tcp_now(time::now_ns());
                 stack
                     .tcp
                     .endpoint
-                    .receive(tcp_now(time::now_ns()), a.src, a.dst, &a.bytes);
+                    .receive_with(now, a.src, a.dst, &a.bytes, a.hints);
             }
         });
     }

@@ -17,7 +17,7 @@ use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
 use halyard_net::Instant as NetInstant;
-use halyard_tcp::{ConnId, DetachedConn, Endpoint, Event, ListenerId, Stats, MAX_HEADER};
+use halyard_tcp::{ConnId, DetachedConn, Endpoint, Event, ListenerId, RxHints, Stats, MAX_HEADER};
 
 use super::sock::{Arrival, Notify, Sock};
 use crate::sched::WaitQueue;
@@ -142,6 +142,7 @@ impl Tcp {
         src: Ipv4Addr,
         dst: Ipv4Addr,
         payload: &[u8],
+        hints: RxHints,
         to_process: &mut Vec<Arc<Sock>>,
     ) {
         if let [sp0, sp1, dp0, dp1, ..] = *payload {
@@ -154,6 +155,7 @@ impl Tcp {
                     src,
                     dst,
                     bytes: payload.to_vec(),
+                    hints,
                 });
                 if queued && !to_process.iter().any(|s| Arc::ptr_eq(s, sock)) {
                     to_process.push(sock.clone());
@@ -161,7 +163,8 @@ impl Tcp {
                 return;
             }
         }
-        self.endpoint.receive(tcp_now(now_ns), src, dst, payload);
+        self.endpoint
+            .receive_with(tcp_now(now_ns), src, dst, payload, hints);
     }
 
     /// Every socket (for `netstat` and `counters`, which look at each outside the stack

@@ -41,6 +41,7 @@ pub fn network() -> Network {
         netns: BENCH_NETNS.to_string(),
         pcap: None,
         legacy_off: false,
+        no_offload: false,
     }
 }
 
@@ -51,6 +52,8 @@ pub struct Images {
     pub halyard_ksyms: PathBuf,
     /// Halyard's user space (busybox, init, `ubench`) for the shell boots.
     pub halyard_initramfs: PathBuf,
+    /// More words for Halyard's command line (`--halyard-append`, e.g. `offload=off`).
+    pub halyard_append: Option<String>,
     pub linux: Peer,
 }
 
@@ -60,6 +63,7 @@ impl Images {
             halyard_elf: paths.kernel_elf(),
             halyard_ksyms: paths.ksyms(),
             halyard_initramfs: paths.initramfs(),
+            halyard_append: None,
             linux,
         }
     }
@@ -117,6 +121,11 @@ pub fn qemu_args(
             Some(images.linux.initramfs.clone()),
         ),
     };
+    let mut cmdline = kernel_cmdline(system, workload);
+    if let (System::Halyard, Some(words)) = (system, &images.halyard_append) {
+        cmdline.push(' ');
+        cmdline.push_str(words);
+    }
     let config = QemuConfig {
         elf,
         ksyms: images.halyard_ksyms.clone(),
@@ -126,7 +135,7 @@ pub fn qemu_args(
         accel: Accel::Tcg,
         gdb: false,
         serial: Serial::Stdio,
-        cmdline: kernel_cmdline(system, workload),
+        cmdline,
         net: network(),
         // Halyard seeds its CSPRNG from it; the Linux peer keeps its measured setup.
         rng: system == System::Halyard,
@@ -221,6 +230,7 @@ mod tests {
             halyard_elf: "/r/halyard".into(),
             halyard_ksyms: "/r/halyard.ksyms".into(),
             halyard_initramfs: "/r/halyard.cpio".into(),
+            halyard_append: None,
             linux: Peer {
                 vmlinuz: "/r/vmlinuz".into(),
                 initramfs: "/r/initramfs.cpio.gz".into(),

@@ -52,6 +52,38 @@ pub struct BenchOptions {
     /// is exit status 1
     #[arg(long)]
     pub peer_only: bool,
+    /// Measure only these network rows (ids of results.json, comma-separated, e.g.
+    /// `bulk_in`): no scheduler benchmark, shell rounds, memory search or engine tables
+    #[arg(long, value_name = "IDS", value_delimiter = ',', value_parser = only_id)]
+    pub only: Vec<String>,
+    /// More words for Halyard's kernel command line (e.g. `offload=off` for the ablation)
+    #[arg(long, value_name = "WORDS")]
+    pub halyard_append: Option<String>,
+}
+
+/// The rows `--only` can select: those a network round measures after the first echo.
+const ONLY_IDS: [&str; 10] = [
+    "ping_min",
+    "ping_p50",
+    "ping_p99",
+    "rr_rate",
+    "rr_p50",
+    "rr_p99",
+    "conn_rate",
+    "bulk_in",
+    "bulk_out",
+    "http_rate",
+];
+
+fn only_id(id: &str) -> Result<String, String> {
+    if ONLY_IDS.contains(&id) {
+        Ok(id.to_string())
+    } else {
+        Err(format!(
+            "not a network row: {id} (one of {})",
+            ONLY_IDS.join(", ")
+        ))
+    }
 }
 
 impl BenchOptions {
@@ -64,7 +96,18 @@ impl BenchOptions {
         if self.peer_only {
             line.push_str(" --peer-only");
         }
+        if !self.only.is_empty() {
+            line.push_str(&format!(" --only {}", self.only.join(",")));
+        }
+        if let Some(words) = &self.halyard_append {
+            line.push_str(&format!(" --halyard-append '{words}'"));
+        }
         line
+    }
+
+    /// Whether row `id` is measured (all of them without `--only`).
+    fn wants(&self, id: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o == id)
     }
 }
 
@@ -163,7 +206,11 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
                 .map_err(|e| format!("initramfs: {e}"))
         })
         .err();
-    let images = Images::new(paths, peer.clone());
+    let images = Images {
+        halyard_append: opts.halyard_append.clone(),
+        ..Images::new(paths, peer.clone())
+    };
+    let selected = !opts.only.is_empty();
     let netns = Netns::create(&guest::network().tap_topology())?;
     let meta = Meta {
         stamp,
@@ -184,17 +231,23 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
         duration_s: 0.0,
     };
     let mut results = Results::new(meta, budget.smps);
-    sched::measure(
-        paths,
-        budget.rounds,
-        halyard_missing.as_deref(),
-        &mut results,
-    );
+    if selected {
+        results.rows.retain(|r| opts.wants(r.metric.id));
+        results.sched.clear();
+    } else {
+        sched::measure(
+            paths,
+            budget.rounds,
+            halyard_missing.as_deref(),
+            &mut results,
+        );
+    }
     let bench = Bench {
         paths,
         images: &images,
         netns: &netns,
         budget: &budget,
+        opts,
     };
     for &smp in budget.smps {
         let mut halyard_blocked = halyard_missing.clone();
@@ -211,7 +264,8 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
                 );
                 match bench.round(system, smp, round) {
                     Ok(values) => {
-                        for (id, value) in values {
+                        // Rows `--only` left out (the boot rows) are not in the results.
+                        for (id, value) in values.into_iter().filter(|(id, _)| opts.wants(id)) {
                             results.record(smp, system, id, round, value);
                         }
                     }
@@ -224,12 +278,15 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
                         }
                     }
                 }
+                if selected {
+                    continue;
+                }
                 for (id, value) in bench.shell_round(system, smp, round) {
                     results.record(smp, system, id, round, value);
                 }
             }
         }
-        if !budget.mem_smps.contains(&smp) {
+        if selected || !budget.mem_smps.contains(&smp) {
             results.remove(smp, "min_mem");
             continue;
         }
@@ -249,7 +306,9 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
     drop(netns);
     results.meta.duration_s = started.elapsed().as_secs_f64();
     write_outputs(paths, &results)?;
-    engine::append_to_report(paths, &engine::run(paths)?)?;
+    if !selected {
+        engine::append_to_report(paths, &engine::run(paths)?)?;
+    }
     let gap = results.first_gap(System::Halyard);
     match (gap, opts.peer_only) {
         (None, _) => Ok(0),
@@ -273,6 +332,7 @@ struct Bench<'a> {
     images: &'a Images,
     netns: &'a Netns,
     budget: &'a Budget,
+    opts: &'a BenchOptions,
 }
 
 type Values = Vec<(&'static str, Result<f64, String>)>;
@@ -326,39 +386,54 @@ impl Bench<'_> {
             values.extend(self.ping());
             return Ok(values);
         }
-        values.extend(self.ping());
+        let wants = |id| self.opts.wants(id);
+        if wants("ping_min") || wants("ping_p50") || wants("ping_p99") {
+            values.extend(self.ping());
+        }
         let (count, time) = (b.rr_count, b.rr_time);
-        match inside::run_in(self.netns.name(), move || {
-            measure::request_response(Self::addr(ECHO), 64, count, time)
-        }) {
-            Ok(rt) => values.extend([
-                ("rr_rate", Ok(rt.per_sec)),
-                ("rr_p50", Ok(rt.p50_us)),
-                ("rr_p99", Ok(rt.p99_us)),
-            ]),
-            Err(e) => values.extend(["rr_rate", "rr_p50", "rr_p99"].map(|id| (id, Err(e.clone())))),
+        if wants("rr_rate") || wants("rr_p50") || wants("rr_p99") {
+            match inside::run_in(self.netns.name(), move || {
+                measure::request_response(Self::addr(ECHO), 64, count, time)
+            }) {
+                Ok(rt) => values.extend([
+                    ("rr_rate", Ok(rt.per_sec)),
+                    ("rr_p50", Ok(rt.p50_us)),
+                    ("rr_p99", Ok(rt.p99_us)),
+                ]),
+                Err(e) => {
+                    values.extend(["rr_rate", "rr_p50", "rr_p99"].map(|id| (id, Err(e.clone()))))
+                }
+            }
         }
         let (count, time) = (b.conn_count, b.conn_time);
-        values.push((
-            "conn_rate",
-            inside::run_in(self.netns.name(), move || {
-                measure::connection_rate(Self::addr(ECHO), count, time)
-            }),
-        ));
+        if wants("conn_rate") {
+            values.push((
+                "conn_rate",
+                inside::run_in(self.netns.name(), move || {
+                    measure::connection_rate(Self::addr(ECHO), count, time)
+                }),
+            ));
+        }
         let (bytes, time) = (b.bulk_bytes, b.bulk_time);
-        values.push((
-            "bulk_in",
-            inside::run_in(self.netns.name(), move || {
-                measure::bulk_to_guest(Self::addr(DISCARD), bytes, time)
-            }),
-        ));
-        values.push((
-            "bulk_out",
-            inside::run_in(self.netns.name(), move || {
-                measure::bulk_from_guest(Self::addr(SOURCE), bytes, time)
-            }),
-        ));
-        values.push(("http_rate", self.http()));
+        if wants("bulk_in") {
+            values.push((
+                "bulk_in",
+                inside::run_in(self.netns.name(), move || {
+                    measure::bulk_to_guest(Self::addr(DISCARD), bytes, time)
+                }),
+            ));
+        }
+        if wants("bulk_out") {
+            values.push((
+                "bulk_out",
+                inside::run_in(self.netns.name(), move || {
+                    measure::bulk_from_guest(Self::addr(SOURCE), bytes, time)
+                }),
+            ));
+        }
+        if wants("http_rate") {
+            values.push(("http_rate", self.http()));
+        }
         drop(guest);
         Ok(values)
     }
@@ -496,7 +571,7 @@ mod tests {
     fn quick_mode_is_smaller_in_every_bounded_dimension() {
         let q = Budget::for_options(&BenchOptions {
             quick: true,
-            peer_only: false,
+            ..BenchOptions::default()
         });
         let f = Budget::for_options(&BenchOptions::default());
         assert!(q.rounds < f.rounds && q.bulk_bytes < f.bulk_bytes && q.wrk_secs < f.wrk_secs);
@@ -514,9 +589,21 @@ mod tests {
         let both = BenchOptions {
             quick: true,
             peer_only: true,
+            ..BenchOptions::default()
         };
         assert_eq!(both.command(), "cargo xtask bench --quick --peer-only");
         assert_eq!(BenchOptions::default().command(), "cargo xtask bench");
+        let ablation = BenchOptions {
+            only: vec!["bulk_in".into()],
+            halyard_append: Some("offload=off".into()),
+            ..BenchOptions::default()
+        };
+        assert_eq!(
+            ablation.command(),
+            "cargo xtask bench --only bulk_in --halyard-append 'offload=off'"
+        );
+        assert!(ablation.wants("bulk_in") && !ablation.wants("bulk_out"));
+        assert!(BenchOptions::default().wants("bulk_out"));
         assert_eq!(
             crate::cli::parse(["bench", "--quick", "--peer-only"]).unwrap(),
             crate::cli::Command::Bench(both)
@@ -530,7 +617,7 @@ mod tests {
         };
         let opts = BenchOptions {
             quick: true,
-            peer_only: false,
+            ..BenchOptions::default()
         };
         // The stamp of this checkout, as `run` takes it.
         let stamp = run_stamp::Stamp::now(&Paths::repo().root, opts.command());

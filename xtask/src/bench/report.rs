@@ -95,8 +95,12 @@ pub fn markdown(results: &Results) -> String {
     out
 }
 
-/// The `bench-sched` section: the in-kernel benchmark with the lock validator off and on.
+/// The `bench-sched` section: the in-kernel benchmark with the lock validator off and on
+/// (none when the run did not measure it, `--only`).
 fn sched_markdown(results: &Results, out: &mut String) {
+    if results.sched.is_empty() {
+        return;
+    }
     let _ = writeln!(
         out,
         "\n## Scheduler and lock validator (in-kernel `test=bench-sched`, -smp {})\n",

@@ -325,10 +325,13 @@ impl Results {
         }
     }
 
-    /// Records the same failure for every metric of `system` at `smp` in `round`.
+    /// Records the same failure for every row of `system` at `smp` in `round`.
     pub fn record_all_failed(&mut self, smp: u32, system: System, round: usize, reason: &str) {
-        for metric in METRICS {
-            self.record(smp, system, metric.id, round, Err(reason.to_string()));
+        for row in self.rows.iter_mut().filter(|r| r.smp == smp) {
+            match system {
+                System::Halyard => row.halyard.record(round, Err(reason.to_string())),
+                System::Linux => row.linux.record(round, Err(reason.to_string())),
+            }
         }
     }
 

@@ -79,11 +79,17 @@ impl Counters {
 /// until its round budget (300) is reached (kernel/src/net/napi.rs), so 299 + 64.
 pub const MAX_FRAMES_PER_NET_RX: u64 = 363;
 
-/// Driver counters of used RX buffers that were not handed up as packets.
-const RX_DRIVER_DROPS: [&str; 3] = [
+/// Driver counters of received frames (or continuation buffers) that were not handed up
+/// as packets.
+const RX_DRIVER_DROPS: [&str; 8] = [
     "NET_RX_DROP_SHORT",
     "NET_RX_DROP_TOO_LONG",
-    "NET_RX_DROP_MERGED",
+    "NET_RX_DROP_CONTINUATION",
+    "NET_RX_DROP_NUM_BUFFERS",
+    "NET_RX_DROP_GSO_SIZE",
+    "NET_RX_DROP_GSO_TYPE",
+    "NET_RX_DROP_GSO_IP_LENGTH",
+    "NET_RX_DROP_CSUM_START",
 ];
 
 /// How the receive path moved between two reads of `counters`.
@@ -110,10 +116,12 @@ impl std::fmt::Display for RxMoved {
 impl Counters {
     /// The counters moved since `before` as traffic of at least `min_packets` received
     /// packets must move them, and only through NET_RX: `NET_RX_PACKETS` rose by at least
-    /// `min_packets`; every frame NET_RX took off the ring is a packet or a driver drop;
-    /// the driver's last used index moved by exactly those frames (plus used entries that
-    /// named no buffer; modulo 2^16, the ring index's width); and NET_RX ran at least once
-    /// per [`MAX_FRAMES_PER_NET_RX`] frames. Balanced counters that did not move (0 == 0)
+    /// `min_packets`, a GSO frame counting as the segments it carries
+    /// (`NET_RX_GSO_SEGMENTS`); every frame NET_RX took off the ring is a packet or a driver drop;
+    /// the driver's last used index moved by exactly the buffers those frames filled
+    /// (`NET_RX_BUFFERS`: a frame may span several), plus used entries that named no
+    /// buffer, modulo 2^16 (the ring index's width); and NET_RX ran at least once per
+    /// [`MAX_FRAMES_PER_NET_RX`] frames. Balanced counters that did not move (0 == 0)
     /// fail here, as does a receive path that bypasses NET_RX.
     pub fn rx_moved_since(&self, before: &Counters, min_packets: u64) -> Result<RxMoved, String> {
         let delta = |name: &str| self.rise_since(before, name);
@@ -127,11 +135,15 @@ impl Counters {
             dropped += delta(name)?;
         }
         let used = delta("NET_RX_LAST_USED_IDX")? % (1 << 16);
+        let buffers = delta("NET_RX_BUFFERS")?;
         let bad_used = delta("NET_RX_DROP_BAD_USED")?;
-        if moved.packets < min_packets {
+        // A GSO frame is the sender's segments joined by the host: count those.
+        let gso_frames = delta("NET_RX_GSO_FRAMES")?;
+        let wire = moved.packets - gso_frames.min(moved.packets) + delta("NET_RX_GSO_SEGMENTS")?;
+        if wire < min_packets {
             return Err(format!(
-                "NET_RX_PACKETS rose by {}, fewer than the {min_packets} packets the traffic \
-                 delivered",
+                "NET_RX_PACKETS rose by {} ({wire} segments as sent, GSO frames counted by \
+                 their segments), fewer than the {min_packets} packets the traffic delivered",
                 moved.packets
             ));
         }
@@ -142,10 +154,10 @@ impl Counters {
                 moved.frames, moved.packets
             ));
         }
-        if used != (moved.frames + bad_used) % (1 << 16) {
+        if buffers < moved.frames || used != (buffers + bad_used) % (1 << 16) {
             return Err(format!(
                 "NET_RX_LAST_USED_IDX moved by {used} (mod 65536), but NET_RX took {} frames \
-                 and skipped {bad_used} bad used entries",
+                 in {buffers} buffers and skipped {bad_used} bad used entries",
                 moved.frames
             ));
         }
@@ -314,11 +326,29 @@ pub(super) mod tests {
     /// `counters` after `runs` NET_RX runs took `frames` frames, `packets` of them packets
     /// and `drops` dropped by the driver, with its last used index at `used`.
     fn rx(runs: u64, frames: u64, packets: u64, drops: u64, used: u64) -> Counters {
+        rx_in_buffers(runs, frames, frames, packets, drops, used, 0)
+    }
+
+    /// [`rx`] with the frames in `buffers` buffers, `gso` of the packets GSO frames of 10
+    /// segments each.
+    fn rx_in_buffers(
+        runs: u64,
+        frames: u64,
+        buffers: u64,
+        packets: u64,
+        drops: u64,
+        used: u64,
+        gso: u64,
+    ) -> Counters {
         Counters::parse(&lines(&format!(
             "NET_RX_SOFTIRQ_ENTRY_TOTAL={runs}\nNET_RX_SOFTIRQ_EXIT_TOTAL={runs}\n\
              NET_RX_FRAMES_POLLED={frames}\nNET_RX_PACKETS={packets}\n\
-             NET_RX_DROP_SHORT={drops}\nNET_RX_DROP_TOO_LONG=0\nNET_RX_DROP_MERGED=0\n\
-             NET_RX_DROP_BAD_USED=0\nNET_RX_USED_IDX={used}\nNET_RX_LAST_USED_IDX={used}"
+             NET_RX_DROP_SHORT={drops}\nNET_RX_DROP_TOO_LONG=0\nNET_RX_DROP_CONTINUATION=0\n\
+             NET_RX_DROP_NUM_BUFFERS=0\nNET_RX_DROP_GSO_SIZE=0\nNET_RX_DROP_GSO_TYPE=0\n\
+             NET_RX_DROP_GSO_IP_LENGTH=0\nNET_RX_DROP_CSUM_START=0\nNET_RX_BUFFERS={buffers}\n\
+             NET_RX_GSO_FRAMES={gso}\nNET_RX_GSO_SEGMENTS={}\n\
+             NET_RX_DROP_BAD_USED=0\nNET_RX_USED_IDX={used}\nNET_RX_LAST_USED_IDX={used}",
+            gso * 10
         )))
     }
 
@@ -359,6 +389,20 @@ pub(super) mod tests {
             .rx_moved_since(&before, 1)
             .unwrap_err()
             .contains("NET_RX_LAST_USED_IDX moved by 0"));
+        // Frames spanning several buffers: the used index follows the buffers.
+        let multi = rx_in_buffers(1810, 20_500, 40_500, 20_497, 3, 40_500, 0);
+        let multi_before = rx_in_buffers(10, 500, 500, 498, 2, 500, 0);
+        assert!(multi.rx_moved_since(&multi_before, 1).is_ok());
+        // 1,000 GSO frames of 10 segments among 19,999 packets: 28,999 segments as sent.
+        let gso = rx_in_buffers(1810, 20_500, 40_500, 20_497, 3, 40_500, 1000);
+        assert!(gso.rx_moved_since(&multi_before, 28_999).is_ok());
+        let err = gso.rx_moved_since(&multi_before, 29_000).unwrap_err();
+        assert!(err.contains("(28999 segments as sent"), "{err}");
+        let by_frames = rx_in_buffers(1810, 20_500, 40_500, 20_497, 3, 20_500, 0);
+        assert!(by_frames
+            .rx_moved_since(&multi_before, 1)
+            .unwrap_err()
+            .contains("in 40000 buffers"));
         // Too few runs for the frames: NET_RX did not do that work.
         let few = rx(11, 20_500, 20_497, 3, 20_500);
         assert!(few

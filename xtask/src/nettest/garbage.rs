@@ -34,6 +34,10 @@ pub enum Defect {
     IcmpBadChecksum,
     /// A valid IPv4 packet carrying UDP whose length field is impossible.
     UdpBadLength,
+    /// A valid IPv4 packet carrying a TCP segment with a wrong checksum. Sent from the host
+    /// side it carries no virtio-net checksum flag, so even with the receive offloads on
+    /// the guest must verify it and drop it.
+    TcpBadChecksum,
     /// ARP ethertype, fewer than 28 bytes.
     ArpTruncated,
     /// 28 bytes of ARP with a wrong hardware/protocol type, size or opcode.
@@ -66,6 +70,7 @@ impl Defect {
                 "drop_reassembly_duplicate",
             ],
             Defect::ArpMalformed => &["drop_arp_malformed"],
+            Defect::TcpBadChecksum => &["TCP_CHECKSUM_ERRORS"],
             Defect::UnknownEthertype => &["drop_unknown_ethertype"],
             // Whichever IPv4 header check the random bytes fail first.
             Defect::RandomPayload => &[
@@ -80,7 +85,7 @@ impl Defect {
 }
 
 /// Every defect, in the order [`corpus`] cycles through them.
-pub const DEFECTS: [Defect; 13] = [
+pub const DEFECTS: [Defect; 14] = [
     Defect::Ipv4Truncated,
     Defect::Ipv4BadChecksum,
     Defect::Ipv4BadTotalLength,
@@ -90,6 +95,7 @@ pub const DEFECTS: [Defect; 13] = [
     Defect::Ipv4Fragment,
     Defect::IcmpBadChecksum,
     Defect::UdpBadLength,
+    Defect::TcpBadChecksum,
     Defect::ArpTruncated,
     Defect::ArpMalformed,
     Defect::UnknownEthertype,
@@ -113,6 +119,7 @@ const ETH_HEADER: usize = 14;
 const MAX_FRAME: usize = 1514;
 const IPV4_HEADER: usize = 20;
 const PROTO_ICMP: u8 = 1;
+const PROTO_TCP: u8 = 6;
 const PROTO_UDP: u8 = 17;
 
 /// `count` frames from `seed`, cycling through [`DEFECTS`].
@@ -219,6 +226,19 @@ pub fn frame(rng: &mut TestRng, defect: Defect, ends: &Endpoints) -> Vec<u8> {
             udp.extend_from_slice(&data);
             (ETHERTYPE_IPV4, ipv4(rng, ends, PROTO_UDP, &udp))
         }
+        Defect::TcpBadChecksum => {
+            let mut tcp = Vec::with_capacity(20 + 64);
+            tcp.extend_from_slice(&(rng.range(1024..65536) as u16).to_be_bytes());
+            tcp.extend_from_slice(&(rng.range(1..1024) as u16).to_be_bytes());
+            tcp.extend_from_slice(&rng.bytes(8)); // sequence and acknowledgement numbers
+            tcp.extend_from_slice(&[0x50, 0x10, 0xff, 0xff, 0, 0, 0, 0]); // ACK, window
+            tcp.extend(rng.bytes_in(0..64));
+            let good = tcp_checksum(ends, &tcp);
+            // Off by anything but 0xffff (one's complement's other zero).
+            let bad = good ^ rng.range(1..0xffff) as u16;
+            tcp[16..18].copy_from_slice(&bad.to_be_bytes());
+            (ETHERTYPE_IPV4, ipv4(rng, ends, PROTO_TCP, &tcp))
+        }
         Defect::ArpTruncated => (ETHERTYPE_ARP, arp(ends)[..rng.range(0..28)].to_vec()),
         Defect::ArpMalformed => {
             let mut p = arp(ends);
@@ -300,6 +320,17 @@ fn echo_packet(rng: &mut TestRng, ends: &Endpoints) -> Vec<u8> {
     ipv4(rng, ends, PROTO_ICMP, &echo)
 }
 
+/// The checksum of `tcp` (its checksum field zero) from the host to the guest.
+fn tcp_checksum(ends: &Endpoints, tcp: &[u8]) -> u16 {
+    let mut pseudo = Vec::with_capacity(12 + tcp.len());
+    pseudo.extend_from_slice(&ends.host_ip);
+    pseudo.extend_from_slice(&ends.guest_ip);
+    pseudo.extend_from_slice(&[0, PROTO_TCP]);
+    pseudo.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
+    pseudo.extend_from_slice(tcp);
+    checksum(&pseudo)
+}
+
 /// Recomputes the checksum of the 20-byte header at the start of `p`.
 fn reseal_ipv4(p: &mut [u8]) {
     p[10..12].fill(0);
@@ -353,7 +384,7 @@ mod tests {
     fn every_frame_is_sendable_and_addressed_to_the_guest() {
         let frames = corpus(1, 10_000, &ENDS);
         for defect in DEFECTS {
-            assert!(frames.iter().filter(|(d, _)| *d == defect).count() >= 10_000 / 13);
+            assert!(frames.iter().filter(|(d, _)| *d == defect).count() >= 10_000 / 14);
         }
         for (defect, f) in &frames {
             assert!(
@@ -411,6 +442,23 @@ mod tests {
                         let len = usize::from(u16::from_be_bytes([udp[4], udp[5]]));
                         assert!(len < 8 || len > udp.len(), "{len} {}", udp.len());
                     }
+                    Defect::TcpBadChecksum => {
+                        assert!(header_ok() && total() == ip.len() && ip[9] == PROTO_TCP);
+                        let tcp = &ip[IPV4_HEADER..];
+                        let mut zeroed = tcp.to_vec();
+                        zeroed[16..18].fill(0);
+                        let good = tcp_checksum(&ENDS, &zeroed);
+                        let sent = u16::from_be_bytes([tcp[16], tcp[17]]);
+                        assert!(sent != good && sent != !good);
+                        // The same segment with its real checksum verifies.
+                        zeroed[16..18].copy_from_slice(&good.to_be_bytes());
+                        let mut pseudo = ENDS.host_ip.to_vec();
+                        pseudo.extend_from_slice(&ENDS.guest_ip);
+                        pseudo.extend_from_slice(&[0, PROTO_TCP]);
+                        pseudo.extend_from_slice(&(zeroed.len() as u16).to_be_bytes());
+                        pseudo.extend_from_slice(&zeroed);
+                        assert!(verifies(&pseudo));
+                    }
                     Defect::ArpTruncated => {
                         assert!(ethertype(&f) == ETHERTYPE_ARP && ip.len() < 28)
                     }
@@ -437,9 +485,9 @@ mod tests {
         for defect in DEFECTS {
             let names = defect.counted_as();
             assert!(!names.is_empty(), "{defect:?}");
-            assert!(names
-                .iter()
-                .all(|n| n.starts_with("drop_") || *n == "rx_fragment_held"));
+            assert!(names.iter().all(|n| n.starts_with("drop_")
+                || *n == "rx_fragment_held"
+                || *n == "TCP_CHECKSUM_ERRORS"));
         }
         // A random header can be valid by chance: the generator breaks it.
         let mut header = echo_packet(&mut TestRng::new(5), &ENDS);

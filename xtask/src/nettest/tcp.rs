@@ -116,24 +116,79 @@ pub fn echo(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
 }
 
 /// `net-*-tcp-bulk`: a bulk send into discard (the guest closes after our end of stream)
-/// and a bulk read from source; reports both rates.
+/// and a bulk read from source; reports both rates and how the receive offloads carried
+/// the data in. Over the tap (whose host side segments nothing once the guest takes GSO
+/// frames) the data must have arrived in GSO frames with partial checksums, unchecked;
+/// the NET_RX invariants must hold either way.
 pub fn bulk(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
     let netns = start(session, ctx)?;
     let bytes = match ctx.test.mode {
         NetMode::Tap => BULK_TAP,
         _ => BULK_USER,
     };
+    let before = Counters::parse(&session.command("counters")?);
     let (discard, source) = (service(ctx, DISCARD)?, service(ctx, SOURCE)?);
     let sent = in_netns(netns, || client::discard(discard, bytes, ctx.deadline))?;
     let read = in_netns(netns, || client::source(source, bytes, ctx.deadline))?;
+    let (after, _) = rx_moved(session, &before, 1)?;
+    let offloads = RxOffloads::since(&after, &before)?;
+    if ctx.test.mode == NetMode::Tap && (offloads.gso_frames == 0 || offloads.partial == 0) {
+        return Err(format!(
+            "over the tap the data did not come in GSO frames with partial checksums: {offloads}"
+        ));
+    }
     session.send("poweroff\r")?;
     Ok(format!(
-        "discard: {} MB in {sent:.1} s ({:.2} MB/s); source: {} MB in {read:.1} s ({:.2} MB/s)",
+        "discard: {} MB in {sent:.1} s ({:.2} MB/s); source: {} MB in {read:.1} s ({:.2} MB/s); \
+         {offloads}",
         bytes / 1_000_000,
         mb_per_s(bytes, sent),
         bytes / 1_000_000,
         mb_per_s(bytes, read)
     ))
+}
+
+/// How received frames used the offloads between two reads of `counters`.
+struct RxOffloads {
+    gso_frames: u64,
+    gso_bytes: u64,
+    multi_buffer: u64,
+    copied: u64,
+    partial: u64,
+    valid: u64,
+    software: u64,
+}
+
+impl RxOffloads {
+    fn since(after: &Counters, before: &Counters) -> Result<RxOffloads, String> {
+        let d = |name: &str| after.rise_since(before, name);
+        Ok(RxOffloads {
+            gso_frames: d("NET_RX_GSO_FRAMES")?,
+            gso_bytes: d("NET_RX_GSO_BYTES")?,
+            multi_buffer: d("NET_RX_MULTI_BUFFER")?,
+            copied: d("NET_RX_ASSEMBLED_COPIES")?,
+            partial: d("NET_RX_CSUM_PARTIAL")?,
+            valid: d("NET_RX_CSUM_VALID")?,
+            software: d("NET_RX_CSUM_SOFTWARE")?,
+        })
+    }
+}
+
+impl std::fmt::Display for RxOffloads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} GSO frames of {} bytes on average, {} in several buffers ({} copied), \
+             checksums: {} partial, {} valid, {} verified",
+            self.gso_frames,
+            self.gso_bytes.checked_div(self.gso_frames).unwrap_or(0),
+            self.multi_buffer,
+            self.copied,
+            self.partial,
+            self.valid,
+            self.software
+        )
+    }
 }
 
 /// The `curl` binary (Debian package `curl`) and the Python interpreter.

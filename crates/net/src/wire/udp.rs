@@ -74,10 +74,16 @@ impl Repr {
         if !p.verify_checksum(src, dst) {
             return Err(DropReason::BadChecksum);
         }
-        Ok(Repr {
+        Ok(Repr::unverified(p))
+    }
+
+    /// Parses without looking at the checksum: for a datagram whose checksum the device
+    /// vouched for.
+    pub fn unverified<T: AsRef<[u8]>>(p: &Packet<T>) -> Repr {
+        Repr {
             src_port: p.src_port(),
             dst_port: p.dst_port(),
-        })
+        }
     }
 
     /// Writes header and `payload` into `buf[..HEADER_LEN + payload.len()]` with a checksum.

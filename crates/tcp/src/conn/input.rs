@@ -334,9 +334,10 @@ impl Connection {
             data = &data[skip..];
             seq = self.rcv_nxt;
         }
-        self.rcv_mss = self
-            .rcv_mss
-            .max((data.len() as u32).min(u32::from(self.cfg.mss)));
+        // The sender's segment size: the device's `gso_size` for a coalesced segment
+        // (its length is several of them), else the length (Linux's tcp_measure_rcv_mss).
+        let measured = seg.gso_size.map_or(data.len() as u32, u32::from);
+        self.rcv_mss = self.rcv_mss.max(measured.min(u32::from(self.cfg.mss)));
         let offset = seq.since(self.rcv_nxt) as usize;
         let free = self.recvbuf.free();
         if offset >= free {

@@ -5,6 +5,7 @@ use core::net::Ipv4Addr;
 use inet_checksum::Checksum;
 
 use super::{Flags, Options, WireError};
+use crate::rx_hints::RxHints;
 use crate::seq::Seq;
 
 /// Length of the fixed header, without options.
@@ -31,6 +32,8 @@ pub struct SegmentHeader {
 pub struct Segment<'a> {
     pub header: SegmentHeader,
     pub payload: &'a [u8],
+    /// The sender's segment size when the device coalesced several into this one.
+    pub gso_size: Option<u16>,
 }
 
 fn pseudo_header(src: Ipv4Addr, dst: Ipv4Addr, tcp_len: usize) -> Checksum {
@@ -60,6 +63,17 @@ impl<'a> Segment<'a> {
     /// Parses and verifies `data` (TCP header, options and payload) that arrived from `src`
     /// to `dst`.
     pub fn parse(data: &'a [u8], src: Ipv4Addr, dst: Ipv4Addr) -> Result<Segment<'a>, WireError> {
+        Segment::parse_with(data, src, dst, RxHints::default())
+    }
+
+    /// [`Self::parse`] with what the device said: the checksum is not verified when it
+    /// vouched for it, and the segment keeps its `gso_size`.
+    pub fn parse_with(
+        data: &'a [u8],
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        hints: RxHints,
+    ) -> Result<Segment<'a>, WireError> {
         if data.len() < HEADER_LEN {
             return Err(WireError::Truncated);
         }
@@ -67,10 +81,12 @@ impl<'a> Segment<'a> {
         if hlen < HEADER_LEN || hlen > data.len() {
             return Err(WireError::BadDataOffset);
         }
-        let mut c = pseudo_header(src, dst, data.len());
-        c.add_bytes(data);
-        if c.sum16() != 0xffff {
-            return Err(WireError::BadChecksum);
+        if !hints.checksum_trusted {
+            let mut c = pseudo_header(src, dst, data.len());
+            c.add_bytes(data);
+            if c.sum16() != 0xffff {
+                return Err(WireError::BadChecksum);
+            }
         }
         let be16 = |i: usize| u16::from_be_bytes([data[i], data[i + 1]]);
         let be32 = |i: usize| u32::from_be_bytes([data[i], data[i + 1], data[i + 2], data[i + 3]]);
@@ -93,6 +109,7 @@ impl<'a> Segment<'a> {
         Ok(Segment {
             header,
             payload: &data[hlen..],
+            gso_size: hints.gso_size,
         })
     }
 

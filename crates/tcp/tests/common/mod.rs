@@ -4,7 +4,7 @@
 use core::net::{Ipv4Addr, SocketAddrV4};
 use halyard_tcp::seq::Seq;
 use halyard_tcp::wire::{Flags, Options, Segment, SegmentHeader};
-use halyard_tcp::{Config, ConnId, Endpoint, Instant, ListenerId, MAX_HEADER};
+use halyard_tcp::{Config, ConnId, Endpoint, Instant, ListenerId, RxHints, MAX_HEADER};
 
 pub const A_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 pub const B_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
@@ -151,6 +151,18 @@ impl Pair {
 
     /// Hands a crafted segment to the receiving endpoint of `dir`.
     pub fn inject(&mut self, dir: Dir, h: SegmentHeader, payload: &[u8]) {
+        self.inject_with(dir, h, payload, RxHints::default(), false);
+    }
+
+    /// [`Self::inject`] with device hints, and a wrong checksum when `corrupt`.
+    pub fn inject_with(
+        &mut self,
+        dir: Dir,
+        h: SegmentHeader,
+        payload: &[u8],
+        hints: RxHints,
+        corrupt: bool,
+    ) {
         let (src, dst) = if dir == Dir::AtoB {
             (A_IP, B_IP)
         } else {
@@ -160,10 +172,13 @@ impl Pair {
         let hl = h.len();
         buf[hl..hl + payload.len()].copy_from_slice(payload);
         let n = h.emit(&mut buf, payload.len(), src, dst);
+        if corrupt {
+            buf[16] ^= 0x5a;
+        }
         if dir == Dir::AtoB {
-            self.b.receive(self.now, src, dst, &buf[..n]);
+            self.b.receive_with(self.now, src, dst, &buf[..n], hints);
         } else {
-            self.a.receive(self.now, src, dst, &buf[..n]);
+            self.a.receive_with(self.now, src, dst, &buf[..n], hints);
         }
     }
 

@@ -6,28 +6,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::layout::RingLayout;
-use crate::sim::SimDevice;
-
-/// Ring memory backed by a `Vec<u64>` (8-byte units keep it 8-aligned; the allocation
-/// is over-sized so the view can start 16-aligned).
-pub(super) struct Region {
-    _storage: Vec<u64>,
-    mem: RingMemory,
-}
-
-fn region(size: u16) -> Region {
-    let layout = RingLayout::new(size).unwrap();
-    let mut storage = vec![0u64; layout.total_size() / 8 + 4];
-    let base = storage.as_mut_ptr() as *mut u8;
-    let base = base.wrapping_add(base.align_offset(16));
-    // SAFETY: the storage outlives every view (the views are dropped with `Region`), is
-    // big enough for the layout after aligning, and is only used through views.
-    let mem = unsafe { RingMemory::new(base, layout) }.unwrap();
-    Region {
-        _storage: storage,
-        mem,
-    }
-}
+use crate::sim::{region, Region, SimDevice};
 
 pub(super) fn pair(size: u16, event_idx: bool) -> (Region, SplitQueue<u32>, SimDevice) {
     let r = region(size);

@@ -24,13 +24,37 @@ pub struct NetCounters {
     pub rx_irq_enable_races: AtomicU64,
     /// The last used index the driver processed.
     pub rx_last_used_idx: AtomicU64,
-    /// Received buffers dropped: shorter than the virtio-net header or empty; longer than
-    /// the buffer (a lying device); spanning several buffers (MRG_RXBUF, not reassembled);
-    /// used-ring entries naming no posted buffer.
+    /// Used receive buffers taken (a frame may span several; with the entries naming no
+    /// buffer, they account for every step of the used index).
+    pub rx_buffers: AtomicU64,
+    /// Received frames dropped: shorter than the virtio-net header or empty; longer than
+    /// the buffer or the largest frame (a lying device); continuation buffers of a frame
+    /// dropped part-way; used-ring entries naming no posted buffer; `num_buffers` 0 or
+    /// beyond the ring; GSO with `gso_size` 0, with a type not negotiated or not TCPv4, or
+    /// not exactly one IPv4/TCP datagram; `NEEDS_CSUM` with `csum_start` beyond the frame.
     pub rx_drop_short: AtomicU64,
     pub rx_drop_too_long: AtomicU64,
-    pub rx_drop_merged: AtomicU64,
+    pub rx_drop_continuation: AtomicU64,
     pub rx_drop_bad_used: AtomicU64,
+    pub rx_drop_num_buffers: AtomicU64,
+    pub rx_drop_gso_size: AtomicU64,
+    pub rx_drop_gso_type: AtomicU64,
+    pub rx_drop_gso_ip_length: AtomicU64,
+    pub rx_drop_csum_start: AtomicU64,
+    /// Frames that spanned several buffers (`MRG_RXBUF`), and those of them that had to be
+    /// copied to be contiguous (their buffers were not adjacent).
+    pub rx_multi_buffer: AtomicU64,
+    pub rx_assembled_copies: AtomicU64,
+    /// GSO frames received (TCPv4, `GUEST_TSO4`), their bytes, and the sender's segments
+    /// they carry (`gso_size` pieces of their payload).
+    pub rx_gso_frames: AtomicU64,
+    pub rx_gso_bytes: AtomicU64,
+    pub rx_gso_segments: AtomicU64,
+    /// Frames by checksum handling: `NEEDS_CSUM` (partial, accepted), `DATA_VALID`
+    /// (checked by the device), verified in software.
+    pub rx_csum_partial: AtomicU64,
+    pub rx_csum_valid: AtomicU64,
+    pub rx_csum_software: AtomicU64,
     /// A receive buffer could not be reposted (the ring shrinks by one).
     pub rx_refill_failed: AtomicU64,
     /// Frames refused: no free TX slot; larger than a TX buffer.
@@ -58,10 +82,24 @@ pub static COUNTERS: NetCounters = NetCounters {
     rx_irq_enables: AtomicU64::new(0),
     rx_irq_enable_races: AtomicU64::new(0),
     rx_last_used_idx: AtomicU64::new(0),
+    rx_buffers: AtomicU64::new(0),
     rx_drop_short: AtomicU64::new(0),
     rx_drop_too_long: AtomicU64::new(0),
-    rx_drop_merged: AtomicU64::new(0),
+    rx_drop_continuation: AtomicU64::new(0),
     rx_drop_bad_used: AtomicU64::new(0),
+    rx_drop_num_buffers: AtomicU64::new(0),
+    rx_drop_gso_size: AtomicU64::new(0),
+    rx_drop_gso_type: AtomicU64::new(0),
+    rx_drop_gso_ip_length: AtomicU64::new(0),
+    rx_drop_csum_start: AtomicU64::new(0),
+    rx_multi_buffer: AtomicU64::new(0),
+    rx_assembled_copies: AtomicU64::new(0),
+    rx_gso_frames: AtomicU64::new(0),
+    rx_gso_bytes: AtomicU64::new(0),
+    rx_gso_segments: AtomicU64::new(0),
+    rx_csum_partial: AtomicU64::new(0),
+    rx_csum_valid: AtomicU64::new(0),
+    rx_csum_software: AtomicU64::new(0),
     rx_refill_failed: AtomicU64::new(0),
     tx_drop_full: AtomicU64::new(0),
     tx_drop_too_large: AtomicU64::new(0),
@@ -77,10 +115,17 @@ pub fn add(counter: &AtomicU64, n: u64) {
     counter.fetch_add(n, Ordering::Relaxed);
 }
 
+/// Entries of [`NetCounters::snapshot`].
+pub const SNAPSHOT_LEN: usize = 41;
+
 impl NetCounters {
     /// `(NAME, value)` of every counter, `rx_used_idx` being the device's used index.
-    pub fn snapshot(&self, rx_used_idx: u64) -> [(&'static str, u64); 26] {
+    /// `NET_RX_GSO_AVG_BYTES` is derived: the average size of a GSO frame.
+    pub fn snapshot(&self, rx_used_idx: u64) -> [(&'static str, u64); SNAPSHOT_LEN] {
         let v = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let gso_avg = v(&self.rx_gso_bytes)
+            .checked_div(v(&self.rx_gso_frames))
+            .unwrap_or(0);
         [
             ("NET_RX_PACKETS", v(&self.rx_packets)),
             ("NET_RX_BYTES", v(&self.rx_bytes)),
@@ -96,10 +141,25 @@ impl NetCounters {
             ("NET_RX_IRQ_ENABLE_RACES", v(&self.rx_irq_enable_races)),
             ("NET_RX_USED_IDX", rx_used_idx),
             ("NET_RX_LAST_USED_IDX", v(&self.rx_last_used_idx)),
+            ("NET_RX_BUFFERS", v(&self.rx_buffers)),
             ("NET_RX_DROP_SHORT", v(&self.rx_drop_short)),
             ("NET_RX_DROP_TOO_LONG", v(&self.rx_drop_too_long)),
-            ("NET_RX_DROP_MERGED", v(&self.rx_drop_merged)),
+            ("NET_RX_DROP_CONTINUATION", v(&self.rx_drop_continuation)),
             ("NET_RX_DROP_BAD_USED", v(&self.rx_drop_bad_used)),
+            ("NET_RX_DROP_NUM_BUFFERS", v(&self.rx_drop_num_buffers)),
+            ("NET_RX_DROP_GSO_SIZE", v(&self.rx_drop_gso_size)),
+            ("NET_RX_DROP_GSO_TYPE", v(&self.rx_drop_gso_type)),
+            ("NET_RX_DROP_GSO_IP_LENGTH", v(&self.rx_drop_gso_ip_length)),
+            ("NET_RX_DROP_CSUM_START", v(&self.rx_drop_csum_start)),
+            ("NET_RX_MULTI_BUFFER", v(&self.rx_multi_buffer)),
+            ("NET_RX_ASSEMBLED_COPIES", v(&self.rx_assembled_copies)),
+            ("NET_RX_GSO_FRAMES", v(&self.rx_gso_frames)),
+            ("NET_RX_GSO_BYTES", v(&self.rx_gso_bytes)),
+            ("NET_RX_GSO_SEGMENTS", v(&self.rx_gso_segments)),
+            ("NET_RX_GSO_AVG_BYTES", gso_avg),
+            ("NET_RX_CSUM_PARTIAL", v(&self.rx_csum_partial)),
+            ("NET_RX_CSUM_VALID", v(&self.rx_csum_valid)),
+            ("NET_RX_CSUM_SOFTWARE", v(&self.rx_csum_software)),
             ("NET_RX_REFILL_FAILED", v(&self.rx_refill_failed)),
             ("NET_TX_DROP_FULL", v(&self.tx_drop_full)),
             ("NET_TX_DROP_TOO_LARGE", v(&self.tx_drop_too_large)),

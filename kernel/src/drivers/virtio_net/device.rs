@@ -2,10 +2,14 @@
 //! completion reclaim, and the NAPI-facing poll / interrupt-enable pair.
 //!
 //! # Receive
-//! Every receive descriptor always holds a 2 KiB buffer (a header plus a full Ethernet
-//! frame fit; no GSO is negotiated, so the device never needs more). `poll_rx` hands each
-//! received frame to its caller straight from the DMA buffer, then reposts that buffer at
-//! once, so the ring is full again after every poll.
+//! Every receive descriptor always holds a 4 KiB buffer ([`RX_BUFFER_SIZE`]), all carved
+//! from one contiguous region. With `MRG_RXBUF` a frame larger than one buffer (a GSO frame
+//! of up to 64 KB with `GUEST_TSO4`) spans several; the shared receive loop
+//! (`virtio::net_receiver`, host-tested against a simulated device) assembles them, reads
+//! the frame in place when its buffers are adjacent (the usual case) and copies it
+//! otherwise, checks the header's offload fields (`virtio::net_offload`), and gives every
+//! buffer back at once, so the ring is full again after every poll. The receive offloads
+//! (`GUEST_CSUM`, `GUEST_TSO4`) are asked for unless the command line says `offload=off`.
 //!
 //! # Transmit
 //! Frames are copied into one of the 2 KiB transmit buffers behind the virtio-net header
@@ -19,17 +23,20 @@
 use alloc::vec::Vec;
 
 use virtio::features::{self, Features};
-use virtio::net_rx::{RxClassifier, RxDrop};
+use virtio::net_offload::{self, RxOffload};
+use virtio::net_receiver::NetReceiver;
 use virtio::pci::{status, NO_VECTOR};
 use virtio::{net_hdr, NetHeader, RingMemory};
 
 use super::counters::{add, COUNTERS};
+pub use super::rx::RX_BUFFER_SIZE;
+use super::rx::{self, RxQueue};
 use crate::drivers::pci::{Device, Msix};
 pub use crate::drivers::virtio_pci::InitError;
 use crate::drivers::virtio_pci::{self, Ring, Transport};
 
-/// Receive and transmit buffer size.
-pub const BUFFER_SIZE: usize = 2048;
+/// Transmit buffer size (a header plus a full Ethernet frame).
+pub const TX_BUFFER_SIZE: usize = 2048;
 /// Largest queue we set up (QEMU offers 256).
 const MAX_QUEUE_SIZE: u16 = 256;
 const RX_QUEUE: u16 = 0;
@@ -38,10 +45,6 @@ const TX_QUEUE: u16 = 1;
 const CONFIG_MAC: u64 = 0;
 const CONFIG_STATUS: u64 = 6;
 const STATUS_LINK_UP: u16 = 1;
-
-/// Features we use when offered; `VERSION_1` is required.
-const WANTED: u64 =
-    features::NET_MAC | features::NET_STATUS | features::NET_MRG_RXBUF | features::RING_EVENT_IDX;
 
 /// Why a frame was not sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,8 +76,8 @@ pub struct VirtioNet {
     transport: Transport,
     mac: [u8; 6],
     features: Features,
-    rx: Ring,
-    rx_classifier: RxClassifier,
+    rx: RxQueue,
+    receiver: NetReceiver,
     tx: Ring,
     tx_free: Vec<u16>,
     interrupts: InterruptMode,
@@ -82,10 +85,16 @@ pub struct VirtioNet {
 }
 
 impl VirtioNet {
-    /// Brings up `dev`: negotiation, queues, interrupts (`msix`: the mapped table and how
-    /// its entries are used; `None` = polling), receive ring filled, DRIVER_OK.
-    pub fn init(dev: &Device, msix: Option<(Msix, InterruptMode)>) -> Result<VirtioNet, InitError> {
-        let result = virtio_pci::start(dev, WANTED, features::VERSION_1)
+    /// Brings up `dev`: negotiation (receive offloads when `offloads`), queues, interrupts
+    /// (`msix`: the mapped table and how its entries are used; `None` = polling), receive
+    /// ring filled, DRIVER_OK.
+    pub fn init(
+        dev: &Device,
+        msix: Option<(Msix, InterruptMode)>,
+        offloads: bool,
+    ) -> Result<VirtioNet, InitError> {
+        let wanted = |offered| net_offload::wanted(offered, offloads);
+        let result = virtio_pci::start(dev, &wanted, features::VERSION_1)
             .and_then(|(transport, features)| Self::setup(transport, features, msix));
         if let Err(e) = &result {
             crate::warn!("virtio-net {}: bring-up failed: {e:?}", dev.addr);
@@ -111,21 +120,21 @@ impl VirtioNet {
         };
         transport.set_config_vector(entries[0]);
         let event_idx = features.has(features::RING_EVENT_IDX);
-        let queue = |index, entry| {
+        let queue = |index, buffer_size, entry| {
             Ring::setup(
                 &transport,
                 index,
                 MAX_QUEUE_SIZE,
-                BUFFER_SIZE,
+                buffer_size,
                 entry,
                 event_idx,
             )
         };
-        let rx = match queue(RX_QUEUE, entries[1]) {
+        let rx = match queue(RX_QUEUE, RX_BUFFER_SIZE, entries[1]) {
             Ok(r) => r,
             Err(e) => return fail(&transport, e),
         };
-        let tx = match queue(TX_QUEUE, entries[2]) {
+        let tx = match queue(TX_QUEUE, TX_BUFFER_SIZE, entries[2]) {
             Ok(r) => r,
             Err(e) => return fail(&transport, e),
         };
@@ -143,16 +152,16 @@ impl VirtioNet {
             transport,
             mac,
             features,
-            rx,
-            rx_classifier: RxClassifier::new(features.has(features::NET_MRG_RXBUF)),
+            receiver: NetReceiver::new(features, rx.queue.size()),
+            rx: RxQueue(rx),
             tx,
             tx_free,
             interrupts,
             msix,
         };
         net.tx.queue.disable_interrupts();
-        for slot in 0..net.rx.queue.size() {
-            net.post_rx(slot);
+        for slot in 0..net.rx.0.queue.size() {
+            virtio::net_receiver::RxRing::repost(&mut net.rx, slot);
         }
         if let Some(m) = &net.msix {
             m.unmask_function();
@@ -185,41 +194,25 @@ impl VirtioNet {
 
     /// The RX ring's memory (for the lock-free interrupt switch of the hardirq handler).
     pub(super) fn rx_ring_memory(&self) -> RingMemory {
-        self.rx.queue.memory().clone()
+        self.rx.0.queue.memory().clone()
     }
 
     /// The device's RX used index.
     pub fn rx_used_idx(&self) -> u16 {
-        self.rx.queue.device_used_idx()
+        self.rx.0.queue.device_used_idx()
     }
 
-    /// Hands up to `budget` received frames (without the virtio-net header) to `f`,
-    /// reposting each buffer; also reclaims completed transmissions. Returns the number of
-    /// buffers consumed (dropped ones included), so `== budget` means "more may wait".
-    pub fn poll_rx(&mut self, budget: usize, mut f: impl FnMut(&[u8])) -> usize {
+    /// Hands up to `budget` received frames (without the virtio-net header) with their
+    /// offloads to `f`, giving each buffer back to the device; also reclaims completed
+    /// transmissions. Returns the number of frames taken (dropped ones included), so
+    /// `== budget` means "more may wait".
+    pub fn poll_rx(&mut self, budget: usize, mut f: impl FnMut(&[u8], RxOffload)) -> usize {
         add(&COUNTERS.rx_polls, 1);
-        let mut done = 0;
-        while done < budget {
-            let Some(used) = self.rx.queue.pop_used() else {
-                break;
-            };
-            done += 1;
-            let slot = used.token;
-            // SAFETY: the device returned this buffer and it is reposted only below,
-            // after `f` is done with the slice.
-            let buf = unsafe { self.rx.buffer(slot) };
-            match self.rx_classifier.classify(buf, used.len as usize) {
-                Ok(frame) => {
-                    add(&COUNTERS.rx_packets, 1);
-                    add(&COUNTERS.rx_bytes, frame.len() as u64);
-                    f(&buf[frame]);
-                }
-                Err(RxDrop::Short) => add(&COUNTERS.rx_drop_short, 1),
-                Err(RxDrop::TooLong) => add(&COUNTERS.rx_drop_too_long, 1),
-                Err(RxDrop::Merged) => add(&COUNTERS.rx_drop_merged, 1),
+        let done = self.receiver.poll(&mut self.rx, budget, |event| {
+            if let Some((frame, offload)) = rx::count(event) {
+                f(frame, offload);
             }
-            self.post_rx(slot);
-        }
+        });
         if done == budget {
             add(&COUNTERS.rx_budget_exhausted, 1);
         }
@@ -235,11 +228,11 @@ impl VirtioNet {
     pub fn enable_rx_interrupts(&mut self) -> bool {
         add(&COUNTERS.rx_irq_enables, 1);
         let more = match self.interrupts {
-            InterruptMode::Polling => self.rx.queue.has_used(),
+            InterruptMode::Polling => self.rx.0.queue.has_used(),
             _ => {
-                let raced = self.rx.queue.enable_interrupts();
+                let raced = self.rx.0.queue.enable_interrupts();
                 if raced {
-                    self.rx.queue.disable_interrupts();
+                    self.rx.0.queue.disable_interrupts();
                 }
                 raced
             }
@@ -250,7 +243,7 @@ impl VirtioNet {
 
     /// Sends one Ethernet frame (without FCS).
     pub fn transmit(&mut self, frame: &[u8]) -> Result<(), TxError> {
-        if frame.len() > BUFFER_SIZE - net_hdr::LEN {
+        if frame.len() > TX_BUFFER_SIZE - net_hdr::LEN {
             add(&COUNTERS.tx_drop_too_large, 1);
             return Err(TxError::TooLarge);
         }
@@ -286,23 +279,17 @@ impl VirtioNet {
         }
     }
 
-    fn post_rx(&mut self, slot: u16) {
-        if self.rx.post(slot, BUFFER_SIZE, true).is_err() {
-            add(&COUNTERS.rx_refill_failed, 1);
-        }
-    }
-
     fn kick_rx(&mut self) {
-        self.rx.kick_if_needed();
+        self.rx.0.kick_if_needed();
     }
 
     /// Copies the queues' own counters into the driver's.
     fn publish_queue_counters(&self) {
         use core::sync::atomic::Ordering::Relaxed;
-        let (rx, tx) = (self.rx.queue.counters(), self.tx.queue.counters());
+        let (rx, tx) = (self.rx.0.queue.counters(), self.tx.queue.counters());
         COUNTERS
             .rx_last_used_idx
-            .store(u64::from(self.rx.queue.last_used_idx()), Relaxed);
+            .store(u64::from(self.rx.0.queue.last_used_idx()), Relaxed);
         COUNTERS.rx_drop_bad_used.store(rx.bad_used, Relaxed);
         COUNTERS.rx_irq_enable_races.store(rx.enable_raced, Relaxed);
         COUNTERS.rx_kicks.store(rx.notifies, Relaxed);

@@ -20,6 +20,9 @@
 //! Bring-up ([`init`]) runs once on the boot CPU after interrupts and memory are up.
 mod counters;
 mod device;
+mod rx;
+
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use spin::Once;
 use virtio::RingMemory;
@@ -49,6 +52,16 @@ static RX_RING: Once<RingMemory> = Once::new();
 /// The `fn()` called by [`irq_rx`].
 static RX_NOTIFIER: FnSlot = FnSlot::empty();
 
+/// Whether [`init`] asks for the receive offloads (`offload=off` on the command line
+/// clears it).
+static OFFLOADS: AtomicBool = AtomicBool::new(true);
+
+/// Brings the next [`init`] up without offloads (the kernel's `offload=off`: A/B runs, and a
+/// fallback should a host mishandle them).
+pub fn disable_offloads() {
+    OFFLOADS.store(false, Ordering::Relaxed);
+}
+
 /// Finds the first virtio-net device and brings it up (boot CPU, process context,
 /// interrupts enabled; later calls return the same device).
 pub fn init() -> Result<&'static BhLock<VirtioNet>, InitError> {
@@ -58,7 +71,7 @@ pub fn init() -> Result<&'static BhLock<VirtioNet>, InitError> {
     let dev = pci::find(virtio::pci::VENDOR_ID, DEVICE_IDS)
         .next()
         .ok_or(InitError::NoDevice)?;
-    let net = VirtioNet::init(dev, setup_msix(dev))?;
+    let net = VirtioNet::init(dev, setup_msix(dev), OFFLOADS.load(Ordering::Relaxed))?;
     RX_RING.call_once(|| net.rx_ring_memory());
     crate::info!(
         "virtio-net {}: {} link {} features {} interrupts {:?}",
@@ -152,7 +165,7 @@ fn irq_config(_: &mut InterruptFrame) {
 }
 
 /// Every driver counter as (NAME, value), with the device's current RX used index.
-pub fn counter_snapshot() -> [(&'static str, u64); 26] {
+pub fn counter_snapshot() -> [(&'static str, u64); counters::SNAPSHOT_LEN] {
     let used = RX_RING.get().map_or(0, |r| u64::from(r.used_idx()));
     COUNTERS.snapshot(used)
 }

@@ -34,15 +34,20 @@ pub enum InitError {
 
 /// The first steps of virtio 1.x device initialisation (spec 3.1.1) for `dev`: find the
 /// register blocks, turn on memory decoding and DMA, reset, set ACKNOWLEDGE and DRIVER,
-/// negotiate (`wanted` when offered, `required` always) and have the device accept the
-/// result (FEATURES_OK). The caller then sets up its queues and sets DRIVER_OK, or
-/// [`fail`]s the device.
-pub fn start(dev: &Device, wanted: u64, required: u64) -> Result<(Transport, Features), InitError> {
+/// negotiate (`wanted(offered)` when offered, `required` always) and have the device
+/// accept the result (FEATURES_OK). The caller then sets up its queues and sets
+/// DRIVER_OK, or [`fail`]s the device.
+pub fn start(
+    dev: &Device,
+    wanted: &dyn Fn(u64) -> u64,
+    required: u64,
+) -> Result<(Transport, Features), InitError> {
     let transport = Transport::probe(dev).map_err(InitError::Transport)?;
     dev.enable_memory_and_dma();
     transport.reset().map_err(InitError::Transport)?;
     transport.add_status(status::ACKNOWLEDGE | status::DRIVER);
-    let features = match negotiate(transport.device_features(), wanted, required) {
+    let offered = transport.device_features();
+    let features = match negotiate(offered, wanted(offered), required) {
         Ok(f) => f,
         Err(e) => return fail(&transport, InitError::Features(e)),
     };

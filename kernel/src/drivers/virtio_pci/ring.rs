@@ -92,6 +92,25 @@ impl Ring {
         }
     }
 
+    /// `len` bytes from the start of slot `slot`'s buffer on, through the buffers of the
+    /// slots after it; `None` when that runs past the last buffer.
+    ///
+    /// # Safety
+    /// The device must own none of the slots the range touches while the slice lives.
+    pub unsafe fn span(&self, slot: u16, len: usize) -> Option<&[u8]> {
+        let offset = usize::from(slot) * self.buffer_size;
+        let slots = usize::from(self.queue.size());
+        if offset + len > slots * self.buffer_size {
+            return None;
+        }
+        // SAFETY: inside the region (checked above); the caller's contract for the rest.
+        Some(unsafe { self.buffers.slice(offset, len) })
+    }
+
+    pub fn buffer_size(&self) -> usize {
+        self.buffer_size
+    }
+
     /// The first `len` bytes of slot `slot`'s buffer, to fill before posting it.
     ///
     /// # Safety
