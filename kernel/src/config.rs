@@ -5,7 +5,9 @@
 //! without it the console runs the kernel monitor), `lockdep=on|off` (the lock
 //! validator; on by default), and
 //! `ip=A/N gw=G dns=D` (static network configuration; DHCP without it), and `net=off`
-//! (do not bring the network up), `watchdog=off` (no lockup detection). Anything else is reported once and ignored, so a typo never stops a boot.
+//! (do not bring the network up), `services=off` (no in-kernel network services, so a
+//! user program can serve their ports), `watchdog=off` (no lockup detection). Anything else
+//! is reported once and ignored, so a typo never stops a boot.
 use firmware::cmdline::Cmdline;
 use halyard_net::IfaceConfig;
 
@@ -25,12 +27,16 @@ pub struct Config {
     net_words: [Option<&'static str>; 3],
     /// `net=off`: leave the NIC alone (tests that drive the driver themselves).
     pub net: bool,
+    /// `services=off`: start none of the in-kernel network services (`net/services`, the
+    /// UDP echo), leaving their ports to user programs (the bench's user-space `netsvc`).
+    pub services: bool,
     /// `watchdog=off`: no lockup detection.
     pub watchdog: bool,
 }
 
 const KNOWN_KEYS: &[&str] = &[
-    "log", "panic", "test", "lockdep", "ip", "gw", "dns", "net", "watchdog", "init", "strace",
+    "log", "panic", "test", "lockdep", "ip", "gw", "dns", "net", "services", "watchdog", "init",
+    "strace",
 ];
 
 /// Applies the command line: sets the log level and panic behaviour, returns the rest.
@@ -45,6 +51,7 @@ pub fn apply(text: &'static str) -> Config {
                 lockdep: true,
                 net_words: [None; 3],
                 net: true,
+                services: true,
                 watchdog: true,
             };
         }
@@ -75,6 +82,7 @@ pub fn apply(text: &'static str) -> Config {
     };
     crate::syscall::set_trace(cmdline.has_flag("strace"));
     let net = cmdline.get("net") != Some("off");
+    let services = cmdline.get("services") != Some("off");
     let watchdog = cmdline.get("watchdog") != Some("off");
     let net_words = [cmdline.get("ip"), cmdline.get("gw"), cmdline.get("dns")];
     Config {
@@ -83,6 +91,7 @@ pub fn apply(text: &'static str) -> Config {
         lockdep,
         net_words,
         net,
+        services,
         watchdog,
     }
 }

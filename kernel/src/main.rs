@@ -123,7 +123,7 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     // Before the network: its TCP secret and DHCP transaction ids come from here.
     random::init();
     if config.net {
-        net::init(config.static_ip());
+        net::init(config.static_ip(), config.services);
     }
     stage_done("net");
 
