@@ -238,7 +238,8 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
                     Err(reason) => {
                         eprintln!("xtask: bench: {reason}");
                         results.record_all_failed(smp, system, round, &reason);
-                        // A Halyard that does not boot to NET-UP will not on the next round.
+                        // A Halyard that does not boot to NET-UP (or netsvc's ready line) will not on
+                        // the next round.
                         if system != System::Linux {
                             *blocked = Some(reason);
                         }
