@@ -5,8 +5,10 @@
 //! without it the console runs the kernel monitor), `lockdep=on|off` (the lock
 //! validator; on by default), and
 //! `ip=A/N gw=G dns=D` (static network configuration; DHCP without it), and `net=off`
-//! (do not bring the network up), `offload=off` (no virtio-net offloads),
-//! `watchdog=off` (no lockup detection). Anything else is reported once and ignored, so a typo never stops a boot.
+//! (do not bring the network up), `offload=off` (no virtio-net offloads), `services=off`
+//! (no in-kernel network services, so a user program can serve their ports),
+//! `watchdog=off` (no lockup detection). Anything else is reported once and ignored, so a
+//! typo never stops a boot.
 use firmware::cmdline::Cmdline;
 use halyard_net::IfaceConfig;
 
@@ -28,13 +30,16 @@ pub struct Config {
     pub net: bool,
     /// `offload=off`: bring the NIC up without checksum and segmentation offloads.
     pub offload: bool,
+    /// `services=off`: start none of the in-kernel network services (`net/services`, the
+    /// UDP echo), leaving their ports to user programs (the bench's user-space `netsvc`).
+    pub services: bool,
     /// `watchdog=off`: no lockup detection.
     pub watchdog: bool,
 }
 
 const KNOWN_KEYS: &[&str] = &[
-    "log", "panic", "test", "lockdep", "ip", "gw", "dns", "net", "offload", "watchdog", "init",
-    "strace",
+    "log", "panic", "test", "lockdep", "ip", "gw", "dns", "net", "offload", "services", "watchdog",
+    "init", "strace",
 ];
 
 /// Applies the command line: sets the log level and panic behaviour, returns the rest.
@@ -50,6 +55,7 @@ pub fn apply(text: &'static str) -> Config {
                 net_words: [None; 3],
                 net: true,
                 offload: true,
+                services: true,
                 watchdog: true,
             };
         }
@@ -81,6 +87,7 @@ pub fn apply(text: &'static str) -> Config {
     crate::syscall::set_trace(cmdline.has_flag("strace"));
     let net = cmdline.get("net") != Some("off");
     let offload = cmdline.get("offload") != Some("off");
+    let services = cmdline.get("services") != Some("off");
     let watchdog = cmdline.get("watchdog") != Some("off");
     let net_words = [cmdline.get("ip"), cmdline.get("gw"), cmdline.get("dns")];
     Config {
@@ -90,6 +97,7 @@ pub fn apply(text: &'static str) -> Config {
         net_words,
         net,
         offload,
+        services,
         watchdog,
     }
 }

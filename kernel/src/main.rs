@@ -126,7 +126,7 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
         drivers::virtio_net::disable_offloads();
     }
     if config.net {
-        net::init(config.static_ip());
+        net::init(config.static_ip(), config.services);
     }
     stage_done("net");
 

@@ -97,7 +97,8 @@ fn now() -> Instant {
 /// on the command line, else by DHCP. Prints `NET-UP <addr>/<prefix>` once configured.
 /// Boot CPU, process context, after interrupts and the scheduler are up. A machine
 /// without a NIC is not an error: the stack then has only the loopback interface.
-pub fn init(static_config: Option<IfaceConfig>) {
+/// `start_services`: start the in-kernel services (`services=off` leaves their ports free).
+pub fn init(static_config: Option<IfaceConfig>, start_services: bool) {
     let dev = virtio_net::init()
         .inspect_err(|e| crate::info!("network: no usable NIC ({e:?}), loopback only"))
         .ok();
@@ -141,8 +142,10 @@ pub fn init(static_config: Option<IfaceConfig>) {
     virtio_net::set_rx_notifier(napi::on_rx_interrupt);
     // Send what configuration queued (gratuitous ARP, DHCP discover).
     softirq::raise(Softirq::NetRx);
-    udp::start_echo_service();
-    services::start();
+    if start_services {
+        udp::start_echo_service();
+        services::start();
+    }
 }
 
 fn announce(cfg: &IfaceConfig) {

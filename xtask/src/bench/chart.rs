@@ -1,6 +1,8 @@
-//! `ratios.svg`: the report's Halyard/Linux table as a bar chart, drawn with `plotters`.
+//! `ratios.svg`: the report's Halyard/Linux tables as a bar chart, drawn with `plotters`.
 //!
-//! One horizontal bar per row. The x axis is Halyard's advantage on a log scale from 8x
+//! One horizontal bar per row: first the headline table's (user space on both systems),
+//! then, under a heading of their own, the in-kernel section's (Halyard's in-kernel services
+//! over Linux's user-space `netsvc`). The x axis is Halyard's advantage on a log scale from 8x
 //! worse to 8x better: the ratio Halyard/Linux where higher is better, its inverse where
 //! lower is better, so a bar points right (green) when Halyard is better and left (red) when
 //! it is worse whatever the metric counts as better. The number beside a bar is the plain
@@ -11,6 +13,7 @@
 //! the xtask needs no font files and no font libraries (fontconfig, freetype) on a fresh
 //! machine; plotters' bitmap backends would. A Markdown viewer shows it in report.md.
 
+use super::report::KERNEL_SECTION;
 use super::results::{Better, Results, Row, System};
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
@@ -29,7 +32,9 @@ const LEGEND_ROWS: u32 = 2;
 /// Caption, x axis and the note under the chart, pixels.
 const FRAME: u32 = 130;
 /// Width of the row labels, pixels.
-const LABEL_AREA: u32 = 320;
+const LABEL_AREA: u32 = 420;
+/// The heading of the headline table's bars.
+const HEADLINE_SECTION: &str = "User space on both: Halyard / Linux";
 const GREEN: RGBColor = RGBColor(40, 160, 60);
 const RED: RGBColor = RGBColor(200, 50, 40);
 const GREY: RGBColor = RGBColor(120, 120, 120);
@@ -81,8 +86,50 @@ fn row_label(row: &Row) -> String {
     format!("{} CPU  {}", row.smp, row.metric.label)
 }
 
+/// One line of the chart: a section's heading, or a row's bar.
+#[derive(Debug, Clone, PartialEq)]
+enum Line {
+    Heading(&'static str),
+    Bar {
+        label: String,
+        ratio: Option<f64>,
+        better: Better,
+    },
+}
+
+impl Line {
+    fn label(&self) -> String {
+        match self {
+            Line::Heading(text) => format!("{text}:"),
+            Line::Bar { label, .. } => label.clone(),
+        }
+    }
+}
+
+/// The headline rows under their heading, then the in-kernel section's, if it has any.
+fn lines(results: &Results) -> Vec<Line> {
+    let bar = |row: &Row, ratio: Option<f64>| Line::Bar {
+        label: row_label(row),
+        ratio,
+        better: row.metric.better,
+    };
+    let mut lines = vec![Line::Heading(HEADLINE_SECTION)];
+    lines.extend(results.rows.iter().map(|row| bar(row, row.ratio())));
+    let kernel: Vec<Line> = results
+        .rows
+        .iter()
+        .filter(|row| row.kernel.is_some())
+        .map(|row| bar(row, row.kernel_ratio()))
+        .collect();
+    if !kernel.is_empty() {
+        lines.push(Line::Heading(KERNEL_SECTION));
+        lines.extend(kernel);
+    }
+    lines
+}
+
 fn draw(results: &Results, svg: &mut String) -> Result<(), Box<dyn std::error::Error>> {
-    let rows = &results.rows;
+    let rows = lines(results);
     let n = rows.len() as u32;
     let segments = n + LEGEND_ROWS;
     // Row `i` of the table is segment `n - 1 - i`: the first row on top, the legend above.
@@ -100,7 +147,7 @@ fn draw(results: &Results, svg: &mut String) -> Result<(), Box<dyn std::error::E
         .y_label_area_size(LABEL_AREA)
         .build_cartesian_2d(-RANGE..RANGE, (0..segments).into_segmented())?;
     let label_of = |value: &SegmentValue<u32>| match value {
-        SegmentValue::CenterOf(s) if *s < n => row_label(&rows[(n - 1 - s) as usize]),
+        SegmentValue::CenterOf(s) if *s < n => rows[(n - 1 - s) as usize].label(),
         _ => String::new(),
     };
     chart
@@ -131,7 +178,14 @@ fn draw(results: &Results, svg: &mut String) -> Result<(), Box<dyn std::error::E
     let bars: Vec<(usize, f64)> = rows
         .iter()
         .enumerate()
-        .filter_map(|(i, row)| Some((i, x_of(advantage(row.ratio()?, row.metric.better)))))
+        .filter_map(|(i, line)| match line {
+            Line::Bar {
+                ratio: Some(ratio),
+                better,
+                ..
+            } => Some((i, x_of(advantage(*ratio, *better)))),
+            _ => None,
+        })
         .collect();
     for (name, colour, better) in [
         ("Halyard better", GREEN, true),
@@ -150,16 +204,19 @@ fn draw(results: &Results, svg: &mut String) -> Result<(), Box<dyn std::error::E
             .color(colour)
             .pos(Pos::new(h, VPos::Center))
     };
-    chart.draw_series(rows.iter().enumerate().map(|(i, row)| {
+    chart.draw_series(rows.iter().enumerate().filter_map(|(i, line)| {
         let at = |x: f64| (x, SegmentValue::CenterOf(segment(i)));
-        match row.ratio() {
+        let Line::Bar { ratio, better, .. } = line else {
+            return None;
+        };
+        Some(match ratio {
             Some(ratio) => {
-                let left = x_of(advantage(ratio, row.metric.better)) >= 0.0;
+                let left = x_of(advantage(*ratio, *better)) >= 0.0;
                 let x = if left { -0.08 } else { 0.08 };
                 Text::new(format!("{ratio:.2}"), at(x), value_style(left, &BLACK))
             }
             None => Text::new("N/A".to_string(), at(0.08), value_style(false, &GREY)),
-        }
+        })
     }))?;
     let top = SegmentValue::Exact(n);
     chart.draw_series(std::iter::once(PathElement::new(
@@ -231,7 +288,7 @@ mod tests {
 
     #[test]
     fn bars_point_from_the_same_line_to_where_halyard_stands() {
-        let mut r = Results::new(Meta::default(), &[1]);
+        let mut r = Results::new(Meta::default(), &[1], &[]);
         // Twice the rate: better. Twice the latency: worse.
         r.record(1, System::Halyard, "rr_rate", 0, Ok(4000.0));
         r.record(1, System::Linux, "rr_rate", 0, Ok(2000.0));
@@ -257,6 +314,7 @@ mod tests {
             "8x better",
             "Halyard better",
             "Halyard worse",
+            "User space on both: Halyard / Linux:",
         ] {
             assert!(texts.contains(&text), "{text} missing from {texts:?}");
         }
@@ -270,11 +328,36 @@ mod tests {
             texts.contains(&"N/A: smp 1 start to NET-UP: not measured"),
             "{texts:?}"
         );
+        assert!(!texts.iter().any(|t| t.contains("in-kernel")), "{texts:?}");
+    }
+
+    #[test]
+    fn the_in_kernel_rows_follow_under_their_heading() {
+        let mut r = Results::new(Meta::default(), &[1], &[1]);
+        r.rows.retain(|row| row.metric.id == "rr_rate");
+        r.record(1, System::Halyard, "rr_rate", 0, Ok(1000.0));
+        r.record(1, System::HalyardKernel, "rr_rate", 0, Ok(8000.0));
+        r.record(1, System::Linux, "rr_rate", 0, Ok(2000.0));
+        let lines = lines(&r);
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert_eq!(lines[2], Line::Heading(KERNEL_SECTION));
+        let svg = render(&r).unwrap();
+        let texts = texts(&svg);
+        let heading = format!("{KERNEL_SECTION}:");
+        assert!(texts.contains(&heading.as_str()), "{texts:?}");
+        // Twice worse in user space, four times better from the kernel.
+        assert!(
+            texts.contains(&"0.50") && texts.contains(&"4.00"),
+            "{texts:?}"
+        );
+        let (green, red) = (rects(&svg, GREEN), rects(&svg, RED));
+        assert_eq!((green.len(), red.len()), (2, 2), "{svg}");
+        assert!(green[0].1 > 1.9 * red[0].1, "{green:?} {red:?}");
     }
 
     #[test]
     fn a_complete_run_has_no_note() {
-        let mut r = Results::new(Meta::default(), &[1]);
+        let mut r = Results::new(Meta::default(), &[1], &[]);
         r.rows.truncate(1);
         r.sched.clear();
         r.record(1, System::Halyard, "boot_netup", 0, Ok(1.0));

@@ -1,18 +1,24 @@
 //! Booting either system in QEMU on the bench's tap, and waiting for its `NET-UP` marker
-//! (the network rows) or for its shell prompt (the user-space rows, [`super::userland`]).
+//! and `netsvc`'s `netsvc: ready` line (the network rows) or for its shell prompt (the
+//! shell rows, [`super::userland`]).
 //!
 //! Both systems get the same QEMU command line, built by the xtask's own builder
 //! ([`crate::qemu::cmdline::QemuConfig`]) with the same virtio-net-pci device on the same
 //! tap as `cargo xtask run --net tap` ([`crate::net_mode`]); only the kernel image and its
-//! initramfs differ (the peer's own for Linux; Halyard's network boots go without one, as
-//! its services run in the kernel, and its shell boots take the initramfs of `cargo xtask
-//! run`). Halyard's symbol file stays on fw_cfg, which Linux would ignore
+//! initramfs differ: the peer's own for Linux, and for Halyard the initramfs of `cargo xtask
+//! run` plus the bench's programs (`netsvc`, `ubench`). Both serve the network rows with
+//! the same static `netsvc` in user space: Halyard boots with `services=off`, so its kernel
+//! leaves ports 7, 9, 19 and 80 free, and `init=` that `netsvc` (process 1; Halyard's
+//! `init=` takes a program, and netsvc needs neither a shell nor mounts). The in-kernel
+//! section ([`System::HalyardKernel`]) boots Halyard without an initramfs, its kernel
+//! serving the same ports. Halyard's symbol file stays on fw_cfg, which Linux would ignore
 //! anyway but is dropped to keep its line plain.
 //! QEMU runs inside the namespace through `ip netns exec`, which `exec`s, so the handle
 //! kills QEMU itself by PID on drop, on error and on Ctrl-C.
 
 use super::peer::Peer;
 use super::results::System;
+use super::userland;
 use crate::net_mode::{NetMode, Network, TAP_GUEST_CIDR};
 use crate::netns::Netns;
 use crate::paths::Paths;
@@ -50,7 +56,7 @@ pub fn network() -> Network {
 pub struct Images {
     pub halyard_elf: PathBuf,
     pub halyard_ksyms: PathBuf,
-    /// Halyard's user space (busybox, init, `ubench`) for the shell boots.
+    /// Halyard's user space (busybox, init, `netsvc`, `ubench`) for the user-space boots.
     pub halyard_initramfs: PathBuf,
     /// More words for Halyard's command line (`--halyard-append`, e.g. `offload=off`).
     pub halyard_append: Option<String>,
@@ -72,7 +78,8 @@ impl Images {
 /// What a boot is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Workload {
-    /// The network services, up when `NET-UP` is printed.
+    /// The four TCP services, up when `NET-UP` is printed and then, where `netsvc` serves
+    /// them (Halyard and Linux; not [`System::HalyardKernel`]), `netsvc: ready`.
     Network,
     /// A shell on the console, up when its prompt is printed: Halyard's init starts it
     /// (`init=/sbin/init`); the peer's `/init` sees `bench=shell` in its environment (Linux
@@ -87,10 +94,15 @@ pub enum Workload {
 /// Halyard runs without its lock validator (`lockdep=off`): the validator is a debugging
 /// aid, on in every test kernel, and the peer is a distribution kernel built without
 /// lockdep; the validator's own cost is measured by the `bench-sched` kernel benchmark.
+/// [`System::HalyardKernel`] has no shell boot: whatever the workload, its kernel serves.
 pub fn kernel_cmdline(system: System, workload: Workload) -> String {
     let net = network().kernel_words().unwrap_or_default();
     match (system, workload) {
-        (System::Halyard, Workload::Network) => format!("{net} panic=exit lockdep=off"),
+        (System::HalyardKernel, _) => format!("{net} panic=exit lockdep=off"),
+        (System::Halyard, Workload::Network) => format!(
+            "{net} panic=exit lockdep=off services=off init={}",
+            userland::NETSVC_PATH
+        ),
         (System::Halyard, Workload::Shell) => {
             format!("{net} panic=exit lockdep=off init=/sbin/init")
         }
@@ -110,13 +122,13 @@ pub fn qemu_args(
     smp: u32,
     mem_mib: u32,
 ) -> Vec<OsString> {
-    let (elf, initrd) = match (system, workload) {
-        (System::Halyard, Workload::Network) => (images.halyard_elf.clone(), None),
-        (System::Halyard, Workload::Shell) => (
+    let (elf, initrd) = match system {
+        System::HalyardKernel => (images.halyard_elf.clone(), None),
+        System::Halyard => (
             images.halyard_elf.clone(),
             Some(images.halyard_initramfs.clone()),
         ),
-        (System::Linux, _) => (
+        System::Linux => (
             images.linux.vmlinuz.clone(),
             Some(images.linux.initramfs.clone()),
         ),
@@ -138,7 +150,7 @@ pub fn qemu_args(
         cmdline,
         net: network(),
         // Halyard seeds its CSPRNG from it; the Linux peer keeps its measured setup.
-        rng: system == System::Halyard,
+        rng: system != System::Linux,
     };
     let mut args = Vec::new();
     let mut it = config.args().into_iter();
@@ -159,7 +171,11 @@ pub fn qemu_args(
     args
 }
 
-/// A booted guest with its network up; QEMU is killed when this is dropped.
+/// The line `netsvc` prints once every port is bound (user/netsvc/src/main.rs).
+pub const NETSVC_READY: &str = "netsvc: ready";
+
+/// A booted guest with its network up and its services ready; QEMU is killed when this is
+/// dropped.
 pub struct Guest {
     _session: Session,
     /// QEMU start to the `NET-UP` line.
@@ -185,7 +201,8 @@ pub fn start(
     Ok((session, started))
 }
 
-/// Starts `system` inside `netns` and waits up to `timeout` for `NET-UP`.
+/// Starts `system` inside `netns` and waits up to `timeout` for `NET-UP` and, where
+/// `netsvc` serves, for its [`NETSVC_READY`] line.
 pub fn boot(
     system: System,
     images: &Images,
@@ -205,18 +222,25 @@ pub fn boot(
         log,
         timeout,
     )?;
+    let context = |e: String| {
+        format!(
+            "{e} ({} s budget at -smp {smp} -m {mem_mib}; serial log {})",
+            timeout.as_secs(),
+            log_name
+        )
+    };
     session
         .expect_line("the NET-UP line", |l| l.contains("NET-UP "))
-        .map_err(|e| {
-            format!(
-                "{e} ({} s budget at -smp {smp} -m {mem_mib}; serial log {})",
-                timeout.as_secs(),
-                log_name
-            )
-        })?;
+        .map_err(context)?;
+    let net_up = started.elapsed();
+    if system != System::HalyardKernel {
+        session
+            .expect_line("netsvc's ready line", |l| l.contains(NETSVC_READY))
+            .map_err(context)?;
+    }
     Ok(Guest {
         _session: session,
-        net_up: started.elapsed(),
+        net_up,
         started,
     })
 }
@@ -260,12 +284,31 @@ mod tests {
         assert!(h.contains(nic) && l.contains(nic), "{h}");
         assert!(l.contains("-kernel /r/vmlinuz -initrd /r/initramfs.cpio.gz -append"));
         assert!(!l.contains("fw_cfg") && h.contains("-fw_cfg name=opt/halyard/ksyms"));
-        assert!(h.contains("-kernel /r/halyard -append") && !h.contains("-initrd"));
+        // Halyard's user space serves: netsvc is process 1, the kernel's services are off.
+        assert!(h.contains("-kernel /r/halyard -initrd /r/halyard.cpio -append"));
         for part in ["-serial stdio", "-display none", "-no-reboot"] {
             assert!(h.contains(part) && l.contains(part), "{part}");
         }
-        assert!(l.contains("console=ttyS0 ip=192.168.100.2/24 gw=192.168.100.1 panic=-1"));
-        assert!(h.contains("ip=192.168.100.2/24 gw=192.168.100.1 panic=exit lockdep=off"));
+        assert!(l.contains("console=ttyS0 ip=192.168.100.2/24 gw=192.168.100.1 panic=-1 "));
+        assert!(h.contains(
+            "ip=192.168.100.2/24 gw=192.168.100.1 panic=exit lockdep=off services=off \
+             init=/opt/bench/netsvc "
+        ));
+    }
+
+    #[test]
+    fn the_in_kernel_boot_has_no_initramfs_and_its_services_on() {
+        let k = line(System::HalyardKernel, Workload::Network);
+        assert!(k.contains("-kernel /r/halyard -append"), "{k}");
+        assert!(!k.contains("-initrd") && !k.contains("services=off") && !k.contains("init="));
+        assert!(
+            k.contains("gw=192.168.100.1 panic=exit lockdep=off "),
+            "{k}"
+        );
+        // The same machine, NIC and entropy device as Halyard's user-space boot.
+        let h = line(System::Halyard, Workload::Network);
+        assert_eq!(k.split(" -kernel").next(), h.split(" -kernel").next());
+        assert!(k.contains("virtio-rng-pci") && h.contains("virtio-rng-pci"));
     }
 
     #[test]

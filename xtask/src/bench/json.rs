@@ -5,7 +5,8 @@
 //! a script somewhere. The structs mirror [`super::results`] with everything derived spelled
 //! out (medians, ratios, the reason a cell is not available) so a reader needs no
 //! statistics of its own. The head is [`results::Meta`] itself; its stamp is written with
-//! [`run_stamp::Stamp`]'s fields plus `revision` ([`stamp`]).
+//! [`run_stamp::Stamp`]'s fields plus `revision` ([`stamp`]). `rows` is the headline table
+//! (user space on both systems); `in_kernel` the section of Halyard's in-kernel services.
 
 use super::results::{self, Better, Meta};
 use super::sched;
@@ -17,8 +18,10 @@ pub struct Results {
     /// The stamp, QEMU, the peer kernel, mode, rounds, when and how long.
     #[serde(flatten)]
     pub meta: Meta,
-    /// One per (CPU count, metric): Halyard and Linux.
+    /// One per (CPU count, metric): Halyard and Linux, the same user-space programs on both.
     pub rows: Vec<Row>,
+    /// One per network row measured with Halyard's in-kernel services as well.
+    pub in_kernel: Vec<KernelRow>,
     /// The CPU count of the `bench-sched` boots.
     pub sched_smp: u32,
     /// One per `bench-sched` metric: the lock validator off and on.
@@ -91,6 +94,22 @@ pub struct Row {
     pub ratio: Option<f64>,
 }
 
+/// A row of the in-kernel section: Halyard serving the ports from its kernel, against the
+/// same row's user-space cells (Linux's and Halyard's, in `rows`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KernelRow {
+    pub smp: u32,
+    pub metric: String,
+    pub label: String,
+    pub unit: String,
+    pub better: Better,
+    pub halyard_kernel: Cell,
+    /// Median of the per-round ratios in-kernel/Linux (Linux's user-space `netsvc`).
+    pub ratio_linux: Option<f64>,
+    /// Median of the per-round ratios in-kernel/Halyard's user-space `netsvc`.
+    pub ratio_halyard_user: Option<f64>,
+}
+
 /// A `bench-sched` row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SchedRow {
@@ -134,6 +153,22 @@ impl From<&results::Results> for Results {
                 ratio: row.ratio(),
             })
             .collect();
+        let in_kernel = r
+            .rows
+            .iter()
+            .filter_map(|row| {
+                Some(KernelRow {
+                    smp: row.smp,
+                    metric: row.metric.id.to_string(),
+                    label: row.metric.label.to_string(),
+                    unit: row.metric.unit.to_string(),
+                    better: row.metric.better,
+                    halyard_kernel: Cell::from(row.kernel.as_ref()?),
+                    ratio_linux: row.kernel_ratio(),
+                    ratio_halyard_user: row.kernel_over_user(),
+                })
+            })
+            .collect();
         let sched = r
             .sched
             .iter()
@@ -149,6 +184,7 @@ impl From<&results::Results> for Results {
         Results {
             meta: r.meta.clone(),
             rows,
+            in_kernel,
             sched_smp: sched::SMP,
             sched,
         }
@@ -165,7 +201,7 @@ pub fn render(results: &results::Results) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::results::{sample, METRICS, SCHED_METRICS};
+    use crate::bench::results::{sample, METRICS, NETWORK_METRICS, SCHED_METRICS};
 
     #[test]
     fn the_file_reads_back_into_the_same_values() {
@@ -178,8 +214,8 @@ mod tests {
             ("0123abcd", true)
         );
         assert_eq!(
-            (back.rows.len(), back.sched.len()),
-            (METRICS.len(), SCHED_METRICS.len())
+            (back.rows.len(), back.in_kernel.len(), back.sched.len()),
+            (METRICS.len(), NETWORK_METRICS.len(), SCHED_METRICS.len())
         );
         assert_eq!(
             (back.meta.rounds, back.meta.mode.as_str(), back.sched_smp),
@@ -209,6 +245,20 @@ mod tests {
         );
         assert_eq!((http.linux.median, http.ratio), (None, None));
         assert_eq!(http.linux.not_available.as_deref(), Some("not measured"));
+        // The in-kernel section: its own cell, paired with both user-space cells.
+        let kernel = |id: &str| back.in_kernel.iter().find(|r| r.metric == id).unwrap();
+        let rr = kernel("rr_rate");
+        assert_eq!(rr.halyard_kernel.values, [Some(4000.0), Some(4000.0)]);
+        assert_eq!(rr.ratio_halyard_user, Some(4.0));
+        let ratio = rr.ratio_linux.unwrap();
+        assert!(
+            (ratio - (2.0 + 4000.0 / 2100.0) / 2.0).abs() < 1e-12,
+            "{ratio}"
+        );
+        assert_eq!(
+            kernel("conn_rate").halyard_kernel.not_available.as_deref(),
+            Some("no echo answer")
+        );
         let spin = back
             .sched
             .iter()
@@ -243,6 +293,9 @@ mod tests {
             "\"better\": \"lower\"",
             "\"not_available\": null",
             "\"lockdep_off\"",
+            "\"in_kernel\": [",
+            "\"halyard_kernel\": {",
+            "\"ratio_halyard_user\": 4.0",
             "\"ratio_on_off\": 2.5",
         ] {
             assert!(text.contains(key), "{key} missing from {text}");

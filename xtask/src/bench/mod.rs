@@ -1,10 +1,13 @@
 //! `cargo xtask bench`: Halyard and a Linux guest side by side on the same virtual hardware.
 //!
 //! Why: a network path is only "fast" relative to something. The reference is Debian's
-//! cloud kernel booted by the same QEMU with the same flags, NIC and tap, serving the same
-//! four TCP services (`netsvc`, `user/netsvc`) that Halyard serves in its kernel, measured
-//! by the same clients. The systems run alternately, round after round, and the report
-//! gives medians and the paired ratio Halyard/Linux (docs/bench.md). The same command runs
+//! cloud kernel booted by the same QEMU with the same flags, NIC and tap, serving four TCP
+//! services with `netsvc` (`user/netsvc`), and Halyard runs the same static `netsvc` in
+//! user space (its in-kernel services off), measured by the same clients: user space
+//! against user space. Halyard's in-kernel services, which skip every system call and copy,
+//! are measured too, in a section of their own. The systems run alternately, round after
+//! round, and the report gives medians and the paired ratio Halyard/Linux (docs/bench.md).
+//! The same command runs
 //! the in-kernel scheduler benchmark with the lock validator off and on ([`sched`]), the
 //! user-space rows (the time to a shell prompt and `user/ubench`'s system-call
 //! microbenchmarks, the same static binary on both systems: [`userland`]) and the
@@ -126,6 +129,9 @@ struct Budget {
     bulk_time: Duration,
     wrk_secs: u32,
     wrk_connections: u32,
+    /// CPU counts at which Halyard's in-kernel services are measured too (the report's
+    /// in-kernel section): one more boot per round at each.
+    kernel_smps: &'static [u32],
     /// CPU counts at which the memory search runs, and its granularity.
     mem_smps: &'static [u32],
     mem_step: u32,
@@ -149,6 +155,7 @@ impl Budget {
                 bulk_time: Duration::from_secs(8),
                 wrk_secs: 3,
                 wrk_connections: 8,
+                kernel_smps: &[1],
                 mem_smps: &[1],
                 mem_step: 32,
                 ubench_quick: true,
@@ -167,6 +174,7 @@ impl Budget {
                 bulk_time: Duration::from_secs(25),
                 wrk_secs: 8,
                 wrk_connections: 16,
+                kernel_smps: &[1],
                 mem_smps: &[1, 2],
                 mem_step: 8,
                 ubench_quick: false,
@@ -196,12 +204,14 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
     let peer = peer::prepare(paths)?;
     // Halyard's absence is a result to report, not a reason to skip the Linux side. The
     // bench boots the kernel the QEMU tests boot (with the test-only monitor commands); its
-    // in-kernel benchmark boots, like them, with the initramfs.
+    // in-kernel benchmark boots, like them, with the initramfs, which carries netsvc and
+    // ubench for the user-space boots.
     let halyard_missing = kernel_build::build_kernel(paths, kernel_build::Kernel::Test)
         .map_err(|e| format!("kernel build: {e}"))
         .and_then(|()| {
             userland::initramfs_add(paths)
-                .and_then(|ubench| initramfs::build(paths, &[ubench], None))
+                .and_then(|ubench| Ok([ubench, userland::netsvc_add(paths)?]))
+                .and_then(|adds| initramfs::build(paths, &adds, None))
                 .map(drop)
                 .map_err(|e| format!("initramfs: {e}"))
         })
@@ -230,7 +240,7 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
             .map_or(0, |d| d.as_secs()),
         duration_s: 0.0,
     };
-    let mut results = Results::new(meta, budget.smps);
+    let mut results = Results::new(meta, budget.smps, budget.kernel_smps);
     if selected {
         results.rows.retain(|r| opts.wants(r.metric.id));
         results.sched.clear();
@@ -251,9 +261,19 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
     };
     for &smp in budget.smps {
         let mut halyard_blocked = halyard_missing.clone();
+        let mut kernel_blocked = halyard_missing.clone();
+        let systems: Vec<System> = [System::Halyard, System::HalyardKernel, System::Linux]
+            .into_iter()
+            .filter(|&s| s != System::HalyardKernel || budget.kernel_smps.contains(&smp))
+            .collect();
         for round in 0..budget.rounds {
-            for system in System::BOTH {
-                if let (System::Halyard, Some(reason)) = (system, &halyard_blocked) {
+            for &system in &systems {
+                let blocked = match system {
+                    System::Halyard => &mut halyard_blocked,
+                    System::HalyardKernel => &mut kernel_blocked,
+                    System::Linux => &mut None,
+                };
+                if let Some(reason) = blocked {
                     results.record_all_failed(smp, system, round, reason);
                     continue;
                 }
@@ -272,13 +292,14 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
                     Err(reason) => {
                         eprintln!("xtask: bench: {reason}");
                         results.record_all_failed(smp, system, round, &reason);
-                        // A system that does not boot to NET-UP will not on the next round.
-                        if system == System::Halyard {
-                            halyard_blocked = Some(reason);
+                        // A Halyard that does not boot to NET-UP (or netsvc's ready line) will not on
+                        // the next round.
+                        if system != System::Linux {
+                            *blocked = Some(reason);
                         }
                     }
                 }
-                if selected {
+                if selected || system == System::HalyardKernel {
                     continue;
                 }
                 for (id, value) in bench.shell_round(system, smp, round) {
@@ -352,7 +373,8 @@ impl Bench<'_> {
         SocketAddr::new(ip, port)
     }
 
-    /// Boots `system` and measures everything but memory. `Err` if it did not come up.
+    /// Boots `system` and measures the network rows ([`results::NETWORK_METRICS`]). `Err`
+    /// if it did not come up.
     fn round(&self, system: System, smp: u32, round: usize) -> Result<Values, String> {
         let b = self.budget;
         let log = self.log(system, smp, &format!("round{}", round + 1));
@@ -372,15 +394,10 @@ impl Bench<'_> {
         ];
         if let Err(reason) = first_echo {
             // No TCP service: every TCP row carries the reason; ping may still work.
-            for id in [
-                "rr_rate",
-                "rr_p50",
-                "rr_p99",
-                "conn_rate",
-                "bulk_in",
-                "bulk_out",
-                "http_rate",
-            ] {
+            let tcp = results::NETWORK_METRICS
+                .iter()
+                .filter(|id| !id.starts_with("boot_") && !id.starts_with("ping_"));
+            for &id in tcp {
                 values.push((id, Err(reason.clone())));
             }
             values.extend(self.ping());
@@ -580,6 +597,8 @@ mod tests {
             "full bulk runs move at least 200 MB"
         );
         assert_eq!((q.smps, f.smps), (&[1, 2][..], &[1, 2][..]));
+        // The in-kernel section: one CPU count, to keep a full run near ten minutes.
+        assert_eq!((q.kernel_smps, f.kernel_smps), (&[1][..], &[1][..]));
         assert!(q.mem_step > f.mem_step);
         assert!(q.ubench_quick && !f.ubench_quick);
     }
@@ -626,8 +645,9 @@ mod tests {
             stamp: stamp.clone(),
             ..Meta::default()
         };
-        let mut r = Results::new(meta, &[1]);
+        let mut r = Results::new(meta, &[1], &[1]);
         r.record(1, System::Linux, "rr_rate", 0, Ok(2000.0));
+        r.record(1, System::HalyardKernel, "rr_rate", 0, Ok(3000.0));
         r.record(1, System::Halyard, "rr_rate", 0, Ok(1000.0));
         r.record_sched(false, "context_switch", 0, Ok(2000.0));
         r.record_sched(true, "context_switch", 0, Ok(2500.0));
@@ -654,6 +674,16 @@ mod tests {
             .find(|row| row.metric == "rr_rate")
             .unwrap();
         assert_eq!(rr.ratio, Some(0.5));
+        let kernel = back
+            .in_kernel
+            .iter()
+            .find(|k| k.metric == "rr_rate")
+            .unwrap();
+        assert_eq!(
+            (kernel.ratio_linux, kernel.ratio_halyard_user),
+            (Some(1.5), Some(3.0))
+        );
+        assert!(md.contains("| 3000 (n=1) | 2000 (n=1) | 1.50 | 1000 (n=1) | 3.00 |"));
         assert_eq!(back.sched[0].ratio_on_off, Some(1.25));
         let svg = std::fs::read_to_string(dir.join(chart::FILE)).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("\n0.50\n"), "{svg}");

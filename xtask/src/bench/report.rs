@@ -2,8 +2,11 @@
 //!
 //! It starts with the run's stamp (commit, `-dirty` if the tree had changes, date, the
 //! exact command): a table pasted into the README or `docs/` carries that line along, so
-//! every quoted number says what produced it and how to produce it again. Below the
-//! Halyard/Linux table it shows the chart of the ratios ([`super::chart`], a file beside it).
+//! every quoted number says what produced it and how to produce it again. The headline
+//! table is Halyard against Linux with the same user-space programs on both; the section
+//! after it puts Halyard's in-kernel services beside the same Linux column, clearly apart,
+//! since a kernel serving the ports itself skips every system call and copy that user space
+//! pays. Below both it shows the chart of the ratios ([`super::chart`], a file beside it).
 //!
 //! It is rendered from [`Results`] by a pure function (a string out), so the smoke tests
 //! check its content without running a benchmark.
@@ -34,8 +37,8 @@ fn cell_text(cell: &Cell) -> String {
     }
 }
 
-fn ratio_text(row: &Row) -> String {
-    match row.ratio() {
+fn ratio_text(row: &Row, ratio: Option<f64>) -> String {
+    match ratio {
         Some(r) => {
             let good = match row.metric.better {
                 Better::Higher => r >= 1.0,
@@ -46,6 +49,16 @@ fn ratio_text(row: &Row) -> String {
         None => "-".to_string(),
     }
 }
+
+fn better_text(better: Better) -> &'static str {
+    match better {
+        Better::Higher => "higher",
+        Better::Lower => "lower",
+    }
+}
+
+/// The heading of the in-kernel section (the chart uses it too).
+pub const KERNEL_SECTION: &str = "Halyard in-kernel services vs Linux user-space netsvc";
 
 /// The Markdown report.
 pub fn markdown(results: &Results) -> String {
@@ -60,9 +73,15 @@ pub fn markdown(results: &Results) -> String {
          Halyard/Linux. Run took {:.0} s.\n",
         m.mode, m.rounds, m.duration_s
     );
+    let _ = writeln!(
+        out,
+        "User space on both: the network rows are the same static `netsvc` serving ports 7, \
+         9, 19 and 80 on each system (Halyard booted with `services=off`, its in-kernel \
+         services off, and `netsvc` as process 1), the shell rows the same `ubench`.\n"
+    );
     let _ = writeln!(out, "- QEMU: {}", m.qemu_version);
     let _ = writeln!(out, "- Linux peer kernel: {}", m.peer_kernel);
-    let _ = writeln!(out, "- QEMU command line (Linux peer; Halyard boots its ELF without `-initrd` on the same flags):\n");
+    let _ = writeln!(out, "- QEMU command line (Linux peer; Halyard boots its ELF with its own initramfs on the same flags):\n");
     let _ = writeln!(out, "  `{}`\n", m.qemu_line);
     let _ = writeln!(
         out,
@@ -70,29 +89,72 @@ pub fn markdown(results: &Results) -> String {
     );
     let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
     for row in &results.rows {
-        let better = match row.metric.better {
-            Better::Higher => "higher",
-            Better::Lower => "lower",
-        };
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} |",
             row.smp,
             row.metric.label,
             row.metric.unit,
-            better,
+            better_text(row.metric.better),
             cell_text(&row.halyard),
             cell_text(&row.linux),
-            ratio_text(row)
+            ratio_text(row, row.ratio())
         );
     }
+    kernel_markdown(results, &mut out);
     let _ = writeln!(
         out,
-        "\n![Halyard/Linux per row: bars right of 1 where Halyard is better]({})",
+        "\n![Halyard/Linux per row, both tables: bars right of 1 where Halyard is better]({})",
         chart::FILE
     );
     sched_markdown(results, &mut out);
     out
+}
+
+/// The in-kernel section: Halyard serving the ports from its kernel, beside Linux's
+/// user-space `netsvc` (the headline table's column) and Halyard's own.
+fn kernel_markdown(results: &Results, out: &mut String) {
+    let rows: Vec<&Row> = results.rows.iter().filter(|r| r.kernel.is_some()).collect();
+    if rows.is_empty() {
+        return;
+    }
+    let mut smps: Vec<u32> = rows.iter().map(|r| r.smp).collect();
+    smps.dedup();
+    let smps: Vec<String> = smps.iter().map(u32::to_string).collect();
+    let _ = writeln!(out, "\n## {KERNEL_SECTION}\n");
+    let _ = writeln!(
+        out,
+        "Not like for like: Halyard booted without an initramfs, its kernel serving the same \
+         four ports itself (kernel/src/net/services), once more in each round at -smp {}. \
+         The Linux column is the headline table's (user-space `netsvc`); in-kernel/netsvc \
+         pairs the in-kernel services with Halyard's own `netsvc` of the same round: what \
+         user space costs on Halyard.\n",
+        smps.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "| CPUs | metric | unit | better | Halyard in-kernel | Linux netsvc | in-kernel/Linux | Halyard netsvc | in-kernel/netsvc |"
+    );
+    let _ = writeln!(
+        out,
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    );
+    for row in rows {
+        let kernel = row.kernel.as_ref().map_or_else(String::new, cell_text);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {kernel} | {} | {} | {} | {} |",
+            row.smp,
+            row.metric.label,
+            row.metric.unit,
+            better_text(row.metric.better),
+            cell_text(&row.linux),
+            ratio_text(row, row.kernel_ratio()),
+            cell_text(&row.halyard),
+            row.kernel_over_user()
+                .map_or("-".to_string(), |r| format!("{r:.2}"))
+        );
+    }
 }
 
 /// The `bench-sched` section: the in-kernel benchmark with the lock validator off and on
@@ -130,7 +192,7 @@ fn sched_markdown(results: &Results, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::results::{sample, METRICS, SCHED_METRICS};
+    use super::super::results::{sample, METRICS, NETWORK_METRICS, SCHED_METRICS};
     use super::*;
 
     #[test]
@@ -143,9 +205,33 @@ mod tests {
             ),
             "{md}"
         );
-        // The chart is a file beside the report, shown after the Halyard/Linux table.
+        // The chart is a file beside the report, shown after both Halyard/Linux tables.
         let image = md.find("](ratios.svg)").expect("no chart");
         assert!(md.rfind("| 1 |").unwrap() < image && image < md.find("## Scheduler").unwrap());
+        assert!(md.find("## Halyard in-kernel services").unwrap() < image);
+    }
+
+    #[test]
+    fn the_in_kernel_rows_are_a_section_of_their_own() {
+        let md = markdown(&sample());
+        let start = md.find(&format!("## {KERNEL_SECTION}")).unwrap();
+        let section = &md[start..md.find("## Scheduler").unwrap()];
+        assert!(section.contains("-smp 1."), "{section}");
+        let rows: Vec<&str> = section.lines().filter(|l| l.starts_with("| 1 |")).collect();
+        assert_eq!(rows.len(), NETWORK_METRICS.len(), "{section}");
+        // Kernel 4000 against Linux 2000 and 2100, and against Halyard's netsvc at 1000.
+        let rr = rows.iter().find(|l| l.contains("req/resp rate")).unwrap();
+        assert!(
+            rr.ends_with("| 4000 (n=2) | 2050 (n=2) | 1.95 | 1000 (n=2) | 4.00 |"),
+            "{rr}"
+        );
+        let conn = rows.iter().find(|l| l.contains("connect+echo")).unwrap();
+        assert!(conn.contains("| not available: no echo answer |"), "{conn}");
+        // The headline table says what both systems run, and stays user space on both.
+        let head = &md[..start];
+        assert!(head.contains("`services=off`") && head.contains("same static `netsvc`"));
+        assert!(head.contains("| 1000 (n=2) | 2050 (n=2) | 0.49 (worse) |"));
+        assert!(!head.contains("4000"));
     }
 
     #[test]
@@ -173,7 +259,11 @@ mod tests {
     fn markdown_has_a_row_per_metric_with_medians_and_ratios() {
         let md = markdown(&sample());
         assert!(md.contains("QEMU emulator version 7.2.0") && md.contains("6.1.0-56-cloud-amd64"));
-        let table: Vec<&str> = md.lines().filter(|l| l.starts_with("| 1 |")).collect();
+        let headline = &md[..md.find(&format!("## {KERNEL_SECTION}")).unwrap()];
+        let table: Vec<&str> = headline
+            .lines()
+            .filter(|l| l.starts_with("| 1 |"))
+            .collect();
         assert_eq!(table.len(), METRICS.len());
         let rr = table.iter().find(|l| l.contains("req/resp rate")).unwrap();
         // Linux median 2050; ratios 1000/2000 and 1000/2100 -> median ~0.488, worse.

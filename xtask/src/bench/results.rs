@@ -3,25 +3,35 @@
 //! A cell keeps every round's value in round order (`None` where that round failed) so the
 //! report can pair Halyard's round `i` with Linux's round `i` (see [`super::stats`]), and the
 //! first error, which becomes the cell's "not available: <reason>" when no round succeeded.
-//! The in-kernel scheduler benchmark ([`super::sched`]) fills [`SchedRow`]s the same way,
-//! with `lockdep=off` and `lockdep=on` in place of the two systems.
+//! The headline cells are Halyard and Linux each running the same user-space programs
+//! (`netsvc`, `ubench`); the network rows of the CPU counts the budget names also carry a
+//! third cell, Halyard serving the same ports from its kernel ([`System::HalyardKernel`]),
+//! reported as a section of its own. The in-kernel scheduler benchmark ([`super::sched`])
+//! fills [`SchedRow`]s the same way, with `lockdep=off` and `lockdep=on` in place of the two
+//! systems.
 
 use super::stats;
 
-/// The two systems compared.
+/// What a cell measured: a system running the user-space programs, or Halyard serving the
+/// network rows from its kernel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum System {
+    /// Halyard running the static user-space programs (`netsvc` with `services=off`).
     Halyard,
+    /// Halyard's in-kernel services (`kernel/src/net/services`), no user space: the
+    /// network rows only.
+    HalyardKernel,
     Linux,
 }
 
 impl System {
-    /// Both, in the order each round runs them.
+    /// The two systems running the same programs, in the order each round runs them.
     pub const BOTH: [System; 2] = [System::Halyard, System::Linux];
 
     pub const fn name(self) -> &'static str {
         match self {
             System::Halyard => "Halyard",
+            System::HalyardKernel => "Halyard-kernel",
             System::Linux => "Linux",
         }
     }
@@ -97,6 +107,23 @@ pub const METRICS: &[Metric] = &[
     ),
     metric("sys_mmap", "mmap+touch+munmap 1 MiB", "us", Better::Lower),
     metric("min_mem", "smallest -m that passes", "MiB", Better::Lower),
+];
+
+/// The metrics a network boot measures ([`super::Bench::round`]): the rows that also have a
+/// cell for Halyard's in-kernel services.
+pub const NETWORK_METRICS: &[&str] = &[
+    "boot_netup",
+    "boot_echo",
+    "ping_min",
+    "ping_p50",
+    "ping_p99",
+    "rr_rate",
+    "rr_p50",
+    "rr_p99",
+    "conn_rate",
+    "bulk_in",
+    "bulk_out",
+    "http_rate",
 ];
 
 /// The metrics of the in-kernel `bench-sched` benchmark, in report order (ids are the
@@ -196,19 +223,35 @@ pub struct Row {
     pub metric: &'static Metric,
     pub halyard: Cell,
     pub linux: Cell,
+    /// Halyard's in-kernel services: `Some` for the network rows of the CPU counts that
+    /// measure them (the report's in-kernel section), else `None`.
+    pub kernel: Option<Cell>,
 }
 
 impl Row {
-    pub fn cell(&self, system: System) -> &Cell {
+    /// `system`'s cell; `None` for the in-kernel services on a row they do not measure.
+    pub fn cell(&self, system: System) -> Option<&Cell> {
         match system {
-            System::Halyard => &self.halyard,
-            System::Linux => &self.linux,
+            System::Halyard => Some(&self.halyard),
+            System::HalyardKernel => self.kernel.as_ref(),
+            System::Linux => Some(&self.linux),
         }
     }
 
     /// Median of the per-round ratios Halyard/Linux over rounds where both have a value.
     pub fn ratio(&self) -> Option<f64> {
         self.halyard.paired_ratio(&self.linux)
+    }
+
+    /// The in-kernel services over Linux's user-space `netsvc`, paired by round.
+    pub fn kernel_ratio(&self) -> Option<f64> {
+        self.kernel.as_ref()?.paired_ratio(&self.linux)
+    }
+
+    /// The in-kernel services over Halyard's own user-space `netsvc`, paired by round: what
+    /// leaving the kernel costs (below 1 where higher is better: the kernel is slower).
+    pub fn kernel_over_user(&self) -> Option<f64> {
+        self.kernel.as_ref()?.paired_ratio(&self.halyard)
     }
 }
 
@@ -257,8 +300,9 @@ pub struct Results {
 }
 
 impl Results {
-    /// Rows for every metric at each CPU count in `smps`, all empty.
-    pub fn new(meta: Meta, smps: &[u32]) -> Results {
+    /// Rows for every metric at each CPU count in `smps`, all empty; the network rows at
+    /// the CPU counts in `kernel_smps` get an (empty) in-kernel cell.
+    pub fn new(meta: Meta, smps: &[u32], kernel_smps: &[u32]) -> Results {
         let rows = smps
             .iter()
             .flat_map(|&smp| {
@@ -267,6 +311,8 @@ impl Results {
                     metric,
                     halyard: Cell::default(),
                     linux: Cell::default(),
+                    kernel: (kernel_smps.contains(&smp) && NETWORK_METRICS.contains(&metric.id))
+                        .then(Cell::default),
                 })
             })
             .collect();
@@ -301,12 +347,17 @@ impl Results {
             .rows
             .iter_mut()
             .find(|r| r.smp == smp && r.metric.id == id);
-        match row {
-            Some(row) => match system {
-                System::Halyard => row.halyard.record(round, outcome),
-                System::Linux => row.linux.record(round, outcome),
-            },
-            None => eprintln!("xtask: bench: no row for metric `{id}` at smp {smp}"),
+        let cell = row.and_then(|row| match system {
+            System::Halyard => Some(&mut row.halyard),
+            System::HalyardKernel => row.kernel.as_mut(),
+            System::Linux => Some(&mut row.linux),
+        });
+        match cell {
+            Some(cell) => cell.record(round, outcome),
+            None => eprintln!(
+                "xtask: bench: no {} cell for metric `{id}` at smp {smp}",
+                system.name()
+            ),
         }
     }
 
@@ -325,33 +376,42 @@ impl Results {
         }
     }
 
-    /// Records the same failure for every row of `system` at `smp` in `round`.
+    /// Records the same failure for every metric `system` has at `smp` in `round` (the
+    /// in-kernel services: the network rows).
     pub fn record_all_failed(&mut self, smp: u32, system: System, round: usize, reason: &str) {
-        for row in self.rows.iter_mut().filter(|r| r.smp == smp) {
-            match system {
-                System::Halyard => row.halyard.record(round, Err(reason.to_string())),
-                System::Linux => row.linux.record(round, Err(reason.to_string())),
-            }
+        let ids: Vec<&str> = match system {
+            System::HalyardKernel => NETWORK_METRICS.to_vec(),
+            System::Halyard | System::Linux => METRICS.iter().map(|m| m.id).collect(),
+        };
+        for id in ids {
+            self.record(smp, system, id, round, Err(reason.to_string()));
         }
     }
 
-    /// `system`'s cell of metric `id` at `smp`, if that row exists.
+    /// `system`'s cell of metric `id` at `smp`, if that row (and cell) exists.
     pub fn cell(&self, smp: u32, id: &str, system: System) -> Option<&Cell> {
         self.rows
             .iter()
             .find(|r| r.smp == smp && r.metric.id == id)
-            .map(|r| r.cell(system))
+            .and_then(|r| r.cell(system))
     }
 
     /// Why `system` has no value in some row, if it lacks any: the first such reason.
-    /// Halyard's rows include `bench-sched`'s.
+    /// Halyard's include its in-kernel services' rows and `bench-sched`'s.
     pub fn first_gap(&self, system: System) -> Option<String> {
-        let network = self.rows.iter().find_map(|row| {
-            row.cell(system)
-                .median()
-                .err()
-                .map(|e| format!("smp {} {}: {e}", row.smp, row.metric.label))
-        });
+        let gap = |system: System| {
+            self.rows.iter().find_map(|row| {
+                let suffix = match system {
+                    System::HalyardKernel => " (in-kernel services)",
+                    System::Halyard | System::Linux => "",
+                };
+                row.cell(system)?
+                    .median()
+                    .err()
+                    .map(|e| format!("smp {} {}{suffix}: {e}", row.smp, row.metric.label))
+            })
+        };
+        let network = gap(system);
         let sched = || {
             self.sched.iter().find_map(|row| {
                 [("off", &row.lockdep_off), ("on", &row.lockdep_on)]
@@ -364,14 +424,16 @@ impl Results {
             })
         };
         match system {
-            System::Halyard => network.or_else(sched),
-            System::Linux => network,
+            System::Halyard => network
+                .or_else(|| gap(System::HalyardKernel))
+                .or_else(sched),
+            System::HalyardKernel | System::Linux => network,
         }
     }
 }
 
-/// A small run for the output tests: two rounds at one CPU count, with a failed cell and a
-/// failed `bench-sched` boot.
+/// A small run for the output tests: two rounds at one CPU count with the in-kernel
+/// services, with a failed cell and a failed `bench-sched` boot.
 #[cfg(test)]
 pub fn sample() -> Results {
     let meta = Meta {
@@ -389,7 +451,7 @@ pub fn sample() -> Results {
         started_unix: 1,
         duration_s: 12.0,
     };
-    let mut r = Results::new(meta, &[1]);
+    let mut r = Results::new(meta, &[1], &[1]);
     for round in 0..2 {
         r.record(
             1,
@@ -401,7 +463,15 @@ pub fn sample() -> Results {
         r.record(1, System::Halyard, "rr_rate", round, Ok(1000.0));
         r.record(1, System::Linux, "ping_p50", round, Ok(0.5));
         r.record(1, System::Halyard, "ping_p50", round, Ok(0.25));
+        r.record(1, System::HalyardKernel, "rr_rate", round, Ok(4000.0));
     }
+    r.record(
+        1,
+        System::HalyardKernel,
+        "conn_rate",
+        0,
+        Err("no echo answer".into()),
+    );
     r.record(
         1,
         System::Halyard,
@@ -442,8 +512,9 @@ mod tests {
 
     #[test]
     fn rows_pair_rounds_where_both_systems_have_values() {
-        let mut r = Results::new(Meta::default(), &[1, 2]);
+        let mut r = Results::new(Meta::default(), &[1, 2], &[]);
         assert_eq!(r.rows.len(), 2 * METRICS.len());
+        assert!(r.rows.iter().all(|row| row.kernel.is_none()));
         for (round, (h, l)) in [
             (Some(4.0), Some(2.0)),
             (None, Some(9.0)),
@@ -468,8 +539,66 @@ mod tests {
     }
 
     #[test]
+    fn the_in_kernel_cells_are_the_network_rows_of_their_cpu_counts() {
+        let mut r = Results::new(Meta::default(), &[1, 2], &[1]);
+        let with_kernel: Vec<(u32, &str)> = r
+            .rows
+            .iter()
+            .filter(|row| row.kernel.is_some())
+            .map(|row| (row.smp, row.metric.id))
+            .collect();
+        let expected: Vec<(u32, &str)> = NETWORK_METRICS.iter().map(|&id| (1, id)).collect();
+        assert_eq!(with_kernel, expected);
+        for (round, (k, h, l)) in [(6.0, 2.0, 3.0), (8.0, 2.0, 4.0)].into_iter().enumerate() {
+            r.record(1, System::HalyardKernel, "rr_rate", round, Ok(k));
+            r.record(1, System::Halyard, "rr_rate", round, Ok(h));
+            r.record(1, System::Linux, "rr_rate", round, Ok(l));
+        }
+        let row = |smp: u32, id: &str| {
+            r.rows
+                .iter()
+                .find(|x| x.smp == smp && x.metric.id == id)
+                .unwrap()
+        };
+        let rr = row(1, "rr_rate");
+        // Kernel/Linux 2 and 2; kernel/user 3 and 4; user/Linux 2/3 and 1/2.
+        assert_eq!(
+            (rr.kernel_ratio(), rr.kernel_over_user()),
+            (Some(2.0), Some(3.5))
+        );
+        assert_eq!(rr.ratio(), Some((2.0 / 3.0 + 0.5) / 2.0));
+        // No in-kernel cell at -smp 2, nor on the shell's rows.
+        assert!(r.cell(2, "rr_rate", System::HalyardKernel).is_none());
+        assert!(r.cell(1, "sys_getpid", System::HalyardKernel).is_none());
+        assert_eq!(row(2, "rr_rate").kernel_ratio(), None);
+    }
+
+    #[test]
+    fn halyards_gaps_include_its_in_kernel_rows() {
+        let mut r = Results::new(Meta::default(), &[1], &[1]);
+        for m in METRICS {
+            for system in System::BOTH {
+                r.record(1, system, m.id, 0, Ok(1.0));
+            }
+        }
+        r.sched.clear();
+        assert_eq!(
+            r.first_gap(System::Halyard).unwrap(),
+            "smp 1 start to NET-UP (in-kernel services): not measured"
+        );
+        r.record_all_failed(1, System::HalyardKernel, 0, "no NET-UP line");
+        let cell = r.cell(1, "http_rate", System::HalyardKernel).unwrap();
+        assert_eq!(cell.median(), Err("no NET-UP line".to_string()));
+        for &id in NETWORK_METRICS {
+            r.record(1, System::HalyardKernel, id, 1, Ok(1.0));
+        }
+        assert_eq!(r.first_gap(System::Halyard), None);
+        assert_eq!(r.first_gap(System::HalyardKernel), None);
+    }
+
+    #[test]
     fn gaps_name_the_first_missing_row() {
-        let mut r = Results::new(Meta::default(), &[1]);
+        let mut r = Results::new(Meta::default(), &[1], &[]);
         for m in METRICS {
             r.record(1, System::Linux, m.id, 0, Ok(1.0));
         }

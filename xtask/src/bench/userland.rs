@@ -17,9 +17,12 @@ use crate::user_build;
 use std::path::Path;
 use std::time::Duration;
 
-/// Where both systems' initramfs put the program.
+/// Where both systems' initramfs put `ubench`.
 pub const GUEST_DIR: &str = "/opt/bench";
 pub const GUEST_PATH: &str = "/opt/bench/ubench";
+/// Where Halyard's initramfs puts `netsvc`, its process 1 in the network boots (the peer
+/// starts it as `/bin/netsvc` from its `/init`).
+pub const NETSVC_PATH: &str = "/opt/bench/netsvc";
 
 /// Each `ubench` operation, the report's metric id, and nanoseconds per unit of the row.
 pub const OPS: [(&str, &str, f64); 6] = [
@@ -38,14 +41,24 @@ pub const SHELL_ROW: &str = "boot_shell";
 /// home is `~`); the peer's `/init` sets `peer# `.
 pub fn prompt(system: System) -> &'static str {
     match system {
-        System::Halyard => crate::suite::user::PROMPT,
+        System::Halyard | System::HalyardKernel => crate::suite::user::PROMPT,
         System::Linux => "peer# ",
     }
 }
 
 /// Builds `ubench` (static) and returns it as an initramfs addition under [`GUEST_DIR`].
 pub fn initramfs_add(paths: &Paths) -> Result<initramfs::Add, String> {
-    let program = user_build::build_static(paths, "ubench", "ubench")?;
+    program_add(paths, "ubench")
+}
+
+/// Builds `netsvc` (static: the file the peer's initramfs holds too) and returns it as an
+/// initramfs addition at [`NETSVC_PATH`].
+pub fn netsvc_add(paths: &Paths) -> Result<initramfs::Add, String> {
+    program_add(paths, "netsvc")
+}
+
+fn program_add(paths: &Paths, name: &str) -> Result<initramfs::Add, String> {
+    let program = user_build::build_static(paths, name, name)?;
     initramfs::Add::parse(&format!("{}:{GUEST_DIR}/", program.display()))
 }
 
@@ -184,5 +197,6 @@ mod tests {
         assert_eq!(command(true), "/opt/bench/ubench --quick");
         assert_eq!(prompt(System::Linux), "peer# ");
         assert!(crate::bench::peer::INIT_SCRIPT.contains("PS1='peer# '"));
+        assert_eq!(NETSVC_PATH, format!("{GUEST_DIR}/netsvc"));
     }
 }
