@@ -43,7 +43,9 @@ pub struct Entry<'a> {
     pub dev: (u32, u32),
     /// Device number of a device node: (major, minor).
     pub rdev: (u32, u32),
-    /// The path, without its NUL.
+    /// The path, up to its first NUL: Linux's unpacker uses the name as a C string, so a
+    /// name with a NUL inside it ends there (and no path given to the file system ever
+    /// holds a NUL byte).
     pub name: &'a [u8],
     /// The contents (a symlink's target).
     pub data: &'a [u8],
@@ -103,6 +105,7 @@ impl<'a> Reader<'a> {
         if nul != [0] {
             return Err("name without its NUL");
         }
+        let name = name.split(|&b| b == 0).next().unwrap_or(name);
         let data_at = (name_at + name_size as usize).next_multiple_of(4);
         let data = self.bytes(data_at, size as usize).ok_or("truncated data")?;
         let entry = Entry {

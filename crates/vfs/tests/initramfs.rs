@@ -682,3 +682,29 @@ fn unpack_keeps_going_past_members_the_file_system_refuses() {
     assert_eq!((done.created, done.failed), (1, 1));
     assert_eq!(v.fstatat(&cx, cx.root, b"/c", 0).unwrap().st_size, 2);
 }
+
+/// A name with a NUL inside ends at the NUL, as Linux's C-string name does: the member
+/// `d/\0x` is `d/`, never a file named `\0x` (found by `damaged_archives_never_panic`:
+/// such a name came back from `getdents` as an empty one and the walk looped).
+#[test]
+fn a_name_ends_at_its_first_nul() {
+    let dir = newc(fields(S_IFDIR | 0o755, 0, b"d"), b"d\0", b"");
+    let inner = newc(fields(S_IFREG | 0o644, 2, b"d/\0x"), b"d/\0x\0", b"hi");
+    let archive = [dir, inner, trailer()].concat();
+    let names: Vec<Vec<u8>> = Reader::new(&archive)
+        .filter_map(Result::ok)
+        .map(|e| e.name.to_vec())
+        .collect();
+    assert_eq!(names, [b"d".to_vec(), b"d/".to_vec()]);
+    let mut v = fresh();
+    let root = Cred::root();
+    let cx = Ctx {
+        cred: &root,
+        root: v.root(),
+        umask: 0,
+        now: NOW,
+    };
+    let _ = unpack(&mut v, &cx, &archive);
+    let tree = vfs_tree(&mut v, &cx);
+    assert!(tree.keys().all(|p| !p.contains(&0)), "{tree:?}");
+}
