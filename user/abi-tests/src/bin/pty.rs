@@ -184,14 +184,22 @@ fn allocation(t: &Transcript) {
     t.value("open_slave", "ok");
     // SAFETY: as above.
     t.eq("slave_isatty", unsafe { libc::isatty(s) }, 1);
-    t.errno("tiocgptn_on_slave", ioctl_int(s, libc::TIOCGPTN, -1), libc::ENOTTY);
+    t.errno(
+        "tiocgptn_on_slave",
+        ioctl_int(s, libc::TIOCGPTN, -1),
+        libc::ENOTTY,
+    );
     t.errno(
         "tiocsptlck_on_slave",
         ioctl_int(s, libc::TIOCSPTLCK, 0),
         libc::ENOTTY,
     );
     let null = open("/dev/null", libc::O_RDWR, 0).unwrap_or(-1);
-    t.errno("tiocgptn_on_null", ioctl_int(null, libc::TIOCGPTN, -1), libc::ENOTTY);
+    t.errno(
+        "tiocgptn_on_null",
+        ioctl_int(null, libc::TIOCGPTN, -1),
+        libc::ENOTTY,
+    );
     close(null);
     t.errno(
         "tiocsptlck_bad_pointer",
@@ -267,10 +275,7 @@ fn device_numbers(t: &Transcript, m: c_int, s: c_int, n: u32, path: &str) {
     let r = unsafe { libc::ttyname_r(s, buf.as_mut_ptr(), buf.len()) };
     // SAFETY: on success ttyname_r wrote a NUL-terminated string into `buf`.
     let name = unsafe { core::ffi::CStr::from_ptr(buf.as_ptr()) };
-    t.is(
-        "ttyname_of_slave",
-        r == 0 && name.to_string_lossy() == path,
-    );
+    t.is("ttyname_of_slave", r == 0 && name.to_string_lossy() == path);
     let listed = std::fs::read_dir("/dev/pts").is_ok_and(|d| {
         d.flatten()
             .any(|e| e.file_name().to_string_lossy() == n.to_string())
@@ -335,20 +340,36 @@ fn terminal_settings(t: &Transcript) {
         get_winsize(m).map(|w| format!("{}x{}", w.ws_row, w.ws_col)),
         "50x132",
     );
-    t.errno("tiocgpgrp_not_controlling", ioctl_int(s, libc::TIOCGPGRP, 0), libc::ENOTTY);
-    t.errno("tiocgsid_no_session", ioctl_int(m, libc::TIOCGSID, 0), libc::ENOTTY);
+    t.errno(
+        "tiocgpgrp_not_controlling",
+        ioctl_int(s, libc::TIOCGPGRP, 0),
+        libc::ENOTTY,
+    );
+    t.errno(
+        "tiocgsid_no_session",
+        ioctl_int(m, libc::TIOCGSID, 0),
+        libc::ENOTTY,
+    );
     t.errno(
         "tiocspgrp_not_controlling",
         ioctl_int(s, libc::TIOCSPGRP, 1),
         libc::ENOTTY,
     );
-    t.errno("tiocnotty_not_controlling", ioctl_arg(s, libc::TIOCNOTTY, 0), libc::ENOTTY);
+    t.errno(
+        "tiocnotty_not_controlling",
+        ioctl_arg(s, libc::TIOCNOTTY, 0),
+        libc::ENOTTY,
+    );
     t.errno(
         "tiocsctty_not_session_leader",
         ioctl_arg(s, libc::TIOCSCTTY, 0),
         libc::EPERM,
     );
-    t.errno("unknown_ioctl_master", ioctl_arg(m, 0x5401_ff, 0), libc::ENOTTY);
+    t.errno(
+        "unknown_ioctl_master",
+        ioctl_arg(m, 0x5401_ff, 0),
+        libc::ENOTTY,
+    );
     close(s);
     close(m);
 }
@@ -360,7 +381,11 @@ fn data(t: &Transcript) {
     // Canonical mode: an edited line, echoed to the master with ECHOE's erase.
     let _ = write(m, b"ab\x7fc\n");
     t.eq("canonical_read", gather(s, 100), quoted("ac\n"));
-    t.eq("echo_to_master", gather(m, 100), quoted("ab\u{8} \u{8}c\r\n"));
+    t.eq(
+        "echo_to_master",
+        gather(m, 100),
+        quoted("ab\u{8} \u{8}c\r\n"),
+    );
     let _ = write(m, b"par");
     t.shows(
         "partial_line_not_readable",
@@ -421,7 +446,11 @@ fn readiness(t: &Transcript) {
     t.shows("poll_master_idle", poll1(m, IN_OUT, 0), "OUT");
     t.shows("poll_slave_idle", poll1(s, IN_OUT, 0), "OUT");
     let _ = write(s, b"z");
-    t.shows("poll_master_after_slave_write", poll1(m, IN_OUT, 2000), "IN|OUT");
+    t.shows(
+        "poll_master_after_slave_write",
+        poll1(m, IN_OUT, 2000),
+        "IN|OUT",
+    );
     let _ = read(m, 10);
     let _ = write(m, b"line\n");
     let _ = poll1(s, libc::POLLIN, 2000);
@@ -568,7 +597,11 @@ fn controlling(t: &Transcript) {
     let _ = read(r, 1);
     t.shows("tiocswinsz_for_sigwinch", set_winsize(m, 40, 100), 0);
     match child {
-        Ok(pid) => t.shows("sigwinch_to_foreground", wait(pid, 0).map(|(_, st)| st), "exited(0)"),
+        Ok(pid) => t.shows(
+            "sigwinch_to_foreground",
+            wait(pid, 0).map(|(_, st)| st),
+            "exited(0)",
+        ),
         Err(e) => t.fail("sigwinch_to_foreground", "ok", e),
     }
     close(r);
@@ -607,11 +640,7 @@ fn hangup(t: &Transcript) {
         ioctl_int(s, libc::TIOCSPGRP, 1),
         libc::ENOTTY,
     );
-    t.shows(
-        "hung_up_slave_poll",
-        poll1(s, IN_OUT, 0),
-        "IN|OUT|ERR|HUP",
-    );
+    t.shows("hung_up_slave_poll", poll1(s, IN_OUT, 0), "IN|OUT|ERR|HUP");
     close(s);
     close(r);
     close(w);
@@ -628,9 +657,17 @@ fn slave_closed(t: &Transcript) {
     let _ = write(s, b"bye");
     let _ = poll1(m, libc::POLLIN, 2000);
     close(s);
-    t.eq("master_reads_rest_after_slave_close", gather(m, 3), quoted("bye"));
+    t.eq(
+        "master_reads_rest_after_slave_close",
+        gather(m, 3),
+        quoted("bye"),
+    );
     t.errno("master_read_after_slave_close", read(m, 10), libc::EIO);
-    t.shows("master_poll_after_slave_close", poll1(m, IN_OUT, 0), "OUT|HUP");
+    t.shows(
+        "master_poll_after_slave_close",
+        poll1(m, IN_OUT, 0),
+        "OUT|HUP",
+    );
     t.shows("master_write_after_slave_close", write(m, b"q"), 1);
     let s = open(&path, RW, 0).unwrap_or(-1);
     t.errno("master_read_after_slave_reopen", read(m, 10), libc::EAGAIN);
