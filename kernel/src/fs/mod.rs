@@ -100,13 +100,13 @@ pub fn mounts_text() -> String {
 /// as it was opened, with Linux's ` (deleted)` once unlinked), a terminal's device path,
 /// else Linux's `pipe:[ino]` / `anon_inode:` forms, or the device's name.
 pub fn describe(f: &file::OpenFile) -> Vec<u8> {
+    if let Some(path) = f.ops.device_path() {
+        return path;
+    }
     if let (Some(mut path), Some(node)) = (f.ops.path(), f.ops.node()) {
         if vfs::with(|v| v.getattr(node)).is_ok_and(|a| a.nlink == 0) {
             path.extend_from_slice(b" (deleted)");
         }
-        return path;
-    }
-    if let Some(path) = f.ops.path() {
         return path;
     }
     if let Some(node) = f.ops.node() {

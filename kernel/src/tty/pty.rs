@@ -333,7 +333,7 @@ impl FileOps for Master {
         self.node
     }
 
-    fn path(&self) -> Option<Vec<u8>> {
+    fn device_path(&self) -> Option<Vec<u8>> {
         Some(b"/dev/ptmx".to_vec())
     }
 

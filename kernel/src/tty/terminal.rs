@@ -398,7 +398,7 @@ impl FileOps for TtyFile {
         self.node
     }
 
-    fn path(&self) -> Option<Vec<u8>> {
+    fn device_path(&self) -> Option<Vec<u8>> {
         Some(self.term.driver.path())
     }
 
