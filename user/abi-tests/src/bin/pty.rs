@@ -148,8 +148,9 @@ fn allocation(t: &Transcript) {
         return t.fail("open_ptmx", "ok", Errno::last());
     };
     t.value("open_ptmx", "ok");
-    // SAFETY: isatty, grantpt and ptsname take a descriptor.
+    // SAFETY: isatty takes a descriptor.
     t.eq("master_isatty", unsafe { libc::isatty(m) }, 1);
+    // SAFETY: grantpt takes a descriptor.
     t.shows("grantpt", cvt(unsafe { libc::grantpt(m) }), 0);
     let n = ioctl_int(m, libc::TIOCGPTN, -1).unwrap_or(-1);
     t.is("tiocgptn_nonnegative", n >= 0);
@@ -367,7 +368,7 @@ fn terminal_settings(t: &Transcript) {
     );
     t.errno(
         "unknown_ioctl_master",
-        ioctl_arg(m, 0x5401_ff, 0),
+        ioctl_arg(m, 0x0054_01ff, 0),
         libc::ENOTTY,
     );
     close(s);
