@@ -83,8 +83,7 @@ fn input_loop(term: &Terminal) -> ! {
         let b = crate::console::input::read_byte();
         // Queue full: wait for a reader to make room, then offer the byte again.
         while term.receive(&[b]) == 0 {
-            term.input
-                .wait_until(|| term.tty.lock().bytes_available() < halyard_tty::N_TTY_BUF_SIZE);
+            term.input.wait_until(|| term.tty.lock().can_receive());
         }
     }
 }
