@@ -394,8 +394,10 @@ impl FileOps for TtyFile {
         }
     }
 
+    /// The node opened, while the terminal is not hung up: a hung-up PTY slave's node
+    /// left devpts with its master, and `fstat` then shows what the terminal says.
     fn node(&self) -> Option<NodeRef> {
-        self.node
+        self.node.filter(|_| !self.term.hung_up())
     }
 
     fn device_path(&self) -> Option<Vec<u8>> {

@@ -646,6 +646,11 @@ fn hangup(t: &Transcript) {
         ioctl_int(s, libc::TIOCSPGRP, 1),
         libc::ENOTTY,
     );
+    let rdev = fstat_of(s).map(|st| {
+        let kind = st.st_mode & libc::S_IFMT == libc::S_IFCHR;
+        format!("{:?}", (kind, libc::major(st.st_rdev)))
+    });
+    t.shows("hung_up_slave_fstat", rdev, "(true, 136)");
     t.shows("hung_up_slave_poll", poll1(s, IN_OUT, 0), "IN|OUT|ERR|HUP");
     close(s);
     close(r);
