@@ -93,6 +93,21 @@ impl Tty {
         received
     }
 
+    /// Whether [`Tty::receive`] would take a byte now (the room check below, without
+    /// its side effect). A driver holding input back waits for this after a refusal.
+    pub fn can_receive(&self) -> bool {
+        if self.line == Line::Serial && self.termios.c_cflag & g::CREAD == 0 {
+            return true;
+        }
+        let free = N_TTY_BUF_SIZE.saturating_sub(self.input.len());
+        let slots = if self.iflag(g::PARMRK) {
+            free.div_ceil(3)
+        } else {
+            free
+        };
+        slots > 1 || (self.canonical() && self.input.no_completed_line())
+    }
+
     /// Linux `n_tty_receive_buf_common`'s room check: room for one byte beyond the next
     /// (three per byte under PARMRK, which may triple a byte), or the overflowing
     /// canonical line, which drops its last byte to take the next one.

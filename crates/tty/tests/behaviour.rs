@@ -177,11 +177,22 @@ fn an_unfinished_line_does_not_throttle() {
 #[test]
 fn a_full_queue_refuses_input_until_a_read() {
     let mut tty = raw(1, 0);
+    assert!(tty.can_receive());
     let r = tty.receive(&[b'q'; 5000]);
     assert_eq!(r.consumed, N_TTY_BUF_SIZE - 1);
+    assert!(!tty.can_receive());
     assert_eq!(tty.receive(b"more").consumed, 0);
     read(&mut tty, 10).unwrap();
+    assert!(tty.can_receive());
     assert_eq!(tty.receive(b"more").consumed, 4);
+
+    // Completed lines fill a canonical queue: refused too, and `can_receive` says so.
+    let mut tty = with(Line::Pty, |t| t.c_lflag &= !g::ECHO);
+    let _ = tty.receive(&b"0123456789abcde\n".repeat(256));
+    assert!(!tty.can_receive());
+    assert_eq!(tty.receive(b"x").consumed, 0);
+    read(&mut tty, 16).unwrap();
+    assert!(tty.can_receive());
 
     let mut tty = with(Line::Serial, |t| t.c_lflag &= !g::ECHO);
     let _ = tty.receive(&[b'a'; 5000]);

@@ -2,11 +2,13 @@
 //!
 //! Device numbers are Linux's (`Documentation/admin-guide/devices.txt`): 1:3 `null`, 1:5
 //! `zero`, 1:7 `full`, 1:8 `random`, 1:9 `urandom`, 5:0 `tty` (the caller's controlling
-//! terminal), 5:1 `console`. `random` and `urandom` both read the kernel CSPRNG (Linux
+//! terminal), 5:1 `console`, 5:2 `ptmx` (a new PTY pair, [`crate::tty::pty`]), 136:N
+//! the PTY slaves (in devpts, [`super::devpts`]). `random` and `urandom` both read the kernel CSPRNG (Linux
 //! 5.6+ no longer blocks `random` once seeded, and Halyard is seeded at boot).
 use alloc::sync::Arc;
 
-use linux_raw_sys::general::{POLLIN, POLLOUT, S_IFCHR};
+use halyard_vfs::NodeRef;
+use linux_raw_sys::general::{O_NOCTTY, POLLIN, POLLOUT, S_IFCHR};
 
 use super::file::{FileOps, FileStat, OpenFile};
 use crate::syscall::Errno;
@@ -56,19 +58,23 @@ impl FileOps for Mem {
     }
 }
 
-/// The file a device node `rdev` opens to, with `flags`: `ENXIO` for a device Halyard
-/// does not have; `/dev/tty` without a controlling terminal is `ENXIO` too, as on Linux.
-pub fn open(rdev: u64, flags: u32) -> Result<Arc<OpenFile>, Errno> {
+/// The file device node `node` (number `rdev`) opens to, with `flags`: `ENXIO` for a
+/// device Halyard does not have; `/dev/tty` without a controlling terminal is `ENXIO` too,
+/// as on Linux.
+pub fn open(node: NodeRef, rdev: u64, flags_in: u32) -> Result<Arc<OpenFile>, Errno> {
     let (major, minor) = halyard_vfs::decode_dev(rdev);
+    let flags = flags_in & !O_NOCTTY;
     match (major, minor) {
         (1, 3 | 5 | 7 | 8 | 9) => Ok(OpenFile::new(Arc::new(Mem { minor }), flags)),
-        (5, 1) => Ok(crate::tty::console::open(flags)),
-        (5, 0) => {
-            if crate::process::jobctl::has_controlling_tty() {
-                Ok(crate::tty::console::open(flags))
-            } else {
-                Err(Errno::ENXIO)
-            }
+        (5, 1) => Ok(crate::tty::console::open(Some(node), flags)),
+        (5, 0) => match crate::tty::controlling() {
+            Some(tty) => Ok(tty.open(Some(node), flags)),
+            None => Err(Errno::ENXIO),
+        },
+        (5, 2) => crate::tty::pty::open_master(Some(node), flags),
+        // The slave keeps `O_NOCTTY`: without it, a session leader may take the terminal.
+        (crate::tty::pty::SLAVE_MAJOR, index) => {
+            crate::tty::pty::open_slave(index, Some(node), flags_in)
         }
         _ => Err(Errno::ENXIO),
     }
@@ -83,4 +89,5 @@ pub const NODES: &[(&str, u32, u32, u32)] = &[
     ("urandom", 1, 9, 0o666),
     ("tty", 5, 0, 0o666),
     ("console", 5, 1, 0o600),
+    ("ptmx", 5, 2, 0o666),
 ];

@@ -82,6 +82,11 @@ pub trait FileOps: Send + Sync {
     fn path(&self) -> Option<alloc::vec::Vec<u8>> {
         None
     }
+    /// A device's own path (a terminal's `/dev/pts/N`): what `/proc/PID/fd/N` shows,
+    /// known without the VFS (procfs asks under its lock).
+    fn device_path(&self) -> Option<alloc::vec::Vec<u8>> {
+        None
+    }
     /// The open file description is going away (its last descriptor closed).
     fn release(&self, _file: &OpenFile) {}
 }

@@ -2,13 +2,15 @@
 //! systems, and the waits they share.
 //!
 //! - `halyard-vfs` behind one lock is [`vfs`]; open VFS nodes are [`node_file`].
-//! - Character devices are [`devices`]; [`devtmpfs`] populates a `/dev`.
+//! - Character devices are [`devices`]; [`devtmpfs`] populates a `/dev`; [`devpts`]
+//!   lists the PTY slaves.
 //! - `/proc` is [`procfs`]; `AF_UNIX` socket pairs are [`unix`], `AF_INET` sockets
 //!   [`inet`].
 //! - Readiness: per-file wait queues [`poll`], [`epoll`], [`eventfd`], [`timerfd`].
 //! - Also [`pipe`], [`file`], [`fdtable`], [`wait`] and [`context`].
 pub mod context;
 pub mod devices;
+pub mod devpts;
 pub mod epoll;
 pub mod eventfd;
 pub mod fdtable;
@@ -96,9 +98,12 @@ pub fn mounts_text() -> String {
 }
 
 /// What `/proc/PID/fd/N` links to: the path of a file opened by path (a regular file's
-/// as it was opened, with Linux's ` (deleted)` once unlinked), else Linux's `pipe:[ino]` /
-/// `anon_inode:` forms, or the device's name.
+/// as it was opened, with Linux's ` (deleted)` once unlinked), a terminal's device path,
+/// else Linux's `pipe:[ino]` / `anon_inode:` forms, or the device's name.
 pub fn describe(f: &file::OpenFile) -> Vec<u8> {
+    if let Some(path) = f.ops.device_path() {
+        return path;
+    }
     if let (Some(mut path), Some(node)) = (f.ops.path(), f.ops.node()) {
         if vfs::with(|v| v.getattr(node)).is_ok_and(|a| a.nlink == 0) {
             path.extend_from_slice(b" (deleted)");

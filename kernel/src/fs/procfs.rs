@@ -322,7 +322,7 @@ fn content(ino: u64) -> R<Vec<u8>> {
             let _ = writeln!(s, "{}", super::mounts_text());
         }
         14 => {
-            for fs in ["tmpfs", "proc", "devtmpfs"] {
+            for fs in ["tmpfs", "proc", "devtmpfs", "devpts"] {
                 let _ = writeln!(s, "nodev\t{fs}");
             }
         }
@@ -420,9 +420,10 @@ fn process_file(pid: u32, entry: u64) -> R<Vec<u8>> {
                 'S'
             };
             let threads = p.live_threads.load(core::sync::atomic::Ordering::Relaxed);
+            let (tty_nr, tpgid) = crate::tty::stat_fields(sid);
             let _ = writeln!(
                 s,
-                "{pid} ({}) {state} {ppid} {pgid} {sid} 0 -1 0 0 0 0 0 0 0 0 0 20 0 {threads} 0 0 0 0",
+                "{pid} ({}) {state} {ppid} {pgid} {sid} {tty_nr} {tpgid} 0 0 0 0 0 0 0 0 0 20 0 {threads} 0 0 0 0",
                 p.name()
             );
         }

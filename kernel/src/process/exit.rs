@@ -93,6 +93,10 @@ fn finish_thread(task: Arc<Task>, own: i32) {
             crate::arch::tlb::load(crate::mm::address_space::kernel_root());
         });
         drop(process.replace_mm(super::mm::Mm::empty()));
+        // A session leader's controlling terminal goes (Linux: after `exit_files`).
+        if table::with(|p| p.table.getsid(process.pid, 0)) == Ok(process.pid) {
+            super::jobctl::session_leader_exit(process.pid);
+        }
     }
     let status = status_of(process, own);
     let parent_pid = table::with(|p| p.table.parent(process.pid));

@@ -43,10 +43,11 @@ use crate::sync::{IrqLock, LockClass, Mutex};
 use mm::{Mm, PageError};
 
 pub use jobctl::{
-    check_foreground_group, check_terminal_access, drop_controlling_tty, set_controlling_tty,
+    check_foreground_group, check_terminal_access, current_session, drop_controlling_tty,
+    set_controlling_tty,
 };
 pub use signal_lock::SignalLock;
-pub use signals::{send_sigpipe, signal_group, signal_pending};
+pub use signals::{send_sigpipe, signal_group, signal_pending, signal_process};
 
 static SIGNALS_CLASS: LockClass = LockClass::new("process.signals");
 static NAME_CLASS: LockClass = LockClass::new("process.name");
@@ -399,7 +400,7 @@ pub fn start_init(
     let pid = halyard_process::INIT_PID;
     let files = {
         let mut t = FdTable::new();
-        let console = crate::tty::console::open(linux_raw_sys::general::O_RDWR);
+        let console = crate::tty::console::open(None, linux_raw_sys::general::O_RDWR);
         for _ in 0..3 {
             t.install(console.clone(), false, 1024)?;
         }

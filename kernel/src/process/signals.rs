@@ -103,6 +103,13 @@ pub fn signal_group(pgid: u32, sig: u32) {
     }
 }
 
+/// Sends `sig` from the kernel to process `pid` (Linux `SEND_SIG_PRIV`).
+pub fn signal_process(pid: u32, sig: u32) {
+    if let Ok(signal) = Signal::new(i64::from(sig)) {
+        let _ = send(Target::Process(pid), SigInfo::kernel(signal));
+    }
+}
+
 /// The user registers of a frame, in `pt_regs` terms (`orig_rax` is the system call
 /// number for a system call, -1 otherwise).
 pub fn user_regs(f: &InterruptFrame) -> UserRegs {

@@ -46,17 +46,22 @@ fn start_dir(dirfd: u64, path: &[u8]) -> Result<NodeRef, Errno> {
 }
 
 /// Opens the node an `open` resolved to, as the file its type calls for (`path`: a regular
-/// file's canonical path).
+/// file's canonical path). `O_NOCTTY` matters to terminals only and is not kept.
 fn open_node(node: NodeRef, path: Option<Vec<u8>>, flags: u32) -> Result<Arc<OpenFile>, Errno> {
     let attr = with(|v| v.getattr(node)).map_err(Errno::from)?;
     match attr.kind {
         FileType::CharDevice if flags & g::O_PATH == 0 => {
-            crate::fs::devices::open(attr.rdev, flags)
+            crate::fs::devices::open(node, attr.rdev, flags)
         }
         FileType::Fifo if flags & g::O_PATH == 0 => Err(Errno::ENXIO),
         kind => {
             with(|v| v.hold(node));
-            Ok(crate::fs::node_file::open(node, kind, path, flags))
+            Ok(crate::fs::node_file::open(
+                node,
+                kind,
+                path,
+                flags & !g::O_NOCTTY,
+            ))
         }
     }
 }
@@ -79,7 +84,7 @@ pub fn openat(dirfd: u64, path_addr: u64, flags: u64, mode: u64) -> SysResult {
     let f = open_node(
         opened.node,
         canonical,
-        flags & !(g::O_CREAT | g::O_EXCL | g::O_TRUNC | g::O_NOCTTY),
+        flags & !(g::O_CREAT | g::O_EXCL | g::O_TRUNC),
     )?;
     let fd = current()
         .process
@@ -372,7 +377,8 @@ pub fn fstatfs(fd: u64, buf: u64) -> SysResult {
     Ok(0)
 }
 
-/// `mount(source, target, fstype, flags, data)`: `proc`, `tmpfs` and `devtmpfs`; other
+/// `mount(source, target, fstype, flags, data)`: `proc`, `tmpfs`, `devtmpfs` and `devpts`
+/// (every mount shows the one set of PTYs; options are ignored); other
 /// types are `ENODEV`; `MS_REMOUNT` and `MS_BIND` are `EINVAL` (not implemented). The
 /// checks come in Linux's order (`do_mount`, `path_mount`, `do_new_mount`): the target's
 /// path (`ENOENT`, `ENOTDIR`), then privilege (`may_mount`: `EPERM`), then the type.
@@ -395,6 +401,7 @@ pub fn mount(_source: u64, target: u64, fstype: u64, flags: u64, _data: u64) -> 
                 0o1777, 0, 0, 0, cx.now,
             ))),
             b"devtmpfs" => crate::fs::devtmpfs(v, cx.now),
+            b"devpts" => v.add(alloc::boxed::Box::new(crate::fs::devpts::DevPts)),
             _ => return Err(halyard_vfs::Errno::new(Errno::ENODEV.0)),
         };
         v.mount(cx, cwd, &t, fs)?;

@@ -1,9 +1,10 @@
 //! `/sbin/init` of Halyard's initramfs: the first user process, PID 1.
 //!
 //! What it does, in order (each step logs a line starting with `init:` on the console):
-//! 1. mounts `proc` on `/proc` and `devtmpfs` on `/dev` ([`mounts`]); "already mounted"
-//!    (`EBUSY`) and "no such file system" (`ENODEV`) are logged and ignored, so the same
-//!    program runs where they exist (the host test mounts `/dev` itself);
+//! 1. mounts `proc` on `/proc`, `devtmpfs` on `/dev` and `devpts` on `/dev/pts`
+//!    ([`mounts`]); "already mounted" (`EBUSY`) and "no such file system" (`ENODEV`) are
+//!    logged and ignored, so the same program runs where they exist (the host test mounts
+//!    `/dev` itself);
 //! 2. sets the host name from `/etc/hostname` ([`hostname`]);
 //! 3. runs `/etc/rc` with `/bin/sh` if the file exists, and waits for it;
 //! 4. starts the SSH server `/sbin/hsshd` on port 22 if the initramfs has one ([`sshd`]);

@@ -2,8 +2,9 @@
 //!
 //! `/proc` because busybox runs its applets through `/proc/self/exe` and `ps`, `kill -1`'s
 //! users and the shell's job control read it; `/dev` (devtmpfs) because the console, `null`,
-//! `tty` and `ptmx` live there. Linux counterpart: the `mount` lines of an initramfs's
-//! `/init` or of busybox init's `/etc/init.d/rcS`.
+//! `tty` and `ptmx` live there; `/dev/pts` (devpts) because the slave of every
+//! pseudo-terminal `/dev/ptmx` makes appears there. Linux counterpart: the `mount` lines
+//! of an initramfs's `/init` or of busybox init's `/etc/init.d/rcS`.
 
 use crate::log;
 use std::ffi::CStr;
@@ -17,7 +18,7 @@ struct Mount {
 }
 
 /// What init mounts, in order.
-const MOUNTS: [Mount; 2] = [
+const MOUNTS: [Mount; 3] = [
     Mount {
         source: c"proc",
         target: c"/proc",
@@ -27,6 +28,11 @@ const MOUNTS: [Mount; 2] = [
         source: c"devtmpfs",
         target: c"/dev",
         fstype: c"devtmpfs",
+    },
+    Mount {
+        source: c"devpts",
+        target: c"/dev/pts",
+        fstype: c"devpts",
     },
 ];
 
@@ -104,8 +110,8 @@ mod tests {
     }
 
     #[test]
-    fn proc_comes_before_dev() {
+    fn proc_comes_before_dev_and_dev_before_pts() {
         let targets: Vec<_> = MOUNTS.iter().map(|m| m.target).collect();
-        assert_eq!(targets, [c"/proc", c"/dev"]);
+        assert_eq!(targets, [c"/proc", c"/dev", c"/dev/pts"]);
     }
 }
