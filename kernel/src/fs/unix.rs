@@ -1,121 +1,1049 @@
-//! `AF_UNIX` socket pairs (`socketpair`): two connected ends, each reading what the other
-//! writes, built from two pipes.
+//! `AF_UNIX` sockets: `SOCK_STREAM`, `SOCK_DGRAM` and `SOCK_SEQPACKET` (Linux's
+//! `net/unix/af_unix.c`), unnamed (`socketpair`, or never bound), bound to a path or an
+//! abstract name ([`super::unix_name`]), listening and connected.
 //!
-//! Programs use them for in-process signalling: Rust std's `Command::spawn` reports an
-//! `execve` failure to the parent through one (`SOCK_SEQPACKET`). Both `SOCK_STREAM` and
-//! `SOCK_SEQPACKET` are served as byte streams: message boundaries of `SOCK_SEQPACKET` are
-//! not kept (a known difference from Linux; a reader that reads exactly what one write
-//! sent, as std does, cannot tell). Named `AF_UNIX` sockets (`bind`/`connect` on a path)
-//! are issue 14's.
+//! Each socket has one receive queue of messages; a sender puts its message, with the
+//! files of `SCM_RIGHTS` and its credentials, on the receiver's queue (the peer's for a
+//! connected socket, the named socket's for `sendto`). A stream reader takes bytes
+//! across messages and stops after a message that carried files; datagram and seqpacket
+//! readers take one message, the rest of it dropped (`MSG_TRUNC`). Flow control is
+//! Linux's: a stream sender waits while the peer holds `SO_SNDBUF` of its bytes unread
+//! (and is writable for `poll` while that is at most a quarter), a datagram sender while
+//! the receiver holds more than `max_dgram_qlen` (10) messages unless the receiver is
+//! connected back to it.
 //!
-//! `shutdown` closes this end's side of a pipe once: `SHUT_WR` the writing side of the
-//! outgoing pipe (the peer reads end of file), `SHUT_RD` the reading side of the incoming
-//! one (the peer's writes get `EPIPE`, ours reads end of file). `poll` follows Linux's
-//! `unix_poll`: `POLLRDHUP` once the peer can send no more, `POLLHUP` once neither side
-//! can, and writable while there is room, whether or not the peer is still there.
-use alloc::sync::Arc;
-use core::sync::atomic::{AtomicBool, Ordering};
+//! `connect` on a stream or seqpacket socket makes the server's end at once (an
+//! "embryo", Linux's `newsk`) and queues it on the listener, which counts as full when it
+//! holds more than the backlog (`EAGAIN` without blocking); `accept` takes it. Data may be
+//! sent before the accept. Closing a socket shuts both directions of its peer, which sees
+//! `ECONNRESET` first if unread data or an unaccepted connection died with it; files in
+//! flight live in the queues, so they outlive the sender's descriptors.
+//!
+//! Every socket has one state lock (an interrupts-off leaf, as the pipes'), never held
+//! with another socket's, and one reader lock (Linux's `iolock`) that keeps a reader's
+//! copy-out and consume together.
+use alloc::collections::VecDeque;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
 
+use linux_raw_sys::errno as e;
 use linux_raw_sys::general::{
     O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM,
     S_IFSOCK,
 };
+use linux_raw_sys::net as n;
 
 use super::file::{FileOps, FileStat, OpenFile};
-use super::pipe::{self, Pipe};
 use super::poll::PollQueue;
+use super::socket::{MsgSink, RecvFlags, Received, SendMsg, Socket, Ucred};
+use super::unix_name::{self as names, Name, Target};
+use crate::sched::WaitQueue;
+use crate::sync::{IrqLock, LockClass, Mutex};
 use crate::syscall::Errno;
 
-struct UnixEnd {
-    rx: Arc<Pipe>,
-    tx: Arc<Pipe>,
-    /// `SHUT_RD`: our reading side of `rx` is closed.
-    read_shut: AtomicBool,
-    /// `SHUT_WR`: our writing side of `tx` is closed.
-    write_shut: AtomicBool,
+static UNIX_CLASS: LockClass = LockClass::new("fs.unix");
+static NEXT_INO: AtomicU64 = AtomicU64::new(1);
+
+/// Linux's `net.core.wmem_default`/`rmem_default`: the buffer sizes a socket starts with.
+pub const DEFAULT_BUF: usize = 212_992;
+/// Linux's `net.unix.max_dgram_qlen`.
+const MAX_DGRAM_QLEN: usize = 10;
+/// Linux's `SOMAXCONN`, the cap on a backlog.
+pub const SOMAXCONN: u32 = 4096;
+
+/// The socket type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Stream,
+    Dgram,
+    SeqPacket,
 }
 
-impl UnixEnd {
-    fn new(rx: Arc<Pipe>, tx: Arc<Pipe>) -> UnixEnd {
-        UnixEnd {
-            rx,
-            tx,
-            read_shut: AtomicBool::new(false),
-            write_shut: AtomicBool::new(false),
+impl Kind {
+    /// `SOCK_STREAM`, `SOCK_DGRAM` or `SOCK_SEQPACKET`.
+    pub fn from_type(ty: u32) -> Option<Kind> {
+        match ty {
+            n::SOCK_STREAM => Some(Kind::Stream),
+            n::SOCK_DGRAM | n::SOCK_RAW => Some(Kind::Dgram),
+            n::SOCK_SEQPACKET => Some(Kind::SeqPacket),
+            _ => None,
         }
     }
 
-    fn read(&self, nonblocking: bool, buf: &mut [u8]) -> Result<usize, Errno> {
-        // After SHUT_RD nothing more can come: what is queued, then end of file.
-        let nonblocking = nonblocking || self.read_shut.load(Ordering::Acquire);
-        match self.rx.read(nonblocking, buf) {
-            Err(Errno::EAGAIN) if self.read_shut.load(Ordering::Acquire) => Ok(0),
-            r => r,
+    fn code(self) -> u32 {
+        match self {
+            Kind::Stream => n::SOCK_STREAM,
+            Kind::Dgram => n::SOCK_DGRAM,
+            Kind::SeqPacket => n::SOCK_SEQPACKET,
         }
     }
 
-    fn write(&self, nonblocking: bool, buf: &[u8], sigpipe: bool) -> Result<usize, Errno> {
-        if self.write_shut.load(Ordering::Acquire) {
-            if sigpipe {
-                crate::process::send_sigpipe();
+    /// Connection-oriented (a peer for life, `listen`/`accept`).
+    fn connected_kind(self) -> bool {
+        self != Kind::Dgram
+    }
+}
+
+/// One queued message (a stream's is a segment: its bytes may be taken in parts).
+struct Msg {
+    data: Vec<u8>,
+    /// Bytes of `data` already read (streams).
+    off: usize,
+    rights: Vec<Arc<OpenFile>>,
+    /// The sender's address (`sockaddr_un` bytes), if it was bound.
+    from: Option<Vec<u8>>,
+    cred: Ucred,
+}
+
+#[derive(PartialEq, Eq)]
+enum State {
+    /// Linux's `TCP_CLOSE`: fresh, or a datagram socket.
+    Unconnected,
+    Listening,
+    Connected,
+}
+
+struct Inner {
+    state: State,
+    name: Option<Name>,
+    /// The connected peer (streams: for life; datagrams: `connect`'s target).
+    peer: Option<Weak<UnixSocket>>,
+    /// The peer's address when it was connected (for `getpeername`).
+    peer_addr: Vec<u8>,
+    /// `SO_PEERCRED`.
+    peer_cred: Option<Ucred>,
+    rx: VecDeque<Msg>,
+    /// Unread bytes in `rx`.
+    rx_bytes: usize,
+    /// Connections waiting for `accept`, and how many may wait beyond the first.
+    pending: VecDeque<Arc<UnixSocket>>,
+    backlog: usize,
+    /// Linux's `sk_shutdown` bits.
+    shut_rd: bool,
+    shut_wr: bool,
+    /// Closed (Linux's `SOCK_DEAD`).
+    dead: bool,
+    /// `sk_err`, reported once.
+    error: Option<Errno>,
+    passcred: bool,
+    sndbuf: usize,
+    rcvbuf: usize,
+    /// `SO_RCVTIMEO`, `SO_SNDTIMEO` in ns.
+    rcvtimeo: Option<u64>,
+    sndtimeo: Option<u64>,
+}
+
+/// An `AF_UNIX` socket.
+pub struct UnixSocket {
+    kind: Kind,
+    inner: IrqLock<Inner>,
+    /// Readers and `accept` wait here.
+    readable: WaitQueue,
+    /// Senders to this socket and connectors to this listener wait here for room.
+    room: WaitQueue,
+    poll_queue: Arc<PollQueue>,
+    /// One reader at a time (Linux's `iolock`).
+    reader: Mutex<()>,
+    me: Weak<UnixSocket>,
+    ino: u64,
+}
+
+fn pipe_error(nosignal: bool) -> Errno {
+    if !nosignal {
+        crate::process::send_sigpipe();
+    }
+    Errno::EPIPE
+}
+
+impl UnixSocket {
+    fn create(kind: Kind) -> Arc<UnixSocket> {
+        Arc::new_cyclic(|me| UnixSocket {
+            kind,
+            inner: IrqLock::new(
+                Inner {
+                    state: State::Unconnected,
+                    name: None,
+                    peer: None,
+                    peer_addr: names::unnamed(),
+                    peer_cred: None,
+                    rx: VecDeque::new(),
+                    rx_bytes: 0,
+                    pending: VecDeque::new(),
+                    backlog: 0,
+                    shut_rd: false,
+                    shut_wr: false,
+                    dead: false,
+                    error: None,
+                    passcred: false,
+                    sndbuf: DEFAULT_BUF,
+                    rcvbuf: DEFAULT_BUF,
+                    rcvtimeo: None,
+                    sndtimeo: None,
+                },
+                &UNIX_CLASS,
+            ),
+            readable: WaitQueue::new(),
+            room: WaitQueue::new(),
+            poll_queue: Arc::new(PollQueue::new()),
+            reader: Mutex::new(()),
+            me: me.clone(),
+            ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+        })
+    }
+
+    fn arc(&self) -> Arc<UnixSocket> {
+        self.me.upgrade().expect("a socket in use is alive")
+    }
+
+    /// `SOCK_STREAM`, `SOCK_DGRAM` or `SOCK_SEQPACKET`.
+    pub fn type_code(&self) -> u32 {
+        self.kind.code()
+    }
+
+    fn peer(&self) -> Option<Arc<UnixSocket>> {
+        self.inner.lock().peer.as_ref().and_then(Weak::upgrade)
+    }
+
+    /// The sockaddr of this socket's name, if bound.
+    fn name_addr(&self) -> Option<Vec<u8>> {
+        self.inner.lock().name.as_ref().map(Name::sockaddr)
+    }
+
+    /// Wakes whoever waits on this socket's state: readers, senders, pollers.
+    fn wake(&self) {
+        self.readable.wake_all();
+        self.room.wake_all();
+        self.poll_queue.wake(0);
+    }
+
+    /// Gives an unbound socket an abstract name (for `SO_PASSCRED`).
+    fn autobind(&self) {
+        if self.inner.lock().name.is_some() {
+            return;
+        }
+        let me = self.arc();
+        names::autobind(self.kind.code(), &me, |name| {
+            self.inner.lock().name.get_or_insert(name);
+        });
+    }
+
+    /// Sleeps on `queue` until `cond` holds: `EAGAIN` once `timeout` (ns) passed,
+    /// `EINTR` (with a timeout) or `ERESTARTSYS` for a signal, as Linux's
+    /// `sock_intr_errno`.
+    fn wait(queue: &WaitQueue, timeout: Option<u64>, mut cond: impl FnMut() -> bool) -> Result<(), Errno> {
+        let deadline = timeout.map(|t| crate::time::now_ns().saturating_add(t));
+        let mut ok = false;
+        queue.wait_until_deadline(deadline, || {
+            ok = cond();
+            ok || crate::process::signal_pending()
+        });
+        if ok {
+            Ok(())
+        } else if crate::process::signal_pending() {
+            Err(if timeout.is_some() {
+                Errno::EINTR
+            } else {
+                Errno::ERESTARTSYS
+            })
+        } else {
+            Err(Errno::EAGAIN)
+        }
+    }
+
+    /// Puts `msg` on this socket's queue for a datagram or seqpacket `sender`, waiting
+    /// for room unless `nonblocking`.
+    fn deliver_datagram(
+        &self,
+        sender: &UnixSocket,
+        msg: Msg,
+        nonblocking: bool,
+        timeout: Option<u64>,
+    ) -> Result<(), Errno> {
+        let mut msg = Some(msg);
+        loop {
+            {
+                let mut s = self.inner.lock();
+                let from_peer = s
+                    .peer
+                    .as_ref()
+                    .is_some_and(|p| core::ptr::eq(p.as_ptr(), sender));
+                if s.peer.is_some() && !from_peer && self.kind == Kind::Dgram {
+                    return Err(Errno::EPERM);
+                }
+                if s.dead {
+                    return Err(if self.kind == Kind::SeqPacket {
+                        Errno::EPIPE
+                    } else {
+                        Errno(e::ECONNREFUSED)
+                    });
+                }
+                if s.shut_rd {
+                    return Err(Errno::EPIPE);
+                }
+                let is_self = core::ptr::eq(self, sender);
+                let full = !is_self
+                    && !from_peer
+                    && s.rx.len() > MAX_DGRAM_QLEN
+                    || s.rx_bytes >= s.rcvbuf.max(DEFAULT_BUF) * 4;
+                if !full {
+                    let m = msg.take().expect("delivered once");
+                    s.rx_bytes += m.data.len();
+                    s.rx.push_back(m);
+                    drop(s);
+                    self.readable.wake_all();
+                    self.poll_queue.wake(POLLIN | POLLRDNORM);
+                    return Ok(());
+                }
             }
-            return Err(Errno::EPIPE);
+            if nonblocking {
+                return Err(Errno::EAGAIN);
+            }
+            UnixSocket::wait(&self.room, timeout, || {
+                let s = self.inner.lock();
+                s.dead || s.shut_rd || s.rx.len() <= MAX_DGRAM_QLEN
+            })?;
         }
-        self.tx.write(nonblocking, buf, sigpipe)
+    }
+
+    fn send_stream(&self, msg: SendMsg<'_>) -> Result<usize, Errno> {
+        let (peer, shut_wr, sndbuf, timeout) = {
+            let s = self.inner.lock();
+            if msg.addr.is_some() {
+                return Err(Errno(if s.state == State::Connected {
+                    e::EISCONN
+                } else {
+                    e::EOPNOTSUPP
+                }));
+            }
+            if s.state != State::Connected {
+                return Err(Errno(e::ENOTCONN));
+            }
+            (s.peer.clone(), s.shut_wr, s.sndbuf, s.sndtimeo)
+        };
+        let nosignal = msg.nosignal;
+        let peer = match peer.and_then(|p| p.upgrade()) {
+            Some(p) if !shut_wr => p,
+            _ => return Err(pipe_error(nosignal)),
+        };
+        let data = msg.data;
+        let mut rights = Some(msg.rights);
+        let cred = msg.cred.unwrap_or_else(Ucred::current);
+        let from = self.name_addr();
+        let mut sent = 0;
+        let total = data.remaining();
+        let step = (sndbuf / 2).saturating_sub(64).max(1);
+        while sent < total {
+            // Wait for room: the peer holds less than our send buffer of our bytes.
+            let waited = UnixSocket::wait_or(
+                &peer.room,
+                msg.nonblocking,
+                timeout,
+                || {
+                    let s = peer.inner.lock();
+                    s.dead || s.shut_rd || s.rx_bytes < sndbuf
+                },
+            );
+            if let Err(err) = waited {
+                return if sent > 0 { Ok(sent) } else { Err(err) };
+            }
+            let bytes = match data.read(step.min(total - sent)) {
+                Ok(b) => b,
+                Err(err) => return if sent > 0 { Ok(sent) } else { Err(err) },
+            };
+            let len = bytes.len();
+            let m = Msg {
+                data: bytes,
+                off: 0,
+                rights: rights.take().unwrap_or_default(),
+                from: from.clone(),
+                cred,
+            };
+            {
+                let mut s = peer.inner.lock();
+                if s.dead || s.shut_rd {
+                    drop(s);
+                    drop(m);
+                    return if sent > 0 {
+                        Ok(sent)
+                    } else {
+                        Err(pipe_error(nosignal))
+                    };
+                }
+                s.rx_bytes += len;
+                s.rx.push_back(m);
+            }
+            peer.readable.wake_all();
+            peer.poll_queue.wake(POLLIN | POLLRDNORM);
+            sent += len;
+        }
+        Ok(sent)
+    }
+
+    /// Waits with [`Self::wait`], or `EAGAIN` at once if `nonblocking` and `cond` is
+    /// false.
+    fn wait_or(
+        queue: &WaitQueue,
+        nonblocking: bool,
+        timeout: Option<u64>,
+        mut cond: impl FnMut() -> bool,
+    ) -> Result<(), Errno> {
+        if cond() {
+            return Ok(());
+        }
+        if nonblocking {
+            return Err(Errno::EAGAIN);
+        }
+        UnixSocket::wait(queue, timeout, cond)
+    }
+
+    fn send_datagram(&self, msg: SendMsg<'_>) -> Result<usize, Errno> {
+        let seqpacket = self.kind == Kind::SeqPacket;
+        let (connected, sndbuf, passcred, timeout) = {
+            let s = self.inner.lock();
+            (s.state == State::Connected, s.sndbuf, s.passcred, s.sndtimeo)
+        };
+        if seqpacket && !connected {
+            return Err(Errno(e::ENOTCONN));
+        }
+        // A seqpacket socket ignores a destination (Linux's `unix_seqpacket_sendmsg`).
+        let target = match msg.addr.filter(|_| !seqpacket) {
+            Some(addr) => Some(names::parse(addr)?),
+            None => None,
+        };
+        if passcred {
+            self.autobind();
+        }
+        let len = msg.data.remaining();
+        if len > sndbuf.saturating_sub(32) {
+            return Err(Errno(e::EMSGSIZE));
+        }
+        let data = msg.data.read(len)?;
+        let to = match &target {
+            Some(t) => names::find(t, self.kind.code())?,
+            None => {
+                let peer = self.inner.lock().peer.clone();
+                let Some(peer) = peer else {
+                    return Err(Errno(e::ENOTCONN));
+                };
+                match peer.upgrade() {
+                    Some(p) => p,
+                    None if seqpacket => return Err(Errno::EPIPE),
+                    None => return Err(self.peer_gone()),
+                }
+            }
+        };
+        let m = Msg {
+            data,
+            off: 0,
+            rights: msg.rights,
+            from: self.name_addr(),
+            cred: msg.cred.unwrap_or_else(Ucred::current),
+        };
+        match to.deliver_datagram(self, m, msg.nonblocking, timeout) {
+            Err(err) if err == Errno(e::ECONNREFUSED) && target.is_none() => {
+                Err(self.peer_gone())
+            }
+            Err(err) => Err(err),
+            Ok(()) => Ok(len),
+        }
+    }
+
+    /// The datagram peer is closed: Linux disconnects and says `ECONNREFUSED`.
+    fn peer_gone(&self) -> Errno {
+        let mut s = self.inner.lock();
+        s.peer = None;
+        s.state = State::Unconnected;
+        Errno(e::ECONNREFUSED)
+    }
+
+    /// A stream read (Linux's `unix_stream_read_generic`).
+    fn recv_stream(&self, sink: &mut dyn MsgSink, flags: RecvFlags) -> Result<Received, Errno> {
+        if self.inner.lock().state != State::Connected {
+            return Err(Errno::EINVAL);
+        }
+        let _reader = self.reader.lock();
+        let target = if flags.wait_all { sink.room().max(1) } else { 1 };
+        let mut got = Received::default();
+        let mut copied = 0usize;
+        // Bytes of the queue already looked at by this peek.
+        let mut skip = 0usize;
+        loop {
+            let mut s = self.inner.lock();
+            // Find the segment at `skip` bytes into the queue.
+            let mut at = skip;
+            let mut index = None;
+            for (i, m) in s.rx.iter().enumerate() {
+                let left = m.data.len() - m.off;
+                if at < left {
+                    index = Some(i);
+                    break;
+                }
+                at -= left;
+            }
+            let Some(i) = index else {
+                if copied >= target || (copied > 0 && sink.room() == 0) {
+                    break;
+                }
+                if let Some(err) = s.error.take() {
+                    if copied == 0 {
+                        return Err(err);
+                    }
+                    break;
+                }
+                if s.shut_rd {
+                    break;
+                }
+                let timeout = s.rcvtimeo;
+                drop(s);
+                let waited = if flags.nonblocking {
+                    Err(Errno::EAGAIN)
+                } else {
+                    UnixSocket::wait(&self.readable, timeout, || {
+                        let s = self.inner.lock();
+                        s.rx_bytes > skip || s.shut_rd || s.error.is_some()
+                    })
+                };
+                match waited {
+                    Ok(()) => continue,
+                    Err(_) if copied > 0 => break,
+                    Err(err) => return Err(err),
+                }
+            };
+            let m = &mut s.rx[i];
+            let start = m.off + at;
+            let n = (m.data.len() - start).min(sink.room());
+            let chunk = m.data[start..start + n].to_vec();
+            if copied == 0 {
+                got.addr = m.from.clone();
+                got.cred = Some(m.cred);
+            }
+            let carried_files = !m.rights.is_empty();
+            let files = if flags.peek {
+                m.rights.clone()
+            } else {
+                core::mem::take(&mut m.rights)
+            };
+            drop(s);
+            got.rights.extend(files);
+            if let Err(err) = sink.write(&chunk) {
+                if copied == 0 {
+                    return Err(err);
+                }
+                break;
+            }
+            copied += n;
+            if flags.peek {
+                skip += n;
+            } else {
+                self.consume(n);
+            }
+            if carried_files || sink.room() == 0 {
+                break;
+            }
+        }
+        got.len = copied;
+        Ok(got)
+    }
+
+    /// Drops `n` bytes from the front of the queue (a stream read took them).
+    fn consume(&self, mut n: usize) {
+        let mut done = Vec::new();
+        {
+            let mut s = self.inner.lock();
+            s.rx_bytes -= n;
+            while n > 0 {
+                let Some(m) = s.rx.front_mut() else { break };
+                let take = (m.data.len() - m.off).min(n);
+                m.off += take;
+                n -= take;
+                if m.off == m.data.len() {
+                    done.extend(s.rx.pop_front());
+                }
+            }
+            while s.rx.front().is_some_and(|m| m.off == m.data.len() && m.rights.is_empty()) {
+                done.extend(s.rx.pop_front());
+            }
+        }
+        drop(done);
+        self.room_freed();
+    }
+
+    /// A read freed room: wake senders to us and the peer's pollers (its `POLLOUT`).
+    fn room_freed(&self) {
+        self.room.wake_all();
+        self.poll_queue.wake(POLLOUT | POLLWRNORM);
+        if let Some(peer) = self.peer() {
+            peer.poll_queue.wake(POLLOUT | POLLWRNORM);
+        }
+    }
+
+    /// A datagram or seqpacket read (Linux's `__unix_dgram_recvmsg`).
+    fn recv_datagram(&self, sink: &mut dyn MsgSink, flags: RecvFlags) -> Result<Received, Errno> {
+        if self.kind == Kind::SeqPacket && self.inner.lock().state != State::Connected {
+            return Err(Errno(e::ENOTCONN));
+        }
+        let _reader = self.reader.lock();
+        let msg = loop {
+            let mut s = self.inner.lock();
+            if !s.rx.is_empty() {
+                let msg = if flags.peek {
+                    let m = &s.rx[0];
+                    Msg {
+                        data: m.data.clone(),
+                        off: 0,
+                        rights: m.rights.clone(),
+                        from: m.from.clone(),
+                        cred: m.cred,
+                    }
+                } else {
+                    let m = s.rx.pop_front().expect("not empty");
+                    s.rx_bytes -= m.data.len();
+                    m
+                };
+                break msg;
+            }
+            if let Some(err) = s.error.take() {
+                return Err(err);
+            }
+            if s.shut_rd && (self.kind == Kind::SeqPacket || !flags.nonblocking) {
+                return Ok(Received::default());
+            }
+            if flags.nonblocking {
+                return Err(Errno::EAGAIN);
+            }
+            let timeout = s.rcvtimeo;
+            drop(s);
+            UnixSocket::wait(&self.readable, timeout, || {
+                let s = self.inner.lock();
+                !s.rx.is_empty() || s.shut_rd || s.error.is_some()
+            })?;
+        };
+        if !flags.peek {
+            self.room_freed();
+        }
+        let n = msg.data.len().min(sink.room());
+        sink.write(&msg.data[..n])?;
+        Ok(Received {
+            len: if flags.trunc { msg.data.len() } else { n },
+            addr: msg.from,
+            rights: msg.rights,
+            cred: Some(msg.cred),
+            truncated: n < msg.data.len(),
+        })
+    }
+
+    /// The last descriptor closed, or an unaccepted connection's listener closed
+    /// (`embryo`): Linux's `unix_release_sock`.
+    fn close(&self, embryo: bool) {
+        let (peer, rx, pending, name) = {
+            let mut s = self.inner.lock();
+            s.dead = true;
+            s.state = State::Unconnected;
+            s.rx_bytes = 0;
+            (
+                s.peer.take(),
+                core::mem::take(&mut s.rx),
+                core::mem::take(&mut s.pending),
+                s.name.take(),
+            )
+        };
+        if let Some(name) = &name {
+            names::unbind(self.kind.code(), name);
+        }
+        if let Some(peer) = peer.and_then(|p| p.upgrade()) {
+            if self.kind.connected_kind() {
+                let mut s = peer.inner.lock();
+                s.shut_rd = true;
+                s.shut_wr = true;
+                if !rx.is_empty() || embryo {
+                    s.error = Some(Errno(e::ECONNRESET));
+                }
+            }
+            peer.wake();
+        }
+        self.wake();
+        drop(rx);
+        for c in pending {
+            c.close(true);
+        }
+    }
+
+    /// Options' shared part: the buffer sizes and timeouts.
+    fn set(&self, f: impl FnOnce(&mut Inner)) {
+        f(&mut self.inner.lock());
+        self.wake();
     }
 }
 
-impl FileOps for UnixEnd {
+/// Reads an `int` option value (at least 4 bytes, else `EINVAL`).
+fn int_value(val: &[u8]) -> Result<i32, Errno> {
+    let b: [u8; 4] = val.get(..4).and_then(|b| b.try_into().ok()).ok_or(Errno::EINVAL)?;
+    Ok(i32::from_ne_bytes(b))
+}
+
+impl Socket for UnixSocket {
+    fn bind(&self, addr: &[u8]) -> Result<(), Errno> {
+        let me = self.arc();
+        let register = |name: Name| {
+            let mut s = self.inner.lock();
+            if s.name.is_some() {
+                return Err(Errno::EINVAL);
+            }
+            s.name = Some(name);
+            Ok(())
+        };
+        if names::is_autobind(addr) {
+            self.autobind();
+            return Ok(());
+        }
+        match names::parse(addr)? {
+            Target::Path(p) => names::bind_path(&p, &me, register),
+            Target::Abstract(a) => {
+                if self.inner.lock().name.is_some() {
+                    return Err(Errno::EINVAL);
+                }
+                names::bind_abstract(self.kind.code(), a, &me, register)
+            }
+        }
+    }
+
+    fn connect(&self, addr: &[u8], nonblocking: bool) -> Result<(), Errno> {
+        if self.kind == Kind::Dgram {
+            return self.connect_datagram(addr);
+        }
+        let target = names::parse(addr)?;
+        let (passcred, timeout) = {
+            let s = self.inner.lock();
+            (s.passcred, s.sndtimeo)
+        };
+        if passcred {
+            self.autobind();
+        }
+        loop {
+            let listener = names::find(&target, self.kind.code())?;
+            {
+                let ls = listener.inner.lock();
+                if ls.state != State::Listening || ls.shut_rd || ls.dead {
+                    return Err(Errno(e::ECONNREFUSED));
+                }
+                if ls.pending.len() > ls.backlog {
+                    drop(ls);
+                    UnixSocket::wait_or(&listener.room, nonblocking, timeout, || {
+                        let ls = listener.inner.lock();
+                        ls.dead || ls.state != State::Listening || ls.pending.len() <= ls.backlog
+                    })?;
+                    continue;
+                }
+            }
+            let (listen_addr, listen_cred) = {
+                let s = self.inner.lock();
+                match s.state {
+                    State::Connected => return Err(Errno(e::EISCONN)),
+                    State::Listening => return Err(Errno::EINVAL),
+                    State::Unconnected => {}
+                }
+                drop(s);
+                let ls = listener.inner.lock();
+                (ls.name.as_ref().map(Name::sockaddr), ls.peer_cred)
+            };
+            let embryo = UnixSocket::create(self.kind);
+            let listen_name = listener.inner.lock().name.clone();
+            let our_addr = self.name_addr().unwrap_or_else(names::unnamed);
+            {
+                let mut es = embryo.inner.lock();
+                es.state = State::Connected;
+                es.name = listen_name;
+                es.peer = Some(self.me.clone());
+                es.peer_addr = our_addr;
+                es.peer_cred = Some(Ucred::current());
+            }
+            {
+                let mut s = self.inner.lock();
+                s.state = State::Connected;
+                s.peer = Some(Arc::downgrade(&embryo));
+                s.peer_addr = listen_addr.unwrap_or_else(names::unnamed);
+                s.peer_cred = listen_cred;
+            }
+            listener.inner.lock().pending.push_back(embryo);
+            listener.readable.wake_all();
+            listener.poll_queue.wake(POLLIN | POLLRDNORM);
+            self.poll_queue.wake(POLLOUT | POLLWRNORM);
+            return Ok(());
+        }
+    }
+
+    fn listen(&self, backlog: u32) -> Result<(), Errno> {
+        if self.kind == Kind::Dgram {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let mut s = self.inner.lock();
+        if s.name.is_none() || s.state == State::Connected {
+            return Err(Errno::EINVAL);
+        }
+        s.backlog = backlog as usize;
+        if s.state != State::Listening {
+            s.state = State::Listening;
+            s.peer_cred = Some(Ucred::current());
+        }
+        drop(s);
+        self.wake();
+        Ok(())
+    }
+
+    fn accept(&self, nonblocking: bool, flags: u32) -> Result<(Arc<OpenFile>, Vec<u8>), Errno> {
+        if self.kind == Kind::Dgram {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let timeout = self.inner.lock().rcvtimeo;
+        let embryo = loop {
+            {
+                let mut s = self.inner.lock();
+                if s.state != State::Listening {
+                    return Err(Errno::EINVAL);
+                }
+                if let Some(c) = s.pending.pop_front() {
+                    break c;
+                }
+            }
+            if nonblocking {
+                return Err(Errno::EAGAIN);
+            }
+            UnixSocket::wait(&self.readable, timeout, || {
+                let s = self.inner.lock();
+                !s.pending.is_empty() || s.state != State::Listening
+            })?;
+        };
+        self.room.wake_all();
+        self.poll_queue.wake(0);
+        let peer = embryo.inner.lock().peer_addr.clone();
+        Ok((OpenFile::new(embryo, O_RDWR | flags), peer))
+    }
+
+    fn send_msg(&self, msg: SendMsg<'_>) -> Result<usize, Errno> {
+        match self.kind {
+            Kind::Stream => self.send_stream(msg),
+            Kind::Dgram | Kind::SeqPacket => self.send_datagram(msg),
+        }
+    }
+
+    fn recv_msg(&self, sink: &mut dyn MsgSink, flags: RecvFlags) -> Result<Received, Errno> {
+        let mut got = match self.kind {
+            Kind::Stream => self.recv_stream(sink, flags)?,
+            Kind::Dgram | Kind::SeqPacket => self.recv_datagram(sink, flags)?,
+        };
+        if !self.inner.lock().passcred {
+            got.cred = None;
+        }
+        Ok(got)
+    }
+
+    fn shutdown(&self, read: bool, write: bool) -> Result<(), Errno> {
+        let peer = {
+            let mut s = self.inner.lock();
+            s.shut_rd |= read;
+            s.shut_wr |= write;
+            s.peer.as_ref().and_then(Weak::upgrade)
+        };
+        if let Some(peer) = peer.filter(|_| self.kind.connected_kind()) {
+            let mut s = peer.inner.lock();
+            s.shut_wr |= read;
+            s.shut_rd |= write;
+            drop(s);
+            peer.wake();
+        }
+        self.wake();
+        Ok(())
+    }
+
+    fn local_address(&self) -> Vec<u8> {
+        self.name_addr().unwrap_or_else(names::unnamed)
+    }
+
+    fn peer_address(&self) -> Result<Vec<u8>, Errno> {
+        let s = self.inner.lock();
+        match (&s.state, &s.peer) {
+            (State::Connected, _) | (State::Unconnected, Some(_)) => Ok(s.peer_addr.clone()),
+            _ => Err(Errno(e::ENOTCONN)),
+        }
+    }
+
+    fn option(&self, level: u32, name: u32) -> Result<Vec<u8>, Errno> {
+        if level != n::SOL_SOCKET {
+            return Err(Errno(e::EOPNOTSUPP));
+        }
+        let int = |v: usize| (v as i32).to_ne_bytes().to_vec();
+        let mut s = self.inner.lock();
+        Ok(match name {
+            n::SO_TYPE => int(self.kind.code() as usize),
+            n::SO_DOMAIN => int(n::AF_UNIX as usize),
+            n::SO_PROTOCOL => int(0),
+            n::SO_ACCEPTCONN => int(usize::from(s.state == State::Listening)),
+            n::SO_ERROR => int(s.error.take().map_or(0, |e| e.0 as usize)),
+            n::SO_PASSCRED => int(usize::from(s.passcred)),
+            n::SO_SNDBUF => int(s.sndbuf),
+            n::SO_RCVBUF => int(s.rcvbuf),
+            n::SO_PEERCRED => {
+                // Linux: no peer is pid 0 with the overflow ids.
+                let c = s.peer_cred.unwrap_or(Ucred {
+                    pid: 0,
+                    uid: 65534,
+                    gid: 65534,
+                });
+                [c.pid, c.uid, c.gid].iter().flat_map(|v| v.to_ne_bytes()).collect()
+            }
+            n::SO_RCVTIMEO | n::SO_SNDTIMEO => {
+                let t = if name == n::SO_RCVTIMEO { s.rcvtimeo } else { s.sndtimeo };
+                super::socket::timeval_bytes(t)
+            }
+            _ => return Err(Errno(e::ENOPROTOOPT)),
+        })
+    }
+
+    fn set_option(&self, level: u32, name: u32, val: &[u8]) -> Result<(), Errno> {
+        if level != n::SOL_SOCKET {
+            return Err(Errno(e::EOPNOTSUPP));
+        }
+        match name {
+            n::SO_PASSCRED => {
+                let on = int_value(val)? != 0;
+                self.set(|s| s.passcred = on);
+            }
+            n::SO_SNDBUF | n::SO_RCVBUF => {
+                let min = if name == n::SO_RCVBUF {
+                    super::socket::MIN_RCVBUF
+                } else {
+                    super::socket::MIN_SNDBUF
+                };
+                let size = super::socket::buffer_size(int_value(val)?, min);
+                self.set(|s| {
+                    if name == n::SO_SNDBUF {
+                        s.sndbuf = size;
+                    } else {
+                        s.rcvbuf = size;
+                    }
+                });
+            }
+            n::SO_RCVTIMEO | n::SO_SNDTIMEO => {
+                let t = super::socket::timeval_ns(val)?;
+                self.set(|s| {
+                    if name == n::SO_RCVTIMEO {
+                        s.rcvtimeo = t;
+                    } else {
+                        s.sndtimeo = t;
+                    }
+                });
+            }
+            _ => return Err(Errno(e::ENOPROTOOPT)),
+        }
+        Ok(())
+    }
+}
+
+impl UnixSocket {
+    /// `connect` of a datagram socket: sets (or with `AF_UNSPEC` clears) the peer
+    /// (Linux's `unix_dgram_connect`).
+    fn connect_datagram(&self, addr: &[u8]) -> Result<(), Errno> {
+        if addr.len() < names::SUN_PATH {
+            return Err(Errno::EINVAL);
+        }
+        let family = u32::from(u16::from_ne_bytes([addr[0], addr[1]]));
+        if family == n::AF_UNSPEC {
+            let mut s = self.inner.lock();
+            s.peer = None;
+            s.state = State::Unconnected;
+            return Ok(());
+        }
+        let target = names::parse(addr)?;
+        if self.inner.lock().passcred {
+            self.autobind();
+        }
+        let other = names::find(&target, self.kind.code())?;
+        {
+            let os = other.inner.lock();
+            let to_us = os.peer.as_ref().is_some_and(|p| core::ptr::eq(p.as_ptr(), self));
+            if os.peer.is_some() && !to_us {
+                return Err(Errno::EPERM);
+            }
+        }
+        let other_addr = other.name_addr().unwrap_or_else(names::unnamed);
+        let mut s = self.inner.lock();
+        s.peer = Some(Arc::downgrade(&other));
+        s.peer_addr = other_addr;
+        drop(s);
+        self.poll_queue.wake(0);
+        Ok(())
+    }
+}
+
+impl FileOps for UnixSocket {
     fn read(&self, file: &OpenFile, buf: &mut [u8], _pos: &mut u64) -> Result<usize, Errno> {
-        UnixEnd::read(self, file.nonblocking(), buf)
+        let mut sink = super::socket::SliceSink { buf, at: 0 };
+        let flags = RecvFlags {
+            nonblocking: file.nonblocking(),
+            ..RecvFlags::default()
+        };
+        Ok(self.recv_msg(&mut sink, flags)?.len)
     }
 
     fn write(&self, file: &OpenFile, buf: &[u8], _pos: &mut u64) -> Result<usize, Errno> {
-        UnixEnd::write(self, file.nonblocking(), buf, true)
-    }
-
-    fn send(&self, buf: &[u8], nonblocking: bool, nosignal: bool) -> Result<usize, Errno> {
-        UnixEnd::write(self, nonblocking, buf, !nosignal)
-    }
-
-    fn recv(&self, buf: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
-        UnixEnd::read(self, nonblocking, buf)
+        let mut source = super::socket::SliceSource { buf, at: 0 };
+        self.send_msg(SendMsg {
+            data: &mut source,
+            addr: None,
+            rights: Vec::new(),
+            cred: None,
+            nonblocking: file.nonblocking(),
+            nosignal: false,
+        })
     }
 
     fn poll(&self) -> u16 {
-        let rx = self.rx.poll_read() as u32;
-        let tx = self.tx.poll_write() as u32;
-        let peer_done = rx & POLLHUP != 0;
-        let rcv_shutdown = peer_done || self.read_shut.load(Ordering::Acquire);
-        // No reader left on the outgoing pipe: the peer closed or shut reading.
-        let snd_shutdown = self.write_shut.load(Ordering::Acquire) || tx & POLLERR != 0;
-        let mut ev = rx & (POLLIN | POLLRDNORM);
-        if rcv_shutdown {
-            ev |= POLLIN | POLLRDNORM | POLLRDHUP;
+        let (mut ev, peer, state_ok, sndbuf) = {
+            let s = self.inner.lock();
+            let mut ev = 0;
+            if s.error.is_some() {
+                ev |= POLLERR;
+            }
+            if s.shut_rd && s.shut_wr {
+                ev |= POLLHUP;
+            }
+            if s.shut_rd {
+                ev |= POLLRDHUP | POLLIN | POLLRDNORM;
+            }
+            if !s.rx.is_empty() || !s.pending.is_empty() {
+                ev |= POLLIN | POLLRDNORM;
+            }
+            if self.kind.connected_kind() && s.state == State::Unconnected {
+                ev |= POLLHUP;
+            }
+            let peer = s.peer.as_ref().and_then(Weak::upgrade);
+            (ev, peer, s.state != State::Listening, s.sndbuf)
+        };
+        let mut writable = state_ok;
+        if let Some(peer) = peer.filter(|p| !core::ptr::eq(p.as_ref(), self)) {
+            let ps = peer.inner.lock();
+            writable &= match self.kind {
+                // Our bytes in the peer's queue, against our send buffer.
+                Kind::Stream => ps.rx_bytes * 4 <= sndbuf,
+                _ => {
+                    let to_us = ps.peer.as_ref().is_some_and(|p| core::ptr::eq(p.as_ptr(), self));
+                    to_us || ps.rx.len() <= MAX_DGRAM_QLEN
+                }
+            };
         }
-        if rcv_shutdown && snd_shutdown {
-            ev |= POLLHUP;
-        }
-        if tx & POLLOUT != 0 || snd_shutdown {
+        if writable {
             ev |= POLLOUT | POLLWRNORM | POLLWRBAND;
         }
         ev as u16
     }
 
     fn poll_queues(&self, add: &mut dyn FnMut(&Arc<PollQueue>)) -> bool {
-        add(&self.rx.poll_queue);
-        add(&self.tx.poll_queue);
+        add(&self.poll_queue);
+        if let Some(peer) = self.peer() {
+            add(&peer.poll_queue);
+        }
         true
-    }
-
-    fn shutdown(&self, read: bool, write: bool) -> Result<(), Errno> {
-        if read && !self.read_shut.swap(true, Ordering::AcqRel) {
-            self.rx.close(false);
-        }
-        if write && !self.write_shut.swap(true, Ordering::AcqRel) {
-            self.tx.close(true);
-        }
-        Ok(())
     }
 
     fn stat(&self) -> FileStat {
@@ -123,22 +1051,37 @@ impl FileOps for UnixEnd {
             mode: S_IFSOCK | 0o777,
             rdev: 0,
             size: 0,
-            ino: self.rx.ino(),
+            ino: self.ino,
         }
     }
 
+    fn socket(&self) -> Option<&dyn Socket> {
+        Some(self)
+    }
+
     fn release(&self, _file: &OpenFile) {
-        self.shutdown(true, true).ok();
+        self.close(false);
     }
 }
 
-/// A connected pair of ends with status flags `flags` (`O_NONBLOCK`).
-pub fn socketpair(flags: u32) -> (Arc<OpenFile>, Arc<OpenFile>) {
-    let (ab, ba) = pipe::pair();
-    let a = OpenFile::new(
-        Arc::new(UnixEnd::new(ba.clone(), ab.clone())),
-        O_RDWR | flags,
-    );
-    let b = OpenFile::new(Arc::new(UnixEnd::new(ab, ba)), O_RDWR | flags);
-    (a, b)
+/// A new socket of `kind` with status flags `flags` (`O_NONBLOCK`).
+pub fn new(kind: Kind, flags: u32) -> Arc<OpenFile> {
+    OpenFile::new(UnixSocket::create(kind), O_RDWR | flags)
+}
+
+/// A connected pair of sockets of `kind` with status flags `flags` (`O_NONBLOCK`).
+pub fn socketpair(kind: Kind, flags: u32) -> (Arc<OpenFile>, Arc<OpenFile>) {
+    let (a, b) = (UnixSocket::create(kind), UnixSocket::create(kind));
+    let cred = Ucred::current();
+    for (x, y) in [(&a, &b), (&b, &a)] {
+        let mut s = x.inner.lock();
+        s.state = if kind.connected_kind() {
+            State::Connected
+        } else {
+            State::Unconnected
+        };
+        s.peer = Some(Arc::downgrade(y));
+        s.peer_cred = Some(cred);
+    }
+    (OpenFile::new(a, O_RDWR | flags), OpenFile::new(b, O_RDWR | flags))
 }

@@ -5,7 +5,7 @@ use linux_raw_sys::general::{
 use syscalls::Sysno;
 
 use super::{
-    cred, events, fs, futex, info, io, mem, misc, net, poll, proc, signal, time, Args, SysResult,
+    cred, events, fs, futex, info, io, mem, misc, msg, net, poll, proc, signal, time, Args, SysResult,
 };
 use crate::arch::entry::InterruptFrame;
 
@@ -155,8 +155,12 @@ pub fn dispatch(nr: Sysno, a: Args, frame: &mut InterruptFrame) -> Option<SysRes
         Sysno::execve => crate::process::exec::execve(frame, a0, a1, a2),
         Sysno::sethostname => info::sethostname(a0, a1),
         Sysno::socketpair => io::socketpair(a0, a1, a2, a3),
-        Sysno::sendto => net::sendto(a0, a1, a2, a3, a4, a5),
-        Sysno::recvfrom => net::recvfrom(a0, a1, a2, a3, a4, a5),
+        Sysno::sendto => msg::sendto(a0, a1, a2, a3, a4, a5),
+        Sysno::recvfrom => msg::recvfrom(a0, a1, a2, a3, a4, a5),
+        Sysno::sendmsg => msg::sendmsg(a0, a1, a2),
+        Sysno::recvmsg => msg::recvmsg(a0, a1, a2),
+        Sysno::sendmmsg => msg::sendmmsg(a0, a1, a2, a3),
+        Sysno::recvmmsg => msg::recvmmsg(a0, a1, a2, a3, a4),
         Sysno::socket => net::socket(a0, a1, a2),
         Sysno::bind => net::bind(a0, a1, a2),
         Sysno::listen => net::listen(a0, a1),
