@@ -22,9 +22,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The programs, one per syscall family, in the order they run.
-pub const FAMILIES: [&str; 11] = [
+pub const FAMILIES: [&str; 12] = [
     "proc", "threads", "signals", "memory", "files", "pipes", "time", "system", "sockets",
-    "events", "hostile",
+    "unix", "events", "hostile",
 ];
 
 /// The workspace package holding the programs.
