@@ -649,7 +649,7 @@ impl UnixSocket {
             )
         };
         if let Some(name) = &name {
-            names::unbind(self.kind.code(), name);
+            names::unbind(self.kind.code(), name, self);
         }
         if let Some(peer) = peer.and_then(|p| p.upgrade()) {
             if self.kind.connected_kind() {

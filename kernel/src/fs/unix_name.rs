@@ -163,13 +163,17 @@ pub fn autobind(ty: u32, sock: &Arc<UnixSocket>, register: impl FnOnce(Name)) {
     }
 }
 
-/// Forgets a closed socket's name.
-pub fn unbind(ty: u32, name: &Name) {
+/// Forgets a closed socket's name, if the name is the socket's own (an accepted
+/// socket carries its listener's name without owning it).
+pub fn unbind(ty: u32, name: &Name, sock: *const UnixSocket) {
     let key = match name {
         Name::Path(_, node) => Key::Node(*node),
         Name::Abstract(a) => Key::Abstract(ty, a.clone()),
     };
-    NAMES.lock().remove(&key);
+    let mut names = NAMES.lock();
+    if names.get(&key).is_some_and(|w| core::ptr::eq(w.as_ptr(), sock)) {
+        names.remove(&key);
+    }
 }
 
 /// The socket `target` names (Linux's `unix_find_other`): for a path, the walk's errnos

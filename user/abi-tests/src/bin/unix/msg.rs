@@ -113,7 +113,7 @@ pub fn iovecs(t: &Transcript) {
     let d = data.as_ptr() as usize;
     let send_iov = |iovs: &mut [libc::iovec]| sendmsg(a, &header(iovs));
     t.errno("iov_len_negative", send_iov(&mut [iov(d, usize::MAX)]), libc::EINVAL);
-    t.errno("iov_len_huge", send_iov(&mut [iov(d, 1 << 62)]), libc::EFAULT);
+    t.errno("iov_len_huge", send_iov(&mut [iov(d, 1 << 62)]), libc::EMSGSIZE);
     t.errno("iov_unmapped", send_iov(&mut [iov(UNMAPPED, 4)]), libc::EFAULT);
     t.errno("iov_kernel", send_iov(&mut [iov(KERNEL, 4)]), libc::EFAULT);
     t.errno("iov_second_unmapped", send_iov(&mut [iov(d, 4), iov(UNMAPPED, 4)]), libc::EFAULT);
