@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 /// The programs, one per syscall family, in the order they run.
 pub const FAMILIES: [&str; 12] = [
-    "proc", "threads", "signals", "memory", "files", "pipes", "time", "system", "sockets",
-    "unix", "events", "hostile",
+    "proc", "threads", "signals", "memory", "files", "pipes", "time", "system", "sockets", "unix",
+    "events", "hostile",
 ];
 
 /// The workspace package holding the programs.

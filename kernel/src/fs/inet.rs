@@ -34,7 +34,7 @@ use linux_raw_sys::net as n;
 
 use super::file::{FileOps, FileStat, OpenFile};
 use super::poll::PollQueue;
-use super::socket::{MsgSink, RecvFlags, Received, SendMsg, Socket};
+use super::socket::{MsgSink, Received, RecvFlags, SendMsg, Socket};
 use crate::net::socket::{self, Interest, SocketError, SocketOptions, TcpListener, TcpStream};
 use crate::sync::Mutex;
 use crate::syscall::Errno;

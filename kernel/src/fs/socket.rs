@@ -47,9 +47,8 @@ impl Ucred {
     /// The calling process's pid and effective ids (Linux's `init_peercred`).
     pub fn current() -> Ucred {
         let task = crate::process::current();
-        let ids = crate::process::table::with(|p| {
-            p.table.creds(task.tid).map(|c| (c.euid, c.egid))
-        });
+        let ids =
+            crate::process::table::with(|p| p.table.creds(task.tid).map(|c| (c.euid, c.egid)));
         let (uid, gid) = ids.unwrap_or((0, 0));
         Ucred {
             pid: task.process.pid,

@@ -36,7 +36,7 @@ use linux_raw_sys::net as n;
 
 use super::file::{FileOps, FileStat, OpenFile};
 use super::poll::PollQueue;
-use super::socket::{MsgSink, RecvFlags, Received, SendMsg, Socket, Ucred};
+use super::socket::{MsgSink, Received, RecvFlags, SendMsg, Socket, Ucred};
 use super::unix_name::{self as names, Name, Target};
 use crate::sched::WaitQueue;
 use crate::sync::{IrqLock, LockClass, Mutex};
@@ -231,7 +231,11 @@ impl UnixSocket {
     /// Sleeps on `queue` until `cond` holds: `EAGAIN` once `timeout` (ns) passed,
     /// `EINTR` (with a timeout) or `ERESTARTSYS` for a signal, as Linux's
     /// `sock_intr_errno`.
-    fn wait(queue: &WaitQueue, timeout: Option<u64>, mut cond: impl FnMut() -> bool) -> Result<(), Errno> {
+    fn wait(
+        queue: &WaitQueue,
+        timeout: Option<u64>,
+        mut cond: impl FnMut() -> bool,
+    ) -> Result<(), Errno> {
         let deadline = timeout.map(|t| crate::time::now_ns().saturating_add(t));
         let mut ok = false;
         queue.wait_until_deadline(deadline, || {
@@ -282,9 +286,7 @@ impl UnixSocket {
                     return Err(Errno::EPIPE);
                 }
                 let is_self = core::ptr::eq(self, sender);
-                let full = !is_self
-                    && !from_peer
-                    && s.rx.len() > MAX_DGRAM_QLEN
+                let full = !is_self && !from_peer && s.rx.len() > MAX_DGRAM_QLEN
                     || s.rx_bytes >= s.rcvbuf.max(DEFAULT_BUF) * 4;
                 if !full {
                     let m = msg.take().expect("delivered once");
@@ -335,15 +337,10 @@ impl UnixSocket {
         let step = (sndbuf / 2).saturating_sub(64).max(1);
         while sent < total {
             // Wait for room: the peer holds less than our send buffer of our bytes.
-            let waited = UnixSocket::wait_or(
-                &peer.room,
-                msg.nonblocking,
-                timeout,
-                || {
-                    let s = peer.inner.lock();
-                    s.dead || s.shut_rd || s.rx_bytes < sndbuf
-                },
-            );
+            let waited = UnixSocket::wait_or(&peer.room, msg.nonblocking, timeout, || {
+                let s = peer.inner.lock();
+                s.dead || s.shut_rd || s.rx_bytes < sndbuf
+            });
             if let Err(err) = waited {
                 return if sent > 0 { Ok(sent) } else { Err(err) };
             }
@@ -401,7 +398,12 @@ impl UnixSocket {
         let seqpacket = self.kind == Kind::SeqPacket;
         let (connected, sndbuf, passcred, timeout) = {
             let s = self.inner.lock();
-            (s.state == State::Connected, s.sndbuf, s.passcred, s.sndtimeo)
+            (
+                s.state == State::Connected,
+                s.sndbuf,
+                s.passcred,
+                s.sndtimeo,
+            )
         };
         if seqpacket && !connected {
             return Err(Errno(e::ENOTCONN));
@@ -441,9 +443,7 @@ impl UnixSocket {
             cred: msg.cred.unwrap_or_else(Ucred::current),
         };
         match to.deliver_datagram(self, m, msg.nonblocking, timeout) {
-            Err(err) if err == Errno(e::ECONNREFUSED) && target.is_none() => {
-                Err(self.peer_gone())
-            }
+            Err(err) if err == Errno(e::ECONNREFUSED) && target.is_none() => Err(self.peer_gone()),
             Err(err) => Err(err),
             Ok(()) => Ok(len),
         }
@@ -463,7 +463,11 @@ impl UnixSocket {
             return Err(Errno::EINVAL);
         }
         let _reader = self.reader.lock();
-        let target = if flags.wait_all { sink.room().max(1) } else { 1 };
+        let target = if flags.wait_all {
+            sink.room().max(1)
+        } else {
+            1
+        };
         let mut got = Received::default();
         let mut copied = 0usize;
         // Bytes of the queue already looked at by this peek.
@@ -561,7 +565,11 @@ impl UnixSocket {
                     done.extend(s.rx.pop_front());
                 }
             }
-            while s.rx.front().is_some_and(|m| m.off == m.data.len() && m.rights.is_empty()) {
+            while s
+                .rx
+                .front()
+                .is_some_and(|m| m.off == m.data.len() && m.rights.is_empty())
+            {
                 done.extend(s.rx.pop_front());
             }
         }
@@ -678,7 +686,10 @@ impl UnixSocket {
 
 /// Reads an `int` option value (at least 4 bytes, else `EINVAL`).
 fn int_value(val: &[u8]) -> Result<i32, Errno> {
-    let b: [u8; 4] = val.get(..4).and_then(|b| b.try_into().ok()).ok_or(Errno::EINVAL)?;
+    let b: [u8; 4] = val
+        .get(..4)
+        .and_then(|b| b.try_into().ok())
+        .ok_or(Errno::EINVAL)?;
     Ok(i32::from_ne_bytes(b))
 }
 
@@ -750,13 +761,14 @@ impl Socket for UnixSocket {
             let embryo = UnixSocket::create(self.kind);
             let listen_name = listener.inner.lock().name.clone();
             let our_addr = self.name_addr().unwrap_or_else(names::unnamed);
+            let our_cred = Ucred::current();
             {
                 let mut es = embryo.inner.lock();
                 es.state = State::Connected;
                 es.name = listen_name;
                 es.peer = Some(self.me.clone());
                 es.peer_addr = our_addr;
-                es.peer_cred = Some(Ucred::current());
+                es.peer_cred = Some(our_cred);
             }
             {
                 let mut s = self.inner.lock();
@@ -777,6 +789,7 @@ impl Socket for UnixSocket {
         if self.kind == Kind::Dgram {
             return Err(Errno::EOPNOTSUPP);
         }
+        let cred = Ucred::current();
         let mut s = self.inner.lock();
         if s.name.is_none() || s.state == State::Connected {
             return Err(Errno::EINVAL);
@@ -784,7 +797,7 @@ impl Socket for UnixSocket {
         s.backlog = backlog as usize;
         if s.state != State::Listening {
             s.state = State::Listening;
-            s.peer_cred = Some(Ucred::current());
+            s.peer_cred = Some(cred);
         }
         drop(s);
         self.wake();
@@ -890,10 +903,17 @@ impl Socket for UnixSocket {
                     uid: 65534,
                     gid: 65534,
                 });
-                [c.pid, c.uid, c.gid].iter().flat_map(|v| v.to_ne_bytes()).collect()
+                [c.pid, c.uid, c.gid]
+                    .iter()
+                    .flat_map(|v| v.to_ne_bytes())
+                    .collect()
             }
             n::SO_RCVTIMEO | n::SO_SNDTIMEO => {
-                let t = if name == n::SO_RCVTIMEO { s.rcvtimeo } else { s.sndtimeo };
+                let t = if name == n::SO_RCVTIMEO {
+                    s.rcvtimeo
+                } else {
+                    s.sndtimeo
+                };
                 super::socket::timeval_bytes(t)
             }
             _ => return Err(Errno(e::ENOPROTOOPT)),
@@ -961,7 +981,10 @@ impl UnixSocket {
         let other = names::find(&target, self.kind.code())?;
         {
             let os = other.inner.lock();
-            let to_us = os.peer.as_ref().is_some_and(|p| core::ptr::eq(p.as_ptr(), self));
+            let to_us = os
+                .peer
+                .as_ref()
+                .is_some_and(|p| core::ptr::eq(p.as_ptr(), self));
             if os.peer.is_some() && !to_us {
                 return Err(Errno::EPERM);
             }
@@ -1027,7 +1050,10 @@ impl FileOps for UnixSocket {
                 // Our bytes in the peer's queue, against our send buffer.
                 Kind::Stream => ps.rx_bytes * 4 <= sndbuf,
                 _ => {
-                    let to_us = ps.peer.as_ref().is_some_and(|p| core::ptr::eq(p.as_ptr(), self));
+                    let to_us = ps
+                        .peer
+                        .as_ref()
+                        .is_some_and(|p| core::ptr::eq(p.as_ptr(), self));
                     to_us || ps.rx.len() <= MAX_DGRAM_QLEN
                 }
             };
@@ -1083,5 +1109,8 @@ pub fn socketpair(kind: Kind, flags: u32) -> (Arc<OpenFile>, Arc<OpenFile>) {
         s.peer = Some(Arc::downgrade(y));
         s.peer_cred = Some(cred);
     }
-    (OpenFile::new(a, O_RDWR | flags), OpenFile::new(b, O_RDWR | flags))
+    (
+        OpenFile::new(a, O_RDWR | flags),
+        OpenFile::new(b, O_RDWR | flags),
+    )
 }

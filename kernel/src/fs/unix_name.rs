@@ -76,7 +76,10 @@ pub fn is_autobind(addr: &[u8]) -> bool {
 }
 
 fn family(addr: &[u8]) -> Option<u32> {
-    Some(u32::from(u16::from_ne_bytes([*addr.first()?, *addr.get(1)?])))
+    Some(u32::from(u16::from_ne_bytes([
+        *addr.first()?,
+        *addr.get(1)?,
+    ])))
 }
 
 /// Decodes `addr`: `EINVAL` for a length of at most the family or beyond a
@@ -171,7 +174,10 @@ pub fn unbind(ty: u32, name: &Name, sock: *const UnixSocket) {
         Name::Abstract(a) => Key::Abstract(ty, a.clone()),
     };
     let mut names = NAMES.lock();
-    if names.get(&key).is_some_and(|w| core::ptr::eq(w.as_ptr(), sock)) {
+    if names
+        .get(&key)
+        .is_some_and(|w| core::ptr::eq(w.as_ptr(), sock))
+    {
         names.remove(&key);
     }
 }
@@ -185,7 +191,13 @@ pub fn find(target: &Target, ty: u32) -> Result<Arc<UnixSocket>, Errno> {
         Target::Path(p) => {
             let node = super::vfs::with_ctx(|v, cx, cwd| {
                 let node = v.open(cx, cwd, p, linux_raw_sys::general::O_PATH, 0)?.node;
-                v.faccessat(cx, cwd, p, linux_raw_sys::general::W_OK, linux_raw_sys::general::AT_EACCESS)?;
+                v.faccessat(
+                    cx,
+                    cwd,
+                    p,
+                    linux_raw_sys::general::W_OK,
+                    linux_raw_sys::general::AT_EACCESS,
+                )?;
                 Ok((node, v.getattr(node)?.kind))
             })?;
             if node.1 != FileType::Socket {

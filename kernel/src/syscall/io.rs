@@ -127,12 +127,18 @@ fn with_pos(f: &OpenFile, op: impl FnOnce(&mut u64) -> SysResult) -> SysResult {
 /// `read(fd, buf, count)`.
 pub fn read(fd: u64, buf: u64, count: u64) -> SysResult {
     let f = file(fd)?;
+    if let Some(sock) = f.ops.socket() {
+        return super::msg::read_socket(&f, sock, super::msg::UserIov::single(buf, count)?);
+    }
     with_pos(&f, |pos| read_into(&f, buf, count, pos))
 }
 
 /// `write(fd, buf, count)`.
 pub fn write(fd: u64, buf: u64, count: u64) -> SysResult {
     let f = file(fd)?;
+    if let Some(sock) = f.ops.socket() {
+        return super::msg::write_socket(&f, sock, super::msg::UserIov::single(buf, count)?);
+    }
     with_pos(&f, |pos| write_from(&f, buf, count, pos))
 }
 
@@ -208,13 +214,30 @@ fn vectored(
     })
 }
 
+/// The iovecs of `readv`/`writev` on a socket, for one message call: `EINVAL` beyond
+/// `UIO_MAXIOV`.
+fn socket_iov(iov: u64, iovcnt: u64) -> Result<super::msg::UserIov, Errno> {
+    if iovcnt > u64::from(g::UIO_MAXIOV) {
+        return Err(Errno::EINVAL);
+    }
+    super::msg::UserIov::import(iov, iovcnt as usize)
+}
+
 /// `readv(fd, iov, iovcnt)`.
 pub fn readv(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
+    let f = file(fd)?;
+    if let Some(sock) = f.ops.socket() {
+        return super::msg::read_socket(&f, sock, socket_iov(iov, iovcnt)?);
+    }
     vectored(fd, iov, iovcnt, read_into)
 }
 
 /// `writev(fd, iov, iovcnt)`.
 pub fn writev(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
+    let f = file(fd)?;
+    if let Some(sock) = f.ops.socket() {
+        return super::msg::write_socket(&f, sock, socket_iov(iov, iovcnt)?);
+    }
     vectored(fd, iov, iovcnt, write_from)
 }
 

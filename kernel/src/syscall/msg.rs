@@ -27,7 +27,7 @@ use super::io::{access_ok, nofile, MAX_RW_COUNT};
 use super::net::{read_addr, with_socket, write_addr};
 use super::{Errno, SysResult};
 use crate::fs::file::OpenFile;
-use crate::fs::socket::{MsgSink, MsgSource, RecvFlags, Received, SendMsg, Socket, Ucred};
+use crate::fs::socket::{MsgSink, MsgSource, Received, RecvFlags, SendMsg, Socket, Ucred};
 use crate::process::mm::Mm;
 use crate::process::usercopy::{self, UserAddr, UserRef};
 
@@ -83,7 +83,7 @@ impl UserIov {
     /// The iovec array of a `msghdr` (Linux's `__import_iovec`): `EFAULT` reading it,
     /// `EINVAL` for a negative length, `EFAULT` for a buffer reaching into the kernel
     /// half; the total is cut to `MAX_RW_COUNT`. The count was checked by the caller.
-    fn import(iov: u64, count: usize) -> Result<UserIov, Errno> {
+    pub fn import(iov: u64, count: usize) -> Result<UserIov, Errno> {
         let mm = mm();
         let mut raw = Vec::with_capacity(count);
         for i in 0..count {
@@ -246,7 +246,9 @@ fn parse_control(buf: &[u8]) -> Result<Control, Errno> {
                     }
                 }
                 SCM_CREDENTIALS if data.len() == 12 => {
-                    let w = |i: usize| u32::from_ne_bytes([data[i], data[i + 1], data[i + 2], data[i + 3]]);
+                    let w = |i: usize| {
+                        u32::from_ne_bytes([data[i], data[i + 1], data[i + 2], data[i + 3]])
+                    };
                     let c = Ucred {
                         pid: w(0),
                         uid: w(4),
@@ -327,9 +329,27 @@ pub fn sendto(fd: u64, buf: u64, len: u64, flags: u64, addr: u64, addrlen: u64) 
         } else {
             None
         };
-        let sent = send_on(f, sock, data, name.as_deref(), Control::default(), flags as u32)?;
+        let sent = send_on(
+            f,
+            sock,
+            data,
+            name.as_deref(),
+            Control::default(),
+            flags as u32,
+        )?;
         Ok(sent as u64)
     })
+}
+
+/// `read`/`readv` on a socket (Linux's `sock_read_iter`): one `recvmsg` without flags
+/// over all the buffers, so a datagram is read whole.
+pub fn read_socket(f: &OpenFile, sock: &dyn Socket, mut data: UserIov) -> SysResult {
+    Ok(sock.recv_msg(&mut data, recv_flags(f, 0)?)?.len as u64)
+}
+
+/// `write`/`writev` on a socket (Linux's `sock_write_iter`): one `sendmsg` without flags.
+pub fn write_socket(f: &OpenFile, sock: &dyn Socket, data: UserIov) -> SysResult {
+    Ok(send_on(f, sock, data, None, Control::default(), 0)? as u64)
 }
 
 /// `recvfrom(fd, buf, len, flags, addr, addrlen)`: files passed with the data are
@@ -375,7 +395,10 @@ fn send_one(
         Control::default()
     };
     let want = data.remaining();
-    Ok((send_on(f, sock, data, name.as_deref(), control, flags)?, want))
+    Ok((
+        send_on(f, sock, data, name.as_deref(), control, flags)?,
+        want,
+    ))
 }
 
 /// `sendmsg(fd, msg, flags)`.
@@ -383,7 +406,9 @@ pub fn sendmsg(fd: u64, msg: u64, flags: u64) -> SysResult {
     if flags as u32 & MSG_CMSG_COMPAT != 0 {
         return Err(Errno::EINVAL);
     }
-    with_socket(fd, |f, sock| Ok(send_one(f, sock, msg, flags as u32)?.0 as u64))
+    with_socket(fd, |f, sock| {
+        Ok(send_one(f, sock, msg, flags as u32)?.0 as u64)
+    })
 }
 
 /// Writes a control message into the caller's buffer (Linux's `put_cmsg`): without room
@@ -479,7 +504,10 @@ fn recv_one(f: &OpenFile, sock: &dyn Socket, msg: u64, flags: u32) -> Result<usi
         flags: flags & MSG_CMSG_CLOEXEC,
     };
     if let Some(c) = got.cred {
-        let bytes: Vec<u8> = [c.pid, c.uid, c.gid].iter().flat_map(|v| v.to_ne_bytes()).collect();
+        let bytes: Vec<u8> = [c.pid, c.uid, c.gid]
+            .iter()
+            .flat_map(|v| v.to_ne_bytes())
+            .collect();
         out.put(SCM_CREDENTIALS, &bytes)?;
     }
     if !got.rights.is_empty() {
@@ -489,9 +517,17 @@ fn recv_one(f: &OpenFile, sock: &dyn Socket, msg: u64, flags: u32) -> Result<usi
         out.flags |= MSG_TRUNC;
     }
     let field = |off: usize| msg + off as u64;
-    usercopy::write(&mm, UserRef::new(field(core::mem::offset_of!(msghdr, msg_flags))), &out.flags)?;
+    usercopy::write(
+        &mm,
+        UserRef::new(field(core::mem::offset_of!(msghdr, msg_flags))),
+        &out.flags,
+    )?;
     let used = out.addr - h.control;
-    usercopy::write(&mm, UserRef::new(field(core::mem::offset_of!(msghdr, msg_controllen))), &used)?;
+    usercopy::write(
+        &mm,
+        UserRef::new(field(core::mem::offset_of!(msghdr, msg_controllen))),
+        &used,
+    )?;
     Ok(got.len)
 }
 
@@ -500,7 +536,9 @@ pub fn recvmsg(fd: u64, msg: u64, flags: u64) -> SysResult {
     if flags as u32 & MSG_CMSG_COMPAT != 0 {
         return Err(Errno::EINVAL);
     }
-    with_socket(fd, |f, sock| Ok(recv_one(f, sock, msg, flags as u32)? as u64))
+    with_socket(fd, |f, sock| {
+        Ok(recv_one(f, sock, msg, flags as u32)? as u64)
+    })
 }
 
 /// The `msg_len` of the `i`th `mmsghdr` at `vec`.

@@ -5,7 +5,8 @@ use linux_raw_sys::general::{
 use syscalls::Sysno;
 
 use super::{
-    cred, events, fs, futex, info, io, mem, misc, msg, net, poll, proc, signal, time, Args, SysResult,
+    cred, events, fs, futex, info, io, mem, misc, msg, net, poll, proc, signal, time, Args,
+    SysResult,
 };
 use crate::arch::entry::InterruptFrame;
 

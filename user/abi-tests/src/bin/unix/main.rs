@@ -32,10 +32,16 @@ fn main() {
     let Some(dir) = scratch_dir() else {
         return t.fail("scratch_dir", "a directory argument", "none");
     };
-    t.is("scratch_dir_entered", std::env::set_current_dir(&dir).is_ok());
+    t.is(
+        "scratch_dir_entered",
+        std::env::set_current_dir(&dir).is_ok(),
+    );
     // SAFETY: umask takes no pointer and cannot fail.
     unsafe { libc::umask(0o022) };
-    t.ok("sigpipe_ignored", set_action(libc::SIGPIPE, Action::Ignore, 0));
+    t.ok(
+        "sigpipe_ignored",
+        set_action(libc::SIGPIPE, Action::Ignore, 0),
+    );
     names::creation(&t);
     names::paths(&t);
     names::listen_accept(&t);
@@ -148,7 +154,9 @@ pub fn name_of(fd: c_int, peer: bool) -> Result<(Vec<u8>, usize), Errno> {
         }
     };
     cvt(r)?;
-    let n = (len as usize).min(size_of::<libc::sockaddr_un>()).saturating_sub(2);
+    let n = (len as usize)
+        .min(size_of::<libc::sockaddr_un>())
+        .saturating_sub(2);
     let bytes = sun.sun_path[..n].iter().map(|&c| c as u8).collect();
     Ok((bytes, len as usize))
 }
@@ -182,11 +190,24 @@ pub fn recv_from(fd: c_int, len: usize) -> Result<(Vec<u8>, Vec<u8>, usize), Err
     let mut alen = size_of::<libc::sockaddr_un>() as libc::socklen_t;
     // SAFETY: every pointer is to a live, writable object of the size given.
     let n = cvt(unsafe {
-        libc::recvfrom(fd, buf.as_mut_ptr().cast(), len, 0, (&raw mut sun).cast(), &mut alen)
+        libc::recvfrom(
+            fd,
+            buf.as_mut_ptr().cast(),
+            len,
+            0,
+            (&raw mut sun).cast(),
+            &mut alen,
+        )
     })?;
     buf.truncate(n as usize);
-    let m = (alen as usize).min(size_of::<libc::sockaddr_un>()).saturating_sub(2);
-    Ok((buf, sun.sun_path[..m].iter().map(|&c| c as u8).collect(), alen as usize))
+    let m = (alen as usize)
+        .min(size_of::<libc::sockaddr_un>())
+        .saturating_sub(2);
+    Ok((
+        buf,
+        sun.sun_path[..m].iter().map(|&c| c as u8).collect(),
+        alen as usize,
+    ))
 }
 
 /// An `int` socket option.
@@ -201,13 +222,23 @@ pub fn int_opt(fd: c_int, name: c_int) -> Result<c_int, Errno> {
 pub fn set_int_opt(fd: c_int, name: c_int, v: c_int) -> Result<c_int, Errno> {
     // SAFETY: `v` is a live int.
     cvt(unsafe {
-        libc::setsockopt(fd, libc::SOL_SOCKET, name, (&raw const v).cast(), size_of::<c_int>() as libc::socklen_t)
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            name,
+            (&raw const v).cast(),
+            size_of::<c_int>() as libc::socklen_t,
+        )
     })
 }
 
 /// `poll` of one descriptor for `events`, without waiting: the returned events.
 pub fn poll_now(fd: c_int, events: i16) -> i16 {
-    let mut p = libc::pollfd { fd, events, revents: 0 };
+    let mut p = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
     // SAFETY: one live pollfd.
     let n = unsafe { libc::poll(&mut p, 1, 0) };
     if n < 0 {
@@ -222,7 +253,11 @@ pub fn set_nonblocking(fd: c_int, on: bool) {
     // SAFETY: F_GETFL/F_SETFL take integers.
     unsafe {
         let fl = libc::fcntl(fd, libc::F_GETFL) & !libc::O_NONBLOCK;
-        libc::fcntl(fd, libc::F_SETFL, fl | if on { libc::O_NONBLOCK } else { 0 });
+        libc::fcntl(
+            fd,
+            libc::F_SETFL,
+            fl | if on { libc::O_NONBLOCK } else { 0 },
+        );
     }
 }
 

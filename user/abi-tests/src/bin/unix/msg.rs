@@ -38,7 +38,9 @@ fn recvmsg(fd: c_int, m: &mut libc::msghdr, flags: c_int) -> Result<usize, Errno
 }
 
 pub fn headers(t: &Transcript) {
-    let Ok([a, b]) = pair(libc::SOCK_DGRAM) else { return };
+    let Ok([a, b]) = pair(libc::SOCK_DGRAM) else {
+        return;
+    };
     // SAFETY: a null header: the kernel's copy fails.
     let r = cvt(unsafe { libc::sendmsg(a, core::ptr::null(), 0) });
     t.errno("sendmsg_null_header", r, libc::EFAULT);
@@ -49,14 +51,20 @@ pub fn headers(t: &Transcript) {
     let mut many = vec![iov(byte.as_ptr() as usize, 1); 1025];
     let mut m = header(&mut many);
     t.errno("sendmsg_iovcnt_1025", sendmsg(a, &m), libc::EMSGSIZE);
-    t.errno("recvmsg_iovcnt_1025", recvmsg(b, &mut m, libc::MSG_DONTWAIT), libc::EMSGSIZE);
+    t.errno(
+        "recvmsg_iovcnt_1025",
+        recvmsg(b, &mut m, libc::MSG_DONTWAIT),
+        libc::EMSGSIZE,
+    );
     m.msg_iovlen = 1024;
     t.shows("sendmsg_iovcnt_1024", sendmsg(a, &m), 1024);
     t.shows("gathered_datagram", recv(b, 2048, 0).map(|r| r.0), 1024);
     let data = *b"named";
     let mut one = [iov(data.as_ptr() as usize, data.len())];
     let to = Addr::path("hn-r");
-    let (Ok(r), Ok(s)) = (sock(libc::SOCK_DGRAM), sock(libc::SOCK_DGRAM)) else { return };
+    let (Ok(r), Ok(s)) = (sock(libc::SOCK_DGRAM), sock(libc::SOCK_DGRAM)) else {
+        return;
+    };
     let _ = bind(r, &to);
     let _ = bind(s, &Addr::path("hn-s"));
     let mut m = header(&mut one);
@@ -80,7 +88,10 @@ pub fn headers(t: &Transcript) {
     let n = recvmsg(r, &mut rm, 0);
     t.shows("recvmsg_data", n, 5);
     t.eq("recvmsg_namelen_full", rm.msg_namelen, 7);
-    t.is("recvmsg_name_cut", name[2..4] == *b"hn" && name[4..] == [0; 12]);
+    t.is(
+        "recvmsg_name_cut",
+        name[2..4] == *b"hn" && name[4..] == [0; 12],
+    );
     t.eq("recvmsg_flags_clean", rm.msg_flags, 0);
     close(r);
     close(s);
@@ -98,35 +109,76 @@ pub fn headers(t: &Transcript) {
         close(y);
     }
     if let Ok([p0, p1]) = pipe(libc::O_CLOEXEC) {
-        t.errno("sendmsg_not_socket", sendmsg(p1, &header(&mut one)), libc::ENOTSOCK);
+        t.errno(
+            "sendmsg_not_socket",
+            sendmsg(p1, &header(&mut one)),
+            libc::ENOTSOCK,
+        );
         close(p0);
         close(p1);
     }
-    t.errno("sendmsg_bad_fd", sendmsg(900, &header(&mut one)), libc::EBADF);
+    t.errno(
+        "sendmsg_bad_fd",
+        sendmsg(900, &header(&mut one)),
+        libc::EBADF,
+    );
     close(a);
     close(b);
 }
 
 pub fn iovecs(t: &Transcript) {
-    let Ok([a, b]) = pair(libc::SOCK_DGRAM) else { return };
+    let Ok([a, b]) = pair(libc::SOCK_DGRAM) else {
+        return;
+    };
     let data = *b"abcdefgh";
     let d = data.as_ptr() as usize;
     let send_iov = |iovs: &mut [libc::iovec]| sendmsg(a, &header(iovs));
-    t.errno("iov_len_negative", send_iov(&mut [iov(d, usize::MAX)]), libc::EINVAL);
-    t.errno("iov_len_huge", send_iov(&mut [iov(d, 1 << 62)]), libc::EMSGSIZE);
-    t.errno("iov_unmapped", send_iov(&mut [iov(UNMAPPED, 4)]), libc::EFAULT);
+    t.errno(
+        "iov_len_negative",
+        send_iov(&mut [iov(d, usize::MAX)]),
+        libc::EINVAL,
+    );
+    t.errno(
+        "iov_len_huge",
+        send_iov(&mut [iov(d, 1 << 62)]),
+        libc::EMSGSIZE,
+    );
+    t.errno(
+        "iov_unmapped",
+        send_iov(&mut [iov(UNMAPPED, 4)]),
+        libc::EFAULT,
+    );
     t.errno("iov_kernel", send_iov(&mut [iov(KERNEL, 4)]), libc::EFAULT);
-    t.errno("iov_second_unmapped", send_iov(&mut [iov(d, 4), iov(UNMAPPED, 4)]), libc::EFAULT);
-    t.errno("recv_nothing_after_faults", recv(b, 16, libc::MSG_DONTWAIT), libc::EAGAIN);
-    t.shows("iov_gather", send_iov(&mut [iov(d, 2), iov(d, 0), iov(d + 2, 2)]), 4);
-    t.is("iov_gathered_one_datagram", recv(b, 16, 0).is_ok_and(|r| r.1 == b"abcd"));
+    t.errno(
+        "iov_second_unmapped",
+        send_iov(&mut [iov(d, 4), iov(UNMAPPED, 4)]),
+        libc::EFAULT,
+    );
+    t.errno(
+        "recv_nothing_after_faults",
+        recv(b, 16, libc::MSG_DONTWAIT),
+        libc::EAGAIN,
+    );
+    t.shows(
+        "iov_gather",
+        send_iov(&mut [iov(d, 2), iov(d, 0), iov(d + 2, 2)]),
+        4,
+    );
+    t.is(
+        "iov_gathered_one_datagram",
+        recv(b, 16, 0).is_ok_and(|r| r.1 == b"abcd"),
+    );
     t.shows("iov_none", send_iov(&mut []), 0);
     t.shows("iov_none_received", recv(b, 16, 0).map(|r| r.0), 0);
     let _ = send(a, &data, 0);
     let mut m = header(&mut [iov(UNMAPPED, 8)]);
     t.errno("recv_iov_unmapped", recvmsg(b, &mut m, 0), libc::EFAULT);
     let mut neg = [iov(d, usize::MAX)];
-    t.errno("recv_iov_negative", recvmsg(b, &mut header(&mut neg), 0), libc::EINVAL);
+    t.errno(
+        "recv_iov_negative",
+        recvmsg(b, &mut header(&mut neg), 0),
+        libc::EINVAL,
+    );
     // Overlapping buffers: the later bytes land last.
     let _ = send(a, &data, 0);
     let mut buf = [0u8; 4];
@@ -155,16 +207,30 @@ pub fn iovecs(t: &Transcript) {
         let f = first.as_mut_ptr() as usize;
         let r = recvmsg(y, &mut header(&mut [iov(f, 4), iov(UNMAPPED, 4)]), 0);
         t.errno("stream_partial_fault", r, libc::EFAULT);
-        t.is("stream_fault_keeps_data", recv(y, 16, 0).is_ok_and(|r| r.1 == data));
+        t.is(
+            "stream_fault_keeps_data",
+            recv(y, 16, 0).is_ok_and(|r| r.1 == data),
+        );
         close(x);
         close(y);
     }
 }
 
-/// `recvmmsg` into `n` buffers of 16 bytes: the count, each `msg_len`, and the data.
-fn recv_many(fd: c_int, n: usize, flags: c_int, timeout: Option<*mut libc::timespec>) -> Result<(usize, Vec<u32>, Vec<Vec<u8>>), Errno> {
+/// What a `recvmmsg` got: the count, each `msg_len`, and the data.
+type Many = (usize, Vec<u32>, Vec<Vec<u8>>);
+
+/// `recvmmsg` into `n` buffers of 16 bytes.
+fn recv_many(
+    fd: c_int,
+    n: usize,
+    flags: c_int,
+    timeout: Option<*mut libc::timespec>,
+) -> Result<Many, Errno> {
     let mut bufs = vec![[0u8; 16]; n];
-    let mut iovs: Vec<libc::iovec> = bufs.iter_mut().map(|b| iov(b.as_mut_ptr() as usize, 16)).collect();
+    let mut iovs: Vec<libc::iovec> = bufs
+        .iter_mut()
+        .map(|b| iov(b.as_mut_ptr() as usize, 16))
+        .collect();
     let mut msgs: Vec<libc::mmsghdr> = iovs
         .iter_mut()
         .map(|v| libc::mmsghdr {
@@ -176,14 +242,23 @@ fn recv_many(fd: c_int, n: usize, flags: c_int, timeout: Option<*mut libc::times
     // SAFETY: `msgs` holds `n` headers over live buffers; `t` is null or live.
     let got = cvt(unsafe { libc::recvmmsg(fd, msgs.as_mut_ptr(), n as u32, flags, t) })? as usize;
     let lens: Vec<u32> = msgs[..got].iter().map(|m| m.msg_len).collect();
-    let data = lens.iter().zip(&bufs).map(|(&l, b)| b[..l as usize].to_vec()).collect();
+    let data = lens
+        .iter()
+        .zip(&bufs)
+        .map(|(&l, b)| b[..l as usize].to_vec())
+        .collect();
     Ok((got, lens, data))
 }
 
 pub fn multiple(t: &Transcript) {
-    let Ok([a, b]) = pair(libc::SOCK_DGRAM) else { return };
+    let Ok([a, b]) = pair(libc::SOCK_DGRAM) else {
+        return;
+    };
     let parts: [&[u8]; 3] = [b"m1", b"m22", b"m333"];
-    let mut iovs: Vec<libc::iovec> = parts.iter().map(|p| iov(p.as_ptr() as usize, p.len())).collect();
+    let mut iovs: Vec<libc::iovec> = parts
+        .iter()
+        .map(|p| iov(p.as_ptr() as usize, p.len()))
+        .collect();
     let mut msgs: Vec<libc::mmsghdr> = iovs
         .iter_mut()
         .map(|v| libc::mmsghdr {
@@ -194,26 +269,72 @@ pub fn multiple(t: &Transcript) {
     // SAFETY: three headers over live buffers.
     let sent = cvt(unsafe { libc::sendmmsg(a, msgs.as_mut_ptr(), 3, 0) });
     t.shows("sendmmsg", sent, 3);
-    t.is("sendmmsg_lens", msgs.iter().map(|m| m.msg_len).eq([2, 3, 4]));
+    t.is(
+        "sendmmsg_lens",
+        msgs.iter().map(|m| m.msg_len).eq([2, 3, 4]),
+    );
     let got = recv_many(b, 5, libc::MSG_DONTWAIT, None);
-    t.shows("recvmmsg_dontwait", got.as_ref().map(|g| g.0).map_err(|e| *e), 3);
-    t.is("recvmmsg_lens", got.as_ref().is_ok_and(|g| g.1 == [2, 3, 4]));
-    t.is("recvmmsg_data", got.is_ok_and(|g| g.2.iter().map(Vec::as_slice).eq(parts)));
-    t.errno("recvmmsg_empty", recv_many(b, 5, libc::MSG_DONTWAIT, None), libc::EAGAIN);
+    t.shows(
+        "recvmmsg_dontwait",
+        got.as_ref().map(|g| g.0).map_err(|e| *e),
+        3,
+    );
+    t.is(
+        "recvmmsg_lens",
+        got.as_ref().is_ok_and(|g| g.1 == [2, 3, 4]),
+    );
+    t.is(
+        "recvmmsg_data",
+        got.is_ok_and(|g| g.2.iter().map(Vec::as_slice).eq(parts)),
+    );
+    t.errno(
+        "recvmmsg_empty",
+        recv_many(b, 5, libc::MSG_DONTWAIT, None),
+        libc::EAGAIN,
+    );
     let _ = send(a, b"w1", 0);
     let _ = send(a, b"w2", 0);
-    t.shows("recvmmsg_waitforone", recv_many(b, 5, libc::MSG_WAITFORONE, None).map(|g| g.0), 2);
+    t.shows(
+        "recvmmsg_waitforone",
+        recv_many(b, 5, libc::MSG_WAITFORONE, None).map(|g| g.0),
+        2,
+    );
     for p in parts {
         let _ = send(a, p, 0);
     }
-    let mut zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    t.shows("recvmmsg_zero_timeout", recv_many(b, 5, 0, Some(&mut zero)).map(|g| g.0), 1);
-    t.is("recvmmsg_timeout_left", zero.tv_sec == 0 && zero.tv_nsec == 0);
-    t.shows("recvmmsg_rest", recv_many(b, 5, libc::MSG_DONTWAIT, None).map(|g| g.0), 2);
-    let mut bad = libc::timespec { tv_sec: 0, tv_nsec: 2_000_000_000 };
-    t.errno("recvmmsg_bad_timeout", recv_many(b, 5, 0, Some(&mut bad)), libc::EINVAL);
+    let mut zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    t.shows(
+        "recvmmsg_zero_timeout",
+        recv_many(b, 5, 0, Some(&mut zero)).map(|g| g.0),
+        1,
+    );
+    t.is(
+        "recvmmsg_timeout_left",
+        zero.tv_sec == 0 && zero.tv_nsec == 0,
+    );
+    t.shows(
+        "recvmmsg_rest",
+        recv_many(b, 5, libc::MSG_DONTWAIT, None).map(|g| g.0),
+        2,
+    );
+    let mut bad = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 2_000_000_000,
+    };
+    t.errno(
+        "recvmmsg_bad_timeout",
+        recv_many(b, 5, 0, Some(&mut bad)),
+        libc::EINVAL,
+    );
     let bad_ptr = UNMAPPED as *mut libc::timespec;
-    t.errno("recvmmsg_timeout_unmapped", recv_many(b, 5, 0, Some(bad_ptr)), libc::EFAULT);
+    t.errno(
+        "recvmmsg_timeout_unmapped",
+        recv_many(b, 5, 0, Some(bad_ptr)),
+        libc::EFAULT,
+    );
     // SAFETY: no headers are read for a count of 0.
     let none = cvt(unsafe { libc::sendmmsg(a, msgs.as_mut_ptr(), 0, 0) });
     t.shows("sendmmsg_zero", none, 0);
@@ -226,7 +347,11 @@ pub fn multiple(t: &Transcript) {
     t.errno("sendmmsg_first_bad", first_bad, libc::EMSGSIZE);
     let _ = recv(b, 16, libc::MSG_DONTWAIT);
     if let Ok([p0, p1]) = pipe(libc::O_CLOEXEC) {
-        t.errno("recvmmsg_not_socket", recv_many(p0, 1, libc::MSG_DONTWAIT, None), libc::ENOTSOCK);
+        t.errno(
+            "recvmmsg_not_socket",
+            recv_many(p0, 1, libc::MSG_DONTWAIT, None),
+            libc::ENOTSOCK,
+        );
         close(p0);
         close(p1);
     }

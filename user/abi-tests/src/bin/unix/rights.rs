@@ -3,7 +3,7 @@
 //! buffer gets `MSG_CTRUNC` and the rest closed), their limits and malformed headers, and
 //! `SCM_CREDENTIALS` with `SO_PASSCRED`.
 
-use crate::{bind, close, pair, recv, send, set_int_opt, sock, int_opt, Addr};
+use crate::{bind, close, int_opt, pair, recv, send, set_int_opt, sock, Addr};
 use abi_tests::errno::{cvt, Errno};
 use abi_tests::fd::{c, open, pipe, read, write};
 use abi_tests::Transcript;
@@ -45,7 +45,13 @@ fn fd_bytes(fds: &[c_int]) -> Vec<u8> {
 
 /// `sendmsg` of `data` with a control buffer of `controllen` bytes (`ctl` may be
 /// shorter: the kernel must refuse before reading past it) and an optional address.
-fn send_ctl(fd: c_int, data: &[u8], ctl: &mut [u64], controllen: usize, to: Option<&Addr>) -> Result<usize, Errno> {
+fn send_ctl(
+    fd: c_int,
+    data: &[u8],
+    ctl: &mut [u64],
+    controllen: usize,
+    to: Option<&Addr>,
+) -> Result<usize, Errno> {
     let mut iov = libc::iovec {
         iov_base: data.as_ptr().cast_mut().cast(),
         iov_len: data.len(),
@@ -120,7 +126,8 @@ pub fn recv_ctl(fd: c_int, len: usize, room: usize, flags: c_int) -> Result<Got,
             match (hdr.cmsg_level, hdr.cmsg_type) {
                 (libc::SOL_SOCKET, libc::SCM_RIGHTS) => {
                     for i in 0..body / 4 {
-                        got.fds.push(data.add(4 * i).cast::<c_int>().read_unaligned());
+                        got.fds
+                            .push(data.add(4 * i).cast::<c_int>().read_unaligned());
                     }
                 }
                 (libc::SOL_SOCKET, libc::SCM_CREDENTIALS) if body >= 12 => {
@@ -160,52 +167,81 @@ pub fn rights(t: &Transcript) {
         let _ = write(fd, b"hello");
         close(fd);
     }
-    let Ok([a, b]) = pair(libc::SOCK_STREAM) else { return };
-    let Ok(f) = open("passed", libc::O_RDONLY, 0) else { return };
+    let Ok([a, b]) = pair(libc::SOCK_STREAM) else {
+        return;
+    };
+    let Ok(f) = open("passed", libc::O_RDONLY, 0) else {
+        return;
+    };
     t.shows("stream_send_rights", send_fds(a, b"F", &[f], None), 1);
     close(f);
-    match t.ok("stream_recv_rights", recv_ctl(b, 10, space(4), 0)) {
-        Some(got) => {
-            t.eq("rights_count", got.fds.len(), 1);
-            t.is("rights_cmsg", got.first == Some((cmsg_len(4), libc::SCM_RIGHTS)));
-            t.eq("rights_controllen", got.controllen, space(4));
-            t.eq("rights_no_ctrunc", got.flags & libc::MSG_CTRUNC, 0);
-            if let Some(&fd) = got.fds.first() {
-                t.is("inflight_survives_close", content(fd) == b"hello");
-                t.is("received_same_file", same_file(fd, "passed"));
-                t.is("received_not_cloexec", !cloexec(fd));
-                close(fd);
-            }
+    if let Some(got) = t.ok("stream_recv_rights", recv_ctl(b, 10, space(4), 0)) {
+        t.eq("rights_count", got.fds.len(), 1);
+        t.is(
+            "rights_cmsg",
+            got.first == Some((cmsg_len(4), libc::SCM_RIGHTS)),
+        );
+        t.eq("rights_controllen", got.controllen, space(4));
+        t.eq("rights_no_ctrunc", got.flags & libc::MSG_CTRUNC, 0);
+        if let Some(&fd) = got.fds.first() {
+            t.is("inflight_survives_close", content(fd) == b"hello");
+            t.is("received_same_file", same_file(fd, "passed"));
+            t.is("received_not_cloexec", !cloexec(fd));
+            close(fd);
         }
-        None => {}
     }
     if let Ok(f) = open("passed", libc::O_RDONLY, 0) {
         let _ = send_fds(a, b"G", &[f], None);
         close(f);
         let got = recv_ctl(b, 10, space(4), libc::MSG_CMSG_CLOEXEC);
-        t.is("cmsg_cloexec", got.as_ref().is_ok_and(|g| g.fds.first().is_some_and(|&f| cloexec(f))));
+        t.is(
+            "cmsg_cloexec",
+            got.as_ref()
+                .is_ok_and(|g| g.fds.first().is_some_and(|&f| cloexec(f))),
+        );
         if let Ok(g) = got {
-            t.value("recv_flags_keep_cmsg_cloexec", g.flags & libc::MSG_CMSG_CLOEXEC != 0);
+            t.value(
+                "recv_flags_keep_cmsg_cloexec",
+                g.flags & libc::MSG_CMSG_CLOEXEC != 0,
+            );
             g.fds.iter().for_each(|&f| close(f));
         }
         // Files end a stream read: the segment that carried them is the last one read.
         let _ = send_fds(a, b"ab", &[a], None);
         let _ = send(a, b"cd", 0);
         let got = recv_ctl(b, 10, space(4), 0);
-        t.is("rights_end_stream_read", got.as_ref().is_ok_and(|g| g.data == b"ab" && g.fds.len() == 1));
+        t.is(
+            "rights_end_stream_read",
+            got.as_ref()
+                .is_ok_and(|g| g.data == b"ab" && g.fds.len() == 1),
+        );
         if let Ok(g) = got {
             g.fds.iter().for_each(|&f| close(f));
         }
-        t.is("stream_read_after_rights", recv(b, 10, 0).is_ok_and(|r| r.1 == b"cd"));
+        t.is(
+            "stream_read_after_rights",
+            recv(b, 10, 0).is_ok_and(|r| r.1 == b"cd"),
+        );
     }
     // A short control buffer: one descriptor arrives, the others are closed.
     if let Ok([r, w]) = pipe(libc::O_CLOEXEC | libc::O_NONBLOCK) {
         let _ = send_fds(a, b"3", &[w, w, w], None);
         close(w);
         let got = recv_ctl(b, 10, space(4), 0);
-        t.shows("ctrunc_fds_that_fit", got.as_ref().map(|g| g.fds.len()).map_err(|e| *e), 2);
-        t.is("ctrunc_flag", got.as_ref().is_ok_and(|g| g.flags & libc::MSG_CTRUNC != 0));
-        t.shows("ctrunc_controllen", got.as_ref().map(|g| g.controllen).map_err(|e| *e), space(4));
+        t.shows(
+            "ctrunc_fds_that_fit",
+            got.as_ref().map(|g| g.fds.len()).map_err(|e| *e),
+            2,
+        );
+        t.is(
+            "ctrunc_flag",
+            got.as_ref().is_ok_and(|g| g.flags & libc::MSG_CTRUNC != 0),
+        );
+        t.shows(
+            "ctrunc_controllen",
+            got.as_ref().map(|g| g.controllen).map_err(|e| *e),
+            space(4),
+        );
         if let Ok(g) = &got {
             g.fds.iter().for_each(|&f| close(f));
         }
@@ -216,7 +252,10 @@ pub fn rights(t: &Transcript) {
         let _ = send_fds(a, b"n", &[w], None);
         close(w);
         let got = recv_ctl(b, 10, 0, 0);
-        t.is("no_control_ctrunc", got.is_ok_and(|g| g.fds.is_empty() && g.flags & libc::MSG_CTRUNC != 0));
+        t.is(
+            "no_control_ctrunc",
+            got.is_ok_and(|g| g.fds.is_empty() && g.flags & libc::MSG_CTRUNC != 0),
+        );
         t.shows("no_control_fd_closed", read(r, 4).map(|d| d.len()), 0);
         close(r);
     }
@@ -236,28 +275,48 @@ pub fn rights(t: &Transcript) {
 }
 
 fn other_types(t: &Transcript) {
-    if let (Ok(r), Ok(s), Ok(f)) = (sock(libc::SOCK_DGRAM), sock(libc::SOCK_DGRAM), open("passed", libc::O_RDONLY, 0)) {
+    if let (Ok(r), Ok(s), Ok(f)) = (
+        sock(libc::SOCK_DGRAM),
+        sock(libc::SOCK_DGRAM),
+        open("passed", libc::O_RDONLY, 0),
+    ) {
         let to = Addr::path("rights-d");
         let _ = bind(r, &to);
         t.shows("dgram_send_rights", send_fds(s, b"D", &[f], Some(&to)), 1);
         close(f);
         let got = recv_ctl(r, 10, space(4), 0);
-        t.is("dgram_recv_rights", got.as_ref().is_ok_and(|g| g.fds.len() == 1 && content(g.fds[0]) == b"hello"));
+        t.is(
+            "dgram_recv_rights",
+            got.as_ref()
+                .is_ok_and(|g| g.fds.len() == 1 && content(g.fds[0]) == b"hello"),
+        );
         if let Ok(g) = got {
             g.fds.iter().for_each(|&f| close(f));
         }
         close(r);
         close(s);
     }
-    if let (Ok([a, b]), Ok(f)) = (pair(libc::SOCK_SEQPACKET), open("passed", libc::O_RDONLY, 0)) {
+    if let (Ok([a, b]), Ok(f)) = (
+        pair(libc::SOCK_SEQPACKET),
+        open("passed", libc::O_RDONLY, 0),
+    ) {
         t.shows("seqpacket_send_rights", send_fds(a, b"S", &[f], None), 1);
         close(f);
         let peeked = recv_ctl(b, 10, space(4), libc::MSG_PEEK);
-        t.is("peek_rights", peeked.as_ref().is_ok_and(|g| g.fds.len() == 1));
+        t.is(
+            "peek_rights",
+            peeked.as_ref().is_ok_and(|g| g.fds.len() == 1),
+        );
         let got = recv_ctl(b, 10, space(4), 0);
-        t.is("read_after_peek_rights", got.as_ref().is_ok_and(|g| g.fds.len() == 1));
+        t.is(
+            "read_after_peek_rights",
+            got.as_ref().is_ok_and(|g| g.fds.len() == 1),
+        );
         if let (Ok(p), Ok(g)) = (peeked, got) {
-            t.is("peek_and_read_same_file", same_file(p.fds[0], "passed") && same_file(g.fds[0], "passed"));
+            t.is(
+                "peek_and_read_same_file",
+                same_file(p.fds[0], "passed") && same_file(g.fds[0], "passed"),
+            );
             p.fds.iter().chain(&g.fds).for_each(|&f| close(f));
         }
         close(a);
@@ -266,39 +325,88 @@ fn other_types(t: &Transcript) {
 }
 
 pub fn limits(t: &Transcript) {
-    let Ok([a, b]) = pair(libc::SOCK_STREAM) else { return };
-    let Ok(f) = open("passed", libc::O_RDONLY | libc::O_CLOEXEC, 0) else { return };
-    t.errno("rights_closed_fd", send_fds(a, b"x", &[900], None), libc::EBADF);
-    t.errno("rights_negative_fd", send_fds(a, b"x", &[-1], None), libc::EBADF);
+    let Ok([a, b]) = pair(libc::SOCK_STREAM) else {
+        return;
+    };
+    let Ok(f) = open("passed", libc::O_RDONLY | libc::O_CLOEXEC, 0) else {
+        return;
+    };
+    t.errno(
+        "rights_closed_fd",
+        send_fds(a, b"x", &[900], None),
+        libc::EBADF,
+    );
+    t.errno(
+        "rights_negative_fd",
+        send_fds(a, b"x", &[-1], None),
+        libc::EBADF,
+    );
     t.shows("rights_253", send_fds(a, b"x", &[f; 253], None), 1);
     let got = recv_ctl(b, 10, space(253 * 4), 0);
-    t.is("rights_253_received", got.as_ref().is_ok_and(|g| g.fds.len() == 253));
+    t.is(
+        "rights_253_received",
+        got.as_ref().is_ok_and(|g| g.fds.len() == 253),
+    );
     if let Ok(g) = got {
         g.fds.iter().for_each(|&f| close(f));
     }
-    t.errno("rights_254", send_fds(a, b"x", &[f; 254], None), libc::EINVAL);
+    t.errno(
+        "rights_254",
+        send_fds(a, b"x", &[f; 254], None),
+        libc::EINVAL,
+    );
     let bad = |len: usize, level: c_int, ty: c_int| {
         let mut ctl = control(level, ty, &fd_bytes(&[f]), Some(len));
         let controllen = space(4);
         send_ctl(a, b"x", &mut ctl, controllen, None)
     };
-    t.errno("cmsg_len_past_buffer", bad(space(4) + 8, libc::SOL_SOCKET, libc::SCM_RIGHTS), libc::EINVAL);
-    t.errno("cmsg_len_short", bad(8, libc::SOL_SOCKET, libc::SCM_RIGHTS), libc::EINVAL);
-    t.errno("cmsg_unknown_type", bad(cmsg_len(4), libc::SOL_SOCKET, 99), libc::EINVAL);
-    t.shows("cmsg_other_level_ignored", bad(cmsg_len(4), libc::IPPROTO_IP, 1), 1);
+    t.errno(
+        "cmsg_len_past_buffer",
+        bad(space(4) + 8, libc::SOL_SOCKET, libc::SCM_RIGHTS),
+        libc::EINVAL,
+    );
+    t.errno(
+        "cmsg_len_short",
+        bad(8, libc::SOL_SOCKET, libc::SCM_RIGHTS),
+        libc::EINVAL,
+    );
+    t.errno(
+        "cmsg_unknown_type",
+        bad(cmsg_len(4), libc::SOL_SOCKET, 99),
+        libc::EINVAL,
+    );
+    t.shows(
+        "cmsg_other_level_ignored",
+        bad(cmsg_len(4), libc::IPPROTO_IP, 1),
+        1,
+    );
     let mut ctl = control(libc::SOL_SOCKET, libc::SCM_RIGHTS, &fd_bytes(&[f]), None);
-    t.shows("controllen_below_header", send_ctl(a, b"x", &mut ctl, 8, None), 1);
-    t.errno("controllen_huge", send_ctl(a, b"x", &mut ctl, 1 << 31, None), libc::ENOBUFS);
+    t.shows(
+        "controllen_below_header",
+        send_ctl(a, b"x", &mut ctl, 8, None),
+        1,
+    );
+    t.errno(
+        "controllen_huge",
+        send_ctl(a, b"x", &mut ctl, 1 << 31, None),
+        libc::ENOBUFS,
+    );
     let mut cred = control(libc::SOL_SOCKET, libc::SCM_CREDENTIALS, &[0; 8], None);
     let len = cmsg_len(8);
-    t.errno("creds_wrong_size", send_ctl(a, b"x", &mut cred, len, None), libc::EINVAL);
+    t.errno(
+        "creds_wrong_size",
+        send_ctl(a, b"x", &mut cred, len, None),
+        libc::EINVAL,
+    );
     close(f);
     close(a);
     close(b);
 }
 
 pub fn credentials(t: &Transcript) {
-    let Ok([a, b]) = pair(libc::SOCK_STREAM) else { return };
+    let Ok([a, b]) = pair(libc::SOCK_STREAM) else {
+        return;
+    };
     t.shows("passcred_default", int_opt(b, libc::SO_PASSCRED), 0);
     t.ok("passcred_set", set_int_opt(b, libc::SO_PASSCRED, 1));
     t.shows("passcred_get", int_opt(b, libc::SO_PASSCRED), 1);
@@ -319,12 +427,23 @@ pub fn credentials(t: &Transcript) {
     let bytes: [u8; 12] = unsafe { core::mem::transmute(cred) };
     let mut ctl = control(libc::SOL_SOCKET, libc::SCM_CREDENTIALS, &bytes, None);
     let len = cmsg_len(12);
-    t.shows("send_explicit_creds", send_ctl(a, b"e", &mut ctl, len, None), 1);
+    t.shows(
+        "send_explicit_creds",
+        send_ctl(a, b"e", &mut ctl, len, None),
+        1,
+    );
     let got = recv_ctl(b, 10, 64, 0);
-    t.is("explicit_creds_received", got.is_ok_and(|g| g.cred.is_some_and(|c| (c.pid, c.uid, c.gid) == me)));
+    t.is(
+        "explicit_creds_received",
+        got.is_ok_and(|g| g.cred.is_some_and(|c| (c.pid, c.uid, c.gid) == me)),
+    );
     t.ok("passcred_off", set_int_opt(b, libc::SO_PASSCRED, 0));
     let _ = send(a, b"n", 0);
-    t.shows("no_creds_without_passcred", recv_ctl(b, 10, 64, 0).map(|g| g.controllen), 0);
+    t.shows(
+        "no_creds_without_passcred",
+        recv_ctl(b, 10, 64, 0).map(|g| g.controllen),
+        0,
+    );
     close(a);
     close(b);
 }
