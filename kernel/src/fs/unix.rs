@@ -25,7 +25,7 @@
 use alloc::collections::VecDeque;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use linux_raw_sys::errno as e;
 use linux_raw_sys::general::{
@@ -85,6 +85,38 @@ impl Kind {
     }
 }
 
+/// Files in flight whose message was dropped unread, waiting to be closed.
+static ORPHANS: IrqLock<Vec<Arc<OpenFile>>> = IrqLock::new(Vec::new(), &ORPHANS_CLASS);
+static ORPHANS_CLASS: LockClass = LockClass::new("fs.unix.orphans");
+static CLOSING_ORPHANS: AtomicBool = AtomicBool::new(false);
+
+/// Closes the files of dropped messages one batch at a time: a file closed here may be a
+/// socket whose own queue holds more files, and so on, so the first caller loops while
+/// the nested ones only queue (Linux defers `fput` for the same reason). No lock may be
+/// held by the caller.
+fn close_orphans(files: Vec<Arc<OpenFile>>) {
+    ORPHANS.lock().extend(files);
+    loop {
+        if CLOSING_ORPHANS.swap(true, Ordering::Acquire) {
+            // Someone up the stack (or on another CPU) is closing them.
+            return;
+        }
+        loop {
+            let batch = core::mem::take(&mut *ORPHANS.lock());
+            if batch.is_empty() {
+                break;
+            }
+            drop(batch);
+        }
+        CLOSING_ORPHANS.store(false, Ordering::Release);
+        // A file queued between the last look and the store would wait for the next
+        // caller: look once more.
+        if ORPHANS.lock().is_empty() {
+            return;
+        }
+    }
+}
+
 /// One queued message (a stream's is a segment: its bytes may be taken in parts).
 struct Msg {
     data: Vec<u8>,
@@ -94,6 +126,16 @@ struct Msg {
     /// The sender's address (`sockaddr_un` bytes), if it was bound.
     from: Option<Vec<u8>>,
     cred: Ucred,
+}
+
+impl Drop for Msg {
+    /// A message dropped with files (never read, or its socket closed): they are closed
+    /// by [`close_orphans`]. Messages are dropped with no socket lock held.
+    fn drop(&mut self) {
+        if !self.rights.is_empty() {
+            close_orphans(core::mem::take(&mut self.rights));
+        }
+    }
 }
 
 #[derive(PartialEq, Eq)]
@@ -592,7 +634,7 @@ impl UnixSocket {
             return Err(Errno(e::ENOTCONN));
         }
         let _reader = self.reader.lock();
-        let msg = loop {
+        let mut msg = loop {
             let mut s = self.inner.lock();
             if !s.rx.is_empty() {
                 let msg = if flags.peek {
@@ -634,8 +676,8 @@ impl UnixSocket {
         sink.write(&msg.data[..n])?;
         Ok(Received {
             len: if flags.trunc { msg.data.len() } else { n },
-            addr: msg.from,
-            rights: msg.rights,
+            addr: msg.from.take(),
+            rights: core::mem::take(&mut msg.rights),
             cred: Some(msg.cred),
             truncated: n < msg.data.len(),
         })

@@ -272,6 +272,28 @@ pub fn rights(t: &Transcript) {
     }
     close(a);
     other_types(t);
+    chain(t);
+}
+
+/// 300 socket pairs, each in flight in the next one's queue, a pipe's write end at the
+/// bottom: closing the last pair closes them all, and the pipe reads end of file.
+fn chain(t: &Transcript) {
+    let Ok([r, w]) = pipe(libc::O_CLOEXEC | libc::O_NONBLOCK) else {
+        return;
+    };
+    let mut carry = vec![w];
+    for _ in 0..300 {
+        let Ok([a, b]) = pair(libc::SOCK_STREAM) else {
+            break;
+        };
+        let _ = send_fds(a, b"c", &carry, None);
+        carry.iter().for_each(|&f| close(f));
+        carry = vec![a, b];
+    }
+    t.errno("inflight_chain_keeps_pipe", read(r, 4), libc::EAGAIN);
+    carry.iter().for_each(|&f| close(f));
+    t.shows("inflight_chain_closed", read(r, 4).map(|d| d.len()), 0);
+    close(r);
 }
 
 fn other_types(t: &Transcript) {
