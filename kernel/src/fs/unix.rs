@@ -35,7 +35,7 @@ use linux_raw_sys::general::{
 use linux_raw_sys::net as n;
 
 use super::file::{FileOps, FileStat, OpenFile};
-use super::poll::PollQueue;
+use super::poll::{PollQueue, Registration, Wake};
 use super::socket::{MsgSink, Received, RecvFlags, SendMsg, Socket, Ucred};
 use super::unix_name::{self as names, Name, Target};
 use crate::sched::WaitQueue;
@@ -82,6 +82,25 @@ impl Kind {
     /// Connection-oriented (a peer for life, `listen`/`accept`).
     fn connected_kind(self) -> bool {
         self != Kind::Dgram
+    }
+}
+
+/// Marks a wake a [`Relay`] forwarded, so two datagram sockets connected to each other
+/// do not forward each other's wakes for ever (a bit no `poll` event or epoll flag uses).
+const RELAYED: u32 = 1 << 20;
+
+/// Forwards the wakes of a datagram socket's peer to the socket's own readiness queue
+/// (Linux's `unix_dgram_peer_wake_relay`): its `POLLOUT` depends on room in the peer's
+/// queue, and an epoll entry may have been added before the `connect`.
+struct Relay(Weak<PollQueue>);
+
+impl Wake for Relay {
+    fn wake(&self, events: u32) {
+        if events & RELAYED == 0 {
+            if let Some(q) = self.0.upgrade() {
+                q.wake(events | RELAYED);
+            }
+        }
     }
 }
 
@@ -151,6 +170,8 @@ struct Inner {
     name: Option<Name>,
     /// The connected peer (streams: for life; datagrams: `connect`'s target).
     peer: Option<Weak<UnixSocket>>,
+    /// A datagram socket's [`Relay`] on its peer's readiness queue.
+    relay: Option<Registration>,
     /// The peer's address when it was connected (for `getpeername`).
     peer_addr: Vec<u8>,
     /// `SO_PEERCRED`.
@@ -207,6 +228,7 @@ impl UnixSocket {
                     state: State::Unconnected,
                     name: None,
                     peer: None,
+                    relay: None,
                     peer_addr: names::unnamed(),
                     peer_cred: None,
                     rx: VecDeque::new(),
@@ -493,10 +515,25 @@ impl UnixSocket {
 
     /// The datagram peer is closed: Linux disconnects and says `ECONNREFUSED`.
     fn peer_gone(&self) -> Errno {
-        let mut s = self.inner.lock();
-        s.peer = None;
-        s.state = State::Unconnected;
+        self.set_datagram_peer(None, names::unnamed());
         Errno(e::ECONNREFUSED)
+    }
+
+    /// Connects a datagram socket to `peer` (or disconnects it), with its [`Relay`].
+    fn set_datagram_peer(&self, peer: Option<&Arc<UnixSocket>>, addr: Vec<u8>) {
+        let relay = peer.map(|p| {
+            p.poll_queue
+                .add(Arc::new(Relay(Arc::downgrade(&self.poll_queue))))
+        });
+        let old = {
+            let mut s = self.inner.lock();
+            s.peer = peer.map(Arc::downgrade);
+            s.peer_addr = addr;
+            s.state = State::Unconnected;
+            core::mem::replace(&mut s.relay, relay)
+        };
+        drop(old);
+        self.poll_queue.wake(0);
     }
 
     /// A stream read (Linux's `unix_stream_read_generic`).
@@ -686,7 +723,7 @@ impl UnixSocket {
     /// The last descriptor closed, or an unaccepted connection's listener closed
     /// (`embryo`): Linux's `unix_release_sock`.
     fn close(&self, embryo: bool) {
-        let (peer, rx, pending, name) = {
+        let (peer, rx, pending, name, _relay) = {
             let mut s = self.inner.lock();
             s.dead = true;
             s.state = State::Unconnected;
@@ -696,6 +733,7 @@ impl UnixSocket {
                 core::mem::take(&mut s.rx),
                 core::mem::take(&mut s.pending),
                 s.name.take(),
+                s.relay.take(),
             )
         };
         if let Some(name) = &name {
@@ -1011,9 +1049,7 @@ impl UnixSocket {
         }
         let family = u32::from(u16::from_ne_bytes([addr[0], addr[1]]));
         if family == n::AF_UNSPEC {
-            let mut s = self.inner.lock();
-            s.peer = None;
-            s.state = State::Unconnected;
+            self.set_datagram_peer(None, names::unnamed());
             return Ok(());
         }
         let target = names::parse(addr)?;
@@ -1032,11 +1068,7 @@ impl UnixSocket {
             }
         }
         let other_addr = other.name_addr().unwrap_or_else(names::unnamed);
-        let mut s = self.inner.lock();
-        s.peer = Some(Arc::downgrade(&other));
-        s.peer_addr = other_addr;
-        drop(s);
-        self.poll_queue.wake(0);
+        self.set_datagram_peer(Some(&other), other_addr);
         Ok(())
     }
 }
@@ -1108,9 +1140,6 @@ impl FileOps for UnixSocket {
 
     fn poll_queues(&self, add: &mut dyn FnMut(&Arc<PollQueue>)) -> bool {
         add(&self.poll_queue);
-        if let Some(peer) = self.peer() {
-            add(&peer.poll_queue);
-        }
         true
     }
 
@@ -1142,14 +1171,14 @@ pub fn socketpair(kind: Kind, flags: u32) -> (Arc<OpenFile>, Arc<OpenFile>) {
     let (a, b) = (UnixSocket::create(kind), UnixSocket::create(kind));
     let cred = Ucred::current();
     for (x, y) in [(&a, &b), (&b, &a)] {
-        let mut s = x.inner.lock();
-        s.state = if kind.connected_kind() {
-            State::Connected
+        if kind.connected_kind() {
+            let mut s = x.inner.lock();
+            s.state = State::Connected;
+            s.peer = Some(Arc::downgrade(y));
         } else {
-            State::Unconnected
-        };
-        s.peer = Some(Arc::downgrade(y));
-        s.peer_cred = Some(cred);
+            x.set_datagram_peer(Some(y), names::unnamed());
+        }
+        x.inner.lock().peer_cred = Some(cred);
     }
     (
         OpenFile::new(a, O_RDWR | flags),

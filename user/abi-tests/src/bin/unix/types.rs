@@ -280,6 +280,23 @@ fn queue_limit(t: &Transcript) {
     let (Ok(q), Ok(w)) = (sock(libc::SOCK_DGRAM), sock(libc::SOCK_DGRAM)) else {
         return;
     };
+    // SAFETY: no pointers.
+    let Ok(ep) = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) }) else {
+        return;
+    };
+    // The epoll entry comes before the connect: the peer's room must still reach it.
+    let mut ev = libc::epoll_event {
+        events: libc::EPOLLOUT as u32,
+        u64: 2,
+    };
+    // SAFETY: `ev` is live.
+    let added = cvt(unsafe { libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, w, &mut ev) });
+    t.ok("dgram_epoll_before_connect", added);
+    let ready = || {
+        let mut out = [libc::epoll_event { events: 0, u64: 0 }; 2];
+        // SAFETY: `out` has room for 2 events.
+        cvt(unsafe { libc::epoll_wait(ep, out.as_mut_ptr(), 2, 0) })
+    };
     let to_q = Addr::path("dg-q");
     let _ = bind(q, &to_q);
     let _ = connect(w, &to_q);
@@ -300,11 +317,14 @@ fn queue_limit(t: &Transcript) {
         "dgram_full_not_writable",
         poll_now(w, libc::POLLOUT) & libc::POLLOUT == 0,
     );
+    t.shows("dgram_epoll_full", ready(), 0);
     let _ = recv(q, 4, 0);
     t.is(
         "dgram_room_writable",
         poll_now(w, libc::POLLOUT) & libc::POLLOUT != 0,
     );
+    t.shows("dgram_epoll_room", ready(), 1);
+    close(ep);
     close(q);
     close(w);
 }
