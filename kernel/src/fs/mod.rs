@@ -3,8 +3,8 @@
 //!
 //! - `halyard-vfs` behind one lock is [`vfs`]; open VFS nodes are [`node_file`].
 //! - Character devices are [`devices`]; [`devtmpfs`] populates a `/dev`.
-//! - `/proc` is [`procfs`]. Sockets are [`socket`]s: `AF_UNIX` ones [`unix`] (their
-//!   names [`unix_name`]), `AF_INET` ones [`inet`].
+//! - `/proc` is [`procfs`]. Sockets are [`socket`]s: `AF_UNIX` ones [`unix`],
+//!   `AF_INET` ones [`inet`].
 //! - Readiness: per-file wait queues [`poll`], [`epoll`], [`eventfd`], [`timerfd`].
 //! - Also [`pipe`], [`file`], [`fdtable`], [`wait`] and [`context`].
 pub mod context;
@@ -21,7 +21,6 @@ pub mod procfs;
 pub mod socket;
 pub mod timerfd;
 pub mod unix;
-pub mod unix_name;
 pub mod vfs;
 pub mod wait;
 

@@ -1,6 +1,6 @@
 //! `AF_UNIX` sockets: `SOCK_STREAM`, `SOCK_DGRAM` and `SOCK_SEQPACKET` (Linux's
 //! `net/unix/af_unix.c`), unnamed (`socketpair`, or never bound), bound to a path or an
-//! abstract name ([`super::unix_name`]), listening and connected.
+//! abstract name ([`name`]), listening and connected.
 //!
 //! Each socket has one receive queue of messages; a sender puts its message, with the
 //! files of `SCM_RIGHTS` and its credentials, on the receiver's queue (the peer's for a
@@ -22,6 +22,10 @@
 //! Every socket has one state lock (an interrupts-off leaf, as the pipes'), never held
 //! with another socket's, and one reader lock (Linux's `iolock`) that keeps a reader's
 //! copy-out and consume together.
+//!
+//! Here: the socket, its states, connections (`connect`, `listen`, `accept`), `poll`,
+//! options and closing; the data paths are [`stream`] and [`datagram`]; names and the
+//! table of bound names are [`name`].
 use alloc::collections::VecDeque;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
@@ -34,21 +38,23 @@ use linux_raw_sys::general::{
 };
 use linux_raw_sys::net as n;
 
+mod datagram;
+pub mod name;
+mod stream;
+
 use super::file::{FileOps, FileStat, OpenFile};
-use super::poll::{PollQueue, Registration, Wake};
+use super::poll::{PollQueue, Registration};
 use super::socket::{MsgSink, Received, RecvFlags, SendMsg, Socket, Ucred};
-use super::unix_name::{self as names, Name, Target};
 use crate::sched::WaitQueue;
 use crate::sync::{IrqLock, LockClass, Mutex};
 use crate::syscall::Errno;
+use name::{self as names, Name, Target};
 
 static UNIX_CLASS: LockClass = LockClass::new("fs.unix");
 static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 
 /// Linux's `net.core.wmem_default`/`rmem_default`: the buffer sizes a socket starts with.
 pub const DEFAULT_BUF: usize = 212_992;
-/// Linux's `net.unix.max_dgram_qlen`.
-const MAX_DGRAM_QLEN: usize = 10;
 /// Linux's `SOMAXCONN`, the cap on a backlog.
 pub const SOMAXCONN: u32 = 4096;
 
@@ -82,25 +88,6 @@ impl Kind {
     /// Connection-oriented (a peer for life, `listen`/`accept`).
     fn connected_kind(self) -> bool {
         self != Kind::Dgram
-    }
-}
-
-/// Marks a wake a [`Relay`] forwarded, so two datagram sockets connected to each other
-/// do not forward each other's wakes for ever (a bit no `poll` event or epoll flag uses).
-const RELAYED: u32 = 1 << 20;
-
-/// Forwards the wakes of a datagram socket's peer to the socket's own readiness queue
-/// (Linux's `unix_dgram_peer_wake_relay`): its `POLLOUT` depends on room in the peer's
-/// queue, and an epoll entry may have been added before the `connect`.
-struct Relay(Weak<PollQueue>);
-
-impl Wake for Relay {
-    fn wake(&self, events: u32) {
-        if events & RELAYED == 0 {
-            if let Some(q) = self.0.upgrade() {
-                q.wake(events | RELAYED);
-            }
-        }
     }
 }
 
@@ -212,13 +199,6 @@ pub struct UnixSocket {
     ino: u64,
 }
 
-fn pipe_error(nosignal: bool) -> Errno {
-    if !nosignal {
-        crate::process::send_sigpipe();
-    }
-    Errno::EPIPE
-}
-
 impl UnixSocket {
     fn create(kind: Kind) -> Arc<UnixSocket> {
         Arc::new_cyclic(|me| UnixSocket {
@@ -319,128 +299,6 @@ impl UnixSocket {
         }
     }
 
-    /// Puts `msg` on this socket's queue for a datagram or seqpacket `sender`, waiting
-    /// for room unless `nonblocking`.
-    fn deliver_datagram(
-        &self,
-        sender: &UnixSocket,
-        msg: Msg,
-        nonblocking: bool,
-        timeout: Option<u64>,
-    ) -> Result<(), Errno> {
-        let mut msg = Some(msg);
-        loop {
-            {
-                let mut s = self.inner.lock();
-                let from_peer = s
-                    .peer
-                    .as_ref()
-                    .is_some_and(|p| core::ptr::eq(p.as_ptr(), sender));
-                if s.peer.is_some() && !from_peer && self.kind == Kind::Dgram {
-                    return Err(Errno::EPERM);
-                }
-                if s.dead {
-                    return Err(if self.kind == Kind::SeqPacket {
-                        Errno::EPIPE
-                    } else {
-                        Errno(e::ECONNREFUSED)
-                    });
-                }
-                if s.shut_rd {
-                    return Err(Errno::EPIPE);
-                }
-                let is_self = core::ptr::eq(self, sender);
-                let full = !is_self && !from_peer && s.rx.len() > MAX_DGRAM_QLEN
-                    || s.rx_bytes >= s.rcvbuf.max(DEFAULT_BUF) * 4;
-                if !full {
-                    let m = msg.take().expect("delivered once");
-                    s.rx_bytes += m.data.len();
-                    s.rx.push_back(m);
-                    drop(s);
-                    self.readable.wake_all();
-                    self.poll_queue.wake(POLLIN | POLLRDNORM);
-                    return Ok(());
-                }
-            }
-            if nonblocking {
-                return Err(Errno::EAGAIN);
-            }
-            UnixSocket::wait(&self.room, timeout, || {
-                let s = self.inner.lock();
-                s.dead || s.shut_rd || s.rx.len() <= MAX_DGRAM_QLEN
-            })?;
-        }
-    }
-
-    fn send_stream(&self, msg: SendMsg<'_>) -> Result<usize, Errno> {
-        let (peer, shut_wr, sndbuf, timeout) = {
-            let s = self.inner.lock();
-            if msg.addr.is_some() {
-                return Err(Errno(if s.state == State::Connected {
-                    e::EISCONN
-                } else {
-                    e::EOPNOTSUPP
-                }));
-            }
-            if s.state != State::Connected {
-                return Err(Errno(e::ENOTCONN));
-            }
-            (s.peer.clone(), s.shut_wr, s.sndbuf, s.sndtimeo)
-        };
-        let nosignal = msg.nosignal;
-        let peer = match peer.and_then(|p| p.upgrade()) {
-            Some(p) if !shut_wr => p,
-            _ => return Err(pipe_error(nosignal)),
-        };
-        let data = msg.data;
-        let mut rights = Some(msg.rights);
-        let cred = msg.cred.unwrap_or_else(Ucred::current);
-        let from = self.name_addr();
-        let mut sent = 0;
-        let total = data.remaining();
-        let step = (sndbuf / 2).saturating_sub(64).max(1);
-        while sent < total {
-            // Wait for room: the peer holds less than our send buffer of our bytes.
-            let waited = UnixSocket::wait_or(&peer.room, msg.nonblocking, timeout, || {
-                let s = peer.inner.lock();
-                s.dead || s.shut_rd || s.rx_bytes < sndbuf
-            });
-            if let Err(err) = waited {
-                return if sent > 0 { Ok(sent) } else { Err(err) };
-            }
-            let bytes = match data.read(step.min(total - sent)) {
-                Ok(b) => b,
-                Err(err) => return if sent > 0 { Ok(sent) } else { Err(err) },
-            };
-            let len = bytes.len();
-            let m = Msg {
-                data: bytes,
-                off: 0,
-                rights: rights.take().unwrap_or_default(),
-                from: from.clone(),
-                cred,
-            };
-            {
-                let mut s = peer.inner.lock();
-                if s.dead || s.shut_rd {
-                    drop(s);
-                    drop(m);
-                    return if sent > 0 {
-                        Ok(sent)
-                    } else {
-                        Err(pipe_error(nosignal))
-                    };
-                }
-                s.rx_bytes += len;
-                s.rx.push_back(m);
-            }
-            peer.readable.wake_all();
-            peer.poll_queue.wake(POLLIN | POLLRDNORM);
-            sent += len;
-        }
-        Ok(sent)
-    }
-
     /// Waits with [`Self::wait`], or `EAGAIN` at once if `nonblocking` and `cond` is
     /// false.
     fn wait_or(
@@ -458,204 +316,6 @@ impl UnixSocket {
         UnixSocket::wait(queue, timeout, cond)
     }
 
-    fn send_datagram(&self, msg: SendMsg<'_>) -> Result<usize, Errno> {
-        let seqpacket = self.kind == Kind::SeqPacket;
-        let (connected, sndbuf, passcred, timeout) = {
-            let s = self.inner.lock();
-            (
-                s.state == State::Connected,
-                s.sndbuf,
-                s.passcred,
-                s.sndtimeo,
-            )
-        };
-        if seqpacket && !connected {
-            return Err(Errno(e::ENOTCONN));
-        }
-        // A seqpacket socket ignores a destination (Linux's `unix_seqpacket_sendmsg`).
-        let target = match msg.addr.filter(|_| !seqpacket) {
-            Some(addr) => Some(names::parse(addr)?),
-            None => None,
-        };
-        if passcred {
-            self.autobind();
-        }
-        let len = msg.data.remaining();
-        if len > sndbuf.saturating_sub(32) {
-            return Err(Errno(e::EMSGSIZE));
-        }
-        let data = msg.data.read(len)?;
-        let to = match &target {
-            Some(t) => names::find(t, self.kind.code())?,
-            None => {
-                let peer = self.inner.lock().peer.clone();
-                let Some(peer) = peer else {
-                    return Err(Errno(e::ENOTCONN));
-                };
-                match peer.upgrade() {
-                    Some(p) => p,
-                    None if seqpacket => return Err(Errno::EPIPE),
-                    None => return Err(self.peer_gone()),
-                }
-            }
-        };
-        let m = Msg {
-            data,
-            off: 0,
-            rights: msg.rights,
-            from: self.name_addr(),
-            cred: msg.cred.unwrap_or_else(Ucred::current),
-        };
-        match to.deliver_datagram(self, m, msg.nonblocking, timeout) {
-            Err(err) if err == Errno(e::ECONNREFUSED) && target.is_none() => Err(self.peer_gone()),
-            Err(err) => Err(err),
-            Ok(()) => Ok(len),
-        }
-    }
-
-    /// The datagram peer is closed: Linux disconnects and says `ECONNREFUSED`.
-    fn peer_gone(&self) -> Errno {
-        self.set_datagram_peer(None, names::unnamed());
-        Errno(e::ECONNREFUSED)
-    }
-
-    /// Connects a datagram socket to `peer` (or disconnects it), with its [`Relay`].
-    fn set_datagram_peer(&self, peer: Option<&Arc<UnixSocket>>, addr: Vec<u8>) {
-        let relay = peer.map(|p| {
-            p.poll_queue
-                .add(Arc::new(Relay(Arc::downgrade(&self.poll_queue))))
-        });
-        let old = {
-            let mut s = self.inner.lock();
-            s.peer = peer.map(Arc::downgrade);
-            s.peer_addr = addr;
-            s.state = State::Unconnected;
-            core::mem::replace(&mut s.relay, relay)
-        };
-        drop(old);
-        self.poll_queue.wake(0);
-    }
-
-    /// A stream read (Linux's `unix_stream_read_generic`).
-    fn recv_stream(&self, sink: &mut dyn MsgSink, flags: RecvFlags) -> Result<Received, Errno> {
-        if self.inner.lock().state != State::Connected {
-            return Err(Errno::EINVAL);
-        }
-        let _reader = self.reader.lock();
-        let target = if flags.wait_all {
-            sink.room().max(1)
-        } else {
-            1
-        };
-        let mut got = Received::default();
-        let mut copied = 0usize;
-        // Bytes of the queue already looked at by this peek.
-        let mut skip = 0usize;
-        loop {
-            let mut s = self.inner.lock();
-            // Find the segment at `skip` bytes into the queue.
-            let mut at = skip;
-            let mut index = None;
-            for (i, m) in s.rx.iter().enumerate() {
-                let left = m.data.len() - m.off;
-                if at < left {
-                    index = Some(i);
-                    break;
-                }
-                at -= left;
-            }
-            let Some(i) = index else {
-                if copied >= target || (copied > 0 && sink.room() == 0) {
-                    break;
-                }
-                if let Some(err) = s.error.take() {
-                    if copied == 0 {
-                        return Err(err);
-                    }
-                    break;
-                }
-                if s.shut_rd {
-                    break;
-                }
-                let timeout = s.rcvtimeo;
-                drop(s);
-                let waited = if flags.nonblocking {
-                    Err(Errno::EAGAIN)
-                } else {
-                    UnixSocket::wait(&self.readable, timeout, || {
-                        let s = self.inner.lock();
-                        s.rx_bytes > skip || s.shut_rd || s.error.is_some()
-                    })
-                };
-                match waited {
-                    Ok(()) => continue,
-                    Err(_) if copied > 0 => break,
-                    Err(err) => return Err(err),
-                }
-            };
-            let m = &mut s.rx[i];
-            let start = m.off + at;
-            let n = (m.data.len() - start).min(sink.room());
-            let chunk = m.data[start..start + n].to_vec();
-            if copied == 0 {
-                got.addr = m.from.clone();
-                got.cred = Some(m.cred);
-            }
-            let carried_files = !m.rights.is_empty();
-            let files = if flags.peek {
-                m.rights.clone()
-            } else {
-                core::mem::take(&mut m.rights)
-            };
-            drop(s);
-            got.rights.extend(files);
-            if let Err(err) = sink.write(&chunk) {
-                if copied == 0 {
-                    return Err(err);
-                }
-                break;
-            }
-            copied += n;
-            if flags.peek {
-                skip += n;
-            } else {
-                self.consume(n);
-            }
-            if carried_files || sink.room() == 0 {
-                break;
-            }
-        }
-        got.len = copied;
-        Ok(got)
-    }
-
-    /// Drops `n` bytes from the front of the queue (a stream read took them).
-    fn consume(&self, mut n: usize) {
-        let mut done = Vec::new();
-        {
-            let mut s = self.inner.lock();
-            s.rx_bytes -= n;
-            while n > 0 {
-                let Some(m) = s.rx.front_mut() else { break };
-                let take = (m.data.len() - m.off).min(n);
-                m.off += take;
-                n -= take;
-                if m.off == m.data.len() {
-                    done.extend(s.rx.pop_front());
-                }
-            }
-            while s
-                .rx
-                .front()
-                .is_some_and(|m| m.off == m.data.len() && m.rights.is_empty())
-            {
-                done.extend(s.rx.pop_front());
-            }
-        }
-        drop(done);
-        self.room_freed();
-    }
-
     /// A read freed room: wake senders to us and the peer's pollers (its `POLLOUT`).
     fn room_freed(&self) {
         self.room.wake_all();
@@ -663,61 +323,6 @@ impl UnixSocket {
         if let Some(peer) = self.peer() {
             peer.poll_queue.wake(POLLOUT | POLLWRNORM);
         }
-    }
-
-    /// A datagram or seqpacket read (Linux's `__unix_dgram_recvmsg`).
-    fn recv_datagram(&self, sink: &mut dyn MsgSink, flags: RecvFlags) -> Result<Received, Errno> {
-        if self.kind == Kind::SeqPacket && self.inner.lock().state != State::Connected {
-            return Err(Errno(e::ENOTCONN));
-        }
-        let _reader = self.reader.lock();
-        let mut msg = loop {
-            let mut s = self.inner.lock();
-            if !s.rx.is_empty() {
-                let msg = if flags.peek {
-                    let m = &s.rx[0];
-                    Msg {
-                        data: m.data.clone(),
-                        off: 0,
-                        rights: m.rights.clone(),
-                        from: m.from.clone(),
-                        cred: m.cred,
-                    }
-                } else {
-                    let m = s.rx.pop_front().expect("not empty");
-                    s.rx_bytes -= m.data.len();
-                    m
-                };
-                break msg;
-            }
-            if let Some(err) = s.error.take() {
-                return Err(err);
-            }
-            if s.shut_rd && (self.kind == Kind::SeqPacket || !flags.nonblocking) {
-                return Ok(Received::default());
-            }
-            if flags.nonblocking {
-                return Err(Errno::EAGAIN);
-            }
-            let timeout = s.rcvtimeo;
-            drop(s);
-            UnixSocket::wait(&self.readable, timeout, || {
-                let s = self.inner.lock();
-                !s.rx.is_empty() || s.shut_rd || s.error.is_some()
-            })?;
-        };
-        if !flags.peek {
-            self.room_freed();
-        }
-        let n = msg.data.len().min(sink.room());
-        sink.write(&msg.data[..n])?;
-        Ok(Received {
-            len: if flags.trunc { msg.data.len() } else { n },
-            addr: msg.from.take(),
-            rights: core::mem::take(&mut msg.rights),
-            cred: Some(msg.cred),
-            truncated: n < msg.data.len(),
-        })
     }
 
     /// The last descriptor closed, or an unaccepted connection's listener closed
@@ -1040,39 +645,6 @@ impl Socket for UnixSocket {
     }
 }
 
-impl UnixSocket {
-    /// `connect` of a datagram socket: sets (or with `AF_UNSPEC` clears) the peer
-    /// (Linux's `unix_dgram_connect`).
-    fn connect_datagram(&self, addr: &[u8]) -> Result<(), Errno> {
-        if addr.len() < names::SUN_PATH {
-            return Err(Errno::EINVAL);
-        }
-        let family = u32::from(u16::from_ne_bytes([addr[0], addr[1]]));
-        if family == n::AF_UNSPEC {
-            self.set_datagram_peer(None, names::unnamed());
-            return Ok(());
-        }
-        let target = names::parse(addr)?;
-        if self.inner.lock().passcred {
-            self.autobind();
-        }
-        let other = names::find(&target, self.kind.code())?;
-        {
-            let os = other.inner.lock();
-            let to_us = os
-                .peer
-                .as_ref()
-                .is_some_and(|p| core::ptr::eq(p.as_ptr(), self));
-            if os.peer.is_some() && !to_us {
-                return Err(Errno::EPERM);
-            }
-        }
-        let other_addr = other.name_addr().unwrap_or_else(names::unnamed);
-        self.set_datagram_peer(Some(&other), other_addr);
-        Ok(())
-    }
-}
-
 impl FileOps for UnixSocket {
     fn read(&self, file: &OpenFile, buf: &mut [u8], _pos: &mut u64) -> Result<usize, Errno> {
         let mut sink = super::socket::SliceSink { buf, at: 0 };
@@ -1128,7 +700,7 @@ impl FileOps for UnixSocket {
                         .peer
                         .as_ref()
                         .is_some_and(|p| core::ptr::eq(p.as_ptr(), self));
-                    to_us || ps.rx.len() <= MAX_DGRAM_QLEN
+                    to_us || ps.rx.len() <= datagram::MAX_DGRAM_QLEN
                 }
             };
         }

@@ -20,7 +20,7 @@ use linux_raw_sys::errno as e;
 use linux_raw_sys::general::S_IFSOCK;
 use linux_raw_sys::net::{sockaddr_un, AF_UNIX};
 
-use super::unix::UnixSocket;
+use super::UnixSocket;
 use crate::sync::Mutex;
 use crate::syscall::Errno;
 
@@ -115,7 +115,7 @@ pub fn bind_path(
     sock: &Arc<UnixSocket>,
     register: impl FnOnce(Name) -> Result<(), Errno>,
 ) -> Result<(), Errno> {
-    let node = super::vfs::with_ctx(|v, cx, cwd| v.mknodat(cx, cwd, path, S_IFSOCK | 0o777, 0))
+    let node = crate::fs::vfs::with_ctx(|v, cx, cwd| v.mknodat(cx, cwd, path, S_IFSOCK | 0o777, 0))
         .map_err(|err| {
             if err == Errno(e::EEXIST) {
                 Errno(e::EADDRINUSE)
@@ -124,7 +124,7 @@ pub fn bind_path(
             }
         })?;
     if let Err(err) = register(Name::Path(path.to_vec(), node)) {
-        let _ = super::vfs::with_ctx(|v, cx, cwd| v.unlinkat(cx, cwd, path, 0));
+        let _ = crate::fs::vfs::with_ctx(|v, cx, cwd| v.unlinkat(cx, cwd, path, 0));
         return Err(err);
     }
     NAMES.lock().insert(Key::Node(node), Arc::downgrade(sock));
@@ -189,7 +189,7 @@ pub fn unbind(ty: u32, name: &Name, sock: *const UnixSocket) {
 pub fn find(target: &Target, ty: u32) -> Result<Arc<UnixSocket>, Errno> {
     let key = match target {
         Target::Path(p) => {
-            let node = super::vfs::with_ctx(|v, cx, cwd| {
+            let node = crate::fs::vfs::with_ctx(|v, cx, cwd| {
                 let node = v.open(cx, cwd, p, linux_raw_sys::general::O_PATH, 0)?.node;
                 v.faccessat(
                     cx,
