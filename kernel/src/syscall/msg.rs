@@ -81,8 +81,9 @@ impl UserIov {
     }
 
     /// The iovec array of a `msghdr` (Linux's `__import_iovec`): `EFAULT` reading it,
-    /// `EINVAL` for a negative length, `EFAULT` for a buffer reaching into the kernel
-    /// half; the total is cut to `MAX_RW_COUNT`. The count was checked by the caller.
+    /// `EINVAL` for a negative length; the total is cut to `MAX_RW_COUNT`, and a buffer
+    /// that, so cut, reaches past the user half is `EFAULT`. The count was checked by the
+    /// caller.
     pub fn import(iov: u64, count: usize) -> Result<UserIov, Errno> {
         let mm = mm();
         let mut raw = Vec::with_capacity(count);
@@ -97,12 +98,8 @@ impl UserIov {
         let mut total = 0u64;
         let mut segs = Vec::with_capacity(count);
         for (base, len) in raw {
-            // Linux's x86-64 `access_ok` for a range: no wrap, and the end below the
-            // kernel half (the copy finds what is not mapped).
-            if base.checked_add(len).is_none_or(|end| (end as i64) < 0) {
-                return Err(Errno::EFAULT);
-            }
             let len = len.min(MAX_RW_COUNT - total);
+            access_ok(base, len)?;
             total += len;
             segs.push((base, len as usize));
         }
