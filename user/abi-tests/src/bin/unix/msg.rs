@@ -135,7 +135,7 @@ pub fn iovecs(t: &Transcript) {
     // A huge length is cut to `MAX_RW_COUNT` (2 GiB) before the range is checked: from a
     // heap buffer, far below the top of user memory, it fits, and the datagram is too
     // big (from the stack, ASLR decides: Linux's answer varies).
-    let heap = vec![0u8; 8];
+    let heap = Box::new([0u8; 8]);
     let send_iov = |iovs: &mut [libc::iovec]| sendmsg(a, &header(iovs));
     t.errno(
         "iov_len_negative",
