@@ -22,8 +22,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The programs, one per syscall family, in the order they run.
-pub const FAMILIES: [&str; 12] = [
-    "proc", "threads", "signals", "memory", "files", "pipes", "time", "system", "sockets",
+pub const FAMILIES: [&str; 13] = [
+    "proc", "threads", "signals", "memory", "files", "pipes", "time", "system", "sockets", "unix",
     "events", "pty", "hostile",
 ];
 

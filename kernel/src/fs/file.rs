@@ -30,10 +30,6 @@ pub trait FileOps: Send + Sync {
     fn poll_queues(&self, _add: &mut dyn FnMut(&Arc<PollQueue>)) -> bool {
         false
     }
-    /// `shutdown(2)` on a socket other than `AF_INET` (`ENOTSOCK` for other files).
-    fn shutdown(&self, _read: bool, _write: bool) -> Result<(), Errno> {
-        Err(Errno(linux_raw_sys::errno::ENOTSOCK))
-    }
     /// An `ioctl`; `ENOTTY` for files that have none.
     fn ioctl(&self, _file: &OpenFile, _cmd: u32, _arg: u64) -> SysResult {
         Err(Errno::ENOTTY)
@@ -44,20 +40,12 @@ pub trait FileOps: Send + Sync {
     }
     /// `fstat`: the file's `st_mode` (type and permission bits), `st_rdev` and size.
     fn stat(&self) -> FileStat;
-    /// `send`/`sendto` on a connected socket (`ENOTSOCK` for other files).
-    fn send(&self, _buf: &[u8], _nonblocking: bool, _nosignal: bool) -> Result<usize, Errno> {
-        Err(Errno(linux_raw_sys::errno::ENOTSOCK))
-    }
-    /// `recv`/`recvfrom` on a connected socket (`ENOTSOCK` for other files).
-    fn recv(&self, _buf: &mut [u8], _nonblocking: bool) -> Result<usize, Errno> {
-        Err(Errno(linux_raw_sys::errno::ENOTSOCK))
-    }
     /// The pipe behind the file (`F_GETPIPE_SZ`, `F_SETPIPE_SZ`).
     fn pipe(&self) -> Option<&super::pipe::Pipe> {
         None
     }
-    /// The `AF_INET` socket behind the file (the socket system calls).
-    fn inet(&self) -> Option<&super::inet::InetSocket> {
+    /// The socket behind the file (the socket system calls; `ENOTSOCK` without one).
+    fn socket(&self) -> Option<&dyn super::socket::Socket> {
         None
     }
     /// The `AF_INET` datagram socket behind the file (which serves only the interface

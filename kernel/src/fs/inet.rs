@@ -21,6 +21,7 @@
 //! `sk_err`: by `SO_ERROR`, a read, a write or `connect`; after that reads see end of
 //! stream and writes `EPIPE` (with `SIGPIPE` unless `MSG_NOSIGNAL`).
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -29,9 +30,11 @@ use linux_raw_sys::errno as e;
 use linux_raw_sys::general::{
     O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM, S_IFSOCK,
 };
+use linux_raw_sys::net as n;
 
 use super::file::{FileOps, FileStat, OpenFile};
 use super::poll::PollQueue;
+use super::socket::{MsgSink, Received, RecvFlags, SendMsg, Socket};
 use crate::net::socket::{self, Interest, SocketError, SocketOptions, TcpListener, TcpStream};
 use crate::sync::Mutex;
 use crate::syscall::Errno;
@@ -544,6 +547,127 @@ impl FileOps for InetSocket {
             size: 0,
             ino: self.ino,
         }
+    }
+
+    fn socket(&self) -> Option<&dyn Socket> {
+        Some(self)
+    }
+}
+
+const SOCKADDR_IN: usize = core::mem::size_of::<n::sockaddr_in>();
+/// Bytes received per step of a `recvmsg` (and sent per step of a `sendmsg`).
+const CHUNK: usize = 64 * 1024;
+
+/// Decodes a `sockaddr_in` (the `AF_INET` checks after Linux's `move_addr_to_kernel`):
+/// `EINVAL` if shorter than a `sockaddr_in`, then the family: `AF_INET`, or `AF_UNSPEC`
+/// with the wildcard address where `unspec_ok` (bind's `INADDR_ANY` case), else
+/// `EAFNOSUPPORT`.
+fn parse_sockaddr(raw: &[u8], unspec_ok: bool) -> Result<SocketAddrV4, Errno> {
+    if raw.len() < SOCKADDR_IN {
+        return Err(Errno::EINVAL);
+    }
+    let family = u32::from(u16::from_ne_bytes([raw[0], raw[1]]));
+    let port = u16::from_be_bytes([raw[2], raw[3]]);
+    let ip = Ipv4Addr::new(raw[4], raw[5], raw[6], raw[7]);
+    let unspec = unspec_ok && family == n::AF_UNSPEC && ip == Ipv4Addr::UNSPECIFIED;
+    if family != n::AF_INET && !unspec {
+        return Err(Errno(e::EAFNOSUPPORT));
+    }
+    Ok(SocketAddrV4::new(ip, port))
+}
+
+/// A `sockaddr_in`'s bytes.
+pub(super) fn sockaddr_in(a: SocketAddrV4) -> Vec<u8> {
+    let mut raw = alloc::vec![0u8; SOCKADDR_IN];
+    raw[..2].copy_from_slice(&(n::AF_INET as u16).to_ne_bytes());
+    raw[2..4].copy_from_slice(&a.port().to_be_bytes());
+    raw[4..8].copy_from_slice(&a.ip().octets());
+    raw
+}
+
+impl Socket for InetSocket {
+    fn bind(&self, addr: &[u8]) -> Result<(), Errno> {
+        InetSocket::bind(self, parse_sockaddr(addr, true)?)
+    }
+
+    fn connect(&self, addr: &[u8], nonblocking: bool) -> Result<(), Errno> {
+        InetSocket::connect(self, parse_sockaddr(addr, false)?, nonblocking)
+    }
+
+    /// The backlog is the engine's (4,096).
+    fn listen(&self, _backlog: u32) -> Result<(), Errno> {
+        InetSocket::listen(self)
+    }
+
+    fn accept(&self, nonblocking: bool, flags: u32) -> Result<(Arc<OpenFile>, Vec<u8>), Errno> {
+        let (file, peer) = InetSocket::accept(self, nonblocking, flags)?;
+        Ok((file, sockaddr_in(peer)))
+    }
+
+    /// The destination is ignored, as TCP does; a blocking send queues everything
+    /// (less only when a signal, timeout or error comes after some bytes).
+    fn send_msg(&self, msg: SendMsg<'_>) -> Result<usize, Errno> {
+        let mut done = 0;
+        while msg.data.remaining() > 0 {
+            let step = msg.data.read(CHUNK).and_then(|chunk| {
+                let sent = self.send(&chunk, msg.nonblocking, !msg.nosignal)?;
+                Ok((sent, chunk.len()))
+            });
+            match step {
+                Ok((sent, len)) => {
+                    done += sent;
+                    if sent < len {
+                        break;
+                    }
+                }
+                Err(_) if done > 0 => break,
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(done)
+    }
+
+    /// A chunk at a time: one chunk, or with `MSG_WAITALL` until the buffer is full, the
+    /// stream ends, or an interruption after some data. `MSG_TRUNC` (discarding) is
+    /// `EOPNOTSUPP`; TCP gives no source address.
+    fn recv_msg(&self, sink: &mut dyn MsgSink, flags: RecvFlags) -> Result<Received, Errno> {
+        if flags.trunc {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let mut done = 0;
+        loop {
+            let want = sink.room().min(CHUNK);
+            let mut buf = alloc::vec![0u8; want];
+            let step = self
+                .recv(&mut buf, flags.nonblocking, flags.peek, flags.wait_all)
+                .and_then(|got| sink.write(&buf[..got]).map(|()| got));
+            match step {
+                Ok(got) => {
+                    done += got;
+                    if !flags.wait_all || flags.peek || got < want || sink.room() == 0 {
+                        break;
+                    }
+                }
+                Err(_) if done > 0 => break,
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(Received {
+            len: done,
+            ..Received::default()
+        })
+    }
+
+    fn shutdown(&self, read: bool, write: bool) -> Result<(), Errno> {
+        InetSocket::shutdown(self, read, write)
+    }
+
+    fn local_address(&self) -> Vec<u8> {
+        sockaddr_in(InetSocket::local_address(self))
+    }
+
+    fn peer_address(&self) -> Result<Vec<u8>, Errno> {
+        Ok(sockaddr_in(InetSocket::peer_address(self)?))
     }
 
     fn inet(&self) -> Option<&InetSocket> {

@@ -4,8 +4,8 @@
 //! - `halyard-vfs` behind one lock is [`vfs`]; open VFS nodes are [`node_file`].
 //! - Character devices are [`devices`]; [`devtmpfs`] populates a `/dev`; [`devpts`]
 //!   lists the PTY slaves.
-//! - `/proc` is [`procfs`]; `AF_UNIX` socket pairs are [`unix`], `AF_INET` sockets
-//!   [`inet`].
+//! - `/proc` is [`procfs`]. Sockets are [`socket`]s: `AF_UNIX` ones [`unix`],
+//!   `AF_INET` ones [`inet`] (streams) and [`inet_dgram`] (datagrams).
 //! - Readiness: per-file wait queues [`poll`], [`epoll`], [`eventfd`], [`timerfd`].
 //! - Also [`pipe`], [`file`], [`fdtable`], [`wait`] and [`context`].
 pub mod context;
@@ -21,6 +21,7 @@ pub mod node_file;
 pub mod pipe;
 pub mod poll;
 pub mod procfs;
+pub mod socket;
 pub mod timerfd;
 pub mod unix;
 pub mod vfs;

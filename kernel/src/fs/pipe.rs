@@ -71,12 +71,6 @@ pub fn new(flags: u32) -> (Arc<OpenFile>, Arc<OpenFile>) {
     (r, w)
 }
 
-/// Two pipes crossed: each end reads what the other writes (`socketpair`'s
-/// `AF_UNIX` stream). Returns the two pipes as (a→b, b→a).
-pub fn pair() -> (Arc<Pipe>, Arc<Pipe>) {
-    (Pipe::new(), Pipe::new())
-}
-
 impl Pipe {
     fn new() -> Arc<Pipe> {
         Arc::new(Pipe {
@@ -129,9 +123,8 @@ impl Pipe {
         }
     }
 
-    /// A write into the pipe (see the module docs); `sigpipe`: raise `SIGPIPE` when no
-    /// reader is left (`MSG_NOSIGNAL` turns it off for sockets).
-    pub fn write(&self, nonblocking: bool, buf: &[u8], sigpipe: bool) -> Result<usize, Errno> {
+    /// A write into the pipe (see the module docs).
+    pub fn write(&self, nonblocking: bool, buf: &[u8]) -> Result<usize, Errno> {
         let mut done = 0;
         while done < buf.len() {
             let left = buf.len() - done;
@@ -139,9 +132,7 @@ impl Pipe {
                 let mut s = self.state.lock();
                 if s.readers == 0 {
                     drop(s);
-                    if sigpipe {
-                        crate::process::send_sigpipe();
-                    }
+                    crate::process::send_sigpipe();
                     return if done > 0 {
                         Ok(done)
                     } else {
@@ -257,11 +248,6 @@ impl Pipe {
         self.poll_queue.wake(POLLOUT | POLLWRNORM);
         Ok(bytes)
     }
-
-    /// Its inode number (for `fstat` and `/proc/PID/fd`).
-    pub fn ino(&self) -> u64 {
-        self.ino
-    }
 }
 
 impl FileOps for End {
@@ -270,7 +256,7 @@ impl FileOps for End {
     }
 
     fn write(&self, file: &OpenFile, buf: &[u8], _pos: &mut u64) -> Result<usize, Errno> {
-        self.pipe.write(file.nonblocking(), buf, true)
+        self.pipe.write(file.nonblocking(), buf)
     }
 
     fn poll(&self) -> u16 {

@@ -53,7 +53,7 @@ fn open_node(node: NodeRef, path: Option<Vec<u8>>, flags: u32) -> Result<Arc<Ope
         FileType::CharDevice if flags & g::O_PATH == 0 => {
             crate::fs::devices::open(node, attr.rdev, flags)
         }
-        FileType::Fifo if flags & g::O_PATH == 0 => Err(Errno::ENXIO),
+        FileType::Fifo | FileType::Socket if flags & g::O_PATH == 0 => Err(Errno::ENXIO),
         kind => {
             with(|v| v.hold(node));
             Ok(crate::fs::node_file::open(

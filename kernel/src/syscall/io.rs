@@ -9,9 +9,9 @@ use crate::fs::file::OpenFile;
 use crate::process::usercopy::{self, UserAddr, UserRef};
 
 /// Largest single transfer, as Linux's `MAX_RW_COUNT` (2 GiB minus a page).
-const MAX_RW_COUNT: u64 = 0x7fff_f000;
+pub(super) const MAX_RW_COUNT: u64 = 0x7fff_f000;
 /// Bytes moved through the kernel per step of a read or write.
-pub(super) const CHUNK: usize = 64 * 1024;
+const CHUNK: usize = 64 * 1024;
 /// The calling process's soft `RLIMIT_NOFILE`: the bound on new descriptor numbers.
 pub fn nofile() -> usize {
     let tid = crate::process::current().tid;
@@ -45,7 +45,7 @@ pub(super) fn access_ok(buf: u64, count: u64) -> Result<(), Errno> {
 /// one step of the file gives). `get` receives the kernel buffer and returns the count;
 /// `commit` runs only when the bytes reached the user (a seekable file's position then
 /// moves, as in Linux, where a failed copy leaves it).
-pub(super) fn read_with(
+fn read_with(
     buf: u64,
     count: u64,
     get: impl FnOnce(&mut [u8]) -> Result<usize, Errno>,
@@ -62,7 +62,7 @@ pub(super) fn read_with(
 
 /// Writes `count` bytes of user `buf` with `put`, a chunk at a time, until done or a
 /// short write; an error after some bytes were written returns their count.
-pub(super) fn write_with(
+fn write_with(
     buf: u64,
     count: u64,
     mut put: impl FnMut(&[u8]) -> Result<usize, Errno>,
@@ -127,12 +127,18 @@ fn with_pos(f: &OpenFile, op: impl FnOnce(&mut u64) -> SysResult) -> SysResult {
 /// `read(fd, buf, count)`.
 pub fn read(fd: u64, buf: u64, count: u64) -> SysResult {
     let f = file(fd)?;
+    if let Some(sock) = f.ops.socket() {
+        return super::msg::read_socket(&f, sock, super::msg::UserIov::single(buf, count)?);
+    }
     with_pos(&f, |pos| read_into(&f, buf, count, pos))
 }
 
 /// `write(fd, buf, count)`.
 pub fn write(fd: u64, buf: u64, count: u64) -> SysResult {
     let f = file(fd)?;
+    if let Some(sock) = f.ops.socket() {
+        return super::msg::write_socket(&f, sock, super::msg::UserIov::single(buf, count)?);
+    }
     with_pos(&f, |pos| write_from(&f, buf, count, pos))
 }
 
@@ -208,13 +214,30 @@ fn vectored(
     })
 }
 
+/// The iovecs of `readv`/`writev` on a socket, for one message call: `EINVAL` beyond
+/// `UIO_MAXIOV`.
+fn socket_iov(iov: u64, iovcnt: u64) -> Result<super::msg::UserIov, Errno> {
+    if iovcnt > u64::from(g::UIO_MAXIOV) {
+        return Err(Errno::EINVAL);
+    }
+    super::msg::UserIov::import(iov, iovcnt as usize)
+}
+
 /// `readv(fd, iov, iovcnt)`.
 pub fn readv(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
+    let f = file(fd)?;
+    if let Some(sock) = f.ops.socket() {
+        return super::msg::read_socket(&f, sock, socket_iov(iov, iovcnt)?);
+    }
     vectored(fd, iov, iovcnt, read_into)
 }
 
 /// `writev(fd, iov, iovcnt)`.
 pub fn writev(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
+    let f = file(fd)?;
+    if let Some(sock) = f.ops.socket() {
+        return super::msg::write_socket(&f, sock, socket_iov(iov, iovcnt)?);
+    }
     vectored(fd, iov, iovcnt, write_from)
 }
 
@@ -414,20 +437,18 @@ pub fn lseek(fd: u64, offset: u64, whence: u64) -> SysResult {
 const SOCK_TYPE_MASK: u32 = 0xf;
 const SOCK_MAX: u32 = 11;
 
-/// `socketpair(domain, type, protocol, sv)`: `AF_UNIX` with `SOCK_STREAM` or
-/// `SOCK_SEQPACKET` ([`crate::fs::unix`]), with Linux's checks in Linux's order
-/// (`__sys_socketpair`, `__sock_create`, `unix_create`): unknown flags in `type` `EINVAL`,
-/// a domain beyond `AF_MAX` `EAFNOSUPPORT`, a type beyond `SOCK_MAX` `EINVAL`, a protocol
-/// other than 0 or `PF_UNIX` `EPROTONOSUPPORT`, another type `ESOCKTNOSUPPORT`. Other
-/// domains are `EAFNOSUPPORT` (Linux's are `EOPNOTSUPP` or their own errnos), and
-/// `SOCK_DGRAM`/`SOCK_RAW` pairs, which Linux has, are `ESOCKTNOSUPPORT` with a log line.
+/// `socketpair(domain, type, protocol, sv)`: `AF_UNIX` stream, datagram and seqpacket
+/// pairs ([`crate::fs::unix`]), with Linux's checks in Linux's order (`__sys_socketpair`,
+/// `__sock_create`, `unix_create`): unknown flags in `type` `EINVAL`, a domain beyond
+/// `AF_MAX` `EAFNOSUPPORT`, a type beyond `SOCK_MAX` `EINVAL`, a protocol other than 0 or
+/// `PF_UNIX` `EPROTONOSUPPORT`, another type `ESOCKTNOSUPPORT`. Other domains are
+/// `EAFNOSUPPORT` (Linux's are `EOPNOTSUPP` or their own errnos).
 pub fn socketpair(domain: u64, ty: u64, protocol: u64, sv: u64) -> SysResult {
-    use linux_raw_sys::errno::{EAFNOSUPPORT, EPROTONOSUPPORT, ESOCKTNOSUPPORT};
-    use linux_raw_sys::net::{AF_MAX, AF_UNIX, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM};
+    use linux_raw_sys::errno::EAFNOSUPPORT;
+    use linux_raw_sys::net::{AF_MAX, AF_UNIX};
     // Linux defines SOCK_CLOEXEC and SOCK_NONBLOCK as O_CLOEXEC and O_NONBLOCK.
     const SOCK_CLOEXEC: u32 = g::O_CLOEXEC;
     const SOCK_NONBLOCK: u32 = g::O_NONBLOCK;
-    static WARNED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
     let flags = ty as u32 & !SOCK_TYPE_MASK;
     if flags & !(SOCK_CLOEXEC | SOCK_NONBLOCK) != 0 {
         return Err(Errno::EINVAL);
@@ -442,20 +463,8 @@ pub fn socketpair(domain: u64, ty: u64, protocol: u64, sv: u64) -> SysResult {
     if domain as u32 != AF_UNIX {
         return Err(Errno(EAFNOSUPPORT));
     }
-    if protocol != 0 && protocol != u64::from(AF_UNIX) {
-        return Err(Errno(EPROTONOSUPPORT));
-    }
-    match kind {
-        SOCK_STREAM | SOCK_SEQPACKET => {}
-        SOCK_DGRAM | SOCK_RAW => {
-            if !WARNED.swap(true, core::sync::atomic::Ordering::Relaxed) {
-                crate::info!("socketpair: SOCK_DGRAM pairs are not implemented: ESOCKTNOSUPPORT");
-            }
-            return Err(Errno(ESOCKTNOSUPPORT));
-        }
-        _ => return Err(Errno(ESOCKTNOSUPPORT)),
-    }
-    let (a, b) = crate::fs::unix::socketpair(flags & SOCK_NONBLOCK);
+    let kind = super::net::unix_kind(kind, protocol as u32)?;
+    let (a, b) = crate::fs::unix::socketpair(kind, flags & SOCK_NONBLOCK);
     let cloexec = flags & SOCK_CLOEXEC != 0;
     let task = crate::process::current();
     let (x, y) = {
@@ -477,43 +486,4 @@ pub fn socketpair(domain: u64, ty: u64, protocol: u64, sv: u64) -> SysResult {
         return Err(e);
     }
     Ok(0)
-}
-
-/// `sendto(fd, buf, len, flags, addr, addrlen)` on a connected socket (an `AF_UNIX` pair;
-/// the network sockets are issue 14's): a destination address is `EISCONN`;
-/// `MSG_DONTWAIT` and `MSG_NOSIGNAL` are honoured; other flags `EOPNOTSUPP`.
-pub fn sendto(fd: u64, buf: u64, len: u64, flags: u64, addr: u64, _addrlen: u64) -> SysResult {
-    let f = file(fd)?;
-    if f.ops.stat().mode & g::S_IFMT != g::S_IFSOCK {
-        return Err(Errno(linux_raw_sys::errno::ENOTSOCK));
-    }
-    if addr != 0 {
-        return Err(Errno(linux_raw_sys::errno::EISCONN));
-    }
-    let known = u64::from(linux_raw_sys::net::MSG_DONTWAIT | linux_raw_sys::net::MSG_NOSIGNAL);
-    if flags & !known != 0 {
-        return Err(Errno::EOPNOTSUPP);
-    }
-    let nonblocking = f.nonblocking() || flags & u64::from(linux_raw_sys::net::MSG_DONTWAIT) != 0;
-    let nosignal = flags & u64::from(linux_raw_sys::net::MSG_NOSIGNAL) != 0;
-    write_with(buf, len, |k| f.ops.send(k, nonblocking, nosignal))
-}
-
-/// `recvfrom(fd, buf, len, flags, addr, addrlen)` on a connected socket: the source
-/// address of an `AF_UNIX` pair is unnamed (`*addrlen` = 0); `MSG_DONTWAIT` is honoured,
-/// other flags `EOPNOTSUPP`.
-pub fn recvfrom(fd: u64, buf: u64, len: u64, flags: u64, _addr: u64, addrlen: u64) -> SysResult {
-    let f = file(fd)?;
-    if f.ops.stat().mode & g::S_IFMT != g::S_IFSOCK {
-        return Err(Errno(linux_raw_sys::errno::ENOTSOCK));
-    }
-    if flags & !u64::from(linux_raw_sys::net::MSG_DONTWAIT) != 0 {
-        return Err(Errno::EOPNOTSUPP);
-    }
-    let nonblocking = f.nonblocking() || flags != 0;
-    let n = read_with(buf, len, |k| f.ops.recv(k, nonblocking), |_| {})?;
-    if addrlen != 0 {
-        usercopy::write(&mm(), UserRef::<u32>::new(addrlen), &0)?;
-    }
-    Ok(n)
 }

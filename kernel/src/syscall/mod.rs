@@ -19,6 +19,7 @@ pub mod info;
 pub mod io;
 mod mem;
 mod misc;
+mod msg;
 pub mod net;
 mod netdev;
 pub mod poll;

@@ -84,7 +84,7 @@ pub fn ioctl(f: &OpenFile, cmd: u32, arg: u64) -> SysResult {
     if cmd == io::SIOCGIFCONF {
         return ifconf(arg);
     }
-    let inet = f.ops.inet().is_some() || f.ops.inet_dgram().is_some();
+    let inet = f.ops.socket().is_some_and(|s| s.inet().is_some()) || f.ops.inet_dgram().is_some();
     let address_request = matches!(
         cmd,
         io::SIOCGIFADDR

@@ -100,6 +100,12 @@ pub fn rt_sigsuspend(mask: u64, size: u64) -> SysResult {
         .lock()
         .sigsuspend(task.tid, set)
         .map_err(Errno::from)?;
+    pause()
+}
+
+/// `pause()`: sleeps until a signal is delivered, then `ERESTARTNOHAND` (`EINTR` once a
+/// handler ran), as Linux's `sys_pause`.
+pub fn pause() -> SysResult {
     let never = crate::sched::WaitQueue::new();
     let _ = crate::fs::wait::interruptible(&never, || false);
     Err(Errno::ERESTARTNOHAND)

@@ -5,7 +5,8 @@ use linux_raw_sys::general::{
 use syscalls::Sysno;
 
 use super::{
-    cred, events, fs, futex, info, io, mem, misc, net, poll, proc, signal, time, Args, SysResult,
+    cred, events, fs, futex, info, io, mem, misc, msg, net, poll, proc, signal, time, Args,
+    SysResult,
 };
 use crate::arch::entry::InterruptFrame;
 
@@ -87,6 +88,7 @@ pub fn dispatch(nr: Sysno, a: Args, frame: &mut InterruptFrame) -> Option<SysRes
         Sysno::rt_sigprocmask => signal::rt_sigprocmask(a0, a1, a2, a3),
         Sysno::rt_sigpending => signal::rt_sigpending(a0, a1),
         Sysno::rt_sigsuspend => signal::rt_sigsuspend(a0, a1),
+        Sysno::pause => signal::pause(),
         Sysno::rt_sigtimedwait => signal::rt_sigtimedwait(a0, a1, a2, a3),
         Sysno::rt_sigreturn => signal::rt_sigreturn(frame),
         Sysno::sigaltstack => signal::sigaltstack(a0, a1, frame),
@@ -155,8 +157,12 @@ pub fn dispatch(nr: Sysno, a: Args, frame: &mut InterruptFrame) -> Option<SysRes
         Sysno::execve => crate::process::exec::execve(frame, a0, a1, a2),
         Sysno::sethostname => info::sethostname(a0, a1),
         Sysno::socketpair => io::socketpair(a0, a1, a2, a3),
-        Sysno::sendto => net::sendto(a0, a1, a2, a3, a4, a5),
-        Sysno::recvfrom => net::recvfrom(a0, a1, a2, a3, a4, a5),
+        Sysno::sendto => msg::sendto(a0, a1, a2, a3, a4, a5),
+        Sysno::recvfrom => msg::recvfrom(a0, a1, a2, a3, a4, a5),
+        Sysno::sendmsg => msg::sendmsg(a0, a1, a2),
+        Sysno::recvmsg => msg::recvmsg(a0, a1, a2),
+        Sysno::sendmmsg => msg::sendmmsg(a0, a1, a2, a3),
+        Sysno::recvmmsg => msg::recvmmsg(a0, a1, a2, a3, a4),
         Sysno::socket => net::socket(a0, a1, a2),
         Sysno::bind => net::bind(a0, a1, a2),
         Sysno::listen => net::listen(a0, a1),

@@ -256,6 +256,24 @@ fn suspend_and_timedwait(t: &Transcript) {
     t.eq("sigsuspend_ran_handler", CALLS.load(SeqCst), 1);
     let still = mask(libc::SIG_BLOCK, &empty).is_ok_and(|m| is_member(&m, libc::SIGUSR1));
     t.is("sigsuspend_restores_mask", still);
+    let _ = set_action(libc::SIGALRM, Action::Handler(count), 0);
+    CALLS.store(0, SeqCst);
+    let once = libc::itimerval {
+        it_interval: libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        },
+        it_value: libc::timeval {
+            tv_sec: 0,
+            tv_usec: 20_000,
+        },
+    };
+    // SAFETY: `once` is a valid itimerval; no old value is asked for.
+    unsafe { libc::setitimer(libc::ITIMER_REAL, &once, core::ptr::null_mut()) };
+    // SAFETY: pause takes no argument; the SIGALRM ends it.
+    let r = cvt(unsafe { libc::pause() });
+    t.errno("pause_returns_eintr", r, libc::EINTR);
+    t.eq("pause_ran_handler", CALLS.load(SeqCst), 1);
     let usr2 = set_of(&[libc::SIGUSR2]);
     let _ = mask(libc::SIG_BLOCK, &usr2);
     let _ = kill(getpid(), libc::SIGUSR2);

@@ -38,6 +38,7 @@ fn main() {
     interface_ioctls(&t);
     receive_timeout(&t);
     large_transfer(&t);
+    messages(&t);
 }
 
 fn sin(ip: [u8; 4], port: u16) -> libc::sockaddr_in {
@@ -1167,4 +1168,97 @@ fn interrupted_accept(t: &Transcript) {
     t.eq("alarms_delivered", ALARMS.load(Ordering::Relaxed), 2);
     let _ = set_action(libc::SIGALRM, Action::Default, 0);
     close(l);
+}
+
+/// `sendmsg`/`recvmsg`/`sendmmsg`/`recvmmsg` on a TCP connection: iovecs gathered and
+/// scattered, a destination and `SCM_RIGHTS` ignored (TCP leaves both to other families),
+/// no source address, batches.
+fn messages(t: &Transcript) {
+    let Ok((c, s)) = pair() else {
+        return t.fail("messages_pair", "ok", "no connection");
+    };
+    let parts: [&[u8]; 3] = [b"he", b"", b"llo"];
+    let mut iovs: Vec<libc::iovec> = parts
+        .iter()
+        .map(|p| libc::iovec {
+            iov_base: p.as_ptr().cast_mut().cast(),
+            iov_len: p.len(),
+        })
+        .collect();
+    let to = sin(LOOPBACK, 9);
+    let fd_data = s.to_ne_bytes();
+    // SAFETY: pure arithmetic.
+    let space = unsafe { libc::CMSG_SPACE(4) } as usize;
+    let mut ctl = vec![0u64; space / 8];
+    // SAFETY: msghdr is plain data.
+    let mut m: libc::msghdr = unsafe { zeroed() };
+    m.msg_iov = iovs.as_mut_ptr();
+    m.msg_iovlen = iovs.len();
+    m.msg_name = (&raw const to).cast_mut().cast();
+    m.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    m.msg_control = ctl.as_mut_ptr().cast();
+    m.msg_controllen = space;
+    // SAFETY: `ctl` has room for one header and an int; the header is written first.
+    unsafe {
+        let h = libc::CMSG_FIRSTHDR(&m);
+        (*h).cmsg_len = libc::CMSG_LEN(4) as usize;
+        (*h).cmsg_level = libc::SOL_SOCKET;
+        (*h).cmsg_type = libc::SCM_RIGHTS;
+        libc::CMSG_DATA(h).copy_from_nonoverlapping(fd_data.as_ptr(), 4);
+    }
+    // SAFETY: every pointer in `m` is to live memory of the length given.
+    let sent = cvt(unsafe { libc::sendmsg(c, &m, 0) });
+    t.shows("tcp_sendmsg_gathers", sent.map(|n| n as usize), 5);
+    let (mut head, mut tail) = ([0u8; 2], [0u8; 8]);
+    let mut into = [
+        libc::iovec {
+            iov_base: head.as_mut_ptr().cast(),
+            iov_len: 2,
+        },
+        libc::iovec {
+            iov_base: tail.as_mut_ptr().cast(),
+            iov_len: 3,
+        },
+    ];
+    let mut from: libc::sockaddr_in = sin([1, 2, 3, 4], 5);
+    // SAFETY: msghdr is plain data.
+    let mut r: libc::msghdr = unsafe { zeroed() };
+    r.msg_iov = into.as_mut_ptr();
+    r.msg_iovlen = 2;
+    r.msg_name = (&raw mut from).cast();
+    r.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    r.msg_control = ctl.as_mut_ptr().cast();
+    r.msg_controllen = space;
+    // SAFETY: every pointer in `r` is to live, writable memory of the length given.
+    let got = cvt(unsafe { libc::recvmsg(s, &mut r, libc::MSG_WAITALL) });
+    t.shows("tcp_recvmsg_scatters", got.map(|n| n as usize), 5);
+    t.is("tcp_recvmsg_data", head == *b"he" && tail[..3] == *b"llo");
+    t.is(
+        "tcp_recvmsg_no_name_no_control",
+        r.msg_namelen == 0 && r.msg_controllen == 0 && r.msg_flags == 0,
+    );
+    let mut batch: Vec<libc::mmsghdr> = iovs
+        .iter_mut()
+        .filter(|v| v.iov_len > 0)
+        .map(|v| {
+            // SAFETY: msghdr is plain data.
+            let mut h: libc::msghdr = unsafe { zeroed() };
+            h.msg_iov = v;
+            h.msg_iovlen = 1;
+            libc::mmsghdr {
+                msg_hdr: h,
+                msg_len: 0,
+            }
+        })
+        .collect();
+    // SAFETY: two headers over live buffers.
+    let sent = cvt(unsafe { libc::sendmmsg(c, batch.as_mut_ptr(), 2, 0) });
+    t.shows("tcp_sendmmsg", sent, 2);
+    t.shows(
+        "tcp_sendmmsg_stream",
+        text(recv(s, 5, libc::MSG_WAITALL)),
+        "hello",
+    );
+    close(c);
+    close(s);
 }

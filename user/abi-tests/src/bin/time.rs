@@ -332,11 +332,12 @@ fn timers(t: &Transcript) {
         (99..=100).contains(&second),
     );
     ALARMS.store(0, SeqCst);
+    // Read before the timer starts, so three 10 ms periods are always 30 ms after it.
+    let start = gettime(libc::CLOCK_MONOTONIC).unwrap_or(ts(0, 0));
     t.ok(
         "setitimer_real_periodic",
         setitimer(libc::ITIMER_REAL, 10_000, 10_000),
     );
-    let start = gettime(libc::CLOCK_MONOTONIC).unwrap_or(ts(0, 0));
     while ALARMS.load(SeqCst) < 3 && elapsed_ms(libc::CLOCK_MONOTONIC, start) < 5_000 {
         // SAFETY: pause takes no argument; a signal ends it.
         unsafe { libc::pause() };
