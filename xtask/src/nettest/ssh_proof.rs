@@ -101,26 +101,7 @@ pub fn seed_proof(s: &mut Session, ctx: &NetContext) -> Result<String, String> {
     start_hsshd(s)?;
 
     // Wrong keys first, so that nothing comes between the cycles.
-    let wrong = host.run("wrong_key", "echo AFTER && uname")?;
-    let stderr = String::from_utf8_lossy(&wrong.stderr);
-    if wrong.status.code() != Some(255) || !wrong.stdout.is_empty() {
-        return Err(format!(
-            "the host's ssh with a key not in hsshd's authorized_keys was not refused: {}",
-            show(&wrong)
-        ));
-    }
-    if !stderr.contains("Permission denied") {
-        return Err(format!("the host's ssh with a wrong key: {}", show(&wrong)));
-    }
-    let (out, status) = run_command(s, &hssh_uname(&ends, "wrong_key"))?;
-    let refused = out
-        .iter()
-        .any(|l| l.contains("the server did not accept our public key"));
-    if status != 255 || !refused || out.iter().any(|l| l.trim_end() == "Linux") {
-        return Err(format!(
-            "hssh with a key sshd does not know was not refused: status {status}, output {out:?}"
-        ));
-    }
+    refuse_wrong_keys(s, &host, &ends)?;
 
     let mut times = Vec::new();
     for cycle in 1..=CYCLES {
@@ -167,7 +148,48 @@ pub fn seed_proof(s: &mut Session, ctx: &NetContext) -> Result<String, String> {
         ));
     }
 
-    // hsshd's view: the wrong key's session ran nothing, each cycle's ran the command.
+    hsshd_log_agrees(s)?;
+    let counters = quiescent_counters(s)?;
+    s.send("poweroff\r")?;
+    drop(sshd);
+    Ok(format!(
+        "{CYCLES} cycles hssh→sshd `uname` = Linux, then ssh→hsshd = AFTER, Halyard \
+         (seconds {}); wrong keys refused both ways; NET_RX_SOFTIRQ_ENTRY_TOTAL={} = EXIT, \
+         PROCESSING_HELD=0, NET_RX_USED_IDX={} = LAST_USED_IDX",
+        times.join(" "),
+        counters.get("NET_RX_SOFTIRQ_ENTRY_TOTAL")?,
+        counters.get("NET_RX_USED_IDX")?,
+    ))
+}
+
+/// The host's `ssh` with a key not in `hsshd`'s `authorized_keys`, and `hssh` with a key
+/// `sshd` does not know, are both refused.
+fn refuse_wrong_keys(s: &mut Session, host: &HostSsh, ends: &Ends) -> Result<(), String> {
+    let wrong = host.run("wrong_key", "echo AFTER && uname")?;
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    if wrong.status.code() != Some(255) || !wrong.stdout.is_empty() {
+        return Err(format!(
+            "the host's ssh with a key not in hsshd's authorized_keys was not refused: {}",
+            show(&wrong)
+        ));
+    }
+    if !stderr.contains("Permission denied") {
+        return Err(format!("the host's ssh with a wrong key: {}", show(&wrong)));
+    }
+    let (out, status) = run_command(s, &hssh_uname(ends, "wrong_key"))?;
+    let refused = out
+        .iter()
+        .any(|l| l.contains("the server did not accept our public key"));
+    if status != 255 || !refused || out.iter().any(|l| l.trim_end() == "Linux") {
+        return Err(format!(
+            "hssh with a key sshd does not know was not refused: status {status}, output {out:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// `hsshd`'s view: the wrong key's session ran nothing, each cycle's ran the command.
+fn hsshd_log_agrees(s: &mut Session) -> Result<(), String> {
     let (log, _) = run_command(s, "cat /tmp/hsshd.log")?;
     let sessions: Vec<&String> = log
         .iter()
@@ -186,18 +208,7 @@ pub fn seed_proof(s: &mut Session, ctx: &NetContext) -> Result<String, String> {
              nothing: {log:?}"
         ));
     }
-
-    let counters = quiescent_counters(s)?;
-    s.send("poweroff\r")?;
-    drop(sshd);
-    Ok(format!(
-        "{CYCLES} cycles hssh→sshd `uname` = Linux, then ssh→hsshd = AFTER, Halyard \
-         (seconds {}); wrong keys refused both ways; NET_RX_SOFTIRQ_ENTRY_TOTAL={} = EXIT, \
-         PROCESSING_HELD=0, NET_RX_USED_IDX={} = LAST_USED_IDX",
-        times.join(" "),
-        counters.get("NET_RX_SOFTIRQ_ENTRY_TOTAL")?,
-        counters.get("NET_RX_USED_IDX")?,
-    ))
+    Ok(())
 }
 
 /// Starts `hsshd` from the shell on port 22 with the test's keys; waits (bounded) for its
