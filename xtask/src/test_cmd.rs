@@ -79,7 +79,9 @@ const INITRAMFS_HOST: &str = "initramfs: /sbin/init as PID 1 on the host, shell,
 const NO_INITRAMFS: &str = "not run: the initramfs build failed";
 
 /// What the test archive adds to the initramfs: the ABI test programs in
-/// [`suite::user::ABI_DIR`] and the destructive ones in [`suite::user::STRESS_DIR`].
+/// [`suite::user::ABI_DIR`], the network programs (`hsshd` and `hssh` among them, where
+/// init does not start them) in [`suite::user::NET_DIR`] with the SSH proof's keys, and
+/// the destructive ones in [`suite::user::STRESS_DIR`].
 fn test_programs(paths: &Paths) -> Result<Vec<initramfs::Add>, String> {
     let mut adds = Vec::new();
     for (_, program) in abi_tests::build(paths)? {
@@ -95,7 +97,13 @@ fn test_programs(paths: &Paths) -> Result<Vec<initramfs::Add>, String> {
         suite::smoke::GUEST_PATH
     ))?);
     adds.push(crate::bench::userland::initramfs_add(paths)?);
-    for (package, bin) in [("sockcheck", "sockcheck"), ("techo", "techo")] {
+    let net_programs = [
+        ("sockcheck", "sockcheck"),
+        ("techo", "techo"),
+        ("halyard-ssh", "hsshd"),
+        ("halyard-ssh", "hssh"),
+    ];
+    for (package, bin) in net_programs {
         let program = crate::user_build::build_static(paths, package, bin)?;
         adds.push(initramfs::Add::parse(&format!(
             "{}:{}/",
@@ -103,6 +111,12 @@ fn test_programs(paths: &Paths) -> Result<Vec<initramfs::Add>, String> {
             suite::user::NET_DIR
         ))?);
     }
+    let ssh_keys = nettest::ssh_proof::Keys::prepare(paths)?;
+    adds.push(initramfs::Add::parse(&format!(
+        "{}:{}",
+        ssh_keys.guest_dir().display(),
+        nettest::ssh_proof::GUEST_KEYS
+    ))?);
     for bin in ["segv", "forkbomb", "memhog"] {
         let program = crate::user_build::build_static(paths, "stress", bin)?;
         adds.push(initramfs::Add::parse(&format!(

@@ -52,6 +52,10 @@ pub const TOOLS: &[Tool] = &[
         package: "curl",
     },
     Tool {
+        binary: "socat",
+        package: "socat",
+    },
+    Tool {
         binary: "python3",
         package: "python3",
     },

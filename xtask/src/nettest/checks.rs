@@ -9,7 +9,7 @@ use super::NetContext;
 use crate::net_mode::{GUEST_MAC, TAP_GUEST_CIDR, TAP_HOST_CIDR, TAP_NAME};
 use crate::netns::Netns;
 use crate::qemu::session::Session;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The host's ping (iputils).
@@ -311,7 +311,18 @@ pub(super) fn host_ping(
 
 /// Runs `cmd` to completion (its output: stdout then stderr), killing it by PID at
 /// `deadline`. The commands used here print a few lines, well within a pipe's buffer.
-pub(super) fn run_bounded(mut cmd: Command, deadline: Instant) -> Result<String, String> {
+pub(super) fn run_bounded(cmd: Command, deadline: Instant) -> Result<String, String> {
+    let out = output_bounded(cmd, deadline)?;
+    Ok(format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    ))
+}
+
+/// Runs `cmd` to completion with stdin from `/dev/null`, killing it by PID at `deadline`;
+/// its status and outputs (a few lines, well within a pipe's buffer).
+pub(super) fn output_bounded(mut cmd: Command, deadline: Instant) -> Result<Output, String> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -332,14 +343,9 @@ pub(super) fn run_bounded(mut cmd: Command, deadline: Instant) -> Result<String,
             None => std::thread::sleep(Duration::from_millis(50)),
         }
     }
-    let out = child
+    child
         .wait_with_output()
-        .map_err(|e| format!("reading the output of {cmd:?}: {e}"))?;
-    Ok(format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    ))
+        .map_err(|e| format!("reading the output of {cmd:?}: {e}"))
 }
 
 /// `A.B.C.D` of `A.B.C.D/N`.

@@ -22,7 +22,9 @@ mod flood_conns;
 mod garbage;
 mod inject;
 mod nic;
+mod relay;
 mod sockets;
+pub mod ssh_proof;
 mod tcp;
 mod tokio;
 
@@ -74,6 +76,10 @@ pub struct NetTest {
     /// `User` mode: guest forwards `GUESTFWD_ADDR:GUEST` → host `127.0.0.1:HOST` (as
     /// `--guestfwd GUEST:HOST`); the test listens on the host ports before QEMU starts.
     pub guestfwds: &'static [PortPair],
+    /// `User` mode: per-connection guest forwards `GUESTFWD_ADDR:GUEST` → host
+    /// `127.0.0.1:HOST`, a relay started for each connection the guest opens
+    /// ([`relay`]); nothing needs to listen before QEMU starts.
+    pub relays: &'static [PortPair],
     /// How the virtio-net device is attached (properties, a PCIe root port).
     pub nic: Nic,
     pub kernel: Kernel,
@@ -99,6 +105,7 @@ const BASE: NetTest = NetTest {
     cmdline: "",
     fwds: &[],
     guestfwds: &[],
+    relays: &[],
     nic: Nic::PLAIN,
     kernel: Kernel::Test,
     timeout: Duration::from_secs(150),
@@ -221,6 +228,23 @@ pub const NET_TESTS: &[NetTest] = &[
         fwds: &[PortPair(tokio::HOST_PORT, tokio::GUEST_PORT)],
         timeout: Duration::from_secs(240),
         check: tokio::tokio_echo,
+        ..BASE
+    },
+    NetTest {
+        name: "net-tap-ssh-proof",
+        cmdline: "init=/sbin/init log=warn",
+        timeout: Duration::from_secs(240),
+        check: ssh_proof::seed_proof,
+        ..BASE
+    },
+    NetTest {
+        name: "net-user-ssh-proof",
+        mode: NetMode::User,
+        cmdline: "init=/sbin/init log=warn",
+        fwds: &[PortPair(ssh_proof::HSSHD_HOST_PORT, 22)],
+        relays: &[PortPair(ssh_proof::SSHD_PORT, ssh_proof::SSHD_PORT)],
+        timeout: Duration::from_secs(240),
+        check: ssh_proof::seed_proof,
         ..BASE
     },
     NetTest {
@@ -389,10 +413,19 @@ pub fn run(test: &NetTest, paths: &Paths) -> Result<String, String> {
     if test.mode == NetMode::Tap {
         tools::ensure(&[checks::PING])?;
     }
+    if !test.relays.is_empty() {
+        tools::ensure(&[relay::SOCAT])?;
+    }
     // Declared before the session so that QEMU is killed before its namespace goes.
     let netns = test_netns(test, &net)?;
     let guestfwd_listeners = guestfwd_listeners(test, netns.as_ref())?;
-    let command = test.nic.apply(qemu_command(&config, netns.as_ref()));
+    let relay_log = paths.test_log(&format!("{}-relay", test.name));
+    let _ = std::fs::remove_file(&relay_log);
+    let command = relay::apply(
+        test.nic.apply(qemu_command(&config, netns.as_ref())),
+        test.relays,
+        &relay_log,
+    );
     let outcome = Session::start(command, &log, deadline).and_then(|mut session| {
         let ctx = NetContext {
             test,
@@ -426,12 +459,15 @@ mod tests {
             assert!(t.timeout >= Duration::from_secs(60));
             // Forwards only exist with user networking; panicking tests must exit.
             assert!(t.fwds.is_empty() || t.mode == NetMode::User, "{}", t.name);
+            // Relays run in the test's own namespace, which forwards give it.
+            assert!(t.relays.is_empty() || !t.fwds.is_empty(), "{}", t.name);
             if t.status == KERNEL_PANIC {
                 assert!(t.cmdline.contains("panic=exit"), "{}", t.name);
             }
             assert_eq!(network(t).validate(), Ok(()), "{}", t.name);
         }
-        assert_eq!(select(Some("net-tap-")).len(), 12);
+        assert_eq!(select(Some("net-tap-")).len(), 13);
+        assert_eq!(select(Some("ssh-proof")).len(), 2);
         assert_eq!(select(Some("virtio-net")).len(), 5);
         assert!(select(Some("boot")).is_empty());
     }
