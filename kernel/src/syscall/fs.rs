@@ -377,6 +377,32 @@ pub fn fstatfs(fd: u64, buf: u64) -> SysResult {
     Ok(0)
 }
 
+/// What `mount` and `umount2` share, in Linux's order (`path_mount`, `can_umount`): the
+/// target resolved to a directory (`ENOENT`, `ENOTDIR`), then privilege (`may_mount`:
+/// `CAP_SYS_ADMIN`, which follows the effective ids, [`super::cred::capable`]), then `op`
+/// on the VFS with the target's path relative to the caller. Returns the absolute path
+/// `/proc/mounts` shows.
+fn at_mount_point(
+    t: &[u8],
+    op: impl FnOnce(
+        &mut halyard_vfs::Vfs,
+        &halyard_vfs::Ctx<'_>,
+        NodeRef,
+    ) -> Result<(), halyard_vfs::Errno>,
+) -> Result<Vec<u8>, Errno> {
+    // Asked before the VFS lock is taken: it reads the process table.
+    let privileged = super::cred::capable();
+    with_ctx(|v, cx, cwd| {
+        let dir = v.resolve_dir(cx, cwd, t)?;
+        if !privileged {
+            return Err(halyard_vfs::Errno::EPERM);
+        }
+        let at = v.path_of(cx, dir)?;
+        op(v, cx, cwd)?;
+        Ok(at)
+    })
+}
+
 /// `mount(source, target, fstype, flags, data)`: `proc`, `tmpfs`, `devtmpfs` and `devpts`
 /// (every mount shows the one set of PTYs; options are ignored); other
 /// types are `ENODEV`; `MS_REMOUNT` and `MS_BIND` are `EINVAL` (not implemented). The
@@ -388,13 +414,7 @@ pub fn mount(_source: u64, target: u64, fstype: u64, flags: u64, _data: u64) -> 
     if flags & u64::from(g::MS_REMOUNT | g::MS_BIND | g::MS_MOVE) != 0 {
         return Err(Errno::EINVAL);
     }
-    let at = with_ctx(|v, cx, cwd| {
-        let dir = v.resolve_dir(cx, cwd, &t)?;
-        if cx.cred.fsuid != 0 {
-            return Err(halyard_vfs::Errno::EPERM);
-        }
-        // The path `/proc/mounts` shows, absolute.
-        let at = v.path_of(cx, dir)?;
+    let at = at_mount_point(&t, |v, cx, cwd| {
         let fs = match kind.as_slice() {
             b"proc" => v.add(alloc::boxed::Box::new(crate::fs::procfs::ProcFs)),
             b"tmpfs" => v.add(alloc::boxed::Box::new(halyard_vfs::Tmpfs::new(
@@ -404,31 +424,23 @@ pub fn mount(_source: u64, target: u64, fstype: u64, flags: u64, _data: u64) -> 
             b"devpts" => v.add(alloc::boxed::Box::new(crate::fs::devpts::DevPts)),
             _ => return Err(halyard_vfs::Errno::new(Errno::ENODEV.0)),
         };
-        v.mount(cx, cwd, &t, fs)?;
-        Ok(at)
+        v.mount(cx, cwd, &t, fs)
     })?;
     crate::fs::record_mount(&at, &kind);
     Ok(0)
 }
 
+/// The `umount2` flags Linux knows; other bits are `EINVAL` before the path is looked at.
+const UMOUNT_FLAGS: u32 = g::MNT_FORCE | g::MNT_DETACH | g::MNT_EXPIRE | g::UMOUNT_NOFOLLOW;
+
 /// `umount2(target, flags)`: unknown flags `EINVAL`, then the path (`ENOENT`), then
 /// privilege (`EPERM`), as Linux's `ksys_umount` and `can_umount`.
 pub fn umount2(target: u64, flags: u64) -> SysResult {
     let t = path(target)?;
-    // MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW: other bits are EINVAL before
-    // the path is looked at.
-    if flags & !0xf != 0 {
+    if flags & !u64::from(UMOUNT_FLAGS) != 0 {
         return Err(Errno::EINVAL);
     }
-    let at = with_ctx(|v, cx, cwd| {
-        let dir = v.resolve_dir(cx, cwd, &t)?;
-        if cx.cred.fsuid != 0 {
-            return Err(halyard_vfs::Errno::EPERM);
-        }
-        let at = v.path_of(cx, dir)?;
-        v.umount(cx, cwd, &t, flags as u32)?;
-        Ok(at)
-    })?;
+    let at = at_mount_point(&t, |v, cx, cwd| v.umount(cx, cwd, &t, flags as u32))?;
     crate::fs::forget_mount(&at);
     Ok(0)
 }
