@@ -12,7 +12,6 @@ use crate::abi_tests;
 use crate::initramfs::host_check;
 use crate::paths::Paths;
 use crate::qemu::session::Session;
-use std::time::Duration;
 
 /// The shell's prompt in root's home (`PS1='\h:\w\$ '` of the initramfs's `/etc/profile`).
 pub const PROMPT: &str = "halyard:~# ";
@@ -77,14 +76,22 @@ fn expect_output(s: &mut Session, command: &str, want: &str) -> Result<(), Strin
     Ok(())
 }
 
-/// Types a command that keeps running, then `key` (^C or ^Z) once it runs.
-fn interrupt(s: &mut Session, command: &str, key: &str) -> Result<(), String> {
+/// Types `command`, waits until the job prints the line `armed` (so it runs, in the
+/// foreground: busybox ash makes the child's group the terminal's foreground group before
+/// the child runs anything), then types `key`. A fixed pause instead lost the race now and
+/// then on a loaded host: a key typed before the job owns the terminal goes to the shell.
+fn interrupt(s: &mut Session, command: &str, armed: &str, key: &str) -> Result<(), String> {
     s.send(&format!("{command}\r"))?;
     s.expect_line("the echo of the command", |l| l.contains(command))?;
-    // Long enough for the shell to fork and exec it under software emulation.
-    std::thread::sleep(Duration::from_millis(1500));
+    s.expect_line(&format!("`{armed}` from the job"), |l| {
+        l.trim_end() == armed
+    })?;
     s.send(key)
 }
+
+/// A foreground job that says `armed` once it runs and then sleeps. Stopped and continued,
+/// it says `resumed` (its `sleep 1` ends, then the trap runs), so `fg` has a mark too.
+const JOB: &str = "sh -c 'trap \"echo resumed\" CONT; echo armed; while :; do sleep 1; done'";
 
 /// A console session: the host check's conversation, pipelines and statuses, the kernel's
 /// counters under `/proc`, ^C, ^Z and `fg`, job control at the terminal (background reads
@@ -116,23 +123,23 @@ pub fn shell_session(s: &mut Session, _ctx: &Context) -> Result<(), String> {
             "/proc/halyard/syscalls does not count execve: {calls:?}"
         ));
     }
-    // ^C ends a foreground `sleep` (SIGINT: status 130).
-    interrupt(s, "sleep 30", "\x03")?;
+    // ^C ends a foreground job (SIGINT: status 130).
+    interrupt(s, JOB, "armed", "\x03")?;
     s.expect_text(PROMPT)?;
     let (_, status) = run(s, "(exit $?)")?;
     if status != 130 {
-        return Err(format!("^C'd sleep: status {status}, not 130"));
+        return Err(format!("^C'd job: status {status}, not 130"));
     }
     // ^Z stops it; `jobs` lists it; `fg` resumes it; ^C ends it.
-    interrupt(s, "sleep 30", "\x1a")?;
+    interrupt(s, JOB, "armed", "\x1a")?;
     s.expect_text("Stopped")
         .map_err(|e| format!("^Z did not stop the job: {e}"))?;
     s.expect_text(PROMPT)?;
     let (jobs, _) = run(s, "jobs")?;
-    if !jobs.iter().any(|l| l.contains("sleep 30")) {
-        return Err(format!("`jobs` does not list the stopped sleep: {jobs:?}"));
+    if !jobs.iter().any(|l| l.contains("echo armed")) {
+        return Err(format!("`jobs` does not list the stopped job: {jobs:?}"));
     }
-    interrupt(s, "fg", "\x03")?;
+    interrupt(s, "fg", "resumed", "\x03")?;
     s.expect_text(PROMPT)?;
     job_control(s)?;
     // A program that dies of SIGSEGV: the shell says so, and goes on.
