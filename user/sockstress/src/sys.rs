@@ -34,14 +34,10 @@ pub fn socket(domain: i32, ty: i32) -> Result<OwnedFd, i32> {
 pub fn socketpair(ty: i32) -> Result<(OwnedFd, OwnedFd), i32> {
     let mut fds = [-1; 2];
     // SAFETY: `fds` has room for the two descriptors.
-    check(unsafe {
-        libc::socketpair(
-            libc::AF_UNIX,
-            ty | libc::SOCK_CLOEXEC,
-            0,
-            fds.as_mut_ptr(),
-        )
-    } as isize)?;
+    check(
+        unsafe { libc::socketpair(libc::AF_UNIX, ty | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) }
+            as isize,
+    )?;
     // SAFETY: both descriptors are new and owned by no one else.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
@@ -264,8 +260,9 @@ pub fn timerfd_once(after: Duration) -> Result<OwnedFd, i32> {
         },
     };
     // SAFETY: `spec` is a valid itimerspec; no old value wanted.
-    check(unsafe { libc::timerfd_settime(fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) }
-        as isize)?;
+    check(
+        unsafe { libc::timerfd_settime(fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) } as isize,
+    )?;
     Ok(fd)
 }
 
@@ -300,9 +297,11 @@ impl Epoll {
         // SAFETY: epoll_event is plain integers; all-zero is valid.
         let mut evs: [libc::epoll_event; 32] = unsafe { zeroed() };
         // SAFETY: the array has room for the 32 events asked for.
-        let n = check(unsafe {
-            libc::epoll_wait(self.0.as_raw_fd(), evs.as_mut_ptr(), 32, timeout_ms)
-        } as isize)?;
+        let n =
+            check(
+                unsafe { libc::epoll_wait(self.0.as_raw_fd(), evs.as_mut_ptr(), 32, timeout_ms) }
+                    as isize,
+            )?;
         Ok(evs[..n]
             .iter()
             .map(|e| (e.u64 as RawFd, e.events))

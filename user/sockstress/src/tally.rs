@@ -164,7 +164,10 @@ impl Tally {
                 0,
             )
         };
-        assert!(p != libc::MAP_FAILED, "sockstress: mmap of the tally failed");
+        assert!(
+            p != libc::MAP_FAILED,
+            "sockstress: mmap of the tally failed"
+        );
         // SAFETY: the mapping is page-aligned, `len` bytes, zero-filled (all-zero atomics
         // are valid), never unmapped, and only ever reached through atomics.
         unsafe { &*(p as *const Tally) }
