@@ -19,9 +19,9 @@
 //! operations and every process ended normally.
 //!
 //! `sockstress [--seconds S] [--count N] [--procs P] [--threads T] [--racers R]
-//! [--serve PORT] [--host IP:PORT]`: the defaults are 15 s, 1,000,000 operations per
-//! thread, one worker and one racer per CPU, 3 threads per worker, port 7100, no host
-//! (its kinds are left out).
+//! [--serve PORT] [--host IP:PORT] [--skip KIND]...`: the defaults are 15 s, 1,000,000
+//! operations per thread, one worker and one racer per CPU, 3 threads per worker, port
+//! 7100, no host (its kinds are left out). `--skip` leaves a kind out (a known gap).
 //!
 //! Linux's answers are the oracle: the program runs the same on the host.
 
@@ -52,6 +52,8 @@ struct Options {
     racers: usize,
     serve: u16,
     host: Option<SocketAddrV4>,
+    /// Kinds left out (`--skip NAME`, repeatable).
+    skip: Vec<Kind>,
 }
 
 impl Options {
@@ -65,6 +67,7 @@ impl Options {
             racers: cpus,
             serve: 7100,
             host: None,
+            skip: Vec::new(),
         };
         let mut args = std::env::args().skip(1);
         while let Some(flag) = args.next() {
@@ -78,11 +81,15 @@ impl Options {
                 "--racers" => o.racers = value.parse().map_err(|_| bad())?,
                 "--serve" => o.serve = value.parse().map_err(|_| bad())?,
                 "--host" => o.host = Some(value.parse().map_err(|_| bad())?),
+                "--skip" => o.skip.push(Kind::named(&value).ok_or_else(bad)?),
                 _ => return Err(format!("unknown option {flag}")),
             }
         }
         if o.procs == 0 || o.threads == 0 || o.racers == 0 {
             return Err("--procs, --threads and --racers must be at least 1".into());
+        }
+        if o.worker_kinds().is_empty() || o.racer_kinds().is_empty() {
+            return Err("--skip left the workers or the racers nothing to do".into());
         }
         Ok(o)
     }
@@ -101,19 +108,27 @@ impl Options {
         if self.host.is_some() {
             kinds.splice(1..1, [Kind::HostTcp, Kind::HostEpoll]);
         }
+        kinds.retain(|k| !self.skip.contains(k));
+        kinds
+    }
+
+    /// The kinds the racer processes take in turn.
+    fn racer_kinds(&self) -> Vec<Kind> {
+        let mut kinds = vec![
+            Kind::CloseUnix,
+            Kind::CloseTcp,
+            Kind::ShutdownUnix,
+            Kind::ShutdownTcp,
+        ];
+        kinds.retain(|k| !self.skip.contains(k));
         kinds
     }
 
     /// Every kind this run counts.
     fn kinds(&self) -> Vec<Kind> {
         let mut kinds = self.worker_kinds();
-        kinds.extend([
-            Kind::CloseUnix,
-            Kind::CloseTcp,
-            Kind::ShutdownUnix,
-            Kind::ShutdownTcp,
-            Kind::Server,
-        ]);
+        kinds.extend(self.racer_kinds());
+        kinds.push(Kind::Server);
         kinds
     }
 }
@@ -228,7 +243,7 @@ fn run(o: &'static Options) -> Result<(), String> {
         children.push((spawn_process(body)?, format!("worker process {p}")));
     }
     for r in 0..o.racers {
-        let body = || race::run(tally, deadline, o.count);
+        let body = || race::run(tally, &o.racer_kinds(), deadline, o.count);
         children.push((spawn_process(body)?, format!("racer process {r}")));
     }
     let servers = o.procs.max(1);

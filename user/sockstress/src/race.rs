@@ -24,8 +24,8 @@ const SETTLE: Duration = Duration::from_millis(3);
 
 const MESSAGE: &[u8] = b"sent after the close";
 
-/// The racer process's loop: the four kinds in turn, until `deadline` or `count` rounds.
-pub fn run(tally: &Tally, deadline: Instant, count: u64) {
+/// The racer process's loop: `kinds` in turn, until `deadline` or `count` rounds.
+pub fn run(tally: &Tally, kinds: &[Kind], deadline: Instant, count: u64) {
     let listener = match sys::listen(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0), 0) {
         Ok(l) => l,
         Err(e) => return tally.record(Kind::CloseTcp, e.into()),
@@ -34,12 +34,6 @@ pub fn run(tally: &Tally, deadline: Instant, count: u64) {
     if let Err(e) = sys::set_timeouts(&listener, LOCAL_WAIT) {
         return tally.record(Kind::CloseTcp, e.into());
     }
-    let kinds = [
-        Kind::CloseUnix,
-        Kind::CloseTcp,
-        Kind::ShutdownUnix,
-        Kind::ShutdownTcp,
-    ];
     let mut round = 0u64;
     while Instant::now() < deadline && round < count {
         let kind = kinds[round as usize % kinds.len()];

@@ -86,6 +86,11 @@ impl Kind {
         }
     }
 
+    /// The kind called `name`.
+    pub fn named(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     /// The meaning of the kind's extra count, where it has one.
     fn extra(self) -> Option<&'static str> {
         match self {
