@@ -21,7 +21,8 @@
 //! `sockstress [--seconds S] [--count N] [--procs P] [--threads T] [--racers R]
 //! [--serve PORT] [--host IP:PORT] [--skip KIND]...`: the defaults are 15 s, 1,000,000
 //! operations per thread, one worker and one racer per CPU, 3 threads per worker, port
-//! 7100, no host (its kinds are left out). `--skip` leaves a kind out (a known gap).
+//! 7100 (0: one the system picks), no host (its kinds are left out). `--skip` leaves a
+//! kind out (a known gap).
 //!
 //! Linux's answers are the oracle: the program runs the same on the host.
 
@@ -143,13 +144,11 @@ fn worker_thread(o: &Options, tally: &Tally, deadline: Instant, seed: u64) {
         Err(e) => return tally.record(Kind::LoEpoll, e.into()),
     };
     let lo = SocketAddrV4::new(Ipv4Addr::LOCALHOST, o.serve);
-    let mut i = seed as usize;
-    for _ in 0..o.count {
+    let turns = kinds.iter().copied().cycle().skip(seed as usize);
+    for kind in turns.take(o.count.try_into().unwrap_or(usize::MAX)) {
         if Instant::now() >= deadline {
             break;
         }
-        let kind = kinds[i % kinds.len()];
-        i += 1;
         let outcome = match kind {
             Kind::LoTcp => tcp_client::blocking(lo, &mut rng),
             Kind::LoEpoll => tcp_client::with_epoll(lo, &mut rng, &ep),
@@ -212,13 +211,21 @@ fn reap(children: &[(libc::pid_t, String)]) -> Vec<String> {
     bad
 }
 
-fn run(o: &'static Options) -> Result<(), String> {
+/// The server's listener on `--serve PORT` of every address (port 0: one the system
+/// picks, written back into `o`).
+fn listen(o: &mut Options) -> Result<&'static OwnedFd, String> {
+    let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, o.serve);
+    let listener = sys::listen(any, libc::SOCK_NONBLOCK)
+        .map_err(|e| format!("listen on {any}: {}", sys::errno_name(e)))?;
+    o.serve = sys::local_addr(&listener)
+        .map_err(|e| format!("getsockname: {}", sys::errno_name(e)))?
+        .port();
+    Ok(Box::leak(Box::new(listener)))
+}
+
+fn run(o: &'static Options, listener: &'static OwnedFd) -> Result<(), String> {
     let tally = Tally::shared();
     let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, o.serve);
-    let listener: &'static OwnedFd = Box::leak(Box::new(
-        sys::listen(any, libc::SOCK_NONBLOCK)
-            .map_err(|e| format!("listen on {any}: {}", sys::errno_name(e)))?,
-    ));
     println!(
         "sockstress: {} worker processes x {} threads, {} racer processes, {} s, serving {any}, \
          host {}",
@@ -281,14 +288,21 @@ fn run(o: &'static Options) -> Result<(), String> {
 }
 
 fn main() {
-    let options = match Options::parse() {
-        Ok(o) => Box::leak(Box::new(o)),
+    let mut options = match Options::parse() {
+        Ok(o) => o,
         Err(e) => {
             eprintln!("sockstress: {e}");
             std::process::exit(2);
         }
     };
-    match run(options) {
+    let listener = match listen(&mut options) {
+        Ok(l) => l,
+        Err(e) => {
+            println!("sockstress: FAIL: {e}");
+            std::process::exit(1);
+        }
+    };
+    match run(Box::leak(Box::new(options)), listener) {
         Ok(()) => println!("sockstress: PASS"),
         Err(why) => {
             println!("sockstress: FAIL: {why}");

@@ -147,3 +147,68 @@ fn shutdown_verdict(got: Result<Vec<u8>, i32>, shut: Result<usize, i32>) -> Outc
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_close_race_keeps_linux_semantics() {
+        assert_eq!(close_verdict(Ok(MESSAGE.to_vec()), Ok(20)), Outcome::Done);
+        // The close came first: the recv never started.
+        assert_eq!(
+            close_verdict(Err(libc::EBADF), Err(libc::EPIPE)),
+            Outcome::Extra
+        );
+        // Blocked through the peer's send: lost.
+        assert!(matches!(
+            close_verdict(Err(libc::EAGAIN), Ok(20)),
+            Outcome::Lost(_)
+        ));
+        // The socket went with the descriptor: not Linux.
+        for got in [Ok(Vec::new()), Err(libc::ECONNRESET)] {
+            assert!(matches!(
+                close_verdict(got, Err(libc::EPIPE)),
+                Outcome::Wrong(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn a_shutdown_race_must_end_the_recv() {
+        assert_eq!(shutdown_verdict(Ok(Vec::new()), Ok(0)), Outcome::Done);
+        assert!(matches!(
+            shutdown_verdict(Err(libc::EAGAIN), Ok(0)),
+            Outcome::Lost(_)
+        ));
+        assert!(matches!(
+            shutdown_verdict(Ok(b"x".to_vec()), Ok(0)),
+            Outcome::Wrong(_)
+        ));
+        assert_eq!(
+            shutdown_verdict(Ok(Vec::new()), Err(libc::ENOTCONN)),
+            Outcome::Error(libc::ENOTCONN)
+        );
+    }
+
+    /// Both races on this machine's Linux, a few rounds of each: a blocked recv keeps
+    /// its socket through a close and ends at a shutdown.
+    #[test]
+    fn the_races_run_as_on_linux() {
+        let listener = sys::listen(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0), 0).unwrap();
+        for kind in [
+            Kind::CloseUnix,
+            Kind::CloseTcp,
+            Kind::ShutdownUnix,
+            Kind::ShutdownTcp,
+        ] {
+            for _ in 0..3 {
+                let outcome = one_round(kind, &listener);
+                assert!(
+                    matches!(outcome, Outcome::Done | Outcome::Extra),
+                    "{kind:?}: {outcome:?}"
+                );
+            }
+        }
+    }
+}

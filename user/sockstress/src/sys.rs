@@ -34,10 +34,9 @@ pub fn socket(domain: i32, ty: i32) -> Result<OwnedFd, i32> {
 pub fn socketpair(ty: i32) -> Result<(OwnedFd, OwnedFd), i32> {
     let mut fds = [-1; 2];
     // SAFETY: `fds` has room for the two descriptors.
-    check(
-        unsafe { libc::socketpair(libc::AF_UNIX, ty | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) }
-            as isize,
-    )?;
+    let r =
+        unsafe { libc::socketpair(libc::AF_UNIX, ty | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) };
+    check(r as isize)?;
     // SAFETY: both descriptors are new and owned by no one else.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
@@ -260,9 +259,8 @@ pub fn timerfd_once(after: Duration) -> Result<OwnedFd, i32> {
         },
     };
     // SAFETY: `spec` is a valid itimerspec; no old value wanted.
-    check(
-        unsafe { libc::timerfd_settime(fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) } as isize,
-    )?;
+    let r = unsafe { libc::timerfd_settime(fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
+    check(r as isize)?;
     Ok(fd)
 }
 

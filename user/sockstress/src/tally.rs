@@ -260,3 +260,37 @@ pub fn after_timeout(fd: RawFd, events: i16, known_sent: bool, what: &str) -> Ou
         Err(e) => Outcome::Error(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn a_timeout_is_lost_when_the_data_is_there_or_was_sent() {
+        let (a, b) = crate::sys::socketpair(libc::SOCK_STREAM).unwrap();
+        let fd = b.as_raw_fd();
+        assert_eq!(
+            after_timeout(fd, libc::POLLIN, false, "x"),
+            Outcome::Timeout
+        );
+        assert!(matches!(
+            after_timeout(fd, libc::POLLIN, true, "x"),
+            Outcome::Lost(_)
+        ));
+        crate::sys::send_all(a.as_raw_fd(), b"late").unwrap();
+        assert!(matches!(
+            after_timeout(fd, libc::POLLIN, false, "x"),
+            Outcome::Lost(_)
+        ));
+    }
+
+    #[test]
+    fn kinds_are_named_once() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::named(kind.name()), Some(kind));
+        }
+        assert_eq!(Kind::named("shutdown-tcp"), Some(Kind::ShutdownTcp));
+        assert_eq!(Kind::named("nonsense"), None);
+    }
+}
