@@ -100,6 +100,7 @@ fn test_programs(paths: &Paths) -> Result<Vec<initramfs::Add>, String> {
     let net_programs = [
         ("sockcheck", "sockcheck"),
         ("techo", "techo"),
+        ("sockstress", "sockstress"),
         ("halyard-ssh", "hsshd"),
         ("halyard-ssh", "hssh"),
     ];

@@ -97,10 +97,12 @@ const RX_DRIVER_DROPS: [&str; 8] = [
 pub struct RxMoved {
     /// NET_RX softirq runs.
     pub runs: u64,
-    /// Frames NET_RX took off the ring (`NET_RX_FRAMES_POLLED`).
+    /// Frames NET_RX took off the ring (`NET_RX_FRAMES_POLLED`, less `lo`'s datagrams).
     pub frames: u64,
     /// Of those, packets handed to the stack (`NET_RX_PACKETS`).
     pub packets: u64,
+    /// Datagrams NET_RX took off `lo`'s queue (`LO_RX_PACKETS`).
+    pub looped: u64,
 }
 
 impl std::fmt::Display for RxMoved {
@@ -109,7 +111,11 @@ impl std::fmt::Display for RxMoved {
             f,
             "NET_RX ran {} times for {} frames ({} packets)",
             self.runs, self.frames, self.packets
-        )
+        )?;
+        if self.looped > 0 {
+            write!(f, " and {} datagrams through lo", self.looped)?;
+        }
+        Ok(())
     }
 }
 
@@ -117,7 +123,8 @@ impl Counters {
     /// The counters moved since `before` as traffic of at least `min_packets` received
     /// packets must move them, and only through NET_RX: `NET_RX_PACKETS` rose by at least
     /// `min_packets`, a GSO frame counting as the segments it carries
-    /// (`NET_RX_GSO_SEGMENTS`); every frame NET_RX took off the ring is a packet or a driver drop;
+    /// (`NET_RX_GSO_SEGMENTS`); every frame NET_RX took off the ring is a packet or a driver
+    /// drop (`NET_RX_FRAMES_POLLED` counts `lo`'s datagrams too: they are `LO_RX_PACKETS`);
     /// the driver's last used index moved by exactly the buffers those frames filled
     /// (`NET_RX_BUFFERS`: a frame may span several), plus used entries that named no
     /// buffer, modulo 2^16 (the ring index's width); and NET_RX ran at least once per
@@ -125,10 +132,12 @@ impl Counters {
     /// fail here, as does a receive path that bypasses NET_RX.
     pub fn rx_moved_since(&self, before: &Counters, min_packets: u64) -> Result<RxMoved, String> {
         let delta = |name: &str| self.rise_since(before, name);
+        let looped = delta("LO_RX_PACKETS")?;
         let moved = RxMoved {
             runs: delta("NET_RX_SOFTIRQ_ENTRY_TOTAL")?,
-            frames: delta("NET_RX_FRAMES_POLLED")?,
+            frames: delta("NET_RX_FRAMES_POLLED")?.wrapping_sub(looped),
             packets: delta("NET_RX_PACKETS")?,
+            looped,
         };
         let mut dropped = 0;
         for name in RX_DRIVER_DROPS {
@@ -149,9 +158,11 @@ impl Counters {
         }
         if moved.frames != moved.packets + dropped {
             return Err(format!(
-                "NET_RX_FRAMES_POLLED rose by {} but NET_RX_PACKETS by {} and the driver's \
-                 drops by {dropped}: frames were received outside NET_RX",
-                moved.frames, moved.packets
+                "NET_RX_FRAMES_POLLED rose by {} (less {looped} datagrams through lo) but \
+                 NET_RX_PACKETS by {} and the driver's drops by {dropped}: frames were \
+                 received outside NET_RX",
+                moved.frames.wrapping_add(looped),
+                moved.packets
             ));
         }
         if buffers < moved.frames || used != (buffers + bad_used) % (1 << 16) {
@@ -347,7 +358,8 @@ pub(super) mod tests {
              NET_RX_DROP_NUM_BUFFERS=0\nNET_RX_DROP_GSO_SIZE=0\nNET_RX_DROP_GSO_TYPE=0\n\
              NET_RX_DROP_GSO_IP_LENGTH=0\nNET_RX_DROP_CSUM_START=0\nNET_RX_BUFFERS={buffers}\n\
              NET_RX_GSO_FRAMES={gso}\nNET_RX_GSO_SEGMENTS={}\n\
-             NET_RX_DROP_BAD_USED=0\nNET_RX_USED_IDX={used}\nNET_RX_LAST_USED_IDX={used}",
+             NET_RX_DROP_BAD_USED=0\nNET_RX_USED_IDX={used}\nNET_RX_LAST_USED_IDX={used}\n\
+             LO_RX_PACKETS=7",
             gso * 10
         )))
     }
@@ -363,13 +375,29 @@ pub(super) mod tests {
             RxMoved {
                 runs: 1800,
                 frames: 20_000,
-                packets: 19_999
+                packets: 19_999,
+                looped: 0
             }
         );
         assert_eq!(
             moved.to_string(),
             "NET_RX ran 1800 times for 20000 frames (19999 packets)"
         );
+        // Datagrams through lo: NET_RX polls them too, and they fill no ring buffer.
+        let mut with_lo = after.clone();
+        with_lo
+            .0
+            .insert("NET_RX_FRAMES_POLLED".into(), 20_500 + 3000);
+        with_lo.0.insert("LO_RX_PACKETS".into(), 7 + 3000);
+        let moved = with_lo.rx_moved_since(&before, 19_990).unwrap();
+        assert_eq!((moved.frames, moved.looped), (20_000, 3000));
+        assert_eq!(
+            moved.to_string(),
+            "NET_RX ran 1800 times for 20000 frames (19999 packets) and 3000 datagrams through lo"
+        );
+        with_lo.0.insert("LO_RX_PACKETS".into(), 7 + 2000);
+        let err = with_lo.rx_moved_since(&before, 1).unwrap_err();
+        assert!(err.contains("received outside NET_RX"), "{err}");
         // The 16-bit used index wraps.
         let from_high = rx(10, 500, 498, 2, 65_000);
         let wrapped = rx(1810, 20_500, 20_497, 3, (65_000 + 20_000) % 65_536);

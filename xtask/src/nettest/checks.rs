@@ -9,6 +9,7 @@ use super::NetContext;
 use crate::net_mode::{GUEST_MAC, TAP_GUEST_CIDR, TAP_HOST_CIDR, TAP_NAME};
 use crate::netns::Netns;
 use crate::qemu::session::Session;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -261,7 +262,7 @@ pub(super) fn expect_address(got: &str, wanted: &str) -> Result<(), String> {
 
 /// `counters`, read again (a little later) until the NET_RX invariants hold.
 pub(super) fn quiescent_counters(session: &mut Session) -> Result<Counters, String> {
-    settled_counters(session, |_| Ok(())).map(|(counters, ())| counters)
+    settled_counters(session, monitor_counters, |_| Ok(())).map(|(counters, ())| counters)
 }
 
 /// `counters`, read again until the NET_RX invariants hold and the receive path moved
@@ -272,19 +273,52 @@ pub(super) fn rx_moved(
     before: &Counters,
     min_packets: u64,
 ) -> Result<(Counters, RxMoved), String> {
-    settled_counters(session, |c| c.rx_moved_since(before, min_packets))
+    settled_counters(session, monitor_counters, |c| {
+        c.rx_moved_since(before, min_packets)
+    })
 }
 
-/// `counters`, read again (a little later) until the NET_RX invariants hold and `check`
-/// accepts the read: a frame may arrive while the listing is printed (it is not one atomic
-/// snapshot), a stuck or wrong state persists.
+/// The monitor's `counters`.
+fn monitor_counters(session: &mut Session) -> Result<Counters, String> {
+    Ok(Counters::parse(&session.command("counters")?))
+}
+
+/// `cat /proc/halyard/counters` at the shell of a user-space test (`init=/sbin/init`).
+pub(super) fn shell_counters(session: &mut Session) -> Result<Counters, String> {
+    let (lines, status) = crate::suite::user::run(session, "cat /proc/halyard/counters")?;
+    if status != 0 {
+        return Err(format!("`cat /proc/halyard/counters`: status {status}"));
+    }
+    Ok(Counters::parse(&lines))
+}
+
+/// [`quiescent_counters`] at the shell of a user-space test.
+pub(super) fn shell_quiescent_counters(session: &mut Session) -> Result<Counters, String> {
+    settled_counters(session, shell_counters, |_| Ok(())).map(|(counters, ())| counters)
+}
+
+/// [`rx_moved`] at the shell of a user-space test.
+pub(super) fn shell_rx_moved(
+    session: &mut Session,
+    before: &Counters,
+    min_packets: u64,
+) -> Result<(Counters, RxMoved), String> {
+    settled_counters(session, shell_counters, |c| {
+        c.rx_moved_since(before, min_packets)
+    })
+}
+
+/// The counters (as `read` gets them), read again (a little later) until the NET_RX
+/// invariants hold and `check` accepts the read: a frame may arrive while the listing is
+/// printed (it is not one atomic snapshot), a stuck or wrong state persists.
 fn settled_counters<T>(
     session: &mut Session,
+    read: fn(&mut Session) -> Result<Counters, String>,
     check: impl Fn(&Counters) -> Result<T, String>,
 ) -> Result<(Counters, T), String> {
     let mut why = String::new();
     for _ in 0..QUIESCENT_TRIES {
-        let counters = Counters::parse(&session.command("counters")?);
+        let counters = read(session)?;
         match counters.rx_quiescent().and_then(|()| check(&counters)) {
             Ok(value) => return Ok((counters, value)),
             Err(e) => why = e,
@@ -292,7 +326,7 @@ fn settled_counters<T>(
         std::thread::sleep(Duration::from_millis(200));
     }
     Err(format!(
-        "NET_RX counters wrong in {QUIESCENT_TRIES} reads of `counters`: {why}"
+        "NET_RX counters wrong in {QUIESCENT_TRIES} reads: {why}"
     ))
 }
 
@@ -346,6 +380,22 @@ pub(super) fn output_bounded(mut cmd: Command, deadline: Instant) -> Result<Outp
     child
         .wait_with_output()
         .map_err(|e| format!("reading the output of {cmd:?}: {e}"))
+}
+
+/// Lines that must never appear in a stress test's serial log: a validator (lockdep)
+/// report, a panic, the watchdog, a CPU exception.
+const FATAL_MARKS: [&str; 4] = ["LOCKDEP REPORT", "KERNEL PANIC", "watchdog:", "EXCEPTION "];
+
+/// The serial log `log` has none of the [`FATAL_MARKS`].
+pub(super) fn no_fatal_line(log: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(log).map_err(|e| format!("reading the log: {e}"))?;
+    match text
+        .lines()
+        .find(|l| FATAL_MARKS.iter().any(|m| l.contains(m)))
+    {
+        Some(line) => Err(format!("the log has `{line}`")),
+        None => Ok(()),
+    }
 }
 
 /// `A.B.C.D` of `A.B.C.D/N`.

@@ -20,6 +20,7 @@ mod checks;
 mod client;
 mod flood_conns;
 mod garbage;
+mod host_flood;
 mod inject;
 mod nic;
 mod relay;
@@ -27,6 +28,7 @@ mod sockets;
 pub mod ssh_proof;
 mod tcp;
 mod tokio;
+mod user_stress;
 
 use crate::exit_status::{KERNEL_OK, KERNEL_PANIC};
 use crate::kernel_build::{self, Kernel};
@@ -264,6 +266,12 @@ pub const NET_TESTS: &[NetTest] = &[
         ..BASE
     },
     NetTest {
+        name: "net-tap-user-stress",
+        cmdline: "init=/sbin/init log=warn",
+        check: user_stress::user_stress,
+        ..BASE
+    },
+    NetTest {
         name: "net-tap-flood-conns",
         check: flood_conns::flood_conns,
         ..BASE
@@ -466,7 +474,7 @@ mod tests {
             }
             assert_eq!(network(t).validate(), Ok(()), "{}", t.name);
         }
-        assert_eq!(select(Some("net-tap-")).len(), 13);
+        assert_eq!(select(Some("net-tap-")).len(), 14);
         assert_eq!(select(Some("ssh-proof")).len(), 2);
         assert_eq!(select(Some("virtio-net")).len(), 5);
         assert!(select(Some("boot")).is_empty());

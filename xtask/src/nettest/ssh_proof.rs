@@ -9,7 +9,7 @@
 //!
 //! then `/proc/halyard/counters` shows NET_RX balanced: softirq entries equal exits, no
 //! one holds the RX processing, the driver consumed every used buffer
-//! ([`Counters::rx_quiescent`]). Before the cycles, wrong keys are refused: the host's `ssh`
+//! ([`super::answers::Counters::rx_quiescent`]). Before the cycles, wrong keys are refused: the host's `ssh`
 //! with a key not in `hsshd`'s `authorized_keys`, and `hssh` with a key `sshd` does not
 //! know. Host keys are checked both ways against `known_hosts` files the xtask wrote
 //! ([`keys`]); `hssh` adding a host on first use fails the test.
@@ -31,8 +31,7 @@ mod sshd;
 
 pub use keys::{Keys, GUEST_DIR as GUEST_KEYS};
 
-use super::answers::Counters;
-use super::checks::{host_part, output_bounded};
+use super::checks::{host_part, output_bounded, shell_quiescent_counters};
 use super::NetContext;
 use crate::net_mode::{NetMode, GUESTFWD_ADDR, TAP_GUEST_CIDR, TAP_HOST_CIDR};
 use crate::netns::Netns;
@@ -56,8 +55,6 @@ pub const HSSHD_HOST_PORT: u16 = 7622;
 const CYCLES: usize = 4;
 /// Bound on one host `ssh` (the test's deadline bounds it too).
 const SSH_TIMEOUT: Duration = Duration::from_secs(60);
-/// Reads of the counters until they are quiescent (a late ACK may be in flight).
-const COUNTER_READS: u32 = 5;
 
 /// Where each side reaches the other's server.
 pub struct Ends {
@@ -149,7 +146,7 @@ pub fn seed_proof(s: &mut Session, ctx: &NetContext) -> Result<String, String> {
     }
 
     hsshd_log_agrees(s)?;
-    let counters = quiescent_counters(s)?;
+    let counters = shell_quiescent_counters(s).map_err(|e| format!("after the cycles: {e}"))?;
     s.send("poweroff\r")?;
     drop(sshd);
     Ok(format!(
@@ -283,24 +280,6 @@ fn show(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
-}
-
-/// `cat /proc/halyard/counters` until the NET_RX invariants hold (at most
-/// [`COUNTER_READS`] reads: the listing is not one atomic snapshot; a stuck state persists).
-fn quiescent_counters(s: &mut Session) -> Result<Counters, String> {
-    let mut why = String::new();
-    for _ in 0..COUNTER_READS {
-        let (lines, _) = run_command(s, "cat /proc/halyard/counters")?;
-        let counters = Counters::parse(&lines);
-        match counters.rx_quiescent() {
-            Ok(()) => return Ok(counters),
-            Err(e) => why = e,
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    Err(format!(
-        "after the cycles, /proc/halyard/counters stayed unbalanced in {COUNTER_READS} reads: {why}"
-    ))
 }
 
 #[cfg(test)]

@@ -22,7 +22,8 @@ const STATUS: &str = "@@STATUS:";
 pub const ABI_DIR: &str = "/opt/abi";
 pub const STRESS_DIR: &str = "/opt/stress";
 /// The network test programs: the socket checks (`user/sockcheck`, run by
-/// `net-user-sockets`) and the tokio echo (`user/techo`, run by `net-user-tokio`).
+/// `net-user-sockets`), the tokio echo (`user/techo`, run by `net-user-tokio`) and the
+/// socket stress (`user/sockstress`, run by `net-tap-user-stress`).
 pub const NET_DIR: &str = "/opt/net";
 pub const SOCKCHECK: &str = "/opt/net/sockcheck";
 /// The tokio echo program (`user/techo`), run by `net-user-tokio`.
@@ -46,15 +47,29 @@ pub fn boot_to_shell(s: &mut Session) -> Result<(), String> {
 
 /// Runs `command` at the prompt; returns its output lines and exit status.
 pub fn run(s: &mut Session, command: &str) -> Result<(Vec<String>, i32), String> {
+    start_command(s, command)?;
+    command_output(s, command)
+}
+
+/// Types `command` at the prompt (followed by the status marker) and waits for the echo of
+/// the line; [`command_output`] then reads what it prints. Between the two, a test may
+/// act on the program's first lines (the host's side of a network test).
+pub fn start_command(s: &mut Session, command: &str) -> Result<(), String> {
     s.send(&format!("{command}; echo \"@@\"\"STATUS:$?\"\r"))?;
-    let what = |e: String| format!("`{command}`: {e}");
     // The echo of the typed line (it contains the quoted marker, not the marker).
     s.expect_line("the echo of the command", |l| l.contains("STATUS:$?"))
-        .map_err(what)?;
+        .map(drop)
+        .map_err(|e| format!("`{command}`: {e}"))
+}
+
+/// The rest of the output of the command [`start_command`] typed, up to its status line,
+/// and its exit status; then the next prompt.
+pub fn command_output(s: &mut Session, command: &str) -> Result<(Vec<String>, i32), String> {
+    let what = |e: String| format!("`{command}`: {e}");
     let mut output = Vec::new();
     let status = loop {
         let line = s.expect_line("its output", |_| true).map_err(what)?;
-        if let Some(code) = line.trim().strip_prefix(STATUS) {
+        if let Some(code) = status_line(&line) {
             break code
                 .parse::<i32>()
                 .map_err(|_| format!("`{command}`: bad status line {line:?}"))?;
@@ -63,6 +78,11 @@ pub fn run(s: &mut Session, command: &str) -> Result<(Vec<String>, i32), String>
     };
     s.expect_text(PROMPT).map_err(what)?;
     Ok((output, status))
+}
+
+/// The status of a command's status line.
+pub fn status_line(line: &str) -> Option<&str> {
+    line.trim().strip_prefix(STATUS)
 }
 
 /// Runs `command` and requires status 0 and an output line equal to `want`.
