@@ -79,8 +79,6 @@ pub struct InetSocket {
     state: Mutex<(State, Options)>,
     /// The connection's error was reported (Linux clears `sk_err` once read).
     error_reported: AtomicBool,
-    /// `shutdown(SHUT_RD)`: reads see end of stream once the queue is empty.
-    read_shut: AtomicBool,
     /// Readiness queue (`poll`, `epoll`), woken by the socket layer's hook.
     poll_queue: Arc<PollQueue>,
     ino: u64,
@@ -103,7 +101,6 @@ fn file(state: State, options: Options, flags: u32, poll_queue: Arc<PollQueue>) 
         Arc::new(InetSocket {
             state: Mutex::new((state, options)),
             error_reported: AtomicBool::new(false),
-            read_shut: AtomicBool::new(false),
             poll_queue,
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
         }),
@@ -332,8 +329,7 @@ impl InetSocket {
         let timeout = stream.timeouts().0.is_some();
         let mut done = 0;
         loop {
-            let shut = self.read_shut.load(Ordering::Relaxed);
-            match stream.recv(&mut buf[done..], nonblocking || shut, peek) {
+            match stream.recv(&mut buf[done..], nonblocking, peek) {
                 Ok(0) => return Ok(done),
                 Ok(n) => {
                     done += n;
@@ -341,7 +337,6 @@ impl InetSocket {
                         return Ok(done);
                     }
                 }
-                Err(SocketError::WouldBlock) if shut => return Ok(done),
                 Err(_) if done > 0 => return Ok(done),
                 Err(err) if is_connection_error(err) => {
                     return if self.error_reported.swap(true, Ordering::Relaxed) {
@@ -399,7 +394,7 @@ impl InetSocket {
         match &self.state.lock().0 {
             State::Stream { stream, .. } => {
                 if read {
-                    self.read_shut.store(true, Ordering::Relaxed);
+                    stream.shutdown_read();
                 }
                 if write {
                     let _ = stream.shutdown();
@@ -515,7 +510,7 @@ impl FileOps for InetSocket {
         };
         let ready = state.readiness();
         let mut ev = 0;
-        let read_shut = self.read_shut.load(Ordering::Relaxed);
+        let read_shut = state.read_shut();
         if ready.contains(Interest::READABLE) || read_shut {
             ev |= POLLIN | POLLRDNORM;
         }

@@ -41,13 +41,6 @@ const FLOOD: Plan = Plan {
     pings: 15_000,
 };
 
-/// Kinds left out, each a known gap (docs/userspace.md, "Known gaps"): `shutdown-tcp`,
-/// because `shutdown(SHUT_RD or SHUT_RDWR)` of an `AF_INET` stream does not wake a thread
-/// blocked in `recv` on it (the recv sleeps on the stream's wait queue, which the shutdown
-/// does not wake, and does not look at the read shutdown once asleep): it waits out its
-/// `SO_RCVTIMEO` (forever without one), where Linux returns 0 at once.
-const KNOWN_GAPS: &[&str] = &["shutdown-tcp"];
-
 /// One `sockstress: kind NAME key=value ...` line: the counts by key.
 #[derive(Debug, PartialEq)]
 struct KindCounts {
@@ -132,9 +125,8 @@ impl Report {
 
 /// The program's command line.
 fn command() -> String {
-    let skip: String = KNOWN_GAPS.iter().map(|k| format!(" --skip {k}")).collect();
     format!(
-        "{SOCKSTRESS} --seconds {SECONDS} --serve {SERVE_PORT} --host {}:{HOST_ECHO_PORT}{skip}",
+        "{SOCKSTRESS} --seconds {SECONDS} --serve {SERVE_PORT} --host {}:{HOST_ECHO_PORT}",
         super::checks::host_part(TAP_HOST_CIDR)
     )
 }
@@ -248,8 +240,7 @@ sockstress: PASS";
         assert_eq!(SOCKSTRESS.rsplit_once('/').map(|p| p.0), Some(NET_DIR));
         assert_eq!(
             command(),
-            "/opt/net/sockstress --seconds 15 --serve 7100 --host 192.168.100.1:7777 \
-             --skip shutdown-tcp"
+            "/opt/net/sockstress --seconds 15 --serve 7100 --host 192.168.100.1:7777"
         );
         assert!(FLOOD.hammer < Duration::from_secs(u64::from(SECONDS)));
     }

@@ -24,6 +24,9 @@ pub struct TcpStream {
     write_timeout: Timeout,
     /// SO_LINGER in ns, or [`NO_LINGER`].
     linger: AtomicU64,
+    /// `shutdown(SHUT_RD)` (Linux's `RCV_SHUTDOWN`): once the received data is read, reads
+    /// see end of stream, blocked ones included.
+    read_shut: AtomicBool,
 }
 
 /// The handshake finished (or failed): `Ok` once data can flow.
@@ -53,6 +56,7 @@ impl TcpStream {
             read_timeout: Timeout::none(),
             write_timeout: Timeout::none(),
             linger: AtomicU64::new(NO_LINGER),
+            read_shut: AtomicBool::new(false),
         }
     }
 
@@ -133,17 +137,35 @@ impl TcpStream {
 
     /// `recv`: reads into `buf` (or only copies, with `peek`), waiting for data up to
     /// the read timeout unless `nonblocking`.
+    /// After [`TcpStream::shutdown_read`], an empty queue is end of stream.
     pub fn recv(&self, buf: &mut [u8], nonblocking: bool, peek: bool) -> Result<usize> {
         self.waiter(nonblocking, self.read_timeout.deadline())
             .run(|| {
                 Ok(self.on(|s| {
-                    if peek {
+                    let got = if peek {
                         s.conn.peek(buf)
                     } else {
                         s.conn.recv(buf)
+                    };
+                    match got {
+                        Err(TcpError::WouldBlock) if self.read_shut() => Ok(0),
+                        got => got,
                     }
                 }))
             })
+    }
+
+    /// `shutdown(SHUT_RD)`: marks the read side shut, then wakes the threads blocked in
+    /// [`TcpStream::recv`], which look at the mark again after the wake (Linux's
+    /// `sk_state_change` after setting `RCV_SHUTDOWN`).
+    pub fn shutdown_read(&self) {
+        self.read_shut.store(true, Ordering::Release);
+        self.sock.queue.wake_all();
+    }
+
+    /// The read side was shut ([`TcpStream::shutdown_read`]).
+    pub fn read_shut(&self) -> bool {
+        self.read_shut.load(Ordering::Acquire)
     }
 
     /// Queues as much of `data` as the send buffer takes (at least one byte: waits for
