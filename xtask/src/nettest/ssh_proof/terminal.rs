@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 /// How often an unanswered wait looks at the terminal again.
 const POLL: Duration = Duration::from_millis(10);
 /// How much of the end of the screen output an error message quotes.
-const QUOTE: usize = 1500;
+const QUOTE: usize = 800;
 
 /// A window of `cols` × `rows` characters.
 pub fn size(cols: u32, rows: u32) -> WindowSize {
