@@ -250,6 +250,15 @@ pub const NET_TESTS: &[NetTest] = &[
         ..BASE
     },
     NetTest {
+        name: "net-user-ssh-pty",
+        mode: NetMode::User,
+        cmdline: "init=/sbin/init log=warn",
+        fwds: &[PortPair(ssh_proof::HSSHD_HOST_PORT, 22)],
+        timeout: Duration::from_secs(240),
+        check: ssh_proof::pty_session,
+        ..BASE
+    },
+    NetTest {
         name: "net-tap-tcp-cycles",
         check: tcp::both_ways,
         ..BASE
@@ -476,6 +485,7 @@ mod tests {
         }
         assert_eq!(select(Some("net-tap-")).len(), 14);
         assert_eq!(select(Some("ssh-proof")).len(), 2);
+        assert_eq!(select(Some("-ssh-")).len(), 3);
         assert_eq!(select(Some("virtio-net")).len(), 5);
         assert!(select(Some("boot")).is_empty());
     }

@@ -25,11 +25,18 @@
 //!   127.0.0.1:[`HSSHD_HOST_PORT`] (a host forward); Halyard reaches `sshd` at
 //!   10.0.2.100:[`SSHD_PORT`], a per-connection guest forward ([`super::relay`]: QEMU's
 //!   one-shot `tcp:` guest forward could carry only the first of the four connections).
+//!
+//! `net-user-ssh-pty` ([`pty_session`]) shares the setup (the keys, `hsshd` started from the
+//! shell, the host's `ssh` and the counters' check) for an interactive session through a
+//! PTY.
 
 mod keys;
+mod pty_session;
 mod sshd;
+mod terminal;
 
 pub use keys::{Keys, GUEST_DIR as GUEST_KEYS};
+pub use pty_session::pty_session;
 
 use super::checks::{host_part, output_bounded, shell_quiescent_counters};
 use super::NetContext;
@@ -41,7 +48,7 @@ use crate::suite::user::{boot_to_shell, run as run_command};
 use crate::tools;
 use keys::in_guest;
 use sshd::Sshd;
-use std::process::Output;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 /// Where the test archive puts the two programs (`test_cmd`'s initramfs step).
@@ -81,30 +88,20 @@ impl Ends {
 
 /// The check of both tests.
 pub fn seed_proof(s: &mut Session, ctx: &NetContext) -> Result<String, String> {
-    let netns = ctx
-        .netns
-        .ok_or("the SSH proof runs in a namespace of its own")?;
-    tools::ensure(&["ssh", "sshd"])?;
-    let keys = Keys::prepare(&Paths::repo())?;
-    let ends = Ends::of(ctx.test.mode);
-    let sshd = Sshd::start(netns, &keys, ctx.test.name)?;
-    let host = HostSsh {
-        netns,
-        keys: &keys,
-        ends: &ends,
-        deadline: ctx.deadline,
-    };
+    let host = HostSsh::prepare(ctx)?;
+    tools::ensure(&["sshd"])?;
+    let sshd = Sshd::start(host.netns, &host.keys, ctx.test.name)?;
     boot_to_shell(s)?;
     start_hsshd(s)?;
 
     // Wrong keys first, so that nothing comes between the cycles.
-    refuse_wrong_keys(s, &host, &ends)?;
+    refuse_wrong_keys(s, &host)?;
 
     let mut times = Vec::new();
     for cycle in 1..=CYCLES {
         let stage = |n: u32, e: String| format!("cycle {cycle}/{CYCLES}, stage {n}: {e}");
         let start = Instant::now();
-        let (out, status) = run_command(s, &hssh_uname(&ends, "id_ed25519"))
+        let (out, status) = run_command(s, &hssh_uname(&host.ends, "id_ed25519"))
             .map_err(|e| stage(1, format!("{e}; sshd's log: {:?}", sshd.log_text())))?;
         if status != 0 || !out.iter().any(|l| l.trim_end() == "Linux") {
             return Err(stage(
@@ -161,7 +158,7 @@ pub fn seed_proof(s: &mut Session, ctx: &NetContext) -> Result<String, String> {
 
 /// The host's `ssh` with a key not in `hsshd`'s `authorized_keys`, and `hssh` with a key
 /// `sshd` does not know, are both refused.
-fn refuse_wrong_keys(s: &mut Session, host: &HostSsh, ends: &Ends) -> Result<(), String> {
+fn refuse_wrong_keys(s: &mut Session, host: &HostSsh) -> Result<(), String> {
     let wrong = host.run("wrong_key", "echo AFTER && uname")?;
     let stderr = String::from_utf8_lossy(&wrong.stderr);
     if wrong.status.code() != Some(255) || !wrong.stdout.is_empty() {
@@ -173,7 +170,7 @@ fn refuse_wrong_keys(s: &mut Session, host: &HostSsh, ends: &Ends) -> Result<(),
     if !stderr.contains("Permission denied") {
         return Err(format!("the host's ssh with a wrong key: {}", show(&wrong)));
     }
-    let (out, status) = run_command(s, &hssh_uname(ends, "wrong_key"))?;
+    let (out, status) = run_command(s, &hssh_uname(&host.ends, "wrong_key"))?;
     let refused = out
         .iter()
         .any(|l| l.contains("the server did not accept our public key"));
@@ -242,21 +239,45 @@ fn hssh_uname(ends: &Ends, key: &str) -> String {
     )
 }
 
-/// The host's OpenSSH `ssh` against Halyard's `hsshd`, from the test's namespace.
+/// The host's OpenSSH `ssh` against Halyard's `hsshd`, from the test's namespace, with the
+/// keys and ends of the test's network.
 struct HostSsh<'a> {
     netns: &'a Netns,
-    keys: &'a Keys,
-    ends: &'a Ends,
+    keys: Keys,
+    ends: Ends,
     deadline: Instant,
 }
 
-impl HostSsh<'_> {
-    /// Runs `command` with identity `host/KEY`: no configuration file, no agent, the host
-    /// key checked against the xtask's `known_hosts`, bounded by [`SSH_TIMEOUT`].
+impl<'a> HostSsh<'a> {
+    /// What every test of `hsshd` on Halyard needs on the host: its namespace, OpenSSH's
+    /// client, the keys ([`Keys::prepare`]).
+    fn prepare(ctx: &NetContext<'a>) -> Result<HostSsh<'a>, String> {
+        let netns = ctx
+            .netns
+            .ok_or("the SSH tests run in a namespace of their own")?;
+        tools::ensure(&["ssh"])?;
+        Ok(HostSsh {
+            netns,
+            keys: Keys::prepare(&Paths::repo())?,
+            ends: Ends::of(ctx.test.mode),
+            deadline: ctx.deadline,
+        })
+    }
+
+    /// Runs `command` with identity `host/KEY`, bounded by [`SSH_TIMEOUT`].
     fn run(&self, key: &str, command: &str) -> Result<Output, String> {
+        let ssh = self.command(key, &[], Some(command));
+        output_bounded(ssh, self.deadline.min(Instant::now() + SSH_TIMEOUT))
+    }
+
+    /// `ssh` with identity `host/KEY` running `command` (a shell without one), `options`
+    /// first (`ssh` keeps the first value of an option): no configuration file, no agent,
+    /// the host key checked against the xtask's `known_hosts`.
+    fn command(&self, key: &str, options: &[&str], command: Option<&str>) -> Command {
         let (addr, port) = self.ends.hsshd_from_host;
         let mut ssh = self.netns.command("ssh");
-        ssh.args(["-F", "/dev/null", "-o", "BatchMode=yes"])
+        ssh.args(options)
+            .args(["-F", "/dev/null", "-o", "BatchMode=yes"])
             .args(["-o", "StrictHostKeyChecking=yes", "-o"])
             .arg(format!(
                 "UserKnownHostsFile={}",
@@ -266,9 +287,10 @@ impl HostSsh<'_> {
             .args(["-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=30"])
             .arg("-i")
             .arg(self.keys.host(key))
-            .args(["-p", &port.to_string(), &format!("root@{addr}"), command])
+            .args(["-p", &port.to_string(), &format!("root@{addr}")])
+            .args(command)
             .env_remove("SSH_AUTH_SOCK");
-        output_bounded(ssh, self.deadline.min(Instant::now() + SSH_TIMEOUT))
+        ssh
     }
 }
 
