@@ -16,6 +16,7 @@ use crate::rate_limit::TokenBucket;
 use crate::reassembly::{FragmentKey, Reassembled, Reassembler, ReassemblyConfig};
 use crate::route::{Route, RouteTable, RouteTableFull};
 use crate::time::{earliest, Instant};
+use crate::tx_offload::{self, TxCaps, TxOffload};
 use crate::udp_socket::{BindError, UdpDatagram, UdpSockets};
 use crate::wire::ethernet::{self, ethertype, EthernetAddress};
 use crate::wire::ipv4::{self, protocol};
@@ -48,6 +49,9 @@ pub struct InterfaceOptions {
     /// Pings remembered at most, and how long each waits for its reply.
     pub max_pings: usize,
     pub ping_timeout: Duration,
+    /// What the device does for outgoing frames (checksums, TSO); the rest is done in
+    /// software ([`crate::tx_offload`]).
+    pub tx_offload: TxCaps,
 }
 
 impl Default for InterfaceOptions {
@@ -65,6 +69,7 @@ impl Default for InterfaceOptions {
             max_events: 256,
             max_pings: 64,
             ping_timeout: Duration::from_secs(10),
+            tx_offload: TxCaps::default(),
         }
     }
 }
@@ -105,7 +110,7 @@ pub struct Interface {
     pings: PingTracker,
     icmp_errors: TokenBucket,
     next_ident: u16,
-    tx: VecDeque<Vec<u8>>,
+    tx: VecDeque<(Vec<u8>, TxOffload)>,
     events: VecDeque<Event>,
     counters: Counters,
 }
@@ -202,6 +207,12 @@ impl Interface {
 
     /// The next frame for the driver.
     pub fn dequeue_tx(&mut self) -> Option<Vec<u8>> {
+        self.dequeue_tx_offloaded().map(|(frame, _)| frame)
+    }
+
+    /// The next frame for the driver with what it leaves to the device (only what
+    /// [`InterfaceOptions::tx_offload`] says the device does).
+    pub fn dequeue_tx_offloaded(&mut self) -> Option<(Vec<u8>, TxOffload)> {
         self.tx.pop_front()
     }
 
@@ -340,7 +351,7 @@ impl Interface {
     fn learn(&mut self, ip: Ipv4Addr, mac: EthernetAddress, now: Instant) {
         for mut p in self.arp.insert(ip, mac, now) {
             p.frame[..6].copy_from_slice(&mac.0);
-            self.push_frame(p.frame);
+            self.push_frame(p.frame, p.offload);
         }
     }
 
@@ -577,7 +588,7 @@ impl Interface {
 
     /// Sends `payload` as an IPv4 datagram with `protocol` to `dst` from our address,
     /// routing and resolving the next hop (queueing behind ARP if needed) and fragmenting
-    /// to the MTU. This is the TCP engine's way out.
+    /// to the MTU.
     pub fn send_ipv4(
         &mut self,
         dst: Ipv4Addr,
@@ -585,11 +596,25 @@ impl Interface {
         payload: &[u8],
         now: Instant,
     ) -> Result<(), SendError> {
+        self.send_ipv4_offloaded(dst, protocol, payload, TxOffload::default(), now)
+    }
+
+    /// [`Self::send_ipv4`] for a payload that leaves its checksum or segmentation to the
+    /// device (`offload`; done in software where the device cannot). The TCP engine's
+    /// way out.
+    pub fn send_ipv4_offloaded(
+        &mut self,
+        dst: Ipv4Addr,
+        protocol: u8,
+        payload: &[u8],
+        offload: TxOffload,
+        now: Instant,
+    ) -> Result<(), SendError> {
         let src = self.config.as_ref().ok_or(SendError::NotConfigured)?.addr;
         if protocol == protocol::TCP {
             self.counters.layer_mut(Layer::Tcp).tx(payload.len());
         }
-        self.send_datagram(src, dst, protocol, payload, true, now)
+        self.send_datagram(src, dst, protocol, payload, offload, true, now)
     }
 
     /// Binds a UDP socket (`port` 0 picks an ephemeral port); returns the port.
@@ -635,9 +660,15 @@ impl Interface {
             return Err(SendError::TooLarge);
         }
         let mut buf = vec![0u8; udp::HEADER_LEN + data.len()];
-        repr.emit(&mut buf, src, dst, data);
+        // The device completes the checksum of a datagram that fits in one frame.
+        let partial = self.opts.tx_offload.checksum && self.fits_one_frame(buf.len());
+        repr.emit_with(&mut buf, src, dst, data, partial);
         self.counters.layer_mut(Layer::Udp).tx(buf.len());
-        self.send_datagram(src, dst, protocol::UDP, &buf, true, now)
+        let offload = TxOffload {
+            csum_offset: partial.then_some(tx_offload::UDP_CSUM_OFFSET),
+            gso_size: None,
+        };
+        self.send_datagram(src, dst, protocol::UDP, &buf, offload, true, now)
     }
 
     /// Sends an echo request; the reply arrives as [`Event::EchoReply`] with its RTT, or
@@ -682,7 +713,7 @@ impl Interface {
         let mut buf = vec![0u8; msg.buffer_len()];
         msg.emit(&mut buf);
         self.counters.layer_mut(Layer::Icmp).tx(buf.len());
-        self.send_datagram(src, dst, protocol::ICMP, &buf, local, now)
+        self.send_datagram(src, dst, protocol::ICMP, &buf, TxOffload::default(), local, now)
     }
 
     /// Destination unreachable about datagram `ip` (whose payload is `payload`),
@@ -712,20 +743,62 @@ impl Interface {
         let _ = self.send_icmp(ip.dst, ip.src, &msg, false, now);
     }
 
-    /// Fragments, frames and sends (or queues behind ARP) one datagram. `local` marks
-    /// traffic whose loss to ARP failure is reported as [`Event::HostUnreachable`].
+    /// Whether an IPv4 payload of `len` bytes goes out in one frame.
+    fn fits_one_frame(&self, len: usize) -> bool {
+        ipv4::HEADER_LEN + len <= self.opts.mtu
+    }
+
+    /// What of `offload` the device takes for `payload`, completing in software what it
+    /// does not (see [`crate::tx_offload`]): the offloads to pass on, and the payload
+    /// with its checksum completed when that was needed.
+    fn resolve_offload<'p>(
+        &mut self,
+        protocol: u8,
+        payload: &'p [u8],
+        offload: TxOffload,
+    ) -> (TxOffload, Cow<'p, [u8]>) {
+        let caps = self.opts.tx_offload;
+        let gso_size = offload
+            .gso_size
+            .filter(|_| caps.tso && protocol == protocol::TCP);
+        let one_frame = gso_size.is_some() || self.fits_one_frame(payload.len());
+        match offload.csum_offset {
+            Some(_) if caps.checksum && one_frame => (
+                TxOffload {
+                    csum_offset: offload.csum_offset,
+                    gso_size,
+                },
+                Cow::Borrowed(payload),
+            ),
+            Some(offset) => {
+                let mut done = payload.to_vec();
+                if tx_offload::complete_checksum(&mut done, usize::from(offset)) {
+                    self.counters.tx_checksums_completed += 1;
+                }
+                (TxOffload::default(), Cow::Owned(done))
+            }
+            None => (TxOffload::default(), Cow::Borrowed(payload)),
+        }
+    }
+
+    /// Fragments, frames and sends (or queues behind ARP) one datagram, leaving `offload`
+    /// to the device where it can. `local` marks traffic whose loss to ARP failure is
+    /// reported as [`Event::HostUnreachable`].
+    #[allow(clippy::too_many_arguments)]
     fn send_datagram(
         &mut self,
         src: Ipv4Addr,
         dst: Ipv4Addr,
         protocol: u8,
         payload: &[u8],
+        offload: TxOffload,
         local: bool,
         now: Instant,
     ) -> Result<(), SendError> {
         if payload.len() > MAX_PAYLOAD {
             return Err(SendError::TooLarge);
         }
+        let (offload, payload) = self.resolve_offload(protocol, payload, offload);
         let subnet_broadcast = self.config.as_ref().and_then(|c| c.broadcast());
         let (next_hop, mac) = if dst.is_broadcast() || Some(dst) == subnet_broadcast {
             (dst, Some(EthernetAddress::BROADCAST))
@@ -735,7 +808,11 @@ impl Interface {
         };
         let ident = self.next_ident;
         self.next_ident = self.next_ident.wrapping_add(1);
-        let chunk = (self.opts.mtu.saturating_sub(ipv4::HEADER_LEN) & !7).max(8);
+        let chunk = if offload.gso_size.is_some() {
+            payload.len()
+        } else {
+            (self.opts.mtu.saturating_sub(ipv4::HEADER_LEN) & !7).max(8)
+        };
         let mut result = Ok(());
         let mut offset = 0;
         loop {
@@ -766,7 +843,7 @@ impl Interface {
                 .layer_mut(Layer::Ipv4)
                 .tx(ipv4::HEADER_LEN + len);
             if mac.is_some() {
-                if !self.push_frame(frame) {
+                if !self.push_frame(frame, offload) {
                     result = Err(SendError::QueueFull);
                 }
             } else {
@@ -774,6 +851,7 @@ impl Interface {
                     PendingPacket {
                         next_hop,
                         frame,
+                        offload,
                         dst,
                         protocol,
                         local,
@@ -827,17 +905,17 @@ impl Interface {
         };
         repr.emit(&mut frame[ethernet::HEADER_LEN..]);
         self.counters.layer_mut(Layer::Arp).tx(arp::PACKET_LEN);
-        self.push_frame(frame);
+        self.push_frame(frame, TxOffload::default());
     }
 
     /// Queues a finished frame for the driver; false (and counted) if the queue is full.
-    fn push_frame(&mut self, frame: Vec<u8>) -> bool {
+    fn push_frame(&mut self, frame: Vec<u8>, offload: TxOffload) -> bool {
         if self.tx.len() >= self.opts.max_tx_queue {
             self.counters.drop(DropReason::TxQueueFull);
             return false;
         }
         self.counters.layer_mut(Layer::Ethernet).tx(frame.len());
-        self.tx.push_back(frame);
+        self.tx.push_back((frame, offload));
         true
     }
 

@@ -86,6 +86,7 @@ pub mod rate_limit;
 pub mod reassembly;
 pub mod route;
 pub mod time;
+pub mod tx_offload;
 pub mod udp_socket;
 pub mod wire;
 
@@ -94,4 +95,5 @@ pub use counters::{Counters, Delivery, DropReason, Layer, LayerCounters};
 pub use event::{Event, Rx, TcpSegment};
 pub use iface::{Interface, InterfaceOptions, SendError};
 pub use time::Instant;
+pub use tx_offload::{TxCaps, TxOffload};
 pub use wire::ethernet::EthernetAddress;
