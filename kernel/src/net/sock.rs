@@ -18,24 +18,30 @@
 //! waits in a backlog once nobody holds its socket. Timers work the same way: NET_RX
 //! marks the socket's timer due and tries the lock; the holder fires it.
 //!
-//! Lock order: socket, then device, then stack (a socket sends through `with_net`);
-//! socket or device and stack, then backlog (a leaf); socket, then timer heap (a leaf);
-//! socket, then its ready list (a leaf).
+//! A socket's segments go out from [`Sock::service`], written into this CPU's segment
+//! buffer (`segment_buf`, large enough for a TSO super-segment) and handed to the device
+//! at once with the socket as their owner, so the socket can be held back once it has
+//! [`tsq::LIMIT`] bytes in the transmit ring (`tsq`).
+//!
+//! Lock order: socket, then segment buffer, then device, then stack (a socket sends
+//! through `with_net`); socket or device and stack, then backlog (a leaf); socket or
+//! device, then timer heap (a leaf); socket, then its ready list (a leaf).
 //! Nothing takes a socket lock while holding the device, the stack, a backlog or the
 //! timer heap, and no code holds two socket locks.
 use alloc::collections::VecDeque;
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use halyard_net::Instant as NetInstant;
-use halyard_tcp::{DetachedConn, Instant, Outcome, RxHints, State, Transmit};
+use halyard_tcp::{DetachedConn, Instant, Outcome, RxHints, State};
 
-use super::loopback;
-use super::sock_timers;
 use super::socket::ReadyList;
-use super::tcp::{tcp_now, PROTOCOL, SEGMENT_BUF};
+use super::tcp::{offload_of, tcp_now, PROTOCOL};
+use super::tsq::TxQueued;
+use super::{loopback, segment_buf, sock_timers};
+use crate::drivers::virtio_net::Owner;
 use crate::sched::WaitQueue;
 use crate::sync::{BhLock, BhOff, LockClass, SpinGuard};
 use crate::time;
@@ -93,11 +99,13 @@ pub struct Sock {
     pub queue: Arc<WaitQueue>,
     /// The token is on the ready list and not yet taken by its owner.
     pub ready_queued: AtomicBool,
+    /// Bytes of its frames in the NIC's transmit ring (TSQ).
+    tx: Arc<TxQueued>,
 }
 
 impl Sock {
     pub fn new(conn: DetachedConn) -> Arc<Sock> {
-        Arc::new(Sock {
+        Arc::new_cyclic(|me: &Weak<Sock>| Sock {
             local: conn.local(),
             remote: conn.remote(),
             state: BhLock::new(
@@ -115,6 +123,7 @@ impl Sock {
             timer_due: AtomicBool::new(false),
             queue: Arc::new(WaitQueue::new()),
             ready_queued: AtomicBool::new(false),
+            tx: TxQueued::new(me.clone()),
         })
     }
 
@@ -201,26 +210,36 @@ impl Sock {
             s.scheduled = None;
         }
         s.conn.handle_timeout(now);
-        // The first segment is written on the stack, so the device and stack locks are
-        // taken only when there is something to send (and a socket holds no buffer).
-        let mut first_buf = [0u8; SEGMENT_BUF];
-        if let Some(first) = s.conn.poll_transmit(now, &mut first_buf) {
-            let conn = &mut s.conn;
-            let _ = super::with_net(|_, stack| {
+        // The device and stack locks are taken only when there is something to send, and
+        // the socket stops once its frames fill its share of the ring (TSQ); it is resumed
+        // when the device hands them back.
+        let conn = &mut s.conn;
+        let owner: Owner = Some(self.tx.clone());
+        segment_buf::with(|buf| {
+            let Some(first) = conn.poll_transmit(now, buf) else {
+                return;
+            };
+            let _ = super::with_net(|mut dev, stack| {
                 let at = NetInstant::from_nanos(now_ns);
-                let (iface, lo) = (&mut stack.iface, &mut stack.lo);
-                // A refusal (no route, ARP or loopback queue full) is a lost segment: TCP
-                // retransmits.
-                let mut send = |t: Transmit, bytes: &[u8]| {
-                    let _ = loopback::send_ipv4(iface, lo, t.src, t.dst, PROTOCOL, bytes, at);
-                };
-                send(first, &first_buf[..first.len]);
-                let buf = &mut stack.tcp.segment;
-                while let Some(t) = conn.poll_transmit(now, buf) {
-                    send(t, &buf[..t.len]);
+                let mut next = Some(first);
+                while let Some(t) = next {
+                    // A refusal (no route, ARP or loopback queue full) is a lost segment:
+                    // TCP retransmits.
+                    let (iface, lo) = (&mut stack.iface, &mut stack.lo);
+                    let bytes = &buf[..t.len];
+                    let offload = offload_of(&t);
+                    let _ = loopback::send_ipv4(iface, lo, t.src, t.dst, PROTOCOL, bytes, offload, at);
+                    if let Some(dev) = dev.as_deref_mut() {
+                        super::transmit_queued(dev, stack, &owner);
+                    }
+                    next = if self.tx.full() {
+                        None
+                    } else {
+                        conn.poll_transmit(now, buf)
+                    };
                 }
             });
-        }
+        });
         if !s.conn.take_events().is_empty() {
             self.queue.wake_all();
             for q in &s.pollers {

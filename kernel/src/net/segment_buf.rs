@@ -1,0 +1,27 @@
+//! Per-CPU buffers the sockets' TCP segments are written into.
+//!
+//! With TSO one segment may be a 64 KB super-segment, too large for a kernel stack and
+//! too much to keep per socket; a socket writes its segments while holding its own lock
+//! (bottom halves and preemption off), so one buffer per CPU serves every socket. Each
+//! is under a lock of its own (`net.segment_buf`): never contended (only its CPU takes it,
+//! and nothing can preempt or interrupt a holder with a socket call), it is what makes
+//! the buffer safe to reach without `unsafe`. Lock order: socket, then this, then device
+//! and stack.
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::tcp::TSO_MAX_BYTES;
+use crate::arch::percpu::{self, MAX_CPUS};
+use crate::sync::{BhLock, LockClass};
+
+static CLASS: LockClass = LockClass::new("net.segment_buf");
+static BUFS: [BhLock<Vec<u8>>; MAX_CPUS] = [const { BhLock::new(Vec::new(), &CLASS) }; MAX_CPUS];
+
+/// Runs `f` with this CPU's buffer (allocated on first use).
+pub fn with<R>(f: impl FnOnce(&mut [u8]) -> R) -> R {
+    let mut buf = BUFS[percpu::cpu_index() as usize % MAX_CPUS].lock();
+    if buf.is_empty() {
+        *buf = vec![0; TSO_MAX_BYTES];
+    }
+    f(&mut buf)
+}
