@@ -93,6 +93,9 @@ pub enum SendError {
 const MAX_PAYLOAD: usize = u16::MAX as usize - ipv4::HEADER_LEN;
 const IP_AT: usize = ethernet::HEADER_LEN;
 const PAYLOAD_AT: usize = IP_AT + ipv4::HEADER_LEN;
+/// Bytes in front of a payload for [`Interface::send_ipv4_in_place`] to write the
+/// Ethernet and IPv4 headers into.
+pub const TX_HEADROOM: usize = PAYLOAD_AT;
 /// Bytes of the offending datagram's payload quoted in ICMP errors (RFC 792).
 const ICMP_QUOTE: usize = 8;
 
@@ -748,36 +751,126 @@ impl Interface {
         ipv4::HEADER_LEN + len <= self.opts.mtu
     }
 
+    /// What of `offload` the device takes for a payload of `len` bytes, if it takes all
+    /// that must be done (see [`crate::tx_offload`]); `None` when a partial checksum has
+    /// to be completed in software.
+    fn device_offload(&self, protocol: u8, len: usize, offload: TxOffload) -> Option<TxOffload> {
+        let caps = self.opts.tx_offload;
+        let gso_size = offload
+            .gso_size
+            .filter(|_| caps.tso && protocol == protocol::TCP);
+        let one_frame = gso_size.is_some() || self.fits_one_frame(len);
+        match offload.csum_offset {
+            Some(_) if caps.checksum && one_frame => Some(TxOffload {
+                csum_offset: offload.csum_offset,
+                gso_size,
+            }),
+            Some(_) => None,
+            None => Some(TxOffload::default()),
+        }
+    }
+
     /// What of `offload` the device takes for `payload`, completing in software what it
-    /// does not (see [`crate::tx_offload`]): the offloads to pass on, and the payload
-    /// with its checksum completed when that was needed.
+    /// does not: the offloads to pass on, and the payload with its checksum completed
+    /// when that was needed.
     fn resolve_offload<'p>(
         &mut self,
         protocol: u8,
         payload: &'p [u8],
         offload: TxOffload,
     ) -> (TxOffload, Cow<'p, [u8]>) {
-        let caps = self.opts.tx_offload;
-        let gso_size = offload
-            .gso_size
-            .filter(|_| caps.tso && protocol == protocol::TCP);
-        let one_frame = gso_size.is_some() || self.fits_one_frame(payload.len());
-        match offload.csum_offset {
-            Some(_) if caps.checksum && one_frame => (
-                TxOffload {
-                    csum_offset: offload.csum_offset,
-                    gso_size,
-                },
-                Cow::Borrowed(payload),
-            ),
-            Some(offset) => {
+        match (self.device_offload(protocol, payload.len(), offload), offload.csum_offset) {
+            (Some(device), _) => (device, Cow::Borrowed(payload)),
+            (None, Some(offset)) => {
                 let mut done = payload.to_vec();
                 if tx_offload::complete_checksum(&mut done, usize::from(offset)) {
                     self.counters.tx_checksums_completed += 1;
                 }
                 (TxOffload::default(), Cow::Owned(done))
             }
-            None => (TxOffload::default(), Cow::Borrowed(payload)),
+            (None, None) => (TxOffload::default(), Cow::Borrowed(payload)),
+        }
+    }
+
+    /// Writes the Ethernet and IPv4 headers of a datagram (or fragment) of `len` payload
+    /// bytes into `frame[..PAYLOAD_AT]`, and counts it at the IPv4 layer.
+    #[allow(clippy::too_many_arguments)]
+    fn write_headers(
+        &mut self,
+        frame: &mut [u8],
+        mac: EthernetAddress,
+        (src, dst, protocol): (Ipv4Addr, Ipv4Addr, u8),
+        ident: u16,
+        more_frags: bool,
+        frag_offset: usize,
+        len: usize,
+    ) {
+        ethernet::Repr {
+            src: self.mac,
+            dst: mac,
+            ethertype: ethertype::IPV4,
+        }
+        .emit(frame);
+        ipv4::Repr {
+            src,
+            dst,
+            protocol,
+            ttl: self.opts.ttl,
+            ident,
+            dont_frag: false,
+            more_frags,
+            frag_offset,
+            payload_len: len,
+        }
+        .emit(&mut frame[IP_AT..]);
+        self.counters
+            .layer_mut(Layer::Ipv4)
+            .tx(ipv4::HEADER_LEN + len);
+    }
+
+    /// Sends the IPv4 datagram whose payload (with `offload` left undone, as for
+    /// [`Self::send_ipv4_offloaded`]) is `frame[TX_HEADROOM..]`: when it can go at once
+    /// (next hop resolved, nothing queued before it, one frame, nothing to finish in
+    /// software) the Ethernet and IPv4 headers are written in place in front of it and the
+    /// finished frame goes straight to `transmit` (false: the device refused it), so the
+    /// payload is not copied on the way; otherwise it takes the queued path.
+    pub fn send_ipv4_in_place(
+        &mut self,
+        dst: Ipv4Addr,
+        protocol: u8,
+        frame: &mut [u8],
+        offload: TxOffload,
+        now: Instant,
+        transmit: &mut dyn FnMut(&[u8], TxOffload) -> bool,
+    ) -> Result<(), SendError> {
+        let src = self.config.as_ref().ok_or(SendError::NotConfigured)?.addr;
+        let len = frame.len().saturating_sub(TX_HEADROOM);
+        let direct = self
+            .device_offload(protocol, len, offload)
+            .filter(|_| self.tx.is_empty() && len <= MAX_PAYLOAD && frame.len() >= TX_HEADROOM);
+        let subnet_broadcast = self.config.as_ref().and_then(|c| c.broadcast());
+        let unicast = !dst.is_broadcast() && Some(dst) != subnet_broadcast;
+        let mac = match (direct, unicast) {
+            (Some(_), true) => self
+                .routes
+                .lookup(dst)
+                .and_then(|hop| self.arp.lookup(hop, now)),
+            _ => None,
+        };
+        let (Some(device), Some(mac)) = (direct, mac) else {
+            return self.send_ipv4_offloaded(dst, protocol, &frame[TX_HEADROOM..], offload, now);
+        };
+        if protocol == protocol::TCP {
+            self.counters.layer_mut(Layer::Tcp).tx(len);
+        }
+        let ident = self.next_ident;
+        self.next_ident = self.next_ident.wrapping_add(1);
+        self.write_headers(frame, mac, (src, dst, protocol), ident, false, 0, len);
+        self.counters.layer_mut(Layer::Ethernet).tx(frame.len());
+        if transmit(frame, device) {
+            Ok(())
+        } else {
+            Err(SendError::QueueFull)
         }
     }
 
@@ -819,29 +912,10 @@ impl Interface {
             let len = (payload.len() - offset).min(chunk);
             let more_frags = offset + len < payload.len();
             let mut frame = vec![0u8; PAYLOAD_AT + len];
-            let eth = ethernet::Repr {
-                src: self.mac,
-                dst: mac.unwrap_or_default(),
-                ethertype: ethertype::IPV4,
-            };
-            eth.emit(&mut frame);
-            let ttl = self.opts.ttl;
-            let ip = ipv4::Repr {
-                src,
-                dst,
-                protocol,
-                ttl,
-                ident,
-                dont_frag: false,
-                more_frags,
-                frag_offset: offset,
-                payload_len: len,
-            };
-            ip.emit(&mut frame[IP_AT..]);
+            let addrs = (src, dst, protocol);
+            let hw = mac.unwrap_or_default();
+            self.write_headers(&mut frame, hw, addrs, ident, more_frags, offset, len);
             frame[PAYLOAD_AT..].copy_from_slice(&payload[offset..offset + len]);
-            self.counters
-                .layer_mut(Layer::Ipv4)
-                .tx(ipv4::HEADER_LEN + len);
             if mac.is_some() {
                 if !self.push_frame(frame, offload) {
                     result = Err(SendError::QueueFull);

@@ -93,7 +93,7 @@ pub mod wire;
 pub use config::{ConfigError, IfaceConfig};
 pub use counters::{Counters, Delivery, DropReason, Layer, LayerCounters};
 pub use event::{Event, Rx, TcpSegment};
-pub use iface::{Interface, InterfaceOptions, SendError};
+pub use iface::{Interface, InterfaceOptions, SendError, TX_HEADROOM};
 pub use time::Instant;
 pub use tx_offload::{TxCaps, TxOffload};
 pub use wire::ethernet::EthernetAddress;

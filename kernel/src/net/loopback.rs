@@ -20,7 +20,7 @@ use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 
-use halyard_net::{Instant, Interface, SendError, TxOffload};
+use halyard_net::{Instant, Interface, SendError, TxOffload, TX_HEADROOM};
 use preempt::Softirq;
 
 use crate::irq::softirq;
@@ -126,9 +126,12 @@ pub fn source_for(iface: &Interface, dst: Ipv4Addr) -> Option<Ipv4Addr> {
     iface.config().map(|c| c.addr)
 }
 
-/// Sends an IPv4 datagram from `src` to `dst`, leaving `offload` undone: through `lo`
-/// when `dst` is local, else out of the NIC (from its address). The TCP engine's and
-/// sockets' way out; the stack is locked (both live in [`super::NetStack`]).
+/// Sends the IPv4 datagram whose payload is `frame[TX_HEADROOM..]` from `src` to `dst`,
+/// leaving `offload` undone: through `lo` when `dst` is local, else out of the NIC (from
+/// its address), where the frame is finished in place and handed to `transmit` (the
+/// device) when it can go at once, and queued otherwise
+/// (`Interface::send_ipv4_in_place`). The TCP engine's and sockets' way out; the stack is
+/// locked (both live in [`super::NetStack`]).
 #[allow(clippy::too_many_arguments)]
 pub fn send_ipv4(
     iface: &mut Interface,
@@ -136,18 +139,19 @@ pub fn send_ipv4(
     src: Ipv4Addr,
     dst: Ipv4Addr,
     protocol: u8,
-    payload: &[u8],
+    frame: &mut [u8],
     offload: TxOffload,
     now: Instant,
+    transmit: &mut dyn FnMut(&[u8], TxOffload) -> bool,
 ) -> Result<(), SendError> {
     if is_local(iface, dst) {
         return lo.transmit(Datagram {
             src,
             dst,
             protocol,
-            payload: payload.to_vec(),
+            payload: frame.get(TX_HEADROOM..).unwrap_or_default().to_vec(),
             offload,
         });
     }
-    iface.send_ipv4_offloaded(dst, protocol, payload, offload, now)
+    iface.send_ipv4_in_place(dst, protocol, frame, offload, now, transmit)
 }

@@ -195,14 +195,17 @@ pub fn with_net<R>(f: impl FnOnce(Option<&mut VirtioNet>, &mut NetStack) -> R) -
     Some(r)
 }
 
-fn flush(dev: Option<&mut VirtioNet>, stack: &mut NetStack) {
+fn flush(mut dev: Option<&mut VirtioNet>, stack: &mut NetStack) {
     let t = now();
     if stack.iface.poll_at().is_some_and(|at| at <= t) {
         stack.iface.poll(t);
     }
-    stack
-        .tcp
-        .drive(&mut stack.iface, &mut stack.lo, t.as_nanos());
+    stack.tcp.drive(
+        dev.as_deref_mut(),
+        &mut stack.iface,
+        &mut stack.lo,
+        t.as_nanos(),
+    );
     if let Some(dev) = dev {
         transmit_queued(dev, stack, &None);
     }
@@ -234,7 +237,7 @@ fn flush(dev: Option<&mut VirtioNet>, stack: &mut NetStack) {
 
 /// Hands the frames the interface queued to the device, each for `owner` (the socket
 /// whose segments they are, for its limit on bytes queued; `None` for the stack's own).
-fn transmit_queued(dev: &mut VirtioNet, stack: &mut NetStack, owner: &virtio_net::Owner) {
+pub(super) fn transmit_queued(dev: &mut VirtioNet, stack: &mut NetStack, owner: &virtio_net::Owner) {
     while let Some((frame, offload)) = stack.iface.dequeue_tx_offloaded() {
         if dev.transmit(&frame, offload, owner.clone()).is_err() {
             stack.tx_refused += 1;

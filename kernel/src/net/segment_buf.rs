@@ -1,4 +1,6 @@
-//! Per-CPU buffers the sockets' TCP segments are written into.
+//! Per-CPU buffers the sockets' TCP segments are written into, after room for the
+//! Ethernet and IPv4 headers (`halyard_net::TX_HEADROOM`), so a frame is finished in
+//! place and copied once, into the transmit ring.
 //!
 //! With TSO one segment may be a 64 KB super-segment, too large for a kernel stack and
 //! too much to keep per socket; a socket writes its segments while holding its own lock
@@ -9,6 +11,8 @@
 //! and stack.
 use alloc::vec;
 use alloc::vec::Vec;
+
+use halyard_net::TX_HEADROOM;
 
 use super::tcp::TSO_MAX_BYTES;
 use crate::arch::percpu::{self, MAX_CPUS};
@@ -21,7 +25,7 @@ static BUFS: [BhLock<Vec<u8>>; MAX_CPUS] = [const { BhLock::new(Vec::new(), &CLA
 pub fn with<R>(f: impl FnOnce(&mut [u8]) -> R) -> R {
     let mut buf = BUFS[percpu::cpu_index() as usize % MAX_CPUS].lock();
     if buf.is_empty() {
-        *buf = vec![0; TSO_MAX_BYTES];
+        *buf = vec![0; TX_HEADROOM + TSO_MAX_BYTES];
     }
     f(&mut buf)
 }

@@ -34,7 +34,7 @@ use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use halyard_net::Instant as NetInstant;
+use halyard_net::{Instant as NetInstant, TX_HEADROOM};
 use halyard_tcp::{DetachedConn, Instant, Outcome, RxHints, State};
 
 use super::socket::ReadyList;
@@ -216,27 +216,41 @@ impl Sock {
         let conn = &mut s.conn;
         let owner: Owner = Some(self.tx.clone());
         segment_buf::with(|buf| {
-            let Some(first) = conn.poll_transmit(now, buf) else {
+            let Some(first) = conn.poll_transmit(now, &mut buf[TX_HEADROOM..]) else {
                 return;
             };
             let _ = super::with_net(|mut dev, stack| {
                 let at = NetInstant::from_nanos(now_ns);
+                let mut transmit = |frame: &[u8], offload| {
+                    dev.as_deref_mut()
+                        .is_some_and(|d| d.transmit(frame, offload, owner.clone()).is_ok())
+                };
                 let mut next = Some(first);
                 while let Some(t) = next {
-                    // A refusal (no route, ARP or loopback queue full) is a lost segment:
-                    // TCP retransmits.
+                    // A refusal (no route, ARP or loopback queue full, ring full) is a lost
+                    // segment: TCP retransmits.
+                    let frame = &mut buf[..TX_HEADROOM + t.len];
                     let (iface, lo) = (&mut stack.iface, &mut stack.lo);
-                    let bytes = &buf[..t.len];
                     let offload = offload_of(&t);
-                    let _ = loopback::send_ipv4(iface, lo, t.src, t.dst, PROTOCOL, bytes, offload, at);
-                    if let Some(dev) = dev.as_deref_mut() {
-                        super::transmit_queued(dev, stack, &owner);
-                    }
+                    let _ = loopback::send_ipv4(
+                        iface,
+                        lo,
+                        t.src,
+                        t.dst,
+                        PROTOCOL,
+                        frame,
+                        offload,
+                        at,
+                        &mut transmit,
+                    );
                     next = if self.tx.full() {
                         None
                     } else {
-                        conn.poll_transmit(now, buf)
+                        conn.poll_transmit(now, &mut buf[TX_HEADROOM..])
                     };
+                }
+                if let Some(dev) = dev.as_deref_mut() {
+                    super::transmit_queued(dev, stack, &owner);
                 }
             });
         });

@@ -17,12 +17,13 @@ use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
 use halyard_net::tx_offload::TCP_CSUM_OFFSET;
-use halyard_net::{Instant as NetInstant, TxCaps, TxOffload};
+use halyard_net::{Instant as NetInstant, TxCaps, TxOffload, TX_HEADROOM};
 use halyard_tcp::{
     ConnId, DetachedConn, Endpoint, Event, ListenerId, RxHints, Stats, Transmit, MAX_HEADER,
 };
 
 use super::sock::{Arrival, Notify, Sock};
+use crate::drivers::virtio_net::VirtioNet;
 use crate::sched::WaitQueue;
 
 /// Largest TCP segment the endpoint writes (headers plus one MSS of payload: it holds
@@ -47,8 +48,8 @@ pub struct Tcp {
     socks: BTreeMap<Tuple, Arc<Sock>>,
     /// Counters of the sockets that closed (and left `socks`).
     closed_stats: Stats,
-    /// Where the endpoint (and sockets, under the stack lock) write segments.
-    pub segment: Vec<u8>,
+    /// Where the endpoint writes segments (after room for the Ethernet and IPv4 headers).
+    segment: Vec<u8>,
 }
 
 /// Passively opened connections one remote address may hold (docs/network.md, "Limits").
@@ -117,7 +118,7 @@ impl Tcp {
             listener_hooks: BTreeMap::new(),
             socks: BTreeMap::new(),
             closed_stats: Stats::default(),
-            segment: alloc::vec![0; SEGMENT_BUF],
+            segment: alloc::vec![0; TX_HEADROOM + SEGMENT_BUF],
         }
     }
 
@@ -203,10 +204,12 @@ impl Tcp {
         )
     }
 
-    /// Runs the endpoint's timers, sends what it queued (through `lo` or `iface`), and wakes the
-    /// listeners its events concern. Called with the stack locked, after any input.
+    /// Runs the endpoint's timers, sends what it queued (through `lo`, or `iface` and the
+    /// device `dev`), and wakes the listeners its events concern. Called with the stack
+    /// locked, after any input.
     pub fn drive(
         &mut self,
+        mut dev: Option<&mut VirtioNet>,
         iface: &mut halyard_net::Interface,
         lo: &mut super::loopback::Loopback,
         now_ns: u64,
@@ -215,7 +218,14 @@ impl Tcp {
         if self.endpoint.poll_timeout().is_some_and(|t| t <= now) {
             self.endpoint.handle_timeout(now);
         }
-        while let Some(t) = self.endpoint.poll_transmit(now, &mut self.segment) {
+        let mut transmit = |frame: &[u8], offload| {
+            dev.as_deref_mut()
+                .is_some_and(|d| d.transmit(frame, offload, None).is_ok())
+        };
+        while let Some(t) = self
+            .endpoint
+            .poll_transmit(now, &mut self.segment[TX_HEADROOM..])
+        {
             // A refusal (no route, ARP queue full) is a lost segment: TCP retransmits.
             let _ = super::loopback::send_ipv4(
                 iface,
@@ -223,9 +233,10 @@ impl Tcp {
                 t.src,
                 t.dst,
                 PROTOCOL,
-                &self.segment[..t.len],
+                &mut self.segment[..TX_HEADROOM + t.len],
                 offload_of(&t),
                 NetInstant::from_nanos(now_ns),
+                &mut transmit,
             );
         }
         while let Some(event) = self.endpoint.poll_event() {
