@@ -829,11 +829,12 @@ impl Interface {
     }
 
     /// Sends the IPv4 datagram whose payload (with `offload` left undone, as for
-    /// [`Self::send_ipv4_offloaded`]) is `frame[TX_HEADROOM..]`: when it can go at once
+    /// [`Self::send_ipv4_offloaded`]) is `frame[TX_HEADROOM..]`. When it can go at once
     /// (next hop resolved, nothing queued before it, one frame, nothing to finish in
-    /// software) the Ethernet and IPv4 headers are written in place in front of it and the
-    /// finished frame goes straight to `transmit` (false: the device refused it), so the
-    /// payload is not copied on the way; otherwise it takes the queued path.
+    /// software) the Ethernet and IPv4 headers are written in place in front of it and
+    /// `Some` says what the device is to do: the caller hands `frame` to the device as it
+    /// is, so the payload is not copied on the way (it may already be in the device's
+    /// ring). Otherwise it takes the queued path (copied) and the answer is `None`.
     pub fn send_ipv4_in_place(
         &mut self,
         dst: Ipv4Addr,
@@ -841,8 +842,7 @@ impl Interface {
         frame: &mut [u8],
         offload: TxOffload,
         now: Instant,
-        transmit: &mut dyn FnMut(&[u8], TxOffload) -> bool,
-    ) -> Result<(), SendError> {
+    ) -> Result<Option<TxOffload>, SendError> {
         let src = self.config.as_ref().ok_or(SendError::NotConfigured)?.addr;
         let len = frame.len().saturating_sub(TX_HEADROOM);
         let direct = self
@@ -858,7 +858,9 @@ impl Interface {
             _ => None,
         };
         let (Some(device), Some(mac)) = (direct, mac) else {
-            return self.send_ipv4_offloaded(dst, protocol, &frame[TX_HEADROOM..], offload, now);
+            return self
+                .send_ipv4_offloaded(dst, protocol, &frame[TX_HEADROOM..], offload, now)
+                .map(|()| None);
         };
         if protocol == protocol::TCP {
             self.counters.layer_mut(Layer::Tcp).tx(len);
@@ -867,11 +869,7 @@ impl Interface {
         self.next_ident = self.next_ident.wrapping_add(1);
         self.write_headers(frame, mac, (src, dst, protocol), ident, false, 0, len);
         self.counters.layer_mut(Layer::Ethernet).tx(frame.len());
-        if transmit(frame, device) {
-            Ok(())
-        } else {
-            Err(SendError::QueueFull)
-        }
+        Ok(Some(device))
     }
 
     /// Fragments, frames and sends (or queues behind ARP) one datagram, leaving `offload`

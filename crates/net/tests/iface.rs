@@ -795,10 +795,9 @@ fn offloads_the_device_lacks_are_done_in_software() {
     }
 }
 
-/// The in-place path writes the headers in front of the payload and hands the frame to
-/// the device at once: the same bytes the queued path builds (but for the IP ident), no
-/// copy; it queues instead when the next hop is unknown or something is queued already,
-/// and reports a refusal by the device.
+/// The in-place path writes the headers in front of the payload and leaves the frame to
+/// the caller's device: the same bytes the queued path builds (but for the IP ident), no
+/// copy; it queues instead when the next hop is unknown or something is queued already.
 #[test]
 fn in_place_sends_go_straight_to_the_device() {
     let caps = halyard_net::TxCaps {
@@ -812,43 +811,31 @@ fn in_place_sends_go_straight_to_the_device() {
     let (queued, _) = us.dequeue_tx_offloaded().unwrap();
     let mut frame = vec![0u8; halyard_net::TX_HEADROOM];
     frame.extend_from_slice(&seg);
-    let mut sent = Vec::new();
-    let mut device = |f: &[u8], o: halyard_net::TxOffload| {
-        sent.push((f.to_vec(), o));
-        true
-    };
-    us.send_ipv4_in_place(PEER_ADDR, 6, &mut frame, PARTIAL_TSO, T0, &mut device)
-        .unwrap();
+    let ready = us.send_ipv4_in_place(PEER_ADDR, 6, &mut frame, PARTIAL_TSO, T0);
+    assert_eq!(ready, Ok(Some(PARTIAL_TSO)));
     assert!(us.dequeue_tx().is_none());
-    assert_eq!(sent.len(), 1);
-    let (f, o) = &sent[0];
-    assert_eq!(*o, PARTIAL_TSO);
     let ident = |f: &[u8]| [f[18], f[19]];
-    assert_ne!(ident(f), ident(&queued));
-    let (mut a, mut b) = (f.clone(), queued.clone());
+    assert_ne!(ident(&frame), ident(&queued));
+    let (mut a, mut b) = (frame.clone(), queued.clone());
     for x in [&mut a, &mut b] {
         x[18..20].fill(0);
         x[24..26].fill(0);
     }
     assert_eq!(a, b);
-    assert_eq!(inet_checksum::checksum(ip_of(f).header()), 0, "IPv4 header checksum");
-    // Behind a queued frame, or to a next hop not resolved: queued, not sent.
+    assert_eq!(inet_checksum::checksum(ip_of(&frame).header()), 0, "IPv4 header checksum");
+    // Behind a queued frame, or to a next hop not resolved: queued.
     us.ping(PEER_ADDR, 1, 1, b"", T0).unwrap();
-    sent.clear();
-    let mut device = |f: &[u8], o: halyard_net::TxOffload| {
-        sent.push((f.to_vec(), o));
-        true
-    };
-    us.send_ipv4_in_place(PEER_ADDR, 6, &mut frame, PARTIAL_TSO, T0, &mut device)
-        .unwrap();
-    us.send_ipv4_in_place(STRANGER, 6, &mut frame, PARTIAL_TSO, T0, &mut device)
-        .unwrap();
-    assert!(sent.is_empty());
-    assert_eq!(drain_tx(&mut us).len(), 3, "ping, segment, ARP request");
-    // A refusal by the device is reported.
-    let mut full = |_: &[u8], _: halyard_net::TxOffload| false;
+    let mut frame = vec![0u8; halyard_net::TX_HEADROOM];
+    frame.extend_from_slice(&seg);
+    let again = frame.clone();
     assert_eq!(
-        us.send_ipv4_in_place(PEER_ADDR, 6, &mut frame, PARTIAL_TSO, T0, &mut full),
-        Err(halyard_net::SendError::QueueFull)
+        us.send_ipv4_in_place(PEER_ADDR, 6, &mut frame, PARTIAL_TSO, T0),
+        Ok(None)
     );
+    assert_eq!(frame, again, "left alone");
+    assert_eq!(
+        us.send_ipv4_in_place(STRANGER, 6, &mut frame, PARTIAL_TSO, T0),
+        Ok(None)
+    );
+    assert_eq!(drain_tx(&mut us).len(), 3, "ping, segment, ARP request");
 }

@@ -1,8 +1,12 @@
 //! The virtio-net transmit side, written once for the kernel and the tests: the header
 //! that tells the device what to finish ([`tx_header`]), and [`NetTransmitter`], which
-//! copies each frame behind its header into a run of slots ([`TxSlots`]) posted as one
+//! puts each frame behind its header into a run of slots ([`TxSlots`]) posted as one
 //! descriptor and takes the runs back when the device is done, reporting each frame's
-//! owner (for a per-socket limit on bytes queued, Linux's TSQ).
+//! owner (for a per-socket limit on bytes queued, Linux's TSQ). A frame is either copied
+//! in ([`NetTransmitter::transmit`]) or written in place by its producer into a run
+//! reserved for the largest frame ([`NetTransmitter::reserve`], then `commit`, which gives
+//! back the slots it did not need, or `cancel`): the TCP engine writes its segments
+//! straight into the ring that way.
 //!
 //! # Offloads (Linux: `virtio_net_hdr_from_skb`)
 //! * `CSUM`: a frame whose transport checksum holds only the pseudo-header sum goes with
@@ -123,29 +127,80 @@ impl<O> NetTransmitter<O> {
         frame: &[u8],
         owner: O,
     ) -> Result<(), TxError> {
-        if frame.len() > MAX_TX_FRAME {
+        let (start, buf) = self.reserve(ring, frame.len())?;
+        buf[net_hdr::LEN..net_hdr::LEN + frame.len()].copy_from_slice(frame);
+        self.commit(ring, start, frame.len(), |_| Ok(*header), owner)
+    }
+
+    /// Reserves free slots for a frame of up to `max_len` bytes, for the caller to write it
+    /// in place: returns the run's first slot and its buffer, the frame to go at
+    /// [`net_hdr::LEN`] (the header is written by [`Self::commit`]). Nothing else may be
+    /// reserved or sent before the run is committed or cancelled.
+    pub fn reserve<'r>(
+        &mut self,
+        ring: &'r mut impl TxRing,
+        max_len: usize,
+    ) -> Result<(u16, &'r mut [u8]), TxError> {
+        if max_len > MAX_TX_FRAME {
             return Err(TxError::TooLarge);
         }
-        let total = net_hdr::LEN + frame.len();
-        let n = total.div_ceil(ring.buffer_size().max(1));
-        let n = u16::try_from(n)
-            .ok()
-            .filter(|&n| n <= self.slots.size())
-            .ok_or(TxError::TooLarge)?;
+        let total = net_hdr::LEN + max_len;
+        let n = self.slots_for(ring, total).ok_or(TxError::TooLarge)?;
         let start = self.slots.alloc(n).ok_or(TxError::Full)?;
         // SAFETY: the run was free, so the device owns none of its slots.
-        let Some(buf) = (unsafe { ring.span_mut(start, total) }) else {
-            self.slots.free(start);
+        match unsafe { ring.span_mut(start, total) } {
+            Some(buf) => Ok((start, buf)),
+            None => {
+                self.slots.shrink(start, 0);
+                Err(TxError::TooLarge)
+            }
+        }
+    }
+
+    /// Posts the frame of `len` bytes written into the run reserved at `start`, for
+    /// `owner`, behind the header `header_for` makes from it (its slots beyond the frame
+    /// are given back). On an error the run is given back whole.
+    pub fn commit(
+        &mut self,
+        ring: &mut impl TxRing,
+        start: u16,
+        len: usize,
+        header_for: impl FnOnce(&[u8]) -> Result<NetHeader, TxError>,
+        owner: O,
+    ) -> Result<(), TxError> {
+        let total = net_hdr::LEN + len;
+        let n = self.slots_for(ring, total).ok_or(TxError::TooLarge)?;
+        if !self.slots.shrink(start, n) {
             return Err(TxError::TooLarge);
+        }
+        // SAFETY: the run is reserved and not posted, so the device owns none of its slots.
+        let header = match unsafe { ring.span_mut(start, total) } {
+            Some(buf) => header_for(&buf[net_hdr::LEN..]).map(|h| {
+                let _ = h.emit(buf);
+            }),
+            None => Err(TxError::TooLarge),
         };
-        let _ = header.emit(buf);
-        buf[net_hdr::LEN..].copy_from_slice(frame);
+        if let Err(e) = header {
+            self.slots.shrink(start, 0);
+            return Err(e);
+        }
         if !ring.post(start, total) {
-            self.slots.free(start);
+            self.slots.shrink(start, 0);
             return Err(TxError::Full);
         }
-        self.frames[usize::from(start)] = Some((owner, frame.len()));
+        self.frames[usize::from(start)] = Some((owner, len));
         Ok(())
+    }
+
+    /// Gives the run reserved at `start` back unused.
+    pub fn cancel(&mut self, start: u16) {
+        self.slots.shrink(start, 0);
+    }
+
+    /// Slots for `total` bytes, if the region has that many.
+    fn slots_for(&self, ring: &impl TxRing, total: usize) -> Option<u16> {
+        let n = total.div_ceil(ring.buffer_size().max(1));
+        u16::try_from(n).ok().filter(|&n| n <= self.slots.size())
     }
 
     /// Takes back what the device finished, calling `done` with each frame's owner and

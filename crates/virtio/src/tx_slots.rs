@@ -20,8 +20,10 @@ pub struct TxSlots {
     tail: u16,
     /// Slots out (skipped ones included).
     used: u16,
-    /// The run handed out last (the one skipped slots are added to).
+    /// The run handed out last (the one skipped slots are added to), and the one before
+    /// it (the last again once that run is given back unused).
     last: u16,
+    before_last: u16,
     /// Slots of the run starting at each slot (0 for none).
     run: Vec<u16>,
     /// The run starting at each slot is back from the device.
@@ -37,6 +39,7 @@ impl TxSlots {
             tail: 0,
             used: 0,
             last: 0,
+            before_last: 0,
             run: vec![0; usize::from(size)],
             done: vec![false; usize::from(size)],
         }
@@ -81,8 +84,30 @@ impl TxSlots {
         self.done[usize::from(start)] = false;
         self.used += n;
         self.head = (start + n) % self.size;
+        self.before_last = self.last;
         self.last = start;
         Some(start)
+    }
+
+    /// Shortens the run handed out last, starting at `start`, to `n` slots (0: gives it
+    /// back unused), before it is posted: a buffer reserved for the largest frame and
+    /// filled with a smaller one. False (and nothing changes) when `start` is not that
+    /// run or `n` exceeds it.
+    pub fn shrink(&mut self, start: u16, n: u16) -> bool {
+        let i = usize::from(start);
+        let Some(&have) = self.run.get(i) else {
+            return false;
+        };
+        if start != self.last || have == 0 || self.done[i] || n > have {
+            return false;
+        }
+        self.used -= have - n;
+        self.head = (start + n) % self.size;
+        self.run[i] = n;
+        if n == 0 {
+            self.last = self.before_last;
+        }
+        true
     }
 
     /// The device is done with the run starting at `start`; false (and nothing changes)
@@ -134,6 +159,32 @@ mod tests {
     }
 
     #[test]
+    fn the_last_run_shrinks_before_it_is_posted() {
+        let mut s = TxSlots::new(16);
+        let a = s.alloc(10).unwrap();
+        assert!(s.shrink(a, 6));
+        assert_eq!(s.used(), 6);
+        let b = s.alloc(6).unwrap();
+        assert_eq!(b, 6, "the shrunk run's slots are handed out again");
+        assert!(!s.shrink(a, 1), "only the last run");
+        assert!(!s.shrink(b, 7), "never grows");
+        assert!(s.free(a));
+        let c = s.alloc(2).unwrap();
+        assert_eq!(c, 12);
+        // Given back unused: the run before is the last one again, and takes the slots a
+        // wrapping run skips.
+        assert!(s.shrink(c, 0));
+        assert_eq!(s.used(), 6);
+        let d = s.alloc(5).unwrap();
+        assert_eq!(d, 0);
+        assert_eq!(s.used(), 6 + 4 + 5);
+        assert!(s.free(b));
+        assert_eq!(s.used(), 5);
+        assert!(s.free(d));
+        assert_eq!(s.used(), 0);
+    }
+
+    #[test]
     fn out_of_order_completion_waits_for_older_runs() {
         let mut s = TxSlots::new(8);
         let a = s.alloc(3).unwrap();
@@ -162,7 +213,12 @@ mod tests {
                         for (&o, &m) in &out {
                             prop_assert!(start + n <= o || o + m <= start, "overlap");
                         }
-                        out.insert(start, n);
+                        // Sometimes reserved larger than needed, then shrunk (maybe to 0).
+                        let keep = if pick % 3 == 0 { n.min(u16::from(pick) % 4) } else { n };
+                        prop_assert!(s.shrink(start, keep));
+                        if keep > 0 {
+                            out.insert(start, keep);
+                        }
                     }
                 } else if !out.is_empty() {
                     let k = *out.keys().nth(usize::from(pick) % out.len()).unwrap();

@@ -128,10 +128,10 @@ pub fn source_for(iface: &Interface, dst: Ipv4Addr) -> Option<Ipv4Addr> {
 
 /// Sends the IPv4 datagram whose payload is `frame[TX_HEADROOM..]` from `src` to `dst`,
 /// leaving `offload` undone: through `lo` when `dst` is local, else out of the NIC (from
-/// its address), where the frame is finished in place and handed to `transmit` (the
-/// device) when it can go at once, and queued otherwise
-/// (`Interface::send_ipv4_in_place`). The TCP engine's and sockets' way out; the stack is
-/// locked (both live in [`super::NetStack`]).
+/// its address). `Some` means the frame was finished in place and is for the caller to
+/// hand to the device with those offloads, as it is; otherwise it was queued (or
+/// refused) (`Interface::send_ipv4_in_place`). The TCP engine's and sockets' way out; the
+/// stack is locked (both live in [`super::NetStack`]).
 #[allow(clippy::too_many_arguments)]
 pub fn send_ipv4(
     iface: &mut Interface,
@@ -142,16 +142,17 @@ pub fn send_ipv4(
     frame: &mut [u8],
     offload: TxOffload,
     now: Instant,
-    transmit: &mut dyn FnMut(&[u8], TxOffload) -> bool,
-) -> Result<(), SendError> {
+) -> Result<Option<TxOffload>, SendError> {
     if is_local(iface, dst) {
-        return lo.transmit(Datagram {
-            src,
-            dst,
-            protocol,
-            payload: frame.get(TX_HEADROOM..).unwrap_or_default().to_vec(),
-            offload,
-        });
+        return lo
+            .transmit(Datagram {
+                src,
+                dst,
+                protocol,
+                payload: frame.get(TX_HEADROOM..).unwrap_or_default().to_vec(),
+                offload,
+            })
+            .map(|()| None);
     }
-    iface.send_ipv4_in_place(dst, protocol, frame, offload, now, transmit)
+    iface.send_ipv4_in_place(dst, protocol, frame, offload, now)
 }

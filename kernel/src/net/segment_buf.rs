@@ -1,14 +1,14 @@
-//! Per-CPU buffers the sockets' TCP segments are written into, after room for the
-//! Ethernet and IPv4 headers (`halyard_net::TX_HEADROOM`), so a frame is finished in
-//! place and copied once, into the transmit ring.
+//! Per-CPU buffers the sockets' TCP segments for `lo` are written into (and those for
+//! the NIC when its ring has no room), after room for the Ethernet and IPv4 headers
+//! (`halyard_net::TX_HEADROOM`), so a frame is finished in place.
 //!
 //! With TSO one segment may be a 64 KB super-segment, too large for a kernel stack and
 //! too much to keep per socket; a socket writes its segments while holding its own lock
-//! (bottom halves and preemption off), so one buffer per CPU serves every socket. Each
-//! is under a lock of its own (`net.segment_buf`): never contended (only its CPU takes it,
-//! and nothing can preempt or interrupt a holder with a socket call), it is what makes
-//! the buffer safe to reach without `unsafe`. Lock order: socket, then this, then device
-//! and stack.
+//! and the device and stack (bottom halves and preemption off), so one buffer per CPU
+//! serves every socket. Each is under a lock of its own (`net.segment_buf`): never
+//! contended (only its CPU takes it, and nothing can preempt or interrupt a holder), it is
+//! what makes the buffer safe to reach without `unsafe`. A leaf: taken under socket,
+//! device and stack, and nothing is taken under it.
 use alloc::vec;
 use alloc::vec::Vec;
 

@@ -218,26 +218,27 @@ impl Tcp {
         if self.endpoint.poll_timeout().is_some_and(|t| t <= now) {
             self.endpoint.handle_timeout(now);
         }
-        let mut transmit = |frame: &[u8], offload| {
-            dev.as_deref_mut()
-                .is_some_and(|d| d.transmit(frame, offload, None).is_ok())
-        };
         while let Some(t) = self
             .endpoint
             .poll_transmit(now, &mut self.segment[TX_HEADROOM..])
         {
-            // A refusal (no route, ARP queue full) is a lost segment: TCP retransmits.
-            let _ = super::loopback::send_ipv4(
+            // A refusal (no route, ARP queue full, ring full) is a lost segment: TCP
+            // retransmits.
+            let frame = &mut self.segment[..TX_HEADROOM + t.len];
+            let at = NetInstant::from_nanos(now_ns);
+            let sent = super::loopback::send_ipv4(
                 iface,
                 lo,
                 t.src,
                 t.dst,
                 PROTOCOL,
-                &mut self.segment[..TX_HEADROOM + t.len],
+                frame,
                 offload_of(&t),
-                NetInstant::from_nanos(now_ns),
-                &mut transmit,
+                at,
             );
+            if let (Ok(Some(offload)), Some(dev)) = (sent, dev.as_deref_mut()) {
+                let _ = dev.transmit(frame, offload, None);
+            }
         }
         while let Some(event) = self.endpoint.poll_event() {
             // Connections are detached as soon as a thread holds them, so only listeners

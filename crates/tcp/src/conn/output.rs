@@ -39,6 +39,7 @@ impl Connection {
             checksum_partial,
             gso_size,
         };
+        let possible = self.output_possible();
         let out = match self.state {
             State::Closed | State::Listen => None,
             State::SynSent | State::SynReceived if self.syn_pending => {
@@ -51,7 +52,49 @@ impl Connection {
                 .or_else(|| self.send_new(now, buf))
                 .or_else(|| self.send_control(now, buf).map(|n| (n, None))),
         };
+        debug_assert!(out.is_none() || possible, "output_possible said no");
         out.map(written)
+    }
+
+    /// False only when [`Self::output`] would certainly write nothing now: a cheap test,
+    /// so a caller can skip what sending needs (its locks, a buffer in the device's ring)
+    /// when it is idle. Data waiting on a window still says yes (`output` arms the persist
+    /// timer then).
+    fn output_possible(&self) -> bool {
+        match self.state {
+            State::Closed | State::Listen => false,
+            State::SynSent | State::SynReceived if self.syn_pending => true,
+            State::SynSent => false,
+            _ => {
+                self.ack_now
+                    || self.probe_now
+                    || self.rtx_ptr < self.rtx_end
+                    || (self.may_send_data()
+                        && (self.data_end() != self.snd_nxt || self.fin == Fin::Queued))
+            }
+        }
+    }
+
+    /// Whether the state lets new data (or our FIN) go.
+    fn may_send_data(&self) -> bool {
+        matches!(
+            self.state,
+            State::Established
+                | State::CloseWait
+                | State::FinWait1
+                | State::Closing
+                | State::LastAck
+        ) && self.fin != Fin::Sent
+    }
+
+    /// [`Self::output_possible`], doing when it says no what [`Self::output`] would have
+    /// done (noting that the application left the window unused).
+    pub(crate) fn wants_output(&mut self) -> bool {
+        let possible = self.output_possible();
+        if !possible && self.may_send_data() {
+            self.note_app_limited();
+        }
+        possible
     }
 
     /// SYN (active open) or SYN-ACK (passive or simultaneous open).
@@ -266,15 +309,7 @@ impl Connection {
     /// New data (and our FIN) within the peer's window and the congestion window, as one
     /// segment or, with TSO, a super-segment of several.
     fn send_new(&mut self, now: Instant, buf: &mut [u8]) -> Option<(usize, Option<u16>)> {
-        if !matches!(
-            self.state,
-            State::Established
-                | State::CloseWait
-                | State::FinWait1
-                | State::Closing
-                | State::LastAck
-        ) || self.fin == Fin::Sent
-        {
+        if !self.may_send_data() {
             return None;
         }
         let data_end = self.data_end();

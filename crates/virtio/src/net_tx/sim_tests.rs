@@ -175,6 +175,50 @@ fn offloads_not_negotiated_or_not_in_the_frame_are_refused() {
     );
 }
 
+/// A frame written in place into a reservation for the largest one: the unused slots go
+/// back at commit, a cancelled reservation leaves nothing behind, a header the frame does
+/// not allow gives the run back.
+#[test]
+fn reserved_runs_are_committed_shrunk_or_cancelled() {
+    let mut s = setup(32, 4096);
+    let f = frame(6, 20, 1000);
+    let (start, buf) = s.tx.reserve(&mut s.ring, MAX_TX_FRAME).unwrap();
+    assert_eq!(buf.len(), net_hdr::LEN + MAX_TX_FRAME);
+    assert_eq!(s.tx.slots_used(), 17);
+    buf[net_hdr::LEN..][..f.len()].copy_from_slice(&f);
+    s.tx.commit(
+        &mut s.ring,
+        start,
+        f.len(),
+        |frame| tx_header(frame, Some(16), None, OFFLOADS),
+        7,
+    )
+    .unwrap();
+    assert_eq!(s.tx.slots_used(), 1);
+    let (head, h, bytes) = s.device_takes().unwrap();
+    assert_eq!((head, bytes), (start, f.clone()));
+    assert_eq!((h.flags, h.csum_start, h.csum_offset), (F_NEEDS_CSUM, 34, 16));
+    // Cancelled: the slots come back at once.
+    let (start, _) = s.tx.reserve(&mut s.ring, MAX_TX_FRAME).unwrap();
+    s.tx.cancel(start);
+    assert_eq!(s.tx.slots_used(), 1);
+    // A header that cannot be made: refused, the run given back.
+    let (start, buf) = s.tx.reserve(&mut s.ring, MAX_TX_FRAME).unwrap();
+    buf[net_hdr::LEN..][..f.len()].copy_from_slice(&f);
+    let bad = |frame: &[u8]| tx_header(frame, None, Some(1448), OFFLOADS);
+    assert_eq!(
+        s.tx.commit(&mut s.ring, start, f.len(), bad, 8),
+        Err(TxError::Offload)
+    );
+    assert_eq!(s.tx.slots_used(), 1);
+    assert!(s.device_takes().is_none());
+    s.device.push_used(u32::from(head), 0);
+    let mut back = Vec::new();
+    s.tx.reclaim(&mut s.ring, |o, n| back.push((o, n)));
+    assert_eq!(back, [(7, f.len())]);
+    assert_eq!(s.tx.slots_used(), 0);
+}
+
 /// Frames of every size through a small region many times over: each is one descriptor
 /// over consecutive slots, intact where the device reads it, refused (not lost) when the
 /// device holds too much, and handed back with its owner and length.

@@ -34,7 +34,7 @@ use virtio::net_receiver::NetReceiver;
 use virtio::net_tx::TxError;
 use virtio::net_tx::{self, NetTransmitter};
 use virtio::pci::{status, NO_VECTOR};
-use virtio::RingMemory;
+use virtio::{net_hdr, NetHeader, RingMemory};
 
 use super::counters::{add, COUNTERS};
 pub use super::rx::RX_BUFFER_SIZE;
@@ -255,34 +255,56 @@ impl VirtioNet {
         offload: TxOffload,
         owner: Owner,
     ) -> Result<(), TxError> {
+        let (start, buf) = self.tx_reserve(frame.len())?;
+        buf[..frame.len()].copy_from_slice(frame);
+        self.tx_commit(start, frame.len(), offload, owner)
+    }
+
+    /// Reserves room in the transmit ring for a frame of up to `max_len` bytes, to be
+    /// written in place into the buffer returned (with its run's first slot) and then
+    /// posted by [`Self::tx_commit`] or given back by [`Self::tx_cancel`]; nothing else
+    /// may be sent in between.
+    pub fn tx_reserve(&mut self, max_len: usize) -> Result<(u16, &mut [u8]), TxError> {
         self.reclaim_tx();
-        let sent = net_tx::tx_header(frame, offload.csum_offset, offload.gso_size, self.features)
-            .and_then(|header| {
-                self.transmitter
-                    .transmit(&mut self.tx, &header, frame, owner.clone())
-                    .map(|()| header)
-            });
-        let header = match sent {
-            Ok(h) => h,
-            Err(e) => {
-                add(
-                    match e {
-                        TxError::Full => &COUNTERS.tx_drop_full,
-                        TxError::TooLarge => &COUNTERS.tx_drop_too_large,
-                        TxError::Offload => &COUNTERS.tx_drop_offload,
-                    },
-                    1,
-                );
-                return Err(e);
-            }
-        };
-        if let Some(o) = &owner {
-            o.queued(frame.len());
+        match self.transmitter.reserve(&mut self.tx, max_len) {
+            Ok((start, buf)) => Ok((start, &mut buf[net_hdr::LEN..])),
+            Err(e) => Err(count_refused(e)),
         }
-        tx::count_sent(frame, &header);
+    }
+
+    /// Posts the frame of `len` bytes written into the reservation at `start`, leaving
+    /// `offload` to the device; `owner` is told when the device is done with it.
+    pub fn tx_commit(
+        &mut self,
+        start: u16,
+        len: usize,
+        offload: TxOffload,
+        owner: Owner,
+    ) -> Result<(), TxError> {
+        let features = self.features;
+        let mut header = NetHeader::default();
+        let header_for = |frame: &[u8]| {
+            header = net_tx::tx_header(frame, offload.csum_offset, offload.gso_size, features)?;
+            Ok(header)
+        };
+        let committed = self
+            .transmitter
+            .commit(&mut self.tx, start, len, header_for, owner.clone());
+        if let Err(e) = committed {
+            return Err(count_refused(e));
+        }
+        if let Some(o) = &owner {
+            o.queued(len);
+        }
+        tx::count_sent(len, &header);
         self.tx.0.kick_if_needed();
         self.publish_queue_counters();
         Ok(())
+    }
+
+    /// Gives the reservation at `start` back unused.
+    pub fn tx_cancel(&mut self, start: u16) {
+        self.transmitter.cancel(start);
     }
 
     /// Takes back the frames the device has finished with, telling their owners.
@@ -316,4 +338,17 @@ impl VirtioNet {
             .tx_kicks_suppressed
             .store(tx.notifies_suppressed, Relaxed);
     }
+}
+
+/// Counts a frame the device could not take, and returns why.
+fn count_refused(e: TxError) -> TxError {
+    add(
+        match e {
+            TxError::Full => &COUNTERS.tx_drop_full,
+            TxError::TooLarge => &COUNTERS.tx_drop_too_large,
+            TxError::Offload => &COUNTERS.tx_drop_offload,
+        },
+        1,
+    );
+    e
 }

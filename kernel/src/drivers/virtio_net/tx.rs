@@ -51,16 +51,16 @@ impl TxRing for TxQueue {
     }
 }
 
-/// Counts a frame posted with `header`.
-pub fn count_sent(frame: &[u8], header: &NetHeader) {
+/// Counts a frame of `len` bytes posted with `header`.
+pub fn count_sent(len: usize, header: &NetHeader) {
     add(&COUNTERS.tx_packets, 1);
-    add(&COUNTERS.tx_bytes, frame.len() as u64);
+    add(&COUNTERS.tx_bytes, len as u64);
     if header.flags & net_hdr::F_NEEDS_CSUM != 0 {
         add(&COUNTERS.tx_csum_offloaded, 1);
     }
     if header.gso_type != net_hdr::GSO_NONE {
         add(&COUNTERS.tx_tso_frames, 1);
-        let segments = net_tx::tso_segments(frame.len(), header);
+        let segments = net_tx::tso_segments(len, header);
         add(&COUNTERS.tx_tso_segments, segments as u64);
     }
 }

@@ -40,7 +40,7 @@ static STATS: [ServiceStats; 4] = [
 /// run at full speed over the tap; the direction a service does not use gets a page.
 const ECHO_BUFFERS: (usize, usize) = (64 * 1024, 64 * 1024);
 const DISCARD_BUFFERS: (usize, usize) = (4096, 256 * 1024);
-const SOURCE_BUFFERS: (usize, usize) = (128 * 1024, 4096);
+const SOURCE_BUFFERS: (usize, usize) = (1024 * 1024, 4096);
 const HTTP_BUFFERS: (usize, usize) = (64 * 1024, 16 * 1024);
 
 /// Starts every service. Boot, after the network is up.
