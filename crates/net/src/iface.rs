@@ -716,7 +716,15 @@ impl Interface {
         let mut buf = vec![0u8; msg.buffer_len()];
         msg.emit(&mut buf);
         self.counters.layer_mut(Layer::Icmp).tx(buf.len());
-        self.send_datagram(src, dst, protocol::ICMP, &buf, TxOffload::default(), local, now)
+        self.send_datagram(
+            src,
+            dst,
+            protocol::ICMP,
+            &buf,
+            TxOffload::default(),
+            local,
+            now,
+        )
     }
 
     /// Destination unreachable about datagram `ip` (whose payload is `payload`),
@@ -779,7 +787,10 @@ impl Interface {
         payload: &'p [u8],
         offload: TxOffload,
     ) -> (TxOffload, Cow<'p, [u8]>) {
-        match (self.device_offload(protocol, payload.len(), offload), offload.csum_offset) {
+        match (
+            self.device_offload(protocol, payload.len(), offload),
+            offload.csum_offset,
+        ) {
             (Some(device), _) => (device, Cow::Borrowed(payload)),
             (None, Some(offset)) => {
                 let mut done = payload.to_vec();

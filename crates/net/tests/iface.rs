@@ -822,7 +822,11 @@ fn in_place_sends_go_straight_to_the_device() {
         x[24..26].fill(0);
     }
     assert_eq!(a, b);
-    assert_eq!(inet_checksum::checksum(ip_of(&frame).header()), 0, "IPv4 header checksum");
+    assert_eq!(
+        inet_checksum::checksum(ip_of(&frame).header()),
+        0,
+        "IPv4 header checksum"
+    );
     // Behind a queued frame, or to a next hop not resolved: queued.
     us.ping(PEER_ADDR, 1, 1, b"", T0).unwrap();
     let mut frame = vec![0u8; halyard_net::TX_HEADROOM];

@@ -191,7 +191,10 @@ fn check_no_alloc(cfg: Config, mode: Mode) {
     );
     assert_eq!(allocs, 0, "allocations during steady-state transfer");
     if mode == Mode::Tso {
-        assert!(super_segments > 1000, "super-segments sent: {super_segments}");
+        assert!(
+            super_segments > 1000,
+            "super-segments sent: {super_segments}"
+        );
     }
     if mode == Mode::Gro {
         assert!(

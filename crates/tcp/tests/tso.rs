@@ -63,11 +63,24 @@ fn tso_super_segments_are_cut_at_mss_boundaries() {
             break;
         }
     }
-    assert!(got == data, "data intact ({} of {} bytes)", got.len(), data.len());
+    assert!(
+        got == data,
+        "data intact ({} of {} bytes)",
+        got.len(),
+        data.len()
+    );
     let tx = data_transmits(&p);
-    let end = tx.iter().map(|(_, seq, len)| *seq + *len as u32).max().unwrap();
+    let end = tx
+        .iter()
+        .map(|(_, seq, len)| *seq + *len as u32)
+        .max()
+        .unwrap();
     let supers = tx.iter().filter(|(t, _, _)| t.gso_size.is_some()).count();
-    assert!(supers * 2 > tx.len(), "{supers} of {} were super-segments", tx.len());
+    assert!(
+        supers * 2 > tx.len(),
+        "{supers} of {} were super-segments",
+        tx.len()
+    );
     for (t, seq, len) in &tx {
         assert!(t.checksum_partial);
         assert!(t.len <= TSO_MAX);
@@ -82,7 +95,10 @@ fn tso_super_segments_are_cut_at_mss_boundaries() {
     }
     assert_eq!(tx[0].2, 10 * SEG, "the initial window in one super-segment");
     let largest = tx.iter().map(|(_, _, len)| *len).max().unwrap();
-    assert!(largest > 40 * SEG, "64 KB super-segments once the window allows: {largest}");
+    assert!(
+        largest > 40 * SEG,
+        "64 KB super-segments once the window allows: {largest}"
+    );
     // What the device put on the wire: segments of at most one MSS.
     assert!(p
         .segs(Dir::AtoB)

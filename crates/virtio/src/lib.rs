@@ -42,9 +42,9 @@ pub mod net_tx;
 pub mod pci;
 pub mod queue;
 pub mod ring_memory;
-pub mod tx_slots;
 #[cfg(test)]
 mod sim;
+pub mod tx_slots;
 
 pub use features::{negotiate, FeatureError, Features};
 pub use layout::{Descriptor, LayoutError, RingLayout};

@@ -208,7 +208,10 @@ impl<O> NetTransmitter<O> {
     pub fn reclaim(&mut self, ring: &mut impl TxRing, mut done: impl FnMut(O, usize)) -> usize {
         let mut n = 0;
         while let Some(slot) = ring.pop_used() {
-            let frame = self.frames.get_mut(usize::from(slot)).and_then(Option::take);
+            let frame = self
+                .frames
+                .get_mut(usize::from(slot))
+                .and_then(Option::take);
             if let Some((owner, len)) = frame {
                 self.slots.free(slot);
                 done(owner, len);

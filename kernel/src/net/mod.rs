@@ -32,8 +32,8 @@ pub mod loopback;
 mod napi;
 mod ping;
 pub mod proc_net;
-mod services;
 mod segment_buf;
+mod services;
 mod show;
 mod sock;
 mod sock_timers;
@@ -237,7 +237,11 @@ fn flush(mut dev: Option<&mut VirtioNet>, stack: &mut NetStack) {
 
 /// Hands the frames the interface queued to the device, each for `owner` (the socket
 /// whose segments they are, for its limit on bytes queued; `None` for the stack's own).
-pub(super) fn transmit_queued(dev: &mut VirtioNet, stack: &mut NetStack, owner: &virtio_net::Owner) {
+pub(super) fn transmit_queued(
+    dev: &mut VirtioNet,
+    stack: &mut NetStack,
+    owner: &virtio_net::Owner,
+) {
     while let Some((frame, offload)) = stack.iface.dequeue_tx_offloaded() {
         if dev.transmit(&frame, offload, owner.clone()).is_err() {
             stack.tx_refused += 1;

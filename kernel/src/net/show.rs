@@ -78,7 +78,10 @@ pub fn write_counters(out: &mut dyn Write) {
             "TCP_TSQ_THROTTLED",
             super::tsq::THROTTLED.load(Ordering::Relaxed),
         ),
-        ("TCP_TSQ_RESUMED", super::tsq::RESUMED.load(Ordering::Relaxed)),
+        (
+            "TCP_TSQ_RESUMED",
+            super::tsq::RESUMED.load(Ordering::Relaxed),
+        ),
     ] {
         line(name, value);
     }

@@ -356,7 +356,8 @@ fn send_from_buffer(
         let (iface, lo) = (&mut stack.iface, &mut stack.lo);
         // A refusal (no route, ARP or loopback queue full, ring full) is a lost segment:
         // TCP retransmits.
-        let sent = loopback::send_ipv4(iface, lo, t.src, t.dst, PROTOCOL, frame, offload_of(&t), at);
+        let sent =
+            loopback::send_ipv4(iface, lo, t.src, t.dst, PROTOCOL, frame, offload_of(&t), at);
         if let (Ok(Some(offload)), Some(dev)) = (sent, dev) {
             let _ = dev.transmit(frame, offload, owner.clone());
         }

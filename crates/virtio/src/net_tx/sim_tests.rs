@@ -77,7 +77,9 @@ impl Setup {
 /// An Ethernet frame with an IPv4 header and a transport header of `thl` bytes (its data
 /// offset field set) followed by `payload` bytes.
 fn frame(protocol: u8, thl: usize, payload: usize) -> Vec<u8> {
-    let mut f: Vec<u8> = (0..14 + 20 + thl + payload).map(|i| (i % 251) as u8).collect();
+    let mut f: Vec<u8> = (0..14 + 20 + thl + payload)
+        .map(|i| (i % 251) as u8)
+        .collect();
     f[12..14].copy_from_slice(&[0x08, 0x00]);
     f[14] = 0x45;
     f[23] = protocol;
@@ -197,7 +199,10 @@ fn reserved_runs_are_committed_shrunk_or_cancelled() {
     assert_eq!(s.tx.slots_used(), 1);
     let (head, h, bytes) = s.device_takes().unwrap();
     assert_eq!((head, bytes), (start, f.clone()));
-    assert_eq!((h.flags, h.csum_start, h.csum_offset), (F_NEEDS_CSUM, 34, 16));
+    assert_eq!(
+        (h.flags, h.csum_start, h.csum_offset),
+        (F_NEEDS_CSUM, 34, 16)
+    );
     // Cancelled: the slots come back at once.
     let (start, _) = s.tx.reserve(&mut s.ring, MAX_TX_FRAME).unwrap();
     s.tx.cancel(start);

@@ -287,9 +287,9 @@ impl VirtioNet {
             header = net_tx::tx_header(frame, offload.csum_offset, offload.gso_size, features)?;
             Ok(header)
         };
-        let committed = self
-            .transmitter
-            .commit(&mut self.tx, start, len, header_for, owner.clone());
+        let committed =
+            self.transmitter
+                .commit(&mut self.tx, start, len, header_for, owner.clone());
         if let Err(e) = committed {
             return Err(count_refused(e));
         }
