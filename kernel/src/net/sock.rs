@@ -234,7 +234,7 @@ impl Sock {
                         break;
                     }
                 }
-                if let Some(dev) = dev.as_deref_mut() {
+                if let Some(dev) = dev {
                     super::transmit_queued(dev, stack, &owner);
                 }
             });
