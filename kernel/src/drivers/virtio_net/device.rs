@@ -255,7 +255,7 @@ impl VirtioNet {
         offload: TxOffload,
         owner: Owner,
     ) -> Result<(), TxError> {
-        let (start, buf) = self.tx_reserve(frame.len())?;
+        let (start, buf) = self.tx_reserve(frame.len()).map_err(count_refused)?;
         buf[..frame.len()].copy_from_slice(frame);
         self.tx_commit(start, frame.len(), offload, owner)
     }
@@ -263,13 +263,11 @@ impl VirtioNet {
     /// Reserves room in the transmit ring for a frame of up to `max_len` bytes, to be
     /// written in place into the buffer returned (with its run's first slot) and then
     /// posted by [`Self::tx_commit`] or given back by [`Self::tx_cancel`]; nothing else
-    /// may be sent in between.
+    /// may be sent in between. A refusal is not counted (the caller may send another way).
     pub fn tx_reserve(&mut self, max_len: usize) -> Result<(u16, &mut [u8]), TxError> {
         self.reclaim_tx();
-        match self.transmitter.reserve(&mut self.tx, max_len) {
-            Ok((start, buf)) => Ok((start, &mut buf[net_hdr::LEN..])),
-            Err(e) => Err(count_refused(e)),
-        }
+        let (start, buf) = self.transmitter.reserve(&mut self.tx, max_len)?;
+        Ok((start, &mut buf[net_hdr::LEN..]))
     }
 
     /// Posts the frame of `len` bytes written into the reservation at `start`, leaving
