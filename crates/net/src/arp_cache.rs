@@ -47,6 +47,8 @@ pub struct PendingPacket {
     pub next_hop: Ipv4Addr,
     /// The whole Ethernet frame, destination address still blank.
     pub frame: Vec<u8>,
+    /// What the frame leaves to the device.
+    pub offload: crate::tx_offload::TxOffload,
     /// Final IPv4 destination and protocol, for host-unreachable reports.
     pub dst: Ipv4Addr,
     pub protocol: u8,
@@ -225,6 +227,7 @@ mod tests {
         PendingPacket {
             next_hop,
             frame: vec![tag],
+            offload: crate::tx_offload::TxOffload::default(),
             dst: next_hop,
             protocol: 17,
             local: true,

@@ -207,6 +207,9 @@ pub struct Counters {
     deliveries: [u64; Delivery::ALL.len()],
     /// ICMP errors not sent because of the rate limit.
     pub icmp_errors_rate_limited: u64,
+    /// Partial transport checksums completed in software (the device does not offload
+    /// checksums, or the datagram was fragmented).
+    pub tx_checksums_completed: u64,
 }
 
 impl Counters {
@@ -263,7 +266,10 @@ impl Counters {
             });
         let deliveries = Delivery::ALL.iter().map(|d| (d.name(), self.delivered(*d)));
         let drops = DropReason::ALL.iter().map(|r| (r.name(), self.dropped(*r)));
-        let extra = core::iter::once(("icmp_errors_rate_limited", self.icmp_errors_rate_limited));
+        let extra = [
+            ("icmp_errors_rate_limited", self.icmp_errors_rate_limited),
+            ("tx_checksums_completed", self.tx_checksums_completed),
+        ];
         layers.chain(deliveries).chain(drops).chain(extra)
     }
 }
@@ -280,7 +286,7 @@ mod tests {
         assert_eq!(names.len(), c.iter().count());
         assert_eq!(
             names.len(),
-            24 + Delivery::ALL.len() + DropReason::ALL.len() + 1
+            24 + Delivery::ALL.len() + DropReason::ALL.len() + 2
         );
     }
 

@@ -16,6 +16,7 @@ use crate::rate_limit::TokenBucket;
 use crate::reassembly::{FragmentKey, Reassembled, Reassembler, ReassemblyConfig};
 use crate::route::{Route, RouteTable, RouteTableFull};
 use crate::time::{earliest, Instant};
+use crate::tx_offload::{self, TxCaps, TxOffload};
 use crate::udp_socket::{BindError, UdpDatagram, UdpSockets};
 use crate::wire::ethernet::{self, ethertype, EthernetAddress};
 use crate::wire::ipv4::{self, protocol};
@@ -48,6 +49,9 @@ pub struct InterfaceOptions {
     /// Pings remembered at most, and how long each waits for its reply.
     pub max_pings: usize,
     pub ping_timeout: Duration,
+    /// What the device does for outgoing frames (checksums, TSO); the rest is done in
+    /// software ([`crate::tx_offload`]).
+    pub tx_offload: TxCaps,
 }
 
 impl Default for InterfaceOptions {
@@ -65,6 +69,7 @@ impl Default for InterfaceOptions {
             max_events: 256,
             max_pings: 64,
             ping_timeout: Duration::from_secs(10),
+            tx_offload: TxCaps::default(),
         }
     }
 }
@@ -88,6 +93,9 @@ pub enum SendError {
 const MAX_PAYLOAD: usize = u16::MAX as usize - ipv4::HEADER_LEN;
 const IP_AT: usize = ethernet::HEADER_LEN;
 const PAYLOAD_AT: usize = IP_AT + ipv4::HEADER_LEN;
+/// Bytes in front of a payload for [`Interface::send_ipv4_in_place`] to write the
+/// Ethernet and IPv4 headers into.
+pub const TX_HEADROOM: usize = PAYLOAD_AT;
 /// Bytes of the offending datagram's payload quoted in ICMP errors (RFC 792).
 const ICMP_QUOTE: usize = 8;
 
@@ -105,7 +113,7 @@ pub struct Interface {
     pings: PingTracker,
     icmp_errors: TokenBucket,
     next_ident: u16,
-    tx: VecDeque<Vec<u8>>,
+    tx: VecDeque<(Vec<u8>, TxOffload)>,
     events: VecDeque<Event>,
     counters: Counters,
 }
@@ -202,6 +210,12 @@ impl Interface {
 
     /// The next frame for the driver.
     pub fn dequeue_tx(&mut self) -> Option<Vec<u8>> {
+        self.dequeue_tx_offloaded().map(|(frame, _)| frame)
+    }
+
+    /// The next frame for the driver with what it leaves to the device (only what
+    /// [`InterfaceOptions::tx_offload`] says the device does).
+    pub fn dequeue_tx_offloaded(&mut self) -> Option<(Vec<u8>, TxOffload)> {
         self.tx.pop_front()
     }
 
@@ -340,7 +354,7 @@ impl Interface {
     fn learn(&mut self, ip: Ipv4Addr, mac: EthernetAddress, now: Instant) {
         for mut p in self.arp.insert(ip, mac, now) {
             p.frame[..6].copy_from_slice(&mac.0);
-            self.push_frame(p.frame);
+            self.push_frame(p.frame, p.offload);
         }
     }
 
@@ -577,7 +591,7 @@ impl Interface {
 
     /// Sends `payload` as an IPv4 datagram with `protocol` to `dst` from our address,
     /// routing and resolving the next hop (queueing behind ARP if needed) and fragmenting
-    /// to the MTU. This is the TCP engine's way out.
+    /// to the MTU.
     pub fn send_ipv4(
         &mut self,
         dst: Ipv4Addr,
@@ -585,11 +599,25 @@ impl Interface {
         payload: &[u8],
         now: Instant,
     ) -> Result<(), SendError> {
+        self.send_ipv4_offloaded(dst, protocol, payload, TxOffload::default(), now)
+    }
+
+    /// [`Self::send_ipv4`] for a payload that leaves its checksum or segmentation to the
+    /// device (`offload`; done in software where the device cannot). The TCP engine's
+    /// way out.
+    pub fn send_ipv4_offloaded(
+        &mut self,
+        dst: Ipv4Addr,
+        protocol: u8,
+        payload: &[u8],
+        offload: TxOffload,
+        now: Instant,
+    ) -> Result<(), SendError> {
         let src = self.config.as_ref().ok_or(SendError::NotConfigured)?.addr;
         if protocol == protocol::TCP {
             self.counters.layer_mut(Layer::Tcp).tx(payload.len());
         }
-        self.send_datagram(src, dst, protocol, payload, true, now)
+        self.send_datagram(src, dst, protocol, payload, offload, true, now)
     }
 
     /// Binds a UDP socket (`port` 0 picks an ephemeral port); returns the port.
@@ -635,9 +663,15 @@ impl Interface {
             return Err(SendError::TooLarge);
         }
         let mut buf = vec![0u8; udp::HEADER_LEN + data.len()];
-        repr.emit(&mut buf, src, dst, data);
+        // The device completes the checksum of a datagram that fits in one frame.
+        let partial = self.opts.tx_offload.checksum && self.fits_one_frame(buf.len());
+        repr.emit_with(&mut buf, src, dst, data, partial);
         self.counters.layer_mut(Layer::Udp).tx(buf.len());
-        self.send_datagram(src, dst, protocol::UDP, &buf, true, now)
+        let offload = TxOffload {
+            csum_offset: partial.then_some(tx_offload::UDP_CSUM_OFFSET),
+            gso_size: None,
+        };
+        self.send_datagram(src, dst, protocol::UDP, &buf, offload, true, now)
     }
 
     /// Sends an echo request; the reply arrives as [`Event::EchoReply`] with its RTT, or
@@ -682,7 +716,15 @@ impl Interface {
         let mut buf = vec![0u8; msg.buffer_len()];
         msg.emit(&mut buf);
         self.counters.layer_mut(Layer::Icmp).tx(buf.len());
-        self.send_datagram(src, dst, protocol::ICMP, &buf, local, now)
+        self.send_datagram(
+            src,
+            dst,
+            protocol::ICMP,
+            &buf,
+            TxOffload::default(),
+            local,
+            now,
+        )
     }
 
     /// Destination unreachable about datagram `ip` (whose payload is `payload`),
@@ -712,20 +754,153 @@ impl Interface {
         let _ = self.send_icmp(ip.dst, ip.src, &msg, false, now);
     }
 
-    /// Fragments, frames and sends (or queues behind ARP) one datagram. `local` marks
-    /// traffic whose loss to ARP failure is reported as [`Event::HostUnreachable`].
+    /// Whether an IPv4 payload of `len` bytes goes out in one frame.
+    fn fits_one_frame(&self, len: usize) -> bool {
+        ipv4::HEADER_LEN + len <= self.opts.mtu
+    }
+
+    /// What of `offload` the device takes for a payload of `len` bytes, if it takes all
+    /// that must be done (see [`crate::tx_offload`]); `None` when a partial checksum has
+    /// to be completed in software.
+    fn device_offload(&self, protocol: u8, len: usize, offload: TxOffload) -> Option<TxOffload> {
+        let caps = self.opts.tx_offload;
+        let gso_size = offload
+            .gso_size
+            .filter(|_| caps.tso && protocol == protocol::TCP);
+        let one_frame = gso_size.is_some() || self.fits_one_frame(len);
+        match offload.csum_offset {
+            Some(_) if caps.checksum && one_frame => Some(TxOffload {
+                csum_offset: offload.csum_offset,
+                gso_size,
+            }),
+            Some(_) => None,
+            None => Some(TxOffload::default()),
+        }
+    }
+
+    /// What of `offload` the device takes for `payload`, completing in software what it
+    /// does not: the offloads to pass on, and the payload with its checksum completed
+    /// when that was needed.
+    fn resolve_offload<'p>(
+        &mut self,
+        protocol: u8,
+        payload: &'p [u8],
+        offload: TxOffload,
+    ) -> (TxOffload, Cow<'p, [u8]>) {
+        match (
+            self.device_offload(protocol, payload.len(), offload),
+            offload.csum_offset,
+        ) {
+            (Some(device), _) => (device, Cow::Borrowed(payload)),
+            (None, Some(offset)) => {
+                let mut done = payload.to_vec();
+                if tx_offload::complete_checksum(&mut done, usize::from(offset)) {
+                    self.counters.tx_checksums_completed += 1;
+                }
+                (TxOffload::default(), Cow::Owned(done))
+            }
+            (None, None) => (TxOffload::default(), Cow::Borrowed(payload)),
+        }
+    }
+
+    /// Writes the Ethernet and IPv4 headers of a datagram (or fragment) of `len` payload
+    /// bytes into `frame[..PAYLOAD_AT]`, and counts it at the IPv4 layer.
+    #[allow(clippy::too_many_arguments)]
+    fn write_headers(
+        &mut self,
+        frame: &mut [u8],
+        mac: EthernetAddress,
+        (src, dst, protocol): (Ipv4Addr, Ipv4Addr, u8),
+        ident: u16,
+        more_frags: bool,
+        frag_offset: usize,
+        len: usize,
+    ) {
+        ethernet::Repr {
+            src: self.mac,
+            dst: mac,
+            ethertype: ethertype::IPV4,
+        }
+        .emit(frame);
+        ipv4::Repr {
+            src,
+            dst,
+            protocol,
+            ttl: self.opts.ttl,
+            ident,
+            dont_frag: false,
+            more_frags,
+            frag_offset,
+            payload_len: len,
+        }
+        .emit(&mut frame[IP_AT..]);
+        self.counters
+            .layer_mut(Layer::Ipv4)
+            .tx(ipv4::HEADER_LEN + len);
+    }
+
+    /// Sends the IPv4 datagram whose payload (with `offload` left undone, as for
+    /// [`Self::send_ipv4_offloaded`]) is `frame[TX_HEADROOM..]`. When it can go at once
+    /// (next hop resolved, nothing queued before it, one frame, nothing to finish in
+    /// software) the Ethernet and IPv4 headers are written in place in front of it and
+    /// `Some` says what the device is to do: the caller hands `frame` to the device as it
+    /// is, so the payload is not copied on the way (it may already be in the device's
+    /// ring). Otherwise it takes the queued path (copied) and the answer is `None`.
+    pub fn send_ipv4_in_place(
+        &mut self,
+        dst: Ipv4Addr,
+        protocol: u8,
+        frame: &mut [u8],
+        offload: TxOffload,
+        now: Instant,
+    ) -> Result<Option<TxOffload>, SendError> {
+        let src = self.config.as_ref().ok_or(SendError::NotConfigured)?.addr;
+        let len = frame.len().saturating_sub(TX_HEADROOM);
+        let direct = self
+            .device_offload(protocol, len, offload)
+            .filter(|_| self.tx.is_empty() && len <= MAX_PAYLOAD && frame.len() >= TX_HEADROOM);
+        let subnet_broadcast = self.config.as_ref().and_then(|c| c.broadcast());
+        let unicast = !dst.is_broadcast() && Some(dst) != subnet_broadcast;
+        let mac = match (direct, unicast) {
+            (Some(_), true) => self
+                .routes
+                .lookup(dst)
+                .and_then(|hop| self.arp.lookup(hop, now)),
+            _ => None,
+        };
+        let (Some(device), Some(mac)) = (direct, mac) else {
+            return self
+                .send_ipv4_offloaded(dst, protocol, &frame[TX_HEADROOM..], offload, now)
+                .map(|()| None);
+        };
+        if protocol == protocol::TCP {
+            self.counters.layer_mut(Layer::Tcp).tx(len);
+        }
+        let ident = self.next_ident;
+        self.next_ident = self.next_ident.wrapping_add(1);
+        self.write_headers(frame, mac, (src, dst, protocol), ident, false, 0, len);
+        self.counters.layer_mut(Layer::Ethernet).tx(frame.len());
+        Ok(Some(device))
+    }
+
+    /// Fragments, frames and sends (or queues behind ARP) one datagram, leaving `offload`
+    /// to the device where it can. `local` marks traffic whose loss to ARP failure is
+    /// reported as [`Event::HostUnreachable`].
+    #[allow(clippy::too_many_arguments)]
     fn send_datagram(
         &mut self,
         src: Ipv4Addr,
         dst: Ipv4Addr,
         protocol: u8,
         payload: &[u8],
+        offload: TxOffload,
         local: bool,
         now: Instant,
     ) -> Result<(), SendError> {
         if payload.len() > MAX_PAYLOAD {
             return Err(SendError::TooLarge);
         }
+        let (offload, payload) = self.resolve_offload(protocol, payload, offload);
         let subnet_broadcast = self.config.as_ref().and_then(|c| c.broadcast());
         let (next_hop, mac) = if dst.is_broadcast() || Some(dst) == subnet_broadcast {
             (dst, Some(EthernetAddress::BROADCAST))
@@ -735,38 +910,23 @@ impl Interface {
         };
         let ident = self.next_ident;
         self.next_ident = self.next_ident.wrapping_add(1);
-        let chunk = (self.opts.mtu.saturating_sub(ipv4::HEADER_LEN) & !7).max(8);
+        let chunk = if offload.gso_size.is_some() {
+            payload.len()
+        } else {
+            (self.opts.mtu.saturating_sub(ipv4::HEADER_LEN) & !7).max(8)
+        };
         let mut result = Ok(());
         let mut offset = 0;
         loop {
             let len = (payload.len() - offset).min(chunk);
             let more_frags = offset + len < payload.len();
             let mut frame = vec![0u8; PAYLOAD_AT + len];
-            let eth = ethernet::Repr {
-                src: self.mac,
-                dst: mac.unwrap_or_default(),
-                ethertype: ethertype::IPV4,
-            };
-            eth.emit(&mut frame);
-            let ttl = self.opts.ttl;
-            let ip = ipv4::Repr {
-                src,
-                dst,
-                protocol,
-                ttl,
-                ident,
-                dont_frag: false,
-                more_frags,
-                frag_offset: offset,
-                payload_len: len,
-            };
-            ip.emit(&mut frame[IP_AT..]);
+            let addrs = (src, dst, protocol);
+            let hw = mac.unwrap_or_default();
+            self.write_headers(&mut frame, hw, addrs, ident, more_frags, offset, len);
             frame[PAYLOAD_AT..].copy_from_slice(&payload[offset..offset + len]);
-            self.counters
-                .layer_mut(Layer::Ipv4)
-                .tx(ipv4::HEADER_LEN + len);
             if mac.is_some() {
-                if !self.push_frame(frame) {
+                if !self.push_frame(frame, offload) {
                     result = Err(SendError::QueueFull);
                 }
             } else {
@@ -774,6 +934,7 @@ impl Interface {
                     PendingPacket {
                         next_hop,
                         frame,
+                        offload,
                         dst,
                         protocol,
                         local,
@@ -827,17 +988,17 @@ impl Interface {
         };
         repr.emit(&mut frame[ethernet::HEADER_LEN..]);
         self.counters.layer_mut(Layer::Arp).tx(arp::PACKET_LEN);
-        self.push_frame(frame);
+        self.push_frame(frame, TxOffload::default());
     }
 
     /// Queues a finished frame for the driver; false (and counted) if the queue is full.
-    fn push_frame(&mut self, frame: Vec<u8>) -> bool {
+    fn push_frame(&mut self, frame: Vec<u8>, offload: TxOffload) -> bool {
         if self.tx.len() >= self.opts.max_tx_queue {
             self.counters.drop(DropReason::TxQueueFull);
             return false;
         }
         self.counters.layer_mut(Layer::Ethernet).tx(frame.len());
-        self.tx.push_back(frame);
+        self.tx.push_back((frame, offload));
         true
     }
 

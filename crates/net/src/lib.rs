@@ -86,12 +86,14 @@ pub mod rate_limit;
 pub mod reassembly;
 pub mod route;
 pub mod time;
+pub mod tx_offload;
 pub mod udp_socket;
 pub mod wire;
 
 pub use config::{ConfigError, IfaceConfig};
 pub use counters::{Counters, Delivery, DropReason, Layer, LayerCounters};
 pub use event::{Event, Rx, TcpSegment};
-pub use iface::{Interface, InterfaceOptions, SendError};
+pub use iface::{Interface, InterfaceOptions, SendError, TX_HEADROOM};
 pub use time::Instant;
+pub use tx_offload::{TxCaps, TxOffload};
 pub use wire::ethernet::EthernetAddress;

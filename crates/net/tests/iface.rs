@@ -684,3 +684,162 @@ fn offloaded_checksums_are_not_verified_again() {
         other => panic!("{other:?}"),
     }
 }
+
+/// An interface whose device does `caps` (configured as `interface()`), resolved with its
+/// peer; the peer's side.
+fn offloading(caps: halyard_net::TxCaps) -> (Interface, Interface) {
+    let opts = InterfaceOptions {
+        tx_offload: caps,
+        ..InterfaceOptions::default()
+    };
+    let mut us = Interface::new(OUR_MAC, opts);
+    us.configure(IfaceConfig::parse("ip=10.0.0.2/24 gw=10.0.0.1").unwrap());
+    let (_, mut peer) = connected_pair(T0);
+    let _ = us.ping(PEER_ADDR, 0, 0, &[], T0);
+    exchange(&mut us, &mut peer, T0);
+    while us.next_event().is_some() {}
+    (us, peer)
+}
+
+/// A TCP segment of `len` bytes from us to the peer with only the pseudo-header sum in
+/// its checksum field.
+fn partial_segment(len: usize) -> Vec<u8> {
+    let mut seg: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+    seg[12] = 0x50;
+    let sum = ipv4::pseudo_header(OUR_ADDR, PEER_ADDR, 6, len).sum16();
+    seg[16..18].copy_from_slice(&sum.to_be_bytes());
+    seg
+}
+
+const PARTIAL_TSO: halyard_net::TxOffload = halyard_net::TxOffload {
+    csum_offset: Some(16),
+    gso_size: Some(1460),
+};
+
+/// A device with checksum offload and TSO gets a super-segment as one frame, its
+/// checksum and segmentation left to it.
+#[test]
+fn super_segment_goes_whole_to_a_tso_device() {
+    let caps = halyard_net::TxCaps {
+        checksum: true,
+        tso: true,
+    };
+    let (mut us, _) = offloading(caps);
+    let seg = partial_segment(20_000);
+    us.send_ipv4_offloaded(PEER_ADDR, 6, &seg, PARTIAL_TSO, T0)
+        .unwrap();
+    let (frame, offload) = us.dequeue_tx_offloaded().unwrap();
+    assert!(us.dequeue_tx().is_none());
+    assert_eq!(offload, PARTIAL_TSO);
+    assert_eq!(frame.len(), 14 + 20 + 20_000);
+    assert_eq!(ip_of(&frame).total_len(), 20 + 20_000);
+    assert_eq!(&frame[34..], &seg[..], "checksum field untouched");
+    assert_eq!(us.counters().tx_checksums_completed, 0);
+    // UDP that fits in a frame leaves its checksum to the device too.
+    us.udp_bind(BOUND_PORT).unwrap();
+    us.udp_send_to(BOUND_PORT, PEER_ADDR, 9, b"datagram", T0)
+        .unwrap();
+    let (frame, offload) = us.dequeue_tx_offloaded().unwrap();
+    assert_eq!(offload.csum_offset, Some(6));
+    let sum = ipv4::pseudo_header(OUR_ADDR, PEER_ADDR, 17, 16).sum16();
+    assert_eq!(frame[34 + 6..34 + 8], sum.to_be_bytes());
+}
+
+/// What the device cannot do is done here: without checksum offload the checksum is
+/// completed; without TSO (or when a datagram must be fragmented) the super-segment is
+/// fragmented with a completed checksum, and the peer reassembles a valid segment.
+#[test]
+fn offloads_the_device_lacks_are_done_in_software() {
+    for caps in [
+        halyard_net::TxCaps::default(),
+        halyard_net::TxCaps {
+            checksum: true,
+            tso: false,
+        },
+    ] {
+        let (mut us, mut peer) = offloading(caps);
+        let seg = partial_segment(3000);
+        us.send_ipv4_offloaded(PEER_ADDR, 6, &seg, PARTIAL_TSO, T0)
+            .unwrap();
+        let mut frames = Vec::new();
+        while let Some((f, offload)) = us.dequeue_tx_offloaded() {
+            assert_eq!(offload, halyard_net::TxOffload::default());
+            frames.push(f);
+        }
+        assert_eq!(frames.len(), 3, "{caps:?}");
+        assert_eq!(us.counters().tx_checksums_completed, 1);
+        let mut got = None;
+        for f in &frames {
+            if let Rx::Tcp(s) = peer.receive(f, T0) {
+                got = Some(s.payload.into_owned());
+            }
+        }
+        let got = got.expect("reassembled");
+        let mut check = ipv4::pseudo_header(OUR_ADDR, PEER_ADDR, 6, got.len());
+        check.add_bytes(&got);
+        assert_eq!(check.finish(), 0, "the completed checksum verifies");
+        assert_eq!(got[18..], seg[18..]);
+        // A plain-sized segment without checksum offload: completed, one frame.
+        us.send_ipv4_offloaded(PEER_ADDR, 6, &partial_segment(100), PARTIAL_TSO, T0)
+            .unwrap();
+        let (f, offload) = us.dequeue_tx_offloaded().unwrap();
+        let expect = if caps.checksum {
+            halyard_net::TxOffload {
+                csum_offset: Some(16),
+                gso_size: None,
+            }
+        } else {
+            halyard_net::TxOffload::default()
+        };
+        assert_eq!((f.len(), offload), (14 + 20 + 100, expect));
+    }
+}
+
+/// The in-place path writes the headers in front of the payload and leaves the frame to
+/// the caller's device: the same bytes the queued path builds (but for the IP ident), no
+/// copy; it queues instead when the next hop is unknown or something is queued already.
+#[test]
+fn in_place_sends_go_straight_to_the_device() {
+    let caps = halyard_net::TxCaps {
+        checksum: true,
+        tso: true,
+    };
+    let (mut us, _) = offloading(caps);
+    let seg = partial_segment(20_000);
+    us.send_ipv4_offloaded(PEER_ADDR, 6, &seg, PARTIAL_TSO, T0)
+        .unwrap();
+    let (queued, _) = us.dequeue_tx_offloaded().unwrap();
+    let mut frame = vec![0u8; halyard_net::TX_HEADROOM];
+    frame.extend_from_slice(&seg);
+    let ready = us.send_ipv4_in_place(PEER_ADDR, 6, &mut frame, PARTIAL_TSO, T0);
+    assert_eq!(ready, Ok(Some(PARTIAL_TSO)));
+    assert!(us.dequeue_tx().is_none());
+    let ident = |f: &[u8]| [f[18], f[19]];
+    assert_ne!(ident(&frame), ident(&queued));
+    let (mut a, mut b) = (frame.clone(), queued.clone());
+    for x in [&mut a, &mut b] {
+        x[18..20].fill(0);
+        x[24..26].fill(0);
+    }
+    assert_eq!(a, b);
+    assert_eq!(
+        inet_checksum::checksum(ip_of(&frame).header()),
+        0,
+        "IPv4 header checksum"
+    );
+    // Behind a queued frame, or to a next hop not resolved: queued.
+    us.ping(PEER_ADDR, 1, 1, b"", T0).unwrap();
+    let mut frame = vec![0u8; halyard_net::TX_HEADROOM];
+    frame.extend_from_slice(&seg);
+    let again = frame.clone();
+    assert_eq!(
+        us.send_ipv4_in_place(PEER_ADDR, 6, &mut frame, PARTIAL_TSO, T0),
+        Ok(None)
+    );
+    assert_eq!(frame, again, "left alone");
+    assert_eq!(
+        us.send_ipv4_in_place(STRANGER, 6, &mut frame, PARTIAL_TSO, T0),
+        Ok(None)
+    );
+    assert_eq!(drain_tx(&mut us).len(), 3, "ping, segment, ARP request");
+}

@@ -66,6 +66,17 @@ pub struct Config {
     pub challenge_ack_limit: u32,
     /// RST replies held for sending (further ones are dropped and counted).
     pub rst_queue: usize,
+    /// Leave the checksum of the connections' segments to the caller's device: only the
+    /// pseudo-header sum is written ([`Transmit::checksum_partial`](crate::Transmit),
+    /// Linux's `CHECKSUM_PARTIAL`), and the device (virtio-net's `CSUM`) or the
+    /// caller completes it, or the receiver trusts it (a loopback).
+    pub checksum_offload: bool,
+    /// Largest TCP segment (header and payload) the caller can hand its device as one
+    /// TSO super-segment of several MSS ([`Transmit::gso_size`](crate::Transmit)), or 0
+    /// for none: every segment then carries at most one MSS. Taken only with
+    /// `checksum_offload` (as virtio-net's `HOST_TSO4` needs `CSUM`); the caller's
+    /// buffer for `poll_transmit` must be this large.
+    pub tso_max_bytes: usize,
 }
 
 /// Keepalive parameters.
@@ -105,6 +116,8 @@ impl Default for Config {
             max_ooo_ranges: 16,
             challenge_ack_limit: 1000,
             rst_queue: 64,
+            checksum_offload: false,
+            tso_max_bytes: 0,
         }
     }
 }

@@ -143,6 +143,13 @@ impl DetachedConn {
         }
     }
 
+    /// False only when [`Self::poll_transmit`] would certainly return `None` now (and it
+    /// then did what that call would have done): a cheap test, so the owner can skip
+    /// taking what sending needs (locks, room in a device's ring) while it is idle.
+    pub fn wants_transmit(&mut self) -> bool {
+        self.rst.is_some() || self.conn.wants_output()
+    }
+
     /// Writes the next segment to send into `buf` (at least [`MAX_HEADER`] bytes; give
     /// `MAX_HEADER + mss`): a pending RST first, then the connection's output.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {

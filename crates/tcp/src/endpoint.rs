@@ -56,6 +56,14 @@ pub struct Transmit {
     pub src: Ipv4Addr,
     pub dst: Ipv4Addr,
     pub len: usize,
+    /// The checksum field holds only the pseudo-header sum (`Config::checksum_offload`):
+    /// whoever sends the segment completes it (checksum offload) or the receiver trusts
+    /// it; the sum covers the whole segment from its TCP header on.
+    pub checksum_partial: bool,
+    /// A TSO super-segment (`Config::tso_max_bytes`): its payload is to be cut into
+    /// segments of this many bytes (the last one may be shorter), each with a copy of the
+    /// header. `None` for a segment of at most one MSS.
+    pub gso_size: Option<u16>,
 }
 
 /// Summary of a connection for diagnostics and tests.
@@ -141,12 +149,14 @@ pub(crate) fn output_counted(
     buf: &mut [u8],
     stats: &mut Stats,
 ) -> Option<Transmit> {
-    let len = conn.output(now, buf, stats)?;
+    let out = conn.output(now, buf, stats)?;
     stats.segments_out += 1;
     Some(Transmit {
         src: *conn.tuple.local.ip(),
         dst: *conn.tuple.remote.ip(),
-        len,
+        len: out.len,
+        checksum_partial: out.checksum_partial,
+        gso_size: out.gso_size,
     })
 }
 

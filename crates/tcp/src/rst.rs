@@ -45,6 +45,8 @@ impl RstReply {
             src: *self.local.ip(),
             dst: *self.remote.ip(),
             len,
+            checksum_partial: false,
+            gso_size: None,
         }
     }
 }

@@ -367,3 +367,27 @@ fn peek_leaves_data_for_recv() {
     n.flush();
     assert_eq!(n.detached[i].peek(&mut buf), Ok(0));
 }
+
+/// `wants_transmit` is the owner's cheap test before taking what sending needs: false on
+/// an idle connection, true once there is data (or an ACK, or a FIN) to send, false again
+/// when all of it went (output itself checks, in debug builds, that it never sends after
+/// a no).
+#[test]
+fn wants_transmit_says_when_there_is_something_to_send() {
+    let mut n = Net::new();
+    let (i, s, _l) = n.connect_detached(40_001);
+    assert!(!n.detached[i].wants_transmit(), "idle");
+    n.detached[i].send(b"ping").unwrap();
+    assert!(n.detached[i].wants_transmit(), "data queued");
+    while n.detached[i].poll_transmit(n.now, &mut n.buf).is_some() {}
+    assert!(!n.detached[i].wants_transmit(), "sent, waiting for the ACK");
+    n.flush();
+    assert!(!n.detached[i].wants_transmit());
+    n.b.send(n.now, s, b"pong").unwrap();
+    n.flush();
+    assert_eq!(n.read_detached(i).0, b"pong");
+    n.detached[i].close();
+    assert!(n.detached[i].wants_transmit(), "FIN queued");
+    n.flush();
+    assert!(!n.detached[i].wants_transmit());
+}

@@ -37,18 +37,36 @@ static GLOBAL: Counting = Counting;
 /// With the default CUBIC and with BBR (whose per-segment send notes live in a ring
 /// sized when the connection is set up). One test, so the global allocation counter
 /// sees one transfer at a time.
-/// CUBIC also with the receiver's segments coalesced as a device's GSO would hand them up.
+/// CUBIC also with the receiver's segments coalesced as a device's GSO would hand them up,
+/// and with the sender's TSO super-segments handed over whole (as through `lo`), for CUBIC
+/// and for BBR (whose rate sampler notes each segment of a super-segment).
 #[test]
 fn steady_state_transfer_does_not_allocate() {
-    check_no_alloc(Config::default(), false);
-    check_no_alloc(
-        Config {
-            congestion: Algorithm::Bbr,
-            ..Config::default()
-        },
-        false,
-    );
-    check_no_alloc(Config::default(), true);
+    let bbr = Config {
+        congestion: Algorithm::Bbr,
+        ..Config::default()
+    };
+    let tso = |cfg: Config| Config {
+        checksum_offload: true,
+        tso_max_bytes: 65_515,
+        ..cfg
+    };
+    check_no_alloc(Config::default(), Mode::Plain);
+    check_no_alloc(bbr.clone(), Mode::Plain);
+    check_no_alloc(Config::default(), Mode::Gro);
+    check_no_alloc(tso(Config::default()), Mode::Tso);
+    check_no_alloc(tso(bbr), Mode::Tso);
+}
+
+/// How the sender's segments reach the receiver.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// One by one.
+    Plain,
+    /// Coalesced by a GRO-like [`Coalescer`].
+    Gro,
+    /// As the sender emitted them, super-segments whole.
+    Tso,
 }
 
 /// Joins consecutive segments of one flow with the same ACK and options into one of up to
@@ -86,14 +104,15 @@ impl Coalescer {
     }
 }
 
-fn check_no_alloc(cfg: Config, gso: bool) {
+fn check_no_alloc(cfg: Config, mode: Mode) {
     let (a_ip, b_ip) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
     let mut a = Endpoint::new(cfg.clone(), [1; 16]);
     let mut b = Endpoint::new(cfg, [2; 16]);
     let l = b.listen(SocketAddrV4::new(b_ip, 80)).unwrap();
     let mut now = Instant::from_millis(1);
     let c = a.connect(now, a_ip, SocketAddrV4::new(b_ip, 80)).unwrap();
-    let mut buf = vec![0u8; MAX_HEADER + 1500];
+    let mut buf = vec![0u8; MAX_HEADER + 65_536];
+    let mut super_segments = 0u64;
     let data = vec![0xabu8; 64 * 1024];
     let mut sink = vec![0u8; 64 * 1024];
     let mut s = None;
@@ -114,7 +133,14 @@ fn check_no_alloc(cfg: Config, gso: bool) {
                 gso_size: Some(1448),
             };
             while let Some(t) = a.poll_transmit(now, &mut buf) {
-                if !gso {
+                if mode == Mode::Tso {
+                    let hints = RxHints {
+                        checksum_trusted: t.checksum_partial,
+                        gso_size: t.gso_size,
+                    };
+                    super_segments += u64::from(t.gso_size.is_some());
+                    b.receive_with(now, t.src, t.dst, &buf[..t.len], hints);
+                } else if mode == Mode::Plain {
                     b.receive(now, t.src, t.dst, &buf[..t.len]);
                 } else if !coalescer.add(&buf[..t.len]) {
                     b.receive_with(now, t.src, t.dst, &coalescer.frame, hints);
@@ -138,7 +164,11 @@ fn check_no_alloc(cfg: Config, gso: bool) {
                 }
             }
             while let Some(t) = b.poll_transmit(now, &mut buf) {
-                a.receive(now, t.src, t.dst, &buf[..t.len]);
+                let hints = RxHints {
+                    checksum_trusted: t.checksum_partial,
+                    gso_size: None,
+                };
+                a.receive_with(now, t.src, t.dst, &buf[..t.len], hints);
             }
             while a.poll_event().is_some() {}
             while b.poll_event().is_some() {}
@@ -160,7 +190,13 @@ fn check_no_alloc(cfg: Config, gso: bool) {
         moved - warm
     );
     assert_eq!(allocs, 0, "allocations during steady-state transfer");
-    if gso {
+    if mode == Mode::Tso {
+        assert!(
+            super_segments > 1000,
+            "super-segments sent: {super_segments}"
+        );
+    }
+    if mode == Mode::Gro {
         assert!(
             coalescer.segments > 8 * coalescer.frames,
             "segments coalesced: {} in {} frames",

@@ -20,7 +20,8 @@
 //!   says it received and assembling frames that span several buffers; [`net_offload`]:
 //!   the receive offloads asked for and what a header lets the stack skip;
 //!   [`net_receiver`]: the receive loop over a ring of buffers, shared by the kernel and
-//!   the tests.
+//!   the tests; [`net_tx`]: the transmit offloads' header and the transmitter over runs
+//!   of slots ([`tx_slots`]), shared likewise.
 //! * [`pci`]: the virtio-over-PCI capability format and common configuration layout.
 //!
 //! Everything is little-endian as virtio 1.x requires; the crate only targets
@@ -37,11 +38,13 @@ pub mod net_hdr;
 pub mod net_offload;
 pub mod net_receiver;
 pub mod net_rx;
+pub mod net_tx;
 pub mod pci;
 pub mod queue;
 pub mod ring_memory;
 #[cfg(test)]
 mod sim;
+pub mod tx_slots;
 
 pub use features::{negotiate, FeatureError, Features};
 pub use layout::{Descriptor, LayoutError, RingLayout};

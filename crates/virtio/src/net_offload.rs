@@ -23,14 +23,17 @@
 //! The flags are honoured only when `GUEST_CSUM` was negotiated: without it the device has
 //! no business setting them, and the frame is verified.
 use crate::features::{
-    Features, NET_GUEST_CSUM, NET_GUEST_TSO4, NET_MAC, NET_MRG_RXBUF, NET_STATUS, RING_EVENT_IDX,
+    Features, NET_CSUM, NET_GUEST_CSUM, NET_GUEST_TSO4, NET_HOST_TSO4, NET_MAC, NET_MRG_RXBUF,
+    NET_STATUS, RING_EVENT_IDX,
 };
 use crate::net_hdr::{self, NetHeader};
 use crate::net_rx::RxDrop;
 
 /// Features the network driver uses when offered. `offloads` false (the kernel's
-/// `offload=off`) leaves out every offload. `GUEST_TSO4` is asked for only with
-/// `MRG_RXBUF`: without it every receive buffer would have to hold 64 KB.
+/// `offload=off`) leaves out every offload, receive and transmit. `GUEST_TSO4` is asked
+/// for only with `MRG_RXBUF`: without it every receive buffer would have to hold 64 KB.
+/// The transmit offloads (`CSUM`, `HOST_TSO4`) are `crate::net_tx`'s; negotiation drops
+/// `HOST_TSO4` when `CSUM` is not offered.
 pub fn wanted(offered: u64, offloads: bool) -> u64 {
     let base = NET_MAC | NET_STATUS | NET_MRG_RXBUF | RING_EVENT_IDX;
     if !offloads {
@@ -41,7 +44,7 @@ pub fn wanted(offered: u64, offloads: bool) -> u64 {
     } else {
         0
     };
-    base | NET_GUEST_CSUM | tso
+    base | NET_GUEST_CSUM | tso | NET_CSUM | NET_HOST_TSO4
 }
 
 /// What the checksum of a received frame needs.
@@ -145,7 +148,7 @@ fn is_one_tcp_datagram(frame: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::features::{negotiate, NET_CSUM, NET_GUEST_ECN, VERSION_1};
+    use crate::features::{negotiate, NET_GUEST_ECN, NET_HOST_ECN, VERSION_1};
     use crate::net_hdr::{F_DATA_VALID, F_NEEDS_CSUM, GSO_ECN, GSO_TCPV4, GSO_TCPV6, GSO_UDP};
     use proptest::prelude::*;
     use std::vec;
@@ -181,7 +184,11 @@ mod tests {
         let on = wanted(offered, true);
         assert!(on & NET_GUEST_CSUM != 0 && on & NET_GUEST_TSO4 != 0);
         let off = wanted(offered, false);
-        assert_eq!(off & (NET_GUEST_CSUM | NET_GUEST_TSO4 | NET_CSUM), 0);
+        assert_eq!(
+            off & (NET_GUEST_CSUM | NET_GUEST_TSO4 | NET_CSUM | NET_HOST_TSO4),
+            0
+        );
+        assert!(on & NET_CSUM != 0 && on & NET_HOST_TSO4 != 0);
         // No MRG_RXBUF: no TSO (buffers would need 64 KB), checksums still.
         let no_mrg = wanted(offered & !NET_MRG_RXBUF, true);
         assert_eq!(no_mrg & NET_GUEST_TSO4, 0);
@@ -197,6 +204,13 @@ mod tests {
             got.0,
             VERSION_1 | NET_MRG_RXBUF | NET_GUEST_CSUM | NET_GUEST_TSO4
         );
+        // Transmit: HOST_TSO4 needs CSUM; HOST_ECN is never asked for.
+        let device = VERSION_1 | NET_HOST_TSO4 | NET_HOST_ECN;
+        let got = negotiate(device, wanted(device, true), VERSION_1).unwrap();
+        assert_eq!(got.0, VERSION_1);
+        let device = device | NET_CSUM;
+        let got = negotiate(device, wanted(device, true), VERSION_1).unwrap();
+        assert_eq!(got.0, VERSION_1 | NET_CSUM | NET_HOST_TSO4);
     }
 
     #[test]

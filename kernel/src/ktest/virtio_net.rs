@@ -20,7 +20,7 @@ use halyard_net::{EthernetAddress, Event, IfaceConfig, Instant, Interface, Inter
 
 use super::Verdict;
 use crate::arch::cpu;
-use crate::drivers::virtio_net::{self, InterruptMode, TxError, VirtioNet, COUNTERS};
+use crate::drivers::virtio_net::{self, InterruptMode, VirtioNet, COUNTERS};
 use crate::sync::BhLock;
 use crate::time;
 
@@ -63,8 +63,8 @@ impl Harness {
         if iface.poll_at().is_some_and(|at| at <= t) {
             iface.poll(t);
         }
-        while let Some(frame) = iface.dequeue_tx() {
-            if let Err(TxError::Full | TxError::TooLarge) = dev.transmit(&frame) {
+        while let Some((frame, offload)) = iface.dequeue_tx_offloaded() {
+            if dev.transmit(&frame, offload, None).is_err() {
                 self.tx_refused += 1;
             }
         }

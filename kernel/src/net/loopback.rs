@@ -20,7 +20,7 @@ use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 
-use halyard_net::{Instant, Interface, SendError};
+use halyard_net::{Instant, Interface, SendError, TxOffload, TX_HEADROOM};
 use preempt::Softirq;
 
 use crate::irq::softirq;
@@ -40,6 +40,10 @@ pub struct Datagram {
     pub dst: Ipv4Addr,
     pub protocol: u8,
     pub payload: Vec<u8>,
+    /// What the sender left undone: a partial checksum is trusted on receipt and a TCP
+    /// super-segment is received whole (Linux's `lo` passes `CHECKSUM_PARTIAL` and GSO
+    /// packets of up to its 64 KB MTU the same way).
+    pub offload: TxOffload,
 }
 
 /// Packet and byte counters of an interface direction (`/proc/net/dev`'s columns).
@@ -122,25 +126,33 @@ pub fn source_for(iface: &Interface, dst: Ipv4Addr) -> Option<Ipv4Addr> {
     iface.config().map(|c| c.addr)
 }
 
-/// Sends an IPv4 datagram from `src` to `dst`: through `lo` when `dst` is local, else
-/// out of the NIC (from its address). The TCP engine's and sockets' way out; the stack
-/// is locked (both live in [`super::NetStack`]).
+/// Sends the IPv4 datagram whose payload is `frame[TX_HEADROOM..]` from `src` to `dst`,
+/// leaving `offload` undone: through `lo` when `dst` is local, else out of the NIC (from
+/// its address). `Some` means the frame was finished in place and is for the caller to
+/// hand to the device with those offloads, as it is; otherwise it was queued (or
+/// refused) (`Interface::send_ipv4_in_place`). The TCP engine's and sockets' way out; the
+/// stack is locked (both live in [`super::NetStack`]).
+#[allow(clippy::too_many_arguments)]
 pub fn send_ipv4(
     iface: &mut Interface,
     lo: &mut Loopback,
     src: Ipv4Addr,
     dst: Ipv4Addr,
     protocol: u8,
-    payload: &[u8],
+    frame: &mut [u8],
+    offload: TxOffload,
     now: Instant,
-) -> Result<(), SendError> {
+) -> Result<Option<TxOffload>, SendError> {
     if is_local(iface, dst) {
-        return lo.transmit(Datagram {
-            src,
-            dst,
-            protocol,
-            payload: payload.to_vec(),
-        });
+        return lo
+            .transmit(Datagram {
+                src,
+                dst,
+                protocol,
+                payload: frame.get(TX_HEADROOM..).unwrap_or_default().to_vec(),
+                offload,
+            })
+            .map(|()| None);
     }
-    iface.send_ipv4(dst, protocol, payload, now)
+    iface.send_ipv4_in_place(dst, protocol, frame, offload, now)
 }

@@ -32,6 +32,7 @@ pub mod loopback;
 mod napi;
 mod ping;
 pub mod proc_net;
+mod segment_buf;
 mod services;
 mod show;
 mod sock;
@@ -43,12 +44,15 @@ pub mod tcp;
 #[cfg(feature = "test-commands")]
 mod tcpstress;
 mod tools;
+mod tsq;
 mod udp;
 
 use alloc::collections::VecDeque;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use halyard_net::{EthernetAddress, Event, IfaceConfig, Instant, Interface, InterfaceOptions};
+use halyard_net::{
+    EthernetAddress, Event, IfaceConfig, Instant, Interface, InterfaceOptions, TxCaps,
+};
 use preempt::Softirq;
 use spin::Once;
 
@@ -60,7 +64,7 @@ pub use sockcheck::monitor_sockcheck;
 pub use tcpstress::monitor_tcpstress;
 pub use tools::{monitor_nc, monitor_netstat};
 
-use crate::drivers::virtio_net::{self, InterruptMode, TxError, VirtioNet};
+use crate::drivers::virtio_net::{self, InterruptMode, VirtioNet};
 use crate::irq::softirq;
 use crate::sched::WaitQueue;
 use crate::sync::{BhLock, LockClass};
@@ -102,16 +106,28 @@ pub fn init(static_config: Option<IfaceConfig>, start_services: bool) {
     let dev = virtio_net::init()
         .inspect_err(|e| crate::info!("network: no usable NIC ({e:?}), loopback only"))
         .ok();
-    let mut iface = match dev {
+    // Without a NIC only `lo` carries traffic, and it takes every offload.
+    let everything = TxCaps {
+        checksum: true,
+        tso: true,
+    };
+    let (mut iface, caps) = match dev {
         Some(dev) => {
-            let (mac, mode) = {
+            let (mac, mode, caps) = {
                 let d = dev.lock();
-                (d.mac(), d.interrupt_mode())
+                (d.mac(), d.interrupt_mode(), d.tx_caps())
             };
             POLLING.store(matches!(mode, InterruptMode::Polling), Ordering::Release);
-            Interface::new(EthernetAddress(mac), InterfaceOptions::default())
+            let opts = InterfaceOptions {
+                tx_offload: caps,
+                ..InterfaceOptions::default()
+            };
+            (Interface::new(EthernetAddress(mac), opts), caps)
         }
-        None => Interface::new(EthernetAddress([0; 6]), InterfaceOptions::default()),
+        None => (
+            Interface::new(EthernetAddress([0; 6]), InterfaceOptions::default()),
+            everything,
+        ),
     };
     match (dev, static_config) {
         (None, _) => {}
@@ -122,7 +138,7 @@ pub fn init(static_config: Option<IfaceConfig>, start_services: bool) {
         (Some(_), None) => iface.start_dhcp(crate::random::u32(), now()),
     }
     // Keys TCP's ISNs, ephemeral-port offsets and connection-table hash (RFC 6528).
-    let tcp = tcp::Tcp::new(crate::random::array());
+    let tcp = tcp::Tcp::new(crate::random::array(), caps);
     STACK.call_once(|| {
         BhLock::new(
             NetStack {
@@ -182,20 +198,19 @@ pub fn with_net<R>(f: impl FnOnce(Option<&mut VirtioNet>, &mut NetStack) -> R) -
     Some(r)
 }
 
-fn flush(dev: Option<&mut VirtioNet>, stack: &mut NetStack) {
+fn flush(mut dev: Option<&mut VirtioNet>, stack: &mut NetStack) {
     let t = now();
     if stack.iface.poll_at().is_some_and(|at| at <= t) {
         stack.iface.poll(t);
     }
-    stack
-        .tcp
-        .drive(&mut stack.iface, &mut stack.lo, t.as_nanos());
+    stack.tcp.drive(
+        dev.as_deref_mut(),
+        &mut stack.iface,
+        &mut stack.lo,
+        t.as_nanos(),
+    );
     if let Some(dev) = dev {
-        while let Some(frame) = stack.iface.dequeue_tx() {
-            if let Err(TxError::Full | TxError::TooLarge) = dev.transmit(&frame) {
-                stack.tx_refused += 1;
-            }
-        }
+        transmit_queued(dev, stack, &None);
     }
     let mut woke = false;
     while let Some(event) = stack.iface.next_event() {
@@ -220,6 +235,20 @@ fn flush(dev: Option<&mut VirtioNet>, stack: &mut NetStack) {
     NEXT_POLL_NS.store(next, Ordering::Release);
     if woke {
         EVENT_WAITERS.wake_all();
+    }
+}
+
+/// Hands the frames the interface queued to the device, each for `owner` (the socket
+/// whose segments they are, for its limit on bytes queued; `None` for the stack's own).
+pub(super) fn transmit_queued(
+    dev: &mut VirtioNet,
+    stack: &mut NetStack,
+    owner: &virtio_net::Owner,
+) {
+    while let Some((frame, offload)) = stack.iface.dequeue_tx_offloaded() {
+        if dev.transmit(&frame, offload, owner.clone()).is_err() {
+            stack.tx_refused += 1;
+        }
     }
 }
 

@@ -98,7 +98,10 @@ pub fn net_rx() {
                 let Some(d) = stack.lo.poll() else { break };
                 looped += 1;
                 if d.protocol == super::tcp::PROTOCOL {
-                    let hints = RxHints::default();
+                    let hints = RxHints {
+                        checksum_trusted: d.offload.csum_offset.is_some(),
+                        gso_size: d.offload.gso_size,
+                    };
                     stack
                         .tcp
                         .route(now_ns, d.src, d.dst, &d.payload, hints, &mut to_process);

@@ -74,6 +74,14 @@ pub fn write_counters(out: &mut dyn Write) {
             "TCP_BACKLOG_DROPS",
             super::sock::BACKLOG_DROPS.load(Ordering::Relaxed),
         ),
+        (
+            "TCP_TSQ_THROTTLED",
+            super::tsq::THROTTLED.load(Ordering::Relaxed),
+        ),
+        (
+            "TCP_TSQ_RESUMED",
+            super::tsq::RESUMED.load(Ordering::Relaxed),
+        ),
     ] {
         line(name, value);
     }

@@ -18,24 +18,34 @@
 //! waits in a backlog once nobody holds its socket. Timers work the same way: NET_RX
 //! marks the socket's timer due and tries the lock; the holder fires it.
 //!
-//! Lock order: socket, then device, then stack (a socket sends through `with_net`);
-//! socket or device and stack, then backlog (a leaf); socket, then timer heap (a leaf);
-//! socket, then its ready list (a leaf).
+//! A socket's segments go out from [`Sock::service`], which takes the device and stack
+//! only when the connection may have something to send
+//! ([`DetachedConn::wants_transmit`]). A segment for the NIC is written by the engine
+//! straight into a run of the device's transmit ring and finished there (Ethernet and
+//! IPv4 headers in place), one for `lo` into this CPU's segment buffer (`segment_buf`);
+//! either may be a TSO super-segment. Frames go to the device with the socket as their
+//! owner, so the socket is held back once it has [`super::tsq::LIMIT`] bytes in the transmit
+//! ring (`tsq`).
+//!
+//! Lock order: socket, then device, then stack (a socket sends through `with_net`), then
+//! segment buffer (a leaf); socket or device and stack, then backlog (a leaf); socket or
+//! device, then timer heap (a leaf); socket, then its ready list (a leaf).
 //! Nothing takes a socket lock while holding the device, the stack, a backlog or the
 //! timer heap, and no code holds two socket locks.
 use alloc::collections::VecDeque;
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use halyard_net::Instant as NetInstant;
-use halyard_tcp::{DetachedConn, Instant, Outcome, RxHints, State, Transmit};
+use halyard_net::{Instant as NetInstant, TX_HEADROOM};
+use halyard_tcp::{DetachedConn, Instant, Outcome, RxHints, State};
 
-use super::loopback;
-use super::sock_timers;
 use super::socket::ReadyList;
-use super::tcp::{tcp_now, PROTOCOL, SEGMENT_BUF};
+use super::tcp::{offload_of, tcp_now, PROTOCOL, TSO_MAX_BYTES};
+use super::tsq::TxQueued;
+use super::{loopback, segment_buf, sock_timers, NetStack};
+use crate::drivers::virtio_net::{Owner, VirtioNet};
 use crate::sched::WaitQueue;
 use crate::sync::{BhLock, BhOff, LockClass, SpinGuard};
 use crate::time;
@@ -93,11 +103,13 @@ pub struct Sock {
     pub queue: Arc<WaitQueue>,
     /// The token is on the ready list and not yet taken by its owner.
     pub ready_queued: AtomicBool,
+    /// Bytes of its frames in the NIC's transmit ring (TSQ).
+    tx: Arc<TxQueued>,
 }
 
 impl Sock {
     pub fn new(conn: DetachedConn) -> Arc<Sock> {
-        Arc::new(Sock {
+        Arc::new_cyclic(|me: &Weak<Sock>| Sock {
             local: conn.local(),
             remote: conn.remote(),
             state: BhLock::new(
@@ -115,6 +127,7 @@ impl Sock {
             timer_due: AtomicBool::new(false),
             queue: Arc::new(WaitQueue::new()),
             ready_queued: AtomicBool::new(false),
+            tx: TxQueued::new(me.clone()),
         })
     }
 
@@ -201,23 +214,28 @@ impl Sock {
             s.scheduled = None;
         }
         s.conn.handle_timeout(now);
-        // The first segment is written on the stack, so the device and stack locks are
-        // taken only when there is something to send (and a socket holds no buffer).
-        let mut first_buf = [0u8; SEGMENT_BUF];
-        if let Some(first) = s.conn.poll_transmit(now, &mut first_buf) {
+        // The device and stack locks are taken only when there may be something to send,
+        // and the socket stops once its frames fill its share of the ring (TSQ); it is
+        // resumed when the device hands them back.
+        if s.conn.wants_transmit() {
             let conn = &mut s.conn;
-            let _ = super::with_net(|_, stack| {
+            let owner: Owner = Some(self.tx.clone());
+            let remote = *self.remote.ip();
+            let _ = super::with_net(|mut dev, stack| {
                 let at = NetInstant::from_nanos(now_ns);
-                let (iface, lo) = (&mut stack.iface, &mut stack.lo);
-                // A refusal (no route, ARP or loopback queue full) is a lost segment: TCP
-                // retransmits.
-                let mut send = |t: Transmit, bytes: &[u8]| {
-                    let _ = loopback::send_ipv4(iface, lo, t.src, t.dst, PROTOCOL, bytes, at);
-                };
-                send(first, &first_buf[..first.len]);
-                let buf = &mut stack.tcp.segment;
-                while let Some(t) = conn.poll_transmit(now, buf) {
-                    send(t, &buf[..t.len]);
+                while !self.tx.full() {
+                    let sent = match dev.as_deref_mut() {
+                        Some(d) if !loopback::is_local(&stack.iface, remote) => {
+                            send_into_ring(conn, d, stack, now, at, &owner)
+                        }
+                        d => send_from_buffer(conn, d, stack, now, at, &owner),
+                    };
+                    if !sent {
+                        break;
+                    }
+                }
+                if let Some(dev) = dev {
+                    super::transmit_queued(dev, stack, &owner);
                 }
             });
         }
@@ -282,4 +300,67 @@ impl Drop for Sock {
     fn drop(&mut self) {
         sock_timers::socket_gone();
     }
+}
+
+/// Sends `conn`'s next segment to the NIC, written by the engine straight into a run of
+/// the transmit ring reserved for the largest one and finished there: one copy, from the
+/// send buffer into the ring. When the ring has no room it goes the copying way (where
+/// the device refuses it: a lost segment, which TCP retransmits). False when the
+/// connection had nothing to send.
+fn send_into_ring(
+    conn: &mut DetachedConn,
+    dev: &mut VirtioNet,
+    stack: &mut NetStack,
+    now: Instant,
+    at: NetInstant,
+    owner: &Owner,
+) -> bool {
+    let Ok((start, buf)) = dev.tx_reserve(TX_HEADROOM + TSO_MAX_BYTES) else {
+        return send_from_buffer(conn, Some(dev), stack, now, at, owner);
+    };
+    let Some(t) = conn.poll_transmit(now, &mut buf[TX_HEADROOM..]) else {
+        dev.tx_cancel(start);
+        return false;
+    };
+    let len = TX_HEADROOM + t.len;
+    let frame = &mut buf[..len];
+    let ready = stack
+        .iface
+        .send_ipv4_in_place(t.dst, PROTOCOL, frame, offload_of(&t), at);
+    match ready {
+        // A refusal by the device is a lost segment: TCP retransmits.
+        Ok(Some(offload)) => {
+            let _ = dev.tx_commit(start, len, offload, owner.clone());
+        }
+        // Queued (copied) behind ARP or other frames, or refused (no route...).
+        Ok(None) | Err(_) => dev.tx_cancel(start),
+    }
+    true
+}
+
+/// Sends `conn`'s next segment through `lo` or the NIC, written into this CPU's segment
+/// buffer. False when the connection had nothing to send.
+fn send_from_buffer(
+    conn: &mut DetachedConn,
+    dev: Option<&mut VirtioNet>,
+    stack: &mut NetStack,
+    now: Instant,
+    at: NetInstant,
+    owner: &Owner,
+) -> bool {
+    segment_buf::with(|buf| {
+        let Some(t) = conn.poll_transmit(now, &mut buf[TX_HEADROOM..]) else {
+            return false;
+        };
+        let frame = &mut buf[..TX_HEADROOM + t.len];
+        let (iface, lo) = (&mut stack.iface, &mut stack.lo);
+        // A refusal (no route, ARP or loopback queue full, ring full) is a lost segment:
+        // TCP retransmits.
+        let sent =
+            loopback::send_ipv4(iface, lo, t.src, t.dst, PROTOCOL, frame, offload_of(&t), at);
+        if let (Ok(Some(offload)), Some(dev)) = (sent, dev) {
+            let _ = dev.transmit(frame, offload, owner.clone());
+        }
+        true
+    })
 }

@@ -16,14 +16,22 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
-use halyard_net::Instant as NetInstant;
-use halyard_tcp::{ConnId, DetachedConn, Endpoint, Event, ListenerId, RxHints, Stats, MAX_HEADER};
+use halyard_net::tx_offload::TCP_CSUM_OFFSET;
+use halyard_net::{Instant as NetInstant, TxCaps, TxOffload, TX_HEADROOM};
+use halyard_tcp::{
+    ConnId, DetachedConn, Endpoint, Event, ListenerId, RxHints, Stats, Transmit, MAX_HEADER,
+};
 
 use super::sock::{Arrival, Notify, Sock};
+use crate::drivers::virtio_net::VirtioNet;
 use crate::sched::WaitQueue;
 
-/// Largest TCP segment the engine writes (headers plus one MSS of payload).
+/// Largest TCP segment the endpoint writes (headers plus one MSS of payload: it holds
+/// only listeners and handshakes, whose segments carry no data).
 pub const SEGMENT_BUF: usize = MAX_HEADER + 1460;
+
+/// Largest TCP segment a TSO super-segment may be: what one IPv4 datagram holds.
+pub const TSO_MAX_BYTES: usize = 65_535 - halyard_net::wire::ipv4::HEADER_LEN;
 
 /// IPv4's protocol number of TCP.
 pub const PROTOCOL: u8 = halyard_net::wire::ipv4::protocol::TCP;
@@ -40,8 +48,8 @@ pub struct Tcp {
     socks: BTreeMap<Tuple, Arc<Sock>>,
     /// Counters of the sockets that closed (and left `socks`).
     closed_stats: Stats,
-    /// Where the endpoint (and sockets, under the stack lock) write segments.
-    pub segment: Vec<u8>,
+    /// Where the endpoint writes segments (after room for the Ethernet and IPv4 headers).
+    segment: Vec<u8>,
 }
 
 /// Passively opened connections one remote address may hold (docs/network.md, "Limits").
@@ -59,8 +67,13 @@ const ACCEPT_BACKLOG: usize = 4096;
 /// connection costs about 3 KB; the rest is room for its buffers.
 const RAM_PER_CONNECTION: u64 = 16 * 1024;
 
-/// The engine's configuration: the defaults, with the limits above.
-fn config() -> halyard_tcp::Config {
+/// The engine's configuration: the defaults, with the limits above, and the transmit
+/// offloads of `caps`: partial checksums and TSO super-segments when every way out takes
+/// them. `lo` does (it trusts partial checksums and receives super-segments whole, as
+/// Linux's `lo` with its 64 KB MTU does); the NIC when it negotiated `CSUM` and
+/// `HOST_TSO4`. So without a NIC both are on, and `offload=off` turns them off with the
+/// NIC's.
+fn config(caps: TxCaps) -> halyard_tcp::Config {
     let base = halyard_tcp::Config::default();
     let ram = crate::mm::frame_stats().total * crate::mm::PAGE_SIZE;
     halyard_tcp::Config {
@@ -68,7 +81,21 @@ fn config() -> halyard_tcp::Config {
         max_connections_per_peer: MAX_CONNECTIONS_PER_PEER,
         syn_backlog: SYN_BACKLOG,
         accept_backlog: ACCEPT_BACKLOG,
+        checksum_offload: caps.checksum,
+        tso_max_bytes: if caps.checksum && caps.tso {
+            TSO_MAX_BYTES
+        } else {
+            0
+        },
         ..base
+    }
+}
+
+/// What a segment the engine wrote leaves to the device.
+pub fn offload_of(t: &Transmit) -> TxOffload {
+    TxOffload {
+        csum_offset: t.checksum_partial.then_some(TCP_CSUM_OFFSET),
+        gso_size: t.gso_size,
     }
 }
 
@@ -78,11 +105,12 @@ pub fn tcp_now(ns: u64) -> halyard_tcp::Instant {
 }
 
 impl Tcp {
-    /// An endpoint keyed with `secret` (ISNs and the connection table's hash).
+    /// An endpoint keyed with `secret` (ISNs and the connection table's hash), using the
+    /// transmit offloads `caps` (see [`config`]).
     /// Its tables are sized for the connection limit at once (`Endpoint::preallocate`):
     /// a flood must never make the kernel grow a large table under memory pressure.
-    pub fn new(secret: [u8; 16]) -> Tcp {
-        let mut endpoint = Endpoint::new(config(), secret);
+    pub fn new(secret: [u8; 16], caps: TxCaps) -> Tcp {
+        let mut endpoint = Endpoint::new(config(caps), secret);
         endpoint.preallocate();
         Tcp {
             endpoint,
@@ -90,7 +118,7 @@ impl Tcp {
             listener_hooks: BTreeMap::new(),
             socks: BTreeMap::new(),
             closed_stats: Stats::default(),
-            segment: alloc::vec![0; SEGMENT_BUF],
+            segment: alloc::vec![0; TX_HEADROOM + SEGMENT_BUF],
         }
     }
 
@@ -176,10 +204,12 @@ impl Tcp {
         )
     }
 
-    /// Runs the endpoint's timers, sends what it queued (through `lo` or `iface`), and wakes the
-    /// listeners its events concern. Called with the stack locked, after any input.
+    /// Runs the endpoint's timers, sends what it queued (through `lo`, or `iface` and the
+    /// device `dev`), and wakes the listeners its events concern. Called with the stack
+    /// locked, after any input.
     pub fn drive(
         &mut self,
+        mut dev: Option<&mut VirtioNet>,
         iface: &mut halyard_net::Interface,
         lo: &mut super::loopback::Loopback,
         now_ns: u64,
@@ -188,17 +218,27 @@ impl Tcp {
         if self.endpoint.poll_timeout().is_some_and(|t| t <= now) {
             self.endpoint.handle_timeout(now);
         }
-        while let Some(t) = self.endpoint.poll_transmit(now, &mut self.segment) {
-            // A refusal (no route, ARP queue full) is a lost segment: TCP retransmits.
-            let _ = super::loopback::send_ipv4(
+        while let Some(t) = self
+            .endpoint
+            .poll_transmit(now, &mut self.segment[TX_HEADROOM..])
+        {
+            // A refusal (no route, ARP queue full, ring full) is a lost segment: TCP
+            // retransmits.
+            let frame = &mut self.segment[..TX_HEADROOM + t.len];
+            let at = NetInstant::from_nanos(now_ns);
+            let sent = super::loopback::send_ipv4(
                 iface,
                 lo,
                 t.src,
                 t.dst,
                 PROTOCOL,
-                &self.segment[..t.len],
-                NetInstant::from_nanos(now_ns),
+                frame,
+                offload_of(&t),
+                at,
             );
+            if let (Ok(Some(offload)), Some(dev)) = (sent, dev.as_deref_mut()) {
+                let _ = dev.transmit(frame, offload, None);
+            }
         }
         while let Some(event) = self.endpoint.poll_event() {
             // Connections are detached as soon as a thread holds them, so only listeners

@@ -115,10 +115,11 @@ pub fn echo(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
 }
 
 /// `net-*-tcp-bulk`: a bulk send into discard (the guest closes after our end of stream)
-/// and a bulk read from source; reports both rates and how the receive offloads carried
-/// the data in. Over the tap (whose host side segments nothing once the guest takes GSO
-/// frames) the data must have arrived in GSO frames with partial checksums, unchecked;
-/// the NET_RX invariants must hold either way.
+/// and a bulk read from source; reports both rates and how the offloads carried the data
+/// in and out. Over the tap (whose host side segments nothing once the guest takes GSO
+/// frames) the data must have arrived in GSO frames with partial checksums, unchecked,
+/// and left in TSO frames with checksums left to the device (the host's kernel cuts and
+/// checksums them); the NET_RX invariants must hold either way.
 pub fn bulk(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
     let netns = start(session, ctx)?;
     let bytes = match ctx.test.mode {
@@ -136,10 +137,16 @@ pub fn bulk(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
             "over the tap the data did not come in GSO frames with partial checksums: {offloads}"
         ));
     }
+    let tx = TxOffloads::since(&after, &before)?;
+    if ctx.test.mode == NetMode::Tap && (tx.tso_frames == 0 || tx.csum_offloaded == 0) {
+        return Err(format!(
+            "over the tap the data did not leave in TSO frames with offloaded checksums: {tx}"
+        ));
+    }
     session.send("poweroff\r")?;
     Ok(format!(
         "discard: {} MB in {sent:.1} s ({:.2} MB/s); source: {} MB in {read:.1} s ({:.2} MB/s); \
-         {offloads}",
+         in: {offloads}; out: {tx}",
         bytes / 1_000_000,
         mb_per_s(bytes, sent),
         bytes / 1_000_000,
@@ -186,6 +193,41 @@ impl std::fmt::Display for RxOffloads {
             self.partial,
             self.valid,
             self.software
+        )
+    }
+}
+
+/// How sent frames used the offloads between two reads of `counters`.
+struct TxOffloads {
+    packets: u64,
+    tso_frames: u64,
+    tso_segments: u64,
+    csum_offloaded: u64,
+}
+
+impl TxOffloads {
+    fn since(after: &Counters, before: &Counters) -> Result<TxOffloads, String> {
+        let d = |name: &str| after.rise_since(before, name);
+        Ok(TxOffloads {
+            packets: d("NET_TX_PACKETS")?,
+            tso_frames: d("NET_TX_TSO_FRAMES")?,
+            tso_segments: d("NET_TX_TSO_SEGMENTS")?,
+            csum_offloaded: d("NET_TX_CSUM_OFFLOADED")?,
+        })
+    }
+}
+
+impl std::fmt::Display for TxOffloads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} frames, {} of them TSO carrying {} segments ({} per frame), {} checksums \
+             left to the device",
+            self.packets,
+            self.tso_frames,
+            self.tso_segments,
+            self.tso_segments.checked_div(self.tso_frames).unwrap_or(0),
+            self.csum_offloaded
         )
     }
 }

@@ -88,12 +88,30 @@ impl Repr {
 
     /// Writes header and `payload` into `buf[..HEADER_LEN + payload.len()]` with a checksum.
     pub fn emit(&self, buf: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr, payload: &[u8]) {
+        self.emit_with(buf, src, dst, payload, false);
+    }
+
+    /// [`Self::emit`], with only the pseudo-header sum (folded, not complemented) in the
+    /// checksum field when `partial`: the device completes it (checksum offload).
+    pub fn emit_with(
+        &self,
+        buf: &mut [u8],
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        payload: &[u8],
+        partial: bool,
+    ) {
         let len = HEADER_LEN + payload.len();
         buf[0..2].copy_from_slice(&self.src_port.to_be_bytes());
         buf[2..4].copy_from_slice(&self.dst_port.to_be_bytes());
         buf[4..6].copy_from_slice(&(len as u16).to_be_bytes());
         buf[6..8].copy_from_slice(&[0, 0]);
         buf[HEADER_LEN..len].copy_from_slice(payload);
+        if partial {
+            let sum = pseudo_header(src, dst, protocol::UDP, len).sum16();
+            buf[6..8].copy_from_slice(&sum.to_be_bytes());
+            return;
+        }
         let mut c = pseudo_header(src, dst, protocol::UDP, len);
         c.add_bytes(&buf[..len]);
         // A computed zero is sent as all ones: zero on the wire means "no checksum".

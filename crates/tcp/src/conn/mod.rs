@@ -8,7 +8,8 @@
 //! recovery, RTT), `reorder.rs` (RACK's reordering window), `tlp.rs` (tail loss probe),
 //! `undo.rs` (spurious recovery undo), `prr.rs` (sending during fast recovery),
 //! `rate.rs` (delivery-rate samples for BBR), `pacing.rs` (BBR's pacing gate),
-//! `output.rs` (what to send next, window advertisement), `timers.rs`.
+//! `output.rs` (what to send next, window advertisement), `tso.rs` (super-segments for
+//! segmentation offload), `timers.rs`.
 
 mod ack;
 mod input;
@@ -21,6 +22,7 @@ mod rate;
 mod reorder;
 mod timers;
 mod tlp;
+mod tso;
 mod undo;
 
 use crate::buffer::{Assembler, Ring};

@@ -1,8 +1,10 @@
 //! Deciding what to send next: SYN / SYN-ACK, retransmissions (RFC 6675 NextSeg order,
 //! SACKed ranges skipped), new data under the congestion and peer windows with Nagle
 //! (RFC 9293 3.7.4) and sender-side silly-window avoidance (RFC 9293 3.8.6.2.1), probes,
-//! and ACKs with the receiver-side silly-window rule (RFC 9293 3.8.6.2.2).
+//! and ACKs with the receiver-side silly-window rule (RFC 9293 3.8.6.2.2). New data may
+//! leave as a TSO super-segment of several MSS (`tso.rs`).
 
+use super::tso::Cut;
 use super::{Connection, Fin};
 use crate::event::Readiness;
 use crate::seq::Seq;
@@ -11,26 +13,88 @@ use crate::stats::Stats;
 use crate::time::Instant;
 use crate::wire::{Flags, Options, SackBlocks, SegmentHeader, HEADER_LEN};
 
+/// A segment written into the caller's buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Written {
+    /// Bytes of TCP (header and payload).
+    pub len: usize,
+    /// Only the pseudo-header sum is in the checksum field.
+    pub checksum_partial: bool,
+    /// A super-segment's payload per segment.
+    pub gso_size: Option<u16>,
+}
+
 impl Connection {
     /// Writes the next segment this connection wants to send into `buf` (TCP header and
-    /// payload, checksummed), returning its length.
+    /// payload, checksummed or with the pseudo-header sum only), returning its length.
     pub(crate) fn output(
         &mut self,
         now: Instant,
         buf: &mut [u8],
         stats: &mut Stats,
-    ) -> Option<usize> {
-        match self.state {
+    ) -> Option<Written> {
+        let checksum_partial = self.cfg.checksum_offload;
+        let written = |(len, gso_size)| Written {
+            len,
+            checksum_partial,
+            gso_size,
+        };
+        let possible = self.output_possible();
+        let out = match self.state {
             State::Closed | State::Listen => None,
             State::SynSent | State::SynReceived if self.syn_pending => {
-                Some(self.emit_syn(now, buf))
+                Some((self.emit_syn(now, buf), None))
             }
             State::SynSent => None,
             _ => self
                 .retransmit(now, buf, stats)
+                .map(|n| (n, None))
                 .or_else(|| self.send_new(now, buf))
-                .or_else(|| self.send_control(now, buf)),
+                .or_else(|| self.send_control(now, buf).map(|n| (n, None))),
+        };
+        debug_assert!(out.is_none() || possible, "output_possible said no");
+        out.map(written)
+    }
+
+    /// False only when [`Self::output`] would certainly write nothing now: a cheap test,
+    /// so a caller can skip what sending needs (its locks, a buffer in the device's ring)
+    /// when it is idle. Data waiting on a window still says yes (`output` arms the persist
+    /// timer then).
+    fn output_possible(&self) -> bool {
+        match self.state {
+            State::Closed | State::Listen => false,
+            State::SynSent | State::SynReceived if self.syn_pending => true,
+            State::SynSent => false,
+            _ => {
+                self.ack_now
+                    || self.probe_now
+                    || self.rtx_ptr < self.rtx_end
+                    || (self.may_send_data()
+                        && (self.data_end() != self.snd_nxt || self.fin == Fin::Queued))
+            }
         }
+    }
+
+    /// Whether the state lets new data (or our FIN) go.
+    fn may_send_data(&self) -> bool {
+        matches!(
+            self.state,
+            State::Established
+                | State::CloseWait
+                | State::FinWait1
+                | State::Closing
+                | State::LastAck
+        ) && self.fin != Fin::Sent
+    }
+
+    /// [`Self::output_possible`], doing when it says no what [`Self::output`] would have
+    /// done (noting that the application left the window unused).
+    pub(crate) fn wants_output(&mut self) -> bool {
+        let possible = self.output_possible();
+        if !possible && self.may_send_data() {
+            self.note_app_limited();
+        }
+        possible
     }
 
     /// SYN (active open) or SYN-ACK (passive or simultaneous open).
@@ -75,7 +139,14 @@ impl Connection {
         }
         self.snd_nxt = self.iss + 1;
         self.rto_at.get_or_insert(now + self.rtt.rto());
-        h.emit(buf, 0, *self.tuple.local.ip(), *self.tuple.remote.ip())
+        self.write_header(&h, buf, 0)
+    }
+
+    /// Writes header `h` and its checksum over the `payload_len` bytes after it (or only
+    /// the pseudo-header sum, with checksum offload); returns the segment's length.
+    fn write_header(&self, h: &SegmentHeader, buf: &mut [u8], payload_len: usize) -> usize {
+        let (src, dst) = (*self.tuple.local.ip(), *self.tuple.remote.ip());
+        h.emit_with(buf, payload_len, src, dst, self.cfg.checksum_offload)
     }
 
     /// Window to advertise, applying receiver-side SWS avoidance: the right edge only
@@ -136,7 +207,8 @@ impl Connection {
     }
 
     /// Builds and writes a segment at `seq` with up to `max_len` bytes of payload from the
-    /// send buffer. Returns (segment length, payload bytes).
+    /// send buffer, cut as `cut` says. Returns (segment length, payload bytes, payload
+    /// per segment of a super-segment).
     fn emit(
         &mut self,
         now: Instant,
@@ -144,7 +216,8 @@ impl Connection {
         seq: Seq,
         max_len: u32,
         flags: Flags,
-    ) -> (usize, u32) {
+        cut: Cut,
+    ) -> (usize, u32, Option<u16>) {
         let mut options = Options::default();
         if let Some(ts) = self.ts {
             options.timestamp = Some((self.tsval(now), ts.recent));
@@ -166,9 +239,9 @@ impl Connection {
         let hl = h.len();
         // Options come out of the payload so the packet never exceeds the peer's MSS
         // (RFC 6691).
-        let room = self.peer_mss.saturating_sub((hl - HEADER_LEN) as u32);
-        let room = room.min(buf.len().saturating_sub(hl) as u32);
-        let len = max_len.min(room);
+        let per_segment = self.peer_mss.saturating_sub((hl - HEADER_LEN) as u32);
+        let room = buf.len().saturating_sub(hl) as u32;
+        let (len, gso_size) = self.cut(cut, max_len, per_segment, room, hl);
         if len < max_len && flags.contains(Flags::FIN) {
             h.flags = Flags(h.flags.0 & !Flags::FIN.0);
         }
@@ -176,18 +249,13 @@ impl Connection {
             let off = seq.since(self.snd_base) as usize;
             self.sendbuf.peek_at(off, &mut buf[hl..hl + len as usize]);
         }
-        let n = h.emit(
-            buf,
-            len as usize,
-            *self.tuple.local.ip(),
-            *self.tuple.remote.ip(),
-        );
+        let n = self.write_header(&h, buf, len as usize);
         self.dup_acks_owed = self.dup_acks_owed.saturating_sub(1);
         self.ack_now = self.dup_acks_owed > 0;
         self.delack_at = None;
         self.unacked_bytes = 0;
         self.last_ack_sent = self.rcv_nxt;
-        (n, len)
+        (n, len, gso_size)
     }
 
     /// True when our FIN went out with this segment's flags.
@@ -217,16 +285,16 @@ impl Connection {
         let fin_sent = self.fin == Fin::Sent;
         let (n, used) = if s >= data_end {
             // Only the FIN is missing.
-            let (n, _) = self.emit(now, buf, s, 0, Flags::FIN);
+            let (n, _, _) = self.emit(now, buf, s, 0, Flags::FIN, Cut::One);
             (n, 1)
         } else {
             let want = hole_end.min(data_end).since(s);
             let fin = fin_sent && hole_end > data_end;
             let flags = if fin { Flags::FIN } else { Flags::empty() };
-            let (n, len) = self.emit(now, buf, s, want, flags);
+            let (n, len, _) = self.emit(now, buf, s, want, flags, Cut::One);
             (n, len + u32::from(Self::sent_fin(buf)))
         };
-        self.note_sent(now, s, s + used, true);
+        self.note_sent(now, s, s + used, true, None);
         self.rtx_ptr = s + used;
         self.rtx_high = self.rtx_high.max(self.rtx_ptr);
         self.prr_on_send(used);
@@ -238,17 +306,10 @@ impl Connection {
         Some(n)
     }
 
-    /// New data (and our FIN) within the peer's window and the congestion window.
-    fn send_new(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
-        if !matches!(
-            self.state,
-            State::Established
-                | State::CloseWait
-                | State::FinWait1
-                | State::Closing
-                | State::LastAck
-        ) || self.fin == Fin::Sent
-        {
+    /// New data (and our FIN) within the peer's window and the congestion window, as one
+    /// segment or, with TSO, a super-segment of several.
+    fn send_new(&mut self, now: Instant, buf: &mut [u8]) -> Option<(usize, Option<u16>)> {
+        if !self.may_send_data() {
             return None;
         }
         let data_end = self.data_end();
@@ -271,8 +332,13 @@ impl Connection {
         } else {
             self.send_allowance()
         };
-        let len = unsent.min(mss).min(wnd_avail).min(cwnd_avail);
         let in_flight = self.snd_nxt != self.snd_una;
+        let goal = self.tso_goal(now);
+        let len = unsent.min(goal).min(wnd_avail).min(cwnd_avail);
+        // A super-segment carries whole segments, plus a short tail only when it ends the
+        // data and Nagle would let it go on its own (Linux's tcp_mss_split_point).
+        let keep_tail = len == unsent && (self.nodelay || !in_flight);
+        let cut = Cut::Super { keep_tail };
         let fin_now = fin_queued && len == unsent;
         // The persist timer doubles as the SWS override timer (RFC 9293 3.8.6.2.1): when
         // it fires and some window is open, send what fits instead of probing.
@@ -310,9 +376,9 @@ impl Connection {
             flags |= Flags::FIN;
         }
         let seq = self.snd_nxt;
-        let (n, sent) = self.emit(now, buf, seq, len, flags);
+        let (n, sent, gso_size) = self.emit(now, buf, seq, len, flags, cut);
         let fin = Self::sent_fin(buf);
-        self.note_sent(now, seq, seq + sent + u32::from(fin), false);
+        self.note_sent(now, seq, seq + sent + u32::from(fin), false, gso_size);
         self.snd_nxt += sent + u32::from(fin);
         self.prr_on_send(sent + u32::from(fin));
         if fin {
@@ -331,7 +397,7 @@ impl Connection {
         if sent > 0 && self.sendbuf.free() > 0 && self.fin == Fin::None {
             self.events |= Readiness::WRITABLE;
         }
-        Some(n)
+        Some((n, gso_size))
     }
 
     /// Starts the persist timer when data waits on a window that cannot take it and
@@ -354,11 +420,11 @@ impl Connection {
             // ACK carrying its current window (RFC 9293 3.8.4 / 3.8.6.1).
             self.probe_now = false;
             let seq = self.snd_una - 1;
-            return Some(self.emit(now, buf, seq, 0, Flags::empty()).0);
+            return Some(self.emit(now, buf, seq, 0, Flags::empty(), Cut::One).0);
         }
         if self.ack_now {
             let seq = self.snd_nxt;
-            return Some(self.emit(now, buf, seq, 0, Flags::empty()).0);
+            return Some(self.emit(now, buf, seq, 0, Flags::empty(), Cut::One).0);
         }
         None
     }

@@ -37,6 +37,14 @@ fn nanos_at(bytes: u64, rate: u64) -> u64 {
     (u128::from(bytes) * 1_000_000_000 / u128::from(rate.max(1))).min(u128::from(u64::MAX)) as u64
 }
 
+/// Bytes that may leave at once at `rate` with `mss`-byte segments.
+fn burst_bytes(rate: u64, mss: u32) -> u64 {
+    let burst = (u128::from(rate) * BURST_TIME.as_nanos() / 1_000_000_000) as u64;
+    burst
+        .max(MIN_BURST_SEGMENTS * u64::from(mss))
+        .min(MAX_BURST_BYTES)
+}
+
 impl Pacer {
     /// The earliest instant a segment may go out at `rate` (bytes per second) with
     /// `mss`-byte segments, if that is after `now`.
@@ -44,13 +52,21 @@ impl Pacer {
         if rate == 0 {
             return None;
         }
-        let burst = (u128::from(rate) * BURST_TIME.as_nanos() / 1_000_000_000) as u64;
-        let burst = burst
-            .max(MIN_BURST_SEGMENTS * u64::from(mss))
-            .min(MAX_BURST_BYTES);
+        let burst = burst_bytes(rate, mss);
         let earliest_ns = self.next_ns.saturating_sub(nanos_at(burst, rate));
         let now_ns = now.micros().saturating_mul(1000);
         (earliest_ns > now_ns).then(|| Instant::from_micros(earliest_ns.div_ceil(1000)))
+    }
+
+    /// Bytes that may leave at `now` in one go (a TSO super-segment): the burst
+    /// allowance less what already went out ahead of schedule, at least one segment.
+    pub fn allowance(&self, now: Instant, rate: u64, mss: u32) -> u64 {
+        let now_ns = now.micros().saturating_mul(1000);
+        let ahead_ns = self.next_ns.saturating_sub(now_ns);
+        let ahead = (u128::from(ahead_ns) * u128::from(rate) / 1_000_000_000) as u64;
+        burst_bytes(rate, mss)
+            .saturating_sub(ahead)
+            .max(u64::from(mss))
     }
 
     /// `bytes` went out at `now`: the next segment is due that much later. Idle time
@@ -125,5 +141,21 @@ mod tests {
             slow.on_send(t0, 1000, 100_000);
         }
         assert!(slow.wait_until(t0, 100_000, 1000).is_some());
+    }
+
+    /// The allowance for one super-segment is the burst less what went ahead of
+    /// schedule, never below one segment.
+    #[test]
+    fn allowance_shrinks_as_data_goes_ahead() {
+        let rate = 10_000_000;
+        let mut p = Pacer::default();
+        let t0 = Instant::from_millis(5);
+        assert_eq!(p.allowance(t0, rate, 1000), 10_000);
+        p.on_send(t0, 4000, rate);
+        assert_eq!(p.allowance(t0, rate, 1000), 6_000);
+        p.on_send(t0, 6000, rate);
+        assert_eq!(p.allowance(t0, rate, 1000), 1000);
+        // 400 µs later 4000 bytes' worth of schedule has passed.
+        assert_eq!(p.allowance(Instant::from_micros(5_400), rate, 1000), 4_000);
     }
 }

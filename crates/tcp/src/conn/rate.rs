@@ -203,10 +203,25 @@ impl RateSampler {
 
 impl Connection {
     /// Notes `[start, end)` sent at `now` for delivery-rate samples and pacing.
-    pub(super) fn note_sent(&mut self, now: Instant, start: Seq, end: Seq, retransmit: bool) {
+    /// A TSO super-segment (`gso_size`) is noted as the segments it carries, so samples
+    /// keep their MSS granularity (a SACK of part of it delivers those segments).
+    pub(super) fn note_sent(
+        &mut self,
+        now: Instant,
+        start: Seq,
+        end: Seq,
+        retransmit: bool,
+        gso_size: Option<u16>,
+    ) {
         let idle = self.snd_una == self.snd_nxt;
         if let Some(r) = self.rate.as_mut() {
-            r.on_send(start, end, now, idle, retransmit);
+            let step = gso_size.map_or(u32::MAX, |s| u32::from(s).max(1));
+            let mut at = start;
+            while at < end {
+                let piece_end = if end.since(at) > step { at + step } else { end };
+                r.on_send(at, piece_end, now, idle && at == start, retransmit);
+                at = piece_end;
+            }
         }
         self.pacing_on_send(now, end.since(start));
     }

@@ -59,6 +59,18 @@ pub fn fill_checksum(seg: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr) {
     seg[16..18].copy_from_slice(&c.finish().to_be_bytes());
 }
 
+/// Stores only the pseudo-header sum of `seg` (a complete segment from `src` to `dst`) in
+/// its checksum field, folded and not complemented: what a device that offloads the
+/// checksum expects (it adds the segment's bytes from the header on and stores the
+/// complement; Linux's `CHECKSUM_PARTIAL`, virtio-net's `NEEDS_CSUM`).
+pub fn fill_partial_checksum(seg: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr) {
+    if seg.len() < HEADER_LEN {
+        return;
+    }
+    let sum = pseudo_header(src, dst, seg.len()).sum16();
+    seg[16..18].copy_from_slice(&sum.to_be_bytes());
+}
+
 impl<'a> Segment<'a> {
     /// Parses and verifies `data` (TCP header, options and payload) that arrived from `src`
     /// to `dst`.
@@ -137,6 +149,19 @@ impl SegmentHeader {
     /// `payload_len` bytes the caller already placed right after it. Returns the total
     /// segment length.
     pub fn emit(&self, buf: &mut [u8], payload_len: usize, src: Ipv4Addr, dst: Ipv4Addr) -> usize {
+        self.emit_with(buf, payload_len, src, dst, false)
+    }
+
+    /// [`Self::emit`], with only the pseudo-header sum in the checksum field when
+    /// `partial` ([`fill_partial_checksum`]): the payload is not read.
+    pub fn emit_with(
+        &self,
+        buf: &mut [u8],
+        payload_len: usize,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        partial: bool,
+    ) -> usize {
         let hlen = self.len();
         buf[0..2].copy_from_slice(&self.src_port.to_be_bytes());
         buf[2..4].copy_from_slice(&self.dst_port.to_be_bytes());
@@ -148,7 +173,11 @@ impl SegmentHeader {
         buf[18..20].copy_from_slice(&self.urgent.to_be_bytes());
         self.options.emit(&mut buf[HEADER_LEN..hlen]);
         let total = hlen + payload_len;
-        fill_checksum(&mut buf[..total], src, dst);
+        if partial {
+            fill_partial_checksum(&mut buf[..total], src, dst);
+        } else {
+            fill_checksum(&mut buf[..total], src, dst);
+        }
         total
     }
 }
@@ -200,6 +229,29 @@ mod tests {
             c[i] ^= 0x10;
             assert!(Segment::parse(&c[..n], A, B).is_err(), "byte {i}");
         }
+    }
+
+    /// A partial checksum is the pseudo-header sum; a device that adds the segment's bytes
+    /// to it and stores the complement arrives at the full checksum.
+    #[test]
+    fn partial_checksum_completes_to_the_full_one() {
+        let h = sample();
+        let mut full = [0u8; 100];
+        let hl = h.len();
+        full[hl..hl + 7].copy_from_slice(b"offload");
+        let mut partial = full;
+        let n = h.emit(&mut full, 7, A, B);
+        assert_eq!(h.emit_with(&mut partial, 7, A, B, true), n);
+        assert_eq!(partial[..16], full[..16]);
+        assert_eq!(partial[18..n], full[18..n]);
+        assert_eq!(
+            u16::from_be_bytes([partial[16], partial[17]]),
+            pseudo_header(A, B, n).sum16()
+        );
+        let mut device = Checksum::new();
+        device.add_bytes(&partial[..n]);
+        partial[16..18].copy_from_slice(&device.finish().to_be_bytes());
+        assert_eq!(partial[..n], full[..n]);
     }
 
     #[test]

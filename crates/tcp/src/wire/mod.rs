@@ -12,5 +12,5 @@ mod options;
 
 pub use error::WireError;
 pub use flags::Flags;
-pub use header::{fill_checksum, Segment, SegmentHeader, HEADER_LEN};
+pub use header::{fill_checksum, fill_partial_checksum, Segment, SegmentHeader, HEADER_LEN};
 pub use options::{Options, SackBlocks, MAX_OPTIONS_LEN, MAX_WSCALE};

@@ -3,8 +3,8 @@
 
 use core::net::{Ipv4Addr, SocketAddrV4};
 use halyard_tcp::seq::Seq;
-use halyard_tcp::wire::{Flags, Options, Segment, SegmentHeader};
-use halyard_tcp::{Config, ConnId, Endpoint, Instant, ListenerId, RxHints, MAX_HEADER};
+use halyard_tcp::wire::{fill_checksum, Flags, Options, Segment, SegmentHeader};
+use halyard_tcp::{Config, ConnId, Endpoint, Instant, ListenerId, RxHints, Transmit, MAX_HEADER};
 
 pub const A_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 pub const B_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
@@ -23,7 +23,42 @@ pub struct Pair {
     pub now: Instant,
     /// Every segment sent, with its direction (raw bytes).
     pub log: Vec<(Dir, Instant, Vec<u8>)>,
+    /// Every segment as the engine emitted it (a TSO super-segment once), with its
+    /// sequence number and payload length.
+    pub transmits: Vec<(Dir, Transmit, Seq, usize)>,
     buf: Vec<u8>,
+}
+
+/// What a device with checksum and segmentation offload puts on the wire for a segment
+/// the engine emitted: a super-segment (`gso_size`) cut into segments with a copy of the
+/// header each (sequence numbers advanced, FIN and PSH only on the last), and every
+/// checksum completed (Linux's `tcp_gso_segment` and `skb_checksum_help`).
+pub fn device_segments(seg: &[u8], t: &Transmit) -> Vec<Vec<u8>> {
+    let hl = usize::from(seg[12] >> 4) * 4;
+    let (header, payload) = seg.split_at(hl);
+    let step = t.gso_size.map_or(payload.len().max(1), usize::from);
+    let seq = u32::from_be_bytes([seg[4], seg[5], seg[6], seg[7]]);
+    let pieces: Vec<&[u8]> = if payload.is_empty() {
+        vec![payload]
+    } else {
+        payload.chunks(step).collect()
+    };
+    let last = pieces.len() - 1;
+    pieces
+        .iter()
+        .enumerate()
+        .map(|(i, piece)| {
+            let mut out = header.to_vec();
+            out.extend_from_slice(piece);
+            let at = seq.wrapping_add((i * step) as u32);
+            out[4..8].copy_from_slice(&at.to_be_bytes());
+            if i != last {
+                out[13] &= !(Flags::FIN.0 | Flags::PSH.0);
+            }
+            fill_checksum(&mut out, t.src, t.dst);
+            out
+        })
+        .collect()
 }
 
 impl Pair {
@@ -33,6 +68,7 @@ impl Pair {
             b: Endpoint::new(cfg_b, [2; 16]),
             now: Instant::from_millis(1_000),
             log: Vec::new(),
+            transmits: Vec::new(),
             buf: vec![0; MAX_HEADER + 65536],
         }
     }
@@ -54,12 +90,20 @@ impl Pair {
                 return moved;
             };
             moved = true;
-            let bytes = self.buf[..t.len].to_vec();
-            let seg = Segment::parse(&bytes, t.src, t.dst).expect("engine emits valid segments");
-            if keep(dir, &seg) {
-                to.receive(self.now, t.src, t.dst, &bytes);
+            let emitted = &self.buf[..t.len];
+            let seq = Seq(u32::from_be_bytes([
+                emitted[4], emitted[5], emitted[6], emitted[7],
+            ]));
+            let payload = t.len - usize::from(emitted[12] >> 4) * 4;
+            self.transmits.push((dir, t, seq, payload));
+            for bytes in device_segments(emitted, &t) {
+                let seg =
+                    Segment::parse(&bytes, t.src, t.dst).expect("engine emits valid segments");
+                if keep(dir, &seg) {
+                    to.receive(self.now, t.src, t.dst, &bytes);
+                }
+                self.log.push((dir, self.now, bytes));
             }
-            self.log.push((dir, self.now, bytes));
         }
     }
 

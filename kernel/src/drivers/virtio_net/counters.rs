@@ -57,10 +57,17 @@ pub struct NetCounters {
     pub rx_csum_software: AtomicU64,
     /// A receive buffer could not be reposted (the ring shrinks by one).
     pub rx_refill_failed: AtomicU64,
-    /// Frames refused: no free TX slot; larger than a TX buffer.
+    /// Frames refused: no run of free TX slots; larger than 64 KB; asking for an offload
+    /// not negotiated (or naming fields the frame lacks).
     pub tx_drop_full: AtomicU64,
     pub tx_drop_too_large: AtomicU64,
+    pub tx_drop_offload: AtomicU64,
     pub tx_reclaimed: AtomicU64,
+    /// Frames sent with `NEEDS_CSUM` (the device completes the transport checksum), TSO
+    /// frames (`HOST_TSO4`) and the segments they carry.
+    pub tx_csum_offloaded: AtomicU64,
+    pub tx_tso_frames: AtomicU64,
+    pub tx_tso_segments: AtomicU64,
     /// Device kicks, and kicks EVENT_IDX showed to be unnecessary.
     pub rx_kicks: AtomicU64,
     pub rx_kicks_suppressed: AtomicU64,
@@ -103,7 +110,11 @@ pub static COUNTERS: NetCounters = NetCounters {
     rx_refill_failed: AtomicU64::new(0),
     tx_drop_full: AtomicU64::new(0),
     tx_drop_too_large: AtomicU64::new(0),
+    tx_drop_offload: AtomicU64::new(0),
     tx_reclaimed: AtomicU64::new(0),
+    tx_csum_offloaded: AtomicU64::new(0),
+    tx_tso_frames: AtomicU64::new(0),
+    tx_tso_segments: AtomicU64::new(0),
     rx_kicks: AtomicU64::new(0),
     rx_kicks_suppressed: AtomicU64::new(0),
     tx_kicks: AtomicU64::new(0),
@@ -116,7 +127,7 @@ pub fn add(counter: &AtomicU64, n: u64) {
 }
 
 /// Entries of [`NetCounters::snapshot`].
-pub const SNAPSHOT_LEN: usize = 41;
+pub const SNAPSHOT_LEN: usize = 45;
 
 impl NetCounters {
     /// `(NAME, value)` of every counter, `rx_used_idx` being the device's used index.
@@ -163,7 +174,11 @@ impl NetCounters {
             ("NET_RX_REFILL_FAILED", v(&self.rx_refill_failed)),
             ("NET_TX_DROP_FULL", v(&self.tx_drop_full)),
             ("NET_TX_DROP_TOO_LARGE", v(&self.tx_drop_too_large)),
+            ("NET_TX_DROP_OFFLOAD", v(&self.tx_drop_offload)),
             ("NET_TX_RECLAIMED", v(&self.tx_reclaimed)),
+            ("NET_TX_CSUM_OFFLOADED", v(&self.tx_csum_offloaded)),
+            ("NET_TX_TSO_FRAMES", v(&self.tx_tso_frames)),
+            ("NET_TX_TSO_SEGMENTS", v(&self.tx_tso_segments)),
             ("NET_RX_KICKS", v(&self.rx_kicks)),
             ("NET_RX_KICKS_SUPPRESSED", v(&self.rx_kicks_suppressed)),
             ("NET_TX_KICKS", v(&self.tx_kicks)),

@@ -12,31 +12,38 @@
 //! (`GUEST_CSUM`, `GUEST_TSO4`) are asked for unless the command line says `offload=off`.
 //!
 //! # Transmit
-//! Frames are copied into one of the 2 KiB transmit buffers behind the virtio-net header
-//! and posted as a single descriptor. TX interrupts stay suppressed for good: completed
-//! buffers are reclaimed when the next frame is sent and on every receive poll, which is
-//! what Linux does too (a TX-completion interrupt per packet costs more than it saves).
+//! Frames are copied behind the virtio-net header into a run of consecutive 4 KiB slots
+//! of one contiguous region (a 64 KB TSO frame takes 17) and posted as a single
+//! descriptor (the shared `virtio::net_tx`, host-tested against the simulated device).
+//! The header asks the device for what the stack left undone: the transport checksum
+//! (`CSUM`: `NEEDS_CSUM`) and the segmentation of TCP super-segments (`HOST_TSO4`), both
+//! negotiated unless the command line says `offload=off`. TX interrupts stay suppressed
+//! for good: completed frames are reclaimed when the next frame is sent and on every
+//! receive poll, which is what Linux does too (a TX-completion interrupt per packet costs
+//! more than it saves); each frame's owner (a socket) is then told, for its limit on bytes
+//! queued (TSQ).
 //!
 //! # Interrupts
 //! With MSI-X each queue has its own vector (the config-change one counts link events);
 //! the hardirq half (`irq_rx`) is in the parent module. Without MSI-X the device is polled.
-use alloc::vec::Vec;
 
+use halyard_net::{TxCaps, TxOffload};
 use virtio::features::{self, Features};
 use virtio::net_offload::{self, RxOffload};
 use virtio::net_receiver::NetReceiver;
+use virtio::net_tx::TxError;
+use virtio::net_tx::{self, NetTransmitter};
 use virtio::pci::{status, NO_VECTOR};
 use virtio::{net_hdr, NetHeader, RingMemory};
 
 use super::counters::{add, COUNTERS};
 pub use super::rx::RX_BUFFER_SIZE;
 use super::rx::{self, RxQueue};
+use super::tx::{self, Owner, TxQueue, TX_SLOT_SIZE};
 use crate::drivers::pci::{Device, Msix};
 pub use crate::drivers::virtio_pci::InitError;
 use crate::drivers::virtio_pci::{self, Ring, Transport};
 
-/// Transmit buffer size (a header plus a full Ethernet frame).
-pub const TX_BUFFER_SIZE: usize = 2048;
 /// Largest queue we set up (QEMU offers 256).
 const MAX_QUEUE_SIZE: u16 = 256;
 const RX_QUEUE: u16 = 0;
@@ -45,15 +52,6 @@ const TX_QUEUE: u16 = 1;
 const CONFIG_MAC: u64 = 0;
 const CONFIG_STATUS: u64 = 6;
 const STATUS_LINK_UP: u16 = 1;
-
-/// Why a frame was not sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TxError {
-    /// Every transmit buffer is in flight; retry after the device completes some.
-    Full,
-    /// Larger than a transmit buffer can hold.
-    TooLarge,
-}
 
 /// How the device interrupts us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,8 +76,8 @@ pub struct VirtioNet {
     features: Features,
     rx: RxQueue,
     receiver: NetReceiver,
-    tx: Ring,
-    tx_free: Vec<u16>,
+    tx: TxQueue,
+    transmitter: NetTransmitter<Owner>,
     interrupts: InterruptMode,
     msix: Option<Msix>,
 }
@@ -134,7 +132,7 @@ impl VirtioNet {
             Ok(r) => r,
             Err(e) => return fail(&transport, e),
         };
-        let tx = match queue(TX_QUEUE, TX_BUFFER_SIZE, entries[2]) {
+        let tx = match queue(TX_QUEUE, TX_SLOT_SIZE, entries[2]) {
             Ok(r) => r,
             Err(e) => return fail(&transport, e),
         };
@@ -147,19 +145,19 @@ impl VirtioNet {
         } else {
             [0x02, 0, 0, 0, 0, 1] // locally administered
         };
-        let tx_free = (0..tx.queue.size()).rev().collect();
+        let transmitter = NetTransmitter::new(tx.queue.size());
         let mut net = VirtioNet {
             transport,
             mac,
             features,
             receiver: NetReceiver::new(features, rx.queue.size()),
             rx: RxQueue(rx),
-            tx,
-            tx_free,
+            tx: TxQueue(tx),
+            transmitter,
             interrupts,
             msix,
         };
-        net.tx.queue.disable_interrupts();
+        net.tx.0.queue.disable_interrupts();
         for slot in 0..net.rx.0.queue.size() {
             virtio::net_receiver::RxRing::repost(&mut net.rx, slot);
         }
@@ -181,6 +179,14 @@ impl VirtioNet {
 
     pub fn interrupt_mode(&self) -> InterruptMode {
         self.interrupts
+    }
+
+    /// What the device does for outgoing frames (the negotiated transmit offloads).
+    pub fn tx_caps(&self) -> TxCaps {
+        TxCaps {
+            checksum: self.features.has(features::NET_CSUM),
+            tso: self.features.has(features::NET_HOST_TSO4),
+        }
     }
 
     /// Link state, when the device reports it (`STATUS` feature); else assumed up.
@@ -241,42 +247,71 @@ impl VirtioNet {
         more
     }
 
-    /// Sends one Ethernet frame (without FCS).
-    pub fn transmit(&mut self, frame: &[u8]) -> Result<(), TxError> {
-        if frame.len() > TX_BUFFER_SIZE - net_hdr::LEN {
-            add(&COUNTERS.tx_drop_too_large, 1);
-            return Err(TxError::TooLarge);
-        }
+    /// Sends one Ethernet frame (without FCS), leaving `offload` to the device (only what
+    /// [`Self::tx_caps`] says it does); `owner` is told when the device is done with it.
+    pub fn transmit(
+        &mut self,
+        frame: &[u8],
+        offload: TxOffload,
+        owner: Owner,
+    ) -> Result<(), TxError> {
+        let (start, buf) = self.tx_reserve(frame.len()).map_err(count_refused)?;
+        buf[..frame.len()].copy_from_slice(frame);
+        self.tx_commit(start, frame.len(), offload, owner)
+    }
+
+    /// Reserves room in the transmit ring for a frame of up to `max_len` bytes, to be
+    /// written in place into the buffer returned (with its run's first slot) and then
+    /// posted by [`Self::tx_commit`] or given back by [`Self::tx_cancel`]; nothing else
+    /// may be sent in between. A refusal is not counted (the caller may send another way).
+    pub fn tx_reserve(&mut self, max_len: usize) -> Result<(u16, &mut [u8]), TxError> {
         self.reclaim_tx();
-        let Some(slot) = self.tx_free.pop() else {
-            add(&COUNTERS.tx_drop_full, 1);
-            return Err(TxError::Full);
+        let (start, buf) = self.transmitter.reserve(&mut self.tx, max_len)?;
+        Ok((start, &mut buf[net_hdr::LEN..]))
+    }
+
+    /// Posts the frame of `len` bytes written into the reservation at `start`, leaving
+    /// `offload` to the device; `owner` is told when the device is done with it.
+    pub fn tx_commit(
+        &mut self,
+        start: u16,
+        len: usize,
+        offload: TxOffload,
+        owner: Owner,
+    ) -> Result<(), TxError> {
+        let features = self.features;
+        let mut header = NetHeader::default();
+        let header_for = |frame: &[u8]| {
+            header = net_tx::tx_header(frame, offload.csum_offset, offload.gso_size, features)?;
+            Ok(header)
         };
-        let total = net_hdr::LEN + frame.len();
-        // SAFETY: `slot` came from the free list, so the device does not own this buffer.
-        let buf = unsafe { self.tx.buffer_mut(slot, total) };
-        let _ = NetHeader::default().emit(buf);
-        buf[net_hdr::LEN..].copy_from_slice(frame);
-        if let Err(e) = self.tx.post(slot, total, false) {
-            // Cannot happen (one descriptor per slot), but never lose the slot.
-            let (virtio::AddError::Full(s) | virtio::AddError::Empty(s)) = e;
-            self.tx_free.push(s);
-            add(&COUNTERS.tx_drop_full, 1);
-            return Err(TxError::Full);
+        let committed =
+            self.transmitter
+                .commit(&mut self.tx, start, len, header_for, owner.clone());
+        if let Err(e) = committed {
+            return Err(count_refused(e));
         }
-        add(&COUNTERS.tx_packets, 1);
-        add(&COUNTERS.tx_bytes, frame.len() as u64);
-        self.tx.kick_if_needed();
+        if let Some(o) = &owner {
+            o.queued(len);
+        }
+        tx::count_sent(len, &header);
+        self.tx.0.kick_if_needed();
         self.publish_queue_counters();
         Ok(())
     }
 
-    /// Takes back transmit buffers the device has finished with.
+    /// Gives the reservation at `start` back unused.
+    pub fn tx_cancel(&mut self, start: u16) {
+        self.transmitter.cancel(start);
+    }
+
+    /// Takes back the frames the device has finished with, telling their owners.
     pub fn reclaim_tx(&mut self) {
-        while let Some(used) = self.tx.queue.pop_used() {
-            self.tx_free.push(used.token);
-            add(&COUNTERS.tx_reclaimed, 1);
-        }
+        self.transmitter.reclaim(&mut self.tx, |owner, bytes| {
+            if let Some(o) = owner {
+                o.transmitted(bytes);
+            }
+        });
     }
 
     fn kick_rx(&mut self) {
@@ -286,7 +321,7 @@ impl VirtioNet {
     /// Copies the queues' own counters into the driver's.
     fn publish_queue_counters(&self) {
         use core::sync::atomic::Ordering::Relaxed;
-        let (rx, tx) = (self.rx.0.queue.counters(), self.tx.queue.counters());
+        let (rx, tx) = (self.rx.0.queue.counters(), self.tx.0.queue.counters());
         COUNTERS
             .rx_last_used_idx
             .store(u64::from(self.rx.0.queue.last_used_idx()), Relaxed);
@@ -301,4 +336,17 @@ impl VirtioNet {
             .tx_kicks_suppressed
             .store(tx.notifies_suppressed, Relaxed);
     }
+}
+
+/// Counts a frame the device could not take, and returns why.
+fn count_refused(e: TxError) -> TxError {
+    add(
+        match e {
+            TxError::Full => &COUNTERS.tx_drop_full,
+            TxError::TooLarge => &COUNTERS.tx_drop_too_large,
+            TxError::Offload => &COUNTERS.tx_drop_offload,
+        },
+        1,
+    );
+    e
 }

@@ -15,12 +15,14 @@
 //! * The softirq calls [`VirtioNet::poll_rx`] with its budget. When it consumed less than
 //!   the budget it calls [`VirtioNet::enable_rx_interrupts`]; `true` means packets raced
 //!   in, interrupts stay off and it must poll again (reschedule itself).
-//! * Frames go out with [`VirtioNet::transmit`]; completions are reclaimed lazily.
+//! * Frames go out with [`VirtioNet::transmit`], with the offloads the stack left to the
+//!   device; completions are reclaimed lazily and reported to each frame's owner.
 //!
 //! Bring-up ([`init`]) runs once on the boot CPU after interrupts and memory are up.
 mod counters;
 mod device;
 mod rx;
+mod tx;
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -28,7 +30,8 @@ use spin::Once;
 use virtio::RingMemory;
 
 pub use counters::COUNTERS;
-pub use device::{InitError, InterruptMode, TxError, VirtioNet};
+pub use device::{InitError, InterruptMode, VirtioNet};
+pub use tx::{Owner, TxOwner};
 
 use crate::arch::entry::{self, InterruptFrame};
 use crate::arch::{lapic, msi};
@@ -52,8 +55,8 @@ static RX_RING: Once<RingMemory> = Once::new();
 /// The `fn()` called by [`irq_rx`].
 static RX_NOTIFIER: FnSlot = FnSlot::empty();
 
-/// Whether [`init`] asks for the receive offloads (`offload=off` on the command line
-/// clears it).
+/// Whether [`init`] asks for the offloads, receive and transmit (`offload=off` on the
+/// command line clears it).
 static OFFLOADS: AtomicBool = AtomicBool::new(true);
 
 /// Brings the next [`init`] up without offloads (the kernel's `offload=off`: A/B runs, and a

@@ -64,17 +64,20 @@ impl Ring {
         })
     }
 
-    /// Posts slot `slot`'s buffer (its first `len` bytes) as a one-descriptor chain:
-    /// written by the device when `device_writable`, else read by it.
+    /// Posts `len` bytes from slot `slot`'s buffer on (through the slots after it when
+    /// longer than one buffer, never past the region) as a one-descriptor chain with
+    /// `slot` as its token: written by the device when `device_writable`, else read by it.
     pub fn post(
         &mut self,
         slot: u16,
         len: usize,
         device_writable: bool,
     ) -> Result<(), AddError<u16>> {
+        let offset = usize::from(slot) * self.buffer_size;
+        let region = usize::from(self.queue.size()) * self.buffer_size;
         let desc = Buffer {
-            addr: self.buffers.phys(usize::from(slot) * self.buffer_size),
-            len: len.min(self.buffer_size) as u32,
+            addr: self.buffers.phys(offset),
+            len: len.min(region.saturating_sub(offset)) as u32,
             device_writable,
         };
         self.queue.add(&[desc], slot).map(|_| ())
@@ -111,14 +114,21 @@ impl Ring {
         self.buffer_size
     }
 
-    /// The first `len` bytes of slot `slot`'s buffer, to fill before posting it.
+    /// `len` bytes from the start of slot `slot`'s buffer on, through the buffers of the
+    /// slots after it, to fill before posting them; `None` when that runs past the last
+    /// buffer.
     ///
     /// # Safety
-    /// As for [`Self::buffer`].
-    pub unsafe fn buffer_mut(&mut self, slot: u16, len: usize) -> &mut [u8] {
+    /// The device must own none of the slots the range touches while the slice lives.
+    pub unsafe fn span_mut(&mut self, slot: u16, len: usize) -> Option<&mut [u8]> {
         let offset = usize::from(slot) * self.buffer_size;
-        // SAFETY: forwarded to the caller; `&mut self` excludes other slices of the slot.
-        unsafe { self.buffers.slice_mut(offset, len.min(self.buffer_size)) }
+        let slots = usize::from(self.queue.size());
+        if offset + len > slots * self.buffer_size {
+            return None;
+        }
+        // SAFETY: inside the region (checked above); `&mut self` excludes other slices of
+        // it from this ring, and the caller's contract excludes the device.
+        Some(unsafe { self.buffers.slice_mut(offset, len) })
     }
 
     /// Kicks the device if it asked for it; returns whether it did.

@@ -38,9 +38,11 @@ static STATS: [ServiceStats; 4] = [
 /// connection can make the kernel hold at most, whatever its peer does (a buffer only
 /// grows as far as data needs). Each is large enough for the service's own direction to
 /// run at full speed over the tap; the direction a service does not use gets a page.
+/// Source's 1 MiB keeps a window of 64 KB TSO frames in flight (128 KiB held two, which
+/// capped a bulk transfer at that window per round trip).
 const ECHO_BUFFERS: (usize, usize) = (64 * 1024, 64 * 1024);
 const DISCARD_BUFFERS: (usize, usize) = (4096, 256 * 1024);
-const SOURCE_BUFFERS: (usize, usize) = (128 * 1024, 4096);
+const SOURCE_BUFFERS: (usize, usize) = (1024 * 1024, 4096);
 const HTTP_BUFFERS: (usize, usize) = (64 * 1024, 16 * 1024);
 
 /// Starts every service. Boot, after the network is up.
