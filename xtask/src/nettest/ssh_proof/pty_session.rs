@@ -12,12 +12,13 @@
 //!   on row 24 when the window shrinks to 80×24, and `:wq` writes the file;
 //! - `exit`: `exit 7` makes `ssh` exit 7, and `hsshd` logs the session's status;
 //! - `cleanup`: `/dev/pts` is empty again (the slave went with its master) and the NET_RX
-//!   counters balance ([`super::quiescent_counters`]).
+//!   counters balance ([`super::super::checks::shell_quiescent_counters`]).
 //!
 //! What the terminal showed is in `target/test-logs/NAME-terminal.log`.
 
+use super::super::checks::shell_quiescent_counters;
 use super::terminal::{size, Terminal};
-use super::{quiescent_counters, start_hsshd, HostSsh};
+use super::{start_hsshd, HostSsh};
 use crate::nettest::NetContext;
 use crate::paths::Paths;
 use crate::qemu::session::Session;
@@ -100,7 +101,7 @@ pub fn pty_session(s: &mut Session, ctx: &NetContext) -> Result<String, String> 
     }
 
     expect_pts(s, &[]).map_err(staged("cleanup"))?;
-    let counters = quiescent_counters(s).map_err(staged("cleanup"))?;
+    let counters = shell_quiescent_counters(s).map_err(staged("cleanup"))?;
     s.send("poweroff\r")?;
     Ok(format!(
         "ssh -tt: tty /dev/pts/{n}, TERM={TERM}, stty size 40 100 → 50 120 → 24 80, ^C ended \
