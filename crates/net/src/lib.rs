@@ -91,7 +91,7 @@ pub mod wire;
 
 pub use config::{ConfigError, IfaceConfig};
 pub use counters::{Counters, Delivery, DropReason, Layer, LayerCounters};
-pub use event::{Event, Rx, TcpSegment};
+pub use event::{Event, Rx, TcpSegment, UdpRx};
 pub use iface::{Interface, InterfaceOptions, SendError};
 pub use time::Instant;
 pub use wire::ethernet::EthernetAddress;
