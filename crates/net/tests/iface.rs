@@ -344,7 +344,10 @@ fn datagrams_to_claimed_ports_go_to_the_kernel() {
         })
     );
     assert_eq!(us.counters().delivered(Delivery::Udp), 1);
-    assert!(drain_tx(&mut us).is_empty(), "no ICMP error for a claimed port");
+    assert!(
+        drain_tx(&mut us).is_empty(),
+        "no ICMP error for a claimed port"
+    );
     us.udp_release(5000);
     us.udp_release(5000);
     peer.udp_send_to(BOUND_PORT, OUR_ADDR, 5000, b"gone", T0)

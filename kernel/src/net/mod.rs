@@ -44,8 +44,10 @@ pub mod tcp;
 mod tcpstress;
 mod tools;
 mod udp;
+pub mod udp_table;
 
 use alloc::collections::VecDeque;
+use core::net::SocketAddrV4;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use halyard_net::{EthernetAddress, Event, IfaceConfig, Instant, Interface, InterfaceOptions};
@@ -78,6 +80,8 @@ pub struct NetStack {
     /// Frames the device refused (TX ring full, too large).
     pub tx_refused: u64,
     pub tcp: tcp::Tcp,
+    /// User programs' UDP sockets.
+    pub udp: udp_table::Table,
 }
 
 static STACK_CLASS: LockClass = LockClass::new("net.stack");
@@ -131,6 +135,7 @@ pub fn init(static_config: Option<IfaceConfig>, start_services: bool) {
                 events: VecDeque::new(),
                 tx_refused: 0,
                 tcp,
+                udp: udp_table::Table::default(),
             },
             &STACK_CLASS,
         )
@@ -202,6 +207,15 @@ fn flush(dev: Option<&mut VirtioNet>, stack: &mut NetStack) {
         match &event {
             Event::Configured(cfg) => announce(cfg),
             Event::UdpReadable { .. } => woke = true,
+            Event::DestinationUnreachable {
+                code: halyard_net::wire::icmp::unreachable::PORT,
+                dst,
+                protocol: halyard_net::wire::ipv4::protocol::UDP,
+                ports: Some((ours, theirs)),
+                ..
+            } => stack
+                .udp
+                .port_unreachable(*ours, SocketAddrV4::new(*dst, *theirs)),
             Event::EchoReply { .. } | Event::PingTimeout { .. } => {
                 if stack.events.len() == MAX_EVENTS {
                     stack.events.pop_front();
