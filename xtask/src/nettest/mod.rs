@@ -27,6 +27,7 @@ mod sockets;
 pub mod ssh_proof;
 mod tcp;
 mod tokio;
+mod udp;
 
 use crate::exit_status::{KERNEL_OK, KERNEL_PANIC};
 use crate::kernel_build::{self, Kernel};
@@ -248,6 +249,13 @@ pub const NET_TESTS: &[NetTest] = &[
         ..BASE
     },
     NetTest {
+        name: "net-tap-udp",
+        cmdline: "init=/sbin/init log=warn",
+        timeout: Duration::from_secs(180),
+        check: udp::tap_udp,
+        ..BASE
+    },
+    NetTest {
         name: "net-tap-tcp-cycles",
         check: tcp::both_ways,
         ..BASE
@@ -466,7 +474,7 @@ mod tests {
             }
             assert_eq!(network(t).validate(), Ok(()), "{}", t.name);
         }
-        assert_eq!(select(Some("net-tap-")).len(), 13);
+        assert_eq!(select(Some("net-tap-")).len(), 14);
         assert_eq!(select(Some("ssh-proof")).len(), 2);
         assert_eq!(select(Some("virtio-net")).len(), 5);
         assert!(select(Some("boot")).is_empty());
