@@ -18,12 +18,13 @@
 //!
 //! # Integration (NET_RX softirq)
 //! 1. For each frame from the driver (up to the NAPI budget): `match iface.receive(frame, now)`;
-//!    give [`Rx::Tcp`] segments to the TCP engine.
+//!    give [`Rx::Tcp`] segments to the TCP engine and [`Rx::Udp`] datagrams (for ports
+//!    claimed with [`Interface::udp_claim`]) to the kernel's own UDP sockets.
 //! 2. `iface.poll(now)` whenever `iface.poll_at()` is due (arm a timer for it).
 //! 3. Move frames from `iface.dequeue_tx()` to the device; drain `iface.next_event()`
 //!    (ping replies, UDP readability wakeups, DHCP configuration, unreachable reports).
-//! 4. The TCP engine sends with [`Interface::send_ipv4`] (protocol 6); routing, ARP and
-//!    fragmentation happen there.
+//! 4. The TCP engine and the kernel's UDP sockets send with [`Interface::send_ipv4`]
+//!    (protocols 6 and 17); routing, ARP and fragmentation happen there.
 //!
 //! # Example: two interfaces pinging each other
 //! ```
