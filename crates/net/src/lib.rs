@@ -12,7 +12,7 @@
 //! * [`wire`]: zero-copy packet views (`Packet<&[u8]>` with `new_checked`) and `Repr`s with
 //!   `parse`/`emit`, one file per protocol. Parse errors *are* [`DropReason`]s.
 //! * Logic, one concept per file: [`arp_cache`], [`reassembly`], [`route`],
-//!   [`udp_socket`], [`dhcp_client`], [`ping`], [`rate_limit`], [`counters`].
+//!   [`udp_socket`], [`udp_bindings`], [`dhcp_client`], [`ping`], [`rate_limit`], [`counters`].
 //! * [`Interface`] ties them together. Each received frame ends in exactly one counted
 //!   outcome ([`Rx`]); every queue is bounded; malformed input is counted, never a panic.
 //!
@@ -87,6 +87,7 @@ pub mod rate_limit;
 pub mod reassembly;
 pub mod route;
 pub mod time;
+pub mod udp_bindings;
 pub mod udp_socket;
 pub mod wire;
 

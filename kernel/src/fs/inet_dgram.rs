@@ -38,7 +38,7 @@ use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use halyard_net::udp_socket::BindError;
+use halyard_net::udp_bindings::BindRequest;
 use linux_raw_sys::errno as e;
 use linux_raw_sys::general::{
     O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM,
@@ -49,7 +49,7 @@ use linux_raw_sys::net as n;
 use super::file::{FileOps, FileStat, OpenFile};
 use super::poll::PollQueue;
 use super::socket::{self, MsgSink, Received, RecvFlags, SendMsg, Socket};
-use crate::net::udp_table::{self, BindRequest, Datagram, Endpoint};
+use crate::net::udp_table::{self, Datagram, Endpoint};
 use crate::sync::Mutex;
 use crate::syscall::Errno;
 
@@ -92,9 +92,10 @@ pub struct InetDgram {
 pub fn new(flags: u32) -> Arc<OpenFile> {
     let poll_queue = Arc::new(PollQueue::new());
     let q = poll_queue.clone();
+    let ino = NEXT_INO.fetch_add(1, Ordering::Relaxed);
     OpenFile::new(
         Arc::new(InetDgram {
-            ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+            ino,
             local: Mutex::new(Local {
                 addr: Ipv4Addr::UNSPECIFIED,
                 port: 0,
@@ -108,7 +109,7 @@ pub fn new(flags: u32) -> Arc<OpenFile> {
                 rcvtimeo: None,
                 sndtimeo: None,
             }),
-            ep: Endpoint::new(Arc::new(move |events| q.wake(events))),
+            ep: Endpoint::new(ino, Arc::new(move |events| q.wake(events))),
             poll_queue,
         }),
         O_RDWR | flags,
@@ -147,13 +148,6 @@ enum Unspec {
     Never,
 }
 
-fn bind_errno(err: BindError, autobind: bool) -> Errno {
-    match err {
-        BindError::InUse if !autobind => Errno(e::EADDRINUSE),
-        _ => Errno::EAGAIN,
-    }
-}
-
 /// The stack's answer, or `ENETUNREACH` without one.
 fn with_stack<R>(f: impl FnOnce(&mut crate::net::NetStack) -> R) -> Result<R, Errno> {
     crate::net::with_net(|_, s| f(s)).ok_or(Errno(e::ENETUNREACH))
@@ -161,28 +155,25 @@ fn with_stack<R>(f: impl FnOnce(&mut crate::net::NetStack) -> R) -> Result<R, Er
 
 impl InetDgram {
     /// Binds to `addr:port` in the stack's table (port 0: ephemeral).
-    fn bind_locked(&self, l: &mut Local, addr: Ipv4Addr, port: u16) -> Result<u16, BindError> {
+    fn bind_locked(&self, l: &mut Local, addr: Ipv4Addr, port: u16) -> Result<(), Errno> {
         let req = BindRequest {
             id: self.ino,
             addr,
             port,
             reuse_addr: l.reuse_addr,
             reuse_port: l.reuse_port,
-            ep: self.ep.clone(),
         };
-        let port =
-            with_stack(|s| s.udp.bind(&mut s.iface, req)).map_err(|_| BindError::TableFull)??;
+        let ep = self.ep.clone();
+        l.port = with_stack(|s| s.udp.bind(&mut s.iface, req, ep))??;
         l.addr = addr;
-        l.port = port;
-        Ok(port)
+        Ok(())
     }
 
     /// Linux's `inet_autobind`: an ephemeral port on the wildcard address (`EAGAIN` if
     /// none is free).
     fn autobind(&self, l: &mut Local) -> Result<(), Errno> {
         if l.port == 0 {
-            self.bind_locked(l, Ipv4Addr::UNSPECIFIED, 0)
-                .map_err(|err| bind_errno(err, true))?;
+            self.bind_locked(l, Ipv4Addr::UNSPECIFIED, 0)?;
         }
         Ok(())
     }
@@ -447,8 +438,7 @@ impl Socket for InetDgram {
         if l.port != 0 || !l.addr.is_unspecified() {
             return Err(Errno::EINVAL);
         }
-        self.bind_locked(&mut l, ip, a.port())
-            .map_err(|err| bind_errno(err, false))?;
+        self.bind_locked(&mut l, ip, a.port())?;
         l.addr_locked = !ip.is_unspecified();
         l.port_locked = a.port() != 0;
         Ok(())

@@ -8,10 +8,11 @@
 //! up as `Rx::Udp` instead of queueing them for the kernel's own UDP sockets (DHCP, the
 //! echo service), so the two kinds share one port space.
 //!
-//! A datagram goes to the binding of its port that matches best, as Linux scores them:
-//! a socket bound to the destination address before one bound to the wildcard, then a
-//! connected socket whose peer is the source before an unconnected one, then the most
-//! recently bound. A broadcast goes to every matching socket. The receive queue
+//! A datagram goes to the binding of its port that matches best, as Linux scores them
+//! (`halyard_net::udp_bindings`, host-tested): a socket bound to the destination
+//! address before one bound to the wildcard, then a connected socket whose peer is the
+//! source before an unconnected one, then the most recently bound. A broadcast goes to
+//! every matching socket. The receive queue
 //! ([`Endpoint`]) is a leaf lock (`net.udp.rx`, bottom halves off) taken briefly by
 //! NET_RX and by the socket's own calls, never while waiting; a datagram arriving when
 //! the bytes charged to the queue exceed `SO_RCVBUF` is dropped and counted (Linux's
@@ -27,13 +28,15 @@
 //! ICMP port unreachable from the network (`Event::DestinationUnreachable`) does the
 //! same. A datagram from the NIC for a claimed port that no binding matches (bound to
 //! another local address, or connected elsewhere) is dropped without an ICMP message.
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use halyard_net::udp_socket::BindError;
+use halyard_net::udp_bindings::{
+    BindConflict, BindRequest, UdpBindings, EPHEMERAL_FIRST, EPHEMERAL_LAST,
+};
 use halyard_net::wire::ipv4::protocol::UDP;
 use halyard_net::wire::udp;
 use halyard_net::{Interface, SendError, UdpRx};
@@ -46,8 +49,6 @@ use crate::syscall::Errno;
 /// Bytes charged to a receive queue per datagram besides its payload (Linux charges an
 /// `sk_buff`'s `truesize`, a few hundred bytes more than the data).
 pub const OVERHEAD: usize = 256;
-/// Linux's ephemeral port range (`ip_local_port_range`).
-const EPHEMERAL: core::ops::RangeInclusive<u32> = 32768..=60999;
 /// Linux's `rmem_default`: a socket's receive buffer until `SO_RCVBUF`.
 pub const DEFAULT_RCVBUF: usize = 212_992;
 
@@ -78,6 +79,8 @@ pub struct RxState {
 /// A socket's receive side: its queue under a leaf lock, its readers' wait queue and
 /// the hook that wakes its pollers.
 pub struct Endpoint {
+    /// The socket's inode number (its id in the table, `/proc/net/udp`'s inode).
+    pub id: u64,
     pub rx: BhLock<RxState>,
     /// Readers blocked in `recvmsg`.
     pub readable: WaitQueue,
@@ -86,8 +89,9 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    pub fn new(notify: Arc<dyn Fn(u32) + Send + Sync>) -> Arc<Endpoint> {
+    pub fn new(id: u64, notify: Arc<dyn Fn(u32) + Send + Sync>) -> Arc<Endpoint> {
         Arc::new(Endpoint {
+            id,
             rx: BhLock::new(
                 RxState {
                     queue: VecDeque::new(),
@@ -135,109 +139,43 @@ impl Endpoint {
     }
 }
 
-/// One socket's place in the table.
-struct Binding {
-    /// The socket (its inode number).
-    id: u64,
-    /// The bound address (`INADDR_ANY` for any; Linux's `rcv_saddr`).
-    addr: Ipv4Addr,
-    peer: Option<SocketAddrV4>,
-    /// `SO_REUSEADDR` and `SO_REUSEPORT` when it was bound.
-    reuse_addr: bool,
-    reuse_port: bool,
-    ep: Arc<Endpoint>,
-}
-
-impl Binding {
-    /// Linux's `compute_score` for a datagram from `from` to `to`: `None` if this
-    /// socket does not take it.
-    fn score(&self, from: SocketAddrV4, to: Ipv4Addr) -> Option<u32> {
-        let mut score = 0;
-        if self.addr != Ipv4Addr::UNSPECIFIED {
-            if self.addr != to {
-                return None;
-            }
-            score += 8;
-        }
-        if let Some(peer) = self.peer {
-            if peer != from {
-                return None;
-            }
-            score += 4;
-        }
-        Some(score)
-    }
-}
-
-/// How a socket asks to be bound.
-pub struct BindRequest {
-    pub id: u64,
-    pub addr: Ipv4Addr,
-    /// 0: an ephemeral port.
-    pub port: u16,
-    pub reuse_addr: bool,
-    pub reuse_port: bool,
-    pub ep: Arc<Endpoint>,
-}
-
-/// The user UDP sockets by local port, each port's bindings in the order they were made.
+/// The user UDP sockets' bindings (the rules are `halyard_net::udp_bindings`'s).
 #[derive(Default)]
 pub struct Table {
-    ports: BTreeMap<u16, Vec<Binding>>,
+    bindings: UdpBindings<Arc<Endpoint>>,
 }
 
 impl Table {
-    /// Binds a socket (Linux's `udp_lib_get_port`): port 0 picks a free one in the
-    /// ephemeral range from a random start; a port conflicts with a binding on an
-    /// overlapping address (equal, or either the wildcard) unless both set
-    /// `SO_REUSEADDR` or both `SO_REUSEPORT`. Returns the port.
-    pub fn bind(&mut self, iface: &mut Interface, req: BindRequest) -> Result<u16, BindError> {
-        let port = match req.port {
-            0 => {
-                let count = EPHEMERAL.end() - EPHEMERAL.start() + 1;
-                let start = crate::random::u32() % count;
-                (0..count)
-                    .map(|i| (EPHEMERAL.start() + (start + i) % count) as u16)
-                    .find(|p| !self.ports.contains_key(p) && !iface.udp_is_bound(*p))
-                    .ok_or(BindError::TableFull)?
-            }
-            p => p,
-        };
-        let conflict = self.ports.get(&port).is_some_and(|list| {
-            list.iter().any(|b| {
-                let overlap = b.addr == req.addr
-                    || b.addr == Ipv4Addr::UNSPECIFIED
-                    || req.addr == Ipv4Addr::UNSPECIFIED;
-                overlap && !(b.reuse_addr && req.reuse_addr) && !(b.reuse_port && req.reuse_port)
-            })
-        });
-        if conflict {
-            return Err(BindError::InUse);
-        }
-        iface.udp_claim(port)?;
-        self.ports.entry(port).or_default().push(Binding {
-            id: req.id,
-            addr: req.addr,
-            peer: None,
-            reuse_addr: req.reuse_addr,
-            reuse_port: req.reuse_port,
-            ep: req.ep,
-        });
+    /// Binds a socket: port 0 picks a free ephemeral port from a random start; a port
+    /// bound on an overlapping address is `EADDRINUSE` (see `UdpBindings`), as is one
+    /// the kernel's own UDP sockets hold; no free ephemeral port is `EAGAIN`. Returns
+    /// the port, claimed on the interface.
+    pub fn bind(
+        &mut self,
+        iface: &mut Interface,
+        req: BindRequest,
+        ep: Arc<Endpoint>,
+    ) -> Result<u16, Errno> {
+        let span = u32::from(EPHEMERAL_LAST - EPHEMERAL_FIRST) + 1;
+        let start = EPHEMERAL_FIRST + (crate::random::u32() % span) as u16;
+        let port = self
+            .bindings
+            .choose_port(&req, start, |p| iface.udp_is_bound(p))
+            .map_err(|err| match err {
+                BindConflict::InUse => Errno(linux_raw_sys::errno::EADDRINUSE),
+                BindConflict::NoFreePort => Errno::EAGAIN,
+            })?;
+        iface
+            .udp_claim(port)
+            .map_err(|_| Errno(linux_raw_sys::errno::EADDRINUSE))?;
+        self.bindings.insert(req, port, ep);
         Ok(port)
     }
 
     /// Removes socket `id` from `port` (close, or a disconnect that loses the port).
     pub fn unbind(&mut self, iface: &mut Interface, id: u64, port: u16) {
-        let Some(list) = self.ports.get_mut(&port) else {
-            return;
-        };
-        let before = list.len();
-        list.retain(|b| b.id != id);
-        if list.len() < before {
+        if self.bindings.remove(id, port).is_some() {
             iface.udp_release(port);
-        }
-        if list.is_empty() {
-            self.ports.remove(&port);
         }
     }
 
@@ -249,83 +187,55 @@ impl Table {
         addr: Ipv4Addr,
         peer: Option<SocketAddrV4>,
     ) {
-        if let Some(b) = self
-            .ports
-            .get_mut(&port)
-            .and_then(|l| l.iter_mut().find(|b| b.id == id))
-        {
-            b.addr = addr;
-            b.peer = peer;
-        }
+        self.bindings.set_addresses(id, port, addr, peer);
     }
 
     /// NET_RX: queues a datagram on the socket it is for (every matching socket for a
     /// `broadcast`). False when no socket takes it (counted).
     pub fn deliver(&self, d: UdpRx, broadcast: bool) -> bool {
         let from = SocketAddrV4::new(d.src, d.src_port);
-        let list = self.ports.get(&d.dst_port).map_or(&[][..], Vec::as_slice);
+        let mut taken = false;
         if broadcast {
-            let targets: Vec<&Binding> = list
-                .iter()
-                .filter(|b| b.score(from, d.dst).is_some())
-                .collect();
-            for b in &targets {
-                b.ep.push(Datagram {
+            for ep in self.bindings.lookup_all(from, d.dst, d.dst_port) {
+                taken = true;
+                ep.push(Datagram {
                     from,
                     data: d.data.clone(),
                 });
             }
-            if targets.is_empty() {
-                COUNTERS.no_ports.fetch_add(1, Ordering::Relaxed);
-            }
-            return !targets.is_empty();
+        } else if let Some(ep) = self.bindings.lookup(from, d.dst, d.dst_port) {
+            taken = true;
+            ep.push(Datagram { from, data: d.data });
         }
-        // The highest score; the latest binding among equals (Linux adds at the head).
-        let best = list
-            .iter()
-            .filter_map(|b| Some((b.score(from, d.dst)?, b)))
-            .fold(None, |best: Option<(u32, &Binding)>, (s, b)| match best {
-                Some((bs, _)) if bs > s => best,
-                _ => Some((s, b)),
-            });
-        match best {
-            Some((_, b)) => {
-                b.ep.push(Datagram { from, data: d.data });
-                true
-            }
-            None => {
-                COUNTERS.no_ports.fetch_add(1, Ordering::Relaxed);
-                false
-            }
+        if !taken {
+            COUNTERS.no_ports.fetch_add(1, Ordering::Relaxed);
         }
+        taken
     }
 
     /// A port unreachable about our datagram from local port `port` to `to`: the
     /// socket connected to `to` from that port gets `ECONNREFUSED`.
     pub fn port_unreachable(&self, port: u16, to: SocketAddrV4) {
-        for b in self.ports.get(&port).into_iter().flatten() {
-            if b.peer == Some(to) {
-                b.ep.set_error(Errno(linux_raw_sys::errno::ECONNREFUSED));
-            }
+        for ep in self.bindings.connected_to(port, to) {
+            ep.set_error(Errno(linux_raw_sys::errno::ECONNREFUSED));
         }
     }
 
     /// `/proc/net/udp`'s rows: every binding with its bytes queued and drops.
     pub fn rows(&self) -> Vec<procnet::UdpRow> {
-        let mut rows = Vec::new();
-        for (port, list) in &self.ports {
-            for b in list {
-                let rx = b.ep.rx.lock();
-                rows.push(procnet::UdpRow {
-                    local: SocketAddrV4::new(b.addr, *port),
-                    remote: b.peer,
+        self.bindings
+            .iter()
+            .map(|(local, remote, ep)| {
+                let rx = ep.rx.lock();
+                procnet::UdpRow {
+                    local,
+                    remote,
                     rx_queue: rx.queue.iter().map(|d| d.data.len() as u32).sum(),
-                    inode: b.id,
+                    inode: ep.id,
                     drops: rx.drops,
-                });
-            }
-        }
-        rows
+                }
+            })
+            .collect()
     }
 }
 
