@@ -22,9 +22,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The programs, one per syscall family, in the order they run.
-pub const FAMILIES: [&str; 13] = [
-    "proc", "threads", "signals", "memory", "files", "pipes", "time", "system", "sockets", "unix",
-    "events", "pty", "hostile",
+pub const FAMILIES: [&str; 14] = [
+    "proc", "threads", "signals", "memory", "files", "pipes", "time", "system", "sockets", "udp",
+    "unix", "events", "pty", "hostile",
 ];
 
 /// The workspace package holding the programs.

@@ -31,6 +31,19 @@ pub enum Rx<'a> {
     Delivered(Delivery),
     /// A TCP segment to hand to the TCP engine (counted as [`Delivery::Tcp`]).
     Tcp(TcpSegment<'a>),
+    /// A UDP datagram for a claimed port (`UdpSockets::claim`), to hand to the kernel's
+    /// sockets (counted as [`Delivery::Udp`]).
+    Udp(UdpRx),
+}
+
+/// A UDP datagram for a socket the kernel keeps: its addresses and payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UdpRx {
+    pub src: Ipv4Addr,
+    pub src_port: u16,
+    pub dst: Ipv4Addr,
+    pub dst_port: u16,
+    pub data: alloc::vec::Vec<u8>,
 }
 
 /// Something the kernel may want to act on.
@@ -56,12 +69,14 @@ pub enum Event {
     },
     /// Locally generated traffic to `dst` was dropped: its next hop did not answer ARP.
     HostUnreachable { dst: Ipv4Addr, protocol: u8 },
-    /// An ICMP destination-unreachable from `reporter` about our datagram to `dst`.
+    /// An ICMP destination-unreachable from `reporter` about our datagram to `dst`;
+    /// `ports`: the quoted (source, destination) ports of a TCP or UDP datagram.
     DestinationUnreachable {
         reporter: Ipv4Addr,
         code: u8,
         dst: Ipv4Addr,
         protocol: u8,
+        ports: Option<(u16, u16)>,
     },
     /// The receive queue of the UDP socket on `port` became non-empty.
     UdpReadable { port: u16 },

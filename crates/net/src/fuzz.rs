@@ -159,6 +159,7 @@ pub fn receive_checked_offloaded(
         Rx::Dropped(r) => r.name(),
         Rx::Delivered(d) => d.name(),
         Rx::Tcp(_) => Delivery::Tcp.name(),
+        Rx::Udp(_) => Delivery::Udp.name(),
     };
     assert!(
         changed.len() == 1 && after[changed[0]] == before[changed[0]] + 1,

@@ -10,7 +10,7 @@
 use crate::arp_cache::{ArpCache, ArpConfig, PendingPacket};
 use crate::config::IfaceConfig;
 use crate::dhcp_client::{DhcpClient, DhcpEvent, Lease, Outgoing};
-use crate::event::{Event, Rx, TcpSegment};
+use crate::event::{Event, Rx, TcpSegment, UdpRx};
 use crate::ping::{Outstanding, PingTracker};
 use crate::rate_limit::TokenBucket;
 use crate::reassembly::{FragmentKey, Reassembled, Reassembler, ReassemblyConfig};
@@ -299,6 +299,7 @@ impl Interface {
             Rx::Dropped(r) => self.counters.drop(*r),
             Rx::Delivered(d) => self.counters.deliver(*d),
             Rx::Tcp(_) => self.counters.deliver(Delivery::Tcp),
+            Rx::Udp(_) => self.counters.deliver(Delivery::Udp),
         }
         rx
     }
@@ -488,11 +489,20 @@ impl Interface {
                     return Err(DropReason::TooShort);
                 }
                 let (dst, protocol) = (addr(original, 16), original[9]);
+                let ihl = usize::from(original[0] & 0xf) * 4;
+                let ports = match (protocol, original.get(ihl..ihl + 4)) {
+                    (protocol::TCP | protocol::UDP, Some(p)) => Some((
+                        u16::from_be_bytes([p[0], p[1]]),
+                        u16::from_be_bytes([p[2], p[3]]),
+                    )),
+                    _ => None,
+                };
                 self.push_event(Event::DestinationUnreachable {
                     reporter: ip.src,
                     code,
                     dst,
                     protocol,
+                    ports,
                 });
                 Ok(Rx::Delivered(Delivery::IcmpUnreachable))
             }
@@ -519,6 +529,15 @@ impl Interface {
         }
         if self.config.is_none() {
             return Err(DropReason::NotConfigured);
+        }
+        if self.udp.is_claimed(u.dst_port) {
+            return Ok(Rx::Udp(UdpRx {
+                src: ip.src,
+                src_port: u.src_port,
+                dst: ip.dst,
+                dst_port: u.dst_port,
+                data: packet.payload().to_vec(),
+            }));
         }
         if !self.udp.is_bound(u.dst_port) {
             if !to_broadcast {
@@ -614,8 +633,10 @@ impl Interface {
         now: Instant,
     ) -> Result<(), SendError> {
         let src = self.config.as_ref().ok_or(SendError::NotConfigured)?.addr;
-        if protocol == protocol::TCP {
-            self.counters.layer_mut(Layer::Tcp).tx(payload.len());
+        match protocol {
+            protocol::TCP => self.counters.layer_mut(Layer::Tcp).tx(payload.len()),
+            protocol::UDP => self.counters.layer_mut(Layer::Udp).tx(payload.len()),
+            _ => {}
         }
         self.send_datagram(src, dst, protocol, payload, offload, true, now)
     }
@@ -623,6 +644,27 @@ impl Interface {
     /// Binds a UDP socket (`port` 0 picks an ephemeral port); returns the port.
     pub fn udp_bind(&mut self, port: u16) -> Result<u16, BindError> {
         self.udp.bind(port)
+    }
+
+    /// Claims `port` for a socket the kernel keeps: datagrams to it come back as
+    /// [`Rx::Udp`] (`InUse` if a socket of the table holds it).
+    pub fn udp_claim(&mut self, port: u16) -> Result<(), BindError> {
+        self.udp.claim(port)
+    }
+
+    /// Gives back one claim of [`Self::udp_claim`].
+    pub fn udp_release(&mut self, port: u16) {
+        self.udp.release(port)
+    }
+
+    /// True when a socket of the interface's own table holds `port`.
+    pub fn udp_is_bound(&self, port: u16) -> bool {
+        self.udp.is_bound(port)
+    }
+
+    /// True when a route (on-link or through a gateway) leads to `dst`.
+    pub fn has_route(&self, dst: Ipv4Addr) -> bool {
+        self.routes.lookup(dst).is_some()
     }
 
     /// Closes the UDP socket on `port`.

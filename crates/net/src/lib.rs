@@ -12,18 +12,19 @@
 //! * [`wire`]: zero-copy packet views (`Packet<&[u8]>` with `new_checked`) and `Repr`s with
 //!   `parse`/`emit`, one file per protocol. Parse errors *are* [`DropReason`]s.
 //! * Logic, one concept per file: [`arp_cache`], [`reassembly`], [`route`],
-//!   [`udp_socket`], [`dhcp_client`], [`ping`], [`rate_limit`], [`counters`].
+//!   [`udp_socket`], [`udp_bindings`], [`dhcp_client`], [`ping`], [`rate_limit`], [`counters`].
 //! * [`Interface`] ties them together. Each received frame ends in exactly one counted
 //!   outcome ([`Rx`]); every queue is bounded; malformed input is counted, never a panic.
 //!
 //! # Integration (NET_RX softirq)
 //! 1. For each frame from the driver (up to the NAPI budget): `match iface.receive(frame, now)`;
-//!    give [`Rx::Tcp`] segments to the TCP engine.
+//!    give [`Rx::Tcp`] segments to the TCP engine and [`Rx::Udp`] datagrams (for ports
+//!    claimed with [`Interface::udp_claim`]) to the kernel's own UDP sockets.
 //! 2. `iface.poll(now)` whenever `iface.poll_at()` is due (arm a timer for it).
 //! 3. Move frames from `iface.dequeue_tx()` to the device; drain `iface.next_event()`
 //!    (ping replies, UDP readability wakeups, DHCP configuration, unreachable reports).
-//! 4. The TCP engine sends with [`Interface::send_ipv4`] (protocol 6); routing, ARP and
-//!    fragmentation happen there.
+//! 4. The TCP engine and the kernel's UDP sockets send with [`Interface::send_ipv4`]
+//!    (protocols 6 and 17); routing, ARP and fragmentation happen there.
 //!
 //! # Example: two interfaces pinging each other
 //! ```
@@ -87,12 +88,13 @@ pub mod reassembly;
 pub mod route;
 pub mod time;
 pub mod tx_offload;
+pub mod udp_bindings;
 pub mod udp_socket;
 pub mod wire;
 
 pub use config::{ConfigError, IfaceConfig};
 pub use counters::{Counters, Delivery, DropReason, Layer, LayerCounters};
-pub use event::{Event, Rx, TcpSegment};
+pub use event::{Event, Rx, TcpSegment, UdpRx};
 pub use iface::{Interface, InterfaceOptions, SendError, TX_HEADROOM};
 pub use time::Instant;
 pub use tx_offload::{TxCaps, TxOffload};

@@ -3,6 +3,12 @@
 //! Each queue has a fixed maximum length; a datagram arriving at a full queue is dropped and
 //! counted (UDP promises nothing more). The table reports when a queue goes from empty to
 //! non-empty so the kernel can wake readers exactly once per batch.
+//!
+//! Ports can also be *claimed* by sockets the kernel keeps elsewhere (user programs'
+//! UDP sockets, with their own addresses, options and queues): a claimed port is in use
+//! for [`UdpSockets::bind`], and datagrams to it are handed to the kernel
+//! ([`crate::Rx::Udp`]) instead of being queued here. Claims are counted, as several
+//! sockets may share a port (different addresses, `SO_REUSEADDR`).
 
 use crate::DropReason;
 use alloc::collections::{BTreeMap, VecDeque};
@@ -34,6 +40,8 @@ pub enum BindError {
 #[derive(Debug)]
 pub struct UdpSockets {
     queues: BTreeMap<u16, VecDeque<UdpDatagram>>,
+    /// Claimed ports and the number of claims on each.
+    claims: BTreeMap<u16, usize>,
     queue_len: usize,
     max_sockets: usize,
 }
@@ -43,6 +51,7 @@ impl UdpSockets {
     pub fn new(max_sockets: usize, queue_len: usize) -> UdpSockets {
         UdpSockets {
             queues: BTreeMap::new(),
+            claims: BTreeMap::new(),
             queue_len,
             max_sockets,
         }
@@ -55,9 +64,9 @@ impl UdpSockets {
         }
         let port = match port {
             0 => (EPHEMERAL_START..=u16::MAX)
-                .find(|p| !self.queues.contains_key(p))
+                .find(|p| !self.in_use(*p))
                 .ok_or(BindError::TableFull)?,
-            p if self.queues.contains_key(&p) => return Err(BindError::InUse),
+            p if self.in_use(p) => return Err(BindError::InUse),
             p => p,
         };
         self.queues.insert(port, VecDeque::new());
@@ -71,6 +80,35 @@ impl UdpSockets {
 
     pub fn is_bound(&self, port: u16) -> bool {
         self.queues.contains_key(&port)
+    }
+
+    /// Bound here or claimed.
+    fn in_use(&self, port: u16) -> bool {
+        self.is_bound(port) || self.is_claimed(port)
+    }
+
+    /// Claims `port` for a socket kept outside the table: [`BindError::InUse`] if a
+    /// socket of the table holds it; claims on a claimed port add up.
+    pub fn claim(&mut self, port: u16) -> Result<(), BindError> {
+        if self.is_bound(port) {
+            return Err(BindError::InUse);
+        }
+        *self.claims.entry(port).or_insert(0) += 1;
+        Ok(())
+    }
+
+    /// Gives back one claim on `port`.
+    pub fn release(&mut self, port: u16) {
+        if let Some(n) = self.claims.get_mut(&port) {
+            *n -= 1;
+            if *n == 0 {
+                self.claims.remove(&port);
+            }
+        }
+    }
+
+    pub fn is_claimed(&self, port: u16) -> bool {
+        self.claims.contains_key(&port)
     }
 
     /// Queues `d` on `port`. `Ok(true)` when the queue was empty before (wake readers).
@@ -129,6 +167,22 @@ mod tests {
         assert!(!t.unbind(53));
         assert!(!t.is_bound(53));
         assert_eq!(t.deliver(53, dgram(4)), Err(DropReason::UdpNoSocket));
+    }
+
+    #[test]
+    fn claims_count_and_exclude_binds() {
+        let mut t = UdpSockets::new(4, 2);
+        t.bind(53).unwrap();
+        assert_eq!(t.claim(53), Err(BindError::InUse));
+        assert_eq!(t.claim(EPHEMERAL_START), Ok(()));
+        assert_eq!(t.claim(EPHEMERAL_START), Ok(()));
+        assert_eq!(t.bind(EPHEMERAL_START), Err(BindError::InUse));
+        assert_eq!(t.bind(0), Ok(EPHEMERAL_START + 1));
+        t.release(EPHEMERAL_START);
+        assert!(t.is_claimed(EPHEMERAL_START));
+        t.release(EPHEMERAL_START);
+        assert!(!t.is_claimed(EPHEMERAL_START));
+        assert_eq!(t.bind(EPHEMERAL_START), Ok(EPHEMERAL_START));
     }
 
     #[test]

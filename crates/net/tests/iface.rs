@@ -311,9 +311,49 @@ fn udp_delivery_queue_limit_and_port_unreachable() {
             reporter: OUR_ADDR,
             code: 3,
             dst: OUR_ADDR,
-            protocol: 17
+            protocol: 17,
+            ports: Some((BOUND_PORT, 9999)),
         }]
     );
+}
+
+#[test]
+fn datagrams_to_claimed_ports_go_to_the_kernel() {
+    let (mut us, mut peer) = connected_pair(T0);
+    assert_eq!(
+        us.udp_claim(BOUND_PORT),
+        Err(halyard_net::udp_socket::BindError::InUse)
+    );
+    us.udp_claim(5000).unwrap();
+    us.udp_claim(5000).unwrap();
+    assert_eq!(
+        us.udp_bind(5000),
+        Err(halyard_net::udp_socket::BindError::InUse)
+    );
+    peer.udp_send_to(BOUND_PORT, OUR_ADDR, 5000, b"mine", T0)
+        .unwrap();
+    let f = drain_tx(&mut peer);
+    assert_eq!(
+        us.receive(&f[0], T0),
+        Rx::Udp(halyard_net::event::UdpRx {
+            src: PEER_ADDR,
+            src_port: BOUND_PORT,
+            dst: OUR_ADDR,
+            dst_port: 5000,
+            data: b"mine".to_vec(),
+        })
+    );
+    assert_eq!(us.counters().delivered(Delivery::Udp), 1);
+    assert!(
+        drain_tx(&mut us).is_empty(),
+        "no ICMP error for a claimed port"
+    );
+    us.udp_release(5000);
+    us.udp_release(5000);
+    peer.udp_send_to(BOUND_PORT, OUR_ADDR, 5000, b"gone", T0)
+        .unwrap();
+    let f = drain_tx(&mut peer);
+    assert_eq!(us.receive(&f[0], T0), Rx::Dropped(DropReason::UdpNoSocket));
 }
 
 #[test]

@@ -173,28 +173,44 @@ pub fn udp_header(out: &mut dyn Write) {
     );
 }
 
-/// Row `slot` of `/proc/net/udp` for a socket bound to `local`, unconnected, with
-/// `rx_queue` bytes queued (`udp4_format_sock`).
-pub fn udp_row(out: &mut dyn Write, slot: usize, local: SocketAddrV4, rx_queue: u32, inode: u64) {
-    let (src, srcp) = addr_hex(Some(local));
+/// One socket of `/proc/net/udp`.
+#[derive(Clone, Copy, Debug)]
+pub struct UdpRow {
+    /// The bound address and port.
+    pub local: SocketAddrV4,
+    /// The connected peer, if any (its state is then `ESTABLISHED`, else `CLOSE`).
+    pub remote: Option<SocketAddrV4>,
+    /// Bytes queued for reading.
+    pub rx_queue: u32,
+    pub inode: u64,
+    /// Datagrams dropped (a full receive queue).
+    pub drops: u64,
+}
+
+/// Row `slot` of `/proc/net/udp` (`udp4_format_sock`).
+pub fn udp_row(out: &mut dyn Write, slot: usize, r: &UdpRow) {
+    let (src, srcp) = addr_hex(Some(r.local));
+    let (dst, dstp) = addr_hex(r.remote);
+    let state = if r.remote.is_some() {
+        tcp_state::ESTABLISHED
+    } else {
+        tcp_state::CLOSE
+    };
     let mut line = String::new();
     let _ = write!(
         line,
-        "{slot:5}: {src:08X}:{srcp:04X} {:08X}:{:04X} {:02X} {:08X}:{:08X} {:02X}:{:08X} {:08X} {:5} {:8} {} {} {:016x} {}",
+        "{slot:5}: {src:08X}:{srcp:04X} {dst:08X}:{dstp:04X} {state:02X} {:08X}:{:08X} {:02X}:{:08X} {:08X} {:5} {:8} {} {} {:016x} {}",
         0,
-        0,
-        tcp_state::CLOSE,
-        0,
-        rx_queue,
+        r.rx_queue,
         0,
         0,
         0,
         0,
         0,
-        inode,
+        r.inode,
         1,
         0,
-        0,
+        r.drops,
     );
     padded(out, &line, UDP_WIDTH);
 }
@@ -361,8 +377,25 @@ mod tests {
         let tw = text(|s| tcp_time_wait_row(s, 3, a, b));
         assert!(tw.starts_with("   3: 0F02000A:0050 0202000A:1234 06 00000000:00000000 03:00000000 00000000     0        0 0 1 0000000000000000"), "{tw}");
         assert_eq!(tw.len(), TCP_WIDTH + 1);
-        let udp = text(|s| udp_row(s, 7, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68), 5, 0));
+        let row = UdpRow {
+            local: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68),
+            remote: None,
+            rx_queue: 5,
+            inode: 0,
+            drops: 0,
+        };
+        let udp = text(|s| udp_row(s, 7, &row));
         assert!(udp.starts_with("    7: 00000000:0044 00000000:0000 07 00000000:00000005 00:00000000 00000000     0        0 0 1 0000000000000000 0"), "{udp}");
+        assert_eq!(udp.len(), UDP_WIDTH + 1);
+        let connected = UdpRow {
+            local: a,
+            remote: Some(b),
+            inode: 77,
+            drops: 3,
+            ..row
+        };
+        let udp = text(|s| udp_row(s, 0, &connected));
+        assert!(udp.starts_with("    0: 0F02000A:0050 0202000A:1234 01 00000000:00000005 00:00000000 00000000     0        0 77 1 0000000000000000 3"), "{udp}");
         assert_eq!(udp.len(), UDP_WIDTH + 1);
     }
 }

@@ -48,8 +48,8 @@ pub trait FileOps: Send + Sync {
     fn socket(&self) -> Option<&dyn super::socket::Socket> {
         None
     }
-    /// The `AF_INET` datagram socket behind the file (which serves only the interface
-    /// ioctls for now).
+    /// The `AF_INET` datagram (UDP) socket behind the file (the interface ioctls take
+    /// `AF_INET` sockets of both types).
     fn inet_dgram(&self) -> Option<&super::inet_dgram::InetDgram> {
         None
     }

@@ -13,8 +13,8 @@
 //! `BhLock` is released (`local_bh_enable`), or on another CPU, where it finds the
 //! sender's socket held and leaves the segment on its backlog (`net::sock`).
 //!
-//! The queue is bounded (Linux's `txqueuelen` of `lo`, 1000): beyond, a datagram is
-//! dropped and counted, and TCP retransmits. Loopback works without a NIC: the stack then
+//! The queue is bounded (Linux's `txqueuelen` of `lo`, 1000, and 8 MiB of payload):
+//! beyond, a datagram is dropped and counted, and TCP retransmits. Loopback works without a NIC: the stack then
 //! has an unconfigured Ethernet interface that never sends.
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -27,6 +27,9 @@ use crate::irq::softirq;
 
 /// Datagrams waiting in `lo`'s receive queue at most (Linux's `txqueuelen` for `lo`).
 const QUEUE_LIMIT: usize = 1000;
+/// Payload bytes waiting at most: UDP datagrams of up to 64 KiB have no window to
+/// bound them (Linux's send buffer accounting would make their sender wait).
+const QUEUE_BYTES_LIMIT: usize = 8 << 20;
 /// Bytes of the IPv4 header a datagram is counted with (no options).
 const IPV4_HEADER: u64 = 20;
 /// Linux's `lo` address, the source of datagrams to 127.0.0.0/8.
@@ -65,6 +68,8 @@ impl Counts {
 #[derive(Default)]
 pub struct Loopback {
     queue: VecDeque<Datagram>,
+    /// Payload bytes in `queue`.
+    queued_bytes: usize,
     pub rx: Counts,
     pub tx: Counts,
 }
@@ -72,10 +77,11 @@ pub struct Loopback {
 impl Loopback {
     /// Sends `d` through `lo`: queued for NET_RX (raised here), or dropped when full.
     fn transmit(&mut self, d: Datagram) -> Result<(), SendError> {
-        if self.queue.len() >= QUEUE_LIMIT {
+        if self.queue.len() >= QUEUE_LIMIT || self.queued_bytes >= QUEUE_BYTES_LIMIT {
             self.tx.dropped += 1;
             return Err(SendError::QueueFull);
         }
+        self.queued_bytes += d.payload.len();
         self.tx.count(d.payload.len());
         self.queue.push_back(d);
         softirq::raise(Softirq::NetRx);
@@ -85,6 +91,7 @@ impl Loopback {
     /// NET_RX: takes the next received datagram (counted).
     pub fn poll(&mut self) -> Option<Datagram> {
         let d = self.queue.pop_front()?;
+        self.queued_bytes -= d.payload.len();
         self.rx.count(d.payload.len());
         Some(d)
     }

@@ -46,8 +46,10 @@ mod tcpstress;
 mod tools;
 mod tsq;
 mod udp;
+pub mod udp_table;
 
 use alloc::collections::VecDeque;
+use core::net::SocketAddrV4;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use halyard_net::{
@@ -82,6 +84,8 @@ pub struct NetStack {
     /// Frames the device refused (TX ring full, too large).
     pub tx_refused: u64,
     pub tcp: tcp::Tcp,
+    /// User programs' UDP sockets.
+    pub udp: udp_table::Table,
 }
 
 static STACK_CLASS: LockClass = LockClass::new("net.stack");
@@ -147,6 +151,7 @@ pub fn init(static_config: Option<IfaceConfig>, start_services: bool) {
                 events: VecDeque::new(),
                 tx_refused: 0,
                 tcp,
+                udp: udp_table::Table::default(),
             },
             &STACK_CLASS,
         )
@@ -217,6 +222,15 @@ fn flush(mut dev: Option<&mut VirtioNet>, stack: &mut NetStack) {
         match &event {
             Event::Configured(cfg) => announce(cfg),
             Event::UdpReadable { .. } => woke = true,
+            Event::DestinationUnreachable {
+                code: halyard_net::wire::icmp::unreachable::PORT,
+                dst,
+                protocol: halyard_net::wire::ipv4::protocol::UDP,
+                ports: Some((ours, theirs)),
+                ..
+            } => stack
+                .udp
+                .port_unreachable(*ours, SocketAddrV4::new(*dst, *theirs)),
             Event::EchoReply { .. } | Event::PingTimeout { .. } => {
                 if stack.events.len() == MAX_EVENTS {
                     stack.events.pop_front();

@@ -13,7 +13,8 @@
 //!
 //! The loopback interface's receive queue (`net::loopback`) is polled in the same loop,
 //! with the same weight and budget: a datagram a thread sends to a local address is
-//! received here, never in the sender's context.
+//! received here, never in the sender's context. UDP datagrams (from the NIC for a port
+//! user sockets claimed, or through `lo`) go to those sockets' queues (`net::udp_table`).
 //!
 //! Segments for connections that threads hold are queued on their sockets' backlogs
 //! during the poll and processed once the device and stack locks are released
@@ -74,7 +75,11 @@ pub fn net_rx() {
             if let Some(dev) = dev {
                 polled = dev.poll_rx(WEIGHT, |frame, offload| {
                     let trusted = offload.checksum.trusted();
-                    if let Rx::Tcp(seg) = stack.iface.receive_offloaded(frame, t, trusted) {
+                    let rx = stack.iface.receive_offloaded(frame, t, trusted);
+                    if let Rx::Udp(d) = rx {
+                        let broadcast = super::udp_table::is_broadcast(&stack.iface, d.dst);
+                        stack.udp.deliver(d, broadcast);
+                    } else if let Rx::Tcp(seg) = rx {
                         let hints = RxHints {
                             checksum_trusted: seg.checksum_trusted,
                             gso_size: offload.gso_size,
@@ -105,8 +110,11 @@ pub fn net_rx() {
                     stack
                         .tcp
                         .route(now_ns, d.src, d.dst, &d.payload, hints, &mut to_process);
+                } else if d.protocol == halyard_net::wire::ipv4::protocol::UDP {
+                    let (udp, iface) = (&stack.udp, &stack.iface);
+                    super::udp_table::receive_local(udp, iface, d.src, d.dst, &d.payload);
                 } else {
-                    // Only TCP is sent through `lo`.
+                    // Only TCP and UDP are sent through `lo`.
                     stack.lo.rx.dropped += 1;
                 }
             }

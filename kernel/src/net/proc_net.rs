@@ -8,7 +8,8 @@
 //!   [`super::show::tcp_totals`] does). Bound but unconnected sockets are not listed, as
 //!   on Linux. The inode column is 0: the engine does not know which file holds a
 //!   connection, so `netstat -p` cannot name the process.
-//! - `udp`: the kernel's own UDP ports (user programs have no UDP sockets yet).
+//! - `udp`: the kernel's own UDP ports, then user programs' UDP sockets (address, peer,
+//!   bytes queued, drops, and the socket's inode).
 //! - `route`: `eth0`'s routes (Linux's main table; `lo`'s local routes are not shown).
 //! - `unix`, `tcp6`, `udp6`: the header only (socket pairs are unnamed and not listed;
 //!   there is no IPv6).
@@ -17,7 +18,7 @@ use core::fmt::Write;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
 use halyard_tcp::{Details, State};
-use procnet::{tcp_state, TcpRow};
+use procnet::{tcp_state, TcpRow, UdpRow};
 
 /// Linux's `TCP_INFINITE_SSTHRESH`: a threshold at or above it means "still in the
 /// initial slow start".
@@ -95,14 +96,23 @@ pub fn write_tcp(out: &mut dyn Write) {
     }
 }
 
-/// `/proc/net/udp`.
+/// `/proc/net/udp`: the kernel's own UDP ports, then user programs' sockets.
 pub fn write_udp(out: &mut dyn Write) {
     procnet::udp_header(out);
-    let ports: Vec<(u16, usize)> =
-        super::with_net(|_, s| s.iface.udp_ports().collect()).unwrap_or_default();
-    for (slot, (port, queued)) in ports.into_iter().enumerate() {
-        let local = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port);
-        procnet::udp_row(out, slot, local, queued as u32, 0);
+    let Some((ports, sockets)) =
+        super::with_net(|_, s| (s.iface.udp_ports().collect::<Vec<_>>(), s.udp.rows()))
+    else {
+        return;
+    };
+    let kernel = ports.into_iter().map(|(port, queued)| UdpRow {
+        local: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port),
+        remote: None,
+        rx_queue: queued as u32,
+        inode: 0,
+        drops: 0,
+    });
+    for (slot, row) in kernel.chain(sockets).enumerate() {
+        procnet::udp_row(out, slot, &row);
     }
 }
 

@@ -88,6 +88,9 @@ pub fn write_counters(out: &mut dyn Write) {
     for (name, value) in crate::syscall::net::counters() {
         line(name, value);
     }
+    for (name, value) in super::udp_table::counters() {
+        line(name, value);
+    }
     super::services::write_counters(out);
 }
 

@@ -4,13 +4,13 @@
 //!
 //! This file decodes arguments, moves addresses and option values between user memory
 //! and the socket, and calls the socket file's [`Socket`] operations (`AF_UNIX`:
-//! [`crate::fs::unix`]; `AF_INET` TCP: [`crate::fs::inet`]), which hold the states and
-//! errnos of their family. Checks follow Linux's order: the descriptor (`EBADF`,
-//! `ENOTSOCK`), the address length (`EINVAL`), the address (`EFAULT`), then the family's
-//! own. `AF_INET` serves `SOCK_STREAM`; a `SOCK_DGRAM` socket can be made but serves only
-//! the interface ioctls ([`inet_dgram`]: `EOPNOTSUPP` for every socket call); `SOCK_RAW` is
-//! `ESOCKTNOSUPPORT`. The TCP options are served here (`with_inet`); other families
-//! serve theirs ([`Socket::option`], [`Socket::set_option`]).
+//! [`crate::fs::unix`]; `AF_INET` TCP: [`crate::fs::inet`]; `AF_INET` UDP:
+//! [`inet_dgram`]), which hold the states and errnos of their family. Checks follow
+//! Linux's order: the descriptor (`EBADF`, `ENOTSOCK`), the address length (`EINVAL`),
+//! the address (`EFAULT`), then the family's own. `AF_INET` serves `SOCK_STREAM` and
+//! `SOCK_DGRAM`; `SOCK_RAW` is `ESOCKTNOSUPPORT`. The TCP options are served here
+//! (`with_inet`); other families serve theirs ([`Socket::option`],
+//! [`Socket::set_option`]).
 //!
 //! Outcomes are counted per kind ([`counters`], in `/proc/halyard/counters`).
 use alloc::sync::Arc;
@@ -143,7 +143,7 @@ fn with_inet(
 }
 
 /// `socket(domain, type, protocol)`: `AF_UNIX` stream, datagram and seqpacket
-/// sockets, `AF_INET` TCP.
+/// sockets, `AF_INET` TCP and UDP.
 pub fn socket(domain: u64, ty: u64, protocol: u64) -> SysResult {
     let (domain, ty, protocol) = (domain as u32, ty as u32, protocol as u32);
     let flags = ty & !SOCK_TYPE_MASK;

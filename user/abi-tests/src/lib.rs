@@ -18,6 +18,7 @@
 
 pub mod errno;
 pub mod fd;
+pub mod inet;
 pub mod process;
 pub mod report;
 pub mod signal;

@@ -9,6 +9,12 @@
 //! checked here: QEMU's guest forward does not pass it on (busybox `nc` in the test sees
 //! a peer's end of stream through a host forward instead).
 //!
+//! `sockcheck udp ADDR PORT`: UDP over the NIC to the test's host echo peer: a
+//! connected socket's `write` and the echo (its `/proc/net/udp` row shows the peer), an
+//! unconnected `sendto` and the echo's source from `recvfrom`, then `ECONNREFUSED` on a
+//! socket connected to the next port, which is closed (the host's ICMP port
+//! unreachable); the UDP counters moved.
+//!
 //! One line per check, `ok NAME` or `FAIL NAME: why`, then `sockcheck: N passed, M
 //! failed`; the exit status is 1 if any failed.
 use std::mem::{size_of, zeroed};
@@ -331,6 +337,125 @@ fn peer(r: &mut Report, ip: [u8; 4], port: u16) {
     own_address(r, me.sin_addr.s_addr.to_ne_bytes());
 }
 
+/// Receives one datagram: its bytes and source.
+fn recv_from(fd: i32) -> (isize, Vec<u8>, libc::sockaddr_in) {
+    let mut buf = vec![0u8; 2048];
+    // SAFETY: sockaddr_in is plain integers; all-zero is valid.
+    let mut from: libc::sockaddr_in = unsafe { zeroed() };
+    let mut len = size_of::<libc::sockaddr_in>() as u32;
+    // SAFETY: `buf`, `from` and `len` are valid and writable.
+    let n = unsafe {
+        libc::recvfrom(
+            fd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            0,
+            (&mut from as *mut libc::sockaddr_in).cast(),
+            &mut len,
+        )
+    };
+    buf.truncate(n.max(0) as usize);
+    (n, buf, from)
+}
+
+/// The value of `NAME=` in `/proc/halyard/counters`.
+fn counter(name: &str) -> Option<u64> {
+    std::fs::read_to_string("/proc/halyard/counters")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+}
+
+/// A UDP socket with a receive timeout (so a lost datagram fails a check, not the
+/// test's deadline).
+fn udp_socket() -> i32 {
+    // SAFETY: plain system calls on a descriptor this program owns, with a valid timeval.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
+        let tv = libc::timeval {
+            tv_sec: 10,
+            tv_usec: 0,
+        };
+        let len = size_of::<libc::timeval>() as u32;
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            (&tv as *const libc::timeval).cast(),
+            len,
+        );
+        fd
+    }
+}
+
+/// `/proc/net/udp`'s `address:port` column for `a`.
+fn proc_addr(a: &libc::sockaddr_in) -> String {
+    format!(
+        "{:08X}:{:04X}",
+        u32::from_le_bytes(a.sin_addr.s_addr.to_ne_bytes()),
+        u16::from_be(a.sin_port)
+    )
+}
+
+fn udp(r: &mut Report, ip: [u8; 4], port: u16) {
+    let before = (counter("UDP_IN_DATAGRAMS"), counter("UDP_ERRORS_REPORTED"));
+    let peer = sin(ip, port);
+    let len = size_of::<libc::sockaddr_in>() as u32;
+    let peer_p = (&peer as *const libc::sockaddr_in).cast();
+    let c = udp_socket();
+    // SAFETY: plain system calls on descriptors this program owns, with valid buffers.
+    unsafe {
+        r.ok("udp-connect", libc::connect(c, peer_p, len) as isize);
+        let w = libc::write(c, b"ping-udp".as_ptr().cast(), 8);
+        r.check("udp-write-connected", w == 8, || {
+            format!("returned {w}, errno {}", errno())
+        });
+        let (n, data, from) = recv_from(c);
+        r.check(
+            "udp-echo-from-peer",
+            n > 0 && data == b"echo:ping-udp" && proc_addr(&from) == proc_addr(&peer),
+            || format!("returned {n}, errno {}, data {data:?}", errno()),
+        );
+        let (_, name) = sockname(c, false);
+        let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+        let row = format!("{} {} 01", proc_addr(&name), proc_addr(&peer));
+        r.check("udp-proc-net-udp-row", table.contains(&row), || {
+            format!("no `{row}` in {table:?}")
+        });
+        let u = udp_socket();
+        let s = libc::sendto(u, b"unconnected".as_ptr().cast(), 11, 0, peer_p, len);
+        r.check("udp-sendto", s == 11, || {
+            format!("returned {s}, errno {}", errno())
+        });
+        let (n, data, from) = recv_from(u);
+        r.check(
+            "udp-recvfrom-source",
+            n > 0 && data == b"echo:unconnected" && proc_addr(&from) == proc_addr(&peer),
+            || format!("returned {n}, errno {}, data {data:?}", errno()),
+        );
+        let closed = sin(ip, port + 1);
+        let e = udp_socket();
+        libc::connect(e, (&closed as *const libc::sockaddr_in).cast(), len);
+        libc::write(e, b"anyone?".as_ptr().cast(), 7);
+        let mut buf = [0u8; 16];
+        let got = libc::read(e, buf.as_mut_ptr().cast(), buf.len());
+        r.errno(
+            "udp-icmp-port-unreachable-econnrefused",
+            got,
+            libc::ECONNREFUSED,
+        );
+        for fd in [c, u, e] {
+            libc::close(fd);
+        }
+    }
+    let after = (counter("UDP_IN_DATAGRAMS"), counter("UDP_ERRORS_REPORTED"));
+    r.check(
+        "udp-counters",
+        matches!((before, after), ((Some(i0), Some(e0)), (Some(i1), Some(e1))) if i1 >= i0 + 2 && e1 > e0),
+        || format!("UDP_IN_DATAGRAMS, UDP_ERRORS_REPORTED: {before:?} then {after:?}"),
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mut r = Report {
@@ -343,8 +468,14 @@ fn main() {
             let ip: std::net::Ipv4Addr = args[2].parse().expect("an IPv4 address");
             peer(&mut r, ip.octets(), args[3].parse().expect("a port"));
         }
+        Some("udp") if args.len() == 4 => {
+            let ip: std::net::Ipv4Addr = args[2].parse().expect("an IPv4 address");
+            udp(&mut r, ip.octets(), args[3].parse().expect("a port"));
+        }
         _ => {
-            eprintln!("usage: sockcheck local | sockcheck peer ADDR PORT");
+            eprintln!(
+                "usage: sockcheck local | sockcheck peer ADDR PORT | sockcheck udp ADDR PORT"
+            );
             std::process::exit(2);
         }
     }

@@ -28,6 +28,7 @@ mod sockets;
 pub mod ssh_proof;
 mod tcp;
 mod tokio;
+mod udp;
 mod user_stress;
 
 use crate::exit_status::{KERNEL_OK, KERNEL_PANIC};
@@ -259,6 +260,13 @@ pub const NET_TESTS: &[NetTest] = &[
         ..BASE
     },
     NetTest {
+        name: "net-tap-udp",
+        cmdline: "init=/sbin/init log=warn",
+        timeout: Duration::from_secs(180),
+        check: udp::tap_udp,
+        ..BASE
+    },
+    NetTest {
         name: "net-tap-tcp-cycles",
         check: tcp::both_ways,
         ..BASE
@@ -483,7 +491,7 @@ mod tests {
             }
             assert_eq!(network(t).validate(), Ok(()), "{}", t.name);
         }
-        assert_eq!(select(Some("net-tap-")).len(), 14);
+        assert_eq!(select(Some("net-tap-")).len(), 15);
         assert_eq!(select(Some("ssh-proof")).len(), 2);
         assert_eq!(select(Some("-ssh-")).len(), 3);
         assert_eq!(select(Some("virtio-net")).len(), 5);

@@ -37,7 +37,7 @@ pub const PEER_HOST_PORT: u16 = 7600;
 const IO_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Runs `command` at the shell, requiring status 0 and no `FAIL` line.
-fn expect_pass(s: &mut Session, command: &str) -> Result<Vec<String>, String> {
+pub(super) fn expect_pass(s: &mut Session, command: &str) -> Result<Vec<String>, String> {
     let (out, status) = run_command(s, command)?;
     let failed: Vec<&String> = out.iter().filter(|l| l.starts_with("FAIL")).collect();
     if status != 0 || !failed.is_empty() {
@@ -101,6 +101,32 @@ fn nc_client(deadline: Instant) -> Result<String, String> {
     }
 }
 
+/// `/proc/halyard/counters`, requiring NET_RX's entries and exits balanced and nothing
+/// held; returns a reader of any counter.
+pub(super) fn rx_counters_balanced(
+    s: &mut Session,
+) -> Result<impl Fn(&str) -> Result<u64, String>, String> {
+    let (counters, _) = run_command(s, "cat /proc/halyard/counters")?;
+    let value = move |name: &str| {
+        counters
+            .iter()
+            .find_map(|l| {
+                l.strip_prefix(name)?
+                    .strip_prefix('=')?
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .ok_or_else(|| format!("no counter {name} in {counters:?}"))
+    };
+    if value("NET_RX_SOFTIRQ_ENTRY_TOTAL")? != value("NET_RX_SOFTIRQ_EXIT_TOTAL")?
+        || value("NET_RX_PROCESSING_HELD")? != 0
+    {
+        return Err("NET_RX counters unbalanced".into());
+    }
+    Ok(value)
+}
+
 /// The check of `net-user-sockets`.
 pub fn user_sockets(s: &mut Session, ctx: &NetContext) -> Result<String, String> {
     let netns = ctx
@@ -148,27 +174,13 @@ pub fn user_sockets(s: &mut Session, ctx: &NetContext) -> Result<String, String>
         return Err(format!("nc -l wrote {got:?}, not the host's line"));
     }
 
-    let (counters, _) = run_command(s, "cat /proc/halyard/counters")?;
-    let value = |name: &str| {
-        counters
-            .iter()
-            .find_map(|l| {
-                l.strip_prefix(name)?
-                    .strip_prefix('=')?
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .ok_or_else(|| format!("no counter {name}"))
-    };
-    if value("NET_RX_SOFTIRQ_ENTRY_TOTAL")? != value("NET_RX_SOFTIRQ_EXIT_TOTAL")?
-        || value("NET_RX_PROCESSING_HELD")? != 0
-        || value("SOCK_ACCEPTED")? < 1
+    let value = rx_counters_balanced(s)?;
+    if value("SOCK_ACCEPTED")? < 1
         || value("SOCK_EINPROGRESS")? < 1
         || value("LO_RX_PACKETS")? != value("LO_TX_PACKETS")?
         || value("LO_RX_PACKETS")? < 6
     {
-        return Err(format!("counters: {counters:?}"));
+        return Err("socket or lo counters did not move as expected".into());
     }
     let (dev, _) = run_command(s, "cat /proc/net/dev")?;
     let row = |name: &str| {
