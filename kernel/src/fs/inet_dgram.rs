@@ -263,7 +263,8 @@ impl InetDgram {
         let data = msg.data.read(len)?;
         let from = SocketAddrV4::new(src, l.port);
         drop(l);
-        with_stack(|s| udp_table::send(&mut s.iface, &mut s.lo, from, to, &data))??;
+        crate::net::with_net(|dev, s| udp_table::send(dev, s, from, to, &data))
+            .ok_or(Errno(e::ENETUNREACH))??;
         Ok(len)
     }
 

@@ -39,9 +39,10 @@ use halyard_net::udp_bindings::{
 };
 use halyard_net::wire::ipv4::protocol::UDP;
 use halyard_net::wire::udp;
-use halyard_net::{Interface, SendError, UdpRx};
+use halyard_net::{Interface, SendError, TxOffload, UdpRx, TX_HEADROOM};
 use linux_raw_sys::general::{POLLERR, POLLIN, POLLRDNORM};
 
+use crate::drivers::virtio_net::VirtioNet;
 use crate::sched::WaitQueue;
 use crate::sync::{BhLock, LockClass};
 use crate::syscall::Errno;
@@ -304,21 +305,36 @@ pub fn route(iface: &Interface, dst: Ipv4Addr) -> Result<(Ipv4Addr, bool), Errno
 /// Sends `data` from `from` to `to` (through `lo` for a local address), counted. A
 /// datagram the interface cannot queue is dropped and counted, and the send still
 /// succeeds (Linux's `udp_send_skb` without `IP_RECVERR`); `ENETUNREACH` without a route.
+///
+/// The datagram is built behind [`TX_HEADROOM`] bytes, so when the interface can send it
+/// at once it writes the Ethernet and IPv4 headers in front and `dev` takes the frame
+/// as it is; its checksum is complete (no offload is asked for).
 pub fn send(
-    iface: &mut Interface,
-    lo: &mut super::loopback::Loopback,
+    dev: Option<&mut VirtioNet>,
+    stack: &mut super::NetStack,
     from: SocketAddrV4,
     to: SocketAddrV4,
     data: &[u8],
 ) -> Result<(), Errno> {
-    let mut buf = alloc::vec![0u8; udp::HEADER_LEN + data.len()];
+    let mut buf = alloc::vec![0u8; TX_HEADROOM + udp::HEADER_LEN + data.len()];
     let header = udp::Repr {
         src_port: from.port(),
         dst_port: to.port(),
     };
-    header.emit(&mut buf, *from.ip(), *to.ip(), data);
+    header.emit(&mut buf[TX_HEADROOM..], *from.ip(), *to.ip(), data);
     let now = halyard_net::Instant::from_nanos(crate::time::now_ns());
-    let r = super::loopback::send_ipv4(iface, lo, *from.ip(), *to.ip(), UDP, &buf, now);
+    let (iface, lo) = (&mut stack.iface, &mut stack.lo);
+    let offload = TxOffload::default();
+    let r =
+        super::loopback::send_ipv4(iface, lo, *from.ip(), *to.ip(), UDP, &mut buf, offload, now);
+    let r = match (r, dev) {
+        (Ok(Some(offload)), Some(dev)) => dev
+            .transmit(&buf, offload, None)
+            .map_err(|_| SendError::QueueFull),
+        (Ok(Some(_)), None) => Err(SendError::NotConfigured),
+        (Ok(None), _) => Ok(()),
+        (Err(e), _) => Err(e),
+    };
     match r {
         Ok(()) => {
             COUNTERS.out_datagrams.fetch_add(1, Ordering::Relaxed);
