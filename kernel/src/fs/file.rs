@@ -96,6 +96,16 @@ impl FileStat {
         size: 0,
         ino: 0,
     };
+
+    /// A socket's inode number `ino`: `S_IFSOCK` with mode 0777, as Linux's sockfs inodes.
+    pub const fn socket(ino: u64) -> FileStat {
+        FileStat {
+            mode: linux_raw_sys::general::S_IFSOCK | 0o777,
+            rdev: 0,
+            size: 0,
+            ino,
+        }
+    }
 }
 
 /// An open file description.

@@ -28,7 +28,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use halyard_tcp::{Error as TcpError, State as TcpState};
 use linux_raw_sys::errno as e;
 use linux_raw_sys::general::{
-    O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM, S_IFSOCK,
+    O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM,
 };
 use linux_raw_sys::net as n;
 
@@ -536,12 +536,7 @@ impl FileOps for InetSocket {
     }
 
     fn stat(&self) -> FileStat {
-        FileStat {
-            mode: S_IFSOCK | 0o777,
-            rdev: 0,
-            size: 0,
-            ino: self.ino,
-        }
+        FileStat::socket(self.ino)
     }
 
     fn socket(&self) -> Option<&dyn Socket> {

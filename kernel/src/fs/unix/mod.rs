@@ -34,7 +34,6 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use linux_raw_sys::errno as e;
 use linux_raw_sys::general::{
     O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM,
-    S_IFSOCK,
 };
 use linux_raw_sys::net as n;
 
@@ -716,12 +715,7 @@ impl FileOps for UnixSocket {
     }
 
     fn stat(&self) -> FileStat {
-        FileStat {
-            mode: S_IFSOCK | 0o777,
-            rdev: 0,
-            size: 0,
-            ino: self.ino,
-        }
+        FileStat::socket(self.ino)
     }
 
     fn socket(&self) -> Option<&dyn Socket> {
