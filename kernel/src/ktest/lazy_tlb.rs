@@ -46,7 +46,9 @@ pub fn run() -> Verdict {
         other
             .queue
             .wait_until(|| other.step.load(Ordering::SeqCst) == 2);
-        other.cr3.store(cpu::cr3() & paging::ADDR_MASK, Ordering::SeqCst);
+        other
+            .cr3
+            .store(cpu::cr3() & paging::ADDR_MASK, Ordering::SeqCst);
         other.step.store(3, Ordering::SeqCst);
         other.queue.wake_all();
     });
@@ -78,7 +80,9 @@ pub fn run() -> Verdict {
     drop(tables);
     let after = cpu1.loaded_cr3.load(Ordering::SeqCst);
     if after == root {
-        return Err(format!("tables {root:#x} freed while CPU 1 still has them loaded"));
+        return Err(format!(
+            "tables {root:#x} freed while CPU 1 still has them loaded"
+        ));
     }
     shared.step.store(2, Ordering::SeqCst);
     shared.queue.wake_all();
