@@ -23,6 +23,9 @@ pub struct PerCpu {
     pub user_rsp: AtomicU64,
     /// The page tables this CPU has loaded (`arch::tlb` asks only CPUs that have them).
     pub loaded_cr3: AtomicU64,
+    /// The loaded tables are kept for no thread: the CPU runs its idle thread or a kernel
+    /// thread on the tables of the last process it ran (lazy TLB, `arch::tlb`).
+    pub lazy_tables: AtomicBool,
     /// The running thread (the scheduler's, as an untyped address; 0 before it starts),
     /// read in one GS-relative instruction by [`current_thread`].
     current_thread: AtomicU64,
@@ -57,6 +60,7 @@ impl PerCpu {
             kernel_stack_top: AtomicU64::new(0),
             user_rsp: AtomicU64::new(0),
             loaded_cr3: AtomicU64::new(0),
+            lazy_tables: AtomicBool::new(false),
             current_thread: AtomicU64::new(0),
             index,
             apic_id,

@@ -7,6 +7,21 @@
 //! reloads CR3, and the changer waits for all of them before the frames of removed pages
 //! go back to the allocator. A CPU that loads the tables after the change reads the new
 //! entries (loading CR3 flushes), so only CPUs whose `loaded_cr3` matches are asked.
+//!
+//! # Lazy TLB
+//! Kernel threads and the idle thread run on whatever tables the CPU has loaded ([`keep`]):
+//! every address space maps the kernel half alike, and the kernel never dereferences a
+//! user address (`process::usercopy`). So a CPU that goes idle while a thread of a
+//! process waits, and then runs that thread again (a server answering requests), loads no
+//! CR3 at all. Under TCG that matters: QEMU flushes its whole soft TLB and jump cache on
+//! every CR3 write (PCID or not), and refilling them cost more than the switch itself.
+//! Linux does the same (`enter_lazy_tlb`).
+//!
+//! A lazily kept address space still receives shootdowns (its `loaded_cr3` matches), and
+//! such a CPU answers one by moving to the kernel's tables (it needs no user mappings) so
+//! it is not asked again. Before tables are freed, [`release`] makes every CPU that still
+//! keeps them move away the same way: a CPU must never hold a freed PML4 in CR3, where its
+//! kernel half would be read from a reused frame (the `lazy-tlb` in-kernel test checks it).
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::{cpu, lapic, percpu};
@@ -24,15 +39,22 @@ pub static SHOOTDOWNS: AtomicU64 = AtomicU64::new(0);
 /// Registers the IPI handler. Boot CPU, once.
 pub fn init() {
     super::entry::register(TLB_VECTOR, |_| {
-        let me = percpu::cpu_index() as usize;
-        // SAFETY: reloading CR3 with its own value only flushes non-global TLB entries.
-        unsafe { cpu::write_cr3(cpu::cr3()) };
-        DONE[me].store(REQUESTED[me].load(Ordering::Acquire), Ordering::Release);
+        let me = percpu::current();
+        if me.lazy_tables.load(Ordering::Relaxed) {
+            // Kept for no thread: leave them rather than flush them (see the module docs).
+            load(crate::mm::address_space::kernel_root());
+        } else {
+            // SAFETY: reloading CR3 with its own value only flushes non-global TLB entries.
+            unsafe { cpu::write_cr3(cpu::cr3()) };
+        }
+        let i = me.index as usize;
+        DONE[i].store(REQUESTED[i].load(Ordering::Acquire), Ordering::Release);
     });
 }
 
-/// Makes every other CPU that has tables `root` loaded flush its TLB, and waits until
-/// they have. Process context (interrupts on: the other CPUs may be sending us one).
+/// Makes every other CPU that has tables `root` loaded flush its TLB (or leave the tables
+/// if it keeps them lazily), and waits until they have. Process context (interrupts on:
+/// the other CPUs may be sending us one).
 pub fn shoot_down(root: u64) {
     let me = percpu::cpu_index() as usize;
     let mut waiting = [0u64; percpu::MAX_CPUS];
@@ -60,9 +82,40 @@ pub fn shoot_down(root: u64) {
     }
 }
 
+/// Called before tables `root` are freed: every CPU that still keeps them lazily (this one
+/// included) moves to the kernel's tables, and this waits until all have. Process context,
+/// like [`shoot_down`].
+///
+/// A CPU whose running thread still has them (not lazily: a thread of a process whose
+/// memory `execve` replaced while the thread was on its way out, see docs/userspace.md,
+/// "Known gaps") only flushes, as before lazy TLB; that is reported, not fixed, here.
+pub fn release(root: u64) {
+    cpu::without_interrupts(|| {
+        let me = percpu::current();
+        if me.loaded_cr3.load(Ordering::SeqCst) == root && me.lazy_tables.load(Ordering::Relaxed) {
+            load(crate::mm::address_space::kernel_root());
+        }
+    });
+    shoot_down(root);
+    if let Some(c) = percpu::all().find(|c| c.loaded_cr3.load(Ordering::SeqCst) == root) {
+        crate::warn!(
+            "tables {root:#x} freed while a thread on cpu{} still runs on them",
+            c.index
+        );
+    }
+}
+
+/// Lets the CPU's current thread (a kernel thread or the idle thread, which need no user
+/// mappings) run on whatever tables are loaded. Interrupts off.
+pub fn keep() {
+    percpu::current().lazy_tables.store(true, Ordering::Relaxed);
+}
+
 /// Loads page tables `root` on this CPU (interrupts off), recording them for shootdowns.
 pub fn load(root: u64) {
-    percpu::current().loaded_cr3.store(root, Ordering::SeqCst);
+    let me = percpu::current();
+    me.lazy_tables.store(false, Ordering::Relaxed);
+    me.loaded_cr3.store(root, Ordering::SeqCst);
     if cpu::cr3() & paging::ADDR_MASK != root {
         // SAFETY: every address space maps the kernel half identically (mm::user_tables),
         // so the running code, its stack and data stay mapped.

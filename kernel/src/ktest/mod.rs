@@ -5,6 +5,7 @@
 mod bench;
 mod fatal;
 mod faults;
+mod lazy_tlb;
 mod lockdep;
 mod memory;
 mod pci;
@@ -38,6 +39,7 @@ const TESTS: &[Test] = &[
     ("irq-wakes", sched::interrupt_wakes),
     ("mutex", sched::mutex),
     ("sched-storm", sched_storm::run),
+    ("lazy-tlb", lazy_tlb::run),
     ("might-sleep", sched::might_sleep),
     ("lockup", sched::lockup),
     ("spawn-exhaust", memory::spawn_exhaust),

@@ -217,11 +217,13 @@ impl UserTables {
     }
 }
 
-/// The tables must be loaded on no CPU when they are dropped: their owner (the process's
+/// No thread may run on the tables when they are dropped: their owner (the process's
 /// memory) outlives every thread that runs on them, and a thread loads other tables before
-/// it lets go of its process.
+/// it lets go of its process. CPUs that still keep them lazily (`arch::tlb`) are made to
+/// let go first.
 impl Drop for UserTables {
     fn drop(&mut self) {
+        crate::arch::tlb::release(self.root());
         self.mapper
             .for_each_leaf(0..1 << 47, &mut DirectMapTables, |_, _, entry| {
                 page_refs::release(*entry & paging::ADDR_MASK);

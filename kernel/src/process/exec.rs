@@ -312,8 +312,7 @@ pub fn execve(
         thread
             .user_cr3
             .store(image.mm.root(), core::sync::atomic::Ordering::Relaxed);
-        // SAFETY: the new tables map the kernel half like every user address space.
-        unsafe { crate::arch::cpu::write_cr3(image.mm.root()) };
+        crate::arch::tlb::load(image.mm.root());
     });
     drop(task.process.replace_mm(image.mm.clone()));
     drop(old_mm);

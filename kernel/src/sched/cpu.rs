@@ -45,7 +45,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use spin::Once;
 use wakeq::{Wake, WakeQueue};
 
-use super::thread::{switch_stack, State, Thread};
+use super::thread::{switch_stack, FpuSwitch, State, Thread};
 use crate::arch::{cpu, interrupts, lapic, percpu};
 use crate::sync::{IrqLock, IrqsDisabled, LockClass};
 use crate::time;
@@ -66,6 +66,9 @@ pub(super) struct CpuSched {
     slice_left: AtomicU32,
     idle: AtomicBool,
     switched_in_ns: AtomicU64,
+    /// The thread (id) whose FPU image the CPU's registers hold (0: none), see
+    /// [`fpu_switch`].
+    fpu_holder: AtomicU64,
     pub(super) switches: AtomicU64,
     pub(super) steals: AtomicU64,
 }
@@ -91,6 +94,7 @@ static CPUS: [CpuSched; percpu::MAX_CPUS] = [const {
         slice_left: AtomicU32::new(SLICE_TICKS),
         idle: AtomicBool::new(false),
         switched_in_ns: AtomicU64::new(0),
+        fpu_holder: AtomicU64::new(0),
         switches: AtomicU64::new(0),
         steals: AtomicU64::new(0),
     }
@@ -339,6 +343,7 @@ fn switch_to(
     me.slice_left.store(SLICE_TICKS, Ordering::Relaxed);
     me.idle.store(next.is_idle, Ordering::Release);
     switch_address_space(&prev, &next);
+    let fpu = fpu_switch(me, index, &prev, &next);
     let save = prev.rsp.get();
     // SAFETY: `next` is switched out (on_cpu was false until we set it), so its saved
     // RSP is valid and nobody else reads or writes it now.
@@ -349,13 +354,38 @@ fn switch_to(
     *PREV.borrow_mut(irqs) = Some(prev);
     // SAFETY: `save` points into `prev`, alive in PREV until `finish_switch` on the next
     // stack; `next_rsp` is the stack `next` was switched out on (or its initial frame).
-    unsafe { switch_stack(save, next_rsp) };
+    unsafe { switch_stack(save, next_rsp, fpu) };
     finish_switch();
 }
 
+/// The FPU work of a switch from `prev` to `next` on this CPU (thread.rs, "The FPU image
+/// of a switch"): a process's thread leaving saves its image, one arriving restores its
+/// image unless this CPU's registers hold it still: the CPU saved or restored it last, for
+/// this thread, and no other process's thread has had the registers since (kernel threads
+/// and the idle thread never change the x87 state). Interrupts are off.
+fn fpu_switch(me: &CpuSched, index: usize, prev: &Thread, next: &Thread) -> FpuSwitch {
+    let index = index as u32;
+    let mut work = 0;
+    if prev.user_cr3.load(Ordering::Relaxed) != 0 {
+        work |= FpuSwitch::SAVE;
+        prev.fpu_cpu.store(index, Ordering::Relaxed);
+        me.fpu_holder.store(prev.id, Ordering::Relaxed);
+    }
+    if next.user_cr3.load(Ordering::Relaxed) != 0 {
+        let held = me.fpu_holder.load(Ordering::Relaxed) == next.id
+            && next.fpu_cpu.load(Ordering::Relaxed) == index;
+        if !held {
+            work |= FpuSwitch::RESTORE;
+            next.fpu_cpu.store(index, Ordering::Relaxed);
+            me.fpu_holder.store(next.id, Ordering::Relaxed);
+        }
+    }
+    FpuSwitch(work)
+}
+
 /// Hands the CPU's user-mode state from `prev` to `next`: the kernel stack an entry from
-/// user mode lands on, the page tables (kernel threads run on the kernel's), and the user
-/// FS/GS bases. Interrupts are off.
+/// user mode lands on, the page tables (kernel threads and the idle thread keep the ones
+/// loaded: lazy TLB, see `arch::tlb`), and the user FS/GS bases. Interrupts are off.
 fn switch_address_space(prev: &Thread, next: &Thread) {
     use crate::arch::user_mode::SegmentBases;
     if prev.user_cr3.load(Ordering::Relaxed) != 0 {
@@ -367,12 +397,11 @@ fn switch_address_space(prev: &Thread, next: &Thread) {
         .kernel_stack_top
         .store(next.stack_top, Ordering::Relaxed);
     let user = next.user_cr3.load(Ordering::Relaxed);
-    let want = if user != 0 {
-        user
+    if user != 0 {
+        crate::arch::tlb::load(user);
     } else {
-        crate::mm::address_space::kernel_root()
-    };
-    crate::arch::tlb::load(want);
+        crate::arch::tlb::keep();
+    }
     if user != 0 {
         // SAFETY: `next` is switched out (we own it now), its bases are not touched by
         // anyone else until it runs.

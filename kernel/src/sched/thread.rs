@@ -1,11 +1,23 @@
 //! Kernel threads: their state, their stack, and the context switch.
 //!
 //! A switched-out thread's registers live on its own stack: `switch_stack` pushes the
-//! callee-saved registers, RFLAGS, MXCSR and the x87 control word, stores RSP in the
-//! thread, loads the next thread's RSP and pops the same. Caller-saved registers
-//! (including every XMM register) need no saving across what is, to the compiler, a
-//! function call. A thread preempted by an interrupt keeps its full register and FPU
-//! state in the interrupt frame on its stack (see `arch::entry`), so it resumes exactly.
+//! callee-saved registers and RFLAGS, stores RSP in the thread, loads the next thread's
+//! RSP and pops the same. Caller-saved registers (including every XMM register) need no
+//! saving across what is, to the compiler, a function call. A thread preempted by an
+//! interrupt keeps its full register and SSE state in the interrupt frame on its stack
+//! (see `arch::entry`), so it resumes exactly.
+//!
+//! # The FPU image of a switch
+//! Below the registers, the frame has room for an `fxsave64` image, which holds what the
+//! entry path does not save: the x87 state of a thread of a process (its user's, which
+//! stays in the CPU while the kernel runs). Kernel code never executes x87 instructions and
+//! always runs with the default MXCSR, so kernel threads and the idle thread have no FPU
+//! state of their own, and under TCG `fxsave64`/`fxrstor64` are costly (emulated field by
+//! field). So `switch_stack` saves the image only when the thread leaving is a process's
+//! ([`FpuSwitch::SAVE`]), and restores it only when the thread arriving is a process's whose
+//! state the CPU does not hold already ([`FpuSwitch::RESTORE`]): a server's thread that
+//! blocks, lets the CPU idle and is woken again gets its x87 state saved once and never
+//! reloaded (`cpu::fpu_switch` decides, with `fpu_cpu` here and the CPU's holder).
 use alloc::boxed::Box;
 use alloc::string::String;
 use core::arch::global_asm;
@@ -94,6 +106,9 @@ pub struct Thread {
     pub(super) user_bases: UnsafeCell<crate::arch::user_mode::SegmentBases>,
     /// The process side of a user thread, set before it first runs.
     pub task: spin::Once<alloc::sync::Arc<crate::process::Task>>,
+    /// The CPU that last saved or restored its FPU image (`u32::MAX`: none yet); that
+    /// CPU's registers still hold the image while the CPU's holder is this thread.
+    pub(super) fpu_cpu: AtomicU32,
 }
 
 // SAFETY: `rsp` and `entry` are only touched by the CPU that owns the thread at that
@@ -141,6 +156,7 @@ impl Thread {
             user_cr3: AtomicU64::new(0),
             user_bases: UnsafeCell::new(Default::default()),
             task: spin::Once::new(),
+            fpu_cpu: AtomicU32::new(u32::MAX),
         }
     }
 
@@ -269,7 +285,8 @@ global_asm!(
     r#"
     .section .text.switch_stack, "ax"
     .global switch_stack, thread_start
-/* switch_stack(u64 *save_rsp, u64 next_rsp) */
+/* switch_stack(u64 *save_rsp, u64 next_rsp, u64 fpu): fpu bit 0 saves the FPU state
+   (the user's x87 state lives there), bit 1 restores the next thread's (FpuSwitch) */
 switch_stack:
     pushfq
     push %rbp
@@ -279,11 +296,15 @@ switch_stack:
     push %r14
     push %r15
     sub $512, %rsp              /* 16-byte aligned: the call and seven pushes */
-    fxsave64 (%rsp)             /* the whole FPU state: the user's x87 state lives here */
-    mov %rsp, (%rdi)
+    test $1, %edx
+    jz 1f
+    fxsave64 (%rsp)
+1:  mov %rsp, (%rdi)
     mov %rsi, %rsp
+    test $2, %edx
+    jz 2f
     fxrstor64 (%rsp)
-    add $512, %rsp
+2:  add $512, %rsp
     pop %r15
     pop %r14
     pop %r13
@@ -304,9 +325,21 @@ thread_start:
     options(att_syntax)
 );
 
+/// What `switch_stack` does with the FPU image (see "The FPU image of a switch").
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub(super) struct FpuSwitch(pub(super) u64);
+
+impl FpuSwitch {
+    /// Save the leaving thread's image (it is a process's).
+    pub(super) const SAVE: u64 = 1;
+    /// Restore the arriving thread's image (a process's, not in this CPU's registers).
+    pub(super) const RESTORE: u64 = 2;
+}
+
 extern "C" {
     /// Saves the current context, storing RSP in `*save_rsp`, and resumes the context
     /// whose RSP is `next_rsp`. Returns when something switches back.
-    pub(super) fn switch_stack(save_rsp: *mut u64, next_rsp: u64);
+    pub(super) fn switch_stack(save_rsp: *mut u64, next_rsp: u64, fpu: FpuSwitch);
     fn thread_start() -> !;
 }

@@ -172,6 +172,15 @@ pub const TESTS: &[QemuTest] = &[
         rng: true,
     },
     QemuTest {
+        name: "lazy-tlb",
+        smp: 2,
+        cmdline: "test=lazy-tlb panic=exit",
+        timeout: TEST_TIMEOUT,
+        check: in_kernel::passes,
+        status: KERNEL_OK,
+        rng: true,
+    },
+    QemuTest {
         name: "sched-storm",
         smp: 2,
         cmdline: "test=sched-storm panic=exit",
