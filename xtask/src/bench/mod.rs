@@ -64,19 +64,9 @@ pub struct BenchOptions {
     pub halyard_append: Option<String>,
 }
 
-/// The rows `--only` can select: those a network round measures after the first echo.
-const ONLY_IDS: [&str; 10] = [
-    "ping_min",
-    "ping_p50",
-    "ping_p99",
-    "rr_rate",
-    "rr_p50",
-    "rr_p99",
-    "conn_rate",
-    "bulk_in",
-    "bulk_out",
-    "http_rate",
-];
+/// The rows `--only` can select: those a network round measures after the first echo
+/// (every network metric but the two boot times).
+const ONLY_IDS: &[&str] = results::NETWORK_METRICS.split_at(2).1;
 
 fn only_id(id: &str) -> Result<String, String> {
     if ONLY_IDS.contains(&id) {

@@ -82,21 +82,7 @@ pub fn tokio_echo(s: &mut Session, ctx: &NetContext) -> Result<String, String> {
     }
     client_passed(&lo.join("\n"), LO_CONNS, "techo client over lo")?;
 
-    let (counters, _) = run_command(s, "cat /proc/halyard/counters")?;
-    let value = |name: &str| {
-        counters.iter().find_map(|l| {
-            l.strip_prefix(name)?
-                .strip_prefix('=')?
-                .trim()
-                .parse::<u64>()
-                .ok()
-        })
-    };
-    if value("NET_RX_SOFTIRQ_ENTRY_TOTAL") != value("NET_RX_SOFTIRQ_EXIT_TOTAL")
-        || value("NET_RX_PROCESSING_HELD") != Some(0)
-    {
-        return Err(format!("counters not balanced: {counters:?}"));
-    }
+    let _reader = super::sockets::rx_counters_balanced(s)?;
     let (alive, _) = run_command(s, "kill %1 && echo server-was-running")?;
     if !alive.iter().any(|l| l == "server-was-running") {
         return Err(format!("the techo server had ended: {alive:?}"));
