@@ -13,13 +13,18 @@
 //! 4. a loopback `nc` pair is up: `netstat -tan` shows both ends `ESTABLISHED` with
 //!    their ports (`/proc/net/tcp`);
 //! 5. busybox `wget` fetches from the host's HTTP server here through the guest forward;
-//! 6. the RX counters are balanced.
+//! 6. busybox `nc` connects out through a per-connection guest forward (a relay) to the
+//!    host peer of `net-user-sockets`, which reads `nc`'s line and its half-close, answers
+//!    and closes; `nc` prints the answer and ends with the connection (the other way,
+//!    `nc -l` serving a host client, is in `net-user-sockets`);
+//! 7. the RX counters are balanced.
 //!
 //! QEMU connects a guest forward's host end once, at start-up, so the host server's
 //! listener is bound before QEMU starts ([`super::run`]) and answers the one connection
 //! it accepts, which carries the guest's request.
 
 use super::checks::run_bounded;
+use super::client::in_netns;
 use super::tcp::CURL;
 use super::NetContext;
 use crate::net_mode::GUESTFWD_ADDR;
@@ -36,6 +41,10 @@ pub const HTTPD_HOST_PORT: u16 = 7580;
 /// `WEB_HOST_PORT`.
 pub const WEB_GUEST_PORT: u16 = 9080;
 pub const WEB_HOST_PORT: u16 = 7680;
+/// The relay `nc` connects out through: `GUESTFWD_ADDR:NC_OUT_GUEST_PORT` reaches the host
+/// peer on `NC_OUT_HOST_PORT` (a relay, unlike a guest forward, passes the host's close on).
+pub const NC_OUT_GUEST_PORT: u16 = 9081;
+pub const NC_OUT_HOST_PORT: u16 = 7681;
 /// The guest's static configuration (see the module docs).
 pub const CMDLINE: &str = "init=/sbin/init log=warn ip=10.0.2.15/24 gw=10.0.2.2";
 
@@ -219,7 +228,26 @@ pub fn applets(s: &mut Session, ctx: &NetContext) -> Result<String, String> {
     }
     has_text(&fetched, HOST_PAGE, "wget from the host")?;
 
+    let listener = in_netns(netns.name(), || {
+        std::net::TcpListener::bind(("127.0.0.1", NC_OUT_HOST_PORT))
+            .map_err(|e| format!("nc's host peer: bind: {e}"))
+    })?;
+    let peer = std::thread::spawn(move || super::sockets::host_peer(listener));
+    let answer = ok(
+        s,
+        &format!("echo from-halyard-nc | nc {GUESTFWD_ADDR} {NC_OUT_GUEST_PORT}"),
+    )?;
+    let (line, eof) = peer
+        .join()
+        .map_err(|_| "the host peer panicked".to_string())??;
+    if line.trim_end() != "from-halyard-nc" || !eof {
+        return Err(format!(
+            "nc to the host: the host peer read {line:?} (end of stream seen: {eof})"
+        ));
+    }
+    has_text(&answer, "reply-from-host", "nc to the host")?;
+
     let _reader = super::sockets::rx_counters_balanced(s)?;
     s.send("poweroff\r")?;
-    Ok("ifconfig, route -n, netstat -tln/-tan/-rn showed the truth; httpd served curl, wget fetched from the host".into())
+    Ok("ifconfig, route -n, netstat -tln/-tan/-rn showed the truth; httpd served curl, wget and nc reached the host".into())
 }

@@ -220,6 +220,10 @@ pub const NET_TESTS: &[NetTest] = &[
             applets::HTTPD_GUEST_PORT,
         )],
         guestfwds: &[PortPair(applets::WEB_GUEST_PORT, applets::WEB_HOST_PORT)],
+        relays: &[PortPair(
+            applets::NC_OUT_GUEST_PORT,
+            applets::NC_OUT_HOST_PORT,
+        )],
         timeout: Duration::from_secs(240),
         check: applets::applets,
         ..BASE

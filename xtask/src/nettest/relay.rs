@@ -7,7 +7,10 @@
 //! test's life. The `cmd:` form instead has slirp start a command for each guest
 //! connection, with the connection as the command's stdin, stdout and stderr. The command
 //! here is `socat` (installed by [`crate::tools`]) relaying that to `127.0.0.1:HOST`; its
-//! log goes to a file, because its stderr is the guest's connection.
+//! log goes to a file, because its stderr is the guest's connection. After one direction
+//! ends (a half-close), `socat` keeps the other open for [`HALF_CLOSE_SECONDS`]: its
+//! default, 0.5 s, would cut off a peer that answers later than that after the guest's
+//! half-close, where TCP sets no limit.
 //!
 //! Like [`super::nic`], this rewrites the finished QEMU command: the rules are appended to
 //! the `user,...` netdev.
@@ -20,13 +23,16 @@ use std::process::Command;
 /// The relay program.
 pub const SOCAT: &str = "socat";
 
+/// How long `socat -t` keeps the other direction open after one ended.
+const HALF_CLOSE_SECONDS: u32 = 60;
+
 /// The `guestfwd` rule of `relay` (guest port, host port), `socat` logging to `log`.
 fn rule(relay: PortPair, log: &Path) -> String {
     let PortPair(guest, host) = relay;
     // QEMU's option syntax: a comma inside a value is written twice.
     let log = log.display().to_string().replace(',', ",,");
     format!(
-        ",guestfwd=tcp:{GUESTFWD_ADDR}:{guest}-cmd:{SOCAT} -lf {log} STDIO TCP:127.0.0.1:{host}"
+        ",guestfwd=tcp:{GUESTFWD_ADDR}:{guest}-cmd:{SOCAT} -t {HALF_CLOSE_SECONDS} -lf {log} STDIO TCP:127.0.0.1:{host}"
     )
 }
 
@@ -68,7 +74,7 @@ mod tests {
             .collect();
         assert_eq!(
             args[5],
-            "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:2200-cmd:socat -lf /t/a,,b.log \
+            "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:2200-cmd:socat -t 60 -lf /t/a,,b.log \
              STDIO TCP:127.0.0.1:2201"
         );
         let mut tap = Command::new("qemu");

@@ -51,7 +51,7 @@ pub(super) fn expect_pass(s: &mut Session, command: &str) -> Result<Vec<String>,
 /// The host peer of `sockcheck peer`: the connection QEMU made at start-up carries the
 /// guest's. Reads the guest's line, then (if the forward passes it on) its half-close,
 /// pauses, answers and closes. Returns what it read and whether it saw end of stream.
-fn host_peer(listener: std::net::TcpListener) -> Result<(String, bool), String> {
+pub(super) fn host_peer(listener: std::net::TcpListener) -> Result<(String, bool), String> {
     let (stream, _) = listener
         .accept()
         .map_err(|e| format!("host peer: accept: {e}"))?;
