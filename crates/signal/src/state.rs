@@ -180,10 +180,14 @@ impl SignalState {
     }
 
     /// `execve` (`flush_signal_handlers`): caught signals go back to `SIG_DFL`, ignored
-    /// ones stay ignored, flags, masks and restorers are cleared; `tid` loses its
-    /// alternate stack. The mask and pending signals survive.
-    pub fn exec(&mut self, tid: Tid) -> Result<(), Errno> {
-        self.thread_mut(tid)?.altstack = AltStack::default();
+    /// ones stay ignored, flags, masks and restorers are cleared; the calling thread
+    /// `tid` loses its alternate stack. The mask and pending signals survive. `new_tid`:
+    /// the caller's id afterwards, the process id when a thread other than the leader
+    /// execs (Linux's `de_thread`; the other threads are gone by then).
+    pub fn exec(&mut self, tid: Tid, new_tid: Tid) -> Result<(), Errno> {
+        let mut me = self.threads.remove(&tid).ok_or_else(no_thread)?;
+        me.altstack = AltStack::default();
+        self.threads.insert(new_tid, me);
         for action in &mut self.actions {
             let handler = match action.handler {
                 Handler::Ignore => Handler::Ignore,

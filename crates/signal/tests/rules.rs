@@ -580,7 +580,7 @@ fn exec_and_fork() {
     assert_eq!(child.action(Signal::SIGUSR1), s.action(Signal::SIGUSR1));
     assert_eq!(child.blocked(20).unwrap(), SigSet::of(Signal::SIGINT));
     assert_eq!(child.altstack(20).unwrap(), s.altstack(T).unwrap());
-    s.exec(T).unwrap();
+    s.exec(T, T).unwrap();
     assert_eq!(s.action(Signal::SIGUSR1), SigAction::default());
     assert_eq!(
         s.action(Signal::SIGPIPE),
@@ -591,6 +591,14 @@ fn exec_and_fork() {
     );
     assert_eq!(s.blocked(T).unwrap(), SigSet::of(Signal::SIGINT));
     assert_eq!(s.altstack(T).unwrap(), AltStack::default());
+    // A thread other than the leader execs: its mask and pending signals move to the
+    // process id it takes over.
+    s.add_thread(T, 21).unwrap();
+    s.set_blocked(21, SigSet::of(Signal::SIGUSR2)).unwrap();
+    s.remove_thread(T);
+    s.exec(21, T).unwrap();
+    assert_eq!(s.blocked(T).unwrap(), SigSet::of(Signal::SIGUSR2));
+    assert!(s.blocked(21).is_err());
 }
 
 // wait(2) status macros and waitid's CLD_* codes.

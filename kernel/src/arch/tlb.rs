@@ -86,9 +86,9 @@ pub fn shoot_down(root: u64) {
 /// included) moves to the kernel's tables, and this waits until all have. Process context,
 /// like [`shoot_down`].
 ///
-/// A CPU whose running thread still has them (not lazily: a thread of a process whose
-/// memory `execve` replaced while the thread was on its way out, see docs/userspace.md,
-/// "Known gaps") only flushes, as before lazy TLB; that is reported, not fixed, here.
+/// A CPU whose running thread still has them (not lazily) would be a bug: `execve` ends
+/// the process's other threads and waits until they are off the tables first
+/// (`process::de_thread`). It only flushes, and the `WARN` reports it.
 pub fn release(root: u64) {
     cpu::without_interrupts(|| {
         let me = percpu::current();

@@ -48,7 +48,7 @@ impl Ucred {
     pub fn current() -> Ucred {
         let task = crate::process::current();
         let ids =
-            crate::process::table::with(|p| p.table.creds(task.tid).map(|c| (c.euid, c.egid)));
+            crate::process::table::with(|p| p.table.creds(task.tid()).map(|c| (c.euid, c.egid)));
         let (uid, gid) = ids.unwrap_or((0, 0));
         Ucred {
             pid: task.process.pid,

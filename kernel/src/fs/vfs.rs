@@ -69,7 +69,7 @@ pub fn root() -> NodeRef {
 /// The calling process's credentials, as the VFS checks them.
 pub fn cred() -> Cred {
     let task = crate::process::current();
-    let c = crate::process::table::with(|p| p.table.creds(task.tid).cloned());
+    let c = crate::process::table::with(|p| p.table.creds(task.tid()).cloned());
     match c {
         Some(c) => Cred {
             uid: c.ruid,

@@ -261,7 +261,7 @@ pub fn execve(
     let envp = pointer_array(&old_mm, envp)?;
     let limit = super::table::with(|p| {
         p.table
-            .getrlimit(task.tid, linux_raw_sys::general::RLIMIT_STACK)
+            .getrlimit(task.tid(), linux_raw_sys::general::RLIMIT_STACK)
     })
     .map(|r| r.cur)
     .unwrap_or(STACK_LIMIT);
@@ -306,6 +306,7 @@ pub fn execve(
             }
         }
     };
+    super::de_thread::end_other_threads(&task)?;
     // Point of no return.
     let thread = crate::sched::current();
     crate::arch::cpu::without_interrupts(|| {
@@ -318,18 +319,23 @@ pub fn execve(
     drop(old_mm);
     let closed = task.process.files.lock().close_on_exec();
     drop(closed);
-    let _ = task.process.signals.lock().exec(task.tid);
+    let _ = task
+        .process
+        .signals
+        .lock()
+        .exec(task.tid(), task.process.pid);
     // Linux's `begin_new_exec`: dumpable again, unless the effective ids differ from the
     // real ones (then `suid_dumpable`, whose default 0 Halyard follows).
     let dumpable = super::table::with(|p| {
         p.table
-            .creds(task.tid)
+            .creds(task.tid())
             .is_some_and(|c| c.euid == c.ruid && c.egid == c.rgid)
     });
     task.process
         .dumpable
         .store(dumpable, core::sync::atomic::Ordering::Relaxed);
-    let _ = super::table::with(|p| p.table.exec(task.tid));
+    let _ = super::table::with(|p| p.table.exec(task.tid()));
+    super::de_thread::take_over_leader(&task);
     *task.process.name.lock() = comm(&filename);
     *task.process.exe.lock() = (exe, cmdline(&args));
     task.release_vfork();

@@ -55,8 +55,24 @@ fn status_of(process: &Process, own: i32) -> Status {
 /// stack still holds, so callers must hold none either (the exit happens at the outermost
 /// level of the way back to user mode, [`super::return_to_user`]).
 pub fn exit_current_thread(own: i32) -> ! {
-    finish_thread(super::current(), own);
+    let task = super::current();
+    let for_exec = super::de_thread::ended_by_exec(&task);
+    finish_thread(task, own);
+    if for_exec {
+        // The tables this thread ran on go once the `execve` sees it exited.
+        leave_user_tables();
+    }
     crate::sched::exit_current()
+}
+
+/// Moves this CPU to the kernel's tables, for a thread that will not return to user
+/// mode and whose process's tables are about to be freed.
+fn leave_user_tables() {
+    let thread = crate::sched::current();
+    crate::arch::cpu::without_interrupts(|| {
+        thread.user_cr3.store(0, Ordering::Relaxed);
+        crate::arch::tlb::load(crate::mm::address_space::kernel_root());
+    });
 }
 
 /// The work of a thread's exit.
@@ -80,18 +96,14 @@ fn finish_thread(task: Arc<Task>, own: i32) {
     if last {
         super::itimer::set(process, 0, 0);
     }
-    process.signals.lock().remove_thread(task.tid);
+    process.signals.lock().remove_thread(task.tid());
     if last {
         // Close every descriptor now: pipe readers see end of file, writers EPIPE.
         let files = core::mem::take(&mut *process.files.lock());
         drop(files);
         // Free the memory now, not when the zombie is reaped (Linux's exit_mm): this CPU
         // moves to the kernel's tables first, as the old ones are about to go.
-        let thread = crate::sched::current();
-        crate::arch::cpu::without_interrupts(|| {
-            thread.user_cr3.store(0, Ordering::Relaxed);
-            crate::arch::tlb::load(crate::mm::address_space::kernel_root());
-        });
+        leave_user_tables();
         drop(process.replace_mm(super::mm::Mm::empty()));
         // A session leader's controlling terminal goes (Linux: after `exit_files`).
         if table::with(|p| p.table.getsid(process.pid, 0)) == Ok(process.pid) {
@@ -107,8 +119,8 @@ fn finish_thread(task: Arc<Task>, own: i32) {
         table::with(|p| p.table.set_autoreap(parent.pid, notice.autoreap));
     }
     let exit = table::with(|p| {
-        let exit = p.table.exit(task.tid, status, last);
-        p.threads.remove(&task.tid);
+        let exit = p.table.exit(task.tid(), status, last);
+        p.threads.remove(&task.tid());
         if let Ok(e) = &exit {
             if e.reaped {
                 p.processes.remove(&process.pid);

@@ -75,7 +75,7 @@ pub fn clone(frame: &InterruptFrame, a: CloneArgs) -> SysResult {
             exit_signal: a.exit_signal as u32,
         }
     };
-    let tid = table::with(|p| p.table.clone_task(parent.tid, kind)).map_err(Errno::from)?;
+    let tid = table::with(|p| p.table.clone_task(parent.tid(), kind)).map_err(Errno::from)?;
     let built = build_task(&parent, tid, &a);
     let task = match built {
         Ok(task) => task,
@@ -143,7 +143,7 @@ fn build_task(parent: &Task, tid: u32, a: &CloneArgs) -> Result<Arc<Task>, Errno
     if has(g::CLONE_THREAD) {
         pp.signals
             .lock()
-            .add_thread(parent.tid, tid)
+            .add_thread(parent.tid(), tid)
             .map_err(Errno::from)?;
         return Ok(Task::new(tid, pp.clone()));
     }
@@ -161,7 +161,7 @@ fn build_task(parent: &Task, tid: u32, a: &CloneArgs) -> Result<Arc<Task>, Errno
     let signals = pp
         .signals
         .lock()
-        .fork(parent.tid, tid)
+        .fork(parent.tid(), tid)
         .map_err(Errno::from)?;
     let process = Process::new(tid, pp.name(), mm, files, signals);
     *process.exe.lock() = pp.exe.lock().clone();

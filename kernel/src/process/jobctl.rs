@@ -18,7 +18,7 @@ pub fn set_controlling_tty(tty: &Terminal, arg: u64) -> SysResult {
     let (sid, pgid, root) = table::with(|p| {
         let sid = p.table.getsid(task.process.pid, 0).unwrap_or(0);
         let pgid = p.table.getpgid(task.process.pid, 0).unwrap_or(0);
-        let root = p.table.creds(task.tid).is_some_and(|c| c.privileged());
+        let root = p.table.creds(task.tid()).is_some_and(|c| c.privileged());
         (sid, pgid, root)
     });
     if sid == task.process.pid && tty.session.load(Ordering::Relaxed) == sid as i32 {
@@ -133,7 +133,7 @@ pub fn check_terminal_access(tty: &Terminal, access: Access, termios: &Termios) 
     });
     let blocks_or_ignores = {
         let s = task.process.signals.lock();
-        s.blocked(task.tid).is_ok_and(|m| m.contains(signal))
+        s.blocked(task.tid()).is_ok_and(|m| m.contains(signal))
             || s.action(signal).handler == Handler::Ignore
     };
     let caller = Caller {

@@ -14,6 +14,7 @@
 //! user mode all land at the top of it) and in user mode on its process's page tables.
 //! Everything user mode can cause arrives through [`user_exception`], the system-call
 //! entry, or an interrupt, and leaves through [`return_to_user`].
+pub mod de_thread;
 pub mod exec;
 pub mod exit;
 pub mod file_map;
@@ -73,6 +74,10 @@ pub struct Process {
     /// Set when the process is ending (`exit_group`, a fatal signal): its other threads
     /// leave at their next return to user mode.
     pub exiting: AtomicBool,
+    /// The thread whose `execve` is ending the others (Linux's
+    /// `signal->group_exec_task`; 0: none): they leave at their next return to user mode,
+    /// as when [`Self::exiting`] is set ([`de_thread`]).
+    pub exec_tid: AtomicU32,
     /// Stopped by a stop signal (job control); its threads wait on `resumed`.
     pub stopped: AtomicBool,
     pub resumed: WaitQueue,
@@ -110,7 +115,9 @@ pub struct VforkDone {
 
 /// A thread's process side.
 pub struct Task {
-    pub tid: u32,
+    /// The thread id; it changes once, when a thread other than the leader calls `execve`
+    /// and takes over the process id (Linux's `de_thread`, [`exec`]).
+    tid: AtomicU32,
     pub process: Arc<Process>,
     /// `set_tid_address`/`CLONE_CHILD_CLEARTID`: zeroed and futex-woken at exit.
     pub clear_child_tid: AtomicU64,
@@ -149,6 +156,7 @@ impl Process {
             child_event: WaitQueue::new(),
             child_gen: AtomicU64::new(0),
             exiting: AtomicBool::new(false),
+            exec_tid: AtomicU32::new(0),
             stopped: AtomicBool::new(false),
             resumed: WaitQueue::new(),
             live_threads: AtomicU32::new(0),
@@ -196,6 +204,13 @@ impl Process {
         self.maxrss_kb.fetch_max(kb, Ordering::Relaxed).max(kb)
     }
 
+    /// Must thread `tid` leave at its next return to user mode: the process is ending,
+    /// or another thread's `execve` is ending the others?
+    pub fn ends_thread(&self, tid: u32) -> bool {
+        let exec = self.exec_tid.load(Ordering::Acquire);
+        self.exiting.load(Ordering::Acquire) || (exec != 0 && exec != tid)
+    }
+
     /// `comm` for logs.
     pub fn name(&self) -> String {
         self.name.lock().clone()
@@ -205,7 +220,7 @@ impl Process {
 impl Task {
     pub fn new(tid: u32, process: Arc<Process>) -> Arc<Task> {
         Arc::new(Task {
-            tid,
+            tid: AtomicU32::new(tid),
             process,
             clear_child_tid: AtomicU64::new(0),
             robust_list: AtomicU64::new(0),
@@ -214,6 +229,15 @@ impl Task {
             restart_deadline: AtomicU64::new(0),
             restart_rem: AtomicU64::new(0),
         })
+    }
+
+    pub fn tid(&self) -> u32 {
+        self.tid.load(Ordering::Relaxed)
+    }
+
+    /// Only `execve`'s [`de_thread::take_over_leader`] renames a thread.
+    fn set_tid(&self, tid: u32) {
+        self.tid.store(tid, Ordering::Relaxed);
     }
 
     /// Releases a `vfork` parent (at exec or exit).
@@ -250,7 +274,7 @@ pub fn spawn_thread(
 ) -> Result<(), crate::syscall::Errno> {
     let root = task.process.mm().root();
     let name = task.process.name();
-    let tid = task.tid;
+    let tid = task.tid();
     task.process.live_threads.fetch_add(1, Ordering::AcqRel);
     let bases = crate::arch::user_mode::SegmentBases { fs: fs_base, gs: 0 };
     // The thread must be in the table before it can run (and exit).

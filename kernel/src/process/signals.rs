@@ -25,7 +25,7 @@ pub const SELECTORS: Selectors = Selectors {
 /// calls check this to end their wait. False for kernel threads.
 pub fn signal_pending() -> bool {
     try_current().is_some_and(|t| {
-        t.process.exiting.load(Ordering::Acquire) || t.process.signals.lock().has_deliverable(t.tid)
+        t.process.ends_thread(t.tid()) || t.process.signals.lock().has_deliverable(t.tid())
     })
 }
 
@@ -79,7 +79,7 @@ pub fn force(task: &Task, info: SigInfo, _frame: &InterruptFrame) {
         .process
         .signals
         .lock()
-        .force(task.tid, info, false, &run_state);
+        .force(task.tid(), info, false, &run_state);
     if let Ok(sent) = sent {
         after_send(&task.process, sent);
     }
@@ -88,7 +88,7 @@ pub fn force(task: &Task, info: SigInfo, _frame: &InterruptFrame) {
 /// `SIGPIPE` to the calling thread (a write to a pipe or socket with no reader).
 pub fn send_sigpipe() {
     if let Some(task) = try_current() {
-        let _ = send(Target::Thread(task.tid), SigInfo::kernel(Signal::SIGPIPE));
+        let _ = send(Target::Thread(task.tid()), SigInfo::kernel(Signal::SIGPIPE));
     }
 }
 
@@ -201,14 +201,13 @@ pub fn deliver(frame: &mut InterruptFrame) -> Option<i32> {
         if own >= 0 {
             return Some(own);
         }
-        if task.process.exiting.load(Ordering::Acquire) {
+        if task.process.ends_thread(task.tid()) {
             return Some(0);
         }
         if task.process.stopped.load(Ordering::Acquire) {
             let p = &task.process;
-            p.resumed.wait_until(|| {
-                !p.stopped.load(Ordering::Acquire) || p.exiting.load(Ordering::Acquire)
-            });
+            p.resumed
+                .wait_until(|| !p.stopped.load(Ordering::Acquire) || p.ends_thread(task.tid()));
             continue;
         }
         if !task.process.signals.needs_attention() && !restart::is_restart_code(frame.rax) {
@@ -217,24 +216,24 @@ pub fn deliver(frame: &mut InterruptFrame) -> Option<i32> {
             return None;
         }
         let mut regs = user_regs(frame);
-        if !task.process.signals.lock().has_deliverable(task.tid) {
+        if !task.process.signals.lock().has_deliverable(task.tid()) {
             // The common case, at every return: nothing to do but the restart rules.
             if regs.in_syscall() {
                 restart::without_handler(&mut regs);
                 set_user_regs(frame, &regs);
             }
-            let _ = task.process.signals.lock().restore_saved_sigmask(task.tid);
+            let _ = task.process.signals.lock().restore_saved_sigmask(task.tid());
             return None;
         }
         let orphaned = super::jobctl::own_group_orphaned(&task);
-        let delivery = task.process.signals.lock().get_signal(task.tid, orphaned);
+        let delivery = task.process.signals.lock().get_signal(task.tid(), orphaned);
         match delivery {
             Ok(None) | Err(_) => {
                 if regs.in_syscall() {
                     restart::without_handler(&mut regs);
                     set_user_regs(frame, &regs);
                 }
-                let _ = task.process.signals.lock().restore_saved_sigmask(task.tid);
+                let _ = task.process.signals.lock().restore_saved_sigmask(task.tid());
                 return None;
             }
             Ok(Some(Delivery::Handler { info, action })) => {
@@ -245,8 +244,8 @@ pub fn deliver(frame: &mut InterruptFrame) -> Option<i32> {
                 let (saved_mask, altstack) = {
                     let s = task.process.signals.lock();
                     (
-                        s.sigmask_to_save(task.tid).unwrap_or_default(),
-                        s.altstack(task.tid).unwrap_or_default(),
+                        s.sigmask_to_save(task.tid()).unwrap_or_default(),
+                        s.altstack(task.tid()).unwrap_or_default(),
                     )
                 };
                 // SAFETY: the entry path saved this thread's user FPU state there.
@@ -277,7 +276,7 @@ pub fn deliver(frame: &mut InterruptFrame) -> Option<i32> {
                             .process
                             .signals
                             .lock()
-                            .signal_delivered(task.tid, sig, &action);
+                            .signal_delivered(task.tid(), sig, &action);
                         set_user_regs(frame, &regs);
                         *fx = FxArea::initial();
                         crate::arch::fpu::load_user_x87(fx);
@@ -288,7 +287,7 @@ pub fn deliver(frame: &mut InterruptFrame) -> Option<i32> {
                             .process
                             .signals
                             .lock()
-                            .force_sigsegv(task.tid, sig, &run_state);
+                            .force_sigsegv(task.tid(), sig, &run_state);
                         if let Ok(sent) = sent {
                             after_send(&task.process, sent);
                         }
@@ -361,7 +360,7 @@ const WINDOW: u64 = 4096;
 fn core_limit(task: &Task) -> u64 {
     table::with(|p| {
         p.table
-            .getrlimit(task.tid, linux_raw_sys::general::RLIMIT_CORE)
+            .getrlimit(task.tid(), linux_raw_sys::general::RLIMIT_CORE)
     })
     .map_or(0, |r| r.cur)
 }
@@ -399,7 +398,7 @@ pub fn sigreturn(frame: &mut InterruptFrame) -> Result<u64, Errno> {
         mem.windows.push((addr, bytes));
         regs = user_regs(frame);
         let mut s = task.process.signals.lock();
-        result = frame::rt_sigreturn(&mut s, task.tid, &mut regs, &input, &mut mem);
+        result = frame::rt_sigreturn(&mut s, task.tid(), &mut regs, &input, &mut mem);
     }
     match result {
         Ok(fpu) => {
@@ -417,7 +416,7 @@ pub fn sigreturn(frame: &mut InterruptFrame) -> Result<u64, Errno> {
         Err(_) => {
             set_user_regs(frame, &regs);
             let sent = task.process.signals.lock().force(
-                task.tid,
+                task.tid(),
                 SigInfo::kernel(Signal::SIGSEGV),
                 false,
                 &run_state,

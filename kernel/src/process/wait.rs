@@ -28,7 +28,7 @@ fn wait_for(mut request: WaitRequest) -> Result<Option<(u32, u32, SigEvent)>, Er
     loop {
         let seen = task.process.child_gen.load(Ordering::Acquire);
         let outcome = table::with(|p| {
-            let outcome = p.table.wait(task.tid, &mut request);
+            let outcome = p.table.wait(task.tid(), &mut request);
             if let Ok(WaitOutcome::Reported {
                 pid, reaped: true, ..
             }) = outcome

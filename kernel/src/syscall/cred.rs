@@ -15,7 +15,7 @@ fn update<R>(f: impl FnOnce(&mut Credentials) -> R) -> Result<R, Errno> {
     let task = current();
     let key = |c: &Credentials| [c.euid, c.egid, c.fsuid, c.fsgid];
     let (r, changed) = table::with(|p| {
-        p.table.update_creds(task.tid, |c| {
+        p.table.update_creds(task.tid(), |c| {
             let before = key(c);
             let r = f(c);
             (r, key(c) != before)
@@ -33,7 +33,7 @@ fn update<R>(f: impl FnOnce(&mut Credentials) -> R) -> Result<R, Errno> {
 /// Whether the calling thread has every capability (`capable(CAP_…)`: effective uid 0,
 /// [`Credentials::privileged`]).
 pub fn capable() -> bool {
-    let tid = current().tid;
+    let tid = current().tid();
     table::with(|p| p.table.creds(tid).is_some_and(Credentials::privileged))
 }
 
@@ -81,7 +81,7 @@ pub fn setfsgid(gid: u64) -> SysResult {
 
 /// `getresuid(ruid, euid, suid)` and `getresgid` (`group`).
 pub fn getres(a: u64, b: u64, c: u64, group: bool) -> SysResult {
-    let tid = current().tid;
+    let tid = current().tid();
     let cr = table::with(|p| p.table.creds(tid).cloned()).ok_or(Errno::ESRCH)?;
     let ids = if group {
         [cr.rgid, cr.egid, cr.sgid]
@@ -97,7 +97,7 @@ pub fn getres(a: u64, b: u64, c: u64, group: bool) -> SysResult {
 
 /// `getgroups(size, list)`.
 pub fn getgroups(size: u64, list: u64) -> SysResult {
-    let tid = current().tid;
+    let tid = current().tid();
     let groups: Vec<u32> = table::with(|p| {
         p.table
             .creds(tid)

@@ -87,7 +87,7 @@ pub fn futex(uaddr: u64, op: u64, val: u64, a3: u64, uaddr2: u64, val3: u64) -> 
             timeout,
             ..
         } => {
-            let me = Waiter(task.tid);
+            let me = Waiter(task.tid());
             let k = key(&mm, uaddr);
             let deadline = match timeout {
                 None => None,

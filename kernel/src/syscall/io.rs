@@ -14,7 +14,7 @@ pub(super) const MAX_RW_COUNT: u64 = 0x7fff_f000;
 const CHUNK: usize = 64 * 1024;
 /// The calling process's soft `RLIMIT_NOFILE`: the bound on new descriptor numbers.
 pub fn nofile() -> usize {
-    let tid = crate::process::current().tid;
+    let tid = crate::process::current().tid();
     crate::process::table::with(|p| p.table.getrlimit(tid, g::RLIMIT_NOFILE))
         .map_or(1024, |r| r.cur.min(1 << 20) as usize)
 }

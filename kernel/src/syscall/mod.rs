@@ -105,7 +105,7 @@ pub fn entry(frame: &mut InterruptFrame) {
         let a = args.0;
         crate::info!(
             "strace {} {name}({:#x}, {:#x}, {:#x}, {:#x}) = {:#x}",
-            crate::process::current().tid,
+            crate::process::current().tid(),
             a[0],
             a[1],
             a[2],

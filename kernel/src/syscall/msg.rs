@@ -267,7 +267,7 @@ fn parse_control(buf: &[u8]) -> Result<Control, Errno> {
 fn check_creds(c: &Ucred) -> Result<(), Errno> {
     let task = crate::process::current();
     let ok = crate::process::table::with(|p| {
-        p.table.creds(task.tid).is_some_and(|k| {
+        p.table.creds(task.tid()).is_some_and(|k| {
             let root = k.euid == 0;
             let pid_ok = c.pid == task.process.pid || root;
             let uid_ok = [k.ruid, k.euid, k.suid].contains(&c.uid) || root;

@@ -29,7 +29,7 @@ pub fn getpid() -> SysResult {
 }
 
 pub fn gettid() -> SysResult {
-    Ok(u64::from(current().tid))
+    Ok(u64::from(current().tid()))
 }
 
 pub fn getppid() -> SysResult {
@@ -39,7 +39,7 @@ pub fn getppid() -> SysResult {
 
 /// The four id getters: `which` picks real or effective, user or group.
 pub fn getid(effective: bool, group: bool) -> SysResult {
-    let tid = current().tid;
+    let tid = current().tid();
     let c = table::with(|p| p.table.creds(tid).cloned()).ok_or(Errno::ESRCH)?;
     Ok(u64::from(match (effective, group) {
         (false, false) => c.ruid,
@@ -54,7 +54,7 @@ pub fn set_tid_address(tidptr: u64) -> SysResult {
     let task = current();
     task.clear_child_tid
         .store(tidptr, core::sync::atomic::Ordering::Relaxed);
-    Ok(u64::from(task.tid))
+    Ok(u64::from(task.tid()))
 }
 
 /// `set_robust_list(head, len)`: `EINVAL` unless `len` is the size of
@@ -261,7 +261,7 @@ pub fn prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> SysResult {
     } else {
         None
     };
-    let prev = table::with(|p| p.table.prlimit(task.tid, pid as i32, resource as u32, new))
+    let prev = table::with(|p| p.table.prlimit(task.tid(), pid as i32, resource as u32, new))
         .map_err(Errno::from)?;
     if old != 0 {
         usercopy::write(&mm, UserRef::<[u64; 2]>::new(old), &[prev.cur, prev.max])?;

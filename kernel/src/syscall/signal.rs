@@ -63,7 +63,7 @@ pub fn rt_sigprocmask(how: u64, set: u64, oldset: u64, size: u64) -> SysResult {
         .process
         .signals
         .lock()
-        .sigprocmask(task.tid, how as i32 as i64, new)
+        .sigprocmask(task.tid(), how as i32 as i64, new)
         .map_err(Errno::from)?;
     if oldset != 0 {
         usercopy::write(&mm, UserRef::<u64>::new(oldset), &old.bits())?;
@@ -79,7 +79,7 @@ pub fn rt_sigpending(set: u64, size: u64) -> SysResult {
         .process
         .signals
         .lock()
-        .sigpending(task.tid)
+        .sigpending(task.tid())
         .map_err(Errno::from)?;
     usercopy::write(
         &task.process.mm(),
@@ -98,7 +98,7 @@ pub fn rt_sigsuspend(mask: u64, size: u64) -> SysResult {
     task.process
         .signals
         .lock()
-        .sigsuspend(task.tid, set)
+        .sigsuspend(task.tid(), set)
         .map_err(Errno::from)?;
     pause()
 }
@@ -126,7 +126,7 @@ pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, size: u64) -> SysResul
         .process
         .signals
         .lock()
-        .sigtimedwait_begin(task.tid, wanted)
+        .sigtimedwait_begin(task.tid(), wanted)
         .map_err(Errno::from)?;
     let got = match got {
         Some(info) => Some(info),
@@ -138,7 +138,7 @@ pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, size: u64) -> SysResul
             task.process
                 .signals
                 .lock()
-                .sigtimedwait_end(task.tid, wanted)
+                .sigtimedwait_end(task.tid(), wanted)
                 .map_err(Errno::from)?
         }
     };
@@ -170,7 +170,7 @@ pub fn sigaltstack(ss: u64, old: u64, frame: &InterruptFrame) -> SysResult {
         .process
         .signals
         .lock()
-        .sigaltstack(task.tid, new, frame.rsp)
+        .sigaltstack(task.tid(), new, frame.rsp)
         .map_err(Errno::from)?;
     if old != 0 {
         usercopy::write_bytes(&mm, UserAddr(old), &prev.to_user())?;
@@ -245,7 +245,7 @@ pub fn kill(pid: u64, sig: u64) -> SysResult {
 /// Linux's `kill_ok_by_cred`: root, or a sender whose real or effective uid is the
 /// target's real or saved uid.
 fn may_signal(target_tid: u32) -> Result<(), Errno> {
-    let me = current().tid;
+    let me = current().tid();
     table::with(|p| {
         let (Some(s), Some(t)) = (p.table.creds(me), p.table.creds(target_tid)) else {
             return Err(Errno::ESRCH);
@@ -296,7 +296,7 @@ pub fn begin_call_sigmask(mask: u64, size: u64) -> Result<(), Errno> {
     check_sigsetsize(size as usize).map_err(Errno::from)?;
     let task = current();
     let set = read_set(&task.process.mm(), mask)?;
-    let result = task.process.signals.lock().sigsuspend(task.tid, set);
+    let result = task.process.signals.lock().sigsuspend(task.tid(), set);
     result.map_err(Errno::from)
 }
 
@@ -306,6 +306,6 @@ pub fn begin_call_sigmask(mask: u64, size: u64) -> Result<(), Errno> {
 pub fn end_call_sigmask(result: &SysResult) {
     if *result != Err(Errno::ERESTARTNOHAND) {
         let task = current();
-        let _ = task.process.signals.lock().restore_saved_sigmask(task.tid);
+        let _ = task.process.signals.lock().restore_saved_sigmask(task.tid());
     }
 }

@@ -1,7 +1,7 @@
 //! `threads`: std threads, a raw `clone` thread joined through `CLONE_CHILD_CLEARTID`, and
 //! futex: WAIT/WAKE, WAIT_BITSET/WAKE_BITSET, REQUEUE and CMP_REQUEUE, timeouts on a
 //! relative and an absolute deadline, and the errnos (EAGAIN on a value mismatch, …);
-//! per-thread FPU state ([`fpu`]).
+//! per-thread FPU state ([`fpu`]); `execve` from a thread other than the leader ([`exec`]).
 //!
 //! Where a check needs a waiter to be asleep before it wakes it, it retries the wake until
 //! the kernel reports one woken, so the transcript does not depend on scheduling.
@@ -14,9 +14,14 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+mod exec;
 mod fpu;
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(exec::PROBE) {
+        exec::probe(&args);
+    }
     let t = Transcript::new("threads");
     fpu::fork_inherits(&t);
     fpu::signal_handler(&t);
@@ -28,6 +33,7 @@ fn main() {
     bitsets(&t);
     requeue(&t);
     fpu::across_switches(&t);
+    exec::from_thread(&t, &args[0]);
 }
 
 fn gettid() -> c_long {
