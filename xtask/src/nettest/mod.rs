@@ -519,7 +519,8 @@ mod tests {
             }
             assert_eq!(network(t).validate(), Ok(()), "{}", t.name);
         }
-        assert_eq!(select(Some("net-tap-")).len(), 15);
+        assert_eq!(select(Some("net-tap-")).len(), 18);
+        assert_eq!(select(Some("net-tap-offload")).len(), 3);
         assert_eq!(select(Some("ssh-proof")).len(), 2);
         assert_eq!(select(Some("-ssh-")).len(), 3);
         assert_eq!(select(Some("virtio-net")).len(), 5);
