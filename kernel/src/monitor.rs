@@ -87,6 +87,11 @@ const COMMANDS: &[Command] = &[
         run: Run::Action(crate::net::monitor_ifconfig),
     },
     Command {
+        name: "offload",
+        help: "offload [rx on|off]: NIC offloads; switch the receive offloads",
+        run: Run::Action(crate::drivers::virtio_net::monitor_offload),
+    },
+    Command {
         name: "arp",
         help: "ARP cache",
         run: Run::Action(crate::net::monitor_arp),

@@ -11,6 +11,8 @@ use core::fmt;
 pub const NET_CSUM: u64 = 1 << 0;
 /// Network device: we accept packets with partial checksums.
 pub const NET_GUEST_CSUM: u64 = 1 << 1;
+/// Network device: the receive offloads (`GUEST_*`) can be switched at run time with a
+/// control-queue command (`crate::net_ctrl`); needs `CTRL_VQ`.
 pub const NET_CTRL_GUEST_OFFLOADS: u64 = 1 << 2;
 /// Network device: the config space reports the MTU.
 pub const NET_MTU: u64 = 1 << 3;
@@ -28,6 +30,7 @@ pub const NET_HOST_UFO: u64 = 1 << 14;
 pub const NET_MRG_RXBUF: u64 = 1 << 15;
 /// Network device: the config space reports the link status.
 pub const NET_STATUS: u64 = 1 << 16;
+/// Network device: a control virtqueue (after the receive and transmit queues).
 pub const NET_CTRL_VQ: u64 = 1 << 17;
 pub const NET_CTRL_RX: u64 = 1 << 18;
 pub const NET_CTRL_VLAN: u64 = 1 << 19;
@@ -91,6 +94,15 @@ const NEEDS_ANY_OF: &[(u64, u64)] = &[
     (NET_CTRL_MAC_ADDR, NET_CTRL_VQ),
     (NET_CTRL_GUEST_OFFLOADS, NET_CTRL_VQ),
 ];
+
+/// Whether every feature in `bits` comes with one of its prerequisites (the rule
+/// [`negotiate`] enforces, for a set the driver builds itself, such as the receive
+/// offloads it switches on at run time).
+pub fn prerequisites_met(bits: u64) -> bool {
+    NEEDS_ANY_OF
+        .iter()
+        .all(|&(f, needs)| bits & f == 0 || bits & needs != 0)
+}
 
 /// A feature set, printable as `NAME|NAME|bitN`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -236,6 +248,7 @@ mod tests {
                     for &(feat, needs) in NEEDS_ANY_OF {
                         prop_assert!(f & feat == 0 || f & needs != 0);
                     }
+                    prop_assert!(prerequisites_met(f));
                 }
                 Err(FeatureError::Missing(Features(m))) => {
                     prop_assert!(m != 0 && m & !required == 0);

@@ -21,7 +21,8 @@
 //!   the receive offloads asked for and what a header lets the stack skip;
 //!   [`net_receiver`]: the receive loop over a ring of buffers, shared by the kernel and
 //!   the tests; [`net_tx`]: the transmit offloads' header and the transmitter over runs
-//!   of slots ([`tx_slots`]), shared likewise.
+//!   of slots ([`tx_slots`]), shared likewise; [`net_ctrl`]: the control queue's
+//!   commands, the receive offloads switched at run time.
 //! * [`pci`]: the virtio-over-PCI capability format and common configuration layout.
 //!
 //! Everything is little-endian as virtio 1.x requires; the crate only targets
@@ -34,6 +35,7 @@ extern crate std;
 pub mod event;
 pub mod features;
 pub mod layout;
+pub mod net_ctrl;
 pub mod net_hdr;
 pub mod net_offload;
 pub mod net_receiver;

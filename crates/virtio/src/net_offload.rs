@@ -23,8 +23,8 @@
 //! The flags are honoured only when `GUEST_CSUM` was negotiated: without it the device has
 //! no business setting them, and the frame is verified.
 use crate::features::{
-    Features, NET_CSUM, NET_GUEST_CSUM, NET_GUEST_TSO4, NET_HOST_TSO4, NET_MAC, NET_MRG_RXBUF,
-    NET_STATUS, RING_EVENT_IDX,
+    Features, NET_CSUM, NET_CTRL_GUEST_OFFLOADS, NET_CTRL_VQ, NET_GUEST_CSUM, NET_GUEST_TSO4,
+    NET_HOST_TSO4, NET_MAC, NET_MRG_RXBUF, NET_STATUS, RING_EVENT_IDX,
 };
 use crate::net_hdr::{self, NetHeader};
 use crate::net_rx::RxDrop;
@@ -33,7 +33,9 @@ use crate::net_rx::RxDrop;
 /// `offload=off`) leaves out every offload, receive and transmit. `GUEST_TSO4` is asked
 /// for only with `MRG_RXBUF`: without it every receive buffer would have to hold 64 KB.
 /// The transmit offloads (`CSUM`, `HOST_TSO4`) are `crate::net_tx`'s; negotiation drops
-/// `HOST_TSO4` when `CSUM` is not offered.
+/// `HOST_TSO4` when `CSUM` is not offered. `CTRL_VQ` with `CTRL_GUEST_OFFLOADS` lets the
+/// receive offloads be switched off and on at run time (`crate::net_ctrl`); without
+/// offloads there is nothing to switch, so neither is asked for.
 pub fn wanted(offered: u64, offloads: bool) -> u64 {
     let base = NET_MAC | NET_STATUS | NET_MRG_RXBUF | RING_EVENT_IDX;
     if !offloads {
@@ -44,7 +46,8 @@ pub fn wanted(offered: u64, offloads: bool) -> u64 {
     } else {
         0
     };
-    base | NET_GUEST_CSUM | tso | NET_CSUM | NET_HOST_TSO4
+    let control = NET_CTRL_VQ | NET_CTRL_GUEST_OFFLOADS;
+    base | NET_GUEST_CSUM | tso | NET_CSUM | NET_HOST_TSO4 | control
 }
 
 /// What the checksum of a received frame needs.

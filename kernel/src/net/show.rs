@@ -178,6 +178,13 @@ pub fn monitor_ifconfig(_: &str) {
             stack.iface.mac(),
             if dev.link_up() { "up" } else { "down" }
         );
+        let (rx, _) = crate::drivers::virtio_net::rx_offloads();
+        let tx = dev.tx_caps();
+        println!(
+            "     offloads rx {rx} tx{}{}",
+            if tx.checksum { " CSUM" } else { "" },
+            if tx.tso { " HOST_TSO4" } else { "" }
+        );
         match stack.iface.config() {
             Some(c) => {
                 println!(

@@ -12,7 +12,7 @@
 //! once the NIC is configured (from `ip=A/N gw=G` on the command line, else DHCP), the TCP
 //! services echo (7), discard (9), source (19) and HTTP (80), and the monitor commands
 //! `counters` (`NAME=VALUE` lines), `ping ADDR [COUNT]`, `netstat`, `nc`, `sockcheck`, `tcpstress`,
-//! `mem`, `uptime`.
+//! `mem`, `uptime`, `offload`.
 
 mod answers;
 mod applets;
@@ -23,6 +23,7 @@ mod garbage;
 mod host_flood;
 mod inject;
 mod nic;
+mod offload_switch;
 mod relay;
 mod sockets;
 pub mod ssh_proof;
@@ -303,6 +304,23 @@ pub const NET_TESTS: &[NetTest] = &[
         ..BASE
     },
     NetTest {
+        name: "net-tap-offload-switch",
+        check: offload_switch::switch,
+        ..BASE
+    },
+    NetTest {
+        name: "net-tap-offload-off",
+        cmdline: "offload=off",
+        check: offload_switch::off_at_boot,
+        ..BASE
+    },
+    NetTest {
+        name: "net-tap-offload-no-ctrl",
+        nic: Nic::NO_CONTROL_QUEUE,
+        check: offload_switch::no_control_queue,
+        ..BASE
+    },
+    NetTest {
         name: "lockdep-net",
         mode: NetMode::User,
         cmdline: "test=lockdep-net panic=exit",
@@ -505,7 +523,8 @@ mod tests {
             }
             assert_eq!(network(t).validate(), Ok(()), "{}", t.name);
         }
-        assert_eq!(select(Some("net-tap-")).len(), 15);
+        assert_eq!(select(Some("net-tap-")).len(), 18);
+        assert_eq!(select(Some("net-tap-offload")).len(), 3);
         assert_eq!(select(Some("ssh-proof")).len(), 2);
         assert_eq!(select(Some("-ssh-")).len(), 3);
         assert_eq!(select(Some("virtio-net")).len(), 5);

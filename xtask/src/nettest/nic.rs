@@ -1,5 +1,6 @@
 //! Variants of the guest's virtio-net device for the driver tests: the same NIC with other
-//! properties (modern-only transport, no MSI-X vectors, one shared vector) or behind a PCIe
+//! properties (modern-only transport, no MSI-X vectors, one shared vector, no control
+//! queue) or behind a PCIe
 //! root port (a bridge the PCI scan must cross).
 //!
 //! The variants only concern the driver tests, so rather than growing the run options they
@@ -28,6 +29,8 @@ impl Nic {
     pub const POLLING: Nic = Nic::with_props(",vectors=0");
     /// Two vectors: configuration plus one shared by both queues.
     pub const SHARED_VECTOR: Nic = Nic::with_props(",vectors=2");
+    /// No control queue (so no run-time switch of the receive offloads).
+    pub const NO_CONTROL_QUEUE: Nic = Nic::with_props(",ctrl_vq=off");
     /// Behind a PCIe root port on bus 1.
     pub const BEHIND_ROOT_PORT: Nic = Nic {
         props: ",bus=rp1",

@@ -69,7 +69,7 @@ pub(super) fn start<'a>(session: &mut Session, ctx: &NetContext<'a>) -> Result<&
 
 /// Where the client reaches guest port `port`: the guest's tap address, or the 127.0.0.1
 /// forward of a user-networking test.
-fn service(ctx: &NetContext, port: u16) -> Result<SocketAddr, String> {
+pub(super) fn service(ctx: &NetContext, port: u16) -> Result<SocketAddr, String> {
     match ctx.test.mode {
         NetMode::Tap => {
             let ip: Ipv4Addr = host_part(TAP_GUEST_CIDR)

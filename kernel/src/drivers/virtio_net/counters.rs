@@ -73,6 +73,12 @@ pub struct NetCounters {
     pub rx_kicks_suppressed: AtomicU64,
     pub tx_kicks: AtomicU64,
     pub tx_kicks_suppressed: AtomicU64,
+    /// Control-queue commands (`offload rx on|off`): sent, acknowledged, answered with an
+    /// error, left unanswered past the wait.
+    pub ctrl_sent: AtomicU64,
+    pub ctrl_acked: AtomicU64,
+    pub ctrl_failed: AtomicU64,
+    pub ctrl_timeouts: AtomicU64,
 }
 
 pub static COUNTERS: NetCounters = NetCounters {
@@ -119,6 +125,10 @@ pub static COUNTERS: NetCounters = NetCounters {
     rx_kicks_suppressed: AtomicU64::new(0),
     tx_kicks: AtomicU64::new(0),
     tx_kicks_suppressed: AtomicU64::new(0),
+    ctrl_sent: AtomicU64::new(0),
+    ctrl_acked: AtomicU64::new(0),
+    ctrl_failed: AtomicU64::new(0),
+    ctrl_timeouts: AtomicU64::new(0),
 };
 
 /// Adds `n` to a counter.
@@ -127,7 +137,7 @@ pub fn add(counter: &AtomicU64, n: u64) {
 }
 
 /// Entries of [`NetCounters::snapshot`].
-pub const SNAPSHOT_LEN: usize = 45;
+pub const SNAPSHOT_LEN: usize = 49;
 
 impl NetCounters {
     /// `(NAME, value)` of every counter, `rx_used_idx` being the device's used index.
@@ -183,6 +193,10 @@ impl NetCounters {
             ("NET_RX_KICKS_SUPPRESSED", v(&self.rx_kicks_suppressed)),
             ("NET_TX_KICKS", v(&self.tx_kicks)),
             ("NET_TX_KICKS_SUPPRESSED", v(&self.tx_kicks_suppressed)),
+            ("NET_CTRL_SENT", v(&self.ctrl_sent)),
+            ("NET_CTRL_ACKED", v(&self.ctrl_acked)),
+            ("NET_CTRL_FAILED", v(&self.ctrl_failed)),
+            ("NET_CTRL_TIMEOUTS", v(&self.ctrl_timeouts)),
         ]
     }
 }

@@ -23,6 +23,11 @@
 //! more than it saves); each frame's owner (a socket) is then told, for its limit on bytes
 //! queued (TSQ).
 //!
+//! # Control queue
+//! With `CTRL_VQ` and `CTRL_GUEST_OFFLOADS` (asked for with the offloads) the receive
+//! offloads can be switched at run time; the control side (`control`) is set up here with
+//! the other queues but lives apart from the device lock.
+//!
 //! # Interrupts
 //! With MSI-X each queue has its own vector (the config-change one counts link events);
 //! the hardirq half (`irq_rx`) is in the parent module. Without MSI-X the device is polled.
@@ -36,6 +41,7 @@ use virtio::net_tx::{self, NetTransmitter};
 use virtio::pci::{status, NO_VECTOR};
 use virtio::{net_hdr, NetHeader, RingMemory};
 
+use super::control::{self, Control};
 use super::counters::{add, COUNTERS};
 pub use super::rx::RX_BUFFER_SIZE;
 use super::rx::{self, RxQueue};
@@ -83,14 +89,15 @@ pub struct VirtioNet {
 }
 
 impl VirtioNet {
-    /// Brings up `dev`: negotiation (receive offloads when `offloads`), queues, interrupts
-    /// (`msix`: the mapped table and how its entries are used; `None` = polling), receive
-    /// ring filled, DRIVER_OK.
+    /// Brings up `dev`: negotiation (offloads and the control queue when `offloads`),
+    /// queues, interrupts (`msix`: the mapped table and how its entries are used; `None` =
+    /// polling), receive ring filled, DRIVER_OK. The control side comes back apart: it is
+    /// used from process context only, without the device lock.
     pub fn init(
         dev: &Device,
         msix: Option<(Msix, InterruptMode)>,
         offloads: bool,
-    ) -> Result<VirtioNet, InitError> {
+    ) -> Result<(VirtioNet, Control), InitError> {
         let wanted = |offered| net_offload::wanted(offered, offloads);
         let result = virtio_pci::start(dev, &wanted, features::VERSION_1)
             .and_then(|(transport, features)| Self::setup(transport, features, msix));
@@ -104,7 +111,7 @@ impl VirtioNet {
         transport: Transport,
         features: Features,
         msix: Option<(Msix, InterruptMode)>,
-    ) -> Result<VirtioNet, InitError> {
+    ) -> Result<(VirtioNet, Control), InitError> {
         let fail = virtio_pci::fail;
         if transport.num_queues() < 2 {
             return fail(&transport, InitError::BadQueue(TX_QUEUE));
@@ -136,6 +143,7 @@ impl VirtioNet {
             Ok(r) => r,
             Err(e) => return fail(&transport, e),
         };
+        let control = control::setup(&transport, features);
         let mac = if features.has(features::NET_MAC) {
             core::array::from_fn(|i| {
                 transport
@@ -166,7 +174,7 @@ impl VirtioNet {
         }
         net.transport.add_status(status::DRIVER_OK);
         net.kick_rx();
-        Ok(net)
+        Ok((net, control))
     }
 
     pub fn mac(&self) -> [u8; 6] {

@@ -17,8 +17,11 @@
 //!   in, interrupts stay off and it must poll again (reschedule itself).
 //! * Frames go out with [`VirtioNet::transmit`], with the offloads the stack left to the
 //!   device; completions are reclaimed lazily and reported to each frame's owner.
+//! * The receive offloads are switched at run time with `control::set_rx_offloads` (process
+//!   context, not under the device lock; the monitor's `offload`).
 //!
 //! Bring-up ([`init`]) runs once on the boot CPU after interrupts and memory are up.
+mod control;
 mod counters;
 mod device;
 mod rx;
@@ -29,6 +32,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use spin::Once;
 use virtio::RingMemory;
 
+pub use control::{monitor_offload, rx_offloads};
 pub use counters::COUNTERS;
 pub use device::{InitError, InterruptMode, VirtioNet};
 pub use tx::{Owner, TxOwner};
@@ -74,7 +78,8 @@ pub fn init() -> Result<&'static BhLock<VirtioNet>, InitError> {
     let dev = pci::find(virtio::pci::VENDOR_ID, DEVICE_IDS)
         .next()
         .ok_or(InitError::NoDevice)?;
-    let net = VirtioNet::init(dev, setup_msix(dev), OFFLOADS.load(Ordering::Relaxed))?;
+    let (net, control) = VirtioNet::init(dev, setup_msix(dev), OFFLOADS.load(Ordering::Relaxed))?;
+    control::install(control);
     RX_RING.call_once(|| net.rx_ring_memory());
     crate::info!(
         "virtio-net {}: {} link {} features {} interrupts {:?}",

@@ -83,6 +83,32 @@ impl Ring {
         self.queue.add(&[desc], slot).map(|_| ())
     }
 
+    /// Posts pieces of slot `slot`'s buffer as one chain with `slot` as its token, each
+    /// piece `(offset, len, device_writable)` within the buffer (at most four: on the
+    /// network device's control queue, a command and the byte for the device's answer).
+    pub fn post_parts(
+        &mut self,
+        slot: u16,
+        parts: &[(usize, usize, bool)],
+    ) -> Result<(), AddError<u16>> {
+        let base = usize::from(slot) * self.buffer_size;
+        let mut chain = [Buffer {
+            addr: 0,
+            len: 0,
+            device_writable: false,
+        }; 4];
+        assert!(parts.len() <= chain.len(), "too many parts");
+        for (b, &(offset, len, device_writable)) in chain.iter_mut().zip(parts) {
+            assert!(offset + len <= self.buffer_size, "part beyond the buffer");
+            *b = Buffer {
+                addr: self.buffers.phys(base + offset),
+                len: len as u32,
+                device_writable,
+            };
+        }
+        self.queue.add(&chain[..parts.len()], slot).map(|_| ())
+    }
+
     /// Slot `slot`'s buffer.
     ///
     /// # Safety
