@@ -22,6 +22,7 @@ mod flood_conns;
 mod garbage;
 mod host_flood;
 mod inject;
+mod loss;
 mod nic;
 mod relay;
 mod sockets;
@@ -173,6 +174,27 @@ pub const NET_TESTS: &[NetTest] = &[
         mode: NetMode::User,
         fwds: TCP_FWDS,
         check: tcp::bulk,
+        ..BASE
+    },
+    NetTest {
+        name: "net-tap-tcp-bulk-no-offload",
+        cmdline: "offload=off",
+        timeout: Duration::from_secs(240),
+        check: tcp::bulk,
+        ..BASE
+    },
+    NetTest {
+        name: "net-user-tcp-bulk-no-offload",
+        mode: NetMode::User,
+        cmdline: "offload=off",
+        fwds: TCP_FWDS,
+        check: tcp::bulk,
+        ..BASE
+    },
+    NetTest {
+        name: "net-tap-tcp-loss",
+        timeout: Duration::from_secs(180),
+        check: loss::tcp_loss,
         ..BASE
     },
     NetTest {
@@ -501,7 +523,8 @@ mod tests {
             }
             assert_eq!(network(t).validate(), Ok(()), "{}", t.name);
         }
-        assert_eq!(select(Some("net-tap-")).len(), 15);
+        assert_eq!(select(Some("net-tap-")).len(), 17);
+        assert_eq!(select(Some("-no-offload")).len(), 2);
         assert_eq!(select(Some("ssh-proof")).len(), 2);
         assert_eq!(select(Some("-ssh-")).len(), 3);
         assert_eq!(select(Some("virtio-net")).len(), 5);
