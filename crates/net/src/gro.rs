@@ -153,7 +153,8 @@ impl Gro {
     pub fn new(enabled: bool) -> Self {
         Gro {
             enabled,
-            flows: Vec::with_capacity(if enabled { MAX_FLOWS } else { 0 }),
+            // Allocated when something is first held, not per poll.
+            flows: Vec::new(),
             counters: GroCounters::default(),
         }
     }
