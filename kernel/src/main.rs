@@ -124,6 +124,7 @@ pub extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     random::init();
     if !config.offload {
         drivers::virtio_net::disable_offloads();
+        net::disable_gro();
     }
     if config.net {
         net::init(config.static_ip(), config.services);

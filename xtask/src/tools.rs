@@ -56,6 +56,10 @@ pub const TOOLS: &[Tool] = &[
         package: "socat",
     },
     Tool {
+        binary: "nft",
+        package: "nftables",
+    },
+    Tool {
         binary: "python3",
         package: "python3",
     },

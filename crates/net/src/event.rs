@@ -19,6 +19,22 @@ pub struct TcpSegment<'a> {
     ///
     /// [`Interface::receive_offloaded`]: crate::Interface::receive_offloaded
     pub checksum_trusted: bool,
+    /// The IPv4 header's fields that receive offload ([`crate::gro`]) compares.
+    pub ip: Ipv4Fields,
+}
+
+/// The IPv4 header fields of a received TCP segment that decide whether it may be joined
+/// with its neighbours (Linux's `inet_gro_receive`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Ipv4Fields {
+    pub tos: u8,
+    pub ttl: u8,
+    pub ident: u16,
+    pub dont_frag: bool,
+    /// The header carried options.
+    pub options: bool,
+    /// Reassembled from fragments.
+    pub fragmented: bool,
 }
 
 /// The outcome of [`Interface::receive`](crate::Interface::receive); each outcome is

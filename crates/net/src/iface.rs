@@ -10,7 +10,7 @@
 use crate::arp_cache::{ArpCache, ArpConfig, PendingPacket};
 use crate::config::IfaceConfig;
 use crate::dhcp_client::{DhcpClient, DhcpEvent, Lease, Outgoing};
-use crate::event::{Event, Rx, TcpSegment, UdpRx};
+use crate::event::{Event, Ipv4Fields, Rx, TcpSegment, UdpRx};
 use crate::ping::{Outstanding, PingTracker};
 use crate::rate_limit::TokenBucket;
 use crate::reassembly::{FragmentKey, Reassembled, Reassembler, ReassemblyConfig};
@@ -367,6 +367,14 @@ impl Interface {
     ) -> Result<Rx<'a>, DropReason> {
         let p = ipv4::Packet::new_checked(bytes)?;
         let ip = ipv4::Repr::parse(&p);
+        let fields = Ipv4Fields {
+            tos: p.tos(),
+            ttl: ip.ttl,
+            ident: ip.ident,
+            dont_frag: ip.dont_frag,
+            options: p.header_len() > ipv4::HEADER_LEN,
+            fragmented: ip.more_frags || ip.frag_offset != 0,
+        };
         self.counters.layer_mut(Layer::Ipv4).rx(p.total_len());
         if ip.src.is_broadcast() || ip.src.is_multicast() {
             return Err(DropReason::BadSourceAddress);
@@ -422,6 +430,7 @@ impl Interface {
                     dst: ip.dst,
                     payload,
                     checksum_trusted: trusted,
+                    ip: fields,
                 }))
             }
             _ => {

@@ -12,7 +12,8 @@
 //! * [`wire`]: zero-copy packet views (`Packet<&[u8]>` with `new_checked`) and `Repr`s with
 //!   `parse`/`emit`, one file per protocol. Parse errors *are* [`DropReason`]s.
 //! * Logic, one concept per file: [`arp_cache`], [`reassembly`], [`route`],
-//!   [`udp_socket`], [`udp_bindings`], [`dhcp_client`], [`ping`], [`rate_limit`], [`counters`].
+//!   [`udp_socket`], [`udp_bindings`], [`dhcp_client`], [`ping`], [`rate_limit`], [`counters`],
+//!   [`gro`] (joining a flow's received segments, for the kernel's NET_RX).
 //! * [`Interface`] ties them together. Each received frame ends in exactly one counted
 //!   outcome ([`Rx`]); every queue is bounded; malformed input is counted, never a panic.
 //!
@@ -81,6 +82,7 @@ pub mod dhcp_client;
 pub mod event;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;
+pub mod gro;
 pub mod iface;
 pub mod ping;
 pub mod rate_limit;
@@ -94,7 +96,7 @@ pub mod wire;
 
 pub use config::{ConfigError, IfaceConfig};
 pub use counters::{Counters, Delivery, DropReason, Layer, LayerCounters};
-pub use event::{Event, Rx, TcpSegment, UdpRx};
+pub use event::{Event, Ipv4Fields, Rx, TcpSegment, UdpRx};
 pub use iface::{Interface, InterfaceOptions, SendError, TX_HEADROOM};
 pub use time::Instant;
 pub use tx_offload::{TxCaps, TxOffload};

@@ -48,6 +48,8 @@ mod tsq;
 mod udp;
 pub mod udp_table;
 
+pub use napi::disable_gro;
+
 use alloc::collections::VecDeque;
 use core::net::SocketAddrV4;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -20,9 +20,16 @@
 //! during the poll and processed once the device and stack locks are released
 //! (`net::sock`: never spinning on a socket a thread holds); the sockets' timers fire at
 //! the end of the run.
+//!
+//! TCP segments from the NIC pass through receive offload (`halyard_net::gro`, Linux's
+//! GRO): consecutive segments of a flow within one poll are joined and handed to TCP as
+//! one, like a device's GSO frame; what is held is flushed at the end of every poll, so
+//! nothing waits beyond it. GRO is off with the kernel's `offload=off` ([`disable_gro`]).
+use alloc::borrow::Cow;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use halyard_net::gro::{Gro, GroSegment};
 use halyard_net::{Instant, Rx};
 use halyard_tcp::RxHints;
 use preempt::Softirq;
@@ -45,6 +52,10 @@ pub struct NapiCounters {
     pub processing_held: AtomicU64,
     pub round_budget_exhausted: AtomicU64,
     pub frames: AtomicU64,
+    /// Segments GRO joined to another (`NET_RX_GRO_MERGED`).
+    pub gro_merged: AtomicU64,
+    /// Joined segments GRO handed to TCP (`NET_RX_GRO_FLUSHED`).
+    pub gro_flushed: AtomicU64,
 }
 
 pub static COUNTERS: NapiCounters = NapiCounters {
@@ -53,7 +64,17 @@ pub static COUNTERS: NapiCounters = NapiCounters {
     processing_held: AtomicU64::new(0),
     round_budget_exhausted: AtomicU64::new(0),
     frames: AtomicU64::new(0),
+    gro_merged: AtomicU64::new(0),
+    gro_flushed: AtomicU64::new(0),
 };
+
+/// Whether NET_RX joins received segments (the kernel's `offload=off` clears it).
+static GRO: AtomicBool = AtomicBool::new(true);
+
+/// Turns GRO off (`offload=off`: no offload of any kind, for A/B runs).
+pub fn disable_gro() {
+    GRO.store(false, Ordering::Relaxed);
+}
 
 /// The RX interrupt's notifier. Hardirq context: raise NET_RX, nothing else.
 pub fn on_rx_interrupt() {
@@ -67,34 +88,42 @@ pub fn net_rx() {
     let start = time::now_ns();
     let mut total = 0;
     let mut to_process = Vec::new();
+    let mut gro = Gro::new(GRO.load(Ordering::Relaxed));
     loop {
         let outcome = super::with_net(|dev, stack| {
             let t = Instant::from_nanos(time::now_ns());
             let now_ns = t.as_nanos();
             let (mut polled, mut drained) = (0, true);
             if let Some(dev) = dev {
+                let tcp = &mut stack.tcp;
+                let mut to_tcp = |seg: GroSegment<'_>| {
+                    let hints = RxHints {
+                        checksum_trusted: seg.checksum_trusted,
+                        gso_size: seg.gso_size,
+                    };
+                    tcp.route(now_ns, seg.src, seg.dst, seg.bytes, hints, &mut to_process);
+                };
+                let (iface, udp) = (&mut stack.iface, &stack.udp);
                 polled = dev.poll_rx(WEIGHT, |frame, offload| {
                     let trusted = offload.checksum.trusted();
-                    let rx = stack.iface.receive_offloaded(frame, t, trusted);
-                    if let Rx::Udp(d) = rx {
-                        let broadcast = super::udp_table::is_broadcast(&stack.iface, d.dst);
-                        stack.udp.deliver(d, broadcast);
-                    } else if let Rx::Tcp(seg) = rx {
-                        let hints = RxHints {
-                            checksum_trusted: seg.checksum_trusted,
-                            gso_size: offload.gso_size,
-                        };
-                        let tcp = &mut stack.tcp;
-                        tcp.route(
-                            now_ns,
-                            seg.src,
-                            seg.dst,
-                            &seg.payload,
-                            hints,
-                            &mut to_process,
-                        );
+                    match iface.receive_offloaded(frame, t, trusted) {
+                        Rx::Udp(d) => {
+                            let broadcast = super::udp_table::is_broadcast(iface, d.dst);
+                            udp.deliver(d, broadcast);
+                        }
+                        Rx::Tcp(seg) => gro.receive(seg, offload.gso_size, &mut to_tcp),
+                        Rx::Dropped(_) | Rx::Delivered(_) => {}
                     }
                 });
+                // The end of the poll: nothing stays held.
+                gro.flush(&mut to_tcp);
+                let joined = gro.take_counters();
+                COUNTERS
+                    .gro_merged
+                    .fetch_add(joined.merged, Ordering::Relaxed);
+                COUNTERS
+                    .gro_flushed
+                    .fetch_add(joined.flushed, Ordering::Relaxed);
                 drained = polled < WEIGHT && !dev.enable_rx_interrupts();
             }
             // The loopback interface's receive queue, with its own weight.
@@ -107,9 +136,11 @@ pub fn net_rx() {
                         checksum_trusted: d.offload.csum_offset.is_some(),
                         gso_size: d.offload.gso_size,
                     };
+                    // The queue entry becomes the socket's backlog entry: no copy.
+                    let payload = Cow::Owned(d.payload);
                     stack
                         .tcp
-                        .route(now_ns, d.src, d.dst, &d.payload, hints, &mut to_process);
+                        .route(now_ns, d.src, d.dst, payload, hints, &mut to_process);
                 } else if d.protocol == halyard_net::wire::ipv4::protocol::UDP {
                     let (udp, iface) = (&stack.udp, &stack.iface);
                     super::udp_table::receive_local(udp, iface, d.src, d.dst, &d.payload);

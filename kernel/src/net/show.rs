@@ -30,6 +30,8 @@ pub fn write_counters(out: &mut dyn Write) {
         c.round_budget_exhausted.load(Ordering::Relaxed),
     );
     line("NET_RX_FRAMES_POLLED", c.frames.load(Ordering::Relaxed));
+    line("NET_RX_GRO_MERGED", c.gro_merged.load(Ordering::Relaxed));
+    line("NET_RX_GRO_FLUSHED", c.gro_flushed.load(Ordering::Relaxed));
     for (name, value) in crate::drivers::virtio_net::counter_snapshot() {
         line(name, value);
     }

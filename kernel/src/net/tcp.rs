@@ -11,6 +11,7 @@
 //! under the stack lock, or onto its socket's backlog, processed after the device and
 //! stack locks are released. Readiness events of listeners wake the wait queues
 //! registered for them here; those of connections wake their socket's queues.
+use alloc::borrow::Cow;
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -162,14 +163,15 @@ impl Tcp {
     }
 
     /// NET_RX: one received TCP segment. A segment for a socket is queued on its backlog
-    /// and the socket noted in `to_process` (processed once the stack is unlocked);
-    /// anything else goes to the endpoint.
+    /// (taking `payload` when it is owned, copying it otherwise) and the socket noted in
+    /// `to_process` (processed once the stack is unlocked); anything else goes to the
+    /// endpoint.
     pub fn route(
         &mut self,
         now_ns: u64,
         src: Ipv4Addr,
         dst: Ipv4Addr,
-        payload: &[u8],
+        payload: Cow<'_, [u8]>,
         hints: RxHints,
         to_process: &mut Vec<Arc<Sock>>,
     ) {
@@ -182,7 +184,7 @@ impl Tcp {
                 let queued = sock.enqueue(Arrival {
                     src,
                     dst,
-                    bytes: payload.to_vec(),
+                    bytes: payload.into_owned(),
                     hints,
                 });
                 if queued && !to_process.iter().any(|s| Arc::ptr_eq(s, sock)) {
@@ -192,7 +194,7 @@ impl Tcp {
             }
         }
         self.endpoint
-            .receive_with(tcp_now(now_ns), src, dst, payload, hints);
+            .receive_with(tcp_now(now_ns), src, dst, &payload, hints);
     }
 
     /// Every socket (for `netstat` and `counters`, which look at each outside the stack

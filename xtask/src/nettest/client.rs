@@ -228,17 +228,19 @@ pub fn discard(addr: SocketAddr, bytes: u64, deadline: Instant) -> Result<f64, S
     Ok(start.elapsed().as_secs_f64())
 }
 
-/// Reads `bytes` from a source server, then closes: returns the seconds it took.
-pub fn source(addr: SocketAddr, bytes: u64, deadline: Instant) -> Result<f64, String> {
+/// Reads `bytes` from a source server, then closes: returns the seconds it took and the
+/// SHA-256 of what it read.
+pub fn source(addr: SocketAddr, bytes: u64, deadline: Instant) -> Result<(f64, [u8; 32]), String> {
     let stream = connect(addr)?;
     let start = Instant::now();
-    let got = drain(&stream, &mut Sha256::new(), bytes, deadline)?;
+    let mut hash = Sha256::new();
+    let got = drain(&stream, &mut hash, bytes, deadline)?;
     if got != bytes {
         return Err(format!(
             "the source server closed after {got} of {bytes} bytes"
         ));
     }
-    Ok(start.elapsed().as_secs_f64())
+    Ok((start.elapsed().as_secs_f64(), hash.finalize().into()))
 }
 
 /// `count` connections one after the other: connect, 16 bytes echoed, close (we close

@@ -22,6 +22,7 @@ mod flood_conns;
 mod garbage;
 mod host_flood;
 mod inject;
+mod loss;
 mod nic;
 mod offload_switch;
 mod relay;
@@ -174,6 +175,27 @@ pub const NET_TESTS: &[NetTest] = &[
         mode: NetMode::User,
         fwds: TCP_FWDS,
         check: tcp::bulk,
+        ..BASE
+    },
+    NetTest {
+        name: "net-tap-tcp-bulk-no-offload",
+        cmdline: "offload=off",
+        timeout: Duration::from_secs(240),
+        check: tcp::bulk,
+        ..BASE
+    },
+    NetTest {
+        name: "net-user-tcp-bulk-no-offload",
+        mode: NetMode::User,
+        cmdline: "offload=off",
+        fwds: TCP_FWDS,
+        check: tcp::bulk,
+        ..BASE
+    },
+    NetTest {
+        name: "net-tap-tcp-loss",
+        timeout: Duration::from_secs(180),
+        check: loss::tcp_loss,
         ..BASE
     },
     NetTest {
@@ -523,8 +545,9 @@ mod tests {
             }
             assert_eq!(network(t).validate(), Ok(()), "{}", t.name);
         }
-        assert_eq!(select(Some("net-tap-")).len(), 18);
+        assert_eq!(select(Some("net-tap-")).len(), 20);
         assert_eq!(select(Some("net-tap-offload")).len(), 3);
+        assert_eq!(select(Some("-no-offload")).len(), 2);
         assert_eq!(select(Some("ssh-proof")).len(), 2);
         assert_eq!(select(Some("-ssh-")).len(), 3);
         assert_eq!(select(Some("virtio-net")).len(), 5);

@@ -32,10 +32,9 @@ const ECHO_ONE: usize = 1 << 20;
 const ECHO_CONNS: usize = 50;
 /// Echo size of each cycle of the seed's proof.
 const ECHO_EACH: usize = 64 * 1024;
-/// Bulk transfer sizes over the tap, and over slirp (which copies every byte twice on the
-/// host's loopback and runs in QEMU's main loop: smaller keeps the suite's time in check).
-const BULK_TAP: u64 = 100_000_000;
-const BULK_USER: u64 = 100_000_000;
+/// Bulk transfer size of each leg (into discard, from source, through echo), over the
+/// tap and over slirp alike.
+const BULK: u64 = 200_000_000;
 /// Sequential connections of the leak test, how long their leftovers may take to go, and
 /// how much the heap may have grown and the free memory shrunk afterwards. One leaked
 /// connection thread keeps its `Thread` (heap) and its 64 KiB stack (frames); the frame
@@ -114,44 +113,128 @@ pub fn echo(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
     ))
 }
 
-/// `net-*-tcp-bulk`: a bulk send into discard (the guest closes after our end of stream)
-/// and a bulk read from source; reports both rates and how the offloads carried the data
-/// in and out. Over the tap (whose host side segments nothing once the guest takes GSO
-/// frames) the data must have arrived in GSO frames with partial checksums, unchecked,
-/// and left in TSO frames with checksums left to the device (the host's kernel cuts and
-/// checksums them); the NET_RX invariants must hold either way.
+/// `net-*-tcp-bulk*`: a bulk send into discard (the guest closes after our end of stream),
+/// a bulk read from source (its SHA-256 that of the service's pattern) and a bulk echo
+/// (what comes back has the SHA-256 of what went), [`BULK`] bytes each; reports the rates
+/// and how the offloads carried the data in and out ([`expect_offloads`]); the NET_RX
+/// invariants must hold afterwards. The row's kernel words say whether the offloads are
+/// on (`offload=off` turns them off, GRO included).
 pub fn bulk(session: &mut Session, ctx: &NetContext) -> Result<String, String> {
     let netns = start(session, ctx)?;
-    let bytes = match ctx.test.mode {
-        NetMode::Tap => BULK_TAP,
-        _ => BULK_USER,
-    };
     let before = Counters::parse(&session.command("counters")?);
     let (discard, source) = (service(ctx, DISCARD)?, service(ctx, SOURCE)?);
-    let sent = in_netns(netns, || client::discard(discard, bytes, ctx.deadline))?;
-    let read = in_netns(netns, || client::source(source, bytes, ctx.deadline))?;
+    let sent = in_netns(netns, || client::discard(discard, BULK, ctx.deadline))?;
+    let (read, digest) = in_netns(netns, || client::source(source, BULK, ctx.deadline))?;
+    if digest != source_digest(BULK) {
+        return Err(format!(
+            "the {BULK} bytes read from source differ from its pattern (SHA-256)"
+        ));
+    }
+    let data = client::seeded_bytes(15, BULK as usize);
+    let echo = service(ctx, ECHO)?;
+    let t = Instant::now();
+    in_netns(netns, || client::echo(echo, &data, ctx.deadline))?;
+    let echoed = t.elapsed().as_secs_f64();
     let (after, _) = rx_moved(session, &before, 1)?;
-    let offloads = RxOffloads::since(&after, &before)?;
-    if ctx.test.mode == NetMode::Tap && (offloads.gso_frames == 0 || offloads.partial == 0) {
-        return Err(format!(
-            "over the tap the data did not come in GSO frames with partial checksums: {offloads}"
-        ));
-    }
-    let tx = TxOffloads::since(&after, &before)?;
-    if ctx.test.mode == NetMode::Tap && (tx.tso_frames == 0 || tx.csum_offloaded == 0) {
-        return Err(format!(
-            "over the tap the data did not leave in TSO frames with offloaded checksums: {tx}"
-        ));
-    }
+    let carried = Carried::since(&after, &before)?;
+    expect_offloads(ctx, &carried)?;
     session.send("poweroff\r")?;
+    let mb = BULK / 1_000_000;
     Ok(format!(
-        "discard: {} MB in {sent:.1} s ({:.2} MB/s); source: {} MB in {read:.1} s ({:.2} MB/s); \
-         in: {offloads}; out: {tx}",
-        bytes / 1_000_000,
-        mb_per_s(bytes, sent),
-        bytes / 1_000_000,
-        mb_per_s(bytes, read)
+        "discard: {mb} MB in {sent:.1} s ({:.2} MB/s); source: {mb} MB in {read:.1} s \
+         ({:.2} MB/s), SHA-256 of the pattern; echo: {mb} MB each way in {echoed:.1} s \
+         ({:.2} MB/s), SHA-256 equal; {carried}",
+        mb_per_s(BULK, sent),
+        mb_per_s(BULK, read),
+        mb_per_s(BULK, echoed)
     ))
+}
+
+/// The SHA-256 of the first `bytes` bytes of the source service's pattern (the 95
+/// printable ASCII characters repeated).
+fn source_digest(bytes: u64) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let period: Vec<u8> = (b' '..=b'~').collect();
+    let block = period.repeat(64 * 1024 / period.len());
+    let mut hash = Sha256::new();
+    let mut left = bytes as usize;
+    while left > 0 {
+        let n = left.min(block.len());
+        hash.update(&block[..n]);
+        left -= n;
+    }
+    hash.finalize().into()
+}
+
+/// Whether the row's kernel words turn the offloads off.
+pub(super) fn offloads_off(ctx: &NetContext) -> bool {
+    ctx.test
+        .cmdline
+        .split_whitespace()
+        .any(|w| w == "offload=off")
+}
+
+/// What the offloads did between two reads of `counters`: receive, transmit, GRO.
+pub(super) struct Carried {
+    rx: RxOffloads,
+    tx: TxOffloads,
+    gro_merged: u64,
+    gro_flushed: u64,
+}
+
+impl Carried {
+    pub(super) fn since(after: &Counters, before: &Counters) -> Result<Carried, String> {
+        Ok(Carried {
+            rx: RxOffloads::since(after, before)?,
+            tx: TxOffloads::since(after, before)?,
+            gro_merged: after.rise_since(before, "NET_RX_GRO_MERGED")?,
+            gro_flushed: after.rise_since(before, "NET_RX_GRO_FLUSHED")?,
+        })
+    }
+}
+
+impl std::fmt::Display for Carried {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "in: {}; GRO: {} segments joined into {} ({} per joined segment); out: {}",
+            self.rx,
+            self.gro_merged,
+            self.gro_flushed,
+            (self.gro_merged + self.gro_flushed)
+                .checked_div(self.gro_flushed)
+                .unwrap_or(0),
+            self.tx
+        )
+    }
+}
+
+/// What the offloads must have done in a bulk transfer. Off (`offload=off`): no GSO frame
+/// received, no TSO frame sent, nothing joined. On, over the tap (whose host side segments
+/// nothing once the guest takes GSO frames): data arrived in GSO frames with partial
+/// checksums, unchecked, and left in TSO frames with checksums left to the device (the
+/// host's kernel cuts and checksums them). On, over slirp (no `vnet_hdr`, so no device
+/// offload): GRO joined segments.
+pub(super) fn expect_offloads(ctx: &NetContext, c: &Carried) -> Result<(), String> {
+    let wrong = match (offloads_off(ctx), ctx.test.mode) {
+        (true, _) => c.rx.gso_frames != 0 || c.tx.tso_frames != 0 || c.gro_merged != 0,
+        (false, NetMode::Tap) => {
+            c.rx.gso_frames == 0
+                || c.rx.partial == 0
+                || c.tx.tso_frames == 0
+                || c.tx.csum_offloaded == 0
+        }
+        (false, _) => c.gro_merged == 0,
+    };
+    if wrong {
+        let offloads = if offloads_off(ctx) { "off" } else { "on" };
+        return Err(format!(
+            "with the offloads {offloads} over {:?} networking they carried the data wrongly \
+             (see docs/xtask.md, net-*-tcp-bulk): {c}",
+            ctx.test.mode
+        ));
+    }
+    Ok(())
 }
 
 /// How received frames used the offloads between two reads of `counters`.

@@ -90,6 +90,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
         self.b()[8]
     }
 
+    /// The type-of-service byte (DSCP and ECN).
+    pub fn tos(&self) -> u8 {
+        self.b()[1]
+    }
+
     pub fn protocol(&self) -> u8 {
         self.b()[9]
     }

@@ -31,6 +31,7 @@ pub mod dhcp;
 pub mod ethernet;
 pub mod icmp;
 pub mod ipv4;
+pub mod tcp;
 pub mod udp;
 
 /// Result of parsing: the error is the reason the packet would be dropped.
