@@ -34,11 +34,16 @@ fn wait_for(mut request: WaitRequest) -> Result<Option<(u32, u32, SigEvent)>, Er
             }) = outcome
             {
                 if let Some(child) = p.processes.remove(&pid) {
-                    let cpu = child.exited_cpu_ns.load(Ordering::Relaxed)
-                        + child.children_cpu_ns.load(Ordering::Relaxed);
-                    task.process
-                        .children_cpu_ns
-                        .fetch_add(cpu, Ordering::Relaxed);
+                    let (user, system) = child.times_ns();
+                    let parent = &task.process;
+                    parent.children_utime_ns.fetch_add(
+                        user + child.children_utime_ns.load(Ordering::Relaxed),
+                        Ordering::Relaxed,
+                    );
+                    parent.children_stime_ns.fetch_add(
+                        system + child.children_stime_ns.load(Ordering::Relaxed),
+                        Ordering::Relaxed,
+                    );
                     let rss = child
                         .maxrss_kb
                         .load(Ordering::Relaxed)
