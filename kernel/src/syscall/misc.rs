@@ -2,8 +2,8 @@
 //! interval timers.
 
 use super::{Errno, SysResult};
-use crate::process::usercopy::{self, UserAddr, UserRef};
 use crate::process::current;
+use crate::process::usercopy::{self, UserAddr, UserRef};
 
 fn mm() -> alloc::sync::Arc<crate::process::mm::Mm> {
     current().process.mm()
