@@ -494,9 +494,12 @@ fn process_file(pid: u32, entry: u64) -> R<Vec<u8>> {
                 p.children_stime_ns
                     .load(core::sync::atomic::Ordering::Relaxed),
             );
+            let mm = p.mm();
+            let vsize = mm.with(|space, _| space.usage()).total;
+            let rss = mm.resident_pages();
             let _ = writeln!(
                 s,
-                "{pid} ({}) {state} {ppid} {pgid} {sid} {tty_nr} {tpgid} 0 0 0 0 0 {utime} {stime} {cutime} {cstime} 20 0 {threads} 0 0 0 0",
+                "{pid} ({}) {state} {ppid} {pgid} {sid} {tty_nr} {tpgid} 0 0 0 0 0 {utime} {stime} {cutime} {cstime} 20 0 {threads} 0 0 {vsize} {rss}",
                 p.name()
             );
         }

@@ -143,6 +143,7 @@ pub fn shell_session(s: &mut Session, _ctx: &Context) -> Result<(), String> {
             "/proc/halyard/syscalls does not count execve: {calls:?}"
         ));
     }
+    top_batch(s)?;
     // ^C ends a foreground job (SIGINT: status 130).
     interrupt(s, JOB, "armed", "\x03")?;
     s.expect_text(PROMPT)?;
@@ -169,6 +170,28 @@ pub fn shell_session(s: &mut Session, _ctx: &Context) -> Result<(), String> {
     }
     expect_output(s, "echo after", "after")?;
     s.send("poweroff\r")
+}
+
+/// busybox `top -b -n 1` (it reads `/proc/stat`, `/proc/loadavg`, `/proc/meminfo` and
+/// every `/proc/PID/stat`): its three header lines and its own row in the table.
+fn top_batch(s: &mut Session) -> Result<(), String> {
+    let command = "top -b -n 1";
+    let (out, status) = run(s, command)?;
+    let has = |prefix: &str| out.iter().any(|l| l.starts_with(prefix));
+    let own_row = out.iter().any(|l| {
+        let pid = l
+            .split_whitespace()
+            .next()
+            .and_then(|w| w.parse::<u32>().ok());
+        pid.is_some() && l.trim_end().ends_with(command)
+    });
+    if status != 0 || !has("Mem:") || !has("CPU:") || !has("Load average:") || !own_row {
+        return Err(format!(
+            "`{command}`: want status 0, the Mem:/CPU:/Load average: header and its own \
+             row; got status {status}, output {out:?}"
+        ));
+    }
+    Ok(())
 }
 
 /// The host check's job-control conversation (SIGTTIN, SIGTTOU under TOSTOP and for
