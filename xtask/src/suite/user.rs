@@ -114,7 +114,7 @@ fn interrupt(s: &mut Session, command: &str, armed: &str, key: &str) -> Result<(
 const JOB: &str = "sh -c 'trap \"echo resumed\" CONT; echo armed; while :; do sleep 1; done'";
 
 /// A console session: the host check's conversation, pipelines and statuses, the kernel's
-/// counters under `/proc`, ^C, ^Z and `fg`, job control at the terminal (background reads
+/// counters under `/proc`, busybox `top`, ^C, ^Z and `fg`, job control at the terminal (background reads
 /// and writes), a segfaulting program, then `poweroff`
 /// (status 0).
 pub fn shell_session(s: &mut Session, _ctx: &Context) -> Result<(), String> {
