@@ -16,7 +16,9 @@ pub const EXP_1: u64 = 1884;
 pub const EXP_5: u64 = 2014;
 /// `1 / exp(5 s / 15 min)`.
 pub const EXP_15: u64 = 2037;
-/// How often the averages are updated (Linux's `LOAD_FREQ`, 5 s plus one tick).
+/// How often the averages are updated: 5 s, the period the factors are for. Linux's
+/// `LOAD_FREQ` adds one tick (`5 * HZ + 1`) so that the sample does not fall in step with
+/// work that runs every 5 s; a kernel does the same with its own tick.
 pub const LOAD_FREQ_NS: u64 = 5_000_000_000;
 
 /// One step of the average (Linux's `calc_load`): `load` decays by `exp` toward

@@ -19,20 +19,22 @@ static AVENRUN: [AtomicU64; 3] = [const { AtomicU64::new(0) }; 3];
 /// When the next sample is due (monotonic ns; 0 before the first tick).
 static NEXT_SAMPLE_NS: AtomicU64 = AtomicU64::new(0);
 
-/// Takes a sample every [`LOAD_FREQ_NS`]. Hardirq context, every CPU's tick.
+/// Takes a sample every [`LOAD_FREQ_NS`] and a tick. Hardirq context, every CPU's tick.
 pub(super) fn on_tick(now: u64) {
     if percpu::cpu_index() != 0 {
         return;
     }
+    // Linux's `LOAD_FREQ`: 5 s and one tick.
+    let period = LOAD_FREQ_NS + 1_000_000_000 / crate::time::tick_hz().max(1);
     let next = NEXT_SAMPLE_NS.load(Ordering::Relaxed);
     if next == 0 {
-        NEXT_SAMPLE_NS.store(now + LOAD_FREQ_NS, Ordering::Relaxed);
+        NEXT_SAMPLE_NS.store(now + period, Ordering::Relaxed);
         return;
     }
     if now < next {
         return;
     }
-    NEXT_SAMPLE_NS.store(next + LOAD_FREQ_NS, Ordering::Relaxed);
+    NEXT_SAMPLE_NS.store(next + period, Ordering::Relaxed);
     let mut avg = load_average();
     avg.update(nr_running());
     for (slot, v) in AVENRUN.iter().zip(avg.0) {
