@@ -45,11 +45,13 @@ pub(super) fn account_tick(current: &Thread, user_mode: bool, idle: bool) {
     let ns = 1_000_000_000 / crate::time::tick_hz().max(1);
     let class = tick.class();
     STATS[percpu::cpu_index() as usize].0[class as usize].fetch_add(ns, Ordering::Relaxed);
-    match class {
-        Class::User => current.user_tick_ns.fetch_add(ns, Ordering::Relaxed),
-        _ if idle => 0,
-        _ => current.system_tick_ns.fetch_add(ns, Ordering::Relaxed),
-    };
+    // The thread's side: user time, or system time (irq and softirq ticks included, as
+    // Linux's `account_system_index_time`) unless it is the idle thread.
+    if class == Class::User {
+        current.user_tick_ns.fetch_add(ns, Ordering::Relaxed);
+    } else if !idle {
+        current.system_tick_ns.fetch_add(ns, Ordering::Relaxed);
+    }
 }
 
 /// CPU `index`'s times so far.
