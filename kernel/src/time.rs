@@ -55,6 +55,11 @@ pub fn init_realtime() {
     REALTIME_OFFSET.store(now.saturating_sub(now_ns()), Ordering::Relaxed);
 }
 
+/// When the system booted, in `CLOCK_REALTIME` nanoseconds (`/proc/stat`'s `btime`).
+pub fn boot_realtime_ns() -> u64 {
+    REALTIME_OFFSET.load(Ordering::Relaxed)
+}
+
 /// `CLOCK_REALTIME` in nanoseconds since the epoch.
 pub fn realtime_ns() -> u64 {
     REALTIME_OFFSET.load(Ordering::Relaxed) + now_ns()
@@ -106,12 +111,12 @@ pub fn set_tick_hook(hook: Option<fn()>) {
 }
 
 /// The LAPIC timer interrupt. Hardirq context.
-pub fn on_timer_interrupt(_: &mut InterruptFrame) {
+pub fn on_timer_interrupt(frame: &mut InterruptFrame) {
     percpu::current()
         .timer_ticks
         .fetch_add(1, Ordering::Relaxed);
     let now = now_ns();
-    crate::sched::on_tick(now);
+    crate::sched::on_tick(now, frame.is_from_user());
     crate::net::on_tick(now);
     crate::mm::stack::on_tick();
     if let Some(hook) = TICK_HOOK.get() {

@@ -22,9 +22,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The programs, one per syscall family, in the order they run.
-pub const FAMILIES: [&str; 14] = [
+pub const FAMILIES: [&str; 15] = [
     "proc", "threads", "signals", "memory", "files", "pipes", "time", "system", "sockets", "udp",
-    "unix", "events", "pty", "hostile",
+    "unix", "events", "pty", "procstat", "hostile",
 ];
 
 /// The workspace package holding the programs.

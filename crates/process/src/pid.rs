@@ -45,6 +45,11 @@ impl PidAllocator {
         }
     }
 
+    /// The last number handed out (0 before the first): `/proc/loadavg`'s last field.
+    pub(crate) fn last(&self) -> Pid {
+        self.cursor.saturating_sub(1)
+    }
+
     /// The next free number, or `None` when all of `[min, pid_max)` are in use.
     pub(crate) fn alloc(&mut self, in_use: impl Fn(Pid) -> bool) -> Option<Pid> {
         let min = if self.cursor > RESERVED_PIDS {
@@ -71,6 +76,8 @@ mod tests {
         let mut a = PidAllocator::new(PID_MAX_DEFAULT);
         let got: alloc::vec::Vec<Pid> = (0..5).map(|_| a.alloc(|_| false).unwrap()).collect();
         assert_eq!(got, [1, 2, 3, 4, 5]);
+        assert_eq!(a.last(), 5);
+        assert_eq!(PidAllocator::new(PID_MAX_DEFAULT).last(), 0);
     }
 
     #[test]

@@ -213,6 +213,11 @@ impl Table {
         self.config
     }
 
+    /// The last pid or tid handed out (`/proc/loadavg`'s last field).
+    pub fn last_pid(&self) -> Pid {
+        self.pids.last()
+    }
+
     /// Changes the system-wide limits (the sysctls); existing tasks stay.
     pub fn set_config(&mut self, config: Config) {
         self.config = config;

@@ -3,7 +3,9 @@
 //! Layout (Linux's names and formats where Linux has the file):
 //! - `self` → the caller's pid; `PID/` for every process: `exe` (symlink), `cmdline`,
 //!   `comm`, `stat`, `status`, `maps`, `fd/` (one symlink per descriptor);
-//! - `meminfo`, `cpuinfo`, `uptime`, `mounts`, `filesystems`, `version`;
+//! - `meminfo`, `cpuinfo`, `uptime`, `mounts`, `filesystems`, `version`, `stat`,
+//!   `loadavg` (`stat`, `loadavg` and `uptime` in `crates/cpustat`'s formats, from the
+//!   scheduler's accounting: `sched::cputime`, `sched::loadavg`);
 //! - `net/`: `dev` (a row for `lo` and, with a NIC, `eth0`), `tcp`, `udp`, `route`,
 //!   `unix`, `tcp6`, `udp6` ([`crate::net::proc_net`]);
 //! - `halyard/`: every monitor view (`counters`: the network RX/TX counters, the seed's
@@ -47,6 +49,8 @@ const GLOBAL: &[(u64, &str)] = &[
     (13, "mounts"),
     (14, "filesystems"),
     (15, "version"),
+    (16, "stat"),
+    (17, "loadavg"),
 ];
 /// `/proc/halyard/syscalls`.
 const SYSCALLS: u64 = 20;
@@ -310,13 +314,10 @@ fn content(ino: u64) -> R<Vec<u8>> {
         10 => meminfo(&mut s),
         11 => cpuinfo(&mut s),
         12 => {
-            let ns = crate::time::now_ns();
-            let _ = writeln!(
-                s,
-                "{}.{:02} 0.00",
-                ns / 1_000_000_000,
-                (ns / 10_000_000) % 100
-            );
+            let idle: u64 = online_cpus()
+                .map(|i| crate::sched::cputime::cpu_times(i).get(cpustat::cputime::Class::Idle))
+                .sum();
+            let _ = cpustat::format::write_uptime(&mut s, crate::time::now_ns(), idle);
         }
         13 => {
             let _ = writeln!(s, "{}", super::mounts_text());
@@ -332,6 +333,17 @@ fn content(ino: u64) -> R<Vec<u8>> {
                 "Halyard version {} ({})",
                 crate::syscall::info::RELEASE,
                 env!("CARGO_PKG_VERSION")
+            );
+        }
+        16 => stat(&mut s),
+        17 => {
+            let last_pid = crate::process::table::with(|p| p.table.last_pid());
+            let _ = cpustat::format::write_loadavg(
+                &mut s,
+                &crate::sched::loadavg::load_average(),
+                crate::sched::loadavg::nr_running(),
+                crate::sched::loadavg::nr_threads(),
+                last_pid,
             );
         }
         SYSCALLS => {
@@ -356,6 +368,54 @@ fn content(ino: u64) -> R<Vec<u8>> {
         _ => return Err(halyard_vfs::Errno::EINVAL),
     }
     Ok(s.into_bytes())
+}
+
+/// The numbers of the online CPUs.
+fn online_cpus() -> impl Iterator<Item = usize> {
+    crate::arch::percpu::all()
+        .filter(|c| c.online.load(core::sync::atomic::Ordering::Acquire))
+        .map(|c| c.index as usize)
+}
+
+/// `/proc/stat` (Linux's `show_stat`).
+fn stat(s: &mut String) {
+    use core::sync::atomic::Ordering::Relaxed;
+    use cpustat::format::softirq;
+    use preempt::Softirq;
+    let cpus: Vec<_> = online_cpus()
+        .map(crate::sched::cputime::cpu_times)
+        .collect();
+    let mut softirqs = [0; softirq::COUNT];
+    for c in crate::arch::percpu::all() {
+        let stats = crate::irq::softirq::cpu_state(c.index as usize).stats();
+        for sirq in Softirq::ALL {
+            let linux = match sirq {
+                Softirq::Timer => softirq::TIMER,
+                Softirq::NetTx => softirq::NET_TX,
+                Softirq::NetRx => softirq::NET_RX,
+                Softirq::Tasklet => softirq::TASKLET,
+                Softirq::Sched => softirq::SCHED,
+            };
+            softirqs[linux] += stats.of(sirq).snapshot().entries;
+        }
+    }
+    let _ = cpustat::format::write_stat(
+        s,
+        &cpustat::format::Stat {
+            cpus: &cpus,
+            interrupts: crate::arch::percpu::all()
+                .map(|c| c.interrupts.load(Relaxed))
+                .sum(),
+            context_switches: (0..crate::arch::percpu::count())
+                .map(|i| crate::sched::cpu_counters(i).0)
+                .sum(),
+            boot_time_s: crate::time::boot_realtime_ns() / 1_000_000_000,
+            forks: crate::sched::cputime::forks(),
+            running: crate::sched::loadavg::nr_running(),
+            blocked: 0,
+            softirqs,
+        },
+    );
 }
 
 fn meminfo(s: &mut String) {
@@ -416,14 +476,30 @@ fn process_file(pid: u32, entry: u64) -> R<Vec<u8>> {
             });
             let state = if p.stopped.load(core::sync::atomic::Ordering::Relaxed) {
                 'T'
+            } else if p.is_running() {
+                'R'
             } else {
                 'S'
             };
             let threads = p.live_threads.load(core::sync::atomic::Ordering::Relaxed);
             let (tty_nr, tpgid) = crate::tty::stat_fields(sid);
+            let ticks = cpustat::cputime::ns_to_clock_t;
+            let (utime, stime) = p.times_ns();
+            let (utime, stime) = (ticks(utime), ticks(stime));
+            let cutime = ticks(
+                p.children_utime_ns
+                    .load(core::sync::atomic::Ordering::Relaxed),
+            );
+            let cstime = ticks(
+                p.children_stime_ns
+                    .load(core::sync::atomic::Ordering::Relaxed),
+            );
+            let mm = p.mm();
+            let vsize = mm.with(|space, _| space.usage()).total;
+            let rss = mm.resident_pages();
             let _ = writeln!(
                 s,
-                "{pid} ({}) {state} {ppid} {pgid} {sid} {tty_nr} {tpgid} 0 0 0 0 0 0 0 0 0 20 0 {threads} 0 0 0 0",
+                "{pid} ({}) {state} {ppid} {pgid} {sid} {tty_nr} {tpgid} 0 0 0 0 0 {utime} {stime} {cutime} {cstime} 20 0 {threads} 0 0 {vsize} {rss}",
                 p.name()
             );
         }
@@ -440,16 +516,14 @@ fn process_file(pid: u32, entry: u64) -> R<Vec<u8>> {
                 "Umask:\t{:04o}",
                 p.umask.load(core::sync::atomic::Ordering::Relaxed)
             );
-            let stopped = p.stopped.load(core::sync::atomic::Ordering::Relaxed);
-            let _ = writeln!(
-                s,
-                "State:\t{}",
-                if stopped {
-                    "T (stopped)"
-                } else {
-                    "S (sleeping)"
-                }
-            );
+            let state = if p.stopped.load(core::sync::atomic::Ordering::Relaxed) {
+                "T (stopped)"
+            } else if p.is_running() {
+                "R (running)"
+            } else {
+                "S (sleeping)"
+            };
+            let _ = writeln!(s, "State:\t{state}");
             let _ = writeln!(s, "Tgid:\t{pid}\nPid:\t{pid}\nPPid:\t{ppid}");
             if let Some(c) = creds {
                 let _ = writeln!(s, "Uid:\t{}\t{}\t{}\t{}", c.ruid, c.euid, c.suid, c.fsuid);

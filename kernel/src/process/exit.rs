@@ -88,10 +88,18 @@ fn finish_thread(task: Arc<Task>, own: i32) {
     }
     task.release_vfork();
     process.note_rss();
-    process.exited_cpu_ns.fetch_add(
-        crate::sched::cpu_time_ns(&crate::sched::current()),
-        Ordering::Relaxed,
-    );
+    let thread = crate::sched::current();
+    let (user, system) = crate::sched::cputime::sampled_ns(&thread);
+    process
+        .exited_cpu_ns
+        .fetch_add(crate::sched::cpu_time_ns(&thread), Ordering::Relaxed);
+    process
+        .exited_user_tick_ns
+        .fetch_add(user, Ordering::Relaxed);
+    process
+        .exited_system_tick_ns
+        .fetch_add(system, Ordering::Relaxed);
+    drop(thread);
     let last = process.live_threads.fetch_sub(1, Ordering::AcqRel) == 1;
     if last {
         super::itimer::set(process, 0, 0);

@@ -96,9 +96,17 @@ pub struct Process {
     /// `syscall/cred.rs`); a process that is not dumpable dumps no core, so its signal
     /// deaths never carry the core bit.
     pub dumpable: AtomicBool,
-    /// CPU time of its threads that have exited, and of its reaped children (ns).
+    /// Run time of its threads that have exited, and their tick-sampled user and
+    /// system time (ns, see `sched::cputime`).
     pub exited_cpu_ns: AtomicU64,
-    pub children_cpu_ns: AtomicU64,
+    pub exited_user_tick_ns: AtomicU64,
+    pub exited_system_tick_ns: AtomicU64,
+    /// What `times`/`getrusage`/`/proc/PID/stat` last reported for the whole process.
+    pub cputime_prev: crate::sched::cputime::PrevLock,
+    /// User and system time of its reaped children and of theirs (ns, Linux's
+    /// `cutime`/`cstime`).
+    pub children_utime_ns: AtomicU64,
+    pub children_stime_ns: AtomicU64,
     /// Largest resident set seen, in KiB (`ru_maxrss`), and the children's largest.
     pub maxrss_kb: AtomicU64,
     pub children_maxrss_kb: AtomicU64,
@@ -166,7 +174,11 @@ impl Process {
             pdeathsig: AtomicU32::new(0),
             dumpable: AtomicBool::new(true),
             exited_cpu_ns: AtomicU64::new(0),
-            children_cpu_ns: AtomicU64::new(0),
+            exited_user_tick_ns: AtomicU64::new(0),
+            exited_system_tick_ns: AtomicU64::new(0),
+            cputime_prev: crate::sched::cputime::new_prev(),
+            children_utime_ns: AtomicU64::new(0),
+            children_stime_ns: AtomicU64::new(0),
             maxrss_kb: AtomicU64::new(0),
             children_maxrss_kb: AtomicU64::new(0),
             itimer_real: IrqLock::new((0, 0), &ITIMER_CLASS),
@@ -183,19 +195,53 @@ impl Process {
         core::mem::replace(&mut *self.mm.lock(), mm)
     }
 
-    /// CPU time of the whole process so far (ns): exited threads plus live ones.
-    pub fn cpu_ns(&self) -> u64 {
-        let threads: Vec<Arc<crate::sched::Thread>> = table::with(|p| {
+    /// Run time, sampled user time and sampled system time of the whole process so far
+    /// (ns): exited threads plus live ones.
+    fn cpu_samples(&self) -> (u64, u64, u64) {
+        let threads = self.sched_threads();
+        let mut sum = (
+            self.exited_cpu_ns.load(Ordering::Relaxed),
+            self.exited_user_tick_ns.load(Ordering::Relaxed),
+            self.exited_system_tick_ns.load(Ordering::Relaxed),
+        );
+        for t in &threads {
+            let (user, system) = crate::sched::cputime::sampled_ns(t);
+            sum.0 += crate::sched::cpu_time_ns(t);
+            sum.1 += user;
+            sum.2 += system;
+        }
+        sum
+    }
+
+    /// Its threads' scheduler sides.
+    fn sched_threads(&self) -> Vec<Arc<crate::sched::Thread>> {
+        table::with(|p| {
             p.table
                 .threads(self.pid)
                 .filter_map(|t| p.threads.get(&t).cloned())
                 .collect()
-        });
-        self.exited_cpu_ns.load(Ordering::Relaxed)
-            + threads
-                .iter()
-                .map(|t| crate::sched::cpu_time_ns(t))
-                .sum::<u64>()
+        })
+    }
+
+    /// True when one of its threads is on a CPU or ready to run (`R` in
+    /// `/proc/PID/stat`).
+    pub fn is_running(&self) -> bool {
+        use crate::sched::State;
+        self.sched_threads()
+            .iter()
+            .any(|t| matches!(t.state(), State::Running | State::Ready))
+    }
+
+    /// CPU time of the whole process so far (ns).
+    pub fn cpu_ns(&self) -> u64 {
+        self.cpu_samples().0
+    }
+
+    /// The whole process's (user, system) time (ns): its run time split in the sampled
+    /// ratio, never going back (Linux's `thread_group_cputime_adjusted`).
+    pub fn times_ns(&self) -> (u64, u64) {
+        let (rtime, user, system) = self.cpu_samples();
+        self.cputime_prev.lock().adjust(rtime, user, system)
     }
 
     /// Notes the resident set size for `ru_maxrss`; returns the high-water mark (KiB).

@@ -22,35 +22,45 @@ fn to_signal_event(e: ChildEvent) -> SigEvent {
     }
 }
 
+/// Adds a reaped child's CPU time and largest resident set, and its own children's, to
+/// its parent's (Linux's `cutime`/`cstime`/`cmaxrss` in `wait_task_zombie`).
+fn add_child_usage(parent: &super::Process, child: &super::Process) {
+    let (user, system) = child.times_ns();
+    parent.children_utime_ns.fetch_add(
+        user + child.children_utime_ns.load(Ordering::Relaxed),
+        Ordering::Relaxed,
+    );
+    parent.children_stime_ns.fetch_add(
+        system + child.children_stime_ns.load(Ordering::Relaxed),
+        Ordering::Relaxed,
+    );
+    let rss = child
+        .maxrss_kb
+        .load(Ordering::Relaxed)
+        .max(child.children_maxrss_kb.load(Ordering::Relaxed));
+    parent.children_maxrss_kb.fetch_max(rss, Ordering::Relaxed);
+}
+
 /// Waits as `request` says: `Ok(None)` for `WNOHANG` with nothing to report.
 fn wait_for(mut request: WaitRequest) -> Result<Option<(u32, u32, SigEvent)>, Errno> {
     let task = current();
     loop {
         let seen = task.process.child_gen.load(Ordering::Acquire);
-        let outcome = table::with(|p| {
+        let (outcome, reaped) = table::with(|p| {
             let outcome = p.table.wait(task.tid(), &mut request);
-            if let Ok(WaitOutcome::Reported {
-                pid, reaped: true, ..
-            }) = outcome
-            {
-                if let Some(child) = p.processes.remove(&pid) {
-                    let cpu = child.exited_cpu_ns.load(Ordering::Relaxed)
-                        + child.children_cpu_ns.load(Ordering::Relaxed);
-                    task.process
-                        .children_cpu_ns
-                        .fetch_add(cpu, Ordering::Relaxed);
-                    let rss = child
-                        .maxrss_kb
-                        .load(Ordering::Relaxed)
-                        .max(child.children_maxrss_kb.load(Ordering::Relaxed));
-                    task.process
-                        .children_maxrss_kb
-                        .fetch_max(rss, Ordering::Relaxed);
-                }
-            }
-            outcome
-        })
-        .map_err(Errno::from)?;
+            let reaped = match outcome {
+                Ok(WaitOutcome::Reported {
+                    pid, reaped: true, ..
+                }) => p.processes.remove(&pid),
+                _ => None,
+            };
+            (outcome, reaped)
+        });
+        // Outside the table's lock: the child's times walk the table.
+        if let Some(child) = reaped {
+            add_child_usage(&task.process, &child);
+        }
+        let outcome = outcome.map_err(Errno::from)?;
         match outcome {
             WaitOutcome::Reported {
                 pid, uid, event, ..

@@ -455,10 +455,16 @@ pub(super) extern "C" fn thread_entry() -> ! {
     super::exit_current()
 }
 
-/// Timer tick accounting: ends the slice of a thread that ran long enough while others
+/// Timer tick accounting: charges the tick to what the CPU was doing (`user_mode`: it
+/// interrupted ring 3), ends the slice of a thread that ran long enough while others
 /// wait. Hardirq context.
-pub fn tick(now: u64) {
+pub fn tick(now: u64, user_mode: bool) {
     let me = this();
+    let irqs = IrqsDisabled::new();
+    let running = CURRENT.borrow_mut(&irqs).clone();
+    if let Some(t) = running {
+        super::cputime::account_tick(&t, user_mode, t.is_idle);
+    }
     let waiting = !me.run_queue.lock().is_empty() || !me.wakes.is_empty();
     crate::watchdog::on_tick(now, waiting);
     if me.idle.load(Ordering::Relaxed) {

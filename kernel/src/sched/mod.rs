@@ -4,6 +4,8 @@
 //! - [`cpu`]: run queues, [`wake`], [`schedule`], stealing by idle CPUs, time slices.
 //! - [`wait`]: wait queues (prepare-to-wait / check / schedule).
 //! - [`sleep`]: deadlines, expired by the TIMER softirq.
+//! - [`cputime`]: CPU time per CPU and per thread, sampled at each tick.
+//! - [`loadavg`]: the load average and the counts of runnable and live threads.
 //!
 //! Preemption: the tick ends a thread's slice when others wait (`need_resched`); the
 //! switch happens on interrupt exit if the interrupted code is preemptible, or when the
@@ -14,6 +16,8 @@
 //! Each CPU's boot context becomes its idle thread; the boot CPU spawns the monitor and
 //! the kernel services as threads and then idles too.
 mod cpu;
+pub mod cputime;
+pub mod loadavg;
 mod race_delay;
 pub mod sleep;
 mod thread;
@@ -58,9 +62,11 @@ pub fn init() {
     crate::arch::tlb::init();
 }
 
-/// The scheduler's part of the timer tick (hardirq context).
-pub fn on_tick(now: u64) {
-    cpu::tick(now);
+/// The scheduler's part of the timer tick (hardirq context); `user_mode`: the tick
+/// interrupted ring 3.
+pub fn on_tick(now: u64, user_mode: bool) {
+    cpu::tick(now, user_mode);
+    loadavg::on_tick(now);
     if sleep::due(now) {
         crate::irq::softirq::raise(Softirq::Timer);
     }
@@ -69,6 +75,7 @@ pub fn on_tick(now: u64) {
 fn start(t: Thread) -> Arc<Thread> {
     let t = Arc::new(t);
     THREADS.lock().insert(t.id, t.clone());
+    cputime::note_fork();
     // A new thread enters the scheduler the way a woken one does.
     t.set_state(State::Blocked);
     wake(&t);

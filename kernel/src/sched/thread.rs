@@ -95,6 +95,11 @@ pub struct Thread {
     pub run_ns: AtomicU64,
     /// Times switched in.
     pub switches: AtomicU64,
+    /// Tick-sampled user and system time, in nanoseconds (`cputime.rs`).
+    pub(super) user_tick_ns: AtomicU64,
+    pub(super) system_tick_ns: AtomicU64,
+    /// What `getrusage(RUSAGE_THREAD)` last reported.
+    pub(super) cputime_prev: super::cputime::PrevLock,
     pub(super) exited: WaitQueue,
     /// Top of its kernel stack (0 for a CPU's boot context, which never enters user mode).
     pub stack_top: u64,
@@ -151,6 +156,9 @@ impl Thread {
             sleep_gen: AtomicU64::new(0),
             run_ns: AtomicU64::new(0),
             switches: AtomicU64::new(0),
+            user_tick_ns: AtomicU64::new(0),
+            system_tick_ns: AtomicU64::new(0),
+            cputime_prev: super::cputime::new_prev(),
             exited: WaitQueue::new(),
             stack_top: 0,
             user_cr3: AtomicU64::new(0),

@@ -2,8 +2,8 @@
 //! interval timers.
 
 use super::{Errno, SysResult};
+use crate::process::current;
 use crate::process::usercopy::{self, UserAddr, UserRef};
-use crate::process::{current, table};
 
 fn mm() -> alloc::sync::Arc<crate::process::mm::Mm> {
     current().process.mm()
@@ -39,43 +39,55 @@ fn ticks() -> u64 {
     crate::time::now_ns() / 10_000_000
 }
 
-/// `times(buf)`: CPU time as user time (Halyard does not split user and system time),
-/// in clock ticks; the return value is the tick count since boot, as Linux's.
+/// `times(buf)`: user and system time of the process and of its reaped children, in
+/// clock ticks (see `sched::cputime`); the return value is the tick count since boot, as
+/// Linux's.
 pub fn times(buf: u64) -> SysResult {
+    use core::sync::atomic::Ordering::Relaxed;
+    use cpustat::cputime::ns_to_clock_t;
     if buf != 0 {
         let p = &current().process;
-        let own = p.cpu_ns() / 10_000_000;
-        let children = p
-            .children_cpu_ns
-            .load(core::sync::atomic::Ordering::Relaxed)
-            / 10_000_000;
-        usercopy::write(&mm(), UserRef::<[u64; 4]>::new(buf), &[own, 0, children, 0])?;
+        let (user, system) = p.times_ns();
+        let words = [
+            user,
+            system,
+            p.children_utime_ns.load(Relaxed),
+            p.children_stime_ns.load(Relaxed),
+        ]
+        .map(ns_to_clock_t);
+        usercopy::write(&mm(), UserRef::<[u64; 4]>::new(buf), &words)?;
     }
     Ok(ticks())
 }
 
-/// `getrusage(who, usage)`: `EINVAL` for an unknown `who`; CPU time (as user time) and
-/// the largest resident set; the other fields are not accounted (0).
+/// `getrusage(who, usage)`: `EINVAL` for an unknown `who`; user and system time (see
+/// `sched::cputime`) and the largest resident set; the other fields are not accounted
+/// (0).
 pub fn getrusage(who: u64, usage: u64) -> SysResult {
     use core::sync::atomic::Ordering::Relaxed;
     let task = current();
     let p = &task.process;
-    let (cpu, rss) = match who as i32 {
-        0 => (p.cpu_ns(), p.note_rss()),
+    let ((user, system), rss) = match who as i32 {
+        0 => (p.times_ns(), p.note_rss()),
         1 => (
-            crate::sched::cpu_time_ns(&crate::sched::current()),
+            crate::sched::cputime::thread_times_ns(&crate::sched::current()),
             p.note_rss(),
         ),
         -1 => (
-            p.children_cpu_ns.load(Relaxed),
+            (
+                p.children_utime_ns.load(Relaxed),
+                p.children_stime_ns.load(Relaxed),
+            ),
             p.children_maxrss_kb.load(Relaxed),
         ),
         _ => return Err(Errno::EINVAL),
     };
     // struct rusage: ru_utime (timeval), ru_stime (timeval), then 14 longs from ru_maxrss.
     let mut words = [0u64; 18];
-    words[0] = cpu / 1_000_000_000;
-    words[1] = (cpu % 1_000_000_000) / 1000;
+    words[0] = user / 1_000_000_000;
+    words[1] = (user % 1_000_000_000) / 1000;
+    words[2] = system / 1_000_000_000;
+    words[3] = (system % 1_000_000_000) / 1000;
     words[4] = rss;
     usercopy::write(&mm(), UserRef::new(usage), &words)?;
     Ok(0)
@@ -165,13 +177,18 @@ pub fn alarm(seconds: u64) -> SysResult {
 /// `sysinfo(info)`.
 pub fn sysinfo(info: u64) -> SysResult {
     let f = crate::mm::frame_stats();
-    let procs = table::with(|p| p.processes.len()) as u16;
+    // Linux's `nr_threads`: every thread, kernel threads included.
+    let procs = crate::sched::loadavg::nr_threads().min(u64::from(u16::MAX)) as u16;
     // struct sysinfo on x86_64: uptime, loads[3], totalram, freeram, sharedram, bufferram,
     // totalswap, freeswap (longs), procs (u16 + pad), totalhigh, freehigh, mem_unit (u32).
     let mut raw = [0u8; 112];
     let put =
         |raw: &mut [u8; 112], at: usize, v: u64| raw[at..at + 8].copy_from_slice(&v.to_le_bytes());
     put(&mut raw, 0, crate::time::now_ns() / 1_000_000_000);
+    let loads = crate::sched::loadavg::load_average().sysinfo_loads();
+    for (i, load) in loads.into_iter().enumerate() {
+        put(&mut raw, 8 + 8 * i, load);
+    }
     put(&mut raw, 32, f.total * crate::mm::PAGE_SIZE);
     put(&mut raw, 40, f.free * crate::mm::PAGE_SIZE);
     raw[80..82].copy_from_slice(&procs.to_le_bytes());

@@ -114,7 +114,7 @@ fn interrupt(s: &mut Session, command: &str, armed: &str, key: &str) -> Result<(
 const JOB: &str = "sh -c 'trap \"echo resumed\" CONT; echo armed; while :; do sleep 1; done'";
 
 /// A console session: the host check's conversation, pipelines and statuses, the kernel's
-/// counters under `/proc`, ^C, ^Z and `fg`, job control at the terminal (background reads
+/// counters under `/proc`, busybox `top`, ^C, ^Z and `fg`, job control at the terminal (background reads
 /// and writes), a segfaulting program, then `poweroff`
 /// (status 0).
 pub fn shell_session(s: &mut Session, _ctx: &Context) -> Result<(), String> {
@@ -143,6 +143,7 @@ pub fn shell_session(s: &mut Session, _ctx: &Context) -> Result<(), String> {
             "/proc/halyard/syscalls does not count execve: {calls:?}"
         ));
     }
+    top_batch(s)?;
     // ^C ends a foreground job (SIGINT: status 130).
     interrupt(s, JOB, "armed", "\x03")?;
     s.expect_text(PROMPT)?;
@@ -169,6 +170,45 @@ pub fn shell_session(s: &mut Session, _ctx: &Context) -> Result<(), String> {
     }
     expect_output(s, "echo after", "after")?;
     s.send("poweroff\r")
+}
+
+/// busybox `top -b -n 1` (it reads `/proc/stat`, `/proc/loadavg`, `/proc/meminfo` and
+/// every `/proc/PID/stat`) after a shell loop has spun for 6 s, longer than the load
+/// average's 5-second period: its three header lines, user time in the `CPU:` line, a
+/// 1-minute load above 0.00, and its own row in the table. The loop runs under a
+/// non-interactive shell, so no job notice reaches the console.
+fn top_batch(s: &mut Session) -> Result<(), String> {
+    const TOP: &str = "top -b -n 1";
+    let command =
+        format!("sh -c 'sh -c \"while :; do :; done\" & spin=$!; sleep 6; {TOP}; kill $spin'");
+    let (out, status) = run(s, &command)?;
+    let line = |prefix: &str| out.iter().find(|l| l.starts_with(prefix));
+    let word_before = |l: &str, word: &str| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        let at = words.iter().position(|w| *w == word)?;
+        words.get(at.checked_sub(1)?).map(|w| w.to_string())
+    };
+    let user_time = line("CPU:")
+        .and_then(|l| word_before(l, "usr"))
+        .is_some_and(|pct| pct != "0%");
+    let loaded = line("Load average:")
+        .and_then(|l| l.split_whitespace().nth(2))
+        .is_some_and(|avg| avg != "0.00");
+    let own_row = out.iter().any(|l| {
+        let pid = l
+            .split_whitespace()
+            .next()
+            .and_then(|w| w.parse::<u32>().ok());
+        pid.is_some() && l.trim_end().ends_with(TOP)
+    });
+    if status != 0 || line("Mem:").is_none() || !user_time || !loaded || !own_row {
+        return Err(format!(
+            "`{TOP}` after 6 s of a spinning loop: want status 0, the Mem:/CPU:/Load \
+             average: header with user time and a load above 0.00, and its own row; got \
+             status {status}, output {out:?}"
+        ));
+    }
+    Ok(())
 }
 
 /// The host check's job-control conversation (SIGTTIN, SIGTTOU under TOSTOP and for

@@ -10,6 +10,8 @@
 //! - `interrupt`: `sleep 30` runs (seen from Halyard's console), `^C` ends it, `$?` is 130;
 //! - `vi`: busybox `vi` draws its status line on row 50, takes text in insert mode, redraws
 //!   on row 24 when the window shrinks to 80×24, and `:wq` writes the file;
+//! - `top`: busybox `top` draws its header (`Load average:`, from `/proc/loadavg`, after
+//!   `/proc/stat` and `/proc/meminfo`), `q` ends it with status 0;
 //! - `exit`: `exit 7` makes `ssh` exit 7, and `hsshd` logs the session's status;
 //! - `cleanup`: `/dev/pts` is empty again (the slave went with its master) and the NET_RX
 //!   counters balance ([`super::super::checks::shell_quiescent_counters`]).
@@ -80,6 +82,7 @@ pub fn pty_session(s: &mut Session, ctx: &NetContext) -> Result<String, String> 
 
     let interrupted = interrupt_sleep(s, &mut t).map_err(staged("interrupt"))?;
     vi(&mut t).map_err(staged("vi"))?;
+    top(&mut t).map_err(staged("top"))?;
 
     t.send("exit 7\r").map_err(staged("exit"))?;
     let status = t.wait(STEP).map_err(staged("exit"))?;
@@ -105,7 +108,7 @@ pub fn pty_session(s: &mut Session, ctx: &NetContext) -> Result<String, String> 
     s.send("poweroff\r")?;
     Ok(format!(
         "ssh -tt: tty /dev/pts/{n}, TERM={TERM}, stty size 40 100 → 50 120 → 24 80, ^C ended \
-         sleep 30 in {:.1} s ($? 130), vi wrote {VI_FILE} and redrew for 80x24, exit 7 → \
+         sleep 30 in {:.1} s ($? 130), vi wrote {VI_FILE} and redrew for 80x24, top drew its header and quit on q, exit 7 → \
          ssh 7; /dev/pts empty again; NET_RX_SOFTIRQ_ENTRY_TOTAL={} = EXIT, \
          PROCESSING_HELD=0, NET_RX_USED_IDX={} = LAST_USED_IDX",
         interrupted.as_secs_f64(),
@@ -190,6 +193,16 @@ fn vi(t: &mut Terminal) -> Result<(), String> {
     t.send(&format!("sed 's/^/VI=/' {VI_FILE}\r"))?;
     t.expect(&format!("VI={VI_TEXT}\r\n"), STEP)?;
     until_size(t, small)
+}
+
+/// busybox `top` on the terminal: its header, then `q` quits it (status 0) and the
+/// shell takes commands again.
+fn top(t: &mut Terminal) -> Result<(), String> {
+    t.send("top\r")?;
+    t.expect("Load average: ", STEP)?;
+    t.send("q")?;
+    t.send("echo \"TO\"\"P=$?\"\r")?;
+    t.expect("TOP=0\r\n", STEP).map(drop)
 }
 
 /// Halyard's `/dev/pts` lists `ptmx` and exactly the slaves `want` (read a few times: a
