@@ -237,8 +237,12 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
     let budget = Budget::for_options(opts);
     tools::ensure(&[tools::QEMU, "ip", "ping", "wrk", "ssh", "ssh-keygen"])?;
     // hsshd, its host key (`cargo xtask run`'s) and the bench's client key, for both systems.
-    let client = services::prepare_client(paths, &paths.root.join(ssh::HOST_KEY))?;
+    let client = services::prepare_client(paths)?;
     let ssh = ssh::prepare(paths, std::slice::from_ref(&client.public_key))?;
+    services::write_known_hosts(
+        &client,
+        &paths.root.join(ssh::HOST_KEY).with_extension("pub"),
+    )?;
     let www = services::www_dir(paths)?;
     let peer = peer::prepare(paths, &ssh)?;
     // Halyard's absence is a result to report, not a reason to skip the Linux side. The

@@ -34,7 +34,10 @@ pub fn format_value(v: f64) -> String {
 fn cell_text(cell: &Cell) -> String {
     match cell.median() {
         Ok(m) => format!("{} (n={})", format_value(m), cell.measured().len()),
-        Err(reason) => format!("not available: {}", reason.replace('|', "/")),
+        Err(reason) => format!(
+            "not available: {}",
+            reason.replace('|', "/").replace('\n', " ")
+        ),
     }
 }
 
@@ -328,8 +331,11 @@ mod tests {
             ping.ends_with("| 0.250 (n=2) | 0.500 (n=2) | 0.50 |"),
             "{ping}"
         );
-        let http = table.iter().find(|l| l.contains("HTTP")).unwrap();
-        // The reason is kept, with the table separator neutralised.
+        let http = table
+            .iter()
+            .find(|l| l.contains("| HTTP requests"))
+            .unwrap();
+        // The reason is kept, on one line, with the table separator neutralised.
         assert!(
             http.contains("not available: no \"NET-UP\" / line"),
             "{http}"
@@ -358,6 +364,19 @@ mod tests {
             .last()
             .unwrap()
             .starts_with("| Halyard | offload=off |"));
+    }
+
+    #[test]
+    fn a_reason_stays_inside_its_table_cell() {
+        let mut cell = Cell::default();
+        cell.record(
+            0,
+            Err("ssh failed: a | b\nHost key verification failed.".into()),
+        );
+        assert_eq!(
+            cell_text(&cell),
+            "not available: ssh failed: a / b Host key verification failed."
+        );
     }
 
     #[test]

@@ -57,8 +57,9 @@ pub struct SshClient {
     pub known_hosts: PathBuf,
 }
 
-/// Makes the client key (once) and the `known_hosts` file under `target/bench/ssh/`.
-pub fn prepare_client(paths: &Paths, host_key_pub: &Path) -> Result<SshClient, String> {
+/// Makes the client key (once) under `target/bench/ssh/`; the `known_hosts` file comes with
+/// [`write_known_hosts`], once the host key exists.
+pub fn prepare_client(paths: &Paths) -> Result<SshClient, String> {
     let dir = paths.root.join("target/bench/ssh");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let key = dir.join("id_ed25519");
@@ -75,19 +76,29 @@ pub fn prepare_client(paths: &Paths, host_key_pub: &Path) -> Result<SshClient, S
             ));
         }
     }
-    let host = std::fs::read_to_string(host_key_pub)
-        .map_err(|e| format!("cannot read {}: {e}", host_key_pub.display()))?;
-    let known_hosts = dir.join("known_hosts");
-    std::fs::write(
-        &known_hosts,
-        known_hosts_line(super::guest::guest_ip(), &host),
-    )
-    .map_err(|e| format!("cannot write {}: {e}", known_hosts.display()))?;
     Ok(SshClient {
         public_key: key.with_extension("pub"),
+        known_hosts: dir.join("known_hosts"),
         key,
-        known_hosts,
     })
+}
+
+/// Writes the client's `known_hosts`: the guest's address with the host key of
+/// `host_key_pub` (a `.pub` file).
+pub fn write_known_hosts(client: &SshClient, host_key_pub: &Path) -> Result<(), String> {
+    let host = std::fs::read_to_string(host_key_pub)
+        .map_err(|e| format!("cannot read {}: {e}", host_key_pub.display()))?;
+    if !host.starts_with("ssh-ed25519 ") {
+        return Err(format!(
+            "{} is not an ssh-ed25519 public key",
+            host_key_pub.display()
+        ));
+    }
+    std::fs::write(
+        &client.known_hosts,
+        known_hosts_line(super::guest::guest_ip(), &host),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", client.known_hosts.display()))
 }
 
 /// The `known_hosts` line for `ip` (port 22) from a `.pub` file's text.
