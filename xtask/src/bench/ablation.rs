@@ -12,9 +12,10 @@
 //! its offloads are switched as a set. Each system's first configuration has everything on
 //! and is the baseline of its other rows, paired by round like Halyard/Linux.
 //!
-//! Opt-in (`--ablation`, or `--only ablation` for the section alone), at `-smp 1`, one
-//! round, smaller transfers ([`BULK_BYTES`] or [`BULK_TIME`]): eight boots take about five
-//! minutes, more than a full run should grow by.
+//! Part of a full run (not of `--quick` or `--only` runs, unless `--ablation` asks for it;
+//! `--only ablation` runs it alone), at `-smp 1`, the run's rounds (configurations
+//! alternating within a round like the systems of the headline table), smaller transfers
+//! ([`BULK_BYTES`] or [`BULK_TIME`]): eight short boots per round, about a minute.
 
 use super::results::{Cell, System};
 use std::time::Duration;
@@ -66,9 +67,8 @@ pub const CONFIGS: [Config; 8] = [
 pub const BASELINE: &str = "all on";
 /// The metrics of each configuration (ids of [`super::results::METRICS`]).
 pub const METRICS: [&str; 4] = ["bulk_in", "bulk_out", "bulk_in_cpu", "bulk_out_cpu"];
-/// CPU count, rounds and transfer bounds of the ablation boots.
+/// CPU count and transfer bounds of the ablation boots.
 pub const SMP: u32 = 1;
-pub const ROUNDS: usize = 1;
 pub const BULK_BYTES: u64 = 100_000_000;
 pub const BULK_TIME: Duration = Duration::from_secs(10);
 

@@ -68,8 +68,8 @@ pub struct BenchOptions {
     /// More words for Halyard's kernel command line (e.g. `offload=off`)
     #[arg(long, value_name = "WORDS")]
     pub halyard_append: Option<String>,
-    /// Add the offload ablation's section (bulk with each virtio-net offload off in turn,
-    /// about five more minutes); `--only ablation` runs that section alone
+    /// Add the offload ablation's section (bulk with each virtio-net offload off in turn) to a
+    /// `--quick` or `--only` run (full runs have it); `--only ablation` runs it alone
     #[arg(long)]
     pub ablation: bool,
 }
@@ -138,9 +138,11 @@ impl BenchOptions {
         self.only.is_empty() || services::ROWS.iter().any(|id| self.wants(id))
     }
 
-    /// Whether the offload ablation runs: `--ablation` or `--only ablation`.
+    /// Whether the offload ablation runs: in full runs, with `--ablation`, and with
+    /// `--only ablation`.
     fn wants_ablation(&self) -> bool {
-        self.ablation || self.only.iter().any(|o| o == ABLATION_ID)
+        let full = !self.quick && self.only.is_empty();
+        full || self.ablation || self.only.iter().any(|o| o == ABLATION_ID)
     }
 }
 
@@ -578,7 +580,7 @@ impl Bench<'_> {
     /// both ways. Halyard's rows say `halyard_missing` when its kernel was not built.
     fn ablation(&self, halyard_missing: Option<&str>) -> Vec<ablation::Row> {
         let mut rows = ablation::rows();
-        for round in 0..ablation::ROUNDS {
+        for round in 0..self.budget.rounds {
             for row in &mut rows {
                 let config = row.config;
                 let outcome = match (config.system, halyard_missing) {
@@ -791,6 +793,29 @@ mod tests {
             "cargo xtask bench --only bulk_in --halyard-append 'offload=off'"
         );
         assert!(ablation.wants("bulk_in") && !ablation.wants("bulk_out"));
+        // The offload ablation: in full runs, else when asked for.
+        assert!(BenchOptions::default().wants_ablation() && !ablation.wants_ablation());
+        let quick = BenchOptions {
+            quick: true,
+            ..BenchOptions::default()
+        };
+        assert!(!quick.wants_ablation());
+        let asked = BenchOptions {
+            ablation: true,
+            ..quick
+        };
+        assert!(asked.wants_ablation() && asked.command().ends_with(" --quick --ablation"));
+        let alone = BenchOptions {
+            only: vec!["ablation".into()],
+            ..BenchOptions::default()
+        };
+        assert!(alone.wants_ablation() && !alone.wants_network() && !alone.wants_shell());
+        let ssh = crate::cli::parse(["bench", "--only", "ssh_cycle,bulk_in_cpu"]).unwrap();
+        let crate::cli::Command::Bench(ssh) = ssh else {
+            panic!("not a bench command");
+        };
+        assert!(ssh.wants_shell() && ssh.wants_network() && !ssh.wants("sys_getpid"));
+        assert!(crate::cli::parse(["bench", "--only", "sys_getpid"]).is_err());
         assert!(BenchOptions::default().wants("bulk_out"));
         assert_eq!(
             crate::cli::parse(["bench", "--quick", "--peer-only"]).unwrap(),

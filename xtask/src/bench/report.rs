@@ -180,7 +180,7 @@ fn ablation_markdown(results: &Results, out: &mut String) {
          offloads). \"vs all on\" pairs each row with its own system's first row. Guest \
          CPU is the vCPU threads' CPU time per MB moved (lower is better).\n",
         ablation::SMP,
-        ablation::ROUNDS,
+        results.meta.rounds,
         ablation::BULK_BYTES / 1_000_000,
         ablation::BULK_TIME.as_secs()
     );
