@@ -60,6 +60,9 @@ pub struct Images {
     pub halyard_initramfs: PathBuf,
     /// More words for Halyard's command line (`--halyard-append`, e.g. `offload=off`).
     pub halyard_append: Option<String>,
+    /// More properties of the virtio-net-pci device (`guest_tso4=off`, ...): the offload
+    /// ablation's Linux boots ([`super::ablation`]).
+    pub nic_props: Option<String>,
     pub linux: Peer,
 }
 
@@ -70,6 +73,7 @@ impl Images {
             halyard_ksyms: paths.ksyms(),
             halyard_initramfs: paths.initramfs(),
             halyard_append: None,
+            nic_props: None,
             linux,
         }
     }
@@ -114,7 +118,8 @@ pub fn kernel_cmdline(system: System, workload: Workload) -> String {
 }
 
 /// The full QEMU argument list for `system` running `workload` with `smp` CPUs and
-/// `mem_mib` MiB.
+/// `mem_mib` MiB. Both get `-name debug-threads=on`, which names the vCPU threads
+/// `CPU <n>/TCG` so their CPU time can be read ([`super::cpu`]); it changes nothing else.
 pub fn qemu_args(
     system: System,
     workload: Workload,
@@ -166,8 +171,16 @@ pub fn qemu_args(
             }
             continue;
         }
-        args.push(arg);
+        match &images.nic_props {
+            Some(props) if arg.to_string_lossy().starts_with("virtio-net-pci,") => {
+                let mut with = arg;
+                with.push(format!(",{props}"));
+                args.push(with);
+            }
+            _ => args.push(arg),
+        }
     }
+    args.extend(["-name", "debug-threads=on"].map(OsString::from));
     args
 }
 
@@ -178,6 +191,8 @@ pub const NETSVC_READY: &str = "netsvc: ready";
 /// dropped.
 pub struct Guest {
     _session: Session,
+    /// QEMU's process id ([`super::cpu`] reads its vCPU threads).
+    pub pid: u32,
     /// QEMU start to the `NET-UP` line.
     pub net_up: Duration,
     pub started: Instant,
@@ -239,6 +254,7 @@ pub fn boot(
             .map_err(context)?;
     }
     Ok(Guest {
+        pid: session.pid(),
         _session: session,
         net_up,
         started,
@@ -255,6 +271,7 @@ mod tests {
             halyard_ksyms: "/r/halyard.ksyms".into(),
             halyard_initramfs: "/r/halyard.cpio".into(),
             halyard_append: None,
+            nic_props: None,
             linux: Peer {
                 vmlinuz: "/r/vmlinuz".into(),
                 initramfs: "/r/initramfs.cpio.gz".into(),
@@ -286,7 +303,12 @@ mod tests {
         assert!(!l.contains("fw_cfg") && h.contains("-fw_cfg name=opt/halyard/ksyms"));
         // Halyard's user space serves: netsvc is process 1, the kernel's services are off.
         assert!(h.contains("-kernel /r/halyard -initrd /r/halyard.cpio -append"));
-        for part in ["-serial stdio", "-display none", "-no-reboot"] {
+        for part in [
+            "-serial stdio",
+            "-display none",
+            "-no-reboot",
+            "-name debug-threads=on",
+        ] {
             assert!(h.contains(part) && l.contains(part), "{part}");
         }
         assert!(l.contains("console=ttyS0 ip=192.168.100.2/24 gw=192.168.100.1 panic=-1 "));
@@ -294,6 +316,24 @@ mod tests {
             "ip=192.168.100.2/24 gw=192.168.100.1 panic=exit lockdep=off services=off \
              init=/opt/bench/netsvc "
         ));
+    }
+
+    #[test]
+    fn nic_properties_go_on_the_virtio_net_device_only() {
+        let images = Images {
+            nic_props: Some("guest_tso4=off".into()),
+            ..images()
+        };
+        let l = qemu_args(System::Linux, Workload::Network, &images, 1, 256)
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            l.contains("virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56,romfile=,guest_tso4=off "),
+            "{l}"
+        );
+        assert_eq!(l.matches("guest_tso4").count(), 1);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! [`run_stamp::Stamp`]'s fields plus `revision` ([`stamp`]). `rows` is the headline table
 //! (user space on both systems); `in_kernel` the section of Halyard's in-kernel services.
 
+use super::ablation;
 use super::results::{self, Better, Meta};
 use super::sched;
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,8 @@ pub struct Results {
     pub sched_smp: u32,
     /// One per `bench-sched` metric: the lock validator off and on.
     pub sched: Vec<SchedRow>,
+    /// One per offload ablation configuration (empty unless the ablation ran).
+    pub ablation: Vec<AblationRow>,
 }
 
 /// The stamp in results.json: which commit was measured, when, and the command that
@@ -123,6 +126,23 @@ pub struct SchedRow {
     pub ratio_on_off: Option<f64>,
 }
 
+/// An offload ablation row: one boot configuration's bulk rows (docs/bench.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AblationRow {
+    /// `Halyard` or `Linux`.
+    pub system: String,
+    /// What is off: `all on`, a `virtio-net-pci` property (`guest_tso4=off`) or Halyard's
+    /// `offload=off`.
+    pub off: String,
+    pub bulk_in: Cell,
+    pub bulk_out: Cell,
+    pub bulk_in_cpu: Cell,
+    pub bulk_out_cpu: Cell,
+    /// Medians of the per-round ratios to the same system's `all on` row.
+    pub bulk_in_vs_all_on: Option<f64>,
+    pub bulk_out_vs_all_on: Option<f64>,
+}
+
 impl From<&results::Cell> for Cell {
     fn from(cell: &results::Cell) -> Cell {
         let (median, not_available) = match cell.median() {
@@ -181,12 +201,31 @@ impl From<&results::Results> for Results {
                 ratio_on_off: row.ratio(),
             })
             .collect();
+        let cell = |row: &ablation::Row, id: &str| {
+            row.cell(id)
+                .map_or_else(|| Cell::from(&results::Cell::default()), Cell::from)
+        };
+        let ablation = r
+            .ablation
+            .iter()
+            .map(|row| AblationRow {
+                system: row.config.system.name().to_string(),
+                off: row.config.label.to_string(),
+                bulk_in: cell(row, "bulk_in"),
+                bulk_out: cell(row, "bulk_out"),
+                bulk_in_cpu: cell(row, "bulk_in_cpu"),
+                bulk_out_cpu: cell(row, "bulk_out_cpu"),
+                bulk_in_vs_all_on: ablation::vs_baseline(&r.ablation, row, "bulk_in"),
+                bulk_out_vs_all_on: ablation::vs_baseline(&r.ablation, row, "bulk_out"),
+            })
+            .collect();
         Results {
             meta: r.meta.clone(),
             rows,
             in_kernel,
             sched_smp: sched::SMP,
             sched,
+            ablation,
         }
     }
 }
@@ -278,6 +317,26 @@ mod tests {
             switch.lockdep_on.not_available.as_deref(),
             Some("bench-sched: timed out")
         );
+    }
+
+    #[test]
+    fn ablation_rows_read_back_with_their_ratios() {
+        let mut r = sample();
+        r.ablation = ablation::rows();
+        r.ablation[6].record("bulk_out", 0, Ok(100.0));
+        r.ablation[7].record("bulk_out", 0, Ok(40.0));
+        let back: Results = serde_json::from_str(&render(&r).unwrap()).unwrap();
+        assert_eq!(back, Results::from(&r));
+        let off = &back.ablation[7];
+        assert_eq!(
+            (off.system.as_str(), off.off.as_str()),
+            ("Halyard", "offload=off")
+        );
+        assert_eq!(
+            (off.bulk_out_vs_all_on, off.bulk_in_vs_all_on),
+            (Some(0.4), None)
+        );
+        assert!(render(&sample()).unwrap().contains("\"ablation\": []"));
     }
 
     #[test]

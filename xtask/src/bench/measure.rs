@@ -112,9 +112,22 @@ pub fn mb_per_sec(bytes: u64, elapsed: Duration) -> f64 {
     bytes as f64 / 1e6 / elapsed.as_secs_f64()
 }
 
+/// What a bulk transfer moved and how long it took.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Transfer {
+    pub bytes: u64,
+    pub elapsed: Duration,
+}
+
+impl Transfer {
+    pub fn mb_per_sec(&self) -> f64 {
+        mb_per_sec(self.bytes, self.elapsed)
+    }
+}
+
 /// Host to guest: writes up to `bytes` to the discard service (stopping early at `limit`),
-/// then waits for the guest to close after our EOF so every byte was taken. MB/s.
-pub fn bulk_to_guest(addr: SocketAddr, bytes: u64, limit: Duration) -> Result<f64, String> {
+/// then waits for the guest to close after our EOF so every byte was taken.
+pub fn bulk_to_guest(addr: SocketAddr, bytes: u64, limit: Duration) -> Result<Transfer, String> {
     let mut s = connect(addr)?;
     let chunk = vec![0xa5u8; 64 * 1024];
     let start = Instant::now();
@@ -129,15 +142,17 @@ pub fn bulk_to_guest(addr: SocketAddr, bytes: u64, limit: Duration) -> Result<f6
     let mut rest = [0u8; 64];
     // The discard service sends nothing and closes once it read our EOF.
     match s.read(&mut rest) {
-        Ok(0) => Ok(mb_per_sec(sent, start.elapsed())),
+        Ok(0) => Ok(Transfer {
+            bytes: sent,
+            elapsed: start.elapsed(),
+        }),
         Ok(_) => Err("discard service sent data".to_string()),
         Err(e) => Err(format!("waiting for the discard service to close: {e}")),
     }
 }
 
 /// Guest to host: reads up to `bytes` from the source service (stopping early at `limit`).
-/// MB/s.
-pub fn bulk_from_guest(addr: SocketAddr, bytes: u64, limit: Duration) -> Result<f64, String> {
+pub fn bulk_from_guest(addr: SocketAddr, bytes: u64, limit: Duration) -> Result<Transfer, String> {
     let mut s = connect(addr)?;
     let mut buf = vec![0u8; 256 * 1024];
     let start = Instant::now();
@@ -149,7 +164,10 @@ pub fn bulk_from_guest(addr: SocketAddr, bytes: u64, limit: Duration) -> Result<
             Err(e) => return Err(format!("bulk read after {got} bytes: {e}")),
         }
     }
-    Ok(mb_per_sec(got, start.elapsed()))
+    Ok(Transfer {
+        bytes: got,
+        elapsed: start.elapsed(),
+    })
 }
 
 #[cfg(test)]
@@ -189,9 +207,11 @@ mod tests {
         let many = serve(30, "echo");
         assert!(connection_rate(many, 30, Duration::from_secs(10)).unwrap() > 0.0);
         let discard = serve(1, "discard");
-        assert!(bulk_to_guest(discard, 3_000_000, Duration::from_secs(10)).unwrap() > 0.0);
+        let sent = bulk_to_guest(discard, 3_000_000, Duration::from_secs(10)).unwrap();
+        assert!(sent.bytes == 3_000_000 && sent.mb_per_sec() > 0.0);
         let source = serve(1, "source");
-        assert!(bulk_from_guest(source, 3_000_000, Duration::from_secs(10)).unwrap() > 0.0);
+        let got = bulk_from_guest(source, 3_000_000, Duration::from_secs(10)).unwrap();
+        assert!(got.bytes >= 3_000_000 && got.mb_per_sec() > 0.0);
         assert_eq!(mb_per_sec(2_000_000, Duration::from_secs(2)), 1.0);
     }
 

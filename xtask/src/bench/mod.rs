@@ -14,17 +14,21 @@
 //! TCP engine against smoltcp ([`engine`]), and stamps the report with the commit it
 //! measured, the date and the command, so every number quoted from it can be reproduced.
 //!
-//! Layout: [`peer`] fetches and builds the Linux side ([`modules`]); [`guest`]
-//! boots either system; [`inside`] runs clients in the bench's namespace; [`measure`],
-//! [`ping`], [`wrk`], [`memsize`] and [`userland`] measure; [`sched`] boots `test=bench-sched`;
-//! [`results`], [`stats`], [`report`], [`json`], [`chart`] turn values into
-//! `target/bench/report.md`, `results.json`, `ratios.svg`.
+//! Layout: [`lock`] keeps to one bench at a time; [`peer`] fetches and builds the Linux side
+//! ([`modules`]); [`guest`] boots either system; [`inside`] runs clients in the bench's
+//! namespace; [`measure`], [`cpu`], [`ping`], [`wrk`], [`memsize`], [`userland`] and
+//! [`services`] measure; [`ablation`] switches offloads off; [`sched`] boots
+//! `test=bench-sched`; [`results`], [`stats`], [`report`], [`json`], [`chart`] turn values
+//! into `target/bench/report.md`, `results.json`, `ratios.svg`.
 
+mod ablation;
 mod chart;
+mod cpu;
 mod engine;
 mod guest;
 mod inside;
 mod json;
+mod lock;
 mod measure;
 mod memsize;
 mod modules;
@@ -33,10 +37,12 @@ mod ping;
 mod report;
 mod results;
 mod sched;
+mod services;
 mod stats;
 pub mod userland;
 mod wrk;
 
+use crate::initramfs::ssh;
 use crate::netns::Netns;
 use crate::paths::Paths;
 use crate::{initramfs, kernel_build, tools};
@@ -59,22 +65,38 @@ pub struct BenchOptions {
     /// `bulk_in`): no scheduler benchmark, shell rounds, memory search or engine tables
     #[arg(long, value_name = "IDS", value_delimiter = ',', value_parser = only_id)]
     pub only: Vec<String>,
-    /// More words for Halyard's kernel command line (e.g. `offload=off` for the ablation)
+    /// More words for Halyard's kernel command line (e.g. `offload=off`)
     #[arg(long, value_name = "WORDS")]
     pub halyard_append: Option<String>,
+    /// Add the offload ablation's section (bulk with each virtio-net offload off in turn) to a
+    /// `--quick` or `--only` run (full runs have it); `--only ablation` runs it alone
+    #[arg(long)]
+    pub ablation: bool,
 }
 
-/// The rows `--only` can select: those a network round measures after the first echo
-/// (every network metric but the two boot times).
-const ONLY_IDS: &[&str] = results::NETWORK_METRICS.split_at(2).1;
+/// The rows a network round measures after the first echo (every network metric but the
+/// two boot times): what `--only` can select from a network round.
+const NETWORK_ONLY_IDS: &[&str] = results::NETWORK_METRICS.split_at(2).1;
+/// `--only`'s id for the offload ablation's section.
+const ABLATION_ID: &str = "ablation";
+
+/// Everything `--only` can select: the network rows, the service rows of the shell boot
+/// and the ablation.
+fn only_ids() -> Vec<&'static str> {
+    let mut ids = NETWORK_ONLY_IDS.to_vec();
+    ids.extend(services::ROWS);
+    ids.push(ABLATION_ID);
+    ids
+}
 
 fn only_id(id: &str) -> Result<String, String> {
-    if ONLY_IDS.contains(&id) {
+    let ids = only_ids();
+    if ids.contains(&id) {
         Ok(id.to_string())
     } else {
         Err(format!(
-            "not a network row: {id} (one of {})",
-            ONLY_IDS.join(", ")
+            "not a selectable row: {id} (one of {})",
+            ids.join(", ")
         ))
     }
 }
@@ -95,12 +117,32 @@ impl BenchOptions {
         if let Some(words) = &self.halyard_append {
             line.push_str(&format!(" --halyard-append '{words}'"));
         }
+        if self.ablation {
+            line.push_str(" --ablation");
+        }
         line
     }
 
     /// Whether row `id` is measured (all of them without `--only`).
     fn wants(&self, id: &str) -> bool {
         self.only.is_empty() || self.only.iter().any(|o| o == id)
+    }
+
+    /// Whether the network boots run: some network row is wanted.
+    fn wants_network(&self) -> bool {
+        NETWORK_ONLY_IDS.iter().any(|id| self.wants(id))
+    }
+
+    /// Whether the shell boots run: without `--only`, or for a service row.
+    fn wants_shell(&self) -> bool {
+        self.only.is_empty() || services::ROWS.iter().any(|id| self.wants(id))
+    }
+
+    /// Whether the offload ablation runs: in full runs, with `--ablation`, and with
+    /// `--only ablation`.
+    fn wants_ablation(&self) -> bool {
+        let full = !self.quick && self.only.is_empty();
+        full || self.ablation || self.only.iter().any(|o| o == ABLATION_ID)
     }
 }
 
@@ -127,6 +169,8 @@ struct Budget {
     mem_step: u32,
     /// `ubench --quick`: fewer and smaller batches.
     ubench_quick: bool,
+    /// ssh cycles per shell boot (the row is their median).
+    ssh_cycles: u32,
 }
 
 impl Budget {
@@ -149,6 +193,7 @@ impl Budget {
                 mem_smps: &[1],
                 mem_step: 32,
                 ubench_quick: true,
+                ssh_cycles: 3,
             }
         } else {
             Budget {
@@ -168,6 +213,7 @@ impl Budget {
                 mem_smps: &[1, 2],
                 mem_step: 8,
                 ubench_quick: false,
+                ssh_cycles: 5,
             }
         }
     }
@@ -187,11 +233,20 @@ const PING_INTERVAL_MS: u32 = 20;
 /// Runs the benchmark; the exit status (0, or 1 when Halyard could not be measured and
 /// `--peer-only` was not given).
 pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
+    let _lock = lock::acquire()?;
     let started = Instant::now();
     let stamp = run_stamp::Stamp::now(&paths.root, opts.command());
     let budget = Budget::for_options(opts);
-    tools::ensure(&[tools::QEMU, "ip", "ping", "wrk"])?;
-    let peer = peer::prepare(paths)?;
+    tools::ensure(&[tools::QEMU, "ip", "ping", "wrk", "ssh", "ssh-keygen"])?;
+    // hsshd, its host key (`cargo xtask run`'s) and the bench's client key, for both systems.
+    let client = services::prepare_client(paths)?;
+    let ssh = ssh::prepare(paths, std::slice::from_ref(&client.public_key))?;
+    services::write_known_hosts(
+        &client,
+        &paths.root.join(ssh::HOST_KEY).with_extension("pub"),
+    )?;
+    let www = services::www_dir(paths)?;
+    let peer = peer::prepare(paths, &ssh)?;
     // Halyard's absence is a result to report, not a reason to skip the Linux side. The
     // bench boots the kernel the QEMU tests boot (with the test-only monitor commands); its
     // in-kernel benchmark boots, like them, with the initramfs, which carries netsvc and
@@ -200,8 +255,12 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
         .map_err(|e| format!("kernel build: {e}"))
         .and_then(|()| {
             userland::initramfs_add(paths)
-                .and_then(|ubench| Ok([ubench, userland::netsvc_add(paths)?]))
-                .and_then(|adds| initramfs::build(paths, &adds, None))
+                .and_then(|ubench| {
+                    let www =
+                        initramfs::Add::parse(&format!("{}:{}", www.display(), services::WWW_DIR))?;
+                    Ok([ubench, userland::netsvc_add(paths)?, www])
+                })
+                .and_then(|adds| initramfs::build(paths, &adds, Some(&ssh)))
                 .map(drop)
                 .map_err(|e| format!("initramfs: {e}"))
         })
@@ -248,6 +307,7 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
         netns: &netns,
         budget: &budget,
         opts,
+        client: &client,
     };
     for &smp in budget.smps {
         let mut halyard_blocked = halyard_missing.clone();
@@ -265,6 +325,14 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
                 };
                 if let Some(reason) = blocked {
                     results.record_all_failed(smp, system, round, reason);
+                    continue;
+                }
+                if !opts.wants_network() {
+                    if system != System::HalyardKernel && opts.wants_shell() {
+                        for (id, value) in bench.shell_round(system, smp, round) {
+                            results.record(smp, system, id, round, value);
+                        }
+                    }
                     continue;
                 }
                 eprintln!(
@@ -289,7 +357,7 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
                         }
                     }
                 }
-                if selected || system == System::HalyardKernel {
+                if !opts.wants_shell() || system == System::HalyardKernel {
                     continue;
                 }
                 for (id, value) in bench.shell_round(system, smp, round) {
@@ -313,6 +381,9 @@ pub fn run(opts: &BenchOptions, paths: &Paths) -> Result<u8, String> {
             };
             results.record(smp, system, "min_mem", 0, value);
         }
+    }
+    if opts.wants_ablation() {
+        results.ablation = bench.ablation(halyard_missing.as_deref());
     }
     drop(netns);
     results.meta.duration_s = started.elapsed().as_secs_f64();
@@ -344,9 +415,19 @@ struct Bench<'a> {
     netns: &'a Netns,
     budget: &'a Budget,
     opts: &'a BenchOptions,
+    client: &'a services::SshClient,
 }
 
 type Values = Vec<(&'static str, Result<f64, String>)>;
+
+/// Which way a bulk transfer goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    /// Host to guest (the discard service).
+    In,
+    /// Guest to host (the source service).
+    Out,
+}
 
 impl Bench<'_> {
     fn log(&self, system: System, smp: u32, what: &str) -> std::path::PathBuf {
@@ -422,21 +503,11 @@ impl Bench<'_> {
             ));
         }
         let (bytes, time) = (b.bulk_bytes, b.bulk_time);
-        if wants("bulk_in") {
-            values.push((
-                "bulk_in",
-                inside::run_in(self.netns.name(), move || {
-                    measure::bulk_to_guest(Self::addr(DISCARD), bytes, time)
-                }),
-            ));
+        if wants("bulk_in") || wants("bulk_in_cpu") {
+            values.extend(self.bulk(&guest, Direction::In, bytes, time));
         }
-        if wants("bulk_out") {
-            values.push((
-                "bulk_out",
-                inside::run_in(self.netns.name(), move || {
-                    measure::bulk_from_guest(Self::addr(SOURCE), bytes, time)
-                }),
-            ));
+        if wants("bulk_out") || wants("bulk_out_cpu") {
+            values.extend(self.bulk(&guest, Direction::Out, bytes, time));
         }
         if wants("http_rate") {
             values.push(("http_rate", self.http()));
@@ -445,24 +516,134 @@ impl Bench<'_> {
         Ok(values)
     }
 
-    /// Boots `system` to its shell and measures the user-space rows.
+    /// One bulk transfer to the discard service ([`Direction::In`]) or from the source
+    /// service, with the guest's CPU per MB: the vCPU threads' CPU time ([`cpu`]) read just
+    /// before and after the transfer.
+    fn bulk(&self, guest: &Guest, direction: Direction, bytes: u64, time: Duration) -> Values {
+        let (rate_id, cpu_id) = match direction {
+            Direction::In => ("bulk_in", "bulk_in_cpu"),
+            Direction::Out => ("bulk_out", "bulk_out_cpu"),
+        };
+        let before = cpu::vcpu_ms(guest.pid);
+        let transfer = inside::run_in(self.netns.name(), move || match direction {
+            Direction::In => measure::bulk_to_guest(Self::addr(DISCARD), bytes, time),
+            Direction::Out => measure::bulk_from_guest(Self::addr(SOURCE), bytes, time),
+        });
+        let after = cpu::vcpu_ms(guest.pid);
+        let per_mb = match (&transfer, &before, &after) {
+            (Ok(t), Ok(before), Ok(after)) => cpu::ms_per_mb(*before, *after, t.bytes),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e.clone()),
+        };
+        vec![
+            (rate_id, transfer.map(|t| t.mb_per_sec())),
+            (cpu_id, per_mb),
+        ]
+    }
+
+    /// Boots `system` to its shell and measures the user-space rows (`ubench`'s without
+    /// `--only`) and the service rows it wants.
     fn shell_round(&self, system: System, smp: u32, round: usize) -> Values {
         eprintln!(
-            "xtask: bench: -smp {smp} round {} {} shell and ubench",
+            "xtask: bench: -smp {smp} round {} {} shell, ubench, ssh and httpd",
             round + 1,
             system.name()
         );
         let log = self.log(system, smp, &format!("shell{}", round + 1));
+        let wants = |id: &str| self.opts.wants(id);
+        let plan = userland::ShellPlan {
+            ubench: self
+                .opts
+                .only
+                .is_empty()
+                .then_some(self.budget.ubench_quick),
+            services: services::Plan {
+                netns: self.netns,
+                client: self.client,
+                ssh_cycles: self.budget.ssh_cycles,
+                wrk_connections: self.budget.wrk_connections,
+                wrk_secs: self.budget.wrk_secs,
+                wants: &wants,
+            },
+        };
         userland::measure(
             system,
             self.images,
-            self.netns,
             smp,
             MEM_MIB,
             &log,
             self.budget.boot_timeout,
-            self.budget.ubench_quick,
+            &plan,
         )
+    }
+
+    /// The offload ablation ([`ablation`]): each configuration booted at `-smp 1`, bulk
+    /// both ways. Halyard's rows say `halyard_missing` when its kernel was not built.
+    fn ablation(&self, halyard_missing: Option<&str>) -> Vec<ablation::Row> {
+        let mut rows = ablation::rows();
+        for round in 0..self.budget.rounds {
+            for row in &mut rows {
+                let config = row.config;
+                let outcome = match (config.system, halyard_missing) {
+                    (System::Halyard, Some(reason)) => Err(reason.to_string()),
+                    _ => self.ablation_boot(config, round),
+                };
+                match outcome {
+                    Ok(values) => {
+                        for (id, value) in values {
+                            row.record(id, round, value);
+                        }
+                    }
+                    Err(reason) => {
+                        for id in ablation::METRICS {
+                            row.record(id, round, Err(reason.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        rows
+    }
+
+    fn ablation_boot(&self, config: ablation::Config, round: usize) -> Result<Values, String> {
+        eprintln!(
+            "xtask: bench: ablation round {} {} {}",
+            round + 1,
+            config.system.name(),
+            config.label
+        );
+        let halyard_append = [self.images.halyard_append.as_deref(), config.halyard_append]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let images = Images {
+            halyard_append: (!halyard_append.is_empty()).then_some(halyard_append),
+            nic_props: config.nic_props.map(str::to_string),
+            ..self.images.clone()
+        };
+        let log = self.log(
+            config.system,
+            ablation::SMP,
+            &format!(
+                "ablation-{}-round{}",
+                config.label.replace([' ', '='], "-"),
+                round + 1
+            ),
+        );
+        let guest = guest::boot(
+            config.system,
+            &images,
+            self.netns,
+            ablation::SMP,
+            MEM_MIB,
+            &log,
+            self.budget.boot_timeout,
+        )?;
+        self.first_echo(&guest)?;
+        let (bytes, time) = (ablation::BULK_BYTES, ablation::BULK_TIME);
+        let mut values = self.bulk(&guest, Direction::In, bytes, time);
+        values.extend(self.bulk(&guest, Direction::Out, bytes, time));
+        Ok(values)
     }
 
     /// Seconds from QEMU start to the first successful echo.
@@ -612,6 +793,29 @@ mod tests {
             "cargo xtask bench --only bulk_in --halyard-append 'offload=off'"
         );
         assert!(ablation.wants("bulk_in") && !ablation.wants("bulk_out"));
+        // The offload ablation: in full runs, else when asked for.
+        assert!(BenchOptions::default().wants_ablation() && !ablation.wants_ablation());
+        let quick = BenchOptions {
+            quick: true,
+            ..BenchOptions::default()
+        };
+        assert!(!quick.wants_ablation());
+        let asked = BenchOptions {
+            ablation: true,
+            ..quick
+        };
+        assert!(asked.wants_ablation() && asked.command().ends_with(" --quick --ablation"));
+        let alone = BenchOptions {
+            only: vec!["ablation".into()],
+            ..BenchOptions::default()
+        };
+        assert!(alone.wants_ablation() && !alone.wants_network() && !alone.wants_shell());
+        let ssh = crate::cli::parse(["bench", "--only", "ssh_cycle,bulk_in_cpu"]).unwrap();
+        let crate::cli::Command::Bench(ssh) = ssh else {
+            panic!("not a bench command");
+        };
+        assert!(ssh.wants_shell() && ssh.wants_network() && !ssh.wants("sys_getpid"));
+        assert!(crate::cli::parse(["bench", "--only", "sys_getpid"]).is_err());
         assert!(BenchOptions::default().wants("bulk_out"));
         assert_eq!(
             crate::cli::parse(["bench", "--quick", "--peer-only"]).unwrap(),

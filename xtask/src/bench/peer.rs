@@ -1,6 +1,7 @@
 //! The Linux peer: Debian's cloud kernel and an initramfs of busybox, the NIC's modules,
-//! `netsvc`, `ubench` and an `/init` that configures the network and prints `NET-UP` (or,
-//! for the user-space rows, starts a shell).
+//! `netsvc`, `ubench`, `hsshd` with its keys and `httpd`'s page ([`super::services`]), and an
+//! `/init` that configures the network with `/bin/bench-net` and prints `NET-UP` (or, for the
+//! user-space rows, starts a shell).
 //!
 //! Everything comes from Debian packages fetched with `apt-get download` and unpacked with
 //! `dpkg-deb -x` under `target/debian/` ([`crate::debian`]) — never installed on the host,
@@ -11,8 +12,10 @@
 //! virtio drivers, which is what a cloud guest on this virtual hardware would run.
 
 use super::modules;
+use super::services;
 use crate::debian;
 use crate::initramfs::cpio::{self, Entry};
+use crate::initramfs::ssh::Ssh;
 use crate::paths::Paths;
 use crate::user_build;
 use std::path::{Path, PathBuf};
@@ -22,6 +25,8 @@ use std::process::Command;
 const KERNEL_META: &str = "linux-image-cloud-amd64";
 /// The peer's `/init`.
 pub const INIT_SCRIPT: &str = include_str!("init.sh");
+/// The peer's `/bin/bench-net`: the network setup `/init` runs, and the shell boot too.
+pub const NET_SCRIPT: &str = include_str!("net.sh");
 
 /// What booting the peer needs.
 #[derive(Debug, Clone)]
@@ -33,8 +38,8 @@ pub struct Peer {
 }
 
 /// Fetches and unpacks the packages, builds netsvc, and writes the initramfs into
-/// `target/bench/peer`.
-pub fn prepare(paths: &Paths) -> Result<Peer, String> {
+/// `target/bench/peer`, with `ssh`'s server and keys (the files Halyard's initramfs has).
+pub fn prepare(paths: &Paths, ssh: &Ssh) -> Result<Peer, String> {
     let dir = paths.root.join("target/bench/peer");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let meta = debian::fetch(paths, KERNEL_META)?;
@@ -54,6 +59,7 @@ pub fn prepare(paths: &Paths) -> Result<Peer, String> {
         busybox: &busybox,
         netsvc: &netsvc,
         ubench: &ubench,
+        ssh,
     };
     let archive = initramfs_archive(&kernel.root, &version, &programs)?;
     gzip_to(&archive, &initramfs)?;
@@ -101,10 +107,11 @@ struct Programs<'a> {
     busybox: &'a Path,
     netsvc: &'a Path,
     ubench: &'a Path,
+    ssh: &'a Ssh,
 }
 
-/// The initramfs's members: busybox, the NIC modules in load order, netsvc, ubench and
-/// `/init`.
+/// The initramfs's members: busybox, the NIC modules in load order, netsvc, ubench, hsshd
+/// with its keys, httpd's page, `/bin/bench-net` and `/init`.
 fn initramfs_archive(root: &Path, version: &str, programs: &Programs) -> Result<Vec<u8>, String> {
     let read = |p: &Path| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
     let module_dir = root.join("lib/modules").join(version);
@@ -128,9 +135,13 @@ fn initramfs_archive(root: &Path, version: &str, programs: &Programs) -> Result<
         "lib/modules",
         "opt",
         "opt/bench",
+        "opt/bench/www",
         "proc",
+        "root",
+        "sbin",
         "sys",
         "tmp",
+        "var",
     ]
     .map(Entry::dir)
     .to_vec();
@@ -154,6 +165,17 @@ fn initramfs_archive(root: &Path, version: &str, programs: &Programs) -> Result<
         0o644,
         order_file.into_bytes(),
     ));
+    entries.push(Entry::file(
+        "bin/bench-net",
+        0o755,
+        NET_SCRIPT.as_bytes().to_vec(),
+    ));
+    entries.push(Entry::file(
+        format!("{}/index.html", services::WWW_DIR.trim_start_matches('/')),
+        0o644,
+        services::INDEX.as_bytes().to_vec(),
+    ));
+    entries.extend(programs.ssh.entries());
     entries.push(Entry::file("init", 0o755, INIT_SCRIPT.as_bytes().to_vec()));
     Ok(cpio::archive(&entries))
 }
@@ -199,14 +221,19 @@ mod tests {
     fn the_init_script_configures_the_nic_and_prints_the_marker() {
         assert!(INIT_SCRIPT.starts_with("#!/bin/busybox sh\n"));
         for part in [
+            "/bin/bench-net\n/bin/netsvc &",
+            "if [ \"$bench\" = shell ]; then",
+        ] {
+            assert!(INIT_SCRIPT.contains(part), "{part}");
+        }
+        for part in [
+            "#!/bin/busybox sh\n",
             "mount -t devtmpfs",
             "insmod",
             "ip=*",
             "echo \"NET-UP $addr\"",
-            "/bin/netsvc &",
-            "if [ \"$bench\" = shell ]; then",
         ] {
-            assert!(INIT_SCRIPT.contains(part), "{part}");
+            assert!(NET_SCRIPT.contains(part), "{part}");
         }
     }
 }

@@ -11,6 +11,7 @@
 //! It is rendered from [`Results`] by a pure function (a string out), so the smoke tests
 //! check its content without running a benchmark.
 
+use super::ablation;
 use super::chart;
 use super::results::{Better, Cell, Results, Row};
 use super::sched;
@@ -33,7 +34,10 @@ pub fn format_value(v: f64) -> String {
 fn cell_text(cell: &Cell) -> String {
     match cell.median() {
         Ok(m) => format!("{} (n={})", format_value(m), cell.measured().len()),
-        Err(reason) => format!("not available: {}", reason.replace('|', "/")),
+        Err(reason) => format!(
+            "not available: {}",
+            reason.replace('|', "/").replace('\n', " ")
+        ),
     }
 }
 
@@ -108,6 +112,7 @@ pub fn markdown(results: &Results) -> String {
         chart::FILE
     );
     sched_markdown(results, &mut out);
+    ablation_markdown(results, &mut out);
     out
 }
 
@@ -153,6 +158,53 @@ fn kernel_markdown(results: &Results, out: &mut String) {
             cell_text(&row.halyard),
             row.kernel_over_user()
                 .map_or("-".to_string(), |r| format!("{r:.2}"))
+        );
+    }
+}
+
+/// The heading of the offload ablation's section.
+pub const ABLATION_SECTION: &str = "Offload ablation: bulk with one virtio-net offload off";
+
+/// The offload ablation's section (only when it ran: `--ablation`, `--only ablation`).
+fn ablation_markdown(results: &Results, out: &mut String) {
+    let rows = &results.ablation;
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n## {ABLATION_SECTION}\n");
+    let _ = writeln!(
+        out,
+        "Not in the headline table. -smp {}, {} round(s), {} MB or {} s per direction; \
+         `netsvc` on both. Linux: one `virtio-net-pci` property off per row (QEMU then does \
+         not offer that feature); Halyard: `offload=off` on its command line (all of its \
+         offloads). \"vs all on\" pairs each row with its own system's first row. Guest \
+         CPU is the vCPU threads' CPU time per MB moved (lower is better).\n",
+        ablation::SMP,
+        results.meta.rounds,
+        ablation::BULK_BYTES / 1_000_000,
+        ablation::BULK_TIME.as_secs()
+    );
+    let _ = writeln!(
+        out,
+        "| system | off | host to guest MB/s | vs all on | guest to host MB/s | vs all on | CPU ms/MB in | CPU ms/MB out |"
+    );
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- | --- |");
+    for row in rows {
+        let ratio = |id| {
+            ablation::vs_baseline(rows, row, id).map_or("-".to_string(), |r| format!("{r:.2}"))
+        };
+        let cell = |id| row.cell(id).map_or(String::new(), cell_text);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            row.config.system.name(),
+            row.config.label,
+            cell("bulk_in"),
+            ratio("bulk_in"),
+            cell("bulk_out"),
+            ratio("bulk_out"),
+            cell("bulk_in_cpu"),
+            cell("bulk_out_cpu")
         );
     }
 }
@@ -279,11 +331,51 @@ mod tests {
             ping.ends_with("| 0.250 (n=2) | 0.500 (n=2) | 0.50 |"),
             "{ping}"
         );
-        let http = table.iter().find(|l| l.contains("HTTP")).unwrap();
-        // The reason is kept, with the table separator neutralised.
+        let http = table
+            .iter()
+            .find(|l| l.contains("| HTTP requests"))
+            .unwrap();
+        // The reason is kept, on one line, with the table separator neutralised.
         assert!(
             http.contains("not available: no \"NET-UP\" / line"),
             "{http}"
+        );
+    }
+
+    #[test]
+    fn the_ablation_is_a_section_of_its_own_only_when_it_ran() {
+        let mut r = sample();
+        assert!(!markdown(&r).contains(ABLATION_SECTION));
+        r.ablation = ablation::rows();
+        r.ablation[0].record("bulk_in", 0, Ok(200.0));
+        r.ablation[1].record("bulk_in", 0, Ok(50.0));
+        r.ablation[1].record("bulk_in_cpu", 0, Ok(12.5));
+        let md = markdown(&r);
+        let section = &md[md.find(&format!("## {ABLATION_SECTION}")).unwrap()..];
+        let rows: Vec<&str> = section.lines().filter(|l| l.starts_with("| ")).collect();
+        assert_eq!(rows.len(), 2 + ablation::CONFIGS.len(), "{section}");
+        assert!(
+            rows[3].starts_with("| Linux | guest_tso4=off | 50.0 (n=1) | 0.25 | not available"),
+            "{}",
+            rows[3]
+        );
+        assert!(rows[3].contains("| 12.5 (n=1) |"), "{}", rows[3]);
+        assert!(rows
+            .last()
+            .unwrap()
+            .starts_with("| Halyard | offload=off |"));
+    }
+
+    #[test]
+    fn a_reason_stays_inside_its_table_cell() {
+        let mut cell = Cell::default();
+        cell.record(
+            0,
+            Err("ssh failed: a | b\nHost key verification failed.".into()),
+        );
+        assert_eq!(
+            cell_text(&cell),
+            "not available: ssh failed: a / b Host key verification failed."
         );
     }
 

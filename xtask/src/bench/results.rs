@@ -88,6 +88,18 @@ pub const METRICS: &[Metric] = &[
     ),
     metric("bulk_in", "bulk host to guest", "MB/s", Better::Higher),
     metric("bulk_out", "bulk guest to host", "MB/s", Better::Higher),
+    metric(
+        "bulk_in_cpu",
+        "guest CPU per MB, host to guest",
+        "ms/MB",
+        Better::Lower,
+    ),
+    metric(
+        "bulk_out_cpu",
+        "guest CPU per MB, guest to host",
+        "ms/MB",
+        Better::Lower,
+    ),
     metric("http_rate", "HTTP requests (wrk)", "1/s", Better::Higher),
     metric("boot_shell", "start to shell prompt", "s", Better::Lower),
     metric("sys_getpid", "getpid round trip", "ns", Better::Lower),
@@ -106,6 +118,18 @@ pub const METRICS: &[Metric] = &[
         Better::Lower,
     ),
     metric("sys_mmap", "mmap+touch+munmap 1 MiB", "us", Better::Lower),
+    metric(
+        "ssh_cycle",
+        "ssh command cycle (OpenSSH to hsshd)",
+        "s",
+        Better::Lower,
+    ),
+    metric(
+        "httpd_rate",
+        "busybox httpd requests (wrk)",
+        "1/s",
+        Better::Higher,
+    ),
     metric("min_mem", "smallest -m that passes", "MiB", Better::Lower),
 ];
 
@@ -123,6 +147,8 @@ pub const NETWORK_METRICS: &[&str] = &[
     "conn_rate",
     "bulk_in",
     "bulk_out",
+    "bulk_in_cpu",
+    "bulk_out_cpu",
     "http_rate",
 ];
 
@@ -297,6 +323,8 @@ pub struct Results {
     pub rows: Vec<Row>,
     /// The `bench-sched` rows (Halyard only, at [`super::sched::SMP`] CPUs).
     pub sched: Vec<SchedRow>,
+    /// The offload ablation's rows ([`super::ablation`]); empty unless it ran.
+    pub ablation: Vec<super::ablation::Row>,
 }
 
 impl Results {
@@ -324,7 +352,12 @@ impl Results {
                 lockdep_on: Cell::default(),
             })
             .collect();
-        Results { meta, rows, sched }
+        Results {
+            meta,
+            rows,
+            sched,
+            ablation: Vec::new(),
+        }
     }
 
     /// Drops the row of metric `id` at `smp`: a measurement this mode does not make, which
@@ -423,10 +456,23 @@ impl Results {
                     })
             })
         };
+        let ablation = || {
+            self.ablation
+                .iter()
+                .filter(|row| row.config.system == System::Halyard)
+                .find_map(|row| {
+                    row.cells.iter().find_map(|cell| {
+                        cell.median()
+                            .err()
+                            .map(|e| format!("ablation {}: {e}", row.config.label))
+                    })
+                })
+        };
         match system {
             System::Halyard => network
                 .or_else(|| gap(System::HalyardKernel))
-                .or_else(sched),
+                .or_else(sched)
+                .or_else(ablation),
             System::HalyardKernel | System::Linux => network,
         }
     }

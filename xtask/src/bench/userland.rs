@@ -5,13 +5,14 @@
 //! ([`guest::Workload::Shell`]), waits for its prompt (the time to the shell), types the
 //! `ubench` command and reads its lines. `ubench` times itself inside the guest with
 //! `CLOCK_MONOTONIC` (under TCG both kernels' clocks follow the host's), so the serial
-//! line's speed is no part of any operation's figure.
+//! line's speed is no part of any operation's figure. After `ubench` the same boot serves
+//! the service rows ([`services`]: ssh and busybox httpd).
 
 use super::guest::{self, Images, Workload};
 use super::results::System;
+use super::services;
 use super::Values;
 use crate::initramfs;
-use crate::netns::Netns;
 use crate::paths::Paths;
 use crate::user_build;
 use std::path::Path;
@@ -71,26 +72,38 @@ pub fn command(quick: bool) -> String {
     }
 }
 
-/// One shell boot of `system`: the time to the prompt, then every `ubench` row. A boot
-/// that never shows a prompt fails every row with the reason.
-#[allow(clippy::too_many_arguments)]
+/// What a shell boot measures.
+pub struct ShellPlan<'a> {
+    /// Run `ubench` (`Some(quick)`), or not (`--only` of a service row).
+    pub ubench: Option<bool>,
+    /// The service rows after it ([`services`]).
+    pub services: services::Plan<'a>,
+}
+
+/// One shell boot of `system`: the time to the prompt, then every `ubench` row, then the
+/// service rows. A boot that never shows a prompt fails every row with the reason.
 pub fn measure(
     system: System,
     images: &Images,
-    netns: &Netns,
     smp: u32,
     mem_mib: u32,
     log: &Path,
     boot_timeout: Duration,
-    quick: bool,
+    plan: &ShellPlan,
 ) -> Values {
-    // The boot, then at most this long for ubench (its full run takes seconds).
-    let budget = boot_timeout + Duration::from_secs(240);
+    // The boot, then at most this long for ubench (its full run takes seconds), the ssh
+    // cycles and wrk.
+    let budget = boot_timeout + Duration::from_secs(420);
+    let ubench_rows = || {
+        std::iter::once(SHELL_ROW)
+            .chain(OPS.iter().map(|(_, id, _)| *id))
+            .filter(|_| plan.ubench.is_some())
+    };
     let outcome = guest::start(
         system,
         Workload::Shell,
         images,
-        netns,
+        plan.services.netns,
         (smp, mem_mib),
         log,
         budget,
@@ -100,21 +113,26 @@ pub fn measure(
         session
             .expect_text(prompt(system))
             .map_err(|e| format!("no shell prompt: {e} (serial log {log_name})"))?;
-        let to_prompt = started.elapsed().as_secs_f64();
-        session.send(&format!("{}\r", command(quick)))?;
-        let lines = session
-            .lines_through("ubench-done")
-            .map_err(|e| format!("ubench: {e} (serial log {log_name})"))?;
-        Ok((to_prompt, lines))
+        let mut values = Values::new();
+        if let Some(quick) = plan.ubench {
+            values.push((SHELL_ROW, Ok(started.elapsed().as_secs_f64())));
+            session.send(&format!("{}\r", command(quick)))?;
+            let lines = session
+                .lines_through("ubench-done")
+                .map_err(|e| format!("ubench: {e} (serial log {log_name})"))?;
+            values.extend(parse(&lines));
+        }
+        values.extend(services::measure(&mut session, system, &plan.services));
+        Ok(values)
     });
     match outcome {
-        Ok((to_prompt, lines)) => {
-            let mut values = vec![(SHELL_ROW, Ok(to_prompt))];
-            values.extend(parse(&lines));
-            values
-        }
-        Err(reason) => std::iter::once(SHELL_ROW)
-            .chain(OPS.iter().map(|(_, id, _)| *id))
+        Ok(values) => values,
+        Err(reason) => ubench_rows()
+            .chain(
+                services::ROWS
+                    .into_iter()
+                    .filter(|id| (plan.services.wants)(id)),
+            )
             .map(|id| (id, Err(reason.clone())))
             .collect(),
     }

@@ -119,7 +119,16 @@ pub fn prepare(paths: &Paths, key_files: &[PathBuf]) -> Result<Ssh, String> {
 impl Ssh {
     /// Puts the server, its key and `authorized_keys` into `tree`.
     pub fn add_to(&self, tree: &mut Tree) -> Result<(), String> {
-        let entries = [
+        for e in self.entries() {
+            tree.insert(e)?;
+        }
+        Ok(())
+    }
+
+    /// The server, its key and `authorized_keys` as archive entries (the bench's Linux peer
+    /// carries the same files at the same paths: xtask/src/bench/peer.rs).
+    pub fn entries(&self) -> Vec<Entry> {
+        [
             Entry::file(GUEST_HSSHD, 0o755, self.hsshd.clone()),
             Entry::dir("etc/hsshd").with_mode(0o700),
             Entry::file(GUEST_HOST_KEY, 0o600, self.host_key.clone()),
@@ -135,11 +144,8 @@ impl Ssh {
                 self.authorized_keys.clone().into_bytes(),
             ),
             Entry::dir("var/log"),
-        ];
-        for e in entries {
-            tree.insert(e)?;
-        }
-        Ok(())
+        ]
+        .to_vec()
     }
 }
 

@@ -116,6 +116,12 @@ impl Session {
         }
     }
 
+    /// QEMU's process id (`ip netns exec` execs QEMU, so it is QEMU's own): the bench
+    /// reads its vCPU threads' CPU time (xtask/src/bench/cpu.rs).
+    pub fn pid(&mut self) -> u32 {
+        self.qemu.child().id()
+    }
+
     /// The next complete line.
     pub fn next_line(&mut self) -> Result<String, Stopped> {
         self.wait_for(|unread| {
