@@ -76,8 +76,11 @@ const RAM_PER_CONNECTION: u64 = 16 * 1024;
 fn config(caps: TxCaps) -> halyard_tcp::Config {
     let base = halyard_tcp::Config::default();
     let ram = crate::mm::frame_stats().total * crate::mm::PAGE_SIZE;
+    let max_connections = ((ram / RAM_PER_CONNECTION) as usize).clamp(1024, base.max_connections);
     halyard_tcp::Config {
-        max_connections: ((ram / RAM_PER_CONNECTION) as usize).clamp(1024, base.max_connections),
+        max_connections,
+        // A record is a few dozen bytes (about 100 with its table and heap entries).
+        max_time_wait: max_connections,
         max_connections_per_peer: MAX_CONNECTIONS_PER_PEER,
         syn_backlog: SYN_BACKLOG,
         accept_backlog: ACCEPT_BACKLOG,
@@ -147,8 +150,11 @@ impl Tcp {
         Ok(sock)
     }
 
-    /// A closed socket gives its tuple back (`conn` is its connection, under its lock).
-    pub fn retire(&mut self, sock: &Sock, conn: &DetachedConn) {
+    /// A closed socket gives its tuple back (`conn` is its connection, under its lock);
+    /// one in TIME-WAIT that its application closed gives the endpoint its connection,
+    /// which keeps a compact record of it for the rest of the wait (`halyard_tcp`'s
+    /// `time_wait.rs`), so the socket and the connection's state are freed at once.
+    pub fn retire(&mut self, sock: &Sock, conn: &mut DetachedConn) {
         let key = (sock.local, sock.remote);
         if self
             .socks
@@ -157,7 +163,11 @@ impl Tcp {
         {
             self.socks.remove(&key);
         }
-        let _ = self.endpoint.forget(conn.id());
+        if conn.is_orphaned_time_wait() {
+            let _ = self.endpoint.adopt_time_wait(conn);
+        } else {
+            let _ = self.endpoint.forget(conn.id());
+        }
         self.closed_stats += conn.stats();
     }
 

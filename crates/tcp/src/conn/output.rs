@@ -151,7 +151,7 @@ impl Connection {
 
     /// Window to advertise, applying receiver-side SWS avoidance: the right edge only
     /// moves when it can move by min(buffer/2, MSS).
-    fn advertise_window(&mut self) -> u16 {
+    pub(super) fn advertise_window(&mut self) -> u16 {
         let free = self.recvbuf.free() as u32;
         let edge = self.rcv_nxt + free;
         let step = (self.recvbuf.capacity() as u32 / 2).min(u32::from(self.cfg.mss));
