@@ -67,7 +67,14 @@ const ACCEPT_BACKLOG: usize = 4096;
 /// connection costs about 3 KB; the rest is room for its buffers.
 const RAM_PER_CONNECTION: u64 = 16 * 1024;
 
-/// The engine's configuration: the defaults, with the limits above, and the transmit
+/// Send-buffer limit of the sockets that set none (user programs' among them), as the
+/// source service's: what is sent stays there until acknowledged, so the buffer bounds
+/// the data in flight, and 256 KiB (the engine's default) capped a bulk sender over the
+/// NIC below what the path takes. Linux's autotuning goes up to `tcp_wmem`'s 4 MiB. A
+/// limit, not an allocation: the ring grows only as data is queued.
+const SEND_BUFFER: usize = 1024 * 1024;
+
+/// The engine's configuration: the defaults, with the limits above, the send buffer, and the transmit
 /// offloads of `caps`: partial checksums and TSO super-segments when every way out takes
 /// them. `lo` does (it trusts partial checksums and receives super-segments whole, as
 /// Linux's `lo` with its 64 KB MTU does); the NIC when it negotiated `CSUM` and
@@ -81,6 +88,7 @@ fn config(caps: TxCaps) -> halyard_tcp::Config {
         max_connections,
         // A record is a few dozen bytes (about 100 with its table and heap entries).
         max_time_wait: max_connections,
+        send_buffer: SEND_BUFFER,
         max_connections_per_peer: MAX_CONNECTIONS_PER_PEER,
         syn_backlog: SYN_BACKLOG,
         accept_backlog: ACCEPT_BACKLOG,

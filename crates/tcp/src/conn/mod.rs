@@ -463,6 +463,16 @@ impl Connection {
         self.recvbuf.len()
     }
 
+    /// Tells the application it may write again once a third of the send buffer is free
+    /// (Linux's `sk_stream_write_space` with `sk_stream_min_wspace`): a writer blocked on
+    /// a full buffer wakes to queue a large piece, not on every ACK for a few segments'
+    /// worth (each wake is a context switch, a lock and a pass through the socket).
+    fn note_write_space(&mut self) {
+        if self.sendbuf.free() >= self.sendbuf.capacity().div_ceil(3) {
+            self.events |= Readiness::WRITABLE;
+        }
+    }
+
     /// Room in the send buffer.
     pub(crate) fn send_space(&self) -> usize {
         if self.fin == Fin::None {

@@ -6,7 +6,6 @@
 
 use super::tso::Cut;
 use super::{Connection, Fin};
-use crate::event::Readiness;
 use crate::seq::Seq;
 use crate::state::State;
 use crate::stats::Stats;
@@ -394,8 +393,8 @@ impl Connection {
             self.schedule_pto(now);
         }
         self.persist_at = None;
-        if sent > 0 && self.sendbuf.free() > 0 && self.fin == Fin::None {
-            self.events |= Readiness::WRITABLE;
+        if sent > 0 && self.fin == Fin::None {
+            self.note_write_space();
         }
         Some((n, gso_size))
     }
