@@ -194,5 +194,8 @@ fn writable_once_a_third_of_the_send_buffer_is_free() {
         assert!(!p.read_all(false, s).0.is_empty(), "the transfer stalled");
         p.advance(1);
     }
-    assert!(quiet_acks > 0, "ACKs that freed less than a third woke nobody");
+    assert!(
+        quiet_acks > 0,
+        "ACKs that freed less than a third woke nobody"
+    );
 }

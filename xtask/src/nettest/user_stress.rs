@@ -35,13 +35,13 @@ const SECONDS: u32 = 15;
 /// The program's echo server, which the host floods.
 const SERVE_PORT: u16 = 7100;
 /// The host's flood: it ends before the program's loops, whose server stops with them.
-/// Every connection the run closes stays in TIME-WAIT for 60 s, as a compact record of
-/// the endpoint (`halyard_tcp`'s `time_wait.rs`) once its program closed it; when
-/// TIME-WAIT kept the whole socket, the sockets also kept the kernel stacks of the
-/// threads that had used them (64 KiB each), and at the rate the virtio-net offloads
-/// allow (about 22,000 operations in 15 s) 15 s of closed connections filled the 256 MiB
-/// guest, so the run was cut to 8 s for a while. The test reports the heap and free
-/// memory before and after, with the sockets and TIME-WAIT records left.
+/// The run was cut to 8 s for a while: at the rate the virtio-net offloads allow (about
+/// 22,000 operations in 15 s) 15 s filled the 256 MiB guest. Every connection it closed
+/// kept its whole socket for the 60 s of TIME-WAIT (now a compact record of the endpoint,
+/// `halyard_tcp`'s `time_wait.rs`), and, most of the memory, every exited thread kept its
+/// 64 KiB kernel stack until the timeout of its last timed wait had passed (sleep timers
+/// now refer to their thread weakly). The test reports the heap and free memory before
+/// and after, with the sockets, engine connections and TIME-WAIT records left.
 const FLOOD: Plan = Plan {
     hammer: Duration::from_secs(12),
     ping_seconds: 12,
