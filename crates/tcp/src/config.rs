@@ -51,8 +51,13 @@ pub struct Config {
     /// Established connections waiting for `accept`, per listener; a handshake that
     /// completes when it is full is reset (counted in `accept_queue_overflows`).
     pub accept_backlog: usize,
-    /// Connections of any state the endpoint holds.
+    /// Connections of any state the endpoint holds (TIME-WAIT records of connections
+    /// nobody owns aside: see `max_time_wait`).
     pub max_connections: usize,
+    /// TIME-WAIT records (connections in TIME-WAIT their application let go, each kept
+    /// as a record of a few dozen bytes); beyond it a connection ends without TIME-WAIT
+    /// (Linux's `tcp_max_tw_buckets`).
+    pub max_time_wait: usize,
     /// Passively opened connections (any state, handshakes and detached ones included)
     /// one remote IPv4 address may hold; a SYN beyond it is answered with RST. Unlimited
     /// by default (Linux has no such limit; a host that serves untrusted peers sets one,
@@ -111,6 +116,7 @@ impl Default for Config {
             syn_backlog: 128,
             accept_backlog: 128,
             max_connections: 16384,
+            max_time_wait: 16384,
             max_connections_per_peer: usize::MAX,
             ephemeral_ports: (49152, 65535),
             max_ooo_ranges: 16,

@@ -39,7 +39,9 @@ use crate::rst::RstReply;
 use crate::rx_hints::RxHints;
 use crate::state::State;
 use crate::stats::Stats;
+use crate::table::FourTuple;
 use crate::time::Instant;
+use crate::time_wait::TimeWait;
 
 /// What [`DetachedConn::receive`] asks of the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,6 +219,21 @@ impl DetachedConn {
     /// True once [`DetachedConn::release`] was called.
     pub fn is_released(&self) -> bool {
         self.conn.orphaned
+    }
+
+    /// Released and in TIME-WAIT: hand it to [`Endpoint::adopt_time_wait`](crate::Endpoint::adopt_time_wait),
+    /// which keeps a compact record of it, and drop it.
+    pub fn is_orphaned_time_wait(&self) -> bool {
+        self.conn.orphaned && self.conn.state == State::TimeWait
+    }
+
+    /// The TIME-WAIT record that stands for this connection from now on, with its tuple
+    /// and whether it owes an ACK; the connection itself is closed. `None` unless
+    /// [`Self::is_orphaned_time_wait`].
+    pub(crate) fn take_time_wait(&mut self) -> Option<(FourTuple, TimeWait, bool)> {
+        let (tw, ack_owed) = self.conn.time_wait_record()?;
+        self.conn.terminate(None);
+        Some((self.conn.tuple, tw, ack_owed))
     }
 
     /// The connection's state.

@@ -31,6 +31,7 @@ use crate::state::State;
 use crate::stats::Stats;
 use crate::table::{ConnTable, FourTuple};
 use crate::time::Instant;
+use crate::time_wait::{Handled, TimeWaits};
 use crate::timer_queue::TimerQueue;
 use crate::wire::{Flags, Segment, HEADER_LEN, MAX_OPTIONS_LEN};
 
@@ -229,6 +230,8 @@ pub struct Endpoint {
     tx: VecDeque<u32>,
     events: VecDeque<Pending>,
     rsts: VecDeque<RstReply>,
+    /// Connections in TIME-WAIT nobody owns, as compact records (`time_wait.rs`).
+    time_wait: TimeWaits,
     challenge: ChallengeLimiter,
     stats: Stats,
 }
@@ -262,6 +265,7 @@ impl Endpoint {
             tx: VecDeque::new(),
             events: VecDeque::new(),
             rsts: VecDeque::new(),
+            time_wait: TimeWaits::new(derive_key(&secret, 6), cfg.max_time_wait, cfg.rst_queue),
             challenge: ChallengeLimiter::new(cfg.challenge_ack_limit),
             stats: Stats::default(),
             cfg,
@@ -270,7 +274,8 @@ impl Endpoint {
 
     /// Sizes every table that grows with the number of connections (slots, the 4-tuple
     /// table, the timer heap, the transmit and event queues, the per-peer counts) for
-    /// [`Config::max_connections`] up front, so that afterwards no connection, however
+    /// [`Config::max_connections`], and the TIME-WAIT records' for
+    /// [`Config::max_time_wait`], up front, so that afterwards no connection, however
     /// many come, makes the endpoint grow an allocation: a kernel under memory pressure
     /// then never meets a large allocation it cannot refuse. (Buffers, which grow with
     /// data, are fallible on their own; see `buffer::ring`.)
@@ -284,6 +289,7 @@ impl Endpoint {
         self.tx.reserve(n);
         self.events.reserve(n + 64);
         self.peers.reserve(n);
+        self.time_wait.preallocate();
     }
 
     /// Counters.
@@ -296,9 +302,15 @@ impl Endpoint {
         &self.cfg
     }
 
-    /// Connections held in any state (including TIME-WAIT and unreleased closed ones).
+    /// Connections held in any state (including TIME-WAIT and unreleased closed ones),
+    /// TIME-WAIT records aside ([`Self::time_wait_count`]).
     pub fn connection_count(&self) -> usize {
         self.live
+    }
+
+    /// Connections in TIME-WAIT that nobody owns, each kept as a compact record.
+    pub fn time_wait_count(&self) -> usize {
+        self.time_wait.len()
     }
 
     /// Passively opened connections `peer` holds (what
@@ -370,7 +382,9 @@ impl Endpoint {
     /// what binding without address reuse (SO_REUSEADDR) must refuse. O(connections);
     /// meant for bind time, not the data path.
     pub fn local_port_in_use(&self, port: u16) -> bool {
-        self.listen_map.keys().any(|a| a.port() == port) || self.table.any_local_port(port)
+        self.listen_map.keys().any(|a| a.port() == port)
+            || self.table.any_local_port(port)
+            || self.time_wait.any_local_port(port)
     }
 
     fn find_listener(&self, addr: SocketAddrV4) -> Option<u32> {
@@ -404,17 +418,19 @@ impl Endpoint {
         remote: SocketAddrV4,
         cfg: &Config,
     ) -> Result<ConnId, Error> {
-        let (table, listen_map) = (&self.table, &self.listen_map);
+        let (table, listen_map, time_wait) = (&self.table, &self.listen_map, &self.time_wait);
         // A listener's port is skipped too (Linux's bind buckets): over loopback, a
         // connection from a listening port to itself would be a simultaneous open.
         let port = self
             .ports
             .pick(local_ip, remote, |p| {
+                let tuple = FourTuple {
+                    local: SocketAddrV4::new(local_ip, p),
+                    remote,
+                };
                 listen_map.keys().any(|a| a.port() == p)
-                    || table.contains(&FourTuple {
-                        local: SocketAddrV4::new(local_ip, p),
-                        remote,
-                    })
+                    || table.contains(&tuple)
+                    || time_wait.contains(&tuple)
             })
             .ok_or(Error::NoPorts)?;
         self.open(now, SocketAddrV4::new(local_ip, port), remote, cfg)
@@ -438,7 +454,7 @@ impl Endpoint {
         cfg: &Config,
     ) -> Result<ConnId, Error> {
         let tuple = FourTuple { local, remote };
-        if self.table.contains(&tuple) {
+        if self.table.contains(&tuple) || self.time_wait.contains(&tuple) {
             return Err(Error::AddrInUse);
         }
         if self.live >= self.cfg.max_connections {
@@ -587,6 +603,22 @@ impl Endpoint {
         Ok(DetachedConn::new(id, conn, self.cfg.challenge_ack_limit))
     }
 
+    /// Takes back a detached connection in TIME-WAIT whose application released it
+    /// ([`DetachedConn::is_orphaned_time_wait`]): the endpoint keeps a compact record of
+    /// it for the rest of the wait (answering its segments itself from then on) and frees
+    /// its slot, as [`Self::forget`] would; `conn` is closed and may be dropped.
+    pub fn adopt_time_wait(&mut self, conn: &mut DetachedConn) -> Result<(), Error> {
+        let id = conn.id();
+        match self.slots.get(id.index as usize) {
+            Some(s) if s.generation == id.generation && s.detached.is_some() => {}
+            _ => return Err(Error::InvalidHandle),
+        }
+        let (tuple, tw, ack_owed) = conn.take_time_wait().ok_or(Error::InvalidState)?;
+        self.free_slot(id.index);
+        self.time_wait.insert(tuple, tw, ack_owed, &mut self.stats);
+        Ok(())
+    }
+
     /// Frees the table entry and slot of a detached connection (once it is closed, or
     /// when its tuple is taken over by a new incarnation).
     pub fn forget(&mut self, id: ConnId) -> Result<(), Error> {
@@ -687,6 +719,13 @@ impl Endpoint {
             local: SocketAddrV4::new(dst, h.dst_port),
             remote: SocketAddrV4::new(src, h.src_port),
         };
+        let wait = 2 * self.cfg.msl;
+        let handled =
+            self.time_wait
+                .receive(now, tuple, &seg, wait, &mut self.stats, &mut self.challenge);
+        if handled == Handled::Done {
+            return;
+        }
         if let Some(idx) = self.table.get(&tuple) {
             let Some(conn) = self.slots[idx as usize].conn.as_deref_mut() else {
                 // Detached: its owner should have been handed this segment.
@@ -855,6 +894,13 @@ impl Endpoint {
                 return;
             }
         }
+        if let Some((tw, ack_owed)) = conn.time_wait_record() {
+            // Nobody owns it: a compact record stands for it from now on.
+            let tuple = conn.tuple;
+            self.free_slot(idx);
+            self.time_wait.insert(tuple, tw, ack_owed, &mut self.stats);
+            return;
+        }
         if slot.owned && !conn.events.is_empty() && !slot.in_events {
             slot.in_events = true;
             self.events.push_back(Pending::Conn(idx));
@@ -902,6 +948,9 @@ impl Endpoint {
         if let Some(r) = self.rsts.pop_front() {
             return Some(r.emit(buf, &mut self.stats));
         }
+        if let Some(t) = self.time_wait.poll_ack(now, buf, &mut self.stats) {
+            return Some(t);
+        }
         while let Some(&idx) = self.tx.front() {
             if let Some(conn) = self.slots[idx as usize].conn.as_deref_mut() {
                 if let Some(t) = output_counted(conn, now, buf, &mut self.stats) {
@@ -923,17 +972,19 @@ impl Endpoint {
 
     /// The earliest timer deadline, if any timer is pending.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
+        let time_wait = self.time_wait.next_expiry();
         while let Some((at, idx)) = self.timers.peek() {
             if self.slots[idx as usize].scheduled == Some(at) {
-                return Some(at);
+                return Some(time_wait.map_or(at, |t| t.min(at)));
             }
             self.timers.pop();
         }
-        None
+        time_wait
     }
 
     /// Fires every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.time_wait.expire(now);
         while let Some((at, idx)) = self.timers.peek() {
             if at > now {
                 break;

@@ -95,6 +95,7 @@
 //! | Nagle with no-delay switch; silly-window avoidance on both sides | `conn/output.rs` | `rfc9293_3_7_4_nagle_and_nodelay`, `rfc9293_3_8_6_receiver_sws_and_window_update` |
 //! | Zero-window probing (persist, backing off); keepalive | `conn/timers.rs` | `zero_window_probe`, `keepalive_detects_dead_peer` |
 //! | TIME-WAIT for 2·MSL with safe reuse (newer timestamp or sequence); FIN-WAIT-2 timeout | `conn/timers.rs`, `endpoint.rs` | `simultaneous_close_and_time_wait`, `time_wait_safe_reuse`, `fin_wait_2_timeout` |
+//! | TIME-WAIT of a connection nobody owns kept as a 40-byte record (Linux's `tcp_timewait_sock`), bounded by `Config::max_time_wait`; detached ones handed back by `Endpoint::adopt_time_wait` | `time_wait.rs`, `endpoint.rs` | `time_wait::tests::a_record_is_small`, `time_wait.rs` (FIN re-ACK, exact RST, challenges, RFC 6191 reuse, tuple and port, overflow), `time_wait_memory.rs`, `detached.rs::orphaned_time_wait_is_adopted` |
 //! | ISN per RFC 6528 (keyed SipHash of the 4-tuple plus a 4 µs clock, no lock, no counter) | `isn.rs`, `siphash.rs` | `rfc6528_3_keyed_and_clocked`, `siphash::tests` (reference vectors) |
 //! | Ephemeral ports per RFC 6056 (algorithm 3) | `ports.rs` | `rfc6056_3_3_3_hash_based`, `linux_500_sequential_connections` |
 //! | O(1) 4-tuple lookup with a keyed hash | `table.rs` | `insert_lookup_remove` |
@@ -137,6 +138,7 @@ mod state;
 mod stats;
 mod table;
 mod time;
+mod time_wait;
 mod timer_queue;
 pub mod wire;
 

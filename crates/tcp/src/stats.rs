@@ -63,6 +63,13 @@ pub struct Stats {
     pub accept_queue_overflows: u64,
     /// RST replies not queued because the reply queue was full.
     pub rst_replies_dropped: u64,
+    /// Connections that ended without TIME-WAIT because the TIME-WAIT table was full
+    /// ([`Config::max_time_wait`](crate::Config::max_time_wait), Linux's
+    /// `TCPTimeWaitOverflow`).
+    pub time_wait_overflows: u64,
+    /// ACKs of TIME-WAIT records not queued because the queue was full (the peer
+    /// retransmits its FIN).
+    pub time_wait_acks_dropped: u64,
     /// Segments retransmitted (any reason).
     pub retransmits: u64,
     /// Fast-recovery entries (RFC 5681 / RFC 6675).
@@ -173,6 +180,8 @@ impl AddAssign<&Stats> for Stats {
             challenge_acks_limited,
             accept_queue_overflows,
             rst_replies_dropped,
+            time_wait_overflows,
+            time_wait_acks_dropped,
             retransmits,
             fast_recoveries,
             lost_retransmits,

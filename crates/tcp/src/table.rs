@@ -10,7 +10,7 @@ use hashbrown::HashMap;
 use crate::siphash::SipKey;
 
 /// Local and remote address of a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FourTuple {
     pub local: SocketAddrV4,
     pub remote: SocketAddrV4,

@@ -281,6 +281,51 @@ fn time_wait_reuse_outcome() {
     assert_eq!(n.a.info(again).unwrap().remote, pb);
 }
 
+/// A detached connection in TIME-WAIT whose owner released it is handed back to the
+/// endpoint (`adopt_time_wait`, what the kernel does when the descriptor is closed): the
+/// endpoint keeps a record, frees the slot, answers for the tuple, and lets a new SYN take
+/// it over (RFC 6191).
+#[test]
+fn orphaned_time_wait_is_adopted() {
+    let mut n = Net::new();
+    let l = n.a.listen(SocketAddrV4::new(A_IP, PORT)).unwrap();
+    let (pb, pa) = (SocketAddrV4::new(B_IP, 1234), SocketAddrV4::new(A_IP, PORT));
+    let c = n.b.connect_from(n.now, pb, pa).unwrap();
+    n.flush();
+    let id = n.a.accept(l).unwrap();
+    let mut d = n.a.detach(id).unwrap();
+    assert_eq!(n.a.adopt_time_wait(&mut d), Err(Error::InvalidState));
+    n.detached.push(d);
+    n.detached[0].close();
+    n.flush();
+    n.b.close(n.now, c).unwrap();
+    n.flush();
+    assert_eq!(n.detached[0].state(), State::TimeWait);
+    assert!(!n.detached[0].is_orphaned_time_wait(), "still owned");
+    n.detached[0].release();
+    assert!(n.detached[0].is_orphaned_time_wait());
+    let mut d = n.detached.pop().unwrap();
+    n.a.adopt_time_wait(&mut d).unwrap();
+    assert_eq!(d.state(), State::Closed);
+    assert_eq!(
+        n.a.forget(d.id()),
+        Err(Error::InvalidHandle),
+        "the slot is free"
+    );
+    assert_eq!((n.a.connection_count(), n.a.time_wait_count()), (0, 1));
+    n.b.release(n.now, c).unwrap();
+    n.advance(1000);
+    let c2 = n.b.connect_from(n.now, pb, pa).unwrap();
+    n.flush();
+    assert_eq!(n.b.state(c2).unwrap(), State::Established);
+    assert_eq!(
+        n.a.time_wait_count(),
+        0,
+        "the new incarnation took the tuple"
+    );
+    assert!(n.a.accept(l).is_some());
+}
+
 /// Malformed segments and segments for another 4-tuple are counted and dropped, never a
 /// panic; the connection is unaffected.
 #[test]

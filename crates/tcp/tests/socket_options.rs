@@ -151,3 +151,51 @@ fn port_in_use_sees_listeners_and_time_wait() {
     p.advance(1);
     assert!(!p.b.local_port_in_use(PORT));
 }
+
+/// Linux's `sk_stream_write_space`: a writer whose send buffer filled up is told it may
+/// write again only once a third of the buffer is free, not on every ACK.
+#[test]
+fn writable_once_a_third_of_the_send_buffer_is_free() {
+    const SEND: usize = 30_000;
+    let a = Config {
+        send_buffer: SEND,
+        ..Config::default()
+    };
+    let b = Config {
+        recv_buffer: 4_000,
+        ..Config::default()
+    };
+    let mut p = Pair::new(a, b);
+    let (c, _l, s) = p.connect();
+    while p.a.poll_event().is_some() {}
+    assert_eq!(p.a.send(p.now, c, &[7; SEND]), Ok(SEND));
+    let writable = |p: &mut Pair| {
+        let mut seen = false;
+        while let Some(e) = p.a.poll_event() {
+            if let halyard_tcp::Event::Conn(id, r) = e {
+                seen |= id == c && r.contains(halyard_tcp::Readiness::WRITABLE);
+            }
+        }
+        seen
+    };
+    let mut quiet_acks = 0;
+    loop {
+        p.flush();
+        let space = p.a.send_space(c).unwrap();
+        if writable(&mut p) {
+            assert!(space >= SEND / 3, "told writable with {space} bytes free");
+            break;
+        }
+        assert!(space < SEND / 3, "{space} bytes free and not told");
+        if space > 0 {
+            quiet_acks += 1;
+        }
+        // B's small buffer lets a few KB through per read.
+        assert!(!p.read_all(false, s).0.is_empty(), "the transfer stalled");
+        p.advance(1);
+    }
+    assert!(
+        quiet_acks > 0,
+        "ACKs that freed less than a third woke nobody"
+    );
+}

@@ -32,6 +32,7 @@ use linux_raw_sys::general::{
 };
 use linux_raw_sys::net as n;
 
+use super::bounce::Bounce;
 use super::file::{FileOps, FileStat, OpenFile};
 use super::poll::PollQueue;
 use super::socket::{MsgSink, Received, RecvFlags, SendMsg, Socket};
@@ -545,8 +546,6 @@ impl FileOps for InetSocket {
 }
 
 const SOCKADDR_IN: usize = core::mem::size_of::<n::sockaddr_in>();
-/// Bytes received per step of a `recvmsg` (and sent per step of a `sendmsg`).
-const CHUNK: usize = 64 * 1024;
 
 /// Decodes a `sockaddr_in` (the `AF_INET` checks after Linux's `move_addr_to_kernel`):
 /// `EINVAL` if shorter than a `sockaddr_in`, then the family: `AF_INET`, or `AF_UNSPEC`
@@ -598,10 +597,11 @@ impl Socket for InetSocket {
     /// (less only when a signal, timeout or error comes after some bytes).
     fn send_msg(&self, msg: SendMsg<'_>) -> Result<usize, Errno> {
         let mut done = 0;
+        let mut buf = Bounce::take();
         while msg.data.remaining() > 0 {
-            let step = msg.data.read(CHUNK).and_then(|chunk| {
-                let sent = self.send(&chunk, msg.nonblocking, !msg.nosignal)?;
-                Ok((sent, chunk.len()))
+            let step = msg.data.read_into(&mut buf).and_then(|len| {
+                let sent = self.send(&buf[..len], msg.nonblocking, !msg.nosignal)?;
+                Ok((sent, len))
             });
             match step {
                 Ok((sent, len)) => {
@@ -625,11 +625,11 @@ impl Socket for InetSocket {
             return Err(Errno::EOPNOTSUPP);
         }
         let mut done = 0;
+        let mut buf = Bounce::take();
         loop {
-            let want = sink.room().min(CHUNK);
-            let mut buf = alloc::vec![0u8; want];
+            let want = sink.room().min(buf.len());
             let step = self
-                .recv(&mut buf, flags.nonblocking, flags.peek, flags.wait_all)
+                .recv(&mut buf[..want], flags.nonblocking, flags.peek, flags.wait_all)
                 .and_then(|got| sink.write(&buf[..got]).map(|()| got));
             match step {
                 Ok(got) => {

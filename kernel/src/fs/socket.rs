@@ -23,8 +23,16 @@ use crate::syscall::Errno;
 pub trait MsgSource {
     /// Bytes not read yet.
     fn remaining(&self) -> usize;
+    /// Reads the next bytes into `out`, as many as fit and remain; returns how many
+    /// (`EFAULT` for a bad address).
+    fn read_into(&mut self, out: &mut [u8]) -> Result<usize, Errno>;
     /// Reads the next `max` bytes at most (`EFAULT` for a bad address).
-    fn read(&mut self, max: usize) -> Result<Vec<u8>, Errno>;
+    fn read(&mut self, max: usize) -> Result<Vec<u8>, Errno> {
+        let mut out = alloc::vec![0u8; max.min(self.remaining())];
+        let n = self.read_into(&mut out)?;
+        out.truncate(n);
+        Ok(out)
+    }
 }
 
 /// Where a received message's bytes go in the receiver's memory, in order.
@@ -192,11 +200,11 @@ impl MsgSource for SliceSource<'_> {
         self.buf.len() - self.at
     }
 
-    fn read(&mut self, max: usize) -> Result<Vec<u8>, Errno> {
-        let n = max.min(self.remaining());
-        let out = self.buf[self.at..self.at + n].to_vec();
+    fn read_into(&mut self, out: &mut [u8]) -> Result<usize, Errno> {
+        let n = out.len().min(self.remaining());
+        out[..n].copy_from_slice(&self.buf[self.at..self.at + n]);
         self.at += n;
-        Ok(out)
+        Ok(n)
     }
 }
 

@@ -35,7 +35,7 @@ pub fn write_counters(out: &mut dyn Write) {
     for (name, value) in crate::drivers::virtio_net::counter_snapshot() {
         line(name, value);
     }
-    let Some(((s, connections, sockets), ())) = tcp_totals(|stack| {
+    let Some(((s, connections, sockets), time_wait)) = tcp_totals(|stack| {
         line("NET_TX_REFUSED", stack.tx_refused);
         for (name, value) in stack.lo.counters() {
             line(name, value);
@@ -43,6 +43,7 @@ pub fn write_counters(out: &mut dyn Write) {
         for (name, value) in stack.iface.counters().iter() {
             line(name, value);
         }
+        stack.tcp.endpoint.time_wait_count()
     }) else {
         return;
     };
@@ -68,6 +69,8 @@ pub fn write_counters(out: &mut dyn Write) {
         ("TCP_DROPPED_TOTAL", s.total_dropped()),
         ("TCP_CONNECTIONS", connections as u64),
         ("TCP_SOCKETS", sockets as u64),
+        ("TCP_TIME_WAIT", time_wait as u64),
+        ("TCP_TIME_WAIT_OVERFLOWS", s.time_wait_overflows),
         (
             "TCP_BACKLOGGED",
             super::sock::BACKLOGGED.load(Ordering::Relaxed),

@@ -260,21 +260,23 @@ impl Sock {
             }
             _ => {}
         }
-        if s.conn.state() == State::Closed {
+        if s.conn.state() == State::Closed || s.conn.is_orphaned_time_wait() {
             self.retire(s, None);
         }
     }
 
-    /// Once closed: the tuple goes back to the endpoint (`forget`), the socket leaves the
-    /// routing map, its counters join the closed sockets' total, and `refeed` (a SYN that
-    /// took over the tuple) goes to the endpoint.
+    /// Once closed, or in TIME-WAIT after the application closed it: the tuple goes back
+    /// to the endpoint (`forget`; in TIME-WAIT the endpoint keeps a compact record of
+    /// the connection for the rest of the wait and answers its segments), the socket
+    /// leaves the routing map, its counters join the closed sockets' total, and `refeed`
+    /// (a SYN that took over the tuple) goes to the endpoint.
     fn retire(&self, s: &mut SockState, refeed: Option<&Arrival>) {
         if s.retired {
             return;
         }
         s.retired = true;
         let _ = super::with_net(|_, stack| {
-            stack.tcp.retire(self, &s.conn);
+            stack.tcp.retire(self, &mut s.conn);
             if let Some(a) = refeed {
                 let now = tcp_now(time::now_ns());
                 stack

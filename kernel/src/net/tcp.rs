@@ -68,7 +68,14 @@ const ACCEPT_BACKLOG: usize = 4096;
 /// connection costs about 3 KB; the rest is room for its buffers.
 const RAM_PER_CONNECTION: u64 = 16 * 1024;
 
-/// The engine's configuration: the defaults, with the limits above, and the transmit
+/// Send-buffer limit of the sockets that set none (user programs' among them), as the
+/// source service's: what is sent stays there until acknowledged, so the buffer bounds
+/// the data in flight, and 256 KiB (the engine's default) capped a bulk sender over the
+/// NIC below what the path takes. Linux's autotuning goes up to `tcp_wmem`'s 4 MiB. A
+/// limit, not an allocation: the ring grows only as data is queued.
+const SEND_BUFFER: usize = 1024 * 1024;
+
+/// The engine's configuration: the defaults, with the limits above, the send buffer, and the transmit
 /// offloads of `caps`: partial checksums and TSO super-segments when every way out takes
 /// them. `lo` does (it trusts partial checksums and receives super-segments whole, as
 /// Linux's `lo` with its 64 KB MTU does); the NIC when it negotiated `CSUM` and
@@ -77,8 +84,12 @@ const RAM_PER_CONNECTION: u64 = 16 * 1024;
 fn config(caps: TxCaps) -> halyard_tcp::Config {
     let base = halyard_tcp::Config::default();
     let ram = crate::mm::frame_stats().total * crate::mm::PAGE_SIZE;
+    let max_connections = ((ram / RAM_PER_CONNECTION) as usize).clamp(1024, base.max_connections);
     halyard_tcp::Config {
-        max_connections: ((ram / RAM_PER_CONNECTION) as usize).clamp(1024, base.max_connections),
+        max_connections,
+        // A record is a few dozen bytes (about 100 with its table and heap entries).
+        max_time_wait: max_connections,
+        send_buffer: SEND_BUFFER,
         max_connections_per_peer: MAX_CONNECTIONS_PER_PEER,
         syn_backlog: SYN_BACKLOG,
         accept_backlog: ACCEPT_BACKLOG,
@@ -148,8 +159,11 @@ impl Tcp {
         Ok(sock)
     }
 
-    /// A closed socket gives its tuple back (`conn` is its connection, under its lock).
-    pub fn retire(&mut self, sock: &Sock, conn: &DetachedConn) {
+    /// A closed socket gives its tuple back (`conn` is its connection, under its lock);
+    /// one in TIME-WAIT that its application closed gives the endpoint its connection,
+    /// which keeps a compact record of it for the rest of the wait (`halyard_tcp`'s
+    /// `time_wait.rs`), so the socket and the connection's state are freed at once.
+    pub fn retire(&mut self, sock: &Sock, conn: &mut DetachedConn) {
         let key = (sock.local, sock.remote);
         if self
             .socks
@@ -158,7 +172,11 @@ impl Tcp {
         {
             self.socks.remove(&key);
         }
-        let _ = self.endpoint.forget(conn.id());
+        if conn.is_orphaned_time_wait() {
+            let _ = self.endpoint.adopt_time_wait(conn);
+        } else {
+            let _ = self.endpoint.forget(conn.id());
+        }
         self.closed_stats += conn.stats();
     }
 

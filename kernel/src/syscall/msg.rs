@@ -147,13 +147,12 @@ impl MsgSource for UserIov {
         self.left
     }
 
-    fn read(&mut self, max: usize) -> Result<Vec<u8>, Errno> {
-        let n = max.min(self.left);
-        let mut out = alloc::vec![0u8; n];
+    fn read_into(&mut self, out: &mut [u8]) -> Result<usize, Errno> {
+        let n = out.len().min(self.left);
         self.walk(n, |mm, addr, at, k| {
             usercopy::read_bytes(mm, UserAddr(addr), &mut out[at..at + k])
         })?;
-        Ok(out)
+        Ok(n)
     }
 }
 

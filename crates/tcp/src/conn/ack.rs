@@ -7,7 +7,6 @@ use core::time::Duration;
 
 use super::{Connection, Fin, RecoveryKind};
 use crate::error::Error;
-use crate::event::Readiness;
 use crate::seq::Seq;
 use crate::state::State;
 use crate::stats::Stats;
@@ -96,7 +95,7 @@ impl Connection {
                 self.sendbuf.consume(data_acked as usize);
                 self.snd_base += data_acked;
                 if data_acked > 0 {
-                    self.events |= Readiness::WRITABLE;
+                    self.note_write_space();
                 }
             }
             fin_acked = self.fin == Fin::Sent && ack == data_end + 1;

@@ -108,20 +108,13 @@ impl Connection {
     }
 
     /// Receive window for the acceptability test: everything that fits the buffer.
-    fn rcv_wnd(&self) -> u32 {
+    pub(super) fn rcv_wnd(&self) -> u32 {
         self.recvbuf.free() as u32
     }
 
     /// RFC 9293 3.10.7.4, first check: is any of the segment inside the window?
     fn acceptable(&self, seq: Seq, len: u32) -> bool {
-        let wnd = self.rcv_wnd();
-        let end = self.rcv_nxt + wnd;
-        match (len, wnd) {
-            (0, 0) => seq == self.rcv_nxt,
-            (0, _) => seq.in_range(self.rcv_nxt, end),
-            (_, 0) => false,
-            _ => seq.in_range(self.rcv_nxt, end) || (seq + len - 1).in_range(self.rcv_nxt, end),
-        }
+        crate::time_wait::acceptable(self.rcv_nxt, self.rcv_wnd(), seq, len)
     }
 
     fn challenge_ack(&mut self, now: Instant, ctx: &mut InputCtx<'_>) {

@@ -7,6 +7,8 @@ use core::time::Duration;
 use super::Connection;
 use crate::seq::Seq;
 use crate::state::State;
+use crate::table::FourTuple;
+use crate::time_wait::TimeWait;
 
 /// How far `later` is past `earlier` (0 if it is not).
 fn ahead(later: Seq, earlier: Seq) -> u32 {
@@ -50,6 +52,38 @@ pub struct Details {
     /// Bytes the peer acknowledged, and bytes received in order (modulo 2^32).
     pub bytes_acked: u64,
     pub bytes_received: u64,
+}
+
+impl Details {
+    /// What a TIME-WAIT record (`time_wait.rs`) shows: its state, addresses, options and
+    /// window; it keeps no timers, windows of its peer or counters, which show as 0.
+    pub(crate) fn of_time_wait(tuple: &FourTuple, tw: &TimeWait) -> Details {
+        Details {
+            state: State::TimeWait,
+            local: tuple.local,
+            remote: tuple.remote,
+            rto: Duration::ZERO,
+            srtt: Duration::ZERO,
+            rttvar: Duration::ZERO,
+            min_rtt: None,
+            cwnd: 0,
+            ssthresh: 0,
+            send_mss: 0,
+            recv_mss: 0,
+            retries: 0,
+            probes: 0,
+            in_flight: 0,
+            send_window: 0,
+            recv_window: tw.rcv_wnd,
+            window_scale: None,
+            timestamps: tw.ts.is_some(),
+            sack: false,
+            recv_queue: 0,
+            send_queue: 0,
+            bytes_acked: 0,
+            bytes_received: 0,
+        }
+    }
 }
 
 impl Connection {

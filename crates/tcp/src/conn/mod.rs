@@ -37,6 +37,7 @@ use crate::seq::Seq;
 use crate::state::State;
 use crate::table::FourTuple;
 use crate::time::Instant;
+use crate::time_wait::{self, reuse_allowed, TimeWait, TwTimestamps};
 use crate::wire::{Options, SegmentHeader};
 
 pub(crate) use input::{InputCtx, Reply};
@@ -462,6 +463,16 @@ impl Connection {
         self.recvbuf.len()
     }
 
+    /// Tells the application it may write again once a third of the send buffer is free
+    /// (Linux's `sk_stream_write_space` with `sk_stream_min_wspace`): a writer blocked on
+    /// a full buffer wakes to queue a large piece, not on every ACK for a few segments'
+    /// worth (each wake is a context switch, a lock and a pass through the socket).
+    fn note_write_space(&mut self) {
+        if self.sendbuf.free() >= self.sendbuf.capacity().div_ceil(3) {
+            self.events |= Readiness::WRITABLE;
+        }
+    }
+
     /// Room in the send buffer.
     pub(crate) fn send_space(&self) -> usize {
         if self.fin == Fin::None {
@@ -522,18 +533,35 @@ impl Connection {
 
     /// RFC 6191-style check: may a new SYN with `seq`/`tsval` reuse this TIME-WAIT tuple?
     pub(crate) fn time_wait_allows_reuse(&self, seq: Seq, tsval: Option<u32>) -> bool {
-        if self.state != State::TimeWait {
-            return false;
+        self.state == State::TimeWait
+            && reuse_allowed(self.ts.map(|t| t.recent), self.rcv_nxt, seq, tsval)
+    }
+
+    /// In TIME-WAIT with nobody owning it: the compact record that stands for the
+    /// connection from now on (`time_wait.rs`), and whether it owes an ACK.
+    pub(crate) fn time_wait_record(&mut self) -> Option<(TimeWait, bool)> {
+        if self.state != State::TimeWait || !self.orphaned {
+            return None;
         }
-        match (self.ts, tsval) {
-            (Some(ts), Some(v)) => (v.wrapping_sub(ts.recent) as i32) > 0,
-            _ => seq > self.rcv_nxt,
-        }
+        let window = self.advertise_window();
+        let tw = TimeWait::new(
+            self.snd_nxt,
+            self.rcv_nxt,
+            self.rcv_wnd(),
+            self.max_snd_wnd.max(self.send_mss),
+            self.ts.map(|t| TwTimestamps {
+                recent: t.recent,
+                offset: self.ts_offset,
+            }),
+            window,
+            self.close_at?,
+        );
+        Some((tw, self.ack_now))
     }
 
     /// The TSval we send now.
     fn tsval(&self, now: Instant) -> u32 {
-        (now.millis() as u32).wrapping_add(self.ts_offset)
+        time_wait::tsval(now, self.ts_offset)
     }
 
     /// The smoothed RTT, once measured.

@@ -6,7 +6,6 @@
 
 use super::tso::Cut;
 use super::{Connection, Fin};
-use crate::event::Readiness;
 use crate::seq::Seq;
 use crate::state::State;
 use crate::stats::Stats;
@@ -151,7 +150,7 @@ impl Connection {
 
     /// Window to advertise, applying receiver-side SWS avoidance: the right edge only
     /// moves when it can move by min(buffer/2, MSS).
-    fn advertise_window(&mut self) -> u16 {
+    pub(super) fn advertise_window(&mut self) -> u16 {
         let free = self.recvbuf.free() as u32;
         let edge = self.rcv_nxt + free;
         let step = (self.recvbuf.capacity() as u32 / 2).min(u32::from(self.cfg.mss));
@@ -394,8 +393,8 @@ impl Connection {
             self.schedule_pto(now);
         }
         self.persist_at = None;
-        if sent > 0 && self.sendbuf.free() > 0 && self.fin == Fin::None {
-            self.events |= Readiness::WRITABLE;
+        if sent > 0 && self.fin == Fin::None {
+            self.note_write_space();
         }
         Some((n, gso_size))
     }

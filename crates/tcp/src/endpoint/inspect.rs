@@ -1,6 +1,6 @@
 //! What the endpoint shows of the sockets it holds to `/proc/net/tcp` (Linux's
 //! `tcp4_seq_show`): its listeners and the connections not detached (handshakes,
-//! accept queues, connections finishing after their owner let go, TIME-WAIT).
+//! accept queues, connections finishing after their owner let go, TIME-WAIT records).
 
 use core::net::SocketAddrV4;
 
@@ -26,11 +26,17 @@ impl Endpoint {
         })
     }
 
-    /// Every connection the endpoint still holds (detached ones are their owner's).
+    /// Every connection the endpoint still holds (detached ones are their owner's), then
+    /// its TIME-WAIT records.
     pub fn connection_details(&self) -> impl Iterator<Item = Details> + '_ {
         self.slots
             .iter()
             .filter_map(|s| s.conn.as_ref())
             .map(|c| c.details())
+            .chain(
+                self.time_wait
+                    .iter()
+                    .map(|(t, tw)| Details::of_time_wait(t, tw)),
+            )
     }
 }
