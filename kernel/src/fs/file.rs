@@ -48,6 +48,11 @@ pub trait FileOps: Send + Sync {
     fn socket(&self) -> Option<&dyn super::socket::Socket> {
         None
     }
+    /// The `AF_UNIX` socket behind the file (its garbage collector follows files in
+    /// flight through it).
+    fn unix_socket(&self) -> Option<&super::unix::UnixSocket> {
+        None
+    }
     /// The `AF_INET` datagram (UDP) socket behind the file (the interface ioctls take
     /// `AF_INET` sockets of both types).
     fn inet_dgram(&self) -> Option<&super::inet_dgram::InetDgram> {

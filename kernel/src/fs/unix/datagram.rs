@@ -12,7 +12,7 @@ use linux_raw_sys::general::{POLLIN, POLLRDNORM};
 use linux_raw_sys::net as n;
 
 use super::name::{self as names};
-use super::{Kind, Msg, State, UnixSocket, DEFAULT_BUF};
+use super::{Kind, Msg, Rights, State, UnixSocket, DEFAULT_BUF};
 use crate::fs::poll::{PollQueue, Wake};
 use crate::fs::socket::{MsgSink, Received, RecvFlags, SendMsg, Ucred};
 use crate::syscall::Errno;
@@ -137,7 +137,7 @@ impl UnixSocket {
         let m = Msg {
             data,
             off: 0,
-            rights: msg.rights,
+            rights: Rights::queued(msg.rights),
             from: self.name_addr(),
             cred: msg.cred.unwrap_or_else(Ucred::current),
         };
@@ -189,7 +189,7 @@ impl UnixSocket {
                     Msg {
                         data: m.data.clone(),
                         off: 0,
-                        rights: m.rights.clone(),
+                        rights: Rights::peeked(m.rights.peek()),
                         from: m.from.clone(),
                         cred: m.cred,
                     }
@@ -224,7 +224,7 @@ impl UnixSocket {
         Ok(Received {
             len: if flags.trunc { msg.data.len() } else { n },
             addr: msg.from.take(),
-            rights: core::mem::take(&mut msg.rights),
+            rights: core::mem::take(&mut msg.rights).into_files(),
             cred: Some(msg.cred),
             truncated: n < msg.data.len(),
         })

@@ -19,6 +19,9 @@
 //! `ECONNRESET` first if unread data or an unaccepted connection died with it; files in
 //! flight live in the queues, so they outlive the sender's descriptors.
 //!
+//! Sockets that only unreachable queues hold (cycles of sockets in flight) are found and
+//! freed by [`gc`] when a socket closes.
+//!
 //! Every socket has one state lock (an interrupts-off leaf, as the pipes'), never held
 //! with another socket's, and one reader lock (Linux's `iolock`) that keeps a reader's
 //! copy-out and consume together.
@@ -38,6 +41,7 @@ use linux_raw_sys::general::{
 use linux_raw_sys::net as n;
 
 mod datagram;
+mod gc;
 pub mod name;
 mod stream;
 
@@ -47,6 +51,7 @@ use super::socket::{MsgSink, Received, RecvFlags, SendMsg, Socket, Ucred};
 use crate::sched::WaitQueue;
 use crate::sync::{IrqLock, LockClass, Mutex};
 use crate::syscall::Errno;
+use gc::Rights;
 use name::{self as names, Name, Target};
 
 static UNIX_CLASS: LockClass = LockClass::new("fs.unix");
@@ -127,21 +132,12 @@ struct Msg {
     data: Vec<u8>,
     /// Bytes of `data` already read (streams).
     off: usize,
-    rights: Vec<Arc<OpenFile>>,
+    rights: Rights,
     /// The sender's address (`sockaddr_un` bytes), if it was bound.
     from: Option<Vec<u8>>,
     cred: Ucred,
 }
 
-impl Drop for Msg {
-    /// A message dropped with files (never read, or its socket closed): they are closed
-    /// by [`close_orphans`]. Messages are dropped with no socket lock held.
-    fn drop(&mut self) {
-        if !self.rights.is_empty() {
-            close_orphans(core::mem::take(&mut self.rights));
-        }
-    }
-}
 
 #[derive(PartialEq, Eq)]
 enum State {
@@ -358,6 +354,38 @@ impl UnixSocket {
         drop(rx);
         for c in pending {
             c.close(true);
+        }
+        if !embryo {
+            gc::collect();
+        }
+    }
+
+    /// The in-flight sockets this socket's queue and its embryos' queues carry
+    /// ([`gc`]). Takes one socket's lock at a time.
+    fn in_flight_children(&self) -> Vec<usize> {
+        let (mut keys, embryos) = {
+            let s = self.inner.lock();
+            (gc::in_flight_keys(s.rx.iter()), s.pending.clone())
+        };
+        for e in embryos {
+            keys.extend(gc::in_flight_keys(e.inner.lock().rx.iter()));
+        }
+        keys
+    }
+
+    /// Moves this socket's queue and its embryos' queues to `out`: the socket is garbage
+    /// ([`gc`]), so nothing can read them.
+    fn purge_queue(&self, out: &mut Vec<Msg>) {
+        let embryos = {
+            let mut s = self.inner.lock();
+            s.rx_bytes = 0;
+            out.extend(s.rx.drain(..));
+            s.pending.clone()
+        };
+        for e in embryos {
+            let mut s = e.inner.lock();
+            s.rx_bytes = 0;
+            out.extend(s.rx.drain(..));
         }
     }
 
@@ -719,6 +747,10 @@ impl FileOps for UnixSocket {
     }
 
     fn socket(&self) -> Option<&dyn Socket> {
+        Some(self)
+    }
+
+    fn unix_socket(&self) -> Option<&UnixSocket> {
         Some(self)
     }
 

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use linux_raw_sys::errno as e;
 use linux_raw_sys::general::{POLLIN, POLLRDNORM};
 
-use super::{Msg, State, UnixSocket};
+use super::{Msg, Rights, State, UnixSocket};
 use crate::fs::socket::{MsgSink, Received, RecvFlags, SendMsg, Ucred};
 use crate::syscall::Errno;
 
@@ -64,7 +64,7 @@ impl UnixSocket {
             let m = Msg {
                 data: bytes,
                 off: 0,
-                rights: rights.take().unwrap_or_default(),
+                rights: Rights::queued(rights.take().unwrap_or_default()),
                 from: from.clone(),
                 cred,
             };
@@ -160,11 +160,15 @@ impl UnixSocket {
             }
             let carried_files = !m.rights.is_empty();
             let files = if flags.peek {
-                m.rights.clone()
+                let files = m.rights.peek();
+                drop(s);
+                files
             } else {
-                core::mem::take(&mut m.rights)
+                // Counted in flight until out of the queue and its lock.
+                let taken = core::mem::take(&mut m.rights);
+                drop(s);
+                taken.into_files()
             };
-            drop(s);
             got.rights.extend(files);
             if let Err(err) = sink.write(&chunk) {
                 if copied == 0 {

@@ -8,11 +8,13 @@
 //! limit of 253) and `SCM_CREDENTIALS`; `sendmsg`/`recvmsg` with hostile headers (iovec
 //! counts, negative and huge lengths, unmapped and overlapping iovecs, an iovec array the
 //! data overwrites); `sendmmsg`/`recvmmsg` with `MSG_WAITFORONE` and a timeout; and
-//! readiness of listeners, pairs and datagram sockets.
+//! readiness of listeners, pairs and datagram sockets; garbage collection of sockets in
+//! flight that only unreachable queues hold ([`gc`]).
 //!
 //! Paths are relative to the scratch directory; abstract names carry the pid, so two
 //! runs (and other programs) never meet. Nothing printed depends on timing.
 
+mod gc;
 mod msg;
 mod names;
 mod rights;
@@ -57,6 +59,7 @@ fn main() {
     msg::headers(&t);
     msg::iovecs(&t);
     msg::multiple(&t);
+    gc::collector(&t);
 }
 
 /// `socket(AF_UNIX, ty | SOCK_CLOEXEC, 0)`.
