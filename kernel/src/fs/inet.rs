@@ -629,7 +629,12 @@ impl Socket for InetSocket {
         loop {
             let want = sink.room().min(buf.len());
             let step = self
-                .recv(&mut buf[..want], flags.nonblocking, flags.peek, flags.wait_all)
+                .recv(
+                    &mut buf[..want],
+                    flags.nonblocking,
+                    flags.peek,
+                    flags.wait_all,
+                )
                 .and_then(|got| sink.write(&buf[..got]).map(|()| got));
             match step {
                 Ok(got) => {

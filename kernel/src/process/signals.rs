@@ -222,7 +222,11 @@ pub fn deliver(frame: &mut InterruptFrame) -> Option<i32> {
                 restart::without_handler(&mut regs);
                 set_user_regs(frame, &regs);
             }
-            let _ = task.process.signals.lock().restore_saved_sigmask(task.tid());
+            let _ = task
+                .process
+                .signals
+                .lock()
+                .restore_saved_sigmask(task.tid());
             return None;
         }
         let orphaned = super::jobctl::own_group_orphaned(&task);
@@ -233,7 +237,11 @@ pub fn deliver(frame: &mut InterruptFrame) -> Option<i32> {
                     restart::without_handler(&mut regs);
                     set_user_regs(frame, &regs);
                 }
-                let _ = task.process.signals.lock().restore_saved_sigmask(task.tid());
+                let _ = task
+                    .process
+                    .signals
+                    .lock()
+                    .restore_saved_sigmask(task.tid());
                 return None;
             }
             Ok(Some(Delivery::Handler { info, action })) => {
@@ -272,22 +280,22 @@ pub fn deliver(frame: &mut InterruptFrame) -> Option<i32> {
                 let mut mem = TaskMemory(task.process.mm());
                 match frame::setup_rt_frame(&mut regs, &input, &mut mem) {
                     Ok(_) => {
-                        let _ = task
-                            .process
-                            .signals
-                            .lock()
-                            .signal_delivered(task.tid(), sig, &action);
+                        let _ =
+                            task.process
+                                .signals
+                                .lock()
+                                .signal_delivered(task.tid(), sig, &action);
                         set_user_regs(frame, &regs);
                         *fx = FxArea::initial();
                         crate::arch::fpu::load_user_x87(fx);
                         return None;
                     }
                     Err(_) => {
-                        let sent = task
-                            .process
-                            .signals
-                            .lock()
-                            .force_sigsegv(task.tid(), sig, &run_state);
+                        let sent =
+                            task.process
+                                .signals
+                                .lock()
+                                .force_sigsegv(task.tid(), sig, &run_state);
                         if let Ok(sent) = sent {
                             after_send(&task.process, sent);
                         }

@@ -261,8 +261,11 @@ pub fn prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> SysResult {
     } else {
         None
     };
-    let prev = table::with(|p| p.table.prlimit(task.tid(), pid as i32, resource as u32, new))
-        .map_err(Errno::from)?;
+    let prev = table::with(|p| {
+        p.table
+            .prlimit(task.tid(), pid as i32, resource as u32, new)
+    })
+    .map_err(Errno::from)?;
     if old != 0 {
         usercopy::write(&mm, UserRef::<[u64; 2]>::new(old), &[prev.cur, prev.max])?;
     }

@@ -306,6 +306,10 @@ pub fn begin_call_sigmask(mask: u64, size: u64) -> Result<(), Errno> {
 pub fn end_call_sigmask(result: &SysResult) {
     if *result != Err(Errno::ERESTARTNOHAND) {
         let task = current();
-        let _ = task.process.signals.lock().restore_saved_sigmask(task.tid());
+        let _ = task
+            .process
+            .signals
+            .lock()
+            .restore_saved_sigmask(task.tid());
     }
 }

@@ -138,7 +138,6 @@ struct Msg {
     cred: Ucred,
 }
 
-
 #[derive(PartialEq, Eq)]
 enum State {
     /// Linux's `TCP_CLOSE`: fresh, or a datagram socket.
