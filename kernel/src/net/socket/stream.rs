@@ -143,7 +143,7 @@ impl TcpStream {
             .run(|| {
                 Ok(self.on(|s| {
                     let got = if peek {
-                        s.conn.peek(buf)
+                        s.conn.peek(0, buf)
                     } else {
                         s.conn.recv(buf)
                     };
