@@ -229,8 +229,8 @@ impl RecvBuf for SliceSink<'_> {
         self.buf.len() - self.at
     }
 
-    fn lend(&mut self, f: &mut dyn FnMut(&mut [&mut [u8]]) -> usize) -> bool {
-        self.at += f(&mut [&mut self.buf[self.at..]]);
+    fn lend(&mut self, f: &mut dyn FnMut(&mut [&mut [u8]], bool) -> usize) -> bool {
+        self.at += f(&mut [&mut self.buf[self.at..]], false);
         true
     }
 }

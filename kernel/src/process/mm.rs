@@ -389,22 +389,24 @@ impl Mm {
     /// lock; it may take spin locks (the memory lock comes first in that order).
     ///
     /// The pieces cover a prefix of the range, ending before the first page that cannot be
-    /// had (a copy then does what it can and fails at that byte, as a fault in
-    /// `copy_to_user` would) and, for a write, before a page whose frame is already among
-    /// them (a frame mapped twice: the pieces never overlap). `Err` only when the first
-    /// page cannot be had. `len` is not 0.
+    /// had (`f`'s flag then says so: the caller decides what a copy cut there means) and,
+    /// for a write, before a page whose frame is already among them (a frame mapped
+    /// twice: the pieces never overlap). `Err` only when the first page cannot be had.
+    /// `len` is not 0.
     pub fn with_pages<R>(
         &self,
         addr: u64,
         len: usize,
         access: Access,
-        f: impl FnOnce(&[(*mut u8, usize)]) -> R,
+        f: impl FnOnce(&[(*mut u8, usize)], bool) -> R,
     ) -> Result<R, PageError> {
         let len = len.min(PIN_MAX);
         let first = addr & !(PAGE_SIZE - 1);
         let mut pages = (addr + len as u64 - first).div_ceil(PAGE_SIZE) as usize;
         let mut frames = [0u64; PIN_PAGES];
         let mut read = None;
+        // The pieces stop before a page that cannot be had.
+        let mut faulted = false;
         // As `with_page`'s four tries per page: read a file page, map it, break
         // copy-on-write, find it.
         let mut tries = 4 * pages;
@@ -438,7 +440,10 @@ impl Mm {
                                 Ok(r) => read = Some(r),
                                 Err(e) if have == 0 => return Err(e),
                                 // Lend the pages before it.
-                                Err(_) => pages = have,
+                                Err(_) => {
+                                    pages = have;
+                                    faulted = true;
+                                }
                             }
                             continue 'lock;
                         }
@@ -447,6 +452,7 @@ impl Mm {
                 if have == 0 {
                     return Err(failed);
                 }
+                faulted = true;
                 break;
             }
             let mut pieces = [(core::ptr::null_mut(), 0); PIN_PAGES];
@@ -458,7 +464,7 @@ impl Mm {
                 *piece = ((phys_to_virt(frame) + in_page) as *mut u8, n as usize);
                 at += n;
             }
-            return Ok(f(&pieces[..have]));
+            return Ok(f(&pieces[..have], faulted));
         }
     }
 }

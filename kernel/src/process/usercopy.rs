@@ -130,31 +130,36 @@ const PIN_PIECES: usize = super::mm::PIN_PAGES;
 /// the memory lock is held. So `f` must not sleep or touch user memory by other means;
 /// it may take spin locks (the memory lock always comes first).
 ///
-/// The slices cover a prefix of the range: at most [`PIN_MAX`] bytes (64 KiB), ending before a
-/// page the program may not write (a bad address after good ones: the caller copies what
-/// it can, then the next call fails) or whose frame is already lent. `EFAULT` when the
-/// first byte cannot be reached (`ENOMEM` without memory for it); `len` is not 0.
+/// The slices cover a prefix of the range: at most [`PIN_MAX`] bytes (64 KiB), ending
+/// before a page whose frame is already lent, or before a page the program may not write:
+/// `f`'s flag then says that a bad address follows the slices (the caller decides
+/// whether the copy fails, as Linux's socket calls fail a copy that reaches it). `EFAULT`
+/// when the first byte cannot be reached (`ENOMEM` without memory for it); `len` is not
+/// 0.
 pub fn with_user_mut<R>(
     mm: &Mm,
     addr: UserAddr,
     len: usize,
-    f: impl FnOnce(&mut [&mut [u8]]) -> R,
+    f: impl FnOnce(&mut [&mut [u8]], bool) -> R,
 ) -> Result<R, Errno> {
     let len = len.min(PIN_MAX);
     check_range(addr.0, len as u64)?;
-    Ok(mm.with_pages(addr.0, len, Access::Write, |pieces| {
-        let mut slices: [&mut [u8]; PIN_PIECES] = core::array::from_fn(|i| match pieces.get(i) {
-            // SAFETY: `p..p + n` is the direct-map view of part of one page of the process,
-            // present and writable, which `with_pages` keeps mapped (the lock is held) until
-            // `f` returns and the slice is gone; the pieces are distinct frames, so no two
-            // slices overlap, and no kernel data lives in a user frame. The program's other
-            // threads may write the same bytes meanwhile, as during any copy to user memory:
-            // the kernel only stores bytes there, never relies on what it reads back.
-            Some(&(p, n)) => unsafe { core::slice::from_raw_parts_mut(p, n) },
-            None => &mut [],
-        });
-        f(&mut slices[..pieces.len()])
-    })?)
+    Ok(
+        mm.with_pages(addr.0, len, Access::Write, |pieces, faulted| {
+            let mut slices: [&mut [u8]; PIN_PIECES] =
+                core::array::from_fn(|i| match pieces.get(i) {
+                    // SAFETY: `p..p + n` is the direct-map view of part of one page of the process,
+                    // present and writable, which `with_pages` keeps mapped (the lock is held) until
+                    // `f` returns and the slice is gone; the pieces are distinct frames, so no two
+                    // slices overlap, and no kernel data lives in a user frame. The program's other
+                    // threads may write the same bytes meanwhile, as during any copy to user memory:
+                    // the kernel only stores bytes there, never relies on what it reads back.
+                    Some(&(p, n)) => unsafe { core::slice::from_raw_parts_mut(p, n) },
+                    None => &mut [],
+                });
+            f(&mut slices[..pieces.len()], faulted)
+        })?,
+    )
 }
 
 /// [`with_user_mut`] for reading: `f` gets user memory `[addr, addr + len)` as slices,
@@ -163,11 +168,11 @@ pub fn with_user<R>(
     mm: &Mm,
     addr: UserAddr,
     len: usize,
-    f: impl FnOnce(&[&[u8]]) -> R,
+    f: impl FnOnce(&[&[u8]], bool) -> R,
 ) -> Result<R, Errno> {
     let len = len.min(PIN_MAX);
     check_range(addr.0, len as u64)?;
-    Ok(mm.with_pages(addr.0, len, Access::Read, |pieces| {
+    Ok(mm.with_pages(addr.0, len, Access::Read, |pieces, faulted| {
         let slices: [&[u8]; PIN_PIECES] = core::array::from_fn(|i| match pieces.get(i) {
             // SAFETY: as in `with_user_mut`: present, mapped until `f` returns; shared
             // slices may overlap. The program's other threads may change the bytes
@@ -175,7 +180,7 @@ pub fn with_user<R>(
             Some(&(p, n)) => unsafe { core::slice::from_raw_parts(p, n) },
             None => &[],
         });
-        f(&slices[..pieces.len()])
+        f(&slices[..pieces.len()], faulted)
     })?)
 }
 

@@ -164,7 +164,7 @@ impl UserIov {
 }
 
 /// A segment is lent a piece at a time (`usercopy::with_user`: at most 64 KiB, the
-/// memory lock held while the socket copies from it).
+/// memory lock held while the socket copies from it), only whole.
 impl SendBuf for UserIov {
     fn remaining(&self) -> usize {
         self.left
@@ -174,27 +174,29 @@ impl SendBuf for UserIov {
         let Some((addr, len)) = self.next_piece() else {
             return false;
         };
-        match usercopy::with_user(&self.mm, UserAddr(addr), len, |bufs| f(bufs)) {
-            Ok(n) => {
+        let whole = |bufs: &[&[u8]], cut: bool| (!cut).then(|| f(bufs));
+        match usercopy::with_user(&self.mm, UserAddr(addr), len, whole) {
+            Ok(Some(n)) => {
                 self.advance(n);
                 true
             }
-            Err(_) => false,
+            Ok(None) | Err(_) => false,
         }
     }
 }
 
-/// As [`SendBuf`] for `UserIov`, the other way (`usercopy::with_user_mut`).
+/// As [`SendBuf`] for `UserIov`, the other way (`usercopy::with_user_mut`); a piece cut
+/// by a bad address is lent as far as it goes, with the flag that says so.
 impl RecvBuf for UserIov {
     fn room(&self) -> usize {
         self.left
     }
 
-    fn lend(&mut self, f: &mut dyn FnMut(&mut [&mut [u8]]) -> usize) -> bool {
+    fn lend(&mut self, f: &mut dyn FnMut(&mut [&mut [u8]], bool) -> usize) -> bool {
         let Some((addr, len)) = self.next_piece() else {
             return false;
         };
-        match usercopy::with_user_mut(&self.mm, UserAddr(addr), len, |bufs| f(bufs)) {
+        match usercopy::with_user_mut(&self.mm, UserAddr(addr), len, f) {
             Ok(n) => {
                 self.advance(n);
                 true

@@ -154,12 +154,23 @@ impl TcpStream {
             .run(|| {
                 let mut done = 0;
                 loop {
-                    let mut got = Err(TcpError::WouldBlock);
+                    let mut got = Err(SocketError::WouldBlock);
                     let mut full = false;
-                    let lent = dst.lend(&mut |bufs| {
-                        got = self.on(|s| recv_vectored(&mut s.conn, bufs, peek.then_some(done)));
+                    let lent = dst.lend(&mut |bufs, cut| {
+                        let room: usize = bufs.iter().map(|b| b.len()).sum();
+                        got = self.on(|s| {
+                            let skip = if peek { done } else { 0 };
+                            // A copy that would reach the bad address fails whole, the
+                            // bytes left queued (Linux fails the copy of a buffer's worth
+                            // of received data that faults).
+                            if cut && s.conn.recv_queue().saturating_sub(skip) > room {
+                                return Err(SocketError::Fault);
+                            }
+                            recv_vectored(&mut s.conn, bufs, peek.then_some(skip))
+                                .map_err(SocketError::Tcp)
+                        });
                         let n = *got.as_ref().unwrap_or(&0);
-                        full = n == bufs.iter().map(|b| b.len()).sum();
+                        full = n == room;
                         n
                     });
                     if !lent {
@@ -177,7 +188,8 @@ impl TcpStream {
                     match got {
                         Ok(n) => done += n,
                         Err(_) if done > 0 => return Ok(Ok(done)),
-                        Err(e) => return Ok(end_if_shut(Err(e), read_shut())),
+                        Err(SocketError::Tcp(e)) => return Ok(end_if_shut(Err(e), read_shut())),
+                        Err(e) => return Err(e),
                     }
                     if !full || dst.room() == 0 {
                         return Ok(Ok(done));
@@ -390,9 +402,10 @@ pub trait RecvBuf {
     /// Bytes still wanted.
     fn room(&self) -> usize;
     /// Runs `f` on the next piece of the room (slices in order, together at least one
-    /// byte) and counts the bytes `f` says it filled (from the first) as written. False,
-    /// without running `f`, if not even the first byte can be reached (a bad address).
-    fn lend(&mut self, f: &mut dyn FnMut(&mut [&mut [u8]]) -> usize) -> bool;
+    /// byte; `f`'s flag: a bad address follows them, the piece was cut there) and counts
+    /// the bytes `f` says it filled (from the first) as written. False, without running
+    /// `f`, if not even the first byte can be reached (a bad address).
+    fn lend(&mut self, f: &mut dyn FnMut(&mut [&mut [u8]], bool) -> usize) -> bool;
 }
 
 /// Memory a [`TcpStream::send`] takes bytes from, lent as [`RecvBuf`]'s is.
@@ -401,7 +414,8 @@ pub trait SendBuf {
     fn remaining(&self) -> usize;
     /// Runs `f` on the next piece (slices in order, together at least one byte) and
     /// counts the bytes `f` says it took (from the first) as taken. False, without
-    /// running `f`, if not even the first byte can be reached (a bad address).
+    /// running `f`, if not all of the piece can be reached (a bad address: Linux fails
+    /// the copy of a piece that faults, and queues none of it).
     fn lend(&mut self, f: &mut dyn FnMut(&[&[u8]]) -> usize) -> bool;
 }
 
@@ -410,9 +424,9 @@ impl RecvBuf for &mut [u8] {
         self.len()
     }
 
-    fn lend(&mut self, f: &mut dyn FnMut(&mut [&mut [u8]]) -> usize) -> bool {
+    fn lend(&mut self, f: &mut dyn FnMut(&mut [&mut [u8]], bool) -> usize) -> bool {
         let buf = core::mem::take(self);
-        let n = f(&mut [&mut buf[..]]);
+        let n = f(&mut [&mut buf[..]], false);
         *self = &mut buf[n..];
         true
     }
