@@ -193,9 +193,10 @@ impl DetachedConn {
         self.conn.recv(buf)
     }
 
-    /// Reads received data without consuming it (`MSG_PEEK`); answers as `recv`.
-    pub fn peek(&self, buf: &mut [u8]) -> Result<usize, Error> {
-        self.conn.peek(buf)
+    /// Reads received data without consuming it (`MSG_PEEK`), from `skip` bytes in;
+    /// answers as `recv` (`Ok(0)` also when `skip` is past the data).
+    pub fn peek(&self, skip: usize, buf: &mut [u8]) -> Result<usize, Error> {
+        self.conn.peek(skip, buf)
     }
 
     /// Closes our sending direction (half-close; the peer may keep sending).

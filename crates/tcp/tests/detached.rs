@@ -400,17 +400,21 @@ fn peek_leaves_data_for_recv() {
     let mut n = Net::new();
     let (i, s, _l) = n.connect_detached(40_001);
     let mut buf = [0u8; 16];
-    assert_eq!(n.detached[i].peek(&mut buf), Err(Error::WouldBlock));
+    assert_eq!(n.detached[i].peek(0, &mut buf), Err(Error::WouldBlock));
     n.b.send(n.now, s, b"hello").unwrap();
     n.flush();
-    assert_eq!(n.detached[i].peek(&mut buf[..3]), Ok(3));
+    assert_eq!(n.detached[i].peek(0, &mut buf[..3]), Ok(3));
     assert_eq!(&buf[..3], b"hel");
-    assert_eq!(n.detached[i].peek(&mut buf), Ok(5));
+    // A peek into a second buffer goes on where the first stopped.
+    assert_eq!(n.detached[i].peek(3, &mut buf[3..]), Ok(2));
+    assert_eq!(&buf[..5], b"hello");
+    assert_eq!(n.detached[i].peek(5, &mut buf), Ok(0));
+    assert_eq!(n.detached[i].peek(0, &mut buf), Ok(5));
     assert_eq!(n.detached[i].recv_queue(), 5);
     assert_eq!(n.read_detached(i), (b"hello".to_vec(), false));
     n.b.close(n.now, s).unwrap();
     n.flush();
-    assert_eq!(n.detached[i].peek(&mut buf), Ok(0));
+    assert_eq!(n.detached[i].peek(0, &mut buf), Ok(0));
 }
 
 /// `wants_transmit` is the owner's cheap test before taking what sending needs: false on

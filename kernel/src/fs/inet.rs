@@ -32,10 +32,9 @@ use linux_raw_sys::general::{
 };
 use linux_raw_sys::net as n;
 
-use super::bounce::Bounce;
 use super::file::{FileOps, FileStat, OpenFile};
 use super::poll::PollQueue;
-use super::socket::{MsgSink, Received, RecvFlags, SendMsg, Socket};
+use super::socket::{MsgSink, Received, RecvBuf, RecvFlags, SendBuf, SendMsg, Socket};
 use crate::net::socket::{self, Interest, SocketError, SocketOptions, TcpListener, TcpStream};
 use crate::sync::Mutex;
 use crate::syscall::Errno;
@@ -134,6 +133,7 @@ fn errno(err: SocketError, timeout: bool) -> Errno {
         SocketError::Interrupted if timeout => Errno::EINTR,
         SocketError::Interrupted => Errno::ERESTARTSYS,
         SocketError::Tcp(t) => tcp_errno(t),
+        SocketError::Fault => Errno::EFAULT,
     }
 }
 
@@ -312,11 +312,13 @@ impl InetSocket {
         (!self.error_reported.swap(true, Ordering::Relaxed)).then(|| tcp_errno(err))
     }
 
-    /// `recv`: `peek` leaves the data (`MSG_PEEK`); `wait_all` waits until `buf` is full,
-    /// the stream ends, or an error or signal comes after some data (`MSG_WAITALL`).
+    /// `recv` into `dst`: `peek` leaves the data (`MSG_PEEK`); `wait_all` waits until
+    /// `dst` is full, the stream ends, or an error or signal comes after some data
+    /// (`MSG_WAITALL`). The bytes go straight from the connection's receive buffer to
+    /// `dst` (lent a piece at a time: [`RecvBuf`]).
     pub fn recv(
         &self,
-        buf: &mut [u8],
+        dst: &mut (impl RecvBuf + ?Sized),
         nonblocking: bool,
         peek: bool,
         wait_all: bool,
@@ -324,17 +326,17 @@ impl InetSocket {
         let Some(stream) = self.stream() else {
             return Err(Errno(e::ENOTCONN));
         };
-        if buf.is_empty() {
+        if dst.room() == 0 {
             return Ok(0);
         }
         let timeout = stream.timeouts().0.is_some();
         let mut done = 0;
         loop {
-            match stream.recv(&mut buf[done..], nonblocking, peek) {
+            match stream.recv(dst, nonblocking, peek) {
                 Ok(0) => return Ok(done),
                 Ok(n) => {
                     done += n;
-                    if !wait_all || peek || nonblocking || done == buf.len() {
+                    if !wait_all || peek || nonblocking || dst.room() == 0 {
                         return Ok(done);
                     }
                 }
@@ -352,17 +354,24 @@ impl InetSocket {
         }
     }
 
-    /// `send`: a blocking call queues all of `buf` (returning less only when a signal,
-    /// timeout or error comes after some bytes); `EPIPE` (and `SIGPIPE` if `sigpipe`) once
-    /// our direction is shut or the connection is gone.
-    pub fn send(&self, buf: &[u8], nonblocking: bool, sigpipe: bool) -> Result<usize, Errno> {
+    /// `send` from `src`: a blocking call queues all of it (returning less only when a
+    /// signal, timeout, error or bad address comes after some bytes); `EPIPE` (and
+    /// `SIGPIPE` if `sigpipe`) once our direction is shut or the connection is gone. The
+    /// bytes go straight from `src` (lent a piece at a time: [`SendBuf`]) to the
+    /// connection's send buffer.
+    pub fn send(
+        &self,
+        src: &mut (impl SendBuf + ?Sized),
+        nonblocking: bool,
+        sigpipe: bool,
+    ) -> Result<usize, Errno> {
         let Some(stream) = self.stream() else {
             return Err(self.epipe(sigpipe));
         };
         let timeout = stream.timeouts().1.is_some();
         let mut done = 0;
-        while done < buf.len() {
-            match stream.send(&buf[done..], nonblocking) {
+        while src.remaining() > 0 {
+            match stream.send(src, nonblocking) {
                 Ok(n) => {
                     done += n;
                     if nonblocking {
@@ -490,11 +499,11 @@ fn waker(poll_queue: &Arc<PollQueue>) -> Arc<dyn Fn() + Send + Sync> {
 
 impl FileOps for InetSocket {
     fn read(&self, file: &OpenFile, buf: &mut [u8], _pos: &mut u64) -> Result<usize, Errno> {
-        self.recv(buf, file.nonblocking(), false, false)
+        self.recv(&mut { buf }, file.nonblocking(), false, false)
     }
 
     fn write(&self, file: &OpenFile, buf: &[u8], _pos: &mut u64) -> Result<usize, Errno> {
-        self.send(buf, file.nonblocking(), true)
+        self.send(&mut { buf }, file.nonblocking(), true)
     }
 
     fn poll(&self) -> u16 {
@@ -594,61 +603,24 @@ impl Socket for InetSocket {
     }
 
     /// The destination is ignored, as TCP does; a blocking send queues everything
-    /// (less only when a signal, timeout or error comes after some bytes).
+    /// (less only when a signal, timeout, error or bad address comes after some bytes).
     fn send_msg(&self, msg: SendMsg<'_>) -> Result<usize, Errno> {
-        let mut done = 0;
-        let mut buf = Bounce::take();
-        while msg.data.remaining() > 0 {
-            let step = msg.data.read_into(&mut buf).and_then(|len| {
-                let sent = self.send(&buf[..len], msg.nonblocking, !msg.nosignal)?;
-                Ok((sent, len))
-            });
-            match step {
-                Ok((sent, len)) => {
-                    done += sent;
-                    if sent < len {
-                        break;
-                    }
-                }
-                Err(_) if done > 0 => break,
-                Err(err) => return Err(err),
-            }
+        if msg.data.remaining() == 0 {
+            return Ok(0);
         }
-        Ok(done)
+        self.send(msg.data, msg.nonblocking, !msg.nosignal)
     }
 
-    /// A chunk at a time: one chunk, or with `MSG_WAITALL` until the buffer is full, the
+    /// What is queued and fits, or with `MSG_WAITALL` until the buffer is full, the
     /// stream ends, or an interruption after some data. `MSG_TRUNC` (discarding) is
     /// `EOPNOTSUPP`; TCP gives no source address.
     fn recv_msg(&self, sink: &mut dyn MsgSink, flags: RecvFlags) -> Result<Received, Errno> {
         if flags.trunc {
             return Err(Errno::EOPNOTSUPP);
         }
-        let mut done = 0;
-        let mut buf = Bounce::take();
-        loop {
-            let want = sink.room().min(buf.len());
-            let step = self
-                .recv(
-                    &mut buf[..want],
-                    flags.nonblocking,
-                    flags.peek,
-                    flags.wait_all,
-                )
-                .and_then(|got| sink.write(&buf[..got]).map(|()| got));
-            match step {
-                Ok(got) => {
-                    done += got;
-                    if !flags.wait_all || flags.peek || got < want || sink.room() == 0 {
-                        break;
-                    }
-                }
-                Err(_) if done > 0 => break,
-                Err(err) => return Err(err),
-            }
-        }
+        let len = self.recv(sink, flags.nonblocking, flags.peek, flags.wait_all)?;
         Ok(Received {
-            len: done,
+            len,
             ..Received::default()
         })
     }

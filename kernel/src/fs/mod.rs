@@ -8,7 +8,6 @@
 //!   `AF_INET` ones [`inet`] (streams) and [`inet_dgram`] (datagrams).
 //! - Readiness: per-file wait queues [`poll`], [`epoll`], [`eventfd`], [`timerfd`].
 //! - Also [`pipe`], [`file`], [`fdtable`], [`wait`] and [`context`].
-mod bounce;
 pub mod context;
 pub mod devices;
 pub mod devpts;

@@ -11,18 +11,21 @@
 //!
 //! Message data stays in the caller's memory until the socket asks for it
 //! ([`MsgSource`], [`MsgSink`]: the iovecs of `sendmsg`/`recvmsg`, or the buffer of
-//! `sendto`/`recvfrom`), so a socket copies outside its locks and a datagram is read whole
-//! before it is queued.
+//! `sendto`/`recvfrom`). A socket copies it outside its locks (a datagram is read whole
+//! before it is queued), or has it lent a piece at a time ([`SendBuf`], [`RecvBuf`]) and
+//! copies straight between its own buffers and the caller's memory under its lock, taken
+//! inside the lending (TCP: one copy per byte between the connection and the program).
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::file::OpenFile;
+pub use crate::net::socket::{RecvBuf, SendBuf};
 use crate::syscall::Errno;
 
-/// The bytes of an outgoing message in the sender's memory, read in order.
-pub trait MsgSource {
-    /// Bytes not read yet.
-    fn remaining(&self) -> usize;
+/// The bytes of an outgoing message in the sender's memory, read in order: copied out
+/// ([`MsgSource::read_into`]), or lent to the socket to copy from straight into its
+/// buffer ([`SendBuf::lend`]).
+pub trait MsgSource: SendBuf {
     /// Reads the next bytes into `out`, as many as fit and remain; returns how many
     /// (`EFAULT` for a bad address).
     fn read_into(&mut self, out: &mut [u8]) -> Result<usize, Errno>;
@@ -35,11 +38,11 @@ pub trait MsgSource {
     }
 }
 
-/// Where a received message's bytes go in the receiver's memory, in order.
-pub trait MsgSink {
-    /// Room left.
-    fn room(&self) -> usize;
-    /// Writes `bytes` (at most [`Self::room`]) after what was written before.
+/// Where a received message's bytes go in the receiver's memory, in order: copied in
+/// ([`MsgSink::write`]), or lent to the socket to fill straight from its buffer
+/// ([`RecvBuf::lend`]).
+pub trait MsgSink: RecvBuf {
+    /// Writes `bytes` (at most [`RecvBuf::room`]) after what was written before.
     fn write(&mut self, bytes: &[u8]) -> Result<(), Errno>;
 }
 
@@ -195,11 +198,18 @@ pub struct SliceSource<'a> {
     pub at: usize,
 }
 
-impl MsgSource for SliceSource<'_> {
+impl SendBuf for SliceSource<'_> {
     fn remaining(&self) -> usize {
         self.buf.len() - self.at
     }
 
+    fn lend(&mut self, f: &mut dyn FnMut(&[&[u8]]) -> usize) -> bool {
+        self.at += f(&[&self.buf[self.at..]]);
+        true
+    }
+}
+
+impl MsgSource for SliceSource<'_> {
     fn read_into(&mut self, out: &mut [u8]) -> Result<usize, Errno> {
         let n = out.len().min(self.remaining());
         out[..n].copy_from_slice(&self.buf[self.at..self.at + n]);
@@ -214,11 +224,18 @@ pub struct SliceSink<'a> {
     pub at: usize,
 }
 
-impl MsgSink for SliceSink<'_> {
+impl RecvBuf for SliceSink<'_> {
     fn room(&self) -> usize {
         self.buf.len() - self.at
     }
 
+    fn lend(&mut self, f: &mut dyn FnMut(&mut [&mut [u8]], bool) -> usize) -> bool {
+        self.at += f(&mut [&mut self.buf[self.at..]], false);
+        true
+    }
+}
+
+impl MsgSink for SliceSink<'_> {
     fn write(&mut self, bytes: &[u8]) -> Result<(), Errno> {
         self.buf[self.at..self.at + bytes.len()].copy_from_slice(bytes);
         self.at += bytes.len();

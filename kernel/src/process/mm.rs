@@ -145,6 +145,12 @@ impl vm::Backing for Backing {
     }
 }
 
+/// Most bytes [`Mm::with_pages`] lends at once (as Linux's socket calls copy at most
+/// a 64 KiB piece per step).
+pub const PIN_MAX: usize = 64 * 1024;
+/// Most pages a range of [`PIN_MAX`] bytes touches (one more when not page-aligned).
+pub const PIN_PAGES: usize = PIN_MAX / PAGE_SIZE as usize + 1;
+
 /// Why a page could not be had.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageError {
@@ -373,6 +379,93 @@ impl Mm {
             }
         }
         Err(PageError::Segv(SegvCode::AccErr))
+    }
+
+    /// Runs `f` on user range `[addr, addr + len)` (at most [`PIN_MAX`] bytes of it),
+    /// every page made present and allowing `access` as [`Mm::with_page`] does, with the
+    /// pieces' direct-map addresses and lengths in order (one per page touched), all under
+    /// one hold of the lock: no page can be unmapped or replaced while `f` runs (Linux's
+    /// `pin_user_pages` for the length of one copy). So `f` must not sleep, nor take this
+    /// lock; it may take spin locks (the memory lock comes first in that order).
+    ///
+    /// The pieces cover a prefix of the range, ending before the first page that cannot be
+    /// had (`f`'s flag then says so: the caller decides what a copy cut there means) and,
+    /// for a write, before a page whose frame is already among them (a frame mapped
+    /// twice: the pieces never overlap). `Err` only when the first page cannot be had.
+    /// `len` is not 0.
+    pub fn with_pages<R>(
+        &self,
+        addr: u64,
+        len: usize,
+        access: Access,
+        f: impl FnOnce(&[(*mut u8, usize)], bool) -> R,
+    ) -> Result<R, PageError> {
+        let len = len.min(PIN_MAX);
+        let first = addr & !(PAGE_SIZE - 1);
+        let mut pages = (addr + len as u64 - first).div_ceil(PAGE_SIZE) as usize;
+        let mut frames = [0u64; PIN_PAGES];
+        let mut read = None;
+        // The pieces stop before a page that cannot be had.
+        let mut faulted = false;
+        // As `with_page`'s four tries per page: read a file page, map it, break
+        // copy-on-write, find it.
+        let mut tries = 4 * pages;
+        'lock: loop {
+            let mut state = self.state.lock();
+            let mut have = 0;
+            while have < pages {
+                let page = first + (have as u64) * PAGE_SIZE;
+                let present = match state.tables.translate(page) {
+                    Some((frame, flags)) if allows(flags, access) => {
+                        let frame = frame & !(PAGE_SIZE - 1);
+                        if access == Access::Write && frames[..have].contains(&frame) {
+                            break;
+                        }
+                        frames[have] = frame;
+                        have += 1;
+                        continue;
+                    }
+                    found => found.is_some(),
+                };
+                let failed = if tries == 0 {
+                    PageError::Segv(SegvCode::AccErr)
+                } else {
+                    tries -= 1;
+                    match serve(&mut state, page, access, present, &mut read) {
+                        Ok(()) => continue,
+                        Err(Miss::Failed(e)) => e,
+                        Err(Miss::Read(file, offset)) => {
+                            drop(state);
+                            match ReadPage::read(&file, offset) {
+                                Ok(r) => read = Some(r),
+                                Err(e) if have == 0 => return Err(e),
+                                // Lend the pages before it.
+                                Err(_) => {
+                                    pages = have;
+                                    faulted = true;
+                                }
+                            }
+                            continue 'lock;
+                        }
+                    }
+                };
+                if have == 0 {
+                    return Err(failed);
+                }
+                faulted = true;
+                break;
+            }
+            let mut pieces = [(core::ptr::null_mut(), 0); PIN_PAGES];
+            let mut at = addr;
+            let end = addr + len as u64;
+            for (piece, &frame) in pieces.iter_mut().zip(&frames[..have]) {
+                let in_page = at & (PAGE_SIZE - 1);
+                let n = (PAGE_SIZE - in_page).min(end - at);
+                *piece = ((phys_to_virt(frame) + in_page) as *mut u8, n as usize);
+                at += n;
+            }
+            return Ok(f(&pieces[..have], faulted));
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use core::marker::PhantomData;
 
 use vm::Access;
 
-use super::mm::{Mm, PageError};
+use super::mm::{Mm, PageError, PIN_MAX};
 use crate::mm::PAGE_SIZE;
 use crate::syscall::Errno;
 
@@ -117,6 +117,71 @@ fn each_chunk(
         done += n;
     }
     Ok(())
+}
+
+/// Most pieces [`with_user_mut`] and [`with_user`] lend at once.
+const PIN_PIECES: usize = super::mm::PIN_PAGES;
+
+/// Runs `f` on user memory `[addr, addr + len)` as slices of the kernel's view of it, in
+/// order (one per page), so a caller can copy straight between its own buffers and the
+/// program's with no copy in between (Linux's pinned-page copy: `pin_user_pages`, then
+/// the copy through the kernel mapping). The pages are made present and writable as a
+/// write by the program would make them ([`Mm::with_pages`]), and stay so while `f` runs:
+/// the memory lock is held. So `f` must not sleep or touch user memory by other means;
+/// it may take spin locks (the memory lock always comes first).
+///
+/// The slices cover a prefix of the range: at most [`PIN_MAX`] bytes (64 KiB), ending
+/// before a page whose frame is already lent, or before a page the program may not write:
+/// `f`'s flag then says that a bad address follows the slices (the caller decides
+/// whether the copy fails, as Linux's socket calls fail a copy that reaches it). `EFAULT`
+/// when the first byte cannot be reached (`ENOMEM` without memory for it); `len` is not
+/// 0.
+pub fn with_user_mut<R>(
+    mm: &Mm,
+    addr: UserAddr,
+    len: usize,
+    f: impl FnOnce(&mut [&mut [u8]], bool) -> R,
+) -> Result<R, Errno> {
+    let len = len.min(PIN_MAX);
+    check_range(addr.0, len as u64)?;
+    Ok(
+        mm.with_pages(addr.0, len, Access::Write, |pieces, faulted| {
+            let mut slices: [&mut [u8]; PIN_PIECES] =
+                core::array::from_fn(|i| match pieces.get(i) {
+                    // SAFETY: `p..p + n` is the direct-map view of part of one page of the process,
+                    // present and writable, which `with_pages` keeps mapped (the lock is held) until
+                    // `f` returns and the slice is gone; the pieces are distinct frames, so no two
+                    // slices overlap, and no kernel data lives in a user frame. The program's other
+                    // threads may write the same bytes meanwhile, as during any copy to user memory:
+                    // the kernel only stores bytes there, never relies on what it reads back.
+                    Some(&(p, n)) => unsafe { core::slice::from_raw_parts_mut(p, n) },
+                    None => &mut [],
+                });
+            f(&mut slices[..pieces.len()], faulted)
+        })?,
+    )
+}
+
+/// [`with_user_mut`] for reading: `f` gets user memory `[addr, addr + len)` as slices,
+/// made present and readable as a read by the program would make them.
+pub fn with_user<R>(
+    mm: &Mm,
+    addr: UserAddr,
+    len: usize,
+    f: impl FnOnce(&[&[u8]], bool) -> R,
+) -> Result<R, Errno> {
+    let len = len.min(PIN_MAX);
+    check_range(addr.0, len as u64)?;
+    Ok(mm.with_pages(addr.0, len, Access::Read, |pieces, faulted| {
+        let slices: [&[u8]; PIN_PIECES] = core::array::from_fn(|i| match pieces.get(i) {
+            // SAFETY: as in `with_user_mut`: present, mapped until `f` returns; shared
+            // slices may overlap. The program's other threads may change the bytes
+            // meanwhile, as during any copy from user memory: the caller only copies them.
+            Some(&(p, n)) => unsafe { core::slice::from_raw_parts(p, n) },
+            None => &[],
+        });
+        f(&slices[..pieces.len()], faulted)
+    })?)
 }
 
 /// Copies `dst.len()` bytes from user address `src`.

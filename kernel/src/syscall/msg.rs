@@ -27,7 +27,9 @@ use super::io::{access_ok, nofile, MAX_RW_COUNT};
 use super::net::{read_addr, with_socket, write_addr};
 use super::{Errno, SysResult};
 use crate::fs::file::OpenFile;
-use crate::fs::socket::{MsgSink, MsgSource, Received, RecvFlags, SendMsg, Socket, Ucred};
+use crate::fs::socket::{
+    MsgSink, MsgSource, Received, RecvBuf, RecvFlags, SendBuf, SendMsg, Socket, Ucred,
+};
 use crate::process::mm::Mm;
 use crate::process::usercopy::{self, UserAddr, UserRef};
 
@@ -140,13 +142,71 @@ impl UserIov {
         }
         Ok(())
     }
+
+    /// The next segment's unread part (`None` when all was read).
+    fn next_piece(&mut self) -> Option<(u64, usize)> {
+        while self.seg < self.segs.len() {
+            let (base, len) = self.segs[self.seg];
+            if self.off < len {
+                return Some((base + self.off as u64, len - self.off));
+            }
+            self.seg += 1;
+            self.off = 0;
+        }
+        None
+    }
+
+    /// Counts `n` bytes of the current segment as done (after a lent piece).
+    fn advance(&mut self, n: usize) {
+        self.off += n;
+        self.left -= n;
+    }
 }
 
-impl MsgSource for UserIov {
+/// A segment is lent a piece at a time (`usercopy::with_user`: at most 64 KiB, the
+/// memory lock held while the socket copies from it), only whole.
+impl SendBuf for UserIov {
     fn remaining(&self) -> usize {
         self.left
     }
 
+    fn lend(&mut self, f: &mut dyn FnMut(&[&[u8]]) -> usize) -> bool {
+        let Some((addr, len)) = self.next_piece() else {
+            return false;
+        };
+        let whole = |bufs: &[&[u8]], cut: bool| (!cut).then(|| f(bufs));
+        match usercopy::with_user(&self.mm, UserAddr(addr), len, whole) {
+            Ok(Some(n)) => {
+                self.advance(n);
+                true
+            }
+            Ok(None) | Err(_) => false,
+        }
+    }
+}
+
+/// As [`SendBuf`] for `UserIov`, the other way (`usercopy::with_user_mut`); a piece cut
+/// by a bad address is lent as far as it goes, with the flag that says so.
+impl RecvBuf for UserIov {
+    fn room(&self) -> usize {
+        self.left
+    }
+
+    fn lend(&mut self, f: &mut dyn FnMut(&mut [&mut [u8]], bool) -> usize) -> bool {
+        let Some((addr, len)) = self.next_piece() else {
+            return false;
+        };
+        match usercopy::with_user_mut(&self.mm, UserAddr(addr), len, f) {
+            Ok(n) => {
+                self.advance(n);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+impl MsgSource for UserIov {
     fn read_into(&mut self, out: &mut [u8]) -> Result<usize, Errno> {
         let n = out.len().min(self.left);
         self.walk(n, |mm, addr, at, k| {
@@ -157,10 +217,6 @@ impl MsgSource for UserIov {
 }
 
 impl MsgSink for UserIov {
-    fn room(&self) -> usize {
-        self.left
-    }
-
     fn write(&mut self, bytes: &[u8]) -> Result<(), Errno> {
         self.walk(bytes.len(), |mm, addr, at, k| {
             usercopy::write_bytes(mm, UserAddr(addr), &bytes[at..at + k])

@@ -440,11 +440,13 @@ impl Connection {
         }
     }
 
-    /// Copies received in-order data to `buf` without consuming it (`MSG_PEEK`): the
-    /// same answers as [`Conn::recv`], and the next `recv` returns the same bytes.
-    pub(crate) fn peek(&self, buf: &mut [u8]) -> Result<usize, Error> {
+    /// Copies received in-order data to `buf` without consuming it (`MSG_PEEK`), from
+    /// `skip` bytes in (a peek into several buffers): the same answers as [`Conn::recv`]
+    /// (`Ok(0)` also when `skip` is past the data), and the next `recv` returns the same
+    /// bytes.
+    pub(crate) fn peek(&self, skip: usize, buf: &mut [u8]) -> Result<usize, Error> {
         if !self.recvbuf.is_empty() {
-            return Ok(self.recvbuf.peek_at(0, buf));
+            return Ok(self.recvbuf.peek_at(skip, buf));
         }
         if self.fin_received {
             return Ok(0);

@@ -44,7 +44,7 @@ pub use listener::TcpListener;
 #[cfg(feature = "test-commands")]
 pub use poll::{poll, PollEntry, Pollable};
 pub use ready::ReadyList;
-pub use stream::TcpStream;
+pub use stream::{RecvBuf, SendBuf, TcpStream};
 
 use super::NetStack;
 use crate::sched::WaitQueue;
@@ -63,6 +63,8 @@ pub enum SocketError {
     Tcp(TcpError),
     /// A signal is pending for the calling thread (user threads only).
     Interrupted,
+    /// The caller's buffer cannot be reached (a bad address: `EFAULT`).
+    Fault,
 }
 
 impl core::fmt::Display for SocketError {
@@ -73,6 +75,7 @@ impl core::fmt::Display for SocketError {
             SocketError::WouldBlock => write!(f, "operation would block"),
             SocketError::Tcp(e) => write!(f, "{e:?}"),
             SocketError::Interrupted => write!(f, "interrupted by a signal"),
+            SocketError::Fault => write!(f, "bad buffer address"),
         }
     }
 }

@@ -135,23 +135,66 @@ impl TcpStream {
             .run(|| Ok(self.on(|s| s.conn.recv(buf))))
     }
 
-    /// `recv`: reads into `buf` (or only copies, with `peek`), waiting for data up to
-    /// the read timeout unless `nonblocking`.
-    /// After [`TcpStream::shutdown_read`], an empty queue is end of stream.
-    pub fn recv(&self, buf: &mut [u8], nonblocking: bool, peek: bool) -> Result<usize> {
+    /// `recv`: moves received bytes into `dst` (or only copies them, with `peek`), as
+    /// much as is queued and fits, waiting for data up to the read timeout unless
+    /// `nonblocking`. `Ok(0)` is end of stream; after [`TcpStream::shutdown_read`], an
+    /// empty queue is end of stream too. `dst` lends its memory a piece at a time, and
+    /// each piece is filled under the socket lock taken inside the lending, straight from
+    /// the receive buffer (see [`RecvBuf`]); nothing is lent while the call waits. A
+    /// piece that cannot be lent is [`SocketError::Fault`] once there is data for it (as
+    /// Linux, which finds the fault when it copies): before that, the call waits.
+    pub fn recv(
+        &self,
+        dst: &mut (impl RecvBuf + ?Sized),
+        nonblocking: bool,
+        peek: bool,
+    ) -> Result<usize> {
+        let read_shut = || self.read_shut();
         self.waiter(nonblocking, self.read_timeout.deadline())
             .run(|| {
-                Ok(self.on(|s| {
-                    let got = if peek {
-                        s.conn.peek(buf)
-                    } else {
-                        s.conn.recv(buf)
-                    };
-                    match got {
-                        Err(TcpError::WouldBlock) if self.read_shut() => Ok(0),
-                        got => got,
+                let mut done = 0;
+                loop {
+                    let mut got = Err(SocketError::WouldBlock);
+                    let mut full = false;
+                    let lent = dst.lend(&mut |bufs, cut| {
+                        let room: usize = bufs.iter().map(|b| b.len()).sum();
+                        got = self.on(|s| {
+                            let skip = if peek { done } else { 0 };
+                            // A copy that would reach the bad address fails whole, the
+                            // bytes left queued (Linux fails the copy of a buffer's worth
+                            // of received data that faults).
+                            if cut && s.conn.recv_queue().saturating_sub(skip) > room {
+                                return Err(SocketError::Fault);
+                            }
+                            recv_vectored(&mut s.conn, bufs, peek.then_some(skip))
+                                .map_err(SocketError::Tcp)
+                        });
+                        let n = *got.as_ref().unwrap_or(&0);
+                        full = n == room;
+                        n
+                    });
+                    if !lent {
+                        if done > 0 {
+                            return Ok(Ok(done));
+                        }
+                        // Would a copy be tried? Only then is the bad buffer the answer.
+                        let nothing =
+                            self.on(|s| (s.conn.recv_queue() == 0).then(|| s.conn.recv(&mut [])));
+                        return match nothing {
+                            Some(r) => Ok(end_if_shut(r, read_shut())),
+                            None => Err(SocketError::Fault),
+                        };
                     }
-                }))
+                    match got {
+                        Ok(n) => done += n,
+                        Err(_) if done > 0 => return Ok(Ok(done)),
+                        Err(SocketError::Tcp(e)) => return Ok(end_if_shut(Err(e), read_shut())),
+                        Err(e) => return Err(e),
+                    }
+                    if !full || dst.room() == 0 {
+                        return Ok(Ok(done));
+                    }
+                }
             })
     }
 
@@ -171,20 +214,50 @@ impl TcpStream {
     /// Queues as much of `data` as the send buffer takes (at least one byte: waits for
     /// room unless non-blocking, up to the write timeout). Returns the bytes taken.
     pub fn write(&self, data: &[u8]) -> Result<usize> {
-        self.send(data, self.nonblocking.load(Ordering::Relaxed))
+        self.send(&mut { data }, self.nonblocking.load(Ordering::Relaxed))
     }
 
-    /// [`TcpStream::write`], non-blocking for this call if `nonblocking`.
-    pub fn send(&self, data: &[u8], nonblocking: bool) -> Result<usize> {
-        if data.is_empty() {
+    /// Queues as much of `src` as the send buffer takes (at least one byte: waits for
+    /// room unless `nonblocking`, up to the write timeout). `src` lends its memory a
+    /// piece at a time, copied straight into the send buffer under the socket lock taken
+    /// inside the lending (see [`RecvBuf`]); a piece that cannot be lent is
+    /// [`SocketError::Fault`] once a copy would be tried (the connection can take data
+    /// and has room, as Linux finds the fault when it copies). Returns the bytes taken.
+    pub fn send(&self, src: &mut (impl SendBuf + ?Sized), nonblocking: bool) -> Result<usize> {
+        if src.remaining() == 0 {
             return Ok(0);
         }
         self.waiter(nonblocking, self.write_timeout.deadline())
             .run(|| {
-                Ok(self.on(|s| match s.conn.send(data) {
-                    Ok(0) => Err(TcpError::WouldBlock),
-                    other => other,
-                }))
+                let mut done = 0;
+                loop {
+                    let mut sent = Err(TcpError::WouldBlock);
+                    let mut full = false;
+                    let lent = src.lend(&mut |bufs| {
+                        sent = self.on(|s| send_vectored(&mut s.conn, bufs));
+                        let n = *sent.as_ref().unwrap_or(&0);
+                        full = n == bufs.iter().map(|b| b.len()).sum();
+                        n
+                    });
+                    if !lent {
+                        if done > 0 {
+                            return Ok(Ok(done));
+                        }
+                        return self.on(|s| match s.conn.send(&[]) {
+                            Err(e) => Ok(Err(e)),
+                            Ok(_) if s.conn.send_space() == 0 => Ok(Err(TcpError::WouldBlock)),
+                            Ok(_) => Err(SocketError::Fault),
+                        });
+                    }
+                    match sent {
+                        Ok(n) => done += n,
+                        Err(_) if done > 0 => return Ok(Ok(done)),
+                        Err(e) => return Ok(Err(e)),
+                    }
+                    if !full || src.remaining() == 0 {
+                        return Ok(Ok(done));
+                    }
+                }
             })
     }
 
@@ -315,6 +388,121 @@ impl TcpStream {
             }
         }
         done()
+    }
+}
+
+/// Memory a [`TcpStream::recv`] fills: a kernel buffer, or a program's memory lent a
+/// piece at a time (`fs::socket`'s sinks, through `process::usercopy::with_user_mut`,
+/// which holds the program's memory lock while the piece is lent: the socket lock is
+/// taken inside it, never the other way round, and no call waits while a piece is lent).
+/// Lending may itself sleep (the memory lock is a mutex; a file page may be read) inside
+/// a wait's check: the thread is then awake when the check ends, so the wait only looks
+/// once more before it sleeps, and nothing a waker did is missed.
+pub trait RecvBuf {
+    /// Bytes still wanted.
+    fn room(&self) -> usize;
+    /// Runs `f` on the next piece of the room (slices in order, together at least one
+    /// byte; `f`'s flag: a bad address follows them, the piece was cut there) and counts
+    /// the bytes `f` says it filled (from the first) as written. False, without running
+    /// `f`, if not even the first byte can be reached (a bad address).
+    fn lend(&mut self, f: &mut dyn FnMut(&mut [&mut [u8]], bool) -> usize) -> bool;
+}
+
+/// Memory a [`TcpStream::send`] takes bytes from, lent as [`RecvBuf`]'s is.
+pub trait SendBuf {
+    /// Bytes not taken yet.
+    fn remaining(&self) -> usize;
+    /// Runs `f` on the next piece (slices in order, together at least one byte) and
+    /// counts the bytes `f` says it took (from the first) as taken. False, without
+    /// running `f`, if not all of the piece can be reached (a bad address: Linux fails
+    /// the copy of a piece that faults, and queues none of it).
+    fn lend(&mut self, f: &mut dyn FnMut(&[&[u8]]) -> usize) -> bool;
+}
+
+impl RecvBuf for &mut [u8] {
+    fn room(&self) -> usize {
+        self.len()
+    }
+
+    fn lend(&mut self, f: &mut dyn FnMut(&mut [&mut [u8]], bool) -> usize) -> bool {
+        let buf = core::mem::take(self);
+        let n = f(&mut [&mut buf[..]], false);
+        *self = &mut buf[n..];
+        true
+    }
+}
+
+impl SendBuf for &[u8] {
+    fn remaining(&self) -> usize {
+        self.len()
+    }
+
+    fn lend(&mut self, f: &mut dyn FnMut(&[&[u8]]) -> usize) -> bool {
+        let n = f(&[*self]);
+        *self = &self[n..];
+        true
+    }
+}
+
+/// Moves queued bytes into `bufs` in order, one engine call per buffer (or copies them
+/// from `peek`'s offset on, leaving them queued); the engine's answer for the first.
+/// Calling it per buffer costs no more segments than one call: a read only notes that
+/// a window update is due, and the socket sends it once, when it is unlocked.
+fn recv_vectored(
+    conn: &mut DetachedConn,
+    bufs: &mut [&mut [u8]],
+    peek: Option<usize>,
+) -> core::result::Result<usize, TcpError> {
+    let mut got = 0;
+    for buf in bufs.iter_mut() {
+        let r = match peek {
+            Some(skip) => conn.peek(skip + got, buf),
+            None => conn.recv(buf),
+        };
+        match r {
+            Ok(n) => {
+                got += n;
+                if n < buf.len() {
+                    break;
+                }
+            }
+            Err(_) if got > 0 => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// Queues `bufs` in order, one engine call per buffer, as far as the send buffer takes
+/// them (`WouldBlock` when it takes nothing); output goes when the socket is unlocked.
+fn send_vectored(conn: &mut DetachedConn, bufs: &[&[u8]]) -> core::result::Result<usize, TcpError> {
+    let mut sent = 0;
+    for buf in bufs {
+        match conn.send(buf) {
+            Ok(n) => {
+                sent += n;
+                if n < buf.len() {
+                    break;
+                }
+            }
+            Err(_) if sent > 0 => break,
+            Err(e) => return Err(e),
+        }
+    }
+    if sent == 0 {
+        return Err(TcpError::WouldBlock);
+    }
+    Ok(sent)
+}
+
+/// After [`TcpStream::shutdown_read`], an empty queue is end of stream.
+fn end_if_shut(
+    r: core::result::Result<usize, TcpError>,
+    shut: bool,
+) -> core::result::Result<usize, TcpError> {
+    match r {
+        Err(TcpError::WouldBlock) if shut => Ok(0),
+        r => r,
     }
 }
 

@@ -5,7 +5,9 @@
 //! `SO_REUSEADDR`, names, options read back after setting them, `MSG_PEEK`,
 //! `MSG_DONTWAIT`, `MSG_WAITALL`, poll readiness, receive timeouts and a 4 MiB transfer
 //! to a forked child; before those, the errnos of bad arguments and of calls on an
-//! unconnected socket, and a blocking `accept` ended by a signal or a timeout.
+//! unconnected socket, and a blocking `accept` ended by a signal or a timeout; last,
+//! reads and writes with buffers that reach an inaccessible page (`EFAULT` when the copy
+//! reaches it, nothing consumed or queued) and a `MSG_PEEK` scattered over two buffers.
 //!
 //! Every port is chosen by the kernel (bind to port 0) and only relations between
 //! addresses are printed; no value depends on timing: every wait is for an event that
@@ -38,6 +40,7 @@ fn main() {
     receive_timeout(&t);
     large_transfer(&t);
     messages(&t);
+    bad_buffers(&t);
 }
 
 fn tcp(flags: c_int) -> Result<c_int, Errno> {
@@ -1103,4 +1106,146 @@ fn messages(t: &Transcript) {
     );
     close(c);
     close(s);
+}
+
+/// Waits until `fd` has something to read (the bytes a send on the peer queued).
+fn readable(fd: c_int) {
+    let _ = poll1(fd, libc::POLLIN, None);
+}
+
+/// Received bytes as `COUNT x BYTE` when they are all one byte (else `COUNT mixed`).
+fn runs(r: Result<Vec<u8>, Errno>) -> Result<String, Errno> {
+    r.map(|b| match b.first() {
+        Some(&x) if b.iter().all(|&y| y == x) => format!("{} x {}", b.len(), x as char),
+        _ => format!("{} mixed", b.len()),
+    })
+}
+
+/// `recv` into `len` bytes at `at` (which may reach an inaccessible page).
+fn recv_at(fd: c_int, at: *mut u8, len: usize, flags: c_int) -> Result<usize, Errno> {
+    // SAFETY: the kernel checks the buffer; a bad one is `EFAULT`, never a fault here.
+    cvt(unsafe { libc::recv(fd, at.cast(), len, flags) }).map(|n| n as usize)
+}
+
+/// `send` of `len` bytes at `at` (which may reach an inaccessible page).
+fn send_at(fd: c_int, at: *const u8, len: usize) -> Result<usize, Errno> {
+    // SAFETY: as `recv_at`.
+    cvt(unsafe { libc::send(fd, at.cast(), len, libc::MSG_NOSIGNAL) }).map(|n| n as usize)
+}
+
+/// Buffers that reach a page the program may not touch: Linux fails a copy that reaches
+/// it with `EFAULT` and leaves the data where it was (queued for a later `recv`, not
+/// queued for the peer), unless the call ends before the copy reaches the bad byte (the
+/// data fits before it, nothing to read, end of stream, a shut direction).
+fn bad_buffers(t: &Transcript) {
+    // SAFETY: a fresh anonymous mapping of two pages, the second made inaccessible.
+    let base = unsafe {
+        let p = libc::mmap(
+            core::ptr::null_mut(),
+            8192,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        if p == libc::MAP_FAILED || libc::mprotect(p.cast::<u8>().add(4096).cast(), 4096, 0) != 0 {
+            t.fail("bad_buffer_mapping", "ok", "mmap or mprotect failed");
+            return;
+        }
+        p.cast::<u8>()
+    };
+    // SAFETY: inside the mapping: `bad` is the inaccessible page, `edge` 100 bytes before it.
+    let (bad, edge) = unsafe { (base.add(4096), base.add(4096 - 100)) };
+    let Some((c, s)) = t.ok("bad_buffer_pair", pair()) else {
+        return;
+    };
+    t.errno(
+        "recv_bad_buffer_nothing_queued_eagain",
+        recv_at(s, bad, 100, libc::MSG_DONTWAIT),
+        libc::EAGAIN,
+    );
+    let _ = send(c, &[b'a'; 100], 0);
+    readable(s);
+    t.errno(
+        "recv_bad_buffer_efault",
+        recv_at(s, bad, 100, 0),
+        libc::EFAULT,
+    );
+    t.shows(
+        "recv_after_efault_gets_the_data",
+        runs(recv(s, 200, 0)),
+        "100 x a",
+    );
+    let _ = send(c, &[b'b'; 100], 0);
+    readable(s);
+    t.shows(
+        "recv_data_fits_before_bad_page",
+        recv_at(s, edge, 200, 0),
+        100,
+    );
+    let _ = send(c, &[b'c'; 200], 0);
+    readable(s);
+    t.errno(
+        "recv_data_reaches_bad_page_efault",
+        recv_at(s, edge, 200, 0),
+        libc::EFAULT,
+    );
+    t.shows(
+        "recv_after_reaching_efault_gets_the_data",
+        runs(recv(s, 400, 0)),
+        "200 x c",
+    );
+    t.errno("send_bad_buffer_efault", send_at(c, bad, 100), libc::EFAULT);
+    t.errno(
+        "send_reaching_bad_page_efault",
+        send_at(c, edge, 200),
+        libc::EFAULT,
+    );
+    let _ = send(c, b"next", 0);
+    readable(s);
+    t.shows("send_efault_queued_nothing", text(recv(s, 400, 0)), "next");
+    peek_scattered(t, c, s);
+    // SAFETY: plain system call.
+    unsafe { libc::shutdown(c, libc::SHUT_WR) };
+    readable(s);
+    t.shows("recv_bad_buffer_end_of_stream", recv_at(s, bad, 100, 0), 0);
+    t.errno(
+        "send_shut_bad_buffer_epipe",
+        send_at(c, bad, 100),
+        libc::EPIPE,
+    );
+    close(c);
+    close(s);
+    // SAFETY: the mapping made above, no longer used.
+    unsafe { libc::munmap(base.cast(), 8192) };
+}
+
+/// `recvmsg` with `MSG_PEEK` over two buffers: the second goes on where the first
+/// stopped, and the bytes stay queued.
+fn peek_scattered(t: &Transcript, c: c_int, s: c_int) {
+    let _ = send(c, b"hello world", 0);
+    readable(s);
+    let (mut head, mut tail) = ([0u8; 5], [0u8; 20]);
+    let mut iov = [
+        libc::iovec {
+            iov_base: head.as_mut_ptr().cast(),
+            iov_len: head.len(),
+        },
+        libc::iovec {
+            iov_base: tail.as_mut_ptr().cast(),
+            iov_len: tail.len(),
+        },
+    ];
+    // SAFETY: an all-zero msghdr is valid (no name, no control).
+    let mut m: libc::msghdr = unsafe { zeroed() };
+    m.msg_iov = iov.as_mut_ptr();
+    m.msg_iovlen = 2;
+    // SAFETY: `m` and its buffers are live.
+    let got = cvt(unsafe { libc::recvmsg(s, &mut m, libc::MSG_PEEK) });
+    t.shows("tcp_peek_scattered", got.map(|n| n as usize), 11);
+    t.is(
+        "tcp_peek_scattered_data",
+        head == *b"hello" && tail[..6] == *b" world",
+    );
+    t.shows("tcp_peek_left_queued", text(recv(s, 100, 0)), "hello world");
 }
