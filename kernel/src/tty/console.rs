@@ -14,9 +14,11 @@
 //! pseudo-terminal the host check gives the same init is), so every open of it is checked.
 //!
 //! Output (program writes and echoes) goes through the discipline's output queue to the
-//! UART under the console lock, so it never interleaves with kernel log lines mid-line.
+//! UART under the console lock, so it never interleaves with kernel log lines mid-line,
+//! and one caller at a time moves it, so chunks keep their order.
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use halyard_tty::{Line, Tty};
 use halyard_vfs::NodeRef;
@@ -36,15 +38,27 @@ impl Driver for Uart {
         b"/dev/console".to_vec()
     }
 
-    /// Moves the discipline's output queue to the UART.
+    /// Moves the discipline's output queue to the UART, one caller at a time
+    /// ([`DRAINING`]).
     fn output_ready(&self, term: &Terminal) {
         let mut buf = [0u8; 256];
         loop {
-            let n = term.tty.lock().pop_output(&mut buf);
-            if n == 0 {
+            if DRAINING.swap(true, Ordering::SeqCst) {
+                // The caller draining now looks at the queue again before it stops.
                 return;
             }
-            crate::console::write_bytes(&buf[..n]);
+            loop {
+                let n = term.tty.lock().pop_output(&mut buf);
+                if n == 0 {
+                    break;
+                }
+                crate::console::write_bytes(&buf[..n]);
+            }
+            DRAINING.store(false, Ordering::SeqCst);
+            // Bytes queued by a caller that found us draining, after our last look.
+            if !term.tty.lock().has_output() {
+                return;
+            }
         }
     }
 
@@ -53,6 +67,14 @@ impl Driver for Uart {
         term.input.wake_all();
     }
 }
+
+/// Someone is moving the output queue to the UART. A chunk is popped under the
+/// terminal's lock and written under the console's, so two callers draining at once
+/// (a program's `write` and the input thread's echo, or two writers) could each pop a
+/// chunk and write them in the other order: `CONT` typed at the shell showed as `OCNT`
+/// (found by `user-shell`). A caller that finds the queue being drained leaves its bytes
+/// to the drainer, which looks again before it stops.
+static DRAINING: AtomicBool = AtomicBool::new(false);
 
 static CONSOLE: spin::Once<Arc<Terminal>> = spin::Once::new();
 
