@@ -58,8 +58,10 @@ pub struct Config {
     /// as a record of a few dozen bytes); beyond it a connection ends without TIME-WAIT
     /// (Linux's `tcp_max_tw_buckets`).
     pub max_time_wait: usize,
-    /// Passively opened connections (any state, handshakes and detached ones included)
-    /// one remote IPv4 address may hold; a SYN beyond it is answered with RST. Unlimited
+    /// Passively opened connections (any state, handshakes and detached ones included;
+    /// TIME-WAIT records not, so a server that closes first is not limited by the
+    /// connections it served) one remote IPv4 address may hold; a SYN beyond it is
+    /// answered with RST. Unlimited
     /// by default (Linux has no such limit; a host that serves untrusted peers sets one,
     /// as `iptables`' `connlimit` would).
     pub max_connections_per_peer: usize,

@@ -257,3 +257,47 @@ fn full_table_ends_connections_without_time_wait() {
     assert_eq!(p.a.connection_count(), 0);
     assert_eq!(p.a.stats().time_wait_overflows, 1);
 }
+
+/// A server that answers and closes first (busybox `httpd`: a child per connection
+/// writes the answer, shuts down, exits) keeps a TIME-WAIT record of every connection
+/// it served, and the records do not count against the per-peer limit of passively
+/// opened connections: one client makes many times the limit of connections within
+/// 2·MSL and none is refused. (Before the records, a TIME-WAIT connection kept its slot
+/// and its peer count for 2·MSL, and the bench's busybox httpd row was answered with RSTs
+/// after `MAX_CONNECTIONS_PER_PEER` requests: `net-tap-httpd`.)
+#[test]
+fn a_server_closing_first_is_not_limited_by_its_time_wait_records() {
+    const LIMIT: usize = 2;
+    const CONNECTIONS: usize = 5 * LIMIT;
+    let b_cfg = halyard_tcp::Config {
+        max_connections_per_peer: LIMIT,
+        ..halyard_tcp::Config::default()
+    };
+    let mut p = Pair::new(halyard_tcp::Config::default(), b_cfg);
+    let server = SocketAddrV4::new(B_IP, PORT);
+    let l = p.b.listen(server).unwrap();
+    for i in 0..CONNECTIONS {
+        let c = p.a.connect(p.now, A_IP, server).unwrap();
+        p.flush();
+        assert_eq!(p.a.state(c), Ok(State::Established), "connection {i}");
+        let s = p.b.accept(l).unwrap();
+        p.a.send(p.now, c, b"GET / HTTP/1.0\r\n\r\n").unwrap();
+        p.flush();
+        p.read_all(false, s);
+        // The server answers, closes and lets go before the client's FIN comes.
+        p.b.send(p.now, s, b"HTTP/1.0 200 OK\r\n\r\n").unwrap();
+        p.b.close(p.now, s).unwrap();
+        p.b.release(p.now, s).unwrap();
+        p.flush();
+        assert_eq!(
+            p.read_all(true, c),
+            (b"HTTP/1.0 200 OK\r\n\r\n".to_vec(), true)
+        );
+        p.a.close(p.now, c).unwrap();
+        p.a.release(p.now, c).unwrap();
+        p.flush();
+        assert_eq!(p.b.peer_connections(A_IP), 0, "connection {i}");
+    }
+    assert_eq!(p.b.time_wait_count(), CONNECTIONS);
+    assert_eq!(p.b.stats().drop_peer_limit, 0);
+}

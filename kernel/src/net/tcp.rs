@@ -53,7 +53,8 @@ pub struct Tcp {
     segment: Vec<u8>,
 }
 
-/// Passively opened connections one remote address may hold (docs/network.md, "Limits").
+/// Passively opened connections one remote address may hold (docs/network.md, "Limits"),
+/// TIME-WAIT records aside: `net-tap-httpd` serves twice as many from one host.
 pub const MAX_CONNECTIONS_PER_PEER: usize = 1024;
 /// Half-open connections per listener (Linux: `tcp_max_syn_backlog`, 1024 or more).
 const SYN_BACKLOG: usize = 1024;

@@ -21,6 +21,7 @@ mod client;
 mod flood_conns;
 mod garbage;
 mod host_flood;
+mod httpd;
 mod inject;
 mod loss;
 mod nic;
@@ -316,6 +317,12 @@ pub const NET_TESTS: &[NetTest] = &[
         ..BASE
     },
     NetTest {
+        name: "net-tap-httpd",
+        cmdline: "init=/sbin/init log=warn",
+        check: httpd::httpd,
+        ..BASE
+    },
+    NetTest {
         name: "net-tap-flood-conns",
         check: flood_conns::flood_conns,
         ..BASE
@@ -545,7 +552,7 @@ mod tests {
             }
             assert_eq!(network(t).validate(), Ok(()), "{}", t.name);
         }
-        assert_eq!(select(Some("net-tap-")).len(), 20);
+        assert_eq!(select(Some("net-tap-")).len(), 21);
         assert_eq!(select(Some("net-tap-offload")).len(), 3);
         assert_eq!(select(Some("-no-offload")).len(), 2);
         assert_eq!(select(Some("ssh-proof")).len(), 2);
