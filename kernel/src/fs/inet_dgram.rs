@@ -305,31 +305,12 @@ impl InetDgram {
         })
     }
 
-    /// Sleeps until a datagram, an error or `SHUT_RD`: `EAGAIN` once `timeout` (ns)
-    /// passed, `EINTR` (with a timeout) or `ERESTARTSYS` for a signal, as Linux's
-    /// `sock_intr_errno`.
+    /// Sleeps until a datagram, an error or `SHUT_RD` ([`super::socket::wait_for`]).
     fn wait(&self, timeout: Option<u64>) -> Result<(), Errno> {
-        let deadline = timeout.map(|t| crate::time::now_ns().saturating_add(t));
-        let ready = || {
+        super::socket::wait_for(&self.ep.readable, timeout, || {
             let rx = self.ep.rx.lock();
             !rx.queue.is_empty() || rx.error.is_some() || rx.shut_rd
-        };
-        let mut ok = false;
-        self.ep.readable.wait_until_deadline(deadline, || {
-            ok = ready();
-            ok || crate::process::signal_pending()
-        });
-        if ok {
-            Ok(())
-        } else if crate::process::signal_pending() {
-            Err(if timeout.is_some() {
-                Errno::EINTR
-            } else {
-                Errno::ERESTARTSYS
-            })
-        } else {
-            Err(Errno::EAGAIN)
-        }
+        })
     }
 }
 

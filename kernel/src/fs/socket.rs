@@ -20,6 +20,7 @@ use alloc::vec::Vec;
 
 use super::file::OpenFile;
 pub use crate::net::socket::{RecvBuf, SendBuf};
+use crate::sched::WaitQueue;
 use crate::syscall::Errno;
 
 /// The bytes of an outgoing message in the sender's memory, read in order: copied out
@@ -153,6 +154,34 @@ pub trait Socket: Send + Sync {
 pub const BUF_MAX: usize = 212_992;
 pub const MIN_RCVBUF: usize = 2304;
 pub const MIN_SNDBUF: usize = 4608;
+
+/// Sleeps on `queue` until `cond` holds, for a socket call with receive or send timeout
+/// `timeout` (ns): `EAGAIN` once it passed, `EINTR` (with a timeout) or `ERESTARTSYS`
+/// (without) for a signal, as Linux's `sock_rcvtimeo` and `sock_intr_errno`. Process
+/// context; may sleep.
+pub fn wait_for(
+    queue: &WaitQueue,
+    timeout: Option<u64>,
+    mut cond: impl FnMut() -> bool,
+) -> Result<(), Errno> {
+    let deadline = timeout.map(|t| crate::time::now_ns().saturating_add(t));
+    let mut ok = false;
+    queue.wait_until_deadline(deadline, || {
+        ok = cond();
+        ok || crate::process::signal_pending()
+    });
+    if ok {
+        Ok(())
+    } else if crate::process::signal_pending() {
+        Err(if timeout.is_some() {
+            Errno::EINTR
+        } else {
+            Errno::ERESTARTSYS
+        })
+    } else {
+        Err(Errno::EAGAIN)
+    }
+}
 
 /// `SO_RCVBUF`/`SO_SNDBUF`: Linux doubles the request (room for its bookkeeping) after
 /// capping it, and keeps a minimum.

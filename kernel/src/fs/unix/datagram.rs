@@ -14,6 +14,7 @@ use linux_raw_sys::net as n;
 use super::name::{self as names};
 use super::{Kind, Msg, Rights, State, UnixSocket, DEFAULT_BUF};
 use crate::fs::poll::{PollQueue, Wake};
+use crate::fs::socket::wait_for;
 use crate::fs::socket::{MsgSink, Received, RecvFlags, SendMsg, Ucred};
 use crate::syscall::Errno;
 
@@ -86,7 +87,7 @@ impl UnixSocket {
             if nonblocking {
                 return Err(Errno::EAGAIN);
             }
-            UnixSocket::wait(&self.room, timeout, || {
+            wait_for(&self.room, timeout, || {
                 let s = self.inner.lock();
                 s.dead || s.shut_rd || s.rx.len() <= MAX_DGRAM_QLEN
             })?;
@@ -211,7 +212,7 @@ impl UnixSocket {
             }
             let timeout = s.rcvtimeo;
             drop(s);
-            UnixSocket::wait(&self.readable, timeout, || {
+            wait_for(&self.readable, timeout, || {
                 let s = self.inner.lock();
                 !s.rx.is_empty() || s.shut_rd || s.error.is_some()
             })?;

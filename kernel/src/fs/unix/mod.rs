@@ -48,6 +48,7 @@ mod stream;
 use super::file::{FileOps, FileStat, OpenFile};
 use super::poll::{PollQueue, Registration};
 use super::socket::{MsgSink, Received, RecvFlags, SendMsg, Socket, Ucred};
+use crate::fs::socket::wait_for;
 use crate::sched::WaitQueue;
 use crate::sync::{IrqLock, LockClass, Mutex};
 use crate::syscall::Errno;
@@ -266,34 +267,7 @@ impl UnixSocket {
         });
     }
 
-    /// Sleeps on `queue` until `cond` holds: `EAGAIN` once `timeout` (ns) passed,
-    /// `EINTR` (with a timeout) or `ERESTARTSYS` for a signal, as Linux's
-    /// `sock_intr_errno`.
-    fn wait(
-        queue: &WaitQueue,
-        timeout: Option<u64>,
-        mut cond: impl FnMut() -> bool,
-    ) -> Result<(), Errno> {
-        let deadline = timeout.map(|t| crate::time::now_ns().saturating_add(t));
-        let mut ok = false;
-        queue.wait_until_deadline(deadline, || {
-            ok = cond();
-            ok || crate::process::signal_pending()
-        });
-        if ok {
-            Ok(())
-        } else if crate::process::signal_pending() {
-            Err(if timeout.is_some() {
-                Errno::EINTR
-            } else {
-                Errno::ERESTARTSYS
-            })
-        } else {
-            Err(Errno::EAGAIN)
-        }
-    }
-
-    /// Waits with [`Self::wait`], or `EAGAIN` at once if `nonblocking` and `cond` is
+    /// Waits with [`wait_for`], or `EAGAIN` at once if `nonblocking` and `cond` is
     /// false.
     fn wait_or(
         queue: &WaitQueue,
@@ -307,7 +281,7 @@ impl UnixSocket {
         if nonblocking {
             return Err(Errno::EAGAIN);
         }
-        UnixSocket::wait(queue, timeout, cond)
+        wait_for(queue, timeout, cond)
     }
 
     /// A read freed room: wake senders to us and the peer's pollers (its `POLLOUT`).
@@ -533,7 +507,7 @@ impl Socket for UnixSocket {
             if nonblocking {
                 return Err(Errno::EAGAIN);
             }
-            UnixSocket::wait(&self.readable, timeout, || {
+            wait_for(&self.readable, timeout, || {
                 let s = self.inner.lock();
                 !s.pending.is_empty() || s.state != State::Listening
             })?;

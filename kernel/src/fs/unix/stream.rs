@@ -9,6 +9,7 @@ use linux_raw_sys::errno as e;
 use linux_raw_sys::general::{POLLIN, POLLRDNORM};
 
 use super::{Msg, Rights, State, UnixSocket};
+use crate::fs::socket::wait_for;
 use crate::fs::socket::{MsgSink, Received, RecvFlags, SendMsg, Ucred};
 use crate::syscall::Errno;
 
@@ -139,7 +140,7 @@ impl UnixSocket {
                 let waited = if flags.nonblocking {
                     Err(Errno::EAGAIN)
                 } else {
-                    UnixSocket::wait(&self.readable, timeout, || {
+                    wait_for(&self.readable, timeout, || {
                         let s = self.inner.lock();
                         s.rx_bytes > skip || s.shut_rd || s.error.is_some()
                     })
