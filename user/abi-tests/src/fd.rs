@@ -42,3 +42,21 @@ pub fn pipe(flags: c_int) -> Result<[c_int; 2], Errno> {
     cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), flags) })?;
     Ok(fds)
 }
+
+/// `recvmsg` of up to `len` bytes into one iovec: the call's result, the data and
+/// `msg_flags` (`MSG_TRUNC` on datagrams cut short).
+pub fn recv_msg(fd: c_int, len: usize, flags: c_int) -> Result<(usize, Vec<u8>, c_int), Errno> {
+    let mut buf = vec![0u8; len];
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: len,
+    };
+    // SAFETY: msghdr is plain data; all-zero is valid.
+    let mut m: libc::msghdr = unsafe { core::mem::zeroed() };
+    m.msg_iov = &mut iov;
+    m.msg_iovlen = 1;
+    // SAFETY: `m` points at one live iovec over `buf`.
+    let n = cvt(unsafe { libc::recvmsg(fd, &mut m, flags) })? as usize;
+    buf.truncate(n.min(len));
+    Ok((n, buf, m.msg_flags))
+}

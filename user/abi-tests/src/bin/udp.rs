@@ -15,7 +15,7 @@
 //! one was delivered or dropped.
 
 use abi_tests::errno::{cvt, Errno};
-use abi_tests::fd::{close, read, write};
+use abi_tests::fd::{close, read, recv_msg, write};
 use abi_tests::inet::*;
 use abi_tests::Transcript;
 use core::ffi::c_int;
@@ -87,23 +87,6 @@ fn recv_from(fd: c_int, len: usize, flags: c_int) -> Result<(Vec<u8>, libc::sock
     })?;
     buf.truncate((n as usize).min(len));
     Ok((buf, from))
-}
-
-/// `recvmsg` into `len` bytes: (result, bytes, `msg_flags`).
-fn recv_msg(fd: c_int, len: usize, flags: c_int) -> Result<(usize, Vec<u8>, c_int), Errno> {
-    let mut buf = vec![0u8; len];
-    let mut iov = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: len,
-    };
-    // SAFETY: msghdr is plain data.
-    let mut m: libc::msghdr = unsafe { zeroed() };
-    m.msg_iov = &mut iov;
-    m.msg_iovlen = 1;
-    // SAFETY: the iovec points at `buf`, live and writable.
-    let n = cvt(unsafe { libc::recvmsg(fd, &mut m, flags) })? as usize;
-    buf.truncate(n.min(len));
-    Ok((n, buf, m.msg_flags))
 }
 
 fn sockaddr_text(a: &libc::sockaddr_in) -> String {

@@ -8,6 +8,7 @@ use crate::{
     set_nonblocking, sock, write, Addr,
 };
 use abi_tests::errno::{cvt, Errno};
+use abi_tests::fd::recv_msg;
 use abi_tests::process::{spawn, wait};
 use abi_tests::Transcript;
 use core::ffi::c_int;
@@ -15,27 +16,6 @@ use core::mem::zeroed;
 use std::time::Duration;
 
 const IO: i16 = libc::POLLIN | libc::POLLOUT;
-
-/// `recvmsg` of up to `len` bytes: the result, the data and `msg_flags`.
-pub fn recv_msg_flags(
-    fd: c_int,
-    len: usize,
-    flags: c_int,
-) -> Result<(usize, Vec<u8>, c_int), Errno> {
-    let mut buf = vec![0u8; len];
-    let mut iov = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: len,
-    };
-    // SAFETY: msghdr is plain data; all-zero is valid.
-    let mut m: libc::msghdr = unsafe { zeroed() };
-    m.msg_iov = &mut iov;
-    m.msg_iovlen = 1;
-    // SAFETY: `m` points at one live iovec over `buf`.
-    let n = cvt(unsafe { libc::recvmsg(fd, &mut m, flags) })? as usize;
-    buf.truncate(n.min(len));
-    Ok((n, buf, m.msg_flags))
-}
 
 pub fn stream(t: &Transcript) {
     let Ok([a, b]) = pair(libc::SOCK_STREAM) else {
@@ -169,7 +149,7 @@ pub fn datagram(t: &Transcript) {
         from.is_ok_and(|f| f.1 == b"dg-s\0"),
     );
     let _ = send_to(s, b"0123456789", &to_r);
-    let cut = recv_msg_flags(r, 4, 0);
+    let cut = recv_msg(r, 4, 0);
     t.is(
         "dgram_truncated_data",
         cut.as_ref().is_ok_and(|c| c.0 == 4 && c.1 == b"0123"),
@@ -348,7 +328,7 @@ pub fn seqpacket(t: &Transcript) {
         "seqpacket_boundary",
         recv(b, 100, 0).is_ok_and(|c| c.1 == b"abc"),
     );
-    let cut = recv_msg_flags(b, 2, 0);
+    let cut = recv_msg(b, 2, 0);
     t.is(
         "seqpacket_truncated",
         cut.is_ok_and(|c| c.1 == b"de" && c.2 & libc::MSG_TRUNC != 0),
